@@ -1,0 +1,113 @@
+#include "tools/cli/args.h"
+
+#include "tools/cli/command.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cstdio>
+
+namespace sysfence::cli {
+
+std::optional<std::string> ParsedArgs::get(std::string_view flag) const {
+  auto it = flags.find(flag);
+  if (it == flags.end() || it->second.empty()) return std::nullopt;
+  return it->second.back();
+}
+
+std::string ParsedArgs::get_or(std::string_view flag, std::string_view fallback) const {
+  auto v = get(flag);
+  return v ? *v : std::string(fallback);
+}
+
+std::vector<std::string> ParsedArgs::all(std::string_view flag) const {
+  auto it = flags.find(flag);
+  return it == flags.end() ? std::vector<std::string>{} : it->second;
+}
+
+namespace {
+
+const FlagSpec* find_long(std::span<const FlagSpec> specs, std::string_view name) {
+  for (const auto& s : specs)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+const FlagSpec* find_short(std::span<const FlagSpec> specs, char c) {
+  for (const auto& s : specs)
+    if (s.short_name != 0 && s.short_name == c) return &s;
+  return nullptr;
+}
+
+}  // namespace
+
+Expected<ParsedArgs> parse_args(std::span<const std::string> args, std::span<const FlagSpec> specs,
+                                bool stop_at_first_positional) {
+  ParsedArgs out;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string_view a = args[i];
+    if (a == "--") {
+      out.saw_dashdash = true;
+      out.after_dashdash.assign(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+      break;
+    }
+    const FlagSpec* spec = nullptr;
+    std::string_view shown = a;
+    std::optional<std::string> inline_value;
+    if (a.size() > 2 && a.starts_with("--")) {
+      std::string_view body = a.substr(2);
+      if (auto eq = body.find('='); eq != std::string_view::npos) {
+        inline_value = std::string(body.substr(eq + 1));
+        body = body.substr(0, eq);
+        shown = a.substr(0, 2 + eq);
+      }
+      spec = find_long(specs, body);
+      if (spec == nullptr) return fail(fmt::format("unknown option {}", shown));
+    } else if (a.size() == 2 && a[0] == '-' && a[1] != '-') {
+      spec = find_short(specs, a[1]);
+      if (spec == nullptr) return fail(fmt::format("unknown option {}", a));
+    } else {
+      if (stop_at_first_positional) {
+        out.saw_dashdash = true;
+        out.after_dashdash.assign(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+        break;
+      }
+      out.positionals.emplace_back(a);
+      continue;
+    }
+    const std::string key(spec->name);
+    if (out.has(key) && !spec->repeatable)
+      return fail(fmt::format("option --{} given more than once", key));
+    if (!spec->takes_value) {
+      if (inline_value) return fail(fmt::format("option --{} takes no value", key));
+      out.flags[key].emplace_back();
+      continue;
+    }
+    if (!inline_value) {
+      if (i + 1 >= args.size()) return fail(fmt::format("option --{} needs a value", key));
+      inline_value = args[++i];
+    }
+    out.flags[key].push_back(std::move(*inline_value));
+  }
+  return out;
+}
+
+std::optional<uint64_t> parse_u64(std::string_view text) {
+  int base = 10;
+  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+    text.remove_prefix(2);
+    base = 16;
+  }
+  if (text.empty()) return std::nullopt;
+  uint64_t v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v, base);
+  if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
+int usage_error(std::string_view message) {
+  fmt::print(stderr, "sysfence: {}\n", message);
+  return kExitUsage;
+}
+
+}  // namespace sysfence::cli
