@@ -1,50 +1,84 @@
 // Per-ABI syscall tables (generated from the kernel's *.tbl files by
-// tools/gen_syscall_tables; never hand-edited) and their lookup API.
+// tools/gen_syscall_tables.py into syscalls/generated/; never hand-edited) and
+// their lookup API. See syscalls/README.md for where the numbers come from.
 #pragma once
 
 #include <cstdint>
+#include <cstddef>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "syscalls/arch.h"
 
 namespace sysfence::syscalls {
 
-// A kernel version "major.minor" as one comparable number (major*256+minor);
-// 0 means the sources do not tell.
+// A kernel version "major.minor[.patch]"; patch matters only for the 2.6.x
+// series ({2, 6, 16} is 2.6.16) and is 0 from 3.0 on. {0, 0, 0} means the
+// sources do not tell. Compares lexicographically.
 struct KernelVersion {
   uint16_t major = 0;
   uint16_t minor = 0;
+  uint16_t patch = 0;
+  constexpr bool known() const { return major != 0; }
   friend constexpr auto operator<=>(const KernelVersion&, const KernelVersion&) = default;
 };
+
+// "6.13", "2.6.16", "unknown".
+std::string to_string(KernelVersion v);
 
 struct Syscall {
   std::string_view name;
   uint32_t nr;           // as seccomp_data.nr carries it: bias included
-  KernelVersion since;   // first kernel with it on this ABI; {0,0} when unknown
+  KernelVersion since;   // first kernel with it on this ABI; {0,0,0} when unknown
 };
 
+// A second name the kernel uses for a table entry's number (e.g. ARM's
+// sync_file_range2 for arm_sync_file_range). Lookups by the alias find the
+// canonical entry; iteration and name(nr) only ever show the canonical name.
+struct SyscallAlias {
+  std::string_view alias;
+  std::string_view canonical;
+};
+
+// Invariants of every table (checked by test/syscalls): entries sorted by
+// strictly increasing number, names unique, every number carries the ABI's
+// bias; `by_name` (when given) lists every entry index once, in name order;
+// aliases are sorted by alias, never collide with an entry name, and name an
+// existing entry.
 class Table {
  public:
-  constexpr Table(ArchId arch, std::span<const Syscall> by_number)
-      : arch_(arch), by_number_(by_number) {}
+  constexpr Table(ArchId arch, std::span<const Syscall> by_number,
+                  std::span<const uint16_t> by_name = {},
+                  std::span<const SyscallAlias> aliases = {})
+      : arch_(arch), by_number_(by_number), by_name_(by_name), aliases_(aliases) {}
 
-  ArchId arch() const { return arch_; }
+  constexpr ArchId arch() const { return arch_; }
   // Every entry, sorted by number (iteration in number order).
-  std::span<const Syscall> entries() const { return by_number_; }
+  constexpr std::span<const Syscall> entries() const { return by_number_; }
+  constexpr std::span<const SyscallAlias> aliases() const { return aliases_; }
+  constexpr size_t size() const { return by_number_.size(); }
 
   std::optional<uint32_t> number(std::string_view name) const;
   // The name for a number; several names can share one number only where the
   // table documents an alias, and then this returns the canonical one.
   std::optional<std::string_view> name(uint32_t nr) const;
+  // By name or documented alias (O(log n)); nullptr when unknown.
   const Syscall* find(std::string_view name) const;
+  // By number (O(log n)); nullptr when unknown.
+  const Syscall* find(uint32_t nr) const;
   // Largest number in the table (bias included).
   uint32_t max_nr() const;
+  // The known name closest to `name` by edit distance (for "did you mean"
+  // messages); empty for an empty table.
+  std::string_view nearest_name(std::string_view name) const;
 
  private:
   ArchId arch_;
   std::span<const Syscall> by_number_;
+  std::span<const uint16_t> by_name_;
+  std::span<const SyscallAlias> aliases_;
 };
 
 const Table& table(ArchId id);
