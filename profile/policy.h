@@ -66,6 +66,10 @@ struct ArchPolicy {
   // runc's ENOSYS handling for syscalls newer than the profile: every number
   // greater than this (unsigned) that has no rule answers ERRNO(ENOSYS).
   std::optional<uint32_t> enosys_above;
+  // The ENOSYS errno that answer carries: runc uses its host's value, i.e.
+  // the native arch's (38 generic, 89 MIPS, 251 PA-RISC) for every ABI of
+  // the filter.
+  uint16_t enosys_errno = 38;
 
   friend bool operator==(const ArchPolicy&, const ArchPolicy&) = default;
 };
@@ -86,8 +90,14 @@ struct Policy {
 // AUDIT_ARCH_X86_64 a number with bit 30 set (0x40000000) belongs to x32 and
 // any other to x86_64; an ABI not in the policy gets bad_arch_action.
 // Then: rules for d.nr that match (all conditions true) — the most restrictive
-// action among them; else ERRNO(ENOSYS) when nr > enosys_above; else the
-// default action.
+// action among them; else ERRNO(enosys_errno) when d.nr has no rules and
+// nr > enosys_above; else the default action.
+//
+// "Most restrictive" is the kernel's precedence between filters
+// (base/seccomp.h, restrictiveness_rank / more_restrictive):
+//   KILL_PROCESS > KILL_THREAD > TRAP > ERRNO > USER_NOTIF > TRACE > LOG > ALLOW
+// and, between two rules of the same kind with different data (ERRNO(1) vs
+// ERRNO(38)), the lower data wins, so the answer never depends on rule order.
 struct Decision {
   Action action;
   const ArchPolicy* arch = nullptr;  // null when the arch is not covered

@@ -1,0 +1,349 @@
+#include "profile/json_doc.h"
+
+#include <boost/json/basic_parser_impl.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cassert>
+
+namespace sysfence::profile {
+
+std::string_view to_string(JsonKind k) {
+  switch (k) {
+    case JsonKind::kNull: return "null";
+    case JsonKind::kBool: return "boolean";
+    case JsonKind::kNumber: return "number";
+    case JsonKind::kString: return "string";
+    case JsonKind::kArray: return "array";
+    case JsonKind::kObject: return "object";
+  }
+  return "value";
+}
+
+// ---------------------------------------------------------------------------
+// LineIndex
+// ---------------------------------------------------------------------------
+
+LineIndex::LineIndex(std::string_view text) {
+  line_starts_.push_back(0);
+  for (size_t i = 0; i < text.size(); ++i)
+    if (text[i] == '\n') line_starts_.push_back(static_cast<uint32_t>(i + 1));
+}
+
+TextPos LineIndex::pos(size_t offset) const {
+  if (line_starts_.empty()) return {1, static_cast<uint32_t>(offset + 1)};
+  auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
+  const size_t line = static_cast<size_t>(it - line_starts_.begin());  // >= 1
+  return {static_cast<uint32_t>(line), static_cast<uint32_t>(offset - line_starts_[line - 1] + 1)};
+}
+
+// ---------------------------------------------------------------------------
+// JsonRef
+// ---------------------------------------------------------------------------
+
+namespace {
+const JsonDoc::Node& node_of(const JsonDoc* doc, uint32_t i) { return doc->nodes()[i]; }
+}  // namespace
+
+JsonKind JsonRef::kind() const { return node_of(doc_, index_).kind; }
+uint32_t JsonRef::offset() const { return node_of(doc_, index_).offset; }
+bool JsonRef::as_bool() const { return node_of(doc_, index_).flag; }
+
+std::string_view JsonRef::as_string() const {
+  const auto& n = node_of(doc_, index_);
+  return doc_->pool(n.text_pos, n.text_len);
+}
+std::string_view JsonRef::number_text() const { return as_string(); }
+bool JsonRef::number_is_integer() const { return node_of(doc_, index_).flag; }
+bool JsonRef::number_is_negative() const { return node_of(doc_, index_).negative; }
+uint64_t JsonRef::as_u64() const { return node_of(doc_, index_).bits; }
+int64_t JsonRef::as_i64() const { return static_cast<int64_t>(node_of(doc_, index_).bits); }
+uint32_t JsonRef::size() const { return node_of(doc_, index_).count; }
+
+JsonRef JsonRef::element(uint32_t i) const {
+  uint32_t child = index_ + 1;
+  for (uint32_t k = 0; k < i; ++k) child = node_of(doc_, child).end;
+  return JsonRef(doc_, child);
+}
+
+std::vector<JsonRef> JsonRef::elements() const {
+  std::vector<JsonRef> out;
+  const auto& n = node_of(doc_, index_);
+  out.reserve(n.count);
+  for (uint32_t child = index_ + 1, k = 0; k < n.count; ++k) {
+    out.emplace_back(doc_, child);
+    child = node_of(doc_, child).end;
+  }
+  return out;
+}
+
+std::vector<JsonRef::Member> JsonRef::members() const {
+  std::vector<Member> out;
+  const auto& n = node_of(doc_, index_);
+  out.reserve(n.count);
+  for (uint32_t child = index_ + 1, k = 0; k < n.count; ++k) {
+    const auto& c = node_of(doc_, child);
+    out.push_back(Member{doc_->pool(c.key_pos, c.key_len), c.key_offset, JsonRef(doc_, child)});
+    child = c.end;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Parsing: Boost.JSON basic_parser with a handler that fills the tape
+// ---------------------------------------------------------------------------
+
+struct JsonTapeBuilder {
+  using error_code = boost::json::error_code;
+  using string_view = boost::json::string_view;
+
+  static constexpr std::size_t max_object_size = std::size_t(-1);
+  static constexpr std::size_t max_array_size = std::size_t(-1);
+  static constexpr std::size_t max_key_size = std::size_t(-1);
+  static constexpr std::size_t max_string_size = std::size_t(-1);
+
+  JsonTapeBuilder(JsonDoc* d, size_t limit) : doc(d), max_values(limit) {}
+
+  JsonDoc* doc;
+  size_t max_values;
+  bool too_many_values = false;
+
+  std::vector<uint32_t> open;  // indexes of the open containers
+  bool have_key = false;
+  uint32_t key_pos = 0, key_len = 0;
+  bool in_key = false, in_string = false;
+  uint32_t part_start = 0;
+  std::string number;
+
+  bool add(JsonDoc::Node n, error_code& ec) {
+    if (doc->nodes_.size() >= max_values) {
+      too_many_values = true;
+      ec = boost::json::error::exception;
+      return false;
+    }
+    if (!open.empty()) {
+      doc->nodes_[open.back()].count++;
+      if (have_key) {
+        n.key_pos = key_pos;
+        n.key_len = key_len;
+        have_key = false;
+      }
+    }
+    n.end = static_cast<uint32_t>(doc->nodes_.size() + 1);
+    doc->nodes_.push_back(n);
+    return true;
+  }
+
+  uint32_t pool_size() const { return static_cast<uint32_t>(doc->pool_.size()); }
+
+  bool on_document_begin(error_code&) { return true; }
+  bool on_document_end(error_code&) { return true; }
+
+  bool begin_container(JsonKind k, error_code& ec) {
+    JsonDoc::Node n;
+    n.kind = k;
+    if (!add(n, ec)) return false;
+    open.push_back(static_cast<uint32_t>(doc->nodes_.size() - 1));
+    return true;
+  }
+  bool end_container(error_code&) {
+    doc->nodes_[open.back()].end = static_cast<uint32_t>(doc->nodes_.size());
+    open.pop_back();
+    return true;
+  }
+  bool on_array_begin(error_code& ec) { return begin_container(JsonKind::kArray, ec); }
+  bool on_array_end(std::size_t, error_code& ec) { return end_container(ec); }
+  bool on_object_begin(error_code& ec) { return begin_container(JsonKind::kObject, ec); }
+  bool on_object_end(std::size_t, error_code& ec) { return end_container(ec); }
+
+  bool on_string_part(string_view s, std::size_t, error_code&) {
+    if (!in_string) {
+      in_string = true;
+      part_start = pool_size();
+    }
+    doc->pool_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_string(string_view s, std::size_t, error_code& ec) {
+    if (!in_string) part_start = pool_size();
+    in_string = false;
+    doc->pool_.append(s.data(), s.size());
+    JsonDoc::Node n;
+    n.kind = JsonKind::kString;
+    n.text_pos = part_start;
+    n.text_len = pool_size() - part_start;
+    return add(n, ec);
+  }
+  bool on_key_part(string_view s, std::size_t, error_code&) {
+    if (!in_key) {
+      in_key = true;
+      part_start = pool_size();
+    }
+    doc->pool_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(string_view s, std::size_t, error_code&) {
+    if (!in_key) part_start = pool_size();
+    in_key = false;
+    doc->pool_.append(s.data(), s.size());
+    have_key = true;
+    key_pos = part_start;
+    key_len = pool_size() - part_start;
+    return true;
+  }
+
+  bool on_number_part(string_view s, error_code&) {
+    number.append(s.data(), s.size());
+    return true;
+  }
+  bool add_number(string_view s, bool integer, uint64_t bits, error_code& ec) {
+    number.append(s.data(), s.size());
+    JsonDoc::Node n;
+    n.kind = JsonKind::kNumber;
+    n.flag = integer;
+    n.negative = !number.empty() && number[0] == '-';
+    n.bits = bits;
+    n.text_pos = pool_size();
+    doc->pool_.append(number);
+    n.text_len = static_cast<uint32_t>(number.size());
+    number.clear();
+    return add(n, ec);
+  }
+  bool on_int64(int64_t i, string_view s, error_code& ec) {
+    return add_number(s, true, static_cast<uint64_t>(i), ec);
+  }
+  bool on_uint64(uint64_t u, string_view s, error_code& ec) { return add_number(s, true, u, ec); }
+  bool on_double(double, string_view s, error_code& ec) { return add_number(s, false, 0, ec); }
+
+  bool on_bool(bool b, error_code& ec) {
+    JsonDoc::Node n;
+    n.kind = JsonKind::kBool;
+    n.flag = b;
+    return add(n, ec);
+  }
+  bool on_null(error_code& ec) {
+    JsonDoc::Node n;
+    n.kind = JsonKind::kNull;
+    return add(n, ec);
+  }
+  bool on_comment_part(string_view, error_code&) { return true; }
+  bool on_comment(string_view, error_code&) { return true; }
+};
+
+namespace {
+
+bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// Second pass over text that Boost has already accepted: records the byte
+// offset of every value (pre-order, the same order the handler saw them) and
+// of every object key. Iterative; the container stack is bounded by the
+// depth limit the parser enforced.
+void record_offsets(std::string_view text, std::vector<JsonDoc::Node>& nodes) {
+  enum class State { kValue, kKey, kAfter };
+  std::vector<bool> stack;  // true = object
+  size_t i = 0, k = 0;
+  const size_t n = text.size();
+  auto skip_ws = [&] {
+    while (i < n && is_ws(text[i])) ++i;
+  };
+  auto skip_string = [&] {  // at the opening quote
+    ++i;
+    while (i < n && text[i] != '"') i += (text[i] == '\\') ? 2 : 1;
+    ++i;
+  };
+  State st = State::kValue;
+  while (i < n && k <= nodes.size()) {
+    if (st == State::kValue) {
+      skip_ws();
+      if (i >= n || k >= nodes.size()) return;
+      nodes[k++].offset = static_cast<uint32_t>(i);
+      const char c = text[i];
+      if (c == '{' || c == '[') {
+        ++i;
+        skip_ws();
+        if (i < n && (text[i] == '}' || text[i] == ']')) {
+          ++i;
+          st = State::kAfter;
+        } else {
+          stack.push_back(c == '{');
+          st = c == '{' ? State::kKey : State::kValue;
+        }
+      } else if (c == '"') {
+        skip_string();
+        st = State::kAfter;
+      } else {
+        while (i < n && !is_ws(text[i]) && text[i] != ',' && text[i] != ']' && text[i] != '}') ++i;
+        st = State::kAfter;
+      }
+    } else if (st == State::kKey) {
+      skip_ws();
+      if (i >= n || k >= nodes.size()) return;
+      const uint32_t key_offset = static_cast<uint32_t>(i);
+      skip_string();
+      skip_ws();
+      ++i;  // ':'
+      nodes[k].key_offset = key_offset;
+      st = State::kValue;
+    } else {  // kAfter
+      if (stack.empty()) return;
+      skip_ws();
+      if (i >= n) return;
+      const char c = text[i++];
+      if (c == ',') {
+        st = stack.back() ? State::kKey : State::kValue;
+      } else {  // '}' or ']'
+        stack.pop_back();
+        st = State::kAfter;
+      }
+    }
+  }
+}
+
+std::string describe_byte(std::string_view text, size_t offset) {
+  if (offset >= text.size()) return "unexpected end of input";
+  const auto c = static_cast<unsigned char>(text[offset]);
+  if (c >= 0x80) return fmt::format("invalid UTF-8 byte 0x{:02X}", c);
+  if (c < 0x20 || c == 0x7f) return fmt::format("unexpected control character 0x{:02X}", c);
+  return fmt::format("unexpected character '{}'", static_cast<char>(c));
+}
+
+}  // namespace
+
+Expected<JsonDoc> JsonDoc::parse(std::string_view text, std::string_view name, const JsonLimits& limits) {
+  if (text.size() > limits.max_bytes)
+    return fail(fmt::format("{}: input is {} bytes, larger than the limit of {} bytes", name, text.size(),
+                            limits.max_bytes));
+  JsonDoc doc;
+  doc.lines_ = LineIndex(text);
+  boost::json::parse_options opts;
+  opts.max_depth = limits.max_depth;
+  boost::json::basic_parser<JsonTapeBuilder> parser(opts, &doc, limits.max_values);
+  boost::json::error_code ec;
+  const size_t used = parser.write_some(false, text.data(), text.size(), ec);
+  if (ec) {
+    const TextPos p = doc.lines_.pos(used);
+    std::string what;
+    namespace bj = boost::json;
+    if (parser.handler().too_many_values)
+      what = fmt::format("more than {} values in one document", limits.max_values);
+    else if (ec == bj::error::too_deep)
+      what = fmt::format("nesting deeper than {} levels", limits.max_depth);
+    else if (ec == bj::error::incomplete)
+      what = "unexpected end of input";
+    else if (ec == bj::error::extra_data)
+      what = "unexpected data after the JSON value";
+    else if (ec == bj::error::exponent_overflow)
+      what = "number exponent out of range";
+    else if (ec == bj::error::illegal_leading_surrogate || ec == bj::error::illegal_trailing_surrogate ||
+             ec == bj::error::expected_hex_digit || ec == bj::error::expected_utf16_escape)
+      what = fmt::format("invalid \\u escape ({})", ec.message());
+    else
+      what = describe_byte(text, used);
+    return fail(fmt::format("{}:{}:{}: invalid JSON: {}", name, p.line, p.col, what));
+  }
+  if (doc.nodes_.empty()) return fail(fmt::format("{}:1:1: invalid JSON: empty document", name));
+  record_offsets(text, doc.nodes_);
+  return doc;
+}
+
+}  // namespace sysfence::profile

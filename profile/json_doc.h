@@ -1,0 +1,132 @@
+// A read-only JSON document that remembers where every value came from.
+//
+// Boost.JSON's basic_parser validates the text and reports syntax errors with
+// the byte offset at which it stopped; a custom handler records the values
+// into a flat "tape" (pre-order, one node per value). Byte offsets of values
+// and keys are recovered by a second, iterative pass over the already
+// validated text (basic_parser does not expose positions to its handler).
+// Positions turn into "line:col" through LineIndex.
+//
+// Bounds: the input size, the nesting depth and the number of values are
+// limited (JsonLimits); nothing here recurses, so hostile input costs at most
+// linear time and memory proportional to the limits.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/expected.h"
+
+namespace sysfence::profile {
+
+struct JsonLimits {
+  size_t max_bytes = 16u << 20;   // 16 MiB
+  unsigned max_depth = 64;        // nested arrays/objects
+  size_t max_values = 1u << 20;   // values in the whole document
+};
+
+enum class JsonKind : uint8_t { kNull, kBool, kNumber, kString, kArray, kObject };
+
+// "null", "boolean", "number", "string", "array", "object".
+std::string_view to_string(JsonKind k);
+
+// 1-based line and column (columns count bytes, as compilers do).
+struct TextPos {
+  uint32_t line = 0;
+  uint32_t col = 0;
+};
+
+// Maps byte offsets to line:col.
+class LineIndex {
+ public:
+  LineIndex() = default;
+  explicit LineIndex(std::string_view text);
+  TextPos pos(size_t offset) const;
+
+ private:
+  std::vector<uint32_t> line_starts_;
+};
+
+class JsonDoc;
+
+// A value in a JsonDoc: a cheap handle (document pointer + node index).
+class JsonRef {
+ public:
+  JsonRef() = default;
+  JsonRef(const JsonDoc* doc, uint32_t index) : doc_(doc), index_(index) {}
+
+  JsonKind kind() const;
+  bool is(JsonKind k) const { return kind() == k; }
+  uint32_t offset() const;  // byte offset of the value's first character
+
+  bool as_bool() const;
+  std::string_view as_string() const;  // unescaped string contents
+  // Numbers: the literal as written, and the parsed forms Boost produced.
+  std::string_view number_text() const;
+  bool number_is_integer() const;   // no fraction/exponent and in 64-bit range
+  bool number_is_negative() const;  // written with a leading '-'
+  uint64_t as_u64() const;          // valid when integer and not negative
+  int64_t as_i64() const;           // valid when integer and negative
+
+  // Containers.
+  uint32_t size() const;                      // elements / members
+  JsonRef element(uint32_t i) const;          // arrays: O(i) walk
+  // Objects: members in document order, duplicates kept.
+  struct Member;
+  std::vector<Member> members() const;
+  std::vector<JsonRef> elements() const;
+
+  uint32_t index() const { return index_; }
+
+ private:
+  const JsonDoc* doc_ = nullptr;
+  uint32_t index_ = 0;
+};
+
+struct JsonRef::Member {
+  std::string_view key;
+  uint32_t key_offset;  // byte offset of the key's opening quote
+  JsonRef value;
+};
+
+class JsonDoc {
+ public:
+  JsonRef root() const { return JsonRef(this, 0); }
+  const LineIndex& lines() const { return lines_; }
+  TextPos pos(size_t offset) const { return lines_.pos(offset); }
+
+  // Parses `text`. Errors read "NAME:LINE:COL: invalid JSON: MESSAGE".
+  static Expected<JsonDoc> parse(std::string_view text, std::string_view name,
+                                 const JsonLimits& limits = {});
+
+  // Implementation detail shared with the parser handler and JsonRef.
+  struct Node {
+    JsonKind kind = JsonKind::kNull;
+    bool flag = false;        // bool value; for numbers: "is integer"
+    bool negative = false;    // numbers: leading '-'
+    uint32_t offset = 0;      // value start (filled by the position pass)
+    uint32_t key_offset = 0;  // key start when this node is an object member
+    uint32_t end = 0;         // index one past this node's subtree
+    uint32_t count = 0;       // containers: number of children
+    uint32_t text_pos = 0;    // string contents / number literal in `pool`
+    uint32_t text_len = 0;
+    uint32_t key_pos = 0;     // key in `pool` when an object member
+    uint32_t key_len = 0;
+    uint64_t bits = 0;        // the integer (two's complement for negatives)
+  };
+
+  const std::vector<Node>& nodes() const { return nodes_; }
+  std::string_view pool(uint32_t pos, uint32_t len) const {
+    return std::string_view(pool_).substr(pos, len);
+  }
+
+ private:
+  friend struct JsonTapeBuilder;
+  std::vector<Node> nodes_;
+  std::string pool_;
+  LineIndex lines_;
+};
+
+}  // namespace sysfence::profile

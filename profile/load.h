@@ -1,0 +1,50 @@
+// Helpers the subcommands share for the profile-related flags
+// (compile, run, verify, sim, stats and explain all take them):
+//   PROFILE            "default" (the built-in Docker profile), a path, or "-" (stdin)
+//   --arch A           any spelling syscalls::parse_arch accepts, or "native"
+//   --caps LIST        docker-default (the default) | all | none | CAP_X,CAP_Y,...
+//   --kernel X.Y       the kernel includes/excludes minKernel compare with (default: uname)
+//   --unknown-syscalls enosys|default
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/expected.h"
+#include "profile/caps.h"
+#include "profile/reader.h"
+#include "profile/resolve.h"
+#include "syscalls/table.h"
+
+namespace sysfence::profile {
+
+// Largest profile file accepted (also the JSON reader's limit).
+inline constexpr size_t kMaxProfileBytes = 16u << 20;
+
+// "default" -> the built-in profile; "-" -> stdin (named "<stdin>"); else a
+// file. A file literally called "default" is reached as "./default".
+Expected<ReadResult> load_profile(std::string_view arg, const ReadOptions& options = {});
+
+// Reads a whole file ("-" = stdin) up to `max_bytes`; errors name the file.
+Expected<std::string> read_text_file(std::string_view path, size_t max_bytes = kMaxProfileBytes);
+
+// "5.8", also a full release such as "6.18.3-arch1" (like moby, only
+// major.minor count). Errors: `invalid kernel version "5": expected X.Y such as 5.8`.
+Expected<syscalls::KernelVersion> parse_kernel_version(std::string_view s);
+// The running kernel (uname -r), major.minor.
+Expected<syscalls::KernelVersion> host_kernel_version();
+
+// "enosys" | "default".
+Expected<UnknownSyscalls> parse_unknown_syscalls(std::string_view s);
+
+// The flag values as given; nullopt = the default.
+struct ResolveFlags {
+  std::optional<std::string> arch;              // default: native
+  std::optional<std::string> caps;              // default: docker-default
+  std::optional<std::string> kernel;            // default: the running kernel
+  std::optional<std::string> unknown_syscalls;  // default: runc's rule
+};
+Expected<ResolveOptions> make_resolve_options(const ResolveFlags& flags);
+
+}  // namespace sysfence::profile

@@ -1,0 +1,115 @@
+#include "profile/profile.h"
+
+#include <array>
+
+namespace sysfence::profile {
+
+namespace {
+
+struct ActionSpelling {
+  ProfileAction action;
+  std::string_view name;
+};
+constexpr std::array<ActionSpelling, 9> kActions{{
+    {ProfileAction::kKill, "SCMP_ACT_KILL"},
+    {ProfileAction::kKillThread, "SCMP_ACT_KILL_THREAD"},
+    {ProfileAction::kKillProcess, "SCMP_ACT_KILL_PROCESS"},
+    {ProfileAction::kTrap, "SCMP_ACT_TRAP"},
+    {ProfileAction::kErrno, "SCMP_ACT_ERRNO"},
+    {ProfileAction::kTrace, "SCMP_ACT_TRACE"},
+    {ProfileAction::kAllow, "SCMP_ACT_ALLOW"},
+    {ProfileAction::kLog, "SCMP_ACT_LOG"},
+    {ProfileAction::kNotify, "SCMP_ACT_NOTIFY"},
+}};
+
+struct OpSpelling {
+  CmpOp op;
+  std::string_view name;
+};
+constexpr std::array<OpSpelling, 7> kOps{{
+    {CmpOp::kNe, "SCMP_CMP_NE"},
+    {CmpOp::kLt, "SCMP_CMP_LT"},
+    {CmpOp::kLe, "SCMP_CMP_LE"},
+    {CmpOp::kEq, "SCMP_CMP_EQ"},
+    {CmpOp::kGe, "SCMP_CMP_GE"},
+    {CmpOp::kGt, "SCMP_CMP_GT"},
+    {CmpOp::kMaskedEq, "SCMP_CMP_MASKED_EQ"},
+}};
+
+constexpr std::array<std::string_view, 4> kFlags{
+    "SECCOMP_FILTER_FLAG_TSYNC",
+    "SECCOMP_FILTER_FLAG_LOG",
+    "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+    "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
+};
+
+}  // namespace
+
+std::string_view to_string(ProfileAction a) {
+  for (const auto& s : kActions)
+    if (s.action == a) return s.name;
+  return "SCMP_ACT_KILL";
+}
+
+std::optional<ProfileAction> parse_profile_action(std::string_view s) {
+  for (const auto& a : kActions)
+    if (a.name == s) return a.action;
+  return std::nullopt;
+}
+
+std::span<const std::string_view> profile_action_names() {
+  static const auto names = [] {
+    std::array<std::string_view, kActions.size()> n{};
+    for (size_t i = 0; i < kActions.size(); ++i) n[i] = kActions[i].name;
+    return n;
+  }();
+  return names;
+}
+
+Action to_action(ProfileAction a, uint16_t data) {
+  switch (a) {
+    // libseccomp's SCMP_ACT_KILL is SECCOMP_RET_KILL (== KILL_THREAD), and
+    // runc maps both spellings to ActKillThread.
+    case ProfileAction::kKill:
+    case ProfileAction::kKillThread: return Action::KillThread();
+    case ProfileAction::kKillProcess: return Action::KillProcess();
+    case ProfileAction::kTrap: return Action::Trap();
+    case ProfileAction::kErrno: return Action::Errno(data);
+    case ProfileAction::kTrace: return Action::Trace(data);
+    case ProfileAction::kAllow: return Action::Allow();
+    case ProfileAction::kLog: return Action::Log();
+    case ProfileAction::kNotify: return Action::UserNotif();
+  }
+  return Action::KillProcess();
+}
+
+std::string_view to_string(CmpOp op) {
+  for (const auto& s : kOps)
+    if (s.op == op) return s.name;
+  return "SCMP_CMP_EQ";
+}
+
+std::optional<CmpOp> parse_cmp_op(std::string_view s) {
+  for (const auto& o : kOps)
+    if (o.name == s) return o.op;
+  return std::nullopt;
+}
+
+std::span<const std::string_view> cmp_op_names() {
+  static const auto names = [] {
+    std::array<std::string_view, kOps.size()> n{};
+    for (size_t i = 0; i < kOps.size(); ++i) n[i] = kOps[i].name;
+    return n;
+  }();
+  return names;
+}
+
+bool is_known_filter_flag(std::string_view flag) {
+  for (auto f : kFlags)
+    if (f == flag) return true;
+  return false;
+}
+
+std::span<const std::string_view> filter_flag_names() { return kFlags; }
+
+}  // namespace sysfence::profile

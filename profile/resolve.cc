@@ -1,0 +1,373 @@
+#include "profile/resolve.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+
+#include "profile/errno_names.h"
+
+namespace sysfence::profile {
+
+using syscalls::ArchId;
+
+std::span<const std::string_view> moby_arch_names(ArchId id) {
+  // moby's goToNative map (GOARCH -> libseccomp spelling) plus the
+  // spellings its nativeToSeccomp map and the profiles themselves use.
+  static constexpr std::array<std::string_view, 1> kAmd64{"amd64"};
+  static constexpr std::array<std::string_view, 1> kX86{"x86"};
+  static constexpr std::array<std::string_view, 1> kX32{"x32"};
+  static constexpr std::array<std::string_view, 1> kArm64{"arm64"};
+  static constexpr std::array<std::string_view, 1> kArm{"arm"};
+  static constexpr std::array<std::string_view, 1> kMips64{"mips64"};
+  static constexpr std::array<std::string_view, 1> kMipsel64{"mipsel64"};
+  static constexpr std::array<std::string_view, 1> kMips64n32{"mips64n32"};
+  static constexpr std::array<std::string_view, 2> kMipsel64n32{"mips3l64n32", "mipsel64n32"};
+  static constexpr std::array<std::string_view, 1> kMips{"mips"};
+  static constexpr std::array<std::string_view, 2> kMipsel{"mipsel", "mipsle"};
+  static constexpr std::array<std::string_view, 1> kPpc64le{"ppc64le"};
+  static constexpr std::array<std::string_view, 1> kPpc64{"ppc64"};
+  static constexpr std::array<std::string_view, 1> kPpc{"ppc"};
+  static constexpr std::array<std::string_view, 1> kS390x{"s390x"};
+  static constexpr std::array<std::string_view, 1> kS390{"s390"};
+  static constexpr std::array<std::string_view, 1> kRiscv64{"riscv64"};
+  static constexpr std::array<std::string_view, 2> kLoong{"loongarch64", "loong64"};
+  switch (id) {
+    case ArchId::kX86_64: return kAmd64;
+    case ArchId::kI386: return kX86;
+    case ArchId::kX32: return kX32;
+    case ArchId::kAarch64: return kArm64;
+    case ArchId::kArm: return kArm;
+    case ArchId::kMips64: return kMips64;
+    case ArchId::kMips64el: return kMipsel64;
+    case ArchId::kMips64n32: return kMips64n32;
+    case ArchId::kMipsel64n32: return kMipsel64n32;
+    case ArchId::kMips: return kMips;
+    case ArchId::kMipsel: return kMipsel;
+    case ArchId::kPpc64le: return kPpc64le;
+    case ArchId::kPpc64: return kPpc64;
+    case ArchId::kPpc: return kPpc;
+    case ArchId::kS390x: return kS390x;
+    case ArchId::kS390: return kS390;
+    case ArchId::kRiscv64: return kRiscv64;
+    case ArchId::kLoongarch64: return kLoong;
+    default: break;
+  }
+  // ABIs moby has no spelling for: their short name.
+  static const auto short_names = [] {
+    std::array<std::array<std::string_view, 1>, syscalls::kArchCount> n{};
+    for (const auto& a : syscalls::all_arches()) n[static_cast<size_t>(a.id)][0] = a.name;
+    return n;
+  }();
+  return short_names[static_cast<size_t>(id)];
+}
+
+namespace {
+
+bool contains(const std::vector<std::string>& list, std::string_view s) {
+  return std::find(list.begin(), list.end(), s) != list.end();
+}
+
+// The native arch's spelling that occurs in `list`, if any.
+std::optional<std::string_view> native_in(const std::vector<std::string>& list, ArchId native) {
+  for (auto n : moby_arch_names(native))
+    if (contains(list, n)) return n;
+  return std::nullopt;
+}
+
+std::string version_string(syscalls::KernelVersion v) { return fmt::format("{}.{}", v.major, v.minor); }
+
+// moby setupSeccomp: an entry is kept unless one of these says otherwise, in
+// moby's order (excludes first, then includes). Returns why it is dropped.
+std::optional<std::string> moby_filter(const ProfileSyscall& e, const ResolveOptions& o) {
+  const auto native_name = moby_arch_names(o.native)[0];
+  // excludes.arches: dropped when the list holds the native arch.
+  if (!e.excludes.arches.empty())
+    if (auto n = native_in(e.excludes.arches, o.native))
+      return fmt::format("excludes.arches lists \"{}\" (the native arch)", *n);
+  // excludes.caps: dropped when any listed capability is present.
+  for (const auto& c : e.excludes.caps)
+    if (o.caps.contains(c)) return fmt::format("excludes.caps: {} is in the capability set", c);
+  // excludes.minKernel: dropped when the kernel is at least that version.
+  if (e.excludes.min_kernel && o.kernel >= *e.excludes.min_kernel)
+    return fmt::format("excludes.minKernel: kernel {} is at least {}", version_string(o.kernel),
+                       version_string(*e.excludes.min_kernel));
+  // includes.arches: dropped when non-empty and without the native arch.
+  if (!e.includes.arches.empty() && !native_in(e.includes.arches, o.native))
+    return fmt::format("includes.arches does not list \"{}\" (the native arch)", native_name);
+  // includes.caps: dropped when any listed capability is missing.
+  for (const auto& c : e.includes.caps)
+    if (!o.caps.contains(c)) return fmt::format("includes.caps: {} is not in the capability set", c);
+  // includes.minKernel: dropped when the kernel is older ("X.Y" only; moby
+  // ignores the patch level and distro suffixes).
+  if (e.includes.min_kernel && o.kernel < *e.includes.min_kernel)
+    return fmt::format("includes.minKernel: kernel {} is older than {}", version_string(o.kernel),
+                       version_string(*e.includes.min_kernel));
+  return std::nullopt;
+}
+
+class Resolver {
+ public:
+  Resolver(const Profile& p, const ResolveOptions& o) : p_(p), o_(o) {}
+
+  Expected<Resolution> run() {
+    // moby and runc: no defaultAction and no syscalls means "no seccomp at
+    // all" — there is no filter to describe.
+    if (!p_.default_action && p_.syscalls.empty())
+      return fail(fmt::format("{}: the profile has neither defaultAction nor syscalls; Docker and runc run such a "
+                              "container without seccomp, so there is no filter to build",
+                              p_.source));
+    // The reader guarantees a defaultAction whenever there are syscalls.
+    const ProfileAction def = *p_.default_action;
+    // runc: "SCMP_ACT_NOTIFY cannot be used as default action".
+    if (def == ProfileAction::kNotify)
+      return fail(fmt::format("{}:{}:{}: SCMP_ACT_NOTIFY cannot be the default action (runc refuses it: the "
+                              "process could not even report the notification fd)",
+                              p_.source, p_.pos.line, p_.pos.col));
+    auto def_data = errno_data(def, p_.default_errno, p_.default_errno_ret, "defaultErrnoRet", p_.pos);
+    if (!def_data) return fail(def_data.error().message);
+    // runc getAction: KILL means KILL_THREAD; ERRNO and TRACE take
+    // defaultErrnoRet, or EPERM without it.
+    default_action_ = to_action(def, *def_data);
+
+    if (auto r = choose_arches(); !r) return fail(r.error().message);
+    out_.policy.bad_arch_action = o_.bad_arch_action;
+    out_.flags = p_.flags;
+    out_.listener_path = p_.listener_path;
+    for (ArchId a : arches_) {
+      ArchPolicy ap;
+      ap.arch = a;
+      ap.default_action = default_action_;
+      ap.enosys_errno = enosys(o_.native);
+      out_.policy.arches.push_back(std::move(ap));
+    }
+    unknown_.assign(arches_.size(), {});
+
+    out_.entries.resize(p_.syscalls.size());
+    for (size_t i = 0; i < p_.syscalls.size(); ++i)
+      if (auto r = apply_entry(i); !r) return fail(r.error().message);
+
+    add_enosys_stub();
+    report_unknown_names();
+    return std::move(out_);
+  }
+
+ private:
+  const Profile& p_;
+  const ResolveOptions& o_;
+  Resolution out_;
+  Action default_action_;
+  std::vector<ArchId> arches_;                    // native first
+  std::vector<std::vector<std::string>> unknown_;  // per arch: names skipped
+  // Per arch: the largest number any kept entry names (runc findLastSyscalls).
+  std::vector<uint32_t> largest_;
+
+  std::string where(SourcePos pos) const { return fmt::format("{}:{}:{}", p_.source, pos.line, pos.col); }
+
+  // The 16-bit data of ERRNO/TRACE. containers-common's errno name wins over
+  // the number (and is resolved with the native arch's errno table, as the
+  // runtime would on that host); runc keeps the low 16 bits of errnoRet
+  // (int16 conversion); without either, EPERM.
+  Expected<uint16_t> errno_data(ProfileAction a, const std::string& name, std::optional<uint64_t> number,
+                                std::string_view field, SourcePos pos) {
+    if (a != ProfileAction::kErrno && a != ProfileAction::kTrace) return uint16_t{0};
+    if (!name.empty()) {
+      auto n = errno_number(name, o_.native);
+      if (!n)
+        return fail(fmt::format("{}: errno name \"{}\" does not exist on {}", where(pos), name,
+                                syscalls::arch(o_.native).name));
+      return *n;
+    }
+    if (number) {
+      if (*number > 0xffff)
+        out_.notes.push_back(fmt::format("{}: {} {} does not fit in 16 bits; runc keeps the low 16 bits ({})",
+                                         where(pos), field, *number, *number & 0xffff));
+      return static_cast<uint16_t>(*number & 0xffff);
+    }
+    return eperm(o_.native);
+  }
+
+  // The ABIs of the filter, native first.
+  //  - moby archMap: only the entry whose architecture is the native arch
+  //    counts; it contributes that arch and its subArchitectures. No such
+  //    entry: nothing (libseccomp then filters the native ABI only).
+  //  - "architectures" (and OCI configs): the list as written.
+  //  - libseccomp always includes the native ABI (seccomp_init), and runc's
+  //    ENOSYS stub adds it too, so it is first whatever the lists say.
+  Expected<void> choose_arches() {
+    std::vector<std::string> listed;
+    const auto& native = syscalls::arch(o_.native);
+    if (p_.format == ProfileFormat::kDocker && !p_.arch_map.empty()) {
+      bool found = false;
+      for (const auto& m : p_.arch_map) {
+        if (m.architecture == native.scmp_name) {
+          listed.push_back(m.architecture);
+          listed.insert(listed.end(), m.sub_architectures.begin(), m.sub_architectures.end());
+          found = true;
+          break;  // moby stops at the first match
+        }
+      }
+      if (!found)
+        out_.notes.push_back(fmt::format("{}: archMap has no entry for {}; only the native ABI is filtered",
+                                         p_.source, native.scmp_name));
+    } else {
+      listed = p_.architectures;
+    }
+    arches_.push_back(o_.native);
+    for (const auto& s : listed) {
+      ArchId id = o_.native;
+      if (s != "SCMP_ARCH_NATIVE") {
+        const syscalls::Arch* a = nullptr;
+        for (const auto& cand : syscalls::all_arches())
+          if (cand.scmp_name == s) a = &cand;
+        if (a == nullptr) return fail(fmt::format("{}: unknown architecture \"{}\"", p_.source, s));
+        id = a->id;
+      }
+      if (std::find(arches_.begin(), arches_.end(), id) == arches_.end()) arches_.push_back(id);
+    }
+    largest_.assign(arches_.size(), 0);
+    return {};
+  }
+
+  Expected<void> apply_entry(size_t index) {
+    const ProfileSyscall& e = p_.syscalls[index];
+    EntryOutcome& outcome = out_.entries[index];
+    // moby's includes/excludes apply to Docker profiles only; an OCI config
+    // goes to runc as it is.
+    if (p_.format == ProfileFormat::kDocker) {
+      if (auto why = moby_filter(e, o_)) {
+        outcome.fate = EntryFate::kFiltered;
+        outcome.why = std::move(*why);
+        return {};
+      }
+    }
+    auto data = errno_data(e.action, e.errno_name, e.errno_ret, "errnoRet", e.pos);
+    if (!data) return fail(data.error().message);
+    const Action action = to_action(e.action, *data);
+    outcome.action = action;
+
+    // runc (InitSeccomp): NOTIFY for write(2) would deadlock runc itself.
+    if (e.action == ProfileAction::kNotify && contains(e.names, "write"))
+      return fail(fmt::format("{}: SCMP_ACT_NOTIFY cannot be used for the write syscall (runc refuses it)",
+                              where(e.pos)));
+
+    // runc findLastSyscalls: every name of every entry moby kept counts
+    // towards the largest syscall number per ABI — whatever its action, even
+    // when the rule itself is dropped below.
+    for (size_t a = 0; a < arches_.size(); ++a) {
+      const auto& table = syscalls::table(arches_[a]);
+      for (const auto& name : e.names)
+        if (auto nr = table.number(name)) largest_[a] = std::max(largest_[a], *nr);
+    }
+
+    // runc matchCall: a rule whose action equals the default action is
+    // redundant and skipped (compared with the errno/trace data included).
+    if (action == default_action_) {
+      outcome.fate = EntryFate::kSameAsDefault;
+      return {};
+    }
+    outcome.fate = EntryFate::kApplied;
+
+    // runc matchCall: when one entry repeats an argument index, each
+    // condition becomes a rule of its own (ORed) instead of one rule with
+    // all of them ANDed.
+    std::array<unsigned, 6> per_index{};
+    for (const auto& a : e.args) per_index[a.index]++;
+    const bool split = std::any_of(per_index.begin(), per_index.end(), [](unsigned n) { return n > 1; });
+    outcome.split_repeated_index = split;
+
+    std::vector<std::vector<ArgCondition>> condition_sets;
+    auto to_condition = [](const ProfileArg& a) {
+      // ArgCondition.width stays k64: libseccomp compares all 64 bits.
+      return ArgCondition{static_cast<uint8_t>(a.index), a.op, a.value, a.value_two, ArgWidth::k64};
+    };
+    if (split) {
+      for (const auto& a : e.args) condition_sets.push_back({to_condition(a)});
+    } else {
+      std::vector<ArgCondition> all;
+      for (const auto& a : e.args) all.push_back(to_condition(a));
+      condition_sets.push_back(std::move(all));
+    }
+
+    SourceRef src;
+    src.file = p_.source;
+    src.line = e.pos.line;
+    src.entry = static_cast<uint32_t>(index);
+    src.comment = e.comment;
+    src.split_repeated_index = split;
+
+    // Each name is its own rule, on every ABI of the filter whose table knows
+    // it; a name an ABI does not know is skipped there (libseccomp resolves
+    // names per arch), never an error.
+    for (size_t a = 0; a < arches_.size(); ++a) {
+      const auto& table = syscalls::table(arches_[a]);
+      auto& rules = out_.policy.arches[a].rules;
+      for (const auto& name : e.names) {
+        auto nr = table.number(name);
+        if (!nr) {
+          if (!contains(unknown_[a], name)) unknown_[a].push_back(name);
+          continue;
+        }
+        for (const auto& conds : condition_sets) rules[*nr].push_back(Rule{action, conds, src});
+      }
+    }
+    return {};
+  }
+
+  // runc patchbpf (generatePatch / findLastSyscalls / generateEnosysStub):
+  // unless the default action is ALLOW, LOG or TRACE, a stub in front of the
+  // filter answers ERRNO(ENOSYS) for every number above the largest one the
+  // profile names on that ABI, so that programs probing for newer syscalls
+  // fall back instead of failing with the default errno. Details kept:
+  //  - the largest number counts every name moby kept, whatever its action;
+  //  - an ABI whose largest number is 0 gets no stub;
+  //  - x86_64 and x32 share AUDIT_ARCH_X86_64 and are told apart by bit 30
+  //    (evaluate() dispatches the same way), each with its own maximum;
+  //  - on s390 and s390x, syscall 0 also answers ENOSYS: the kernel leaves
+  //    an unknown "large" syscall number as 0 (the setup(2) multiplexer).
+  // runc skips the stub when defaultErrnoRet "is ENOSYS"; a default of
+  // ERRNO(ENOSYS) answers the same as the stub, so that is not modelled.
+  void add_enosys_stub() {
+    bool want;
+    if (o_.unknown_syscalls) {
+      want = *o_.unknown_syscalls == UnknownSyscalls::kEnosys;
+    } else {
+      const ActionKind k = default_action_.kind;
+      want = k != ActionKind::kAllow && k != ActionKind::kLog && k != ActionKind::kTrace &&
+             default_action_ != Action::Errno(enosys(o_.native));
+    }
+    if (!want) return;
+    for (size_t a = 0; a < arches_.size(); ++a) {
+      if (largest_[a] == 0) continue;
+      ArchPolicy& ap = out_.policy.arches[a];
+      ap.enosys_above = largest_[a];
+      if (arches_[a] == ArchId::kS390 || arches_[a] == ArchId::kS390x) {
+        SourceRef src;
+        src.file = "(runc ENOSYS stub)";
+        src.comment = "s390: an unknown syscall number reaches the filter as 0 (setup multiplexer); runc answers ENOSYS";
+        auto& rules = ap.rules[0];
+        if (rules.empty()) rules.push_back(Rule{Action::Errno(ap.enosys_errno), {}, src});
+      }
+    }
+  }
+
+  void report_unknown_names() {
+    for (size_t a = 0; a < arches_.size(); ++a) {
+      if (unknown_[a].empty()) continue;
+      const auto& arch = syscalls::arch(arches_[a]);
+      std::string list;
+      for (const auto& n : unknown_[a]) list += (list.empty() ? "" : ", ") + n;
+      out_.notes.push_back(fmt::format("{}: {} syscall name{} unknown to {} ({}) skipped: {}", p_.source,
+                                       unknown_[a].size(), unknown_[a].size() == 1 ? "" : "s", arch.name,
+                                       arch.scmp_name, list));
+    }
+  }
+};
+
+}  // namespace
+
+Expected<Resolution> resolve(const Profile& profile, const ResolveOptions& options) {
+  return Resolver(profile, options).run();
+}
+
+}  // namespace sysfence::profile

@@ -1,0 +1,80 @@
+// Resolution: a Profile (as written) -> a Policy (what the filter must do) for
+// one native architecture, capability set and kernel version — exactly what
+// moby (profiles/seccomp setupSeccomp) and runc (libcontainer/seccomp,
+// patchbpf) do with the same inputs. resolve.cc documents each rule where it
+// is applied.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/expected.h"
+#include "profile/caps.h"
+#include "profile/policy.h"
+#include "profile/profile.h"
+#include "syscalls/table.h"
+
+namespace sysfence::profile {
+
+// What happens to syscall numbers above the largest one the profile names
+// (syscalls newer than the profile).
+enum class UnknownSyscalls : uint8_t {
+  kEnosys,   // runc's stub: ERRNO(ENOSYS), so that libc falls back gracefully
+  kDefault,  // the default action, as plain libseccomp filters do
+};
+
+struct ResolveOptions {
+  // The machine the container would run on; moby's archMap and
+  // includes/excludes "arches" are matched against it.
+  syscalls::ArchId native = syscalls::ArchId::kX86_64;
+  // The container's capability (bounding) set, for includes/excludes "caps".
+  CapSet caps;
+  // The host kernel, for includes/excludes "minKernel" (major.minor only).
+  syscalls::KernelVersion kernel{6, 1};
+  // nullopt: runc's choice — kEnosys unless the default action is ALLOW, LOG
+  // or TRACE (or already ERRNO(ENOSYS)).
+  std::optional<UnknownSyscalls> unknown_syscalls;
+  // For seccomp_data.arch values the filter does not cover. libseccomp (and
+  // so runc) use SCMP_ACT_KILL = KILL_THREAD; sysfence defaults to
+  // KILL_PROCESS, which also takes down the other threads.
+  Action bad_arch_action = Action::KillProcess();
+};
+
+// What became of one syscalls[] entry, index-aligned with Profile::syscalls.
+enum class EntryFate : uint8_t {
+  kApplied,        // produced rules (for the names the ABIs know)
+  kFiltered,       // dropped by moby's includes/excludes; `why` says which
+  kSameAsDefault,  // runc drops rules whose action equals the default action
+};
+
+struct EntryOutcome {
+  EntryFate fate = EntryFate::kApplied;
+  std::string why;     // for kFiltered: "includes.caps: CAP_SYS_ADMIN is not in the capability set"
+  Action action;       // the entry's action after errno resolution
+  bool split_repeated_index = false;  // runc's one-rule-per-condition split applies
+};
+
+struct Resolution {
+  Policy policy;
+  std::vector<EntryOutcome> entries;
+  // Human-readable observations: names unknown to an ABI (skipped), archMap
+  // without an entry for the native arch, truncated errno values, ...
+  std::vector<std::string> notes;
+  // Carried through for the installer (not part of the decision function).
+  std::vector<std::string> flags;
+  std::string listener_path;
+};
+
+// The moby spellings of the native architecture that includes/excludes
+// "arches" lists are matched against ("amd64", "arm64", "mipsel64", ...).
+// Where moby's own tables disagree (loongarch64 / loong64, mipsel / mipsle,
+// mips3l64n32 / mipsel64n32) every spelling is accepted.
+std::span<const std::string_view> moby_arch_names(syscalls::ArchId id);
+
+// Errors: "seccomp disabled" profiles (no defaultAction, no syscalls), NOTIFY
+// as the default action or for write(2) (runc refuses both), an errno name
+// the native arch does not have.
+Expected<Resolution> resolve(const Profile& profile, const ResolveOptions& options);
+
+}  // namespace sysfence::profile
