@@ -1,0 +1,249 @@
+// The per-word constraint solver against brute force.
+#include "bpf/word_set.h"
+
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+namespace sysfence::bpf {
+namespace {
+
+constexpr WordOp kAllOps[] = {WordOp::kEq, WordOp::kNe, WordOp::kGt,       WordOp::kGe,
+                              WordOp::kLt, WordOp::kLe, WordOp::kMaskedEq, WordOp::kMaskedNe};
+
+TEST(WordAtom, NegateIsComplement) {
+  std::mt19937 rng(1);
+  for (WordOp op : kAllOps) {
+    for (int i = 0; i < 2000; ++i) {
+      const uint32_t k = i < 4 ? (i < 2 ? 0u : 0xffffffffu) : rng();
+      const uint32_t mask = rng() | (i % 3 == 0 ? 0xffffffffu : 0u);
+      const WordAtom a{op, op == WordOp::kMaskedEq || op == WordOp::kMaskedNe ? k & mask : k,
+                       op == WordOp::kMaskedEq || op == WordOp::kMaskedNe ? mask : 0xffffffffu};
+      for (uint32_t w : {0u, 1u, k, k - 1, k + 1, 0xffffffffu, static_cast<uint32_t>(rng())}) {
+        EXPECT_NE(holds(a, w), holds(negate(a), w)) << to_string(a) << " w=" << w;
+      }
+      EXPECT_EQ(negate(negate(a)), a);
+    }
+  }
+}
+
+TEST(WordAtom, Spelling) {
+  EXPECT_EQ(to_string(WordAtom::Eq(0x3b), "nr"), "nr == 0x3b");
+  EXPECT_EQ(to_string(WordAtom::MaskedNe(0x40000000, 0)), "(w & 0x40000000) != 0x0");
+  EXPECT_EQ(to_string(WordAtom::Le(7)), "w <= 0x7");
+}
+
+TEST(WordSet, EmptySetIsSatisfiable) {
+  WordSet s;
+  EXPECT_EQ(s.check(), Sat::kSat);
+  EXPECT_TRUE(s.unconstrained());
+  EXPECT_EQ(s.describe(), "");
+}
+
+TEST(WordSet, IntervalFullyExcludedIsUnsat) {
+  WordSet s;
+  s.add(WordAtom::Ge(10));
+  s.add(WordAtom::Le(20));
+  for (uint32_t v = 10; v < 20; ++v) {
+    s.add(WordAtom::Ne(v));
+    ASSERT_EQ(s.check(), Sat::kSat);
+  }
+  EXPECT_EQ(s.witness(), 20u);
+  s.add(WordAtom::Ne(20));
+  EXPECT_EQ(s.check(), Sat::kUnsat);
+}
+
+TEST(WordSet, ContradictoryBoundsAndBits) {
+  WordSet a;
+  a.add(WordAtom::Gt(0xffffffffu));
+  EXPECT_EQ(a.check(), Sat::kUnsat);
+  WordSet b;
+  b.add(WordAtom::Lt(0));
+  EXPECT_EQ(b.check(), Sat::kUnsat);
+  WordSet c;
+  c.add(WordAtom::MaskedEq(0xf0, 0x30));
+  c.add(WordAtom::MaskedEq(0x30, 0x10));
+  EXPECT_EQ(c.check(), Sat::kUnsat);
+  WordSet d;
+  d.add(WordAtom::MaskedEq(0x0f, 0x10));  // datum outside the mask: never
+  EXPECT_EQ(d.check(), Sat::kUnsat);
+  WordSet e;
+  e.add(WordAtom::MaskedNe(0x0f, 0x10));  // always true
+  EXPECT_EQ(e.check(), Sat::kSat);
+  e.add(WordAtom::MaskedNe(0, 0));  // 0 != 0: never
+  EXPECT_EQ(e.check(), Sat::kUnsat);
+}
+
+TEST(WordSet, X32BitSplitsTheRange) {
+  // nr >= 0x40000000 with bit 30 clear forces bit 31.
+  WordSet s;
+  s.add(WordAtom::Ge(0x40000000));
+  s.add(WordAtom::MaskedEq(0x40000000, 0));
+  ASSERT_EQ(s.check(), Sat::kSat);
+  EXPECT_GE(s.witness(), 0x80000000u);
+  s.add(WordAtom::Lt(0x80000000));
+  EXPECT_EQ(s.check(), Sat::kUnsat);
+}
+
+TEST(WordSet, WitnessSatisfiesEverything) {
+  WordSet s;
+  s.add(WordAtom::Gt(0x1000));
+  s.add(WordAtom::Lt(0x2000));
+  s.add(WordAtom::MaskedNe(0xf, 0x1));
+  s.add(WordAtom::MaskedNe(0xf, 0x2));
+  s.add(WordAtom::MaskedEq(0x100, 0x100));
+  ASSERT_EQ(s.check(), Sat::kSat);
+  EXPECT_TRUE(s.contains(s.witness()));
+  EXPECT_GT(s.witness(), 0x1000u);
+  EXPECT_LT(s.witness(), 0x2000u);
+}
+
+// Brute force: the word is confined to 2^n values by fixing all other bits
+// (at random positions, so high and low bits both matter); then random
+// atoms with constants near those values are added one by one and every
+// answer is compared with enumeration.
+TEST(WordSet, AgreesWithEnumeration) {
+  std::mt19937 rng(7);
+  int sat = 0, unsat = 0;
+  for (int round = 0; round < 3000; ++round) {
+    const unsigned n = 1 + rng() % 9;
+    uint32_t free_bits = 0;
+    while (static_cast<unsigned>(std::popcount(free_bits)) < n) free_bits |= 1u << (rng() % 32);
+    const uint32_t fixed = rng() & ~free_bits;
+    std::vector<uint32_t> domain;
+    for (uint32_t x = 0; x < (1u << n); ++x) {
+      uint32_t w = fixed, bit = 0;
+      for (uint32_t m = free_bits; m; m &= m - 1, ++bit)
+        if (x & (1u << bit)) w |= m & -m;
+      domain.push_back(w);
+    }
+    WordSet s;
+    s.add(WordAtom::MaskedEq(~free_bits, fixed));
+    std::vector<WordAtom> atoms;
+    const int count = 1 + static_cast<int>(rng() % 12);
+    for (int i = 0; i < count; ++i) {
+      const WordOp op = kAllOps[rng() % 8];
+      uint32_t k = domain[rng() % domain.size()] + (rng() % 3) - 1;
+      uint32_t mask = 0xffffffffu;
+      if (op == WordOp::kMaskedEq || op == WordOp::kMaskedNe) {
+        mask = rng() % 2 ? (rng() & (free_bits | rng())) : (rng() & free_bits);
+        k &= mask;
+      }
+      const WordAtom a{op, k, mask};
+      atoms.push_back(a);
+      s.add(a);
+      const Sat r = s.check();
+      bool any = false;
+      for (uint32_t w : domain) {
+        bool ok = (w & ~free_bits) == fixed;
+        for (const WordAtom& b : atoms) ok = ok && holds(b, w);
+        if (ok) any = true;
+      }
+      ASSERT_NE(r, Sat::kUnknown);
+      ASSERT_EQ(r == Sat::kSat, any) << "round " << round << " atom " << to_string(a);
+      if (r == Sat::kSat) {
+        ASSERT_TRUE(s.contains(s.witness()));
+        for (const WordAtom& b : atoms) ASSERT_TRUE(holds(b, s.witness()));
+        ++sat;
+      } else {
+        ++unsat;
+        break;
+      }
+    }
+  }
+  // Both answers occur often enough for the comparison to mean something.
+  EXPECT_GT(sat, 3000);
+  EXPECT_GT(unsat, 500);
+}
+
+// Undo restores exactly the previous set: the same answers for every probe.
+TEST(WordSet, UndoRestoresState) {
+  std::mt19937 rng(11);
+  for (int round = 0; round < 300; ++round) {
+    WordSet s;
+    std::vector<WordSet::Undo> undos;
+    std::vector<WordAtom> atoms;
+    std::vector<uint32_t> probes = {0, 1, 0xffffffffu};
+    for (int i = 0; i < 20; ++i) probes.push_back(rng() % 64);
+    for (int i = 0; i < 16; ++i) {
+      const WordOp op = kAllOps[rng() % 8];
+      const uint32_t mask = (op == WordOp::kMaskedEq || op == WordOp::kMaskedNe) ? static_cast<uint32_t>(rng() % 64) : 0xffffffffu;
+      const WordAtom a{op, static_cast<uint32_t>(rng() % 64) & mask, mask};
+      atoms.push_back(a);
+      undos.push_back(s.add(a));
+      s.check();
+    }
+    while (!atoms.empty()) {
+      s.undo(undos.back());
+      undos.pop_back();
+      atoms.pop_back();
+      for (uint32_t p : probes) {
+        bool want = true;
+        for (const WordAtom& b : atoms) want = want && holds(b, p);
+        ASSERT_EQ(s.contains(p), want);
+      }
+      EXPECT_EQ(s.atom_count(), atoms.size());
+    }
+    EXPECT_TRUE(s.unconstrained());
+  }
+}
+
+TEST(SolveCube, AgreesWithEnumeration) {
+  std::mt19937 rng(3);
+  for (int round = 0; round < 2000; ++round) {
+    const uint32_t vars = rng() & 0x0fff;
+    std::vector<CubeClause> clauses;
+    const int count = static_cast<int>(rng() % 40);
+    for (int i = 0; i < count; ++i) {
+      uint32_t lits = rng() & vars;
+      if (rng() % 2) lits &= rng();
+      if (lits == 0) continue;
+      clauses.push_back({lits, static_cast<uint32_t>(rng()) & lits});
+    }
+    uint64_t budget = 1u << 20;
+    uint32_t sol = 0;
+    const Sat r = solve_cube(vars, clauses, budget, sol);
+    bool any = false;
+    for (uint32_t x = 0; x <= 0x0fff && !any; ++x) {
+      if ((x & ~vars) != 0) continue;
+      bool ok = true;
+      for (const CubeClause& c : clauses) ok = ok && (x & c.lits) != c.value;
+      any = ok;
+    }
+    ASSERT_EQ(r == Sat::kSat, any);
+    if (r == Sat::kSat) {
+      EXPECT_EQ(sol & ~vars, 0u);
+      for (const CubeClause& c : clauses) EXPECT_NE(sol & c.lits, c.value);
+    }
+  }
+}
+
+TEST(SolveCube, BudgetExhaustionIsUnknownNotAWrongAnswer) {
+  // All 2^4 assignments of 4 variables excluded except by deep search: a
+  // budget of one node cannot decide it.
+  std::vector<CubeClause> clauses;
+  for (uint32_t v = 0; v < 16; ++v) clauses.push_back({0xf, v});
+  uint64_t budget = 1;
+  uint32_t sol = 0;
+  EXPECT_EQ(solve_cube(0xf, clauses, budget, sol), Sat::kUnknown);
+  budget = 1000;
+  EXPECT_EQ(solve_cube(0xf, clauses, budget, sol), Sat::kUnsat);
+}
+
+TEST(WordSet, Describe) {
+  WordSet s;
+  s.add(WordAtom::Eq(0x3b));
+  EXPECT_EQ(s.describe(), "== 0x3b");
+  WordSet r;
+  r.add(WordAtom::Ge(0x100));
+  r.add(WordAtom::Le(0x1ff));
+  r.add(WordAtom::Ne(0x105));
+  r.add(WordAtom::Ne(0x300));  // outside the range: implied, not shown
+  EXPECT_EQ(r.describe(), "0x100..0x1ff, != 0x105");
+}
+
+}  // namespace
+}  // namespace sysfence::bpf
