@@ -1,0 +1,388 @@
+// The symbolic BPF executor: register values, jump translation, and path
+// walks checked against the interpreter.
+#include "bpf/symbolic.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <set>
+#include <vector>
+
+#include "bpf/interp.h"
+#include "test/bpf/random_program.h"
+
+namespace sysfence::bpf {
+namespace {
+
+constexpr uint16_t kJumpOps[] = {kJeq, kJgt, kJge, kJset};
+
+bool concrete_jump(uint16_t op, uint32_t a, uint32_t k) {
+  switch (op) {
+    case kJeq: return a == k;
+    case kJgt: return a > k;
+    case kJge: return a >= k;
+    case kJset: return (a & k) != 0;
+  }
+  return false;
+}
+
+// A random value in the fragment, together with the concrete function it
+// denotes, built from a random chain of and/or/xor/lsh/rsh.
+struct RandomValue {
+  SymValue sym;
+  std::vector<std::pair<uint16_t, uint32_t>> ops;
+  uint32_t apply(uint32_t w) const {
+    for (auto [op, k] : ops) {
+      switch (op) {
+        case kAnd: w &= k; break;
+        case kOr: w |= k; break;
+        case kXor: w ^= k; break;
+        case kLsh: w <<= k; break;
+        case kRsh: w >>= k; break;
+      }
+    }
+    return w;
+  }
+};
+
+RandomValue random_value(std::mt19937& rng) {
+  RandomValue v{SymValue::input(4), {}};
+  const int n = static_cast<int>(rng() % 5);
+  for (int i = 0; i < n; ++i) {
+    const uint16_t ops[] = {kAnd, kOr, kXor, kLsh, kRsh};
+    const uint16_t op = ops[rng() % 5];
+    uint32_t k = static_cast<uint32_t>(rng());
+    if (op == kLsh || op == kRsh) k %= 32;
+    else if (rng() % 2) k &= static_cast<uint32_t>(rng());  // sparse masks
+    switch (op) {
+      case kAnd: v.sym = sym_and(v.sym, k); break;
+      case kOr: v.sym = sym_or(v.sym, k); break;
+      case kXor: v.sym = sym_xor(v.sym, k); break;
+      case kLsh: v.sym = sym_lsh(v.sym, k); break;
+      case kRsh: v.sym = sym_rsh(v.sym, k); break;
+    }
+    v.ops.emplace_back(op, k);
+  }
+  return v;
+}
+
+TEST(SymValue, EvalMatchesConcreteOperations) {
+  std::mt19937 rng(5);
+  for (int round = 0; round < 5000; ++round) {
+    const RandomValue v = random_value(rng);
+    for (int i = 0; i < 20; ++i) {
+      SeccompWords in{};
+      in[4] = static_cast<uint32_t>(rng());
+      ASSERT_EQ(v.sym.eval(in), v.apply(in[4])) << v.sym.to_string();
+    }
+  }
+}
+
+TEST(SymValue, Spelling) {
+  EXPECT_EQ(SymValue::constant(0x7fff0000).to_string(), "0x7fff0000");
+  EXPECT_EQ(SymValue::input(0).to_string(), "w[0]");
+  EXPECT_EQ(sym_and(sym_rsh(SymValue::input(4), 3), 1).to_string(), "((w[4] >> 3) & 0x1)");
+}
+
+// Every translated jump holds exactly where the concrete comparison does,
+// on inputs around every boundary the atom or the constant suggests.
+TEST(TranslateJump, AgreesWithConcreteComparison) {
+  std::mt19937 rng(9);
+  int atoms = 0, constants = 0, unsupported = 0;
+  for (int round = 0; round < 20000; ++round) {
+    const RandomValue v = random_value(rng);
+    const uint16_t op = kJumpOps[rng() % 4];
+    uint32_t k = static_cast<uint32_t>(rng());
+    if (rng() % 3 == 0) k = v.apply(static_cast<uint32_t>(rng()));  // a value it can take
+    if (rng() % 5 == 0) k = k % 8;
+    const SymCondition c = translate_jump(op, v.sym, k);
+    std::vector<uint32_t> probes = {0, 1, 0xffffffffu, 0x80000000u, 0x7fffffffu};
+    for (int i = 0; i < 24; ++i) probes.push_back(static_cast<uint32_t>(rng()));
+    if (c.kind == SymCondition::Kind::kAtom) {
+      for (uint32_t d : {0u, 1u, 0xffffffffu}) {
+        probes.push_back(c.atom.k + d);
+        probes.push_back((c.atom.k & c.atom.mask) | (static_cast<uint32_t>(rng()) & ~c.atom.mask));
+      }
+    }
+    for (uint32_t w : probes) {
+      const bool want = concrete_jump(op, v.apply(w), k);
+      switch (c.kind) {
+        case SymCondition::Kind::kAtom:
+          ASSERT_EQ(c.word, 4);
+          ASSERT_EQ(holds(c.atom, w), want) << v.sym.to_string() << " op " << op << " k " << k << " atom "
+                                            << to_string(c.atom) << " w " << w;
+          break;
+        case SymCondition::Kind::kTrue: ASSERT_TRUE(want) << v.sym.to_string(); break;
+        case SymCondition::Kind::kFalse: ASSERT_FALSE(want) << v.sym.to_string(); break;
+        case SymCondition::Kind::kUnsupported: break;
+      }
+    }
+    if (c.kind == SymCondition::Kind::kAtom) ++atoms;
+    else if (c.kind == SymCondition::Kind::kUnsupported) ++unsupported;
+    else ++constants;
+    // Only ordered comparisons of non-monotone images leave the fragment.
+    if (c.kind == SymCondition::Kind::kUnsupported) {
+      ASSERT_TRUE(op == kJgt || op == kJge);
+      ASSERT_FALSE(c.reason.empty());
+    }
+  }
+  EXPECT_GT(atoms, 5000);
+  EXPECT_GT(constants, 500);
+  EXPECT_GT(unsupported, 100);
+}
+
+TEST(TranslateJump, OrderedComparisonsOnShiftedWords) {
+  // (w >> 12) > 5  <=>  w >= 6 << 12
+  const SymCondition c = translate_jump(kJgt, sym_rsh(SymValue::input(0), 12), 5);
+  ASSERT_EQ(c.kind, SymCondition::Kind::kAtom);
+  EXPECT_EQ(c.atom, WordAtom::Ge(6u << 12));
+  // (w & 0xffff0000) >= 0x10001  <=>  w >= 0x20000
+  const SymCondition d = translate_jump(kJge, sym_and(SymValue::input(0), 0xffff0000u), 0x10001);
+  ASSERT_EQ(d.kind, SymCondition::Kind::kAtom);
+  EXPECT_EQ(d.atom, WordAtom::Ge(0x20000));
+  // (w & 0xff) > 3 is not an interval of w.
+  EXPECT_EQ(translate_jump(kJgt, sym_and(SymValue::input(0), 0xff), 3).kind, SymCondition::Kind::kUnsupported);
+}
+
+// ---------------------------------------------------------------------------
+// Walks
+// ---------------------------------------------------------------------------
+
+struct Leaf {
+  Outcome outcome;
+  SeccompWords witness;
+};
+
+std::vector<Leaf> all_leaves(const BpfProcedure& p) {
+  PathState state;
+  std::vector<Leaf> leaves;
+  p.walk(state, [&](const Outcome& o) {
+    leaves.push_back({o, state.witness()});
+    return Walk::kContinue;
+  });
+  EXPECT_EQ(state.depth(), 0u);
+  return leaves;
+}
+
+BpfProcedure make(Program p) {
+  auto proc = BpfProcedure::create(std::move(p));
+  EXPECT_TRUE(proc.has_value()) << (proc ? "" : proc.error().message);
+  return std::move(*proc);
+}
+
+// Each leaf's witness, run through the interpreter, ends at that leaf's
+// instruction with that leaf's action.
+void expect_leaves_consistent(const BpfProcedure& p, const std::vector<Leaf>& leaves) {
+  auto interp = Interpreter::create(p.program());
+  ASSERT_TRUE(interp.has_value());
+  std::vector<TraceStep> trace;
+  for (const Leaf& l : leaves) {
+    if (l.outcome.kind != Outcome::Kind::kAction) continue;
+    const RunResult r = interp->run_traced(l.witness, trace);
+    ASSERT_FALSE(trace.empty());
+    EXPECT_EQ(trace.back().pc, l.outcome.where) << p.describe(l.outcome);
+    EXPECT_EQ(r.action(), leaf_action(l.outcome, l.witness)) << p.describe(l.outcome);
+  }
+}
+
+constexpr uint32_t kAuditX86_64 = 0xc000003eU;
+
+TEST(Walk, ArchCheckAndSyscallChain) {
+  const Program prog = {
+      stmt(kLd | kW | kAbs, kOffsetArch),
+      jump(kJmp | kJeq | kK, kAuditX86_64, 1, 0),
+      stmt(kRet | kRetK, kRetKillProcess),
+      stmt(kLd | kW | kAbs, kOffsetNr),
+      jump(kJmp | kJeq | kK, 0, 0, 1),  // read
+      stmt(kRet | kRetK, kRetAllow),
+      jump(kJmp | kJeq | kK, 59, 0, 1),  // execve
+      stmt(kRet | kRetK, kRetErrno | 1),
+      jump(kJmp | kJge | kK, 0x40000000, 0, 1),
+      stmt(kRet | kRetK, kRetTrap),
+      stmt(kRet | kRetK, kRetLog),
+  };
+  const BpfProcedure p = make(prog);
+  const auto leaves = all_leaves(p);
+  ASSERT_EQ(leaves.size(), 5u);
+  std::set<uint32_t> where;
+  for (const auto& l : leaves) where.insert(l.outcome.where);
+  EXPECT_EQ(where, (std::set<uint32_t>{2, 5, 7, 9, 10}));
+  expect_leaves_consistent(p, leaves);
+}
+
+TEST(Walk, InfeasibleBranchesArePruned) {
+  // nr == 5 then nr > 10: the second test can never be true.
+  const Program prog = {
+      stmt(kLd | kW | kAbs, 0),
+      jump(kJmp | kJeq | kK, 5, 0, 3),
+      jump(kJmp | kJgt | kK, 10, 0, 1),
+      stmt(kRet | kRetK, kRetTrap),  // unreachable
+      stmt(kRet | kRetK, kRetAllow),
+      stmt(kRet | kRetK, kRetLog),
+  };
+  const BpfProcedure p = make(prog);
+  const auto leaves = all_leaves(p);
+  ASSERT_EQ(leaves.size(), 2u);
+  for (const auto& l : leaves) EXPECT_NE(l.outcome.where, 3u);
+  expect_leaves_consistent(p, leaves);
+}
+
+TEST(Walk, ScratchMemoryAndXAreTracked) {
+  const Program prog = {
+      stmt(kLd | kW | kAbs, 16),         // A = args[0].lo
+      stmt(kSt, 3),                      // M[3] = A
+      stmt(kLd | kW | kAbs, 0),          // A = nr
+      stmt(kLdx | kMem, 3),              // X = M[3]
+      stmt(kMisc | kTxa, 0),             // A = args[0].lo
+      stmt(kAlu | kAnd | kK, 0xffff0000),  // A &= 0xffff0000 (order-preserving)
+      stmt(kMisc | kTax, 0),               // X = A
+      stmt(kLd | kImm, 0x12340000),        // A = 0x12340000
+      jump(kJmp | kJeq | kX, 0, 0, 1),     // A == X ?
+      stmt(kRet | kRetK, kRetErrno | 7),
+      jump(kJmp | kJgt | kX, 0, 0, 1),     // A > X ?
+      stmt(kRet | kRetK, kRetTrap),
+      stmt(kRet | kRetK, kRetAllow),
+  };
+  const BpfProcedure p = make(prog);
+  const auto leaves = all_leaves(p);
+  ASSERT_EQ(leaves.size(), 3u);
+  for (const auto& l : leaves) ASSERT_EQ(l.outcome.kind, Outcome::Kind::kAction) << l.outcome.reason;
+  expect_leaves_consistent(p, leaves);
+}
+
+TEST(Walk, SymbolicReturnSplitsByActionClass) {
+  // ret A with A = args[0].lo: every action class is reachable, ERRNO and
+  // TRACE with input-dependent data, plus undefined actions.
+  const Program prog = {stmt(kLd | kW | kAbs, 16), stmt(kRet | kRetA, 0)};
+  const BpfProcedure p = make(prog);
+  const auto leaves = all_leaves(p);
+  ASSERT_EQ(leaves.size(), 9u);
+  int symbolic = 0;
+  for (const auto& l : leaves) {
+    ASSERT_EQ(l.outcome.kind, Outcome::Kind::kAction);
+    if (l.outcome.symbolic_data) ++symbolic;
+  }
+  EXPECT_EQ(symbolic, 2);
+  expect_leaves_consistent(p, leaves);
+
+  // A = (args[0].lo & 0xfff) | ERRNO: one leaf, ERRNO with symbolic data.
+  const Program errno_prog = {stmt(kLd | kW | kAbs, 16), stmt(kAlu | kAnd | kK, 0xfff),
+                              stmt(kAlu | kOr | kK, kRetErrno), stmt(kRet | kRetA, 0)};
+  const BpfProcedure q = make(errno_prog);
+  const auto one = all_leaves(q);
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].outcome.action.kind, ActionKind::kErrno);
+  EXPECT_TRUE(one[0].outcome.symbolic_data);
+}
+
+TEST(Walk, DivisionByZeroXReturnsZero) {
+  const Program prog = {stmt(kLdx | kImm, 0), stmt(kLd | kW | kAbs, 0), stmt(kAlu | kDiv | kX, 0),
+                        stmt(kRet | kRetK, kRetAllow)};
+  const BpfProcedure p = make(prog);
+  const auto leaves = all_leaves(p);
+  ASSERT_EQ(leaves.size(), 1u);
+  EXPECT_EQ(leaves[0].outcome.action, Action::KillThread());
+  EXPECT_EQ(leaves[0].outcome.where, 2u);
+  expect_leaves_consistent(p, leaves);
+}
+
+TEST(Walk, UnsupportedInstructionIsNamed) {
+  const Program prog = {
+      stmt(kLd | kW | kAbs, 0),
+      jump(kJmp | kJeq | kK, 1, 0, 3),
+      stmt(kLd | kW | kAbs, 16),
+      stmt(kAlu | kAdd | kK, 1),  // input-dependent arithmetic
+      stmt(kRet | kRetA, 0),
+      stmt(kRet | kRetK, kRetAllow),
+  };
+  const BpfProcedure p = make(prog);
+  const auto leaves = all_leaves(p);
+  ASSERT_EQ(leaves.size(), 2u);
+  int unsupported = 0;
+  for (const auto& l : leaves) {
+    if (l.outcome.kind != Outcome::Kind::kUnsupported) continue;
+    ++unsupported;
+    EXPECT_EQ(l.outcome.where, 3u);
+    EXPECT_NE(p.describe(l.outcome).find("instruction 3"), std::string::npos) << p.describe(l.outcome);
+    EXPECT_NE(l.outcome.reason.find("add"), std::string::npos) << l.outcome.reason;
+  }
+  EXPECT_EQ(unsupported, 1);
+}
+
+TEST(Walk, TwoWordComparisonIsUnsupported) {
+  const Program prog = {stmt(kLd | kW | kAbs, 16), stmt(kMisc | kTax, 0), stmt(kLd | kW | kAbs, 24),
+                        jump(kJmp | kJeq | kX, 0, 0, 1), stmt(kRet | kRetK, kRetAllow),
+                        stmt(kRet | kRetK, kRetTrap)};
+  const BpfProcedure p = make(prog);
+  const auto leaves = all_leaves(p);
+  ASSERT_EQ(leaves.size(), 1u);
+  EXPECT_EQ(leaves[0].outcome.kind, Outcome::Kind::kUnsupported);
+  EXPECT_EQ(leaves[0].outcome.where, 3u);
+}
+
+TEST(Walk, StopsWhenAsked) {
+  const Program prog = {stmt(kLd | kW | kAbs, 0), jump(kJmp | kJeq | kK, 1, 0, 1), stmt(kRet | kRetK, kRetAllow),
+                        stmt(kRet | kRetK, kRetTrap)};
+  const BpfProcedure p = make(prog);
+  PathState state;
+  int seen = 0;
+  EXPECT_EQ(p.walk(state, [&](const Outcome&) { ++seen; return Walk::kStop; }), Walk::kStop);
+  EXPECT_EQ(seen, 1);
+  EXPECT_EQ(state.depth(), 0u);
+}
+
+TEST(Walk, RespectsConstraintsAlreadyInTheState) {
+  const Program prog = {stmt(kLd | kW | kAbs, 0), jump(kJmp | kJeq | kK, 1, 0, 1), stmt(kRet | kRetK, kRetAllow),
+                        stmt(kRet | kRetK, kRetTrap)};
+  const BpfProcedure p = make(prog);
+  PathState state;
+  ASSERT_EQ(state.add(0, WordAtom::Gt(1)), Sat::kSat);
+  std::vector<uint32_t> where;
+  p.walk(state, [&](const Outcome& o) { where.push_back(o.where); return Walk::kContinue; });
+  EXPECT_EQ(where, std::vector<uint32_t>{3});
+  EXPECT_EQ(state.depth(), 1u);
+}
+
+// Random valid programs (all opcodes, X, M[], ALU, ret A): every leaf the
+// walk reports is consistent with the interpreter, and every path of a
+// program without arithmetic is covered: random inputs end at a reported
+// leaf.
+TEST(Walk, RandomProgramsAgreeWithTheInterpreter) {
+  testing::RandomProgramGenerator gen(2024);
+  testing::RandomProgramOptions options;
+  options.constants = {0, 1, 2, 3, 59, 0x40000000, 0xc000003e, 0xffffffff, 0x80000000, 0x1000};
+  int programs = 0, leaves_checked = 0, fully_symbolic = 0;
+  std::mt19937 rng(1);
+  for (int i = 0; i < 1500; ++i) {
+    Program prog = gen.valid(options);
+    auto proc = BpfProcedure::create(prog);
+    ASSERT_TRUE(proc.has_value());
+    const auto leaves = all_leaves(*proc);
+    expect_leaves_consistent(*proc, leaves);
+    ++programs;
+    leaves_checked += static_cast<int>(leaves.size());
+    bool all_symbolic = true;
+    std::set<uint32_t> leaf_pcs;
+    for (const auto& l : leaves) {
+      if (l.outcome.kind != Outcome::Kind::kAction) all_symbolic = false;
+      leaf_pcs.insert(l.outcome.where);
+    }
+    if (!all_symbolic) continue;
+    ++fully_symbolic;
+    auto interp = Interpreter::create(prog);
+    std::vector<TraceStep> trace;
+    for (int t = 0; t < 50; ++t) {
+      SeccompWords in{};
+      for (auto& w : in) w = rng() % 2 ? options.constants[rng() % options.constants.size()] : static_cast<uint32_t>(rng());
+      interp->run_traced(in, trace);
+      ASSERT_TRUE(leaf_pcs.count(trace.back().pc)) << "program " << i << " ends at " << trace.back().pc;
+    }
+  }
+  EXPECT_EQ(programs, 1500);
+  EXPECT_GT(fully_symbolic, 300);
+  EXPECT_GT(leaves_checked, 2000);
+}
+
+}  // namespace
+}  // namespace sysfence::bpf
