@@ -341,6 +341,14 @@ Expected<JsonDoc> JsonDoc::parse(std::string_view text, std::string_view name, c
       what = describe_byte(text, used);
     return fail(fmt::format("{}:{}:{}: invalid JSON: {}", name, p.line, p.col, what));
   }
+  // write_some stops after one complete value; anything but whitespace
+  // after it is an error (as for Go's json.Unmarshal).
+  size_t rest = used;
+  while (rest < text.size() && is_ws(text[rest])) ++rest;
+  if (rest < text.size()) {
+    const TextPos p = doc.lines_.pos(rest);
+    return fail(fmt::format("{}:{}:{}: invalid JSON: unexpected data after the JSON value", name, p.line, p.col));
+  }
   if (doc.nodes_.empty()) return fail(fmt::format("{}:1:1: invalid JSON: empty document", name));
   record_offsets(text, doc.nodes_);
   return doc;

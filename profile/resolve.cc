@@ -77,32 +77,44 @@ std::optional<std::string_view> native_in(const std::vector<std::string>& list, 
 
 std::string version_string(syscalls::KernelVersion v) { return fmt::format("{}.{}", v.major, v.minor); }
 
+struct Dropped {
+  FilterRule rule;
+  std::string detail;
+  std::string why;
+};
+
 // moby setupSeccomp: an entry is kept unless one of these says otherwise, in
-// moby's order (excludes first, then includes). Returns why it is dropped.
-std::optional<std::string> moby_filter(const ProfileSyscall& e, const ResolveOptions& o) {
+// moby's order (excludes first, then includes).
+std::optional<Dropped> moby_filter(const ProfileSyscall& e, const ResolveOptions& o) {
   const auto native_name = moby_arch_names(o.native)[0];
   // excludes.arches: dropped when the list holds the native arch.
   if (!e.excludes.arches.empty())
     if (auto n = native_in(e.excludes.arches, o.native))
-      return fmt::format("excludes.arches lists \"{}\" (the native arch)", *n);
+      return Dropped{FilterRule::kExcludesArches, std::string(*n),
+                     fmt::format("excludes.arches lists \"{}\" (the native arch)", *n)};
   // excludes.caps: dropped when any listed capability is present.
   for (const auto& c : e.excludes.caps)
-    if (o.caps.contains(c)) return fmt::format("excludes.caps: {} is in the capability set", c);
+    if (o.caps.contains(c))
+      return Dropped{FilterRule::kExcludesCaps, c, fmt::format("excludes.caps: {} is in the capability set", c)};
   // excludes.minKernel: dropped when the kernel is at least that version.
   if (e.excludes.min_kernel && o.kernel >= *e.excludes.min_kernel)
-    return fmt::format("excludes.minKernel: kernel {} is at least {}", version_string(o.kernel),
-                       version_string(*e.excludes.min_kernel));
+    return Dropped{FilterRule::kExcludesMinKernel, version_string(*e.excludes.min_kernel),
+                   fmt::format("excludes.minKernel: kernel {} is at least {}", version_string(o.kernel),
+                               version_string(*e.excludes.min_kernel))};
   // includes.arches: dropped when non-empty and without the native arch.
   if (!e.includes.arches.empty() && !native_in(e.includes.arches, o.native))
-    return fmt::format("includes.arches does not list \"{}\" (the native arch)", native_name);
+    return Dropped{FilterRule::kIncludesArches, std::string(native_name),
+                   fmt::format("includes.arches does not list \"{}\" (the native arch)", native_name)};
   // includes.caps: dropped when any listed capability is missing.
   for (const auto& c : e.includes.caps)
-    if (!o.caps.contains(c)) return fmt::format("includes.caps: {} is not in the capability set", c);
+    if (!o.caps.contains(c))
+      return Dropped{FilterRule::kIncludesCaps, c, fmt::format("includes.caps: {} is not in the capability set", c)};
   // includes.minKernel: dropped when the kernel is older ("X.Y" only; moby
   // ignores the patch level and distro suffixes).
   if (e.includes.min_kernel && o.kernel < *e.includes.min_kernel)
-    return fmt::format("includes.minKernel: kernel {} is older than {}", version_string(o.kernel),
-                       version_string(*e.includes.min_kernel));
+    return Dropped{FilterRule::kIncludesMinKernel, version_string(*e.includes.min_kernel),
+                   fmt::format("includes.minKernel: kernel {} is older than {}", version_string(o.kernel),
+                               version_string(*e.includes.min_kernel))};
   return std::nullopt;
 }
 
@@ -235,9 +247,11 @@ class Resolver {
     // moby's includes/excludes apply to Docker profiles only; an OCI config
     // goes to runc as it is.
     if (p_.format == ProfileFormat::kDocker) {
-      if (auto why = moby_filter(e, o_)) {
+      if (auto dropped = moby_filter(e, o_)) {
         outcome.fate = EntryFate::kFiltered;
-        outcome.why = std::move(*why);
+        outcome.filtered_by = dropped->rule;
+        outcome.detail = std::move(dropped->detail);
+        outcome.why = std::move(dropped->why);
         return {};
       }
     }

@@ -48,8 +48,21 @@ enum class EntryFate : uint8_t {
   kSameAsDefault,  // runc drops rules whose action equals the default action
 };
 
+// Which of moby's includes/excludes tests dropped an entry.
+enum class FilterRule : uint8_t {
+  kNone,
+  kExcludesArches,     // excludes.arches holds the native arch
+  kExcludesCaps,       // excludes.caps holds a capability the container has
+  kExcludesMinKernel,  // the kernel is at least excludes.minKernel
+  kIncludesArches,     // includes.arches lacks the native arch
+  kIncludesCaps,       // includes.caps holds a capability the container lacks
+  kIncludesMinKernel,  // the kernel is older than includes.minKernel
+};
+
 struct EntryOutcome {
   EntryFate fate = EntryFate::kApplied;
+  FilterRule filtered_by = FilterRule::kNone;
+  std::string detail;  // for kFiltered: the capability, arch spelling or "X.Y" that decided
   std::string why;     // for kFiltered: "includes.caps: CAP_SYS_ADMIN is not in the capability set"
   Action action;       // the entry's action after errno resolution
   bool split_repeated_index = false;  // runc's one-rule-per-condition split applies

@@ -8,7 +8,8 @@
 
 namespace sysfence::profile {
 
-// Levenshtein distance, ASCII case-insensitive.
+// Edit distance (Levenshtein plus adjacent transpositions), ASCII
+// case-insensitive.
 size_t edit_distance(std::string_view a, std::string_view b);
 
 // The candidate nearest to `word` when it is close enough to be a plausible

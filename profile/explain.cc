@@ -1,0 +1,420 @@
+#include "profile/explain.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+
+#include "profile/builtin.h"
+#include "profile/errno_names.h"
+#include "syscalls/table.h"
+
+namespace sysfence::profile {
+
+using syscalls::ArchId;
+
+namespace {
+
+// ---------------------------------------------------------------------------
+// Symbolic names for the argument values Docker's profiles test (kernel UAPI
+// facts: include/linux/socket.h, include/uapi/linux/sched.h,
+// include/uapi/linux/personality.h).
+// ---------------------------------------------------------------------------
+
+struct Named {
+  uint64_t value;
+  std::string_view name;
+};
+
+constexpr std::array<Named, 46> kAddressFamilies{{
+    {0, "AF_UNSPEC"},     {1, "AF_UNIX"},       {2, "AF_INET"},       {3, "AF_AX25"},       {4, "AF_IPX"},
+    {5, "AF_APPLETALK"},  {6, "AF_NETROM"},     {7, "AF_BRIDGE"},     {8, "AF_ATMPVC"},     {9, "AF_X25"},
+    {10, "AF_INET6"},     {11, "AF_ROSE"},      {12, "AF_DECnet"},    {13, "AF_NETBEUI"},   {14, "AF_SECURITY"},
+    {15, "AF_KEY"},       {16, "AF_NETLINK"},   {17, "AF_PACKET"},    {18, "AF_ASH"},       {19, "AF_ECONET"},
+    {20, "AF_ATMSVC"},    {21, "AF_RDS"},       {22, "AF_SNA"},       {23, "AF_IRDA"},      {24, "AF_PPPOX"},
+    {25, "AF_WANPIPE"},   {26, "AF_LLC"},       {27, "AF_IB"},        {28, "AF_MPLS"},      {29, "AF_CAN"},
+    {30, "AF_TIPC"},      {31, "AF_BLUETOOTH"}, {32, "AF_IUCV"},      {33, "AF_RXRPC"},     {34, "AF_ISDN"},
+    {35, "AF_PHONET"},    {36, "AF_IEEE802154"}, {37, "AF_CAIF"},     {38, "AF_ALG"},       {39, "AF_NFC"},
+    {40, "AF_VSOCK"},     {41, "AF_KCM"},       {42, "AF_QIPCRTR"},   {43, "AF_SMC"},       {44, "AF_XDP"},
+    {45, "AF_MCTP"},
+}};
+
+constexpr std::array<Named, 7> kPersonalities{{
+    {0x0000, "PER_LINUX"},
+    {0x0008, "PER_LINUX32"},
+    {0x0020000, "UNAME26"},
+    {0x0020008, "PER_LINUX32|UNAME26"},
+    {0x0800000, "PER_LINUX_32BIT"},
+    {0x8000008, "PER_LINUX32_3GB"},
+    {0xffffffff, "query: returns the current persona, changes nothing"},
+}};
+
+constexpr std::array<Named, 26> kCloneFlags{{
+    {0x00000080, "CLONE_NEWTIME"},        {0x00000100, "CLONE_VM"},          {0x00000200, "CLONE_FS"},
+    {0x00000400, "CLONE_FILES"},          {0x00000800, "CLONE_SIGHAND"},     {0x00001000, "CLONE_PIDFD"},
+    {0x00002000, "CLONE_PTRACE"},         {0x00004000, "CLONE_VFORK"},       {0x00008000, "CLONE_PARENT"},
+    {0x00010000, "CLONE_THREAD"},         {0x00020000, "CLONE_NEWNS"},       {0x00040000, "CLONE_SYSVSEM"},
+    {0x00080000, "CLONE_SETTLS"},         {0x00100000, "CLONE_PARENT_SETTID"}, {0x00200000, "CLONE_CHILD_CLEARTID"},
+    {0x00400000, "CLONE_DETACHED"},       {0x00800000, "CLONE_UNTRACED"},    {0x01000000, "CLONE_CHILD_SETTID"},
+    {0x02000000, "CLONE_NEWCGROUP"},      {0x04000000, "CLONE_NEWUTS"},      {0x08000000, "CLONE_NEWIPC"},
+    {0x10000000, "CLONE_NEWUSER"},        {0x20000000, "CLONE_NEWPID"},      {0x40000000, "CLONE_NEWNET"},
+    {0x80000000, "CLONE_IO"},             {0x100000000ULL, "CLONE_CLEAR_SIGHAND"},
+}};
+
+template <size_t N>
+std::optional<std::string_view> lookup(const std::array<Named, N>& table, uint64_t v) {
+  for (const auto& n : table)
+    if (n.value == v) return n.name;
+  return std::nullopt;
+}
+
+// "CLONE_NEWNS|CLONE_NEWUTS" for a mask made only of known flags.
+std::optional<std::string> flag_names(uint64_t mask) {
+  std::string out;
+  uint64_t rest = mask;
+  for (const auto& f : kCloneFlags) {
+    if ((mask & f.value) == f.value) {
+      out += (out.empty() ? "" : "|") + std::string(f.name);
+      rest &= ~f.value;
+    }
+  }
+  if (rest != 0 || out.empty()) return std::nullopt;
+  return out;
+}
+
+// "8", "131072 (0x20000)"; with a note: "8 (PER_LINUX32)", "131072 (0x20000, UNAME26)".
+std::string number(uint64_t v, std::string_view note = {}) {
+  if (v < 10) return note.empty() ? fmt::format("{}", v) : fmt::format("{} ({})", v, note);
+  return note.empty() ? fmt::format("{} (0x{:x})", v, v) : fmt::format("{} (0x{:x}, {})", v, v, note);
+}
+
+std::string_view op_symbol(CmpOp op) {
+  switch (op) {
+    case CmpOp::kNe: return "!=";
+    case CmpOp::kLt: return "<";
+    case CmpOp::kLe: return "<=";
+    case CmpOp::kEq: return "==";
+    case CmpOp::kGe: return ">=";
+    case CmpOp::kGt: return ">";
+    case CmpOp::kMaskedEq: return "==";
+  }
+  return "?";
+}
+
+bool is_clone_like(std::string_view s) { return s == "clone" || s == "unshare"; }
+
+}  // namespace
+
+std::string describe_condition(std::string_view syscall, const ArgCondition& c) {
+  std::string text;
+  std::string note;
+  if (c.op == CmpOp::kMaskedEq) {
+    text = fmt::format("(arg{} & 0x{:x}) == {}", c.index, c.value, number(c.value_two));
+    if (is_clone_like(syscall)) {
+      if (auto names = flag_names(c.value)) {
+        if (c.value_two == 0) note = fmt::format("none of {} set", *names);
+        else if (c.value_two == c.value) note = fmt::format("all of {} set", *names);
+        else note = fmt::format("of {}", *names);
+      }
+    }
+    if (!note.empty()) text += fmt::format(" ({})", note);
+  } else {
+    std::optional<std::string_view> name;
+    if (syscall == "personality") name = lookup(kPersonalities, c.value);
+    if (syscall == "socket" && c.index == 0) name = lookup(kAddressFamilies, c.value);
+    std::optional<std::string> flags;
+    if (is_clone_like(syscall)) flags = flag_names(c.value);
+    const std::string_view value_note = name ? *name : flags ? std::string_view(*flags) : std::string_view();
+    text = fmt::format("arg{} {} {}", c.index, op_symbol(c.op), number(c.value, value_note));
+  }
+  if (c.width == ArgWidth::k32) text += " [low 32 bits]";
+  return text;
+}
+
+std::string describe_action(Action a, ArchId arch) {
+  if (a.kind == ActionKind::kErrno) {
+    if (auto n = errno_name(a.data, arch)) return fmt::format("ERRNO({}) {}", a.data, *n);
+  }
+  return to_string(a);
+}
+
+namespace {
+
+// What an action does to the calling program, in a few words.
+std::string_view consequence(Action a) {
+  switch (a.kind) {
+    case ActionKind::kKillProcess: return "blocked: the whole process is killed";
+    case ActionKind::kKillThread: return "blocked: the calling thread is killed";
+    case ActionKind::kTrap: return "blocked: the thread gets SIGSYS";
+    case ActionKind::kErrno: return "blocked: the call fails with this errno, the kernel never runs it";
+    case ActionKind::kUserNotif: return "sent to the user-space supervisor (seccomp notify) to decide";
+    case ActionKind::kTrace: return "handed to the ptrace tracer (fails with ENOSYS without one)";
+    case ActionKind::kLog: return "allowed, and logged";
+    case ActionKind::kAllow: return "allowed";
+  }
+  return "";
+}
+
+bool is_blocking(Action a) { return a.kind != ActionKind::kAllow && a.kind != ActionKind::kLog; }
+
+std::string where(const Profile& p, const ProfileSyscall& e, size_t index) {
+  return fmt::format("{}:{} (syscalls[{}])", p.source, e.pos.line, index);
+}
+
+std::string conditions_text(std::string_view syscall, const std::vector<ArgCondition>& conds) {
+  std::string out;
+  for (const auto& c : conds) out += (out.empty() ? "" : " && ") + describe_condition(syscall, c);
+  return out;
+}
+
+std::string rule_source(const SourceRef& s) {
+  if (s.line == 0) return s.file;
+  return fmt::format("{}:{} (syscalls[{}])", s.file, s.line, s.entry);
+}
+
+std::string default_action_text(const Profile& p) {
+  std::string out = fmt::format("defaultAction {}", p.default_action ? to_string(*p.default_action) : "(none)");
+  if (!p.default_errno.empty()) out += fmt::format(", defaultErrno {}", p.default_errno);
+  else if (p.default_errno_ret) out += fmt::format(", defaultErrnoRet {}", *p.default_errno_ret);
+  return out;
+}
+
+struct Verdict {
+  bool constant = true;
+  Action action;                   // when constant; else the "otherwise" action
+  std::vector<const Rule*> deciding;  // conditional rules that can change the answer
+  const Rule* floor = nullptr;        // the most restrictive unconditional rule
+  enum class Why { kRule, kDefault, kEnosys } why = Why::kDefault;
+};
+
+Verdict verdict(const ArchPolicy& ap, uint32_t nr) {
+  Verdict v;
+  auto it = ap.rules.find(nr);
+  if (it == ap.rules.end()) {
+    if (ap.enosys_above && nr > *ap.enosys_above) {
+      v.action = Action::Errno(ap.enosys_errno);
+      v.why = Verdict::Why::kEnosys;
+    } else {
+      v.action = ap.default_action;
+    }
+    return v;
+  }
+  for (const Rule& r : it->second)
+    if (r.conditions.empty() && (v.floor == nullptr || more_restrictive(r.action, v.floor->action))) v.floor = &r;
+  for (const Rule& r : it->second)
+    if (!r.conditions.empty() && (v.floor == nullptr || more_restrictive(r.action, v.floor->action)))
+      v.deciding.push_back(&r);
+  v.constant = v.deciding.empty();
+  if (v.floor != nullptr) {
+    v.action = v.floor->action;
+    v.why = Verdict::Why::kRule;
+  } else {
+    v.action = ap.default_action;
+  }
+  return v;
+}
+
+std::string one_line(const Verdict& v, ArchId arch) {
+  if (!v.constant) return fmt::format("depends on the arguments (otherwise {})", describe_action(v.action, arch));
+  switch (v.why) {
+    case Verdict::Why::kRule: return fmt::format("{} (a profile rule)", describe_action(v.action, arch));
+    case Verdict::Why::kDefault: return fmt::format("{} (the default action)", describe_action(v.action, arch));
+    case Verdict::Why::kEnosys: return fmt::format("{} (runc's ENOSYS stub)", describe_action(v.action, arch));
+  }
+  return "";
+}
+
+std::optional<uint64_t> parse_number(std::string_view s) {
+  int base = 10;
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+    s.remove_prefix(2);
+    base = 16;
+  }
+  uint64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
+  if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
+  return v;
+}
+
+std::string caps_text(const CapSet& caps) {
+  if (caps == docker_default_caps()) return "docker-default (Docker's 14 default capabilities)";
+  if (caps == all_caps()) return "all";
+  if (caps.empty()) return "none";
+  std::string out;
+  for (const auto& c : caps) out += (out.empty() ? "" : ",") + c;
+  return out;
+}
+
+}  // namespace
+
+Expected<std::string> explain_syscall(const Profile& profile, const Resolution& res, const ResolveOptions& opts,
+                                      std::string_view syscall) {
+  const Policy& policy = res.policy;
+  // Which ABI and number: the native one if it knows the syscall, else the
+  // first sub-architecture that does.
+  const ArchPolicy* primary = nullptr;
+  uint32_t nr = 0;
+  std::string name;
+  if (auto n = parse_number(syscall)) {
+    if (*n > 0xffffffffULL) return fail(fmt::format("syscall number {} does not fit in 32 bits", syscall));
+    primary = policy.find(opts.native);
+    nr = static_cast<uint32_t>(*n);
+    if (auto known = syscalls::table(opts.native).name(nr)) name = std::string(*known);
+  } else {
+    name = std::string(syscall);
+    for (const auto& ap : policy.arches) {
+      if (auto known = syscalls::table(ap.arch).number(name)) {
+        primary = &ap;
+        nr = *known;
+        break;
+      }
+    }
+    if (primary == nullptr) {
+      const auto near = syscalls::table(opts.native).nearest_name(name);
+      return fail(fmt::format("unknown syscall \"{}\" on {}{}", name, syscalls::arch(opts.native).name,
+                              near.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", near)));
+    }
+    // Report the canonical name when an alias was given.
+    if (auto canonical = syscalls::table(primary->arch).name(nr)) name = std::string(*canonical);
+  }
+  if (primary == nullptr) return fail("the policy does not cover the native architecture");
+  const auto& arch = syscalls::arch(primary->arch);
+  const std::string shown = name.empty() ? fmt::format("syscall {}", nr) : name;
+
+  std::string out;
+  out += fmt::format("{} on {} ({}, AUDIT_ARCH 0x{:08x}): syscall number {}\n", shown, arch.name, arch.scmp_name,
+                     arch.audit_arch, number(nr));
+  out += fmt::format("profile {}; resolved for {} with capabilities {} and kernel {}.{}\n", profile.source,
+                     syscalls::arch(opts.native).name, caps_text(opts.caps), opts.kernel.major, opts.kernel.minor);
+  std::string abis;
+  for (const auto& ap : policy.arches) abis += (abis.empty() ? "" : ", ") + std::string(syscalls::arch(ap.arch).name);
+  out += fmt::format("ABIs in this filter: {}\n\n", abis);
+
+  // --- The decision -------------------------------------------------------
+  const Verdict v = verdict(*primary, nr);
+  if (v.constant) {
+    out += fmt::format("decision: {}\n", describe_action(v.action, primary->arch));
+    out += fmt::format("  {}.\n", consequence(v.action));
+    switch (v.why) {
+      case Verdict::Why::kRule: {
+        out += fmt::format("  decided by the rule from {}", rule_source(v.floor->source));
+        if (!v.floor->source.comment.empty()) out += fmt::format(" — \"{}\"", v.floor->source.comment);
+        out += ".\n";
+        break;
+      }
+      case Verdict::Why::kDefault:
+        out += fmt::format("  No rule applies to {}, so the default action decides ({}).\n", shown,
+                           default_action_text(profile));
+        break;
+      case Verdict::Why::kEnosys:
+        out += fmt::format(
+            "  No rule names it and it is above {}, the largest syscall number the profile names on {}: runc's\n"
+            "  stub answers ENOSYS for such newer syscalls so that programs fall back to older ones.\n",
+            *primary->enosys_above, arch.name);
+        break;
+    }
+  } else {
+    std::vector<size_t> arg_indexes;
+    for (const Rule* r : v.deciding)
+      for (const auto& c : r->conditions)
+        if (std::find(arg_indexes.begin(), arg_indexes.end(), c.index) == arg_indexes.end())
+          arg_indexes.push_back(c.index);
+    std::sort(arg_indexes.begin(), arg_indexes.end());
+    std::string args;
+    for (size_t i : arg_indexes) args += (args.empty() ? "" : ", ") + fmt::format("arg{}", i);
+    out += fmt::format("decision: depends on the arguments ({})\n", args);
+    bool split_note = false;
+    bool several_actions = false;
+    for (const Rule* r : v.deciding) several_actions = several_actions || !(r->action == v.deciding[0]->action);
+    for (const Rule* r : v.deciding) {
+      out += fmt::format("  {:<16} if {}\n  {:<16}    from {}\n", describe_action(r->action, primary->arch),
+                         conditions_text(name, r->conditions), "", rule_source(r->source));
+      split_note = split_note || r->source.split_repeated_index;
+    }
+    if (v.floor != nullptr)
+      out += fmt::format("  otherwise {}: the unconditional rule from {}\n", describe_action(v.action, primary->arch),
+                         rule_source(v.floor->source));
+    else
+      out += fmt::format("  otherwise {}: the default action ({})\n", describe_action(v.action, primary->arch),
+                         default_action_text(profile));
+    out += "  Each line is its own rule; a call matching any of them gets that rule's action";
+    out += several_actions ? " (the most restrictive one when several match).\n" : ".\n";
+    if (split_note)
+      out += "  Note: an entry above repeats an argument index, so (as runc does) each of its conditions became a\n"
+             "  rule of its own: they are ORed, not ANDed.\n";
+  }
+
+  // --- The profile entries that name it -----------------------------------
+  out += fmt::format("\nprofile entries naming {}:\n", shown);
+  const auto& table = syscalls::table(primary->arch);
+  size_t listed = 0;
+  for (size_t i = 0; i < profile.syscalls.size(); ++i) {
+    const ProfileSyscall& e = profile.syscalls[i];
+    bool names_it = false;
+    for (const auto& n : e.names) names_it = names_it || (table.number(n) == std::optional<uint32_t>(nr));
+    if (!names_it) continue;
+    ++listed;
+    std::string what = std::string(to_string(e.action));
+    if (e.errno_ret) what += fmt::format(" errnoRet {}", *e.errno_ret);
+    if (!e.errno_name.empty()) what += fmt::format(" errno {}", e.errno_name);
+    if (e.names.size() > 1) what += fmt::format(", one of {} names", e.names.size());
+    out += fmt::format("  {}: {}\n", where(profile, e, i), what);
+    if (!e.args.empty()) {
+      std::vector<ArgCondition> conds;
+      for (const auto& a : e.args)
+        conds.push_back(ArgCondition{static_cast<uint8_t>(a.index), a.op, a.value, a.value_two, ArgWidth::k64});
+      out += fmt::format("      args: {}\n", conditions_text(name, conds));
+    }
+    if (!e.comment.empty()) out += fmt::format("      comment: {}\n", e.comment);
+    const EntryOutcome& o = res.entries[i];
+    switch (o.fate) {
+      case EntryFate::kApplied:
+        out += o.split_repeated_index
+                   ? "      -> applied, one rule per condition (it repeats an argument index)\n"
+                   : "      -> applied\n";
+        break;
+      case EntryFate::kFiltered:
+        out += fmt::format("      -> not applied: {}\n", o.why);
+        if (o.filtered_by == FilterRule::kIncludesCaps)
+          out += fmt::format("         (it applies when the container has {}: --caps docker-default,{})\n", o.detail,
+                             o.detail);
+        else if (o.filtered_by == FilterRule::kExcludesCaps)
+          out += fmt::format("         (it applies when the container lacks {})\n", o.detail);
+        break;
+      case EntryFate::kSameAsDefault:
+        out += "      -> no rule: its action equals the default action (runc drops such rules)\n";
+        break;
+    }
+  }
+  if (listed == 0) out += "  (none)\n";
+
+  // --- Why Docker blocks it -----------------------------------------------
+  const bool blocked = v.constant ? is_blocking(v.action) : true;
+  if (blocked && !name.empty()) {
+    if (auto reason = seed_reason(name)) {
+      const bool is_default = profile.source == kBuiltinDefaultName;
+      const std::string_view verb = v.constant ? "blocks" : "restricts";
+      out += fmt::format("\nwhy Docker's default profile {} it{}: {}\n", verb,
+                         is_default ? "" : " (from Docker's documentation)", *reason);
+    }
+  }
+
+  // --- The other ABIs of the filter ----------------------------------------
+  if (policy.arches.size() > 1 && !name.empty()) {
+    out += "\non the other ABIs of this filter:\n";
+    for (const auto& ap : policy.arches) {
+      if (&ap == primary) continue;
+      const auto& a = syscalls::arch(ap.arch);
+      auto other = syscalls::table(ap.arch).number(name);
+      if (!other) {
+        out += fmt::format("  {:<12} no {} syscall on this ABI\n", a.name, name);
+        continue;
+      }
+      out += fmt::format("  {:<12} number {}: {}\n", a.name, number(*other), one_line(verdict(ap, *other), ap.arch));
+    }
+  }
+  return out;
+}
+
+}  // namespace sysfence::profile

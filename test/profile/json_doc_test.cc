@@ -1,0 +1,155 @@
+#include "profile/json_doc.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace sysfence::profile {
+namespace {
+
+TEST(JsonDoc, RecordsValuesAndTheirPositions) {
+  const std::string text = "{\n  \"a\": [1, \"x\\n\"],\n  \"b\": {\"c\": null, \"d\": true}\n}";
+  auto doc = JsonDoc::parse(text, "t.json");
+  ASSERT_TRUE(doc) << doc.error().message;
+  const JsonRef root = doc->root();
+  ASSERT_EQ(root.kind(), JsonKind::kObject);
+  auto members = root.members();
+  ASSERT_EQ(members.size(), 2u);
+  EXPECT_EQ(members[0].key, "a");
+  EXPECT_EQ(members[1].key, "b");
+  // Key and value offsets point at the key's quote and the value's first byte.
+  EXPECT_EQ(text.substr(members[0].key_offset, 3), "\"a\"");
+  EXPECT_EQ(text[members[0].value.offset()], '[');
+  const auto a = members[0].value.elements();
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].as_u64(), 1u);
+  EXPECT_EQ(text[a[0].offset()], '1');
+  EXPECT_EQ(a[1].as_string(), "x\n");  // unescaped
+  EXPECT_EQ(text[a[1].offset()], '"');
+  const TextPos p = doc->pos(a[1].offset());
+  EXPECT_EQ(p.line, 2u);
+  EXPECT_EQ(p.col, 12u);
+  const auto b = members[1].value.members();
+  ASSERT_EQ(b.size(), 2u);
+  EXPECT_EQ(b[0].value.kind(), JsonKind::kNull);
+  EXPECT_TRUE(b[1].value.as_bool());
+  EXPECT_EQ(doc->pos(b[1].value.offset()).line, 3u);
+  EXPECT_EQ(doc->pos(b[1].value.offset()).col, 25u);
+}
+
+TEST(JsonDoc, NumbersKeepTheirLiteralAndKind) {
+  auto doc = JsonDoc::parse("[0, 18446744073709551615, -1, 1.5, 1e3, 18446744073709551616, -0]", "n");
+  ASSERT_TRUE(doc) << doc.error().message;
+  const auto e = doc->root().elements();
+  ASSERT_EQ(e.size(), 7u);
+  EXPECT_TRUE(e[0].number_is_integer());
+  EXPECT_EQ(e[1].as_u64(), 18446744073709551615ULL);
+  EXPECT_TRUE(e[2].number_is_negative());
+  EXPECT_EQ(e[2].as_i64(), -1);
+  EXPECT_FALSE(e[3].number_is_integer());
+  EXPECT_FALSE(e[4].number_is_integer());
+  EXPECT_EQ(e[4].number_text(), "1e3");
+  EXPECT_FALSE(e[5].number_is_integer());  // beyond 64 bits
+  EXPECT_EQ(e[5].number_text(), "18446744073709551616");
+  EXPECT_TRUE(e[6].number_is_negative());
+}
+
+TEST(JsonDoc, DuplicateKeysAreKeptInOrder) {
+  auto doc = JsonDoc::parse(R"({"k": 1, "k": 2})", "d");
+  ASSERT_TRUE(doc);
+  const auto m = doc->root().members();
+  ASSERT_EQ(m.size(), 2u);
+  EXPECT_EQ(m[0].value.as_u64(), 1u);
+  EXPECT_EQ(m[1].value.as_u64(), 2u);
+}
+
+TEST(JsonDoc, EscapedKeysAndEmptyContainersKeepOffsetsInStep) {
+  const std::string text = R"({"k\"ey": [], "z": {}, "w": [[], {"q": "a\"b"}], "last": 7})";
+  auto doc = JsonDoc::parse(text, "e");
+  ASSERT_TRUE(doc);
+  const auto m = doc->root().members();
+  ASSERT_EQ(m.size(), 4u);
+  EXPECT_EQ(m[0].key, "k\"ey");
+  EXPECT_EQ(text.substr(m[3].key_offset, 6), "\"last\"");
+  EXPECT_EQ(text[m[3].value.offset()], '7');
+  const auto inner = m[2].value.element(1).members();
+  ASSERT_EQ(inner.size(), 1u);
+  EXPECT_EQ(inner[0].value.as_string(), "a\"b");
+  EXPECT_EQ(text.substr(inner[0].value.offset(), 2), "\"a");
+}
+
+TEST(JsonDoc, SyntaxErrorsNameLineAndColumn) {
+  auto e1 = JsonDoc::parse("{\n  \"a\": 1,\n  }\n", "p.json");
+  ASSERT_FALSE(e1);
+  EXPECT_EQ(e1.error().message, "p.json:3:3: invalid JSON: unexpected character '}'");
+
+  auto e2 = JsonDoc::parse("{\"a\": [1, 2", "p.json");
+  ASSERT_FALSE(e2);
+  EXPECT_EQ(e2.error().message, "p.json:1:12: invalid JSON: unexpected end of input");
+
+  auto e3 = JsonDoc::parse("{} \n x", "p.json");
+  ASSERT_FALSE(e3);
+  EXPECT_EQ(e3.error().message, "p.json:2:2: invalid JSON: unexpected data after the JSON value");
+
+  auto e4 = JsonDoc::parse("[\"a\x01\"]", "p.json");
+  ASSERT_FALSE(e4);
+  EXPECT_EQ(e4.error().message, "p.json:1:4: invalid JSON: unexpected control character 0x01");
+
+  auto e5 = JsonDoc::parse("[\"\xff\"]", "p.json");
+  ASSERT_FALSE(e5);
+  EXPECT_EQ(e5.error().message, "p.json:1:3: invalid JSON: invalid UTF-8 byte 0xFF");
+
+  EXPECT_TRUE(JsonDoc::parse(" {}\n\t ", "ws.json"));  // surrounding whitespace is fine
+
+  auto e6 = JsonDoc::parse("", "empty.json");
+  ASSERT_FALSE(e6);
+  EXPECT_EQ(e6.error().message, "empty.json:1:1: invalid JSON: unexpected end of input");
+
+  auto e7 = JsonDoc::parse("// c\n{}", "c.json");  // comments are not JSON (nor for Go)
+  ASSERT_FALSE(e7);
+  EXPECT_EQ(e7.error().message, "c.json:1:1: invalid JSON: unexpected character '/'");
+}
+
+TEST(JsonDoc, DepthIsBounded) {
+  const std::string deep = std::string(65, '[') + std::string(65, ']');
+  auto e = JsonDoc::parse(deep, "deep.json");
+  ASSERT_FALSE(e);
+  EXPECT_EQ(e.error().message, "deep.json:1:65: invalid JSON: nesting deeper than 64 levels");
+  const std::string ok = std::string(64, '[') + std::string(64, ']');
+  EXPECT_TRUE(JsonDoc::parse(ok, "ok.json"));
+  // Far deeper input fails the same way, without recursion.
+  const std::string very = std::string(1000000, '[');
+  auto e2 = JsonDoc::parse(very, "very.json");
+  ASSERT_FALSE(e2);
+  EXPECT_EQ(e2.error().message, "very.json:1:65: invalid JSON: nesting deeper than 64 levels");
+}
+
+TEST(JsonDoc, SizeAndValueCountAreBounded) {
+  JsonLimits small;
+  small.max_bytes = 10;
+  auto e = JsonDoc::parse("[1,2,3,4,5,6]", "big.json", small);
+  ASSERT_FALSE(e);
+  EXPECT_EQ(e.error().message, "big.json: input is 13 bytes, larger than the limit of 10 bytes");
+
+  JsonLimits few;
+  few.max_values = 4;
+  auto e2 = JsonDoc::parse("[1,2,3,4,5]", "many.json", few);
+  ASSERT_FALSE(e2);
+  EXPECT_EQ(e2.error().message, "many.json:1:9: invalid JSON: more than 4 values in one document");
+  EXPECT_TRUE(JsonDoc::parse("[1,2,3]", "few.json", few));
+}
+
+TEST(LineIndex, MapsOffsetsToLinesAndColumns) {
+  const LineIndex li("ab\ncd\n\nx");
+  EXPECT_EQ(li.pos(0).line, 1u);
+  EXPECT_EQ(li.pos(0).col, 1u);
+  EXPECT_EQ(li.pos(2).col, 3u);  // the newline itself
+  EXPECT_EQ(li.pos(3).line, 2u);
+  EXPECT_EQ(li.pos(6).line, 3u);
+  EXPECT_EQ(li.pos(7).line, 4u);
+  EXPECT_EQ(li.pos(7).col, 1u);
+  EXPECT_EQ(li.pos(8).col, 2u);  // one past the end
+}
+
+}  // namespace
+}  // namespace sysfence::profile

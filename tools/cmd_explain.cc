@@ -1,0 +1,65 @@
+// sysfence explain SYSCALL [--profile P] [--arch A] [--caps LIST|docker-default|all|none]
+//                          [--kernel X.Y] [--unknown-syscalls enosys|default] [--strict]
+//
+// Which rule decides SYSCALL (a name or a number) and why: the ABI and number,
+// the decision (with the argument conditions when it depends on them), the
+// profile entries behind it (file:line) and what became of them, and when it
+// is blocked, the reason from the seed document's table.
+#include <fmt/format.h>
+
+#include <string>
+
+#include "profile/explain.h"
+#include "profile/load.h"
+#include "profile/resolve.h"
+#include "tools/cli/args.h"
+#include "tools/cli/command.h"
+
+namespace sysfence {
+namespace {
+
+constexpr cli::FlagSpec kFlags[] = {
+    {.name = "profile"},
+    {.name = "arch"},
+    {.name = "caps"},
+    {.name = "kernel"},
+    {.name = "unknown-syscalls"},
+    {.name = "strict", .takes_value = false},
+};
+
+constexpr std::string_view kUsage =
+    "usage: sysfence explain SYSCALL [--profile PROFILE|default|-] [--arch A] "
+    "[--caps LIST|docker-default|all|none] [--kernel X.Y] [--unknown-syscalls enosys|default] [--strict]";
+
+int run_explain(std::span<const std::string> args) {
+  auto parsed = cli::parse_args(args, kFlags);
+  if (!parsed) return cli::usage_error(parsed.error().message);
+  if (parsed->positionals.size() != 1) return cli::usage_error(kUsage);
+
+  profile::ReadOptions read_options;
+  read_options.strict = parsed->has("strict");
+  auto loaded = profile::load_profile(parsed->get_or("profile", "default"), read_options);
+  if (!loaded) return cli::usage_error(loaded.error().message);
+
+  profile::ResolveFlags flags;
+  flags.arch = parsed->get("arch");
+  flags.caps = parsed->get("caps");
+  flags.kernel = parsed->get("kernel");
+  flags.unknown_syscalls = parsed->get("unknown-syscalls");
+  auto options = profile::make_resolve_options(flags);
+  if (!options) return cli::usage_error(options.error().message);
+
+  auto resolution = profile::resolve(loaded->profile, *options);
+  if (!resolution) return cli::usage_error(resolution.error().message);
+
+  auto text = profile::explain_syscall(loaded->profile, *resolution, *options, parsed->positionals[0]);
+  if (!text) return cli::usage_error(text.error().message);
+  fmt::print("{}", *text);
+  return cli::kExitOk;
+}
+
+const cli::Registration kRegistration{
+    {"explain", "which profile rule decides a syscall, and why", &run_explain}};
+
+}  // namespace
+}  // namespace sysfence
