@@ -1,0 +1,689 @@
+// Resolution: one test per moby/runc rule, then the real profiles on six
+// architectures against expectations derived by hand from the JSON.
+#include "profile/resolve.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+
+#include "profile/reader.h"
+#include "test/profile/test_files.h"
+
+namespace sysfence::profile {
+namespace {
+
+using syscalls::ArchId;
+using syscalls::KernelVersion;
+
+ResolveOptions options(ArchId native, CapSet caps = docker_default_caps(), KernelVersion kernel = {6, 18}) {
+  ResolveOptions o;
+  o.native = native;
+  o.caps = std::move(caps);
+  o.kernel = kernel;
+  return o;
+}
+
+Profile parse(std::string_view text, std::string_view name = "t.json") {
+  auto r = read_profile(text, name);
+  EXPECT_TRUE(r) << (r ? "" : r.error().message);
+  return r ? r->profile : Profile{};
+}
+
+Resolution resolve_ok(const Profile& p, const ResolveOptions& o) {
+  auto r = resolve(p, o);
+  EXPECT_TRUE(r) << (r ? "" : r.error().message);
+  return r ? *r : Resolution{};
+}
+
+Resolution resolve_text(std::string_view text, const ResolveOptions& o) { return resolve_ok(parse(text), o); }
+
+uint32_t nr(ArchId arch, std::string_view name) {
+  auto n = syscalls::table(arch).number(name);
+  EXPECT_TRUE(n) << name;
+  return n.value_or(0xffffffff);
+}
+
+// The rules for `name` on `arch` (empty when none).
+std::vector<Rule> rules_for(const Resolution& r, ArchId arch, std::string_view name) {
+  const ArchPolicy* ap = r.policy.find(arch);
+  EXPECT_NE(ap, nullptr) << syscalls::arch(arch).name;
+  if (ap == nullptr) return {};
+  auto it = ap->rules.find(nr(arch, name));
+  return it == ap->rules.end() ? std::vector<Rule>{} : it->second;
+}
+
+std::vector<ArchId> arches_of(const Resolution& r) {
+  std::vector<ArchId> out;
+  for (const auto& a : r.policy.arches) out.push_back(a.arch);
+  return out;
+}
+
+ArgCondition cond(uint8_t index, CmpOp op, uint64_t value, uint64_t value_two = 0) {
+  return ArgCondition{index, op, value, value_two, ArgWidth::k64};
+}
+
+std::vector<std::vector<ArgCondition>> conditions_of(const std::vector<Rule>& rules) {
+  std::vector<std::vector<ArgCondition>> out;
+  for (const auto& r : rules) out.push_back(r.conditions);
+  return out;
+}
+
+bool has_note_containing(const Resolution& r, std::string_view text) {
+  return std::any_of(r.notes.begin(), r.notes.end(), [&](const std::string& n) { return n.find(text) != n.npos; });
+}
+
+constexpr std::string_view kArchMapProfile = R"({
+  "defaultAction": "SCMP_ACT_ERRNO",
+  "archMap": [
+    {"architecture": "SCMP_ARCH_X86_64", "subArchitectures": ["SCMP_ARCH_X86", "SCMP_ARCH_X32"]},
+    {"architecture": "SCMP_ARCH_AARCH64", "subArchitectures": ["SCMP_ARCH_ARM"]},
+    {"architecture": "SCMP_ARCH_AARCH64", "subArchitectures": []}
+  ],
+  "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]
+})";
+
+// ---------------------------------------------------------------------------
+// Architectures
+// ---------------------------------------------------------------------------
+
+TEST(ResolveArches, ArchMapUsesOnlyTheNativeEntryAndItsSubArchitectures) {
+  EXPECT_EQ(arches_of(resolve_text(kArchMapProfile, options(ArchId::kX86_64))),
+            (std::vector<ArchId>{ArchId::kX86_64, ArchId::kI386, ArchId::kX32}));
+  // The first matching entry wins (moby breaks out of the loop).
+  EXPECT_EQ(arches_of(resolve_text(kArchMapProfile, options(ArchId::kAarch64))),
+            (std::vector<ArchId>{ArchId::kAarch64, ArchId::kArm}));
+}
+
+TEST(ResolveArches, ArchMapWithoutNativeEntryFiltersTheNativeAbiOnly) {
+  const Resolution r = resolve_text(kArchMapProfile, options(ArchId::kRiscv64));
+  EXPECT_EQ(arches_of(r), std::vector<ArchId>{ArchId::kRiscv64});
+  EXPECT_TRUE(has_note_containing(r, "archMap has no entry for SCMP_ARCH_RISCV64; only the native ABI is filtered"));
+}
+
+TEST(ResolveArches, ArchitecturesListIsKeptAndTheNativeAbiComesFirst) {
+  const auto text = R"({"defaultAction": "SCMP_ACT_ERRNO",
+    "architectures": ["SCMP_ARCH_X86", "SCMP_ARCH_NATIVE", "SCMP_ARCH_AARCH64", "SCMP_ARCH_X86"],
+    "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]})";
+  // libseccomp always filters the native ABI; SCMP_ARCH_NATIVE and repeats add nothing.
+  EXPECT_EQ(arches_of(resolve_text(text, options(ArchId::kX86_64))),
+            (std::vector<ArchId>{ArchId::kX86_64, ArchId::kI386, ArchId::kAarch64}));
+}
+
+TEST(ResolveArches, NoArchitecturesMeansTheNativeAbiOnly) {
+  const auto text = R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]})";
+  EXPECT_EQ(arches_of(resolve_text(text, options(ArchId::kS390x))), std::vector<ArchId>{ArchId::kS390x});
+}
+
+// ---------------------------------------------------------------------------
+// includes / excludes
+// ---------------------------------------------------------------------------
+
+std::string entry_with(std::string_view filter) {
+  return std::string(R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+    {"names": ["getpid"], "action": "SCMP_ACT_ALLOW", )") +
+         std::string(filter) + "}]}";
+}
+
+bool kept(std::string_view filter, const ResolveOptions& o) {
+  const Resolution r = resolve_text(entry_with(filter), o);
+  return r.entries.size() == 1 && r.entries[0].fate == EntryFate::kApplied;
+}
+
+TEST(ResolveFilters, IncludesArchesNeedsTheNativeArchInMobySpelling) {
+  EXPECT_TRUE(kept(R"("includes": {"arches": ["arm64", "amd64"]})", options(ArchId::kX86_64)));
+  EXPECT_FALSE(kept(R"("includes": {"arches": ["x86_64"]})", options(ArchId::kX86_64)));  // not moby's spelling
+  EXPECT_FALSE(kept(R"("includes": {"arches": ["x86", "x32"]})", options(ArchId::kX86_64)));
+  EXPECT_TRUE(kept(R"("includes": {"arches": ["arm64"]})", options(ArchId::kAarch64)));
+  EXPECT_TRUE(kept(R"("includes": {"arches": ["mipsel64"]})", options(ArchId::kMips64el)));
+  const Resolution r = resolve_text(entry_with(R"("includes": {"arches": ["ppc64le"]})"), options(ArchId::kX86_64));
+  EXPECT_EQ(r.entries[0].fate, EntryFate::kFiltered);
+  EXPECT_EQ(r.entries[0].filtered_by, FilterRule::kIncludesArches);
+  EXPECT_EQ(r.entries[0].why, "includes.arches does not list \"amd64\" (the native arch)");
+}
+
+TEST(ResolveFilters, BothMobySpellingsAreAcceptedWhereMobyDisagreesWithItself) {
+  EXPECT_TRUE(kept(R"("includes": {"arches": ["loong64"]})", options(ArchId::kLoongarch64)));
+  EXPECT_TRUE(kept(R"("includes": {"arches": ["loongarch64"]})", options(ArchId::kLoongarch64)));
+  EXPECT_TRUE(kept(R"("includes": {"arches": ["mipsle"]})", options(ArchId::kMipsel)));
+  EXPECT_TRUE(kept(R"("includes": {"arches": ["mipsel"]})", options(ArchId::kMipsel)));
+  EXPECT_FALSE(kept(R"("excludes": {"arches": ["mipsle"]})", options(ArchId::kMipsel)));
+}
+
+TEST(ResolveFilters, IncludesCapsNeedsEveryListedCapability) {
+  EXPECT_TRUE(kept(R"("includes": {"caps": ["CAP_CHOWN", "CAP_KILL"]})", options(ArchId::kX86_64)));
+  const Resolution r =
+      resolve_text(entry_with(R"("includes": {"caps": ["CAP_CHOWN", "CAP_SYS_ADMIN"]})"), options(ArchId::kX86_64));
+  EXPECT_EQ(r.entries[0].fate, EntryFate::kFiltered);
+  EXPECT_EQ(r.entries[0].filtered_by, FilterRule::kIncludesCaps);
+  EXPECT_EQ(r.entries[0].detail, "CAP_SYS_ADMIN");
+  EXPECT_EQ(r.entries[0].why, "includes.caps: CAP_SYS_ADMIN is not in the capability set");
+  EXPECT_TRUE(kept(R"("includes": {"caps": ["CAP_CHOWN", "CAP_SYS_ADMIN"]})", options(ArchId::kX86_64, all_caps())));
+}
+
+TEST(ResolveFilters, IncludesMinKernelNeedsAtLeastThatKernel) {
+  EXPECT_TRUE(kept(R"("includes": {"minKernel": "4.8"})", options(ArchId::kX86_64, {}, {4, 8})));
+  EXPECT_TRUE(kept(R"("includes": {"minKernel": "4.8"})", options(ArchId::kX86_64, {}, {5, 0})));
+  const Resolution r = resolve_text(entry_with(R"("includes": {"minKernel": "4.8"})"), options(ArchId::kX86_64, {}, {4, 7}));
+  EXPECT_EQ(r.entries[0].filtered_by, FilterRule::kIncludesMinKernel);
+  EXPECT_EQ(r.entries[0].why, "includes.minKernel: kernel 4.7 is older than 4.8");
+  // Major decides before minor: 3.19 is older than 4.8 although 19 > 8.
+  EXPECT_FALSE(kept(R"("includes": {"minKernel": "4.8"})", options(ArchId::kX86_64, {}, {3, 19})));
+}
+
+TEST(ResolveFilters, ExcludesArchesDropsOnTheNativeArch) {
+  EXPECT_TRUE(kept(R"("excludes": {"arches": ["s390", "s390x"]})", options(ArchId::kX86_64)));
+  const Resolution r = resolve_text(entry_with(R"("excludes": {"arches": ["s390", "s390x"]})"), options(ArchId::kS390x));
+  EXPECT_EQ(r.entries[0].filtered_by, FilterRule::kExcludesArches);
+  EXPECT_EQ(r.entries[0].why, "excludes.arches lists \"s390x\" (the native arch)");
+}
+
+TEST(ResolveFilters, ExcludesCapsDropsWhenAnyListedCapabilityIsPresent) {
+  EXPECT_TRUE(kept(R"("excludes": {"caps": ["CAP_SYS_ADMIN", "CAP_BPF"]})", options(ArchId::kX86_64)));
+  const Resolution r =
+      resolve_text(entry_with(R"("excludes": {"caps": ["CAP_SYS_ADMIN", "CAP_BPF"]})"), options(ArchId::kX86_64, {"CAP_BPF"}));
+  EXPECT_EQ(r.entries[0].filtered_by, FilterRule::kExcludesCaps);
+  EXPECT_EQ(r.entries[0].why, "excludes.caps: CAP_BPF is in the capability set");
+}
+
+TEST(ResolveFilters, ExcludesMinKernelDropsFromThatKernelOn) {
+  EXPECT_TRUE(kept(R"("excludes": {"minKernel": "5.10"})", options(ArchId::kX86_64, {}, {5, 9})));
+  const Resolution r = resolve_text(entry_with(R"("excludes": {"minKernel": "5.10"})"), options(ArchId::kX86_64, {}, {5, 10}));
+  EXPECT_EQ(r.entries[0].filtered_by, FilterRule::kExcludesMinKernel);
+  EXPECT_EQ(r.entries[0].why, "excludes.minKernel: kernel 5.10 is at least 5.10");
+}
+
+TEST(ResolveFilters, ExcludesAreTestedBeforeIncludes) {
+  const Resolution r = resolve_text(
+      entry_with(R"("includes": {"caps": ["CAP_SYS_ADMIN"]}, "excludes": {"caps": ["CAP_CHOWN"]})"),
+      options(ArchId::kX86_64));
+  EXPECT_EQ(r.entries[0].filtered_by, FilterRule::kExcludesCaps);
+}
+
+TEST(ResolveFilters, OciConfigsIgnoreMobyFilters) {
+  // In an OCI config.json, includes/excludes are not fields runc knows.
+  const auto config = R"({"ociVersion": "1.0.2", "linux": {"seccomp": {"defaultAction": "SCMP_ACT_ERRNO",
+      "syscalls": [{"names": ["getpid"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_NOPE"]}}]}}})";
+  const Resolution r = resolve_text(config, options(ArchId::kX86_64));
+  EXPECT_EQ(rules_for(r, ArchId::kX86_64, "getpid").size(), 1u);
+}
+
+// ---------------------------------------------------------------------------
+// Names, rules, conditions
+// ---------------------------------------------------------------------------
+
+TEST(ResolveRules, EachNameIsItsOwnRuleAndUnknownNamesAreSkippedWithANote) {
+  const auto text = R"({"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86"],
+    "syscalls": [{"names": ["read", "arch_prctl", "no_such_call", "fcntl64"], "action": "SCMP_ACT_ALLOW"}]})";
+  const Resolution r = resolve_text(text, options(ArchId::kX86_64));
+  EXPECT_EQ(rules_for(r, ArchId::kX86_64, "read").size(), 1u);
+  EXPECT_EQ(rules_for(r, ArchId::kX86_64, "arch_prctl").size(), 1u);
+  EXPECT_EQ(rules_for(r, ArchId::kI386, "read").size(), 1u);
+  EXPECT_EQ(rules_for(r, ArchId::kI386, "fcntl64").size(), 1u);  // i386-only, still applied there
+  EXPECT_EQ(r.policy.find(ArchId::kX86_64)->rules.size(), 2u);
+  EXPECT_EQ(r.policy.find(ArchId::kI386)->rules.size(), 3u);  // read, arch_prctl, fcntl64
+  EXPECT_TRUE(has_note_containing(r, "t.json: 2 syscall names unknown to x86_64 (SCMP_ARCH_X86_64) skipped: "
+                                     "no_such_call, fcntl64"));
+  EXPECT_TRUE(has_note_containing(r, "t.json: 1 syscall name unknown to i386 (SCMP_ARCH_X86) skipped: no_such_call"));
+}
+
+TEST(ResolveRules, RulesRememberWhereTheyCameFrom) {
+  const auto text = "{\"defaultAction\": \"SCMP_ACT_ERRNO\",\n\"syscalls\": [\n"
+                    "  {\"names\": [\"read\"], \"action\": \"SCMP_ACT_ALLOW\"},\n"
+                    "  {\"names\": [\"write\"], \"action\": \"SCMP_ACT_ALLOW\", \"comment\": \"stdout\"}]}";
+  const Resolution r = resolve_ok(parse(text, "src.json"), options(ArchId::kX86_64));
+  const auto w = rules_for(r, ArchId::kX86_64, "write");
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0].source.file, "src.json");
+  EXPECT_EQ(w[0].source.line, 4u);
+  EXPECT_EQ(w[0].source.entry, 1u);
+  EXPECT_EQ(w[0].source.comment, "stdout");
+  EXPECT_FALSE(w[0].source.split_repeated_index);
+}
+
+TEST(ResolveRules, ARuleEqualToTheDefaultActionIsDropped) {
+  const auto text = R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1, "syscalls": [
+    {"names": ["read"], "action": "SCMP_ACT_ERRNO"},
+    {"names": ["write"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1},
+    {"names": ["close"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38}]})";
+  const Resolution r = resolve_text(text, options(ArchId::kX86_64));
+  EXPECT_TRUE(rules_for(r, ArchId::kX86_64, "read").empty());   // ERRNO(EPERM) == default
+  EXPECT_TRUE(rules_for(r, ArchId::kX86_64, "write").empty());  // ERRNO(1) == default
+  EXPECT_EQ(r.entries[0].fate, EntryFate::kSameAsDefault);
+  EXPECT_EQ(r.entries[1].fate, EntryFate::kSameAsDefault);
+  const auto c = rules_for(r, ArchId::kX86_64, "close");  // a different errno is a different action
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_EQ(c[0].action, Action::Errno(38));
+  // SCMP_ACT_KILL and SCMP_ACT_KILL_THREAD are the same action.
+  const Resolution k = resolve_text(R"({"defaultAction": "SCMP_ACT_KILL", "syscalls": [
+    {"names": ["read"], "action": "SCMP_ACT_KILL_THREAD"}]})",
+                                    options(ArchId::kX86_64));
+  EXPECT_TRUE(rules_for(k, ArchId::kX86_64, "read").empty());
+}
+
+TEST(ResolveRules, ConditionsOfOneEntryAreAndedAndEntriesAreOred) {
+  const auto text = R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+    {"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [
+      {"index": 0, "value": 16, "op": "SCMP_CMP_EQ"}, {"index": 2, "value": 9, "op": "SCMP_CMP_NE"}]},
+    {"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 2, "op": "SCMP_CMP_EQ"}]}]})";
+  const auto s = rules_for(resolve_text(text, options(ArchId::kX86_64)), ArchId::kX86_64, "socket");
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(conditions_of(s), (std::vector<std::vector<ArgCondition>>{
+                                  {cond(0, CmpOp::kEq, 16), cond(2, CmpOp::kNe, 9)},
+                                  {cond(0, CmpOp::kEq, 2)},
+                              }));
+  EXPECT_FALSE(s[0].source.split_repeated_index);
+}
+
+TEST(ResolveRules, ARepeatedArgumentIndexSplitsTheEntryIntoOneRulePerCondition) {
+  const auto text = R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+    {"names": ["personality"], "action": "SCMP_ACT_ERRNO", "args": [
+      {"index": 0, "value": 1, "op": "SCMP_CMP_GE"}, {"index": 0, "value": 5, "op": "SCMP_CMP_LE"},
+      {"index": 1, "value": 0, "op": "SCMP_CMP_EQ"}]}]})";
+  const Resolution r = resolve_text(text, options(ArchId::kX86_64));
+  const auto p = rules_for(r, ArchId::kX86_64, "personality");
+  // runc: not (a0 >= 1 && a0 <= 5 && a1 == 0) but a0 >= 1 || a0 <= 5 || a1 == 0.
+  EXPECT_EQ(conditions_of(p), (std::vector<std::vector<ArgCondition>>{
+                                  {cond(0, CmpOp::kGe, 1)}, {cond(0, CmpOp::kLe, 5)}, {cond(1, CmpOp::kEq, 0)}}));
+  for (const auto& rule : p) EXPECT_TRUE(rule.source.split_repeated_index);
+  EXPECT_TRUE(r.entries[0].split_repeated_index);
+}
+
+TEST(ResolveRules, ArgumentWidthStays64Bit) {
+  const auto text = R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["personality"],
+      "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 4294967295, "op": "SCMP_CMP_EQ"}]}]})";
+  const auto p = rules_for(resolve_text(text, options(ArchId::kI386)), ArchId::kI386, "personality");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].conditions[0].width, ArgWidth::k64);
+}
+
+// ---------------------------------------------------------------------------
+// Actions and errno values
+// ---------------------------------------------------------------------------
+
+TEST(ResolveActions, ErrnoAndTraceDefaultToEperm) {
+  const auto text = R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+    {"names": ["read"], "action": "SCMP_ACT_ERRNO"}, {"names": ["write"], "action": "SCMP_ACT_TRACE"},
+    {"names": ["close"], "action": "SCMP_ACT_TRACE", "errnoRet": 1234}]})";
+  const Resolution r = resolve_text(text, options(ArchId::kX86_64));
+  EXPECT_EQ(rules_for(r, ArchId::kX86_64, "read")[0].action, Action::Errno(1));
+  EXPECT_EQ(rules_for(r, ArchId::kX86_64, "write")[0].action, Action::Trace(1));
+  EXPECT_EQ(rules_for(r, ArchId::kX86_64, "close")[0].action, Action::Trace(1234));
+}
+
+TEST(ResolveActions, TheDefaultActionTakesDefaultErrnoRet) {
+  auto def = [](std::string_view text) {
+    return resolve_text(text, options(ArchId::kX86_64)).policy.arches[0].default_action;
+  };
+  EXPECT_EQ(def(R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": []})"), Action::Errno(1));
+  EXPECT_EQ(def(R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38})"), Action::Errno(38));
+  EXPECT_EQ(def(R"({"defaultAction": "SCMP_ACT_TRACE", "defaultErrnoRet": 5})"), Action::Trace(5));
+  EXPECT_EQ(def(R"({"defaultAction": "SCMP_ACT_KILL"})"), Action::KillThread());
+  EXPECT_EQ(def(R"({"defaultAction": "SCMP_ACT_KILL_PROCESS"})"), Action::KillProcess());
+  EXPECT_EQ(def(R"({"defaultAction": "SCMP_ACT_LOG", "defaultErrnoRet": 5})"), Action::Log());
+}
+
+TEST(ResolveActions, ErrnoNamesWinOverNumbersAndResolvePerNativeArch) {
+  const auto text = R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrno": "ENOSYS", "defaultErrnoRet": 1,
+    "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "errno": "EDQUOT", "errnoRet": 22}]})";
+  const Resolution x86 = resolve_text(text, options(ArchId::kX86_64));
+  EXPECT_EQ(x86.policy.arches[0].default_action, Action::Errno(38));
+  EXPECT_EQ(rules_for(x86, ArchId::kX86_64, "read")[0].action, Action::Errno(122));
+  const Resolution mips = resolve_text(text, options(ArchId::kMips64el));
+  EXPECT_EQ(mips.policy.arches[0].default_action, Action::Errno(89));
+  EXPECT_EQ(rules_for(mips, ArchId::kMips64el, "read")[0].action, Action::Errno(1133));
+  const Resolution parisc = resolve_text(text, options(ArchId::kParisc));
+  EXPECT_EQ(parisc.policy.arches[0].default_action, Action::Errno(251));
+}
+
+TEST(ResolveActions, ErrnoRetKeepsItsLow16BitsLikeRunc) {
+  const Resolution r = resolve_text(R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+    {"names": ["read"], "action": "SCMP_ACT_ERRNO", "errnoRet": 65537}]})",
+                                    options(ArchId::kX86_64));
+  EXPECT_EQ(rules_for(r, ArchId::kX86_64, "read")[0].action, Action::Errno(1));
+  EXPECT_TRUE(has_note_containing(r, "errnoRet 65537 does not fit in 16 bits; runc keeps the low 16 bits (1)"));
+}
+
+TEST(ResolveActions, BadArchActionIsConfigurable) {
+  const auto text = R"({"defaultAction": "SCMP_ACT_ALLOW"})";
+  EXPECT_EQ(resolve_text(text, options(ArchId::kX86_64)).policy.bad_arch_action, Action::KillProcess());
+  ResolveOptions o = options(ArchId::kX86_64);
+  o.bad_arch_action = Action::KillThread();  // libseccomp's own default
+  EXPECT_EQ(resolve_text(text, o).policy.bad_arch_action, Action::KillThread());
+}
+
+// ---------------------------------------------------------------------------
+// runc's ENOSYS stub
+// ---------------------------------------------------------------------------
+
+constexpr std::string_view kStubProfile = R"({"defaultAction": "SCMP_ACT_ERRNO",
+  "architectures": ["SCMP_ARCH_X86", "SCMP_ARCH_X32"], "syscalls": [
+  {"names": ["read", "write"], "action": "SCMP_ACT_ALLOW"},
+  {"names": ["openat2"], "action": "SCMP_ACT_ERRNO"},
+  {"names": ["futex_waitv"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_NOPE"]}}]})";
+
+TEST(ResolveEnosys, LargestNamedNumberPerAbiCountsEveryKeptEntry) {
+  const Resolution r = resolve_text(kStubProfile, options(ArchId::kX86_64));
+  // openat2 (437 on x86_64 and i386) counts although its rule equals the
+  // default and is dropped; futex_waitv (449) does not: moby dropped it.
+  EXPECT_EQ(r.policy.find(ArchId::kX86_64)->enosys_above, 437u);
+  EXPECT_EQ(r.policy.find(ArchId::kI386)->enosys_above, 437u);
+  EXPECT_EQ(r.policy.find(ArchId::kX32)->enosys_above, 0x40000000u + 437u);
+  for (const auto& a : r.policy.arches) EXPECT_EQ(a.enosys_errno, 38);
+}
+
+TEST(ResolveEnosys, NoStubWhenTheDefaultIsPermissive) {
+  for (std::string_view def : {"SCMP_ACT_ALLOW", "SCMP_ACT_LOG", "SCMP_ACT_TRACE"}) {
+    const std::string text = std::string(R"({"defaultAction": ")") + std::string(def) +
+                             R"(", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_KILL"}]})";
+    EXPECT_FALSE(resolve_text(text, options(ArchId::kX86_64)).policy.arches[0].enosys_above) << def;
+  }
+  for (std::string_view def : {"SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_TRAP", "SCMP_ACT_ERRNO"}) {
+    const std::string text = std::string(R"({"defaultAction": ")") + std::string(def) +
+                             R"(", "syscalls": [{"names": ["read", "getpid"], "action": "SCMP_ACT_ALLOW"}]})";
+    EXPECT_EQ(resolve_text(text, options(ArchId::kX86_64)).policy.arches[0].enosys_above, 39u) << def;
+  }
+}
+
+TEST(ResolveEnosys, NoStubWhenTheDefaultAlreadyAnswersEnosys) {
+  const auto text = R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38,
+    "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]})";
+  EXPECT_FALSE(resolve_text(text, options(ArchId::kX86_64)).policy.arches[0].enosys_above);
+}
+
+TEST(ResolveEnosys, TheOptionOverridesRuncsChoice) {
+  ResolveOptions def = options(ArchId::kX86_64);
+  def.unknown_syscalls = UnknownSyscalls::kDefault;
+  EXPECT_FALSE(resolve_text(kStubProfile, def).policy.arches[0].enosys_above);
+  ResolveOptions force = options(ArchId::kX86_64);
+  force.unknown_syscalls = UnknownSyscalls::kEnosys;
+  const auto allow = R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["getpid"], "action": "SCMP_ACT_LOG"}]})";
+  EXPECT_EQ(resolve_text(allow, force).policy.arches[0].enosys_above, 39u);
+}
+
+TEST(ResolveEnosys, AnAbiWhoseLargestNamedNumberIsZeroGetsNoStub) {
+  // runc skips an ABI whose largest number is 0: none of the names exist
+  // there (tuxcall is x86_64-only), or the only one is syscall 0 (read).
+  const auto text = R"({"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86"],
+    "syscalls": [{"names": ["tuxcall"], "action": "SCMP_ACT_ALLOW"}]})";
+  const Resolution r = resolve_text(text, options(ArchId::kX86_64));
+  EXPECT_EQ(r.policy.find(ArchId::kX86_64)->enosys_above, 184u);
+  EXPECT_FALSE(r.policy.find(ArchId::kI386)->enosys_above);
+  const auto only_read = R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]})";
+  EXPECT_FALSE(resolve_text(only_read, options(ArchId::kX86_64)).policy.arches[0].enosys_above);
+}
+
+TEST(ResolveEnosys, S390SyscallZeroAnswersEnosys) {
+  const auto text = R"({"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_S390"],
+    "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]})";
+  const Resolution r = resolve_text(text, options(ArchId::kS390x));
+  for (ArchId a : {ArchId::kS390x, ArchId::kS390}) {
+    const ArchPolicy* ap = r.policy.find(a);
+    ASSERT_NE(ap, nullptr);
+    ASSERT_EQ(ap->rules.count(0), 1u);
+    const auto& zero = ap->rules.at(0);
+    ASSERT_EQ(zero.size(), 1u);
+    EXPECT_EQ(zero[0].action, Action::Errno(38));
+    EXPECT_TRUE(zero[0].conditions.empty());
+  }
+  ResolveOptions def = options(ArchId::kS390x);
+  def.unknown_syscalls = UnknownSyscalls::kDefault;
+  EXPECT_EQ(resolve_text(text, def).policy.find(ArchId::kS390x)->rules.count(0), 0u);
+}
+
+TEST(ResolveEnosys, TheErrnoIsTheNativeArchsEnosys) {
+  const auto text = R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]})";
+  EXPECT_EQ(resolve_text(text, options(ArchId::kMips64el)).policy.arches[0].enosys_errno, 89);
+  EXPECT_EQ(resolve_text(text, options(ArchId::kParisc)).policy.arches[0].enosys_errno, 251);
+}
+
+// ---------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------
+
+std::string resolve_error(std::string_view text, const ResolveOptions& o) {
+  auto r = resolve(parse(text, "e.json"), o);
+  EXPECT_FALSE(r);
+  return r ? std::string() : r.error().message;
+}
+
+TEST(ResolveErrors, SeccompDisabledProfile) {
+  EXPECT_EQ(resolve_error(R"({"defaultAction": ""})", options(ArchId::kX86_64)),
+            "e.json: the profile has neither defaultAction nor syscalls; Docker and runc run such a container without "
+            "seccomp, so there is no filter to build");
+}
+
+TEST(ResolveErrors, NotifyAsTheDefaultAction) {
+  EXPECT_EQ(resolve_error(R"({"defaultAction": "SCMP_ACT_NOTIFY"})", options(ArchId::kX86_64)),
+            "e.json:1:1: SCMP_ACT_NOTIFY cannot be the default action (runc refuses it: the process could not even "
+            "report the notification fd)");
+}
+
+TEST(ResolveErrors, NotifyForWrite) {
+  EXPECT_EQ(resolve_error("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [\n  {\"names\": [\"read\", \"write\"], "
+                          "\"action\": \"SCMP_ACT_NOTIFY\"}]}",
+                          options(ArchId::kX86_64)),
+            "e.json:2:3: SCMP_ACT_NOTIFY cannot be used for the write syscall (runc refuses it)");
+}
+
+TEST(ResolveErrors, ErrnoNameMissingOnTheNativeArch) {
+  // EINIT exists only in MIPS' errno table.
+  const auto text = R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrno": "EINIT"})";
+  EXPECT_EQ(resolve_text(text, options(ArchId::kMips)).policy.arches[0].default_action, Action::Errno(141));
+  EXPECT_EQ(resolve_error(text, options(ArchId::kX86_64)), "e.json:1:1: errno name \"EINIT\" does not exist on x86_64");
+}
+
+// ---------------------------------------------------------------------------
+// The real profiles on six architectures
+// ---------------------------------------------------------------------------
+
+class DockerDefault : public ::testing::Test {
+ protected:
+  static Profile profile() {
+    return parse(testing::read_data_file(testing::kDockerDefault), "default");
+  }
+};
+
+const uint64_t kNamespaceFlags = 0x7E020000;  // CLONE_NEW{NS,CGROUP,UTS,IPC,USER,PID,NET}
+
+TEST_F(DockerDefault, ResolvesOnSixArchitectures) {
+  const Profile p = profile();
+  struct Case {
+    ArchId native;
+    std::vector<ArchId> arches;
+  };
+  const Case cases[] = {
+      {ArchId::kX86_64, {ArchId::kX86_64, ArchId::kI386, ArchId::kX32}},
+      {ArchId::kAarch64, {ArchId::kAarch64, ArchId::kArm}},
+      {ArchId::kRiscv64, {ArchId::kRiscv64}},
+      {ArchId::kPpc64le, {ArchId::kPpc64le}},  // default.json has no ppc64le archMap entry
+      {ArchId::kS390x, {ArchId::kS390x, ArchId::kS390}},
+      {ArchId::kMips64el, {ArchId::kMips64el, ArchId::kMipsel, ArchId::kMipsel64n32}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(syscalls::arch(c.native).name);
+    const Resolution r = resolve_ok(p, options(c.native));
+    EXPECT_EQ(arches_of(r), c.arches);
+    for (const auto& ap : r.policy.arches) {
+      EXPECT_EQ(ap.default_action, Action::Errno(1));
+      // Every ABI knows read/write/exit_group and allows them unconditionally.
+      for (std::string_view name : {"read", "write", "exit_group"}) {
+        auto it = ap.rules.find(nr(ap.arch, name));
+        ASSERT_NE(it, ap.rules.end()) << name;
+        ASSERT_EQ(it->second.size(), 1u);
+        EXPECT_EQ(it->second[0].action, Action::Allow());
+        EXPECT_TRUE(it->second[0].conditions.empty());
+      }
+      // personality: the five allowed personas, each its own rule (one entry each).
+      EXPECT_EQ(conditions_of(rules_for(r, ap.arch, "personality")),
+                (std::vector<std::vector<ArgCondition>>{{cond(0, CmpOp::kEq, 0)},
+                                                        {cond(0, CmpOp::kEq, 8)},
+                                                        {cond(0, CmpOp::kEq, 0x20000)},
+                                                        {cond(0, CmpOp::kEq, 0x20008)},
+                                                        {cond(0, CmpOp::kEq, 0xffffffff)}}));
+      // mount needs CAP_SYS_ADMIN: no rule with the default capabilities.
+      EXPECT_TRUE(rules_for(r, ap.arch, "mount").empty());
+      // ptrace: allowed from kernel 4.8 on (syscalls[1]).
+      const auto ptrace = rules_for(r, ap.arch, "ptrace");
+      ASSERT_EQ(ptrace.size(), 1u);
+      EXPECT_EQ(ptrace[0].source.entry, 1u);
+      // clone3 answers ENOSYS without CAP_SYS_ADMIN so that libc falls back to clone.
+      if (syscalls::table(ap.arch).number("clone3")) {
+        const auto clone3 = rules_for(r, ap.arch, "clone3");
+        ASSERT_EQ(clone3.size(), 1u);
+        EXPECT_EQ(clone3[0].action, Action::Errno(38));
+      }
+    }
+  }
+}
+
+TEST_F(DockerDefault, X86_64) {
+  const Resolution r = resolve_ok(profile(), options(ArchId::kX86_64));
+  EXPECT_EQ(nr(ArchId::kX86_64, "clone"), 56u);
+  // clone: allowed unless it asks for a new namespace (arg0 is the flags).
+  const auto clone = rules_for(r, ArchId::kX86_64, "clone");
+  ASSERT_EQ(clone.size(), 1u);
+  EXPECT_EQ(clone[0].action, Action::Allow());
+  EXPECT_EQ(clone[0].conditions, std::vector<ArgCondition>{cond(0, CmpOp::kMaskedEq, kNamespaceFlags, 0)});
+  EXPECT_EQ(clone[0].source.entry, 18u);
+  // socket: every family but AF_ALG (38) and AF_VSOCK (40).
+  EXPECT_EQ(conditions_of(rules_for(r, ArchId::kX86_64, "socket")),
+            (std::vector<std::vector<ArgCondition>>{
+                {cond(0, CmpOp::kLt, 38)}, {cond(0, CmpOp::kEq, 39)}, {cond(0, CmpOp::kGt, 40)}}));
+  // arch_prctl and modify_ldt are x86-only entries (includes.arches amd64).
+  EXPECT_EQ(rules_for(r, ArchId::kX86_64, "arch_prctl").size(), 1u);
+  EXPECT_EQ(rules_for(r, ArchId::kI386, "modify_ldt").size(), 1u);
+  // The ENOSYS stub: removexattrat (466) is the newest syscall the profile names.
+  EXPECT_EQ(r.policy.find(ArchId::kX86_64)->enosys_above, 466u);
+  EXPECT_EQ(r.policy.find(ArchId::kI386)->enosys_above, 466u);
+  EXPECT_EQ(r.policy.find(ArchId::kX32)->enosys_above, 0x40000000u + 547u);  // pwritev2 (x32 547)
+  // Names the x86_64 table lacks are skipped and reported.
+  EXPECT_TRUE(has_note_containing(r, "unknown to x86_64 (SCMP_ARCH_X86_64) skipped: "));
+}
+
+TEST_F(DockerDefault, CapabilityGatedEntries) {
+  // With CAP_SYS_ADMIN: clone and mount unconditional, clone3 allowed.
+  CapSet admin = docker_default_caps();
+  admin.insert("CAP_SYS_ADMIN");
+  const Resolution r = resolve_ok(profile(), options(ArchId::kX86_64, admin));
+  const auto clone = rules_for(r, ArchId::kX86_64, "clone");
+  ASSERT_EQ(clone.size(), 1u);
+  EXPECT_TRUE(clone[0].conditions.empty());
+  EXPECT_EQ(clone[0].source.entry, 17u);
+  EXPECT_EQ(rules_for(r, ArchId::kX86_64, "mount").size(), 1u);
+  const auto clone3 = rules_for(r, ArchId::kX86_64, "clone3");
+  ASSERT_EQ(clone3.size(), 1u);
+  EXPECT_EQ(clone3[0].action, Action::Allow());
+
+  // ptrace on a kernel older than 4.8: only with CAP_SYS_PTRACE (syscalls[25]).
+  EXPECT_TRUE(rules_for(resolve_ok(profile(), options(ArchId::kX86_64, docker_default_caps(), {4, 4})),
+                        ArchId::kX86_64, "ptrace")
+                  .empty());
+  CapSet ptrace = docker_default_caps();
+  ptrace.insert("CAP_SYS_PTRACE");
+  const auto pt = rules_for(resolve_ok(profile(), options(ArchId::kX86_64, ptrace, {4, 4})), ArchId::kX86_64, "ptrace");
+  ASSERT_EQ(pt.size(), 1u);
+  EXPECT_EQ(pt[0].source.entry, 25u);
+  // Both entries apply on 4.8+ with the capability: two rules, both ALLOW.
+  EXPECT_EQ(rules_for(resolve_ok(profile(), options(ArchId::kX86_64, ptrace, {4, 8})), ArchId::kX86_64, "ptrace").size(),
+            2u);
+  // bpf needs CAP_SYS_ADMIN or CAP_BPF (two entries).
+  EXPECT_TRUE(rules_for(r, ArchId::kX86_64, "bpf").size() == 1u);
+  EXPECT_EQ(rules_for(resolve_ok(profile(), options(ArchId::kX86_64, {"CAP_BPF"})), ArchId::kX86_64, "bpf").size(), 1u);
+  EXPECT_TRUE(rules_for(resolve_ok(profile(), options(ArchId::kX86_64, {})), ArchId::kX86_64, "bpf").empty());
+}
+
+TEST_F(DockerDefault, S390xClonesFlagsAreTheSecondArgument) {
+  const Resolution r = resolve_ok(profile(), options(ArchId::kS390x));
+  for (ArchId a : {ArchId::kS390x, ArchId::kS390}) {
+    const auto clone = rules_for(r, a, "clone");
+    ASSERT_EQ(clone.size(), 1u);
+    EXPECT_EQ(clone[0].conditions, std::vector<ArgCondition>{cond(1, CmpOp::kMaskedEq, kNamespaceFlags, 0)});
+    EXPECT_EQ(clone[0].source.entry, 19u);
+    EXPECT_EQ(clone[0].source.comment, "s390 parameter ordering for clone is different");
+    EXPECT_EQ(r.policy.find(a)->rules.at(0)[0].action, Action::Errno(38));  // runc's setup(0) rule
+  }
+  EXPECT_EQ(rules_for(r, ArchId::kS390x, "s390_runtime_instr").size(), 1u);
+  EXPECT_EQ(r.entries[18].filtered_by, FilterRule::kExcludesArches);
+}
+
+TEST_F(DockerDefault, Aarch64AndArm) {
+  const Resolution r = resolve_ok(profile(), options(ArchId::kAarch64));
+  EXPECT_EQ(rules_for(r, ArchId::kAarch64, "clone")[0].conditions,
+            std::vector<ArgCondition>{cond(0, CmpOp::kMaskedEq, kNamespaceFlags, 0)});
+  // The arm entry (includes.arches arm, arm64) applies, on both ABIs where the names exist.
+  EXPECT_EQ(rules_for(r, ArchId::kArm, "cacheflush").size(), 1u);
+  EXPECT_EQ(rules_for(r, ArchId::kArm, "arm_fadvise64_64").size(), 1u);
+  EXPECT_FALSE(r.policy.find(ArchId::kAarch64)->rules.count(0xf0002));
+  // arm's largest named number is the private set_tls (0xf0005).
+  EXPECT_EQ(r.policy.find(ArchId::kArm)->enosys_above, 0xf0005u);
+  EXPECT_EQ(r.policy.find(ArchId::kAarch64)->enosys_above, 466u);
+}
+
+TEST_F(DockerDefault, Riscv64) {
+  const Resolution r = resolve_ok(profile(), options(ArchId::kRiscv64));
+  EXPECT_EQ(rules_for(r, ArchId::kRiscv64, "riscv_flush_icache").size(), 1u);
+  EXPECT_EQ(r.policy.arches[0].enosys_above, 466u);
+}
+
+TEST_F(DockerDefault, Ppc64le) {
+  const Resolution r = resolve_ok(profile(), options(ArchId::kPpc64le));
+  EXPECT_TRUE(has_note_containing(r, "archMap has no entry for SCMP_ARCH_PPC64LE"));
+  EXPECT_EQ(rules_for(r, ArchId::kPpc64le, "swapcontext").size(), 1u);
+  EXPECT_EQ(rules_for(r, ArchId::kPpc64le, "sync_file_range2").size(), 1u);
+}
+
+TEST_F(DockerDefault, Mips64el) {
+  const Resolution r = resolve_ok(profile(), options(ArchId::kMips64el));
+  EXPECT_EQ(r.policy.find(ArchId::kMips64el)->enosys_above, 5466u);  // n64 numbers start at 5000
+  EXPECT_EQ(r.policy.find(ArchId::kMipsel)->enosys_above, 4466u);     // o32 at 4000
+  EXPECT_EQ(r.policy.find(ArchId::kMipsel64n32)->enosys_above, 6466u);  // n32 at 6000
+  for (const auto& ap : r.policy.arches) EXPECT_EQ(ap.enosys_errno, 89);  // MIPS' ENOSYS
+  EXPECT_EQ(rules_for(r, ArchId::kMips64el, "clone")[0].conditions,
+            std::vector<ArgCondition>{cond(0, CmpOp::kMaskedEq, kNamespaceFlags, 0)});
+}
+
+TEST(ContainersCommon, SocketAndErrnoNames) {
+  const Profile p = parse(testing::read_data_file(testing::kContainersCommon), "containers-common");
+  const Resolution r = resolve_ok(p, options(ArchId::kX86_64));
+  const ArchPolicy& ap = r.policy.arches[0];
+  // defaultErrno "ENOSYS" wins over defaultErrnoRet; then no ENOSYS stub is needed.
+  EXPECT_EQ(ap.default_action, Action::Errno(38));
+  EXPECT_FALSE(ap.enosys_above);
+  // With CAP_AUDIT_WRITE (a Docker default): socket is ALLOW except AF_VSOCK, which is EPERM.
+  const auto socket = rules_for(r, ArchId::kX86_64, "socket");
+  ASSERT_EQ(socket.size(), 2u);
+  EXPECT_EQ(socket[0].action, Action::Errno(1));
+  EXPECT_EQ(socket[0].conditions, std::vector<ArgCondition>{cond(0, CmpOp::kEq, 40)});
+  EXPECT_EQ(socket[1].action, Action::Allow());
+  EXPECT_EQ(socket[1].conditions, std::vector<ArgCondition>{cond(0, CmpOp::kNe, 40)});
+  // Without it: netlink audit sockets fail with EINVAL.
+  const auto bare = rules_for(resolve_ok(p, options(ArchId::kX86_64, {})), ArchId::kX86_64, "socket");
+  ASSERT_EQ(bare.size(), 4u);
+  EXPECT_EQ(bare[1].action, Action::Errno(22));
+  EXPECT_EQ(bare[1].conditions, (std::vector<ArgCondition>{cond(0, CmpOp::kEq, 16), cond(2, CmpOp::kEq, 9)}));
+  EXPECT_EQ(bare[2].action, Action::Allow());
+  EXPECT_EQ(bare[3].conditions, std::vector<ArgCondition>{cond(0, CmpOp::kNe, 16)});
+  // Explicit EPERM entries (errno "EPERM") differ from the ENOSYS default, so they are rules.
+  const auto kexec = rules_for(r, ArchId::kX86_64, "kexec_file_load");
+  ASSERT_EQ(kexec.size(), 1u);
+  EXPECT_EQ(kexec[0].action, Action::Errno(1));
+}
+
+TEST(ContainersCommon, ResolvesOnSixArchitectures) {
+  const Profile p = parse(testing::read_data_file(testing::kContainersCommon), "containers-common");
+  for (ArchId a : {ArchId::kX86_64, ArchId::kAarch64, ArchId::kRiscv64, ArchId::kPpc64le, ArchId::kS390x,
+                   ArchId::kMips64el}) {
+    SCOPED_TRACE(syscalls::arch(a).name);
+    const Resolution r = resolve_ok(p, options(a));
+    ASSERT_FALSE(r.policy.arches.empty());
+    EXPECT_EQ(r.policy.arches[0].arch, a);
+    // The default is the native ENOSYS (89 on MIPS).
+    EXPECT_EQ(r.policy.arches[0].default_action, Action::Errno(a == ArchId::kMips64el ? 89 : 38));
+    EXPECT_EQ(rules_for(r, a, "personality").size(), 5u);
+    EXPECT_EQ(rules_for(r, a, "read").size(), 1u);
+  }
+}
+
+}  // namespace
+}  // namespace sysfence::profile
