@@ -1,0 +1,230 @@
+// `sysfence sim` end to end: the binary is run on raw files written here and
+// its answers are compared with the interpreter library.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "base/seccomp.h"
+#include "bpf/interp.h"
+#include "bpf/raw.h"
+#include "test/bpf/random_program.h"
+
+namespace sysfence::bpf {
+namespace {
+
+std::string tmp(const std::string& name) {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return std::string(dir != nullptr ? dir : "/tmp") + "/" + name;
+}
+
+std::string binary() {
+  const char* dir = std::getenv("TEST_SRCDIR");
+  return std::string(dir != nullptr ? dir : ".") + "/sysfence/tools/sysfence";
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void write_file(const std::string& path, std::string_view bytes) {
+  std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+void write_program(const std::string& path, const Program& p, Endian e) {
+  const auto bytes = write_raw(p, e);
+  write_file(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+}
+
+struct CliRun {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+// Runs `sysfence sim ARGS` (a shell fragment: redirections allowed).
+CliRun sim(const std::string& args) {
+  const std::string out = tmp("out.txt"), err = tmp("err.txt");
+  const std::string cmd = fmt::format("{} sim {} >{} 2>{}", binary(), args, out, err);
+  const int status = std::system(cmd.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+}
+
+// if (args[0] high word == 1) ERRNO(1); else if (nr == read) ERRNO(2); else ALLOW.
+// "high word" is word 5 on little-endian targets and word 4 on big-endian ones.
+Program sample(Endian e) {
+  return {stmt(kLd | kW | kAbs, arg_hi_offset(0, e)), jump(kJmp | kJeq | kK, 1, 0, 1),
+          stmt(kRet | kRetK, kRetErrno | 1),           stmt(kLd | kW | kAbs, kOffsetNr),
+          jump(kJmp | kJeq | kK, 0, 0, 1),             stmt(kRet | kRetK, kRetErrno | 2),
+          stmt(kRet | kRetK, kRetAllow)};
+}
+
+TEST(SimCli, SingleSyscall) {
+  const std::string f = tmp("le.bpf");
+  write_program(f, sample(Endian::kLittle), Endian::kLittle);
+  CliRun r = sim(fmt::format("--bpf {} --arch x86_64 --syscall read", f));
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "ERRNO(2)\t5\n");
+  r = sim(fmt::format("--bpf {} --arch x86_64 --syscall 1 --args 0x100000000,2", f));
+  EXPECT_EQ(r.out, "ERRNO(1)\t3\n");
+  r = sim(fmt::format("--bpf {} --arch SCMP_ARCH_X86_64 --syscall write --args 0xffffffff", f));
+  EXPECT_EQ(r.out, "ALLOW\t5\n");
+}
+
+TEST(SimCli, TraceShowsEveryExecutedInstruction) {
+  const std::string f = tmp("le.bpf");
+  write_program(f, sample(Endian::kLittle), Endian::kLittle);
+  const CliRun r = sim(fmt::format("--bpf {} --arch x86_64 --syscall write --trace", f));
+  EXPECT_EQ(r.code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string line, last;
+  int count = 0;
+  while (std::getline(lines, line)) {
+    ++count;
+    last = line;
+  }
+  EXPECT_EQ(count, 6);  // 5 instructions + the result line
+  EXPECT_EQ(last, "ALLOW\t5");
+  EXPECT_NE(r.out.find("0006: "), std::string::npos) << r.out;
+}
+
+TEST(SimCli, BigEndianTargetsReadTheirOwnLayout) {
+  // The same logic compiled for a big-endian target: the raw file is
+  // big-endian and args[0]'s high word is seccomp_data word 4.
+  const std::string f = tmp("be.bpf");
+  write_program(f, sample(Endian::kBig), Endian::kBig);
+  CliRun r = sim(fmt::format("--bpf {} --arch s390x --syscall 1 --args 0x100000000", f));
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "ERRNO(1)\t3\n");
+  r = sim(fmt::format("--bpf {} --arch s390x --syscall 1 --args 1", f));
+  EXPECT_EQ(r.out, "ALLOW\t5\n");
+  // Read as little-endian the file is garbage, which the validator reports.
+  r = sim(fmt::format("--bpf {} --arch s390x --raw-endian little --syscall 1", f));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("be.bpf: instruction 0:"), std::string::npos) << r.err;
+}
+
+TEST(SimCli, SyscallNamesIncludeTheArchBias) {
+  // nr == 4003 (MIPS o32 read) -> ERRNO(3), else ALLOW.
+  const Program p = {stmt(kLd | kW | kAbs, kOffsetNr), jump(kJmp | kJeq | kK, 4003, 0, 1),
+                     stmt(kRet | kRetK, kRetErrno | 3), stmt(kRet | kRetK, kRetAllow)};
+  const std::string f = tmp("mips.bpf");
+  write_program(f, p, Endian::kBig);
+  CliRun r = sim(fmt::format("--bpf {} --arch mips --syscall read", f));
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "ERRNO(3)\t3\n");
+  r = sim(fmt::format("--bpf {} --arch mips --syscall 3", f));
+  EXPECT_EQ(r.out, "ALLOW\t3\n");
+}
+
+TEST(SimCli, BatchMatchesTheInterpreter) {
+  testing::RandomProgramGenerator gen(99);
+  testing::Rng& rng = gen.rng();
+  testing::RandomProgramOptions opts;
+  opts.constants = {0, 1, 2, 3, 0xc000003e, 0xffffffff, 7};
+  opts.max_length = 80;
+  opts.loadable_words = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+  for (int round = 0; round < 3; ++round) {
+    const Program p = gen.valid(opts);
+    const std::string f = tmp("batch.bpf");
+    write_program(f, p, Endian::kLittle);
+    auto interp = Interpreter::create(p);
+    ASSERT_TRUE(interp.has_value());
+    std::string input, expected;
+    for (int i = 0; i < 500; ++i) {
+      SeccompData d;
+      d.arch = 0xc000003e;
+      d.nr = rng.below(8);
+      for (auto& a : d.args) a = rng.chance(50) ? rng.below(4) : rng.next();
+      d.instruction_pointer = rng.chance(50) ? 0 : rng.next();
+      // Alternate spellings: decimal / hex, trailing zero arguments omitted.
+      input += fmt::format("{}", d.nr);
+      for (uint64_t a : d.args) input += rng.chance(50) ? fmt::format(" {}", a) : fmt::format(" {:#x}", a);
+      input += fmt::format(" {:#x}\n", d.instruction_pointer);
+      const RunResult res = interp->run(d, Endian::kLittle);
+      expected += fmt::format("{}\t{}\n", to_string(res.action()), res.insns);
+    }
+    // Missing fields are zero.
+    input += "5\n\n# a comment line\n  6 1\n";
+    SeccompData five;
+    five.nr = 5;
+    five.arch = 0xc000003e;
+    SeccompData six = five;
+    six.nr = 6;
+    six.args[0] = 1;
+    for (const SeccompData& d : {five, six}) {
+      const RunResult res = interp->run(d, Endian::kLittle);
+      expected += fmt::format("{}\t{}\n", to_string(res.action()), res.insns);
+    }
+    const std::string in = tmp("inputs.txt");
+    write_file(in, input);
+    CliRun r = sim(fmt::format("--bpf {} --arch x86_64 --inputs {}", f, in));
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.out, expected);
+    r = sim(fmt::format("--bpf {} --arch x86_64 --inputs - <{}", f, in));
+    EXPECT_EQ(r.out, expected);
+  }
+}
+
+TEST(SimCli, BadInputIsReportedWithItsLocation) {
+  const std::string f = tmp("le.bpf");
+  write_program(f, sample(Endian::kLittle), Endian::kLittle);
+  const std::string in = tmp("bad.txt");
+  write_file(in, "1 2\n3 0x\n");
+  CliRun r = sim(fmt::format("--bpf {} --arch x86_64 --inputs {}", f, in));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, fmt::format("sysfence: {}:2:3: invalid args[0] \"0x\" (expected a decimal or "
+                               "0x-hex number up to 64 bits)\n",
+                               in));
+  write_file(in, "1 2 3 4 5 6 7 8 9\n");
+  r = sim(fmt::format("--bpf {} --arch x86_64 --inputs - <{}", f, in));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("<stdin>:1:17: too many fields"), std::string::npos) << r.err;
+  write_file(in, "wirte\n");
+  r = sim(fmt::format("--bpf {} --arch x86_64 --inputs {}", f, in));
+  EXPECT_NE(r.err.find(":1:1: unknown syscall \"wirte\" for x86_64 (did you mean \"write\"?)"),
+            std::string::npos)
+      << r.err;
+  write_file(in, std::string(5000, '1') + "\n");
+  r = sim(fmt::format("--bpf {} --arch x86_64 --inputs {}", f, in));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find(":1:1: line longer than 4096 bytes"), std::string::npos) << r.err;
+}
+
+TEST(SimCli, BadFiltersAndUsage) {
+  const std::string f = tmp("short.bpf");
+  write_file(f, std::string(20, '\0'));
+  CliRun r = sim(fmt::format("--bpf {} --arch x86_64 --syscall 1", f));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, fmt::format("sysfence: {}: truncated instruction at byte offset 16 (size 20 "
+                               "is not a multiple of 8)\n",
+                               f));
+  write_file(f, "");
+  r = sim(fmt::format("--bpf {} --arch x86_64 --syscall 1", f));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("empty filter"), std::string::npos) << r.err;
+  write_program(f, {stmt(kLd | kMem, 2), stmt(kRet | kRetA, 0)}, Endian::kLittle);
+  r = sim(fmt::format("--bpf {} --arch x86_64 --syscall 1", f));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find(f + ": instruction 0: M[2] is read"), std::string::npos) << r.err;
+
+  const std::string ok = tmp("le.bpf");
+  write_program(ok, sample(Endian::kLittle), Endian::kLittle);
+  EXPECT_EQ(sim(fmt::format("--bpf {} --arch x86_64", ok)).code, 2);
+  EXPECT_EQ(sim(fmt::format("--bpf {} --arch nosuch --syscall 1", ok)).code, 2);
+  EXPECT_EQ(sim(fmt::format("--bpf {} --syscall 1 --inputs -", ok)).code, 2);
+  EXPECT_EQ(sim(fmt::format("--bpf {} --syscall 1 --args 1,2,3,4,5,6,7", ok)).code, 2);
+  EXPECT_EQ(sim(fmt::format("--bpf {} --syscall 0x1ffffffff", ok)).code, 2);
+  EXPECT_EQ(sim(fmt::format("--bpf {}/missing.bpf --syscall 1", tmp(""))).code, 2);
+}
+
+}  // namespace
+}  // namespace sysfence::bpf

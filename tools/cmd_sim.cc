@@ -1,0 +1,304 @@
+// sysfence sim --bpf FILE --arch A --syscall NAME|NR [--args a0,..,a5] [--ip X] [--trace]
+// sysfence sim --bpf FILE --arch A --inputs FILE|-
+//
+// Runs a raw filter in the kernel-exact interpreter. Single mode prints one
+// line `ACTION<TAB>insns` (with --trace, every executed instruction first);
+// batch mode reads one input per line, `nr a0 a1 a2 a3 a4 a5 [ip]` (decimal or
+// 0x-hex, a syscall name for nr, missing values 0, blank lines and `#`
+// comments skipped) and prints one `ACTION<TAB>insns` line per input.
+//
+// The arch decides seccomp_data.arch (its AUDIT_ARCH value), the word layout
+// of the 64-bit fields, and by default the byte order of the raw file
+// (--raw-endian little|big overrides it). A numeric syscall is used as
+// seccomp_data.nr exactly as given; a name is looked up in the arch's table
+// (bias included, e.g. MIPS o32 `read` is 4003).
+//
+// The evaluation itself is behind `Evaluator` so that simulating a profile
+// (`sim PROFILE ...`) only needs another evaluator.
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/seccomp.h"
+#include "bpf/disasm.h"
+#include "bpf/interp.h"
+#include "bpf/raw.h"
+#include "bpf/validate.h"
+#include "syscalls/arch.h"
+#include "syscalls/table.h"
+#include "tools/cli/args.h"
+#include "tools/cli/command.h"
+#include "tools/cli/output.h"
+
+namespace sysfence {
+namespace {
+
+constexpr cli::FlagSpec kFlags[] = {
+    {.name = "bpf"},     {.name = "arch"}, {.name = "syscall"},
+    {.name = "args"},    {.name = "ip"},   {.name = "trace", .takes_value = false},
+    {.name = "inputs"},  {.name = "raw-endian"},
+};
+
+constexpr std::string_view kUsage =
+    "usage: sysfence sim --bpf FILE --arch A (--syscall NAME|NR [--args a0,..,a5] [--ip X] "
+    "[--trace] | --inputs FILE|-) [--raw-endian little|big]";
+
+// Far above the kernel's 4096 instructions (32 KiB).
+constexpr size_t kMaxRawBytes = 8 * 1024 * 1024;
+// Longest accepted input line: 8 fields of at most 20 digits plus spacing
+// leaves plenty of room; longer lines are an error, not a memory sink.
+constexpr size_t kMaxLineBytes = 4096;
+
+// One simulated decision.
+struct Outcome {
+  Action action;
+  uint32_t insns;
+};
+
+using Evaluator = std::function<Outcome(const SeccompData&)>;
+
+std::string line_of(const Outcome& o) { return fmt::format("{}\t{}\n", to_string(o.action), o.insns); }
+
+// nr: a number (used as seccomp_data.nr as is) or a syscall name of the arch.
+Expected<uint32_t> parse_nr(std::string_view text, const syscalls::Arch& arch) {
+  if (auto n = cli::parse_u64(text)) {
+    if (*n > 0xffffffffULL) return fail(fmt::format("syscall number {} does not fit 32 bits", text));
+    return static_cast<uint32_t>(*n);
+  }
+  if (auto n = syscalls::table(arch).number(text)) return *n;
+  if (!text.empty() && (text[0] >= '0' && text[0] <= '9')) {
+    return fail(fmt::format("invalid syscall number \"{}\"", text));
+  }
+  const std::string_view near = syscalls::table(arch).nearest_name(text);
+  return fail(fmt::format("unknown syscall \"{}\" for {}{}", text, arch.name,
+                          near.empty() ? std::string() : fmt::format(" (did you mean \"{}\"?)", near)));
+}
+
+Expected<uint64_t> parse_value(std::string_view text, std::string_view what) {
+  if (auto n = cli::parse_u64(text)) return *n;
+  return fail(fmt::format("invalid {} \"{}\" (expected a decimal or 0x-hex number up to 64 bits)",
+                          what, text));
+}
+
+// Reads and validates the raw filter (error: "FILE: instruction 3: ...").
+Expected<bpf::Program> load_filter(const std::string& path, Endian byte_order) {
+  auto bytes = cli::read_input(path, kMaxRawBytes);
+  if (!bytes) return Unexpected<Error>{bytes.error()};
+  const std::string shown = path == "-" ? "<stdin>" : path;
+  auto prog = bpf::read_raw(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()),
+      byte_order, shown);
+  if (!prog) return Unexpected<Error>{prog.error()};
+  if (auto valid = bpf::validate(*prog); !valid) {
+    return fail(fmt::format("{}: {}", shown, valid.error().message));
+  }
+  return std::move(*prog);
+}
+
+// Single mode: --syscall, --args, --ip.
+Expected<SeccompData> single_input(const cli::ParsedArgs& args, const syscalls::Arch& arch) {
+  SeccompData d;
+  d.arch = arch.audit_arch;
+  auto nr = parse_nr(*args.get("syscall"), arch);
+  if (!nr) return Unexpected<Error>{nr.error()};
+  d.nr = *nr;
+  if (auto list = args.get("args")) {
+    std::string_view rest = *list;
+    for (unsigned i = 0; !rest.empty(); ++i) {
+      if (i == 6) return fail(fmt::format("--args takes at most 6 values, got \"{}\"", *list));
+      const size_t comma = rest.find(',');
+      const std::string_view item = rest.substr(0, comma);
+      auto v = parse_value(item, fmt::format("args[{}]", i));
+      if (!v) return Unexpected<Error>{v.error()};
+      d.args[i] = *v;
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    }
+  }
+  if (auto ip = args.get("ip")) {
+    auto v = parse_value(*ip, "instruction pointer");
+    if (!v) return Unexpected<Error>{v.error()};
+    d.instruction_pointer = *v;
+  }
+  return d;
+}
+
+// Batch mode: one line -> one input. Errors name file:line:column.
+Expected<std::optional<SeccompData>> parse_input_line(std::string_view line, const syscalls::Arch& arch,
+                                                      std::string_view where, size_t line_no) {
+  SeccompData d;
+  d.arch = arch.audit_arch;
+  unsigned field = 0;
+  size_t pos = 0;
+  while (true) {
+    while (pos < line.size() && (line[pos] == ' ' || line[pos] == '\t' || line[pos] == '\r')) ++pos;
+    if (pos == line.size() || line[pos] == '#') break;
+    size_t end = pos;
+    while (end < line.size() && line[end] != ' ' && line[end] != '\t' && line[end] != '\r') ++end;
+    const std::string_view token = line.substr(pos, end - pos);
+    const auto here = [&](const std::string& msg) {
+      return fail(fmt::format("{}:{}:{}: {}", where, line_no, pos + 1, msg));
+    };
+    if (field == 0) {
+      auto nr = parse_nr(token, arch);
+      if (!nr) return here(nr.error().message);
+      d.nr = *nr;
+    } else if (field <= 6) {
+      auto v = parse_value(token, fmt::format("args[{}]", field - 1));
+      if (!v) return here(v.error().message);
+      d.args[field - 1] = *v;
+    } else if (field == 7) {
+      auto v = parse_value(token, "instruction pointer");
+      if (!v) return here(v.error().message);
+      d.instruction_pointer = *v;
+    } else {
+      return here("too many fields (expected: nr a0 a1 a2 a3 a4 a5 [ip])");
+    }
+    ++field;
+    pos = end;
+  }
+  if (field == 0) return std::optional<SeccompData>{};
+  return std::optional<SeccompData>{d};
+}
+
+int run_batch(const std::string& path, const syscalls::Arch& arch, const Evaluator& evaluate) {
+  const std::string where = path == "-" ? "<stdin>" : path;
+  std::FILE* in = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+  if (in == nullptr) {
+    return cli::usage_error(fmt::format("{}: cannot open: {}", where, std::strerror(errno)));
+  }
+  fmt::memory_buffer out;
+  const auto flush = [&] {
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    out.clear();
+  };
+  std::string line;
+  size_t line_no = 0;
+  char buf[1 << 16];
+  int status = cli::kExitOk;
+  bool done = false;
+  std::string pending;
+  while (!done) {
+    const size_t n = std::fread(buf, 1, sizeof(buf), in);
+    if (n == 0) {
+      if (std::ferror(in)) {
+        status = cli::usage_error(fmt::format("{}: read error: {}", where, std::strerror(errno)));
+        break;
+      }
+      done = true;
+    }
+    pending.append(buf, n);
+    size_t start = 0;
+    while (true) {
+      size_t nl = pending.find('\n', start);
+      if (nl == std::string::npos) {
+        if (!done) break;
+        if (start == pending.size()) break;
+        nl = pending.size();  // last line without a newline
+      }
+      ++line_no;
+      if (nl - start > kMaxLineBytes) {
+        status = cli::usage_error(
+            fmt::format("{}:{}:1: line longer than {} bytes", where, line_no, kMaxLineBytes));
+        done = true;
+        break;
+      }
+      auto input = parse_input_line(std::string_view(pending).substr(start, nl - start), arch,
+                                    where, line_no);
+      if (!input) {
+        status = cli::usage_error(input.error().message);
+        done = true;
+        break;
+      }
+      if (input->has_value()) {
+        const std::string text = line_of(evaluate(**input));
+        out.append(text.data(), text.data() + text.size());
+        if (out.size() > (1 << 16)) flush();
+      }
+      start = nl + 1;
+      if (start > pending.size()) break;
+    }
+    if (status != cli::kExitOk) break;
+    pending.erase(0, std::min(start, pending.size()));
+    if (pending.size() > kMaxLineBytes) {
+      status = cli::usage_error(
+          fmt::format("{}:{}:1: line longer than {} bytes", where, line_no + 1, kMaxLineBytes));
+      break;
+    }
+  }
+  flush();
+  if (in != stdin) std::fclose(in);
+  return status;
+}
+
+void print_trace(const bpf::Interpreter& interp, std::span<const bpf::Insn> prog,
+                 const syscalls::Arch& arch, const SeccompData& d) {
+  std::vector<bpf::TraceStep> trace;
+  interp.run_traced(to_words(d, arch.endian), trace);
+  const std::vector<std::string> text = bpf::statements(prog, &arch);
+  for (const bpf::TraceStep& step : trace) {
+    fmt::print("{:04}: {:<44} A=0x{:08x} X=0x{:08x}\n", step.pc, text[step.pc], step.a, step.x);
+  }
+}
+
+int run_sim(std::span<const std::string> args) {
+  auto parsed = cli::parse_args(args, kFlags);
+  if (!parsed) return cli::usage_error(parsed.error().message);
+  if (!parsed->positionals.empty()) {
+    return cli::usage_error(fmt::format(
+        "simulating a profile (\"{}\") is not available yet; simulate a compiled filter with "
+        "--bpf FILE\n{}",
+        parsed->positionals[0], kUsage));
+  }
+  if (!parsed->has("bpf")) return cli::usage_error(fmt::format("--bpf FILE is required\n{}", kUsage));
+  const bool single = parsed->has("syscall");
+  const bool batch = parsed->has("inputs");
+  if (single == batch) {
+    return cli::usage_error(fmt::format("give exactly one of --syscall and --inputs\n{}", kUsage));
+  }
+  if (batch && (parsed->has("args") || parsed->has("ip") || parsed->has("trace"))) {
+    return cli::usage_error("--args, --ip and --trace go with --syscall, not --inputs");
+  }
+  auto arch = syscalls::parse_arch(parsed->get_or("arch", "native"));
+  if (!arch) return cli::usage_error(arch.error().message);
+
+  Endian byte_order = (*arch)->endian;
+  if (auto e = parsed->get("raw-endian")) {
+    if (*e == "little") byte_order = Endian::kLittle;
+    else if (*e == "big") byte_order = Endian::kBig;
+    else return cli::usage_error(fmt::format("--raw-endian must be little or big, not \"{}\"", *e));
+  }
+
+  const std::string path = *parsed->get("bpf");
+  auto prog = load_filter(path, byte_order);
+  if (!prog) return cli::usage_error(prog.error().message);
+  auto interp = bpf::Interpreter::create(*prog);  // cannot fail: validated above
+  if (!interp) return cli::usage_error(interp.error().message);
+  const Endian layout = (*arch)->endian;
+  const bpf::Interpreter& filter = *interp;
+  const Evaluator evaluate = [&filter, layout](const SeccompData& d) {
+    const bpf::RunResult r = filter.run(to_words(d, layout));
+    return Outcome{r.action(), r.insns};
+  };
+
+  if (batch) return run_batch(*parsed->get("inputs"), **arch, evaluate);
+
+  auto input = single_input(*parsed, **arch);
+  if (!input) return cli::usage_error(input.error().message);
+  if (parsed->has("trace")) print_trace(filter, *prog, **arch, *input);
+  fmt::print("{}", line_of(evaluate(*input)));
+  return cli::kExitOk;
+}
+
+const cli::Registration kRegistration{
+    {"sim", "run a filter in the kernel-exact interpreter: --bpf FILE --arch A --syscall NR|NAME "
+            "[--args ..] | --inputs FILE|-",
+     &run_sim}};
+
+}  // namespace
+}  // namespace sysfence
