@@ -1,0 +1,348 @@
+#include "bpf/compiler/tree.h"
+
+#include <algorithm>
+#include <cassert>
+#include <limits>
+
+namespace sysfence::bpf::compiler {
+
+bool parse_strategy(std::string_view text, Strategy* out) {
+  if (text == "optimal") *out = Strategy::kOptimal;
+  else if (text == "balanced") *out = Strategy::kBalanced;
+  else if (text == "linear") *out = Strategy::kLinear;
+  else return false;
+  return true;
+}
+
+std::string_view to_string(Strategy s) {
+  switch (s) {
+    case Strategy::kOptimal: return "optimal";
+    case Strategy::kBalanced: return "balanced";
+    case Strategy::kLinear: return "linear";
+  }
+  return "optimal";
+}
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+class TreeMaker {
+ public:
+  explicit TreeMaker(DecisionTree& t) : t_(t) {}
+
+  int32_t leaf(uint32_t leaf) {
+    TreeNode n;
+    n.kind = TreeNode::Kind::kLeaf;
+    n.leaf = leaf;
+    return add(n);
+  }
+  int32_t split(uint32_t k, int32_t below, int32_t above) {
+    TreeNode n;
+    n.kind = TreeNode::Kind::kSplit;
+    n.k = k;
+    n.below = below;
+    n.above = above;
+    ++t_.tests;
+    return add(n);
+  }
+  int32_t equals(uint32_t k, int32_t match, int32_t other) {
+    TreeNode n;
+    n.kind = TreeNode::Kind::kEquals;
+    n.k = k;
+    n.above = match;
+    n.below = other;
+    ++t_.tests;
+    return add(n);
+  }
+
+ private:
+  int32_t add(const TreeNode& n) {
+    t_.nodes.push_back(n);
+    return static_cast<int32_t>(t_.nodes.size() - 1);
+  }
+  DecisionTree& t_;
+};
+
+// ---------------------------------------------------------------------------
+// optimal
+// ---------------------------------------------------------------------------
+
+// An equals-chain over intervals [i, j]: every interval that is not a single
+// value shares one leaf (the "rest"); single values with another leaf are
+// peeled off by `jeq`, heaviest first.
+struct Chain {
+  double cost = kInf;
+  uint32_t rest = 0;
+};
+
+class OptimalTree {
+ public:
+  OptimalTree(std::span<const Interval> iv, std::span<const double> w, const TreeOptions& o)
+      : iv_(iv), w_(w), o_(o), n_(iv.size()), span_(2 * o.max_chain + 2) {
+    prefix_.assign(n_ + 1, 0);
+    for (size_t i = 0; i < n_; ++i) prefix_[i + 1] = prefix_[i] + w[i];
+  }
+
+  DecisionTree run() {
+    // The tables live as long as the thread: a compile builds a few trees of
+    // a few hundred intervals each, and fresh n^2 arrays every time would
+    // cost more in page faults than the dynamic program itself.
+    Workspace& ws = workspace();
+    ws.cost.assign(n_ * n_, 0);
+    ws.root.assign(n_ * n_, 0);
+    ws.kind.assign(n_ * n_, kLeafRange);
+    ws.chain.assign(n_ * span_, Chain{});
+    compute_chains(ws);
+    for (size_t i = 0; i < n_; ++i) ws.root[i * n_ + i] = static_cast<uint32_t>(i);
+    for (size_t len = 2; len <= n_; ++len) {
+      for (size_t i = 0; i + len <= n_; ++i) {
+        const size_t j = i + len - 1;
+        size_t lo = i + 1, hi = j;
+        if (!o_.exhaustive) {
+          lo = std::max<size_t>(lo, ws.root[i * n_ + j - 1]);
+          hi = std::min<size_t>(hi, ws.root[(i + 1) * n_ + j]);
+          if (lo > hi) lo = hi;
+        }
+        double best = kInf;
+        size_t best_k = lo;
+        const double* row = &ws.cost[i * n_];
+        for (size_t k = lo; k <= hi; ++k) {
+          const double c = row[k - 1] + ws.cost[k * n_ + j];
+          if (c < best) {
+            best = c;
+            best_k = k;
+          }
+        }
+        best += weight(i, j) + o_.size_weight;
+        ws.root[i * n_ + j] = static_cast<uint32_t>(best_k);
+        RangeKind kind = kSplitRange;
+        if (len < span_) {
+          const Chain& ch = ws.chain[i * span_ + len];
+          if (ch.cost <= best) {
+            best = ch.cost;
+            kind = kChainRange;
+          }
+        }
+        ws.kind[i * n_ + j] = kind;
+        ws.cost[i * n_ + j] = best;
+      }
+    }
+    DecisionTree t;
+    TreeMaker m(t);
+    t.root = build(ws, m, 0, n_ - 1);
+    return t;
+  }
+
+ private:
+  enum RangeKind : uint8_t { kLeafRange, kSplitRange, kChainRange };
+
+  struct Workspace {
+    std::vector<double> cost;
+    std::vector<uint32_t> root;
+    std::vector<RangeKind> kind;
+    std::vector<Chain> chain;  // [i * span + len], len < span
+  };
+  static Workspace& workspace() {
+    static thread_local Workspace ws;
+    return ws;
+  }
+
+  double weight(size_t i, size_t j) const { return prefix_[j + 1] - prefix_[i]; }
+  bool single(size_t i) const { return iv_[i].lo == iv_[i].hi; }
+
+  // Exceptions of range [i, j] for rest leaf `rest`, heaviest first.
+  std::vector<size_t> exceptions(size_t i, size_t j, uint32_t rest) const {
+    std::vector<size_t> e;
+    for (size_t x = i; x <= j; ++x) {
+      if (iv_[x].leaf != rest) e.push_back(x);
+    }
+    std::stable_sort(e.begin(), e.end(), [&](size_t a, size_t b) { return w_[a] > w_[b]; });
+    return e;
+  }
+
+  // Chains over [i, j] for every range short enough to hold one: with
+  // maximal intervals, a chain alternates "rest" and exceptions, so a range
+  // longer than 2 * max_chain + 1 intervals needs more than max_chain tests.
+  void compute_chains(Workspace& ws) {
+    constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
+    std::vector<std::pair<uint32_t, double>> leaf_weight;  // single intervals only
+    std::vector<double> sorted;                             // exception weights, descending
+    for (size_t i = 0; i < n_; ++i) {
+      uint32_t wide_leaf = kNone;  // leaf of the non-single intervals
+      uint32_t rest = kNone;
+      leaf_weight.clear();
+      sorted.clear();
+      for (size_t j = i; j < n_ && j - i + 1 < span_; ++j) {
+        uint32_t new_rest = rest;
+        if (!single(j)) {
+          if (wide_leaf == kNone) wide_leaf = iv_[j].leaf;
+          else if (wide_leaf != iv_[j].leaf) break;  // no chain covers this, nor larger j
+          new_rest = wide_leaf;
+        } else {
+          auto it = std::find_if(leaf_weight.begin(), leaf_weight.end(),
+                                 [&](const auto& p) { return p.first == iv_[j].leaf; });
+          if (it == leaf_weight.end()) leaf_weight.emplace_back(iv_[j].leaf, w_[j]);
+          else it->second += w_[j];
+          if (wide_leaf == kNone) {
+            double best = -1;
+            for (const auto& [leaf, wt] : leaf_weight) {
+              if (wt > best) {
+                best = wt;
+                new_rest = leaf;
+              }
+            }
+          }
+        }
+        if (new_rest != rest) {
+          rest = new_rest;
+          sorted.clear();
+          for (size_t x = i; x <= j; ++x) {
+            if (iv_[x].leaf != rest) sorted.push_back(w_[x]);
+          }
+          std::sort(sorted.begin(), sorted.end(), std::greater<>());
+        } else if (iv_[j].leaf != rest) {
+          sorted.insert(std::upper_bound(sorted.begin(), sorted.end(), w_[j], std::greater<>()),
+                        w_[j]);
+        }
+        if (j == i) continue;
+        if (sorted.size() > o_.max_chain) {
+          if (wide_leaf != kNone) break;
+          continue;
+        }
+        double c = 0, ew = 0;
+        for (size_t r = 0; r < sorted.size(); ++r) {
+          c += sorted[r] * static_cast<double>(r + 1);
+          ew += sorted[r];
+        }
+        const double p = static_cast<double>(sorted.size());
+        c += (weight(i, j) - ew) * p + o_.size_weight * p;
+        ws.chain[i * span_ + (j - i + 1)] = Chain{c, rest};
+      }
+    }
+  }
+
+  int32_t build(const Workspace& ws, TreeMaker& m, size_t i, size_t j) {
+    if (i == j) return m.leaf(iv_[i].leaf);
+    switch (ws.kind[i * n_ + j]) {
+      case kChainRange: {
+        const Chain& ch = ws.chain[i * span_ + (j - i + 1)];
+        const std::vector<size_t> e = exceptions(i, j, ch.rest);
+        int32_t node = m.leaf(ch.rest);
+        for (size_t r = e.size(); r-- > 0;) {
+          node = m.equals(iv_[e[r]].lo, m.leaf(iv_[e[r]].leaf), node);
+        }
+        return node;
+      }
+      case kSplitRange: {
+        const size_t k = ws.root[i * n_ + j];
+        const int32_t below = build(ws, m, i, k - 1);
+        const int32_t above = build(ws, m, k, j);
+        return m.split(iv_[k].lo, below, above);
+      }
+      case kLeafRange: break;
+    }
+    assert(false);
+    return m.leaf(iv_[i].leaf);
+  }
+
+  std::span<const Interval> iv_;
+  std::span<const double> w_;
+  const TreeOptions& o_;
+  size_t n_;
+  size_t span_;  // chains cover ranges of fewer than span_ intervals
+  std::vector<double> prefix_;
+};
+
+// ---------------------------------------------------------------------------
+// balanced / linear
+// ---------------------------------------------------------------------------
+
+int32_t balanced(TreeMaker& m, std::span<const Interval> iv, size_t i, size_t j) {
+  bool same = true;
+  for (size_t x = i + 1; x <= j && same; ++x) same = iv[x].leaf == iv[i].leaf;
+  if (same) return m.leaf(iv[i].leaf);
+  const size_t k = (i + j + 1) / 2;
+  const int32_t below = balanced(m, iv, i, k - 1);
+  const int32_t above = balanced(m, iv, k, j);
+  return m.split(iv[k].lo, below, above);
+}
+
+int32_t linear(TreeMaker& m, std::span<const Interval> iv) {
+  // The outcome that covers the most values is the end of the chain.
+  std::vector<std::pair<uint32_t, uint64_t>> span_of;
+  for (const Interval& x : iv) {
+    auto it = std::find_if(span_of.begin(), span_of.end(),
+                           [&](const auto& p) { return p.first == x.leaf; });
+    const uint64_t len = uint64_t{x.hi} - x.lo + 1;
+    if (it == span_of.end()) span_of.emplace_back(x.leaf, len);
+    else it->second += len;
+  }
+  uint32_t rest = span_of.front().first;
+  uint64_t most = 0;
+  for (const auto& [leaf, len] : span_of) {
+    if (len > most) {
+      most = len;
+      rest = leaf;
+    }
+  }
+  // Ranges first (as runc's "nr > last" stub does), then single numbers in
+  // ascending order, like a libseccomp chain.
+  std::vector<const Interval*> order;
+  for (const Interval& x : iv) {
+    if (x.leaf != rest && x.lo != x.hi) order.push_back(&x);
+  }
+  for (const Interval& x : iv) {
+    if (x.leaf != rest && x.lo == x.hi) order.push_back(&x);
+  }
+  auto leaf = [&](uint32_t l) { return m.leaf(l); };
+  int32_t next = leaf(rest);
+  for (size_t r = order.size(); r-- > 0;) {
+    const Interval& x = *order[r];
+    if (x.lo == x.hi) {
+      next = m.equals(x.lo, leaf(x.leaf), next);
+      continue;
+    }
+    int32_t inside = leaf(x.leaf);
+    if (x.hi != std::numeric_limits<uint32_t>::max()) inside = m.split(x.hi + 1, inside, next);
+    if (x.lo != 0) inside = m.split(x.lo, next, inside);
+    next = inside;
+  }
+  return next;
+}
+
+}  // namespace
+
+TreeWalk walk_tree(const DecisionTree& tree, uint32_t value) {
+  TreeWalk w;
+  int32_t at = tree.root;
+  while (true) {
+    const TreeNode& n = tree.nodes[static_cast<size_t>(at)];
+    switch (n.kind) {
+      case TreeNode::Kind::kLeaf: w.leaf = n.leaf; return w;
+      case TreeNode::Kind::kSplit: ++w.tests; at = value >= n.k ? n.above : n.below; break;
+      case TreeNode::Kind::kEquals: ++w.tests; at = value == n.k ? n.above : n.below; break;
+    }
+  }
+}
+
+DecisionTree build_tree(std::span<const Interval> intervals, std::span<const double> weights,
+                        const TreeOptions& options) {
+  assert(!intervals.empty() && intervals.size() == weights.size());
+  DecisionTree t;
+  if (options.strategy == Strategy::kOptimal) {
+    t = OptimalTree(intervals, weights, options).run();
+  } else {
+    TreeMaker m(t);
+    t.root = options.strategy == Strategy::kBalanced
+                 ? balanced(m, intervals, 0, intervals.size() - 1)
+                 : linear(m, intervals);
+  }
+  t.weighted_tests = 0;
+  for (size_t i = 0; i < intervals.size(); ++i) {
+    t.weighted_tests += weights[i] * walk_tree(t, intervals[i].lo).tests;
+  }
+  return t;
+}
+
+}  // namespace sysfence::bpf::compiler
