@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <random>
+#include <span>
 #include <set>
 #include <tuple>
 
@@ -15,6 +15,8 @@ namespace sysfence::bpf {
 namespace {
 
 constexpr size_t kMaxUnsupportedReported = 32;
+// Regions outside the fragment kept for targeted testing.
+constexpr size_t kMaxTestRegions = 4096;
 
 class ProductWalk {
  public:
@@ -32,6 +34,11 @@ class ProductWalk {
   Walk on_a_leaf(const Outcome& oa) {
     if (oa.kind == Outcome::Kind::kUnsupported) {
       note_unsupported(0, a_, oa);
+      // A's answer here is unknown symbolically; B's paths split the region
+      // into parts where B's behaviour is fixed, and each part is tested.
+      b_.walk(state_, [this](const Outcome&) {
+        return keep_test_region() ? Walk::kContinue : Walk::kStop;
+      });
       return Walk::kContinue;
     }
     return b_.walk(state_, [this, &oa](const Outcome& ob) { return on_pair(oa, ob); });
@@ -40,6 +47,7 @@ class ProductWalk {
   Walk on_pair(const Outcome& oa, const Outcome& ob) {
     if (ob.kind == Outcome::Kind::kUnsupported) {
       note_unsupported(1, b_, ob);
+      keep_test_region();
       return Walk::kContinue;
     }
     if (oa.action.kind != ob.action.kind) return differ(oa, ob);
@@ -131,6 +139,18 @@ class ProductWalk {
     note_unsupported(1, b_, o);
   }
 
+  // Remembers the current region for the testing fallback; false when the
+  // collection is full.
+  bool keep_test_region() {
+    if (result_test_regions_.size() >= kMaxTestRegions) return false;
+    result_test_regions_.push_back(state_.words());
+    return true;
+  }
+
+ public:
+  std::vector<std::array<WordSet, kWordCount>> result_test_regions_;
+
+ private:
   void note_unsupported(int side, const Procedure& p, const Outcome& o) {
     auto key = std::make_tuple(side, o.where, o.reason);
     if (!seen_.insert(key).second || result_.unsupported.size() >= kMaxUnsupportedReported) return;
@@ -161,18 +181,89 @@ std::vector<uint32_t> boundary_values(const std::vector<uint32_t>& constants, si
 
 }  // namespace
 
-void for_each_test_input(const Procedure& a, const Procedure& b, uint64_t budget, uint64_t seed,
+namespace {
+
+// splitmix64: a tiny, fast generator for test inputs (the fallback needs
+// volume, not statistical quality).
+class SplitMix {
+ public:
+  explicit SplitMix(uint64_t seed) : state_(seed) {}
+  uint64_t operator()() {
+    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+
+ private:
+  uint64_t state_;
+};
+
+// A value for word `w` inside region set `s`, near `base` (which is in it):
+// pool constants, the set's bounds, random values with its known bits, small
+// steps — each kept only when the set contains it.
+uint32_t sample_in(const WordSet& s, uint32_t base, SplitMix& rng, const std::vector<uint32_t>& pool) {
+  uint32_t v = base;
+  switch (rng() % 8) {
+    case 0:
+    case 1: return base;
+    case 2:
+    case 3:
+    case 4: v = pool[rng() % pool.size()]; break;
+    case 5: v = (rng() & 1) ? s.lo() : s.hi(); break;
+    case 6: v = (static_cast<uint32_t>(rng()) & ~s.known_mask()) | s.known_bits(); break;
+    default: v = base + static_cast<uint32_t>(rng() % 5) - 2; break;
+  }
+  return s.contains(v) ? v : base;
+}
+
+}  // namespace
+
+void for_each_test_input(const Procedure& a, const Procedure& b,
+                         std::span<const std::array<WordSet, kWordCount>> regions, uint64_t budget, uint64_t seed,
                          const std::function<bool(const SeccompWords&)>& visit) {
   WordConstants c;
   a.collect_constants(c);
   b.collect_constants(c);
-  // Constants whose word is unknown could be compared with any word.
   std::array<std::vector<uint32_t>, kWordCount> values;
+  std::vector<uint32_t> all;
   for (unsigned w = 0; w < kWordCount; ++w) {
     std::vector<uint32_t> k = c.per_word[w];
+    // Constants whose word is unknown could be compared with any word.
     k.insert(k.end(), c.any.begin(), c.any.end());
     values[w] = boundary_values(k, 4096);
+    all.insert(all.end(), values[w].begin(), values[w].end());
   }
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+
+  uint64_t used = 0;
+  bool stopped = false;
+  auto emit = [&](const SeccompWords& in) {
+    if (stopped || used >= budget) return false;
+    ++used;
+    if (!visit(in)) stopped = true;
+    return !stopped;
+  };
+  SplitMix rng(seed);
+
+  // 0. The regions the walk could not decide: only inputs there can differ.
+  //    Each region's witness, then variations that stay inside it.
+  if (!regions.empty()) {
+    const uint64_t share = std::max<uint64_t>(16, (budget - budget / 4) / regions.size());
+    for (const auto& region : regions) {
+      SeccompWords base{};
+      for (unsigned w = 0; w < kWordCount; ++w) base[w] = region[w].witness();
+      if (!emit(base)) return;
+      for (uint64_t i = 1; i < share; ++i) {
+        SeccompWords in = base;
+        for (unsigned w = 0; w < kWordCount; ++w) in[w] = sample_in(region[w], base[w], rng, all);
+        if (!emit(in)) return;
+      }
+    }
+  }
+  // The rest of the budget: a third per phase (the last takes what is left).
+  const uint64_t phase_end_1 = used + (budget - used) / 3;
   // Syscall numbers: every small number up to just past the largest small
   // constant (exhaustive over the range tables use), plus the boundaries.
   std::set<uint32_t> nrs(values[0].begin(), values[0].end());
@@ -183,15 +274,10 @@ void for_each_test_input(const Procedure& a, const Procedure& b, uint64_t budget
   const std::vector<uint32_t> nr_values(nrs.begin(), nrs.end());
   const std::vector<uint32_t>& arch_values = values[1];
 
-  uint64_t used = 0;
-  auto emit = [&](const SeccompWords& in) {
-    if (used >= budget) return false;
-    ++used;
-    return visit(in);
-  };
   // 1. arch x nr.
   for (uint32_t arch : arch_values) {
     for (uint32_t nr : nr_values) {
+      if (used >= phase_end_1) break;
       SeccompWords in{};
       in[0] = nr;
       in[1] = arch;
@@ -200,11 +286,13 @@ void for_each_test_input(const Procedure& a, const Procedure& b, uint64_t budget
   }
   // 2. one other word at a time, for every arch and every syscall number
   // some side compares with (and its neighbours), for the words compared.
+  const uint64_t phase_end_2 = used + (budget - used) / 2;
   for (uint32_t arch : arch_values) {
     for (uint32_t nr : values[0]) {
       for (unsigned w = 2; w < kWordCount; ++w) {
         if (c.per_word[w].empty() && c.any.empty()) continue;
         for (uint32_t v : values[w]) {
+          if (used >= phase_end_2) break;
           if (v == 0) continue;
           SeccompWords in{};
           in[0] = nr;
@@ -216,15 +304,14 @@ void for_each_test_input(const Procedure& a, const Procedure& b, uint64_t budget
     }
   }
   // 3. random mixes.
-  std::mt19937_64 rng(seed);
   auto pick = [&](const std::vector<uint32_t>& v) { return v[rng() % v.size()]; };
   for (;;) {
     SeccompWords in{};
     in[0] = pick(nr_values);
     in[1] = pick(arch_values);
     for (unsigned w = 2; w < kWordCount; ++w) {
-      const uint64_t r = rng();
-      in[w] = (r & 3) == 0 ? static_cast<uint32_t>(r >> 32) : (r & 3) == 1 ? 0 : pick(values[w]);
+      const uint64_t r = rng() % 8;
+      in[w] = r < 2 ? static_cast<uint32_t>(rng()) : r == 2 ? 0 : r < 6 ? pick(values[w]) : pick(all);
     }
     if (!emit(in)) return;
   }
@@ -254,7 +341,7 @@ EquivResult check_equivalent(const Procedure& a, const Procedure& b, const Equiv
   }
   // Not a proof: test, and say so.
   result.tested = true;
-  for_each_test_input(a, b, options.test_budget, options.seed, [&](const SeccompWords& in) {
+  for_each_test_input(a, b, walk.result_test_regions_, options.test_budget, options.seed, [&](const SeccompWords& in) {
     ++result.tests_run;
     const Action ra = a.run(in), rb = b.run(in);
     if (ra == rb) return true;

@@ -19,6 +19,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -81,12 +82,16 @@ EquivResult check_equivalent(const Procedure& a, const Procedure& b, const Equiv
 
 // The inputs the testing fallback runs, in order (deterministic for a seed),
 // at most `budget` of them; `visit` returns false to stop early. Exposed so
-// tests can use the same generator as an independent differential tester.
+// tests can use the same generator.
+//   0. inside each of `regions` (the parts of the input space the walk could
+//      not decide — no difference can lie anywhere else): its witness, then
+//      variations that stay inside it (about 3/4 of the budget);
 //   1. every (arch, nr) pair from the compared constants, all other words 0;
 //   2. for each of those, each other word set to each of its boundary values
 //      (constants compared with it, +-1, 0, 1, 0x7fffffff, 0x80000000, ~0);
 //   3. random mixes of boundary values and random words.
-void for_each_test_input(const Procedure& a, const Procedure& b, uint64_t budget, uint64_t seed,
+void for_each_test_input(const Procedure& a, const Procedure& b,
+                         std::span<const std::array<WordSet, kWordCount>> regions, uint64_t budget, uint64_t seed,
                          const std::function<bool(const SeccompWords&)>& visit);
 
 }  // namespace sysfence::bpf

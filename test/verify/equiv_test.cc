@@ -1,0 +1,297 @@
+// The product-walk equivalence checker: BPF vs BPF and decision diagram vs
+// BPF, proofs, confirmed counterexamples, the testing fallback, and
+// mutation testing against an independent randomized tester.
+#include "bpf/equiv.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <random>
+
+#include "bpf/decision.h"
+#include "bpf/interp.h"
+#include "bpf/symbolic.h"
+#include "test/bpf/random_program.h"
+#include "test/verify/support.h"
+
+namespace sysfence::bpf {
+namespace {
+
+using testing::check_counterexamples;
+using testing::find_difference;
+using testing::mutate_once;
+
+BpfProcedure make(Program p) {
+  auto proc = BpfProcedure::create(std::move(p));
+  EXPECT_TRUE(proc.has_value()) << (proc ? "" : proc.error().message);
+  return std::move(*proc);
+}
+
+constexpr uint32_t kAudit = 0xc000003eU;
+
+// Linear: arch check, then one jeq per syscall.
+Program linear(const std::vector<std::pair<uint32_t, uint32_t>>& nr_ret, uint32_t fallback) {
+  Program p = {stmt(kLd | kW | kAbs, kOffsetArch), jump(kJmp | kJeq | kK, kAudit, 1, 0),
+               stmt(kRet | kRetK, kRetKillProcess), stmt(kLd | kW | kAbs, kOffsetNr)};
+  for (auto [nr, ret] : nr_ret) {
+    p.push_back(jump(kJmp | kJeq | kK, nr, 0, 1));
+    p.push_back(stmt(kRet | kRetK, ret));
+  }
+  p.push_back(stmt(kRet | kRetK, fallback));
+  return p;
+}
+
+TEST(Equiv, ProgramEqualsItself) {
+  const BpfProcedure a = make(linear({{0, kRetAllow}, {59, kRetErrno | 1}, {60, kRetAllow}}, kRetErrno | 38));
+  const EquivResult r = check_equivalent(a, a);
+  EXPECT_EQ(r.verdict, EquivResult::Verdict::kEquivalent);
+  EXPECT_TRUE(r.proved);
+  EXPECT_EQ(r.paths, 5u);  // bad arch, three syscalls, the rest
+  EXPECT_GT(r.word_constraints, 0u);
+  EXPECT_TRUE(r.mismatches.empty());
+  EXPECT_FALSE(r.tested);
+}
+
+TEST(Equiv, ReorderedChainIsEquivalent) {
+  const BpfProcedure a = make(linear({{0, kRetAllow}, {59, kRetErrno | 1}, {60, kRetAllow}}, kRetErrno | 38));
+  const BpfProcedure b = make(linear({{60, kRetAllow}, {0, kRetAllow}, {59, kRetErrno | 1}}, kRetErrno | 38));
+  EXPECT_EQ(check_equivalent(a, b).verdict, EquivResult::Verdict::kEquivalent);
+}
+
+TEST(Equiv, RangeCheckEqualsPointChecks) {
+  // nr in [10, 12] -> TRAP written as three jeq, or as jge/jgt.
+  const BpfProcedure a = make(linear({{10, kRetTrap}, {11, kRetTrap}, {12, kRetTrap}}, kRetAllow));
+  const Program range = {stmt(kLd | kW | kAbs, kOffsetArch), jump(kJmp | kJeq | kK, kAudit, 1, 0),
+                         stmt(kRet | kRetK, kRetKillProcess), stmt(kLd | kW | kAbs, kOffsetNr),
+                         jump(kJmp | kJge | kK, 10, 0, 2),    jump(kJmp | kJgt | kK, 12, 1, 0),
+                         stmt(kRet | kRetK, kRetTrap),        stmt(kRet | kRetK, kRetAllow)};
+  const BpfProcedure b = make(range);
+  EXPECT_EQ(check_equivalent(a, b).verdict, EquivResult::Verdict::kEquivalent);
+  EXPECT_EQ(check_equivalent(b, a).verdict, EquivResult::Verdict::kEquivalent);
+}
+
+TEST(Equiv, DifferentReturnGivesConfirmedCounterexample) {
+  const BpfProcedure a = make(linear({{0, kRetAllow}, {59, kRetErrno | 1}}, kRetAllow));
+  const BpfProcedure b = make(linear({{0, kRetAllow}, {59, kRetErrno | 13}}, kRetAllow));
+  const EquivResult r = check_equivalent(a, b);
+  ASSERT_EQ(r.verdict, EquivResult::Verdict::kDifferent);
+  ASSERT_EQ(r.mismatches.size(), 1u);
+  const Mismatch& m = r.mismatches[0];
+  EXPECT_EQ(m.input[0], 59u);
+  EXPECT_EQ(m.input[1], kAudit);
+  EXPECT_EQ(m.a_action, Action::Errno(1));
+  EXPECT_EQ(m.b_action, Action::Errno(13));
+  EXPECT_TRUE(m.region_known);
+  EXPECT_EQ(m.region[0].pinned(), 59u);
+  EXPECT_EQ(check_counterexamples(a, b, r), "");
+}
+
+TEST(Equiv, CollectsEveryDifferingRegion) {
+  const BpfProcedure a = make(linear({{1, kRetAllow}, {2, kRetAllow}, {3, kRetAllow}}, kRetTrap));
+  const BpfProcedure b = make(linear({{1, kRetTrap}, {2, kRetAllow}, {3, kRetLog}}, kRetTrap));
+  EquivOptions o;
+  o.max_mismatches = 100;
+  const EquivResult r = check_equivalent(a, b, o);
+  ASSERT_EQ(r.verdict, EquivResult::Verdict::kDifferent);
+  std::set<uint32_t> nrs;
+  for (const Mismatch& m : r.mismatches) nrs.insert(m.input[0]);
+  EXPECT_EQ(nrs, (std::set<uint32_t>{1, 3}));
+  EXPECT_EQ(check_counterexamples(a, b, r), "");
+}
+
+TEST(Equiv, SixtyFourBitArgumentSplit) {
+  // arg0 > 0x1_0000_0005 as hi/lo words, two ways.
+  const Program a_prog = {
+      stmt(kLd | kW | kAbs, 20),          // args[0].hi (little-endian)
+      jump(kJmp | kJgt | kK, 1, 3, 0),    // hi > 1 -> allow
+      jump(kJmp | kJeq | kK, 1, 0, 3),    // hi == 1 ?
+      stmt(kLd | kW | kAbs, 16),          // lo
+      jump(kJmp | kJgt | kK, 5, 0, 1),
+      stmt(kRet | kRetK, kRetAllow),
+      stmt(kRet | kRetK, kRetErrno | 1),
+  };
+  const Program b_prog = {
+      stmt(kLd | kW | kAbs, 20),
+      jump(kJmp | kJge | kK, 2, 4, 0),    // hi >= 2 -> allow
+      jump(kJmp | kJeq | kK, 1, 0, 4),
+      stmt(kLd | kW | kAbs, 16),
+      jump(kJmp | kJge | kK, 6, 0, 2),    // lo >= 6
+      jump(kJmp | kJa, 0, 0, 0),
+      stmt(kRet | kRetK, kRetAllow),
+      stmt(kRet | kRetK, kRetErrno | 1),
+  };
+  const BpfProcedure a = make(a_prog), b = make(b_prog);
+  const EquivResult r = check_equivalent(a, b);
+  EXPECT_EQ(r.verdict, EquivResult::Verdict::kEquivalent) << (r.mismatches.empty() ? "" : "mismatch");
+  // Off by one in the low word: only lo == 5 with hi == 1 differs... no: lo >= 5.
+  Program c_prog = b_prog;
+  c_prog[4].k = 5;
+  const BpfProcedure c = make(c_prog);
+  const EquivResult rc = check_equivalent(a, c);
+  ASSERT_EQ(rc.verdict, EquivResult::Verdict::kDifferent);
+  EXPECT_EQ(rc.mismatches[0].input[5], 1u);
+  EXPECT_EQ(rc.mismatches[0].input[4], 5u);
+  EXPECT_EQ(check_counterexamples(a, c, rc), "");
+}
+
+TEST(Equiv, SymbolicReturnDataAgainstConstants) {
+  // A returns ERRNO(args[0].lo & 0xfff); B returns ERRNO(5) when that is 5
+  // and ERRNO(7) otherwise: they differ exactly off the value 5... and 7.
+  const Program a_prog = {stmt(kLd | kW | kAbs, 16), stmt(kAlu | kAnd | kK, 0xfff), stmt(kAlu | kOr | kK, kRetErrno),
+                          stmt(kRet | kRetA, 0)};
+  const Program b_prog = {stmt(kLd | kW | kAbs, 16), stmt(kAlu | kAnd | kK, 0xfff), jump(kJmp | kJeq | kK, 5, 0, 1),
+                          stmt(kRet | kRetK, kRetErrno | 5), stmt(kRet | kRetK, kRetErrno | 7)};
+  const BpfProcedure a = make(a_prog), b = make(b_prog);
+  EquivOptions o;
+  o.max_mismatches = 10;
+  const EquivResult r = check_equivalent(a, b, o);
+  ASSERT_EQ(r.verdict, EquivResult::Verdict::kDifferent);
+  EXPECT_TRUE(r.proved);
+  for (const Mismatch& m : r.mismatches) {
+    EXPECT_NE(m.input[4] & 0xfff, 5u);
+    EXPECT_NE(m.input[4] & 0xfff, 7u);
+  }
+  EXPECT_EQ(check_counterexamples(a, b, r), "");
+  // The same data computed another way is equal: (w << 20) >> 20 == w & 0xfff.
+  const Program c_prog = {stmt(kLd | kW | kAbs, 16), stmt(kAlu | kLsh | kK, 20), stmt(kAlu | kRsh | kK, 20),
+                          stmt(kAlu | kOr | kK, kRetErrno), stmt(kRet | kRetA, 0)};
+  const BpfProcedure c = make(c_prog);
+  EXPECT_EQ(check_equivalent(a, c).verdict, EquivResult::Verdict::kEquivalent);
+  // Different bits of the same word: enumeration of data values finds it.
+  const Program d_prog = {stmt(kLd | kW | kAbs, 16), stmt(kAlu | kRsh | kK, 1), stmt(kAlu | kAnd | kK, 0xfff),
+                          stmt(kAlu | kOr | kK, kRetErrno), stmt(kRet | kRetA, 0)};
+  const BpfProcedure d = make(d_prog);
+  const EquivResult rd = check_equivalent(a, d);
+  ASSERT_EQ(rd.verdict, EquivResult::Verdict::kDifferent);
+  EXPECT_EQ(check_counterexamples(a, d, rd), "");
+}
+
+TEST(Equiv, OutsideTheFragmentFallsBackToTestingAndSaysSo) {
+  // nr + 1 == 60 is nr == 59, but `add` on the input is outside the fragment.
+  const Program a_prog = {stmt(kLd | kW | kAbs, 0), stmt(kAlu | kAdd | kK, 1), jump(kJmp | kJeq | kK, 60, 0, 1),
+                          stmt(kRet | kRetK, kRetErrno | 1), stmt(kRet | kRetK, kRetAllow)};
+  const Program b_prog = {stmt(kLd | kW | kAbs, 0), jump(kJmp | kJeq | kK, 59, 0, 1), stmt(kRet | kRetK, kRetErrno | 1),
+                          stmt(kRet | kRetK, kRetAllow)};
+  const BpfProcedure a = make(a_prog), b = make(b_prog);
+  EquivOptions o;
+  o.test_budget = 20000;
+  const EquivResult r = check_equivalent(a, b, o);
+  EXPECT_EQ(r.verdict, EquivResult::Verdict::kUndecided);
+  EXPECT_FALSE(r.proved);
+  EXPECT_TRUE(r.tested);
+  EXPECT_EQ(r.tests_run, 20000u);
+  ASSERT_EQ(r.unsupported.size(), 1u);
+  EXPECT_EQ(r.unsupported[0].side, 0);
+  EXPECT_EQ(r.unsupported[0].where, 1u);
+  EXPECT_NE(r.unsupported[0].what.find("add"), std::string::npos);
+
+  // A real difference is still found by the tests (nr + 2).
+  Program c_prog = a_prog;
+  c_prog[1].k = 2;
+  const BpfProcedure c = make(c_prog);
+  const EquivResult rc = check_equivalent(c, b, o);
+  ASSERT_EQ(rc.verdict, EquivResult::Verdict::kDifferent);
+  EXPECT_TRUE(rc.tested);
+  EXPECT_FALSE(rc.mismatches[0].region_known);
+  EXPECT_EQ(check_counterexamples(c, b, rc), "");
+}
+
+TEST(Equiv, PathBudgetMakesItUndecidedNotWrong) {
+  const BpfProcedure a = make(linear({{0, kRetAllow}, {1, kRetAllow}, {2, kRetAllow}}, kRetTrap));
+  EquivOptions o;
+  o.max_paths = 2;
+  o.test_budget = 100;
+  const EquivResult r = check_equivalent(a, a, o);
+  EXPECT_EQ(r.verdict, EquivResult::Verdict::kUndecided);
+  EXPECT_FALSE(r.not_proved_reason.empty());
+}
+
+// Random decision diagrams against their own BPF rendering: always proved
+// equal; the rendering's single-instruction mutants are judged exactly as an
+// independent tester sees them.
+TEST(Equiv, DecisionDiagramsAgainstTheirRendering) {
+  std::mt19937_64 rng(77);
+  const std::vector<uint32_t> constants = {0, 1, 2, 3, 5, 8, 59, 0xff, 0x100, 0x40000000, 0x80000000, 0xc000003e,
+                                           0xfffffffe, 0xffffffff};
+  int mutants = 0, different = 0;
+  for (int round = 0; round < 200; ++round) {
+    testing::RandomDag d = testing::random_dag(rng, 2 + static_cast<int>(rng() % 30), constants);
+    const BpfProcedure prog = make(d.program);
+    const EquivResult r = check_equivalent(d.dag, prog);
+    ASSERT_EQ(r.verdict, EquivResult::Verdict::kEquivalent) << "round " << round;
+    ASSERT_TRUE(r.internal_errors.empty());
+    const EquivResult r2 = check_equivalent(prog, d.dag);
+    ASSERT_EQ(r2.verdict, EquivResult::Verdict::kEquivalent) << "round " << round;
+    for (int i = 0; i < 5; ++i) {
+      std::string what;
+      auto m = mutate_once(d.program, rng, &what);
+      if (!m) continue;
+      auto mp = BpfProcedure::create(*m);
+      ASSERT_TRUE(mp.has_value());
+      EquivOptions o;
+      o.test_budget = 20000;
+      const EquivResult rm = check_equivalent(d.dag, *mp, o);
+      ASSERT_TRUE(rm.internal_errors.empty()) << rm.internal_errors[0];
+      ASSERT_EQ(check_counterexamples(d.dag, *mp, rm), "") << what;
+      const auto diff = find_difference(d.program, *m, 3000, 1000 + i);
+      if (diff) {
+        ASSERT_EQ(rm.verdict, EquivResult::Verdict::kDifferent) << what;
+      }
+      if (rm.proved && rm.verdict == EquivResult::Verdict::kEquivalent) {
+        ASSERT_FALSE(diff.has_value()) << what;
+      }
+      ++mutants;
+      if (rm.verdict == EquivResult::Verdict::kDifferent) ++different;
+    }
+  }
+  std::printf("diagram mutants: %d, reported different: %d\n", mutants, different);
+  EXPECT_GT(mutants, 700);
+  EXPECT_GT(different, mutants / 3);
+}
+
+// Mutation testing on the random valid programs of test/bpf (every opcode,
+// X, M[], ALU, ret A): every mutant the randomized tester tells apart is
+// reported different with a valid counterexample, and every reported
+// difference is real.
+TEST(Equiv, MutantsOfRandomPrograms) {
+  bpf::testing::RandomProgramGenerator gen(99);
+  bpf::testing::RandomProgramOptions options;
+  options.constants = {0, 1, 2, 5, 59, 0x40000000, 0xc000003e, 0xffffffff, 0x80000000, 0x1000};
+  std::mt19937_64 rng(5);
+  int mutants = 0, told_apart = 0, different = 0, proved = 0;
+  for (int i = 0; i < 400; ++i) {
+    const Program p = gen.valid(options);
+    const BpfProcedure a = make(p);
+    for (int j = 0; j < 3; ++j) {
+      std::string what;
+      auto m = mutate_once(p, rng, &what);
+      if (!m) continue;
+      const BpfProcedure b = make(*m);
+      EquivOptions o;
+      o.test_budget = 5000;
+      const EquivResult r = check_equivalent(a, b, o);
+      ASSERT_TRUE(r.internal_errors.empty()) << r.internal_errors[0];
+      ASSERT_EQ(check_counterexamples(a, b, r), "") << what;
+      const auto diff = find_difference(p, *m, 2000, i * 7 + j);
+      ++mutants;
+      if (diff) {
+        ++told_apart;
+        ASSERT_EQ(r.verdict, EquivResult::Verdict::kDifferent) << "program " << i << ": " << what;
+      }
+      if (r.verdict == EquivResult::Verdict::kDifferent) ++different;
+      if (r.proved) ++proved;
+      if (r.proved && r.verdict == EquivResult::Verdict::kEquivalent) {
+        ASSERT_FALSE(diff.has_value());
+      }
+    }
+  }
+  std::printf("random-program mutants: %d, told apart by testing: %d, reported different: %d, proved: %d\n", mutants,
+              told_apart, different, proved);
+  EXPECT_GT(mutants, 1000);
+  EXPECT_GT(told_apart, 100);
+  EXPECT_GE(different, told_apart);
+  EXPECT_GT(proved, mutants / 4);
+}
+
+}  // namespace
+}  // namespace sysfence::bpf
