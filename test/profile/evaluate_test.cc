@@ -1,0 +1,216 @@
+// The reference evaluator: ABI dispatch (x32 = bit 30 under
+// AUDIT_ARCH_X86_64), bad arch, the most restrictive matching rule, the
+// ENOSYS range, the default; and condition_holds for every operator/width.
+#include <gtest/gtest.h>
+
+#include "profile/policy.h"
+#include "profile/reader.h"
+#include "profile/resolve.h"
+#include "test/profile/test_files.h"
+
+namespace sysfence::profile {
+namespace {
+
+using syscalls::ArchId;
+
+constexpr uint32_t kAuditX86_64 = 0xc000003e;
+constexpr uint32_t kAuditI386 = 0x40000003;
+constexpr uint32_t kAuditAarch64 = 0xc00000b7;
+constexpr uint32_t kX32Bit = 0x40000000;
+
+SeccompData data(uint32_t arch, uint32_t nr, std::array<uint64_t, 6> args = {}) {
+  SeccompData d;
+  d.arch = arch;
+  d.nr = nr;
+  d.args = args;
+  return d;
+}
+
+Rule rule(Action a, std::vector<ArgCondition> conds = {}, uint32_t entry = 0) {
+  Rule r;
+  r.action = a;
+  r.conditions = std::move(conds);
+  r.source.entry = entry;
+  return r;
+}
+
+ArgCondition cond(uint8_t index, CmpOp op, uint64_t value, uint64_t value_two = 0, ArgWidth w = ArgWidth::k64) {
+  return ArgCondition{index, op, value, value_two, w};
+}
+
+ArchPolicy abi(ArchId id, Action def) {
+  ArchPolicy a;
+  a.arch = id;
+  a.default_action = def;
+  return a;
+}
+
+TEST(Evaluate, AuditArchValuesAreTheKernels) {
+  EXPECT_EQ(syscalls::arch(ArchId::kX86_64).audit_arch, kAuditX86_64);
+  EXPECT_EQ(syscalls::arch(ArchId::kX32).audit_arch, kAuditX86_64);
+  EXPECT_EQ(syscalls::arch(ArchId::kI386).audit_arch, kAuditI386);
+  EXPECT_EQ(syscalls::arch(ArchId::kAarch64).audit_arch, kAuditAarch64);
+}
+
+TEST(Evaluate, DispatchesOnArchAndTellsX32ByBit30) {
+  Policy p;
+  p.arches.push_back(abi(ArchId::kX86_64, Action::Errno(1)));
+  p.arches.push_back(abi(ArchId::kX32, Action::Errno(2)));
+  p.arches.push_back(abi(ArchId::kI386, Action::Errno(3)));
+  EXPECT_EQ(evaluate(p, data(kAuditX86_64, 0)).action, Action::Errno(1));
+  EXPECT_EQ(evaluate(p, data(kAuditX86_64, kX32Bit | 1)).action, Action::Errno(2));
+  EXPECT_EQ(evaluate(p, data(kAuditX86_64, 0xffffffff)).action, Action::Errno(2));  // bit 30 set
+  EXPECT_EQ(evaluate(p, data(kAuditX86_64, 0x80000000)).action, Action::Errno(1));  // bit 30 clear
+  EXPECT_EQ(evaluate(p, data(kAuditI386, 0)).action, Action::Errno(3));
+  const Decision d = evaluate(p, data(kAuditX86_64, kX32Bit | 1));
+  ASSERT_NE(d.arch, nullptr);
+  EXPECT_EQ(d.arch->arch, ArchId::kX32);
+  EXPECT_EQ(d.rule, nullptr);
+}
+
+TEST(Evaluate, UncoveredArchGetsTheBadArchAction) {
+  Policy p;
+  p.arches.push_back(abi(ArchId::kX86_64, Action::Allow()));
+  EXPECT_EQ(evaluate(p, data(kAuditAarch64, 0)).action, Action::KillProcess());
+  // x32 numbers are not x86_64 numbers: without x32 in the policy they are a bad arch.
+  const Decision d = evaluate(p, data(kAuditX86_64, kX32Bit | 0));
+  EXPECT_EQ(d.action, Action::KillProcess());
+  EXPECT_EQ(d.arch, nullptr);
+  p.bad_arch_action = Action::Errno(99);
+  EXPECT_EQ(evaluate(p, data(kAuditI386, 0)).action, Action::Errno(99));
+  EXPECT_EQ(evaluate(p, data(0, 0)).action, Action::Errno(99));
+}
+
+TEST(Evaluate, TheMostRestrictiveMatchingRuleWins) {
+  Policy p;
+  ArchPolicy a = abi(ArchId::kX86_64, Action::Errno(1));
+  a.rules[41] = {
+      rule(Action::Allow(), {cond(0, CmpOp::kNe, 40)}, 0),
+      rule(Action::Errno(13), {cond(0, CmpOp::kEq, 16)}, 1),
+      rule(Action::Log(), {cond(0, CmpOp::kEq, 16)}, 2),
+      rule(Action::Trap(), {cond(0, CmpOp::kEq, 16), cond(2, CmpOp::kEq, 9)}, 3),
+      rule(Action::Errno(5), {cond(0, CmpOp::kEq, 16)}, 4),
+  };
+  p.arches.push_back(a);
+  // Only the first rule matches.
+  Decision d = evaluate(p, data(kAuditX86_64, 41, {2}));
+  EXPECT_EQ(d.action, Action::Allow());
+  EXPECT_EQ(d.rule->source.entry, 0u);
+  // ALLOW, ERRNO(13), LOG, ERRNO(5) match: ERRNO beats LOG and ALLOW, and the
+  // lower errno wins between the two ERRNOs (independent of rule order).
+  d = evaluate(p, data(kAuditX86_64, 41, {16}));
+  EXPECT_EQ(d.action, Action::Errno(5));
+  EXPECT_EQ(d.rule->source.entry, 4u);
+  // TRAP beats ERRNO.
+  EXPECT_EQ(evaluate(p, data(kAuditX86_64, 41, {16, 0, 9})).action, Action::Trap());
+  // No rule matches: the default.
+  d = evaluate(p, data(kAuditX86_64, 41, {40}));
+  EXPECT_EQ(d.action, Action::Errno(1));
+  EXPECT_EQ(d.rule, nullptr);
+}
+
+TEST(Evaluate, FullPrecedenceOrder) {
+  const Action order[] = {Action::KillProcess(), Action::KillThread(), Action::Trap(),  Action::Errno(1),
+                          Action::UserNotif(),   Action::Trace(1),     Action::Log(),   Action::Allow()};
+  for (size_t i = 0; i < std::size(order); ++i) {
+    for (size_t j = i + 1; j < std::size(order); ++j) {
+      Policy p;
+      ArchPolicy a = abi(ArchId::kX86_64, Action::Allow());
+      a.rules[1] = {rule(order[j]), rule(order[i])};
+      p.arches.push_back(a);
+      EXPECT_EQ(evaluate(p, data(kAuditX86_64, 1)).action, order[i]) << i << " vs " << j;
+    }
+  }
+}
+
+TEST(Evaluate, EnosysAboveTheLargestNamedNumberOnly) {
+  Policy p;
+  ArchPolicy a = abi(ArchId::kX86_64, Action::Errno(1));
+  a.enosys_above = 466;
+  a.enosys_errno = 38;
+  a.rules[3] = {rule(Action::Allow())};
+  a.rules[500] = {rule(Action::Allow(), {cond(0, CmpOp::kEq, 1)})};  // impossible from resolve; rules win
+  p.arches.push_back(a);
+  EXPECT_EQ(evaluate(p, data(kAuditX86_64, 3)).action, Action::Allow());
+  EXPECT_EQ(evaluate(p, data(kAuditX86_64, 400)).action, Action::Errno(1));
+  EXPECT_EQ(evaluate(p, data(kAuditX86_64, 466)).action, Action::Errno(1));
+  EXPECT_EQ(evaluate(p, data(kAuditX86_64, 467)).action, Action::Errno(38));
+  EXPECT_EQ(evaluate(p, data(kAuditX86_64, 0x3fffffff)).action, Action::Errno(38));
+  // A number with rules answers by its rules or the default, never ENOSYS.
+  EXPECT_EQ(evaluate(p, data(kAuditX86_64, 500, {1})).action, Action::Allow());
+  EXPECT_EQ(evaluate(p, data(kAuditX86_64, 500, {2})).action, Action::Errno(1));
+}
+
+TEST(ConditionHolds, EveryOperatorOn64Bits) {
+  const uint64_t big = 0x100000005ULL;
+  EXPECT_TRUE(condition_holds(cond(0, CmpOp::kEq, big), big));
+  EXPECT_FALSE(condition_holds(cond(0, CmpOp::kEq, big), 5));  // the high word counts
+  EXPECT_TRUE(condition_holds(cond(0, CmpOp::kNe, big), 5));
+  EXPECT_TRUE(condition_holds(cond(0, CmpOp::kLt, big), 0xffffffff));
+  EXPECT_FALSE(condition_holds(cond(0, CmpOp::kLt, big), big));
+  EXPECT_TRUE(condition_holds(cond(0, CmpOp::kLe, big), big));
+  EXPECT_TRUE(condition_holds(cond(0, CmpOp::kGe, big), big));
+  EXPECT_FALSE(condition_holds(cond(0, CmpOp::kGe, big), 0xffffffff));
+  EXPECT_TRUE(condition_holds(cond(0, CmpOp::kGt, 5), big));
+  EXPECT_FALSE(condition_holds(cond(0, CmpOp::kGt, big), big));
+  // Comparisons are unsigned: "-1" is the largest value.
+  EXPECT_TRUE(condition_holds(cond(0, CmpOp::kGt, 40), ~0ULL));
+  // MASKED_EQ: (arg & value) == value_two.
+  EXPECT_TRUE(condition_holds(cond(0, CmpOp::kMaskedEq, 0x7E020000, 0), 0x01200011));
+  EXPECT_FALSE(condition_holds(cond(0, CmpOp::kMaskedEq, 0x7E020000, 0), 0x10000000));
+  EXPECT_TRUE(condition_holds(cond(0, CmpOp::kMaskedEq, 0xff00000000ULL, 0x1200000000ULL), 0x12abcdef01ULL));
+}
+
+TEST(ConditionHolds, ThirtyTwoBitWidthComparesTheLowWordOnly) {
+  const auto w = ArgWidth::k32;
+  EXPECT_TRUE(condition_holds(cond(0, CmpOp::kEq, 0xffffffff, 0, w), 0xffffffffffffffffULL));
+  EXPECT_FALSE(condition_holds(cond(0, CmpOp::kEq, 0xffffffff), 0xffffffffffffffffULL));
+  EXPECT_TRUE(condition_holds(cond(0, CmpOp::kLt, 10, 0, w), 0x500000003ULL));
+  EXPECT_TRUE(condition_holds(cond(0, CmpOp::kMaskedEq, 0xf0000000f, 0x3, w), 0x100000003ULL));
+  EXPECT_FALSE(condition_holds(cond(0, CmpOp::kMaskedEq, 0xf0000000f, 0x3), 0x100000003ULL));
+}
+
+TEST(Evaluate, DockerDefaultOnX86_64) {
+  auto read = read_profile(testing::read_data_file(testing::kDockerDefault), "default");
+  ASSERT_TRUE(read);
+  ResolveOptions o;
+  o.native = ArchId::kX86_64;
+  o.caps = docker_default_caps();
+  o.kernel = {6, 18};
+  auto res = resolve(read->profile, o);
+  ASSERT_TRUE(res) << res.error().message;
+  const Policy& p = res->policy;
+  auto x86_64 = [&](uint32_t nr, std::array<uint64_t, 6> args = {}) {
+    return evaluate(p, data(kAuditX86_64, nr, args)).action;
+  };
+  EXPECT_EQ(x86_64(0), Action::Allow());        // read
+  EXPECT_EQ(x86_64(165), Action::Errno(1));     // mount
+  EXPECT_EQ(x86_64(466), Action::Allow());      // removexattrat, the newest named
+  EXPECT_EQ(x86_64(467), Action::Errno(38));    // newer than the profile: ENOSYS
+  EXPECT_EQ(x86_64(435), Action::Errno(38));    // clone3 without CAP_SYS_ADMIN
+  // clone (56): a thread is fine, a new namespace is not.
+  EXPECT_EQ(x86_64(56, {0x3d0f00}), Action::Allow());
+  EXPECT_EQ(x86_64(56, {0x3d0f00 | 0x10000000}), Action::Errno(1));  // CLONE_NEWUSER
+  // socket (41): AF_INET yes, AF_ALG (38) and AF_VSOCK (40) no, AF_NFC (39) yes.
+  EXPECT_EQ(x86_64(41, {2}), Action::Allow());
+  EXPECT_EQ(x86_64(41, {38}), Action::Errno(1));
+  EXPECT_EQ(x86_64(41, {39}), Action::Allow());
+  EXPECT_EQ(x86_64(41, {40}), Action::Errno(1));
+  EXPECT_EQ(x86_64(41, {41}), Action::Allow());
+  // personality (135): only the listed personas, compared on all 64 bits.
+  EXPECT_EQ(x86_64(135, {8}), Action::Allow());
+  EXPECT_EQ(x86_64(135, {0xffffffff}), Action::Allow());
+  EXPECT_EQ(x86_64(135, {0xffffffffffffffffULL}), Action::Errno(1));
+  EXPECT_EQ(x86_64(135, {0x0400000}), Action::Errno(1));
+  // x32: pwritev2 (x32 547) is the largest named; 548 gets ENOSYS; x32 mount EPERM.
+  EXPECT_EQ(evaluate(p, data(kAuditX86_64, kX32Bit | 547)).action, Action::Allow());
+  EXPECT_EQ(evaluate(p, data(kAuditX86_64, kX32Bit | 548)).action, Action::Errno(38));
+  EXPECT_EQ(evaluate(p, data(kAuditX86_64, kX32Bit | 165)).action, Action::Errno(1));
+  // i386 and an uncovered ABI.
+  EXPECT_EQ(evaluate(p, data(kAuditI386, 21)).action, Action::Errno(1));  // mount
+  EXPECT_EQ(evaluate(p, data(kAuditI386, 3)).action, Action::Allow());    // read
+  EXPECT_EQ(evaluate(p, data(kAuditAarch64, 63)).action, Action::KillProcess());
+}
+
+}  // namespace
+}  // namespace sysfence::profile

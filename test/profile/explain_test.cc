@@ -1,0 +1,162 @@
+#include "profile/explain.h"
+
+#include <gtest/gtest.h>
+
+#include "profile/builtin.h"
+#include "profile/reader.h"
+#include "profile/resolve.h"
+
+namespace sysfence::profile {
+namespace {
+
+using syscalls::ArchId;
+// Substring checks with the whole text on failure (no gmock in @system).
+#define EXPECT_CONTAINS(text, part) \
+  EXPECT_NE((text).find(part), std::string::npos) << "missing: " << (part) << "\n--- in ---\n" << (text)
+#define EXPECT_LACKS(text, part) \
+  EXPECT_EQ((text).find(part), std::string::npos) << "unexpected: " << (part) << "\n--- in ---\n" << (text)
+
+struct Explained {
+  Profile profile;
+  ResolveOptions options;
+  Resolution resolution;
+};
+
+Explained prepare(std::string_view text, std::string_view name, ArchId arch, CapSet caps) {
+  Explained e;
+  auto r = read_profile(text, name);
+  EXPECT_TRUE(r) << (r ? "" : r.error().message);
+  if (r) e.profile = r->profile;
+  e.options.native = arch;
+  e.options.caps = std::move(caps);
+  e.options.kernel = {6, 18};
+  auto res = resolve(e.profile, e.options);
+  EXPECT_TRUE(res) << (res ? "" : res.error().message);
+  if (res) e.resolution = *res;
+  return e;
+}
+
+std::string explain_default(std::string_view syscall, ArchId arch = ArchId::kX86_64,
+                            CapSet caps = docker_default_caps()) {
+  const Explained e = prepare(builtin_default_profile_json(), "default", arch, std::move(caps));
+  auto text = explain_syscall(e.profile, e.resolution, e.options, syscall);
+  EXPECT_TRUE(text) << (text ? "" : text.error().message);
+  return text ? *text : std::string();
+}
+
+TEST(Explain, Mount) {
+  const std::string t = explain_default("mount");
+  EXPECT_CONTAINS(t, std::string_view("mount on x86_64 (SCMP_ARCH_X86_64, AUDIT_ARCH 0xc000003e): syscall number 165 (0xa5)\n"));
+  EXPECT_CONTAINS(t, std::string_view("capabilities docker-default"));
+  EXPECT_CONTAINS(t, std::string_view("ABIs in this filter: x86_64, i386, x32\n"));
+  EXPECT_CONTAINS(t, std::string_view("decision: ERRNO(1) EPERM\n"));
+  EXPECT_CONTAINS(t, std::string_view("No rule applies to mount, so the default action decides (defaultAction SCMP_ACT_ERRNO, "
+                           "defaultErrnoRet 1)."));
+  // The entry that would allow it, where it is, and why it does not apply.
+  EXPECT_CONTAINS(t, std::string_view("  default:633 (syscalls[17]): SCMP_ACT_ALLOW, one of 26 names\n"
+                           "      -> not applied: includes.caps: CAP_SYS_ADMIN is not in the capability set\n"));
+  EXPECT_CONTAINS(t, std::string_view("--caps docker-default,CAP_SYS_ADMIN"));
+  EXPECT_CONTAINS(t, std::string_view("why Docker's default profile blocks it: Deny mounting, already gated by CAP_SYS_ADMIN.\n"));
+  EXPECT_CONTAINS(t, std::string_view("  i386         number 21 (0x15): ERRNO(1) EPERM (the default action)\n"));
+}
+
+TEST(Explain, MountWithSysAdmin) {
+  CapSet caps = docker_default_caps();
+  caps.insert("CAP_SYS_ADMIN");
+  const std::string t = explain_default("mount", ArchId::kX86_64, caps);
+  EXPECT_CONTAINS(t, std::string_view("decision: ALLOW\n"));
+  EXPECT_CONTAINS(t, std::string_view("decided by the rule from default:633 (syscalls[17])."));
+  EXPECT_CONTAINS(t, std::string_view("      -> applied\n"));
+  EXPECT_LACKS(t, "why Docker");  // not blocked
+}
+
+TEST(Explain, Personality) {
+  const std::string t = explain_default("personality");
+  EXPECT_CONTAINS(t, std::string_view("decision: depends on the arguments (arg0)\n"));
+  EXPECT_CONTAINS(t, std::string_view("ALLOW            if arg0 == 0 (PER_LINUX)\n"));
+  EXPECT_CONTAINS(t, std::string_view("ALLOW            if arg0 == 8 (PER_LINUX32)\n"));
+  EXPECT_CONTAINS(t, std::string_view("ALLOW            if arg0 == 131072 (0x20000, UNAME26)\n"));
+  EXPECT_CONTAINS(t, std::string_view("ALLOW            if arg0 == 131080 (0x20008, PER_LINUX32|UNAME26)\n"));
+  EXPECT_CONTAINS(t, std::string_view("if arg0 == 4294967295 (0xffffffff, query: returns the current persona, changes nothing)"));
+  EXPECT_CONTAINS(t, std::string_view("from default:478 (syscalls[5])"));
+  EXPECT_CONTAINS(t, std::string_view("otherwise ERRNO(1) EPERM: the default action (defaultAction SCMP_ACT_ERRNO, "
+                           "defaultErrnoRet 1)\n"));
+  EXPECT_CONTAINS(t, std::string_view("why Docker's default profile restricts it: Prevent container from enabling BSD emulation."));
+}
+
+TEST(Explain, CloneShowsTheNamespaceFlagsAndTheS390Entry) {
+  const std::string t = explain_default("clone");
+  EXPECT_CONTAINS(t, std::string_view("ALLOW            if (arg0 & 0x7e020000) == 0 (none of CLONE_NEWNS|CLONE_NEWCGROUP|"
+                           "CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWUSER|CLONE_NEWPID|CLONE_NEWNET set)\n"));
+  EXPECT_CONTAINS(t, std::string_view("comment: s390 parameter ordering for clone is different\n"
+                           "      -> not applied: includes.arches does not list \"amd64\" (the native arch)\n"));
+  const std::string s390 = explain_default("clone", ArchId::kS390x);
+  EXPECT_CONTAINS(s390, std::string_view("if (arg1 & 0x7e020000) == 0"));
+  EXPECT_CONTAINS(s390, std::string_view("-> not applied: excludes.arches lists \"s390x\" (the native arch)"));
+}
+
+TEST(Explain, NumbersAliasesAndSubArchitectureOnlyNames) {
+  EXPECT_CONTAINS(explain_default("165"), std::string_view("mount on x86_64"));
+  EXPECT_CONTAINS(explain_default("0xa5"), std::string_view("mount on x86_64"));
+  // fcntl64 exists on i386 only: explained there.
+  const std::string t = explain_default("fcntl64");
+  EXPECT_CONTAINS(t, std::string_view("fcntl64 on i386 (SCMP_ARCH_X86, AUDIT_ARCH 0x40000003): syscall number 221 (0xdd)"));
+  EXPECT_CONTAINS(t, std::string_view("decision: ALLOW\n"));
+  EXPECT_CONTAINS(t, std::string_view("  x86_64       no fcntl64 syscall on this ABI\n"));
+}
+
+TEST(Explain, NewerSyscallsGetRuncsEnosys) {
+  // open_tree_attr (467, Linux 6.15) is newer than every name in the profile.
+  const std::string t = explain_default("open_tree_attr");
+  EXPECT_CONTAINS(t, std::string_view("open_tree_attr on x86_64 (SCMP_ARCH_X86_64, AUDIT_ARCH 0xc000003e): syscall "
+                                      "number 467 (0x1d3)"));
+  EXPECT_CONTAINS(t, std::string_view("decision: ERRNO(38) ENOSYS\n"));
+  EXPECT_CONTAINS(t, std::string_view("it is above 466, the largest syscall number the profile names on x86_64"));
+  // On x32 the same syscall is below the largest x32 number named (547): the default.
+  EXPECT_CONTAINS(t, std::string_view("  x32          number 1073742291 (0x400001d3): ERRNO(1) EPERM (the default action)"));
+  // A number no table knows.
+  EXPECT_CONTAINS(explain_default("1000"), std::string_view("syscall 1000 on x86_64"));
+}
+
+TEST(Explain, SplitEntriesAreCalledOut) {
+  const auto text = R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+    {"names": ["personality"], "action": "SCMP_ACT_ERRNO", "args": [
+      {"index": 0, "value": 1, "op": "SCMP_CMP_EQ"}, {"index": 0, "value": 2, "op": "SCMP_CMP_EQ"}]}]})";
+  const Explained e = prepare(text, "split.json", ArchId::kX86_64, {});
+  auto t = explain_syscall(e.profile, e.resolution, e.options, "personality");
+  ASSERT_TRUE(t);
+  EXPECT_CONTAINS(*t, std::string_view("ERRNO(1) EPERM   if arg0 == 1\n"));
+  EXPECT_CONTAINS(*t, std::string_view("ERRNO(1) EPERM   if arg0 == 2\n"));
+  EXPECT_CONTAINS(*t, std::string_view("otherwise ALLOW: the default action"));
+  EXPECT_CONTAINS(*t, std::string_view("each of its conditions became a\n  rule of its own: they are ORed, not ANDed."));
+  EXPECT_CONTAINS(*t, std::string_view("-> applied, one rule per condition (it repeats an argument index)"));
+}
+
+TEST(Explain, Errors) {
+  const Explained e = prepare(builtin_default_profile_json(), "default", ArchId::kX86_64, docker_default_caps());
+  auto bad = explain_syscall(e.profile, e.resolution, e.options, "mout");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message, "unknown syscall \"mout\" on x86_64 (did you mean \"mount\"?)");
+  auto big = explain_syscall(e.profile, e.resolution, e.options, "0x100000000");
+  ASSERT_FALSE(big);
+  EXPECT_EQ(big.error().message, "syscall number 0x100000000 does not fit in 32 bits");
+}
+
+TEST(DescribeCondition, SymbolicNames) {
+  const auto c = [](uint8_t i, CmpOp op, uint64_t v, uint64_t v2 = 0) {
+    return ArgCondition{i, op, v, v2, ArgWidth::k64};
+  };
+  EXPECT_EQ(describe_condition("socket", c(0, CmpOp::kLt, 38)), "arg0 < 38 (0x26, AF_ALG)");
+  EXPECT_EQ(describe_condition("socket", c(2, CmpOp::kEq, 9)), "arg2 == 9");
+  EXPECT_EQ(describe_condition("unshare", c(0, CmpOp::kMaskedEq, 0x10000000, 0x10000000)),
+            "(arg0 & 0x10000000) == 268435456 (0x10000000) (all of CLONE_NEWUSER set)");
+  EXPECT_EQ(describe_condition("ioctl", c(1, CmpOp::kGe, 5)), "arg1 >= 5");
+  ArgCondition narrow = c(0, CmpOp::kEq, 1);
+  narrow.width = ArgWidth::k32;
+  EXPECT_EQ(describe_condition("read", narrow), "arg0 == 1 [low 32 bits]");
+  EXPECT_EQ(describe_action(Action::Errno(89), ArchId::kMips), "ERRNO(89) ENOSYS");
+  EXPECT_EQ(describe_action(Action::KillThread(), ArchId::kX86_64), "KILL_THREAD");
+}
+
+}  // namespace
+}  // namespace sysfence::profile
