@@ -279,6 +279,8 @@ def build_table(ksrc, abi):
         table[name] = full
         by_nr[full] = name
     inputs = [tbl]
+    if abi.generic_bits is not None:
+        inputs += ["scripts/Makefile.asm-headers", f"arch/{abi.arch_dir}/kernel/Makefile.syscalls"]
     if abi.name == "arm":
         hdr = "arch/arm/include/uapi/asm/unistd.h"
         found = ARM_PRIVATE_RE.findall(open(os.path.join(ksrc, hdr)).read())
