@@ -65,10 +65,12 @@ std::string load_source(uint32_t k, const syscalls::Arch* ctx) {
 }
 
 // A compare constant: a syscall name where A holds nr, an ARCH_* name where A
-// holds the arch, else a number. jset tests bits, so it never names.
+// holds the arch, else a number. jset tests bits, so it never names. Another
+// ABI's name ("x32:read") only in an equality test: as a range bound (the
+// x32 split `A >= 0x40000000`) it would mislead.
 std::string compare_constant(uint32_t k, uint16_t op, const FlowFacts& f, const syscalls::Arch* ctx) {
   if (op != kJset && f.a_word == kOffsetNr) {
-    if (auto s = syscall_spelling(k, ctx)) return *s;
+    if (auto s = syscall_spelling(k, ctx, /*qualified=*/op == kJeq)) return *s;
   }
   if (op != kJset && f.a_word == kOffsetArch) {
     if (auto s = arch_constant_name(k)) return *s;

@@ -62,11 +62,13 @@ const syscalls::Arch* naming_arch(std::optional<uint32_t> known_audit,
   return first_reporting(*known_audit);
 }
 
-std::optional<std::string> syscall_spelling(uint32_t nr, const syscalls::Arch* ctx) {
+std::optional<std::string> syscall_spelling(uint32_t nr, const syscalls::Arch* ctx,
+                                            bool qualified) {
   if (ctx == nullptr) return std::nullopt;
   if (auto name = syscalls::table(*ctx).name(nr)) {
     if (number_in(*ctx, *name) == nr) return std::string(*name);
   }
+  if (!qualified) return std::nullopt;
   for (const auto& other : syscalls::all_arches()) {
     if (other.id == ctx->id || other.audit_arch != ctx->audit_arch) continue;
     if (auto name = syscalls::table(other).name(nr)) {

@@ -34,10 +34,12 @@ const syscalls::Arch* naming_arch(std::optional<uint32_t> known_audit,
                                   const syscalls::Arch* fallback);
 
 // How to write syscall number `nr` where `ctx` is the naming arch: the plain
-// name when ctx's table has it, else "abi:name" from another ABI reporting
-// the same AUDIT_ARCH (x86_64 context, x32 number), else nullopt (print the
-// number). The result always satisfies resolve_syscall(result, ctx) == nr.
-std::optional<std::string> syscall_spelling(uint32_t nr, const syscalls::Arch* ctx);
+// name when ctx's table has it, else (when `qualified` is allowed) "abi:name"
+// from another ABI reporting the same AUDIT_ARCH (x86_64 context, x32
+// number), else nullopt (print the number). The result always satisfies
+// resolve_syscall(result, ctx) == nr.
+std::optional<std::string> syscall_spelling(uint32_t nr, const syscalls::Arch* ctx,
+                                            bool qualified = true);
 
 // "read" in ctx's table, or "abi:read" in that ABI's table. The error message
 // has no location (the caller adds it).

@@ -56,7 +56,7 @@ TEST(Disasm, ListingOfATypicalFilter) {
             "0002: 0x20 0x00 0x00 0x00000000  A = sys_number\n"
             "0003: 0x15 0x03 0x00 0x00000000  if (A == read) goto 0007\n"
             "0004: 0x15 0x02 0x00 0x00000001  if (A == write) goto 0007\n"
-            "0005: 0x35 0x02 0x00 0x40000000  if (A >= x32:read) goto 0008\n"
+            "0005: 0x35 0x02 0x00 0x40000000  if (A >= 0x40000000) goto 0008\n"
             "0006: 0x06 0x00 0x00 0x7fff0000  return ALLOW\n"
             "0007: 0x06 0x00 0x00 0x00050001  return ERRNO(1)\n"
             "0008: 0x06 0x00 0x00 0x80000000  return KILL_PROCESS\n");
@@ -277,6 +277,11 @@ TEST(Disasm, DefaultArchOfTheSameAuditValueWins) {
   EXPECT_EQ(statements(p, abi(ArchId::kX32))[3], "if (A == write) goto 0004");
   EXPECT_EQ(statements(p, abi(ArchId::kX86_64))[3], "if (A == x32:write) goto 0004");
   EXPECT_EQ(statements(p, nullptr)[3], "if (A == x32:write) goto 0004");
+  // As a range bound another ABI's name would mislead: a number.
+  Program range = p;
+  range[3] = jump(kJmp | kJge | kK, 0x40000000, 0, 0);
+  EXPECT_EQ(statements(range, abi(ArchId::kX86_64))[3], "if (A >= 0x40000000) goto 0004");
+  EXPECT_EQ(statements(range, abi(ArchId::kX32))[3], "if (A >= read) goto 0004");
 }
 
 TEST(Disasm, BigEndianPathFromTheArchCheck) {

@@ -1,0 +1,304 @@
+// `sysfence disasm` / `sysfence asm` end to end: runs the built binary (a data
+// dependency, found through the runfiles tree) on files in TEST_TMPDIR.
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+namespace sysfence {
+namespace {
+
+struct Result {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string binary() {
+  const char* srcdir = std::getenv("TEST_SRCDIR");
+  const char* ws = std::getenv("TEST_WORKSPACE");
+  return fmt::format("{}/{}/tools/sysfence", srcdir ? srcdir : ".", ws ? ws : "sysfence");
+}
+
+std::string tmp_path(std::string_view name) {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return fmt::format("{}/{}", dir ? dir : "/tmp", name);
+}
+
+std::string drain(int fd) {
+  std::string s;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    s.append(buf, static_cast<size_t>(n));
+  }
+  return s;
+}
+
+void write_file(const std::string& path, std::string_view bytes) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  ASSERT_GE(fd, 0) << path;
+  ASSERT_EQ(::write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+  ::close(fd);
+}
+
+std::string read_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return "<missing>";
+  std::string s = drain(fd);
+  ::close(fd);
+  return s;
+}
+
+bool exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+// stdout/stderr go to temporary files (no pipe deadlock); stdin from a file
+// when `stdin_path` is set.
+Result run(std::vector<std::string> args, const std::string& stdin_path = "") {
+  args.insert(args.begin(), binary());
+  const std::string out_name = tmp_path("cli_out");
+  const std::string err_name = tmp_path("cli_err");
+  int out_fd = ::open(out_name.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
+  int err_fd = ::open(err_name.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
+  EXPECT_GE(out_fd, 0);
+  EXPECT_GE(err_fd, 0);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(out_fd, 1);
+    ::dup2(err_fd, 2);
+    if (!stdin_path.empty()) {
+      int in_fd = ::open(stdin_path.c_str(), O_RDONLY);
+      ::dup2(in_fd, 0);
+    }
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  Result r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  ::lseek(out_fd, 0, SEEK_SET);
+  ::lseek(err_fd, 0, SEEK_SET);
+  r.out = drain(out_fd);
+  r.err = drain(err_fd);
+  ::close(out_fd);
+  ::close(err_fd);
+  return r;
+}
+
+constexpr std::string_view kFilter = R"(# read/write on x86_64 and i386
+  A = arch
+  if (A == ARCH_I386) goto i386
+  if (A != ARCH_X86_64) goto kill
+  A = sys_number
+  if (A >= 0x40000000) goto kill
+  if (A == read) goto allow
+  if (A == write) goto allow else goto deny
+i386:
+  A = sys_number
+  if (A == read) goto allow
+  if (A != write) goto deny
+  A = args[0]
+  if (A == 1) goto allow
+deny:
+  return ERRNO(1)
+allow:
+  return ALLOW
+kill:
+  return KILL_PROCESS
+)";
+
+constexpr std::string_view kListing =
+    " line  CODE  JT   JF      K\n"
+    "=================================\n"
+    "0000: 0x20 0x00 0x00 0x00000004  A = arch\n"
+    "0001: 0x15 0x05 0x00 0x40000003  if (A == ARCH_I386) goto 0007\n"
+    "0002: 0x15 0x00 0x0b 0xc000003e  if (A != ARCH_X86_64) goto 0014\n"
+    "0003: 0x20 0x00 0x00 0x00000000  A = sys_number\n"
+    "0004: 0x35 0x09 0x00 0x40000000  if (A >= 0x40000000) goto 0014\n"
+    "0005: 0x15 0x07 0x00 0x00000000  if (A == read) goto 0013\n"
+    "0006: 0x15 0x06 0x05 0x00000001  if (A == write) goto 0013 else goto 0012\n"
+    "0007: 0x20 0x00 0x00 0x00000000  A = sys_number\n"
+    "0008: 0x15 0x04 0x00 0x00000003  if (A == read) goto 0013\n"
+    "0009: 0x15 0x00 0x02 0x00000004  if (A != write) goto 0012\n"
+    "0010: 0x20 0x00 0x00 0x00000010  A = args[0]\n"
+    "0011: 0x15 0x01 0x00 0x00000001  if (A == 1) goto 0013\n"
+    "0012: 0x06 0x00 0x00 0x00050001  return ERRNO(1)\n"
+    "0013: 0x06 0x00 0x00 0x7fff0000  return ALLOW\n"
+    "0014: 0x06 0x00 0x00 0x80000000  return KILL_PROCESS\n";
+
+TEST(AsmDisasmCli, AssembleThenDisassemble) {
+  const std::string src = tmp_path("filter.s"), bpf = tmp_path("filter.bpf");
+  write_file(src, kFilter);
+  Result a = run({"asm", src, "--arch", "x86_64", "-o", bpf});
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_EQ(a.out, "");
+  const std::string raw = read_file(bpf);
+  ASSERT_EQ(raw.size(), 15U * 8);
+  // sock_filter, little-endian: code 0x0020, jt 0, jf 0, k 4.
+  EXPECT_EQ(raw.substr(0, 8), std::string("\x20\x00\x00\x00\x04\x00\x00\x00", 8));
+
+  Result d = run({"disasm", bpf, "--arch", "x86_64"});
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  EXPECT_EQ(d.out, kListing);
+  // Native is x86_64 here.
+  EXPECT_EQ(run({"disasm", bpf}).out, kListing);
+}
+
+TEST(AsmDisasmCli, BothFormatsRoundTrip) {
+  const std::string src = tmp_path("rt.s"), bpf = tmp_path("rt.bpf");
+  write_file(src, kFilter);
+  ASSERT_EQ(run({"asm", src, "-o", bpf}).exit_code, 0);
+  for (const char* format : {"", "--asm"}) {
+    std::vector<std::string> args = {"disasm", bpf, "--arch", "x86_64"};
+    if (*format) args.push_back(format);
+    Result d = run(args);
+    ASSERT_EQ(d.exit_code, 0) << d.err;
+    const std::string text = tmp_path("rt2.s"), again = tmp_path("rt2.bpf");
+    write_file(text, d.out);
+    Result a = run({"asm", text, "-o", again});
+    ASSERT_EQ(a.exit_code, 0) << a.err << d.out;
+    EXPECT_EQ(read_file(again), read_file(bpf)) << format;
+  }
+}
+
+TEST(AsmDisasmCli, BigEndianArchWritesBigEndianRawAndArgumentOffsets) {
+  const std::string src = tmp_path("be.s"), bpf = tmp_path("be.bpf");
+  write_file(src, "A = args[0] >> 32\nA = args[0]\nreturn A\n");
+  Result a = run({"asm", src, "--arch", "ppc64", "-o", bpf});
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  // code 0x0020 big-endian, k = 16 (high word first on big-endian).
+  EXPECT_EQ(read_file(bpf).substr(0, 16),
+            std::string("\x00\x20\x00\x00\x00\x00\x00\x10"
+                        "\x00\x20\x00\x00\x00\x00\x00\x14", 16));
+  Result d = run({"disasm", bpf, "--arch", "ppc64", "--asm"});
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  EXPECT_EQ(d.out, ".arch ppc64\n  A = args[0] >> 32\n  A = args[0]\n  return A\n");
+  // The `.arch` line is enough: no --arch needed to assemble it back.
+  const std::string text = tmp_path("be2.s"), again = tmp_path("be2.bpf");
+  write_file(text, d.out);
+  ASSERT_EQ(run({"asm", text, "-o", again}).exit_code, 0);
+  EXPECT_EQ(read_file(again), read_file(bpf));
+  // Read as little-endian the same bytes are other instructions.
+  EXPECT_NE(run({"disasm", bpf, "--arch", "x86_64", "--asm"}).out, d.out);
+}
+
+TEST(AsmDisasmCli, StdinAndStdout) {
+  const std::string src = tmp_path("in.s");
+  write_file(src, "return ALLOW\n");
+  Result a = run({"asm", "-", "-o", "-"}, src);
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_EQ(a.out, std::string("\x06\x00\x00\x00\x00\x00\xff\x7f", 8));
+  const std::string bpf = tmp_path("in.bpf");
+  write_file(bpf, a.out);
+  Result d = run({"disasm", "-", "--asm"}, bpf);
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  EXPECT_EQ(d.out, ".arch x86_64\n  return ALLOW\n");
+}
+
+TEST(AsmDisasmCli, AssemblerErrorsNameFileLineColumnAndExit2) {
+  const std::string src = tmp_path("bad.s"), bpf = tmp_path("bad.bpf");
+  ::unlink(bpf.c_str());
+  write_file(src, "A = arch\n\n      A =+ 3\nreturn A\n");
+  Result r = run({"asm", src, "-o", bpf});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, fmt::format("sysfence: {}:3:7: unknown statement \"A =+ 3\"\n", src));
+  EXPECT_FALSE(exists(bpf));  // nothing written on error
+
+  write_file(src, "A = sys_number\nif (A == read) goto 2\nreturn ALLOW\n");
+  r = run({"asm", src, "--arch", "vax", "-o", bpf});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("unknown architecture \"vax\""), std::string::npos) << r.err;
+
+  r = run({"asm", "-", "-o", bpf}, "/dev/null");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "sysfence: <stdin>: no instructions\n");
+
+  write_file(src, ".arch aarch64\nreturn ALLOW\n");
+  r = run({"asm", src, "--arch", "x86_64", "-o", bpf});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, fmt::format("sysfence: {}:1:7: the file is for arch aarch64 but x86_64 was asked for\n", src));
+  EXPECT_FALSE(exists(bpf));
+}
+
+TEST(AsmDisasmCli, ValidatorErrorsNameTheLine) {
+  const std::string src = tmp_path("invalid.s"), bpf = tmp_path("invalid.bpf");
+  ::unlink(bpf.c_str());
+  // Reads M[0] before any write: the kernel refuses it.
+  write_file(src, "A = 1\n# comment\n  X = mem[0]\nreturn A\n");
+  Result r = run({"asm", src, "-o", bpf});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(r.err.starts_with(fmt::format("sysfence: {}:3:3: instruction 1: ", src))) << r.err;
+  EXPECT_NE(r.err.find("[scratch-uninit]"), std::string::npos) << r.err;
+  EXPECT_FALSE(exists(bpf));
+
+  // Not a ret at the end.
+  write_file(src, "A = 1\nA += 2\n");
+  r = run({"asm", src, "-o", bpf});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(r.err.starts_with(fmt::format("sysfence: {}:2:1: instruction 1: ", src))) << r.err;
+
+  // MOD is classic BPF but not seccomp.
+  write_file(src, "A %= 3\nreturn A\n");
+  r = run({"asm", src, "-o", bpf});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(r.err.starts_with(fmt::format("sysfence: {}:1:1: instruction 0: ", src))) << r.err;
+}
+
+TEST(AsmDisasmCli, DisassemblerErrorsAndUsage) {
+  const std::string bpf = tmp_path("trunc.bpf");
+  write_file(bpf, std::string(20, '\x06'));
+  Result r = run({"disasm", bpf});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, fmt::format("sysfence: {}: truncated instruction at byte offset 16 (size 20 is "
+                               "not a multiple of 8)\n", bpf));
+
+  write_file(bpf, "");
+  r = run({"disasm", bpf});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(bpf), std::string::npos) << r.err;
+
+  r = run({"disasm", tmp_path("does-not-exist.bpf")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("does-not-exist.bpf: cannot open"), std::string::npos) << r.err;
+
+  EXPECT_EQ(run({"disasm"}).exit_code, 2);
+  EXPECT_EQ(run({"disasm", bpf, "--bogus"}).exit_code, 2);
+  EXPECT_EQ(run({"asm", tmp_path("x.s")}).exit_code, 2);  // no -o
+  r = run({"asm"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "sysfence: usage: sysfence asm FILE.s [--arch A] -o FILE.bpf\n");
+}
+
+TEST(AsmDisasmCli, DisassemblesInvalidProgramsToo) {
+  // A filter the kernel refuses still prints (raw `.insn` for unknown codes,
+  // numeric targets past the end).
+  const std::string bpf = tmp_path("weird.bpf");
+  write_file(bpf, std::string("\x28\x00\x00\x00\x02\x00\x00\x00"
+                              "\x05\x00\x00\x00\x07\x00\x00\x00", 16));
+  Result r = run({"disasm", bpf});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            " line  CODE  JT   JF      K\n"
+            "=================================\n"
+            "0000: 0x28 0x00 0x00 0x00000002  .insn 0x28 0x00 0x00 0x00000002\n"
+            "0001: 0x05 0x00 0x00 0x00000007  goto 0009\n");
+}
+
+}  // namespace
+}  // namespace sysfence

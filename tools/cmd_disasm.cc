@@ -1,0 +1,58 @@
+// sysfence disasm FILE.bpf [--arch A] [--asm]
+//
+// Prints a raw filter (the kernel's sock_filter array, in the arch's byte
+// order) as seccomp-tools style text, or with --asm as assembler text without
+// the hex columns. The arch (default: native) decides the byte order of the
+// file and the syscall names where the filter does not check the arch itself.
+#include <fmt/format.h>
+
+#include <string>
+
+#include "bpf/disasm.h"
+#include "bpf/raw.h"
+#include "syscalls/arch.h"
+#include "tools/cli/args.h"
+#include "tools/cli/command.h"
+#include "tools/cli/output.h"
+
+namespace sysfence {
+namespace {
+
+constexpr cli::FlagSpec kFlags[] = {
+    {.name = "arch"},
+    {.name = "asm", .takes_value = false},
+};
+
+// Far above the kernel's 4096 instructions (32 KiB): disassembling a
+// too-long program is still useful, an unbounded read is not.
+constexpr size_t kMaxRawBytes = 8 * 1024 * 1024;
+
+int run_disasm(std::span<const std::string> args) {
+  auto parsed = cli::parse_args(args, kFlags);
+  if (!parsed) return cli::usage_error(parsed.error().message);
+  if (parsed->positionals.size() != 1)
+    return cli::usage_error("usage: sysfence disasm FILE.bpf [--arch A] [--asm]");
+  auto arch = syscalls::parse_arch(parsed->get_or("arch", "native"));
+  if (!arch) return cli::usage_error(arch.error().message);
+
+  const std::string& path = parsed->positionals[0];
+  auto bytes = cli::read_input(path, kMaxRawBytes);
+  if (!bytes) return cli::usage_error(bytes.error().message);
+  auto prog = bpf::read_raw(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()),
+      (*arch)->endian, path == "-" ? "<stdin>" : path);
+  if (!prog) return cli::usage_error(prog.error().message);
+
+  const bpf::DisasmOptions options{
+      .arch = *arch,
+      .format = parsed->has("asm") ? bpf::TextFormat::kAsm : bpf::TextFormat::kListing,
+  };
+  fmt::print("{}", bpf::disassemble(*prog, options));
+  return cli::kExitOk;
+}
+
+const cli::Registration kRegistration{
+    {"disasm", "print a raw filter as text: FILE.bpf [--arch A] [--asm]", &run_disasm}};
+
+}  // namespace
+}  // namespace sysfence
