@@ -11,6 +11,7 @@
 //                   holds for every program whose jumps stay inside it,
 //                   valid or not;
 //   valid           bpfcore's kernel-valid generator (test/bpf:random_program).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -321,6 +322,41 @@ TEST(RoundTrip, EveryOpcodeWithExtremeFields) {
     }
   }
   EXPECT_GT(counts.programs, 10000U);
+}
+
+// Every syscall of every ABI prints by name in an equality test after the
+// arch check, and assembles back to its number; every AUDIT_ARCH prints as
+// its ARCH_* constant.
+TEST(RoundTrip, EverySyscallOfEveryAbiByName) {
+  size_t named = 0;
+  for (const Arch& a : syscalls::all_arches()) {
+    for (const syscalls::Syscall& sc : syscalls::table(a).entries()) {
+      const Program p = {
+          stmt(kLd | kW | kAbs, kOffsetArch),
+          jump(kJmp | kJeq | kK, a.audit_arch, 0, 2),
+          stmt(kLd | kW | kAbs, kOffsetNr),
+          jump(kJmp | kJeq | kK, sc.nr, 0, 0),
+          stmt(kRet | kRetK, kRetAllow),
+      };
+      // Default arch: the ABI itself, and none (the arch check names it).
+      for (const Arch* fallback : {&a, static_cast<const Arch*>(nullptr)}) {
+        const std::vector<std::string> s = statements(p, fallback);
+        // ABIs sharing an AUDIT_ARCH (x32 under x86_64) may print qualified.
+        const std::string plain = fmt::format("if (A == {}) goto 0004", sc.name);
+        const std::string qualified = fmt::format("if (A == {}:{}) goto 0004", a.name, sc.name);
+        EXPECT_TRUE(s[3] == plain || (fallback == nullptr && s[3] == qualified))
+            << a.name << " " << sc.name << ": " << s[3];
+        Counts counts;
+        expect_round_trip(p, fallback, counts, fmt::format("{} {}", a.name, sc.name));
+        if (::testing::Test::HasFatalFailure()) return;
+        ++named;
+      }
+    }
+    const Program arch_check = {stmt(kLd | kW | kAbs, kOffsetArch),
+                                jump(kJmp | kJeq | kK, a.audit_arch, 0, 0), stmt(kRet | kRetA, 0)};
+    EXPECT_EQ(statements(arch_check, nullptr)[1].substr(0, 14), "if (A == ARCH_") << a.name;
+  }
+  EXPECT_GT(named, 10000U);
 }
 
 }  // namespace
