@@ -322,7 +322,15 @@ class Resolver {
           if (!contains(unknown_[a], name)) unknown_[a].push_back(name);
           continue;
         }
-        for (const auto& conds : condition_sets) rules[*nr].push_back(Rule{action, conds, src});
+        // Two names of one entry can be one syscall (an alias such as
+        // arm's sync_file_range2 = arm_sync_file_range): one rule is enough.
+        auto& list = rules[*nr];
+        for (const auto& conds : condition_sets) {
+          const bool dup = std::any_of(list.begin(), list.end(), [&](const Rule& r) {
+            return r.source.entry == src.entry && r.action == action && r.conditions == conds;
+          });
+          if (!dup) list.push_back(Rule{action, conds, src});
+        }
       }
     }
     return {};

@@ -614,6 +614,9 @@ TEST_F(DockerDefault, Aarch64AndArm) {
   // The arm entry (includes.arches arm, arm64) applies, on both ABIs where the names exist.
   EXPECT_EQ(rules_for(r, ArchId::kArm, "cacheflush").size(), 1u);
   EXPECT_EQ(rules_for(r, ArchId::kArm, "arm_fadvise64_64").size(), 1u);
+  // The entry names both arm_sync_file_range and its alias sync_file_range2: one rule.
+  EXPECT_EQ(nr(ArchId::kArm, "sync_file_range2"), nr(ArchId::kArm, "arm_sync_file_range"));
+  EXPECT_EQ(rules_for(r, ArchId::kArm, "arm_sync_file_range").size(), 1u);
   EXPECT_FALSE(r.policy.find(ArchId::kAarch64)->rules.count(0xf0002));
   // arm's largest named number is the private set_tls (0xf0005).
   EXPECT_EQ(r.policy.find(ArchId::kArm)->enosys_above, 0xf0005u);
