@@ -211,7 +211,11 @@ class Assembler {
   // syscall name left pending on the item).
   Expected<uint32_t> parse_constant(Item& item, bool names);
   Unexpected<Error> unknown_statement(const Item& item) const {
-    return error_at(item.pos, fmt::format("unknown statement \"{}\"", item.text));
+    // Quote the statement, but keep a runaway line from flooding the message.
+    constexpr size_t kMaxQuoted = 80;
+    const std::string_view text = item.text;
+    return error_at(item.pos, fmt::format("unknown statement \"{}{}\"", text.substr(0, kMaxQuoted),
+                                          text.size() > kMaxQuoted ? "..." : ""));
   }
 
   Expected<void> resolve(Assembly& out);

@@ -240,6 +240,12 @@ TEST(AsmErrors, UnknownStatementNamesLineAndColumn) {
   EXPECT_EQ(error_of("if (A == 1) goto 1 junk\n"),
             "f.s:1:1: unknown statement \"if (A == 1) goto 1 junk\"");
   EXPECT_EQ(error_of("return A\nA = @\n"), "f.s:2:5: unexpected character '@'");
+  EXPECT_EQ(error_of("return A\nA = \xc3\xa9\n"), "f.s:2:5: unexpected byte 0xc3");
+  EXPECT_EQ(error_of("return A # caf\xc3\xa9 is fine in a comment\n\tA = A\n"),
+            "f.s:2:2: unknown statement \"A = A\"");
+  // A runaway line is quoted only in part.
+  EXPECT_EQ(error_of("A = 1 " + std::string(200, 'x') + "\n"),
+            "f.s:1:1: unknown statement \"A = 1 " + std::string(74, 'x') + "...\"");
 }
 
 TEST(AsmErrors, Names) {

@@ -359,5 +359,46 @@ TEST(RoundTrip, EverySyscallOfEveryAbiByName) {
   EXPECT_GT(named, 10000U);
 }
 
+// Edited text (bytes deleted, inserted, lines duplicated or swapped) never
+// crashes the assembler; every error names the file and a line:column, or
+// says there are no instructions. (Run under --config=asan too.)
+TEST(AssemblerRobustness, MutatedTextGivesLocatedErrorsOrPrograms) {
+  Rng rng(0x5eed0005);
+  const auto arches = arch_choices();
+  static constexpr std::string_view kAlphabet = "AX=<>!&|^+-*/%()[]{}:#,. \t\n0x19afgjkmL_rdew";
+  size_t errors = 0, programs = 0;
+  for (int i = 0; i < 5000; ++i) {
+    const Arch* a = arches[i % arches.size()];
+    std::string text = disassemble(seccomp_shaped(rng), {.arch = a, .format = i % 2 ? TextFormat::kAsm
+                                                                                    : TextFormat::kListing});
+    for (uint32_t e = 0, edits = 1 + rng.below(4); e < edits && !text.empty(); ++e) {
+      const size_t at = rng.below(static_cast<uint32_t>(text.size()));
+      switch (rng.below(4)) {
+        case 0: text.erase(at, 1 + rng.below(8)); break;
+        case 1: text.insert(at, 1, kAlphabet[rng.below(static_cast<uint32_t>(kAlphabet.size()))]); break;
+        case 2: {  // duplicate the line containing `at`
+          const size_t begin = text.rfind('\n', at) == std::string::npos ? 0 : text.rfind('\n', at) + 1;
+          const size_t end = text.find('\n', at);
+          text.insert(begin, text.substr(begin, end == std::string::npos ? std::string::npos : end - begin + 1));
+          break;
+        }
+        default: text[at] = static_cast<char>(rng.next32()); break;  // any byte
+      }
+    }
+    auto r = assemble(text, {.file_name = "m.s", .arch = a});
+    if (r) {
+      ++programs;
+      EXPECT_EQ(r->positions.size(), r->program.size());
+      continue;
+    }
+    ++errors;
+    const std::string& m = r.error().message;
+    const bool located = m.starts_with("m.s:") && m.size() > 4 && m[4] >= '1' && m[4] <= '9';
+    EXPECT_TRUE(located || m == "m.s: no instructions") << m;
+  }
+  EXPECT_GT(errors, 1000U);
+  EXPECT_GT(programs, 100U);
+}
+
 }  // namespace
 }  // namespace sysfence::bpf
