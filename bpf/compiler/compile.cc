@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <numeric>
 
 #include "bpf/compiler/args.h"
@@ -21,6 +22,13 @@ constexpr double kIntervalFloor = 1e-6;
 
 // Reweighting rounds for the longest-path budget (see lower()).
 constexpr int kBudgetRounds = 4;
+constexpr unsigned kNoBudget = ~0u;
+// Reweighting: a leaf over budget gets its weight multiplied by 2^(this *
+// missing levels) per round.
+constexpr unsigned kBoostBits = 2;
+
+// __X32_SYSCALL_BIT.
+constexpr uint32_t kX32Bit = 0x40000000U;
 
 // Smallest d with 2^d >= x (x >= 1; 0 for x <= 1), capped.
 unsigned ceil_log2(double x) {
@@ -53,6 +61,35 @@ struct Lowered {
   std::vector<ArchReport> reports;
 };
 
+// The comparisons each interval takes in `tree`.
+std::vector<unsigned> depths(const DecisionTree& tree, std::span<const Interval> intervals) {
+  std::vector<unsigned> d(intervals.size());
+  for (size_t i = 0; i < intervals.size(); ++i) d[i] = walk_tree(tree, intervals[i].lo).tests;
+  return d;
+}
+
+// The optimal tree under `w`, then the longest-path budget (see lower()):
+// intervals over budget get their weight quadrupled per missing level and
+// the tree is rebuilt, for a few rounds.
+DecisionTree budgeted_tree(std::span<const Interval> intervals, std::span<const double> w,
+                           std::span<const unsigned> budget, const TreeOptions& opts) {
+  std::vector<double> tree_w(w.begin(), w.end());
+  DecisionTree tree = build_tree(intervals, tree_w, opts);
+  for (int round = 0; round < kBudgetRounds; ++round) {
+    const std::vector<unsigned> d = depths(tree, intervals);
+    bool over = false;
+    for (size_t i = 0; i < intervals.size(); ++i) {
+      if (d[i] > budget[i]) {
+        over = true;
+        tree_w[i] *= static_cast<double>(1u << std::min(kBoostBits * (d[i] - budget[i]), 24u));
+      }
+    }
+    if (!over) break;
+    tree = build_tree(intervals, tree_w, opts);
+  }
+  return tree;
+}
+
 Lowered lower(const profile::Policy& policy, const CompileOptions& options,
               const std::vector<NumberSpace>& spaces) {
   Lowered out;
@@ -61,13 +98,13 @@ Lowered lower(const profile::Policy& policy, const CompileOptions& options,
   TreeOptions tree_opts;
   tree_opts.strategy = options.strategy;
   tree_opts.size_weight = options.size_weight;
+  const bool optimal = options.strategy == Strategy::kOptimal;
 
   std::vector<Edge> entries;
   for (size_t si = 0; si < spaces.size(); ++si) {
     const NumberSpace& space = spaces[si];
-    const bool merge = options.strategy == Strategy::kOptimal;
-    const std::vector<Interval> intervals =
-        partition(space, policy.bad_arch_action, leaves, merge);
+    std::vector<Interval> intervals = partition(space, policy.bad_arch_action, leaves, optimal);
+
     // Leaves: constant outcomes are returns, the rest argument subtrees
     // (compiled per number space: its byte order decides the word offsets).
     ArgCompiler args(g, space.endian, tree_opts);
@@ -84,10 +121,41 @@ Lowered lower(const profile::Policy& policy, const CompileOptions& options,
 
     std::vector<double> w = interval_weights(space, intervals, options.weights);
     const double total = std::accumulate(w.begin(), w.end(), 0.0);
-    for (size_t i = 0; i < w.size(); ++i) {
-      w[i] = (total > 0 ? w[i] / total : 0) + kIntervalFloor;
-    }
+    for (double& x : w) x = (total > 0 ? x / total : 0) + kIntervalFloor;
     const double norm = std::accumulate(w.begin(), w.end(), 0.0);
+    const std::vector<Interval> all_intervals = intervals;
+    const std::vector<double> all_w = w;
+
+    // x32's numbers (bit 30) weigh 1/100 of x86_64's: their part of the
+    // number space gets a tree of its own, which the x86_64 tree reaches as
+    // one leaf. Same result for x86_64 numbers up to the x32 weights, and the
+    // dynamic program runs on ~100 intervals instead of ~160.
+    std::optional<DecisionTree> x32_tree;
+    std::vector<Interval> x32_intervals;
+    if (optimal) {
+      size_t a = intervals.size(), b = 0;
+      for (size_t i = 0; i < intervals.size(); ++i) {
+        if (intervals[i].lo >= kX32Bit && intervals[i].hi < 2 * kX32Bit) {
+          a = std::min(a, i);
+          b = i;
+        }
+      }
+      if (a < intervals.size() && b > a) {
+        x32_intervals.assign(intervals.begin() + a, intervals.begin() + b + 1);
+        const std::vector<double> inner_w(w.begin() + a, w.begin() + b + 1);
+        x32_tree = build_tree(x32_intervals, inner_w, tree_opts);
+        const Edge inner = lower_tree(g, *x32_tree, kOffsetNr, leaf_edge);
+        const uint32_t pseudo = static_cast<uint32_t>(leaf_edge.size());
+        leaf_edge.push_back(inner);
+        leaf_cost.push_back(1);
+        const double inner_total = std::accumulate(inner_w.begin(), inner_w.end(), 0.0);
+        intervals.erase(intervals.begin() + a + 1, intervals.begin() + b + 1);
+        intervals[a] = Interval{x32_intervals.front().lo, x32_intervals.back().hi, pseudo};
+        w.erase(w.begin() + a + 1, w.begin() + b + 1);
+        w[a] = inner_total;
+      }
+    }
+
     // The tree minimizes the mean number of comparisons, which can leave
     // rare numbers deep, and an argument subtree adds several instructions
     // below its leaf. So the longest path is bounded too: a number of an
@@ -95,16 +163,13 @@ Lowered lower(const profile::Policy& policy, const CompileOptions& options,
     // in a balanced tree over those intervals — counting the extra
     // instructions of its leaf. Under a named weight model a rare syscall may
     // instead sink to the depth an ideal code gives its weight (-log2 of its
-    // share) plus the slack: the user asked for the common case. Enforced by
-    // Lagrangian-style reweighting: a leaf over budget gets its weight
-    // quadrupled per missing level, for a few rounds.
-    std::vector<double> tree_w = w;
-    std::vector<unsigned> budget(w.size(), ~0u);
-    if (options.strategy == Strategy::kOptimal) {
+    // share) plus the slack: the user asked for the common case.
+    std::vector<unsigned> budget(intervals.size(), kNoBudget);
+    if (optimal) {
       size_t in_range = 0;
       for (const Interval& iv : intervals) in_range += in_table_range(space, iv);
       const unsigned balanced_depth = ceil_log2(static_cast<double>(in_range));
-      for (size_t i = 0; i < w.size(); ++i) {
+      for (size_t i = 0; i < intervals.size(); ++i) {
         if (!in_table_range(space, intervals[i])) continue;
         const unsigned extra = std::min(leaf_cost[intervals[i].leaf], 12u) - 1;
         const unsigned ideal = options.weights.is_uniform() ? 0 : ceil_log2(norm / w[i]);
@@ -112,34 +177,29 @@ Lowered lower(const profile::Policy& policy, const CompileOptions& options,
         budget[i] = limit > extra ? limit - extra : 1;
       }
     }
-    DecisionTree tree = build_tree(intervals, tree_w, tree_opts);
-    for (int round = 0; round < kBudgetRounds; ++round) {
-      bool over = false;
-      for (size_t i = 0; i < intervals.size(); ++i) {
-        const unsigned depth = walk_tree(tree, intervals[i].lo).tests;
-        if (depth > budget[i]) {
-          over = true;
-          tree_w[i] *= static_cast<double>(1u << std::min(2 * (depth - budget[i]), 16u));
-        }
-      }
-      if (!over) break;
-      tree = build_tree(intervals, tree_w, tree_opts);
-    }
-    tree.weighted_tests = 0;
-    for (size_t i = 0; i < intervals.size(); ++i) {
-      tree.weighted_tests += w[i] * walk_tree(tree, intervals[i].lo).tests;
-    }
-
+    const DecisionTree tree = optimal ? budgeted_tree(intervals, w, budget, tree_opts)
+                                      : build_tree(intervals, w, tree_opts);
     const Edge root = lower_tree(g, tree, kOffsetNr, leaf_edge);
     entries.push_back(g.enter(root.node, kOffsetArch));
+
+    // Expected comparisons over every number of the space.
+    double weighted = 0;
+    for (size_t i = 0; i < all_intervals.size(); ++i) {
+      const TreeWalk outer = walk_tree(tree, all_intervals[i].lo);
+      unsigned tests = outer.tests;
+      if (x32_tree && outer.leaf == leaf_edge.size() - 1) {
+        tests += walk_tree(*x32_tree, all_intervals[i].lo).tests;
+      }
+      weighted += all_w[i] * tests;
+    }
 
     ArchReport r;
     r.audit_arch = space.audit_arch;
     r.abis = space.abis;
-    r.intervals = intervals.size();
-    r.tree_tests = tree.tests;
+    r.intervals = all_intervals.size();
+    r.tree_tests = tree.tests + (x32_tree ? x32_tree->tests : 0);
     r.dispatch_insns = static_cast<unsigned>(si) + 3;  // ld arch, arch tests, ld nr
-    r.tree_cost = norm > 0 ? tree.weighted_tests / norm : 0;
+    r.tree_cost = norm > 0 ? weighted / norm : 0;
     out.reports.push_back(std::move(r));
   }
 
@@ -161,6 +221,25 @@ std::string abi_names(const std::vector<syscalls::ArchId>& abis) {
     s += syscalls::arch(id).name;
   }
   return s;
+}
+
+Expected<void> restrict_abis(profile::Policy& policy, std::span<const syscalls::ArchId> keep) {
+  for (syscalls::ArchId id : keep) {
+    if (policy.find(id) != nullptr) continue;
+    std::vector<syscalls::ArchId> have;
+    for (const profile::ArchPolicy& ap : policy.arches) have.push_back(ap.arch);
+    std::string list;
+    for (syscalls::ArchId h : have) {
+      if (!list.empty()) list += ", ";
+      list += syscalls::arch(h).name;
+    }
+    return fail(fmt::format("{} is not an architecture of this filter (it has {})",
+                            syscalls::arch(id).name, list.empty() ? "none" : list));
+  }
+  std::erase_if(policy.arches, [&](const profile::ArchPolicy& ap) {
+    return std::find(keep.begin(), keep.end(), ap.arch) == keep.end();
+  });
+  return {};
 }
 
 Expected<Compiled> compile(const profile::Policy& policy, const CompileOptions& options) {

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,12 @@ struct Compiled {
 // Errors: more than 4096 instructions (naming how many and which arch needs
 // how many), an internal validation failure (a bug; the message says so).
 Expected<Compiled> compile(const profile::Policy& policy, const CompileOptions& options);
+
+// Keeps only the listed ABIs of the policy (policy order is kept). Each
+// listed ABI must be in the policy: `--arch x86_64,arm` fails with
+// `arm is not an architecture of this filter (it has x86_64, i386, x32)`.
+// Dropped ABIs then get the bad-arch action (x32 numbers included).
+Expected<void> restrict_abis(profile::Policy& policy, std::span<const syscalls::ArchId> keep);
 
 // "x86_64+x32" for a report's ABIs.
 std::string abi_names(const std::vector<syscalls::ArchId>& abis);

@@ -85,16 +85,23 @@ class OptimalTree {
   }
 
   DecisionTree run() {
-    // The tables live as long as the thread: a compile builds a few trees of
-    // a few hundred intervals each, and fresh n^2 arrays every time would
-    // cost more in page faults than the dynamic program itself.
+    // The tables live as long as the thread: a compile builds several trees
+    // of a few hundred intervals each, and fresh n^2 arrays every time would
+    // cost more in page faults than the dynamic program itself. Every cell
+    // i <= j is written before it is read, so nothing needs clearing.
     Workspace& ws = workspace();
-    ws.cost.assign(n_ * n_, 0);
-    ws.root.assign(n_ * n_, 0);
-    ws.kind.assign(n_ * n_, kLeafRange);
+    grow(ws.cost, n_ * n_);
+    grow(ws.cost_t, n_ * n_);
+    grow(ws.root, n_ * n_);
+    grow(ws.kind, n_ * n_);
     ws.chain.assign(n_ * span_, Chain{});
     compute_chains(ws);
-    for (size_t i = 0; i < n_; ++i) ws.root[i * n_ + i] = static_cast<uint32_t>(i);
+    for (size_t i = 0; i < n_; ++i) {
+      ws.cost[i * n_ + i] = 0;
+      ws.cost_t[i * n_ + i] = 0;
+      ws.root[i * n_ + i] = static_cast<uint32_t>(i);
+      ws.kind[i * n_ + i] = kLeafRange;
+    }
     for (size_t len = 2; len <= n_; ++len) {
       for (size_t i = 0; i + len <= n_; ++i) {
         const size_t j = i + len - 1;
@@ -104,11 +111,14 @@ class OptimalTree {
           hi = std::min<size_t>(hi, ws.root[(i + 1) * n_ + j]);
           if (lo > hi) lo = hi;
         }
+        // cost(i, k-1) runs along row i, cost(k, j) along column j, which
+        // cost_t keeps as a row: both scans are sequential.
+        const double* left = &ws.cost[i * n_];
+        const double* right = &ws.cost_t[j * n_];
         double best = kInf;
         size_t best_k = lo;
-        const double* row = &ws.cost[i * n_];
         for (size_t k = lo; k <= hi; ++k) {
-          const double c = row[k - 1] + ws.cost[k * n_ + j];
+          const double c = left[k - 1] + right[k];
           if (c < best) {
             best = c;
             best_k = k;
@@ -126,6 +136,7 @@ class OptimalTree {
         }
         ws.kind[i * n_ + j] = kind;
         ws.cost[i * n_ + j] = best;
+        ws.cost_t[j * n_ + i] = best;
       }
     }
     DecisionTree t;
@@ -137,8 +148,14 @@ class OptimalTree {
  private:
   enum RangeKind : uint8_t { kLeafRange, kSplitRange, kChainRange };
 
+  template <typename T>
+  static void grow(std::vector<T>& v, size_t n) {
+    if (v.size() < n) v.resize(n);
+  }
+
   struct Workspace {
     std::vector<double> cost;
+    std::vector<double> cost_t;  // transposed: cost_t[j * n + i] = cost[i * n + j]
     std::vector<uint32_t> root;
     std::vector<RangeKind> kind;
     std::vector<Chain> chain;  // [i * span + len], len < span

@@ -3,6 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <charconv>
 #include <cmath>
 #include <map>
@@ -90,7 +94,7 @@ Expected<Weights> Weights::Parse(std::string_view text, std::string_view source)
   w.description_ = std::string(source);
   size_t line_no = 0;
   size_t pos = 0;
-  while (pos <= text.size()) {
+  while (pos < text.size()) {
     size_t end = text.find('\n', pos);
     if (end == std::string_view::npos) end = text.size();
     std::string_view line = text.substr(pos, end - pos);
@@ -110,10 +114,7 @@ Expected<Weights> Weights::Parse(std::string_view text, std::string_view source)
       while (i < line.size() && !is_space(line[i])) ++i;
       if (i > s) fields.push_back(line.substr(s, i - s));
     }
-    if (fields.empty()) {
-      if (end == text.size()) break;
-      continue;
-    }
+    if (fields.empty()) continue;
     if (fields.size() != 2) {
       return fail(fmt::format("{}:{}:{}: expected `name count`, found {} field{}", source, line_no,
                               col_of(fields[0]), fields.size(), fields.size() == 1 ? "" : "s"));
@@ -134,11 +135,25 @@ Expected<Weights> Weights::Parse(std::string_view text, std::string_view source)
                               line_no, col_of(num), num));
     }
     w.named_.emplace_back(std::string(name), count);
-    if (end == text.size()) break;
   }
   if (w.named_.empty()) return fail(fmt::format("{}: no `name count` lines", source));
   sort_and_merge(w.named_);
   return w;
+}
+
+Expected<Weights> Weights::FromFlag(std::string_view spec) {
+  if (spec == "uniform") return Uniform();
+  if (spec == "hot") return Hot();
+  constexpr size_t kMaxBytes = 1 << 20;
+  std::ifstream in{std::string(spec), std::ios::binary};
+  if (!in) return fail(fmt::format("{}: cannot open weights file ({})", spec, std::strerror(errno)));
+  std::string text;
+  char buf[65536];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    text.append(buf, static_cast<size_t>(in.gcount()));
+    if (text.size() > kMaxBytes) return fail(fmt::format("{}: weights file is larger than 1 MiB", spec));
+  }
+  return Parse(text, spec);
 }
 
 double Weights::range(syscalls::ArchId abi, uint32_t lo, uint32_t hi) const {

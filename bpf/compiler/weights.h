@@ -36,7 +36,9 @@ class Weights {
   static Weights Hot();
   // `source` names the file in error messages ("w.txt:3:5: ...").
   static Expected<Weights> Parse(std::string_view text, std::string_view source);
-  // "uniform", "hot", or a file path read by the caller: see cli code.
+  // The `--weights` flag: "uniform", "hot", or a file of `name count` lines
+  // (at most 1 MiB; errors name the file).
+  static Expected<Weights> FromFlag(std::string_view spec);
 
   // Expected share of calls with seccomp_data.nr in [lo, hi] on `abi`
   // (any scale; only ratios matter).

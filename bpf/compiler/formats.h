@@ -1,0 +1,36 @@
+// Output formats of `sysfence compile` besides raw bytes and the
+// disassembly: a self-contained C header and JSON (resolved policy +
+// program + the compiler's report).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "bpf/compiler/compile.h"
+#include "profile/policy.h"
+#include "syscalls/arch.h"
+
+namespace sysfence::bpf::compiler {
+
+// What the output describes, for comments and JSON.
+struct OutputInfo {
+  std::string profile;  // as the user named it ("default", a path, "<stdin>")
+  const syscalls::Arch* native = nullptr;
+  std::string strategy;
+  std::string weights;
+};
+
+// A C identifier from free text: "docker-default.json" -> "docker_default".
+std::string c_identifier(std::string_view text);
+
+// `static const struct sock_filter NAME[]` (one instruction per line with its
+// disassembly as a comment) and `static const struct sock_fprog NAME_prog`,
+// behind an include guard, including only <linux/filter.h>. The leading
+// comment names the profile, the ABIs, the length and the expected cost.
+std::string c_header(const Compiled& c, const OutputInfo& info, std::string_view name);
+
+// {"profile", "strategy", "weights", "policy": {...}, "program": {...},
+//  "report": [...]} with two-space indentation.
+std::string json_output(const Compiled& c, const profile::Policy& policy, const OutputInfo& info);
+
+}  // namespace sysfence::bpf::compiler

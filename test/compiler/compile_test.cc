@@ -1,0 +1,254 @@
+// The compiler's correctness: the interpreter on the compiled program agrees
+// with profile::evaluate (the specification) for every ABI, the real
+// profiles, the seed's example and hundreds of random policies, on every
+// syscall number up to each table's maximum + 64, the bias ranges, the 32-bit
+// extremes and boundary argument values. Plus: long jumps, the 4096 limit,
+// the action cache, strategies.
+#include "bpf/compiler/compile.h"
+
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include "bpf/validate.h"
+#include "profile/caps.h"
+#include "profile/load.h"
+#include "profile/resolve.h"
+#include "syscalls/table.h"
+#include "test/compiler/support.h"
+
+namespace sysfence::bpf::compiler {
+namespace {
+
+using testing::check_equivalence;
+using testing::CheckResult;
+using testing::uncached_constant_allows;
+
+std::string explain(const CheckResult& r) {
+  std::string s = r.error;
+  for (const auto& m : r.mismatches) s += "\n  " + m.describe();
+  return s;
+}
+
+profile::Policy resolve_file(const std::string& path, syscalls::ArchId native,
+                             const profile::CapSet& caps, syscalls::KernelVersion kernel,
+                             std::optional<profile::UnknownSyscalls> unknown = std::nullopt) {
+  auto loaded = profile::load_profile(path);
+  EXPECT_TRUE(loaded) << loaded.error().message;
+  if (!loaded) return {};
+  profile::ResolveOptions o;
+  o.native = native;
+  o.caps = caps;
+  o.kernel = kernel;
+  o.unknown_syscalls = unknown;
+  auto r = profile::resolve(loaded->profile, o);
+  EXPECT_TRUE(r) << r.error().message;
+  return r ? r->policy : profile::Policy{};
+}
+
+void expect_compiles_exactly(const profile::Policy& policy, const CompileOptions& options,
+                             const std::string& what, bool check_cache = true) {
+  auto c = compile(policy, options);
+  ASSERT_TRUE(c) << what << ": " << c.error().message;
+  ASSERT_TRUE(validate(c->program)) << what;
+  const CheckResult r = check_equivalence(policy, c->program);
+  EXPECT_EQ(r.mismatch_count, 0u) << what << " (" << r.inputs << " inputs)" << explain(r);
+  EXPECT_TRUE(r.error.empty()) << what << ": " << r.error;
+  if (check_cache && options.strategy == Strategy::kOptimal) {
+    const auto uncached = uncached_constant_allows(policy, c->program);
+    EXPECT_TRUE(uncached.empty()) << what << ": constant ALLOWs the kernel cache misses: "
+                                  << fmt::format("{}", fmt::join(uncached, ", "));
+  }
+}
+
+TEST(Compile, EmptyPolicyIsOneReturn) {
+  profile::Policy p;
+  p.bad_arch_action = Action::Errno(7);
+  auto c = compile(p, {});
+  ASSERT_TRUE(c) << c.error().message;
+  ASSERT_EQ(c->program.size(), 1u);
+  EXPECT_EQ(c->program[0], stmt(kRet | kRetK, encode(Action::Errno(7))));
+}
+
+TEST(Compile, EveryAbiWithTheBuiltInProfile) {
+  for (const syscalls::Arch& a : syscalls::all_arches()) {
+    const profile::Policy p =
+        resolve_file("default", a.id, profile::docker_default_caps(), {6, 1});
+    ASSERT_FALSE(p.arches.empty()) << a.name;
+    expect_compiles_exactly(p, {}, fmt::format("default profile, native {}", a.name));
+  }
+}
+
+TEST(Compile, RealProfiles) {
+  const char* files[] = {"profile/data/docker-default.json", "profile/data/containers-common.json"};
+  const syscalls::ArchId natives[] = {
+      syscalls::ArchId::kX86_64,  syscalls::ArchId::kAarch64, syscalls::ArchId::kRiscv64,
+      syscalls::ArchId::kPpc64le, syscalls::ArchId::kS390x,   syscalls::ArchId::kMips64el,
+      syscalls::ArchId::kMips64,  syscalls::ArchId::kArm,     syscalls::ArchId::kLoongarch64,
+      syscalls::ArchId::kI386};
+  for (const char* f : files) {
+    for (syscalls::ArchId n : natives) {
+      for (const auto& caps : {profile::docker_default_caps(), profile::all_caps()}) {
+        for (auto unknown : {std::optional<profile::UnknownSyscalls>(),
+                             std::optional(profile::UnknownSyscalls::kDefault)}) {
+          const profile::Policy p = resolve_file(f, n, caps, {6, 1}, unknown);
+          expect_compiles_exactly(
+              p, {}, fmt::format("{} native {} ({} caps)", f, syscalls::arch(n).name, caps.size()));
+        }
+      }
+      const profile::Policy old = resolve_file(f, n, profile::docker_default_caps(), {4, 14});
+      expect_compiles_exactly(old, {}, fmt::format("{} native {} kernel 4.14", f, syscalls::arch(n).name));
+    }
+  }
+}
+
+TEST(Compile, SeedExample) {
+  for (syscalls::ArchId n : {syscalls::ArchId::kX86_64, syscalls::ArchId::kAarch64,
+                             syscalls::ArchId::kMips}) {
+    const profile::Policy p =
+        resolve_file("profile/examples/seed-example.json", n, profile::docker_default_caps(), {6, 1});
+    expect_compiles_exactly(p, {}, fmt::format("seed example, native {}", syscalls::arch(n).name));
+  }
+}
+
+TEST(Compile, RandomPolicies) {
+  // >= 500 random policies per run: every ABI as native, random actions,
+  // operators, masks, 64-bit values, repeated syscalls, sub-arches.
+  constexpr int kPolicies = 520;
+  testing::Rng rng(0x5eed5eedULL);
+  const auto arches = syscalls::all_arches();
+  size_t inputs = 0;
+  for (int i = 0; i < kPolicies; ++i) {
+    testing::RandomPolicyOptions o;
+    o.native = arches[static_cast<size_t>(i) % arches.size()].id;
+    const profile::Policy p = testing::random_policy(rng, o);
+    CompileOptions co;
+    if (i % 5 == 3) co.strategy = Strategy::kBalanced;
+    if (i % 5 == 4) co.strategy = Strategy::kLinear;
+    if (i % 7 == 2) co.weights = Weights::Hot();
+    auto c = compile(p, co);
+    ASSERT_TRUE(c) << "policy " << i << ": " << c.error().message;
+    const CheckResult r = check_equivalence(p, c->program);
+    inputs += r.inputs;
+    ASSERT_EQ(r.mismatch_count, 0u) << "policy " << i << " (native " << syscalls::arch(o.native).name
+                                    << ", " << to_string(co.strategy) << ")" << explain(r);
+    if (co.strategy == Strategy::kOptimal) {
+      const auto uncached = uncached_constant_allows(p, c->program);
+      ASSERT_TRUE(uncached.empty()) << "policy " << i << ": " << fmt::format("{}", fmt::join(uncached, ", "));
+    }
+  }
+  // Reported so the closing note can quote the coverage.
+  fmt::print("random policies: {}, inputs checked: {}\n", kPolicies, inputs);
+}
+
+// Many syscalls with argument rules of their own: the program is far longer
+// than a conditional jump reaches, so the layout needs trampolines.
+profile::Policy big_policy(unsigned syscalls_with_args, unsigned values_per_syscall) {
+  profile::Policy p;
+  profile::ArchPolicy ap;
+  ap.arch = syscalls::ArchId::kX86_64;
+  ap.default_action = Action::Errno(1);
+  for (unsigned s = 0; s < syscalls_with_args; ++s) {
+    auto& rules = ap.rules[s];
+    for (unsigned v = 0; v < values_per_syscall; ++v) {
+      profile::Rule r;
+      r.action = v % 3 == 0 ? Action::Trap() : Action::Allow();
+      r.conditions.push_back(
+          profile::ArgCondition{static_cast<uint8_t>(v % 3), profile::CmpOp::kEq,
+                                (uint64_t{s + 1} << 33) + v * 7919 + s, 0, profile::ArgWidth::k64});
+      rules.push_back(r);
+    }
+  }
+  p.arches.push_back(std::move(ap));
+  return p;
+}
+
+TEST(Compile, LongJumpsThroughTrampolines) {
+  const profile::Policy p = big_policy(120, 6);
+  auto c = compile(p, {});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_GT(c->program.size(), 600u);
+  EXPECT_GT(c->layout.trampolines + c->layout.return_copies, 0u);
+  // Some conditional jump really spans more than 255 instructions' worth of
+  // body (through a trampoline or a copied return).
+  const CheckResult r = check_equivalence(p, c->program);
+  EXPECT_EQ(r.mismatch_count, 0u) << explain(r);
+  for (Strategy s : {Strategy::kBalanced, Strategy::kLinear}) {
+    CompileOptions o;
+    o.strategy = s;
+    expect_compiles_exactly(p, o, fmt::format("big policy, {}", to_string(s)));
+  }
+}
+
+TEST(Compile, MoreThan4096InstructionsIsAnError) {
+  const profile::Policy p = big_policy(400, 14);
+  auto c = compile(p, {});
+  ASSERT_FALSE(c);
+  const std::string& m = c.error().message;
+  EXPECT_TRUE(m.starts_with("the filter needs ")) << m;
+  EXPECT_NE(m.find("more than the kernel's limit of 4096"), std::string::npos) << m;
+  EXPECT_NE(m.find("(instructions per architecture on its own: x86_64: "), std::string::npos) << m;
+}
+
+TEST(Compile, ArgumentFreeAllowsAreCacheable) {
+  const profile::Policy p =
+      resolve_file("default", syscalls::ArchId::kX86_64, profile::docker_default_caps(), {6, 1});
+  auto c = compile(p, {});
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(uncached_constant_allows(p, c->program).empty());
+  // And the syscalls with argument rules are exactly the allowed ones the
+  // cache cannot serve.
+  size_t with_args = 0;
+  for (const auto& [nr, rules] : p.find(syscalls::ArchId::kX86_64)->rules) {
+    for (const auto& r : rules) with_args += !r.conditions.empty();
+  }
+  EXPECT_GT(with_args, 0u);
+}
+
+TEST(Compile, RestrictAbis) {
+  profile::Policy p =
+      resolve_file("default", syscalls::ArchId::kX86_64, profile::docker_default_caps(), {6, 1});
+  ASSERT_EQ(p.arches.size(), 3u);
+  const syscalls::ArchId keep[] = {syscalls::ArchId::kX86_64, syscalls::ArchId::kI386};
+  ASSERT_TRUE(restrict_abis(p, keep));
+  ASSERT_EQ(p.arches.size(), 2u);
+  // x32 numbers now get the bad-arch action.
+  SeccompData d;
+  d.arch = syscalls::arch(syscalls::ArchId::kX86_64).audit_arch;
+  d.nr = 0x40000000;
+  EXPECT_EQ(profile::evaluate(p, d).action, p.bad_arch_action);
+  expect_compiles_exactly(p, {}, "x86_64 + i386 only");
+
+  const syscalls::ArchId wrong[] = {syscalls::ArchId::kArm};
+  auto r = restrict_abis(p, wrong);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "arm is not an architecture of this filter (it has x86_64, i386)");
+}
+
+}  // namespace
+}  // namespace sysfence::bpf::compiler
+
+namespace sysfence::bpf::compiler {
+namespace {
+
+// The differential check itself can fail: a program compiled from a
+// slightly different policy is caught.
+TEST(Compile, CheckCatchesADifferentPolicy) {
+  profile::Policy p =
+      resolve_file("default", syscalls::ArchId::kX86_64, profile::docker_default_caps(), {6, 1});
+  auto c = compile(p, {});
+  ASSERT_TRUE(c);
+  profile::Policy q = p;
+  // personality(8) is allowed by the profile; forbid it in q.
+  auto& rules = q.arches[0].rules[135];
+  ASSERT_FALSE(rules.empty());
+  rules.erase(rules.begin());
+  const CheckResult r = check_equivalence(q, c->program);
+  EXPECT_GT(r.mismatch_count, 0u);
+  profile::Policy k = p;
+  k.arches[0].enosys_above = *k.arches[0].enosys_above + 1;
+  EXPECT_GT(check_equivalence(k, c->program).mismatch_count, 0u);
+}
+
+}  // namespace
+}  // namespace sysfence::bpf::compiler

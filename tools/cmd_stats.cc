@@ -1,0 +1,172 @@
+// sysfence stats (PROFILE | --bpf FILE) [--arch A] [--weights uniform|hot|FILE]
+//                [--range LO-HI] [--svg FILE]
+//                [--caps ...] [--kernel X.Y] [--unknown-syscalls ...] [--strategy ...]
+//
+// Measures a filter: its length; per ABI, the instructions the kernel
+// executes per syscall number (arguments 0) — max and mean over the number
+// range, weighted, and over the allowed numbers; how many syscalls the
+// kernel's action cache answers without running the filter; the optimal-tree
+// bound. Works on any BPF program (--bpf, raw in the arch's byte order); a
+// PROFILE is compiled first (same flags as `compile`) and the compiler's own
+// cost model is printed too. --svg draws instructions executed per number.
+#include <fmt/format.h>
+
+#include <string>
+#include <vector>
+
+#include "bpf/compiler/compile.h"
+#include "bpf/compiler/stats.h"
+#include "bpf/interp.h"
+#include "bpf/raw.h"
+#include "profile/load.h"
+#include "profile/resolve.h"
+#include "syscalls/arch.h"
+#include "tools/cli/args.h"
+#include "tools/cli/command.h"
+#include "tools/cli/output.h"
+
+namespace sysfence {
+namespace {
+
+constexpr cli::FlagSpec kFlags[] = {
+    {.name = "bpf"},     {.name = "arch"},   {.name = "caps"},
+    {.name = "kernel"},  {.name = "weights"}, {.name = "unknown-syscalls"},
+    {.name = "strategy"}, {.name = "svg"},   {.name = "range"},
+};
+
+constexpr std::string_view kUsage =
+    "usage: sysfence stats (PROFILE | --bpf FILE) [--arch A] [--weights uniform|hot|FILE] "
+    "[--range LO-HI] [--svg FILE] [--caps LIST] [--kernel X.Y] "
+    "[--unknown-syscalls enosys|default] [--strategy optimal|balanced|linear]";
+
+constexpr size_t kMaxBpfBytes = 8 * 4096 * 16;
+
+Expected<bpf::compiler::NumberRange> parse_range(std::string_view s) {
+  const size_t dash = s.find('-');
+  if (dash != std::string_view::npos) {
+    auto lo = cli::parse_u64(s.substr(0, dash));
+    auto hi = cli::parse_u64(s.substr(dash + 1));
+    if (lo && hi && *lo <= *hi && *hi <= 0xffffffffULL) {
+      return bpf::compiler::NumberRange{static_cast<uint32_t>(*lo), static_cast<uint32_t>(*hi)};
+    }
+  }
+  return fail(fmt::format("invalid --range \"{}\": expected LO-HI such as 0-450", s));
+}
+
+// ABIs a foreign filter handles: `native` and its sub-arches whose answers
+// differ somewhere in their range from the answers to an arch value no ABI
+// uses (what the filter does with an unknown arch).
+std::vector<syscalls::ArchId> abis_in_filter(const bpf::Program& prog, const syscalls::Arch& native) {
+  std::vector<syscalls::ArchId> out{native.id};
+  auto in = bpf::Interpreter::create(prog);
+  if (!in) return out;
+  for (syscalls::ArchId sub : syscalls::default_sub_arches(native.id)) {
+    const syscalls::Arch& a = syscalls::arch(sub);
+    const syscalls::Table& t = syscalls::table(sub);
+    bool differs = false;
+    for (const syscalls::Syscall& s : t.entries()) {
+      SeccompData d;
+      d.nr = s.nr;
+      d.arch = a.audit_arch;
+      SeccompData bogus = d;
+      bogus.arch = 0x7fffffffU;  // no AUDIT_ARCH value looks like this
+      if (in->run(d, a.endian).ret != in->run(bogus, a.endian).ret) {
+        differs = true;
+        break;
+      }
+    }
+    if (differs) out.push_back(sub);
+  }
+  return out;
+}
+
+int run_stats(std::span<const std::string> args) {
+  auto parsed = cli::parse_args(args, kFlags);
+  if (!parsed) return cli::usage_error(parsed.error().message);
+  const bool from_bpf = parsed->has("bpf");
+  if (from_bpf ? !parsed->positionals.empty() : parsed->positionals.size() != 1) {
+    return cli::usage_error(kUsage);
+  }
+  auto arch = syscalls::parse_arch(parsed->get_or("arch", "native"));
+  if (!arch) return cli::usage_error(arch.error().message);
+  const syscalls::Arch& native = **arch;
+
+  bpf::compiler::StatsOptions sopts;
+  auto weights = bpf::compiler::Weights::FromFlag(parsed->get_or("weights", "uniform"));
+  if (!weights) return cli::usage_error(weights.error().message);
+  sopts.weights = *weights;
+  if (auto r = parsed->get("range")) {
+    auto range = parse_range(*r);
+    if (!range) return cli::usage_error(range.error().message);
+    sopts.range = *range;
+  }
+
+  bpf::Program program;
+  std::vector<syscalls::ArchId> abis;
+  std::string title;
+  std::string model;
+  if (from_bpf) {
+    const std::string path = *parsed->get("bpf");
+    auto bytes = cli::read_input(path, kMaxBpfBytes);
+    if (!bytes) return cli::usage_error(bytes.error().message);
+    auto prog = bpf::read_raw(
+        std::span(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()), native.endian,
+        path);
+    if (!prog) return cli::usage_error(prog.error().message);
+    program = std::move(*prog);
+    abis = abis_in_filter(program, native);
+    title = path;
+  } else {
+    bpf::compiler::CompileOptions copts;
+    if (auto s = parsed->get("strategy"); s && !bpf::compiler::parse_strategy(*s, &copts.strategy)) {
+      return cli::usage_error(
+          fmt::format("invalid --strategy \"{}\": expected optimal, balanced or linear", *s));
+    }
+    copts.weights = sopts.weights;
+    auto loaded = profile::load_profile(parsed->positionals[0]);
+    if (!loaded) return cli::usage_error(loaded.error().message);
+    profile::ResolveFlags flags;
+    flags.arch = std::string(native.name);
+    flags.caps = parsed->get("caps");
+    flags.kernel = parsed->get("kernel");
+    flags.unknown_syscalls = parsed->get("unknown-syscalls");
+    auto ropts = profile::make_resolve_options(flags);
+    if (!ropts) return cli::usage_error(ropts.error().message);
+    auto resolution = profile::resolve(loaded->profile, *ropts);
+    if (!resolution) return cli::usage_error(resolution.error().message);
+    auto compiled = bpf::compiler::compile(resolution->policy, copts);
+    if (!compiled) return cli::usage_error(compiled.error().message);
+    program = std::move(compiled->program);
+    for (const profile::ArchPolicy& ap : resolution->policy.arches) abis.push_back(ap.arch);
+    title = parsed->positionals[0];
+    model = fmt::format("compiler model ({} strategy, {} weights):\n",
+                        bpf::compiler::to_string(copts.strategy), copts.weights.description());
+    for (const bpf::compiler::ArchReport& r : compiled->arches) {
+      model += fmt::format(
+          "  {}: {} intervals, {} comparisons in the number tree, expected {:.2f} instructions "
+          "({} before the tree, {:.2f} comparisons, 1 return)\n",
+          bpf::compiler::abi_names(r.abis), r.intervals, r.tree_tests, r.bound(), r.dispatch_insns,
+          r.tree_cost);
+    }
+    if (compiled->layout.trampolines > 0) {
+      model += fmt::format("  layout: {} trampolines\n", compiled->layout.trampolines);
+    }
+  }
+
+  auto stats = bpf::compiler::measure(program, abis, sopts);
+  if (!stats) return cli::usage_error(fmt::format("{}: {}", title, stats.error().message));
+  fmt::print("{}", bpf::compiler::format_stats(*stats, sopts.weights));
+  if (!model.empty()) fmt::print("\n{}", model);
+  if (auto svg = parsed->get("svg")) {
+    if (auto ok = cli::write_output(*svg, bpf::compiler::stats_svg(*stats, title)); !ok) {
+      return cli::usage_error(ok.error().message);
+    }
+  }
+  return cli::kExitOk;
+}
+
+const cli::Registration kRegistration{
+    {"stats", "measure a filter: executed instructions per syscall, cache, bound", &run_stats}};
+
+}  // namespace
+}  // namespace sysfence
