@@ -318,16 +318,31 @@ std::optional<uint32_t> WordSet::pinned() const {
 
 std::string WordSet::describe() const {
   if (atom_count_ == 0) return "";
+  if (witness_state_ == kKnownUnsat) return "(no value)";
   if (auto p = pinned()) return fmt::format("== {:#x}", *p);
+  // For display only: move the bounds past excluded end values, so that
+  // "0x33..0x35, != 0x35" reads "0x33..0x34".
+  uint32_t lo = lo_, hi = hi_;
+  auto excluded = [&](uint32_t v) {
+    return std::binary_search(excluded_.begin(), excluded_.end(), v) || (v & known_mask_) != known_bits_;
+  };
+  while (lo < hi && excluded(lo)) ++lo;
+  while (hi > lo && excluded(hi)) --hi;
+  if (lo == hi) return fmt::format("== {:#x}", lo);
   std::vector<std::string> parts;
-  if (lo_ != 0 && hi_ != 0xffffffffU) parts.push_back(fmt::format("{:#x}..{:#x}", lo_, hi_));
-  else if (lo_ != 0) parts.push_back(fmt::format(">= {:#x}", lo_));
-  else if (hi_ != 0xffffffffU) parts.push_back(fmt::format("<= {:#x}", hi_));
-  if (known_mask_ != 0) parts.push_back(fmt::format("& {:#x} == {:#x}", known_mask_, known_bits_));
+  if (lo != 0 && hi != 0xffffffffU) parts.push_back(fmt::format("{:#x}..{:#x}", lo, hi));
+  else if (lo != 0) parts.push_back(fmt::format(">= {:#x}", lo));
+  else if (hi != 0xffffffffU) parts.push_back(fmt::format("<= {:#x}", hi));
+  // Known bits the bounds already imply (a mask above every bit in which lo
+  // and hi differ, matching them) are not worth a word.
+  const unsigned varying = static_cast<unsigned>(std::bit_width(lo ^ hi));
+  const uint32_t fixed_by_bounds = varying >= 32 ? 0 : ~((uint32_t{1} << varying) - 1);
+  const bool implied = (known_mask_ & ~fixed_by_bounds) == 0 && (lo & known_mask_) == known_bits_;
+  if (known_mask_ != 0 && !implied) parts.push_back(fmt::format("& {:#x} == {:#x}", known_mask_, known_bits_));
   size_t shown = 0;
   std::string ne;
   for (uint32_t e : excluded_) {
-    if (e < lo_ || e > hi_ || (e & known_mask_) != known_bits_) continue;  // implied
+    if (e <= lo || e >= hi || (e & known_mask_) != known_bits_) continue;  // implied
     if (shown == 8) {
       ne += ", ...";
       break;

@@ -66,7 +66,11 @@ std::vector<std::string> describe_region(const std::array<WordSet, kWordCount>& 
                                          const syscalls::Arch* abi) {
   const Endian e = endian_of(abi);
   std::vector<std::string> out;
-  for (unsigned w = 0; w < kWordCount; ++w) {
+  // arch, nr, then the rest in word order.
+  std::vector<unsigned> order = {kArchWord, kNrWord};
+  for (unsigned w = 0; w < kWordCount; ++w)
+    if (w != kArchWord && w != kNrWord) order.push_back(w);
+  for (unsigned w : order) {
     const WordSet& s = region[w];
     if (s.unconstrained()) continue;
     std::string text = fmt::format("{} {}", word_name(w, e), s.describe());
