@@ -81,6 +81,15 @@ R6  `struct pt_regs *` parameters of arch entry points (sigreturn, clone,
     fork trampolines) are the kernel's saved registers handed over by the
     entry code, not user arguments; they are dropped.
 
+R7  The entry's declared type is an upper bound: a body may hand the value
+    on to a narrower parameter (ppc64's personality takes `unsigned long`
+    and passes it to ksys_personality(unsigned int)). The tool finds the
+    simple forms (the parameter passed whole to a function whose prototype
+    it finds, two calls deep, or masked with a constant) on 64-bit ABIs and
+    lists them in inputs.txt; it applies only the ones in BODY_NARROWING,
+    each confirmed by reading the code, because a value narrowed on one path
+    may be used whole on another.
+
 Everything else (which table rows, which entry column, which directories
 hold an ABI's definitions, calling-convention pair rules, asm trampolines)
 is in the ABI descriptions below, each with its evidence.
@@ -401,13 +410,9 @@ ASM_TRAMPOLINES = {
     ("parisc", "sys_clone3_wrapper"): "sys_clone3",
     ("parisc", "sys_vfork_wrapper"): "sys_vfork",
     # arch/m68k/kernel/entry.S: __sys_X saves the switch stack and calls
-    # sys_X, or m68k_clone/m68k_clone3 (arch/m68k/kernel/process.c), which
-    # read d1..d5 in the order of the generic clone (flags, newsp,
-    # parent_tid, child_tid, tls) and clone3 (uargs, size).
+    # sys_X (clone and clone3: see ASM_ENTRY_PARAMS).
     ("m68k", "__sys_fork"): "sys_fork",
     ("m68k", "__sys_vfork"): "sys_vfork",
-    ("m68k", "__sys_clone"): "sys_clone",
-    ("m68k", "__sys_clone3"): "sys_clone3",
     # arch/powerpc/kernel/entry_32.S / interrupt_64.S: ppc_X saves the
     # non-volatile registers and branches to sys_X.
     ("powerpc", "ppc_fork"): "sys_fork",
@@ -437,6 +442,14 @@ ASM_ENTRY_PARAMS = {
     # do_{rt_,}sigreturn with pt_regs and switch_stack pointers).
     ("parisc", "sys_rt_sigreturn_wrapper"): (),
     ("m68k", "sys_sigreturn"): (),
+    # arch/m68k/kernel/entry.S __sys_clone / __sys_clone3 call m68k_clone /
+    # m68k_clone3 (arch/m68k/kernel/process.c) with pt_regs; they read
+    # d1 (flags, as u32), d2 (newsp), d3 (parent_tid), d4 (child_tid),
+    # d5 (tls), and d1 (uargs), d2 (size) for clone3.
+    ("m68k", "__sys_clone"): (("unsigned long", "clone_flags"), ("unsigned long", "newsp"),
+                              ("int __user *", "parent_tidptr"),
+                              ("int __user *", "child_tidptr"), ("unsigned long", "tls")),
+    ("m68k", "__sys_clone3"): (("struct clone_args __user *", "uargs"), ("size_t", "size")),
     ("m68k", "sys_rt_sigreturn"): (),
 }
 ASM_ENTRY_SOURCE = {
@@ -444,6 +457,8 @@ ASM_ENTRY_SOURCE = {
     ("mips", "sys32_syscall"): "arch/mips/kernel/scall64-o32.S",
     ("parisc", "sys_rt_sigreturn_wrapper"): "arch/parisc/kernel/entry.S",
     ("m68k", "sys_sigreturn"): "arch/m68k/kernel/entry.S",
+    ("m68k", "__sys_clone"): "arch/m68k/kernel/process.c",
+    ("m68k", "__sys_clone3"): "arch/m68k/kernel/process.c",
     ("m68k", "sys_rt_sigreturn"): "arch/m68k/kernel/entry.S",
 }
 
@@ -451,6 +466,20 @@ ASM_ENTRY_SOURCE = {
 # sys_parisc32.c sys32_unimplemented() logs and returns -ENOSYS without
 # using its register parameters.
 NOT_IMPLEMENTED_ENTRIES = {("parisc", "sys32_unimplemented")}
+
+# R7: narrowings inside the body, applied to (arch dir, entry symbol,
+# parameter). Each was listed by the detector and confirmed by reading.
+BODY_NARROWING = {
+    # arch/powerpc/kernel/syscalls.c: sys_ppc64_personality(unsigned long)
+    # calls do_ppc64_personality(), which only tests
+    # personality(x) (x & PER_MASK), rewrites the low byte and passes the
+    # value to ksys_personality(unsigned int). The high word has no effect.
+    # (The compat twin serves 32-bit ppc tasks: 32 bits anyway, R3.)
+    ("powerpc", "sys_ppc64_personality", "personality"): 32,
+    # arch/mips/kernel/linux32.c: sys_32_personality(unsigned long) starts
+    # with `unsigned int p = personality & 0xffffffff;` and uses only p.
+    ("mips", "sys_32_personality", "personality"): 32,
+}
 
 # The typedefs the tool accepts, with the width it must find in the
 # headers: "L" means the width of `long` in the view's data model. The
@@ -533,6 +562,7 @@ class Sources:
         self.root = root
         self.used: dict[str, str] = {}  # path -> sha256
         self._cache: dict[str, Optional[str]] = {}
+        self._stripped: dict[str, Optional[str]] = {}
 
     def read(self, rel: str, record: bool = True) -> Optional[str]:
         if not record and rel not in self._cache:
@@ -559,6 +589,15 @@ class Sources:
 
     def record(self, rel: str) -> None:
         self.read(rel, record=True)
+
+    def stripped(self, rel: str, record: bool = True) -> Optional[str]:
+        """The file with comments blanked (memoized)."""
+        if rel not in self._stripped:
+            text = self.read(rel, record=record)
+            self._stripped[rel] = strip_comments(text) if text is not None else None
+        elif record:
+            self.record(rel)
+        return self._stripped[rel]
 
 
 _COMMENT_RE = re.compile(
@@ -862,10 +901,9 @@ def arch_want_facts(src: "Sources", arch: str,
     facts: dict[str, Optional[int]] = {}
     local = dict(env)
     for h in ARCH_WANT_HEADERS:
-        text = src.read(h.format(a=arch))
-        if text is None:
+        clean = src.stripped(h.format(a=arch))
+        if clean is None:
             continue
-        clean = strip_comments(text)
         conds = condition_map(clean)
         for m in re.finditer(r"(?m)^[ \t]*#[ \t]*define[ \t]+(__ARCH_WANT_\w+)", clean):
             line = line_of(clean, m.start())
@@ -957,10 +995,10 @@ class TypeResolver:
         # sys_ppc32.c).
         headers += [h.format(a=arch_dir) for h in COMPAT_HEADERS]
         for h in headers:
-            text = src.read(h)
+            text = src.stripped(h)
             if text is None:
                 continue
-            self._collect(strip_comments(text), h, env)
+            self._collect(text, h, env)
 
     def _collect(self, text: str, path: str, env: dict[str, int]) -> None:
         conds = condition_map(text)
@@ -1223,22 +1261,29 @@ class DefinitionIndex:
                 out.append(p)
         return out
 
+    _RET_PREFIX = re.compile(r"[ \t]*(?:asmlinkage[ \t]+)?(?:extern[ \t]+)?(?:static[ \t]+)?"
+                             r"(?:inline[ \t]+)?(?:notrace[ \t]+)?(?:__\w+[ \t]+)*"
+                             r"[A-Za-z_][\w \t\*]*")
+
     def functions(self, name: str, paths: list[str]) -> list[Definition]:
         """Plain C definitions / prototypes of `name` in `paths`."""
         found = []
-        pat = re.compile(r"(?m)^([ \t]*(?:asmlinkage[ \t]+)?(?:extern[ \t]+)?"
-                         r"(?:static[ \t]+)?(?:notrace[ \t]+)?(?:__\w+[ \t]+)*"
-                         r"[A-Za-z_][\w \t\*]*?)\b" + re.escape(name) + r"[ \t]*\(")
+        call = re.compile(r"\b" + re.escape(name) + r"[ \t]*\(")
         for rel in paths:
-            text = self.src.read(rel, record=False)
-            if text is None or name not in text:
+            clean = self.src.stripped(rel, record=False)
+            if clean is None or name not in clean:
                 continue
-            clean = strip_comments(text)
             conds = None
-            for m in pat.finditer(clean):
-                ret = m.group(1).strip()
-                if not ret or ret.startswith("#") or re.search(
-                        r"\b(return|if|while|else|case|goto)\b|=", ret):
+            for m in call.finditer(clean):
+                line_start = clean.rfind("\n", 0, m.start()) + 1
+                ret = clean[line_start:m.start()]
+                if line_start == m.start() and line_start > 0:
+                    # Return type on the line before ("asmlinkage int\nf(").
+                    prev_start = clean.rfind("\n", 0, line_start - 1) + 1
+                    ret = clean[prev_start:line_start - 1]
+                # A return type on the same line, not a call inside code.
+                if not self._RET_PREFIX.fullmatch(ret) or not ret.strip() or re.search(
+                        r"\b(return|if|while|else|case|goto|define)\b|[=#]", ret):
                     continue
                 try:
                     end = balanced(clean, m.end())
@@ -1319,14 +1364,30 @@ def read_table(src: Sources, view: View) -> list[Row]:
     return [rows[k] for k in sorted(rows)]
 
 
-def arch_aliases(src: Sources, idx: DefinitionIndex, arch_dir: str) -> dict[str, str]:
-    """`#define sys_X sys_Y` in an arch's syscall table sources.
+# Files whose aliases apply only to some kernel views: each builds one
+# table. arch/arm64/kernel/sys.c builds the 64-bit sys_call_table (the
+# AArch32 one is sys32.c); arch/mips/kernel/scall32-o32.S is the 32-bit
+# kernel's o32 table (64-bit kernels use scall64-o32.S). Other alias files
+# (csky syscall_table.c, m68k syscalltable.S) serve the arch's only table.
+ALIAS_SCOPE = {
+    "arch/arm64/kernel/sys.c": (LP64,),
+    "arch/mips/kernel/scall32-o32.S": (NATIVE32,),
+}
+
+
+def arch_aliases(src: Sources, idx: DefinitionIndex, arch_dir: str
+                 ) -> dict[str, tuple[str, str]]:
+    """`#define sys_X sys_Y` in an arch's kernel sources: the syscall table
+    names sys_X but the arch builds sys_Y in its place.
 
     e.g. arch/csky/kernel/syscall_table.c maps sys_fadvise64_64 to
-    sys_csky_fadvise64_64; arch/m68k/kernel/syscalltable.S maps sys_mmap2
-    to sys_mmap_pgoff.
+    sys_csky_fadvise64_64, arch/m68k/kernel/syscalltable.S maps sys_mmap2 to
+    sys_mmap_pgoff, arch/arm64/kernel/sys.c maps __arm64_sys_personality to
+    __arm64_sys_arm64_personality (the ABI prefix is stripped on both sides).
     """
     out = {}
+    pat = re.compile(r"(?m)^#define[ \t]+(?:__[a-z0-9]+_)?((?:compat_)?sys_\w+)[ \t]+"
+                     r"(?:__[a-z0-9]+_)?(\w+)[ \t]*$")
     base = os.path.join(src.root, "arch", arch_dir, "kernel")
     for dirpath, dirs, names in os.walk(base):
         dirs.sort()
@@ -1335,12 +1396,10 @@ def arch_aliases(src: Sources, idx: DefinitionIndex, arch_dir: str) -> dict[str,
                 continue
             rel = os.path.relpath(os.path.join(dirpath, n), src.root)
             text = src.read(rel, record=False) or ""
-            if "syscall" not in n and "scall" not in n:
+            if "#define" not in text:
                 continue
-            for m in re.finditer(r"(?m)^#define[ \t]+((?:compat_)?sys_\w+)[ \t]+(\w+)[ \t]*$",
-                                 text):
-                out[m.group(1)] = m.group(2)
-                src.record(rel)
+            for m in pat.finditer(text):
+                out[m.group(1)] = (m.group(2), rel)
     return out
 
 
@@ -1377,6 +1436,10 @@ class Deriver:
         self.type_checks: dict[tuple[str, str, int], int] = {}
         self.envs: dict[View, dict[str, int]] = {}
         self._cond: Optional[set[str]] = None
+        self.narrow_seen: set = set()
+        self._narrow_memo: dict = {}
+        self.narrow_notes: list[str] = []
+        self.applied_narrowing: set = set()
 
     def cond_syscalls(self) -> set[str]:
         if self._cond is None:
@@ -1410,7 +1473,12 @@ class Deriver:
         arch = view.arch_dirs[0]
         if arch not in self.aliases:
             self.aliases[arch] = arch_aliases(self.src, self.idx, arch)
-        target = self.aliases[arch].get(entry, entry)
+        target = entry
+        if entry in self.aliases[arch]:
+            alias, where = self.aliases[arch][entry]
+            if view.kind in ALIAS_SCOPE.get(where, (view.kind,)):
+                target = alias
+                self.src.record(where)
         target = ASM_TRAMPOLINES.get((arch, target), target)
         env = self.env(view)
         if (arch, target) in NOT_IMPLEMENTED_ENTRIES or (arch, target) in ASM_ENTRY_PARAMS:
@@ -1479,9 +1547,91 @@ class Deriver:
                 self.src.record(c.rsplit("@", 1)[1].rsplit(":", 1)[0])
             self.check_expected(res, view, p.type, w, d)
             paired |= self.place(abi, view, slots, p, w, d)
+        if view.kind == LP64:
+            self.apply_narrowing(abi, view, d, target, slots)
         beyond = len(slots) > 6
         entry = row.entry if target == row.entry else f"{row.entry} -> {target}"
         return Derived(True, True, slots[:6], beyond, entry, d.where(), paired=paired)
+
+    _NOT_CALLS = {"if", "while", "for", "switch", "return", "sizeof", "typeof",
+                  "__typeof__", "defined", "likely", "unlikely", "READ_ONCE",
+                  "WRITE_ONCE"}
+
+    def body_of(self, d: Definition) -> Optional[str]:
+        """The `{...}` body of a definition (None for prototypes / asm)."""
+        if d.how in ("prototype", "asm") or not d.line:
+            return None
+        text = self.src.stripped(d.path) or ""
+        pos = 0
+        for _ in range(d.line - 1):
+            pos = text.index("\n", pos) + 1
+        open_paren = text.index("(", pos)
+        end = balanced(text, open_paren + 1)
+        m = re.compile(r"\s*\{").match(text, end)
+        if not m:
+            return None
+        depth, i = 0, m.end() - 1
+        while i < len(text):
+            if text[i] == "{":
+                depth += 1
+            elif text[i] == "}":
+                depth -= 1
+                if depth == 0:
+                    return text[m.end():i]
+            i += 1
+        return None
+
+    def narrowings(self, view: View, d: Definition, name: str, bits: int,
+                   depth: int = 0) -> list[str]:
+        """R7 detector: uses of parameter `name` that read fewer bits."""
+        key = (d.path, d.line, name, bits, depth)
+        if key in self._narrow_memo:
+            return self._narrow_memo[key]
+        self._narrow_memo[key] = []
+        result = self._narrowings(view, d, name, bits, depth)
+        self._narrow_memo[key] = result
+        return result
+
+    def _narrowings(self, view: View, d: Definition, name: str, bits: int,
+                    depth: int) -> list[str]:
+        body = self.body_of(d)
+        if body is None or not name:
+            return []
+        found = []
+        for m in re.finditer(r"\b" + re.escape(name) + r"\s*&\s*(0x[0-9a-fA-F]+|\d+)[uUlL]*\b",
+                             body):
+            mask = int(m.group(1), 0)
+            if mask.bit_length() < bits:
+                found.append(f"masked with {m.group(1)} ({d.where()})")
+        for m in re.finditer(r"\b([A-Za-z_]\w*)\s*\(", body):
+            callee = m.group(1)
+            if callee in self._NOT_CALLS:
+                continue
+            try:
+                end = balanced(body, m.end())
+            except ValueError:
+                continue
+            args = split_top(body[m.end():end - 1])
+            for k, a in enumerate(args):
+                if re.sub(r"^\((?:[\w\s\*]+)\)\s*", "", a).strip() != name:
+                    continue
+                paths = [d.path, "include/linux/syscalls.h"]
+                protos = [p for p in self.idx.functions(callee, paths) if len(p.params) > k]
+                protos.sort(key=lambda p: p.how != "function")
+                if not protos:
+                    continue
+                proto = protos[0]
+                try:
+                    w, _ = self.resolver(view).resolve(proto.params[k].type)
+                except TypeError:
+                    continue
+                if w.bits < bits:
+                    found.append(f"passed to {callee}({display_type(proto.params[k].type)}) "
+                                 f"({proto.where()})")
+                elif depth < 1 and proto.how == "function":
+                    found += [f"via {callee}: {x}" for x in
+                              self.narrowings(view, proto, proto.params[k].name, bits, depth + 1)]
+        return found
 
     def check_expected(self, res: TypeResolver, view: View, type_text: str,
                        w: Width, d: Definition) -> None:
@@ -1498,6 +1648,21 @@ class Deriver:
                              f"{res.arch_dir}/{view.kind} but EXPECTED_TYPE_BITS "
                              f"says {exp}")
         self.type_checks[(t, res.arch_dir, res.long_bits)] = w.bits
+
+    def apply_narrowing(self, abi: Abi, view: View, d: Definition, target: str,
+                        slots: list[Arg]) -> None:
+        arch = view.arch_dirs[0]
+        for k, a in enumerate(slots):
+            key = (arch, target, a.name)
+            if key in BODY_NARROWING:
+                slots[k] = Arg(a.name, a.type, BODY_NARROWING[key])
+                self.applied_narrowing.add(key)
+                continue
+            if a.bits <= 32 or (d.path, d.line, a.name) in self.narrow_seen:
+                continue
+            self.narrow_seen.add((d.path, d.line, a.name))
+            for why in self.narrowings(view, d, a.name, a.bits):
+                self.narrow_notes.append(f"{target} `{a.type} {a.name}` ({d.where()}): {why}")
 
     def place(self, abi: Abi, view: View, slots: list[Arg], p: Param, w: Width,
               d: Definition) -> bool:
@@ -1797,6 +1962,15 @@ def generate(src_root: str, version_override: Optional[str],
     for t, per_bits in sorted(by_type.items()):
         manifest.append(f"type {t}: " + "; ".join(
             f"{bits} ({' '.join(where)})" for bits, where in sorted(per_bits.items())))
+    manifest += ["", "# R7 body narrowing applied (BODY_NARROWING)"]
+    manifest += [f"narrowed {a} {e} {p} -> {BODY_NARROWING[(a, e, p)]}"
+                 for a, e, p in sorted(der.applied_narrowing)]
+    unused = sorted(set(BODY_NARROWING) - der.applied_narrowing)
+    if unused:
+        raise SystemExit(f"BODY_NARROWING entries never matched: {unused}")
+    manifest += ["", "# R7 detector: 64-bit parameters whose body reads fewer bits "
+                     "on some path (review; not applied unless in BODY_NARROWING)"]
+    manifest += [f"narrowing? {n}" for n in sorted(set(der.narrow_notes))]
     manifest += ["", "# definition choices"]
     manifest += [f"note {n}" for n in der.notes]
     manifest += ["", "# derivation notes"]
