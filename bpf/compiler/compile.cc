@@ -98,6 +98,7 @@ Lowered lower(const profile::Policy& policy, const CompileOptions& options,
   TreeOptions tree_opts;
   tree_opts.strategy = options.strategy;
   tree_opts.size_weight = options.size_weight;
+  tree_opts.exhaustive = options.exhaustive_search;
   const bool optimal = options.strategy == Strategy::kOptimal;
 
   std::vector<Edge> entries;

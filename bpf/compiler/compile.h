@@ -40,6 +40,9 @@ struct CompileOptions {
   // many comparisons (plus the extra instructions of its argument subtree)
   // more than a balanced tree would give it. Optimal strategy only.
   unsigned depth_slack = 2;
+  // Search every split point in the dynamic program instead of Knuth's
+  // bounds (O(n^3) instead of O(n^2); for tests and comparisons).
+  bool exhaustive_search = false;
 };
 
 // What the compiler knows about one AUDIT_ARCH value of the program.

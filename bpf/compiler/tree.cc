@@ -26,6 +26,7 @@ std::string_view to_string(Strategy s) {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr size_t kKnuthSlack = 1;
 
 class TreeMaker {
  public:
@@ -107,8 +108,13 @@ class OptimalTree {
         const size_t j = i + len - 1;
         size_t lo = i + 1, hi = j;
         if (!o_.exhaustive) {
-          lo = std::max<size_t>(lo, ws.root[i * n_ + j - 1]);
-          hi = std::min<size_t>(hi, ws.root[(i + 1) * n_ + j]);
+          // Knuth: root(i, j-1) <= root(i, j) <= root(i+1, j) for the plain
+          // problem. Chains break that monotonicity now and then, so the
+          // window is widened by one on each side (measured: this recovers
+          // the full search's trees on the real profiles).
+          const size_t a = ws.root[i * n_ + j - 1], b = ws.root[(i + 1) * n_ + j];
+          lo = std::max<size_t>(lo, a > kKnuthSlack ? a - kKnuthSlack : 0);
+          hi = std::min<size_t>(hi, b + kKnuthSlack);
           if (lo > hi) lo = hi;
         }
         // cost(i, k-1) runs along row i, cost(k, j) along column j, which
@@ -181,60 +187,67 @@ class OptimalTree {
   // Chains over [i, j] for every range short enough to hold one: with
   // maximal intervals, a chain alternates "rest" and exceptions, so a range
   // longer than 2 * max_chain + 1 intervals needs more than max_chain tests.
+  // Cost of the chain over [i, j] that peels `sorted` (exception weights,
+  // heaviest first) in front of the rest.
+  double chain_cost(size_t i, size_t j, const std::vector<double>& sorted) const {
+    double c = 0, ew = 0;
+    for (size_t r = 0; r < sorted.size(); ++r) {
+      c += sorted[r] * static_cast<double>(r + 1);
+      ew += sorted[r];
+    }
+    const double p = static_cast<double>(sorted.size());
+    return c + (weight(i, j) - ew) * p + o_.size_weight * p;
+  }
+
   void compute_chains(Workspace& ws) {
     constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
-    std::vector<std::pair<uint32_t, double>> leaf_weight;  // single intervals only
-    std::vector<double> sorted;                             // exception weights, descending
+    std::vector<double> sorted;  // exception weights, descending
+    std::vector<uint32_t> leaves;
     for (size_t i = 0; i < n_; ++i) {
-      uint32_t wide_leaf = kNone;  // leaf of the non-single intervals
-      uint32_t rest = kNone;
-      leaf_weight.clear();
+      uint32_t wide = kNone;  // the leaf of the non-single intervals: the rest
       sorted.clear();
       for (size_t j = i; j < n_ && j - i + 1 < span_; ++j) {
-        uint32_t new_rest = rest;
+        const uint32_t leaf = iv_[j].leaf;
         if (!single(j)) {
-          if (wide_leaf == kNone) wide_leaf = iv_[j].leaf;
-          else if (wide_leaf != iv_[j].leaf) break;  // no chain covers this, nor larger j
-          new_rest = wide_leaf;
-        } else {
-          auto it = std::find_if(leaf_weight.begin(), leaf_weight.end(),
-                                 [&](const auto& p) { return p.first == iv_[j].leaf; });
-          if (it == leaf_weight.end()) leaf_weight.emplace_back(iv_[j].leaf, w_[j]);
-          else it->second += w_[j];
-          if (wide_leaf == kNone) {
-            double best = -1;
-            for (const auto& [leaf, wt] : leaf_weight) {
-              if (wt > best) {
-                best = wt;
-                new_rest = leaf;
-              }
+          if (wide == kNone) {
+            wide = leaf;
+            sorted.clear();
+            for (size_t x = i; x < j; ++x) {
+              if (iv_[x].leaf != wide) sorted.push_back(w_[x]);
             }
+            std::sort(sorted.begin(), sorted.end(), std::greater<>());
+          } else if (wide != leaf) {
+            break;  // no chain covers this range, nor any longer one
           }
-        }
-        if (new_rest != rest) {
-          rest = new_rest;
-          sorted.clear();
-          for (size_t x = i; x <= j; ++x) {
-            if (iv_[x].leaf != rest) sorted.push_back(w_[x]);
-          }
-          std::sort(sorted.begin(), sorted.end(), std::greater<>());
-        } else if (iv_[j].leaf != rest) {
+        } else if (wide != kNone && leaf != wide) {
           sorted.insert(std::upper_bound(sorted.begin(), sorted.end(), w_[j], std::greater<>()),
                         w_[j]);
         }
         if (j == i) continue;
-        if (sorted.size() > o_.max_chain) {
-          if (wide_leaf != kNone) break;
+        if (wide != kNone) {
+          if (sorted.size() > o_.max_chain) break;
+          ws.chain[i * span_ + (j - i + 1)] = Chain{chain_cost(i, j, sorted), wide};
           continue;
         }
-        double c = 0, ew = 0;
-        for (size_t r = 0; r < sorted.size(); ++r) {
-          c += sorted[r] * static_cast<double>(r + 1);
-          ew += sorted[r];
+        // Only single numbers so far: any of their leaves may be the rest.
+        leaves.clear();
+        for (size_t x = i; x <= j; ++x) {
+          if (std::find(leaves.begin(), leaves.end(), iv_[x].leaf) == leaves.end()) {
+            leaves.push_back(iv_[x].leaf);
+          }
         }
-        const double p = static_cast<double>(sorted.size());
-        c += (weight(i, j) - ew) * p + o_.size_weight * p;
-        ws.chain[i * span_ + (j - i + 1)] = Chain{c, rest};
+        Chain best;
+        for (uint32_t rest : leaves) {
+          std::vector<double> ex;
+          for (size_t x = i; x <= j; ++x) {
+            if (iv_[x].leaf != rest) ex.push_back(w_[x]);
+          }
+          if (ex.size() > o_.max_chain) continue;
+          std::sort(ex.begin(), ex.end(), std::greater<>());
+          const double c = chain_cost(i, j, ex);
+          if (c < best.cost) best = Chain{c, rest};
+        }
+        ws.chain[i * span_ + (j - i + 1)] = best;
       }
     }
   }

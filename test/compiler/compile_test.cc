@@ -252,3 +252,30 @@ TEST(Compile, CheckCatchesADifferentPolicy) {
 
 }  // namespace
 }  // namespace sysfence::bpf::compiler
+
+namespace sysfence::bpf::compiler {
+namespace {
+
+TEST(Compile, KnuthBoundsMatchFullSearchOnProfiles) {
+  for (syscalls::ArchId n : {syscalls::ArchId::kX86_64, syscalls::ArchId::kAarch64,
+                             syscalls::ArchId::kS390x, syscalls::ArchId::kMips64el}) {
+    const profile::Policy p = resolve_file("default", n, profile::docker_default_caps(), {6, 1});
+    for (const Weights& w : {Weights::Uniform(), Weights::Hot()}) {
+      CompileOptions fast, full;
+      fast.weights = full.weights = w;
+      full.exhaustive_search = true;
+      auto a = compile(p, fast);
+      auto b = compile(p, full);
+      ASSERT_TRUE(a && b);
+      ASSERT_EQ(a->arches.size(), b->arches.size());
+      for (size_t i = 0; i < a->arches.size(); ++i) {
+        EXPECT_LE(a->arches[i].tree_cost, b->arches[i].tree_cost * 1.005 + 1e-9)
+            << syscalls::arch(n).name << " " << w.description() << " "
+            << abi_names(a->arches[i].abis);
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace sysfence::bpf::compiler
