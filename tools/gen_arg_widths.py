@@ -1133,7 +1133,6 @@ class Definition:
         return f"{self.path}:{self.line}" if self.line else self.path
 
 
-SCAN_ARCH_DIRS = sorted({d for abi in ABIS for v in abi.views for d in v.arch_dirs})
 SCAN_SKIP_TOP = {"tools", "Documentation", "samples", "scripts", "usr", "rust",
                  "LICENSES", "arch"}
 SCAN_SKIP_DIRS = {"arch/x86/um", "arch/x86/boot", "arch/arm/boot",
@@ -1146,8 +1145,9 @@ _MACRO_DEF_RE = re.compile(r"(?m)^[ \t]*#[ \t]*define[ \t]+(\w+)\(([^)]*)\)[ \t]
 
 
 class DefinitionIndex:
-    def __init__(self, src: Sources):
+    def __init__(self, src: Sources, arch_dirs: list[str]):
         self.src = src
+        self.arch_dirs = arch_dirs  # arch/<dir> trees to scan (others: never)
         self.by_entry: dict[str, list[Definition]] = {}
         self.param_macros: dict[str, list[tuple[list[str], str, str, tuple]]] = {}
         self.files: list[str] = []
@@ -1159,7 +1159,7 @@ class DefinitionIndex:
         tops = sorted(os.listdir(root))
         dirs = [t for t in tops if os.path.isdir(os.path.join(root, t))
                 and t not in SCAN_SKIP_TOP]
-        dirs += [f"arch/{a}" for a in SCAN_ARCH_DIRS]
+        dirs += [f"arch/{a}" for a in self.arch_dirs]
         for d in dirs:
             for base, subdirs, names in os.walk(os.path.join(root, d)):
                 rel = os.path.relpath(base, root)
@@ -1889,12 +1889,12 @@ def register_bits(abi: Abi) -> int:
     return 64 if abi.views[0].kind == LP64 else 32
 
 
-def render_registry(header: str) -> str:
+def render_registry(header: str, abis: tuple[Abi, ...]) -> str:
     lines = [header,
              "// Registry: one array per ABI, listed in ArchId order (checked by a",
              "// static_assert in syscalls/arg_widths.cc). Internal to that file.",
              ""]
-    for abi in ABIS:
+    for abi in abis:
         lines += [f"namespace abi_{abi.name} {{",
                   "inline constexpr ArgInfo kInfos[] = {",
                   f'#include "syscalls/generated/arg_widths/{abi.name}.inc"',
@@ -1902,17 +1902,20 @@ def render_registry(header: str) -> str:
                   f"}}  // namespace abi_{abi.name}"]
     lines += ["", "// {ABI, widest argument register the kernel reads, entries}",
               "inline constexpr AbiArgInfo kAbiArgInfo[] = {"]
-    for abi in ABIS:
+    for abi in abis:
         lines.append(f"    {{ArchId::{abi.enum}, {register_bits(abi)}, abi_{abi.name}::kInfos}},")
     lines.append("};")
     return "\n".join(lines) + "\n"
 
 
 def generate(src_root: str, version_override: Optional[str],
-             post_list: Optional[str] = None) -> dict[str, str]:
+             post_list: Optional[str] = None,
+             abis: tuple[Abi, ...] = ABIS) -> dict[str, str]:
+    """Every output file, name -> content. `abis` is ABIS except in tests."""
     src = Sources(src_root)
     post_rows, post_sha = read_post_list(post_list)
-    idx = DefinitionIndex(src)
+    idx = DefinitionIndex(src, sorted({d for abi in abis for v in abi.views
+                                       for d in v.arch_dirs}))
     der = Deriver(src, idx)
     pkg = package_version(src_root, version_override)
     kver = kernel_version(src)
@@ -1922,7 +1925,7 @@ def generate(src_root: str, version_override: Optional[str],
     files: dict[str, str] = {}
     all_notes: dict[str, list[str]] = {}
     counts = {}
-    for abi in ABIS:
+    for abi in abis:
         notes: list[str] = []
         entries = derive_abi(abi, der, notes)
         have = {e.nr for e in entries}
@@ -1941,8 +1944,8 @@ def generate(src_root: str, version_override: Optional[str],
         files[f"{abi.name}.inc"] = render_abi(abi, entries, header)
         all_notes[abi.name] = notes
         counts[abi.name] = (len(entries), sum(1 for e in entries if not e.d.known))
-    files["registry.inc"] = render_registry(header)
-    for t in sorted({v.table for abi in ABIS for v in abi.views}):
+    files["registry.inc"] = render_registry(header, abis)
+    for t in sorted({v.table for abi in abis for v in abi.views}):
         src.record(t)
     manifest = [f"# Inputs of {TOOL}; generated, do not edit.",
                 f"package {PACKAGE} {pkg}",
@@ -1950,7 +1953,7 @@ def generate(src_root: str, version_override: Optional[str],
                 f"post-source syscalls {post_list or '-'} {post_sha or '-'}",
                 "",
                 "# entries per ABI (unknown)"]
-    for abi in ABIS:
+    for abi in abis:
         n, unknown = counts[abi.name]
         manifest.append(f"abi {abi.name} {n} ({unknown})")
     manifest += ["", "# typedef widths resolved from the headers and checked against "
@@ -1965,7 +1968,8 @@ def generate(src_root: str, version_override: Optional[str],
     manifest += ["", "# R7 body narrowing applied (BODY_NARROWING)"]
     manifest += [f"narrowed {a} {e} {p} -> {BODY_NARROWING[(a, e, p)]}"
                  for a, e, p in sorted(der.applied_narrowing)]
-    unused = sorted(set(BODY_NARROWING) - der.applied_narrowing)
+    dirs = {d for abi in abis for v in abi.views for d in v.arch_dirs}
+    unused = sorted(k for k in set(BODY_NARROWING) - der.applied_narrowing if k[0] in dirs)
     if unused:
         raise SystemExit(f"BODY_NARROWING entries never matched: {unused}")
     manifest += ["", "# R7 detector: 64-bit parameters whose body reads fewer bits "
@@ -1981,6 +1985,26 @@ def generate(src_root: str, version_override: Optional[str],
         manifest.append(f"{src.used[rel]}  {rel}")
     files["inputs.txt"] = "\n".join(manifest) + "\n"
     return files
+
+
+def out_of_date(files: dict[str, str], out_dir: str) -> list[str]:
+    """Names whose committed copy in out_dir differs from `files`."""
+    bad = []
+    for name, text in sorted(files.items()):
+        try:
+            with open(os.path.join(out_dir, name), encoding="utf-8") as f:
+                if f.read() != text:
+                    bad.append(name)
+        except FileNotFoundError:
+            bad.append(name)
+    return bad
+
+
+def write(files: dict[str, str], out_dir: str) -> None:
+    os.makedirs(out_dir, exist_ok=True)
+    for name, text in sorted(files.items()):
+        with open(os.path.join(out_dir, name), "w", encoding="utf-8") as f:
+            f.write(text)
 
 
 def main(argv: list[str]) -> int:
@@ -1999,24 +2023,13 @@ def main(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     files = generate(args.src, args.package_version, args.post_list or None)
     if args.check:
-        bad = []
-        for name, text in sorted(files.items()):
-            path = os.path.join(args.out, name)
-            try:
-                with open(path, encoding="utf-8") as f:
-                    if f.read() != text:
-                        bad.append(name)
-            except FileNotFoundError:
-                bad.append(name)
+        bad = out_of_date(files, args.out)
         if bad:
             print(f"{TOOL}: out of date: {', '.join(bad)}", file=sys.stderr)
             return 1
         print(f"{TOOL}: {len(files)} files up to date")
         return 0
-    os.makedirs(args.out, exist_ok=True)
-    for name, text in sorted(files.items()):
-        with open(os.path.join(args.out, name), "w", encoding="utf-8") as f:
-            f.write(text)
+    write(files, args.out)
     print(f"{TOOL}: wrote {len(files)} files to {args.out}")
     return 0
 

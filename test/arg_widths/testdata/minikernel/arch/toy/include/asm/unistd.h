@@ -1,0 +1,4 @@
+#define __ARCH_WANT_SYS_ALARM
+#ifdef CONFIG_NOT_A_FACT
+#define __ARCH_WANT_SYS_UNKNOWN
+#endif

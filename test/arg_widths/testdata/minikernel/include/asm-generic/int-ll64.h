@@ -1,0 +1,2 @@
+typedef __u32 u32;
+typedef __u64 u64;

@@ -1,0 +1,1 @@
+long ksys_personality(unsigned int personality);

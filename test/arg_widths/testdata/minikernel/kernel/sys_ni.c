@@ -1,0 +1,1 @@
+COND_SYSCALL(frobnicate);

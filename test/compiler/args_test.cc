@@ -1,0 +1,307 @@
+// Pass 3: the canonical RuleSet of a syscall's rules and its compilation into
+// word tests (high/low words per byte order, all seven operators, the
+// MASKED_EQ shapes, one load per word and path, shared subtrees).
+#include "bpf/compiler/args.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "bpf/compiler/graph.h"
+#include "bpf/interp.h"
+#include "test/compiler/support.h"
+
+namespace sysfence::bpf::compiler {
+namespace {
+
+using profile::ArgCondition;
+using profile::ArgWidth;
+using profile::CmpOp;
+using profile::Rule;
+using testing::Rng;
+
+ArgCondition cond(uint8_t index, CmpOp op, uint64_t value, uint64_t two = 0,
+                  ArgWidth w = ArgWidth::k64) {
+  return ArgCondition{index, op, value, two, w};
+}
+Rule rule(Action a, std::vector<ArgCondition> c) { return Rule{a, std::move(c), {}}; }
+RuleSet rules_of(const std::vector<Rule>& rules, Action fallback) { return rule_set(rules, fallback); }
+
+// The reference: profile::evaluate on a one-syscall policy.
+Action reference(const std::vector<Rule>& rules, Action fallback, const std::array<uint64_t, 6>& args) {
+  profile::Policy p;
+  profile::ArchPolicy ap;
+  ap.arch = syscalls::ArchId::kX86_64;
+  ap.default_action = fallback;
+  ap.rules[0] = rules;
+  p.arches.push_back(ap);
+  SeccompData d;
+  d.arch = syscalls::arch(syscalls::ArchId::kX86_64).audit_arch;
+  d.args = args;
+  return profile::evaluate(p, d).action;
+}
+
+// The subtree for `rules` as a stand-alone program.
+Program subtree_program(const std::vector<Rule>& rules, Action fallback, Endian e) {
+  Graph g;
+  ArgCompiler c(g, e, TreeOptions{});
+  const Edge root = c.compile(rule_set(rules, fallback), std::nullopt);
+  auto out = emit(g, root);
+  EXPECT_TRUE(out) << out.error().message;
+  return out ? out->program : Program{};
+}
+
+TEST(RuleSet, NoRulesIsTheFallback) {
+  const RuleSet s = rules_of({}, Action::Errno(1));
+  EXPECT_TRUE(s.constant());
+  EXPECT_EQ(s.otherwise, Action::Errno(1));
+}
+
+TEST(RuleSet, UnconditionalRuleDecidesEverythingLessRestrictive) {
+  // ALLOW always, KILL when arg0 == 5: the KILL rule stays.
+  RuleSet s = rules_of({rule(Action::Allow(), {}), rule(Action::KillProcess(), {cond(0, CmpOp::kEq, 5)})},
+                       Action::Errno(1));
+  ASSERT_EQ(s.rules.size(), 1u);
+  EXPECT_EQ(s.rules[0].action, Action::KillProcess());
+  EXPECT_EQ(s.otherwise, Action::Allow());
+  // KILL always: nothing else matters.
+  s = rules_of({rule(Action::KillProcess(), {}), rule(Action::Allow(), {cond(0, CmpOp::kEq, 5)})},
+               Action::Errno(1));
+  EXPECT_TRUE(s.constant());
+  EXPECT_EQ(s.otherwise, Action::KillProcess());
+}
+
+TEST(RuleSet, RulesWithTheFallbackActionDropOnlyAtTheTail) {
+  // ERRNO(1) when arg0 == 1 adds nothing to an ERRNO(1) fallback...
+  RuleSet s = rules_of({rule(Action::Errno(1), {cond(0, CmpOp::kEq, 1)})}, Action::Errno(1));
+  EXPECT_TRUE(s.constant());
+  // ...unless it shadows a less restrictive rule: arg0 == 1 must stay ERRNO.
+  s = rules_of({rule(Action::Errno(1), {cond(0, CmpOp::kEq, 1)}),
+                rule(Action::Allow(), {cond(0, CmpOp::kLt, 10)})},
+               Action::Errno(1));
+  ASSERT_EQ(s.rules.size(), 2u);
+  EXPECT_EQ(s.rules[0].action, Action::Errno(1));
+}
+
+TEST(RuleSet, ImpossibleAndTrivialConditions) {
+  // Datum bits outside the mask: never matches.
+  RuleSet s = rules_of({rule(Action::Allow(), {cond(0, CmpOp::kMaskedEq, 0xf0, 0x0f)})}, Action::Trap());
+  EXPECT_TRUE(s.constant());
+  EXPECT_EQ(s.otherwise, Action::Trap());
+  // >= 0 always holds: the rule is unconditional.
+  s = rules_of({rule(Action::Allow(), {cond(1, CmpOp::kGe, 0)})}, Action::Trap());
+  EXPECT_TRUE(s.constant());
+  EXPECT_EQ(s.otherwise, Action::Allow());
+  // An index past args[5] never holds (profile::evaluate).
+  s = rules_of({rule(Action::Allow(), {cond(6, CmpOp::kEq, 0)})}, Action::Trap());
+  EXPECT_TRUE(s.constant());
+  EXPECT_EQ(s.otherwise, Action::Trap());
+  // k32: a constant beyond 32 bits compares its low word only.
+  s = rules_of({rule(Action::Allow(), {cond(0, CmpOp::kEq, 0x500000007, 0, ArgWidth::k32)})},
+               Action::Trap());
+  ASSERT_EQ(s.rules.size(), 1u);
+  EXPECT_FALSE(s.rules[0].conditions[0].hi);
+  EXPECT_EQ(s.rules[0].conditions[0].value, 7u);
+}
+
+TEST(RuleSet, OrderOfRulesAndConditionsDoesNotMatter) {
+  Rng rng(21);
+  for (int iter = 0; iter < 200; ++iter) {
+    std::vector<Rule> rules;
+    const unsigned n = rng.between(1, 5);
+    for (unsigned r = 0; r < n; ++r) {
+      Rule x;
+      x.action = rng.chance(50) ? Action::Allow() : Action::Errno(static_cast<uint16_t>(rng.below(3)));
+      for (unsigned c = rng.below(3); c-- > 0;) {
+        x.conditions.push_back(cond(static_cast<uint8_t>(rng.below(3)), static_cast<CmpOp>(rng.below(7)),
+                                    testing::interesting_value(rng), rng.next()));
+      }
+      rules.push_back(x);
+    }
+    std::vector<Rule> shuffled = rules;
+    std::reverse(shuffled.begin(), shuffled.end());
+    for (Rule& r : shuffled) std::reverse(r.conditions.begin(), r.conditions.end());
+    EXPECT_EQ(rule_set(rules, Action::Trap()), rule_set(shuffled, Action::Trap()));
+  }
+}
+
+// decide() and the compiled subtree both agree with profile::evaluate.
+TEST(ArgCompiler, RandomRulesAgreeWithTheSpecification) {
+  Rng rng(1234);
+  size_t checked = 0;
+  for (int iter = 0; iter < 400; ++iter) {
+    std::vector<Rule> rules;
+    const unsigned n = rng.between(1, 5);
+    for (unsigned r = 0; r < n; ++r) {
+      Rule x;
+      const Action actions[] = {Action::Allow(), Action::Errno(1), Action::Errno(2), Action::Trap(),
+                                Action::KillThread(), Action::Log()};
+      x.action = actions[rng.below(6)];
+      for (unsigned c = rng.below(4); c-- > 0;) {
+        ArgCondition k = cond(static_cast<uint8_t>(rng.below(3)), static_cast<CmpOp>(rng.below(7)),
+                              testing::interesting_value(rng));
+        if (k.op == CmpOp::kMaskedEq) k.value_two = rng.chance(80) ? rng.next() & k.value : rng.next();
+        if (rng.chance(25)) k.width = ArgWidth::k32;
+        x.conditions.push_back(k);
+      }
+      rules.push_back(x);
+    }
+    const Action fallback = rng.chance(50) ? Action::Errno(1) : Action::Allow();
+    const RuleSet s = rule_set(rules, fallback);
+    for (Endian e : {Endian::kLittle, Endian::kBig}) {
+      const Program prog = subtree_program(rules, fallback, e);
+      auto in = Interpreter::create(prog);
+      ASSERT_TRUE(in) << in.error().message;
+      // Inputs around every constant.
+      std::vector<uint64_t> cands{0, ~uint64_t{0}, 0xffffffffULL, 0x100000000ULL};
+      for (const Rule& r : rules) {
+        for (const ArgCondition& k : r.conditions) {
+          for (uint64_t d : std::initializer_list<uint64_t>{k.value, k.value - 1, k.value + 1, k.value_two, k.value_two | ~k.value,
+                             k.value & 0xffffffffULL, k.value ^ 0x100000000ULL}) {
+            cands.push_back(d);
+          }
+        }
+      }
+      for (int t = 0; t < 120; ++t) {
+        std::array<uint64_t, 6> args{};
+        for (unsigned i = 0; i < 3; ++i) {
+          args[i] = rng.chance(15) ? rng.next() : cands[rng.below(static_cast<uint32_t>(cands.size()))];
+        }
+        const Action want = reference(rules, fallback, args);
+        EXPECT_EQ(decide(s, args), want);
+        SeccompData d;
+        d.args = args;
+        ASSERT_EQ(in->run(d, e).action(), want) << "iter " << iter;
+        ++checked;
+      }
+    }
+  }
+  EXPECT_GT(checked, 90000u);
+}
+
+size_t count(const Program& p, uint16_t code, std::optional<uint32_t> k = std::nullopt) {
+  size_t n = 0;
+  for (const Insn& in : p) n += in.code == code && (!k || in.k == *k);
+  return n;
+}
+
+TEST(ArgCompiler, MaskedEqualityShapes) {
+  const Action allow = Action::Allow(), no = Action::Errno(1);
+  // One bit, datum set: jset.
+  Program p = subtree_program({rule(allow, {cond(0, CmpOp::kMaskedEq, 0x10, 0x10)})}, no, Endian::kLittle);
+  EXPECT_EQ(count(p, kJmp | kJset | kK, 0x10), 1u);
+  EXPECT_EQ(count(p, kAlu | kAnd | kK), 0u);
+  // Datum 0, several bits (clone's namespace flags): jset, no `and`.
+  p = subtree_program({rule(allow, {cond(0, CmpOp::kMaskedEq, 0x7e020000, 0)})}, no, Endian::kLittle);
+  EXPECT_EQ(count(p, kJmp | kJset | kK, 0x7e020000), 1u);
+  EXPECT_EQ(count(p, kAlu | kAnd | kK), 0u);
+  // The high word of the mask is 0: only the low word is loaded.
+  EXPECT_EQ(count(p, kLd | kW | kAbs), 1u);
+  EXPECT_EQ(count(p, kLd | kW | kAbs, 16), 1u);
+  // All ones: jeq.
+  p = subtree_program({rule(allow, {cond(0, CmpOp::kMaskedEq, 0xffffffff, 0x1234)})}, no, Endian::kLittle);
+  EXPECT_EQ(count(p, kJmp | kJeq | kK, 0x1234), 1u);
+  EXPECT_EQ(count(p, kAlu | kAnd | kK), 0u);
+  // Anything else: and + jeq.
+  p = subtree_program({rule(allow, {cond(0, CmpOp::kMaskedEq, 0xff00, 0x1200)})}, no, Endian::kLittle);
+  EXPECT_EQ(count(p, kAlu | kAnd | kK, 0xff00), 1u);
+  EXPECT_EQ(count(p, kJmp | kJeq | kK, 0x1200), 1u);
+}
+
+TEST(ArgCompiler, WordOffsetsFollowTheByteOrder) {
+  const std::vector<Rule> rules{rule(Action::Allow(), {cond(1, CmpOp::kEq, 0x300000004ULL)})};
+  const Program le = subtree_program(rules, Action::Errno(1), Endian::kLittle);
+  const Program be = subtree_program(rules, Action::Errno(1), Endian::kBig);
+  // args[1]: low word at 24 / high word at 28 on little-endian, swapped on big.
+  EXPECT_EQ(le[0], stmt(kLd | kW | kAbs, 28));
+  EXPECT_EQ(be[0], stmt(kLd | kW | kAbs, 24));
+  EXPECT_EQ(count(le, kLd | kW | kAbs, 24), 1u);
+  EXPECT_EQ(count(be, kLd | kW | kAbs, 28), 1u);
+}
+
+// Every path of the program, with the number of loads of each word on it.
+void paths(const Program& p, size_t pc, std::map<uint32_t, int> loads, bool masked,
+           std::vector<std::pair<std::map<uint32_t, int>, bool>>& out) {
+  while (true) {
+    const Insn& in = p[pc];
+    if (in.code == (kLd | kW | kAbs)) ++loads[in.k];
+    if (in.code == (kAlu | kAnd | kK)) masked = true;
+    if (insn_class(in.code) == kRet) {
+      out.emplace_back(loads, masked);
+      return;
+    }
+    if (insn_class(in.code) == kJmp) {
+      if (insn_op(in.code) == kJa) {
+        pc += 1 + in.k;
+        continue;
+      }
+      paths(p, pc + 1 + in.jt, loads, masked, out);
+      pc += 1 + in.jf;
+      continue;
+    }
+    ++pc;
+  }
+}
+
+TEST(ArgCompiler, EachWordLoadedOncePerPath) {
+  // Docker's personality rules: arg0 is one of five values.
+  std::vector<Rule> rules;
+  for (uint64_t v : {0x0ULL, 0x8ULL, 0x20000ULL, 0x20008ULL, 0xffffffffULL}) {
+    rules.push_back(rule(Action::Allow(), {cond(0, CmpOp::kEq, v)}));
+  }
+  // Plus rules on two more arguments, ordered comparisons on both words.
+  rules.push_back(rule(Action::Trap(), {cond(1, CmpOp::kGt, 0x500000000ULL), cond(2, CmpOp::kLe, 7)}));
+  rules.push_back(rule(Action::Log(), {cond(1, CmpOp::kNe, 3)}));
+  const Program p = subtree_program(rules, Action::Errno(1), Endian::kLittle);
+  std::vector<std::pair<std::map<uint32_t, int>, bool>> all;
+  paths(p, 0, {}, false, all);
+  ASSERT_FALSE(all.empty());
+  for (const auto& [loads, masked] : all) {
+    ASSERT_FALSE(masked);
+    for (const auto& [word, n] : loads) EXPECT_EQ(n, 1) << "word " << word;
+  }
+  // The five values share one load of each word of arg0: a `jeq` chain, not
+  // a reload per rule.
+  EXPECT_EQ(count(p, kLd | kW | kAbs, 16), 1u);
+  EXPECT_EQ(count(p, kLd | kW | kAbs, 20), 1u);
+}
+
+TEST(ArgCompiler, IdenticalSubtreesAreShared) {
+  Graph g;
+  ArgCompiler c(g, Endian::kLittle, TreeOptions{});
+  const std::vector<Rule> rules{rule(Action::Allow(), {cond(0, CmpOp::kEq, 3)})};
+  const Edge a = c.compile(rule_set(rules, Action::Errno(1)), std::nullopt);
+  const size_t nodes = g.size();
+  const Edge b = c.compile(rule_set(rules, Action::Errno(1)), std::nullopt);
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(g.size(), nodes);
+}
+
+TEST(ArgCompiler, EveryOperatorOnBothWords) {
+  // Each operator, 64-bit, against a value with both words non-trivial:
+  // exhaustive over a grid of high/low words around the constant.
+  const uint64_t v = 0x0000000500000007ULL;
+  for (int op = 0; op < 7; ++op) {
+    ArgCondition k = cond(0, static_cast<CmpOp>(op), v);
+    if (k.op == CmpOp::kMaskedEq) {
+      k.value = 0x0000000f0000000fULL;
+      k.value_two = 0x0000000500000007ULL;
+    }
+    const std::vector<Rule> rules{rule(Action::Allow(), {k})};
+    for (Endian e : {Endian::kLittle, Endian::kBig}) {
+      auto in = Interpreter::create(subtree_program(rules, Action::Errno(1), e));
+      ASSERT_TRUE(in);
+      for (uint64_t hi : {0ULL, 4ULL, 5ULL, 6ULL, 0xffffffffULL}) {
+        for (uint64_t lo : {0ULL, 6ULL, 7ULL, 8ULL, 0x17ULL, 0xffffffffULL}) {
+          SeccompData d;
+          d.args[0] = (hi << 32) | lo;
+          EXPECT_EQ(in->run(d, e).action(), reference(rules, Action::Errno(1), d.args))
+              << "op " << op << " arg " << std::hex << d.args[0];
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace sysfence::bpf::compiler
