@@ -1,0 +1,117 @@
+// Golden disassembly of small profiles, and the performance targets
+// for Docker's default profile (executed-instruction counts from the
+// interpreter: deterministic, no timing).
+//
+// To refresh the golden files after an intended change:
+//   bazel run //test/compiler:golden_test -- --update=$PWD/test/compiler/testdata
+// and review the diff.
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "bpf/compiler/compile.h"
+#include "bpf/compiler/stats.h"
+#include "bpf/disasm.h"
+#include "profile/caps.h"
+#include "profile/load.h"
+#include "profile/resolve.h"
+#include "syscalls/table.h"
+
+namespace sysfence::bpf::compiler {
+namespace {
+
+std::string g_update_dir;
+
+profile::Policy resolve(const std::string& path, syscalls::ArchId native) {
+  auto loaded = profile::load_profile(path);
+  EXPECT_TRUE(loaded) << loaded.error().message;
+  profile::ResolveOptions o;
+  o.native = native;
+  o.caps = profile::docker_default_caps();
+  o.kernel = {6, 1};
+  auto r = profile::resolve(loaded->profile, o);
+  EXPECT_TRUE(r) << r.error().message;
+  return r->policy;
+}
+
+void expect_golden(const std::string& profile, syscalls::ArchId native, const std::string& golden) {
+  const profile::Policy p = resolve("test/compiler/testdata/" + profile, native);
+  auto c = compile(p, {});
+  ASSERT_TRUE(c) << c.error().message;
+  DisasmOptions d;
+  d.arch = &syscalls::arch(native);
+  const std::string text = disassemble(c->program, d);
+  if (!g_update_dir.empty()) {
+    std::ofstream(g_update_dir + "/" + golden) << text;
+    return;
+  }
+  std::ifstream in("test/compiler/testdata/" + golden);
+  ASSERT_TRUE(in) << "missing golden file " << golden;
+  std::stringstream want;
+  want << in.rdbuf();
+  EXPECT_EQ(text, want.str()) << "golden " << golden << " differs; actual:\n" << text;
+}
+
+TEST(Golden, ArgumentRulesX86_64) { expect_golden("args.json", syscalls::ArchId::kX86_64, "args.x86_64.txt"); }
+TEST(Golden, EnosysAarch64WithArm) {
+  expect_golden("enosys.json", syscalls::ArchId::kAarch64, "enosys.aarch64.txt");
+}
+TEST(Golden, BigEndianS390x) { expect_golden("s390x.json", syscalls::ArchId::kS390x, "s390x.s390x.txt"); }
+
+// The targets: Docker's default profile, Docker's 14 default caps,
+// kernel 6.1, numbers 0..450 with arguments 0.
+struct Measured {
+  size_t length;
+  double mean;
+  unsigned max;
+  double weighted;
+};
+
+Measured measure_default(syscalls::ArchId native, const Weights& w) {
+  const profile::Policy p = resolve("default", native);
+  CompileOptions co;
+  co.weights = w;
+  auto c = compile(p, co);
+  EXPECT_TRUE(c);
+  const syscalls::ArchId abis[] = {native};
+  StatsOptions so;
+  so.weights = w;
+  so.range = NumberRange{0, 450};
+  auto s = measure(c->program, abis, so);
+  EXPECT_TRUE(s);
+  const AbiStats& a = s->abis[0];
+  return {c->program.size(), a.mean_insns, a.max_insns, a.weighted_mean_insns};
+}
+
+TEST(Targets, DockerDefaultX86_64) {
+  const Measured m = measure_default(syscalls::ArchId::kX86_64, Weights::Uniform());
+  fmt::print("x86_64+i386+x32: {} instructions, mean {:.3f}, max {}\n", m.length, m.mean, m.max);
+  EXPECT_LE(m.length, 300u);
+  EXPECT_LE(m.mean, 10.5);
+  EXPECT_LE(m.max, 13u);
+  const Measured hot = measure_default(syscalls::ArchId::kX86_64, Weights::Hot());
+  fmt::print("x86_64 --weights hot: {} instructions, weighted mean {:.3f}\n", hot.length, hot.weighted);
+  EXPECT_LE(hot.weighted, 7.0);
+}
+
+TEST(Targets, DockerDefaultAarch64) {
+  const Measured m = measure_default(syscalls::ArchId::kAarch64, Weights::Uniform());
+  fmt::print("aarch64+arm: {} instructions, mean {:.3f}, max {}\n", m.length, m.mean, m.max);
+  EXPECT_LE(m.length, 200u);
+  EXPECT_LE(m.mean, 10.0);
+}
+
+}  // namespace
+}  // namespace sysfence::bpf::compiler
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a.starts_with("--update=")) sysfence::bpf::compiler::g_update_dir = a.substr(9);
+  }
+  return RUN_ALL_TESTS();
+}
