@@ -659,10 +659,6 @@ def split_top(text: str) -> list[str]:
 _PP_RE = re.compile(r"^[ \t]*#[ \t]*(if|ifdef|ifndef|elif|else|endif|define|undef)\b(.*)$")
 
 
-class CondFrame(tuple):
-    """(previous branch expressions, current expression or None for #else)."""
-
-
 def condition_map(text: str) -> list[tuple]:
     """For every line (1-based index), the stack of #if frames around it.
 
@@ -1375,8 +1371,7 @@ ALIAS_SCOPE = {
 }
 
 
-def arch_aliases(src: Sources, idx: DefinitionIndex, arch_dir: str
-                 ) -> dict[str, tuple[str, str]]:
+def arch_aliases(src: Sources, arch_dir: str) -> dict[str, tuple[str, str]]:
     """`#define sys_X sys_Y` in an arch's kernel sources: the syscall table
     names sys_X but the arch builds sys_Y in its place.
 
@@ -1472,7 +1467,7 @@ class Deriver:
     def find(self, entry: str, view: View) -> tuple[Optional[Definition], str]:
         arch = view.arch_dirs[0]
         if arch not in self.aliases:
-            self.aliases[arch] = arch_aliases(self.src, self.idx, arch)
+            self.aliases[arch] = arch_aliases(self.src, arch)
         target = entry
         if entry in self.aliases[arch]:
             alias, where = self.aliases[arch][entry]
@@ -1722,7 +1717,6 @@ class Entry:
     nr: int
     name: str
     d: Derived
-    flags: list[str]
 
 
 def derive_abi(abi: Abi, der: Deriver, notes: list[str]) -> list[Entry]:
@@ -1763,7 +1757,7 @@ def derive_abi(abi: Abi, der: Deriver, notes: list[str]) -> list[Entry]:
                 chosen = merged
         if not chosen.known:
             notes.append(f"{abi.name} {row.name}: UNKNOWN ({chosen.note})")
-        out.append(Entry(nr + abi.bias, row.name, chosen, []))
+        out.append(Entry(nr + abi.bias, row.name, chosen))
     if abi.pair_rule:
         rule = PAIR_RULES[abi.pair_rule]
         used = [e.name for e in out if e.d.paired]
@@ -1778,7 +1772,7 @@ def derive_abi(abi: Abi, der: Deriver, notes: list[str]) -> list[Entry]:
     for nr, name, params in abi.private:
         args = [Arg(pn, pt, 32) for pn, pt in params]
         out.append(Entry(nr, name, Derived(True, True, args, False, f"ARM private {name}",
-                                           ARM_PRIVATE_SOURCE), []))
+                                           ARM_PRIVATE_SOURCE)))
     return out
 
 
@@ -1938,7 +1932,7 @@ def generate(src_root: str, version_override: Optional[str],
                                  f"{abi.name} table")
             entries.append(Entry(nr, name, Derived(
                 True, False, [], False, "", post_list,
-                note=f"added in Linux {version}, after the sources"), []))
+                note=f"added in Linux {version}, after the sources")))
             notes.append(f"{abi.name} {name}: UNKNOWN (added in Linux {version}; "
                          f"not in the sources)")
         files[f"{abi.name}.inc"] = render_abi(abi, entries, header)
