@@ -322,10 +322,9 @@ std::string WordSet::describe() const {
   if (auto p = pinned()) return fmt::format("== {:#x}", *p);
   // For display only: move the bounds past excluded end values, so that
   // "0x33..0x35, != 0x35" reads "0x33..0x34".
+  // At most |excluded| steps each way.
   uint32_t lo = lo_, hi = hi_;
-  auto excluded = [&](uint32_t v) {
-    return std::binary_search(excluded_.begin(), excluded_.end(), v) || (v & known_mask_) != known_bits_;
-  };
+  auto excluded = [&](uint32_t v) { return std::binary_search(excluded_.begin(), excluded_.end(), v); };
   while (lo < hi && excluded(lo)) ++lo;
   while (hi > lo && excluded(hi)) --hi;
   if (lo == hi) return fmt::format("== {:#x}", lo);

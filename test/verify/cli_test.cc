@@ -1,0 +1,246 @@
+// `sysfence verify` and `sysfence diff` end to end: the built binary (a data
+// dependency) on filters compiled by `sysfence compile` and on filters this
+// test writes itself (other tools' styles, broken files).
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "bpf/raw.h"
+#include "profile/caps.h"
+#include "profile/load.h"
+#include "profile/resolve.h"
+#include "test/verify/styles.h"
+
+namespace sysfence {
+namespace {
+
+struct Result {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string binary() {
+  const char* srcdir = std::getenv("TEST_SRCDIR");
+  const char* ws = std::getenv("TEST_WORKSPACE");
+  return fmt::format("{}/{}/tools/sysfence", srcdir ? srcdir : ".", ws ? ws : "sysfence");
+}
+
+std::string tmp(std::string_view name) {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return fmt::format("{}/{}", dir ? dir : "/tmp", name);
+}
+
+std::string slurp(int fd) {
+  std::string s;
+  char buf[65536];
+  ::lseek(fd, 0, SEEK_SET);
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    s.append(buf, static_cast<size_t>(n));
+  }
+  return s;
+}
+
+// Output goes to temporary files, so a large report cannot block a pipe.
+Result run(std::vector<std::string> args) {
+  args.insert(args.begin(), binary());
+  const std::string out_name = tmp("verify_cli_out"), err_name = tmp("verify_cli_err");
+  const int out_fd = ::open(out_name.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
+  const int err_fd = ::open(err_name.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
+  EXPECT_GE(out_fd, 0);
+  EXPECT_GE(err_fd, 0);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(out_fd, 1);
+    ::dup2(err_fd, 2);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  Result r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(out_fd);
+  r.err = slurp(err_fd);
+  ::close(out_fd);
+  ::close(err_fd);
+  return r;
+}
+
+void write_bytes(const std::string& path, const std::vector<uint8_t>& bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+  ::close(fd);
+}
+
+bool has(const std::string& text, std::string_view needle) { return text.find(needle) != std::string::npos; }
+
+// Compiled by `sysfence compile` (the default profile, and with all
+// capabilities, which allows more).
+class VerifyCli : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    ASSERT_EQ(run({"compile", "default", "--arch", "x86_64", "-o", tmp("default.bpf")}).exit_code, 0);
+    ASSERT_EQ(run({"compile", "default", "--arch", "x86_64", "--caps", "all", "-o", tmp("all.bpf")}).exit_code, 0);
+    ASSERT_EQ(run({"compile", "default", "--arch", "aarch64", "-o", tmp("arm64.bpf")}).exit_code, 0);
+    ASSERT_EQ(run({"compile", "default", "--arch", "s390x", "-o", tmp("s390x.bpf")}).exit_code, 0);
+    ASSERT_EQ(run({"compile", "default", "--arch", "x86_64", "--strategy", "linear", "-o", tmp("linear.bpf")}).exit_code,
+              0);
+  }
+};
+
+TEST_F(VerifyCli, CompiledProfileIsProved) {
+  const Result r = run({"verify", "--profile", "default", "--bpf", tmp("default.bpf"), "--arch", "x86_64"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(r.out.starts_with("equivalent (proved: ")) << r.out;
+  EXPECT_TRUE(has(r.out, " paths, ")) << r.out;
+  EXPECT_TRUE(has(r.out, " word constraints)")) << r.out;
+}
+
+TEST_F(VerifyCli, OtherArchesAndBigEndianFiles) {
+  Result r = run({"verify", "--profile", "default", "--bpf", tmp("arm64.bpf"), "--arch", "aarch64"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  r = run({"verify", "--profile", "default", "--bpf", tmp("s390x.bpf"), "--arch", "s390x", "--arg-width", "64"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  // The x86_64 filter does not implement the aarch64 policy.
+  r = run({"verify", "--profile", "default", "--bpf", tmp("default.bpf"), "--arch", "aarch64"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+}
+
+TEST_F(VerifyCli, WrongCapabilitiesGiveCounterexamples) {
+  const Result r = run({"verify", "--profile", "default", "--bpf", tmp("all.bpf"), "--arch", "x86_64",
+                        "--max-counterexamples", "2"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_TRUE(has(r.out, "NOT equivalent: 2 counterexamples")) << r.out;
+  EXPECT_TRUE(has(r.out, "counterexample 1: ")) << r.out;
+  EXPECT_TRUE(has(r.out, "filter:  ALLOW")) << r.out;
+  EXPECT_TRUE(has(r.out, "profile: ERRNO(1)")) << r.out;
+  EXPECT_TRUE(has(r.out, "(arch 0xc000003e)")) << r.out;
+  EXPECT_TRUE(has(r.out, "(nr ")) << r.out;
+  EXPECT_TRUE(has(r.out, "region:  every input with")) << r.out;
+}
+
+TEST_F(VerifyCli, DiffOfEqualFiltersIsAProof) {
+  // Two different programs for one policy: an optimal tree and a chain.
+  Result r = run({"diff", tmp("default.bpf"), tmp("linear.bpf"), "--arch", "x86_64"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(r.out.starts_with("equivalent (proved: ")) << r.out;
+  r = run({"diff", tmp("default.bpf"), tmp("default.bpf")});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(r.out.starts_with("equivalent (identical programs")) << r.out;
+}
+
+TEST_F(VerifyCli, DiffGroupsRegionsBySyscall) {
+  const Result r = run({"diff", tmp("default.bpf"), tmp("all.bpf"), "--arch", "x86_64"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_TRUE(has(r.out, "differ: ")) << r.out;
+  EXPECT_TRUE(has(r.out, "(exhaustive over ")) << r.out;
+  EXPECT_TRUE(has(r.out, "arch x86_64 (0xc000003e):")) << r.out;
+  EXPECT_TRUE(has(r.out, "arch i386 (0x40000003):")) << r.out;
+  // A syscall the extra capabilities allow, with its argument condition.
+  EXPECT_TRUE(has(r.out, "  clone (56) [x86_64]")) << r.out;
+  EXPECT_TRUE(has(r.out, "when args[0].lo")) << r.out;
+  EXPECT_TRUE(has(r.out, "ERRNO(1)")) << r.out;
+  EXPECT_TRUE(has(r.out, "ALLOW")) << r.out;
+  EXPECT_TRUE(has(r.out, "e.g. x86_64 (arch 0xc000003e), clone (nr 56)")) << r.out;
+  // Several regions, not just one point.
+  size_t regions = 0;
+  for (size_t p = r.out.find("      e.g. "); p != std::string::npos; p = r.out.find("      e.g. ", p + 1)) ++regions;
+  EXPECT_GT(regions, 10u) << r.out;
+}
+
+TEST_F(VerifyCli, OtherToolsStylesVerify) {
+  auto doc = profile::load_profile("profile/data/docker-default.json");
+  ASSERT_TRUE(doc.has_value());
+  profile::ResolveOptions o;
+  o.native = syscalls::ArchId::kX86_64;
+  o.caps = profile::docker_default_caps();
+  o.kernel = {6, 1};
+  auto res = profile::resolve(doc->profile, o);
+  ASSERT_TRUE(res.has_value());
+  for (auto style : {bpf::testing::Style::kLinear, bpf::testing::Style::kBinaryTree, bpf::testing::Style::kRuncStub}) {
+    auto prog = bpf::testing::render(res->policy, style);
+    ASSERT_TRUE(prog.has_value());
+    const std::string path = tmp(fmt::format("style{}.bpf", static_cast<int>(style)));
+    write_bytes(path, bpf::write_raw(*prog, Endian::kLittle));
+    const Result r = run({"verify", "--profile", "profile/data/docker-default.json", "--bpf", path, "--arch",
+                          "x86_64", "--caps", "docker-default", "--kernel", "6.1"});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_TRUE(r.out.starts_with("equivalent (proved: ")) << r.out;
+  }
+}
+
+TEST_F(VerifyCli, OutsideTheFragmentIsTestingNotProof) {
+  // nr + 1 == 60 is nr == 59; `add` on the input is outside the fragment.
+  const bpf::Program a = {bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, 0), bpf::stmt(bpf::kAlu | bpf::kAdd | bpf::kK, 1),
+                          bpf::jump(bpf::kJmp | bpf::kJeq | bpf::kK, 60, 0, 1),
+                          bpf::stmt(bpf::kRet | bpf::kRetK, kRetErrno | 1),
+                          bpf::stmt(bpf::kRet | bpf::kRetK, kRetAllow)};
+  const bpf::Program b = {bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, 0),
+                          bpf::jump(bpf::kJmp | bpf::kJeq | bpf::kK, 59, 0, 1),
+                          bpf::stmt(bpf::kRet | bpf::kRetK, kRetErrno | 1),
+                          bpf::stmt(bpf::kRet | bpf::kRetK, kRetAllow)};
+  write_bytes(tmp("add.bpf"), bpf::write_raw(a, Endian::kLittle));
+  write_bytes(tmp("eq.bpf"), bpf::write_raw(b, Endian::kLittle));
+  Result r = run({"diff", tmp("add.bpf"), tmp("eq.bpf"), "--arch", "x86_64"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_TRUE(has(r.out, "not proved")) << r.out;
+  EXPECT_TRUE(has(r.out, "testing, not a proof")) << r.out;
+  EXPECT_TRUE(has(r.out, "instruction 1")) << r.out;
+  // Identical files are equal without any symbolic work.
+  r = run({"diff", tmp("add.bpf"), tmp("add.bpf")});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+}
+
+TEST_F(VerifyCli, BadInputIsExitTwoWithAMessage) {
+  write_bytes(tmp("short.bpf"), {1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
+  Result r = run({"verify", "--profile", "default", "--bpf", tmp("short.bpf"), "--arch", "x86_64"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(has(r.err, "short.bpf")) << r.err;
+  EXPECT_TRUE(has(r.err, "byte offset 8")) << r.err;
+
+  // A filter the kernel would reject: the validator names the instruction.
+  const bpf::Program invalid = {bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, 3), bpf::stmt(bpf::kRet | bpf::kRetK, 0)};
+  write_bytes(tmp("invalid.bpf"), bpf::write_raw(invalid, Endian::kLittle));
+  r = run({"verify", "--profile", "default", "--bpf", tmp("invalid.bpf"), "--arch", "x86_64"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(has(r.err, "invalid.bpf: ")) << r.err;
+  EXPECT_TRUE(has(r.err, "instruction 0")) << r.err;
+  r = run({"diff", tmp("invalid.bpf"), tmp("default.bpf")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(has(r.err, "instruction 0")) << r.err;
+
+  EXPECT_EQ(run({"verify", "--profile", "default"}).exit_code, 2);
+  EXPECT_EQ(run({"verify", "--bpf", tmp("default.bpf")}).exit_code, 2);
+  r = run({"verify", "--profile", "default", "--bpf", tmp("default.bpf"), "--arg-width", "32"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(has(r.err, "--arg-width")) << r.err;
+  r = run({"verify", "--profile", "default", "--bpf", tmp("default.bpf"), "--arch", "x86-46"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(has(r.err, "x86-46")) << r.err;
+  r = run({"verify", "--profile", tmp("missing.json"), "--bpf", tmp("default.bpf")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(has(r.err, "missing.json")) << r.err;
+  r = run({"verify", "--profile", "default", "--bpf", tmp("missing.bpf")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(has(r.err, "missing.bpf")) << r.err;
+  EXPECT_EQ(run({"diff", tmp("default.bpf")}).exit_code, 2);
+  EXPECT_EQ(run({"diff", tmp("default.bpf"), tmp("all.bpf"), "--max-regions", "0"}).exit_code, 2);
+}
+
+}  // namespace
+}  // namespace sysfence
