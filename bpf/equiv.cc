@@ -29,9 +29,16 @@ class ProductWalk {
   }
 
   bool budget_exhausted() const { return budget_exhausted_; }
+  // The regions the walk could not decide (for the testing fallback).
+  const std::vector<std::array<WordSet, kWordCount>>& test_regions() const { return test_regions_; }
 
  private:
   Walk on_a_leaf(const Outcome& oa) {
+    // Paths of A count against the budget too, compared or not.
+    if (++a_leaves_ > options_.max_paths) {
+      budget_exhausted_ = true;
+      return Walk::kStop;
+    }
     if (oa.kind == Outcome::Kind::kUnsupported) {
       note_unsupported(0, a_, oa);
       // A's answer here is unknown symbolically; B's paths split the region
@@ -142,15 +149,11 @@ class ProductWalk {
   // Remembers the current region for the testing fallback; false when the
   // collection is full.
   bool keep_test_region() {
-    if (result_test_regions_.size() >= kMaxTestRegions) return false;
-    result_test_regions_.push_back(state_.words());
+    if (test_regions_.size() >= kMaxTestRegions) return false;
+    test_regions_.push_back(state_.words());
     return true;
   }
 
- public:
-  std::vector<std::array<WordSet, kWordCount>> result_test_regions_;
-
- private:
   void note_unsupported(int side, const Procedure& p, const Outcome& o) {
     auto key = std::make_tuple(side, o.where, o.reason);
     if (!seen_.insert(key).second || result_.unsupported.size() >= kMaxUnsupportedReported) return;
@@ -163,6 +166,8 @@ class ProductWalk {
   EquivResult& result_;
   PathState state_;
   bool budget_exhausted_ = false;
+  uint64_t a_leaves_ = 0;
+  std::vector<std::array<WordSet, kWordCount>> test_regions_;
   std::set<std::tuple<int, uint32_t, std::string>> seen_;
 };
 
@@ -341,7 +346,7 @@ EquivResult check_equivalent(const Procedure& a, const Procedure& b, const Equiv
   }
   // Not a proof: test, and say so.
   result.tested = true;
-  for_each_test_input(a, b, walk.result_test_regions_, options.test_budget, options.seed, [&](const SeccompWords& in) {
+  for_each_test_input(a, b, walk.test_regions(), options.test_budget, options.seed, [&](const SeccompWords& in) {
     ++result.tests_run;
     const Action ra = a.run(in), rb = b.run(in);
     if (ra == rb) return true;
