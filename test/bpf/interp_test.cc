@@ -7,6 +7,9 @@
 
 #include <vector>
 
+#include "bpf/validate.h"
+#include "test/bpf/random_program.h"
+
 namespace sysfence::bpf {
 namespace {
 
@@ -227,6 +230,42 @@ TEST(Interp, LongProgramsReachEveryInstruction) {
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->ret, 4095U);
   EXPECT_EQ(r->insns, 4096U);
+}
+
+// Random valid programs (no kernel involved; this also runs under the
+// sanitizers): plain and traced runs agree, the trace is a forward path from
+// instruction 0 that ends at a `ret`, and its length is the instruction count.
+TEST(Interp, RandomProgramsRunConsistently) {
+  testing::RandomProgramGenerator gen(2024);
+  testing::RandomProgramOptions opts;
+  opts.loadable_words = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+  opts.constants = {0, 1, 2, 31, 32, 33, 0xffffffff};
+  std::vector<TraceStep> trace;
+  for (int n = 0; n < 3000; ++n) {
+    const Program p = gen.valid(opts);
+    auto interp = Interpreter::create(p);
+    ASSERT_TRUE(interp.has_value()) << interp.error().message;
+    for (int i = 0; i < 8; ++i) {
+      SeccompWords w{};
+      for (auto& word : w) word = gen.rng().chance(50) ? gen.rng().below(40) : gen.rng().next32();
+      const RunResult plain = interp->run(w);
+      const RunResult traced = interp->run_traced(w, trace);
+      ASSERT_EQ(plain, traced);
+      ASSERT_EQ(trace.size(), plain.insns);
+      ASSERT_EQ(trace.front().pc, 0);
+      for (size_t s = 1; s < trace.size(); ++s) ASSERT_GT(trace[s].pc, trace[s - 1].pc);
+      const uint16_t last = p[trace.back().pc].code;
+      const bool div_by_zero = last == (kAlu | kDiv | kX) && trace.back().x == 0;
+      ASSERT_TRUE(insn_class(last) == kRet || div_by_zero);
+      if (div_by_zero) {
+        ASSERT_EQ(plain.ret, 0U);
+      } else if (last == (kRet | kRetA)) {
+        ASSERT_EQ(plain.ret, trace.back().a);
+      } else {
+        ASSERT_EQ(plain.ret, p[trace.back().pc].k);
+      }
+    }
+  }
 }
 
 }  // namespace

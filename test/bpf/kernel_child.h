@@ -79,6 +79,26 @@ void disable_core_dumps();
 // filter may deny or kill exit_group.
 [[noreturn]] void die_without_syscall();
 
+// True in AddressSanitizer / UBSan builds (bazel test --config=asan). The
+// sanitizer runtime makes system calls of its own (signal and longjmp
+// interceptors read /proc, ...) which random filters deny or kill, and it
+// cannot follow a clone(CLONE_VM) child onto its own stack; the differential
+// tests skip themselves there (the interpreter's memory safety is covered by
+// the unit tests, which do run under the sanitizers).
+constexpr bool running_under_sanitizer() {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
+  return true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+  return true;
+#else
+  return false;
+#endif
+#else
+  return false;
+#endif
+}
+
 // A system call made with an inline `syscall` instruction at a fixed address,
 // touching no libc state (so it is safe after any filter is installed).
 // Returns the raw result (-errno on failure).

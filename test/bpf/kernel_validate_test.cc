@@ -113,6 +113,7 @@ bool compare(const Program& prog, Shared<InstallResult>& shared, Tally& tally,
 class KernelValidate : public ::testing::TestWithParam<int> {};
 
 TEST_P(KernelValidate, RandomProgramsMatchTheKernel) {
+  if (running_under_sanitizer()) GTEST_SKIP() << "not under sanitizers (see kernel_child.h)";
   const int chunk = GetParam();
   const uint64_t seed = base_seed() + 0x1000 + static_cast<uint64_t>(chunk) * 1000003ULL;
   RandomProgramGenerator gen(seed);
@@ -151,6 +152,7 @@ INSTANTIATE_TEST_SUITE_P(Chunks, KernelValidate, ::testing::Range(0, kChunks));
 // Every 8-bit code, with operands that satisfy the operand rules where
 // possible, so the opcode tables are compared exactly.
 TEST(KernelValidateFixed, EveryEightBitOpcode) {
+  if (running_under_sanitizer()) GTEST_SKIP() << "not under sanitizers (see kernel_child.h)";
   Shared<InstallResult> shared;
   Tally tally;
   for (uint32_t code = 0; code < 256; ++code) {
@@ -169,6 +171,7 @@ TEST(KernelValidateFixed, EveryEightBitOpcode) {
 }
 
 TEST(KernelValidateFixed, SixteenBitOpcodes) {
+  if (running_under_sanitizer()) GTEST_SKIP() << "not under sanitizers (see kernel_child.h)";
   Shared<InstallResult> shared;
   Tally tally;
   Rng rng(base_seed() + 16);
@@ -186,6 +189,7 @@ TEST(KernelValidateFixed, SixteenBitOpcodes) {
 }
 
 TEST(KernelValidateFixed, LengthLimits) {
+  if (running_under_sanitizer()) GTEST_SKIP() << "not under sanitizers (see kernel_child.h)";
   Shared<InstallResult> shared;
   Tally tally;
   const Insn ret = stmt(kRet | kRetK, 0x7fff0000);
@@ -206,6 +210,7 @@ TEST(KernelValidateFixed, LengthLimits) {
 }
 
 TEST(KernelValidateFixed, ScratchCheckQuirks) {
+  if (running_under_sanitizer()) GTEST_SKIP() << "not under sanitizers (see kernel_child.h)";
   Shared<InstallResult> shared;
   Tally tally;
   const Insn ret_a = stmt(kRet | kRetA, 0);
