@@ -1,0 +1,224 @@
+// `sysfence compile` and `sysfence stats` end to end, on the built binary.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "bpf/compiler/compile.h"
+#include "bpf/interp.h"
+#include "bpf/raw.h"
+#include "profile/caps.h"
+#include "profile/load.h"
+#include "profile/resolve.h"
+
+namespace sysfence::bpf::compiler {
+namespace {
+
+std::string tmp(const std::string& name) {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return std::string(dir != nullptr ? dir : "/tmp") + "/" + name;
+}
+
+std::string binary() {
+  const char* dir = std::getenv("TEST_SRCDIR");
+  return std::string(dir != nullptr ? dir : ".") + "/sysfence/tools/sysfence";
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct CliRun {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+CliRun run(const std::string& args) {
+  const std::string out = tmp("out.txt"), err = tmp("err.txt");
+  const std::string cmd = fmt::format("{} {} >{} 2>{}", binary(), args, out, err);
+  const int status = std::system(cmd.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+}
+
+// The same compilation through the libraries.
+Program library_compile(syscalls::ArchId native) {
+  auto loaded = profile::load_profile("default");
+  profile::ResolveOptions o;
+  o.native = native;
+  o.caps = profile::docker_default_caps();
+  o.kernel = {6, 1};
+  auto r = profile::resolve(loaded->profile, o);
+  auto c = compile(r->policy, {});
+  EXPECT_TRUE(c);
+  return c ? c->program : Program{};
+}
+
+TEST(CompileCli, RawIsTheLibrarysProgram) {
+  const std::string f = tmp("default.bpf");
+  const CliRun r = run(fmt::format("compile default --arch x86_64 --kernel 6.1 -o {}", f));
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string bytes = slurp(f);
+  auto prog = read_raw(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()),
+                       Endian::kLittle, f);
+  ASSERT_TRUE(prog) << prog.error().message;
+  EXPECT_EQ(*prog, library_compile(syscalls::ArchId::kX86_64));
+  // Compile defaults: the default profile, the native arch (x86_64 here).
+  const CliRun d = run(fmt::format("compile --kernel 6.1 -o {}", tmp("native.bpf")));
+  ASSERT_EQ(d.code, 0) << d.err;
+  EXPECT_EQ(slurp(tmp("native.bpf")), bytes);
+}
+
+TEST(CompileCli, BigEndianRaw) {
+  const std::string f = tmp("s390x.bpf");
+  ASSERT_EQ(run(fmt::format("compile default --arch s390x --kernel 6.1 -o {}", f)).code, 0);
+  const std::string bytes = slurp(f);
+  ASSERT_GE(bytes.size(), 8u);
+  // The first instruction is `ld [4]`: code 0x0020, k 4, big-endian.
+  EXPECT_EQ(bytes.substr(0, 8), std::string("\x00\x20\x00\x00\x00\x00\x00\x04", 8));
+  auto prog = read_raw(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()),
+                       Endian::kBig, f);
+  ASSERT_TRUE(prog);
+  EXPECT_EQ(*prog, library_compile(syscalls::ArchId::kS390x));
+}
+
+TEST(CompileCli, CHeaderIsSelfContained) {
+  const std::string h = tmp("filter.h");
+  const CliRun r = run(fmt::format("compile default --arch aarch64 --kernel 6.1 --format c -o {}", h));
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string text = slurp(h);
+  EXPECT_NE(text.find("static const struct sock_filter sysfence_default_aarch64[] = {"), std::string::npos);
+  EXPECT_NE(text.find("static const struct sock_fprog sysfence_default_aarch64_prog = {"), std::string::npos);
+  EXPECT_NE(text.find(" *   arches:   aarch64, arm (native aarch64)"), std::string::npos) << text.substr(0, 400);
+  EXPECT_NE(text.find(fmt::format(" *   length:   {} instructions", library_compile(syscalls::ArchId::kAarch64).size())),
+            std::string::npos);
+  size_t rows = 0;
+  for (size_t at = 0; (at = text.find("\n    {0x", at)) != std::string::npos; ++at) ++rows;
+  EXPECT_EQ(rows, library_compile(syscalls::ArchId::kAarch64).size());
+  // It compiles on its own, when a C compiler is at hand.
+  if (std::system("command -v cc >/dev/null 2>&1") == 0) {
+    const std::string c = tmp("use.c");
+    std::ofstream(c) << "#include \"" << h << "\"\nint main(void) { return sysfence_default_aarch64_prog.len == 0; }\n";
+    EXPECT_EQ(std::system(fmt::format("cc -Wall -Werror -fsyntax-only {} 2>{}", c, tmp("cc.err")).c_str()), 0)
+        << slurp(tmp("cc.err"));
+  }
+  // --name must be a C identifier.
+  const CliRun bad = run(fmt::format("compile default --format c --name 9lives -o {}", tmp("x.h")));
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_EQ(bad.err, "sysfence: invalid --name \"9lives\": not a C identifier\n");
+}
+
+TEST(CompileCli, TextAndJson) {
+  const CliRun t = run("compile default --arch x86_64 --kernel 6.1 --format text");
+  ASSERT_EQ(t.code, 0) << t.err;
+  EXPECT_TRUE(t.out.starts_with(" line  CODE  JT   JF      K\n")) << t.out.substr(0, 80);
+  EXPECT_NE(t.out.find("0000: 0x20 0x00 0x00 0x00000004  A = arch"), std::string::npos);
+
+  const CliRun j = run("compile default --arch x86_64 --kernel 6.1 --format json");
+  ASSERT_EQ(j.code, 0) << j.err;
+  boost::system::error_code ec;
+  const boost::json::value v = boost::json::parse(j.out, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  const auto& o = v.as_object();
+  EXPECT_EQ(o.at("native").as_string(), "x86_64");
+  const auto& arches = o.at("policy").as_object().at("arches").as_array();
+  ASSERT_EQ(arches.size(), 3u);
+  EXPECT_EQ(arches[0].as_object().at("arch").as_string(), "x86_64");
+  const size_t n = library_compile(syscalls::ArchId::kX86_64).size();
+  EXPECT_EQ(o.at("program").as_object().at("length").as_int64(), static_cast<int64_t>(n));
+  EXPECT_EQ(o.at("program").as_object().at("insns").as_array().size(), n);
+  EXPECT_EQ(o.at("report").as_array().size(), 2u);
+}
+
+TEST(CompileCli, ErrorsLeaveNoFile) {
+  const std::string f = tmp("never.bpf");
+  std::filesystem::remove(f);
+  CliRun r = run(fmt::format("compile /nonexistent/profile.json -o {}", f));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_FALSE(std::filesystem::exists(f));
+  r = run(fmt::format("compile default --arch x86_64,arm --kernel 6.1 -o {}", f));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, "sysfence: arm is not an architecture of this filter (it has x86_64, i386, x32)\n");
+  EXPECT_FALSE(std::filesystem::exists(f));
+  r = run(fmt::format("compile default --weights /nonexistent/w.txt -o {}", f));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_FALSE(std::filesystem::exists(f));
+  r = run("compile default --format elf");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, "sysfence: invalid --format \"elf\": expected raw, c, text or json\n");
+  r = run("compile default --strategy fastest");
+  EXPECT_EQ(r.code, 2);
+  r = run("compile a.json b.json");
+  EXPECT_EQ(r.code, 2);
+}
+
+TEST(CompileCli, StrategiesWeightsAndUnknownSyscalls) {
+  std::map<std::string, std::string> out;
+  for (const char* flags : {"", "--strategy linear", "--strategy balanced", "--weights hot",
+                            "--unknown-syscalls default", "--arch x86_64,i386"}) {
+    const std::string f = tmp("v.bpf");
+    const std::string arch = std::string_view(flags).starts_with("--arch") ? "" : "--arch x86_64";
+    const CliRun r = run(fmt::format("compile default {} --kernel 6.1 {} -o {}", arch, flags, f));
+    ASSERT_EQ(r.code, 0) << flags << ": " << r.err;
+    out[flags] = slurp(f);
+    auto prog = read_raw(std::span(reinterpret_cast<const uint8_t*>(out[flags].data()), out[flags].size()),
+                         Endian::kLittle, f);
+    ASSERT_TRUE(prog);
+    EXPECT_TRUE(Interpreter::create(*prog)) << flags;
+  }
+  for (const auto& [k, v] : out) {
+    if (!k.empty()) {
+      EXPECT_NE(v, out[""]) << k;
+    }
+  }
+  // A weights file.
+  const std::string w = tmp("w.txt");
+  std::ofstream(w) << "futex 1000\nread 10\n";
+  EXPECT_EQ(run(fmt::format("compile default --weights {} -o {}", w, tmp("w.bpf"))).code, 0);
+}
+
+TEST(StatsCli, ProfileAndForeignProgram) {
+  CliRun r = run("stats default --arch x86_64 --kernel 6.1 --range 0-450");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("x86_64 (arch 0xc000003e), nr 0..450 (451 numbers, arguments 0):"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("kernel action cache:"), std::string::npos);
+  EXPECT_NE(r.out.find("compiler model (optimal strategy, uniform weights):"), std::string::npos);
+
+  const std::string f = tmp("stats.bpf"), svg = tmp("chart.svg");
+  ASSERT_EQ(run(fmt::format("compile default --arch x86_64 --kernel 6.1 -o {}", f)).code, 0);
+  r = run(fmt::format("stats --bpf {} --arch x86_64 --weights hot --svg {}", f, svg));
+  ASSERT_EQ(r.code, 0) << r.err;
+  // The ABIs are found in the program itself: x86_64, i386, x32.
+  EXPECT_NE(r.out.find("\nx86_64 (arch"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\ni386 (arch"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nx32 (arch"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("weighted (hot):"), std::string::npos);
+  const std::string chart = slurp(svg);
+  EXPECT_TRUE(chart.starts_with("<svg")) << chart.substr(0, 40);
+  EXPECT_TRUE(chart.ends_with("</svg>\n"));
+
+  // A truncated file is an error with its byte offset.
+  std::ofstream(tmp("bad.bpf"), std::ios::binary) << "0123456789";
+  r = run(fmt::format("stats --bpf {} --arch x86_64", tmp("bad.bpf")));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("byte offset 8"), std::string::npos) << r.err;
+  r = run("stats default --range 9-3");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, "sysfence: invalid --range \"9-3\": expected LO-HI such as 0-450\n");
+}
+
+}  // namespace
+}  // namespace sysfence::bpf::compiler
