@@ -320,4 +320,8 @@ Expected<RunResult> run(std::span<const Insn> prog, const SeccompWords& data) {
   return interp->run(data);
 }
 
+Expected<RunResult> run(std::span<const Insn> prog, const SeccompData& data, Endian e) {
+  return run(prog, to_words(data, e));
+}
+
 }  // namespace sysfence::bpf

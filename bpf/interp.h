@@ -79,5 +79,6 @@ class Interpreter {
 
 // One-shot convenience: validate, decode and run.
 Expected<RunResult> run(std::span<const Insn> prog, const SeccompWords& data);
+Expected<RunResult> run(std::span<const Insn> prog, const SeccompData& data, Endian e);
 
 }  // namespace sysfence::bpf

@@ -192,6 +192,7 @@ TEST(Interp, BigEndianArgumentWords) {
   ASSERT_TRUE(be.has_value());
   EXPECT_EQ(be->run(d, Endian::kBig).action(), Action::Allow());
   EXPECT_EQ(be->run(d, Endian::kLittle).action(), Action::Errno(1));
+  EXPECT_EQ(run(be_eq, d, Endian::kBig)->action(), Action::Allow());
 }
 
 TEST(Interp, TraceRecordsPathAndRegisters) {
