@@ -1,0 +1,355 @@
+#include "run/run.h"
+
+#include <fmt/format.h>
+#include <linux/futex.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+#include "bpf/install.h"
+#include "run/oci_state.h"
+#include "run/rewrite.h"
+#include "run/supervisor.h"
+#include "syscalls/arch.h"
+
+namespace sysfence::run {
+
+namespace {
+
+void say(std::string_view message) { fmt::print(stderr, "sysfence: {}\n", message); }
+
+// ---------------------------------------------------------------------------
+// Child <-> parent handshake in MAP_SHARED memory (set up before the clone).
+// ---------------------------------------------------------------------------
+
+enum HandshakeState : uint32_t {
+  kPending = 0,
+  kInstalled = 1,      // listener_fd is valid in the (shared) fd table
+  kInstallFailed = 2,  // message says why; the child exits 125
+  kExecFailed = 3,     // exec_errno says why; the child exits 126/127
+};
+
+enum GoAhead : uint32_t { kWait = 0, kExec = 1, kAbort = 2 };
+
+struct Handshake {
+  std::atomic<uint32_t> state{kPending};  // child -> parent; also a futex word
+  // parent -> child, when the child must not start the command before the
+  // parent has handed the listener to its agent (a futex word).
+  std::atomic<uint32_t> go{kWait};
+  bool wait_for_go = false;
+  int listener_fd = -1;
+  int exec_errno = 0;
+  char message[1024] = {};
+};
+static_assert(std::atomic<uint32_t>::is_always_lock_free);
+
+long futex(std::atomic<uint32_t>* word, int op, uint32_t value, const timespec* timeout) {
+  // Not FUTEX_PRIVATE_FLAG: the word is shared between two processes.
+  return syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), op, value, timeout, nullptr, 0);
+}
+
+// The signals a supervising sysfence passes on to the command.
+sigset_t forwarded_signals() {
+  sigset_t s;
+  sigemptyset(&s);
+  for (int sig : {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM, SIGWINCH}) sigaddset(&s, sig);
+  return s;
+}
+
+// The child's side. Only system calls and plain stores after the clone: the
+// child shares the parent's fd table and, having been created by a raw
+// clone, glibc's idea of its thread id is stale, so nothing here may rely on
+// it (no raise, no locks held across the clone: sysfence is single-threaded).
+[[noreturn]] void child_main(Handshake* hs, const sigset_t& original_mask, std::span<const bpf::Insn> program,
+                             const bpf::InstallOptions& options, const ExecImage& image) {
+  // Before the filter: the command gets the signal mask sysfence was given.
+  sigprocmask(SIG_SETMASK, &original_mask, nullptr);
+  auto installed = bpf::install(program, options);
+  if (!installed) {
+    std::snprintf(hs->message, sizeof hs->message, "%s", installed.error().message.c_str());
+    hs->state.store(kInstallFailed, std::memory_order_release);
+    futex(&hs->state, FUTEX_WAKE, 1, nullptr);
+    _exit(kExitOwnFailure);
+  }
+  hs->listener_fd = installed->listener_fd;
+  hs->state.store(kInstalled, std::memory_order_release);
+  // If the filter does not allow futex, this call waits for the supervisor,
+  // which polls the word and finds it set anyway.
+  futex(&hs->state, FUTEX_WAKE, 1, nullptr);
+  if (hs->wait_for_go) {
+    // The command must not run before its agent has the listener (runc's
+    // init waits the same way). A futex the filter denies returns at once
+    // and this loop merely spins until the parent answers.
+    while (hs->go.load(std::memory_order_acquire) == kWait) {
+      const timespec tick{0, 10'000'000};
+      futex(&hs->go, FUTEX_WAIT, kWait, &tick);
+    }
+    if (hs->go.load(std::memory_order_acquire) != kExec) _exit(kExitOwnFailure);
+  }
+  const int err = exec_image(image);
+  hs->exec_errno = err;
+  hs->state.store(kExecFailed, std::memory_order_release);
+  _exit(exit_code_for_exec_errno(err));
+}
+
+bool child_exited(int pidfd) {
+  pollfd p{pidfd, POLLIN, 0};
+  return ::poll(&p, 1, 0) == 1;
+}
+
+// Exits the way the command did: its code, or its signal re-raised.
+int finish_like(const siginfo_t& info) {
+  if (info.si_code == CLD_EXITED) return info.si_status;
+  const int sig = info.si_status;
+  // The command already dumped core (or did not); sysfence must not add one.
+  const rlimit no_core{0, 0};
+  setrlimit(RLIMIT_CORE, &no_core);
+  signal(sig, SIG_DFL);
+  sigset_t s;
+  sigemptyset(&s);
+  sigaddset(&s, sig);
+  sigprocmask(SIG_UNBLOCK, &s, nullptr);
+  ::kill(getpid(), sig);
+  return 128 + sig;
+}
+
+void forward_signal(int sigfd, pid_t child) {
+  signalfd_siginfo si{};
+  while (::read(sigfd, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
+    // A terminal's signals (SI_KERNEL) go to the whole foreground process
+    // group: the command received its own copy already.
+    if (si.ssi_code == SI_KERNEL) continue;
+    ::kill(child, static_cast<int>(si.ssi_signo));
+  }
+}
+
+// Serves a listener whose command has exited but whose filter still has
+// users (descendants of the command): until the last of them is gone.
+void serve_remaining(Supervisor& supervisor, int listener) {
+  for (;;) {
+    pollfd p{listener, POLLIN, 0};
+    if (::poll(&p, 1, -1) < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    if (p.revents & POLLIN) {
+      if (!supervisor.handle_one(listener)) return;
+      continue;
+    }
+    if (p.revents & (POLLHUP | POLLERR | POLLNVAL)) return;
+  }
+}
+
+struct Supervised {
+  const FilterPlan* plan = nullptr;
+  std::span<const bpf::Insn> program;
+  bpf::InstallOptions install;
+  bool trace = false;
+};
+
+int run_supervised(const Supervised& s, const ExecImage& image) {
+  void* mem = mmap(nullptr, sizeof(Handshake), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) {
+    say(fmt::format("mmap: {}", std::strerror(errno)));
+    return kExitOwnFailure;
+  }
+  Handshake* hs = new (mem) Handshake();
+  hs->wait_for_go = s.plan->uses_notify;
+
+  char cwd_buf[4096];
+  const std::string bundle = ::getcwd(cwd_buf, sizeof cwd_buf) != nullptr ? cwd_buf : "/";
+
+  // Block the forwarded signals before the clone so that none sent in
+  // between is lost; the child restores the original mask.
+  const sigset_t forward = forwarded_signals();
+  sigset_t original;
+  sigprocmask(SIG_BLOCK, &forward, &original);
+  const int sigfd = signalfd(-1, &forward, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (sigfd < 0) {
+    say(fmt::format("signalfd: {}", std::strerror(errno)));
+    return kExitOwnFailure;
+  }
+
+  int pidfd = -1;
+  const long pid = syscall(SYS_clone, CLONE_FILES | CLONE_PIDFD | SIGCHLD, nullptr, &pidfd, nullptr, nullptr);
+  if (pid == 0) child_main(hs, original, s.program, s.install, image);
+  if (pid < 0) {
+    say(fmt::format("clone: {}", std::strerror(errno)));
+    return kExitOwnFailure;
+  }
+  const pid_t child = static_cast<pid_t>(pid);
+
+  // Wait until the filter is in place (or the child gave up).
+  while (hs->state.load(std::memory_order_acquire) == kPending && !child_exited(pidfd)) {
+    const timespec tick{0, 10'000'000};
+    futex(&hs->state, FUTEX_WAIT, kPending, &tick);
+  }
+  siginfo_t info{};
+  const uint32_t state = hs->state.load(std::memory_order_acquire);
+  if (state == kPending || state == kInstallFailed) {
+    waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED);
+    say(state == kInstallFailed ? std::string(hs->message) : "the child exited before installing the filter");
+    return kExitOwnFailure;
+  }
+  int listener = hs->listener_fd;
+  // Ignored only here: the command got the original disposition already.
+  signal(SIGPIPE, SIG_IGN);
+
+  if (s.plan->uses_notify) {
+    const std::string doc = container_process_state(child, s.plan->listener_metadata, bundle);
+    auto sent = send_to_agent(s.plan->listener_path, doc, listener);
+    hs->go.store(sent ? kExec : kAbort, std::memory_order_release);
+    futex(&hs->go, FUTEX_WAKE, 1, nullptr);
+    if (!sent) {
+      say(sent.error().message);
+      ::kill(child, SIGKILL);
+      waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED);
+      return kExitOwnFailure;
+    }
+    ::close(listener);  // the agent has its own copy now
+    listener = -1;
+  }
+
+  SupervisorOptions options;
+  options.policy = &s.plan->policy;
+  options.native = syscalls::native_arch().id;
+  options.first_pid = child;
+  options.killable_wait = (s.install.flags & bpf::kFlagWaitKillableRecv) != 0;
+  Supervisor supervisor(options);
+
+  bool listener_open = listener >= 0;
+  for (;;) {
+    pollfd fds[3] = {{pidfd, POLLIN, 0}, {sigfd, POLLIN, 0}, {listener_open ? listener : -1, POLLIN, 0}};
+    if (::poll(fds, 3, -1) < 0) {
+      if (errno == EINTR) continue;
+      say(fmt::format("poll: {}", std::strerror(errno)));
+      ::kill(child, SIGKILL);
+      break;
+    }
+    if (fds[2].revents & POLLIN) {
+      if (auto ok = supervisor.handle_one(listener); !ok) {
+        say(ok.error().message);
+        listener_open = false;
+      }
+    } else if (fds[2].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+      listener_open = false;
+    }
+    if (fds[1].revents & POLLIN) forward_signal(sigfd, child);
+    if (fds[0].revents & POLLIN) break;
+  }
+  waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED);
+  if (hs->state.load(std::memory_order_acquire) == kExecFailed) {
+    say(fmt::format("cannot run {}: {}", image.path, std::strerror(hs->exec_errno)));
+  }
+
+  if (listener >= 0) {
+    // Answer what is already queued, then hand whatever remains (calls of
+    // the command's surviving descendants) to a background keeper, so that
+    // they keep getting the profile's answers after sysfence exits.
+    for (;;) {
+      pollfd p{listener, POLLIN, 0};
+      if (::poll(&p, 1, 0) != 1 || !(p.revents & POLLIN)) {
+        if (p.revents == 0 && fork() == 0) {
+          ::close(sigfd);
+          ::close(pidfd);
+          serve_remaining(supervisor, listener);
+          _exit(0);
+        }
+        break;
+      }
+      if (!supervisor.handle_one(listener)) break;
+    }
+    ::close(listener);
+  }
+  ::close(sigfd);
+  ::close(pidfd);
+  return finish_like(info);
+}
+
+}  // namespace
+
+int run(const RunRequest& request) {
+  if (request.command.empty()) {
+    say("no command given (usage: sysfence run [OPTIONS] -- CMD [ARGS...])");
+    return kExitOwnFailure;
+  }
+  auto path = find_executable(request.command[0]);
+  if (!path) {
+    say(path.error().message);
+    return path.error().exit_code;
+  }
+  ExecImage image = make_exec_image(*path, request.command);
+
+  if (request.profile.unconfined()) {
+    const int err = exec_image(image);
+    say(fmt::format("cannot run {}: {}", image.path, std::strerror(err)));
+    return exit_code_for_exec_errno(err);
+  }
+
+  FilterRequest filter = request.filter;
+  filter.profile = request.profile.profile;
+  auto plan = plan_filter(filter);
+  if (!plan) {
+    say(plan.error().message);
+    return kExitOwnFailure;
+  }
+  for (const std::string& note : plan->notes) say("note: " + note);
+
+  if (request.trace_denials && plan->uses_notify) {
+    say(fmt::format("--trace-denials cannot be used with {}: it sends SCMP_ACT_NOTIFY calls to the agent at "
+                    "{}, and a filter chain can have only one listener",
+                    plan->source, plan->listener_path));
+    return kExitOwnFailure;
+  }
+
+  bpf::InstallOptions install;
+  install.flags = plan->flags;
+  if (!request.trace_denials && !plan->uses_notify) {
+    auto installed = bpf::install(plan->program, install);
+    if (!installed) {
+      say(installed.error().message);
+      return kExitOwnFailure;
+    }
+    const int err = exec_image(image);
+    say(fmt::format("cannot run {}: {}", image.path, std::strerror(err)));
+    return exit_code_for_exec_errno(err);
+  }
+
+  Supervised s;
+  s.plan = &*plan;
+  bpf::Program variant;
+  if (request.trace_denials) {
+    auto v = notify_variant(plan->program);
+    if (!v) {
+      say(v.error().message);
+      return kExitOwnFailure;
+    }
+    variant = std::move(*v);
+    s.program = variant;
+    s.trace = true;
+    // Once the supervisor has received a call, only SIGKILL may interrupt
+    // its wait: like a call the kernel answers at once, a notified call is
+    // not cut short by a signal (5.19+; older kernels run without).
+    install.flags |= bpf::probe_flags(bpf::kFlagWaitKillableRecv);
+  } else {
+    s.program = plan->program;
+  }
+  install.flags |= bpf::kFlagNewListener;
+  // TSYNC's error would be a thread id, indistinguishable from a listener fd.
+  if (install.flags & bpf::kFlagTsync) install.flags |= bpf::kFlagTsyncEsrch;
+  s.install = install;
+  return run_supervised(s, image);
+}
+
+}  // namespace sysfence::run

@@ -1,0 +1,51 @@
+// `sysfence run`: run a command under a seccomp profile, as
+// `docker run --security-opt seccomp=PROFILE` would run the container's
+// process (Docker's exit codes: 125 sysfence's own failure, 126 the command
+// cannot be run, 127 not found; otherwise the command's status).
+//
+// Two ways to run:
+//  * direct (the usual case): sysfence resolves and compiles the profile,
+//    installs the filter on itself (no_new_privs + seccomp(2) with the
+//    profile's flags and --log / --tsync) and execve's the command, which
+//    thus keeps sysfence's pid, and its exit status is the command's own.
+//  * supervised (--trace-denials, or a profile with SCMP_ACT_NOTIFY): a
+//    child process installs the filter with NEW_LISTENER and execs the
+//    command; sysfence stays as its parent, holding the listener (to answer
+//    and print denials, supervisor.h) or handing it to the profile's
+//    listenerPath agent (oci_state.h), forwards the signals it is sent, and
+//    finally exits the way the command did (same code, or the same signal).
+//
+// How the parent gets the listener: the child is created with CLONE_FILES,
+// so the fd the child's seccomp(2) returns is at once in the parent's fd
+// table too; the child publishes its number in shared memory and execs
+// (exec unshares the table and closes the child's copy, O_CLOEXEC). Passing
+// it over a socket (SCM_RIGHTS) instead would need a sendmsg(2) after the
+// filter is installed, and under a profile that denies sendmsg that call
+// would itself wait on the listener that has not been handed over yet: a
+// deadlock. This way the child makes no system call between installing
+// and execve that anyone has to answer first.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "run/command.h"
+#include "run/plan.h"
+
+namespace sysfence::run {
+
+struct RunRequest {
+  ProfileChoice profile;   // "default", "unconfined" or a path
+  FilterRequest filter;    // flags for resolution and installation (filter.profile is ignored)
+  bool trace_denials = false;
+  std::vector<std::string> command;  // CMD ARGS...; not empty
+};
+
+// Returns the exit code sysfence should exit with. In direct mode it returns
+// only on failure (on success the process has become the command). When a
+// supervised command was killed by a signal, sysfence re-raises that signal
+// on itself (without a core dump: the command's was already written) and
+// returns 128+N only if it survives that.
+int run(const RunRequest& request);
+
+}  // namespace sysfence::run

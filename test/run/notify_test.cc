@@ -1,0 +1,154 @@
+// Profiles with SCMP_ACT_NOTIFY and listenerPath: sysfence hands the
+// listener to the agent at listenerPath with the OCI container process state
+// (runtime-spec "The Container Process State"), and the agent answers the
+// command's notified calls. The agent here is a thread of the test.
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "test/run/spawn.h"
+
+namespace sysfence::run::testing {
+namespace {
+
+struct AgentResult {
+  std::string state;       // the JSON received
+  int fds = 0;             // descriptors received with it
+  bool answered = false;   // a notification was received and answered
+  int notified_nr = -1;
+  uint32_t notified_pid = 0;
+};
+
+// Accepts one connection, takes the state and the listener, and answers
+// the first notification with `value`.
+AgentResult serve_once(int server, long value) {
+  AgentResult r;
+  const int conn = accept(server, nullptr, nullptr);
+  if (conn < 0) return r;
+  char buf[65536];
+  iovec iov{buf, sizeof buf};
+  alignas(cmsghdr) char control[CMSG_SPACE(4 * sizeof(int))];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  const ssize_t n = recvmsg(conn, &msg, MSG_CMSG_CLOEXEC);
+  int listener = -1;
+  for (cmsghdr* h = CMSG_FIRSTHDR(&msg); h != nullptr; h = CMSG_NXTHDR(&msg, h)) {
+    if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS) continue;
+    r.fds += static_cast<int>((h->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+    std::memcpy(&listener, CMSG_DATA(h), sizeof(int));
+  }
+  // The payload may follow in more pieces: read until the sender closes.
+  if (n > 0) r.state.assign(buf, static_cast<size_t>(n));
+  for (;;) {
+    const ssize_t more = read(conn, buf, sizeof buf);
+    if (more <= 0) break;
+    r.state.append(buf, static_cast<size_t>(more));
+  }
+  close(conn);
+  if (listener < 0) return r;
+  pollfd p{listener, POLLIN, 0};
+  if (poll(&p, 1, 30000) == 1 && (p.revents & POLLIN)) {
+    seccomp_notif req;
+    std::memset(&req, 0, sizeof req);
+    if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req) == 0) {
+      r.notified_nr = req.data.nr;
+      r.notified_pid = req.pid;
+      seccomp_notif_resp resp{};
+      resp.id = req.id;
+      resp.val = value;
+      r.answered = ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) == 0;
+    }
+  }
+  close(listener);
+  return r;
+}
+
+int listen_at(const std::string& path) {
+  unlink(path.c_str());
+  const int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) return -1;
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  if (bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(s, 4) != 0) return -1;
+  return s;
+}
+
+std::string notify_profile(const std::string& socket_path) {
+  const std::string path = tmp_path("notify.json");
+  write_file(path, R"({
+  "defaultAction": "SCMP_ACT_ALLOW",
+  "listenerPath": ")" + socket_path + R"(",
+  "listenerMetadata": "agent-metadata-123",
+  "syscalls": [{"names": ["getppid"], "action": "SCMP_ACT_NOTIFY"}]
+})");
+  return path;
+}
+
+TEST(Notify, AgentGetsStateAndListenerAndAnswers) {
+  const std::string sock = socket_path("agent.sock");
+  const int server = listen_at(sock);
+  ASSERT_GE(server, 0);
+  AgentResult agent;
+  std::thread t([&] { agent = serve_once(server, 4242); });
+  const Outcome o = sysfence_run({"--profile", notify_profile(sock), "--", client_binary(), "pid", "raw:110", "exit:6"});
+  shutdown(server, SHUT_RDWR);  // unblocks the agent if sysfence never connected
+  t.join();
+  close(server);
+
+  EXPECT_EQ(o.code(), 6) << o.describe();
+  // The agent's answer is what the call returned.
+  const std::string pid_line = o.out.substr(0, o.out.find('\n'));
+  ASSERT_EQ(pid_line.rfind("pid = ", 0), 0u) << o.describe();
+  const long pid = std::stol(pid_line.substr(6));
+  EXPECT_EQ(o.out, pid_line + "\nraw = 4242\n");
+  EXPECT_TRUE(agent.answered);
+  EXPECT_EQ(agent.notified_nr, SYS_getppid);
+  EXPECT_EQ(agent.notified_pid, static_cast<uint32_t>(pid));
+
+  // The OCI container process state, one fd with it.
+  EXPECT_EQ(agent.fds, 1);
+  const boost::json::value doc = boost::json::parse(agent.state);
+  const auto& s = doc.as_object();
+  EXPECT_EQ(s.at("ociVersion").as_string(), "1.0.2");
+  ASSERT_EQ(s.at("fds").as_array().size(), 1u);
+  EXPECT_EQ(s.at("fds").as_array()[0].as_string(), "seccompFd");
+  EXPECT_EQ(s.at("pid").as_int64(), pid);
+  EXPECT_EQ(s.at("metadata").as_string(), "agent-metadata-123");
+  const auto& st = s.at("state").as_object();
+  EXPECT_EQ(st.at("ociVersion").as_string(), "1.0.2");
+  EXPECT_EQ(st.at("status").as_string(), "creating");
+  EXPECT_EQ(st.at("pid").as_int64(), pid);
+  EXPECT_EQ(st.at("id").as_string(), "sysfence-" + std::to_string(pid));
+  EXPECT_EQ(st.at("bundle").as_string().c_str()[0], '/');
+}
+
+TEST(Notify, MissingAgentIsSysfencesOwnFailure) {
+  const Outcome o = sysfence_run({"--profile", notify_profile(socket_path("nobody.sock")), "--", client_binary(), "pid"});
+  EXPECT_EQ(o.code(), 125) << o.describe();
+  EXPECT_NE(o.err.find("connect"), std::string::npos) << o.err;
+  EXPECT_EQ(o.out, "") << "the command must not run without its agent";
+}
+
+TEST(Notify, TraceDenialsCannotShareTheListener) {
+  const Outcome o = sysfence_run(
+      {"--profile", notify_profile(socket_path("x.sock")), "--trace-denials", "--", client_binary(), "pid"});
+  EXPECT_EQ(o.code(), 125) << o.describe();
+  EXPECT_NE(o.err.find("only one listener"), std::string::npos) << o.err;
+}
+
+}  // namespace
+}  // namespace sysfence::run::testing

@@ -1,0 +1,203 @@
+// `sysfence run --trace-denials` in the real kernel: one line per denied
+// call naming the call, its decoded arguments, what it got and the rule;
+// the command's output and exit status are the same as without the flag.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/syscall.h>
+
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "test/run/spawn.h"
+
+namespace sysfence::run::testing {
+namespace {
+
+std::string seed_profile() {
+  const char* dir = std::getenv("TEST_SRCDIR");
+  return std::string(dir != nullptr ? dir : ".") + "/sysfence/profile/examples/seed-example.json";
+}
+
+// The 1-based line of the `{` that opens the syscalls[] entry naming `name`
+// (each entry of the seed example is written as `{` / `"name": ...`).
+int entry_line(const std::string& text, const std::string& name) {
+  std::istringstream in(text);
+  std::string line;
+  int n = 0, brace = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (line.find('{') != std::string::npos) brace = n;
+    if (line.find("\"" + name + "\"") != std::string::npos) return brace;
+  }
+  return -1;
+}
+
+std::vector<std::string> with(std::vector<std::string> head, const std::vector<std::string>& tail) {
+  head.insert(head.end(), tail.begin(), tail.end());
+  return head;
+}
+
+// Runs the same command with and without --trace-denials; the program must
+// not be able to tell the difference.
+struct Pair {
+  Outcome plain, traced;
+};
+Pair both(const std::vector<std::string>& options, const std::vector<std::string>& command) {
+  Pair p;
+  p.plain = sysfence_run(with(with(options, {"--"}), command));
+  p.traced = sysfence_run(with(with(with(options, {"--trace-denials"}), {"--"}), command));
+  return p;
+}
+
+void expect_same_behaviour(const Pair& p) {
+  EXPECT_EQ(p.traced.status, p.plain.status) << "traced: " << p.traced.describe() << "\nplain: " << p.plain.describe();
+  EXPECT_EQ(p.traced.out, p.plain.out);
+}
+
+TEST(TraceDenials, SeedExampleOneLinePerDeniedCall) {
+  const std::string profile = seed_profile();
+  const std::string text = read_file(profile);
+  const std::string file = tmp_path("traced-file");
+  write_file(file, "x");
+  const Pair p = both({"--profile", profile},
+                      {client_binary(), "getcwd", "chmod:" + file + ":0600", "chown:" + file + ":0:0",
+                       "mount:none:/mnt:tmpfs", "getppid", "exit:3"});
+  expect_same_behaviour(p);
+  EXPECT_EQ(p.plain.code(), 3);
+  EXPECT_EQ(p.plain.out, "getcwd = -1 EPERM\nchmod = -1 EPERM\nchown = -1 EPERM\nmount = -1 EPERM\ngetppid = 1\n");
+  EXPECT_EQ(p.plain.err, "");
+
+  const std::vector<std::string> lines = lines_starting(p.traced.err, "denied: ");
+  ASSERT_EQ(lines.size(), 4u) << p.traced.err;
+  EXPECT_EQ(lines_starting(p.traced.err, "").size(), 4u) << "nothing else on stderr:\n" << p.traced.err;
+  auto rule = [&](const std::string& name) { return "  [rule: " + profile + ":" + std::to_string(entry_line(text, name)) + "]"; };
+  EXPECT_TRUE(std::regex_match(lines[0], std::regex("denied: getcwd\\(0x[0-9a-f]+, 256\\) = -EPERM  \\[rule: .*:" +
+                                                    std::to_string(entry_line(text, "getcwd")) + "\\]")))
+      << lines[0];
+  EXPECT_EQ(lines[1], "denied: chmod(\"" + file + "\", 0600) = -EPERM" + rule("chmod"));
+  EXPECT_EQ(lines[2], "denied: chown(\"" + file + "\", 0, 0) = -EPERM" + rule("chown"));
+  EXPECT_EQ(lines[3], "denied: mount(\"none\", \"/mnt\", \"tmpfs\", 0, NULL) = -EPERM" + rule("mount"));
+}
+
+TEST(TraceDenials, DefaultProfileUnshareAndNewerSyscalls) {
+  const Pair p = both({"--caps", "docker-default"}, {"unshare", "--map-root-user", "--user", "sh", "-c", "whoami"});
+  expect_same_behaviour(p);
+  EXPECT_EQ(p.plain.code(), 1);
+  EXPECT_EQ(lines_starting(p.traced.err, "denied: "),
+            std::vector<std::string>{"denied: unshare(0x10000000) = -EPERM  [default action]"})
+      << p.traced.err;
+  // The command's own message is still there.
+  EXPECT_NE(p.traced.err.find("unshare failed: Operation not permitted"), std::string::npos);
+
+  const Pair q = both({"--caps", "docker-default"}, {client_binary(), "raw:1000", "raw:1001"});
+  expect_same_behaviour(q);
+  EXPECT_EQ(q.plain.out, "raw = -1 ENOSYS\nraw = -1 ENOSYS\n");
+  EXPECT_EQ(lines_starting(q.traced.err, "denied: "),
+            (std::vector<std::string>{
+                "denied: syscall_0x3e8(0, 0, 0, 0, 0, 0) = -ENOSYS  [newer than profile: ENOSYS]",
+                "denied: syscall_0x3e9(0, 0, 0, 0, 0, 0) = -ENOSYS  [newer than profile: ENOSYS]"}))
+      << q.traced.err;
+}
+
+TEST(TraceDenials, CallsOfChildProcessesNameTheirPid) {
+  const Pair p = both({"--profile", seed_profile()}, {"sh", "-c", client_binary() + " getcwd; exit 4"});
+  expect_same_behaviour(p);
+  EXPECT_EQ(p.plain.code(), 4);
+  const auto lines = lines_starting(p.traced.err, "denied: ");
+  ASSERT_EQ(lines.size(), 1u) << p.traced.err;
+  EXPECT_TRUE(std::regex_match(lines[0], std::regex("denied: \\[pid [0-9]+\\] getcwd\\(.*\\) = -EPERM  \\[rule: .*\\]")))
+      << lines[0];
+}
+
+// Every action kind, compared with the plain filter.
+class TraceActions : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    profile_ = tmp_path("actions.json");
+    write_file(profile_, R"({
+  "defaultAction": "SCMP_ACT_ALLOW",
+  "syscalls": [
+    {"names": ["getuid"], "action": "SCMP_ACT_TRAP"},
+    {"names": ["getgid"], "action": "SCMP_ACT_KILL_PROCESS"},
+    {"names": ["geteuid"], "action": "SCMP_ACT_TRACE"},
+    {"names": ["getegid"], "action": "SCMP_ACT_ERRNO", "errnoRet": 0},
+    {"names": ["getpgrp"], "action": "SCMP_ACT_KILL"}
+  ]
+})");
+  }
+  Pair run(const std::vector<std::string>& steps) {
+    return both({"--profile", profile_}, with({client_binary()}, steps));
+  }
+  std::string profile_;
+};
+
+TEST_F(TraceActions, ErrnoZeroAndTraceWithoutTracer) {
+  const Pair p = run({"raw:108", "raw:107"});
+  expect_same_behaviour(p);
+  EXPECT_EQ(p.plain.out, "raw = 0\nraw = -1 ENOSYS\n");
+  EXPECT_EQ(lines_starting(p.traced.err, "denied: "),
+            (std::vector<std::string>{"denied: getegid() = 0  [rule: " + profile_ + ":7]",
+                                      "denied: geteuid() = -ENOSYS (TRACE without a tracer)  [rule: " + profile_ + ":6]"}))
+      << p.traced.err;
+}
+
+TEST_F(TraceActions, TrapWithAHandlerReturnsTheNumberAndSignals) {
+  const Pair p = run({"on-sigsys", "raw:102", "sigsys-count", "exit:0"});
+  expect_same_behaviour(p);
+  EXPECT_EQ(p.plain.out, "raw = 102\nsigsys = 1\n");
+  EXPECT_EQ(lines_starting(p.traced.err, "denied: "),
+            std::vector<std::string>{"denied: getuid() = SIGSYS (TRAP)  [rule: " + profile_ + ":4]"});
+}
+
+TEST_F(TraceActions, TrapAndKillsWithoutHandlerEndInSigsys) {
+  for (const char* step : {"raw:102", "raw:104", "raw:111"}) {
+    const Pair p = run({"pid", step, "exit:0"});
+    EXPECT_EQ(p.plain.signal(), SIGSYS) << step << ": " << p.plain.describe();
+    EXPECT_EQ(p.traced.signal(), SIGSYS) << step << ": " << p.traced.describe();
+    EXPECT_EQ(lines_starting(p.traced.err, "denied: ").size(), 1u) << p.traced.err;
+  }
+}
+
+// The documented differences: the kernel forces its SIGSYS through handlers
+// and masks; from outside only SIGKILL can do that, and the supervisor says so.
+TEST_F(TraceActions, KillOfAProcessThatCatchesSigsysUsesSigkill) {
+  Pair p = run({"on-sigsys", "raw:104", "exit:0"});
+  EXPECT_EQ(p.plain.signal(), SIGSYS) << p.plain.describe();
+  EXPECT_EQ(p.traced.signal(), SIGKILL) << p.traced.describe();
+  EXPECT_NE(p.traced.err.find("catches SIGSYS, so it is killed with SIGKILL"), std::string::npos) << p.traced.err;
+
+  p = run({"block-sigsys", "raw:102", "exit:0"});
+  EXPECT_EQ(p.plain.signal(), SIGSYS) << p.plain.describe();
+  EXPECT_EQ(p.traced.signal(), SIGKILL) << p.traced.describe();
+  EXPECT_NE(p.traced.err.find("blocks SIGSYS"), std::string::npos) << p.traced.err;
+}
+
+TEST(TraceDenials, ExitStatusAndSignalsPassThrough) {
+  Pair p = both({"--profile", seed_profile()}, {client_binary(), "getcwd", "kill-self:15"});
+  expect_same_behaviour(p);
+  EXPECT_EQ(p.traced.signal(), SIGTERM) << p.traced.describe();
+  p = both({"--profile", seed_profile()}, {"sh", "-c", "exit 42"});
+  expect_same_behaviour(p);
+  EXPECT_EQ(p.traced.code(), 42);
+  EXPECT_EQ(p.traced.err, "");
+}
+
+TEST(TraceDenials, ExitCodes) {
+  EXPECT_EQ(sysfence_run({"--trace-denials", "--", "/nonexistent/cmd"}).code(), 127);
+  const std::string profile = tmp_path("deny-execve.json");
+  write_file(profile, R"({"defaultAction": "SCMP_ACT_ALLOW",
+ "syscalls": [{"names": ["execve"], "action": "SCMP_ACT_ERRNO"}]})");
+  const Pair p = both({"--profile", profile}, {"/bin/true"});
+  EXPECT_EQ(p.plain.code(), 126) << p.plain.describe();
+  EXPECT_EQ(p.traced.code(), 126) << p.traced.describe();
+  const auto lines = lines_starting(p.traced.err, "denied: ");
+  ASSERT_EQ(lines.size(), 1u) << p.traced.err;
+  EXPECT_TRUE(std::regex_match(lines[0], std::regex("denied: execve\\(\"/bin/true\", 0x[0-9a-f]+, 0x[0-9a-f]+\\) = "
+                                                    "-EPERM  \\[rule: .*deny-execve.json:2\\]")))
+      << lines[0];
+}
+
+}  // namespace
+}  // namespace sysfence::run::testing

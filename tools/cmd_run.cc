@@ -1,0 +1,93 @@
+// sysfence run [--profile PROFILE|default|unconfined]
+//              [--security-opt seccomp=PATH|seccomp:PATH|seccomp=unconfined]
+//              [--caps LIST] [--kernel X.Y] [--log] [--tsync] [--trace-denials]
+//              -- CMD [ARGS...]
+//
+// Runs CMD under the profile as `docker run --security-opt seccomp=...`
+// runs a container's process (run/run.h). Exit status: CMD's; 125 for
+// sysfence's own failures (bad usage included, as `docker run`), 126 when
+// CMD cannot be run, 127 when it is not found.
+#include <fmt/format.h>
+
+#include <exception>
+#include <string>
+
+#include "run/command.h"
+#include "run/plan.h"
+#include "run/run.h"
+#include "tools/cli/args.h"
+#include "tools/cli/command.h"
+
+namespace sysfence {
+namespace {
+
+constexpr cli::FlagSpec kFlags[] = {
+    {.name = "profile"},
+    {.name = "security-opt", .repeatable = true},
+    {.name = "caps"},
+    {.name = "kernel"},
+    {.name = "log", .takes_value = false},
+    {.name = "tsync", .takes_value = false},
+    {.name = "trace-denials", .takes_value = false},
+};
+
+constexpr std::string_view kUsage =
+    "usage: sysfence run [--profile PROFILE|default|unconfined] "
+    "[--security-opt seccomp=PATH|seccomp:PATH|seccomp=unconfined] [--caps LIST] [--kernel X.Y] "
+    "[--log] [--tsync] [--trace-denials] -- CMD [ARGS...]";
+
+int usage(std::string_view message) {
+  fmt::print(stderr, "sysfence: {}\n{}\n", message, kUsage);
+  return run::kExitOwnFailure;
+}
+
+int run_run_checked(std::span<const std::string> args) {
+  auto parsed = cli::parse_args(args, kFlags, /*stop_at_first_positional=*/true);
+  if (!parsed) return usage(parsed.error().message);
+  if (parsed->after_dashdash.empty()) return usage("no command given");
+
+  run::RunRequest request;
+  std::optional<run::ProfileChoice> from_security_opt;
+  for (const std::string& opt : parsed->all("security-opt")) {
+    auto choice = run::parse_security_opt(opt);
+    if (!choice) return usage(choice.error().message);
+    if (!*choice) continue;
+    if (from_security_opt) return usage("more than one --security-opt seccomp=... given");
+    from_security_opt = **choice;
+  }
+  if (from_security_opt && parsed->has("profile")) {
+    return usage("give the profile either with --profile or with --security-opt seccomp=..., not both");
+  }
+  if (from_security_opt) {
+    request.profile = *from_security_opt;
+  } else if (auto p = parsed->get("profile")) {
+    if (p->empty()) return usage("--profile needs a value: default, unconfined or a path");
+    if (*p == "-") return usage("--profile -: the profile cannot come from stdin, which belongs to the command");
+    request.profile.profile = *p;
+  }
+  request.filter.caps = parsed->get("caps");
+  request.filter.kernel = parsed->get("kernel");
+  request.filter.log = parsed->has("log");
+  request.filter.tsync = parsed->has("tsync");
+  request.trace_denials = parsed->has("trace-denials");
+  request.command = parsed->after_dashdash;
+  return run::run(request);
+}
+
+int run_run(std::span<const std::string> args) {
+  // No exception may escape with main's exit code 2: run's own failures are 125.
+  try {
+    return run_run_checked(args);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "sysfence: internal error: {}\n", e.what());
+  } catch (...) {
+    fmt::print(stderr, "sysfence: internal error\n");
+  }
+  return run::kExitOwnFailure;
+}
+
+const cli::Registration kRegistration{
+    {"run", "run a command under a profile (docker run --security-opt seccomp=...)", &run_run}};
+
+}  // namespace
+}  // namespace sysfence
