@@ -23,7 +23,11 @@
 // filter is installed, and under a profile that denies sendmsg that call
 // would itself wait on the listener that has not been handed over yet: a
 // deadlock. This way the child makes no system call between installing
-// and execve that anyone has to answer first.
+// and execve that anyone has to answer first. With a listenerPath agent
+// the child does wait before execve, for the parent's go-ahead in shared
+// memory (as runc's init waits), so that the command never runs before its
+// agent holds the listener; a futex the filter denies just makes that wait
+// spin.
 #pragma once
 
 #include <string>

@@ -3,6 +3,7 @@
 // the command's output and exit status are the same as without the flag.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 #include <sys/syscall.h>
 
 #include <regex>
@@ -197,6 +198,43 @@ TEST(TraceDenials, ExitCodes) {
   EXPECT_TRUE(std::regex_match(lines[0], std::regex("denied: execve\\(\"/bin/true\", 0x[0-9a-f]+, 0x[0-9a-f]+\\) = "
                                                     "-EPERM  \\[rule: .*deny-execve.json:2\\]")))
       << lines[0];
+}
+
+// sysfence forwards the signals it is sent to the command and exits as the
+// command did.
+TEST(TraceDenials, ForwardsSignals) {
+  const std::string ready = tmp_path("ready-for-term");
+  const std::string script =
+      sysfence_binary() + " run --trace-denials -- sh -c 'trap \"echo got-term; exit 9\" TERM; touch " + ready +
+      "; sleep 20 & wait' & pid=$!; while [ ! -e " + ready + " ]; do sleep 0.05; done; kill -TERM $pid; wait $pid; "
+      "echo status=$?";
+  const Outcome o = spawn({"/bin/sh", "-c", script});
+  EXPECT_EQ(o.code(), 0) << o.describe();
+  EXPECT_EQ(o.out, "got-term\nstatus=9\n") << o.describe();
+}
+
+// Calls of descendants that outlive the command are still answered as the
+// profile says (EPERM, not the ENOSYS of a listener-less USER_NOTIF) and
+// reported, by a background sysfence.
+TEST(TraceDenials, DescendantsOutlivingTheCommandAreStillAnswered) {
+  const std::string out = tmp_path("late-call.out");
+  const Outcome o = sysfence_run({"--profile", seed_profile(), "--trace-denials", "--", "sh", "-c",
+                                  "(sleep 0.5; " + client_binary() + " getcwd > " + out + ".tmp; mv " + out +
+                                      ".tmp " + out + ") & exit 0"});
+  EXPECT_EQ(o.code(), 0) << o.describe();
+  std::string late;
+  for (int i = 0; i < 200 && late.empty(); ++i) {
+    usleep(50000);
+    late = read_file(out);
+  }
+  EXPECT_EQ(late, "getcwd = -1 EPERM\n");
+}
+
+TEST(TraceDenials, WithTsyncAndLog) {
+  const Pair p = both({"--profile", seed_profile(), "--tsync", "--log"}, {client_binary(), "getcwd", "exit:2"});
+  expect_same_behaviour(p);
+  EXPECT_EQ(p.plain.out, "getcwd = -1 EPERM\n");
+  EXPECT_EQ(lines_starting(p.traced.err, "denied: ").size(), 1u) << p.traced.err;
 }
 
 }  // namespace
