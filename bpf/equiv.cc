@@ -136,7 +136,9 @@ class ProductWalk {
     m.region_known = true;
     m.region = state_.words();
     result_.mismatches.push_back(std::move(m));
-    return result_.mismatches.size() >= options_.max_mismatches ? Walk::kStop : Walk::kContinue;
+    if (result_.mismatches.size() < options_.max_mismatches) return Walk::kContinue;
+    result_.mismatch_limit_reached = true;
+    return Walk::kStop;
   }
 
   void note_solver_budget(const Outcome& ob) {
@@ -357,7 +359,9 @@ EquivResult check_equivalent(const Procedure& a, const Procedure& b, const Equiv
     m.a_where = "(found by testing)";
     m.b_where = "(found by testing)";
     result.mismatches.push_back(std::move(m));
-    return result.mismatches.size() < options.max_mismatches;
+    if (result.mismatches.size() < options.max_mismatches) return true;
+    result.mismatch_limit_reached = true;
+    return false;
   });
   result.verdict = result.mismatches.empty() ? EquivResult::Verdict::kUndecided : EquivResult::Verdict::kDifferent;
   return result;

@@ -31,7 +31,7 @@ struct EquivOptions {
   // Stop after this many differing regions (each confirmed).
   size_t max_mismatches = 1;
   // Joint paths compared before the walk gives up (then: testing).
-  uint64_t max_paths = 20'000'000;
+  uint64_t max_paths = 2'000'000;
   // Concrete inputs the testing fallback may run.
   uint64_t test_budget = 1'000'000;
   uint64_t seed = 0x5eccull;
@@ -64,10 +64,15 @@ struct EquivResult {
     kUndecided,   // not proved, and testing found no difference
   };
   Verdict verdict = Verdict::kUndecided;
-  bool proved = false;  // the walk covered every joint path symbolically
+  // The symbolic walk met no path outside the fragment and no budget limit,
+  // so the verdict rests on it alone (for kDifferent the walk may have
+  // stopped early at max_mismatches: see mismatch_limit_reached).
+  bool proved = false;
   uint64_t paths = 0;             // joint paths compared
   uint64_t word_constraints = 0;  // atoms added during the walk
   std::vector<Mismatch> mismatches;
+  // The walk stopped because max_mismatches were found: there may be more.
+  bool mismatch_limit_reached = false;
   std::vector<UnsupportedPath> unsupported;  // distinct, at most 32
   bool tested = false;
   uint64_t tests_run = 0;

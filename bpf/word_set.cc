@@ -152,8 +152,13 @@ Sat solve_cube(uint32_t vars, std::vector<CubeClause> clauses, uint64_t& budget,
 // WordSet
 // ---------------------------------------------------------------------------
 
-WordSet::Undo WordSet::add(const WordAtom& a) {
+WordSet::Undo WordSet::add(const WordAtom& atom) {
   Undo u{lo_, hi_, known_mask_, known_bits_, witness_, witness_state_, false, 0, false, atom_count_};
+  // (w & bit) != v for a single bit pins that bit: keep it as a known bit
+  // rather than a clause (cheaper to solve, clearer to print).
+  WordAtom a = atom;
+  if (a.op == WordOp::kMaskedNe && std::popcount(a.mask) == 1 && (a.k & ~a.mask) == 0)
+    a = WordAtom::MaskedEq(a.mask, a.k ^ a.mask);
   ++atom_count_;
   bool contradiction = false;
   switch (a.op) {
@@ -197,7 +202,8 @@ WordSet::Undo WordSet::add(const WordAtom& a) {
           u.inserted_excluded = true;
           u.excluded_value = a.k;
         }
-      } else {
+      } else if (std::none_of(clauses_.begin(), clauses_.end(),
+                              [&](const Clause& c) { return c.mask == a.mask && c.value == a.k; })) {
         clauses_.push_back({a.mask, a.k});
         u.appended_clause = true;
       }

@@ -101,7 +101,7 @@ class WordSet {
   std::string describe() const;
 
   // Search-node budget for one check (exposed for tests).
-  static constexpr uint64_t kNodeBudget = 1u << 22;
+  static constexpr uint64_t kNodeBudget = 1u << 18;
 
  private:
   enum WitnessState : uint8_t { kWitnessValid, kWitnessStale, kKnownUnsat };

@@ -34,7 +34,7 @@ constexpr std::string_view kUsage =
 
 constexpr size_t kMaxRawBytes = 8 * 1024 * 1024;
 // Differing regions collected (the report prints --max-regions of them).
-constexpr size_t kMaxCollected = 100000;
+constexpr size_t kMaxCollected = 10000;
 
 Expected<bpf::BpfProcedure> load(const std::string& path, Endian e) {
   const std::string shown = path == "-" ? "<stdin>" : path;

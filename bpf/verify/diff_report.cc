@@ -92,10 +92,14 @@ std::string format_diff(const EquivResult& r, const DiffReportOptions& o) {
       out += fmt::format("testing {} boundary and random inputs found no difference (testing, not a proof)\n",
                          r.tests_run);
   } else {
-    out += fmt::format("{} and {} differ: {} region{}{}\n", o.name_a, o.name_b, r.mismatches.size(),
-                       r.mismatches.size() == 1 ? "" : "s",
-                       r.tested ? fmt::format(" (found by testing {} inputs; not a complete list)", r.tests_run)
-                                : fmt::format(" (exhaustive over {} joint paths)", r.paths));
+    std::string how;
+    if (r.tested) how = fmt::format(" (found by testing {} inputs; not a complete list)", r.tests_run);
+    else if (r.mismatch_limit_reached) how = " (the first ones found; the search stops there)";
+    else if (r.proved) how = fmt::format(" (all of them: exhaustive over {} joint paths)", r.paths);
+    else how = " (the walk did not finish; there may be more)";
+    out += fmt::format("{} and {} differ: {}{} region{}{}\n", o.name_a, o.name_b,
+                       r.mismatch_limit_reached ? "at least " : "", r.mismatches.size(),
+                       r.mismatches.size() == 1 ? "" : "s", how);
     // Group: arch, then syscall (regions with the same place together).
     std::vector<const Mismatch*> order;
     for (const Mismatch& m : r.mismatches) order.push_back(&m);

@@ -148,7 +148,7 @@ TEST_F(VerifyCli, DiffGroupsRegionsBySyscall) {
   const Result r = run({"diff", tmp("default.bpf"), tmp("all.bpf"), "--arch", "x86_64"});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_TRUE(has(r.out, "differ: ")) << r.out;
-  EXPECT_TRUE(has(r.out, "(exhaustive over ")) << r.out;
+  EXPECT_TRUE(has(r.out, "(all of them: exhaustive over ")) << r.out;
   EXPECT_TRUE(has(r.out, "arch x86_64 (0xc000003e):")) << r.out;
   EXPECT_TRUE(has(r.out, "arch i386 (0x40000003):")) << r.out;
   // A syscall the extra capabilities allow, with its argument condition.
