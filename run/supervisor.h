@@ -29,6 +29,8 @@
 //    was received) interrupts the wait: the call restarts (and is reported
 //    once it completes) or fails with EINTR under a handler without
 //    SA_RESTART, where the plain filter would have answered at once.
+//  * If sysfence itself is killed (SIGKILL), the listener closes and every
+//    call the filter notifies fails with ENOSYS from then on.
 //  * A filter chain has one listener: with the supervisor's filter in
 //    place, the program cannot install a NEW_LISTENER filter of its own
 //    (EBUSY).

@@ -205,7 +205,7 @@ TEST(TraceDenials, ExitCodes) {
 TEST(TraceDenials, ForwardsSignals) {
   const std::string ready = tmp_path("ready-for-term");
   const std::string script =
-      sysfence_binary() + " run --trace-denials -- sh -c 'trap \"echo got-term; exit 9\" TERM; touch " + ready +
+      sysfence_binary() + " run --trace-denials -- sh -c 'trap \"kill \\$!; echo got-term; exit 9\" TERM; touch " + ready +
       "; sleep 20 & wait' & pid=$!; while [ ! -e " + ready + " ]; do sleep 0.05; done; kill -TERM $pid; wait $pid; "
       "echo status=$?";
   const Outcome o = spawn({"/bin/sh", "-c", script});
