@@ -43,7 +43,8 @@ class ProductWalk {
       note_unsupported(0, a_, oa);
       // A's answer here is unknown symbolically; B's paths split the region
       // into parts where B's behaviour is fixed, and each part is tested.
-      b_.walk(state_, [this](const Outcome&) {
+      b_.walk(state_, [this](const Outcome& ob) {
+        if (ob.kind == Outcome::Kind::kUnsupported) note_unsupported(1, b_, ob);
         return keep_test_region() ? Walk::kContinue : Walk::kStop;
       });
       return Walk::kContinue;
@@ -185,10 +186,6 @@ std::vector<uint32_t> boundary_values(const std::vector<uint32_t>& constants, si
   }
   return {s.begin(), s.end()};
 }
-
-}  // namespace
-
-namespace {
 
 // splitmix64: a tiny, fast generator for test inputs (the fallback needs
 // volume, not statistical quality).

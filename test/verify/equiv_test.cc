@@ -123,7 +123,7 @@ TEST(Equiv, SixtyFourBitArgumentSplit) {
   const BpfProcedure a = make(a_prog), b = make(b_prog);
   const EquivResult r = check_equivalent(a, b);
   EXPECT_EQ(r.verdict, EquivResult::Verdict::kEquivalent) << (r.mismatches.empty() ? "" : "mismatch");
-  // Off by one in the low word: only lo == 5 with hi == 1 differs... no: lo >= 5.
+  // Off by one in the low word (lo >= 5): only hi == 1, lo == 5 differs.
   Program c_prog = b_prog;
   c_prog[4].k = 5;
   const BpfProcedure c = make(c_prog);
@@ -136,7 +136,7 @@ TEST(Equiv, SixtyFourBitArgumentSplit) {
 
 TEST(Equiv, SymbolicReturnDataAgainstConstants) {
   // A returns ERRNO(args[0].lo & 0xfff); B returns ERRNO(5) when that is 5
-  // and ERRNO(7) otherwise: they differ exactly off the value 5... and 7.
+  // and ERRNO(7) otherwise: they agree where it is 5 or 7, nowhere else.
   const Program a_prog = {stmt(kLd | kW | kAbs, 16), stmt(kAlu | kAnd | kK, 0xfff), stmt(kAlu | kOr | kK, kRetErrno),
                           stmt(kRet | kRetA, 0)};
   const Program b_prog = {stmt(kLd | kW | kAbs, 16), stmt(kAlu | kAnd | kK, 0xfff), jump(kJmp | kJeq | kK, 5, 0, 1),
