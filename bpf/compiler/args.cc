@@ -152,6 +152,17 @@ bool operator<(const RuleSet& a, const RuleSet& b) {
 }
 
 RuleSet rule_set(std::span<const profile::Rule> rules, Action fallback) {
+  // Fast path, most syscalls of a profile: rules without conditions. The
+  // most restrictive of them decides.
+  if (std::all_of(rules.begin(), rules.end(),
+                  [](const profile::Rule& r) { return r.conditions.empty(); })) {
+    if (rules.empty()) return RuleSet{{}, fallback};
+    Action a = rules.front().action;
+    for (const profile::Rule& r : rules) {
+      if (more_restrictive(r.action, a)) a = r.action;
+    }
+    return RuleSet{{}, a};
+  }
   std::vector<OpenRule> open;
   open.reserve(rules.size());
   for (const profile::Rule& r : rules) {

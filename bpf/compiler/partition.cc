@@ -59,6 +59,16 @@ Action unnamed_number_action(const profile::ArchPolicy& policy, uint32_t nr) {
 }
 
 uint32_t LeafTable::intern(RuleSet s) {
+  if (s.constant()) {
+    // Constant outcomes are the common case: a short list, no map.
+    for (const auto& [action, id] : constants_) {
+      if (action == s.otherwise) return id;
+    }
+    const uint32_t id = static_cast<uint32_t>(leaves_.size());
+    constants_.emplace_back(s.otherwise, id);
+    leaves_.push_back(std::move(s));
+    return id;
+  }
   auto it = index_.find(s);
   if (it != index_.end()) return it->second;
   const uint32_t id = static_cast<uint32_t>(leaves_.size());

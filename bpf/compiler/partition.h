@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "base/seccomp.h"
@@ -58,6 +59,7 @@ class LeafTable {
 
  private:
   std::vector<RuleSet> leaves_;
+  std::vector<std::pair<Action, uint32_t>> constants_;
   std::map<RuleSet, uint32_t> index_;
 };
 

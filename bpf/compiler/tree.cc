@@ -26,7 +26,7 @@ std::string_view to_string(Strategy s) {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr size_t kKnuthSlack = 1;
+constexpr size_t kKnuthSlack = 2;
 
 class TreeMaker {
  public:
@@ -103,45 +103,50 @@ class OptimalTree {
       ws.root[i * n_ + i] = static_cast<uint32_t>(i);
       ws.kind[i * n_ + i] = kLeafRange;
     }
-    for (size_t len = 2; len <= n_; ++len) {
-      for (size_t i = 0; i + len <= n_; ++i) {
-        const size_t j = i + len - 1;
+    // Row by row from the bottom, each row left to right: cell (i, j) needs
+    // (i, j-1) and (i+1, j), both done. cost(i, k-1) runs along row i and
+    // cost(k, j) along column j, which cost_t keeps as a row: both scans
+    // are sequential.
+    const double slack_cost = o_.size_weight;
+    for (size_t i = n_ - 1; i-- > 0;) {
+      double* row = &ws.cost[i * n_];
+      uint32_t* root_row = &ws.root[i * n_];
+      const uint32_t* root_below = &ws.root[(i + 1) * n_];
+      RangeKind* kind_row = &ws.kind[i * n_];
+      const Chain* chains = &ws.chain[i * span_];
+      const double wi = prefix_[i];
+      for (size_t j = i + 1; j < n_; ++j) {
         size_t lo = i + 1, hi = j;
         if (!o_.exhaustive) {
           // Knuth: root(i, j-1) <= root(i, j) <= root(i+1, j) for the plain
           // problem. Chains break that monotonicity now and then, so the
           // window is widened by one on each side (measured: this recovers
           // the full search's trees on the real profiles).
-          const size_t a = ws.root[i * n_ + j - 1], b = ws.root[(i + 1) * n_ + j];
+          const size_t a = root_row[j - 1], b = root_below[j];
           lo = std::max<size_t>(lo, a > kKnuthSlack ? a - kKnuthSlack : 0);
           hi = std::min<size_t>(hi, b + kKnuthSlack);
           if (lo > hi) lo = hi;
         }
-        // cost(i, k-1) runs along row i, cost(k, j) along column j, which
-        // cost_t keeps as a row: both scans are sequential.
-        const double* left = &ws.cost[i * n_];
         const double* right = &ws.cost_t[j * n_];
         double best = kInf;
         size_t best_k = lo;
         for (size_t k = lo; k <= hi; ++k) {
-          const double c = left[k - 1] + right[k];
+          const double c = row[k - 1] + right[k];
           if (c < best) {
             best = c;
             best_k = k;
           }
         }
-        best += weight(i, j) + o_.size_weight;
-        ws.root[i * n_ + j] = static_cast<uint32_t>(best_k);
+        best += prefix_[j + 1] - wi + slack_cost;
+        root_row[j] = static_cast<uint32_t>(best_k);
         RangeKind kind = kSplitRange;
-        if (len < span_) {
-          const Chain& ch = ws.chain[i * span_ + len];
-          if (ch.cost <= best) {
-            best = ch.cost;
-            kind = kChainRange;
-          }
+        const size_t len = j - i + 1;
+        if (len < span_ && chains[len].cost <= best) {
+          best = chains[len].cost;
+          kind = kChainRange;
         }
-        ws.kind[i * n_ + j] = kind;
-        ws.cost[i * n_ + j] = best;
+        kind_row[j] = kind;
+        row[j] = best;
         ws.cost_t[j * n_ + i] = best;
       }
     }

@@ -72,7 +72,7 @@ struct TreeOptions {
   // caller normalizes weights; this trades program size against speed.
   double size_weight = 0;
   // Longest equals-chain the optimal strategy considers.
-  unsigned max_chain = 16;
+  unsigned max_chain = 8;
   // Use the full O(n^3) range search instead of Knuth's bounds (tests
   // compare the two).
   bool exhaustive = false;
