@@ -93,6 +93,16 @@ Expected<UnknownSyscalls> parse_unknown_syscalls(std::string_view s) {
   return fail(fmt::format("invalid --unknown-syscalls \"{}\": expected enosys or default", s));
 }
 
+Expected<ArgWidthMode> parse_arg_width_mode(std::string_view s) {
+  if (s == "abi") return ArgWidthMode::kAbi;
+  if (s == "64") return ArgWidthMode::k64;
+  return fail(fmt::format("invalid --arg-width \"{}\": expected abi or 64", s));
+}
+
+void print_warnings(const Resolution& resolution, std::FILE* out) {
+  for (const WidthWarning& w : resolution.warnings) fmt::print(out, "sysfence: warning: {}\n", w.message);
+}
+
 Expected<ResolveOptions> make_resolve_options(const ResolveFlags& flags) {
   ResolveOptions o;
   if (flags.arch) {
@@ -122,6 +132,11 @@ Expected<ResolveOptions> make_resolve_options(const ResolveFlags& flags) {
     auto u = parse_unknown_syscalls(*flags.unknown_syscalls);
     if (!u) return fail(u.error().message);
     o.unknown_syscalls = *u;
+  }
+  if (flags.arg_width) {
+    auto w = parse_arg_width_mode(*flags.arg_width);
+    if (!w) return fail(w.error().message);
+    o.arg_width = *w;
   }
   return o;
 }

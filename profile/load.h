@@ -5,8 +5,10 @@
 //   --caps LIST        docker-default (the default) | all | none | CAP_X,CAP_Y,...
 //   --kernel X.Y       the kernel includes/excludes minKernel compare with (default: uname)
 //   --unknown-syscalls enosys|default
+//   --arg-width        abi (default) | 64
 #pragma once
 
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,13 +40,22 @@ Expected<syscalls::KernelVersion> host_kernel_version();
 // "enosys" | "default".
 Expected<UnknownSyscalls> parse_unknown_syscalls(std::string_view s);
 
+// "abi" | "64". Error: `invalid --arg-width "32": expected abi or 64`.
+Expected<ArgWidthMode> parse_arg_width_mode(std::string_view s);
+
 // The flag values as given; nullopt = the default.
 struct ResolveFlags {
   std::optional<std::string> arch;              // default: native
   std::optional<std::string> caps;              // default: docker-default
   std::optional<std::string> kernel;            // default: the running kernel
   std::optional<std::string> unknown_syscalls;  // default: runc's rule
+  std::optional<std::string> arg_width;         // default: abi
 };
 Expected<ResolveOptions> make_resolve_options(const ResolveFlags& flags);
+
+// Prints each of the resolution's warnings as "sysfence: warning: ..." to
+// `out` (the commands' stderr), so that every command that resolves a
+// profile reports them the same way.
+void print_warnings(const Resolution& resolution, std::FILE* out = stderr);
 
 }  // namespace sysfence::profile

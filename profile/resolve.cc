@@ -6,6 +6,7 @@
 #include <array>
 
 #include "profile/errno_names.h"
+#include "syscalls/arg_widths.h"
 
 namespace sysfence::profile {
 
@@ -60,6 +61,43 @@ std::span<const std::string_view> moby_arch_names(ArchId id) {
     return n;
   }();
   return short_names[static_cast<size_t>(id)];
+}
+
+namespace {
+
+// Bits the kernel reads of argument `index` of syscall `nr` on `abi`: the
+// generated entry-point data, or the ABI's register width where the entry
+// point is unknown (newer than the kernel sources) or the kernel does not
+// read the argument at all (the filter then compares whatever the register
+// holds).
+unsigned kernel_bits(ArchId abi, uint32_t nr, unsigned index) {
+  if (auto info = syscalls::arg_info(abi, nr); info && info->known && index < info->count)
+    return info->args[index].bits;
+  return syscalls::register_bits(abi);
+}
+
+// "int family"; empty when nothing is known about the argument.
+std::string arg_declaration(ArchId abi, uint32_t nr, unsigned index) {
+  if (auto info = syscalls::arg_info(abi, nr); info && info->known && index < info->count) {
+    const auto& a = info->args[index];
+    const bool pointer = !a.type.empty() && a.type.back() == '*';
+    return fmt::format("{}{}{}", a.type, pointer ? "" : " ", a.name);
+  }
+  return {};
+}
+
+}  // namespace
+
+ArgWidth condition_width(ArgWidthMode mode, ArchId abi, uint32_t nr, unsigned index) {
+  if (mode == ArgWidthMode::k64) return ArgWidth::k64;
+  return kernel_bits(abi, nr, index) <= 32 ? ArgWidth::k32 : ArgWidth::k64;
+}
+
+bool fits_in_bits(uint64_t value, unsigned bits) {
+  if (bits == 0 || bits >= 64) return true;
+  const uint64_t upper = value >> (bits - 1);  // the sign bit and everything above it
+  const uint64_t all_ones = ~uint64_t{0} >> (bits - 1);
+  return upper <= 1 || upper == all_ones;
 }
 
 namespace {
@@ -161,6 +199,7 @@ class Resolver {
 
     add_enosys_stub();
     report_unknown_names();
+    report_width_warnings();
     return std::move(out_);
   }
 
@@ -173,6 +212,17 @@ class Resolver {
   std::vector<std::vector<std::string>> unknown_;  // per arch: names skipped
   // Per arch: the largest number any kept entry names (runc findLastSyscalls).
   std::vector<uint32_t> largest_;
+  // Width warnings being collected: one per (entry, condition, name, bits,
+  // constant), the ABIs where it applies appended as they are met.
+  struct WidthKey {
+    uint32_t entry;
+    size_t arg;
+    std::string name;
+    unsigned bits;
+    uint64_t constant;
+    friend bool operator==(const WidthKey&, const WidthKey&) = default;
+  };
+  std::vector<std::pair<WidthKey, WidthWarning>> width_warnings_;
 
   std::string where(SourcePos pos) const { return fmt::format("{}:{}:{}", p_.source, pos.line, pos.col); }
 
@@ -290,16 +340,14 @@ class Resolver {
     const bool split = std::any_of(per_index.begin(), per_index.end(), [](unsigned n) { return n > 1; });
     outcome.split_repeated_index = split;
 
-    std::vector<std::vector<ArgCondition>> condition_sets;
-    auto to_condition = [](const ProfileArg& a) {
-      // ArgCondition.width stays k64: libseccomp compares all 64 bits.
-      return ArgCondition{static_cast<uint8_t>(a.index), a.op, a.value, a.value_two, ArgWidth::k64};
-    };
+    // Each set holds indices into e.args; the conditions are built per ABI
+    // and syscall, because their width is the kernel's width there.
+    std::vector<std::vector<size_t>> condition_sets;
     if (split) {
-      for (const auto& a : e.args) condition_sets.push_back({to_condition(a)});
+      for (size_t j = 0; j < e.args.size(); ++j) condition_sets.push_back({j});
     } else {
-      std::vector<ArgCondition> all;
-      for (const auto& a : e.args) all.push_back(to_condition(a));
+      std::vector<size_t> all(e.args.size());
+      for (size_t j = 0; j < all.size(); ++j) all[j] = j;
       condition_sets.push_back(std::move(all));
     }
 
@@ -314,7 +362,8 @@ class Resolver {
     // it; a name an ABI does not know is skipped there (libseccomp resolves
     // names per arch), never an error.
     for (size_t a = 0; a < arches_.size(); ++a) {
-      const auto& table = syscalls::table(arches_[a]);
+      const ArchId abi = arches_[a];
+      const auto& table = syscalls::table(abi);
       auto& rules = out_.policy.arches[a].rules;
       for (const auto& name : e.names) {
         auto nr = table.number(name);
@@ -322,14 +371,21 @@ class Resolver {
           if (!contains(unknown_[a], name)) unknown_[a].push_back(name);
           continue;
         }
+        for (size_t j = 0; j < e.args.size(); ++j) check_width(e, src, j, name, abi, *nr);
         // Two names of one entry can be one syscall (an alias such as
         // arm's sync_file_range2 = arm_sync_file_range): one rule is enough.
         auto& list = rules[*nr];
-        for (const auto& conds : condition_sets) {
+        for (const auto& set : condition_sets) {
+          std::vector<ArgCondition> conds;
+          for (size_t j : set) {
+            const ProfileArg& pa = e.args[j];
+            conds.push_back(ArgCondition{static_cast<uint8_t>(pa.index), pa.op, pa.value, pa.value_two,
+                                         condition_width(o_.arg_width, abi, *nr, pa.index)});
+          }
           const bool dup = std::any_of(list.begin(), list.end(), [&](const Rule& r) {
             return r.source.entry == src.entry && r.action == action && r.conditions == conds;
           });
-          if (!dup) list.push_back(Rule{action, conds, src});
+          if (!dup) list.push_back(Rule{action, std::move(conds), src});
         }
       }
     }
@@ -370,6 +426,54 @@ class Resolver {
         auto& rules = ap.rules[0];
         if (rules.empty()) rules.push_back(Rule{Action::Errno(ap.enosys_errno), {}, src});
       }
+    }
+  }
+
+  // Condition `j` of entry `e` for syscall `name` (number `nr`) on `abi`:
+  // records a warning when an operand does not fit the argument's width.
+  void check_width(const ProfileSyscall& e, const SourceRef& src, size_t j, const std::string& name, ArchId abi,
+                   uint32_t nr) {
+    const ProfileArg& pa = e.args[j];
+    const unsigned bits = kernel_bits(abi, nr, pa.index);
+    if (bits >= 64) return;
+    std::vector<uint64_t> operands{pa.value};
+    if (pa.op == CmpOp::kMaskedEq) operands.push_back(pa.value_two);
+    for (uint64_t v : operands) {
+      if (fits_in_bits(v, bits)) continue;
+      const WidthKey key{src.entry, j, name, bits, v};
+      auto it = std::find_if(width_warnings_.begin(), width_warnings_.end(),
+                             [&](const auto& kw) { return kw.first == key; });
+      if (it == width_warnings_.end()) {
+        WidthWarning w;
+        w.rule = src;
+        w.pos = pa.pos.line != 0 ? pa.pos : e.pos;
+        w.syscall = name;
+        w.arg = static_cast<uint8_t>(pa.index);
+        w.arg_decl = arg_declaration(abi, nr, pa.index);
+        w.bits = bits;
+        w.constant = v;
+        w.compared = condition_width(o_.arg_width, abi, nr, pa.index);
+        width_warnings_.emplace_back(key, std::move(w));
+        it = std::prev(width_warnings_.end());
+      }
+      if (std::find(it->second.arches.begin(), it->second.arches.end(), abi) == it->second.arches.end())
+        it->second.arches.push_back(abi);
+    }
+  }
+
+  void report_width_warnings() {
+    for (auto& [key, w] : width_warnings_) {
+      std::string abis;
+      for (ArchId a : w.arches) abis += (abis.empty() ? "" : ", ") + std::string(syscalls::arch(a).name);
+      const std::string decl = w.arg_decl.empty() ? "" : fmt::format(" ({})", w.arg_decl);
+      const std::string consequence =
+          w.compared == ArgWidth::k32
+              ? fmt::format("the filter compares only its low 32 bits ({:#x})", w.constant & 0xffffffffU)
+              : std::string("the 64-bit comparison (--arg-width=64) tests bits the kernel ignores");
+      w.message = fmt::format("{}: {} argument {}{} is {}-bit on {}: constant {:#x} does not fit the argument's "
+                              "width; {}",
+                              where(w.pos), w.syscall, w.arg, decl, w.bits, abis, w.constant, consequence);
+      out_.warnings.push_back(std::move(w));
     }
   }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,18 @@ enum class UnknownSyscalls : uint8_t {
   kDefault,  // the default action, as plain libseccomp filters do
 };
 
+// How an argument condition is compared (ArgCondition.width; policy.h).
+enum class ArgWidthMode : uint8_t {
+  // What the kernel sees (the default): an argument the kernel reads as 32
+  // bits or fewer on that ABI (syscalls/arg_widths.h) is compared on its low
+  // word only, every other argument on all 64 bits. Closes the hole where
+  // socket(0x1_0000_0026, ...) passes a 64-bit "family != 38" test while the
+  // kernel reads family 38 (AF_ALG).
+  kAbi,
+  // libseccomp's and Docker's literal 64-bit comparison of every argument.
+  k64,
+};
+
 struct ResolveOptions {
   // The machine the container would run on; moby's archMap and
   // includes/excludes "arches" are matched against it.
@@ -39,6 +52,11 @@ struct ResolveOptions {
   // so runc) use SCMP_ACT_KILL = KILL_THREAD; sysfence defaults to
   // KILL_PROCESS, which also takes down the other threads.
   Action bad_arch_action = Action::KillProcess();
+  // ArgCondition.width for every condition of every rule: kAbi takes the
+  // width from syscalls::arg_info(abi, nr) (and, where the entry point or the
+  // argument is unknown, syscalls::register_bits(abi)); k64 leaves every
+  // condition k64.
+  ArgWidthMode arg_width = ArgWidthMode::kAbi;
 };
 
 // What became of one syscalls[] entry, index-aligned with Profile::syscalls.
@@ -68,12 +86,33 @@ struct EntryOutcome {
   bool split_repeated_index = false;  // runc's one-rule-per-condition split applies
 };
 
+// A condition whose constant does not fit the bits the kernel reads of the
+// argument (neither zero- nor sign-extended): on some ABI of the filter the
+// rule tests bits the kernel ignores, so it cannot mean what it says. One
+// warning per condition and syscall name, listing the ABIs where it applies.
+struct WidthWarning {
+  SourceRef rule;          // the entry (file, line, entry index)
+  SourcePos pos;           // the condition inside the entry
+  std::string syscall;     // the name as written
+  uint8_t arg = 0;         // argument index
+  std::string arg_decl;    // "int family"; empty when the kernel's entry point is unknown
+  unsigned bits = 0;       // bits the kernel reads
+  uint64_t constant = 0;   // the offending operand (MASKED_EQ: mask or datum)
+  std::vector<syscalls::ArchId> arches;
+  ArgWidth compared = ArgWidth::k32;  // how the filter compares it
+  // "profile.json:12:7: socket argument 0 (int family) is 32-bit on x86_64,
+  // x32, i386: constant 0x100000026 does not fit; ..."
+  std::string message;
+};
+
 struct Resolution {
   Policy policy;
   std::vector<EntryOutcome> entries;
   // Human-readable observations: names unknown to an ABI (skipped), archMap
   // without an entry for the native arch, truncated errno values, ...
   std::vector<std::string> notes;
+  // Warnings: constants wider than the argument the kernel reads.
+  std::vector<WidthWarning> warnings;
   // Carried through for the installer (not part of the decision function).
   std::vector<std::string> flags;
   std::string listener_path;
@@ -84,6 +123,14 @@ struct Resolution {
 // Where moby's own tables disagree (loongarch64 / loong64, mipsel / mipsle,
 // mips3l64n32 / mipsel64n32) every spelling is accepted.
 std::span<const std::string_view> moby_arch_names(syscalls::ArchId id);
+
+// The width ArgCondition.width gets in `mode` for argument `index` of
+// syscall `nr` (seccomp_data.nr) on `abi`.
+ArgWidth condition_width(ArgWidthMode mode, syscalls::ArchId abi, uint32_t nr, unsigned index);
+
+// Whether `value` survives the kernel keeping only the low `bits` bits of
+// the register: it is the zero- or the sign-extension of its low `bits` bits.
+bool fits_in_bits(uint64_t value, unsigned bits);
 
 // Errors: "seccomp disabled" profiles (no defaultAction, no syscalls), NOTIFY
 // as the default action or for write(2) (runc refuses both), an errno name

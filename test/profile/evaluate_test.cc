@@ -177,6 +177,7 @@ TEST(Evaluate, DockerDefaultOnX86_64) {
   o.native = ArchId::kX86_64;
   o.caps = docker_default_caps();
   o.kernel = {6, 18};
+  o.arg_width = ArgWidthMode::k64;  // Docker's 64-bit comparisons (abi mode: arg_width_test)
   auto res = resolve(read->profile, o);
   ASSERT_TRUE(res) << res.error().message;
   const Policy& p = res->policy;

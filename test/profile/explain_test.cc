@@ -28,6 +28,7 @@ Explained prepare(std::string_view text, std::string_view name, ArchId arch, Cap
   EXPECT_TRUE(r) << (r ? "" : r.error().message);
   if (r) e.profile = r->profile;
   e.options.native = arch;
+  e.options.arg_width = ArgWidthMode::k64;  // the texts below show Docker's 64-bit comparisons
   e.options.caps = std::move(caps);
   e.options.kernel = {6, 18};
   auto res = resolve(e.profile, e.options);

@@ -21,6 +21,9 @@ ResolveOptions options(ArchId native, CapSet caps = docker_default_caps(), Kerne
   o.native = native;
   o.caps = std::move(caps);
   o.kernel = kernel;
+  // These tests pin moby's and runc's semantics, which compare all 64 bits;
+  // the ABI widths (the default) are tested in arg_width_test.
+  o.arg_width = ArgWidthMode::k64;
   return o;
 }
 
