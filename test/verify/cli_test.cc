@@ -114,8 +114,15 @@ TEST_F(VerifyCli, CompiledProfileIsProved) {
 TEST_F(VerifyCli, OtherArchesAndBigEndianFiles) {
   Result r = run({"verify", "--profile", "default", "--bpf", tmp("arm64.bpf"), "--arch", "aarch64"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  r = run({"verify", "--profile", "default", "--bpf", tmp("s390x.bpf"), "--arch", "s390x", "--arg-width", "64"});
+  r = run({"verify", "--profile", "default", "--bpf", tmp("s390x.bpf"), "--arch", "s390x", "--arg-width", "abi"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  // The compiled filter compares socket's 32-bit family on its low word; the
+  // literal 64-bit reading of the profile differs exactly there.
+  r = run({"verify", "--profile", "default", "--bpf", tmp("s390x.bpf"), "--arch", "s390x", "--arg-width", "64",
+           "--max-counterexamples", "20"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_TRUE(has(r.out, "socket (nr 359)")) << r.out;
+  EXPECT_TRUE(has(r.out, "args[0].hi")) << r.out;
   // The x86_64 filter does not implement the aarch64 policy.
   r = run({"verify", "--profile", "default", "--bpf", tmp("default.bpf"), "--arch", "aarch64"});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
