@@ -470,9 +470,10 @@ class Resolver {
           w.compared == ArgWidth::k32
               ? fmt::format("the filter compares only its low 32 bits ({:#x})", w.constant & 0xffffffffU)
               : std::string("the 64-bit comparison (--arg-width=64) tests bits the kernel ignores");
-      w.message = fmt::format("{}: {} argument {}{} is {}-bit on {}: constant {:#x} does not fit the argument's "
-                              "width; {}",
-                              where(w.pos), w.syscall, w.arg, decl, w.bits, abis, w.constant, consequence);
+      w.message = fmt::format("{}: syscalls[{}]: {} argument {}{} is {}-bit on {}: constant {:#x} does not fit "
+                              "the argument's width; {}",
+                              where(w.pos), w.rule.entry, w.syscall, w.arg, decl, w.bits, abis, w.constant,
+                              consequence);
       out_.warnings.push_back(std::move(w));
     }
   }

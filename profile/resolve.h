@@ -100,8 +100,9 @@ struct WidthWarning {
   uint64_t constant = 0;   // the offending operand (MASKED_EQ: mask or datum)
   std::vector<syscalls::ArchId> arches;
   ArgWidth compared = ArgWidth::k32;  // how the filter compares it
-  // "profile.json:12:7: socket argument 0 (int family) is 32-bit on x86_64,
-  // x32, i386: constant 0x100000026 does not fit; ..."
+  // "profile.json:12:7: syscalls[3]: socket argument 0 (int family) is
+  // 32-bit on x86_64, i386, x32: constant 0x100000026 does not fit the
+  // argument's width; ..."
   std::string message;
 };
 

@@ -50,6 +50,7 @@ Expected<FilterPlan> plan_filter(const FilterRequest& request) {
   profile::ResolveFlags flags;
   flags.caps = request.caps;
   flags.kernel = request.kernel;
+  flags.arg_width = request.arg_width;
   auto options = profile::make_resolve_options(flags);
   if (!options) return fail(options.error().message);
   if (!request.caps) {
@@ -63,6 +64,7 @@ Expected<FilterPlan> plan_filter(const FilterRequest& request) {
   auto resolution = profile::resolve(doc, *options);
   if (!resolution) return fail(resolution.error().message);
   plan.policy = std::move(resolution->policy);
+  for (const profile::WidthWarning& w : resolution->warnings) plan.warnings.push_back(w.message);
 
   auto compiled = bpf::compiler::compile(plan.policy, bpf::compiler::CompileOptions{});
   if (!compiled) return fail(fmt::format("{}: {}", plan.source, compiled.error().message));

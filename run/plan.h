@@ -37,6 +37,7 @@ struct FilterRequest {
   std::string profile = "default";    // "default" or a path (not "unconfined")
   std::optional<std::string> caps;    // --caps LIST; nullopt: the bounding set
   std::optional<std::string> kernel;  // --kernel X.Y; nullopt: uname
+  std::optional<std::string> arg_width;  // --arg-width abi|64; nullopt: abi
   bool log = false;                   // --log: SECCOMP_FILTER_FLAG_LOG
   bool tsync = false;                 // --tsync: SECCOMP_FILTER_FLAG_TSYNC
 };
@@ -53,6 +54,8 @@ struct FilterPlan {
   std::string listener_metadata;
   // Things the user may want to know (flags dropped, ...); not errors.
   std::vector<std::string> notes;
+  // Resolution warnings (profile::WidthWarning messages).
+  std::vector<std::string> warnings;
 };
 
 // Errors (all "sysfence's own failure" for run): unreadable or invalid

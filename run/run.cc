@@ -305,6 +305,7 @@ int run(const RunRequest& request) {
     return kExitOwnFailure;
   }
   for (const std::string& note : plan->notes) say("note: " + note);
+  for (const std::string& warning : plan->warnings) say("warning: " + warning);
 
   if (request.trace_denials && plan->uses_notify) {
     say(fmt::format("--trace-denials cannot be used with {}: it sends SCMP_ACT_NOTIFY calls to the agent at "

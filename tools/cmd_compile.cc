@@ -2,7 +2,7 @@
 //                  [--caps LIST|docker-default|all|none] [--kernel X.Y]
 //                  [--weights uniform|hot|FILE] [--unknown-syscalls enosys|default]
 //                  [--strategy optimal|balanced|linear] [--format raw|c|text|json]
-//                  [--name IDENT] [-o FILE]
+//                  [--name IDENT] [--arg-width abi|64] [-o FILE]
 //
 // Resolves the profile for the native arch (--arch; its sub-arches follow
 // from the profile's archMap, a comma list keeps only the ABIs listed) and
@@ -37,6 +37,7 @@ constexpr cli::FlagSpec kFlags[] = {
     {.name = "kernel"},
     {.name = "weights"},
     {.name = "unknown-syscalls"},
+    {.name = "arg-width"},
     {.name = "strategy"},
     {.name = "format"},
     {.name = "name"},
@@ -48,7 +49,7 @@ constexpr std::string_view kUsage =
     "usage: sysfence compile [PROFILE|default|-] [--arch A[,B..]|native] "
     "[--caps LIST|docker-default|all|none] [--kernel X.Y] [--weights uniform|hot|FILE] "
     "[--unknown-syscalls enosys|default] [--strategy optimal|balanced|linear] "
-    "[--format raw|c|text|json] [--name IDENT] [-o FILE]";
+    "[--format raw|c|text|json] [--name IDENT] [--arg-width abi|64] [-o FILE]";
 
 // "x86_64,i386" -> the ABIs; the first is the native arch of the resolution.
 Expected<std::vector<const syscalls::Arch*>> parse_arch_list(std::string_view spec) {
@@ -78,8 +79,7 @@ int run_compile(std::span<const std::string> args) {
   }
   bpf::compiler::CompileOptions copts;
   if (auto s = parsed->get("strategy"); s && !bpf::compiler::parse_strategy(*s, &copts.strategy)) {
-    return cli::usage_error(
-        fmt::format("invalid --strategy \"{}\": expected optimal, balanced or linear", *s));
+    return cli::usage_error(fmt::format("invalid --strategy \"{}\": expected optimal, balanced or linear", *s));
   }
   auto weights = bpf::compiler::Weights::FromFlag(parsed->get_or("weights", "uniform"));
   if (!weights) return cli::usage_error(weights.error().message);
@@ -99,10 +99,12 @@ int run_compile(std::span<const std::string> args) {
   flags.caps = parsed->get("caps");
   flags.kernel = parsed->get("kernel");
   flags.unknown_syscalls = parsed->get("unknown-syscalls");
+  flags.arg_width = parsed->get("arg-width");
   auto ropts = profile::make_resolve_options(flags);
   if (!ropts) return cli::usage_error(ropts.error().message);
   auto resolution = profile::resolve(loaded->profile, *ropts);
   if (!resolution) return cli::usage_error(resolution.error().message);
+  profile::print_warnings(*resolution);
   profile::Policy& policy = resolution->policy;
   if (arches->size() > 1) {
     std::vector<syscalls::ArchId> keep;
@@ -132,13 +134,12 @@ int run_compile(std::span<const std::string> args) {
     d.arch = native;
     written = cli::write_output(out, bpf::disassemble(compiled->program, d));
   } else if (format == "c") {
-    const std::string name = parsed->get_or(
-        "name", "sysfence_" + bpf::compiler::c_identifier(profile_arg == "-" ? "stdin" : profile_arg) +
-                    "_" + bpf::compiler::c_identifier(native->name));
+    const std::string name =
+        parsed->get_or("name", "sysfence_" + bpf::compiler::c_identifier(profile_arg == "-" ? "stdin" : profile_arg) +
+                                   "_" + bpf::compiler::c_identifier(native->name));
     const bool ident = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0])) &&
-                       std::all_of(name.begin(), name.end(), [](char ch) {
-                         return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_';
-                       });
+                       std::all_of(name.begin(), name.end(),
+                                   [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_'; });
     if (!ident) return cli::usage_error(fmt::format("invalid --name \"{}\": not a C identifier", name));
     written = cli::write_output(out, bpf::compiler::c_header(*compiled, info, name));
   } else {

@@ -1,5 +1,6 @@
 // sysfence explain SYSCALL [--profile P] [--arch A] [--caps LIST|docker-default|all|none]
-//                          [--kernel X.Y] [--unknown-syscalls enosys|default] [--strict]
+//                          [--kernel X.Y] [--unknown-syscalls enosys|default] [--arg-width abi|64]
+//                          [--strict]
 //
 // Which rule decides SYSCALL (a name or a number) and why: the ABI and number,
 // the decision (with the argument conditions when it depends on them), the
@@ -24,12 +25,14 @@ constexpr cli::FlagSpec kFlags[] = {
     {.name = "caps"},
     {.name = "kernel"},
     {.name = "unknown-syscalls"},
+    {.name = "arg-width"},
     {.name = "strict", .takes_value = false},
 };
 
 constexpr std::string_view kUsage =
     "usage: sysfence explain SYSCALL [--profile PROFILE|default|-] [--arch A] "
-    "[--caps LIST|docker-default|all|none] [--kernel X.Y] [--unknown-syscalls enosys|default] [--strict]";
+    "[--caps LIST|docker-default|all|none] [--kernel X.Y] [--unknown-syscalls enosys|default] "
+    "[--arg-width abi|64] [--strict]";
 
 int run_explain(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags);
@@ -46,11 +49,13 @@ int run_explain(std::span<const std::string> args) {
   flags.caps = parsed->get("caps");
   flags.kernel = parsed->get("kernel");
   flags.unknown_syscalls = parsed->get("unknown-syscalls");
+  flags.arg_width = parsed->get("arg-width");
   auto options = profile::make_resolve_options(flags);
   if (!options) return cli::usage_error(options.error().message);
 
   auto resolution = profile::resolve(loaded->profile, *options);
   if (!resolution) return cli::usage_error(resolution.error().message);
+  profile::print_warnings(*resolution);
 
   auto text = profile::explain_syscall(loaded->profile, *resolution, *options, parsed->positionals[0]);
   if (!text) return cli::usage_error(text.error().message);

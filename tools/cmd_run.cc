@@ -1,7 +1,7 @@
 // sysfence run [--profile PROFILE|default|unconfined]
 //              [--security-opt seccomp=PATH|seccomp:PATH|seccomp=unconfined]
-//              [--caps LIST] [--kernel X.Y] [--log] [--tsync] [--trace-denials]
-//              -- CMD [ARGS...]
+//              [--caps LIST] [--kernel X.Y] [--arg-width abi|64] [--log] [--tsync]
+//              [--trace-denials] -- CMD [ARGS...]
 //
 // Runs CMD under the profile as `docker run --security-opt seccomp=...`
 // runs a container's process (run/run.h). Exit status: CMD's; 125 for
@@ -26,6 +26,7 @@ constexpr cli::FlagSpec kFlags[] = {
     {.name = "security-opt", .repeatable = true},
     {.name = "caps"},
     {.name = "kernel"},
+    {.name = "arg-width"},
     {.name = "log", .takes_value = false},
     {.name = "tsync", .takes_value = false},
     {.name = "trace-denials", .takes_value = false},
@@ -34,7 +35,7 @@ constexpr cli::FlagSpec kFlags[] = {
 constexpr std::string_view kUsage =
     "usage: sysfence run [--profile PROFILE|default|unconfined] "
     "[--security-opt seccomp=PATH|seccomp:PATH|seccomp=unconfined] [--caps LIST] [--kernel X.Y] "
-    "[--log] [--tsync] [--trace-denials] -- CMD [ARGS...]";
+    "[--arg-width abi|64] [--log] [--tsync] [--trace-denials] -- CMD [ARGS...]";
 
 int usage(std::string_view message) {
   fmt::print(stderr, "sysfence: {}\n{}\n", message, kUsage);
@@ -67,6 +68,7 @@ int run_run_checked(std::span<const std::string> args) {
   }
   request.filter.caps = parsed->get("caps");
   request.filter.kernel = parsed->get("kernel");
+  request.filter.arg_width = parsed->get("arg-width");
   request.filter.log = parsed->has("log");
   request.filter.tsync = parsed->has("tsync");
   request.trace_denials = parsed->has("trace-denials");

@@ -1,6 +1,7 @@
 // sysfence stats (PROFILE | --bpf FILE) [--arch A] [--weights uniform|hot|FILE]
 //                [--range LO-HI] [--svg FILE]
 //                [--caps ...] [--kernel X.Y] [--unknown-syscalls ...] [--strategy ...]
+//                [--arg-width abi|64]
 //
 // Measures a filter: its length; per ABI, the instructions the kernel
 // executes per syscall number (arguments 0) — max and mean over the number
@@ -29,15 +30,16 @@ namespace sysfence {
 namespace {
 
 constexpr cli::FlagSpec kFlags[] = {
-    {.name = "bpf"},     {.name = "arch"},   {.name = "caps"},
-    {.name = "kernel"},  {.name = "weights"}, {.name = "unknown-syscalls"},
-    {.name = "strategy"}, {.name = "svg"},   {.name = "range"},
+    {.name = "bpf"},       {.name = "arch"},    {.name = "caps"},
+    {.name = "kernel"},    {.name = "weights"}, {.name = "unknown-syscalls"},
+    {.name = "strategy"},  {.name = "svg"},     {.name = "range"},
+    {.name = "arg-width"},
 };
 
 constexpr std::string_view kUsage =
     "usage: sysfence stats (PROFILE | --bpf FILE) [--arch A] [--weights uniform|hot|FILE] "
     "[--range LO-HI] [--svg FILE] [--caps LIST] [--kernel X.Y] "
-    "[--unknown-syscalls enosys|default] [--strategy optimal|balanced|linear]";
+    "[--unknown-syscalls enosys|default] [--strategy optimal|balanced|linear] [--arg-width abi|64]";
 
 constexpr size_t kMaxBpfBytes = 8 * 4096 * 16;
 
@@ -109,9 +111,8 @@ int run_stats(std::span<const std::string> args) {
     const std::string path = *parsed->get("bpf");
     auto bytes = cli::read_input(path, kMaxBpfBytes);
     if (!bytes) return cli::usage_error(bytes.error().message);
-    auto prog = bpf::read_raw(
-        std::span(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()), native.endian,
-        path);
+    auto prog =
+        bpf::read_raw(std::span(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()), native.endian, path);
     if (!prog) return cli::usage_error(prog.error().message);
     program = std::move(*prog);
     abis = abis_in_filter(program, native);
@@ -119,8 +120,7 @@ int run_stats(std::span<const std::string> args) {
   } else {
     bpf::compiler::CompileOptions copts;
     if (auto s = parsed->get("strategy"); s && !bpf::compiler::parse_strategy(*s, &copts.strategy)) {
-      return cli::usage_error(
-          fmt::format("invalid --strategy \"{}\": expected optimal, balanced or linear", *s));
+      return cli::usage_error(fmt::format("invalid --strategy \"{}\": expected optimal, balanced or linear", *s));
     }
     copts.weights = sopts.weights;
     auto loaded = profile::load_profile(parsed->positionals[0]);
@@ -130,23 +130,24 @@ int run_stats(std::span<const std::string> args) {
     flags.caps = parsed->get("caps");
     flags.kernel = parsed->get("kernel");
     flags.unknown_syscalls = parsed->get("unknown-syscalls");
+    flags.arg_width = parsed->get("arg-width");
     auto ropts = profile::make_resolve_options(flags);
     if (!ropts) return cli::usage_error(ropts.error().message);
     auto resolution = profile::resolve(loaded->profile, *ropts);
     if (!resolution) return cli::usage_error(resolution.error().message);
+    profile::print_warnings(*resolution);
     auto compiled = bpf::compiler::compile(resolution->policy, copts);
     if (!compiled) return cli::usage_error(compiled.error().message);
     program = std::move(compiled->program);
     for (const profile::ArchPolicy& ap : resolution->policy.arches) abis.push_back(ap.arch);
     title = parsed->positionals[0];
-    model = fmt::format("compiler model ({} strategy, {} weights):\n",
-                        bpf::compiler::to_string(copts.strategy), copts.weights.description());
+    model = fmt::format("compiler model ({} strategy, {} weights):\n", bpf::compiler::to_string(copts.strategy),
+                        copts.weights.description());
     for (const bpf::compiler::ArchReport& r : compiled->arches) {
       model += fmt::format(
           "  {}: {} intervals, {} comparisons in the number tree, expected {:.2f} instructions "
           "({} before the tree, {:.2f} comparisons, 1 return)\n",
-          bpf::compiler::abi_names(r.abis), r.intervals, r.tree_tests, r.bound(), r.dispatch_insns,
-          r.tree_cost);
+          bpf::compiler::abi_names(r.abis), r.intervals, r.tree_tests, r.bound(), r.dispatch_insns, r.tree_cost);
     }
     if (compiled->layout.trampolines > 0) {
       model += fmt::format("  layout: {} trampolines\n", compiled->layout.trampolines);

@@ -13,8 +13,8 @@
 //           outside the symbolic fragment and testing found no difference
 //   exit 2  bad usage or bad input (profile or filter)
 // --arg-width 64 compares every argument as the full 64-bit value (what
-// Docker/libseccomp write); abi keeps the widths the resolver gives each
-// argument (64-bit until per-syscall widths are resolved).
+// Docker/libseccomp write); abi (the default) compares the arguments the
+// kernel reads as 32-bit on their low word only (profile::ArgWidthMode).
 #include <fmt/format.h>
 
 #include <string>
@@ -103,21 +103,17 @@ int run_verify(std::span<const std::string> args) {
   flags.caps = parsed->get("caps");
   flags.kernel = parsed->get("kernel");
   flags.unknown_syscalls = parsed->get("unknown-syscalls");
+  flags.arg_width = width;
   auto ropts = profile::make_resolve_options(flags);
   if (!ropts) return cli::usage_error(ropts.error().message);
   auto resolution = profile::resolve(loaded->profile, *ropts);
   if (!resolution) return cli::usage_error(resolution.error().message);
+  profile::print_warnings(*resolution);
   profile::Policy& policy = resolution->policy;
   if (arches->size() > 1) {
     std::vector<syscalls::ArchId> keep;
     for (const syscalls::Arch* a : *arches) keep.push_back(a->id);
     if (auto ok = bpf::compiler::restrict_abis(policy, keep); !ok) return cli::usage_error(ok.error().message);
-  }
-  if (width == "64") {
-    for (auto& abi : policy.arches)
-      for (auto& [nr, rules] : abi.rules)
-        for (auto& rule : rules)
-          for (auto& c : rule.conditions) c.width = profile::ArgWidth::k64;
   }
 
   Endian byte_order = native->endian;

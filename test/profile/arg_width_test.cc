@@ -214,6 +214,7 @@ TEST(WidthWarnings, NameTheRuleTheSyscallAndTheAbis) {
   // One warning for the three ABIs of the filter.
   EXPECT_EQ(socket->arches, (std::vector<ArchId>{ArchId::kX86_64, ArchId::kI386, ArchId::kX32}));
   EXPECT_NE(socket->message.find("t.json:6:"), std::string::npos) << socket->message;
+  EXPECT_NE(socket->message.find(": syscalls[0]: "), std::string::npos) << socket->message;
   EXPECT_NE(socket->message.find("socket argument 0 (int family) is 32-bit on x86_64, i386, x32: constant "
                                  "0x100000026 does not fit the argument's width"),
             std::string::npos)
