@@ -1,0 +1,379 @@
+// Generation: how long each step from a profile document to a proved filter
+// takes, for both real profiles (Docker's default, containers-common) x the
+// five architectures of issue 9 (each compiled as one program with its
+// default sub-architectures).
+//
+//   gen/parse/<profile>                   JSON -> profile::Profile
+//   gen/resolve/<profile>/<arch>          Profile -> Policy (caps, kernel 6.1)
+//   gen/compile/<profile>/<arch>          Policy -> validated Program (all passes)
+//   gen/parse_resolve_compile/<p>/<arch>  the whole chain (issue 5: <= 200 us
+//                                         for docker-default/x86_64)
+// and the compiler's passes one at a time, through their public interfaces:
+//   gen/partition/...   number spaces (arch dispatch) + maximal intervals
+//   gen/tree_dp/...     one optimal-tree dynamic program per arch value over
+//                       all of its intervals (compile() additionally splits
+//                       x32 into a tree of its own and may rebuild a tree a
+//                       few times for the longest-path budget: gen/compile
+//                       is the authority on the total)
+//   gen/arg_subtrees/...  every leaf's argument subtree into a fresh graph
+//   gen/emit/...        graph -> Program (layout, trampolines, shared returns)
+//   gen/validate/...    the kernel-exact validator on the compiled program
+//   gen/prove/...       the symbolic proof program == policy (items/s = proofs/s)
+//
+//   bazel run //bench:generation_bench -- --benchmark_filter=docker-default/x86_64
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "bench/support.h"
+#include "bpf/compiler/args.h"
+#include "bpf/compiler/compile.h"
+#include "bpf/compiler/graph.h"
+#include "bpf/compiler/partition.h"
+#include "bpf/compiler/tree.h"
+#include "bpf/validate.h"
+#include "bpf/verify/verify.h"
+#include "profile/reader.h"
+#include "profile/resolve.h"
+
+namespace sysfence::bench {
+namespace {
+
+using bpf::compiler::Interval;
+using bpf::compiler::NumberSpace;
+
+// One number space cut into intervals, with the weights compile() gives them
+// (uniform, normalized per space, plus the same small floor).
+struct SpaceParts {
+  std::vector<Interval> intervals;
+  std::vector<double> weights;
+};
+
+// Everything the per-pass benchmarks start from, built once per case.
+// Invariant: never moved after construction — `spaces` point into `policy`.
+struct Prepared {
+  profile::Policy policy;
+  std::vector<NumberSpace> spaces;
+  bpf::compiler::LeafTable leaves;
+  std::vector<SpaceParts> parts;
+  bpf::Program program;  // what compile() emits
+  // A graph lowered the way compile() does it (without the x32 split and the
+  // budget rounds), for timing the emitter alone.
+  bpf::compiler::Graph graph;
+  bpf::compiler::Edge root;
+};
+
+bpf::compiler::TreeOptions tree_options() {
+  const bpf::compiler::CompileOptions defaults;
+  bpf::compiler::TreeOptions o;
+  o.strategy = bpf::compiler::Strategy::kOptimal;
+  o.size_weight = defaults.size_weight;
+  return o;
+}
+
+std::vector<double> normalized_weights(const NumberSpace& space, std::span<const Interval> intervals) {
+  std::vector<double> w = bpf::compiler::interval_weights(space, intervals, bpf::compiler::Weights::Uniform());
+  const double total = std::accumulate(w.begin(), w.end(), 0.0);
+  for (double& x : w) x = (total > 0 ? x / total : 0) + 1e-6;
+  return w;
+}
+
+// Leaf edges for one space's intervals: each distinct leaf's subtree
+// (constant leaves are returns).
+std::vector<bpf::compiler::Edge> compile_leaves(bpf::compiler::Graph& g, const NumberSpace& space,
+                                                const bpf::compiler::LeafTable& leaves,
+                                                std::span<const Interval> intervals) {
+  bpf::compiler::ArgCompiler args(g, space.endian, tree_options());
+  std::vector<bpf::compiler::Edge> edge(leaves.size());
+  std::vector<bool> have(leaves.size(), false);
+  for (const Interval& iv : intervals) {
+    if (have[iv.leaf]) continue;
+    have[iv.leaf] = true;
+    edge[iv.leaf] = args.compile(leaves.at(iv.leaf), kOffsetNr);
+  }
+  return edge;
+}
+
+std::unique_ptr<Prepared> prepare(const RealProfile& p, syscalls::ArchId native, std::string* error) {
+  auto out = std::make_unique<Prepared>();
+  auto policy = resolve_policy(p, native);
+  if (!policy) {
+    *error = policy.error().message;
+    return nullptr;
+  }
+  out->policy = std::move(*policy);
+  auto compiled = bpf::compiler::compile(out->policy, {});
+  if (!compiled) {
+    *error = compiled.error().message;
+    return nullptr;
+  }
+  out->program = std::move(compiled->program);
+  out->spaces = bpf::compiler::number_spaces(out->policy);
+
+  bpf::compiler::Graph& g = out->graph;
+  std::vector<bpf::compiler::Edge> entries;
+  for (const NumberSpace& space : out->spaces) {
+    SpaceParts parts;
+    parts.intervals = bpf::compiler::partition(space, out->policy.bad_arch_action, out->leaves, true);
+    parts.weights = normalized_weights(space, parts.intervals);
+    const std::vector<bpf::compiler::Edge> leaf_edge = compile_leaves(g, space, out->leaves, parts.intervals);
+    const bpf::compiler::DecisionTree tree = bpf::compiler::build_tree(parts.intervals, parts.weights, tree_options());
+    const bpf::compiler::Edge tree_root = bpf::compiler::lower_tree(g, tree, kOffsetNr, leaf_edge);
+    entries.push_back(g.enter(tree_root.node, kOffsetArch));
+    out->parts.push_back(std::move(parts));
+  }
+  bpf::compiler::Edge next = g.ret(encode(out->policy.bad_arch_action));
+  for (size_t i = out->spaces.size(); i-- > 0;) {
+    next = g.test(kOffsetArch, bpf::kJeq, out->spaces[i].audit_arch, entries[i], next, kOffsetArch);
+  }
+  out->root = g.enter(next.node, std::nullopt);
+  return out;
+}
+
+// Prepared cases, built on first use (a failure is reported by every
+// benchmark of the case).
+const Prepared* prepared(size_t profile_index, syscalls::ArchId native, std::string* error) {
+  static std::map<std::pair<size_t, syscalls::ArchId>, std::unique_ptr<Prepared>> cache;
+  static std::map<std::pair<size_t, syscalls::ArchId>, std::string> errors;
+  const auto key = std::make_pair(profile_index, native);
+  if (auto it = errors.find(key); it != errors.end()) {
+    *error = it->second;
+    return nullptr;
+  }
+  auto& slot = cache[key];
+  if (!slot) {
+    slot = prepare(real_profiles()[profile_index], native, error);
+    if (!slot) errors[key] = *error;
+  }
+  return slot.get();
+}
+
+void set_program_counters(benchmark::State& state, const Prepared& p) {
+  state.counters["insns"] = static_cast<double>(p.program.size());
+  size_t intervals = 0;
+  for (const SpaceParts& s : p.parts) intervals += s.intervals.size();
+  state.counters["intervals"] = static_cast<double>(intervals);
+}
+
+// ---------------------------------------------------------------------------
+// The chain
+// ---------------------------------------------------------------------------
+
+void BM_Parse(benchmark::State& state, size_t pi) {
+  const RealProfile& p = real_profiles()[pi];
+  for (auto _ : state) {
+    auto read = profile::read_profile(p.json, p.name);
+    if (!read) state.SkipWithError(read.error().message.c_str());
+    benchmark::DoNotOptimize(read);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * p.json.size()));
+}
+
+void BM_Resolve(benchmark::State& state, size_t pi, syscalls::ArchId native) {
+  const RealProfile& p = real_profiles()[pi];
+  auto read = profile::read_profile(p.json, p.name);
+  if (!read) {
+    state.SkipWithError(read.error().message.c_str());
+    return;
+  }
+  const profile::ResolveOptions options = resolve_options(native);
+  for (auto _ : state) {
+    auto res = profile::resolve(read->profile, options);
+    if (!res) state.SkipWithError(res.error().message.c_str());
+    benchmark::DoNotOptimize(res);
+  }
+}
+
+void BM_Compile(benchmark::State& state, size_t pi, syscalls::ArchId native) {
+  std::string error;
+  const Prepared* p = prepared(pi, native, &error);
+  if (p == nullptr) {
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  const bpf::compiler::CompileOptions options;
+  for (auto _ : state) {
+    auto c = bpf::compiler::compile(p->policy, options);
+    if (!c) state.SkipWithError(c.error().message.c_str());
+    benchmark::DoNotOptimize(c);
+  }
+  set_program_counters(state, *p);
+}
+
+void BM_ParseResolveCompile(benchmark::State& state, size_t pi, syscalls::ArchId native) {
+  const RealProfile& p = real_profiles()[pi];
+  const profile::ResolveOptions ro = resolve_options(native);
+  const bpf::compiler::CompileOptions co;
+  size_t insns = 0;
+  for (auto _ : state) {
+    auto read = profile::read_profile(p.json, p.name);
+    if (!read) {
+      state.SkipWithError(read.error().message.c_str());
+      break;
+    }
+    auto res = profile::resolve(read->profile, ro);
+    if (!res) {
+      state.SkipWithError(res.error().message.c_str());
+      break;
+    }
+    auto c = bpf::compiler::compile(res->policy, co);
+    if (!c) {
+      state.SkipWithError(c.error().message.c_str());
+      break;
+    }
+    insns = c->program.size();
+    benchmark::DoNotOptimize(insns);
+  }
+  state.counters["insns"] = static_cast<double>(insns);
+}
+
+// ---------------------------------------------------------------------------
+// The passes
+// ---------------------------------------------------------------------------
+
+void BM_Partition(benchmark::State& state, size_t pi, syscalls::ArchId native) {
+  std::string error;
+  const Prepared* p = prepared(pi, native, &error);
+  if (p == nullptr) {
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  for (auto _ : state) {
+    const std::vector<NumberSpace> spaces = bpf::compiler::number_spaces(p->policy);
+    bpf::compiler::LeafTable leaves;
+    size_t n = 0;
+    for (const NumberSpace& s : spaces) n += bpf::compiler::partition(s, p->policy.bad_arch_action, leaves, true).size();
+    benchmark::DoNotOptimize(n);
+  }
+  set_program_counters(state, *p);
+}
+
+void BM_TreeDp(benchmark::State& state, size_t pi, syscalls::ArchId native) {
+  std::string error;
+  const Prepared* p = prepared(pi, native, &error);
+  if (p == nullptr) {
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  const bpf::compiler::TreeOptions options = tree_options();
+  size_t tests = 0;
+  for (auto _ : state) {
+    tests = 0;
+    for (const SpaceParts& s : p->parts) tests += bpf::compiler::build_tree(s.intervals, s.weights, options).tests;
+    benchmark::DoNotOptimize(tests);
+  }
+  set_program_counters(state, *p);
+  state.counters["tree_tests"] = static_cast<double>(tests);
+}
+
+void BM_ArgSubtrees(benchmark::State& state, size_t pi, syscalls::ArchId native) {
+  std::string error;
+  const Prepared* p = prepared(pi, native, &error);
+  if (p == nullptr) {
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  size_t nodes = 0;
+  for (auto _ : state) {
+    bpf::compiler::Graph g;
+    for (size_t i = 0; i < p->spaces.size(); ++i) {
+      benchmark::DoNotOptimize(compile_leaves(g, p->spaces[i], p->leaves, p->parts[i].intervals));
+    }
+    nodes = g.size();
+  }
+  set_program_counters(state, *p);
+  state.counters["graph_nodes"] = static_cast<double>(nodes);
+}
+
+void BM_Emit(benchmark::State& state, size_t pi, syscalls::ArchId native) {
+  std::string error;
+  const Prepared* p = prepared(pi, native, &error);
+  if (p == nullptr) {
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  size_t insns = 0;
+  for (auto _ : state) {
+    auto e = bpf::compiler::emit(p->graph, p->root);
+    if (!e) {
+      state.SkipWithError(e.error().message.c_str());
+      break;
+    }
+    insns = e->program.size();
+    benchmark::DoNotOptimize(insns);
+  }
+  set_program_counters(state, *p);
+  state.counters["emitted_insns"] = static_cast<double>(insns);
+}
+
+void BM_Validate(benchmark::State& state, size_t pi, syscalls::ArchId native) {
+  std::string error;
+  const Prepared* p = prepared(pi, native, &error);
+  if (p == nullptr) {
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  for (auto _ : state) {
+    auto ok = bpf::validate(p->program);
+    if (!ok) state.SkipWithError(ok.error().message.c_str());
+    benchmark::DoNotOptimize(ok);
+  }
+  set_program_counters(state, *p);
+}
+
+void BM_Prove(benchmark::State& state, size_t pi, syscalls::ArchId native) {
+  std::string error;
+  const Prepared* p = prepared(pi, native, &error);
+  if (p == nullptr) {
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  uint64_t paths = 0;
+  for (auto _ : state) {
+    auto v = bpf::verify::prove_equivalent(p->program, p->policy);
+    if (!v || !v->equivalent()) {
+      state.SkipWithError(v ? "not proved equivalent" : v.error().message.c_str());
+      break;
+    }
+    paths = v->equiv.paths;
+  }
+  set_program_counters(state, *p);
+  state.counters["paths"] = static_cast<double>(paths);
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));  // proofs/s
+}
+
+// ---------------------------------------------------------------------------
+
+using CaseFn = void (*)(benchmark::State&, size_t, syscalls::ArchId);
+
+const bool kRegistered = [] {
+  for (size_t pi = 0; pi < real_profiles().size(); ++pi) {
+    const std::string profile_name(real_profiles()[pi].name);
+    benchmark::RegisterBenchmark(("gen/parse/" + profile_name).c_str(), BM_Parse, pi)
+        ->Unit(benchmark::kMicrosecond);
+  }
+  const std::pair<const char*, CaseFn> kCases[] = {
+      {"resolve", BM_Resolve},     {"compile", BM_Compile},        {"parse_resolve_compile", BM_ParseResolveCompile},
+      {"partition", BM_Partition}, {"tree_dp", BM_TreeDp},         {"arg_subtrees", BM_ArgSubtrees},
+      {"emit", BM_Emit},           {"validate", BM_Validate},      {"prove", BM_Prove},
+  };
+  for (const auto& [pass, fn] : kCases) {
+    for (size_t pi = 0; pi < real_profiles().size(); ++pi) {
+      for (syscalls::ArchId a : bench_arches()) {
+        const std::string name =
+            fmt::format("gen/{}/{}/{}", pass, real_profiles()[pi].name, syscalls::arch(a).name);
+        benchmark::RegisterBenchmark(name.c_str(), fn, pi, a)->Unit(benchmark::kMicrosecond);
+      }
+    }
+  }
+  return true;
+}();
+
+}  // namespace
+}  // namespace sysfence::bench
