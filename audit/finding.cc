@@ -1,0 +1,63 @@
+#include "audit/finding.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+namespace sysfence::audit {
+
+namespace {
+constexpr std::array<std::string_view, 5> kNames = {"info", "low", "medium", "high", "critical"};
+}  // namespace
+
+std::string_view to_string(Severity s) { return kNames[static_cast<size_t>(s)]; }
+
+std::optional<Severity> parse_severity(std::string_view s) {
+  for (size_t i = 0; i < kNames.size(); ++i)
+    if (kNames[i] == s) return static_cast<Severity>(i);
+  return std::nullopt;
+}
+
+void sort_findings(std::vector<Finding>& findings) {
+  std::stable_sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) {
+    if (a.severity != b.severity) return a.severity > b.severity;
+    if (a.check != b.check) return a.check < b.check;
+    return a.message < b.message;
+  });
+}
+
+bool has_finding_at_or_above(const Report& report, Severity threshold) {
+  return std::any_of(report.findings.begin(), report.findings.end(),
+                     [&](const Finding& f) { return f.severity >= threshold; });
+}
+
+std::string format_report(const Report& report) {
+  std::string out;
+  for (const std::string& s : report.scope) out += fmt::format("audited {}\n", s);
+  if (!report.scope.empty()) out += "\n";
+  std::array<size_t, kNames.size()> counts{};
+  for (const Finding& f : report.findings) {
+    ++counts[static_cast<size_t>(f.severity)];
+    std::string label(to_string(f.severity));
+    for (char& c : label) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    out += fmt::format("{:<9} {:<19} {}", label, f.check, f.message);
+    if (!f.where.empty()) out += fmt::format(" [{}]", f.where);
+    out += "\n";
+    if (!f.fix.empty()) out += fmt::format("{:<9} {:<19} fix: {}\n", "", "", f.fix);
+  }
+  if (report.findings.empty()) {
+    out += "no findings\n";
+    return out;
+  }
+  std::string summary;
+  for (size_t i = kNames.size(); i-- > 0;) {
+    if (counts[i] == 0) continue;
+    summary += fmt::format("{}{} {}", summary.empty() ? "" : ", ", counts[i], kNames[i]);
+  }
+  out += fmt::format("{} finding{}: {}\n", report.findings.size(), report.findings.size() == 1 ? "" : "s", summary);
+  return out;
+}
+
+}  // namespace sysfence::audit

@@ -1,0 +1,75 @@
+// What `sysfence audit` reports: findings with a severity, the evidence in
+// one line, where it is (an instruction, a profile rule) and a one-line fix.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/seccomp.h"
+
+namespace sysfence::audit {
+
+// Ordered: a threshold selects every finding at or above it.
+enum class Severity : uint8_t { kInfo, kLow, kMedium, kHigh, kCritical };
+
+std::string_view to_string(Severity s);  // "info", "low", "medium", "high", "critical"
+std::optional<Severity> parse_severity(std::string_view s);
+
+// Stable check identifiers (the first column of the report; tests and
+// scripts match on them).
+namespace check {
+inline constexpr std::string_view kArchUnchecked = "arch-unchecked";
+inline constexpr std::string_view kX32 = "x32";
+inline constexpr std::string_view kArgWidth = "arg-width";
+inline constexpr std::string_view kConstantWidth = "constant-width";
+inline constexpr std::string_view kDefaultAllow = "default-allow";
+inline constexpr std::string_view kSeedBlocked = "seed-blocked";
+inline constexpr std::string_view kPtrace = "ptrace";
+inline constexpr std::string_view kPersonality = "personality";
+inline constexpr std::string_view kUnshare = "unshare";
+inline constexpr std::string_view kCloneNamespaces = "clone-namespaces";
+inline constexpr std::string_view kNoEnosys = "no-enosys";
+inline constexpr std::string_view kInstructionPointer = "instruction-pointer";
+inline constexpr std::string_view kUnreachable = "unreachable";
+inline constexpr std::string_view kIncomplete = "incomplete";
+inline constexpr std::string_view kAbiNotHandled = "abi-not-handled";
+}  // namespace check
+
+struct Finding {
+  std::string_view check;  // one of check::k*
+  Severity severity = Severity::kInfo;
+  std::string message;     // what is wrong, with the concrete evidence
+  std::string fix;         // one line
+  std::string where;       // "instruction 12", "default:482 (syscalls[12])"; may be empty
+  // Concrete seccomp_data that demonstrate the finding (the filter answers
+  // the first as the message says; arg-width adds the clean counterpart the
+  // kernel cannot tell apart from it). Empty for findings about the program
+  // text (unreachable code) or the profile alone.
+  std::vector<SeccompData> inputs;
+
+  friend bool operator==(const Finding&, const Finding&) = default;
+};
+
+struct Report {
+  std::vector<Finding> findings;  // most severe first (sort_findings)
+  // What was examined: "program: 57 instructions, 312 paths; ABIs: x86_64, x32, i386".
+  std::vector<std::string> scope;
+};
+
+// Most severe first; within a severity, by check id, then message (stable,
+// so the report does not depend on the order the checks ran in).
+void sort_findings(std::vector<Finding>& findings);
+
+// Whether any finding is at or above `threshold`.
+bool has_finding_at_or_above(const Report& report, Severity threshold);
+
+// The text report:
+//   HIGH      arg-width  socket on x86_64: ... [instruction 57; default:482 (syscalls[12])]
+//             fix: ...
+// then one summary line ("3 findings: 1 high, 2 low" or "no findings").
+std::string format_report(const Report& report);
+
+}  // namespace sysfence::audit

@@ -1,0 +1,101 @@
+// The feasible paths of a classic BPF filter, as the audit checks see them:
+// for every path the symbolic executor (bpf/symbolic.h) finds, how it ends,
+// the constraint on each seccomp_data word that every input on the path
+// satisfies, and one concrete input on it. Running that input through the
+// interpreter retraces the path exactly (every branch on the path is one of
+// its word constraints), which is how a check learns which instructions a
+// path executes and which input words each of its jumps reads.
+//
+// Machine level: knows nothing of profiles or syscall tables.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "base/expected.h"
+#include "base/seccomp.h"
+#include "bpf/insn.h"
+#include "bpf/interp.h"
+#include "bpf/procedure.h"
+#include "bpf/symbolic.h"
+#include "bpf/word_set.h"
+
+namespace sysfence::audit {
+
+// seccomp_data word indices (word i = byte offset 4*i).
+inline constexpr unsigned kWordNr = kOffsetNr / 4;
+inline constexpr unsigned kWordArch = kOffsetArch / 4;
+inline constexpr unsigned kWordIpLo = kOffsetIp / 4;  // either half, by byte order
+inline constexpr unsigned kWordIpHi = kOffsetIp / 4 + 1;
+
+struct Constraint {
+  unsigned word = 0;
+  bpf::WordAtom atom;
+};
+
+using WordSets = std::array<bpf::WordSet, bpf::kWordCount>;
+
+struct Path {
+  bpf::Outcome outcome;
+  WordSets words;           // every input on the path satisfies all of them
+  SeccompWords witness{};   // one such input
+};
+
+struct WalkStats {
+  uint64_t paths = 0;
+  bool truncated = false;  // stopped at the path budget: more paths exist
+};
+
+// A conditional jump (or `ret A`) executed on some input, and the input
+// words its operands were computed from (bit w = word w).
+struct WordUse {
+  uint32_t pc = 0;
+  uint32_t words = 0;
+};
+
+class PathExplorer {
+ public:
+  // Fails with the validator's message when the kernel would reject `program`.
+  static Expected<PathExplorer> create(bpf::Program program);
+
+  // Calls `visit` for each feasible path whose inputs also satisfy
+  // `constraints`, at most `max_paths` times.
+  WalkStats walk(std::span<const Constraint> constraints, uint64_t max_paths,
+                 const std::function<void(const Path&)>& visit) const;
+  // The same, collected.
+  std::vector<Path> paths(std::span<const Constraint> constraints, uint64_t max_paths,
+                          WalkStats* stats = nullptr) const;
+
+  bpf::RunResult run(const SeccompWords& input) const { return proc_interp().run(input); }
+  // The instructions `input` executes, in order (the final `ret` included).
+  std::vector<uint32_t> trace(const SeccompWords& input) const;
+  // The conditional jumps and `ret A` that `input` executes, with the input
+  // words each one's operands derive from (a conservative taint: any ALU
+  // mix of two words counts both).
+  std::vector<WordUse> word_uses(const SeccompWords& input) const;
+
+  const bpf::Program& program() const { return proc_.program(); }
+
+ private:
+  PathExplorer(bpf::BpfProcedure proc, bpf::Interpreter interp) : proc_(std::move(proc)), interp_(std::move(interp)) {}
+  const bpf::Interpreter& proc_interp() const { return interp_; }
+
+  bpf::BpfProcedure proc_;
+  bpf::Interpreter interp_;
+};
+
+// The atoms that describe `set` exactly (its normal form: bounds, known
+// bits, excluded values, masked clauses); adding them to another set
+// intersects the two.
+std::vector<bpf::WordAtom> atoms_of(const bpf::WordSet& set);
+
+// `a` ∩ `b` when satisfiable (checked, so witness() is valid), else nullopt.
+std::optional<bpf::WordSet> intersect(const bpf::WordSet& a, const bpf::WordSet& b);
+
+// `set` with `atoms` added, when satisfiable (checked), else nullopt.
+std::optional<bpf::WordSet> restrict(const bpf::WordSet& set, std::span<const bpf::WordAtom> atoms);
+
+}  // namespace sysfence::audit

@@ -1,0 +1,72 @@
+// `sysfence audit --bpf FILE`: security findings on any classic BPF seccomp
+// filter — sysfence's, libseccomp's, runc's or hand-written — read off its
+// feasible paths (audit/paths.h) and per-syscall path sets, so that every
+// finding comes with a concrete seccomp_data that demonstrates it.
+//
+// The checks (finding.h has their ids):
+//   arch-unchecked      critical  a decision depends on seccomp_data.nr on a
+//                                 path where seccomp_data.arch is not fixed
+//   x32                 critical  x32 numbers (bit 30 under AUDIT_ARCH_X86_64)
+//                                 reach ALLOW although the filter denies the
+//                                 same syscalls as x86_64 (or, compiled from a
+//                                 profile, although the profile has no x32)
+//   arg-width           high      a 64-bit comparison of an argument the
+//                                 kernel reads as 32 bits lets a call through
+//                                 that the same call with a clean high word
+//                                 does not get (the concrete bypass is shown);
+//                                 medium when the looser answer is not ALLOW;
+//                                 low when the high word is tested but no
+//                                 bypass exists
+//   default-allow       high      syscalls the filter does not name are allowed
+//   clone-namespaces    high      clone with CLONE_NEW* flags, or clone3
+//                                 (whose flags a filter cannot see), allowed
+//   unshare             high      unshare with CLONE_NEW* flags allowed
+//   ptrace              medium    ptrace allowed
+//   personality         medium    a persona other than Docker's safe ones
+//   seed-blocked        medium    a syscall the seed's table blocks is allowed
+//                                 (low when only for some arguments)
+//   instruction-pointer medium    a decision depends on the instruction pointer
+//   no-enosys           low       syscalls newer than the filter are not
+//                                 answered ENOSYS (libc cannot fall back)
+//   unreachable         low       instructions no jump reaches / no input runs
+//   incomplete          info      paths outside the symbolic fragment or over
+//                                 the path budget: findings may be missing
+//   abi-not-handled     info      --arch names an ABI the filter does not
+//                                 tell syscalls apart on
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "audit/finding.h"
+#include "audit/paths.h"
+#include "base/expected.h"
+#include "bpf/insn.h"
+#include "profile/policy.h"
+#include "syscalls/arch.h"
+
+namespace sysfence::audit {
+
+struct ProgramAuditOptions {
+  // The ABI the filter is written for (--arch). When the filter does not
+  // check the arch, syscall numbers are read in this ABI; when it names an
+  // ABI the filter does not handle, that is reported. nullptr: only the ABIs
+  // the filter itself distinguishes (the native one if it distinguishes none).
+  const syscalls::Arch* arch = nullptr;
+  // Set when the program was compiled from a profile: findings name the
+  // profile rule that decides their example input, and the x32 check knows
+  // whether the profile meant to allow x32.
+  const profile::Policy* intent = nullptr;
+  // The default-action check is answered by the intent instead (the profile
+  // audit reports the profile's defaultAction itself).
+  bool skip_default_check = false;
+  // Paths of the whole-program walk; beyond it, findings may be missing
+  // (reported as `incomplete`).
+  uint64_t max_paths = 200'000;
+};
+
+Report audit_program(const PathExplorer& program, const ProgramAuditOptions& options);
+// Errors: the kernel would reject the program (the validator's message).
+Expected<Report> audit_program(std::span<const bpf::Insn> program, const ProgramAuditOptions& options);
+
+}  // namespace sysfence::audit
