@@ -1,0 +1,3 @@
+top:
+  A = arch
+  goto top

@@ -1,0 +1,2 @@
+  goto nowhere
+  return ALLOW
