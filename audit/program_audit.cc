@@ -174,6 +174,22 @@ class Auditor {
   // The byte order for inputs no ABI of the audit claims.
   Endian default_endian() const { return (o_.arch != nullptr ? *o_.arch : syscalls::native_arch()).endian; }
 
+  // Whether the filter tells the ABI's syscalls apart. x32 joins the audit
+  // with x86_64 (same AUDIT_ARCH); a filter that answers every x32 number
+  // alike (the usual "x32 is a bad arch") does not handle it, and per-ABI
+  // advice (ENOSYS, default action) does not apply there.
+  bool tells_apart(const Abi& abi) {
+    if (abi.id != ArchId::kX32) return true;
+    std::optional<uint32_t> only;
+    for (const auto& sys : syscalls::table(abi.id).entries())
+      for (const Path& p : view(abi, sys.nr)) {
+        if (p.outcome.kind != Outcome::Kind::kAction) return true;
+        if (only && *only != encode(p.outcome.action)) return true;
+        only = encode(p.outcome.action);
+      }
+    return false;
+  }
+
   const Abi* find_abi(ArchId id) const {
     for (const Abi& a : abis_)
       if (a.id == id) return &a;
@@ -556,6 +572,7 @@ class Auditor {
   void check_default_allow() {
     std::vector<std::string> abis;
     for (const Abi& abi : abis_) {
+      if (!tells_apart(abi)) continue;
       auto a = default_action(abi);
       if (a && permissive(*a)) abis.push_back(fmt::format("{} ({})", abi.name(), to_string(*a)));
     }
@@ -572,7 +589,7 @@ class Auditor {
     std::optional<std::pair<const Abi*, SeccompWords>> example;
     for (const Abi& abi : abis_) {
       const auto& table = syscalls::table(abi.id);
-      if (table.size() == 0) continue;
+      if (table.size() == 0 || !tells_apart(abi)) continue;
       SeccompData d;
       d.arch = abi.audit_arch;
       d.nr = table.max_nr() + 1;
