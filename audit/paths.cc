@@ -99,6 +99,10 @@ std::vector<WordUse> PathExplorer::word_uses(const SeccompWords& input) const {
 }
 
 std::vector<WordAtom> atoms_of(const WordSet& set) {
+  // A contradiction (Gt 0xffffffff, clashing known bits) is recorded in the
+  // set's state, not in its normal form: say it with two atoms.
+  WordSet copy = set;
+  if (copy.check() == bpf::Sat::kUnsat) return {WordAtom::Eq(0), WordAtom::Ne(0)};
   std::vector<WordAtom> atoms;
   if (set.lo() != 0) atoms.push_back(WordAtom::Ge(set.lo()));
   if (set.hi() != 0xffffffffU) atoms.push_back(WordAtom::Le(set.hi()));

@@ -88,8 +88,8 @@ class PathExplorer {
 };
 
 // The atoms that describe `set` exactly (its normal form: bounds, known
-// bits, excluded values, masked clauses); adding them to another set
-// intersects the two.
+// bits, excluded values, masked clauses; an unsatisfiable pair for an empty
+// set); adding them to another set intersects the two.
 std::vector<bpf::WordAtom> atoms_of(const bpf::WordSet& set);
 
 // `a` ∩ `b` when satisfiable (checked, so witness() is valid), else nullopt.
