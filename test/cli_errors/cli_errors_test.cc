@@ -1,0 +1,637 @@
+// Bad input end to end: the built `sysfence` binary (a data dependency) on
+// hostile files, for every subcommand that reads input.
+//
+// Every case checks the CLI contract for bad input (DESIGN.md):
+//   * exit code 2 (`run` uses 125 for its own failures, as `docker run`);
+//   * exactly one line on stderr, "sysfence: ...", naming the file and the
+//     position (JSON line:col; BPF byte offset or instruction index);
+//   * nothing on stdout, no output file and no leftover temporary file;
+//   * bounded time and memory: the child runs under RLIMIT_CPU and (without
+//     AddressSanitizer, whose shadow memory needs terabytes of address
+//     space) RLIMIT_AS, and is killed after a wall-clock deadline.
+#include <dirent.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstdint>
+#include <cstdlib>
+#include <ctime>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SYSFENCE_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SYSFENCE_UNDER_ASAN 1
+#endif
+#endif
+
+namespace sysfence {
+namespace {
+
+constexpr int kExitBadInput = 2;
+constexpr rlim_t kCpuSeconds = 60;          // per child (ASan builds are slow)
+constexpr rlim_t kAddressSpace = 1u << 30;  // 1 GiB: a 50 MB input must not be slurped whole... twice
+constexpr int kWallSeconds = 120;
+
+struct Result {
+  int exit_code = -1;
+  int signal = 0;
+  std::string out;
+  std::string err;
+};
+
+std::string binary() {
+  const char* srcdir = std::getenv("TEST_SRCDIR");
+  const char* ws = std::getenv("TEST_WORKSPACE");
+  return fmt::format("{}/{}/tools/sysfence", srcdir ? srcdir : ".", ws ? ws : "sysfence");
+}
+
+std::string tmp_dir() {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return dir ? dir : "/tmp";
+}
+
+// Every test case gets its own directory, so "no file left behind" is a
+// simple listing.
+class CliErrors : public testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fmt::format("{}/{}", tmp_dir(), info->name());
+    ASSERT_EQ(::mkdir(dir_.c_str(), 0755), 0) << dir_;
+  }
+
+  std::string path(std::string_view name) const { return fmt::format("{}/{}", dir_, name); }
+
+  std::string write(std::string_view name, std::string_view bytes) {
+    std::string p = path(name);
+    int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    EXPECT_GE(fd, 0) << p;
+    size_t done = 0;
+    while (done < bytes.size()) {
+      ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+      if (n <= 0) break;
+      done += static_cast<size_t>(n);
+    }
+    EXPECT_EQ(done, bytes.size());
+    ::close(fd);
+    return p;
+  }
+
+  std::vector<std::string> listing() const {
+    std::vector<std::string> names;
+    DIR* d = ::opendir(dir_.c_str());
+    if (d == nullptr) return names;
+    while (const dirent* e = ::readdir(d)) {
+      std::string n = e->d_name;
+      if (n != "." && n != "..") names.push_back(n);
+    }
+    ::closedir(d);
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+
+  std::string dir_;
+};
+
+std::string drain(int fd) {
+  std::string s;
+  char buf[65536];
+  ::lseek(fd, 0, SEEK_SET);
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    s.append(buf, static_cast<size_t>(n));
+  }
+  return s;
+}
+
+enum class Stdin { kNull, kClosed, kFile };
+
+struct RunOptions {
+  Stdin stdin_mode = Stdin::kNull;
+  std::string stdin_path;
+  bool stdout_full = false;  // stdout is /dev/full
+};
+
+RunOptions closed_stdin() {
+  RunOptions o;
+  o.stdin_mode = Stdin::kClosed;
+  return o;
+}
+
+RunOptions stdin_from(std::string path) {
+  RunOptions o;
+  o.stdin_mode = Stdin::kFile;
+  o.stdin_path = std::move(path);
+  return o;
+}
+
+RunOptions full_stdout() {
+  RunOptions o;
+  o.stdout_full = true;
+  return o;
+}
+
+Result run(std::vector<std::string> args, const RunOptions& opts = {}) {
+  args.insert(args.begin(), binary());
+  const std::string base = fmt::format("{}/run.{}", tmp_dir(), ::getpid());
+  const std::string out_name = base + ".out";
+  const std::string err_name = base + ".err";
+  int out_fd = ::open(out_name.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
+  int err_fd = ::open(err_name.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
+  Result r;
+  if (out_fd < 0 || err_fd < 0) {
+    ADD_FAILURE() << "cannot create capture files in " << tmp_dir();
+    return r;
+  }
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    rlimit cpu{kCpuSeconds, kCpuSeconds};
+    ::setrlimit(RLIMIT_CPU, &cpu);
+#ifndef SYSFENCE_UNDER_ASAN
+    rlimit as{kAddressSpace, kAddressSpace};
+    ::setrlimit(RLIMIT_AS, &as);
+#endif
+    rlimit core{0, 0};
+    ::setrlimit(RLIMIT_CORE, &core);
+    if (opts.stdout_full) {
+      int full = ::open("/dev/full", O_WRONLY);
+      ::dup2(full, 1);
+    } else {
+      ::dup2(out_fd, 1);
+    }
+    ::dup2(err_fd, 2);
+    switch (opts.stdin_mode) {
+      case Stdin::kClosed: ::close(0); break;
+      case Stdin::kNull: ::dup2(::open("/dev/null", O_RDONLY), 0); break;
+      case Stdin::kFile: ::dup2(::open(opts.stdin_path.c_str(), O_RDONLY), 0); break;
+    }
+    std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    _exit(127);
+  }
+  // Wall-clock bound on top of RLIMIT_CPU (a child blocked on I/O uses no CPU).
+  int status = 0;
+  const time_t deadline = ::time(nullptr) + kWallSeconds;
+  for (;;) {
+    const pid_t w = ::waitpid(pid, &status, WNOHANG);
+    if (w == pid) break;
+    if (::time(nullptr) > deadline) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      ADD_FAILURE() << "sysfence did not finish within " << kWallSeconds << " s";
+      break;
+    }
+    ::usleep(5000);
+  }
+  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
+  r.out = drain(out_fd);
+  r.err = drain(err_fd);
+  ::close(out_fd);
+  ::close(err_fd);
+  ::unlink(out_name.c_str());
+  ::unlink(err_name.c_str());
+  return r;
+}
+
+std::string show(const std::vector<std::string>& args, const Result& r) {
+  std::string cmd = "sysfence";
+  for (const auto& a : args) cmd += " " + (a.size() > 80 ? a.substr(0, 80) + "..." : a);
+  return fmt::format("command: {}\nexit: {} signal: {}\nstderr: {}\nstdout ({} bytes): {}", cmd, r.exit_code, r.signal,
+                     r.err, r.out.size(), r.out.substr(0, 400));
+}
+
+// The contract for bad input: exit `code`, one stderr line that contains
+// every `needle`, empty stdout.
+void expect_rejected(const std::vector<std::string>& args, std::initializer_list<std::string_view> needles,
+                     const RunOptions& opts = {}, int code = kExitBadInput) {
+  const Result r = run(args, opts);
+  SCOPED_TRACE(show(args, r));
+  EXPECT_EQ(r.signal, 0) << "killed by a signal";
+  EXPECT_EQ(r.exit_code, code);
+  ASSERT_FALSE(r.err.empty());
+  EXPECT_EQ(r.err.back(), '\n');
+  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "more than one line on stderr";
+  EXPECT_TRUE(r.err.starts_with("sysfence: ")) << r.err;
+  EXPECT_EQ(r.err.find("internal error"), std::string::npos);
+  for (std::string_view n : needles) EXPECT_NE(r.err.find(n), std::string::npos) << "missing \"" << n << "\"";
+  EXPECT_TRUE(r.out.empty());
+}
+
+// ---------------------------------------------------------------- inputs
+
+constexpr std::string_view kGoodProfile = R"({
+  "defaultAction": "SCMP_ACT_ERRNO",
+  "syscalls": [
+    {"names": ["read", "write"], "action": "SCMP_ACT_ALLOW"}
+  ]
+}
+)";
+
+std::string raw_insn(uint16_t code, uint8_t jt, uint8_t jf, uint32_t k) {
+  std::string s(8, '\0');
+  s[0] = static_cast<char>(code & 0xff);
+  s[1] = static_cast<char>(code >> 8);
+  s[2] = static_cast<char>(jt);
+  s[3] = static_cast<char>(jf);
+  for (int i = 0; i < 4; ++i) s[4 + i] = static_cast<char>((k >> (8 * i)) & 0xff);
+  return s;
+}
+
+const std::string kRetAllow = raw_insn(0x06, 0, 0, 0x7fff0000);
+const std::string kLdNr = raw_insn(0x20, 0, 0, 0);
+
+// A valid little-endian filter: allow everything.
+std::string good_bpf() { return kLdNr + kRetAllow; }
+
+// Profile inputs every profile-reading command is checked with: name, file
+// contents, what the message must contain.
+struct BadProfile {
+  std::string_view name;
+  std::string text;
+  std::vector<std::string> needles;
+};
+
+std::vector<BadProfile> bad_profiles() {
+  std::vector<BadProfile> v;
+  v.push_back(
+      {"malformed.json", "{\n  \"defaultAction\": \"SCMP_ACT_ALLOW\",\n  \"syscalls\": [}\n", {"malformed.json:3:"}});
+  v.push_back({"wrong_type.json", "{\n  \"defaultAction\": 7\n}\n", {"wrong_type.json:2:20", "defaultAction"}});
+  v.push_back({"unknown_action.json",
+               "{\"defaultAction\": \"SCMP_ACT_ALLOW\",\n \"syscalls\": [{\"names\": [\"read\"], \"action\": "
+               "\"SCMP_ACT_ALOW\"}]}",
+               {"unknown_action.json:2:", "SCMP_ACT_ALOW"}});
+  v.push_back({"unknown_op.json",
+               "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"read\"], \"action\": "
+               "\"SCMP_ACT_ERRNO\",\n  \"args\": [{\"index\": 0, \"value\": 1, \"op\": \"SCMP_CMP_EQQ\"}]}]}",
+               {"unknown_op.json:2:", "SCMP_CMP_EQQ"}});
+  v.push_back({"unknown_arch.json",
+               "{\"defaultAction\": \"SCMP_ACT_ALLOW\",\n \"architectures\": [\"SCMP_ARCH_VAX\"]}",
+               {"unknown_arch.json", "SCMP_ARCH_VAX"}});
+  v.push_back({"index6.json",
+               "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"read\"], \"action\": "
+               "\"SCMP_ACT_ERRNO\",\n  \"args\": [{\"index\": 6, \"value\": 1, \"op\": \"SCMP_CMP_EQ\"}]}]}",
+               {"index6.json:2:", "index"}});
+  v.push_back(
+      {"huge_number.json",
+       "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"read\"], \"action\": "
+       "\"SCMP_ACT_ERRNO\",\n  \"args\": [{\"index\": 0, \"value\": 18446744073709551616, \"op\": \"SCMP_CMP_EQ\"}]}]}",
+       {"huge_number.json:2:"}});
+  v.push_back(
+      {"negative.json", "{\"defaultAction\": \"SCMP_ACT_ERRNO\",\n \"defaultErrnoRet\": -1}", {"negative.json:2:"}});
+  v.push_back({"deep.json", std::string(100000, '[') + std::string(100000, ']'), {"deep.json:1:", "deep"}});
+  v.push_back({"empty.json", "", {"empty.json"}});
+  std::string garbage;
+  for (int i = 0; i < 4096; ++i) garbage.push_back(static_cast<char>((i * 131 + 7) & 0xff));
+  v.push_back({"garbage.json", garbage, {"garbage.json:1:1"}});
+  v.push_back({"not_object.json", "[1, 2, 3]\n", {"not_object.json:1:1"}});
+  return v;
+}
+
+// ---------------------------------------------------------------- compile
+
+TEST_F(CliErrors, CompileBadProfiles) {
+  for (const BadProfile& p : bad_profiles()) {
+    SCOPED_TRACE(p.name);
+    const std::string in = write(p.name, p.text);
+    const std::string out = path("out.bpf");
+    std::vector<std::string_view> needles(p.needles.begin(), p.needles.end());
+    const Result r = run({"compile", in, "--arch", "x86_64", "-o", out});
+    SCOPED_TRACE(show({"compile", in}, r));
+    EXPECT_EQ(r.exit_code, kExitBadInput);
+    EXPECT_EQ(r.signal, 0);
+    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one line";
+    for (const auto& n : p.needles) EXPECT_NE(r.err.find(n), std::string::npos) << n;
+    EXPECT_TRUE(r.out.empty());
+  }
+  // Only the inputs are left: no out.bpf, no out.bpf.tmp.*.
+  for (const std::string& f : listing()) EXPECT_TRUE(f.ends_with(".json")) << "left behind: " << f;
+}
+
+TEST_F(CliErrors, CompileFiftyMegabyteFile) {
+  // 50 MB of valid-looking JSON: refused by the size limit, not parsed.
+  std::string big = R"({"defaultAction": "SCMP_ACT_ALLOW", "comment": ")";
+  big.append(50u << 20, 'x');
+  big += "\"}";
+  const std::string in = write("big.json", big);
+  big.clear();
+  big.shrink_to_fit();
+  expect_rejected({"compile", in, "-o", path("out.bpf")}, {"big.json", "larger than"});
+  EXPECT_EQ(listing(), std::vector<std::string>{"big.json"});
+}
+
+TEST_F(CliErrors, CompileFiftyMegabytesOnStdin) {
+  const std::string in = write("big.json", std::string(50u << 20, ' '));
+  expect_rejected({"compile", "-", "-o", path("out.bpf")}, {"<stdin>", "larger than"}, stdin_from(in));
+  EXPECT_EQ(listing(), std::vector<std::string>{"big.json"});
+}
+
+TEST_F(CliErrors, CompileStdinClosed) {
+  expect_rejected({"compile", "-", "-o", path("out.bpf")}, {"<stdin>"}, closed_stdin());
+  EXPECT_TRUE(listing().empty());
+}
+
+TEST_F(CliErrors, CompileEmptyStdin) {
+  expect_rejected({"compile", "-", "-o", path("out.bpf")}, {"<stdin>"}, RunOptions{});
+  EXPECT_TRUE(listing().empty());
+}
+
+TEST_F(CliErrors, CompileMissingFile) {
+  expect_rejected({"compile", path("nope.json")}, {"nope.json", "No such file"});
+}
+
+TEST_F(CliErrors, CompileDirectoryAsProfile) {
+  ASSERT_EQ(::mkdir(path("d.json").c_str(), 0755), 0);
+  expect_rejected({"compile", path("d.json")}, {"d.json", "directory"});
+}
+
+TEST_F(CliErrors, CompileUnknownArchFlag) {
+  const std::string in = write("p.json", kGoodProfile);
+  expect_rejected({"compile", in, "--arch", "vax", "-o", path("out.bpf")}, {"vax"});
+  EXPECT_EQ(listing(), std::vector<std::string>{"p.json"});
+}
+
+TEST_F(CliErrors, CompileUnwritableOutput) {
+  const std::string in = write("p.json", kGoodProfile);
+  expect_rejected({"compile", in, "--arch", "x86_64", "-o", path("no/such/dir/out.bpf")}, {"out.bpf"});
+  // A read-only directory (root ignores permissions, so use a path under a
+  // regular file, which fails for everyone).
+  expect_rejected({"compile", in, "--arch", "x86_64", "-o", in + "/out.bpf"}, {"out.bpf"});
+  EXPECT_EQ(listing(), std::vector<std::string>{"p.json"});
+}
+
+TEST_F(CliErrors, CompileStdoutFull) {
+  const std::string in = write("p.json", kGoodProfile);
+  const Result r = run({"compile", in, "--arch", "x86_64"}, full_stdout());
+  SCOPED_TRACE(show({"compile", in}, r));
+  EXPECT_EQ(r.exit_code, kExitBadInput);
+  EXPECT_EQ(r.signal, 0);
+  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1);
+  EXPECT_NE(r.err.find("<stdout>"), std::string::npos);
+}
+
+// A profile whose program cannot fit in 4096 instructions: thousands of
+// rules on a 64-bit argument (ioctl's `arg`) with distinct errno values, so
+// no two leaves merge.
+TEST_F(CliErrors, CompileProgramTooLong) {
+  std::string text = "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [\n";
+  for (int i = 0; i < 3000; ++i) {
+    text += fmt::format(
+        "{}{{\"names\": [\"ioctl\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": {}, "
+        "\"args\": [{{\"index\": 2, \"value\": {}, \"op\": \"SCMP_CMP_EQ\"}}]}}\n",
+        i == 0 ? "" : ",", 1 + i % 4000, 0x100000000ull * static_cast<uint64_t>(i) + 3u * static_cast<uint64_t>(i));
+  }
+  text += "]}\n";
+  const std::string in = write("long.json", text);
+  expect_rejected({"compile", in, "--arch", "x86_64", "-o", path("out.bpf")}, {"4096"});
+  EXPECT_EQ(listing(), std::vector<std::string>{"long.json"});
+}
+
+// ---------------------------------------------------- other profile readers
+
+TEST_F(CliErrors, ExplainBadProfiles) {
+  for (const BadProfile& p : bad_profiles()) {
+    SCOPED_TRACE(p.name);
+    const std::string in = write(p.name, p.text);
+    const Result r = run({"explain", "read", "--profile", in, "--arch", "x86_64"});
+    SCOPED_TRACE(show({"explain", "read", "--profile", in}, r));
+    EXPECT_EQ(r.exit_code, kExitBadInput);
+    EXPECT_EQ(r.signal, 0);
+    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one line";
+    for (const auto& n : p.needles) EXPECT_NE(r.err.find(n), std::string::npos) << n;
+  }
+}
+
+TEST_F(CliErrors, StatsBadProfile) {
+  const std::string in = write("bad.json", "{\"defaultAction\": \"SCMP_ACT_ALLOW\",\n \"syscalls\": 3}");
+  expect_rejected({"stats", in, "--arch", "x86_64"}, {"bad.json:2:"});
+}
+
+TEST_F(CliErrors, VerifyBadProfile) {
+  const std::string bpf = write("f.bpf", good_bpf());
+  const std::string in = write("bad.json", "{\"defaultAction\": \"SCMP_ACT_ALLOW\",\n \"syscalls\": [,]}");
+  expect_rejected({"verify", "--profile", in, "--bpf", bpf, "--arch", "x86_64"}, {"bad.json:2:"});
+}
+
+TEST_F(CliErrors, RunBadProfile) {
+  // `run` reports its own failures with 125, as `docker run` does.
+  const std::string in = write("bad.json", "{\"defaultAction\": \"SCMP_ACT_ALLOW\",\n \"syscalls\": [,]}");
+  expect_rejected({"run", "--profile", in, "--", "/bin/true"}, {"bad.json:2:"}, {}, 125);
+}
+
+// ------------------------------------------------------------- raw filters
+
+struct BadBpf {
+  std::string_view name;
+  std::string bytes;
+  std::vector<std::string> needles;
+  bool disasm_rejects = true;  // disasm prints any whole instructions, valid or not
+};
+
+std::vector<BadBpf> bad_filters() {
+  std::vector<BadBpf> v;
+  v.push_back({"empty.bpf", "", {"empty.bpf"}});
+  v.push_back({"truncated.bpf", good_bpf().substr(0, 13), {"truncated.bpf", "byte offset 8"}});
+  v.push_back({"jump_out.bpf", raw_insn(0x15, 7, 0, 1) + kRetAllow, {"jump_out.bpf", "instruction 0"}, false});
+  v.push_back({"no_ret.bpf", kRetAllow + kLdNr, {"no_ret.bpf", "instruction 1"}, false});
+  v.push_back({"bad_load.bpf", raw_insn(0x20, 0, 0, 64) + kRetAllow, {"bad_load.bpf", "instruction 0"}, false});
+  v.push_back(
+      {"bad_opcode.bpf", kLdNr + raw_insn(0xffff, 0, 0, 0) + kRetAllow, {"bad_opcode.bpf", "instruction 1"}, false});
+  std::string too_many;
+  for (int i = 0; i < 5000; ++i) too_many += kLdNr;
+  too_many += kRetAllow;
+  v.push_back({"too_many.bpf", too_many, {"too_many.bpf", "4096"}, false});
+  std::string garbage;
+  for (int i = 0; i < 4097; ++i) garbage.push_back(static_cast<char>((i * 97 + 13) & 0xff));
+  v.push_back({"garbage.bpf", garbage, {"garbage.bpf", "byte offset 4096"}});
+  return v;
+}
+
+TEST_F(CliErrors, SimBadFilters) {
+  for (const BadBpf& b : bad_filters()) {
+    SCOPED_TRACE(b.name);
+    const std::string f = write(b.name, b.bytes);
+    std::vector<std::string_view> needles(b.needles.begin(), b.needles.end());
+    const Result r = run({"sim", "--bpf", f, "--arch", "x86_64", "--syscall", "read"});
+    SCOPED_TRACE(show({"sim", "--bpf", f}, r));
+    EXPECT_EQ(r.exit_code, kExitBadInput);
+    EXPECT_EQ(r.signal, 0);
+    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one line";
+    for (const auto& n : b.needles) EXPECT_NE(r.err.find(n), std::string::npos) << n;
+  }
+}
+
+TEST_F(CliErrors, DiffBadFilters) {
+  const std::string good = write("good.bpf", good_bpf());
+  for (const BadBpf& b : bad_filters()) {
+    SCOPED_TRACE(b.name);
+    const std::string f = write(b.name, b.bytes);
+    for (const auto& args : {std::vector<std::string>{"diff", good, f, "--arch", "x86_64"},
+                             std::vector<std::string>{"diff", f, good, "--arch", "x86_64"}}) {
+      const Result r = run(args);
+      SCOPED_TRACE(show(args, r));
+      EXPECT_EQ(r.exit_code, kExitBadInput);
+      EXPECT_EQ(r.signal, 0);
+      EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one line";
+      for (const auto& n : b.needles) EXPECT_NE(r.err.find(n), std::string::npos) << n;
+    }
+  }
+}
+
+TEST_F(CliErrors, VerifyBadFilters) {
+  const std::string profile = write("p.json", kGoodProfile);
+  for (const BadBpf& b : bad_filters()) {
+    SCOPED_TRACE(b.name);
+    const std::string f = write(b.name, b.bytes);
+    const std::vector<std::string> args{"verify", "--profile", profile, "--bpf", f, "--arch", "x86_64"};
+    const Result r = run(args);
+    SCOPED_TRACE(show(args, r));
+    EXPECT_EQ(r.exit_code, kExitBadInput);
+    EXPECT_EQ(r.signal, 0);
+    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one line";
+    for (const auto& n : b.needles) EXPECT_NE(r.err.find(n), std::string::npos) << n;
+  }
+}
+
+TEST_F(CliErrors, StatsBadFilters) {
+  for (const BadBpf& b : bad_filters()) {
+    SCOPED_TRACE(b.name);
+    const std::string f = write(b.name, b.bytes);
+    const std::vector<std::string> args{"stats", "--bpf", f, "--arch", "x86_64", "--svg", path("out.svg")};
+    const Result r = run(args);
+    SCOPED_TRACE(show(args, r));
+    EXPECT_EQ(r.exit_code, kExitBadInput);
+    EXPECT_EQ(r.signal, 0);
+    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one line";
+    for (const auto& n : b.needles) EXPECT_NE(r.err.find(n), std::string::npos) << n;
+  }
+  for (const std::string& f : listing()) EXPECT_TRUE(f.ends_with(".bpf")) << "left behind: " << f;
+}
+
+TEST_F(CliErrors, DisasmBadFilters) {
+  for (const BadBpf& b : bad_filters()) {
+    if (!b.disasm_rejects) continue;
+    SCOPED_TRACE(b.name);
+    const std::string f = write(b.name, b.bytes);
+    std::vector<std::string> args{"disasm", f, "--arch", "x86_64"};
+    const Result r = run(args);
+    SCOPED_TRACE(show(args, r));
+    EXPECT_EQ(r.exit_code, kExitBadInput);
+    EXPECT_EQ(r.signal, 0);
+    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one line";
+    for (const auto& n : b.needles) EXPECT_NE(r.err.find(n), std::string::npos) << n;
+    EXPECT_TRUE(r.out.empty());
+  }
+}
+
+TEST_F(CliErrors, OversizedFilterFiles) {
+  // Larger than any filter can be (4096 instructions are 32 KiB): refused by
+  // the read limit before decoding.
+  const std::string f = write("huge.bpf", std::string(50u << 20, '\0'));
+  const std::string profile = write("p.json", kGoodProfile);
+  const std::string good = write("good.bpf", good_bpf());
+  expect_rejected({"disasm", f}, {"huge.bpf", "larger than"});
+  expect_rejected({"sim", "--bpf", f, "--arch", "x86_64", "--syscall", "read"}, {"huge.bpf", "larger than"});
+  expect_rejected({"diff", good, f, "--arch", "x86_64"}, {"huge.bpf", "larger than"});
+  expect_rejected({"verify", "--profile", profile, "--bpf", f, "--arch", "x86_64"}, {"huge.bpf", "larger than"});
+  expect_rejected({"stats", "--bpf", f, "--arch", "x86_64"}, {"huge.bpf", "larger than"});
+}
+
+TEST_F(CliErrors, FilterOnClosedStdin) {
+  expect_rejected({"disasm", "-"}, {"<stdin>"}, closed_stdin());
+  expect_rejected({"sim", "--bpf", "-", "--arch", "x86_64", "--syscall", "read"}, {"<stdin>"}, closed_stdin());
+}
+
+TEST_F(CliErrors, SimBadInputsFile) {
+  const std::string f = write("f.bpf", good_bpf());
+  const std::string bad_first = write("bad_first.txt", "frobnicate 0\nread 1 2\n");
+  expect_rejected({"sim", "--bpf", f, "--arch", "x86_64", "--inputs", bad_first}, {"bad_first.txt:1:1", "frobnicate"});
+  const std::string longline = write("long.txt", std::string(100000, '1'));
+  expect_rejected({"sim", "--bpf", f, "--arch", "x86_64", "--inputs", longline}, {"long.txt:1:"});
+  const std::string too_many = write("too_many.txt", "read 1 2 3 4 5 6 7 8\n");
+  expect_rejected({"sim", "--bpf", f, "--arch", "x86_64", "--inputs", too_many}, {"too_many.txt:1:"});
+
+  // Batch mode streams: the answers to the lines before a bad one are
+  // already printed (one per line) when the bad line stops the run.
+  const std::string bad_second = write("bad_second.txt", "read 1 2\nfrobnicate 0\n");
+  const std::vector<std::string> args{"sim", "--bpf", f, "--arch", "x86_64", "--inputs", bad_second};
+  const Result r = run(args);
+  SCOPED_TRACE(show(args, r));
+  EXPECT_EQ(r.exit_code, kExitBadInput);
+  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1);
+  EXPECT_NE(r.err.find("bad_second.txt:2:1"), std::string::npos);
+  EXPECT_EQ(r.out, "ALLOW\t2\n");
+}
+
+// ---------------------------------------------------------------- assembler
+
+TEST_F(CliErrors, AsmBadText) {
+  struct Case {
+    std::string_view name;
+    std::string text;
+    std::string needle;
+  };
+  std::string far = "  if (A == 1) goto far\n";
+  for (int i = 0; i < 300; ++i) far += "  A = 0\n";
+  far += "far:\n  return ALLOW\n";
+  std::string too_long;
+  for (int i = 0; i < 5000; ++i) too_long += "  A = 0\n";
+  too_long += "  return ALLOW\n";
+  std::string garbage;
+  for (int i = 0; i < 2000; ++i) garbage.push_back(static_cast<char>((i * 53 + 1) & 0xff));
+  const Case cases[] = {
+      {"unknown.s", "  A = arch\n  A = banana\n  return ALLOW\n", "unknown.s:2:"},
+      {"label.s", "  goto nowhere\n  return ALLOW\n", "unknown.s"},
+      {"backward.s", "top:\n  A = arch\n  goto top\n", "backward.s:3:"},
+      {"far.s", far, "far.s:1:"},
+      {"no_ret.s", "  A = arch\n", "no_ret.s:1:"},
+      {"bad_load.s", "  A = data[66]\n  return ALLOW\n", "bad_load.s:1:"},
+      {"too_long.s", too_long, "too_long.s"},
+      {"empty.s", "", "empty.s"},
+      {"garbage.s", garbage, "garbage.s:1:"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const std::string in = write(c.name, c.text);
+    std::string needle = c.needle == "unknown.s" ? std::string(c.name) + ":1:" : c.needle;
+    expect_rejected({"asm", in, "--arch", "x86_64", "-o", path("out.bpf")}, {needle});
+  }
+  for (const std::string& f : listing()) EXPECT_TRUE(f.ends_with(".s")) << "left behind: " << f;
+}
+
+TEST_F(CliErrors, AsmUnwritableOutputAndClosedStdin) {
+  const std::string in = write("ok.s", "  return ALLOW\n");
+  expect_rejected({"asm", in, "-o", in + "/out.bpf"}, {"out.bpf"});
+  expect_rejected({"asm", "-", "-o", path("out.bpf")}, {"<stdin>"}, closed_stdin());
+  EXPECT_EQ(listing(), std::vector<std::string>{"ok.s"});
+}
+
+// ------------------------------------------------------------------ resolve
+
+TEST_F(CliErrors, ResolveBadNames) {
+  expect_rejected({"resolve", "--arch", "x86_64", "frobnicate"}, {"frobnicate"});
+  expect_rejected({"resolve", "--arch", "x86_64", "99999"}, {"99999"});
+  expect_rejected({"resolve", "--arch", "vax", "read"}, {"vax"});
+  expect_rejected({"resolve", "--arch", "x86_64", std::string(100000, 'a')}, {"unknown syscall"});
+}
+
+}  // namespace
+}  // namespace sysfence
