@@ -3,6 +3,9 @@
 //   linear  libseccomp-style chain "nr == N? ALLOW" (long paths, ~150 insns)
 //   tree    a binary search over syscall numbers with some argument checks
 //           (short paths, ~12 insns) — what sysfence's compiler emits.
+// and on the real thing: Docker's default profile for x86_64 (x86_64 + i386 +
+// x32 in one program) compiled by each of sysfence's strategies, on syscall
+// numbers 0..450 with arguments 0 (BM_DockerDefault/<strategy>).
 // Inputs are 1024 pre-built seccomp_data word arrays with random syscall
 // numbers, cycled so the measurement is the interpreter, not input set-up.
 #include <benchmark/benchmark.h>
@@ -11,6 +14,8 @@
 #include <vector>
 
 #include "base/seccomp.h"
+#include "bench/support.h"
+#include "bpf/compiler/compile.h"
 #include "bpf/insn.h"
 #include "bpf/interp.h"
 
@@ -136,6 +141,47 @@ void BM_CreateTree300(benchmark::State& state) {
   }
   state.counters["filter_insns"] = static_cast<double>(prog.size());
 }
+
+// Docker's default for x86_64, compiled by `strategy`; inputs: x86_64
+// numbers drawn uniformly from 0..450, arguments 0 (what `stats` averages).
+void BM_DockerDefault(benchmark::State& state, compiler::Strategy strategy) {
+  compiler::CompileOptions options;
+  options.strategy = strategy;
+  auto c = bench::compile_docker_default(syscalls::ArchId::kX86_64, options);
+  if (!c) {
+    state.SkipWithError(c.error().message.c_str());
+    return;
+  }
+  auto interp = Interpreter::create(c->program);
+  if (!interp) {
+    state.SkipWithError(interp.error().message.c_str());
+    return;
+  }
+  std::vector<SeccompWords> data;
+  uint64_t s = 7;
+  for (int i = 0; i < 1024; ++i) {
+    SeccompData d;
+    d.arch = kAuditArchX86_64;
+    d.nr = static_cast<uint32_t>(splitmix(s) % 451);
+    data.push_back(to_words(d, Endian::kLittle));
+  }
+  uint64_t insns = 0;
+  size_t i = 0;
+  for (auto _ : state) {
+    const RunResult r = interp->run(data[i]);
+    benchmark::DoNotOptimize(r);
+    insns += r.insns;
+    i = (i + 1) & 1023;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+  state.counters["filter_insns"] = static_cast<double>(c->program.size());
+  state.counters["insns/eval"] =
+      static_cast<double>(insns) / static_cast<double>(std::max<int64_t>(1, state.iterations()));
+  state.counters["insns/s"] = benchmark::Counter(static_cast<double>(insns), benchmark::Counter::kIsRate);
+}
+BENCHMARK_CAPTURE(BM_DockerDefault, optimal, compiler::Strategy::kOptimal);
+BENCHMARK_CAPTURE(BM_DockerDefault, balanced, compiler::Strategy::kBalanced);
+BENCHMARK_CAPTURE(BM_DockerDefault, linear, compiler::Strategy::kLinear);
 
 BENCHMARK(BM_Linear300);
 BENCHMARK(BM_Tree300);
