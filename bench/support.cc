@@ -46,8 +46,9 @@ Expected<profile::Policy> resolve_policy(const RealProfile& p, syscalls::ArchId 
   return std::move(res->policy);
 }
 
-Expected<bpf::compiler::Compiled> docker_default_x86_64(const bpf::compiler::CompileOptions& options) {
-  auto policy = resolve_policy(real_profiles().front(), syscalls::ArchId::kX86_64);
+Expected<bpf::compiler::Compiled> compile_docker_default(syscalls::ArchId native,
+                                                         const bpf::compiler::CompileOptions& options) {
+  auto policy = resolve_policy(real_profiles().front(), native);
   if (!policy) return fail(policy.error().message);
   return bpf::compiler::compile(*policy, options);
 }

@@ -35,8 +35,10 @@ profile::ResolveOptions resolve_options(syscalls::ArchId native);
 // Parse + resolve; the error names the profile and arch.
 Expected<profile::Policy> resolve_policy(const RealProfile& p, syscalls::ArchId native);
 
-// Docker's default profile for x86_64 (x86_64 + i386 + x32) compiled with
-// `options` — the filter the kernel and interpreter benchmarks run.
-Expected<bpf::compiler::Compiled> docker_default_x86_64(const bpf::compiler::CompileOptions& options);
+// Docker's default profile for `native` (for x86_64: x86_64 + i386 + x32 in
+// one program) compiled with `options` — the filter the kernel and
+// interpreter benchmarks run.
+Expected<bpf::compiler::Compiled> compile_docker_default(syscalls::ArchId native,
+                                                         const bpf::compiler::CompileOptions& options);
 
 }  // namespace sysfence::bench
