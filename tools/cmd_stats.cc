@@ -1,7 +1,7 @@
 // sysfence stats (PROFILE | --bpf FILE) [--arch A] [--weights uniform|hot|FILE]
 //                [--range LO-HI] [--svg FILE]
 //                [--caps ...] [--kernel X.Y] [--unknown-syscalls ...] [--strategy ...]
-//                [--arg-width abi|64]
+//                [--arg-width abi|64] [--compare]
 //
 // Measures a filter: its length; per ABI, the instructions the kernel
 // executes per syscall number (arguments 0) — max and mean over the number
@@ -10,11 +10,14 @@
 // bound. Works on any BPF program (--bpf, raw in the arch's byte order); a
 // PROFILE is compiled first (same flags as `compile`) and the compiler's own
 // cost model is printed too. --svg draws instructions executed per number.
+// --compare compiles the PROFILE with every strategy and prints (and with
+// --svg draws) them side by side (bpf/compiler/compare.h).
 #include <fmt/format.h>
 
 #include <string>
 #include <vector>
 
+#include "bpf/compiler/compare.h"
 #include "bpf/compiler/compile.h"
 #include "bpf/compiler/stats.h"
 #include "bpf/interp.h"
@@ -33,13 +36,13 @@ constexpr cli::FlagSpec kFlags[] = {
     {.name = "bpf"},       {.name = "arch"},    {.name = "caps"},
     {.name = "kernel"},    {.name = "weights"}, {.name = "unknown-syscalls"},
     {.name = "strategy"},  {.name = "svg"},     {.name = "range"},
-    {.name = "arg-width"},
+    {.name = "arg-width"}, {.name = "compare", .takes_value = false},
 };
 
 constexpr std::string_view kUsage =
     "usage: sysfence stats (PROFILE | --bpf FILE) [--arch A] [--weights uniform|hot|FILE] "
     "[--range LO-HI] [--svg FILE] [--caps LIST] [--kernel X.Y] "
-    "[--unknown-syscalls enosys|default] [--strategy optimal|balanced|linear] [--arg-width abi|64]";
+    "[--unknown-syscalls enosys|default] [--strategy optimal|balanced|linear] [--arg-width abi|64] [--compare]";
 
 constexpr size_t kMaxBpfBytes = 8 * 4096 * 16;
 
@@ -82,10 +85,30 @@ std::vector<syscalls::ArchId> abis_in_filter(const bpf::Program& prog, const sys
   return out;
 }
 
+// --compare: every strategy side by side.
+int run_compare(const profile::Policy& policy, const bpf::compiler::CompileOptions& copts,
+                const bpf::compiler::StatsOptions& sopts, const std::string& title,
+                const std::optional<std::string>& svg) {
+  std::vector<syscalls::ArchId> abis;
+  for (const profile::ArchPolicy& ap : policy.arches) abis.push_back(ap.arch);
+  auto c = bpf::compiler::compare_strategies(policy, copts, abis, sopts);
+  if (!c) return cli::usage_error(fmt::format("{}: {}", title, c.error().message));
+  fmt::print("{}", bpf::compiler::format_comparison(*c));
+  if (svg) {
+    if (auto ok = cli::write_output(*svg, bpf::compiler::comparison_svg(*c, title)); !ok) {
+      return cli::usage_error(ok.error().message);
+    }
+  }
+  return cli::kExitOk;
+}
+
 int run_stats(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags);
   if (!parsed) return cli::usage_error(parsed.error().message);
   const bool from_bpf = parsed->has("bpf");
+  if (parsed->has("compare") && (from_bpf || parsed->has("strategy"))) {
+    return cli::usage_error("--compare compiles a PROFILE with every strategy: it takes neither --bpf nor --strategy");
+  }
   if (from_bpf ? !parsed->positionals.empty() : parsed->positionals.size() != 1) {
     return cli::usage_error(kUsage);
   }
@@ -136,6 +159,9 @@ int run_stats(std::span<const std::string> args) {
     auto resolution = profile::resolve(loaded->profile, *ropts);
     if (!resolution) return cli::usage_error(resolution.error().message);
     profile::print_warnings(*resolution);
+    if (parsed->has("compare")) {
+      return run_compare(resolution->policy, copts, sopts, parsed->positionals[0], parsed->get("svg"));
+    }
     auto compiled = bpf::compiler::compile(resolution->policy, copts);
     if (!compiled) return cli::usage_error(compiled.error().message);
     program = std::move(compiled->program);
