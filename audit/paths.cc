@@ -14,35 +14,38 @@ Expected<PathExplorer> PathExplorer::create(bpf::Program program) {
   return PathExplorer(std::move(*proc), std::move(*interp));
 }
 
-WalkStats PathExplorer::walk(std::span<const Constraint> constraints, uint64_t max_paths,
+WalkStats PathExplorer::walk(std::span<const Constraint> constraints, WalkLimits limits,
                              const std::function<void(const Path&)>& visit) const {
   WalkStats stats;
   bpf::PathState state;
   for (const Constraint& c : constraints)
     if (state.add(c.word, c.atom) != bpf::Sat::kSat) return stats;  // no input at all
-  if (max_paths == 0) {
+  if (limits.max_paths == 0 || limits.max_atoms == 0) {
     stats.truncated = true;
     return stats;
   }
+  const uint64_t start = state.atoms_added();
   Path path;
   proc_.walk(state, [&](const bpf::Outcome& leaf) {
     path.outcome = leaf;
     path.words = state.words();
     path.witness = state.witness();
     visit(path);
-    if (++stats.paths >= max_paths) {
+    stats.atoms = state.atoms_added() - start;
+    if (++stats.paths >= limits.max_paths || stats.atoms >= limits.max_atoms) {
       stats.truncated = true;
       return bpf::Walk::kStop;
     }
     return bpf::Walk::kContinue;
   });
+  stats.atoms = state.atoms_added() - start;
   return stats;
 }
 
-std::vector<Path> PathExplorer::paths(std::span<const Constraint> constraints, uint64_t max_paths,
+std::vector<Path> PathExplorer::paths(std::span<const Constraint> constraints, WalkLimits limits,
                                       WalkStats* stats) const {
   std::vector<Path> out;
-  const WalkStats s = walk(constraints, max_paths, [&](const Path& p) { out.push_back(p); });
+  const WalkStats s = walk(constraints, limits, [&](const Path& p) { out.push_back(p); });
   if (stats != nullptr) *stats = s;
   return out;
 }

@@ -44,9 +44,20 @@ struct Path {
   SeccompWords witness{};   // one such input
 };
 
+// How much a walk may do: paths reported, and word constraints added (the
+// walk's work: a filter with 2^N paths of 4000 instructions costs thousands
+// of constraints per path, so paths alone do not bound the time).
+struct WalkLimits {
+  static constexpr uint64_t kUnlimited = ~uint64_t{0};
+  WalkLimits(uint64_t paths, uint64_t atoms = kUnlimited) : max_paths(paths), max_atoms(atoms) {}
+  uint64_t max_paths;
+  uint64_t max_atoms;
+};
+
 struct WalkStats {
   uint64_t paths = 0;
-  bool truncated = false;  // stopped at the path budget: more paths exist
+  uint64_t atoms = 0;      // word constraints added
+  bool truncated = false;  // stopped at a limit: more paths exist
 };
 
 // A conditional jump (or `ret A`) executed on some input, and the input
@@ -62,11 +73,12 @@ class PathExplorer {
   static Expected<PathExplorer> create(bpf::Program program);
 
   // Calls `visit` for each feasible path whose inputs also satisfy
-  // `constraints`, at most `max_paths` times.
-  WalkStats walk(std::span<const Constraint> constraints, uint64_t max_paths,
+  // `constraints`, until a limit is reached (checked at each path: the
+  // overshoot is at most one path's work).
+  WalkStats walk(std::span<const Constraint> constraints, WalkLimits limits,
                  const std::function<void(const Path&)>& visit) const;
   // The same, collected.
-  std::vector<Path> paths(std::span<const Constraint> constraints, uint64_t max_paths,
+  std::vector<Path> paths(std::span<const Constraint> constraints, WalkLimits limits,
                           WalkStats* stats = nullptr) const;
 
   bpf::RunResult run(const SeccompWords& input) const { return proc_interp().run(input); }

@@ -20,6 +20,7 @@ struct ProfileAuditOptions {
   // How the compiled program compares arguments (for the report's scope line).
   profile::ArgWidthMode arg_width = profile::ArgWidthMode::kAbi;
   uint64_t max_paths = 200'000;
+  uint64_t max_work = 8'000'000;  // see ProgramAuditOptions
 };
 
 // Errors: the policy does not compile (more than 4096 instructions, ...).

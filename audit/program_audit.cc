@@ -120,6 +120,8 @@ class Auditor {
   Auditor(const PathExplorer& x, const ProgramAuditOptions& o) : x_(x), o_(o) {}
 
   Report run() {
+    view_budget_ = o_.max_paths;
+    view_work_budget_ = o_.max_work;
     whole_program_walk();
     choose_abis();
     check_arch_unchecked();
@@ -165,6 +167,20 @@ class Auditor {
   std::vector<Abi> abis_;
   std::map<std::pair<size_t, uint32_t>, std::vector<Path>> views_;
   bool view_truncated_ = false;
+  // Bounds for hostile filters (2^N paths per syscall): paths kept per
+  // syscall, paths kept over all syscalls, and (path, path) pairs the
+  // arg-width check may compare. Past any of them the report says
+  // `incomplete`.
+  static constexpr uint64_t kViewPaths = 1024;
+  uint64_t view_budget_ = 0;       // paths; set from max_paths
+  uint64_t view_work_budget_ = 0;  // word constraints; set from max_work
+  // Interpreter steps spent replaying whole-program paths (for unreachable
+  // code); past the budget the replay stops and "no input runs it" is not
+  // claimed.
+  uint64_t trace_budget_ = 50'000'000;
+  bool traces_complete_ = true;
+  uint64_t pair_budget_ = 1'000'000;
+  bool pairs_truncated_ = false;
 
   Finding& add(std::string_view id, Severity s, std::string message, std::string fix, std::string where = {}) {
     report_.findings.push_back(Finding{id, s, std::move(message), std::move(fix), std::move(where), {}});
@@ -202,8 +218,13 @@ class Auditor {
 
   void whole_program_walk() {
     executed_.assign(x_.program().size(), false);
-    stats_ = x_.walk({}, o_.max_paths, [&](const Path& p) {
-      for (uint32_t pc : x_.trace(p.witness)) executed_[pc] = true;
+    stats_ = x_.walk({}, WalkLimits(o_.max_paths, o_.max_work), [&](const Path& p) {
+      if (traces_complete_) {
+        const auto pcs = x_.trace(p.witness);
+        for (uint32_t pc : pcs) executed_[pc] = true;
+        trace_budget_ -= std::min<uint64_t>(trace_budget_, pcs.size());
+        if (trace_budget_ == 0) traces_complete_ = false;
+      }
       if (p.outcome.kind == Outcome::Kind::kUnsupported) {
         ++unsupported_paths_;
         const std::string what = fmt::format("instruction {}: {}", p.outcome.where, p.outcome.reason);
@@ -274,7 +295,7 @@ class Auditor {
     std::string names;
     for (const Abi& a : abis_) names += fmt::format("{}{}", names.empty() ? "" : ", ", a.name());
     report_.scope.push_back(fmt::format("program: {}, {}{}; ABIs: {}", plural(x_.program().size(), "instruction"),
-                                        plural(stats_.paths, "path"), stats_.truncated ? " (path budget reached)" : "",
+                                        plural(stats_.paths, "path"), stats_.truncated ? " (budget reached)" : "",
                                         names.empty() ? "none" : names));
   }
 
@@ -285,7 +306,9 @@ class Auditor {
     if (it != views_.end()) return it->second;
     const Constraint c[] = {{kWordArch, WordAtom::Eq(abi.audit_arch)}, {kWordNr, WordAtom::Eq(nr)}};
     WalkStats s;
-    auto paths = x_.paths(c, 4096, &s);
+    auto paths = x_.paths(c, WalkLimits(std::min(kViewPaths, view_budget_), view_work_budget_), &s);
+    view_budget_ -= std::min<uint64_t>(view_budget_, paths.size());
+    view_work_budget_ -= std::min<uint64_t>(view_work_budget_, s.atoms);
     view_truncated_ = view_truncated_ || s.truncated;
     return views_.emplace(key, std::move(paths)).first->second;
   }
@@ -395,7 +418,7 @@ class Auditor {
       else if (!executed_[i]) no_input.push_back(i);
     }
     // Without every path walked, "no input runs it" is not known.
-    const bool complete = !stats_.truncated && unsupported_paths_ == 0;
+    const bool complete = !stats_.truncated && unsupported_paths_ == 0 && traces_complete_;
     if (!complete) no_input.clear();
     if (no_jump.empty() && no_input.empty()) return;
     std::string what;
@@ -447,6 +470,11 @@ class Auditor {
       for (const Path& tight : paths) {
         if (tight.outcome.kind != Outcome::Kind::kAction || !looser(loose.outcome.action, tight.outcome.action))
           continue;
+        if (pair_budget_ == 0) {
+          pairs_truncated_ = true;
+          return false;
+        }
+        --pair_budget_;
         // The loose input's high word is neither extension of any low word
         // (0 or 0xffffffff): a value no 32-bit caller produces. Discrepancies
         // between the zero- and the sign-extended form of one value are no
@@ -466,8 +494,19 @@ class Auditor {
               x[w] = dirty_hi;
               continue;
             }
+            const bool negative_low = w == lw && clean_hi == 0xffffffffU;
+            // Cheap first: one side's witness inside the other side's set.
+            const uint32_t a = loose.witness[w], b = tight.witness[w];
+            if (!negative_low && tight.words[w].contains(a)) {
+              x[w] = a;
+              continue;
+            }
+            if (!negative_low && loose.words[w].contains(b)) {
+              x[w] = b;
+              continue;
+            }
             auto both = intersect(loose.words[w], tight.words[w]);
-            if (both && w == lw && clean_hi == 0xffffffffU) {
+            if (both && negative_low) {
               const WordAtom negative[] = {WordAtom::Ge(0x80000000U)};
               both = restrict(*both, negative);
             }
@@ -810,10 +849,11 @@ class Auditor {
                       plural(unsupported_paths_, "path"), list_some(unsupported_, 4)),
           "");
     }
-    if (stats_.truncated || view_truncated_) {
+    if (stats_.truncated || view_truncated_ || pairs_truncated_) {
       add(check::kIncomplete, Severity::kInfo,
-          fmt::format("the filter has more paths than the audit's budget ({}); findings may be missing",
-                      o_.max_paths),
+          fmt::format("the filter has more paths than the audit's budget ({} paths, {} word constraints); "
+                      "findings may be missing",
+                      o_.max_paths, o_.max_work),
           "");
     }
   }

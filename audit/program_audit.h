@@ -61,8 +61,14 @@ struct ProgramAuditOptions {
   // audit reports the profile's defaultAction itself).
   bool skip_default_check = false;
   // Paths of the whole-program walk; beyond it, findings may be missing
-  // (reported as `incomplete`).
+  // (reported as `incomplete`). The per-syscall walks share a budget of as
+  // many paths again.
   uint64_t max_paths = 200'000;
+  // Work (word constraints added, bpf/procedure.h) for the whole-program
+  // walk and, again, for all per-syscall walks together: bounds the time on
+  // filters whose paths are both many and long (about 2 s each on this
+  // machine for a 4096-instruction filter with 2^2000 paths).
+  uint64_t max_work = 8'000'000;
 };
 
 Report audit_program(const PathExplorer& program, const ProgramAuditOptions& options);

@@ -520,6 +520,32 @@ TEST(AbiNotHandled, ArchTheFilterDoesNotKnow) {
   expect_none(audit_text(allowlist(), &x86_64()), check::kAbiNotHandled);
 }
 
+// --- bounds ---------------------------------------------------------------------------------------
+
+TEST(Bounds, ExponentiallyManyPathsStayWithinTheBudget) {
+  // 22 independent bit tests after the number: 2^22 paths for every syscall.
+  std::string tests;
+  for (int i = 0; i < 22; ++i)
+    tests += fmt::format("  A = args[{}]\n  if (A & {:#x}) goto b{}\nb{}:\n", i % 6, 1u << (i % 31), i, i);
+  const std::string text =
+      "  A = arch\n"
+      "  if (A != ARCH_X86_64) goto kill\n"
+      "  A = sys_number\n" +
+      tests +
+      "  return ALLOW\n"
+      "kill:\n"
+      "  return KILL_PROCESS\n";
+  ProgramAuditOptions o;
+  o.max_paths = 3000;
+  auto r = audit_program(assemble(text), o);
+  ASSERT_TRUE(r) << r.error().message;
+  const Finding* f = one(*r, check::kIncomplete);
+  ASSERT_NE(f, nullptr);
+  EXPECT_TRUE(contains(f->message, "budget (3000 paths")) << f->message;
+  // What it did see still counts.
+  EXPECT_NE(one(*r, check::kDefaultAllow), nullptr);
+}
+
 // --- the report ------------------------------------------------------------------------------------
 
 TEST(Report, MostSevereFirstAndASummary) {
