@@ -6,6 +6,12 @@
 // The checks (finding.h has their ids):
 //   arch-unchecked      critical  a decision depends on seccomp_data.nr on a
 //                                 path where seccomp_data.arch is not fixed
+//                                 (semantic: every input's path either pins
+//                                 one AUDIT_ARCH value or never reads nr; one
+//                                 block of number tests shared by paths that
+//                                 each pinned a different arch is not flagged,
+//                                 nor is reading nr before arch when the arch
+//                                 is checked later on every such path)
 //   x32                 critical  x32 numbers (bit 30 under AUDIT_ARCH_X86_64)
 //                                 reach ALLOW although the filter denies the
 //                                 same syscalls as x86_64 (or, compiled from a
