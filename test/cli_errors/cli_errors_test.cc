@@ -405,6 +405,16 @@ TEST_F(CliErrors, CompileProgramTooLong) {
   EXPECT_EQ(listing(), std::vector<std::string>{"long.json"});
 }
 
+// KNOWN ISSUE, disabled until fixed (reported to the lead): the profile
+// reader quotes string values as they are, so an escaped line break in a
+// value ends the message line early and the rest of the value is printed
+// as a second line, here a forged "sysfence: ..." line. Enable this test
+// (drop DISABLED_) once reader messages escape control characters.
+TEST_F(CliErrors, DISABLED_EscapedLineBreakInValueStaysOneLine) {
+  const std::string in = write("nl.json", R"({"defaultAction": "SCMP_ACT_ALLOW\nsysfence: forged line"})");
+  expect_rejected({"compile", in, "-o", path("out.bpf")}, {"nl.json:1:19", "unknown action"});
+}
+
 // ---------------------------------------------------- other profile readers
 
 TEST_F(CliErrors, ExplainBadProfiles) {
