@@ -16,6 +16,7 @@
 // (it allows ptrace on kernels >= 4.8, for instance).
 #include <fmt/format.h>
 
+#include <optional>
 #include <string>
 
 #include "audit/finding.h"
@@ -71,7 +72,7 @@ int run_audit(std::span<const std::string> args) {
   auto arch = syscalls::parse_arch(parsed->get_or("arch", "native"));
   if (!arch) return cli::usage_error(arch.error().message);
 
-  Expected<audit::Report> report = fail("");
+  std::optional<audit::Report> report;
   if (bpf_mode) {
     for (const char* flag : {"caps", "kernel", "arg-width", "unknown-syscalls", "strict"}) {
       if (parsed->has(flag)) return cli::usage_error(fmt::format("--{} applies to a PROFILE, not to --bpf", flag));
@@ -94,8 +95,9 @@ int run_audit(std::span<const std::string> args) {
     // ABIs the filter itself tells apart.
     options.arch = parsed->has("arch") ? *arch : nullptr;
     options.max_paths = max_paths;
-    report = audit::audit_program(*prog, options);
-    if (!report) return cli::usage_error(fmt::format("{}: {}", shown, report.error().message));
+    auto audited = audit::audit_program(*prog, options);
+    if (!audited) return cli::usage_error(fmt::format("{}: {}", shown, audited.error().message));
+    report = std::move(*audited);
     report->scope.insert(report->scope.begin(), fmt::format("filter {}", shown));
   } else {
     if (parsed->has("raw-endian")) return cli::usage_error("--raw-endian applies to --bpf, not to a PROFILE");
@@ -119,8 +121,9 @@ int run_audit(std::span<const std::string> args) {
     options.native = *arch;
     options.arg_width = ropts->arg_width;
     options.max_paths = max_paths;
-    report = audit::audit_profile(loaded->profile, *resolution, options);
-    if (!report) return cli::usage_error(report.error().message);
+    auto audited = audit::audit_profile(loaded->profile, *resolution, options);
+    if (!audited) return cli::usage_error(audited.error().message);
+    report = std::move(*audited);
   }
   fmt::print("{}", audit::format_report(*report));
   return audit::has_finding_at_or_above(*report, *fail_on) ? cli::kExitMismatch : cli::kExitOk;
