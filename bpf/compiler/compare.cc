@@ -260,9 +260,13 @@ std::string comparison_svg(const Comparison& c, std::string_view title) {
 
     // The answer per number (the same for every strategy: one policy).
     const int strip = top + kPlotH + 8;
-    for (size_t i = 0; i < n; ++i) {
+    for (size_t i = 0; i < n;) {
+      const std::string_view colour = answer_colour(first.actions[i]);
+      size_t j = i + 1;
+      while (j < n && answer_colour(first.actions[j]) == colour) ++j;
       o += fmt::format("<rect x=\"{:.1f}\" y=\"{}\" width=\"{:.2f}\" height=\"{}\" fill=\"{}\"/>", x(i), strip,
-                       step + 0.05, kStripH, answer_colour(first.actions[i]));
+                       step * static_cast<double>(j - i) + 0.05, kStripH, colour);
+      i = j;
     }
     o += fmt::format("\n<text x=\"{}\" y=\"{}\" text-anchor=\"end\" fill=\"#444\">answer</text>\n", kLeft - 6,
                      strip + kStripH);
