@@ -24,28 +24,22 @@ void Builder::emit(Insn insn) {
 
 void Builder::branch(uint16_t op, uint32_t k, Target jt, Target jf) {
   assert(op == kJeq || op == kJgt || op == kJge || op == kJset);
-  items_.push_back(Item{ItemKind::kBranch, Insn{static_cast<uint16_t>(kJmp | op | kK), 0, 0, k},
-                        jt, jf, Label{}});
+  items_.push_back(Item{ItemKind::kBranch, Insn{static_cast<uint16_t>(kJmp | op | kK), 0, 0, k}, jt, jf, Label{}});
 }
 
 void Builder::branch_x(uint16_t op, Target jt, Target jf) {
   assert(op == kJeq || op == kJgt || op == kJge || op == kJset);
-  items_.push_back(Item{ItemKind::kBranch, Insn{static_cast<uint16_t>(kJmp | op | kX), 0, 0, 0},
-                        jt, jf, Label{}});
+  items_.push_back(Item{ItemKind::kBranch, Insn{static_cast<uint16_t>(kJmp | op | kX), 0, 0, 0}, jt, jf, Label{}});
 }
 
-void Builder::jump(Target t) {
-  items_.push_back(Item{ItemKind::kJump, Insn{kJmp | kJa, 0, 0, 0}, t, t, Label{}});
-}
+void Builder::jump(Target t) { items_.push_back(Item{ItemKind::kJump, Insn{kJmp | kJa, 0, 0, 0}, t, t, Label{}}); }
 
 void Builder::ret(uint32_t k) {
-  items_.push_back(
-      Item{ItemKind::kRet, stmt(kRet | kRetK, k), Target::Return(0), Target::Return(0), Label{}});
+  items_.push_back(Item{ItemKind::kRet, stmt(kRet | kRetK, k), Target::Return(0), Target::Return(0), Label{}});
 }
 
 void Builder::ret_a() {
-  items_.push_back(
-      Item{ItemKind::kInsn, stmt(kRet | kRetA, 0), Target::Return(0), Target::Return(0), Label{}});
+  items_.push_back(Item{ItemKind::kInsn, stmt(kRet | kRetA, 0), Target::Return(0), Target::Return(0), Label{}});
 }
 
 namespace {
@@ -92,9 +86,8 @@ Expected<Program> Builder::finish() const {
     if (bound_past_end[l.id]) {
       return fail(fmt::format("bpf builder: label {} is bound after the last instruction", l.id));
     }
-    return fail(fmt::format(
-        "bpf builder: item {} jumps backward to label {} (classic BPF jumps forward only)", item,
-        l.id));
+    return fail(
+        fmt::format("bpf builder: item {} jumps backward to label {} (classic BPF jumps forward only)", item, l.id));
   };
 
   // The nearest existing instruction that serves as `t`, or kNowhere.
@@ -105,9 +98,7 @@ Expected<Program> Builder::finish() const {
     }
     return std::max(label_pos[t.label().id], trampoline_pos[t.label().id]);
   };
-  auto in_reach = [](int64_t to, int64_t from) {
-    return to != kNowhere && from - to - 1 <= kMaxCondOffset;
-  };
+  auto in_reach = [](int64_t to, int64_t from) { return to != kNowhere && from - to - 1 <= kMaxCondOffset; };
   // Places a copy of the return, or a trampoline to the label, right here.
   auto place_stand_in = [&](Target t) -> int64_t {
     const int64_t pos = here();
@@ -135,9 +126,7 @@ Expected<Program> Builder::finish() const {
         }
         break;
 
-      case ItemKind::kInsn:
-        rev.push_back(item.insn);
-        break;
+      case ItemKind::kInsn: rev.push_back(item.insn); break;
 
       case ItemKind::kRet:
         ret_pos[item.insn.k] = here();

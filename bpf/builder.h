@@ -35,8 +35,8 @@ struct Label {
 // an identical return in reach).
 class Target {
  public:
-  static constexpr Target To(Label l) { return Target(Kind::kLabel, l.id); }
-  static constexpr Target Return(uint32_t k) { return Target(Kind::kReturn, k); }
+  static constexpr Target To(Label l) { return {Kind::kLabel, l.id}; }
+  static constexpr Target Return(uint32_t k) { return {Kind::kReturn, k}; }
 
   bool is_return() const { return kind_ == Kind::kReturn; }
   Label label() const { return Label{value_}; }
@@ -83,9 +83,9 @@ class Builder {
 
   // Layout facts of the last successful finish(), for reports and tests.
   struct LayoutStats {
-    size_t trampolines = 0;   // `ja` inserted to extend conditional jumps
-    size_t return_copies = 0; // `ret` placed because none was in reach
-    size_t dropped_jumps = 0; // `ja` to the next instruction, removed
+    size_t trampolines = 0;    // `ja` inserted to extend conditional jumps
+    size_t return_copies = 0;  // `ret` placed because none was in reach
+    size_t dropped_jumps = 0;  // `ja` to the next instruction, removed
   };
   const LayoutStats& layout_stats() const { return stats_; }
 
@@ -93,10 +93,10 @@ class Builder {
   enum class ItemKind : uint8_t { kInsn, kBranch, kJump, kRet, kBind };
   struct Item {
     ItemKind kind;
-    Insn insn;            // kInsn, kRet (the instruction), kBranch (code, k)
+    Insn insn;  // kInsn, kRet (the instruction), kBranch (code, k)
     Target jt = Target::Return(0);
     Target jf = Target::Return(0);
-    Label label;          // kBind
+    Label label;  // kBind
   };
 
   std::vector<Item> items_;

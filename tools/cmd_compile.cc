@@ -57,7 +57,8 @@ Expected<std::vector<const syscalls::Arch*>> parse_arch_list(std::string_view sp
   size_t pos = 0;
   while (true) {
     const size_t comma = spec.find(',', pos);
-    const std::string_view part = spec.substr(pos, comma == std::string_view::npos ? spec.npos : comma - pos);
+    const std::string_view part =
+        spec.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
     auto a = syscalls::parse_arch(part);
     if (!a) return fail(a.error().message);
     out.push_back(*a);

@@ -33,10 +33,17 @@ namespace sysfence {
 namespace {
 
 constexpr cli::FlagSpec kFlags[] = {
-    {.name = "bpf"},       {.name = "arch"},    {.name = "caps"},
-    {.name = "kernel"},    {.name = "weights"}, {.name = "unknown-syscalls"},
-    {.name = "strategy"},  {.name = "svg"},     {.name = "range"},
-    {.name = "arg-width"}, {.name = "compare", .takes_value = false},
+    {.name = "bpf"},
+    {.name = "arch"},
+    {.name = "caps"},
+    {.name = "kernel"},
+    {.name = "weights"},
+    {.name = "unknown-syscalls"},
+    {.name = "strategy"},
+    {.name = "svg"},
+    {.name = "range"},
+    {.name = "arg-width"},
+    {.name = "compare", .takes_value = false},
 };
 
 constexpr std::string_view kUsage =
@@ -44,7 +51,9 @@ constexpr std::string_view kUsage =
     "[--range LO-HI] [--svg FILE] [--caps LIST] [--kernel X.Y] "
     "[--unknown-syscalls enosys|default] [--strategy optimal|balanced|linear] [--arg-width abi|64] [--compare]";
 
-constexpr size_t kMaxBpfBytes = 8 * 4096 * 16;
+// A raw filter holds at most 4096 instructions of 8 bytes; allow some slack
+// so that an oversized file gets the validator's message, not a size error.
+constexpr size_t kMaxBpfBytes = size_t{8} * 4096 * 16;
 
 Expected<bpf::compiler::NumberRange> parse_range(std::string_view s) {
   const size_t dash = s.find('-');

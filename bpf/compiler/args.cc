@@ -154,8 +154,7 @@ bool operator<(const RuleSet& a, const RuleSet& b) {
 RuleSet rule_set(std::span<const profile::Rule> rules, Action fallback) {
   // Fast path, most syscalls of a profile: rules without conditions. The
   // most restrictive of them decides.
-  if (std::all_of(rules.begin(), rules.end(),
-                  [](const profile::Rule& r) { return r.conditions.empty(); })) {
+  if (std::all_of(rules.begin(), rules.end(), [](const profile::Rule& r) { return r.conditions.empty(); })) {
     if (rules.empty()) return RuleSet{{}, fallback};
     Action a = rules.front().action;
     for (const profile::Rule& r : rules) {
@@ -194,8 +193,7 @@ Action decide(const RuleSet& s, const std::array<uint64_t, 6>& args) {
     for (const OpenCondition& c : r.conditions) {
       const uint64_t a = args[c.arg];
       const bool holds =
-          c.hi ? compare64(c.op, a, c.value, c.datum)
-               : compare32(c.op, lo32(a), lo32(c.value), lo32(c.datum));
+          c.hi ? compare64(c.op, a, c.value, c.datum) : compare32(c.op, lo32(a), lo32(c.value), lo32(c.datum));
       if (!holds) {
         all = false;
         break;
@@ -230,12 +228,9 @@ Edge ArgCompiler::build(const RuleSet& s, std::optional<uint32_t> a_holds) {
   return interval_split(s, c.arg, c.hi, a_holds);
 }
 
-Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi,
-                                 std::optional<uint32_t> a_holds) {
+Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::optional<uint32_t> a_holds) {
   const uint32_t w = word(arg, hi);
-  auto on_word = [&](const OpenCondition& c) {
-    return c.arg == arg && c.hi == hi && c.op != CmpOp::kMaskedEq;
-  };
+  auto on_word = [&](const OpenCondition& c) { return c.arg == arg && c.hi == hi && c.op != CmpOp::kMaskedEq; };
   // Cut the word's domain at every constant compared against it.
   std::vector<uint32_t> starts{0};
   for (const OpenRule& r : s.rules) {
@@ -262,8 +257,7 @@ Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi,
           nr.conditions.push_back(c);
           continue;
         }
-        const Truth t = hi ? resolve_hi(c, v)
-                           : (compare32(c.op, v, lo32(c.value), 0) ? Truth::kTrue : Truth::kFalse);
+        const Truth t = hi ? resolve_hi(c, v) : (compare32(c.op, v, lo32(c.value), 0) ? Truth::kTrue : Truth::kFalse);
         if (t == Truth::kFalse) {
           possible = false;
           break;
@@ -300,8 +294,7 @@ Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi,
   return g_.enter(root.node, a_holds);
 }
 
-Edge ArgCompiler::masked_test(const RuleSet& s, const OpenCondition& test,
-                              std::optional<uint32_t> a_holds) {
+Edge ArgCompiler::masked_test(const RuleSet& s, const OpenCondition& test, std::optional<uint32_t> a_holds) {
   const OpenCondition c = test;  // `test` lives in `s`, which we copy below
   const uint32_t w = word(c.arg, c.hi);
   const uint32_t m = c.hi ? hi32(c.value) : lo32(c.value);
@@ -332,7 +325,8 @@ Edge ArgCompiler::masked_test(const RuleSet& s, const OpenCondition& test,
     }
     return normalize(std::move(rules), s.otherwise);
   };
-  const RuleSet yes = branch(true), no = branch(false);
+  const RuleSet yes = branch(true);
+  const RuleSet no = branch(false);
   if (d == 0) {
     // (A & m) == 0  <=>  !(A & m)
     return g_.test(w, kJset, m, compile(no, w), compile(yes, w), a_holds);
@@ -340,8 +334,7 @@ Edge ArgCompiler::masked_test(const RuleSet& s, const OpenCondition& test,
   if (std::popcount(m) == 1) return g_.test(w, kJset, m, compile(yes, w), compile(no, w), a_holds);
   if (m == kMax32) return g_.test(w, kJeq, d, compile(yes, w), compile(no, w), a_holds);
   // `and` leaves A = word & m: the children reload what they read.
-  return g_.masked_test(w, m, kJeq, d, compile(yes, std::nullopt), compile(no, std::nullopt),
-                        a_holds);
+  return g_.masked_test(w, m, kJeq, d, compile(yes, std::nullopt), compile(no, std::nullopt), a_holds);
 }
 
 }  // namespace sysfence::bpf::compiler

@@ -45,6 +45,7 @@ struct OpenCondition {
   profile::CmpOp op = profile::CmpOp::kEq;
   uint64_t value = 0;
   uint64_t datum = 0;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>.
   friend auto operator<=>(const OpenCondition&, const OpenCondition&) = default;
 };
 

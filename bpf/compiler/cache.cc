@@ -16,28 +16,14 @@ bool kernel_caches_allow(std::span<const Insn> prog, uint32_t arch, uint32_t nr)
         else if (in.k == 4) reg = arch;
         else return false;  // a value the emulation does not know
         break;
-      case kRet | kRetK:
-        return in.k == kSeccompRetAllow;
-      case kJmp | kJa:
-        pc += in.k;
-        break;
-      case kJmp | kJeq | kK:
-        pc += reg == in.k ? in.jt : in.jf;
-        break;
-      case kJmp | kJge | kK:
-        pc += reg >= in.k ? in.jt : in.jf;
-        break;
-      case kJmp | kJgt | kK:
-        pc += reg > in.k ? in.jt : in.jf;
-        break;
-      case kJmp | kJset | kK:
-        pc += (reg & in.k) != 0 ? in.jt : in.jf;
-        break;
-      case kAlu | kAnd | kK:
-        reg &= in.k;
-        break;
-      default:
-        return false;
+      case kRet | kRetK: return in.k == kSeccompRetAllow;
+      case kJmp | kJa: pc += in.k; break;
+      case kJmp | kJeq | kK: pc += reg == in.k ? in.jt : in.jf; break;
+      case kJmp | kJge | kK: pc += reg >= in.k ? in.jt : in.jf; break;
+      case kJmp | kJgt | kK: pc += reg > in.k ? in.jt : in.jf; break;
+      case kJmp | kJset | kK: pc += (reg & in.k) != 0 ? in.jt : in.jf; break;
+      case kAlu | kAnd | kK: reg &= in.k; break;
+      default: return false;
     }
   }
   return false;  // ran off the end (the kernel warns)
@@ -52,10 +38,8 @@ bool abi_has_action_cache(syscalls::ArchId abi) {
     case ArchId::kMips64:
     case ArchId::kMips64el:
     case ArchId::kMips64n32:
-    case ArchId::kMipsel64n32:
-      return false;
-    default:
-      return true;
+    case ArchId::kMipsel64n32: return false;
+    default: return true;
   }
 }
 

@@ -96,8 +96,9 @@ Expected<Comparison> compare_strategies(const profile::Policy& policy, const Com
 std::string format_comparison(const Comparison& c) {
   if (c.runs.empty()) return "";
   const ProgramStats& opt = c.runs.front().stats;
-  std::string o = fmt::format("strategies compared (optimal tree built for {} weights; weighted means under {} weights)\n\n",
-                              c.compiled_weights, c.weights.description());
+  std::string o =
+      fmt::format("strategies compared (optimal tree built for {} weights; weighted means under {} weights)\n\n",
+                  c.compiled_weights, c.weights.description());
   o += row("", cells(c, [](const StrategyRun& r) { return std::string(to_string(r.strategy)); }));
   o += row("program length (instructions)",
            cells(c, [](const StrategyRun& r) { return fmt::format("{}", r.stats.length); }));
@@ -111,7 +112,8 @@ std::string format_comparison(const Comparison& c) {
     o += fmt::format("\n{} (arch {:#x}), nr {}..{} ({} numbers, arguments 0)\n", a.name, a.audit_arch,
                      first.range.lo - bias, first.range.hi - bias, first.insns.size());
     auto abi = [i](const StrategyRun& r) -> const AbiStats& { return r.stats.abis[i]; };
-    o += row("  mean executed", cells(c, [&](const StrategyRun& r) { return fmt::format("{:.2f}", abi(r).mean_insns); }));
+    o += row("  mean executed",
+             cells(c, [&](const StrategyRun& r) { return fmt::format("{:.2f}", abi(r).mean_insns); }));
     o += row("    vs optimal",
              cells(c, [&](const StrategyRun& r) { return ratio(abi(r).mean_insns, first.mean_insns); }));
     o += row("  max executed", cells(c, [&](const StrategyRun& r) { return fmt::format("{}", abi(r).max_insns); }));
@@ -166,8 +168,8 @@ std::string comparison_svg(const Comparison& c, std::string_view title) {
   for (size_t k = 0; k < c.runs.size(); ++k) {
     const StrategyRun& r = c.runs[k];
     const AbiStats& s = r.stats.abis.front();
-    const std::string label = fmt::format("{}: {} insns, mean {:.1f}, max {}", to_string(r.strategy),
-                                          r.stats.length, s.mean_insns, s.max_insns);
+    const std::string label = fmt::format("{}: {} insns, mean {:.1f}, max {}", to_string(r.strategy), r.stats.length,
+                                          s.mean_insns, s.max_insns);
     o += fmt::format(
         "<line x1=\"{}\" x2=\"{}\" y1=\"62\" y2=\"62\" stroke=\"{}\" stroke-width=\"3\"/>"
         "<text x=\"{}\" y=\"66\">{}</text>\n",
@@ -198,9 +200,10 @@ std::string comparison_svg(const Comparison& c, std::string_view title) {
     };
     auto x = [&](size_t i) { return kLeft + step * static_cast<double>(i); };
 
-    o += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"14\" font-weight=\"bold\">{} (arch {:#x}), nr {}..{}{}</text>\n",
-                     kLeft, top - 12, a.name, a.audit_arch, first.range.lo - a.nr_bias, first.range.hi - a.nr_bias,
-                     a.nr_bias != 0 ? fmt::format(" (+ bias {:#x})", a.nr_bias) : "");
+    o += fmt::format(
+        "<text x=\"{}\" y=\"{}\" font-size=\"14\" font-weight=\"bold\">{} (arch {:#x}), nr {}..{}{}</text>\n", kLeft,
+        top - 12, a.name, a.audit_arch, first.range.lo - a.nr_bias, first.range.hi - a.nr_bias,
+        a.nr_bias != 0 ? fmt::format(" (+ bias {:#x})", a.nr_bias) : "");
     // Grid: powers of two.
     for (double v = bottom_pow; v <= top_pow; v *= 2) {
       o += fmt::format(
@@ -274,9 +277,10 @@ std::string comparison_svg(const Comparison& c, std::string_view title) {
     const std::pair<std::string_view, Action> legend[] = {
         {"allow", Action::Allow()}, {"errno", Action::Errno(1)}, {"kill", Action::KillProcess()}};
     for (const auto& [name, act] : legend) {
-      o += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"9\" height=\"9\" fill=\"{}\"/><text x=\"{}\" y=\"{}\" "
-                       "font-size=\"10\">{}</text>",
-                       ax, strip, answer_colour(act), ax + 11, strip + 9, name);
+      o += fmt::format(
+          "<rect x=\"{}\" y=\"{}\" width=\"9\" height=\"9\" fill=\"{}\"/><text x=\"{}\" y=\"{}\" "
+          "font-size=\"10\">{}</text>",
+          ax, strip, answer_colour(act), ax + 11, strip + 9, name);
       ax += 40;
     }
     o += "\n";
@@ -289,8 +293,9 @@ std::string comparison_svg(const Comparison& c, std::string_view title) {
       for (const StrategyRun& r : c.runs) {
         tip += fmt::format("; {} {}", to_string(r.strategy), r.stats.abis[p].insns[i]);
       }
-      o += fmt::format("<rect x=\"{:.1f}\" y=\"{}\" width=\"{:.2f}\" height=\"{}\" fill=\"transparent\"><title>{}</title></rect>\n",
-                       x(i), top, step, kPlotH + 8 + kStripH, xml_escape(tip));
+      o += fmt::format(
+          "<rect x=\"{:.1f}\" y=\"{}\" width=\"{:.2f}\" height=\"{}\" fill=\"transparent\"><title>{}</title></rect>\n",
+          x(i), top, step, kPlotH + 8 + kStripH, xml_escape(tip));
     }
   }
   o += "</svg>\n";

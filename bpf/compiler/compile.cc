@@ -44,15 +44,14 @@ unsigned ceil_log2(double x) {
 // An interval that holds numbers of an ABI's syscall table (x32 aside: it is
 // weighted down and rarely enabled). These get the longest-path budget.
 bool in_table_range(const NumberSpace& space, const Interval& iv) {
-  for (const NumberSegment& seg : space.segments) {
-    if (seg.policy == nullptr || seg.abi == syscalls::ArchId::kX32) continue;
+  return std::any_of(space.segments.begin(), space.segments.end(), [&](const NumberSegment& seg) {
+    if (seg.policy == nullptr || seg.abi == syscalls::ArchId::kX32) return false;
     const syscalls::Table& t = syscalls::table(seg.abi);
-    if (t.entries().empty()) continue;
+    if (t.entries().empty()) return false;
     const uint32_t first = std::max(seg.lo, t.entries().front().nr);
     const uint32_t last = std::min(seg.hi, t.max_nr());
-    if (iv.lo <= last && iv.hi >= first) return true;
-  }
-  return false;
+    return iv.lo <= last && iv.hi >= first;
+  });
 }
 
 struct Lowered {
@@ -72,8 +71,8 @@ std::vector<unsigned> depths(const DecisionTree& tree, std::span<const Interval>
 // intervals over budget get their weight quadrupled per missing level and
 // the tree is rebuilt, for a few rounds.
 DecisionTree budgeted_tree(std::span<const Interval> intervals, std::span<const double> w,
-                           std::span<const unsigned> budget, std::span<const unsigned> extra,
-                           bool pull_up_arguments, const TreeOptions& opts) {
+                           std::span<const unsigned> budget, std::span<const unsigned> extra, bool pull_up_arguments,
+                           const TreeOptions& opts) {
   std::vector<double> tree_w(w.begin(), w.end());
   // Under uniform weights the leaves that run an argument subtree are the
   // ones that break the budget: start them pulled up (weight doubled per
@@ -100,8 +99,7 @@ DecisionTree budgeted_tree(std::span<const Interval> intervals, std::span<const 
   return tree;
 }
 
-Lowered lower(const profile::Policy& policy, const CompileOptions& options,
-              const std::vector<NumberSpace>& spaces) {
+Lowered lower(const profile::Policy& policy, const CompileOptions& options, const std::vector<NumberSpace>& spaces) {
   Lowered out;
   Graph& g = out.graph;
   LeafTable leaves;
@@ -143,8 +141,12 @@ Lowered lower(const profile::Policy& policy, const CompileOptions& options,
     // dynamic program runs on ~100 intervals instead of ~160.
     std::optional<DecisionTree> x32_tree;
     std::vector<Interval> x32_intervals;
-    if (optimal) {
-      size_t a = intervals.size(), b = 0;
+    const bool has_x32 = std::any_of(space.segments.begin(), space.segments.end(), [](const NumberSegment& s) {
+      return s.abi == syscalls::ArchId::kX32 && s.policy != nullptr;
+    });
+    if (optimal && has_x32) {
+      size_t a = intervals.size();
+      size_t b = 0;
       for (size_t i = 0; i < intervals.size(); ++i) {
         if (intervals[i].lo >= kX32Bit && intervals[i].hi < 2 * kX32Bit) {
           a = std::min(a, i);
@@ -152,17 +154,19 @@ Lowered lower(const profile::Policy& policy, const CompileOptions& options,
         }
       }
       if (a < intervals.size() && b > a) {
-        x32_intervals.assign(intervals.begin() + a, intervals.begin() + b + 1);
-        const std::vector<double> inner_w(w.begin() + a, w.begin() + b + 1);
+        const auto first = static_cast<std::ptrdiff_t>(a);
+        const auto end = static_cast<std::ptrdiff_t>(b + 1);
+        x32_intervals.assign(intervals.begin() + first, intervals.begin() + end);
+        const std::vector<double> inner_w(w.begin() + first, w.begin() + end);
         x32_tree = build_tree(x32_intervals, inner_w, tree_opts);
         const Edge inner = lower_tree(g, *x32_tree, kOffsetNr, leaf_edge);
-        const uint32_t pseudo = static_cast<uint32_t>(leaf_edge.size());
+        const auto pseudo = static_cast<uint32_t>(leaf_edge.size());
         leaf_edge.push_back(inner);
         leaf_cost.push_back(1);
         const double inner_total = std::accumulate(inner_w.begin(), inner_w.end(), 0.0);
-        intervals.erase(intervals.begin() + a + 1, intervals.begin() + b + 1);
+        intervals.erase(intervals.begin() + first + 1, intervals.begin() + end);
         intervals[a] = Interval{x32_intervals.front().lo, x32_intervals.back().hi, pseudo};
-        w.erase(w.begin() + a + 1, w.begin() + b + 1);
+        w.erase(w.begin() + first + 1, w.begin() + end);
         w[a] = inner_total;
       }
     }
@@ -189,9 +193,9 @@ Lowered lower(const profile::Policy& policy, const CompileOptions& options,
         budget[i] = limit > extra[i] ? limit - extra[i] : 1;
       }
     }
-    const DecisionTree tree = optimal ? budgeted_tree(intervals, w, budget, extra,
-                                                    options.weights.is_uniform(), tree_opts)
-                                      : build_tree(intervals, w, tree_opts);
+    const DecisionTree tree = optimal
+                                  ? budgeted_tree(intervals, w, budget, extra, options.weights.is_uniform(), tree_opts)
+                                  : build_tree(intervals, w, tree_opts);
     const Edge root = lower_tree(g, tree, kOffsetNr, leaf_edge);
     entries.push_back(g.enter(root.node, kOffsetArch));
 
@@ -246,8 +250,8 @@ Expected<void> restrict_abis(profile::Policy& policy, std::span<const syscalls::
       if (!list.empty()) list += ", ";
       list += syscalls::arch(h).name;
     }
-    return fail(fmt::format("{} is not an architecture of this filter (it has {})",
-                            syscalls::arch(id).name, list.empty() ? "none" : list));
+    return fail(fmt::format("{} is not an architecture of this filter (it has {})", syscalls::arch(id).name,
+                            list.empty() ? "none" : list));
   }
   std::erase_if(policy.arches, [&](const profile::ArchPolicy& ap) {
     return std::find(keep.begin(), keep.end(), ap.arch) == keep.end();
@@ -271,14 +275,13 @@ Expected<Compiled> compile(const profile::Policy& policy, const CompileOptions& 
       if (!parts.empty()) parts += ", ";
       parts += fmt::format("{}: {}", abi_names(s.abis), p ? p->program.size() : 0);
     }
-    return fail(fmt::format(
-        "the filter needs {} instructions, {} more than the kernel's limit of {} "
-        "(instructions per architecture on its own: {})",
-        c.program.size(), c.program.size() - kMaxInsns, kMaxInsns, parts));
+    return fail(
+        fmt::format("the filter needs {} instructions, {} more than the kernel's limit of {} "
+                    "(instructions per architecture on its own: {})",
+                    c.program.size(), c.program.size() - kMaxInsns, kMaxInsns, parts));
   }
   if (auto ok = validate(c.program); !ok) {
-    return fail(fmt::format("internal error: the generated program fails validation: {}",
-                            ok.error().message));
+    return fail(fmt::format("internal error: the generated program fails validation: {}", ok.error().message));
   }
   return c;
 }

@@ -58,7 +58,8 @@ std::string c_identifier(std::string_view text) {
   if (auto dot = text.find('.'); dot != std::string_view::npos && dot > 0) text = text.substr(0, dot);
   std::string o;
   for (char c : text) {
-    o += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(static_cast<unsigned char>(c))) : '_';
+    o += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(static_cast<unsigned char>(c)))
+                                                     : '_';
   }
   if (o.empty() || std::isdigit(static_cast<unsigned char>(o[0]))) o = "f_" + o;
   return o;
@@ -86,8 +87,8 @@ std::string c_header(const Compiled& c, const OutputInfo& info, std::string_view
   const std::vector<std::string> text = statements(c.program, info.native);
   for (size_t i = 0; i < c.program.size(); ++i) {
     const Insn& in = c.program[i];
-    o += fmt::format("    {{0x{:02x}, {}, {}, 0x{:08x}}}, /* {:04}: {} */\n", in.code, in.jt, in.jf,
-                     in.k, i, i < text.size() ? text[i] : "");
+    o += fmt::format("    {{0x{:02x}, {}, {}, 0x{:08x}}}, /* {:04}: {} */\n", in.code, in.jt, in.jf, in.k, i,
+                     i < text.size() ? text[i] : "");
   }
   o += "};\n\n";
   o += fmt::format(
@@ -125,8 +126,7 @@ std::string json_output(const Compiled& c, const profile::Policy& policy, const 
       o += first ? "\n" : ",\n";
       first = false;
       auto name = t.name(nr);
-      o += fmt::format("          {{\"nr\": {}, \"name\": {}, \"rules\": [", nr,
-                       name ? json_string(*name) : "null");
+      o += fmt::format(R"(          {{"nr": {}, "name": {}, "rules": [)", nr, name ? json_string(*name) : "null");
       for (size_t r = 0; r < rules.size(); ++r) {
         const profile::Rule& rule = rules[r];
         o += r == 0 ? "" : ", ";
@@ -135,8 +135,8 @@ std::string json_output(const Compiled& c, const profile::Policy& policy, const 
           o += ", \"conditions\": [";
           for (size_t k = 0; k < rule.conditions.size(); ++k) {
             const profile::ArgCondition& cnd = rule.conditions[k];
-            o += fmt::format("{}{{\"index\": {}, \"op\": \"{}\", \"value\": {}", k == 0 ? "" : ", ",
-                             cnd.index, op_name(cnd.op), cnd.value);
+            o += fmt::format(R"({}{{"index": {}, "op": "{}", "value": {})", k == 0 ? "" : ", ", cnd.index,
+                             op_name(cnd.op), cnd.value);
             if (cnd.op == profile::CmpOp::kMaskedEq) o += fmt::format(", \"value_two\": {}", cnd.value_two);
             if (cnd.width == profile::ArgWidth::k32) o += ", \"width\": 32";
             o += "}";
@@ -145,9 +145,8 @@ std::string json_output(const Compiled& c, const profile::Policy& policy, const 
         }
         if (!rule.source.file.empty()) {
           o += fmt::format(", \"source\": {}",
-                           json_string(rule.source.line > 0
-                                           ? fmt::format("{}:{}", rule.source.file, rule.source.line)
-                                           : rule.source.file));
+                           json_string(rule.source.line > 0 ? fmt::format("{}:{}", rule.source.file, rule.source.line)
+                                                            : rule.source.file));
         }
         o += "}";
       }
@@ -165,8 +164,8 @@ std::string json_output(const Compiled& c, const profile::Policy& policy, const 
   o += "    \"insns\": [";
   for (size_t i = 0; i < c.program.size(); ++i) {
     const Insn& in = c.program[i];
-    o += fmt::format("{}\n      {{\"code\": {}, \"jt\": {}, \"jf\": {}, \"k\": {}}}", i == 0 ? "" : ",",
-                     in.code, in.jt, in.jf, in.k);
+    o += fmt::format("{}\n      {{\"code\": {}, \"jt\": {}, \"jf\": {}, \"k\": {}}}", i == 0 ? "" : ",", in.code, in.jt,
+                     in.jf, in.k);
   }
   o += "\n    ]\n  },\n";
   o += "  \"report\": [";
@@ -175,8 +174,8 @@ std::string json_output(const Compiled& c, const profile::Policy& policy, const 
     o += fmt::format(
         "{}\n    {{\"abis\": {}, \"audit_arch\": {}, \"intervals\": {}, \"tree_tests\": {}, "
         "\"dispatch_insns\": {}, \"tree_cost\": {:.4f}, \"expected_insns\": {:.4f}}}",
-        i == 0 ? "" : ",", json_string(abi_names(r.abis)), r.audit_arch, r.intervals, r.tree_tests,
-        r.dispatch_insns, r.tree_cost, r.bound());
+        i == 0 ? "" : ",", json_string(abi_names(r.abis)), r.audit_arch, r.intervals, r.tree_tests, r.dispatch_insns,
+        r.tree_cost, r.bound());
   }
   o += c.arches.empty() ? "]\n" : "\n  ]\n";
   o += "}\n";

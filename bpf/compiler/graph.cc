@@ -38,8 +38,7 @@ Edge Graph::enter(NodeId id, std::optional<uint32_t> a_holds) const {
   return Edge{id, !(a_holds && *a_holds == n.word)};
 }
 
-Edge Graph::test(uint32_t word, uint16_t op, uint32_t k, Edge on_true, Edge on_false,
-                 std::optional<uint32_t> a_holds) {
+Edge Graph::test(uint32_t word, uint16_t op, uint32_t k, Edge on_true, Edge on_false, std::optional<uint32_t> a_holds) {
   // A test whose branches agree decides nothing.
   if (on_true == on_false) return on_true;
   Node n;
@@ -52,8 +51,8 @@ Edge Graph::test(uint32_t word, uint16_t op, uint32_t k, Edge on_true, Edge on_f
   return enter(intern(n), a_holds);
 }
 
-Edge Graph::masked_test(uint32_t word, uint32_t mask, uint16_t op, uint32_t k, Edge on_true,
-                        Edge on_false, std::optional<uint32_t> a_holds) {
+Edge Graph::masked_test(uint32_t word, uint32_t mask, uint16_t op, uint32_t k, Edge on_true, Edge on_false,
+                        std::optional<uint32_t> a_holds) {
   if (on_true == on_false) return on_true;
   Node n;
   n.kind = Node::Kind::kTest;
@@ -204,7 +203,8 @@ Expected<EmitResult> emit(const Graph& g, Edge entry) {
   }
 
   Builder b;
-  std::vector<Label> load_label(n), test_label(n);
+  std::vector<Label> load_label(n);
+  std::vector<Label> test_label(n);
   for (NodeId id : order) {
     load_label[id] = b.new_label();
     test_label[id] = b.new_label();

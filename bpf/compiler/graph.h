@@ -59,12 +59,11 @@ class Graph {
   Edge ret(uint32_t value);
   // A test node. The returned edge enters at the load when A does not hold
   // `word` (`a_holds` is what the caller's A holds, if known).
-  Edge test(uint32_t word, uint16_t op, uint32_t k, Edge on_true, Edge on_false,
-            std::optional<uint32_t> a_holds);
-  Edge masked_test(uint32_t word, uint32_t mask, uint16_t op, uint32_t k, Edge on_true,
-                   Edge on_false, std::optional<uint32_t> a_holds);
+  Edge test(uint32_t word, uint16_t op, uint32_t k, Edge on_true, Edge on_false, std::optional<uint32_t> a_holds);
+  Edge masked_test(uint32_t word, uint32_t mask, uint16_t op, uint32_t k, Edge on_true, Edge on_false,
+                   std::optional<uint32_t> a_holds);
   // Re-targets an edge for a caller whose A holds `a_holds`.
-  Edge enter(NodeId n, std::optional<uint32_t> a_holds) const;
+  Edge enter(NodeId id, std::optional<uint32_t> a_holds) const;
 
   const Node& node(NodeId id) const { return nodes_[id]; }
   size_t size() const { return nodes_.size(); }

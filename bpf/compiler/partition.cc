@@ -20,8 +20,8 @@ std::vector<NumberSpace> number_spaces(const profile::Policy& policy) {
   const uint32_t x86_64_audit = syscalls::arch(ArchId::kX86_64).audit_arch;
   for (const profile::ArchPolicy& ap : policy.arches) {
     const syscalls::Arch& a = syscalls::arch(ap.arch);
-    auto it = std::find_if(spaces.begin(), spaces.end(),
-                           [&](const NumberSpace& s) { return s.audit_arch == a.audit_arch; });
+    auto it =
+        std::find_if(spaces.begin(), spaces.end(), [&](const NumberSpace& s) { return s.audit_arch == a.audit_arch; });
     if (it == spaces.end()) {
       NumberSpace s;
       s.audit_arch = a.audit_arch;
@@ -64,25 +64,23 @@ uint32_t LeafTable::intern(RuleSet s) {
     for (const auto& [action, id] : constants_) {
       if (action == s.otherwise) return id;
     }
-    const uint32_t id = static_cast<uint32_t>(leaves_.size());
+    const auto id = static_cast<uint32_t>(leaves_.size());
     constants_.emplace_back(s.otherwise, id);
     leaves_.push_back(std::move(s));
     return id;
   }
   auto it = index_.find(s);
   if (it != index_.end()) return it->second;
-  const uint32_t id = static_cast<uint32_t>(leaves_.size());
+  const auto id = static_cast<uint32_t>(leaves_.size());
   leaves_.push_back(s);
   index_.emplace(std::move(s), id);
   return id;
 }
 
-std::vector<Interval> partition(const NumberSpace& space, Action bad_arch_action,
-                                LeafTable& leaves, bool merge) {
+std::vector<Interval> partition(const NumberSpace& space, Action bad_arch_action, LeafTable& leaves, bool merge) {
   std::vector<Interval> out;
   auto add = [&](uint32_t lo, uint32_t hi, uint32_t leaf, bool mergeable) {
-    if ((merge || mergeable) && !out.empty() && out.back().leaf == leaf &&
-        out.back().hi + 1 == lo) {
+    if ((merge || mergeable) && !out.empty() && out.back().leaf == leaf && out.back().hi + 1 == lo) {
       out.back().hi = hi;
       return;
     }
@@ -119,8 +117,7 @@ std::vector<Interval> partition(const NumberSpace& space, Action bad_arch_action
   return out;
 }
 
-std::vector<double> interval_weights(const NumberSpace& space, std::span<const Interval> intervals,
-                                     const Weights& w) {
+std::vector<double> interval_weights(const NumberSpace& space, std::span<const Interval> intervals, const Weights& w) {
   std::vector<double> out;
   out.reserve(intervals.size());
   size_t s = 0;

@@ -68,12 +68,10 @@ class LeafTable {
 // knows merge with their neighbours when they behave the same). Without it
 // (balanced/linear strategies, like libseccomp) every number that has rules
 // is its own interval.
-std::vector<Interval> partition(const NumberSpace& space, Action bad_arch_action,
-                                LeafTable& leaves, bool merge);
+std::vector<Interval> partition(const NumberSpace& space, Action bad_arch_action, LeafTable& leaves, bool merge);
 
 // The weight of each interval under `w` (the owning ABI's weights, summed
 // over the segments an interval spans).
-std::vector<double> interval_weights(const NumberSpace& space, std::span<const Interval> intervals,
-                                     const Weights& w);
+std::vector<double> interval_weights(const NumberSpace& space, std::span<const Interval> intervals, const Weights& w);
 
 }  // namespace sysfence::bpf::compiler

@@ -67,8 +67,8 @@ Expected<ProgramStats> measure(std::span<const Insn> prog, std::span<const sysca
     if (options.range) {
       if (options.range->hi < options.range->lo) return fail("empty syscall-number range");
       if (uint64_t{options.range->hi} + a.nr_bias > 0xffffffffULL) {
-        return fail(fmt::format("syscall-number range {}-{} past 2^32 for {} (bias {})",
-                                options.range->lo, options.range->hi, a.name, a.nr_bias));
+        return fail(fmt::format("syscall-number range {}-{} past 2^32 for {} (bias {})", options.range->lo,
+                                options.range->hi, a.name, a.nr_bias));
       }
       s.range = NumberRange{options.range->lo + a.nr_bias, options.range->hi + a.nr_bias};
     } else {
@@ -81,7 +81,10 @@ Expected<ProgramStats> measure(std::span<const Insn> prog, std::span<const sysca
     s.insns.resize(n);
     s.actions.resize(n);
     std::vector<double> weight(n, 1.0);
-    double total = 0, wsum = 0, wtotal = 0, allowed_sum = 0;
+    double total = 0;
+    double wsum = 0;
+    double wtotal = 0;
+    double allowed_sum = 0;
     for (size_t i = 0; i < n; ++i) {
       SeccompData d;
       d.nr = s.range.lo + static_cast<uint32_t>(i);
@@ -130,19 +133,17 @@ std::string format_stats(const ProgramStats& st, const Weights& w) {
   for (const AbiStats& s : st.abis) {
     const syscalls::Arch& a = syscalls::arch(s.abi);
     const size_t n = s.insns.size();
-    o += fmt::format("\n{} (arch 0x{:08x}), nr {}..{} ({} numbers, arguments 0):\n", a.name,
-                     a.audit_arch, s.range.lo, s.range.hi, n);
-    o += fmt::format("  executed instructions:  mean {:.2f}, max {} (uniform)\n", s.mean_insns,
-                     s.max_insns);
+    o += fmt::format("\n{} (arch 0x{:08x}), nr {}..{} ({} numbers, arguments 0):\n", a.name, a.audit_arch, s.range.lo,
+                     s.range.hi, n);
+    o += fmt::format("  executed instructions:  mean {:.2f}, max {} (uniform)\n", s.mean_insns, s.max_insns);
     if (s.weighted) {
       o += fmt::format("  weighted ({}):  mean {:.2f}\n", w.description(), s.weighted_mean_insns);
     }
-    o += fmt::format("  allowed numbers:        {}, mean {:.2f}, max {}\n", s.allowed,
-                     s.allowed_mean_insns, s.allowed_max_insns);
+    o += fmt::format("  allowed numbers:        {}, mean {:.2f}, max {}\n", s.allowed, s.allowed_mean_insns,
+                     s.allowed_max_insns);
     if (s.has_cache) {
-      o += fmt::format(
-          "  kernel action cache:    {} of {} syscalls answered without running the filter",
-          s.cached, s.table_syscalls);
+      o += fmt::format("  kernel action cache:    {} of {} syscalls answered without running the filter", s.cached,
+                       s.table_syscalls);
       if (s.allowed_uncached > 0) {
         o += fmt::format("; {} allowed (arguments 0) still run it", s.allowed_uncached);
       }
@@ -188,7 +189,12 @@ std::string xml_escape(std::string_view s) {
 }  // namespace
 
 std::string stats_svg(const ProgramStats& st, std::string_view title) {
-  constexpr int kLeft = 60, kRight = 20, kPanelH = 240, kTop = 50, kGap = 70, kPlotH = 170;
+  constexpr int kLeft = 60;
+  constexpr int kRight = 20;
+  constexpr int kPanelH = 240;
+  constexpr int kTop = 50;
+  constexpr int kGap = 70;
+  constexpr int kPlotH = 170;
   size_t widest = 1;
   for (const AbiStats& s : st.abis) widest = std::max(widest, s.insns.size());
   const double bar = std::clamp(1000.0 / static_cast<double>(widest), 0.5, 6.0);
@@ -203,14 +209,17 @@ std::string stats_svg(const ProgramStats& st, std::string_view title) {
       "(arguments 0), {} instructions</text>\n",
       width, height, kLeft, xml_escape(title), st.length);
   // Legend.
-  const std::pair<std::string_view, Action> legend[] = {
-      {"ALLOW", Action::Allow()},   {"ERRNO", Action::Errno(1)}, {"KILL", Action::KillProcess()},
-      {"TRAP", Action::Trap()},     {"other", Action::Log()}};
+  const std::pair<std::string_view, Action> legend[] = {{"ALLOW", Action::Allow()},
+                                                        {"ERRNO", Action::Errno(1)},
+                                                        {"KILL", Action::KillProcess()},
+                                                        {"TRAP", Action::Trap()},
+                                                        {"other", Action::Log()}};
   int lx = kLeft;
   for (const auto& [name, act] : legend) {
-    o += fmt::format("<rect x=\"{}\" y=\"32\" width=\"10\" height=\"10\" fill=\"{}\"/>"
-                     "<text x=\"{}\" y=\"41\">{}</text>\n",
-                     lx, colour(act), lx + 14, name);
+    o += fmt::format(
+        "<rect x=\"{}\" y=\"32\" width=\"10\" height=\"10\" fill=\"{}\"/>"
+        "<text x=\"{}\" y=\"41\">{}</text>\n",
+        lx, colour(act), lx + 14, name);
     lx += 70;
   }
   for (size_t p = 0; p < st.abis.size(); ++p) {
@@ -220,31 +229,32 @@ std::string stats_svg(const ProgramStats& st, std::string_view title) {
     const int top = kTop + static_cast<int>(p) * (kPanelH + kGap) + 30;
     const unsigned ymax = std::max(1u, s.max_insns);
     auto y = [&](double v) { return top + kPlotH - v * kPlotH / ymax; };
-    o += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"14\">{}: mean {:.2f}, max {}{}</text>\n",
-                     kLeft, top - 10, a.name, s.mean_insns, s.max_insns,
+    o += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"14\">{}: mean {:.2f}, max {}{}</text>\n", kLeft, top - 10,
+                     a.name, s.mean_insns, s.max_insns,
                      s.weighted ? fmt::format(", weighted mean {:.2f}", s.weighted_mean_insns) : "");
     // Axes and grid.
     for (unsigned v = 0; v <= ymax; v += std::max(1u, ymax / 5)) {
-      o += fmt::format("<line x1=\"{}\" x2=\"{}\" y1=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#ddd\"/>"
-                       "<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n",
-                       kLeft, kLeft + plot_w, y(v), y(v), kLeft - 6, y(v) + 4, v);
+      o += fmt::format(
+          "<line x1=\"{}\" x2=\"{}\" y1=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#ddd\"/>"
+          "<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n",
+          kLeft, kLeft + plot_w, y(v), y(v), kLeft - 6, y(v) + 4, v);
     }
-    o += fmt::format("<line x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\" stroke=\"black\"/>\n", kLeft,
-                     kLeft + plot_w, top + kPlotH, top + kPlotH);
-    o += fmt::format("<line x1=\"{0:.1f}\" x2=\"{1}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\" "
-                     "stroke=\"black\" stroke-dasharray=\"4 3\"/>"
-                     "<text x=\"{1}\" y=\"{3:.1f}\" text-anchor=\"end\">mean</text>\n",
-                     static_cast<double>(kLeft), kLeft + plot_w, y(s.mean_insns),
-                     y(s.mean_insns) - 3);
+    o += fmt::format("<line x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\" stroke=\"black\"/>\n", kLeft, kLeft + plot_w,
+                     top + kPlotH, top + kPlotH);
+    o += fmt::format(
+        "<line x1=\"{0:.1f}\" x2=\"{1}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\" "
+        "stroke=\"black\" stroke-dasharray=\"4 3\"/>"
+        "<text x=\"{1}\" y=\"{3:.1f}\" text-anchor=\"end\">mean</text>\n",
+        static_cast<double>(kLeft), kLeft + plot_w, y(s.mean_insns), y(s.mean_insns) - 3);
     const size_t n = s.insns.size();
     const size_t step = std::max<size_t>(1, n / 10);
     for (size_t i = 0; i < n; i += step) {
       const double x = kLeft + bar * static_cast<double>(i);
-      o += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", x,
-                       top + kPlotH + 16, s.range.lo + i);
+      o += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", x, top + kPlotH + 16,
+                       s.range.lo + i);
     }
-    o += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">syscall number</text>\n",
-                     kLeft + plot_w / 2, top + kPlotH + 34);
+    o += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">syscall number</text>\n", kLeft + plot_w / 2,
+                     top + kPlotH + 34);
     for (size_t i = 0; i < n; ++i) {
       const uint32_t nr = s.range.lo + static_cast<uint32_t>(i);
       const double x = kLeft + bar * static_cast<double>(i);
@@ -252,9 +262,8 @@ std::string stats_svg(const ProgramStats& st, std::string_view title) {
       o += fmt::format(
           "<rect x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"{:.1f}\" fill=\"{}\">"
           "<title>{} {}: {} instructions, {}</title></rect>\n",
-          x, y(s.insns[i]), std::max(bar - (bar > 2 ? 0.5 : 0), 0.5),
-          static_cast<double>(s.insns[i]) * kPlotH / ymax, colour(s.actions[i]), nr,
-          name ? std::string(*name) : "(unassigned)", s.insns[i], to_string(s.actions[i]));
+          x, y(s.insns[i]), std::max(bar - (bar > 2 ? 0.5 : 0), 0.5), static_cast<double>(s.insns[i]) * kPlotH / ymax,
+          colour(s.actions[i]), nr, name ? std::string(*name) : "(unassigned)", s.insns[i], to_string(s.actions[i]));
     }
   }
   o += "</svg>\n";

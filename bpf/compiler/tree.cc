@@ -116,13 +116,15 @@ class OptimalTree {
       const Chain* chains = &ws.chain[i * span_];
       const double wi = prefix_[i];
       for (size_t j = i + 1; j < n_; ++j) {
-        size_t lo = i + 1, hi = j;
+        size_t lo = i + 1;
+        size_t hi = j;
         if (!o_.exhaustive) {
           // Knuth: root(i, j-1) <= root(i, j) <= root(i+1, j) for the plain
           // problem. Chains break that monotonicity now and then, so the
           // window is widened by one on each side (measured: this recovers
           // the full search's trees on the real profiles).
-          const size_t a = root_row[j - 1], b = root_below[j];
+          const size_t a = root_row[j - 1];
+          const size_t b = root_below[j];
           lo = std::max<size_t>(lo, a > kKnuthSlack ? a - kKnuthSlack : 0);
           hi = std::min<size_t>(hi, b + kKnuthSlack);
           if (lo > hi) lo = hi;
@@ -195,12 +197,13 @@ class OptimalTree {
   // Cost of the chain over [i, j] that peels `sorted` (exception weights,
   // heaviest first) in front of the rest.
   double chain_cost(size_t i, size_t j, const std::vector<double>& sorted) const {
-    double c = 0, ew = 0;
+    double c = 0;
+    double ew = 0;
     for (size_t r = 0; r < sorted.size(); ++r) {
       c += sorted[r] * static_cast<double>(r + 1);
       ew += sorted[r];
     }
-    const double p = static_cast<double>(sorted.size());
+    const auto p = static_cast<double>(sorted.size());
     return c + (weight(i, j) - ew) * p + o_.size_weight * p;
   }
 
@@ -225,8 +228,7 @@ class OptimalTree {
             break;  // no chain covers this range, nor any longer one
           }
         } else if (wide != kNone && leaf != wide) {
-          sorted.insert(std::upper_bound(sorted.begin(), sorted.end(), w_[j], std::greater<>()),
-                        w_[j]);
+          sorted.insert(std::upper_bound(sorted.begin(), sorted.end(), w_[j], std::greater<>()), w_[j]);
         }
         if (j == i) continue;
         if (wide != kNone) {
@@ -307,8 +309,7 @@ int32_t linear(TreeMaker& m, std::span<const Interval> iv) {
   // The outcome that covers the most values is the end of the chain.
   std::vector<std::pair<uint32_t, uint64_t>> span_of;
   for (const Interval& x : iv) {
-    auto it = std::find_if(span_of.begin(), span_of.end(),
-                           [&](const auto& p) { return p.first == x.leaf; });
+    auto it = std::find_if(span_of.begin(), span_of.end(), [&](const auto& p) { return p.first == x.leaf; });
     const uint64_t len = uint64_t{x.hi} - x.lo + 1;
     if (it == span_of.end()) span_of.emplace_back(x.leaf, len);
     else it->second += len;
@@ -355,8 +356,14 @@ TreeWalk walk_tree(const DecisionTree& tree, uint32_t value) {
     const TreeNode& n = tree.nodes[static_cast<size_t>(at)];
     switch (n.kind) {
       case TreeNode::Kind::kLeaf: w.leaf = n.leaf; return w;
-      case TreeNode::Kind::kSplit: ++w.tests; at = value >= n.k ? n.above : n.below; break;
-      case TreeNode::Kind::kEquals: ++w.tests; at = value == n.k ? n.above : n.below; break;
+      case TreeNode::Kind::kSplit:
+        ++w.tests;
+        at = value >= n.k ? n.above : n.below;
+        break;
+      case TreeNode::Kind::kEquals:
+        ++w.tests;
+        at = value == n.k ? n.above : n.below;
+        break;
     }
   }
 }
@@ -369,9 +376,8 @@ DecisionTree build_tree(std::span<const Interval> intervals, std::span<const dou
     t = OptimalTree(intervals, weights, options).run();
   } else {
     TreeMaker m(t);
-    t.root = options.strategy == Strategy::kBalanced
-                 ? balanced(m, intervals, 0, intervals.size() - 1)
-                 : linear(m, intervals);
+    t.root = options.strategy == Strategy::kBalanced ? balanced(m, intervals, 0, intervals.size() - 1)
+                                                     : linear(m, intervals);
   }
   t.weighted_tests = 0;
   for (size_t i = 0; i < intervals.size(); ++i) {

@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <charconv>
 #include <cmath>
+#include <cstring>
+#include <fstream>
 #include <map>
 
 #include "syscalls/table.h"
@@ -29,31 +29,81 @@ struct HotEntry {
   double count;
 };
 constexpr HotEntry kHot[] = {
-    {"read", 1000},         {"write", 800},           {"futex", 900},
-    {"futex_time64", 900},  {"epoll_wait", 600},      {"epoll_pwait", 300},
-    {"epoll_ctl", 300},     {"recvfrom", 500},        {"sendto", 400},
-    {"recvmsg", 300},       {"sendmsg", 250},         {"socketcall", 600},
-    {"close", 400},         {"openat", 350},          {"fstat", 300},
-    {"newfstatat", 300},    {"fstat64", 300},         {"fstatat64", 300},
-    {"statx", 150},         {"mmap", 250},            {"mmap2", 250},
-    {"munmap", 150},        {"mprotect", 120},        {"brk", 100},
-    {"lseek", 150},         {"_llseek", 150},         {"pread64", 150},
-    {"pwrite64", 80},       {"poll", 200},            {"ppoll", 150},
-    {"ppoll_time64", 150},  {"clock_gettime", 200},   {"clock_gettime64", 200},
-    {"nanosleep", 80},      {"clock_nanosleep", 100}, {"clock_nanosleep_time64", 100},
-    {"getpid", 80},         {"gettid", 60},           {"rt_sigaction", 60},
-    {"rt_sigprocmask", 200}, {"rt_sigreturn", 40},    {"ioctl", 200},
-    {"fcntl", 150},         {"fcntl64", 150},         {"getdents64", 60},
-    {"accept4", 50},        {"connect", 40},          {"socket", 40},
-    {"setsockopt", 40},     {"getsockopt", 30},       {"writev", 200},
-    {"readv", 60},          {"madvise", 60},          {"sched_yield", 100},
-    {"getrandom", 20},      {"io_uring_enter", 100},  {"pipe2", 10},
-    {"dup3", 10},           {"wait4", 10},            {"clone", 10},
-    {"clone3", 10},         {"access", 20},           {"faccessat2", 10},
-    {"readlink", 20},       {"readlinkat", 10},       {"getuid", 20},
-    {"geteuid", 20},        {"getuid32", 20},         {"geteuid32", 20},
-    {"uname", 10},          {"getrusage", 10},        {"exit_group", 5},
-    {"execve", 5},          {"prctl", 10},            {"rseq", 5},
+    {"read", 1000},
+    {"write", 800},
+    {"futex", 900},
+    {"futex_time64", 900},
+    {"epoll_wait", 600},
+    {"epoll_pwait", 300},
+    {"epoll_ctl", 300},
+    {"recvfrom", 500},
+    {"sendto", 400},
+    {"recvmsg", 300},
+    {"sendmsg", 250},
+    {"socketcall", 600},
+    {"close", 400},
+    {"openat", 350},
+    {"fstat", 300},
+    {"newfstatat", 300},
+    {"fstat64", 300},
+    {"fstatat64", 300},
+    {"statx", 150},
+    {"mmap", 250},
+    {"mmap2", 250},
+    {"munmap", 150},
+    {"mprotect", 120},
+    {"brk", 100},
+    {"lseek", 150},
+    {"_llseek", 150},
+    {"pread64", 150},
+    {"pwrite64", 80},
+    {"poll", 200},
+    {"ppoll", 150},
+    {"ppoll_time64", 150},
+    {"clock_gettime", 200},
+    {"clock_gettime64", 200},
+    {"nanosleep", 80},
+    {"clock_nanosleep", 100},
+    {"clock_nanosleep_time64", 100},
+    {"getpid", 80},
+    {"gettid", 60},
+    {"rt_sigaction", 60},
+    {"rt_sigprocmask", 200},
+    {"rt_sigreturn", 40},
+    {"ioctl", 200},
+    {"fcntl", 150},
+    {"fcntl64", 150},
+    {"getdents64", 60},
+    {"accept4", 50},
+    {"connect", 40},
+    {"socket", 40},
+    {"setsockopt", 40},
+    {"getsockopt", 30},
+    {"writev", 200},
+    {"readv", 60},
+    {"madvise", 60},
+    {"sched_yield", 100},
+    {"getrandom", 20},
+    {"io_uring_enter", 100},
+    {"pipe2", 10},
+    {"dup3", 10},
+    {"wait4", 10},
+    {"clone", 10},
+    {"clone3", 10},
+    {"access", 20},
+    {"faccessat2", 10},
+    {"readlink", 20},
+    {"readlinkat", 10},
+    {"getuid", 20},
+    {"geteuid", 20},
+    {"getuid32", 20},
+    {"geteuid32", 20},
+    {"uname", 10},
+    {"getrusage", 10},
+    {"exit_group", 5},
+    {"execve", 5},
+    {"prctl", 10},
+    {"rseq", 5},
 };
 
 // Each number an ABI's table spans weighs this much under a named model, in
@@ -116,23 +166,21 @@ Expected<Weights> Weights::Parse(std::string_view text, std::string_view source)
     }
     if (fields.empty()) continue;
     if (fields.size() != 2) {
-      return fail(fmt::format("{}:{}:{}: expected `name count`, found {} field{}", source, line_no,
-                              col_of(fields[0]), fields.size(), fields.size() == 1 ? "" : "s"));
+      return fail(fmt::format("{}:{}:{}: expected `name count`, found {} field{}", source, line_no, col_of(fields[0]),
+                              fields.size(), fields.size() == 1 ? "" : "s"));
     }
     const std::string_view name = fields[0];
     for (char c : name) {
-      if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
-            c == '_')) {
-        return fail(fmt::format("{}:{}:{}: \"{}\" is not a syscall name", source, line_no,
-                                col_of(name), name));
+      if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_')) {
+        return fail(fmt::format("{}:{}:{}: \"{}\" is not a syscall name", source, line_no, col_of(name), name));
       }
     }
     double count = 0;
     const std::string_view num = fields[1];
     auto [ptr, ec] = std::from_chars(num.data(), num.data() + num.size(), count);
     if (ec != std::errc() || ptr != num.data() + num.size() || !std::isfinite(count) || count < 0) {
-      return fail(fmt::format("{}:{}:{}: \"{}\" is not a count (a non-negative number)", source,
-                              line_no, col_of(num), num));
+      return fail(
+          fmt::format("{}:{}:{}: \"{}\" is not a count (a non-negative number)", source, line_no, col_of(num), num));
     }
     w.named_.emplace_back(std::string(name), count);
   }
@@ -162,7 +210,8 @@ double Weights::range(syscalls::ArchId abi, uint32_t lo, uint32_t hi) const {
   const uint32_t last = t.entries().empty() ? first : t.max_nr();
   double total = 0;
   if (lo <= last && hi >= first) {
-    const uint32_t a = std::max(lo, first), b = std::min(hi, last);
+    const uint32_t a = std::max(lo, first);
+    const uint32_t b = std::min(hi, last);
     total += floor_ * (static_cast<double>(b - a) + 1);
   }
   if (!named_.empty()) {

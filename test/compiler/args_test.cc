@@ -20,8 +20,7 @@ using profile::CmpOp;
 using profile::Rule;
 using testing::Rng;
 
-ArgCondition cond(uint8_t index, CmpOp op, uint64_t value, uint64_t two = 0,
-                  ArgWidth w = ArgWidth::k64) {
+ArgCondition cond(uint8_t index, CmpOp op, uint64_t value, uint64_t two = 0, ArgWidth w = ArgWidth::k64) {
   return ArgCondition{index, op, value, two, w};
 }
 Rule rule(Action a, std::vector<ArgCondition> c) { return Rule{a, std::move(c), {}}; }
@@ -59,14 +58,13 @@ TEST(RuleSet, NoRulesIsTheFallback) {
 
 TEST(RuleSet, UnconditionalRuleDecidesEverythingLessRestrictive) {
   // ALLOW always, KILL when arg0 == 5: the KILL rule stays.
-  RuleSet s = rules_of({rule(Action::Allow(), {}), rule(Action::KillProcess(), {cond(0, CmpOp::kEq, 5)})},
-                       Action::Errno(1));
+  RuleSet s =
+      rules_of({rule(Action::Allow(), {}), rule(Action::KillProcess(), {cond(0, CmpOp::kEq, 5)})}, Action::Errno(1));
   ASSERT_EQ(s.rules.size(), 1u);
   EXPECT_EQ(s.rules[0].action, Action::KillProcess());
   EXPECT_EQ(s.otherwise, Action::Allow());
   // KILL always: nothing else matters.
-  s = rules_of({rule(Action::KillProcess(), {}), rule(Action::Allow(), {cond(0, CmpOp::kEq, 5)})},
-               Action::Errno(1));
+  s = rules_of({rule(Action::KillProcess(), {}), rule(Action::Allow(), {cond(0, CmpOp::kEq, 5)})}, Action::Errno(1));
   EXPECT_TRUE(s.constant());
   EXPECT_EQ(s.otherwise, Action::KillProcess());
 }
@@ -76,8 +74,7 @@ TEST(RuleSet, RulesWithTheFallbackActionDropOnlyAtTheTail) {
   RuleSet s = rules_of({rule(Action::Errno(1), {cond(0, CmpOp::kEq, 1)})}, Action::Errno(1));
   EXPECT_TRUE(s.constant());
   // ...unless it shadows a less restrictive rule: arg0 == 1 must stay ERRNO.
-  s = rules_of({rule(Action::Errno(1), {cond(0, CmpOp::kEq, 1)}),
-                rule(Action::Allow(), {cond(0, CmpOp::kLt, 10)})},
+  s = rules_of({rule(Action::Errno(1), {cond(0, CmpOp::kEq, 1)}), rule(Action::Allow(), {cond(0, CmpOp::kLt, 10)})},
                Action::Errno(1));
   ASSERT_EQ(s.rules.size(), 2u);
   EXPECT_EQ(s.rules[0].action, Action::Errno(1));
@@ -97,8 +94,7 @@ TEST(RuleSet, ImpossibleAndTrivialConditions) {
   EXPECT_TRUE(s.constant());
   EXPECT_EQ(s.otherwise, Action::Trap());
   // k32: a constant beyond 32 bits compares its low word only.
-  s = rules_of({rule(Action::Allow(), {cond(0, CmpOp::kEq, 0x500000007, 0, ArgWidth::k32)})},
-               Action::Trap());
+  s = rules_of({rule(Action::Allow(), {cond(0, CmpOp::kEq, 0x500000007, 0, ArgWidth::k32)})}, Action::Trap());
   ASSERT_EQ(s.rules.size(), 1u);
   EXPECT_FALSE(s.rules[0].conditions[0].hi);
   EXPECT_EQ(s.rules[0].conditions[0].value, 7u);
@@ -134,12 +130,12 @@ TEST(ArgCompiler, RandomRulesAgreeWithTheSpecification) {
     const unsigned n = rng.between(1, 5);
     for (unsigned r = 0; r < n; ++r) {
       Rule x;
-      const Action actions[] = {Action::Allow(), Action::Errno(1), Action::Errno(2), Action::Trap(),
-                                Action::KillThread(), Action::Log()};
+      const Action actions[] = {Action::Allow(), Action::Errno(1),     Action::Errno(2),
+                                Action::Trap(),  Action::KillThread(), Action::Log()};
       x.action = actions[rng.below(6)];
       for (unsigned c = rng.below(4); c-- > 0;) {
-        ArgCondition k = cond(static_cast<uint8_t>(rng.below(3)), static_cast<CmpOp>(rng.below(7)),
-                              testing::interesting_value(rng));
+        ArgCondition k =
+            cond(static_cast<uint8_t>(rng.below(3)), static_cast<CmpOp>(rng.below(7)), testing::interesting_value(rng));
         if (k.op == CmpOp::kMaskedEq) k.value_two = rng.chance(80) ? rng.next() & k.value : rng.next();
         if (rng.chance(25)) k.width = ArgWidth::k32;
         x.conditions.push_back(k);
@@ -156,8 +152,9 @@ TEST(ArgCompiler, RandomRulesAgreeWithTheSpecification) {
       std::vector<uint64_t> cands{0, ~uint64_t{0}, 0xffffffffULL, 0x100000000ULL};
       for (const Rule& r : rules) {
         for (const ArgCondition& k : r.conditions) {
-          for (uint64_t d : std::initializer_list<uint64_t>{k.value, k.value - 1, k.value + 1, k.value_two, k.value_two | ~k.value,
-                             k.value & 0xffffffffULL, k.value ^ 0x100000000ULL}) {
+          for (uint64_t d :
+               std::initializer_list<uint64_t>{k.value, k.value - 1, k.value + 1, k.value_two, k.value_two | ~k.value,
+                                               k.value & 0xffffffffULL, k.value ^ 0x100000000ULL}) {
             cands.push_back(d);
           }
         }
@@ -186,7 +183,8 @@ size_t count(const Program& p, uint16_t code, std::optional<uint32_t> k = std::n
 }
 
 TEST(ArgCompiler, MaskedEqualityShapes) {
-  const Action allow = Action::Allow(), no = Action::Errno(1);
+  const Action allow = Action::Allow();
+  const Action no = Action::Errno(1);
   // One bit, datum set: jset.
   Program p = subtree_program({rule(allow, {cond(0, CmpOp::kMaskedEq, 0x10, 0x10)})}, no, Endian::kLittle);
   EXPECT_EQ(count(p, kJmp | kJset | kK, 0x10), 1u);

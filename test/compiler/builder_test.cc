@@ -31,11 +31,20 @@ Walk walk(const Program& p, const std::array<uint32_t, 16>& words) {
     const Insn& in = p[pc];
     ++w.executed;
     switch (insn_class(in.code)) {
-      case kLd: a = words[in.k / 4]; ++pc; break;
-      case kAlu: a += in.k; ++pc; break;
+      case kLd:
+        a = words[in.k / 4];
+        ++pc;
+        break;
+      case kAlu:
+        a += in.k;
+        ++pc;
+        break;
       case kRet: w.ret = in.k; return w;
       case kJmp: {
-        if (insn_op(in.code) == kJa) { pc += 1 + in.k; break; }
+        if (insn_op(in.code) == kJa) {
+          pc += 1 + in.k;
+          break;
+        }
         bool c = false;
         switch (insn_op(in.code)) {
           case kJeq: c = a == in.k; break;
@@ -74,7 +83,8 @@ TEST(Builder, SmallProgramExactLayout) {
 
 TEST(Builder, LabelsAndFallThrough) {
   Builder b;
-  Label second = b.new_label(), done = b.new_label();
+  Label second = b.new_label();
+  Label done = b.new_label();
   b.load_word(0);
   b.branch(kJge, 10, Target::To(second), Target::Return(kEperm));
   b.bind(second);
@@ -195,7 +205,8 @@ TEST(Builder, JumpToNextIsDroppedAndJumpToReturnInlined) {
 
 TEST(Builder, LongUnconditionalJump) {
   Builder b;
-  Label far = b.new_label(), other = b.new_label();
+  Label far = b.new_label();
+  Label other = b.new_label();
   b.load_word(0);
   b.branch(kJeq, 1, Target::To(other), Target::Return(kEperm));
   b.bind(other);
@@ -229,8 +240,7 @@ TEST(Builder, Errors) {
     b.branch(kJeq, 0, Target::To(l), Target::Return(0));
     auto p = b.finish();
     ASSERT_FALSE(p);
-    EXPECT_EQ(p.error().message,
-              "bpf builder: item 2 jumps backward to label 0 (classic BPF jumps forward only)");
+    EXPECT_EQ(p.error().message, "bpf builder: item 2 jumps backward to label 0 (classic BPF jumps forward only)");
   }
   {
     Builder b;
@@ -274,17 +284,19 @@ TEST(Builder, RandomLayoutsPreserveMeaning) {
         if (i + 1 < blocks && rng() % 3 != 0) return i + 1 + static_cast<int>(rng() % (blocks - i - 1));
         return -static_cast<int>(rng() % 4) - 1;
       };
-      bs[i] = Block{static_cast<uint32_t>(rng() % 4), static_cast<uint32_t>(rng() % 4),
-                    static_cast<uint32_t>(rng() % 8), target(), target(),
+      bs[i] = Block{static_cast<uint32_t>(rng() % 4),
+                    static_cast<uint32_t>(rng() % 4),
+                    static_cast<uint32_t>(rng() % 8),
+                    target(),
+                    target(),
                     static_cast<int>(rng() % 4 == 0 ? rng() % 300 : rng() % 5)};
     }
     Builder b;
     std::vector<Label> labels;
+    labels.reserve(static_cast<size_t>(blocks));
     for (int i = 0; i < blocks; ++i) labels.push_back(b.new_label());
     const uint16_t ops[] = {kJeq, kJgt, kJge, kJset};
-    auto to_target = [&](int t) {
-      return t >= 0 ? Target::To(labels[t]) : Target::Return(rets[-t - 1]);
-    };
+    auto to_target = [&](int t) { return t >= 0 ? Target::To(labels[t]) : Target::Return(rets[-t - 1]); };
     for (int i = 0; i < blocks; ++i) {
       b.bind(labels[i]);
       b.load_word(4 * bs[i].word);
@@ -311,7 +323,10 @@ TEST(Builder, RandomLayoutsPreserveMeaning) {
           case kJset: c = (a & blk.k) != 0; break;
         }
         const int next = c ? blk.jt : blk.jf;
-        if (next < 0) { expect = rets[-next - 1]; break; }
+        if (next < 0) {
+          expect = rets[-next - 1];
+          break;
+        }
         at = next;
       }
       ASSERT_EQ(walk(*p, words).ret, expect) << "iter " << iter;

@@ -1,15 +1,14 @@
 // `sysfence compile` and `sysfence stats` end to end, on the built binary.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <boost/json.hpp>
-#include <fmt/format.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <map>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 
@@ -47,7 +46,8 @@ struct CliRun {
 };
 
 CliRun run(const std::string& args) {
-  const std::string out = tmp("out.txt"), err = tmp("err.txt");
+  const std::string out = tmp("out.txt");
+  const std::string err = tmp("err.txt");
   const std::string cmd = fmt::format("{} {} >{} 2>{}", binary(), args, out, err);
   const int status = std::system(cmd.c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
@@ -71,8 +71,7 @@ TEST(CompileCli, RawIsTheLibrarysProgram) {
   const CliRun r = run(fmt::format("compile default --arch x86_64 --kernel 6.1 -o {}", f));
   ASSERT_EQ(r.code, 0) << r.err;
   const std::string bytes = slurp(f);
-  auto prog = read_raw(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()),
-                       Endian::kLittle, f);
+  auto prog = read_raw(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), Endian::kLittle, f);
   ASSERT_TRUE(prog) << prog.error().message;
   EXPECT_EQ(*prog, library_compile(syscalls::ArchId::kX86_64));
   // Compile defaults: the default profile, the native arch (x86_64 here).
@@ -88,8 +87,7 @@ TEST(CompileCli, BigEndianRaw) {
   ASSERT_GE(bytes.size(), 8u);
   // The first instruction is `ld [4]`: code 0x0020, k 4, big-endian.
   EXPECT_EQ(bytes.substr(0, 8), std::string("\x00\x20\x00\x00\x00\x00\x00\x04", 8));
-  auto prog = read_raw(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()),
-                       Endian::kBig, f);
+  auto prog = read_raw(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), Endian::kBig, f);
   ASSERT_TRUE(prog);
   EXPECT_EQ(*prog, library_compile(syscalls::ArchId::kS390x));
 }
@@ -102,8 +100,9 @@ TEST(CompileCli, CHeaderIsSelfContained) {
   EXPECT_NE(text.find("static const struct sock_filter sysfence_default_aarch64[] = {"), std::string::npos);
   EXPECT_NE(text.find("static const struct sock_fprog sysfence_default_aarch64_prog = {"), std::string::npos);
   EXPECT_NE(text.find(" *   arches:   aarch64, arm (native aarch64)"), std::string::npos) << text.substr(0, 400);
-  EXPECT_NE(text.find(fmt::format(" *   length:   {} instructions", library_compile(syscalls::ArchId::kAarch64).size())),
-            std::string::npos);
+  EXPECT_NE(
+      text.find(fmt::format(" *   length:   {} instructions", library_compile(syscalls::ArchId::kAarch64).size())),
+      std::string::npos);
   size_t rows = 0;
   for (size_t at = 0; (at = text.find("\n    {0x", at)) != std::string::npos; ++at) ++rows;
   EXPECT_EQ(rows, library_compile(syscalls::ArchId::kAarch64).size());
@@ -173,8 +172,8 @@ TEST(CompileCli, StrategiesWeightsAndUnknownSyscalls) {
     const CliRun r = run(fmt::format("compile default {} --kernel 6.1 {} -o {}", arch, flags, f));
     ASSERT_EQ(r.code, 0) << flags << ": " << r.err;
     out[flags] = slurp(f);
-    auto prog = read_raw(std::span(reinterpret_cast<const uint8_t*>(out[flags].data()), out[flags].size()),
-                         Endian::kLittle, f);
+    auto prog =
+        read_raw(std::span(reinterpret_cast<const uint8_t*>(out[flags].data()), out[flags].size()), Endian::kLittle, f);
     ASSERT_TRUE(prog);
     EXPECT_TRUE(Interpreter::create(*prog)) << flags;
   }
@@ -192,12 +191,12 @@ TEST(CompileCli, StrategiesWeightsAndUnknownSyscalls) {
 TEST(StatsCli, ProfileAndForeignProgram) {
   CliRun r = run("stats default --arch x86_64 --kernel 6.1 --range 0-450");
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.out.find("x86_64 (arch 0xc000003e), nr 0..450 (451 numbers, arguments 0):"), std::string::npos)
-      << r.out;
+  EXPECT_NE(r.out.find("x86_64 (arch 0xc000003e), nr 0..450 (451 numbers, arguments 0):"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("kernel action cache:"), std::string::npos);
   EXPECT_NE(r.out.find("compiler model (optimal strategy, uniform weights):"), std::string::npos);
 
-  const std::string f = tmp("stats.bpf"), svg = tmp("chart.svg");
+  const std::string f = tmp("stats.bpf");
+  const std::string svg = tmp("chart.svg");
   ASSERT_EQ(run(fmt::format("compile default --arch x86_64 --kernel 6.1 -o {}", f)).code, 0);
   r = run(fmt::format("stats --bpf {} --arch x86_64 --weights hot --svg {}", f, svg));
   ASSERT_EQ(r.code, 0) << r.err;

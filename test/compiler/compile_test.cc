@@ -6,9 +6,8 @@
 // the action cache, strategies.
 #include "bpf/compiler/compile.h"
 
-#include <gtest/gtest.h>
-
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include "bpf/validate.h"
 #include "profile/caps.h"
@@ -30,8 +29,8 @@ std::string explain(const CheckResult& r) {
   return s;
 }
 
-profile::Policy resolve_file(const std::string& path, syscalls::ArchId native,
-                             const profile::CapSet& caps, syscalls::KernelVersion kernel,
+profile::Policy resolve_file(const std::string& path, syscalls::ArchId native, const profile::CapSet& caps,
+                             syscalls::KernelVersion kernel,
                              std::optional<profile::UnknownSyscalls> unknown = std::nullopt) {
   auto loaded = profile::load_profile(path);
   EXPECT_TRUE(loaded) << loaded.error().message;
@@ -46,8 +45,8 @@ profile::Policy resolve_file(const std::string& path, syscalls::ArchId native,
   return r ? r->policy : profile::Policy{};
 }
 
-void expect_compiles_exactly(const profile::Policy& policy, const CompileOptions& options,
-                             const std::string& what, bool check_cache = true) {
+void expect_compiles_exactly(const profile::Policy& policy, const CompileOptions& options, const std::string& what,
+                             bool check_cache = true) {
   auto c = compile(policy, options);
   ASSERT_TRUE(c) << what << ": " << c.error().message;
   ASSERT_TRUE(validate(c->program)) << what;
@@ -72,8 +71,7 @@ TEST(Compile, EmptyPolicyIsOneReturn) {
 
 TEST(Compile, EveryAbiWithTheBuiltInProfile) {
   for (const syscalls::Arch& a : syscalls::all_arches()) {
-    const profile::Policy p =
-        resolve_file("default", a.id, profile::docker_default_caps(), {6, 1});
+    const profile::Policy p = resolve_file("default", a.id, profile::docker_default_caps(), {6, 1});
     ASSERT_FALSE(p.arches.empty()) << a.name;
     expect_compiles_exactly(p, {}, fmt::format("default profile, native {}", a.name));
   }
@@ -81,19 +79,18 @@ TEST(Compile, EveryAbiWithTheBuiltInProfile) {
 
 TEST(Compile, RealProfiles) {
   const char* files[] = {"profile/data/docker-default.json", "profile/data/containers-common.json"};
-  const syscalls::ArchId natives[] = {
-      syscalls::ArchId::kX86_64,  syscalls::ArchId::kAarch64, syscalls::ArchId::kRiscv64,
-      syscalls::ArchId::kPpc64le, syscalls::ArchId::kS390x,   syscalls::ArchId::kMips64el,
-      syscalls::ArchId::kMips64,  syscalls::ArchId::kArm,     syscalls::ArchId::kLoongarch64,
-      syscalls::ArchId::kI386};
+  const syscalls::ArchId natives[] = {syscalls::ArchId::kX86_64,      syscalls::ArchId::kAarch64,
+                                      syscalls::ArchId::kRiscv64,     syscalls::ArchId::kPpc64le,
+                                      syscalls::ArchId::kS390x,       syscalls::ArchId::kMips64el,
+                                      syscalls::ArchId::kMips64,      syscalls::ArchId::kArm,
+                                      syscalls::ArchId::kLoongarch64, syscalls::ArchId::kI386};
   for (const char* f : files) {
     for (syscalls::ArchId n : natives) {
       for (const auto& caps : {profile::docker_default_caps(), profile::all_caps()}) {
-        for (auto unknown : {std::optional<profile::UnknownSyscalls>(),
-                             std::optional(profile::UnknownSyscalls::kDefault)}) {
+        for (auto unknown :
+             {std::optional<profile::UnknownSyscalls>(), std::optional(profile::UnknownSyscalls::kDefault)}) {
           const profile::Policy p = resolve_file(f, n, caps, {6, 1}, unknown);
-          expect_compiles_exactly(
-              p, {}, fmt::format("{} native {} ({} caps)", f, syscalls::arch(n).name, caps.size()));
+          expect_compiles_exactly(p, {}, fmt::format("{} native {} ({} caps)", f, syscalls::arch(n).name, caps.size()));
         }
       }
       const profile::Policy old = resolve_file(f, n, profile::docker_default_caps(), {4, 14});
@@ -103,8 +100,7 @@ TEST(Compile, RealProfiles) {
 }
 
 TEST(Compile, SeedExample) {
-  for (syscalls::ArchId n : {syscalls::ArchId::kX86_64, syscalls::ArchId::kAarch64,
-                             syscalls::ArchId::kMips}) {
+  for (syscalls::ArchId n : {syscalls::ArchId::kX86_64, syscalls::ArchId::kAarch64, syscalls::ArchId::kMips}) {
     const profile::Policy p =
         resolve_file("profile/examples/seed-example.json", n, profile::docker_default_caps(), {6, 1});
     expect_compiles_exactly(p, {}, fmt::format("seed example, native {}", syscalls::arch(n).name));
@@ -130,8 +126,8 @@ TEST(Compile, RandomPolicies) {
     ASSERT_TRUE(c) << "policy " << i << ": " << c.error().message;
     const CheckResult r = check_equivalence(p, c->program);
     inputs += r.inputs;
-    ASSERT_EQ(r.mismatch_count, 0u) << "policy " << i << " (native " << syscalls::arch(o.native).name
-                                    << ", " << to_string(co.strategy) << ")" << explain(r);
+    ASSERT_EQ(r.mismatch_count, 0u) << "policy " << i << " (native " << syscalls::arch(o.native).name << ", "
+                                    << to_string(co.strategy) << ")" << explain(r);
     if (co.strategy == Strategy::kOptimal) {
       const auto uncached = uncached_constant_allows(p, c->program);
       ASSERT_TRUE(uncached.empty()) << "policy " << i << ": " << fmt::format("{}", fmt::join(uncached, ", "));
@@ -153,9 +149,9 @@ profile::Policy big_policy(unsigned syscalls_with_args, unsigned values_per_sysc
     for (unsigned v = 0; v < values_per_syscall; ++v) {
       profile::Rule r;
       r.action = v % 3 == 0 ? Action::Trap() : Action::Allow();
-      r.conditions.push_back(
-          profile::ArgCondition{static_cast<uint8_t>(v % 3), profile::CmpOp::kEq,
-                                (uint64_t{s + 1} << 33) + v * 7919 + s, 0, profile::ArgWidth::k64});
+      r.conditions.push_back(profile::ArgCondition{static_cast<uint8_t>(v % 3), profile::CmpOp::kEq,
+                                                   (uint64_t{s + 1} << 33) + uint64_t{v} * 7919 + s, 0,
+                                                   profile::ArgWidth::k64});
       rules.push_back(r);
     }
   }
@@ -191,8 +187,7 @@ TEST(Compile, MoreThan4096InstructionsIsAnError) {
 }
 
 TEST(Compile, ArgumentFreeAllowsAreCacheable) {
-  const profile::Policy p =
-      resolve_file("default", syscalls::ArchId::kX86_64, profile::docker_default_caps(), {6, 1});
+  const profile::Policy p = resolve_file("default", syscalls::ArchId::kX86_64, profile::docker_default_caps(), {6, 1});
   auto c = compile(p, {});
   ASSERT_TRUE(c);
   EXPECT_TRUE(uncached_constant_allows(p, c->program).empty());
@@ -206,8 +201,7 @@ TEST(Compile, ArgumentFreeAllowsAreCacheable) {
 }
 
 TEST(Compile, RestrictAbis) {
-  profile::Policy p =
-      resolve_file("default", syscalls::ArchId::kX86_64, profile::docker_default_caps(), {6, 1});
+  profile::Policy p = resolve_file("default", syscalls::ArchId::kX86_64, profile::docker_default_caps(), {6, 1});
   ASSERT_EQ(p.arches.size(), 3u);
   const syscalls::ArchId keep[] = {syscalls::ArchId::kX86_64, syscalls::ArchId::kI386};
   ASSERT_TRUE(restrict_abis(p, keep));
@@ -234,8 +228,7 @@ namespace {
 // The differential check itself can fail: a program compiled from a
 // slightly different policy is caught.
 TEST(Compile, CheckCatchesADifferentPolicy) {
-  profile::Policy p =
-      resolve_file("default", syscalls::ArchId::kX86_64, profile::docker_default_caps(), {6, 1});
+  profile::Policy p = resolve_file("default", syscalls::ArchId::kX86_64, profile::docker_default_caps(), {6, 1});
   auto c = compile(p, {});
   ASSERT_TRUE(c);
   profile::Policy q = p;
@@ -257,11 +250,12 @@ namespace sysfence::bpf::compiler {
 namespace {
 
 TEST(Compile, KnuthBoundsMatchFullSearchOnProfiles) {
-  for (syscalls::ArchId n : {syscalls::ArchId::kX86_64, syscalls::ArchId::kAarch64,
-                             syscalls::ArchId::kS390x, syscalls::ArchId::kMips64el}) {
+  for (syscalls::ArchId n :
+       {syscalls::ArchId::kX86_64, syscalls::ArchId::kAarch64, syscalls::ArchId::kS390x, syscalls::ArchId::kMips64el}) {
     const profile::Policy p = resolve_file("default", n, profile::docker_default_caps(), {6, 1});
     for (const Weights& w : {Weights::Uniform(), Weights::Hot()}) {
-      CompileOptions fast, full;
+      CompileOptions fast;
+      CompileOptions full;
       fast.weights = full.weights = w;
       full.exhaustive_search = true;
       auto a = compile(p, fast);
@@ -270,8 +264,7 @@ TEST(Compile, KnuthBoundsMatchFullSearchOnProfiles) {
       ASSERT_EQ(a->arches.size(), b->arches.size());
       for (size_t i = 0; i < a->arches.size(); ++i) {
         EXPECT_LE(a->arches[i].tree_cost, b->arches[i].tree_cost * 1.005 + 1e-9)
-            << syscalls::arch(n).name << " " << w.description() << " "
-            << abi_names(a->arches[i].abis);
+            << syscalls::arch(n).name << " " << w.description() << " " << abi_names(a->arches[i].abis);
       }
     }
   }

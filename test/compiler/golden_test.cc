@@ -5,9 +5,8 @@
 // To refresh the golden files after an intended change:
 //   bazel run //test/compiler:golden_test -- --update=$PWD/test/compiler/testdata
 // and review the diff.
-#include <gtest/gtest.h>
-
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include <fstream>
 #include <sstream>
@@ -56,9 +55,7 @@ void expect_golden(const std::string& profile, syscalls::ArchId native, const st
 }
 
 TEST(Golden, ArgumentRulesX86_64) { expect_golden("args.json", syscalls::ArchId::kX86_64, "args.x86_64.txt"); }
-TEST(Golden, EnosysAarch64WithArm) {
-  expect_golden("enosys.json", syscalls::ArchId::kAarch64, "enosys.aarch64.txt");
-}
+TEST(Golden, EnosysAarch64WithArm) { expect_golden("enosys.json", syscalls::ArchId::kAarch64, "enosys.aarch64.txt"); }
 TEST(Golden, BigEndianS390x) { expect_golden("s390x.json", syscalls::ArchId::kS390x, "s390x.s390x.txt"); }
 
 // The targets: Docker's default profile, Docker's 14 default caps,

@@ -14,7 +14,8 @@ constexpr uint32_t kEperm = 0x00050001;
 
 TEST(Graph, IdenticalNodesAreOne) {
   Graph g;
-  const Edge a = g.ret(kAllow), b = g.ret(kAllow);
+  const Edge a = g.ret(kAllow);
+  const Edge b = g.ret(kAllow);
   EXPECT_EQ(a, b);
   const Edge t1 = g.test(0, kJeq, 5, a, g.ret(kEperm), std::nullopt);
   const Edge t2 = g.test(0, kJeq, 5, a, g.ret(kEperm), std::nullopt);

@@ -4,13 +4,12 @@
 // the child issues syscalls: no denied syscall ever runs, and the errno each
 // one returns says which action the kernel's run of the filter chose. It must
 // be the one profile::evaluate chose.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <linux/filter.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <atomic>
 #include <cerrno>
@@ -97,9 +96,8 @@ std::vector<Input> inputs_for(const profile::Policy& p) {
       for (const profile::Rule& r : rules) {
         for (const profile::ArgCondition& c : r.conditions) {
           if (c.index >= 6) continue;
-          for (uint64_t v : std::initializer_list<uint64_t>{c.value, c.value - 1, c.value + 1,
-                                                            c.value_two, c.value_two | ~c.value,
-                                                            c.value | 0x100000000ULL}) {
+          for (uint64_t v : std::initializer_list<uint64_t>{c.value, c.value - 1, c.value + 1, c.value_two,
+                                                            c.value_two | ~c.value, c.value | 0x100000000ULL}) {
             Input x{nr, {}};
             x.args[c.index] = v;
             in.push_back(x);
@@ -149,8 +147,8 @@ size_t check_in_kernel(const profile::Policy& original, const std::string& what)
     const Action want = profile::evaluate(p, d).action;
     const int64_t got = state->result[i].load();
     if (got != -static_cast<int64_t>(want.data) && bad++ < 10) {
-      ADD_FAILURE() << what << ": nr 0x" << std::hex << d.nr << " args[0] 0x" << d.args[0]
-                    << std::dec << ": kernel returned " << got << ", expected -" << want.data;
+      ADD_FAILURE() << what << ": nr 0x" << std::hex << d.nr << " args[0] 0x" << d.args[0] << std::dec
+                    << ": kernel returned " << got << ", expected -" << want.data;
     }
   }
   return state->done.load();

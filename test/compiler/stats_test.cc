@@ -19,8 +19,9 @@ Insn ld(uint32_t off) { return stmt(kLd | kW | kAbs, off); }
 Insn ret(uint32_t k) { return stmt(kRet | kRetK, k); }
 
 TEST(ActionCache, FollowsNrAndArch) {
-  const Program p = {ld(4), jump(kJmp | kJeq | kK, kX86, 0, 3), ld(0),
-                     jump(kJmp | kJge | kK, 100, 1, 0), ret(kAllow), ret(kEperm), ret(0)};
+  const Program p = {
+      ld(4), jump(kJmp | kJeq | kK, kX86, 0, 3), ld(0), jump(kJmp | kJge | kK, 100, 1, 0), ret(kAllow), ret(kEperm),
+      ret(0)};
   EXPECT_TRUE(kernel_caches_allow(p, kX86, 5));
   EXPECT_FALSE(kernel_caches_allow(p, kX86, 100));  // EPERM is not cached
   EXPECT_FALSE(kernel_caches_allow(p, 0x40000003, 5));
@@ -43,8 +44,12 @@ TEST(ActionCache, GivesUpOnWhatItCannotKnow) {
 
 TEST(ActionCache, AndJaAndJset) {
   // A = nr & 0x40000000 (the x32 bit test libseccomp emits), then ja.
-  const Program p = {ld(0), stmt(kAlu | kAnd | kK, 0x40000000), jump(kJmp | kJset | kK, 0x40000000, 1, 0),
-                     Insn{kJmp | kJa, 0, 0, 1}, ret(kEperm), ret(kAllow)};
+  const Program p = {ld(0),
+                     stmt(kAlu | kAnd | kK, 0x40000000),
+                     jump(kJmp | kJset | kK, 0x40000000, 1, 0),
+                     Insn{kJmp | kJa, 0, 0, 1},
+                     ret(kEperm),
+                     ret(kAllow)};
   EXPECT_TRUE(kernel_caches_allow(p, kX86, 3));
   EXPECT_FALSE(kernel_caches_allow(p, kX86, 0x40000003));
 }

@@ -84,19 +84,22 @@ std::vector<std::vector<uint64_t>> arg_candidates(const std::vector<profile::Rul
       if (k.index >= 6) continue;
       auto& v = c[k.index];
       const uint64_t x = k.value;
-      const uint64_t hi = x & 0xffffffff00000000ULL, lo = x & 0xffffffffULL;
+      const uint64_t hi = x & 0xffffffff00000000ULL;
+      const uint64_t lo = x & 0xffffffffULL;
       if (k.op == CmpOp::kMaskedEq) {
-        const uint64_t m = k.value, d = k.value_two;
-        for (uint64_t y : std::initializer_list<uint64_t>{d, d | ~m, d ^ m, m, d ^ (m & (~m + 1)), d ^ (m & 0xffffffff00000000ULL),
-                           d ^ (m & 0xffffffffULL), d & 0xffffffffULL, d & ~0xffffffffULL}) {
+        const uint64_t m = k.value;
+        const uint64_t d = k.value_two;
+        for (uint64_t y :
+             std::initializer_list<uint64_t>{d, d | ~m, d ^ m, m, d ^ (m & (~m + 1)), d ^ (m & 0xffffffff00000000ULL),
+                                             d ^ (m & 0xffffffffULL), d & 0xffffffffULL, d & ~0xffffffffULL}) {
           add_unique(v, y);
         }
         continue;
       }
       for (uint64_t y : std::initializer_list<uint64_t>{x, x - 1, x + 1, lo, hi, hi | ((lo + 1) & 0xffffffffULL),
-                         hi | ((lo - 1) & 0xffffffffULL), (hi + 0x100000000ULL) | lo,
-                         (hi - 0x100000000ULL) | lo, 0xffffffff00000000ULL | lo,
-                         0x0000000100000000ULL | lo}) {
+                                                        hi | ((lo - 1) & 0xffffffffULL), (hi + 0x100000000ULL) | lo,
+                                                        (hi - 0x100000000ULL) | lo, 0xffffffff00000000ULL | lo,
+                                                        0x0000000100000000ULL | lo}) {
         add_unique(v, y);
       }
     }
@@ -105,9 +108,8 @@ std::vector<std::vector<uint64_t>> arg_candidates(const std::vector<profile::Rul
 }
 
 std::string describe_data(const SeccompData& d) {
-  return fmt::format("arch=0x{:08x} nr={} (0x{:x}) args=[{:#x}, {:#x}, {:#x}, {:#x}, {:#x}, {:#x}]",
-                     d.arch, d.nr, d.nr, d.args[0], d.args[1], d.args[2], d.args[3], d.args[4],
-                     d.args[5]);
+  return fmt::format("arch=0x{:08x} nr={} (0x{:x}) args=[{:#x}, {:#x}, {:#x}, {:#x}, {:#x}, {:#x}]", d.arch, d.nr, d.nr,
+                     d.args[0], d.args[1], d.args[2], d.args[3], d.args[4], d.args[5]);
 }
 
 }  // namespace
@@ -133,7 +135,7 @@ profile::Policy random_policy(Rng& rng, const RandomPolicyOptions& o) {
   for (syscalls::ArchId sub : syscalls::default_sub_arches(o.native)) {
     if (rng.chance(60)) abis.push_back(sub);
   }
-  const uint16_t enosys = static_cast<uint16_t>(rng.chance(80) ? 38 : rng.between(1, 300));
+  const auto enosys = static_cast<uint16_t>(rng.chance(80) ? 38 : rng.between(1, 300));
   for (syscalls::ArchId abi : abis) {
     profile::ArchPolicy ap;
     ap.arch = abi;
@@ -210,8 +212,8 @@ std::vector<Probe> probes(const profile::Policy& policy) {
   }
   for (const syscalls::Arch& a : syscalls::all_arches()) {
     if (std::find(arches.begin(), arches.end(), a.audit_arch) == arches.end() &&
-        (a.id == syscalls::ArchId::kX86_64 || a.id == syscalls::ArchId::kI386 ||
-         a.id == syscalls::ArchId::kAarch64 || a.id == syscalls::ArchId::kMips)) {
+        (a.id == syscalls::ArchId::kX86_64 || a.id == syscalls::ArchId::kI386 || a.id == syscalls::ArchId::kAarch64 ||
+         a.id == syscalls::ArchId::kMips)) {
       arches.push_back(a.audit_arch);
     }
   }
@@ -289,8 +291,7 @@ CheckResult check_equivalence(const profile::Policy& policy, const Program& prog
   return res;
 }
 
-std::vector<std::string> uncached_constant_allows(const profile::Policy& policy,
-                                                  const Program& program) {
+std::vector<std::string> uncached_constant_allows(const profile::Policy& policy, const Program& program) {
   std::vector<std::string> out;
   for (const profile::ArchPolicy& ap : policy.arches) {
     if (!abi_has_action_cache(ap.arch)) continue;
@@ -299,9 +300,8 @@ std::vector<std::string> uncached_constant_allows(const profile::Policy& policy,
       if (s.nr >= kActionCacheLimit) continue;
       auto it = ap.rules.find(s.nr);
       const bool constant =
-          it == ap.rules.end() ||
-          std::all_of(it->second.begin(), it->second.end(),
-                      [](const profile::Rule& r) { return r.conditions.empty(); });
+          it == ap.rules.end() || std::all_of(it->second.begin(), it->second.end(),
+                                              [](const profile::Rule& r) { return r.conditions.empty(); });
       if (!constant) continue;
       SeccompData d;
       d.arch = a.audit_arch;

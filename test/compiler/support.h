@@ -52,7 +52,7 @@ struct CheckResult {
   size_t inputs = 0;
   std::vector<Mismatch> mismatches;  // at most 10 kept
   size_t mismatch_count = 0;
-  std::string error;                 // the program did not validate
+  std::string error;  // the program did not validate
 };
 
 CheckResult check_equivalence(const profile::Policy& policy, const Program& program);
@@ -60,7 +60,6 @@ CheckResult check_equivalence(const profile::Policy& policy, const Program& prog
 // Every constant ALLOW (a syscall without argument rules whose action is
 // ALLOW) of an ABI with a kernel action cache must be served by the cache.
 // Returns the syscalls that are not (as "abi:nr").
-std::vector<std::string> uncached_constant_allows(const profile::Policy& policy,
-                                                  const Program& program);
+std::vector<std::string> uncached_constant_allows(const profile::Policy& policy, const Program& program);
 
 }  // namespace sysfence::bpf::compiler::testing

@@ -48,8 +48,7 @@ void expect_maps(const DecisionTree& t, std::span<const Interval> iv) {
   }
 }
 
-double cost_of(const DecisionTree& t, std::span<const Interval> iv, std::span<const double> w,
-               double size_weight) {
+double cost_of(const DecisionTree& t, std::span<const Interval> iv, std::span<const double> w, double size_weight) {
   double c = size_weight * static_cast<double>(t.tests);
   for (size_t i = 0; i < iv.size(); ++i) c += w[i] * walk_tree(t, iv[i].lo).tests;
   return c;
@@ -138,8 +137,8 @@ TEST(Tree, BalancedDepthIsLogarithmic) {
 TEST(Tree, LinearTestsEachOddIntervalInTurn) {
   // Rest = leaf 0 (covers the most values). Singles cost one `jeq`, ranges
   // two comparisons (one at the ends of the domain).
-  const Interval iv[] = {{0, 4, 1}, {5, 5, 2}, {6, 99, 0}, {100, 100, 3}, {101, 199, 0},
-                         {200, 299, 1}, {300, 0xffffffffU, 0}};
+  const Interval iv[] = {{0, 4, 1},     {5, 5, 2},     {6, 99, 0},           {100, 100, 3},
+                         {101, 199, 0}, {200, 299, 1}, {300, 0xffffffffU, 0}};
   const double w[] = {1, 1, 1, 1, 1, 1, 1};
   const DecisionTree t = build_tree(iv, w, {.strategy = Strategy::kLinear});
   expect_maps(t, iv);
@@ -152,8 +151,7 @@ TEST(Tree, LinearTestsEachOddIntervalInTurn) {
 
 // The dynamic program finds the optimum of its own recursion: compared with
 // a memo-free brute force over the same tree shapes on small inputs.
-double brute(std::span<const Interval> iv, std::span<const double> w, size_t i, size_t j,
-             const TreeOptions& o) {
+double brute(std::span<const Interval> iv, std::span<const double> w, size_t i, size_t j, const TreeOptions& o) {
   if (i == j) return 0;
   double W = 0;
   for (size_t x = i; x <= j; ++x) W += w[x];
@@ -205,7 +203,8 @@ TEST(Tree, KnuthBoundsAreExactWithoutChains) {
     const size_t n = rng.between(2, 120);
     const auto iv = random_intervals(rng, n, 4);
     const auto w = random_weights(rng, n);
-    TreeOptions fast, full;
+    TreeOptions fast;
+    TreeOptions full;
     fast.max_chain = full.max_chain = 0;
     full.exhaustive = true;
     const double a = build_tree(iv, w, fast).weighted_tests;
@@ -224,7 +223,8 @@ TEST(Tree, KnuthBoundsWithChainsStayClose) {
     const size_t n = rng.between(2, 120);
     const auto iv = random_intervals(rng, n, 3);
     const auto w = random_weights(rng, n);
-    TreeOptions fast, full;
+    TreeOptions fast;
+    TreeOptions full;
     full.exhaustive = true;
     const double a = cost_of(build_tree(iv, w, fast), iv, w, 0);
     const double b = cost_of(build_tree(iv, w, full), iv, w, 0);

@@ -73,8 +73,7 @@ TEST(Weights, FromFlag) {
   EXPECT_EQ(Weights::FromFlag("hot")->description(), "hot");
   auto e = Weights::FromFlag("/nonexistent/w.txt");
   ASSERT_FALSE(e);
-  EXPECT_EQ(e.error().message,
-            "/nonexistent/w.txt: cannot open weights file (No such file or directory)");
+  EXPECT_EQ(e.error().message, "/nonexistent/w.txt: cannot open weights file (No such file or directory)");
 }
 
 }  // namespace
