@@ -248,7 +248,8 @@ void BM_Partition(benchmark::State& state, size_t pi, syscalls::ArchId native) {
     const std::vector<NumberSpace> spaces = bpf::compiler::number_spaces(p->policy);
     bpf::compiler::LeafTable leaves;
     size_t n = 0;
-    for (const NumberSpace& s : spaces) n += bpf::compiler::partition(s, p->policy.bad_arch_action, leaves, true).size();
+    for (const NumberSpace& s : spaces)
+      n += bpf::compiler::partition(s, p->policy.bad_arch_action, leaves, true).size();
     benchmark::DoNotOptimize(n);
   }
   set_program_counters(state, *p);
@@ -355,19 +356,17 @@ using CaseFn = void (*)(benchmark::State&, size_t, syscalls::ArchId);
 const bool kRegistered = [] {
   for (size_t pi = 0; pi < real_profiles().size(); ++pi) {
     const std::string profile_name(real_profiles()[pi].name);
-    benchmark::RegisterBenchmark(("gen/parse/" + profile_name).c_str(), BM_Parse, pi)
-        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("gen/parse/" + profile_name).c_str(), BM_Parse, pi)->Unit(benchmark::kMicrosecond);
   }
   const std::pair<const char*, CaseFn> kCases[] = {
-      {"resolve", BM_Resolve},     {"compile", BM_Compile},        {"parse_resolve_compile", BM_ParseResolveCompile},
-      {"partition", BM_Partition}, {"tree_dp", BM_TreeDp},         {"arg_subtrees", BM_ArgSubtrees},
-      {"emit", BM_Emit},           {"validate", BM_Validate},      {"prove", BM_Prove},
+      {"resolve", BM_Resolve},     {"compile", BM_Compile},   {"parse_resolve_compile", BM_ParseResolveCompile},
+      {"partition", BM_Partition}, {"tree_dp", BM_TreeDp},    {"arg_subtrees", BM_ArgSubtrees},
+      {"emit", BM_Emit},           {"validate", BM_Validate}, {"prove", BM_Prove},
   };
   for (const auto& [pass, fn] : kCases) {
     for (size_t pi = 0; pi < real_profiles().size(); ++pi) {
       for (syscalls::ArchId a : bench_arches()) {
-        const std::string name =
-            fmt::format("gen/{}/{}/{}", pass, real_profiles()[pi].name, syscalls::arch(a).name);
+        const std::string name = fmt::format("gen/{}/{}/{}", pass, real_profiles()[pi].name, syscalls::arch(a).name);
         benchmark::RegisterBenchmark(name.c_str(), fn, pi, a)->Unit(benchmark::kMicrosecond);
       }
     }

@@ -42,22 +42,22 @@
 // The number of batches is fixed (--benchmark_min_time does not apply):
 //   bazel run //bench:kernel_bench
 #include <benchmark/benchmark.h>
-#include <fmt/format.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <sys/prctl.h>
+#include <fmt/format.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <optional>
 #include <string>
 #include <vector>
@@ -75,8 +75,8 @@ namespace {
 
 // Short batches: a batch that a preemption hits is an outlier the median
 // ignores, and short ones are rarely hit.
-constexpr uint32_t kBatch = 50;     // syscalls per batch
-constexpr int64_t kBatches = 4000;  // batches per benchmark (each child)
+constexpr uint32_t kBatch = 50;      // syscalls per batch
+constexpr int64_t kBatches = 4000;   // batches per benchmark (each child)
 constexpr uint32_t kWarmup = 20000;  // syscalls before the first batch
 
 // One measured call: syscall(nr, arg0).
@@ -156,9 +156,10 @@ class TimingChild {
  public:
   // Forks; the child moves to `cpu` (unless negative) and installs `filter`
   // unless it is empty.
-  static std::optional<TimingChild> spawn(std::span<const bpf::Insn> filter, const Probe& probe, int cpu,
-                                          Hello* hello, std::string* error) {
-    int cmd[2], res[2];
+  static std::optional<TimingChild> spawn(std::span<const bpf::Insn> filter, const Probe& probe, int cpu, Hello* hello,
+                                          std::string* error) {
+    int cmd[2];
+    int res[2];
     if (pipe2(cmd, O_CLOEXEC) != 0 || pipe2(res, O_CLOEXEC) != 0) {
       *error = fmt::format("pipe: {}", std::strerror(errno));
       return std::nullopt;
@@ -200,7 +201,8 @@ class TimingChild {
   }
 
   // Nanoseconds the child took for `n` calls.
-  std::optional<uint64_t> batch(uint32_t n) {
+  // Not const: it drives the child.
+  std::optional<uint64_t> batch(uint32_t n) {  // NOLINT(readability-make-member-function-const)
     uint64_t ns = 0;
     if (!write_all(cmd_, &n, sizeof n) || !read_all(res_, &ns, sizeof ns)) return std::nullopt;
     return ns;
@@ -312,7 +314,8 @@ void BM_Syscall(benchmark::State& state, const FilterKind& kind, const Probe& pr
   }
 
   std::string error;
-  Hello filtered_hello, baseline_hello;
+  Hello filtered_hello;
+  Hello baseline_hello;
   const int cpu = timing_cpu();
   auto filtered = TimingChild::spawn(filter, probe, cpu, &filtered_hello, &error);
   if (!filtered) {
@@ -332,12 +335,14 @@ void BM_Syscall(benchmark::State& state, const FilterKind& kind, const Probe& pr
     return;
   }
 
-  std::vector<double> with, without;
+  std::vector<double> with;
+  std::vector<double> without;
   with.reserve(kBatches);
   without.reserve(kBatches);
   bool flip = false;
   for (auto _ : state) {
-    std::optional<uint64_t> f, b;
+    std::optional<uint64_t> f;
+    std::optional<uint64_t> b;
     if (flip) {
       b = baseline->batch(kBatch);
       f = filtered->batch(kBatch);
@@ -355,7 +360,8 @@ void BM_Syscall(benchmark::State& state, const FilterKind& kind, const Probe& pr
     without.push_back(static_cast<double>(*b) / kBatch);
     state.SetIterationTime(f_ns * 1e-9);
   }
-  const double m_with = median(with), m_without = median(without);
+  const double m_with = median(with);
+  const double m_without = median(without);
   state.counters["median_ns"] = m_with;
   state.counters["baseline_median_ns"] = m_without;
   state.counters["ratio"] = m_without > 0 ? m_with / m_without : 0;
@@ -364,16 +370,15 @@ void BM_Syscall(benchmark::State& state, const FilterKind& kind, const Probe& pr
   state.counters["executed_insns"] = prediction.cached ? 0 : static_cast<double>(prediction.run.insns);
   state.counters["first_errno"] = static_cast<double>(filtered_hello.first_errno);
   state.counters["batch_calls"] = kBatch;
-  state.SetLabel(!kind.install        ? "no filter"
-                 : prediction.cached  ? "action cache"
-                                      : fmt::format("{} insns", prediction.run.insns));
+  state.SetLabel(!kind.install       ? "no filter"
+                 : prediction.cached ? "action cache"
+                                     : fmt::format("{} insns", prediction.run.insns));
 }
 
 const bool kRegistered = [] {
   for (const Probe& probe : kProbes) {
     for (const FilterKind& kind : kFilters) {
-      benchmark::RegisterBenchmark(fmt::format("kernel/{}/{}", probe.name, kind.name).c_str(), BM_Syscall, kind,
-                                   probe)
+      benchmark::RegisterBenchmark(fmt::format("kernel/{}/{}", probe.name, kind.name).c_str(), BM_Syscall, kind, probe)
           ->UseManualTime()
           ->Iterations(kBatches)
           ->Unit(benchmark::kNanosecond);

@@ -24,7 +24,7 @@ std::span<const RealProfile> real_profiles() {
 
 std::span<const syscalls::ArchId> bench_arches() {
   static constexpr syscalls::ArchId kArches[] = {
-      syscalls::ArchId::kX86_64,  syscalls::ArchId::kAarch64, syscalls::ArchId::kRiscv64,
+      syscalls::ArchId::kX86_64,   syscalls::ArchId::kAarch64, syscalls::ArchId::kRiscv64,
       syscalls::ArchId::kMips64el, syscalls::ArchId::kPpc64le,
   };
   return kArches;

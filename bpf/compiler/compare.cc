@@ -185,18 +185,21 @@ std::string comparison_svg(const Comparison& c, std::string_view title) {
     const size_t n = first.insns.size();
 
     // Log2 y scale between the powers of two around every series' values.
-    unsigned ymax = 1, ymin = ~0u;
+    unsigned ymax = 1;
+    unsigned ymin = ~0u;
     for (const StrategyRun& r : c.runs) {
       const AbiStats& s = r.stats.abis[p];
       ymax = std::max(ymax, s.max_insns);
       if (!s.insns.empty()) ymin = std::min(ymin, *std::min_element(s.insns.begin(), s.insns.end()));
     }
-    double top_pow = 2, bottom_pow = 1;
-    while (top_pow < ymax) top_pow *= 2;
-    while (bottom_pow * 2 <= ymin && bottom_pow * 2 < top_pow) bottom_pow *= 2;
-    const double log_bottom = std::log2(bottom_pow), log_span = std::log2(top_pow) - log_bottom;
+    // Exponents of the powers of two at the bottom and top of the axis.
+    int top_exp = 1;
+    int bottom_exp = 0;
+    while ((1u << top_exp) < ymax && top_exp < 31) ++top_exp;
+    while ((2u << bottom_exp) <= ymin && bottom_exp + 1 < top_exp) ++bottom_exp;
+    const double bottom_pow = std::ldexp(1.0, bottom_exp);
     auto y = [&](double v) {
-      return top + kPlotH - (std::log2(std::max(v, bottom_pow)) - log_bottom) / log_span * kPlotH;
+      return top + kPlotH - (std::log2(std::max(v, bottom_pow)) - bottom_exp) / (top_exp - bottom_exp) * kPlotH;
     };
     auto x = [&](size_t i) { return kLeft + step * static_cast<double>(i); };
 
@@ -205,7 +208,8 @@ std::string comparison_svg(const Comparison& c, std::string_view title) {
         top - 12, a.name, a.audit_arch, first.range.lo - a.nr_bias, first.range.hi - a.nr_bias,
         a.nr_bias != 0 ? fmt::format(" (+ bias {:#x})", a.nr_bias) : "");
     // Grid: powers of two.
-    for (double v = bottom_pow; v <= top_pow; v *= 2) {
+    for (int e = bottom_exp; e <= top_exp; ++e) {
+      const double v = std::ldexp(1.0, e);
       o += fmt::format(
           "<line x1=\"{}\" x2=\"{}\" y1=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#e4e4e4\"/>"
           "<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\" fill=\"#444\">{}</text>\n",

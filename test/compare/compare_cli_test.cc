@@ -34,7 +34,8 @@ struct CliRun {
 };
 
 CliRun run(const std::string& args) {
-  const std::string out = tmp("out.txt"), err = tmp("err.txt");
+  const std::string out = tmp("out.txt");
+  const std::string err = tmp("err.txt");
   const int status = std::system(fmt::format("{} {} >{} 2>{}", binary(), args, out, err).c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
 }

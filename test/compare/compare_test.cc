@@ -1,10 +1,11 @@
 // The strategy comparison: every strategy compiled from one policy and
 // measured, the table and the chart.
+#include "bpf/compiler/compare.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "bpf/compiler/compare.h"
 #include "bpf/compiler/compile.h"
 #include "profile/builtin.h"
 #include "profile/caps.h"
