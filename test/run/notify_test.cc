@@ -99,6 +99,9 @@ std::string notify_profile(const std::string& socket_path) {
 }
 
 TEST(Notify, AgentGetsStateAndListenerAndAnswers) {
+  // Under --config=asan, LeakSanitizer's exit-time check in the client calls
+  // getppid(2), which this profile hands to the one-shot agent: hang. Skip it.
+  ::setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
   const std::string sock = socket_path("agent.sock");
   const int server = listen_at(sock);
   ASSERT_GE(server, 0);
