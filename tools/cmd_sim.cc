@@ -1,5 +1,12 @@
-// sysfence sim --bpf FILE --arch A --syscall NAME|NR [--args a0,..,a5] [--ip X] [--trace]
-// sysfence sim --bpf FILE --arch A --inputs FILE|-
+// sysfence sim (PROFILE | --bpf FILE) --arch A --syscall NAME|NR [--args a0,..,a5] [--ip X] [--trace]
+// sysfence sim (PROFILE | --bpf FILE) --arch A --inputs FILE|-
+//
+// A PROFILE (a path, "default" or "-") is resolved for --arch as its native
+// arch (with --caps/--kernel/--unknown-syscalls/--arg-width as in compile),
+// compiled, and the compiled program is what runs, so the instruction counts
+// are those of the filter `compile` would write. Each answer is also checked
+// against profile::evaluate; a disagreement is reported as an internal error
+// (the compiler proves its output, so it would be a bug).
 //
 // Runs a raw filter in the kernel-exact interpreter. Single mode prints one
 // line `ACTION<TAB>insns` (with --trace, every executed instruction first);
@@ -13,8 +20,6 @@
 // seccomp_data.nr exactly as given; a name is looked up in the arch's table
 // (bias included, e.g. MIPS o32 `read` is 4003).
 //
-// The evaluation itself is behind `Evaluator` so that simulating a profile
-// (`sim PROFILE ...`) only needs another evaluator.
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -30,6 +35,9 @@
 #include "bpf/interp.h"
 #include "bpf/raw.h"
 #include "bpf/validate.h"
+#include "bpf/compiler/compile.h"
+#include "profile/load.h"
+#include "profile/resolve.h"
 #include "syscalls/arch.h"
 #include "syscalls/table.h"
 #include "tools/cli/args.h"
@@ -43,11 +51,15 @@ constexpr cli::FlagSpec kFlags[] = {
     {.name = "bpf"},     {.name = "arch"}, {.name = "syscall"},
     {.name = "args"},    {.name = "ip"},   {.name = "trace", .takes_value = false},
     {.name = "inputs"},  {.name = "raw-endian"},
+    // Profile simulation (the same resolution flags as compile).
+    {.name = "caps"},    {.name = "kernel"}, {.name = "unknown-syscalls"},
+    {.name = "arg-width"},
 };
 
 constexpr std::string_view kUsage =
-    "usage: sysfence sim --bpf FILE --arch A (--syscall NAME|NR [--args a0,..,a5] [--ip X] "
-    "[--trace] | --inputs FILE|-) [--raw-endian little|big]";
+    "usage: sysfence sim (PROFILE [--caps LIST] [--kernel X.Y] [--unknown-syscalls enosys|default] "
+    "[--arg-width abi|64] | --bpf FILE [--raw-endian little|big]) --arch A (--syscall NAME|NR "
+    "[--args a0,..,a5] [--ip X] [--trace] | --inputs FILE|-)";
 
 // Far above the kernel's 4096 instructions (32 KiB).
 constexpr size_t kMaxRawBytes = 8 * 1024 * 1024;
@@ -246,16 +258,50 @@ void print_trace(const bpf::Interpreter& interp, std::span<const bpf::Insn> prog
   }
 }
 
+// The filter under simulation and, for a profile, the policy it implements.
+struct Subject {
+  bpf::Program program;
+  std::optional<profile::Policy> policy;
+};
+
+// PROFILE -> resolve for `arch` as the native arch -> compile.
+Expected<Subject> compile_profile(const std::string& profile_arg, const cli::ParsedArgs& args,
+                                  const syscalls::Arch& arch) {
+  auto loaded = profile::load_profile(profile_arg);
+  if (!loaded) return Unexpected<Error>{loaded.error()};
+  profile::ResolveFlags flags;
+  flags.arch = std::string(arch.name);
+  flags.caps = args.get("caps");
+  flags.kernel = args.get("kernel");
+  flags.unknown_syscalls = args.get("unknown-syscalls");
+  flags.arg_width = args.get("arg-width");
+  auto options = profile::make_resolve_options(flags);
+  if (!options) return Unexpected<Error>{options.error()};
+  auto resolution = profile::resolve(loaded->profile, *options);
+  if (!resolution) return Unexpected<Error>{resolution.error()};
+  profile::print_warnings(*resolution);
+  auto compiled = bpf::compiler::compile(resolution->policy, bpf::compiler::CompileOptions{});
+  if (!compiled) return Unexpected<Error>{compiled.error()};
+  return Subject{std::move(compiled->program), std::move(resolution->policy)};
+}
+
 int run_sim(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags);
   if (!parsed) return cli::usage_error(parsed.error().message);
-  if (!parsed->positionals.empty()) {
-    return cli::usage_error(fmt::format(
-        "simulating a profile (\"{}\") is not available yet; simulate a compiled filter with "
-        "--bpf FILE\n{}",
-        parsed->positionals[0], kUsage));
+  const bool from_profile = !parsed->positionals.empty();
+  if (parsed->positionals.size() > 1) {
+    return cli::usage_error(fmt::format("give one PROFILE, not {}\n{}", parsed->positionals.size(), kUsage));
   }
-  if (!parsed->has("bpf")) return cli::usage_error(fmt::format("--bpf FILE is required\n{}", kUsage));
+  if (from_profile == parsed->has("bpf")) {
+    return cli::usage_error(fmt::format("give exactly one of PROFILE and --bpf FILE\n{}", kUsage));
+  }
+  if (!from_profile && (parsed->has("caps") || parsed->has("kernel") ||
+                        parsed->has("unknown-syscalls") || parsed->has("arg-width"))) {
+    return cli::usage_error("--caps, --kernel, --unknown-syscalls and --arg-width go with a PROFILE, not --bpf");
+  }
+  if (from_profile && parsed->has("raw-endian")) {
+    return cli::usage_error("--raw-endian goes with --bpf, not a PROFILE");
+  }
   const bool single = parsed->has("syscall");
   const bool batch = parsed->has("inputs");
   if (single == batch) {
@@ -267,37 +313,61 @@ int run_sim(std::span<const std::string> args) {
   auto arch = syscalls::parse_arch(parsed->get_or("arch", "native"));
   if (!arch) return cli::usage_error(arch.error().message);
 
-  Endian byte_order = (*arch)->endian;
-  if (auto e = parsed->get("raw-endian")) {
-    if (*e == "little") byte_order = Endian::kLittle;
-    else if (*e == "big") byte_order = Endian::kBig;
-    else return cli::usage_error(fmt::format("--raw-endian must be little or big, not \"{}\"", *e));
+  Subject subject;
+  if (from_profile) {
+    auto s = compile_profile(parsed->positionals[0], *parsed, **arch);
+    if (!s) return cli::usage_error(s.error().message);
+    subject = std::move(*s);
+  } else {
+    Endian byte_order = (*arch)->endian;
+    if (auto e = parsed->get("raw-endian")) {
+      if (*e == "little") byte_order = Endian::kLittle;
+      else if (*e == "big") byte_order = Endian::kBig;
+      else return cli::usage_error(fmt::format("--raw-endian must be little or big, not \"{}\"", *e));
+    }
+    auto prog = load_filter(*parsed->get("bpf"), byte_order);
+    if (!prog) return cli::usage_error(prog.error().message);
+    subject.program = std::move(*prog);
   }
 
-  const std::string path = *parsed->get("bpf");
-  auto prog = load_filter(path, byte_order);
-  if (!prog) return cli::usage_error(prog.error().message);
-  auto interp = bpf::Interpreter::create(*prog);  // cannot fail: validated above
+  auto interp = bpf::Interpreter::create(subject.program);  // validated above / by the compiler
   if (!interp) return cli::usage_error(interp.error().message);
   const Endian layout = (*arch)->endian;
   const bpf::Interpreter& filter = *interp;
-  const Evaluator evaluate = [&filter, layout](const SeccompData& d) {
+  const profile::Policy* policy = subject.policy ? &*subject.policy : nullptr;
+  bool disagreed = false;
+  const Evaluator evaluate = [&filter, layout, policy, &disagreed](const SeccompData& d) {
     const bpf::RunResult r = filter.run(to_words(d, layout));
-    return Outcome{r.action(), r.insns};
+    const Outcome outcome{r.action(), r.insns};
+    if (policy != nullptr) {
+      const Action expected = profile::evaluate(*policy, d).action;
+      if (expected != outcome.action && !disagreed) {
+        disagreed = true;
+        fmt::print(stderr,
+                   "sysfence: internal error: the compiled filter answers {} but the profile says {} "
+                   "(nr {}, arch 0x{:08x})\n",
+                   to_string(outcome.action), to_string(expected), d.nr, d.arch);
+      }
+    }
+    return outcome;
   };
 
-  if (batch) return run_batch(*parsed->get("inputs"), **arch, evaluate);
-
-  auto input = single_input(*parsed, **arch);
-  if (!input) return cli::usage_error(input.error().message);
-  if (parsed->has("trace")) print_trace(filter, *prog, **arch, *input);
-  fmt::print("{}", line_of(evaluate(*input)));
-  return cli::kExitOk;
+  int status = cli::kExitOk;
+  if (batch) {
+    status = run_batch(*parsed->get("inputs"), **arch, evaluate);
+  } else {
+    auto input = single_input(*parsed, **arch);
+    if (!input) return cli::usage_error(input.error().message);
+    if (parsed->has("trace")) print_trace(filter, subject.program, **arch, *input);
+    fmt::print("{}", line_of(evaluate(*input)));
+  }
+  if (disagreed && status == cli::kExitOk) status = cli::kExitUsage;
+  return status;
 }
 
 const cli::Registration kRegistration{
-    {"sim", "run a filter in the kernel-exact interpreter: --bpf FILE --arch A --syscall NR|NAME "
-            "[--args ..] | --inputs FILE|-",
+    {"sim", "run a filter in the kernel-exact interpreter: (PROFILE | --bpf FILE) --arch A "
+            "--syscall NR|NAME [--args ..] | --inputs FILE|-",
      &run_sim}};
 
 }  // namespace

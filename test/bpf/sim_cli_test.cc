@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "base/seccomp.h"
 #include "bpf/interp.h"
@@ -224,6 +225,44 @@ TEST(SimCli, BadFiltersAndUsage) {
   EXPECT_EQ(sim(fmt::format("--bpf {} --syscall 1 --args 1,2,3,4,5,6,7", ok)).code, 2);
   EXPECT_EQ(sim(fmt::format("--bpf {} --syscall 0x1ffffffff", ok)).code, 2);
   EXPECT_EQ(sim(fmt::format("--bpf {}/missing.bpf --syscall 1", tmp(""))).code, 2);
+}
+
+// A profile is resolved, compiled and run; its answers follow the profile
+// (Docker's default: socket families, personality values, the ABI-width rule).
+TEST(SimCli, ProfileFollowsItsRules) {
+  CliRun r = sim("default --arch x86_64 --kernel 6.1 --syscall socket --args 38,5");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(r.out.starts_with("ERRNO(1)\t")) << r.out;
+  r = sim("default --arch x86_64 --kernel 6.1 --syscall socket --args 1,1");
+  EXPECT_TRUE(r.out.starts_with("ALLOW\t")) << r.out;
+  // The kernel reads `int family`: a high word does not get AF_ALG through...
+  r = sim("default --arch x86_64 --kernel 6.1 --syscall socket --args 0x100000026,5");
+  EXPECT_TRUE(r.out.starts_with("ERRNO(1)\t")) << r.out;
+  // ...unless the user asks for libseccomp's literal 64-bit comparisons.
+  r = sim("default --arch x86_64 --kernel 6.1 --arg-width 64 --syscall socket --args 0x100000026,5");
+  EXPECT_TRUE(r.out.starts_with("ALLOW\t")) << r.out;
+  // Batch mode over a profile, and the ENOSYS answer above the profile's syscalls.
+  const std::string inputs = tmp("profile-inputs.txt");
+  write_file(inputs, "personality 8\npersonality 9\nmount\n1000\n");
+  r = sim(fmt::format("default --arch x86_64 --kernel 6.1 --inputs {}", inputs));
+  EXPECT_EQ(r.code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string line;
+  std::vector<std::string> actions;
+  while (std::getline(lines, line)) actions.push_back(line.substr(0, line.find('\t')));
+  EXPECT_EQ(actions, (std::vector<std::string>{"ALLOW", "ERRNO(1)", "ERRNO(1)", "ERRNO(38)"}));
+}
+
+TEST(SimCli, ProfileFlagsAreChecked) {
+  CliRun r = sim("default --bpf x.bpf --syscall read");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("exactly one of PROFILE and --bpf"), std::string::npos) << r.err;
+  r = sim("--bpf x.bpf --caps none --syscall read");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("go with a PROFILE"), std::string::npos) << r.err;
+  r = sim("no-such-profile.json --syscall read");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("no-such-profile.json"), std::string::npos) << r.err;
 }
 
 }  // namespace
