@@ -447,6 +447,26 @@ TEST_F(CliErrors, RunBadProfile) {
   expect_rejected({"run", "--profile", in, "--", "/bin/true"}, {"bad.json:2:"}, {}, 125);
 }
 
+TEST_F(CliErrors, AuditBadProfiles) {
+  for (const BadProfile& p : bad_profiles()) {
+    SCOPED_TRACE(p.name);
+    const std::string in = write(p.name, p.text);
+    const std::vector<std::string> args{"audit", in, "--arch", "x86_64"};
+    const Result r = run(args);
+    SCOPED_TRACE(show(args, r));
+    EXPECT_EQ(r.exit_code, kExitBadInput);
+    EXPECT_EQ(r.signal, 0);
+    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one line";
+    for (const auto& n : p.needles) EXPECT_NE(r.err.find(n), std::string::npos) << n;
+    EXPECT_TRUE(r.out.empty());
+  }
+}
+
+TEST_F(CliErrors, SimBadProfile) {
+  const std::string in = write("bad.json", "{\"defaultAction\": \"SCMP_ACT_ALLOW\",\n \"syscalls\": {}}");
+  expect_rejected({"sim", in, "--arch", "x86_64", "--syscall", "read"}, {"bad.json:2:"});
+}
+
 // ------------------------------------------------------------- raw filters
 
 struct BadBpf {
@@ -536,6 +556,21 @@ TEST_F(CliErrors, StatsBadFilters) {
   for (const std::string& f : listing()) EXPECT_TRUE(f.ends_with(".bpf")) << "left behind: " << f;
 }
 
+TEST_F(CliErrors, AuditBadFilters) {
+  for (const BadBpf& b : bad_filters()) {
+    SCOPED_TRACE(b.name);
+    const std::string f = write(b.name, b.bytes);
+    const std::vector<std::string> args{"audit", "--bpf", f, "--arch", "x86_64"};
+    const Result r = run(args);
+    SCOPED_TRACE(show(args, r));
+    EXPECT_EQ(r.exit_code, kExitBadInput);
+    EXPECT_EQ(r.signal, 0);
+    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one line";
+    for (const auto& n : b.needles) EXPECT_NE(r.err.find(n), std::string::npos) << n;
+    EXPECT_TRUE(r.out.empty());
+  }
+}
+
 TEST_F(CliErrors, DisasmBadFilters) {
   for (const BadBpf& b : bad_filters()) {
     if (!b.disasm_rejects) continue;
@@ -563,6 +598,7 @@ TEST_F(CliErrors, OversizedFilterFiles) {
   expect_rejected({"diff", good, f, "--arch", "x86_64"}, {"huge.bpf", "larger than"});
   expect_rejected({"verify", "--profile", profile, "--bpf", f, "--arch", "x86_64"}, {"huge.bpf", "larger than"});
   expect_rejected({"stats", "--bpf", f, "--arch", "x86_64"}, {"huge.bpf", "larger than"});
+  expect_rejected({"audit", "--bpf", f, "--arch", "x86_64"}, {"huge.bpf", "larger than"});
 }
 
 TEST_F(CliErrors, FilterOnClosedStdin) {
