@@ -3,6 +3,7 @@
 // saved) and the corpus replay test reports as a failed test.
 #pragma once
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
@@ -28,9 +29,8 @@ inline bool is_one_line(std::string_view message) {
 // escape control characters, inputs containing such an escape are exempt
 // from the one-line rule.
 inline bool has_escaped_line_break(std::string_view json_text) {
-  for (std::string_view e : {"\\n", "\\r", "\\u000a", "\\u000A", "\\u000d", "\\u000D"})
-    if (json_text.find(e) != std::string_view::npos) return true;
-  return false;
+  constexpr std::string_view kEscapes[] = {"\\n", "\\r", "\\u000a", "\\u000A", "\\u000d", "\\u000D"};
+  return std::ranges::any_of(kEscapes, [&](std::string_view e) { return json_text.find(e) != std::string_view::npos; });
 }
 
 }  // namespace sysfence::fuzz
