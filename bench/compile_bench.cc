@@ -27,7 +27,7 @@ void BM_ParseResolveCompile(benchmark::State& state, syscalls::ArchId native) {
   const profile::ResolveOptions ro = options(native);
   const bpf::compiler::CompileOptions co;
   size_t insns = 0;
-  for (auto _ : state) {
+  while (state.KeepRunning()) {
     auto read = profile::read_profile(json, "default");
     auto res = profile::resolve(read->profile, ro);
     auto c = bpf::compiler::compile(res->policy, co);
@@ -41,7 +41,7 @@ BENCHMARK_CAPTURE(BM_ParseResolveCompile, aarch64, syscalls::ArchId::kAarch64)->
 
 void BM_Parse(benchmark::State& state) {
   const std::string_view json = profile::builtin_default_profile_json();
-  for (auto _ : state) {
+  while (state.KeepRunning()) {
     auto read = profile::read_profile(json, "default");
     benchmark::DoNotOptimize(read);
   }
@@ -51,7 +51,7 @@ BENCHMARK(BM_Parse)->Unit(benchmark::kMicrosecond);
 void BM_Resolve(benchmark::State& state) {
   auto read = profile::read_profile(profile::builtin_default_profile_json(), "default");
   const profile::ResolveOptions ro = options(syscalls::ArchId::kX86_64);
-  for (auto _ : state) {
+  while (state.KeepRunning()) {
     auto res = profile::resolve(read->profile, ro);
     benchmark::DoNotOptimize(res);
   }
@@ -63,7 +63,7 @@ void BM_Compile(benchmark::State& state, bpf::compiler::Strategy strategy) {
   auto res = profile::resolve(read->profile, options(syscalls::ArchId::kX86_64));
   bpf::compiler::CompileOptions co;
   co.strategy = strategy;
-  for (auto _ : state) {
+  while (state.KeepRunning()) {
     auto c = bpf::compiler::compile(res->policy, co);
     benchmark::DoNotOptimize(c);
   }

@@ -86,7 +86,7 @@ class ArgCompiler {
  private:
   Edge build(const RuleSet& s, std::optional<uint32_t> a_holds);
   Edge interval_split(const RuleSet& s, uint8_t arg, bool hi, std::optional<uint32_t> a_holds);
-  Edge masked_test(const RuleSet& s, const OpenCondition& c, std::optional<uint32_t> a_holds);
+  Edge masked_test(const RuleSet& s, const OpenCondition& test, std::optional<uint32_t> a_holds);
   uint32_t word(uint8_t arg, bool hi) const;
 
   Graph& g_;

@@ -27,6 +27,8 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr size_t kKnuthSlack = 2;
+// Workspaces for trees up to this many intervals (about 1 MB) stay allocated.
+constexpr size_t kKeepWorkspace = 256;
 
 class TreeMaker {
  public:
@@ -155,6 +157,8 @@ class OptimalTree {
     DecisionTree t;
     TreeMaker m(t);
     t.root = build(ws, m, 0, n_ - 1);
+    // Keep the tables for the next tree unless they grew unusually large.
+    if (n_ > kKeepWorkspace) ws = Workspace{};
     return t;
   }
 
@@ -368,12 +372,49 @@ TreeWalk walk_tree(const DecisionTree& tree, uint32_t value) {
   }
 }
 
+namespace {
+
+// Copies `src`'s nodes into `dst` (leaf ids shifted by nothing, node
+// indices by dst's size); returns the copy of src's root.
+int32_t append(DecisionTree& dst, const DecisionTree& src) {
+  const auto base = static_cast<int32_t>(dst.nodes.size());
+  for (TreeNode n : src.nodes) {
+    if (n.kind != TreeNode::Kind::kLeaf) {
+      n.below += base;
+      n.above += base;
+    }
+    dst.nodes.push_back(n);
+  }
+  dst.tests += src.tests;
+  return src.root + base;
+}
+
+// The dynamic program needs n^2 memory and time: above this many intervals
+// (only hand-made policies get there; a profile has at most a few hundred
+// per tree) the range is first halved by weight, then each part optimized.
+constexpr size_t kMaxDynamicProgram = 1024;
+
+int32_t optimal_into(DecisionTree& t, std::span<const Interval> iv, std::span<const double> w, const TreeOptions& o) {
+  if (iv.size() <= kMaxDynamicProgram) return append(t, OptimalTree(iv, w, o).run());
+  double total = 0;
+  for (double x : w) total += x;
+  size_t k = 1;
+  double left = w[0];
+  while (k + 1 < iv.size() && left + w[k] <= total / 2) left += w[k++];
+  const int32_t below = optimal_into(t, iv.first(k), w.first(k), o);
+  const int32_t above = optimal_into(t, iv.subspan(k), w.subspan(k), o);
+  TreeMaker m(t);
+  return m.split(iv[k].lo, below, above);
+}
+
+}  // namespace
+
 DecisionTree build_tree(std::span<const Interval> intervals, std::span<const double> weights,
                         const TreeOptions& options) {
   assert(!intervals.empty() && intervals.size() == weights.size());
   DecisionTree t;
   if (options.strategy == Strategy::kOptimal) {
-    t = OptimalTree(intervals, weights, options).run();
+    t.root = optimal_into(t, intervals, weights, options);
   } else {
     TreeMaker m(t);
     t.root = options.strategy == Strategy::kBalanced ? balanced(m, intervals, 0, intervals.size() - 1)

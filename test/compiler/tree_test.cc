@@ -94,6 +94,18 @@ TEST(Tree, EveryStrategyMapsEveryValue) {
   }
 }
 
+// Thousands of intervals: the range is halved by weight before the
+// quadratic dynamic program runs on the parts.
+TEST(Tree, LargeInputsAreSplitFirst) {
+  Rng rng(17);
+  const auto iv = random_intervals(rng, 3000, 4);
+  const auto w = random_weights(rng, 3000);
+  const DecisionTree t = build_tree(iv, w, {.strategy = Strategy::kOptimal});
+  expect_maps(t, iv);
+  const DecisionTree b = build_tree(iv, w, {.strategy = Strategy::kBalanced});
+  EXPECT_LT(t.weighted_tests, b.weighted_tests);
+}
+
 // The equals-chain: a range that is "A except a few single numbers".
 TEST(Tree, ChainPeelsSingleNumbers) {
   const Interval iv[] = {{0, 9, 0}, {10, 10, 1}, {11, 20, 0}, {21, 21, 2}, {22, 0xffffffffU, 0}};
