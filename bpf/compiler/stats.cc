@@ -74,8 +74,8 @@ Expected<ProgramStats> measure(std::span<const Insn> prog, std::span<const sysca
     } else {
       s.range = table_range(abi);
     }
-    if (s.range.hi - s.range.lo >= (1u << 24)) {
-      return fail("syscall-number range too large (at most 16Mi numbers)");
+    if (s.range.hi - s.range.lo >= (1u << 20)) {
+      return fail("syscall-number range too large (at most 1Mi numbers)");
     }
     const size_t n = size_t{s.range.hi} - s.range.lo + 1;
     s.insns.resize(n);
@@ -197,8 +197,13 @@ std::string stats_svg(const ProgramStats& st, std::string_view title) {
   constexpr int kPlotH = 170;
   size_t widest = 1;
   for (const AbiStats& s : st.abis) widest = std::max(widest, s.insns.size());
-  const double bar = std::clamp(1000.0 / static_cast<double>(widest), 0.5, 6.0);
-  const int plot_w = static_cast<int>(bar * static_cast<double>(widest)) + 1;
+  // At most kMaxBars bars per panel: wider ranges are drawn in buckets of
+  // `per` numbers, each bar the bucket's slowest number.
+  constexpr size_t kMaxBars = 2000;
+  const size_t per = (widest + kMaxBars - 1) / kMaxBars;
+  const size_t bars_widest = (widest + per - 1) / per;
+  const double bar = std::clamp(1000.0 / static_cast<double>(bars_widest), 0.5, 6.0);
+  const int plot_w = static_cast<int>(bar * static_cast<double>(bars_widest)) + 1;
   const int width = kLeft + plot_w + kRight;
   const int height = kTop + static_cast<int>(st.abis.size()) * (kPanelH + kGap);
   std::string o = fmt::format(
@@ -249,21 +254,31 @@ std::string stats_svg(const ProgramStats& st, std::string_view title) {
     const size_t n = s.insns.size();
     const size_t step = std::max<size_t>(1, n / 10);
     for (size_t i = 0; i < n; i += step) {
-      const double x = kLeft + bar * static_cast<double>(i);
+      const double x = kLeft + bar * static_cast<double>(i / per);
       o += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", x, top + kPlotH + 16,
                        s.range.lo + i);
     }
     o += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">syscall number</text>\n", kLeft + plot_w / 2,
                      top + kPlotH + 34);
-    for (size_t i = 0; i < n; ++i) {
-      const uint32_t nr = s.range.lo + static_cast<uint32_t>(i);
-      const double x = kLeft + bar * static_cast<double>(i);
+    for (size_t first = 0; first < n; first += per) {
+      const size_t last = std::min(n, first + per) - 1;
+      size_t worst = first;
+      for (size_t i = first; i <= last; ++i) {
+        if (s.insns[i] > s.insns[worst]) worst = i;
+      }
+      const uint32_t nr = s.range.lo + static_cast<uint32_t>(worst);
+      const double x = kLeft + bar * static_cast<double>(first / per);
       auto name = t.name(nr);
+      const std::string what = fmt::format("{} {}: {} instructions, {}", nr, name ? std::string(*name) : "(unassigned)",
+                                           s.insns[worst], to_string(s.actions[worst]));
+      const std::string title = per == 1 ? what
+                                         : fmt::format("{}..{}: slowest {}", s.range.lo + first,
+                                                       s.range.lo + static_cast<uint32_t>(last), what);
       o += fmt::format(
           "<rect x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"{:.1f}\" fill=\"{}\">"
-          "<title>{} {}: {} instructions, {}</title></rect>\n",
-          x, y(s.insns[i]), std::max(bar - (bar > 2 ? 0.5 : 0), 0.5), static_cast<double>(s.insns[i]) * kPlotH / ymax,
-          colour(s.actions[i]), nr, name ? std::string(*name) : "(unassigned)", s.insns[i], to_string(s.actions[i]));
+          "<title>{}</title></rect>\n",
+          x, y(s.insns[worst]), std::max(bar - (bar > 2 ? 0.5 : 0), 0.5),
+          static_cast<double>(s.insns[worst]) * kPlotH / ymax, colour(s.actions[worst]), xml_escape(title));
     }
   }
   o += "</svg>\n";
