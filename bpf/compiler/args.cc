@@ -216,6 +216,10 @@ Edge ArgCompiler::compile(const RuleSet& s, std::optional<uint32_t> a_holds) {
   if (it != memo_.end()) {
     e = it->second;
   } else {
+    if (overflowed_ || memo_.size() >= max_states_) {
+      overflowed_ = true;
+      return g_.ret(encode(s.otherwise));
+    }
     e = build(s, std::nullopt);
     memo_.emplace(std::move(key), e);
   }

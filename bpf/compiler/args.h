@@ -77,11 +77,21 @@ Action decide(const RuleSet& s, const std::array<uint64_t, 6>& args);
 
 class ArgCompiler {
  public:
-  ArgCompiler(Graph& graph, Endian endian, TreeOptions tree) : g_(graph), endian_(endian), tree_(tree) {}
+  ArgCompiler(Graph& graph, Endian endian, TreeOptions tree, size_t max_states = kMaxStates)
+      : g_(graph), endian_(endian), tree_(tree), max_states_(max_states) {}
 
   // The subtree for `s`, entered with A holding `a_holds` (a seccomp_data
   // word offset) or something unknown.
   Edge compile(const RuleSet& s, std::optional<uint32_t> a_holds);
+
+  // Rules with many conditions on many arguments can need exponentially many
+  // decision states. Past `max_states` (default kMaxStates) the compiler
+  // stops expanding (the edges it then returns are placeholders) and
+  // overflowed() says so: such a filter could not fit the kernel's 4096
+  // instructions anyway.
+  static constexpr size_t kMaxStates = size_t{1} << 14;
+  size_t max_states() const { return max_states_; }
+  bool overflowed() const { return overflowed_; }
 
  private:
   Edge build(const RuleSet& s, std::optional<uint32_t> a_holds);
@@ -92,7 +102,9 @@ class ArgCompiler {
   Graph& g_;
   Endian endian_;
   TreeOptions tree_;
+  size_t max_states_;
   std::map<std::pair<RuleSet, std::optional<uint32_t>>, Edge> memo_;
+  bool overflowed_ = false;
 };
 
 }  // namespace sysfence::bpf::compiler

@@ -99,7 +99,8 @@ DecisionTree budgeted_tree(std::span<const Interval> intervals, std::span<const 
   return tree;
 }
 
-Lowered lower(const profile::Policy& policy, const CompileOptions& options, const std::vector<NumberSpace>& spaces) {
+Expected<Lowered> lower(const profile::Policy& policy, const CompileOptions& options,
+                        const std::vector<NumberSpace>& spaces) {
   Lowered out;
   Graph& g = out.graph;
   LeafTable leaves;
@@ -116,7 +117,7 @@ Lowered lower(const profile::Policy& policy, const CompileOptions& options, cons
 
     // Leaves: constant outcomes are returns, the rest argument subtrees
     // (compiled per number space: its byte order decides the word offsets).
-    ArgCompiler args(g, space.endian, tree_opts);
+    ArgCompiler args(g, space.endian, tree_opts, options.max_argument_states);
     std::vector<Edge> leaf_edge(leaves.size());
     std::vector<unsigned> leaf_cost(leaves.size(), 1);
     std::vector<bool> have(leaves.size(), false);
@@ -125,6 +126,19 @@ Lowered lower(const profile::Policy& policy, const CompileOptions& options, cons
       if (have[iv.leaf]) continue;
       have[iv.leaf] = true;
       leaf_edge[iv.leaf] = args.compile(leaves.at(iv.leaf), kOffsetNr);
+      if (args.overflowed()) {
+        const NumberSegment* seg = nullptr;
+        for (const NumberSegment& sg : space.segments) {
+          if (iv.lo >= sg.lo && iv.lo <= sg.hi) seg = &sg;
+        }
+        const syscalls::ArchId abi = seg != nullptr ? seg->abi : space.abis.front();
+        const auto name = syscalls::table(abi).name(iv.lo);
+        return fail(
+            fmt::format("the argument rules of {} syscall {} need more than {} decision states: their filter could "
+                        "not fit the kernel's limit of {} instructions",
+                        syscalls::arch(abi).name, name ? std::string(*name) : fmt::format("{}", iv.lo),
+                        args.max_states(), kMaxInsns));
+      }
       leaf_cost[iv.leaf] = path_length(g, leaf_edge[iv.leaf], zero_args);
     }
 
@@ -261,7 +275,9 @@ Expected<void> restrict_abis(profile::Policy& policy, std::span<const syscalls::
 
 Expected<Compiled> compile(const profile::Policy& policy, const CompileOptions& options) {
   const std::vector<NumberSpace> spaces = number_spaces(policy);
-  Lowered l = lower(policy, options, spaces);
+  auto lowered = lower(policy, options, spaces);
+  if (!lowered) return fail(lowered.error().message);
+  Lowered& l = *lowered;
   auto emitted = emit(l.graph, l.root);
   if (!emitted) return fail(fmt::format("internal error: {}", emitted.error().message));
   Compiled c{std::move(emitted->program), std::move(l.reports), emitted->layout};
@@ -270,10 +286,12 @@ Expected<Compiled> compile(const profile::Policy& policy, const CompileOptions& 
     // Say which arch needs how much: compile each number space on its own.
     std::string parts;
     for (const NumberSpace& s : spaces) {
-      Lowered one = lower(policy, options, {s});
-      auto p = emit(one.graph, one.root);
+      size_t size = 0;
+      if (auto one = lower(policy, options, {s})) {
+        if (auto p = emit(one->graph, one->root)) size = p->program.size();
+      }
       if (!parts.empty()) parts += ", ";
-      parts += fmt::format("{}: {}", abi_names(s.abis), p ? p->program.size() : 0);
+      parts += fmt::format("{}: {}", abi_names(s.abis), size);
     }
     return fail(
         fmt::format("the filter needs {} instructions, {} more than the kernel's limit of {} "

@@ -43,6 +43,9 @@ struct CompileOptions {
   // Search every split point in the dynamic program instead of Knuth's
   // bounds (O(n^3) instead of O(n^2); for tests and comparisons).
   bool exhaustive_search = false;
+  // Bound on the decision states of the argument rules of one number space
+  // (see ArgCompiler); past it the compile fails with a clear error.
+  size_t max_argument_states = size_t{1} << 14;
 };
 
 // What the compiler knows about one AUDIT_ARCH value of the program.

@@ -272,3 +272,36 @@ TEST(Compile, KnuthBoundsMatchFullSearchOnProfiles) {
 
 }  // namespace
 }  // namespace sysfence::bpf::compiler
+
+namespace sysfence::bpf::compiler {
+namespace {
+
+// Rules whose decision diagram needs more states than the bound: the
+// compiler stops and says so instead of running out of time or memory
+// (exponential cases exist; the bound is lowered here to keep the test fast).
+TEST(Compile, TooManyArgumentStatesIsAnError) {
+  profile::Policy p;
+  profile::ArchPolicy ap;
+  ap.arch = syscalls::ArchId::kX86_64;
+  ap.default_action = Action::Errno(1);
+  auto& rules = ap.rules[1];  // write
+  for (uint64_t r = 0; r < 40; ++r) {
+    profile::Rule rule;
+    rule.action = r % 2 == 0 ? Action::Allow() : Action::Trap();
+    rule.conditions.push_back(profile::ArgCondition{0, profile::CmpOp::kEq, r, 0, profile::ArgWidth::k64});
+    rule.conditions.push_back(profile::ArgCondition{1, profile::CmpOp::kEq, r, 0, profile::ArgWidth::k64});
+    rules.push_back(rule);
+  }
+  p.arches.push_back(ap);
+  CompileOptions o;
+  EXPECT_TRUE(compile(p, o));
+  o.max_argument_states = 16;
+  auto c = compile(p, o);
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().message,
+            "the argument rules of x86_64 syscall write need more than 16 decision states: their filter could "
+            "not fit the kernel's limit of 4096 instructions");
+}
+
+}  // namespace
+}  // namespace sysfence::bpf::compiler
