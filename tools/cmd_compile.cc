@@ -120,7 +120,7 @@ int run_compile(std::span<const std::string> args) {
 
   const syscalls::Arch* native = (*arches)[0];
   bpf::compiler::OutputInfo info;
-  info.profile = profile_arg;
+  info.profile = profile_arg == "-" ? "<stdin>" : profile_arg;
   info.native = native;
   info.strategy = std::string(bpf::compiler::to_string(copts.strategy));
   info.weights = std::string(copts.weights.description());
