@@ -2,7 +2,7 @@
 //                  [--caps LIST|docker-default|all|none] [--kernel X.Y]
 //                  [--weights uniform|hot|FILE] [--unknown-syscalls enosys|default]
 //                  [--strategy optimal|balanced|linear] [--format raw|c|text|json]
-//                  [--name IDENT] [--arg-width abi|64] [-o FILE]
+//                  [--name IDENT] [--arg-width abi|64] [--no-verify] [-o FILE]
 //
 // Resolves the profile for the native arch (--arch; its sub-arches follow
 // from the profile's archMap, a comma list keeps only the ABIs listed) and
@@ -10,6 +10,12 @@
 // order; c = a self-contained header; text = the disassembly; json = the
 // resolved policy, the program and the compiler's report. Output is written
 // atomically (-o FILE; default stdout): an error leaves no file.
+//
+// Before anything is written the program is proved equal to the resolved
+// policy with the symbolic checker (bpf/verify), so every filter sysfence
+// writes comes with a proof; --no-verify skips it. A program that is not
+// proved is a compiler bug: nothing is written, the counterexample goes to
+// stderr and the exit status is 1.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -21,6 +27,7 @@
 #include "bpf/compiler/formats.h"
 #include "bpf/disasm.h"
 #include "bpf/raw.h"
+#include "bpf/verify/verify.h"
 #include "profile/load.h"
 #include "profile/resolve.h"
 #include "syscalls/arch.h"
@@ -43,13 +50,14 @@ constexpr cli::FlagSpec kFlags[] = {
     {.name = "name"},
     {.name = "output", .short_name = 'o'},
     {.name = "strict", .takes_value = false},
+    {.name = "no-verify", .takes_value = false},
 };
 
 constexpr std::string_view kUsage =
     "usage: sysfence compile [PROFILE|default|-] [--arch A[,B..]|native] "
     "[--caps LIST|docker-default|all|none] [--kernel X.Y] [--weights uniform|hot|FILE] "
     "[--unknown-syscalls enosys|default] [--strategy optimal|balanced|linear] "
-    "[--format raw|c|text|json] [--name IDENT] [--arg-width abi|64] [-o FILE]";
+    "[--format raw|c|text|json] [--name IDENT] [--arg-width abi|64] [--no-verify] [-o FILE]";
 
 // "x86_64,i386" -> the ABIs; the first is the native arch of the resolution.
 Expected<std::vector<const syscalls::Arch*>> parse_arch_list(std::string_view spec) {
@@ -124,6 +132,21 @@ int run_compile(std::span<const std::string> args) {
   info.native = native;
   info.strategy = std::string(bpf::compiler::to_string(copts.strategy));
   info.weights = std::string(copts.weights.description());
+  if (!parsed->has("no-verify")) {
+    auto proof = bpf::verify::prove_equivalent(compiled->program, policy);
+    if (!proof || !proof->equivalent()) {
+      fmt::print(stderr, "sysfence: compile: the program compiled from {} is not proved equal to its policy; "
+                 "nothing was written (a compiler bug: please report it with the profile)\n", info.profile);
+      if (!proof) {
+        fmt::print(stderr, "sysfence: {}\n", proof.error().message);
+      } else {
+        fmt::print(stderr, "{}", bpf::verify::format_verification(*proof));
+      }
+      return cli::kExitMismatch;
+    }
+    info.proof = bpf::compiler::OutputInfo::Proof{.paths = proof->equiv.paths,
+                                                  .word_constraints = proof->equiv.word_constraints};
+  }
 
   const std::string out = parsed->get_or("output", "-");
   Expected<void> written;

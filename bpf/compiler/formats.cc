@@ -65,6 +65,12 @@ std::string c_identifier(std::string_view text) {
   return o;
 }
 
+std::string describe_proof(const OutputInfo& info) {
+  if (!info.proof) return "not proved (compiled with --no-verify)";
+  return fmt::format("proved equal to the policy ({} paths, {} word constraints)", info.proof->paths,
+                     info.proof->word_constraints);
+}
+
 std::string c_header(const Compiled& c, const OutputInfo& info, std::string_view name) {
   const std::string guard = "SYSFENCE_" + [&] {
     std::string u;
@@ -80,6 +86,7 @@ std::string c_header(const Compiled& c, const OutputInfo& info, std::string_view
     o += fmt::format(" *   cost:     {}: {:.2f} instructions expected per syscall ({} weights, {} tree)\n",
                      abi_names(r.abis), r.bound(), info.weights, info.strategy);
   }
+  o += fmt::format(" *   proof:    {}\n", describe_proof(info));
   o += " * Install with prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) and then\n";
   o += fmt::format(" * prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &{}_prog).\n */\n", name);
   o += fmt::format("#ifndef {0}\n#define {0}\n\n#include <linux/filter.h>\n\n", guard);
@@ -106,6 +113,12 @@ std::string json_output(const Compiled& c, const profile::Policy& policy, const 
   o += fmt::format("  \"native\": {},\n", json_string(info.native ? info.native->name : ""));
   o += fmt::format("  \"strategy\": {},\n", json_string(info.strategy));
   o += fmt::format("  \"weights\": {},\n", json_string(info.weights));
+  if (info.proof) {
+    o += fmt::format("  \"proof\": {{\"proved\": true, \"paths\": {}, \"word_constraints\": {}}},\n",
+                     info.proof->paths, info.proof->word_constraints);
+  } else {
+    o += "  \"proof\": null,\n";
+  }
   o += "  \"policy\": {\n";
   o += fmt::format("    \"bad_arch_action\": {},\n", json_string(to_string(policy.bad_arch_action)));
   o += "    \"arches\": [";

@@ -3,6 +3,8 @@
 // program + the compiler's report).
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,7 +20,17 @@ struct OutputInfo {
   const syscalls::Arch* native = nullptr;
   std::string strategy;
   std::string weights;
+  // The proof `compile` ran before writing (absent with --no-verify).
+  struct Proof {
+    uint64_t paths = 0;
+    uint64_t word_constraints = 0;
+  };
+  std::optional<Proof> proof;
 };
+
+// "proved equal to the policy (N paths, M word constraints)" or
+// "not proved (compiled with --no-verify)".
+std::string describe_proof(const OutputInfo& info);
 
 // A C identifier from free text: "docker-default.json" -> "docker_default".
 std::string c_identifier(std::string_view text);

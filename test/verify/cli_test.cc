@@ -111,6 +111,23 @@ TEST_F(VerifyCli, CompiledProfileIsProved) {
   EXPECT_TRUE(has(r.out, " word constraints)")) << r.out;
 }
 
+// `compile` proves what it writes: the proof's size is in every format that
+// has room for it, and --no-verify says plainly that there is none.
+TEST_F(VerifyCli, CompileProvesBeforeWriting) {
+  Result r = run({"compile", "default", "--arch", "aarch64", "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "\"proof\": {\"proved\": true, \"paths\": ")) << r.out.substr(0, 400);
+  r = run({"compile", "default", "--arch", "aarch64", "--format", "json", "--no-verify"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "\"proof\": null")) << r.out.substr(0, 400);
+  r = run({"compile", "default", "--arch", "mips64el", "--format", "c", "--strategy", "balanced"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, " *   proof:    proved equal to the policy (")) << r.out.substr(0, 600);
+  r = run({"compile", "default", "--arch", "mips64el", "--format", "c", "--no-verify"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, " *   proof:    not proved (compiled with --no-verify)")) << r.out.substr(0, 600);
+}
+
 TEST_F(VerifyCli, OtherArchesAndBigEndianFiles) {
   Result r = run({"verify", "--profile", "default", "--bpf", tmp("arm64.bpf"), "--arch", "aarch64"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
