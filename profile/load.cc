@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/text.h"
 #include "profile/builtin.h"
 #include "syscalls/arch.h"
 
@@ -100,7 +101,7 @@ Expected<ArgWidthMode> parse_arg_width_mode(std::string_view s) {
 }
 
 void print_warnings(const Resolution& resolution, std::FILE* out) {
-  for (const WidthWarning& w : resolution.warnings) fmt::print(out, "sysfence: warning: {}\n", w.message);
+  for (const WidthWarning& w : resolution.warnings) fmt::print(out, "sysfence: warning: {}\n", one_line(w.message));
 }
 
 Expected<ResolveOptions> make_resolve_options(const ResolveFlags& flags) {

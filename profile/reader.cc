@@ -6,6 +6,7 @@
 #include <initializer_list>
 #include <string>
 
+#include "base/text.h"
 #include "profile/errno_names.h"
 #include "profile/suggest.h"
 #include "syscalls/arch.h"
@@ -40,12 +41,14 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-// RFC 6901: "~" -> "~0", "/" -> "~1".
+// RFC 6901: "~" -> "~0", "/" -> "~1". Control bytes are shown escaped
+// ("\n"): the pointer is for messages, which are one line each.
 std::string pointer_token(std::string_view key) {
   std::string out;
   for (char c : key) {
     if (c == '~') out += "~0";
     else if (c == '/') out += "~1";
+    else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) out += one_line(std::string_view(&c, 1));
     else out += c;
   }
   return out;
@@ -163,8 +166,8 @@ class Reader {
       if (field.empty()) {
         const auto near = nearest(m.key, known);
         finding(m.key_offset, child,
-                near ? fmt::format("unknown field \"{}\" (ignored; did you mean \"{}\"?)", m.key, *near)
-                     : fmt::format("unknown field \"{}\" (ignored)", m.key));
+                near ? fmt::format("unknown field {} (ignored; did you mean \"{}\"?)", quote(m.key), *near)
+                     : fmt::format("unknown field {} (ignored)", quote(m.key)));
         continue;
       }
       if (field != m.key)
@@ -237,7 +240,7 @@ class Reader {
     if (!s) return s;
     if (!is_scmp_arch(*s)) {
       const auto names = scmp_arch_names();
-      return error(v, ptr, fmt::format("unknown architecture \"{}\"{}", *s, did_you_mean(*s, names)));
+      return error(v, ptr, fmt::format("unknown architecture {}{}", quote(*s), did_you_mean(*s, names)));
     }
     return s;
   }
@@ -246,7 +249,7 @@ class Reader {
     auto s = get_string(v, ptr);
     if (!s) return fail(s.error().message);
     if (auto a = parse_profile_action(*s)) return *a;
-    return error(v, ptr, fmt::format("unknown action \"{}\"{}", *s, did_you_mean(*s, profile_action_names())));
+    return error(v, ptr, fmt::format("unknown action {}{}", quote(*s), did_you_mean(*s, profile_action_names())));
   }
 
   Expected<std::string> get_errno_name(JsonRef v, const std::string& ptr) const {
@@ -255,7 +258,7 @@ class Reader {
     if (!s->empty() && !is_errno_name(*s)) {
       std::vector<std::string_view> names;
       for (const auto& e : errno_names(ErrnoFamily::kGeneric)) names.push_back(e.name);
-      return error(v, ptr, fmt::format("unknown errno name \"{}\"{}", *s, did_you_mean(*s, names)));
+      return error(v, ptr, fmt::format("unknown errno name {}{}", quote(*s), did_you_mean(*s, names)));
     }
     return s;
   }
@@ -326,7 +329,7 @@ class Reader {
       if (!is_known_filter_flag(f)) {
         const JsonRef e = v.element(static_cast<uint32_t>(i));
         return error(e, fmt::format("{}/{}", ptr, i),
-                     fmt::format("unknown seccomp filter flag \"{}\"{}", f, did_you_mean(f, filter_flag_names())));
+                     fmt::format("unknown seccomp filter flag {}{}", quote(f), did_you_mean(f, filter_flag_names())));
       }
     }
     out_.profile.flags = std::move(*flags);
@@ -451,7 +454,7 @@ class Reader {
           if (!s) return fail(s.error().message);
           auto op = parse_cmp_op(*s);
           if (!op)
-            return error(fv, fp, fmt::format("unknown operator \"{}\"{}", *s, did_you_mean(*s, cmp_op_names())));
+            return error(fv, fp, fmt::format("unknown operator {}{}", quote(*s), did_you_mean(*s, cmp_op_names())));
           a.op = *op;
           has_op = true;
           return {};
@@ -503,7 +506,7 @@ class Reader {
   // not both zero.
   static Expected<syscalls::KernelVersion> parse_min_kernel(std::string_view s) {
     auto bad = [&](std::string_view why) {
-      return fail(fmt::format("invalid minKernel \"{}\": {}", s, why));
+      return fail(fmt::format("invalid minKernel {}: {}", quote(s), why));
     };
     const auto dot = s.find('.');
     if (dot == std::string_view::npos || s.find('.', dot + 1) != std::string_view::npos)

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 
+#include "base/text.h"
 #include "profile/errno_names.h"
 #include "syscalls/arg_widths.h"
 
@@ -236,7 +237,7 @@ class Resolver {
     if (!name.empty()) {
       auto n = errno_number(name, o_.native);
       if (!n)
-        return fail(fmt::format("{}: errno name \"{}\" does not exist on {}", where(pos), name,
+        return fail(fmt::format("{}: errno name {} does not exist on {}", where(pos), quote(name),
                                 syscalls::arch(o_.native).name));
       return *n;
     }
@@ -282,7 +283,7 @@ class Resolver {
         const syscalls::Arch* a = nullptr;
         for (const auto& cand : syscalls::all_arches())
           if (cand.scmp_name == s) a = &cand;
-        if (a == nullptr) return fail(fmt::format("{}: unknown architecture \"{}\"", p_.source, s));
+        if (a == nullptr) return fail(fmt::format("{}: unknown architecture {}", p_.source, quote(s)));
         id = a->id;
       }
       if (std::find(arches_.begin(), arches_.end(), id) == arches_.end()) arches_.push_back(id);
@@ -483,7 +484,7 @@ class Resolver {
       if (unknown_[a].empty()) continue;
       const auto& arch = syscalls::arch(arches_[a]);
       std::string list;
-      for (const auto& n : unknown_[a]) list += (list.empty() ? "" : ", ") + n;
+      for (const auto& n : unknown_[a]) list += (list.empty() ? "" : ", ") + one_line(std::string_view(n).substr(0, 64));
       out_.notes.push_back(fmt::format("{}: {} syscall name{} unknown to {} ({}) skipped: {}", p_.source,
                                        unknown_[a].size(), unknown_[a].size() == 1 ? "" : "s", arch.name,
                                        arch.scmp_name, list));

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "base/text.h"
 #include "bpf/install.h"
 #include "run/oci_state.h"
 #include "run/rewrite.h"
@@ -27,7 +28,7 @@ namespace sysfence::run {
 
 namespace {
 
-void say(std::string_view message) { fmt::print(stderr, "sysfence: {}\n", message); }
+void say(std::string_view message) { fmt::print(stderr, "sysfence: {}\n", one_line(message)); }
 
 // ---------------------------------------------------------------------------
 // Child <-> parent handshake in MAP_SHARED memory (set up before the clone).

@@ -22,6 +22,7 @@
 #include "audit/finding.h"
 #include "audit/profile_audit.h"
 #include "audit/program_audit.h"
+#include "base/text.h"
 #include "bpf/raw.h"
 #include "profile/load.h"
 #include "profile/resolve.h"
@@ -105,7 +106,7 @@ int run_audit(std::span<const std::string> args) {
     read_options.strict = parsed->has("strict");
     auto loaded = profile::load_profile(parsed->positionals[0], read_options);
     if (!loaded) return cli::usage_error(loaded.error().message);
-    for (const std::string& f : loaded->strict_findings) fmt::print(stderr, "sysfence: {}\n", f);
+    for (const std::string& f : loaded->strict_findings) fmt::print(stderr, "sysfence: {}\n", one_line(f));
     profile::ResolveFlags flags;
     flags.arch = std::string((*arch)->name);
     flags.caps = parsed->get("caps");

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "base/text.h"
 #include "bpf/compiler/compile.h"
 #include "bpf/compiler/formats.h"
 #include "bpf/disasm.h"
@@ -101,7 +102,7 @@ int run_compile(std::span<const std::string> args) {
   read_options.strict = parsed->has("strict");
   auto loaded = profile::load_profile(profile_arg, read_options);
   if (!loaded) return cli::usage_error(loaded.error().message);
-  for (const std::string& f : loaded->strict_findings) fmt::print(stderr, "sysfence: {}\n", f);
+  for (const std::string& f : loaded->strict_findings) fmt::print(stderr, "sysfence: {}\n", one_line(f));
 
   profile::ResolveFlags flags;
   flags.arch = std::string((*arches)[0]->name);
@@ -138,7 +139,7 @@ int run_compile(std::span<const std::string> args) {
       fmt::print(stderr, "sysfence: compile: the program compiled from {} is not proved equal to its policy; "
                  "nothing was written (a compiler bug: please report it with the profile)\n", info.profile);
       if (!proof) {
-        fmt::print(stderr, "sysfence: {}\n", proof.error().message);
+        fmt::print(stderr, "sysfence: {}\n", one_line(proof.error().message));
       } else {
         fmt::print(stderr, "{}", bpf::verify::format_verification(*proof));
       }

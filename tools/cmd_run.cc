@@ -12,6 +12,7 @@
 #include <exception>
 #include <string>
 
+#include "base/text.h"
 #include "run/command.h"
 #include "run/plan.h"
 #include "run/run.h"
@@ -38,7 +39,7 @@ constexpr std::string_view kUsage =
     "[--arg-width abi|64] [--log] [--tsync] [--trace-denials] -- CMD [ARGS...]";
 
 int usage(std::string_view message) {
-  fmt::print(stderr, "sysfence: {}\n{}\n", message, kUsage);
+  fmt::print(stderr, "sysfence: {}\n{}\n", one_line(message), kUsage);
   return run::kExitOwnFailure;
 }
 

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "base/text.h"
 #include "bpf/compiler/compile.h"
 #include "bpf/raw.h"
 #include "bpf/verify/verify.h"
@@ -96,7 +97,7 @@ int run_verify(std::span<const std::string> args) {
   read_options.strict = parsed->has("strict");
   auto loaded = profile::load_profile(parsed->get_or("profile", "default"), read_options);
   if (!loaded) return cli::usage_error(loaded.error().message);
-  for (const std::string& f : loaded->strict_findings) fmt::print(stderr, "sysfence: {}\n", f);
+  for (const std::string& f : loaded->strict_findings) fmt::print(stderr, "sysfence: {}\n", one_line(f));
 
   profile::ResolveFlags flags;
   flags.arch = std::string(native->name);

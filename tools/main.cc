@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "base/text.h"
 #include "tools/cli/command.h"
 
 namespace {
@@ -33,7 +34,7 @@ int main(int argc, char** argv) {
         return c.run(rest);
       }
     }
-    fmt::print(stderr, "sysfence: unknown command \"{}\" (see `sysfence help`)\n", args[0]);
+    fmt::print(stderr, "sysfence: unknown command {} (see `sysfence help`)\n", sysfence::quote(args[0]));
     return sysfence::cli::kExitUsage;
   } catch (const std::bad_alloc&) {
     std::fputs("sysfence: out of memory\n", stderr);

@@ -405,14 +405,26 @@ TEST_F(CliErrors, CompileProgramTooLong) {
   EXPECT_EQ(listing(), std::vector<std::string>{"long.json"});
 }
 
-// KNOWN ISSUE, disabled until fixed (reported to the lead): the profile
-// reader quotes string values as they are, so an escaped line break in a
-// value ends the message line early and the rest of the value is printed
-// as a second line, here a forged "sysfence: ..." line. Enable this test
-// (drop DISABLED_) once reader messages escape control characters.
-TEST_F(CliErrors, DISABLED_EscapedLineBreakInValueStaysOneLine) {
+// A value quoted in a message is escaped: an escaped line break in it can
+// neither end the message early nor forge a second "sysfence: ..." line, and
+// a huge value is cut (its length said) instead of filling the terminal.
+TEST_F(CliErrors, EscapedLineBreakInValueStaysOneLine) {
   const std::string in = write("nl.json", R"({"defaultAction": "SCMP_ACT_ALLOW\nsysfence: forged line"})");
-  expect_rejected({"compile", in, "-o", path("out.bpf")}, {"nl.json:1:19", "unknown action"});
+  expect_rejected({"compile", in, "-o", path("out.bpf")},
+                  {"nl.json:1:19", "unknown action \"SCMP_ACT_ALLOW\\nsysfence: forged line\""});
+  const std::string key = write("nlkey.json", R"({"defaultAction": "SCMP_ACT_ALLOW", "a\nsysfence: x": 1})");
+  // --strict lists its findings one per line, each indented under the first.
+  const Result r = run({"compile", key, "--strict", "-o", path("out.bpf")});
+  EXPECT_EQ(r.exit_code, kExitBadInput) << r.err;
+  EXPECT_NE(r.err.find("unknown field \"a\\nsysfence: x\""), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("\nsysfence: x"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 2) << r.err;
+}
+
+TEST_F(CliErrors, HugeValueIsCutInTheMessage) {
+  const std::string in = write("huge.json", "{\"defaultAction\": \"" + std::string(1 << 20, 'Q') + "\"}");
+  expect_rejected({"compile", in, "-o", path("out.bpf")}, {"huge.json:1:19", "(1048576 bytes)"});
+  EXPECT_LT(run({"compile", in, "-o", path("out.bpf")}).err.size(), 400u);
 }
 
 // ---------------------------------------------------- other profile readers

@@ -1,11 +1,12 @@
 #include "tools/cli/args.h"
 
-#include "tools/cli/command.h"
-
 #include <fmt/format.h>
 
 #include <charconv>
 #include <cstdio>
+
+#include "base/text.h"
+#include "tools/cli/command.h"
 
 namespace sysfence::cli {
 
@@ -106,7 +107,7 @@ std::optional<uint64_t> parse_u64(std::string_view text) {
 }
 
 int usage_error(std::string_view message) {
-  fmt::print(stderr, "sysfence: {}\n", message);
+  fmt::print(stderr, "sysfence: {}\n", printable(message));
   return kExitUsage;
 }
 
