@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 
 #include "base/text.h"
@@ -100,6 +101,31 @@ Expected<ArgWidthMode> parse_arg_width_mode(std::string_view s) {
   return fail(fmt::format("invalid --arg-width \"{}\": expected abi or 64", s));
 }
 
+Expected<Action> parse_bad_arch_action(std::string_view s) {
+  // SCMP_ACT_KILL_THREAD -> kill-thread.
+  std::string w;
+  std::string_view rest = s;
+  if (rest.starts_with("SCMP_ACT_")) rest.remove_prefix(9);
+  for (char c : rest) w += c == '_' ? '-' : static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  if (w == "kill-process") return Action::KillProcess();
+  if (w == "kill-thread" || w == "kill") return Action::KillThread();
+  if (w == "trap") return Action::Trap();
+  if (w == "log") return Action::Log();
+  if (w == "allow") return Action::Allow();
+  if (w == "errno") return Action::Errno(1);
+  if (w.starts_with("errno:")) {
+    unsigned value = 0;
+    const std::string_view digits = std::string_view(w).substr(6);
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    if (ec == std::errc() && end == digits.data() + digits.size() && !digits.empty() && value <= 0xffff) {
+      return Action::Errno(static_cast<uint16_t>(value));
+    }
+  }
+  return fail(fmt::format("invalid --bad-arch {}: expected kill-process, kill-thread (kill), trap, errno[:N], log "
+                          "or allow",
+                          quote(s)));
+}
+
 void print_warnings(const Resolution& resolution, std::FILE* out) {
   for (const WidthWarning& w : resolution.warnings) fmt::print(out, "sysfence: warning: {}\n", one_line(w.message));
 }
@@ -138,6 +164,11 @@ Expected<ResolveOptions> make_resolve_options(const ResolveFlags& flags) {
     auto w = parse_arg_width_mode(*flags.arg_width);
     if (!w) return fail(w.error().message);
     o.arg_width = *w;
+  }
+  if (flags.bad_arch) {
+    auto b = parse_bad_arch_action(*flags.bad_arch);
+    if (!b) return fail(b.error().message);
+    o.bad_arch_action = *b;
   }
   return o;
 }

@@ -6,6 +6,7 @@
 //   --kernel X.Y       the kernel includes/excludes minKernel compare with (default: uname)
 //   --unknown-syscalls enosys|default
 //   --arg-width        abi (default) | 64
+//   --bad-arch ACTION  what an architecture the filter does not handle gets
 #pragma once
 
 #include <cstdio>
@@ -43,6 +44,13 @@ Expected<UnknownSyscalls> parse_unknown_syscalls(std::string_view s);
 // "abi" | "64". Error: `invalid --arg-width "32": expected abi or 64`.
 Expected<ArgWidthMode> parse_arg_width_mode(std::string_view s);
 
+// --bad-arch: kill-process (sysfence's default) | kill-thread | kill (= kill-thread,
+// libseccomp's SCMP_ACT_KILL, its default bad-arch action and so runc's and
+// Docker's) | trap | errno[:N] (default EPERM) | log | allow, also spelled as
+// the profile actions (SCMP_ACT_KILL_PROCESS, ...).
+// Error: `invalid --bad-arch "x": expected kill-process, kill-thread, ...`.
+Expected<Action> parse_bad_arch_action(std::string_view s);
+
 // The flag values as given; nullopt = the default.
 struct ResolveFlags {
   std::optional<std::string> arch;              // default: native
@@ -50,6 +58,7 @@ struct ResolveFlags {
   std::optional<std::string> kernel;            // default: the running kernel
   std::optional<std::string> unknown_syscalls;  // default: runc's rule
   std::optional<std::string> arg_width;         // default: abi
+  std::optional<std::string> bad_arch;          // default: kill-process
 };
 Expected<ResolveOptions> make_resolve_options(const ResolveFlags& flags);
 

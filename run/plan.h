@@ -38,6 +38,7 @@ struct FilterRequest {
   std::optional<std::string> caps;    // --caps LIST; nullopt: the bounding set
   std::optional<std::string> kernel;  // --kernel X.Y; nullopt: uname
   std::optional<std::string> arg_width;  // --arg-width abi|64; nullopt: abi
+  std::optional<std::string> bad_arch;   // --bad-arch ACTION; nullopt: kill-process
   bool log = false;                   // --log: SECCOMP_FILTER_FLAG_LOG
   bool tsync = false;                 // --tsync: SECCOMP_FILTER_FLAG_TSYNC
 };

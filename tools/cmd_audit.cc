@@ -1,6 +1,6 @@
 // sysfence audit (PROFILE | --bpf FILE) [--arch A] [--fail-on SEVERITY]
 //                [--caps LIST] [--kernel X.Y] [--unknown-syscalls enosys|default]
-//                [--arg-width abi|64] [--raw-endian little|big] [--max-paths N] [--strict]
+//                [--arg-width abi|64] [--bad-arch ACTION] [--raw-endian little|big] [--max-paths N] [--strict]
 //
 // Security findings with a severity and a one-line fix (audit/program_audit.h
 // lists the checks). --bpf FILE audits any raw filter (in the byte order of
@@ -36,14 +36,14 @@ namespace {
 
 constexpr cli::FlagSpec kFlags[] = {
     {.name = "bpf"},        {.name = "arch"},      {.name = "fail-on"},          {.name = "caps"},
-    {.name = "kernel"},     {.name = "arg-width"}, {.name = "unknown-syscalls"}, {.name = "raw-endian"},
+    {.name = "kernel"},     {.name = "arg-width"}, {.name = "bad-arch"}, {.name = "unknown-syscalls"}, {.name = "raw-endian"},
     {.name = "max-paths"},  {.name = "strict", .takes_value = false},
 };
 
 constexpr std::string_view kUsage =
     "usage: sysfence audit (PROFILE|default|- | --bpf FILE) [--arch A] "
     "[--fail-on info|low|medium|high|critical] [--caps LIST|docker-default|all|none] [--kernel X.Y] "
-    "[--unknown-syscalls enosys|default] [--arg-width abi|64] [--raw-endian little|big] [--max-paths N] "
+    "[--unknown-syscalls enosys|default] [--arg-width abi|64] [--bad-arch ACTION] [--raw-endian little|big] [--max-paths N] "
     "[--strict]";
 
 // Far above the kernel's 4096 instructions (32 KiB).
@@ -113,6 +113,7 @@ int run_audit(std::span<const std::string> args) {
     flags.kernel = parsed->get("kernel");
     flags.unknown_syscalls = parsed->get("unknown-syscalls");
     flags.arg_width = parsed->get("arg-width");
+    flags.bad_arch = parsed->get("bad-arch");
     auto ropts = profile::make_resolve_options(flags);
     if (!ropts) return cli::usage_error(ropts.error().message);
     auto resolution = profile::resolve(loaded->profile, *ropts);

@@ -1,5 +1,5 @@
 // sysfence explain SYSCALL [--profile P] [--arch A] [--caps LIST|docker-default|all|none]
-//                          [--kernel X.Y] [--unknown-syscalls enosys|default] [--arg-width abi|64]
+//                          [--kernel X.Y] [--unknown-syscalls enosys|default] [--arg-width abi|64] [--bad-arch ACTION]
 //                          [--strict]
 //
 // Which rule decides SYSCALL (a name or a number) and why: the ABI and number,
@@ -26,13 +26,14 @@ constexpr cli::FlagSpec kFlags[] = {
     {.name = "kernel"},
     {.name = "unknown-syscalls"},
     {.name = "arg-width"},
+    {.name = "bad-arch"},
     {.name = "strict", .takes_value = false},
 };
 
 constexpr std::string_view kUsage =
     "usage: sysfence explain SYSCALL [--profile PROFILE|default|-] [--arch A] "
     "[--caps LIST|docker-default|all|none] [--kernel X.Y] [--unknown-syscalls enosys|default] "
-    "[--arg-width abi|64] [--strict]";
+    "[--arg-width abi|64] [--bad-arch ACTION] [--strict]";
 
 int run_explain(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags);
@@ -50,6 +51,7 @@ int run_explain(std::span<const std::string> args) {
   flags.kernel = parsed->get("kernel");
   flags.unknown_syscalls = parsed->get("unknown-syscalls");
   flags.arg_width = parsed->get("arg-width");
+  flags.bad_arch = parsed->get("bad-arch");
   auto options = profile::make_resolve_options(flags);
   if (!options) return cli::usage_error(options.error().message);
 

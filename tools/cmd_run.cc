@@ -1,6 +1,6 @@
 // sysfence run [--profile PROFILE|default|unconfined]
 //              [--security-opt seccomp=PATH|seccomp:PATH|seccomp=unconfined]
-//              [--caps LIST] [--kernel X.Y] [--arg-width abi|64] [--log] [--tsync]
+//              [--caps LIST] [--kernel X.Y] [--arg-width abi|64] [--bad-arch ACTION] [--log] [--tsync]
 //              [--trace-denials] -- CMD [ARGS...]
 //
 // Runs CMD under the profile as `docker run --security-opt seccomp=...`
@@ -28,6 +28,7 @@ constexpr cli::FlagSpec kFlags[] = {
     {.name = "caps"},
     {.name = "kernel"},
     {.name = "arg-width"},
+    {.name = "bad-arch"},
     {.name = "log", .takes_value = false},
     {.name = "tsync", .takes_value = false},
     {.name = "trace-denials", .takes_value = false},
@@ -36,7 +37,7 @@ constexpr cli::FlagSpec kFlags[] = {
 constexpr std::string_view kUsage =
     "usage: sysfence run [--profile PROFILE|default|unconfined] "
     "[--security-opt seccomp=PATH|seccomp:PATH|seccomp=unconfined] [--caps LIST] [--kernel X.Y] "
-    "[--arg-width abi|64] [--log] [--tsync] [--trace-denials] -- CMD [ARGS...]";
+    "[--arg-width abi|64] [--bad-arch ACTION] [--log] [--tsync] [--trace-denials] -- CMD [ARGS...]";
 
 int usage(std::string_view message) {
   fmt::print(stderr, "sysfence: {}\n{}\n", one_line(message), kUsage);
@@ -70,6 +71,7 @@ int run_run_checked(std::span<const std::string> args) {
   request.filter.caps = parsed->get("caps");
   request.filter.kernel = parsed->get("kernel");
   request.filter.arg_width = parsed->get("arg-width");
+  request.filter.bad_arch = parsed->get("bad-arch");
   request.filter.log = parsed->has("log");
   request.filter.tsync = parsed->has("tsync");
   request.trace_denials = parsed->has("trace-denials");

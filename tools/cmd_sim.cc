@@ -54,11 +54,12 @@ constexpr cli::FlagSpec kFlags[] = {
     // Profile simulation (the same resolution flags as compile).
     {.name = "caps"},    {.name = "kernel"}, {.name = "unknown-syscalls"},
     {.name = "arg-width"},
+    {.name = "bad-arch"},
 };
 
 constexpr std::string_view kUsage =
     "usage: sysfence sim (PROFILE [--caps LIST] [--kernel X.Y] [--unknown-syscalls enosys|default] "
-    "[--arg-width abi|64] | --bpf FILE [--raw-endian little|big]) --arch A (--syscall NAME|NR "
+    "[--arg-width abi|64] [--bad-arch ACTION] | --bpf FILE [--raw-endian little|big]) --arch A (--syscall NAME|NR "
     "[--args a0,..,a5] [--ip X] [--trace] | --inputs FILE|-)";
 
 // Far above the kernel's 4096 instructions (32 KiB).
@@ -275,6 +276,7 @@ Expected<Subject> compile_profile(const std::string& profile_arg, const cli::Par
   flags.kernel = args.get("kernel");
   flags.unknown_syscalls = args.get("unknown-syscalls");
   flags.arg_width = args.get("arg-width");
+  flags.bad_arch = args.get("bad-arch");
   auto options = profile::make_resolve_options(flags);
   if (!options) return Unexpected<Error>{options.error()};
   auto resolution = profile::resolve(loaded->profile, *options);

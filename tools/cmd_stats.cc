@@ -1,7 +1,7 @@
 // sysfence stats (PROFILE | --bpf FILE) [--arch A] [--weights uniform|hot|FILE]
 //                [--range LO-HI] [--svg FILE]
 //                [--caps ...] [--kernel X.Y] [--unknown-syscalls ...] [--strategy ...]
-//                [--arg-width abi|64] [--compare]
+//                [--arg-width abi|64] [--bad-arch ACTION] [--compare]
 //
 // Measures a filter: its length; per ABI, the instructions the kernel
 // executes per syscall number (arguments 0) — max and mean over the number
@@ -43,13 +43,14 @@ constexpr cli::FlagSpec kFlags[] = {
     {.name = "svg"},
     {.name = "range"},
     {.name = "arg-width"},
+    {.name = "bad-arch"},
     {.name = "compare", .takes_value = false},
 };
 
 constexpr std::string_view kUsage =
     "usage: sysfence stats (PROFILE | --bpf FILE) [--arch A] [--weights uniform|hot|FILE] "
     "[--range LO-HI] [--svg FILE] [--caps LIST] [--kernel X.Y] "
-    "[--unknown-syscalls enosys|default] [--strategy optimal|balanced|linear] [--arg-width abi|64] [--compare]";
+    "[--unknown-syscalls enosys|default] [--strategy optimal|balanced|linear] [--arg-width abi|64] [--bad-arch ACTION] [--compare]";
 
 // A raw filter holds at most 4096 instructions of 8 bytes; allow some slack
 // so that an oversized file gets the validator's message, not a size error.
@@ -163,6 +164,7 @@ int run_stats(std::span<const std::string> args) {
     flags.kernel = parsed->get("kernel");
     flags.unknown_syscalls = parsed->get("unknown-syscalls");
     flags.arg_width = parsed->get("arg-width");
+    flags.bad_arch = parsed->get("bad-arch");
     auto ropts = profile::make_resolve_options(flags);
     if (!ropts) return cli::usage_error(ropts.error().message);
     auto resolution = profile::resolve(loaded->profile, *ropts);

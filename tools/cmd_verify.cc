@@ -1,6 +1,6 @@
 // sysfence verify --profile PROFILE --bpf FILE [--arch A[,B..]|native]
 //                 [--caps LIST|docker-default|all|none] [--kernel X.Y]
-//                 [--unknown-syscalls enosys|default] [--arg-width abi|64]
+//                 [--unknown-syscalls enosys|default] [--arg-width abi|64] [--bad-arch ACTION]
 //                 [--raw-endian little|big] [--max-counterexamples N] [--strict]
 //
 // Proves that the raw filter FILE implements PROFILE as resolved for the
@@ -42,6 +42,7 @@ constexpr cli::FlagSpec kFlags[] = {
     {.name = "kernel"},
     {.name = "unknown-syscalls"},
     {.name = "arg-width"},
+    {.name = "bad-arch"},
     {.name = "raw-endian"},
     {.name = "max-counterexamples"},
     {.name = "strict", .takes_value = false},
@@ -50,7 +51,7 @@ constexpr cli::FlagSpec kFlags[] = {
 constexpr std::string_view kUsage =
     "usage: sysfence verify --profile PROFILE|default|- --bpf FILE [--arch A[,B..]|native] "
     "[--caps LIST|docker-default|all|none] [--kernel X.Y] [--unknown-syscalls enosys|default] "
-    "[--arg-width abi|64] [--raw-endian little|big] [--max-counterexamples N] [--strict]";
+    "[--arg-width abi|64] [--bad-arch ACTION] [--raw-endian little|big] [--max-counterexamples N] [--strict]";
 
 // Far above the kernel's 4096 instructions (32 KiB).
 constexpr size_t kMaxRawBytes = 8 * 1024 * 1024;
@@ -105,6 +106,7 @@ int run_verify(std::span<const std::string> args) {
   flags.kernel = parsed->get("kernel");
   flags.unknown_syscalls = parsed->get("unknown-syscalls");
   flags.arg_width = width;
+  flags.bad_arch = parsed->get("bad-arch");
   auto ropts = profile::make_resolve_options(flags);
   if (!ropts) return cli::usage_error(ropts.error().message);
   auto resolution = profile::resolve(loaded->profile, *ropts);

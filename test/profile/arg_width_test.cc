@@ -280,5 +280,28 @@ TEST(ArgWidthFlag, ParsesThroughTheSharedHelper) {
   EXPECT_NE(e.error().message.find("--arg-width"), std::string::npos);
 }
 
+TEST(BadArchFlag, EverySpellingAndTheErrors) {
+  EXPECT_EQ(parse_bad_arch_action("kill-process").value(), Action::KillProcess());
+  EXPECT_EQ(parse_bad_arch_action("SCMP_ACT_KILL_PROCESS").value(), Action::KillProcess());
+  EXPECT_EQ(parse_bad_arch_action("kill-thread").value(), Action::KillThread());
+  EXPECT_EQ(parse_bad_arch_action("SCMP_ACT_KILL").value(), Action::KillThread());  // libseccomp's default
+  EXPECT_EQ(parse_bad_arch_action("trap").value(), Action::Trap());
+  EXPECT_EQ(parse_bad_arch_action("errno").value(), Action::Errno(1));
+  EXPECT_EQ(parse_bad_arch_action("errno:38").value(), Action::Errno(38));
+  EXPECT_EQ(parse_bad_arch_action("log").value(), Action::Log());
+  EXPECT_EQ(parse_bad_arch_action("allow").value(), Action::Allow());
+  for (const char* bad : {"", "errno:", "errno:65536", "errno:-1", "errno:1x", "kill_me", "notify"}) {
+    auto e = parse_bad_arch_action(bad);
+    ASSERT_FALSE(e) << bad;
+    EXPECT_TRUE(e.error().message.starts_with("invalid --bad-arch \"")) << e.error().message;
+  }
+
+  ResolveFlags flags;
+  flags.kernel = "6.1";
+  EXPECT_EQ(make_resolve_options(flags).value().bad_arch_action, Action::KillProcess());
+  flags.bad_arch = "kill-thread";
+  EXPECT_EQ(make_resolve_options(flags).value().bad_arch_action, Action::KillThread());
+}
+
 }  // namespace
 }  // namespace sysfence::profile

@@ -128,6 +128,23 @@ TEST_F(VerifyCli, CompileProvesBeforeWriting) {
   EXPECT_TRUE(has(r.out, " *   proof:    not proved (compiled with --no-verify)")) << r.out.substr(0, 600);
 }
 
+// libseccomp (and so runc and Docker) answer an unknown arch KILL_THREAD;
+// sysfence's default is KILL_PROCESS. --bad-arch makes either side match.
+TEST_F(VerifyCli, BadArchActionIsChosen) {
+  ASSERT_EQ(run({"compile", "default", "--arch", "x86_64", "--bad-arch", "kill-thread", "-o", tmp("kt.bpf")}).exit_code,
+            0);
+  Result r = run({"verify", "--profile", "default", "--bpf", tmp("kt.bpf"), "--arch", "x86_64"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_TRUE(has(r.out, "filter:  KILL_THREAD")) << r.out;
+  EXPECT_TRUE(has(r.out, "profile: KILL_PROCESS")) << r.out;
+  r = run({"verify", "--profile", "default", "--bpf", tmp("kt.bpf"), "--arch", "x86_64", "--bad-arch",
+           "SCMP_ACT_KILL"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  r = run({"verify", "--profile", "default", "--bpf", tmp("kt.bpf"), "--arch", "x86_64", "--bad-arch", "errno:99999"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_TRUE(has(r.err, "invalid --bad-arch \"errno:99999\"")) << r.err;
+}
+
 TEST_F(VerifyCli, OtherArchesAndBigEndianFiles) {
   Result r = run({"verify", "--profile", "default", "--bpf", tmp("arm64.bpf"), "--arch", "aarch64"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
