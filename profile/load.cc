@@ -101,6 +101,13 @@ Expected<ArgWidthMode> parse_arg_width_mode(std::string_view s) {
   return fail(fmt::format("invalid --arg-width \"{}\": expected abi or 64", s));
 }
 
+Expected<Semantics> parse_semantics(std::string_view s) {
+  if (s == "sysfence") return Semantics::kSysfence;
+  if (s == "runc") return Semantics::kRunc;
+  if (s == "libseccomp") return Semantics::kLibseccomp;
+  return fail(fmt::format("invalid --semantics {}: expected sysfence, runc or libseccomp", quote(s)));
+}
+
 Expected<Action> parse_bad_arch_action(std::string_view s) {
   // SCMP_ACT_KILL_THREAD -> kill-thread.
   std::string w;
@@ -132,6 +139,15 @@ void print_warnings(const Resolution& resolution, std::FILE* out) {
 
 Expected<ResolveOptions> make_resolve_options(const ResolveFlags& flags) {
   ResolveOptions o;
+  if (flags.semantics) {
+    auto s = parse_semantics(*flags.semantics);
+    if (!s) return fail(s.error().message);
+    if (*s != Semantics::kSysfence) {
+      o.arg_width = ArgWidthMode::k64;
+      o.bad_arch_action = Action::KillThread();
+    }
+    if (*s == Semantics::kLibseccomp) o.unknown_syscalls = UnknownSyscalls::kDefault;
+  }
   if (flags.arch) {
     auto a = syscalls::parse_arch(*flags.arch);
     if (!a) return fail(a.error().message);

@@ -7,8 +7,11 @@
 //   --unknown-syscalls enosys|default
 //   --arg-width        abi (default) | 64
 //   --bad-arch ACTION  what an architecture the filter does not handle gets
+//   --semantics S      sysfence (default) | runc | libseccomp: the defaults of
+//                      the three flags above as that tool has them
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -51,6 +54,19 @@ Expected<ArgWidthMode> parse_arg_width_mode(std::string_view s);
 // Error: `invalid --bad-arch "x": expected kill-process, kill-thread, ...`.
 Expected<Action> parse_bad_arch_action(std::string_view s);
 
+// Whose choices the flags without a value take. A filter runc (or
+// libseccomp alone) built answers differently from sysfence's in three
+// places; `verify --semantics runc` proves a runc filter without spelling
+// them out:
+//                 --arg-width  --bad-arch   --unknown-syscalls
+//   sysfence      abi          kill-process runc's rule (enosys unless the default allows)
+//   runc          64           kill-thread  runc's rule (its ENOSYS stub)
+//   libseccomp    64           kill-thread  default (no stub)
+// An explicit flag wins over the preset.
+enum class Semantics : uint8_t { kSysfence, kRunc, kLibseccomp };
+// Error: `invalid --semantics "x": expected sysfence, runc or libseccomp`.
+Expected<Semantics> parse_semantics(std::string_view s);
+
 // The flag values as given; nullopt = the default.
 struct ResolveFlags {
   std::optional<std::string> arch;              // default: native
@@ -59,6 +75,7 @@ struct ResolveFlags {
   std::optional<std::string> unknown_syscalls;  // default: runc's rule
   std::optional<std::string> arg_width;         // default: abi
   std::optional<std::string> bad_arch;          // default: kill-process
+  std::optional<std::string> semantics;         // default: sysfence
 };
 Expected<ResolveOptions> make_resolve_options(const ResolveFlags& flags);
 

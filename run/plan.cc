@@ -52,6 +52,7 @@ Expected<FilterPlan> plan_filter(const FilterRequest& request) {
   flags.kernel = request.kernel;
   flags.arg_width = request.arg_width;
   flags.bad_arch = request.bad_arch;
+  flags.semantics = request.semantics;
   auto options = profile::make_resolve_options(flags);
   if (!options) return fail(options.error().message);
   if (!request.caps) {

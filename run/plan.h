@@ -39,6 +39,7 @@ struct FilterRequest {
   std::optional<std::string> kernel;  // --kernel X.Y; nullopt: uname
   std::optional<std::string> arg_width;  // --arg-width abi|64; nullopt: abi
   std::optional<std::string> bad_arch;   // --bad-arch ACTION; nullopt: kill-process
+  std::optional<std::string> semantics;  // --semantics sysfence|runc|libseccomp
   bool log = false;                   // --log: SECCOMP_FILTER_FLAG_LOG
   bool tsync = false;                 // --tsync: SECCOMP_FILTER_FLAG_TSYNC
 };

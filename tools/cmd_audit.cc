@@ -1,6 +1,6 @@
 // sysfence audit (PROFILE | --bpf FILE) [--arch A] [--fail-on SEVERITY]
 //                [--caps LIST] [--kernel X.Y] [--unknown-syscalls enosys|default]
-//                [--arg-width abi|64] [--bad-arch ACTION] [--raw-endian little|big] [--max-paths N] [--strict]
+//                [--arg-width abi|64] [--bad-arch ACTION] [--semantics S] [--raw-endian little|big] [--max-paths N] [--strict]
 //
 // Security findings with a severity and a one-line fix (audit/program_audit.h
 // lists the checks). --bpf FILE audits any raw filter (in the byte order of
@@ -36,14 +36,14 @@ namespace {
 
 constexpr cli::FlagSpec kFlags[] = {
     {.name = "bpf"},        {.name = "arch"},      {.name = "fail-on"},          {.name = "caps"},
-    {.name = "kernel"},     {.name = "arg-width"}, {.name = "bad-arch"}, {.name = "unknown-syscalls"}, {.name = "raw-endian"},
+    {.name = "kernel"},     {.name = "arg-width"}, {.name = "bad-arch"}, {.name = "semantics"}, {.name = "unknown-syscalls"}, {.name = "raw-endian"},
     {.name = "max-paths"},  {.name = "strict", .takes_value = false},
 };
 
 constexpr std::string_view kUsage =
     "usage: sysfence audit (PROFILE|default|- | --bpf FILE) [--arch A] "
     "[--fail-on info|low|medium|high|critical] [--caps LIST|docker-default|all|none] [--kernel X.Y] "
-    "[--unknown-syscalls enosys|default] [--arg-width abi|64] [--bad-arch ACTION] [--raw-endian little|big] [--max-paths N] "
+    "[--unknown-syscalls enosys|default] [--arg-width abi|64] [--bad-arch ACTION] [--semantics S] [--raw-endian little|big] [--max-paths N] "
     "[--strict]";
 
 // Far above the kernel's 4096 instructions (32 KiB).
@@ -75,7 +75,7 @@ int run_audit(std::span<const std::string> args) {
 
   std::optional<audit::Report> report;
   if (bpf_mode) {
-    for (const char* flag : {"caps", "kernel", "arg-width", "unknown-syscalls", "strict"}) {
+    for (const char* flag : {"caps", "kernel", "arg-width", "unknown-syscalls", "bad-arch", "semantics", "strict"}) {
       if (parsed->has(flag)) return cli::usage_error(fmt::format("--{} applies to a PROFILE, not to --bpf", flag));
     }
     Endian byte_order = (*arch)->endian;
@@ -114,6 +114,7 @@ int run_audit(std::span<const std::string> args) {
     flags.unknown_syscalls = parsed->get("unknown-syscalls");
     flags.arg_width = parsed->get("arg-width");
     flags.bad_arch = parsed->get("bad-arch");
+    flags.semantics = parsed->get("semantics");
     auto ropts = profile::make_resolve_options(flags);
     if (!ropts) return cli::usage_error(ropts.error().message);
     auto resolution = profile::resolve(loaded->profile, *ropts);

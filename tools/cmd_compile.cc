@@ -2,7 +2,7 @@
 //                  [--caps LIST|docker-default|all|none] [--kernel X.Y]
 //                  [--weights uniform|hot|FILE] [--unknown-syscalls enosys|default]
 //                  [--strategy optimal|balanced|linear] [--format raw|c|text|json]
-//                  [--name IDENT] [--arg-width abi|64] [--bad-arch ACTION] [--no-verify] [-o FILE]
+//                  [--name IDENT] [--arg-width abi|64] [--bad-arch ACTION] [--semantics S] [--no-verify] [-o FILE]
 //
 // Resolves the profile for the native arch (--arch; its sub-arches follow
 // from the profile's archMap, a comma list keeps only the ABIs listed) and
@@ -47,6 +47,7 @@ constexpr cli::FlagSpec kFlags[] = {
     {.name = "unknown-syscalls"},
     {.name = "arg-width"},
     {.name = "bad-arch"},
+    {.name = "semantics"},
     {.name = "strategy"},
     {.name = "format"},
     {.name = "name"},
@@ -59,7 +60,7 @@ constexpr std::string_view kUsage =
     "usage: sysfence compile [PROFILE|default|-] [--arch A[,B..]|native] "
     "[--caps LIST|docker-default|all|none] [--kernel X.Y] [--weights uniform|hot|FILE] "
     "[--unknown-syscalls enosys|default] [--strategy optimal|balanced|linear] "
-    "[--format raw|c|text|json] [--name IDENT] [--arg-width abi|64] [--bad-arch ACTION] [--no-verify] [-o FILE]";
+    "[--format raw|c|text|json] [--name IDENT] [--arg-width abi|64] [--bad-arch ACTION] [--semantics S] [--no-verify] [-o FILE]";
 
 // "x86_64,i386" -> the ABIs; the first is the native arch of the resolution.
 Expected<std::vector<const syscalls::Arch*>> parse_arch_list(std::string_view spec) {
@@ -112,6 +113,7 @@ int run_compile(std::span<const std::string> args) {
   flags.unknown_syscalls = parsed->get("unknown-syscalls");
   flags.arg_width = parsed->get("arg-width");
   flags.bad_arch = parsed->get("bad-arch");
+  flags.semantics = parsed->get("semantics");
   auto ropts = profile::make_resolve_options(flags);
   if (!ropts) return cli::usage_error(ropts.error().message);
   auto resolution = profile::resolve(loaded->profile, *ropts);

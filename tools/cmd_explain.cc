@@ -1,5 +1,5 @@
 // sysfence explain SYSCALL [--profile P] [--arch A] [--caps LIST|docker-default|all|none]
-//                          [--kernel X.Y] [--unknown-syscalls enosys|default] [--arg-width abi|64] [--bad-arch ACTION]
+//                          [--kernel X.Y] [--unknown-syscalls enosys|default] [--arg-width abi|64] [--bad-arch ACTION] [--semantics S]
 //                          [--strict]
 //
 // Which rule decides SYSCALL (a name or a number) and why: the ABI and number,
@@ -27,13 +27,14 @@ constexpr cli::FlagSpec kFlags[] = {
     {.name = "unknown-syscalls"},
     {.name = "arg-width"},
     {.name = "bad-arch"},
+    {.name = "semantics"},
     {.name = "strict", .takes_value = false},
 };
 
 constexpr std::string_view kUsage =
     "usage: sysfence explain SYSCALL [--profile PROFILE|default|-] [--arch A] "
     "[--caps LIST|docker-default|all|none] [--kernel X.Y] [--unknown-syscalls enosys|default] "
-    "[--arg-width abi|64] [--bad-arch ACTION] [--strict]";
+    "[--arg-width abi|64] [--bad-arch ACTION] [--semantics S] [--strict]";
 
 int run_explain(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags);
@@ -52,6 +53,7 @@ int run_explain(std::span<const std::string> args) {
   flags.unknown_syscalls = parsed->get("unknown-syscalls");
   flags.arg_width = parsed->get("arg-width");
   flags.bad_arch = parsed->get("bad-arch");
+  flags.semantics = parsed->get("semantics");
   auto options = profile::make_resolve_options(flags);
   if (!options) return cli::usage_error(options.error().message);
 

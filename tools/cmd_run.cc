@@ -1,6 +1,6 @@
 // sysfence run [--profile PROFILE|default|unconfined]
 //              [--security-opt seccomp=PATH|seccomp:PATH|seccomp=unconfined]
-//              [--caps LIST] [--kernel X.Y] [--arg-width abi|64] [--bad-arch ACTION] [--log] [--tsync]
+//              [--caps LIST] [--kernel X.Y] [--arg-width abi|64] [--bad-arch ACTION] [--semantics S] [--semantics S] [--log] [--tsync]
 //              [--trace-denials] -- CMD [ARGS...]
 //
 // Runs CMD under the profile as `docker run --security-opt seccomp=...`
@@ -29,6 +29,7 @@ constexpr cli::FlagSpec kFlags[] = {
     {.name = "kernel"},
     {.name = "arg-width"},
     {.name = "bad-arch"},
+    {.name = "semantics"},
     {.name = "log", .takes_value = false},
     {.name = "tsync", .takes_value = false},
     {.name = "trace-denials", .takes_value = false},
@@ -72,6 +73,7 @@ int run_run_checked(std::span<const std::string> args) {
   request.filter.kernel = parsed->get("kernel");
   request.filter.arg_width = parsed->get("arg-width");
   request.filter.bad_arch = parsed->get("bad-arch");
+  request.filter.semantics = parsed->get("semantics");
   request.filter.log = parsed->has("log");
   request.filter.tsync = parsed->has("tsync");
   request.trace_denials = parsed->has("trace-denials");

@@ -55,11 +55,12 @@ constexpr cli::FlagSpec kFlags[] = {
     {.name = "caps"},    {.name = "kernel"}, {.name = "unknown-syscalls"},
     {.name = "arg-width"},
     {.name = "bad-arch"},
+    {.name = "semantics"},
 };
 
 constexpr std::string_view kUsage =
     "usage: sysfence sim (PROFILE [--caps LIST] [--kernel X.Y] [--unknown-syscalls enosys|default] "
-    "[--arg-width abi|64] [--bad-arch ACTION] | --bpf FILE [--raw-endian little|big]) --arch A (--syscall NAME|NR "
+    "[--arg-width abi|64] [--bad-arch ACTION] [--semantics S] | --bpf FILE [--raw-endian little|big]) --arch A (--syscall NAME|NR "
     "[--args a0,..,a5] [--ip X] [--trace] | --inputs FILE|-)";
 
 // Far above the kernel's 4096 instructions (32 KiB).
@@ -277,6 +278,7 @@ Expected<Subject> compile_profile(const std::string& profile_arg, const cli::Par
   flags.unknown_syscalls = args.get("unknown-syscalls");
   flags.arg_width = args.get("arg-width");
   flags.bad_arch = args.get("bad-arch");
+  flags.semantics = args.get("semantics");
   auto options = profile::make_resolve_options(flags);
   if (!options) return Unexpected<Error>{options.error()};
   auto resolution = profile::resolve(loaded->profile, *options);
@@ -298,8 +300,10 @@ int run_sim(std::span<const std::string> args) {
     return cli::usage_error(fmt::format("give exactly one of PROFILE and --bpf FILE\n{}", kUsage));
   }
   if (!from_profile && (parsed->has("caps") || parsed->has("kernel") ||
-                        parsed->has("unknown-syscalls") || parsed->has("arg-width"))) {
-    return cli::usage_error("--caps, --kernel, --unknown-syscalls and --arg-width go with a PROFILE, not --bpf");
+                        parsed->has("unknown-syscalls") || parsed->has("arg-width") || parsed->has("bad-arch") ||
+                        parsed->has("semantics"))) {
+    return cli::usage_error(
+        "--caps, --kernel, --unknown-syscalls, --arg-width, --bad-arch and --semantics go with a PROFILE, not --bpf");
   }
   if (from_profile && parsed->has("raw-endian")) {
     return cli::usage_error("--raw-endian goes with --bpf, not a PROFILE");

@@ -1,7 +1,7 @@
 // sysfence stats (PROFILE | --bpf FILE) [--arch A] [--weights uniform|hot|FILE]
 //                [--range LO-HI] [--svg FILE]
 //                [--caps ...] [--kernel X.Y] [--unknown-syscalls ...] [--strategy ...]
-//                [--arg-width abi|64] [--bad-arch ACTION] [--compare]
+//                [--arg-width abi|64] [--bad-arch ACTION] [--semantics S] [--compare]
 //
 // Measures a filter: its length; per ABI, the instructions the kernel
 // executes per syscall number (arguments 0) — max and mean over the number
@@ -44,13 +44,14 @@ constexpr cli::FlagSpec kFlags[] = {
     {.name = "range"},
     {.name = "arg-width"},
     {.name = "bad-arch"},
+    {.name = "semantics"},
     {.name = "compare", .takes_value = false},
 };
 
 constexpr std::string_view kUsage =
     "usage: sysfence stats (PROFILE | --bpf FILE) [--arch A] [--weights uniform|hot|FILE] "
     "[--range LO-HI] [--svg FILE] [--caps LIST] [--kernel X.Y] "
-    "[--unknown-syscalls enosys|default] [--strategy optimal|balanced|linear] [--arg-width abi|64] [--bad-arch ACTION] [--compare]";
+    "[--unknown-syscalls enosys|default] [--strategy optimal|balanced|linear] [--arg-width abi|64] [--bad-arch ACTION] [--semantics S] [--compare]";
 
 // A raw filter holds at most 4096 instructions of 8 bytes; allow some slack
 // so that an oversized file gets the validator's message, not a size error.
@@ -165,6 +166,7 @@ int run_stats(std::span<const std::string> args) {
     flags.unknown_syscalls = parsed->get("unknown-syscalls");
     flags.arg_width = parsed->get("arg-width");
     flags.bad_arch = parsed->get("bad-arch");
+    flags.semantics = parsed->get("semantics");
     auto ropts = profile::make_resolve_options(flags);
     if (!ropts) return cli::usage_error(ropts.error().message);
     auto resolution = profile::resolve(loaded->profile, *ropts);

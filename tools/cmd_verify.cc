@@ -1,6 +1,6 @@
 // sysfence verify --profile PROFILE --bpf FILE [--arch A[,B..]|native]
 //                 [--caps LIST|docker-default|all|none] [--kernel X.Y]
-//                 [--unknown-syscalls enosys|default] [--arg-width abi|64] [--bad-arch ACTION]
+//                 [--unknown-syscalls enosys|default] [--arg-width abi|64] [--bad-arch ACTION] [--semantics S]
 //                 [--raw-endian little|big] [--max-counterexamples N] [--strict]
 //
 // Proves that the raw filter FILE implements PROFILE as resolved for the
@@ -43,6 +43,7 @@ constexpr cli::FlagSpec kFlags[] = {
     {.name = "unknown-syscalls"},
     {.name = "arg-width"},
     {.name = "bad-arch"},
+    {.name = "semantics"},
     {.name = "raw-endian"},
     {.name = "max-counterexamples"},
     {.name = "strict", .takes_value = false},
@@ -51,7 +52,7 @@ constexpr cli::FlagSpec kFlags[] = {
 constexpr std::string_view kUsage =
     "usage: sysfence verify --profile PROFILE|default|- --bpf FILE [--arch A[,B..]|native] "
     "[--caps LIST|docker-default|all|none] [--kernel X.Y] [--unknown-syscalls enosys|default] "
-    "[--arg-width abi|64] [--bad-arch ACTION] [--raw-endian little|big] [--max-counterexamples N] [--strict]";
+    "[--arg-width abi|64] [--bad-arch ACTION] [--semantics S] [--raw-endian little|big] [--max-counterexamples N] [--strict]";
 
 // Far above the kernel's 4096 instructions (32 KiB).
 constexpr size_t kMaxRawBytes = 8 * 1024 * 1024;
@@ -77,10 +78,6 @@ int run_verify(std::span<const std::string> args) {
   if (!parsed->positionals.empty() || !parsed->has("profile") || !parsed->has("bpf")) {
     return cli::usage_error(kUsage);
   }
-  const std::string width = parsed->get_or("arg-width", "abi");
-  if (width != "abi" && width != "64") {
-    return cli::usage_error(fmt::format("invalid --arg-width \"{}\": expected abi or 64", width));
-  }
   bpf::EquivOptions eopts;
   eopts.max_mismatches = 3;
   if (auto n = parsed->get("max-counterexamples")) {
@@ -105,8 +102,9 @@ int run_verify(std::span<const std::string> args) {
   flags.caps = parsed->get("caps");
   flags.kernel = parsed->get("kernel");
   flags.unknown_syscalls = parsed->get("unknown-syscalls");
-  flags.arg_width = width;
+  flags.arg_width = parsed->get("arg-width");
   flags.bad_arch = parsed->get("bad-arch");
+  flags.semantics = parsed->get("semantics");
   auto ropts = profile::make_resolve_options(flags);
   if (!ropts) return cli::usage_error(ropts.error().message);
   auto resolution = profile::resolve(loaded->profile, *ropts);

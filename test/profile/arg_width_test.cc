@@ -303,5 +303,36 @@ TEST(BadArchFlag, EverySpellingAndTheErrors) {
   EXPECT_EQ(make_resolve_options(flags).value().bad_arch_action, Action::KillThread());
 }
 
+TEST(SemanticsFlag, PresetsAndExplicitFlagsWin) {
+  ResolveFlags flags;
+  flags.kernel = "6.1";
+  flags.semantics = "runc";
+  ResolveOptions o = make_resolve_options(flags).value();
+  EXPECT_EQ(o.arg_width, ArgWidthMode::k64);
+  EXPECT_EQ(o.bad_arch_action, Action::KillThread());
+  EXPECT_FALSE(o.unknown_syscalls.has_value());  // runc's own rule
+  flags.semantics = "libseccomp";
+  o = make_resolve_options(flags).value();
+  EXPECT_EQ(o.arg_width, ArgWidthMode::k64);
+  EXPECT_EQ(o.unknown_syscalls, UnknownSyscalls::kDefault);
+  flags.arg_width = "abi";
+  flags.bad_arch = "trap";
+  flags.unknown_syscalls = "enosys";
+  o = make_resolve_options(flags).value();
+  EXPECT_EQ(o.arg_width, ArgWidthMode::kAbi);
+  EXPECT_EQ(o.bad_arch_action, Action::Trap());
+  EXPECT_EQ(o.unknown_syscalls, UnknownSyscalls::kEnosys);
+  flags = ResolveFlags{};
+  flags.kernel = "6.1";
+  flags.semantics = "sysfence";
+  o = make_resolve_options(flags).value();
+  EXPECT_EQ(o.arg_width, ArgWidthMode::kAbi);
+  EXPECT_EQ(o.bad_arch_action, Action::KillProcess());
+  flags.semantics = "docker";
+  auto e = make_resolve_options(flags);
+  ASSERT_FALSE(e);
+  EXPECT_EQ(e.error().message, "invalid --semantics \"docker\": expected sysfence, runc or libseccomp");
+}
+
 }  // namespace
 }  // namespace sysfence::profile

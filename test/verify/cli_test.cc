@@ -140,6 +140,14 @@ TEST_F(VerifyCli, BadArchActionIsChosen) {
   r = run({"verify", "--profile", "default", "--bpf", tmp("kt.bpf"), "--arch", "x86_64", "--bad-arch",
            "SCMP_ACT_KILL"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  // --semantics runc: 64-bit comparisons and KILL_THREAD, both ways round.
+  ASSERT_EQ(run({"compile", "default", "--arch", "x86_64", "--semantics", "runc", "-o", tmp("runc.bpf")}).exit_code, 0);
+  r = run({"verify", "--profile", "default", "--bpf", tmp("runc.bpf"), "--arch", "x86_64", "--semantics", "runc"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  r = run({"verify", "--profile", "default", "--bpf", tmp("runc.bpf"), "--arch", "x86_64", "--semantics", "runc",
+           "--arg-width", "abi"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_TRUE(has(r.out, "args[0].hi >= 0x1")) << r.out;  // only the 64-bit reading looks at it
   r = run({"verify", "--profile", "default", "--bpf", tmp("kt.bpf"), "--arch", "x86_64", "--bad-arch", "errno:99999"});
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
   EXPECT_TRUE(has(r.err, "invalid --bad-arch \"errno:99999\"")) << r.err;
