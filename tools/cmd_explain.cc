@@ -15,6 +15,7 @@
 #include "profile/resolve.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
+#include "tools/cli/resolve_flags.h"
 
 namespace sysfence {
 namespace {
@@ -46,14 +47,7 @@ int run_explain(std::span<const std::string> args) {
   auto loaded = profile::load_profile(parsed->get_or("profile", "default"), read_options);
   if (!loaded) return cli::usage_error(loaded.error().message);
 
-  profile::ResolveFlags flags;
-  flags.arch = parsed->get("arch");
-  flags.caps = parsed->get("caps");
-  flags.kernel = parsed->get("kernel");
-  flags.unknown_syscalls = parsed->get("unknown-syscalls");
-  flags.arg_width = parsed->get("arg-width");
-  flags.bad_arch = parsed->get("bad-arch");
-  flags.semantics = parsed->get("semantics");
+  const profile::ResolveFlags flags = cli::resolve_flags(*parsed, parsed->get("arch"));
   auto options = profile::make_resolve_options(flags);
   if (!options) return cli::usage_error(options.error().message);
 

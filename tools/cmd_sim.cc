@@ -42,6 +42,7 @@
 #include "syscalls/table.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
+#include "tools/cli/resolve_flags.h"
 #include "tools/cli/output.h"
 
 namespace sysfence {
@@ -271,14 +272,7 @@ Expected<Subject> compile_profile(const std::string& profile_arg, const cli::Par
                                   const syscalls::Arch& arch) {
   auto loaded = profile::load_profile(profile_arg);
   if (!loaded) return Unexpected<Error>{loaded.error()};
-  profile::ResolveFlags flags;
-  flags.arch = std::string(arch.name);
-  flags.caps = args.get("caps");
-  flags.kernel = args.get("kernel");
-  flags.unknown_syscalls = args.get("unknown-syscalls");
-  flags.arg_width = args.get("arg-width");
-  flags.bad_arch = args.get("bad-arch");
-  flags.semantics = args.get("semantics");
+  const profile::ResolveFlags flags = cli::resolve_flags(args, std::string(arch.name));
   auto options = profile::make_resolve_options(flags);
   if (!options) return Unexpected<Error>{options.error()};
   auto resolution = profile::resolve(loaded->profile, *options);

@@ -27,6 +27,7 @@
 #include "syscalls/arch.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
+#include "tools/cli/resolve_flags.h"
 #include "tools/cli/output.h"
 
 namespace sysfence {
@@ -159,14 +160,7 @@ int run_stats(std::span<const std::string> args) {
     copts.weights = sopts.weights;
     auto loaded = profile::load_profile(parsed->positionals[0]);
     if (!loaded) return cli::usage_error(loaded.error().message);
-    profile::ResolveFlags flags;
-    flags.arch = std::string(native.name);
-    flags.caps = parsed->get("caps");
-    flags.kernel = parsed->get("kernel");
-    flags.unknown_syscalls = parsed->get("unknown-syscalls");
-    flags.arg_width = parsed->get("arg-width");
-    flags.bad_arch = parsed->get("bad-arch");
-    flags.semantics = parsed->get("semantics");
+    const profile::ResolveFlags flags = cli::resolve_flags(*parsed, std::string(native.name));
     auto ropts = profile::make_resolve_options(flags);
     if (!ropts) return cli::usage_error(ropts.error().message);
     auto resolution = profile::resolve(loaded->profile, *ropts);

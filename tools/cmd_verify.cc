@@ -29,6 +29,7 @@
 #include "syscalls/arch.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
+#include "tools/cli/resolve_flags.h"
 #include "tools/cli/output.h"
 
 namespace sysfence {
@@ -97,14 +98,7 @@ int run_verify(std::span<const std::string> args) {
   if (!loaded) return cli::usage_error(loaded.error().message);
   for (const std::string& f : loaded->strict_findings) fmt::print(stderr, "sysfence: {}\n", one_line(f));
 
-  profile::ResolveFlags flags;
-  flags.arch = std::string(native->name);
-  flags.caps = parsed->get("caps");
-  flags.kernel = parsed->get("kernel");
-  flags.unknown_syscalls = parsed->get("unknown-syscalls");
-  flags.arg_width = parsed->get("arg-width");
-  flags.bad_arch = parsed->get("bad-arch");
-  flags.semantics = parsed->get("semantics");
+  const profile::ResolveFlags flags = cli::resolve_flags(*parsed, std::string(native->name));
   auto ropts = profile::make_resolve_options(flags);
   if (!ropts) return cli::usage_error(ropts.error().message);
   auto resolution = profile::resolve(loaded->profile, *ropts);
