@@ -3,8 +3,9 @@
 // their lookup API. See syscalls/README.md for where the numbers come from.
 #pragma once
 
-#include <cstdint>
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -42,6 +43,8 @@ struct SyscallAlias {
   std::string_view canonical;
 };
 
+class NameIndex;
+
 // Invariants of every table (checked by test/syscalls): entries sorted by
 // strictly increasing number, names unique, every number carries the ABI's
 // bias; `by_name` (when given) lists every entry index once, in name order;
@@ -75,6 +78,10 @@ class Table {
   std::string_view nearest_name(std::string_view name) const;
 
  private:
+  friend class NameIndex;
+  // find(name) by the table's own spans (binary search by name, aliases).
+  const Syscall* find_in_table(std::string_view name) const;
+
   ArchId arch_;
   std::span<const Syscall> by_number_;
   std::span<const uint16_t> by_name_;
@@ -83,5 +90,29 @@ class Table {
 
 const Table& table(ArchId id);
 inline const Table& table(const Arch& a) { return table(a.id); }
+
+// One syscall name (an entry name or a documented alias) of any ABI, with
+// its number on every ABI that knows it: what table(abi).number(name) gives,
+// for all ABIs at once.
+class NameNumbers {
+ public:
+  std::optional<uint32_t> on(ArchId abi) const {
+    if ((known_ & (uint32_t{1} << static_cast<unsigned>(abi))) == 0) return std::nullopt;
+    return nr_[static_cast<size_t>(abi)];
+  }
+
+ private:
+  friend class NameIndex;
+  static_assert(kArchCount <= 32, "known_ has one bit per ABI");
+  uint32_t known_ = 0;  // bit (1 << ArchId): the ABI's table has the name
+  std::array<uint32_t, kArchCount> nr_{};
+};
+
+// The numbers of `name` on every ABI; nullptr when no ABI knows the name.
+// Backed by a hash index over all generated tables, built once per process
+// on first use (thread-safe static initialization): resolving a profile
+// looks every name up for several ABIs, and one hash replaces a binary
+// search of string comparisons per ABI.
+const NameNumbers* numbers_by_name(std::string_view name);
 
 }  // namespace sysfence::syscalls
