@@ -193,11 +193,16 @@ class Resolver {
       out_.policy.arches.push_back(std::move(ap));
     }
     unknown_.assign(arches_.size(), {});
+    made_.assign(arches_.size(), {});
+    size_t most_rules = 0;  // an upper bound per ABI: one vector growth at most
+    for (const ProfileSyscall& e : p_.syscalls) most_rules += e.names.size() * std::max<size_t>(1, e.args.size());
+    for (auto& m : made_) m.reserve(most_rules);
 
     out_.entries.resize(p_.syscalls.size());
     for (size_t i = 0; i < p_.syscalls.size(); ++i)
       if (auto r = apply_entry(i); !r) return fail(r.error().message);
 
+    store_rules();
     add_enosys_stub();
     report_unknown_names();
     report_width_warnings();
@@ -224,6 +229,19 @@ class Resolver {
     friend bool operator==(const WidthKey&, const WidthKey&) = default;
   };
   std::vector<std::pair<WidthKey, WidthWarning>> width_warnings_;
+  // apply_entry's scratch: the numbers of the entry's names, index-aligned
+  // with ProfileSyscall::names (nullptr: no ABI knows the name).
+  std::vector<const syscalls::NameNumbers*> name_numbers_;
+  // A rule apply_entry decided on: syscall number `nr`, made as the `seq`-th
+  // of its ABI, from syscalls[entry], with condition set `set` (see
+  // apply_entry). store_rules() turns these into the policy's Rules.
+  struct MadeRule {
+    uint32_t nr;
+    uint32_t seq;
+    uint32_t entry;
+    uint32_t set;
+  };
+  std::vector<std::vector<MadeRule>> made_;  // per ABI, in the order made
 
   std::string where(SourcePos pos) const { return fmt::format("{}:{}:{}", p_.source, pos.line, pos.col); }
 
@@ -319,10 +337,13 @@ class Resolver {
     // runc findLastSyscalls: every name of every entry moby kept counts
     // towards the largest syscall number per ABI — whatever its action, even
     // when the rule itself is dropped below.
+    // Each name is looked up once for all ABIs (the shared name index).
+    name_numbers_.clear();
+    for (const auto& name : e.names) name_numbers_.push_back(syscalls::numbers_by_name(name));
     for (size_t a = 0; a < arches_.size(); ++a) {
-      const auto& table = syscalls::table(arches_[a]);
-      for (const auto& name : e.names)
-        if (auto nr = table.number(name)) largest_[a] = std::max(largest_[a], *nr);
+      for (const syscalls::NameNumbers* numbers : name_numbers_)
+        if (numbers != nullptr)
+          if (auto nr = numbers->on(arches_[a])) largest_[a] = std::max(largest_[a], *nr);
     }
 
     // runc matchCall: a rule whose action equals the default action is
@@ -341,16 +362,10 @@ class Resolver {
     const bool split = std::any_of(per_index.begin(), per_index.end(), [](unsigned n) { return n > 1; });
     outcome.split_repeated_index = split;
 
-    // Each set holds indices into e.args; the conditions are built per ABI
-    // and syscall, because their width is the kernel's width there.
-    std::vector<std::vector<size_t>> condition_sets;
-    if (split) {
-      for (size_t j = 0; j < e.args.size(); ++j) condition_sets.push_back({j});
-    } else {
-      std::vector<size_t> all(e.args.size());
-      for (size_t j = 0; j < all.size(); ++j) all[j] = j;
-      condition_sets.push_back(std::move(all));
-    }
+    // The rules' conditions: one set with every condition, or (split) one
+    // set per condition; store_rules() builds them per ABI and syscall,
+    // because their width is the kernel's width there.
+    const size_t condition_sets = split ? e.args.size() : 1;
 
     SourceRef src;
     src.file = p_.source;
@@ -364,33 +379,70 @@ class Resolver {
     // names per arch), never an error.
     for (size_t a = 0; a < arches_.size(); ++a) {
       const ArchId abi = arches_[a];
-      const auto& table = syscalls::table(abi);
-      auto& rules = out_.policy.arches[a].rules;
-      for (const auto& name : e.names) {
-        auto nr = table.number(name);
+      std::vector<MadeRule>& made = made_[a];
+      for (size_t k = 0; k < e.names.size(); ++k) {
+        const std::string& name = e.names[k];
+        const std::optional<uint32_t> nr = name_numbers_[k] != nullptr ? name_numbers_[k]->on(abi) : std::nullopt;
         if (!nr) {
           if (!contains(unknown_[a], name)) unknown_[a].push_back(name);
           continue;
         }
         for (size_t j = 0; j < e.args.size(); ++j) check_width(e, src, j, name, abi, *nr);
-        // Two names of one entry can be one syscall (an alias such as
-        // arm's sync_file_range2 = arm_sync_file_range): one rule is enough.
-        auto& list = rules[*nr];
-        for (const auto& set : condition_sets) {
-          std::vector<ArgCondition> conds;
-          for (size_t j : set) {
-            const ProfileArg& pa = e.args[j];
-            conds.push_back(ArgCondition{static_cast<uint8_t>(pa.index), pa.op, pa.value, pa.value_two,
-                                         condition_width(o_.arg_width, abi, *nr, pa.index)});
-          }
-          const bool dup = std::any_of(list.begin(), list.end(), [&](const Rule& r) {
-            return r.source.entry == src.entry && r.action == action && r.conditions == conds;
-          });
-          if (!dup) list.push_back(Rule{action, std::move(conds), src});
+        for (size_t set = 0; set < condition_sets; ++set) {
+          made.push_back(MadeRule{*nr, static_cast<uint32_t>(made.size()), static_cast<uint32_t>(index),
+                                  static_cast<uint32_t>(set)});
         }
       }
     }
     return {};
+  }
+
+  // The rules per syscall number, in the order apply_entry made them. Sorting
+  // once and appending each number's list at the end of the (still empty)
+  // map is linear, where one map lookup per rule walks the tree every time.
+  // Two names of one entry can be one syscall (an alias such as arm's
+  // sync_file_range2 = arm_sync_file_range): one rule is enough, so a rule
+  // equal to an earlier one of the same entry and number is dropped.
+  void store_rules() {
+    for (size_t a = 0; a < arches_.size(); ++a) {
+      const ArchId abi = arches_[a];
+      std::vector<MadeRule>& made = made_[a];
+      // seq is unique: creation order within each number.
+      std::sort(made.begin(), made.end(),
+                [](const MadeRule& x, const MadeRule& y) { return x.nr != y.nr ? x.nr < y.nr : x.seq < y.seq; });
+      auto& rules = out_.policy.arches[a].rules;
+      for (size_t first = 0; first < made.size();) {
+        const uint32_t nr = made[first].nr;
+        size_t end = first;
+        while (end < made.size() && made[end].nr == nr) ++end;
+        std::vector<Rule> list;
+        list.reserve(end - first);
+        for (size_t x = first; x < end; ++x) {
+          const MadeRule& m = made[x];
+          const ProfileSyscall& e = p_.syscalls[m.entry];
+          const EntryOutcome& outcome = out_.entries[m.entry];
+          std::vector<ArgCondition> conds;
+          auto add_condition = [&](const ProfileArg& pa) {
+            conds.push_back(ArgCondition{static_cast<uint8_t>(pa.index), pa.op, pa.value, pa.value_two,
+                                         condition_width(o_.arg_width, abi, nr, pa.index)});
+          };
+          if (outcome.split_repeated_index) {
+            add_condition(e.args[m.set]);
+          } else {
+            conds.reserve(e.args.size());
+            for (const ProfileArg& pa : e.args) add_condition(pa);
+          }
+          const bool dup = std::any_of(list.begin(), list.end(), [&](const Rule& kept) {
+            return kept.source.entry == m.entry && kept.action == outcome.action && kept.conditions == conds;
+          });
+          if (dup) continue;
+          list.push_back(Rule{outcome.action, std::move(conds),
+                              SourceRef{p_.source, e.pos.line, m.entry, e.comment, outcome.split_repeated_index}});
+        }
+        rules.emplace_hint(rules.end(), nr, std::move(list));
+        first = end;
+      }
+    }
   }
 
   // runc patchbpf (generatePatch / findLastSyscalls / generateEnosysStub):
