@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <initializer_list>
 #include <string>
@@ -44,6 +45,10 @@ bool iequals(std::string_view a, std::string_view b) {
 // RFC 6901: "~" -> "~0", "/" -> "~1". Control bytes are shown escaped
 // ("\n"): the pointer is for messages, which are one line each.
 std::string pointer_token(std::string_view key) {
+  const bool plain = std::none_of(key.begin(), key.end(), [](char c) {
+    return c == '~' || c == '/' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+  });
+  if (plain) return std::string(key);
   std::string out;
   for (char c : key) {
     if (c == '~') out += "~0";
@@ -206,17 +211,19 @@ class Reader {
   Expected<std::vector<std::string>> get_strings(JsonRef v, const std::string& ptr) const {
     if (!v.is(JsonKind::kArray)) return error(v, ptr, type_message("an array of strings", v));
     std::vector<std::string> out;
+    out.reserve(v.size());
     uint32_t i = 0;
     for (const JsonRef e : v.elements()) {
-      const std::string p = fmt::format("{}/{}", ptr, i++);
+      const uint32_t index = i++;
       // Go decodes null into a string element as "" (no effect on the zero value).
       if (e.is(JsonKind::kNull)) {
         out.emplace_back();
         continue;
       }
-      auto s = get_string(e, p);
-      if (!s) return fail(s.error().message);
-      out.push_back(std::move(*s));
+      // The element's pointer is only formatted for a message (a profile
+      // has hundreds of names).
+      if (!e.is(JsonKind::kString)) return fail(get_string(e, fmt::format("{}/{}", ptr, index)).error().message);
+      out.emplace_back(e.as_string());
     }
     return out;
   }
