@@ -83,7 +83,10 @@ DecisionTree budgeted_tree(std::span<const Interval> intervals, std::span<const 
       if (budget[i] != kNoBudget) tree_w[i] *= static_cast<double>(1u << std::min(extra[i], 16u));
     }
   }
-  DecisionTree tree = build_tree(intervals, tree_w, opts);
+  // Each round changes a few weights: the rebuilder redoes only the part of
+  // the dynamic program those changes can reach.
+  TreeRebuilder rebuilder(intervals, opts);
+  DecisionTree tree = rebuilder.build(tree_w);
   for (int round = 0; round < kBudgetRounds; ++round) {
     const std::vector<unsigned> d = depths(tree, intervals);
     bool over = false;
@@ -94,7 +97,7 @@ DecisionTree budgeted_tree(std::span<const Interval> intervals, std::span<const 
       }
     }
     if (!over) break;
-    tree = build_tree(intervals, tree_w, opts);
+    tree = rebuilder.build(tree_w);
   }
   return tree;
 }

@@ -1,6 +1,7 @@
 #include "bpf/compiler/tree.h"
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <limits>
 
@@ -87,12 +88,18 @@ class OptimalTree {
     for (size_t i = 0; i < n_; ++i) prefix_[i + 1] = prefix_[i] + w[i];
   }
 
-  DecisionTree run() {
+  // Builds the tree. `reuse_run`, when not 0, names the workspace run whose
+  // tables (same intervals, same options) are still valid for every range
+  // [i, j] with j < `reuse_below` (see TreeRebuilder); *run_out receives the
+  // id of this run's tables, 0 when they are not kept.
+  DecisionTree run(uint64_t reuse_run = 0, size_t reuse_below = 0, uint64_t* run_out = nullptr) {
     // The tables live as long as the thread: a compile builds several trees
     // of a few hundred intervals each, and fresh n^2 arrays every time would
     // cost more in page faults than the dynamic program itself. Every cell
     // i <= j is written before it is read, so nothing needs clearing.
     Workspace& ws = workspace();
+    if (reuse_run == 0 || reuse_run != ws.run) reuse_below = 0;
+    ws.run = ++ws.runs;
     grow(ws.cost, n_ * n_);
     grow(ws.cost_t, n_ * n_);
     grow(ws.root, n_ * n_);
@@ -117,7 +124,7 @@ class OptimalTree {
       RangeKind* kind_row = &ws.kind[i * n_];
       const Chain* chains = &ws.chain[i * span_];
       const double wi = prefix_[i];
-      for (size_t j = i + 1; j < n_; ++j) {
+      for (size_t j = std::max(i + 1, reuse_below); j < n_; ++j) {
         size_t lo = i + 1;
         size_t hi = j;
         if (!o_.exhaustive) {
@@ -158,7 +165,12 @@ class OptimalTree {
     TreeMaker m(t);
     t.root = build(ws, m, 0, n_ - 1);
     // Keep the tables for the next tree unless they grew unusually large.
-    if (n_ > kKeepWorkspace) ws = Workspace{};
+    if (n_ > kKeepWorkspace) {
+      const uint64_t runs = ws.runs;
+      ws = Workspace{};
+      ws.runs = runs;
+    }
+    if (run_out != nullptr) *run_out = ws.run;
     return t;
   }
 
@@ -176,6 +188,8 @@ class OptimalTree {
     std::vector<uint32_t> root;
     std::vector<RangeKind> kind;
     std::vector<Chain> chain;  // [i * span + len], len < span
+    uint64_t runs = 0;         // runs so far on this thread
+    uint64_t run = 0;          // the run the tables hold; 0: none
   };
   static Workspace& workspace() {
     static thread_local Workspace ws;
@@ -407,7 +421,37 @@ int32_t optimal_into(DecisionTree& t, std::span<const Interval> iv, std::span<co
   return m.split(iv[k].lo, below, above);
 }
 
+void set_weighted_tests(DecisionTree& t, std::span<const Interval> intervals, std::span<const double> weights) {
+  t.weighted_tests = 0;
+  for (size_t i = 0; i < intervals.size(); ++i) {
+    t.weighted_tests += weights[i] * walk_tree(t, intervals[i].lo).tests;
+  }
+}
+
 }  // namespace
+
+DecisionTree TreeRebuilder::build(std::span<const double> weights) {
+  assert(!intervals_.empty() && intervals_.size() == weights.size());
+  if (options_.strategy != Strategy::kOptimal || intervals_.size() > kMaxDynamicProgram) {
+    return build_tree(intervals_, weights, options_);
+  }
+  // Ranges ending before the first changed weight keep their cells. Weights
+  // compare bit for bit: the tables must be exactly the ones a fresh run
+  // computes.
+  size_t same = 0;
+  if (last_run_ != 0) {
+    while (same < weights.size() &&
+           std::bit_cast<uint64_t>(weights[same]) == std::bit_cast<uint64_t>(last_weights_[same]))
+      ++same;
+  }
+  DecisionTree t;
+  uint64_t run = 0;
+  t.root = append(t, OptimalTree(intervals_, weights, options_).run(last_run_, same, &run));
+  last_run_ = run;
+  last_weights_.assign(weights.begin(), weights.end());
+  set_weighted_tests(t, intervals_, weights);
+  return t;
+}
 
 DecisionTree build_tree(std::span<const Interval> intervals, std::span<const double> weights,
                         const TreeOptions& options) {
@@ -420,10 +464,7 @@ DecisionTree build_tree(std::span<const Interval> intervals, std::span<const dou
     t.root = options.strategy == Strategy::kBalanced ? balanced(m, intervals, 0, intervals.size() - 1)
                                                      : linear(m, intervals);
   }
-  t.weighted_tests = 0;
-  for (size_t i = 0; i < intervals.size(); ++i) {
-    t.weighted_tests += weights[i] * walk_tree(t, intervals[i].lo).tests;
-  }
+  set_weighted_tests(t, intervals, weights);
   return t;
 }
 

@@ -85,6 +85,27 @@ struct TreeOptions {
 DecisionTree build_tree(std::span<const Interval> intervals, std::span<const double> weights,
                         const TreeOptions& options);
 
+// Successive trees over the same intervals whose weights change between
+// builds (the compiler's longest-path budget rounds re-weight a few
+// intervals and build again). Each build returns exactly what build_tree
+// returns for those weights; the optimal strategy keeps the previous build's
+// dynamic-program tables and recomputes only the ranges that end at or after
+// the first interval whose weight changed: a range that ends before it has
+// bitwise the same inputs (its prefix sums included), so its cell would come
+// out the same. Invariant: `intervals` outlives the rebuilder.
+class TreeRebuilder {
+ public:
+  TreeRebuilder(std::span<const Interval> intervals, const TreeOptions& options)
+      : intervals_(intervals), options_(options) {}
+  DecisionTree build(std::span<const double> weights);
+
+ private:
+  std::span<const Interval> intervals_;
+  TreeOptions options_;
+  std::vector<double> last_weights_;
+  uint64_t last_run_ = 0;  // the table run holding this rebuilder's tables; 0: none
+};
+
 // The leaf a value reaches, and how many comparisons it takes.
 struct TreeWalk {
   uint32_t leaf = 0;

@@ -1,0 +1,114 @@
+// TreeRebuilder (the compiler's longest-path budget rounds): every build
+// must be exactly the tree build_tree makes for the same weights, whatever
+// changed since the previous build and whatever other trees were built in
+// between (the rebuilder reuses dynamic-program tables only when they are
+// still its own and only for ranges no changed weight reaches).
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "bpf/compiler/tree.h"
+#include "test/bpf/random_program.h"
+
+namespace sysfence::bpf::compiler {
+namespace {
+
+using sysfence::bpf::testing::Rng;
+
+std::vector<Interval> random_intervals(Rng& rng, size_t n, uint32_t leaves) {
+  std::vector<Interval> iv;
+  uint32_t at = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t len = rng.chance(50) ? 1 : rng.between(2, 20);
+    const uint32_t hi = i + 1 < n ? at + len - 1 : 0xffffffffU;
+    uint32_t leaf = rng.below(leaves);
+    if (!iv.empty() && leaf == iv.back().leaf) leaf = (leaf + 1) % leaves;
+    iv.push_back(Interval{at, hi, leaf});
+    at = hi + 1;
+  }
+  return iv;
+}
+
+void expect_same_tree(const DecisionTree& got, const DecisionTree& want) {
+  ASSERT_EQ(got.nodes.size(), want.nodes.size());
+  EXPECT_EQ(got.root, want.root);
+  EXPECT_EQ(got.tests, want.tests);
+  EXPECT_EQ(got.weighted_tests, want.weighted_tests);
+  for (size_t i = 0; i < got.nodes.size(); ++i) {
+    const TreeNode& a = got.nodes[i];
+    const TreeNode& b = want.nodes[i];
+    EXPECT_EQ(a.kind, b.kind) << i;
+    EXPECT_EQ(a.k, b.k) << i;
+    EXPECT_EQ(a.leaf, b.leaf) << i;
+    EXPECT_EQ(a.below, b.below) << i;
+    EXPECT_EQ(a.above, b.above) << i;
+  }
+}
+
+// Rounds of re-weighting as compile() does them: a few intervals multiplied
+// by powers of two, sometimes none, sometimes the first or the last. The
+// expected trees are built first: any other tree built on this thread
+// replaces the tables, and the rounds must run back to back for the
+// rebuilder to reuse its own (unless `interleave` asks for the opposite).
+void check_rounds(Rng& rng, size_t n, const TreeOptions& options, bool interleave) {
+  const std::vector<Interval> iv = random_intervals(rng, n, 1 + rng.below(5));
+  std::vector<std::vector<double>> rounds(1, std::vector<double>(n));
+  for (double& x : rounds[0]) x = rng.chance(10) ? 1e-6 : static_cast<double>(rng.between(1, 1000)) / 1000.0;
+  for (int r = 1; r < 8; ++r) {
+    std::vector<double> w = rounds.back();
+    const uint32_t changes = rng.below(4);
+    for (uint32_t c = 0; c < changes; ++c) {
+      const size_t at = rng.chance(20) ? (rng.chance(50) ? 0 : n - 1) : rng.below(static_cast<uint32_t>(n));
+      w[at] *= static_cast<double>(1u << rng.between(1, 8));
+    }
+    rounds.push_back(std::move(w));
+  }
+  std::vector<DecisionTree> want;
+  for (const auto& w : rounds) want.push_back(build_tree(iv, w, options));
+  const std::vector<Interval> other = random_intervals(rng, n, 3);
+  const std::vector<double> other_w(n, 1.0);
+
+  TreeRebuilder rebuilder(iv, options);
+  for (size_t r = 0; r < rounds.size(); ++r) {
+    SCOPED_TRACE(::testing::Message() << "n=" << n << " round " << r);
+    expect_same_tree(rebuilder.build(rounds[r]), want[r]);
+    // Another tree in between: the rebuilder's tables are gone.
+    if (interleave && rng.chance(50)) (void)build_tree(other, other_w, options);
+  }
+}
+
+TEST(TreeRebuilder, SameTreesAsFreshBuilds) {
+  Rng rng(20240611);
+  TreeOptions o;
+  o.size_weight = 1e-3;
+  for (int trial = 0; trial < 60; ++trial) check_rounds(rng, 2 + rng.below(150), o, false);
+}
+
+TEST(TreeRebuilder, OtherTreesInBetween) {
+  Rng rng(77);
+  TreeOptions o;
+  o.size_weight = 1e-3;
+  for (int trial = 0; trial < 20; ++trial) check_rounds(rng, 2 + rng.below(120), o, true);
+}
+
+TEST(TreeRebuilder, ExhaustiveSearchAndLargeTables) {
+  Rng rng(5);
+  TreeOptions exhaustive;
+  exhaustive.exhaustive = true;
+  for (int trial = 0; trial < 5; ++trial) check_rounds(rng, 2 + rng.below(60), exhaustive, false);
+  // Over 256 intervals the tables are released after each build: no reuse.
+  TreeOptions o;
+  check_rounds(rng, 300, o, false);
+}
+
+TEST(TreeRebuilder, OtherStrategiesBuildFresh) {
+  Rng rng(9);
+  for (Strategy s : {Strategy::kBalanced, Strategy::kLinear}) {
+    TreeOptions o;
+    o.strategy = s;
+    check_rounds(rng, 40, o, false);
+  }
+}
+
+}  // namespace
+}  // namespace sysfence::bpf::compiler
