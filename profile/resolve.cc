@@ -90,7 +90,11 @@ std::string arg_declaration(ArchId abi, uint32_t nr, unsigned index) {
 }  // namespace
 
 ArgWidth condition_width(ArgWidthMode mode, ArchId abi, uint32_t nr, unsigned index) {
-  if (mode == ArgWidthMode::k64) return ArgWidth::k64;
+  // libseccomp builds an ABI it counts as 32-bit (Arch::word_bits: i386,
+  // x32, arm, MIPS o32 and n32, ppc, s390, parisc) with one comparison of the
+  // argument's low word against the operand truncated to 32 bits; only the
+  // 64-bit ABIs compare all 64 bits.
+  if (mode == ArgWidthMode::k64) return syscalls::arch(abi).word_bits <= 32 ? ArgWidth::k32 : ArgWidth::k64;
   return kernel_bits(abi, nr, index) <= 32 ? ArgWidth::k32 : ArgWidth::k64;
 }
 

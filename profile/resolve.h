@@ -33,7 +33,10 @@ enum class ArgWidthMode : uint8_t {
   // socket(0x1_0000_0026, ...) passes a 64-bit "family != 38" test while the
   // kernel reads family 38 (AF_ALG).
   kAbi,
-  // libseccomp's and Docker's literal 64-bit comparison of every argument.
+  // libseccomp's literal reading, what Docker's and runc's filters do:
+  // every argument on all 64 bits on the 64-bit ABIs, and on its low word
+  // (the operand truncated to 32 bits) on the ABIs libseccomp builds as
+  // 32-bit (Arch::word_bits 32: i386, x32, arm, MIPS o32/n32, ppc, s390, ...).
   k64,
 };
 

@@ -12,8 +12,8 @@
 //           profile::evaluate), or "not proved" when part of the filter is
 //           outside the symbolic fragment and testing found no difference
 //   exit 2  bad usage or bad input (profile or filter)
-// --arg-width 64 compares every argument as the full 64-bit value (what
-// Docker/libseccomp write); abi (the default) compares the arguments the
+// --arg-width 64 compares arguments as libseccomp does (all 64 bits on 64-bit
+// ABIs, the low word on its 32-bit ones); abi (the default) compares the arguments the
 // kernel reads as 32-bit on their low word only (profile::ArgWidthMode).
 #include <fmt/format.h>
 

@@ -84,7 +84,9 @@ TEST(ProfileAudit, DockerDefaultInSixtyFourBitModeHasTheSocketBypass) {
     abis.push_back(f->message.substr(10, f->message.find(':') - 10));
   }
   std::sort(abis.begin(), abis.end());
-  EXPECT_EQ(abis, (std::vector<std::string>{"i386", "x32", "x86_64"})) << format_report(a.report);
+  // Only x86_64: on i386 and x32 the 64-bit mode compares the low word, as
+  // libseccomp does on the ABIs it builds as 32-bit.
+  EXPECT_EQ(abis, (std::vector<std::string>{"x86_64"})) << format_report(a.report);
   EXPECT_TRUE(has_finding_at_or_above(a.report, Severity::kHigh));
 }
 

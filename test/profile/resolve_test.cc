@@ -62,9 +62,12 @@ std::vector<ArchId> arches_of(const Resolution& r) {
   return out;
 }
 
-ArgCondition cond(uint8_t index, CmpOp op, uint64_t value, uint64_t value_two = 0) {
-  return ArgCondition{index, op, value, value_two, ArgWidth::k64};
+ArgCondition cond(uint8_t index, CmpOp op, uint64_t value, uint64_t value_two = 0, ArgWidth width = ArgWidth::k64) {
+  return ArgCondition{index, op, value, value_two, width};
 }
+
+// What --arg-width 64 compares on `abi`: libseccomp's word size.
+ArgWidth literal_width(ArchId abi) { return syscalls::arch(abi).word_bits == 64 ? ArgWidth::k64 : ArgWidth::k32; }
 
 std::vector<std::vector<ArgCondition>> conditions_of(const std::vector<Rule>& rules) {
   std::vector<std::vector<ArgCondition>> out;
@@ -292,12 +295,31 @@ TEST(ResolveRules, ARepeatedArgumentIndexSplitsTheEntryIntoOneRulePerCondition) 
   EXPECT_TRUE(r.entries[0].split_repeated_index);
 }
 
-TEST(ResolveRules, ArgumentWidthStays64Bit) {
+// libseccomp (so runc and Docker) compares all 64 bits only on its 64-bit
+// ABIs; on the ones it builds as 32-bit — x32 and MIPS n32 included — one
+// comparison of the low word, the operand truncated (checked against filters
+// the real libseccomp 2.5.4 built: //test/verify:libseccomp_interop_test).
+TEST(ResolveRules, ArgumentWidthIsLibseccompsWordSize) {
   const auto text = R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["personality"],
       "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 4294967295, "op": "SCMP_CMP_EQ"}]}]})";
-  const auto p = rules_for(resolve_text(text, options(ArchId::kI386)), ArchId::kI386, "personality");
-  ASSERT_EQ(p.size(), 1u);
-  EXPECT_EQ(p[0].conditions[0].width, ArgWidth::k64);
+  for (const auto& [abi, width] :
+       {std::pair{ArchId::kX86_64, ArgWidth::k64}, std::pair{ArchId::kAarch64, ArgWidth::k64},
+        std::pair{ArchId::kS390x, ArgWidth::k64}, std::pair{ArchId::kI386, ArgWidth::k32},
+        std::pair{ArchId::kX32, ArgWidth::k32}, std::pair{ArchId::kArm, ArgWidth::k32},
+        std::pair{ArchId::kS390, ArgWidth::k32}, std::pair{ArchId::kMipsel64n32, ArgWidth::k32}}) {
+    const Resolution r = resolve_text(text, options(abi));
+    const auto p = rules_for(r, abi, "personality");
+    ASSERT_EQ(p.size(), 1u) << syscalls::arch(abi).name;
+    EXPECT_EQ(p[0].conditions[0].width, width) << syscalls::arch(abi).name;
+    // personality(0x1_ffffffff): the low-word test passes, as it does in
+    // libseccomp's filter; the 64-bit one fails.
+    SeccompData d{};
+    d.arch = syscalls::arch(abi).audit_arch;
+    d.nr = *syscalls::table(abi).number("personality");
+    d.args[0] = 0x1ffffffffULL;
+    EXPECT_EQ(evaluate(r.policy, d).action, width == ArgWidth::k32 ? Action::Allow() : Action::Errno(1))
+        << syscalls::arch(abi).name;
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -518,12 +540,13 @@ TEST_F(DockerDefault, ResolvesOnSixArchitectures) {
         EXPECT_TRUE(it->second[0].conditions.empty());
       }
       // personality: the five allowed personas, each its own rule (one entry each).
+      const ArgWidth w = literal_width(ap.arch);
       EXPECT_EQ(conditions_of(rules_for(r, ap.arch, "personality")),
-                (std::vector<std::vector<ArgCondition>>{{cond(0, CmpOp::kEq, 0)},
-                                                        {cond(0, CmpOp::kEq, 8)},
-                                                        {cond(0, CmpOp::kEq, 0x20000)},
-                                                        {cond(0, CmpOp::kEq, 0x20008)},
-                                                        {cond(0, CmpOp::kEq, 0xffffffff)}}));
+                (std::vector<std::vector<ArgCondition>>{{cond(0, CmpOp::kEq, 0, 0, w)},
+                                                        {cond(0, CmpOp::kEq, 8, 0, w)},
+                                                        {cond(0, CmpOp::kEq, 0x20000, 0, w)},
+                                                        {cond(0, CmpOp::kEq, 0x20008, 0, w)},
+                                                        {cond(0, CmpOp::kEq, 0xffffffff, 0, w)}}));
       // mount needs CAP_SYS_ADMIN: no rule with the default capabilities.
       EXPECT_TRUE(rules_for(r, ap.arch, "mount").empty());
       // ptrace: allowed from kernel 4.8 on (syscalls[1]).
@@ -601,7 +624,8 @@ TEST_F(DockerDefault, S390xClonesFlagsAreTheSecondArgument) {
   for (ArchId a : {ArchId::kS390x, ArchId::kS390}) {
     const auto clone = rules_for(r, a, "clone");
     ASSERT_EQ(clone.size(), 1u);
-    EXPECT_EQ(clone[0].conditions, std::vector<ArgCondition>{cond(1, CmpOp::kMaskedEq, kNamespaceFlags, 0)});
+    EXPECT_EQ(clone[0].conditions,
+              std::vector<ArgCondition>{cond(1, CmpOp::kMaskedEq, kNamespaceFlags, 0, literal_width(a))});
     EXPECT_EQ(clone[0].source.entry, 19u);
     EXPECT_EQ(clone[0].source.comment, "s390 parameter ordering for clone is different");
     EXPECT_EQ(r.policy.find(a)->rules.at(0)[0].action, Action::Errno(38));  // runc's setup(0) rule
