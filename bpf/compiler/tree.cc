@@ -112,19 +112,21 @@ class OptimalTree {
       ws.root[i * n_ + i] = static_cast<uint32_t>(i);
       ws.kind[i * n_ + i] = kLeafRange;
     }
-    // Row by row from the bottom, each row left to right: cell (i, j) needs
-    // (i, j-1) and (i+1, j), both done. cost(i, k-1) runs along row i and
-    // cost(k, j) along column j, which cost_t keeps as a row: both scans
+    // Diagonal by diagonal (ranges of 2 intervals, then 3, ...): cell (i, j)
+    // needs (i, j-1) and (i+1, j), one diagonal down, and cost(i, k-1),
+    // cost(k, j) of shorter ranges, all done. The cells of one diagonal are
+    // independent, so the processor overlaps their split-point scans (each
+    // a chain of dependent comparisons); row by row, every cell waited for
+    // its left neighbour. Each cell is computed exactly as before, so the
+    // order changes nothing in the tables. cost(i, k-1) runs along row i
+    // and cost(k, j) along column j, which cost_t keeps as a row: both scans
     // are sequential.
     const double slack_cost = o_.size_weight;
-    for (size_t i = n_ - 1; i-- > 0;) {
-      double* row = &ws.cost[i * n_];
-      uint32_t* root_row = &ws.root[i * n_];
-      const uint32_t* root_below = &ws.root[(i + 1) * n_];
-      RangeKind* kind_row = &ws.kind[i * n_];
-      const Chain* chains = &ws.chain[i * span_];
-      const double wi = prefix_[i];
-      for (size_t j = std::max(i + 1, reuse_below); j < n_; ++j) {
+    for (size_t d = 1; d < n_; ++d) {
+      // Ranges ending before reuse_below keep the previous run's cells.
+      for (size_t i = reuse_below > d ? reuse_below - d : 0; i + d < n_; ++i) {
+        const size_t j = i + d;
+        double* row = &ws.cost[i * n_];
         size_t lo = i + 1;
         size_t hi = j;
         if (!o_.exhaustive) {
@@ -132,8 +134,8 @@ class OptimalTree {
           // problem. Chains break that monotonicity now and then, so the
           // window is widened by one on each side (measured: this recovers
           // the full search's trees on the real profiles).
-          const size_t a = root_row[j - 1];
-          const size_t b = root_below[j];
+          const size_t a = ws.root[i * n_ + j - 1];
+          const size_t b = ws.root[(i + 1) * n_ + j];
           lo = std::max<size_t>(lo, a > kKnuthSlack ? a - kKnuthSlack : 0);
           hi = std::min<size_t>(hi, b + kKnuthSlack);
           if (lo > hi) lo = hi;
@@ -148,15 +150,18 @@ class OptimalTree {
             best_k = k;
           }
         }
-        best += prefix_[j + 1] - wi + slack_cost;
-        root_row[j] = static_cast<uint32_t>(best_k);
+        best += prefix_[j + 1] - prefix_[i] + slack_cost;
+        ws.root[i * n_ + j] = static_cast<uint32_t>(best_k);
         RangeKind kind = kSplitRange;
-        const size_t len = j - i + 1;
-        if (len < span_ && chains[len].cost <= best) {
-          best = chains[len].cost;
-          kind = kChainRange;
+        const size_t len = d + 1;
+        if (len < span_) {
+          const Chain& chain = ws.chain[i * span_ + len];
+          if (chain.cost <= best) {
+            best = chain.cost;
+            kind = kChainRange;
+          }
         }
-        kind_row[j] = kind;
+        ws.kind[i * n_ + j] = kind;
         row[j] = best;
         ws.cost_t[j * n_ + i] = best;
       }
