@@ -283,7 +283,7 @@ SECCOMP_RET_ERRNO = 0x00050000
 OFF_NR, OFF_ARCH = 0, 4
 
 
-def enosys_stub(abis, largest, enosys, program_len):
+def enosys_stub(abis, largest, enosys):
     """runc's documented patchbpf behaviour, written from scratch: in front of
     the libseccomp program, per AUDIT_ARCH of the filter, a syscall number
     above the largest one the profile names on that ABI (libseccomp's
@@ -407,7 +407,7 @@ def main():
             # ENOSYS, which is 89 on MIPS.)
             already_enosys = f.get_attr(seccomp.Attr.ACT_DEFAULT) == (0x00050000 | enosys)
             if not permissive and not already_enosys:
-                stub = enosys_stub(abis, info.largest, enosys, len(plain) // 8)
+                stub = enosys_stub(abis, info.largest, enosys)
                 runc = pack(stub, endian) + plain
                 with open(base + ".runc.bpf", "wb") as o:
                     o.write(runc)

@@ -64,7 +64,8 @@ std::string slurp(int fd) {
 // cannot block a pipe.
 Result run(std::vector<std::string> args) {
   args.insert(args.begin(), runfile("tools/sysfence"));
-  const std::string out_name = tmp("interop_out"), err_name = tmp("interop_err");
+  const std::string out_name = tmp("interop_out");
+  const std::string err_name = tmp("interop_err");
   const int out_fd = ::open(out_name.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
   const int err_fd = ::open(err_name.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
   EXPECT_GE(out_fd, 0);
@@ -74,6 +75,7 @@ Result run(std::vector<std::string> args) {
     ::dup2(out_fd, 1);
     ::dup2(err_fd, 2);
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     ::execv(argv[0], argv.data());
@@ -205,9 +207,9 @@ std::set<Difference> documented_differences(const Fixture& f) {
     if (f.profile == "docker-default") {
       std::vector<std::string_view> unknown = {"statmount",  "listmount",   "mseal",        "setxattrat",
                                                "getxattrat", "listxattrat", "removexattrat"};
-      if (abi == "x86_64" || abi == "x32") unknown.push_back("uretprobe");
-      if (abi == "x32") unknown.push_back("map_shadow_stack");
-      if (abi == "riscv64") unknown.push_back("riscv_hwprobe");
+      if (abi == "x86_64" || abi == "x32") unknown.emplace_back("uretprobe");
+      if (abi == "x32") unknown.emplace_back("map_shadow_stack");
+      if (abi == "riscv64") unknown.emplace_back("riscv_hwprobe");
       // runc's stub threshold: libseccomp's largest number on that ABI. arm's
       // (0xf0005, the ARM-private calls) and x32's (0x40000223, its compat
       // calls) are above every number in play.
@@ -231,9 +233,16 @@ std::set<Difference> documented_differences(const Fixture& f) {
 }
 
 std::vector<std::string> resolve_flags(const Fixture& f) {
-  return {"--arch",     std::string(f.arch), "--kernel",           "6.1",
-          "--arg-width", "64",               "--bad-arch",         "kill-thread",
-          "--unknown-syscalls", f.runc() ? "enosys" : "default"};
+  return {"--arch",
+          std::string(f.arch),
+          "--kernel",
+          "6.1",
+          "--arg-width",
+          "64",
+          "--bad-arch",
+          "kill-thread",
+          "--unknown-syscalls",
+          f.runc() ? "enosys" : "default"};
 }
 
 // verify's counterexamples, one per region where the two differ:
@@ -296,7 +305,7 @@ std::set<Difference> parse_diff(const std::string& out) {
   for (const std::string& line : lines_of(out)) {
     if (line.starts_with("  ") && !line.starts_with("   ")) {
       names.clear();
-      const std::string_view header = std::string_view(line).substr(2);
+      const std::string_view header = std::string_view{line}.substr(2);
       if (const size_t list = header.find(" syscalls: "); list != std::string_view::npos) {
         // "... — 2 x86_64 syscalls: statmount (457), listmount (458)"
         const size_t abi_start = header.rfind(' ', list - 1) + 1;
@@ -339,8 +348,8 @@ class Interop : public ::testing::TestWithParam<Fixture> {};
 // every documented difference lies in some counterexample's region (exit 1).
 TEST_P(Interop, VerifyFindsExactlyTheDocumentedDifferences) {
   const Fixture& f = GetParam();
-  std::vector<std::string> args = {"verify", "--profile", f.profile_file(), "--bpf", f.file(),
-                                   "--max-counterexamples", "1000"};
+  std::vector<std::string> args = {"verify", "--profile", f.profile_file(), "--bpf", f.file(), "--max-counterexamples",
+                                   "1000"};
   for (auto& a : resolve_flags(f)) args.push_back(a);
   const Result r = run(args);
   ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
@@ -351,7 +360,8 @@ TEST_P(Interop, VerifyFindsExactlyTheDocumentedDifferences) {
   std::set<Difference> covered;
   for (const Counterexample& c : found) {
     EXPECT_TRUE(c.any_arguments) << "a difference that depends on arguments: " << c.example.abi << " "
-                                 << c.example.syscall << "\n" << r.out;
+                                 << c.example.syscall << "\n"
+                                 << r.out;
     EXPECT_TRUE(expected.contains(c.example)) << ::testing::PrintToString(c.example) << "\n" << r.out;
     for (const Difference& d : expected) {
       if (d.abi != c.example.abi) continue;
@@ -369,13 +379,13 @@ TEST_P(Interop, VerifyFindsExactlyTheDocumentedDifferences) {
 // The same through the preset: --semantics libseccomp (no stub) or runc.
 TEST_P(Interop, SemanticsPresetMatchesTheExplicitFlags) {
   const Fixture& f = GetParam();
-  std::vector<std::string> explicit_args = {"verify", "--profile", f.profile_file(), "--bpf", f.file(),
-                                            "--max-counterexamples", "1000"};
+  std::vector<std::string> explicit_args = {
+      "verify", "--profile", f.profile_file(), "--bpf", f.file(), "--max-counterexamples", "1000"};
   for (auto& a : resolve_flags(f)) explicit_args.push_back(a);
   const Result with_flags = run(explicit_args);
-  const Result with_preset = run({"verify", "--profile", f.profile_file(), "--bpf", f.file(), "--arch",
-                                  std::string(f.arch), "--kernel", "6.1", "--semantics",
-                                  f.runc() ? "runc" : "libseccomp", "--max-counterexamples", "1000"});
+  const Result with_preset =
+      run({"verify", "--profile", f.profile_file(), "--bpf", f.file(), "--arch", std::string(f.arch), "--kernel", "6.1",
+           "--semantics", f.runc() ? "runc" : "libseccomp", "--max-counterexamples", "1000"});
   EXPECT_EQ(with_preset.exit_code, with_flags.exit_code) << with_preset.out << with_preset.err;
   EXPECT_EQ(with_preset.out, with_flags.out);
 }
