@@ -41,9 +41,9 @@ inline constexpr std::string_view kAbiNotHandled = "abi-not-handled";
 struct Finding {
   std::string_view check;  // one of check::k*
   Severity severity = Severity::kInfo;
-  std::string message;     // what is wrong, with the concrete evidence
-  std::string fix;         // one line
-  std::string where;       // "instruction 12", "default:482 (syscalls[12])"; may be empty
+  std::string message;  // what is wrong, with the concrete evidence
+  std::string fix;      // one line
+  std::string where;    // "instruction 12", "default:482 (syscalls[12])"; may be empty
   // Concrete seccomp_data that demonstrate the finding (the filter answers
   // the first as the message says; arg-width adds the clean counterpart the
   // kernel cannot tell apart from it). Empty for findings about the program

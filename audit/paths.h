@@ -40,8 +40,8 @@ using WordSets = std::array<bpf::WordSet, bpf::kWordCount>;
 
 struct Path {
   bpf::Outcome outcome;
-  WordSets words;           // every input on the path satisfies all of them
-  SeccompWords witness{};   // one such input
+  WordSets words;          // every input on the path satisfies all of them
+  SeccompWords witness{};  // one such input
 };
 
 // How much a walk may do: paths reported, and word constraints added (the
@@ -78,8 +78,7 @@ class PathExplorer {
   WalkStats walk(std::span<const Constraint> constraints, WalkLimits limits,
                  const std::function<void(const Path&)>& visit) const;
   // The same, collected.
-  std::vector<Path> paths(std::span<const Constraint> constraints, WalkLimits limits,
-                          WalkStats* stats = nullptr) const;
+  std::vector<Path> paths(std::span<const Constraint> constraints, WalkLimits limits, WalkStats* stats = nullptr) const;
 
   bpf::RunResult run(const SeccompWords& input) const { return proc_interp().run(input); }
   // The instructions `input` executes, in order (the final `ret` included).

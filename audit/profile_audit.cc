@@ -34,40 +34,41 @@ Expected<Report> audit_profile(const profile::Profile& profile, const profile::R
 
   std::vector<syscalls::ArchId> abis;
   for (const auto& ap : policy.arches) abis.push_back(ap.arch);
-  report.scope.insert(report.scope.begin(),
-                      fmt::format("profile {}: resolved for {} ({}), arguments compared {}; compiled to {}",
-                                  profile.source, options.native != nullptr ? options.native->name : "?",
-                                  bpf::compiler::abi_names(abis),
-                                  options.arg_width == profile::ArgWidthMode::kAbi
-                                      ? "as the kernel reads them (--arg-width=abi)"
-                                      : "on all 64 bits (--arg-width=64)",
-                                  compiled->program.size() == 1 ? std::string("1 instruction")
-                                                                : fmt::format("{} instructions",
-                                                                              compiled->program.size())));
+  report.scope.insert(
+      report.scope.begin(),
+      fmt::format("profile {}: resolved for {} ({}), arguments compared {}; compiled to {}", profile.source,
+                  options.native != nullptr ? options.native->name : "?", bpf::compiler::abi_names(abis),
+                  options.arg_width == profile::ArgWidthMode::kAbi ? "as the kernel reads them (--arg-width=abi)"
+                                                                   : "on all 64 bits (--arg-width=64)",
+                  compiled->program.size() == 1 ? std::string("1 instruction")
+                                                : fmt::format("{} instructions", compiled->program.size())));
 
   // Constants that cannot mean what they say on some ABI.
   for (const profile::WidthWarning& w : resolution.warnings) {
-    report.findings.push_back(Finding{
-        check::kConstantWidth, Severity::kMedium, w.message,
-        fmt::format("write the constant as the {}-bit value the kernel reads", w.bits),
-        fmt::format("rule {}:{} (syscalls[{}])", w.rule.file, w.rule.line, w.rule.entry), {}});
+    report.findings.push_back(Finding{check::kConstantWidth,
+                                      Severity::kMedium,
+                                      w.message,
+                                      fmt::format("write the constant as the {}-bit value the kernel reads", w.bits),
+                                      fmt::format("rule {}:{} (syscalls[{}])", w.rule.file, w.rule.line, w.rule.entry),
+                                      {}});
   }
 
   // The default action, straight from the profile.
   std::vector<std::string> allowing;
   for (const auto& ap : policy.arches)
-    if (permissive(ap.default_action))
-      allowing.push_back(fmt::format("{}", syscalls::arch(ap.arch).name));
+    if (permissive(ap.default_action)) allowing.push_back(fmt::format("{}", syscalls::arch(ap.arch).name));
   if (!allowing.empty()) {
     std::string list;
     for (const auto& a : allowing) list += (list.empty() ? "" : ", ") + a;
     report.findings.push_back(Finding{
-        check::kDefaultAllow, Severity::kHigh,
+        check::kDefaultAllow,
+        Severity::kHigh,
         fmt::format("the defaultAction is {}: every syscall the profile does not name is allowed, including ones "
                     "added in later kernels ({})",
                     to_string(policy.arches.front().default_action), list),
         "set defaultAction to SCMP_ACT_ERRNO and allow the syscalls the workload needs",
-        fmt::format("{}: defaultAction", profile.source), {}});
+        fmt::format("{}: defaultAction", profile.source),
+        {}});
   }
   sort_findings(report.findings);
   return report;

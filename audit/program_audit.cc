@@ -25,7 +25,7 @@ using syscalls::ArchId;
 
 namespace {
 
-constexpr uint32_t kX32Bit = 0x40000000U;  // __X32_SYSCALL_BIT
+constexpr uint32_t kX32Bit = 0x40000000U;       // __X32_SYSCALL_BIT
 constexpr uint32_t kAuditArchLe = 0x40000000U;  // __AUDIT_ARCH_LE
 
 // The namespace flags of clone(2)/unshare(2) (include/uapi/linux/sched.h),
@@ -35,8 +35,8 @@ struct FlagName {
   std::string_view name;
 };
 constexpr FlagName kNamespaceFlags[] = {
-    {0x10000000, "CLONE_NEWUSER"}, {0x00020000, "CLONE_NEWNS"},  {0x40000000, "CLONE_NEWNET"},
-    {0x20000000, "CLONE_NEWPID"},  {0x08000000, "CLONE_NEWIPC"}, {0x04000000, "CLONE_NEWUTS"},
+    {0x10000000, "CLONE_NEWUSER"},   {0x00020000, "CLONE_NEWNS"},   {0x40000000, "CLONE_NEWNET"},
+    {0x20000000, "CLONE_NEWPID"},    {0x08000000, "CLONE_NEWIPC"},  {0x04000000, "CLONE_NEWUTS"},
     {0x02000000, "CLONE_NEWCGROUP"}, {0x00000080, "CLONE_NEWTIME"},
 };
 // CLONE_NEWTIME shares its bit with CSIGNAL in clone(2): only unshare and
@@ -260,9 +260,10 @@ class Auditor {
       for (const auto& a : syscalls::all_arches())
         if (chosen == nullptr && a.audit_arch == audit_arch && a.id != ArchId::kX32) chosen = &a;
       if (chosen == nullptr) {
-        report_.scope.push_back(fmt::format("AUDIT_ARCH value {:#x}: no ABI sysfence knows; its syscalls are not "
-                                            "examined",
-                                            audit_arch));
+        report_.scope.push_back(
+            fmt::format("AUDIT_ARCH value {:#x}: no ABI sysfence knows; its syscalls are not "
+                        "examined",
+                        audit_arch));
         return;
       }
       const Endian e = (audit_arch & kAuditArchLe) != 0 ? Endian::kLittle : Endian::kBig;
@@ -423,7 +424,8 @@ class Auditor {
     if (no_jump.empty() && no_input.empty()) return;
     std::string what;
     if (!no_jump.empty())
-      what = fmt::format("{} {} no jump reaches", no_jump.size() == 1 ? "instruction" : "instructions", ranges(no_jump));
+      what =
+          fmt::format("{} {} no jump reaches", no_jump.size() == 1 ? "instruction" : "instructions", ranges(no_jump));
     if (!no_input.empty())
       what += fmt::format("{}{} {} never executed for any seccomp_data (their tests contradict earlier ones)",
                           what.empty() ? "" : "; ", no_input.size() == 1 ? "instruction" : "instructions",
@@ -524,8 +526,8 @@ class Auditor {
                           "{} is answered {}, while {} — the same call to the kernel — is answered {}",
                           sys.name, abi.name(), i, arg_decl(abi.id, sys.nr, i), bits, call(abi, x, static_cast<int>(i)),
                           to_string(got), call(abi, clean, static_cast<int>(i)), to_string(meant)),
-              fmt::format("compare only the low 32 bits of {} argument {} (sysfence compile --arg-width=abi)",
-                          sys.name, i),
+              fmt::format("compare only the low 32 bits of {} argument {} (sysfence compile --arg-width=abi)", sys.name,
+                          i),
               where(abi, x, loose.outcome.where))
               .inputs = {data_of(abi, x), data_of(abi, clean)};
           return true;
@@ -589,8 +591,8 @@ class Auditor {
       ++votes[x_.run(to_words(d, abi.endian)).ret];
     }
     if (votes.empty()) return std::nullopt;
-    const auto best = std::max_element(votes.begin(), votes.end(),
-                                       [](const auto& a, const auto& b) { return a.second < b.second; });
+    const auto best =
+        std::max_element(votes.begin(), votes.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
     return decode(best->first);
   }
 
@@ -695,8 +697,7 @@ class Auditor {
       const Allowed& ex = allowed.front();
       add(check::kSeedBlocked, always ? Severity::kMedium : Severity::kLow,
           fmt::format("{} is allowed{} on {} (e.g. {}); Docker's default profile blocks it: {}", name,
-                      always ? "" : " for some inputs", abi_list(allowed), call(*ex.abi, ex.path->witness),
-                      reason),
+                      always ? "" : " for some inputs", abi_list(allowed), call(*ex.abi, ex.path->witness), reason),
           fmt::format("deny {} unless the workload needs it", name), where(*ex.abi, *ex.path))
           .inputs = {data_of(*ex.abi, ex.path->witness)};
     }
@@ -820,8 +821,7 @@ class Auditor {
       for (const auto& f : hits.front().ns.flags) flags += fmt::format("{}{}", flags.empty() ? "" : "|", f);
       add(is_clone ? check::kCloneNamespaces : check::kUnshare, Severity::kHigh,
           fmt::format("{} may create namespaces on {}: {} reachable (e.g. {}): {}", name, list_some(abis), flags,
-                      call(*hits.front().abi, hits.front().ns.example),
-                      profile::seed_reason(name).value_or("")),
+                      call(*hits.front().abi, hits.front().ns.example), profile::seed_reason(name).value_or("")),
           is_clone ? "allow clone only when (flags & 0x7e020000) == 0 (no CLONE_NEW* flag), as Docker's default "
                      "profile does without CAP_SYS_ADMIN"
                    : "deny unshare, or allow it only without CLONE_NEW* flags",

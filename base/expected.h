@@ -20,9 +20,7 @@ struct Unexpected {
   E error;
 };
 
-inline Unexpected<Error> fail(std::string message) {
-  return Unexpected<Error>{Error{std::move(message)}};
-}
+inline Unexpected<Error> fail(std::string message) { return Unexpected<Error>{Error{std::move(message)}}; }
 
 // Holds either a T or an E. Accessing the wrong alternative is a programming
 // error (asserted), never undefined behaviour hidden behind a default.
@@ -36,16 +34,28 @@ class Expected {
   bool has_value() const { return v_.index() == 0; }
   explicit operator bool() const { return has_value(); }
 
-  T& value() & { assert(has_value()); return std::get<0>(v_); }
-  const T& value() const& { assert(has_value()); return std::get<0>(v_); }
-  T&& value() && { assert(has_value()); return std::get<0>(std::move(v_)); }
+  T& value() & {
+    assert(has_value());
+    return std::get<0>(v_);
+  }
+  const T& value() const& {
+    assert(has_value());
+    return std::get<0>(v_);
+  }
+  T&& value() && {
+    assert(has_value());
+    return std::get<0>(std::move(v_));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T&& operator*() && { return std::move(*this).value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
-  const E& error() const { assert(!has_value()); return std::get<1>(v_); }
+  const E& error() const {
+    assert(!has_value());
+    return std::get<1>(v_);
+  }
 
  private:
   std::variant<T, E> v_;
@@ -61,7 +71,10 @@ class Expected<void, E> {
 
   bool has_value() const { return ok_; }
   explicit operator bool() const { return ok_; }
-  const E& error() const { assert(!ok_); return error_; }
+  const E& error() const {
+    assert(!ok_);
+    return error_;
+  }
 
  private:
   E error_{};

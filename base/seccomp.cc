@@ -123,8 +123,7 @@ SeccompData from_words(const SeccompWords& w, Endian e) {
   SeccompData d;
   d.nr = w[kOffsetNr / 4];
   d.arch = w[kOffsetArch / 4];
-  d.instruction_pointer =
-      (uint64_t{w[ip_hi_offset(e) / 4]} << 32) | w[ip_lo_offset(e) / 4];
+  d.instruction_pointer = (uint64_t{w[ip_hi_offset(e) / 4]} << 32) | w[ip_lo_offset(e) / 4];
   for (unsigned i = 0; i < 6; ++i) {
     d.args[i] = (uint64_t{w[arg_hi_offset(i, e) / 4]} << 32) | w[arg_lo_offset(i, e) / 4];
   }

@@ -104,12 +104,8 @@ inline constexpr uint32_t kOffsetArgs = 16;
 enum class Endian : uint8_t { kLittle, kBig };
 
 // Byte offset of the low / high 32-bit word of args[i] (i < 6).
-constexpr uint32_t arg_lo_offset(unsigned i, Endian e) {
-  return kOffsetArgs + 8 * i + (e == Endian::kLittle ? 0 : 4);
-}
-constexpr uint32_t arg_hi_offset(unsigned i, Endian e) {
-  return kOffsetArgs + 8 * i + (e == Endian::kLittle ? 4 : 0);
-}
+constexpr uint32_t arg_lo_offset(unsigned i, Endian e) { return kOffsetArgs + 8 * i + (e == Endian::kLittle ? 0 : 4); }
+constexpr uint32_t arg_hi_offset(unsigned i, Endian e) { return kOffsetArgs + 8 * i + (e == Endian::kLittle ? 4 : 0); }
 constexpr uint32_t ip_lo_offset(Endian e) { return kOffsetIp + (e == Endian::kLittle ? 0 : 4); }
 constexpr uint32_t ip_hi_offset(Endian e) { return kOffsetIp + (e == Endian::kLittle ? 4 : 0); }
 

@@ -29,14 +29,11 @@ struct Token {
 };
 
 // Longest match first.
-constexpr std::array<std::string_view, 16> kMultiPunct = {
-    ">>=", "<<=", "==", "!=", ">=", "<=", ">>", "<<",
-    "+=",  "-=",  "*=", "/=", "%=", "&=", "|=", "^="};
+constexpr std::array<std::string_view, 16> kMultiPunct = {">>=", "<<=", "==", "!=", ">=", "<=", ">>", "<<",
+                                                          "+=",  "-=",  "*=", "/=", "%=", "&=", "|=", "^="};
 constexpr std::string_view kSinglePunct = "=<>&!()[]{}:-,+*/%|^";
 
-bool ident_start(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '.';
-}
+bool ident_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '.'; }
 bool ident_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (c >= '0' && c <= '9');
 }
@@ -102,7 +99,7 @@ std::optional<LexError> tokenize(std::string_view code, std::vector<Token>& out)
     }
     const unsigned char uc = static_cast<unsigned char>(c);
     return LexError{col, (uc >= 0x20 && uc < 0x7f) ? fmt::format("unexpected character '{}'", c)
-                                                    : fmt::format("unexpected byte 0x{:02x}", uc)};
+                                                   : fmt::format("unexpected byte 0x{:02x}", uc)};
   }
   return std::nullopt;
 }
@@ -127,8 +124,8 @@ std::optional<uint64_t> parse_number(std::string_view text) {
 enum class JumpField : uint8_t { kJt, kJf, kK };
 
 struct Target {
-  std::string label;    // empty: numeric
-  uint64_t index = 0;   // absolute instruction index when numeric
+  std::string label;   // empty: numeric
+  uint64_t index = 0;  // absolute instruction index when numeric
   SourcePos pos;
 };
 
@@ -172,17 +169,13 @@ class Assembler {
   Expected<Assembly> run(std::string_view text);
 
  private:
-  std::string where(SourcePos p) const {
-    return fmt::format("{}:{}:{}", options_.file_name, p.line, p.column);
-  }
+  std::string where(SourcePos p) const { return fmt::format("{}:{}:{}", options_.file_name, p.line, p.column); }
   Unexpected<Error> error_at(SourcePos p, std::string_view message) const {
     return fail(fmt::format("{}: {}", where(p), message));
   }
 
   // Token cursor over the current line.
-  const Token* peek(size_t ahead = 0) const {
-    return pos_ + ahead < toks_.size() ? &toks_[pos_ + ahead] : nullptr;
-  }
+  const Token* peek(size_t ahead = 0) const { return pos_ + ahead < toks_.size() ? &toks_[pos_ + ahead] : nullptr; }
   bool at_end() const { return pos_ >= toks_.size(); }
   bool is(std::string_view text, size_t ahead = 0) const {
     const Token* t = peek(ahead);
@@ -237,8 +230,7 @@ class Assembler {
 
 Expected<uint32_t> Assembler::parse_u32(std::string_view what, uint64_t max) {
   const Token* t = peek();
-  if (t == nullptr || t->kind != Tok::kNumber)
-    return error_at(here(), fmt::format("expected {} (a number)", what));
+  if (t == nullptr || t->kind != Tok::kNumber) return error_at(here(), fmt::format("expected {} (a number)", what));
   auto v = parse_number(t->text);
   if (!v) return error_at(here(), fmt::format("bad number \"{}\"", t->text));
   if (*v > max) return error_at(here(), fmt::format("{} {} is out of range (at most {:#x})", what, t->text, max));
@@ -262,8 +254,7 @@ Expected<uint32_t> Assembler::parse_constant(Item& item, bool names) {
     ++pos_;
     if (is(":")) {  // "x32:read"
       const Token* name = peek(1);
-      if (name == nullptr || name->kind != Tok::kIdent)
-        return error_at(here(), "expected a syscall name after ':'");
+      if (name == nullptr || name->kind != Tok::kIdent) return error_at(here(), "expected a syscall name after ':'");
       spelling += ":";
       spelling += name->text;
       pos_ += 2;
@@ -518,11 +509,10 @@ Expected<void> Assembler::parse_statement(Item& item) {
     result = parse_a_assign(item);
   } else if (word == "A" && peek(1) != nullptr && peek(1)->kind == Tok::kPunct) {
     static constexpr std::pair<std::string_view, uint16_t> kOps[] = {
-        {"+=", kAdd}, {"-=", kSub}, {"*=", kMul}, {"/=", kDiv}, {"%=", kMod},
+        {"+=", kAdd}, {"-=", kSub}, {"*=", kMul}, {"/=", kDiv},  {"%=", kMod},
         {"&=", kAnd}, {"|=", kOr},  {"^=", kXor}, {"<<=", kLsh}, {">>=", kRsh}};
     const std::string_view sym = peek(1)->text;
-    const auto* op = std::find_if(std::begin(kOps), std::end(kOps),
-                                  [&](const auto& e) { return e.first == sym; });
+    const auto* op = std::find_if(std::begin(kOps), std::end(kOps), [&](const auto& e) { return e.first == sym; });
     if (op == std::end(kOps)) return unknown_statement(item);
     pos_ += 2;
     if (accept("X")) {
@@ -594,8 +584,7 @@ Expected<void> Assembler::parse_line(std::string_view raw_line) {
 
   // The listing's header and separator.
   if (code_.find_first_not_of(" \t=") == std::string_view::npos) return {};
-  if (toks_.size() == 5 && is("line") && is("CODE", 1) && is("JT", 2) && is("JF", 3) && is("K", 4))
-    return {};
+  if (toks_.size() == 5 && is("line") && is("CODE", 1) && is("JT", 2) && is("JF", 3) && is("K", 4)) return {};
 
   Item item;
   // Listing columns: "0005: 0x15 0x00 0x01 0x0000003b".
@@ -604,8 +593,8 @@ Expected<void> Assembler::parse_line(std::string_view raw_line) {
     auto number = parse_number(peek()->text);
     if (!number) return error_at(line_pos, fmt::format("bad line number \"{}\"", peek()->text));
     if (*number != items_.size())
-      return error_at(line_pos, fmt::format("line number {} does not match the instruction's index {}",
-                                            peek()->text, items_.size()));
+      return error_at(line_pos, fmt::format("line number {} does not match the instruction's index {}", peek()->text,
+                                            items_.size()));
     pos_ += 2;
     item.columns_pos = here();
     auto code = parse_u32("CODE column", 0xffff);
@@ -616,18 +605,15 @@ Expected<void> Assembler::parse_line(std::string_view raw_line) {
     if (!jf) return Unexpected<Error>{jf.error()};
     auto k = parse_u32("K column");
     if (!k) return Unexpected<Error>{k.error()};
-    item.columns = Insn{static_cast<uint16_t>(*code), static_cast<uint8_t>(*jt),
-                        static_cast<uint8_t>(*jf), *k};
+    item.columns = Insn{static_cast<uint16_t>(*code), static_cast<uint8_t>(*jt), static_cast<uint8_t>(*jf), *k};
   }
 
   // Labels.
-  while (peek() != nullptr && peek()->kind == Tok::kIdent && is(":", 1) &&
-         !peek()->text.starts_with(".")) {
+  while (peek() != nullptr && peek()->kind == Tok::kIdent && is(":", 1) && !peek()->text.starts_with(".")) {
     const SourcePos p = here();
     const std::string name(peek()->text);
     if (auto it = labels_.find(name); it != labels_.end())
-      return error_at(p, fmt::format("label \"{}\" is already defined at line {}", name,
-                                     it->second.second.line));
+      return error_at(p, fmt::format("label \"{}\" is already defined at line {}", name, it->second.second.line));
     labels_.emplace(name, std::make_pair(items_.size(), p));
     pos_ += 2;
   }
@@ -647,8 +633,8 @@ Expected<void> Assembler::parse_line(std::string_view raw_line) {
     auto a = syscalls::parse_arch(t->text);
     if (!a) return error_at(here(), a.error().message);
     if (options_.arch_explicit && options_.arch != nullptr && options_.arch->id != (*a)->id)
-      return error_at(here(), fmt::format("the file is for arch {} but {} was asked for",
-                                          (*a)->name, options_.arch->name));
+      return error_at(here(),
+                      fmt::format("the file is for arch {} but {} was asked for", (*a)->name, options_.arch->name));
     arch_ = *a;
     saw_arch_directive_ = true;
     return {};
@@ -671,31 +657,29 @@ Expected<void> Assembler::resolve(Assembly& out) {
       std::string shown = fmt::format("{:04}", target);
       if (!j.target.label.empty()) {
         auto it = labels_.find(j.target.label);
-        if (it == labels_.end())
-          return error_at(j.target.pos, fmt::format("undefined label \"{}\"", j.target.label));
+        if (it == labels_.end()) return error_at(j.target.pos, fmt::format("undefined label \"{}\"", j.target.label));
         target = it->second.first;
         shown = j.target.label;
         if (target >= n)
-          return error_at(j.target.pos, fmt::format("label \"{}\" has no instruction after it",
-                                                    j.target.label));
+          return error_at(j.target.pos, fmt::format("label \"{}\" has no instruction after it", j.target.label));
       }
       if (target <= i)
-        return error_at(j.target.pos,
-                        fmt::format("jump to {} goes backwards: jumps go forward only "
-                                    "(this is instruction {})", shown, i));
+        return error_at(j.target.pos, fmt::format("jump to {} goes backwards: jumps go forward only "
+                                                  "(this is instruction {})",
+                                                  shown, i));
       if (target >= n)
         return error_at(j.target.pos, fmt::format("jump target {} is past the end of the program "
-                                                  "({} instructions)", shown, n));
+                                                  "({} instructions)",
+                                                  shown, n));
       const uint64_t offset = target - i - 1;
       if (j.field == JumpField::kK) {
         item.insn.k = static_cast<uint32_t>(offset);
         continue;
       }
       if (offset > 255)
-        return error_at(j.target.pos,
-                        fmt::format("conditional jump to {} is {} instructions ahead; at most 255 "
-                                    "fit in jt/jf (jump to a `goto {}` placed within reach)",
-                                    shown, offset, shown));
+        return error_at(j.target.pos, fmt::format("conditional jump to {} is {} instructions ahead; at most 255 "
+                                                  "fit in jt/jf (jump to a `goto {}` placed within reach)",
+                                                  shown, offset, shown));
       (j.field == JumpField::kJt ? item.insn.jt : item.insn.jf) = static_cast<uint8_t>(offset);
     }
   }
@@ -717,8 +701,9 @@ Expected<void> Assembler::resolve(Assembly& out) {
     const syscalls::Arch* ctx = naming_arch(facts[i].arch, arch_);
     if (item.load) {
       if (ctx == nullptr)
-        return error_at(item.pos, "argument and instruction-pointer words need the byte order: "
-                                  "pass --arch, add `.arch NAME`, or write `A = data[OFFSET]`");
+        return error_at(item.pos,
+                        "argument and instruction-pointer words need the byte order: "
+                        "pass --arch, add `.arch NAME`, or write `A = data[OFFSET]`");
       const PendingLoad& l = *item.load;
       const Endian e = ctx->endian;
       item.insn.k = l.ip ? (l.high ? ip_hi_offset(e) : ip_lo_offset(e))
@@ -726,9 +711,9 @@ Expected<void> Assembler::resolve(Assembly& out) {
     }
     if (item.name) {
       if (facts[i].reached && facts[i].a_word == kOffsetArch)
-        return error_at(item.name->pos,
-                        fmt::format("syscall name \"{}\" compared with the arch word (A = arch); "
-                                    "use an ARCH_* constant", item.name->spelling));
+        return error_at(item.name->pos, fmt::format("syscall name \"{}\" compared with the arch word (A = arch); "
+                                                    "use an ARCH_* constant",
+                                                    item.name->spelling));
       auto nr = resolve_syscall(item.name->spelling, ctx);
       if (!nr) return error_at(item.name->pos, nr.error().message);
       item.insn.k = *nr;
@@ -739,10 +724,9 @@ Expected<void> Assembler::resolve(Assembly& out) {
       std::string hint;
       if (item.name && ctx != nullptr)
         hint = fmt::format(" (syscall names were resolved for {}; is --arch right?)", ctx->name);
-      return error_at(item.columns_pos,
-                      fmt::format("the statement assembles to {:#04x} {:#04x} {:#04x} {:#010x} but "
-                                  "the columns say {:#04x} {:#04x} {:#04x} {:#010x}{}",
-                                  a.code, a.jt, a.jf, a.k, c.code, c.jt, c.jf, c.k, hint));
+      return error_at(item.columns_pos, fmt::format("the statement assembles to {:#04x} {:#04x} {:#04x} {:#010x} but "
+                                                    "the columns say {:#04x} {:#04x} {:#04x} {:#010x}{}",
+                                                    a.code, a.jt, a.jf, a.k, c.code, c.jt, c.jf, c.k, hint));
     }
   }
 

@@ -13,18 +13,23 @@ namespace {
 
 bool is_alu_op(uint16_t op) {
   switch (op) {
-    case kAdd: case kSub: case kMul: case kDiv: case kOr:
-    case kAnd: case kLsh: case kRsh: case kMod: case kXor:
-      return true;
-    default:
-      return false;
+    case kAdd:
+    case kSub:
+    case kMul:
+    case kDiv:
+    case kOr:
+    case kAnd:
+    case kLsh:
+    case kRsh:
+    case kMod:
+    case kXor: return true;
+    default: return false;
   }
 }
 
 // `A op= K|X`: class ALU, a binary op, either source, nothing else set.
 bool is_alu_binary(uint16_t code) {
-  return insn_class(code) == kAlu && is_alu_op(insn_op(code)) &&
-         code == (kAlu | insn_op(code) | insn_src(code));
+  return insn_class(code) == kAlu && is_alu_op(insn_op(code)) && code == (kAlu | insn_op(code) | insn_src(code));
 }
 
 std::string_view alu_symbol(uint16_t op) {
@@ -80,16 +85,24 @@ std::string compare_constant(uint32_t k, uint16_t op, const FlowFacts& f, const 
 
 using TargetFn = std::function<std::string(uint64_t)>;
 
-std::string condition_jump(const Insn& in, size_t index, const FlowFacts& f,
-                           const syscalls::Arch* ctx, const TargetFn& target) {
+std::string condition_jump(const Insn& in, size_t index, const FlowFacts& f, const syscalls::Arch* ctx,
+                           const TargetFn& target) {
   const uint16_t op = insn_op(in.code);
-  const std::string operand =
-      insn_src(in.code) == kX ? std::string("X") : compare_constant(in.k, op, f, ctx);
+  const std::string operand = insn_src(in.code) == kX ? std::string("X") : compare_constant(in.k, op, f, ctx);
   std::string_view pos_op, neg_op;
   switch (op) {
-    case kJeq: pos_op = "=="; neg_op = "!="; break;
-    case kJgt: pos_op = ">"; neg_op = "<="; break;
-    case kJge: pos_op = ">="; neg_op = "<"; break;
+    case kJeq:
+      pos_op = "==";
+      neg_op = "!=";
+      break;
+    case kJgt:
+      pos_op = ">";
+      neg_op = "<=";
+      break;
+    case kJge:
+      pos_op = ">=";
+      neg_op = "<";
+      break;
     default: break;  // jset: spelled below
   }
   auto cond = [&](bool positive) {
@@ -103,8 +116,7 @@ std::string condition_jump(const Insn& in, size_t index, const FlowFacts& f,
   // branch goes somewhere, the negated test reads naturally.
   if (in.jf == 0) return fmt::format("if ({}) goto {}", cond(true), target(next + in.jt));
   if (in.jt == 0) return fmt::format("if ({}) goto {}", cond(false), target(next + in.jf));
-  return fmt::format("if ({}) goto {} else goto {}", cond(true), target(next + in.jt),
-                     target(next + in.jf));
+  return fmt::format("if ({}) goto {} else goto {}", cond(true), target(next + in.jt), target(next + in.jf));
 }
 
 std::string return_value(uint32_t k) {
@@ -118,8 +130,8 @@ std::string raw_insn(const Insn& in) {
 }
 
 // The statement without the unused-field suffix.
-std::string statement_body(const Insn& in, size_t index, const FlowFacts& f,
-                           const syscalls::Arch* ctx, const TargetFn& target) {
+std::string statement_body(const Insn& in, size_t index, const FlowFacts& f, const syscalls::Arch* ctx,
+                           const TargetFn& target) {
   const uint32_t k = in.k;
   switch (in.code) {
     case kLd | kW | kAbs: return "A = " + load_source(k, ctx);
@@ -164,8 +176,8 @@ std::string unused_suffix(const Insn& in) {
   return parts.empty() ? std::string() : " {" + parts + "}";
 }
 
-std::string statement(const Insn& in, size_t index, const FlowFacts& f,
-                      const syscalls::Arch* fallback, const TargetFn& target) {
+std::string statement(const Insn& in, size_t index, const FlowFacts& f, const syscalls::Arch* fallback,
+                      const TargetFn& target) {
   const syscalls::Arch* ctx = naming_arch(f.arch, fallback);
   return statement_body(in, index, f, ctx, target) + unused_suffix(in);
 }
@@ -176,13 +188,22 @@ std::string index_target(uint64_t t) { return fmt::format("{:04}", t); }
 
 bool has_statement(uint16_t code) {
   switch (code) {
-    case kLd | kW | kAbs: case kLd | kImm: case kLdx | kImm: case kLd | kMem:
-    case kLdx | kMem: case kLd | kW | kLen: case kLdx | kW | kLen: case kSt:
-    case kStx: case kMisc | kTax: case kMisc | kTxa: case kAlu | kNeg:
-    case kJmp | kJa: case kRet | kRetK: case kRet | kRetA:
-      return true;
-    default:
-      return is_alu_binary(code) || is_conditional_jump(code);
+    case kLd | kW | kAbs:
+    case kLd | kImm:
+    case kLdx | kImm:
+    case kLd | kMem:
+    case kLdx | kMem:
+    case kLd | kW | kLen:
+    case kLdx | kW | kLen:
+    case kSt:
+    case kStx:
+    case kMisc | kTax:
+    case kMisc | kTxa:
+    case kAlu | kNeg:
+    case kJmp | kJa:
+    case kRet | kRetK:
+    case kRet | kRetA: return true;
+    default: return is_alu_binary(code) || is_conditional_jump(code);
   }
 }
 
@@ -191,11 +212,13 @@ FieldUse field_use(uint16_t code) {
   if (is_conditional_jump(code)) return {true, true, insn_src(code) == kK};
   if (is_alu_binary(code)) return {false, false, insn_src(code) == kK};
   switch (code) {
-    case kLd | kW | kLen: case kLdx | kW | kLen: case kMisc | kTax:
-    case kMisc | kTxa: case kAlu | kNeg: case kRet | kRetA:
-      return {false, false, false};
-    default:
-      return {false, false, true};  // k is the offset, constant, slot, or return value
+    case kLd | kW | kLen:
+    case kLdx | kW | kLen:
+    case kMisc | kTax:
+    case kMisc | kTxa:
+    case kAlu | kNeg:
+    case kRet | kRetA: return {false, false, false};
+    default: return {false, false, true};  // k is the offset, constant, slot, or return value
   }
 }
 
@@ -215,8 +238,8 @@ std::string disassemble(std::span<const Insn> prog, const DisasmOptions& options
     out += "=================================\n";
     for (size_t i = 0; i < prog.size(); ++i) {
       const Insn& in = prog[i];
-      out += fmt::format("{:04}: {:#04x} {:#04x} {:#04x} {:#010x}  {}\n", i, in.code, in.jt, in.jf,
-                         in.k, statement(in, i, facts[i], options.arch, index_target));
+      out += fmt::format("{:04}: {:#04x} {:#04x} {:#04x} {:#010x}  {}\n", i, in.code, in.jt, in.jf, in.k,
+                         statement(in, i, facts[i], options.arch, index_target));
     }
     return out;
   }
@@ -236,9 +259,7 @@ std::string disassemble(std::span<const Insn> prog, const DisasmOptions& options
     if (in.jf == 0 || in.jt != 0) mark(next + in.jt);
     if (in.jf != 0) mark(next + in.jf);
   }
-  auto label = [&](uint64_t t) {
-    return t < prog.size() ? fmt::format("L{:04}", t) : index_target(t);
-  };
+  auto label = [&](uint64_t t) { return t < prog.size() ? fmt::format("L{:04}", t) : index_target(t); };
   if (options.arch != nullptr) out += fmt::format(".arch {}\n", options.arch->name);
   for (size_t i = 0; i < prog.size(); ++i) {
     if (is_target[i]) out += label(i) + ":\n";

@@ -3,8 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <span>
 #include <set>
+#include <span>
 #include <tuple>
 
 #include "bpf/insn.h"
@@ -123,9 +123,9 @@ class ProductWalk {
     const Action ea = leaf_action(oa, input), eb = leaf_action(ob, input);
     const Action ra = a_.run(input), rb = b_.run(input);
     if (ra != ea || rb != eb || ra == rb) {
-      result_.internal_errors.push_back(fmt::format(
-          "symbolic and concrete evaluation disagree: A {} vs {} ({}), B {} vs {} ({})", to_string(ea),
-          to_string(ra), a_.describe(oa), to_string(eb), to_string(rb), b_.describe(ob)));
+      result_.internal_errors.push_back(
+          fmt::format("symbolic and concrete evaluation disagree: A {} vs {} ({}), B {} vs {} ({})", to_string(ea),
+                      to_string(ra), a_.describe(oa), to_string(eb), to_string(rb), b_.describe(ob)));
       return Walk::kContinue;
     }
     Mismatch m;
@@ -332,8 +332,7 @@ EquivResult check_equivalent(const Procedure& a, const Procedure& b, const Equiv
       result.not_proved_reason = fmt::format("the walk stopped after {} joint paths (budget)", options.max_paths);
     else if (!result.unsupported.empty())
       result.not_proved_reason = fmt::format("{} path end(s) outside the symbolic fragment", result.unsupported.size());
-    else
-      result.not_proved_reason = "internal inconsistency between symbolic and concrete evaluation";
+    else result.not_proved_reason = "internal inconsistency between symbolic and concrete evaluation";
   }
   if (!result.mismatches.empty()) {
     result.verdict = EquivResult::Verdict::kDifferent;

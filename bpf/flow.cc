@@ -47,10 +47,8 @@ bool preserves_a(uint16_t code) {
     case kStx:
     case kMisc | kTax:
     case kRet | kRetK:
-    case kRet | kRetA:
-      return true;
-    default:
-      return is_ja(code) || is_conditional_jump(code);
+    case kRet | kRetA: return true;
+    default: return is_ja(code) || is_conditional_jump(code);
   }
 }
 

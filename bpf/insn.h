@@ -89,8 +89,6 @@ constexpr uint16_t insn_miscop(uint16_t code) { return code & 0xf8; }
 
 // Convenience constructors (BPF_STMT / BPF_JUMP).
 constexpr Insn stmt(uint16_t code, uint32_t k) { return Insn{code, 0, 0, k}; }
-constexpr Insn jump(uint16_t code, uint32_t k, uint8_t jt, uint8_t jf) {
-  return Insn{code, jt, jf, k};
-}
+constexpr Insn jump(uint16_t code, uint32_t k, uint8_t jt, uint8_t jf) { return Insn{code, jt, jf, k}; }
 
 }  // namespace sysfence::bpf

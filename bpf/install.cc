@@ -43,9 +43,7 @@ constexpr FlagName kFlagNames[] = {
     {kFlagWaitKillableRecv, "WAIT_KILLABLE_RECV"},
 };
 
-long sys_seccomp(unsigned op, unsigned flags, const void* arg) {
-  return syscall(SYS_seccomp, op, flags, arg);
-}
+long sys_seccomp(unsigned op, unsigned flags, const void* arg) { return syscall(SYS_seccomp, op, flags, arg); }
 
 std::string errno_text(int err) { return fmt::format("{} ({})", strerrordesc_np(err), strerrorname_np(err)); }
 
@@ -81,8 +79,9 @@ Expected<Installed> install_with_prctl(std::span<const Insn> prog, const sock_fp
     return fail("prctl(PR_SET_SECCOMP) refused the filter: " + explain_einval(prog, 0, true));
   }
   if (err == EACCES) {
-    return fail("prctl(PR_SET_SECCOMP) refused: no_new_privs is not set and the caller lacks "
-                "CAP_SYS_ADMIN");
+    return fail(
+        "prctl(PR_SET_SECCOMP) refused: no_new_privs is not set and the caller lacks "
+        "CAP_SYS_ADMIN");
   }
   return fail("prctl(PR_SET_SECCOMP) failed: " + errno_text(err));
 }
@@ -127,9 +126,10 @@ Expected<uint32_t> parse_flags(std::string_view text) {
       }
     }
     if (!found) {
-      return fail(fmt::format("unknown seccomp filter flag \"{}\" (known: TSYNC, LOG, SPEC_ALLOW, "
-                              "NEW_LISTENER, TSYNC_ESRCH, WAIT_KILLABLE_RECV)",
-                              word));
+      return fail(
+          fmt::format("unknown seccomp filter flag \"{}\" (known: TSYNC, LOG, SPEC_ALLOW, "
+                      "NEW_LISTENER, TSYNC_ESRCH, WAIT_KILLABLE_RECV)",
+                      word));
     }
   }
   return flags;
@@ -139,8 +139,8 @@ Expected<Installed> install(std::span<const Insn> prog, const InstallOptions& op
   // The kernel reads `len` as an unsigned short; longer programs must not be
   // silently truncated into a different (possibly valid) filter.
   if (prog.empty() || prog.size() > kMaxInsns) {
-    return fail(fmt::format("cannot install a filter of {} instructions: the kernel accepts 1 to {}",
-                            prog.size(), kMaxInsns));
+    return fail(
+        fmt::format("cannot install a filter of {} instructions: the kernel accepts 1 to {}", prog.size(), kMaxInsns));
   }
   if (options.set_no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
     return fail("prctl(PR_SET_NO_NEW_PRIVS) failed: " + errno_text(errno));
@@ -157,10 +157,10 @@ Expected<Installed> install(std::span<const Insn> prog, const InstallOptions& op
     if (ret > 0) {
       // TSYNC without TSYNC_ESRCH reports the thread that blocked
       // synchronisation; nothing was installed.
-      return fail(fmt::format(
-          "seccomp(TSYNC) could not synchronize thread {}: it already has a filter chain that is "
-          "not an ancestor of this thread's, or is in strict mode; nothing was installed",
-          ret));
+      return fail(
+          fmt::format("seccomp(TSYNC) could not synchronize thread {}: it already has a filter chain that is "
+                      "not an ancestor of this thread's, or is in strict mode; nothing was installed",
+                      ret));
     }
     return Installed{-1, false};
   }
@@ -168,41 +168,45 @@ Expected<Installed> install(std::span<const Insn> prog, const InstallOptions& op
   switch (err) {
     case ENOSYS:
       if (!options.allow_prctl_fallback) {
-        return fail("the seccomp(2) system call is not available (ENOSYS) and the prctl "
-                    "fallback is disabled");
+        return fail(
+            "the seccomp(2) system call is not available (ENOSYS) and the prctl "
+            "fallback is disabled");
       }
       if (flags != 0) {
-        return fail(fmt::format("the seccomp(2) system call is not available (ENOSYS), and the "
-                                "prctl(PR_SET_SECCOMP) fallback cannot apply the flags {}",
-                                flag_names(flags)));
+        return fail(
+            fmt::format("the seccomp(2) system call is not available (ENOSYS), and the "
+                        "prctl(PR_SET_SECCOMP) fallback cannot apply the flags {}",
+                        flag_names(flags)));
       }
       return install_with_prctl(prog, fprog);
     case EINVAL:
       return fail("seccomp(SECCOMP_SET_MODE_FILTER) refused the filter (EINVAL): " +
                   explain_einval(prog, flags, false));
     case EACCES:
-      return fail(options.set_no_new_privs
-                      ? std::string("seccomp(SECCOMP_SET_MODE_FILTER) refused (EACCES): "
-                                    "no_new_privs could not be relied on and the caller lacks "
-                                    "CAP_SYS_ADMIN")
-                      : std::string("seccomp(SECCOMP_SET_MODE_FILTER) refused (EACCES): "
-                                    "no_new_privs was not set (opted out) and the caller lacks "
-                                    "CAP_SYS_ADMIN in its user namespace"));
+      return fail(options.set_no_new_privs ? std::string("seccomp(SECCOMP_SET_MODE_FILTER) refused (EACCES): "
+                                                         "no_new_privs could not be relied on and the caller lacks "
+                                                         "CAP_SYS_ADMIN")
+                                           : std::string("seccomp(SECCOMP_SET_MODE_FILTER) refused (EACCES): "
+                                                         "no_new_privs was not set (opted out) and the caller lacks "
+                                                         "CAP_SYS_ADMIN in its user namespace"));
     case ENOMEM:
-      return fail("seccomp(SECCOMP_SET_MODE_FILTER) failed (ENOMEM): the filters on this thread "
-                  "would exceed 32768 instructions in total (each installed filter counts its "
-                  "length + 4), or the kernel is out of memory");
+      return fail(
+          "seccomp(SECCOMP_SET_MODE_FILTER) failed (ENOMEM): the filters on this thread "
+          "would exceed 32768 instructions in total (each installed filter counts its "
+          "length + 4), or the kernel is out of memory");
     case EBUSY:
-      return fail("seccomp(NEW_LISTENER) failed (EBUSY): a filter in this thread's chain "
-                  "already has a notification listener");
+      return fail(
+          "seccomp(NEW_LISTENER) failed (EBUSY): a filter in this thread's chain "
+          "already has a notification listener");
     case ESRCH:
-      return fail("seccomp(TSYNC) failed (ESRCH): another thread of the process has a "
-                  "diverging filter chain or is in strict mode; nothing was installed");
+      return fail(
+          "seccomp(TSYNC) failed (ESRCH): another thread of the process has a "
+          "diverging filter chain or is in strict mode; nothing was installed");
     case EFAULT:
-      return fail("seccomp(SECCOMP_SET_MODE_FILTER) failed (EFAULT): the kernel could not read "
-                  "the program");
-    default:
-      return fail("seccomp(SECCOMP_SET_MODE_FILTER) failed: " + errno_text(err));
+      return fail(
+          "seccomp(SECCOMP_SET_MODE_FILTER) failed (EFAULT): the kernel could not read "
+          "the program");
+    default: return fail("seccomp(SECCOMP_SET_MODE_FILTER) failed: " + errno_text(err));
   }
 }
 
@@ -229,10 +233,8 @@ KernelSupport probe_kernel() {
   s.seccomp_syscall = !(sys_seccomp(kGetActionAvail, 0, &allow) != 0 && errno == ENOSYS);
   if (!s.seccomp_syscall) return s;
   s.flags = probe_flags();
-  const ActionKind kinds[] = {ActionKind::kKillProcess, ActionKind::kKillThread,
-                              ActionKind::kTrap,        ActionKind::kErrno,
-                              ActionKind::kUserNotif,   ActionKind::kTrace,
-                              ActionKind::kLog,         ActionKind::kAllow};
+  const ActionKind kinds[] = {ActionKind::kKillProcess, ActionKind::kKillThread, ActionKind::kTrap, ActionKind::kErrno,
+                              ActionKind::kUserNotif,   ActionKind::kTrace,      ActionKind::kLog,  ActionKind::kAllow};
   for (ActionKind k : kinds) s.actions[static_cast<int>(k)] = action_available(encode(Action{k, 0}));
   return s;
 }

@@ -44,7 +44,7 @@ struct InstallOptions {
 };
 
 struct Installed {
-  int listener_fd = -1;    // with kFlagNewListener: the notification fd (O_CLOEXEC; caller closes)
+  int listener_fd = -1;     // with kFlagNewListener: the notification fd (O_CLOEXEC; caller closes)
   bool used_prctl = false;  // installed through the prctl fallback
 };
 

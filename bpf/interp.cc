@@ -107,16 +107,12 @@ Interpreter::Op decode_insn(const Insn& insn, size_t pc) {
   };
   op.kind = kind_for(insn.code);
   switch (op.kind) {
-    case kOpLdWord:
-      op.k = insn.k / 4;
-      break;
+    case kOpLdWord: op.k = insn.k / 4; break;
     case kOpLdImm:
     case kOpLdxImm:
       if (insn_mode(insn.code) == kLen) op.k = kSeccompDataSize;
       break;
-    case kOpJa:
-      op.jt = op.jf = static_cast<uint16_t>(pc + 1 + insn.k);
-      break;
+    case kOpJa: op.jt = op.jf = static_cast<uint16_t>(pc + 1 + insn.k); break;
     case kOpJeqK:
     case kOpJeqX:
     case kOpJgtK:
@@ -128,8 +124,7 @@ Interpreter::Op decode_insn(const Insn& insn, size_t pc) {
       op.jt = static_cast<uint16_t>(pc + 1 + insn.jt);
       op.jf = static_cast<uint16_t>(pc + 1 + insn.jf);
       break;
-    default:
-      break;
+    default: break;
   }
   return op;
 }
@@ -150,11 +145,10 @@ Expected<Interpreter> Interpreter::create(std::span<const Insn> prog) {
 template <bool kTrace>
 RunResult Interpreter::exec(const SeccompWords& data, std::vector<TraceStep>* trace) const {
   static const void* const kLabels[kOpCount] = {
-      &&ld_word, &&ld_imm, &&ldx_imm, &&ld_mem, &&ldx_mem, &&st,     &&stx,    &&add_k,
-      &&add_x,   &&sub_k,  &&sub_x,   &&mul_k,  &&mul_x,   &&div_k,  &&div_x,  &&and_k,
-      &&and_x,   &&or_k,   &&or_x,    &&xor_k,  &&xor_x,   &&lsh_k,  &&lsh_x,  &&rsh_k,
-      &&rsh_x,   &&neg,    &&tax,     &&txa,    &&ja,      &&jeq_k,  &&jeq_x,  &&jgt_k,
-      &&jgt_x,   &&jge_k,  &&jge_x,   &&jset_k, &&jset_x,  &&ret_k,  &&ret_a,
+      &&ld_word, &&ld_imm, &&ldx_imm, &&ld_mem, &&ldx_mem, &&st,     &&stx,    &&add_k, &&add_x, &&sub_k,
+      &&sub_x,   &&mul_k,  &&mul_x,   &&div_k,  &&div_x,   &&and_k,  &&and_x,  &&or_k,  &&or_x,  &&xor_k,
+      &&xor_x,   &&lsh_k,  &&lsh_x,   &&rsh_k,  &&rsh_x,   &&neg,    &&tax,    &&txa,   &&ja,    &&jeq_k,
+      &&jeq_x,   &&jgt_k,  &&jgt_x,   &&jge_k,  &&jge_x,   &&jset_k, &&jset_x, &&ret_k, &&ret_a,
   };
   const Op* const base = code_.data();
   const Op* op = base;
@@ -168,21 +162,21 @@ RunResult Interpreter::exec(const SeccompWords& data, std::vector<TraceStep>* tr
     ++count;                                                                          \
     if constexpr (kTrace) trace->push_back({static_cast<uint16_t>(op - base), a, x}); \
   } while (0)
-#define SF_GOTO(target)          \
-  do {                           \
-    op = base + (target);        \
-    goto* kLabels[op->kind];     \
-  } while (0)
-#define SF_NEXT()     \
-  do {                \
-    SF_STEP();        \
-    ++op;             \
+#define SF_GOTO(target)      \
+  do {                       \
+    op = base + (target);    \
     goto* kLabels[op->kind]; \
   } while (0)
-#define SF_BRANCH(cond)                   \
-  do {                                    \
-    SF_STEP();                            \
-    SF_GOTO((cond) ? op->jt : op->jf);    \
+#define SF_NEXT()            \
+  do {                       \
+    SF_STEP();               \
+    ++op;                    \
+    goto* kLabels[op->kind]; \
+  } while (0)
+#define SF_BRANCH(cond)                \
+  do {                                 \
+    SF_STEP();                         \
+    SF_GOTO((cond) ? op->jt : op->jf); \
   } while (0)
 
   goto* kLabels[op->kind];

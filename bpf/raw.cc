@@ -9,8 +9,7 @@ namespace sysfence::bpf {
 namespace {
 
 uint16_t load16(const uint8_t* p, Endian e) {
-  return e == Endian::kLittle ? static_cast<uint16_t>(p[0] | (p[1] << 8))
-                              : static_cast<uint16_t>((p[0] << 8) | p[1]);
+  return e == Endian::kLittle ? static_cast<uint16_t>(p[0] | (p[1] << 8)) : static_cast<uint16_t>((p[0] << 8) | p[1]);
 }
 
 uint32_t load32(const uint8_t* p, Endian e) {
@@ -45,9 +44,8 @@ Expected<Program> read_raw(std::span<const uint8_t> bytes, Endian e, std::string
   }
   if (bytes.size() % kRawInsnSize != 0) {
     const size_t offset = bytes.size() - bytes.size() % kRawInsnSize;
-    return fail(fmt::format(
-        "{}: truncated instruction at byte offset {} (size {} is not a multiple of {})", name,
-        offset, bytes.size(), kRawInsnSize));
+    return fail(fmt::format("{}: truncated instruction at byte offset {} (size {} is not a multiple of {})", name,
+                            offset, bytes.size(), kRawInsnSize));
   }
   Program prog;
   prog.reserve(bytes.size() / kRawInsnSize);
@@ -71,8 +69,6 @@ std::vector<uint8_t> write_raw(std::span<const Insn> prog, Endian e) {
   return out;
 }
 
-Endian host_endian() {
-  return std::endian::native == std::endian::little ? Endian::kLittle : Endian::kBig;
-}
+Endian host_endian() { return std::endian::native == std::endian::little ? Endian::kLittle : Endian::kBig; }
 
 }  // namespace sysfence::bpf

@@ -167,12 +167,10 @@ SymCondition translate_jump(uint16_t op, const SymValue& v, uint32_t k) {
       const uint32_t fm = k & m;
       if (fm == 0) return constant_condition(false);
       // Some tested bit is 1 <=> the word bits differ from the flip pattern.
-      return atom_condition(
-          v, WordAtom::MaskedNe(unshifted(fm, v.shift), unshifted(v.bits & fm, v.shift)));
+      return atom_condition(v, WordAtom::MaskedNe(unshifted(fm, v.shift), unshifted(v.bits & fm, v.shift)));
     }
     case kJgt:
-    case kJge:
-      return order_condition(op, v, k);
+    case kJge: return order_condition(op, v, k);
   }
   SymCondition c;
   c.kind = SymCondition::Kind::kUnsupported;

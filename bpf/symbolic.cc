@@ -23,8 +23,7 @@ Expected<BpfProcedure> BpfProcedure::create(Program program) {
 Action BpfProcedure::run(const SeccompWords& input) const { return interp_.run(input).action(); }
 
 std::string BpfProcedure::describe(const Outcome& leaf) const {
-  if (leaf.kind == Outcome::Kind::kUnsupported)
-    return fmt::format("instruction {}: {}", leaf.where, leaf.reason);
+  if (leaf.kind == Outcome::Kind::kUnsupported) return fmt::format("instruction {}: {}", leaf.where, leaf.reason);
   if (!leaf.reason.empty()) return fmt::format("instruction {} ({})", leaf.where, leaf.reason);
   return fmt::format("ret at instruction {}", leaf.where);
 }
@@ -129,8 +128,7 @@ AluResult alu_const(uint16_t op, const SymValue& a, uint32_t c, bool from_x) {
       if (c == 0) return {AluResult::Kind::kReturnZero, {}, {}};
       if (is_power_of_two(c)) return alu_value(sym_rsh(a, static_cast<unsigned>(std::countr_zero(c))));
       return alu_unsupported(what + ": input-dependent arithmetic");
-    case kNeg:
-      return alu_unsupported(fmt::format("neg on {}: input-dependent arithmetic", a.to_string()));
+    case kNeg: return alu_unsupported(fmt::format("neg on {}: input-dependent arithmetic", a.to_string()));
   }
   return alu_unsupported(fmt::format("ALU operation {:#x}", op));
 }
@@ -145,17 +143,15 @@ AluResult alu(uint16_t op, bool src_x, const SymValue& a, const SymValue& x, uin
       case kAnd:
       case kOr:
       case kXor:
-      case kMul:
-        return alu_const(op, x, a.bits, false);
+      case kMul: return alu_const(op, x, a.bits, false);
       case kAdd:
         if (a.bits == 0) return alu_value(x);
         break;
-      default:
-        break;
+      default: break;
     }
   }
-  return alu_unsupported(fmt::format("{} x with A = {}, X = {}: the operand X depends on the input",
-                                     alu_name(op), a.to_string(), x.to_string()));
+  return alu_unsupported(fmt::format("{} x with A = {}, X = {}: the operand X depends on the input", alu_name(op),
+                                     a.to_string(), x.to_string()));
 }
 
 Outcome unsupported(uint32_t pc, std::string reason) {
@@ -392,15 +388,13 @@ Walk BpfProcedure::walk(PathState& state, const LeafFn& on_leaf) const {
             }
           } else {
             cond.kind = SymCondition::Kind::kUnsupported;
-            cond.reason = fmt::format("compares A = {} with X = {}: two input-dependent values",
-                                      r.a.to_string(), r.x.to_string());
+            cond.reason = fmt::format("compares A = {} with X = {}: two input-dependent values", r.a.to_string(),
+                                      r.x.to_string());
           }
           switch (cond.kind) {
             case SymCondition::Kind::kTrue: pc = pc_true; break;
             case SymCondition::Kind::kFalse: pc = pc_false; break;
-            case SymCondition::Kind::kUnsupported:
-              leaf = unsupported(pc, std::move(cond.reason));
-              break;
+            case SymCondition::Kind::kUnsupported: leaf = unsupported(pc, std::move(cond.reason)); break;
             case SymCondition::Kind::kAtom: {
               const size_t mark = state.mark();
               stack.push_back(Pending{pc_false, pc, mark, r, true, cond.word, negate(cond.atom)});
@@ -410,8 +404,7 @@ Walk BpfProcedure::walk(PathState& state, const LeafFn& on_leaf) const {
               } else {
                 if (s == Sat::kUnknown)
                   leaf = unsupported(pc, "the constraint solver's search budget ran out on this branch");
-                else
-                  state.undo_to(mark);
+                else state.undo_to(mark);
                 if (!leaf) goto next_pending;
               }
               break;
@@ -419,9 +412,7 @@ Walk BpfProcedure::walk(PathState& state, const LeafFn& on_leaf) const {
           }
           break;
         }
-        default:
-          leaf = unsupported(pc, fmt::format("opcode {:#x}", code));
-          break;
+        default: leaf = unsupported(pc, fmt::format("opcode {:#x}", code)); break;
       }
     }
     if (on_leaf(*leaf) == Walk::kStop) {

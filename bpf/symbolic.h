@@ -44,8 +44,7 @@ class BpfProcedure : public Procedure {
   const Program& program() const { return program_; }
 
  private:
-  BpfProcedure(Program program, Interpreter interp)
-      : program_(std::move(program)), interp_(std::move(interp)) {}
+  BpfProcedure(Program program, Interpreter interp) : program_(std::move(program)), interp_(std::move(interp)) {}
 
   Program program_;
   Interpreter interp_;

@@ -48,22 +48,19 @@ std::optional<uint32_t> parse_arch_constant(std::string_view token) {
   if (rest.empty()) return std::nullopt;
   // find_arch is case-sensitive as Docker is; the constant is upper case, so
   // try the spellings it knows in their usual cases.
-  for (const std::string& spelling :
-       {std::string(rest), lower(rest), "SCMP_ARCH_" + upper(rest)}) {
+  for (const std::string& spelling : {std::string(rest), lower(rest), "SCMP_ARCH_" + upper(rest)}) {
     if (const syscalls::Arch* a = syscalls::find_arch(spelling)) return a->audit_arch;
   }
   return std::nullopt;
 }
 
-const syscalls::Arch* naming_arch(std::optional<uint32_t> known_audit,
-                                  const syscalls::Arch* fallback) {
+const syscalls::Arch* naming_arch(std::optional<uint32_t> known_audit, const syscalls::Arch* fallback) {
   if (!known_audit) return fallback;
   if (fallback != nullptr && fallback->audit_arch == *known_audit) return fallback;
   return first_reporting(*known_audit);
 }
 
-std::optional<std::string> syscall_spelling(uint32_t nr, const syscalls::Arch* ctx,
-                                            bool qualified) {
+std::optional<std::string> syscall_spelling(uint32_t nr, const syscalls::Arch* ctx, bool qualified) {
   if (ctx == nullptr) return std::nullopt;
   if (auto name = syscalls::table(*ctx).name(nr)) {
     if (number_in(*ctx, *name) == nr) return std::string(*name);
@@ -86,10 +83,10 @@ Expected<uint32_t> resolve_syscall(std::string_view spelling, const syscalls::Ar
     ctx = syscalls::find_arch(abi);
     if (ctx == nullptr) return fail(fmt::format("unknown architecture \"{}\" in \"{}\"", abi, spelling));
   } else if (ctx == nullptr) {
-    return fail(fmt::format(
-        "syscall name \"{}\" needs an architecture: pass --arch, add `.arch NAME`, or check "
-        "the arch before this instruction",
-        spelling));
+    return fail(
+        fmt::format("syscall name \"{}\" needs an architecture: pass --arch, add `.arch NAME`, or check "
+                    "the arch before this instruction",
+                    spelling));
   }
   if (auto nr = number_in(*ctx, name)) return *nr;
   return fail(fmt::format("unknown syscall \"{}\" for architecture {}", name, ctx->name));

@@ -30,16 +30,14 @@ std::optional<uint32_t> parse_arch_constant(std::string_view token);
 // established). `fallback` (the arch the user named, may be null) wins when
 // it reports that same value (x32 over x86_64 when the user asked for x32);
 // an established value no known ABI reports gives null (no names).
-const syscalls::Arch* naming_arch(std::optional<uint32_t> known_audit,
-                                  const syscalls::Arch* fallback);
+const syscalls::Arch* naming_arch(std::optional<uint32_t> known_audit, const syscalls::Arch* fallback);
 
 // How to write syscall number `nr` where `ctx` is the naming arch: the plain
 // name when ctx's table has it, else (when `qualified` is allowed) "abi:name"
 // from another ABI reporting the same AUDIT_ARCH (x86_64 context, x32
 // number), else nullopt (print the number). The result always satisfies
 // resolve_syscall(result, ctx) == nr.
-std::optional<std::string> syscall_spelling(uint32_t nr, const syscalls::Arch* ctx,
-                                            bool qualified = true);
+std::optional<std::string> syscall_spelling(uint32_t nr, const syscalls::Arch* ctx, bool qualified = true);
 
 // "read" in ctx's table, or "abi:read" in that ABI's table. The error message
 // has no location (the caller adds it).

@@ -114,16 +114,13 @@ bool is_conditional_jump(uint16_t code) {
     case kJmp | kJge | kK:
     case kJmp | kJge | kX:
     case kJmp | kJset | kK:
-    case kJmp | kJset | kX:
-      return true;
-    default:
-      return false;
+    case kJmp | kJset | kX: return true;
+    default: return false;
   }
 }
 
 Violation violation(size_t index, Rule rule, std::string what) {
-  return Violation{index, rule,
-                   fmt::format("instruction {}: {} [{}]", index, what, rule_name(rule))};
+  return Violation{index, rule, fmt::format("instruction {}: {} [{}]", index, what, rule_name(rule))};
 }
 
 // Per-instruction rules (bpf_check_classic's loop plus seccomp_check_filter's
@@ -131,8 +128,7 @@ Violation violation(size_t index, Rule rule, std::string what) {
 std::optional<Violation> check_insn(const Insn& insn, size_t pc, size_t len) {
   const OpcodeInfo* info = find_opcode(insn.code);
   if (info == nullptr) {
-    return violation(pc, Rule::kOpcode,
-                     fmt::format("opcode 0x{:04x} is not a classic BPF instruction", insn.code));
+    return violation(pc, Rule::kOpcode, fmt::format("opcode 0x{:04x} is not a classic BPF instruction", insn.code));
   }
   if (!info->seccomp) {
     return violation(pc, Rule::kSeccompOpcode,
@@ -147,8 +143,7 @@ std::optional<Violation> check_insn(const Insn& insn, size_t pc, size_t len) {
     case kAlu | kLsh | kK:
     case kAlu | kRsh | kK:
       if (insn.k >= 32) {
-        return violation(pc, Rule::kShiftRange,
-                         fmt::format("shift by the constant {} (must be < 32)", insn.k));
+        return violation(pc, Rule::kShiftRange, fmt::format("shift by the constant {} (must be < 32)", insn.k));
       }
       break;
     case kLdMem:
@@ -156,9 +151,9 @@ std::optional<Violation> check_insn(const Insn& insn, size_t pc, size_t len) {
     case kSt:
     case kStx:
       if (insn.k >= kMemWords) {
-        return violation(pc, Rule::kScratchIndex,
-                         fmt::format("scratch slot M[{}] does not exist (slots are M[0]..M[{}])",
-                                     insn.k, kMemWords - 1));
+        return violation(
+            pc, Rule::kScratchIndex,
+            fmt::format("scratch slot M[{}] does not exist (slots are M[0]..M[{}])", insn.k, kMemWords - 1));
       }
       break;
     case kJmp | kJa: {
@@ -183,10 +178,9 @@ std::optional<Violation> check_insn(const Insn& insn, size_t pc, size_t len) {
       if (is_conditional_jump(insn.code)) {
         for (const uint8_t off : {insn.jt, insn.jf}) {
           if (pc + off + 1 >= len) {
-            return violation(
-                pc, Rule::kJumpRange,
-                fmt::format("{} +{} lands at {}, past the last instruction {} (jt={}, jf={})",
-                            info->mnemonic, off, pc + off + 1, len - 1, insn.jt, insn.jf));
+            return violation(pc, Rule::kJumpRange,
+                             fmt::format("{} +{} lands at {}, past the last instruction {} (jt={}, jf={})",
+                                         info->mnemonic, off, pc + off + 1, len - 1, insn.jt, insn.jf));
           }
         }
       }
@@ -210,15 +204,12 @@ std::optional<Violation> check_scratch_dataflow(std::span<const Insn> prog) {
     valid &= masks[pc];
     switch (insn.code) {
       case kSt:
-      case kStx:
-        valid |= static_cast<uint16_t>(1U << insn.k);
-        break;
+      case kStx: valid |= static_cast<uint16_t>(1U << insn.k); break;
       case kLdMem:
       case kLdxMem:
         if ((valid & (1U << insn.k)) == 0) {
           return violation(pc, Rule::kScratchUninit,
-                           fmt::format("M[{}] is read, but not written on every path to here",
-                                       insn.k));
+                           fmt::format("M[{}] is read, but not written on every path to here", insn.k));
         }
         break;
       case kJmp | kJa:
@@ -258,17 +249,17 @@ std::string_view rule_name(Rule r) {
 std::optional<Violation> find_violation(std::span<const Insn> prog) {
   if (prog.empty() || prog.size() > kMaxInsns) {
     return Violation{prog.size(), Rule::kLength,
-                     fmt::format("program has {} instructions; the kernel accepts 1 to {} [{}]",
-                                 prog.size(), kMaxInsns, rule_name(Rule::kLength))};
+                     fmt::format("program has {} instructions; the kernel accepts 1 to {} [{}]", prog.size(), kMaxInsns,
+                                 rule_name(Rule::kLength))};
   }
   for (size_t pc = 0; pc < prog.size(); ++pc) {
     if (auto v = check_insn(prog[pc], pc, prog.size())) return v;
   }
   const Insn& last = prog.back();
   if (last.code != (kRet | kRetK) && last.code != (kRet | kRetA)) {
-    return violation(prog.size() - 1, Rule::kLastNotRet,
-                     fmt::format("the last instruction is `{}`; it must be `ret #k` or `ret a`",
-                                 opcode_mnemonic(last.code)));
+    return violation(
+        prog.size() - 1, Rule::kLastNotRet,
+        fmt::format("the last instruction is `{}`; it must be `ret #k` or `ret a`", opcode_mnemonic(last.code)));
   }
   return check_scratch_dataflow(prog);
 }

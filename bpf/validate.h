@@ -19,17 +19,17 @@ namespace sysfence::bpf {
 
 // The kernel's rules, one per distinct reason for -EINVAL.
 enum class Rule : uint8_t {
-  kLength,          // 1..4096 instructions (bpf_check_basics_ok, seccomp_prepare_filter)
-  kOpcode,          // not a classic BPF opcode at all (chk_code_allowed)
-  kSeccompOpcode,   // classic BPF, but not on seccomp's whitelist: MOD, byte/half and
-                    // indexed loads, MSH, ... (seccomp_check_filter)
-  kLoadOffset,      // 32-bit seccomp_data load at an offset >= 64 or not a multiple of 4
-  kDivByZero,       // division by the constant 0
-  kShiftRange,      // shift by a constant >= 32
-  kScratchIndex,    // M[k] with k >= 16
-  kJumpRange,       // a jump target past the last instruction
-  kLastNotRet,      // the last instruction is not `ret K` / `ret A`
-  kScratchUninit,   // M[k] read where the kernel cannot prove a prior write
+  kLength,         // 1..4096 instructions (bpf_check_basics_ok, seccomp_prepare_filter)
+  kOpcode,         // not a classic BPF opcode at all (chk_code_allowed)
+  kSeccompOpcode,  // classic BPF, but not on seccomp's whitelist: MOD, byte/half and
+                   // indexed loads, MSH, ... (seccomp_check_filter)
+  kLoadOffset,     // 32-bit seccomp_data load at an offset >= 64 or not a multiple of 4
+  kDivByZero,      // division by the constant 0
+  kShiftRange,     // shift by a constant >= 32
+  kScratchIndex,   // M[k] with k >= 16
+  kJumpRange,      // a jump target past the last instruction
+  kLastNotRet,     // the last instruction is not `ret K` / `ret A`
+  kScratchUninit,  // M[k] read where the kernel cannot prove a prior write
 };
 
 // A short stable name for a rule ("jump-range"), used in messages and tests.

@@ -170,16 +170,12 @@ WordSet::Undo WordSet::add(const WordAtom& atom) {
       if (a.k == 0xffffffffU) contradiction = true;
       else lo_ = std::max(lo_, a.k + 1);
       break;
-    case WordOp::kGe:
-      lo_ = std::max(lo_, a.k);
-      break;
+    case WordOp::kGe: lo_ = std::max(lo_, a.k); break;
     case WordOp::kLt:
       if (a.k == 0) contradiction = true;
       else hi_ = std::min(hi_, a.k - 1);
       break;
-    case WordOp::kLe:
-      hi_ = std::min(hi_, a.k);
-      break;
+    case WordOp::kLe: hi_ = std::min(hi_, a.k); break;
     case WordOp::kMaskedEq:
       if ((a.k & ~a.mask) != 0 || ((known_mask_ & a.mask) & (known_bits_ ^ a.k)) != 0) {
         contradiction = true;

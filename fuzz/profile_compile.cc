@@ -66,8 +66,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   auto resolution = profile::resolve(read->profile, ropts);
   if (!resolution) {
-    FUZZ_CHECK(fuzz::is_one_line(resolution.error().message),
-               resolution.error().message);
+    FUZZ_CHECK(fuzz::is_one_line(resolution.error().message), resolution.error().message);
     return 0;
   }
 

@@ -48,8 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     return 0;
   }
-  for (const std::string& finding : read->strict_findings)
-    FUZZ_CHECK(fuzz::is_one_line(finding), finding);
+  for (const std::string& finding : read->strict_findings) FUZZ_CHECK(fuzz::is_one_line(finding), finding);
 
   const std::string once = profile::write_profile(read->profile);
   auto again = profile::read_profile(once, "rewritten.json");

@@ -28,15 +28,15 @@ struct Named {
 };
 
 constexpr std::array<Named, 46> kAddressFamilies{{
-    {0, "AF_UNSPEC"},     {1, "AF_UNIX"},       {2, "AF_INET"},       {3, "AF_AX25"},       {4, "AF_IPX"},
-    {5, "AF_APPLETALK"},  {6, "AF_NETROM"},     {7, "AF_BRIDGE"},     {8, "AF_ATMPVC"},     {9, "AF_X25"},
-    {10, "AF_INET6"},     {11, "AF_ROSE"},      {12, "AF_DECnet"},    {13, "AF_NETBEUI"},   {14, "AF_SECURITY"},
-    {15, "AF_KEY"},       {16, "AF_NETLINK"},   {17, "AF_PACKET"},    {18, "AF_ASH"},       {19, "AF_ECONET"},
-    {20, "AF_ATMSVC"},    {21, "AF_RDS"},       {22, "AF_SNA"},       {23, "AF_IRDA"},      {24, "AF_PPPOX"},
-    {25, "AF_WANPIPE"},   {26, "AF_LLC"},       {27, "AF_IB"},        {28, "AF_MPLS"},      {29, "AF_CAN"},
-    {30, "AF_TIPC"},      {31, "AF_BLUETOOTH"}, {32, "AF_IUCV"},      {33, "AF_RXRPC"},     {34, "AF_ISDN"},
-    {35, "AF_PHONET"},    {36, "AF_IEEE802154"}, {37, "AF_CAIF"},     {38, "AF_ALG"},       {39, "AF_NFC"},
-    {40, "AF_VSOCK"},     {41, "AF_KCM"},       {42, "AF_QIPCRTR"},   {43, "AF_SMC"},       {44, "AF_XDP"},
+    {0, "AF_UNSPEC"},    {1, "AF_UNIX"},        {2, "AF_INET"},     {3, "AF_AX25"},     {4, "AF_IPX"},
+    {5, "AF_APPLETALK"}, {6, "AF_NETROM"},      {7, "AF_BRIDGE"},   {8, "AF_ATMPVC"},   {9, "AF_X25"},
+    {10, "AF_INET6"},    {11, "AF_ROSE"},       {12, "AF_DECnet"},  {13, "AF_NETBEUI"}, {14, "AF_SECURITY"},
+    {15, "AF_KEY"},      {16, "AF_NETLINK"},    {17, "AF_PACKET"},  {18, "AF_ASH"},     {19, "AF_ECONET"},
+    {20, "AF_ATMSVC"},   {21, "AF_RDS"},        {22, "AF_SNA"},     {23, "AF_IRDA"},    {24, "AF_PPPOX"},
+    {25, "AF_WANPIPE"},  {26, "AF_LLC"},        {27, "AF_IB"},      {28, "AF_MPLS"},    {29, "AF_CAN"},
+    {30, "AF_TIPC"},     {31, "AF_BLUETOOTH"},  {32, "AF_IUCV"},    {33, "AF_RXRPC"},   {34, "AF_ISDN"},
+    {35, "AF_PHONET"},   {36, "AF_IEEE802154"}, {37, "AF_CAIF"},    {38, "AF_ALG"},     {39, "AF_NFC"},
+    {40, "AF_VSOCK"},    {41, "AF_KCM"},        {42, "AF_QIPCRTR"}, {43, "AF_SMC"},     {44, "AF_XDP"},
     {45, "AF_MCTP"},
 }};
 
@@ -51,15 +51,32 @@ constexpr std::array<Named, 7> kPersonalities{{
 }};
 
 constexpr std::array<Named, 26> kCloneFlags{{
-    {0x00000080, "CLONE_NEWTIME"},        {0x00000100, "CLONE_VM"},          {0x00000200, "CLONE_FS"},
-    {0x00000400, "CLONE_FILES"},          {0x00000800, "CLONE_SIGHAND"},     {0x00001000, "CLONE_PIDFD"},
-    {0x00002000, "CLONE_PTRACE"},         {0x00004000, "CLONE_VFORK"},       {0x00008000, "CLONE_PARENT"},
-    {0x00010000, "CLONE_THREAD"},         {0x00020000, "CLONE_NEWNS"},       {0x00040000, "CLONE_SYSVSEM"},
-    {0x00080000, "CLONE_SETTLS"},         {0x00100000, "CLONE_PARENT_SETTID"}, {0x00200000, "CLONE_CHILD_CLEARTID"},
-    {0x00400000, "CLONE_DETACHED"},       {0x00800000, "CLONE_UNTRACED"},    {0x01000000, "CLONE_CHILD_SETTID"},
-    {0x02000000, "CLONE_NEWCGROUP"},      {0x04000000, "CLONE_NEWUTS"},      {0x08000000, "CLONE_NEWIPC"},
-    {0x10000000, "CLONE_NEWUSER"},        {0x20000000, "CLONE_NEWPID"},      {0x40000000, "CLONE_NEWNET"},
-    {0x80000000, "CLONE_IO"},             {0x100000000ULL, "CLONE_CLEAR_SIGHAND"},
+    {0x00000080, "CLONE_NEWTIME"},
+    {0x00000100, "CLONE_VM"},
+    {0x00000200, "CLONE_FS"},
+    {0x00000400, "CLONE_FILES"},
+    {0x00000800, "CLONE_SIGHAND"},
+    {0x00001000, "CLONE_PIDFD"},
+    {0x00002000, "CLONE_PTRACE"},
+    {0x00004000, "CLONE_VFORK"},
+    {0x00008000, "CLONE_PARENT"},
+    {0x00010000, "CLONE_THREAD"},
+    {0x00020000, "CLONE_NEWNS"},
+    {0x00040000, "CLONE_SYSVSEM"},
+    {0x00080000, "CLONE_SETTLS"},
+    {0x00100000, "CLONE_PARENT_SETTID"},
+    {0x00200000, "CLONE_CHILD_CLEARTID"},
+    {0x00400000, "CLONE_DETACHED"},
+    {0x00800000, "CLONE_UNTRACED"},
+    {0x01000000, "CLONE_CHILD_SETTID"},
+    {0x02000000, "CLONE_NEWCGROUP"},
+    {0x04000000, "CLONE_NEWUTS"},
+    {0x08000000, "CLONE_NEWIPC"},
+    {0x10000000, "CLONE_NEWUSER"},
+    {0x20000000, "CLONE_NEWPID"},
+    {0x40000000, "CLONE_NEWNET"},
+    {0x80000000, "CLONE_IO"},
+    {0x100000000ULL, "CLONE_CLEAR_SIGHAND"},
 }};
 
 template <size_t N>
@@ -182,7 +199,7 @@ std::string default_action_text(const Profile& p) {
 
 struct Verdict {
   bool constant = true;
-  Action action;                   // when constant; else the "otherwise" action
+  Action action;                      // when constant; else the "otherwise" action
   std::vector<const Rule*> deciding;  // conditional rules that can change the answer
   const Rule* floor = nullptr;        // the most restrictive unconditional rule
   enum class Why { kRule, kDefault, kEnosys } why = Why::kDefault;
@@ -341,8 +358,9 @@ Expected<std::string> explain_syscall(const Profile& profile, const Resolution& 
     out += "  Each line is its own rule; a call matching any of them gets that rule's action";
     out += several_actions ? " (the most restrictive one when several match).\n" : ".\n";
     if (split_note)
-      out += "  Note: an entry above repeats an argument index, so (as runc does) each of its conditions became a\n"
-             "  rule of its own: they are ORed, not ANDed.\n";
+      out +=
+          "  Note: an entry above repeats an argument index, so (as runc does) each of its conditions became a\n"
+          "  rule of its own: they are ORed, not ANDed.\n";
   }
 
   // --- The profile entries that name it -----------------------------------
@@ -370,9 +388,8 @@ Expected<std::string> explain_syscall(const Profile& profile, const Resolution& 
     const EntryOutcome& o = res.entries[i];
     switch (o.fate) {
       case EntryFate::kApplied:
-        out += o.split_repeated_index
-                   ? "      -> applied, one rule per condition (it repeats an argument index)\n"
-                   : "      -> applied\n";
+        out += o.split_repeated_index ? "      -> applied, one rule per condition (it repeats an argument index)\n"
+                                      : "      -> applied\n";
         break;
       case EntryFate::kFiltered:
         out += fmt::format("      -> not applied: {}\n", o.why);

@@ -1,9 +1,9 @@
 #include "profile/json_doc.h"
 
-#include <boost/json/basic_parser_impl.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <boost/json/basic_parser_impl.hpp>
 #include <cassert>
 #include <cstring>
 
@@ -217,9 +217,7 @@ struct JsonTapeBuilder {
     number.clear();
     return add(n, ec);
   }
-  bool on_int64(int64_t i, string_view s, error_code& ec) {
-    return add_number(s, true, static_cast<uint64_t>(i), ec);
-  }
+  bool on_int64(int64_t i, string_view s, error_code& ec) { return add_number(s, true, static_cast<uint64_t>(i), ec); }
   bool on_uint64(uint64_t u, string_view s, error_code& ec) { return add_number(s, true, u, ec); }
   bool on_double(double, string_view s, error_code& ec) { return add_number(s, false, 0, ec); }
 
@@ -324,8 +322,8 @@ std::string describe_byte(std::string_view text, size_t offset) {
 
 Expected<JsonDoc> JsonDoc::parse(std::string_view text, std::string_view name, const JsonLimits& limits) {
   if (text.size() > limits.max_bytes)
-    return fail(fmt::format("{}: input is {} bytes, larger than the limit of {} bytes", name, text.size(),
-                            limits.max_bytes));
+    return fail(
+        fmt::format("{}: input is {} bytes, larger than the limit of {} bytes", name, text.size(), limits.max_bytes));
   JsonDoc doc;
   doc.lines_ = LineIndex(text);
   // Typical profiles hold one value per 10..20 bytes and their string
@@ -343,21 +341,15 @@ Expected<JsonDoc> JsonDoc::parse(std::string_view text, std::string_view name, c
     const TextPos p = doc.lines_.pos(used);
     std::string what;
     namespace bj = boost::json;
-    if (parser.handler().too_many_values)
-      what = fmt::format("more than {} values in one document", limits.max_values);
-    else if (ec == bj::error::too_deep)
-      what = fmt::format("nesting deeper than {} levels", limits.max_depth);
-    else if (ec == bj::error::incomplete)
-      what = "unexpected end of input";
-    else if (ec == bj::error::extra_data)
-      what = "unexpected data after the JSON value";
-    else if (ec == bj::error::exponent_overflow)
-      what = "number exponent out of range";
+    if (parser.handler().too_many_values) what = fmt::format("more than {} values in one document", limits.max_values);
+    else if (ec == bj::error::too_deep) what = fmt::format("nesting deeper than {} levels", limits.max_depth);
+    else if (ec == bj::error::incomplete) what = "unexpected end of input";
+    else if (ec == bj::error::extra_data) what = "unexpected data after the JSON value";
+    else if (ec == bj::error::exponent_overflow) what = "number exponent out of range";
     else if (ec == bj::error::illegal_leading_surrogate || ec == bj::error::illegal_trailing_surrogate ||
              ec == bj::error::expected_hex_digit || ec == bj::error::expected_utf16_escape)
       what = fmt::format("invalid \\u escape ({})", ec.message());
-    else
-      what = describe_byte(text, used);
+    else what = describe_byte(text, used);
     return fail(fmt::format("{}:{}:{}: invalid JSON: {}", name, p.line, p.col, what));
   }
   // write_some stops after one complete value; anything but whitespace

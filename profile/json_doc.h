@@ -22,9 +22,9 @@
 namespace sysfence::profile {
 
 struct JsonLimits {
-  size_t max_bytes = 16u << 20;   // 16 MiB
-  unsigned max_depth = 64;        // nested arrays/objects
-  size_t max_values = 1u << 20;   // values in the whole document
+  size_t max_bytes = 16u << 20;  // 16 MiB
+  unsigned max_depth = 64;       // nested arrays/objects
+  size_t max_values = 1u << 20;  // values in the whole document
 };
 
 enum class JsonKind : uint8_t { kNull, kBool, kNumber, kString, kArray, kObject };
@@ -71,8 +71,8 @@ class JsonRef {
   int64_t as_i64() const;           // valid when integer and negative
 
   // Containers.
-  uint32_t size() const;                      // elements / members
-  JsonRef element(uint32_t i) const;          // arrays: O(i) walk
+  uint32_t size() const;              // elements / members
+  JsonRef element(uint32_t i) const;  // arrays: O(i) walk
   // Objects: members in document order, duplicates kept.
   struct Member;
   std::vector<Member> members() const;
@@ -98,8 +98,7 @@ class JsonDoc {
   TextPos pos(size_t offset) const { return lines_.pos(offset); }
 
   // Parses `text`. Errors read "NAME:LINE:COL: invalid JSON: MESSAGE".
-  static Expected<JsonDoc> parse(std::string_view text, std::string_view name,
-                                 const JsonLimits& limits = {});
+  static Expected<JsonDoc> parse(std::string_view text, std::string_view name, const JsonLimits& limits = {});
 
   // Implementation detail shared with the parser handler and JsonRef.
   struct Node {
@@ -112,15 +111,13 @@ class JsonDoc {
     uint32_t count = 0;       // containers: number of children
     uint32_t text_pos = 0;    // string contents / number literal in `pool`
     uint32_t text_len = 0;
-    uint32_t key_pos = 0;     // key in `pool` when an object member
+    uint32_t key_pos = 0;  // key in `pool` when an object member
     uint32_t key_len = 0;
-    uint64_t bits = 0;        // the integer (two's complement for negatives)
+    uint64_t bits = 0;  // the integer (two's complement for negatives)
   };
 
   const std::vector<Node>& nodes() const { return nodes_; }
-  std::string_view pool(uint32_t pos, uint32_t len) const {
-    return std::string_view(pool_).substr(pos, len);
-  }
+  std::string_view pool(uint32_t pos, uint32_t len) const { return std::string_view(pool_).substr(pos, len); }
 
  private:
   friend struct JsonTapeBuilder;

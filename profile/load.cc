@@ -1,11 +1,10 @@
 #include "profile/load.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <cerrno>
 #include <charconv>
@@ -128,9 +127,10 @@ Expected<Action> parse_bad_arch_action(std::string_view s) {
       return Action::Errno(static_cast<uint16_t>(value));
     }
   }
-  return fail(fmt::format("invalid --bad-arch {}: expected kill-process, kill-thread (kill), trap, errno[:N], log "
-                          "or allow",
-                          quote(s)));
+  return fail(
+      fmt::format("invalid --bad-arch {}: expected kill-process, kill-thread (kill), trap, errno[:N], log "
+                  "or allow",
+                  quote(s)));
 }
 
 void print_warnings(const Resolution& resolution, std::FILE* out) {

@@ -36,10 +36,10 @@ struct ArgCondition {
 
 // Where a rule came from, so tools can say "profile.json:123".
 struct SourceRef {
-  std::string file;        // as the user named it ("default" for the built-in)
-  uint32_t line = 0;       // 1-based line of the syscalls[] entry; 0 unknown
-  uint32_t entry = 0;      // index in syscalls[]
-  std::string comment;     // the entry's "comment", if any
+  std::string file;     // as the user named it ("default" for the built-in)
+  uint32_t line = 0;    // 1-based line of the syscalls[] entry; 0 unknown
+  uint32_t entry = 0;   // index in syscalls[]
+  std::string comment;  // the entry's "comment", if any
   // Set when runc's rule of splitting an entry that repeats an argument index
   // into one rule per condition produced this rule.
   bool split_repeated_index = false;

@@ -68,7 +68,7 @@ struct ProfileArg {
 // moby's includes/excludes filter.
 struct ProfileFilter {
   std::vector<std::string> caps;
-  std::vector<std::string> arches;  // moby "native" spellings: amd64, arm64, x32, ...
+  std::vector<std::string> arches;                    // moby "native" spellings: amd64, arm64, x32, ...
   std::optional<syscalls::KernelVersion> min_kernel;  // "X.Y"
   bool empty() const { return caps.empty() && arches.empty() && !min_kernel; }
   friend bool operator==(const ProfileFilter&, const ProfileFilter&) = default;
@@ -80,7 +80,7 @@ struct ProfileSyscall {
   ProfileAction action = ProfileAction::kErrno;
   // "errnoRet" as written (Go decodes it as uint; runc keeps the low 16 bits).
   std::optional<uint64_t> errno_ret;
-  std::string errno_name;             // containers-common "errno" ("EPERM"); wins over errnoRet
+  std::string errno_name;  // containers-common "errno" ("EPERM"); wins over errnoRet
   std::vector<ProfileArg> args;
   std::string comment;
   ProfileFilter includes;
@@ -103,7 +103,7 @@ struct Profile {
   // disabled" to moby and runc; resolve() reports that as an error.
   std::optional<ProfileAction> default_action;
   std::optional<uint64_t> default_errno_ret;
-  std::string default_errno;  // containers-common "defaultErrno"; wins over defaultErrnoRet
+  std::string default_errno;               // containers-common "defaultErrno"; wins over defaultErrnoRet
   std::vector<std::string> architectures;  // SCMP_ARCH_* (or SCMP_ARCH_NATIVE)
   std::vector<ProfileArchMap> arch_map;
   std::vector<std::string> flags;  // SECCOMP_FILTER_FLAG_*

@@ -20,14 +20,13 @@ namespace {
 // runtime-spec object; in an OCI config.json moby's extensions (archMap,
 // name, comment, includes, excludes, errno names) mean nothing to runc and are
 // ignored like any other unknown field.
-constexpr std::array<std::string_view, 9> kDockerTop{
-    "defaultAction", "defaultErrnoRet", "defaultErrno", "architectures", "archMap",
-    "syscalls",      "flags",           "listenerPath", "listenerMetadata"};
-constexpr std::array<std::string_view, 7> kOciTop{"defaultAction", "defaultErrnoRet", "architectures",
-                                                  "syscalls",      "flags",           "listenerPath",
-                                                  "listenerMetadata"};
-constexpr std::array<std::string_view, 9> kDockerSyscall{"names",   "name",     "action",   "errnoRet", "errno",
-                                                         "args",    "comment",  "includes", "excludes"};
+constexpr std::array<std::string_view, 9> kDockerTop{"defaultAction", "defaultErrnoRet", "defaultErrno",
+                                                     "architectures", "archMap",         "syscalls",
+                                                     "flags",         "listenerPath",    "listenerMetadata"};
+constexpr std::array<std::string_view, 7> kOciTop{"defaultAction", "defaultErrnoRet", "architectures",   "syscalls",
+                                                  "flags",         "listenerPath",    "listenerMetadata"};
+constexpr std::array<std::string_view, 9> kDockerSyscall{"names", "name",    "action",   "errnoRet", "errno",
+                                                         "args",  "comment", "includes", "excludes"};
 constexpr std::array<std::string_view, 4> kOciSyscall{"names", "action", "errnoRet", "args"};
 constexpr std::array<std::string_view, 4> kArg{"index", "value", "valueTwo", "op"};
 constexpr std::array<std::string_view, 3> kFilter{"caps", "arches", "minKernel"};
@@ -92,8 +91,9 @@ class Reader {
   Expected<void> read_root() {
     const JsonRef root = doc_.root();
     if (!root.is(JsonKind::kObject))
-      return error(root, "", fmt::format("expected an object (a seccomp profile or an OCI config.json), found {}",
-                                         article_kind(root.kind())));
+      return error(root, "",
+                   fmt::format("expected an object (a seccomp profile or an OCI config.json), found {}",
+                               article_kind(root.kind())));
     // A whole OCI config.json: the seccomp object is linux.seccomp. A
     // profile never has "linux" or "ociVersion" at the top.
     std::optional<JsonRef> linux;
@@ -118,8 +118,7 @@ class Reader {
       if (m.key == "seccomp") seccomp = m.value;
     if (!seccomp || seccomp->is(JsonKind::kNull))
       return error(*linux, "/linux", "this OCI config.json has no linux.seccomp profile");
-    if (!seccomp->is(JsonKind::kObject))
-      return error(*seccomp, "/linux/seccomp", type_message("an object", *seccomp));
+    if (!seccomp->is(JsonKind::kObject)) return error(*seccomp, "/linux/seccomp", type_message("an object", *seccomp));
     return read_seccomp(*seccomp, "/linux/seccomp");
   }
 
@@ -352,18 +351,19 @@ class Reader {
       if (!e.is(JsonKind::kObject)) return error(e, ep, type_message("an object", e));
       ProfileArchMap m;
       m.pos = pos_of(e.offset());
-      auto r = for_fields(e, ep, kArchMap, [&](std::string_view f, JsonRef fv, const std::string& fp) -> Expected<void> {
-        if (f == "architecture") {
-          auto a = get_arch(fv, fp);
-          if (!a) return fail(a.error().message);
-          m.architecture = std::move(*a);
-        } else {
-          auto a = get_arches(fv, fp);
-          if (!a) return fail(a.error().message);
-          m.sub_architectures = std::move(*a);
-        }
-        return {};
-      });
+      auto r =
+          for_fields(e, ep, kArchMap, [&](std::string_view f, JsonRef fv, const std::string& fp) -> Expected<void> {
+            if (f == "architecture") {
+              auto a = get_arch(fv, fp);
+              if (!a) return fail(a.error().message);
+              m.architecture = std::move(*a);
+            } else {
+              auto a = get_arches(fv, fp);
+              if (!a) return fail(a.error().message);
+              m.sub_architectures = std::move(*a);
+            }
+            return {};
+          });
       if (!r) return r;
       out.push_back(std::move(m));
     }
@@ -512,9 +512,7 @@ class Reader {
   // moby's KernelVersion: exactly "<kernel>.<major>", each an 8-bit decimal,
   // not both zero.
   static Expected<syscalls::KernelVersion> parse_min_kernel(std::string_view s) {
-    auto bad = [&](std::string_view why) {
-      return fail(fmt::format("invalid minKernel {}: {}", quote(s), why));
-    };
+    auto bad = [&](std::string_view why) { return fail(fmt::format("invalid minKernel {}: {}", quote(s), why)); };
     const auto dot = s.find('.');
     if (dot == std::string_view::npos || s.find('.', dot + 1) != std::string_view::npos)
       return bad("expected \"<major>.<minor>\" such as \"5.8\"");

@@ -169,16 +169,18 @@ class Resolver {
     // moby and runc: no defaultAction and no syscalls means "no seccomp at
     // all" — there is no filter to describe.
     if (!p_.default_action && p_.syscalls.empty())
-      return fail(fmt::format("{}: the profile has neither defaultAction nor syscalls; Docker and runc run such a "
-                              "container without seccomp, so there is no filter to build",
-                              p_.source));
+      return fail(
+          fmt::format("{}: the profile has neither defaultAction nor syscalls; Docker and runc run such a "
+                      "container without seccomp, so there is no filter to build",
+                      p_.source));
     // The reader guarantees a defaultAction whenever there are syscalls.
     const ProfileAction def = *p_.default_action;
     // runc: "SCMP_ACT_NOTIFY cannot be used as default action".
     if (def == ProfileAction::kNotify)
-      return fail(fmt::format("{}:{}:{}: SCMP_ACT_NOTIFY cannot be the default action (runc refuses it: the "
-                              "process could not even report the notification fd)",
-                              p_.source, p_.pos.line, p_.pos.col));
+      return fail(
+          fmt::format("{}:{}:{}: SCMP_ACT_NOTIFY cannot be the default action (runc refuses it: the "
+                      "process could not even report the notification fd)",
+                      p_.source, p_.pos.line, p_.pos.col));
     auto def_data = errno_data(def, p_.default_errno, p_.default_errno_ret, "defaultErrnoRet", p_.pos);
     if (!def_data) return fail(def_data.error().message);
     // runc getAction: KILL means KILL_THREAD; ERRNO and TRACE take
@@ -218,7 +220,7 @@ class Resolver {
   const ResolveOptions& o_;
   Resolution out_;
   Action default_action_;
-  std::vector<ArchId> arches_;                    // native first
+  std::vector<ArchId> arches_;                     // native first
   std::vector<std::vector<std::string>> unknown_;  // per arch: names skipped
   // Per arch: the largest number any kept entry names (runc findLastSyscalls).
   std::vector<uint32_t> largest_;
@@ -293,8 +295,8 @@ class Resolver {
         }
       }
       if (!found)
-        out_.notes.push_back(fmt::format("{}: archMap has no entry for {}; only the native ABI is filtered",
-                                         p_.source, native.scmp_name));
+        out_.notes.push_back(fmt::format("{}: archMap has no entry for {}; only the native ABI is filtered", p_.source,
+                                         native.scmp_name));
     } else {
       listed = p_.architectures;
     }
@@ -335,8 +337,8 @@ class Resolver {
 
     // runc (InitSeccomp): NOTIFY for write(2) would deadlock runc itself.
     if (e.action == ProfileAction::kNotify && contains(e.names, "write"))
-      return fail(fmt::format("{}: SCMP_ACT_NOTIFY cannot be used for the write syscall (runc refuses it)",
-                              where(e.pos)));
+      return fail(
+          fmt::format("{}: SCMP_ACT_NOTIFY cannot be used for the write syscall (runc refuses it)", where(e.pos)));
 
     // runc findLastSyscalls: every name of every entry moby kept counts
     // towards the largest syscall number per ABI — whatever its action, even
@@ -479,7 +481,8 @@ class Resolver {
       if (arches_[a] == ArchId::kS390 || arches_[a] == ArchId::kS390x) {
         SourceRef src;
         src.file = "(runc ENOSYS stub)";
-        src.comment = "s390: an unknown syscall number reaches the filter as 0 (setup multiplexer); runc answers ENOSYS";
+        src.comment =
+            "s390: an unknown syscall number reaches the filter as 0 (setup multiplexer); runc answers ENOSYS";
         auto& rules = ap.rules[0];
         if (rules.empty()) rules.push_back(Rule{Action::Errno(ap.enosys_errno), {}, src});
       }
@@ -498,8 +501,8 @@ class Resolver {
     for (uint64_t v : operands) {
       if (fits_in_bits(v, bits)) continue;
       const WidthKey key{src.entry, j, name, bits, v};
-      auto it = std::find_if(width_warnings_.begin(), width_warnings_.end(),
-                             [&](const auto& kw) { return kw.first == key; });
+      auto it =
+          std::find_if(width_warnings_.begin(), width_warnings_.end(), [&](const auto& kw) { return kw.first == key; });
       if (it == width_warnings_.end()) {
         WidthWarning w;
         w.rule = src;
@@ -527,10 +530,10 @@ class Resolver {
           w.compared == ArgWidth::k32
               ? fmt::format("the filter compares only its low 32 bits ({:#x})", w.constant & 0xffffffffU)
               : std::string("the 64-bit comparison (--arg-width=64) tests bits the kernel ignores");
-      w.message = fmt::format("{}: syscalls[{}]: {} argument {}{} is {}-bit on {}: constant {:#x} does not fit "
-                              "the argument's width; {}",
-                              where(w.pos), w.rule.entry, w.syscall, w.arg, decl, w.bits, abis, w.constant,
-                              consequence);
+      w.message = fmt::format(
+          "{}: syscalls[{}]: {} argument {}{} is {}-bit on {}: constant {:#x} does not fit "
+          "the argument's width; {}",
+          where(w.pos), w.rule.entry, w.syscall, w.arg, decl, w.bits, abis, w.constant, consequence);
       out_.warnings.push_back(std::move(w));
     }
   }
@@ -540,7 +543,8 @@ class Resolver {
       if (unknown_[a].empty()) continue;
       const auto& arch = syscalls::arch(arches_[a]);
       std::string list;
-      for (const auto& n : unknown_[a]) list += (list.empty() ? "" : ", ") + one_line(std::string_view(n).substr(0, 64));
+      for (const auto& n : unknown_[a])
+        list += (list.empty() ? "" : ", ") + one_line(std::string_view(n).substr(0, 64));
       out_.notes.push_back(fmt::format("{}: {} syscall name{} unknown to {} ({}) skipped: {}", p_.source,
                                        unknown_[a].size(), unknown_[a].size() == 1 ? "" : "s", arch.name,
                                        arch.scmp_name, list));

@@ -83,9 +83,9 @@ enum class FilterRule : uint8_t {
 struct EntryOutcome {
   EntryFate fate = EntryFate::kApplied;
   FilterRule filtered_by = FilterRule::kNone;
-  std::string detail;  // for kFiltered: the capability, arch spelling or "X.Y" that decided
-  std::string why;     // for kFiltered: "includes.caps: CAP_SYS_ADMIN is not in the capability set"
-  Action action;       // the entry's action after errno resolution
+  std::string detail;                 // for kFiltered: the capability, arch spelling or "X.Y" that decided
+  std::string why;                    // for kFiltered: "includes.caps: CAP_SYS_ADMIN is not in the capability set"
+  Action action;                      // the entry's action after errno resolution
   bool split_repeated_index = false;  // runc's one-rule-per-condition split applies
 };
 
@@ -94,13 +94,13 @@ struct EntryOutcome {
 // rule tests bits the kernel ignores, so it cannot mean what it says. One
 // warning per condition and syscall name, listing the ABIs where it applies.
 struct WidthWarning {
-  SourceRef rule;          // the entry (file, line, entry index)
-  SourcePos pos;           // the condition inside the entry
-  std::string syscall;     // the name as written
-  uint8_t arg = 0;         // argument index
-  std::string arg_decl;    // "int family"; empty when the kernel's entry point is unknown
-  unsigned bits = 0;       // bits the kernel reads
-  uint64_t constant = 0;   // the offending operand (MASKED_EQ: mask or datum)
+  SourceRef rule;         // the entry (file, line, entry index)
+  SourcePos pos;          // the condition inside the entry
+  std::string syscall;    // the name as written
+  uint8_t arg = 0;        // argument index
+  std::string arg_decl;   // "int family"; empty when the kernel's entry point is unknown
+  unsigned bits = 0;      // bits the kernel reads
+  uint64_t constant = 0;  // the offending operand (MASKED_EQ: mask or datum)
   std::vector<syscalls::ArchId> arches;
   ArgWidth compared = ArgWidth::k32;  // how the filter compares it
   // "profile.json:12:7: syscalls[3]: socket argument 0 (int family) is

@@ -105,8 +105,6 @@ int exec_image(const ExecImage& image) {
   return ENOEXEC;
 }
 
-int exit_code_for_exec_errno(int err) {
-  return err == ENOENT || err == ENOTDIR ? kExitNotFound : kExitCannotRun;
-}
+int exit_code_for_exec_errno(int err) { return err == ENOENT || err == ENOTDIR ? kExitNotFound : kExitCannotRun; }
 
 }  // namespace sysfence::run

@@ -40,10 +40,10 @@ struct ExecImage {
   ExecImage(ExecImage&&) = default;
   ExecImage& operator=(ExecImage&&) = default;
 
-  std::string path;                // resolved by find_executable
-  std::vector<std::string> args;   // argv as given (argv[0] = the name typed)
-  std::vector<char*> argv;         // pointers into args, null-terminated
-  std::vector<char*> envp;         // environ at build time, null-terminated
+  std::string path;                      // resolved by find_executable
+  std::vector<std::string> args;         // argv as given (argv[0] = the name typed)
+  std::vector<char*> argv;               // pointers into args, null-terminated
+  std::vector<char*> envp;               // environ at build time, null-terminated
   std::vector<std::string> script_args;  // "/bin/sh", path, args[1..]: execvp's ENOEXEC fallback
   std::vector<char*> script_argv;
 };

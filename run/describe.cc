@@ -20,24 +20,22 @@ constexpr uint32_t kX32SyscallBit = 0x40000000U;
 // system types, xattr / key / module names) in its SYSCALL_DEFINEs. Found by
 // listing every `char *` parameter of the generated argument tables.
 constexpr std::array<std::string_view, 25> kStringParamNames = {
-    "_callout_info", "_description", "_fs_name",   "_key",       "_type",    "dev_name",
-    "dir_name",      "filename",     "from_pathname", "library", "name",     "name_user",
-    "new_root",      "newname",      "oldname",    "path",       "pathname", "put_old",
-    "special",       "specialfile",  "to_pathname", "type",      "u_name",   "uargs",
-    "uname",
+    "_callout_info", "_description",  "_fs_name", "_key",    "_type",     "dev_name",    "dir_name",
+    "filename",      "from_pathname", "library",  "name",    "name_user", "new_root",    "newname",
+    "oldname",       "path",          "pathname", "put_old", "special",   "specialfile", "to_pathname",
+    "type",          "u_name",        "uargs",    "uname",
 };
 // Syscalls whose `name` is a counted buffer, not a string.
 constexpr std::array<std::string_view, 2> kCountedNameSyscalls = {"sethostname", "setdomainname"};
 
 constexpr std::array<std::string_view, 16> kSignedTypes = {
-    "int",         "long",          "pid_t",        "off_t",       "loff_t",  "key_serial_t",
-    "clockid_t",   "timer_t",       "mqd_t",        "key_t",       "__s32",   "s32",
-    "compat_long_t", "compat_pid_t", "compat_off_t", "compat_ssize_t",
+    "int",   "long",  "pid_t", "off_t", "loff_t",        "key_serial_t", "clockid_t",    "timer_t",
+    "mqd_t", "key_t", "__s32", "s32",   "compat_long_t", "compat_pid_t", "compat_off_t", "compat_ssize_t",
 };
 constexpr std::array<std::string_view, 3> kOctalTypes = {"umode_t", "mode_t", "compat_mode_t"};
 // Integer types that carry user addresses.
-constexpr std::array<std::string_view, 4> kAddressTypes = {"compat_uptr_t", "cap_user_header_t",
-                                                           "cap_user_data_t", "__sighandler_t"};
+constexpr std::array<std::string_view, 4> kAddressTypes = {"compat_uptr_t", "cap_user_header_t", "cap_user_data_t",
+                                                           "__sighandler_t"};
 
 template <size_t N>
 bool contains(const std::array<std::string_view, N>& set, std::string_view s) {
@@ -56,8 +54,7 @@ ArgShape shape_of(std::string_view syscall, const syscalls::ArgWidth& a) {
   if (type.ends_with("*")) {
     const bool char_ptr = type == "char *";
     const bool counted = a.name == "name" && contains(kCountedNameSyscalls, syscall);
-    s.style = char_ptr && contains(kStringParamNames, a.name) && !counted ? ArgStyle::kString
-                                                                          : ArgStyle::kPointer;
+    s.style = char_ptr && contains(kStringParamNames, a.name) && !counted ? ArgStyle::kString : ArgStyle::kPointer;
   } else if (contains(kAddressTypes, type)) {
     s.style = ArgStyle::kPointer;
   } else if (contains(kOctalTypes, type)) {

@@ -75,7 +75,7 @@ std::string format_reason(const profile::Decision& decision, const SeccompData& 
 // "denied: " [ "[pid N] " ] [ "[ABI] " ] call " = " outcome "  " reason.
 // `pid` is printed when non-zero (calls by other tasks than the command's
 // first one); the ABI when it is not `native`.
-std::string denial_line(const SeccompData& d, const profile::Decision& decision,
-                        const StringReader& read, syscalls::ArchId native, int pid = 0);
+std::string denial_line(const SeccompData& d, const profile::Decision& decision, const StringReader& read,
+                        syscalls::ArchId native, int pid = 0);
 
 }  // namespace sysfence::run

@@ -1,11 +1,11 @@
 #include "run/oci_state.h"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <boost/json.hpp>
 #include <cerrno>
 #include <cstring>
 
@@ -32,8 +32,8 @@ Expected<void> send_to_agent(const std::string& socket_path, std::string_view st
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (socket_path.size() >= sizeof addr.sun_path) {
-    return fail(fmt::format("listenerPath \"{}\": longer than the {} bytes a unix socket path may have",
-                            socket_path, sizeof addr.sun_path - 1));
+    return fail(fmt::format("listenerPath \"{}\": longer than the {} bytes a unix socket path may have", socket_path,
+                            sizeof addr.sun_path - 1));
   }
   std::memcpy(addr.sun_path, socket_path.data(), socket_path.size());
   const int sock = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -21,9 +21,10 @@ Expected<std::optional<ProfileChoice>> parse_security_opt(std::string_view value
   if (value == "no-new-privileges" || value == "no-new-privileges:true" || value == "no-new-privileges=true") {
     return std::optional<ProfileChoice>();
   }
-  return fail(fmt::format("--security-opt \"{}\": sysfence run understands seccomp=PATH, seccomp:PATH, "
-                          "seccomp=unconfined and no-new-privileges",
-                          value));
+  return fail(
+      fmt::format("--security-opt \"{}\": sysfence run understands seccomp=PATH, seccomp:PATH, "
+                  "seccomp=unconfined and no-new-privileges",
+                  value));
 }
 
 bool policy_uses(const profile::Policy& policy, ActionKind kind) {
@@ -84,9 +85,10 @@ Expected<FilterPlan> plan_filter(const FilterRequest& request) {
   plan.listener_path = resolution->listener_path;
   plan.listener_metadata = doc.listener_metadata;
   if (plan.uses_notify && plan.listener_path.empty()) {
-    return fail(fmt::format("{}: SCMP_ACT_NOTIFY needs a listenerPath (the unix socket of the agent that "
-                            "answers the notifications)",
-                            plan.source));
+    return fail(
+        fmt::format("{}: SCMP_ACT_NOTIFY needs a listenerPath (the unix socket of the agent that "
+                    "answers the notifications)",
+                    plan.source));
   }
   if (!plan.uses_notify) {
     if (!plan.listener_path.empty()) {

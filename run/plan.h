@@ -34,21 +34,21 @@ struct ProfileChoice {
 Expected<std::optional<ProfileChoice>> parse_security_opt(std::string_view value);
 
 struct FilterRequest {
-  std::string profile = "default";    // "default" or a path (not "unconfined")
-  std::optional<std::string> caps;    // --caps LIST; nullopt: the bounding set
-  std::optional<std::string> kernel;  // --kernel X.Y; nullopt: uname
+  std::string profile = "default";       // "default" or a path (not "unconfined")
+  std::optional<std::string> caps;       // --caps LIST; nullopt: the bounding set
+  std::optional<std::string> kernel;     // --kernel X.Y; nullopt: uname
   std::optional<std::string> arg_width;  // --arg-width abi|64; nullopt: abi
   std::optional<std::string> bad_arch;   // --bad-arch ACTION; nullopt: kill-process
   std::optional<std::string> semantics;  // --semantics sysfence|runc|libseccomp
-  bool log = false;                   // --log: SECCOMP_FILTER_FLAG_LOG
-  bool tsync = false;                 // --tsync: SECCOMP_FILTER_FLAG_TSYNC
+  bool log = false;                      // --log: SECCOMP_FILTER_FLAG_LOG
+  bool tsync = false;                    // --tsync: SECCOMP_FILTER_FLAG_TSYNC
 };
 
 struct FilterPlan {
-  std::string source;        // the profile as named in messages
-  profile::Policy policy;    // what the filter decides: the specification
-  bpf::Program program;      // compile(policy)
-  uint32_t flags = 0;        // SECCOMP_FILTER_FLAG_*: the profile's "flags" plus --log / --tsync
+  std::string source;      // the profile as named in messages
+  profile::Policy policy;  // what the filter decides: the specification
+  bpf::Program program;    // compile(policy)
+  uint32_t flags = 0;      // SECCOMP_FILTER_FLAG_*: the profile's "flags" plus --log / --tsync
   // Some decision is USER_NOTIF (SCMP_ACT_NOTIFY): the filter needs a
   // listener, which goes to listener_path (required then, as runc requires it).
   bool uses_notify = false;

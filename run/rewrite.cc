@@ -20,8 +20,7 @@ std::set<uint32_t> return_values(std::span<const bpf::Insn> prog) {
   return out;
 }
 
-Expected<bpf::Program> map_returns(std::span<const bpf::Insn> prog,
-                                   const std::function<uint32_t(uint32_t)>& map) {
+Expected<bpf::Program> map_returns(std::span<const bpf::Insn> prog, const std::function<uint32_t(uint32_t)>& map) {
   bpf::Program out(prog.begin(), prog.end());
   for (size_t i = 0; i < out.size(); ++i) {
     bpf::Insn& insn = out[i];

@@ -21,8 +21,7 @@ std::set<uint32_t> return_values(std::span<const bpf::Insn> prog);
 // A copy of `prog` in which each `ret K` returns `map(K)`. Fails when the
 // program returns a computed value (`ret A`): its verdicts cannot be renamed
 // without changing the program's logic. The instruction count is unchanged.
-Expected<bpf::Program> map_returns(std::span<const bpf::Insn> prog,
-                                   const std::function<uint32_t(uint32_t)>& map);
+Expected<bpf::Program> map_returns(std::span<const bpf::Insn> prog, const std::function<uint32_t(uint32_t)>& map);
 
 // The filter `sysfence run --trace-denials` installs: every verdict that is
 // not ALLOW or LOG becomes USER_NOTIF, so that a supervisor sees each call

@@ -309,7 +309,8 @@ int run(const RunRequest& request) {
   for (const std::string& warning : plan->warnings) say("warning: " + warning);
 
   if (request.trace_denials && plan->uses_notify) {
-    say(fmt::format("--trace-denials cannot be used with {}: it sends SCMP_ACT_NOTIFY calls to the agent at "
+    say(
+        fmt::format("--trace-denials cannot be used with {}: it sends SCMP_ACT_NOTIFY calls to the agent at "
                     "{}, and a filter chain can have only one listener",
                     plan->source, plan->listener_path));
     return kExitOwnFailure;

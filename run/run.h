@@ -39,8 +39,8 @@
 namespace sysfence::run {
 
 struct RunRequest {
-  ProfileChoice profile;   // "default", "unconfined" or a path
-  FilterRequest filter;    // flags for resolution and installation (filter.profile is ignored)
+  ProfileChoice profile;  // "default", "unconfined" or a path
+  FilterRequest filter;   // flags for resolution and installation (filter.profile is ignored)
   bool trace_denials = false;
   std::vector<std::string> command;  // CMD ARGS...; not empty
 };

@@ -105,9 +105,7 @@ Answer answer_for(Action action, uint32_t nr, syscalls::ArchId native) {
       a.error = -static_cast<int32_t>(profile::enosys(native));
       return a;
     case ActionKind::kAllow:
-    case ActionKind::kLog:
-      a.kind = Answer::Kind::kContinue;
-      return a;
+    case ActionKind::kLog: a.kind = Answer::Kind::kContinue; return a;
     case ActionKind::kKillProcess:
     case ActionKind::kKillThread:
       a.kind = Answer::Kind::kKill;
@@ -156,8 +154,7 @@ Expected<void> Supervisor::handle_one(int fd) {
   const pid_t tid = static_cast<pid_t>(req.pid);
   const size_t limit = options_.string_limit;
   StringReader reader = [tid, limit](uint64_t address) { return read_remote_string(tid, address, limit); };
-  const std::string line =
-      denial_line(d, decision, reader, options_.native, tid == options_.first_pid ? 0 : tid);
+  const std::string line = denial_line(d, decision, reader, options_.native, tid == options_.first_pid ? 0 : tid);
   // The strings were read from memory the caller owns; they describe this
   // call only if it is still waiting for the answer.
   if (ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req.id) != 0) return {};
@@ -194,9 +191,10 @@ void Supervisor::deliver_signal_death(pid_t tid, uint64_t id, int fd, const Answ
   const pid_t tgid = s.known ? s.tgid : tid;
   if (kill_thread && s.threads > 1 && !warned_kill_thread_) {
     warned_kill_thread_ = true;
-    emit(fmt::format("sysfence: KILL_THREAD in a process of {} threads: the whole process {} is killed "
-                     "(the kernel would end only thread {})",
-                     s.threads, tgid, tid));
+    emit(
+        fmt::format("sysfence: KILL_THREAD in a process of {} threads: the whole process {} is killed "
+                    "(the kernel would end only thread {})",
+                    s.threads, tgid, tid));
   }
   if (s.known && !s.blocked && !s.ignored && !s.caught) {
     tgkill(tgid, tid, SIGSYS);
@@ -207,8 +205,8 @@ void Supervisor::deliver_signal_death(pid_t tid, uint64_t id, int fd, const Answ
     return;
   }
   emit(fmt::format("sysfence: process {} {} SIGSYS, so it is killed with SIGKILL instead", tgid,
-                   !s.known ? "cannot be inspected for"
-                   : s.caught ? "catches"
+                   !s.known    ? "cannot be inspected for"
+                   : s.caught  ? "catches"
                    : s.ignored ? "ignores"
                                : "blocks"));
   ::kill(tgid, SIGKILL);
@@ -221,7 +219,9 @@ void Supervisor::deliver_trap(pid_t tid, uint64_t id, int fd, const Answer& a) {
     // The kernel's forced SIGSYS would unblock / un-ignore it and kill the
     // process; from outside only SIGKILL can end it.
     emit(fmt::format("sysfence: process {} {} SIGSYS, so it is killed with SIGKILL instead", tgid,
-                     !s.known ? "cannot be inspected for" : s.blocked ? "blocks" : "ignores"));
+                     !s.known    ? "cannot be inspected for"
+                     : s.blocked ? "blocks"
+                                 : "ignores"));
     ::kill(tgid, SIGKILL);
     return;
   }

@@ -70,9 +70,9 @@ Answer answer_for(Action action, uint32_t nr, syscalls::ArchId native);
 struct SupervisorOptions {
   const profile::Policy* policy = nullptr;
   syscalls::ArchId native = syscalls::ArchId::kX86_64;
-  pid_t first_pid = 0;        // the command's process: lines for it carry no [pid N]
-  bool killable_wait = false; // the filter has SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
-  size_t string_limit = 256;  // bytes of a string argument shown
+  pid_t first_pid = 0;         // the command's process: lines for it carry no [pid N]
+  bool killable_wait = false;  // the filter has SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+  size_t string_limit = 256;   // bytes of a string argument shown
   // Receives each finished line (no newline); default: one write(2) to stderr.
   std::function<void(const std::string&)> print;
 };

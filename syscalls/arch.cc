@@ -28,9 +28,9 @@ constexpr uint32_t kEmAarch64 = 183;
 constexpr uint32_t kEmRiscv = 243;
 constexpr uint32_t kEmCsky = 252;
 constexpr uint32_t kEmLoongarch = 258;
-constexpr uint32_t k64Bit = 0x80000000U;        // __AUDIT_ARCH_64BIT
-constexpr uint32_t kLe = 0x40000000U;           // __AUDIT_ARCH_LE
-constexpr uint32_t kMips64N32 = 0x20000000U;    // __AUDIT_ARCH_CONVENTION_MIPS64_N32
+constexpr uint32_t k64Bit = 0x80000000U;      // __AUDIT_ARCH_64BIT
+constexpr uint32_t kLe = 0x40000000U;         // __AUDIT_ARCH_LE
+constexpr uint32_t kMips64N32 = 0x20000000U;  // __AUDIT_ARCH_CONVENTION_MIPS64_N32
 
 constexpr uint32_t kX32Bias = 0x40000000U;  // __X32_SYSCALL_BIT
 
@@ -47,11 +47,9 @@ struct ArchSpec {
   std::array<std::string_view, 3> aliases;
 };
 
-constexpr ArchSpec spec(ArchId id, std::string_view name, std::string_view scmp, std::string_view go,
-                        uint32_t audit, unsigned bits, Endian e, uint32_t bias,
-                        std::array<std::string_view, 3> aliases = {}) {
-  return ArchSpec{Arch{id, name, scmp, go, audit, bits, e, bias, table_has(id, "socketcall"),
-                       table_has(id, "ipc")},
+constexpr ArchSpec spec(ArchId id, std::string_view name, std::string_view scmp, std::string_view go, uint32_t audit,
+                        unsigned bits, Endian e, uint32_t bias, std::array<std::string_view, 3> aliases = {}) {
+  return ArchSpec{Arch{id, name, scmp, go, audit, bits, e, bias, table_has(id, "socketcall"), table_has(id, "ipc")},
                   aliases};
 }
 
@@ -95,12 +93,12 @@ constexpr std::array<ArchSpec, kArchCount> kSpecs{{
     spec(ArchId::kMips64, "mips64", "SCMP_ARCH_MIPS64", "mips64", kEmMips | k64Bit, 64, B, 5000),
     spec(ArchId::kMips64el, "mips64el", "SCMP_ARCH_MIPSEL64", "mips64le", kEmMips | k64Bit | kLe, 64, L, 5000,
          {"mipsel64"}),
-    spec(ArchId::kMips64n32, "mips64n32", "SCMP_ARCH_MIPS64N32", "mips64p32", kEmMips | k64Bit | kMips64N32, 32,
-         B, 6000, {"mipsn32"}),
+    spec(ArchId::kMips64n32, "mips64n32", "SCMP_ARCH_MIPS64N32", "mips64p32", kEmMips | k64Bit | kMips64N32, 32, B,
+         6000, {"mipsn32"}),
     spec(ArchId::kMipsel64n32, "mipsel64n32", "SCMP_ARCH_MIPSEL64N32", "mips64p32le",
          kEmMips | k64Bit | kLe | kMips64N32, 32, L, 6000, {"mips64eln32", "mipsn32el"}),
-    spec(ArchId::kLoongarch64, "loongarch64", "SCMP_ARCH_LOONGARCH64", "loong64", kEmLoongarch | k64Bit | kLe, 64,
-         L, 0),
+    spec(ArchId::kLoongarch64, "loongarch64", "SCMP_ARCH_LOONGARCH64", "loong64", kEmLoongarch | k64Bit | kLe, 64, L,
+         0),
     spec(ArchId::kParisc, "parisc", "SCMP_ARCH_PARISC", "parisc", kEmParisc, 32, B, 0, {"hppa"}),
     spec(ArchId::kParisc64, "parisc64", "SCMP_ARCH_PARISC64", "parisc64", kEmParisc | k64Bit, 64, B, 0, {"hppa64"}),
     spec(ArchId::kM68k, "m68k", "SCMP_ARCH_M68K", "m68k", kEm68k, 32, B, 0),
@@ -169,9 +167,7 @@ const Arch* find_arch(std::string_view spelling) {
   return nullptr;
 }
 
-std::span<const std::string_view> arch_spellings(ArchId id) {
-  return spellings_by_arch()[static_cast<size_t>(id)];
-}
+std::span<const std::string_view> arch_spellings(ArchId id) { return spellings_by_arch()[static_cast<size_t>(id)]; }
 
 std::string_view nearest_arch_spelling(std::string_view spelling) {
   std::string_view best = "native";
@@ -191,8 +187,8 @@ std::string_view nearest_arch_spelling(std::string_view spelling) {
 Expected<const Arch*> parse_arch(std::string_view spelling) {
   if (spelling == "native") return &native_arch();
   if (const Arch* a = find_arch(spelling)) return a;
-  return fail(fmt::format("unknown architecture \"{}\" (did you mean \"{}\"?)", spelling,
-                          nearest_arch_spelling(spelling)));
+  return fail(
+      fmt::format("unknown architecture \"{}\" (did you mean \"{}\"?)", spelling, nearest_arch_spelling(spelling)));
 }
 
 const Arch& native_arch() {

@@ -42,8 +42,8 @@ unsigned register_bits(ArchId arch) { return abi(arch).register_bits; }
 
 std::optional<ArgInfo> arg_info(ArchId arch, uint32_t nr) {
   const auto infos = arg_infos(arch);
-  auto it = std::lower_bound(infos.begin(), infos.end(), nr,
-                             [](const ArgInfo& info, uint32_t n) { return info.nr < n; });
+  auto it =
+      std::lower_bound(infos.begin(), infos.end(), nr, [](const ArgInfo& info, uint32_t n) { return info.nr < n; });
   if (it == infos.end() || it->nr != nr) return std::nullopt;
   return *it;
 }

@@ -43,21 +43,21 @@ struct ArgWidth {
 // 31, 32 or 64 for i < count and the entry is {} beyond; !implemented or
 // !known implies count == 0; on 32-bit ABIs every bits <= 32.
 struct ArgInfo {
-  uint32_t nr;                  // as seccomp_data.nr carries it (bias included)
-  std::string_view name;        // as the syscall table spells it
-  std::string_view entry;       // kernel entry point ("sys_read",
-                                // "compat_sys_ioctl"; "a -> b" when an arch
-                                // alias or asm trampoline leads to b); "-"
-                                // when the table has none
-  std::string_view source;      // where the definition is, "fs/read_write.c:720"
-  bool implemented;             // false: sys_ni_syscall / no entry point: the
-                                // kernel returns ENOSYS and reads no argument
-  bool known;                   // false: newer than the kernel sources the data
-                                // was derived from; nothing is known about the
-                                // arguments beyond register_bits()
-  bool beyond_six;              // the entry point takes more than six
-                                // registers; seccomp sees only the first six
-  uint8_t count;                // argument registers the kernel reads, 0..6
+  uint32_t nr;              // as seccomp_data.nr carries it (bias included)
+  std::string_view name;    // as the syscall table spells it
+  std::string_view entry;   // kernel entry point ("sys_read",
+                            // "compat_sys_ioctl"; "a -> b" when an arch
+                            // alias or asm trampoline leads to b); "-"
+                            // when the table has none
+  std::string_view source;  // where the definition is, "fs/read_write.c:720"
+  bool implemented;         // false: sys_ni_syscall / no entry point: the
+                            // kernel returns ENOSYS and reads no argument
+  bool known;               // false: newer than the kernel sources the data
+                            // was derived from; nothing is known about the
+                            // arguments beyond register_bits()
+  bool beyond_six;          // the entry point takes more than six
+                            // registers; seccomp sees only the first six
+  uint8_t count;            // argument registers the kernel reads, 0..6
   std::array<ArgWidth, 6> args;
 
   // Bits the kernel reads of argument i; 0 when it does not read it.

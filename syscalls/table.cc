@@ -128,8 +128,8 @@ const Syscall* Table::find_in_table(std::string_view name) const {
 }
 
 const Syscall* Table::find(uint32_t nr) const {
-  auto it = std::lower_bound(by_number_.begin(), by_number_.end(), nr,
-                             [](const Syscall& s, uint32_t n) { return s.nr < n; });
+  auto it =
+      std::lower_bound(by_number_.begin(), by_number_.end(), nr, [](const Syscall& s, uint32_t n) { return s.nr < n; });
   return (it != by_number_.end() && it->nr == nr) ? &*it : nullptr;
 }
 

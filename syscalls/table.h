@@ -31,8 +31,8 @@ std::string to_string(KernelVersion v);
 
 struct Syscall {
   std::string_view name;
-  uint32_t nr;           // as seccomp_data.nr carries it: bias included
-  KernelVersion since;   // first kernel with it on this ABI; {0,0,0} when unknown
+  uint32_t nr;          // as seccomp_data.nr carries it: bias included
+  KernelVersion since;  // first kernel with it on this ABI; {0,0,0} when unknown
 };
 
 // A second name the kernel uses for a table entry's number (e.g. ARM's
@@ -52,8 +52,7 @@ class NameIndex;
 // existing entry.
 class Table {
  public:
-  constexpr Table(ArchId arch, std::span<const Syscall> by_number,
-                  std::span<const uint16_t> by_name = {},
+  constexpr Table(ArchId arch, std::span<const Syscall> by_number, std::span<const uint16_t> by_name = {},
                   std::span<const SyscallAlias> aliases = {})
       : arch_(arch), by_number_(by_number), by_name_(by_name), aliases_(aliases) {}
 

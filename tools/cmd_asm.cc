@@ -40,8 +40,7 @@ int run_asm(std::span<const std::string> args) {
   auto text = cli::read_input(path, kMaxTextBytes);
   if (!text) return cli::usage_error(text.error().message);
 
-  auto assembly = bpf::assemble(
-      *text, {.file_name = shown, .arch = *arch, .arch_explicit = arch_explicit});
+  auto assembly = bpf::assemble(*text, {.file_name = shown, .arch = *arch, .arch_explicit = arch_explicit});
   if (!assembly) return cli::usage_error(assembly.error().message);
 
   // The kernel would refuse what the validator rejects: say where.

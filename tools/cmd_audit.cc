@@ -1,6 +1,7 @@
 // sysfence audit (PROFILE | --bpf FILE) [--arch A] [--fail-on SEVERITY]
 //                [--caps LIST] [--kernel X.Y] [--unknown-syscalls enosys|default]
-//                [--arg-width abi|64] [--bad-arch ACTION] [--semantics S] [--raw-endian little|big] [--max-paths N] [--strict]
+//                [--arg-width abi|64] [--bad-arch ACTION] [--semantics S] [--raw-endian little|big] [--max-paths N]
+//                [--strict]
 //
 // Security findings with a severity and a one-line fix (audit/program_audit.h
 // lists the checks). --bpf FILE audits any raw filter (in the byte order of
@@ -29,22 +30,24 @@
 #include "syscalls/arch.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
-#include "tools/cli/resolve_flags.h"
 #include "tools/cli/output.h"
+#include "tools/cli/resolve_flags.h"
 
 namespace sysfence {
 namespace {
 
 constexpr cli::FlagSpec kFlags[] = {
-    {.name = "bpf"},        {.name = "arch"},      {.name = "fail-on"},          {.name = "caps"},
-    {.name = "kernel"},     {.name = "arg-width"}, {.name = "bad-arch"}, {.name = "semantics"}, {.name = "unknown-syscalls"}, {.name = "raw-endian"},
-    {.name = "max-paths"},  {.name = "strict", .takes_value = false},
+    {.name = "bpf"},        {.name = "arch"},      {.name = "fail-on"},
+    {.name = "caps"},       {.name = "kernel"},    {.name = "arg-width"},
+    {.name = "bad-arch"},   {.name = "semantics"}, {.name = "unknown-syscalls"},
+    {.name = "raw-endian"}, {.name = "max-paths"}, {.name = "strict", .takes_value = false},
 };
 
 constexpr std::string_view kUsage =
     "usage: sysfence audit (PROFILE|default|- | --bpf FILE) [--arch A] "
     "[--fail-on info|low|medium|high|critical] [--caps LIST|docker-default|all|none] [--kernel X.Y] "
-    "[--unknown-syscalls enosys|default] [--arg-width abi|64] [--bad-arch ACTION] [--semantics S] [--raw-endian little|big] [--max-paths N] "
+    "[--unknown-syscalls enosys|default] [--arg-width abi|64] [--bad-arch ACTION] [--semantics S] [--raw-endian "
+    "little|big] [--max-paths N] "
     "[--strict]";
 
 // Far above the kernel's 4096 instructions (32 KiB).
@@ -89,8 +92,8 @@ int run_audit(std::span<const std::string> args) {
     const std::string shown = path == "-" ? "<stdin>" : path;
     auto bytes = cli::read_input(path, kMaxRawBytes);
     if (!bytes) return cli::usage_error(bytes.error().message);
-    auto prog = bpf::read_raw(std::span(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()),
-                              byte_order, shown);
+    auto prog =
+        bpf::read_raw(std::span(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()), byte_order, shown);
     if (!prog) return cli::usage_error(prog.error().message);
     audit::ProgramAuditOptions options;
     // The arch the filter is for only when the user said so; otherwise the

@@ -34,8 +34,8 @@
 #include "syscalls/arch.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
-#include "tools/cli/resolve_flags.h"
 #include "tools/cli/output.h"
+#include "tools/cli/resolve_flags.h"
 
 namespace sysfence {
 namespace {
@@ -61,7 +61,8 @@ constexpr std::string_view kUsage =
     "usage: sysfence compile [PROFILE|default|-] [--arch A[,B..]|native] "
     "[--caps LIST|docker-default|all|none] [--kernel X.Y] [--weights uniform|hot|FILE] "
     "[--unknown-syscalls enosys|default] [--strategy optimal|balanced|linear] "
-    "[--format raw|c|text|json] [--name IDENT] [--arg-width abi|64] [--bad-arch ACTION] [--semantics S] [--no-verify] [-o FILE]";
+    "[--format raw|c|text|json] [--name IDENT] [--arg-width abi|64] [--bad-arch ACTION] [--semantics S] [--no-verify] "
+    "[-o FILE]";
 
 // "x86_64,i386" -> the ABIs; the first is the native arch of the resolution.
 Expected<std::vector<const syscalls::Arch*>> parse_arch_list(std::string_view spec) {
@@ -134,8 +135,10 @@ int run_compile(std::span<const std::string> args) {
   if (!parsed->has("no-verify")) {
     auto proof = bpf::verify::prove_equivalent(compiled->program, policy);
     if (!proof || !proof->equivalent()) {
-      fmt::print(stderr, "sysfence: compile: the program compiled from {} is not proved equal to its policy; "
-                 "nothing was written (a compiler bug: please report it with the profile)\n", info.profile);
+      fmt::print(stderr,
+                 "sysfence: compile: the program compiled from {} is not proved equal to its policy; "
+                 "nothing was written (a compiler bug: please report it with the profile)\n",
+                 info.profile);
       if (!proof) {
         fmt::print(stderr, "sysfence: {}\n", one_line(proof.error().message));
       } else {

@@ -40,8 +40,8 @@ Expected<bpf::BpfProcedure> load(const std::string& path, Endian e) {
   const std::string shown = path == "-" ? "<stdin>" : path;
   auto bytes = cli::read_input(path, kMaxRawBytes);
   if (!bytes) return Unexpected<Error>{bytes.error()};
-  auto prog = bpf::read_raw(
-      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()), e, shown);
+  auto prog =
+      bpf::read_raw(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()), e, shown);
   if (!prog) return Unexpected<Error>{prog.error()};
   auto proc = bpf::BpfProcedure::create(std::move(*prog));
   if (!proc) return fail(fmt::format("{}: {}", shown, proc.error().message));
@@ -89,8 +89,7 @@ int run_diff(std::span<const std::string> args) {
   return r.verdict == bpf::EquivResult::Verdict::kEquivalent ? cli::kExitOk : cli::kExitMismatch;
 }
 
-const cli::Registration kRegistration{
-    {"diff", "prove two raw filters equal, or show where they differ", &run_diff}};
+const cli::Registration kRegistration{{"diff", "prove two raw filters equal, or show where they differ", &run_diff}};
 
 }  // namespace
 }  // namespace sysfence

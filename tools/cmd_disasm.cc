@@ -30,17 +30,15 @@ constexpr size_t kMaxRawBytes = 8 * 1024 * 1024;
 int run_disasm(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags);
   if (!parsed) return cli::usage_error(parsed.error().message);
-  if (parsed->positionals.size() != 1)
-    return cli::usage_error("usage: sysfence disasm FILE.bpf [--arch A] [--asm]");
+  if (parsed->positionals.size() != 1) return cli::usage_error("usage: sysfence disasm FILE.bpf [--arch A] [--asm]");
   auto arch = syscalls::parse_arch(parsed->get_or("arch", "native"));
   if (!arch) return cli::usage_error(arch.error().message);
 
   const std::string& path = parsed->positionals[0];
   auto bytes = cli::read_input(path, kMaxRawBytes);
   if (!bytes) return cli::usage_error(bytes.error().message);
-  auto prog = bpf::read_raw(
-      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()),
-      (*arch)->endian, path == "-" ? "<stdin>" : path);
+  auto prog = bpf::read_raw(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()),
+                            (*arch)->endian, path == "-" ? "<stdin>" : path);
   if (!prog) return cli::usage_error(prog.error().message);
 
   const bpf::DisasmOptions options{

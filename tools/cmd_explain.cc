@@ -1,5 +1,6 @@
 // sysfence explain SYSCALL [--profile P] [--arch A] [--caps LIST|docker-default|all|none]
-//                          [--kernel X.Y] [--unknown-syscalls enosys|default] [--arg-width abi|64] [--bad-arch ACTION] [--semantics S]
+//                          [--kernel X.Y] [--unknown-syscalls enosys|default] [--arg-width abi|64] [--bad-arch ACTION]
+//                          [--semantics S]
 //                          [--strict]
 //
 // Which rule decides SYSCALL (a name or a number) and why: the ABI and number,
@@ -61,8 +62,7 @@ int run_explain(std::span<const std::string> args) {
   return cli::kExitOk;
 }
 
-const cli::Registration kRegistration{
-    {"explain", "which profile rule decides a syscall, and why", &run_explain}};
+const cli::Registration kRegistration{{"explain", "which profile rule decides a syscall, and why", &run_explain}};
 
 }  // namespace
 }  // namespace sysfence

@@ -28,8 +28,7 @@ int run_resolve(std::span<const std::string> args) {
   if (!arch) return cli::usage_error(arch.error().message);
   const syscalls::Table& table = syscalls::table(**arch);
   const bool list = parsed->has("list");
-  if (list && !parsed->positionals.empty())
-    return cli::usage_error("resolve: --list takes no NAME|NR arguments");
+  if (list && !parsed->positionals.empty()) return cli::usage_error("resolve: --list takes no NAME|NR arguments");
   if (!list && parsed->positionals.empty())
     return cli::usage_error("usage: sysfence resolve [--arch A] NAME|NR ...  or  sysfence resolve --arch A --list");
 
@@ -44,15 +43,15 @@ int run_resolve(std::span<const std::string> args) {
     if (auto nr = cli::parse_u64(arg)) {
       const syscalls::Syscall* s = *nr <= UINT32_MAX ? table.find(static_cast<uint32_t>(*nr)) : nullptr;
       if (s == nullptr)
-        return cli::usage_error(fmt::format("no syscall number {} on {} (numbers run up to {})", arg,
-                                            (*arch)->name, table.max_nr()));
+        return cli::usage_error(
+            fmt::format("no syscall number {} on {} (numbers run up to {})", arg, (*arch)->name, table.max_nr()));
       out += fmt::format("{}\t{}\n", s->name, s->nr);
       continue;
     }
     const syscalls::Syscall* s = table.find(arg);
     if (s == nullptr)
-      return cli::usage_error(fmt::format("unknown syscall \"{}\" on {} (did you mean \"{}\"?)", arg,
-                                          (*arch)->name, table.nearest_name(arg)));
+      return cli::usage_error(fmt::format("unknown syscall \"{}\" on {} (did you mean \"{}\"?)", arg, (*arch)->name,
+                                          table.nearest_name(arg)));
     // An alias prints under the name it was asked for, with the shared number.
     out += fmt::format("{}\t{}\n", arg, s->nr);
   }

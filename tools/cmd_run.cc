@@ -1,6 +1,7 @@
 // sysfence run [--profile PROFILE|default|unconfined]
 //              [--security-opt seccomp=PATH|seccomp:PATH|seccomp=unconfined]
-//              [--caps LIST] [--kernel X.Y] [--arg-width abi|64] [--bad-arch ACTION] [--semantics S] [--semantics S] [--log] [--tsync]
+//              [--caps LIST] [--kernel X.Y] [--arg-width abi|64] [--bad-arch ACTION] [--semantics S] [--semantics S]
+//              [--log] [--tsync]
 //              [--trace-denials] -- CMD [ARGS...]
 //
 // Runs CMD under the profile as `docker run --security-opt seccomp=...`

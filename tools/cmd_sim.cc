@@ -31,29 +31,36 @@
 #include <vector>
 
 #include "base/seccomp.h"
+#include "bpf/compiler/compile.h"
 #include "bpf/disasm.h"
 #include "bpf/interp.h"
 #include "bpf/raw.h"
 #include "bpf/validate.h"
-#include "bpf/compiler/compile.h"
 #include "profile/load.h"
 #include "profile/resolve.h"
 #include "syscalls/arch.h"
 #include "syscalls/table.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
-#include "tools/cli/resolve_flags.h"
 #include "tools/cli/output.h"
+#include "tools/cli/resolve_flags.h"
 
 namespace sysfence {
 namespace {
 
 constexpr cli::FlagSpec kFlags[] = {
-    {.name = "bpf"},     {.name = "arch"}, {.name = "syscall"},
-    {.name = "args"},    {.name = "ip"},   {.name = "trace", .takes_value = false},
-    {.name = "inputs"},  {.name = "raw-endian"},
+    {.name = "bpf"},
+    {.name = "arch"},
+    {.name = "syscall"},
+    {.name = "args"},
+    {.name = "ip"},
+    {.name = "trace", .takes_value = false},
+    {.name = "inputs"},
+    {.name = "raw-endian"},
     // Profile simulation (the same resolution flags as compile).
-    {.name = "caps"},    {.name = "kernel"}, {.name = "unknown-syscalls"},
+    {.name = "caps"},
+    {.name = "kernel"},
+    {.name = "unknown-syscalls"},
     {.name = "arg-width"},
     {.name = "bad-arch"},
     {.name = "semantics"},
@@ -61,7 +68,8 @@ constexpr cli::FlagSpec kFlags[] = {
 
 constexpr std::string_view kUsage =
     "usage: sysfence sim (PROFILE [--caps LIST] [--kernel X.Y] [--unknown-syscalls enosys|default] "
-    "[--arg-width abi|64] [--bad-arch ACTION] [--semantics S] | --bpf FILE [--raw-endian little|big]) --arch A (--syscall NAME|NR "
+    "[--arg-width abi|64] [--bad-arch ACTION] [--semantics S] | --bpf FILE [--raw-endian little|big]) --arch A "
+    "(--syscall NAME|NR "
     "[--args a0,..,a5] [--ip X] [--trace] | --inputs FILE|-)";
 
 // Far above the kernel's 4096 instructions (32 KiB).
@@ -97,8 +105,7 @@ Expected<uint32_t> parse_nr(std::string_view text, const syscalls::Arch& arch) {
 
 Expected<uint64_t> parse_value(std::string_view text, std::string_view what) {
   if (auto n = cli::parse_u64(text)) return *n;
-  return fail(fmt::format("invalid {} \"{}\" (expected a decimal or 0x-hex number up to 64 bits)",
-                          what, text));
+  return fail(fmt::format("invalid {} \"{}\" (expected a decimal or 0x-hex number up to 64 bits)", what, text));
 }
 
 // Reads and validates the raw filter (error: "FILE: instruction 3: ...").
@@ -106,9 +113,8 @@ Expected<bpf::Program> load_filter(const std::string& path, Endian byte_order) {
   auto bytes = cli::read_input(path, kMaxRawBytes);
   if (!bytes) return Unexpected<Error>{bytes.error()};
   const std::string shown = path == "-" ? "<stdin>" : path;
-  auto prog = bpf::read_raw(
-      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()),
-      byte_order, shown);
+  auto prog = bpf::read_raw(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()),
+                            byte_order, shown);
   if (!prog) return Unexpected<Error>{prog.error()};
   if (auto valid = bpf::validate(*prog); !valid) {
     return fail(fmt::format("{}: {}", shown, valid.error().message));
@@ -218,13 +224,11 @@ int run_batch(const std::string& path, const syscalls::Arch& arch, const Evaluat
       }
       ++line_no;
       if (nl - start > kMaxLineBytes) {
-        status = cli::usage_error(
-            fmt::format("{}:{}:1: line longer than {} bytes", where, line_no, kMaxLineBytes));
+        status = cli::usage_error(fmt::format("{}:{}:1: line longer than {} bytes", where, line_no, kMaxLineBytes));
         done = true;
         break;
       }
-      auto input = parse_input_line(std::string_view(pending).substr(start, nl - start), arch,
-                                    where, line_no);
+      auto input = parse_input_line(std::string_view(pending).substr(start, nl - start), arch, where, line_no);
       if (!input) {
         status = cli::usage_error(input.error().message);
         done = true;
@@ -241,8 +245,7 @@ int run_batch(const std::string& path, const syscalls::Arch& arch, const Evaluat
     if (status != cli::kExitOk) break;
     pending.erase(0, std::min(start, pending.size()));
     if (pending.size() > kMaxLineBytes) {
-      status = cli::usage_error(
-          fmt::format("{}:{}:1: line longer than {} bytes", where, line_no + 1, kMaxLineBytes));
+      status = cli::usage_error(fmt::format("{}:{}:1: line longer than {} bytes", where, line_no + 1, kMaxLineBytes));
       break;
     }
   }
@@ -251,8 +254,8 @@ int run_batch(const std::string& path, const syscalls::Arch& arch, const Evaluat
   return status;
 }
 
-void print_trace(const bpf::Interpreter& interp, std::span<const bpf::Insn> prog,
-                 const syscalls::Arch& arch, const SeccompData& d) {
+void print_trace(const bpf::Interpreter& interp, std::span<const bpf::Insn> prog, const syscalls::Arch& arch,
+                 const SeccompData& d) {
   std::vector<bpf::TraceStep> trace;
   interp.run_traced(to_words(d, arch.endian), trace);
   const std::vector<std::string> text = bpf::statements(prog, &arch);
@@ -293,9 +296,8 @@ int run_sim(std::span<const std::string> args) {
   if (from_profile == parsed->has("bpf")) {
     return cli::usage_error(fmt::format("give exactly one of PROFILE and --bpf FILE\n{}", kUsage));
   }
-  if (!from_profile && (parsed->has("caps") || parsed->has("kernel") ||
-                        parsed->has("unknown-syscalls") || parsed->has("arg-width") || parsed->has("bad-arch") ||
-                        parsed->has("semantics"))) {
+  if (!from_profile && (parsed->has("caps") || parsed->has("kernel") || parsed->has("unknown-syscalls") ||
+                        parsed->has("arg-width") || parsed->has("bad-arch") || parsed->has("semantics"))) {
     return cli::usage_error(
         "--caps, --kernel, --unknown-syscalls, --arg-width, --bad-arch and --semantics go with a PROFILE, not --bpf");
   }
@@ -365,10 +367,10 @@ int run_sim(std::span<const std::string> args) {
   return status;
 }
 
-const cli::Registration kRegistration{
-    {"sim", "run a filter in the kernel-exact interpreter: (PROFILE | --bpf FILE) --arch A "
-            "--syscall NR|NAME [--args ..] | --inputs FILE|-",
-     &run_sim}};
+const cli::Registration kRegistration{{"sim",
+                                       "run a filter in the kernel-exact interpreter: (PROFILE | --bpf FILE) --arch A "
+                                       "--syscall NR|NAME [--args ..] | --inputs FILE|-",
+                                       &run_sim}};
 
 }  // namespace
 }  // namespace sysfence

@@ -27,8 +27,8 @@
 #include "syscalls/arch.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
-#include "tools/cli/resolve_flags.h"
 #include "tools/cli/output.h"
+#include "tools/cli/resolve_flags.h"
 
 namespace sysfence {
 namespace {
@@ -52,7 +52,8 @@ constexpr cli::FlagSpec kFlags[] = {
 constexpr std::string_view kUsage =
     "usage: sysfence stats (PROFILE | --bpf FILE) [--arch A] [--weights uniform|hot|FILE] "
     "[--range LO-HI] [--svg FILE] [--caps LIST] [--kernel X.Y] "
-    "[--unknown-syscalls enosys|default] [--strategy optimal|balanced|linear] [--arg-width abi|64] [--bad-arch ACTION] [--semantics S] [--compare]";
+    "[--unknown-syscalls enosys|default] [--strategy optimal|balanced|linear] [--arg-width abi|64] [--bad-arch ACTION] "
+    "[--semantics S] [--compare]";
 
 // A raw filter holds at most 4096 instructions of 8 bytes; allow some slack
 // so that an oversized file gets the validator's message, not a size error.

@@ -29,8 +29,8 @@
 #include "syscalls/arch.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
-#include "tools/cli/resolve_flags.h"
 #include "tools/cli/output.h"
+#include "tools/cli/resolve_flags.h"
 
 namespace sysfence {
 namespace {
@@ -53,7 +53,8 @@ constexpr cli::FlagSpec kFlags[] = {
 constexpr std::string_view kUsage =
     "usage: sysfence verify --profile PROFILE|default|- --bpf FILE [--arch A[,B..]|native] "
     "[--caps LIST|docker-default|all|none] [--kernel X.Y] [--unknown-syscalls enosys|default] "
-    "[--arg-width abi|64] [--bad-arch ACTION] [--semantics S] [--raw-endian little|big] [--max-counterexamples N] [--strict]";
+    "[--arg-width abi|64] [--bad-arch ACTION] [--semantics S] [--raw-endian little|big] [--max-counterexamples N] "
+    "[--strict]";
 
 // Far above the kernel's 4096 instructions (32 KiB).
 constexpr size_t kMaxRawBytes = 8 * 1024 * 1024;
@@ -121,9 +122,8 @@ int run_verify(std::span<const std::string> args) {
   const std::string shown = path == "-" ? "<stdin>" : path;
   auto bytes = cli::read_input(path, kMaxRawBytes);
   if (!bytes) return cli::usage_error(bytes.error().message);
-  auto prog = bpf::read_raw(
-      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()), byte_order,
-      shown);
+  auto prog = bpf::read_raw(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()),
+                            byte_order, shown);
   if (!prog) return cli::usage_error(prog.error().message);
 
   auto v = bpf::verify::prove_equivalent(*prog, policy, eopts);

@@ -114,8 +114,8 @@ std::string json_output(const Compiled& c, const profile::Policy& policy, const 
   o += fmt::format("  \"strategy\": {},\n", json_string(info.strategy));
   o += fmt::format("  \"weights\": {},\n", json_string(info.weights));
   if (info.proof) {
-    o += fmt::format("  \"proof\": {{\"proved\": true, \"paths\": {}, \"word_constraints\": {}}},\n",
-                     info.proof->paths, info.proof->word_constraints);
+    o += fmt::format("  \"proof\": {{\"proved\": true, \"paths\": {}, \"word_constraints\": {}}},\n", info.proof->paths,
+                     info.proof->word_constraints);
   } else {
     o += "  \"proof\": null,\n";
   }

@@ -53,8 +53,8 @@ SeccompData to_data(const SeccompWords& input) { return from_words(input, endian
 std::string describe_input(const SeccompWords& input) {
   const syscalls::Arch* abi = abi_of(input);
   const SeccompData d = to_data(input);
-  std::string out = abi ? fmt::format("{} (arch {:#x}), ", abi->name, d.arch)
-                        : fmt::format("unknown arch {:#x}, ", d.arch);
+  std::string out =
+      abi ? fmt::format("{} (arch {:#x}), ", abi->name, d.arch) : fmt::format("unknown arch {:#x}, ", d.arch);
   out += syscall_name(abi, d.nr);
   out += fmt::format(", args {:#x}, {:#x}, {:#x}, {:#x}, {:#x}, {:#x}", d.args[0], d.args[1], d.args[2], d.args[3],
                      d.args[4], d.args[5]);
@@ -62,8 +62,7 @@ std::string describe_input(const SeccompWords& input) {
   return out;
 }
 
-std::vector<std::string> describe_region(const std::array<WordSet, kWordCount>& region,
-                                         const syscalls::Arch* abi) {
+std::vector<std::string> describe_region(const std::array<WordSet, kWordCount>& region, const syscalls::Arch* abi) {
   const Endian e = endian_of(abi);
   std::vector<std::string> out;
   // arch, nr, then the rest in word order.

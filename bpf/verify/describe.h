@@ -29,8 +29,7 @@ std::string describe_input(const SeccompWords& input);
 // argument halves named: "arch == 0xc000003e (x86_64)", "nr == 0x3b
 // (execve)", "args[1].hi == 0x0", "args[1].lo & 0xff == 0x1". `abi` (may be
 // null) decides the byte order of the argument words and syscall names.
-std::vector<std::string> describe_region(const std::array<WordSet, kWordCount>& region,
-                                         const syscalls::Arch* abi);
+std::vector<std::string> describe_region(const std::array<WordSet, kWordCount>& region, const syscalls::Arch* abi);
 
 // The known syscalls of `abi` whose numbers the region's nr constraints
 // allow (at most `limit`, in number order), and how many there are in all.

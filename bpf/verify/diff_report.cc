@@ -130,7 +130,8 @@ std::string format_diff(const EquivResult& r, const DiffReportOptions& o) {
         last_syscall = sys;
       }
       if (m->region_known) out += fmt::format("    when {}\n", conditions(*m));
-      out += fmt::format("      {}: {:<14} {}: {}\n", o.name_a, to_string(m->a_action), o.name_b, to_string(m->b_action));
+      out +=
+          fmt::format("      {}: {:<14} {}: {}\n", o.name_a, to_string(m->a_action), o.name_b, to_string(m->b_action));
       out += fmt::format("      e.g. {}\n", describe_input(m->input));
     }
   }

@@ -13,8 +13,8 @@ namespace sysfence::bpf::verify {
 struct DiffReportOptions {
   std::string_view name_a = "A";
   std::string_view name_b = "B";
-  size_t max_regions = 200;        // regions printed (the count is always exact)
-  size_t max_syscall_names = 12;   // names listed for a range of numbers
+  size_t max_regions = 200;       // regions printed (the count is always exact)
+  size_t max_syscall_names = 12;  // names listed for a range of numbers
 };
 
 // The whole report, ending in a newline. For equivalent results:

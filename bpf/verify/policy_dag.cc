@@ -38,10 +38,12 @@ class Builder {
       if (a.arch == syscalls::ArchId::kX86_64 || a.arch == syscalls::ArchId::kX32) {
         if (x86_64_done) continue;
         x86_64_done = true;
-        const Ref x32_body = x32 ? abi_body(*x32) : dag_.leaf(policy.bad_arch_action,
-                                                              "bad-arch action (x32 syscall number, x32 not in the policy)");
-        const Ref native_body = x86_64 ? abi_body(*x86_64) : dag_.leaf(policy.bad_arch_action,
-                                                                      "bad-arch action (x86_64 not in the policy)");
+        const Ref x32_body =
+            x32 ? abi_body(*x32)
+                : dag_.leaf(policy.bad_arch_action, "bad-arch action (x32 syscall number, x32 not in the policy)");
+        const Ref native_body = x86_64
+                                    ? abi_body(*x86_64)
+                                    : dag_.leaf(policy.bad_arch_action, "bad-arch action (x86_64 not in the policy)");
         dispatch.emplace_back(x86_64_audit, dag_.test(kNrWord, WordAtom::MaskedNe(kX32Bit, 0), x32_body, native_body));
         continue;
       }
@@ -103,8 +105,7 @@ class Builder {
     return dag_.test(kNrWord, WordAtom::Ge(s[mid].lo), upper, lower);
   }
 
-  Ref syscall_body(const profile::ArchPolicy& a, uint32_t nr, const std::vector<profile::Rule>& rules,
-                   Ref no_match) {
+  Ref syscall_body(const profile::ArchPolicy& a, uint32_t nr, const std::vector<profile::Rule>& rules, Ref no_match) {
     const syscalls::Arch& arch = syscalls::arch(a.arch);
     std::vector<const profile::Rule*> order;
     for (const auto& r : rules) order.push_back(&r);
@@ -155,10 +156,8 @@ class Builder {
       return f;
     }
     switch (c.op) {
-      case CmpOp::kEq:
-        return dag_.test(hi, WordAtom::Eq(vhi), dag_.test(lo, WordAtom::Eq(vlo), t, f), f);
-      case CmpOp::kNe:
-        return dag_.test(hi, WordAtom::Eq(vhi), dag_.test(lo, WordAtom::Eq(vlo), f, t), t);
+      case CmpOp::kEq: return dag_.test(hi, WordAtom::Eq(vhi), dag_.test(lo, WordAtom::Eq(vlo), t, f), f);
+      case CmpOp::kNe: return dag_.test(hi, WordAtom::Eq(vhi), dag_.test(lo, WordAtom::Eq(vlo), f, t), t);
       case CmpOp::kMaskedEq:
         return dag_.test(hi, WordAtom::MaskedEq(vhi, dhi), dag_.test(lo, WordAtom::MaskedEq(vlo, dlo), t, f), f);
       case CmpOp::kGt:

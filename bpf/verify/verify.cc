@@ -27,9 +27,9 @@ Expected<Verification> prove_equivalent(const Program& program, const profile::P
     c.filter_where = m.a_where;
     c.policy_where = m.b_where;
     if (c.policy_action != m.b_action || c.policy_action == c.filter_action) {
-      v.equiv.internal_errors.push_back(fmt::format(
-          "the policy diagram answers {} but profile::evaluate answers {} for {}", to_string(m.b_action),
-          to_string(c.policy_action), c.input));
+      v.equiv.internal_errors.push_back(
+          fmt::format("the policy diagram answers {} but profile::evaluate answers {} for {}", to_string(m.b_action),
+                      to_string(c.policy_action), c.input));
       continue;
     }
     if (m.region_known) c.region = describe_region(m.region, abi_of(m.input));

@@ -17,8 +17,8 @@ namespace sysfence::bpf::verify {
 // policy_action; they differ.
 struct Counterexample {
   SeccompWords words{};
-  SeccompData data;     // in the byte order of the input's ABI
-  std::string input;    // describe_input(): arch and syscall by name, args in hex
+  SeccompData data;   // in the byte order of the input's ABI
+  std::string input;  // describe_input(): arch and syscall by name, args in hex
   Action filter_action;
   Action policy_action;
   std::string filter_where;  // "ret at instruction 41"

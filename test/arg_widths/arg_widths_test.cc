@@ -42,8 +42,7 @@ TEST(ArgWidthInvariants, EveryAbiHasDataSortedByNumber) {
   for (const auto& a : all_arches()) {
     auto infos = arg_infos(a.id);
     EXPECT_GT(infos.size(), 280u) << a.name;
-    for (size_t k = 1; k < infos.size(); ++k)
-      EXPECT_LT(infos[k - 1].nr, infos[k].nr) << a.name << " " << infos[k].name;
+    for (size_t k = 1; k < infos.size(); ++k) EXPECT_LT(infos[k - 1].nr, infos[k].nr) << a.name << " " << infos[k].name;
   }
 }
 
@@ -60,8 +59,7 @@ TEST(ArgWidthInvariants, CountsAndWidthsAreWellFormed) {
       }
       for (unsigned k = 0; k < 6; ++k) {
         if (k < i.count) {
-          EXPECT_TRUE(i.args[k].bits == 16 || i.args[k].bits == 31 || i.args[k].bits == 32 ||
-                      i.args[k].bits == 64)
+          EXPECT_TRUE(i.args[k].bits == 16 || i.args[k].bits == 31 || i.args[k].bits == 32 || i.args[k].bits == 64)
               << "arg " << k << " bits " << unsigned(i.args[k].bits);
           EXPECT_FALSE(i.args[k].name.empty()) << "arg " << k;
           EXPECT_FALSE(i.args[k].type.empty()) << "arg " << k;
@@ -85,17 +83,16 @@ TEST(ArgWidthInvariants, ThirtyTwoBitAbisNeverReadMoreThanThirtyTwoBits) {
     const unsigned reg = register_bits(a.id);
     EXPECT_TRUE(reg == 32 || reg == 64) << a.name;
     for (const ArgInfo& i : arg_infos(a.id))
-      for (unsigned k = 0; k < i.count; ++k)
-        EXPECT_LE(i.bits(k), reg) << a.name << " " << i.name << " arg " << k;
+      for (unsigned k = 0; k < i.count; ++k) EXPECT_LE(i.bits(k), reg) << a.name << " " << i.name << " arg " << k;
   }
   // The ABI's register width, not the word size of the syscall tables'
   // "64-bit" kernels: x32 and n32 pass 64-bit registers.
   EXPECT_EQ(register_bits(ArchId::kX32), 64u);
   EXPECT_EQ(register_bits(ArchId::kMips64n32), 64u);
   EXPECT_EQ(register_bits(ArchId::kMipsel64n32), 64u);
-  for (ArchId id : {ArchId::kI386, ArchId::kArm, ArchId::kPpc, ArchId::kS390, ArchId::kMips,
-                    ArchId::kMipsel, ArchId::kRiscv32, ArchId::kParisc, ArchId::kM68k, ArchId::kSh,
-                    ArchId::kSheb, ArchId::kCsky, ArchId::kXtensa})
+  for (ArchId id :
+       {ArchId::kI386, ArchId::kArm, ArchId::kPpc, ArchId::kS390, ArchId::kMips, ArchId::kMipsel, ArchId::kRiscv32,
+        ArchId::kParisc, ArchId::kM68k, ArchId::kSh, ArchId::kSheb, ArchId::kCsky, ArchId::kXtensa})
     EXPECT_EQ(register_bits(id), 32u) << arch(id).name;
 }
 
@@ -203,9 +200,9 @@ TEST(ArgWidthX86_64, MmapOffsetAndLengthAre64Bit) {
 }
 
 TEST(ArgWidthX86_64, KillAndFriends) {
-  EXPECT_EQ(widths(info(ArchId::kX86_64, "kill")), (W{32, 32}));          // pid_t, int
-  EXPECT_EQ(widths(info(ArchId::kX86_64, "tgkill")), (W{32, 32, 32}));    // pid_t, pid_t, int
-  EXPECT_EQ(widths(info(ArchId::kX86_64, "setuid")), (W{32}));            // uid_t
+  EXPECT_EQ(widths(info(ArchId::kX86_64, "kill")), (W{32, 32}));           // pid_t, int
+  EXPECT_EQ(widths(info(ArchId::kX86_64, "tgkill")), (W{32, 32, 32}));     // pid_t, pid_t, int
+  EXPECT_EQ(widths(info(ArchId::kX86_64, "setuid")), (W{32}));             // uid_t
   EXPECT_EQ(widths(info(ArchId::kX86_64, "setresgid")), (W{32, 32, 32}));  // gid_t x3
 }
 

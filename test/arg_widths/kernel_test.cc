@@ -13,6 +13,7 @@
 //    every register, yet seccomp_data holds the whole 64-bit register.
 #include <errno.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -23,8 +24,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -79,15 +78,12 @@ TEST(KernelReads32Bits, SocketFamilyTypeAndProtocol) {
               if (fd < 0) return kFailed;
               int domain = 0;
               socklen_t len = sizeof domain;
-              if (getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0)
-                return kFailed;
+              if (getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0) return kFailed;
               return domain == AF_UNIX ? kOk : kFailed;
             }),
             kOk);
   // Same for type and protocol.
-  EXPECT_EQ(in_child([] {
-              return syscall(SYS_socket, AF_UNIX, kHigh | SOCK_DGRAM, kHigh | 0) >= 0 ? kOk : kFailed;
-            }),
+  EXPECT_EQ(in_child([] { return syscall(SYS_socket, AF_UNIX, kHigh | SOCK_DGRAM, kHigh | 0) >= 0 ? kOk : kFailed; }),
             kOk);
   // Control: a family that is invalid in the low word fails, high word or
   // not (so the success above is not "any family works").
@@ -105,12 +101,10 @@ TEST(KernelReads32Bits, KillPidAndSignal) {
   ASSERT_EQ(kill_info.bits(1), 32u);  // int sig
   // kill(0x1_0000_0000 | getpid(), 0): a 64-bit reading would look up a pid
   // that cannot exist (ESRCH); the kernel finds this process.
-  EXPECT_EQ(in_child([] { return syscall(SYS_kill, kHigh | getpid(), 0) == 0 ? kOk : kFailed; }),
-            kOk);
+  EXPECT_EQ(in_child([] { return syscall(SYS_kill, kHigh | getpid(), 0) == 0 ? kOk : kFailed; }), kOk);
   // Signal 0x1_0000_0000 is signal 0 to the kernel (a 64-bit reading would
   // be EINVAL).
-  EXPECT_EQ(in_child([] { return syscall(SYS_kill, getpid(), kHigh | 0) == 0 ? kOk : kFailed; }),
-            kOk);
+  EXPECT_EQ(in_child([] { return syscall(SYS_kill, getpid(), kHigh | 0) == 0 ? kOk : kFailed; }), kOk);
 }
 
 TEST(KernelReads32Bits, PersonalityQuery) {
@@ -165,8 +159,7 @@ TEST(KernelReads64Bits, MmapLength) {
   // part of it only if the kernel read all 64 bits of the length.
   EXPECT_EQ(in_child([] {
               const size_t len = kHigh + 4096;
-              void* p = mmap(nullptr, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                             -1, 0);
+              void* p = mmap(nullptr, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
               if (p == MAP_FAILED) return 2;  // cannot reserve: inconclusive
               char* past = static_cast<char*>(p) + kHigh;
               // mprotect fails with ENOMEM on an unmapped page.
@@ -260,10 +253,7 @@ constexpr long kI386Close = 6;
 long int80(long nr, uint64_t a0, uint64_t a1, uint64_t a2) {
   long ret;
   // The kernel clobbers r8-r11 on this path.
-  asm volatile("int $0x80"
-               : "=a"(ret)
-               : "a"(nr), "b"(a0), "c"(a1), "d"(a2)
-               : "memory", "r8", "r9", "r10", "r11");
+  asm volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(a0), "c"(a1), "d"(a2) : "memory", "r8", "r9", "r10", "r11");
   return ret;
 }
 
@@ -286,11 +276,9 @@ TEST(I386, KernelReadsThirtyTwoBitsOfEveryRegister) {
               if (fd < 0) return kFailed;
               int domain = 0;
               socklen_t len = sizeof domain;
-              if (getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0)
-                return kFailed;
-              return domain == AF_UNIX && int80(kI386Close, kHigh | static_cast<uint64_t>(fd), 0, 0) == 0
-                         ? kOk
-                         : kFailed;
+              if (getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0) return kFailed;
+              return domain == AF_UNIX && int80(kI386Close, kHigh | static_cast<uint64_t>(fd), 0, 0) == 0 ? kOk
+                                                                                                          : kFailed;
             }),
             kOk);
 }
@@ -337,9 +325,7 @@ TEST(X32, RegistersAreSixtyFourBitsWide) {
               const int fd = mkstemp(path);
               if (fd < 0) return kFailed;
               unlink(path);
-              return syscall(kX32Bit | SYS_lseek, fd, kHigh, SEEK_SET) == static_cast<long>(kHigh)
-                         ? kOk
-                         : kFailed;
+              return syscall(kX32Bit | SYS_lseek, fd, kHigh, SEEK_SET) == static_cast<long>(kHigh) ? kOk : kFailed;
             }),
             kOk);
 }

@@ -212,8 +212,7 @@ TEST_F(AbiWidthKernel, AbiModeFailsTheHighWordTrickWithEperm) {
 TEST_F(AbiWidthKernel, ProbedDecisionsInBothModes) {
   const Compiled abi = compile_default(profile::ArgWidthMode::kAbi);
   const Compiled wide = compile_default(profile::ArgWidthMode::k64);
-  const std::vector<SeccompData> inputs = {socket_call(kAfAlgWithHighWord), socket_call(kAfAlg),
-                                           socket_call(kAfInet)};
+  const std::vector<SeccompData> inputs = {socket_call(kAfAlgWithHighWord), socket_call(kAfAlg), socket_call(kAfInet)};
   std::vector<Call> calls;
   for (const auto& d : inputs) calls.push_back(call_of(d));
   for (const Compiled* c : {&abi, &wide}) {

@@ -163,12 +163,12 @@ TEST(ArgWidthCli, VerifyProvesWhicheverModeWasCompiled) {
   for (const char* mode : {"abi", "64"}) {
     const std::string out = tmp(fmt::format("default-{}.bpf", mode));
     ASSERT_EQ(run(fmt::format("compile default --arch x86_64 --kernel 6.18 --arg-width {} -o {}", mode, out)).code, 0);
-    const CliRun same = run(fmt::format("verify --profile default --bpf {} --arch x86_64 --kernel 6.18 --arg-width {}",
-                                        out, mode));
+    const CliRun same =
+        run(fmt::format("verify --profile default --bpf {} --arch x86_64 --kernel 6.18 --arg-width {}", out, mode));
     EXPECT_EQ(same.code, 0) << same.out << same.err;
     const char* other = std::string(mode) == "abi" ? "64" : "abi";
-    const CliRun cross = run(fmt::format(
-        "verify --profile default --bpf {} --arch x86_64 --kernel 6.18 --arg-width {}", out, other));
+    const CliRun cross =
+        run(fmt::format("verify --profile default --bpf {} --arch x86_64 --kernel 6.18 --arg-width {}", out, other));
     EXPECT_EQ(cross.code, 1) << cross.out << cross.err;
   }
 }

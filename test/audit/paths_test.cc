@@ -1,11 +1,12 @@
 // audit/paths: every path's witness retraces the path in the interpreter;
 // the word-set algebra (atoms_of, intersect, restrict) is exact; word_uses
 // names the words each jump reads.
+#include "audit/paths.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
 
-#include "audit/paths.h"
 #include "bpf/asm.h"
 #include "bpf/compiler/compile.h"
 #include "profile/builtin.h"
@@ -84,19 +85,19 @@ TEST(PathExplorer, WordUsesFollowLoadsRegistersAndScratch) {
   bpf::AsmOptions o;
   o.arch = &syscalls::arch(syscalls::ArchId::kX86_64);
   auto a = bpf::assemble(
-      "  A = sys_number\n"            // 0
-      "  mem[3] = A\n"                // 1
-      "  A = args[1]\n"               // 2
-      "  X = A\n"                     // 3
-      "  A = mem[3]\n"                // 4
-      "  if (A == 7) goto one\n"      // 5: reads nr (through M[3])
+      "  A = sys_number\n"        // 0
+      "  mem[3] = A\n"            // 1
+      "  A = args[1]\n"           // 2
+      "  X = A\n"                 // 3
+      "  A = mem[3]\n"            // 4
+      "  if (A == 7) goto one\n"  // 5: reads nr (through M[3])
       "one:\n"
-      "  A = 5\n"                     // 6
-      "  if (A == X) goto two\n"      // 7: reads args[1].lo (through X)
+      "  A = 5\n"                 // 6
+      "  if (A == X) goto two\n"  // 7: reads args[1].lo (through X)
       "two:\n"
-      "  A = instruction_pointer\n"   // 8
-      "  A &= 0xff\n"                 // 9
-      "  return A\n",                 // 10: ret A reads the ip
+      "  A = instruction_pointer\n"  // 8
+      "  A &= 0xff\n"                // 9
+      "  return A\n",                // 10: ret A reads the ip
       o);
   ASSERT_TRUE(a) << a.error().message;
   auto x = PathExplorer::create(a->program);

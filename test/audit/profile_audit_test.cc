@@ -2,11 +2,12 @@
 // argument, defaultAction) and the compiled program's, each naming the rule
 // that decides its example input; Docker's default profile in both width
 // modes.
+#include "audit/profile_audit.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
-#include "audit/profile_audit.h"
 #include "audit/program_audit.h"
 #include "bpf/asm.h"
 #include "profile/builtin.h"

@@ -1,13 +1,14 @@
 // audit_program on hand-written filters: every check has a program that
 // triggers it and one that does not, and the example inputs a finding
 // carries are answered by the interpreter as the finding says.
+#include "audit/program_audit.h"
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <string>
 
-#include "audit/program_audit.h"
 #include "bpf/asm.h"
 #include "bpf/interp.h"
 #include "syscalls/arch.h"
@@ -168,9 +169,10 @@ TEST(ArchUnchecked, NotWhenEveryNumberTestFollowsAPinnedArch) {
 // --- x32 ----------------------------------------------------------------------
 
 std::string denylist(bool x32_guard) {
-  return std::string("  A = arch\n"
-                     "  if (A != ARCH_X86_64) goto kill\n"
-                     "  A = sys_number\n") +
+  return std::string(
+             "  A = arch\n"
+             "  if (A != ARCH_X86_64) goto kill\n"
+             "  A = sys_number\n") +
          (x32_guard ? "  if (A >= 0x40000000) goto kill\n" : "") +
          "  if (A == ptrace) goto deny\n"
          "  if (A == mount) goto deny\n"
@@ -253,14 +255,15 @@ TEST(ArgWidth, LowWordOnlyIsNoFinding) { expect_none(audit_text(socket_filter(fa
 
 TEST(ArgWidth, AStricterHighWordTestIsOnlyNoted) {
   // A dirty high word is denied: nothing gets through, but the test is useless.
-  const Report r = audit_text(allowlist("  if (A == socket) goto socket\n"
-                                        "  goto deny\n"
-                                        "socket:\n"
-                                        "  A = args[0] >> 32\n"
-                                        "  if (A != 0) goto deny\n"
-                                        "  A = args[0]\n"
-                                        "  if (A == 2) goto allow\n"
-                                        "  goto deny\n"));
+  const Report r =
+      audit_text(allowlist("  if (A == socket) goto socket\n"
+                           "  goto deny\n"
+                           "socket:\n"
+                           "  A = args[0] >> 32\n"
+                           "  if (A != 0) goto deny\n"
+                           "  A = args[0]\n"
+                           "  if (A == 2) goto allow\n"
+                           "  goto deny\n"));
   const Finding* f = one(r, check::kArgWidth);
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->severity, Severity::kLow);
@@ -336,12 +339,13 @@ TEST(SeedBlocked, AllowedSyscallWithTheSeedsReason) {
 }
 
 TEST(SeedBlocked, AllowedForSomeArgumentsIsLow) {
-  const Report r = audit_text(allowlist("  if (A == umount2) goto umount\n"
-                                        "  goto deny\n"
-                                        "umount:\n"
-                                        "  A = args[1]\n"
-                                        "  if (A == 2) goto allow\n"
-                                        "  goto deny\n"));
+  const Report r =
+      audit_text(allowlist("  if (A == umount2) goto umount\n"
+                           "  goto deny\n"
+                           "umount:\n"
+                           "  A = args[1]\n"
+                           "  if (A == 2) goto allow\n"
+                           "  goto deny\n"));
   const Finding* f = one(r, check::kSeedBlocked);
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->severity, Severity::kLow);
@@ -418,12 +422,13 @@ TEST(Namespaces, CloneWithoutNamespaceFlagsIsFine) {
 
 TEST(Namespaces, OneMissingFlagIsNamed) {
   // CLONE_NEWUSER forgotten in the mask.
-  const Report r = audit_text(allowlist("  if (A == clone) goto clone\n"
-                                        "  goto deny\n"
-                                        "clone:\n"
-                                        "  A = args[0]\n"
-                                        "  if (A & 0x6e020000) goto deny\n"
-                                        "  goto allow\n"));
+  const Report r =
+      audit_text(allowlist("  if (A == clone) goto clone\n"
+                           "  goto deny\n"
+                           "clone:\n"
+                           "  A = args[0]\n"
+                           "  if (A & 0x6e020000) goto deny\n"
+                           "  goto allow\n"));
   const Finding* f = one(r, check::kCloneNamespaces);
   ASSERT_NE(f, nullptr);
   EXPECT_TRUE(contains(f->message, ": CLONE_NEWUSER reachable")) << f->message;
@@ -488,10 +493,10 @@ TEST(Unreachable, NoJumpReachesIt) {
 
 TEST(Unreachable, NoInputReachesIt) {
   // After `arch == x86_64`, `arch == i386` can never hold.
-  const Report r = audit_text(allowlist(
-      "  A = arch\n"
-      "  if (A != ARCH_I386) goto deny\n"
-      "  return TRAP\n"));
+  const Report r =
+      audit_text(allowlist("  A = arch\n"
+                           "  if (A != ARCH_I386) goto deny\n"
+                           "  return TRAP\n"));
   const Finding* f = one(r, check::kUnreachable);
   ASSERT_NE(f, nullptr);
   EXPECT_TRUE(contains(f->message, "never executed for any seccomp_data")) << f->message;
@@ -501,9 +506,9 @@ TEST(Unreachable, NoInputReachesIt) {
 // --- incomplete, abi-not-handled ----------------------------------------------------------------
 
 TEST(Incomplete, ArithmeticOnTheInputLeavesTheFragment) {
-  const Report r = audit_text(allowlist(
-      "  A += 1\n"
-      "  if (A == 2) goto allow\n"));
+  const Report r =
+      audit_text(allowlist("  A += 1\n"
+                           "  if (A == 2) goto allow\n"));
   const Finding* f = one(r, check::kIncomplete);
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->severity, Severity::kInfo);

@@ -34,9 +34,7 @@ TEST(OneLine, OnlyControlBytesChange) {
   EXPECT_EQ(s, "x.json:1:19: unknown action \"ALLOW\\nsysfence: forged\"");
 }
 
-TEST(Printable, KeepsLineBreaksOnly) {
-  EXPECT_EQ(printable("a\nb\r\x1b[31m"), "a\nb\\r\\x1b[31m");
-}
+TEST(Printable, KeepsLineBreaksOnly) { EXPECT_EQ(printable("a\nb\r\x1b[31m"), "a\nb\\r\\x1b[31m"); }
 
 }  // namespace
 }  // namespace sysfence

@@ -33,8 +33,8 @@ constexpr uint16_t kDeniedErrno = 55;
 
 // nr == `nr` -> `ret`, everything else ALLOW.
 Program one_rule(uint32_t nr, uint32_t ret) {
-  return {stmt(kLd | kW | kAbs, kOffsetNr), jump(kJmp | kJeq | kK, nr, 0, 1),
-          stmt(kRet | kRetK, ret), stmt(kRet | kRetK, kRetAllow)};
+  return {stmt(kLd | kW | kAbs, kOffsetNr), jump(kJmp | kJeq | kK, nr, 0, 1), stmt(kRet | kRetK, ret),
+          stmt(kRet | kRetK, kRetAllow)};
 }
 
 Program deny_1001() { return one_rule(kDeniedNr, kRetErrno | kDeniedErrno); }
@@ -47,9 +47,7 @@ struct Report {
   std::atomic<int64_t> value[8] = {};
   char message[4][512] = {};
 
-  void say(int slot, const std::string& text) {
-    std::strncpy(message[slot], text.c_str(), sizeof(message[slot]) - 1);
-  }
+  void say(int slot, const std::string& text) { std::strncpy(message[slot], text.c_str(), sizeof(message[slot]) - 1); }
   std::string said(int slot) const { return message[slot]; }
 };
 
@@ -57,9 +55,7 @@ std::string error_of(const Expected<Installed>& r) {
   return r.has_value() ? std::string("(installed)") : r.error().message;
 }
 
-void expect_child_ok(const testing::ChildStatus& st) {
-  EXPECT_TRUE(st.exited && st.exit_code == 0) << st.describe();
-}
+void expect_child_ok(const testing::ChildStatus& st) { EXPECT_TRUE(st.exited && st.exit_code == 0) << st.describe(); }
 
 TEST(Install, ProbesThisKernel) {
   Shared<Report> rep;
@@ -70,9 +66,9 @@ TEST(Install, ProbesThisKernel) {
     int actions = 0;
     for (bool a : s.actions) actions += a;
     rep->value[2] = actions;
-    rep->value[3] = action_available(0x00010000);             // undefined action
-    rep->value[4] = action_available(kRetErrno | 5);           // data bits ignored
-    rep->value[5] = prctl(PR_GET_SECCOMP, 0, 0, 0, 0);         // probing installs nothing
+    rep->value[3] = action_available(0x00010000);       // undefined action
+    rep->value[4] = action_available(kRetErrno | 5);    // data bits ignored
+    rep->value[5] = prctl(PR_GET_SECCOMP, 0, 0, 0, 0);  // probing installs nothing
     rep->value[6] = probe_flags(kFlagLog | kFlagTsync);
   }));
   EXPECT_EQ(rep->value[0], 1);
@@ -211,8 +207,7 @@ TEST(Install, TsyncFailureNamesTheThread) {
     if (esrch) {
       EXPECT_NE(rep->said(0).find("(ESRCH)"), std::string::npos) << rep->said(0);
     } else {
-      EXPECT_NE(rep->said(0).find("could not synchronize thread " + std::to_string(rep->value[2])),
-                std::string::npos)
+      EXPECT_NE(rep->said(0).find("could not synchronize thread " + std::to_string(rep->value[2])), std::string::npos)
           << rep->said(0);
     }
     EXPECT_EQ(rep->value[0], 0) << "nothing may be installed when TSYNC fails";
@@ -222,8 +217,7 @@ TEST(Install, TsyncFailureNamesTheThread) {
 TEST(Install, NewListenerReceivesNotifications) {
   Shared<Report> rep;
   expect_child_ok(run_in_child([&] {
-    auto r = install(one_rule(1002, kRetUserNotif),
-                     InstallOptions{kFlagNewListener | kFlagWaitKillableRecv});
+    auto r = install(one_rule(1002, kRetUserNotif), InstallOptions{kFlagNewListener | kFlagWaitKillableRecv});
     rep->say(0, error_of(r));
     if (!r) return;
     const int fd = r->listener_fd;
@@ -349,8 +343,7 @@ TEST(Install, FlagNames) {
   EXPECT_EQ(flag_names(0), "0");
   EXPECT_EQ(flag_names(kFlagTsync | kFlagNewListener), "TSYNC|NEW_LISTENER");
   EXPECT_EQ(flag_names(kFlagLog | (1U << 9)), "LOG|0x200");
-  EXPECT_EQ(parse_flags("tsync,SECCOMP_FILTER_FLAG_LOG|spec_allow").value(),
-            kFlagTsync | kFlagLog | kFlagSpecAllow);
+  EXPECT_EQ(parse_flags("tsync,SECCOMP_FILTER_FLAG_LOG|spec_allow").value(), kFlagTsync | kFlagLog | kFlagSpecAllow);
   EXPECT_FALSE(parse_flags("TSYNCX").has_value());
 }
 

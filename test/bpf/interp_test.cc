@@ -92,8 +92,7 @@ TEST(Interp, ShiftsByXUseTheLowFiveBits) {
 }
 
 TEST(Interp, DivisionByZeroXReturnsZero) {
-  const Program p = {stmt(kLd | kImm, 7), stmt(kAlu | kDiv | kX, 0),
-                     stmt(kRet | kRetK, 0x7fff0000)};
+  const Program p = {stmt(kLd | kImm, 7), stmt(kAlu | kDiv | kX, 0), stmt(kRet | kRetK, 0x7fff0000)};
   auto r = run(p, {});
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->ret, 0U);
@@ -104,15 +103,14 @@ TEST(Interp, DivisionByZeroXReturnsZero) {
 TEST(Interp, ComparisonsAreUnsigned) {
   // if A > K: ret 1 else ret 2
   const auto gt = [](uint32_t a, uint32_t k) {
-    return eval({stmt(kLd | kImm, a), jump(kJmp | kJgt | kK, k, 0, 1), stmt(kRet | kRetK, 1),
-                 stmt(kRet | kRetK, 2)});
+    return eval({stmt(kLd | kImm, a), jump(kJmp | kJgt | kK, k, 0, 1), stmt(kRet | kRetK, 1), stmt(kRet | kRetK, 2)});
   };
   EXPECT_EQ(gt(0x80000000, 1), 1U);
   EXPECT_EQ(gt(1, 0x80000000), 2U);
   EXPECT_EQ(gt(5, 5), 2U);
   const auto ge_x = [](uint32_t a, uint32_t x) {
-    return eval({stmt(kLd | kImm, a), stmt(kLdx | kImm, x), jump(kJmp | kJge | kX, 0, 0, 1),
-                 stmt(kRet | kRetK, 1), stmt(kRet | kRetK, 2)});
+    return eval({stmt(kLd | kImm, a), stmt(kLdx | kImm, x), jump(kJmp | kJge | kX, 0, 0, 1), stmt(kRet | kRetK, 1),
+                 stmt(kRet | kRetK, 2)});
   };
   EXPECT_EQ(ge_x(5, 5), 1U);
   EXPECT_EQ(ge_x(0xffffffff, 0), 1U);
@@ -121,22 +119,20 @@ TEST(Interp, ComparisonsAreUnsigned) {
 
 TEST(Interp, EqualityAndBitTests) {
   const auto jset = [](uint32_t a, uint32_t k) {
-    return eval({stmt(kLd | kImm, a), jump(kJmp | kJset | kK, k, 0, 1), stmt(kRet | kRetK, 1),
-                 stmt(kRet | kRetK, 2)});
+    return eval({stmt(kLd | kImm, a), jump(kJmp | kJset | kK, k, 0, 1), stmt(kRet | kRetK, 1), stmt(kRet | kRetK, 2)});
   };
   EXPECT_EQ(jset(0x10, 0x30), 1U);
   EXPECT_EQ(jset(0x10, 0x20), 2U);
   const auto jeq_x = [](uint32_t a, uint32_t x) {
-    return eval({stmt(kLd | kImm, a), stmt(kLdx | kImm, x), jump(kJmp | kJeq | kX, 0, 1, 0),
-                 stmt(kRet | kRetK, 2), stmt(kRet | kRetK, 1)});
+    return eval({stmt(kLd | kImm, a), stmt(kLdx | kImm, x), jump(kJmp | kJeq | kX, 0, 1, 0), stmt(kRet | kRetK, 2),
+                 stmt(kRet | kRetK, 1)});
   };
   EXPECT_EQ(jeq_x(7, 7), 1U);
   EXPECT_EQ(jeq_x(7, 8), 2U);
 }
 
 TEST(Interp, JumpAlwaysAndOffsets) {
-  const Program p = {stmt(kJmp | kJa, 2), stmt(kRet | kRetK, 1), stmt(kRet | kRetK, 2),
-                     stmt(kRet | kRetK, 3)};
+  const Program p = {stmt(kJmp | kJa, 2), stmt(kRet | kRetK, 1), stmt(kRet | kRetK, 2), stmt(kRet | kRetK, 3)};
   auto r = run(p, {});
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->ret, 3U);
@@ -144,18 +140,17 @@ TEST(Interp, JumpAlwaysAndOffsets) {
 }
 
 TEST(Interp, ScratchMemoryAndRegisterMoves) {
-  EXPECT_EQ(eval({stmt(kLd | kImm, 11), stmt(kSt, 15), stmt(kLd | kImm, 0),
-                  stmt(kLdx | kMem, 15), stmt(kMisc | kTxa, 0), kReturnA}),
+  EXPECT_EQ(eval({stmt(kLd | kImm, 11), stmt(kSt, 15), stmt(kLd | kImm, 0), stmt(kLdx | kMem, 15),
+                  stmt(kMisc | kTxa, 0), kReturnA}),
             11U);
   EXPECT_EQ(eval({stmt(kLdx | kImm, 9), stmt(kStx, 0), stmt(kLd | kMem, 0), kReturnA}), 9U);
-  EXPECT_EQ(eval({stmt(kLd | kImm, 4), stmt(kMisc | kTax, 0), stmt(kAlu | kAdd | kX, 0), kReturnA}),
-            8U);
+  EXPECT_EQ(eval({stmt(kLd | kImm, 4), stmt(kMisc | kTax, 0), stmt(kAlu | kAdd | kX, 0), kReturnA}), 8U);
 }
 
 TEST(Interp, IgnoresUnusedFields) {
   // jt/jf of a non-jump and k of `tax` / `ret a` carry garbage the kernel ignores.
-  EXPECT_EQ(eval({Insn{kLd | kImm, 9, 9, 3}, Insn{kMisc | kTax, 1, 2, 77},
-                  Insn{kAlu | kAdd | kX, 5, 5, 1000}, Insn{kRet | kRetA, 3, 3, 42}}),
+  EXPECT_EQ(eval({Insn{kLd | kImm, 9, 9, 3}, Insn{kMisc | kTax, 1, 2, 77}, Insn{kAlu | kAdd | kX, 5, 5, 1000},
+                  Insn{kRet | kRetA, 3, 3, 42}}),
             6U);
 }
 
@@ -184,10 +179,9 @@ TEST(Interp, BigEndianArgumentWords) {
   EXPECT_EQ(Interpreter::create(ip_hi_be)->run(d, Endian::kLittle).ret, 0xccccddddU);
   // A 64-bit "args[0] == 0x1122334455667788" check written for BE compares
   // word 16 with the high half and word 20 with the low half.
-  const Program be_eq = {
-      stmt(kLd | kW | kAbs, 16), jump(kJmp | kJeq | kK, 0x11223344, 0, 3),
-      stmt(kLd | kW | kAbs, 20), jump(kJmp | kJeq | kK, 0x55667788, 0, 1),
-      stmt(kRet | kRetK, kRetAllow), stmt(kRet | kRetK, kRetErrno | 1)};
+  const Program be_eq = {stmt(kLd | kW | kAbs, 16),     jump(kJmp | kJeq | kK, 0x11223344, 0, 3),
+                         stmt(kLd | kW | kAbs, 20),     jump(kJmp | kJeq | kK, 0x55667788, 0, 1),
+                         stmt(kRet | kRetK, kRetAllow), stmt(kRet | kRetK, kRetErrno | 1)};
   auto be = Interpreter::create(be_eq);
   ASSERT_TRUE(be.has_value());
   EXPECT_EQ(be->run(d, Endian::kBig).action(), Action::Allow());
@@ -196,8 +190,8 @@ TEST(Interp, BigEndianArgumentWords) {
 }
 
 TEST(Interp, TraceRecordsPathAndRegisters) {
-  const Program p = {stmt(kLd | kW | kAbs, 0), jump(kJmp | kJeq | kK, 3, 1, 0),
-                     stmt(kRet | kRetK, 1), stmt(kMisc | kTax, 0), stmt(kRet | kRetK, 2)};
+  const Program p = {stmt(kLd | kW | kAbs, 0), jump(kJmp | kJeq | kK, 3, 1, 0), stmt(kRet | kRetK, 1),
+                     stmt(kMisc | kTax, 0), stmt(kRet | kRetK, 2)};
   auto interp = Interpreter::create(p);
   ASSERT_TRUE(interp.has_value());
   SeccompWords w{};

@@ -39,8 +39,7 @@ void die_without_syscall() {
 
 #if defined(__x86_64__)
 // noinline + noclone: the asm (and its global label) must exist exactly once.
-__attribute__((noinline, noclone)) long raw_syscall(uint32_t nr,
-                                                    const std::array<uint64_t, 6>& args) {
+__attribute__((noinline, noclone)) long raw_syscall(uint32_t nr, const std::array<uint64_t, 6>& args) {
   long ret;
   register uint64_t r10 asm("r10") = args[3];
   register uint64_t r8 asm("r8") = args[4];
@@ -125,8 +124,7 @@ ChildStatus run_in_light_child(const std::function<void()>& body, int timeout_ms
   }();
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);  // per mm: see the header
   int pidfd = -1;
-  const pid_t pid = clone(light_child_entry, static_cast<char*>(stack) + kStackSize,
-                          CLONE_VM | CLONE_PIDFD | SIGCHLD,
+  const pid_t pid = clone(light_child_entry, static_cast<char*>(stack) + kStackSize, CLONE_VM | CLONE_PIDFD | SIGCHLD,
                           const_cast<std::function<void()>*>(&body), &pidfd);
   if (pid < 0) throw std::runtime_error(std::string("clone: ") + strerror(errno));
   ChildStatus st = wait_for(pid, pidfd, timeout_ms);

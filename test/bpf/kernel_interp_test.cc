@@ -122,8 +122,7 @@ void on_sigsys(int, siginfo_t* info, void*) {
 }
 
 // Runs in the child: install, then inputs[start..] one by one.
-void child_main(ChildState* state, const Program& prog, const std::vector<Input>& inputs,
-                uint32_t start) {
+void child_main(ChildState* state, const Program& prog, const std::vector<Input>& inputs, uint32_t start) {
   g_state = state;
   struct sigaction sa {};
   sa.sa_sigaction = on_sigsys;
@@ -154,10 +153,26 @@ void child_main(ChildState* state, const Program& prog, const std::vector<Input>
 
 // Unassigned syscall numbers (safe to allow: the kernel answers ENOSYS),
 // including negative ones and x32-looking ones above the x32 table.
-constexpr uint32_t kSyscallNumbers[] = {
-    1000,       1001,       1002,       1003,       1004,       1005,       1006,
-    1007,       1010,       1023,       1024,       2000,       0x40000000 + 1000,
-    0x40001000, 0x7fffff00, 0x80000000, 0x80000001, 0xfffff000, 0xfffffffe, 0xdeadbeef};
+constexpr uint32_t kSyscallNumbers[] = {1000,
+                                        1001,
+                                        1002,
+                                        1003,
+                                        1004,
+                                        1005,
+                                        1006,
+                                        1007,
+                                        1010,
+                                        1023,
+                                        1024,
+                                        2000,
+                                        0x40000000 + 1000,
+                                        0x40001000,
+                                        0x7fffff00,
+                                        0x80000000,
+                                        0x80000001,
+                                        0xfffff000,
+                                        0xfffffffe,
+                                        0xdeadbeef};
 
 std::vector<Input> random_inputs(Rng& rng) {
   std::vector<Input> inputs(kInputsPerProgram);
@@ -204,32 +219,28 @@ struct Totals {
 std::string dump(const Program& p) {
   std::string s;
   for (size_t i = 0; i < p.size(); ++i) {
-    s += fmt::format("  {:4}: {{0x{:04x}, {}, {}, 0x{:08x}}}\n", i, p[i].code, p[i].jt, p[i].jf,
-                     p[i].k);
+    s += fmt::format("  {:4}: {{0x{:04x}, {}, {}, 0x{:08x}}}\n", i, p[i].code, p[i].jt, p[i].jf, p[i].k);
   }
   return s;
 }
 
 std::string describe(const Input& in) {
-  return fmt::format("nr=0x{:x} args=[0x{:x}, 0x{:x}, 0x{:x}, 0x{:x}, 0x{:x}, 0x{:x}]", in.nr,
-                     in.args[0], in.args[1], in.args[2], in.args[3], in.args[4], in.args[5]);
+  return fmt::format("nr=0x{:x} args=[0x{:x}, 0x{:x}, 0x{:x}, 0x{:x}, 0x{:x}, 0x{:x}]", in.nr, in.args[0], in.args[1],
+                     in.args[2], in.args[3], in.args[4], in.args[5]);
 }
 
 // Runs one program in as many children as it takes (a kill ends a child;
 // the next one resumes after the killing input). Returns the observations.
 std::vector<Observation> observe_in_kernel(const Program& prog, const std::vector<Input>& inputs,
-                                           Shared<ChildState>& shared, Totals& totals,
-                                           std::string& error) {
+                                           Shared<ChildState>& shared, Totals& totals, std::string& error) {
   std::vector<Observation> seen(inputs.size());
   uint32_t start = 0;
   while (start < inputs.size()) {
     shared.reset();
     ++totals.children;
-    const ChildStatus st =
-        run_in_light_child([&] { child_main(&*shared, prog, inputs, start); });
+    const ChildStatus st = run_in_light_child([&] { child_main(&*shared, prog, inputs, start); });
     if (shared->install_result.load() != 0) {
-      error = fmt::format("seccomp() refused a program the validator accepts: errno {}",
-                          shared->install_result.load());
+      error = fmt::format("seccomp() refused a program the validator accepts: errno {}", shared->install_result.load());
       return seen;
     }
     uint32_t upto = static_cast<uint32_t>(inputs.size());
@@ -294,17 +305,16 @@ TEST_P(KernelInterp, RandomProgramsMatchTheKernel) {
 
     std::string error;
     const std::vector<Observation> seen = observe_in_kernel(prog, inputs, shared, totals, error);
-    ASSERT_TRUE(error.empty()) << error << "\nseed " << seed << " program " << n << "\n"
-                               << dump(prog);
+    ASSERT_TRUE(error.empty()) << error << "\nseed " << seed << " program " << n << "\n" << dump(prog);
     ++totals.programs;
     for (size_t i = 0; i < inputs.size(); ++i) {
       ++totals.syscalls;
       ++totals.outcomes[outcome_class(expected[i])];
       if (seen[i] != expected[i]) {
         ++totals.mismatches;
-        ADD_FAILURE() << "seed " << seed << " program " << n << " input " << i << ": "
-                      << describe(inputs[i]) << "\n  interpreter predicts "
-                      << to_string(expected[i]) << ", kernel " << to_string(seen[i]) << "\n"
+        ADD_FAILURE() << "seed " << seed << " program " << n << " input " << i << ": " << describe(inputs[i])
+                      << "\n  interpreter predicts " << to_string(expected[i]) << ", kernel " << to_string(seen[i])
+                      << "\n"
                       << dump(prog);
         if (totals.mismatches > 5) return;
       }
@@ -323,10 +333,11 @@ TEST_P(KernelInterp, RandomProgramsMatchTheKernel) {
   EXPECT_EQ(totals.mismatches, 0);
   std::string outcomes;
   for (const auto& [name, count] : totals.outcomes) outcomes += fmt::format(" {}={}", name, count);
-  fmt::print("chunk {} seed {:#x}: {} programs, {} syscalls in {} children, {} mismatches; "
-             "shift-by-X>=32 executed {}x, div-by-X=0 {}x; outcomes:{}\n",
-             chunk, seed, totals.programs, totals.syscalls, totals.children, totals.mismatches,
-             totals.shift_x_ge_32, totals.div_by_zero_x, outcomes);
+  fmt::print(
+      "chunk {} seed {:#x}: {} programs, {} syscalls in {} children, {} mismatches; "
+      "shift-by-X>=32 executed {}x, div-by-X=0 {}x; outcomes:{}\n",
+      chunk, seed, totals.programs, totals.syscalls, totals.children, totals.mismatches, totals.shift_x_ge_32,
+      totals.div_by_zero_x, outcomes);
 }
 
 INSTANTIATE_TEST_SUITE_P(Chunks, KernelInterp, ::testing::Range(0, kChunks));
@@ -336,28 +347,31 @@ TEST(KernelInterpFixed, ShiftByXAtLeast32AndDivisionByZero) {
   if (running_under_sanitizer()) GTEST_SKIP() << "not under sanitizers (see kernel_child.h)";
   Shared<ChildState> shared;
   Totals totals;
-  const std::vector<Input> inputs = {{1000, {0, 0, 0, 0, 0, 0}},
-                                     {1000, {32, 0, 0, 0, 0, 0}},
-                                     {1000, {33, 0, 0, 0, 0, 0}},
-                                     {1000, {63, 0, 0, 0, 0, 0}},
-                                     {1000, {64, 0, 0, 0, 0, 0}},
-                                     {1000, {0xffffffff, 0, 0, 0, 0, 0}},
-                                     {1000, {0x80000001, 0, 0, 0, 0, 0}},
-                                     {1000, {31, 0, 0, 0, 0, 0}}};
+  const std::vector<Input> inputs = {{1000, {0, 0, 0, 0, 0, 0}},          {1000, {32, 0, 0, 0, 0, 0}},
+                                     {1000, {33, 0, 0, 0, 0, 0}},         {1000, {63, 0, 0, 0, 0, 0}},
+                                     {1000, {64, 0, 0, 0, 0, 0}},         {1000, {0xffffffff, 0, 0, 0, 0, 0}},
+                                     {1000, {0x80000001, 0, 0, 0, 0, 0}}, {1000, {31, 0, 0, 0, 0, 0}}};
   // X = args[0] (low word); errno = ((1 << X) | (0x80000000 >> X)) & 0xfff ... made observable.
   const auto shift_program = [](uint16_t op, uint32_t value, uint32_t observe_shift) {
-    return Program{stmt(kLd | kW | kAbs, 16),  stmt(kMisc | kTax, 0),
-                   stmt(kLd | kImm, value),    stmt(kAlu | op | kX, 0),
-                   stmt(kAlu | kRsh | kK, observe_shift), stmt(kAlu | kAnd | kK, 0xfff),
-                   stmt(kAlu | kOr | kK, kRetErrno), stmt(kRet | kRetA, 0)};
+    return Program{stmt(kLd | kW | kAbs, 16),
+                   stmt(kMisc | kTax, 0),
+                   stmt(kLd | kImm, value),
+                   stmt(kAlu | op | kX, 0),
+                   stmt(kAlu | kRsh | kK, observe_shift),
+                   stmt(kAlu | kAnd | kK, 0xfff),
+                   stmt(kAlu | kOr | kK, kRetErrno),
+                   stmt(kRet | kRetA, 0)};
   };
   const Program programs[] = {
-      shift_program(kLsh, 1, 0),          shift_program(kLsh, 1, 20),
-      shift_program(kRsh, 0x80000000, 0), shift_program(kRsh, 0x80000000, 20),
-      shift_program(kLsh, 0xabcdef01, 0), shift_program(kRsh, 0xabcdef01, 12),
+      shift_program(kLsh, 1, 0),
+      shift_program(kLsh, 1, 20),
+      shift_program(kRsh, 0x80000000, 0),
+      shift_program(kRsh, 0x80000000, 20),
+      shift_program(kLsh, 0xabcdef01, 0),
+      shift_program(kRsh, 0xabcdef01, 12),
       // A = 77 / X, X = args[0]: X == 0 returns 0 (KILL_THREAD).
-      Program{stmt(kLd | kW | kAbs, 16), stmt(kMisc | kTax, 0), stmt(kLd | kImm, 77),
-              stmt(kAlu | kDiv | kX, 0), stmt(kAlu | kOr | kK, kRetErrno), stmt(kRet | kRetA, 0)},
+      Program{stmt(kLd | kW | kAbs, 16), stmt(kMisc | kTax, 0), stmt(kLd | kImm, 77), stmt(kAlu | kDiv | kX, 0),
+              stmt(kAlu | kOr | kK, kRetErrno), stmt(kRet | kRetA, 0)},
   };
   for (const Program& prog : programs) {
     auto interp = Interpreter::create(prog);
@@ -367,7 +381,8 @@ TEST(KernelInterpFixed, ShiftByXAtLeast32AndDivisionByZero) {
     ASSERT_TRUE(error.empty()) << error;
     for (size_t i = 0; i < inputs.size(); ++i) {
       EXPECT_EQ(seen[i], predict(interp->run(to_words(to_data(inputs[i]), Endian::kLittle)).ret))
-          << describe(inputs[i]) << "\n" << dump(prog) << "kernel: " << to_string(seen[i]);
+          << describe(inputs[i]) << "\n"
+          << dump(prog) << "kernel: " << to_string(seen[i]);
     }
   }
 }

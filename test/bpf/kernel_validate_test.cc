@@ -51,8 +51,7 @@ int kernel_verdict(const Program& prog, Shared<InstallResult>& shared, std::stri
   const Insn* data = prog.empty() ? &kDummy : prog.data();
   const ChildStatus st = run_in_light_child([&] {
     prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-    sock_fprog fprog{static_cast<unsigned short>(prog.size()),
-                     reinterpret_cast<sock_filter*>(const_cast<Insn*>(data))};
+    sock_fprog fprog{static_cast<unsigned short>(prog.size()), reinterpret_cast<sock_filter*>(const_cast<Insn*>(data))};
     const long r = syscall(SYS_seccomp, 1 /* SET_MODE_FILTER */, 0, &fprog);
     shared->err.store(r == 0 ? 0 : errno);
     shared->ret.store(r);
@@ -73,8 +72,7 @@ int kernel_verdict(const Program& prog, Shared<InstallResult>& shared, std::stri
 std::string dump(const Program& p) {
   std::string s;
   for (size_t i = 0; i < p.size() && i < 64; ++i) {
-    s += fmt::format("  {:4}: {{0x{:04x}, {}, {}, 0x{:08x}}}\n", i, p[i].code, p[i].jt, p[i].jf,
-                     p[i].k);
+    s += fmt::format("  {:4}: {{0x{:04x}, {}, {}, 0x{:08x}}}\n", i, p[i].code, p[i].jt, p[i].jf, p[i].k);
   }
   if (p.size() > 64) s += fmt::format("  ... ({} instructions)\n", p.size());
   return s;
@@ -88,8 +86,7 @@ struct Tally {
 };
 
 // Compares one program; returns false on a mismatch (already reported).
-bool compare(const Program& prog, Shared<InstallResult>& shared, Tally& tally,
-             const std::string& label) {
+bool compare(const Program& prog, Shared<InstallResult>& shared, Tally& tally, const std::string& label) {
   std::string error;
   const int verdict = kernel_verdict(prog, shared, error);
   EXPECT_TRUE(error.empty()) << label << ": " << error << "\n" << dump(prog);
@@ -101,10 +98,9 @@ bool compare(const Program& prog, Shared<InstallResult>& shared, Tally& tally,
   const bool kernel_accepts = verdict == 0;
   if (kernel_accepts != !violation.has_value()) {
     ++tally.mismatches;
-    ADD_FAILURE() << label << ": kernel " << (kernel_accepts ? "accepts" : "rejects")
-                  << ", validator "
-                  << (violation ? "rejects: " + violation->message : std::string("accepts"))
-                  << "\n" << dump(prog);
+    ADD_FAILURE() << label << ": kernel " << (kernel_accepts ? "accepts" : "rejects") << ", validator "
+                  << (violation ? "rejects: " + violation->message : std::string("accepts")) << "\n"
+                  << dump(prog);
     return false;
   }
   return true;
@@ -137,12 +133,11 @@ TEST_P(KernelValidate, RandomProgramsMatchTheKernel) {
   }
   std::string rules;
   for (const auto& [name, count] : tally.rejected_by) rules += fmt::format(" {}={}", name, count);
-  fmt::print("chunk {} seed {:#x}: {} programs, {} accepted, {} mismatches; rejected by:{}\n",
-             chunk, seed, tally.programs, tally.accepted, tally.mismatches, rules);
+  fmt::print("chunk {} seed {:#x}: {} programs, {} accepted, {} mismatches; rejected by:{}\n", chunk, seed,
+             tally.programs, tally.accepted, tally.mismatches, rules);
   EXPECT_EQ(tally.mismatches, 0);
   EXPECT_GT(tally.accepted, kProgramsPerChunk / 4);
-  for (const char* rule : {"opcode", "seccomp-opcode", "load-offset", "jump-range",
-                           "last-not-ret", "scratch-uninit"}) {
+  for (const char* rule : {"opcode", "seccomp-opcode", "load-offset", "jump-range", "last-not-ret", "scratch-uninit"}) {
     EXPECT_GT(tally.rejected_by[rule], 0) << "no program rejected by " << rule;
   }
 }
@@ -180,7 +175,7 @@ TEST(KernelValidateFixed, SixteenBitOpcodes) {
     const uint16_t low = seccomp_opcodes()[rng.below(static_cast<uint32_t>(seccomp_opcodes().size()))];
     const uint16_t code = i % 2 == 0 ? static_cast<uint16_t>(low | (rng.between(1, 255) << 8))
                                      : static_cast<uint16_t>(rng.between(256, 0xffff));
-    const Program p = {stmt(kSt, 4), Insn{code, 0, 0, 4}, stmt(kRet | kRetK, 0x7fff0000),
+    const Program p = {stmt(kSt, 4),          Insn{code, 0, 0, 4},   stmt(kRet | kRetK, 0x7fff0000),
                        stmt(kRet | kRetK, 0), stmt(kRet | kRetK, 0), stmt(kRet | kRetK, 0)};
     compare(p, shared, tally, fmt::format("code 0x{:04x}", code));
   }
@@ -217,13 +212,13 @@ TEST(KernelValidateFixed, ScratchCheckQuirks) {
   // Unreachable code after `ja` may read anything.
   compare({stmt(kJmp | kJa, 1), stmt(kLd | kMem, 5), ret_a}, shared, tally, "after ja");
   // State flows through `ret` into the next instruction.
-  compare({jump(kJmp | kJeq | kK, 5, 0, 2), stmt(kSt, 0), stmt(kJmp | kJa, 1),
-           stmt(kRet | kRetK, 1), stmt(kLd | kMem, 0), ret_a},
+  compare({jump(kJmp | kJeq | kK, 5, 0, 2), stmt(kSt, 0), stmt(kJmp | kJa, 1), stmt(kRet | kRetK, 1),
+           stmt(kLd | kMem, 0), ret_a},
           shared, tally, "through ret");
   // Written on both branches.
-  compare({jump(kJmp | kJeq | kK, 1, 0, 2), stmt(kSt, 3), stmt(kJmp | kJa, 1), stmt(kSt, 3),
-           stmt(kLd | kMem, 3), ret_a},
-          shared, tally, "both branches");
+  compare(
+      {jump(kJmp | kJeq | kK, 1, 0, 2), stmt(kSt, 3), stmt(kJmp | kJa, 1), stmt(kSt, 3), stmt(kLd | kMem, 3), ret_a},
+      shared, tally, "both branches");
   EXPECT_EQ(tally.mismatches, 0);
   EXPECT_EQ(tally.accepted, 2);
 }

@@ -18,15 +18,14 @@ constexpr uint16_t kClassicNotSeccomp[] = {0x28, 0x30, 0x40, 0x48, 0x50, 0x94, 0
 constexpr uint16_t kNearMisses[] = {0x08, 0x09, 0x0e, 0x0d, 0x1e, 0x8c, 0x8f, 0x18, 0x38,
                                     0x68, 0x70, 0xa0, 0xa1, 0xb0, 0xc4, 0xd4, 0xe4, 0x4e};
 // Shift amounts and other small values around the interesting boundaries.
-constexpr uint32_t kSmallValues[] = {0,  1,  2,  3,  4,  5,  7,  8,  15, 16,  17,  30,  31,
+constexpr uint32_t kSmallValues[] = {0,  1,  2,  3,  4,  5,  7,   8,   15,  16,  17,  30,   31,
                                      32, 33, 48, 63, 64, 65, 100, 127, 128, 255, 256, 4095, 4096};
-constexpr uint32_t kBoundaryValues[] = {0,          1,          0x7fffffff, 0x80000000,
-                                        0xffffffff, 0xfffffffe, 0x0000ffff, 0x00010000,
-                                        0xc000003e, 0x40000000, 0xffff0000, 0x7fff0000};
+constexpr uint32_t kBoundaryValues[] = {0,          1,          0x7fffffff, 0x80000000, 0xffffffff, 0xfffffffe,
+                                        0x0000ffff, 0x00010000, 0xc000003e, 0x40000000, 0xffff0000, 0x7fff0000};
 
 // Byte offsets the seccomp load check treats differently.
-constexpr uint32_t kOddLoadOffsets[] = {64, 60, 61, 62, 63, 1, 2, 3, 6, 68, 0x100, 0xfffff000,
-                                        0xfffff004, 0xfffff038, 0xffffffff, 0x80000000};
+constexpr uint32_t kOddLoadOffsets[] = {64, 60, 61,    62,         63,         1,          2,          3,
+                                        6,  68, 0x100, 0xfffff000, 0xfffff004, 0xfffff038, 0xffffffff, 0x80000000};
 
 }  // namespace
 
@@ -47,8 +46,7 @@ uint32_t RandomProgramGenerator::pick_constant(const RandomProgramOptions& optio
   return rng_.next32();
 }
 
-uint32_t RandomProgramGenerator::pick_ret_value(const RandomProgramOptions& options,
-                                                uint32_t& next_errno) {
+uint32_t RandomProgramGenerator::pick_ret_value(const RandomProgramOptions& options, uint32_t& next_errno) {
   if (rng_.chance(options.other_action_percent)) {
     const uint32_t data = rng_.chance(50) ? 0 : rng_.below(0x10000);
     switch (rng_.below(14)) {
@@ -59,11 +57,11 @@ uint32_t RandomProgramGenerator::pick_ret_value(const RandomProgramOptions& opti
       case 4: return kRetKillThread | data;
       case 5: return kRetTrace | data;
       case 6: return kRetUserNotif | data;
-      case 7: return kRetErrno;  // ERRNO(0): the syscall "succeeds" with 0
+      case 7: return kRetErrno;                                        // ERRNO(0): the syscall "succeeds" with 0
       case 8: return kRetErrno | rng_.between(kMaxErrno + 1, 0xffff);  // clamped to 4095
-      case 9: return rng_.pick(std::span<const uint32_t>(
-                  std::array<uint32_t, 5>{0x00010000, 0x7ffe0000, 0xffff0000, 0x7fc10000,
-                                          0x00040000}));
+      case 9:
+        return rng_.pick(std::span<const uint32_t>(
+            std::array<uint32_t, 5>{0x00010000, 0x7ffe0000, 0xffff0000, 0x7fc10000, 0x00040000}));
       case 10: return rng_.next32();
       case 11: return kRetAllow;
       default: return kRetTrap | rng_.below(0x10000);  // TRAP carries 16 observable bits
@@ -78,11 +76,9 @@ uint32_t RandomProgramGenerator::pick_ret_value(const RandomProgramOptions& opti
 Program RandomProgramGenerator::valid(const RandomProgramOptions& options) {
   size_t n;
   if (rng_.chance(options.long_percent)) {
-    n = rng_.between(static_cast<uint32_t>(options.max_length),
-                     static_cast<uint32_t>(options.long_length));
+    n = rng_.between(static_cast<uint32_t>(options.max_length), static_cast<uint32_t>(options.long_length));
   } else {
-    n = rng_.between(static_cast<uint32_t>(options.min_length),
-                     static_cast<uint32_t>(options.max_length));
+    n = rng_.between(static_cast<uint32_t>(options.min_length), static_cast<uint32_t>(options.max_length));
   }
   n = std::clamp<size_t>(n, 1, kMaxInsns);
   uint32_t next_errno = rng_.between(1, static_cast<uint32_t>(kMaxErrno - n - 2));
@@ -95,8 +91,7 @@ Program RandomProgramGenerator::valid(const RandomProgramOptions& options) {
   size_t pc = 0;
 
   const auto garbage8 = [&]() -> uint8_t {
-    return options.garbage_in_unused_fields && rng_.chance(30) ? static_cast<uint8_t>(rng_.next32())
-                                                               : 0;
+    return options.garbage_in_unused_fields && rng_.chance(30) ? static_cast<uint8_t>(rng_.next32()) : 0;
   };
   const auto garbage32 = [&]() -> uint32_t {
     return options.garbage_in_unused_fields && rng_.chance(30) ? rng_.next32() : 0;
@@ -159,8 +154,7 @@ Program RandomProgramGenerator::valid(const RandomProgramOptions& options) {
     } else if (roll < 20) {  // ld #k
       plain(kLd | kImm, pick_constant(options));
     } else if (roll < 25) {  // ldx #k: often a shift amount or divisor
-      const uint32_t k = rng_.chance(50) ? rng_.pick(std::span<const uint32_t>(kSmallValues))
-                                         : pick_constant(options);
+      const uint32_t k = rng_.chance(50) ? rng_.pick(std::span<const uint32_t>(kSmallValues)) : pick_constant(options);
       plain(kLdx | kImm, k);
     } else if (roll < 31) {  // ld / ldx M[k]
       if (memvalid == 0) {
@@ -179,12 +173,10 @@ Program RandomProgramGenerator::valid(const RandomProgramOptions& options) {
       if (op == kLsh || op == kRsh) {
         k = rng_.below(32);
       } else if (op == kDiv) {
-        do k = rng_.chance(50) ? rng_.pick(std::span<const uint32_t>(kSmallValues))
-                               : pick_constant(options);
+        do k = rng_.chance(50) ? rng_.pick(std::span<const uint32_t>(kSmallValues)) : pick_constant(options);
         while (k == 0);
       } else {
-        k = rng_.chance(50) ? rng_.pick(std::span<const uint32_t>(kSmallValues))
-                            : pick_constant(options);
+        k = rng_.chance(50) ? rng_.pick(std::span<const uint32_t>(kSmallValues)) : pick_constant(options);
       }
       plain(kAlu | op | kK, k);
     } else if (roll < 57) {  // alu x
@@ -252,10 +244,11 @@ Program RandomProgramGenerator::mutate(const Program& valid, std::string* what) 
         const long i = find([](const Insn& x) { return insn_class(x.code) == kJmp && x.code != (kJmp | kJa); });
         if (i < 0) break;
         const size_t room = n - static_cast<size_t>(i) - 1;  // first out-of-range offset
-        const uint32_t choices[] = {static_cast<uint32_t>(room), static_cast<uint32_t>(room - 1),
-                                    255, static_cast<uint32_t>(room + 1)};
+        const uint32_t choices[] = {static_cast<uint32_t>(room), static_cast<uint32_t>(room - 1), 255,
+                                    static_cast<uint32_t>(room + 1)};
         const auto off = static_cast<uint8_t>(std::min<uint32_t>(255, rng_.pick(std::span<const uint32_t>(choices))));
-        if (rng_.chance(50)) p[static_cast<size_t>(i)].jt = off; else p[static_cast<size_t>(i)].jf = off;
+        if (rng_.chance(50)) p[static_cast<size_t>(i)].jt = off;
+        else p[static_cast<size_t>(i)].jf = off;
         describe("jump offset at " + std::to_string(i));
         return p;
       }
@@ -263,8 +256,8 @@ Program RandomProgramGenerator::mutate(const Program& valid, std::string* what) 
         const long i = find([](const Insn& x) { return x.code == (kJmp | kJa); });
         if (i < 0) break;
         const size_t room = n - static_cast<size_t>(i) - 1;
-        const uint32_t choices[] = {static_cast<uint32_t>(room), static_cast<uint32_t>(room - 1),
-                                    0xffffffffU, static_cast<uint32_t>(room + 7)};
+        const uint32_t choices[] = {static_cast<uint32_t>(room), static_cast<uint32_t>(room - 1), 0xffffffffU,
+                                    static_cast<uint32_t>(room + 7)};
         p[static_cast<size_t>(i)].k = rng_.pick(std::span<const uint32_t>(choices));
         describe("ja offset at " + std::to_string(i));
         return p;
@@ -272,16 +265,13 @@ Program RandomProgramGenerator::mutate(const Program& valid, std::string* what) 
       case 3: {  // seccomp_data load offsets
         const long i = find([](const Insn& x) { return x.code == (kLd | kW | kAbs); });
         if (i < 0) break;
-        p[static_cast<size_t>(i)].k = rng_.chance(70)
-                                          ? rng_.pick(std::span<const uint32_t>(kOddLoadOffsets))
-                                          : rng_.below(72);
+        p[static_cast<size_t>(i)].k =
+            rng_.chance(70) ? rng_.pick(std::span<const uint32_t>(kOddLoadOffsets)) : rng_.below(72);
         describe("load offset at " + std::to_string(i));
         return p;
       }
       case 4: {  // constant shifts
-        const long i = find([](const Insn& x) {
-          return x.code == (kAlu | kLsh | kK) || x.code == (kAlu | kRsh | kK);
-        });
+        const long i = find([](const Insn& x) { return x.code == (kAlu | kLsh | kK) || x.code == (kAlu | kRsh | kK); });
         if (i < 0) break;
         const uint32_t choices[] = {31, 32, 33, 0xffffffff, 64};
         p[static_cast<size_t>(i)].k = rng_.pick(std::span<const uint32_t>(choices));
@@ -306,17 +296,16 @@ Program RandomProgramGenerator::mutate(const Program& valid, std::string* what) 
         return p;
       }
       case 7: {  // the last instruction
-        const uint16_t choices[] = {kLd | kImm, kRet | kX, 0x1e, kMisc | kTax, kJmp | kJa,
-                                    kRet | kRetA};
+        const uint16_t choices[] = {kLd | kImm, kRet | kX, 0x1e, kMisc | kTax, kJmp | kJa, kRet | kRetA};
         p.back().code = rng_.pick(std::span<const uint16_t>(choices));
         describe("last instruction");
         return p;
       }
       case 8: {  // an extra scratch read somewhere
         const size_t i = rng_.below(static_cast<uint32_t>(n));
-        p.insert(p.begin() + static_cast<long>(i),
-                 Insn{static_cast<uint16_t>(rng_.chance(50) ? (kLd | kMem) : (kLdx | kMem)), 0, 0,
-                      rng_.below(kMemWords)});
+        p.insert(
+            p.begin() + static_cast<long>(i),
+            Insn{static_cast<uint16_t>(rng_.chance(50) ? (kLd | kMem) : (kLdx | kMem)), 0, 0, rng_.below(kMemWords)});
         describe("scratch read inserted at " + std::to_string(i));
         return p;
       }
@@ -335,8 +324,7 @@ Program RandomProgramGenerator::mutate(const Program& valid, std::string* what) 
       }
       default: {  // a random instruction replaced by a random seccomp one
         const size_t i = rng_.below(static_cast<uint32_t>(n));
-        p[i] = Insn{rng_.pick(seccomp_codes), static_cast<uint8_t>(rng_.below(4)),
-                    static_cast<uint8_t>(rng_.below(4)),
+        p[i] = Insn{rng_.pick(seccomp_codes), static_cast<uint8_t>(rng_.below(4)), static_cast<uint8_t>(rng_.below(4)),
                     rng_.chance(60) ? rng_.below(70) : rng_.next32()};
         describe("instruction " + std::to_string(i) + " replaced");
         return p;

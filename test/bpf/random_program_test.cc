@@ -61,15 +61,16 @@ TEST(RandomProgram, MutationsAndSoupMixValidAndInvalid) {
   int valid_mutants = 0, valid_soup = 0;
   for (int i = 0; i < 3000; ++i) {
     const Program m = gen.mutate(gen.valid(opts));
-    if (auto v = find_violation(m)) ++rules[v->rule]; else ++valid_mutants;
+    if (auto v = find_violation(m)) ++rules[v->rule];
+    else ++valid_mutants;
     const Program s = gen.soup(6);
-    if (auto v = find_violation(s)) ++rules[v->rule]; else ++valid_soup;
+    if (auto v = find_violation(s)) ++rules[v->rule];
+    else ++valid_soup;
   }
   EXPECT_GT(valid_mutants, 100);
   EXPECT_GT(valid_soup, 20);
-  for (Rule r : {Rule::kOpcode, Rule::kSeccompOpcode, Rule::kLoadOffset, Rule::kDivByZero,
-                 Rule::kShiftRange, Rule::kScratchIndex, Rule::kJumpRange, Rule::kLastNotRet,
-                 Rule::kScratchUninit}) {
+  for (Rule r : {Rule::kOpcode, Rule::kSeccompOpcode, Rule::kLoadOffset, Rule::kDivByZero, Rule::kShiftRange,
+                 Rule::kScratchIndex, Rule::kJumpRange, Rule::kLastNotRet, Rule::kScratchUninit}) {
     EXPECT_GT(rules[r], 10) << rule_name(r);
   }
 }

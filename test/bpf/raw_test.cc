@@ -32,8 +32,8 @@ TEST(Raw, WritesBigEndianLayout) {
 TEST(Raw, RoundTripsInBothByteOrders) {
   Program prog;
   for (uint32_t i = 0; i < 300; ++i) {
-    prog.push_back(Insn{static_cast<uint16_t>(i * 0x0101), static_cast<uint8_t>(i),
-                        static_cast<uint8_t>(255 - i), i * 0x01020304U});
+    prog.push_back(Insn{static_cast<uint16_t>(i * 0x0101), static_cast<uint8_t>(i), static_cast<uint8_t>(255 - i),
+                        i * 0x01020304U});
   }
   for (Endian e : {Endian::kLittle, Endian::kBig}) {
     auto back = read_raw(write_raw(prog, e), e, "x.bpf");
@@ -56,13 +56,11 @@ TEST(Raw, TruncatedInputNamesTheByteOffset) {
   const std::vector<uint8_t> bytes(20, 0);
   auto r = read_raw(bytes, Endian::kLittle, "f.bpf");
   ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error().message,
-            "f.bpf: truncated instruction at byte offset 16 (size 20 is not a multiple of 8)");
+  EXPECT_EQ(r.error().message, "f.bpf: truncated instruction at byte offset 16 (size 20 is not a multiple of 8)");
   const std::vector<uint8_t> seven(7, 0);
   auto r7 = read_raw(seven, Endian::kBig, "g.bpf");
   ASSERT_FALSE(r7.has_value());
-  EXPECT_EQ(r7.error().message,
-            "g.bpf: truncated instruction at byte offset 0 (size 7 is not a multiple of 8)");
+  EXPECT_EQ(r7.error().message, "g.bpf: truncated instruction at byte offset 0 (size 7 is not a multiple of 8)");
 }
 
 TEST(Raw, HostEndianMatchesThisMachine) {

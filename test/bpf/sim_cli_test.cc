@@ -62,9 +62,12 @@ CliRun sim(const std::string& args) {
 // if (args[0] high word == 1) ERRNO(1); else if (nr == read) ERRNO(2); else ALLOW.
 // "high word" is word 5 on little-endian targets and word 4 on big-endian ones.
 Program sample(Endian e) {
-  return {stmt(kLd | kW | kAbs, arg_hi_offset(0, e)), jump(kJmp | kJeq | kK, 1, 0, 1),
-          stmt(kRet | kRetK, kRetErrno | 1),           stmt(kLd | kW | kAbs, kOffsetNr),
-          jump(kJmp | kJeq | kK, 0, 0, 1),             stmt(kRet | kRetK, kRetErrno | 2),
+  return {stmt(kLd | kW | kAbs, arg_hi_offset(0, e)),
+          jump(kJmp | kJeq | kK, 1, 0, 1),
+          stmt(kRet | kRetK, kRetErrno | 1),
+          stmt(kLd | kW | kAbs, kOffsetNr),
+          jump(kJmp | kJeq | kK, 0, 0, 1),
+          stmt(kRet | kRetK, kRetErrno | 2),
           stmt(kRet | kRetK, kRetAllow)};
 }
 
@@ -191,8 +194,7 @@ TEST(SimCli, BadInputIsReportedWithItsLocation) {
   EXPECT_NE(r.err.find("<stdin>:1:17: too many fields"), std::string::npos) << r.err;
   write_file(in, "wirte\n");
   r = sim(fmt::format("--bpf {} --arch x86_64 --inputs {}", f, in));
-  EXPECT_NE(r.err.find(":1:1: unknown syscall \"wirte\" for x86_64 (did you mean \"write\"?)"),
-            std::string::npos)
+  EXPECT_NE(r.err.find(":1:1: unknown syscall \"wirte\" for x86_64 (did you mean \"write\"?)"), std::string::npos)
       << r.err;
   write_file(in, std::string(5000, '1') + "\n");
   r = sim(fmt::format("--bpf {} --arch x86_64 --inputs {}", f, in));

@@ -46,8 +46,7 @@ TEST(Validate, OpcodeNotClassic) {
   }
   auto r = validate(Program{stmt(0x0e, 0)});
   ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error().message,
-            "instruction 0: opcode 0x000e is not a classic BPF instruction [opcode]");
+  EXPECT_EQ(r.error().message, "instruction 0: opcode 0x000e is not a classic BPF instruction [opcode]");
 }
 
 TEST(Validate, ClassicButNotSeccomp) {
@@ -71,8 +70,7 @@ TEST(Validate, OpcodeTables) {
   for (uint32_t code = 0; code <= 0xffff; ++code) {
     const bool ok = seccomp_accepts_opcode(static_cast<uint16_t>(code));
     accepted += ok;
-    EXPECT_EQ(ok, std::find(seccomp_opcodes().begin(), seccomp_opcodes().end(), code) !=
-                      seccomp_opcodes().end());
+    EXPECT_EQ(ok, std::find(seccomp_opcodes().begin(), seccomp_opcodes().end(), code) != seccomp_opcodes().end());
   }
   EXPECT_EQ(accepted, 41);
   EXPECT_EQ(opcode_mnemonic(0x20), "ld [k]");
@@ -87,8 +85,7 @@ TEST(Validate, SeccompDataLoads) {
     EXPECT_EQ(rule_of({stmt(kLd | kW | kAbs, k), kReturnA}), Rule::kLoadOffset) << k;
   }
   // `len` loads are rewritten to the constant 64; their k is ignored.
-  EXPECT_EQ(rule_of({stmt(kLd | kW | kLen, 12345), stmt(kLdx | kW | kLen, 7), kReturnA}),
-            std::nullopt);
+  EXPECT_EQ(rule_of({stmt(kLd | kW | kLen, 12345), stmt(kLdx | kW | kLen, 7), kReturnA}), std::nullopt);
 }
 
 TEST(Validate, DivisionByConstantZero) {
@@ -191,9 +188,8 @@ TEST(Validate, ReportsTheFirstBadInstruction) {
   const Program p = {stmt(kLd | kImm, 0), stmt(kAlu | kDiv | kK, 0), stmt(0x94, 1), kReturnA};
   EXPECT_EQ(rule_of(p), Rule::kDivByZero);
   EXPECT_EQ(index_of(p), 1U);
-  for (Rule r : {Rule::kLength, Rule::kOpcode, Rule::kSeccompOpcode, Rule::kLoadOffset,
-                 Rule::kDivByZero, Rule::kShiftRange, Rule::kScratchIndex, Rule::kJumpRange,
-                 Rule::kLastNotRet, Rule::kScratchUninit}) {
+  for (Rule r : {Rule::kLength, Rule::kOpcode, Rule::kSeccompOpcode, Rule::kLoadOffset, Rule::kDivByZero,
+                 Rule::kShiftRange, Rule::kScratchIndex, Rule::kJumpRange, Rule::kLastNotRet, Rule::kScratchUninit}) {
     EXPECT_NE(rule_name(r), "unknown");
   }
 }

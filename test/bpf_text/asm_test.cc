@@ -24,8 +24,7 @@ Program assemble_ok(std::string_view text, const Arch* a = abi(ArchId::kX86_64))
   return r ? r->program : Program{};
 }
 
-std::string error_of(std::string_view text, const Arch* a = abi(ArchId::kX86_64),
-                     bool arch_explicit = false) {
+std::string error_of(std::string_view text, const Arch* a = abi(ArchId::kX86_64), bool arch_explicit = false) {
   auto r = assemble(text, {.file_name = "f.s", .arch = a, .arch_explicit = arch_explicit});
   EXPECT_FALSE(r.has_value());
   return r ? std::string("(assembled)") : r.error().message;
@@ -112,26 +111,46 @@ TEST(Asm, EveryStatementKind) {
   .insn 0x28 0 0 2
 )");
   const Program expected = {
-      stmt(kLd | kW | kAbs, 0),         stmt(kLd | kW | kAbs, 4),
-      stmt(kLd | kW | kAbs, 8),         stmt(kLd | kW | kAbs, 12),
-      stmt(kLd | kW | kAbs, 60),        stmt(kLd | kW | kAbs, 60),
-      stmt(kLd | kImm, 7),              stmt(kLd | kImm, 0xc00000b7),
-      stmt(kLdx | kImm, 0xffffffff),    stmt(kLd | kMem, 3),
-      stmt(kLdx | kMem, 15),            stmt(kLd | kW | kLen, 0),
-      stmt(kLdx | kW | kLen, 0),        stmt(kSt, 3),
-      stmt(kStx, 0),                    stmt(kMisc | kTax, 0),
-      stmt(kMisc | kTxa, 0),            stmt(kAlu | kNeg, 0),
-      stmt(kAlu | kAdd | kK, 3),        stmt(kAlu | kSub | kX, 0),
-      stmt(kAlu | kMul | kK, 10),       stmt(kAlu | kDiv | kX, 0),
-      stmt(kAlu | kMod | kK, 7),        stmt(kAlu | kAnd | kK, 0x7e020000),
-      stmt(kAlu | kOr | kX, 0),         stmt(kAlu | kXor | kK, 0xff),
-      stmt(kAlu | kLsh | kX, 0),        stmt(kAlu | kRsh | kK, 12),
-      stmt(kJmp | kJa, 0),              jump(kJmp | kJeq | kX, 0, 0, 0),
-      jump(kJmp | kJgt | kK, 5, 0, 0),  jump(kJmp | kJset | kK, 0x40000000, 0, 0),
-      jump(kJmp | kJgt | kX, 0, 0, 0),  jump(kJmp | kJge | kK, 9, 0, 0),
-      stmt(kRet | kRetK, kRetAllow),    stmt(kRet | kRetK, kRetErrno | 16),
-      stmt(kRet | kRetK, kRetKillThread), stmt(kRet | kRetK, kRetTrace | 3),
-      stmt(kRet | kRetK, 0x12340000),   stmt(kRet | kRetA, 0),
+      stmt(kLd | kW | kAbs, 0),
+      stmt(kLd | kW | kAbs, 4),
+      stmt(kLd | kW | kAbs, 8),
+      stmt(kLd | kW | kAbs, 12),
+      stmt(kLd | kW | kAbs, 60),
+      stmt(kLd | kW | kAbs, 60),
+      stmt(kLd | kImm, 7),
+      stmt(kLd | kImm, 0xc00000b7),
+      stmt(kLdx | kImm, 0xffffffff),
+      stmt(kLd | kMem, 3),
+      stmt(kLdx | kMem, 15),
+      stmt(kLd | kW | kLen, 0),
+      stmt(kLdx | kW | kLen, 0),
+      stmt(kSt, 3),
+      stmt(kStx, 0),
+      stmt(kMisc | kTax, 0),
+      stmt(kMisc | kTxa, 0),
+      stmt(kAlu | kNeg, 0),
+      stmt(kAlu | kAdd | kK, 3),
+      stmt(kAlu | kSub | kX, 0),
+      stmt(kAlu | kMul | kK, 10),
+      stmt(kAlu | kDiv | kX, 0),
+      stmt(kAlu | kMod | kK, 7),
+      stmt(kAlu | kAnd | kK, 0x7e020000),
+      stmt(kAlu | kOr | kX, 0),
+      stmt(kAlu | kXor | kK, 0xff),
+      stmt(kAlu | kLsh | kX, 0),
+      stmt(kAlu | kRsh | kK, 12),
+      stmt(kJmp | kJa, 0),
+      jump(kJmp | kJeq | kX, 0, 0, 0),
+      jump(kJmp | kJgt | kK, 5, 0, 0),
+      jump(kJmp | kJset | kK, 0x40000000, 0, 0),
+      jump(kJmp | kJgt | kX, 0, 0, 0),
+      jump(kJmp | kJge | kK, 9, 0, 0),
+      stmt(kRet | kRetK, kRetAllow),
+      stmt(kRet | kRetK, kRetErrno | 16),
+      stmt(kRet | kRetK, kRetKillThread),
+      stmt(kRet | kRetK, kRetTrace | 3),
+      stmt(kRet | kRetK, 0x12340000),
+      stmt(kRet | kRetA, 0),
       stmt(kLd | kH | kAbs, 2),
   };
   EXPECT_EQ(p, expected);
@@ -147,9 +166,8 @@ TEST(Asm, ListingFormatIsAccepted) {
       "0003: 0x06 0x00 0x00 0x7fff0000  return ALLOW\n"
       "0004: 0x06 0x00 0x00 0x80000000  return KILL_PROCESS\n");
   const Program expected = {
-      stmt(kLd | kW | kAbs, 4),       jump(kJmp | kJeq | kK, 0xc000003e, 0, 2),
-      stmt(kLd | kW | kAbs, 0),       stmt(kRet | kRetK, kRetAllow),
-      stmt(kRet | kRetK, kRetKillProcess),
+      stmt(kLd | kW | kAbs, 4),      jump(kJmp | kJeq | kK, 0xc000003e, 0, 2), stmt(kLd | kW | kAbs, 0),
+      stmt(kRet | kRetK, kRetAllow), stmt(kRet | kRetK, kRetKillProcess),
   };
   EXPECT_EQ(p, expected);
 }
@@ -162,9 +180,8 @@ TEST(Asm, UnusedFieldSuffix) {
       "next: if (A == X) goto 4 {k=5}\n"
       "return A {k=1}\n");
   const Program expected = {
-      Insn{kMisc | kTax, 0, 0xff, 0x10}, Insn{kLd | kW | kAbs, 1, 2, 4},
-      Insn{kJmp | kJa, 1, 1, 0},         Insn{kJmp | kJeq | kX, 0, 0, 5},
-      Insn{kRet | kRetA, 0, 0, 1},
+      Insn{kMisc | kTax, 0, 0xff, 0x10}, Insn{kLd | kW | kAbs, 1, 2, 4}, Insn{kJmp | kJa, 1, 1, 0},
+      Insn{kJmp | kJeq | kX, 0, 0, 5},   Insn{kRet | kRetA, 0, 0, 1},
   };
   EXPECT_EQ(p, expected);
 }
@@ -174,8 +191,8 @@ TEST(Asm, BigEndianArgumentWords) {
   EXPECT_EQ(assemble_ok(".arch ppc64\nA = args[0] >> 32\nA = args[0]\nA = instruction_pointer\n"
                         "return A\n",
                         nullptr),
-            (Program{stmt(kLd | kW | kAbs, 16), stmt(kLd | kW | kAbs, 20),
-                     stmt(kLd | kW | kAbs, 12), stmt(kRet | kRetA, 0)}));
+            (Program{stmt(kLd | kW | kAbs, 16), stmt(kLd | kW | kAbs, 20), stmt(kLd | kW | kAbs, 12),
+                     stmt(kRet | kRetA, 0)}));
   // Little-endian: the low word first.
   EXPECT_EQ(assemble_ok("A = args[0] >> 32\nA = args[0]\nreturn A\n", abi(ArchId::kAarch64)),
             (Program{stmt(kLd | kW | kAbs, 20), stmt(kLd | kW | kAbs, 16), stmt(kRet | kRetA, 0)}));
@@ -207,13 +224,10 @@ out:
 }
 
 TEST(Asm, QualifiedSyscallNames) {
-  const Program p = assemble_ok("A = sys_number\nif (A == x32:write) goto 2\nreturn ALLOW\n",
-                                abi(ArchId::kAarch64));
+  const Program p = assemble_ok("A = sys_number\nif (A == x32:write) goto 2\nreturn ALLOW\n", abi(ArchId::kAarch64));
   EXPECT_EQ(p[1].k, 0x40000001U);
   // Asked for x32, the plain name is x32's.
-  EXPECT_EQ(assemble_ok("A = sys_number\nif (A == write) goto 2\nreturn ALLOW\n",
-                        abi(ArchId::kX32))[1].k,
-            0x40000001U);
+  EXPECT_EQ(assemble_ok("A = sys_number\nif (A == write) goto 2\nreturn ALLOW\n", abi(ArchId::kX32))[1].k, 0x40000001U);
 }
 
 TEST(Asm, ArchDirective) {
@@ -227,22 +241,17 @@ TEST(Asm, ArchDirective) {
 
   EXPECT_EQ(error_of(".arch aarch64\nreturn ALLOW\n", abi(ArchId::kX86_64), /*arch_explicit=*/true),
             "f.s:1:7: the file is for arch aarch64 but x86_64 was asked for");
-  EXPECT_EQ(error_of("return ALLOW\n.arch aarch64\n"),
-            "f.s:2:1: `.arch` must come before the first instruction");
-  EXPECT_EQ(error_of(".arch aarch46\nreturn ALLOW\n").substr(0, 37),
-            "f.s:1:7: unknown architecture \"aarch4");
+  EXPECT_EQ(error_of("return ALLOW\n.arch aarch64\n"), "f.s:2:1: `.arch` must come before the first instruction");
+  EXPECT_EQ(error_of(".arch aarch46\nreturn ALLOW\n").substr(0, 37), "f.s:1:7: unknown architecture \"aarch4");
 }
 
 TEST(AsmErrors, UnknownStatementNamesLineAndColumn) {
-  EXPECT_EQ(error_of("A = arch\n\n      A =+ 3  # oops\nreturn A\n"),
-            "f.s:3:7: unknown statement \"A =+ 3\"");
+  EXPECT_EQ(error_of("A = arch\n\n      A =+ 3  # oops\nreturn A\n"), "f.s:3:7: unknown statement \"A =+ 3\"");
   EXPECT_EQ(error_of("  lbl: B = 1\n"), "f.s:1:8: unknown statement \"B = 1\"");
-  EXPECT_EQ(error_of("if (A == 1) goto 1 junk\n"),
-            "f.s:1:1: unknown statement \"if (A == 1) goto 1 junk\"");
+  EXPECT_EQ(error_of("if (A == 1) goto 1 junk\n"), "f.s:1:1: unknown statement \"if (A == 1) goto 1 junk\"");
   EXPECT_EQ(error_of("return A\nA = @\n"), "f.s:2:5: unexpected character '@'");
   EXPECT_EQ(error_of("return A\nA = \xc3\xa9\n"), "f.s:2:5: unexpected byte 0xc3");
-  EXPECT_EQ(error_of("return A # caf\xc3\xa9 is fine in a comment\n\tA = A\n"),
-            "f.s:2:2: unknown statement \"A = A\"");
+  EXPECT_EQ(error_of("return A # caf\xc3\xa9 is fine in a comment\n\tA = A\n"), "f.s:2:2: unknown statement \"A = A\"");
   // A runaway line is quoted only in part.
   EXPECT_EQ(error_of("A = 1 " + std::string(200, 'x') + "\n"),
             "f.s:1:1: unknown statement \"A = 1 " + std::string(74, 'x') + "...\"");
@@ -262,8 +271,7 @@ TEST(AsmErrors, Names) {
   EXPECT_EQ(error_of("A = args[1]\nreturn A\n", nullptr),
             "f.s:1:1: argument and instruction-pointer words need the byte order: pass --arch, "
             "add `.arch NAME`, or write `A = data[OFFSET]`");
-  EXPECT_EQ(error_of("if (A == ARCH_VAX) goto 1\nreturn A\n"),
-            "f.s:1:10: unknown arch constant \"ARCH_VAX\"");
+  EXPECT_EQ(error_of("if (A == ARCH_VAX) goto 1\nreturn A\n"), "f.s:1:10: unknown arch constant \"ARCH_VAX\"");
   EXPECT_EQ(error_of("return ALOW\n"), "f.s:1:8: unknown action \"ALOW\"");
 }
 
@@ -271,12 +279,10 @@ TEST(AsmErrors, Numbers) {
   EXPECT_EQ(error_of("A = 0x100000000\nreturn A\n"),
             "f.s:1:5: constant 0x100000000 is out of range (at most 0xffffffff)");
   EXPECT_EQ(error_of("A = 12abc\nreturn A\n"), "f.s:1:5: bad number \"12abc\"");
-  EXPECT_EQ(error_of("A = args[6]\nreturn A\n"),
-            "f.s:1:10: argument index 6 is out of range (at most 0x5)");
+  EXPECT_EQ(error_of("A = args[6]\nreturn A\n"), "f.s:1:10: argument index 6 is out of range (at most 0x5)");
   EXPECT_EQ(error_of("A = args[1] >> 31\nreturn A\n"),
             "f.s:1:16: only `>> 32` (the high word) can follow a 64-bit field");
-  EXPECT_EQ(error_of(".insn 0x10000 0 0 0\n"),
-            "f.s:1:7: opcode 0x10000 is out of range (at most 0xffff)");
+  EXPECT_EQ(error_of(".insn 0x10000 0 0 0\n"), "f.s:1:7: opcode 0x10000 is out of range (at most 0xffff)");
 }
 
 TEST(AsmErrors, Jumps) {
@@ -287,8 +293,7 @@ TEST(AsmErrors, Jumps) {
             "f.s:1:6: jump to 0000 goes backwards: jumps go forward only (this is instruction 0)");
   EXPECT_EQ(error_of("goto 5\nreturn A\n"),
             "f.s:1:6: jump target 0005 is past the end of the program (2 instructions)");
-  EXPECT_EQ(error_of("goto end\nreturn A\nend:\n"),
-            "f.s:1:6: label \"end\" has no instruction after it");
+  EXPECT_EQ(error_of("goto end\nreturn A\nend:\n"), "f.s:1:6: label \"end\" has no instruction after it");
   EXPECT_EQ(error_of("a: return A\na: return A\n"), "f.s:2:1: label \"a\" is already defined at line 1");
 
   // 255 ahead fits, 256 does not.
@@ -327,13 +332,11 @@ TEST(AsmErrors, ListingConsistency) {
             "f.s:2:7: the statement assembles to 0x15 0x00 0x01 0x0000003f but the columns say "
             "0x15 0x00 0x01 0x00000003 (syscall names were resolved for aarch64; is --arch right?)");
   EXPECT_EQ(error_of("0000: 0x06 0x00 0x00\n"), "f.s:1:21: expected K column (a number)");
-  EXPECT_EQ(error_of("0000: 0x06 0x00 0x00 0x00000000\n"),
-            "f.s:1:32: missing statement after the listing columns");
+  EXPECT_EQ(error_of("0000: 0x06 0x00 0x00 0x00000000\n"), "f.s:1:32: missing statement after the listing columns");
 }
 
 TEST(AsmErrors, UnusedFields) {
-  EXPECT_EQ(error_of("if (A == 1) goto 1 {k=3}\nreturn A\n"),
-            "f.s:1:21: field k is set by the statement itself");
+  EXPECT_EQ(error_of("if (A == 1) goto 1 {k=3}\nreturn A\n"), "f.s:1:21: field k is set by the statement itself");
   EXPECT_EQ(error_of("return A {jt=256}\n"), "f.s:1:14: jt 256 is out of range (at most 0xff)");
   EXPECT_EQ(error_of("return A {jt=1 jt=2}\n"), "f.s:1:16: field jt given twice");
   EXPECT_EQ(error_of("return A {jt=1\n"), "f.s:1:10: unterminated `{`");

@@ -183,9 +183,9 @@ TEST(AsmDisasmCli, BigEndianArchWritesBigEndianRawAndArgumentOffsets) {
   Result a = run({"asm", src, "--arch", "ppc64", "-o", bpf});
   ASSERT_EQ(a.exit_code, 0) << a.err;
   // code 0x0020 big-endian, k = 16 (high word first on big-endian).
-  EXPECT_EQ(read_file(bpf).substr(0, 16),
-            std::string("\x00\x20\x00\x00\x00\x00\x00\x10"
-                        "\x00\x20\x00\x00\x00\x00\x00\x14", 16));
+  EXPECT_EQ(read_file(bpf).substr(0, 16), std::string("\x00\x20\x00\x00\x00\x00\x00\x10"
+                                                      "\x00\x20\x00\x00\x00\x00\x00\x14",
+                                                      16));
   Result d = run({"disasm", bpf, "--arch", "ppc64", "--asm"});
   ASSERT_EQ(d.exit_code, 0) << d.err;
   EXPECT_EQ(d.out, ".arch ppc64\n  A = args[0] >> 32\n  A = args[0]\n  return A\n");
@@ -266,7 +266,8 @@ TEST(AsmDisasmCli, DisassemblerErrorsAndUsage) {
   Result r = run({"disasm", bpf});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err, fmt::format("sysfence: {}: truncated instruction at byte offset 16 (size 20 is "
-                               "not a multiple of 8)\n", bpf));
+                               "not a multiple of 8)\n",
+                               bpf));
 
   write_file(bpf, "");
   r = run({"disasm", bpf});
@@ -290,7 +291,8 @@ TEST(AsmDisasmCli, DisassemblesInvalidProgramsToo) {
   // numeric targets past the end).
   const std::string bpf = tmp_path("weird.bpf");
   write_file(bpf, std::string("\x28\x00\x00\x00\x02\x00\x00\x00"
-                              "\x05\x00\x00\x00\x07\x00\x00\x00", 16));
+                              "\x05\x00\x00\x00\x07\x00\x00\x00",
+                              16));
   Result r = run({"disasm", bpf});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out,

@@ -38,15 +38,11 @@ std::string one(Insn in, const Arch* a = abi(ArchId::kX86_64)) {
 
 TEST(Disasm, ListingOfATypicalFilter) {
   const Program p = {
-      stmt(kLd | kW | kAbs, kOffsetArch),
-      jump(kJmp | kJeq | kK, kAuditX86_64, 0, 6),
-      stmt(kLd | kW | kAbs, kOffsetNr),
-      jump(kJmp | kJeq | kK, 0, 3, 0),   // read
-      jump(kJmp | kJeq | kK, 1, 2, 0),   // write
-      jump(kJmp | kJge | kK, 0x40000000, 2, 0),
-      stmt(kRet | kRetK, kRetAllow),
-      stmt(kRet | kRetK, kRetErrno | 1),
-      stmt(kRet | kRetK, kRetKillProcess),
+      stmt(kLd | kW | kAbs, kOffsetArch),       jump(kJmp | kJeq | kK, kAuditX86_64, 0, 6),
+      stmt(kLd | kW | kAbs, kOffsetNr),         jump(kJmp | kJeq | kK, 0, 3, 0),  // read
+      jump(kJmp | kJeq | kK, 1, 2, 0),                                            // write
+      jump(kJmp | kJge | kK, 0x40000000, 2, 0), stmt(kRet | kRetK, kRetAllow),
+      stmt(kRet | kRetK, kRetErrno | 1),        stmt(kRet | kRetK, kRetKillProcess),
   };
   EXPECT_EQ(listing(p, abi(ArchId::kX86_64)),
             " line  CODE  JT   JF      K\n"
@@ -64,12 +60,9 @@ TEST(Disasm, ListingOfATypicalFilter) {
 
 TEST(Disasm, AsmFormatUsesLabelsAndNamesTheArch) {
   const Program p = {
-      stmt(kLd | kW | kAbs, kOffsetArch),
-      jump(kJmp | kJeq | kK, kAuditX86_64, 0, 3),
-      stmt(kLd | kW | kAbs, kOffsetNr),
-      jump(kJmp | kJeq | kK, 0, 0, 1),
-      stmt(kRet | kRetK, kRetAllow),
-      stmt(kRet | kRetK, kRetKillThread),
+      stmt(kLd | kW | kAbs, kOffsetArch), jump(kJmp | kJeq | kK, kAuditX86_64, 0, 3),
+      stmt(kLd | kW | kAbs, kOffsetNr),   jump(kJmp | kJeq | kK, 0, 0, 1),
+      stmt(kRet | kRetK, kRetAllow),      stmt(kRet | kRetK, kRetKillThread),
   };
   EXPECT_EQ(asm_text(p, abi(ArchId::kX86_64)),
             ".arch x86_64\n"
@@ -202,19 +195,19 @@ TEST(Disasm, ArchEstablishedOnAPathNamesThatPath) {
   // i386 section's argument words use i386's layout. Default arch aarch64
   // (big-endian would show too, but aarch64 differs in names).
   const Program p = {
-      stmt(kLd | kW | kAbs, kOffsetArch),                // 0
-      jump(kJmp | kJeq | kK, kAuditI386, 4, 0),          // 1 -> 6
-      jump(kJmp | kJeq | kK, kAuditX86_64, 0, 7),        // 2 -> 10
-      stmt(kLd | kW | kAbs, kOffsetNr),                  // 3 (x86_64)
-      jump(kJmp | kJeq | kK, 5, 5, 0),                   // 4 fstat -> 10
-      stmt(kRet | kRetK, kRetAllow),                     // 5
-      stmt(kLd | kW | kAbs, kOffsetNr),                  // 6 (i386)
-      jump(kJmp | kJeq | kK, 5, 0, 2),                   // 7 open -> 10
-      stmt(kLd | kW | kAbs, 20),                         // 8
-      stmt(kRet | kRetA, 0),                             // 9
-      stmt(kLd | kW | kAbs, kOffsetNr),                  // 10 (join: arch unknown)
-      jump(kJmp | kJeq | kK, 63, 0, 0),                  // 11
-      stmt(kRet | kRetK, kRetKillProcess),               // 12
+      stmt(kLd | kW | kAbs, kOffsetArch),          // 0
+      jump(kJmp | kJeq | kK, kAuditI386, 4, 0),    // 1 -> 6
+      jump(kJmp | kJeq | kK, kAuditX86_64, 0, 7),  // 2 -> 10
+      stmt(kLd | kW | kAbs, kOffsetNr),            // 3 (x86_64)
+      jump(kJmp | kJeq | kK, 5, 5, 0),             // 4 fstat -> 10
+      stmt(kRet | kRetK, kRetAllow),               // 5
+      stmt(kLd | kW | kAbs, kOffsetNr),            // 6 (i386)
+      jump(kJmp | kJeq | kK, 5, 0, 2),             // 7 open -> 10
+      stmt(kLd | kW | kAbs, 20),                   // 8
+      stmt(kRet | kRetA, 0),                       // 9
+      stmt(kLd | kW | kAbs, kOffsetNr),            // 10 (join: arch unknown)
+      jump(kJmp | kJeq | kK, 63, 0, 0),            // 11
+      stmt(kRet | kRetK, kRetKillProcess),         // 12
   };
   const std::vector<std::string> s = statements(p, abi(ArchId::kAarch64));
   EXPECT_EQ(s[1], "if (A == ARCH_I386) goto 0006");
@@ -230,16 +223,16 @@ TEST(Disasm, ArchEstablishedOnAPathNamesThatPath) {
 TEST(Disasm, JoinsDropWhatAHolds) {
   // Instruction 3 is reached with A = nr (from 1) and A = arch (from 2).
   const Program p = {
-      stmt(kLd | kW | kAbs, kOffsetNr),             // 0
-      jump(kJmp | kJeq | kK, 0, 1, 0),              // 1 -> 3 (A = nr)
-      stmt(kLd | kW | kAbs, kOffsetArch),           // 2
-      jump(kJmp | kJeq | kK, 0, 0, 0),              // 3: A unknown
-      stmt(kLd | kW | kAbs, kOffsetNr),             // 4
-      stmt(kAlu | kAnd | kK, 0xff),                 // 5: A modified
-      jump(kJmp | kJeq | kK, 1, 0, 0),              // 6
-      stmt(kLd | kW | kAbs, kOffsetArch),           // 7
-      jump(kJmp | kJeq | kK, kAuditAarch64, 0, 0),  // 8
-      jump(kJmp | kJset | kK, kAuditAarch64, 0, 0), // 9: jset never names
+      stmt(kLd | kW | kAbs, kOffsetNr),              // 0
+      jump(kJmp | kJeq | kK, 0, 1, 0),               // 1 -> 3 (A = nr)
+      stmt(kLd | kW | kAbs, kOffsetArch),            // 2
+      jump(kJmp | kJeq | kK, 0, 0, 0),               // 3: A unknown
+      stmt(kLd | kW | kAbs, kOffsetNr),              // 4
+      stmt(kAlu | kAnd | kK, 0xff),                  // 5: A modified
+      jump(kJmp | kJeq | kK, 1, 0, 0),               // 6
+      stmt(kLd | kW | kAbs, kOffsetArch),            // 7
+      jump(kJmp | kJeq | kK, kAuditAarch64, 0, 0),   // 8
+      jump(kJmp | kJset | kK, kAuditAarch64, 0, 0),  // 9: jset never names
       stmt(kRet | kRetK, kRetAllow),
   };
   const std::vector<std::string> s = statements(p, abi(ArchId::kX86_64));
@@ -252,10 +245,8 @@ TEST(Disasm, JoinsDropWhatAHolds) {
 
 TEST(Disasm, UnknownArchValueNamesNothing) {
   const Program p = {
-      stmt(kLd | kW | kAbs, kOffsetArch),
-      jump(kJmp | kJeq | kK, 0x12345678, 0, 2),
-      stmt(kLd | kW | kAbs, kOffsetNr),
-      jump(kJmp | kJeq | kK, 0, 0, 0),
+      stmt(kLd | kW | kAbs, kOffsetArch), jump(kJmp | kJeq | kK, 0x12345678, 0, 2),
+      stmt(kLd | kW | kAbs, kOffsetNr),   jump(kJmp | kJeq | kK, 0, 0, 0),
       stmt(kRet | kRetK, kRetAllow),
   };
   const std::vector<std::string> s = statements(p, abi(ArchId::kX86_64));
@@ -268,10 +259,8 @@ TEST(Disasm, UnknownArchValueNamesNothing) {
 TEST(Disasm, DefaultArchOfTheSameAuditValueWins) {
   // x32 reports AUDIT_ARCH_X86_64: asked for x32, names are x32's.
   const Program p = {
-      stmt(kLd | kW | kAbs, kOffsetArch),
-      jump(kJmp | kJeq | kK, kAuditX86_64, 0, 2),
-      stmt(kLd | kW | kAbs, kOffsetNr),
-      jump(kJmp | kJeq | kK, 0x40000001, 0, 0),
+      stmt(kLd | kW | kAbs, kOffsetArch), jump(kJmp | kJeq | kK, kAuditX86_64, 0, 2),
+      stmt(kLd | kW | kAbs, kOffsetNr),   jump(kJmp | kJeq | kK, 0x40000001, 0, 0),
       stmt(kRet | kRetK, kRetAllow),
   };
   EXPECT_EQ(statements(p, abi(ArchId::kX32))[3], "if (A == write) goto 0004");
@@ -287,12 +276,9 @@ TEST(Disasm, DefaultArchOfTheSameAuditValueWins) {
 TEST(Disasm, BigEndianPathFromTheArchCheck) {
   // Default arch x86_64 (little-endian), but the program establishes ppc64.
   const Program p = {
-      stmt(kLd | kW | kAbs, kOffsetArch),
-      jump(kJmp | kJeq | kK, kAuditPpc64, 0, 2),
-      stmt(kLd | kW | kAbs, 16),
-      stmt(kRet | kRetA, 0),
-      stmt(kLd | kW | kAbs, 16),
-      stmt(kRet | kRetA, 0),
+      stmt(kLd | kW | kAbs, kOffsetArch), jump(kJmp | kJeq | kK, kAuditPpc64, 0, 2),
+      stmt(kLd | kW | kAbs, 16),          stmt(kRet | kRetA, 0),
+      stmt(kLd | kW | kAbs, 16),          stmt(kRet | kRetA, 0),
   };
   const std::vector<std::string> s = statements(p, abi(ArchId::kX86_64));
   EXPECT_EQ(s[1], "if (A != ARCH_PPC64) goto 0004");

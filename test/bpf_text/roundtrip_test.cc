@@ -78,9 +78,7 @@ void keep_jumps_inside(Program& p, Rng& rng) {
 
 // A small forward offset, mostly short (real filters jump nearby), now and
 // then as far as a conditional can.
-uint8_t offset(Rng& rng) {
-  return static_cast<uint8_t>(rng.chance(90) ? rng.below(12) : rng.below(256));
-}
+uint8_t offset(Rng& rng) { return static_cast<uint8_t>(rng.chance(90) ? rng.below(12) : rng.below(256)); }
 
 uint32_t some_syscall_number(Rng& rng, const Arch& a) {
   const auto entries = syscalls::table(a).entries();
@@ -95,41 +93,41 @@ uint32_t some_syscall_number(Rng& rng, const Arch& a) {
 // ignored fields. Jumps go to random places, so joins drop facts too.
 Program seccomp_shaped(Rng& rng) {
   const auto arches = syscalls::all_arches();
-  auto any_arch = [&]() -> const Arch& {
-    return arches[rng.below(static_cast<uint32_t>(arches.size()))];
-  };
+  auto any_arch = [&]() -> const Arch& { return arches[rng.below(static_cast<uint32_t>(arches.size()))]; };
   const size_t n = 2 + rng.below(rng.chance(10) ? 300 : 40);
   const Arch* section = &any_arch();
   Program p;
   p.reserve(n + 8);
   while (p.size() < n) {
     switch (rng.below(8)) {
-      case 0: case 1: {  // arch dispatch
+      case 0:
+      case 1: {  // arch dispatch
         p.push_back(stmt(kLd | kW | kAbs, kOffsetArch));
         for (uint32_t j = 0, m = 1 + rng.below(3); j < m; ++j) {
           section = &any_arch();
           const bool fall_into = rng.chance(70);  // `if (A != ARCH) goto elsewhere`
-          p.push_back(jump(kJmp | kJeq | kK, section->audit_arch, fall_into ? 0 : offset(rng),
-                           fall_into ? offset(rng) : 0));
+          p.push_back(
+              jump(kJmp | kJeq | kK, section->audit_arch, fall_into ? 0 : offset(rng), fall_into ? offset(rng) : 0));
         }
         break;
       }
-      case 2: case 3: case 4: {  // syscall-number tests
+      case 2:
+      case 3:
+      case 4: {  // syscall-number tests
         p.push_back(stmt(kLd | kW | kAbs, kOffsetNr));
         static constexpr uint16_t kOps[] = {kJeq, kJeq, kJeq, kJgt, kJge, kJset};
         for (uint32_t j = 0, m = 1 + rng.below(4); j < m; ++j) {
-          const Arch& from = rng.chance(15) ? syscalls::arch(syscalls::ArchId::kX32)
-                             : rng.chance(90) ? *section : any_arch();
-          p.push_back(jump(kJmp | kOps[rng.below(6)] | kK, some_syscall_number(rng, from),
-                           offset(rng), offset(rng)));
+          const Arch& from = rng.chance(15)   ? syscalls::arch(syscalls::ArchId::kX32)
+                             : rng.chance(90) ? *section
+                                              : any_arch();
+          p.push_back(jump(kJmp | kOps[rng.below(6)] | kK, some_syscall_number(rng, from), offset(rng), offset(rng)));
         }
         break;
       }
       case 5: {  // argument / ip word, masked, compared
         p.push_back(stmt(kLd | kW | kAbs, 8 + 4 * rng.below(14)));
         if (rng.chance(50)) p.push_back(stmt(kAlu | kAnd | kK, rng.next32()));
-        p.push_back(jump(kJmp | (rng.chance(50) ? kJeq : kJset) | kK, rng.next32(), offset(rng),
-                         offset(rng)));
+        p.push_back(jump(kJmp | (rng.chance(50) ? kJeq : kJset) | kK, rng.next32(), offset(rng), offset(rng)));
         break;
       }
       default: {  // anything else
@@ -158,8 +156,8 @@ Program any_bytes(Rng& rng) {
   const size_t n = 1 + rng.below(24);
   Program p;
   for (size_t i = 0; i < n; ++i) {
-    Insn in{static_cast<uint16_t>(rng.next32()), static_cast<uint8_t>(rng.next32()),
-            static_cast<uint8_t>(rng.next32()), rng.next32()};
+    Insn in{static_cast<uint16_t>(rng.next32()), static_cast<uint8_t>(rng.next32()), static_cast<uint8_t>(rng.next32()),
+            rng.next32()};
     if (rng.chance(60)) {
       const auto& codes = statement_opcodes();
       in.code = codes[rng.below(static_cast<uint32_t>(codes.size()))];
@@ -176,8 +174,8 @@ Program any_bytes(Rng& rng) {
 // ones it is meant to (proves the naming code is reached, not just numbers).
 // "== a" stands for an equality test against a syscall name.
 constexpr std::string_view kFeatures[] = {
-    "ARCH_", "x32:", "== a", ">> 32", "args[", "instruction_pointer", "data[",
-    "{jt=",  "{k=",  ".insn", "else goto", "!(A &", "return A", "mem[",
+    "ARCH_", "x32:",      "== a",  ">> 32",    "args[", "instruction_pointer", "data[", "{jt=", "{k=",
+    ".insn", "else goto", "!(A &", "return A", "mem[",
 };
 constexpr size_t kFeatureCount = std::size(kFeatures);
 
@@ -202,8 +200,8 @@ struct Counts {
   // Each listed feature in at least `min` texts.
   void expect_coverage(std::initializer_list<std::string_view> features, size_t min) const {
     for (std::string_view f : features) {
-      const size_t i = static_cast<size_t>(std::find(std::begin(kFeatures), std::end(kFeatures), f) -
-                                           std::begin(kFeatures));
+      const size_t i =
+          static_cast<size_t>(std::find(std::begin(kFeatures), std::end(kFeatures), f) - std::begin(kFeatures));
       ASSERT_LT(i, kFeatureCount) << f;
       EXPECT_GE(feature_hits[i], min) << "too few texts contain \"" << f << "\"";
     }
@@ -218,8 +216,8 @@ void expect_round_trip(const Program& p, const Arch* a, Counts& counts, const st
     const std::string text = disassemble(p, {.arch = a, .format = f});
     counts.note(text);
     auto back = assemble(text, {.file_name = "rt.s", .arch = a, .arch_explicit = true});
-    ASSERT_TRUE(back.has_value()) << what << " arch " << (a ? a->name : "none") << ": "
-                                  << back.error().message << "\n" << text;
+    ASSERT_TRUE(back.has_value()) << what << " arch " << (a ? a->name : "none") << ": " << back.error().message << "\n"
+                                  << text;
     ASSERT_EQ(back->program, p) << what << " arch " << (a ? a->name : "none") << "\n" << text;
     ++counts.round_trips;
     if (f == TextFormat::kAsm) {
@@ -241,8 +239,8 @@ TEST(RoundTrip, SeccompShapedPrograms) {
     if (::testing::Test::HasFatalFailure()) return;
   }
   EXPECT_EQ(counts.programs, 10000U);
-  counts.expect_coverage({"ARCH_", "x32:", "== a", ">> 32", "args[", "instruction_pointer",
-                          "data[", "{jt=", "{k=", "else goto", "!(A &", "return A", "mem["},
+  counts.expect_coverage({"ARCH_", "x32:", "== a", ">> 32", "args[", "instruction_pointer", "data[",
+                          "{jt=", "{k=", "else goto", "!(A &", "return A", "mem["},
                          50);
   RecordProperty("round_trips", static_cast<int>(counts.round_trips));
 }
@@ -332,10 +330,8 @@ TEST(RoundTrip, EverySyscallOfEveryAbiByName) {
   for (const Arch& a : syscalls::all_arches()) {
     for (const syscalls::Syscall& sc : syscalls::table(a).entries()) {
       const Program p = {
-          stmt(kLd | kW | kAbs, kOffsetArch),
-          jump(kJmp | kJeq | kK, a.audit_arch, 0, 2),
-          stmt(kLd | kW | kAbs, kOffsetNr),
-          jump(kJmp | kJeq | kK, sc.nr, 0, 0),
+          stmt(kLd | kW | kAbs, kOffsetArch), jump(kJmp | kJeq | kK, a.audit_arch, 0, 2),
+          stmt(kLd | kW | kAbs, kOffsetNr),   jump(kJmp | kJeq | kK, sc.nr, 0, 0),
           stmt(kRet | kRetK, kRetAllow),
       };
       // Default arch: the ABI itself, and none (the arch check names it).
@@ -352,8 +348,8 @@ TEST(RoundTrip, EverySyscallOfEveryAbiByName) {
         ++named;
       }
     }
-    const Program arch_check = {stmt(kLd | kW | kAbs, kOffsetArch),
-                                jump(kJmp | kJeq | kK, a.audit_arch, 0, 0), stmt(kRet | kRetA, 0)};
+    const Program arch_check = {stmt(kLd | kW | kAbs, kOffsetArch), jump(kJmp | kJeq | kK, a.audit_arch, 0, 0),
+                                stmt(kRet | kRetA, 0)};
     EXPECT_EQ(statements(arch_check, nullptr)[1].substr(0, 14), "if (A == ARCH_") << a.name;
   }
   EXPECT_GT(named, 10000U);
@@ -369,8 +365,8 @@ TEST(AssemblerRobustness, MutatedTextGivesLocatedErrorsOrPrograms) {
   size_t errors = 0, programs = 0;
   for (int i = 0; i < 5000; ++i) {
     const Arch* a = arches[i % arches.size()];
-    std::string text = disassemble(seccomp_shaped(rng), {.arch = a, .format = i % 2 ? TextFormat::kAsm
-                                                                                    : TextFormat::kListing});
+    std::string text =
+        disassemble(seccomp_shaped(rng), {.arch = a, .format = i % 2 ? TextFormat::kAsm : TextFormat::kListing});
     for (uint32_t e = 0, edits = 1 + rng.below(4); e < edits && !text.empty(); ++e) {
       const size_t at = rng.below(static_cast<uint32_t>(text.size()));
       switch (rng.below(4)) {

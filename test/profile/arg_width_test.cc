@@ -172,12 +172,12 @@ TEST(ConditionWidth, FallsBackToTheRegisterWidth) {
 
 TEST(FitsInBits, ZeroAndSignExtensionFit) {
   EXPECT_TRUE(fits_in_bits(0, 32));
-  EXPECT_TRUE(fits_in_bits(0xffffffffULL, 32));             // zero-extended
-  EXPECT_TRUE(fits_in_bits(0xffffffff80000000ULL, 32));     // sign-extended INT_MIN
-  EXPECT_TRUE(fits_in_bits(0xffffffffffffffffULL, 32));     // -1
+  EXPECT_TRUE(fits_in_bits(0xffffffffULL, 32));          // zero-extended
+  EXPECT_TRUE(fits_in_bits(0xffffffff80000000ULL, 32));  // sign-extended INT_MIN
+  EXPECT_TRUE(fits_in_bits(0xffffffffffffffffULL, 32));  // -1
   EXPECT_FALSE(fits_in_bits(0x100000000ULL, 32));
   EXPECT_FALSE(fits_in_bits(0x100000026ULL, 32));
-  EXPECT_FALSE(fits_in_bits(0xffffffff7fffffffULL, 32));    // not a sign extension
+  EXPECT_FALSE(fits_in_bits(0xffffffff7fffffffULL, 32));  // not a sign extension
   EXPECT_FALSE(fits_in_bits(0x8000000000000000ULL, 32));
   EXPECT_TRUE(fits_in_bits(0xffff, 16));
   EXPECT_TRUE(fits_in_bits(0xffffffffffff8000ULL, 16));

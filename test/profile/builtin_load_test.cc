@@ -72,8 +72,7 @@ TEST(Caps, ParseKeywordsNamesAndMistakes) {
   EXPECT_EQ(*parse_caps("all"), all_caps());
   EXPECT_TRUE(parse_caps("none")->empty());
   EXPECT_TRUE(parse_caps("")->empty());
-  EXPECT_EQ(*parse_caps("sys_admin, CAP_NET_ADMIN,cap_bpf"),
-            (CapSet{"CAP_BPF", "CAP_NET_ADMIN", "CAP_SYS_ADMIN"}));
+  EXPECT_EQ(*parse_caps("sys_admin, CAP_NET_ADMIN,cap_bpf"), (CapSet{"CAP_BPF", "CAP_NET_ADMIN", "CAP_SYS_ADMIN"}));
   CapSet expected = docker_default_caps();
   expected.insert("CAP_SYS_PTRACE");
   EXPECT_EQ(*parse_caps("docker-default,SYS_PTRACE"), expected);

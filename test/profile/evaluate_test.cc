@@ -110,8 +110,8 @@ TEST(Evaluate, TheMostRestrictiveMatchingRuleWins) {
 }
 
 TEST(Evaluate, FullPrecedenceOrder) {
-  const Action order[] = {Action::KillProcess(), Action::KillThread(), Action::Trap(),  Action::Errno(1),
-                          Action::UserNotif(),   Action::Trace(1),     Action::Log(),   Action::Allow()};
+  const Action order[] = {Action::KillProcess(), Action::KillThread(), Action::Trap(), Action::Errno(1),
+                          Action::UserNotif(),   Action::Trace(1),     Action::Log(),  Action::Allow()};
   for (size_t i = 0; i < std::size(order); ++i) {
     for (size_t j = i + 1; j < std::size(order); ++j) {
       Policy p;
@@ -184,11 +184,11 @@ TEST(Evaluate, DockerDefaultOnX86_64) {
   auto x86_64 = [&](uint32_t nr, std::array<uint64_t, 6> args = {}) {
     return evaluate(p, data(kAuditX86_64, nr, args)).action;
   };
-  EXPECT_EQ(x86_64(0), Action::Allow());        // read
-  EXPECT_EQ(x86_64(165), Action::Errno(1));     // mount
-  EXPECT_EQ(x86_64(466), Action::Allow());      // removexattrat, the newest named
-  EXPECT_EQ(x86_64(467), Action::Errno(38));    // newer than the profile: ENOSYS
-  EXPECT_EQ(x86_64(435), Action::Errno(38));    // clone3 without CAP_SYS_ADMIN
+  EXPECT_EQ(x86_64(0), Action::Allow());      // read
+  EXPECT_EQ(x86_64(165), Action::Errno(1));   // mount
+  EXPECT_EQ(x86_64(466), Action::Allow());    // removexattrat, the newest named
+  EXPECT_EQ(x86_64(467), Action::Errno(38));  // newer than the profile: ENOSYS
+  EXPECT_EQ(x86_64(435), Action::Errno(38));  // clone3 without CAP_SYS_ADMIN
   // clone (56): a thread is fine, a new namespace is not.
   EXPECT_EQ(x86_64(56, {0x3d0f00}), Action::Allow());
   EXPECT_EQ(x86_64(56, {0x3d0f00 | 0x10000000}), Action::Errno(1));  // CLONE_NEWUSER

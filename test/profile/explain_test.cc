@@ -47,17 +47,21 @@ std::string explain_default(std::string_view syscall, ArchId arch = ArchId::kX86
 
 TEST(Explain, Mount) {
   const std::string t = explain_default("mount");
-  EXPECT_CONTAINS(t, std::string_view("mount on x86_64 (SCMP_ARCH_X86_64, AUDIT_ARCH 0xc000003e): syscall number 165 (0xa5)\n"));
+  EXPECT_CONTAINS(
+      t, std::string_view("mount on x86_64 (SCMP_ARCH_X86_64, AUDIT_ARCH 0xc000003e): syscall number 165 (0xa5)\n"));
   EXPECT_CONTAINS(t, std::string_view("capabilities docker-default"));
   EXPECT_CONTAINS(t, std::string_view("ABIs in this filter: x86_64, i386, x32\n"));
   EXPECT_CONTAINS(t, std::string_view("decision: ERRNO(1) EPERM\n"));
-  EXPECT_CONTAINS(t, std::string_view("No rule applies to mount, so the default action decides (defaultAction SCMP_ACT_ERRNO, "
-                           "defaultErrnoRet 1)."));
+  EXPECT_CONTAINS(
+      t, std::string_view("No rule applies to mount, so the default action decides (defaultAction SCMP_ACT_ERRNO, "
+                          "defaultErrnoRet 1)."));
   // The entry that would allow it, where it is, and why it does not apply.
-  EXPECT_CONTAINS(t, std::string_view("  default:633 (syscalls[17]): SCMP_ACT_ALLOW, one of 26 names\n"
-                           "      -> not applied: includes.caps: CAP_SYS_ADMIN is not in the capability set\n"));
+  EXPECT_CONTAINS(
+      t, std::string_view("  default:633 (syscalls[17]): SCMP_ACT_ALLOW, one of 26 names\n"
+                          "      -> not applied: includes.caps: CAP_SYS_ADMIN is not in the capability set\n"));
   EXPECT_CONTAINS(t, std::string_view("--caps docker-default,CAP_SYS_ADMIN"));
-  EXPECT_CONTAINS(t, std::string_view("why Docker's default profile blocks it: Deny mounting, already gated by CAP_SYS_ADMIN.\n"));
+  EXPECT_CONTAINS(
+      t, std::string_view("why Docker's default profile blocks it: Deny mounting, already gated by CAP_SYS_ADMIN.\n"));
   EXPECT_CONTAINS(t, std::string_view("  i386         number 21 (0x15): ERRNO(1) EPERM (the default action)\n"));
 }
 
@@ -78,19 +82,23 @@ TEST(Explain, Personality) {
   EXPECT_CONTAINS(t, std::string_view("ALLOW            if arg0 == 8 (PER_LINUX32)\n"));
   EXPECT_CONTAINS(t, std::string_view("ALLOW            if arg0 == 131072 (0x20000, UNAME26)\n"));
   EXPECT_CONTAINS(t, std::string_view("ALLOW            if arg0 == 131080 (0x20008, PER_LINUX32|UNAME26)\n"));
-  EXPECT_CONTAINS(t, std::string_view("if arg0 == 4294967295 (0xffffffff, query: returns the current persona, changes nothing)"));
+  EXPECT_CONTAINS(
+      t, std::string_view("if arg0 == 4294967295 (0xffffffff, query: returns the current persona, changes nothing)"));
   EXPECT_CONTAINS(t, std::string_view("from default:478 (syscalls[5])"));
   EXPECT_CONTAINS(t, std::string_view("otherwise ERRNO(1) EPERM: the default action (defaultAction SCMP_ACT_ERRNO, "
-                           "defaultErrnoRet 1)\n"));
-  EXPECT_CONTAINS(t, std::string_view("why Docker's default profile restricts it: Prevent container from enabling BSD emulation."));
+                                      "defaultErrnoRet 1)\n"));
+  EXPECT_CONTAINS(
+      t, std::string_view("why Docker's default profile restricts it: Prevent container from enabling BSD emulation."));
 }
 
 TEST(Explain, CloneShowsTheNamespaceFlagsAndTheS390Entry) {
   const std::string t = explain_default("clone");
-  EXPECT_CONTAINS(t, std::string_view("ALLOW            if (arg0 & 0x7e020000) == 0 (none of CLONE_NEWNS|CLONE_NEWCGROUP|"
-                           "CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWUSER|CLONE_NEWPID|CLONE_NEWNET set)\n"));
-  EXPECT_CONTAINS(t, std::string_view("comment: s390 parameter ordering for clone is different\n"
-                           "      -> not applied: includes.arches does not list \"amd64\" (the native arch)\n"));
+  EXPECT_CONTAINS(t,
+                  std::string_view("ALLOW            if (arg0 & 0x7e020000) == 0 (none of CLONE_NEWNS|CLONE_NEWCGROUP|"
+                                   "CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWUSER|CLONE_NEWPID|CLONE_NEWNET set)\n"));
+  EXPECT_CONTAINS(
+      t, std::string_view("comment: s390 parameter ordering for clone is different\n"
+                          "      -> not applied: includes.arches does not list \"amd64\" (the native arch)\n"));
   const std::string s390 = explain_default("clone", ArchId::kS390x);
   EXPECT_CONTAINS(s390, std::string_view("if (arg1 & 0x7e020000) == 0"));
   EXPECT_CONTAINS(s390, std::string_view("-> not applied: excludes.arches lists \"s390x\" (the native arch)"));
@@ -101,7 +109,8 @@ TEST(Explain, NumbersAliasesAndSubArchitectureOnlyNames) {
   EXPECT_CONTAINS(explain_default("0xa5"), std::string_view("mount on x86_64"));
   // fcntl64 exists on i386 only: explained there.
   const std::string t = explain_default("fcntl64");
-  EXPECT_CONTAINS(t, std::string_view("fcntl64 on i386 (SCMP_ARCH_X86, AUDIT_ARCH 0x40000003): syscall number 221 (0xdd)"));
+  EXPECT_CONTAINS(
+      t, std::string_view("fcntl64 on i386 (SCMP_ARCH_X86, AUDIT_ARCH 0x40000003): syscall number 221 (0xdd)"));
   EXPECT_CONTAINS(t, std::string_view("decision: ALLOW\n"));
   EXPECT_CONTAINS(t, std::string_view("  x86_64       no fcntl64 syscall on this ABI\n"));
 }
@@ -114,7 +123,8 @@ TEST(Explain, NewerSyscallsGetRuncsEnosys) {
   EXPECT_CONTAINS(t, std::string_view("decision: ERRNO(38) ENOSYS\n"));
   EXPECT_CONTAINS(t, std::string_view("it is above 466, the largest syscall number the profile names on x86_64"));
   // On x32 the same syscall is below the largest x32 number named (547): the default.
-  EXPECT_CONTAINS(t, std::string_view("  x32          number 1073742291 (0x400001d3): ERRNO(1) EPERM (the default action)"));
+  EXPECT_CONTAINS(
+      t, std::string_view("  x32          number 1073742291 (0x400001d3): ERRNO(1) EPERM (the default action)"));
   // A number no table knows.
   EXPECT_CONTAINS(explain_default("1000"), std::string_view("syscall 1000 on x86_64"));
 }
@@ -129,7 +139,8 @@ TEST(Explain, SplitEntriesAreCalledOut) {
   EXPECT_CONTAINS(*t, std::string_view("ERRNO(1) EPERM   if arg0 == 1\n"));
   EXPECT_CONTAINS(*t, std::string_view("ERRNO(1) EPERM   if arg0 == 2\n"));
   EXPECT_CONTAINS(*t, std::string_view("otherwise ALLOW: the default action"));
-  EXPECT_CONTAINS(*t, std::string_view("each of its conditions became a\n  rule of its own: they are ORed, not ANDed."));
+  EXPECT_CONTAINS(*t,
+                  std::string_view("each of its conditions became a\n  rule of its own: they are ORed, not ANDed."));
   EXPECT_CONTAINS(*t, std::string_view("-> applied, one rule per condition (it repeats an argument index)"));
 }
 

@@ -196,8 +196,8 @@ TEST(Reader, EmptyDefaultActionWithoutSyscallsReadsAsDisabled) {
 }
 
 TEST(Reader, FieldNamesMatchCaseInsensitivelyLikeGo) {
-  auto r = read_profile(R"({"DefaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"Names": ["x"], "ACTION": "SCMP_ACT_LOG"}]})",
-                        "c.json");
+  auto r = read_profile(
+      R"({"DefaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"Names": ["x"], "ACTION": "SCMP_ACT_LOG"}]})", "c.json");
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->profile.default_action, ProfileAction::kAllow);
   EXPECT_EQ(r->profile.syscalls[0].names, std::vector<std::string>{"x"});
@@ -251,7 +251,8 @@ TEST(ReaderErrors, MalformedJson) {
 }
 
 TEST(ReaderErrors, RootIsNotAnObject) {
-  EXPECT_EQ(read_error("[]"), "p.json:1:1: expected an object (a seccomp profile or an OCI config.json), found an array");
+  EXPECT_EQ(read_error("[]"),
+            "p.json:1:1: expected an object (a seccomp profile or an OCI config.json), found an array");
 }
 
 TEST(ReaderErrors, UnknownAction) {
@@ -292,10 +293,12 @@ TEST(ReaderErrors, WrongTypes) {
             "p.json:1:49: /syscalls: expected an array, found an object");
   EXPECT_EQ(read_error(R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [7]})"),
             "p.json:1:50: /syscalls/0: expected an object, found a number");
-  EXPECT_EQ(read_error(R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": "read", "action": "SCMP_ACT_LOG"}]})"),
-            "p.json:1:60: /syscalls/0/names: expected an array of strings, found a string");
-  EXPECT_EQ(read_error(R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["a", 2], "action": "SCMP_ACT_LOG"}]})"),
-            "p.json:1:66: /syscalls/0/names/1: expected a string, found a number");
+  EXPECT_EQ(
+      read_error(R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": "read", "action": "SCMP_ACT_LOG"}]})"),
+      "p.json:1:60: /syscalls/0/names: expected an array of strings, found a string");
+  EXPECT_EQ(
+      read_error(R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["a", 2], "action": "SCMP_ACT_LOG"}]})"),
+      "p.json:1:66: /syscalls/0/names/1: expected a string, found a number");
   EXPECT_EQ(read_error(R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": -1})"),
             "p.json:1:56: /defaultErrnoRet: expected an unsigned integer, found -1");
   EXPECT_EQ(read_error(R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1.5})"),
@@ -321,8 +324,9 @@ TEST(ReaderErrors, MissingRequiredFields) {
 }
 
 TEST(ReaderErrors, UnknownArchitecture) {
-  EXPECT_EQ(read_error(R"({"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_46"]})"),
-            "p.json:1:55: /architectures/0: unknown architecture \"SCMP_ARCH_X86_46\" (did you mean \"SCMP_ARCH_X86_64\"?)");
+  EXPECT_EQ(
+      read_error(R"({"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_46"]})"),
+      "p.json:1:55: /architectures/0: unknown architecture \"SCMP_ARCH_X86_46\" (did you mean \"SCMP_ARCH_X86_64\"?)");
   EXPECT_EQ(read_error(R"({"defaultAction": "SCMP_ACT_ALLOW", "archMap": [{"architecture": "SCMP_ARCH_AARCH64",
   "subArchitectures": ["arm"]}]})"),
             "p.json:2:24: /archMap/0/subArchitectures/0: unknown architecture \"arm\"");
@@ -341,13 +345,16 @@ TEST(ReaderErrors, UnknownErrnoName) {
 
 TEST(ReaderErrors, InvalidMinKernel) {
   auto with_min_kernel = [](std::string_view v) {
-    return std::string(R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["x"], "action": "SCMP_ACT_ERRNO", )") +
+    return std::string(
+               R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["x"], "action": "SCMP_ACT_ERRNO", )") +
            R"("includes": {"minKernel": )" + std::string(v) + "}}]}";
   };
   EXPECT_EQ(read_error(with_min_kernel("\"4\"")),
-            "p.json:1:121: /syscalls/0/includes/minKernel: invalid minKernel \"4\": expected \"<major>.<minor>\" such as \"5.8\"");
+            "p.json:1:121: /syscalls/0/includes/minKernel: invalid minKernel \"4\": expected \"<major>.<minor>\" such "
+            "as \"5.8\"");
   EXPECT_EQ(read_error(with_min_kernel("\"4.8.1\"")),
-            "p.json:1:121: /syscalls/0/includes/minKernel: invalid minKernel \"4.8.1\": expected \"<major>.<minor>\" such as \"5.8\"");
+            "p.json:1:121: /syscalls/0/includes/minKernel: invalid minKernel \"4.8.1\": expected \"<major>.<minor>\" "
+            "such as \"5.8\"");
   EXPECT_EQ(read_error(with_min_kernel("\"4.256\"")),
             "p.json:1:121: /syscalls/0/includes/minKernel: invalid minKernel \"4.256\": each part must be at most 255");
   EXPECT_EQ(read_error(with_min_kernel("\"0.0\"")),
@@ -359,8 +366,10 @@ TEST(ReaderErrors, InvalidMinKernel) {
 }
 
 TEST(ReaderErrors, EmptySyscallName) {
-  EXPECT_EQ(read_error(R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read", ""], "action": "SCMP_ACT_LOG"}]})"),
-            "p.json:1:69: /syscalls/0/names/1: empty syscall name");
+  EXPECT_EQ(
+      read_error(
+          R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read", ""], "action": "SCMP_ACT_LOG"}]})"),
+      "p.json:1:69: /syscalls/0/names/1: empty syscall name");
 }
 
 // ---------------------------------------------------------------------------

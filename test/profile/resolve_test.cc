@@ -117,7 +117,8 @@ TEST(ResolveArches, ArchitecturesListIsKeptAndTheNativeAbiComesFirst) {
 }
 
 TEST(ResolveArches, NoArchitecturesMeansTheNativeAbiOnly) {
-  const auto text = R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]})";
+  const auto text =
+      R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]})";
   EXPECT_EQ(arches_of(resolve_text(text, options(ArchId::kS390x))), std::vector<ArchId>{ArchId::kS390x});
 }
 
@@ -170,7 +171,8 @@ TEST(ResolveFilters, IncludesCapsNeedsEveryListedCapability) {
 TEST(ResolveFilters, IncludesMinKernelNeedsAtLeastThatKernel) {
   EXPECT_TRUE(kept(R"("includes": {"minKernel": "4.8"})", options(ArchId::kX86_64, {}, {4, 8})));
   EXPECT_TRUE(kept(R"("includes": {"minKernel": "4.8"})", options(ArchId::kX86_64, {}, {5, 0})));
-  const Resolution r = resolve_text(entry_with(R"("includes": {"minKernel": "4.8"})"), options(ArchId::kX86_64, {}, {4, 7}));
+  const Resolution r =
+      resolve_text(entry_with(R"("includes": {"minKernel": "4.8"})"), options(ArchId::kX86_64, {}, {4, 7}));
   EXPECT_EQ(r.entries[0].filtered_by, FilterRule::kIncludesMinKernel);
   EXPECT_EQ(r.entries[0].why, "includes.minKernel: kernel 4.7 is older than 4.8");
   // Major decides before minor: 3.19 is older than 4.8 although 19 > 8.
@@ -179,30 +181,32 @@ TEST(ResolveFilters, IncludesMinKernelNeedsAtLeastThatKernel) {
 
 TEST(ResolveFilters, ExcludesArchesDropsOnTheNativeArch) {
   EXPECT_TRUE(kept(R"("excludes": {"arches": ["s390", "s390x"]})", options(ArchId::kX86_64)));
-  const Resolution r = resolve_text(entry_with(R"("excludes": {"arches": ["s390", "s390x"]})"), options(ArchId::kS390x));
+  const Resolution r =
+      resolve_text(entry_with(R"("excludes": {"arches": ["s390", "s390x"]})"), options(ArchId::kS390x));
   EXPECT_EQ(r.entries[0].filtered_by, FilterRule::kExcludesArches);
   EXPECT_EQ(r.entries[0].why, "excludes.arches lists \"s390x\" (the native arch)");
 }
 
 TEST(ResolveFilters, ExcludesCapsDropsWhenAnyListedCapabilityIsPresent) {
   EXPECT_TRUE(kept(R"("excludes": {"caps": ["CAP_SYS_ADMIN", "CAP_BPF"]})", options(ArchId::kX86_64)));
-  const Resolution r =
-      resolve_text(entry_with(R"("excludes": {"caps": ["CAP_SYS_ADMIN", "CAP_BPF"]})"), options(ArchId::kX86_64, {"CAP_BPF"}));
+  const Resolution r = resolve_text(entry_with(R"("excludes": {"caps": ["CAP_SYS_ADMIN", "CAP_BPF"]})"),
+                                    options(ArchId::kX86_64, {"CAP_BPF"}));
   EXPECT_EQ(r.entries[0].filtered_by, FilterRule::kExcludesCaps);
   EXPECT_EQ(r.entries[0].why, "excludes.caps: CAP_BPF is in the capability set");
 }
 
 TEST(ResolveFilters, ExcludesMinKernelDropsFromThatKernelOn) {
   EXPECT_TRUE(kept(R"("excludes": {"minKernel": "5.10"})", options(ArchId::kX86_64, {}, {5, 9})));
-  const Resolution r = resolve_text(entry_with(R"("excludes": {"minKernel": "5.10"})"), options(ArchId::kX86_64, {}, {5, 10}));
+  const Resolution r =
+      resolve_text(entry_with(R"("excludes": {"minKernel": "5.10"})"), options(ArchId::kX86_64, {}, {5, 10}));
   EXPECT_EQ(r.entries[0].filtered_by, FilterRule::kExcludesMinKernel);
   EXPECT_EQ(r.entries[0].why, "excludes.minKernel: kernel 5.10 is at least 5.10");
 }
 
 TEST(ResolveFilters, ExcludesAreTestedBeforeIncludes) {
-  const Resolution r = resolve_text(
-      entry_with(R"("includes": {"caps": ["CAP_SYS_ADMIN"]}, "excludes": {"caps": ["CAP_CHOWN"]})"),
-      options(ArchId::kX86_64));
+  const Resolution r =
+      resolve_text(entry_with(R"("includes": {"caps": ["CAP_SYS_ADMIN"]}, "excludes": {"caps": ["CAP_CHOWN"]})"),
+                   options(ArchId::kX86_64));
   EXPECT_EQ(r.entries[0].filtered_by, FilterRule::kExcludesCaps);
 }
 
@@ -228,15 +232,17 @@ TEST(ResolveRules, EachNameIsItsOwnRuleAndUnknownNamesAreSkippedWithANote) {
   EXPECT_EQ(rules_for(r, ArchId::kI386, "fcntl64").size(), 1u);  // i386-only, still applied there
   EXPECT_EQ(r.policy.find(ArchId::kX86_64)->rules.size(), 2u);
   EXPECT_EQ(r.policy.find(ArchId::kI386)->rules.size(), 3u);  // read, arch_prctl, fcntl64
-  EXPECT_TRUE(has_note_containing(r, "t.json: 2 syscall names unknown to x86_64 (SCMP_ARCH_X86_64) skipped: "
-                                     "no_such_call, fcntl64"));
+  EXPECT_TRUE(has_note_containing(r,
+                                  "t.json: 2 syscall names unknown to x86_64 (SCMP_ARCH_X86_64) skipped: "
+                                  "no_such_call, fcntl64"));
   EXPECT_TRUE(has_note_containing(r, "t.json: 1 syscall name unknown to i386 (SCMP_ARCH_X86) skipped: no_such_call"));
 }
 
 TEST(ResolveRules, RulesRememberWhereTheyCameFrom) {
-  const auto text = "{\"defaultAction\": \"SCMP_ACT_ERRNO\",\n\"syscalls\": [\n"
-                    "  {\"names\": [\"read\"], \"action\": \"SCMP_ACT_ALLOW\"},\n"
-                    "  {\"names\": [\"write\"], \"action\": \"SCMP_ACT_ALLOW\", \"comment\": \"stdout\"}]}";
+  const auto text =
+      "{\"defaultAction\": \"SCMP_ACT_ERRNO\",\n\"syscalls\": [\n"
+      "  {\"names\": [\"read\"], \"action\": \"SCMP_ACT_ALLOW\"},\n"
+      "  {\"names\": [\"write\"], \"action\": \"SCMP_ACT_ALLOW\", \"comment\": \"stdout\"}]}";
   const Resolution r = resolve_ok(parse(text, "src.json"), options(ArchId::kX86_64));
   const auto w = rules_for(r, ArchId::kX86_64, "write");
   ASSERT_EQ(w.size(), 1u);
@@ -422,7 +428,8 @@ TEST(ResolveEnosys, TheOptionOverridesRuncsChoice) {
   EXPECT_FALSE(resolve_text(kStubProfile, def).policy.arches[0].enosys_above);
   ResolveOptions force = options(ArchId::kX86_64);
   force.unknown_syscalls = UnknownSyscalls::kEnosys;
-  const auto allow = R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["getpid"], "action": "SCMP_ACT_LOG"}]})";
+  const auto allow =
+      R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["getpid"], "action": "SCMP_ACT_LOG"}]})";
   EXPECT_EQ(resolve_text(allow, force).policy.arches[0].enosys_above, 39u);
 }
 
@@ -434,7 +441,8 @@ TEST(ResolveEnosys, AnAbiWhoseLargestNamedNumberIsZeroGetsNoStub) {
   const Resolution r = resolve_text(text, options(ArchId::kX86_64));
   EXPECT_EQ(r.policy.find(ArchId::kX86_64)->enosys_above, 184u);
   EXPECT_FALSE(r.policy.find(ArchId::kI386)->enosys_above);
-  const auto only_read = R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]})";
+  const auto only_read =
+      R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]})";
   EXPECT_FALSE(resolve_text(only_read, options(ArchId::kX86_64)).policy.arches[0].enosys_above);
 }
 
@@ -457,7 +465,8 @@ TEST(ResolveEnosys, S390SyscallZeroAnswersEnosys) {
 }
 
 TEST(ResolveEnosys, TheErrnoIsTheNativeArchsEnosys) {
-  const auto text = R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]})";
+  const auto text =
+      R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]})";
   EXPECT_EQ(resolve_text(text, options(ArchId::kMips64el)).policy.arches[0].enosys_errno, 89);
   EXPECT_EQ(resolve_text(text, options(ArchId::kParisc)).policy.arches[0].enosys_errno, 251);
 }
@@ -485,10 +494,11 @@ TEST(ResolveErrors, NotifyAsTheDefaultAction) {
 }
 
 TEST(ResolveErrors, NotifyForWrite) {
-  EXPECT_EQ(resolve_error("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [\n  {\"names\": [\"read\", \"write\"], "
-                          "\"action\": \"SCMP_ACT_NOTIFY\"}]}",
-                          options(ArchId::kX86_64)),
-            "e.json:2:3: SCMP_ACT_NOTIFY cannot be used for the write syscall (runc refuses it)");
+  EXPECT_EQ(
+      resolve_error("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [\n  {\"names\": [\"read\", \"write\"], "
+                    "\"action\": \"SCMP_ACT_NOTIFY\"}]}",
+                    options(ArchId::kX86_64)),
+      "e.json:2:3: SCMP_ACT_NOTIFY cannot be used for the write syscall (runc refuses it)");
 }
 
 TEST(ResolveErrors, ErrnoNameMissingOnTheNativeArch) {
@@ -504,9 +514,7 @@ TEST(ResolveErrors, ErrnoNameMissingOnTheNativeArch) {
 
 class DockerDefault : public ::testing::Test {
  protected:
-  static Profile profile() {
-    return parse(testing::read_data_file(testing::kDockerDefault), "default");
-  }
+  static Profile profile() { return parse(testing::read_data_file(testing::kDockerDefault), "default"); }
 };
 
 const uint64_t kNamespaceFlags = 0x7E020000;  // CLONE_NEW{NS,CGROUP,UTS,IPC,USER,PID,NET}
@@ -602,8 +610,8 @@ TEST_F(DockerDefault, CapabilityGatedEntries) {
   EXPECT_EQ(clone3[0].action, Action::Allow());
 
   // ptrace on a kernel older than 4.8: only with CAP_SYS_PTRACE (syscalls[25]).
-  EXPECT_TRUE(rules_for(resolve_ok(profile(), options(ArchId::kX86_64, docker_default_caps(), {4, 4})),
-                        ArchId::kX86_64, "ptrace")
+  EXPECT_TRUE(rules_for(resolve_ok(profile(), options(ArchId::kX86_64, docker_default_caps(), {4, 4})), ArchId::kX86_64,
+                        "ptrace")
                   .empty());
   CapSet ptrace = docker_default_caps();
   ptrace.insert("CAP_SYS_PTRACE");
@@ -611,8 +619,8 @@ TEST_F(DockerDefault, CapabilityGatedEntries) {
   ASSERT_EQ(pt.size(), 1u);
   EXPECT_EQ(pt[0].source.entry, 25u);
   // Both entries apply on 4.8+ with the capability: two rules, both ALLOW.
-  EXPECT_EQ(rules_for(resolve_ok(profile(), options(ArchId::kX86_64, ptrace, {4, 8})), ArchId::kX86_64, "ptrace").size(),
-            2u);
+  EXPECT_EQ(
+      rules_for(resolve_ok(profile(), options(ArchId::kX86_64, ptrace, {4, 8})), ArchId::kX86_64, "ptrace").size(), 2u);
   // bpf needs CAP_SYS_ADMIN or CAP_BPF (two entries).
   EXPECT_TRUE(rules_for(r, ArchId::kX86_64, "bpf").size() == 1u);
   EXPECT_EQ(rules_for(resolve_ok(profile(), options(ArchId::kX86_64, {"CAP_BPF"})), ArchId::kX86_64, "bpf").size(), 1u);
@@ -665,9 +673,9 @@ TEST_F(DockerDefault, Ppc64le) {
 
 TEST_F(DockerDefault, Mips64el) {
   const Resolution r = resolve_ok(profile(), options(ArchId::kMips64el));
-  EXPECT_EQ(r.policy.find(ArchId::kMips64el)->enosys_above, 5466u);  // n64 numbers start at 5000
-  EXPECT_EQ(r.policy.find(ArchId::kMipsel)->enosys_above, 4466u);     // o32 at 4000
-  EXPECT_EQ(r.policy.find(ArchId::kMipsel64n32)->enosys_above, 6466u);  // n32 at 6000
+  EXPECT_EQ(r.policy.find(ArchId::kMips64el)->enosys_above, 5466u);       // n64 numbers start at 5000
+  EXPECT_EQ(r.policy.find(ArchId::kMipsel)->enosys_above, 4466u);         // o32 at 4000
+  EXPECT_EQ(r.policy.find(ArchId::kMipsel64n32)->enosys_above, 6466u);    // n32 at 6000
   for (const auto& ap : r.policy.arches) EXPECT_EQ(ap.enosys_errno, 89);  // MIPS' ENOSYS
   EXPECT_EQ(rules_for(r, ArchId::kMips64el, "clone")[0].conditions,
             std::vector<ArgCondition>{cond(0, CmpOp::kMaskedEq, kNamespaceFlags, 0)});
@@ -702,8 +710,8 @@ TEST(ContainersCommon, SocketAndErrnoNames) {
 
 TEST(ContainersCommon, ResolvesOnSixArchitectures) {
   const Profile p = parse(testing::read_data_file(testing::kContainersCommon), "containers-common");
-  for (ArchId a : {ArchId::kX86_64, ArchId::kAarch64, ArchId::kRiscv64, ArchId::kPpc64le, ArchId::kS390x,
-                   ArchId::kMips64el}) {
+  for (ArchId a :
+       {ArchId::kX86_64, ArchId::kAarch64, ArchId::kRiscv64, ArchId::kPpc64le, ArchId::kS390x, ArchId::kMips64el}) {
     SCOPED_TRACE(syscalls::arch(a).name);
     const Resolution r = resolve_ok(p, options(a));
     ASSERT_FALSE(r.policy.arches.empty());

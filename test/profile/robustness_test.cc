@@ -69,10 +69,10 @@ TEST(Robustness, HostileShapes) {
                               "syscalls", "flags", "listenerPath", "listenerMetadata"}) {
       exercise(std::string("{\"") + field + "\": " + v + "}");
     }
-    for (const char* field : {"names", "name", "action", "errnoRet", "errno", "args", "comment", "includes",
-                              "excludes"}) {
-      exercise(std::string(R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"action": "SCMP_ACT_LOG", ")") +
-               field + "\": " + v + "}]}");
+    for (const char* field :
+         {"names", "name", "action", "errnoRet", "errno", "args", "comment", "includes", "excludes"}) {
+      exercise(std::string(R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"action": "SCMP_ACT_LOG", ")") + field +
+               "\": " + v + "}]}");
     }
     for (const char* field : {"index", "value", "valueTwo", "op"}) {
       exercise(std::string(R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], )"

@@ -83,9 +83,9 @@ TEST(RunSeed, DefaultProfileWithSysAdminLeavesUnshareToTheMachine) {
 TEST(RunSeedExample, DeniedSyscallsFailWithEperm) {
   const std::string file = tmp_path("victim");
   write_file(file, "x");
-  const Outcome o = sysfence_run({"--profile", seed_profile(), "--", client_binary(), "getcwd",
-                                  "chmod:" + file + ":0600", "chown:" + file + ":0:0", "mount:none:/mnt:tmpfs",
-                                  "getppid"});
+  const Outcome o =
+      sysfence_run({"--profile", seed_profile(), "--", client_binary(), "getcwd", "chmod:" + file + ":0600",
+                    "chown:" + file + ":0:0", "mount:none:/mnt:tmpfs", "getppid"});
   EXPECT_EQ(o.code(), 0) << o.describe();
   EXPECT_EQ(o.out,
             "getcwd = -1 EPERM\n"
@@ -129,12 +129,14 @@ TEST(RunSeedExample, PwdFailsAndLsWorks) {
 TEST(RunSeedExample, LibcChmodAndChownFail) {
   const std::string file = tmp_path("py-victim");
   write_file(file, "x");
-  const Outcome o = sysfence_run({"--profile", seed_profile(), "--", "sh", "-c",
-                                  "chmod 600 " + file + " && echo coreutils-chmod-ok; " +
-                                  "python3 -c 'import os, sys\n"
-                                  "for f in (lambda: os.chmod(sys.argv[1], 0o644), lambda: os.chown(sys.argv[1], 0, 0)):\n"
-                                  " try: f(); print(\"ok\")\n"
-                                  " except OSError as e: print(e.strerror)' " + file});
+  const Outcome o =
+      sysfence_run({"--profile", seed_profile(), "--", "sh", "-c",
+                    "chmod 600 " + file + " && echo coreutils-chmod-ok; " +
+                        "python3 -c 'import os, sys\n"
+                        "for f in (lambda: os.chmod(sys.argv[1], 0o644), lambda: os.chown(sys.argv[1], 0, 0)):\n"
+                        " try: f(); print(\"ok\")\n"
+                        " except OSError as e: print(e.strerror)' " +
+                        file});
   if (o.err.find("python3: not found") != std::string::npos) GTEST_SKIP() << "no python3 here";
   EXPECT_EQ(o.code(), 0) << o.describe();
   EXPECT_EQ(o.out, "coreutils-chmod-ok\nOperation not permitted\nOperation not permitted\n") << o.describe();

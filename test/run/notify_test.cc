@@ -2,7 +2,6 @@
 // listener to the agent at listenerPath with the OCI container process state
 // (runtime-spec "The Container Process State"), and the agent answers the
 // command's notified calls. The agent here is a thread of the test.
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
 #include <linux/seccomp.h>
 #include <poll.h>
@@ -12,6 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <boost/json.hpp>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -22,9 +22,9 @@ namespace sysfence::run::testing {
 namespace {
 
 struct AgentResult {
-  std::string state;       // the JSON received
-  int fds = 0;             // descriptors received with it
-  bool answered = false;   // a notification was received and answered
+  std::string state;      // the JSON received
+  int fds = 0;            // descriptors received with it
+  bool answered = false;  // a notification was received and answered
   int notified_nr = -1;
   uint32_t notified_pid = 0;
 };
@@ -91,7 +91,8 @@ std::string notify_profile(const std::string& socket_path) {
   const std::string path = tmp_path("notify.json");
   write_file(path, R"({
   "defaultAction": "SCMP_ACT_ALLOW",
-  "listenerPath": ")" + socket_path + R"(",
+  "listenerPath": ")" + socket_path +
+                       R"(",
   "listenerMetadata": "agent-metadata-123",
   "syscalls": [{"names": ["getppid"], "action": "SCMP_ACT_NOTIFY"}]
 })");
@@ -107,7 +108,8 @@ TEST(Notify, AgentGetsStateAndListenerAndAnswers) {
   ASSERT_GE(server, 0);
   AgentResult agent;
   std::thread t([&] { agent = serve_once(server, 4242); });
-  const Outcome o = sysfence_run({"--profile", notify_profile(sock), "--", client_binary(), "pid", "raw:110", "exit:6"});
+  const Outcome o =
+      sysfence_run({"--profile", notify_profile(sock), "--", client_binary(), "pid", "raw:110", "exit:6"});
   shutdown(server, SHUT_RDWR);  // unblocks the agent if sysfence never connected
   t.join();
   close(server);
@@ -140,7 +142,8 @@ TEST(Notify, AgentGetsStateAndListenerAndAnswers) {
 }
 
 TEST(Notify, MissingAgentIsSysfencesOwnFailure) {
-  const Outcome o = sysfence_run({"--profile", notify_profile(socket_path("nobody.sock")), "--", client_binary(), "pid"});
+  const Outcome o =
+      sysfence_run({"--profile", notify_profile(socket_path("nobody.sock")), "--", client_binary(), "pid"});
   EXPECT_EQ(o.code(), 125) << o.describe();
   EXPECT_NE(o.err.find("connect"), std::string::npos) << o.err;
   EXPECT_EQ(o.out, "") << "the command must not run without its agent";

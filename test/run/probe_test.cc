@@ -78,7 +78,7 @@ bool int80_available() {
 }
 
 std::string name_of(const ProbeCase& c) {
-  const auto abi = c.int80 ? syscalls::ArchId::kI386
+  const auto abi = c.int80                                              ? syscalls::ArchId::kI386
                    : (c.nr & kX32Bit) != 0 && (c.nr & 0x80000000U) == 0 ? syscalls::ArchId::kX32
                                                                         : syscalls::ArchId::kX86_64;
   const auto n = syscalls::table(abi).name(c.nr);
@@ -87,7 +87,7 @@ std::string name_of(const ProbeCase& c) {
 }
 
 struct alignas(16) Shared {
-  std::atomic<int> stage{0};  // 1 installed, 2 done, -1 install failed
+  std::atomic<int> stage{0};    // 1 installed, 2 done, -1 install failed
   std::atomic<size_t> next{0};  // the case being issued
   char error[512] = {};
 };
@@ -128,8 +128,8 @@ ProbeRun probe(const bpf::Program& program, const std::vector<ProbeCase>& cases)
   for (int waited = 0; waited < 60000 && sh->stage.load() != 2 && sh->stage.load() != -1; ++waited) {
     int status = 0;
     if (waitpid(pid, &status, WNOHANG) == pid) {
-      out.error = fmt::format("the probe child died (status 0x{:x}) at stage {}: {}", status, sh->stage.load(),
-                              sh->error);
+      out.error =
+          fmt::format("the probe child died (status 0x{:x}) at stage {}: {}", status, sh->stage.load(), sh->error);
       if (sh->stage.load() == 1) out.error += " while issuing " + name_of(cases[sh->next.load()]);
       munmap(mem, bytes);
       return out;
@@ -208,7 +208,6 @@ std::vector<ProbeCase> all_cases(bool with_int80) {
   return cases;
 }
 
-
 struct ProbeReport {
   size_t calls = 0;
   size_t mismatches = 0;
@@ -250,9 +249,8 @@ ProbeReport probe_against(const bpf::Program& program, const profile::Policy& sp
     const Action expected = profile::evaluate(spec, d).action;
     ++report.seen[expected.kind];
     // Whatever happens, the filter answered: no real call returns these.
-    const bool answered_by_filter =
-        run.results[i] <= -static_cast<int64_t>(kFirstProbeErrno) &&
-        run.results[i] > -static_cast<int64_t>(kFirstProbeErrno + errno_of.size());
+    const bool answered_by_filter = run.results[i] <= -static_cast<int64_t>(kFirstProbeErrno) &&
+                                    run.results[i] > -static_cast<int64_t>(kFirstProbeErrno + errno_of.size());
     EXPECT_TRUE(answered_by_filter) << name_of(c) << " returned " << run.results[i];
     const auto it = errno_of.find(encode(expected));
     if (it == errno_of.end() || run.results[i] != -static_cast<int64_t>(it->second)) {

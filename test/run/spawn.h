@@ -15,9 +15,9 @@ struct Outcome {
   std::string err;
 
   bool exited() const;
-  int code() const;      // exit code; -1 when not exited
+  int code() const;  // exit code; -1 when not exited
   bool signaled() const;
-  int signal() const;    // terminating signal; 0 when exited
+  int signal() const;            // terminating signal; 0 when exited
   std::string describe() const;  // "exit 3" / "signal 31 (Bad system call)" + stderr
 };
 

@@ -3,8 +3,8 @@
 // the command's output and exit status are the same as without the flag.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <unistd.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include <regex>
 #include <sstream>
@@ -62,9 +62,8 @@ TEST(TraceDenials, SeedExampleOneLinePerDeniedCall) {
   const std::string text = read_file(profile);
   const std::string file = tmp_path("traced-file");
   write_file(file, "x");
-  const Pair p = both({"--profile", profile},
-                      {client_binary(), "getcwd", "chmod:" + file + ":0600", "chown:" + file + ":0:0",
-                       "mount:none:/mnt:tmpfs", "getppid", "exit:3"});
+  const Pair p = both({"--profile", profile}, {client_binary(), "getcwd", "chmod:" + file + ":0600",
+                                               "chown:" + file + ":0:0", "mount:none:/mnt:tmpfs", "getppid", "exit:3"});
   expect_same_behaviour(p);
   EXPECT_EQ(p.plain.code(), 3);
   EXPECT_EQ(p.plain.out, "getcwd = -1 EPERM\nchmod = -1 EPERM\nchown = -1 EPERM\nmount = -1 EPERM\ngetppid = 1\n");
@@ -73,7 +72,9 @@ TEST(TraceDenials, SeedExampleOneLinePerDeniedCall) {
   const std::vector<std::string> lines = lines_starting(p.traced.err, "denied: ");
   ASSERT_EQ(lines.size(), 4u) << p.traced.err;
   EXPECT_EQ(lines_starting(p.traced.err, "").size(), 4u) << "nothing else on stderr:\n" << p.traced.err;
-  auto rule = [&](const std::string& name) { return "  [rule: " + profile + ":" + std::to_string(entry_line(text, name)) + "]"; };
+  auto rule = [&](const std::string& name) {
+    return "  [rule: " + profile + ":" + std::to_string(entry_line(text, name)) + "]";
+  };
   EXPECT_TRUE(std::regex_match(lines[0], std::regex("denied: getcwd\\(0x[0-9a-f]+, 256\\) = -EPERM  \\[rule: .*:" +
                                                     std::to_string(entry_line(text, "getcwd")) + "\\]")))
       << lines[0];
@@ -95,10 +96,10 @@ TEST(TraceDenials, DefaultProfileUnshareAndNewerSyscalls) {
   const Pair q = both({"--caps", "docker-default"}, {client_binary(), "raw:1000", "raw:1001"});
   expect_same_behaviour(q);
   EXPECT_EQ(q.plain.out, "raw = -1 ENOSYS\nraw = -1 ENOSYS\n");
-  EXPECT_EQ(lines_starting(q.traced.err, "denied: "),
-            (std::vector<std::string>{
-                "denied: syscall_0x3e8(0, 0, 0, 0, 0, 0) = -ENOSYS  [newer than profile: ENOSYS]",
-                "denied: syscall_0x3e9(0, 0, 0, 0, 0, 0) = -ENOSYS  [newer than profile: ENOSYS]"}))
+  EXPECT_EQ(
+      lines_starting(q.traced.err, "denied: "),
+      (std::vector<std::string>{"denied: syscall_0x3e8(0, 0, 0, 0, 0, 0) = -ENOSYS  [newer than profile: ENOSYS]",
+                                "denied: syscall_0x3e9(0, 0, 0, 0, 0, 0) = -ENOSYS  [newer than profile: ENOSYS]"}))
       << q.traced.err;
 }
 
@@ -108,7 +109,8 @@ TEST(TraceDenials, CallsOfChildProcessesNameTheirPid) {
   EXPECT_EQ(p.plain.code(), 4);
   const auto lines = lines_starting(p.traced.err, "denied: ");
   ASSERT_EQ(lines.size(), 1u) << p.traced.err;
-  EXPECT_TRUE(std::regex_match(lines[0], std::regex("denied: \\[pid [0-9]+\\] getcwd\\(.*\\) = -EPERM  \\[rule: .*\\]")))
+  EXPECT_TRUE(
+      std::regex_match(lines[0], std::regex("denied: \\[pid [0-9]+\\] getcwd\\(.*\\) = -EPERM  \\[rule: .*\\]")))
       << lines[0];
 }
 
@@ -138,9 +140,10 @@ TEST_F(TraceActions, ErrnoZeroAndTraceWithoutTracer) {
   const Pair p = run({"raw:108", "raw:107"});
   expect_same_behaviour(p);
   EXPECT_EQ(p.plain.out, "raw = 0\nraw = -1 ENOSYS\n");
-  EXPECT_EQ(lines_starting(p.traced.err, "denied: "),
-            (std::vector<std::string>{"denied: getegid() = 0  [rule: " + profile_ + ":7]",
-                                      "denied: geteuid() = -ENOSYS (TRACE without a tracer)  [rule: " + profile_ + ":6]"}))
+  EXPECT_EQ(
+      lines_starting(p.traced.err, "denied: "),
+      (std::vector<std::string>{"denied: getegid() = 0  [rule: " + profile_ + ":7]",
+                                "denied: geteuid() = -ENOSYS (TRACE without a tracer)  [rule: " + profile_ + ":6]"}))
       << p.traced.err;
 }
 
@@ -204,10 +207,11 @@ TEST(TraceDenials, ExitCodes) {
 // command did.
 TEST(TraceDenials, ForwardsSignals) {
   const std::string ready = tmp_path("ready-for-term");
-  const std::string script =
-      sysfence_binary() + " run --trace-denials -- sh -c 'trap \"kill \\$!; echo got-term; exit 9\" TERM; touch " + ready +
-      "; sleep 20 & wait' & pid=$!; while [ ! -e " + ready + " ]; do sleep 0.05; done; kill -TERM $pid; wait $pid; "
-      "echo status=$?";
+  const std::string script = sysfence_binary() +
+                             " run --trace-denials -- sh -c 'trap \"kill \\$!; echo got-term; exit 9\" TERM; touch " +
+                             ready + "; sleep 20 & wait' & pid=$!; while [ ! -e " + ready +
+                             " ]; do sleep 0.05; done; kill -TERM $pid; wait $pid; "
+                             "echo status=$?";
   const Outcome o = spawn({"/bin/sh", "-c", script});
   EXPECT_EQ(o.code(), 0) << o.describe();
   EXPECT_EQ(o.out, "got-term\nstatus=9\n") << o.describe();
@@ -218,9 +222,9 @@ TEST(TraceDenials, ForwardsSignals) {
 // reported, by a background sysfence.
 TEST(TraceDenials, DescendantsOutlivingTheCommandAreStillAnswered) {
   const std::string out = tmp_path("late-call.out");
-  const Outcome o = sysfence_run({"--profile", seed_profile(), "--trace-denials", "--", "sh", "-c",
-                                  "(sleep 0.5; " + client_binary() + " getcwd > " + out + ".tmp; mv " + out +
-                                      ".tmp " + out + ") & exit 0"});
+  const Outcome o = sysfence_run(
+      {"--profile", seed_profile(), "--trace-denials", "--", "sh", "-c",
+       "(sleep 0.5; " + client_binary() + " getcwd > " + out + ".tmp; mv " + out + ".tmp " + out + ") & exit 0"});
   EXPECT_EQ(o.code(), 0) << o.describe();
   std::string late;
   for (int i = 0; i < 200 && late.empty(); ++i) {

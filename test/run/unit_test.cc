@@ -1,6 +1,5 @@
 // Library-level tests of `sysfence run`'s parts (no filter is installed
 // here; the kernel tests are cli_test, trace_test, notify_test, probe_test).
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -9,6 +8,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <boost/json.hpp>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -60,13 +60,10 @@ std::string socket_path(const std::string& name) {
 bpf::Program sample_program() {
   using namespace bpf;
   return {
-      stmt(kLd | kW | kAbs, kOffsetNr),
-      jump(kJmp | kJeq | kK, 0, 0, 1), stmt(kRet | kRetK, kRetErrno | 1),
-      jump(kJmp | kJeq | kK, 1, 0, 1), stmt(kRet | kRetK, kRetKillProcess),
-      jump(kJmp | kJeq | kK, 2, 0, 1), stmt(kRet | kRetK, kRetTrap),
-      jump(kJmp | kJeq | kK, 3, 0, 1), stmt(kRet | kRetK, kRetTrace | 7),
-      jump(kJmp | kJeq | kK, 4, 0, 1), stmt(kRet | kRetK, kRetLog),
-      stmt(kRet | kRetK, kRetAllow),
+      stmt(kLd | kW | kAbs, kOffsetNr), jump(kJmp | kJeq | kK, 0, 0, 1),     stmt(kRet | kRetK, kRetErrno | 1),
+      jump(kJmp | kJeq | kK, 1, 0, 1),  stmt(kRet | kRetK, kRetKillProcess), jump(kJmp | kJeq | kK, 2, 0, 1),
+      stmt(kRet | kRetK, kRetTrap),     jump(kJmp | kJeq | kK, 3, 0, 1),     stmt(kRet | kRetK, kRetTrace | 7),
+      jump(kJmp | kJeq | kK, 4, 0, 1),  stmt(kRet | kRetK, kRetLog),         stmt(kRet | kRetK, kRetAllow),
   };
 }
 
@@ -527,7 +524,8 @@ TEST(OciState, SendsStateAndFdInOneMessage) {
     const ssize_t n = recvmsg(c, &msg, 0);
     if (n > 0) received.assign(buf, static_cast<size_t>(n));
     for (cmsghdr* h = CMSG_FIRSTHDR(&msg); h != nullptr; h = CMSG_NXTHDR(&msg, h)) {
-      if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS) std::memcpy(&received_fd, CMSG_DATA(h), sizeof(int));
+      if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS)
+        std::memcpy(&received_fd, CMSG_DATA(h), sizeof(int));
     }
     close(c);
   });

@@ -98,14 +98,14 @@ TEST(Arch, MultiplexersFollowTheTables) {
     EXPECT_EQ(a.has_ipc, table(a).find("ipc") != nullptr);
   }
   // Known from the ABIs themselves.
-  for (ArchId id : {ArchId::kI386, ArchId::kPpc, ArchId::kPpc64, ArchId::kPpc64le, ArchId::kS390,
-                    ArchId::kS390x, ArchId::kMips, ArchId::kMipsel, ArchId::kM68k, ArchId::kSh, ArchId::kSheb}) {
+  for (ArchId id : {ArchId::kI386, ArchId::kPpc, ArchId::kPpc64, ArchId::kPpc64le, ArchId::kS390, ArchId::kS390x,
+                    ArchId::kMips, ArchId::kMipsel, ArchId::kM68k, ArchId::kSh, ArchId::kSheb}) {
     EXPECT_TRUE(arch(id).has_socketcall) << arch(id).name;
     EXPECT_TRUE(arch(id).has_ipc) << arch(id).name;
   }
-  for (ArchId id : {ArchId::kX86_64, ArchId::kX32, ArchId::kAarch64, ArchId::kArm, ArchId::kRiscv64,
-                    ArchId::kRiscv32, ArchId::kLoongarch64, ArchId::kMips64, ArchId::kMips64n32, ArchId::kCsky,
-                    ArchId::kParisc, ArchId::kParisc64}) {
+  for (ArchId id :
+       {ArchId::kX86_64, ArchId::kX32, ArchId::kAarch64, ArchId::kArm, ArchId::kRiscv64, ArchId::kRiscv32,
+        ArchId::kLoongarch64, ArchId::kMips64, ArchId::kMips64n32, ArchId::kCsky, ArchId::kParisc, ArchId::kParisc64}) {
     EXPECT_FALSE(arch(id).has_socketcall) << arch(id).name;
     EXPECT_FALSE(arch(id).has_ipc) << arch(id).name;
   }
@@ -132,13 +132,25 @@ TEST(Arch, EverySpellingResolvesToItsAbiOnly) {
 
 TEST(Arch, DockerAndGoSpellings) {
   const std::pair<const char*, ArchId> cases[] = {
-      {"amd64", ArchId::kX86_64},        {"x86", ArchId::kI386},          {"386", ArchId::kI386},
-      {"x32", ArchId::kX32},             {"arm", ArchId::kArm},           {"arm64", ArchId::kAarch64},
-      {"ppc64le", ArchId::kPpc64le},     {"riscv64", ArchId::kRiscv64},   {"s390", ArchId::kS390},
-      {"s390x", ArchId::kS390x},         {"mipsel64", ArchId::kMips64el}, {"mips64le", ArchId::kMips64el},
-      {"mipsle", ArchId::kMipsel},       {"mips64p32", ArchId::kMips64n32},
-      {"mips64p32le", ArchId::kMipsel64n32}, {"loongarch64", ArchId::kLoongarch64},
-      {"loong64", ArchId::kLoongarch64}, {"SCMP_ARCH_X86", ArchId::kI386}, {"i686", ArchId::kI386},
+      {"amd64", ArchId::kX86_64},
+      {"x86", ArchId::kI386},
+      {"386", ArchId::kI386},
+      {"x32", ArchId::kX32},
+      {"arm", ArchId::kArm},
+      {"arm64", ArchId::kAarch64},
+      {"ppc64le", ArchId::kPpc64le},
+      {"riscv64", ArchId::kRiscv64},
+      {"s390", ArchId::kS390},
+      {"s390x", ArchId::kS390x},
+      {"mipsel64", ArchId::kMips64el},
+      {"mips64le", ArchId::kMips64el},
+      {"mipsle", ArchId::kMipsel},
+      {"mips64p32", ArchId::kMips64n32},
+      {"mips64p32le", ArchId::kMipsel64n32},
+      {"loongarch64", ArchId::kLoongarch64},
+      {"loong64", ArchId::kLoongarch64},
+      {"SCMP_ARCH_X86", ArchId::kI386},
+      {"i686", ArchId::kI386},
       {"SCMP_ARCH_MIPSEL64N32", ArchId::kMipsel64n32},
   };
   for (const auto& [spelling, id] : cases) {

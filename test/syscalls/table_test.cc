@@ -173,10 +173,20 @@ struct Fact {
 // Numbers every architecture shares (the unified numbering since 5.1), before
 // the ABI's bias.
 const Fact kUnified[] = {
-    {"pidfd_send_signal", 424}, {"io_uring_setup", 425}, {"open_tree", 428}, {"fsopen", 430},
-    {"pidfd_open", 434},        {"clone3", 435},         {"openat2", 437},   {"faccessat2", 439},
-    {"landlock_create_ruleset", 444}, {"futex_waitv", 449}, {"fchmodat2", 452}, {"mseal", 462},
-    {"setxattrat", 463},        {"file_setattr", 469},
+    {"pidfd_send_signal", 424},
+    {"io_uring_setup", 425},
+    {"open_tree", 428},
+    {"fsopen", 430},
+    {"pidfd_open", 434},
+    {"clone3", 435},
+    {"openat2", 437},
+    {"faccessat2", 439},
+    {"landlock_create_ruleset", 444},
+    {"futex_waitv", 449},
+    {"fchmodat2", 452},
+    {"mseal", 462},
+    {"setxattrat", 463},
+    {"file_setattr", 469},
 };
 
 void expect_facts(ArchId id, std::initializer_list<Fact> facts, std::initializer_list<const char*> absent = {}) {
@@ -201,73 +211,175 @@ void expect_facts(ArchId id, std::initializer_list<Fact> facts, std::initializer
 
 TEST(TableFacts, X86_64) {
   expect_facts(ArchId::kX86_64,
-               {{"read", 0}, {"write", 1}, {"open", 2}, {"close", 3}, {"mmap", 9}, {"ioctl", 16},
-                {"socket", 41}, {"clone", 56}, {"fork", 57}, {"execve", 59}, {"exit", 60},
-                {"arch_prctl", 158}, {"exit_group", 231}, {"openat", 257}, {"seccomp", 317},
-                {"uretprobe", 335}, {"uprobe", 336}},
+               {{"read", 0},
+                {"write", 1},
+                {"open", 2},
+                {"close", 3},
+                {"mmap", 9},
+                {"ioctl", 16},
+                {"socket", 41},
+                {"clone", 56},
+                {"fork", 57},
+                {"execve", 59},
+                {"exit", 60},
+                {"arch_prctl", 158},
+                {"exit_group", 231},
+                {"openat", 257},
+                {"seccomp", 317},
+                {"uretprobe", 335},
+                {"uprobe", 336}},
                {"socketcall", "ipc", "mmap2", "_llseek"});
 }
 
 TEST(TableFacts, X32) {
   expect_facts(ArchId::kX32,
-               {{"read", kX32 + 0}, {"write", kX32 + 1}, {"mmap", kX32 + 9}, {"getpid", kX32 + 39},
-                {"openat", kX32 + 257}, {"exit_group", kX32 + 231}, {"rt_sigaction", kX32 + 512},
-                {"ioctl", kX32 + 514}, {"readv", kX32 + 515}, {"execve", kX32 + 520},
-                {"execveat", kX32 + 545}, {"pwritev2", kX32 + 547}},
+               {{"read", kX32 + 0},
+                {"write", kX32 + 1},
+                {"mmap", kX32 + 9},
+                {"getpid", kX32 + 39},
+                {"openat", kX32 + 257},
+                {"exit_group", kX32 + 231},
+                {"rt_sigaction", kX32 + 512},
+                {"ioctl", kX32 + 514},
+                {"readv", kX32 + 515},
+                {"execve", kX32 + 520},
+                {"execveat", kX32 + 545},
+                {"pwritev2", kX32 + 547}},
                {"socketcall", "uselib"});
 }
 
 TEST(TableFacts, I386) {
   expect_facts(ArchId::kI386,
-               {{"restart_syscall", 0}, {"exit", 1}, {"fork", 2}, {"read", 3}, {"write", 4}, {"open", 5},
-                {"close", 6}, {"execve", 11}, {"getpid", 20}, {"mmap", 90}, {"socketcall", 102}, {"ipc", 117},
-                {"clone", 120}, {"_llseek", 140}, {"mmap2", 192}, {"set_thread_area", 243},
-                {"exit_group", 252}, {"openat", 295}, {"seccomp", 354}, {"socket", 359},
+               {{"restart_syscall", 0},
+                {"exit", 1},
+                {"fork", 2},
+                {"read", 3},
+                {"write", 4},
+                {"open", 5},
+                {"close", 6},
+                {"execve", 11},
+                {"getpid", 20},
+                {"mmap", 90},
+                {"socketcall", 102},
+                {"ipc", 117},
+                {"clone", 120},
+                {"_llseek", 140},
+                {"mmap2", 192},
+                {"set_thread_area", 243},
+                {"exit_group", 252},
+                {"openat", 295},
+                {"seccomp", 354},
+                {"socket", 359},
                 {"clock_gettime64", 403}},
                {"arch_prctl_x"});
 }
 
 TEST(TableFacts, Aarch64) {
   expect_facts(ArchId::kAarch64,
-               {{"io_setup", 0}, {"getcwd", 17}, {"renameat", 38}, {"openat", 56}, {"close", 57},
-                {"read", 63}, {"write", 64}, {"newfstatat", 79}, {"fstat", 80}, {"exit", 93},
-                {"exit_group", 94}, {"getpid", 172}, {"socket", 198}, {"clone", 220}, {"execve", 221},
-                {"mmap", 222}, {"seccomp", 277}, {"memfd_secret", 447}},
+               {{"io_setup", 0},
+                {"getcwd", 17},
+                {"renameat", 38},
+                {"openat", 56},
+                {"close", 57},
+                {"read", 63},
+                {"write", 64},
+                {"newfstatat", 79},
+                {"fstat", 80},
+                {"exit", 93},
+                {"exit_group", 94},
+                {"getpid", 172},
+                {"socket", 198},
+                {"clone", 220},
+                {"execve", 221},
+                {"mmap", 222},
+                {"seccomp", 277},
+                {"memfd_secret", 447}},
                {"open", "fork", "socketcall", "mmap2"});
 }
 
 TEST(TableFacts, Arm) {
   expect_facts(ArchId::kArm,
-               {{"restart_syscall", 0}, {"exit", 1}, {"read", 3}, {"write", 4}, {"open", 5}, {"close", 6},
-                {"execve", 11}, {"getpid", 20}, {"clone", 120}, {"mmap2", 192}, {"arm_fadvise64_64", 270},
-                {"socket", 281}, {"bind", 282}, {"connect", 283}, {"openat", 322}, {"seccomp", 383},
-                {"breakpoint", 0x0f0001}, {"cacheflush", 0x0f0002}, {"usr26", 0x0f0003},
-                {"usr32", 0x0f0004}, {"set_tls", 0x0f0005}, {"get_tls", 0x0f0006}},
+               {{"restart_syscall", 0},
+                {"exit", 1},
+                {"read", 3},
+                {"write", 4},
+                {"open", 5},
+                {"close", 6},
+                {"execve", 11},
+                {"getpid", 20},
+                {"clone", 120},
+                {"mmap2", 192},
+                {"arm_fadvise64_64", 270},
+                {"socket", 281},
+                {"bind", 282},
+                {"connect", 283},
+                {"openat", 322},
+                {"seccomp", 383},
+                {"breakpoint", 0x0f0001},
+                {"cacheflush", 0x0f0002},
+                {"usr26", 0x0f0003},
+                {"usr32", 0x0f0004},
+                {"set_tls", 0x0f0005},
+                {"get_tls", 0x0f0006}},
                {"socketcall", "ipc", "mmap", "time"});  // OABI-only calls are not EABI's
   EXPECT_EQ(table(ArchId::kArm).number("sync_file_range2"), table(ArchId::kArm).number("arm_sync_file_range"));
 }
 
 TEST(TableFacts, Riscv64) {
   expect_facts(ArchId::kRiscv64,
-               {{"io_setup", 0}, {"openat", 56}, {"close", 57}, {"read", 63}, {"write", 64},
-                {"newfstatat", 79}, {"exit", 93}, {"getrlimit", 163}, {"setrlimit", 164}, {"clone", 220},
-                {"execve", 221}, {"mmap", 222}, {"riscv_hwprobe", 258}, {"riscv_flush_icache", 259}},
+               {{"io_setup", 0},
+                {"openat", 56},
+                {"close", 57},
+                {"read", 63},
+                {"write", 64},
+                {"newfstatat", 79},
+                {"exit", 93},
+                {"getrlimit", 163},
+                {"setrlimit", 164},
+                {"clone", 220},
+                {"execve", 221},
+                {"mmap", 222},
+                {"riscv_hwprobe", 258},
+                {"riscv_flush_icache", 259}},
                {"open", "renameat", "mmap2", "socketcall"});
 }
 
 TEST(TableFacts, Riscv32) {
   expect_facts(ArchId::kRiscv32,
-               {{"fcntl64", 25}, {"statfs64", 43}, {"openat", 56}, {"close", 57}, {"llseek", 62},
-                {"read", 63}, {"write", 64}, {"clone", 220}, {"execve", 221}, {"mmap2", 222},
-                {"riscv_flush_icache", 259}, {"clock_gettime64", 403}, {"futex_time64", 422}},
+               {{"fcntl64", 25},
+                {"statfs64", 43},
+                {"openat", 56},
+                {"close", 57},
+                {"llseek", 62},
+                {"read", 63},
+                {"write", 64},
+                {"clone", 220},
+                {"execve", 221},
+                {"mmap2", 222},
+                {"riscv_flush_icache", 259},
+                {"clock_gettime64", 403},
+                {"futex_time64", 422}},
                {"clock_gettime", "futex", "io_getevents", "mmap", "getrlimit"});  // no time32 on rv32
 }
 
 void expect_powerpc(ArchId id) {
   expect_facts(id,
-               {{"restart_syscall", 0}, {"exit", 1}, {"fork", 2}, {"read", 3}, {"write", 4}, {"open", 5},
-                {"close", 6}, {"execve", 11}, {"getpid", 20}, {"mmap", 90}, {"socketcall", 102}, {"ipc", 117},
-                {"clone", 120}, {"openat", 286}, {"socket", 326}, {"seccomp", 358}},
+               {{"restart_syscall", 0},
+                {"exit", 1},
+                {"fork", 2},
+                {"read", 3},
+                {"write", 4},
+                {"open", 5},
+                {"close", 6},
+                {"execve", 11},
+                {"getpid", 20},
+                {"mmap", 90},
+                {"socketcall", 102},
+                {"ipc", 117},
+                {"clone", 120},
+                {"openat", 286},
+                {"socket", 326},
+                {"seccomp", 358}},
                {});
 }
 
@@ -286,10 +398,21 @@ TEST(TableFacts, Ppc) {
 }
 
 void expect_s390(ArchId id) {
-  expect_facts(id,
-               {{"exit", 1}, {"fork", 2}, {"read", 3}, {"write", 4}, {"open", 5}, {"close", 6},
-                {"execve", 11}, {"getpid", 20}, {"mmap", 90}, {"socketcall", 102}, {"ipc", 117},
-                {"clone", 120}, {"openat", 288}, {"seccomp", 348}, {"socket", 359}});
+  expect_facts(id, {{"exit", 1},
+                    {"fork", 2},
+                    {"read", 3},
+                    {"write", 4},
+                    {"open", 5},
+                    {"close", 6},
+                    {"execve", 11},
+                    {"getpid", 20},
+                    {"mmap", 90},
+                    {"socketcall", 102},
+                    {"ipc", 117},
+                    {"clone", 120},
+                    {"openat", 288},
+                    {"seccomp", 348},
+                    {"socket", 359}});
 }
 
 TEST(TableFacts, S390x) {
@@ -303,11 +426,23 @@ TEST(TableFacts, S390) {
 }
 
 void expect_mips_o32(ArchId id) {
-  expect_facts(id,
-               {{"syscall", 4000}, {"exit", 4001}, {"read", 4003}, {"write", 4004}, {"open", 4005},
-                {"close", 4006}, {"execve", 4011}, {"getpid", 4020}, {"mmap", 4090}, {"socketcall", 4102},
-                {"ipc", 4117}, {"clone", 4120}, {"cacheflush", 4147}, {"sysmips", 4149}, {"socket", 4183},
-                {"mmap2", 4210}, {"openat", 4288}});
+  expect_facts(id, {{"syscall", 4000},
+                    {"exit", 4001},
+                    {"read", 4003},
+                    {"write", 4004},
+                    {"open", 4005},
+                    {"close", 4006},
+                    {"execve", 4011},
+                    {"getpid", 4020},
+                    {"mmap", 4090},
+                    {"socketcall", 4102},
+                    {"ipc", 4117},
+                    {"clone", 4120},
+                    {"cacheflush", 4147},
+                    {"sysmips", 4149},
+                    {"socket", 4183},
+                    {"mmap2", 4210},
+                    {"openat", 4288}});
 }
 
 TEST(TableFacts, Mips) { expect_mips_o32(ArchId::kMips); }
@@ -315,9 +450,19 @@ TEST(TableFacts, Mipsel) { expect_mips_o32(ArchId::kMipsel); }
 
 void expect_mips_n64(ArchId id) {
   expect_facts(id,
-               {{"read", 5000}, {"write", 5001}, {"open", 5002}, {"close", 5003}, {"stat", 5004},
-                {"mmap", 5009}, {"getpid", 5038}, {"socket", 5040}, {"clone", 5055}, {"fork", 5056},
-                {"execve", 5057}, {"exit", 5058}, {"openat", 5247}},
+               {{"read", 5000},
+                {"write", 5001},
+                {"open", 5002},
+                {"close", 5003},
+                {"stat", 5004},
+                {"mmap", 5009},
+                {"getpid", 5038},
+                {"socket", 5040},
+                {"clone", 5055},
+                {"fork", 5056},
+                {"execve", 5057},
+                {"exit", 5058},
+                {"openat", 5247}},
                {"socketcall", "ipc", "mmap2"});
 }
 
@@ -326,8 +471,16 @@ TEST(TableFacts, Mips64el) { expect_mips_n64(ArchId::kMips64el); }
 
 void expect_mips_n32(ArchId id) {
   expect_facts(id,
-               {{"read", 6000}, {"write", 6001}, {"open", 6002}, {"close", 6003}, {"mmap", 6009},
-                {"getpid", 6038}, {"socket", 6040}, {"clone", 6055}, {"execve", 6057}, {"exit", 6058},
+               {{"read", 6000},
+                {"write", 6001},
+                {"open", 6002},
+                {"close", 6003},
+                {"mmap", 6009},
+                {"getpid", 6038},
+                {"socket", 6040},
+                {"clone", 6055},
+                {"execve", 6057},
+                {"exit", 6058},
                 {"openat", 6251}},
                {"socketcall", "ipc"});
 }
@@ -337,9 +490,20 @@ TEST(TableFacts, Mipsel64n32) { expect_mips_n32(ArchId::kMipsel64n32); }
 
 TEST(TableFacts, Loongarch64) {
   expect_facts(ArchId::kLoongarch64,
-               {{"io_setup", 0}, {"openat", 56}, {"close", 57}, {"read", 63}, {"write", 64},
-                {"newfstatat", 79}, {"fstat", 80}, {"exit", 93}, {"getpid", 172}, {"socket", 198},
-                {"clone", 220}, {"execve", 221}, {"mmap", 222}, {"seccomp", 277}},
+               {{"io_setup", 0},
+                {"openat", 56},
+                {"close", 57},
+                {"read", 63},
+                {"write", 64},
+                {"newfstatat", 79},
+                {"fstat", 80},
+                {"exit", 93},
+                {"getpid", 172},
+                {"socket", 198},
+                {"clone", 220},
+                {"execve", 221},
+                {"mmap", 222},
+                {"seccomp", 277}},
                {"open", "renameat", "getrlimit", "setrlimit", "mmap2"});
   const Syscall* s = table(ArchId::kLoongarch64).find("newfstatat");
   ASSERT_NE(s, nullptr);
@@ -347,10 +511,19 @@ TEST(TableFacts, Loongarch64) {
 }
 
 void expect_parisc(ArchId id) {
-  expect_facts(id,
-               {{"restart_syscall", 0}, {"exit", 1}, {"fork", 2}, {"read", 3}, {"write", 4}, {"open", 5},
-                {"close", 6}, {"execve", 11}, {"socket", 17}, {"getpid", 20}, {"mmap", 90},
-                {"clone", 120}, {"cacheflush", 356}});
+  expect_facts(id, {{"restart_syscall", 0},
+                    {"exit", 1},
+                    {"fork", 2},
+                    {"read", 3},
+                    {"write", 4},
+                    {"open", 5},
+                    {"close", 6},
+                    {"execve", 11},
+                    {"socket", 17},
+                    {"getpid", 20},
+                    {"mmap", 90},
+                    {"clone", 120},
+                    {"cacheflush", 356}});
 }
 
 TEST(TableFacts, Parisc) {
@@ -363,18 +536,41 @@ TEST(TableFacts, Parisc64) {
 }
 
 TEST(TableFacts, M68k) {
-  expect_facts(ArchId::kM68k,
-               {{"exit", 1}, {"fork", 2}, {"read", 3}, {"write", 4}, {"open", 5}, {"close", 6},
-                {"execve", 11}, {"getpid", 20}, {"mmap", 90}, {"socketcall", 102}, {"ipc", 117},
-                {"clone", 120}, {"cacheflush", 123}, {"mmap2", 192}, {"get_thread_area", 333},
-                {"set_thread_area", 334}});
+  expect_facts(ArchId::kM68k, {{"exit", 1},
+                               {"fork", 2},
+                               {"read", 3},
+                               {"write", 4},
+                               {"open", 5},
+                               {"close", 6},
+                               {"execve", 11},
+                               {"getpid", 20},
+                               {"mmap", 90},
+                               {"socketcall", 102},
+                               {"ipc", 117},
+                               {"clone", 120},
+                               {"cacheflush", 123},
+                               {"mmap2", 192},
+                               {"get_thread_area", 333},
+                               {"set_thread_area", 334}});
 }
 
 void expect_sh(ArchId id) {
   expect_facts(id,
-               {{"restart_syscall", 0}, {"exit", 1}, {"fork", 2}, {"read", 3}, {"write", 4}, {"open", 5},
-                {"close", 6}, {"execve", 11}, {"getpid", 20}, {"mmap", 90}, {"socketcall", 102},
-                {"ipc", 117}, {"clone", 120}, {"cacheflush", 123}, {"mmap2", 192}},
+               {{"restart_syscall", 0},
+                {"exit", 1},
+                {"fork", 2},
+                {"read", 3},
+                {"write", 4},
+                {"open", 5},
+                {"close", 6},
+                {"execve", 11},
+                {"getpid", 20},
+                {"mmap", 90},
+                {"socketcall", 102},
+                {"ipc", 117},
+                {"clone", 120},
+                {"cacheflush", 123},
+                {"mmap2", 192}},
                {"clone3"});  // 435 is reserved, not implemented, on SuperH
 }
 
@@ -383,17 +579,24 @@ TEST(TableFacts, Sheb) { expect_sh(ArchId::kSheb); }
 
 TEST(TableFacts, Csky) {
   expect_facts(ArchId::kCsky,
-               {{"io_setup", 0}, {"openat", 56}, {"close", 57}, {"read", 63}, {"write", 64}, {"exit", 93},
-                {"getpid", 172}, {"clone", 220}, {"execve", 221}, {"mmap2", 222},
-                {"set_thread_area", 244}, {"cacheflush", 245}},
+               {{"io_setup", 0},
+                {"openat", 56},
+                {"close", 57},
+                {"read", 63},
+                {"write", 64},
+                {"exit", 93},
+                {"getpid", 172},
+                {"clone", 220},
+                {"execve", 221},
+                {"mmap2", 222},
+                {"set_thread_area", 244},
+                {"cacheflush", 245}},
                {"open", "mmap", "socketcall"});
   // csky's UAPI header names 84 sync_file_range2.
   EXPECT_EQ(table(ArchId::kCsky).number("sync_file_range2"), 84u);
 }
 
-TEST(TableFacts, Xtensa) {
-  expect_facts(ArchId::kXtensa, {{"spill", 0}, {"xtensa", 1}}, {"socketcall", "ipc"});
-}
+TEST(TableFacts, Xtensa) { expect_facts(ArchId::kXtensa, {{"spill", 0}, {"xtensa", 1}}, {"socketcall", "ipc"}); }
 
 }  // namespace
 }  // namespace sysfence::syscalls

@@ -98,8 +98,8 @@ class VerifyCli : public ::testing::Test {
     ASSERT_EQ(run({"compile", "default", "--arch", "x86_64", "--caps", "all", "-o", tmp("all.bpf")}).exit_code, 0);
     ASSERT_EQ(run({"compile", "default", "--arch", "aarch64", "-o", tmp("arm64.bpf")}).exit_code, 0);
     ASSERT_EQ(run({"compile", "default", "--arch", "s390x", "-o", tmp("s390x.bpf")}).exit_code, 0);
-    ASSERT_EQ(run({"compile", "default", "--arch", "x86_64", "--strategy", "linear", "-o", tmp("linear.bpf")}).exit_code,
-              0);
+    ASSERT_EQ(
+        run({"compile", "default", "--arch", "x86_64", "--strategy", "linear", "-o", tmp("linear.bpf")}).exit_code, 0);
   }
 };
 
@@ -137,8 +137,8 @@ TEST_F(VerifyCli, BadArchActionIsChosen) {
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_TRUE(has(r.out, "filter:  KILL_THREAD")) << r.out;
   EXPECT_TRUE(has(r.out, "profile: KILL_PROCESS")) << r.out;
-  r = run({"verify", "--profile", "default", "--bpf", tmp("kt.bpf"), "--arch", "x86_64", "--bad-arch",
-           "SCMP_ACT_KILL"});
+  r = run(
+      {"verify", "--profile", "default", "--bpf", tmp("kt.bpf"), "--arch", "x86_64", "--bad-arch", "SCMP_ACT_KILL"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   // --semantics runc: 64-bit comparisons and KILL_THREAD, both ways round.
   ASSERT_EQ(run({"compile", "default", "--arch", "x86_64", "--semantics", "runc", "-o", tmp("runc.bpf")}).exit_code, 0);
@@ -171,8 +171,8 @@ TEST_F(VerifyCli, OtherArchesAndBigEndianFiles) {
 }
 
 TEST_F(VerifyCli, WrongCapabilitiesGiveCounterexamples) {
-  const Result r = run({"verify", "--profile", "default", "--bpf", tmp("all.bpf"), "--arch", "x86_64",
-                        "--max-counterexamples", "2"});
+  const Result r = run(
+      {"verify", "--profile", "default", "--bpf", tmp("all.bpf"), "--arch", "x86_64", "--max-counterexamples", "2"});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_TRUE(has(r.out, "NOT equivalent: 2 counterexamples")) << r.out;
   EXPECT_TRUE(has(r.out, "counterexample 1: ")) << r.out;
@@ -226,8 +226,8 @@ TEST_F(VerifyCli, OtherToolsStylesVerify) {
     ASSERT_TRUE(prog.has_value());
     const std::string path = tmp(fmt::format("style{}.bpf", static_cast<int>(style)));
     write_bytes(path, bpf::write_raw(*prog, Endian::kLittle));
-    const Result r = run({"verify", "--profile", "profile/data/docker-default.json", "--bpf", path, "--arch",
-                          "x86_64", "--caps", "docker-default", "--kernel", "6.1"});
+    const Result r = run({"verify", "--profile", "profile/data/docker-default.json", "--bpf", path, "--arch", "x86_64",
+                          "--caps", "docker-default", "--kernel", "6.1"});
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
     EXPECT_TRUE(r.out.starts_with("equivalent (proved: ")) << r.out;
   }
@@ -239,10 +239,9 @@ TEST_F(VerifyCli, OutsideTheFragmentIsTestingNotProof) {
                           bpf::jump(bpf::kJmp | bpf::kJeq | bpf::kK, 60, 0, 1),
                           bpf::stmt(bpf::kRet | bpf::kRetK, kRetErrno | 1),
                           bpf::stmt(bpf::kRet | bpf::kRetK, kRetAllow)};
-  const bpf::Program b = {bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, 0),
-                          bpf::jump(bpf::kJmp | bpf::kJeq | bpf::kK, 59, 0, 1),
-                          bpf::stmt(bpf::kRet | bpf::kRetK, kRetErrno | 1),
-                          bpf::stmt(bpf::kRet | bpf::kRetK, kRetAllow)};
+  const bpf::Program b = {
+      bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, 0), bpf::jump(bpf::kJmp | bpf::kJeq | bpf::kK, 59, 0, 1),
+      bpf::stmt(bpf::kRet | bpf::kRetK, kRetErrno | 1), bpf::stmt(bpf::kRet | bpf::kRetK, kRetAllow)};
   write_bytes(tmp("add.bpf"), bpf::write_raw(a, Endian::kLittle));
   write_bytes(tmp("eq.bpf"), bpf::write_raw(b, Endian::kLittle));
   Result r = run({"diff", tmp("add.bpf"), tmp("eq.bpf"), "--arch", "x86_64"});

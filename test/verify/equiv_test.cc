@@ -61,7 +61,7 @@ TEST(Equiv, ReorderedChainIsEquivalent) {
 TEST(Equiv, RangeCheckEqualsPointChecks) {
   // nr in [10, 12] -> TRAP written as three jeq, or as jge/jgt.
   const BpfProcedure a = make(linear({{10, kRetTrap}, {11, kRetTrap}, {12, kRetTrap}}, kRetAllow));
-  const Program range = {stmt(kLd | kW | kAbs, kOffsetArch), jump(kJmp | kJeq | kK, kAudit, 1, 0),
+  const Program range = {stmt(kLd | kW | kAbs, kOffsetArch),  jump(kJmp | kJeq | kK, kAudit, 1, 0),
                          stmt(kRet | kRetK, kRetKillProcess), stmt(kLd | kW | kAbs, kOffsetNr),
                          jump(kJmp | kJge | kK, 10, 0, 2),    jump(kJmp | kJgt | kK, 12, 1, 0),
                          stmt(kRet | kRetK, kRetTrap),        stmt(kRet | kRetK, kRetAllow)};
@@ -102,23 +102,16 @@ TEST(Equiv, CollectsEveryDifferingRegion) {
 TEST(Equiv, SixtyFourBitArgumentSplit) {
   // arg0 > 0x1_0000_0005 as hi/lo words, two ways.
   const Program a_prog = {
-      stmt(kLd | kW | kAbs, 20),          // args[0].hi (little-endian)
-      jump(kJmp | kJgt | kK, 1, 3, 0),    // hi > 1 -> allow
-      jump(kJmp | kJeq | kK, 1, 0, 3),    // hi == 1 ?
-      stmt(kLd | kW | kAbs, 16),          // lo
-      jump(kJmp | kJgt | kK, 5, 0, 1),
-      stmt(kRet | kRetK, kRetAllow),
-      stmt(kRet | kRetK, kRetErrno | 1),
+      stmt(kLd | kW | kAbs, 20),        // args[0].hi (little-endian)
+      jump(kJmp | kJgt | kK, 1, 3, 0),  // hi > 1 -> allow
+      jump(kJmp | kJeq | kK, 1, 0, 3),  // hi == 1 ?
+      stmt(kLd | kW | kAbs, 16),        // lo
+      jump(kJmp | kJgt | kK, 5, 0, 1), stmt(kRet | kRetK, kRetAllow), stmt(kRet | kRetK, kRetErrno | 1),
   };
   const Program b_prog = {
-      stmt(kLd | kW | kAbs, 20),
-      jump(kJmp | kJge | kK, 2, 4, 0),    // hi >= 2 -> allow
-      jump(kJmp | kJeq | kK, 1, 0, 4),
-      stmt(kLd | kW | kAbs, 16),
-      jump(kJmp | kJge | kK, 6, 0, 2),    // lo >= 6
-      jump(kJmp | kJa, 0, 0, 0),
-      stmt(kRet | kRetK, kRetAllow),
-      stmt(kRet | kRetK, kRetErrno | 1),
+      stmt(kLd | kW | kAbs, 20),       jump(kJmp | kJge | kK, 2, 4, 0),  // hi >= 2 -> allow
+      jump(kJmp | kJeq | kK, 1, 0, 4), stmt(kLd | kW | kAbs, 16),       jump(kJmp | kJge | kK, 6, 0, 2),  // lo >= 6
+      jump(kJmp | kJa, 0, 0, 0),       stmt(kRet | kRetK, kRetAllow),   stmt(kRet | kRetK, kRetErrno | 1),
   };
   const BpfProcedure a = make(a_prog), b = make(b_prog);
   const EquivResult r = check_equivalent(a, b);
@@ -211,8 +204,8 @@ TEST(Equiv, PathBudgetMakesItUndecidedNotWrong) {
 // independent tester sees them.
 TEST(Equiv, DecisionDiagramsAgainstTheirRendering) {
   std::mt19937_64 rng(77);
-  const std::vector<uint32_t> constants = {0, 1, 2, 3, 5, 8, 59, 0xff, 0x100, 0x40000000, 0x80000000, 0xc000003e,
-                                           0xfffffffe, 0xffffffff};
+  const std::vector<uint32_t> constants = {0,    1,     2,          3,          5,          8,          59,
+                                           0xff, 0x100, 0x40000000, 0x80000000, 0xc000003e, 0xfffffffe, 0xffffffff};
   int mutants = 0, different = 0;
   for (int round = 0; round < 200; ++round) {
     testing::RandomDag d = testing::random_dag(rng, 2 + static_cast<int>(rng() % 30), constants);

@@ -137,10 +137,11 @@ TEST_P(Mutation, EveryDetectableMutantHasAConfirmedCounterexample) {
     if (v->equiv.proved) ++proved;
     if (v->equiv.tested) ++tested;
   }
-  std::printf("%s %s: %d mutants, %d told apart by the tester, %d reported different, %d proved symbolically, "
-              "%d needed testing\n",
-              param.profile, std::string(syscalls::arch(param.arch).name).c_str(), mutants, told_apart, different,
-              proved, tested);
+  std::printf(
+      "%s %s: %d mutants, %d told apart by the tester, %d reported different, %d proved symbolically, "
+      "%d needed testing\n",
+      param.profile, std::string(syscalls::arch(param.arch).name).c_str(), mutants, told_apart, different, proved,
+      tested);
   // The mutations matter: many are detectable, and the checker finds at
   // least what the tester finds.
   EXPECT_GT(told_apart, 200);
@@ -148,19 +149,19 @@ TEST_P(Mutation, EveryDetectableMutantHasAConfirmedCounterexample) {
   EXPECT_GT(proved, 900);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    RealProfiles, Mutation,
-    ::testing::Values(Param{"profile/data/docker-default.json", ArchId::kX86_64},
-                      Param{"profile/data/docker-default.json", ArchId::kAarch64},
-                      Param{"profile/data/docker-default.json", ArchId::kS390x},
-                      Param{"profile/data/containers-common.json", ArchId::kX86_64},
-                      Param{"profile/data/containers-common.json", ArchId::kAarch64},
-                      Param{"profile/data/containers-common.json", ArchId::kS390x}),
-    [](const ::testing::TestParamInfo<Param>& info) {
-      const std::string p = info.param.profile;
-      return std::string(p.find("docker") != std::string::npos ? "docker_" : "containers_common_") +
-             std::string(syscalls::arch(info.param.arch).name);
-    });
+INSTANTIATE_TEST_SUITE_P(RealProfiles, Mutation,
+                         ::testing::Values(Param{"profile/data/docker-default.json", ArchId::kX86_64},
+                                           Param{"profile/data/docker-default.json", ArchId::kAarch64},
+                                           Param{"profile/data/docker-default.json", ArchId::kS390x},
+                                           Param{"profile/data/containers-common.json", ArchId::kX86_64},
+                                           Param{"profile/data/containers-common.json", ArchId::kAarch64},
+                                           Param{"profile/data/containers-common.json", ArchId::kS390x}),
+                         [](const ::testing::TestParamInfo<Param>& info) {
+                           const std::string p = info.param.profile;
+                           return std::string(p.find("docker") != std::string::npos ? "docker_"
+                                                                                    : "containers_common_") +
+                                  std::string(syscalls::arch(info.param.arch).name);
+                         });
 
 }  // namespace
 }  // namespace sysfence::bpf::verify

@@ -23,8 +23,8 @@ namespace {
 using syscalls::ArchId;
 using testing::Style;
 
-constexpr ArchId kNatives[] = {ArchId::kX86_64, ArchId::kAarch64, ArchId::kMips64, ArchId::kS390x,
-                               ArchId::kPpc64le, ArchId::kRiscv64,  ArchId::kMipsel, ArchId::kMips64n32};
+constexpr ArchId kNatives[] = {ArchId::kX86_64,  ArchId::kAarch64, ArchId::kMips64, ArchId::kS390x,
+                               ArchId::kPpc64le, ArchId::kRiscv64, ArchId::kMipsel, ArchId::kMips64n32};
 
 // Inputs around everything a policy compares: every arch it covers plus an
 // unknown one; rule numbers and their neighbours, ENOSYS boundaries, x32
@@ -174,8 +174,8 @@ profile::Policy resolve_real(const std::string& path, ArchId native) {
 }
 
 constexpr const char* kProfiles[] = {"profile/data/docker-default.json", "profile/data/containers-common.json"};
-constexpr ArchId kRealArches[] = {ArchId::kX86_64, ArchId::kAarch64, ArchId::kS390x, ArchId::kMips64,
-                                  ArchId::kPpc64le, ArchId::kRiscv64};
+constexpr ArchId kRealArches[] = {ArchId::kX86_64, ArchId::kAarch64, ArchId::kS390x,
+                                  ArchId::kMips64, ArchId::kPpc64le, ArchId::kRiscv64};
 
 TEST(Styles, RealProfilesInEveryStyleAreProved) {
   for (const char* path : kProfiles) {

@@ -133,7 +133,8 @@ class Renderer {
       // A syscall whose most restrictive rule is unconditional jumps
       // straight to that return, as libseccomp's output does.
       const profile::Rule* first = most_restrictive(rules);
-      bodies.emplace(nr, first->conditions.empty() ? Target::Return(encode(first->action)) : Target::To(b_.new_label()));
+      bodies.emplace(nr,
+                     first->conditions.empty() ? Target::Return(encode(first->action)) : Target::To(b_.new_label()));
     }
     const Label fallback = b_.new_label();
     if (style_ == Style::kBinaryTree && !nrs.empty()) {
@@ -186,8 +187,9 @@ class Renderer {
   void syscall_rules(const ArchPolicy& a, const std::vector<profile::Rule>& rules) {
     std::vector<const profile::Rule*> order;
     for (const auto& r : rules) order.push_back(&r);
-    std::stable_sort(order.begin(), order.end(),
-                     [](const profile::Rule* x, const profile::Rule* y) { return more_restrictive(x->action, y->action); });
+    std::stable_sort(order.begin(), order.end(), [](const profile::Rule* x, const profile::Rule* y) {
+      return more_restrictive(x->action, y->action);
+    });
     for (const profile::Rule* r : order) {
       const Label next = b_.new_label();
       for (const ArgCondition& c : r->conditions) condition(c, syscalls::arch(a.arch).endian, Target::To(next));

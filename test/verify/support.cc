@@ -14,7 +14,7 @@ namespace {
 
 constexpr uint16_t kJumpOps[] = {kJeq, kJgt, kJge, kJset};
 constexpr uint16_t kAluOps[] = {kAdd, kSub, kMul, kDiv, kOr, kAnd, kLsh, kRsh, kXor};
-constexpr uint32_t kReturns[] = {kRetAllow,     kRetKillProcess, kRetKillThread, kRetTrap,   kRetErrno | 1,
+constexpr uint32_t kReturns[] = {kRetAllow,      kRetKillProcess, kRetKillThread, kRetTrap,      kRetErrno | 1,
                                  kRetErrno | 13, kRetErrno | 38,  kRetLog,        kRetTrace | 1, kRetUserNotif};
 
 uint32_t pick(std::mt19937_64& rng, uint32_t n) { return static_cast<uint32_t>(rng() % n); }
@@ -163,7 +163,8 @@ RandomDag random_dag(std::mt19937_64& rng, int nodes, const std::vector<uint32_t
     // Prefer recent nodes as children so the diagram is deep, not flat.
     auto child = [&]() {
       if (!node_refs.empty() && pick(rng, 3) != 0)
-        return node_refs[node_refs.size() - 1 - pick(rng, std::min<uint32_t>(3, static_cast<uint32_t>(node_refs.size())))];
+        return node_refs[node_refs.size() - 1 -
+                         pick(rng, std::min<uint32_t>(3, static_cast<uint32_t>(node_refs.size())))];
       return refs[pick(rng, static_cast<uint32_t>(refs.size()))];
     };
     const DecisionDag::Ref t = child(), f = child();
@@ -190,9 +191,7 @@ RandomDag random_dag(std::mt19937_64& rng, int nodes, const std::vector<uint32_t
     pos += size_of(made[static_cast<size_t>(i)]);
   }
   for (size_t i = 0; i < leaf_actions.size(); ++i) leaf_pos[i] = pos++;
-  auto target = [&](DecisionDag::Ref r) {
-    return is_leaf(r) ? leaf_pos[r & ~DecisionDag::kLeafBit] : node_pos[r];
-  };
+  auto target = [&](DecisionDag::Ref r) { return is_leaf(r) ? leaf_pos[r & ~DecisionDag::kLeafBit] : node_pos[r]; };
   Program& p = out.program;
   for (int i = top; i >= 0; --i) {
     const Node& n = made[static_cast<size_t>(i)];
@@ -205,10 +204,19 @@ RandomDag random_dag(std::mt19937_64& rng, int nodes, const std::vector<uint32_t
       case WordOp::kNe: swap = true; break;
       case WordOp::kGt: op = kJgt; break;
       case WordOp::kGe: op = kJge; break;
-      case WordOp::kLt: op = kJge; swap = true; break;
-      case WordOp::kLe: op = kJgt; swap = true; break;
+      case WordOp::kLt:
+        op = kJge;
+        swap = true;
+        break;
+      case WordOp::kLe:
+        op = kJgt;
+        swap = true;
+        break;
       case WordOp::kMaskedEq: p.push_back(stmt(kAlu | kAnd | kK, n.atom.mask)); break;
-      case WordOp::kMaskedNe: p.push_back(stmt(kAlu | kAnd | kK, n.atom.mask)); swap = true; break;
+      case WordOp::kMaskedNe:
+        p.push_back(stmt(kAlu | kAnd | kK, n.atom.mask));
+        swap = true;
+        break;
     }
     const size_t here = p.size();
     const size_t t = target(swap ? n.f : n.t), f = target(swap ? n.t : n.f);

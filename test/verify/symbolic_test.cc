@@ -110,8 +110,8 @@ TEST(TranslateJump, AgreesWithConcreteComparison) {
       switch (c.kind) {
         case SymCondition::Kind::kAtom:
           ASSERT_EQ(c.word, 4);
-          ASSERT_EQ(holds(c.atom, w), want) << v.sym.to_string() << " op " << op << " k " << k << " atom "
-                                            << to_string(c.atom) << " w " << w;
+          ASSERT_EQ(holds(c.atom, w), want)
+              << v.sym.to_string() << " op " << op << " k " << k << " atom " << to_string(c.atom) << " w " << w;
           break;
         case SymCondition::Kind::kTrue: ASSERT_TRUE(want) << v.sym.to_string(); break;
         case SymCondition::Kind::kFalse: ASSERT_FALSE(want) << v.sym.to_string(); break;
@@ -190,17 +190,12 @@ constexpr uint32_t kAuditX86_64 = 0xc000003eU;
 
 TEST(Walk, ArchCheckAndSyscallChain) {
   const Program prog = {
-      stmt(kLd | kW | kAbs, kOffsetArch),
-      jump(kJmp | kJeq | kK, kAuditX86_64, 1, 0),
-      stmt(kRet | kRetK, kRetKillProcess),
-      stmt(kLd | kW | kAbs, kOffsetNr),
-      jump(kJmp | kJeq | kK, 0, 0, 1),  // read
-      stmt(kRet | kRetK, kRetAllow),
-      jump(kJmp | kJeq | kK, 59, 0, 1),  // execve
-      stmt(kRet | kRetK, kRetErrno | 1),
-      jump(kJmp | kJge | kK, 0x40000000, 0, 1),
-      stmt(kRet | kRetK, kRetTrap),
-      stmt(kRet | kRetK, kRetLog),
+      stmt(kLd | kW | kAbs, kOffsetArch),  jump(kJmp | kJeq | kK, kAuditX86_64, 1, 0),
+      stmt(kRet | kRetK, kRetKillProcess), stmt(kLd | kW | kAbs, kOffsetNr),
+      jump(kJmp | kJeq | kK, 0, 0, 1),                                        // read
+      stmt(kRet | kRetK, kRetAllow),       jump(kJmp | kJeq | kK, 59, 0, 1),  // execve
+      stmt(kRet | kRetK, kRetErrno | 1),   jump(kJmp | kJge | kK, 0x40000000, 0, 1),
+      stmt(kRet | kRetK, kRetTrap),        stmt(kRet | kRetK, kRetLog),
   };
   const BpfProcedure p = make(prog);
   const auto leaves = all_leaves(p);
@@ -214,12 +209,9 @@ TEST(Walk, ArchCheckAndSyscallChain) {
 TEST(Walk, InfeasibleBranchesArePruned) {
   // nr == 5 then nr > 10: the second test can never be true.
   const Program prog = {
-      stmt(kLd | kW | kAbs, 0),
-      jump(kJmp | kJeq | kK, 5, 0, 3),
-      jump(kJmp | kJgt | kK, 10, 0, 1),
-      stmt(kRet | kRetK, kRetTrap),  // unreachable
-      stmt(kRet | kRetK, kRetAllow),
-      stmt(kRet | kRetK, kRetLog),
+      stmt(kLd | kW | kAbs, 0),         jump(kJmp | kJeq | kK, 5, 0, 3),
+      jump(kJmp | kJgt | kK, 10, 0, 1), stmt(kRet | kRetK, kRetTrap),  // unreachable
+      stmt(kRet | kRetK, kRetAllow),    stmt(kRet | kRetK, kRetLog),
   };
   const BpfProcedure p = make(prog);
   const auto leaves = all_leaves(p);
@@ -230,17 +222,17 @@ TEST(Walk, InfeasibleBranchesArePruned) {
 
 TEST(Walk, ScratchMemoryAndXAreTracked) {
   const Program prog = {
-      stmt(kLd | kW | kAbs, 16),         // A = args[0].lo
-      stmt(kSt, 3),                      // M[3] = A
-      stmt(kLd | kW | kAbs, 0),          // A = nr
-      stmt(kLdx | kMem, 3),              // X = M[3]
-      stmt(kMisc | kTxa, 0),             // A = args[0].lo
+      stmt(kLd | kW | kAbs, 16),           // A = args[0].lo
+      stmt(kSt, 3),                        // M[3] = A
+      stmt(kLd | kW | kAbs, 0),            // A = nr
+      stmt(kLdx | kMem, 3),                // X = M[3]
+      stmt(kMisc | kTxa, 0),               // A = args[0].lo
       stmt(kAlu | kAnd | kK, 0xffff0000),  // A &= 0xffff0000 (order-preserving)
       stmt(kMisc | kTax, 0),               // X = A
       stmt(kLd | kImm, 0x12340000),        // A = 0x12340000
       jump(kJmp | kJeq | kX, 0, 0, 1),     // A == X ?
       stmt(kRet | kRetK, kRetErrno | 7),
-      jump(kJmp | kJgt | kX, 0, 0, 1),     // A > X ?
+      jump(kJmp | kJgt | kX, 0, 0, 1),  // A > X ?
       stmt(kRet | kRetK, kRetTrap),
       stmt(kRet | kRetK, kRetAllow),
   };
@@ -289,12 +281,9 @@ TEST(Walk, DivisionByZeroXReturnsZero) {
 
 TEST(Walk, UnsupportedInstructionIsNamed) {
   const Program prog = {
-      stmt(kLd | kW | kAbs, 0),
-      jump(kJmp | kJeq | kK, 1, 0, 3),
-      stmt(kLd | kW | kAbs, 16),
-      stmt(kAlu | kAdd | kK, 1),  // input-dependent arithmetic
-      stmt(kRet | kRetA, 0),
-      stmt(kRet | kRetK, kRetAllow),
+      stmt(kLd | kW | kAbs, 0),  jump(kJmp | kJeq | kK, 1, 0, 3),
+      stmt(kLd | kW | kAbs, 16), stmt(kAlu | kAdd | kK, 1),  // input-dependent arithmetic
+      stmt(kRet | kRetA, 0),     stmt(kRet | kRetK, kRetAllow),
   };
   const BpfProcedure p = make(prog);
   const auto leaves = all_leaves(p);
@@ -311,9 +300,8 @@ TEST(Walk, UnsupportedInstructionIsNamed) {
 }
 
 TEST(Walk, TwoWordComparisonIsUnsupported) {
-  const Program prog = {stmt(kLd | kW | kAbs, 16), stmt(kMisc | kTax, 0), stmt(kLd | kW | kAbs, 24),
-                        jump(kJmp | kJeq | kX, 0, 0, 1), stmt(kRet | kRetK, kRetAllow),
-                        stmt(kRet | kRetK, kRetTrap)};
+  const Program prog = {stmt(kLd | kW | kAbs, 16),       stmt(kMisc | kTax, 0),         stmt(kLd | kW | kAbs, 24),
+                        jump(kJmp | kJeq | kX, 0, 0, 1), stmt(kRet | kRetK, kRetAllow), stmt(kRet | kRetK, kRetTrap)};
   const BpfProcedure p = make(prog);
   const auto leaves = all_leaves(p);
   ASSERT_EQ(leaves.size(), 1u);
@@ -327,7 +315,12 @@ TEST(Walk, StopsWhenAsked) {
   const BpfProcedure p = make(prog);
   PathState state;
   int seen = 0;
-  EXPECT_EQ(p.walk(state, [&](const Outcome&) { ++seen; return Walk::kStop; }), Walk::kStop);
+  EXPECT_EQ(p.walk(state,
+                   [&](const Outcome&) {
+                     ++seen;
+                     return Walk::kStop;
+                   }),
+            Walk::kStop);
   EXPECT_EQ(seen, 1);
   EXPECT_EQ(state.depth(), 0u);
 }
@@ -339,7 +332,10 @@ TEST(Walk, RespectsConstraintsAlreadyInTheState) {
   PathState state;
   ASSERT_EQ(state.add(0, WordAtom::Gt(1)), Sat::kSat);
   std::vector<uint32_t> where;
-  p.walk(state, [&](const Outcome& o) { where.push_back(o.where); return Walk::kContinue; });
+  p.walk(state, [&](const Outcome& o) {
+    where.push_back(o.where);
+    return Walk::kContinue;
+  });
   EXPECT_EQ(where, std::vector<uint32_t>{3});
   EXPECT_EQ(state.depth(), 1u);
 }
@@ -374,7 +370,8 @@ TEST(Walk, RandomProgramsAgreeWithTheInterpreter) {
     std::vector<TraceStep> trace;
     for (int t = 0; t < 50; ++t) {
       SeccompWords in{};
-      for (auto& w : in) w = rng() % 2 ? options.constants[rng() % options.constants.size()] : static_cast<uint32_t>(rng());
+      for (auto& w : in)
+        w = rng() % 2 ? options.constants[rng() % options.constants.size()] : static_cast<uint32_t>(rng());
       interp->run_traced(in, trace);
       ASSERT_TRUE(leaf_pcs.count(trace.back().pc)) << "program " << i << " ends at " << trace.back().pc;
     }

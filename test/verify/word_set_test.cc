@@ -170,7 +170,8 @@ TEST(WordSet, UndoRestoresState) {
     for (int i = 0; i < 20; ++i) probes.push_back(rng() % 64);
     for (int i = 0; i < 16; ++i) {
       const WordOp op = kAllOps[rng() % 8];
-      const uint32_t mask = (op == WordOp::kMaskedEq || op == WordOp::kMaskedNe) ? static_cast<uint32_t>(rng() % 64) : 0xffffffffu;
+      const uint32_t mask =
+          (op == WordOp::kMaskedEq || op == WordOp::kMaskedNe) ? static_cast<uint32_t>(rng() % 64) : 0xffffffffu;
       const WordAtom a{op, static_cast<uint32_t>(rng() % 64) & mask, mask};
       atoms.push_back(a);
       undos.push_back(s.add(a));

@@ -77,8 +77,7 @@ Expected<ParsedArgs> parse_args(std::span<const std::string> args, std::span<con
       continue;
     }
     const std::string key(spec->name);
-    if (out.has(key) && !spec->repeatable)
-      return fail(fmt::format("option --{} given more than once", key));
+    if (out.has(key) && !spec->repeatable) return fail(fmt::format("option --{} given more than once", key));
     if (!spec->takes_value) {
       if (inline_value) return fail(fmt::format("option --{} takes no value", key));
       out.flags[key].emplace_back();

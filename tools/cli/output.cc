@@ -40,8 +40,7 @@ Expected<void> write_output(const std::string& path, std::span<const uint8_t> by
   const mode_t mask = ::umask(0);
   ::umask(mask);
   ::fchmod(fd, 0666 & ~mask);
-  if (::close(fd) != 0 && written)
-    written = fail(fmt::format("{}: close failed: {}", path, std::strerror(errno)));
+  if (::close(fd) != 0 && written) written = fail(fmt::format("{}: close failed: {}", path, std::strerror(errno)));
   if (!written) {
     ::unlink(tmpl.c_str());
     return written;

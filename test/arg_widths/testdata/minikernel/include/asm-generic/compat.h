@@ -1,6 +1,6 @@
-typedef u32		compat_ulong_t;
+typedef u32 compat_ulong_t;
 #ifdef __BIG_ENDIAN
-#define compat_arg_u64_dual(name)	u32, name##_hi, u32, name##_lo
+#define compat_arg_u64_dual(name) u32, name##_hi, u32, name##_lo
 #else
-#define compat_arg_u64_dual(name)	u32, name##_lo, u32, name##_hi
+#define compat_arg_u64_dual(name) u32, name##_lo, u32, name##_hi
 #endif
