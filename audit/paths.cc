@@ -62,7 +62,8 @@ std::vector<uint32_t> PathExplorer::trace(const SeccompWords& input) const {
 std::vector<WordUse> PathExplorer::word_uses(const SeccompWords& input) const {
   using namespace bpf;
   const Program& prog = program();
-  uint32_t a = 0, x = 0;
+  uint32_t a = 0;
+  uint32_t x = 0;
   std::array<uint32_t, kMemWords> mem{};
   std::vector<WordUse> uses;
   for (uint32_t pc : trace(input)) {

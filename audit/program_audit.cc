@@ -314,11 +314,11 @@ class Auditor {
     return views_.emplace(key, std::move(paths)).first->second;
   }
 
-  std::optional<uint32_t> number(const Abi& abi, std::string_view name) const {
+  static std::optional<uint32_t> number(const Abi& abi, std::string_view name) {
     return syscalls::table(abi.id).number(name);
   }
 
-  SeccompData data_of(const Abi& abi, const SeccompWords& w) const { return from_words(w, abi.endian); }
+  static SeccompData data_of(const Abi& abi, const SeccompWords& w) { return from_words(w, abi.endian); }
 
   // "socket(0x100000026, 5, 0)": the arguments the kernel reads (at least
   // up to `must_show`).
@@ -413,7 +413,8 @@ class Auditor {
 
   void check_unreachable() {
     const auto facts = bpf::analyze_flow(x_.program());
-    std::vector<uint32_t> no_jump, no_input;
+    std::vector<uint32_t> no_jump;
+    std::vector<uint32_t> no_input;
     for (uint32_t i = 0; i < facts.size(); ++i) {
       if (!facts[i].reached) no_jump.push_back(i);
       else if (!executed_[i]) no_input.push_back(i);
@@ -498,7 +499,8 @@ class Auditor {
             }
             const bool negative_low = w == lw && clean_hi == 0xffffffffU;
             // Cheap first: one side's witness inside the other side's set.
-            const uint32_t a = loose.witness[w], b = tight.witness[w];
+            const uint32_t a = loose.witness[w];
+            const uint32_t b = tight.witness[w];
             if (!negative_low && tight.words[w].contains(a)) {
               x[w] = a;
               continue;
@@ -677,6 +679,7 @@ class Auditor {
 
   static std::string abi_list(const std::vector<Allowed>& a) {
     std::vector<std::string> names;
+    names.reserve(a.size());
     for (const Allowed& x : a) names.emplace_back(x.abi->name());
     return list_some(names);
   }
@@ -816,6 +819,7 @@ class Auditor {
       }
       if (hits.empty()) continue;
       std::vector<std::string> abis;
+      abis.reserve(hits.size());
       for (const Hit& h : hits) abis.emplace_back(h.abi->name());
       std::string flags;
       for (const auto& f : hits.front().ns.flags) flags += fmt::format("{}{}", flags.empty() ? "" : "|", f);

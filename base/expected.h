@@ -27,8 +27,11 @@ inline Unexpected<Error> fail(std::string message) { return Unexpected<Error>{Er
 template <typename T, typename E = Error>
 class Expected {
  public:
+  // NOLINTNEXTLINE(google-explicit-constructor): implicit on purpose, so that
+  // `return value;` and `return fail(...);` build an Expected.
   Expected(T value) : v_(std::in_place_index<0>, std::move(value)) {}
   template <typename U>
+  // NOLINTNEXTLINE(google-explicit-constructor): implicit, see above.
   Expected(Unexpected<U> u) : v_(std::in_place_index<1>, E(std::move(u.error))) {}
 
   bool has_value() const { return v_.index() == 0; }
@@ -67,6 +70,7 @@ class Expected<void, E> {
  public:
   Expected() = default;
   template <typename U>
+  // NOLINTNEXTLINE(google-explicit-constructor): implicit, so `return fail(...);` works.
   Expected(Unexpected<U> u) : error_(E(std::move(u.error))), ok_(false) {}
 
   bool has_value() const { return ok_; }

@@ -21,7 +21,7 @@ uint32_t encode(Action a) {
 }
 
 Action decode(uint32_t ret) {
-  const uint16_t data = static_cast<uint16_t>(ret & kRetData);
+  const auto data = static_cast<uint16_t>(ret & kRetData);
   switch (ret & kRetActionFull) {
     case kRetKillProcess: return Action::KillProcess();
     case kRetKillThread: return Action::KillThread();
@@ -50,7 +50,8 @@ int restrictiveness_rank(ActionKind k) {
 }
 
 bool more_restrictive(Action a, Action b) {
-  const int ra = restrictiveness_rank(a.kind), rb = restrictiveness_rank(b.kind);
+  const int ra = restrictiveness_rank(a.kind);
+  const int rb = restrictiveness_rank(b.kind);
   if (ra != rb) return ra < rb;
   return a.data < b.data;
 }

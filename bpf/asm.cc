@@ -63,7 +63,7 @@ std::optional<LexError> tokenize(std::string_view code, std::vector<Token>& out)
   size_t i = 0;
   while (i < code.size()) {
     const char c = code[i];
-    const uint32_t col = static_cast<uint32_t>(i + 1);
+    const auto col = static_cast<uint32_t>(i + 1);
     if (c == ' ' || c == '\t' || c == '\r') {
       ++i;
       continue;
@@ -97,7 +97,7 @@ std::optional<LexError> tokenize(std::string_view code, std::vector<Token>& out)
       ++i;
       continue;
     }
-    const unsigned char uc = static_cast<unsigned char>(c);
+    const auto uc = static_cast<unsigned char>(c);
     return LexError{col, (uc >= 0x20 && uc < 0x7f) ? fmt::format("unexpected character '{}'", c)
                                                    : fmt::format("unexpected byte 0x{:02x}", uc)};
   }

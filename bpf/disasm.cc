@@ -89,7 +89,8 @@ std::string condition_jump(const Insn& in, size_t index, const FlowFacts& f, con
                            const TargetFn& target) {
   const uint16_t op = insn_op(in.code);
   const std::string operand = insn_src(in.code) == kX ? std::string("X") : compare_constant(in.k, op, f, ctx);
-  std::string_view pos_op, neg_op;
+  std::string_view pos_op;
+  std::string_view neg_op;
   switch (op) {
     case kJeq:
       pos_op = "==";

@@ -120,8 +120,10 @@ class ProductWalk {
   Walk differ(const Outcome& oa, const Outcome& ob) {
     if (agree() == Walk::kStop) return Walk::kStop;
     const SeccompWords input = state_.witness();
-    const Action ea = leaf_action(oa, input), eb = leaf_action(ob, input);
-    const Action ra = a_.run(input), rb = b_.run(input);
+    const Action ea = leaf_action(oa, input);
+    const Action eb = leaf_action(ob, input);
+    const Action ra = a_.run(input);
+    const Action rb = b_.run(input);
     if (ra != ea || rb != eb || ra == rb) {
       result_.internal_errors.push_back(
           fmt::format("symbolic and concrete evaluation disagree: A {} vs {} ({}), B {} vs {} ({})", to_string(ea),
@@ -346,7 +348,8 @@ EquivResult check_equivalent(const Procedure& a, const Procedure& b, const Equiv
   result.tested = true;
   for_each_test_input(a, b, walk.test_regions(), options.test_budget, options.seed, [&](const SeccompWords& in) {
     ++result.tests_run;
-    const Action ra = a.run(in), rb = b.run(in);
+    const Action ra = a.run(in);
+    const Action rb = b.run(in);
     if (ra == rb) return true;
     Mismatch m;
     m.input = in;

@@ -62,9 +62,9 @@ Interpreter::Op decode_insn(const Insn& insn, size_t pc) {
   const auto kind_for = [](uint16_t code) -> OpKind {
     switch (code) {
       case kLd | kW | kAbs: return kOpLdWord;
-      case kLd | kImm: return kOpLdImm;
+      case kLd | kImm:
       case kLd | kW | kLen: return kOpLdImm;
-      case kLdx | kImm: return kOpLdxImm;
+      case kLdx | kImm:
       case kLdx | kW | kLen: return kOpLdxImm;
       case kLd | kMem: return kOpLdMem;
       case kLdx | kMem: return kOpLdxMem;

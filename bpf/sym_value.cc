@@ -134,12 +134,14 @@ SymCondition order_condition(uint16_t op, const SymValue& v, uint32_t k) {
     return c;
   }
   const uint32_t above = t == 31 ? 0 : kAll << (t + 1);
-  const uint32_t below = static_cast<uint32_t>((uint64_t{1} << b) - 1);
-  const unsigned width = static_cast<unsigned>(t - b + 1);
+  const auto below = static_cast<uint32_t>((uint64_t{1} << b) - 1);
+  const auto width = static_cast<unsigned>(t - b + 1);
   const uint64_t field_max = (uint64_t{1} << width) - 1;
-  const uint32_t h = v.bits & above, kh = k & above;
+  const uint32_t h = v.bits & above;
+  const uint32_t kh = k & above;
   if (h != kh) return constant_condition(h > kh);
-  const uint32_t l = v.bits & below, kl = k & below;
+  const uint32_t l = v.bits & below;
+  const uint32_t kl = k & below;
   const uint64_t kf = (uint64_t{k} >> b) & field_max;
   const bool low_decides = op == kJgt ? l > kl : l >= kl;
   const uint64_t threshold = kf + (low_decides ? 0 : 1);

@@ -41,10 +41,10 @@ struct SymCondition {
 // `op` is one of kJeq, kJgt, kJge, kJset (insn.h).
 SymCondition translate_jump(uint16_t op, const SymValue& value, uint32_t k);
 
-// The value's image under `and k` (bits outside k become 0).
-SymValue sym_and(SymValue v, uint32_t k);
-SymValue sym_or(SymValue v, uint32_t k);
-SymValue sym_xor(SymValue v, uint32_t k);
+// The value's image under `and c` (bits outside c become 0).
+SymValue sym_and(SymValue v, uint32_t c);
+SymValue sym_or(SymValue v, uint32_t c);
+SymValue sym_xor(SymValue v, uint32_t c);
 SymValue sym_lsh(SymValue v, unsigned s);  // s < 32
 SymValue sym_rsh(SymValue v, unsigned s);  // s < 32
 

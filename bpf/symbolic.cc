@@ -242,7 +242,7 @@ Walk BpfProcedure::walk(PathState& state, const LeafFn& on_leaf) const {
   stack.push_back(Pending{0, 0, base, Regs{}, false, 0, {}});
 
   while (!stack.empty()) {
-    Pending p = std::move(stack.back());
+    Pending p = stack.back();
     stack.pop_back();
     state.undo_to(p.mark);
     std::optional<Outcome> leaf;

@@ -81,7 +81,7 @@ Expected<uint32_t> resolve_syscall(std::string_view spelling, const syscalls::Ar
     const std::string_view abi = spelling.substr(0, colon);
     name = spelling.substr(colon + 1);
     ctx = syscalls::find_arch(abi);
-    if (ctx == nullptr) return fail(fmt::format("unknown architecture \"{}\" in \"{}\"", abi, spelling));
+    if (ctx == nullptr) return fail(fmt::format(R"(unknown architecture "{}" in "{}")", abi, spelling));
   } else if (ctx == nullptr) {
     return fail(
         fmt::format("syscall name \"{}\" needs an architecture: pass --arch, add `.arch NAME`, or check "

@@ -252,9 +252,7 @@ bool WordSet::contains(uint32_t w) const {
   if (witness_state_ == kKnownUnsat) return false;
   if (w < lo_ || w > hi_ || (w & known_mask_) != known_bits_) return false;
   if (std::binary_search(excluded_.begin(), excluded_.end(), w)) return false;
-  for (const Clause& c : clauses_)
-    if ((w & c.mask) == c.value) return false;
-  return true;
+  return std::ranges::none_of(clauses_, [w](const Clause& c) { return (w & c.mask) == c.value; });
 }
 
 // The interval [lo, hi] is a union of at most 62 aligned blocks
@@ -271,8 +269,8 @@ Sat WordSet::solve() {
     unsigned s = base == 0 ? 32 : static_cast<unsigned>(std::countr_zero(base));
     while (s > 0 && base + (uint64_t{1} << s) - 1 > hi_) --s;
     const uint64_t size = uint64_t{1} << s;
-    const uint32_t free = static_cast<uint32_t>(size - 1);
-    const uint32_t b = static_cast<uint32_t>(base);
+    const auto free = static_cast<uint32_t>(size - 1);
+    const auto b = static_cast<uint32_t>(base);
     base += size;
     if (((b ^ known_bits_) & known_mask_ & ~free) != 0) continue;  // known bits rule it out
     const uint32_t fixed_mask = ~free | known_mask_;
@@ -325,7 +323,8 @@ std::string WordSet::describe() const {
   // For display only: move the bounds past excluded end values, so that
   // "0x33..0x35, != 0x35" reads "0x33..0x34".
   // At most |excluded| steps each way.
-  uint32_t lo = lo_, hi = hi_;
+  uint32_t lo = lo_;
+  uint32_t hi = hi_;
   auto excluded = [&](uint32_t v) { return std::binary_search(excluded_.begin(), excluded_.end(), v); };
   while (lo < hi && excluded(lo)) ++lo;
   while (hi > lo && excluded(hi)) --hi;
@@ -336,7 +335,7 @@ std::string WordSet::describe() const {
   else if (hi != 0xffffffffU) parts.push_back(fmt::format("<= {:#x}", hi));
   // Known bits the bounds already imply (a mask above every bit in which lo
   // and hi differ, matching them) are not worth a word.
-  const unsigned varying = static_cast<unsigned>(std::bit_width(lo ^ hi));
+  const auto varying = static_cast<unsigned>(std::bit_width(lo ^ hi));
   const uint32_t fixed_by_bounds = varying >= 32 ? 0 : ~((uint32_t{1} << varying) - 1);
   const bool implied = (known_mask_ & ~fixed_by_bounds) == 0 && (lo & known_mask_) == known_bits_;
   if (known_mask_ != 0 && !implied) parts.push_back(fmt::format("& {:#x} == {:#x}", known_mask_, known_bits_));

@@ -93,7 +93,7 @@ Expected<CapSet> parse_caps(std::string_view spec) {
     }
     std::string name;
     for (char c : item) name += (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
-    if (!name.starts_with("CAP_")) name = "CAP_" + name;
+    if (!name.starts_with("CAP_")) name.insert(0, "CAP_");
     bool known = false;
     for (auto c : kCaps) known = known || c == name;
     if (!known)

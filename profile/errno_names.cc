@@ -1,6 +1,7 @@
 #include "profile/errno_names.h"
 
 #include <algorithm>
+#include <array>
 
 namespace sysfence::profile {
 
@@ -54,9 +55,9 @@ std::optional<uint16_t> errno_number(std::string_view name, ArchId arch) {
 }
 
 bool is_errno_name(std::string_view name) {
-  for (auto f : {ErrnoFamily::kGeneric, ErrnoFamily::kMips, ErrnoFamily::kParisc, ErrnoFamily::kPowerpc})
-    if (find_name(family_table(f), name) != nullptr) return true;
-  return false;
+  constexpr std::array kFamilies{ErrnoFamily::kGeneric, ErrnoFamily::kMips, ErrnoFamily::kParisc,
+                                 ErrnoFamily::kPowerpc};
+  return std::ranges::any_of(kFamilies, [&](ErrnoFamily f) { return find_name(family_table(f), name) != nullptr; });
 }
 
 std::optional<std::string_view> errno_name(uint16_t number, ArchId arch) {

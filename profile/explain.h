@@ -24,10 +24,10 @@ std::string describe_condition(std::string_view syscall, const ArgCondition& c);
 // "ALLOW", "ERRNO(1) EPERM", "KILL_THREAD", ... with the errno's name on `arch`.
 std::string describe_action(Action a, syscalls::ArchId arch);
 
-// `syscall` is a name or a number (decimal or 0x-hex) on options.native (or,
+// `syscall` is a name or a number (decimal or 0x-hex) on opts.native (or,
 // for a name the native ABI lacks, the first ABI of the filter that has it).
 // Errors: an unknown name (with the nearest known one) or number.
-Expected<std::string> explain_syscall(const Profile& profile, const Resolution& resolution,
-                                      const ResolveOptions& options, std::string_view syscall);
+Expected<std::string> explain_syscall(const Profile& profile, const Resolution& res, const ResolveOptions& opts,
+                                      std::string_view syscall);
 
 }  // namespace sysfence::profile

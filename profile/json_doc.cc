@@ -105,10 +105,10 @@ struct JsonTapeBuilder {
   using error_code = boost::json::error_code;
   using string_view = boost::json::string_view;
 
-  static constexpr std::size_t max_object_size = std::size_t(-1);
-  static constexpr std::size_t max_array_size = std::size_t(-1);
-  static constexpr std::size_t max_key_size = std::size_t(-1);
-  static constexpr std::size_t max_string_size = std::size_t(-1);
+  static constexpr std::size_t max_object_size = static_cast<std::size_t>(-1);
+  static constexpr std::size_t max_array_size = static_cast<std::size_t>(-1);
+  static constexpr std::size_t max_key_size = static_cast<std::size_t>(-1);
+  static constexpr std::size_t max_string_size = static_cast<std::size_t>(-1);
 
   JsonTapeBuilder(JsonDoc* d, size_t limit) : doc(d), max_values(limit) {}
 
@@ -144,8 +144,8 @@ struct JsonTapeBuilder {
 
   uint32_t pool_size() const { return static_cast<uint32_t>(doc->pool_.size()); }
 
-  bool on_document_begin(error_code&) { return true; }
-  bool on_document_end(error_code&) { return true; }
+  static bool on_document_begin(error_code&) { return true; }
+  static bool on_document_end(error_code&) { return true; }
 
   bool begin_container(JsonKind k, error_code& ec) {
     JsonDoc::Node n;
@@ -232,8 +232,8 @@ struct JsonTapeBuilder {
     n.kind = JsonKind::kNull;
     return add(n, ec);
   }
-  bool on_comment_part(string_view, error_code&) { return true; }
-  bool on_comment(string_view, error_code&) { return true; }
+  static bool on_comment_part(string_view, error_code&) { return true; }
+  static bool on_comment(string_view, error_code&) { return true; }
 };
 
 namespace {
@@ -247,7 +247,8 @@ bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 void record_offsets(std::string_view text, std::vector<JsonDoc::Node>& nodes) {
   enum class State { kValue, kKey, kAfter };
   std::vector<bool> stack;  // true = object
-  size_t i = 0, k = 0;
+  size_t i = 0;
+  size_t k = 0;
   const size_t n = text.size();
   auto skip_ws = [&] {
     while (i < n && is_ws(text[i])) ++i;
@@ -289,7 +290,7 @@ void record_offsets(std::string_view text, std::vector<JsonDoc::Node>& nodes) {
     } else if (st == State::kKey) {
       skip_ws();
       if (i >= n || k >= nodes.size()) return;
-      const uint32_t key_offset = static_cast<uint32_t>(i);
+      const auto key_offset = static_cast<uint32_t>(i);
       skip_string();
       skip_ws();
       ++i;  // ':'

@@ -117,7 +117,7 @@ class JsonDoc {
   };
 
   const std::vector<Node>& nodes() const { return nodes_; }
-  std::string_view pool(uint32_t pos, uint32_t len) const { return std::string_view(pool_).substr(pos, len); }
+  std::string_view pool(uint32_t pos, uint32_t len) const { return std::string_view{pool_}.substr(pos, len); }
 
  private:
   friend struct JsonTapeBuilder;

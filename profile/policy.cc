@@ -15,7 +15,9 @@ const ArchPolicy* Policy::find(syscalls::ArchId id) const {
 }
 
 bool condition_holds(const ArgCondition& c, uint64_t arg) {
-  uint64_t a = arg, v = c.value, datum = c.value_two;
+  uint64_t a = arg;
+  uint64_t v = c.value;
+  uint64_t datum = c.value_two;
   if (c.width == ArgWidth::k32) {
     a &= 0xffffffffU;
     v &= 0xffffffffU;

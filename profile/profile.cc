@@ -1,5 +1,6 @@
 #include "profile/profile.h"
 
+#include <algorithm>
 #include <array>
 
 namespace sysfence::profile {
@@ -105,9 +106,7 @@ std::span<const std::string_view> cmp_op_names() {
 }
 
 bool is_known_filter_flag(std::string_view flag) {
-  for (auto f : kFlags)
-    if (f == flag) return true;
-  return false;
+  return std::ranges::any_of(kFlags, [&](std::string_view f) { return f == flag; });
 }
 
 std::span<const std::string_view> filter_flag_names() { return kFlags; }

@@ -73,15 +73,13 @@ std::string_view article_kind(JsonKind k) {
 std::vector<std::string_view> scmp_arch_names() {
   std::vector<std::string_view> names;
   for (const auto& a : syscalls::all_arches()) names.push_back(a.scmp_name);
-  names.push_back("SCMP_ARCH_NATIVE");
+  names.emplace_back("SCMP_ARCH_NATIVE");
   return names;
 }
 
 bool is_scmp_arch(std::string_view s) {
   if (s == "SCMP_ARCH_NATIVE") return true;
-  for (const auto& a : syscalls::all_arches())
-    if (a.scmp_name == s) return true;
-  return false;
+  return std::ranges::any_of(syscalls::all_arches(), [s](const syscalls::Arch& a) { return a.scmp_name == s; });
 }
 
 class Reader {
@@ -176,7 +174,7 @@ class Reader {
       }
       if (field != m.key)
         finding(m.key_offset, child,
-                fmt::format("field \"{}\" is taken as \"{}\" (matched case-insensitively, as Go's encoding/json does)",
+                fmt::format(R"(field "{}" is taken as "{}" (matched case-insensitively, as Go's encoding/json does))",
                             m.key, field));
       bool repeated = false;
       for (auto s : seen) repeated = repeated || s == field;
@@ -320,7 +318,7 @@ class Reader {
     (void)saw_syscalls;
     // moby: `architectures` and `archMap` together are an error.
     if (!p.architectures.empty() && !p.arch_map.empty())
-      return error(obj, ptr, "both \"architectures\" and \"archMap\" are set; use one of them");
+      return error(obj, ptr, R"(both "architectures" and "archMap" are set; use one of them)");
     // runc: an empty defaultAction is only accepted when there are no rules
     // either (then moby and runc run the container without seccomp).
     if (!p.default_action && !p.syscalls.empty()) return error(obj, ptr, "missing \"defaultAction\"");
@@ -436,7 +434,7 @@ class Reader {
     // moby: a non-empty "name" together with a non-empty "names" is an error;
     // otherwise "name" is the one-element form of "names".
     if (!legacy_name.empty()) {
-      if (!s.names.empty()) return error(obj, ptr, "both \"name\" and \"names\" are set; use one of them");
+      if (!s.names.empty()) return error(obj, ptr, R"(both "name" and "names" are set; use one of them)");
       s.names.push_back(std::move(legacy_name));
       s.legacy_name = true;
     }
@@ -515,13 +513,13 @@ class Reader {
     auto bad = [&](std::string_view why) { return fail(fmt::format("invalid minKernel {}: {}", quote(s), why)); };
     const auto dot = s.find('.');
     if (dot == std::string_view::npos || s.find('.', dot + 1) != std::string_view::npos)
-      return bad("expected \"<major>.<minor>\" such as \"5.8\"");
+      return bad(R"(expected "<major>.<minor>" such as "5.8")");
     uint32_t parts[2] = {0, 0};
     const std::string_view texts[2] = {s.substr(0, dot), s.substr(dot + 1)};
     for (int i = 0; i < 2; ++i) {
-      if (texts[i].empty() || texts[i].size() > 3) return bad("expected \"<major>.<minor>\" such as \"5.8\"");
+      if (texts[i].empty() || texts[i].size() > 3) return bad(R"(expected "<major>.<minor>" such as "5.8")");
       for (char c : texts[i]) {
-        if (c < '0' || c > '9') return bad("expected \"<major>.<minor>\" such as \"5.8\"");
+        if (c < '0' || c > '9') return bad(R"(expected "<major>.<minor>" such as "5.8")");
         parts[i] = parts[i] * 10 + static_cast<uint32_t>(c - '0');
       }
       if (parts[i] > 255) return bad("each part must be at most 255");

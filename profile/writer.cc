@@ -35,7 +35,7 @@ class ObjectWriter {
   void key(std::string_view k) {
     out_ += first_ ? "\n" : ",\n";
     first_ = false;
-    out_.append(static_cast<size_t>(indent_ + 2), ' ');
+    out_.append(static_cast<size_t>(indent_) + 2, ' ');
     out_ += json_quote(k);
     out_ += ": ";
   }
@@ -85,7 +85,7 @@ void write_syscall(std::string& out, int indent, const ProfileSyscall& s) {
     for (size_t i = 0; i < s.args.size(); ++i) {
       const auto& a = s.args[i];
       out += i ? ",\n" : "\n";
-      out.append(static_cast<size_t>(w.child_indent() + 2), ' ');
+      out.append(static_cast<size_t>(w.child_indent()) + 2, ' ');
       ObjectWriter aw(out, w.child_indent() + 2);
       aw.raw("index", fmt::format("{}", a.index));
       aw.raw("value", fmt::format("{}", a.value));

@@ -8,8 +8,6 @@
 #include <cstdlib>
 #include <cstring>
 
-extern char** environ;
-
 namespace sysfence::run {
 
 namespace {
@@ -89,7 +87,7 @@ ExecImage make_exec_image(std::string path, std::vector<std::string> args) {
   image.argv.push_back(nullptr);
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) image.envp.push_back(*e);
   image.envp.push_back(nullptr);
-  image.script_args.push_back("/bin/sh");
+  image.script_args.emplace_back("/bin/sh");
   image.script_args.push_back(image.path);
   for (size_t i = 1; i < image.args.size(); ++i) image.script_args.push_back(image.args[i]);
   for (std::string& a : image.script_args) image.script_argv.push_back(a.data());

@@ -104,7 +104,7 @@ std::string format_arg(const ArgShape& shape, uint64_t raw, const StringReader& 
     case ArgStyle::kSigned: {
       // Sign-extend from the width the kernel reads.
       const unsigned bits = shape.bits == 0 ? 64 : shape.bits;
-      int64_t s = static_cast<int64_t>(v);
+      auto s = static_cast<int64_t>(v);
       if (bits < 64 && (v >> (bits - 1)) & 1) s = static_cast<int64_t>(v | ~((uint64_t{1} << bits) - 1));
       return fmt::format("{}", s);
     }

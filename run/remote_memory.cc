@@ -10,7 +10,7 @@
 namespace sysfence::run {
 
 std::optional<RemoteString> read_remote_string(pid_t pid, uint64_t address, size_t limit) {
-  static const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  static const auto page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   RemoteString out;
   uint64_t at = address;
   char buf[4096];
@@ -20,6 +20,7 @@ std::optional<RemoteString> read_remote_string(pid_t pid, uint64_t address, size
     size_t chunk = page - static_cast<size_t>(at % page);
     chunk = std::min({chunk, sizeof buf, limit - out.bytes.size()});
     iovec local{buf, chunk};
+    // NOLINTNEXTLINE(performance-no-int-to-ptr): an address in the tracee, never dereferenced here.
     iovec remote{reinterpret_cast<void*>(at), chunk};
     const ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
     if (n <= 0) {

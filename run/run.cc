@@ -4,7 +4,6 @@
 #include <linux/futex.h>
 #include <poll.h>
 #include <sched.h>
-#include <signal.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -14,6 +13,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <ctime>
 
@@ -165,7 +165,7 @@ int run_supervised(const Supervised& s, const ExecImage& image) {
     say(fmt::format("mmap: {}", std::strerror(errno)));
     return kExitOwnFailure;
   }
-  Handshake* hs = new (mem) Handshake();
+  auto* hs = new (mem) Handshake();
   hs->wait_for_go = s.plan->uses_notify;
 
   char cwd_buf[4096];
@@ -189,7 +189,7 @@ int run_supervised(const Supervised& s, const ExecImage& image) {
     say(fmt::format("clone: {}", std::strerror(errno)));
     return kExitOwnFailure;
   }
-  const pid_t child = static_cast<pid_t>(pid);
+  const auto child = static_cast<pid_t>(pid);
 
   // Wait until the filter is in place (or the child gave up).
   while (hs->state.load(std::memory_order_acquire) == kPending && !child_exited(pidfd)) {

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <linux/seccomp.h>
-#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -10,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <csignal>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -90,7 +90,7 @@ Answer answer_for(Action action, uint32_t nr, syscalls::ArchId native) {
   Answer a;
   // The value syscall_rollback leaves in the return register: the number
   // the call was made with (as a 32-bit register value).
-  const int64_t rolled_back = static_cast<int64_t>(nr);
+  const auto rolled_back = static_cast<int64_t>(nr);
   switch (action.kind) {
     case ActionKind::kErrno: {
       const uint32_t e = std::min<uint32_t>(action.data, kMaxErrno);
@@ -151,7 +151,7 @@ Expected<void> Supervisor::handle_one(int fd) {
   for (int i = 0; i < 6; ++i) d.args[i] = req.data.args[i];
 
   const profile::Decision decision = profile::evaluate(*options_.policy, d);
-  const pid_t tid = static_cast<pid_t>(req.pid);
+  const auto tid = static_cast<pid_t>(req.pid);
   const size_t limit = options_.string_limit;
   StringReader reader = [tid, limit](uint64_t address) { return read_remote_string(tid, address, limit); };
   const std::string line = denial_line(d, decision, reader, options_.native, tid == options_.first_pid ? 0 : tid);

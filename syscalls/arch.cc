@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <vector>
 
@@ -35,9 +36,8 @@ constexpr uint32_t kMips64N32 = 0x20000000U;  // __AUDIT_ARCH_CONVENTION_MIPS64_
 constexpr uint32_t kX32Bias = 0x40000000U;  // __X32_SYSCALL_BIT
 
 constexpr bool table_has(ArchId id, std::string_view name) {
-  for (const auto& s : generated::kTables[static_cast<size_t>(id)].entries())
-    if (s.name == name) return true;
-  return false;
+  return std::ranges::any_of(generated::kTables[static_cast<size_t>(id)].entries(),
+                             [name](const auto& s) { return s.name == name; });
 }
 
 // One ABI: the descriptor plus extra spellings find_arch accepts. The
@@ -188,7 +188,7 @@ Expected<const Arch*> parse_arch(std::string_view spelling) {
   if (spelling == "native") return &native_arch();
   if (const Arch* a = find_arch(spelling)) return a;
   return fail(
-      fmt::format("unknown architecture \"{}\" (did you mean \"{}\"?)", spelling, nearest_arch_spelling(spelling)));
+      fmt::format(R"(unknown architecture "{}" (did you mean "{}"?))", spelling, nearest_arch_spelling(spelling)));
 }
 
 const Arch& native_arch() {

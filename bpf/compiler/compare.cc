@@ -271,7 +271,7 @@ std::string comparison_svg(const Comparison& c, std::string_view title) {
       const std::string_view colour = answer_colour(first.actions[i]);
       size_t j = i + 1;
       while (j < n && answer_colour(first.actions[j]) == colour) ++j;
-      o += fmt::format("<rect x=\"{:.1f}\" y=\"{}\" width=\"{:.2f}\" height=\"{}\" fill=\"{}\"/>", x(i), strip,
+      o += fmt::format(R"(<rect x="{:.1f}" y="{}" width="{:.2f}" height="{}" fill="{}"/>)", x(i), strip,
                        step * static_cast<double>(j - i) + 0.05, kStripH, colour);
       i = j;
     }

@@ -254,7 +254,8 @@ std::string stats_svg(const ProgramStats& st, std::string_view title) {
     const size_t n = s.insns.size();
     const size_t step = std::max<size_t>(1, n / 10);
     for (size_t i = 0; i < n; i += step) {
-      const double x = kLeft + bar * static_cast<double>(i / per);
+      const size_t bucket = i / per;  // whole buckets: integer division on purpose
+      const double x = kLeft + bar * static_cast<double>(bucket);
       o += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", x, top + kPlotH + 16,
                        s.range.lo + i);
     }
@@ -267,7 +268,8 @@ std::string stats_svg(const ProgramStats& st, std::string_view title) {
         if (s.insns[i] > s.insns[worst]) worst = i;
       }
       const uint32_t nr = s.range.lo + static_cast<uint32_t>(worst);
-      const double x = kLeft + bar * static_cast<double>(first / per);
+      const size_t bucket = first / per;  // `first` is a multiple of `per`
+      const double x = kLeft + bar * static_cast<double>(bucket);
       auto name = t.name(nr);
       const std::string what = fmt::format("{} {}: {} instructions, {}", nr, name ? std::string(*name) : "(unassigned)",
                                            s.insns[worst], to_string(s.actions[worst]));

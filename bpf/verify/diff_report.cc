@@ -111,7 +111,8 @@ std::string format_diff(const EquivResult& r, const DiffReportOptions& o) {
     };
     std::stable_sort(order.begin(), order.end(),
                      [&](const Mismatch* x, const Mismatch* y) { return place(x) < place(y); });
-    std::string last_arch, last_syscall;
+    std::string last_arch;
+    std::string last_syscall;
     size_t shown = 0;
     for (const Mismatch* m : order) {
       if (shown++ == o.max_regions) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <ranges>
 #include <vector>
 
 #include "syscalls/arch.h"
@@ -52,8 +53,8 @@ class Builder {
       dispatch.emplace_back(audit, abi_body(a));
     }
     Ref next = bad_arch;
-    for (auto it = dispatch.rbegin(); it != dispatch.rend(); ++it)
-      next = dag_.test(kArchWord, WordAtom::Eq(it->first), it->second, next);
+    for (const auto& [arch_audit, body] : std::views::reverse(dispatch))
+      next = dag_.test(kArchWord, WordAtom::Eq(arch_audit), body, next);
     return next;
   }
 
@@ -108,6 +109,7 @@ class Builder {
   Ref syscall_body(const profile::ArchPolicy& a, uint32_t nr, const std::vector<profile::Rule>& rules, Ref no_match) {
     const syscalls::Arch& arch = syscalls::arch(a.arch);
     std::vector<const profile::Rule*> order;
+    order.reserve(rules.size());
     for (const auto& r : rules) order.push_back(&r);
     // The first match in this order is the most restrictive match.
     std::stable_sort(order.begin(), order.end(), [](const profile::Rule* x, const profile::Rule* y) {
@@ -116,8 +118,8 @@ class Builder {
     const auto name = syscalls::table(a.arch).name(nr);
     const std::string who = name ? fmt::format("{} ({})", *name, arch.name) : fmt::format("nr {} ({})", nr, arch.name);
     Ref next = no_match;
-    for (auto it = order.rbegin(); it != order.rend(); ++it) {
-      const profile::Rule& r = **it;
+    for (const profile::Rule* rule : std::views::reverse(order)) {
+      const profile::Rule& r = *rule;
       const Ref hit = dag_.leaf(r.action, fmt::format("rule for {} at {}", who, where(r.source)));
       next = conjunction(r.conditions, arch.endian, hit, next);
     }
@@ -133,7 +135,7 @@ class Builder {
 
   Ref conjunction(const std::vector<ArgCondition>& conds, Endian e, Ref all_hold, Ref otherwise) {
     Ref next = all_hold;
-    for (auto it = conds.rbegin(); it != conds.rend(); ++it) next = condition(*it, e, next, otherwise);
+    for (const auto& cond : std::views::reverse(conds)) next = condition(cond, e, next, otherwise);
     return next;
   }
 
@@ -141,8 +143,10 @@ class Builder {
     if (c.index >= 6) return f;  // evaluate(): an out-of-range index never holds
     const unsigned lo = arg_lo_offset(c.index, e) / 4;
     const unsigned hi = arg_hi_offset(c.index, e) / 4;
-    const uint32_t vlo = static_cast<uint32_t>(c.value), vhi = static_cast<uint32_t>(c.value >> 32);
-    const uint32_t dlo = static_cast<uint32_t>(c.value_two), dhi = static_cast<uint32_t>(c.value_two >> 32);
+    const uint32_t vlo = static_cast<uint32_t>(c.value);
+    const uint32_t vhi = static_cast<uint32_t>(c.value >> 32);
+    const uint32_t dlo = static_cast<uint32_t>(c.value_two);
+    const uint32_t dhi = static_cast<uint32_t>(c.value_two >> 32);
     if (c.width == profile::ArgWidth::k32) {
       switch (c.op) {
         case CmpOp::kEq: return dag_.test(lo, WordAtom::Eq(vlo), t, f);
