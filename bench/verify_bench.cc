@@ -76,7 +76,8 @@ BENCHMARK(BM_ProveDockerAllArches)->Unit(benchmark::kMillisecond);
 void BM_ProveDocker(benchmark::State& state, syscalls::ArchId native) {
   for (const Case& c : docker_cases()) {
     if (c.native != native) continue;
-    uint64_t paths = 0, atoms = 0;
+    uint64_t paths = 0;
+    uint64_t atoms = 0;
     for (auto _ : state) {
       auto v = bpf::verify::prove_equivalent(c.program, c.policy);
       if (!v || !v->equivalent()) state.SkipWithError("not proved");

@@ -60,7 +60,7 @@ TEST(ArgWidthInvariants, CountsAndWidthsAreWellFormed) {
       for (unsigned k = 0; k < 6; ++k) {
         if (k < i.count) {
           EXPECT_TRUE(i.args[k].bits == 16 || i.args[k].bits == 31 || i.args[k].bits == 32 || i.args[k].bits == 64)
-              << "arg " << k << " bits " << unsigned(i.args[k].bits);
+              << "arg " << k << " bits " << static_cast<unsigned>(i.args[k].bits);
           EXPECT_FALSE(i.args[k].name.empty()) << "arg " << k;
           EXPECT_FALSE(i.args[k].type.empty()) << "arg " << k;
         } else {

@@ -11,7 +11,6 @@
 //    children only, with actions mapped to distinct errnos.
 // 3. i386 (int $0x80 from this 64-bit process): the kernel reads 32 bits of
 //    every register, yet seccomp_data holds the whole 64-bit register.
-#include <errno.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <linux/audit.h>
@@ -25,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <functional>

@@ -214,6 +214,7 @@ TEST_F(AbiWidthKernel, ProbedDecisionsInBothModes) {
   const Compiled wide = compile_default(profile::ArgWidthMode::k64);
   const std::vector<SeccompData> inputs = {socket_call(kAfAlgWithHighWord), socket_call(kAfAlg), socket_call(kAfInet)};
   std::vector<Call> calls;
+  calls.reserve(inputs.size());
   for (const auto& d : inputs) calls.push_back(call_of(d));
   for (const Compiled* c : {&abi, &wide}) {
     const Probe probe = probe_of(c->program);

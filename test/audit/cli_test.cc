@@ -39,7 +39,8 @@ struct CliRun {
 };
 
 CliRun run(const std::string& args) {
-  const std::string out = tmp("out.txt"), err = tmp("err.txt");
+  const std::string out = tmp("out.txt");
+  const std::string err = tmp("err.txt");
   const std::string cmd = fmt::format("{} {} >{} 2>{}", binary(), args, out, err);
   const int status = std::system(cmd.c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
@@ -84,7 +85,8 @@ TEST(AuditCli, RawFilters) {
   EXPECT_EQ(ok.code, 0) << ok.out << ok.err;
   EXPECT_TRUE(contains(ok.out, "audited filter " + compiled)) << ok.out;
 
-  const std::string src = tmp("deny.s"), bin = tmp("deny.bpf");
+  const std::string src = tmp("deny.s");
+  const std::string bin = tmp("deny.bpf");
   write(src, std::string(kDenylist));
   ASSERT_EQ(run(fmt::format("asm {} -o {}", src, bin)).code, 0);
   const CliRun bad = run(fmt::format("audit --bpf {}", bin));

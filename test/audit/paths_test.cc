@@ -130,8 +130,10 @@ WordAtom random_atom(std::mt19937& rng) {
 TEST(WordSetAlgebra, AtomsOfDescribeTheSetExactly) {
   std::mt19937 rng(11);
   for (int round = 0; round < 2000; ++round) {
-    WordSet a, b;
-    const int na = 1 + static_cast<int>(rng() % 4), nb = 1 + static_cast<int>(rng() % 4);
+    WordSet a;
+    WordSet b;
+    const int na = 1 + static_cast<int>(rng() % 4);
+    const int nb = 1 + static_cast<int>(rng() % 4);
     for (int i = 0; i < na; ++i) a.add(random_atom(rng));
     for (int i = 0; i < nb; ++i) b.add(random_atom(rng));
     // Rebuilt from its atoms, a set holds the same values.

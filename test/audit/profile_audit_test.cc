@@ -27,7 +27,7 @@ struct Audited {
   Report report;
 };
 
-Audited audit_profile_text(std::string_view text, std::string_view name, profile::ResolveOptions o) {
+Audited audit_profile_text(std::string_view text, std::string_view name, const profile::ResolveOptions& o) {
   auto read = text.empty() ? profile::read_builtin_default() : profile::read_profile(text, name);
   EXPECT_TRUE(read) << read.error().message;
   auto r = profile::resolve(read->profile, o);

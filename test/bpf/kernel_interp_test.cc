@@ -20,8 +20,6 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <linux/filter.h>
-#include <setjmp.h>
-#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -29,6 +27,8 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <csetjmp>
+#include <csignal>
 #include <cstdlib>
 #include <map>
 #include <set>
@@ -243,7 +243,7 @@ std::vector<Observation> observe_in_kernel(const Program& prog, const std::vecto
       error = fmt::format("seccomp() refused a program the validator accepts: errno {}", shared->install_result.load());
       return seen;
     }
-    uint32_t upto = static_cast<uint32_t>(inputs.size());
+    auto upto = static_cast<uint32_t>(inputs.size());
     if (st.signaled && st.signal == SIGSYS) {
       upto = shared->current.load();
       seen[upto] = {kKilled, 0};

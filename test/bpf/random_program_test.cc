@@ -24,7 +24,9 @@ TEST(RandomProgram, ValidProgramsAreValid) {
 
 TEST(RandomProgram, SameSeedSameProgramsDifferentSeedDifferentPrograms) {
   RandomProgramOptions opts;
-  RandomProgramGenerator a(42), b(42), c(43);
+  RandomProgramGenerator a(42);
+  RandomProgramGenerator b(42);
+  RandomProgramGenerator c(43);
   bool any_difference = false;
   for (int i = 0; i < 100; ++i) {
     const Program pa = a.valid(opts);
@@ -58,7 +60,8 @@ TEST(RandomProgram, MutationsAndSoupMixValidAndInvalid) {
   RandomProgramGenerator gen(3);
   RandomProgramOptions opts;
   std::map<Rule, int> rules;
-  int valid_mutants = 0, valid_soup = 0;
+  int valid_mutants = 0;
+  int valid_soup = 0;
   for (int i = 0; i < 3000; ++i) {
     const Program m = gen.mutate(gen.valid(opts));
     if (auto v = find_violation(m)) ++rules[v->rule];

@@ -53,7 +53,8 @@ struct CliRun {
 
 // Runs `sysfence sim ARGS` (a shell fragment: redirections allowed).
 CliRun sim(const std::string& args) {
-  const std::string out = tmp("out.txt"), err = tmp("err.txt");
+  const std::string out = tmp("out.txt");
+  const std::string err = tmp("err.txt");
   const std::string cmd = fmt::format("{} sim {} >{} 2>{}", binary(), args, out, err);
   const int status = std::system(cmd.c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
@@ -89,7 +90,8 @@ TEST(SimCli, TraceShowsEveryExecutedInstruction) {
   const CliRun r = sim(fmt::format("--bpf {} --arch x86_64 --syscall write --trace", f));
   EXPECT_EQ(r.code, 0) << r.err;
   std::istringstream lines(r.out);
-  std::string line, last;
+  std::string line;
+  std::string last;
   int count = 0;
   while (std::getline(lines, line)) {
     ++count;
@@ -142,7 +144,8 @@ TEST(SimCli, BatchMatchesTheInterpreter) {
     write_program(f, p, Endian::kLittle);
     auto interp = Interpreter::create(p);
     ASSERT_TRUE(interp.has_value());
-    std::string input, expected;
+    std::string input;
+    std::string expected;
     for (int i = 0; i < 500; ++i) {
       SeccompData d;
       d.arch = 0xc000003e;

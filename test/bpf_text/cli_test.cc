@@ -83,6 +83,7 @@ Result run(std::vector<std::string> args, const std::string& stdin_path = "") {
       ::dup2(in_fd, 0);
     }
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     ::execv(argv[0], argv.data());
@@ -143,7 +144,8 @@ constexpr std::string_view kListing =
     "0014: 0x06 0x00 0x00 0x80000000  return KILL_PROCESS\n";
 
 TEST(AsmDisasmCli, AssembleThenDisassemble) {
-  const std::string src = tmp_path("filter.s"), bpf = tmp_path("filter.bpf");
+  const std::string src = tmp_path("filter.s");
+  const std::string bpf = tmp_path("filter.bpf");
   write_file(src, kFilter);
   Result a = run({"asm", src, "--arch", "x86_64", "-o", bpf});
   ASSERT_EQ(a.exit_code, 0) << a.err;
@@ -161,15 +163,17 @@ TEST(AsmDisasmCli, AssembleThenDisassemble) {
 }
 
 TEST(AsmDisasmCli, BothFormatsRoundTrip) {
-  const std::string src = tmp_path("rt.s"), bpf = tmp_path("rt.bpf");
+  const std::string src = tmp_path("rt.s");
+  const std::string bpf = tmp_path("rt.bpf");
   write_file(src, kFilter);
   ASSERT_EQ(run({"asm", src, "-o", bpf}).exit_code, 0);
   for (const char* format : {"", "--asm"}) {
     std::vector<std::string> args = {"disasm", bpf, "--arch", "x86_64"};
-    if (*format) args.push_back(format);
+    if (*format) args.emplace_back(format);
     Result d = run(args);
     ASSERT_EQ(d.exit_code, 0) << d.err;
-    const std::string text = tmp_path("rt2.s"), again = tmp_path("rt2.bpf");
+    const std::string text = tmp_path("rt2.s");
+    const std::string again = tmp_path("rt2.bpf");
     write_file(text, d.out);
     Result a = run({"asm", text, "-o", again});
     ASSERT_EQ(a.exit_code, 0) << a.err << d.out;
@@ -178,7 +182,8 @@ TEST(AsmDisasmCli, BothFormatsRoundTrip) {
 }
 
 TEST(AsmDisasmCli, BigEndianArchWritesBigEndianRawAndArgumentOffsets) {
-  const std::string src = tmp_path("be.s"), bpf = tmp_path("be.bpf");
+  const std::string src = tmp_path("be.s");
+  const std::string bpf = tmp_path("be.bpf");
   write_file(src, "A = args[0] >> 32\nA = args[0]\nreturn A\n");
   Result a = run({"asm", src, "--arch", "ppc64", "-o", bpf});
   ASSERT_EQ(a.exit_code, 0) << a.err;
@@ -190,7 +195,8 @@ TEST(AsmDisasmCli, BigEndianArchWritesBigEndianRawAndArgumentOffsets) {
   ASSERT_EQ(d.exit_code, 0) << d.err;
   EXPECT_EQ(d.out, ".arch ppc64\n  A = args[0] >> 32\n  A = args[0]\n  return A\n");
   // The `.arch` line is enough: no --arch needed to assemble it back.
-  const std::string text = tmp_path("be2.s"), again = tmp_path("be2.bpf");
+  const std::string text = tmp_path("be2.s");
+  const std::string again = tmp_path("be2.bpf");
   write_file(text, d.out);
   ASSERT_EQ(run({"asm", text, "-o", again}).exit_code, 0);
   EXPECT_EQ(read_file(again), read_file(bpf));
@@ -212,7 +218,8 @@ TEST(AsmDisasmCli, StdinAndStdout) {
 }
 
 TEST(AsmDisasmCli, AssemblerErrorsNameFileLineColumnAndExit2) {
-  const std::string src = tmp_path("bad.s"), bpf = tmp_path("bad.bpf");
+  const std::string src = tmp_path("bad.s");
+  const std::string bpf = tmp_path("bad.bpf");
   ::unlink(bpf.c_str());
   write_file(src, "A = arch\n\n      A =+ 3\nreturn A\n");
   Result r = run({"asm", src, "-o", bpf});
@@ -237,7 +244,8 @@ TEST(AsmDisasmCli, AssemblerErrorsNameFileLineColumnAndExit2) {
 }
 
 TEST(AsmDisasmCli, ValidatorErrorsNameTheLine) {
-  const std::string src = tmp_path("invalid.s"), bpf = tmp_path("invalid.bpf");
+  const std::string src = tmp_path("invalid.s");
+  const std::string bpf = tmp_path("invalid.bpf");
   ::unlink(bpf.c_str());
   // Reads M[0] before any write: the kernel refuses it.
   write_file(src, "A = 1\n# comment\n  X = mem[0]\nreturn A\n");

@@ -63,7 +63,7 @@ void keep_jumps_inside(Program& p, Rng& rng) {
   const size_t n = p.size();
   for (size_t i = 0; i < n; ++i) {
     Insn& in = p[i];
-    const uint32_t room = static_cast<uint32_t>(n - i - 1);  // instructions after i
+    const auto room = static_cast<uint32_t>(n - i - 1);  // instructions after i
     if (i + 1 == n) {
       if (insn_class(in.code) != kRet) in.code = rng.chance(50) ? (kRet | kRetK) : (kRet | kRetA);
       continue;
@@ -200,7 +200,7 @@ struct Counts {
   // Each listed feature in at least `min` texts.
   void expect_coverage(std::initializer_list<std::string_view> features, size_t min) const {
     for (std::string_view f : features) {
-      const size_t i =
+      const auto i =
           static_cast<size_t>(std::find(std::begin(kFeatures), std::end(kFeatures), f) - std::begin(kFeatures));
       ASSERT_LT(i, kFeatureCount) << f;
       EXPECT_GE(feature_hits[i], min) << "too few texts contain \"" << f << "\"";
@@ -362,7 +362,8 @@ TEST(AssemblerRobustness, MutatedTextGivesLocatedErrorsOrPrograms) {
   Rng rng(0x5eed0005);
   const auto arches = arch_choices();
   static constexpr std::string_view kAlphabet = "AX=<>!&|^+-*/%()[]{}:#,. \t\n0x19afgjkmL_rdew";
-  size_t errors = 0, programs = 0;
+  size_t errors = 0;
+  size_t programs = 0;
   for (int i = 0; i < 5000; ++i) {
     const Arch* a = arches[i % arches.size()];
     std::string text =

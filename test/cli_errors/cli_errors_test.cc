@@ -411,7 +411,7 @@ TEST_F(CliErrors, CompileProgramTooLong) {
 TEST_F(CliErrors, EscapedLineBreakInValueStaysOneLine) {
   const std::string in = write("nl.json", R"({"defaultAction": "SCMP_ACT_ALLOW\nsysfence: forged line"})");
   expect_rejected({"compile", in, "-o", path("out.bpf")},
-                  {"nl.json:1:19", "unknown action \"SCMP_ACT_ALLOW\\nsysfence: forged line\""});
+                  {"nl.json:1:19", R"(unknown action "SCMP_ACT_ALLOW\nsysfence: forged line")"});
   const std::string key = write("nlkey.json", R"({"defaultAction": "SCMP_ACT_ALLOW", "a\nsysfence: x": 1})");
   // --strict lists its findings one per line, each indented under the first.
   const Result r = run({"compile", key, "--strict", "-o", path("out.bpf")});
@@ -422,7 +422,7 @@ TEST_F(CliErrors, EscapedLineBreakInValueStaysOneLine) {
 }
 
 TEST_F(CliErrors, HugeValueIsCutInTheMessage) {
-  const std::string in = write("huge.json", "{\"defaultAction\": \"" + std::string(1 << 20, 'Q') + "\"}");
+  const std::string in = write("huge.json", R"({"defaultAction": ")" + std::string(1 << 20, 'Q') + "\"}");
   expect_rejected({"compile", in, "-o", path("out.bpf")}, {"huge.json:1:19", "(1048576 bytes)"});
   EXPECT_LT(run({"compile", in, "-o", path("out.bpf")}).err.size(), 400u);
 }

@@ -64,6 +64,7 @@ void check_rounds(Rng& rng, size_t n, const TreeOptions& options, bool interleav
     rounds.push_back(std::move(w));
   }
   std::vector<DecisionTree> want;
+  want.reserve(rounds.size());
   for (const auto& w : rounds) want.push_back(build_tree(iv, w, options));
   const std::vector<Interval> other = random_intervals(rng, n, 3);
   const std::vector<double> other_w(n, 1.0);

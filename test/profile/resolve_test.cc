@@ -71,12 +71,14 @@ ArgWidth literal_width(ArchId abi) { return syscalls::arch(abi).word_bits == 64 
 
 std::vector<std::vector<ArgCondition>> conditions_of(const std::vector<Rule>& rules) {
   std::vector<std::vector<ArgCondition>> out;
+  out.reserve(rules.size());
   for (const auto& r : rules) out.push_back(r.conditions);
   return out;
 }
 
 bool has_note_containing(const Resolution& r, std::string_view text) {
-  return std::any_of(r.notes.begin(), r.notes.end(), [&](const std::string& n) { return n.find(text) != n.npos; });
+  return std::any_of(r.notes.begin(), r.notes.end(),
+                     [&](const std::string& n) { return n.find(text) != std::string::npos; });
 }
 
 constexpr std::string_view kArchMapProfile = R"({

@@ -3,10 +3,10 @@
 // spellings. Every filter is installed by a sysfence process the test
 // spawns, never by the test itself.
 #include <gtest/gtest.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <string>
 #include <vector>
 

@@ -88,7 +88,7 @@ int listen_at(const std::string& path) {
 }
 
 std::string notify_profile(const std::string& socket_path) {
-  const std::string path = tmp_path("notify.json");
+  std::string path = tmp_path("notify.json");
   write_file(path, R"({
   "defaultAction": "SCMP_ACT_ALLOW",
   "listenerPath": ")" + socket_path +

@@ -16,7 +16,6 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -24,6 +23,7 @@
 
 #include <array>
 #include <atomic>
+#include <csignal>
 #include <cstring>
 #include <map>
 #include <random>
@@ -102,9 +102,9 @@ ProbeRun probe(const bpf::Program& program, const std::vector<ProbeCase>& cases)
   const size_t bytes = sizeof(Shared) + cases.size() * sizeof(int64_t);
   void* mem = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (mem == MAP_FAILED) return {"mmap failed", {}};
-  Shared* sh = new (mem) Shared();
+  auto* sh = new (mem) Shared();
   // cases.size() results follow the header.
-  int64_t* results = reinterpret_cast<int64_t*>(static_cast<char*>(mem) + sizeof(Shared));
+  auto* results = reinterpret_cast<int64_t*>(static_cast<char*>(mem) + sizeof(Shared));
   static_assert(sizeof(Shared) % alignof(int64_t) == 0);
   const pid_t pid = fork();
   if (pid == 0) {

@@ -2,12 +2,12 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -66,6 +66,7 @@ Outcome spawn(const std::vector<std::string>& argv, int timeout_ms) {
   const std::string out_path = tmp_path("spawn" + std::to_string(n) + ".out");
   const std::string err_path = tmp_path("spawn" + std::to_string(n) + ".err");
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   const int in_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);

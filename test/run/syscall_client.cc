@@ -14,11 +14,11 @@
 // Output is unbuffered so that it interleaves with the supervisor's lines
 // in causal order.
 #include <sched.h>
-#include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>

@@ -2,10 +2,10 @@
 // call naming the call, its decoded arguments, what it got and the rule;
 // the command's output and exit status are the same as without the flag.
 #include <gtest/gtest.h>
-#include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -26,7 +26,8 @@ std::string seed_profile() {
 int entry_line(const std::string& text, const std::string& name) {
   std::istringstream in(text);
   std::string line;
-  int n = 0, brace = 0;
+  int n = 0;
+  int brace = 0;
   while (std::getline(in, line)) {
     ++n;
     if (line.find('{') != std::string::npos) brace = n;
@@ -208,7 +209,7 @@ TEST(TraceDenials, ExitCodes) {
 TEST(TraceDenials, ForwardsSignals) {
   const std::string ready = tmp_path("ready-for-term");
   const std::string script = sysfence_binary() +
-                             " run --trace-denials -- sh -c 'trap \"kill \\$!; echo got-term; exit 9\" TERM; touch " +
+                             R"( run --trace-denials -- sh -c 'trap "kill \$!; echo got-term; exit 9" TERM; touch )" +
                              ready + "; sleep 20 & wait' & pid=$!; while [ ! -e " + ready +
                              " ]; do sleep 0.05; done; kill -TERM $pid; wait $pid; "
                              "echo status=$?";

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <map>
 #include <thread>
+#include <utility>
 
 #include "base/seccomp.h"
 #include "bpf/insn.h"
@@ -237,7 +238,7 @@ SeccompData call(uint32_t arch, uint32_t nr, std::array<uint64_t, 6> args = {}) 
 
 // A reader over a fake address space.
 StringReader fake_memory(std::map<uint64_t, RemoteString> memory) {
-  return [memory](uint64_t address) -> std::optional<RemoteString> {
+  return [memory = std::move(memory)](uint64_t address) -> std::optional<RemoteString> {
     auto it = memory.find(address);
     if (it == memory.end()) return std::nullopt;
     return it->second;
@@ -376,7 +377,7 @@ TEST(RemoteMemory, ReadsUpToNulOrLimitOrUnmappedPage) {
   EXPECT_EQ(s->bytes, "hello");
   EXPECT_FALSE(s->complete);
 
-  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  const auto page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   char* two = static_cast<char*>(mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
   ASSERT_NE(two, MAP_FAILED);
   munmap(two + page, page);
@@ -413,7 +414,8 @@ class PathEnv : public ::testing::Test {
 };
 
 TEST_F(PathEnv, FindExecutable) {
-  const std::string dir = tmp("bin1"), dir2 = tmp("bin2");
+  const std::string dir = tmp("bin1");
+  const std::string dir2 = tmp("bin2");
   mkdir(dir.c_str(), 0755);
   mkdir(dir2.c_str(), 0755);
   write_file(dir + "/tool", "#!/bin/sh\n");

@@ -57,6 +57,7 @@ Result run(std::vector<std::string> args) {
     ::dup2(out_fd, 1);
     ::dup2(err_fd, 2);
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     ::execv(argv[0], argv.data());

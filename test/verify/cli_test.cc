@@ -54,7 +54,8 @@ std::string slurp(int fd) {
 // Output goes to temporary files, so a large report cannot block a pipe.
 Result run(std::vector<std::string> args) {
   args.insert(args.begin(), binary());
-  const std::string out_name = tmp("verify_cli_out"), err_name = tmp("verify_cli_err");
+  const std::string out_name = tmp("verify_cli_out");
+  const std::string err_name = tmp("verify_cli_err");
   const int out_fd = ::open(out_name.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
   const int err_fd = ::open(err_name.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
   EXPECT_GE(out_fd, 0);
@@ -64,6 +65,7 @@ Result run(std::vector<std::string> args) {
     ::dup2(out_fd, 1);
     ::dup2(err_fd, 2);
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     ::execv(argv[0], argv.data());

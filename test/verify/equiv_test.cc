@@ -113,7 +113,8 @@ TEST(Equiv, SixtyFourBitArgumentSplit) {
       jump(kJmp | kJeq | kK, 1, 0, 4), stmt(kLd | kW | kAbs, 16),       jump(kJmp | kJge | kK, 6, 0, 2),  // lo >= 6
       jump(kJmp | kJa, 0, 0, 0),       stmt(kRet | kRetK, kRetAllow),   stmt(kRet | kRetK, kRetErrno | 1),
   };
-  const BpfProcedure a = make(a_prog), b = make(b_prog);
+  const BpfProcedure a = make(a_prog);
+  const BpfProcedure b = make(b_prog);
   const EquivResult r = check_equivalent(a, b);
   EXPECT_EQ(r.verdict, EquivResult::Verdict::kEquivalent) << (r.mismatches.empty() ? "" : "mismatch");
   // Off by one in the low word (lo >= 5): only hi == 1, lo == 5 differs.
@@ -134,7 +135,8 @@ TEST(Equiv, SymbolicReturnDataAgainstConstants) {
                           stmt(kRet | kRetA, 0)};
   const Program b_prog = {stmt(kLd | kW | kAbs, 16), stmt(kAlu | kAnd | kK, 0xfff), jump(kJmp | kJeq | kK, 5, 0, 1),
                           stmt(kRet | kRetK, kRetErrno | 5), stmt(kRet | kRetK, kRetErrno | 7)};
-  const BpfProcedure a = make(a_prog), b = make(b_prog);
+  const BpfProcedure a = make(a_prog);
+  const BpfProcedure b = make(b_prog);
   EquivOptions o;
   o.max_mismatches = 10;
   const EquivResult r = check_equivalent(a, b, o);
@@ -165,7 +167,8 @@ TEST(Equiv, OutsideTheFragmentFallsBackToTestingAndSaysSo) {
                           stmt(kRet | kRetK, kRetErrno | 1), stmt(kRet | kRetK, kRetAllow)};
   const Program b_prog = {stmt(kLd | kW | kAbs, 0), jump(kJmp | kJeq | kK, 59, 0, 1), stmt(kRet | kRetK, kRetErrno | 1),
                           stmt(kRet | kRetK, kRetAllow)};
-  const BpfProcedure a = make(a_prog), b = make(b_prog);
+  const BpfProcedure a = make(a_prog);
+  const BpfProcedure b = make(b_prog);
   EquivOptions o;
   o.test_budget = 20000;
   const EquivResult r = check_equivalent(a, b, o);
@@ -206,7 +209,8 @@ TEST(Equiv, DecisionDiagramsAgainstTheirRendering) {
   std::mt19937_64 rng(77);
   const std::vector<uint32_t> constants = {0,    1,     2,          3,          5,          8,          59,
                                            0xff, 0x100, 0x40000000, 0x80000000, 0xc000003e, 0xfffffffe, 0xffffffff};
-  int mutants = 0, different = 0;
+  int mutants = 0;
+  int different = 0;
   for (int round = 0; round < 200; ++round) {
     testing::RandomDag d = testing::random_dag(rng, 2 + static_cast<int>(rng() % 30), constants);
     const BpfProcedure prog = make(d.program);
@@ -251,7 +255,10 @@ TEST(Equiv, MutantsOfRandomPrograms) {
   bpf::testing::RandomProgramOptions options;
   options.constants = {0, 1, 2, 5, 59, 0x40000000, 0xc000003e, 0xffffffff, 0x80000000, 0x1000};
   std::mt19937_64 rng(5);
-  int mutants = 0, told_apart = 0, different = 0, proved = 0;
+  int mutants = 0;
+  int told_apart = 0;
+  int different = 0;
+  int proved = 0;
   for (int i = 0; i < 400; ++i) {
     const Program p = gen.valid(options);
     const BpfProcedure a = make(p);

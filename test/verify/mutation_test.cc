@@ -101,7 +101,11 @@ TEST_P(Mutation, EveryDetectableMutantHasAConfirmedCounterexample) {
 
   const PolicyTester tester(policy);
   std::mt19937_64 rng(static_cast<uint64_t>(param.arch) * 7919 + 17);
-  int mutants = 0, told_apart = 0, different = 0, proved = 0, tested = 0;
+  int mutants = 0;
+  int told_apart = 0;
+  int different = 0;
+  int proved = 0;
+  int tested = 0;
   EquivOptions options;
   options.max_mismatches = 2;
   options.test_budget = 20000;

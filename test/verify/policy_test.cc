@@ -112,7 +112,8 @@ TEST(Styles, RandomPoliciesInEveryStyleAreProved) {
 // interpreter and profile::evaluate.
 TEST(Styles, ChangedPolicyGivesConfirmedCounterexamples) {
   std::mt19937_64 rng(8);
-  int different = 0, rounds = 0;
+  int different = 0;
+  int rounds = 0;
   for (int round = 0; round < 80; ++round) {
     const ArchId native = kNatives[round % std::size(kNatives)];
     const profile::Policy p = testing::random_policy(rng, native);

@@ -64,12 +64,14 @@ class Renderer {
   void stub(Label body) {
     b_.load_word(kOffsetArch);
     for (const Abi& abi : abis()) {
-      const Label here = b_.new_label(), next = b_.new_label();
+      const Label here = b_.new_label();
+      const Label next = b_.new_label();
       b_.branch(kJeq, abi.audit, Target::To(here), Target::To(next));
       b_.bind(here);
       b_.load_word(kOffsetNr);
       if (abi.x86_64_audit) {
-        const Label x32 = b_.new_label(), native = b_.new_label();
+        const Label x32 = b_.new_label();
+        const Label native = b_.new_label();
         b_.branch(kJset, kX32Bit, Target::To(x32), Target::To(native));
         b_.bind(native);
         enosys_check(abi.native, body);
@@ -106,7 +108,8 @@ class Renderer {
       b_.bind(blocks[i]);
       b_.load_word(kOffsetNr);
       if (list[i].x86_64_audit) {
-        const Label x32 = b_.new_label(), native = b_.new_label();
+        const Label x32 = b_.new_label();
+        const Label native = b_.new_label();
         b_.branch(kJset, kX32Bit, list[i].x32 ? Target::To(x32) : bad_arch(),
                   list[i].native ? Target::To(native) : bad_arch());
         if (list[i].native) {
@@ -169,7 +172,8 @@ class Renderer {
       return;
     }
     const size_t mid = first + (last - first) / 2;
-    const Label upper = b_.new_label(), lower = b_.new_label();
+    const Label upper = b_.new_label();
+    const Label lower = b_.new_label();
     b_.branch(kJge, nrs[mid], Target::To(upper), Target::To(lower));
     b_.bind(lower);
     tree(nrs, first, mid, bodies, fallback);
@@ -186,6 +190,7 @@ class Renderer {
 
   void syscall_rules(const ArchPolicy& a, const std::vector<profile::Rule>& rules) {
     std::vector<const profile::Rule*> order;
+    order.reserve(rules.size());
     for (const auto& r : rules) order.push_back(&r);
     std::stable_sort(order.begin(), order.end(), [](const profile::Rule* x, const profile::Rule* y) {
       return more_restrictive(x->action, y->action);
@@ -207,9 +212,12 @@ class Renderer {
     }
     const Label ok = b_.new_label();
     const Target pass = Target::To(ok);
-    const uint32_t vlo = static_cast<uint32_t>(c.value), vhi = static_cast<uint32_t>(c.value >> 32);
-    const uint32_t dlo = static_cast<uint32_t>(c.value_two), dhi = static_cast<uint32_t>(c.value_two >> 32);
-    const uint32_t lo = arg_lo_offset(c.index, e), hi = arg_hi_offset(c.index, e);
+    const uint32_t vlo = static_cast<uint32_t>(c.value);
+    const uint32_t vhi = static_cast<uint32_t>(c.value >> 32);
+    const uint32_t dlo = static_cast<uint32_t>(c.value_two);
+    const uint32_t dhi = static_cast<uint32_t>(c.value_two >> 32);
+    const uint32_t lo = arg_lo_offset(c.index, e);
+    const uint32_t hi = arg_hi_offset(c.index, e);
     auto low_word = [&](uint16_t op, uint32_t k, Target t, Target f) {
       b_.load_word(lo);
       b_.branch(op, k, t, f);
@@ -231,7 +239,8 @@ class Renderer {
       b_.bind(ok);
       return;
     }
-    const Label low = b_.new_label(), equal_high = b_.new_label();
+    const Label low = b_.new_label();
+    const Label equal_high = b_.new_label();
     b_.load_word(hi);
     switch (c.op) {
       case CmpOp::kEq:

@@ -110,7 +110,7 @@ std::optional<SeccompWords> find_difference(const Program& a, const Program& b, 
     SeccompWords in{};
     for (uint32_t& w : in) {
       const uint64_t r = next();
-      const uint32_t kind = static_cast<uint32_t>(r & 7);
+      const auto kind = static_cast<uint32_t>(r & 7);
       w = kind < 5 ? pool[(r >> 32) % pool.size()] : kind == 5 ? 0 : static_cast<uint32_t>(r >> 32);
     }
     if (ia->run(in).action() != ib->run(in).action()) return in;
@@ -120,7 +120,8 @@ std::optional<SeccompWords> find_difference(const Program& a, const Program& b, 
 
 std::string check_counterexamples(const Procedure& a, const Procedure& b, const EquivResult& r) {
   for (const Mismatch& m : r.mismatches) {
-    const Action ra = a.run(m.input), rb = b.run(m.input);
+    const Action ra = a.run(m.input);
+    const Action rb = b.run(m.input);
     if (ra == rb) return fmt::format("counterexample where both answer {}", to_string(ra));
     if (ra != m.a_action || rb != m.b_action)
       return fmt::format("counterexample reports {} / {} but runs give {} / {}", to_string(m.a_action),
@@ -153,7 +154,7 @@ RandomDag random_dag(std::mt19937_64& rng, int nodes, const std::vector<uint32_t
   std::vector<DecisionDag::Ref> node_refs;
   for (int i = 0; i < nodes; ++i) {
     const unsigned w = words[pick(rng, 6)];
-    const WordOp op = static_cast<WordOp>(pick(rng, 8));
+    const auto op = static_cast<WordOp>(pick(rng, 8));
     uint32_t k = constants[pick(rng, static_cast<uint32_t>(constants.size()))];
     uint32_t mask = 0xffffffffU;
     if (op == WordOp::kMaskedEq || op == WordOp::kMaskedNe) {
@@ -167,7 +168,8 @@ RandomDag random_dag(std::mt19937_64& rng, int nodes, const std::vector<uint32_t
                          pick(rng, std::min<uint32_t>(3, static_cast<uint32_t>(node_refs.size())))];
       return refs[pick(rng, static_cast<uint32_t>(refs.size()))];
     };
-    const DecisionDag::Ref t = child(), f = child();
+    const DecisionDag::Ref t = child();
+    const DecisionDag::Ref f = child();
     const WordAtom atom{op, k, mask};
     const DecisionDag::Ref r = out.dag.test(w, atom, t, f);
     if (r == t) continue;  // t == f: no node
@@ -180,7 +182,8 @@ RandomDag random_dag(std::mt19937_64& rng, int nodes, const std::vector<uint32_t
   // Render: nodes from the root down (decreasing index: children come
   // later, so every jump is forward), then one `ret` per leaf.
   auto is_leaf = [](DecisionDag::Ref r) { return (r & DecisionDag::kLeafBit) != 0; };
-  std::vector<size_t> node_pos(made.size()), leaf_pos(leaf_actions.size());
+  std::vector<size_t> node_pos(made.size());
+  std::vector<size_t> leaf_pos(leaf_actions.size());
   auto size_of = [](const Node& n) {
     return (n.atom.op == WordOp::kMaskedEq || n.atom.op == WordOp::kMaskedNe) ? 3u : 2u;
   };
@@ -219,7 +222,8 @@ RandomDag random_dag(std::mt19937_64& rng, int nodes, const std::vector<uint32_t
         break;
     }
     const size_t here = p.size();
-    const size_t t = target(swap ? n.f : n.t), f = target(swap ? n.t : n.f);
+    const size_t t = target(swap ? n.f : n.t);
+    const size_t f = target(swap ? n.t : n.f);
     p.push_back(jump(kJmp | op | kK, k, static_cast<uint8_t>(t - here - 1), static_cast<uint8_t>(f - here - 1)));
   }
   for (const Action& a : leaf_actions) p.push_back(stmt(kRet | kRetK, encode(a)));

@@ -52,7 +52,7 @@ RandomValue random_value(std::mt19937& rng) {
   for (int i = 0; i < n; ++i) {
     const uint16_t ops[] = {kAnd, kOr, kXor, kLsh, kRsh};
     const uint16_t op = ops[rng() % 5];
-    uint32_t k = static_cast<uint32_t>(rng());
+    auto k = static_cast<uint32_t>(rng());
     if (op == kLsh || op == kRsh) k %= 32;
     else if (rng() % 2) k &= static_cast<uint32_t>(rng());  // sparse masks
     switch (op) {
@@ -89,11 +89,13 @@ TEST(SymValue, Spelling) {
 // on inputs around every boundary the atom or the constant suggests.
 TEST(TranslateJump, AgreesWithConcreteComparison) {
   std::mt19937 rng(9);
-  int atoms = 0, constants = 0, unsupported = 0;
+  int atoms = 0;
+  int constants = 0;
+  int unsupported = 0;
   for (int round = 0; round < 20000; ++round) {
     const RandomValue v = random_value(rng);
     const uint16_t op = kJumpOps[rng() % 4];
-    uint32_t k = static_cast<uint32_t>(rng());
+    auto k = static_cast<uint32_t>(rng());
     if (rng() % 3 == 0) k = v.apply(static_cast<uint32_t>(rng()));  // a value it can take
     if (rng() % 5 == 0) k = k % 8;
     const SymCondition c = translate_jump(op, v.sym, k);
@@ -348,7 +350,9 @@ TEST(Walk, RandomProgramsAgreeWithTheInterpreter) {
   testing::RandomProgramGenerator gen(2024);
   testing::RandomProgramOptions options;
   options.constants = {0, 1, 2, 3, 59, 0x40000000, 0xc000003e, 0xffffffff, 0x80000000, 0x1000};
-  int programs = 0, leaves_checked = 0, fully_symbolic = 0;
+  int programs = 0;
+  int leaves_checked = 0;
+  int fully_symbolic = 0;
   std::mt19937 rng(1);
   for (int i = 0; i < 1500; ++i) {
     Program prog = gen.valid(options);

@@ -107,7 +107,8 @@ TEST(WordSet, WitnessSatisfiesEverything) {
 // answer is compared with enumeration.
 TEST(WordSet, AgreesWithEnumeration) {
   std::mt19937 rng(7);
-  int sat = 0, unsat = 0;
+  int sat = 0;
+  int unsat = 0;
   for (int round = 0; round < 3000; ++round) {
     const unsigned n = 1 + rng() % 9;
     uint32_t free_bits = 0;
@@ -115,7 +116,8 @@ TEST(WordSet, AgreesWithEnumeration) {
     const uint32_t fixed = rng() & ~free_bits;
     std::vector<uint32_t> domain;
     for (uint32_t x = 0; x < (1u << n); ++x) {
-      uint32_t w = fixed, bit = 0;
+      uint32_t w = fixed;
+      uint32_t bit = 0;
       for (uint32_t m = free_bits; m; m &= m - 1, ++bit)
         if (x & (1u << bit)) w |= m & -m;
       domain.push_back(w);
