@@ -24,7 +24,7 @@ constexpr cli::FlagSpec kFlags[] = {
     {.name = "output", .short_name = 'o'},
 };
 
-constexpr size_t kMaxTextBytes = 16 * 1024 * 1024;
+constexpr size_t kMaxTextBytes = size_t{16} * 1024 * 1024;
 
 int run_asm(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags);

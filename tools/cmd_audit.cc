@@ -51,7 +51,7 @@ constexpr std::string_view kUsage =
     "[--strict]";
 
 // Far above the kernel's 4096 instructions (32 KiB).
-constexpr size_t kMaxRawBytes = 8 * 1024 * 1024;
+constexpr size_t kMaxRawBytes = size_t{8} * 1024 * 1024;
 
 int run_audit(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags);

@@ -32,7 +32,7 @@ constexpr cli::FlagSpec kFlags[] = {
 constexpr std::string_view kUsage =
     "usage: sysfence diff A.bpf B.bpf [--arch A] [--raw-endian little|big] [--max-regions N]";
 
-constexpr size_t kMaxRawBytes = 8 * 1024 * 1024;
+constexpr size_t kMaxRawBytes = size_t{8} * 1024 * 1024;
 // Differing regions collected (the report prints --max-regions of them).
 constexpr size_t kMaxCollected = 10000;
 

@@ -25,7 +25,7 @@ constexpr cli::FlagSpec kFlags[] = {
 
 // Far above the kernel's 4096 instructions (32 KiB): disassembling a
 // too-long program is still useful, an unbounded read is not.
-constexpr size_t kMaxRawBytes = 8 * 1024 * 1024;
+constexpr size_t kMaxRawBytes = size_t{8} * 1024 * 1024;
 
 int run_disasm(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags);

@@ -50,7 +50,7 @@ int run_resolve(std::span<const std::string> args) {
     }
     const syscalls::Syscall* s = table.find(arg);
     if (s == nullptr)
-      return cli::usage_error(fmt::format("unknown syscall \"{}\" on {} (did you mean \"{}\"?)", arg, (*arch)->name,
+      return cli::usage_error(fmt::format(R"(unknown syscall "{}" on {} (did you mean "{}"?))", arg, (*arch)->name,
                                           table.nearest_name(arg)));
     // An alias prints under the name it was asked for, with the shared number.
     out += fmt::format("{}\t{}\n", arg, s->nr);

@@ -73,7 +73,7 @@ constexpr std::string_view kUsage =
     "[--args a0,..,a5] [--ip X] [--trace] | --inputs FILE|-)";
 
 // Far above the kernel's 4096 instructions (32 KiB).
-constexpr size_t kMaxRawBytes = 8 * 1024 * 1024;
+constexpr size_t kMaxRawBytes = size_t{8} * 1024 * 1024;
 // Longest accepted input line: 8 fields of at most 20 digits plus spacing
 // leaves plenty of room; longer lines are an error, not a memory sink.
 constexpr size_t kMaxLineBytes = 4096;

@@ -57,14 +57,15 @@ constexpr std::string_view kUsage =
     "[--strict]";
 
 // Far above the kernel's 4096 instructions (32 KiB).
-constexpr size_t kMaxRawBytes = 8 * 1024 * 1024;
+constexpr size_t kMaxRawBytes = size_t{8} * 1024 * 1024;
 
 Expected<std::vector<const syscalls::Arch*>> parse_arch_list(std::string_view spec) {
   std::vector<const syscalls::Arch*> out;
   size_t pos = 0;
   while (true) {
     const size_t comma = spec.find(',', pos);
-    const std::string_view part = spec.substr(pos, comma == std::string_view::npos ? spec.npos : comma - pos);
+    const std::string_view part =
+        spec.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
     auto a = syscalls::parse_arch(part);
     if (!a) return fail(a.error().message);
     out.push_back(*a);
