@@ -322,7 +322,7 @@ class Auditor {
 
   // "socket(0x100000026, 5, 0)": the arguments the kernel reads (at least
   // up to `must_show`).
-  std::string call(const Abi& abi, const SeccompWords& w, int must_show = -1) const {
+  static std::string call(const Abi& abi, const SeccompWords& w, int must_show = -1) {
     const SeccompData d = data_of(abi, w);
     const auto name = syscalls::table(abi.id).name(d.nr);
     unsigned count = 6;

@@ -56,7 +56,7 @@ Expected<std::string, CommandError> find_executable(const std::string& name) {
   while (true) {
     const size_t colon = path_list.find(':', pos);
     const std::string_view entry =
-        std::string_view(path_list).substr(pos, colon == std::string::npos ? std::string::npos : colon - pos);
+        std::string_view{path_list}.substr(pos, colon == std::string::npos ? std::string::npos : colon - pos);
     // An empty entry means the current directory.
     const std::string candidate = (entry.empty() ? std::string(".") : std::string(entry)) + "/" + name;
     switch (probe(candidate, &err)) {

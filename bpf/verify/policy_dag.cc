@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <ranges>
 #include <vector>
 
 #include "syscalls/arch.h"
@@ -53,8 +52,9 @@ class Builder {
       dispatch.emplace_back(audit, abi_body(a));
     }
     Ref next = bad_arch;
-    for (const auto& [arch_audit, body] : std::views::reverse(dispatch))
-      next = dag_.test(kArchWord, WordAtom::Eq(arch_audit), body, next);
+    // NOLINTNEXTLINE(modernize-loop-convert): clang-tidy 14 cannot parse libstdc++ 12 views::reverse
+    for (auto it = dispatch.rbegin(); it != dispatch.rend(); ++it)
+      next = dag_.test(kArchWord, WordAtom::Eq(it->first), it->second, next);
     return next;
   }
 
@@ -118,8 +118,9 @@ class Builder {
     const auto name = syscalls::table(a.arch).name(nr);
     const std::string who = name ? fmt::format("{} ({})", *name, arch.name) : fmt::format("nr {} ({})", nr, arch.name);
     Ref next = no_match;
-    for (const profile::Rule* rule : std::views::reverse(order)) {
-      const profile::Rule& r = *rule;
+    // NOLINTNEXTLINE(modernize-loop-convert): clang-tidy 14 cannot parse libstdc++ 12 views::reverse
+    for (auto it = order.rbegin(); it != order.rend(); ++it) {
+      const profile::Rule& r = **it;
       const Ref hit = dag_.leaf(r.action, fmt::format("rule for {} at {}", who, where(r.source)));
       next = conjunction(r.conditions, arch.endian, hit, next);
     }
@@ -135,7 +136,10 @@ class Builder {
 
   Ref conjunction(const std::vector<ArgCondition>& conds, Endian e, Ref all_hold, Ref otherwise) {
     Ref next = all_hold;
-    for (const auto& cond : std::views::reverse(conds)) next = condition(cond, e, next, otherwise);
+    // NOLINTNEXTLINE(modernize-loop-convert): clang-tidy 14 cannot parse libstdc++ 12 views::reverse
+    for (auto it = conds.rbegin(); it != conds.rend(); ++it) {
+      next = condition(*it, e, next, otherwise);
+    }
     return next;
   }
 
@@ -143,10 +147,10 @@ class Builder {
     if (c.index >= 6) return f;  // evaluate(): an out-of-range index never holds
     const unsigned lo = arg_lo_offset(c.index, e) / 4;
     const unsigned hi = arg_hi_offset(c.index, e) / 4;
-    const uint32_t vlo = static_cast<uint32_t>(c.value);
-    const uint32_t vhi = static_cast<uint32_t>(c.value >> 32);
-    const uint32_t dlo = static_cast<uint32_t>(c.value_two);
-    const uint32_t dhi = static_cast<uint32_t>(c.value_two >> 32);
+    const auto vlo = static_cast<uint32_t>(c.value);
+    const auto vhi = static_cast<uint32_t>(c.value >> 32);
+    const auto dlo = static_cast<uint32_t>(c.value_two);
+    const auto dhi = static_cast<uint32_t>(c.value_two >> 32);
     if (c.width == profile::ArgWidth::k32) {
       switch (c.op) {
         case CmpOp::kEq: return dag_.test(lo, WordAtom::Eq(vlo), t, f);
