@@ -27,8 +27,9 @@ inline Unexpected<Error> fail(std::string message) { return Unexpected<Error>{Er
 template <typename T, typename E = Error>
 class Expected {
  public:
-  // NOLINTNEXTLINE(google-explicit-constructor): implicit on purpose, so that
-  // `return value;` and `return fail(...);` build an Expected.
+  // Implicit on purpose, so that `return value;` and `return fail(...);`
+  // build an Expected.
+  // NOLINTNEXTLINE(google-explicit-constructor)
   Expected(T value) : v_(std::in_place_index<0>, std::move(value)) {}
   template <typename U>
   // NOLINTNEXTLINE(google-explicit-constructor): implicit, see above.

@@ -212,10 +212,10 @@ class Renderer {
     }
     const Label ok = b_.new_label();
     const Target pass = Target::To(ok);
-    const uint32_t vlo = static_cast<uint32_t>(c.value);
-    const uint32_t vhi = static_cast<uint32_t>(c.value >> 32);
-    const uint32_t dlo = static_cast<uint32_t>(c.value_two);
-    const uint32_t dhi = static_cast<uint32_t>(c.value_two >> 32);
+    const auto vlo = static_cast<uint32_t>(c.value);
+    const auto vhi = static_cast<uint32_t>(c.value >> 32);
+    const auto dlo = static_cast<uint32_t>(c.value_two);
+    const auto dhi = static_cast<uint32_t>(c.value_two >> 32);
     const uint32_t lo = arg_lo_offset(c.index, e);
     const uint32_t hi = arg_hi_offset(c.index, e);
     auto low_word = [&](uint16_t op, uint32_t k, Target t, Target f) {
