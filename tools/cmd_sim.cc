@@ -228,7 +228,7 @@ int run_batch(const std::string& path, const syscalls::Arch& arch, const Evaluat
         done = true;
         break;
       }
-      auto input = parse_input_line(std::string_view(pending).substr(start, nl - start), arch, where, line_no);
+      auto input = parse_input_line(std::string_view{pending}.substr(start, nl - start), arch, where, line_no);
       if (!input) {
         status = cli::usage_error(input.error().message);
         done = true;
