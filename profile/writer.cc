@@ -125,7 +125,9 @@ std::string write_profile(const Profile& p) {
       out += i ? ",\n" : "\n";
       out.append(4, ' ');
       ObjectWriter mw(out, 4);
-      mw.string("architecture", p.arch_map[i].architecture);
+      // Absent in the input (Go leaves it ""): absent in the output, since
+      // the reader rejects "" as an architecture name.
+      if (!p.arch_map[i].architecture.empty()) mw.string("architecture", p.arch_map[i].architecture);
       mw.strings("subArchitectures", p.arch_map[i].sub_architectures);
       mw.close();
     }
