@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "audit/program_audit.h"
-#include "bpf/compiler/compile.h"
+#include "compiler/compile.h"
 
 namespace sysfence::audit {
 
@@ -18,8 +18,8 @@ bool permissive(Action a) { return a.kind == ActionKind::kAllow || a.kind == Act
 
 Expected<Report> audit_profile(const profile::Profile& profile, const profile::Resolution& resolution,
                                const ProfileAuditOptions& options) {
-  const profile::Policy& policy = resolution.policy;
-  auto compiled = bpf::compiler::compile(policy, bpf::compiler::CompileOptions{});
+  const policy::Policy& policy = resolution.policy;
+  auto compiled = compiler::compile(policy, compiler::CompileOptions{});
   if (!compiled) return fail(fmt::format("{}: {}", profile.source, compiled.error().message));
 
   ProgramAuditOptions po;
@@ -28,7 +28,7 @@ Expected<Report> audit_profile(const profile::Profile& profile, const profile::R
   po.skip_default_check = true;  // answered from the profile below
   po.max_paths = options.max_paths;
   po.max_work = options.max_work;
-  auto explorer = PathExplorer::create(compiled->program);
+  auto explorer = verify::PathExplorer::create(compiled->program);
   if (!explorer) return fail(fmt::format("{}: the compiled program: {}", profile.source, explorer.error().message));
   Report report = audit_program(*explorer, po);
 
@@ -37,7 +37,7 @@ Expected<Report> audit_profile(const profile::Profile& profile, const profile::R
   report.scope.insert(
       report.scope.begin(),
       fmt::format("profile {}: resolved for {} ({}), arguments compared {}; compiled to {}", profile.source,
-                  options.native != nullptr ? options.native->name : "?", bpf::compiler::abi_names(abis),
+                  options.native != nullptr ? options.native->name : "?", compiler::abi_names(abis),
                   options.arg_width == profile::ArgWidthMode::kAbi ? "as the kernel reads them (--arg-width=abi)"
                                                                    : "on all 64 bits (--arg-width=64)",
                   compiled->program.size() == 1 ? std::string("1 instruction")

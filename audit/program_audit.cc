@@ -18,10 +18,10 @@
 
 namespace sysfence::audit {
 
-using bpf::Outcome;
-using bpf::WordAtom;
-using bpf::WordSet;
 using syscalls::ArchId;
+using verify::Outcome;
+using verify::WordAtom;
+using verify::WordSet;
 
 namespace {
 
@@ -117,7 +117,7 @@ std::string arg_decl(ArchId abi, uint32_t nr, unsigned i) {
 
 class Auditor {
  public:
-  Auditor(const PathExplorer& x, const ProgramAuditOptions& o) : x_(x), o_(o) {}
+  Auditor(const verify::PathExplorer& x, const ProgramAuditOptions& o) : x_(x), o_(o) {}
 
   Report run() {
     view_budget_ = o_.max_paths;
@@ -145,16 +145,16 @@ class Auditor {
   }
 
  private:
-  const PathExplorer& x_;
+  const verify::PathExplorer& x_;
   const ProgramAuditOptions& o_;
   Report report_;
 
   // Whole-program walk results.
-  WalkStats stats_;
+  verify::WalkStats stats_;
   std::set<uint32_t> handled_arches_;  // AUDIT_ARCH values pinned on a path that reads nr
   std::vector<bool> executed_;         // instruction ran for some path's input
   struct Example {
-    Path path;
+    verify::Path path;
     uint32_t pc = 0;
   };
   std::optional<Example> unchecked_;  // nr decided with the arch open
@@ -165,7 +165,7 @@ class Auditor {
   uint64_t unsupported_paths_ = 0;
 
   std::vector<Abi> abis_;
-  std::map<std::pair<size_t, uint32_t>, std::vector<Path>> views_;
+  std::map<std::pair<size_t, uint32_t>, std::vector<verify::Path>> views_;
   bool view_truncated_ = false;
   // Bounds for hostile filters (2^N paths per syscall): paths kept per
   // syscall, paths kept over all syscalls, and (path, path) pairs the
@@ -198,7 +198,7 @@ class Auditor {
     if (abi.id != ArchId::kX32) return true;
     std::optional<uint32_t> only;
     for (const auto& sys : syscalls::table(abi.id).entries())
-      for (const Path& p : view(abi, sys.nr)) {
+      for (const verify::Path& p : view(abi, sys.nr)) {
         if (p.outcome.kind != Outcome::Kind::kAction) return true;
         if (only && *only != encode(p.outcome.action)) return true;
         only = encode(p.outcome.action);
@@ -218,7 +218,7 @@ class Auditor {
 
   void whole_program_walk() {
     executed_.assign(x_.program().size(), false);
-    stats_ = x_.walk({}, WalkLimits(o_.max_paths, o_.max_work), [&](const Path& p) {
+    stats_ = x_.walk({}, verify::WalkLimits(o_.max_paths, o_.max_work), [&](const verify::Path& p) {
       if (traces_complete_) {
         const auto pcs = x_.trace(p.witness);
         for (uint32_t pc : pcs) executed_[pc] = true;
@@ -231,22 +231,23 @@ class Auditor {
         if (unsupported_.size() < 4 && std::find(unsupported_.begin(), unsupported_.end(), what) == unsupported_.end())
           unsupported_.push_back(what);
       }
-      const WordSet& nr = p.words[kWordNr];
-      const WordSet& arch = p.words[kWordArch];
+      const WordSet& nr = p.words[verify::kWordNr];
+      const WordSet& arch = p.words[verify::kWordArch];
       const auto pinned = arch.pinned();
       if (!nr.unconstrained()) {
         if (pinned) handled_arches_.insert(*pinned);
-        else if (++unchecked_paths_ == 1) unchecked_ = Example{p, first_use(p.witness, 1u << kWordNr)};
+        else if (++unchecked_paths_ == 1) unchecked_ = Example{p, first_use(p.witness, 1u << verify::kWordNr)};
       }
-      if (!p.words[kWordIpLo].unconstrained() || !p.words[kWordIpHi].unconstrained()) {
-        if (++ip_paths_ == 1) ip_ = Example{p, first_use(p.witness, (1u << kWordIpLo) | (1u << kWordIpHi))};
+      if (!p.words[verify::kWordIpLo].unconstrained() || !p.words[verify::kWordIpHi].unconstrained()) {
+        if (++ip_paths_ == 1)
+          ip_ = Example{p, first_use(p.witness, (1u << verify::kWordIpLo) | (1u << verify::kWordIpHi))};
       }
     });
   }
 
   // The first jump (or `ret A`) on `input`'s path that reads one of `words`.
   uint32_t first_use(const SeccompWords& input, uint32_t words) const {
-    for (const WordUse& u : x_.word_uses(input))
+    for (const verify::WordUse& u : x_.word_uses(input))
       if (u.words & words) return u.pc;
     return 0;
   }
@@ -301,13 +302,14 @@ class Auditor {
   }
 
   // The paths of syscall `nr` on `abi` (every input with that arch and number).
-  const std::vector<Path>& view(const Abi& abi, uint32_t nr) {
+  const std::vector<verify::Path>& view(const Abi& abi, uint32_t nr) {
     const auto key = std::make_pair(static_cast<size_t>(abi.id), nr);
     auto it = views_.find(key);
     if (it != views_.end()) return it->second;
-    const Constraint c[] = {{kWordArch, WordAtom::Eq(abi.audit_arch)}, {kWordNr, WordAtom::Eq(nr)}};
-    WalkStats s;
-    auto paths = x_.paths(c, WalkLimits(std::min(kViewPaths, view_budget_), view_work_budget_), &s);
+    const verify::Constraint c[] = {{verify::kWordArch, WordAtom::Eq(abi.audit_arch)},
+                                    {verify::kWordNr, WordAtom::Eq(nr)}};
+    verify::WalkStats s;
+    auto paths = x_.paths(c, verify::WalkLimits(std::min(kViewPaths, view_budget_), view_work_budget_), &s);
     view_budget_ -= std::min<uint64_t>(view_budget_, paths.size());
     view_work_budget_ -= std::min<uint64_t>(view_work_budget_, s.atoms);
     view_truncated_ = view_truncated_ || s.truncated;
@@ -335,7 +337,7 @@ class Auditor {
 
   // Where a decision comes from: the instruction, and with a profile the
   // rule that decides the same input.
-  std::string where(const Abi& abi, const Path& p) const { return where(abi, p.witness, p.outcome.where); }
+  std::string where(const Abi& abi, const verify::Path& p) const { return where(abi, p.witness, p.outcome.where); }
   std::string where(const Abi& abi, const SeccompWords& w, uint32_t pc) const {
     const std::string rule = profile_source(abi, w);
     return fmt::format("instruction {}{}{}", pc, rule.empty() ? "" : "; ", rule);
@@ -345,7 +347,7 @@ class Auditor {
   std::string profile_source(const Abi& abi, const SeccompWords& w) const {
     if (o_.intent == nullptr) return {};
     const SeccompData d = data_of(abi, w);
-    const profile::Decision dec = profile::evaluate(*o_.intent, d);
+    const policy::Decision dec = policy::evaluate(*o_.intent, d);
     if (dec.rule != nullptr) {
       const auto& src = dec.rule->source;
       if (src.line != 0) return fmt::format("rule {}:{} (syscalls[{}])", src.file, src.line, src.entry);
@@ -362,10 +364,10 @@ class Auditor {
 
   void check_arch_unchecked() {
     if (!unchecked_) return;
-    const Path& p = unchecked_->path;
+    const verify::Path& p = unchecked_->path;
     // Show the number on a real ABI the path admits, preferably one the
     // filter handles nowhere else (the confusion the check is about).
-    const WordSet& arch_set = p.words[kWordArch];
+    const WordSet& arch_set = p.words[verify::kWordArch];
     const syscalls::Arch& meant = o_.arch != nullptr ? *o_.arch : syscalls::native_arch();
     auto score = [&](const syscalls::Arch& a) {  // lower is a better example
       return (a.audit_arch == meant.audit_arch ? 2 : 0) + (handled_arches_.contains(a.audit_arch) ? 1 : 0);
@@ -377,10 +379,10 @@ class Auditor {
     }
     SeccompWords w = p.witness;
     std::string example;
-    const uint32_t nr = w[kWordNr];
+    const uint32_t nr = w[verify::kWordNr];
     const Action action = x_.run(w).action();
     if (shown != nullptr) {
-      w[kWordArch] = shown->audit_arch;
+      w[verify::kWordArch] = shown->audit_arch;
       const Action again = x_.run(w).action();
       const auto meaning = syscalls::table(shown->id).name(nr);
       example = fmt::format("nr {} under AUDIT_ARCH {:#x} ({}: {}) is answered {}", nr, shown->audit_arch, shown->name,
@@ -388,7 +390,7 @@ class Auditor {
       if (meant.id != shown->id)
         if (auto m = syscalls::table(meant.id).name(nr)) example += fmt::format(" as if it were {} {}", meant.name, *m);
     } else {
-      example = fmt::format("nr {} with arch {:#x} is answered {}", nr, w[kWordArch], to_string(action));
+      example = fmt::format("nr {} with arch {:#x} is answered {}", nr, w[verify::kWordArch], to_string(action));
     }
     add(check::kArchUnchecked, Severity::kCritical,
         fmt::format("the filter decides on the syscall number without knowing the ABI on {}: {}",
@@ -405,7 +407,7 @@ class Auditor {
                     "code in the process can jump to an allowed syscall instruction, so this is no security "
                     "boundary",
                     plural(ip_paths_, "path"),
-                    (uint64_t{ip_->path.witness[kWordIpHi]} << 32) | ip_->path.witness[kWordIpLo],
+                    (uint64_t{ip_->path.witness[verify::kWordIpHi]} << 32) | ip_->path.witness[verify::kWordIpLo],
                     to_string(x_.run(ip_->path.witness).action())),
         "decide on the syscall and its arguments only", fmt::format("instruction {}", ip_->pc))
         .inputs = {from_words(ip_->path.witness, default_endian())};
@@ -438,12 +440,12 @@ class Auditor {
   void check_arg_width(const Abi& abi) {
     std::vector<std::string> quiet;  // 64-bit comparisons without a bypass
     for (const auto& sys : syscalls::table(abi.id).entries()) {
-      const std::vector<Path>& paths = view(abi, sys.nr);
+      const std::vector<verify::Path>& paths = view(abi, sys.nr);
       for (unsigned i = 0; i < 6; ++i) {
         const unsigned bits = kernel_bits(abi.id, sys.nr, i);
         if (bits == 0 || bits > 32) continue;
         const unsigned hw = abi.hi_word(i);
-        const bool tested = std::any_of(paths.begin(), paths.end(), [&](const Path& p) {
+        const bool tested = std::any_of(paths.begin(), paths.end(), [&](const verify::Path& p) {
           return p.outcome.kind == Outcome::Kind::kAction && !p.words[hw].unconstrained();
         });
         if (!tested) continue;
@@ -465,12 +467,12 @@ class Auditor {
   // the tight one admits the clean high word (zero-, or for a negative low
   // word sign-extended) and every other word admits a common value.
   bool find_width_bypass(const Abi& abi, const syscalls::Syscall& sys, unsigned i, unsigned bits,
-                         const std::vector<Path>& paths) {
+                         const std::vector<verify::Path>& paths) {
     const unsigned hw = abi.hi_word(i);
     const unsigned lw = abi.lo_word(i);
-    for (const Path& loose : paths) {
+    for (const verify::Path& loose : paths) {
       if (loose.outcome.kind != Outcome::Kind::kAction) continue;
-      for (const Path& tight : paths) {
+      for (const verify::Path& tight : paths) {
         if (tight.outcome.kind != Outcome::Kind::kAction || !looser(loose.outcome.action, tight.outcome.action))
           continue;
         if (pair_budget_ == 0) {
@@ -492,7 +494,7 @@ class Auditor {
           if (!tight.words[hw].contains(clean_hi)) continue;
           SeccompWords x{};
           bool ok = true;
-          for (unsigned w = 0; w < bpf::kWordCount && ok; ++w) {
+          for (unsigned w = 0; w < verify::kWordCount && ok; ++w) {
             if (w == hw) {
               x[w] = dirty_hi;
               continue;
@@ -547,9 +549,9 @@ class Auditor {
     std::vector<std::string> names;
     std::optional<std::pair<SeccompWords, uint32_t>> example;
     for (const auto& sys : syscalls::table(ArchId::kX32).entries()) {
-      const std::vector<Path>& paths = view(*x32, sys.nr);
-      const Path* allowed = nullptr;
-      for (const Path& p : paths)
+      const std::vector<verify::Path>& paths = view(*x32, sys.nr);
+      const verify::Path* allowed = nullptr;
+      for (const verify::Path& p : paths)
         if (p.outcome.kind == Outcome::Kind::kAction && permissive(p.outcome.action)) allowed = allowed ? allowed : &p;
       if (allowed == nullptr) continue;
       if (meant) {
@@ -557,8 +559,8 @@ class Auditor {
         // denies outright — the filter's author meant to block it.
         auto n64 = number(*x64, sys.name);
         if (!n64) continue;
-        const std::vector<Path>& p64 = view(*x64, *n64);
-        const bool denied = !p64.empty() && std::all_of(p64.begin(), p64.end(), [](const Path& p) {
+        const std::vector<verify::Path>& p64 = view(*x64, *n64);
+        const bool denied = !p64.empty() && std::all_of(p64.begin(), p64.end(), [](const verify::Path& p) {
           return p.outcome.kind == Outcome::Kind::kAction && !permissive(p.outcome.action);
         });
         if (!denied) continue;
@@ -620,7 +622,7 @@ class Auditor {
   // the filter answers the holes of the ABI's table.
   std::optional<Action> abi_default(const Abi& abi) const {
     if (o_.intent != nullptr) {
-      if (const profile::ArchPolicy* ap = o_.intent->find(abi.id)) return ap->default_action;
+      if (const policy::ArchPolicy* ap = o_.intent->find(abi.id)) return ap->default_action;
     }
     return default_action(abi);
   }
@@ -674,7 +676,7 @@ class Auditor {
   // The first permissive path of syscall `name` on each ABI.
   struct Allowed {
     const Abi* abi;
-    const Path* path;
+    const verify::Path* path;
     bool unconditional;  // every input of the syscall is allowed
   };
   std::vector<Allowed> allowed_on(std::string_view name) {
@@ -682,10 +684,10 @@ class Auditor {
     for (const Abi& abi : abis_) {
       auto nr = number(abi, name);
       if (!nr) continue;
-      const std::vector<Path>& paths = view(abi, *nr);
-      const Path* first = nullptr;
+      const std::vector<verify::Path>& paths = view(abi, *nr);
+      const verify::Path* first = nullptr;
       bool all = !paths.empty();
-      for (const Path& p : paths) {
+      for (const verify::Path& p : paths) {
         const bool ok = p.outcome.kind == Outcome::Kind::kAction && permissive(p.outcome.action);
         if (ok && first == nullptr) first = &p;
         all = all && ok;
@@ -753,8 +755,8 @@ class Auditor {
     for (const Allowed& a : allowed_on("personality")) {
       // Every permissive path, not only the first: is a persona outside the
       // safe ones admitted anywhere?
-      const uint32_t nr = a.path->witness[kWordNr];
-      for (const Path& p : view(*a.abi, nr)) {
+      const uint32_t nr = a.path->witness[verify::kWordNr];
+      for (const verify::Path& p : view(*a.abi, nr)) {
         if (p.outcome.kind != Outcome::Kind::kAction || !permissive(p.outcome.action)) continue;
         std::vector<WordAtom> unsafe;
         for (uint32_t v : kSafePersonas) unsafe.push_back(WordAtom::Ne(v));
@@ -801,7 +803,7 @@ class Auditor {
     bool any = false;
     for (const FlagName& f : kNamespaceFlags) {
       if ((f.bit & mask) == 0) continue;
-      for (const Path& p : view(abi, nr)) {
+      for (const verify::Path& p : view(abi, nr)) {
         if (p.outcome.kind != Outcome::Kind::kAction || !permissive(p.outcome.action)) continue;
         const WordAtom has_flag[] = {WordAtom::MaskedEq(f.bit, f.bit)};
         auto lo = restrict(p.words[abi.lo_word(arg)], has_flag);
@@ -883,12 +885,12 @@ class Auditor {
 
 }  // namespace
 
-Report audit_program(const PathExplorer& program, const ProgramAuditOptions& options) {
+Report audit_program(const verify::PathExplorer& program, const ProgramAuditOptions& options) {
   return Auditor(program, options).run();
 }
 
 Expected<Report> audit_program(std::span<const bpf::Insn> program, const ProgramAuditOptions& options) {
-  auto explorer = PathExplorer::create(bpf::Program(program.begin(), program.end()));
+  auto explorer = verify::PathExplorer::create(bpf::Program(program.begin(), program.end()));
   if (!explorer) return fail(explorer.error().message);
   return audit_program(*explorer, options);
 }

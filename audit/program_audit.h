@@ -1,6 +1,6 @@
 // `sysfence audit --bpf FILE`: security findings on any classic BPF seccomp
 // filter — sysfence's, libseccomp's, runc's or hand-written — read off its
-// feasible paths (audit/paths.h) and per-syscall path sets, so that every
+// feasible paths (verify/paths.h) and per-syscall path sets, so that every
 // finding comes with a concrete seccomp_data that demonstrates it.
 //
 // The checks (finding.h has their ids):
@@ -45,11 +45,11 @@
 #include <span>
 
 #include "audit/finding.h"
-#include "audit/paths.h"
 #include "base/expected.h"
 #include "bpf/insn.h"
-#include "profile/policy.h"
+#include "policy/policy.h"
 #include "syscalls/arch.h"
+#include "verify/paths.h"
 
 namespace sysfence::audit {
 
@@ -62,7 +62,7 @@ struct ProgramAuditOptions {
   // Set when the program was compiled from a profile: findings name the
   // profile rule that decides their example input, and the x32 check knows
   // whether the profile meant to allow x32.
-  const profile::Policy* intent = nullptr;
+  const policy::Policy* intent = nullptr;
   // The default-action check is answered by the intent instead (the profile
   // audit reports the profile's defaultAction itself).
   bool skip_default_check = false;
@@ -77,7 +77,7 @@ struct ProgramAuditOptions {
   uint64_t max_work = 8'000'000;
 };
 
-Report audit_program(const PathExplorer& program, const ProgramAuditOptions& options);
+Report audit_program(const verify::PathExplorer& program, const ProgramAuditOptions& options);
 // Errors: the kernel would reject the program (the validator's message).
 Expected<Report> audit_program(std::span<const bpf::Insn> program, const ProgramAuditOptions& options);
 

@@ -5,7 +5,7 @@
 //   bazel run //bench:compile_bench
 #include <benchmark/benchmark.h>
 
-#include "bpf/compiler/compile.h"
+#include "compiler/compile.h"
 #include "profile/builtin.h"
 #include "profile/caps.h"
 #include "profile/reader.h"
@@ -25,12 +25,12 @@ profile::ResolveOptions options(syscalls::ArchId native) {
 void BM_ParseResolveCompile(benchmark::State& state, syscalls::ArchId native) {
   const std::string_view json = profile::builtin_default_profile_json();
   const profile::ResolveOptions ro = options(native);
-  const bpf::compiler::CompileOptions co;
+  const compiler::CompileOptions co;
   size_t insns = 0;
   while (state.KeepRunning()) {
     auto read = profile::read_profile(json, "default");
     auto res = profile::resolve(read->profile, ro);
-    auto c = bpf::compiler::compile(res->policy, co);
+    auto c = compiler::compile(res->policy, co);
     insns = c->program.size();
     benchmark::DoNotOptimize(insns);
   }
@@ -58,19 +58,19 @@ void BM_Resolve(benchmark::State& state) {
 }
 BENCHMARK(BM_Resolve)->Unit(benchmark::kMicrosecond);
 
-void BM_Compile(benchmark::State& state, bpf::compiler::Strategy strategy) {
+void BM_Compile(benchmark::State& state, compiler::Strategy strategy) {
   auto read = profile::read_profile(profile::builtin_default_profile_json(), "default");
   auto res = profile::resolve(read->profile, options(syscalls::ArchId::kX86_64));
-  bpf::compiler::CompileOptions co;
+  compiler::CompileOptions co;
   co.strategy = strategy;
   while (state.KeepRunning()) {
-    auto c = bpf::compiler::compile(res->policy, co);
+    auto c = compiler::compile(res->policy, co);
     benchmark::DoNotOptimize(c);
   }
 }
-BENCHMARK_CAPTURE(BM_Compile, optimal, bpf::compiler::Strategy::kOptimal)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_Compile, balanced, bpf::compiler::Strategy::kBalanced)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_Compile, linear, bpf::compiler::Strategy::kLinear)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Compile, optimal, compiler::Strategy::kOptimal)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Compile, balanced, compiler::Strategy::kBalanced)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Compile, linear, compiler::Strategy::kLinear)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace sysfence

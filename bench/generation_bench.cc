@@ -32,21 +32,21 @@
 #include <vector>
 
 #include "bench/support.h"
-#include "bpf/compiler/args.h"
-#include "bpf/compiler/compile.h"
-#include "bpf/compiler/graph.h"
-#include "bpf/compiler/partition.h"
-#include "bpf/compiler/tree.h"
 #include "bpf/validate.h"
-#include "bpf/verify/verify.h"
+#include "compiler/args.h"
+#include "compiler/compile.h"
+#include "compiler/graph.h"
+#include "compiler/partition.h"
+#include "compiler/tree.h"
 #include "profile/reader.h"
 #include "profile/resolve.h"
+#include "verify/verify.h"
 
 namespace sysfence::bench {
 namespace {
 
-using bpf::compiler::Interval;
-using bpf::compiler::NumberSpace;
+using compiler::Interval;
+using compiler::NumberSpace;
 
 // One number space cut into intervals, with the weights compile() gives them
 // (uniform, normalized per space, plus the same small floor).
@@ -58,27 +58,27 @@ struct SpaceParts {
 // Everything the per-pass benchmarks start from, built once per case.
 // Invariant: never moved after construction — `spaces` point into `policy`.
 struct Prepared {
-  profile::Policy policy;
+  policy::Policy policy;
   std::vector<NumberSpace> spaces;
-  bpf::compiler::LeafTable leaves;
+  compiler::LeafTable leaves;
   std::vector<SpaceParts> parts;
   bpf::Program program;  // what compile() emits
   // A graph lowered the way compile() does it (without the x32 split and the
   // budget rounds), for timing the emitter alone.
-  bpf::compiler::Graph graph;
-  bpf::compiler::Edge root;
+  compiler::Graph graph;
+  compiler::Edge root;
 };
 
-bpf::compiler::TreeOptions tree_options() {
-  const bpf::compiler::CompileOptions defaults;
-  bpf::compiler::TreeOptions o;
-  o.strategy = bpf::compiler::Strategy::kOptimal;
+compiler::TreeOptions tree_options() {
+  const compiler::CompileOptions defaults;
+  compiler::TreeOptions o;
+  o.strategy = compiler::Strategy::kOptimal;
   o.size_weight = defaults.size_weight;
   return o;
 }
 
 std::vector<double> normalized_weights(const NumberSpace& space, std::span<const Interval> intervals) {
-  std::vector<double> w = bpf::compiler::interval_weights(space, intervals, bpf::compiler::Weights::Uniform());
+  std::vector<double> w = compiler::interval_weights(space, intervals, compiler::Weights::Uniform());
   const double total = std::accumulate(w.begin(), w.end(), 0.0);
   for (double& x : w) x = (total > 0 ? x / total : 0) + 1e-6;
   return w;
@@ -86,11 +86,10 @@ std::vector<double> normalized_weights(const NumberSpace& space, std::span<const
 
 // Leaf edges for one space's intervals: each distinct leaf's subtree
 // (constant leaves are returns).
-std::vector<bpf::compiler::Edge> compile_leaves(bpf::compiler::Graph& g, const NumberSpace& space,
-                                                const bpf::compiler::LeafTable& leaves,
-                                                std::span<const Interval> intervals) {
-  bpf::compiler::ArgCompiler args(g, space.endian, tree_options());
-  std::vector<bpf::compiler::Edge> edge(leaves.size());
+std::vector<compiler::Edge> compile_leaves(compiler::Graph& g, const NumberSpace& space,
+                                           const compiler::LeafTable& leaves, std::span<const Interval> intervals) {
+  compiler::ArgCompiler args(g, space.endian, tree_options());
+  std::vector<compiler::Edge> edge(leaves.size());
   std::vector<bool> have(leaves.size(), false);
   for (const Interval& iv : intervals) {
     if (have[iv.leaf]) continue;
@@ -108,27 +107,27 @@ std::unique_ptr<Prepared> prepare(const RealProfile& p, syscalls::ArchId native,
     return nullptr;
   }
   out->policy = std::move(*policy);
-  auto compiled = bpf::compiler::compile(out->policy, {});
+  auto compiled = compiler::compile(out->policy, {});
   if (!compiled) {
     *error = compiled.error().message;
     return nullptr;
   }
   out->program = std::move(compiled->program);
-  out->spaces = bpf::compiler::number_spaces(out->policy);
+  out->spaces = compiler::number_spaces(out->policy);
 
-  bpf::compiler::Graph& g = out->graph;
-  std::vector<bpf::compiler::Edge> entries;
+  compiler::Graph& g = out->graph;
+  std::vector<compiler::Edge> entries;
   for (const NumberSpace& space : out->spaces) {
     SpaceParts parts;
-    parts.intervals = bpf::compiler::partition(space, out->policy.bad_arch_action, out->leaves, true);
+    parts.intervals = compiler::partition(space, out->policy.bad_arch_action, out->leaves, true);
     parts.weights = normalized_weights(space, parts.intervals);
-    const std::vector<bpf::compiler::Edge> leaf_edge = compile_leaves(g, space, out->leaves, parts.intervals);
-    const bpf::compiler::DecisionTree tree = bpf::compiler::build_tree(parts.intervals, parts.weights, tree_options());
-    const bpf::compiler::Edge tree_root = bpf::compiler::lower_tree(g, tree, kOffsetNr, leaf_edge);
+    const std::vector<compiler::Edge> leaf_edge = compile_leaves(g, space, out->leaves, parts.intervals);
+    const compiler::DecisionTree tree = compiler::build_tree(parts.intervals, parts.weights, tree_options());
+    const compiler::Edge tree_root = compiler::lower_tree(g, tree, kOffsetNr, leaf_edge);
     entries.push_back(g.enter(tree_root.node, kOffsetArch));
     out->parts.push_back(std::move(parts));
   }
-  bpf::compiler::Edge next = g.ret(encode(out->policy.bad_arch_action));
+  compiler::Edge next = g.ret(encode(out->policy.bad_arch_action));
   for (size_t i = out->spaces.size(); i-- > 0;) {
     next = g.test(kOffsetArch, bpf::kJeq, out->spaces[i].audit_arch, entries[i], next, kOffsetArch);
   }
@@ -197,9 +196,9 @@ void BM_Compile(benchmark::State& state, size_t pi, syscalls::ArchId native) {
     state.SkipWithError(error.c_str());
     return;
   }
-  const bpf::compiler::CompileOptions options;
+  const compiler::CompileOptions options;
   for (auto _ : state) {
-    auto c = bpf::compiler::compile(p->policy, options);
+    auto c = compiler::compile(p->policy, options);
     if (!c) state.SkipWithError(c.error().message.c_str());
     benchmark::DoNotOptimize(c);
   }
@@ -209,7 +208,7 @@ void BM_Compile(benchmark::State& state, size_t pi, syscalls::ArchId native) {
 void BM_ParseResolveCompile(benchmark::State& state, size_t pi, syscalls::ArchId native) {
   const RealProfile& p = real_profiles()[pi];
   const profile::ResolveOptions ro = resolve_options(native);
-  const bpf::compiler::CompileOptions co;
+  const compiler::CompileOptions co;
   size_t insns = 0;
   for (auto _ : state) {
     auto read = profile::read_profile(p.json, p.name);
@@ -222,7 +221,7 @@ void BM_ParseResolveCompile(benchmark::State& state, size_t pi, syscalls::ArchId
       state.SkipWithError(res.error().message.c_str());
       break;
     }
-    auto c = bpf::compiler::compile(res->policy, co);
+    auto c = compiler::compile(res->policy, co);
     if (!c) {
       state.SkipWithError(c.error().message.c_str());
       break;
@@ -245,11 +244,10 @@ void BM_Partition(benchmark::State& state, size_t pi, syscalls::ArchId native) {
     return;
   }
   for (auto _ : state) {
-    const std::vector<NumberSpace> spaces = bpf::compiler::number_spaces(p->policy);
-    bpf::compiler::LeafTable leaves;
+    const std::vector<NumberSpace> spaces = compiler::number_spaces(p->policy);
+    compiler::LeafTable leaves;
     size_t n = 0;
-    for (const NumberSpace& s : spaces)
-      n += bpf::compiler::partition(s, p->policy.bad_arch_action, leaves, true).size();
+    for (const NumberSpace& s : spaces) n += compiler::partition(s, p->policy.bad_arch_action, leaves, true).size();
     benchmark::DoNotOptimize(n);
   }
   set_program_counters(state, *p);
@@ -262,11 +260,11 @@ void BM_TreeDp(benchmark::State& state, size_t pi, syscalls::ArchId native) {
     state.SkipWithError(error.c_str());
     return;
   }
-  const bpf::compiler::TreeOptions options = tree_options();
+  const compiler::TreeOptions options = tree_options();
   size_t tests = 0;
   for (auto _ : state) {
     tests = 0;
-    for (const SpaceParts& s : p->parts) tests += bpf::compiler::build_tree(s.intervals, s.weights, options).tests;
+    for (const SpaceParts& s : p->parts) tests += compiler::build_tree(s.intervals, s.weights, options).tests;
     benchmark::DoNotOptimize(tests);
   }
   set_program_counters(state, *p);
@@ -282,7 +280,7 @@ void BM_ArgSubtrees(benchmark::State& state, size_t pi, syscalls::ArchId native)
   }
   size_t nodes = 0;
   for (auto _ : state) {
-    bpf::compiler::Graph g;
+    compiler::Graph g;
     for (size_t i = 0; i < p->spaces.size(); ++i) {
       benchmark::DoNotOptimize(compile_leaves(g, p->spaces[i], p->leaves, p->parts[i].intervals));
     }
@@ -301,7 +299,7 @@ void BM_Emit(benchmark::State& state, size_t pi, syscalls::ArchId native) {
   }
   size_t insns = 0;
   for (auto _ : state) {
-    auto e = bpf::compiler::emit(p->graph, p->root);
+    auto e = compiler::emit(p->graph, p->root);
     if (!e) {
       state.SkipWithError(e.error().message.c_str());
       break;
@@ -337,7 +335,7 @@ void BM_Prove(benchmark::State& state, size_t pi, syscalls::ArchId native) {
   }
   uint64_t paths = 0;
   for (auto _ : state) {
-    auto v = bpf::verify::prove_equivalent(p->program, p->policy);
+    auto v = verify::prove_equivalent(p->program, p->policy);
     if (!v || !v->equivalent()) {
       state.SkipWithError(v ? "not proved equivalent" : v.error().message.c_str());
       break;

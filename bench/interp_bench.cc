@@ -15,9 +15,9 @@
 
 #include "base/seccomp.h"
 #include "bench/support.h"
-#include "bpf/compiler/compile.h"
 #include "bpf/insn.h"
 #include "bpf/interp.h"
+#include "compiler/compile.h"
 
 namespace sysfence::bpf {
 namespace {

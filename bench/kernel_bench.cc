@@ -63,11 +63,11 @@
 #include <vector>
 
 #include "bench/support.h"
-#include "bpf/compiler/cache.h"
-#include "bpf/compiler/compile.h"
-#include "bpf/compiler/weights.h"
 #include "bpf/install.h"
 #include "bpf/interp.h"
+#include "compiler/compile.h"
+#include "compiler/weights.h"
+#include "measure/cache.h"
 #include "syscalls/arch.h"
 
 namespace sysfence::bench {
@@ -96,16 +96,14 @@ const Probe kProbes[] = {
 struct FilterKind {
   const char* name;
   bool install;
-  bpf::compiler::Strategy strategy;
+  compiler::Strategy strategy;
   bool hot_weights;
 };
 
 const FilterKind kFilters[] = {
-    {"none", false, bpf::compiler::Strategy::kOptimal, false},
-    {"optimal", true, bpf::compiler::Strategy::kOptimal, false},
-    {"optimal_hot", true, bpf::compiler::Strategy::kOptimal, true},
-    {"balanced", true, bpf::compiler::Strategy::kBalanced, false},
-    {"linear", true, bpf::compiler::Strategy::kLinear, false},
+    {"none", false, compiler::Strategy::kOptimal, false},      {"optimal", true, compiler::Strategy::kOptimal, false},
+    {"optimal_hot", true, compiler::Strategy::kOptimal, true}, {"balanced", true, compiler::Strategy::kBalanced, false},
+    {"linear", true, compiler::Strategy::kLinear, false},
 };
 
 long call(const Probe& p) { return syscall(p.nr, p.arg0, 0, 0, 0, 0, 0); }
@@ -286,8 +284,8 @@ Prediction predict(std::span<const bpf::Insn> filter, const syscalls::Arch& arch
   Prediction p;
   auto r = bpf::run(filter, d, arch.endian);
   if (r) p.run = *r;
-  p.cached = bpf::compiler::abi_has_action_cache(arch.id) &&
-             bpf::compiler::kernel_caches_allow(filter, arch.audit_arch, static_cast<uint32_t>(probe.nr));
+  p.cached = measure::abi_has_action_cache(arch.id) &&
+             measure::kernel_caches_allow(filter, arch.audit_arch, static_cast<uint32_t>(probe.nr));
   return p;
 }
 
@@ -296,9 +294,9 @@ void BM_Syscall(benchmark::State& state, const FilterKind& kind, const Probe& pr
   bpf::Program filter;
   Prediction prediction;
   if (kind.install) {
-    bpf::compiler::CompileOptions options;
+    compiler::CompileOptions options;
     options.strategy = kind.strategy;
-    if (kind.hot_weights) options.weights = bpf::compiler::Weights::Hot();
+    if (kind.hot_weights) options.weights = compiler::Weights::Hot();
     auto c = compile_docker_default(arch.id, options);
     if (!c) {
       state.SkipWithError(c.error().message.c_str());

@@ -38,7 +38,7 @@ profile::ResolveOptions resolve_options(syscalls::ArchId native) {
   return o;
 }
 
-Expected<profile::Policy> resolve_policy(const RealProfile& p, syscalls::ArchId native) {
+Expected<policy::Policy> resolve_policy(const RealProfile& p, syscalls::ArchId native) {
   auto read = profile::read_profile(p.json, p.name);
   if (!read) return fail(fmt::format("{}: {}", p.name, read.error().message));
   auto res = profile::resolve(read->profile, resolve_options(native));
@@ -46,11 +46,10 @@ Expected<profile::Policy> resolve_policy(const RealProfile& p, syscalls::ArchId 
   return std::move(res->policy);
 }
 
-Expected<bpf::compiler::Compiled> compile_docker_default(syscalls::ArchId native,
-                                                         const bpf::compiler::CompileOptions& options) {
+Expected<compiler::Compiled> compile_docker_default(syscalls::ArchId native, const compiler::CompileOptions& options) {
   auto policy = resolve_policy(real_profiles().front(), native);
   if (!policy) return fail(policy.error().message);
-  return bpf::compiler::compile(*policy, options);
+  return compiler::compile(*policy, options);
 }
 
 }  // namespace sysfence::bench

@@ -9,8 +9,8 @@
 #include <string_view>
 
 #include "base/expected.h"
-#include "bpf/compiler/compile.h"
-#include "profile/policy.h"
+#include "compiler/compile.h"
+#include "policy/policy.h"
 #include "profile/resolve.h"
 #include "syscalls/arch.h"
 
@@ -33,12 +33,11 @@ std::span<const syscalls::ArchId> bench_arches();
 profile::ResolveOptions resolve_options(syscalls::ArchId native);
 
 // Parse + resolve; the error names the profile and arch.
-Expected<profile::Policy> resolve_policy(const RealProfile& p, syscalls::ArchId native);
+Expected<policy::Policy> resolve_policy(const RealProfile& p, syscalls::ArchId native);
 
 // Docker's default profile for `native` (for x86_64: x86_64 + i386 + x32 in
 // one program) compiled with `options` — the filter the kernel and
 // interpreter benchmarks run.
-Expected<bpf::compiler::Compiled> compile_docker_default(syscalls::ArchId native,
-                                                         const bpf::compiler::CompileOptions& options);
+Expected<compiler::Compiled> compile_docker_default(syscalls::ArchId native, const compiler::CompileOptions& options);
 
 }  // namespace sysfence::bench

@@ -11,23 +11,23 @@
 #include <cstdlib>
 #include <vector>
 
-#include "bpf/compiler/compile.h"
-#include "bpf/equiv.h"
-#include "bpf/symbolic.h"
-#include "bpf/verify/policy_dag.h"
-#include "bpf/verify/verify.h"
+#include "compiler/compile.h"
 #include "profile/builtin.h"
 #include "profile/caps.h"
 #include "profile/reader.h"
 #include "profile/resolve.h"
 #include "syscalls/arch.h"
+#include "verify/equiv.h"
+#include "verify/policy_dag.h"
+#include "verify/symbolic.h"
+#include "verify/verify.h"
 
 namespace sysfence {
 namespace {
 
 struct Case {
   syscalls::ArchId native;
-  profile::Policy policy;
+  policy::Policy policy;
   bpf::Program program;
 };
 
@@ -47,7 +47,7 @@ const std::vector<Case>& docker_cases() {
       o.kernel = {6, 1};
       auto res = profile::resolve(read->profile, o);
       if (!res) std::abort();
-      auto c = bpf::compiler::compile(res->policy, {});
+      auto c = compiler::compile(res->policy, {});
       if (!c) std::abort();
       out.push_back({a->id, std::move(res->policy), std::move(c->program)});
     }
@@ -62,7 +62,7 @@ void BM_ProveDockerAllArches(benchmark::State& state) {
   for (auto _ : state) {
     paths = 0;
     for (const Case& c : cases) {
-      auto v = bpf::verify::prove_equivalent(c.program, c.policy);
+      auto v = verify::prove_equivalent(c.program, c.policy);
       if (!v || !v->equivalent()) state.SkipWithError("not proved");
       paths += v->equiv.paths;
     }
@@ -79,7 +79,7 @@ void BM_ProveDocker(benchmark::State& state, syscalls::ArchId native) {
     uint64_t paths = 0;
     uint64_t atoms = 0;
     for (auto _ : state) {
-      auto v = bpf::verify::prove_equivalent(c.program, c.policy);
+      auto v = verify::prove_equivalent(c.program, c.policy);
       if (!v || !v->equivalent()) state.SkipWithError("not proved");
       paths = v->equiv.paths;
       atoms = v->equiv.word_constraints;
@@ -99,7 +99,7 @@ void BM_PolicyDiagram(benchmark::State& state) {
   const Case& c = docker_cases().front();
   size_t nodes = 0;
   for (auto _ : state) {
-    const bpf::DecisionDag dag = bpf::verify::policy_dag(c.policy);
+    const verify::DecisionDag dag = verify::policy_dag(c.policy);
     nodes = dag.node_count();
     benchmark::DoNotOptimize(nodes);
   }
@@ -111,14 +111,14 @@ BENCHMARK(BM_PolicyDiagram)->Unit(benchmark::kMicrosecond);
 // chain): BPF against BPF.
 void BM_DiffOptimalVsLinear(benchmark::State& state) {
   const Case& c = docker_cases().front();
-  bpf::compiler::CompileOptions linear;
-  linear.strategy = bpf::compiler::Strategy::kLinear;
-  auto other = bpf::compiler::compile(c.policy, linear);
-  auto a = bpf::BpfProcedure::create(c.program);
-  auto b = bpf::BpfProcedure::create(other->program);
+  compiler::CompileOptions linear;
+  linear.strategy = compiler::Strategy::kLinear;
+  auto other = compiler::compile(c.policy, linear);
+  auto a = verify::BpfProcedure::create(c.program);
+  auto b = verify::BpfProcedure::create(other->program);
   for (auto _ : state) {
-    const bpf::EquivResult r = bpf::check_equivalent(*a, *b);
-    if (r.verdict != bpf::EquivResult::Verdict::kEquivalent) state.SkipWithError("not equivalent");
+    const verify::EquivResult r = verify::check_equivalent(*a, *b);
+    if (r.verdict != verify::EquivResult::Verdict::kEquivalent) state.SkipWithError("not equivalent");
     benchmark::DoNotOptimize(r.paths);
   }
 }

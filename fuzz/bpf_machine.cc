@@ -27,14 +27,14 @@
 
 #include "bpf/asm.h"
 #include "bpf/disasm.h"
-#include "bpf/equiv.h"
 #include "bpf/insn.h"
 #include "bpf/interp.h"
 #include "bpf/raw.h"
-#include "bpf/symbolic.h"
 #include "bpf/validate.h"
 #include "fuzz/check.h"
 #include "syscalls/arch.h"
+#include "verify/equiv.h"
+#include "verify/symbolic.h"
 
 namespace {
 
@@ -112,14 +112,14 @@ void check_text_round_trip(const bpf::Program& prog, const syscalls::Arch* arch)
 }
 
 void check_symbolic(const bpf::Program& prog) {
-  auto a = bpf::BpfProcedure::create(prog);
+  auto a = verify::BpfProcedure::create(prog);
   FUZZ_CHECK(a.has_value(), a.error().message);
-  bpf::EquivOptions opts;
+  verify::EquivOptions opts;
   opts.max_paths = 50'000;
   opts.test_budget = 500;
-  const bpf::EquivResult r = bpf::check_equivalent(*a, *a, opts);
+  const verify::EquivResult r = verify::check_equivalent(*a, *a, opts);
   FUZZ_CHECK(r.internal_errors.empty(), r.internal_errors.front());
-  FUZZ_CHECK(r.verdict != bpf::EquivResult::Verdict::kDifferent, "a program differs from itself");
+  FUZZ_CHECK(r.verdict != verify::EquivResult::Verdict::kDifferent, "a program differs from itself");
 }
 
 }  // namespace

@@ -10,7 +10,7 @@
 //   * compile() fails only with its documented "more than 4096 instructions"
 //     error — any other failure is a compiler bug;
 //   * a compiled program passes the validator, and the symbolic checker
-//     proves it equal to the resolved policy (profile::evaluate). A
+//     proves it equal to the resolved policy (policy::evaluate). A
 //     counterexample or an internal checker error is a finding; running out
 //     of the (deliberately small) proof budget is not.
 #include <cstddef>
@@ -18,14 +18,14 @@
 #include <string>
 #include <string_view>
 
-#include "bpf/compiler/compile.h"
 #include "bpf/validate.h"
-#include "bpf/verify/verify.h"
+#include "compiler/compile.h"
 #include "fuzz/check.h"
 #include "profile/caps.h"
 #include "profile/reader.h"
 #include "profile/resolve.h"
 #include "syscalls/arch.h"
+#include "verify/verify.h"
 
 namespace {
 
@@ -70,11 +70,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
 
-  bpf::compiler::CompileOptions copts;
-  constexpr bpf::compiler::Strategy kStrategies[] = {
-      bpf::compiler::Strategy::kOptimal, bpf::compiler::Strategy::kBalanced, bpf::compiler::Strategy::kLinear};
+  compiler::CompileOptions copts;
+  constexpr compiler::Strategy kStrategies[] = {compiler::Strategy::kOptimal, compiler::Strategy::kBalanced,
+                                                compiler::Strategy::kLinear};
   copts.strategy = kStrategies[h % 3];
-  auto compiled = bpf::compiler::compile(resolution->policy, copts);
+  auto compiled = compiler::compile(resolution->policy, copts);
   if (!compiled) {
     const std::string& m = compiled.error().message;
     FUZZ_CHECK(fuzz::is_one_line(m), m);
@@ -84,14 +84,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const bpf::Program& program = compiled->program;
   if (auto bad = bpf::find_violation(program)) FUZZ_CHECK(false, bad->message);
 
-  bpf::EquivOptions eopts;
+  verify::EquivOptions eopts;
   eopts.max_paths = 200'000;
   eopts.test_budget = 2'000;
-  auto verified = bpf::verify::prove_equivalent(program, resolution->policy, eopts);
+  auto verified = verify::prove_equivalent(program, resolution->policy, eopts);
   FUZZ_CHECK(verified.has_value(), verified.error().message);
-  const bpf::EquivResult& eq = verified->equiv;
+  const verify::EquivResult& eq = verified->equiv;
   FUZZ_CHECK(eq.internal_errors.empty(), eq.internal_errors.front());
-  FUZZ_CHECK(eq.verdict != bpf::EquivResult::Verdict::kDifferent, bpf::verify::format_verification(*verified));
-  FUZZ_CHECK(eq.unsupported.empty(), bpf::verify::format_verification(*verified));
+  FUZZ_CHECK(eq.verdict != verify::EquivResult::Verdict::kDifferent, verify::format_verification(*verified));
+  FUZZ_CHECK(eq.unsupported.empty(), verify::format_verification(*verified));
   return 0;
 }

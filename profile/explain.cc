@@ -106,15 +106,15 @@ std::string number(uint64_t v, std::string_view note = {}) {
   return note.empty() ? fmt::format("{} (0x{:x})", v, v) : fmt::format("{} (0x{:x}, {})", v, v, note);
 }
 
-std::string_view op_symbol(CmpOp op) {
+std::string_view op_symbol(policy::CmpOp op) {
   switch (op) {
-    case CmpOp::kNe: return "!=";
-    case CmpOp::kLt: return "<";
-    case CmpOp::kLe: return "<=";
-    case CmpOp::kEq: return "==";
-    case CmpOp::kGe: return ">=";
-    case CmpOp::kGt: return ">";
-    case CmpOp::kMaskedEq: return "==";
+    case policy::CmpOp::kNe: return "!=";
+    case policy::CmpOp::kLt: return "<";
+    case policy::CmpOp::kLe: return "<=";
+    case policy::CmpOp::kEq: return "==";
+    case policy::CmpOp::kGe: return ">=";
+    case policy::CmpOp::kGt: return ">";
+    case policy::CmpOp::kMaskedEq: return "==";
   }
   return "?";
 }
@@ -123,10 +123,10 @@ bool is_clone_like(std::string_view s) { return s == "clone" || s == "unshare"; 
 
 }  // namespace
 
-std::string describe_condition(std::string_view syscall, const ArgCondition& c) {
+std::string describe_condition(std::string_view syscall, const policy::ArgCondition& c) {
   std::string text;
   std::string note;
-  if (c.op == CmpOp::kMaskedEq) {
+  if (c.op == policy::CmpOp::kMaskedEq) {
     text = fmt::format("(arg{} & 0x{:x}) == {}", c.index, c.value, number(c.value_two));
     if (is_clone_like(syscall)) {
       if (auto names = flag_names(c.value)) {
@@ -145,7 +145,7 @@ std::string describe_condition(std::string_view syscall, const ArgCondition& c) 
     const std::string_view value_note = name ? *name : flags ? std::string_view(*flags) : std::string_view();
     text = fmt::format("arg{} {} {}", c.index, op_symbol(c.op), number(c.value, value_note));
   }
-  if (c.width == ArgWidth::k32) text += " [low 32 bits]";
+  if (c.width == policy::ArgWidth::k32) text += " [low 32 bits]";
   return text;
 }
 
@@ -179,13 +179,13 @@ std::string where(const Profile& p, const ProfileSyscall& e, size_t index) {
   return fmt::format("{}:{} (syscalls[{}])", p.source, e.pos.line, index);
 }
 
-std::string conditions_text(std::string_view syscall, const std::vector<ArgCondition>& conds) {
+std::string conditions_text(std::string_view syscall, const std::vector<policy::ArgCondition>& conds) {
   std::string out;
   for (const auto& c : conds) out += (out.empty() ? "" : " && ") + describe_condition(syscall, c);
   return out;
 }
 
-std::string rule_source(const SourceRef& s) {
+std::string rule_source(const policy::SourceRef& s) {
   if (s.line == 0) return s.file;
   return fmt::format("{}:{} (syscalls[{}])", s.file, s.line, s.entry);
 }
@@ -199,13 +199,13 @@ std::string default_action_text(const Profile& p) {
 
 struct Verdict {
   bool constant = true;
-  Action action;                      // when constant; else the "otherwise" action
-  std::vector<const Rule*> deciding;  // conditional rules that can change the answer
-  const Rule* floor = nullptr;        // the most restrictive unconditional rule
+  Action action;                              // when constant; else the "otherwise" action
+  std::vector<const policy::Rule*> deciding;  // conditional rules that can change the answer
+  const policy::Rule* floor = nullptr;        // the most restrictive unconditional rule
   enum class Why { kRule, kDefault, kEnosys } why = Why::kDefault;
 };
 
-Verdict verdict(const ArchPolicy& ap, uint32_t nr) {
+Verdict verdict(const policy::ArchPolicy& ap, uint32_t nr) {
   Verdict v;
   auto it = ap.rules.find(nr);
   if (it == ap.rules.end()) {
@@ -217,9 +217,9 @@ Verdict verdict(const ArchPolicy& ap, uint32_t nr) {
     }
     return v;
   }
-  for (const Rule& r : it->second)
+  for (const policy::Rule& r : it->second)
     if (r.conditions.empty() && (v.floor == nullptr || more_restrictive(r.action, v.floor->action))) v.floor = &r;
-  for (const Rule& r : it->second)
+  for (const policy::Rule& r : it->second)
     if (!r.conditions.empty() && (v.floor == nullptr || more_restrictive(r.action, v.floor->action)))
       v.deciding.push_back(&r);
   v.constant = v.deciding.empty();
@@ -267,10 +267,10 @@ std::string caps_text(const CapSet& caps) {
 
 Expected<std::string> explain_syscall(const Profile& profile, const Resolution& res, const ResolveOptions& opts,
                                       std::string_view syscall) {
-  const Policy& policy = res.policy;
+  const policy::Policy& policy = res.policy;
   // Which ABI and number: the native one if it knows the syscall, else the
   // first sub-architecture that does.
-  const ArchPolicy* primary = nullptr;
+  const policy::ArchPolicy* primary = nullptr;
   uint32_t nr = 0;
   std::string name;
   if (auto n = parse_number(syscall)) {
@@ -333,7 +333,7 @@ Expected<std::string> explain_syscall(const Profile& profile, const Resolution& 
     }
   } else {
     std::vector<size_t> arg_indexes;
-    for (const Rule* r : v.deciding)
+    for (const policy::Rule* r : v.deciding)
       for (const auto& c : r->conditions)
         if (std::find(arg_indexes.begin(), arg_indexes.end(), c.index) == arg_indexes.end())
           arg_indexes.push_back(c.index);
@@ -343,8 +343,8 @@ Expected<std::string> explain_syscall(const Profile& profile, const Resolution& 
     out += fmt::format("decision: depends on the arguments ({})\n", args);
     bool split_note = false;
     bool several_actions = false;
-    for (const Rule* r : v.deciding) several_actions = several_actions || !(r->action == v.deciding[0]->action);
-    for (const Rule* r : v.deciding) {
+    for (const policy::Rule* r : v.deciding) several_actions = several_actions || !(r->action == v.deciding[0]->action);
+    for (const policy::Rule* r : v.deciding) {
       out += fmt::format("  {:<16} if {}\n  {:<16}    from {}\n", describe_action(r->action, primary->arch),
                          conditions_text(name, r->conditions), "", rule_source(r->source));
       split_note = split_note || r->source.split_repeated_index;
@@ -379,9 +379,10 @@ Expected<std::string> explain_syscall(const Profile& profile, const Resolution& 
     if (e.names.size() > 1) what += fmt::format(", one of {} names", e.names.size());
     out += fmt::format("  {}: {}\n", where(profile, e, i), what);
     if (!e.args.empty()) {
-      std::vector<ArgCondition> conds;
+      std::vector<policy::ArgCondition> conds;
       for (const auto& a : e.args)
-        conds.push_back(ArgCondition{static_cast<uint8_t>(a.index), a.op, a.value, a.value_two, ArgWidth::k64});
+        conds.push_back(
+            policy::ArgCondition{static_cast<uint8_t>(a.index), a.op, a.value, a.value_two, policy::ArgWidth::k64});
       out += fmt::format("      args: {}\n", conditions_text(name, conds));
     }
     if (!e.comment.empty()) out += fmt::format("      comment: {}\n", e.comment);

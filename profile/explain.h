@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "base/expected.h"
-#include "profile/policy.h"
+#include "policy/policy.h"
 #include "profile/profile.h"
 #include "profile/resolve.h"
 
@@ -19,7 +19,7 @@ namespace sysfence::profile {
 // One condition in words: "arg0 == 8 (PER_LINUX32)",
 // "(arg0 & 0x7e020000) == 0 (none of CLONE_NEWNS|...|CLONE_NEWNET set)".
 // `syscall` selects the symbolic names (personality, socket, clone, unshare).
-std::string describe_condition(std::string_view syscall, const ArgCondition& c);
+std::string describe_condition(std::string_view syscall, const policy::ArgCondition& c);
 
 // "ALLOW", "ERRNO(1) EPERM", "KILL_THREAD", ... with the errno's name on `arch`.
 std::string describe_action(Action a, syscalls::ArchId arch);

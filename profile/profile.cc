@@ -24,17 +24,17 @@ constexpr std::array<ActionSpelling, 9> kActions{{
 }};
 
 struct OpSpelling {
-  CmpOp op;
+  policy::CmpOp op;
   std::string_view name;
 };
 constexpr std::array<OpSpelling, 7> kOps{{
-    {CmpOp::kNe, "SCMP_CMP_NE"},
-    {CmpOp::kLt, "SCMP_CMP_LT"},
-    {CmpOp::kLe, "SCMP_CMP_LE"},
-    {CmpOp::kEq, "SCMP_CMP_EQ"},
-    {CmpOp::kGe, "SCMP_CMP_GE"},
-    {CmpOp::kGt, "SCMP_CMP_GT"},
-    {CmpOp::kMaskedEq, "SCMP_CMP_MASKED_EQ"},
+    {policy::CmpOp::kNe, "SCMP_CMP_NE"},
+    {policy::CmpOp::kLt, "SCMP_CMP_LT"},
+    {policy::CmpOp::kLe, "SCMP_CMP_LE"},
+    {policy::CmpOp::kEq, "SCMP_CMP_EQ"},
+    {policy::CmpOp::kGe, "SCMP_CMP_GE"},
+    {policy::CmpOp::kGt, "SCMP_CMP_GT"},
+    {policy::CmpOp::kMaskedEq, "SCMP_CMP_MASKED_EQ"},
 }};
 
 constexpr std::array<std::string_view, 4> kFlags{
@@ -84,13 +84,13 @@ Action to_action(ProfileAction a, uint16_t data) {
   return Action::KillProcess();
 }
 
-std::string_view to_string(CmpOp op) {
+std::string_view to_string(policy::CmpOp op) {
   for (const auto& s : kOps)
     if (s.op == op) return s.name;
   return "SCMP_CMP_EQ";
 }
 
-std::optional<CmpOp> parse_cmp_op(std::string_view s) {
+std::optional<policy::CmpOp> parse_cmp_op(std::string_view s) {
   for (const auto& o : kOps)
     if (o.name == s) return o.op;
   return std::nullopt;

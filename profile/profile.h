@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "base/seccomp.h"
-#include "profile/policy.h"
+#include "policy/policy.h"
 #include "syscalls/table.h"
 
 namespace sysfence::profile {
@@ -45,8 +45,8 @@ std::span<const std::string_view> profile_action_names();
 Action to_action(ProfileAction a, uint16_t data);
 
 // Comparison operators (policy.h's CmpOp) as written: SCMP_CMP_*.
-std::string_view to_string(CmpOp op);  // "SCMP_CMP_MASKED_EQ"
-std::optional<CmpOp> parse_cmp_op(std::string_view s);
+std::string_view to_string(policy::CmpOp op);  // "SCMP_CMP_MASKED_EQ"
+std::optional<policy::CmpOp> parse_cmp_op(std::string_view s);
 std::span<const std::string_view> cmp_op_names();
 
 // Where something is in the source text (1-based; 0 = not from a file).
@@ -60,7 +60,7 @@ struct ProfileArg {
   uint32_t index = 0;  // 0..5 (checked by the reader)
   uint64_t value = 0;
   uint64_t value_two = 0;
-  CmpOp op = CmpOp::kEq;
+  policy::CmpOp op = policy::CmpOp::kEq;
   SourcePos pos;
   friend bool operator==(const ProfileArg&, const ProfileArg&) = default;
 };

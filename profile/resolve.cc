@@ -89,13 +89,14 @@ std::string arg_declaration(ArchId abi, uint32_t nr, unsigned index) {
 
 }  // namespace
 
-ArgWidth condition_width(ArgWidthMode mode, ArchId abi, uint32_t nr, unsigned index) {
+policy::ArgWidth condition_width(ArgWidthMode mode, ArchId abi, uint32_t nr, unsigned index) {
   // libseccomp builds an ABI it counts as 32-bit (Arch::word_bits: i386,
   // x32, arm, MIPS o32 and n32, ppc, s390, parisc) with one comparison of the
   // argument's low word against the operand truncated to 32 bits; only the
   // 64-bit ABIs compare all 64 bits.
-  if (mode == ArgWidthMode::k64) return syscalls::arch(abi).word_bits <= 32 ? ArgWidth::k32 : ArgWidth::k64;
-  return kernel_bits(abi, nr, index) <= 32 ? ArgWidth::k32 : ArgWidth::k64;
+  if (mode == ArgWidthMode::k64)
+    return syscalls::arch(abi).word_bits <= 32 ? policy::ArgWidth::k32 : policy::ArgWidth::k64;
+  return kernel_bits(abi, nr, index) <= 32 ? policy::ArgWidth::k32 : policy::ArgWidth::k64;
 }
 
 bool fits_in_bits(uint64_t value, unsigned bits) {
@@ -192,7 +193,7 @@ class Resolver {
     out_.flags = p_.flags;
     out_.listener_path = p_.listener_path;
     for (ArchId a : arches_) {
-      ArchPolicy ap;
+      policy::ArchPolicy ap;
       ap.arch = a;
       ap.default_action = default_action_;
       ap.enosys_errno = enosys(o_.native);
@@ -373,7 +374,7 @@ class Resolver {
     // because their width is the kernel's width there.
     const size_t condition_sets = split ? e.args.size() : 1;
 
-    SourceRef src;
+    policy::SourceRef src;
     src.file = p_.source;
     src.line = e.pos.line;
     src.entry = static_cast<uint32_t>(index);
@@ -421,16 +422,16 @@ class Resolver {
         const uint32_t nr = made[first].nr;
         size_t end = first;
         while (end < made.size() && made[end].nr == nr) ++end;
-        std::vector<Rule> list;
+        std::vector<policy::Rule> list;
         list.reserve(end - first);
         for (size_t x = first; x < end; ++x) {
           const MadeRule& m = made[x];
           const ProfileSyscall& e = p_.syscalls[m.entry];
           const EntryOutcome& outcome = out_.entries[m.entry];
-          std::vector<ArgCondition> conds;
+          std::vector<policy::ArgCondition> conds;
           auto add_condition = [&](const ProfileArg& pa) {
-            conds.push_back(ArgCondition{static_cast<uint8_t>(pa.index), pa.op, pa.value, pa.value_two,
-                                         condition_width(o_.arg_width, abi, nr, pa.index)});
+            conds.push_back(policy::ArgCondition{static_cast<uint8_t>(pa.index), pa.op, pa.value, pa.value_two,
+                                                 condition_width(o_.arg_width, abi, nr, pa.index)});
           };
           if (outcome.split_repeated_index) {
             add_condition(e.args[m.set]);
@@ -438,12 +439,13 @@ class Resolver {
             conds.reserve(e.args.size());
             for (const ProfileArg& pa : e.args) add_condition(pa);
           }
-          const bool dup = std::any_of(list.begin(), list.end(), [&](const Rule& kept) {
+          const bool dup = std::any_of(list.begin(), list.end(), [&](const policy::Rule& kept) {
             return kept.source.entry == m.entry && kept.action == outcome.action && kept.conditions == conds;
           });
           if (dup) continue;
-          list.push_back(Rule{outcome.action, std::move(conds),
-                              SourceRef{p_.source, e.pos.line, m.entry, e.comment, outcome.split_repeated_index}});
+          list.push_back(
+              policy::Rule{outcome.action, std::move(conds),
+                           policy::SourceRef{p_.source, e.pos.line, m.entry, e.comment, outcome.split_repeated_index}});
         }
         rules.emplace_hint(rules.end(), nr, std::move(list));
         first = end;
@@ -476,28 +478,28 @@ class Resolver {
     if (!want) return;
     for (size_t a = 0; a < arches_.size(); ++a) {
       if (largest_[a] == 0) continue;
-      ArchPolicy& ap = out_.policy.arches[a];
+      policy::ArchPolicy& ap = out_.policy.arches[a];
       ap.enosys_above = largest_[a];
       if (arches_[a] == ArchId::kS390 || arches_[a] == ArchId::kS390x) {
-        SourceRef src;
+        policy::SourceRef src;
         src.file = "(runc ENOSYS stub)";
         src.comment =
             "s390: an unknown syscall number reaches the filter as 0 (setup multiplexer); runc answers ENOSYS";
         auto& rules = ap.rules[0];
-        if (rules.empty()) rules.push_back(Rule{Action::Errno(ap.enosys_errno), {}, src});
+        if (rules.empty()) rules.push_back(policy::Rule{Action::Errno(ap.enosys_errno), {}, src});
       }
     }
   }
 
   // Condition `j` of entry `e` for syscall `name` (number `nr`) on `abi`:
   // records a warning when an operand does not fit the argument's width.
-  void check_width(const ProfileSyscall& e, const SourceRef& src, size_t j, const std::string& name, ArchId abi,
+  void check_width(const ProfileSyscall& e, const policy::SourceRef& src, size_t j, const std::string& name, ArchId abi,
                    uint32_t nr) {
     const ProfileArg& pa = e.args[j];
     const unsigned bits = kernel_bits(abi, nr, pa.index);
     if (bits >= 64) return;
     std::vector<uint64_t> operands{pa.value};
-    if (pa.op == CmpOp::kMaskedEq) operands.push_back(pa.value_two);
+    if (pa.op == policy::CmpOp::kMaskedEq) operands.push_back(pa.value_two);
     for (uint64_t v : operands) {
       if (fits_in_bits(v, bits)) continue;
       const WidthKey key{src.entry, j, name, bits, v};
@@ -527,7 +529,7 @@ class Resolver {
       for (ArchId a : w.arches) abis += (abis.empty() ? "" : ", ") + std::string(syscalls::arch(a).name);
       const std::string decl = w.arg_decl.empty() ? "" : fmt::format(" ({})", w.arg_decl);
       const std::string consequence =
-          w.compared == ArgWidth::k32
+          w.compared == policy::ArgWidth::k32
               ? fmt::format("the filter compares only its low 32 bits ({:#x})", w.constant & 0xffffffffU)
               : std::string("the 64-bit comparison (--arg-width=64) tests bits the kernel ignores");
       w.message = fmt::format(

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "base/expected.h"
+#include "policy/policy.h"
 #include "profile/caps.h"
-#include "profile/policy.h"
 #include "profile/profile.h"
 #include "syscalls/table.h"
 
@@ -94,15 +94,15 @@ struct EntryOutcome {
 // rule tests bits the kernel ignores, so it cannot mean what it says. One
 // warning per condition and syscall name, listing the ABIs where it applies.
 struct WidthWarning {
-  SourceRef rule;         // the entry (file, line, entry index)
-  SourcePos pos;          // the condition inside the entry
-  std::string syscall;    // the name as written
-  uint8_t arg = 0;        // argument index
-  std::string arg_decl;   // "int family"; empty when the kernel's entry point is unknown
-  unsigned bits = 0;      // bits the kernel reads
-  uint64_t constant = 0;  // the offending operand (MASKED_EQ: mask or datum)
+  policy::SourceRef rule;  // the entry (file, line, entry index)
+  SourcePos pos;           // the condition inside the entry
+  std::string syscall;     // the name as written
+  uint8_t arg = 0;         // argument index
+  std::string arg_decl;    // "int family"; empty when the kernel's entry point is unknown
+  unsigned bits = 0;       // bits the kernel reads
+  uint64_t constant = 0;   // the offending operand (MASKED_EQ: mask or datum)
   std::vector<syscalls::ArchId> arches;
-  ArgWidth compared = ArgWidth::k32;  // how the filter compares it
+  policy::ArgWidth compared = policy::ArgWidth::k32;  // how the filter compares it
   // "profile.json:12:7: syscalls[3]: socket argument 0 (int family) is
   // 32-bit on x86_64, i386, x32: constant 0x100000026 does not fit the
   // argument's width; ..."
@@ -110,7 +110,7 @@ struct WidthWarning {
 };
 
 struct Resolution {
-  Policy policy;
+  policy::Policy policy;
   std::vector<EntryOutcome> entries;
   // Human-readable observations: names unknown to an ABI (skipped), archMap
   // without an entry for the native arch, truncated errno values, ...
@@ -130,7 +130,7 @@ std::span<const std::string_view> moby_arch_names(syscalls::ArchId id);
 
 // The width ArgCondition.width gets in `mode` for argument `index` of
 // syscall `nr` (seccomp_data.nr) on `abi`.
-ArgWidth condition_width(ArgWidthMode mode, syscalls::ArchId abi, uint32_t nr, unsigned index);
+policy::ArgWidth condition_width(ArgWidthMode mode, syscalls::ArchId abi, uint32_t nr, unsigned index);
 
 // Whether `value` survives the kernel keeping only the low `bits` bits of
 // the register: it is the zero- or the sign-extension of its low `bits` bits.

@@ -184,21 +184,21 @@ std::string format_outcome(Action a, syscalls::ArchId abi) {
   return to_string(a);
 }
 
-std::string format_reason(const profile::Decision& decision, const SeccompData& d) {
+std::string format_reason(const policy::Decision& decision, const SeccompData& d) {
   if (decision.rule != nullptr) {
-    const profile::SourceRef& src = decision.rule->source;
+    const policy::SourceRef& src = decision.rule->source;
     if (src.line != 0) return fmt::format("[rule: {}:{}]", src.file, src.line);
     return fmt::format("[rule: {} syscalls[{}]]", src.file, src.entry);
   }
   if (decision.arch == nullptr) return "[architecture not in profile]";
-  const profile::ArchPolicy& ap = *decision.arch;
+  const policy::ArchPolicy& ap = *decision.arch;
   if (ap.enosys_above && d.nr > *ap.enosys_above && ap.rules.find(d.nr) == ap.rules.end()) {
     return "[newer than profile: ENOSYS]";
   }
   return "[default action]";
 }
 
-std::string denial_line(const SeccompData& d, const profile::Decision& decision, const StringReader& read,
+std::string denial_line(const SeccompData& d, const policy::Decision& decision, const StringReader& read,
                         syscalls::ArchId native, int pid) {
   std::string out = "denied: ";
   if (pid != 0) out += fmt::format("[pid {}] ", pid);

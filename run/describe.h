@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "base/seccomp.h"
-#include "profile/policy.h"
+#include "policy/policy.h"
 #include "syscalls/arch.h"
 
 namespace sysfence::run {
@@ -40,7 +40,7 @@ struct ArgShape {
 };
 
 // The ABI a seccomp_data belongs to: AUDIT_ARCH_X86_64 numbers with bit 30
-// set are x32 (as profile::evaluate dispatches); nullopt for an arch value
+// set are x32 (as policy::evaluate dispatches); nullopt for an arch value
 // no ABI has.
 std::optional<syscalls::ArchId> abi_of(const SeccompData& d);
 
@@ -69,13 +69,13 @@ std::string format_outcome(Action a, syscalls::ArchId abi);
 
 // Why: "[rule: profile.json:123]", "[default action]", "[newer than
 // profile: ENOSYS]", "[architecture not in profile]".
-std::string format_reason(const profile::Decision& decision, const SeccompData& d);
+std::string format_reason(const policy::Decision& decision, const SeccompData& d);
 
 // The whole line without a trailing newline:
 // "denied: " [ "[pid N] " ] [ "[ABI] " ] call " = " outcome "  " reason.
 // `pid` is printed when non-zero (calls by other tasks than the command's
 // first one); the ABI when it is not `native`.
-std::string denial_line(const SeccompData& d, const profile::Decision& decision, const StringReader& read,
+std::string denial_line(const SeccompData& d, const policy::Decision& decision, const StringReader& read,
                         syscalls::ArchId native, int pid = 0);
 
 }  // namespace sysfence::run

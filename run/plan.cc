@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include "bpf/compiler/compile.h"
 #include "bpf/install.h"
+#include "compiler/compile.h"
 #include "profile/load.h"
 #include "profile/resolve.h"
 #include "run/host.h"
@@ -27,13 +27,13 @@ Expected<std::optional<ProfileChoice>> parse_security_opt(std::string_view value
                   value));
 }
 
-bool policy_uses(const profile::Policy& policy, ActionKind kind) {
+bool policy_uses(const policy::Policy& policy, ActionKind kind) {
   if (policy.bad_arch_action.kind == kind) return true;
-  for (const profile::ArchPolicy& ap : policy.arches) {
+  for (const policy::ArchPolicy& ap : policy.arches) {
     if (ap.default_action.kind == kind) return true;
     if (kind == ActionKind::kErrno && ap.enosys_above) return true;
     for (const auto& [nr, rules] : ap.rules) {
-      for (const profile::Rule& r : rules) {
+      for (const policy::Rule& r : rules) {
         if (r.action.kind == kind) return true;
       }
     }
@@ -69,7 +69,7 @@ Expected<FilterPlan> plan_filter(const FilterRequest& request) {
   plan.policy = std::move(resolution->policy);
   for (const profile::WidthWarning& w : resolution->warnings) plan.warnings.push_back(w.message);
 
-  auto compiled = bpf::compiler::compile(plan.policy, bpf::compiler::CompileOptions{});
+  auto compiled = compiler::compile(plan.policy, compiler::CompileOptions{});
   if (!compiled) return fail(fmt::format("{}: {}", plan.source, compiled.error().message));
   plan.program = std::move(compiled->program);
 

@@ -12,7 +12,7 @@
 
 #include "base/expected.h"
 #include "bpf/insn.h"
-#include "profile/policy.h"
+#include "policy/policy.h"
 
 namespace sysfence::run {
 
@@ -45,10 +45,10 @@ struct FilterRequest {
 };
 
 struct FilterPlan {
-  std::string source;      // the profile as named in messages
-  profile::Policy policy;  // what the filter decides: the specification
-  bpf::Program program;    // compile(policy)
-  uint32_t flags = 0;      // SECCOMP_FILTER_FLAG_*: the profile's "flags" plus --log / --tsync
+  std::string source;     // the profile as named in messages
+  policy::Policy policy;  // what the filter decides: the specification
+  bpf::Program program;   // compile(policy)
+  uint32_t flags = 0;     // SECCOMP_FILTER_FLAG_*: the profile's "flags" plus --log / --tsync
   // Some decision is USER_NOTIF (SCMP_ACT_NOTIFY): the filter needs a
   // listener, which goes to listener_path (required then, as runc requires it).
   bool uses_notify = false;
@@ -66,6 +66,6 @@ struct FilterPlan {
 Expected<FilterPlan> plan_filter(const FilterRequest& request);
 
 // Every action the policy can decide: rules, defaults, bad-arch, ENOSYS.
-bool policy_uses(const profile::Policy& policy, ActionKind kind);
+bool policy_uses(const policy::Policy& policy, ActionKind kind);
 
 }  // namespace sysfence::run

@@ -150,7 +150,7 @@ Expected<void> Supervisor::handle_one(int fd) {
   d.instruction_pointer = req.data.instruction_pointer;
   for (int i = 0; i < 6; ++i) d.args[i] = req.data.args[i];
 
-  const profile::Decision decision = profile::evaluate(*options_.policy, d);
+  const policy::Decision decision = policy::evaluate(*options_.policy, d);
   const auto tid = static_cast<pid_t>(req.pid);
   const size_t limit = options_.string_limit;
   StringReader reader = [tid, limit](uint64_t address) { return read_remote_string(tid, address, limit); };

@@ -1,6 +1,6 @@
 // The --trace-denials supervisor: receives the USER_NOTIF notifications of
 // the filter from rewrite.h's notify_variant, decides each call with
-// profile::evaluate on the ORIGINAL policy, prints it, and makes the call
+// policy::evaluate on the ORIGINAL policy, prints it, and makes the call
 // end the way the original filter would have ended it.
 //
 // Fidelity (what the program sees, compared with the plain filter):
@@ -44,7 +44,7 @@
 
 #include "base/expected.h"
 #include "base/seccomp.h"
-#include "profile/policy.h"
+#include "policy/policy.h"
 #include "syscalls/arch.h"
 
 namespace sysfence::run {
@@ -68,7 +68,7 @@ struct Answer {
 Answer answer_for(Action action, uint32_t nr, syscalls::ArchId native);
 
 struct SupervisorOptions {
-  const profile::Policy* policy = nullptr;
+  const policy::Policy* policy = nullptr;
   syscalls::ArchId native = syscalls::ArchId::kX86_64;
   pid_t first_pid = 0;         // the command's process: lines for it carry no [pid N]
   bool killable_wait = false;  // the filter has SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV

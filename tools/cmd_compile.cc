@@ -12,7 +12,7 @@
 // atomically (-o FILE; default stdout): an error leaves no file.
 //
 // Before anything is written the program is proved equal to the resolved
-// policy with the symbolic checker (bpf/verify), so every filter sysfence
+// policy with the symbolic checker (verify/), so every filter sysfence
 // writes comes with a proof; --no-verify skips it. A program that is not
 // proved is a compiler bug: nothing is written, the counterexample goes to
 // stderr and the exit status is 1.
@@ -24,11 +24,10 @@
 #include <vector>
 
 #include "base/text.h"
-#include "bpf/compiler/compile.h"
-#include "bpf/compiler/formats.h"
 #include "bpf/disasm.h"
 #include "bpf/raw.h"
-#include "bpf/verify/verify.h"
+#include "compiler/compile.h"
+#include "pipeline/formats.h"
 #include "profile/load.h"
 #include "profile/resolve.h"
 #include "syscalls/arch.h"
@@ -36,6 +35,7 @@
 #include "tools/cli/command.h"
 #include "tools/cli/output.h"
 #include "tools/cli/resolve_flags.h"
+#include "verify/verify.h"
 
 namespace sysfence {
 namespace {
@@ -91,11 +91,11 @@ int run_compile(std::span<const std::string> args) {
   if (format != "raw" && format != "c" && format != "text" && format != "json") {
     return cli::usage_error(fmt::format("invalid --format \"{}\": expected raw, c, text or json", format));
   }
-  bpf::compiler::CompileOptions copts;
-  if (auto s = parsed->get("strategy"); s && !bpf::compiler::parse_strategy(*s, &copts.strategy)) {
+  compiler::CompileOptions copts;
+  if (auto s = parsed->get("strategy"); s && !compiler::parse_strategy(*s, &copts.strategy)) {
     return cli::usage_error(fmt::format("invalid --strategy \"{}\": expected optimal, balanced or linear", *s));
   }
-  auto weights = bpf::compiler::Weights::FromFlag(parsed->get_or("weights", "uniform"));
+  auto weights = compiler::Weights::FromFlag(parsed->get_or("weights", "uniform"));
   if (!weights) return cli::usage_error(weights.error().message);
   copts.weights = std::move(*weights);
 
@@ -114,26 +114,26 @@ int run_compile(std::span<const std::string> args) {
   auto resolution = profile::resolve(loaded->profile, *ropts);
   if (!resolution) return cli::usage_error(resolution.error().message);
   profile::print_warnings(*resolution);
-  profile::Policy& policy = resolution->policy;
+  policy::Policy& policy = resolution->policy;
   if (arches->size() > 1) {
     std::vector<syscalls::ArchId> keep;
     for (const syscalls::Arch* a : *arches) keep.push_back(a->id);
-    if (auto ok = bpf::compiler::restrict_abis(policy, keep); !ok) {
+    if (auto ok = compiler::restrict_abis(policy, keep); !ok) {
       return cli::usage_error(ok.error().message);
     }
   }
 
-  auto compiled = bpf::compiler::compile(policy, copts);
+  auto compiled = compiler::compile(policy, copts);
   if (!compiled) return cli::usage_error(compiled.error().message);
 
   const syscalls::Arch* native = (*arches)[0];
-  bpf::compiler::OutputInfo info;
+  pipeline::OutputInfo info;
   info.profile = profile_arg == "-" ? "<stdin>" : profile_arg;
   info.native = native;
-  info.strategy = std::string(bpf::compiler::to_string(copts.strategy));
+  info.strategy = std::string(compiler::to_string(copts.strategy));
   info.weights = std::string(copts.weights.description());
   if (!parsed->has("no-verify")) {
-    auto proof = bpf::verify::prove_equivalent(compiled->program, policy);
+    auto proof = verify::prove_equivalent(compiled->program, policy);
     if (!proof || !proof->equivalent()) {
       fmt::print(stderr,
                  "sysfence: compile: the program compiled from {} is not proved equal to its policy; "
@@ -142,12 +142,12 @@ int run_compile(std::span<const std::string> args) {
       if (!proof) {
         fmt::print(stderr, "sysfence: {}\n", one_line(proof.error().message));
       } else {
-        fmt::print(stderr, "{}", bpf::verify::format_verification(*proof));
+        fmt::print(stderr, "{}", verify::format_verification(*proof));
       }
       return cli::kExitMismatch;
     }
-    info.proof = bpf::compiler::OutputInfo::Proof{.paths = proof->equiv.paths,
-                                                  .word_constraints = proof->equiv.word_constraints};
+    info.proof =
+        pipeline::OutputInfo::Proof{.paths = proof->equiv.paths, .word_constraints = proof->equiv.word_constraints};
   }
 
   const std::string out = parsed->get_or("output", "-");
@@ -161,15 +161,15 @@ int run_compile(std::span<const std::string> args) {
     written = cli::write_output(out, bpf::disassemble(compiled->program, d));
   } else if (format == "c") {
     const std::string name =
-        parsed->get_or("name", "sysfence_" + bpf::compiler::c_identifier(profile_arg == "-" ? "stdin" : profile_arg) +
-                                   "_" + bpf::compiler::c_identifier(native->name));
+        parsed->get_or("name", "sysfence_" + pipeline::c_identifier(profile_arg == "-" ? "stdin" : profile_arg) + "_" +
+                                   pipeline::c_identifier(native->name));
     const bool ident = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0])) &&
                        std::all_of(name.begin(), name.end(),
                                    [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_'; });
     if (!ident) return cli::usage_error(fmt::format("invalid --name \"{}\": not a C identifier", name));
-    written = cli::write_output(out, bpf::compiler::c_header(*compiled, info, name));
+    written = cli::write_output(out, pipeline::c_header(*compiled, info, name));
   } else {
-    written = cli::write_output(out, bpf::compiler::json_output(*compiled, policy, info));
+    written = cli::write_output(out, pipeline::json_output(*compiled, policy, info));
   }
   if (!written) return cli::usage_error(written.error().message);
   return cli::kExitOk;

@@ -11,14 +11,14 @@
 
 #include <string>
 
-#include "bpf/equiv.h"
 #include "bpf/raw.h"
-#include "bpf/symbolic.h"
-#include "bpf/verify/diff_report.h"
 #include "syscalls/arch.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
 #include "tools/cli/output.h"
+#include "verify/diff_report.h"
+#include "verify/equiv.h"
+#include "verify/symbolic.h"
 
 namespace sysfence {
 namespace {
@@ -36,14 +36,14 @@ constexpr size_t kMaxRawBytes = size_t{8} * 1024 * 1024;
 // Differing regions collected (the report prints --max-regions of them).
 constexpr size_t kMaxCollected = 10000;
 
-Expected<bpf::BpfProcedure> load(const std::string& path, Endian e) {
+Expected<verify::BpfProcedure> load(const std::string& path, Endian e) {
   const std::string shown = path == "-" ? "<stdin>" : path;
   auto bytes = cli::read_input(path, kMaxRawBytes);
   if (!bytes) return Unexpected<Error>{bytes.error()};
   auto prog =
       bpf::read_raw(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()), e, shown);
   if (!prog) return Unexpected<Error>{prog.error()};
-  auto proc = bpf::BpfProcedure::create(std::move(*prog));
+  auto proc = verify::BpfProcedure::create(std::move(*prog));
   if (!proc) return fail(fmt::format("{}: {}", shown, proc.error().message));
   return proc;
 }
@@ -60,7 +60,7 @@ int run_diff(std::span<const std::string> args) {
     else if (*e == "big") byte_order = Endian::kBig;
     else return cli::usage_error(fmt::format("--raw-endian must be little or big, not \"{}\"", *e));
   }
-  bpf::verify::DiffReportOptions ropts;
+  verify::DiffReportOptions ropts;
   if (auto n = parsed->get("max-regions")) {
     auto v = cli::parse_u64(*n);
     if (!v || *v == 0 || *v > kMaxCollected) {
@@ -80,13 +80,13 @@ int run_diff(std::span<const std::string> args) {
     fmt::print("equivalent (identical programs, {} instructions)\n", a->program().size());
     return cli::kExitOk;
   }
-  bpf::EquivOptions eopts;
+  verify::EquivOptions eopts;
   eopts.max_mismatches = kMaxCollected;
-  const bpf::EquivResult r = bpf::check_equivalent(*a, *b, eopts);
+  const verify::EquivResult r = verify::check_equivalent(*a, *b, eopts);
   ropts.name_a = path_a;
   ropts.name_b = path_b;
-  fmt::print("{}", bpf::verify::format_diff(r, ropts));
-  return r.verdict == bpf::EquivResult::Verdict::kEquivalent ? cli::kExitOk : cli::kExitMismatch;
+  fmt::print("{}", verify::format_diff(r, ropts));
+  return r.verdict == verify::EquivResult::Verdict::kEquivalent ? cli::kExitOk : cli::kExitMismatch;
 }
 
 const cli::Registration kRegistration{{"diff", "prove two raw filters equal, or show where they differ", &run_diff}};

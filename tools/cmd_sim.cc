@@ -5,7 +5,7 @@
 // arch (with --caps/--kernel/--unknown-syscalls/--arg-width as in compile),
 // compiled, and the compiled program is what runs, so the instruction counts
 // are those of the filter `compile` would write. Each answer is also checked
-// against profile::evaluate; a disagreement is reported as an internal error
+// against policy::evaluate; a disagreement is reported as an internal error
 // (the compiler proves its output, so it would be a bug).
 //
 // Runs a raw filter in the kernel-exact interpreter. Single mode prints one
@@ -31,11 +31,11 @@
 #include <vector>
 
 #include "base/seccomp.h"
-#include "bpf/compiler/compile.h"
 #include "bpf/disasm.h"
 #include "bpf/interp.h"
 #include "bpf/raw.h"
 #include "bpf/validate.h"
+#include "compiler/compile.h"
 #include "profile/load.h"
 #include "profile/resolve.h"
 #include "syscalls/arch.h"
@@ -267,7 +267,7 @@ void print_trace(const bpf::Interpreter& interp, std::span<const bpf::Insn> prog
 // The filter under simulation and, for a profile, the policy it implements.
 struct Subject {
   bpf::Program program;
-  std::optional<profile::Policy> policy;
+  std::optional<policy::Policy> policy;
 };
 
 // PROFILE -> resolve for `arch` as the native arch -> compile.
@@ -281,7 +281,7 @@ Expected<Subject> compile_profile(const std::string& profile_arg, const cli::Par
   auto resolution = profile::resolve(loaded->profile, *options);
   if (!resolution) return Unexpected<Error>{resolution.error()};
   profile::print_warnings(*resolution);
-  auto compiled = bpf::compiler::compile(resolution->policy, bpf::compiler::CompileOptions{});
+  auto compiled = compiler::compile(resolution->policy, compiler::CompileOptions{});
   if (!compiled) return Unexpected<Error>{compiled.error()};
   return Subject{std::move(compiled->program), std::move(resolution->policy)};
 }
@@ -336,13 +336,13 @@ int run_sim(std::span<const std::string> args) {
   if (!interp) return cli::usage_error(interp.error().message);
   const Endian layout = (*arch)->endian;
   const bpf::Interpreter& filter = *interp;
-  const profile::Policy* policy = subject.policy ? &*subject.policy : nullptr;
+  const policy::Policy* policy = subject.policy ? &*subject.policy : nullptr;
   bool disagreed = false;
   const Evaluator evaluate = [&filter, layout, policy, &disagreed](const SeccompData& d) {
     const bpf::RunResult r = filter.run(to_words(d, layout));
     const Outcome outcome{r.action(), r.insns};
     if (policy != nullptr) {
-      const Action expected = profile::evaluate(*policy, d).action;
+      const Action expected = policy::evaluate(*policy, d).action;
       if (expected != outcome.action && !disagreed) {
         disagreed = true;
         fmt::print(stderr,

@@ -11,17 +11,17 @@
 // PROFILE is compiled first (same flags as `compile`) and the compiler's own
 // cost model is printed too. --svg draws instructions executed per number.
 // --compare compiles the PROFILE with every strategy and prints (and with
-// --svg draws) them side by side (bpf/compiler/compare.h).
+// --svg draws) them side by side (measure/compare.h).
 #include <fmt/format.h>
 
 #include <string>
 #include <vector>
 
-#include "bpf/compiler/compare.h"
-#include "bpf/compiler/compile.h"
-#include "bpf/compiler/stats.h"
 #include "bpf/interp.h"
 #include "bpf/raw.h"
+#include "compiler/compile.h"
+#include "measure/compare.h"
+#include "measure/stats.h"
 #include "profile/load.h"
 #include "profile/resolve.h"
 #include "syscalls/arch.h"
@@ -59,13 +59,13 @@ constexpr std::string_view kUsage =
 // so that an oversized file gets the validator's message, not a size error.
 constexpr size_t kMaxBpfBytes = size_t{8} * 4096 * 16;
 
-Expected<bpf::compiler::NumberRange> parse_range(std::string_view s) {
+Expected<measure::NumberRange> parse_range(std::string_view s) {
   const size_t dash = s.find('-');
   if (dash != std::string_view::npos) {
     auto lo = cli::parse_u64(s.substr(0, dash));
     auto hi = cli::parse_u64(s.substr(dash + 1));
     if (lo && hi && *lo <= *hi && *hi <= 0xffffffffULL) {
-      return bpf::compiler::NumberRange{static_cast<uint32_t>(*lo), static_cast<uint32_t>(*hi)};
+      return measure::NumberRange{static_cast<uint32_t>(*lo), static_cast<uint32_t>(*hi)};
     }
   }
   return fail(fmt::format("invalid --range \"{}\": expected LO-HI such as 0-450", s));
@@ -99,16 +99,15 @@ std::vector<syscalls::ArchId> abis_in_filter(const bpf::Program& prog, const sys
 }
 
 // --compare: every strategy side by side.
-int run_compare(const profile::Policy& policy, const bpf::compiler::CompileOptions& copts,
-                const bpf::compiler::StatsOptions& sopts, const std::string& title,
-                const std::optional<std::string>& svg) {
+int run_compare(const policy::Policy& policy, const compiler::CompileOptions& copts, const measure::StatsOptions& sopts,
+                const std::string& title, const std::optional<std::string>& svg) {
   std::vector<syscalls::ArchId> abis;
-  for (const profile::ArchPolicy& ap : policy.arches) abis.push_back(ap.arch);
-  auto c = bpf::compiler::compare_strategies(policy, copts, abis, sopts);
+  for (const policy::ArchPolicy& ap : policy.arches) abis.push_back(ap.arch);
+  auto c = measure::compare_strategies(policy, copts, abis, sopts);
   if (!c) return cli::usage_error(fmt::format("{}: {}", title, c.error().message));
-  fmt::print("{}", bpf::compiler::format_comparison(*c));
+  fmt::print("{}", measure::format_comparison(*c));
   if (svg) {
-    if (auto ok = cli::write_output(*svg, bpf::compiler::comparison_svg(*c, title)); !ok) {
+    if (auto ok = cli::write_output(*svg, measure::comparison_svg(*c, title)); !ok) {
       return cli::usage_error(ok.error().message);
     }
   }
@@ -129,8 +128,8 @@ int run_stats(std::span<const std::string> args) {
   if (!arch) return cli::usage_error(arch.error().message);
   const syscalls::Arch& native = **arch;
 
-  bpf::compiler::StatsOptions sopts;
-  auto weights = bpf::compiler::Weights::FromFlag(parsed->get_or("weights", "uniform"));
+  measure::StatsOptions sopts;
+  auto weights = compiler::Weights::FromFlag(parsed->get_or("weights", "uniform"));
   if (!weights) return cli::usage_error(weights.error().message);
   sopts.weights = *weights;
   if (auto r = parsed->get("range")) {
@@ -154,8 +153,8 @@ int run_stats(std::span<const std::string> args) {
     abis = abis_in_filter(program, native);
     title = path;
   } else {
-    bpf::compiler::CompileOptions copts;
-    if (auto s = parsed->get("strategy"); s && !bpf::compiler::parse_strategy(*s, &copts.strategy)) {
+    compiler::CompileOptions copts;
+    if (auto s = parsed->get("strategy"); s && !compiler::parse_strategy(*s, &copts.strategy)) {
       return cli::usage_error(fmt::format("invalid --strategy \"{}\": expected optimal, balanced or linear", *s));
     }
     copts.weights = sopts.weights;
@@ -170,30 +169,30 @@ int run_stats(std::span<const std::string> args) {
     if (parsed->has("compare")) {
       return run_compare(resolution->policy, copts, sopts, parsed->positionals[0], parsed->get("svg"));
     }
-    auto compiled = bpf::compiler::compile(resolution->policy, copts);
+    auto compiled = compiler::compile(resolution->policy, copts);
     if (!compiled) return cli::usage_error(compiled.error().message);
     program = std::move(compiled->program);
-    for (const profile::ArchPolicy& ap : resolution->policy.arches) abis.push_back(ap.arch);
+    for (const policy::ArchPolicy& ap : resolution->policy.arches) abis.push_back(ap.arch);
     title = parsed->positionals[0];
-    model = fmt::format("compiler model ({} strategy, {} weights):\n", bpf::compiler::to_string(copts.strategy),
+    model = fmt::format("compiler model ({} strategy, {} weights):\n", compiler::to_string(copts.strategy),
                         copts.weights.description());
-    for (const bpf::compiler::ArchReport& r : compiled->arches) {
+    for (const compiler::ArchReport& r : compiled->arches) {
       model += fmt::format(
           "  {}: {} intervals, {} comparisons in the number tree, expected {:.2f} instructions "
           "({} before the tree, {:.2f} comparisons, 1 return)\n",
-          bpf::compiler::abi_names(r.abis), r.intervals, r.tree_tests, r.bound(), r.dispatch_insns, r.tree_cost);
+          compiler::abi_names(r.abis), r.intervals, r.tree_tests, r.bound(), r.dispatch_insns, r.tree_cost);
     }
     if (compiled->layout.trampolines > 0) {
       model += fmt::format("  layout: {} trampolines\n", compiled->layout.trampolines);
     }
   }
 
-  auto stats = bpf::compiler::measure(program, abis, sopts);
+  auto stats = measure::measure(program, abis, sopts);
   if (!stats) return cli::usage_error(fmt::format("{}: {}", title, stats.error().message));
-  fmt::print("{}", bpf::compiler::format_stats(*stats, sopts.weights));
+  fmt::print("{}", measure::format_stats(*stats, sopts.weights));
   if (!model.empty()) fmt::print("\n{}", model);
   if (auto svg = parsed->get("svg")) {
-    if (auto ok = cli::write_output(*svg, bpf::compiler::stats_svg(*stats, title)); !ok) {
+    if (auto ok = cli::write_output(*svg, measure::stats_svg(*stats, title)); !ok) {
       return cli::usage_error(ok.error().message);
     }
   }

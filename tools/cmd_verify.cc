@@ -6,10 +6,10 @@
 // Proves that the raw filter FILE implements PROFILE as resolved for the
 // architecture (and the sub-architectures the profile pairs with it; a comma
 // list keeps only the ABIs listed, as `compile` does): for every
-// seccomp_data, the filter's action equals profile::evaluate's.
+// seccomp_data, the filter's action equals policy::evaluate's.
 //   exit 0  "equivalent (proved: N paths, M word constraints)"
 //   exit 1  counterexamples (each confirmed by the interpreter and by
-//           profile::evaluate), or "not proved" when part of the filter is
+//           policy::evaluate), or "not proved" when part of the filter is
 //           outside the symbolic fragment and testing found no difference
 //   exit 2  bad usage or bad input (profile or filter)
 // --arg-width 64 compares arguments as libseccomp does (all 64 bits on 64-bit
@@ -21,9 +21,8 @@
 #include <vector>
 
 #include "base/text.h"
-#include "bpf/compiler/compile.h"
 #include "bpf/raw.h"
-#include "bpf/verify/verify.h"
+#include "compiler/compile.h"
 #include "profile/load.h"
 #include "profile/resolve.h"
 #include "syscalls/arch.h"
@@ -31,6 +30,7 @@
 #include "tools/cli/command.h"
 #include "tools/cli/output.h"
 #include "tools/cli/resolve_flags.h"
+#include "verify/verify.h"
 
 namespace sysfence {
 namespace {
@@ -81,7 +81,7 @@ int run_verify(std::span<const std::string> args) {
   if (!parsed->positionals.empty() || !parsed->has("profile") || !parsed->has("bpf")) {
     return cli::usage_error(kUsage);
   }
-  bpf::EquivOptions eopts;
+  verify::EquivOptions eopts;
   eopts.max_mismatches = 3;
   if (auto n = parsed->get("max-counterexamples")) {
     auto v = cli::parse_u64(*n);
@@ -106,11 +106,11 @@ int run_verify(std::span<const std::string> args) {
   auto resolution = profile::resolve(loaded->profile, *ropts);
   if (!resolution) return cli::usage_error(resolution.error().message);
   profile::print_warnings(*resolution);
-  profile::Policy& policy = resolution->policy;
+  policy::Policy& policy = resolution->policy;
   if (arches->size() > 1) {
     std::vector<syscalls::ArchId> keep;
     for (const syscalls::Arch* a : *arches) keep.push_back(a->id);
-    if (auto ok = bpf::compiler::restrict_abis(policy, keep); !ok) return cli::usage_error(ok.error().message);
+    if (auto ok = compiler::restrict_abis(policy, keep); !ok) return cli::usage_error(ok.error().message);
   }
 
   Endian byte_order = native->endian;
@@ -127,9 +127,9 @@ int run_verify(std::span<const std::string> args) {
                             byte_order, shown);
   if (!prog) return cli::usage_error(prog.error().message);
 
-  auto v = bpf::verify::prove_equivalent(*prog, policy, eopts);
+  auto v = verify::prove_equivalent(*prog, policy, eopts);
   if (!v) return cli::usage_error(fmt::format("{}: {}", shown, v.error().message));
-  fmt::print("{}", bpf::verify::format_verification(*v));
+  fmt::print("{}", verify::format_verification(*v));
   return v->equivalent() ? cli::kExitOk : cli::kExitMismatch;
 }
 

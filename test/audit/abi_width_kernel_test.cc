@@ -23,8 +23,8 @@
 #include <cerrno>
 
 #include "audit/program_audit.h"
-#include "bpf/compiler/compile.h"
 #include "bpf/interp.h"
+#include "compiler/compile.h"
 #include "profile/builtin.h"
 #include "profile/caps.h"
 #include "profile/resolve.h"
@@ -51,7 +51,7 @@ constexpr uint32_t kFirstProbeErrno = 1000;
 const syscalls::Arch& x86_64() { return syscalls::arch(ArchId::kX86_64); }
 
 struct Compiled {
-  profile::Policy policy;
+  policy::Policy policy;
   bpf::Program program;
 };
 
@@ -65,7 +65,7 @@ Compiled compile_default(profile::ArgWidthMode mode) {
   o.arg_width = mode;
   auto r = profile::resolve(read->profile, o);
   EXPECT_TRUE(r) << r.error().message;
-  auto c = bpf::compiler::compile(r->policy, {});
+  auto c = compiler::compile(r->policy, {});
   EXPECT_TRUE(c) << c.error().message;
   return {r->policy, c->program};
 }
@@ -189,9 +189,9 @@ TEST(AbiWidthDecision, InterpreterAndEvaluatorAgree) {
   const Compiled wide = compile_default(profile::ArgWidthMode::k64);
   const SeccompData trick = socket_call(kAfAlgWithHighWord);
   EXPECT_EQ(interpret(abi.program, trick), Action::Errno(1));
-  EXPECT_EQ(profile::evaluate(abi.policy, trick).action, Action::Errno(1));
+  EXPECT_EQ(policy::evaluate(abi.policy, trick).action, Action::Errno(1));
   EXPECT_EQ(interpret(wide.program, trick), Action::Allow());
-  EXPECT_EQ(profile::evaluate(wide.policy, trick).action, Action::Allow());
+  EXPECT_EQ(policy::evaluate(wide.policy, trick).action, Action::Allow());
   // Where the high word is clean both modes agree.
   for (const Compiled* c : {&abi, &wide}) {
     EXPECT_EQ(interpret(c->program, socket_call(kAfAlg)), Action::Errno(1));

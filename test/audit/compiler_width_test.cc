@@ -2,34 +2,34 @@
 // word only. Checked three ways on little- and big-endian ABIs: the program
 // never loads the high word of an argument that only has k32 conditions; a
 // high word the kernel ignores cannot change the answer (interpreter); and
-// the program is proved equal to profile::evaluate, whose k32 semantics are
-// (u32)arg op (u32)value (bpf/verify). Then Docker's default profile in abi
+// the program is proved equal to policy::evaluate, whose k32 semantics are
+// (u32)arg op (u32)value (verify/). Then Docker's default profile in abi
 // mode on six ABIs: proved, and no arg-width finding from the audit.
 #include <gtest/gtest.h>
 
 #include <random>
 
 #include "audit/program_audit.h"
-#include "bpf/compiler/compile.h"
 #include "bpf/interp.h"
-#include "bpf/verify/verify.h"
+#include "compiler/compile.h"
+#include "policy/policy.h"
 #include "profile/builtin.h"
 #include "profile/caps.h"
-#include "profile/policy.h"
 #include "profile/resolve.h"
 #include "syscalls/arch.h"
 #include "syscalls/table.h"
+#include "verify/verify.h"
 
 namespace sysfence {
 namespace {
 
-using profile::ArgCondition;
-using profile::ArgWidth;
-using profile::CmpOp;
+using policy::ArgCondition;
+using policy::ArgWidth;
+using policy::CmpOp;
 using syscalls::ArchId;
 
-profile::Rule rule(Action a, std::vector<ArgCondition> conds) {
-  profile::Rule r;
+policy::Rule rule(Action a, std::vector<ArgCondition> conds) {
+  policy::Rule r;
   r.action = a;
   r.conditions = std::move(conds);
   return r;
@@ -39,9 +39,9 @@ ArgCondition cond32(uint8_t i, CmpOp op, uint64_t v, uint64_t v2 = 0) { return {
 
 // One ABI, socket with k32 conditions on args 0 and 2 and a 64-bit
 // condition on arg 1 (so both kinds share one program).
-profile::Policy policy_for(ArchId abi) {
-  profile::Policy p;
-  profile::ArchPolicy ap;
+policy::Policy policy_for(ArchId abi) {
+  policy::Policy p;
+  policy::ArchPolicy ap;
   ap.arch = abi;
   ap.default_action = Action::Errno(1);
   const uint32_t socket = *syscalls::table(abi).number("socket");
@@ -58,8 +58,8 @@ profile::Policy policy_for(ArchId abi) {
   return p;
 }
 
-bpf::Program compile_ok(const profile::Policy& p) {
-  auto c = bpf::compiler::compile(p, {});
+bpf::Program compile_ok(const policy::Policy& p) {
+  auto c = compiler::compile(p, {});
   EXPECT_TRUE(c) << c.error().message;
   return c ? c->program : bpf::Program{};
 }
@@ -81,7 +81,7 @@ TEST_P(CompilerWidth, HighWordsOfK32ArgumentsAreNeverLoaded) {
 
 TEST_P(CompilerWidth, TheHighWordCannotChangeTheAnswer) {
   const syscalls::Arch& a = syscalls::arch(GetParam());
-  const profile::Policy policy = policy_for(a.id);
+  const policy::Policy policy = policy_for(a.id);
   const bpf::Program prog = compile_ok(policy);
   auto interp = bpf::Interpreter::create(prog);
   ASSERT_TRUE(interp);
@@ -95,7 +95,7 @@ TEST_P(CompilerWidth, TheHighWordCannotChangeTheAnswer) {
       d.nr = socket;
       d.args = {lo0, 5, lo2, 0, 0, 0};
       const Action clean = interp->run(d, a.endian).action();
-      EXPECT_EQ(clean, profile::evaluate(policy, d).action);
+      EXPECT_EQ(clean, policy::evaluate(policy, d).action);
       for (int k = 0; k < 4; ++k) {
         SeccompData dirty = d;
         dirty.args[0] |= rng() << 32;
@@ -114,10 +114,10 @@ TEST_P(CompilerWidth, TheHighWordCannotChangeTheAnswer) {
 }
 
 TEST_P(CompilerWidth, ProvedEqualToTheEvaluator) {
-  const profile::Policy policy = policy_for(GetParam());
-  auto v = bpf::verify::prove_equivalent(compile_ok(policy), policy);
+  const policy::Policy policy = policy_for(GetParam());
+  auto v = verify::prove_equivalent(compile_ok(policy), policy);
   ASSERT_TRUE(v) << v.error().message;
-  EXPECT_TRUE(v->equivalent()) << bpf::verify::format_verification(*v);
+  EXPECT_TRUE(v->equivalent()) << verify::format_verification(*v);
   EXPECT_TRUE(v->equiv.proved);
 }
 
@@ -138,9 +138,9 @@ TEST_P(DefaultProfileAbiMode, ProvedAndNoArgWidthFinding) {
   auto r = profile::resolve(read->profile, o);
   ASSERT_TRUE(r) << r.error().message;
   const bpf::Program prog = compile_ok(r->policy);
-  auto v = bpf::verify::prove_equivalent(prog, r->policy);
+  auto v = verify::prove_equivalent(prog, r->policy);
   ASSERT_TRUE(v);
-  EXPECT_TRUE(v->equivalent() && v->equiv.proved) << bpf::verify::format_verification(*v);
+  EXPECT_TRUE(v->equivalent() && v->equiv.proved) << verify::format_verification(*v);
   audit::ProgramAuditOptions ao;
   ao.arch = &a;
   auto report = audit::audit_program(prog, ao);

@@ -80,8 +80,8 @@ TEST(ProfileAudit, DockerDefaultInSixtyFourBitModeHasTheSocketBypass) {
     EXPECT_TRUE(contains(f->where, "rule default:")) << f->where;
     ASSERT_EQ(f->inputs.size(), 2u);
     // The profile, evaluated as resolved (64-bit), agrees with the finding.
-    EXPECT_EQ(profile::evaluate(a.resolution.policy, f->inputs[0]).action, Action::Allow());
-    EXPECT_EQ(profile::evaluate(a.resolution.policy, f->inputs[1]).action, Action::Errno(1));
+    EXPECT_EQ(policy::evaluate(a.resolution.policy, f->inputs[0]).action, Action::Allow());
+    EXPECT_EQ(policy::evaluate(a.resolution.policy, f->inputs[1]).action, Action::Errno(1));
     abis.push_back(f->message.substr(10, f->message.find(':') - 10));
   }
   std::sort(abis.begin(), abis.end());

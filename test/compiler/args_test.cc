@@ -1,23 +1,23 @@
 // Pass 3: the canonical RuleSet of a syscall's rules and its compilation into
 // word tests (high/low words per byte order, all seven operators, the
 // MASKED_EQ shapes, one load per word and path, shared subtrees).
-#include "bpf/compiler/args.h"
+#include "compiler/args.h"
 
 #include <gtest/gtest.h>
 
 #include <map>
 
-#include "bpf/compiler/graph.h"
 #include "bpf/interp.h"
+#include "compiler/graph.h"
 #include "test/compiler/support.h"
 
-namespace sysfence::bpf::compiler {
+namespace sysfence::compiler {
 namespace {
 
-using profile::ArgCondition;
-using profile::ArgWidth;
-using profile::CmpOp;
-using profile::Rule;
+using policy::ArgCondition;
+using policy::ArgWidth;
+using policy::CmpOp;
+using policy::Rule;
 using testing::Rng;
 
 ArgCondition cond(uint8_t index, CmpOp op, uint64_t value, uint64_t two = 0, ArgWidth w = ArgWidth::k64) {
@@ -26,10 +26,10 @@ ArgCondition cond(uint8_t index, CmpOp op, uint64_t value, uint64_t two = 0, Arg
 Rule rule(Action a, std::vector<ArgCondition> c) { return Rule{a, std::move(c), {}}; }
 RuleSet rules_of(const std::vector<Rule>& rules, Action fallback) { return rule_set(rules, fallback); }
 
-// The reference: profile::evaluate on a one-syscall policy.
+// The reference: policy::evaluate on a one-syscall policy.
 Action reference(const std::vector<Rule>& rules, Action fallback, const std::array<uint64_t, 6>& args) {
-  profile::Policy p;
-  profile::ArchPolicy ap;
+  policy::Policy p;
+  policy::ArchPolicy ap;
   ap.arch = syscalls::ArchId::kX86_64;
   ap.default_action = fallback;
   ap.rules[0] = rules;
@@ -37,17 +37,17 @@ Action reference(const std::vector<Rule>& rules, Action fallback, const std::arr
   SeccompData d;
   d.arch = syscalls::arch(syscalls::ArchId::kX86_64).audit_arch;
   d.args = args;
-  return profile::evaluate(p, d).action;
+  return policy::evaluate(p, d).action;
 }
 
 // The subtree for `rules` as a stand-alone program.
-Program subtree_program(const std::vector<Rule>& rules, Action fallback, Endian e) {
+bpf::Program subtree_program(const std::vector<Rule>& rules, Action fallback, Endian e) {
   Graph g;
   ArgCompiler c(g, e, TreeOptions{});
   const Edge root = c.compile(rule_set(rules, fallback), std::nullopt);
   auto out = emit(g, root);
   EXPECT_TRUE(out) << out.error().message;
-  return out ? out->program : Program{};
+  return out ? out->program : bpf::Program{};
 }
 
 TEST(RuleSet, NoRulesIsTheFallback) {
@@ -89,7 +89,7 @@ TEST(RuleSet, ImpossibleAndTrivialConditions) {
   s = rules_of({rule(Action::Allow(), {cond(1, CmpOp::kGe, 0)})}, Action::Trap());
   EXPECT_TRUE(s.constant());
   EXPECT_EQ(s.otherwise, Action::Allow());
-  // An index past args[5] never holds (profile::evaluate).
+  // An index past args[5] never holds (policy::evaluate).
   s = rules_of({rule(Action::Allow(), {cond(6, CmpOp::kEq, 0)})}, Action::Trap());
   EXPECT_TRUE(s.constant());
   EXPECT_EQ(s.otherwise, Action::Trap());
@@ -121,7 +121,7 @@ TEST(RuleSet, OrderOfRulesAndConditionsDoesNotMatter) {
   }
 }
 
-// decide() and the compiled subtree both agree with profile::evaluate.
+// decide() and the compiled subtree both agree with policy::evaluate.
 TEST(ArgCompiler, RandomRulesAgreeWithTheSpecification) {
   Rng rng(1234);
   size_t checked = 0;
@@ -145,8 +145,8 @@ TEST(ArgCompiler, RandomRulesAgreeWithTheSpecification) {
     const Action fallback = rng.chance(50) ? Action::Errno(1) : Action::Allow();
     const RuleSet s = rule_set(rules, fallback);
     for (Endian e : {Endian::kLittle, Endian::kBig}) {
-      const Program prog = subtree_program(rules, fallback, e);
-      auto in = Interpreter::create(prog);
+      const bpf::Program prog = subtree_program(rules, fallback, e);
+      auto in = bpf::Interpreter::create(prog);
       ASSERT_TRUE(in) << in.error().message;
       // Inputs around every constant.
       std::vector<uint64_t> cands{0, ~uint64_t{0}, 0xffffffffULL, 0x100000000ULL};
@@ -176,9 +176,9 @@ TEST(ArgCompiler, RandomRulesAgreeWithTheSpecification) {
   EXPECT_GT(checked, 90000u);
 }
 
-size_t count(const Program& p, uint16_t code, std::optional<uint32_t> k = std::nullopt) {
+size_t count(const bpf::Program& p, uint16_t code, std::optional<uint32_t> k = std::nullopt) {
   size_t n = 0;
-  for (const Insn& in : p) n += in.code == code && (!k || in.k == *k);
+  for (const bpf::Insn& in : p) n += in.code == code && (!k || in.k == *k);
   return n;
 }
 
@@ -186,50 +186,50 @@ TEST(ArgCompiler, MaskedEqualityShapes) {
   const Action allow = Action::Allow();
   const Action no = Action::Errno(1);
   // One bit, datum set: jset.
-  Program p = subtree_program({rule(allow, {cond(0, CmpOp::kMaskedEq, 0x10, 0x10)})}, no, Endian::kLittle);
-  EXPECT_EQ(count(p, kJmp | kJset | kK, 0x10), 1u);
-  EXPECT_EQ(count(p, kAlu | kAnd | kK), 0u);
+  bpf::Program p = subtree_program({rule(allow, {cond(0, CmpOp::kMaskedEq, 0x10, 0x10)})}, no, Endian::kLittle);
+  EXPECT_EQ(count(p, bpf::kJmp | bpf::kJset | bpf::kK, 0x10), 1u);
+  EXPECT_EQ(count(p, bpf::kAlu | bpf::kAnd | bpf::kK), 0u);
   // Datum 0, several bits (clone's namespace flags): jset, no `and`.
   p = subtree_program({rule(allow, {cond(0, CmpOp::kMaskedEq, 0x7e020000, 0)})}, no, Endian::kLittle);
-  EXPECT_EQ(count(p, kJmp | kJset | kK, 0x7e020000), 1u);
-  EXPECT_EQ(count(p, kAlu | kAnd | kK), 0u);
+  EXPECT_EQ(count(p, bpf::kJmp | bpf::kJset | bpf::kK, 0x7e020000), 1u);
+  EXPECT_EQ(count(p, bpf::kAlu | bpf::kAnd | bpf::kK), 0u);
   // The high word of the mask is 0: only the low word is loaded.
-  EXPECT_EQ(count(p, kLd | kW | kAbs), 1u);
-  EXPECT_EQ(count(p, kLd | kW | kAbs, 16), 1u);
+  EXPECT_EQ(count(p, bpf::kLd | bpf::kW | bpf::kAbs), 1u);
+  EXPECT_EQ(count(p, bpf::kLd | bpf::kW | bpf::kAbs, 16), 1u);
   // All ones: jeq.
   p = subtree_program({rule(allow, {cond(0, CmpOp::kMaskedEq, 0xffffffff, 0x1234)})}, no, Endian::kLittle);
-  EXPECT_EQ(count(p, kJmp | kJeq | kK, 0x1234), 1u);
-  EXPECT_EQ(count(p, kAlu | kAnd | kK), 0u);
+  EXPECT_EQ(count(p, bpf::kJmp | bpf::kJeq | bpf::kK, 0x1234), 1u);
+  EXPECT_EQ(count(p, bpf::kAlu | bpf::kAnd | bpf::kK), 0u);
   // Anything else: and + jeq.
   p = subtree_program({rule(allow, {cond(0, CmpOp::kMaskedEq, 0xff00, 0x1200)})}, no, Endian::kLittle);
-  EXPECT_EQ(count(p, kAlu | kAnd | kK, 0xff00), 1u);
-  EXPECT_EQ(count(p, kJmp | kJeq | kK, 0x1200), 1u);
+  EXPECT_EQ(count(p, bpf::kAlu | bpf::kAnd | bpf::kK, 0xff00), 1u);
+  EXPECT_EQ(count(p, bpf::kJmp | bpf::kJeq | bpf::kK, 0x1200), 1u);
 }
 
 TEST(ArgCompiler, WordOffsetsFollowTheByteOrder) {
   const std::vector<Rule> rules{rule(Action::Allow(), {cond(1, CmpOp::kEq, 0x300000004ULL)})};
-  const Program le = subtree_program(rules, Action::Errno(1), Endian::kLittle);
-  const Program be = subtree_program(rules, Action::Errno(1), Endian::kBig);
+  const bpf::Program le = subtree_program(rules, Action::Errno(1), Endian::kLittle);
+  const bpf::Program be = subtree_program(rules, Action::Errno(1), Endian::kBig);
   // args[1]: low word at 24 / high word at 28 on little-endian, swapped on big.
-  EXPECT_EQ(le[0], stmt(kLd | kW | kAbs, 28));
-  EXPECT_EQ(be[0], stmt(kLd | kW | kAbs, 24));
-  EXPECT_EQ(count(le, kLd | kW | kAbs, 24), 1u);
-  EXPECT_EQ(count(be, kLd | kW | kAbs, 28), 1u);
+  EXPECT_EQ(le[0], bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, 28));
+  EXPECT_EQ(be[0], bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, 24));
+  EXPECT_EQ(count(le, bpf::kLd | bpf::kW | bpf::kAbs, 24), 1u);
+  EXPECT_EQ(count(be, bpf::kLd | bpf::kW | bpf::kAbs, 28), 1u);
 }
 
 // Every path of the program, with the number of loads of each word on it.
-void paths(const Program& p, size_t pc, std::map<uint32_t, int> loads, bool masked,
+void paths(const bpf::Program& p, size_t pc, std::map<uint32_t, int> loads, bool masked,
            std::vector<std::pair<std::map<uint32_t, int>, bool>>& out) {
   while (true) {
-    const Insn& in = p[pc];
-    if (in.code == (kLd | kW | kAbs)) ++loads[in.k];
-    if (in.code == (kAlu | kAnd | kK)) masked = true;
-    if (insn_class(in.code) == kRet) {
+    const bpf::Insn& in = p[pc];
+    if (in.code == (bpf::kLd | bpf::kW | bpf::kAbs)) ++loads[in.k];
+    if (in.code == (bpf::kAlu | bpf::kAnd | bpf::kK)) masked = true;
+    if (bpf::insn_class(in.code) == bpf::kRet) {
       out.emplace_back(loads, masked);
       return;
     }
-    if (insn_class(in.code) == kJmp) {
-      if (insn_op(in.code) == kJa) {
+    if (bpf::insn_class(in.code) == bpf::kJmp) {
+      if (bpf::insn_op(in.code) == bpf::kJa) {
         pc += 1 + in.k;
         continue;
       }
@@ -250,7 +250,7 @@ TEST(ArgCompiler, EachWordLoadedOncePerPath) {
   // Plus rules on two more arguments, ordered comparisons on both words.
   rules.push_back(rule(Action::Trap(), {cond(1, CmpOp::kGt, 0x500000000ULL), cond(2, CmpOp::kLe, 7)}));
   rules.push_back(rule(Action::Log(), {cond(1, CmpOp::kNe, 3)}));
-  const Program p = subtree_program(rules, Action::Errno(1), Endian::kLittle);
+  const bpf::Program p = subtree_program(rules, Action::Errno(1), Endian::kLittle);
   std::vector<std::pair<std::map<uint32_t, int>, bool>> all;
   paths(p, 0, {}, false, all);
   ASSERT_FALSE(all.empty());
@@ -260,8 +260,8 @@ TEST(ArgCompiler, EachWordLoadedOncePerPath) {
   }
   // The five values share one load of each word of arg0: a `jeq` chain, not
   // a reload per rule.
-  EXPECT_EQ(count(p, kLd | kW | kAbs, 16), 1u);
-  EXPECT_EQ(count(p, kLd | kW | kAbs, 20), 1u);
+  EXPECT_EQ(count(p, bpf::kLd | bpf::kW | bpf::kAbs, 16), 1u);
+  EXPECT_EQ(count(p, bpf::kLd | bpf::kW | bpf::kAbs, 20), 1u);
 }
 
 TEST(ArgCompiler, IdenticalSubtreesAreShared) {
@@ -287,7 +287,7 @@ TEST(ArgCompiler, EveryOperatorOnBothWords) {
     }
     const std::vector<Rule> rules{rule(Action::Allow(), {k})};
     for (Endian e : {Endian::kLittle, Endian::kBig}) {
-      auto in = Interpreter::create(subtree_program(rules, Action::Errno(1), e));
+      auto in = bpf::Interpreter::create(subtree_program(rules, Action::Errno(1), e));
       ASSERT_TRUE(in);
       for (uint64_t hi : {0ULL, 4ULL, 5ULL, 6ULL, 0xffffffffULL}) {
         for (uint64_t lo : {0ULL, 6ULL, 7ULL, 8ULL, 0x17ULL, 0xffffffffULL}) {
@@ -302,4 +302,4 @@ TEST(ArgCompiler, EveryOperatorOnBothWords) {
 }
 
 }  // namespace
-}  // namespace sysfence::bpf::compiler
+}  // namespace sysfence::compiler

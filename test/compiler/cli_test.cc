@@ -12,14 +12,14 @@
 #include <sstream>
 #include <string>
 
-#include "bpf/compiler/compile.h"
 #include "bpf/interp.h"
 #include "bpf/raw.h"
+#include "compiler/compile.h"
 #include "profile/caps.h"
 #include "profile/load.h"
 #include "profile/resolve.h"
 
-namespace sysfence::bpf::compiler {
+namespace sysfence::compiler {
 namespace {
 
 std::string tmp(const std::string& name) {
@@ -54,7 +54,7 @@ CliRun run(const std::string& args) {
 }
 
 // The same compilation through the libraries.
-Program library_compile(syscalls::ArchId native) {
+bpf::Program library_compile(syscalls::ArchId native) {
   auto loaded = profile::load_profile("default");
   profile::ResolveOptions o;
   o.native = native;
@@ -63,7 +63,7 @@ Program library_compile(syscalls::ArchId native) {
   auto r = profile::resolve(loaded->profile, o);
   auto c = compile(r->policy, {});
   EXPECT_TRUE(c);
-  return c ? c->program : Program{};
+  return c ? c->program : bpf::Program{};
 }
 
 TEST(CompileCli, RawIsTheLibrarysProgram) {
@@ -71,7 +71,8 @@ TEST(CompileCli, RawIsTheLibrarysProgram) {
   const CliRun r = run(fmt::format("compile default --arch x86_64 --kernel 6.1 -o {}", f));
   ASSERT_EQ(r.code, 0) << r.err;
   const std::string bytes = slurp(f);
-  auto prog = read_raw(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), Endian::kLittle, f);
+  auto prog =
+      bpf::read_raw(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), Endian::kLittle, f);
   ASSERT_TRUE(prog) << prog.error().message;
   EXPECT_EQ(*prog, library_compile(syscalls::ArchId::kX86_64));
   // Compile defaults: the default profile, the native arch (x86_64 here).
@@ -87,7 +88,7 @@ TEST(CompileCli, BigEndianRaw) {
   ASSERT_GE(bytes.size(), 8u);
   // The first instruction is `ld [4]`: code 0x0020, k 4, big-endian.
   EXPECT_EQ(bytes.substr(0, 8), std::string("\x00\x20\x00\x00\x00\x00\x00\x04", 8));
-  auto prog = read_raw(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), Endian::kBig, f);
+  auto prog = bpf::read_raw(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), Endian::kBig, f);
   ASSERT_TRUE(prog);
   EXPECT_EQ(*prog, library_compile(syscalls::ArchId::kS390x));
 }
@@ -172,10 +173,10 @@ TEST(CompileCli, StrategiesWeightsAndUnknownSyscalls) {
     const CliRun r = run(fmt::format("compile default {} --kernel 6.1 {} -o {}", arch, flags, f));
     ASSERT_EQ(r.code, 0) << flags << ": " << r.err;
     out[flags] = slurp(f);
-    auto prog =
-        read_raw(std::span(reinterpret_cast<const uint8_t*>(out[flags].data()), out[flags].size()), Endian::kLittle, f);
+    auto prog = bpf::read_raw(std::span(reinterpret_cast<const uint8_t*>(out[flags].data()), out[flags].size()),
+                              Endian::kLittle, f);
     ASSERT_TRUE(prog);
-    EXPECT_TRUE(Interpreter::create(*prog)) << flags;
+    EXPECT_TRUE(bpf::Interpreter::create(*prog)) << flags;
   }
   for (const auto& [k, v] : out) {
     if (!k.empty()) {
@@ -220,4 +221,4 @@ TEST(StatsCli, ProfileAndForeignProgram) {
 }
 
 }  // namespace
-}  // namespace sysfence::bpf::compiler
+}  // namespace sysfence::compiler

@@ -1,10 +1,10 @@
 // The compiler's correctness: the interpreter on the compiled program agrees
-// with profile::evaluate (the specification) for every ABI, the real
+// with policy::evaluate (the specification) for every ABI, the real
 // profiles, the seed's example and hundreds of random policies, on every
 // syscall number up to each table's maximum + 64, the bias ranges, the 32-bit
 // extremes and boundary argument values. Plus: long jumps, the 4096 limit,
 // the action cache, strategies.
-#include "bpf/compiler/compile.h"
+#include "compiler/compile.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -16,7 +16,7 @@
 #include "syscalls/table.h"
 #include "test/compiler/support.h"
 
-namespace sysfence::bpf::compiler {
+namespace sysfence::compiler {
 namespace {
 
 using testing::check_equivalence;
@@ -29,9 +29,9 @@ std::string explain(const CheckResult& r) {
   return s;
 }
 
-profile::Policy resolve_file(const std::string& path, syscalls::ArchId native, const profile::CapSet& caps,
-                             syscalls::KernelVersion kernel,
-                             std::optional<profile::UnknownSyscalls> unknown = std::nullopt) {
+policy::Policy resolve_file(const std::string& path, syscalls::ArchId native, const profile::CapSet& caps,
+                            syscalls::KernelVersion kernel,
+                            std::optional<profile::UnknownSyscalls> unknown = std::nullopt) {
   auto loaded = profile::load_profile(path);
   EXPECT_TRUE(loaded) << loaded.error().message;
   if (!loaded) return {};
@@ -42,10 +42,10 @@ profile::Policy resolve_file(const std::string& path, syscalls::ArchId native, c
   o.unknown_syscalls = unknown;
   auto r = profile::resolve(loaded->profile, o);
   EXPECT_TRUE(r) << r.error().message;
-  return r ? r->policy : profile::Policy{};
+  return r ? r->policy : policy::Policy{};
 }
 
-void expect_compiles_exactly(const profile::Policy& policy, const CompileOptions& options, const std::string& what,
+void expect_compiles_exactly(const policy::Policy& policy, const CompileOptions& options, const std::string& what,
                              bool check_cache = true) {
   auto c = compile(policy, options);
   ASSERT_TRUE(c) << what << ": " << c.error().message;
@@ -61,17 +61,17 @@ void expect_compiles_exactly(const profile::Policy& policy, const CompileOptions
 }
 
 TEST(Compile, EmptyPolicyIsOneReturn) {
-  profile::Policy p;
+  policy::Policy p;
   p.bad_arch_action = Action::Errno(7);
   auto c = compile(p, {});
   ASSERT_TRUE(c) << c.error().message;
   ASSERT_EQ(c->program.size(), 1u);
-  EXPECT_EQ(c->program[0], stmt(kRet | kRetK, encode(Action::Errno(7))));
+  EXPECT_EQ(c->program[0], bpf::stmt(bpf::kRet | bpf::kRetK, encode(Action::Errno(7))));
 }
 
 TEST(Compile, EveryAbiWithTheBuiltInProfile) {
   for (const syscalls::Arch& a : syscalls::all_arches()) {
-    const profile::Policy p = resolve_file("default", a.id, profile::docker_default_caps(), {6, 1});
+    const policy::Policy p = resolve_file("default", a.id, profile::docker_default_caps(), {6, 1});
     ASSERT_FALSE(p.arches.empty()) << a.name;
     expect_compiles_exactly(p, {}, fmt::format("default profile, native {}", a.name));
   }
@@ -89,11 +89,11 @@ TEST(Compile, RealProfiles) {
       for (const auto& caps : {profile::docker_default_caps(), profile::all_caps()}) {
         for (auto unknown :
              {std::optional<profile::UnknownSyscalls>(), std::optional(profile::UnknownSyscalls::kDefault)}) {
-          const profile::Policy p = resolve_file(f, n, caps, {6, 1}, unknown);
+          const policy::Policy p = resolve_file(f, n, caps, {6, 1}, unknown);
           expect_compiles_exactly(p, {}, fmt::format("{} native {} ({} caps)", f, syscalls::arch(n).name, caps.size()));
         }
       }
-      const profile::Policy old = resolve_file(f, n, profile::docker_default_caps(), {4, 14});
+      const policy::Policy old = resolve_file(f, n, profile::docker_default_caps(), {4, 14});
       expect_compiles_exactly(old, {}, fmt::format("{} native {} kernel 4.14", f, syscalls::arch(n).name));
     }
   }
@@ -101,7 +101,7 @@ TEST(Compile, RealProfiles) {
 
 TEST(Compile, SeedExample) {
   for (syscalls::ArchId n : {syscalls::ArchId::kX86_64, syscalls::ArchId::kAarch64, syscalls::ArchId::kMips}) {
-    const profile::Policy p =
+    const policy::Policy p =
         resolve_file("profile/examples/seed-example.json", n, profile::docker_default_caps(), {6, 1});
     expect_compiles_exactly(p, {}, fmt::format("seed example, native {}", syscalls::arch(n).name));
   }
@@ -117,7 +117,7 @@ TEST(Compile, RandomPolicies) {
   for (int i = 0; i < kPolicies; ++i) {
     testing::RandomPolicyOptions o;
     o.native = arches[static_cast<size_t>(i) % arches.size()].id;
-    const profile::Policy p = testing::random_policy(rng, o);
+    const policy::Policy p = testing::random_policy(rng, o);
     CompileOptions co;
     if (i % 5 == 3) co.strategy = Strategy::kBalanced;
     if (i % 5 == 4) co.strategy = Strategy::kLinear;
@@ -139,19 +139,19 @@ TEST(Compile, RandomPolicies) {
 
 // Many syscalls with argument rules of their own: the program is far longer
 // than a conditional jump reaches, so the layout needs trampolines.
-profile::Policy big_policy(unsigned syscalls_with_args, unsigned values_per_syscall) {
-  profile::Policy p;
-  profile::ArchPolicy ap;
+policy::Policy big_policy(unsigned syscalls_with_args, unsigned values_per_syscall) {
+  policy::Policy p;
+  policy::ArchPolicy ap;
   ap.arch = syscalls::ArchId::kX86_64;
   ap.default_action = Action::Errno(1);
   for (unsigned s = 0; s < syscalls_with_args; ++s) {
     auto& rules = ap.rules[s];
     for (unsigned v = 0; v < values_per_syscall; ++v) {
-      profile::Rule r;
+      policy::Rule r;
       r.action = v % 3 == 0 ? Action::Trap() : Action::Allow();
-      r.conditions.push_back(profile::ArgCondition{static_cast<uint8_t>(v % 3), profile::CmpOp::kEq,
-                                                   (uint64_t{s + 1} << 33) + uint64_t{v} * 7919 + s, 0,
-                                                   profile::ArgWidth::k64});
+      r.conditions.push_back(policy::ArgCondition{static_cast<uint8_t>(v % 3), policy::CmpOp::kEq,
+                                                  (uint64_t{s + 1} << 33) + uint64_t{v} * 7919 + s, 0,
+                                                  policy::ArgWidth::k64});
       rules.push_back(r);
     }
   }
@@ -160,7 +160,7 @@ profile::Policy big_policy(unsigned syscalls_with_args, unsigned values_per_sysc
 }
 
 TEST(Compile, LongJumpsThroughTrampolines) {
-  const profile::Policy p = big_policy(120, 6);
+  const policy::Policy p = big_policy(120, 6);
   auto c = compile(p, {});
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_GT(c->program.size(), 600u);
@@ -177,7 +177,7 @@ TEST(Compile, LongJumpsThroughTrampolines) {
 }
 
 TEST(Compile, MoreThan4096InstructionsIsAnError) {
-  const profile::Policy p = big_policy(400, 14);
+  const policy::Policy p = big_policy(400, 14);
   auto c = compile(p, {});
   ASSERT_FALSE(c);
   const std::string& m = c.error().message;
@@ -187,7 +187,7 @@ TEST(Compile, MoreThan4096InstructionsIsAnError) {
 }
 
 TEST(Compile, ArgumentFreeAllowsAreCacheable) {
-  const profile::Policy p = resolve_file("default", syscalls::ArchId::kX86_64, profile::docker_default_caps(), {6, 1});
+  const policy::Policy p = resolve_file("default", syscalls::ArchId::kX86_64, profile::docker_default_caps(), {6, 1});
   auto c = compile(p, {});
   ASSERT_TRUE(c);
   EXPECT_TRUE(uncached_constant_allows(p, c->program).empty());
@@ -201,7 +201,7 @@ TEST(Compile, ArgumentFreeAllowsAreCacheable) {
 }
 
 TEST(Compile, RestrictAbis) {
-  profile::Policy p = resolve_file("default", syscalls::ArchId::kX86_64, profile::docker_default_caps(), {6, 1});
+  policy::Policy p = resolve_file("default", syscalls::ArchId::kX86_64, profile::docker_default_caps(), {6, 1});
   ASSERT_EQ(p.arches.size(), 3u);
   const syscalls::ArchId keep[] = {syscalls::ArchId::kX86_64, syscalls::ArchId::kI386};
   ASSERT_TRUE(restrict_abis(p, keep));
@@ -210,7 +210,7 @@ TEST(Compile, RestrictAbis) {
   SeccompData d;
   d.arch = syscalls::arch(syscalls::ArchId::kX86_64).audit_arch;
   d.nr = 0x40000000;
-  EXPECT_EQ(profile::evaluate(p, d).action, p.bad_arch_action);
+  EXPECT_EQ(policy::evaluate(p, d).action, p.bad_arch_action);
   expect_compiles_exactly(p, {}, "x86_64 + i386 only");
 
   const syscalls::ArchId wrong[] = {syscalls::ArchId::kArm};
@@ -220,39 +220,39 @@ TEST(Compile, RestrictAbis) {
 }
 
 }  // namespace
-}  // namespace sysfence::bpf::compiler
+}  // namespace sysfence::compiler
 
-namespace sysfence::bpf::compiler {
+namespace sysfence::compiler {
 namespace {
 
 // The differential check itself can fail: a program compiled from a
 // slightly different policy is caught.
 TEST(Compile, CheckCatchesADifferentPolicy) {
-  profile::Policy p = resolve_file("default", syscalls::ArchId::kX86_64, profile::docker_default_caps(), {6, 1});
+  policy::Policy p = resolve_file("default", syscalls::ArchId::kX86_64, profile::docker_default_caps(), {6, 1});
   auto c = compile(p, {});
   ASSERT_TRUE(c);
-  profile::Policy q = p;
+  policy::Policy q = p;
   // personality(8) is allowed by the profile; forbid it in q.
   auto& rules = q.arches[0].rules[135];
   ASSERT_FALSE(rules.empty());
   rules.erase(rules.begin());
   const CheckResult r = check_equivalence(q, c->program);
   EXPECT_GT(r.mismatch_count, 0u);
-  profile::Policy k = p;
+  policy::Policy k = p;
   k.arches[0].enosys_above = *k.arches[0].enosys_above + 1;
   EXPECT_GT(check_equivalence(k, c->program).mismatch_count, 0u);
 }
 
 }  // namespace
-}  // namespace sysfence::bpf::compiler
+}  // namespace sysfence::compiler
 
-namespace sysfence::bpf::compiler {
+namespace sysfence::compiler {
 namespace {
 
 TEST(Compile, KnuthBoundsMatchFullSearchOnProfiles) {
   for (syscalls::ArchId n :
        {syscalls::ArchId::kX86_64, syscalls::ArchId::kAarch64, syscalls::ArchId::kS390x, syscalls::ArchId::kMips64el}) {
-    const profile::Policy p = resolve_file("default", n, profile::docker_default_caps(), {6, 1});
+    const policy::Policy p = resolve_file("default", n, profile::docker_default_caps(), {6, 1});
     for (const Weights& w : {Weights::Uniform(), Weights::Hot()}) {
       CompileOptions fast;
       CompileOptions full;
@@ -271,25 +271,25 @@ TEST(Compile, KnuthBoundsMatchFullSearchOnProfiles) {
 }
 
 }  // namespace
-}  // namespace sysfence::bpf::compiler
+}  // namespace sysfence::compiler
 
-namespace sysfence::bpf::compiler {
+namespace sysfence::compiler {
 namespace {
 
 // Rules whose decision diagram needs more states than the bound: the
 // compiler stops and says so instead of running out of time or memory
 // (exponential cases exist; the bound is lowered here to keep the test fast).
 TEST(Compile, TooManyArgumentStatesIsAnError) {
-  profile::Policy p;
-  profile::ArchPolicy ap;
+  policy::Policy p;
+  policy::ArchPolicy ap;
   ap.arch = syscalls::ArchId::kX86_64;
   ap.default_action = Action::Errno(1);
   auto& rules = ap.rules[1];  // write
   for (uint64_t r = 0; r < 40; ++r) {
-    profile::Rule rule;
+    policy::Rule rule;
     rule.action = r % 2 == 0 ? Action::Allow() : Action::Trap();
-    rule.conditions.push_back(profile::ArgCondition{0, profile::CmpOp::kEq, r, 0, profile::ArgWidth::k64});
-    rule.conditions.push_back(profile::ArgCondition{1, profile::CmpOp::kEq, r, 0, profile::ArgWidth::k64});
+    rule.conditions.push_back(policy::ArgCondition{0, policy::CmpOp::kEq, r, 0, policy::ArgWidth::k64});
+    rule.conditions.push_back(policy::ArgCondition{1, policy::CmpOp::kEq, r, 0, policy::ArgWidth::k64});
     rules.push_back(rule);
   }
   p.arches.push_back(ap);
@@ -304,4 +304,4 @@ TEST(Compile, TooManyArgumentStatesIsAnError) {
 }
 
 }  // namespace
-}  // namespace sysfence::bpf::compiler
+}  // namespace sysfence::compiler

@@ -11,20 +11,20 @@
 #include <fstream>
 #include <sstream>
 
-#include "bpf/compiler/compile.h"
-#include "bpf/compiler/stats.h"
 #include "bpf/disasm.h"
+#include "compiler/compile.h"
+#include "measure/stats.h"
 #include "profile/caps.h"
 #include "profile/load.h"
 #include "profile/resolve.h"
 #include "syscalls/table.h"
 
-namespace sysfence::bpf::compiler {
+namespace sysfence::compiler {
 namespace {
 
 std::string g_update_dir;
 
-profile::Policy resolve(const std::string& path, syscalls::ArchId native) {
+policy::Policy resolve(const std::string& path, syscalls::ArchId native) {
   auto loaded = profile::load_profile(path);
   EXPECT_TRUE(loaded) << loaded.error().message;
   profile::ResolveOptions o;
@@ -37,10 +37,10 @@ profile::Policy resolve(const std::string& path, syscalls::ArchId native) {
 }
 
 void expect_golden(const std::string& profile, syscalls::ArchId native, const std::string& golden) {
-  const profile::Policy p = resolve("test/compiler/testdata/" + profile, native);
+  const policy::Policy p = resolve("test/compiler/testdata/" + profile, native);
   auto c = compile(p, {});
   ASSERT_TRUE(c) << c.error().message;
-  DisasmOptions d;
+  bpf::DisasmOptions d;
   d.arch = &syscalls::arch(native);
   const std::string text = disassemble(c->program, d);
   if (!g_update_dir.empty()) {
@@ -68,18 +68,18 @@ struct Measured {
 };
 
 Measured measure_default(syscalls::ArchId native, const Weights& w) {
-  const profile::Policy p = resolve("default", native);
+  const policy::Policy p = resolve("default", native);
   CompileOptions co;
   co.weights = w;
   auto c = compile(p, co);
   EXPECT_TRUE(c);
   const syscalls::ArchId abis[] = {native};
-  StatsOptions so;
+  measure::StatsOptions so;
   so.weights = w;
-  so.range = NumberRange{0, 450};
-  auto s = measure(c->program, abis, so);
+  so.range = measure::NumberRange{0, 450};
+  auto s = measure::measure(c->program, abis, so);
   EXPECT_TRUE(s);
-  const AbiStats& a = s->abis[0];
+  const measure::AbiStats& a = s->abis[0];
   return {c->program.size(), a.mean_insns, a.max_insns, a.weighted_mean_insns};
 }
 
@@ -102,13 +102,13 @@ TEST(Targets, DockerDefaultAarch64) {
 }
 
 }  // namespace
-}  // namespace sysfence::bpf::compiler
+}  // namespace sysfence::compiler
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a.starts_with("--update=")) sysfence::bpf::compiler::g_update_dir = a.substr(9);
+    if (a.starts_with("--update=")) sysfence::compiler::g_update_dir = a.substr(9);
   }
   return RUN_ALL_TESTS();
 }

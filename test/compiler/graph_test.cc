@@ -1,12 +1,12 @@
 // The test graph: hash-consing, load elision, layout.
-#include "bpf/compiler/graph.h"
+#include "compiler/graph.h"
 
 #include <gtest/gtest.h>
 
 #include "bpf/interp.h"
 #include "bpf/validate.h"
 
-namespace sysfence::bpf::compiler {
+namespace sysfence::compiler {
 namespace {
 
 constexpr uint32_t kAllow = 0x7fff0000;
@@ -17,17 +17,17 @@ TEST(Graph, IdenticalNodesAreOne) {
   const Edge a = g.ret(kAllow);
   const Edge b = g.ret(kAllow);
   EXPECT_EQ(a, b);
-  const Edge t1 = g.test(0, kJeq, 5, a, g.ret(kEperm), std::nullopt);
-  const Edge t2 = g.test(0, kJeq, 5, a, g.ret(kEperm), std::nullopt);
+  const Edge t1 = g.test(0, bpf::kJeq, 5, a, g.ret(kEperm), std::nullopt);
+  const Edge t2 = g.test(0, bpf::kJeq, 5, a, g.ret(kEperm), std::nullopt);
   EXPECT_EQ(t1, t2);
   EXPECT_EQ(g.size(), 3u);
   // A test whose branches agree is no test.
-  EXPECT_EQ(g.test(0, kJeq, 6, a, a, std::nullopt), a);
+  EXPECT_EQ(g.test(0, bpf::kJeq, 6, a, a, std::nullopt), a);
 }
 
 TEST(Graph, EnteringWithTheWordInAPassesTheLoad) {
   Graph g;
-  const Edge t = g.test(16, kJeq, 5, g.ret(kAllow), g.ret(kEperm), std::nullopt);
+  const Edge t = g.test(16, bpf::kJeq, 5, g.ret(kAllow), g.ret(kEperm), std::nullopt);
   EXPECT_TRUE(t.load);
   EXPECT_FALSE(g.enter(t.node, 16u).load);
   EXPECT_TRUE(g.enter(t.node, 20u).load);
@@ -37,17 +37,17 @@ TEST(Graph, EnteringWithTheWordInAPassesTheLoad) {
 TEST(Graph, EmitsLoadsOnlyWhereNeeded) {
   Graph g;
   // nr == 1 -> (arg0 == 7 ? ALLOW : EPERM); nr == 2 -> ALLOW; else EPERM.
-  const Edge arg = g.test(16, kJeq, 7, g.ret(kAllow), g.ret(kEperm), 0u);
-  const Edge two = g.test(0, kJeq, 2, g.ret(kAllow), g.ret(kEperm), 0u);
-  const Edge root = g.test(0, kJeq, 1, arg, two, std::nullopt);
+  const Edge arg = g.test(16, bpf::kJeq, 7, g.ret(kAllow), g.ret(kEperm), 0u);
+  const Edge two = g.test(0, bpf::kJeq, 2, g.ret(kAllow), g.ret(kEperm), 0u);
+  const Edge root = g.test(0, bpf::kJeq, 1, arg, two, std::nullopt);
   auto out = emit(g, root);
   ASSERT_TRUE(out) << out.error().message;
-  const Program& p = out->program;
+  const bpf::Program& p = out->program;
   ASSERT_TRUE(validate(p));
   size_t loads = 0;
-  for (const Insn& in : p) loads += in.code == (kLd | kW | kAbs);
+  for (const bpf::Insn& in : p) loads += in.code == (bpf::kLd | bpf::kW | bpf::kAbs);
   EXPECT_EQ(loads, 2u);  // nr once, arg0 once; `nr == 2` reuses A
-  auto in = Interpreter::create(p);
+  auto in = bpf::Interpreter::create(p);
   ASSERT_TRUE(in);
   SeccompData d;
   d.nr = 1;
@@ -67,27 +67,27 @@ TEST(Graph, EmitsLoadsOnlyWhereNeeded) {
 
 TEST(Graph, SharedNodesComeAfterAllTheirParents) {
   Graph g;
-  const Edge shared = g.test(16, kJge, 100, g.ret(kAllow), g.ret(kEperm), std::nullopt);
+  const Edge shared = g.test(16, bpf::kJge, 100, g.ret(kAllow), g.ret(kEperm), std::nullopt);
   Edge next = g.ret(kEperm);
-  for (uint32_t k = 1; k <= 40; ++k) next = g.test(0, kJeq, k, shared, next, 0u);
+  for (uint32_t k = 1; k <= 40; ++k) next = g.test(0, bpf::kJeq, k, shared, next, 0u);
   const Edge root = g.enter(next.node, std::nullopt);
   auto out = emit(g, root);
   ASSERT_TRUE(out) << out.error().message;
   ASSERT_TRUE(validate(out->program));
   // The shared subtree exists once.
   size_t arg_tests = 0;
-  for (const Insn& in : out->program) arg_tests += in.code == (kJmp | kJge | kK) && in.k == 100;
+  for (const bpf::Insn& in : out->program) arg_tests += in.code == (bpf::kJmp | bpf::kJge | bpf::kK) && in.k == 100;
   EXPECT_EQ(arg_tests, 1u);
 }
 
 TEST(Graph, MaskedTestReloadsAfterTheAnd) {
   Graph g;
   // (arg0 & 0xf0) == 0x30 -> then arg0 == 0x35 decides.
-  const Edge inner = g.test(16, kJeq, 0x35, g.ret(kAllow), g.ret(kEperm), std::nullopt);
-  const Edge root = g.masked_test(16, 0xf0, kJeq, 0x30, inner, g.ret(kEperm), std::nullopt);
+  const Edge inner = g.test(16, bpf::kJeq, 0x35, g.ret(kAllow), g.ret(kEperm), std::nullopt);
+  const Edge root = g.masked_test(16, 0xf0, bpf::kJeq, 0x30, inner, g.ret(kEperm), std::nullopt);
   auto out = emit(g, root);
   ASSERT_TRUE(out);
-  auto in = Interpreter::create(out->program);
+  auto in = bpf::Interpreter::create(out->program);
   ASSERT_TRUE(in);
   for (uint64_t v : {0x35ULL, 0x36ULL, 0x45ULL}) {
     SeccompData d;
@@ -105,7 +105,7 @@ TEST(Graph, LowerTree) {
   const Edge root = lower_tree(g, t, 0, leaves);
   auto out = emit(g, g.enter(root.node, std::nullopt));
   ASSERT_TRUE(out);
-  auto in = Interpreter::create(out->program);
+  auto in = bpf::Interpreter::create(out->program);
   ASSERT_TRUE(in);
   for (uint32_t nr : {0u, 9u, 10u, 19u, 20u, 0xffffffffu}) {
     SeccompData d;
@@ -115,4 +115,4 @@ TEST(Graph, LowerTree) {
 }
 
 }  // namespace
-}  // namespace sysfence::bpf::compiler
+}  // namespace sysfence::compiler

@@ -3,7 +3,7 @@
 // wins" is unchanged), the policy is compiled and installed in a child, and
 // the child issues syscalls: no denied syscall ever runs, and the errno each
 // one returns says which action the kernel's run of the filter chose. It must
-// be the one profile::evaluate chose.
+// be the one policy::evaluate chose.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <linux/filter.h>
@@ -15,7 +15,7 @@
 #include <cerrno>
 #include <map>
 
-#include "bpf/compiler/compile.h"
+#include "compiler/compile.h"
 #include "profile/caps.h"
 #include "profile/load.h"
 #include "profile/resolve.h"
@@ -23,7 +23,7 @@
 #include "test/bpf/kernel_child.h"
 #include "test/compiler/support.h"
 
-namespace sysfence::bpf::compiler {
+namespace sysfence::compiler {
 namespace {
 
 using bpf::testing::die_without_syscall;
@@ -45,13 +45,13 @@ struct ChildState {
 };
 
 // Every action of `p` -> ERRNO(100 + rank), ranks in precedence order.
-profile::Policy probe_policy(const profile::Policy& p) {
+policy::Policy probe_policy(const policy::Policy& p) {
   std::vector<Action> actions{p.bad_arch_action};
-  for (const profile::ArchPolicy& ap : p.arches) {
+  for (const policy::ArchPolicy& ap : p.arches) {
     actions.push_back(ap.default_action);
     actions.push_back(Action::Errno(ap.enosys_errno));
     for (const auto& [nr, rules] : ap.rules) {
-      for (const profile::Rule& r : rules) actions.push_back(r.action);
+      for (const policy::Rule& r : rules) actions.push_back(r.action);
     }
   }
   std::sort(actions.begin(), actions.end(), more_restrictive);
@@ -61,19 +61,19 @@ profile::Policy probe_policy(const profile::Policy& p) {
     to[{actions[i].kind, actions[i].data}] = Action::Errno(static_cast<uint16_t>(100 + i));
   }
   auto map = [&](Action a) { return to.at({a.kind, a.data}); };
-  profile::Policy q = p;
+  policy::Policy q = p;
   q.bad_arch_action = map(q.bad_arch_action);
-  for (profile::ArchPolicy& ap : q.arches) {
+  for (policy::ArchPolicy& ap : q.arches) {
     ap.default_action = map(ap.default_action);
     ap.enosys_errno = map(Action::Errno(ap.enosys_errno)).data;
     for (auto& [nr, rules] : ap.rules) {
-      for (profile::Rule& r : rules) r.action = map(r.action);
+      for (policy::Rule& r : rules) r.action = map(r.action);
     }
   }
   return q;
 }
 
-std::vector<Input> inputs_for(const profile::Policy& p) {
+std::vector<Input> inputs_for(const policy::Policy& p) {
   std::vector<Input> in;
   const syscalls::Table& t = syscalls::table(syscalls::ArchId::kX86_64);
   // The kernel lets uretprobe/uprobe through without running any filter
@@ -90,11 +90,11 @@ std::vector<Input> inputs_for(const profile::Policy& p) {
   for (uint32_t nr = 0x40000000; nr <= x32_max + 8; nr += 3) in.push_back({nr, {}});
   for (uint32_t nr : {0x3fffffffu, 0x7fffffffu, 0x80000000u, 0xc0000001u}) in.push_back({nr, {}});
   // Argument values around every constant of the x86_64 rules.
-  if (const profile::ArchPolicy* ap = p.find(syscalls::ArchId::kX86_64)) {
+  if (const policy::ArchPolicy* ap = p.find(syscalls::ArchId::kX86_64)) {
     for (const auto& [nr, rules] : ap->rules) {
       if (bypassed(nr)) continue;
-      for (const profile::Rule& r : rules) {
-        for (const profile::ArgCondition& c : r.conditions) {
+      for (const policy::Rule& r : rules) {
+        for (const policy::ArgCondition& c : r.conditions) {
           if (c.index >= 6) continue;
           for (uint64_t v : std::initializer_list<uint64_t>{c.value, c.value - 1, c.value + 1, c.value_two,
                                                             c.value_two | ~c.value, c.value | 0x100000000ULL}) {
@@ -110,10 +110,10 @@ std::vector<Input> inputs_for(const profile::Policy& p) {
   return in;
 }
 
-void child(ChildState* s, const Program* prog, const std::vector<Input>* inputs) {
+void child(ChildState* s, const bpf::Program* prog, const std::vector<Input>* inputs) {
   prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
   sock_fprog fprog{static_cast<unsigned short>(prog->size()),
-                   reinterpret_cast<sock_filter*>(const_cast<Insn*>(prog->data()))};
+                   reinterpret_cast<sock_filter*>(const_cast<bpf::Insn*>(prog->data()))};
   if (syscall(SYS_seccomp, 1 /* SECCOMP_SET_MODE_FILTER */, 0, &fprog) != 0) {
     s->install_result.store(errno);
     die_without_syscall();
@@ -127,8 +127,8 @@ void child(ChildState* s, const Program* prog, const std::vector<Input>* inputs)
 }
 
 // Returns the number of inputs checked.
-size_t check_in_kernel(const profile::Policy& original, const std::string& what) {
-  const profile::Policy p = probe_policy(original);
+size_t check_in_kernel(const policy::Policy& original, const std::string& what) {
+  const policy::Policy p = probe_policy(original);
   auto c = compile(p, {});
   EXPECT_TRUE(c) << what << ": " << c.error().message;
   if (!c) return 0;
@@ -144,7 +144,7 @@ size_t check_in_kernel(const profile::Policy& original, const std::string& what)
     d.arch = audit;
     d.nr = inputs[i].nr;
     d.args = inputs[i].args;
-    const Action want = profile::evaluate(p, d).action;
+    const Action want = policy::evaluate(p, d).action;
     const int64_t got = state->result[i].load();
     if (got != -static_cast<int64_t>(want.data) && bad++ < 10) {
       ADD_FAILURE() << what << ": nr 0x" << std::hex << d.nr << " args[0] 0x" << d.args[0] << std::dec
@@ -154,7 +154,7 @@ size_t check_in_kernel(const profile::Policy& original, const std::string& what)
   return state->done.load();
 }
 
-profile::Policy resolve(const std::string& path) {
+policy::Policy resolve(const std::string& path) {
   auto loaded = profile::load_profile(path);
   EXPECT_TRUE(loaded) << loaded.error().message;
   profile::ResolveOptions o;
@@ -184,4 +184,4 @@ TEST(Kernel, CompiledProfilesAnswerLikeTheSpecification) {
 }
 
 }  // namespace
-}  // namespace sysfence::bpf::compiler
+}  // namespace sysfence::compiler

@@ -1,19 +1,19 @@
 // Passes 4, 5, 1: number spaces per AUDIT_ARCH value (x32 inside x86_64),
 // the ENOSYS interval, and the partition into maximal intervals.
-#include "bpf/compiler/partition.h"
+#include "compiler/partition.h"
 
 #include <gtest/gtest.h>
 
 #include "syscalls/table.h"
 #include "test/compiler/support.h"
 
-namespace sysfence::bpf::compiler {
+namespace sysfence::compiler {
 namespace {
 
 using syscalls::ArchId;
 
-profile::ArchPolicy arch_policy(ArchId id, Action def) {
-  profile::ArchPolicy ap;
+policy::ArchPolicy arch_policy(ArchId id, Action def) {
+  policy::ArchPolicy ap;
   ap.arch = id;
   ap.default_action = def;
   return ap;
@@ -22,7 +22,7 @@ profile::ArchPolicy arch_policy(ArchId id, Action def) {
 uint32_t audit(ArchId id) { return syscalls::arch(id).audit_arch; }
 
 TEST(NumberSpaces, X32SharesTheX86_64Space) {
-  profile::Policy p;
+  policy::Policy p;
   p.arches = {arch_policy(ArchId::kX86_64, Action::Allow()), arch_policy(ArchId::kI386, Action::Allow()),
               arch_policy(ArchId::kX32, Action::Allow())};
   const auto spaces = number_spaces(p);
@@ -45,7 +45,7 @@ TEST(NumberSpaces, X32SharesTheX86_64Space) {
 }
 
 TEST(NumberSpaces, MissingX32IsBadArch) {
-  profile::Policy p;
+  policy::Policy p;
   p.arches = {arch_policy(ArchId::kX86_64, Action::Allow())};
   const auto spaces = number_spaces(p);
   ASSERT_EQ(spaces.size(), 1u);
@@ -61,7 +61,7 @@ TEST(NumberSpaces, MissingX32IsBadArch) {
 }
 
 TEST(NumberSpaces, NativeFirstAndEndianness) {
-  profile::Policy p;
+  policy::Policy p;
   p.arches = {arch_policy(ArchId::kMips64, Action::Allow()), arch_policy(ArchId::kMips, Action::Allow()),
               arch_policy(ArchId::kMips64n32, Action::Allow())};
   const auto spaces = number_spaces(p);
@@ -72,7 +72,7 @@ TEST(NumberSpaces, NativeFirstAndEndianness) {
 }
 
 TEST(Enosys, AboveTheLargestNamedNumber) {
-  profile::ArchPolicy ap = arch_policy(ArchId::kX86_64, Action::Errno(1));
+  policy::ArchPolicy ap = arch_policy(ArchId::kX86_64, Action::Errno(1));
   EXPECT_EQ(unnamed_number_action(ap, 500), Action::Errno(1));
   ap.enosys_above = 450;
   ap.enosys_errno = 38;
@@ -96,7 +96,7 @@ TEST(Partition, MaximalIntervalsAgreeWithTheSpecification) {
   for (int iter = 0; iter < 200; ++iter) {
     testing::RandomPolicyOptions o;
     o.native = rng.chance(50) ? ArchId::kX86_64 : ArchId::kAarch64;
-    const profile::Policy p = testing::random_policy(rng, o);
+    const policy::Policy p = testing::random_policy(rng, o);
     LeafTable leaves;
     for (const NumberSpace& space : number_spaces(p)) {
       const auto iv = partition(space, p.bad_arch_action, leaves, /*merge=*/true);
@@ -108,7 +108,7 @@ TEST(Partition, MaximalIntervalsAgreeWithTheSpecification) {
           SeccompData d;
           d.arch = space.audit_arch;
           d.nr = nr;
-          EXPECT_EQ(decide(s, d.args), profile::evaluate(p, d).action) << "nr " << nr;
+          EXPECT_EQ(decide(s, d.args), policy::evaluate(p, d).action) << "nr " << nr;
         }
       }
     }
@@ -116,13 +116,13 @@ TEST(Partition, MaximalIntervalsAgreeWithTheSpecification) {
 }
 
 TEST(Partition, UnknownNumbersMergeWithTheirNeighbours) {
-  profile::Policy p;
-  profile::ArchPolicy ap = arch_policy(ArchId::kX86_64, Action::Allow());
+  policy::Policy p;
+  policy::ArchPolicy ap = arch_policy(ArchId::kX86_64, Action::Allow());
   // Block 5 and 7; 6 and everything unknown stays ALLOW.
-  ap.rules[5] = {profile::Rule{Action::Errno(1), {}, {}}};
-  ap.rules[7] = {profile::Rule{Action::Errno(1), {}, {}}};
+  ap.rules[5] = {policy::Rule{Action::Errno(1), {}, {}}};
+  ap.rules[7] = {policy::Rule{Action::Errno(1), {}, {}}};
   // A rule equal to the default changes nothing.
-  ap.rules[9] = {profile::Rule{Action::Allow(), {}, {}}};
+  ap.rules[9] = {policy::Rule{Action::Allow(), {}, {}}};
   p.arches.push_back(ap);
   LeafTable leaves;
   const auto space = number_spaces(p)[0];
@@ -147,9 +147,9 @@ TEST(Partition, UnknownNumbersMergeWithTheirNeighbours) {
 }
 
 TEST(Partition, EnosysIsOneMoreInterval) {
-  profile::Policy p;
-  profile::ArchPolicy ap = arch_policy(ArchId::kAarch64, Action::Errno(1));
-  for (uint32_t nr = 0; nr < 100; ++nr) ap.rules[nr] = {profile::Rule{Action::Allow(), {}, {}}};
+  policy::Policy p;
+  policy::ArchPolicy ap = arch_policy(ArchId::kAarch64, Action::Errno(1));
+  for (uint32_t nr = 0; nr < 100; ++nr) ap.rules[nr] = {policy::Rule{Action::Allow(), {}, {}}};
   ap.enosys_above = 99;
   ap.enosys_errno = 38;
   p.arches.push_back(ap);
@@ -161,7 +161,7 @@ TEST(Partition, EnosysIsOneMoreInterval) {
   EXPECT_EQ(iv[1].hi, 0xffffffffu);
   EXPECT_EQ(leaves.at(iv[1].leaf).otherwise, Action::Errno(38));
   // A number above the threshold that has rules keeps them.
-  p.arches[0].rules[300] = {profile::Rule{Action::Trap(), {}, {}}};
+  p.arches[0].rules[300] = {policy::Rule{Action::Trap(), {}, {}}};
   LeafTable l2;
   const auto iv2 = partition(number_spaces(p)[0], p.bad_arch_action, l2, true);
   ASSERT_EQ(iv2.size(), 4u);
@@ -170,7 +170,7 @@ TEST(Partition, EnosysIsOneMoreInterval) {
 }
 
 TEST(Partition, WeightsFollowTheOwningAbi) {
-  profile::Policy p;
+  policy::Policy p;
   p.arches = {arch_policy(ArchId::kX86_64, Action::Allow()), arch_policy(ArchId::kX32, Action::Errno(1))};
   LeafTable leaves;
   const auto space = number_spaces(p)[0];
@@ -185,4 +185,4 @@ TEST(Partition, WeightsFollowTheOwningAbi) {
 }
 
 }  // namespace
-}  // namespace sysfence::bpf::compiler
+}  // namespace sysfence::compiler

@@ -7,10 +7,10 @@
 
 #include <vector>
 
-#include "bpf/compiler/tree.h"
+#include "compiler/tree.h"
 #include "test/bpf/random_program.h"
 
-namespace sysfence::bpf::compiler {
+namespace sysfence::compiler {
 namespace {
 
 using sysfence::bpf::testing::Rng;
@@ -112,4 +112,4 @@ TEST(TreeRebuilder, OtherStrategiesBuildFresh) {
 }
 
 }  // namespace
-}  // namespace sysfence::bpf::compiler
+}  // namespace sysfence::compiler

@@ -5,15 +5,15 @@
 #include <algorithm>
 #include <set>
 
-#include "bpf/compiler/cache.h"
 #include "bpf/interp.h"
+#include "measure/cache.h"
 #include "syscalls/table.h"
 
-namespace sysfence::bpf::compiler::testing {
+namespace sysfence::compiler::testing {
 
-using profile::ArgCondition;
-using profile::ArgWidth;
-using profile::CmpOp;
+using policy::ArgCondition;
+using policy::ArgWidth;
+using policy::CmpOp;
 
 namespace {
 
@@ -73,13 +73,13 @@ void add_unique(std::vector<uint64_t>& v, uint64_t x) {
 }
 
 // Argument values around each constant the rules of one syscall compare.
-std::vector<std::vector<uint64_t>> arg_candidates(const std::vector<profile::Rule>& rules) {
+std::vector<std::vector<uint64_t>> arg_candidates(const std::vector<policy::Rule>& rules) {
   std::vector<std::vector<uint64_t>> c(6);
   for (auto& v : c) {
     add_unique(v, 0);
     add_unique(v, ~uint64_t{0});
   }
-  for (const profile::Rule& r : rules) {
+  for (const policy::Rule& r : rules) {
     for (const ArgCondition& k : r.conditions) {
       if (k.index >= 6) continue;
       auto& v = c[k.index];
@@ -128,8 +128,8 @@ uint64_t interesting_value(Rng& rng) {
   }
 }
 
-profile::Policy random_policy(Rng& rng, const RandomPolicyOptions& o) {
-  profile::Policy p;
+policy::Policy random_policy(Rng& rng, const RandomPolicyOptions& o) {
+  policy::Policy p;
   p.bad_arch_action = random_action(rng);
   std::vector<syscalls::ArchId> abis{o.native};
   for (syscalls::ArchId sub : syscalls::default_sub_arches(o.native)) {
@@ -137,7 +137,7 @@ profile::Policy random_policy(Rng& rng, const RandomPolicyOptions& o) {
   }
   const auto enosys = static_cast<uint16_t>(rng.chance(80) ? 38 : rng.between(1, 300));
   for (syscalls::ArchId abi : abis) {
-    profile::ArchPolicy ap;
+    policy::ArchPolicy ap;
     ap.arch = abi;
     ap.default_action = random_action(rng);
     ap.enosys_errno = enosys;
@@ -147,7 +147,7 @@ profile::Policy random_policy(Rng& rng, const RandomPolicyOptions& o) {
       auto& rules = ap.rules[nr];
       const unsigned nrules = rng.chance(10) ? 0 : rng.between(1, o.max_rules_per_syscall);
       for (unsigned r = 0; r < nrules; ++r) {
-        profile::Rule rule;
+        policy::Rule rule;
         rule.action = rng.chance(30) ? ap.default_action : random_action(rng);
         const unsigned nc = rng.chance(35) ? 0 : rng.between(1, o.max_conditions);
         for (unsigned c = 0; c < nc; ++c) rule.conditions.push_back(random_condition(rng));
@@ -164,7 +164,7 @@ profile::Policy random_policy(Rng& rng, const RandomPolicyOptions& o) {
   return p;
 }
 
-std::vector<Probe> probes(const profile::Policy& policy) {
+std::vector<Probe> probes(const policy::Policy& policy) {
   std::vector<Probe> out;
   if (policy.arches.empty()) {
     for (uint32_t arch : {0u, 0xc000003eu, 0xffffffffu}) {
@@ -182,7 +182,7 @@ std::vector<Probe> probes(const profile::Policy& policy) {
   auto range = [&](uint64_t lo, uint64_t hi) {
     for (uint64_t n = lo; n <= hi && n <= 0xffffffffULL; ++n) nrs.insert(static_cast<uint32_t>(n));
   };
-  for (const profile::ArchPolicy& ap : policy.arches) {
+  for (const policy::ArchPolicy& ap : policy.arches) {
     const syscalls::Table& t = syscalls::table(ap.arch);
     const uint32_t bias = syscalls::arch(ap.arch).nr_bias;
     uint32_t regular_max = bias;
@@ -206,7 +206,7 @@ std::vector<Probe> probes(const profile::Policy& policy) {
 
   // Arch values: the policy's, some it does not cover, and nonsense.
   std::vector<uint32_t> arches;
-  for (const profile::ArchPolicy& ap : policy.arches) {
+  for (const policy::ArchPolicy& ap : policy.arches) {
     const uint32_t a = syscalls::arch(ap.arch).audit_arch;
     if (std::find(arches.begin(), arches.end(), a) == arches.end()) arches.push_back(a);
   }
@@ -238,7 +238,7 @@ std::vector<Probe> probes(const profile::Policy& policy) {
 
   // Arguments, for every number with rules: each candidate value alone in
   // its argument, and mixtures.
-  for (const profile::ArchPolicy& ap : policy.arches) {
+  for (const policy::ArchPolicy& ap : policy.arches) {
     const syscalls::Arch& a = syscalls::arch(ap.arch);
     for (const auto& [nr, rules] : ap.rules) {
       const auto cand = arg_candidates(rules);
@@ -272,16 +272,16 @@ std::string Mismatch::describe() const {
                      to_string(actual));
 }
 
-CheckResult check_equivalence(const profile::Policy& policy, const Program& program) {
+CheckResult check_equivalence(const policy::Policy& policy, const bpf::Program& program) {
   CheckResult res;
-  auto in = Interpreter::create(program);
+  auto in = bpf::Interpreter::create(program);
   if (!in) {
     res.error = in.error().message;
     return res;
   }
   for (const Probe& pr : probes(policy)) {
     ++res.inputs;
-    const Action expected = profile::evaluate(policy, pr.data).action;
+    const Action expected = policy::evaluate(policy, pr.data).action;
     const Action actual = in->run(pr.data, pr.endian).action();
     if (!(expected == actual)) {
       ++res.mismatch_count;
@@ -291,23 +291,23 @@ CheckResult check_equivalence(const profile::Policy& policy, const Program& prog
   return res;
 }
 
-std::vector<std::string> uncached_constant_allows(const profile::Policy& policy, const Program& program) {
+std::vector<std::string> uncached_constant_allows(const policy::Policy& policy, const bpf::Program& program) {
   std::vector<std::string> out;
-  for (const profile::ArchPolicy& ap : policy.arches) {
-    if (!abi_has_action_cache(ap.arch)) continue;
+  for (const policy::ArchPolicy& ap : policy.arches) {
+    if (!measure::abi_has_action_cache(ap.arch)) continue;
     const syscalls::Arch& a = syscalls::arch(ap.arch);
     for (const syscalls::Syscall& s : syscalls::table(ap.arch).entries()) {
-      if (s.nr >= kActionCacheLimit) continue;
+      if (s.nr >= measure::kActionCacheLimit) continue;
       auto it = ap.rules.find(s.nr);
       const bool constant =
-          it == ap.rules.end() || std::all_of(it->second.begin(), it->second.end(),
-                                              [](const profile::Rule& r) { return r.conditions.empty(); });
+          it == ap.rules.end() ||
+          std::all_of(it->second.begin(), it->second.end(), [](const policy::Rule& r) { return r.conditions.empty(); });
       if (!constant) continue;
       SeccompData d;
       d.arch = a.audit_arch;
       d.nr = s.nr;
-      if (encode(profile::evaluate(policy, d).action) != encode(Action::Allow())) continue;
-      if (!kernel_caches_allow(program, a.audit_arch, s.nr)) {
+      if (encode(policy::evaluate(policy, d).action) != encode(Action::Allow())) continue;
+      if (!measure::kernel_caches_allow(program, a.audit_arch, s.nr)) {
         out.push_back(fmt::format("{}:{}", a.name, s.name));
       }
     }
@@ -315,4 +315,4 @@ std::vector<std::string> uncached_constant_allows(const profile::Policy& policy,
   return out;
 }
 
-}  // namespace sysfence::bpf::compiler::testing
+}  // namespace sysfence::compiler::testing

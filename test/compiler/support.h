@@ -1,5 +1,5 @@
 // Test support for the compiler: random Policies and the differential check
-// "interpreter on the compiled program == profile::evaluate" over the inputs
+// "interpreter on the compiled program == policy::evaluate" over the inputs
 // that can tell two filters apart (every syscall number of every covered ABI
 // up to its table's maximum + 64, the bias ranges, the 32-bit extremes, and
 // argument values at and around every constant a rule compares with).
@@ -11,11 +11,11 @@
 
 #include "base/seccomp.h"
 #include "bpf/insn.h"
-#include "profile/policy.h"
+#include "policy/policy.h"
 #include "syscalls/arch.h"
 #include "test/bpf/random_program.h"
 
-namespace sysfence::bpf::compiler::testing {
+namespace sysfence::compiler::testing {
 
 using sysfence::bpf::testing::Rng;
 
@@ -27,7 +27,7 @@ struct RandomPolicyOptions {
   unsigned max_conditions = 3;
 };
 
-profile::Policy random_policy(Rng& rng, const RandomPolicyOptions& options);
+policy::Policy random_policy(Rng& rng, const RandomPolicyOptions& options);
 
 // A 64-bit value of the kinds filters meet: small numbers, 32-bit values,
 // sign-extended negatives, values with high bits, all-ones.
@@ -39,7 +39,7 @@ struct Probe {
 };
 
 // The inputs the differential check runs (deterministic for a policy).
-std::vector<Probe> probes(const profile::Policy& policy);
+std::vector<Probe> probes(const policy::Policy& policy);
 
 struct Mismatch {
   Probe probe;
@@ -55,11 +55,11 @@ struct CheckResult {
   std::string error;  // the program did not validate
 };
 
-CheckResult check_equivalence(const profile::Policy& policy, const Program& program);
+CheckResult check_equivalence(const policy::Policy& policy, const bpf::Program& program);
 
 // Every constant ALLOW (a syscall without argument rules whose action is
 // ALLOW) of an ABI with a kernel action cache must be served by the cache.
 // Returns the syscalls that are not (as "abi:nr").
-std::vector<std::string> uncached_constant_allows(const profile::Policy& policy, const Program& program);
+std::vector<std::string> uncached_constant_allows(const policy::Policy& policy, const bpf::Program& program);
 
-}  // namespace sysfence::bpf::compiler::testing
+}  // namespace sysfence::compiler::testing

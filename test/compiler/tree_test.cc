@@ -1,6 +1,6 @@
 // Pass 2: decision trees over intervals — correctness of every strategy, the
 // dynamic program against brute force, Knuth's bounds against the full search.
-#include "bpf/compiler/tree.h"
+#include "compiler/tree.h"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 
 #include "test/bpf/random_program.h"
 
-namespace sysfence::bpf::compiler {
+namespace sysfence::compiler {
 namespace {
 
 using sysfence::bpf::testing::Rng;
@@ -247,4 +247,4 @@ TEST(Tree, KnuthBoundsWithChainsStayClose) {
 }
 
 }  // namespace
-}  // namespace sysfence::bpf::compiler
+}  // namespace sysfence::compiler

@@ -1,11 +1,11 @@
 // Weight models: uniform, the built-in hot table, `name count` files.
-#include "bpf/compiler/weights.h"
+#include "compiler/weights.h"
 
 #include <gtest/gtest.h>
 
 #include "syscalls/table.h"
 
-namespace sysfence::bpf::compiler {
+namespace sysfence::compiler {
 namespace {
 
 using syscalls::ArchId;
@@ -77,4 +77,4 @@ TEST(Weights, FromFlag) {
 }
 
 }  // namespace
-}  // namespace sysfence::bpf::compiler
+}  // namespace sysfence::compiler

@@ -7,9 +7,9 @@
 
 #include <algorithm>
 
+#include "policy/policy.h"
 #include "profile/builtin.h"
 #include "profile/load.h"
-#include "profile/policy.h"
 #include "profile/reader.h"
 #include "profile/resolve.h"
 #include "syscalls/arg_widths.h"
@@ -56,21 +56,21 @@ uint32_t nr(ArchId arch, std::string_view name) {
 }
 
 // Every width of every condition of `name`'s rules on `arch`.
-std::vector<ArgWidth> widths(const Resolution& r, ArchId arch, std::string_view name) {
-  std::vector<ArgWidth> out;
-  const ArchPolicy* ap = r.policy.find(arch);
+std::vector<policy::ArgWidth> widths(const Resolution& r, ArchId arch, std::string_view name) {
+  std::vector<policy::ArgWidth> out;
+  const policy::ArchPolicy* ap = r.policy.find(arch);
   EXPECT_NE(ap, nullptr);
   if (ap == nullptr) return out;
   auto it = ap->rules.find(nr(arch, name));
   EXPECT_NE(it, ap->rules.end()) << name;
   if (it == ap->rules.end()) return out;
-  for (const Rule& rule : it->second)
-    for (const ArgCondition& c : rule.conditions) out.push_back(c.width);
+  for (const policy::Rule& rule : it->second)
+    for (const policy::ArgCondition& c : rule.conditions) out.push_back(c.width);
   return out;
 }
 
-bool all_are(const std::vector<ArgWidth>& w, ArgWidth x) {
-  return !w.empty() && std::all_of(w.begin(), w.end(), [&](ArgWidth v) { return v == x; });
+bool all_are(const std::vector<policy::ArgWidth>& w, policy::ArgWidth x) {
+  return !w.empty() && std::all_of(w.begin(), w.end(), [&](policy::ArgWidth v) { return v == x; });
 }
 
 SeccompData data(uint32_t arch, uint32_t nr, std::array<uint64_t, 6> args = {}) {
@@ -84,31 +84,31 @@ SeccompData data(uint32_t arch, uint32_t nr, std::array<uint64_t, 6> args = {}) 
 TEST(ArgWidthMode, DockerDefaultWidthsFollowTheKernel) {
   const Resolution r = resolve_default(ArchId::kX86_64, ArgWidthMode::kAbi);
   // socket(int family, ...): 32-bit on every ABI of the filter.
-  EXPECT_TRUE(all_are(widths(r, ArchId::kX86_64, "socket"), ArgWidth::k32));
-  EXPECT_TRUE(all_are(widths(r, ArchId::kX32, "socket"), ArgWidth::k32));
-  EXPECT_TRUE(all_are(widths(r, ArchId::kI386, "socket"), ArgWidth::k32));
+  EXPECT_TRUE(all_are(widths(r, ArchId::kX86_64, "socket"), policy::ArgWidth::k32));
+  EXPECT_TRUE(all_are(widths(r, ArchId::kX32, "socket"), policy::ArgWidth::k32));
+  EXPECT_TRUE(all_are(widths(r, ArchId::kI386, "socket"), policy::ArgWidth::k32));
   // personality(unsigned int): 32-bit.
-  EXPECT_TRUE(all_are(widths(r, ArchId::kX86_64, "personality"), ArgWidth::k32));
+  EXPECT_TRUE(all_are(widths(r, ArchId::kX86_64, "personality"), policy::ArgWidth::k32));
   // clone(unsigned long clone_flags, ...): 64-bit on x86_64, a 32-bit
   // register on i386.
-  EXPECT_TRUE(all_are(widths(r, ArchId::kX86_64, "clone"), ArgWidth::k64));
-  EXPECT_TRUE(all_are(widths(r, ArchId::kI386, "clone"), ArgWidth::k32));
+  EXPECT_TRUE(all_are(widths(r, ArchId::kX86_64, "clone"), policy::ArgWidth::k64));
+  EXPECT_TRUE(all_are(widths(r, ArchId::kI386, "clone"), policy::ArgWidth::k32));
 }
 
 // libseccomp's literal comparison: all 64 bits on x86_64, the low word on
 // i386 and x32 (the ABIs libseccomp builds as 32-bit).
 TEST(ArgWidthMode, SixtyFourKeepsEveryComparisonLiteral) {
   const Resolution r = resolve_default(ArchId::kX86_64, ArgWidthMode::k64);
-  for (const ArchPolicy& ap : r.policy.arches) {
-    const ArgWidth want = ap.arch == ArchId::kX86_64 ? ArgWidth::k64 : ArgWidth::k32;
+  for (const policy::ArchPolicy& ap : r.policy.arches) {
+    const policy::ArgWidth want = ap.arch == ArchId::kX86_64 ? policy::ArgWidth::k64 : policy::ArgWidth::k32;
     for (const auto& [n, rules] : ap.rules)
-      for (const Rule& rule : rules)
-        for (const ArgCondition& c : rule.conditions) EXPECT_EQ(c.width, want) << n;
+      for (const policy::Rule& rule : rules)
+        for (const policy::ArgCondition& c : rule.conditions) EXPECT_EQ(c.width, want) << n;
   }
-  EXPECT_EQ(condition_width(ArgWidthMode::k64, ArchId::kI386, 0, 0), ArgWidth::k32);
-  EXPECT_EQ(condition_width(ArgWidthMode::k64, ArchId::kX32, 0x40000000, 0), ArgWidth::k32);
-  EXPECT_EQ(condition_width(ArgWidthMode::k64, ArchId::kMips64n32, 6000, 0), ArgWidth::k32);
-  EXPECT_EQ(condition_width(ArgWidthMode::k64, ArchId::kAarch64, 0, 0), ArgWidth::k64);
+  EXPECT_EQ(condition_width(ArgWidthMode::k64, ArchId::kI386, 0, 0), policy::ArgWidth::k32);
+  EXPECT_EQ(condition_width(ArgWidthMode::k64, ArchId::kX32, 0x40000000, 0), policy::ArgWidth::k32);
+  EXPECT_EQ(condition_width(ArgWidthMode::k64, ArchId::kMips64n32, 6000, 0), policy::ArgWidth::k32);
+  EXPECT_EQ(condition_width(ArgWidthMode::k64, ArchId::kAarch64, 0, 0), policy::ArgWidth::k64);
 }
 
 TEST(ArgWidthMode, IsTheDefault) { EXPECT_EQ(ResolveOptions{}.arg_width, ArgWidthMode::kAbi); }
@@ -149,23 +149,24 @@ TEST(ArgWidthMode, PersonalityQueryMatchesWhateverTheHighWordHolds) {
 
 TEST(ConditionWidth, FallsBackToTheRegisterWidth) {
   // A number no table knows: nothing is known, the register decides.
-  EXPECT_EQ(condition_width(ArgWidthMode::kAbi, ArchId::kX86_64, 100000, 0), ArgWidth::k64);
-  EXPECT_EQ(condition_width(ArgWidthMode::kAbi, ArchId::kI386, 100000, 0), ArgWidth::k32);
+  EXPECT_EQ(condition_width(ArgWidthMode::kAbi, ArchId::kX86_64, 100000, 0), policy::ArgWidth::k64);
+  EXPECT_EQ(condition_width(ArgWidthMode::kAbi, ArchId::kI386, 100000, 0), policy::ArgWidth::k32);
   // An argument the kernel does not read (getpid takes none).
-  EXPECT_EQ(condition_width(ArgWidthMode::kAbi, ArchId::kX86_64, nr(ArchId::kX86_64, "getpid"), 0), ArgWidth::k64);
-  EXPECT_EQ(condition_width(ArgWidthMode::kAbi, ArchId::kArm, nr(ArchId::kArm, "getpid"), 0), ArgWidth::k32);
+  EXPECT_EQ(condition_width(ArgWidthMode::kAbi, ArchId::kX86_64, nr(ArchId::kX86_64, "getpid"), 0),
+            policy::ArgWidth::k64);
+  EXPECT_EQ(condition_width(ArgWidthMode::kAbi, ArchId::kArm, nr(ArchId::kArm, "getpid"), 0), policy::ArgWidth::k32);
   // Read arguments: read(unsigned int fd, char *buf, size_t count).
   const uint32_t read = nr(ArchId::kX86_64, "read");
-  EXPECT_EQ(condition_width(ArgWidthMode::kAbi, ArchId::kX86_64, read, 0), ArgWidth::k32);
-  EXPECT_EQ(condition_width(ArgWidthMode::kAbi, ArchId::kX86_64, read, 1), ArgWidth::k64);
-  EXPECT_EQ(condition_width(ArgWidthMode::kAbi, ArchId::kX86_64, read, 2), ArgWidth::k64);
-  EXPECT_EQ(condition_width(ArgWidthMode::k64, ArchId::kX86_64, read, 0), ArgWidth::k64);
+  EXPECT_EQ(condition_width(ArgWidthMode::kAbi, ArchId::kX86_64, read, 0), policy::ArgWidth::k32);
+  EXPECT_EQ(condition_width(ArgWidthMode::kAbi, ArchId::kX86_64, read, 1), policy::ArgWidth::k64);
+  EXPECT_EQ(condition_width(ArgWidthMode::kAbi, ArchId::kX86_64, read, 2), policy::ArgWidth::k64);
+  EXPECT_EQ(condition_width(ArgWidthMode::k64, ArchId::kX86_64, read, 0), policy::ArgWidth::k64);
   // Agrees with the generated data wherever the kernel reads the argument.
   for (const auto& info : syscalls::arg_infos(ArchId::kAarch64)) {
     if (!info.known) continue;
     for (unsigned i = 0; i < info.count; ++i)
       EXPECT_EQ(condition_width(ArgWidthMode::kAbi, ArchId::kAarch64, info.nr, i),
-                info.low_word_only(i) ? ArgWidth::k32 : ArgWidth::k64)
+                info.low_word_only(i) ? policy::ArgWidth::k32 : policy::ArgWidth::k64)
           << info.name << " arg" << i;
   }
 }
@@ -219,7 +220,7 @@ TEST(WidthWarnings, NameTheRuleTheSyscallAndTheAbis) {
   EXPECT_EQ(socket->bits, 32u);
   EXPECT_EQ(socket->constant, 0x100000026ULL);
   EXPECT_EQ(socket->arg_decl, "int family");
-  EXPECT_EQ(socket->compared, ArgWidth::k32);
+  EXPECT_EQ(socket->compared, policy::ArgWidth::k32);
   // One warning for the three ABIs of the filter.
   EXPECT_EQ(socket->arches, (std::vector<ArchId>{ArchId::kX86_64, ArchId::kI386, ArchId::kX32}));
   EXPECT_NE(socket->message.find("t.json:6:"), std::string::npos) << socket->message;
@@ -260,7 +261,7 @@ TEST(WidthWarnings, AlsoInSixtyFourBitMode) {
   const Resolution r = resolve_text(kWideSocket, ArchId::kX86_64, ArgWidthMode::k64);
   const WidthWarning* socket = find_warning(r, "socket");
   ASSERT_NE(socket, nullptr);
-  EXPECT_EQ(socket->compared, ArgWidth::k64);
+  EXPECT_EQ(socket->compared, policy::ArgWidth::k64);
   EXPECT_NE(socket->message.find("--arg-width=64"), std::string::npos) << socket->message;
 }
 

@@ -3,7 +3,7 @@
 // ENOSYS range, the default; and condition_holds for every operator/width.
 #include <gtest/gtest.h>
 
-#include "profile/policy.h"
+#include "policy/policy.h"
 #include "profile/reader.h"
 #include "profile/resolve.h"
 #include "test/profile/test_files.h"
@@ -26,20 +26,21 @@ SeccompData data(uint32_t arch, uint32_t nr, std::array<uint64_t, 6> args = {}) 
   return d;
 }
 
-Rule rule(Action a, std::vector<ArgCondition> conds = {}, uint32_t entry = 0) {
-  Rule r;
+policy::Rule rule(Action a, std::vector<policy::ArgCondition> conds = {}, uint32_t entry = 0) {
+  policy::Rule r;
   r.action = a;
   r.conditions = std::move(conds);
   r.source.entry = entry;
   return r;
 }
 
-ArgCondition cond(uint8_t index, CmpOp op, uint64_t value, uint64_t value_two = 0, ArgWidth w = ArgWidth::k64) {
-  return ArgCondition{index, op, value, value_two, w};
+policy::ArgCondition cond(uint8_t index, policy::CmpOp op, uint64_t value, uint64_t value_two = 0,
+                          policy::ArgWidth w = policy::ArgWidth::k64) {
+  return policy::ArgCondition{index, op, value, value_two, w};
 }
 
-ArchPolicy abi(ArchId id, Action def) {
-  ArchPolicy a;
+policy::ArchPolicy abi(ArchId id, Action def) {
+  policy::ArchPolicy a;
   a.arch = id;
   a.default_action = def;
   return a;
@@ -53,7 +54,7 @@ TEST(Evaluate, AuditArchValuesAreTheKernels) {
 }
 
 TEST(Evaluate, DispatchesOnArchAndTellsX32ByBit30) {
-  Policy p;
+  policy::Policy p;
   p.arches.push_back(abi(ArchId::kX86_64, Action::Errno(1)));
   p.arches.push_back(abi(ArchId::kX32, Action::Errno(2)));
   p.arches.push_back(abi(ArchId::kI386, Action::Errno(3)));
@@ -62,18 +63,18 @@ TEST(Evaluate, DispatchesOnArchAndTellsX32ByBit30) {
   EXPECT_EQ(evaluate(p, data(kAuditX86_64, 0xffffffff)).action, Action::Errno(2));  // bit 30 set
   EXPECT_EQ(evaluate(p, data(kAuditX86_64, 0x80000000)).action, Action::Errno(1));  // bit 30 clear
   EXPECT_EQ(evaluate(p, data(kAuditI386, 0)).action, Action::Errno(3));
-  const Decision d = evaluate(p, data(kAuditX86_64, kX32Bit | 1));
+  const policy::Decision d = evaluate(p, data(kAuditX86_64, kX32Bit | 1));
   ASSERT_NE(d.arch, nullptr);
   EXPECT_EQ(d.arch->arch, ArchId::kX32);
   EXPECT_EQ(d.rule, nullptr);
 }
 
 TEST(Evaluate, UncoveredArchGetsTheBadArchAction) {
-  Policy p;
+  policy::Policy p;
   p.arches.push_back(abi(ArchId::kX86_64, Action::Allow()));
   EXPECT_EQ(evaluate(p, data(kAuditAarch64, 0)).action, Action::KillProcess());
   // x32 numbers are not x86_64 numbers: without x32 in the policy they are a bad arch.
-  const Decision d = evaluate(p, data(kAuditX86_64, kX32Bit | 0));
+  const policy::Decision d = evaluate(p, data(kAuditX86_64, kX32Bit | 0));
   EXPECT_EQ(d.action, Action::KillProcess());
   EXPECT_EQ(d.arch, nullptr);
   p.bad_arch_action = Action::Errno(99);
@@ -82,18 +83,18 @@ TEST(Evaluate, UncoveredArchGetsTheBadArchAction) {
 }
 
 TEST(Evaluate, TheMostRestrictiveMatchingRuleWins) {
-  Policy p;
-  ArchPolicy a = abi(ArchId::kX86_64, Action::Errno(1));
+  policy::Policy p;
+  policy::ArchPolicy a = abi(ArchId::kX86_64, Action::Errno(1));
   a.rules[41] = {
-      rule(Action::Allow(), {cond(0, CmpOp::kNe, 40)}, 0),
-      rule(Action::Errno(13), {cond(0, CmpOp::kEq, 16)}, 1),
-      rule(Action::Log(), {cond(0, CmpOp::kEq, 16)}, 2),
-      rule(Action::Trap(), {cond(0, CmpOp::kEq, 16), cond(2, CmpOp::kEq, 9)}, 3),
-      rule(Action::Errno(5), {cond(0, CmpOp::kEq, 16)}, 4),
+      rule(Action::Allow(), {cond(0, policy::CmpOp::kNe, 40)}, 0),
+      rule(Action::Errno(13), {cond(0, policy::CmpOp::kEq, 16)}, 1),
+      rule(Action::Log(), {cond(0, policy::CmpOp::kEq, 16)}, 2),
+      rule(Action::Trap(), {cond(0, policy::CmpOp::kEq, 16), cond(2, policy::CmpOp::kEq, 9)}, 3),
+      rule(Action::Errno(5), {cond(0, policy::CmpOp::kEq, 16)}, 4),
   };
   p.arches.push_back(a);
   // Only the first rule matches.
-  Decision d = evaluate(p, data(kAuditX86_64, 41, {2}));
+  policy::Decision d = evaluate(p, data(kAuditX86_64, 41, {2}));
   EXPECT_EQ(d.action, Action::Allow());
   EXPECT_EQ(d.rule->source.entry, 0u);
   // ALLOW, ERRNO(13), LOG, ERRNO(5) match: ERRNO beats LOG and ALLOW, and the
@@ -114,8 +115,8 @@ TEST(Evaluate, FullPrecedenceOrder) {
                           Action::UserNotif(),   Action::Trace(1),     Action::Log(),  Action::Allow()};
   for (size_t i = 0; i < std::size(order); ++i) {
     for (size_t j = i + 1; j < std::size(order); ++j) {
-      Policy p;
-      ArchPolicy a = abi(ArchId::kX86_64, Action::Allow());
+      policy::Policy p;
+      policy::ArchPolicy a = abi(ArchId::kX86_64, Action::Allow());
       a.rules[1] = {rule(order[j]), rule(order[i])};
       p.arches.push_back(a);
       EXPECT_EQ(evaluate(p, data(kAuditX86_64, 1)).action, order[i]) << i << " vs " << j;
@@ -124,12 +125,12 @@ TEST(Evaluate, FullPrecedenceOrder) {
 }
 
 TEST(Evaluate, EnosysAboveTheLargestNamedNumberOnly) {
-  Policy p;
-  ArchPolicy a = abi(ArchId::kX86_64, Action::Errno(1));
+  policy::Policy p;
+  policy::ArchPolicy a = abi(ArchId::kX86_64, Action::Errno(1));
   a.enosys_above = 466;
   a.enosys_errno = 38;
   a.rules[3] = {rule(Action::Allow())};
-  a.rules[500] = {rule(Action::Allow(), {cond(0, CmpOp::kEq, 1)})};  // impossible from resolve; rules win
+  a.rules[500] = {rule(Action::Allow(), {cond(0, policy::CmpOp::kEq, 1)})};  // impossible from resolve; rules win
   p.arches.push_back(a);
   EXPECT_EQ(evaluate(p, data(kAuditX86_64, 3)).action, Action::Allow());
   EXPECT_EQ(evaluate(p, data(kAuditX86_64, 400)).action, Action::Errno(1));
@@ -143,31 +144,31 @@ TEST(Evaluate, EnosysAboveTheLargestNamedNumberOnly) {
 
 TEST(ConditionHolds, EveryOperatorOn64Bits) {
   const uint64_t big = 0x100000005ULL;
-  EXPECT_TRUE(condition_holds(cond(0, CmpOp::kEq, big), big));
-  EXPECT_FALSE(condition_holds(cond(0, CmpOp::kEq, big), 5));  // the high word counts
-  EXPECT_TRUE(condition_holds(cond(0, CmpOp::kNe, big), 5));
-  EXPECT_TRUE(condition_holds(cond(0, CmpOp::kLt, big), 0xffffffff));
-  EXPECT_FALSE(condition_holds(cond(0, CmpOp::kLt, big), big));
-  EXPECT_TRUE(condition_holds(cond(0, CmpOp::kLe, big), big));
-  EXPECT_TRUE(condition_holds(cond(0, CmpOp::kGe, big), big));
-  EXPECT_FALSE(condition_holds(cond(0, CmpOp::kGe, big), 0xffffffff));
-  EXPECT_TRUE(condition_holds(cond(0, CmpOp::kGt, 5), big));
-  EXPECT_FALSE(condition_holds(cond(0, CmpOp::kGt, big), big));
+  EXPECT_TRUE(condition_holds(cond(0, policy::CmpOp::kEq, big), big));
+  EXPECT_FALSE(condition_holds(cond(0, policy::CmpOp::kEq, big), 5));  // the high word counts
+  EXPECT_TRUE(condition_holds(cond(0, policy::CmpOp::kNe, big), 5));
+  EXPECT_TRUE(condition_holds(cond(0, policy::CmpOp::kLt, big), 0xffffffff));
+  EXPECT_FALSE(condition_holds(cond(0, policy::CmpOp::kLt, big), big));
+  EXPECT_TRUE(condition_holds(cond(0, policy::CmpOp::kLe, big), big));
+  EXPECT_TRUE(condition_holds(cond(0, policy::CmpOp::kGe, big), big));
+  EXPECT_FALSE(condition_holds(cond(0, policy::CmpOp::kGe, big), 0xffffffff));
+  EXPECT_TRUE(condition_holds(cond(0, policy::CmpOp::kGt, 5), big));
+  EXPECT_FALSE(condition_holds(cond(0, policy::CmpOp::kGt, big), big));
   // Comparisons are unsigned: "-1" is the largest value.
-  EXPECT_TRUE(condition_holds(cond(0, CmpOp::kGt, 40), ~0ULL));
+  EXPECT_TRUE(condition_holds(cond(0, policy::CmpOp::kGt, 40), ~0ULL));
   // MASKED_EQ: (arg & value) == value_two.
-  EXPECT_TRUE(condition_holds(cond(0, CmpOp::kMaskedEq, 0x7E020000, 0), 0x01200011));
-  EXPECT_FALSE(condition_holds(cond(0, CmpOp::kMaskedEq, 0x7E020000, 0), 0x10000000));
-  EXPECT_TRUE(condition_holds(cond(0, CmpOp::kMaskedEq, 0xff00000000ULL, 0x1200000000ULL), 0x12abcdef01ULL));
+  EXPECT_TRUE(condition_holds(cond(0, policy::CmpOp::kMaskedEq, 0x7E020000, 0), 0x01200011));
+  EXPECT_FALSE(condition_holds(cond(0, policy::CmpOp::kMaskedEq, 0x7E020000, 0), 0x10000000));
+  EXPECT_TRUE(condition_holds(cond(0, policy::CmpOp::kMaskedEq, 0xff00000000ULL, 0x1200000000ULL), 0x12abcdef01ULL));
 }
 
 TEST(ConditionHolds, ThirtyTwoBitWidthComparesTheLowWordOnly) {
-  const auto w = ArgWidth::k32;
-  EXPECT_TRUE(condition_holds(cond(0, CmpOp::kEq, 0xffffffff, 0, w), 0xffffffffffffffffULL));
-  EXPECT_FALSE(condition_holds(cond(0, CmpOp::kEq, 0xffffffff), 0xffffffffffffffffULL));
-  EXPECT_TRUE(condition_holds(cond(0, CmpOp::kLt, 10, 0, w), 0x500000003ULL));
-  EXPECT_TRUE(condition_holds(cond(0, CmpOp::kMaskedEq, 0xf0000000f, 0x3, w), 0x100000003ULL));
-  EXPECT_FALSE(condition_holds(cond(0, CmpOp::kMaskedEq, 0xf0000000f, 0x3), 0x100000003ULL));
+  const auto w = policy::ArgWidth::k32;
+  EXPECT_TRUE(condition_holds(cond(0, policy::CmpOp::kEq, 0xffffffff, 0, w), 0xffffffffffffffffULL));
+  EXPECT_FALSE(condition_holds(cond(0, policy::CmpOp::kEq, 0xffffffff), 0xffffffffffffffffULL));
+  EXPECT_TRUE(condition_holds(cond(0, policy::CmpOp::kLt, 10, 0, w), 0x500000003ULL));
+  EXPECT_TRUE(condition_holds(cond(0, policy::CmpOp::kMaskedEq, 0xf0000000f, 0x3, w), 0x100000003ULL));
+  EXPECT_FALSE(condition_holds(cond(0, policy::CmpOp::kMaskedEq, 0xf0000000f, 0x3), 0x100000003ULL));
 }
 
 TEST(Evaluate, DockerDefaultOnX86_64) {
@@ -180,7 +181,7 @@ TEST(Evaluate, DockerDefaultOnX86_64) {
   o.arg_width = ArgWidthMode::k64;  // Docker's 64-bit comparisons (abi mode: arg_width_test)
   auto res = resolve(read->profile, o);
   ASSERT_TRUE(res) << res.error().message;
-  const Policy& p = res->policy;
+  const policy::Policy& p = res->policy;
   auto x86_64 = [&](uint32_t nr, std::array<uint64_t, 6> args = {}) {
     return evaluate(p, data(kAuditX86_64, nr, args)).action;
   };

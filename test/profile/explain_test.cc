@@ -155,16 +155,16 @@ TEST(Explain, Errors) {
 }
 
 TEST(DescribeCondition, SymbolicNames) {
-  const auto c = [](uint8_t i, CmpOp op, uint64_t v, uint64_t v2 = 0) {
-    return ArgCondition{i, op, v, v2, ArgWidth::k64};
+  const auto c = [](uint8_t i, policy::CmpOp op, uint64_t v, uint64_t v2 = 0) {
+    return policy::ArgCondition{i, op, v, v2, policy::ArgWidth::k64};
   };
-  EXPECT_EQ(describe_condition("socket", c(0, CmpOp::kLt, 38)), "arg0 < 38 (0x26, AF_ALG)");
-  EXPECT_EQ(describe_condition("socket", c(2, CmpOp::kEq, 9)), "arg2 == 9");
-  EXPECT_EQ(describe_condition("unshare", c(0, CmpOp::kMaskedEq, 0x10000000, 0x10000000)),
+  EXPECT_EQ(describe_condition("socket", c(0, policy::CmpOp::kLt, 38)), "arg0 < 38 (0x26, AF_ALG)");
+  EXPECT_EQ(describe_condition("socket", c(2, policy::CmpOp::kEq, 9)), "arg2 == 9");
+  EXPECT_EQ(describe_condition("unshare", c(0, policy::CmpOp::kMaskedEq, 0x10000000, 0x10000000)),
             "(arg0 & 0x10000000) == 268435456 (0x10000000) (all of CLONE_NEWUSER set)");
-  EXPECT_EQ(describe_condition("ioctl", c(1, CmpOp::kGe, 5)), "arg1 >= 5");
-  ArgCondition narrow = c(0, CmpOp::kEq, 1);
-  narrow.width = ArgWidth::k32;
+  EXPECT_EQ(describe_condition("ioctl", c(1, policy::CmpOp::kGe, 5)), "arg1 >= 5");
+  policy::ArgCondition narrow = c(0, policy::CmpOp::kEq, 1);
+  narrow.width = policy::ArgWidth::k32;
   EXPECT_EQ(describe_condition("read", narrow), "arg0 == 1 [low 32 bits]");
   EXPECT_EQ(describe_action(Action::Errno(89), ArchId::kMips), "ERRNO(89) ENOSYS");
   EXPECT_EQ(describe_action(Action::KillThread(), ArchId::kX86_64), "KILL_THREAD");

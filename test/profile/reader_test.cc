@@ -46,7 +46,7 @@ TEST(ReadRealProfiles, DockerDefault) {
   EXPECT_EQ(p.syscalls[5].names, std::vector<std::string>{"personality"});
   EXPECT_EQ(p.syscalls[5].pos, (SourcePos{478, 3}));
   ASSERT_EQ(p.syscalls[5].args.size(), 1u);
-  EXPECT_EQ(p.syscalls[5].args[0].op, CmpOp::kEq);
+  EXPECT_EQ(p.syscalls[5].args[0].op, policy::CmpOp::kEq);
   EXPECT_EQ(p.syscalls[9].args[0].value, 4294967295u);
   // syscalls[1]: ptrace & co from kernel 4.8 on.
   EXPECT_EQ(p.syscalls[1].includes.min_kernel, (syscalls::KernelVersion{4, 8}));
@@ -56,7 +56,7 @@ TEST(ReadRealProfiles, DockerDefault) {
   EXPECT_EQ(s390_clone.includes.arches, (std::vector<std::string>{"s390", "s390x"}));
   EXPECT_EQ(s390_clone.excludes.caps, std::vector<std::string>{"CAP_SYS_ADMIN"});
   EXPECT_EQ(s390_clone.args[0].index, 1u);
-  EXPECT_EQ(s390_clone.args[0].op, CmpOp::kMaskedEq);
+  EXPECT_EQ(s390_clone.args[0].op, policy::CmpOp::kMaskedEq);
   EXPECT_EQ(s390_clone.args[0].value, 2114060288u);
   // syscalls[20]: clone3 answers ENOSYS without CAP_SYS_ADMIN.
   EXPECT_EQ(p.syscalls[20].errno_ret, 38u);

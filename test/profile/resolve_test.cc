@@ -48,12 +48,12 @@ uint32_t nr(ArchId arch, std::string_view name) {
 }
 
 // The rules for `name` on `arch` (empty when none).
-std::vector<Rule> rules_for(const Resolution& r, ArchId arch, std::string_view name) {
-  const ArchPolicy* ap = r.policy.find(arch);
+std::vector<policy::Rule> rules_for(const Resolution& r, ArchId arch, std::string_view name) {
+  const policy::ArchPolicy* ap = r.policy.find(arch);
   EXPECT_NE(ap, nullptr) << syscalls::arch(arch).name;
   if (ap == nullptr) return {};
   auto it = ap->rules.find(nr(arch, name));
-  return it == ap->rules.end() ? std::vector<Rule>{} : it->second;
+  return it == ap->rules.end() ? std::vector<policy::Rule>{} : it->second;
 }
 
 std::vector<ArchId> arches_of(const Resolution& r) {
@@ -62,15 +62,18 @@ std::vector<ArchId> arches_of(const Resolution& r) {
   return out;
 }
 
-ArgCondition cond(uint8_t index, CmpOp op, uint64_t value, uint64_t value_two = 0, ArgWidth width = ArgWidth::k64) {
-  return ArgCondition{index, op, value, value_two, width};
+policy::ArgCondition cond(uint8_t index, policy::CmpOp op, uint64_t value, uint64_t value_two = 0,
+                          policy::ArgWidth width = policy::ArgWidth::k64) {
+  return policy::ArgCondition{index, op, value, value_two, width};
 }
 
 // What --arg-width 64 compares on `abi`: libseccomp's word size.
-ArgWidth literal_width(ArchId abi) { return syscalls::arch(abi).word_bits == 64 ? ArgWidth::k64 : ArgWidth::k32; }
+policy::ArgWidth literal_width(ArchId abi) {
+  return syscalls::arch(abi).word_bits == 64 ? policy::ArgWidth::k64 : policy::ArgWidth::k32;
+}
 
-std::vector<std::vector<ArgCondition>> conditions_of(const std::vector<Rule>& rules) {
-  std::vector<std::vector<ArgCondition>> out;
+std::vector<std::vector<policy::ArgCondition>> conditions_of(const std::vector<policy::Rule>& rules) {
+  std::vector<std::vector<policy::ArgCondition>> out;
   out.reserve(rules.size());
   for (const auto& r : rules) out.push_back(r.conditions);
   return out;
@@ -282,9 +285,9 @@ TEST(ResolveRules, ConditionsOfOneEntryAreAndedAndEntriesAreOred) {
     {"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 2, "op": "SCMP_CMP_EQ"}]}]})";
   const auto s = rules_for(resolve_text(text, options(ArchId::kX86_64)), ArchId::kX86_64, "socket");
   ASSERT_EQ(s.size(), 2u);
-  EXPECT_EQ(conditions_of(s), (std::vector<std::vector<ArgCondition>>{
-                                  {cond(0, CmpOp::kEq, 16), cond(2, CmpOp::kNe, 9)},
-                                  {cond(0, CmpOp::kEq, 2)},
+  EXPECT_EQ(conditions_of(s), (std::vector<std::vector<policy::ArgCondition>>{
+                                  {cond(0, policy::CmpOp::kEq, 16), cond(2, policy::CmpOp::kNe, 9)},
+                                  {cond(0, policy::CmpOp::kEq, 2)},
                               }));
   EXPECT_FALSE(s[0].source.split_repeated_index);
 }
@@ -297,8 +300,9 @@ TEST(ResolveRules, ARepeatedArgumentIndexSplitsTheEntryIntoOneRulePerCondition) 
   const Resolution r = resolve_text(text, options(ArchId::kX86_64));
   const auto p = rules_for(r, ArchId::kX86_64, "personality");
   // runc: not (a0 >= 1 && a0 <= 5 && a1 == 0) but a0 >= 1 || a0 <= 5 || a1 == 0.
-  EXPECT_EQ(conditions_of(p), (std::vector<std::vector<ArgCondition>>{
-                                  {cond(0, CmpOp::kGe, 1)}, {cond(0, CmpOp::kLe, 5)}, {cond(1, CmpOp::kEq, 0)}}));
+  EXPECT_EQ(conditions_of(p),
+            (std::vector<std::vector<policy::ArgCondition>>{
+                {cond(0, policy::CmpOp::kGe, 1)}, {cond(0, policy::CmpOp::kLe, 5)}, {cond(1, policy::CmpOp::kEq, 0)}}));
   for (const auto& rule : p) EXPECT_TRUE(rule.source.split_repeated_index);
   EXPECT_TRUE(r.entries[0].split_repeated_index);
 }
@@ -311,10 +315,10 @@ TEST(ResolveRules, ArgumentWidthIsLibseccompsWordSize) {
   const auto text = R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["personality"],
       "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 4294967295, "op": "SCMP_CMP_EQ"}]}]})";
   for (const auto& [abi, width] :
-       {std::pair{ArchId::kX86_64, ArgWidth::k64}, std::pair{ArchId::kAarch64, ArgWidth::k64},
-        std::pair{ArchId::kS390x, ArgWidth::k64}, std::pair{ArchId::kI386, ArgWidth::k32},
-        std::pair{ArchId::kX32, ArgWidth::k32}, std::pair{ArchId::kArm, ArgWidth::k32},
-        std::pair{ArchId::kS390, ArgWidth::k32}, std::pair{ArchId::kMipsel64n32, ArgWidth::k32}}) {
+       {std::pair{ArchId::kX86_64, policy::ArgWidth::k64}, std::pair{ArchId::kAarch64, policy::ArgWidth::k64},
+        std::pair{ArchId::kS390x, policy::ArgWidth::k64}, std::pair{ArchId::kI386, policy::ArgWidth::k32},
+        std::pair{ArchId::kX32, policy::ArgWidth::k32}, std::pair{ArchId::kArm, policy::ArgWidth::k32},
+        std::pair{ArchId::kS390, policy::ArgWidth::k32}, std::pair{ArchId::kMipsel64n32, policy::ArgWidth::k32}}) {
     const Resolution r = resolve_text(text, options(abi));
     const auto p = rules_for(r, abi, "personality");
     ASSERT_EQ(p.size(), 1u) << syscalls::arch(abi).name;
@@ -325,7 +329,7 @@ TEST(ResolveRules, ArgumentWidthIsLibseccompsWordSize) {
     d.arch = syscalls::arch(abi).audit_arch;
     d.nr = *syscalls::table(abi).number("personality");
     d.args[0] = 0x1ffffffffULL;
-    EXPECT_EQ(evaluate(r.policy, d).action, width == ArgWidth::k32 ? Action::Allow() : Action::Errno(1))
+    EXPECT_EQ(evaluate(r.policy, d).action, width == policy::ArgWidth::k32 ? Action::Allow() : Action::Errno(1))
         << syscalls::arch(abi).name;
   }
 }
@@ -453,7 +457,7 @@ TEST(ResolveEnosys, S390SyscallZeroAnswersEnosys) {
     "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]})";
   const Resolution r = resolve_text(text, options(ArchId::kS390x));
   for (ArchId a : {ArchId::kS390x, ArchId::kS390}) {
-    const ArchPolicy* ap = r.policy.find(a);
+    const policy::ArchPolicy* ap = r.policy.find(a);
     ASSERT_NE(ap, nullptr);
     ASSERT_EQ(ap->rules.count(0), 1u);
     const auto& zero = ap->rules.at(0);
@@ -550,13 +554,13 @@ TEST_F(DockerDefault, ResolvesOnSixArchitectures) {
         EXPECT_TRUE(it->second[0].conditions.empty());
       }
       // personality: the five allowed personas, each its own rule (one entry each).
-      const ArgWidth w = literal_width(ap.arch);
+      const policy::ArgWidth w = literal_width(ap.arch);
       EXPECT_EQ(conditions_of(rules_for(r, ap.arch, "personality")),
-                (std::vector<std::vector<ArgCondition>>{{cond(0, CmpOp::kEq, 0, 0, w)},
-                                                        {cond(0, CmpOp::kEq, 8, 0, w)},
-                                                        {cond(0, CmpOp::kEq, 0x20000, 0, w)},
-                                                        {cond(0, CmpOp::kEq, 0x20008, 0, w)},
-                                                        {cond(0, CmpOp::kEq, 0xffffffff, 0, w)}}));
+                (std::vector<std::vector<policy::ArgCondition>>{{cond(0, policy::CmpOp::kEq, 0, 0, w)},
+                                                                {cond(0, policy::CmpOp::kEq, 8, 0, w)},
+                                                                {cond(0, policy::CmpOp::kEq, 0x20000, 0, w)},
+                                                                {cond(0, policy::CmpOp::kEq, 0x20008, 0, w)},
+                                                                {cond(0, policy::CmpOp::kEq, 0xffffffff, 0, w)}}));
       // mount needs CAP_SYS_ADMIN: no rule with the default capabilities.
       EXPECT_TRUE(rules_for(r, ap.arch, "mount").empty());
       // ptrace: allowed from kernel 4.8 on (syscalls[1]).
@@ -580,12 +584,14 @@ TEST_F(DockerDefault, X86_64) {
   const auto clone = rules_for(r, ArchId::kX86_64, "clone");
   ASSERT_EQ(clone.size(), 1u);
   EXPECT_EQ(clone[0].action, Action::Allow());
-  EXPECT_EQ(clone[0].conditions, std::vector<ArgCondition>{cond(0, CmpOp::kMaskedEq, kNamespaceFlags, 0)});
+  EXPECT_EQ(clone[0].conditions,
+            std::vector<policy::ArgCondition>{cond(0, policy::CmpOp::kMaskedEq, kNamespaceFlags, 0)});
   EXPECT_EQ(clone[0].source.entry, 18u);
   // socket: every family but AF_ALG (38) and AF_VSOCK (40).
-  EXPECT_EQ(conditions_of(rules_for(r, ArchId::kX86_64, "socket")),
-            (std::vector<std::vector<ArgCondition>>{
-                {cond(0, CmpOp::kLt, 38)}, {cond(0, CmpOp::kEq, 39)}, {cond(0, CmpOp::kGt, 40)}}));
+  EXPECT_EQ(
+      conditions_of(rules_for(r, ArchId::kX86_64, "socket")),
+      (std::vector<std::vector<policy::ArgCondition>>{
+          {cond(0, policy::CmpOp::kLt, 38)}, {cond(0, policy::CmpOp::kEq, 39)}, {cond(0, policy::CmpOp::kGt, 40)}}));
   // arch_prctl and modify_ldt are x86-only entries (includes.arches amd64).
   EXPECT_EQ(rules_for(r, ArchId::kX86_64, "arch_prctl").size(), 1u);
   EXPECT_EQ(rules_for(r, ArchId::kI386, "modify_ldt").size(), 1u);
@@ -634,8 +640,8 @@ TEST_F(DockerDefault, S390xClonesFlagsAreTheSecondArgument) {
   for (ArchId a : {ArchId::kS390x, ArchId::kS390}) {
     const auto clone = rules_for(r, a, "clone");
     ASSERT_EQ(clone.size(), 1u);
-    EXPECT_EQ(clone[0].conditions,
-              std::vector<ArgCondition>{cond(1, CmpOp::kMaskedEq, kNamespaceFlags, 0, literal_width(a))});
+    EXPECT_EQ(clone[0].conditions, std::vector<policy::ArgCondition>{
+                                       cond(1, policy::CmpOp::kMaskedEq, kNamespaceFlags, 0, literal_width(a))});
     EXPECT_EQ(clone[0].source.entry, 19u);
     EXPECT_EQ(clone[0].source.comment, "s390 parameter ordering for clone is different");
     EXPECT_EQ(r.policy.find(a)->rules.at(0)[0].action, Action::Errno(38));  // runc's setup(0) rule
@@ -647,7 +653,7 @@ TEST_F(DockerDefault, S390xClonesFlagsAreTheSecondArgument) {
 TEST_F(DockerDefault, Aarch64AndArm) {
   const Resolution r = resolve_ok(profile(), options(ArchId::kAarch64));
   EXPECT_EQ(rules_for(r, ArchId::kAarch64, "clone")[0].conditions,
-            std::vector<ArgCondition>{cond(0, CmpOp::kMaskedEq, kNamespaceFlags, 0)});
+            std::vector<policy::ArgCondition>{cond(0, policy::CmpOp::kMaskedEq, kNamespaceFlags, 0)});
   // The arm entry (includes.arches arm, arm64) applies, on both ABIs where the names exist.
   EXPECT_EQ(rules_for(r, ArchId::kArm, "cacheflush").size(), 1u);
   EXPECT_EQ(rules_for(r, ArchId::kArm, "arm_fadvise64_64").size(), 1u);
@@ -680,13 +686,13 @@ TEST_F(DockerDefault, Mips64el) {
   EXPECT_EQ(r.policy.find(ArchId::kMipsel64n32)->enosys_above, 6466u);    // n32 at 6000
   for (const auto& ap : r.policy.arches) EXPECT_EQ(ap.enosys_errno, 89);  // MIPS' ENOSYS
   EXPECT_EQ(rules_for(r, ArchId::kMips64el, "clone")[0].conditions,
-            std::vector<ArgCondition>{cond(0, CmpOp::kMaskedEq, kNamespaceFlags, 0)});
+            std::vector<policy::ArgCondition>{cond(0, policy::CmpOp::kMaskedEq, kNamespaceFlags, 0)});
 }
 
 TEST(ContainersCommon, SocketAndErrnoNames) {
   const Profile p = parse(testing::read_data_file(testing::kContainersCommon), "containers-common");
   const Resolution r = resolve_ok(p, options(ArchId::kX86_64));
-  const ArchPolicy& ap = r.policy.arches[0];
+  const policy::ArchPolicy& ap = r.policy.arches[0];
   // defaultErrno "ENOSYS" wins over defaultErrnoRet; then no ENOSYS stub is needed.
   EXPECT_EQ(ap.default_action, Action::Errno(38));
   EXPECT_FALSE(ap.enosys_above);
@@ -694,16 +700,17 @@ TEST(ContainersCommon, SocketAndErrnoNames) {
   const auto socket = rules_for(r, ArchId::kX86_64, "socket");
   ASSERT_EQ(socket.size(), 2u);
   EXPECT_EQ(socket[0].action, Action::Errno(1));
-  EXPECT_EQ(socket[0].conditions, std::vector<ArgCondition>{cond(0, CmpOp::kEq, 40)});
+  EXPECT_EQ(socket[0].conditions, std::vector<policy::ArgCondition>{cond(0, policy::CmpOp::kEq, 40)});
   EXPECT_EQ(socket[1].action, Action::Allow());
-  EXPECT_EQ(socket[1].conditions, std::vector<ArgCondition>{cond(0, CmpOp::kNe, 40)});
+  EXPECT_EQ(socket[1].conditions, std::vector<policy::ArgCondition>{cond(0, policy::CmpOp::kNe, 40)});
   // Without it: netlink audit sockets fail with EINVAL.
   const auto bare = rules_for(resolve_ok(p, options(ArchId::kX86_64, {})), ArchId::kX86_64, "socket");
   ASSERT_EQ(bare.size(), 4u);
   EXPECT_EQ(bare[1].action, Action::Errno(22));
-  EXPECT_EQ(bare[1].conditions, (std::vector<ArgCondition>{cond(0, CmpOp::kEq, 16), cond(2, CmpOp::kEq, 9)}));
+  EXPECT_EQ(bare[1].conditions,
+            (std::vector<policy::ArgCondition>{cond(0, policy::CmpOp::kEq, 16), cond(2, policy::CmpOp::kEq, 9)}));
   EXPECT_EQ(bare[2].action, Action::Allow());
-  EXPECT_EQ(bare[3].conditions, std::vector<ArgCondition>{cond(0, CmpOp::kNe, 16)});
+  EXPECT_EQ(bare[3].conditions, std::vector<policy::ArgCondition>{cond(0, policy::CmpOp::kNe, 16)});
   // Explicit EPERM entries (errno "EPERM") differ from the ENOSYS default, so they are rules.
   const auto kexec = rules_for(r, ArchId::kX86_64, "kexec_file_load");
   ASSERT_EQ(kexec.size(), 1u);

@@ -6,7 +6,7 @@
 // and, where the kernel offers int $0x80, every i386 number is issued with
 // several argument vectors, plus the argument-dependent cases of the
 // profile (socket families, personality values, clone / unshare flags).
-// Each errno the kernel returns must be the one profile::evaluate predicts.
+// Each errno the kernel returns must be the one policy::evaluate predicts.
 //
 // Nothing denied ever runs: ALLOW is renamed too, so the filter answers
 // every call, and the renamed errnos (1000 + i) are values no real system
@@ -31,7 +31,7 @@
 
 #include "base/seccomp.h"
 #include "bpf/install.h"
-#include "profile/policy.h"
+#include "policy/policy.h"
 #include "run/plan.h"
 #include "run/rewrite.h"
 #include "syscalls/arch.h"
@@ -218,8 +218,8 @@ struct ProbeReport {
 };
 
 // Installs `program` with its verdicts renamed in a child, issues every
-// case, and compares with what profile::evaluate(`spec`) says.
-ProbeReport probe_against(const bpf::Program& program, const profile::Policy& spec) {
+// case, and compares with what policy::evaluate(`spec`) says.
+ProbeReport probe_against(const bpf::Program& program, const policy::Policy& spec) {
   ProbeReport report;
   // Every verdict of the program gets its own errno.
   std::map<uint32_t, uint32_t> errno_of;
@@ -246,7 +246,7 @@ ProbeReport probe_against(const bpf::Program& program, const profile::Policy& sp
     d.nr = c.nr;
     d.arch = c.int80 ? i386 : x86_64;
     d.args = c.args;
-    const Action expected = profile::evaluate(spec, d).action;
+    const Action expected = policy::evaluate(spec, d).action;
     ++report.seen[expected.kind];
     // Whatever happens, the filter answered: no real call returns these.
     const bool answered_by_filter = run.results[i] <= -static_cast<int64_t>(kFirstProbeErrno) &&

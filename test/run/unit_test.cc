@@ -18,8 +18,8 @@
 
 #include "base/seccomp.h"
 #include "bpf/insn.h"
+#include "policy/policy.h"
 #include "profile/caps.h"
-#include "profile/policy.h"
 #include "run/command.h"
 #include "run/describe.h"
 #include "run/host.h"
@@ -188,8 +188,8 @@ TEST(Plan, CapsDecideTheDefaultProfilesNamespaceRules) {
   d.arch = syscalls::arch(syscalls::ArchId::kX86_64).audit_arch;
   d.nr = static_cast<uint32_t>(SYS_unshare);
   d.args[0] = 0x10000000;  // CLONE_NEWUSER
-  EXPECT_EQ(profile::evaluate(without->policy, d).action, Action::Errno(1));
-  EXPECT_EQ(profile::evaluate(with->policy, d).action, Action::Allow());
+  EXPECT_EQ(policy::evaluate(without->policy, d).action, Action::Errno(1));
+  EXPECT_EQ(policy::evaluate(with->policy, d).action, Action::Allow());
 }
 
 TEST(Plan, NotifyNeedsListenerPath) {
@@ -292,27 +292,27 @@ TEST(Describe, Outcomes) {
   EXPECT_EQ(format_outcome(Action::Trap(), x), "SIGSYS (TRAP)");
 }
 
-profile::Policy small_policy() {
-  profile::ArchPolicy ap;
+policy::Policy small_policy() {
+  policy::ArchPolicy ap;
   ap.arch = syscalls::ArchId::kX86_64;
   ap.default_action = Action::Errno(1);
   ap.enosys_above = 400;
-  profile::Rule chmod_rule;
+  policy::Rule chmod_rule;
   chmod_rule.action = Action::Errno(13);
   chmod_rule.source = {"p.json", 12, 3, "", false};
   ap.rules[SYS_chmod] = {chmod_rule};
-  profile::Rule mkdir_rule;
+  policy::Rule mkdir_rule;
   mkdir_rule.action = Action::KillProcess();
   mkdir_rule.source = {"p.json", 0, 4, "", false};
   ap.rules[SYS_mkdir] = {mkdir_rule};
-  profile::Policy p;
+  policy::Policy p;
   p.arches = {ap};
   return p;
 }
 
 TEST(Describe, Reasons) {
-  const profile::Policy p = small_policy();
-  auto reason = [&](SeccompData d) { return format_reason(profile::evaluate(p, d), d); };
+  const policy::Policy p = small_policy();
+  auto reason = [&](SeccompData d) { return format_reason(policy::evaluate(p, d), d); };
   EXPECT_EQ(reason(call(kAuditX86_64, SYS_chmod)), "[rule: p.json:12]");
   EXPECT_EQ(reason(call(kAuditX86_64, SYS_mkdir)), "[rule: p.json syscalls[4]]");
   EXPECT_EQ(reason(call(kAuditX86_64, 0)), "[default action]");
@@ -322,16 +322,16 @@ TEST(Describe, Reasons) {
 }
 
 TEST(Describe, DenialLine) {
-  const profile::Policy p = small_policy();
+  const policy::Policy p = small_policy();
   const auto mem = fake_memory({{0x1000, {"/etc", true}}});
   const SeccompData d = call(kAuditX86_64, SYS_chmod, {0x1000, 0700});
   const auto x = syscalls::ArchId::kX86_64;
-  EXPECT_EQ(denial_line(d, profile::evaluate(p, d), mem, x),
+  EXPECT_EQ(denial_line(d, policy::evaluate(p, d), mem, x),
             "denied: chmod(\"/etc\", 0700) = -EACCES  [rule: p.json:12]");
-  EXPECT_EQ(denial_line(d, profile::evaluate(p, d), mem, x, 77),
+  EXPECT_EQ(denial_line(d, policy::evaluate(p, d), mem, x, 77),
             "denied: [pid 77] chmod(\"/etc\", 0700) = -EACCES  [rule: p.json:12]");
   const SeccompData i = call(kAuditI386, 20);
-  EXPECT_EQ(denial_line(i, profile::evaluate(p, i), mem, x),
+  EXPECT_EQ(denial_line(i, policy::evaluate(p, i), mem, x),
             "denied: [i386] getpid() = SIGSYS (KILL_PROCESS)  [architecture not in profile]");
 }
 

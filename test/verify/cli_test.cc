@@ -223,8 +223,9 @@ TEST_F(VerifyCli, OtherToolsStylesVerify) {
   o.kernel = {6, 1};
   auto res = profile::resolve(doc->profile, o);
   ASSERT_TRUE(res.has_value());
-  for (auto style : {bpf::testing::Style::kLinear, bpf::testing::Style::kBinaryTree, bpf::testing::Style::kRuncStub}) {
-    auto prog = bpf::testing::render(res->policy, style);
+  for (auto style :
+       {verify::testing::Style::kLinear, verify::testing::Style::kBinaryTree, verify::testing::Style::kRuncStub}) {
+    auto prog = verify::testing::render(res->policy, style);
     ASSERT_TRUE(prog.has_value());
     const std::string path = tmp(fmt::format("style{}.bpf", static_cast<int>(style)));
     write_bytes(path, bpf::write_raw(*prog, Endian::kLittle));

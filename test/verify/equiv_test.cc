@@ -1,27 +1,27 @@
 // The product-walk equivalence checker: BPF vs BPF and decision diagram vs
 // BPF, proofs, confirmed counterexamples, the testing fallback, and
 // mutation testing against an independent randomized tester.
-#include "bpf/equiv.h"
+#include "verify/equiv.h"
 
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <random>
 
-#include "bpf/decision.h"
 #include "bpf/interp.h"
-#include "bpf/symbolic.h"
 #include "test/bpf/random_program.h"
 #include "test/verify/support.h"
+#include "verify/decision.h"
+#include "verify/symbolic.h"
 
-namespace sysfence::bpf {
+namespace sysfence::verify {
 namespace {
 
 using testing::check_counterexamples;
 using testing::find_difference;
 using testing::mutate_once;
 
-BpfProcedure make(Program p) {
+BpfProcedure make(bpf::Program p) {
   auto proc = BpfProcedure::create(std::move(p));
   EXPECT_TRUE(proc.has_value()) << (proc ? "" : proc.error().message);
   return std::move(*proc);
@@ -30,14 +30,15 @@ BpfProcedure make(Program p) {
 constexpr uint32_t kAudit = 0xc000003eU;
 
 // Linear: arch check, then one jeq per syscall.
-Program linear(const std::vector<std::pair<uint32_t, uint32_t>>& nr_ret, uint32_t fallback) {
-  Program p = {stmt(kLd | kW | kAbs, kOffsetArch), jump(kJmp | kJeq | kK, kAudit, 1, 0),
-               stmt(kRet | kRetK, kRetKillProcess), stmt(kLd | kW | kAbs, kOffsetNr)};
+bpf::Program linear(const std::vector<std::pair<uint32_t, uint32_t>>& nr_ret, uint32_t fallback) {
+  bpf::Program p = {
+      bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, kOffsetArch), bpf::jump(bpf::kJmp | bpf::kJeq | bpf::kK, kAudit, 1, 0),
+      bpf::stmt(bpf::kRet | bpf::kRetK, kRetKillProcess), bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, kOffsetNr)};
   for (auto [nr, ret] : nr_ret) {
-    p.push_back(jump(kJmp | kJeq | kK, nr, 0, 1));
-    p.push_back(stmt(kRet | kRetK, ret));
+    p.push_back(bpf::jump(bpf::kJmp | bpf::kJeq | bpf::kK, nr, 0, 1));
+    p.push_back(bpf::stmt(bpf::kRet | bpf::kRetK, ret));
   }
-  p.push_back(stmt(kRet | kRetK, fallback));
+  p.push_back(bpf::stmt(bpf::kRet | bpf::kRetK, fallback));
   return p;
 }
 
@@ -61,10 +62,14 @@ TEST(Equiv, ReorderedChainIsEquivalent) {
 TEST(Equiv, RangeCheckEqualsPointChecks) {
   // nr in [10, 12] -> TRAP written as three jeq, or as jge/jgt.
   const BpfProcedure a = make(linear({{10, kRetTrap}, {11, kRetTrap}, {12, kRetTrap}}, kRetAllow));
-  const Program range = {stmt(kLd | kW | kAbs, kOffsetArch),  jump(kJmp | kJeq | kK, kAudit, 1, 0),
-                         stmt(kRet | kRetK, kRetKillProcess), stmt(kLd | kW | kAbs, kOffsetNr),
-                         jump(kJmp | kJge | kK, 10, 0, 2),    jump(kJmp | kJgt | kK, 12, 1, 0),
-                         stmt(kRet | kRetK, kRetTrap),        stmt(kRet | kRetK, kRetAllow)};
+  const bpf::Program range = {bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, kOffsetArch),
+                              bpf::jump(bpf::kJmp | bpf::kJeq | bpf::kK, kAudit, 1, 0),
+                              bpf::stmt(bpf::kRet | bpf::kRetK, kRetKillProcess),
+                              bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, kOffsetNr),
+                              bpf::jump(bpf::kJmp | bpf::kJge | bpf::kK, 10, 0, 2),
+                              bpf::jump(bpf::kJmp | bpf::kJgt | bpf::kK, 12, 1, 0),
+                              bpf::stmt(bpf::kRet | bpf::kRetK, kRetTrap),
+                              bpf::stmt(bpf::kRet | bpf::kRetK, kRetAllow)};
   const BpfProcedure b = make(range);
   EXPECT_EQ(check_equivalent(a, b).verdict, EquivResult::Verdict::kEquivalent);
   EXPECT_EQ(check_equivalent(b, a).verdict, EquivResult::Verdict::kEquivalent);
@@ -101,24 +106,30 @@ TEST(Equiv, CollectsEveryDifferingRegion) {
 
 TEST(Equiv, SixtyFourBitArgumentSplit) {
   // arg0 > 0x1_0000_0005 as hi/lo words, two ways.
-  const Program a_prog = {
-      stmt(kLd | kW | kAbs, 20),        // args[0].hi (little-endian)
-      jump(kJmp | kJgt | kK, 1, 3, 0),  // hi > 1 -> allow
-      jump(kJmp | kJeq | kK, 1, 0, 3),  // hi == 1 ?
-      stmt(kLd | kW | kAbs, 16),        // lo
-      jump(kJmp | kJgt | kK, 5, 0, 1), stmt(kRet | kRetK, kRetAllow), stmt(kRet | kRetK, kRetErrno | 1),
+  const bpf::Program a_prog = {
+      bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, 20),        // args[0].hi (little-endian)
+      bpf::jump(bpf::kJmp | bpf::kJgt | bpf::kK, 1, 3, 0),  // hi > 1 -> allow
+      bpf::jump(bpf::kJmp | bpf::kJeq | bpf::kK, 1, 0, 3),  // hi == 1 ?
+      bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, 16),        // lo
+      bpf::jump(bpf::kJmp | bpf::kJgt | bpf::kK, 5, 0, 1), bpf::stmt(bpf::kRet | bpf::kRetK, kRetAllow),
+      bpf::stmt(bpf::kRet | bpf::kRetK, kRetErrno | 1),
   };
-  const Program b_prog = {
-      stmt(kLd | kW | kAbs, 20),       jump(kJmp | kJge | kK, 2, 4, 0),  // hi >= 2 -> allow
-      jump(kJmp | kJeq | kK, 1, 0, 4), stmt(kLd | kW | kAbs, 16),       jump(kJmp | kJge | kK, 6, 0, 2),  // lo >= 6
-      jump(kJmp | kJa, 0, 0, 0),       stmt(kRet | kRetK, kRetAllow),   stmt(kRet | kRetK, kRetErrno | 1),
+  const bpf::Program b_prog = {
+      bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, 20),
+      bpf::jump(bpf::kJmp | bpf::kJge | bpf::kK, 2, 4, 0),  // hi >= 2 -> allow
+      bpf::jump(bpf::kJmp | bpf::kJeq | bpf::kK, 1, 0, 4),
+      bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, 16),
+      bpf::jump(bpf::kJmp | bpf::kJge | bpf::kK, 6, 0, 2),  // lo >= 6
+      bpf::jump(bpf::kJmp | bpf::kJa, 0, 0, 0),
+      bpf::stmt(bpf::kRet | bpf::kRetK, kRetAllow),
+      bpf::stmt(bpf::kRet | bpf::kRetK, kRetErrno | 1),
   };
   const BpfProcedure a = make(a_prog);
   const BpfProcedure b = make(b_prog);
   const EquivResult r = check_equivalent(a, b);
   EXPECT_EQ(r.verdict, EquivResult::Verdict::kEquivalent) << (r.mismatches.empty() ? "" : "mismatch");
   // Off by one in the low word (lo >= 5): only hi == 1, lo == 5 differs.
-  Program c_prog = b_prog;
+  bpf::Program c_prog = b_prog;
   c_prog[4].k = 5;
   const BpfProcedure c = make(c_prog);
   const EquivResult rc = check_equivalent(a, c);
@@ -131,10 +142,13 @@ TEST(Equiv, SixtyFourBitArgumentSplit) {
 TEST(Equiv, SymbolicReturnDataAgainstConstants) {
   // A returns ERRNO(args[0].lo & 0xfff); B returns ERRNO(5) when that is 5
   // and ERRNO(7) otherwise: they agree where it is 5 or 7, nowhere else.
-  const Program a_prog = {stmt(kLd | kW | kAbs, 16), stmt(kAlu | kAnd | kK, 0xfff), stmt(kAlu | kOr | kK, kRetErrno),
-                          stmt(kRet | kRetA, 0)};
-  const Program b_prog = {stmt(kLd | kW | kAbs, 16), stmt(kAlu | kAnd | kK, 0xfff), jump(kJmp | kJeq | kK, 5, 0, 1),
-                          stmt(kRet | kRetK, kRetErrno | 5), stmt(kRet | kRetK, kRetErrno | 7)};
+  const bpf::Program a_prog = {
+      bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, 16), bpf::stmt(bpf::kAlu | bpf::kAnd | bpf::kK, 0xfff),
+      bpf::stmt(bpf::kAlu | bpf::kOr | bpf::kK, kRetErrno), bpf::stmt(bpf::kRet | bpf::kRetA, 0)};
+  const bpf::Program b_prog = {
+      bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, 16), bpf::stmt(bpf::kAlu | bpf::kAnd | bpf::kK, 0xfff),
+      bpf::jump(bpf::kJmp | bpf::kJeq | bpf::kK, 5, 0, 1), bpf::stmt(bpf::kRet | bpf::kRetK, kRetErrno | 5),
+      bpf::stmt(bpf::kRet | bpf::kRetK, kRetErrno | 7)};
   const BpfProcedure a = make(a_prog);
   const BpfProcedure b = make(b_prog);
   EquivOptions o;
@@ -148,13 +162,17 @@ TEST(Equiv, SymbolicReturnDataAgainstConstants) {
   }
   EXPECT_EQ(check_counterexamples(a, b, r), "");
   // The same data computed another way is equal: (w << 20) >> 20 == w & 0xfff.
-  const Program c_prog = {stmt(kLd | kW | kAbs, 16), stmt(kAlu | kLsh | kK, 20), stmt(kAlu | kRsh | kK, 20),
-                          stmt(kAlu | kOr | kK, kRetErrno), stmt(kRet | kRetA, 0)};
+  const bpf::Program c_prog = {
+      bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, 16), bpf::stmt(bpf::kAlu | bpf::kLsh | bpf::kK, 20),
+      bpf::stmt(bpf::kAlu | bpf::kRsh | bpf::kK, 20), bpf::stmt(bpf::kAlu | bpf::kOr | bpf::kK, kRetErrno),
+      bpf::stmt(bpf::kRet | bpf::kRetA, 0)};
   const BpfProcedure c = make(c_prog);
   EXPECT_EQ(check_equivalent(a, c).verdict, EquivResult::Verdict::kEquivalent);
   // Different bits of the same word: enumeration of data values finds it.
-  const Program d_prog = {stmt(kLd | kW | kAbs, 16), stmt(kAlu | kRsh | kK, 1), stmt(kAlu | kAnd | kK, 0xfff),
-                          stmt(kAlu | kOr | kK, kRetErrno), stmt(kRet | kRetA, 0)};
+  const bpf::Program d_prog = {
+      bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, 16), bpf::stmt(bpf::kAlu | bpf::kRsh | bpf::kK, 1),
+      bpf::stmt(bpf::kAlu | bpf::kAnd | bpf::kK, 0xfff), bpf::stmt(bpf::kAlu | bpf::kOr | bpf::kK, kRetErrno),
+      bpf::stmt(bpf::kRet | bpf::kRetA, 0)};
   const BpfProcedure d = make(d_prog);
   const EquivResult rd = check_equivalent(a, d);
   ASSERT_EQ(rd.verdict, EquivResult::Verdict::kDifferent);
@@ -163,10 +181,13 @@ TEST(Equiv, SymbolicReturnDataAgainstConstants) {
 
 TEST(Equiv, OutsideTheFragmentFallsBackToTestingAndSaysSo) {
   // nr + 1 == 60 is nr == 59, but `add` on the input is outside the fragment.
-  const Program a_prog = {stmt(kLd | kW | kAbs, 0), stmt(kAlu | kAdd | kK, 1), jump(kJmp | kJeq | kK, 60, 0, 1),
-                          stmt(kRet | kRetK, kRetErrno | 1), stmt(kRet | kRetK, kRetAllow)};
-  const Program b_prog = {stmt(kLd | kW | kAbs, 0), jump(kJmp | kJeq | kK, 59, 0, 1), stmt(kRet | kRetK, kRetErrno | 1),
-                          stmt(kRet | kRetK, kRetAllow)};
+  const bpf::Program a_prog = {
+      bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, 0), bpf::stmt(bpf::kAlu | bpf::kAdd | bpf::kK, 1),
+      bpf::jump(bpf::kJmp | bpf::kJeq | bpf::kK, 60, 0, 1), bpf::stmt(bpf::kRet | bpf::kRetK, kRetErrno | 1),
+      bpf::stmt(bpf::kRet | bpf::kRetK, kRetAllow)};
+  const bpf::Program b_prog = {
+      bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, 0), bpf::jump(bpf::kJmp | bpf::kJeq | bpf::kK, 59, 0, 1),
+      bpf::stmt(bpf::kRet | bpf::kRetK, kRetErrno | 1), bpf::stmt(bpf::kRet | bpf::kRetK, kRetAllow)};
   const BpfProcedure a = make(a_prog);
   const BpfProcedure b = make(b_prog);
   EquivOptions o;
@@ -182,7 +203,7 @@ TEST(Equiv, OutsideTheFragmentFallsBackToTestingAndSaysSo) {
   EXPECT_NE(r.unsupported[0].what.find("add"), std::string::npos);
 
   // A real difference is still found by the tests (nr + 2).
-  Program c_prog = a_prog;
+  bpf::Program c_prog = a_prog;
   c_prog[1].k = 2;
   const BpfProcedure c = make(c_prog);
   const EquivResult rc = check_equivalent(c, b, o);
@@ -260,7 +281,7 @@ TEST(Equiv, MutantsOfRandomPrograms) {
   int different = 0;
   int proved = 0;
   for (int i = 0; i < 400; ++i) {
-    const Program p = gen.valid(options);
+    const bpf::Program p = gen.valid(options);
     const BpfProcedure a = make(p);
     for (int j = 0; j < 3; ++j) {
       std::string what;
@@ -294,4 +315,4 @@ TEST(Equiv, MutantsOfRandomPrograms) {
 }
 
 }  // namespace
-}  // namespace sysfence::bpf
+}  // namespace sysfence::verify

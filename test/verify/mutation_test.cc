@@ -12,15 +12,15 @@
 #include <string>
 #include <vector>
 
-#include "bpf/compiler/compile.h"
 #include "bpf/interp.h"
-#include "bpf/verify/verify.h"
+#include "compiler/compile.h"
 #include "profile/load.h"
 #include "profile/resolve.h"
 #include "syscalls/arch.h"
 #include "test/verify/support.h"
+#include "verify/verify.h"
 
-namespace sysfence::bpf::verify {
+namespace sysfence::verify {
 namespace {
 
 using syscalls::ArchId;
@@ -30,7 +30,7 @@ using syscalls::ArchId;
 // the condition constants (+-1, both halves), plus random words.
 class PolicyTester {
  public:
-  explicit PolicyTester(const profile::Policy& p) : policy_(p) {
+  explicit PolicyTester(const policy::Policy& p) : policy_(p) {
     archs_ = {0x12345678};
     nrs_ = {0, 1, 0x40000000, 0xffffffff};
     args_ = {0, 1, ~0ULL, 0xffffffffULL, 0x100000000ULL};
@@ -48,15 +48,15 @@ class PolicyTester {
     }
   }
 
-  // The first input where the program and profile::evaluate disagree.
-  std::optional<SeccompData> find(const Interpreter& prog, int count, uint64_t seed) const {
+  // The first input where the program and policy::evaluate disagree.
+  std::optional<SeccompData> find(const bpf::Interpreter& prog, int count, uint64_t seed) const {
     std::mt19937_64 rng(seed);
     for (int i = 0; i < count; ++i) {
       SeccompData d;
       d.arch = archs_[rng() % archs_.size()];
       d.nr = rng() % 4 == 0 ? static_cast<uint32_t>(rng() % 600) : nrs_[rng() % nrs_.size()];
       for (auto& a : d.args) a = rng() % 4 == 0 ? rng() : args_[rng() % args_.size()];
-      if (prog.run(d, endian(d.arch)).action() != profile::evaluate(policy_, d).action) return d;
+      if (prog.run(d, endian(d.arch)).action() != policy::evaluate(policy_, d).action) return d;
     }
     return std::nullopt;
   }
@@ -68,7 +68,7 @@ class PolicyTester {
   }
 
  private:
-  const profile::Policy& policy_;
+  const policy::Policy& policy_;
   std::vector<uint32_t> archs_;
   std::vector<uint32_t> nrs_;
   std::vector<uint64_t> args_;
@@ -89,10 +89,10 @@ TEST_P(Mutation, EveryDetectableMutantHasAConfirmedCounterexample) {
   ro.native = param.arch;
   auto res = profile::resolve(doc->profile, ro);
   ASSERT_TRUE(res.has_value()) << res.error().message;
-  const profile::Policy& policy = res->policy;
+  const policy::Policy& policy = res->policy;
   auto compiled = compiler::compile(policy, {});
   ASSERT_TRUE(compiled.has_value()) << compiled.error().message;
-  const Program& original = compiled->program;
+  const bpf::Program& original = compiled->program;
 
   // The unmutated program is proved.
   auto base = prove_equivalent(original, policy);
@@ -117,7 +117,7 @@ TEST_P(Mutation, EveryDetectableMutantHasAConfirmedCounterexample) {
     auto v = prove_equivalent(*m, policy, options);
     ASSERT_TRUE(v.has_value()) << what;
     ASSERT_TRUE(v->equiv.internal_errors.empty()) << what << ": " << v->equiv.internal_errors[0];
-    auto interp = Interpreter::create(*m);
+    auto interp = bpf::Interpreter::create(*m);
     ASSERT_TRUE(interp.has_value());
     const auto diff = tester.find(*interp, 3000, static_cast<uint64_t>(mutants));
     if (diff) {
@@ -130,7 +130,7 @@ TEST_P(Mutation, EveryDetectableMutantHasAConfirmedCounterexample) {
       for (const Counterexample& c : v->counterexamples) {
         // Valid: the interpreter and the reference evaluator really disagree.
         const Action filter = interp->run(c.words).action();
-        const Action spec = profile::evaluate(policy, c.data).action;
+        const Action spec = policy::evaluate(policy, c.data).action;
         ASSERT_EQ(filter, c.filter_action) << what;
         ASSERT_EQ(spec, c.policy_action) << what;
         ASSERT_NE(filter, spec) << what;
@@ -168,4 +168,4 @@ INSTANTIATE_TEST_SUITE_P(RealProfiles, Mutation,
                          });
 
 }  // namespace
-}  // namespace sysfence::bpf::verify
+}  // namespace sysfence::verify

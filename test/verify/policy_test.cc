@@ -1,4 +1,4 @@
-// The policy side: the decision diagram against profile::evaluate, and
+// The policy side: the decision diagram against policy::evaluate, and
 // prove_equivalent on programs in other tools' styles, on compiled programs
 // and on policies that differ from the program.
 #include <gtest/gtest.h>
@@ -7,17 +7,17 @@
 #include <random>
 #include <set>
 
-#include "bpf/compiler/compile.h"
 #include "bpf/interp.h"
-#include "bpf/verify/describe.h"
-#include "bpf/verify/policy_dag.h"
-#include "bpf/verify/verify.h"
+#include "compiler/compile.h"
 #include "profile/load.h"
 #include "profile/resolve.h"
 #include "syscalls/table.h"
 #include "test/verify/styles.h"
+#include "verify/describe.h"
+#include "verify/policy_dag.h"
+#include "verify/verify.h"
 
-namespace sysfence::bpf::verify {
+namespace sysfence::verify {
 namespace {
 
 using syscalls::ArchId;
@@ -29,7 +29,7 @@ constexpr ArchId kNatives[] = {ArchId::kX86_64,  ArchId::kAarch64, ArchId::kMips
 // Inputs around everything a policy compares: every arch it covers plus an
 // unknown one; rule numbers and their neighbours, ENOSYS boundaries, x32
 // numbers; argument words from the condition constants (+-1).
-std::vector<SeccompData> policy_inputs(const profile::Policy& p, std::mt19937_64& rng, int per_nr) {
+std::vector<SeccompData> policy_inputs(const policy::Policy& p, std::mt19937_64& rng, int per_nr) {
   std::vector<uint32_t> archs = {0, 0x12345678};
   std::vector<uint64_t> args = {0, 1, ~0ULL, 0x100000000ULL, 0xffffffffULL};
   std::vector<uint32_t> nrs = {0, 1, 0x40000000, 0x40000001, 0xffffffff};
@@ -76,11 +76,11 @@ TEST(PolicyDag, AgreesWithEvaluateOnRandomPolicies) {
   uint64_t checked = 0;
   for (int round = 0; round < 160; ++round) {
     const ArchId native = kNatives[round % std::size(kNatives)];
-    const profile::Policy p = testing::random_policy(rng, native);
+    const policy::Policy p = testing::random_policy(rng, native);
     const DecisionDag dag = policy_dag(p);
     for (const SeccompData& d : policy_inputs(p, rng, 4)) {
       const SeccompWords w = to_words(d, endian_for(d));
-      ASSERT_EQ(dag.run(w), profile::evaluate(p, d).action)
+      ASSERT_EQ(dag.run(w), policy::evaluate(p, d).action)
           << "round " << round << ": " << describe_input(w) << " -> " << dag.label(dag.run_leaf(w));
       ++checked;
     }
@@ -93,7 +93,7 @@ TEST(Styles, RandomPoliciesInEveryStyleAreProved) {
   std::mt19937_64 rng(7);
   for (int round = 0; round < 60; ++round) {
     const ArchId native = kNatives[round % std::size(kNatives)];
-    const profile::Policy p = testing::random_policy(rng, native);
+    const policy::Policy p = testing::random_policy(rng, native);
     for (Style s : {Style::kLinear, Style::kBinaryTree, Style::kRuncStub}) {
       auto prog = testing::render(p, s);
       ASSERT_TRUE(prog.has_value()) << prog.error().message;
@@ -109,19 +109,19 @@ TEST(Styles, RandomPoliciesInEveryStyleAreProved) {
 
 // A policy that differs from the program in one rule: the checker's verdict
 // matches an independent tester, and every counterexample is confirmed by the
-// interpreter and profile::evaluate.
+// interpreter and policy::evaluate.
 TEST(Styles, ChangedPolicyGivesConfirmedCounterexamples) {
   std::mt19937_64 rng(8);
   int different = 0;
   int rounds = 0;
   for (int round = 0; round < 80; ++round) {
     const ArchId native = kNatives[round % std::size(kNatives)];
-    const profile::Policy p = testing::random_policy(rng, native);
+    const policy::Policy p = testing::random_policy(rng, native);
     auto prog = testing::render(p, round % 2 ? Style::kBinaryTree : Style::kLinear);
     ASSERT_TRUE(prog.has_value());
     // Change one thing: a rule's action, a condition's constant, the
     // default action, or the bad-arch action.
-    profile::Policy q = p;
+    policy::Policy q = p;
     auto& a = q.arches[rng() % q.arches.size()];
     switch (rng() % 4) {
       case 0: a.default_action = Action::Errno(99); break;
@@ -129,7 +129,7 @@ TEST(Styles, ChangedPolicyGivesConfirmedCounterexamples) {
       default: {
         auto it = a.rules.begin();
         std::advance(it, static_cast<long>(rng() % a.rules.size()));
-        profile::Rule& r = it->second[rng() % it->second.size()];
+        policy::Rule& r = it->second[rng() % it->second.size()];
         if (!r.conditions.empty() && rng() % 2) r.conditions[0].value += 1;
         else r.action = Action::Errno(97);
       }
@@ -140,10 +140,10 @@ TEST(Styles, ChangedPolicyGivesConfirmedCounterexamples) {
     ASSERT_TRUE(v.has_value());
     ASSERT_TRUE(v->equiv.internal_errors.empty()) << v->equiv.internal_errors[0];
     ASSERT_TRUE(v->equiv.proved);
-    auto interp = Interpreter::create(*prog);
+    auto interp = bpf::Interpreter::create(*prog);
     bool tester_found = false;
     for (const SeccompData& d : policy_inputs(q, rng, 2)) {
-      if (interp->run(d, endian_for(d)).action() != profile::evaluate(q, d).action) {
+      if (interp->run(d, endian_for(d)).action() != policy::evaluate(q, d).action) {
         tester_found = true;
         break;
       }
@@ -153,7 +153,7 @@ TEST(Styles, ChangedPolicyGivesConfirmedCounterexamples) {
     }
     for (const Counterexample& c : v->counterexamples) {
       EXPECT_EQ(interp->run(c.words).action(), c.filter_action);
-      EXPECT_EQ(profile::evaluate(q, c.data).action, c.policy_action);
+      EXPECT_EQ(policy::evaluate(q, c.data).action, c.policy_action);
       EXPECT_NE(c.filter_action, c.policy_action);
       EXPECT_FALSE(c.region.empty());
       EXPECT_FALSE(c.input.empty());
@@ -164,7 +164,7 @@ TEST(Styles, ChangedPolicyGivesConfirmedCounterexamples) {
   EXPECT_GT(different, rounds / 2);
 }
 
-profile::Policy resolve_real(const std::string& path, ArchId native) {
+policy::Policy resolve_real(const std::string& path, ArchId native) {
   auto doc = profile::load_profile(path);
   EXPECT_TRUE(doc.has_value()) << (doc ? "" : doc.error().message);
   profile::ResolveOptions o;
@@ -181,7 +181,7 @@ constexpr ArchId kRealArches[] = {ArchId::kX86_64, ArchId::kAarch64, ArchId::kS3
 TEST(Styles, RealProfilesInEveryStyleAreProved) {
   for (const char* path : kProfiles) {
     for (ArchId native : kRealArches) {
-      const profile::Policy p = resolve_real(path, native);
+      const policy::Policy p = resolve_real(path, native);
       for (Style s : {Style::kLinear, Style::kBinaryTree, Style::kRuncStub}) {
         auto prog = testing::render(p, s);
         ASSERT_TRUE(prog.has_value()) << prog.error().message;
@@ -198,7 +198,7 @@ TEST(Styles, RealProfilesInEveryStyleAreProved) {
 TEST(Compiled, RealProfilesAreProved) {
   for (const char* path : kProfiles) {
     for (ArchId native : kRealArches) {
-      const profile::Policy p = resolve_real(path, native);
+      const policy::Policy p = resolve_real(path, native);
       for (auto strategy : {compiler::Strategy::kOptimal, compiler::Strategy::kBalanced, compiler::Strategy::kLinear}) {
         compiler::CompileOptions o;
         o.strategy = strategy;
@@ -216,7 +216,7 @@ TEST(Compiled, RealProfilesAreProved) {
 TEST(Compiled, RandomPoliciesAreProved) {
   std::mt19937_64 rng(3);
   for (int round = 0; round < 80; ++round) {
-    const profile::Policy p = testing::random_policy(rng, kNatives[round % std::size(kNatives)]);
+    const policy::Policy p = testing::random_policy(rng, kNatives[round % std::size(kNatives)]);
     auto c = compiler::compile(p, {});
     ASSERT_TRUE(c.has_value()) << c.error().message;
     auto v = prove_equivalent(c->program, p);
@@ -226,26 +226,29 @@ TEST(Compiled, RandomPoliciesAreProved) {
 }
 
 TEST(Verify, InvalidProgramIsAnError) {
-  const profile::Policy p;
-  auto v = prove_equivalent(Program{stmt(kLd | kW | kAbs, 3), stmt(kRet | kRetK, 0)}, p);
+  const policy::Policy p;
+  auto v = prove_equivalent(
+      bpf::Program{bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, 3), bpf::stmt(bpf::kRet | bpf::kRetK, 0)}, p);
   ASSERT_FALSE(v.has_value());
   EXPECT_NE(v.error().message.find("instruction 0"), std::string::npos) << v.error().message;
 }
 
 TEST(Verify, CounterexampleNamesArchAndSyscall) {
-  profile::Policy p;
+  policy::Policy p;
   p.bad_arch_action = Action::Allow();  // so that x32 numbers agree too
-  profile::ArchPolicy a;
+  policy::ArchPolicy a;
   a.arch = ArchId::kX86_64;
   a.default_action = Action::Allow();
-  profile::Rule r;
+  policy::Rule r;
   r.action = Action::Errno(1);
   r.source = {"test.json", 12, 3, "", false};
   a.rules[59].push_back(r);  // execve
   p.arches.push_back(a);
   // A filter that allows everything on x86_64.
-  const Program prog = {stmt(kLd | kW | kAbs, kOffsetArch), jump(kJmp | kJeq | kK, 0xc000003e, 1, 0),
-                        stmt(kRet | kRetK, kRetKillProcess), stmt(kRet | kRetK, kRetAllow)};
+  const bpf::Program prog = {bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, kOffsetArch),
+                             bpf::jump(bpf::kJmp | bpf::kJeq | bpf::kK, 0xc000003e, 1, 0),
+                             bpf::stmt(bpf::kRet | bpf::kRetK, kRetKillProcess),
+                             bpf::stmt(bpf::kRet | bpf::kRetK, kRetAllow)};
   auto v = prove_equivalent(prog, p);
   ASSERT_TRUE(v.has_value());
   ASSERT_EQ(v->equiv.verdict, EquivResult::Verdict::kDifferent);
@@ -263,4 +266,4 @@ TEST(Verify, CounterexampleNamesArchAndSyscall) {
 }
 
 }  // namespace
-}  // namespace sysfence::bpf::verify
+}  // namespace sysfence::verify

@@ -7,23 +7,23 @@
 #include "bpf/builder.h"
 #include "syscalls/table.h"
 
-namespace sysfence::bpf::testing {
+namespace sysfence::verify::testing {
 
 namespace {
 
-using profile::ArchPolicy;
-using profile::ArgCondition;
-using profile::CmpOp;
+using policy::ArchPolicy;
+using policy::ArgCondition;
+using policy::CmpOp;
 using syscalls::ArchId;
 
 constexpr uint32_t kX32Bit = 0x40000000U;
 
 class Renderer {
  public:
-  Renderer(const profile::Policy& p, Style s) : policy_(p), style_(s) {}
+  Renderer(const policy::Policy& p, Style s) : policy_(p), style_(s) {}
 
-  Expected<Program> run() {
-    const Label body = b_.new_label();
+  Expected<bpf::Program> run() {
+    const bpf::Label body = b_.new_label();
     if (style_ == Style::kRuncStub) stub(body);
     b_.bind(body);
     dispatch_arches();
@@ -57,22 +57,22 @@ class Renderer {
     return out;
   }
 
-  Target bad_arch() const { return Target::Return(encode(policy_.bad_arch_action)); }
+  bpf::Target bad_arch() const { return bpf::Target::Return(encode(policy_.bad_arch_action)); }
 
   // runc: per arch, numbers above the last known syscall answer ENOSYS
   // before the real filter runs.
-  void stub(Label body) {
+  void stub(bpf::Label body) {
     b_.load_word(kOffsetArch);
     for (const Abi& abi : abis()) {
-      const Label here = b_.new_label();
-      const Label next = b_.new_label();
-      b_.branch(kJeq, abi.audit, Target::To(here), Target::To(next));
+      const bpf::Label here = b_.new_label();
+      const bpf::Label next = b_.new_label();
+      b_.branch(bpf::kJeq, abi.audit, bpf::Target::To(here), bpf::Target::To(next));
       b_.bind(here);
       b_.load_word(kOffsetNr);
       if (abi.x86_64_audit) {
-        const Label x32 = b_.new_label();
-        const Label native = b_.new_label();
-        b_.branch(kJset, kX32Bit, Target::To(x32), Target::To(native));
+        const bpf::Label x32 = b_.new_label();
+        const bpf::Label native = b_.new_label();
+        b_.branch(bpf::kJset, kX32Bit, bpf::Target::To(x32), bpf::Target::To(native));
         b_.bind(native);
         enosys_check(abi.native, body);
         b_.bind(x32);
@@ -82,25 +82,26 @@ class Renderer {
       }
       b_.bind(next);
     }
-    b_.jump(Target::To(body));
+    b_.jump(bpf::Target::To(body));
   }
 
-  void enosys_check(const ArchPolicy* a, Label body) {
+  void enosys_check(const ArchPolicy* a, bpf::Label body) {
     if (a && a->enosys_above) {
-      b_.branch(kJgt, *a->enosys_above, Target::Return(encode(Action::Errno(a->enosys_errno))), Target::To(body));
+      b_.branch(bpf::kJgt, *a->enosys_above, bpf::Target::Return(encode(Action::Errno(a->enosys_errno))),
+                bpf::Target::To(body));
     } else {
-      b_.jump(Target::To(body));
+      b_.jump(bpf::Target::To(body));
     }
   }
 
   void dispatch_arches() {
     b_.load_word(kOffsetArch);
     const std::vector<Abi> list = abis();
-    std::vector<Label> blocks;
+    std::vector<bpf::Label> blocks;
     for (const Abi& abi : list) {
       blocks.push_back(b_.new_label());
-      const Label next = b_.new_label();
-      b_.branch(kJeq, abi.audit, Target::To(blocks.back()), Target::To(next));
+      const bpf::Label next = b_.new_label();
+      b_.branch(bpf::kJeq, abi.audit, bpf::Target::To(blocks.back()), bpf::Target::To(next));
       b_.bind(next);
     }
     b_.jump(bad_arch());
@@ -108,10 +109,10 @@ class Renderer {
       b_.bind(blocks[i]);
       b_.load_word(kOffsetNr);
       if (list[i].x86_64_audit) {
-        const Label x32 = b_.new_label();
-        const Label native = b_.new_label();
-        b_.branch(kJset, kX32Bit, list[i].x32 ? Target::To(x32) : bad_arch(),
-                  list[i].native ? Target::To(native) : bad_arch());
+        const bpf::Label x32 = b_.new_label();
+        const bpf::Label native = b_.new_label();
+        b_.branch(bpf::kJset, kX32Bit, list[i].x32 ? bpf::Target::To(x32) : bad_arch(),
+                  list[i].native ? bpf::Target::To(native) : bad_arch());
         if (list[i].native) {
           b_.bind(native);
           numbers(*list[i].native);
@@ -130,74 +131,74 @@ class Renderer {
   void numbers(const ArchPolicy& a) {
     const bool enosys = a.enosys_above && style_ != Style::kRuncStub;
     std::vector<uint32_t> nrs;
-    std::map<uint32_t, Target> bodies;
+    std::map<uint32_t, bpf::Target> bodies;
     for (const auto& [nr, rules] : a.rules) {
       nrs.push_back(nr);
       // A syscall whose most restrictive rule is unconditional jumps
       // straight to that return, as libseccomp's output does.
-      const profile::Rule* first = most_restrictive(rules);
-      bodies.emplace(nr,
-                     first->conditions.empty() ? Target::Return(encode(first->action)) : Target::To(b_.new_label()));
+      const policy::Rule* first = most_restrictive(rules);
+      bodies.emplace(
+          nr, first->conditions.empty() ? bpf::Target::Return(encode(first->action)) : bpf::Target::To(b_.new_label()));
     }
-    const Label fallback = b_.new_label();
+    const bpf::Label fallback = b_.new_label();
     if (style_ == Style::kBinaryTree && !nrs.empty()) {
       tree(nrs, 0, nrs.size(), bodies, fallback);
     } else {
       for (uint32_t nr : nrs) {
-        const Label next = b_.new_label();
-        b_.branch(kJeq, nr, bodies.at(nr), Target::To(next));
+        const bpf::Label next = b_.new_label();
+        b_.branch(bpf::kJeq, nr, bodies.at(nr), bpf::Target::To(next));
         b_.bind(next);
       }
-      b_.jump(Target::To(fallback));
+      b_.jump(bpf::Target::To(fallback));
     }
     b_.bind(fallback);
     if (enosys) {
-      b_.branch(kJgt, *a.enosys_above, Target::Return(encode(Action::Errno(a.enosys_errno))),
-                Target::Return(encode(a.default_action)));
+      b_.branch(bpf::kJgt, *a.enosys_above, bpf::Target::Return(encode(Action::Errno(a.enosys_errno))),
+                bpf::Target::Return(encode(a.default_action)));
     } else {
       b_.ret(encode(a.default_action));
     }
     for (const auto& [nr, rules] : a.rules) {
-      const Target& t = bodies.at(nr);
+      const bpf::Target& t = bodies.at(nr);
       if (t.is_return()) continue;
       b_.bind(t.label());
       syscall_rules(a, rules);
     }
   }
 
-  void tree(const std::vector<uint32_t>& nrs, size_t first, size_t last, const std::map<uint32_t, Target>& bodies,
-            Label fallback) {
+  void tree(const std::vector<uint32_t>& nrs, size_t first, size_t last, const std::map<uint32_t, bpf::Target>& bodies,
+            bpf::Label fallback) {
     if (last - first == 1) {
-      b_.branch(kJeq, nrs[first], bodies.at(nrs[first]), Target::To(fallback));
+      b_.branch(bpf::kJeq, nrs[first], bodies.at(nrs[first]), bpf::Target::To(fallback));
       return;
     }
     const size_t mid = first + (last - first) / 2;
-    const Label upper = b_.new_label();
-    const Label lower = b_.new_label();
-    b_.branch(kJge, nrs[mid], Target::To(upper), Target::To(lower));
+    const bpf::Label upper = b_.new_label();
+    const bpf::Label lower = b_.new_label();
+    b_.branch(bpf::kJge, nrs[mid], bpf::Target::To(upper), bpf::Target::To(lower));
     b_.bind(lower);
     tree(nrs, first, mid, bodies, fallback);
     b_.bind(upper);
     tree(nrs, mid, last, bodies, fallback);
   }
 
-  static const profile::Rule* most_restrictive(const std::vector<profile::Rule>& rules) {
-    const profile::Rule* best = &rules.front();
+  static const policy::Rule* most_restrictive(const std::vector<policy::Rule>& rules) {
+    const policy::Rule* best = &rules.front();
     for (const auto& r : rules)
       if (more_restrictive(r.action, best->action)) best = &r;
     return best;
   }
 
-  void syscall_rules(const ArchPolicy& a, const std::vector<profile::Rule>& rules) {
-    std::vector<const profile::Rule*> order;
+  void syscall_rules(const ArchPolicy& a, const std::vector<policy::Rule>& rules) {
+    std::vector<const policy::Rule*> order;
     order.reserve(rules.size());
     for (const auto& r : rules) order.push_back(&r);
-    std::stable_sort(order.begin(), order.end(), [](const profile::Rule* x, const profile::Rule* y) {
+    std::stable_sort(order.begin(), order.end(), [](const policy::Rule* x, const policy::Rule* y) {
       return more_restrictive(x->action, y->action);
     });
-    for (const profile::Rule* r : order) {
-      const Label next = b_.new_label();
-      for (const ArgCondition& c : r->conditions) condition(c, syscalls::arch(a.arch).endian, Target::To(next));
+    for (const policy::Rule* r : order) {
+      const bpf::Label next = b_.new_label();
+      for (const ArgCondition& c : r->conditions) condition(c, syscalls::arch(a.arch).endian, bpf::Target::To(next));
       b_.ret(encode(r->action));
       b_.bind(next);
     }
@@ -205,86 +206,86 @@ class Renderer {
   }
 
   // Falls through when `c` holds, jumps to `fail` when not.
-  void condition(const ArgCondition& c, Endian e, Target fail) {
+  void condition(const ArgCondition& c, Endian e, bpf::Target fail) {
     if (c.index >= 6) {
       b_.jump(fail);
       return;
     }
-    const Label ok = b_.new_label();
-    const Target pass = Target::To(ok);
+    const bpf::Label ok = b_.new_label();
+    const bpf::Target pass = bpf::Target::To(ok);
     const auto vlo = static_cast<uint32_t>(c.value);
     const auto vhi = static_cast<uint32_t>(c.value >> 32);
     const auto dlo = static_cast<uint32_t>(c.value_two);
     const auto dhi = static_cast<uint32_t>(c.value_two >> 32);
     const uint32_t lo = arg_lo_offset(c.index, e);
     const uint32_t hi = arg_hi_offset(c.index, e);
-    auto low_word = [&](uint16_t op, uint32_t k, Target t, Target f) {
+    auto low_word = [&](uint16_t op, uint32_t k, bpf::Target t, bpf::Target f) {
       b_.load_word(lo);
       b_.branch(op, k, t, f);
     };
-    if (c.width == profile::ArgWidth::k32) {
+    if (c.width == policy::ArgWidth::k32) {
       switch (c.op) {
-        case CmpOp::kEq: low_word(kJeq, vlo, pass, fail); break;
-        case CmpOp::kNe: low_word(kJeq, vlo, fail, pass); break;
-        case CmpOp::kGt: low_word(kJgt, vlo, pass, fail); break;
-        case CmpOp::kGe: low_word(kJge, vlo, pass, fail); break;
-        case CmpOp::kLt: low_word(kJge, vlo, fail, pass); break;
-        case CmpOp::kLe: low_word(kJgt, vlo, fail, pass); break;
+        case CmpOp::kEq: low_word(bpf::kJeq, vlo, pass, fail); break;
+        case CmpOp::kNe: low_word(bpf::kJeq, vlo, fail, pass); break;
+        case CmpOp::kGt: low_word(bpf::kJgt, vlo, pass, fail); break;
+        case CmpOp::kGe: low_word(bpf::kJge, vlo, pass, fail); break;
+        case CmpOp::kLt: low_word(bpf::kJge, vlo, fail, pass); break;
+        case CmpOp::kLe: low_word(bpf::kJgt, vlo, fail, pass); break;
         case CmpOp::kMaskedEq:
           b_.load_word(lo);
-          b_.emit(stmt(kAlu | kAnd | kK, vlo));
-          b_.branch(kJeq, dlo, pass, fail);
+          b_.emit(bpf::stmt(bpf::kAlu | bpf::kAnd | bpf::kK, vlo));
+          b_.branch(bpf::kJeq, dlo, pass, fail);
           break;
       }
       b_.bind(ok);
       return;
     }
-    const Label low = b_.new_label();
-    const Label equal_high = b_.new_label();
+    const bpf::Label low = b_.new_label();
+    const bpf::Label equal_high = b_.new_label();
     b_.load_word(hi);
     switch (c.op) {
       case CmpOp::kEq:
-        b_.branch(kJeq, vhi, Target::To(low), fail);
+        b_.branch(bpf::kJeq, vhi, bpf::Target::To(low), fail);
         b_.bind(low);
-        low_word(kJeq, vlo, pass, fail);
+        low_word(bpf::kJeq, vlo, pass, fail);
         break;
       case CmpOp::kNe:
-        b_.branch(kJeq, vhi, Target::To(low), pass);
+        b_.branch(bpf::kJeq, vhi, bpf::Target::To(low), pass);
         b_.bind(low);
-        low_word(kJeq, vlo, fail, pass);
+        low_word(bpf::kJeq, vlo, fail, pass);
         break;
       case CmpOp::kGt:
       case CmpOp::kGe:
-        b_.branch(kJgt, vhi, pass, Target::To(equal_high));
+        b_.branch(bpf::kJgt, vhi, pass, bpf::Target::To(equal_high));
         b_.bind(equal_high);
-        b_.branch(kJeq, vhi, Target::To(low), fail);
+        b_.branch(bpf::kJeq, vhi, bpf::Target::To(low), fail);
         b_.bind(low);
-        low_word(c.op == CmpOp::kGt ? kJgt : kJge, vlo, pass, fail);
+        low_word(c.op == CmpOp::kGt ? bpf::kJgt : bpf::kJge, vlo, pass, fail);
         break;
       case CmpOp::kLt:
       case CmpOp::kLe:
-        b_.branch(kJge, vhi, Target::To(equal_high), pass);
+        b_.branch(bpf::kJge, vhi, bpf::Target::To(equal_high), pass);
         b_.bind(equal_high);
-        b_.branch(kJeq, vhi, Target::To(low), fail);
+        b_.branch(bpf::kJeq, vhi, bpf::Target::To(low), fail);
         b_.bind(low);
-        if (c.op == CmpOp::kLt) low_word(kJge, vlo, fail, pass);
-        else low_word(kJgt, vlo, fail, pass);
+        if (c.op == CmpOp::kLt) low_word(bpf::kJge, vlo, fail, pass);
+        else low_word(bpf::kJgt, vlo, fail, pass);
         break;
       case CmpOp::kMaskedEq:
-        b_.emit(stmt(kAlu | kAnd | kK, vhi));
-        b_.branch(kJeq, dhi, Target::To(low), fail);
+        b_.emit(bpf::stmt(bpf::kAlu | bpf::kAnd | bpf::kK, vhi));
+        b_.branch(bpf::kJeq, dhi, bpf::Target::To(low), fail);
         b_.bind(low);
         b_.load_word(lo);
-        b_.emit(stmt(kAlu | kAnd | kK, vlo));
-        b_.branch(kJeq, dlo, pass, fail);
+        b_.emit(bpf::stmt(bpf::kAlu | bpf::kAnd | bpf::kK, vlo));
+        b_.branch(bpf::kJeq, dlo, pass, fail);
         break;
     }
     b_.bind(ok);
   }
 
-  const profile::Policy& policy_;
+  const policy::Policy& policy_;
   Style style_;
-  Builder b_;
+  bpf::Builder b_;
 };
 
 uint64_t pick(std::mt19937_64& rng, uint64_t n) { return rng() % n; }
@@ -305,9 +306,9 @@ Action random_action(std::mt19937_64& rng) {
 
 }  // namespace
 
-Expected<Program> render(const profile::Policy& policy, Style style) { return Renderer(policy, style).run(); }
+Expected<bpf::Program> render(const policy::Policy& policy, Style style) { return Renderer(policy, style).run(); }
 
-profile::Policy random_policy(std::mt19937_64& rng, ArchId native) {
+policy::Policy random_policy(std::mt19937_64& rng, ArchId native) {
   static constexpr uint64_t kValues[] = {0,
                                          1,
                                          2,
@@ -322,7 +323,7 @@ profile::Policy random_policy(std::mt19937_64& rng, ArchId native) {
                                          0xfffffffffffffffe,
                                          0xffffffffffffffff};
   auto value = [&]() -> uint64_t { return pick(rng, 5) == 0 ? rng() : kValues[pick(rng, std::size(kValues))]; };
-  profile::Policy p;
+  policy::Policy p;
   p.bad_arch_action = random_action(rng);
   std::vector<ArchId> ids = {native};
   for (ArchId s : syscalls::default_sub_arches(native)) ids.push_back(s);
@@ -338,7 +339,7 @@ profile::Policy random_policy(std::mt19937_64& rng, ArchId native) {
       const syscalls::Syscall& s = entries[pick(rng, entries.size())];
       const int nrules = 1 + static_cast<int>(pick(rng, 3));
       for (int r = 0; r < nrules; ++r) {
-        profile::Rule rule;
+        policy::Rule rule;
         rule.action = random_action(rng);
         rule.source = {"random", 0, entry++, "", false};
         const int nconds = static_cast<int>(pick(rng, 4));
@@ -347,7 +348,7 @@ profile::Policy random_policy(std::mt19937_64& rng, ArchId native) {
           c.index = static_cast<uint8_t>(pick(rng, 6));
           c.op = static_cast<CmpOp>(pick(rng, 7));
           c.value = value();
-          c.width = pick(rng, 3) == 0 ? profile::ArgWidth::k32 : profile::ArgWidth::k64;
+          c.width = pick(rng, 3) == 0 ? policy::ArgWidth::k32 : policy::ArgWidth::k64;
           if (c.op == CmpOp::kMaskedEq) c.value_two = pick(rng, 4) == 0 ? value() : value() & c.value;
           rule.conditions.push_back(c);
         }
@@ -360,4 +361,4 @@ profile::Policy random_policy(std::mt19937_64& rng, ArchId native) {
   return p;
 }
 
-}  // namespace sysfence::bpf::testing
+}  // namespace sysfence::verify::testing

@@ -16,19 +16,19 @@
 
 #include "base/expected.h"
 #include "bpf/insn.h"
-#include "profile/policy.h"
+#include "policy/policy.h"
 #include "syscalls/arch.h"
 
-namespace sysfence::bpf::testing {
+namespace sysfence::verify::testing {
 
 enum class Style { kLinear, kBinaryTree, kRuncStub };
 
-Expected<Program> render(const profile::Policy& policy, Style style);
+Expected<bpf::Program> render(const policy::Policy& policy, Style style);
 
 // A random policy for `native` and its default sub-arches: random syscalls of
 // each table with 0-3 rules of 0-3 conditions (every operator, both widths,
 // 64-bit constants around the word boundaries), random actions, and for
 // some policies runc's enosys_above (at the table's last number).
-profile::Policy random_policy(std::mt19937_64& rng, syscalls::ArchId native);
+policy::Policy random_policy(std::mt19937_64& rng, syscalls::ArchId native);
 
-}  // namespace sysfence::bpf::testing
+}  // namespace sysfence::verify::testing

@@ -8,12 +8,13 @@
 #include "bpf/interp.h"
 #include "bpf/validate.h"
 
-namespace sysfence::bpf::testing {
+namespace sysfence::verify::testing {
 
 namespace {
 
-constexpr uint16_t kJumpOps[] = {kJeq, kJgt, kJge, kJset};
-constexpr uint16_t kAluOps[] = {kAdd, kSub, kMul, kDiv, kOr, kAnd, kLsh, kRsh, kXor};
+constexpr uint16_t kJumpOps[] = {bpf::kJeq, bpf::kJgt, bpf::kJge, bpf::kJset};
+constexpr uint16_t kAluOps[] = {bpf::kAdd, bpf::kSub, bpf::kMul, bpf::kDiv, bpf::kOr,
+                                bpf::kAnd, bpf::kLsh, bpf::kRsh, bpf::kXor};
 constexpr uint32_t kReturns[] = {kRetAllow,      kRetKillProcess, kRetKillThread, kRetTrap,      kRetErrno | 1,
                                  kRetErrno | 13, kRetErrno | 38,  kRetLog,        kRetTrace | 1, kRetUserNotif};
 
@@ -21,11 +22,11 @@ uint32_t pick(std::mt19937_64& rng, uint32_t n) { return static_cast<uint32_t>(r
 
 // Changes one field of instruction i; false when the kind of change does not
 // apply to it.
-bool mutate_insn(Program& p, size_t i, std::mt19937_64& rng, std::string& what) {
-  Insn& in = p[i];
-  const Insn before = in;
-  const uint16_t cls = insn_class(in.code);
-  const bool cond_jump = cls == kJmp && insn_op(in.code) != kJa;
+bool mutate_insn(bpf::Program& p, size_t i, std::mt19937_64& rng, std::string& what) {
+  bpf::Insn& in = p[i];
+  const bpf::Insn before = in;
+  const uint16_t cls = bpf::insn_class(in.code);
+  const bool cond_jump = cls == bpf::kJmp && bpf::insn_op(in.code) != bpf::kJa;
   switch (pick(rng, 4)) {
     case 0:  // jump target
       if (!cond_jump) return false;
@@ -37,8 +38,8 @@ bool mutate_insn(Program& p, size_t i, std::mt19937_64& rng, std::string& what) 
       }
       break;
     case 1:  // constant
-      if (cls == kMisc || (cls == kRet && in.code != (kRet | kRetK))) return false;
-      if (cls == kLd && insn_mode(in.code) == kAbs) {
+      if (cls == bpf::kMisc || (cls == bpf::kRet && in.code != (bpf::kRet | bpf::kRetK))) return false;
+      if (cls == bpf::kLd && bpf::insn_mode(in.code) == bpf::kAbs) {
         in.k = 4 * pick(rng, 16);
       } else {
         switch (pick(rng, 4)) {
@@ -51,16 +52,16 @@ bool mutate_insn(Program& p, size_t i, std::mt19937_64& rng, std::string& what) 
       break;
     case 2:  // operator
       if (cond_jump) {
-        in.code = static_cast<uint16_t>(kJmp | kJumpOps[pick(rng, 4)] | insn_src(in.code));
-        if (pick(rng, 4) == 0) in.code ^= kX;
-      } else if (cls == kAlu && insn_op(in.code) != kNeg) {
-        in.code = static_cast<uint16_t>(kAlu | kAluOps[pick(rng, 9)] | insn_src(in.code));
+        in.code = static_cast<uint16_t>(bpf::kJmp | kJumpOps[pick(rng, 4)] | bpf::insn_src(in.code));
+        if (pick(rng, 4) == 0) in.code ^= bpf::kX;
+      } else if (cls == bpf::kAlu && bpf::insn_op(in.code) != bpf::kNeg) {
+        in.code = static_cast<uint16_t>(bpf::kAlu | kAluOps[pick(rng, 9)] | bpf::insn_src(in.code));
       } else {
         return false;
       }
       break;
     default:  // return value
-      if (in.code != (kRet | kRetK)) return false;
+      if (in.code != (bpf::kRet | bpf::kRetK)) return false;
       in.k = kReturns[pick(rng, 10)];
       break;
   }
@@ -70,10 +71,10 @@ bool mutate_insn(Program& p, size_t i, std::mt19937_64& rng, std::string& what) 
   return true;
 }
 
-std::vector<uint32_t> word_pool(const Program& a, const Program& b) {
+std::vector<uint32_t> word_pool(const bpf::Program& a, const bpf::Program& b) {
   std::set<uint32_t> s = {0, 1, 0xffffffffU, 0x7fffffffU, 0x80000000U, 0x40000000U};
-  for (const Program* p : {&a, &b}) {
-    for (const Insn& in : *p) {
+  for (const bpf::Program* p : {&a, &b}) {
+    for (const bpf::Insn& in : *p) {
       for (uint32_t d : {0u, 1u, 0xffffffffu}) s.insert(in.k + d);
     }
   }
@@ -82,21 +83,21 @@ std::vector<uint32_t> word_pool(const Program& a, const Program& b) {
 
 }  // namespace
 
-std::optional<Program> mutate_once(const Program& p, std::mt19937_64& rng, std::string* what) {
+std::optional<bpf::Program> mutate_once(const bpf::Program& p, std::mt19937_64& rng, std::string* what) {
   for (int attempt = 0; attempt < 200; ++attempt) {
-    Program m = p;
+    bpf::Program m = p;
     std::string w;
     if (!mutate_insn(m, pick(rng, static_cast<uint32_t>(m.size())), rng, w)) continue;
-    if (!validate(m)) continue;
+    if (!bpf::validate(m)) continue;
     if (what) *what = w;
     return m;
   }
   return std::nullopt;
 }
 
-std::optional<SeccompWords> find_difference(const Program& a, const Program& b, int count, uint64_t seed) {
-  auto ia = Interpreter::create(a);
-  auto ib = Interpreter::create(b);
+std::optional<SeccompWords> find_difference(const bpf::Program& a, const bpf::Program& b, int count, uint64_t seed) {
+  auto ia = bpf::Interpreter::create(a);
+  auto ib = bpf::Interpreter::create(b);
   if (!ia || !ib) return std::nullopt;
   const std::vector<uint32_t> pool = word_pool(a, b);
   uint64_t state = seed;
@@ -118,8 +119,9 @@ std::optional<SeccompWords> find_difference(const Program& a, const Program& b, 
   return std::nullopt;
 }
 
-std::string check_counterexamples(const Procedure& a, const Procedure& b, const EquivResult& r) {
-  for (const Mismatch& m : r.mismatches) {
+std::string check_counterexamples(const verify::Procedure& a, const verify::Procedure& b,
+                                  const verify::EquivResult& r) {
+  for (const verify::Mismatch& m : r.mismatches) {
     const Action ra = a.run(m.input);
     const Action rb = b.run(m.input);
     if (ra == rb) return fmt::format("counterexample where both answer {}", to_string(ra));
@@ -127,7 +129,7 @@ std::string check_counterexamples(const Procedure& a, const Procedure& b, const 
       return fmt::format("counterexample reports {} / {} but runs give {} / {}", to_string(m.a_action),
                          to_string(m.b_action), to_string(ra), to_string(rb));
     if (m.region_known) {
-      for (unsigned w = 0; w < kWordCount; ++w)
+      for (unsigned w = 0; w < verify::kWordCount; ++w)
         if (!m.region[w].contains(m.input[w])) return fmt::format("counterexample outside its region (word {})", w);
     }
   }
@@ -137,13 +139,13 @@ std::string check_counterexamples(const Procedure& a, const Procedure& b, const 
 RandomDag random_dag(std::mt19937_64& rng, int nodes, const std::vector<uint32_t>& constants) {
   struct Node {
     unsigned word;
-    WordAtom atom;
-    DecisionDag::Ref t, f;
+    verify::WordAtom atom;
+    verify::DecisionDag::Ref t, f;
   };
   const unsigned words[] = {0, 1, 4, 5, 6, 7};
   RandomDag out;
   std::vector<Action> leaf_actions;
-  std::vector<DecisionDag::Ref> refs;
+  std::vector<verify::DecisionDag::Ref> refs;
   const int leaves = 2 + static_cast<int>(pick(rng, 4));
   for (int i = 0; i < leaves; ++i) {
     const Action a = decode(kReturns[pick(rng, 10)]);
@@ -151,13 +153,13 @@ RandomDag random_dag(std::mt19937_64& rng, int nodes, const std::vector<uint32_t
     refs.push_back(out.dag.leaf(a, fmt::format("leaf {}", i)));
   }
   std::vector<Node> made;
-  std::vector<DecisionDag::Ref> node_refs;
+  std::vector<verify::DecisionDag::Ref> node_refs;
   for (int i = 0; i < nodes; ++i) {
     const unsigned w = words[pick(rng, 6)];
-    const auto op = static_cast<WordOp>(pick(rng, 8));
+    const auto op = static_cast<verify::WordOp>(pick(rng, 8));
     uint32_t k = constants[pick(rng, static_cast<uint32_t>(constants.size()))];
     uint32_t mask = 0xffffffffU;
-    if (op == WordOp::kMaskedEq || op == WordOp::kMaskedNe) {
+    if (op == verify::WordOp::kMaskedEq || op == verify::WordOp::kMaskedNe) {
       mask = constants[pick(rng, static_cast<uint32_t>(constants.size()))] | (1u << pick(rng, 32));
       k &= mask;
     }
@@ -168,24 +170,24 @@ RandomDag random_dag(std::mt19937_64& rng, int nodes, const std::vector<uint32_t
                          pick(rng, std::min<uint32_t>(3, static_cast<uint32_t>(node_refs.size())))];
       return refs[pick(rng, static_cast<uint32_t>(refs.size()))];
     };
-    const DecisionDag::Ref t = child();
-    const DecisionDag::Ref f = child();
-    const WordAtom atom{op, k, mask};
-    const DecisionDag::Ref r = out.dag.test(w, atom, t, f);
+    const verify::DecisionDag::Ref t = child();
+    const verify::DecisionDag::Ref f = child();
+    const verify::WordAtom atom{op, k, mask};
+    const verify::DecisionDag::Ref r = out.dag.test(w, atom, t, f);
     if (r == t) continue;  // t == f: no node
     made.push_back({w, atom, t, f});
     node_refs.push_back(r);
   }
-  const DecisionDag::Ref root = node_refs.empty() ? refs[0] : node_refs.back();
+  const verify::DecisionDag::Ref root = node_refs.empty() ? refs[0] : node_refs.back();
   out.dag.set_root(root);
 
   // Render: nodes from the root down (decreasing index: children come
   // later, so every jump is forward), then one `ret` per leaf.
-  auto is_leaf = [](DecisionDag::Ref r) { return (r & DecisionDag::kLeafBit) != 0; };
+  auto is_leaf = [](verify::DecisionDag::Ref r) { return (r & verify::DecisionDag::kLeafBit) != 0; };
   std::vector<size_t> node_pos(made.size());
   std::vector<size_t> leaf_pos(leaf_actions.size());
   auto size_of = [](const Node& n) {
-    return (n.atom.op == WordOp::kMaskedEq || n.atom.op == WordOp::kMaskedNe) ? 3u : 2u;
+    return (n.atom.op == verify::WordOp::kMaskedEq || n.atom.op == verify::WordOp::kMaskedNe) ? 3u : 2u;
   };
   size_t pos = 0;
   const int top = is_leaf(root) ? -1 : static_cast<int>(root);
@@ -194,40 +196,43 @@ RandomDag random_dag(std::mt19937_64& rng, int nodes, const std::vector<uint32_t
     pos += size_of(made[static_cast<size_t>(i)]);
   }
   for (size_t i = 0; i < leaf_actions.size(); ++i) leaf_pos[i] = pos++;
-  auto target = [&](DecisionDag::Ref r) { return is_leaf(r) ? leaf_pos[r & ~DecisionDag::kLeafBit] : node_pos[r]; };
-  Program& p = out.program;
+  auto target = [&](verify::DecisionDag::Ref r) {
+    return is_leaf(r) ? leaf_pos[r & ~verify::DecisionDag::kLeafBit] : node_pos[r];
+  };
+  bpf::Program& p = out.program;
   for (int i = top; i >= 0; --i) {
     const Node& n = made[static_cast<size_t>(i)];
-    p.push_back(stmt(kLd | kW | kAbs, n.word * 4));
+    p.push_back(bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, n.word * 4));
     uint32_t k = n.atom.k;
-    uint16_t op = kJeq;
+    uint16_t op = bpf::kJeq;
     bool swap = false;
     switch (n.atom.op) {
-      case WordOp::kEq: break;
-      case WordOp::kNe: swap = true; break;
-      case WordOp::kGt: op = kJgt; break;
-      case WordOp::kGe: op = kJge; break;
-      case WordOp::kLt:
-        op = kJge;
+      case verify::WordOp::kEq: break;
+      case verify::WordOp::kNe: swap = true; break;
+      case verify::WordOp::kGt: op = bpf::kJgt; break;
+      case verify::WordOp::kGe: op = bpf::kJge; break;
+      case verify::WordOp::kLt:
+        op = bpf::kJge;
         swap = true;
         break;
-      case WordOp::kLe:
-        op = kJgt;
+      case verify::WordOp::kLe:
+        op = bpf::kJgt;
         swap = true;
         break;
-      case WordOp::kMaskedEq: p.push_back(stmt(kAlu | kAnd | kK, n.atom.mask)); break;
-      case WordOp::kMaskedNe:
-        p.push_back(stmt(kAlu | kAnd | kK, n.atom.mask));
+      case verify::WordOp::kMaskedEq: p.push_back(bpf::stmt(bpf::kAlu | bpf::kAnd | bpf::kK, n.atom.mask)); break;
+      case verify::WordOp::kMaskedNe:
+        p.push_back(bpf::stmt(bpf::kAlu | bpf::kAnd | bpf::kK, n.atom.mask));
         swap = true;
         break;
     }
     const size_t here = p.size();
     const size_t t = target(swap ? n.f : n.t);
     const size_t f = target(swap ? n.t : n.f);
-    p.push_back(jump(kJmp | op | kK, k, static_cast<uint8_t>(t - here - 1), static_cast<uint8_t>(f - here - 1)));
+    p.push_back(
+        bpf::jump(bpf::kJmp | op | bpf::kK, k, static_cast<uint8_t>(t - here - 1), static_cast<uint8_t>(f - here - 1)));
   }
-  for (const Action& a : leaf_actions) p.push_back(stmt(kRet | kRetK, encode(a)));
+  for (const Action& a : leaf_actions) p.push_back(bpf::stmt(bpf::kRet | bpf::kRetK, encode(a)));
   return out;
 }
 
-}  // namespace sysfence::bpf::testing
+}  // namespace sysfence::verify::testing

@@ -1,6 +1,6 @@
 // The symbolic BPF executor: register values, jump translation, and path
 // walks checked against the interpreter.
-#include "bpf/symbolic.h"
+#include "verify/symbolic.h"
 
 #include <gtest/gtest.h>
 
@@ -12,17 +12,17 @@
 #include "bpf/interp.h"
 #include "test/bpf/random_program.h"
 
-namespace sysfence::bpf {
+namespace sysfence::verify {
 namespace {
 
-constexpr uint16_t kJumpOps[] = {kJeq, kJgt, kJge, kJset};
+constexpr uint16_t kJumpOps[] = {bpf::kJeq, bpf::kJgt, bpf::kJge, bpf::kJset};
 
 bool concrete_jump(uint16_t op, uint32_t a, uint32_t k) {
   switch (op) {
-    case kJeq: return a == k;
-    case kJgt: return a > k;
-    case kJge: return a >= k;
-    case kJset: return (a & k) != 0;
+    case bpf::kJeq: return a == k;
+    case bpf::kJgt: return a > k;
+    case bpf::kJge: return a >= k;
+    case bpf::kJset: return (a & k) != 0;
   }
   return false;
 }
@@ -35,11 +35,11 @@ struct RandomValue {
   uint32_t apply(uint32_t w) const {
     for (auto [op, k] : ops) {
       switch (op) {
-        case kAnd: w &= k; break;
-        case kOr: w |= k; break;
-        case kXor: w ^= k; break;
-        case kLsh: w <<= k; break;
-        case kRsh: w >>= k; break;
+        case bpf::kAnd: w &= k; break;
+        case bpf::kOr: w |= k; break;
+        case bpf::kXor: w ^= k; break;
+        case bpf::kLsh: w <<= k; break;
+        case bpf::kRsh: w >>= k; break;
       }
     }
     return w;
@@ -50,17 +50,17 @@ RandomValue random_value(std::mt19937& rng) {
   RandomValue v{SymValue::input(4), {}};
   const int n = static_cast<int>(rng() % 5);
   for (int i = 0; i < n; ++i) {
-    const uint16_t ops[] = {kAnd, kOr, kXor, kLsh, kRsh};
+    const uint16_t ops[] = {bpf::kAnd, bpf::kOr, bpf::kXor, bpf::kLsh, bpf::kRsh};
     const uint16_t op = ops[rng() % 5];
     auto k = static_cast<uint32_t>(rng());
-    if (op == kLsh || op == kRsh) k %= 32;
+    if (op == bpf::kLsh || op == bpf::kRsh) k %= 32;
     else if (rng() % 2) k &= static_cast<uint32_t>(rng());  // sparse masks
     switch (op) {
-      case kAnd: v.sym = sym_and(v.sym, k); break;
-      case kOr: v.sym = sym_or(v.sym, k); break;
-      case kXor: v.sym = sym_xor(v.sym, k); break;
-      case kLsh: v.sym = sym_lsh(v.sym, k); break;
-      case kRsh: v.sym = sym_rsh(v.sym, k); break;
+      case bpf::kAnd: v.sym = sym_and(v.sym, k); break;
+      case bpf::kOr: v.sym = sym_or(v.sym, k); break;
+      case bpf::kXor: v.sym = sym_xor(v.sym, k); break;
+      case bpf::kLsh: v.sym = sym_lsh(v.sym, k); break;
+      case bpf::kRsh: v.sym = sym_rsh(v.sym, k); break;
     }
     v.ops.emplace_back(op, k);
   }
@@ -125,7 +125,7 @@ TEST(TranslateJump, AgreesWithConcreteComparison) {
     else ++constants;
     // Only ordered comparisons of non-monotone images leave the fragment.
     if (c.kind == SymCondition::Kind::kUnsupported) {
-      ASSERT_TRUE(op == kJgt || op == kJge);
+      ASSERT_TRUE(op == bpf::kJgt || op == bpf::kJge);
       ASSERT_FALSE(c.reason.empty());
     }
   }
@@ -136,15 +136,15 @@ TEST(TranslateJump, AgreesWithConcreteComparison) {
 
 TEST(TranslateJump, OrderedComparisonsOnShiftedWords) {
   // (w >> 12) > 5  <=>  w >= 6 << 12
-  const SymCondition c = translate_jump(kJgt, sym_rsh(SymValue::input(0), 12), 5);
+  const SymCondition c = translate_jump(bpf::kJgt, sym_rsh(SymValue::input(0), 12), 5);
   ASSERT_EQ(c.kind, SymCondition::Kind::kAtom);
   EXPECT_EQ(c.atom, WordAtom::Ge(6u << 12));
   // (w & 0xffff0000) >= 0x10001  <=>  w >= 0x20000
-  const SymCondition d = translate_jump(kJge, sym_and(SymValue::input(0), 0xffff0000u), 0x10001);
+  const SymCondition d = translate_jump(bpf::kJge, sym_and(SymValue::input(0), 0xffff0000u), 0x10001);
   ASSERT_EQ(d.kind, SymCondition::Kind::kAtom);
   EXPECT_EQ(d.atom, WordAtom::Ge(0x20000));
   // (w & 0xff) > 3 is not an interval of w.
-  EXPECT_EQ(translate_jump(kJgt, sym_and(SymValue::input(0), 0xff), 3).kind, SymCondition::Kind::kUnsupported);
+  EXPECT_EQ(translate_jump(bpf::kJgt, sym_and(SymValue::input(0), 0xff), 3).kind, SymCondition::Kind::kUnsupported);
 }
 
 // ---------------------------------------------------------------------------
@@ -167,7 +167,7 @@ std::vector<Leaf> all_leaves(const BpfProcedure& p) {
   return leaves;
 }
 
-BpfProcedure make(Program p) {
+BpfProcedure make(bpf::Program p) {
   auto proc = BpfProcedure::create(std::move(p));
   EXPECT_TRUE(proc.has_value()) << (proc ? "" : proc.error().message);
   return std::move(*proc);
@@ -176,12 +176,12 @@ BpfProcedure make(Program p) {
 // Each leaf's witness, run through the interpreter, ends at that leaf's
 // instruction with that leaf's action.
 void expect_leaves_consistent(const BpfProcedure& p, const std::vector<Leaf>& leaves) {
-  auto interp = Interpreter::create(p.program());
+  auto interp = bpf::Interpreter::create(p.program());
   ASSERT_TRUE(interp.has_value());
-  std::vector<TraceStep> trace;
+  std::vector<bpf::TraceStep> trace;
   for (const Leaf& l : leaves) {
     if (l.outcome.kind != Outcome::Kind::kAction) continue;
-    const RunResult r = interp->run_traced(l.witness, trace);
+    const bpf::RunResult r = interp->run_traced(l.witness, trace);
     ASSERT_FALSE(trace.empty());
     EXPECT_EQ(trace.back().pc, l.outcome.where) << p.describe(l.outcome);
     EXPECT_EQ(r.action(), leaf_action(l.outcome, l.witness)) << p.describe(l.outcome);
@@ -191,13 +191,18 @@ void expect_leaves_consistent(const BpfProcedure& p, const std::vector<Leaf>& le
 constexpr uint32_t kAuditX86_64 = 0xc000003eU;
 
 TEST(Walk, ArchCheckAndSyscallChain) {
-  const Program prog = {
-      stmt(kLd | kW | kAbs, kOffsetArch),  jump(kJmp | kJeq | kK, kAuditX86_64, 1, 0),
-      stmt(kRet | kRetK, kRetKillProcess), stmt(kLd | kW | kAbs, kOffsetNr),
-      jump(kJmp | kJeq | kK, 0, 0, 1),                                        // read
-      stmt(kRet | kRetK, kRetAllow),       jump(kJmp | kJeq | kK, 59, 0, 1),  // execve
-      stmt(kRet | kRetK, kRetErrno | 1),   jump(kJmp | kJge | kK, 0x40000000, 0, 1),
-      stmt(kRet | kRetK, kRetTrap),        stmt(kRet | kRetK, kRetLog),
+  const bpf::Program prog = {
+      bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, kOffsetArch),
+      bpf::jump(bpf::kJmp | bpf::kJeq | bpf::kK, kAuditX86_64, 1, 0),
+      bpf::stmt(bpf::kRet | bpf::kRetK, kRetKillProcess),
+      bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, kOffsetNr),
+      bpf::jump(bpf::kJmp | bpf::kJeq | bpf::kK, 0, 0, 1),  // read
+      bpf::stmt(bpf::kRet | bpf::kRetK, kRetAllow),
+      bpf::jump(bpf::kJmp | bpf::kJeq | bpf::kK, 59, 0, 1),  // execve
+      bpf::stmt(bpf::kRet | bpf::kRetK, kRetErrno | 1),
+      bpf::jump(bpf::kJmp | bpf::kJge | bpf::kK, 0x40000000, 0, 1),
+      bpf::stmt(bpf::kRet | bpf::kRetK, kRetTrap),
+      bpf::stmt(bpf::kRet | bpf::kRetK, kRetLog),
   };
   const BpfProcedure p = make(prog);
   const auto leaves = all_leaves(p);
@@ -210,10 +215,10 @@ TEST(Walk, ArchCheckAndSyscallChain) {
 
 TEST(Walk, InfeasibleBranchesArePruned) {
   // nr == 5 then nr > 10: the second test can never be true.
-  const Program prog = {
-      stmt(kLd | kW | kAbs, 0),         jump(kJmp | kJeq | kK, 5, 0, 3),
-      jump(kJmp | kJgt | kK, 10, 0, 1), stmt(kRet | kRetK, kRetTrap),  // unreachable
-      stmt(kRet | kRetK, kRetAllow),    stmt(kRet | kRetK, kRetLog),
+  const bpf::Program prog = {
+      bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, 0),         bpf::jump(bpf::kJmp | bpf::kJeq | bpf::kK, 5, 0, 3),
+      bpf::jump(bpf::kJmp | bpf::kJgt | bpf::kK, 10, 0, 1), bpf::stmt(bpf::kRet | bpf::kRetK, kRetTrap),  // unreachable
+      bpf::stmt(bpf::kRet | bpf::kRetK, kRetAllow),         bpf::stmt(bpf::kRet | bpf::kRetK, kRetLog),
   };
   const BpfProcedure p = make(prog);
   const auto leaves = all_leaves(p);
@@ -223,20 +228,20 @@ TEST(Walk, InfeasibleBranchesArePruned) {
 }
 
 TEST(Walk, ScratchMemoryAndXAreTracked) {
-  const Program prog = {
-      stmt(kLd | kW | kAbs, 16),           // A = args[0].lo
-      stmt(kSt, 3),                        // M[3] = A
-      stmt(kLd | kW | kAbs, 0),            // A = nr
-      stmt(kLdx | kMem, 3),                // X = M[3]
-      stmt(kMisc | kTxa, 0),               // A = args[0].lo
-      stmt(kAlu | kAnd | kK, 0xffff0000),  // A &= 0xffff0000 (order-preserving)
-      stmt(kMisc | kTax, 0),               // X = A
-      stmt(kLd | kImm, 0x12340000),        // A = 0x12340000
-      jump(kJmp | kJeq | kX, 0, 0, 1),     // A == X ?
-      stmt(kRet | kRetK, kRetErrno | 7),
-      jump(kJmp | kJgt | kX, 0, 0, 1),  // A > X ?
-      stmt(kRet | kRetK, kRetTrap),
-      stmt(kRet | kRetK, kRetAllow),
+  const bpf::Program prog = {
+      bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, 16),           // A = args[0].lo
+      bpf::stmt(bpf::kSt, 3),                                  // M[3] = A
+      bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, 0),            // A = nr
+      bpf::stmt(bpf::kLdx | bpf::kMem, 3),                     // X = M[3]
+      bpf::stmt(bpf::kMisc | bpf::kTxa, 0),                    // A = args[0].lo
+      bpf::stmt(bpf::kAlu | bpf::kAnd | bpf::kK, 0xffff0000),  // A &= 0xffff0000 (order-preserving)
+      bpf::stmt(bpf::kMisc | bpf::kTax, 0),                    // X = A
+      bpf::stmt(bpf::kLd | bpf::kImm, 0x12340000),             // A = 0x12340000
+      bpf::jump(bpf::kJmp | bpf::kJeq | bpf::kX, 0, 0, 1),     // A == X ?
+      bpf::stmt(bpf::kRet | bpf::kRetK, kRetErrno | 7),
+      bpf::jump(bpf::kJmp | bpf::kJgt | bpf::kX, 0, 0, 1),  // A > X ?
+      bpf::stmt(bpf::kRet | bpf::kRetK, kRetTrap),
+      bpf::stmt(bpf::kRet | bpf::kRetK, kRetAllow),
   };
   const BpfProcedure p = make(prog);
   const auto leaves = all_leaves(p);
@@ -248,7 +253,7 @@ TEST(Walk, ScratchMemoryAndXAreTracked) {
 TEST(Walk, SymbolicReturnSplitsByActionClass) {
   // ret A with A = args[0].lo: every action class is reachable, ERRNO and
   // TRACE with input-dependent data, plus undefined actions.
-  const Program prog = {stmt(kLd | kW | kAbs, 16), stmt(kRet | kRetA, 0)};
+  const bpf::Program prog = {bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, 16), bpf::stmt(bpf::kRet | bpf::kRetA, 0)};
   const BpfProcedure p = make(prog);
   const auto leaves = all_leaves(p);
   ASSERT_EQ(leaves.size(), 9u);
@@ -261,8 +266,9 @@ TEST(Walk, SymbolicReturnSplitsByActionClass) {
   expect_leaves_consistent(p, leaves);
 
   // A = (args[0].lo & 0xfff) | ERRNO: one leaf, ERRNO with symbolic data.
-  const Program errno_prog = {stmt(kLd | kW | kAbs, 16), stmt(kAlu | kAnd | kK, 0xfff),
-                              stmt(kAlu | kOr | kK, kRetErrno), stmt(kRet | kRetA, 0)};
+  const bpf::Program errno_prog = {
+      bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, 16), bpf::stmt(bpf::kAlu | bpf::kAnd | bpf::kK, 0xfff),
+      bpf::stmt(bpf::kAlu | bpf::kOr | bpf::kK, kRetErrno), bpf::stmt(bpf::kRet | bpf::kRetA, 0)};
   const BpfProcedure q = make(errno_prog);
   const auto one = all_leaves(q);
   ASSERT_EQ(one.size(), 1u);
@@ -271,8 +277,9 @@ TEST(Walk, SymbolicReturnSplitsByActionClass) {
 }
 
 TEST(Walk, DivisionByZeroXReturnsZero) {
-  const Program prog = {stmt(kLdx | kImm, 0), stmt(kLd | kW | kAbs, 0), stmt(kAlu | kDiv | kX, 0),
-                        stmt(kRet | kRetK, kRetAllow)};
+  const bpf::Program prog = {bpf::stmt(bpf::kLdx | bpf::kImm, 0), bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, 0),
+                             bpf::stmt(bpf::kAlu | bpf::kDiv | bpf::kX, 0),
+                             bpf::stmt(bpf::kRet | bpf::kRetK, kRetAllow)};
   const BpfProcedure p = make(prog);
   const auto leaves = all_leaves(p);
   ASSERT_EQ(leaves.size(), 1u);
@@ -282,10 +289,13 @@ TEST(Walk, DivisionByZeroXReturnsZero) {
 }
 
 TEST(Walk, UnsupportedInstructionIsNamed) {
-  const Program prog = {
-      stmt(kLd | kW | kAbs, 0),  jump(kJmp | kJeq | kK, 1, 0, 3),
-      stmt(kLd | kW | kAbs, 16), stmt(kAlu | kAdd | kK, 1),  // input-dependent arithmetic
-      stmt(kRet | kRetA, 0),     stmt(kRet | kRetK, kRetAllow),
+  const bpf::Program prog = {
+      bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, 0),
+      bpf::jump(bpf::kJmp | bpf::kJeq | bpf::kK, 1, 0, 3),
+      bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, 16),
+      bpf::stmt(bpf::kAlu | bpf::kAdd | bpf::kK, 1),  // input-dependent arithmetic
+      bpf::stmt(bpf::kRet | bpf::kRetA, 0),
+      bpf::stmt(bpf::kRet | bpf::kRetK, kRetAllow),
   };
   const BpfProcedure p = make(prog);
   const auto leaves = all_leaves(p);
@@ -302,8 +312,10 @@ TEST(Walk, UnsupportedInstructionIsNamed) {
 }
 
 TEST(Walk, TwoWordComparisonIsUnsupported) {
-  const Program prog = {stmt(kLd | kW | kAbs, 16),       stmt(kMisc | kTax, 0),         stmt(kLd | kW | kAbs, 24),
-                        jump(kJmp | kJeq | kX, 0, 0, 1), stmt(kRet | kRetK, kRetAllow), stmt(kRet | kRetK, kRetTrap)};
+  const bpf::Program prog = {
+      bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, 16), bpf::stmt(bpf::kMisc | bpf::kTax, 0),
+      bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, 24), bpf::jump(bpf::kJmp | bpf::kJeq | bpf::kX, 0, 0, 1),
+      bpf::stmt(bpf::kRet | bpf::kRetK, kRetAllow),  bpf::stmt(bpf::kRet | bpf::kRetK, kRetTrap)};
   const BpfProcedure p = make(prog);
   const auto leaves = all_leaves(p);
   ASSERT_EQ(leaves.size(), 1u);
@@ -312,8 +324,9 @@ TEST(Walk, TwoWordComparisonIsUnsupported) {
 }
 
 TEST(Walk, StopsWhenAsked) {
-  const Program prog = {stmt(kLd | kW | kAbs, 0), jump(kJmp | kJeq | kK, 1, 0, 1), stmt(kRet | kRetK, kRetAllow),
-                        stmt(kRet | kRetK, kRetTrap)};
+  const bpf::Program prog = {bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, 0),
+                             bpf::jump(bpf::kJmp | bpf::kJeq | bpf::kK, 1, 0, 1),
+                             bpf::stmt(bpf::kRet | bpf::kRetK, kRetAllow), bpf::stmt(bpf::kRet | bpf::kRetK, kRetTrap)};
   const BpfProcedure p = make(prog);
   PathState state;
   int seen = 0;
@@ -328,8 +341,9 @@ TEST(Walk, StopsWhenAsked) {
 }
 
 TEST(Walk, RespectsConstraintsAlreadyInTheState) {
-  const Program prog = {stmt(kLd | kW | kAbs, 0), jump(kJmp | kJeq | kK, 1, 0, 1), stmt(kRet | kRetK, kRetAllow),
-                        stmt(kRet | kRetK, kRetTrap)};
+  const bpf::Program prog = {bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, 0),
+                             bpf::jump(bpf::kJmp | bpf::kJeq | bpf::kK, 1, 0, 1),
+                             bpf::stmt(bpf::kRet | bpf::kRetK, kRetAllow), bpf::stmt(bpf::kRet | bpf::kRetK, kRetTrap)};
   const BpfProcedure p = make(prog);
   PathState state;
   ASSERT_EQ(state.add(0, WordAtom::Gt(1)), Sat::kSat);
@@ -347,15 +361,15 @@ TEST(Walk, RespectsConstraintsAlreadyInTheState) {
 // program without arithmetic is covered: random inputs end at a reported
 // leaf.
 TEST(Walk, RandomProgramsAgreeWithTheInterpreter) {
-  testing::RandomProgramGenerator gen(2024);
-  testing::RandomProgramOptions options;
+  bpf::testing::RandomProgramGenerator gen(2024);
+  bpf::testing::RandomProgramOptions options;
   options.constants = {0, 1, 2, 3, 59, 0x40000000, 0xc000003e, 0xffffffff, 0x80000000, 0x1000};
   int programs = 0;
   int leaves_checked = 0;
   int fully_symbolic = 0;
   std::mt19937 rng(1);
   for (int i = 0; i < 1500; ++i) {
-    Program prog = gen.valid(options);
+    bpf::Program prog = gen.valid(options);
     auto proc = BpfProcedure::create(prog);
     ASSERT_TRUE(proc.has_value());
     const auto leaves = all_leaves(*proc);
@@ -370,8 +384,8 @@ TEST(Walk, RandomProgramsAgreeWithTheInterpreter) {
     }
     if (!all_symbolic) continue;
     ++fully_symbolic;
-    auto interp = Interpreter::create(prog);
-    std::vector<TraceStep> trace;
+    auto interp = bpf::Interpreter::create(prog);
+    std::vector<bpf::TraceStep> trace;
     for (int t = 0; t < 50; ++t) {
       SeccompWords in{};
       for (auto& w : in)
@@ -386,4 +400,4 @@ TEST(Walk, RandomProgramsAgreeWithTheInterpreter) {
 }
 
 }  // namespace
-}  // namespace sysfence::bpf
+}  // namespace sysfence::verify

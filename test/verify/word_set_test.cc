@@ -1,5 +1,5 @@
 // The per-word constraint solver against brute force.
-#include "bpf/word_set.h"
+#include "verify/word_set.h"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include <random>
 #include <vector>
 
-namespace sysfence::bpf {
+namespace sysfence::verify {
 namespace {
 
 constexpr WordOp kAllOps[] = {WordOp::kEq, WordOp::kNe, WordOp::kGt,       WordOp::kGe,
@@ -249,4 +249,4 @@ TEST(WordSet, Describe) {
 }
 
 }  // namespace
-}  // namespace sysfence::bpf
+}  // namespace sysfence::verify

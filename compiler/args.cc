@@ -1,0 +1,344 @@
+#include "compiler/args.h"
+
+#include <algorithm>
+#include <bit>
+#include <cassert>
+
+namespace sysfence::compiler {
+
+using policy::CmpOp;
+
+namespace {
+
+constexpr uint32_t kMax32 = 0xffffffffU;
+
+uint32_t hi32(uint64_t v) { return static_cast<uint32_t>(v >> 32); }
+uint32_t lo32(uint64_t v) { return static_cast<uint32_t>(v); }
+
+enum class Truth : uint8_t { kTrue, kFalse, kOpen };
+
+bool compare32(CmpOp op, uint32_t a, uint32_t v, uint32_t datum) {
+  switch (op) {
+    case CmpOp::kNe: return a != v;
+    case CmpOp::kLt: return a < v;
+    case CmpOp::kLe: return a <= v;
+    case CmpOp::kEq: return a == v;
+    case CmpOp::kGe: return a >= v;
+    case CmpOp::kGt: return a > v;
+    case CmpOp::kMaskedEq: return (a & v) == datum;
+  }
+  return false;
+}
+
+bool compare64(CmpOp op, uint64_t a, uint64_t v, uint64_t datum) {
+  switch (op) {
+    case CmpOp::kNe: return a != v;
+    case CmpOp::kLt: return a < v;
+    case CmpOp::kLe: return a <= v;
+    case CmpOp::kEq: return a == v;
+    case CmpOp::kGe: return a >= v;
+    case CmpOp::kGt: return a > v;
+    case CmpOp::kMaskedEq: return (a & v) == datum;
+  }
+  return false;
+}
+
+// Decides what can be decided without reading anything; may turn a high-word
+// condition into its low-word remainder (MASKED_EQ with a zero high mask).
+Truth simplify(OpenCondition& c) {
+  if (c.hi) {
+    if (c.op == CmpOp::kMaskedEq) {
+      if ((c.datum & ~c.value) != 0) return Truth::kFalse;
+      if (hi32(c.value) == 0) {
+        c.hi = false;
+        c.value = lo32(c.value);
+        c.datum = lo32(c.datum);
+        return simplify(c);
+      }
+      return Truth::kOpen;
+    }
+    const uint64_t max = ~uint64_t{0};
+    if ((c.op == CmpOp::kGe && c.value == 0) || (c.op == CmpOp::kLe && c.value == max)) return Truth::kTrue;
+    if ((c.op == CmpOp::kLt && c.value == 0) || (c.op == CmpOp::kGt && c.value == max)) return Truth::kFalse;
+    return Truth::kOpen;
+  }
+  c.value = lo32(c.value);
+  c.datum = c.op == CmpOp::kMaskedEq ? lo32(c.datum) : 0;
+  switch (c.op) {
+    case CmpOp::kMaskedEq:
+      if ((c.datum & ~c.value) != 0) return Truth::kFalse;
+      if (c.value == 0) return Truth::kTrue;
+      return Truth::kOpen;
+    case CmpOp::kGe: return c.value == 0 ? Truth::kTrue : Truth::kOpen;
+    case CmpOp::kLt: return c.value == 0 ? Truth::kFalse : Truth::kOpen;
+    case CmpOp::kLe: return c.value == kMax32 ? Truth::kTrue : Truth::kOpen;
+    case CmpOp::kGt: return c.value == kMax32 ? Truth::kFalse : Truth::kOpen;
+    default: return Truth::kOpen;
+  }
+}
+
+// The high word of the argument is `h`: what is left of an (interval-type)
+// high-word condition.
+Truth resolve_hi(OpenCondition& c, uint32_t h) {
+  assert(c.hi && c.op != CmpOp::kMaskedEq);
+  const uint32_t vh = hi32(c.value);
+  auto low = [&](CmpOp op) {
+    c.hi = false;
+    c.op = op;
+    return simplify(c);
+  };
+  switch (c.op) {
+    case CmpOp::kEq: return h == vh ? low(CmpOp::kEq) : Truth::kFalse;
+    case CmpOp::kNe: return h != vh ? Truth::kTrue : low(CmpOp::kNe);
+    case CmpOp::kGt: return h > vh ? Truth::kTrue : h < vh ? Truth::kFalse : low(CmpOp::kGt);
+    case CmpOp::kGe: return h > vh ? Truth::kTrue : h < vh ? Truth::kFalse : low(CmpOp::kGe);
+    case CmpOp::kLt: return h < vh ? Truth::kTrue : h > vh ? Truth::kFalse : low(CmpOp::kLt);
+    case CmpOp::kLe: return h < vh ? Truth::kTrue : h > vh ? Truth::kFalse : low(CmpOp::kLe);
+    case CmpOp::kMaskedEq: break;
+  }
+  return Truth::kOpen;
+}
+
+bool action_before(const Action& a, const Action& b) { return more_restrictive(a, b); }
+
+bool rule_less(const OpenRule& a, const OpenRule& b) {
+  if (a.action != b.action) return action_before(a.action, b.action);
+  return a.conditions < b.conditions;
+}
+
+// Rules whose conditions have been simplified (kTrue ones removed, rules with
+// a kFalse one dropped) -> canonical RuleSet.
+RuleSet normalize(std::vector<OpenRule> rules, Action fallback) {
+  for (OpenRule& r : rules) {
+    std::sort(r.conditions.begin(), r.conditions.end());
+    r.conditions.erase(std::unique(r.conditions.begin(), r.conditions.end()), r.conditions.end());
+  }
+  std::sort(rules.begin(), rules.end(), rule_less);
+  rules.erase(std::unique(rules.begin(), rules.end()), rules.end());
+  RuleSet s;
+  s.otherwise = fallback;
+  // The first rule that always matches decides everything less restrictive.
+  for (size_t i = 0; i < rules.size(); ++i) {
+    if (rules[i].conditions.empty()) {
+      s.otherwise = rules[i].action;
+      rules.resize(i);
+      break;
+    }
+  }
+  // Least restrictive rules with the outcome of "no match" change nothing.
+  while (!rules.empty() && rules.back().action == s.otherwise) rules.pop_back();
+  s.rules = std::move(rules);
+  return s;
+}
+
+int compare_action(const Action& a, const Action& b) {
+  if (a.kind != b.kind) return a.kind < b.kind ? -1 : 1;
+  if (a.data != b.data) return a.data < b.data ? -1 : 1;
+  return 0;
+}
+
+}  // namespace
+
+bool operator<(const RuleSet& a, const RuleSet& b) {
+  if (int c = compare_action(a.otherwise, b.otherwise); c != 0) return c < 0;
+  if (a.rules.size() != b.rules.size()) return a.rules.size() < b.rules.size();
+  for (size_t i = 0; i < a.rules.size(); ++i) {
+    const OpenRule& x = a.rules[i];
+    const OpenRule& y = b.rules[i];
+    if (int c = compare_action(x.action, y.action); c != 0) return c < 0;
+    if (x.conditions != y.conditions) return x.conditions < y.conditions;
+  }
+  return false;
+}
+
+RuleSet rule_set(std::span<const policy::Rule> rules, Action fallback) {
+  // Fast path, most syscalls of a profile: rules without conditions. The
+  // most restrictive of them decides.
+  if (std::all_of(rules.begin(), rules.end(), [](const policy::Rule& r) { return r.conditions.empty(); })) {
+    if (rules.empty()) return RuleSet{{}, fallback};
+    Action a = rules.front().action;
+    for (const policy::Rule& r : rules) {
+      if (more_restrictive(r.action, a)) a = r.action;
+    }
+    return RuleSet{{}, a};
+  }
+  std::vector<OpenRule> open;
+  open.reserve(rules.size());
+  for (const policy::Rule& r : rules) {
+    OpenRule o{r.action, {}};
+    bool possible = true;
+    for (const policy::ArgCondition& c : r.conditions) {
+      // policy::evaluate: a condition on an index past args[5] never holds.
+      if (c.index >= 6) {
+        possible = false;
+        break;
+      }
+      OpenCondition oc{c.index, c.width == policy::ArgWidth::k64, c.op, c.value,
+                       c.op == CmpOp::kMaskedEq ? c.value_two : 0};
+      const Truth t = simplify(oc);
+      if (t == Truth::kFalse) {
+        possible = false;
+        break;
+      }
+      if (t == Truth::kOpen) o.conditions.push_back(oc);
+    }
+    if (possible) open.push_back(std::move(o));
+  }
+  return normalize(std::move(open), fallback);
+}
+
+Action decide(const RuleSet& s, const std::array<uint64_t, 6>& args) {
+  for (const OpenRule& r : s.rules) {
+    bool all = true;
+    for (const OpenCondition& c : r.conditions) {
+      const uint64_t a = args[c.arg];
+      const bool holds =
+          c.hi ? compare64(c.op, a, c.value, c.datum) : compare32(c.op, lo32(a), lo32(c.value), lo32(c.datum));
+      if (!holds) {
+        all = false;
+        break;
+      }
+    }
+    if (all) return r.action;
+  }
+  return s.otherwise;
+}
+
+uint32_t ArgCompiler::word(uint8_t arg, bool hi) const {
+  return hi ? arg_hi_offset(arg, endian_) : arg_lo_offset(arg, endian_);
+}
+
+Edge ArgCompiler::compile(const RuleSet& s, std::optional<uint32_t> a_holds) {
+  if (s.constant()) return g_.ret(encode(s.otherwise));
+  auto key = std::make_pair(s, std::optional<uint32_t>());
+  auto it = memo_.find(key);
+  Edge e;
+  if (it != memo_.end()) {
+    e = it->second;
+  } else {
+    if (overflowed_ || memo_.size() >= max_states_) {
+      overflowed_ = true;
+      return g_.ret(encode(s.otherwise));
+    }
+    e = build(s, std::nullopt);
+    memo_.emplace(std::move(key), e);
+  }
+  return g_.enter(e.node, a_holds);
+}
+
+Edge ArgCompiler::build(const RuleSet& s, std::optional<uint32_t> a_holds) {
+  const OpenCondition& c = s.rules.front().conditions.front();
+  if (c.op == CmpOp::kMaskedEq) return masked_test(s, c, a_holds);
+  return interval_split(s, c.arg, c.hi, a_holds);
+}
+
+Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::optional<uint32_t> a_holds) {
+  const uint32_t w = word(arg, hi);
+  auto on_word = [&](const OpenCondition& c) { return c.arg == arg && c.hi == hi && c.op != CmpOp::kMaskedEq; };
+  // Cut the word's domain at every constant compared against it.
+  std::vector<uint32_t> starts{0};
+  for (const OpenRule& r : s.rules) {
+    for (const OpenCondition& c : r.conditions) {
+      if (!on_word(c)) continue;
+      const uint32_t k = hi ? hi32(c.value) : lo32(c.value);
+      starts.push_back(k);
+      if (k != kMax32) starts.push_back(k + 1);
+    }
+  }
+  std::sort(starts.begin(), starts.end());
+  starts.erase(std::unique(starts.begin(), starts.end()), starts.end());
+
+  std::vector<RuleSet> children;
+  std::vector<Interval> intervals;
+  for (size_t i = 0; i < starts.size(); ++i) {
+    const uint32_t v = starts[i];
+    std::vector<OpenRule> rules;
+    for (const OpenRule& r : s.rules) {
+      OpenRule nr{r.action, {}};
+      bool possible = true;
+      for (OpenCondition c : r.conditions) {
+        if (!on_word(c)) {
+          nr.conditions.push_back(c);
+          continue;
+        }
+        const Truth t = hi ? resolve_hi(c, v) : (compare32(c.op, v, lo32(c.value), 0) ? Truth::kTrue : Truth::kFalse);
+        if (t == Truth::kFalse) {
+          possible = false;
+          break;
+        }
+        if (t == Truth::kOpen) nr.conditions.push_back(c);
+      }
+      if (possible) rules.push_back(std::move(nr));
+    }
+    RuleSet child = normalize(std::move(rules), s.otherwise);
+    uint32_t leaf = 0;
+    while (leaf < children.size() && !(children[leaf] == child)) ++leaf;
+    if (leaf == children.size()) children.push_back(std::move(child));
+    const uint32_t end = i + 1 < starts.size() ? starts[i + 1] - 1 : kMax32;
+    if (!intervals.empty() && intervals.back().leaf == leaf) {
+      intervals.back().hi = end;
+    } else {
+      intervals.push_back(Interval{v, end, leaf});
+    }
+  }
+  std::vector<Edge> leaf_edge;
+  leaf_edge.reserve(children.size());
+  for (const RuleSet& child : children) leaf_edge.push_back(compile(child, w));
+  if (intervals.size() == 1) return compile(children.front(), a_holds);
+
+  // Classes weigh the same, except the one holding 0: zero is by far the most
+  // common argument value (flags, the first enum entry, NULL), so it gets as
+  // much weight as all other classes together.
+  std::vector<double> weights(intervals.size(), 1.0);
+  weights.front() = std::max<double>(1.0, static_cast<double>(intervals.size() - 1));
+  TreeOptions opts = tree_;
+  opts.strategy = Strategy::kOptimal;
+  const DecisionTree t = build_tree(intervals, weights, opts);
+  const Edge root = lower_tree(g_, t, w, leaf_edge);
+  return g_.enter(root.node, a_holds);
+}
+
+Edge ArgCompiler::masked_test(const RuleSet& s, const OpenCondition& test, std::optional<uint32_t> a_holds) {
+  const OpenCondition c = test;  // `test` lives in `s`, which we copy below
+  const uint32_t w = word(c.arg, c.hi);
+  const uint32_t m = c.hi ? hi32(c.value) : lo32(c.value);
+  const uint32_t d = c.hi ? hi32(c.datum) : lo32(c.datum);
+  auto branch = [&](bool match) {
+    std::vector<OpenRule> rules;
+    for (const OpenRule& r : s.rules) {
+      OpenRule nr{r.action, {}};
+      bool possible = true;
+      for (OpenCondition x : r.conditions) {
+        if (!(x == c)) {
+          nr.conditions.push_back(x);
+          continue;
+        }
+        if (!match) {
+          possible = false;
+          break;
+        }
+        if (x.hi) {
+          x.hi = false;
+          x.value = lo32(x.value);
+          x.datum = lo32(x.datum);
+          if (simplify(x) == Truth::kOpen) nr.conditions.push_back(x);
+          // kFalse cannot happen: datum & ~mask was checked for all 64 bits.
+        }
+      }
+      if (possible) rules.push_back(std::move(nr));
+    }
+    return normalize(std::move(rules), s.otherwise);
+  };
+  const RuleSet yes = branch(true);
+  const RuleSet no = branch(false);
+  if (d == 0) {
+    // (A & m) == 0  <=>  !(A & m)
+    return g_.test(w, bpf::kJset, m, compile(no, w), compile(yes, w), a_holds);
+  }
+  if (std::popcount(m) == 1) return g_.test(w, bpf::kJset, m, compile(yes, w), compile(no, w), a_holds);
+  if (m == kMax32) return g_.test(w, bpf::kJeq, d, compile(yes, w), compile(no, w), a_holds);
+  // `and` leaves A = word & m: the children reload what they read.
+  return g_.masked_test(w, m, bpf::kJeq, d, compile(yes, std::nullopt), compile(no, std::nullopt), a_holds);
+}
+
+}  // namespace sysfence::compiler

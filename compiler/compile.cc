@@ -1,0 +1,310 @@
+#include "compiler/compile.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <numeric>
+
+#include "bpf/validate.h"
+#include "compiler/args.h"
+#include "compiler/graph.h"
+#include "compiler/partition.h"
+#include "syscalls/table.h"
+
+namespace sysfence::compiler {
+
+namespace {
+
+// Every interval weighs at least this share of its tree, so that numbers no
+// weight model mentions (the ENOSYS range, x32 when absent, ...) still get a
+// sensible place instead of an arbitrary one.
+constexpr double kIntervalFloor = 1e-6;
+
+// Reweighting rounds for the longest-path budget (see lower()).
+constexpr int kBudgetRounds = 4;
+constexpr unsigned kNoBudget = ~0u;
+// Reweighting: a leaf over budget gets its weight multiplied by 2^(this *
+// missing levels) per round.
+constexpr unsigned kBoostBits = 2;
+
+// __X32_SYSCALL_BIT.
+constexpr uint32_t kX32Bit = 0x40000000U;
+
+// Smallest d with 2^d >= x (x >= 1; 0 for x <= 1), capped.
+unsigned ceil_log2(double x) {
+  unsigned d = 0;
+  double p = 1;
+  while (p < x && d < 32) {
+    p *= 2;
+    ++d;
+  }
+  return d;
+}
+
+// An interval that holds numbers of an ABI's syscall table (x32 aside: it is
+// weighted down and rarely enabled). These get the longest-path budget.
+bool in_table_range(const NumberSpace& space, const Interval& iv) {
+  return std::any_of(space.segments.begin(), space.segments.end(), [&](const NumberSegment& seg) {
+    if (seg.policy == nullptr || seg.abi == syscalls::ArchId::kX32) return false;
+    const syscalls::Table& t = syscalls::table(seg.abi);
+    if (t.entries().empty()) return false;
+    const uint32_t first = std::max(seg.lo, t.entries().front().nr);
+    const uint32_t last = std::min(seg.hi, t.max_nr());
+    return iv.lo <= last && iv.hi >= first;
+  });
+}
+
+struct Lowered {
+  Graph graph;
+  Edge root;
+  std::vector<ArchReport> reports;
+};
+
+// The comparisons each interval takes in `tree`.
+std::vector<unsigned> depths(const DecisionTree& tree, std::span<const Interval> intervals) {
+  std::vector<unsigned> d(intervals.size());
+  for (size_t i = 0; i < intervals.size(); ++i) d[i] = walk_tree(tree, intervals[i].lo).tests;
+  return d;
+}
+
+// The optimal tree under `w`, then the longest-path budget (see lower()):
+// intervals over budget get their weight quadrupled per missing level and
+// the tree is rebuilt, for a few rounds.
+DecisionTree budgeted_tree(std::span<const Interval> intervals, std::span<const double> w,
+                           std::span<const unsigned> budget, std::span<const unsigned> extra, bool pull_up_arguments,
+                           const TreeOptions& opts) {
+  std::vector<double> tree_w(w.begin(), w.end());
+  // Under uniform weights the leaves that run an argument subtree are the
+  // ones that break the budget: start them pulled up (weight doubled per
+  // extra instruction), which saves rounds. Named weights get no head start:
+  // their budgets follow the weights and rarely bind.
+  if (pull_up_arguments) {
+    for (size_t i = 0; i < w.size(); ++i) {
+      if (budget[i] != kNoBudget) tree_w[i] *= static_cast<double>(1u << std::min(extra[i], 16u));
+    }
+  }
+  // Each round changes a few weights: the rebuilder redoes only the part of
+  // the dynamic program those changes can reach.
+  TreeRebuilder rebuilder(intervals, opts);
+  DecisionTree tree = rebuilder.build(tree_w);
+  for (int round = 0; round < kBudgetRounds; ++round) {
+    const std::vector<unsigned> d = depths(tree, intervals);
+    bool over = false;
+    for (size_t i = 0; i < intervals.size(); ++i) {
+      if (d[i] > budget[i]) {
+        over = true;
+        tree_w[i] *= static_cast<double>(1u << std::min(kBoostBits * (d[i] - budget[i]), 24u));
+      }
+    }
+    if (!over) break;
+    tree = rebuilder.build(tree_w);
+  }
+  return tree;
+}
+
+Expected<Lowered> lower(const policy::Policy& policy, const CompileOptions& options,
+                        const std::vector<NumberSpace>& spaces) {
+  Lowered out;
+  Graph& g = out.graph;
+  LeafTable leaves;
+  TreeOptions tree_opts;
+  tree_opts.strategy = options.strategy;
+  tree_opts.size_weight = options.size_weight;
+  tree_opts.exhaustive = options.exhaustive_search;
+  const bool optimal = options.strategy == Strategy::kOptimal;
+
+  std::vector<Edge> entries;
+  for (size_t si = 0; si < spaces.size(); ++si) {
+    const NumberSpace& space = spaces[si];
+    std::vector<Interval> intervals = partition(space, policy.bad_arch_action, leaves, optimal);
+
+    // Leaves: constant outcomes are returns, the rest argument subtrees
+    // (compiled per number space: its byte order decides the word offsets).
+    ArgCompiler args(g, space.endian, tree_opts, options.max_argument_states);
+    std::vector<Edge> leaf_edge(leaves.size());
+    std::vector<unsigned> leaf_cost(leaves.size(), 1);
+    std::vector<bool> have(leaves.size(), false);
+    const SeccompWords zero_args{};
+    for (const Interval& iv : intervals) {
+      if (have[iv.leaf]) continue;
+      have[iv.leaf] = true;
+      leaf_edge[iv.leaf] = args.compile(leaves.at(iv.leaf), kOffsetNr);
+      if (args.overflowed()) {
+        const NumberSegment* seg = nullptr;
+        for (const NumberSegment& sg : space.segments) {
+          if (iv.lo >= sg.lo && iv.lo <= sg.hi) seg = &sg;
+        }
+        const syscalls::ArchId abi = seg != nullptr ? seg->abi : space.abis.front();
+        const auto name = syscalls::table(abi).name(iv.lo);
+        return fail(
+            fmt::format("the argument rules of {} syscall {} need more than {} decision states: their filter could "
+                        "not fit the kernel's limit of {} instructions",
+                        syscalls::arch(abi).name, name ? std::string(*name) : fmt::format("{}", iv.lo),
+                        args.max_states(), bpf::kMaxInsns));
+      }
+      leaf_cost[iv.leaf] = path_length(g, leaf_edge[iv.leaf], zero_args);
+    }
+
+    std::vector<double> w = interval_weights(space, intervals, options.weights);
+    const double total = std::accumulate(w.begin(), w.end(), 0.0);
+    for (double& x : w) x = (total > 0 ? x / total : 0) + kIntervalFloor;
+    const double norm = std::accumulate(w.begin(), w.end(), 0.0);
+    const std::vector<Interval> all_intervals = intervals;
+    const std::vector<double> all_w = w;
+
+    // x32's numbers (bit 30) weigh 1/100 of x86_64's: their part of the
+    // number space gets a tree of its own, which the x86_64 tree reaches as
+    // one leaf. Same result for x86_64 numbers up to the x32 weights, and the
+    // dynamic program runs on ~100 intervals instead of ~160.
+    std::optional<DecisionTree> x32_tree;
+    std::vector<Interval> x32_intervals;
+    const bool has_x32 = std::any_of(space.segments.begin(), space.segments.end(), [](const NumberSegment& s) {
+      return s.abi == syscalls::ArchId::kX32 && s.policy != nullptr;
+    });
+    if (optimal && has_x32) {
+      size_t a = intervals.size();
+      size_t b = 0;
+      for (size_t i = 0; i < intervals.size(); ++i) {
+        if (intervals[i].lo >= kX32Bit && intervals[i].hi < 2 * kX32Bit) {
+          a = std::min(a, i);
+          b = i;
+        }
+      }
+      if (a < intervals.size() && b > a) {
+        const auto first = static_cast<std::ptrdiff_t>(a);
+        const auto end = static_cast<std::ptrdiff_t>(b + 1);
+        x32_intervals.assign(intervals.begin() + first, intervals.begin() + end);
+        const std::vector<double> inner_w(w.begin() + first, w.begin() + end);
+        x32_tree = build_tree(x32_intervals, inner_w, tree_opts);
+        const Edge inner = lower_tree(g, *x32_tree, kOffsetNr, leaf_edge);
+        const auto pseudo = static_cast<uint32_t>(leaf_edge.size());
+        leaf_edge.push_back(inner);
+        leaf_cost.push_back(1);
+        const double inner_total = std::accumulate(inner_w.begin(), inner_w.end(), 0.0);
+        intervals.erase(intervals.begin() + first + 1, intervals.begin() + end);
+        intervals[a] = Interval{x32_intervals.front().lo, x32_intervals.back().hi, pseudo};
+        w.erase(w.begin() + first + 1, w.begin() + end);
+        w[a] = inner_total;
+      }
+    }
+
+    // The tree minimizes the mean number of comparisons, which can leave
+    // rare numbers deep, and an argument subtree adds several instructions
+    // below its leaf. So the longest path is bounded too: a number of an
+    // ABI's table takes at most `depth_slack` comparisons more than it would
+    // in a balanced tree over those intervals — counting the extra
+    // instructions of its leaf. Under a named weight model a rare syscall may
+    // instead sink to the depth an ideal code gives its weight (-log2 of its
+    // share) plus the slack: the user asked for the common case.
+    std::vector<unsigned> budget(intervals.size(), kNoBudget);
+    std::vector<unsigned> extra(intervals.size(), 0);
+    if (optimal) {
+      size_t in_range = 0;
+      for (const Interval& iv : intervals) in_range += in_table_range(space, iv);
+      const unsigned balanced_depth = ceil_log2(static_cast<double>(in_range));
+      for (size_t i = 0; i < intervals.size(); ++i) {
+        if (!in_table_range(space, intervals[i])) continue;
+        extra[i] = std::min(leaf_cost[intervals[i].leaf], 12u) - 1;
+        const unsigned ideal = options.weights.is_uniform() ? 0 : ceil_log2(norm / w[i]);
+        const unsigned limit = std::max(balanced_depth, ideal) + options.depth_slack;
+        budget[i] = limit > extra[i] ? limit - extra[i] : 1;
+      }
+    }
+    const DecisionTree tree = optimal
+                                  ? budgeted_tree(intervals, w, budget, extra, options.weights.is_uniform(), tree_opts)
+                                  : build_tree(intervals, w, tree_opts);
+    const Edge root = lower_tree(g, tree, kOffsetNr, leaf_edge);
+    entries.push_back(g.enter(root.node, kOffsetArch));
+
+    // Expected comparisons over every number of the space.
+    double weighted = 0;
+    for (size_t i = 0; i < all_intervals.size(); ++i) {
+      const TreeWalk outer = walk_tree(tree, all_intervals[i].lo);
+      unsigned tests = outer.tests;
+      if (x32_tree && outer.leaf == leaf_edge.size() - 1) {
+        tests += walk_tree(*x32_tree, all_intervals[i].lo).tests;
+      }
+      weighted += all_w[i] * tests;
+    }
+
+    ArchReport r;
+    r.audit_arch = space.audit_arch;
+    r.abis = space.abis;
+    r.intervals = all_intervals.size();
+    r.tree_tests = tree.tests + (x32_tree ? x32_tree->tests : 0);
+    r.dispatch_insns = static_cast<unsigned>(si) + 3;  // ld arch, arch tests, ld nr
+    r.tree_cost = norm > 0 ? weighted / norm : 0;
+    out.reports.push_back(std::move(r));
+  }
+
+  // Arch dispatch: a chain of tests on the arch word, native first.
+  Edge next = g.ret(encode(policy.bad_arch_action));
+  for (size_t si = spaces.size(); si-- > 0;) {
+    next = g.test(kOffsetArch, bpf::kJeq, spaces[si].audit_arch, entries[si], next, kOffsetArch);
+  }
+  out.root = g.enter(next.node, std::nullopt);
+  return out;
+}
+
+}  // namespace
+
+std::string abi_names(const std::vector<syscalls::ArchId>& abis) {
+  std::string s;
+  for (syscalls::ArchId id : abis) {
+    if (!s.empty()) s += '+';
+    s += syscalls::arch(id).name;
+  }
+  return s;
+}
+
+Expected<void> restrict_abis(policy::Policy& policy, std::span<const syscalls::ArchId> keep) {
+  for (syscalls::ArchId id : keep) {
+    if (policy.find(id) != nullptr) continue;
+    std::vector<syscalls::ArchId> have;
+    for (const policy::ArchPolicy& ap : policy.arches) have.push_back(ap.arch);
+    std::string list;
+    for (syscalls::ArchId h : have) {
+      if (!list.empty()) list += ", ";
+      list += syscalls::arch(h).name;
+    }
+    return fail(fmt::format("{} is not an architecture of this filter (it has {})", syscalls::arch(id).name,
+                            list.empty() ? "none" : list));
+  }
+  std::erase_if(policy.arches, [&](const policy::ArchPolicy& ap) {
+    return std::find(keep.begin(), keep.end(), ap.arch) == keep.end();
+  });
+  return {};
+}
+
+Expected<Compiled> compile(const policy::Policy& policy, const CompileOptions& options) {
+  const std::vector<NumberSpace> spaces = number_spaces(policy);
+  auto lowered = lower(policy, options, spaces);
+  if (!lowered) return fail(lowered.error().message);
+  Lowered& l = *lowered;
+  auto emitted = emit(l.graph, l.root);
+  if (!emitted) return fail(fmt::format("internal error: {}", emitted.error().message));
+  Compiled c{std::move(emitted->program), std::move(l.reports), emitted->layout};
+
+  if (c.program.size() > bpf::kMaxInsns) {
+    // Say which arch needs how much: compile each number space on its own.
+    std::string parts;
+    for (const NumberSpace& s : spaces) {
+      size_t size = 0;
+      if (auto one = lower(policy, options, {s})) {
+        if (auto p = emit(one->graph, one->root)) size = p->program.size();
+      }
+      if (!parts.empty()) parts += ", ";
+      parts += fmt::format("{}: {}", abi_names(s.abis), size);
+    }
+    return fail(
+        fmt::format("the filter needs {} instructions, {} more than the kernel's limit of {} "
+                    "(instructions per architecture on its own: {})",
+                    c.program.size(), c.program.size() - bpf::kMaxInsns, bpf::kMaxInsns, parts));
+  }
+  if (auto ok = validate(c.program); !ok) {
+    return fail(fmt::format("internal error: the generated program fails validation: {}", ok.error().message));
+  }
+  return c;
+}
+
+}  // namespace sysfence::compiler

@@ -1,0 +1,88 @@
+// The compiler: Policy -> classic BPF, provably equal to policy::evaluate.
+//
+// Program shape:
+//   A = arch
+//   if (A == <native>) -> number tree of the native AUDIT_ARCH value
+//   if (A == <sub-arch>) -> its number tree          (one test per further value)
+//   return <bad-arch action>
+// Each number tree starts with `A = nr` and is an optimal search tree (pass 2)
+// over the maximal intervals (pass 1) of its whole 32-bit number space. x32
+// lives inside the x86_64 tree as the intervals with bit 30 set, and the
+// ENOSYS range is one more interval. Leaves are shared returns or argument
+// subtrees (pass 3). Paths of syscalls without argument rules load only
+// `arch` and `nr`, so the kernel's action cache (5.11+) serves every constant
+// ALLOW without running the filter (pass 7; `stats` checks it).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/expected.h"
+#include "bpf/builder.h"
+#include "bpf/insn.h"
+#include "compiler/tree.h"
+#include "compiler/weights.h"
+#include "policy/policy.h"
+#include "syscalls/arch.h"
+
+namespace sysfence::compiler {
+
+struct CompileOptions {
+  Strategy strategy = Strategy::kOptimal;
+  Weights weights = Weights::Uniform();
+  // Program size against speed: an extra instruction must save at least this
+  // many executed instructions per 1000 syscalls (weights normalized per
+  // arch) to be worth it.
+  double size_weight = 1e-3;
+  // Longest-path guarantee: a syscall of an ABI's table takes at most this
+  // many comparisons (plus the extra instructions of its argument subtree)
+  // more than a balanced tree would give it. Optimal strategy only.
+  unsigned depth_slack = 2;
+  // Search every split point in the dynamic program instead of Knuth's
+  // bounds (O(n^3) instead of O(n^2); for tests and comparisons).
+  bool exhaustive_search = false;
+  // Bound on the decision states of the argument rules of one number space
+  // (see ArgCompiler); past it the compile fails with a clear error.
+  size_t max_argument_states = size_t{1} << 14;
+};
+
+// What the compiler knows about one AUDIT_ARCH value of the program.
+struct ArchReport {
+  uint32_t audit_arch = 0;
+  std::vector<syscalls::ArchId> abis;  // x86_64 and x32 share one value
+  size_t intervals = 0;                // pass 1: maximal intervals
+  size_t tree_tests = 0;               // pass 2: comparison nodes of the number tree
+  // Instructions before the number tree: `A = arch`, the arch tests up to
+  // and including this one, `A = nr`.
+  unsigned dispatch_insns = 0;
+  // Expected comparisons in the number tree under the weights (the optimal
+  // tree's cost for the optimal strategy).
+  double tree_cost = 0;
+  // The model's expected executed instructions: dispatch + tree + one `ret`
+  // (argument subtrees count as their return only). `stats` measures the
+  // real program and compares.
+  double bound() const { return dispatch_insns + tree_cost + 1; }
+};
+
+struct Compiled {
+  bpf::Program program;
+  std::vector<ArchReport> arches;
+  bpf::Builder::LayoutStats layout;
+};
+
+// Errors: more than 4096 instructions (naming how many and which arch needs
+// how many), an internal validation failure (a bug; the message says so).
+Expected<Compiled> compile(const policy::Policy& policy, const CompileOptions& options);
+
+// Keeps only the listed ABIs of the policy (policy order is kept). Each
+// listed ABI must be in the policy: `--arch x86_64,arm` fails with
+// `arm is not an architecture of this filter (it has x86_64, i386, x32)`.
+// Dropped ABIs then get the bad-arch action (x32 numbers included).
+Expected<void> restrict_abis(policy::Policy& policy, std::span<const syscalls::ArchId> keep);
+
+// "x86_64+x32" for a report's ABIs.
+std::string abi_names(const std::vector<syscalls::ArchId>& abis);
+
+}  // namespace sysfence::compiler

@@ -1,0 +1,236 @@
+#include "compiler/graph.h"
+
+#include <algorithm>
+#include <cassert>
+
+namespace sysfence::compiler {
+
+size_t Graph::NodeHash::operator()(const Node& n) const {
+  uint64_t h = static_cast<uint64_t>(n.kind) * 0x9e3779b97f4a7c15ULL;
+  auto mix = [&](uint64_t v) { h = (h ^ v) * 0x100000001b3ULL + (h >> 29); };
+  mix(n.ret);
+  mix(n.word);
+  mix(n.has_mask);
+  mix(n.mask);
+  mix(n.op);
+  mix(n.k);
+  mix(n.on_true.node * 2 + n.on_true.load);
+  mix(n.on_false.node * 2 + n.on_false.load);
+  return static_cast<size_t>(h);
+}
+
+NodeId Graph::intern(const Node& n) {
+  auto [it, added] = index_.emplace(n, static_cast<NodeId>(nodes_.size()));
+  if (added) nodes_.push_back(n);
+  return it->second;
+}
+
+Edge Graph::ret(uint32_t value) {
+  Node n;
+  n.kind = Node::Kind::kReturn;
+  n.ret = value;
+  return Edge{intern(n), false};
+}
+
+Edge Graph::enter(NodeId id, std::optional<uint32_t> a_holds) const {
+  const Node& n = nodes_[id];
+  if (n.kind == Node::Kind::kReturn) return Edge{id, false};
+  return Edge{id, !(a_holds && *a_holds == n.word)};
+}
+
+Edge Graph::test(uint32_t word, uint16_t op, uint32_t k, Edge on_true, Edge on_false, std::optional<uint32_t> a_holds) {
+  // A test whose branches agree decides nothing.
+  if (on_true == on_false) return on_true;
+  Node n;
+  n.kind = Node::Kind::kTest;
+  n.word = word;
+  n.op = op;
+  n.k = k;
+  n.on_true = on_true;
+  n.on_false = on_false;
+  return enter(intern(n), a_holds);
+}
+
+Edge Graph::masked_test(uint32_t word, uint32_t mask, uint16_t op, uint32_t k, Edge on_true, Edge on_false,
+                        std::optional<uint32_t> a_holds) {
+  if (on_true == on_false) return on_true;
+  Node n;
+  n.kind = Node::Kind::kTest;
+  n.word = word;
+  n.has_mask = true;
+  n.mask = mask;
+  n.op = op;
+  n.k = k;
+  n.on_true = on_true;
+  n.on_false = on_false;
+  return enter(intern(n), a_holds);
+}
+
+Edge lower_tree(Graph& g, const DecisionTree& tree, uint32_t word, std::span<const Edge> leaf_edges) {
+  std::vector<Edge> edge(tree.nodes.size());
+  std::vector<bool> done(tree.nodes.size(), false);
+  // Iterative post-order: trees can be deep (linear chains).
+  std::vector<int32_t> stack{tree.root};
+  while (!stack.empty()) {
+    const int32_t id = stack.back();
+    if (done[id]) {
+      stack.pop_back();
+      continue;
+    }
+    const TreeNode& n = tree.nodes[id];
+    if (n.kind == TreeNode::Kind::kLeaf) {
+      edge[id] = leaf_edges[n.leaf];
+      done[id] = true;
+      stack.pop_back();
+      continue;
+    }
+    if (!done[n.above] || !done[n.below]) {
+      if (!done[n.above]) stack.push_back(n.above);
+      if (!done[n.below]) stack.push_back(n.below);
+      continue;
+    }
+    const uint16_t op = n.kind == TreeNode::Kind::kSplit ? bpf::kJge : bpf::kJeq;
+    edge[id] = g.test(word, op, n.k, edge[n.above], edge[n.below], word);
+    done[id] = true;
+    stack.pop_back();
+  }
+  return edge[tree.root];
+}
+
+unsigned path_length(const Graph& g, Edge e, const SeccompWords& words) {
+  unsigned n = 0;
+  while (true) {
+    const Node& nd = g.node(e.node);
+    if (nd.kind == Node::Kind::kReturn) return n + 1;
+    n += e.load ? 2 : 1;
+    uint32_t a = words[nd.word / 4];
+    if (nd.has_mask) {
+      a &= nd.mask;
+      ++n;
+    }
+    bool taken = false;
+    switch (nd.op) {
+      case bpf::kJeq: taken = a == nd.k; break;
+      case bpf::kJgt: taken = a > nd.k; break;
+      case bpf::kJge: taken = a >= nd.k; break;
+      case bpf::kJset: taken = (a & nd.k) != 0; break;
+    }
+    e = taken ? nd.on_true : nd.on_false;
+  }
+}
+
+namespace {
+
+constexpr size_t kSizeCap = 1 << 20;
+
+}  // namespace
+
+Expected<EmitResult> emit(const Graph& g, Edge entry) {
+  const size_t n = g.size();
+  // Subtree sizes (shared nodes counted once per parent, capped): only used
+  // to put the smaller child right after its parent, which keeps the other
+  // jump short.
+  std::vector<size_t> size(n, 0);
+  std::vector<uint8_t> state(n, 0);  // 0 new, 1 open, 2 done
+  std::vector<NodeId> order;         // post-order
+  order.reserve(n);
+  struct Frame {
+    NodeId id;
+    int next_child;  // 0, 1, 2 = done
+  };
+  std::vector<Frame> stack;
+  auto children = [&](NodeId id, NodeId out[2]) {
+    const Node& nd = g.node(id);
+    if (nd.kind == Node::Kind::kReturn) return 0;
+    out[0] = nd.on_true.node;
+    out[1] = nd.on_false.node;
+    return 2;
+  };
+  // Sizes first (post-order over the DAG), then the layout DFS visits the
+  // larger child first so the smaller ends up right after the parent in the
+  // reverse post-order.
+  stack.push_back({entry.node, 0});
+  state[entry.node] = 1;
+  while (!stack.empty()) {
+    Frame& f = stack.back();
+    NodeId ch[2];
+    const int count = children(f.id, ch);
+    if (f.next_child < count) {
+      const NodeId c = ch[f.next_child++];
+      if (state[c] == 0) {
+        state[c] = 1;
+        stack.push_back({c, 0});
+      }
+      continue;
+    }
+    size_t s = g.node(f.id).kind == Node::Kind::kReturn ? 0 : 1;
+    for (int i = 0; i < count; ++i) s = std::min(kSizeCap, s + size[ch[i]]);
+    size[f.id] = s;
+    state[f.id] = 2;
+    stack.pop_back();
+  }
+
+  std::fill(state.begin(), state.end(), 0);
+  stack.push_back({entry.node, 0});
+  state[entry.node] = 1;
+  while (!stack.empty()) {
+    Frame& f = stack.back();
+    NodeId ch[2];
+    const int count = children(f.id, ch);
+    if (count == 2 && size[ch[1]] > size[ch[0]]) std::swap(ch[0], ch[1]);
+    if (f.next_child < count) {
+      const NodeId c = ch[f.next_child++];
+      if (state[c] == 0) {
+        state[c] = 1;
+        stack.push_back({c, 0});
+      }
+      continue;
+    }
+    order.push_back(f.id);
+    state[f.id] = 2;
+    stack.pop_back();
+  }
+  std::reverse(order.begin(), order.end());
+
+  // Which entries are used.
+  std::vector<uint8_t> enters_at_load(n, 0);
+  enters_at_load[entry.node] = entry.load;
+  for (NodeId id : order) {
+    const Node& nd = g.node(id);
+    if (nd.kind != Node::Kind::kTest) continue;
+    if (nd.on_true.load) enters_at_load[nd.on_true.node] = 1;
+    if (nd.on_false.load) enters_at_load[nd.on_false.node] = 1;
+  }
+
+  bpf::Builder b;
+  std::vector<bpf::Label> load_label(n);
+  std::vector<bpf::Label> test_label(n);
+  for (NodeId id : order) {
+    load_label[id] = b.new_label();
+    test_label[id] = b.new_label();
+  }
+  auto target = [&](Edge e) {
+    const Node& nd = g.node(e.node);
+    if (nd.kind == Node::Kind::kReturn) return bpf::Target::Return(nd.ret);
+    return bpf::Target::To(e.load ? load_label[e.node] : test_label[e.node]);
+  };
+  if (g.node(entry.node).kind == Node::Kind::kReturn) {
+    b.ret(g.node(entry.node).ret);
+  }
+  for (NodeId id : order) {
+    const Node& nd = g.node(id);
+    if (nd.kind != Node::Kind::kTest) continue;
+    if (enters_at_load[id]) {
+      b.bind(load_label[id]);
+      b.load_word(nd.word);
+    }
+    b.bind(test_label[id]);
+    if (nd.has_mask) b.emit(bpf::stmt(bpf::kAlu | bpf::kAnd | bpf::kK, nd.mask));
+    b.branch(nd.op, nd.k, target(nd.on_true), target(nd.on_false));
+  }
+  auto prog = b.finish();
+  if (!prog) return fail(prog.error().message);
+  return EmitResult{std::move(*prog), b.layout_stats()};
+}
+
+}  // namespace sysfence::compiler

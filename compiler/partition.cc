@@ -1,0 +1,136 @@
+#include "compiler/partition.h"
+
+#include <algorithm>
+#include <cassert>
+
+namespace sysfence::compiler {
+
+namespace {
+
+using syscalls::ArchId;
+
+constexpr uint32_t kMax = 0xffffffffU;
+// __X32_SYSCALL_BIT: under AUDIT_ARCH_X86_64, numbers with it belong to x32.
+constexpr uint32_t kX32Bit = 0x40000000U;
+
+}  // namespace
+
+std::vector<NumberSpace> number_spaces(const policy::Policy& policy) {
+  std::vector<NumberSpace> spaces;
+  const uint32_t x86_64_audit = syscalls::arch(ArchId::kX86_64).audit_arch;
+  for (const policy::ArchPolicy& ap : policy.arches) {
+    const syscalls::Arch& a = syscalls::arch(ap.arch);
+    auto it =
+        std::find_if(spaces.begin(), spaces.end(), [&](const NumberSpace& s) { return s.audit_arch == a.audit_arch; });
+    if (it == spaces.end()) {
+      NumberSpace s;
+      s.audit_arch = a.audit_arch;
+      s.endian = a.endian;
+      spaces.push_back(std::move(s));
+      it = spaces.end() - 1;
+    }
+    if (std::find(it->abis.begin(), it->abis.end(), ap.arch) == it->abis.end()) {
+      it->abis.push_back(ap.arch);
+    }
+  }
+  for (NumberSpace& s : spaces) {
+    if (s.audit_arch == x86_64_audit) {
+      const policy::ArchPolicy* x64 = policy.find(ArchId::kX86_64);
+      const policy::ArchPolicy* x32 = policy.find(ArchId::kX32);
+      s.endian = Endian::kLittle;
+      s.segments = {
+          {0, kX32Bit - 1, ArchId::kX86_64, x64},
+          {kX32Bit, 2 * kX32Bit - 1, ArchId::kX32, x32},
+          {2 * kX32Bit, 3 * kX32Bit - 1, ArchId::kX86_64, x64},
+          {3 * kX32Bit, kMax, ArchId::kX32, x32},
+      };
+    } else {
+      // As policy::evaluate: the first ABI in policy order with this value.
+      const policy::ArchPolicy* p = policy.find(s.abis.front());
+      s.segments = {{0, kMax, s.abis.front(), p}};
+    }
+  }
+  return spaces;
+}
+
+Action unnamed_number_action(const policy::ArchPolicy& policy, uint32_t nr) {
+  if (policy.enosys_above && nr > *policy.enosys_above) return Action::Errno(policy.enosys_errno);
+  return policy.default_action;
+}
+
+uint32_t LeafTable::intern(RuleSet s) {
+  if (s.constant()) {
+    // Constant outcomes are the common case: a short list, no map.
+    for (const auto& [action, id] : constants_) {
+      if (action == s.otherwise) return id;
+    }
+    const auto id = static_cast<uint32_t>(leaves_.size());
+    constants_.emplace_back(s.otherwise, id);
+    leaves_.push_back(std::move(s));
+    return id;
+  }
+  auto it = index_.find(s);
+  if (it != index_.end()) return it->second;
+  const auto id = static_cast<uint32_t>(leaves_.size());
+  leaves_.push_back(s);
+  index_.emplace(std::move(s), id);
+  return id;
+}
+
+std::vector<Interval> partition(const NumberSpace& space, Action bad_arch_action, LeafTable& leaves, bool merge) {
+  std::vector<Interval> out;
+  auto add = [&](uint32_t lo, uint32_t hi, uint32_t leaf, bool mergeable) {
+    if ((merge || mergeable) && !out.empty() && out.back().leaf == leaf && out.back().hi + 1 == lo) {
+      out.back().hi = hi;
+      return;
+    }
+    out.push_back(Interval{lo, hi, leaf});
+  };
+  auto constant = [&](Action a) { return leaves.intern(RuleSet{{}, a}); };
+
+  for (const NumberSegment& seg : space.segments) {
+    if (seg.policy == nullptr) {
+      add(seg.lo, seg.hi, constant(bad_arch_action), true);
+      continue;
+    }
+    const policy::ArchPolicy& p = *seg.policy;
+    // Numbers without rules: the default action, then ENOSYS above the
+    // largest number the profile names.
+    auto gap = [&](uint32_t a, uint32_t b) {
+      if (p.enosys_above && *p.enosys_above < b) {
+        const uint32_t e = *p.enosys_above;
+        if (a <= e) add(a, e, constant(p.default_action), false);
+        add(std::max(a, e + 1), b, constant(Action::Errno(p.enosys_errno)), false);
+        return;
+      }
+      add(a, b, constant(p.default_action), false);
+    };
+    uint64_t cursor = seg.lo;
+    for (auto it = p.rules.lower_bound(seg.lo); it != p.rules.end() && it->first <= seg.hi; ++it) {
+      const uint32_t nr = it->first;
+      if (cursor < nr) gap(static_cast<uint32_t>(cursor), nr - 1);
+      add(nr, nr, leaves.intern(rule_set(it->second, p.default_action)), false);
+      cursor = uint64_t{nr} + 1;
+    }
+    if (cursor <= seg.hi) gap(static_cast<uint32_t>(cursor), seg.hi);
+  }
+  return out;
+}
+
+std::vector<double> interval_weights(const NumberSpace& space, std::span<const Interval> intervals, const Weights& w) {
+  std::vector<double> out;
+  out.reserve(intervals.size());
+  size_t s = 0;
+  for (const Interval& iv : intervals) {
+    while (space.segments[s].hi < iv.lo) ++s;
+    double total = 0;
+    for (size_t t = s; t < space.segments.size() && space.segments[t].lo <= iv.hi; ++t) {
+      const NumberSegment& seg = space.segments[t];
+      total += w.range(seg.abi, std::max(iv.lo, seg.lo), std::min(iv.hi, seg.hi));
+    }
+    out.push_back(total);
+  }
+  return out;
+}
+
+}  // namespace sysfence::compiler

@@ -1,0 +1,476 @@
+#include "compiler/tree.h"
+
+#include <algorithm>
+#include <bit>
+#include <cassert>
+#include <limits>
+
+namespace sysfence::compiler {
+
+bool parse_strategy(std::string_view text, Strategy* out) {
+  if (text == "optimal") *out = Strategy::kOptimal;
+  else if (text == "balanced") *out = Strategy::kBalanced;
+  else if (text == "linear") *out = Strategy::kLinear;
+  else return false;
+  return true;
+}
+
+std::string_view to_string(Strategy s) {
+  switch (s) {
+    case Strategy::kOptimal: return "optimal";
+    case Strategy::kBalanced: return "balanced";
+    case Strategy::kLinear: return "linear";
+  }
+  return "optimal";
+}
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr size_t kKnuthSlack = 2;
+// Workspaces for trees up to this many intervals (about 1 MB) stay allocated.
+constexpr size_t kKeepWorkspace = 256;
+
+class TreeMaker {
+ public:
+  explicit TreeMaker(DecisionTree& t) : t_(t) {}
+
+  int32_t leaf(uint32_t leaf) {
+    TreeNode n;
+    n.kind = TreeNode::Kind::kLeaf;
+    n.leaf = leaf;
+    return add(n);
+  }
+  int32_t split(uint32_t k, int32_t below, int32_t above) {
+    TreeNode n;
+    n.kind = TreeNode::Kind::kSplit;
+    n.k = k;
+    n.below = below;
+    n.above = above;
+    ++t_.tests;
+    return add(n);
+  }
+  int32_t equals(uint32_t k, int32_t match, int32_t other) {
+    TreeNode n;
+    n.kind = TreeNode::Kind::kEquals;
+    n.k = k;
+    n.above = match;
+    n.below = other;
+    ++t_.tests;
+    return add(n);
+  }
+
+ private:
+  int32_t add(const TreeNode& n) {
+    t_.nodes.push_back(n);
+    return static_cast<int32_t>(t_.nodes.size() - 1);
+  }
+  DecisionTree& t_;
+};
+
+// ---------------------------------------------------------------------------
+// optimal
+// ---------------------------------------------------------------------------
+
+// An equals-chain over intervals [i, j]: every interval that is not a single
+// value shares one leaf (the "rest"); single values with another leaf are
+// peeled off by `jeq`, heaviest first.
+struct Chain {
+  double cost = kInf;
+  uint32_t rest = 0;
+};
+
+class OptimalTree {
+ public:
+  OptimalTree(std::span<const Interval> iv, std::span<const double> w, const TreeOptions& o)
+      : iv_(iv), w_(w), o_(o), n_(iv.size()), span_(2 * o.max_chain + 2) {
+    prefix_.assign(n_ + 1, 0);
+    for (size_t i = 0; i < n_; ++i) prefix_[i + 1] = prefix_[i] + w[i];
+  }
+
+  // Builds the tree. `reuse_run`, when not 0, names the workspace run whose
+  // tables (same intervals, same options) are still valid for every range
+  // [i, j] with j < `reuse_below` (see TreeRebuilder); *run_out receives the
+  // id of this run's tables, 0 when they are not kept.
+  DecisionTree run(uint64_t reuse_run = 0, size_t reuse_below = 0, uint64_t* run_out = nullptr) {
+    // The tables live as long as the thread: a compile builds several trees
+    // of a few hundred intervals each, and fresh n^2 arrays every time would
+    // cost more in page faults than the dynamic program itself. Every cell
+    // i <= j is written before it is read, so nothing needs clearing.
+    Workspace& ws = workspace();
+    if (reuse_run == 0 || reuse_run != ws.run) reuse_below = 0;
+    ws.run = ++ws.runs;
+    grow(ws.cost, n_ * n_);
+    grow(ws.cost_t, n_ * n_);
+    grow(ws.root, n_ * n_);
+    grow(ws.kind, n_ * n_);
+    ws.chain.assign(n_ * span_, Chain{});
+    compute_chains(ws);
+    for (size_t i = 0; i < n_; ++i) {
+      ws.cost[i * n_ + i] = 0;
+      ws.cost_t[i * n_ + i] = 0;
+      ws.root[i * n_ + i] = static_cast<uint32_t>(i);
+      ws.kind[i * n_ + i] = kLeafRange;
+    }
+    // Diagonal by diagonal (ranges of 2 intervals, then 3, ...): cell (i, j)
+    // needs (i, j-1) and (i+1, j), one diagonal down, and cost(i, k-1),
+    // cost(k, j) of shorter ranges, all done. The cells of one diagonal are
+    // independent, so the processor overlaps their split-point scans (each
+    // a chain of dependent comparisons); row by row, every cell waited for
+    // its left neighbour. Each cell is computed exactly as before, so the
+    // order changes nothing in the tables. cost(i, k-1) runs along row i
+    // and cost(k, j) along column j, which cost_t keeps as a row: both scans
+    // are sequential.
+    const double slack_cost = o_.size_weight;
+    for (size_t d = 1; d < n_; ++d) {
+      // Ranges ending before reuse_below keep the previous run's cells.
+      for (size_t i = reuse_below > d ? reuse_below - d : 0; i + d < n_; ++i) {
+        const size_t j = i + d;
+        double* row = &ws.cost[i * n_];
+        size_t lo = i + 1;
+        size_t hi = j;
+        if (!o_.exhaustive) {
+          // Knuth: root(i, j-1) <= root(i, j) <= root(i+1, j) for the plain
+          // problem. Chains break that monotonicity now and then, so the
+          // window is widened by one on each side (measured: this recovers
+          // the full search's trees on the real profiles).
+          const size_t a = ws.root[i * n_ + j - 1];
+          const size_t b = ws.root[(i + 1) * n_ + j];
+          lo = std::max<size_t>(lo, a > kKnuthSlack ? a - kKnuthSlack : 0);
+          hi = std::min<size_t>(hi, b + kKnuthSlack);
+          if (lo > hi) lo = hi;
+        }
+        const double* right = &ws.cost_t[j * n_];
+        double best = kInf;
+        size_t best_k = lo;
+        for (size_t k = lo; k <= hi; ++k) {
+          const double c = row[k - 1] + right[k];
+          if (c < best) {
+            best = c;
+            best_k = k;
+          }
+        }
+        best += prefix_[j + 1] - prefix_[i] + slack_cost;
+        ws.root[i * n_ + j] = static_cast<uint32_t>(best_k);
+        RangeKind kind = kSplitRange;
+        const size_t len = d + 1;
+        if (len < span_) {
+          const Chain& chain = ws.chain[i * span_ + len];
+          if (chain.cost <= best) {
+            best = chain.cost;
+            kind = kChainRange;
+          }
+        }
+        ws.kind[i * n_ + j] = kind;
+        row[j] = best;
+        ws.cost_t[j * n_ + i] = best;
+      }
+    }
+    DecisionTree t;
+    TreeMaker m(t);
+    t.root = build(ws, m, 0, n_ - 1);
+    // Keep the tables for the next tree unless they grew unusually large.
+    if (n_ > kKeepWorkspace) {
+      const uint64_t runs = ws.runs;
+      ws = Workspace{};
+      ws.runs = runs;
+    }
+    if (run_out != nullptr) *run_out = ws.run;
+    return t;
+  }
+
+ private:
+  enum RangeKind : uint8_t { kLeafRange, kSplitRange, kChainRange };
+
+  template <typename T>
+  static void grow(std::vector<T>& v, size_t n) {
+    if (v.size() < n) v.resize(n);
+  }
+
+  struct Workspace {
+    std::vector<double> cost;
+    std::vector<double> cost_t;  // transposed: cost_t[j * n + i] = cost[i * n + j]
+    std::vector<uint32_t> root;
+    std::vector<RangeKind> kind;
+    std::vector<Chain> chain;  // [i * span + len], len < span
+    uint64_t runs = 0;         // runs so far on this thread
+    uint64_t run = 0;          // the run the tables hold; 0: none
+  };
+  static Workspace& workspace() {
+    static thread_local Workspace ws;
+    return ws;
+  }
+
+  double weight(size_t i, size_t j) const { return prefix_[j + 1] - prefix_[i]; }
+  bool single(size_t i) const { return iv_[i].lo == iv_[i].hi; }
+
+  // Exceptions of range [i, j] for rest leaf `rest`, heaviest first.
+  std::vector<size_t> exceptions(size_t i, size_t j, uint32_t rest) const {
+    std::vector<size_t> e;
+    for (size_t x = i; x <= j; ++x) {
+      if (iv_[x].leaf != rest) e.push_back(x);
+    }
+    std::stable_sort(e.begin(), e.end(), [&](size_t a, size_t b) { return w_[a] > w_[b]; });
+    return e;
+  }
+
+  // Chains over [i, j] for every range short enough to hold one: with
+  // maximal intervals, a chain alternates "rest" and exceptions, so a range
+  // longer than 2 * max_chain + 1 intervals needs more than max_chain tests.
+  // Cost of the chain over [i, j] that peels `sorted` (exception weights,
+  // heaviest first) in front of the rest.
+  double chain_cost(size_t i, size_t j, const std::vector<double>& sorted) const {
+    double c = 0;
+    double ew = 0;
+    for (size_t r = 0; r < sorted.size(); ++r) {
+      c += sorted[r] * static_cast<double>(r + 1);
+      ew += sorted[r];
+    }
+    const auto p = static_cast<double>(sorted.size());
+    return c + (weight(i, j) - ew) * p + o_.size_weight * p;
+  }
+
+  void compute_chains(Workspace& ws) {
+    constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
+    std::vector<double> sorted;  // exception weights, descending
+    std::vector<uint32_t> leaves;
+    for (size_t i = 0; i < n_; ++i) {
+      uint32_t wide = kNone;  // the leaf of the non-single intervals: the rest
+      sorted.clear();
+      for (size_t j = i; j < n_ && j - i + 1 < span_; ++j) {
+        const uint32_t leaf = iv_[j].leaf;
+        if (!single(j)) {
+          if (wide == kNone) {
+            wide = leaf;
+            sorted.clear();
+            for (size_t x = i; x < j; ++x) {
+              if (iv_[x].leaf != wide) sorted.push_back(w_[x]);
+            }
+            std::sort(sorted.begin(), sorted.end(), std::greater<>());
+          } else if (wide != leaf) {
+            break;  // no chain covers this range, nor any longer one
+          }
+        } else if (wide != kNone && leaf != wide) {
+          sorted.insert(std::upper_bound(sorted.begin(), sorted.end(), w_[j], std::greater<>()), w_[j]);
+        }
+        if (j == i) continue;
+        if (wide != kNone) {
+          if (sorted.size() > o_.max_chain) break;
+          ws.chain[i * span_ + (j - i + 1)] = Chain{chain_cost(i, j, sorted), wide};
+          continue;
+        }
+        // Only single numbers so far: any of their leaves may be the rest.
+        leaves.clear();
+        for (size_t x = i; x <= j; ++x) {
+          if (std::find(leaves.begin(), leaves.end(), iv_[x].leaf) == leaves.end()) {
+            leaves.push_back(iv_[x].leaf);
+          }
+        }
+        Chain best;
+        for (uint32_t rest : leaves) {
+          std::vector<double> ex;
+          for (size_t x = i; x <= j; ++x) {
+            if (iv_[x].leaf != rest) ex.push_back(w_[x]);
+          }
+          if (ex.size() > o_.max_chain) continue;
+          std::sort(ex.begin(), ex.end(), std::greater<>());
+          const double c = chain_cost(i, j, ex);
+          if (c < best.cost) best = Chain{c, rest};
+        }
+        ws.chain[i * span_ + (j - i + 1)] = best;
+      }
+    }
+  }
+
+  int32_t build(const Workspace& ws, TreeMaker& m, size_t i, size_t j) {
+    if (i == j) return m.leaf(iv_[i].leaf);
+    switch (ws.kind[i * n_ + j]) {
+      case kChainRange: {
+        const Chain& ch = ws.chain[i * span_ + (j - i + 1)];
+        const std::vector<size_t> e = exceptions(i, j, ch.rest);
+        int32_t node = m.leaf(ch.rest);
+        for (size_t r = e.size(); r-- > 0;) {
+          node = m.equals(iv_[e[r]].lo, m.leaf(iv_[e[r]].leaf), node);
+        }
+        return node;
+      }
+      case kSplitRange: {
+        const size_t k = ws.root[i * n_ + j];
+        const int32_t below = build(ws, m, i, k - 1);
+        const int32_t above = build(ws, m, k, j);
+        return m.split(iv_[k].lo, below, above);
+      }
+      case kLeafRange: break;
+    }
+    assert(false);
+    return m.leaf(iv_[i].leaf);
+  }
+
+  std::span<const Interval> iv_;
+  std::span<const double> w_;
+  const TreeOptions& o_;
+  size_t n_;
+  size_t span_;  // chains cover ranges of fewer than span_ intervals
+  std::vector<double> prefix_;
+};
+
+// ---------------------------------------------------------------------------
+// balanced / linear
+// ---------------------------------------------------------------------------
+
+int32_t balanced(TreeMaker& m, std::span<const Interval> iv, size_t i, size_t j) {
+  bool same = true;
+  for (size_t x = i + 1; x <= j && same; ++x) same = iv[x].leaf == iv[i].leaf;
+  if (same) return m.leaf(iv[i].leaf);
+  const size_t k = (i + j + 1) / 2;
+  const int32_t below = balanced(m, iv, i, k - 1);
+  const int32_t above = balanced(m, iv, k, j);
+  return m.split(iv[k].lo, below, above);
+}
+
+int32_t linear(TreeMaker& m, std::span<const Interval> iv) {
+  // The outcome that covers the most values is the end of the chain.
+  std::vector<std::pair<uint32_t, uint64_t>> span_of;
+  for (const Interval& x : iv) {
+    auto it = std::find_if(span_of.begin(), span_of.end(), [&](const auto& p) { return p.first == x.leaf; });
+    const uint64_t len = uint64_t{x.hi} - x.lo + 1;
+    if (it == span_of.end()) span_of.emplace_back(x.leaf, len);
+    else it->second += len;
+  }
+  uint32_t rest = span_of.front().first;
+  uint64_t most = 0;
+  for (const auto& [leaf, len] : span_of) {
+    if (len > most) {
+      most = len;
+      rest = leaf;
+    }
+  }
+  // Ranges first (as runc's "nr > last" stub does), then single numbers in
+  // ascending order, like a libseccomp chain.
+  std::vector<const Interval*> order;
+  for (const Interval& x : iv) {
+    if (x.leaf != rest && x.lo != x.hi) order.push_back(&x);
+  }
+  for (const Interval& x : iv) {
+    if (x.leaf != rest && x.lo == x.hi) order.push_back(&x);
+  }
+  auto leaf = [&](uint32_t l) { return m.leaf(l); };
+  int32_t next = leaf(rest);
+  for (size_t r = order.size(); r-- > 0;) {
+    const Interval& x = *order[r];
+    if (x.lo == x.hi) {
+      next = m.equals(x.lo, leaf(x.leaf), next);
+      continue;
+    }
+    int32_t inside = leaf(x.leaf);
+    if (x.hi != std::numeric_limits<uint32_t>::max()) inside = m.split(x.hi + 1, inside, next);
+    if (x.lo != 0) inside = m.split(x.lo, next, inside);
+    next = inside;
+  }
+  return next;
+}
+
+}  // namespace
+
+TreeWalk walk_tree(const DecisionTree& tree, uint32_t value) {
+  TreeWalk w;
+  int32_t at = tree.root;
+  while (true) {
+    const TreeNode& n = tree.nodes[static_cast<size_t>(at)];
+    switch (n.kind) {
+      case TreeNode::Kind::kLeaf: w.leaf = n.leaf; return w;
+      case TreeNode::Kind::kSplit:
+        ++w.tests;
+        at = value >= n.k ? n.above : n.below;
+        break;
+      case TreeNode::Kind::kEquals:
+        ++w.tests;
+        at = value == n.k ? n.above : n.below;
+        break;
+    }
+  }
+}
+
+namespace {
+
+// Copies `src`'s nodes into `dst` (leaf ids shifted by nothing, node
+// indices by dst's size); returns the copy of src's root.
+int32_t append(DecisionTree& dst, const DecisionTree& src) {
+  const auto base = static_cast<int32_t>(dst.nodes.size());
+  for (TreeNode n : src.nodes) {
+    if (n.kind != TreeNode::Kind::kLeaf) {
+      n.below += base;
+      n.above += base;
+    }
+    dst.nodes.push_back(n);
+  }
+  dst.tests += src.tests;
+  return src.root + base;
+}
+
+// The dynamic program needs n^2 memory and time: above this many intervals
+// (only hand-made policies get there; a profile has at most a few hundred
+// per tree) the range is first halved by weight, then each part optimized.
+constexpr size_t kMaxDynamicProgram = 1024;
+
+int32_t optimal_into(DecisionTree& t, std::span<const Interval> iv, std::span<const double> w, const TreeOptions& o) {
+  if (iv.size() <= kMaxDynamicProgram) return append(t, OptimalTree(iv, w, o).run());
+  double total = 0;
+  for (double x : w) total += x;
+  size_t k = 1;
+  double left = w[0];
+  while (k + 1 < iv.size() && left + w[k] <= total / 2) left += w[k++];
+  const int32_t below = optimal_into(t, iv.first(k), w.first(k), o);
+  const int32_t above = optimal_into(t, iv.subspan(k), w.subspan(k), o);
+  TreeMaker m(t);
+  return m.split(iv[k].lo, below, above);
+}
+
+void set_weighted_tests(DecisionTree& t, std::span<const Interval> intervals, std::span<const double> weights) {
+  t.weighted_tests = 0;
+  for (size_t i = 0; i < intervals.size(); ++i) {
+    t.weighted_tests += weights[i] * walk_tree(t, intervals[i].lo).tests;
+  }
+}
+
+}  // namespace
+
+DecisionTree TreeRebuilder::build(std::span<const double> weights) {
+  assert(!intervals_.empty() && intervals_.size() == weights.size());
+  if (options_.strategy != Strategy::kOptimal || intervals_.size() > kMaxDynamicProgram) {
+    return build_tree(intervals_, weights, options_);
+  }
+  // Ranges ending before the first changed weight keep their cells. Weights
+  // compare bit for bit: the tables must be exactly the ones a fresh run
+  // computes.
+  size_t same = 0;
+  if (last_run_ != 0) {
+    while (same < weights.size() &&
+           std::bit_cast<uint64_t>(weights[same]) == std::bit_cast<uint64_t>(last_weights_[same]))
+      ++same;
+  }
+  DecisionTree t;
+  uint64_t run = 0;
+  t.root = append(t, OptimalTree(intervals_, weights, options_).run(last_run_, same, &run));
+  last_run_ = run;
+  last_weights_.assign(weights.begin(), weights.end());
+  set_weighted_tests(t, intervals_, weights);
+  return t;
+}
+
+DecisionTree build_tree(std::span<const Interval> intervals, std::span<const double> weights,
+                        const TreeOptions& options) {
+  assert(!intervals.empty() && intervals.size() == weights.size());
+  DecisionTree t;
+  if (options.strategy == Strategy::kOptimal) {
+    t.root = optimal_into(t, intervals, weights, options);
+  } else {
+    TreeMaker m(t);
+    t.root = options.strategy == Strategy::kBalanced ? balanced(m, intervals, 0, intervals.size() - 1)
+                                                     : linear(m, intervals);
+  }
+  set_weighted_tests(t, intervals, weights);
+  return t;
+}
+
+}  // namespace sysfence::compiler

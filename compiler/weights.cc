@@ -1,0 +1,244 @@
+#include "compiler/weights.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <map>
+
+#include "syscalls/table.h"
+
+namespace sysfence::compiler {
+
+namespace {
+
+// Relative call counts of the syscalls that dominate common workloads (web
+// and database servers, shells, Go/Java/Python runtimes), in the spirit of
+// `strace -c` summaries: event loops (epoll/poll/futex), I/O (read/write and
+// the socket calls), file metadata, memory management, signals and time.
+// Both 64-bit and 32-bit spellings are listed; each ABI uses the names its
+// table has. Not a measurement of any one program: a profile of "typical"
+// that puts the calls that matter near the root of the tree.
+struct HotEntry {
+  std::string_view name;
+  double count;
+};
+constexpr HotEntry kHot[] = {
+    {"read", 1000},
+    {"write", 800},
+    {"futex", 900},
+    {"futex_time64", 900},
+    {"epoll_wait", 600},
+    {"epoll_pwait", 300},
+    {"epoll_ctl", 300},
+    {"recvfrom", 500},
+    {"sendto", 400},
+    {"recvmsg", 300},
+    {"sendmsg", 250},
+    {"socketcall", 600},
+    {"close", 400},
+    {"openat", 350},
+    {"fstat", 300},
+    {"newfstatat", 300},
+    {"fstat64", 300},
+    {"fstatat64", 300},
+    {"statx", 150},
+    {"mmap", 250},
+    {"mmap2", 250},
+    {"munmap", 150},
+    {"mprotect", 120},
+    {"brk", 100},
+    {"lseek", 150},
+    {"_llseek", 150},
+    {"pread64", 150},
+    {"pwrite64", 80},
+    {"poll", 200},
+    {"ppoll", 150},
+    {"ppoll_time64", 150},
+    {"clock_gettime", 200},
+    {"clock_gettime64", 200},
+    {"nanosleep", 80},
+    {"clock_nanosleep", 100},
+    {"clock_nanosleep_time64", 100},
+    {"getpid", 80},
+    {"gettid", 60},
+    {"rt_sigaction", 60},
+    {"rt_sigprocmask", 200},
+    {"rt_sigreturn", 40},
+    {"ioctl", 200},
+    {"fcntl", 150},
+    {"fcntl64", 150},
+    {"getdents64", 60},
+    {"accept4", 50},
+    {"connect", 40},
+    {"socket", 40},
+    {"setsockopt", 40},
+    {"getsockopt", 30},
+    {"writev", 200},
+    {"readv", 60},
+    {"madvise", 60},
+    {"sched_yield", 100},
+    {"getrandom", 20},
+    {"io_uring_enter", 100},
+    {"pipe2", 10},
+    {"dup3", 10},
+    {"wait4", 10},
+    {"clone", 10},
+    {"clone3", 10},
+    {"access", 20},
+    {"faccessat2", 10},
+    {"readlink", 20},
+    {"readlinkat", 10},
+    {"getuid", 20},
+    {"geteuid", 20},
+    {"getuid32", 20},
+    {"geteuid32", 20},
+    {"uname", 10},
+    {"getrusage", 10},
+    {"exit_group", 5},
+    {"execve", 5},
+    {"prctl", 10},
+    {"rseq", 5},
+};
+
+// Each number an ABI's table spans weighs this much under a named model, in
+// units of one call: enough to order the rest of the tree, never enough to
+// compete with a syscall that is actually called.
+constexpr double kNamedFloor = 0.01;
+
+// x32 shares its number space with x86_64 but is almost never enabled.
+constexpr double kX32Factor = 0.01;
+
+void sort_and_merge(std::vector<std::pair<std::string, double>>& v) {
+  std::map<std::string, double, std::less<>> m;
+  for (auto& [name, count] : v) m[name] += count;
+  v.assign(m.begin(), m.end());
+}
+
+}  // namespace
+
+Weights Weights::Uniform() {
+  Weights w;
+  w.floor_ = 1;
+  w.description_ = "uniform";
+  return w;
+}
+
+Weights Weights::Hot() {
+  Weights w;
+  for (const HotEntry& e : kHot) w.named_.emplace_back(std::string(e.name), e.count);
+  sort_and_merge(w.named_);
+  w.floor_ = kNamedFloor;
+  w.description_ = "hot";
+  return w;
+}
+
+Expected<Weights> Weights::Parse(std::string_view text, std::string_view source) {
+  Weights w;
+  w.floor_ = kNamedFloor;
+  w.description_ = std::string(source);
+  size_t line_no = 0;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    const size_t line_start = pos;
+    pos = end + 1;
+    ++line_no;
+    if (const size_t hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
+    auto col_of = [&](std::string_view part) {
+      return static_cast<size_t>(part.data() - text.data()) - line_start + 1;
+    };
+    auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
+    std::vector<std::string_view> fields;
+    size_t i = 0;
+    while (i < line.size()) {
+      while (i < line.size() && is_space(line[i])) ++i;
+      const size_t s = i;
+      while (i < line.size() && !is_space(line[i])) ++i;
+      if (i > s) fields.push_back(line.substr(s, i - s));
+    }
+    if (fields.empty()) continue;
+    if (fields.size() != 2) {
+      return fail(fmt::format("{}:{}:{}: expected `name count`, found {} field{}", source, line_no, col_of(fields[0]),
+                              fields.size(), fields.size() == 1 ? "" : "s"));
+    }
+    const std::string_view name = fields[0];
+    for (char c : name) {
+      if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_')) {
+        return fail(fmt::format("{}:{}:{}: \"{}\" is not a syscall name", source, line_no, col_of(name), name));
+      }
+    }
+    double count = 0;
+    const std::string_view num = fields[1];
+    auto [ptr, ec] = std::from_chars(num.data(), num.data() + num.size(), count);
+    if (ec != std::errc() || ptr != num.data() + num.size() || !std::isfinite(count) || count < 0) {
+      return fail(
+          fmt::format("{}:{}:{}: \"{}\" is not a count (a non-negative number)", source, line_no, col_of(num), num));
+    }
+    w.named_.emplace_back(std::string(name), count);
+  }
+  if (w.named_.empty()) return fail(fmt::format("{}: no `name count` lines", source));
+  sort_and_merge(w.named_);
+  return w;
+}
+
+Expected<Weights> Weights::FromFlag(std::string_view spec) {
+  if (spec == "uniform") return Uniform();
+  if (spec == "hot") return Hot();
+  constexpr size_t kMaxBytes = 1 << 20;
+  std::ifstream in{std::string(spec), std::ios::binary};
+  if (!in) return fail(fmt::format("{}: cannot open weights file ({})", spec, std::strerror(errno)));
+  std::string text;
+  char buf[65536];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    text.append(buf, static_cast<size_t>(in.gcount()));
+    if (text.size() > kMaxBytes) return fail(fmt::format("{}: weights file is larger than 1 MiB", spec));
+  }
+  return Parse(text, spec);
+}
+
+double Weights::range(syscalls::ArchId abi, uint32_t lo, uint32_t hi) const {
+  const syscalls::Table& t = syscalls::table(abi);
+  const uint32_t first = syscalls::arch(abi).nr_bias;
+  const uint32_t last = t.entries().empty() ? first : t.max_nr();
+  double total = 0;
+  if (lo <= last && hi >= first) {
+    const uint32_t a = std::max(lo, first);
+    const uint32_t b = std::min(hi, last);
+    total += floor_ * (static_cast<double>(b - a) + 1);
+  }
+  if (!named_.empty()) {
+    auto entries = t.entries();
+    auto it = std::lower_bound(entries.begin(), entries.end(), lo,
+                               [](const syscalls::Syscall& s, uint32_t v) { return s.nr < v; });
+    for (; it != entries.end() && it->nr <= hi; ++it) {
+      auto n = std::lower_bound(named_.begin(), named_.end(), it->name,
+                                [](const auto& p, std::string_view v) { return p.first < v; });
+      if (n != named_.end() && n->first == it->name) total += n->second;
+    }
+  }
+  if (abi == syscalls::ArchId::kX32) total *= kX32Factor;
+  return total;
+}
+
+double Weights::measured(syscalls::ArchId abi, uint32_t nr) const {
+  if (named_.empty()) {
+    const syscalls::Table& t = syscalls::table(abi);
+    const uint32_t first = syscalls::arch(abi).nr_bias;
+    return nr >= first && !t.entries().empty() && nr <= t.max_nr() ? 1 : 0;
+  }
+  auto name = syscalls::table(abi).name(nr);
+  if (!name) return 0;
+  auto n = std::lower_bound(named_.begin(), named_.end(), *name,
+                            [](const auto& p, std::string_view v) { return p.first < v; });
+  return n != named_.end() && n->first == *name ? n->second : 0;
+}
+
+}  // namespace sysfence::compiler

@@ -1,0 +1,63 @@
+// How often each syscall is expected: the weights the optimal search tree
+// minimizes expected executed instructions under, and that `stats` averages
+// with.
+//
+//  uniform  every number an ABI's table spans (bias .. largest number) counts
+//           1, assigned or not: a caller is equally likely to issue any of
+//           them. This is the "mean over nr 0..N" that benchmarks report.
+//  hot      a built-in table of the syscalls that dominate real workloads
+//           (servers, shells, language runtimes, as strace -c shows them),
+//           plus a small uniform floor so that the rest still gets a sensible
+//           tree.
+//  FILE     `name count` lines (strace -c / perf output reduced to two
+//           columns; `#` comments and blank lines allowed), plus the same
+//           floor.
+//
+// Weights are per syscall name, so one file serves every ABI: each ABI's
+// table maps the names to its own numbers. The x32 ABI is rarely enabled (most
+// distribution kernels boot with it off): its numbers count 1/100 so that the
+// x86_64 tree pays as little as possible for sharing its number space.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/expected.h"
+#include "syscalls/arch.h"
+
+namespace sysfence::compiler {
+
+class Weights {
+ public:
+  static Weights Uniform();
+  static Weights Hot();
+  // `source` names the file in error messages ("w.txt:3:5: ...").
+  static Expected<Weights> Parse(std::string_view text, std::string_view source);
+  // The `--weights` flag: "uniform", "hot", or a file of `name count` lines
+  // (at most 1 MiB; errors name the file).
+  static Expected<Weights> FromFlag(std::string_view spec);
+
+  // Expected share of calls with seccomp_data.nr in [lo, hi] on `abi`
+  // (any scale; only ratios matter).
+  double range(syscalls::ArchId abi, uint32_t lo, uint32_t hi) const;
+  // The weight of one number, for averaging (the floor included).
+  double number(syscalls::ArchId abi, uint32_t nr) const { return range(abi, nr, nr); }
+  // The weight of one number without the floor: what a weighted mean over
+  // "the syscalls that matter" averages with (uniform: 1 in range).
+  double measured(syscalls::ArchId abi, uint32_t nr) const;
+
+  bool is_uniform() const { return named_.empty(); }
+  std::string_view description() const { return description_; }
+  // (name, count), sorted by name.
+  const std::vector<std::pair<std::string, double>>& named() const { return named_; }
+
+ private:
+  std::vector<std::pair<std::string, double>> named_;
+  double floor_ = 1;  // weight of every number in an ABI's table range
+  std::string description_;
+};
+
+}  // namespace sysfence::compiler

@@ -1,0 +1,84 @@
+// Measurements of any seccomp filter (ours or anyone's): instructions the
+// kernel executes per syscall number, per ABI, averaged uniformly and under a
+// weight model; what the kernel's action cache serves; and the optimal-tree
+// bound for the answers the filter gives. The interpreter is the measuring
+// device, so the numbers are the kernel's own instruction counts.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/expected.h"
+#include "base/seccomp.h"
+#include "bpf/insn.h"
+#include "bpf/interp.h"
+#include "compiler/weights.h"
+#include "syscalls/arch.h"
+
+namespace sysfence::measure {
+
+struct NumberRange {
+  uint32_t lo = 0;
+  uint32_t hi = 0;
+};
+
+struct AbiStats {
+  syscalls::ArchId abi = syscalls::ArchId::kX86_64;
+  NumberRange range;  // measured numbers (seccomp_data.nr, bias included)
+  // Per number of `range`, all arguments 0: what the filter answers and how
+  // many instructions it executes (the return included).
+  std::vector<uint32_t> insns;
+  std::vector<Action> actions;
+
+  unsigned max_insns = 0;
+  double mean_insns = 0;           // uniform over `range`
+  double weighted_mean_insns = 0;  // under the weight model (0 if it names none here)
+  bool weighted = false;           // the weight model names syscalls of this ABI
+  // Over the numbers of `range` the filter ALLOWs (arguments 0).
+  unsigned allowed = 0;
+  unsigned allowed_max_insns = 0;
+  double allowed_mean_insns = 0;
+  // The kernel's action cache: whether it exists for this ABI, and how many
+  // syscalls of the table (numbers below kActionCacheLimit) it answers
+  // without running the filter; `allowed_uncached` counts table syscalls the
+  // filter ALLOWs with arguments 0 that the cache does not serve (they read
+  // arguments, or the program shape defeats the emulation).
+  bool has_cache = false;
+  unsigned table_syscalls = 0;
+  unsigned cached = 0;
+  unsigned allowed_uncached = 0;
+  // Optimal-tree bound: the fewest comparisons on `nr` any search tree needs
+  // on average (under the same weights as weighted_mean_insns, else uniform)
+  // to give these answers, over `range`. A filter also needs `A = arch`, an
+  // arch test, `A = nr` and a return.
+  double bound_tests = 0;
+};
+
+struct ProgramStats {
+  size_t length = 0;
+  std::vector<AbiStats> abis;
+};
+
+struct StatsOptions {
+  compiler::Weights weights = compiler::Weights::Uniform();
+  // Measure [bias + lo, bias + hi] instead of each ABI's table range
+  // [bias, largest] (bias: x32 0x40000000, MIPS 4000/5000/6000, else 0).
+  std::optional<NumberRange> range;
+};
+
+// Measures `prog` (validated; the error is the validator's) for each ABI.
+Expected<ProgramStats> measure(std::span<const bpf::Insn> prog, std::span<const syscalls::ArchId> abis,
+                               const StatsOptions& options);
+
+// A human-readable report (the `stats` command's output).
+std::string format_stats(const ProgramStats& s, const compiler::Weights& w);
+
+// An SVG chart: instructions executed per syscall number, one panel per ABI,
+// bars coloured by the answer (with a tooltip naming the syscall).
+std::string stats_svg(const ProgramStats& s, std::string_view title);
+
+}  // namespace sysfence::measure

@@ -1,0 +1,369 @@
+#include "verify/equiv.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+#include <span>
+#include <tuple>
+
+#include "bpf/insn.h"
+#include "verify/sym_value.h"
+
+namespace sysfence::verify {
+
+namespace {
+
+constexpr size_t kMaxUnsupportedReported = 32;
+// Regions outside the fragment kept for targeted testing.
+constexpr size_t kMaxTestRegions = 4096;
+
+class ProductWalk {
+ public:
+  ProductWalk(const Procedure& a, const Procedure& b, const EquivOptions& o, EquivResult& r)
+      : a_(a), b_(b), options_(o), result_(r) {}
+
+  void run() {
+    a_.walk(state_, [this](const Outcome& oa) { return on_a_leaf(oa); });
+    result_.word_constraints = state_.atoms_added();
+  }
+
+  bool budget_exhausted() const { return budget_exhausted_; }
+  // The regions the walk could not decide (for the testing fallback).
+  const std::vector<std::array<WordSet, kWordCount>>& test_regions() const { return test_regions_; }
+
+ private:
+  Walk on_a_leaf(const Outcome& oa) {
+    // Paths of A count against the budget too, compared or not.
+    if (++a_leaves_ > options_.max_paths) {
+      budget_exhausted_ = true;
+      return Walk::kStop;
+    }
+    if (oa.kind == Outcome::Kind::kUnsupported) {
+      note_unsupported(0, a_, oa);
+      // A's answer here is unknown symbolically; B's paths split the region
+      // into parts where B's behaviour is fixed, and each part is tested.
+      b_.walk(state_, [this](const Outcome& ob) {
+        if (ob.kind == Outcome::Kind::kUnsupported) note_unsupported(1, b_, ob);
+        return keep_test_region() ? Walk::kContinue : Walk::kStop;
+      });
+      return Walk::kContinue;
+    }
+    return b_.walk(state_, [this, &oa](const Outcome& ob) { return on_pair(oa, ob); });
+  }
+
+  Walk on_pair(const Outcome& oa, const Outcome& ob) {
+    if (ob.kind == Outcome::Kind::kUnsupported) {
+      note_unsupported(1, b_, ob);
+      keep_test_region();
+      return Walk::kContinue;
+    }
+    if (oa.action.kind != ob.action.kind) return differ(oa, ob);
+    if (!oa.symbolic_data && !ob.symbolic_data) return oa.action == ob.action ? agree() : differ(oa, ob);
+    if (oa.symbolic_data && ob.symbolic_data && oa.data == ob.data) return agree();
+    if (!oa.symbolic_data) return compare_data(oa, ob, ob.data, oa.action.data);
+    if (!ob.symbolic_data) return compare_data(oa, ob, oa.data, ob.action.data);
+    // Both data words depend on the input, differently: enumerate the values
+    // A's data takes in this region (at most 2^16), each as a sub-region.
+    const size_t start = state_.mark();
+    for (;;) {
+      const auto v = static_cast<uint16_t>(oa.data.eval(state_.witness()));
+      const SymCondition c = translate_jump(bpf::kJeq, oa.data, v);
+      const size_t mark = state_.mark();
+      if (c.kind == SymCondition::Kind::kAtom) state_.add(c.word, c.atom);  // the witness satisfies it
+      Walk w = compare_data(oa, ob, ob.data, v);
+      state_.undo_to(mark);
+      if (w == Walk::kStop || c.kind != SymCondition::Kind::kAtom) {
+        state_.undo_to(start);
+        return w;
+      }
+      const Sat s = state_.add(c.word, negate(c.atom));
+      if (s != Sat::kSat) {
+        if (s == Sat::kUnknown) note_solver_budget(ob);
+        break;
+      }
+    }
+    state_.undo_to(start);
+    return Walk::kContinue;
+  }
+
+  // Same action kind; `symbolic` is the input-dependent data of one side and
+  // `concrete` the other side's data (or one value of it).
+  Walk compare_data(const Outcome& oa, const Outcome& ob, const SymValue& symbolic, uint16_t concrete) {
+    const SymCondition c = translate_jump(bpf::kJeq, symbolic, concrete);
+    if (c.kind == SymCondition::Kind::kTrue) return agree();
+    if (c.kind == SymCondition::Kind::kFalse) return differ(oa, ob);
+    const size_t mark = state_.mark();
+    Sat s = state_.add(c.word, c.atom);
+    Walk w = Walk::kContinue;
+    if (s == Sat::kSat) w = agree();
+    if (s == Sat::kUnknown) note_solver_budget(ob);
+    state_.undo_to(mark);
+    if (w == Walk::kStop) return w;
+    s = state_.add(c.word, negate(c.atom));
+    if (s == Sat::kSat) w = differ(oa, ob);
+    if (s == Sat::kUnknown) note_solver_budget(ob);
+    state_.undo_to(mark);
+    return w;
+  }
+
+  Walk agree() {
+    if (++result_.paths > options_.max_paths) {
+      budget_exhausted_ = true;
+      return Walk::kStop;
+    }
+    return Walk::kContinue;
+  }
+
+  // The current region is decided differently: confirm on a concrete input
+  // inside it before anything is reported.
+  Walk differ(const Outcome& oa, const Outcome& ob) {
+    if (agree() == Walk::kStop) return Walk::kStop;
+    const SeccompWords input = state_.witness();
+    const Action ea = leaf_action(oa, input);
+    const Action eb = leaf_action(ob, input);
+    const Action ra = a_.run(input);
+    const Action rb = b_.run(input);
+    if (ra != ea || rb != eb || ra == rb) {
+      result_.internal_errors.push_back(
+          fmt::format("symbolic and concrete evaluation disagree: A {} vs {} ({}), B {} vs {} ({})", to_string(ea),
+                      to_string(ra), a_.describe(oa), to_string(eb), to_string(rb), b_.describe(ob)));
+      return Walk::kContinue;
+    }
+    Mismatch m;
+    m.input = input;
+    m.a_action = ra;
+    m.b_action = rb;
+    m.a_where = a_.describe(oa);
+    m.b_where = b_.describe(ob);
+    m.region_known = true;
+    m.region = state_.words();
+    result_.mismatches.push_back(std::move(m));
+    if (result_.mismatches.size() < options_.max_mismatches) return Walk::kContinue;
+    result_.mismatch_limit_reached = true;
+    return Walk::kStop;
+  }
+
+  void note_solver_budget(const Outcome& ob) {
+    Outcome o = ob;
+    o.kind = Outcome::Kind::kUnsupported;
+    o.reason = "the constraint solver's search budget ran out comparing return data";
+    note_unsupported(1, b_, o);
+  }
+
+  // Remembers the current region for the testing fallback; false when the
+  // collection is full.
+  bool keep_test_region() {
+    if (test_regions_.size() >= kMaxTestRegions) return false;
+    test_regions_.push_back(state_.words());
+    return true;
+  }
+
+  void note_unsupported(int side, const Procedure& p, const Outcome& o) {
+    auto key = std::make_tuple(side, o.where, o.reason);
+    if (!seen_.insert(key).second || result_.unsupported.size() >= kMaxUnsupportedReported) return;
+    result_.unsupported.push_back(UnsupportedPath{side, o.where, p.describe(o)});
+  }
+
+  const Procedure& a_;
+  const Procedure& b_;
+  const EquivOptions& options_;
+  EquivResult& result_;
+  PathState state_;
+  bool budget_exhausted_ = false;
+  uint64_t a_leaves_ = 0;
+  std::vector<std::array<WordSet, kWordCount>> test_regions_;
+  std::set<std::tuple<int, uint32_t, std::string>> seen_;
+};
+
+// Sorted, unique boundary values: each constant and its neighbours, plus
+// the values where unsigned and signed views change.
+std::vector<uint32_t> boundary_values(const std::vector<uint32_t>& constants, size_t cap) {
+  std::set<uint32_t> s = {0, 1, 0x7fffffffU, 0x80000000U, 0xffffffffU};
+  for (uint32_t k : constants) {
+    if (s.size() >= cap) break;
+    s.insert(k - 1);
+    s.insert(k);
+    s.insert(k + 1);
+  }
+  return {s.begin(), s.end()};
+}
+
+// splitmix64: a tiny, fast generator for test inputs (the fallback needs
+// volume, not statistical quality).
+class SplitMix {
+ public:
+  explicit SplitMix(uint64_t seed) : state_(seed) {}
+  uint64_t operator()() {
+    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+
+ private:
+  uint64_t state_;
+};
+
+// A value for word `w` inside region set `s`, near `base` (which is in it):
+// pool constants, the set's bounds, random values with its known bits, small
+// steps — each kept only when the set contains it.
+uint32_t sample_in(const WordSet& s, uint32_t base, SplitMix& rng, const std::vector<uint32_t>& pool) {
+  uint32_t v = base;
+  switch (rng() % 8) {
+    case 0:
+    case 1: return base;
+    case 2:
+    case 3:
+    case 4: v = pool[rng() % pool.size()]; break;
+    case 5: v = (rng() & 1) ? s.lo() : s.hi(); break;
+    case 6: v = (static_cast<uint32_t>(rng()) & ~s.known_mask()) | s.known_bits(); break;
+    default: v = base + static_cast<uint32_t>(rng() % 5) - 2; break;
+  }
+  return s.contains(v) ? v : base;
+}
+
+}  // namespace
+
+void for_each_test_input(const Procedure& a, const Procedure& b,
+                         std::span<const std::array<WordSet, kWordCount>> regions, uint64_t budget, uint64_t seed,
+                         const std::function<bool(const SeccompWords&)>& visit) {
+  WordConstants c;
+  a.collect_constants(c);
+  b.collect_constants(c);
+  std::array<std::vector<uint32_t>, kWordCount> values;
+  std::vector<uint32_t> all;
+  for (unsigned w = 0; w < kWordCount; ++w) {
+    std::vector<uint32_t> k = c.per_word[w];
+    // Constants whose word is unknown could be compared with any word.
+    k.insert(k.end(), c.any.begin(), c.any.end());
+    values[w] = boundary_values(k, 4096);
+    all.insert(all.end(), values[w].begin(), values[w].end());
+  }
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+
+  uint64_t used = 0;
+  bool stopped = false;
+  auto emit = [&](const SeccompWords& in) {
+    if (stopped || used >= budget) return false;
+    ++used;
+    if (!visit(in)) stopped = true;
+    return !stopped;
+  };
+  SplitMix rng(seed);
+
+  // 0. The regions the walk could not decide: only inputs there can differ.
+  //    Each region's witness, then variations that stay inside it.
+  if (!regions.empty()) {
+    const uint64_t share = std::max<uint64_t>(16, (budget - budget / 4) / regions.size());
+    for (const auto& region : regions) {
+      SeccompWords base{};
+      for (unsigned w = 0; w < kWordCount; ++w) base[w] = region[w].witness();
+      if (!emit(base)) return;
+      for (uint64_t i = 1; i < share; ++i) {
+        SeccompWords in = base;
+        for (unsigned w = 0; w < kWordCount; ++w) in[w] = sample_in(region[w], base[w], rng, all);
+        if (!emit(in)) return;
+      }
+    }
+  }
+  // The rest of the budget: a third per phase (the last takes what is left).
+  const uint64_t phase_end_1 = used + (budget - used) / 3;
+  // Syscall numbers: every small number up to just past the largest small
+  // constant (exhaustive over the range tables use), plus the boundaries.
+  std::set<uint32_t> nrs(values[0].begin(), values[0].end());
+  uint32_t small_max = 0;
+  for (uint32_t v : values[0])
+    if (v < 0x10000) small_max = std::max(small_max, v);
+  for (uint32_t n = 0; n <= std::min<uint32_t>(small_max + 2, 0x10000); ++n) nrs.insert(n);
+  const std::vector<uint32_t> nr_values(nrs.begin(), nrs.end());
+  const std::vector<uint32_t>& arch_values = values[1];
+
+  // 1. arch x nr.
+  for (uint32_t arch : arch_values) {
+    for (uint32_t nr : nr_values) {
+      if (used >= phase_end_1) break;
+      SeccompWords in{};
+      in[0] = nr;
+      in[1] = arch;
+      if (!emit(in)) return;
+    }
+  }
+  // 2. one other word at a time, for every arch and every syscall number
+  // some side compares with (and its neighbours), for the words compared.
+  const uint64_t phase_end_2 = used + (budget - used) / 2;
+  for (uint32_t arch : arch_values) {
+    for (uint32_t nr : values[0]) {
+      for (unsigned w = 2; w < kWordCount; ++w) {
+        if (c.per_word[w].empty() && c.any.empty()) continue;
+        for (uint32_t v : values[w]) {
+          if (used >= phase_end_2) break;
+          if (v == 0) continue;
+          SeccompWords in{};
+          in[0] = nr;
+          in[1] = arch;
+          in[w] = v;
+          if (!emit(in)) return;
+        }
+      }
+    }
+  }
+  // 3. random mixes.
+  auto pick = [&](const std::vector<uint32_t>& v) { return v[rng() % v.size()]; };
+  for (;;) {
+    SeccompWords in{};
+    in[0] = pick(nr_values);
+    in[1] = pick(arch_values);
+    for (unsigned w = 2; w < kWordCount; ++w) {
+      const uint64_t r = rng() % 8;
+      in[w] = r < 2 ? static_cast<uint32_t>(rng()) : r == 2 ? 0 : r < 6 ? pick(values[w]) : pick(all);
+    }
+    if (!emit(in)) return;
+  }
+}
+
+EquivResult check_equivalent(const Procedure& a, const Procedure& b, const EquivOptions& options) {
+  EquivResult result;
+  ProductWalk walk(a, b, options, result);
+  walk.run();
+
+  result.proved = result.unsupported.empty() && !walk.budget_exhausted() && result.internal_errors.empty();
+  if (!result.proved) {
+    if (walk.budget_exhausted())
+      result.not_proved_reason = fmt::format("the walk stopped after {} joint paths (budget)", options.max_paths);
+    else if (!result.unsupported.empty())
+      result.not_proved_reason = fmt::format("{} path end(s) outside the symbolic fragment", result.unsupported.size());
+    else result.not_proved_reason = "internal inconsistency between symbolic and concrete evaluation";
+  }
+  if (!result.mismatches.empty()) {
+    result.verdict = EquivResult::Verdict::kDifferent;
+    return result;
+  }
+  if (result.proved) {
+    result.verdict = EquivResult::Verdict::kEquivalent;
+    return result;
+  }
+  // Not a proof: test, and say so.
+  result.tested = true;
+  for_each_test_input(a, b, walk.test_regions(), options.test_budget, options.seed, [&](const SeccompWords& in) {
+    ++result.tests_run;
+    const Action ra = a.run(in);
+    const Action rb = b.run(in);
+    if (ra == rb) return true;
+    Mismatch m;
+    m.input = in;
+    m.a_action = ra;
+    m.b_action = rb;
+    m.a_where = "(found by testing)";
+    m.b_where = "(found by testing)";
+    result.mismatches.push_back(std::move(m));
+    if (result.mismatches.size() < options.max_mismatches) return true;
+    result.mismatch_limit_reached = true;
+    return false;
+  });
+  result.verdict = result.mismatches.empty() ? EquivResult::Verdict::kUndecided : EquivResult::Verdict::kDifferent;
+  return result;
+}
+
+}  // namespace sysfence::verify

@@ -1,0 +1,199 @@
+#include "verify/policy_dag.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "syscalls/arch.h"
+#include "syscalls/table.h"
+
+namespace sysfence::verify {
+
+namespace {
+
+using Ref = DecisionDag::Ref;
+using policy::ArgCondition;
+using policy::CmpOp;
+
+constexpr unsigned kNrWord = kOffsetNr / 4;
+constexpr unsigned kArchWord = kOffsetArch / 4;
+constexpr uint32_t kX32Bit = 0x40000000U;
+
+class Builder {
+ public:
+  explicit Builder(DecisionDag& dag) : dag_(dag) {}
+
+  Ref build(const policy::Policy& policy) {
+    const Ref bad_arch = dag_.leaf(policy.bad_arch_action, "bad-arch action (architecture not in the policy)");
+    // Audit values in the policy, in its order; x32 is reached only through
+    // AUDIT_ARCH_X86_64 (bit 30 of nr), as evaluate() does.
+    const policy::ArchPolicy* x86_64 = policy.find(syscalls::ArchId::kX86_64);
+    const policy::ArchPolicy* x32 = policy.find(syscalls::ArchId::kX32);
+    const uint32_t x86_64_audit = syscalls::arch(syscalls::ArchId::kX86_64).audit_arch;
+    std::vector<std::pair<uint32_t, Ref>> dispatch;
+    bool x86_64_done = false;
+    for (const policy::ArchPolicy& a : policy.arches) {
+      const uint32_t audit = syscalls::arch(a.arch).audit_arch;
+      if (a.arch == syscalls::ArchId::kX86_64 || a.arch == syscalls::ArchId::kX32) {
+        if (x86_64_done) continue;
+        x86_64_done = true;
+        const Ref x32_body =
+            x32 ? abi_body(*x32)
+                : dag_.leaf(policy.bad_arch_action, "bad-arch action (x32 syscall number, x32 not in the policy)");
+        const Ref native_body = x86_64
+                                    ? abi_body(*x86_64)
+                                    : dag_.leaf(policy.bad_arch_action, "bad-arch action (x86_64 not in the policy)");
+        dispatch.emplace_back(x86_64_audit, dag_.test(kNrWord, WordAtom::MaskedNe(kX32Bit, 0), x32_body, native_body));
+        continue;
+      }
+      if (std::any_of(dispatch.begin(), dispatch.end(), [&](const auto& d) { return d.first == audit; }))
+        continue;  // evaluate() takes the first ABI with this audit value
+      dispatch.emplace_back(audit, abi_body(a));
+    }
+    Ref next = bad_arch;
+    // NOLINTNEXTLINE(modernize-loop-convert): clang-tidy 14 cannot parse libstdc++ 12 views::reverse
+    for (auto it = dispatch.rbegin(); it != dispatch.rend(); ++it)
+      next = dag_.test(kArchWord, WordAtom::Eq(it->first), it->second, next);
+    return next;
+  }
+
+ private:
+  // One interval of syscall numbers with the same body.
+  struct Segment {
+    uint32_t lo;
+    uint32_t hi;
+    Ref body;
+  };
+
+  Ref abi_body(const policy::ArchPolicy& a) {
+    const syscalls::Arch& arch = syscalls::arch(a.arch);
+    const std::string abi(arch.name);
+    const Ref default_leaf = dag_.leaf(a.default_action, fmt::format("default action ({})", abi));
+    Ref enosys_leaf = default_leaf;
+    if (a.enosys_above)
+      enosys_leaf = dag_.leaf(Action::Errno(a.enosys_errno),
+                              fmt::format("ENOSYS for syscall numbers above {} ({})", *a.enosys_above, abi));
+    // The numbers without rules: default up to enosys_above, ENOSYS above.
+    auto gap = [&](uint64_t lo, uint64_t hi, std::vector<Segment>& out) {
+      if (lo > hi) return;
+      if (!a.enosys_above || hi <= *a.enosys_above) {
+        out.push_back({static_cast<uint32_t>(lo), static_cast<uint32_t>(hi), default_leaf});
+      } else if (lo > *a.enosys_above) {
+        out.push_back({static_cast<uint32_t>(lo), static_cast<uint32_t>(hi), enosys_leaf});
+      } else {
+        out.push_back({static_cast<uint32_t>(lo), *a.enosys_above, default_leaf});
+        out.push_back({*a.enosys_above + 1, static_cast<uint32_t>(hi), enosys_leaf});
+      }
+    };
+    std::vector<Segment> segments;
+    uint64_t next = 0;
+    for (const auto& [nr, rules] : a.rules) {
+      if (nr > next) gap(next, uint64_t{nr} - 1, segments);
+      segments.push_back({nr, nr, syscall_body(a, nr, rules, default_leaf)});
+      next = uint64_t{nr} + 1;
+    }
+    gap(next, 0xffffffffULL, segments);
+    return search(segments, 0, segments.size());
+  }
+
+  // Balanced binary search over [first, last) segments by `nr >= lo`.
+  Ref search(const std::vector<Segment>& s, size_t first, size_t last) {
+    if (last - first == 1) return s[first].body;
+    const size_t mid = first + (last - first) / 2;
+    const Ref upper = search(s, mid, last);
+    const Ref lower = search(s, first, mid);
+    return dag_.test(kNrWord, WordAtom::Ge(s[mid].lo), upper, lower);
+  }
+
+  Ref syscall_body(const policy::ArchPolicy& a, uint32_t nr, const std::vector<policy::Rule>& rules, Ref no_match) {
+    const syscalls::Arch& arch = syscalls::arch(a.arch);
+    std::vector<const policy::Rule*> order;
+    order.reserve(rules.size());
+    for (const auto& r : rules) order.push_back(&r);
+    // The first match in this order is the most restrictive match.
+    std::stable_sort(order.begin(), order.end(), [](const policy::Rule* x, const policy::Rule* y) {
+      return more_restrictive(x->action, y->action);
+    });
+    const auto name = syscalls::table(a.arch).name(nr);
+    const std::string who = name ? fmt::format("{} ({})", *name, arch.name) : fmt::format("nr {} ({})", nr, arch.name);
+    Ref next = no_match;
+    // NOLINTNEXTLINE(modernize-loop-convert): clang-tidy 14 cannot parse libstdc++ 12 views::reverse
+    for (auto it = order.rbegin(); it != order.rend(); ++it) {
+      const policy::Rule& r = **it;
+      const Ref hit = dag_.leaf(r.action, fmt::format("rule for {} at {}", who, where(r.source)));
+      next = conjunction(r.conditions, arch.endian, hit, next);
+    }
+    return next;
+  }
+
+  static std::string where(const policy::SourceRef& s) {
+    std::string out = s.file.empty() ? std::string("profile") : s.file;
+    if (s.line != 0) out += fmt::format(":{}", s.line);
+    out += fmt::format(" (syscalls[{}])", s.entry);
+    return out;
+  }
+
+  Ref conjunction(const std::vector<ArgCondition>& conds, Endian e, Ref all_hold, Ref otherwise) {
+    Ref next = all_hold;
+    // NOLINTNEXTLINE(modernize-loop-convert): clang-tidy 14 cannot parse libstdc++ 12 views::reverse
+    for (auto it = conds.rbegin(); it != conds.rend(); ++it) {
+      next = condition(*it, e, next, otherwise);
+    }
+    return next;
+  }
+
+  Ref condition(const ArgCondition& c, Endian e, Ref t, Ref f) {
+    if (c.index >= 6) return f;  // evaluate(): an out-of-range index never holds
+    const unsigned lo = arg_lo_offset(c.index, e) / 4;
+    const unsigned hi = arg_hi_offset(c.index, e) / 4;
+    const auto vlo = static_cast<uint32_t>(c.value);
+    const auto vhi = static_cast<uint32_t>(c.value >> 32);
+    const auto dlo = static_cast<uint32_t>(c.value_two);
+    const auto dhi = static_cast<uint32_t>(c.value_two >> 32);
+    if (c.width == policy::ArgWidth::k32) {
+      switch (c.op) {
+        case CmpOp::kEq: return dag_.test(lo, WordAtom::Eq(vlo), t, f);
+        case CmpOp::kNe: return dag_.test(lo, WordAtom::Ne(vlo), t, f);
+        case CmpOp::kLt: return dag_.test(lo, WordAtom::Lt(vlo), t, f);
+        case CmpOp::kLe: return dag_.test(lo, WordAtom::Le(vlo), t, f);
+        case CmpOp::kGt: return dag_.test(lo, WordAtom::Gt(vlo), t, f);
+        case CmpOp::kGe: return dag_.test(lo, WordAtom::Ge(vlo), t, f);
+        case CmpOp::kMaskedEq: return dag_.test(lo, WordAtom::MaskedEq(vlo, dlo), t, f);
+      }
+      return f;
+    }
+    switch (c.op) {
+      case CmpOp::kEq: return dag_.test(hi, WordAtom::Eq(vhi), dag_.test(lo, WordAtom::Eq(vlo), t, f), f);
+      case CmpOp::kNe: return dag_.test(hi, WordAtom::Eq(vhi), dag_.test(lo, WordAtom::Eq(vlo), f, t), t);
+      case CmpOp::kMaskedEq:
+        return dag_.test(hi, WordAtom::MaskedEq(vhi, dhi), dag_.test(lo, WordAtom::MaskedEq(vlo, dlo), t, f), f);
+      case CmpOp::kGt:
+        return dag_.test(hi, WordAtom::Gt(vhi), t,
+                         dag_.test(hi, WordAtom::Eq(vhi), dag_.test(lo, WordAtom::Gt(vlo), t, f), f));
+      case CmpOp::kGe:
+        return dag_.test(hi, WordAtom::Gt(vhi), t,
+                         dag_.test(hi, WordAtom::Eq(vhi), dag_.test(lo, WordAtom::Ge(vlo), t, f), f));
+      case CmpOp::kLt:
+        return dag_.test(hi, WordAtom::Lt(vhi), t,
+                         dag_.test(hi, WordAtom::Eq(vhi), dag_.test(lo, WordAtom::Lt(vlo), t, f), f));
+      case CmpOp::kLe:
+        return dag_.test(hi, WordAtom::Lt(vhi), t,
+                         dag_.test(hi, WordAtom::Eq(vhi), dag_.test(lo, WordAtom::Le(vlo), t, f), f));
+    }
+    return f;
+  }
+
+  DecisionDag& dag_;
+};
+
+}  // namespace
+
+DecisionDag policy_dag(const policy::Policy& policy) {
+  DecisionDag dag;
+  Builder b(dag);
+  dag.set_root(b.build(policy));
+  return dag;
+}
+
+}  // namespace sysfence::verify
