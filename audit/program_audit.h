@@ -29,7 +29,8 @@
 //   unshare             high      unshare with CLONE_NEW* flags allowed
 //   ptrace              medium    ptrace allowed
 //   personality         medium    a persona other than Docker's safe ones
-//   seed-blocked        medium    a syscall the seed's table blocks is allowed
+//   seed-blocked        medium    a syscall Docker's documented table blocks
+//                                 is allowed
 //                                 (low when only for some arguments)
 //   instruction-pointer medium    a decision depends on the instruction pointer
 //   no-enosys           low       syscalls newer than the filter are not

@@ -1,6 +1,6 @@
 // Parse -> resolve -> compile of Docker's default profile for x86_64
 // (x86_64 + i386 + x32 in one program), Docker's 14 default capabilities,
-// kernel 6.1 — the target is <= 200 us for the whole chain — and each
+// kernel 6.1 — the target is <= 200 us for the whole chain — and each
 // stage on its own, plus the optimal-tree pass for the x86_64 number space.
 //   bazel run //bench:compile_bench
 #include <benchmark/benchmark.h>

@@ -1,12 +1,12 @@
 // Generation: how long each step from a profile document to a proved filter
 // takes, for both real profiles (Docker's default, containers-common) x the
-// five architectures of issue 9 (each compiled as one program with its
+// five architectures of bench/support.h (each compiled as one program with its
 // default sub-architectures).
 //
 //   gen/parse/<profile>                   JSON -> profile::Profile
 //   gen/resolve/<profile>/<arch>          Profile -> Policy (caps, kernel 6.1)
 //   gen/compile/<profile>/<arch>          Policy -> validated Program (all passes)
-//   gen/parse_resolve_compile/<p>/<arch>  the whole chain (issue 5: <= 200 us
+//   gen/parse_resolve_compile/<p>/<arch>  the whole chain (target: <= 200 us
 //                                         for docker-default/x86_64)
 // and the compiler's passes one at a time, through their public interfaces:
 //   gen/partition/...   number spaces (arch dispatch) + maximal intervals

@@ -1,5 +1,5 @@
 // Proving compiled filters equal to their policy (the symbolic checker).
-// The target: Docker's default profile for ALL its architectures —
+// The target: Docker's default profile for ALL its architectures —
 // one program per native arch of its archMap, each covering that arch's
 // sub-architectures — proved in <= 1 s in total (BM_ProveDockerAllArches).
 // Per-arch proofs, the policy diagram and a filter-vs-filter `diff` are

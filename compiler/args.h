@@ -1,4 +1,4 @@
-// Pass 3: argument subtrees.
+// Pass 3: argument subtrees (compile.h lists the passes).
 //
 // What one syscall number does when its rules read arguments, as a canonical
 // value (RuleSet), and the compilation of a RuleSet into word tests.
@@ -13,12 +13,12 @@
 // restrictive rule still undecided, high word before low word), and decides
 // every condition of every rule on that word at once: the word's domain is
 // cut at the constants compared against it, each piece gives a smaller
-// RuleSet, and pass 2's optimal tree chooses the comparisons (so "arg0 is one
-// of 0, 8, 0x20000" is a `jeq` chain, not a chain of loads). MASKED_EQ halves
-// are single tests: `jset` when the datum is 0 or the mask is one bit,
-// `jeq` when the mask is all ones, else `and` + `jeq`. Identical RuleSets
-// reached on different paths compile once (memoized), and the graph shares
-// identical tests.
+// RuleSet, and tree.h's optimal tree (the one pass 4 builds over numbers)
+// chooses the comparisons (so "arg0 is one of 0, 8, 0x20000" is a `jeq`
+// chain, not a chain of loads). MASKED_EQ halves are single tests: `jset`
+// when the datum is 0 or the mask is one bit, `jeq` when the mask is all
+// ones, else `and` + `jeq`. Identical RuleSets reached on different paths
+// compile once (memoized), and the graph shares identical tests.
 #pragma once
 
 #include <compare>

@@ -5,13 +5,33 @@
 //   if (A == <native>) -> number tree of the native AUDIT_ARCH value
 //   if (A == <sub-arch>) -> its number tree          (one test per further value)
 //   return <bad-arch action>
-// Each number tree starts with `A = nr` and is an optimal search tree (pass 2)
-// over the maximal intervals (pass 1) of its whole 32-bit number space. x32
-// lives inside the x86_64 tree as the intervals with bit 30 set, and the
-// ENOSYS range is one more interval. Leaves are shared returns or argument
-// subtrees (pass 3). Paths of syscalls without argument rules load only
-// `arch` and `nr`, so the kernel's action cache (5.11+) serves every constant
-// ALLOW without running the filter (pass 7; `stats` checks it).
+// Each number tree starts with `A = nr` and is an optimal search tree over
+// the maximal intervals of its whole 32-bit number space. x32 lives inside
+// the x86_64 tree as the intervals with bit 30 set, and the ENOSYS range is
+// one more interval. Leaves are shared returns or argument subtrees.
+//
+// The passes, in the order compile() runs them:
+//   1. Arch dispatch (partition.h, number_spaces): one number space per
+//      AUDIT_ARCH value, native first, its numbers cut into the ABIs that
+//      own them (x32 inside x86_64). The chain of arch tests in front of the
+//      number trees is built last, once every tree exists.
+//   2. Partition (partition.h, partition): each number space cut into
+//      maximal intervals of equal outcome. Numbers no rule names take the
+//      default action, or ERRNO(ENOSYS) above the largest number the profile
+//      names (unnamed_number_action states that rule on its own).
+//   3. Argument subtrees (args.h, ArgCompiler): each interval whose rules
+//      read arguments becomes word tests in the test graph (graph.h).
+//   4. Number trees (tree.h, build_tree / TreeRebuilder; partition.h,
+//      interval_weights): an optimal search tree per number space under the
+//      weights, its longest path bounded, x32's intervals as a subtree of
+//      their own; lowered into the test graph (graph.h, lower_tree).
+//   5. Layout and emission (graph.h, emit): the graph in topological order
+//      through the label builder (bpf/builder.h) into a bpf::Program; then
+//      the 4096-instruction limit and validation (bpf/validate.h).
+// Afterwards, a guarantee rather than a pass: paths of syscalls without
+// argument rules load only `arch` and `nr`, so the kernel's action cache
+// (5.11+) serves every constant ALLOW without running the filter.
+// measure/cache.h emulates that cache; `stats` and the tests check it.
 #pragma once
 
 #include <cstdint>
@@ -52,8 +72,8 @@ struct CompileOptions {
 struct ArchReport {
   uint32_t audit_arch = 0;
   std::vector<syscalls::ArchId> abis;  // x86_64 and x32 share one value
-  size_t intervals = 0;                // pass 1: maximal intervals
-  size_t tree_tests = 0;               // pass 2: comparison nodes of the number tree
+  size_t intervals = 0;                // pass 2: maximal intervals
+  size_t tree_tests = 0;               // pass 4: comparison nodes of the number tree
   // Instructions before the number tree: `A = arch`, the arch tests up to
   // and including this one, `A = nr`.
   unsigned dispatch_insns = 0;

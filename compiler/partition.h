@@ -1,6 +1,7 @@
-// Passes 4, 5 and 1: which ABI a syscall number belongs to (arch dispatch),
-// what a number no rule names does (the ENOSYS interval), and the partition
-// of the whole 32-bit number space into maximal intervals of equal behaviour.
+// Passes 1 and 2 (compile.h lists them all): which ABI a syscall number
+// belongs to (arch dispatch), and the partition of the whole 32-bit number
+// space into maximal intervals of equal behaviour, with what a number no rule
+// names does (the ENOSYS interval). Also the weights pass 4 gives intervals.
 #pragma once
 
 #include <cstdint>
@@ -38,12 +39,12 @@ struct NumberSpace {
   std::vector<syscalls::ArchId> abis;
 };
 
-// Pass 4 (arch dispatch): one number space per AUDIT_ARCH value the policy
+// Pass 1 (arch dispatch): one number space per AUDIT_ARCH value the policy
 // covers, in policy order (the native arch first). A value appears once even
 // when two ABIs share it (x86_64 + x32).
 std::vector<NumberSpace> number_spaces(const policy::Policy& policy);
 
-// Pass 5: what a number that has no rules does: ERRNO(ENOSYS) above
+// Pass 2's rule for a number that has no rules: ERRNO(ENOSYS) above
 // `enosys_above` (syscalls newer than the profile, so that libc falls back —
 // clone3 -> clone — as with runc's stub, but as one more interval of the
 // tree), else the default action.
@@ -63,7 +64,7 @@ class LeafTable {
   std::map<RuleSet, uint32_t> index_;
 };
 
-// Pass 1: the number space cut into intervals. `merge`: adjacent intervals
+// Pass 2: the number space cut into intervals. `merge`: adjacent intervals
 // with the same outcome become one (maximal intervals; numbers no table
 // knows merge with their neighbours when they behave the same). Without it
 // (balanced/linear strategies, like libseccomp) every number that has rules

@@ -1,4 +1,5 @@
-// Pass 2: the search tree over interval boundaries.
+// Pass 4: the search tree over interval boundaries (compile.h lists the
+// passes; pass 3 reuses it for the constants of one argument word).
 //
 // Input: a 32-bit word's whole domain cut into intervals, each with an
 // outcome ("leaf"), and a weight per interval (how often a value falls in
@@ -15,7 +16,7 @@
 //           such as "ALLOW everything here except 5 and 9", which a plain
 //           binary tree needs twice as many comparisons for.
 //
-// Strategies (issue 9 compares them):
+// Strategies (`sysfence stats --compare` compares them):
 //   optimal  — dynamic programming over interval ranges (optimal alphabetic
 //              tree, Knuth's O(n^2) bounds for the split point) plus the
 //              equals-chain option; minimizes the cost above.

@@ -1,8 +1,9 @@
-// Pass 7's check: the kernel's seccomp action cache (Linux 5.11+,
-// kernel/seccomp.c). When a filter is installed, the kernel emulates it for
-// every syscall number of the native and compat ABIs knowing only `nr` and
-// `arch` (seccomp_is_const_allow); numbers whose result is then a constant
-// SECCOMP_RET_ALLOW are answered from a bitmap without running any filter.
+// The kernel's seccomp action cache (Linux 5.11+, kernel/seccomp.c). When a
+// filter is installed, the kernel emulates it for every syscall number of the
+// native and compat ABIs knowing only `nr` and `arch` (seccomp_is_const_allow);
+// numbers whose result is then a constant SECCOMP_RET_ALLOW are answered from
+// a bitmap without running any filter. The compiler guarantees that every
+// argument-free ALLOW is cacheable (compiler/compile.h); this checks it.
 // Machine level: works on any program.
 #pragma once
 

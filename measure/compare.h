@@ -1,5 +1,5 @@
 // The same policy under every strategy, side by side (`sysfence stats
-// --compare`, issue 9): the compiler's optimal tree against the shapes
+// --compare`): the compiler's optimal tree against the shapes
 // libseccomp produces — a balanced tree without weights or interval merging
 // (optimize=2) and a linear chain (optimize=1) — each compiled by sysfence
 // from the same Policy and measured with the interpreter exactly like

@@ -1,6 +1,7 @@
 // What sysfence carries built in: Docker's default profile (selectable as
-// "default"), and the seed document's table of syscalls that profile blocks,
-// with the reason for each.
+// "default"), and the table of syscalls that profile blocks, with the reason
+// for each, from Docker's profile documentation
+// (profile/data/docker-seccomp-profiles.md).
 #pragma once
 
 #include <optional>
@@ -24,7 +25,8 @@ struct BlockedReason {
   std::string_view syscall;
   std::string_view reason;
 };
-// The seed's "Syscalls blocked by the default profile" table, sorted by name.
+// Docker's documented "Syscalls blocked by the default profile" table, sorted
+// by name.
 std::span<const BlockedReason> seed_blocked_reasons();
 std::optional<std::string_view> seed_reason(std::string_view syscall);
 

@@ -3,7 +3,7 @@
 // conditions when it depends on them), every profile entry that names the
 // syscall with what became of it (applied, dropped by includes/excludes and
 // why, redundant with the default action), and, when the syscall is blocked,
-// the reason from the seed document's table.
+// the reason from Docker's profile documentation.
 #pragma once
 
 #include <string>

@@ -27,7 +27,7 @@ struct ProfileChoice {
 };
 
 // One --security-opt value, Docker's spellings: "seccomp=PATH",
-// "seccomp:PATH" (the seed's), "seccomp=unconfined". "no-new-privileges"
+// "seccomp:PATH" (older Docker documentation's), "seccomp=unconfined". "no-new-privileges"
 // (also ":true" / "=true") is accepted and returns nullopt: sysfence always
 // sets no_new_privs, which is what it asks for. Anything else is an error
 // naming the option.

@@ -6,7 +6,7 @@
 // Which rule decides SYSCALL (a name or a number) and why: the ABI and number,
 // the decision (with the argument conditions when it depends on them), the
 // profile entries behind it (file:line) and what became of them, and when it
-// is blocked, the reason from the seed document's table.
+// is blocked, the reason from Docker's profile documentation.
 #include <fmt/format.h>
 
 #include <string>

@@ -5,7 +5,7 @@
 //    low word alone; where it says 64 bits, the high word changes the
 //    result. Every call runs in a forked child.
 // 2. seccomp_data still carries the high word, so a filter that compares
-//    64 bits of a 32-bit argument is bypassed (the AF_ALG hole of issue 6,
+//    64 bits of a 32-bit argument is bypassed (the AF_ALG hole: socket(0x1_0000_0026, ...),
 //    shown with AF_UNIX so no module is needed); comparing the low word only
 //    (what the data prescribes) closes it. Filters are installed in forked
 //    children only, with actions mapped to distinct errnos.

@@ -1,4 +1,4 @@
-// Issue 6 in the real kernel: under Docker's default profile compiled with
+// ABI argument widths in the real kernel: under Docker's default profile compiled with
 // ABI widths (the default), socket(0x1_0000_0026, SOCK_SEQPACKET, 0) — which
 // the kernel reads as family 38, AF_ALG — fails with EPERM in a child; with
 // --arg-width=64 (libseccomp's literal comparison) the filter lets it
@@ -226,7 +226,7 @@ TEST_F(AbiWidthKernel, ProbedDecisionsInBothModes) {
           << (c == &abi ? "abi" : "64") << " input " << i;
     }
   }
-  // And those decisions are the issue's: abi denies the trick, 64 lets it through.
+  // And those decisions are the point: abi denies the trick, 64 lets it through.
   const Probe pa = probe_of(abi.program);
   const Probe pw = probe_of(wide.program);
   EXPECT_EQ(run_under(pa.program, {calls[0]}).at(0), -pa.errno_for(Action::Errno(1)));

@@ -1,4 +1,4 @@
-// The compiler's side of issue 6: ArgCondition.width k32 compares the low
+// The compiler's side of ABI argument widths: ArgCondition.width k32 compares the low
 // word only. Checked three ways on little- and big-endian ABIs: the program
 // never loads the high word of an argument that only has k32 conditions; a
 // high word the kernel ignores cannot change the answer (interpreter); and

@@ -125,7 +125,7 @@ TEST(ProfileAudit, DefaultAllowComesFromTheProfile) {
   EXPECT_EQ(def[0]->severity, Severity::kHigh);
   EXPECT_EQ(def[0]->where, "deny.json: defaultAction");
   EXPECT_TRUE(contains(def[0]->message, "defaultAction is ALLOW")) << def[0]->message;
-  // The seed's syscalls it lets through by default: one grouped finding.
+  // The documented blocked syscalls it lets through by default: one grouped finding.
   const auto seed = findings(a.report, check::kSeedBlocked);
   ASSERT_EQ(seed.size(), 1u) << format_report(a.report);
   EXPECT_TRUE(contains(seed[0]->message, "with the default action allowing on x86_64")) << seed[0]->message;

@@ -1,6 +1,6 @@
 // The compiler's correctness: the interpreter on the compiled program agrees
 // with policy::evaluate (the specification) for every ABI, the real
-// profiles, the seed's example and hundreds of random policies, on every
+// profiles, Docker's documented example and hundreds of random policies, on every
 // syscall number up to each table's maximum + 64, the bias ranges, the 32-bit
 // extremes and boundary argument values. Plus: long jumps, the 4096 limit,
 // the action cache, strategies.

@@ -1,4 +1,4 @@
-// Golden disassembly of small profiles, and the performance targets
+// Golden disassembly of small profiles, and the performance targets
 // for Docker's default profile (executed-instruction counts from the
 // interpreter: deterministic, no timing).
 //
@@ -58,7 +58,7 @@ TEST(Golden, ArgumentRulesX86_64) { expect_golden("args.json", syscalls::ArchId:
 TEST(Golden, EnosysAarch64WithArm) { expect_golden("enosys.json", syscalls::ArchId::kAarch64, "enosys.aarch64.txt"); }
 TEST(Golden, BigEndianS390x) { expect_golden("s390x.json", syscalls::ArchId::kS390x, "s390x.s390x.txt"); }
 
-// The targets: Docker's default profile, Docker's 14 default caps,
+// The performance targets: Docker's default profile, Docker's 14 default caps,
 // kernel 6.1, numbers 0..450 with arguments 0.
 struct Measured {
   size_t length;

@@ -1,5 +1,5 @@
-// Passes 4, 5, 1: number spaces per AUDIT_ARCH value (x32 inside x86_64),
-// the ENOSYS interval, and the partition into maximal intervals.
+// Passes 1 and 2: number spaces per AUDIT_ARCH value (x32 inside x86_64),
+// and the partition into maximal intervals with the ENOSYS interval.
 #include "compiler/partition.h"
 
 #include <gtest/gtest.h>

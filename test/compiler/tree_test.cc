@@ -1,4 +1,4 @@
-// Pass 2: decision trees over intervals — correctness of every strategy, the
+// Pass 4: decision trees over intervals — correctness of every strategy, the
 // dynamic program against brute force, Knuth's bounds against the full search.
 #include "compiler/tree.h"
 

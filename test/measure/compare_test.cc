@@ -82,7 +82,7 @@ TEST(CompareStrategies, OnePolicyGivesTheSameAnswersUnderEveryStrategy) {
     for (const measure::StrategyRun& r : c->runs) {
       for (size_t a = 0; a < opt.abis.size(); ++a) {
         EXPECT_EQ(r.stats.abis[a].actions, opt.abis[a].actions) << to_string(r.strategy);
-        // Every strategy keeps argument-free ALLOWs cacheable (pass 7).
+        // Every strategy keeps argument-free ALLOWs cacheable.
         EXPECT_EQ(r.stats.abis[a].cached, opt.abis[a].cached) << to_string(r.strategy);
       }
     }

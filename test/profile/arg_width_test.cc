@@ -1,4 +1,4 @@
-// ABI-faithful argument widths in resolution (issue 6): ArgWidthMode::kAbi
+// ABI-faithful argument widths in resolution: ArgWidthMode::kAbi
 // gives each condition the width the kernel reads on that ABI, k64 keeps
 // Docker's 64-bit comparisons; constants wider than the argument are
 // warnings naming the rule; --arg-width parses through the shared flag
@@ -113,7 +113,7 @@ TEST(ArgWidthMode, SixtyFourKeepsEveryComparisonLiteral) {
 
 TEST(ArgWidthMode, IsTheDefault) { EXPECT_EQ(ResolveOptions{}.arg_width, ArgWidthMode::kAbi); }
 
-// The issue's hole: socket(0x1_0000_0026, ...) is AF_ALG to the kernel.
+// The hole ABI widths close: socket(0x1_0000_0026, ...) is AF_ALG to the kernel.
 TEST(ArgWidthMode, SocketHighWordCannotSmuggleAfAlg) {
   const uint64_t af_alg_with_high_word = 0x100000026ULL;
   const Resolution abi = resolve_default(ArchId::kX86_64, ArgWidthMode::kAbi);

@@ -1,4 +1,4 @@
-// The built-in data (embedded default profile, seed reasons, errno and
+// The built-in data (embedded default profile, documented blocked-syscall reasons, errno and
 // capability tables) and the flag helpers in profile/load.h.
 #include <gtest/gtest.h>
 
@@ -23,7 +23,7 @@ TEST(Builtin, DefaultProfileIsDockersFileByteForByte) {
 
 TEST(Builtin, SeedReasonsTable) {
   const auto table = seed_blocked_reasons();
-  EXPECT_EQ(table.size(), 53u);  // the seed's table rows, acct .. vm86old
+  EXPECT_EQ(table.size(), 53u);  // the documentation's table rows, acct .. vm86old
   for (size_t i = 1; i < table.size(); ++i) EXPECT_LT(table[i - 1].syscall, table[i].syscall);
   EXPECT_EQ(seed_reason("mount"), "Deny mounting, already gated by CAP_SYS_ADMIN.");
   EXPECT_EQ(seed_reason("personality"),

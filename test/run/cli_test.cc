@@ -1,5 +1,5 @@
-// `sysfence run` end to end in the real kernel: the seed document's
-// scenarios, the seed's example profile, Docker's exit codes, the option
+// `sysfence run` end to end in the real kernel: the scenarios of Docker's
+// profile documentation, its example profile, Docker's exit codes, the option
 // spellings. Every filter is installed by a sysfence process the test
 // spawns, never by the test itself.
 #include <gtest/gtest.h>
@@ -27,7 +27,7 @@ std::vector<std::string> with(std::vector<std::string> head, const std::vector<s
   return head;
 }
 
-// --- the seed's scenario ---------------------------------------------------
+// --- the documentation's scenario -------------------------------------------
 
 // Docker's default profile allows unshare(CLONE_NEWUSER) only with
 // CAP_SYS_ADMIN; with Docker's default capabilities the filter answers EPERM.
@@ -38,7 +38,7 @@ TEST(RunSeed, DefaultProfileDeniesUnshareWithDockerCaps) {
   EXPECT_EQ(o.out, "") << o.describe();
 }
 
-// The seed's own spelling of the option, and the profile as the default.
+// The documentation's own spelling of the option, and the profile as the default.
 TEST(RunSeed, SecurityOptSpellingsSelectTheSameFilter) {
   const Outcome plain = sysfence_run(with({"--caps", "docker-default", "--"}, kUnshareWhoami));
   const Outcome colon =
@@ -78,7 +78,7 @@ TEST(RunSeed, DefaultProfileWithSysAdminLeavesUnshareToTheMachine) {
   EXPECT_EQ(o.err, bare.err);
 }
 
-// --- the seed's example profile --------------------------------------------
+// --- the documentation's example profile -----------------------------------
 
 TEST(RunSeedExample, DeniedSyscallsFailWithEperm) {
   const std::string file = tmp_path("victim");
@@ -123,7 +123,7 @@ TEST(RunSeedExample, PwdFailsAndLsWorks) {
 
 // chmod(2) / chown(2) as libc's chmod() and chown() make them fail (the
 // client above issues them directly; here through Python's os module).
-// Note: coreutils' chmod and chown use fchmodat / fchownat, which the seed's
+// Note: coreutils' chmod and chown use fchmodat / fchownat, which the example
 // profile does not name, so those commands succeed under it, with Docker
 // as with sysfence.
 TEST(RunSeedExample, LibcChmodAndChownFail) {

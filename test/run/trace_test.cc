@@ -22,7 +22,7 @@ std::string seed_profile() {
 }
 
 // The 1-based line of the `{` that opens the syscalls[] entry naming `name`
-// (each entry of the seed example is written as `{` / `"name": ...`).
+// (each entry of the documented example is written as `{` / `"name": ...`).
 int entry_line(const std::string& text, const std::string& name) {
   std::istringstream in(text);
   std::string line;

@@ -1,7 +1,8 @@
 // Bad input end to end: the built `sysfence` binary (a data dependency) on
 // hostile files, for every subcommand that reads input.
 //
-// Every case checks the CLI contract for bad input (DESIGN.md):
+// Every case checks the CLI contract for bad input (README.md, command line
+// reference):
 //   * exit code 2 (`run` uses 125 for its own failures, as `docker run`);
 //   * exactly one line on stderr, "sysfence: ...", naming the file and the
 //     position (JSON line:col; BPF byte offset or instruction index);

@@ -1,4 +1,4 @@
-// sysfence on filters that the REAL libseccomp built (issue 8): the fixtures in
+// sysfence on filters that the REAL libseccomp built: the fixtures in
 // test/verify/data/libseccomp/ were made by tools/gen_libseccomp_fixtures.py
 // with libseccomp 2.5.4 (python3-seccomp), resolving the profiles the way
 // moby + runc do; SOURCES.md there says how and lists every known difference.

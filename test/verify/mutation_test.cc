@@ -1,4 +1,4 @@
-// Mutation testing of the checker on compiled real profiles (issue 8): for
+// Mutation testing of the checker on compiled real profiles: for
 // each real profile and three architectures (one big-endian), 1000
 // single-instruction mutations of the compiled program (jump targets,
 // constants, operators, return values). Every mutant that an independent

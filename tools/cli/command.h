@@ -9,7 +9,7 @@
 
 namespace sysfence::cli {
 
-// Exit codes (the CLI contract, DESIGN.md).
+// Exit codes (the CLI contract; README.md's command line reference).
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitMismatch = 1;  // verification / equivalence failed, audit findings
 inline constexpr int kExitUsage = 2;     // bad usage or bad input
