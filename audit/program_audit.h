@@ -71,7 +71,7 @@ struct ProgramAuditOptions {
   // (reported as `incomplete`). The per-syscall walks share a budget of as
   // many paths again.
   uint64_t max_paths = 200'000;
-  // Work (word constraints added, bpf/procedure.h) for the whole-program
+  // Work (word constraints added, verify/procedure.h) for the whole-program
   // walk and, again, for all per-syscall walks together: bounds the time on
   // filters whose paths are both many and long (about 2 s each on this
   // machine for a 4096-instruction filter with 2^2000 paths).

@@ -1,5 +1,5 @@
 // The feasible paths of a classic BPF filter, as the audit checks see them:
-// for every path the symbolic executor (bpf/symbolic.h) finds, how it ends,
+// for every path the symbolic executor (verify/symbolic.h) finds, how it ends,
 // the constraint on each seccomp_data word that every input on the path
 // satisfies, and one concrete input on it. Running that input through the
 // interpreter retraces the path exactly (every branch on the path is one of

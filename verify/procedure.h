@@ -1,9 +1,9 @@
 // A decision procedure over seccomp_data, seen symbolically: something that
 // can enumerate its paths under a set of word constraints (for the proof) and
 // evaluate one concrete input (for counterexample confirmation and testing).
-// A BPF program (bpf/symbolic.h) and a decision diagram (bpf/decision.h,
+// A BPF program (verify/symbolic.h) and a decision diagram (verify/decision.h,
 // which is how a profile's Policy enters the checker) are both procedures;
-// bpf/equiv.h proves two procedures equal by a product walk.
+// verify/equiv.h proves two procedures equal by a product walk.
 #pragma once
 
 #include <array>

@@ -1,5 +1,5 @@
 // Register values of the symbolic BPF executor and the translation of a
-// conditional jump on them into one word constraint (see bpf/symbolic.h for
+// conditional jump on them into one word constraint (see verify/symbolic.h for
 // the fragment these describe).
 #pragma once
 
