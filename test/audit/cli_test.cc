@@ -3,47 +3,30 @@
 // the width flag and warning on the commands that resolve a profile.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
+#include <vector>
+
+#include "test/cli_runner.h"
 
 namespace sysfence {
 namespace {
 
-std::string tmp(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return std::string(dir != nullptr ? dir : "/tmp") + "/" + name;
-}
+std::string tmp(const std::string& name) { return cli_runner::tmp_path(name); }
 
-std::string binary() {
-  const char* dir = std::getenv("TEST_SRCDIR");
-  return std::string(dir != nullptr ? dir : ".") + "/sysfence/tools/sysfence";
-}
+void write(const std::string& path, const std::string& text) { cli_runner::write_file(path, text); }
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void write(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
-
+// What the tests below read of a run.
 struct CliRun {
   int code;
   std::string out;
   std::string err;
 };
 
-CliRun run(const std::string& args) {
-  const std::string out = tmp("out.txt");
-  const std::string err = tmp("err.txt");
-  const std::string cmd = fmt::format("{} {} >{} 2>{}", binary(), args, out, err);
-  const int status = std::system(cmd.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+// `sysfence ARGS`, ARGS split at spaces; stdin from `options`.
+CliRun run(const std::string& args, const cli_runner::Options& options = {}) {
+  const cli_runner::Result r = cli_runner::run_sysfence(cli_runner::words(args), options);
+  return {r.exit_code, r.out, r.err};
 }
 
 bool contains(const std::string& s, std::string_view part) { return s.find(part) != std::string::npos; }
@@ -94,7 +77,7 @@ TEST(AuditCli, RawFilters) {
   EXPECT_TRUE(contains(bad.out, "CRITICAL  x32")) << bad.out;
   EXPECT_TRUE(contains(bad.out, "HIGH      default-allow")) << bad.out;
   // From stdin.
-  const CliRun piped = run(fmt::format("audit --bpf - < {}", bin));
+  const CliRun piped = run("audit --bpf -", cli_runner::stdin_from(bin));
   EXPECT_EQ(piped.code, 1);
   EXPECT_TRUE(contains(piped.out, "audited filter <stdin>")) << piped.out;
   // An ABI the filter does not handle: information only.
@@ -104,32 +87,31 @@ TEST(AuditCli, RawFilters) {
 }
 
 TEST(AuditCli, BadInput) {
-  auto expect_usage = [](const std::string& args, std::string_view message) {
-    const CliRun r = run(args);
-    EXPECT_EQ(r.code, 2) << args << "\n" << r.out << r.err;
-    EXPECT_TRUE(contains(r.err, message)) << args << "\n" << r.err;
-    EXPECT_TRUE(r.out.empty()) << args << "\n" << r.out;
-  };
-  expect_usage("audit", "give exactly one of PROFILE and --bpf FILE");
-  expect_usage("audit default --bpf x.bpf", "give exactly one of PROFILE and --bpf FILE");
-  expect_usage("audit default --fail-on severe", "invalid --fail-on \"severe\"");
-  expect_usage("audit default --arg-width 32", "invalid --arg-width \"32\": expected abi or 64");
-  expect_usage("audit default --arch x86_65", "unknown architecture");
-  expect_usage("audit default --max-paths 0", "invalid --max-paths");
-  expect_usage("audit default --raw-endian big", "--raw-endian applies to --bpf");
-  expect_usage(fmt::format("audit --bpf {} --caps all", tmp("none.bpf")), "--caps applies to a PROFILE");
-
   const std::string missing = tmp("missing.bpf");
-  expect_usage(fmt::format("audit --bpf {}", missing), missing);
   const std::string truncated = tmp("truncated.bpf");
   write(truncated, std::string("\x06\x00\x00\x00\x00\x00\xff\x7f\x06", 9));
-  expect_usage(fmt::format("audit --bpf {}", truncated), "byte offset 8");
   const std::string invalid = tmp("invalid.bpf");
   write(invalid, std::string("\x20\x00\x00\x00\x40\x00\x00\x00", 8));  // ld [64], no ret
-  expect_usage(fmt::format("audit --bpf {}", invalid), invalid + ": instruction 0");
   const std::string json = tmp("broken.json");
   write(json, "{\"defaultAction\": \"SCMP_ACT_ERRNO\",\n \"syscalls\": [}\n");
-  expect_usage(fmt::format("audit {}", json), json + ":2:");
+  const cli_runner::FailureCase cases[] = {
+      {{"audit"}, 2, "give exactly one of PROFILE and --bpf FILE"},
+      {{"audit", "default", "--bpf", "x.bpf"}, 2, "give exactly one of PROFILE and --bpf FILE"},
+      {{"audit", "default", "--fail-on", "severe"}, 2, "invalid --fail-on \"severe\""},
+      {{"audit", "default", "--arg-width", "32"}, 2, "invalid --arg-width \"32\": expected abi or 64"},
+      {{"audit", "default", "--arch", "x86_65"}, 2, "unknown architecture"},
+      {{"audit", "default", "--max-paths", "0"}, 2, "invalid --max-paths"},
+      {{"audit", "default", "--raw-endian", "big"}, 2, "--raw-endian applies to --bpf"},
+      {{"audit", "--bpf", tmp("none.bpf"), "--caps", "all"}, 2, "--caps applies to a PROFILE"},
+      {{"audit", "--bpf", missing}, 2, missing},
+      {{"audit", "--bpf", truncated}, 2, "byte offset 8"},
+      {{"audit", "--bpf", invalid}, 2, invalid + ": instruction 0"},
+      {{"audit", json}, 2, json + ":2:"},
+  };
+  for (const cli_runner::FailureCase& c : cases) {
+    const cli_runner::Result r = cli_runner::expect_failure(c);
+    EXPECT_TRUE(r.out.empty()) << cli_runner::command_line(c.args) << "\n" << r.out;
+  }
 }
 
 // --arg-width on the commands that resolve a profile.

@@ -2,11 +2,7 @@
 // its answers are compared with the interpreter library.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdio>
-#include <cstdlib>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -15,49 +11,31 @@
 #include "bpf/interp.h"
 #include "bpf/raw.h"
 #include "test/bpf/random_program.h"
+#include "test/cli_runner.h"
 
 namespace sysfence::bpf {
 namespace {
 
-std::string tmp(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return std::string(dir != nullptr ? dir : "/tmp") + "/" + name;
-}
+std::string tmp(const std::string& name) { return cli_runner::tmp_path(name); }
 
-std::string binary() {
-  const char* dir = std::getenv("TEST_SRCDIR");
-  return std::string(dir != nullptr ? dir : ".") + "/sysfence/tools/sysfence";
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void write_file(const std::string& path, std::string_view bytes) {
-  std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
+using cli_runner::write_file;
 
 void write_program(const std::string& path, const Program& p, Endian e) {
   const auto bytes = write_raw(p, e);
   write_file(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
+// What the tests below read of a run.
 struct CliRun {
   int code;
   std::string out;
   std::string err;
 };
 
-// Runs `sysfence sim ARGS` (a shell fragment: redirections allowed).
-CliRun sim(const std::string& args) {
-  const std::string out = tmp("out.txt");
-  const std::string err = tmp("err.txt");
-  const std::string cmd = fmt::format("{} sim {} >{} 2>{}", binary(), args, out, err);
-  const int status = std::system(cmd.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+// Runs `sysfence sim ARGS` (ARGS split at spaces; stdin from `options`).
+CliRun sim(const std::string& args, const cli_runner::Options& options = {}) {
+  const cli_runner::Result r = cli_runner::run_sysfence(cli_runner::words("sim " + args), options);
+  return {r.exit_code, r.out, r.err};
 }
 
 // if (args[0] high word == 1) ERRNO(1); else if (nr == read) ERRNO(2); else ALLOW.
@@ -176,7 +154,7 @@ TEST(SimCli, BatchMatchesTheInterpreter) {
     CliRun r = sim(fmt::format("--bpf {} --arch x86_64 --inputs {}", f, in));
     EXPECT_EQ(r.code, 0) << r.err;
     EXPECT_EQ(r.out, expected);
-    r = sim(fmt::format("--bpf {} --arch x86_64 --inputs - <{}", f, in));
+    r = sim(fmt::format("--bpf {} --arch x86_64 --inputs -", f), cli_runner::stdin_from(in));
     EXPECT_EQ(r.out, expected);
   }
 }
@@ -192,7 +170,7 @@ TEST(SimCli, BadInputIsReportedWithItsLocation) {
                                "0x-hex number up to 64 bits)\n",
                                in));
   write_file(in, "1 2 3 4 5 6 7 8 9\n");
-  r = sim(fmt::format("--bpf {} --arch x86_64 --inputs - <{}", f, in));
+  r = sim(fmt::format("--bpf {} --arch x86_64 --inputs -", f), cli_runner::stdin_from(in));
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("<stdin>:1:17: too many fields"), std::string::npos) << r.err;
   write_file(in, "wirte\n");
@@ -224,12 +202,15 @@ TEST(SimCli, BadFiltersAndUsage) {
 
   const std::string ok = tmp("le.bpf");
   write_program(ok, sample(Endian::kLittle), Endian::kLittle);
-  EXPECT_EQ(sim(fmt::format("--bpf {} --arch x86_64", ok)).code, 2);
-  EXPECT_EQ(sim(fmt::format("--bpf {} --arch nosuch --syscall 1", ok)).code, 2);
-  EXPECT_EQ(sim(fmt::format("--bpf {} --syscall 1 --inputs -", ok)).code, 2);
-  EXPECT_EQ(sim(fmt::format("--bpf {} --syscall 1 --args 1,2,3,4,5,6,7", ok)).code, 2);
-  EXPECT_EQ(sim(fmt::format("--bpf {} --syscall 0x1ffffffff", ok)).code, 2);
-  EXPECT_EQ(sim(fmt::format("--bpf {}/missing.bpf --syscall 1", tmp(""))).code, 2);
+  const cli_runner::FailureCase usage[] = {
+      {{"sim", "--bpf", ok, "--arch", "x86_64"}, 2, ""},
+      {{"sim", "--bpf", ok, "--arch", "nosuch", "--syscall", "1"}, 2, ""},
+      {{"sim", "--bpf", ok, "--syscall", "1", "--inputs", "-"}, 2, ""},
+      {{"sim", "--bpf", ok, "--syscall", "1", "--args", "1,2,3,4,5,6,7"}, 2, ""},
+      {{"sim", "--bpf", ok, "--syscall", "0x1ffffffff"}, 2, ""},
+      {{"sim", "--bpf", tmp("") + "/missing.bpf", "--syscall", "1"}, 2, ""},
+  };
+  for (const cli_runner::FailureCase& c : usage) cli_runner::expect_failure(c);
 }
 
 // A profile is resolved, compiled and run; its answers follow the profile
@@ -259,15 +240,12 @@ TEST(SimCli, ProfileFollowsItsRules) {
 }
 
 TEST(SimCli, ProfileFlagsAreChecked) {
-  CliRun r = sim("default --bpf x.bpf --syscall read");
-  EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.err.find("exactly one of PROFILE and --bpf"), std::string::npos) << r.err;
-  r = sim("--bpf x.bpf --caps none --syscall read");
-  EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.err.find("go with a PROFILE"), std::string::npos) << r.err;
-  r = sim("no-such-profile.json --syscall read");
-  EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.err.find("no-such-profile.json"), std::string::npos) << r.err;
+  const cli_runner::FailureCase cases[] = {
+      {{"sim", "default", "--bpf", "x.bpf", "--syscall", "read"}, 2, "exactly one of PROFILE and --bpf"},
+      {{"sim", "--bpf", "x.bpf", "--caps", "none", "--syscall", "read"}, 2, "go with a PROFILE"},
+      {{"sim", "no-such-profile.json", "--syscall", "read"}, 2, "no-such-profile.json"},
+  };
+  for (const cli_runner::FailureCase& c : cases) cli_runner::expect_failure(c);
 }
 
 }  // namespace

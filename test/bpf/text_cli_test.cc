@@ -1,105 +1,27 @@
 // `sysfence disasm` / `sysfence asm` end to end: runs the built binary (a data
 // dependency, found through the runfiles tree) on files in TEST_TMPDIR.
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstdlib>
 #include <string>
 #include <vector>
+
+#include "test/cli_runner.h"
 
 namespace sysfence {
 namespace {
 
-struct Result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using cli_runner::exists;
+using cli_runner::read_file;
+using cli_runner::Result;
+using cli_runner::tmp_path;
+using cli_runner::write_file;
 
-std::string binary() {
-  const char* srcdir = std::getenv("TEST_SRCDIR");
-  const char* ws = std::getenv("TEST_WORKSPACE");
-  return fmt::format("{}/{}/tools/sysfence", srcdir ? srcdir : ".", ws ? ws : "sysfence");
-}
-
-std::string tmp_path(std::string_view name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return fmt::format("{}/{}", dir ? dir : "/tmp", name);
-}
-
-std::string drain(int fd) {
-  std::string s;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    s.append(buf, static_cast<size_t>(n));
-  }
-  return s;
-}
-
-void write_file(const std::string& path, std::string_view bytes) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  ASSERT_GE(fd, 0) << path;
-  ASSERT_EQ(::write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
-  ::close(fd);
-}
-
-std::string read_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) return "<missing>";
-  std::string s = drain(fd);
-  ::close(fd);
-  return s;
-}
-
-bool exists(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0;
-}
-
-// stdout/stderr go to temporary files (no pipe deadlock); stdin from a file
-// when `stdin_path` is set.
-Result run(std::vector<std::string> args, const std::string& stdin_path = "") {
-  args.insert(args.begin(), binary());
-  const std::string out_name = tmp_path("cli_out");
-  const std::string err_name = tmp_path("cli_err");
-  int out_fd = ::open(out_name.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
-  int err_fd = ::open(err_name.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
-  EXPECT_GE(out_fd, 0);
-  EXPECT_GE(err_fd, 0);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(out_fd, 1);
-    ::dup2(err_fd, 2);
-    if (!stdin_path.empty()) {
-      int in_fd = ::open(stdin_path.c_str(), O_RDONLY);
-      ::dup2(in_fd, 0);
-    }
-    std::vector<char*> argv;
-    argv.reserve(args.size() + 1);
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    _exit(127);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  Result r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  ::lseek(out_fd, 0, SEEK_SET);
-  ::lseek(err_fd, 0, SEEK_SET);
-  r.out = drain(out_fd);
-  r.err = drain(err_fd);
-  ::close(out_fd);
-  ::close(err_fd);
-  return r;
+// stdin from a file when `stdin_path` is set, else /dev/null.
+Result run(const std::vector<std::string>& args, const std::string& stdin_path = "") {
+  return cli_runner::run_sysfence(args,
+                                  stdin_path.empty() ? cli_runner::Options{} : cli_runner::stdin_from(stdin_path));
 }
 
 constexpr std::string_view kFilter = R"(# read/write on x86_64 and i386
@@ -286,9 +208,10 @@ TEST(AsmDisasmCli, DisassemblerErrorsAndUsage) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("does-not-exist.bpf: cannot open"), std::string::npos) << r.err;
 
-  EXPECT_EQ(run({"disasm"}).exit_code, 2);
-  EXPECT_EQ(run({"disasm", bpf, "--bogus"}).exit_code, 2);
-  EXPECT_EQ(run({"asm", tmp_path("x.s")}).exit_code, 2);  // no -o
+  const cli_runner::FailureCase usage[] = {
+      {{"disasm"}, 2, ""}, {{"disasm", bpf, "--bogus"}, 2, ""}, {{"asm", tmp_path("x.s")}, 2, ""},  // no -o
+  };
+  for (const cli_runner::FailureCase& c : usage) cli_runner::expect_failure(c);
   r = run({"asm"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err, "sysfence: usage: sysfence asm FILE.s [--arch A] -o FILE.bpf\n");

@@ -1,15 +1,12 @@
 // `sysfence compile` and `sysfence stats` end to end, on the built binary.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <boost/json.hpp>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <sstream>
 #include <string>
 
 #include "bpf/interp.h"
@@ -18,39 +15,26 @@
 #include "profile/caps.h"
 #include "profile/load.h"
 #include "profile/resolve.h"
+#include "test/cli_runner.h"
 
 namespace sysfence::compiler {
 namespace {
 
-std::string tmp(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return std::string(dir != nullptr ? dir : "/tmp") + "/" + name;
-}
+std::string tmp(const std::string& name) { return cli_runner::tmp_path(name); }
 
-std::string binary() {
-  const char* dir = std::getenv("TEST_SRCDIR");
-  return std::string(dir != nullptr ? dir : ".") + "/sysfence/tools/sysfence";
-}
+std::string slurp(const std::string& path) { return cli_runner::read_file(path); }
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
+// What the tests below read of a run.
 struct CliRun {
   int code;
   std::string out;
   std::string err;
 };
 
+// `sysfence ARGS`, ARGS split at spaces.
 CliRun run(const std::string& args) {
-  const std::string out = tmp("out.txt");
-  const std::string err = tmp("err.txt");
-  const std::string cmd = fmt::format("{} {} >{} 2>{}", binary(), args, out, err);
-  const int status = std::system(cmd.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+  const cli_runner::Result r = cli_runner::run_sysfence(cli_runner::words(args));
+  return {r.exit_code, r.out, r.err};
 }
 
 // The same compilation through the libraries.
@@ -145,23 +129,27 @@ TEST(CompileCli, TextAndJson) {
 TEST(CompileCli, ErrorsLeaveNoFile) {
   const std::string f = tmp("never.bpf");
   std::filesystem::remove(f);
-  CliRun r = run(fmt::format("compile /nonexistent/profile.json -o {}", f));
-  EXPECT_EQ(r.code, 2);
-  EXPECT_FALSE(std::filesystem::exists(f));
-  r = run(fmt::format("compile default --arch x86_64,arm --kernel 6.1 -o {}", f));
-  EXPECT_EQ(r.code, 2);
-  EXPECT_EQ(r.err, "sysfence: arm is not an architecture of this filter (it has x86_64, i386, x32)\n");
-  EXPECT_FALSE(std::filesystem::exists(f));
-  r = run(fmt::format("compile default --weights /nonexistent/w.txt -o {}", f));
-  EXPECT_EQ(r.code, 2);
-  EXPECT_FALSE(std::filesystem::exists(f));
-  r = run("compile default --format elf");
-  EXPECT_EQ(r.code, 2);
-  EXPECT_EQ(r.err, "sysfence: invalid --format \"elf\": expected raw, c, text or json\n");
-  r = run("compile default --strategy fastest");
-  EXPECT_EQ(r.code, 2);
-  r = run("compile a.json b.json");
-  EXPECT_EQ(r.code, 2);
+  struct Case {
+    std::string args;
+    std::string err;  // the whole of stderr; "" when not checked
+  };
+  const Case cases[] = {
+      {fmt::format("compile /nonexistent/profile.json -o {}", f), ""},
+      {fmt::format("compile default --arch x86_64,arm --kernel 6.1 -o {}", f),
+       "sysfence: arm is not an architecture of this filter (it has x86_64, i386, x32)\n"},
+      {fmt::format("compile default --weights /nonexistent/w.txt -o {}", f), ""},
+      {"compile default --format elf", "sysfence: invalid --format \"elf\": expected raw, c, text or json\n"},
+      {"compile default --strategy fastest", ""},
+      {"compile a.json b.json", ""},
+  };
+  for (const Case& c : cases) {
+    const CliRun r = run(c.args);
+    EXPECT_EQ(r.code, 2) << c.args;
+    if (!c.err.empty()) {
+      EXPECT_EQ(r.err, c.err) << c.args;
+    }
+    EXPECT_FALSE(std::filesystem::exists(f)) << c.args;
+  }
 }
 
 TEST(CompileCli, StrategiesWeightsAndUnknownSyscalls) {

@@ -1,43 +1,28 @@
 // `sysfence stats --compare` end to end, on the built binary.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
+
+#include "test/cli_runner.h"
 
 namespace {
 
-std::string tmp(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return std::string(dir != nullptr ? dir : "/tmp") + "/" + name;
-}
+namespace cli_runner = sysfence::cli_runner;
 
-std::string binary() {
-  const char* dir = std::getenv("TEST_SRCDIR");
-  return std::string(dir != nullptr ? dir : ".") + "/sysfence/tools/sysfence";
-}
+std::string tmp(const std::string& name) { return cli_runner::tmp_path(name); }
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
+// What the tests below read of a run.
 struct CliRun {
   int code;
   std::string out;
   std::string err;
 };
 
+// `sysfence ARGS`, ARGS split at spaces.
 CliRun run(const std::string& args) {
-  const std::string out = tmp("out.txt");
-  const std::string err = tmp("err.txt");
-  const int status = std::system(fmt::format("{} {} >{} 2>{}", binary(), args, out, err).c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+  const cli_runner::Result r = cli_runner::run_sysfence(cli_runner::words(args));
+  return {r.exit_code, r.out, r.err};
 }
 
 TEST(StatsCompareCli, PrintsTheTableAndWritesTheChart) {
@@ -47,7 +32,7 @@ TEST(StatsCompareCli, PrintsTheTableAndWritesTheChart) {
   EXPECT_NE(r.out.find("program length"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("aarch64 (arch 0xc00000b7)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("arm (arch 0x40000028)"), std::string::npos) << r.out;
-  const std::string chart = slurp(svg);
+  const std::string chart = cli_runner::read_file(svg);
   EXPECT_EQ(chart.rfind("<svg", 0), 0u);
   EXPECT_NE(chart.find("default: instructions executed per syscall, by strategy"), std::string::npos);
 }

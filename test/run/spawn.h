@@ -1,7 +1,7 @@
-// Running the sysfence binary (or any program) from the `run` tests: fork +
-// execv with stdout / stderr captured in files, no core dumps (RLIMIT_CORE
-// 0, so SIGSYS deaths leave no files), and the raw wait status so that a
-// death by signal is visible as such.
+// Running the sysfence binary (or any program) from the `run` tests, through
+// //test:cli_runner: stdout / stderr captured in files, no core dumps
+// (RLIMIT_CORE 0, so SIGSYS deaths leave no files), and the raw wait status
+// so that a death by signal is visible as such.
 #pragma once
 
 #include <string>

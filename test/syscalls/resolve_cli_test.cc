@@ -1,80 +1,22 @@
 // `sysfence resolve` end to end: runs the built binary (a data dependency,
 // found through the runfiles tree) and checks output and exit codes.
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstdlib>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "syscalls/arch.h"
 #include "syscalls/table.h"
+#include "test/cli_runner.h"
 
 namespace sysfence::syscalls {
 namespace {
 
-struct Result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using cli_runner::Result;
 
-std::string binary() {
-  const char* srcdir = std::getenv("TEST_SRCDIR");
-  const char* ws = std::getenv("TEST_WORKSPACE");
-  return fmt::format("{}/{}/tools/sysfence", srcdir ? srcdir : ".", ws ? ws : "sysfence");
-}
-
-std::string drain(int fd) {
-  std::string s;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    s.append(buf, static_cast<size_t>(n));
-  }
-  return s;
-}
-
-// stdout and stderr go to temporary files (no pipe deadlock on big output).
-Result run(std::vector<std::string> args) {
-  args.insert(args.begin(), binary());
-  char out_name[] = "/tmp/resolve_out_XXXXXX";
-  char err_name[] = "/tmp/resolve_err_XXXXXX";
-  int out_fd = ::mkstemp(out_name);
-  int err_fd = ::mkstemp(err_name);
-  EXPECT_GE(out_fd, 0);
-  EXPECT_GE(err_fd, 0);
-  ::unlink(out_name);
-  ::unlink(err_name);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(out_fd, 1);
-    ::dup2(err_fd, 2);
-    std::vector<char*> argv;
-    argv.reserve(args.size() + 1);
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    _exit(127);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  Result r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  ::lseek(out_fd, 0, SEEK_SET);
-  ::lseek(err_fd, 0, SEEK_SET);
-  r.out = drain(out_fd);
-  r.err = drain(err_fd);
-  ::close(out_fd);
-  ::close(err_fd);
-  return r;
-}
+Result run(const std::vector<std::string>& args) { return cli_runner::run_sysfence(args); }
 
 TEST(ResolveCli, ListsEveryAbiInNumberOrder) {
   for (const auto& a : all_arches()) {
@@ -148,20 +90,16 @@ TEST(ResolveCli, UnknownSyscallExits2WithSuggestion) {
 }
 
 TEST(ResolveCli, BadNumbersAndUsage) {
-  Result r = run({"resolve", "--arch", "x86_64", "99999"});
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("no syscall number 99999 on x86_64"), std::string::npos) << r.err;
-  r = run({"resolve", "--arch", "x86_64", "0x100000000"});
-  EXPECT_EQ(r.exit_code, 2);
-  r = run({"resolve"});
-  EXPECT_EQ(r.exit_code, 2);
-  r = run({"resolve", "--list", "read"});
-  EXPECT_EQ(r.exit_code, 2);
-  r = run({"resolve", "--bogus"});
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err, "sysfence: unknown option --bogus\n");
-  r = run({"resolve", "--arch"});
-  EXPECT_EQ(r.exit_code, 2);
+  const cli_runner::FailureCase cases[] = {
+      {{"resolve", "--arch", "x86_64", "99999"}, 2, "no syscall number 99999 on x86_64"},
+      {{"resolve", "--arch", "x86_64", "0x100000000"}, 2, ""},
+      {{"resolve"}, 2, ""},
+      {{"resolve", "--list", "read"}, 2, ""},
+      {{"resolve", "--bogus"}, 2, "sysfence: unknown option --bogus\n"},
+      {{"resolve", "--arch"}, 2, ""},
+  };
+  for (const cli_runner::FailureCase& c : cases) cli_runner::expect_failure(c);
+  EXPECT_EQ(run({"resolve", "--bogus"}).err, "sysfence: unknown option --bogus\n");  // the whole message
 }
 
 }  // namespace

@@ -10,25 +10,19 @@
 //   * bounded time and memory: the child runs under RLIMIT_CPU and (without
 //     AddressSanitizer, whose shadow memory needs terabytes of address
 //     space) RLIMIT_AS, and is killed after a wall-clock deadline.
-#include <dirent.h>
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <csignal>
 #include <cstdint>
-#include <cstdlib>
-#include <ctime>
 #include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "test/cli_runner.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define SYSFENCE_UNDER_ASAN 1
@@ -46,23 +40,11 @@ constexpr rlim_t kCpuSeconds = 60;          // per child (ASan builds are slow)
 constexpr rlim_t kAddressSpace = 1u << 30;  // 1 GiB: a 50 MB input must not be slurped whole... twice
 constexpr int kWallSeconds = 120;
 
-struct Result {
-  int exit_code = -1;
-  int signal = 0;
-  std::string out;
-  std::string err;
-};
-
-std::string binary() {
-  const char* srcdir = std::getenv("TEST_SRCDIR");
-  const char* ws = std::getenv("TEST_WORKSPACE");
-  return fmt::format("{}/{}/tools/sysfence", srcdir ? srcdir : ".", ws ? ws : "sysfence");
-}
-
-std::string tmp_dir() {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return dir ? dir : "/tmp";
-}
+using cli_runner::closed_stdin;
+using cli_runner::full_stdout;
+using cli_runner::Result;
+using cli_runner::stdin_from;
+using RunOptions = cli_runner::Options;
 
 // Every test case gets its own directory, so "no file left behind" is a
 // simple listing.
@@ -70,7 +52,7 @@ class CliErrors : public testing::Test {
  protected:
   void SetUp() override {
     const auto* info = testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fmt::format("{}/{}", tmp_dir(), info->name());
+    dir_ = cli_runner::tmp_path(info->name());
     ASSERT_EQ(::mkdir(dir_.c_str(), 0755), 0) << dir_;
   }
 
@@ -78,146 +60,31 @@ class CliErrors : public testing::Test {
 
   std::string write(std::string_view name, std::string_view bytes) {
     std::string p = path(name);
-    int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    EXPECT_GE(fd, 0) << p;
-    size_t done = 0;
-    while (done < bytes.size()) {
-      ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-      if (n <= 0) break;
-      done += static_cast<size_t>(n);
-    }
-    EXPECT_EQ(done, bytes.size());
-    ::close(fd);
+    cli_runner::write_file(p, bytes);
     return p;
   }
 
-  std::vector<std::string> listing() const {
-    std::vector<std::string> names;
-    DIR* d = ::opendir(dir_.c_str());
-    if (d == nullptr) return names;
-    while (const dirent* e = ::readdir(d)) {
-      std::string n = e->d_name;
-      if (n != "." && n != "..") names.push_back(n);
-    }
-    ::closedir(d);
-    std::sort(names.begin(), names.end());
-    return names;
-  }
+  std::vector<std::string> listing() const { return cli_runner::list_dir(dir_); }
 
   std::string dir_;
 };
 
-std::string drain(int fd) {
-  std::string s;
-  char buf[65536];
-  ::lseek(fd, 0, SEEK_SET);
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    s.append(buf, static_cast<size_t>(n));
-  }
-  return s;
-}
-
-enum class Stdin { kNull, kClosed, kFile };
-
-struct RunOptions {
-  Stdin stdin_mode = Stdin::kNull;
-  std::string stdin_path;
-  bool stdout_full = false;  // stdout is /dev/full
-};
-
-RunOptions closed_stdin() {
-  RunOptions o;
-  o.stdin_mode = Stdin::kClosed;
-  return o;
-}
-
-RunOptions stdin_from(std::string path) {
-  RunOptions o;
-  o.stdin_mode = Stdin::kFile;
-  o.stdin_path = std::move(path);
-  return o;
-}
-
-RunOptions full_stdout() {
-  RunOptions o;
-  o.stdout_full = true;
-  return o;
-}
-
-Result run(std::vector<std::string> args, const RunOptions& opts = {}) {
-  args.insert(args.begin(), binary());
-  const std::string base = fmt::format("{}/run.{}", tmp_dir(), ::getpid());
-  const std::string out_name = base + ".out";
-  const std::string err_name = base + ".err";
-  int out_fd = ::open(out_name.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
-  int err_fd = ::open(err_name.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
-  Result r;
-  if (out_fd < 0 || err_fd < 0) {
-    ADD_FAILURE() << "cannot create capture files in " << tmp_dir();
-    return r;
-  }
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    rlimit cpu{kCpuSeconds, kCpuSeconds};
-    ::setrlimit(RLIMIT_CPU, &cpu);
+// sysfence under the limits above; a child still running at the deadline is
+// killed and fails the test.
+Result run(const std::vector<std::string>& args, RunOptions opts = {}) {
+  opts.cpu_seconds = kCpuSeconds;
 #ifndef SYSFENCE_UNDER_ASAN
-    rlimit as{kAddressSpace, kAddressSpace};
-    ::setrlimit(RLIMIT_AS, &as);
+  opts.address_space = kAddressSpace;
 #endif
-    rlimit core{0, 0};
-    ::setrlimit(RLIMIT_CORE, &core);
-    if (opts.stdout_full) {
-      int full = ::open("/dev/full", O_WRONLY);
-      ::dup2(full, 1);
-    } else {
-      ::dup2(out_fd, 1);
-    }
-    ::dup2(err_fd, 2);
-    switch (opts.stdin_mode) {
-      case Stdin::kClosed: ::close(0); break;
-      case Stdin::kNull: ::dup2(::open("/dev/null", O_RDONLY), 0); break;
-      case Stdin::kFile: ::dup2(::open(opts.stdin_path.c_str(), O_RDONLY), 0); break;
-    }
-    std::vector<char*> argv;
-    argv.reserve(args.size() + 1);
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    _exit(127);
-  }
-  // Wall-clock bound on top of RLIMIT_CPU (a child blocked on I/O uses no CPU).
-  int status = 0;
-  const time_t deadline = ::time(nullptr) + kWallSeconds;
-  for (;;) {
-    const pid_t w = ::waitpid(pid, &status, WNOHANG);
-    if (w == pid) break;
-    if (::time(nullptr) > deadline) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      ADD_FAILURE() << "sysfence did not finish within " << kWallSeconds << " s";
-      break;
-    }
-    ::usleep(5000);
-  }
-  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
-  r.out = drain(out_fd);
-  r.err = drain(err_fd);
-  ::close(out_fd);
-  ::close(err_fd);
-  ::unlink(out_name.c_str());
-  ::unlink(err_name.c_str());
+  opts.timeout_ms = kWallSeconds * 1000;
+  Result r = cli_runner::run_sysfence(args, opts);
+  if (r.timed_out) ADD_FAILURE() << "sysfence did not finish within " << kWallSeconds << " s";
   return r;
 }
 
 std::string show(const std::vector<std::string>& args, const Result& r) {
-  std::string cmd = "sysfence";
-  for (const auto& a : args) cmd += " " + (a.size() > 80 ? a.substr(0, 80) + "..." : a);
-  return fmt::format("command: {}\nexit: {} signal: {}\nstderr: {}\nstdout ({} bytes): {}", cmd, r.exit_code, r.signal,
-                     r.err, r.out.size(), r.out.substr(0, 400));
+  return fmt::format("command: {}\nexit: {} signal: {}\nstderr: {}\nstdout ({} bytes): {}",
+                     cli_runner::command_line(args), r.exit_code, r.signal, r.err, r.out.size(), r.out.substr(0, 400));
 }
 
 // The contract for bad input: exit `code`, one stderr line that contains
@@ -235,6 +102,22 @@ void expect_rejected(const std::vector<std::string>& args, std::initializer_list
   EXPECT_EQ(r.err.find("internal error"), std::string::npos);
   for (std::string_view n : needles) EXPECT_NE(r.err.find(n), std::string::npos) << "missing \"" << n << "\"";
   EXPECT_TRUE(r.out.empty());
+}
+
+// What each hostile input of the tables below must give: exit 2, no signal,
+// one stderr line holding every needle, and (where `quiet_stdout`) nothing
+// on stdout.
+void expect_one_line_error(const std::vector<std::string>& args, const std::vector<std::string>& needles,
+                           bool quiet_stdout) {
+  const Result r = run(args);
+  SCOPED_TRACE(show(args, r));
+  EXPECT_EQ(r.exit_code, kExitBadInput);
+  EXPECT_EQ(r.signal, 0);
+  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one line";
+  for (const auto& n : needles) EXPECT_NE(r.err.find(n), std::string::npos) << n;
+  if (quiet_stdout) {
+    EXPECT_TRUE(r.out.empty());
+  }
 }
 
 // ---------------------------------------------------------------- inputs
@@ -313,15 +196,7 @@ TEST_F(CliErrors, CompileBadProfiles) {
   for (const BadProfile& p : bad_profiles()) {
     SCOPED_TRACE(p.name);
     const std::string in = write(p.name, p.text);
-    const std::string out = path("out.bpf");
-    std::vector<std::string_view> needles(p.needles.begin(), p.needles.end());
-    const Result r = run({"compile", in, "--arch", "x86_64", "-o", out});
-    SCOPED_TRACE(show({"compile", in}, r));
-    EXPECT_EQ(r.exit_code, kExitBadInput);
-    EXPECT_EQ(r.signal, 0);
-    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one line";
-    for (const auto& n : p.needles) EXPECT_NE(r.err.find(n), std::string::npos) << n;
-    EXPECT_TRUE(r.out.empty());
+    expect_one_line_error({"compile", in, "--arch", "x86_64", "-o", path("out.bpf")}, p.needles, true);
   }
   // Only the inputs are left: no out.bpf, no out.bpf.tmp.*.
   for (const std::string& f : listing()) EXPECT_TRUE(f.ends_with(".json")) << "left behind: " << f;
@@ -434,12 +309,7 @@ TEST_F(CliErrors, ExplainBadProfiles) {
   for (const BadProfile& p : bad_profiles()) {
     SCOPED_TRACE(p.name);
     const std::string in = write(p.name, p.text);
-    const Result r = run({"explain", "read", "--profile", in, "--arch", "x86_64"});
-    SCOPED_TRACE(show({"explain", "read", "--profile", in}, r));
-    EXPECT_EQ(r.exit_code, kExitBadInput);
-    EXPECT_EQ(r.signal, 0);
-    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one line";
-    for (const auto& n : p.needles) EXPECT_NE(r.err.find(n), std::string::npos) << n;
+    expect_one_line_error({"explain", "read", "--profile", in, "--arch", "x86_64"}, p.needles, false);
   }
 }
 
@@ -464,14 +334,7 @@ TEST_F(CliErrors, AuditBadProfiles) {
   for (const BadProfile& p : bad_profiles()) {
     SCOPED_TRACE(p.name);
     const std::string in = write(p.name, p.text);
-    const std::vector<std::string> args{"audit", in, "--arch", "x86_64"};
-    const Result r = run(args);
-    SCOPED_TRACE(show(args, r));
-    EXPECT_EQ(r.exit_code, kExitBadInput);
-    EXPECT_EQ(r.signal, 0);
-    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one line";
-    for (const auto& n : p.needles) EXPECT_NE(r.err.find(n), std::string::npos) << n;
-    EXPECT_TRUE(r.out.empty());
+    expect_one_line_error({"audit", in, "--arch", "x86_64"}, p.needles, true);
   }
 }
 
@@ -512,13 +375,7 @@ TEST_F(CliErrors, SimBadFilters) {
   for (const BadBpf& b : bad_filters()) {
     SCOPED_TRACE(b.name);
     const std::string f = write(b.name, b.bytes);
-    std::vector<std::string_view> needles(b.needles.begin(), b.needles.end());
-    const Result r = run({"sim", "--bpf", f, "--arch", "x86_64", "--syscall", "read"});
-    SCOPED_TRACE(show({"sim", "--bpf", f}, r));
-    EXPECT_EQ(r.exit_code, kExitBadInput);
-    EXPECT_EQ(r.signal, 0);
-    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one line";
-    for (const auto& n : b.needles) EXPECT_NE(r.err.find(n), std::string::npos) << n;
+    expect_one_line_error({"sim", "--bpf", f, "--arch", "x86_64", "--syscall", "read"}, b.needles, false);
   }
 }
 
@@ -527,15 +384,8 @@ TEST_F(CliErrors, DiffBadFilters) {
   for (const BadBpf& b : bad_filters()) {
     SCOPED_TRACE(b.name);
     const std::string f = write(b.name, b.bytes);
-    for (const auto& args : {std::vector<std::string>{"diff", good, f, "--arch", "x86_64"},
-                             std::vector<std::string>{"diff", f, good, "--arch", "x86_64"}}) {
-      const Result r = run(args);
-      SCOPED_TRACE(show(args, r));
-      EXPECT_EQ(r.exit_code, kExitBadInput);
-      EXPECT_EQ(r.signal, 0);
-      EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one line";
-      for (const auto& n : b.needles) EXPECT_NE(r.err.find(n), std::string::npos) << n;
-    }
+    expect_one_line_error({"diff", good, f, "--arch", "x86_64"}, b.needles, false);
+    expect_one_line_error({"diff", f, good, "--arch", "x86_64"}, b.needles, false);
   }
 }
 
@@ -544,13 +394,7 @@ TEST_F(CliErrors, VerifyBadFilters) {
   for (const BadBpf& b : bad_filters()) {
     SCOPED_TRACE(b.name);
     const std::string f = write(b.name, b.bytes);
-    const std::vector<std::string> args{"verify", "--profile", profile, "--bpf", f, "--arch", "x86_64"};
-    const Result r = run(args);
-    SCOPED_TRACE(show(args, r));
-    EXPECT_EQ(r.exit_code, kExitBadInput);
-    EXPECT_EQ(r.signal, 0);
-    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one line";
-    for (const auto& n : b.needles) EXPECT_NE(r.err.find(n), std::string::npos) << n;
+    expect_one_line_error({"verify", "--profile", profile, "--bpf", f, "--arch", "x86_64"}, b.needles, false);
   }
 }
 
@@ -558,13 +402,7 @@ TEST_F(CliErrors, StatsBadFilters) {
   for (const BadBpf& b : bad_filters()) {
     SCOPED_TRACE(b.name);
     const std::string f = write(b.name, b.bytes);
-    const std::vector<std::string> args{"stats", "--bpf", f, "--arch", "x86_64", "--svg", path("out.svg")};
-    const Result r = run(args);
-    SCOPED_TRACE(show(args, r));
-    EXPECT_EQ(r.exit_code, kExitBadInput);
-    EXPECT_EQ(r.signal, 0);
-    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one line";
-    for (const auto& n : b.needles) EXPECT_NE(r.err.find(n), std::string::npos) << n;
+    expect_one_line_error({"stats", "--bpf", f, "--arch", "x86_64", "--svg", path("out.svg")}, b.needles, false);
   }
   for (const std::string& f : listing()) EXPECT_TRUE(f.ends_with(".bpf")) << "left behind: " << f;
 }
@@ -573,14 +411,7 @@ TEST_F(CliErrors, AuditBadFilters) {
   for (const BadBpf& b : bad_filters()) {
     SCOPED_TRACE(b.name);
     const std::string f = write(b.name, b.bytes);
-    const std::vector<std::string> args{"audit", "--bpf", f, "--arch", "x86_64"};
-    const Result r = run(args);
-    SCOPED_TRACE(show(args, r));
-    EXPECT_EQ(r.exit_code, kExitBadInput);
-    EXPECT_EQ(r.signal, 0);
-    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one line";
-    for (const auto& n : b.needles) EXPECT_NE(r.err.find(n), std::string::npos) << n;
-    EXPECT_TRUE(r.out.empty());
+    expect_one_line_error({"audit", "--bpf", f, "--arch", "x86_64"}, b.needles, true);
   }
 }
 
@@ -589,14 +420,7 @@ TEST_F(CliErrors, DisasmBadFilters) {
     if (!b.disasm_rejects) continue;
     SCOPED_TRACE(b.name);
     const std::string f = write(b.name, b.bytes);
-    std::vector<std::string> args{"disasm", f, "--arch", "x86_64"};
-    const Result r = run(args);
-    SCOPED_TRACE(show(args, r));
-    EXPECT_EQ(r.exit_code, kExitBadInput);
-    EXPECT_EQ(r.signal, 0);
-    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one line";
-    for (const auto& n : b.needles) EXPECT_NE(r.err.find(n), std::string::npos) << n;
-    EXPECT_TRUE(r.out.empty());
+    expect_one_line_error({"disasm", f, "--arch", "x86_64"}, b.needles, true);
   }
 }
 
@@ -606,12 +430,15 @@ TEST_F(CliErrors, OversizedFilterFiles) {
   const std::string f = write("huge.bpf", std::string(50u << 20, '\0'));
   const std::string profile = write("p.json", kGoodProfile);
   const std::string good = write("good.bpf", good_bpf());
-  expect_rejected({"disasm", f}, {"huge.bpf", "larger than"});
-  expect_rejected({"sim", "--bpf", f, "--arch", "x86_64", "--syscall", "read"}, {"huge.bpf", "larger than"});
-  expect_rejected({"diff", good, f, "--arch", "x86_64"}, {"huge.bpf", "larger than"});
-  expect_rejected({"verify", "--profile", profile, "--bpf", f, "--arch", "x86_64"}, {"huge.bpf", "larger than"});
-  expect_rejected({"stats", "--bpf", f, "--arch", "x86_64"}, {"huge.bpf", "larger than"});
-  expect_rejected({"audit", "--bpf", f, "--arch", "x86_64"}, {"huge.bpf", "larger than"});
+  const std::vector<std::string> commands[] = {
+      {"disasm", f},
+      {"sim", "--bpf", f, "--arch", "x86_64", "--syscall", "read"},
+      {"diff", good, f, "--arch", "x86_64"},
+      {"verify", "--profile", profile, "--bpf", f, "--arch", "x86_64"},
+      {"stats", "--bpf", f, "--arch", "x86_64"},
+      {"audit", "--bpf", f, "--arch", "x86_64"},
+  };
+  for (const auto& args : commands) expect_rejected(args, {"huge.bpf", "larger than"});
 }
 
 TEST_F(CliErrors, FilterOnClosedStdin) {
@@ -686,10 +513,13 @@ TEST_F(CliErrors, AsmUnwritableOutputAndClosedStdin) {
 // ------------------------------------------------------------------ resolve
 
 TEST_F(CliErrors, ResolveBadNames) {
-  expect_rejected({"resolve", "--arch", "x86_64", "frobnicate"}, {"frobnicate"});
-  expect_rejected({"resolve", "--arch", "x86_64", "99999"}, {"99999"});
-  expect_rejected({"resolve", "--arch", "vax", "read"}, {"vax"});
-  expect_rejected({"resolve", "--arch", "x86_64", std::string(100000, 'a')}, {"unknown syscall"});
+  const cli_runner::FailureCase cases[] = {
+      {{"resolve", "--arch", "x86_64", "frobnicate"}, kExitBadInput, "frobnicate"},
+      {{"resolve", "--arch", "x86_64", "99999"}, kExitBadInput, "99999"},
+      {{"resolve", "--arch", "vax", "read"}, kExitBadInput, "vax"},
+      {{"resolve", "--arch", "x86_64", std::string(100000, 'a')}, kExitBadInput, "unknown syscall"},
+  };
+  for (const cli_runner::FailureCase& c : cases) expect_rejected(c.args, {c.err_has}, {}, c.exit_code);
 }
 
 }  // namespace

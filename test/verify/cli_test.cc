@@ -1,14 +1,9 @@
 // `sysfence verify` and `sysfence diff` end to end: the built binary (a data
 // dependency) on filters compiled by `sysfence compile` and on filters this
 // test writes itself (other tools' styles, broken files).
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -16,77 +11,19 @@
 #include "profile/caps.h"
 #include "profile/load.h"
 #include "profile/resolve.h"
+#include "test/cli_runner.h"
 #include "test/verify/styles.h"
 
 namespace sysfence {
 namespace {
 
-struct Result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using cli_runner::Result;
 
-std::string binary() {
-  const char* srcdir = std::getenv("TEST_SRCDIR");
-  const char* ws = std::getenv("TEST_WORKSPACE");
-  return fmt::format("{}/{}/tools/sysfence", srcdir ? srcdir : ".", ws ? ws : "sysfence");
-}
-
-std::string tmp(std::string_view name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return fmt::format("{}/{}", dir ? dir : "/tmp", name);
-}
-
-std::string slurp(int fd) {
-  std::string s;
-  char buf[65536];
-  ::lseek(fd, 0, SEEK_SET);
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    s.append(buf, static_cast<size_t>(n));
-  }
-  return s;
-}
-
-// Output goes to temporary files, so a large report cannot block a pipe.
-Result run(std::vector<std::string> args) {
-  args.insert(args.begin(), binary());
-  const std::string out_name = tmp("verify_cli_out");
-  const std::string err_name = tmp("verify_cli_err");
-  const int out_fd = ::open(out_name.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
-  const int err_fd = ::open(err_name.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
-  EXPECT_GE(out_fd, 0);
-  EXPECT_GE(err_fd, 0);
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(out_fd, 1);
-    ::dup2(err_fd, 2);
-    std::vector<char*> argv;
-    argv.reserve(args.size() + 1);
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  Result r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(out_fd);
-  r.err = slurp(err_fd);
-  ::close(out_fd);
-  ::close(err_fd);
-  return r;
-}
+Result run(const std::vector<std::string>& args) { return cli_runner::run_sysfence(args); }
+std::string tmp(std::string_view name) { return cli_runner::tmp_path(name); }
 
 void write_bytes(const std::string& path, const std::vector<uint8_t>& bytes) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  ASSERT_GE(fd, 0);
-  ASSERT_EQ(::write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
-  ::close(fd);
+  cli_runner::write_file(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 bool has(const std::string& text, std::string_view needle) { return text.find(needle) != std::string::npos; }
@@ -275,22 +212,18 @@ TEST_F(VerifyCli, BadInputIsExitTwoWithAMessage) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(has(r.err, "instruction 0")) << r.err;
 
-  EXPECT_EQ(run({"verify", "--profile", "default"}).exit_code, 2);
-  EXPECT_EQ(run({"verify", "--bpf", tmp("default.bpf")}).exit_code, 2);
-  r = run({"verify", "--profile", "default", "--bpf", tmp("default.bpf"), "--arg-width", "32"});
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_TRUE(has(r.err, "--arg-width")) << r.err;
-  r = run({"verify", "--profile", "default", "--bpf", tmp("default.bpf"), "--arch", "x86-46"});
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_TRUE(has(r.err, "x86-46")) << r.err;
-  r = run({"verify", "--profile", tmp("missing.json"), "--bpf", tmp("default.bpf")});
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_TRUE(has(r.err, "missing.json")) << r.err;
-  r = run({"verify", "--profile", "default", "--bpf", tmp("missing.bpf")});
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_TRUE(has(r.err, "missing.bpf")) << r.err;
-  EXPECT_EQ(run({"diff", tmp("default.bpf")}).exit_code, 2);
-  EXPECT_EQ(run({"diff", tmp("default.bpf"), tmp("all.bpf"), "--max-regions", "0"}).exit_code, 2);
+  // Usage errors and missing files: {args, exit code, a substring of stderr}.
+  const cli_runner::FailureCase usage[] = {
+      {{"verify", "--profile", "default"}, 2, ""},
+      {{"verify", "--bpf", tmp("default.bpf")}, 2, ""},
+      {{"verify", "--profile", "default", "--bpf", tmp("default.bpf"), "--arg-width", "32"}, 2, "--arg-width"},
+      {{"verify", "--profile", "default", "--bpf", tmp("default.bpf"), "--arch", "x86-46"}, 2, "x86-46"},
+      {{"verify", "--profile", tmp("missing.json"), "--bpf", tmp("default.bpf")}, 2, "missing.json"},
+      {{"verify", "--profile", "default", "--bpf", tmp("missing.bpf")}, 2, "missing.bpf"},
+      {{"diff", tmp("default.bpf")}, 2, ""},
+      {{"diff", tmp("default.bpf"), tmp("all.bpf"), "--max-regions", "0"}, 2, ""},
+  };
+  for (const cli_runner::FailureCase& c : usage) cli_runner::expect_failure(c);
 }
 
 }  // namespace

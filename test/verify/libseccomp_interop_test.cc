@@ -12,11 +12,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstdlib>
 #include <set>
 #include <sstream>
 #include <string>
@@ -26,71 +23,16 @@
 
 #include "syscalls/arch.h"
 #include "syscalls/table.h"
+#include "test/cli_runner.h"
 
 namespace sysfence {
 namespace {
 
-struct Result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using cli_runner::Result;
+using cli_runner::runfile;
 
-std::string runfile(std::string_view path) {
-  const char* srcdir = std::getenv("TEST_SRCDIR");
-  const char* ws = std::getenv("TEST_WORKSPACE");
-  return fmt::format("{}/{}/{}", srcdir ? srcdir : ".", ws ? ws : "sysfence", path);
-}
-
-std::string tmp(std::string_view name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return fmt::format("{}/{}", dir ? dir : "/tmp", name);
-}
-
-std::string slurp(int fd) {
-  std::string s;
-  char buf[65536];
-  ::lseek(fd, 0, SEEK_SET);
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    s.append(buf, static_cast<size_t>(n));
-  }
-  return s;
-}
-
-// Runs the sysfence binary; output goes to temporary files, so a large report
-// cannot block a pipe.
-Result run(std::vector<std::string> args) {
-  args.insert(args.begin(), runfile("tools/sysfence"));
-  const std::string out_name = tmp("interop_out");
-  const std::string err_name = tmp("interop_err");
-  const int out_fd = ::open(out_name.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
-  const int err_fd = ::open(err_name.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
-  EXPECT_GE(out_fd, 0);
-  EXPECT_GE(err_fd, 0);
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(out_fd, 1);
-    ::dup2(err_fd, 2);
-    std::vector<char*> argv;
-    argv.reserve(args.size() + 1);
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  Result r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(out_fd);
-  r.err = slurp(err_fd);
-  ::close(out_fd);
-  ::close(err_fd);
-  return r;
-}
+Result run(const std::vector<std::string>& args) { return cli_runner::run_sysfence(args); }
+std::string tmp(std::string_view name) { return cli_runner::tmp_path(name); }
 
 bool has(const std::string& text, std::string_view needle) { return text.find(needle) != std::string::npos; }
 
@@ -461,10 +403,9 @@ TEST(InteropFiles, S390xFixturesAreBigEndian) {
 // Every fixture the generator lists in MANIFEST.md is tested above, with the
 // instruction count the manifest gives.
 TEST(InteropFiles, ManifestMatchesTheFixtures) {
-  const int fd = ::open(runfile("test/verify/data/libseccomp/MANIFEST.md").c_str(), O_RDONLY);
-  ASSERT_GE(fd, 0);
-  const std::string manifest = slurp(fd);
-  ::close(fd);
+  const std::string path = runfile("test/verify/data/libseccomp/MANIFEST.md");
+  ASSERT_TRUE(cli_runner::exists(path)) << path;
+  const std::string manifest = cli_runner::read_file(path);
   size_t rows = 0;
   for (const std::string& line : lines_of(manifest))
     if (line.starts_with("| `")) ++rows;
