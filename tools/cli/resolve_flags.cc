@@ -52,7 +52,7 @@ Expected<Action> parse_bad_arch_action(std::string_view s) {
   if (w == "errno") return Action::Errno(1);
   if (w.starts_with("errno:")) {
     unsigned value = 0;
-    const std::string_view digits = std::string_view(w).substr(6);
+    const std::string_view digits = std::string_view{w}.substr(6);
     const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
     if (ec == std::errc() && end == digits.data() + digits.size() && !digits.empty() && value <= 0xffff) {
       return Action::Errno(static_cast<uint16_t>(value));
