@@ -2,9 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <string>
+
+#include "pipeline/pipeline.h"
 #include "profile/builtin.h"
 #include "profile/caps.h"
-#include "profile/reader.h"
 
 // profile/data/containers-common.json, embedded by the genrule in
 // bench/BUILD.bazel (//profile:embed_text).
@@ -38,18 +40,41 @@ profile::ResolveOptions resolve_options(syscalls::ArchId native) {
   return o;
 }
 
+namespace {
+
+// The benchmarks' request: the document in memory, resolved as
+// resolve_options() says; the stages to run are the caller's.
+pipeline::Request request_for(const RealProfile& p, syscalls::ArchId native) {
+  pipeline::Request request;
+  request.profile = std::string(p.name);
+  request.text = p.json;
+  request.resolve = resolve_options(native);
+  return request;
+}
+
+std::string describe_failure(const RealProfile& p, syscalls::ArchId native, const pipeline::Failure& f) {
+  if (f.stage == pipeline::Stage::kLoad) return fmt::format("{}: {}", p.name, f.message);
+  return fmt::format("{} for {}: {}", p.name, syscalls::arch(native).name, f.message);
+}
+
+}  // namespace
+
 Expected<policy::Policy> resolve_policy(const RealProfile& p, syscalls::ArchId native) {
-  auto read = profile::read_profile(p.json, p.name);
-  if (!read) return fail(fmt::format("{}: {}", p.name, read.error().message));
-  auto res = profile::resolve(read->profile, resolve_options(native));
-  if (!res) return fail(fmt::format("{} for {}: {}", p.name, syscalls::arch(native).name, res.error().message));
-  return std::move(res->policy);
+  pipeline::Request request = request_for(p, native);
+  request.last = pipeline::Stage::kResolve;
+  auto built = pipeline::run(request);
+  if (!built) return fail(describe_failure(p, native, built.error()));
+  return std::move(built->resolution.policy);
 }
 
 Expected<compiler::Compiled> compile_docker_default(syscalls::ArchId native, const compiler::CompileOptions& options) {
-  auto policy = resolve_policy(real_profiles().front(), native);
-  if (!policy) return fail(policy.error().message);
-  return compiler::compile(*policy, options);
+  const RealProfile& docker = real_profiles().front();
+  pipeline::Request request = request_for(docker, native);
+  request.compile = options;
+  request.last = pipeline::Stage::kCompile;
+  auto built = pipeline::run(request);
+  if (!built) return fail(describe_failure(docker, native, built.error()));
+  return std::move(*built->compiled);
 }
 
 }  // namespace sysfence::bench

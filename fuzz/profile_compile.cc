@@ -19,13 +19,10 @@
 #include <string_view>
 
 #include "bpf/validate.h"
-#include "compiler/compile.h"
 #include "fuzz/check.h"
+#include "pipeline/pipeline.h"
 #include "profile/caps.h"
-#include "profile/reader.h"
-#include "profile/resolve.h"
 #include "syscalls/arch.h"
-#include "verify/verify.h"
 
 namespace {
 
@@ -36,20 +33,18 @@ uint64_t hash(std::string_view s) {
   return h;
 }
 
-}  // namespace
-
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+// The machine and compiler options the input's hash picks.
+sysfence::pipeline::Request request_for(std::string_view text) {
   using namespace sysfence;
-  const std::string_view text(reinterpret_cast<const char*>(data), size);
-  profile::ReadOptions read_options;
-  read_options.limits.max_depth = 32;
-  read_options.limits.max_values = 1 << 14;
-  auto read = profile::read_profile(text, "fuzz.json", read_options);
-  if (!read) return 0;  // the reader's own target checks its errors
+  pipeline::Request request;
+  request.profile = "fuzz.json";
+  request.text = text;
+  request.read.limits.max_depth = 32;
+  request.read.limits.max_values = 1 << 14;
 
   uint64_t h = hash(text);
   const auto arches = syscalls::all_arches();
-  profile::ResolveOptions ropts;
+  profile::ResolveOptions& ropts = request.resolve;
   ropts.native = arches[h % arches.size()].id;
   h /= arches.size();
   switch (h % 3) {
@@ -64,34 +59,39 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (h % 4 == 0) ropts.unknown_syscalls = profile::UnknownSyscalls::kDefault;
   h /= 4;
 
-  auto resolution = profile::resolve(read->profile, ropts);
-  if (!resolution) {
-    FUZZ_CHECK(fuzz::is_one_line(resolution.error().message), resolution.error().message);
-    return 0;
-  }
-
-  compiler::CompileOptions copts;
   constexpr compiler::Strategy kStrategies[] = {compiler::Strategy::kOptimal, compiler::Strategy::kBalanced,
                                                 compiler::Strategy::kLinear};
-  copts.strategy = kStrategies[h % 3];
-  auto compiled = compiler::compile(resolution->policy, copts);
-  if (!compiled) {
-    const std::string& m = compiled.error().message;
-    FUZZ_CHECK(fuzz::is_one_line(m), m);
-    FUZZ_CHECK(m.find("4096") != std::string::npos && m.find("internal") == std::string::npos, m);
-    return 0;
-  }
-  const bpf::Program& program = compiled->program;
-  if (auto bad = bpf::find_violation(program)) FUZZ_CHECK(false, bad->message);
+  request.compile.strategy = kStrategies[h % 3];
+  // A deliberately small proof budget: running out of it is not a finding.
+  request.prove.max_paths = 200'000;
+  request.prove.test_budget = 2'000;
+  return request;
+}
 
-  verify::EquivOptions eopts;
-  eopts.max_paths = 200'000;
-  eopts.test_budget = 2'000;
-  auto verified = verify::prove_equivalent(program, resolution->policy, eopts);
-  FUZZ_CHECK(verified.has_value(), verified.error().message);
-  const verify::EquivResult& eq = verified->equiv;
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace sysfence;
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  auto built = pipeline::run(request_for(text));
+  if (!built) {
+    const pipeline::Failure& f = built.error();
+    switch (f.stage) {
+      case pipeline::Stage::kLoad: return 0;  // the reader's own target checks its errors
+      case pipeline::Stage::kResolve: FUZZ_CHECK(fuzz::is_one_line(f.message), f.message); return 0;
+      case pipeline::Stage::kCompile:
+        FUZZ_CHECK(fuzz::is_one_line(f.message), f.message);
+        FUZZ_CHECK(f.message.find("4096") != std::string::npos && f.message.find("internal") == std::string::npos,
+                   f.message);
+        return 0;
+      default: FUZZ_CHECK(false, f.message); return 0;  // no ABI list to restrict; the proof must run
+    }
+  }
+  if (auto bad = bpf::find_violation(built->compiled->program)) FUZZ_CHECK(false, bad->message);
+  const verify::Verification& verified = *built->proof;
+  const verify::EquivResult& eq = verified.equiv;
   FUZZ_CHECK(eq.internal_errors.empty(), eq.internal_errors.front());
-  FUZZ_CHECK(eq.verdict != verify::EquivResult::Verdict::kDifferent, verify::format_verification(*verified));
-  FUZZ_CHECK(eq.unsupported.empty(), verify::format_verification(*verified));
+  FUZZ_CHECK(eq.verdict != verify::EquivResult::Verdict::kDifferent, verify::format_verification(verified));
+  FUZZ_CHECK(eq.unsupported.empty(), verify::format_verification(verified));
   return 0;
 }

@@ -7,12 +7,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 
-#include "base/text.h"
 #include "profile/builtin.h"
-#include "syscalls/arch.h"
 
 namespace sysfence::profile {
 
@@ -86,107 +83,6 @@ Expected<syscalls::KernelVersion> host_kernel_version() {
   auto v = parse_kernel_version(u.release);
   if (!v) return fail(fmt::format("cannot tell the running kernel's version: {}", v.error().message));
   return v;
-}
-
-Expected<UnknownSyscalls> parse_unknown_syscalls(std::string_view s) {
-  if (s == "enosys") return UnknownSyscalls::kEnosys;
-  if (s == "default") return UnknownSyscalls::kDefault;
-  return fail(fmt::format("invalid --unknown-syscalls \"{}\": expected enosys or default", s));
-}
-
-Expected<ArgWidthMode> parse_arg_width_mode(std::string_view s) {
-  if (s == "abi") return ArgWidthMode::kAbi;
-  if (s == "64") return ArgWidthMode::k64;
-  return fail(fmt::format("invalid --arg-width \"{}\": expected abi or 64", s));
-}
-
-Expected<Semantics> parse_semantics(std::string_view s) {
-  if (s == "sysfence") return Semantics::kSysfence;
-  if (s == "runc") return Semantics::kRunc;
-  if (s == "libseccomp") return Semantics::kLibseccomp;
-  return fail(fmt::format("invalid --semantics {}: expected sysfence, runc or libseccomp", quote(s)));
-}
-
-Expected<Action> parse_bad_arch_action(std::string_view s) {
-  // SCMP_ACT_KILL_THREAD -> kill-thread.
-  std::string w;
-  std::string_view rest = s;
-  if (rest.starts_with("SCMP_ACT_")) rest.remove_prefix(9);
-  for (char c : rest) w += c == '_' ? '-' : static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  if (w == "kill-process") return Action::KillProcess();
-  if (w == "kill-thread" || w == "kill") return Action::KillThread();
-  if (w == "trap") return Action::Trap();
-  if (w == "log") return Action::Log();
-  if (w == "allow") return Action::Allow();
-  if (w == "errno") return Action::Errno(1);
-  if (w.starts_with("errno:")) {
-    unsigned value = 0;
-    const std::string_view digits = std::string_view(w).substr(6);
-    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-    if (ec == std::errc() && end == digits.data() + digits.size() && !digits.empty() && value <= 0xffff) {
-      return Action::Errno(static_cast<uint16_t>(value));
-    }
-  }
-  return fail(
-      fmt::format("invalid --bad-arch {}: expected kill-process, kill-thread (kill), trap, errno[:N], log "
-                  "or allow",
-                  quote(s)));
-}
-
-void print_warnings(const Resolution& resolution, std::FILE* out) {
-  for (const WidthWarning& w : resolution.warnings) fmt::print(out, "sysfence: warning: {}\n", one_line(w.message));
-}
-
-Expected<ResolveOptions> make_resolve_options(const ResolveFlags& flags) {
-  ResolveOptions o;
-  if (flags.semantics) {
-    auto s = parse_semantics(*flags.semantics);
-    if (!s) return fail(s.error().message);
-    if (*s != Semantics::kSysfence) {
-      o.arg_width = ArgWidthMode::k64;
-      o.bad_arch_action = Action::KillThread();
-    }
-    if (*s == Semantics::kLibseccomp) o.unknown_syscalls = UnknownSyscalls::kDefault;
-  }
-  if (flags.arch) {
-    auto a = syscalls::parse_arch(*flags.arch);
-    if (!a) return fail(a.error().message);
-    o.native = (*a)->id;
-  } else {
-    o.native = syscalls::native_arch().id;
-  }
-  if (flags.caps) {
-    auto c = parse_caps(*flags.caps);
-    if (!c) return fail(c.error().message);
-    o.caps = std::move(*c);
-  } else {
-    o.caps = docker_default_caps();
-  }
-  if (flags.kernel) {
-    auto k = parse_kernel_version(*flags.kernel);
-    if (!k) return fail(k.error().message);
-    o.kernel = *k;
-  } else {
-    auto k = host_kernel_version();
-    if (!k) return fail(k.error().message);
-    o.kernel = *k;
-  }
-  if (flags.unknown_syscalls) {
-    auto u = parse_unknown_syscalls(*flags.unknown_syscalls);
-    if (!u) return fail(u.error().message);
-    o.unknown_syscalls = *u;
-  }
-  if (flags.arg_width) {
-    auto w = parse_arg_width_mode(*flags.arg_width);
-    if (!w) return fail(w.error().message);
-    o.arg_width = *w;
-  }
-  if (flags.bad_arch) {
-    auto b = parse_bad_arch_action(*flags.bad_arch);
-    if (!b) return fail(b.error().message);
-    o.bad_arch_action = *b;
-  }
-  return o;
 }
 
 }  // namespace sysfence::profile

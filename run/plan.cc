@@ -3,9 +3,6 @@
 #include <fmt/format.h>
 
 #include "bpf/install.h"
-#include "compiler/compile.h"
-#include "profile/load.h"
-#include "profile/resolve.h"
 #include "run/host.h"
 
 namespace sysfence::run {
@@ -42,36 +39,33 @@ bool policy_uses(const policy::Policy& policy, ActionKind kind) {
 }
 
 Expected<FilterPlan> plan_filter(const FilterRequest& request) {
-  FilterPlan plan;
-  auto loaded = profile::load_profile(request.profile);
-  if (!loaded) return fail(loaded.error().message);
-  const profile::Profile& doc = loaded->profile;
-  plan.source = doc.source;
-
-  profile::ResolveFlags flags;
-  flags.caps = request.caps;
-  flags.kernel = request.kernel;
-  flags.arg_width = request.arg_width;
-  flags.bad_arch = request.bad_arch;
-  flags.semantics = request.semantics;
-  auto options = profile::make_resolve_options(flags);
-  if (!options) return fail(options.error().message);
-  if (!request.caps) {
-    // Docker matches includes/excludes "caps" against the container's
-    // bounding set; here the container is this process.
+  pipeline::Request build;
+  build.profile = request.profile;
+  build.read = request.read;
+  build.resolve = request.resolve;
+  if (request.bounding_caps) {
     auto caps = bounding_caps();
     if (!caps) return fail("cannot read the capability bounding set: " + caps.error().message);
-    options->caps = std::move(*caps);
+    build.resolve.caps = std::move(*caps);
   }
-
-  auto resolution = profile::resolve(doc, *options);
-  if (!resolution) return fail(resolution.error().message);
-  plan.policy = std::move(resolution->policy);
-  for (const profile::WidthWarning& w : resolution->warnings) plan.warnings.push_back(w.message);
-
-  auto compiled = compiler::compile(plan.policy, compiler::CompileOptions{});
-  if (!compiled) return fail(fmt::format("{}: {}", plan.source, compiled.error().message));
-  plan.program = std::move(compiled->program);
+  // Compiled, not proved: it is the same chain's output that `compile`
+  // proves before writing it.
+  build.last = pipeline::Stage::kCompile;
+  auto built = pipeline::run(build);
+  if (!built) {
+    // The compiler's messages do not name the profile.
+    if (built.error().stage == pipeline::Stage::kCompile) {
+      return fail(fmt::format("{}: {}", request.profile, built.error().message));
+    }
+    return fail(built.error().message);
+  }
+  FilterPlan plan;
+  const profile::Profile& doc = built->profile;
+  const profile::Resolution* resolution = &built->resolution;
+  plan.source = doc.source;
+  plan.policy = std::move(built->resolution.policy);
+  plan.program = std::move(built->compiled->program);
+  plan.diagnostics = std::move(built->diagnostics);
 
   for (const std::string& f : resolution->flags) {
     auto bits = bpf::parse_flags(f);

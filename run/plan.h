@@ -1,7 +1,7 @@
-// Turning `sysfence run`'s profile flags into the filter to install: load,
+// Turning `sysfence run`'s profile choice into the filter to install: load,
 // resolve for this machine (native arch + the profile's sub-arches, the
 // process's capability bounding set, the running kernel; each overridable),
-// compile, and collect the seccomp(2) flags.
+// compile (pipeline::run), and collect the seccomp(2) flags.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +12,10 @@
 
 #include "base/expected.h"
 #include "bpf/insn.h"
+#include "pipeline/pipeline.h"
 #include "policy/policy.h"
+#include "profile/reader.h"
+#include "profile/resolve.h"
 
 namespace sysfence::run {
 
@@ -34,14 +37,16 @@ struct ProfileChoice {
 Expected<std::optional<ProfileChoice>> parse_security_opt(std::string_view value);
 
 struct FilterRequest {
-  std::string profile = "default";       // "default" or a path (not "unconfined")
-  std::optional<std::string> caps;       // --caps LIST; nullopt: the bounding set
-  std::optional<std::string> kernel;     // --kernel X.Y; nullopt: uname
-  std::optional<std::string> arg_width;  // --arg-width abi|64; nullopt: abi
-  std::optional<std::string> bad_arch;   // --bad-arch ACTION; nullopt: kill-process
-  std::optional<std::string> semantics;  // --semantics sysfence|runc|libseccomp
-  bool log = false;                      // --log: SECCOMP_FILTER_FLAG_LOG
-  bool tsync = false;                    // --tsync: SECCOMP_FILTER_FLAG_TSYNC
+  std::string profile = "default";  // "default" or a path (not "unconfined")
+  profile::ReadOptions read;        // strict: unknown fields are an error
+  // Native arch, capabilities, kernel, ... (the CLI fills in this machine's).
+  profile::ResolveOptions resolve;
+  // Resolve with this process's capability bounding set instead of
+  // resolve.caps: Docker matches includes/excludes "caps" against the
+  // container's bounding set, and here the container is this process.
+  bool bounding_caps = false;
+  bool log = false;    // SECCOMP_FILTER_FLAG_LOG
+  bool tsync = false;  // SECCOMP_FILTER_FLAG_TSYNC
 };
 
 struct FilterPlan {
@@ -56,12 +61,12 @@ struct FilterPlan {
   std::string listener_metadata;
   // Things the user may want to know (flags dropped, ...); not errors.
   std::vector<std::string> notes;
-  // Resolution warnings (profile::WidthWarning messages).
-  std::vector<std::string> warnings;
+  // Strict findings and resolution warnings, for the user.
+  pipeline::Diagnostics diagnostics;
 };
 
 // Errors (all "sysfence's own failure" for run): unreadable or invalid
-// profile, bad --caps / --kernel, resolution or compilation failure, an
+// profile, an unreadable bounding set, resolution or compilation failure, an
 // unknown flag in the profile, NOTIFY without listenerPath.
 Expected<FilterPlan> plan_filter(const FilterRequest& request);
 

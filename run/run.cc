@@ -19,6 +19,7 @@
 
 #include "base/text.h"
 #include "bpf/install.h"
+#include "pipeline/pipeline.h"
 #include "run/oci_state.h"
 #include "run/rewrite.h"
 #include "run/supervisor.h"
@@ -306,7 +307,7 @@ int run(const RunRequest& request) {
     return kExitOwnFailure;
   }
   for (const std::string& note : plan->notes) say("note: " + note);
-  for (const std::string& warning : plan->warnings) say("warning: " + warning);
+  for (const std::string& line : pipeline::diagnostic_lines(plan->diagnostics)) fmt::print(stderr, "{}\n", line);
 
   if (request.trace_denials && plan->uses_notify) {
     say(

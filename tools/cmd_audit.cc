@@ -17,31 +17,25 @@
 // (it allows ptrace on kernels >= 4.8, for instance).
 #include <fmt/format.h>
 
-#include <optional>
 #include <string>
 
 #include "audit/finding.h"
 #include "audit/profile_audit.h"
 #include "audit/program_audit.h"
-#include "base/text.h"
-#include "bpf/raw.h"
-#include "profile/load.h"
-#include "profile/resolve.h"
+#include "pipeline/pipeline.h"
 #include "syscalls/arch.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
-#include "tools/cli/output.h"
+#include "tools/cli/raw_filter.h"
 #include "tools/cli/resolve_flags.h"
 
 namespace sysfence {
 namespace {
 
-constexpr cli::FlagSpec kFlags[] = {
-    {.name = "bpf"},        {.name = "arch"},      {.name = "fail-on"},
-    {.name = "caps"},       {.name = "kernel"},    {.name = "arg-width"},
-    {.name = "bad-arch"},   {.name = "semantics"}, {.name = "unknown-syscalls"},
-    {.name = "raw-endian"}, {.name = "max-paths"}, {.name = "strict", .takes_value = false},
+constexpr cli::FlagSpec kOwnFlags[] = {
+    {.name = "bpf"}, {.name = "arch"}, {.name = "fail-on"}, {.name = "raw-endian"}, {.name = "max-paths"},
 };
+constexpr auto kFlags = cli::with_resolve_flags(kOwnFlags);
 
 constexpr std::string_view kUsage =
     "usage: sysfence audit (PROFILE|default|- | --bpf FILE) [--arch A] "
@@ -50,8 +44,48 @@ constexpr std::string_view kUsage =
     "little|big] [--max-paths N] "
     "[--strict]";
 
-// Far above the kernel's 4096 instructions (32 KiB).
-constexpr size_t kMaxRawBytes = size_t{8} * 1024 * 1024;
+// --bpf FILE: any raw filter.
+Expected<audit::Report> report_on_filter(const cli::ParsedArgs& parsed, const syscalls::Arch& arch,
+                                         uint64_t max_paths) {
+  if (auto flag = cli::first_resolve_flag(parsed)) {
+    return fail(fmt::format("--{} applies to a PROFILE, not to --bpf", *flag));
+  }
+  auto byte_order = cli::raw_endian(parsed, arch.endian);
+  if (!byte_order) return fail(byte_order.error().message);
+  const std::string path = parsed.get_or("bpf", "");
+  const std::string shown = path == "-" ? "<stdin>" : path;
+  auto prog = cli::read_raw_filter(path, *byte_order);
+  if (!prog) return fail(prog.error().message);
+  audit::ProgramAuditOptions options;
+  // The arch the filter is for only when the user said so; otherwise the
+  // ABIs the filter itself tells apart.
+  options.arch = parsed.has("arch") ? &arch : nullptr;
+  options.max_paths = max_paths;
+  auto report = audit::audit_program(*prog, options);
+  if (!report) return fail(fmt::format("{}: {}", shown, report.error().message));
+  report->scope.insert(report->scope.begin(), fmt::format("filter {}", shown));
+  return report;
+}
+
+// PROFILE: the profile as resolved for `arch`, and the program compiled from it.
+Expected<audit::Report> report_on_profile(const cli::ParsedArgs& parsed, const syscalls::Arch& arch,
+                                          uint64_t max_paths) {
+  if (parsed.has("raw-endian")) return fail("--raw-endian applies to --bpf, not to a PROFILE");
+  auto request = cli::pipeline_request(parsed, parsed.positionals[0], cli::ArchList{.native = &arch, .keep = {}});
+  if (!request) return fail(request.error().message);
+  request->last = pipeline::Stage::kResolve;
+  auto built = pipeline::run(*request);
+  // The width warnings become constant-width findings: no second copy on stderr.
+  pipeline::Diagnostics shown = built ? built->diagnostics : built.error().diagnostics;
+  shown.warnings.clear();
+  cli::print_diagnostics(shown);
+  if (!built) return fail(built.error().message);
+  audit::ProfileAuditOptions options;
+  options.native = &arch;
+  options.arg_width = request->resolve.arg_width;
+  options.max_paths = max_paths;
+  return audit::audit_profile(built->profile, built->resolution, options);
+}
 
 int run_audit(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags);
@@ -77,54 +111,8 @@ int run_audit(std::span<const std::string> args) {
   auto arch = syscalls::parse_arch(parsed->get_or("arch", "native"));
   if (!arch) return cli::usage_error(arch.error().message);
 
-  std::optional<audit::Report> report;
-  if (bpf_mode) {
-    for (const char* flag : {"caps", "kernel", "arg-width", "unknown-syscalls", "bad-arch", "semantics", "strict"}) {
-      if (parsed->has(flag)) return cli::usage_error(fmt::format("--{} applies to a PROFILE, not to --bpf", flag));
-    }
-    Endian byte_order = (*arch)->endian;
-    if (auto e = parsed->get("raw-endian")) {
-      if (*e == "little") byte_order = Endian::kLittle;
-      else if (*e == "big") byte_order = Endian::kBig;
-      else return cli::usage_error(fmt::format("--raw-endian must be little or big, not \"{}\"", *e));
-    }
-    const std::string path = parsed->get_or("bpf", "");
-    const std::string shown = path == "-" ? "<stdin>" : path;
-    auto bytes = cli::read_input(path, kMaxRawBytes);
-    if (!bytes) return cli::usage_error(bytes.error().message);
-    auto prog =
-        bpf::read_raw(std::span(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()), byte_order, shown);
-    if (!prog) return cli::usage_error(prog.error().message);
-    audit::ProgramAuditOptions options;
-    // The arch the filter is for only when the user said so; otherwise the
-    // ABIs the filter itself tells apart.
-    options.arch = parsed->has("arch") ? *arch : nullptr;
-    options.max_paths = max_paths;
-    auto audited = audit::audit_program(*prog, options);
-    if (!audited) return cli::usage_error(fmt::format("{}: {}", shown, audited.error().message));
-    report = std::move(*audited);
-    report->scope.insert(report->scope.begin(), fmt::format("filter {}", shown));
-  } else {
-    if (parsed->has("raw-endian")) return cli::usage_error("--raw-endian applies to --bpf, not to a PROFILE");
-    profile::ReadOptions read_options;
-    read_options.strict = parsed->has("strict");
-    auto loaded = profile::load_profile(parsed->positionals[0], read_options);
-    if (!loaded) return cli::usage_error(loaded.error().message);
-    for (const std::string& f : loaded->strict_findings) fmt::print(stderr, "sysfence: {}\n", one_line(f));
-    const profile::ResolveFlags flags = cli::resolve_flags(*parsed, std::string((*arch)->name));
-    auto ropts = profile::make_resolve_options(flags);
-    if (!ropts) return cli::usage_error(ropts.error().message);
-    auto resolution = profile::resolve(loaded->profile, *ropts);
-    if (!resolution) return cli::usage_error(resolution.error().message);
-    // The width warnings become constant-width findings: no second copy on stderr.
-    audit::ProfileAuditOptions options;
-    options.native = *arch;
-    options.arg_width = ropts->arg_width;
-    options.max_paths = max_paths;
-    auto audited = audit::audit_profile(loaded->profile, *resolution, options);
-    if (!audited) return cli::usage_error(audited.error().message);
-    report = std::move(*audited);
-  }
+  auto report = bpf_mode ? report_on_filter(*parsed, **arch, max_paths) : report_on_profile(*parsed, **arch, max_paths);
+  if (!report) return cli::usage_error(report.error().message);
   fmt::print("{}", audit::format_report(*report));
   return audit::has_finding_at_or_above(*report, *fail_on) ? cli::kExitMismatch : cli::kExitOk;
 }

@@ -28,8 +28,7 @@
 #include "bpf/raw.h"
 #include "compiler/compile.h"
 #include "pipeline/formats.h"
-#include "profile/load.h"
-#include "profile/resolve.h"
+#include "pipeline/pipeline.h"
 #include "syscalls/arch.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
@@ -40,22 +39,16 @@
 namespace sysfence {
 namespace {
 
-constexpr cli::FlagSpec kFlags[] = {
+constexpr cli::FlagSpec kOwnFlags[] = {
     {.name = "arch"},
-    {.name = "caps"},
-    {.name = "kernel"},
     {.name = "weights"},
-    {.name = "unknown-syscalls"},
-    {.name = "arg-width"},
-    {.name = "bad-arch"},
-    {.name = "semantics"},
     {.name = "strategy"},
     {.name = "format"},
     {.name = "name"},
     {.name = "output", .short_name = 'o'},
-    {.name = "strict", .takes_value = false},
     {.name = "no-verify", .takes_value = false},
 };
+constexpr auto kFlags = cli::with_resolve_flags(kOwnFlags);
 
 constexpr std::string_view kUsage =
     "usage: sysfence compile [PROFILE|default|-] [--arch A[,B..]|native] "
@@ -64,21 +57,15 @@ constexpr std::string_view kUsage =
     "[--format raw|c|text|json] [--name IDENT] [--arg-width abi|64] [--bad-arch ACTION] [--semantics S] [--no-verify] "
     "[-o FILE]";
 
-// "x86_64,i386" -> the ABIs; the first is the native arch of the resolution.
-Expected<std::vector<const syscalls::Arch*>> parse_arch_list(std::string_view spec) {
-  std::vector<const syscalls::Arch*> out;
-  size_t pos = 0;
-  while (true) {
-    const size_t comma = spec.find(',', pos);
-    const std::string_view part =
-        spec.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
-    auto a = syscalls::parse_arch(part);
-    if (!a) return fail(a.error().message);
-    out.push_back(*a);
-    if (comma == std::string_view::npos) break;
-    pos = comma + 1;
-  }
-  return out;
+// The proof failed (or could not be made): a compiler bug, reported with
+// what the checker found; nothing is written.
+int report_unproved(const std::string& profile, const std::string& detail) {
+  fmt::print(stderr,
+             "sysfence: compile: the program compiled from {} is not proved equal to its policy; "
+             "nothing was written (a compiler bug: please report it with the profile)\n",
+             profile);
+  fmt::print(stderr, "{}", detail);
+  return cli::kExitMismatch;
 }
 
 int run_compile(std::span<const std::string> args) {
@@ -99,55 +86,36 @@ int run_compile(std::span<const std::string> args) {
   if (!weights) return cli::usage_error(weights.error().message);
   copts.weights = std::move(*weights);
 
-  auto arches = parse_arch_list(parsed->get_or("arch", "native"));
+  auto arches = cli::parse_arch_list(parsed->get_or("arch", "native"));
   if (!arches) return cli::usage_error(arches.error().message);
+  auto request = cli::pipeline_request(*parsed, profile_arg, *arches);
+  if (!request) return cli::usage_error(request.error().message);
+  request->compile = copts;
+  request->last = parsed->has("no-verify") ? pipeline::Stage::kCompile : pipeline::Stage::kProve;
 
-  profile::ReadOptions read_options;
-  read_options.strict = parsed->has("strict");
-  auto loaded = profile::load_profile(profile_arg, read_options);
-  if (!loaded) return cli::usage_error(loaded.error().message);
-  for (const std::string& f : loaded->strict_findings) fmt::print(stderr, "sysfence: {}\n", one_line(f));
-
-  const profile::ResolveFlags flags = cli::resolve_flags(*parsed, std::string((*arches)[0]->name));
-  auto ropts = profile::make_resolve_options(flags);
-  if (!ropts) return cli::usage_error(ropts.error().message);
-  auto resolution = profile::resolve(loaded->profile, *ropts);
-  if (!resolution) return cli::usage_error(resolution.error().message);
-  profile::print_warnings(*resolution);
-  policy::Policy& policy = resolution->policy;
-  if (arches->size() > 1) {
-    std::vector<syscalls::ArchId> keep;
-    for (const syscalls::Arch* a : *arches) keep.push_back(a->id);
-    if (auto ok = compiler::restrict_abis(policy, keep); !ok) {
-      return cli::usage_error(ok.error().message);
+  const std::string shown = profile_arg == "-" ? "<stdin>" : profile_arg;
+  auto built = cli::run_pipeline(*request);
+  if (!built) {
+    if (built.error().stage == pipeline::Stage::kProve) {
+      return report_unproved(shown, fmt::format("sysfence: {}\n", one_line(built.error().message)));
     }
+    return cli::usage_error(built.error().message);
   }
+  if (built->proof && !built->proof->equivalent()) {
+    return report_unproved(shown, verify::format_verification(*built->proof));
+  }
+  const policy::Policy& policy = built->resolution.policy;
+  const compiler::Compiled* compiled = &*built->compiled;
 
-  auto compiled = compiler::compile(policy, copts);
-  if (!compiled) return cli::usage_error(compiled.error().message);
-
-  const syscalls::Arch* native = (*arches)[0];
+  const syscalls::Arch* native = arches->native;
   pipeline::OutputInfo info;
-  info.profile = profile_arg == "-" ? "<stdin>" : profile_arg;
+  info.profile = shown;
   info.native = native;
   info.strategy = std::string(compiler::to_string(copts.strategy));
   info.weights = std::string(copts.weights.description());
-  if (!parsed->has("no-verify")) {
-    auto proof = verify::prove_equivalent(compiled->program, policy);
-    if (!proof || !proof->equivalent()) {
-      fmt::print(stderr,
-                 "sysfence: compile: the program compiled from {} is not proved equal to its policy; "
-                 "nothing was written (a compiler bug: please report it with the profile)\n",
-                 info.profile);
-      if (!proof) {
-        fmt::print(stderr, "sysfence: {}\n", one_line(proof.error().message));
-      } else {
-        fmt::print(stderr, "{}", verify::format_verification(*proof));
-      }
-      return cli::kExitMismatch;
-    }
-    info.proof =
-        pipeline::OutputInfo::Proof{.paths = proof->equiv.paths, .word_constraints = proof->equiv.word_constraints};
+  if (built->proof) {
+    info.proof = pipeline::OutputInfo::Proof{.paths = built->proof->equiv.paths,
+                                             .word_constraints = built->proof->equiv.word_constraints};
   }
 
   const std::string out = parsed->get_or("output", "-");

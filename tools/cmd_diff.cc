@@ -11,11 +11,10 @@
 
 #include <string>
 
-#include "bpf/raw.h"
 #include "syscalls/arch.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
-#include "tools/cli/output.h"
+#include "tools/cli/raw_filter.h"
 #include "verify/diff_report.h"
 #include "verify/equiv.h"
 #include "verify/symbolic.h"
@@ -32,16 +31,12 @@ constexpr cli::FlagSpec kFlags[] = {
 constexpr std::string_view kUsage =
     "usage: sysfence diff A.bpf B.bpf [--arch A] [--raw-endian little|big] [--max-regions N]";
 
-constexpr size_t kMaxRawBytes = size_t{8} * 1024 * 1024;
 // Differing regions collected (the report prints --max-regions of them).
 constexpr size_t kMaxCollected = 10000;
 
 Expected<verify::BpfProcedure> load(const std::string& path, Endian e) {
   const std::string shown = path == "-" ? "<stdin>" : path;
-  auto bytes = cli::read_input(path, kMaxRawBytes);
-  if (!bytes) return Unexpected<Error>{bytes.error()};
-  auto prog =
-      bpf::read_raw(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()), e, shown);
+  auto prog = cli::read_raw_filter(path, e);
   if (!prog) return Unexpected<Error>{prog.error()};
   auto proc = verify::BpfProcedure::create(std::move(*prog));
   if (!proc) return fail(fmt::format("{}: {}", shown, proc.error().message));
@@ -54,12 +49,8 @@ int run_diff(std::span<const std::string> args) {
   if (parsed->positionals.size() != 2) return cli::usage_error(kUsage);
   auto arch = syscalls::parse_arch(parsed->get_or("arch", "native"));
   if (!arch) return cli::usage_error(arch.error().message);
-  Endian byte_order = (*arch)->endian;
-  if (auto e = parsed->get("raw-endian")) {
-    if (*e == "little") byte_order = Endian::kLittle;
-    else if (*e == "big") byte_order = Endian::kBig;
-    else return cli::usage_error(fmt::format("--raw-endian must be little or big, not \"{}\"", *e));
-  }
+  auto byte_order = cli::raw_endian(*parsed, (*arch)->endian);
+  if (!byte_order) return cli::usage_error(byte_order.error().message);
   verify::DiffReportOptions ropts;
   if (auto n = parsed->get("max-regions")) {
     auto v = cli::parse_u64(*n);
@@ -71,9 +62,9 @@ int run_diff(std::span<const std::string> args) {
   const std::string& path_a = parsed->positionals[0];
   const std::string& path_b = parsed->positionals[1];
   if (path_a == "-" && path_b == "-") return cli::usage_error("only one of the filters can be read from stdin");
-  auto a = load(path_a, byte_order);
+  auto a = load(path_a, *byte_order);
   if (!a) return cli::usage_error(a.error().message);
-  auto b = load(path_b, byte_order);
+  auto b = load(path_b, *byte_order);
   if (!b) return cli::usage_error(b.error().message);
 
   if (a->program() == b->program()) {

@@ -9,11 +9,10 @@
 #include <string>
 
 #include "bpf/disasm.h"
-#include "bpf/raw.h"
 #include "syscalls/arch.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
-#include "tools/cli/output.h"
+#include "tools/cli/raw_filter.h"
 
 namespace sysfence {
 namespace {
@@ -23,10 +22,6 @@ constexpr cli::FlagSpec kFlags[] = {
     {.name = "asm", .takes_value = false},
 };
 
-// Far above the kernel's 4096 instructions (32 KiB): disassembling a
-// too-long program is still useful, an unbounded read is not.
-constexpr size_t kMaxRawBytes = size_t{8} * 1024 * 1024;
-
 int run_disasm(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags);
   if (!parsed) return cli::usage_error(parsed.error().message);
@@ -35,10 +30,7 @@ int run_disasm(std::span<const std::string> args) {
   if (!arch) return cli::usage_error(arch.error().message);
 
   const std::string& path = parsed->positionals[0];
-  auto bytes = cli::read_input(path, kMaxRawBytes);
-  if (!bytes) return cli::usage_error(bytes.error().message);
-  auto prog = bpf::read_raw(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()),
-                            (*arch)->endian, path == "-" ? "<stdin>" : path);
+  auto prog = cli::read_raw_filter(path, (*arch)->endian);
   if (!prog) return cli::usage_error(prog.error().message);
 
   const bpf::DisasmOptions options{

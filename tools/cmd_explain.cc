@@ -11,9 +11,9 @@
 
 #include <string>
 
+#include "pipeline/pipeline.h"
 #include "profile/explain.h"
-#include "profile/load.h"
-#include "profile/resolve.h"
+#include "syscalls/arch.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
 #include "tools/cli/resolve_flags.h"
@@ -21,17 +21,11 @@
 namespace sysfence {
 namespace {
 
-constexpr cli::FlagSpec kFlags[] = {
+constexpr cli::FlagSpec kOwnFlags[] = {
     {.name = "profile"},
     {.name = "arch"},
-    {.name = "caps"},
-    {.name = "kernel"},
-    {.name = "unknown-syscalls"},
-    {.name = "arg-width"},
-    {.name = "bad-arch"},
-    {.name = "semantics"},
-    {.name = "strict", .takes_value = false},
 };
+constexpr auto kFlags = cli::with_resolve_flags(kOwnFlags);
 
 constexpr std::string_view kUsage =
     "usage: sysfence explain SYSCALL [--profile PROFILE|default|-] [--arch A] "
@@ -43,20 +37,16 @@ int run_explain(std::span<const std::string> args) {
   if (!parsed) return cli::usage_error(parsed.error().message);
   if (parsed->positionals.size() != 1) return cli::usage_error(kUsage);
 
-  profile::ReadOptions read_options;
-  read_options.strict = parsed->has("strict");
-  auto loaded = profile::load_profile(parsed->get_or("profile", "default"), read_options);
-  if (!loaded) return cli::usage_error(loaded.error().message);
+  auto arch = syscalls::parse_arch(parsed->get_or("arch", "native"));
+  if (!arch) return cli::usage_error(arch.error().message);
+  auto request =
+      cli::pipeline_request(*parsed, parsed->get_or("profile", "default"), cli::ArchList{.native = *arch, .keep = {}});
+  if (!request) return cli::usage_error(request.error().message);
+  request->last = pipeline::Stage::kResolve;
+  auto built = cli::run_pipeline(*request);
+  if (!built) return cli::usage_error(built.error().message);
 
-  const profile::ResolveFlags flags = cli::resolve_flags(*parsed, parsed->get("arch"));
-  auto options = profile::make_resolve_options(flags);
-  if (!options) return cli::usage_error(options.error().message);
-
-  auto resolution = profile::resolve(loaded->profile, *options);
-  if (!resolution) return cli::usage_error(resolution.error().message);
-  profile::print_warnings(*resolution);
-
-  auto text = profile::explain_syscall(loaded->profile, *resolution, *options, parsed->positionals[0]);
+  auto text = profile::explain_syscall(built->profile, built->resolution, request->resolve, parsed->positionals[0]);
   if (!text) return cli::usage_error(text.error().message);
   fmt::print("{}", *text);
   return cli::kExitOk;

@@ -1,7 +1,7 @@
 // sysfence run [--profile PROFILE|default|unconfined]
 //              [--security-opt seccomp=PATH|seccomp:PATH|seccomp=unconfined]
-//              [--caps LIST] [--kernel X.Y] [--arg-width abi|64] [--bad-arch ACTION] [--semantics S] [--semantics S]
-//              [--log] [--tsync]
+//              [--caps LIST] [--kernel X.Y] [--unknown-syscalls enosys|default] [--arg-width abi|64]
+//              [--bad-arch ACTION] [--semantics S] [--strict] [--log] [--tsync]
 //              [--trace-denials] -- CMD [ARGS...]
 //
 // Runs CMD under the profile as `docker run --security-opt seccomp=...`
@@ -17,29 +17,28 @@
 #include "run/command.h"
 #include "run/plan.h"
 #include "run/run.h"
+#include "syscalls/arch.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
+#include "tools/cli/resolve_flags.h"
 
 namespace sysfence {
 namespace {
 
-constexpr cli::FlagSpec kFlags[] = {
+constexpr cli::FlagSpec kOwnFlags[] = {
     {.name = "profile"},
     {.name = "security-opt", .repeatable = true},
-    {.name = "caps"},
-    {.name = "kernel"},
-    {.name = "arg-width"},
-    {.name = "bad-arch"},
-    {.name = "semantics"},
     {.name = "log", .takes_value = false},
     {.name = "tsync", .takes_value = false},
     {.name = "trace-denials", .takes_value = false},
 };
+constexpr auto kFlags = cli::with_resolve_flags(kOwnFlags);
 
 constexpr std::string_view kUsage =
     "usage: sysfence run [--profile PROFILE|default|unconfined] "
     "[--security-opt seccomp=PATH|seccomp:PATH|seccomp=unconfined] [--caps LIST] [--kernel X.Y] "
-    "[--arg-width abi|64] [--bad-arch ACTION] [--log] [--tsync] [--trace-denials] -- CMD [ARGS...]";
+    "[--unknown-syscalls enosys|default] [--arg-width abi|64] [--bad-arch ACTION] [--semantics S] [--strict] "
+    "[--log] [--tsync] [--trace-denials] -- CMD [ARGS...]";
 
 int usage(std::string_view message) {
   fmt::print(stderr, "sysfence: {}\n{}\n", one_line(message), kUsage);
@@ -70,11 +69,16 @@ int run_run_checked(std::span<const std::string> args) {
     if (*p == "-") return usage("--profile -: the profile cannot come from stdin, which belongs to the command");
     request.profile.profile = *p;
   }
-  request.filter.caps = parsed->get("caps");
-  request.filter.kernel = parsed->get("kernel");
-  request.filter.arg_width = parsed->get("arg-width");
-  request.filter.bad_arch = parsed->get("bad-arch");
-  request.filter.semantics = parsed->get("semantics");
+  // Resolved for this machine; without --caps, for this process's bounding set.
+  auto resolve = cli::resolve_options(*parsed, syscalls::native_arch().id);
+  if (!resolve) {
+    // A bad value, not bad usage: the message alone, as for a bad profile.
+    fmt::print(stderr, "sysfence: {}\n", one_line(resolve.error().message));
+    return run::kExitOwnFailure;
+  }
+  request.filter.resolve = std::move(*resolve);
+  request.filter.bounding_caps = !parsed->has("caps");
+  request.filter.read = cli::read_options(*parsed);
   request.filter.log = parsed->has("log");
   request.filter.tsync = parsed->has("tsync");
   request.trace_denials = parsed->has("trace-denials");

@@ -33,47 +33,33 @@
 #include "base/seccomp.h"
 #include "bpf/disasm.h"
 #include "bpf/interp.h"
-#include "bpf/raw.h"
 #include "bpf/validate.h"
-#include "compiler/compile.h"
-#include "profile/load.h"
-#include "profile/resolve.h"
+#include "pipeline/pipeline.h"
+#include "policy/policy.h"
 #include "syscalls/arch.h"
 #include "syscalls/table.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
-#include "tools/cli/output.h"
+#include "tools/cli/raw_filter.h"
 #include "tools/cli/resolve_flags.h"
 
 namespace sysfence {
 namespace {
 
-constexpr cli::FlagSpec kFlags[] = {
-    {.name = "bpf"},
-    {.name = "arch"},
-    {.name = "syscall"},
-    {.name = "args"},
-    {.name = "ip"},
-    {.name = "trace", .takes_value = false},
-    {.name = "inputs"},
-    {.name = "raw-endian"},
-    // Profile simulation (the same resolution flags as compile).
-    {.name = "caps"},
-    {.name = "kernel"},
-    {.name = "unknown-syscalls"},
-    {.name = "arg-width"},
-    {.name = "bad-arch"},
-    {.name = "semantics"},
+constexpr cli::FlagSpec kOwnFlags[] = {
+    {.name = "bpf"},    {.name = "arch"},       {.name = "syscall"},
+    {.name = "args"},   {.name = "ip"},         {.name = "trace", .takes_value = false},
+    {.name = "inputs"}, {.name = "raw-endian"},
 };
+// Profile simulation takes the same resolution flags as compile.
+constexpr auto kFlags = cli::with_resolve_flags(kOwnFlags);
 
 constexpr std::string_view kUsage =
     "usage: sysfence sim (PROFILE [--caps LIST] [--kernel X.Y] [--unknown-syscalls enosys|default] "
-    "[--arg-width abi|64] [--bad-arch ACTION] [--semantics S] | --bpf FILE [--raw-endian little|big]) --arch A "
-    "(--syscall NAME|NR "
+    "[--arg-width abi|64] [--bad-arch ACTION] [--semantics S] [--strict] | --bpf FILE [--raw-endian little|big]) "
+    "--arch A (--syscall NAME|NR "
     "[--args a0,..,a5] [--ip X] [--trace] | --inputs FILE|-)";
 
-// Far above the kernel's 4096 instructions (32 KiB).
-constexpr size_t kMaxRawBytes = size_t{8} * 1024 * 1024;
 // Longest accepted input line: 8 fields of at most 20 digits plus spacing
 // leaves plenty of room; longer lines are an error, not a memory sink.
 constexpr size_t kMaxLineBytes = 4096;
@@ -110,14 +96,10 @@ Expected<uint64_t> parse_value(std::string_view text, std::string_view what) {
 
 // Reads and validates the raw filter (error: "FILE: instruction 3: ...").
 Expected<bpf::Program> load_filter(const std::string& path, Endian byte_order) {
-  auto bytes = cli::read_input(path, kMaxRawBytes);
-  if (!bytes) return Unexpected<Error>{bytes.error()};
-  const std::string shown = path == "-" ? "<stdin>" : path;
-  auto prog = bpf::read_raw(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()),
-                            byte_order, shown);
+  auto prog = cli::read_raw_filter(path, byte_order);
   if (!prog) return Unexpected<Error>{prog.error()};
   if (auto valid = bpf::validate(*prog); !valid) {
-    return fail(fmt::format("{}: {}", shown, valid.error().message));
+    return fail(fmt::format("{}: {}", path == "-" ? "<stdin>" : path, valid.error().message));
   }
   return std::move(*prog);
 }
@@ -273,17 +255,13 @@ struct Subject {
 // PROFILE -> resolve for `arch` as the native arch -> compile.
 Expected<Subject> compile_profile(const std::string& profile_arg, const cli::ParsedArgs& args,
                                   const syscalls::Arch& arch) {
-  auto loaded = profile::load_profile(profile_arg);
-  if (!loaded) return Unexpected<Error>{loaded.error()};
-  const profile::ResolveFlags flags = cli::resolve_flags(args, std::string(arch.name));
-  auto options = profile::make_resolve_options(flags);
-  if (!options) return Unexpected<Error>{options.error()};
-  auto resolution = profile::resolve(loaded->profile, *options);
-  if (!resolution) return Unexpected<Error>{resolution.error()};
-  profile::print_warnings(*resolution);
-  auto compiled = compiler::compile(resolution->policy, compiler::CompileOptions{});
-  if (!compiled) return Unexpected<Error>{compiled.error()};
-  return Subject{std::move(compiled->program), std::move(resolution->policy)};
+  auto request = cli::pipeline_request(args, profile_arg, cli::ArchList{.native = &arch, .keep = {}});
+  if (!request) return Unexpected<Error>{request.error()};
+  // No proof here: each answer is checked against the policy instead.
+  request->last = pipeline::Stage::kCompile;
+  auto built = cli::run_pipeline(*request);
+  if (!built) return fail(built.error().message);
+  return Subject{std::move(built->compiled->program), std::move(built->resolution.policy)};
 }
 
 int run_sim(std::span<const std::string> args) {
@@ -296,10 +274,10 @@ int run_sim(std::span<const std::string> args) {
   if (from_profile == parsed->has("bpf")) {
     return cli::usage_error(fmt::format("give exactly one of PROFILE and --bpf FILE\n{}", kUsage));
   }
-  if (!from_profile && (parsed->has("caps") || parsed->has("kernel") || parsed->has("unknown-syscalls") ||
-                        parsed->has("arg-width") || parsed->has("bad-arch") || parsed->has("semantics"))) {
+  if (!from_profile && cli::first_resolve_flag(*parsed)) {
     return cli::usage_error(
-        "--caps, --kernel, --unknown-syscalls, --arg-width, --bad-arch and --semantics go with a PROFILE, not --bpf");
+        "--caps, --kernel, --unknown-syscalls, --arg-width, --bad-arch, --semantics and --strict go with a PROFILE, "
+        "not --bpf");
   }
   if (from_profile && parsed->has("raw-endian")) {
     return cli::usage_error("--raw-endian goes with --bpf, not a PROFILE");
@@ -321,13 +299,9 @@ int run_sim(std::span<const std::string> args) {
     if (!s) return cli::usage_error(s.error().message);
     subject = std::move(*s);
   } else {
-    Endian byte_order = (*arch)->endian;
-    if (auto e = parsed->get("raw-endian")) {
-      if (*e == "little") byte_order = Endian::kLittle;
-      else if (*e == "big") byte_order = Endian::kBig;
-      else return cli::usage_error(fmt::format("--raw-endian must be little or big, not \"{}\"", *e));
-    }
-    auto prog = load_filter(*parsed->get("bpf"), byte_order);
+    auto byte_order = cli::raw_endian(*parsed, (*arch)->endian);
+    if (!byte_order) return cli::usage_error(byte_order.error().message);
+    auto prog = load_filter(*parsed->get("bpf"), *byte_order);
     if (!prog) return cli::usage_error(prog.error().message);
     subject.program = std::move(*prog);
   }

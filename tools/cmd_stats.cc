@@ -18,46 +18,37 @@
 #include <vector>
 
 #include "bpf/interp.h"
-#include "bpf/raw.h"
 #include "compiler/compile.h"
 #include "measure/compare.h"
 #include "measure/stats.h"
-#include "profile/load.h"
-#include "profile/resolve.h"
+#include "pipeline/pipeline.h"
 #include "syscalls/arch.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
 #include "tools/cli/output.h"
+#include "tools/cli/raw_filter.h"
 #include "tools/cli/resolve_flags.h"
 
 namespace sysfence {
 namespace {
 
-constexpr cli::FlagSpec kFlags[] = {
+constexpr cli::FlagSpec kOwnFlags[] = {
     {.name = "bpf"},
     {.name = "arch"},
-    {.name = "caps"},
-    {.name = "kernel"},
     {.name = "weights"},
-    {.name = "unknown-syscalls"},
     {.name = "strategy"},
     {.name = "svg"},
     {.name = "range"},
-    {.name = "arg-width"},
-    {.name = "bad-arch"},
-    {.name = "semantics"},
     {.name = "compare", .takes_value = false},
 };
+// A PROFILE is resolved with the same flags as compile.
+constexpr auto kFlags = cli::with_resolve_flags(kOwnFlags);
 
 constexpr std::string_view kUsage =
     "usage: sysfence stats (PROFILE | --bpf FILE) [--arch A] [--weights uniform|hot|FILE] "
     "[--range LO-HI] [--svg FILE] [--caps LIST] [--kernel X.Y] "
     "[--unknown-syscalls enosys|default] [--strategy optimal|balanced|linear] [--arg-width abi|64] [--bad-arch ACTION] "
-    "[--semantics S] [--compare]";
-
-// A raw filter holds at most 4096 instructions of 8 bytes; allow some slack
-// so that an oversized file gets the validator's message, not a size error.
-constexpr size_t kMaxBpfBytes = size_t{8} * 4096 * 16;
+    "[--semantics S] [--strict] [--compare]";
 
 Expected<measure::NumberRange> parse_range(std::string_view s) {
   const size_t dash = s.find('-');
@@ -114,6 +105,22 @@ int run_compare(const policy::Policy& policy, const compiler::CompileOptions& co
   return cli::kExitOk;
 }
 
+// The compiler's own cost model, printed after the measurement.
+std::string compiler_model(const compiler::Compiled& compiled, const compiler::CompileOptions& copts) {
+  std::string model = fmt::format("compiler model ({} strategy, {} weights):\n", compiler::to_string(copts.strategy),
+                                  copts.weights.description());
+  for (const compiler::ArchReport& r : compiled.arches) {
+    model += fmt::format(
+        "  {}: {} intervals, {} comparisons in the number tree, expected {:.2f} instructions "
+        "({} before the tree, {:.2f} comparisons, 1 return)\n",
+        compiler::abi_names(r.abis), r.intervals, r.tree_tests, r.bound(), r.dispatch_insns, r.tree_cost);
+  }
+  if (compiled.layout.trampolines > 0) {
+    model += fmt::format("  layout: {} trampolines\n", compiled.layout.trampolines);
+  }
+  return model;
+}
+
 int run_stats(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags);
   if (!parsed) return cli::usage_error(parsed.error().message);
@@ -144,10 +151,7 @@ int run_stats(std::span<const std::string> args) {
   std::string model;
   if (from_bpf) {
     const std::string path = *parsed->get("bpf");
-    auto bytes = cli::read_input(path, kMaxBpfBytes);
-    if (!bytes) return cli::usage_error(bytes.error().message);
-    auto prog =
-        bpf::read_raw(std::span(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()), native.endian, path);
+    auto prog = cli::read_raw_filter(path, native.endian);
     if (!prog) return cli::usage_error(prog.error().message);
     program = std::move(*prog);
     abis = abis_in_filter(program, native);
@@ -158,33 +162,22 @@ int run_stats(std::span<const std::string> args) {
       return cli::usage_error(fmt::format("invalid --strategy \"{}\": expected optimal, balanced or linear", *s));
     }
     copts.weights = sopts.weights;
-    auto loaded = profile::load_profile(parsed->positionals[0]);
-    if (!loaded) return cli::usage_error(loaded.error().message);
-    const profile::ResolveFlags flags = cli::resolve_flags(*parsed, std::string(native.name));
-    auto ropts = profile::make_resolve_options(flags);
-    if (!ropts) return cli::usage_error(ropts.error().message);
-    auto resolution = profile::resolve(loaded->profile, *ropts);
-    if (!resolution) return cli::usage_error(resolution.error().message);
-    profile::print_warnings(*resolution);
+    auto request = cli::pipeline_request(*parsed, parsed->positionals[0], cli::ArchList{.native = &native, .keep = {}});
+    if (!request) return cli::usage_error(request.error().message);
+    request->compile = copts;
+    // --compare compiles with every strategy itself; stats measures, the
+    // proof is compile's and verify's business.
+    request->last = parsed->has("compare") ? pipeline::Stage::kResolve : pipeline::Stage::kCompile;
+    auto built = cli::run_pipeline(*request);
+    if (!built) return cli::usage_error(built.error().message);
     if (parsed->has("compare")) {
-      return run_compare(resolution->policy, copts, sopts, parsed->positionals[0], parsed->get("svg"));
+      return run_compare(built->resolution.policy, copts, sopts, parsed->positionals[0], parsed->get("svg"));
     }
-    auto compiled = compiler::compile(resolution->policy, copts);
-    if (!compiled) return cli::usage_error(compiled.error().message);
-    program = std::move(compiled->program);
-    for (const policy::ArchPolicy& ap : resolution->policy.arches) abis.push_back(ap.arch);
+    const compiler::Compiled& compiled = *built->compiled;
+    program = compiled.program;
+    for (const policy::ArchPolicy& ap : built->resolution.policy.arches) abis.push_back(ap.arch);
     title = parsed->positionals[0];
-    model = fmt::format("compiler model ({} strategy, {} weights):\n", compiler::to_string(copts.strategy),
-                        copts.weights.description());
-    for (const compiler::ArchReport& r : compiled->arches) {
-      model += fmt::format(
-          "  {}: {} intervals, {} comparisons in the number tree, expected {:.2f} instructions "
-          "({} before the tree, {:.2f} comparisons, 1 return)\n",
-          compiler::abi_names(r.abis), r.intervals, r.tree_tests, r.bound(), r.dispatch_insns, r.tree_cost);
-    }
-    if (compiled->layout.trampolines > 0) {
-      model += fmt::format("  layout: {} trampolines\n", compiled->layout.trampolines);
-    }
+    model = compiler_model(compiled, copts);
   }
 
   auto stats = measure::measure(program, abis, sopts);

@@ -1,8 +1,7 @@
 // ABI-faithful argument widths in resolution: ArgWidthMode::kAbi
 // gives each condition the width the kernel reads on that ABI, k64 keeps
 // Docker's 64-bit comparisons; constants wider than the argument are
-// warnings naming the rule; --arg-width parses through the shared flag
-// helper.
+// warnings naming the rule.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -270,78 +269,6 @@ TEST(WidthWarnings, NoneForDockersDefaultProfile) {
     const Resolution r = resolve_default(a, ArgWidthMode::kAbi);
     EXPECT_TRUE(r.warnings.empty()) << syscalls::arch(a).name << ": " << r.warnings.front().message;
   }
-}
-
-TEST(ArgWidthFlag, ParsesThroughTheSharedHelper) {
-  EXPECT_EQ(parse_arg_width_mode("abi").value(), ArgWidthMode::kAbi);
-  EXPECT_EQ(parse_arg_width_mode("64").value(), ArgWidthMode::k64);
-  auto bad = parse_arg_width_mode("32");
-  ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error().message, "invalid --arg-width \"32\": expected abi or 64");
-
-  ResolveFlags flags;
-  flags.kernel = "6.1";
-  EXPECT_EQ(make_resolve_options(flags).value().arg_width, ArgWidthMode::kAbi);
-  flags.arg_width = "64";
-  EXPECT_EQ(make_resolve_options(flags).value().arg_width, ArgWidthMode::k64);
-  flags.arg_width = "wide";
-  auto e = make_resolve_options(flags);
-  ASSERT_FALSE(e);
-  EXPECT_NE(e.error().message.find("--arg-width"), std::string::npos);
-}
-
-TEST(BadArchFlag, EverySpellingAndTheErrors) {
-  EXPECT_EQ(parse_bad_arch_action("kill-process").value(), Action::KillProcess());
-  EXPECT_EQ(parse_bad_arch_action("SCMP_ACT_KILL_PROCESS").value(), Action::KillProcess());
-  EXPECT_EQ(parse_bad_arch_action("kill-thread").value(), Action::KillThread());
-  EXPECT_EQ(parse_bad_arch_action("SCMP_ACT_KILL").value(), Action::KillThread());  // libseccomp's default
-  EXPECT_EQ(parse_bad_arch_action("trap").value(), Action::Trap());
-  EXPECT_EQ(parse_bad_arch_action("errno").value(), Action::Errno(1));
-  EXPECT_EQ(parse_bad_arch_action("errno:38").value(), Action::Errno(38));
-  EXPECT_EQ(parse_bad_arch_action("log").value(), Action::Log());
-  EXPECT_EQ(parse_bad_arch_action("allow").value(), Action::Allow());
-  for (const char* bad : {"", "errno:", "errno:65536", "errno:-1", "errno:1x", "kill_me", "notify"}) {
-    auto e = parse_bad_arch_action(bad);
-    ASSERT_FALSE(e) << bad;
-    EXPECT_TRUE(e.error().message.starts_with("invalid --bad-arch \"")) << e.error().message;
-  }
-
-  ResolveFlags flags;
-  flags.kernel = "6.1";
-  EXPECT_EQ(make_resolve_options(flags).value().bad_arch_action, Action::KillProcess());
-  flags.bad_arch = "kill-thread";
-  EXPECT_EQ(make_resolve_options(flags).value().bad_arch_action, Action::KillThread());
-}
-
-TEST(SemanticsFlag, PresetsAndExplicitFlagsWin) {
-  ResolveFlags flags;
-  flags.kernel = "6.1";
-  flags.semantics = "runc";
-  ResolveOptions o = make_resolve_options(flags).value();
-  EXPECT_EQ(o.arg_width, ArgWidthMode::k64);
-  EXPECT_EQ(o.bad_arch_action, Action::KillThread());
-  EXPECT_FALSE(o.unknown_syscalls.has_value());  // runc's own rule
-  flags.semantics = "libseccomp";
-  o = make_resolve_options(flags).value();
-  EXPECT_EQ(o.arg_width, ArgWidthMode::k64);
-  EXPECT_EQ(o.unknown_syscalls, UnknownSyscalls::kDefault);
-  flags.arg_width = "abi";
-  flags.bad_arch = "trap";
-  flags.unknown_syscalls = "enosys";
-  o = make_resolve_options(flags).value();
-  EXPECT_EQ(o.arg_width, ArgWidthMode::kAbi);
-  EXPECT_EQ(o.bad_arch_action, Action::Trap());
-  EXPECT_EQ(o.unknown_syscalls, UnknownSyscalls::kEnosys);
-  flags = ResolveFlags{};
-  flags.kernel = "6.1";
-  flags.semantics = "sysfence";
-  o = make_resolve_options(flags).value();
-  EXPECT_EQ(o.arg_width, ArgWidthMode::kAbi);
-  EXPECT_EQ(o.bad_arch_action, Action::KillProcess());
-  flags.semantics = "docker";
-  auto e = make_resolve_options(flags);
-  ASSERT_FALSE(e);
-  EXPECT_EQ(e.error().message, "invalid --semantics \"docker\": expected sysfence, runc or libseccomp");
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // The built-in data (embedded default profile, documented blocked-syscall reasons, errno and
-// capability tables) and the flag helpers in profile/load.h.
+// capability tables) and profile loading (profile/load.h).
 #include <gtest/gtest.h>
 
 #include "profile/builtin.h"
@@ -95,35 +95,6 @@ TEST(Load, KernelVersions) {
   auto host = host_kernel_version();
   ASSERT_TRUE(host) << host.error().message;
   EXPECT_GE(host->major, 3);
-}
-
-TEST(Load, ResolveOptionsFromFlags) {
-  ResolveFlags f;
-  f.arch = "SCMP_ARCH_AARCH64";
-  f.caps = "all";
-  f.kernel = "5.4";
-  f.unknown_syscalls = "default";
-  auto o = make_resolve_options(f);
-  ASSERT_TRUE(o) << o.error().message;
-  EXPECT_EQ(o->native, ArchId::kAarch64);
-  EXPECT_EQ(o->caps, all_caps());
-  EXPECT_EQ(o->kernel, (syscalls::KernelVersion{5, 4}));
-  EXPECT_EQ(o->unknown_syscalls, UnknownSyscalls::kDefault);
-
-  auto d = make_resolve_options({});
-  ASSERT_TRUE(d);
-  EXPECT_EQ(d->native, syscalls::native_arch().id);
-  EXPECT_EQ(d->caps, docker_default_caps());
-  EXPECT_EQ(d->kernel, *host_kernel_version());
-  EXPECT_FALSE(d->unknown_syscalls);
-
-  ResolveFlags bad;
-  bad.unknown_syscalls = "kill";
-  EXPECT_EQ(make_resolve_options(bad).error().message,
-            "invalid --unknown-syscalls \"kill\": expected enosys or default");
-  ResolveFlags bad_arch;
-  bad_arch.arch = "aarch46";
-  EXPECT_FALSE(make_resolve_options(bad_arch));
 }
 
 TEST(Load, ProfileArguments) {

@@ -32,6 +32,8 @@
 #include "base/seccomp.h"
 #include "bpf/install.h"
 #include "policy/policy.h"
+#include "profile/caps.h"
+#include "profile/load.h"
 #include "run/plan.h"
 #include "run/rewrite.h"
 #include "syscalls/arch.h"
@@ -263,11 +265,19 @@ ProbeReport probe_against(const bpf::Program& program, const policy::Policy& spe
   return report;
 }
 
+// The default profile for this machine and its running kernel, as `sysfence
+// run --caps CAPS` resolves it.
+FilterRequest request_for(const std::string& caps) {
+  FilterRequest request;
+  request.resolve.native = syscalls::native_arch().id;
+  request.resolve.caps = profile::parse_caps(caps).value();
+  request.resolve.kernel = profile::host_kernel_version().value();
+  return request;
+}
+
 void probe_default_profile(const std::string& caps) {
   ASSERT_EQ(syscalls::native_arch().id, syscalls::ArchId::kX86_64) << "the probe issues x86 system calls";
-  FilterRequest request;
-  request.caps = caps;
-  auto plan = plan_filter(request);
+  auto plan = plan_filter(request_for(caps));
   ASSERT_TRUE(plan) << plan.error().message;
   const ProbeReport r = probe_against(plan->program, plan->policy);
   ASSERT_GT(r.calls, 6000u);
@@ -288,11 +298,8 @@ TEST(Probe, DefaultProfileAllCaps) { probe_default_profile("all"); }
 // the specification for all capabilities, differs exactly where
 // CAP_SYS_ADMIN & co. matter (namespace flags of clone / unshare, ...).
 TEST(Probe, DetectsAFilterThatIsNotItsSpecification) {
-  FilterRequest request;
-  request.caps = "docker-default";
-  auto narrow = plan_filter(request);
-  request.caps = "all";
-  auto wide = plan_filter(request);
+  auto narrow = plan_filter(request_for("docker-default"));
+  auto wide = plan_filter(request_for("all"));
   ASSERT_TRUE(narrow && wide);
   const ProbeReport r = probe_against(narrow->program, wide->policy);
   EXPECT_GT(r.mismatches, 0u);

@@ -159,10 +159,19 @@ TEST(Plan, SecurityOpt) {
   EXPECT_FALSE(parse_security_opt("seccomp="));
 }
 
-TEST(Plan, DefaultProfile) {
+// A request resolved for this machine as `sysfence run` makes it, with a
+// fixed kernel.
+FilterRequest request_for(const std::string& profile, const std::string& caps) {
   FilterRequest r;
-  r.caps = "docker-default";
-  r.kernel = "6.1";
+  r.profile = profile;
+  r.resolve.native = syscalls::native_arch().id;
+  r.resolve.caps = profile::parse_caps(caps).value();
+  r.resolve.kernel = {6, 1};
+  return r;
+}
+
+TEST(Plan, DefaultProfile) {
+  FilterRequest r = request_for("default", "docker-default");
   auto plan = plan_filter(r);
   ASSERT_TRUE(plan) << plan.error().message;
   EXPECT_EQ(plan->source, "default");
@@ -177,11 +186,9 @@ TEST(Plan, DefaultProfile) {
 }
 
 TEST(Plan, CapsDecideTheDefaultProfilesNamespaceRules) {
-  FilterRequest r;
-  r.kernel = "6.1";
-  r.caps = "docker-default";
+  FilterRequest r = request_for("default", "docker-default");
   auto without = plan_filter(r);
-  r.caps = "docker-default,CAP_SYS_ADMIN";
+  r = request_for("default", "docker-default,CAP_SYS_ADMIN");
   auto with = plan_filter(r);
   ASSERT_TRUE(without && with);
   SeccompData d;
@@ -196,9 +203,8 @@ TEST(Plan, NotifyNeedsListenerPath) {
   const std::string p = tmp("notify-no-path.json");
   write_file(p, R"({"defaultAction": "SCMP_ACT_ALLOW",
                     "syscalls": [{"names": ["getppid"], "action": "SCMP_ACT_NOTIFY"}]})");
-  FilterRequest r;
-  r.profile = p;
-  r.kernel = "6.1";
+  FilterRequest r = request_for(p, "none");
+  r.bounding_caps = true;  // run's default: this process's bounding set
   auto plan = plan_filter(r);
   ASSERT_FALSE(plan);
   EXPECT_NE(plan.error().message.find("listenerPath"), std::string::npos) << plan.error().message;
@@ -215,10 +221,7 @@ TEST(Plan, NotifyNeedsListenerPath) {
 TEST(Plan, UnknownProfileFlagIsAnError) {
   const std::string p = tmp("bad-flag.json");
   write_file(p, R"({"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_BOGUS"], "syscalls": []})");
-  FilterRequest r;
-  r.profile = p;
-  r.kernel = "6.1";
-  EXPECT_FALSE(plan_filter(r));
+  EXPECT_FALSE(plan_filter(request_for(p, "docker-default")));
 }
 
 // ---------------------------------------------------------------------------

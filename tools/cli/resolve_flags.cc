@@ -1,19 +1,167 @@
 #include "tools/cli/resolve_flags.h"
 
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cstdio>
 #include <utility>
+
+#include "base/text.h"
+#include "profile/caps.h"
+#include "profile/load.h"
 
 namespace sysfence::cli {
 
-profile::ResolveFlags resolve_flags(const ParsedArgs& parsed, std::optional<std::string> arch) {
-  profile::ResolveFlags flags;
-  flags.arch = std::move(arch);
-  flags.caps = parsed.get("caps");
-  flags.kernel = parsed.get("kernel");
-  flags.unknown_syscalls = parsed.get("unknown-syscalls");
-  flags.arg_width = parsed.get("arg-width");
-  flags.bad_arch = parsed.get("bad-arch");
-  flags.semantics = parsed.get("semantics");
-  return flags;
+std::optional<std::string_view> first_resolve_flag(const ParsedArgs& parsed) {
+  for (const FlagSpec& spec : kResolveFlagSpecs) {
+    if (parsed.has(spec.name)) return spec.name;
+  }
+  return std::nullopt;
+}
+
+Expected<profile::UnknownSyscalls> parse_unknown_syscalls(std::string_view s) {
+  if (s == "enosys") return profile::UnknownSyscalls::kEnosys;
+  if (s == "default") return profile::UnknownSyscalls::kDefault;
+  return fail(fmt::format("invalid --unknown-syscalls \"{}\": expected enosys or default", s));
+}
+
+Expected<profile::ArgWidthMode> parse_arg_width_mode(std::string_view s) {
+  if (s == "abi") return profile::ArgWidthMode::kAbi;
+  if (s == "64") return profile::ArgWidthMode::k64;
+  return fail(fmt::format("invalid --arg-width \"{}\": expected abi or 64", s));
+}
+
+Expected<Semantics> parse_semantics(std::string_view s) {
+  if (s == "sysfence") return Semantics::kSysfence;
+  if (s == "runc") return Semantics::kRunc;
+  if (s == "libseccomp") return Semantics::kLibseccomp;
+  return fail(fmt::format("invalid --semantics {}: expected sysfence, runc or libseccomp", quote(s)));
+}
+
+Expected<Action> parse_bad_arch_action(std::string_view s) {
+  // SCMP_ACT_KILL_THREAD -> kill-thread.
+  std::string w;
+  std::string_view rest = s;
+  if (rest.starts_with("SCMP_ACT_")) rest.remove_prefix(9);
+  for (char c : rest) w += c == '_' ? '-' : static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  if (w == "kill-process") return Action::KillProcess();
+  if (w == "kill-thread" || w == "kill") return Action::KillThread();
+  if (w == "trap") return Action::Trap();
+  if (w == "log") return Action::Log();
+  if (w == "allow") return Action::Allow();
+  if (w == "errno") return Action::Errno(1);
+  if (w.starts_with("errno:")) {
+    unsigned value = 0;
+    const std::string_view digits = std::string_view{w}.substr(6);
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    if (ec == std::errc() && end == digits.data() + digits.size() && !digits.empty() && value <= 0xffff) {
+      return Action::Errno(static_cast<uint16_t>(value));
+    }
+  }
+  return fail(
+      fmt::format("invalid --bad-arch {}: expected kill-process, kill-thread (kill), trap, errno[:N], log "
+                  "or allow",
+                  quote(s)));
+}
+
+namespace {
+
+// --semantics first: the flags given explicitly override its presets.
+Expected<void> apply_semantics(const ParsedArgs& parsed, profile::ResolveOptions& o) {
+  const auto text = parsed.get("semantics");
+  if (!text) return {};
+  auto s = parse_semantics(*text);
+  if (!s) return fail(s.error().message);
+  if (*s != Semantics::kSysfence) {
+    o.arg_width = profile::ArgWidthMode::k64;
+    o.bad_arch_action = Action::KillThread();
+  }
+  if (*s == Semantics::kLibseccomp) o.unknown_syscalls = profile::UnknownSyscalls::kDefault;
+  return {};
+}
+
+Expected<profile::CapSet> parse_caps_or_default(const ParsedArgs& parsed) {
+  if (auto caps = parsed.get("caps")) return profile::parse_caps(*caps);
+  return profile::docker_default_caps();
+}
+
+}  // namespace
+
+Expected<profile::ResolveOptions> resolve_options(const ParsedArgs& parsed, syscalls::ArchId native) {
+  profile::ResolveOptions o;
+  o.native = native;
+  if (auto ok = apply_semantics(parsed, o); !ok) return fail(ok.error().message);
+  auto caps = parse_caps_or_default(parsed);
+  if (!caps) return fail(caps.error().message);
+  o.caps = std::move(*caps);
+  auto kernel =
+      parsed.has("kernel") ? profile::parse_kernel_version(*parsed.get("kernel")) : profile::host_kernel_version();
+  if (!kernel) return fail(kernel.error().message);
+  o.kernel = *kernel;
+  if (auto u = parsed.get("unknown-syscalls")) {
+    auto v = parse_unknown_syscalls(*u);
+    if (!v) return fail(v.error().message);
+    o.unknown_syscalls = *v;
+  }
+  if (auto w = parsed.get("arg-width")) {
+    auto v = parse_arg_width_mode(*w);
+    if (!v) return fail(v.error().message);
+    o.arg_width = *v;
+  }
+  if (auto b = parsed.get("bad-arch")) {
+    auto v = parse_bad_arch_action(*b);
+    if (!v) return fail(v.error().message);
+    o.bad_arch_action = *v;
+  }
+  return o;
+}
+
+profile::ReadOptions read_options(const ParsedArgs& parsed) {
+  profile::ReadOptions o;
+  o.strict = parsed.has("strict");
+  return o;
+}
+
+Expected<ArchList> parse_arch_list(std::string_view spec) {
+  std::vector<const syscalls::Arch*> listed;
+  size_t pos = 0;
+  while (true) {
+    const size_t comma = spec.find(',', pos);
+    const std::string_view part =
+        spec.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
+    auto a = syscalls::parse_arch(part);
+    if (!a) return fail(a.error().message);
+    listed.push_back(*a);
+    if (comma == std::string_view::npos) break;
+    pos = comma + 1;
+  }
+  ArchList out;
+  out.native = listed.front();
+  if (listed.size() > 1) {
+    for (const syscalls::Arch* a : listed) out.keep.push_back(a->id);
+  }
+  return out;
+}
+
+Expected<pipeline::Request> pipeline_request(const ParsedArgs& parsed, std::string profile, const ArchList& arches) {
+  pipeline::Request request;
+  request.profile = std::move(profile);
+  request.read = read_options(parsed);
+  auto resolve = resolve_options(parsed, arches.native->id);
+  if (!resolve) return fail(resolve.error().message);
+  request.resolve = std::move(*resolve);
+  request.keep_abis = arches.keep;
+  return request;
+}
+
+void print_diagnostics(const pipeline::Diagnostics& diagnostics) {
+  for (const std::string& line : pipeline::diagnostic_lines(diagnostics)) fmt::print(stderr, "{}\n", line);
+}
+
+Expected<pipeline::Result, pipeline::Failure> run_pipeline(const pipeline::Request& request) {
+  auto result = pipeline::run(request);
+  print_diagnostics(result ? result->diagnostics : result.error().diagnostics);
+  return result;
 }
 
 }  // namespace sysfence::cli

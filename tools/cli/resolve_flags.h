@@ -1,18 +1,110 @@
-// The profile-resolution flags every command that resolves a profile takes
-// (--caps, --kernel, --unknown-syscalls, --arg-width, --bad-arch,
-// --semantics; see profile/load.h), read from parsed arguments in one place
-// so that a new flag is one edit, not one per command.
+// The profile-resolution flags, taken alike by every command that resolves a
+// profile (compile, verify, audit, explain, sim, stats, run):
+//   --caps LIST        docker-default (the default) | all | none | CAP_X,CAP_Y,...
+//   --kernel X.Y       the kernel includes/excludes minKernel compare with (default: uname)
+//   --unknown-syscalls enosys|default
+//   --arg-width        abi (default) | 64
+//   --bad-arch ACTION  what an architecture the filter does not handle gets
+//   --semantics S      sysfence (default) | runc | libseccomp: the defaults of
+//                      the three flags above as that tool has them
+//   --strict           unknown fields (and other strict findings) are an error
+// Here the flag strings become typed options (profile::ResolveOptions,
+// profile::ReadOptions, pipeline::Request); nothing below tools/ sees them.
 #pragma once
 
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
+#include <string_view>
+#include <vector>
 
-#include "profile/load.h"
+#include "base/expected.h"
+#include "base/seccomp.h"
+#include "pipeline/pipeline.h"
+#include "profile/reader.h"
+#include "profile/resolve.h"
+#include "syscalls/arch.h"
 #include "tools/cli/args.h"
 
 namespace sysfence::cli {
 
-// `arch` is the native arch as the command settled it (a name, or nullopt
-// for the host's).
-profile::ResolveFlags resolve_flags(const ParsedArgs& parsed, std::optional<std::string> arch);
+// The shared flags, appended by each resolving command to its own
+// (with_resolve_flags), so that all of them take exactly the same set.
+inline constexpr FlagSpec kResolveFlagSpecs[] = {
+    {.name = "caps"},
+    {.name = "kernel"},
+    {.name = "unknown-syscalls"},
+    {.name = "arg-width"},
+    {.name = "bad-arch"},
+    {.name = "semantics"},
+    {.name = "strict", .takes_value = false},
+};
+inline constexpr size_t kResolveFlagCount = std::size(kResolveFlagSpecs);
+
+// A command's own flags followed by the shared ones.
+template <size_t N>
+constexpr std::array<FlagSpec, N + kResolveFlagCount> with_resolve_flags(const FlagSpec (&own)[N]) {
+  std::array<FlagSpec, N + kResolveFlagCount> out{};
+  for (size_t i = 0; i < N; ++i) out[i] = own[i];
+  for (size_t i = 0; i < kResolveFlagCount; ++i) out[N + i] = kResolveFlagSpecs[i];
+  return out;
+}
+
+// The first shared flag given ("caps"), for commands whose other mode (a
+// raw filter) takes none of them; nullopt when none is.
+std::optional<std::string_view> first_resolve_flag(const ParsedArgs& parsed);
+
+// "enosys" | "default".
+Expected<profile::UnknownSyscalls> parse_unknown_syscalls(std::string_view s);
+// "abi" | "64". Error: `invalid --arg-width "32": expected abi or 64`.
+Expected<profile::ArgWidthMode> parse_arg_width_mode(std::string_view s);
+// kill-process (sysfence's default) | kill-thread | kill (= kill-thread,
+// libseccomp's SCMP_ACT_KILL, its default bad-arch action and so runc's and
+// Docker's) | trap | errno[:N] (default EPERM) | log | allow, also spelled as
+// the profile actions (SCMP_ACT_KILL_PROCESS, ...).
+// Error: `invalid --bad-arch "x": expected kill-process, kill-thread, ...`.
+Expected<Action> parse_bad_arch_action(std::string_view s);
+
+// Whose choices the flags without a value take. A filter runc (or
+// libseccomp alone) built answers differently from sysfence's in three
+// places; `verify --semantics runc` proves a runc filter without spelling
+// them out:
+//                 --arg-width  --bad-arch   --unknown-syscalls
+//   sysfence      abi          kill-process runc's rule (enosys unless the default allows)
+//   runc          64           kill-thread  runc's rule (its ENOSYS stub)
+//   libseccomp    64           kill-thread  default (no stub)
+// An explicit flag wins over the preset.
+enum class Semantics : uint8_t { kSysfence, kRunc, kLibseccomp };
+// Error: `invalid --semantics "x": expected sysfence, runc or libseccomp`.
+Expected<Semantics> parse_semantics(std::string_view s);
+
+// The shared flags -> ResolveOptions for `native`; defaults: Docker's
+// capabilities, the running kernel.
+Expected<profile::ResolveOptions> resolve_options(const ParsedArgs& parsed, syscalls::ArchId native);
+// --strict.
+profile::ReadOptions read_options(const ParsedArgs& parsed);
+
+// --arch "x86_64,i386": the first is the native arch of the resolution; a
+// list of more than one keeps only those ABIs (one alone keeps the
+// sub-arches the profile pairs with it).
+struct ArchList {
+  const syscalls::Arch* native = nullptr;
+  std::vector<syscalls::ArchId> keep;  // empty: keep all
+};
+Expected<ArchList> parse_arch_list(std::string_view spec);
+
+// The request for PROFILE resolved as the shared flags and `arches` say.
+// The stages to run and the compile options are the caller's.
+Expected<pipeline::Request> pipeline_request(const ParsedArgs& parsed, std::string profile, const ArchList& arches);
+
+// Prints the diagnostics to stderr, one line each (pipeline::diagnostic_lines),
+// the same way for every command.
+void print_diagnostics(const pipeline::Diagnostics& diagnostics);
+
+// pipeline::run, with the diagnostics printed (also those gathered before a
+// failure, so a warning that explains an error is not lost).
+Expected<pipeline::Result, pipeline::Failure> run_pipeline(const pipeline::Request& request);
 
 }  // namespace sysfence::cli

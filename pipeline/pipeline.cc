@@ -1,0 +1,88 @@
+#include "pipeline/pipeline.h"
+
+#include <fmt/format.h>
+
+#include <utility>
+
+#include "base/text.h"
+#include "profile/load.h"
+
+namespace sysfence::pipeline {
+
+Expected<profile::ReadResult> load(const Request& request) {
+  if (request.text) return profile::read_profile(*request.text, request.profile, request.read);
+  return profile::load_profile(request.profile, request.read);
+}
+
+Expected<profile::Resolution> resolve(const profile::Profile& profile, const profile::ResolveOptions& options) {
+  return profile::resolve(profile, options);
+}
+
+Expected<void> restrict_abis(policy::Policy& policy, std::span<const syscalls::ArchId> keep) {
+  if (keep.empty()) return {};
+  return compiler::restrict_abis(policy, keep);
+}
+
+Expected<compiler::Compiled> compile(const policy::Policy& policy, const compiler::CompileOptions& options) {
+  return compiler::compile(policy, options);
+}
+
+Expected<verify::Verification> prove(const bpf::Program& program, const policy::Policy& policy,
+                                     const verify::EquivOptions& options) {
+  return verify::prove_equivalent(program, policy, options);
+}
+
+std::vector<std::string> warning_messages(const profile::Resolution& resolution) {
+  std::vector<std::string> out;
+  out.reserve(resolution.warnings.size());
+  for (const profile::WidthWarning& w : resolution.warnings) out.push_back(w.message);
+  return out;
+}
+
+Expected<Result, Failure> run(const Request& request) {
+  Diagnostics diagnostics;
+  const auto failed = [&diagnostics](Stage stage, const Error& error) {
+    return Unexpected<Failure>{Failure{stage, error.message, std::move(diagnostics)}};
+  };
+
+  auto loaded = pipeline::load(request);
+  if (!loaded) return failed(Stage::kLoad, loaded.error());
+  diagnostics.strict_findings = std::move(loaded->strict_findings);
+  Result result;
+  result.profile = std::move(loaded->profile);
+  if (request.last == Stage::kLoad) {
+    result.diagnostics = std::move(diagnostics);
+    return result;
+  }
+
+  auto resolution = pipeline::resolve(result.profile, request.resolve);
+  if (!resolution) return failed(Stage::kResolve, resolution.error());
+  diagnostics.warnings = warning_messages(*resolution);
+  result.resolution = std::move(*resolution);
+
+  if (request.last >= Stage::kRestrictAbis) {
+    auto kept = pipeline::restrict_abis(result.resolution.policy, request.keep_abis);
+    if (!kept) return failed(Stage::kRestrictAbis, kept.error());
+  }
+  if (request.last >= Stage::kCompile) {
+    auto compiled = pipeline::compile(result.resolution.policy, request.compile);
+    if (!compiled) return failed(Stage::kCompile, compiled.error());
+    result.compiled = std::move(*compiled);
+  }
+  if (request.last >= Stage::kProve) {
+    auto proof = pipeline::prove(result.compiled->program, result.resolution.policy, request.prove);
+    if (!proof) return failed(Stage::kProve, proof.error());
+    result.proof = std::move(*proof);
+  }
+  result.diagnostics = std::move(diagnostics);
+  return result;
+}
+
+std::vector<std::string> diagnostic_lines(const Diagnostics& diagnostics) {
+  std::vector<std::string> out;
+  for (const std::string& f : diagnostics.strict_findings) out.push_back(fmt::format("sysfence: {}", one_line(f)));
+  for (const std::string& w : diagnostics.warnings) out.push_back(fmt::format("sysfence: warning: {}", one_line(w)));
+  return out;
+}
+
+}  // namespace sysfence::pipeline

@@ -1,0 +1,117 @@
+// The chain every consumer of a profile runs: load -> resolve -> restrict
+// ABIs -> compile -> prove, as small named stages and one function running
+// them in order. The commands, `sysfence run`'s planner, the benchmarks and
+// the fuzz targets all go through it, so that a profile means the same
+// filter wherever it is compiled.
+//
+// The library never prints: what a user should see besides the result
+// (strict findings of the reader, resolution warnings) comes back as data,
+// also when a later stage fails, so that a caller can show the warnings that
+// led up to an error.
+//
+// Usage:
+//   pipeline::Request request;
+//   request.profile = "docker.json";
+//   request.resolve.native = syscalls::ArchId::kAarch64;
+//   request.resolve.caps = profile::docker_default_caps();
+//   auto built = pipeline::run(request);
+//   if (!built) {
+//     show(built.error().diagnostics);
+//     return error(built.error().message);
+//   }
+//   show(built->diagnostics);
+//   if (!built->proof->equivalent()) ...;  // a compiler bug
+//   install(built->compiled->program);
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/expected.h"
+#include "compiler/compile.h"
+#include "policy/policy.h"
+#include "profile/profile.h"
+#include "profile/reader.h"
+#include "profile/resolve.h"
+#include "syscalls/arch.h"
+#include "verify/equiv.h"
+#include "verify/verify.h"
+
+namespace sysfence::pipeline {
+
+// The stages in the order run() takes them.
+enum class Stage : uint8_t { kLoad, kResolve, kRestrictAbis, kCompile, kProve };
+
+struct Request {
+  // "default" (the built-in profile), a path, or "-" (stdin); with `text`
+  // set, only the name the document goes by in messages.
+  std::string profile = "default";
+  // The document itself, when the caller already holds it (benchmarks,
+  // fuzzers); nullopt: read `profile`.
+  std::optional<std::string_view> text;
+  profile::ReadOptions read;  // JSON limits; strict: unknown fields are an error
+  profile::ResolveOptions resolve;
+  // The ABIs to keep, in any order; every one must be in the resolved
+  // policy. Empty: all of them (the native arch and the sub-arches the
+  // profile's archMap pairs with it).
+  std::vector<syscalls::ArchId> keep_abis;
+  compiler::CompileOptions compile;
+  verify::EquivOptions prove;
+  // The last stage run() runs: kRestrictAbis for the policy alone, kCompile
+  // to skip the proof.
+  Stage last = Stage::kProve;
+};
+
+// What a user should be told about the profile; none of it is an error.
+struct Diagnostics {
+  // The reader's strict findings when not in strict mode ("file:line:col:
+  // /syscalls/3/comments: unknown field ...", in document order).
+  std::vector<std::string> strict_findings;
+  // Resolution warnings (profile::WidthWarning::message).
+  std::vector<std::string> warnings;
+};
+
+// A stage failed: which, why, and what the stages before it had to say.
+struct Failure {
+  Stage stage = Stage::kLoad;
+  std::string message;
+  Diagnostics diagnostics;
+};
+
+struct Result {
+  profile::Profile profile;                    // as read
+  profile::Resolution resolution;              // its policy restricted to the kept ABIs
+  std::optional<compiler::Compiled> compiled;  // when last >= kCompile
+  // When last == kProve. Not being equivalent is not a failure of the
+  // pipeline: the caller decides (for sysfence's own output it is a bug).
+  std::optional<verify::Verification> proof;
+  Diagnostics diagnostics;
+};
+
+// The stages. Each is usable alone, for a caller that has its own input for
+// one of them (verify proves a foreign program against the policy).
+Expected<profile::ReadResult> load(const Request& request);
+Expected<profile::Resolution> resolve(const profile::Profile& profile, const profile::ResolveOptions& options);
+// Empty `keep`: no change. Error: an ABI the policy lacks ("arm is not an
+// architecture of this filter (it has x86_64, i386, x32)").
+Expected<void> restrict_abis(policy::Policy& policy, std::span<const syscalls::ArchId> keep);
+Expected<compiler::Compiled> compile(const policy::Policy& policy, const compiler::CompileOptions& options);
+Expected<verify::Verification> prove(const bpf::Program& program, const policy::Policy& policy,
+                                     const verify::EquivOptions& options);
+
+// The resolution's warnings as Diagnostics::warnings holds them.
+std::vector<std::string> warning_messages(const profile::Resolution& resolution);
+
+// Runs the stages up to request.last.
+Expected<Result, Failure> run(const Request& request);
+
+// The diagnostics as the CLI shows them, one line each: a strict finding as
+// "sysfence: FINDING", a warning as "sysfence: warning: MESSAGE" (each made
+// one line). Formatting only; the caller decides where they go.
+std::vector<std::string> diagnostic_lines(const Diagnostics& diagnostics);
+
+}  // namespace sysfence::pipeline

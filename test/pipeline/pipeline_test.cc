@@ -1,0 +1,166 @@
+// The shared chain (pipeline/pipeline.h): each stage alone, run() stopping
+// where asked, failures naming their stage and keeping the diagnostics
+// gathered before them, and the compiled filter deciding as the kernel
+// would (checked in the interpreter against facts of Docker's profile, not
+// against the pipeline's own policy).
+#include "pipeline/pipeline.h"
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <string>
+#include <vector>
+
+#include "base/seccomp.h"
+#include "bpf/insn.h"
+#include "bpf/interp.h"
+#include "profile/caps.h"
+#include "syscalls/arch.h"
+#include "syscalls/table.h"
+
+namespace sysfence::pipeline {
+namespace {
+
+using syscalls::ArchId;
+
+// An unknown top-level field (a strict finding) and a condition whose
+// constant does not fit socket's 32-bit family argument (a width warning).
+constexpr std::string_view kFindingAndWarning = R"({"defaultAction": "SCMP_ACT_ALLOW", "bogus": 1,
+ "syscalls": [{"names": ["socket"], "action": "SCMP_ACT_ERRNO",
+               "args": [{"index": 0, "value": 4294967334, "op": "SCMP_CMP_EQ"}]}]})";
+
+Request docker_default_for(ArchId native) {
+  Request r;
+  r.resolve.native = native;
+  r.resolve.caps = profile::docker_default_caps();
+  r.resolve.kernel = {6, 1};
+  return r;
+}
+
+Request in_memory(std::string_view text) {
+  Request r = docker_default_for(ArchId::kX86_64);
+  r.profile = "mem.json";
+  r.text = text;
+  return r;
+}
+
+Action decide(const bpf::Program& program, ArchId abi, std::string_view syscall) {
+  const syscalls::Arch& arch = syscalls::arch(abi);
+  SeccompData d;
+  d.arch = arch.audit_arch;
+  d.nr = syscalls::table(abi).number(syscall).value();
+  auto interp = bpf::Interpreter::create(program);
+  EXPECT_TRUE(interp) << interp.error().message;
+  return interp->run(d, arch.endian).action();
+}
+
+std::vector<ArchId> abis_of(const policy::Policy& policy) {
+  std::vector<ArchId> out;
+  for (const policy::ArchPolicy& ap : policy.arches) out.push_back(ap.arch);
+  return out;
+}
+
+TEST(Load, BuiltInFileOrMemory) {
+  auto builtin = load(Request{});
+  ASSERT_TRUE(builtin) << builtin.error().message;
+  EXPECT_EQ(builtin->profile.source, "default");
+  auto mem = load(in_memory(R"({"defaultAction": "SCMP_ACT_ALLOW"})"));
+  ASSERT_TRUE(mem) << mem.error().message;
+  EXPECT_EQ(mem->profile.source, "mem.json");
+  Request missing;
+  missing.profile = "/nonexistent/p.json";
+  auto e = load(missing);
+  ASSERT_FALSE(e);
+  EXPECT_NE(e.error().message.find("/nonexistent/p.json"), std::string::npos) << e.error().message;
+}
+
+TEST(Run, TheWholeChainGivesAProvedFilterThatDecidesAsDockerSays) {
+  auto built = run(docker_default_for(ArchId::kX86_64));
+  ASSERT_TRUE(built) << built.error().message;
+  ASSERT_TRUE(built->compiled && built->proof);
+  EXPECT_TRUE(built->proof->equivalent()) << verify::format_verification(*built->proof);
+  EXPECT_EQ(abis_of(built->resolution.policy), (std::vector<ArchId>{ArchId::kX86_64, ArchId::kI386, ArchId::kX32}));
+  const bpf::Program& p = built->compiled->program;
+  EXPECT_EQ(decide(p, ArchId::kX86_64, "read"), Action::Allow());
+  EXPECT_EQ(decide(p, ArchId::kX86_64, "reboot"), Action::Errno(EPERM));  // needs CAP_SYS_BOOT
+  EXPECT_EQ(decide(p, ArchId::kI386, "read"), Action::Allow());
+  EXPECT_TRUE(built->diagnostics.strict_findings.empty());
+  EXPECT_TRUE(built->diagnostics.warnings.empty());
+}
+
+TEST(Run, StopsAtTheLastStageAsked) {
+  Request r = docker_default_for(ArchId::kAarch64);
+  r.last = Stage::kResolve;
+  auto resolved = run(r);
+  ASSERT_TRUE(resolved) << resolved.error().message;
+  EXPECT_FALSE(resolved->compiled);
+  EXPECT_FALSE(resolved->proof);
+  EXPECT_EQ(abis_of(resolved->resolution.policy), (std::vector<ArchId>{ArchId::kAarch64, ArchId::kArm}));
+  r.last = Stage::kCompile;
+  auto compiled = run(r);
+  ASSERT_TRUE(compiled) << compiled.error().message;
+  EXPECT_TRUE(compiled->compiled);
+  EXPECT_FALSE(compiled->proof);
+}
+
+TEST(RestrictAbis, KeepsOnlyTheListedAbis) {
+  Request r = docker_default_for(ArchId::kX86_64);
+  r.keep_abis = {ArchId::kI386, ArchId::kX86_64};
+  auto built = run(r);
+  ASSERT_TRUE(built) << built.error().message;
+  EXPECT_EQ(abis_of(built->resolution.policy), (std::vector<ArchId>{ArchId::kX86_64, ArchId::kI386}));
+  // x32 numbers now get the bad-arch action, in the real program too.
+  EXPECT_EQ(decide(built->compiled->program, ArchId::kX32, "read"), Action::KillProcess());
+  EXPECT_TRUE(built->proof->equivalent());
+}
+
+TEST(Failure, NamesItsStageAndKeepsEarlierDiagnostics) {
+  Request r = in_memory(kFindingAndWarning);
+  r.keep_abis = {ArchId::kArm};  // not an ABI of an x86_64 filter
+  auto built = run(r);
+  ASSERT_FALSE(built);
+  EXPECT_EQ(built.error().stage, Stage::kRestrictAbis);
+  EXPECT_NE(built.error().message.find("arm"), std::string::npos) << built.error().message;
+  ASSERT_EQ(built.error().diagnostics.strict_findings.size(), 1u);
+  EXPECT_NE(built.error().diagnostics.strict_findings[0].find("bogus"), std::string::npos);
+  ASSERT_FALSE(built.error().diagnostics.warnings.empty());
+  EXPECT_NE(built.error().diagnostics.warnings[0].find("socket"), std::string::npos);
+
+  auto disabled = run(in_memory(R"({"syscalls": []})"));  // no defaultAction: seccomp disabled
+  ASSERT_FALSE(disabled);
+  EXPECT_EQ(disabled.error().stage, Stage::kResolve);
+}
+
+TEST(Failure, StrictTurnsFindingsIntoALoadError) {
+  Request r = in_memory(kFindingAndWarning);
+  auto lenient = run(r);
+  ASSERT_TRUE(lenient) << lenient.error().message;
+  EXPECT_EQ(lenient->diagnostics.strict_findings.size(), 1u);
+  r.read.strict = true;
+  auto strict = run(r);
+  ASSERT_FALSE(strict);
+  EXPECT_EQ(strict.error().stage, Stage::kLoad);
+  EXPECT_NE(strict.error().message.find("bogus"), std::string::npos) << strict.error().message;
+}
+
+TEST(Prove, FindsAProgramThatIsNotThePolicy) {
+  auto built = run(docker_default_for(ArchId::kX86_64));
+  ASSERT_TRUE(built) << built.error().message;
+  const bpf::Program allow_all = {bpf::Insn{0x06, 0, 0, kRetAllow}};
+  auto proof = prove(allow_all, built->resolution.policy, verify::EquivOptions{});
+  ASSERT_TRUE(proof) << proof.error().message;
+  EXPECT_FALSE(proof->equivalent());
+}
+
+TEST(DiagnosticLines, OneLineEachAsTheCliPrintsThem) {
+  Diagnostics d;
+  d.strict_findings = {"p.json:1:2: /bogus: unknown field \"bogus\" (ignored)"};
+  d.warnings = {"p.json:3:4: a\nb"};
+  EXPECT_EQ(diagnostic_lines(d), (std::vector<std::string>{
+                                     "sysfence: p.json:1:2: /bogus: unknown field \"bogus\" (ignored)",
+                                     "sysfence: warning: p.json:3:4: a\\nb",
+                                 }));
+}
+
+}  // namespace
+}  // namespace sysfence::pipeline

@@ -1,0 +1,26 @@
+// Reading a raw filter file (struct sock_filter[]), the same way for every
+// command that takes one (disasm, diff, verify, audit, sim, stats).
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "base/expected.h"
+#include "base/seccomp.h"
+#include "bpf/insn.h"
+#include "tools/cli/args.h"
+
+namespace sysfence::cli {
+
+// Far above the kernel's 4096 instructions (32 KiB): an oversized file is
+// refused before it is decoded.
+inline constexpr size_t kMaxRawBytes = size_t{8} * 1024 * 1024;
+
+// --raw-endian little|big, else `fallback` (the arch's byte order).
+// Error: `--raw-endian must be little or big, not "x"`.
+Expected<Endian> raw_endian(const ParsedArgs& parsed, Endian fallback);
+
+// "-" is stdin, named "<stdin>" in messages; errors name the file.
+Expected<bpf::Program> read_raw_filter(const std::string& path, Endian byte_order);
+
+}  // namespace sysfence::cli
