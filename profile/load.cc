@@ -134,11 +134,12 @@ Expected<Action> parse_bad_arch_action(std::string_view s) {
 }
 
 void print_warnings(const Resolution& resolution, std::FILE* out) {
-  for (const WidthWarning& w : resolution.warnings) fmt::print(out, "sysfence: warning: {}\n", one_line(w.message));
+  for (const Warning& w : resolution.warnings) fmt::print(out, "sysfence: warning: {}\n", one_line(w.message));
 }
 
 Expected<ResolveOptions> make_resolve_options(const ResolveFlags& flags) {
   ResolveOptions o;
+  o.unknown_names_are_errors = flags.strict;
   if (flags.semantics) {
     auto s = parse_semantics(*flags.semantics);
     if (!s) return fail(s.error().message);

@@ -76,6 +76,7 @@ struct ResolveFlags {
   std::optional<std::string> arg_width;         // default: abi
   std::optional<std::string> bad_arch;          // default: kill-process
   std::optional<std::string> semantics;         // default: sysfence
+  bool strict = false;                          // --strict: a syscall name no ABI knows is an error
 };
 Expected<ResolveOptions> make_resolve_options(const ResolveFlags& flags);
 

@@ -67,7 +67,7 @@ Expected<FilterPlan> plan_filter(const FilterRequest& request) {
   auto resolution = profile::resolve(doc, *options);
   if (!resolution) return fail(resolution.error().message);
   plan.policy = std::move(resolution->policy);
-  for (const profile::WidthWarning& w : resolution->warnings) plan.warnings.push_back(w.message);
+  for (const profile::Warning& w : resolution->warnings) plan.warnings.push_back(w.message);
 
   auto compiled = compiler::compile(plan.policy, compiler::CompileOptions{});
   if (!compiled) return fail(fmt::format("{}: {}", plan.source, compiled.error().message));

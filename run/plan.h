@@ -56,7 +56,7 @@ struct FilterPlan {
   std::string listener_metadata;
   // Things the user may want to know (flags dropped, ...); not errors.
   std::vector<std::string> notes;
-  // Resolution warnings (profile::WidthWarning messages).
+  // Resolution warnings (profile::Warning messages).
   std::vector<std::string> warnings;
 };
 

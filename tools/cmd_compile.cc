@@ -132,6 +132,7 @@ int run_compile(std::span<const std::string> args) {
   info.native = native;
   info.strategy = std::string(compiler::to_string(copts.strategy));
   info.weights = std::string(copts.weights.description());
+  info.notes = resolution->notes;
   if (!parsed->has("no-verify")) {
     auto proof = verify::prove_equivalent(compiled->program, policy);
     if (!proof || !proof->equivalent()) {

@@ -147,6 +147,14 @@ TEST(ResolveCli, UnknownSyscallExits2WithSuggestion) {
   EXPECT_NE(r.err.find("did you mean"), std::string::npos);
 }
 
+TEST(ResolveCli, NoSuggestionForAFarName) {
+  // 14 letters allow 5 edits; no syscall name is that near.
+  Result r = run({"resolve", "--arch", "x86_64", "zzzzzzzzzzzzzz"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "sysfence: unknown syscall \"zzzzzzzzzzzzzz\" on x86_64\n");
+}
+
 TEST(ResolveCli, BadNumbersAndUsage) {
   Result r = run({"resolve", "--arch", "x86_64", "99999"});
   EXPECT_EQ(r.exit_code, 2);

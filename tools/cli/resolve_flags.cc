@@ -13,6 +13,7 @@ profile::ResolveFlags resolve_flags(const ParsedArgs& parsed, std::optional<std:
   flags.arg_width = parsed.get("arg-width");
   flags.bad_arch = parsed.get("bad-arch");
   flags.semantics = parsed.get("semantics");
+  flags.strict = parsed.has("strict");
   return flags;
 }
 
