@@ -546,7 +546,7 @@ class Resolver {
       w.rule = policy::SourceRef{p_.source, e.pos.line, static_cast<uint32_t>(index), e.comment, false};
       w.pos = pa.pos.line != 0 ? pa.pos : e.pos;
       for (const auto& n : e.names)
-        w.syscall += (w.syscall.empty() ? "" : ", ") + one_line(std::string_view(n).substr(0, 64));
+        w.syscall += (w.syscall.empty() ? "" : ", ") + one_line(std::string_view{n}.substr(0, 64));
       w.arg = static_cast<uint8_t>(pa.index);
       w.mask = pa.value;
       w.datum = pa.value_two;

@@ -116,7 +116,8 @@ int run_audit(std::span<const std::string> args) {
     if (!ropts) return cli::usage_error(ropts.error().message);
     auto resolution = profile::resolve(loaded->profile, *ropts);
     if (!resolution) return cli::usage_error(resolution.error().message);
-    // The width warnings become constant-width findings: no second copy on stderr.
+    // The warnings become findings (constant-width, masked-datum,
+    // unknown-syscall): no second copy on stderr.
     audit::ProfileAuditOptions options;
     options.native = *arch;
     options.arg_width = ropts->arg_width;
