@@ -7,12 +7,44 @@
 
 #include "audit/program_audit.h"
 #include "compiler/compile.h"
+#include "policy/operators.h"
 
 namespace sysfence::audit {
 
 namespace {
 
 bool permissive(Action a) { return a.kind == ActionKind::kAllow || a.kind == ActionKind::kLog; }
+
+Finding warning_finding(const profile::Warning& w) {
+  const std::string where = fmt::format("rule {}:{} (syscalls[{}])", w.rule.file, w.rule.line, w.rule.entry);
+  switch (w.kind) {
+    case profile::WarningKind::kWidth:
+      return Finding{check::kConstantWidth,
+                     Severity::kMedium,
+                     w.message,
+                     fmt::format("write the constant as the {}-bit value the kernel reads", w.bits),
+                     where,
+                     {}};
+    case profile::WarningKind::kMaskedDatum:
+      // The filter does what Docker's does; the profile just says more than
+      // it means, which hides what the rule really tests.
+      return Finding{check::kMaskedDatum,
+                     Severity::kLow,
+                     w.message,
+                     fmt::format("use datum & mask: valueTwo {:#x}", policy::masked_datum(w.mask, w.datum)),
+                     where,
+                     {}};
+    case profile::WarningKind::kUnknownName:
+      return Finding{check::kUnknownSyscall,
+                     Severity::kLow,
+                     w.message,
+                     w.suggestion.empty() ? std::string("remove the name, or spell it as the kernel does")
+                                          : fmt::format("spell it {}", w.suggestion),
+                     where,
+                     {}};
+  }
+  return Finding{};
+}
 
 }  // namespace
 
@@ -43,15 +75,9 @@ Expected<Report> audit_profile(const profile::Profile& profile, const profile::R
                   compiled->program.size() == 1 ? std::string("1 instruction")
                                                 : fmt::format("{} instructions", compiled->program.size())));
 
-  // Constants that cannot mean what they say on some ABI.
-  for (const profile::WidthWarning& w : resolution.warnings) {
-    report.findings.push_back(Finding{check::kConstantWidth,
-                                      Severity::kMedium,
-                                      w.message,
-                                      fmt::format("write the constant as the {}-bit value the kernel reads", w.bits),
-                                      fmt::format("rule {}:{} (syscalls[{}])", w.rule.file, w.rule.line, w.rule.entry),
-                                      {}});
-  }
+  // What the profile says but cannot mean: constants wider than the
+  // argument, MASKED_EQ datum bits the mask drops, names no ABI has.
+  for (const profile::Warning& w : resolution.warnings) report.findings.push_back(warning_finding(w));
 
   // The default action, straight from the profile.
   std::vector<std::string> allowing;

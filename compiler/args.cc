@@ -4,6 +4,8 @@
 #include <bit>
 #include <cassert>
 
+#include "policy/operators.h"
+
 namespace sysfence::compiler {
 
 using policy::CmpOp;
@@ -17,64 +19,28 @@ uint32_t lo32(uint64_t v) { return static_cast<uint32_t>(v); }
 
 enum class Truth : uint8_t { kTrue, kFalse, kOpen };
 
-bool compare32(CmpOp op, uint32_t a, uint32_t v, uint32_t datum) {
-  switch (op) {
-    case CmpOp::kNe: return a != v;
-    case CmpOp::kLt: return a < v;
-    case CmpOp::kLe: return a <= v;
-    case CmpOp::kEq: return a == v;
-    case CmpOp::kGe: return a >= v;
-    case CmpOp::kGt: return a > v;
-    case CmpOp::kMaskedEq: return (a & v) == datum;
-  }
-  return false;
-}
-
-bool compare64(CmpOp op, uint64_t a, uint64_t v, uint64_t datum) {
-  switch (op) {
-    case CmpOp::kNe: return a != v;
-    case CmpOp::kLt: return a < v;
-    case CmpOp::kLe: return a <= v;
-    case CmpOp::kEq: return a == v;
-    case CmpOp::kGe: return a >= v;
-    case CmpOp::kGt: return a > v;
-    case CmpOp::kMaskedEq: return (a & v) == datum;
-  }
-  return false;
+Truth truth(std::optional<bool> b) {
+  if (!b) return Truth::kOpen;
+  return *b ? Truth::kTrue : Truth::kFalse;
 }
 
 // Decides what can be decided without reading anything; may turn a high-word
 // condition into its low-word remainder (MASKED_EQ with a zero high mask).
+// The datum of a MASKED_EQ condition is already masked (rule_set).
 Truth simplify(OpenCondition& c) {
   if (c.hi) {
     if (c.op == CmpOp::kMaskedEq) {
-      if ((c.datum & ~c.value) != 0) return Truth::kFalse;
       if (hi32(c.value) == 0) {
         c.hi = false;
-        c.value = lo32(c.value);
-        c.datum = lo32(c.datum);
         return simplify(c);
       }
       return Truth::kOpen;
     }
-    const uint64_t max = ~uint64_t{0};
-    if ((c.op == CmpOp::kGe && c.value == 0) || (c.op == CmpOp::kLe && c.value == max)) return Truth::kTrue;
-    if ((c.op == CmpOp::kLt && c.value == 0) || (c.op == CmpOp::kGt && c.value == max)) return Truth::kFalse;
-    return Truth::kOpen;
+    return truth(policy::constant_truth<uint64_t>(c.op, c.value));
   }
   c.value = lo32(c.value);
   c.datum = c.op == CmpOp::kMaskedEq ? lo32(c.datum) : 0;
-  switch (c.op) {
-    case CmpOp::kMaskedEq:
-      if ((c.datum & ~c.value) != 0) return Truth::kFalse;
-      if (c.value == 0) return Truth::kTrue;
-      return Truth::kOpen;
-    case CmpOp::kGe: return c.value == 0 ? Truth::kTrue : Truth::kOpen;
-    case CmpOp::kLt: return c.value == 0 ? Truth::kFalse : Truth::kOpen;
-    case CmpOp::kLe: return c.value == kMax32 ? Truth::kTrue : Truth::kOpen;
-    case CmpOp::kGt: return c.value == kMax32 ? Truth::kFalse : Truth::kOpen;
-    default: return Truth::kOpen;
-  }
+  return truth(policy::constant_truth<uint32_t>(c.op, lo32(c.value)));
 }
 
 // The high word of the argument is `h`: what is left of an (interval-type)
@@ -82,21 +48,11 @@ Truth simplify(OpenCondition& c) {
 Truth resolve_hi(OpenCondition& c, uint32_t h) {
   assert(c.hi && c.op != CmpOp::kMaskedEq);
   const uint32_t vh = hi32(c.value);
-  auto low = [&](CmpOp op) {
-    c.hi = false;
-    c.op = op;
-    return simplify(c);
-  };
-  switch (c.op) {
-    case CmpOp::kEq: return h == vh ? low(CmpOp::kEq) : Truth::kFalse;
-    case CmpOp::kNe: return h != vh ? Truth::kTrue : low(CmpOp::kNe);
-    case CmpOp::kGt: return h > vh ? Truth::kTrue : h < vh ? Truth::kFalse : low(CmpOp::kGt);
-    case CmpOp::kGe: return h > vh ? Truth::kTrue : h < vh ? Truth::kFalse : low(CmpOp::kGe);
-    case CmpOp::kLt: return h < vh ? Truth::kTrue : h > vh ? Truth::kFalse : low(CmpOp::kLt);
-    case CmpOp::kLe: return h < vh ? Truth::kTrue : h > vh ? Truth::kFalse : low(CmpOp::kLe);
-    case CmpOp::kMaskedEq: break;
-  }
-  return Truth::kOpen;
+  const policy::HighWordOutcome outcome = policy::high_word_outcome(c.op);
+  if (h < vh) return outcome.when_below ? Truth::kTrue : Truth::kFalse;
+  if (h > vh) return outcome.when_above ? Truth::kTrue : Truth::kFalse;
+  c.hi = false;
+  return simplify(c);
 }
 
 bool action_before(const Action& a, const Action& b) { return more_restrictive(a, b); }
@@ -174,7 +130,7 @@ RuleSet rule_set(std::span<const policy::Rule> rules, Action fallback) {
         break;
       }
       OpenCondition oc{c.index, c.width == policy::ArgWidth::k64, c.op, c.value,
-                       c.op == CmpOp::kMaskedEq ? c.value_two : 0};
+                       c.op == CmpOp::kMaskedEq ? policy::masked_datum(c.value, c.value_two) : 0};
       const Truth t = simplify(oc);
       if (t == Truth::kFalse) {
         possible = false;
@@ -192,8 +148,8 @@ Action decide(const RuleSet& s, const std::array<uint64_t, 6>& args) {
     bool all = true;
     for (const OpenCondition& c : r.conditions) {
       const uint64_t a = args[c.arg];
-      const bool holds =
-          c.hi ? compare64(c.op, a, c.value, c.datum) : compare32(c.op, lo32(a), lo32(c.value), lo32(c.datum));
+      const bool holds = c.hi ? policy::holds<uint64_t>(c.op, a, c.value, c.datum)
+                              : policy::holds<uint32_t>(c.op, lo32(a), lo32(c.value), lo32(c.datum));
       if (!holds) {
         all = false;
         break;
@@ -261,7 +217,8 @@ Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::op
           nr.conditions.push_back(c);
           continue;
         }
-        const Truth t = hi ? resolve_hi(c, v) : (compare32(c.op, v, lo32(c.value), 0) ? Truth::kTrue : Truth::kFalse);
+        const Truth t =
+            hi ? resolve_hi(c, v) : (policy::holds<uint32_t>(c.op, v, lo32(c.value), 0) ? Truth::kTrue : Truth::kFalse);
         if (t == Truth::kFalse) {
           possible = false;
           break;
@@ -322,7 +279,7 @@ Edge ArgCompiler::masked_test(const RuleSet& s, const OpenCondition& test, std::
           x.value = lo32(x.value);
           x.datum = lo32(x.datum);
           if (simplify(x) == Truth::kOpen) nr.conditions.push_back(x);
-          // kFalse cannot happen: datum & ~mask was checked for all 64 bits.
+          // kFalse cannot happen: MASKED_EQ is never constantly false.
         }
       }
       if (possible) rules.push_back(std::move(nr));

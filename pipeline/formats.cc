@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "bpf/disasm.h"
+#include "policy/operators.h"
 #include "syscalls/table.h"
 
 namespace sysfence::pipeline {
@@ -26,19 +27,6 @@ std::string json_string(std::string_view s) {
     }
   }
   return o + "\"";
-}
-
-std::string_view op_name(policy::CmpOp op) {
-  switch (op) {
-    case policy::CmpOp::kNe: return "SCMP_CMP_NE";
-    case policy::CmpOp::kLt: return "SCMP_CMP_LT";
-    case policy::CmpOp::kLe: return "SCMP_CMP_LE";
-    case policy::CmpOp::kEq: return "SCMP_CMP_EQ";
-    case policy::CmpOp::kGe: return "SCMP_CMP_GE";
-    case policy::CmpOp::kGt: return "SCMP_CMP_GT";
-    case policy::CmpOp::kMaskedEq: return "SCMP_CMP_MASKED_EQ";
-  }
-  return "?";
 }
 
 std::string abi_list(const compiler::Compiled& c) {
@@ -119,6 +107,10 @@ std::string json_output(const compiler::Compiled& c, const policy::Policy& polic
   } else {
     o += "  \"proof\": null,\n";
   }
+  o += "  \"notes\": [";
+  for (size_t i = 0; i < info.notes.size(); ++i)
+    o += fmt::format("{}\n    {}", i == 0 ? "" : ",", json_string(info.notes[i]));
+  o += info.notes.empty() ? "],\n" : "\n  ],\n";
   o += "  \"policy\": {\n";
   o += fmt::format("    \"bad_arch_action\": {},\n", json_string(to_string(policy.bad_arch_action)));
   o += "    \"arches\": [";
@@ -149,7 +141,7 @@ std::string json_output(const compiler::Compiled& c, const policy::Policy& polic
           for (size_t k = 0; k < rule.conditions.size(); ++k) {
             const policy::ArgCondition& cnd = rule.conditions[k];
             o += fmt::format(R"({}{{"index": {}, "op": "{}", "value": {})", k == 0 ? "" : ", ", cnd.index,
-                             op_name(cnd.op), cnd.value);
+                             policy::scmp_name(cnd.op), cnd.value);
             if (cnd.op == policy::CmpOp::kMaskedEq) o += fmt::format(", \"value_two\": {}", cnd.value_two);
             if (cnd.width == policy::ArgWidth::k32) o += ", \"width\": 32";
             o += "}";

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "compiler/compile.h"
 #include "policy/policy.h"
@@ -26,6 +27,9 @@ struct OutputInfo {
     uint64_t word_constraints = 0;
   };
   std::optional<Proof> proof;
+  // The resolution's notes (profile::Resolution::notes): names an ABI of the
+  // filter does not know and skips, and the like.
+  std::vector<std::string> notes;
 };
 
 // "proved equal to the policy (N paths, M word constraints)" or
@@ -41,8 +45,9 @@ std::string c_identifier(std::string_view text);
 // comment names the profile, the ABIs, the length and the expected cost.
 std::string c_header(const compiler::Compiled& c, const OutputInfo& info, std::string_view name);
 
-// {"profile", "strategy", "weights", "policy": {...}, "program": {...},
-//  "report": [...]} with two-space indentation.
+// {"profile", "native", "strategy", "weights", "proof", "notes": [...],
+//  "policy": {...}, "program": {...}, "report": [...]} with two-space
+// indentation.
 std::string json_output(const compiler::Compiled& c, const policy::Policy& policy, const OutputInfo& info);
 
 }  // namespace sysfence::pipeline

@@ -35,7 +35,7 @@ Expected<verify::Verification> prove(const bpf::Program& program, const policy::
 std::vector<std::string> warning_messages(const profile::Resolution& resolution) {
   std::vector<std::string> out;
   out.reserve(resolution.warnings.size());
-  for (const profile::WidthWarning& w : resolution.warnings) out.push_back(w.message);
+  for (const profile::Warning& w : resolution.warnings) out.push_back(w.message);
   return out;
 }
 

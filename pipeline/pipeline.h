@@ -71,7 +71,7 @@ struct Diagnostics {
   // The reader's strict findings when not in strict mode ("file:line:col:
   // /syscalls/3/comments: unknown field ...", in document order).
   std::vector<std::string> strict_findings;
-  // Resolution warnings (profile::WidthWarning::message).
+  // Resolution warnings (profile::Warning::message).
   std::vector<std::string> warnings;
 };
 

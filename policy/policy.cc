@@ -1,5 +1,7 @@
 #include "policy/policy.h"
 
+#include "policy/operators.h"
+
 namespace sysfence::policy {
 
 namespace {
@@ -15,24 +17,10 @@ const ArchPolicy* Policy::find(syscalls::ArchId id) const {
 }
 
 bool condition_holds(const ArgCondition& c, uint64_t arg) {
-  uint64_t a = arg;
-  uint64_t v = c.value;
-  uint64_t datum = c.value_two;
-  if (c.width == ArgWidth::k32) {
-    a &= 0xffffffffU;
-    v &= 0xffffffffU;
-    datum &= 0xffffffffU;
-  }
-  switch (c.op) {
-    case CmpOp::kNe: return a != v;
-    case CmpOp::kLt: return a < v;
-    case CmpOp::kLe: return a <= v;
-    case CmpOp::kEq: return a == v;
-    case CmpOp::kGe: return a >= v;
-    case CmpOp::kGt: return a > v;
-    case CmpOp::kMaskedEq: return (a & v) == datum;
-  }
-  return false;
+  if (c.width == ArgWidth::k32)
+    return holds<uint32_t>(c.op, static_cast<uint32_t>(arg), static_cast<uint32_t>(c.value),
+                           static_cast<uint32_t>(c.value_two));
+  return holds<uint64_t>(c.op, arg, c.value, c.value_two);
 }
 
 Decision evaluate(const Policy& policy, const SeccompData& d) {

@@ -13,13 +13,14 @@
 
 namespace sysfence::policy {
 
+// The comparison operators; what each means is defined once, in operators.h.
 enum class CmpOp : uint8_t { kNe, kLt, kLe, kEq, kGe, kGt, kMaskedEq };
 
 // How an argument is compared.
 //  k64: the literal 64-bit comparison libseccomp and Docker make.
 //  k32: the kernel reads the argument as a 32-bit value, so only the low word
 //       is compared: (u32)arg op (u32)value, and for MASKED_EQ
-//       ((u32)arg & (u32)mask) == (u32)datum. Constants that do not fit in 32
+//       ((u32)arg & (u32)mask) == ((u32)datum & (u32)mask). Constants that do not fit in 32
 //       bits (neither zero- nor sign-extended) are reported as warnings by the
 //       resolver.
 enum class ArgWidth : uint8_t { k64, k32 };
@@ -27,8 +28,10 @@ enum class ArgWidth : uint8_t { k64, k32 };
 struct ArgCondition {
   uint8_t index = 0;  // 0..5
   CmpOp op = CmpOp::kEq;
-  uint64_t value = 0;      // the operand; the mask for MASKED_EQ
-  uint64_t value_two = 0;  // the datum for MASKED_EQ, unused otherwise
+  uint64_t value = 0;  // the operand; the mask for MASKED_EQ
+  // The datum for MASKED_EQ, unused otherwise. Kept as written: only its bits
+  // inside the mask are compared (operators.h, masked_datum).
+  uint64_t value_two = 0;
   ArgWidth width = ArgWidth::k64;
 
   friend bool operator==(const ArgCondition&, const ArgCondition&) = default;
@@ -105,7 +108,8 @@ struct Decision {
 };
 Decision evaluate(const Policy& policy, const SeccompData& d);
 
-// One condition against one argument value, with the width semantics above.
+// One condition against one argument value, with the width semantics above
+// and the operator's meaning from operators.h.
 bool condition_holds(const ArgCondition& c, uint64_t arg);
 
 }  // namespace sysfence::policy

@@ -4,7 +4,7 @@
 
 #include <array>
 
-#include "profile/suggest.h"
+#include "syscalls/edit_distance.h"
 
 namespace sysfence::profile {
 
@@ -100,7 +100,7 @@ Expected<CapSet> parse_caps(std::string_view spec) {
       return fail(
           fmt::format("unknown capability \"{}\"{} (use names such as CAP_SYS_ADMIN, or docker-default, "
                       "all, none)",
-                      item, did_you_mean(name, kCaps)));
+                      item, syscalls::did_you_mean(name, kCaps)));
     out.insert(std::move(name));
   }
   return out;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "policy/operators.h"
+
 namespace sysfence::profile {
 
 namespace {
@@ -21,20 +23,6 @@ constexpr std::array<ActionSpelling, 9> kActions{{
     {ProfileAction::kAllow, "SCMP_ACT_ALLOW"},
     {ProfileAction::kLog, "SCMP_ACT_LOG"},
     {ProfileAction::kNotify, "SCMP_ACT_NOTIFY"},
-}};
-
-struct OpSpelling {
-  policy::CmpOp op;
-  std::string_view name;
-};
-constexpr std::array<OpSpelling, 7> kOps{{
-    {policy::CmpOp::kNe, "SCMP_CMP_NE"},
-    {policy::CmpOp::kLt, "SCMP_CMP_LT"},
-    {policy::CmpOp::kLe, "SCMP_CMP_LE"},
-    {policy::CmpOp::kEq, "SCMP_CMP_EQ"},
-    {policy::CmpOp::kGe, "SCMP_CMP_GE"},
-    {policy::CmpOp::kGt, "SCMP_CMP_GT"},
-    {policy::CmpOp::kMaskedEq, "SCMP_CMP_MASKED_EQ"},
 }};
 
 constexpr std::array<std::string_view, 4> kFlags{
@@ -84,22 +72,15 @@ Action to_action(ProfileAction a, uint16_t data) {
   return Action::KillProcess();
 }
 
-std::string_view to_string(policy::CmpOp op) {
-  for (const auto& s : kOps)
-    if (s.op == op) return s.name;
-  return "SCMP_CMP_EQ";
-}
+std::string_view to_string(policy::CmpOp op) { return policy::scmp_name(op); }
 
-std::optional<policy::CmpOp> parse_cmp_op(std::string_view s) {
-  for (const auto& o : kOps)
-    if (o.name == s) return o.op;
-  return std::nullopt;
-}
+std::optional<policy::CmpOp> parse_cmp_op(std::string_view s) { return policy::parse_scmp_name(s); }
 
 std::span<const std::string_view> cmp_op_names() {
   static const auto names = [] {
-    std::array<std::string_view, kOps.size()> n{};
-    for (size_t i = 0; i < kOps.size(); ++i) n[i] = kOps[i].name;
+    const auto ops = policy::operators();
+    std::array<std::string_view, 7> n{};
+    for (size_t i = 0; i < ops.size() && i < n.size(); ++i) n[i] = ops[i].scmp_name;
     return n;
   }();
   return names;

@@ -9,8 +9,8 @@
 
 #include "base/text.h"
 #include "profile/errno_names.h"
-#include "profile/suggest.h"
 #include "syscalls/arch.h"
+#include "syscalls/edit_distance.h"
 
 namespace sysfence::profile {
 
@@ -166,7 +166,7 @@ class Reader {
         for (auto k : known)
           if (iequals(k, m.key)) field = k;
       if (field.empty()) {
-        const auto near = nearest(m.key, known);
+        const auto near = syscalls::nearest(m.key, known);
         finding(m.key_offset, child,
                 near ? fmt::format("unknown field {} (ignored; did you mean \"{}\"?)", quote(m.key), *near)
                      : fmt::format("unknown field {} (ignored)", quote(m.key)));
@@ -244,7 +244,7 @@ class Reader {
     if (!s) return s;
     if (!is_scmp_arch(*s)) {
       const auto names = scmp_arch_names();
-      return error(v, ptr, fmt::format("unknown architecture {}{}", quote(*s), did_you_mean(*s, names)));
+      return error(v, ptr, fmt::format("unknown architecture {}{}", quote(*s), syscalls::did_you_mean(*s, names)));
     }
     return s;
   }
@@ -253,7 +253,8 @@ class Reader {
     auto s = get_string(v, ptr);
     if (!s) return fail(s.error().message);
     if (auto a = parse_profile_action(*s)) return *a;
-    return error(v, ptr, fmt::format("unknown action {}{}", quote(*s), did_you_mean(*s, profile_action_names())));
+    return error(v, ptr,
+                 fmt::format("unknown action {}{}", quote(*s), syscalls::did_you_mean(*s, profile_action_names())));
   }
 
   Expected<std::string> get_errno_name(JsonRef v, const std::string& ptr) const {
@@ -262,7 +263,7 @@ class Reader {
     if (!s->empty() && !is_errno_name(*s)) {
       std::vector<std::string_view> names;
       for (const auto& e : errno_names(ErrnoFamily::kGeneric)) names.push_back(e.name);
-      return error(v, ptr, fmt::format("unknown errno name {}{}", quote(*s), did_you_mean(*s, names)));
+      return error(v, ptr, fmt::format("unknown errno name {}{}", quote(*s), syscalls::did_you_mean(*s, names)));
     }
     return s;
   }
@@ -332,8 +333,9 @@ class Reader {
       const auto& f = (*flags)[i];
       if (!is_known_filter_flag(f)) {
         const JsonRef e = v.element(static_cast<uint32_t>(i));
-        return error(e, fmt::format("{}/{}", ptr, i),
-                     fmt::format("unknown seccomp filter flag {}{}", quote(f), did_you_mean(f, filter_flag_names())));
+        return error(
+            e, fmt::format("{}/{}", ptr, i),
+            fmt::format("unknown seccomp filter flag {}{}", quote(f), syscalls::did_you_mean(f, filter_flag_names())));
       }
     }
     out_.profile.flags = std::move(*flags);
@@ -459,7 +461,8 @@ class Reader {
           if (!s) return fail(s.error().message);
           auto op = parse_cmp_op(*s);
           if (!op)
-            return error(fv, fp, fmt::format("unknown operator {}{}", quote(*s), did_you_mean(*s, cmp_op_names())));
+            return error(fv, fp,
+                         fmt::format("unknown operator {}{}", quote(*s), syscalls::did_you_mean(*s, cmp_op_names())));
           a.op = *op;
           has_op = true;
           return {};

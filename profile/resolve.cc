@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <array>
+#include <set>
 
 #include "base/text.h"
+#include "policy/operators.h"
 #include "profile/errno_names.h"
 #include "syscalls/arg_widths.h"
 
@@ -212,6 +214,8 @@ class Resolver {
     store_rules();
     add_enosys_stub();
     report_unknown_names();
+    for (Warning& w : name_warnings_) out_.warnings.push_back(std::move(w));
+    for (Warning& w : mask_warnings_) out_.warnings.push_back(std::move(w));
     report_width_warnings();
     return std::move(out_);
   }
@@ -235,7 +239,12 @@ class Resolver {
     uint64_t constant;
     friend bool operator==(const WidthKey&, const WidthKey&) = default;
   };
-  std::vector<std::pair<WidthKey, WidthWarning>> width_warnings_;
+  std::vector<std::pair<WidthKey, Warning>> width_warnings_;
+  // Names no ABI knows and MASKED_EQ datums with bits outside the mask, in
+  // profile order.
+  std::vector<Warning> name_warnings_;
+  std::set<std::string, std::less<>> warned_names_;
+  std::vector<Warning> mask_warnings_;
   // apply_entry's scratch: the numbers of the entry's names, index-aligned
   // with ProfileSyscall::names (nullptr: no ABI knows the name).
   std::vector<const syscalls::NameNumbers*> name_numbers_;
@@ -347,6 +356,7 @@ class Resolver {
     // Each name is looked up once for all ABIs (the shared name index).
     name_numbers_.clear();
     for (const auto& name : e.names) name_numbers_.push_back(syscalls::numbers_by_name(name));
+    if (auto r = check_names(index); !r) return r;
     for (size_t a = 0; a < arches_.size(); ++a) {
       for (const syscalls::NameNumbers* numbers : name_numbers_)
         if (numbers != nullptr)
@@ -360,6 +370,7 @@ class Resolver {
       return {};
     }
     outcome.fate = EntryFate::kApplied;
+    check_masks(index);
 
     // runc matchCall: when one entry repeats an argument index, each
     // condition becomes a rule of its own (ORed) instead of one rule with
@@ -391,7 +402,8 @@ class Resolver {
         const std::string& name = e.names[k];
         const std::optional<uint32_t> nr = name_numbers_[k] != nullptr ? name_numbers_[k]->on(abi) : std::nullopt;
         if (!nr) {
-          if (!contains(unknown_[a], name)) unknown_[a].push_back(name);
+          // Names no ABI knows are warnings (check_names), not notes.
+          if (name_numbers_[k] != nullptr && !contains(unknown_[a], name)) unknown_[a].push_back(name);
           continue;
         }
         for (size_t j = 0; j < e.args.size(); ++j) check_width(e, src, j, name, abi, *nr);
@@ -491,6 +503,61 @@ class Resolver {
     }
   }
 
+  // The names of syscalls[index] that no ABI's table knows (name_numbers_
+  // holds nullptr for them): runc skips them silently, which hides typos.
+  // One warning per distinct name, where it first appears; an error with
+  // unknown_names_are_errors. Suggestions cost a scan of every ABI's names,
+  // so only the first kMaxSuggestions names get one: a profile of thousands
+  // of made-up names stays fast.
+  Expected<void> check_names(size_t index) {
+    static constexpr size_t kMaxSuggestions = 64;
+    const ProfileSyscall& e = p_.syscalls[index];
+    for (size_t k = 0; k < e.names.size(); ++k) {
+      if (name_numbers_[k] != nullptr) continue;
+      const std::string& name = e.names[k];
+      if (!warned_names_.insert(name).second) continue;
+      Warning w;
+      w.kind = WarningKind::kUnknownName;
+      w.rule = policy::SourceRef{p_.source, e.pos.line, static_cast<uint32_t>(index), e.comment, false};
+      w.pos = e.pos;
+      w.syscall = name;
+      if (name_warnings_.size() < kMaxSuggestions)
+        if (auto near = syscalls::nearest_known_name(name)) w.suggestion = std::string(*near);
+      w.message = fmt::format("{}: unknown syscall {} (no architecture has it{})", where(e.pos), quote(name),
+                              w.suggestion.empty() ? "" : fmt::format("; did you mean {}?", w.suggestion));
+      if (o_.unknown_names_are_errors) return fail(w.message + " (--strict)");
+      name_warnings_.push_back(std::move(w));
+    }
+    return {};
+  }
+
+  // MASKED_EQ conditions of syscalls[index] whose datum has bits outside the
+  // mask: libseccomp drops them (operators.h), so the rule does not test what
+  // it seems to. A deny rule written that way lets through what its author
+  // meant to block; Docker's filter does the same, and so does sysfence's.
+  void check_masks(size_t index) {
+    const ProfileSyscall& e = p_.syscalls[index];
+    for (const ProfileArg& pa : e.args) {
+      if (pa.op != policy::CmpOp::kMaskedEq) continue;
+      const uint64_t ignored = pa.value_two & ~pa.value;
+      if (ignored == 0) continue;
+      Warning w;
+      w.kind = WarningKind::kMaskedDatum;
+      w.rule = policy::SourceRef{p_.source, e.pos.line, static_cast<uint32_t>(index), e.comment, false};
+      w.pos = pa.pos.line != 0 ? pa.pos : e.pos;
+      for (const auto& n : e.names)
+        w.syscall += (w.syscall.empty() ? "" : ", ") + one_line(std::string_view{n}.substr(0, 64));
+      w.arg = static_cast<uint8_t>(pa.index);
+      w.mask = pa.value;
+      w.datum = pa.value_two;
+      w.message = fmt::format(
+          "{}: syscalls[{}]: {} argument {}: SCMP_CMP_MASKED_EQ datum {:#x} has bits outside the mask {:#x} ({:#x}); "
+          "libseccomp, and so Docker, compares only datum & mask ({:#x})",
+          where(w.pos), index, w.syscall, w.arg, w.datum, w.mask, ignored, policy::masked_datum(w.mask, w.datum));
+      mask_warnings_.push_back(std::move(w));
+    }
+  }
+
   // Condition `j` of entry `e` for syscall `name` (number `nr`) on `abi`:
   // records a warning when an operand does not fit the argument's width.
   void check_width(const ProfileSyscall& e, const policy::SourceRef& src, size_t j, const std::string& name, ArchId abi,
@@ -506,7 +573,8 @@ class Resolver {
       auto it =
           std::find_if(width_warnings_.begin(), width_warnings_.end(), [&](const auto& kw) { return kw.first == key; });
       if (it == width_warnings_.end()) {
-        WidthWarning w;
+        Warning w;
+        w.kind = WarningKind::kWidth;
         w.rule = src;
         w.pos = pa.pos.line != 0 ? pa.pos : e.pos;
         w.syscall = name;

@@ -60,6 +60,8 @@ struct ResolveOptions {
   // argument is unknown, syscalls::register_bits(abi)); k64 leaves every
   // condition k64.
   ArgWidthMode arg_width = ArgWidthMode::kAbi;
+  // --strict: a syscall name no ABI knows is an error instead of a warning.
+  bool unknown_names_are_errors = false;
 };
 
 // What became of one syscalls[] entry, index-aligned with Profile::syscalls.
@@ -89,34 +91,60 @@ struct EntryOutcome {
   bool split_repeated_index = false;  // runc's one-rule-per-condition split applies
 };
 
-// A condition whose constant does not fit the bits the kernel reads of the
-// argument (neither zero- nor sign-extended): on some ABI of the filter the
-// rule tests bits the kernel ignores, so it cannot mean what it says. One
-// warning per condition and syscall name, listing the ABIs where it applies.
-struct WidthWarning {
+// What a resolution warns about: the profile says something it cannot mean.
+enum class WarningKind : uint8_t {
+  // A condition whose constant does not fit the bits the kernel reads of the
+  // argument (neither zero- nor sign-extended): on some ABI of the filter the
+  // rule tests bits the kernel ignores, so it cannot mean what it says. One
+  // warning per condition and syscall name, listing the ABIs where it applies.
+  kWidth,
+  // A MASKED_EQ condition whose datum has bits outside its mask: libseccomp
+  // (and so Docker) compares only datum & mask, so those bits mean nothing.
+  // One warning per condition.
+  kMaskedDatum,
+  // A syscall name no ABI's table knows (a typo, or a syscall newer than the
+  // tables): runc skips it without a word. One warning per entry and name.
+  kUnknownName,
+};
+
+struct Warning {
+  WarningKind kind = WarningKind::kWidth;
   policy::SourceRef rule;  // the entry (file, line, entry index)
-  SourcePos pos;           // the condition inside the entry
-  std::string syscall;     // the name as written
-  uint8_t arg = 0;         // argument index
-  std::string arg_decl;    // "int family"; empty when the kernel's entry point is unknown
-  unsigned bits = 0;       // bits the kernel reads
-  uint64_t constant = 0;   // the offending operand (MASKED_EQ: mask or datum)
+  SourcePos pos;           // the condition (kWidth, kMaskedDatum) or the entry (kUnknownName)
+  std::string syscall;     // the name as written; kMaskedDatum: the entry's names, ", "-separated
+  uint8_t arg = 0;         // argument index (kWidth, kMaskedDatum)
+  // kWidth:
+  std::string arg_decl;   // "int family"; empty when the kernel's entry point is unknown
+  unsigned bits = 0;      // bits the kernel reads
+  uint64_t constant = 0;  // the offending operand (MASKED_EQ: mask or datum)
   std::vector<syscalls::ArchId> arches;
   policy::ArgWidth compared = policy::ArgWidth::k32;  // how the filter compares it
-  // "profile.json:12:7: syscalls[3]: socket argument 0 (int family) is
-  // 32-bit on x86_64, i386, x32: constant 0x100000026 does not fit the
+  // kMaskedDatum:
+  uint64_t mask = 0;
+  uint64_t datum = 0;  // as written
+  // kUnknownName: the nearest name some ABI knows, when one is close enough.
+  std::string suggestion;
+  // kWidth: "profile.json:12:7: syscalls[3]: socket argument 0 (int family)
+  // is 32-bit on x86_64, i386, x32: constant 0x100000026 does not fit the
   // argument's width; ..."
+  // kMaskedDatum: "profile.json:12:7: syscalls[3]: clone argument 0:
+  // SCMP_CMP_MASKED_EQ datum 0x1ff has bits outside the mask 0xff (0x100);
+  // libseccomp, and so Docker, compares only datum & mask (0xff): use datum & mask"
+  // kUnknownName: "profile.json:9:5: unknown syscall \"getrandon\" (no
+  // architecture has it; did you mean getrandom?)"
   std::string message;
 };
 
 struct Resolution {
   policy::Policy policy;
   std::vector<EntryOutcome> entries;
-  // Human-readable observations: names unknown to an ABI (skipped), archMap
-  // without an entry for the native arch, truncated errno values, ...
+  // Human-readable observations: names some ABI knows but one of the filter's
+  // does not (skipped there), archMap without an entry for the native arch,
+  // truncated errno values, ...
   std::vector<std::string> notes;
-  // Warnings: constants wider than the argument the kernel reads.
-  std::vector<WidthWarning> warnings;
+  // Warnings (WarningKind), in the order: unknown names, MASKED_EQ datums,
+  // widths.
+  std::vector<Warning> warnings;
   // Carried through for the installer (not part of the decision function).
   std::vector<std::string> flags;
   std::string listener_path;
@@ -138,7 +166,8 @@ bool fits_in_bits(uint64_t value, unsigned bits);
 
 // Errors: "seccomp disabled" profiles (no defaultAction, no syscalls), NOTIFY
 // as the default action or for write(2) (runc refuses both), an errno name
-// the native arch does not have.
+// the native arch does not have, and with unknown_names_are_errors a syscall
+// name no ABI knows.
 Expected<Resolution> resolve(const Profile& profile, const ResolveOptions& options);
 
 }  // namespace sysfence::profile

@@ -1,5 +1,7 @@
 #include "syscalls/edit_distance.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 
@@ -13,20 +15,47 @@ constexpr char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>
 size_t edit_distance(std::string_view a, std::string_view b) {
   a = a.substr(0, std::min(a.size(), kMaxEditInput));
   b = b.substr(0, std::min(b.size(), kMaxEditInput));
-  // One row of the DP matrix: row[j] = distance(a[0..i), b[0..j)).
-  std::array<size_t, kMaxEditInput + 1> row{};
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  // Three rows of the DP matrix: row i-2 (for transpositions), i-1 and i;
+  // row[j] = distance(a[0..i), b[0..j)).
+  using Row = std::array<size_t, kMaxEditInput + 1>;
+  Row before{};
+  Row prev{};
+  Row cur{};
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
   for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];  // distance(a[0..i-1), b[0..j-1))
-    row[0] = i;
+    cur[0] = i;
     for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t up = row[j];
-      const size_t subst = diag + (lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1);
-      row[j] = std::min({subst, up + 1, row[j - 1] + 1});
-      diag = up;
+      const size_t subst = prev[j - 1] + (lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1);
+      size_t d = std::min({subst, prev[j] + 1, cur[j - 1] + 1});
+      if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) && lower(a[i - 2]) == lower(b[j - 1]))
+        d = std::min(d, before[j - 2] + 1);
+      cur[j] = d;
+    }
+    before = prev;
+    prev = cur;
+  }
+  return prev[b.size()];
+}
+
+size_t typo_distance(std::string_view word) { return std::max<size_t>(1, (word.size() + 2) / 3); }
+
+std::optional<std::string_view> nearest(std::string_view word, std::span<const std::string_view> candidates) {
+  if (word.size() > kMaxEditInput) return std::nullopt;
+  std::optional<std::string_view> best;
+  size_t best_d = typo_distance(word) + 1;
+  for (auto c : candidates) {
+    const size_t d = edit_distance(word, c);
+    if (d < best_d) {
+      best_d = d;
+      best = c;
     }
   }
-  return row[b.size()];
+  return best;
+}
+
+std::string did_you_mean(std::string_view word, std::span<const std::string_view> candidates) {
+  auto n = nearest(word, candidates);
+  return n ? fmt::format(" (did you mean \"{}\"?)", *n) : std::string();
 }
 
 }  // namespace sysfence::syscalls

@@ -147,12 +147,15 @@ std::optional<std::string_view> Table::name(uint32_t nr) const {
 
 uint32_t Table::max_nr() const { return by_number_.empty() ? 0 : by_number_.back().nr; }
 
-std::string_view Table::nearest_name(std::string_view name) const {
-  std::string_view best;
-  size_t best_d = SIZE_MAX;
+std::optional<std::string_view> Table::nearest_name(std::string_view name) const {
+  if (name.size() > kMaxEditInput) return std::nullopt;
+  std::optional<std::string_view> best;
+  size_t best_d = typo_distance(name) + 1;
+  // Ties go to the alphabetically first, so the answer does not depend on
+  // table order.
   auto consider = [&](std::string_view candidate) {
     const size_t d = edit_distance(name, candidate);
-    if (d < best_d || (d == best_d && candidate < best)) {
+    if (d < best_d || (d == best_d && best && candidate < *best)) {
       best_d = d;
       best = candidate;
     }
@@ -163,5 +166,22 @@ std::string_view Table::nearest_name(std::string_view name) const {
 }
 
 const Table& table(ArchId id) { return generated::kTables[static_cast<size_t>(id)]; }
+
+std::optional<std::string_view> nearest_known_name(std::string_view name) {
+  // Every ABI's names and aliases once, sorted: nearest() keeps the first of
+  // equally near ones, so ties go to the alphabetically first.
+  static const std::vector<std::string_view> kAllNames = [] {
+    std::vector<std::string_view> all;
+    for (int i = 0; i < kArchCount; ++i) {
+      const Table& t = table(static_cast<ArchId>(i));
+      for (const auto& s : t.entries()) all.push_back(s.name);
+      for (const auto& a : t.aliases()) all.push_back(a.alias);
+    }
+    std::sort(all.begin(), all.end());
+    all.erase(std::unique(all.begin(), all.end()), all.end());
+    return all;
+  }();
+  return nearest(name, kAllNames);
+}
 
 }  // namespace sysfence::syscalls

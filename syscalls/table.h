@@ -72,9 +72,10 @@ class Table {
   const Syscall* find(uint32_t nr) const;
   // Largest number in the table (bias included).
   uint32_t max_nr() const;
-  // The known name closest to `name` by edit distance (for "did you mean"
-  // messages); empty for an empty table.
-  std::string_view nearest_name(std::string_view name) const;
+  // The known name (or alias) closest to `name` by edit distance, for "did
+  // you mean" messages; nullopt when none is within typo_distance(name)
+  // (edit_distance.h). Ties: the alphabetically first.
+  std::optional<std::string_view> nearest_name(std::string_view name) const;
 
  private:
   friend class NameIndex;
@@ -113,5 +114,9 @@ class NameNumbers {
 // looks every name up for several ABIs, and one hash replaces a binary
 // search of string comparisons per ABI.
 const NameNumbers* numbers_by_name(std::string_view name);
+
+// Table::nearest_name over the names of every ABI: the suggestion for a name
+// no ABI knows.
+std::optional<std::string_view> nearest_known_name(std::string_view name);
 
 }  // namespace sysfence::syscalls

@@ -75,7 +75,8 @@ Expected<audit::Report> report_on_profile(const cli::ParsedArgs& parsed, const s
   if (!request) return fail(request.error().message);
   request->last = pipeline::Stage::kResolve;
   auto built = pipeline::run(*request);
-  // The width warnings become constant-width findings: no second copy on stderr.
+  // The resolution warnings become findings (constant-width, masked-datum,
+  // unknown-syscall): no second copy on stderr.
   pipeline::Diagnostics shown = built ? built->diagnostics : built.error().diagnostics;
   shown.warnings.clear();
   cli::print_diagnostics(shown);

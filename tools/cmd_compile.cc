@@ -113,6 +113,7 @@ int run_compile(std::span<const std::string> args) {
   info.native = native;
   info.strategy = std::string(compiler::to_string(copts.strategy));
   info.weights = std::string(copts.weights.description());
+  info.notes = built->resolution.notes;
   if (built->proof) {
     info.proof = pipeline::OutputInfo::Proof{.paths = built->proof->equiv.paths,
                                              .word_constraints = built->proof->equiv.word_constraints};

@@ -5,7 +5,9 @@
 // seccomp_data.nr carries (bias included: x32 0x40000000, MIPS 4000/5000/6000).
 #include <fmt/format.h>
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "syscalls/arch.h"
@@ -20,6 +22,11 @@ constexpr cli::FlagSpec kFlags[] = {
     {.name = "arch"},
     {.name = "list", .takes_value = false},
 };
+
+// " (did you mean \"X\"?)" for a near name, else nothing.
+std::string suggestion(std::optional<std::string_view> near) {
+  return near ? fmt::format(R"( (did you mean "{}"?))", *near) : std::string();
+}
 
 int run_resolve(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags);
@@ -50,8 +57,8 @@ int run_resolve(std::span<const std::string> args) {
     }
     const syscalls::Syscall* s = table.find(arg);
     if (s == nullptr)
-      return cli::usage_error(fmt::format(R"(unknown syscall "{}" on {} (did you mean "{}"?))", arg, (*arch)->name,
-                                          table.nearest_name(arg)));
+      return cli::usage_error(
+          fmt::format(R"(unknown syscall "{}" on {}{})", arg, (*arch)->name, suggestion(table.nearest_name(arg))));
     // An alias prints under the name it was asked for, with the shared number.
     out += fmt::format("{}\t{}\n", arg, s->nr);
   }

@@ -84,9 +84,9 @@ Expected<uint32_t> parse_nr(std::string_view text, const syscalls::Arch& arch) {
   if (!text.empty() && (text[0] >= '0' && text[0] <= '9')) {
     return fail(fmt::format("invalid syscall number \"{}\"", text));
   }
-  const std::string_view near = syscalls::table(arch).nearest_name(text);
+  const auto near = syscalls::table(arch).nearest_name(text);
   return fail(fmt::format("unknown syscall \"{}\" for {}{}", text, arch.name,
-                          near.empty() ? std::string() : fmt::format(" (did you mean \"{}\"?)", near)));
+                          near ? fmt::format(" (did you mean \"{}\"?)", *near) : std::string()));
 }
 
 Expected<uint64_t> parse_value(std::string_view text, std::string_view what) {

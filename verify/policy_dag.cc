@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "policy/operators.h"
 #include "syscalls/arch.h"
 #include "syscalls/table.h"
 
@@ -149,8 +150,12 @@ class Builder {
     const unsigned hi = arg_hi_offset(c.index, e) / 4;
     const auto vlo = static_cast<uint32_t>(c.value);
     const auto vhi = static_cast<uint32_t>(c.value >> 32);
-    const auto dlo = static_cast<uint32_t>(c.value_two);
-    const auto dhi = static_cast<uint32_t>(c.value_two >> 32);
+    // MASKED_EQ compares only the datum's bits inside the mask (operators.h).
+    // The word-by-word decomposition below is deliberately this file's own,
+    // not the compiler's, so that a proof does not share its derivation.
+    const uint64_t datum = policy::masked_datum(c.value, c.value_two);
+    const auto dlo = static_cast<uint32_t>(datum);
+    const auto dhi = static_cast<uint32_t>(datum >> 32);
     if (c.width == policy::ArgWidth::k32) {
       switch (c.op) {
         case CmpOp::kEq: return dag_.test(lo, WordAtom::Eq(vlo), t, f);

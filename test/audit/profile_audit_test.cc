@@ -118,6 +118,31 @@ constexpr std::string_view kDenylist = R"({
   ]
 })";
 
+TEST(ProfileAudit, MaskedDatumBitsOutsideTheMaskAndUnknownNames) {
+  const auto text =
+      "{\"defaultAction\": \"SCMP_ACT_ERRNO\",\n"
+      "\"syscalls\": [\n"
+      "  {\"names\": [\"read\", \"getrandon\"], \"action\": \"SCMP_ACT_ALLOW\"},\n"
+      "  {\"names\": [\"personality\"], \"action\": \"SCMP_ACT_ALLOW\", \"args\": [\n"
+      "    {\"index\": 0, \"value\": 255, \"valueTwo\": 511, \"op\": \"SCMP_CMP_MASKED_EQ\"}]}]}";
+  const Audited a = audit_profile_text(text, "p.json", options());
+  const auto masked = findings(a.report, check::kMaskedDatum);
+  ASSERT_EQ(masked.size(), 1u) << format_report(a.report);
+  EXPECT_EQ(masked[0]->severity, Severity::kLow);
+  EXPECT_TRUE(contains(masked[0]->message, "p.json:5:5: syscalls[1]: personality argument 0")) << masked[0]->message;
+  EXPECT_EQ(masked[0]->fix, "use datum & mask: valueTwo 0xff");
+  EXPECT_EQ(masked[0]->where, "rule p.json:4 (syscalls[1])");
+  const auto unknown = findings(a.report, check::kUnknownSyscall);
+  ASSERT_EQ(unknown.size(), 1u) << format_report(a.report);
+  EXPECT_EQ(unknown[0]->severity, Severity::kLow);
+  EXPECT_TRUE(contains(unknown[0]->message, "unknown syscall \"getrandon\"")) << unknown[0]->message;
+  EXPECT_EQ(unknown[0]->fix, "spell it getrandom");
+  // Docker's default profile has neither.
+  const Audited d = audit_profile_text("", "default", options());
+  EXPECT_TRUE(findings(d.report, check::kMaskedDatum).empty());
+  EXPECT_TRUE(findings(d.report, check::kUnknownSyscall).empty());
+}
+
 TEST(ProfileAudit, DefaultAllowComesFromTheProfile) {
   const Audited a = audit_profile_text(kDenylist, "deny.json", options());
   const auto def = findings(a.report, check::kDefaultAllow);

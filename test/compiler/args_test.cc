@@ -81,10 +81,17 @@ TEST(RuleSet, RulesWithTheFallbackActionDropOnlyAtTheTail) {
 }
 
 TEST(RuleSet, ImpossibleAndTrivialConditions) {
-  // Datum bits outside the mask: never matches.
+  // Datum bits outside the mask are dropped, as libseccomp does: mask 0xf0,
+  // datum 0x0f tests (arg & 0xf0) == 0.
   RuleSet s = rules_of({rule(Action::Allow(), {cond(0, CmpOp::kMaskedEq, 0xf0, 0x0f)})}, Action::Trap());
+  EXPECT_FALSE(s.constant());
+  EXPECT_EQ(decide(s, {0x0f}), Action::Allow());
+  EXPECT_EQ(decide(s, {0x100}), Action::Allow());
+  EXPECT_EQ(decide(s, {0x10}), Action::Trap());
+  // Mask 0: every argument matches, whatever the datum.
+  s = rules_of({rule(Action::Allow(), {cond(0, CmpOp::kMaskedEq, 0, 0x5)})}, Action::Trap());
   EXPECT_TRUE(s.constant());
-  EXPECT_EQ(s.otherwise, Action::Trap());
+  EXPECT_EQ(s.otherwise, Action::Allow());
   // >= 0 always holds: the rule is unconditional.
   s = rules_of({rule(Action::Allow(), {cond(1, CmpOp::kGe, 0)})}, Action::Trap());
   EXPECT_TRUE(s.constant());
@@ -204,6 +211,48 @@ TEST(ArgCompiler, MaskedEqualityShapes) {
   p = subtree_program({rule(allow, {cond(0, CmpOp::kMaskedEq, 0xff00, 0x1200)})}, no, Endian::kLittle);
   EXPECT_EQ(count(p, bpf::kAlu | bpf::kAnd | bpf::kK, 0xff00), 1u);
   EXPECT_EQ(count(p, bpf::kJmp | bpf::kJeq | bpf::kK, 0x1200), 1u);
+}
+
+// The compiled filter compares (arg & mask) == (datum & mask), as Docker's
+// (libseccomp's) does: mask 0xff, datum 0x1ff tests the low byte for 0xff.
+// Expected answers worked out by hand, on both byte orders and as 64-bit and
+// 32-bit comparisons.
+TEST(ArgCompiler, MaskedEqualityIgnoresDatumBitsOutsideTheMask) {
+  const Action deny = Action::Errno(1);
+  const Action allow = Action::Allow();
+  for (ArgWidth w : {ArgWidth::k64, ArgWidth::k32}) {
+    for (Endian e : {Endian::kLittle, Endian::kBig}) {
+      const bpf::Program p = subtree_program({rule(deny, {cond(0, CmpOp::kMaskedEq, 0xff, 0x1ff, w)})}, allow, e);
+      auto answer = [&](uint64_t arg0) {
+        SeccompData d;
+        d.args[0] = arg0;
+        auto r = bpf::run(p, d, e);
+        EXPECT_TRUE(r) << r.error().message;
+        return r ? r->action() : Action::KillProcess();
+      };
+      EXPECT_EQ(answer(0xff), deny);
+      EXPECT_EQ(answer(0x1ff), deny);
+      EXPECT_EQ(answer(0xabcd00000000ffULL), deny);
+      EXPECT_EQ(answer(0x0), allow);
+      EXPECT_EQ(answer(0xfe), allow);
+      EXPECT_EQ(answer(0x100), allow);
+    }
+  }
+  // Bits outside the mask in the datum's high word: mask 0xff00000000,
+  // datum 0x1200000001 tests (arg >> 32) & 0xff == 0x12.
+  const bpf::Program p = subtree_program({rule(deny, {cond(2, CmpOp::kMaskedEq, 0xff00000000ULL, 0x1200000001ULL)})},
+                                         allow, Endian::kLittle);
+  auto answer = [&](uint64_t arg2) {
+    SeccompData d;
+    d.args[2] = arg2;
+    auto r = bpf::run(p, d, Endian::kLittle);
+    return r ? r->action() : Action::KillProcess();
+  };
+  EXPECT_EQ(answer(0x1200000000ULL), deny);
+  EXPECT_EQ(answer(0x3412ffffffffULL), deny);
+  EXPECT_EQ(answer(0x1200000001ULL), deny);
+  EXPECT_EQ(answer(0x1300000001ULL), allow);
+  EXPECT_EQ(answer(0x1), allow);
 }
 
 TEST(ArgCompiler, WordOffsetsFollowTheByteOrder) {

@@ -126,6 +126,42 @@ TEST(CompileCli, TextAndJson) {
   EXPECT_EQ(o.at("report").as_array().size(), 2u);
 }
 
+TEST(CompileCli, ANameNoAbiKnowsIsAWarningAndAnErrorWithStrict) {
+  const std::string profile = tmp("typo.json");
+  {
+    std::ofstream f(profile);
+    f << "{\"defaultAction\": \"SCMP_ACT_ERRNO\",\n"
+         "\"syscalls\": [\n"
+         "  {\"names\": [\"read\", \"getrandon\", \"fcntl64\"], \"action\": \"SCMP_ACT_ALLOW\"}]}\n";
+  }
+  const std::string out = tmp("typo.bpf");
+  std::filesystem::remove(out);
+  CliRun r = run(fmt::format("compile {} --arch x86_64 --kernel 6.1 -o {}", profile, out));
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err, fmt::format("sysfence: warning: {}:3:3: unknown syscall \"getrandon\" (no architecture has it; "
+                               "did you mean getrandom?)\n",
+                               profile));
+  EXPECT_TRUE(std::filesystem::exists(out));
+  // fcntl64 (i386 only) stays a quiet note, in the JSON output.
+  const CliRun j = run(fmt::format("compile {} --arch x86_64 --kernel 6.1 --format json", profile));
+  ASSERT_EQ(j.code, 0) << j.err;
+  boost::system::error_code ec;
+  const boost::json::value v = boost::json::parse(j.out, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  const auto& notes = v.as_object().at("notes").as_array();
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0].as_string(),
+            fmt::format("{}: 1 syscall name unknown to x86_64 (SCMP_ARCH_X86_64) skipped: fcntl64", profile));
+
+  std::filesystem::remove(out);
+  r = run(fmt::format("compile {} --arch x86_64 --kernel 6.1 --strict -o {}", profile, out));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, fmt::format("sysfence: {}:3:3: unknown syscall \"getrandon\" (no architecture has it; did you "
+                               "mean getrandom?) (--strict)\n",
+                               profile));
+  EXPECT_FALSE(std::filesystem::exists(out));
+}
+
 TEST(CompileCli, ErrorsLeaveNoFile) {
   const std::string f = tmp("never.bpf");
   std::filesystem::remove(f);

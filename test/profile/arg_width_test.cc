@@ -201,15 +201,15 @@ constexpr std::string_view kWideSocket = R"({
   ]
 })";
 
-const WidthWarning* find_warning(const Resolution& r, std::string_view syscall) {
+const Warning* find_warning(const Resolution& r, std::string_view syscall) {
   for (const auto& w : r.warnings)
     if (w.syscall == syscall) return &w;
   return nullptr;
 }
 
-TEST(WidthWarnings, NameTheRuleTheSyscallAndTheAbis) {
+TEST(Warnings, NameTheRuleTheSyscallAndTheAbis) {
   const Resolution r = resolve_text(kWideSocket, ArchId::kX86_64, ArgWidthMode::kAbi);
-  const WidthWarning* socket = find_warning(r, "socket");
+  const Warning* socket = find_warning(r, "socket");
   ASSERT_NE(socket, nullptr);
   EXPECT_EQ(socket->rule.file, "t.json");
   EXPECT_EQ(socket->rule.line, 5u);
@@ -233,21 +233,21 @@ TEST(WidthWarnings, NameTheRuleTheSyscallAndTheAbis) {
   EXPECT_NE(find_warning(r, "socketpair"), nullptr);
 }
 
-TEST(WidthWarnings, OnlyWhereTheConstantDoesNotFit) {
+TEST(Warnings, OnlyWhereTheConstantDoesNotFit) {
   const Resolution r = resolve_text(kWideSocket, ArchId::kX86_64, ArgWidthMode::kAbi);
   // read: fd != -1 fits (sign extension); count < 2^32 is a size_t (64-bit
   // on x86_64/x32) but a 32-bit register on i386.
-  const WidthWarning* read = find_warning(r, "read");
+  const Warning* read = find_warning(r, "read");
   ASSERT_NE(read, nullptr);
   EXPECT_EQ(read->arg, 2);
   EXPECT_EQ(read->arches, std::vector<ArchId>{ArchId::kI386});
   // clone's mask 2^32: clone_flags is unsigned long — fine on x86_64, not on i386.
-  const WidthWarning* clone = find_warning(r, "clone");
+  const Warning* clone = find_warning(r, "clone");
   ASSERT_NE(clone, nullptr);
   EXPECT_EQ(clone->arches, std::vector<ArchId>{ArchId::kI386});
   EXPECT_EQ(clone->constant, 0x100000000ULL);
   // chmod(const char *, umode_t mode): the kernel reads 16 bits.
-  const WidthWarning* chmod = find_warning(r, "chmod");
+  const Warning* chmod = find_warning(r, "chmod");
   ASSERT_NE(chmod, nullptr);
   EXPECT_EQ(chmod->bits, 16u);
   EXPECT_NE(chmod->message.find("is 16-bit on"), std::string::npos) << chmod->message;
@@ -256,15 +256,15 @@ TEST(WidthWarnings, OnlyWhereTheConstantDoesNotFit) {
   EXPECT_EQ(n_read, 1u);
 }
 
-TEST(WidthWarnings, AlsoInSixtyFourBitMode) {
+TEST(Warnings, AlsoInSixtyFourBitMode) {
   const Resolution r = resolve_text(kWideSocket, ArchId::kX86_64, ArgWidthMode::k64);
-  const WidthWarning* socket = find_warning(r, "socket");
+  const Warning* socket = find_warning(r, "socket");
   ASSERT_NE(socket, nullptr);
   EXPECT_EQ(socket->compared, policy::ArgWidth::k64);
   EXPECT_NE(socket->message.find("--arg-width=64"), std::string::npos) << socket->message;
 }
 
-TEST(WidthWarnings, NoneForDockersDefaultProfile) {
+TEST(Warnings, NoneForDockersDefaultProfile) {
   for (ArchId a : {ArchId::kX86_64, ArchId::kAarch64, ArchId::kS390x, ArchId::kMips64el, ArchId::kPpc64le}) {
     const Resolution r = resolve_default(a, ArgWidthMode::kAbi);
     EXPECT_TRUE(r.warnings.empty()) << syscalls::arch(a).name << ": " << r.warnings.front().message;

@@ -162,6 +162,39 @@ TEST(ConditionHolds, EveryOperatorOn64Bits) {
   EXPECT_TRUE(condition_holds(cond(0, policy::CmpOp::kMaskedEq, 0xff00000000ULL, 0x1200000000ULL), 0x12abcdef01ULL));
 }
 
+// Docker's MASKED_EQ: libseccomp masks the datum when the rule is added, so
+// (arg & mask) == (datum & mask). Expectations worked out by hand.
+TEST(ConditionHolds, MaskedEqualityIgnoresDatumBitsOutsideTheMask) {
+  const auto masked = [](uint64_t mask, uint64_t datum, policy::ArgWidth w = policy::ArgWidth::k64) {
+    return cond(0, policy::CmpOp::kMaskedEq, mask, datum, w);
+  };
+  EXPECT_TRUE(condition_holds(masked(0xff, 0x1ff), 0xff));
+  EXPECT_TRUE(condition_holds(masked(0xff, 0x1ff), 0x1ff));
+  EXPECT_TRUE(condition_holds(masked(0xff, 0x1ff), 0x7700ff));
+  EXPECT_FALSE(condition_holds(masked(0xff, 0x1ff), 0x0));
+  EXPECT_FALSE(condition_holds(masked(0xff, 0x1ff), 0x100));
+  // Only high-word datum bits outside the mask: the low byte must be 0x01.
+  EXPECT_TRUE(condition_holds(masked(0xff, 0xabcd00000001ULL), 0x1));
+  EXPECT_FALSE(condition_holds(masked(0xff, 0xabcd00000001ULL), 0xabcd00000000ULL));
+  // Mask 0: nothing is compared, every argument matches.
+  EXPECT_TRUE(condition_holds(masked(0, 0x5), 0x0));
+  EXPECT_TRUE(condition_holds(masked(0, 0x5), 0x5));
+  // 32-bit width: the same on the low words.
+  EXPECT_TRUE(condition_holds(masked(0xff, 0x1ff, policy::ArgWidth::k32), 0x5000000ff));
+  EXPECT_FALSE(condition_holds(masked(0xff, 0x1ff, policy::ArgWidth::k32), 0x500000000));
+}
+
+TEST(Evaluate, MaskedEqualityDenyRuleBlocksWhatDockerBlocks) {
+  // A deny rule written with datum 0x1ff under mask 0xff denies every
+  // argument whose low byte is 0xff: the one Docker denies too.
+  policy::Policy p;
+  p.arches.push_back(abi(ArchId::kX86_64, Action::Allow()));
+  p.arches[0].rules[135] = {rule(Action::Errno(1), {cond(0, policy::CmpOp::kMaskedEq, 0xff, 0x1ff)})};
+  EXPECT_EQ(evaluate(p, data(kAuditX86_64, 135, {0xff})).action, Action::Errno(1));
+  EXPECT_EQ(evaluate(p, data(kAuditX86_64, 135, {0x1ff})).action, Action::Errno(1));
+  EXPECT_EQ(evaluate(p, data(kAuditX86_64, 135, {0x0})).action, Action::Allow());
+}
+
 TEST(ConditionHolds, ThirtyTwoBitWidthComparesTheLowWordOnly) {
   const auto w = policy::ArgWidth::k32;
   EXPECT_TRUE(condition_holds(cond(0, policy::CmpOp::kEq, 0xffffffff, 0, w), 0xffffffffffffffffULL));

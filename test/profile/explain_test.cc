@@ -144,6 +144,32 @@ TEST(Explain, SplitEntriesAreCalledOut) {
   EXPECT_CONTAINS(*t, std::string_view("-> applied, one rule per condition (it repeats an argument index)"));
 }
 
+TEST(Explain, MaskedDatumBitsOutsideTheMaskAreCalledOut) {
+  const auto text = R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+    {"names": ["personality"], "action": "SCMP_ACT_ERRNO", "args": [
+      {"index": 0, "value": 255, "valueTwo": 511, "op": "SCMP_CMP_MASKED_EQ"}]}]})";
+  const Explained e = prepare(text, "mask.json", ArchId::kX86_64, {});
+  auto t = explain_syscall(e.profile, e.resolution, e.options, "personality");
+  ASSERT_TRUE(t);
+  // What is compared: 0x1ff & 0xff = 0xff.
+  EXPECT_CONTAINS(*t, std::string_view("ERRNO(1) EPERM   if (arg0 & 0xff) == 255 (0xff) [datum written as 0x1ff]\n"));
+  EXPECT_CONTAINS(*t,
+                  std::string_view("      warning: arg0: the SCMP_CMP_MASKED_EQ datum 0x1ff has bits outside the "
+                                   "mask 0xff; only datum & mask (0xff) is compared, as libseccomp and Docker do\n"));
+}
+
+TEST(Explain, ANameNoAbiOfTheFilterHasIsSkippedThere) {
+  const auto text = R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+    {"names": ["read", "fcntl64"], "action": "SCMP_ACT_ALLOW"}]})";
+  const Explained e = prepare(text, "p.json", ArchId::kAarch64, {});
+  auto t = explain_syscall(e.profile, e.resolution, e.options, "fcntl64");
+  ASSERT_TRUE(t) << t.error().message;
+  EXPECT_CONTAINS(*t,
+                  std::string_view("fcntl64: no ABI of this filter (aarch64) has this syscall; it exists on i386, "));
+  EXPECT_CONTAINS(*t, std::string_view("  p.json:2 (syscalls[0]): SCMP_ACT_ALLOW\n      -> skipped on aarch64: no such "
+                                       "syscall there (libseccomp resolves names per ABI)\n"));
+}
+
 TEST(Explain, Errors) {
   const Explained e = prepare(builtin_default_profile_json(), "default", ArchId::kX86_64, docker_default_caps());
   auto bad = explain_syscall(e.profile, e.resolution, e.options, "mout");

@@ -237,10 +237,78 @@ TEST(ResolveRules, EachNameIsItsOwnRuleAndUnknownNamesAreSkippedWithANote) {
   EXPECT_EQ(rules_for(r, ArchId::kI386, "fcntl64").size(), 1u);  // i386-only, still applied there
   EXPECT_EQ(r.policy.find(ArchId::kX86_64)->rules.size(), 2u);
   EXPECT_EQ(r.policy.find(ArchId::kI386)->rules.size(), 3u);  // read, arch_prctl, fcntl64
-  EXPECT_TRUE(has_note_containing(r,
-                                  "t.json: 2 syscall names unknown to x86_64 (SCMP_ARCH_X86_64) skipped: "
-                                  "no_such_call, fcntl64"));
-  EXPECT_TRUE(has_note_containing(r, "t.json: 1 syscall name unknown to i386 (SCMP_ARCH_X86) skipped: no_such_call"));
+  // fcntl64 exists on i386 only: a quiet note for x86_64. no_such_call exists
+  // nowhere: a warning (below), never a note.
+  EXPECT_TRUE(has_note_containing(r, "t.json: 1 syscall name unknown to x86_64 (SCMP_ARCH_X86_64) skipped: fcntl64"));
+  EXPECT_FALSE(has_note_containing(r, "no_such_call"));
+  EXPECT_FALSE(has_note_containing(r, "unknown to i386"));
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_EQ(r.warnings[0].kind, WarningKind::kUnknownName);
+  EXPECT_EQ(r.warnings[0].syscall, "no_such_call");
+}
+
+// ---------------------------------------------------------------------------
+// What the profile says but cannot mean: names no ABI has, MASKED_EQ datum
+// bits outside the mask
+// ---------------------------------------------------------------------------
+
+constexpr std::string_view kTypoProfile =
+    "{\"defaultAction\": \"SCMP_ACT_ERRNO\",\n"
+    "\"syscalls\": [\n"
+    "  {\"names\": [\"read\", \"getrandon\", \"getrandon\"], \"action\": \"SCMP_ACT_ALLOW\"},\n"
+    "  {\"names\": [\"zzzzzzzzzzzzzz\", \"fcntl64\"], \"action\": \"SCMP_ACT_ALLOW\"}]}";
+
+TEST(ResolveWarnings, ANameNoAbiKnowsIsWarnedAboutWithItsPlaceAndTheNearestName) {
+  const Resolution r = resolve_ok(parse(kTypoProfile, "typo.json"), options(ArchId::kX86_64));
+  ASSERT_EQ(r.warnings.size(), 2u);
+  EXPECT_EQ(r.warnings[0].kind, WarningKind::kUnknownName);
+  EXPECT_EQ(r.warnings[0].message,
+            "typo.json:3:3: unknown syscall \"getrandon\" (no architecture has it; did you mean getrandom?)");
+  EXPECT_EQ(r.warnings[0].suggestion, "getrandom");
+  EXPECT_EQ(r.warnings[0].rule.entry, 0u);
+  // Nothing near enough to suggest.
+  EXPECT_EQ(r.warnings[1].message, "typo.json:4:3: unknown syscall \"zzzzzzzzzzzzzz\" (no architecture has it)");
+  EXPECT_EQ(r.warnings[1].suggestion, "");
+  // Skipped as runc does: the rest of the entry still applies.
+  EXPECT_EQ(rules_for(r, ArchId::kX86_64, "read").size(), 1u);
+}
+
+TEST(ResolveWarnings, StrictMakesANameNoAbiKnowsAnError) {
+  ResolveOptions o = options(ArchId::kX86_64);
+  o.unknown_names_are_errors = true;
+  auto r = resolve(parse(kTypoProfile, "typo.json"), o);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message,
+            "typo.json:3:3: unknown syscall \"getrandon\" (no architecture has it; did you mean getrandom?) "
+            "(--strict)");
+  // A name some ABI knows is no error, even where the filter's ABIs lack it.
+  auto ok = resolve(parse(R"({"defaultAction": "SCMP_ACT_ERRNO",
+    "syscalls": [{"names": ["read", "fcntl64"], "action": "SCMP_ACT_ALLOW"}]})"),
+                    o);
+  EXPECT_TRUE(ok) << ok.error().message;
+}
+
+TEST(ResolveWarnings, MaskedEqualityDatumBitsOutsideTheMask) {
+  const auto text =
+      "{\"defaultAction\": \"SCMP_ACT_ALLOW\",\n"
+      "\"syscalls\": [\n"
+      "  {\"names\": [\"personality\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [\n"
+      "    {\"index\": 0, \"value\": 255, \"valueTwo\": 511, \"op\": \"SCMP_CMP_MASKED_EQ\"}]},\n"
+      "  {\"names\": [\"clone\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [\n"
+      "    {\"index\": 0, \"value\": 240, \"valueTwo\": 16, \"op\": \"SCMP_CMP_MASKED_EQ\"}]}]}";
+  const Resolution r = resolve_ok(parse(text, "mask.json"), options(ArchId::kX86_64));
+  ASSERT_EQ(r.warnings.size(), 1u);  // clone's datum 0x10 lies inside its mask 0xf0
+  const Warning& w = r.warnings[0];
+  EXPECT_EQ(w.kind, WarningKind::kMaskedDatum);
+  EXPECT_EQ(w.pos, (SourcePos{4, 5}));
+  EXPECT_EQ(w.mask, 0xffu);
+  EXPECT_EQ(w.datum, 0x1ffu);
+  EXPECT_EQ(w.message,
+            "mask.json:4:5: syscalls[0]: personality argument 0: SCMP_CMP_MASKED_EQ datum 0x1ff has bits outside "
+            "the mask 0xff (0x100); libseccomp, and so Docker, compares only datum & mask (0xff)");
+  // The rule keeps the datum as written; what it means is policy::masked_datum's.
+  EXPECT_EQ(conditions_of(rules_for(r, ArchId::kX86_64, "personality")),
+            (std::vector<std::vector<policy::ArgCondition>>{{cond(0, policy::CmpOp::kMaskedEq, 0xff, 0x1ff)}}));
 }
 
 TEST(ResolveRules, RulesRememberWhereTheyCameFrom) {

@@ -89,6 +89,14 @@ TEST(ResolveCli, UnknownSyscallExits2WithSuggestion) {
   EXPECT_NE(r.err.find("did you mean"), std::string::npos);
 }
 
+TEST(ResolveCli, NoSuggestionForAFarName) {
+  // 14 letters allow 5 edits; no syscall name is that near.
+  Result r = run({"resolve", "--arch", "x86_64", "zzzzzzzzzzzzzz"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "sysfence: unknown syscall \"zzzzzzzzzzzzzz\" on x86_64\n");
+}
+
 TEST(ResolveCli, BadNumbersAndUsage) {
   const cli_runner::FailureCase cases[] = {
       {{"resolve", "--arch", "x86_64", "99999"}, 2, "no syscall number 99999 on x86_64"},

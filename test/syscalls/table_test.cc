@@ -159,6 +159,19 @@ TEST(TableInvariants, NearestName) {
   EXPECT_EQ(table(ArchId::kX86_64).nearest_name("opnat"), "openat");
   EXPECT_EQ(table(ArchId::kI386).nearest_name("socketcal"), "socketcall");
   EXPECT_EQ(table(ArchId::kArm).nearest_name("set_tl"), "set_tls");
+  // Nothing is suggested past a third of the name's length: 14 letters allow
+  // 5 edits, and every x86_64 name is farther from "zzzzzzzzzzzzzz".
+  EXPECT_EQ(table(ArchId::kX86_64).nearest_name("zzzzzzzzzzzzzz"), std::nullopt);
+  EXPECT_EQ(table(ArchId::kX86_64).nearest_name("zz"), std::nullopt);
+  // A swap of two neighbouring letters is one edit.
+  EXPECT_EQ(table(ArchId::kX86_64).nearest_name("getrandmo"), "getrandom");
+}
+
+TEST(TableInvariants, NearestKnownNameLooksAtEveryAbi) {
+  EXPECT_EQ(nearest_known_name("getrandon"), "getrandom");
+  // Only 32-bit ABIs have it: still suggested.
+  EXPECT_EQ(nearest_known_name("socketcal"), "socketcall");
+  EXPECT_EQ(nearest_known_name("zzzzzzzzzzzzzz"), std::nullopt);
 }
 
 // ---------------------------------------------------------------------------

@@ -215,8 +215,11 @@ class Renderer {
     const bpf::Target pass = bpf::Target::To(ok);
     const auto vlo = static_cast<uint32_t>(c.value);
     const auto vhi = static_cast<uint32_t>(c.value >> 32);
-    const auto dlo = static_cast<uint32_t>(c.value_two);
-    const auto dhi = static_cast<uint32_t>(c.value_two >> 32);
+    // libseccomp keeps only the datum's bits inside the mask (db.c masks each
+    // word's datum when the rule is added).
+    const uint64_t datum = c.value_two & c.value;
+    const auto dlo = static_cast<uint32_t>(datum);
+    const auto dhi = static_cast<uint32_t>(datum >> 32);
     const uint32_t lo = arg_lo_offset(c.index, e);
     const uint32_t hi = arg_hi_offset(c.index, e);
     auto low_word = [&](uint16_t op, uint32_t k, bpf::Target t, bpf::Target f) {

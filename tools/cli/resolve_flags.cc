@@ -90,6 +90,7 @@ Expected<profile::CapSet> parse_caps_or_default(const ParsedArgs& parsed) {
 Expected<profile::ResolveOptions> resolve_options(const ParsedArgs& parsed, syscalls::ArchId native) {
   profile::ResolveOptions o;
   o.native = native;
+  o.unknown_names_are_errors = parsed.has("strict");
   if (auto ok = apply_semantics(parsed, o); !ok) return fail(ok.error().message);
   auto caps = parse_caps_or_default(parsed);
   if (!caps) return fail(caps.error().message);

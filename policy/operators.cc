@@ -1,0 +1,43 @@
+#include "policy/operators.h"
+
+#include <array>
+
+namespace sysfence::policy {
+
+namespace {
+constexpr std::array<OperatorSpelling, 7> kOperators{{
+    {CmpOp::kNe, "SCMP_CMP_NE", "!="},
+    {CmpOp::kLt, "SCMP_CMP_LT", "<"},
+    {CmpOp::kLe, "SCMP_CMP_LE", "<="},
+    {CmpOp::kEq, "SCMP_CMP_EQ", "=="},
+    {CmpOp::kGe, "SCMP_CMP_GE", ">="},
+    {CmpOp::kGt, "SCMP_CMP_GT", ">"},
+    {CmpOp::kMaskedEq, "SCMP_CMP_MASKED_EQ", "=="},
+}};
+
+const OperatorSpelling* spelling(CmpOp op) {
+  for (const auto& s : kOperators)
+    if (s.op == op) return &s;
+  return nullptr;
+}
+}  // namespace
+
+std::span<const OperatorSpelling> operators() { return kOperators; }
+
+std::string_view scmp_name(CmpOp op) {
+  const OperatorSpelling* s = spelling(op);
+  return s != nullptr ? s->scmp_name : "?";
+}
+
+std::string_view symbol(CmpOp op) {
+  const OperatorSpelling* s = spelling(op);
+  return s != nullptr ? s->symbol : "?";
+}
+
+std::optional<CmpOp> parse_scmp_name(std::string_view name) {
+  for (const auto& s : kOperators)
+    if (s.scmp_name == name) return s.op;
+  return std::nullopt;
+}
+
+}  // namespace sysfence::policy
