@@ -180,6 +180,20 @@ TEST_F(WriteOutput, FifoIsWrittenThrough) {
   EXPECT_EQ(listing(), std::vector<std::string>{"fifo"});
 }
 
+// `-o /dev/stdout` with stdout on a pipe: /proc/self/fd/N names "pipe:[..]",
+// which is no path to create a file at.
+TEST_F(WriteOutput, ProcFdLinkToAPipeIsWrittenThrough) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  auto r = write_output("/proc/self/fd/" + std::to_string(fds[1]), std::string_view("through the pipe\n"));
+  ::close(fds[1]);
+  ASSERT_TRUE(r) << r.error().message;
+  char buf[64] = {};
+  EXPECT_EQ(::read(fds[0], buf, sizeof buf), 17);
+  EXPECT_STREQ(buf, "through the pipe\n");
+  ::close(fds[0]);
+}
+
 TEST_F(WriteOutput, CharacterDeviceIsWrittenThrough) {
   // A node equivalent to /dev/null (major 1, minor 3).
   if (::mknod(path("null").c_str(), S_IFCHR | 0666, ::makedev(1, 3)) != 0) {

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -32,16 +34,16 @@ Expected<void> write_all(int fd, std::span<const uint8_t> bytes, const std::stri
   return {};
 }
 
-// The file a path names after following symlinks (as open() would), so that
-// the rename replaces the target and the link stays a link. A dangling link
-// yields the missing target, which is then created, as a shell's `>` does.
+// The file a dangling symlink (chain) names, which is then created, as a
+// shell's `>` does; the link stays a link.
 Expected<std::string> follow_symlinks(const std::string& path) {
   std::string current = path;
   // The kernel's own limit on nested links (ELOOP beyond it).
   for (int hops = 0; hops < 40; ++hops) {
     struct stat st {};
     if (::lstat(current.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return current;
-    std::string target(static_cast<size_t>(st.st_size) + 1, '\0');
+    // st_size is the link's length, but 0 for /proc's links: PATH_MAX it is.
+    std::string target(PATH_MAX, '\0');
     const ssize_t n = ::readlink(current.c_str(), target.data(), target.size());
     if (n < 0) return fail(fmt::format("{}: cannot read symlink: {}", path, std::strerror(errno)));
     target.resize(static_cast<size_t>(n));
@@ -113,16 +115,22 @@ Expected<void> write_output(const std::string& path, std::span<const uint8_t> by
       return fail(fmt::format("error writing standard output: {}", std::strerror(err)));
     return {};
   }
-  auto target = follow_symlinks(path);
-  if (!target) return Unexpected<Error>{target.error()};
   struct stat st {};
-  if (::stat(target->c_str(), &st) != 0) {
+  if (::stat(path.c_str(), &st) != 0) {
     if (errno != ENOENT) return fail(fmt::format("{}: cannot write output file: {}", path, std::strerror(errno)));
+    auto target = follow_symlinks(path);
+    if (!target) return Unexpected<Error>{target.error()};
     return replace_atomically(path, *target, nullptr, bytes);
   }
   if (S_ISDIR(st.st_mode)) return fail(fmt::format("{}: is a directory", path));
+  // Devices, FIFOs and what /proc/self/fd links name (`-o /dev/stdout` on a
+  // pipe) are opened through the path as given.
   if (!S_ISREG(st.st_mode)) return write_through(path, bytes);
-  return replace_atomically(path, *target, &st, bytes);
+  char* resolved = ::realpath(path.c_str(), nullptr);
+  if (resolved == nullptr) return fail(fmt::format("{}: cannot write output file: {}", path, std::strerror(errno)));
+  const std::string target = resolved;
+  std::free(resolved);
+  return replace_atomically(path, target, &st, bytes);
 }
 
 Expected<void> write_output(const std::string& path, std::string_view text) {
