@@ -100,6 +100,7 @@ Result run(const std::vector<std::string>& args, const Options& opts = {}) {
     if (!opts.build_working_directory.empty())
       ::setenv("BUILD_WORKING_DIRECTORY", opts.build_working_directory.c_str(), 1);
     std::vector<char*> argv;
+    argv.reserve(argv_text.size() + 1);
     for (auto& a : argv_text) argv.push_back(a.data());
     argv.push_back(nullptr);
     ::execv(argv[0], argv.data());

@@ -172,7 +172,7 @@ TEST_F(WriteOutput, FifoIsWrittenThrough) {
   for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 7);
   std::string received;
   std::thread reader([&] { received = read_file(path("fifo")); });
-  auto r = write_output(path("fifo"), std::string_view(bytes));
+  auto r = write_output(path("fifo"), std::string_view{bytes});
   reader.join();
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(received, bytes);
@@ -199,11 +199,9 @@ TEST_F(WriteOutput, CharacterDeviceIsWrittenThrough) {
   if (::mknod(path("null").c_str(), S_IFCHR | 0666, ::makedev(1, 3)) != 0) {
     GTEST_SKIP() << "cannot create a device node here (" << std::strerror(errno) << "); needs CAP_MKNOD";
   }
-  if (const int fd = ::open(path("null").c_str(), O_WRONLY); fd < 0) {
-    GTEST_SKIP() << "device nodes cannot be opened here (" << std::strerror(errno) << "; a nodev mount?)";
-  } else {
-    ::close(fd);
-  }
+  const int probe = ::open(path("null").c_str(), O_WRONLY);
+  if (probe < 0) GTEST_SKIP() << "device nodes cannot be opened here (" << std::strerror(errno) << "; a nodev mount?)";
+  ::close(probe);
   ASSERT_TRUE(write_output(path("null"), std::string_view("discarded\n")));
   const struct stat st = lstat_of(path("null"));
   EXPECT_TRUE(S_ISCHR(st.st_mode));
@@ -236,7 +234,7 @@ int write_under_size_limit(const std::string& target) {
     const rlimit limit{4096, 4096};
     ::setrlimit(RLIMIT_FSIZE, &limit);
     const std::string big(1 << 20, 'x');
-    auto r = write_output(target, std::string_view(big));
+    auto r = write_output(target, std::string_view{big});
     _exit(!r && r.error().message.find(target) != std::string::npos ? 0 : 1);
   }
   int status = 0;

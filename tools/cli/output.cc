@@ -51,7 +51,8 @@ Expected<std::string> follow_symlinks(const std::string& path) {
     if (target.starts_with('/') || slash == std::string::npos) {
       current = target;
     } else {
-      current = current.substr(0, slash + 1) + target;
+      current.resize(slash + 1);
+      current += target;
     }
   }
   return fail(fmt::format("{}: cannot write output file: {}", path, std::strerror(ELOOP)));
