@@ -14,6 +14,7 @@
 #include "syscalls/arch.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
+#include "tools/cli/flag_help.h"
 #include "tools/cli/output.h"
 
 namespace sysfence {
@@ -26,11 +27,12 @@ constexpr cli::FlagSpec kFlags[] = {
 
 constexpr size_t kMaxTextBytes = size_t{16} * 1024 * 1024;
 
+constexpr std::string_view kUsage = "usage: sysfence asm FILE.s [--arch A] -o FILE.bpf";
+
 int run_asm(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags);
   if (!parsed) return cli::usage_error(parsed.error().message);
-  if (parsed->positionals.size() != 1 || !parsed->has("output"))
-    return cli::usage_error("usage: sysfence asm FILE.s [--arch A] -o FILE.bpf");
+  if (parsed->positionals.size() != 1 || !parsed->has("output")) return cli::usage_error(kUsage);
   const bool arch_explicit = parsed->has("arch");
   auto arch = syscalls::parse_arch(parsed->get_or("arch", "native"));
   if (!arch) return cli::usage_error(arch.error().message);
@@ -58,8 +60,13 @@ int run_asm(std::span<const std::string> args) {
   return cli::kExitOk;
 }
 
+constexpr cli::FlagHelp kFlagHelp[] = {
+    {"--arch A", "the ABI of syscall names (default: the text's .arch line, else native)"},
+    {"-o, --output FILE", cli::help::kOutput},
+};
+
 const cli::Registration kRegistration{
-    {"asm", "assemble text into a raw filter: FILE.s [--arch A] -o FILE.bpf", &run_asm}};
+    {"asm", "assemble text into a raw filter: FILE.s [--arch A] -o FILE.bpf", &run_asm, kUsage, kFlagHelp}};
 
 }  // namespace
 }  // namespace sysfence

@@ -27,6 +27,8 @@
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
 #include "tools/cli/raw_filter.h"
+#include "tools/cli/flag_help.h"
+#include "tools/cli/output.h"
 #include "tools/cli/resolve_flags.h"
 
 namespace sysfence {
@@ -118,8 +120,24 @@ int run_audit(std::span<const std::string> args) {
   return audit::has_finding_at_or_above(*report, *fail_on) ? cli::kExitMismatch : cli::kExitOk;
 }
 
-const cli::Registration kRegistration{
-    {"audit", "security findings on a profile or any BPF filter, with severities and fixes", &run_audit}};
+constexpr cli::FlagHelp kFlagHelp[] = {
+    {"--bpf FILE", "audit a raw filter (any origin) instead of a PROFILE; - for stdin"},
+    {"--arch A", cli::help::kArch},
+    {"--fail-on SEVERITY", "exit 1 for a finding at or above info|low|medium|high|critical (default: high)"},
+    {"--caps LIST", cli::help::kCaps},
+    {"--kernel X.Y", cli::help::kKernel},
+    {"--unknown-syscalls enosys|default", cli::help::kUnknownSyscalls},
+    {"--arg-width abi|64", cli::help::kArgWidth},
+    {"--bad-arch ACTION", cli::help::kBadArch},
+    {"--semantics runc|libseccomp", cli::help::kSemantics},
+    {"--raw-endian little|big", cli::help::kRawEndian},
+    {"--max-paths N", "paths of a --bpf filter walked before the audit reports itself incomplete (default 200000)"},
+    {"--strict", cli::help::kStrict},
+};
+
+const cli::Registration kRegistration{{"audit",
+                                       "security findings on a profile or any BPF filter, with severities and fixes",
+                                       &run_audit, kUsage, kFlagHelp}};
 
 }  // namespace
 }  // namespace sysfence

@@ -17,6 +17,7 @@
 // proved is a compiler bug: nothing is written, the counterexample goes to
 // stderr and the exit status is 1.
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -32,6 +33,7 @@
 #include "syscalls/arch.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
+#include "tools/cli/flag_help.h"
 #include "tools/cli/output.h"
 #include "tools/cli/resolve_flags.h"
 #include "verify/verify.h"
@@ -77,6 +79,10 @@ int run_compile(std::span<const std::string> args) {
   const std::string format = parsed->get_or("format", "raw");
   if (format != "raw" && format != "c" && format != "text" && format != "json") {
     return cli::usage_error(fmt::format("invalid --format \"{}\": expected raw, c, text or json", format));
+  }
+  // Binary on a terminal is garbage at best and terminal escapes at worst.
+  if (format == "raw" && parsed->get_or("output", "-") == "-" && ::isatty(STDOUT_FILENO) != 0) {
+    return cli::usage_error("refusing to write binary BPF to a terminal; use --format text or -o FILE");
   }
   compiler::CompileOptions copts;
   if (auto s = parsed->get("strategy"); s && !compiler::parse_strategy(*s, &copts.strategy)) {
@@ -144,8 +150,27 @@ int run_compile(std::span<const std::string> args) {
   return cli::kExitOk;
 }
 
+constexpr cli::FlagHelp kFlagHelp[] = {
+    {"--arch A[,B..]|native", cli::help::kArchList},
+    {"--caps LIST", cli::help::kCaps},
+    {"--kernel X.Y", cli::help::kKernel},
+    {"--weights uniform|hot|FILE", cli::help::kWeights},
+    {"--unknown-syscalls enosys|default", cli::help::kUnknownSyscalls},
+    {"--strategy optimal|balanced|linear", cli::help::kStrategy},
+    {"--format raw|c|text|json",
+     "raw struct sock_filter[] (the default; never to a terminal), a C header, the disassembly, or JSON with the "
+     "policy and the compiler's report"},
+    {"--name IDENT", "the C header's array name (default: sysfence_<profile>_<arch>)"},
+    {"--arg-width abi|64", cli::help::kArgWidth},
+    {"--bad-arch ACTION", cli::help::kBadArch},
+    {"--semantics runc|libseccomp", cli::help::kSemantics},
+    {"--strict", cli::help::kStrict},
+    {"--no-verify", "skip the proof that the program equals the policy (the output says so)"},
+    {"-o, --output FILE", cli::help::kOutput},
+};
+
 const cli::Registration kRegistration{
-    {"compile", "compile a profile to classic BPF (raw, C header, text, JSON)", &run_compile}};
+    {"compile", "compile a profile to classic BPF (raw, C header, text, JSON)", &run_compile, kUsage, kFlagHelp}};
 
 }  // namespace
 }  // namespace sysfence

@@ -15,6 +15,8 @@
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
 #include "tools/cli/raw_filter.h"
+#include "tools/cli/flag_help.h"
+#include "tools/cli/output.h"
 #include "verify/diff_report.h"
 #include "verify/equiv.h"
 #include "verify/symbolic.h"
@@ -80,7 +82,14 @@ int run_diff(std::span<const std::string> args) {
   return r.verdict == verify::EquivResult::Verdict::kEquivalent ? cli::kExitOk : cli::kExitMismatch;
 }
 
-const cli::Registration kRegistration{{"diff", "prove two raw filters equal, or show where they differ", &run_diff}};
+constexpr cli::FlagHelp kFlagHelp[] = {
+    {"--arch A", cli::help::kArch},
+    {"--raw-endian little|big", cli::help::kRawEndian},
+    {"--max-regions N", "differing regions printed (default 200; the count is always exact)"},
+};
+
+const cli::Registration kRegistration{
+    {"diff", "prove two raw filters equal, or show where they differ", &run_diff, kUsage, kFlagHelp}};
 
 }  // namespace
 }  // namespace sysfence

@@ -13,6 +13,8 @@
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
 #include "tools/cli/raw_filter.h"
+#include "tools/cli/flag_help.h"
+#include "tools/cli/output.h"
 
 namespace sysfence {
 namespace {
@@ -22,10 +24,12 @@ constexpr cli::FlagSpec kFlags[] = {
     {.name = "asm", .takes_value = false},
 };
 
+constexpr std::string_view kUsage = "usage: sysfence disasm FILE.bpf [--arch A] [--asm]";
+
 int run_disasm(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags);
   if (!parsed) return cli::usage_error(parsed.error().message);
-  if (parsed->positionals.size() != 1) return cli::usage_error("usage: sysfence disasm FILE.bpf [--arch A] [--asm]");
+  if (parsed->positionals.size() != 1) return cli::usage_error(kUsage);
   auto arch = syscalls::parse_arch(parsed->get_or("arch", "native"));
   if (!arch) return cli::usage_error(arch.error().message);
 
@@ -41,8 +45,13 @@ int run_disasm(std::span<const std::string> args) {
   return cli::kExitOk;
 }
 
+constexpr cli::FlagHelp kFlagHelp[] = {
+    {"--arch A", cli::help::kArch},
+    {"--asm", "assembler text with labels and an .arch line, which asm reads back byte for byte"},
+};
+
 const cli::Registration kRegistration{
-    {"disasm", "print a raw filter as text: FILE.bpf [--arch A] [--asm]", &run_disasm}};
+    {"disasm", "print a raw filter as text: FILE.bpf [--arch A] [--asm]", &run_disasm, kUsage, kFlagHelp}};
 
 }  // namespace
 }  // namespace sysfence

@@ -16,6 +16,7 @@
 #include "syscalls/arch.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
+#include "tools/cli/flag_help.h"
 #include "tools/cli/resolve_flags.h"
 
 namespace sysfence {
@@ -52,7 +53,20 @@ int run_explain(std::span<const std::string> args) {
   return cli::kExitOk;
 }
 
-const cli::Registration kRegistration{{"explain", "which profile rule decides a syscall, and why", &run_explain}};
+constexpr cli::FlagHelp kFlagHelp[] = {
+    {"--profile PROFILE", cli::help::kProfile},
+    {"--arch A", cli::help::kArch},
+    {"--caps LIST", cli::help::kCaps},
+    {"--kernel X.Y", cli::help::kKernel},
+    {"--unknown-syscalls enosys|default", cli::help::kUnknownSyscalls},
+    {"--arg-width abi|64", cli::help::kArgWidth},
+    {"--bad-arch ACTION", cli::help::kBadArch},
+    {"--semantics runc|libseccomp", cli::help::kSemantics},
+    {"--strict", cli::help::kStrict},
+};
+
+const cli::Registration kRegistration{
+    {"explain", "which profile rule decides a syscall, and why", &run_explain, kUsage, kFlagHelp}};
 
 }  // namespace
 }  // namespace sysfence

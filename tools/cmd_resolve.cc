@@ -14,6 +14,7 @@
 #include "syscalls/table.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
+#include "tools/cli/flag_help.h"
 
 namespace sysfence {
 namespace {
@@ -27,6 +28,8 @@ constexpr cli::FlagSpec kFlags[] = {
 std::string suggestion(std::optional<std::string_view> near) {
   return near ? fmt::format(R"( (did you mean "{}"?))", *near) : std::string();
 }
+constexpr std::string_view kUsage =
+    "usage: sysfence resolve [--arch A] NAME|NR ...  or  sysfence resolve --arch A --list";
 
 int run_resolve(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags);
@@ -36,8 +39,7 @@ int run_resolve(std::span<const std::string> args) {
   const syscalls::Table& table = syscalls::table(**arch);
   const bool list = parsed->has("list");
   if (list && !parsed->positionals.empty()) return cli::usage_error("resolve: --list takes no NAME|NR arguments");
-  if (!list && parsed->positionals.empty())
-    return cli::usage_error("usage: sysfence resolve [--arch A] NAME|NR ...  or  sysfence resolve --arch A --list");
+  if (!list && parsed->positionals.empty()) return cli::usage_error(kUsage);
 
   std::string out;
   if (list) {
@@ -66,8 +68,13 @@ int run_resolve(std::span<const std::string> args) {
   return cli::kExitOk;
 }
 
+constexpr cli::FlagHelp kFlagHelp[] = {
+    {"--arch A", cli::help::kArch},
+    {"--list", "print the ABI's whole table in number order"},
+};
+
 const cli::Registration kRegistration{
-    {"resolve", "syscall names <-> numbers for any ABI (--arch A, --list)", &run_resolve}};
+    {"resolve", "syscall names <-> numbers for any ABI (--arch A, --list)", &run_resolve, kUsage, kFlagHelp}};
 
 }  // namespace
 }  // namespace sysfence

@@ -21,6 +21,7 @@
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
 #include "tools/cli/resolve_flags.h"
+#include "tools/cli/flag_help.h"
 
 namespace sysfence {
 namespace {
@@ -98,8 +99,21 @@ int run_run(std::span<const std::string> args) {
   return run::kExitOwnFailure;
 }
 
+constexpr cli::FlagHelp kFlagHelp[] = {
+    {"--profile PROFILE", "default (Docker's, built in; the default), unconfined (no filter) or a JSON file"},
+    {"--security-opt seccomp=PATH", "the same as docker run: seccomp=PATH, seccomp:PATH or seccomp=unconfined"},
+    {"--caps LIST", "the capabilities the profile is resolved for (default: this process's bounding set)"},
+    {"--kernel X.Y", cli::help::kKernel},
+    {"--arg-width abi|64", cli::help::kArgWidth},
+    {"--bad-arch ACTION", cli::help::kBadArch},
+    {"--semantics runc|libseccomp", cli::help::kSemantics},
+    {"--log", "install with SECCOMP_FILTER_FLAG_LOG: the kernel logs every action but ALLOW"},
+    {"--tsync", "install with SECCOMP_FILTER_FLAG_TSYNC: every thread of sysfence gets the filter"},
+    {"--trace-denials", "print every call the filter does not allow, with its arguments and the rule that decided"},
+};
+
 const cli::Registration kRegistration{
-    {"run", "run a command under a profile (docker run --security-opt seccomp=...)", &run_run}};
+    {"run", "run a command under a profile (docker run --security-opt seccomp=...)", &run_run, kUsage, kFlagHelp}};
 
 }  // namespace
 }  // namespace sysfence

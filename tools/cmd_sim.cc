@@ -41,6 +41,8 @@
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
 #include "tools/cli/raw_filter.h"
+#include "tools/cli/flag_help.h"
+#include "tools/cli/output.h"
 #include "tools/cli/resolve_flags.h"
 
 namespace sysfence {
@@ -341,10 +343,27 @@ int run_sim(std::span<const std::string> args) {
   return status;
 }
 
+constexpr cli::FlagHelp kFlagHelp[] = {
+    {"--bpf FILE", cli::help::kBpf},
+    {"--arch A", "the ABI of the simulated call (seccomp_data.arch)"},
+    {"--syscall NR|NAME", "the call's number (as seccomp_data.nr) or its name on the arch"},
+    {"--args a0,..,a5", "its arguments, decimal or 0x hex (missing ones 0)"},
+    {"--ip X", "its instruction pointer"},
+    {"--trace", "print every executed instruction first"},
+    {"--inputs FILE|-", "one call per line: nr a0 .. a5 [ip], # comments; one answer line each"},
+    {"--raw-endian little|big", cli::help::kRawEndian},
+    {"--caps LIST", cli::help::kCaps},
+    {"--kernel X.Y", cli::help::kKernel},
+    {"--unknown-syscalls enosys|default", cli::help::kUnknownSyscalls},
+    {"--arg-width abi|64", cli::help::kArgWidth},
+    {"--bad-arch ACTION", cli::help::kBadArch},
+    {"--semantics runc|libseccomp", cli::help::kSemantics},
+};
+
 const cli::Registration kRegistration{{"sim",
                                        "run a filter in the kernel-exact interpreter: (PROFILE | --bpf FILE) --arch A "
                                        "--syscall NR|NAME [--args ..] | --inputs FILE|-",
-                                       &run_sim}};
+                                       &run_sim, kUsage, kFlagHelp}};
 
 }  // namespace
 }  // namespace sysfence

@@ -25,6 +25,7 @@
 #include "syscalls/arch.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
+#include "tools/cli/flag_help.h"
 #include "tools/cli/output.h"
 #include "tools/cli/raw_filter.h"
 #include "tools/cli/resolve_flags.h"
@@ -192,8 +193,24 @@ int run_stats(std::span<const std::string> args) {
   return cli::kExitOk;
 }
 
+constexpr cli::FlagHelp kFlagHelp[] = {
+    {"--bpf FILE", cli::help::kBpf},
+    {"--arch A", cli::help::kArch},
+    {"--weights uniform|hot|FILE", cli::help::kWeights},
+    {"--range LO-HI", "the syscall numbers measured, without the ABI's bias (default: the ABI's table)"},
+    {"--svg FILE", "also draw the executed instructions per syscall number"},
+    {"--caps LIST", cli::help::kCaps},
+    {"--kernel X.Y", cli::help::kKernel},
+    {"--unknown-syscalls enosys|default", cli::help::kUnknownSyscalls},
+    {"--strategy optimal|balanced|linear", cli::help::kStrategy},
+    {"--arg-width abi|64", cli::help::kArgWidth},
+    {"--bad-arch ACTION", cli::help::kBadArch},
+    {"--semantics runc|libseccomp", cli::help::kSemantics},
+    {"--compare", "compile the PROFILE with every strategy and compare them side by side"},
+};
+
 const cli::Registration kRegistration{
-    {"stats", "measure a filter: executed instructions per syscall, cache, bound", &run_stats}};
+    {"stats", "measure a filter: executed instructions per syscall, cache, bound", &run_stats, kUsage, kFlagHelp}};
 
 }  // namespace
 }  // namespace sysfence

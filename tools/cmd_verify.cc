@@ -25,6 +25,8 @@
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
 #include "tools/cli/raw_filter.h"
+#include "tools/cli/flag_help.h"
+#include "tools/cli/output.h"
 #include "tools/cli/resolve_flags.h"
 #include "verify/verify.h"
 
@@ -80,8 +82,23 @@ int run_verify(std::span<const std::string> args) {
   return v->equivalent() ? cli::kExitOk : cli::kExitMismatch;
 }
 
+constexpr cli::FlagHelp kFlagHelp[] = {
+    {"--profile PROFILE", cli::help::kProfile},
+    {"--bpf FILE", "the raw filter to check; - for stdin"},
+    {"--arch A[,B..]|native", cli::help::kArchList},
+    {"--caps LIST", cli::help::kCaps},
+    {"--kernel X.Y", cli::help::kKernel},
+    {"--unknown-syscalls enosys|default", cli::help::kUnknownSyscalls},
+    {"--arg-width abi|64", cli::help::kArgWidth},
+    {"--bad-arch ACTION", cli::help::kBadArch},
+    {"--semantics runc|libseccomp", cli::help::kSemantics},
+    {"--raw-endian little|big", cli::help::kRawEndian},
+    {"--max-counterexamples N", "counterexamples printed (default 3)"},
+    {"--strict", cli::help::kStrict},
+};
+
 const cli::Registration kRegistration{
-    {"verify", "prove a raw filter implements a profile (or show counterexamples)", &run_verify}};
+    {"verify", "prove a raw filter implements a profile (or show counterexamples)", &run_verify, kUsage, kFlagHelp}};
 
 }  // namespace
 }  // namespace sysfence

@@ -1,5 +1,7 @@
 #include "tools/cli/command.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <vector>
 
@@ -20,5 +22,21 @@ Registration::Registration(Command c) {
 }
 
 std::span<const Command> commands() { return registry(); }
+
+const Command* find_command(std::string_view name) {
+  for (const Command& c : registry())
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+std::string command_help(const Command& command) {
+  std::string out = fmt::format("{}\n\n{}\n", command.usage, command.synopsis);
+  if (command.flags.empty()) return out;
+  size_t width = 0;
+  for (const FlagHelp& f : command.flags) width = std::max(width, f.flag.size());
+  out += "\noptions:\n";
+  for (const FlagHelp& f : command.flags) out += fmt::format("  {:<{}}  {}\n", f.flag, width, f.description);
+  return out;
+}
 
 }  // namespace sysfence::cli

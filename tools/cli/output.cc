@@ -6,21 +6,103 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
 namespace sysfence::cli {
 namespace {
 
-Expected<void> write_all(int fd, std::span<const uint8_t> bytes, const std::string& shown) {
+// 0, or the errno of the write that failed.
+int write_all(int fd, std::span<const uint8_t> bytes) {
   size_t done = 0;
   while (done < bytes.size()) {
     ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return fail(fmt::format("{}: write failed: {}", shown, std::strerror(errno)));
+      return errno;
     }
     done += static_cast<size_t>(n);
+  }
+  return 0;
+}
+
+Expected<void> write_all(int fd, std::span<const uint8_t> bytes, const std::string& shown) {
+  if (const int err = write_all(fd, bytes); err != 0)
+    return fail(fmt::format("{}: write failed: {}", shown, std::strerror(err)));
+  return {};
+}
+
+// The file a dangling symlink (chain) names, which is then created, as a
+// shell's `>` does; the link stays a link.
+Expected<std::string> follow_symlinks(const std::string& path) {
+  std::string current = path;
+  // The kernel's own limit on nested links (ELOOP beyond it).
+  for (int hops = 0; hops < 40; ++hops) {
+    struct stat st {};
+    if (::lstat(current.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return current;
+    // st_size is the link's length, but 0 for /proc's links: PATH_MAX it is.
+    std::string target(PATH_MAX, '\0');
+    const ssize_t n = ::readlink(current.c_str(), target.data(), target.size());
+    if (n < 0) return fail(fmt::format("{}: cannot read symlink: {}", path, std::strerror(errno)));
+    target.resize(static_cast<size_t>(n));
+    const size_t slash = current.rfind('/');
+    if (target.starts_with('/') || slash == std::string::npos) {
+      current = target;
+    } else {
+      current.resize(slash + 1);
+      current += target;
+    }
+  }
+  return fail(fmt::format("{}: cannot write output file: {}", path, std::strerror(ELOOP)));
+}
+
+// Devices, FIFOs, sockets: opened as they are (no O_CREAT, no O_TRUNC, which
+// a character device would not honour anyway) and written through.
+Expected<void> write_through(const std::string& path, std::span<const uint8_t> bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) return fail(fmt::format("{}: cannot open output: {}", path, std::strerror(errno)));
+  auto written = write_all(fd, bytes, path);
+  if (::close(fd) != 0 && written) written = fail(fmt::format("{}: close failed: {}", path, std::strerror(errno)));
+  return written;
+}
+
+// The temporary file gets what the replaced file had (owner first: chown
+// clears set-id bits), or a new file's usual mode. Keeping the owner needs
+// privileges a plain user lacks for others' files; then the rename leaves
+// the file owned by the writer, as editors and `sed -i` do.
+void give_attributes(int fd, const struct stat* old) {
+  if (old != nullptr) {
+    if (old->st_uid != ::geteuid() || old->st_gid != ::getegid()) (void)::fchown(fd, old->st_uid, old->st_gid);
+    ::fchmod(fd, old->st_mode & 07777);
+    return;
+  }
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  ::fchmod(fd, 0666 & ~mask);
+}
+
+// A regular file or a new one: temporary beside the target (so rename() stays
+// atomic), then renamed over it.
+Expected<void> replace_atomically(const std::string& shown, const std::string& target, const struct stat* old,
+                                  std::span<const uint8_t> bytes) {
+  std::string tmpl = target + ".tmp.XXXXXX";
+  const int fd = ::mkstemp(tmpl.data());
+  if (fd < 0) return fail(fmt::format("{}: cannot create output file: {}", shown, std::strerror(errno)));
+  auto written = write_all(fd, bytes, shown);
+  if (written && ::fsync(fd) != 0 && errno != EINVAL)
+    written = fail(fmt::format("{}: fsync failed: {}", shown, std::strerror(errno)));
+  if (written) give_attributes(fd, old);
+  if (::close(fd) != 0 && written) written = fail(fmt::format("{}: close failed: {}", shown, std::strerror(errno)));
+  if (!written) {
+    ::unlink(tmpl.c_str());
+    return written;
+  }
+  if (::rename(tmpl.c_str(), target.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmpl.c_str());
+    return fail(fmt::format("{}: cannot write output file: {}", shown, std::strerror(err)));
   }
   return {};
 }
@@ -28,29 +110,28 @@ Expected<void> write_all(int fd, std::span<const uint8_t> bytes, const std::stri
 }  // namespace
 
 Expected<void> write_output(const std::string& path, std::span<const uint8_t> bytes) {
-  if (path == "-") return write_all(STDOUT_FILENO, bytes, "<stdout>");
-  // The temporary lives in the target's directory so rename() stays atomic.
-  std::string tmpl = path + ".tmp.XXXXXX";
-  int fd = ::mkstemp(tmpl.data());
-  if (fd < 0) return fail(fmt::format("{}: cannot create output file: {}", path, std::strerror(errno)));
-  auto written = write_all(fd, bytes, path);
-  if (written && ::fsync(fd) != 0 && errno != EINVAL)
-    written = fail(fmt::format("{}: fsync failed: {}", path, std::strerror(errno)));
-  // mkstemp creates 0600; give the file the usual mode (0666 & ~umask).
-  const mode_t mask = ::umask(0);
-  ::umask(mask);
-  ::fchmod(fd, 0666 & ~mask);
-  if (::close(fd) != 0 && written) written = fail(fmt::format("{}: close failed: {}", path, std::strerror(errno)));
-  if (!written) {
-    ::unlink(tmpl.c_str());
-    return written;
+  if (path == "-") {
+    // The same words as main's check of stdout, for every command alike.
+    if (const int err = write_all(STDOUT_FILENO, bytes); err != 0)
+      return fail(fmt::format("error writing standard output: {}", std::strerror(err)));
+    return {};
   }
-  if (::rename(tmpl.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmpl.c_str());
-    return fail(fmt::format("{}: cannot write output file: {}", path, std::strerror(err)));
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno != ENOENT) return fail(fmt::format("{}: cannot write output file: {}", path, std::strerror(errno)));
+    auto target = follow_symlinks(path);
+    if (!target) return Unexpected<Error>{target.error()};
+    return replace_atomically(path, *target, nullptr, bytes);
   }
-  return {};
+  if (S_ISDIR(st.st_mode)) return fail(fmt::format("{}: is a directory", path));
+  // Devices, FIFOs and what /proc/self/fd links name (`-o /dev/stdout` on a
+  // pipe) are opened through the path as given.
+  if (!S_ISREG(st.st_mode)) return write_through(path, bytes);
+  char* resolved = ::realpath(path.c_str(), nullptr);
+  if (resolved == nullptr) return fail(fmt::format("{}: cannot write output file: {}", path, std::strerror(errno)));
+  const std::string target = resolved;
+  std::free(resolved);
+  return replace_atomically(path, target, &st, bytes);
 }
 
 Expected<void> write_output(const std::string& path, std::string_view text) {

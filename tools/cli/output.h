@@ -1,5 +1,10 @@
-// Output files are written atomically: a temporary file beside the target is
-// filled, flushed and renamed, so an error never leaves a partial file.
+// Output files never damage what they replace. A regular file (or a new one)
+// is written atomically: a temporary file beside it is filled, flushed, given
+// the old file's mode and owner (a new file gets 0666 & ~umask) and renamed
+// over it, so an error leaves neither a partial file nor the temporary. A
+// symlink is followed to the file it names (the link stays a link); anything
+// else that is not a regular file — /dev/null, a terminal, a FIFO — is
+// written through, never replaced by a file.
 #pragma once
 
 #include <span>
@@ -10,7 +15,7 @@
 
 namespace sysfence::cli {
 
-// Writes `bytes` to `path` atomically; "-" writes to stdout.
+// Writes `bytes` to `path` as above; "-" writes to stdout.
 Expected<void> write_output(const std::string& path, std::span<const uint8_t> bytes);
 Expected<void> write_output(const std::string& path, std::string_view text);
 

@@ -1,0 +1,346 @@
+// The built `sysfence` binary (a data dependency) and its standard output:
+// a full stdout is an error in every command, raw BPF is never sent to a
+// terminal, every command answers --help, --version, and `bazel run`'s
+// working directory.
+#include <dirent.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <pty.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace sysfence {
+namespace {
+
+constexpr std::string_view kFullMessage = "sysfence: error writing standard output: No space left on device\n";
+
+std::string runfile(std::string_view rel) {
+  const char* srcdir = std::getenv("TEST_SRCDIR");
+  const char* ws = std::getenv("TEST_WORKSPACE");
+  return fmt::format("{}/{}/{}", srcdir ? srcdir : ".", ws ? ws : "sysfence", rel);
+}
+
+std::string tmp_dir() {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return dir ? dir : "/tmp";
+}
+
+std::string read_fd(int fd) {
+  std::string s;
+  char buf[65536];
+  ::lseek(fd, 0, SEEK_SET);
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) s.append(buf, static_cast<size_t>(n));
+  return s;
+}
+
+std::string read_file(const std::string& p) {
+  const int fd = ::open(p.c_str(), O_RDONLY);
+  if (fd < 0) return "<cannot open " + p + ">";
+  std::string s = read_fd(fd);
+  ::close(fd);
+  return s;
+}
+
+struct Result {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+struct Options {
+  int stdout_fd = -1;  // -1: captured into Result::out
+  std::string working_dir;
+  std::string build_working_directory;  // set in the environment when not empty
+};
+
+Options stdout_to(int fd) {
+  Options o;
+  o.stdout_fd = fd;
+  return o;
+}
+
+Options called_from(std::string working_dir, std::string build_working_directory) {
+  Options o;
+  o.working_dir = std::move(working_dir);
+  o.build_working_directory = std::move(build_working_directory);
+  return o;
+}
+
+Result run(const std::vector<std::string>& args, const Options& opts = {}) {
+  static int counter = 0;
+  const std::string base = fmt::format("{}/capture.{}", tmp_dir(), ++counter);
+  const int out_fd = ::open((base + ".out").c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
+  const int err_fd = ::open((base + ".err").c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
+  Result r;
+  if (out_fd < 0 || err_fd < 0) {
+    ADD_FAILURE() << "cannot create capture files in " << tmp_dir();
+    return r;
+  }
+  std::vector<std::string> argv_text{runfile("tools/sysfence")};
+  argv_text.insert(argv_text.end(), args.begin(), args.end());
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(opts.stdout_fd >= 0 ? opts.stdout_fd : out_fd, 1);
+    ::dup2(err_fd, 2);
+    ::dup2(::open("/dev/null", O_RDONLY), 0);
+    if (!opts.working_dir.empty() && ::chdir(opts.working_dir.c_str()) != 0) _exit(126);
+    ::unsetenv("BUILD_WORKING_DIRECTORY");
+    if (!opts.build_working_directory.empty())
+      ::setenv("BUILD_WORKING_DIRECTORY", opts.build_working_directory.c_str(), 1);
+    std::vector<char*> argv;
+    argv.reserve(argv_text.size() + 1);
+    for (auto& a : argv_text) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = read_fd(out_fd);
+  r.err = read_fd(err_fd);
+  ::close(out_fd);
+  ::close(err_fd);
+  return r;
+}
+
+std::string show(const std::vector<std::string>& args) { return fmt::format("sysfence {}", fmt::join(args, " ")); }
+
+// Inputs every command can read: a raw filter, its assembler text, a list of
+// simulated calls. Made once by the binary itself.
+class CliOutput : public testing::Test {
+ public:
+  static void SetUpTestSuite() {
+    dir_ = tmp_dir() + "/inputs";
+    ::mkdir(dir_.c_str(), 0755);
+    const Result c = run({"compile", "default", "--arch", "x86_64", "-o", bpf()});
+    ASSERT_EQ(c.exit_code, 0) << c.err;
+    const int fd = ::open(asm_text().c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const Result d = run({"disasm", bpf(), "--arch", "x86_64", "--asm"}, stdout_to(fd));
+    ::close(fd);
+    ASSERT_EQ(d.exit_code, 0) << d.err;
+    const int in = ::open(inputs().c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ASSERT_EQ(::write(in, "read\nptrace\n", 12), 12);
+    ::close(in);
+  }
+  static std::string bpf() { return dir_ + "/default.bpf"; }
+  static std::string asm_text() { return dir_ + "/default.s"; }
+  static std::string inputs() { return dir_ + "/inputs.txt"; }
+  static std::string dir_;
+};
+std::string CliOutput::dir_;
+
+// Every command that prints, with arguments that make it print.
+std::vector<std::vector<std::string>> printing_commands() {
+  const std::string bpf = CliOutput::bpf();
+  return {
+      {"asm", CliOutput::asm_text(), "-o", "-"},
+      {"audit", "default", "--arch", "x86_64"},
+      {"audit", "--bpf", bpf, "--arch", "x86_64"},
+      {"compile", "default", "--arch", "x86_64", "--format", "raw"},
+      {"compile", "default", "--arch", "x86_64", "--format", "text"},
+      {"compile", "default", "--arch", "x86_64", "--format", "c"},
+      {"compile", "default", "--arch", "x86_64", "--format", "json"},
+      {"diff", bpf, bpf, "--arch", "x86_64"},
+      {"disasm", bpf, "--arch", "x86_64"},
+      {"explain", "ptrace", "--arch", "x86_64"},
+      {"resolve", "--arch", "x86_64", "read"},
+      {"resolve", "--arch", "x86_64", "--list"},
+      {"sim", "default", "--arch", "x86_64", "--syscall", "read", "--trace"},
+      {"sim", "--bpf", bpf, "--arch", "x86_64", "--inputs", CliOutput::inputs()},
+      {"stats", "--bpf", bpf, "--arch", "x86_64"},
+      {"stats", "default", "--arch", "x86_64", "--compare"},
+      {"verify", "--profile", "default", "--bpf", bpf, "--arch", "x86_64"},
+      {"help"},
+      {"help", "run"},
+      {"run", "--help"},
+      {"--version"},
+  };
+}
+
+// The same command with stdout on /dev/full: what it said on stderr before,
+// then the write error, and exit 2 whatever the command's own status was.
+TEST_F(CliOutput, FullStdoutIsAnErrorInEveryCommand) {
+  const int full = ::open("/dev/full", O_WRONLY);
+  ASSERT_GE(full, 0) << std::strerror(errno);
+  for (const auto& args : printing_commands()) {
+    SCOPED_TRACE(show(args));
+    const Result ok = run(args);
+    ASSERT_TRUE(ok.exit_code == 0 || ok.exit_code == 1) << ok.exit_code << ": " << ok.err;
+    ASSERT_FALSE(ok.out.empty());
+    const Result r = run(args, stdout_to(full));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.err, ok.err + std::string(kFullMessage));
+  }
+  ::close(full);
+}
+
+// A command that printed nothing has nothing to lose on a full stdout.
+TEST_F(CliOutput, FullStdoutWithoutOutputIsNoError) {
+  const int full = ::open("/dev/full", O_WRONLY);
+  const std::string out = tmp_dir() + "/quiet.bpf";
+  const Result r = run({"compile", "default", "--arch", "x86_64", "-o", out}, stdout_to(full));
+  ::close(full);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(read_file(out), read_file(bpf()));
+}
+
+// What the terminal (the pty's master side) received, waiting briefly.
+std::string terminal_output(int master) {
+  std::string s;
+  char buf[4096];
+  pollfd p{.fd = master, .events = POLLIN, .revents = 0};
+  while (::poll(&p, 1, 200) > 0 && (p.revents & POLLIN) != 0) {
+    const ssize_t n = ::read(master, buf, sizeof buf);
+    if (n <= 0) break;
+    s.append(buf, static_cast<size_t>(n));
+  }
+  return s;
+}
+
+TEST_F(CliOutput, RawBpfIsNeverWrittenToATerminal) {
+  int master = -1;
+  int slave = -1;
+  ASSERT_EQ(::openpty(&master, &slave, nullptr, nullptr, nullptr), 0) << std::strerror(errno);
+  const Result raw = run({"compile", "default", "--arch", "x86_64"}, stdout_to(slave));
+  EXPECT_EQ(raw.exit_code, 2);
+  EXPECT_EQ(raw.err, "sysfence: refusing to write binary BPF to a terminal; use --format text or -o FILE\n");
+  EXPECT_EQ(terminal_output(master), "");
+
+  // Text to the terminal, and raw to a file while stdout is a terminal, are fine.
+  const Result text = run({"compile", "default", "--arch", "x86_64", "--format", "text"}, stdout_to(slave));
+  EXPECT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(terminal_output(master).find("A = arch"), std::string::npos);
+  const std::string out = tmp_dir() + "/tty.bpf";
+  const Result file = run({"compile", "default", "--arch", "x86_64", "-o", out}, stdout_to(slave));
+  EXPECT_EQ(file.exit_code, 0) << file.err;
+  EXPECT_EQ(read_file(out), read_file(bpf()));
+  ::close(slave);
+  ::close(master);
+}
+
+// The commands `sysfence help` lists.
+std::vector<std::string> command_names() {
+  const Result r = run({"help"});
+  std::vector<std::string> names;
+  const std::regex line(R"(\n  ([a-z]+) )");
+  for (std::sregex_iterator it(r.out.begin(), r.out.end(), line), end; it != end; ++it) names.push_back((*it)[1]);
+  return names;
+}
+
+// The flag names (without dashes) of a help text's options section.
+std::set<std::string> documented_flags(const std::string& help) {
+  std::set<std::string> flags;
+  const size_t options = help.find("\noptions:\n");
+  if (options == std::string::npos) return flags;
+  const std::regex line(R"(\n  (-[^\n]*?)  )");
+  const std::regex flag(R"(--([a-z][a-z0-9-]*))");
+  const std::string section = help.substr(options);
+  for (std::sregex_iterator it(section.begin(), section.end(), line), end; it != end; ++it) {
+    const std::string column = (*it)[1];
+    for (std::sregex_iterator f(column.begin(), column.end(), flag); f != end; ++f) flags.insert((*f)[1]);
+  }
+  return flags;
+}
+
+TEST_F(CliOutput, EveryCommandHasHelpInThreeSpellings) {
+  const std::vector<std::string> names = command_names();
+  ASSERT_GE(names.size(), 11u);
+  for (const std::string& name : names) {
+    SCOPED_TRACE(name);
+    const Result long_form = run({name, "--help"});
+    EXPECT_EQ(long_form.exit_code, 0);
+    EXPECT_EQ(long_form.err, "");
+    EXPECT_TRUE(long_form.out.starts_with("usage: sysfence " + name + " ")) << long_form.out;
+    EXPECT_FALSE(documented_flags(long_form.out).empty()) << long_form.out;
+    const Result short_form = run({name, "-h"});
+    const Result help_command = run({"help", name});
+    EXPECT_EQ(short_form.exit_code, 0);
+    EXPECT_EQ(help_command.exit_code, 0);
+    EXPECT_EQ(short_form.out, long_form.out);
+    EXPECT_EQ(help_command.out, long_form.out);
+  }
+  const Result unknown = run({"help", "nosuch"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_EQ(unknown.out, "");
+}
+
+// The help lists exactly the flags the command's parser accepts: each name
+// any command documents is tried on every command, followed by an option
+// no command has, so a known flag fails on the second one instead.
+TEST_F(CliOutput, HelpListsExactlyTheFlagsEachCommandAccepts) {
+  std::map<std::string, std::set<std::string>> documented;
+  std::set<std::string> all;
+  for (const std::string& name : command_names()) {
+    const Result help = run({name, "--help"});
+    documented[name] = documented_flags(help.out);
+    all.insert(documented[name].begin(), documented[name].end());
+    // The usage line names no flag the list leaves out.
+    const std::string usage = help.out.substr(0, help.out.find('\n'));
+    const std::regex flag(R"(--([a-z][a-z0-9-]*))");
+    for (std::sregex_iterator f(usage.begin(), usage.end(), flag), end; f != end; ++f) {
+      EXPECT_TRUE(documented[name].contains((*f)[1])) << name << ": --" << (*f)[1] << " in the usage line only";
+    }
+  }
+  for (const auto& [name, flags] : documented) {
+    for (const std::string& flag : all) {
+      const std::vector<std::string> args{name, fmt::format("--{}=x", flag), "--no-such-option"};
+      const Result r = run(args);
+      const bool rejected = r.err.find(fmt::format("unknown option --{}\n", flag)) != std::string::npos;
+      EXPECT_EQ(rejected, !flags.contains(flag)) << show(args) << "\n" << r.err;
+    }
+  }
+}
+
+TEST_F(CliOutput, VersionNamesTheReleaseAndTheSyscallTablesKernel) {
+  const Result r = run({"--version"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.err, "");
+  std::string version = read_file(runfile("VERSION"));
+  while (!version.empty() && version.back() == '\n') version.pop_back();
+  ASSERT_FALSE(version.empty());
+  std::smatch m;
+  ASSERT_TRUE(
+      std::regex_match(r.out, m, std::regex("sysfence (\\S+)\nsyscall tables: Linux ([0-9]+\\.[0-9]+\\.[0-9]+)\n")))
+      << r.out;
+  EXPECT_EQ(m[1], version);
+  // Every generated table records the kernel source it was made from.
+  const std::string table = read_file(runfile("syscalls/generated/x86_64.inc"));
+  EXPECT_NE(table.find(fmt::format("(kernel {})", m[2].str())), std::string::npos);
+}
+
+// `bazel run //tools:sysfence -- compile my.json -o out.bpf` runs in the
+// runfiles tree with BUILD_WORKING_DIRECTORY naming where bazel was called.
+TEST_F(CliOutput, RelativePathsFollowBuildWorkingDirectory) {
+  const std::string where = tmp_dir() + "/called_from";
+  const std::string elsewhere = tmp_dir() + "/runfiles";
+  ASSERT_EQ(::mkdir(where.c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir(elsewhere.c_str(), 0755), 0);
+  ASSERT_EQ(::link(bpf().c_str(), (where + "/in.bpf").c_str()), 0);
+  const Result r = run({"disasm", "in.bpf", "--arch", "x86_64", "--asm"}, called_from(elsewhere, where));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, read_file(asm_text()));
+  const Result c = run({"asm", "in.s", "-o", "out.bpf"}, called_from(elsewhere, where));
+  EXPECT_EQ(c.exit_code, 2);  // in.s is not there: relative to `where`, not to the runfiles
+  EXPECT_NE(c.err.find("in.s"), std::string::npos) << c.err;
+  const Result w = run({"compile", "default", "--arch", "x86_64", "-o", "out.bpf"}, called_from(elsewhere, where));
+  EXPECT_EQ(w.exit_code, 0) << w.err;
+  EXPECT_EQ(read_file(where + "/out.bpf"), read_file(bpf()));
+  EXPECT_NE(::access((elsewhere + "/out.bpf").c_str(), F_OK), 0);
+}
+
+}  // namespace
+}  // namespace sysfence

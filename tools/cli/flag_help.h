@@ -1,0 +1,42 @@
+// Descriptions of the flags several commands share, for `sysfence COMMAND
+// --help`, so that every command says the same about them.
+#pragma once
+
+#include <string_view>
+
+namespace sysfence::cli::help {
+
+inline constexpr std::string_view kArch = "the ABI: x86_64, aarch64, SCMP_ARCH_ARM, amd64, ... or native (the default)";
+inline constexpr std::string_view kArchList =
+    "the native ABI (default: native); its sub-arches come from the profile's archMap, a comma list keeps only "
+    "the ABIs listed";
+inline constexpr std::string_view kCaps =
+    "the container's capabilities: docker-default (the default), all, none or a list such as "
+    "docker-default,CAP_SYS_ADMIN";
+inline constexpr std::string_view kKernel =
+    "the kernel version minKernel rules compare with (default: the running one)";
+inline constexpr std::string_view kUnknownSyscalls =
+    "syscalls newer than the profile get ENOSYS (enosys, the default) or the default action";
+inline constexpr std::string_view kArgWidth =
+    "compare arguments the kernel reads as 32 bits on their low word (abi, the default) or all 64 bits as "
+    "libseccomp (64)";
+inline constexpr std::string_view kBadArch =
+    "what an architecture the filter does not handle gets: kill-process (the default), kill-thread, trap, "
+    "errno[:N], log or allow";
+inline constexpr std::string_view kSemantics =
+    "answer as a filter runc or libseccomp builds (64-bit arguments, kill-thread, runc's ENOSYS stub or none)";
+inline constexpr std::string_view kStrict = "unknown fields in the profile are an error";
+inline constexpr std::string_view kRawEndian = "byte order of the raw filter (default: the arch's)";
+inline constexpr std::string_view kWeights =
+    "what the search tree is optimal for: every number alike (uniform, the default), a built-in table of hot "
+    "syscalls, or a file of `name count` lines";
+inline constexpr std::string_view kStrategy =
+    "tree shape: optimal (the default), balanced or linear (libseccomp's optimize=2 and =1)";
+inline constexpr std::string_view kBpf = "a raw filter (struct sock_filter[]) instead of a profile; - for stdin";
+inline constexpr std::string_view kProfile =
+    "default (Docker's, built in), a Docker/containers-common/OCI JSON file, or - for stdin";
+inline constexpr std::string_view kOutput =
+    "write to FILE instead of stdout: a file is replaced atomically (mode and owner kept), a symlink is followed, "
+    "a device or FIFO is written through";
+
+}  // namespace sysfence::cli::help
