@@ -20,8 +20,8 @@
 #include "syscalls/arch.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
-#include "tools/cli/resolve_flags.h"
 #include "tools/cli/flag_help.h"
+#include "tools/cli/resolve_flags.h"
 
 namespace sysfence {
 namespace {
@@ -104,9 +104,11 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--security-opt seccomp=PATH", "the same as docker run: seccomp=PATH, seccomp:PATH or seccomp=unconfined"},
     {"--caps LIST", "the capabilities the profile is resolved for (default: this process's bounding set)"},
     {"--kernel X.Y", cli::help::kKernel},
+    {"--unknown-syscalls enosys|default", cli::help::kUnknownSyscalls},
     {"--arg-width abi|64", cli::help::kArgWidth},
     {"--bad-arch ACTION", cli::help::kBadArch},
     {"--semantics runc|libseccomp", cli::help::kSemantics},
+    {"--strict", cli::help::kStrict},
     {"--log", "install with SECCOMP_FILTER_FLAG_LOG: the kernel logs every action but ALLOW"},
     {"--tsync", "install with SECCOMP_FILTER_FLAG_TSYNC: every thread of sysfence gets the filter"},
     {"--trace-denials", "print every call the filter does not allow, with its arguments and the rule that decided"},

@@ -40,9 +40,9 @@
 #include "syscalls/table.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
-#include "tools/cli/raw_filter.h"
 #include "tools/cli/flag_help.h"
 #include "tools/cli/output.h"
+#include "tools/cli/raw_filter.h"
 #include "tools/cli/resolve_flags.h"
 
 namespace sysfence {
@@ -358,6 +358,7 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--arg-width abi|64", cli::help::kArgWidth},
     {"--bad-arch ACTION", cli::help::kBadArch},
     {"--semantics runc|libseccomp", cli::help::kSemantics},
+    {"--strict", cli::help::kStrict},
 };
 
 const cli::Registration kRegistration{{"sim",

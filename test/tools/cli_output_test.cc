@@ -12,13 +12,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <mutex>
 #include <regex>
 #include <set>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 namespace sysfence {
@@ -198,38 +204,79 @@ TEST_F(CliOutput, FullStdoutWithoutOutputIsNoError) {
   EXPECT_EQ(read_file(out), read_file(bpf()));
 }
 
-// What the terminal (the pty's master side) received, waiting briefly.
-std::string terminal_output(int master) {
-  std::string s;
-  char buf[4096];
-  pollfd p{.fd = master, .events = POLLIN, .revents = 0};
-  while (::poll(&p, 1, 200) > 0 && (p.revents & POLLIN) != 0) {
-    const ssize_t n = ::read(master, buf, sizeof buf);
-    if (n <= 0) break;
-    s.append(buf, static_cast<size_t>(n));
+// Everything the terminal (the pty's master side) receives while it is
+// open, read on a thread of its own: a pty buffers only a few KiB, so a child
+// writing more than that would block until someone reads.
+class Terminal {
+ public:
+  Terminal() {
+    ok_ = ::openpty(&master_, &slave_, nullptr, nullptr, nullptr) == 0;
+    if (ok_) reader_ = std::thread([this] { drain(); });
   }
-  return s;
-}
+  ~Terminal() { close(); }
+  Terminal(const Terminal&) = delete;
+  Terminal& operator=(const Terminal&) = delete;
+
+  bool ok() const { return ok_; }
+  int slave() const { return slave_; }
+  // What arrived since the last call, waiting until 200 ms pass without any.
+  std::string take() {
+    for (size_t before = SIZE_MAX;;) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      const std::lock_guard<std::mutex> lock(mu_);
+      if (received_.size() == before) break;
+      before = received_.size();
+    }
+    const std::lock_guard<std::mutex> lock(mu_);
+    return std::exchange(received_, std::string());
+  }
+  void close() {
+    if (!ok_) return;
+    stop_ = true;
+    reader_.join();
+    ::close(slave_);
+    ::close(master_);
+    ok_ = false;
+  }
+
+ private:
+  void drain() {
+    char buf[4096];
+    while (!stop_) {
+      pollfd p{.fd = master_, .events = POLLIN, .revents = 0};
+      if (::poll(&p, 1, 50) <= 0 || (p.revents & POLLIN) == 0) continue;
+      const ssize_t n = ::read(master_, buf, sizeof buf);
+      if (n <= 0) continue;
+      const std::lock_guard<std::mutex> lock(mu_);
+      received_.append(buf, static_cast<size_t>(n));
+    }
+  }
+
+  int master_ = -1;
+  int slave_ = -1;
+  bool ok_ = false;
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::string received_;
+  std::thread reader_;
+};
 
 TEST_F(CliOutput, RawBpfIsNeverWrittenToATerminal) {
-  int master = -1;
-  int slave = -1;
-  ASSERT_EQ(::openpty(&master, &slave, nullptr, nullptr, nullptr), 0) << std::strerror(errno);
-  const Result raw = run({"compile", "default", "--arch", "x86_64"}, stdout_to(slave));
+  Terminal tty;
+  ASSERT_TRUE(tty.ok()) << std::strerror(errno);
+  const Result raw = run({"compile", "default", "--arch", "x86_64"}, stdout_to(tty.slave()));
   EXPECT_EQ(raw.exit_code, 2);
   EXPECT_EQ(raw.err, "sysfence: refusing to write binary BPF to a terminal; use --format text or -o FILE\n");
-  EXPECT_EQ(terminal_output(master), "");
+  EXPECT_EQ(tty.take(), "");
 
   // Text to the terminal, and raw to a file while stdout is a terminal, are fine.
-  const Result text = run({"compile", "default", "--arch", "x86_64", "--format", "text"}, stdout_to(slave));
+  const Result text = run({"compile", "default", "--arch", "x86_64", "--format", "text"}, stdout_to(tty.slave()));
   EXPECT_EQ(text.exit_code, 0) << text.err;
-  EXPECT_NE(terminal_output(master).find("A = arch"), std::string::npos);
+  EXPECT_NE(tty.take().find("A = arch"), std::string::npos);
   const std::string out = tmp_dir() + "/tty.bpf";
-  const Result file = run({"compile", "default", "--arch", "x86_64", "-o", out}, stdout_to(slave));
+  const Result file = run({"compile", "default", "--arch", "x86_64", "-o", out}, stdout_to(tty.slave()));
   EXPECT_EQ(file.exit_code, 0) << file.err;
   EXPECT_EQ(read_file(out), read_file(bpf()));
-  ::close(slave);
-  ::close(master);
 }
 
 // The commands `sysfence help` lists.
