@@ -36,6 +36,7 @@ inline constexpr std::string_view kCloneNamespaces = "clone-namespaces";
 inline constexpr std::string_view kNoEnosys = "no-enosys";
 inline constexpr std::string_view kInstructionPointer = "instruction-pointer";
 inline constexpr std::string_view kUnreachable = "unreachable";
+inline constexpr std::string_view kUndefinedAction = "undefined-action";
 inline constexpr std::string_view kIncomplete = "incomplete";
 inline constexpr std::string_view kAbiNotHandled = "abi-not-handled";
 }  // namespace check

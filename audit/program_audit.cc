@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bpf/flow.h"
+#include "bpf/insn.h"
 #include "profile/builtin.h"
 #include "profile/errno_names.h"
 #include "syscalls/arg_widths.h"
@@ -127,6 +128,7 @@ class Auditor {
     check_arch_unchecked();
     check_instruction_pointer();
     check_unreachable();
+    check_undefined_action();
     for (const Abi& abi : abis_) {
       if (abi.id == ArchId::kX32) continue;  // checked with x86_64
       check_arg_width(abi);
@@ -435,6 +437,24 @@ class Auditor {
                           ranges(no_input));
     add(check::kUnreachable, Severity::kLow, what,
         "remove the dead code, or fix the jump offsets or tests that were meant to reach it");
+  }
+
+  // `ret K` with action bits no SECCOMP_RET_* action has: the kernel kills
+  // the process, which such a value rarely means (a typo, a lost shift).
+  void check_undefined_action() {
+    const bpf::Program& prog = x_.program();
+    const auto facts = bpf::analyze_flow(prog);
+    std::vector<uint32_t> where;
+    for (uint32_t i = 0; i < prog.size(); ++i) {
+      if (prog[i].code == (bpf::kRet | bpf::kRetK) && facts[i].reached && !decode(prog[i].k).known())
+        where.push_back(i);
+    }
+    if (where.empty()) return;
+    add(check::kUndefinedAction, Severity::kLow,
+        fmt::format("{} {} {} {:#010x}, which selects no seccomp action: the kernel kills the process",
+                    where.size() == 1 ? "instruction" : "instructions", ranges(where),
+                    where.size() == 1 ? "returns" : "return values such as", prog[where.front()].k),
+        "return the SECCOMP_RET_* action meant (KILL_PROCESS when killing is meant)");
   }
 
   void check_arg_width(const Abi& abi) {

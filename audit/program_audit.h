@@ -36,6 +36,8 @@
 //   no-enosys           low       syscalls newer than the filter are not
 //                                 answered ENOSYS (libc cannot fall back)
 //   unreachable         low       instructions no jump reaches / no input runs
+//   undefined-action    low       a `ret` of a value that selects no action
+//                                 (the kernel kills the process)
 //   incomplete          info      paths outside the symbolic fragment or over
 //                                 the path budget: findings may be missing
 //   abi-not-handled     info      --arch names an ABI the filter does not

@@ -6,32 +6,55 @@
 
 namespace sysfence {
 
-uint32_t encode(Action a) {
-  switch (a.kind) {
+namespace {
+
+uint32_t action_bits(ActionKind k) {
+  switch (k) {
     case ActionKind::kKillProcess: return kRetKillProcess;
     case ActionKind::kKillThread: return kRetKillThread;
     case ActionKind::kTrap: return kRetTrap;
-    case ActionKind::kErrno: return kRetErrno | a.data;
+    case ActionKind::kErrno: return kRetErrno;
     case ActionKind::kUserNotif: return kRetUserNotif;
-    case ActionKind::kTrace: return kRetTrace | a.data;
+    case ActionKind::kTrace: return kRetTrace;
     case ActionKind::kLog: return kRetLog;
     case ActionKind::kAllow: return kRetAllow;
   }
   return kRetKillProcess;
 }
 
+std::string_view kind_name(ActionKind k) {
+  switch (k) {
+    case ActionKind::kKillProcess: return "KILL_PROCESS";
+    case ActionKind::kKillThread: return "KILL_THREAD";
+    case ActionKind::kTrap: return "TRAP";
+    case ActionKind::kErrno: return "ERRNO";
+    case ActionKind::kUserNotif: return "USER_NOTIF";
+    case ActionKind::kTrace: return "TRACE";
+    case ActionKind::kLog: return "LOG";
+    case ActionKind::kAllow: return "ALLOW";
+  }
+  return "KILL_PROCESS";
+}
+
+}  // namespace
+
+uint32_t encode(Action a) {
+  const uint32_t bits = a.known() ? action_bits(a.kind) : uint32_t{a.unknown_bits} << 16;
+  return bits | a.data;
+}
+
 Action decode(uint32_t ret) {
   const auto data = static_cast<uint16_t>(ret & kRetData);
   switch (ret & kRetActionFull) {
-    case kRetKillProcess: return Action::KillProcess();
-    case kRetKillThread: return Action::KillThread();
-    case kRetTrap: return Action::Trap();
-    case kRetErrno: return Action::Errno(data);
-    case kRetUserNotif: return Action::UserNotif();
-    case kRetTrace: return Action::Trace(data);
-    case kRetLog: return Action::Log();
-    case kRetAllow: return Action::Allow();
-    default: return Action::KillProcess();
+    case kRetKillProcess: return {ActionKind::kKillProcess, data};
+    case kRetKillThread: return {ActionKind::kKillThread, data};
+    case kRetTrap: return {ActionKind::kTrap, data};
+    case kRetErrno: return {ActionKind::kErrno, data};
+    case kRetUserNotif: return {ActionKind::kUserNotif, data};
+    case kRetTrace: return {ActionKind::kTrace, data};
+    case kRetLog: return {ActionKind::kLog, data};
+    case kRetAllow: return {ActionKind::kAllow, data};
+    default: return {ActionKind::kKillProcess, data, static_cast<uint16_t>(ret >> 16)};
   }
 }
 
@@ -50,24 +73,18 @@ int restrictiveness_rank(ActionKind k) {
 }
 
 bool more_restrictive(Action a, Action b) {
-  const int ra = restrictiveness_rank(a.kind);
-  const int rb = restrictiveness_rank(b.kind);
+  // The kernel's own order: the action bits as a signed number.
+  const auto ra = static_cast<int32_t>(encode(a) & kRetActionFull);
+  const auto rb = static_cast<int32_t>(encode(b) & kRetActionFull);
   if (ra != rb) return ra < rb;
   return a.data < b.data;
 }
 
 std::string to_string(Action a) {
-  switch (a.kind) {
-    case ActionKind::kKillProcess: return "KILL_PROCESS";
-    case ActionKind::kKillThread: return "KILL_THREAD";
-    case ActionKind::kTrap: return "TRAP";
-    case ActionKind::kErrno: return fmt::format("ERRNO({})", a.data);
-    case ActionKind::kUserNotif: return "USER_NOTIF";
-    case ActionKind::kTrace: return fmt::format("TRACE({})", a.data);
-    case ActionKind::kLog: return "LOG";
-    case ActionKind::kAllow: return "ALLOW";
-  }
-  return "KILL_PROCESS";
+  if (!a.known()) return fmt::format("KILL_PROCESS (unknown action {:#010x})", encode(a));
+  const bool always_data = a.kind == ActionKind::kErrno || a.kind == ActionKind::kTrace;
+  if (a.data == 0 && !always_data) return std::string(kind_name(a.kind));
+  return fmt::format("{}({})", kind_name(a.kind), a.data);
 }
 
 namespace {
@@ -96,14 +113,15 @@ std::optional<uint16_t> call_arg(std::string_view text, std::string_view name) {
 
 std::optional<Action> parse_action(std::string_view text) {
   if (text.starts_with("SECCOMP_RET_")) text.remove_prefix(12);
-  if (text == "KILL_PROCESS") return Action::KillProcess();
-  if (text == "KILL_THREAD" || text == "KILL") return Action::KillThread();
-  if (text == "TRAP") return Action::Trap();
-  if (text == "USER_NOTIF") return Action::UserNotif();
-  if (text == "LOG") return Action::Log();
-  if (text == "ALLOW") return Action::Allow();
-  if (auto e = call_arg(text, "ERRNO")) return Action::Errno(*e);
-  if (auto t = call_arg(text, "TRACE")) return Action::Trace(*t);
+  if (text == "KILL") return Action::KillThread();
+  if (auto d = call_arg(text, "KILL")) return Action{ActionKind::kKillThread, *d};
+  for (ActionKind k : {ActionKind::kKillProcess, ActionKind::kKillThread, ActionKind::kTrap, ActionKind::kErrno,
+                       ActionKind::kUserNotif, ActionKind::kTrace, ActionKind::kLog, ActionKind::kAllow}) {
+    const std::string_view name = kind_name(k);
+    const bool data_required = k == ActionKind::kErrno || k == ActionKind::kTrace;
+    if (text == name && !data_required) return Action{k, 0};
+    if (auto d = call_arg(text, name)) return Action{k, *d};
+  }
   return std::nullopt;
 }
 

@@ -15,7 +15,9 @@ namespace sysfence {
 // ---------------------------------------------------------------------------
 
 // SECCOMP_RET_* values. The upper 16 bits select the action, the lower 16
-// carry data (errno for ERRNO, a message for TRACE).
+// carry data: the errno for ERRNO, the ptrace event message for TRACE, and
+// si_errno of the SIGSYS for TRAP (and for the core-dump signal of the KILL
+// actions); ALLOW, LOG and USER_NOTIF ignore it.
 inline constexpr uint32_t kRetKillProcess = 0x80000000U;
 inline constexpr uint32_t kRetKillThread = 0x00000000U;
 inline constexpr uint32_t kRetTrap = 0x00030000U;
@@ -40,20 +42,30 @@ enum class ActionKind : uint8_t {
   kAllow,
 };
 
-// One seccomp decision: the kind plus its 16-bit data (errno or trace message;
-// zero for the others).
+// One seccomp return value, as the kernel acts on it: the kind plus the 16
+// data bits. Its identity is the whole 32-bit value (encode and decode are
+// inverse bijections): TRAP(5) is not TRAP, since a SIGSYS handler reads the 5
+// in si_errno, and every value whose action bits the kernel does not know
+// stays distinct although the kernel acts on all of them as KILL_PROCESS.
 struct Action {
   ActionKind kind = ActionKind::kKillProcess;
   uint16_t data = 0;
+  // Nonzero only for a value the kernel knows no action for: its action bits
+  // (ret >> 16; never 0, which is KILL_THREAD). `kind` is then kKillProcess,
+  // what the kernel does with it.
+  uint16_t unknown_bits = 0;
 
   static constexpr Action KillProcess() { return {ActionKind::kKillProcess, 0}; }
   static constexpr Action KillThread() { return {ActionKind::kKillThread, 0}; }
-  static constexpr Action Trap() { return {ActionKind::kTrap, 0}; }
+  static constexpr Action Trap(uint16_t si_errno = 0) { return {ActionKind::kTrap, si_errno}; }
   static constexpr Action Errno(uint16_t e) { return {ActionKind::kErrno, e}; }
   static constexpr Action UserNotif() { return {ActionKind::kUserNotif, 0}; }
   static constexpr Action Trace(uint16_t msg) { return {ActionKind::kTrace, msg}; }
   static constexpr Action Log() { return {ActionKind::kLog, 0}; }
   static constexpr Action Allow() { return {ActionKind::kAllow, 0}; }
+
+  // False for a value outside the kernel's SECCOMP_RET_* list.
+  constexpr bool known() const { return unknown_bits == 0; }
 
   friend constexpr bool operator==(const Action&, const Action&) = default;
 };
@@ -61,10 +73,11 @@ struct Action {
 // The filter return value for an action.
 uint32_t encode(Action a);
 
-// What the kernel does with a filter's return value: the action bits select
-// the action, an unknown action value acts as KILL_PROCESS (kernel/seccomp.c,
-// the default branch of __seccomp_filter). Data is kept as returned (ERRNO data
-// above MAX_ERRNO is clamped by the kernel only when it sets errno).
+// A filter's return value as an Action, losslessly (encode(decode(r)) == r):
+// the action bits select the kind, an unknown action value acts as
+// KILL_PROCESS (kernel/seccomp.c, the default branch of __seccomp_filter) and
+// keeps its bits in unknown_bits. Data is kept as returned (ERRNO data above
+// MAX_ERRNO is clamped by the kernel only when it sets errno).
 Action decode(uint32_t ret);
 
 // The kernel's precedence between filters and sysfence's rule for several
@@ -72,17 +85,22 @@ Action decode(uint32_t ret);
 // (s32)(ret & SECCOMP_RET_ACTION_FULL), so KILL_PROCESS (negative) is the most
 // restrictive and ALLOW the least:
 //   KILL_PROCESS > KILL_THREAD > TRAP > ERRNO > USER_NOTIF > TRACE > LOG > ALLOW
-// Equal kinds with different data: the first one wins in the kernel; callers
-// that need a total order use data as the tie-breaker (lower wins).
+// (unknown action values fall in between by their value). Equal action bits
+// with different data: the first one wins in the kernel; callers that need a
+// total order use data as the tie-breaker (lower wins).
 int restrictiveness_rank(ActionKind k);  // 0 = most restrictive
 bool more_restrictive(Action a, Action b);
 
-// "ALLOW", "ERRNO(1)", "KILL_PROCESS", "KILL_THREAD", "TRAP", "TRACE(7)",
-// "LOG", "USER_NOTIF" — the spelling the CLI prints.
+// "ALLOW", "ERRNO(1)", "KILL_PROCESS", "KILL_THREAD", "TRAP", "TRAP(5)",
+// "TRACE(7)", "LOG", "USER_NOTIF" — the spelling the CLI prints. ERRNO and
+// TRACE always show their data, the other kinds only when it is nonzero (so
+// no return value is spelled like another); an unknown action value is
+// "KILL_PROCESS (unknown action 0x12340000)".
 std::string to_string(Action a);
-// Parses the spelling above (ERRNO and TRACE require their data in
-// parentheses, decimal or 0x-hex), also with a SECCOMP_RET_ prefix; "KILL" is
-// KILL_THREAD as in the uapi header. nullopt when unknown.
+// Parses the spelling above for known actions (ERRNO and TRACE require their
+// data in parentheses, the others take it optionally; decimal or 0x-hex),
+// also with a SECCOMP_RET_ prefix; "KILL" is KILL_THREAD as in the uapi
+// header. nullopt when unknown.
 std::optional<Action> parse_action(std::string_view text);
 
 // ---------------------------------------------------------------------------

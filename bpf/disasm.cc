@@ -120,9 +120,13 @@ std::string condition_jump(const Insn& in, size_t index, const FlowFacts& f, con
   return fmt::format("if ({}) goto {} else goto {}", cond(true), target(next + in.jt), target(next + in.jf));
 }
 
+// By name for the known actions whose data the name has always carried (or
+// that have none), otherwise the number: a listing's spelling of TRAP|5 or
+// of an unknown action stays the same hex it always was.
 std::string return_value(uint32_t k) {
   const Action a = decode(k);
-  if (encode(a) == k) return to_string(a);
+  const bool named_data = a.kind == ActionKind::kErrno || a.kind == ActionKind::kTrace;
+  if (a.known() && (a.data == 0 || named_data)) return to_string(a);
   return number(k);
 }
 

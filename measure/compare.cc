@@ -59,20 +59,6 @@ std::string_view answer_colour(const Action& a) {
   }
 }
 
-std::string_view answer_name(const Action& a) {
-  switch (a.kind) {
-    case ActionKind::kAllow: return "ALLOW";
-    case ActionKind::kErrno: return "ERRNO";
-    case ActionKind::kKillProcess: return "KILL_PROCESS";
-    case ActionKind::kKillThread: return "KILL_THREAD";
-    case ActionKind::kTrap: return "TRAP";
-    case ActionKind::kTrace: return "TRACE";
-    case ActionKind::kLog: return "LOG";
-    case ActionKind::kUserNotif: return "USER_NOTIF";
-  }
-  return "?";
-}
-
 }  // namespace
 
 Expected<Comparison> compare_strategies(const policy::Policy& policy, const compiler::CompileOptions& base,
@@ -294,7 +280,7 @@ std::string comparison_svg(const Comparison& c, std::string_view title) {
     for (size_t i = 0; i < n; ++i) {
       const uint32_t nr = first.range.lo + static_cast<uint32_t>(i);
       std::string tip = fmt::format("{} {}", nr - a.nr_bias, table.name(nr).value_or("(no syscall)"));
-      tip += fmt::format(" — {}", answer_name(first.actions[i]));
+      tip += fmt::format(" — {}", sysfence::to_string(first.actions[i]));  // with its data
       for (const StrategyRun& r : c.runs) {
         tip += fmt::format("; {} {}", to_string(r.strategy), r.stats.abis[p].insns[i]);
       }

@@ -174,12 +174,12 @@ std::string format_outcome(Action a, syscalls::ArchId abi) {
       const auto name = profile::errno_name(profile::enosys(abi), abi);
       return fmt::format("-{} (TRACE without a tracer)", name ? *name : "ENOSYS");
     }
-    case ActionKind::kKillProcess: return "SIGSYS (KILL_PROCESS)";
-    case ActionKind::kKillThread: return "SIGSYS (KILL_THREAD)";
-    case ActionKind::kTrap: return "SIGSYS (TRAP)";
-    case ActionKind::kUserNotif: return "USER_NOTIF";
-    case ActionKind::kLog: return "LOG";
-    case ActionKind::kAllow: return "ALLOW";
+    case ActionKind::kKillProcess:
+    case ActionKind::kKillThread:
+    case ActionKind::kTrap: return fmt::format("SIGSYS ({})", to_string(a));  // with TRAP's si_errno
+    case ActionKind::kUserNotif:
+    case ActionKind::kLog:
+    case ActionKind::kAllow: break;
   }
   return to_string(a);
 }

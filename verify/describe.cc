@@ -105,4 +105,21 @@ SyscallsInRegion syscalls_in_region(const WordSet& nr, const syscalls::Arch* abi
   return r;
 }
 
+std::string explain_action_difference(Action a, Action b) {
+  if (a == b || a.kind != b.kind) return "";
+  if (!a.known() || !b.known())
+    return "both act as KILL_PROCESS, as the kernel does for any unknown action value, but the return values differ";
+  switch (a.kind) {
+    case ActionKind::kTrap: return "the same action, but the SIGSYS handler reads a different si_errno";
+    case ActionKind::kKillProcess:
+    case ActionKind::kKillThread: return "the same action; the data differs in si_errno of the core-dump signal";
+    case ActionKind::kAllow:
+    case ActionKind::kLog:
+    case ActionKind::kUserNotif: return "the kernel acts on both alike (it ignores this action's data)";
+    case ActionKind::kErrno:
+    case ActionKind::kTrace: return "";
+  }
+  return "";
+}
+
 }  // namespace sysfence::verify

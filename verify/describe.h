@@ -31,6 +31,13 @@ std::string describe_input(const SeccompWords& input);
 // null) decides the byte order of the argument words and syscall names.
 std::vector<std::string> describe_region(const std::array<WordSet, kWordCount>& region, const syscalls::Arch* abi);
 
+// Why two different actions of the same kind differ, for a report line:
+// "both act as KILL_PROCESS ..." when an unknown action value is involved,
+// what the data means for TRAP and the KILL actions, that the kernel ignores
+// it for ALLOW, LOG and USER_NOTIF. Empty when the kinds differ or the
+// spelling says it all (ERRNO, TRACE).
+std::string explain_action_difference(Action a, Action b);
+
 // The known syscalls of `abi` whose numbers the region's nr constraints
 // allow (at most `limit`, in number order), and how many there are in all.
 struct SyscallsInRegion {

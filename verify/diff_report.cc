@@ -133,6 +133,8 @@ std::string format_diff(const EquivResult& r, const DiffReportOptions& o) {
       if (m->region_known) out += fmt::format("    when {}\n", conditions(*m));
       out +=
           fmt::format("      {}: {:<14} {}: {}\n", o.name_a, to_string(m->a_action), o.name_b, to_string(m->b_action));
+      if (auto why = explain_action_difference(m->a_action, m->b_action); !why.empty())
+        out += fmt::format("      ({})\n", why);
       out += fmt::format("      e.g. {}\n", describe_input(m->input));
     }
   }

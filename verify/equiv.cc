@@ -58,20 +58,35 @@ class ProductWalk {
       keep_test_region();
       return Walk::kContinue;
     }
-    if (oa.action.kind != ob.action.kind) return differ(oa, ob);
-    if (!oa.symbolic_data && !ob.symbolic_data) return oa.action == ob.action ? agree() : differ(oa, ob);
-    if (oa.symbolic_data && ob.symbolic_data && oa.data == ob.data) return agree();
-    if (!oa.symbolic_data) return compare_data(oa, ob, ob.data, oa.action.data);
-    if (!ob.symbolic_data) return compare_data(oa, ob, oa.data, ob.action.data);
-    // Both data words depend on the input, differently: enumerate the values
-    // A's data takes in this region (at most 2^16), each as a sub-region.
+    // Action bits that differ on the whole region: a known kind against
+    // another kind or against no known action at all.
+    if (oa.action.known() != ob.action.known()) return differ(oa, ob);
+    if (oa.action.known() && oa.action.kind != ob.action.kind) return differ(oa, ob);
+    if (!oa.symbolic_ret && !ob.symbolic_ret) return oa.action == ob.action ? agree() : differ(oa, ob);
+    if (oa.symbolic_ret && ob.symbolic_ret && oa.value == ob.value) return agree();
+    if (!oa.symbolic_ret) return compare_value(oa, ob, ob.value, encode(oa.action));
+    if (!ob.symbolic_ret) return compare_value(oa, ob, oa.value, encode(ob.action));
+    return compare_symbolic_values(oa, ob);
+  }
+
+  // Both return values depend on the input, differently: enumerate the
+  // values A's takes in this region, each as a sub-region (each one more
+  // exclusion on the word, so the cost grows with the square of the count).
+  // Past kMaxValues the rest of the region is left to testing.
+  Walk compare_symbolic_values(const Outcome& oa, const Outcome& ob) {
+    constexpr uint32_t kMaxValues = 4096;
     const size_t start = state_.mark();
-    for (;;) {
-      const auto v = static_cast<uint16_t>(oa.data.eval(state_.witness()));
-      const SymCondition c = translate_jump(bpf::kJeq, oa.data, v);
+    for (uint32_t n = 0;; ++n) {
+      if (n == kMaxValues) {
+        note_unsupported(1, b_, with_reason(ob, "more than 4096 return values to compare one by one"));
+        keep_test_region();
+        break;
+      }
+      const uint32_t v = oa.value.eval(state_.witness());
+      const SymCondition c = translate_jump(bpf::kJeq, oa.value, v);
       const size_t mark = state_.mark();
       if (c.kind == SymCondition::Kind::kAtom) state_.add(c.word, c.atom);  // the witness satisfies it
-      Walk w = compare_data(oa, ob, ob.data, v);
+      Walk w = compare_value(oa, ob, ob.value, v);
       state_.undo_to(mark);
       if (w == Walk::kStop || c.kind != SymCondition::Kind::kAtom) {
         state_.undo_to(start);
@@ -87,9 +102,9 @@ class ProductWalk {
     return Walk::kContinue;
   }
 
-  // Same action kind; `symbolic` is the input-dependent data of one side and
-  // `concrete` the other side's data (or one value of it).
-  Walk compare_data(const Outcome& oa, const Outcome& ob, const SymValue& symbolic, uint16_t concrete) {
+  // `symbolic` is one side's input-dependent return value and `concrete`
+  // the other side's (or one value of it).
+  Walk compare_value(const Outcome& oa, const Outcome& ob, const SymValue& symbolic, uint32_t concrete) {
     const SymCondition c = translate_jump(bpf::kJeq, symbolic, concrete);
     if (c.kind == SymCondition::Kind::kTrue) return agree();
     if (c.kind == SymCondition::Kind::kFalse) return differ(oa, ob);
@@ -145,10 +160,14 @@ class ProductWalk {
   }
 
   void note_solver_budget(const Outcome& ob) {
-    Outcome o = ob;
+    note_unsupported(1, b_, with_reason(ob, "the constraint solver's search budget ran out comparing return values"));
+  }
+
+  static Outcome with_reason(const Outcome& leaf, std::string reason) {
+    Outcome o = leaf;
     o.kind = Outcome::Kind::kUnsupported;
-    o.reason = "the constraint solver's search budget ran out comparing return data";
-    note_unsupported(1, b_, o);
+    o.reason = std::move(reason);
+    return o;
   }
 
   // Remembers the current region for the testing fallback; false when the

@@ -27,8 +27,8 @@ SeccompWords PathState::witness() const {
 }
 
 Action leaf_action(const Outcome& leaf, const SeccompWords& input) {
-  if (!leaf.symbolic_data) return leaf.action;
-  return Action{leaf.action.kind, static_cast<uint16_t>(leaf.data.eval(input))};
+  if (!leaf.symbolic_ret) return leaf.action;
+  return decode(leaf.value.eval(input));
 }
 
 }  // namespace sysfence::verify

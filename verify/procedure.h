@@ -60,11 +60,12 @@ struct Outcome {
   Kind kind = Kind::kAction;
   Action action;
   uint32_t ret = 0;
-  // `ret A` where A depends on the input: the path has already fixed the
-  // action's kind (action.kind), but its 16-bit data (ERRNO / TRACE) is
-  // `data` evaluated on the input; action.data and ret are then meaningless.
-  bool symbolic_data = false;
-  SymValue data;
+  // `ret A` where A depends on the input: the return value is `value`
+  // evaluated on the input. The path has fixed the action bits to those of
+  // `action` when action.known(); otherwise to no known action at all (then
+  // `action` is only some unknown value). action.data and ret are meaningless.
+  bool symbolic_ret = false;
+  SymValue value;
   // BPF: the instruction index of the `ret` (or of the unsupported
   // instruction); decision diagram: the leaf's index.
   uint32_t where = 0;

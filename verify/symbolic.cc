@@ -178,22 +178,16 @@ constexpr uint32_t kActionClasses[] = {kRetKillProcess, kRetKillThread, kRetTrap
 // `ret A` with A = f(word): the action is selected by A's upper 16 bits, so
 // the path splits into one leaf per action class whose selector f can
 // produce (a chain of jeq on A & 0xffff0000), plus a leaf for values that
-// select no action (the kernel acts on them as KILL_PROCESS). ERRNO and
-// TRACE carry A & 0xffff, which stays symbolic in the leaf.
+// select no action (the kernel acts on them as KILL_PROCESS). Every leaf
+// returns A itself: its data bits (and for the last leaf its action bits)
+// stay symbolic, since they are part of the action's identity.
 Walk split_symbolic_return(PathState& state, uint32_t pc, const SymValue& a, const LeafFn& on_leaf) {
   const SymValue selector = sym_and(a, kRetActionFull);
-  const SymValue data = sym_and(a, kRetData);
   const size_t chain = state.mark();
   auto leaf_for = [&](uint32_t action_bits) {
     Outcome o = returns(pc, action_bits);
-    const bool has_data = o.action.kind == ActionKind::kErrno || o.action.kind == ActionKind::kTrace;
-    if (has_data && data.is_constant()) {
-      o.action.data = static_cast<uint16_t>(data.bits);
-      o.ret = action_bits | data.bits;
-    } else if (has_data) {
-      o.symbolic_data = true;
-      o.data = data;
-    }
+    o.symbolic_ret = true;  // `ret A` with a constant A never comes here
+    o.value = a;
     o.reason = fmt::format("ret A, A = {}", a.to_string());
     return o;
   };
@@ -225,8 +219,7 @@ Walk split_symbolic_return(PathState& state, uint32_t pc, const SymValue& a, con
     }
   }
   // Every known class excluded and still satisfiable: an undefined action.
-  Outcome o = returns(pc, 0xffffffffU);  // decodes to KILL_PROCESS like any undefined value
-  o.action = Action::KillProcess();
+  Outcome o = leaf_for(0xffffffffU);  // some undefined value; the leaf returns A
   o.reason = fmt::format("ret A, A = {} selects no defined action", a.to_string());
   if (stop(o)) return Walk::kStop;
   state.undo_to(chain);

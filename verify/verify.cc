@@ -63,6 +63,8 @@ std::string format_verification(const Verification& v) {
       out += fmt::format("counterexample {}: {}\n", ++i, c.input);
       out += fmt::format("  filter:  {:<14} {}\n", to_string(c.filter_action), c.filter_where);
       out += fmt::format("  profile: {:<14} {}\n", to_string(c.policy_action), c.policy_where);
+      if (auto why = explain_action_difference(c.filter_action, c.policy_action); !why.empty())
+        out += fmt::format("  ({})\n", why);
       if (!c.region.empty()) {
         out += "  region:  every input with";
         for (size_t k = 0; k < c.region.size(); ++k) out += (k ? ", " : " ") + c.region[k];

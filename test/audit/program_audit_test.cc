@@ -503,6 +503,18 @@ TEST(Unreachable, NoInputReachesIt) {
   expect_none(audit_text(allowlist()), check::kUnreachable);
 }
 
+TEST(UndefinedAction, ARetOfNoActionIsNamed) {
+  const Report r = audit_text(allowlist("  if (A == getpid) goto odd\n", true) + "odd:\n  return 0x40005\n");
+  const Finding* f = one(r, check::kUndefinedAction);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->severity, Severity::kLow);
+  EXPECT_TRUE(contains(f->message, "returns 0x00040005, which selects no seccomp action")) << f->message;
+  // Known actions with any data are not undefined.
+  expect_none(audit_text(allowlist("  if (A == getpid) goto odd\n", true) + "odd:\n  return 0x30005\n"),
+              check::kUndefinedAction);
+  expect_none(audit_text(allowlist()), check::kUndefinedAction);
+}
+
 // --- incomplete, abi-not-handled ----------------------------------------------------------------
 
 TEST(Incomplete, ArithmeticOnTheInputLeavesTheFragment) {

@@ -293,6 +293,10 @@ TEST(Describe, Outcomes) {
   EXPECT_EQ(format_outcome(Action::KillProcess(), x), "SIGSYS (KILL_PROCESS)");
   EXPECT_EQ(format_outcome(Action::KillThread(), x), "SIGSYS (KILL_THREAD)");
   EXPECT_EQ(format_outcome(Action::Trap(), x), "SIGSYS (TRAP)");
+  EXPECT_EQ(format_outcome(Action::Trap(5), x), "SIGSYS (TRAP(5))");
+  EXPECT_EQ(format_outcome(decode(0x00040000U), x), "SIGSYS (KILL_PROCESS (unknown action 0x00040000))");
+  EXPECT_EQ(format_outcome(Action::Allow(), x), "ALLOW");
+  EXPECT_EQ(format_outcome(Action::UserNotif(), x), "USER_NOTIF");
 }
 
 policy::Policy small_policy() {

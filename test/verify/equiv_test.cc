@@ -179,6 +179,81 @@ TEST(Equiv, SymbolicReturnDataAgainstConstants) {
   EXPECT_EQ(check_counterexamples(a, d, rd), "");
 }
 
+TEST(Equiv, TrapAndTraceDataArePartOfTheAction) {
+  // A SIGSYS handler reads TRAP's data in si_errno; a tracer reads TRACE's.
+  const BpfProcedure a = make(linear({{39, kRetTrap}, {60, kRetTrace | 1}}, kRetAllow));
+  const BpfProcedure b = make(linear({{39, kRetTrap | 5}, {60, kRetTrace | 2}}, kRetAllow));
+  EquivOptions o;
+  o.max_mismatches = 10;
+  const EquivResult r = check_equivalent(a, b, o);
+  ASSERT_EQ(r.verdict, EquivResult::Verdict::kDifferent);
+  ASSERT_EQ(r.mismatches.size(), 2u);
+  for (const Mismatch& m : r.mismatches) {
+    if (m.input[0] == 39) {
+      EXPECT_EQ(m.a_action, Action::Trap());
+      EXPECT_EQ(m.b_action, Action::Trap(5));
+    } else {
+      EXPECT_EQ(m.input[0], 60u);
+      EXPECT_EQ(m.a_action, Action::Trace(1));
+      EXPECT_EQ(m.b_action, Action::Trace(2));
+    }
+  }
+  EXPECT_EQ(check_counterexamples(a, b, r), "");
+}
+
+TEST(Equiv, UnknownActionValuesAreDistinct) {
+  // The kernel kills the process for both, but they are different values.
+  const BpfProcedure a = make(linear({{39, 0x00010000U}}, kRetAllow));
+  const BpfProcedure b = make(linear({{39, 0x00040000U}}, kRetAllow));
+  const BpfProcedure kill = make(linear({{39, kRetKillProcess}}, kRetAllow));
+  const EquivResult r = check_equivalent(a, b);
+  ASSERT_EQ(r.verdict, EquivResult::Verdict::kDifferent);
+  EXPECT_EQ(encode(r.mismatches[0].a_action), 0x00010000U);
+  EXPECT_EQ(encode(r.mismatches[0].b_action), 0x00040000U);
+  EXPECT_EQ(check_equivalent(a, kill).verdict, EquivResult::Verdict::kDifferent);
+  EXPECT_EQ(check_equivalent(a, a).verdict, EquivResult::Verdict::kEquivalent);
+}
+
+TEST(Equiv, SymbolicReturnValueKeepsDataAndUnknownBits) {
+  // `ret A` with A = args[0].lo, against a program that returns a constant
+  // for one value and A otherwise: equal when the constant is that value.
+  const bpf::Program a_prog = {bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, 16), bpf::stmt(bpf::kRet | bpf::kRetA, 0)};
+  auto same_but = [](uint32_t when, uint32_t ret) {
+    return bpf::Program{bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, 16),
+                        bpf::jump(bpf::kJmp | bpf::kJeq | bpf::kK, when, 0, 1), bpf::stmt(bpf::kRet | bpf::kRetK, ret),
+                        bpf::stmt(bpf::kRet | bpf::kRetA, 0)};
+  };
+  const BpfProcedure a = make(a_prog);
+  for (uint32_t v : {0x00040000U, 0x00030007U, 0x7fff0001U}) {
+    const BpfProcedure same = make(same_but(v, v));
+    const EquivResult eq = check_equivalent(a, same);
+    EXPECT_EQ(eq.verdict, EquivResult::Verdict::kEquivalent) << std::hex << v;
+    EXPECT_TRUE(eq.proved);
+    // The same action bits with other data at v.
+    const BpfProcedure other = make(same_but(v, v ^ 1));
+    const EquivResult ne = check_equivalent(a, other);
+    ASSERT_EQ(ne.verdict, EquivResult::Verdict::kDifferent) << std::hex << v;
+    EXPECT_TRUE(ne.proved);
+    EXPECT_EQ(ne.mismatches[0].input[4], v);
+    EXPECT_EQ(encode(ne.mismatches[0].a_action), v);
+    EXPECT_EQ(check_counterexamples(a, other, ne), "");
+  }
+}
+
+TEST(Equiv, TwoInputDependentUndefinedValuesAreTestedNotEnumeratedForever) {
+  // ret args[0].lo against ret args[0].lo >> 1: where both select no action,
+  // the values range over far more than 2^16 values per region.
+  const BpfProcedure a = make({bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, 16), bpf::stmt(bpf::kRet | bpf::kRetA, 0)});
+  const BpfProcedure b = make({bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, 16),
+                               bpf::stmt(bpf::kAlu | bpf::kRsh | bpf::kK, 1), bpf::stmt(bpf::kRet | bpf::kRetA, 0)});
+  EquivOptions o;
+  o.max_mismatches = 10000;  // as `sysfence diff` collects
+  const EquivResult r = check_equivalent(a, b, o);
+  ASSERT_EQ(r.verdict, EquivResult::Verdict::kDifferent);
+  EXPECT_FALSE(r.proved);
+  EXPECT_EQ(check_counterexamples(a, b, r), "");
+}
+
 TEST(Equiv, OutsideTheFragmentFallsBackToTestingAndSaysSo) {
   // nr + 1 == 60 is nr == 59, but `add` on the input is outside the fragment.
   const bpf::Program a_prog = {

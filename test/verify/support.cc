@@ -114,7 +114,7 @@ std::optional<SeccompWords> find_difference(const bpf::Program& a, const bpf::Pr
       const auto kind = static_cast<uint32_t>(r & 7);
       w = kind < 5 ? pool[(r >> 32) % pool.size()] : kind == 5 ? 0 : static_cast<uint32_t>(r >> 32);
     }
-    if (ia->run(in).action() != ib->run(in).action()) return in;
+    if (ia->run(in).ret != ib->run(in).ret) return in;  // the raw values: no decoding shared
   }
   return std::nullopt;
 }
