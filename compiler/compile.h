@@ -7,8 +7,9 @@
 //   return <bad-arch action>
 // Each number tree starts with `A = nr` and is an optimal search tree (pass 2)
 // over the maximal intervals (pass 1) of its whole 32-bit number space. x32
-// lives inside the x86_64 tree as the intervals with bit 30 set, and the
-// ENOSYS range is one more interval. Leaves are shared returns or argument
+// lives inside the x86_64 tree as the intervals in 0x40000000..0xfffffffe
+// (0xffffffff, a tracer's skip, stays x86_64's), and the ENOSYS range is one
+// more interval. Leaves are shared returns or argument
 // subtrees (pass 3). Paths of syscalls without argument rules load only
 // `arch` and `nr`, so the kernel's action cache (5.11+) serves every constant
 // ALLOW without running the filter (pass 7; `stats` checks it).
