@@ -19,8 +19,9 @@ using syscalls::ArchId;
 //                             libseccomp filter sends every nr >= 0x40000000
 //                             to x32)
 // -1 is what a tracer writes into orig_rax to skip a call (strace's inject,
-// PTRACE_SYSCALL users); since Linux 4.8 the filter runs again after the
-// tracer, so a bad-arch answer there would kill every traced process. The
+// PTRACE_SYSCALL users); since Linux 4.8 the filter runs after the tracer's
+// syscall-entry stop and sees that -1, so a bad-arch answer there would kill
+// every process a tracer skips a call of. The
 // kernel itself gives 0x40000000 + n to x32 only below X32_NR_syscalls and
 // answers every other unknown number but -1 with -ENOSYS.
 constexpr uint32_t kX32First = 0x40000000U;

@@ -91,7 +91,8 @@ TEST(Evaluate, UncoveredArchGetsTheBadArchAction) {
 }
 
 // What strace -e inject, debuggers and other PTRACE_SYSCALL users write into
-// orig_rax to skip a call; the filter runs again after the tracer (4.8+).
+// orig_rax to skip a call; the filter runs after the tracer's entry stop
+// (4.8+) and sees it.
 TEST(Evaluate, MinusOneOnX86_64WithoutX32GetsTheNormalProcessing) {
   policy::Policy p;
   p.arches.push_back(abi(ArchId::kX86_64, Action::Allow()));
