@@ -7,7 +7,6 @@
 // process is killed. Filters are installed in forked children only.
 #include <gtest/gtest.h>
 #include <linux/filter.h>
-#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
@@ -19,6 +18,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "bpf/interp.h"
@@ -98,10 +98,12 @@ Traced trace(pid_t pid) {
   Traced t;
   int st = 0;
   if (waitpid(pid, &st, 0) != pid || !WIFSTOPPED(st)) return {st, 0, "the child did not stop for its tracer"};
+  // NOLINTNEXTLINE(performance-no-int-to-ptr): ptrace's data argument carries the options.
   ptrace(PTRACE_SETOPTIONS, pid, nullptr, reinterpret_cast<void*>(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL));
   bool in_call = false;
   int deliver = 0;
   for (int stops = 0; stops < 100000; ++stops) {
+    // NOLINTNEXTLINE(performance-no-int-to-ptr): ptrace's data argument carries the signal number.
     if (ptrace(PTRACE_SYSCALL, pid, nullptr, reinterpret_cast<void*>(static_cast<intptr_t>(deliver))) != 0)
       return {st, t.skipped_entries, "PTRACE_SYSCALL failed"};
     deliver = 0;
