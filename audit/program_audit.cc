@@ -594,8 +594,9 @@ class Auditor {
     add(check::kX32, Severity::kCritical,
         fmt::format("x32 syscall numbers (bit 30 set under AUDIT_ARCH_X86_64) reach ALLOW {}: {}", why,
                     list_some(names)),
-        "under AUDIT_ARCH_X86_64, answer every nr >= 0x40000000 with the bad-arch action unless x32 is meant to "
-        "be supported (and then filter the x32 numbers like the x86_64 ones)",
+        "under AUDIT_ARCH_X86_64, answer nr 0x40000000..0xfffffffe with the bad-arch action unless x32 is meant "
+        "to be supported (and then filter the x32 numbers like the x86_64 ones); leave 0xffffffff (-1, a tracer "
+        "skipping the call) to the x86_64 rules",
         where(*x32, example->first, example->second))
         .inputs = {data_of(*x32, example->first)};
   }

@@ -12,7 +12,7 @@
 //                                 each pinned a different arch is not flagged,
 //                                 nor is reading nr before arch when the arch
 //                                 is checked later on every such path)
-//   x32                 critical  x32 numbers (bit 30 under AUDIT_ARCH_X86_64)
+//   x32                 critical  x32 numbers (0x40000000 + n under AUDIT_ARCH_X86_64)
 //                                 reach ALLOW although the filter denies the
 //                                 same syscalls as x86_64 (or, compiled from a
 //                                 profile, although the profile has no x32)

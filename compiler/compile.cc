@@ -27,9 +27,6 @@ constexpr unsigned kNoBudget = ~0u;
 // missing levels) per round.
 constexpr unsigned kBoostBits = 2;
 
-// __X32_SYSCALL_BIT.
-constexpr uint32_t kX32Bit = 0x40000000U;
-
 // Smallest d with 2^d >= x (x >= 1; 0 for x <= 1), capped.
 unsigned ceil_log2(double x) {
   unsigned d = 0;
@@ -152,20 +149,20 @@ Expected<Lowered> lower(const policy::Policy& policy, const CompileOptions& opti
     const std::vector<Interval> all_intervals = intervals;
     const std::vector<double> all_w = w;
 
-    // x32's numbers (bit 30) weigh 1/100 of x86_64's: their part of the
-    // number space gets a tree of its own, which the x86_64 tree reaches as
-    // one leaf. Same result for x86_64 numbers up to the x32 weights, and the
+    // x32's numbers weigh 1/100 of x86_64's: the intervals inside x32's
+    // segment get a tree of their own, which the x86_64 tree reaches as one
+    // leaf. Same result for x86_64 numbers up to the x32 weights, and the
     // dynamic program runs on ~100 intervals instead of ~160.
     std::optional<DecisionTree> x32_tree;
     std::vector<Interval> x32_intervals;
-    const bool has_x32 = std::any_of(space.segments.begin(), space.segments.end(), [](const NumberSegment& s) {
+    const auto x32_seg = std::find_if(space.segments.begin(), space.segments.end(), [](const NumberSegment& s) {
       return s.abi == syscalls::ArchId::kX32 && s.policy != nullptr;
     });
-    if (optimal && has_x32) {
+    if (optimal && x32_seg != space.segments.end()) {
       size_t a = intervals.size();
       size_t b = 0;
       for (size_t i = 0; i < intervals.size(); ++i) {
-        if (intervals[i].lo >= kX32Bit && intervals[i].hi < 2 * kX32Bit) {
+        if (intervals[i].lo >= x32_seg->lo && intervals[i].hi <= x32_seg->hi) {
           a = std::min(a, i);
           b = i;
         }

@@ -7,8 +7,9 @@
 //   return <bad-arch action>
 // Each number tree starts with `A = nr` and is an optimal search tree over
 // the maximal intervals of its whole 32-bit number space. x32 lives inside
-// the x86_64 tree as the intervals with bit 30 set, and the ENOSYS range is
-// one more interval. Leaves are shared returns or argument subtrees.
+// the x86_64 tree as the intervals in 0x40000000..0xfffffffe (0xffffffff, a
+// tracer's skip, stays x86_64's, as libseccomp has it), and the ENOSYS range
+// is one more interval. Leaves are shared returns or argument subtrees.
 //
 // The passes, in the order compile() runs them:
 //   1. Arch dispatch (partition.h, number_spaces): one number space per

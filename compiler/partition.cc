@@ -10,7 +10,10 @@ namespace {
 using syscalls::ArchId;
 
 constexpr uint32_t kMax = 0xffffffffU;
-// __X32_SYSCALL_BIT: under AUDIT_ARCH_X86_64, numbers with it belong to x32.
+// __X32_SYSCALL_BIT. Under AUDIT_ARCH_X86_64 x32 owns 0x40000000..0xfffffffe
+// (libseccomp's unsigned `jge 0x40000000`) and x86_64 the rest, -1 included:
+// the number a tracer sets to skip a call gets the normal processing
+// (policy::evaluate's comment has the whole story).
 constexpr uint32_t kX32Bit = 0x40000000U;
 
 }  // namespace
@@ -38,12 +41,19 @@ std::vector<NumberSpace> number_spaces(const policy::Policy& policy) {
       const policy::ArchPolicy* x64 = policy.find(ArchId::kX86_64);
       const policy::ArchPolicy* x32 = policy.find(ArchId::kX32);
       s.endian = Endian::kLittle;
-      s.segments = {
-          {0, kX32Bit - 1, ArchId::kX86_64, x64},
-          {kX32Bit, 2 * kX32Bit - 1, ArchId::kX32, x32},
-          {2 * kX32Bit, 3 * kX32Bit - 1, ArchId::kX86_64, x64},
-          {3 * kX32Bit, kMax, ArchId::kX32, x32},
-      };
+      if (x64 != nullptr) {
+        s.segments = {
+            {0, kX32Bit - 1, ArchId::kX86_64, x64},
+            {kX32Bit, kMax - 1, ArchId::kX32, x32},
+            {kMax, kMax, ArchId::kX86_64, x64},
+        };
+      } else {
+        // x32 alone: as libseccomp's x32 filter, -1 goes with the x32 numbers.
+        s.segments = {
+            {0, kX32Bit - 1, ArchId::kX86_64, nullptr},
+            {kX32Bit, kMax, ArchId::kX32, x32},
+        };
+      }
     } else {
       // As policy::evaluate: the first ABI in policy order with this value.
       const policy::ArchPolicy* p = policy.find(s.abis.front());

@@ -29,8 +29,10 @@ struct NumberSegment {
 
 // Everything a filter sees under one seccomp_data.arch value: its number
 // space, cut into the ABIs that own each part. Only AUDIT_ARCH_X86_64 has two
-// ABIs (x86_64, and x32 on the numbers with bit 30 — __X32_SYSCALL_BIT — set);
-// every other value has one ABI owning all 2^32 numbers.
+// ABIs: x32 on 0x40000000..0xfffffffe (from __X32_SYSCALL_BIT up, unsigned),
+// x86_64 on 0..0x3fffffff and on 0xffffffff, the -1 a tracer sets to skip a
+// call (x32 takes -1 too when x86_64 is not in the policy); every other value
+// has one ABI owning all 2^32 numbers.
 struct NumberSpace {
   uint32_t audit_arch = 0;
   Endian endian = Endian::kLittle;

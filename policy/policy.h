@@ -80,7 +80,8 @@ struct ArchPolicy {
 struct Policy {
   std::vector<ArchPolicy> arches;  // the native arch first, then sub-arches
   // For a seccomp_data.arch the policy does not cover, and for x32 numbers
-  // (bit 30 under AUDIT_ARCH_X86_64) when x32 is not in `arches`.
+  // (0x40000000..0xfffffffe under AUDIT_ARCH_X86_64) when x32 is not in
+  // `arches`.
   Action bad_arch_action = Action::KillProcess();
 
   const ArchPolicy* find(syscalls::ArchId id) const;
@@ -90,8 +91,11 @@ struct Policy {
 
 // The reference evaluator: what the filter for `policy` must answer for `d`.
 // Dispatch: d.arch selects the ABI by its AUDIT_ARCH value; under
-// AUDIT_ARCH_X86_64 a number with bit 30 set (0x40000000) belongs to x32 and
-// any other to x86_64; an ABI not in the policy gets bad_arch_action.
+// AUDIT_ARCH_X86_64 the numbers 0x40000000..0xfffffffe (unsigned, as
+// libseccomp's `jge 0x40000000`) belong to x32, 0..0x3fffffff to x86_64, and
+// 0xffffffff — the -1 a tracer sets to skip a call — to x86_64 (to x32 when
+// only x32 is in the policy), so it gets the normal processing (policy.cc
+// says why); an ABI not in the policy gets bad_arch_action.
 // Then: rules for d.nr that match (all conditions true) — the most restrictive
 // action among them; else ERRNO(enosys_errno) when d.nr has no rules and
 // nr > enosys_above; else the default action.

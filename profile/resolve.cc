@@ -472,8 +472,13 @@ class Resolver {
   // fall back instead of failing with the default errno. Details kept:
   //  - the largest number counts every name moby kept, whatever its action;
   //  - an ABI whose largest number is 0 gets no stub;
-  //  - x86_64 and x32 share AUDIT_ARCH_X86_64 and are told apart by bit 30
-  //    (evaluate() dispatches the same way), each with its own maximum;
+  //  - x86_64 and x32 share AUDIT_ARCH_X86_64, each with its own maximum.
+  //    runc's stub tells them apart by bit 30, evaluate() as libseccomp
+  //    (x32 from 0x40000000 up, -1 x86_64's): with both ABIs in the filter
+  //    every number the two split differently lies above both maxima, so
+  //    the answer is ENOSYS either way; with x86_64 alone they differ on
+  //    0x80000000..0xbfffffff (runc: ENOSYS, here the bad-arch action) and
+  //    on -1 (runc: the default action, here ENOSYS);
   //  - on s390 and s390x, syscall 0 also answers ENOSYS: the kernel leaves
   //    an unknown "large" syscall number as 0 (the setup(2) multiplexer).
   // runc skips the stub when defaultErrnoRet "is ENOSYS"; a default of

@@ -14,7 +14,10 @@ namespace sysfence::run {
 
 namespace {
 
+// As policy::evaluate: under AUDIT_ARCH_X86_64, x32 from __X32_SYSCALL_BIT
+// up (unsigned), but -1 — a tracer's "skip this call" — is x86_64's.
 constexpr uint32_t kX32SyscallBit = 0x40000000U;
+constexpr uint32_t kSkippedCall = 0xffffffffU;
 
 // Parameter names the kernel gives NUL-terminated strings (paths, file
 // system types, xattr / key / module names) in its SYSCALL_DEFINEs. Found by
@@ -120,7 +123,8 @@ std::string_view abi_tag(syscalls::ArchId abi) { return syscalls::arch(abi).name
 std::optional<syscalls::ArchId> abi_of(const SeccompData& d) {
   const auto& x86_64 = syscalls::arch(syscalls::ArchId::kX86_64);
   if (d.arch == x86_64.audit_arch) {
-    return (d.nr & kX32SyscallBit) != 0 ? syscalls::ArchId::kX32 : syscalls::ArchId::kX86_64;
+    const bool x32 = d.nr >= kX32SyscallBit && d.nr != kSkippedCall;
+    return x32 ? syscalls::ArchId::kX32 : syscalls::ArchId::kX86_64;
   }
   for (const syscalls::Arch& a : syscalls::all_arches()) {
     if (a.id != syscalls::ArchId::kX32 && a.audit_arch == d.arch) return a.id;

@@ -39,9 +39,10 @@ struct ArgShape {
   unsigned bits = 64;  // bits the kernel reads (16, 31, 32 or 64)
 };
 
-// The ABI a seccomp_data belongs to: AUDIT_ARCH_X86_64 numbers with bit 30
-// set are x32 (as policy::evaluate dispatches); nullopt for an arch value
-// no ABI has.
+// The ABI a seccomp_data belongs to: AUDIT_ARCH_X86_64 numbers
+// 0x40000000..0xfffffffe are x32 and 0xffffffff (-1) x86_64, as
+// policy::evaluate dispatches when x86_64 is in the policy; nullopt for an
+// arch value no ABI has.
 std::optional<syscalls::ArchId> abi_of(const SeccompData& d);
 
 // The arguments the kernel reads for `nr` on `abi`. A number the table does

@@ -10,7 +10,10 @@ namespace {
 
 constexpr unsigned kNrWord = kOffsetNr / 4;
 constexpr unsigned kArchWord = kOffsetArch / 4;
+// Under AUDIT_ARCH_X86_64, x32's numbers: 0x40000000..0xfffffffe (-1 is a
+// tracer's skip, read as x86_64's), as policy::evaluate dispatches.
 constexpr uint32_t kX32Bit = 0x40000000U;
+constexpr uint32_t kSkippedCall = 0xffffffffU;
 
 Endian endian_of(const syscalls::Arch* abi) { return abi ? abi->endian : Endian::kLittle; }
 
@@ -43,7 +46,7 @@ const syscalls::Arch* arch_by_audit(uint32_t audit) {
 
 const syscalls::Arch* abi_of(const SeccompWords& input) {
   const syscalls::Arch* a = arch_by_audit(input[kArchWord]);
-  if (a != nullptr && a->id == syscalls::ArchId::kX86_64 && (input[kNrWord] & kX32Bit) != 0)
+  if (a != nullptr && a->id == syscalls::ArchId::kX86_64 && input[kNrWord] >= kX32Bit && input[kNrWord] != kSkippedCall)
     return &syscalls::arch(syscalls::ArchId::kX32);
   return a;
 }

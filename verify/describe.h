@@ -14,7 +14,8 @@
 namespace sysfence::verify {
 
 // The ABI an input belongs to: by its arch word, and under
-// AUDIT_ARCH_X86_64 by bit 30 of nr (x32). nullptr for unknown arch values.
+// AUDIT_ARCH_X86_64 by nr (x32 for 0x40000000..0xfffffffe, as
+// policy::evaluate). nullptr for unknown arch values.
 const syscalls::Arch* abi_of(const SeccompWords& input);
 
 // The input as seccomp_data in its ABI's byte order (little-endian when the

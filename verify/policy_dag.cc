@@ -19,7 +19,10 @@ using policy::CmpOp;
 
 constexpr unsigned kNrWord = kOffsetNr / 4;
 constexpr unsigned kArchWord = kOffsetArch / 4;
-constexpr uint32_t kX32Bit = 0x40000000U;
+// Under AUDIT_ARCH_X86_64: x32 from __X32_SYSCALL_BIT up (unsigned), except
+// -1, which a tracer sets to skip a call and which keeps the x86_64 rules.
+constexpr uint32_t kX32First = 0x40000000U;
+constexpr uint32_t kSkippedCall = 0xffffffffU;
 
 class Builder {
  public:
@@ -28,7 +31,8 @@ class Builder {
   Ref build(const policy::Policy& policy) {
     const Ref bad_arch = dag_.leaf(policy.bad_arch_action, "bad-arch action (architecture not in the policy)");
     // Audit values in the policy, in its order; x32 is reached only through
-    // AUDIT_ARCH_X86_64 (bit 30 of nr), as evaluate() does.
+    // AUDIT_ARCH_X86_64: nr 0x40000000..0xfffffffe is x32's, 0..0x3fffffff
+    // and 0xffffffff x86_64's (x32's when the policy has no x86_64).
     const policy::ArchPolicy* x86_64 = policy.find(syscalls::ArchId::kX86_64);
     const policy::ArchPolicy* x32 = policy.find(syscalls::ArchId::kX32);
     const uint32_t x86_64_audit = syscalls::arch(syscalls::ArchId::kX86_64).audit_arch;
@@ -45,7 +49,9 @@ class Builder {
         const Ref native_body = x86_64
                                     ? abi_body(*x86_64)
                                     : dag_.leaf(policy.bad_arch_action, "bad-arch action (x86_64 not in the policy)");
-        dispatch.emplace_back(x86_64_audit, dag_.test(kNrWord, WordAtom::MaskedNe(kX32Bit, 0), x32_body, native_body));
+        const Ref skipped_body = x86_64 ? native_body : x32_body;
+        const Ref upper = dag_.test(kNrWord, WordAtom::Eq(kSkippedCall), skipped_body, x32_body);
+        dispatch.emplace_back(x86_64_audit, dag_.test(kNrWord, WordAtom::Ge(kX32First), upper, native_body));
         continue;
       }
       if (std::any_of(dispatch.begin(), dispatch.end(), [&](const auto& d) { return d.first == audit; }))

@@ -5,8 +5,9 @@
 // documents — deliberately naive and independent of the compiler's
 // optimizations, so that a proof compares two different constructions:
 //   * arch dispatch: one test per covered AUDIT_ARCH value; under
-//     AUDIT_ARCH_X86_64 bit 30 of nr selects x32, else x86_64; anything else
-//     is the bad-arch action;
+//     AUDIT_ARCH_X86_64 nr 0x40000000..0xfffffffe selects x32, anything
+//     else x86_64 (-1, a tracer's skip, too; x32 when the policy has only
+//     x32); any other arch value is the bad-arch action;
 //   * per ABI, a balanced search over syscall-number intervals: every number
 //     with rules is its own interval; the numbers between them answer the
 //     default action, or ERRNO(enosys_errno) above enosys_above;

@@ -88,7 +88,11 @@ std::vector<Input> inputs_for(const policy::Policy& p) {
   }
   const uint32_t x32_max = syscalls::table(syscalls::ArchId::kX32).max_nr();
   for (uint32_t nr = 0x40000000; nr <= x32_max + 8; nr += 3) in.push_back({nr, {}});
-  for (uint32_t nr : {0x3fffffffu, 0x7fffffffu, 0x80000000u, 0xc0000001u}) in.push_back({nr, {}});
+  // The edges of libseccomp's x86_64/x32 split, and -1: the kernel runs the
+  // filter on nr 0xffffffff too (what a tracer's skip looks like).
+  for (uint32_t nr : {0x3fffffffu, 0x40000000u, 0x7fffffffu, 0x80000000u, 0xbfffffffu, 0xc0000000u, 0xc0000001u,
+                      0xfffffffeu, 0xffffffffu})
+    in.push_back({nr, {}});
   // Argument values around every constant of the x86_64 rules.
   if (const policy::ArchPolicy* ap = p.find(syscalls::ArchId::kX86_64)) {
     for (const auto& [nr, rules] : ap->rules) {

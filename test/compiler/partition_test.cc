@@ -30,14 +30,18 @@ TEST(NumberSpaces, X32SharesTheX86_64Space) {
   EXPECT_EQ(spaces[0].audit_arch, audit(ArchId::kX86_64));
   EXPECT_EQ(spaces[1].audit_arch, audit(ArchId::kI386));
   EXPECT_EQ(spaces[0].abis, (std::vector<ArchId>{ArchId::kX86_64, ArchId::kX32}));
-  ASSERT_EQ(spaces[0].segments.size(), 4u);
+  // libseccomp's split: x32 from 0x40000000 up (unsigned) but -1, a
+  // tracer's skip, which keeps the x86_64 rules.
+  ASSERT_EQ(spaces[0].segments.size(), 3u);
   EXPECT_EQ(spaces[0].segments[0].abi, ArchId::kX86_64);
+  EXPECT_EQ(spaces[0].segments[0].lo, 0u);
   EXPECT_EQ(spaces[0].segments[0].hi, 0x3fffffffu);
   EXPECT_EQ(spaces[0].segments[1].abi, ArchId::kX32);
   EXPECT_EQ(spaces[0].segments[1].lo, 0x40000000u);
+  EXPECT_EQ(spaces[0].segments[1].hi, 0xfffffffeu);
   EXPECT_EQ(spaces[0].segments[2].abi, ArchId::kX86_64);
-  EXPECT_EQ(spaces[0].segments[3].abi, ArchId::kX32);
-  EXPECT_EQ(spaces[0].segments[3].hi, 0xffffffffu);
+  EXPECT_EQ(spaces[0].segments[2].lo, 0xffffffffu);
+  EXPECT_EQ(spaces[0].segments[2].hi, 0xffffffffu);
   for (const NumberSegment& s : spaces[0].segments) EXPECT_NE(s.policy, nullptr);
   ASSERT_EQ(spaces[1].segments.size(), 1u);
   EXPECT_EQ(spaces[1].segments[0].lo, 0u);
@@ -49,15 +53,21 @@ TEST(NumberSpaces, MissingX32IsBadArch) {
   p.arches = {arch_policy(ArchId::kX86_64, Action::Allow())};
   const auto spaces = number_spaces(p);
   ASSERT_EQ(spaces.size(), 1u);
+  ASSERT_EQ(spaces[0].segments.size(), 3u);
   EXPECT_NE(spaces[0].segments[0].policy, nullptr);
   EXPECT_EQ(spaces[0].segments[1].policy, nullptr);
-  EXPECT_EQ(spaces[0].segments[3].policy, nullptr);
-  // x32 alone: the x86_64 numbers are the bad ones.
+  // -1 is not a bad arch without x32.
+  EXPECT_EQ(spaces[0].segments[2].lo, 0xffffffffu);
+  EXPECT_NE(spaces[0].segments[2].policy, nullptr);
+  // x32 alone: the x86_64 numbers are the bad ones, -1 goes with x32.
   p.arches = {arch_policy(ArchId::kX32, Action::Allow())};
   const auto only = number_spaces(p);
   ASSERT_EQ(only.size(), 1u);
+  ASSERT_EQ(only[0].segments.size(), 2u);
   EXPECT_EQ(only[0].segments[0].policy, nullptr);
+  EXPECT_EQ(only[0].segments[0].hi, 0x3fffffffu);
   EXPECT_NE(only[0].segments[1].policy, nullptr);
+  EXPECT_EQ(only[0].segments[1].hi, 0xffffffffu);
 }
 
 TEST(NumberSpaces, NativeFirstAndEndianness) {
@@ -127,8 +137,8 @@ TEST(Partition, UnknownNumbersMergeWithTheirNeighbours) {
   LeafTable leaves;
   const auto space = number_spaces(p)[0];
   const auto iv = partition(space, p.bad_arch_action, leaves, true);
-  // [0,4] A, [5] E, [6] A, [7] E, [8, 0x3fffffff] A, x32 bad, ...
-  ASSERT_GE(iv.size(), 6u);
+  // [0,4] A, [5] E, [6] A, [7] E, [8, 0x3fffffff] A, x32 bad, -1 A.
+  ASSERT_EQ(iv.size(), 7u);
   EXPECT_EQ(iv[0].hi, 4u);
   EXPECT_EQ(iv[1].lo, 5u);
   EXPECT_EQ(iv[1].hi, 5u);
@@ -136,6 +146,11 @@ TEST(Partition, UnknownNumbersMergeWithTheirNeighbours) {
   EXPECT_EQ(iv[4].lo, 8u);
   EXPECT_EQ(iv[4].hi, 0x3fffffffu);
   EXPECT_EQ(iv[1].leaf, iv[3].leaf);
+  EXPECT_EQ(iv[5].lo, 0x40000000u);
+  EXPECT_EQ(iv[5].hi, 0xfffffffeu);
+  EXPECT_EQ(leaves.at(iv[5].leaf).otherwise, p.bad_arch_action);
+  EXPECT_EQ(iv[6].lo, 0xffffffffu);
+  EXPECT_EQ(iv[6].leaf, iv[0].leaf);
   expect_maximal_cover(iv);
   // Without merging (libseccomp style) every number with rules stands alone.
   LeafTable l2;

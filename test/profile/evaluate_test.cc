@@ -1,5 +1,6 @@
-// The reference evaluator: ABI dispatch (x32 = bit 30 under
-// AUDIT_ARCH_X86_64), bad arch, the most restrictive matching rule, the
+// The reference evaluator: ABI dispatch (under AUDIT_ARCH_X86_64 x32 owns
+// 0x40000000..0xfffffffe, as libseccomp's unsigned `jge 0x40000000`; -1, a
+// tracer's skip, stays x86_64's), bad arch, the most restrictive matching rule, the
 // ENOSYS range, the default; and condition_holds for every operator/width.
 #include <gtest/gtest.h>
 
@@ -53,15 +54,22 @@ TEST(Evaluate, AuditArchValuesAreTheKernels) {
   EXPECT_EQ(syscalls::arch(ArchId::kAarch64).audit_arch, kAuditAarch64);
 }
 
-TEST(Evaluate, DispatchesOnArchAndTellsX32ByBit30) {
+TEST(Evaluate, DispatchesOnArchAndTellsX32FromX86_64AsLibseccomp) {
   policy::Policy p;
   p.arches.push_back(abi(ArchId::kX86_64, Action::Errno(1)));
   p.arches.push_back(abi(ArchId::kX32, Action::Errno(2)));
   p.arches.push_back(abi(ArchId::kI386, Action::Errno(3)));
   EXPECT_EQ(evaluate(p, data(kAuditX86_64, 0)).action, Action::Errno(1));
+  EXPECT_EQ(evaluate(p, data(kAuditX86_64, 0x3fffffff)).action, Action::Errno(1));
   EXPECT_EQ(evaluate(p, data(kAuditX86_64, kX32Bit | 1)).action, Action::Errno(2));
-  EXPECT_EQ(evaluate(p, data(kAuditX86_64, 0xffffffff)).action, Action::Errno(2));  // bit 30 set
-  EXPECT_EQ(evaluate(p, data(kAuditX86_64, 0x80000000)).action, Action::Errno(1));  // bit 30 clear
+  EXPECT_EQ(evaluate(p, data(kAuditX86_64, 0x7fffffff)).action, Action::Errno(2));
+  // Bit 30 clear, but above 0x40000000 unsigned: x32's, as libseccomp's jge.
+  EXPECT_EQ(evaluate(p, data(kAuditX86_64, 0x80000000)).action, Action::Errno(2));
+  EXPECT_EQ(evaluate(p, data(kAuditX86_64, 0xbfffffff)).action, Action::Errno(2));
+  EXPECT_EQ(evaluate(p, data(kAuditX86_64, 0xc0000000)).action, Action::Errno(2));
+  EXPECT_EQ(evaluate(p, data(kAuditX86_64, 0xfffffffe)).action, Action::Errno(2));
+  // -1 (a tracer skipping the call): x86_64's, although bit 30 is set.
+  EXPECT_EQ(evaluate(p, data(kAuditX86_64, 0xffffffff)).action, Action::Errno(1));
   EXPECT_EQ(evaluate(p, data(kAuditI386, 0)).action, Action::Errno(3));
   const policy::Decision d = evaluate(p, data(kAuditX86_64, kX32Bit | 1));
   ASSERT_NE(d.arch, nullptr);
@@ -80,6 +88,51 @@ TEST(Evaluate, UncoveredArchGetsTheBadArchAction) {
   p.bad_arch_action = Action::Errno(99);
   EXPECT_EQ(evaluate(p, data(kAuditI386, 0)).action, Action::Errno(99));
   EXPECT_EQ(evaluate(p, data(0, 0)).action, Action::Errno(99));
+}
+
+// What strace -e inject, debuggers and other PTRACE_SYSCALL users write into
+// orig_rax to skip a call; the filter runs after the tracer's entry stop
+// (4.8+) and sees it.
+TEST(Evaluate, MinusOneOnX86_64WithoutX32GetsTheNormalProcessing) {
+  policy::Policy p;
+  p.arches.push_back(abi(ArchId::kX86_64, Action::Allow()));
+  p.arches[0].rules[59] = {rule(Action::Errno(1))};  // execve
+  const policy::Decision d = evaluate(p, data(kAuditX86_64, 0xffffffff));
+  EXPECT_EQ(d.action, Action::Allow());
+  ASSERT_NE(d.arch, nullptr);
+  EXPECT_EQ(d.arch->arch, ArchId::kX86_64);
+  EXPECT_EQ(d.rule, nullptr);
+  // A rule for -1 is honoured; so is the ENOSYS range above the largest number.
+  p.arches[0].rules[0xffffffff] = {rule(Action::Errno(7))};
+  EXPECT_EQ(evaluate(p, data(kAuditX86_64, 0xffffffff)).action, Action::Errno(7));
+  p.arches[0].rules.erase(0xffffffff);
+  p.arches[0].enosys_above = 59;
+  EXPECT_EQ(evaluate(p, data(kAuditX86_64, 0xffffffff)).action, Action::Errno(38));
+  // The rest of the upper half stays a bad arch: x32 is not in the policy.
+  for (uint32_t nr : {0x40000000u, 0x7fffffffu, 0x80000000u, 0xbfffffffu, 0xc0000000u, 0xfffffffeu})
+    EXPECT_EQ(evaluate(p, data(kAuditX86_64, nr)).action, Action::KillProcess()) << std::hex << nr;
+  EXPECT_EQ(evaluate(p, data(kAuditX86_64, 0x3fffffff)).action, Action::Errno(38));
+}
+
+TEST(Evaluate, MinusOneOnX86_64WithX32StaysX86_64s) {
+  policy::Policy p;
+  p.arches.push_back(abi(ArchId::kX86_64, Action::Errno(1)));
+  p.arches.push_back(abi(ArchId::kX32, Action::Errno(2)));
+  const policy::Decision d = evaluate(p, data(kAuditX86_64, 0xffffffff));
+  EXPECT_EQ(d.action, Action::Errno(1));
+  ASSERT_NE(d.arch, nullptr);
+  EXPECT_EQ(d.arch->arch, ArchId::kX86_64);
+}
+
+TEST(Evaluate, X32AloneTakesMinusOneAndTheUpperHalf) {
+  // libseccomp's x32-only filter: every nr >= 0x40000000 (unsigned) to the
+  // x32 rules, the rest to the bad-arch action.
+  policy::Policy p;
+  p.arches.push_back(abi(ArchId::kX32, Action::Errno(2)));
+  EXPECT_EQ(evaluate(p, data(kAuditX86_64, 0xffffffff)).action, Action::Errno(2));
+  EXPECT_EQ(evaluate(p, data(kAuditX86_64, 0x80000000)).action, Action::Errno(2));
+  EXPECT_EQ(evaluate(p, data(kAuditX86_64, kX32Bit)).action, Action::Errno(2));
+  EXPECT_EQ(evaluate(p, data(kAuditX86_64, 0x3fffffff)).action, Action::KillProcess());
 }
 
 TEST(Evaluate, TheMostRestrictiveMatchingRuleWins) {

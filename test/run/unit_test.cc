@@ -251,6 +251,11 @@ StringReader fake_memory(std::map<uint64_t, RemoteString> memory) {
 TEST(Describe, AbiOf) {
   EXPECT_EQ(abi_of(call(kAuditX86_64, 1)), syscalls::ArchId::kX86_64);
   EXPECT_EQ(abi_of(call(kAuditX86_64, 0x40000001)), syscalls::ArchId::kX32);
+  // libseccomp's split: x32 from 0x40000000 up (unsigned), -1 (a tracer's
+  // skip) x86_64's.
+  EXPECT_EQ(abi_of(call(kAuditX86_64, 0x80000000)), syscalls::ArchId::kX32);
+  EXPECT_EQ(abi_of(call(kAuditX86_64, 0xfffffffe)), syscalls::ArchId::kX32);
+  EXPECT_EQ(abi_of(call(kAuditX86_64, 0xffffffff)), syscalls::ArchId::kX86_64);
   EXPECT_EQ(abi_of(call(kAuditI386, 4)), syscalls::ArchId::kI386);
   EXPECT_EQ(abi_of(call(0x1234, 4)), std::nullopt);
 }

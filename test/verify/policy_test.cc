@@ -32,7 +32,8 @@ constexpr ArchId kNatives[] = {ArchId::kX86_64,  ArchId::kAarch64, ArchId::kMips
 std::vector<SeccompData> policy_inputs(const policy::Policy& p, std::mt19937_64& rng, int per_nr) {
   std::vector<uint32_t> archs = {0, 0x12345678};
   std::vector<uint64_t> args = {0, 1, ~0ULL, 0x100000000ULL, 0xffffffffULL};
-  std::vector<uint32_t> nrs = {0, 1, 0x40000000, 0x40000001, 0xffffffff};
+  std::vector<uint32_t> nrs = {0,          1,          0x3fffffff, 0x40000000, 0x40000001, 0x7fffffff,
+                               0x80000000, 0xbfffffff, 0xc0000000, 0xfffffffe, 0xffffffff};
   for (const auto& a : p.arches) {
     archs.push_back(syscalls::arch(a.arch).audit_arch);
     if (a.enosys_above)
@@ -86,6 +87,40 @@ TEST(PolicyDag, AgreesWithEvaluateOnRandomPolicies) {
     }
   }
   EXPECT_GT(checked, 100000u);
+}
+
+// x86_64 without x32, and x32 alone: the diagram splits AUDIT_ARCH_X86_64's
+// numbers as libseccomp does (x32 from 0x40000000 up, unsigned; -1, a
+// tracer's skip, with the x86_64 rules).
+TEST(PolicyDag, SplitsTheX86_64NumbersAsLibseccomp) {
+  const uint32_t audit = syscalls::arch(ArchId::kX86_64).audit_arch;
+  auto run = [&](const policy::Policy& p, uint32_t nr) {
+    SeccompData d;
+    d.arch = audit;
+    d.nr = nr;
+    return policy_dag(p).run(to_words(d, Endian::kLittle));
+  };
+  policy::Policy p;
+  p.bad_arch_action = Action::KillProcess();
+  policy::ArchPolicy x64;
+  x64.arch = ArchId::kX86_64;
+  x64.default_action = Action::Allow();
+  x64.rules[59].push_back(policy::Rule{Action::Errno(1), {}, {}});
+  p.arches.push_back(x64);
+  EXPECT_EQ(run(p, 0xffffffff), Action::Allow());
+  EXPECT_EQ(run(p, 59), Action::Errno(1));
+  EXPECT_EQ(run(p, 0x3fffffff), Action::Allow());
+  for (uint32_t nr : {0x40000000u, 0x7fffffffu, 0x80000000u, 0xbfffffffu, 0xc0000000u, 0xfffffffeu})
+    EXPECT_EQ(run(p, nr), Action::KillProcess()) << std::hex << nr;
+  policy::ArchPolicy x32;
+  x32.arch = ArchId::kX32;
+  x32.default_action = Action::Errno(2);
+  p.arches.push_back(x32);
+  EXPECT_EQ(run(p, 0xffffffff), Action::Allow());
+  EXPECT_EQ(run(p, 0x80000000), Action::Errno(2));
+  p.arches.erase(p.arches.begin());  // x32 alone takes -1 too
+  EXPECT_EQ(run(p, 0xffffffff), Action::Errno(2));
+  EXPECT_EQ(run(p, 0x3fffffff), Action::KillProcess());
 }
 
 // Programs written in other tools' shapes implement their policy: proved.
@@ -223,6 +258,71 @@ TEST(Compiled, RandomPoliciesAreProved) {
     ASSERT_TRUE(v.has_value());
     ASSERT_TRUE(v->equivalent()) << "round " << round << "\n" << format_verification(*v);
   }
+}
+
+// The numbers where libseccomp's x86_64/x32 split and a bit-30 split differ,
+// and their neighbours: compiled by every strategy, run in the interpreter,
+// they answer what evaluate() answers — and, for x86_64 without x32, what
+// libseccomp's filter answers (-1, a tracer's skip, is not a bad arch) — and
+// the proof passes.
+TEST(Compiled, MinusOneAndTheUpperHalfFollowLibseccomp) {
+  const uint32_t audit = syscalls::arch(ArchId::kX86_64).audit_arch;
+  const uint32_t edges[] = {0xffffffff, 0x3fffffff, 0x40000000, 0x7fffffff,
+                            0x80000000, 0xbfffffff, 0xc0000000, 0xfffffffe};
+  policy::ArchPolicy x64;
+  x64.arch = ArchId::kX86_64;
+  x64.default_action = Action::Allow();
+  x64.rules[59].push_back(policy::Rule{Action::Errno(1), {}, {}});   // execve
+  x64.rules[101].push_back(policy::Rule{Action::Errno(1), {}, {}});  // ptrace
+  policy::ArchPolicy x32;
+  x32.arch = ArchId::kX32;
+  x32.default_action = Action::Errno(2);
+  policy::Policy only64;
+  only64.arches = {x64};
+  policy::Policy both = only64;
+  both.arches.push_back(x32);
+  policy::Policy only32;
+  only32.arches = {x32};
+  policy::Policy with_enosys = both;
+  for (policy::ArchPolicy& a : with_enosys.arches) a.enosys_above = 400 | (a.arch == ArchId::kX32 ? 0x40000000 : 0);
+
+  for (const policy::Policy* p : {&only64, &both, &only32, &with_enosys}) {
+    for (compiler::Strategy s :
+         {compiler::Strategy::kOptimal, compiler::Strategy::kBalanced, compiler::Strategy::kLinear}) {
+      compiler::CompileOptions o;
+      o.strategy = s;
+      auto c = compiler::compile(*p, o);
+      ASSERT_TRUE(c.has_value()) << c.error().message;
+      auto interp = bpf::Interpreter::create(c->program);
+      ASSERT_TRUE(interp.has_value()) << interp.error().message;
+      for (uint32_t nr : edges) {
+        SeccompData d;
+        d.arch = audit;
+        d.nr = nr;
+        EXPECT_EQ(interp->run(d, Endian::kLittle).action(), policy::evaluate(*p, d).action)
+            << std::hex << "nr 0x" << nr << " policy " << p->arches.size() << " abis";
+      }
+      auto v = prove_equivalent(c->program, *p);
+      ASSERT_TRUE(v.has_value()) << v.error().message;
+      EXPECT_TRUE(v->equivalent()) << format_verification(*v);
+    }
+  }
+  // libseccomp's answers for x86_64 alone (jge 0x40000000, then jeq -1).
+  auto c = compiler::compile(only64, {});
+  ASSERT_TRUE(c.has_value());
+  auto interp = bpf::Interpreter::create(c->program);
+  ASSERT_TRUE(interp.has_value());
+  auto answer = [&](uint32_t nr) {
+    SeccompData d;
+    d.arch = audit;
+    d.nr = nr;
+    return interp->run(d, Endian::kLittle).action();
+  };
+  EXPECT_EQ(answer(0xffffffff), Action::Allow());
+  EXPECT_EQ(answer(0x3fffffff), Action::Allow());
+  EXPECT_EQ(answer(59), Action::Errno(1));
+  for (uint32_t nr : {0x40000000u, 0x7fffffffu, 0x80000000u, 0xbfffffffu, 0xc0000000u, 0xfffffffeu})
+    EXPECT_EQ(answer(nr), only64.bad_arch_action) << std::hex << nr;
 }
 
 TEST(Verify, InvalidProgramIsAnError) {

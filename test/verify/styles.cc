@@ -17,6 +17,7 @@ using policy::CmpOp;
 using syscalls::ArchId;
 
 constexpr uint32_t kX32Bit = 0x40000000U;
+constexpr uint32_t kSkippedCall = 0xffffffffU;  // -1: a tracer skipping the call
 
 class Renderer {
  public:
@@ -70,6 +71,9 @@ class Renderer {
       b_.bind(here);
       b_.load_word(kOffsetNr);
       if (abi.x86_64_audit) {
+        // runc's stub tells x32 by bit 30, unlike the body (libseccomp's
+        // split); with both ABIs and ENOSYS on both, as random_policy makes
+        // them, every number the two split differently is above both maxima.
         const bpf::Label x32 = b_.new_label();
         const bpf::Label native = b_.new_label();
         b_.branch(bpf::kJset, kX32Bit, bpf::Target::To(x32), bpf::Target::To(native));
@@ -109,10 +113,16 @@ class Renderer {
       b_.bind(blocks[i]);
       b_.load_word(kOffsetNr);
       if (list[i].x86_64_audit) {
+        // libseccomp's split: an unsigned `jge 0x40000000`, then -1 back to
+        // the x86_64 rules (to x32's when there is no x86_64).
         const bpf::Label x32 = b_.new_label();
         const bpf::Label native = b_.new_label();
-        b_.branch(bpf::kJset, kX32Bit, list[i].x32 ? bpf::Target::To(x32) : bad_arch(),
-                  list[i].native ? bpf::Target::To(native) : bad_arch());
+        const bpf::Label upper = b_.new_label();
+        const bpf::Target to_x32 = list[i].x32 ? bpf::Target::To(x32) : bad_arch();
+        const bpf::Target to_native = list[i].native ? bpf::Target::To(native) : bad_arch();
+        b_.branch(bpf::kJge, kX32Bit, bpf::Target::To(upper), to_native);
+        b_.bind(upper);
+        b_.branch(bpf::kJeq, kSkippedCall, list[i].native ? to_native : to_x32, to_x32);
         if (list[i].native) {
           b_.bind(native);
           numbers(*list[i].native);
