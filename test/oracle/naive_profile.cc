@@ -1,5 +1,6 @@
 #include "test/oracle/naive_profile.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <optional>
 
@@ -53,7 +54,7 @@ const json::value* field(const json::object& o, std::string_view key) {
   return &it->value();
 }
 
-uint64_t number(const json::value& v) { return v.is_uint64() ? v.get_uint64() : uint64_t(v.as_int64()); }
+uint64_t number(const json::value& v) { return v.is_uint64() ? v.get_uint64() : static_cast<uint64_t>(v.as_int64()); }
 
 std::vector<std::string> strings(const json::object& o, std::string_view key) {
   std::vector<std::string> out;
@@ -64,7 +65,7 @@ std::vector<std::string> strings(const json::object& o, std::string_view key) {
 
 // runc: ERRNO and TRACE carry the errno (its low 16 bits), EPERM without one.
 Expected<uint32_t> action_ret(std::string_view action, const json::value* errno_ret) {
-  uint32_t data = errno_ret ? uint32_t(number(*errno_ret) & 0xffff) : 1;
+  uint32_t data = errno_ret ? static_cast<uint32_t>(number(*errno_ret) & 0xffff) : 1;
   if (action == "SCMP_ACT_KILL" || action == "SCMP_ACT_KILL_THREAD") return kRetKillThread;
   if (action == "SCMP_ACT_KILL_PROCESS") return kRetKillProcess;
   if (action == "SCMP_ACT_TRAP") return kRetTrap;
@@ -79,29 +80,25 @@ Expected<uint32_t> action_ret(std::string_view action, const json::value* errno_
 // "X.Y" -> comparable number.
 unsigned kernel_of(std::string_view s) {
   auto dot = s.find('.');
-  return unsigned(std::stoul(std::string(s.substr(0, dot)))) * 1000 +
-         unsigned(std::stoul(std::string(s.substr(dot + 1))));
+  return static_cast<unsigned>(std::stoul(std::string(s.substr(0, dot)))) * 1000 +
+         static_cast<unsigned>(std::stoul(std::string(s.substr(dot + 1))));
 }
 
 bool contains(const std::vector<std::string>& list, std::string_view s) {
-  for (const auto& x : list)
-    if (x == s) return true;
-  return false;
+  return std::ranges::find(list, s) != list.end();
 }
 
 // moby's includes/excludes: whether the entry survives for this machine.
 bool kept(const json::object& entry, const NaiveOptions& o) {
   unsigned kernel = o.kernel_major * 1000 + o.kernel_minor;
   auto names_native = [&](const std::vector<std::string>& list) {
-    for (auto n : moby_names(o.native))
-      if (contains(list, n)) return true;
-    return false;
+    return std::ranges::any_of(moby_names(o.native), [&](std::string_view n) { return contains(list, n); });
   };
   if (const auto* ex = field(entry, "excludes")) {
     const auto& e = ex->as_object();
     if (names_native(strings(e, "arches"))) return false;
     for (const auto& c : strings(e, "caps"))
-      if (o.caps.count(c)) return false;
+      if (o.caps.contains(c)) return false;
     if (const auto* k = field(e, "minKernel"); k && kernel >= kernel_of(k->as_string())) return false;
   }
   if (const auto* in = field(entry, "includes")) {
@@ -109,7 +106,7 @@ bool kept(const json::object& entry, const NaiveOptions& o) {
     auto arches = strings(i, "arches");
     if (!arches.empty() && !names_native(arches)) return false;
     for (const auto& c : strings(i, "caps"))
-      if (!o.caps.count(c)) return false;
+      if (!o.caps.contains(c)) return false;
     if (const auto* k = field(i, "minKernel"); k && kernel < kernel_of(k->as_string())) return false;
   }
   return true;
@@ -148,9 +145,7 @@ Expected<NaiveFilter> naive_filter(std::string_view text, const NaiveOptions& op
   f.abis.push_back(options.native);
   auto add_abi = [&](std::string_view spelling) {
     ArchId id = syscalls::find_arch(spelling)->id;
-    for (ArchId x : f.abis)
-      if (x == id) return;
-    f.abis.push_back(id);
+    if (std::ranges::find(f.abis, id) == f.abis.end()) f.abis.push_back(id);
   };
   for (const auto& s : strings(root, "architectures")) add_abi(s);
   if (const auto* map = field(root, "archMap")) {
@@ -177,7 +172,7 @@ Expected<NaiveFilter> naive_filter(std::string_view text, const NaiveOptions& op
         for (const auto& a : args->as_array()) {
           const auto& ao = a.as_object();
           NaiveCondition c;
-          c.index = unsigned(number(ao.at("index")));
+          c.index = static_cast<unsigned>(number(ao.at("index")));
           c.op = std::string(ao.at("op").as_string());
           if (const auto* x = field(ao, "value")) c.value = number(*x);
           if (const auto* x = field(ao, "valueTwo")) c.value_two = number(*x);
@@ -208,7 +203,9 @@ bool NaiveFilter::holds(ArchId abi, uint32_t nr, const NaiveCondition& c, uint64
     if (info && info->known && c.index < info->count) low_word = info->args[c.index].bits <= 32;
     else low_word = syscalls::register_bits(abi) == 32;
   }
-  uint64_t a = arg, v = c.value, v2 = c.value_two;
+  uint64_t a = arg;
+  uint64_t v = c.value;
+  uint64_t v2 = c.value_two;
   if (low_word) {
     a &= 0xffffffffU;
     v &= 0xffffffffU;
@@ -253,11 +250,7 @@ uint32_t NaiveFilter::decide_on(ArchId abi, const SeccompData& d) const {
 }
 
 uint32_t NaiveFilter::decide(const SeccompData& d) const {
-  auto has = [&](ArchId id) {
-    for (ArchId a : abis)
-      if (a == id) return true;
-    return false;
-  };
+  auto has = [&](ArchId id) { return std::ranges::find(abis, id) != abis.end(); };
   if (d.arch == syscalls::arch(ArchId::kX86_64).audit_arch) {
     if (options.nr_minus1_normal && d.nr == 0xffffffffU)
       return has(ArchId::kX86_64) ? default_ret : options.bad_arch_ret;

@@ -70,6 +70,6 @@ class NaiveFilter {
 };
 
 // Errors: JSON that is not a Docker profile this reading understands.
-Expected<NaiveFilter> naive_filter(std::string_view json, const NaiveOptions& options);
+Expected<NaiveFilter> naive_filter(std::string_view text, const NaiveOptions& options);
 
 }  // namespace sysfence::oracle

@@ -32,6 +32,9 @@ using syscalls::ArchId;
 // Fixes on their way from other branches. With a switch on, the generator
 // makes the cases the fix changes and the oracle expects the fixed answer;
 // off, those cases are not generated (the oracle's reading cannot differ).
+// A switch is off only while its fix has not reached this tree: turn it on
+// with the fix. A mismatch the failure message attributes to no switch is a
+// bug in the compiler or the resolver.
 //  MASKED_EQ compares (arg & mask) == (datum & mask), as Docker and
 //  libseccomp do; off: only data inside the mask are generated.
 constexpr bool kExpectDockerMaskedEq = false;
@@ -143,12 +146,12 @@ json::object random_filter(Rng& rng) {
   json::object f;
   if (rng.chance(40)) {
     json::array a;
-    for (unsigned i = 0, n = 1 + unsigned(rng.below(2)); i < n; ++i) a.emplace_back(rng.pick(kMobyArches));
+    for (unsigned i = 0, n = 1 + static_cast<unsigned>(rng.below(2)); i < n; ++i) a.emplace_back(rng.pick(kMobyArches));
     f["arches"] = a;
   }
   if (rng.chance(40)) {
     json::array c;
-    for (unsigned i = 0, n = 1 + unsigned(rng.below(2)); i < n; ++i) c.emplace_back(rng.pick(kCaps));
+    for (unsigned i = 0, n = 1 + static_cast<unsigned>(rng.below(2)); i < n; ++i) c.emplace_back(rng.pick(kCaps));
     f["caps"] = c;
   }
   if (rng.chance(30)) f["minKernel"] = rng.pick(kKernels);
@@ -217,16 +220,17 @@ Spec random_spec(Rng& rng) {
     root["architectures"] = a;
   }
   json::array calls;
-  for (unsigned i = 0, n = 1 + unsigned(rng.below(8)); i < n; ++i) {
+  for (unsigned i = 0, n = 1 + static_cast<unsigned>(rng.below(8)); i < n; ++i) {
     json::object e = random_action(rng, false);
     json::array names;
-    for (unsigned j = 0, k = 1 + unsigned(rng.below(3)); j < k; ++j) names.emplace_back(random_name(rng, native));
+    for (unsigned j = 0, k = 1 + static_cast<unsigned>(rng.below(3)); j < k; ++j)
+      names.emplace_back(random_name(rng, native));
     if (e["action"] == "SCMP_ACT_NOTIFY") names = {"read"};
     if (names.size() == 1 && rng.chance(30)) e["name"] = names[0];  // the legacy spelling
     else e["names"] = names;
     if (rng.chance(60)) {
       json::array args;
-      for (unsigned j = 0, k = 1 + unsigned(rng.below(3)); j < k; ++j) args.emplace_back(random_arg(rng));
+      for (unsigned j = 0, k = 1 + static_cast<unsigned>(rng.below(3)); j < k; ++j) args.emplace_back(random_arg(rng));
       e["args"] = args;
     }
     if (rng.chance(25)) e["includes"] = random_filter(rng);
@@ -239,11 +243,13 @@ Spec random_spec(Rng& rng) {
   profile::CapSet caps;
   for (const auto& c : kCaps)
     if (rng.chance(50)) caps.insert(c);
-  unsigned kernel = unsigned(rng.below(kKernels.size()));
-  unsigned major = kernel == 0 ? 4 : kernel == 1 ? 5 : 6, minor = kernel == 0 ? 14 : kernel == 1 ? 8 : kernel - 1;
+  // kKernels in numbers: 4.14, 5.8, 6.1, 6.2.
+  const auto kernel = static_cast<unsigned>(rng.below(kKernels.size()));
+  const unsigned major = kernel == 0 ? 4 : kernel == 1 ? 5 : 6;
+  const unsigned minor = kernel == 0 ? 14 : kernel == 1 ? 8 : kernel - 1;
   spec.resolve.native = native;
   spec.resolve.caps = caps;
-  spec.resolve.kernel = {uint16_t(major), uint16_t(minor)};
+  spec.resolve.kernel = {static_cast<uint16_t>(major), static_cast<uint16_t>(minor)};
   spec.naive.native = native;
   for (const auto& c : caps) spec.naive.caps.insert(c);
   spec.naive.kernel_major = major;
@@ -337,7 +343,7 @@ std::vector<SeccompData> probes(const NaiveFilter& f, Rng& rng) {
   std::vector<SeccompData> out;
   std::set<uint32_t> arches = {0, 0xffffffff, syscalls::arch(ArchId::kXtensa).audit_arch};
   std::set<ArchId> number_sources(f.abis.begin(), f.abis.end());
-  if (number_sources.count(ArchId::kX86_64)) number_sources.insert(ArchId::kX32);
+  if (number_sources.contains(ArchId::kX86_64)) number_sources.insert(ArchId::kX32);
   for (ArchId abi : number_sources) {
     uint32_t arch = syscalls::arch(abi).audit_arch;
     arches.insert(arch);
@@ -374,9 +380,76 @@ std::vector<SeccompData> probes(const NaiveFilter& f, Rng& rng) {
 std::string describe(const SeccompData& d) {
   char buf[256];
   snprintf(buf, sizeof buf, "arch=0x%08x nr=0x%08x args=[%#llx %#llx %#llx %#llx %#llx %#llx]", d.arch, d.nr,
-           (unsigned long long)d.args[0], (unsigned long long)d.args[1], (unsigned long long)d.args[2],
-           (unsigned long long)d.args[3], (unsigned long long)d.args[4], (unsigned long long)d.args[5]);
+           static_cast<unsigned long long>(d.args[0]), static_cast<unsigned long long>(d.args[1]),
+           static_cast<unsigned long long>(d.args[2]), static_cast<unsigned long long>(d.args[3]),
+           static_cast<unsigned long long>(d.args[4]), static_cast<unsigned long long>(d.args[5]));
   return buf;
+}
+
+// sysfence's own chain: read, resolve, compile, load into the interpreter.
+Expected<bpf::Interpreter> sysfence_filter(const std::string& text, const profile::ResolveOptions& options) {
+  auto read = profile::read_profile(text, "random.json");
+  if (!read) return fail(read.error().message);
+  auto resolved = profile::resolve(read->profile, options);
+  if (!resolved) return fail(resolved.error().message);
+  auto compiled = compiler::compile(resolved->policy, {});
+  if (!compiled) return fail(compiled.error().message);
+  return bpf::Interpreter::create(compiled->program);
+}
+
+Endian layout(uint32_t audit_arch, ArchId native);
+
+// Whether sysfence and the oracle answer `d` differently for this profile.
+bool disagrees(const std::string& text, const Spec& spec, const SeccompData& d) {
+  auto interp = sysfence_filter(text, spec.resolve);
+  auto oracle = naive_filter(text, spec.naive);
+  if (!interp || !oracle) return false;
+  return interp->run(d, layout(d.arch, spec.naive.native)).ret != oracle->decide(d);
+}
+
+// Greedy minimisation for the failure message: drops syscalls entries,
+// then their arguments, includes, excludes and the arch lists, as long as
+// the same input still tells the two apart.
+std::string shrink(const Spec& spec, const SeccompData& d) {
+  json::object root = json::parse(spec.text).as_object();
+  auto still = [&] { return disagrees(json::serialize(root), spec, d); };
+  auto& calls = root["syscalls"].as_array();
+  for (size_t i = calls.size(); i-- > 0;) {
+    json::value saved = calls[i];
+    calls.erase(calls.begin() + static_cast<long>(i));
+    if (!still()) calls.insert(calls.begin() + static_cast<long>(i), saved);
+  }
+  for (auto& c : calls) {
+    auto& e = c.as_object();
+    for (const char* key : {"includes", "excludes"}) {
+      if (!e.contains(key)) continue;
+      json::value saved = e[key];
+      e.erase(key);
+      if (!still()) e[key] = saved;
+    }
+    if (e.contains("names")) {
+      auto& names = e["names"].as_array();
+      for (size_t i = names.size(); i-- > 0 && names.size() > 1;) {
+        json::value saved = names[i];
+        names.erase(names.begin() + static_cast<long>(i));
+        if (!still()) names.insert(names.begin() + static_cast<long>(i), saved);
+      }
+    }
+    if (!e.contains("args")) continue;
+    auto& args = e["args"].as_array();
+    for (size_t i = args.size(); i-- > 0;) {
+      json::value saved = args[i];
+      args.erase(args.begin() + static_cast<long>(i));
+      if (!still()) args.insert(args.begin() + static_cast<long>(i), saved);
+    }
+  }
+  for (const char* key : {"archMap", "architectures"}) {
+    if (!root.contains(key)) continue;
+    json::value saved = root[key];
+    root.erase(key);
+    if (!still()) root[key] = saved;
+  }
+  return json::serialize(root);
 }
 
 // The byte order seccomp_data is laid out in: the reporting ABI's (a
@@ -399,21 +472,16 @@ std::string cause(const SeccompData& d, bool literal_masked_eq_agrees) {
 
 TEST(Oracle, CompiledFiltersAnswerWhatTheProfileSays) {
   const uint64_t seed = from_env("SYSFENCE_ORACLE_SEED", kSeed);
-  const auto profiles = unsigned(from_env("SYSFENCE_ORACLE_PROFILES", kProfiles));
+  const auto profiles = static_cast<unsigned>(from_env("SYSFENCE_ORACLE_PROFILES", kProfiles));
   Rng rng{std::mt19937_64(seed)};
-  size_t inputs = 0, failing_profiles = 0;
+  size_t inputs = 0;
+  size_t failing_profiles = 0;
   std::map<std::string, size_t> mismatches;
   for (unsigned p = 0; p < profiles; ++p) {
     Spec spec = random_spec(rng);
     SCOPED_TRACE("seed " + std::to_string(seed) + " profile #" + std::to_string(p) + "\n" + spec.text + "\n" +
                  spec.describe_options());
-    auto read = profile::read_profile(spec.text, "random.json");
-    ASSERT_TRUE(read) << read.error().message;
-    auto resolved = profile::resolve(read->profile, spec.resolve);
-    ASSERT_TRUE(resolved) << resolved.error().message;
-    auto compiled = compiler::compile(resolved->policy, {});
-    ASSERT_TRUE(compiled) << compiled.error().message;
-    auto interp = bpf::Interpreter::create(compiled->program);
+    auto interp = sysfence_filter(spec.text, spec.resolve);
     ASSERT_TRUE(interp) << interp.error().message;
     auto oracle = naive_filter(spec.text, spec.naive);
     ASSERT_TRUE(oracle) << oracle.error().message;
@@ -430,7 +498,8 @@ TEST(Oracle, CompiledFiltersAnswerWhatTheProfileSays) {
       if (want == got) continue;
       failed = true;
       ++mismatches[cause(d, literal->decide(d) == got)];
-      if (shown++ < 3) ADD_FAILURE() << describe(d) << ": oracle 0x" << std::hex << want << ", filter 0x" << got;
+      if (shown++ == 0) ADD_FAILURE() << "smallest profile that still fails here: " << shrink(spec, d);
+      if (shown < 4) ADD_FAILURE() << describe(d) << ": oracle 0x" << std::hex << want << ", filter 0x" << got;
     }
     failing_profiles += failed;
   }
