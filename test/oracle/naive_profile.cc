@@ -1,0 +1,265 @@
+#include "test/oracle/naive_profile.h"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <optional>
+
+#include "syscalls/arg_widths.h"
+#include "syscalls/table.h"
+
+namespace sysfence::oracle {
+namespace {
+
+namespace json = boost::json;
+using syscalls::ArchId;
+
+constexpr uint32_t kX32Bit = 0x40000000U;
+
+// How moby spells the machine in includes/excludes "arches" (Go's names).
+std::vector<std::string_view> moby_names(ArchId id) {
+  switch (id) {
+    case ArchId::kX86_64: return {"amd64"};
+    case ArchId::kAarch64: return {"arm64"};
+    case ArchId::kArm: return {"arm"};
+    case ArchId::kRiscv64: return {"riscv64"};
+    case ArchId::kPpc64le: return {"ppc64le"};
+    case ArchId::kS390x: return {"s390x"};
+    case ArchId::kMips64el: return {"mipsel64", "mips64le"};
+    default: return {syscalls::arch(id).go_name};
+  }
+}
+
+// SECCOMP_RET_* precedence between filters: 0 is the most restrictive.
+int rank(uint32_t ret) {
+  switch (ret & kRetActionFull) {
+    case kRetKillProcess: return 0;
+    case kRetKillThread: return 1;
+    case kRetTrap: return 2;
+    case kRetErrno: return 3;
+    case kRetUserNotif: return 4;
+    case kRetTrace: return 5;
+    case kRetLog: return 6;
+    default: return 7;
+  }
+}
+
+bool more_restrictive(uint32_t a, uint32_t b) {
+  if (rank(a) != rank(b)) return rank(a) < rank(b);
+  return (a & kRetData) < (b & kRetData);
+}
+
+const json::value* field(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  if (it == o.end() || it->value().is_null()) return nullptr;
+  return &it->value();
+}
+
+uint64_t number(const json::value& v) { return v.is_uint64() ? v.get_uint64() : static_cast<uint64_t>(v.as_int64()); }
+
+std::vector<std::string> strings(const json::object& o, std::string_view key) {
+  std::vector<std::string> out;
+  if (const auto* v = field(o, key))
+    for (const auto& s : v->as_array()) out.emplace_back(s.as_string());
+  return out;
+}
+
+// runc: ERRNO and TRACE carry the errno (its low 16 bits), EPERM without one.
+Expected<uint32_t> action_ret(std::string_view action, const json::value* errno_ret) {
+  uint32_t data = errno_ret ? static_cast<uint32_t>(number(*errno_ret) & 0xffff) : 1;
+  if (action == "SCMP_ACT_KILL" || action == "SCMP_ACT_KILL_THREAD") return kRetKillThread;
+  if (action == "SCMP_ACT_KILL_PROCESS") return kRetKillProcess;
+  if (action == "SCMP_ACT_TRAP") return kRetTrap;
+  if (action == "SCMP_ACT_ERRNO") return kRetErrno | data;
+  if (action == "SCMP_ACT_TRACE") return kRetTrace | data;
+  if (action == "SCMP_ACT_LOG") return kRetLog;
+  if (action == "SCMP_ACT_ALLOW") return kRetAllow;
+  if (action == "SCMP_ACT_NOTIFY") return kRetUserNotif;
+  return fail("unknown action " + std::string(action));
+}
+
+// "X.Y" -> comparable number.
+unsigned kernel_of(std::string_view s) {
+  auto dot = s.find('.');
+  return static_cast<unsigned>(std::stoul(std::string(s.substr(0, dot)))) * 1000 +
+         static_cast<unsigned>(std::stoul(std::string(s.substr(dot + 1))));
+}
+
+bool contains(const std::vector<std::string>& list, std::string_view s) {
+  return std::ranges::find(list, s) != list.end();
+}
+
+// moby's includes/excludes: whether the entry survives for this machine.
+bool kept(const json::object& entry, const NaiveOptions& o) {
+  unsigned kernel = o.kernel_major * 1000 + o.kernel_minor;
+  auto names_native = [&](const std::vector<std::string>& list) {
+    return std::ranges::any_of(moby_names(o.native), [&](std::string_view n) { return contains(list, n); });
+  };
+  if (const auto* ex = field(entry, "excludes")) {
+    const auto& e = ex->as_object();
+    if (names_native(strings(e, "arches"))) return false;
+    for (const auto& c : strings(e, "caps"))
+      if (o.caps.contains(c)) return false;
+    if (const auto* k = field(e, "minKernel"); k && kernel >= kernel_of(k->as_string())) return false;
+  }
+  if (const auto* in = field(entry, "includes")) {
+    const auto& i = in->as_object();
+    auto arches = strings(i, "arches");
+    if (!arches.empty() && !names_native(arches)) return false;
+    for (const auto& c : strings(i, "caps"))
+      if (!o.caps.contains(c)) return false;
+    if (const auto* k = field(i, "minKernel"); k && kernel < kernel_of(k->as_string())) return false;
+  }
+  return true;
+}
+
+std::optional<uint32_t> number_on(ArchId abi, std::string_view name) {
+  const auto* s = syscalls::table(abi).find(name);
+  if (!s) return std::nullopt;
+  return s->nr;
+}
+
+uint16_t enosys_errno(ArchId native) {
+  switch (native) {
+    case ArchId::kMips:
+    case ArchId::kMipsel:
+    case ArchId::kMips64:
+    case ArchId::kMips64el:
+    case ArchId::kMips64n32:
+    case ArchId::kMipsel64n32: return 89;
+    case ArchId::kParisc:
+    case ArchId::kParisc64: return 251;
+    default: return 38;
+  }
+}
+
+}  // namespace
+
+Expected<NaiveFilter> naive_filter(std::string_view text, const NaiveOptions& options) {
+  NaiveFilter f;
+  f.options = options;
+  json::object root = json::parse(text).as_object();
+  auto def = action_ret(root.at("defaultAction").as_string(), field(root, "defaultErrnoRet"));
+  if (!def) return fail(def.error().message);
+  f.default_ret = *def;
+
+  f.abis.push_back(options.native);
+  auto add_abi = [&](std::string_view spelling) {
+    ArchId id = syscalls::find_arch(spelling)->id;
+    if (std::ranges::find(f.abis, id) == f.abis.end()) f.abis.push_back(id);
+  };
+  for (const auto& s : strings(root, "architectures")) add_abi(s);
+  if (const auto* map = field(root, "archMap")) {
+    for (const auto& m : map->as_array()) {
+      const auto* a = syscalls::find_arch(m.at("architecture").as_string());
+      if (!a || a->id != options.native) continue;
+      for (const auto& s : strings(m.as_object(), "subArchitectures")) add_abi(s);
+      break;
+    }
+  }
+
+  if (const auto* calls = field(root, "syscalls")) {
+    for (const auto& v : calls->as_array()) {
+      const auto& e = v.as_object();
+      if (!kept(e, options)) continue;
+      NaiveEntry entry;
+      entry.names = strings(e, "names");
+      if (const auto* n = field(e, "name")) entry.names.emplace_back(n->as_string());
+      auto ret = action_ret(e.at("action").as_string(), field(e, "errnoRet"));
+      if (!ret) return fail(ret.error().message);
+      entry.ret = *ret;
+      std::set<unsigned> indexes;
+      if (const auto* args = field(e, "args")) {
+        for (const auto& a : args->as_array()) {
+          const auto& ao = a.as_object();
+          NaiveCondition c;
+          c.index = static_cast<unsigned>(number(ao.at("index")));
+          c.op = std::string(ao.at("op").as_string());
+          if (const auto* x = field(ao, "value")) c.value = number(*x);
+          if (const auto* x = field(ao, "valueTwo")) c.value_two = number(*x);
+          if (!indexes.insert(c.index).second) entry.any_condition = true;
+          entry.conditions.push_back(c);
+        }
+      }
+      f.entries.push_back(std::move(entry));
+    }
+  }
+
+  // runc's stub for syscalls newer than the profile.
+  uint16_t enosys = enosys_errno(options.native);
+  f.enosys_ret = kRetErrno | enosys;
+  uint32_t kind = f.default_ret & kRetActionFull;
+  bool runc_wants = kind != kRetAllow && kind != kRetLog && kind != kRetTrace && f.default_ret != f.enosys_ret;
+  f.enosys_stub =
+      options.unknown == NaiveUnknown::kEnosys || (options.unknown == NaiveUnknown::kRuncRule && runc_wants);
+  return f;
+}
+
+bool NaiveFilter::holds(ArchId abi, uint32_t nr, const NaiveCondition& c, uint64_t arg) const {
+  bool low_word;
+  if (options.arg_width_64) {
+    low_word = syscalls::arch(abi).word_bits == 32;
+  } else {
+    auto info = syscalls::arg_info(abi, nr);
+    if (info && info->known && c.index < info->count) low_word = info->args[c.index].bits <= 32;
+    else low_word = syscalls::register_bits(abi) == 32;
+  }
+  uint64_t a = arg;
+  uint64_t v = c.value;
+  uint64_t v2 = c.value_two;
+  if (low_word) {
+    a &= 0xffffffffU;
+    v &= 0xffffffffU;
+    v2 &= 0xffffffffU;
+  }
+  if (c.op == "SCMP_CMP_NE") return a != v;
+  if (c.op == "SCMP_CMP_LT") return a < v;
+  if (c.op == "SCMP_CMP_LE") return a <= v;
+  if (c.op == "SCMP_CMP_EQ") return a == v;
+  if (c.op == "SCMP_CMP_GE") return a >= v;
+  if (c.op == "SCMP_CMP_GT") return a > v;
+  if (options.docker_masked_eq) return (a & v) == (v2 & v);
+  return (a & v) == v2;
+}
+
+uint32_t NaiveFilter::decide_on(ArchId abi, const SeccompData& d) const {
+  std::optional<uint32_t> winner;
+  uint32_t largest = 0;
+  bool named = false;
+  for (const auto& e : entries) {
+    for (const auto& name : e.names) {
+      auto nr = number_on(abi, name);
+      if (!nr) continue;
+      if (*nr > largest) largest = *nr;
+      if (*nr != d.nr || e.ret == default_ret) continue;  // runc drops rules equal to the default
+      named = true;
+      bool match = !e.any_condition;
+      for (const auto& c : e.conditions) {
+        bool h = holds(abi, d.nr, c, d.args[c.index]);
+        match = e.any_condition ? (match || h) : (match && h);
+      }
+      if (e.conditions.empty()) match = true;
+      if (match && (!winner || more_restrictive(e.ret, *winner))) winner = e.ret;
+    }
+  }
+  if (winner) return *winner;
+  if (enosys_stub && largest != 0) {
+    bool s390_zero = (abi == ArchId::kS390x || abi == ArchId::kS390) && d.nr == 0;
+    if ((!named && d.nr > largest) || s390_zero) return enosys_ret;
+  }
+  return default_ret;
+}
+
+uint32_t NaiveFilter::decide(const SeccompData& d) const {
+  auto has = [&](ArchId id) { return std::ranges::find(abis, id) != abis.end(); };
+  if (d.arch == syscalls::arch(ArchId::kX86_64).audit_arch) {
+    if (options.nr_minus1_normal && d.nr == 0xffffffffU)
+      return has(ArchId::kX86_64) ? default_ret : options.bad_arch_ret;
+    ArchId abi = (d.nr & kX32Bit) ? ArchId::kX32 : ArchId::kX86_64;
+    return has(abi) ? decide_on(abi, d) : options.bad_arch_ret;
+  }
+  for (ArchId a : abis)
+    if (a != ArchId::kX32 && syscalls::arch(a).audit_arch == d.arch) return decide_on(a, d);
+  return options.bad_arch_ret;
+}
+
+}  // namespace sysfence::oracle
