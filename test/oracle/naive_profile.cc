@@ -252,9 +252,13 @@ uint32_t NaiveFilter::decide_on(ArchId abi, const SeccompData& d) const {
 uint32_t NaiveFilter::decide(const SeccompData& d) const {
   auto has = [&](ArchId id) { return std::ranges::find(abis, id) != abis.end(); };
   if (d.arch == syscalls::arch(ArchId::kX86_64).audit_arch) {
-    if (options.nr_minus1_normal && d.nr == 0xffffffffU)
-      return has(ArchId::kX86_64) ? default_ret : options.bad_arch_ret;
-    ArchId abi = (d.nr & kX32Bit) ? ArchId::kX32 : ArchId::kX86_64;
+    // A tracer's -1: x86_64's ordinary processing (x32's in an x32-only filter).
+    if (options.nr_minus1_normal && d.nr == 0xffffffffU) {
+      if (has(ArchId::kX86_64)) return decide_on(ArchId::kX86_64, d);
+      return has(ArchId::kX32) ? decide_on(ArchId::kX32, d) : options.bad_arch_ret;
+    }
+    // libseccomp's split: every number from the x32 bit up (unsigned) is x32's.
+    ArchId abi = d.nr >= kX32Bit ? ArchId::kX32 : ArchId::kX86_64;
     return has(abi) ? decide_on(abi, d) : options.bad_arch_ret;
   }
   for (ArchId a : abis)
