@@ -75,6 +75,9 @@ std::string c_header(const compiler::Compiled& c, const OutputInfo& info, std::s
                      compiler::abi_names(r.abis), r.bound(), info.weights, info.strategy);
   }
   o += fmt::format(" *   proof:    {}\n", describe_proof(info));
+  for (const std::string& d : info.downgrades) {
+    o += fmt::format(" *   mapped:   {} (the target kernel {} lacks it)\n", d, info.kernel);
+  }
   o += " * Install with prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) and then\n";
   o += fmt::format(" * prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &{}_prog).\n */\n", name);
   o += fmt::format("#ifndef {0}\n#define {0}\n\n#include <linux/filter.h>\n\n", guard);
@@ -111,6 +114,12 @@ std::string json_output(const compiler::Compiled& c, const policy::Policy& polic
   for (size_t i = 0; i < info.notes.size(); ++i)
     o += fmt::format("{}\n    {}", i == 0 ? "" : ",", json_string(info.notes[i]));
   o += info.notes.empty() ? "],\n" : "\n  ],\n";
+  if (!info.downgrades.empty()) {
+    o += fmt::format("  \"target_kernel\": {{\"kernel\": {}, \"downgrades\": [", json_string(info.kernel));
+    for (size_t i = 0; i < info.downgrades.size(); ++i)
+      o += fmt::format("{}{}", i == 0 ? "" : ", ", json_string(info.downgrades[i]));
+    o += "]},\n";
+  }
   o += "  \"policy\": {\n";
   o += fmt::format("    \"bad_arch_action\": {},\n", json_string(to_string(policy.bad_arch_action)));
   o += "    \"arches\": [";

@@ -30,6 +30,11 @@ struct OutputInfo {
   // The resolution's notes (profile::Resolution::notes): names an ABI of the
   // filter does not know and skips, and the like.
   std::vector<std::string> notes;
+  // The actions mapped for the target kernel (Result::downgrades,
+  // "SCMP_ACT_LOG -> SCMP_ACT_ALLOW") and that kernel ("3.18"); shown only
+  // when there are any, so that other output stays as it was.
+  std::vector<std::string> downgrades;
+  std::string kernel;
 };
 
 // "proved equal to the policy (N paths, M word constraints)" or
@@ -42,12 +47,14 @@ std::string c_identifier(std::string_view text);
 // `static const struct sock_filter NAME[]` (one instruction per line with its
 // disassembly as a comment) and `static const struct sock_fprog NAME_prog`,
 // behind an include guard, including only <linux/filter.h>. The leading
-// comment names the profile, the ABIs, the length and the expected cost.
+// comment names the profile, the ABIs, the length, the expected cost and the
+// actions downgraded for the target kernel.
 std::string c_header(const compiler::Compiled& c, const OutputInfo& info, std::string_view name);
 
 // {"profile", "native", "strategy", "weights", "proof", "notes": [...],
 //  "policy": {...}, "program": {...}, "report": [...]} with two-space
-// indentation.
+// indentation; after "notes", when actions were downgraded,
+// "target_kernel": {"kernel": "3.18", "downgrades": ["SCMP_ACT_LOG -> SCMP_ACT_ALLOW"]}.
 std::string json_output(const compiler::Compiled& c, const policy::Policy& policy, const OutputInfo& info);
 
 }  // namespace sysfence::pipeline

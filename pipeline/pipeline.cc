@@ -59,6 +59,11 @@ Expected<Result, Failure> run(const Request& request) {
   if (!resolution) return failed(Stage::kResolve, resolution.error());
   diagnostics.warnings = warning_messages(*resolution);
   result.resolution = std::move(*resolution);
+  auto target =
+      apply_target_kernel(result.resolution.policy, request.resolve.kernel, request.target, result.profile.source);
+  if (!target) return failed(Stage::kTargetKernel, target.error());
+  for (std::string& note : target->notes) result.resolution.notes.push_back(std::move(note));
+  result.downgrades = std::move(target->applied);
 
   if (request.last >= Stage::kRestrictAbis) {
     auto kept = pipeline::restrict_abis(result.resolution.policy, request.keep_abis);

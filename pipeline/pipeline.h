@@ -33,6 +33,7 @@
 
 #include "base/expected.h"
 #include "compiler/compile.h"
+#include "pipeline/target_kernel.h"
 #include "policy/policy.h"
 #include "profile/profile.h"
 #include "profile/reader.h"
@@ -44,7 +45,9 @@
 namespace sysfence::pipeline {
 
 // The stages in the order run() takes them.
-enum class Stage : uint8_t { kLoad, kResolve, kRestrictAbis, kCompile, kProve };
+// kTargetKernel (apply_target_kernel with request.resolve.kernel) belongs
+// to the resolution: it runs whenever kResolve does, and names its failures.
+enum class Stage : uint8_t { kLoad, kResolve, kTargetKernel, kRestrictAbis, kCompile, kProve };
 
 struct Request {
   // "default" (the built-in profile), a path, or "-" (stdin); with `text`
@@ -55,6 +58,8 @@ struct Request {
   std::optional<std::string_view> text;
   profile::ReadOptions read;  // JSON limits; strict: unknown fields are an error
   profile::ResolveOptions resolve;
+  // How the actions the target kernel (resolve.kernel) lacks are mapped.
+  TargetOptions target;
   // The ABIs to keep, in any order; every one must be in the resolved
   // policy. Empty: all of them (the native arch and the sub-arches the
   // profile's archMap pairs with it).
@@ -83,8 +88,12 @@ struct Failure {
 };
 
 struct Result {
-  profile::Profile profile;                    // as read
-  profile::Resolution resolution;              // its policy restricted to the kept ABIs
+  profile::Profile profile;  // as read
+  // Its policy made right for the target kernel (its notes say how) and
+  // restricted to the kept ABIs.
+  profile::Resolution resolution;
+  // The downgrades applied ("SCMP_ACT_LOG -> SCMP_ACT_ALLOW").
+  std::vector<std::string> downgrades;
   std::optional<compiler::Compiled> compiled;  // when last >= kCompile
   // When last == kProve. Not being equivalent is not a failure of the
   // pipeline: the caller decides (for sysfence's own output it is a bug).

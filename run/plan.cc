@@ -43,6 +43,7 @@ Expected<FilterPlan> plan_filter(const FilterRequest& request) {
   build.profile = request.profile;
   build.read = request.read;
   build.resolve = request.resolve;
+  build.target = request.target;
   if (request.bounding_caps) {
     auto caps = bounding_caps();
     if (!caps) return fail("cannot read the capability bounding set: " + caps.error().message);

@@ -13,6 +13,7 @@
 #include "base/expected.h"
 #include "bpf/insn.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/target_kernel.h"
 #include "policy/policy.h"
 #include "profile/reader.h"
 #include "profile/resolve.h"
@@ -41,6 +42,8 @@ struct FilterRequest {
   profile::ReadOptions read;        // strict: unknown fields are an error
   // Native arch, capabilities, kernel, ... (the CLI fills in this machine's).
   profile::ResolveOptions resolve;
+  // How actions resolve.kernel lacks are mapped (--downgrade-actions).
+  pipeline::TargetOptions target;
   // Resolve with this process's capability bounding set instead of
   // resolve.caps: Docker matches includes/excludes "caps" against the
   // container's bounding set, and here the container is this process.

@@ -26,9 +26,9 @@
 #include "syscalls/arch.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
-#include "tools/cli/raw_filter.h"
 #include "tools/cli/flag_help.h"
 #include "tools/cli/output.h"
+#include "tools/cli/raw_filter.h"
 #include "tools/cli/resolve_flags.h"
 
 namespace sysfence {
@@ -126,6 +126,7 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--fail-on SEVERITY", "exit 1 for a finding at or above info|low|medium|high|critical (default: high)"},
     {"--caps LIST", cli::help::kCaps},
     {"--kernel X.Y", cli::help::kKernel},
+    {"--downgrade-actions FROM=TO,..", cli::help::kDowngradeActions},
     {"--unknown-syscalls enosys|default", cli::help::kUnknownSyscalls},
     {"--arg-width abi|64", cli::help::kArgWidth},
     {"--bad-arch ACTION", cli::help::kBadArch},

@@ -31,6 +31,7 @@
 #include "pipeline/formats.h"
 #include "pipeline/pipeline.h"
 #include "syscalls/arch.h"
+#include "syscalls/table.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flag_help.h"
@@ -120,6 +121,8 @@ int run_compile(std::span<const std::string> args) {
   info.strategy = std::string(compiler::to_string(copts.strategy));
   info.weights = std::string(copts.weights.description());
   info.notes = built->resolution.notes;
+  info.downgrades = built->downgrades;
+  info.kernel = syscalls::to_string(request->resolve.kernel);
   if (built->proof) {
     info.proof = pipeline::OutputInfo::Proof{.paths = built->proof->equiv.paths,
                                              .word_constraints = built->proof->equiv.word_constraints};
@@ -154,6 +157,7 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--arch A[,B..]|native", cli::help::kArchList},
     {"--caps LIST", cli::help::kCaps},
     {"--kernel X.Y", cli::help::kKernel},
+    {"--downgrade-actions FROM=TO,..", cli::help::kDowngradeActions},
     {"--weights uniform|hot|FILE", cli::help::kWeights},
     {"--unknown-syscalls enosys|default", cli::help::kUnknownSyscalls},
     {"--strategy optimal|balanced|linear", cli::help::kStrategy},

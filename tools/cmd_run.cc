@@ -78,6 +78,12 @@ int run_run_checked(std::span<const std::string> args) {
     return run::kExitOwnFailure;
   }
   request.filter.resolve = std::move(*resolve);
+  auto target = cli::target_options(*parsed);
+  if (!target) {
+    fmt::print(stderr, "sysfence: {}\n", one_line(target.error().message));
+    return run::kExitOwnFailure;
+  }
+  request.filter.target = std::move(*target);
   request.filter.bounding_caps = !parsed->has("caps");
   request.filter.read = cli::read_options(*parsed);
   request.filter.log = parsed->has("log");
@@ -104,6 +110,7 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--security-opt seccomp=PATH", "the same as docker run: seccomp=PATH, seccomp:PATH or seccomp=unconfined"},
     {"--caps LIST", "the capabilities the profile is resolved for (default: this process's bounding set)"},
     {"--kernel X.Y", cli::help::kKernel},
+    {"--downgrade-actions FROM=TO,..", cli::help::kDowngradeActions},
     {"--unknown-syscalls enosys|default", cli::help::kUnknownSyscalls},
     {"--arg-width abi|64", cli::help::kArgWidth},
     {"--bad-arch ACTION", cli::help::kBadArch},

@@ -201,6 +201,7 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--svg FILE", "also draw the executed instructions per syscall number"},
     {"--caps LIST", cli::help::kCaps},
     {"--kernel X.Y", cli::help::kKernel},
+    {"--downgrade-actions FROM=TO,..", cli::help::kDowngradeActions},
     {"--unknown-syscalls enosys|default", cli::help::kUnknownSyscalls},
     {"--strategy optimal|balanced|linear", cli::help::kStrategy},
     {"--arg-width abi|64", cli::help::kArgWidth},

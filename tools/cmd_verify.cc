@@ -24,9 +24,9 @@
 #include "syscalls/arch.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
-#include "tools/cli/raw_filter.h"
 #include "tools/cli/flag_help.h"
 #include "tools/cli/output.h"
+#include "tools/cli/raw_filter.h"
 #include "tools/cli/resolve_flags.h"
 #include "verify/verify.h"
 
@@ -88,6 +88,7 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--arch A[,B..]|native", cli::help::kArchList},
     {"--caps LIST", cli::help::kCaps},
     {"--kernel X.Y", cli::help::kKernel},
+    {"--downgrade-actions FROM=TO,..", cli::help::kDowngradeActions},
     {"--unknown-syscalls enosys|default", cli::help::kUnknownSyscalls},
     {"--arg-width abi|64", cli::help::kArgWidth},
     {"--bad-arch ACTION", cli::help::kBadArch},

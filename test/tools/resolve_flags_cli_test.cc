@@ -107,6 +107,7 @@ const std::vector<std::string> kSharedFlags = {
     "--caps all",
     "--caps none",
     "--kernel 5.8",
+    "--downgrade-actions log=allow,kill-process=kill-thread",
     "--unknown-syscalls default",
     "--arg-width 64",
     "--bad-arch kill-thread",
@@ -133,6 +134,27 @@ TEST(SharedFlags, AValueIsCheckedTheSameWayEverywhere) {
     const CliRun r = run(c.args(profile, "--semantics docker"));
     EXPECT_EQ(r.code, c.bad_input_exit) << c.name << ": " << r.err;
     EXPECT_TRUE(contains(r.err, "invalid --semantics \"docker\"")) << c.name << ": " << r.err;
+  }
+}
+
+TEST(SharedFlags, ADowngradeSpecIsCheckedTheSameWayEverywhere) {
+  const std::string profile = tmp("clean.json");
+  write(profile, std::string(kClean));
+  for (const Command& c : commands()) {
+    const CliRun r = run(c.args(profile, "--downgrade-actions log"));
+    EXPECT_EQ(r.code, c.bad_input_exit) << c.name << ": " << r.err;
+    EXPECT_TRUE(contains(r.err, "invalid --downgrade-actions \"log\"")) << c.name << ": " << r.err;
+  }
+}
+
+TEST(TargetKernel, AnActionTheTargetLacksFailsEveryCommand) {
+  const std::string profile = tmp("log-default.json");
+  write(profile, R"({"defaultAction": "SCMP_ACT_LOG", "syscalls": []})");
+  for (const Command& c : commands()) {
+    if (c.name == "run") continue;  // runs on this machine, whose kernel is the target
+    const CliRun r = run(c.args(profile, "--kernel 4.13"));
+    EXPECT_EQ(r.code, 2) << c.name << ": " << r.err;
+    EXPECT_TRUE(contains(r.err, "defaultAction SCMP_ACT_LOG needs Linux 4.14")) << c.name << ": " << r.err;
   }
 }
 

@@ -66,6 +66,61 @@ Expected<Action> parse_bad_arch_action(std::string_view s) {
 
 namespace {
 
+// The action kind FROM of a downgrade names.
+Expected<ActionKind> parse_downgrade_from(std::string_view s) {
+  if (s == "user-notif" || s == "notify" || s == "SCMP_ACT_NOTIFY") return ActionKind::kUserNotif;
+  if (s == "trace" || s == "SCMP_ACT_TRACE") return ActionKind::kTrace;
+  auto a = parse_bad_arch_action(s);
+  if (!a) {
+    return fail(
+        fmt::format("invalid --downgrade-actions {}: expected kill-process, log, user-notif or another "
+                    "action as --bad-arch spells it",
+                    quote(s)));
+  }
+  return a->kind;
+}
+
+Expected<pipeline::Downgrade> parse_one_downgrade(std::string_view part) {
+  const size_t eq = part.find('=');
+  if (eq == std::string_view::npos) {
+    return fail(fmt::format("invalid --downgrade-actions {}: expected FROM=TO[,FROM=TO...]", quote(part)));
+  }
+  auto from = parse_downgrade_from(part.substr(0, eq));
+  if (!from) return fail(from.error().message);
+  auto to = parse_bad_arch_action(part.substr(eq + 1));
+  if (!to) {
+    return fail(
+        fmt::format("invalid --downgrade-actions {}: expected TO to be kill-thread, trap, errno[:N], allow, "
+                    "log or kill-process",
+                    quote(part)));
+  }
+  return pipeline::Downgrade{*from, *to};
+}
+
+}  // namespace
+
+Expected<std::vector<pipeline::Downgrade>> parse_downgrades(std::string_view spec) {
+  std::vector<pipeline::Downgrade> out;
+  size_t pos = 0;
+  while (true) {
+    const size_t comma = spec.find(',', pos);
+    auto d = parse_one_downgrade(spec.substr(pos, comma == std::string_view::npos ? comma : comma - pos));
+    if (!d) return fail(d.error().message);
+    for (const pipeline::Downgrade& seen : out) {
+      if (seen.from == d->from) {
+        return fail(fmt::format("invalid --downgrade-actions {}: {} is mapped twice", quote(spec),
+                                pipeline::flag_spelling(d->from)));
+      }
+    }
+    out.push_back(*d);
+    if (comma == std::string_view::npos) break;
+    pos = comma + 1;
+  }
+  return out;
+}
+
+namespace {
+
 // --semantics first: the flags given explicitly override its presets.
 Expected<void> apply_semantics(const ParsedArgs& parsed, profile::ResolveOptions& o) {
   const auto text = parsed.get("semantics");
@@ -117,6 +172,17 @@ Expected<profile::ResolveOptions> resolve_options(const ParsedArgs& parsed, sysc
   return o;
 }
 
+Expected<pipeline::TargetOptions> target_options(const ParsedArgs& parsed) {
+  pipeline::TargetOptions o;
+  o.bad_arch_chosen = parsed.has("bad-arch");
+  if (auto spec = parsed.get("downgrade-actions")) {
+    auto downgrades = parse_downgrades(*spec);
+    if (!downgrades) return fail(downgrades.error().message);
+    o.downgrades = std::move(*downgrades);
+  }
+  return o;
+}
+
 profile::ReadOptions read_options(const ParsedArgs& parsed) {
   profile::ReadOptions o;
   o.strict = parsed.has("strict");
@@ -152,6 +218,9 @@ Expected<pipeline::Request> pipeline_request(const ParsedArgs& parsed, std::stri
   if (!resolve) return fail(resolve.error().message);
   request.resolve = std::move(*resolve);
   request.keep_abis = arches.keep;
+  auto target = target_options(parsed);
+  if (!target) return fail(target.error().message);
+  request.target = std::move(*target);
   return request;
 }
 

@@ -1,7 +1,10 @@
 // The profile-resolution flags, taken alike by every command that resolves a
 // profile (compile, verify, audit, explain, sim, stats, run):
 //   --caps LIST        docker-default (the default) | all | none | CAP_X,CAP_Y,...
-//   --kernel X.Y       the kernel includes/excludes minKernel compare with (default: uname)
+//   --kernel X.Y       the target kernel: includes/excludes minKernel compare
+//                      with it, and the filter uses only the actions it knows
+//                      (default: uname)
+//   --downgrade-actions FROM=TO,...  how to map the actions it lacks
 //   --unknown-syscalls enosys|default
 //   --arg-width        abi (default) | 64
 //   --bad-arch ACTION  what an architecture the filter does not handle gets
@@ -35,6 +38,7 @@ namespace sysfence::cli {
 inline constexpr FlagSpec kResolveFlagSpecs[] = {
     {.name = "caps"},
     {.name = "kernel"},
+    {.name = "downgrade-actions"},
     {.name = "unknown-syscalls"},
     {.name = "arg-width"},
     {.name = "bad-arch"},
@@ -67,6 +71,13 @@ Expected<profile::ArgWidthMode> parse_arg_width_mode(std::string_view s);
 // Error: `invalid --bad-arch "x": expected kill-process, kill-thread, ...`.
 Expected<Action> parse_bad_arch_action(std::string_view s);
 
+// "log=allow,kill-process=kill-thread": FROM is an action kind
+// (kill-process, log, user-notif or any other --bad-arch spelling, also
+// SCMP_ACT_NOTIFY), TO an action as --bad-arch takes it. Error: `invalid
+// --downgrade-actions "log": expected FROM=TO[,FROM=TO...]`; the same FROM
+// twice.
+Expected<std::vector<pipeline::Downgrade>> parse_downgrades(std::string_view spec);
+
 // Whose choices the flags without a value take. A filter runc (or
 // libseccomp alone) built answers differently from sysfence's in three
 // places; `verify --semantics runc` proves a runc filter without spelling
@@ -83,6 +94,8 @@ Expected<Semantics> parse_semantics(std::string_view s);
 // The shared flags -> ResolveOptions for `native`; defaults: Docker's
 // capabilities, the running kernel.
 Expected<profile::ResolveOptions> resolve_options(const ParsedArgs& parsed, syscalls::ArchId native);
+// --downgrade-actions, and whether --bad-arch chose the bad-arch action.
+Expected<pipeline::TargetOptions> target_options(const ParsedArgs& parsed);
 // --strict.
 profile::ReadOptions read_options(const ParsedArgs& parsed);
 
