@@ -134,12 +134,29 @@ TEST(SharedFlags, EveryCommandListAppendsAllOfThem) {
   EXPECT_EQ(all[1].name, "bpf");
   std::vector<std::string> names;
   for (size_t i = 2; i < all.size(); ++i) names.emplace_back(all[i].name);
-  EXPECT_EQ(names, (std::vector<std::string>{"caps", "kernel", "unknown-syscalls", "arg-width", "bad-arch", "semantics",
-                                             "strict"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"caps", "kernel", "downgrade-actions", "unknown-syscalls", "arg-width",
+                                             "bad-arch", "semantics", "strict"}));
   EXPECT_FALSE(all.back().takes_value);  // --strict is a switch
   EXPECT_EQ(first_resolve_flag(parse({})), std::nullopt);
   EXPECT_EQ(first_resolve_flag(parse({"--strict"})), "strict");
   EXPECT_EQ(first_resolve_flag(parse({"--semantics", "runc", "--caps", "all"})), "caps");
+}
+
+TEST(Downgrades, ParsedAsFromKindToAction) {
+  auto d = parse_downgrades("log=allow,SCMP_ACT_KILL_PROCESS=kill,user-notif=errno:38");
+  ASSERT_TRUE(d) << d.error().message;
+  ASSERT_EQ(d->size(), 3U);
+  EXPECT_EQ((*d)[0], (pipeline::Downgrade{ActionKind::kLog, Action::Allow()}));
+  EXPECT_EQ((*d)[1], (pipeline::Downgrade{ActionKind::kKillProcess, Action::KillThread()}));
+  EXPECT_EQ((*d)[2], (pipeline::Downgrade{ActionKind::kUserNotif, Action::Errno(38)}));
+  for (const char* bad : {"", "log", "log=", "=allow", "loud=allow", "log=loud", "log=allow,log=trap"}) {
+    EXPECT_FALSE(parse_downgrades(bad)) << bad;
+  }
+  auto r = pipeline_request(parse({"--downgrade-actions", "log=allow", "--bad-arch", "kill"}), "p.json",
+                            ArchList{.native = &syscalls::arch(ArchId::kArm), .keep = {}});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->target.downgrades, (std::vector<pipeline::Downgrade>{{ActionKind::kLog, Action::Allow()}}));
+  EXPECT_TRUE(r->target.bad_arch_chosen);
 }
 
 TEST(PipelineRequest, CarriesTheTypedFlagsAndTheArchList) {
