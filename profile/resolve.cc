@@ -341,17 +341,7 @@ class Resolver {
       return fail(
           fmt::format("{}: SCMP_ACT_NOTIFY cannot be used for the write syscall (runc refuses it)", where(e.pos)));
 
-    // runc findLastSyscalls: every name of every entry moby kept counts
-    // towards the largest syscall number per ABI — whatever its action, even
-    // when the rule itself is dropped below.
-    // Each name is looked up once for all ABIs (the shared name index).
-    name_numbers_.clear();
-    for (const auto& name : e.names) name_numbers_.push_back(syscalls::numbers_by_name(name));
-    for (size_t a = 0; a < arches_.size(); ++a) {
-      for (const syscalls::NameNumbers* numbers : name_numbers_)
-        if (numbers != nullptr)
-          if (auto nr = numbers->on(arches_[a])) largest_[a] = std::max(largest_[a], *nr);
-    }
+    note_largest(e);
 
     // runc matchCall: a rule whose action equals the default action is
     // redundant and skipped (compared with the errno/trace data included).
@@ -381,9 +371,28 @@ class Resolver {
     src.comment = e.comment;
     src.split_repeated_index = split;
 
-    // Each name is its own rule, on every ABI of the filter whose table knows
-    // it; a name an ABI does not know is skipped there (libseccomp resolves
-    // names per arch), never an error.
+    make_rules(e, index, src, condition_sets);
+    return {};
+  }
+
+  // runc findLastSyscalls: every name of every entry moby kept counts
+  // towards the largest syscall number per ABI — whatever its action, even
+  // when the rule itself is dropped below.
+  // Each name is looked up once for all ABIs (the shared name index).
+  void note_largest(const ProfileSyscall& e) {
+    name_numbers_.clear();
+    for (const auto& name : e.names) name_numbers_.push_back(syscalls::numbers_by_name(name));
+    for (size_t a = 0; a < arches_.size(); ++a) {
+      for (const syscalls::NameNumbers* numbers : name_numbers_)
+        if (numbers != nullptr)
+          if (auto nr = numbers->on(arches_[a])) largest_[a] = std::max(largest_[a], *nr);
+    }
+  }
+
+  // Each name is its own rule, on every ABI of the filter whose table knows
+  // it; a name an ABI does not know is skipped there (libseccomp resolves
+  // names per arch), never an error.
+  void make_rules(const ProfileSyscall& e, size_t index, const policy::SourceRef& src, size_t condition_sets) {
     for (size_t a = 0; a < arches_.size(); ++a) {
       const ArchId abi = arches_[a];
       std::vector<MadeRule>& made = made_[a];
@@ -401,7 +410,6 @@ class Resolver {
         }
       }
     }
-    return {};
   }
 
   // The rules per syscall number, in the order apply_entry made them. Sorting
