@@ -248,9 +248,9 @@ class Walker {
     stack_.push_back(Pending{0, 0, base, Regs{}, false, 0, {}});
     Walk result = Walk::kContinue;
     while (!stack_.empty() && result == Walk::kContinue) {
-      Pending p = std::move(stack_.back());
+      Pending p = stack_.back();
       stack_.pop_back();
-      result = run_pending(std::move(p));
+      result = run_pending(p);
     }
     state_.undo_to(base);
     return result;
@@ -266,9 +266,9 @@ class Walker {
     std::optional<Outcome> leaf;
   };
 
-  Walk run_pending(Pending p) {
+  Walk run_pending(const Pending& p) {
     state_.undo_to(p.mark);
-    Cursor c{p.pc, std::move(p.regs), std::nullopt};
+    Cursor c{p.pc, p.regs, std::nullopt};
     if (p.constrained) {
       const Sat s = state_.add(p.word, p.atom);
       if (s == Sat::kUnsat) return Walk::kContinue;
