@@ -95,74 +95,60 @@ std::string c_header(const compiler::Compiled& c, const OutputInfo& info, std::s
   return o;
 }
 
-std::string json_output(const compiler::Compiled& c, const policy::Policy& policy, const OutputInfo& info) {
-  std::string o = "{\n";
-  o += fmt::format("  \"profile\": {},\n", json_string(info.profile));
-  o += fmt::format("  \"native\": {},\n", json_string(info.native ? info.native->name : ""));
-  o += fmt::format("  \"strategy\": {},\n", json_string(info.strategy));
-  o += fmt::format("  \"weights\": {},\n", json_string(info.weights));
-  if (info.proof) {
-    o += fmt::format("  \"proof\": {{\"proved\": true, \"paths\": {}, \"word_constraints\": {}}},\n", info.proof->paths,
-                     info.proof->word_constraints);
-  } else {
-    o += "  \"proof\": null,\n";
-  }
-  o += "  \"notes\": [";
-  for (size_t i = 0; i < info.notes.size(); ++i)
-    o += fmt::format("{}\n    {}", i == 0 ? "" : ",", json_string(info.notes[i]));
-  o += info.notes.empty() ? "],\n" : "\n  ],\n";
-  o += "  \"policy\": {\n";
-  o += fmt::format("    \"bad_arch_action\": {},\n", json_string(to_string(policy.bad_arch_action)));
-  o += "    \"arches\": [";
-  for (size_t a = 0; a < policy.arches.size(); ++a) {
-    const policy::ArchPolicy& ap = policy.arches[a];
-    const syscalls::Table& t = syscalls::table(ap.arch);
-    o += a == 0 ? "\n" : ",\n";
-    o += "      {\n";
-    o += fmt::format("        \"arch\": {},\n", json_string(syscalls::arch(ap.arch).name));
-    o += fmt::format("        \"default_action\": {},\n", json_string(to_string(ap.default_action)));
-    if (ap.enosys_above) {
-      o += fmt::format("        \"enosys_above\": {},\n", *ap.enosys_above);
-      o += fmt::format("        \"enosys_errno\": {},\n", ap.enosys_errno);
+namespace {
+
+// {"action": ..., "conditions": [...], "source": ...}
+std::string json_rule(const policy::Rule& rule) {
+  std::string o = fmt::format("{{\"action\": {}", json_string(to_string(rule.action)));
+  if (!rule.conditions.empty()) {
+    o += ", \"conditions\": [";
+    for (size_t k = 0; k < rule.conditions.size(); ++k) {
+      const policy::ArgCondition& cnd = rule.conditions[k];
+      o += fmt::format(R"({}{{"index": {}, "op": "{}", "value": {})", k == 0 ? "" : ", ", cnd.index, policy::scmp_name(cnd.op),
+                       cnd.value);
+      if (cnd.op == policy::CmpOp::kMaskedEq) o += fmt::format(", \"value_two\": {}", cnd.value_two);
+      if (cnd.width == policy::ArgWidth::k32) o += ", \"width\": 32";
+      o += "}";
     }
-    o += "        \"syscalls\": [";
-    bool first = true;
-    for (const auto& [nr, rules] : ap.rules) {
-      o += first ? "\n" : ",\n";
-      first = false;
-      auto name = t.name(nr);
-      o += fmt::format(R"(          {{"nr": {}, "name": {}, "rules": [)", nr, name ? json_string(*name) : "null");
-      for (size_t r = 0; r < rules.size(); ++r) {
-        const policy::Rule& rule = rules[r];
-        o += r == 0 ? "" : ", ";
-        o += fmt::format("{{\"action\": {}", json_string(to_string(rule.action)));
-        if (!rule.conditions.empty()) {
-          o += ", \"conditions\": [";
-          for (size_t k = 0; k < rule.conditions.size(); ++k) {
-            const policy::ArgCondition& cnd = rule.conditions[k];
-            o += fmt::format(R"({}{{"index": {}, "op": "{}", "value": {})", k == 0 ? "" : ", ", cnd.index,
-                             policy::scmp_name(cnd.op), cnd.value);
-            if (cnd.op == policy::CmpOp::kMaskedEq) o += fmt::format(", \"value_two\": {}", cnd.value_two);
-            if (cnd.width == policy::ArgWidth::k32) o += ", \"width\": 32";
-            o += "}";
-          }
-          o += "]";
-        }
-        if (!rule.source.file.empty()) {
-          o += fmt::format(", \"source\": {}",
-                           json_string(rule.source.line > 0 ? fmt::format("{}:{}", rule.source.file, rule.source.line)
-                                                            : rule.source.file));
-        }
-        o += "}";
-      }
-      o += "]}";
-    }
-    o += first ? "]\n" : "\n        ]\n";
-    o += "      }";
+    o += "]";
   }
-  o += policy.arches.empty() ? "]\n" : "\n    ]\n";
-  o += "  },\n";
-  o += "  \"program\": {\n";
+  if (!rule.source.file.empty()) {
+    o += fmt::format(", \"source\": {}",
+                     json_string(rule.source.line > 0 ? fmt::format("{}:{}", rule.source.file, rule.source.line)
+                                                      : rule.source.file));
+  }
+  o += "}";
+  return o;
+}
+
+// One element of "policy.arches".
+std::string json_arch_policy(const policy::ArchPolicy& ap) {
+  const syscalls::Table& t = syscalls::table(ap.arch);
+  std::string o = "      {\n";
+  o += fmt::format("        \"arch\": {},\n", json_string(syscalls::arch(ap.arch).name));
+  o += fmt::format("        \"default_action\": {},\n", json_string(to_string(ap.default_action)));
+  if (ap.enosys_above) {
+    o += fmt::format("        \"enosys_above\": {},\n", *ap.enosys_above);
+    o += fmt::format("        \"enosys_errno\": {},\n", ap.enosys_errno);
+  }
+  o += "        \"syscalls\": [";
+  bool first = true;
+  for (const auto& [nr, rules] : ap.rules) {
+    o += first ? "\n" : ",\n";
+    first = false;
+    auto name = t.name(nr);
+    o += fmt::format(R"(          {{"nr": {}, "name": {}, "rules": [)", nr, name ? json_string(*name) : "null");
+    for (size_t r = 0; r < rules.size(); ++r) o += (r == 0 ? "" : ", ") + json_rule(rules[r]);
+    o += "]}";
+  }
+  o += first ? "]\n" : "\n        ]\n";
+  o += "      }";
+  return o;
+}
+
+// "program" and "report".
+std::string json_program(const compiler::Compiled& c, const OutputInfo& info) {
+  std::string o = "  \"program\": {\n";
   o += fmt::format("    \"length\": {},\n", c.program.size());
   o += fmt::format("    \"byte_order\": \"{}\",\n",
                    info.native && info.native->endian == Endian::kBig ? "big" : "little");
@@ -183,6 +169,37 @@ std::string json_output(const compiler::Compiled& c, const policy::Policy& polic
         r.dispatch_insns, r.tree_cost, r.bound());
   }
   o += c.arches.empty() ? "]\n" : "\n  ]\n";
+  return o;
+}
+
+}  // namespace
+
+std::string json_output(const compiler::Compiled& c, const policy::Policy& policy, const OutputInfo& info) {
+  std::string o = "{\n";
+  o += fmt::format("  \"profile\": {},\n", json_string(info.profile));
+  o += fmt::format("  \"native\": {},\n", json_string(info.native ? info.native->name : ""));
+  o += fmt::format("  \"strategy\": {},\n", json_string(info.strategy));
+  o += fmt::format("  \"weights\": {},\n", json_string(info.weights));
+  if (info.proof) {
+    o += fmt::format("  \"proof\": {{\"proved\": true, \"paths\": {}, \"word_constraints\": {}}},\n", info.proof->paths,
+                     info.proof->word_constraints);
+  } else {
+    o += "  \"proof\": null,\n";
+  }
+  o += "  \"notes\": [";
+  for (size_t i = 0; i < info.notes.size(); ++i)
+    o += fmt::format("{}\n    {}", i == 0 ? "" : ",", json_string(info.notes[i]));
+  o += info.notes.empty() ? "],\n" : "\n  ],\n";
+  o += "  \"policy\": {\n";
+  o += fmt::format("    \"bad_arch_action\": {},\n", json_string(to_string(policy.bad_arch_action)));
+  o += "    \"arches\": [";
+  for (size_t a = 0; a < policy.arches.size(); ++a) {
+    o += a == 0 ? "\n" : ",\n";
+    o += json_arch_policy(policy.arches[a]);
+  }
+  o += policy.arches.empty() ? "]\n" : "\n    ]\n";
+  o += "  },\n";
+  o += json_program(c, info);
   o += "}\n";
   return o;
 }
