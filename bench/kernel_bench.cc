@@ -289,27 +289,35 @@ Prediction predict(std::span<const bpf::Insn> filter, const syscalls::Arch& arch
   return p;
 }
 
-void BM_Syscall(benchmark::State& state, const FilterKind& kind, const Probe& probe) {
+// The filter `kind` installs (none for the baseline kind) and what the
+// interpreter predicts for `probe`; false (the benchmark skipped) when it
+// cannot be timed.
+bool prepare_filter(benchmark::State& state, const FilterKind& kind, const Probe& probe, bpf::Program& filter,
+                    Prediction& prediction) {
+  if (!kind.install) return true;
   const syscalls::Arch& arch = syscalls::native_arch();
+  compiler::CompileOptions options;
+  options.strategy = kind.strategy;
+  if (kind.hot_weights) options.weights = compiler::Weights::Hot();
+  auto c = compile_docker_default(arch.id, options);
+  if (!c) {
+    state.SkipWithError(c.error().message.c_str());
+    return false;
+  }
+  filter = std::move(c->program);
+  prediction = predict(filter, arch, probe);
+  const ActionKind k = prediction.run.action().kind;
+  if (k != ActionKind::kAllow && k != ActionKind::kErrno) {
+    state.SkipWithError("the filter would not ALLOW or ERRNO this syscall; not running it");
+    return false;
+  }
+  return true;
+}
+
+void BM_Syscall(benchmark::State& state, const FilterKind& kind, const Probe& probe) {
   bpf::Program filter;
   Prediction prediction;
-  if (kind.install) {
-    compiler::CompileOptions options;
-    options.strategy = kind.strategy;
-    if (kind.hot_weights) options.weights = compiler::Weights::Hot();
-    auto c = compile_docker_default(arch.id, options);
-    if (!c) {
-      state.SkipWithError(c.error().message.c_str());
-      return;
-    }
-    filter = std::move(c->program);
-    prediction = predict(filter, arch, probe);
-    const ActionKind k = prediction.run.action().kind;
-    if (k != ActionKind::kAllow && k != ActionKind::kErrno) {
-      state.SkipWithError("the filter would not ALLOW or ERRNO this syscall; not running it");
-      return;
-    }
-  }
+  if (!prepare_filter(state, kind, probe, filter, prediction)) return;
 
   std::string error;
   Hello filtered_hello;

@@ -27,11 +27,6 @@ void Builder::branch(uint16_t op, uint32_t k, Target jt, Target jf) {
   items_.push_back(Item{ItemKind::kBranch, Insn{static_cast<uint16_t>(kJmp | op | kK), 0, 0, k}, jt, jf, Label{}});
 }
 
-void Builder::branch_x(uint16_t op, Target jt, Target jf) {
-  assert(op == kJeq || op == kJgt || op == kJge || op == kJset);
-  items_.push_back(Item{ItemKind::kBranch, Insn{static_cast<uint16_t>(kJmp | op | kX), 0, 0, 0}, jt, jf, Label{}});
-}
-
 void Builder::jump(Target t) { items_.push_back(Item{ItemKind::kJump, Insn{kJmp | kJa, 0, 0, 0}, t, t, Label{}}); }
 
 void Builder::ret(uint32_t k) {
@@ -52,138 +47,169 @@ constexpr int64_t kMaxCondOffset = 255;
 
 }  // namespace
 
-Expected<Program> Builder::finish() const {
-  stats_ = LayoutStats{};
-  const size_t label_count = next_label_;
+// Lays the items out from the last to the first, so that every jump's
+// targets are already placed when the jump is.
+class Builder::Layout {
+ public:
+  Layout(const std::vector<Item>& items, size_t label_count, LayoutStats& stats)
+      : items_(items),
+        stats_(stats),
+        label_count_(label_count),
+        bound_at_(label_count, kNowhere),
+        label_pos_(label_count, kNowhere),
+        trampoline_pos_(label_count, kNowhere),
+        bound_past_end_(label_count, false) {}
 
-  // Item index of each label's binding, to explain bad labels precisely.
-  std::vector<int64_t> bound_at(label_count, kNowhere);
-  for (size_t i = 0; i < items_.size(); ++i) {
-    if (items_[i].kind != ItemKind::kBind) continue;
-    const uint32_t id = items_[i].label.id;
-    if (bound_at[id] != kNowhere) return fail(fmt::format("bpf builder: label {} is bound twice", id));
-    bound_at[id] = static_cast<int64_t>(i);
+  Expected<Program> run() {
+    if (auto ok = find_bindings(); !ok) return Unexpected<Error>{ok.error()};
+    rev_.reserve(items_.size() + 16);
+    for (size_t n = items_.size(); n-- > 0;) {
+      const Item& item = items_[n];
+      switch (item.kind) {
+        case ItemKind::kBind: place_bind(item); break;
+        case ItemKind::kInsn: rev_.push_back(item.insn); break;
+        case ItemKind::kRet:
+          ret_pos_[item.insn.k] = here();
+          rev_.push_back(item.insn);
+          break;
+        case ItemKind::kJump:
+          if (auto ok = place_jump(item, n); !ok) return fail(ok.error().message);
+          break;
+        case ItemKind::kBranch:
+          if (auto ok = place_branch(item, n); !ok) return fail(ok.error().message);
+          break;
+      }
+    }
+    std::reverse(rev_.begin(), rev_.end());
+    return Program(std::move(rev_));
   }
 
-  std::vector<Insn> rev;  // the program, last instruction first
-  rev.reserve(items_.size() + 16);
-  std::vector<int64_t> label_pos(label_count, kNowhere);
-  // The nearest (most recently placed) `ja` to each label: a trampoline that
-  // later conditional jumps may reuse.
-  std::vector<int64_t> trampoline_pos(label_count, kNowhere);
-  std::vector<bool> bound_past_end(label_count, false);
-  // The nearest `ret k` for each k.
-  std::unordered_map<uint32_t, int64_t> ret_pos;
+ private:
+  // Item index of each label's binding, to explain bad labels precisely.
+  Expected<void> find_bindings() {
+    for (size_t i = 0; i < items_.size(); ++i) {
+      if (items_[i].kind != ItemKind::kBind) continue;
+      const uint32_t id = items_[i].label.id;
+      if (bound_at_[id] != kNowhere) return fail(fmt::format("bpf builder: label {} is bound twice", id));
+      bound_at_[id] = static_cast<int64_t>(i);
+    }
+    return {};
+  }
 
-  auto here = [&] { return static_cast<int64_t>(rev.size()); };
+  int64_t here() const { return static_cast<int64_t>(rev_.size()); }
 
-  auto check_label = [&](Label l, size_t item) -> Expected<void> {
-    if (l.id >= label_count) return fail(fmt::format("bpf builder: unknown label {}", l.id));
-    if (label_pos[l.id] != kNowhere) return {};
-    if (bound_at[l.id] == kNowhere) {
+  Expected<void> check_label(Label l, size_t item) const {
+    if (l.id >= label_count_) return fail(fmt::format("bpf builder: unknown label {}", l.id));
+    if (label_pos_[l.id] != kNowhere) return {};
+    if (bound_at_[l.id] == kNowhere) {
       return fail(fmt::format("bpf builder: label {} is never bound", l.id));
     }
-    if (bound_past_end[l.id]) {
+    if (bound_past_end_[l.id]) {
       return fail(fmt::format("bpf builder: label {} is bound after the last instruction", l.id));
     }
     return fail(
         fmt::format("bpf builder: item {} jumps backward to label {} (classic BPF jumps forward only)", item, l.id));
-  };
+  }
 
   // The nearest existing instruction that serves as `t`, or kNowhere.
-  auto nearest = [&](Target t) -> int64_t {
+  int64_t nearest(Target t) const {
     if (t.is_return()) {
-      auto it = ret_pos.find(t.return_value());
-      return it == ret_pos.end() ? kNowhere : it->second;
+      auto it = ret_pos_.find(t.return_value());
+      return it == ret_pos_.end() ? kNowhere : it->second;
     }
-    return std::max(label_pos[t.label().id], trampoline_pos[t.label().id]);
-  };
-  auto in_reach = [](int64_t to, int64_t from) { return to != kNowhere && from - to - 1 <= kMaxCondOffset; };
+    return std::max(label_pos_[t.label().id], trampoline_pos_[t.label().id]);
+  }
+
+  static bool in_reach(int64_t to, int64_t from) { return to != kNowhere && from - to - 1 <= kMaxCondOffset; }
+
   // Places a copy of the return, or a trampoline to the label, right here.
-  auto place_stand_in = [&](Target t) -> int64_t {
+  int64_t place_stand_in(Target t) {
     const int64_t pos = here();
     if (t.is_return()) {
-      rev.push_back(stmt(kRet | kRetK, t.return_value()));
-      ret_pos[t.return_value()] = pos;
+      rev_.push_back(stmt(kRet | kRetK, t.return_value()));
+      ret_pos_[t.return_value()] = pos;
       ++stats_.return_copies;
     } else {
-      const int64_t to = label_pos[t.label().id];
-      rev.push_back(Insn{kJmp | kJa, 0, 0, static_cast<uint32_t>(pos - to - 1)});
-      trampoline_pos[t.label().id] = pos;
+      const int64_t to = label_pos_[t.label().id];
+      rev_.push_back(Insn{kJmp | kJa, 0, 0, static_cast<uint32_t>(pos - to - 1)});
+      trampoline_pos_[t.label().id] = pos;
       ++stats_.trampolines;
     }
     return pos;
-  };
+  }
 
-  for (size_t n = items_.size(); n-- > 0;) {
-    const Item& item = items_[n];
-    switch (item.kind) {
-      case ItemKind::kBind:
-        if (rev.empty()) {
-          bound_past_end[item.label.id] = true;
-        } else {
-          label_pos[item.label.id] = here() - 1;
-        }
-        break;
-
-      case ItemKind::kInsn: rev.push_back(item.insn); break;
-
-      case ItemKind::kRet:
-        ret_pos[item.insn.k] = here();
-        rev.push_back(item.insn);
-        break;
-
-      case ItemKind::kJump: {
-        const Target t = item.jt;
-        if (t.is_return()) {
-          // `ja` to a return costs one more executed instruction than the
-          // return itself.
-          ret_pos[t.return_value()] = here();
-          rev.push_back(stmt(kRet | kRetK, t.return_value()));
-          break;
-        }
-        if (auto ok = check_label(t.label(), n); !ok) return fail(ok.error().message);
-        const int64_t to = label_pos[t.label().id];
-        if (to == here() - 1) {
-          ++stats_.dropped_jumps;
-          break;
-        }
-        trampoline_pos[t.label().id] = here();
-        rev.push_back(Insn{kJmp | kJa, 0, 0, static_cast<uint32_t>(here() - to - 1)});
-        break;
-      }
-
-      case ItemKind::kBranch: {
-        for (const Target t : {item.jt, item.jf}) {
-          if (!t.is_return()) {
-            if (auto ok = check_label(t.label(), n); !ok) return fail(ok.error().message);
-          }
-        }
-        int64_t to_t = nearest(item.jt);
-        int64_t to_f = nearest(item.jf);
-        const int64_t base = here();
-        bool place_t = !in_reach(to_t, base);
-        bool place_f = item.jf == item.jt ? false : !in_reach(to_f, base);
-        // One stand-in pushes the branch one further away from the other
-        // target: re-check that one at the final distance.
-        if (place_t && !place_f && item.jf != item.jt) place_f = !in_reach(to_f, base + 1);
-        if (place_f && !place_t) place_t = !in_reach(to_t, base + 1);
-        if (place_t) to_t = place_stand_in(item.jt);
-        if (place_f) to_f = place_stand_in(item.jf);
-        if (item.jf == item.jt) to_f = to_t;
-        const int64_t at = here();
-        assert(at - to_t - 1 <= kMaxCondOffset && at - to_f - 1 <= kMaxCondOffset);
-        Insn insn = item.insn;
-        insn.jt = static_cast<uint8_t>(at - to_t - 1);
-        insn.jf = static_cast<uint8_t>(at - to_f - 1);
-        rev.push_back(insn);
-        break;
-      }
+  void place_bind(const Item& item) {
+    if (rev_.empty()) {
+      bound_past_end_[item.label.id] = true;
+    } else {
+      label_pos_[item.label.id] = here() - 1;
     }
   }
 
-  std::reverse(rev.begin(), rev.end());
-  return Program(std::move(rev));
+  Expected<void> place_jump(const Item& item, size_t n) {
+    const Target t = item.jt;
+    if (t.is_return()) {
+      // `ja` to a return costs one more executed instruction than the
+      // return itself.
+      ret_pos_[t.return_value()] = here();
+      rev_.push_back(stmt(kRet | kRetK, t.return_value()));
+      return {};
+    }
+    if (auto ok = check_label(t.label(), n); !ok) return ok;
+    const int64_t to = label_pos_[t.label().id];
+    if (to == here() - 1) {
+      ++stats_.dropped_jumps;
+      return {};
+    }
+    trampoline_pos_[t.label().id] = here();
+    rev_.push_back(Insn{kJmp | kJa, 0, 0, static_cast<uint32_t>(here() - to - 1)});
+    return {};
+  }
+
+  Expected<void> place_branch(const Item& item, size_t n) {
+    for (const Target t : {item.jt, item.jf}) {
+      if (!t.is_return()) {
+        if (auto ok = check_label(t.label(), n); !ok) return ok;
+      }
+    }
+    int64_t to_t = nearest(item.jt);
+    int64_t to_f = nearest(item.jf);
+    const int64_t base = here();
+    bool place_t = !in_reach(to_t, base);
+    bool place_f = item.jf == item.jt ? false : !in_reach(to_f, base);
+    // One stand-in pushes the branch one further away from the other
+    // target: re-check that one at the final distance.
+    if (place_t && !place_f && item.jf != item.jt) place_f = !in_reach(to_f, base + 1);
+    if (place_f && !place_t) place_t = !in_reach(to_t, base + 1);
+    if (place_t) to_t = place_stand_in(item.jt);
+    if (place_f) to_f = place_stand_in(item.jf);
+    if (item.jf == item.jt) to_f = to_t;
+    const int64_t at = here();
+    assert(at - to_t - 1 <= kMaxCondOffset && at - to_f - 1 <= kMaxCondOffset);
+    Insn insn = item.insn;
+    insn.jt = static_cast<uint8_t>(at - to_t - 1);
+    insn.jf = static_cast<uint8_t>(at - to_f - 1);
+    rev_.push_back(insn);
+    return {};
+  }
+
+  const std::vector<Item>& items_;
+  LayoutStats& stats_;
+  const size_t label_count_;
+  std::vector<int64_t> bound_at_;
+  std::vector<Insn> rev_;  // the program, last instruction first
+  std::vector<int64_t> label_pos_;
+  // The nearest (most recently placed) `ja` to each label: a trampoline that
+  // later conditional jumps may reuse.
+  std::vector<int64_t> trampoline_pos_;
+  std::vector<bool> bound_past_end_;
+  // The nearest `ret k` for each k.
+  std::unordered_map<uint32_t, int64_t> ret_pos_;
+};
+
+Expected<Program> Builder::finish() const {
+  stats_ = LayoutStats{};
+  return Layout(items_, next_label_, stats_).run();
 }
 
 }  // namespace sysfence::bpf

@@ -65,8 +65,6 @@ class Builder {
   // Conditional jump `if (A <op> k) goto jt else goto jf`; op is kJeq, kJgt,
   // kJge or kJset (constant operand).
   void branch(uint16_t op, uint32_t k, Target jt, Target jf);
-  // Conditional jump comparing A with X.
-  void branch_x(uint16_t op, Target jt, Target jf);
   // Unconditional jump. A jump to a return is emitted as that return; a jump
   // to the very next instruction is dropped.
   void jump(Target t);
@@ -98,6 +96,8 @@ class Builder {
     Target jf = Target::Return(0);
     Label label;  // kBind
   };
+
+  class Layout;  // finish()'s state (builder.cc)
 
   std::vector<Item> items_;
   uint32_t next_label_ = 0;

@@ -143,6 +143,7 @@ Expected<Interpreter> Interpreter::create(std::span<const Insn> prog) {
 // the next one, which keeps the branch predictor per-handler. Every program
 // here is validated, so every jump target is in range and ends at a `ret`.
 template <bool kTrace>
+// NOLINTNEXTLINE(readability-function-size): computed-goto labels cannot leave their function; one line per handler.
 RunResult Interpreter::exec(const SeccompWords& data, std::vector<TraceStep>* trace) const {
   static const void* const kLabels[kOpCount] = {
       &&ld_word, &&ld_imm, &&ldx_imm, &&ld_mem, &&ldx_mem, &&st,     &&stx,    &&add_k, &&add_x, &&sub_k,

@@ -99,6 +99,162 @@ DecisionTree budgeted_tree(std::span<const Interval> intervals, std::span<const 
   return tree;
 }
 
+// One number space on its way to a tree: its intervals and their weights,
+// and per leaf (by LeafTable index, plus the x32 pseudo leaf) the lowered
+// edge and the instructions its subtree runs for zero arguments.
+struct SpaceTree {
+  std::vector<Interval> intervals;
+  std::vector<double> w;
+  std::vector<Edge> leaf_edge;
+  std::vector<unsigned> leaf_cost;
+};
+
+// Leaves: constant outcomes are returns, the rest argument subtrees
+// (compiled per number space: its byte order decides the word offsets).
+Expected<void> lower_leaves(Graph& g, const NumberSpace& space, const LeafTable& leaves, const CompileOptions& options,
+                            const TreeOptions& tree_opts, SpaceTree& t) {
+  ArgCompiler args(g, space.endian, tree_opts, options.max_argument_states);
+  t.leaf_edge.assign(leaves.size(), Edge{});
+  t.leaf_cost.assign(leaves.size(), 1);
+  std::vector<bool> have(leaves.size(), false);
+  const SeccompWords zero_args{};
+  for (const Interval& iv : t.intervals) {
+    if (have[iv.leaf]) continue;
+    have[iv.leaf] = true;
+    t.leaf_edge[iv.leaf] = args.compile(leaves.at(iv.leaf), kOffsetNr);
+    if (args.overflowed()) {
+      const NumberSegment* seg = nullptr;
+      for (const NumberSegment& sg : space.segments) {
+        if (iv.lo >= sg.lo && iv.lo <= sg.hi) seg = &sg;
+      }
+      const syscalls::ArchId abi = seg != nullptr ? seg->abi : space.abis.front();
+      const auto name = syscalls::table(abi).name(iv.lo);
+      return fail(
+          fmt::format("the argument rules of {} syscall {} need more than {} decision states: their filter could "
+                      "not fit the kernel's limit of {} instructions",
+                      syscalls::arch(abi).name, name ? std::string(*name) : fmt::format("{}", iv.lo), args.max_states(),
+                      bpf::kMaxInsns));
+    }
+    t.leaf_cost[iv.leaf] = path_length(g, t.leaf_edge[iv.leaf], zero_args);
+  }
+  return {};
+}
+
+// x32's numbers weigh 1/100 of x86_64's: the intervals inside x32's segment
+// get a tree of their own, which the x86_64 tree reaches as one leaf.
+// Same result for x86_64 numbers up to the x32 weights, and the dynamic
+// program runs on ~100 intervals instead of ~160.
+std::optional<DecisionTree> split_off_x32(Graph& g, const NumberSpace& space, const TreeOptions& tree_opts,
+                                          SpaceTree& t) {
+  const auto x32_seg = std::find_if(space.segments.begin(), space.segments.end(), [](const NumberSegment& s) {
+    return s.abi == syscalls::ArchId::kX32 && s.policy != nullptr;
+  });
+  if (x32_seg == space.segments.end()) return std::nullopt;
+  std::vector<Interval>& intervals = t.intervals;
+  size_t a = intervals.size();
+  size_t b = 0;
+  for (size_t i = 0; i < intervals.size(); ++i) {
+    if (intervals[i].lo >= x32_seg->lo && intervals[i].hi <= x32_seg->hi) {
+      a = std::min(a, i);
+      b = i;
+    }
+  }
+  if (a >= intervals.size() || b <= a) return std::nullopt;
+  const auto first = static_cast<std::ptrdiff_t>(a);
+  const auto end = static_cast<std::ptrdiff_t>(b + 1);
+  const std::vector<Interval> x32_intervals(intervals.begin() + first, intervals.begin() + end);
+  const std::vector<double> inner_w(t.w.begin() + first, t.w.begin() + end);
+  DecisionTree x32_tree = build_tree(x32_intervals, inner_w, tree_opts);
+  const Edge inner = lower_tree(g, x32_tree, kOffsetNr, t.leaf_edge);
+  const auto pseudo = static_cast<uint32_t>(t.leaf_edge.size());
+  t.leaf_edge.push_back(inner);
+  t.leaf_cost.push_back(1);
+  const double inner_total = std::accumulate(inner_w.begin(), inner_w.end(), 0.0);
+  intervals.erase(intervals.begin() + first + 1, intervals.begin() + end);
+  intervals[a] = Interval{x32_intervals.front().lo, x32_intervals.back().hi, pseudo};
+  t.w.erase(t.w.begin() + first + 1, t.w.begin() + end);
+  t.w[a] = inner_total;
+  return x32_tree;
+}
+
+// The tree minimizes the mean number of comparisons, which can leave rare
+// numbers deep, and an argument subtree adds several instructions below its
+// leaf. So the longest path is bounded too: a number of an ABI's table takes
+// at most `depth_slack` comparisons more than it would in a balanced tree
+// over those intervals — counting the extra instructions of its leaf. Under a
+// named weight model a rare syscall may instead sink to the depth an ideal
+// code gives its weight (-log2 of its share) plus the slack: the user asked
+// for the common case. Fills the budget and the extra instructions per
+// interval.
+void depth_budgets(const NumberSpace& space, const SpaceTree& t, double norm, const CompileOptions& options,
+                   std::vector<unsigned>& budget, std::vector<unsigned>& extra) {
+  size_t in_range = 0;
+  for (const Interval& iv : t.intervals) in_range += in_table_range(space, iv);
+  const unsigned balanced_depth = ceil_log2(static_cast<double>(in_range));
+  for (size_t i = 0; i < t.intervals.size(); ++i) {
+    if (!in_table_range(space, t.intervals[i])) continue;
+    extra[i] = std::min(t.leaf_cost[t.intervals[i].leaf], 12u) - 1;
+    const unsigned ideal = options.weights.is_uniform() ? 0 : ceil_log2(norm / t.w[i]);
+    const unsigned limit = std::max(balanced_depth, ideal) + options.depth_slack;
+    budget[i] = limit > extra[i] ? limit - extra[i] : 1;
+  }
+}
+
+// Expected comparisons over every number of the space (not normalized).
+double weighted_tests(const DecisionTree& tree, const std::optional<DecisionTree>& x32_tree, uint32_t x32_leaf,
+                      std::span<const Interval> all_intervals, std::span<const double> all_w) {
+  double weighted = 0;
+  for (size_t i = 0; i < all_intervals.size(); ++i) {
+    const TreeWalk outer = walk_tree(tree, all_intervals[i].lo);
+    unsigned tests = outer.tests;
+    if (x32_tree && outer.leaf == x32_leaf) {
+      tests += walk_tree(*x32_tree, all_intervals[i].lo).tests;
+    }
+    weighted += all_w[i] * tests;
+  }
+  return weighted;
+}
+
+// One number space (the `si`th) lowered into `g`: the entry edge its arch
+// test jumps to, and its report.
+Expected<Edge> lower_space(Graph& g, const policy::Policy& policy, const CompileOptions& options,
+                           const TreeOptions& tree_opts, const NumberSpace& space, size_t si, LeafTable& leaves,
+                           std::vector<ArchReport>& reports) {
+  const bool optimal = options.strategy == Strategy::kOptimal;
+  SpaceTree t;
+  t.intervals = partition(space, policy.bad_arch_action, leaves, optimal);
+  if (auto ok = lower_leaves(g, space, leaves, options, tree_opts, t); !ok) return Unexpected<Error>{ok.error()};
+
+  t.w = interval_weights(space, t.intervals, options.weights);
+  const double total = std::accumulate(t.w.begin(), t.w.end(), 0.0);
+  for (double& x : t.w) x = (total > 0 ? x / total : 0) + kIntervalFloor;
+  const double norm = std::accumulate(t.w.begin(), t.w.end(), 0.0);
+  const std::vector<Interval> all_intervals = t.intervals;
+  const std::vector<double> all_w = t.w;
+
+  const std::optional<DecisionTree> x32_tree = optimal ? split_off_x32(g, space, tree_opts, t) : std::nullopt;
+
+  std::vector<unsigned> budget(t.intervals.size(), kNoBudget);
+  std::vector<unsigned> extra(t.intervals.size(), 0);
+  if (optimal) depth_budgets(space, t, norm, options, budget, extra);
+  const DecisionTree tree =
+      optimal ? budgeted_tree(t.intervals, t.w, budget, extra, options.weights.is_uniform(), tree_opts)
+              : build_tree(t.intervals, t.w, tree_opts);
+  const Edge root = lower_tree(g, tree, kOffsetNr, t.leaf_edge);
+
+  const auto x32_leaf = static_cast<uint32_t>(t.leaf_edge.size() - 1);
+  const double weighted = weighted_tests(tree, x32_tree, x32_leaf, all_intervals, all_w);
+  ArchReport r;
+  r.audit_arch = space.audit_arch;
+  r.abis = space.abis;
+  r.intervals = all_intervals.size();
+  r.tree_tests = tree.tests + (x32_tree ? x32_tree->tests : 0);
+  r.dispatch_insns = static_cast<unsigned>(si) + 3;  // ld arch, arch tests, ld nr
+  r.tree_cost = norm > 0 ? weighted / norm : 0;
+  reports.push_back(std::move(r));
+  return g.enter(root.node, kOffsetArch);
+}
+
 Expected<Lowered> lower(const policy::Policy& policy, const CompileOptions& options,
                         const std::vector<NumberSpace>& spaces) {
   Lowered out;
@@ -108,130 +264,12 @@ Expected<Lowered> lower(const policy::Policy& policy, const CompileOptions& opti
   tree_opts.strategy = options.strategy;
   tree_opts.size_weight = options.size_weight;
   tree_opts.exhaustive = options.exhaustive_search;
-  const bool optimal = options.strategy == Strategy::kOptimal;
 
   std::vector<Edge> entries;
   for (size_t si = 0; si < spaces.size(); ++si) {
-    const NumberSpace& space = spaces[si];
-    std::vector<Interval> intervals = partition(space, policy.bad_arch_action, leaves, optimal);
-
-    // Leaves: constant outcomes are returns, the rest argument subtrees
-    // (compiled per number space: its byte order decides the word offsets).
-    ArgCompiler args(g, space.endian, tree_opts, options.max_argument_states);
-    std::vector<Edge> leaf_edge(leaves.size());
-    std::vector<unsigned> leaf_cost(leaves.size(), 1);
-    std::vector<bool> have(leaves.size(), false);
-    const SeccompWords zero_args{};
-    for (const Interval& iv : intervals) {
-      if (have[iv.leaf]) continue;
-      have[iv.leaf] = true;
-      leaf_edge[iv.leaf] = args.compile(leaves.at(iv.leaf), kOffsetNr);
-      if (args.overflowed()) {
-        const NumberSegment* seg = nullptr;
-        for (const NumberSegment& sg : space.segments) {
-          if (iv.lo >= sg.lo && iv.lo <= sg.hi) seg = &sg;
-        }
-        const syscalls::ArchId abi = seg != nullptr ? seg->abi : space.abis.front();
-        const auto name = syscalls::table(abi).name(iv.lo);
-        return fail(
-            fmt::format("the argument rules of {} syscall {} need more than {} decision states: their filter could "
-                        "not fit the kernel's limit of {} instructions",
-                        syscalls::arch(abi).name, name ? std::string(*name) : fmt::format("{}", iv.lo),
-                        args.max_states(), bpf::kMaxInsns));
-      }
-      leaf_cost[iv.leaf] = path_length(g, leaf_edge[iv.leaf], zero_args);
-    }
-
-    std::vector<double> w = interval_weights(space, intervals, options.weights);
-    const double total = std::accumulate(w.begin(), w.end(), 0.0);
-    for (double& x : w) x = (total > 0 ? x / total : 0) + kIntervalFloor;
-    const double norm = std::accumulate(w.begin(), w.end(), 0.0);
-    const std::vector<Interval> all_intervals = intervals;
-    const std::vector<double> all_w = w;
-
-    // x32's numbers weigh 1/100 of x86_64's: the intervals inside x32's
-    // segment get a tree of their own, which the x86_64 tree reaches as one
-    // leaf. Same result for x86_64 numbers up to the x32 weights, and the
-    // dynamic program runs on ~100 intervals instead of ~160.
-    std::optional<DecisionTree> x32_tree;
-    std::vector<Interval> x32_intervals;
-    const auto x32_seg = std::find_if(space.segments.begin(), space.segments.end(), [](const NumberSegment& s) {
-      return s.abi == syscalls::ArchId::kX32 && s.policy != nullptr;
-    });
-    if (optimal && x32_seg != space.segments.end()) {
-      size_t a = intervals.size();
-      size_t b = 0;
-      for (size_t i = 0; i < intervals.size(); ++i) {
-        if (intervals[i].lo >= x32_seg->lo && intervals[i].hi <= x32_seg->hi) {
-          a = std::min(a, i);
-          b = i;
-        }
-      }
-      if (a < intervals.size() && b > a) {
-        const auto first = static_cast<std::ptrdiff_t>(a);
-        const auto end = static_cast<std::ptrdiff_t>(b + 1);
-        x32_intervals.assign(intervals.begin() + first, intervals.begin() + end);
-        const std::vector<double> inner_w(w.begin() + first, w.begin() + end);
-        x32_tree = build_tree(x32_intervals, inner_w, tree_opts);
-        const Edge inner = lower_tree(g, *x32_tree, kOffsetNr, leaf_edge);
-        const auto pseudo = static_cast<uint32_t>(leaf_edge.size());
-        leaf_edge.push_back(inner);
-        leaf_cost.push_back(1);
-        const double inner_total = std::accumulate(inner_w.begin(), inner_w.end(), 0.0);
-        intervals.erase(intervals.begin() + first + 1, intervals.begin() + end);
-        intervals[a] = Interval{x32_intervals.front().lo, x32_intervals.back().hi, pseudo};
-        w.erase(w.begin() + first + 1, w.begin() + end);
-        w[a] = inner_total;
-      }
-    }
-
-    // The tree minimizes the mean number of comparisons, which can leave
-    // rare numbers deep, and an argument subtree adds several instructions
-    // below its leaf. So the longest path is bounded too: a number of an
-    // ABI's table takes at most `depth_slack` comparisons more than it would
-    // in a balanced tree over those intervals — counting the extra
-    // instructions of its leaf. Under a named weight model a rare syscall may
-    // instead sink to the depth an ideal code gives its weight (-log2 of its
-    // share) plus the slack: the user asked for the common case.
-    std::vector<unsigned> budget(intervals.size(), kNoBudget);
-    std::vector<unsigned> extra(intervals.size(), 0);
-    if (optimal) {
-      size_t in_range = 0;
-      for (const Interval& iv : intervals) in_range += in_table_range(space, iv);
-      const unsigned balanced_depth = ceil_log2(static_cast<double>(in_range));
-      for (size_t i = 0; i < intervals.size(); ++i) {
-        if (!in_table_range(space, intervals[i])) continue;
-        extra[i] = std::min(leaf_cost[intervals[i].leaf], 12u) - 1;
-        const unsigned ideal = options.weights.is_uniform() ? 0 : ceil_log2(norm / w[i]);
-        const unsigned limit = std::max(balanced_depth, ideal) + options.depth_slack;
-        budget[i] = limit > extra[i] ? limit - extra[i] : 1;
-      }
-    }
-    const DecisionTree tree = optimal
-                                  ? budgeted_tree(intervals, w, budget, extra, options.weights.is_uniform(), tree_opts)
-                                  : build_tree(intervals, w, tree_opts);
-    const Edge root = lower_tree(g, tree, kOffsetNr, leaf_edge);
-    entries.push_back(g.enter(root.node, kOffsetArch));
-
-    // Expected comparisons over every number of the space.
-    double weighted = 0;
-    for (size_t i = 0; i < all_intervals.size(); ++i) {
-      const TreeWalk outer = walk_tree(tree, all_intervals[i].lo);
-      unsigned tests = outer.tests;
-      if (x32_tree && outer.leaf == leaf_edge.size() - 1) {
-        tests += walk_tree(*x32_tree, all_intervals[i].lo).tests;
-      }
-      weighted += all_w[i] * tests;
-    }
-
-    ArchReport r;
-    r.audit_arch = space.audit_arch;
-    r.abis = space.abis;
-    r.intervals = all_intervals.size();
-    r.tree_tests = tree.tests + (x32_tree ? x32_tree->tests : 0);
-    r.dispatch_insns = static_cast<unsigned>(si) + 3;  // ld arch, arch tests, ld nr
-    r.tree_cost = norm > 0 ? weighted / norm : 0;
-    out.reports.push_back(std::move(r));
+    auto entry = lower_space(g, policy, options, tree_opts, spaces[si], si, leaves, out.reports);
+    if (!entry) return Unexpected<Error>{entry.error()};
+    entries.push_back(*entry);
   }
 
   // Arch dispatch: a chain of tests on the arch word, native first.

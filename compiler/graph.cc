@@ -123,38 +123,33 @@ namespace {
 
 constexpr size_t kSizeCap = 1 << 20;
 
-}  // namespace
+struct Frame {
+  NodeId id;
+  int next_child;  // 0, 1, 2 = done
+};
 
-Expected<EmitResult> emit(const Graph& g, Edge entry) {
+int children(const Graph& g, NodeId id, NodeId out[2]) {
+  const Node& nd = g.node(id);
+  if (nd.kind == Node::Kind::kReturn) return 0;
+  out[0] = nd.on_true.node;
+  out[1] = nd.on_false.node;
+  return 2;
+}
+
+// Subtree sizes (shared nodes counted once per parent, capped), by a
+// post-order over the DAG: only used to put the smaller child right after
+// its parent, which keeps the other jump short.
+std::vector<size_t> subtree_sizes(const Graph& g, Edge entry) {
   const size_t n = g.size();
-  // Subtree sizes (shared nodes counted once per parent, capped): only used
-  // to put the smaller child right after its parent, which keeps the other
-  // jump short.
   std::vector<size_t> size(n, 0);
   std::vector<uint8_t> state(n, 0);  // 0 new, 1 open, 2 done
-  std::vector<NodeId> order;         // post-order
-  order.reserve(n);
-  struct Frame {
-    NodeId id;
-    int next_child;  // 0, 1, 2 = done
-  };
   std::vector<Frame> stack;
-  auto children = [&](NodeId id, NodeId out[2]) {
-    const Node& nd = g.node(id);
-    if (nd.kind == Node::Kind::kReturn) return 0;
-    out[0] = nd.on_true.node;
-    out[1] = nd.on_false.node;
-    return 2;
-  };
-  // Sizes first (post-order over the DAG), then the layout DFS visits the
-  // larger child first so the smaller ends up right after the parent in the
-  // reverse post-order.
   stack.push_back({entry.node, 0});
   state[entry.node] = 1;
   while (!stack.empty()) {
     Frame& f = stack.back();
     NodeId ch[2];
-    const int count = children(f.id, ch);
+    const int count = children(g, f.id, ch);
     if (f.next_child < count) {
       const NodeId c = ch[f.next_child++];
       if (state[c] == 0) {
@@ -169,14 +164,22 @@ Expected<EmitResult> emit(const Graph& g, Edge entry) {
     state[f.id] = 2;
     stack.pop_back();
   }
+  return size;
+}
 
-  std::fill(state.begin(), state.end(), 0);
+// The layout: a DFS that visits the larger child first, so that in the
+// reverse post-order the smaller ends up right after the parent.
+std::vector<NodeId> layout_order(const Graph& g, Edge entry, const std::vector<size_t>& size) {
+  std::vector<uint8_t> state(g.size(), 0);  // 0 new, 1 open, 2 done
+  std::vector<NodeId> order;                // post-order
+  order.reserve(g.size());
+  std::vector<Frame> stack;
   stack.push_back({entry.node, 0});
   state[entry.node] = 1;
   while (!stack.empty()) {
     Frame& f = stack.back();
     NodeId ch[2];
-    const int count = children(f.id, ch);
+    const int count = children(g, f.id, ch);
     if (count == 2 && size[ch[1]] > size[ch[0]]) std::swap(ch[0], ch[1]);
     if (f.next_child < count) {
       const NodeId c = ch[f.next_child++];
@@ -191,9 +194,12 @@ Expected<EmitResult> emit(const Graph& g, Edge entry) {
     stack.pop_back();
   }
   std::reverse(order.begin(), order.end());
+  return order;
+}
 
-  // Which entries are used.
-  std::vector<uint8_t> enters_at_load(n, 0);
+// Which nodes are entered at their load (the others only at their test).
+std::vector<uint8_t> entered_at_load(const Graph& g, Edge entry, const std::vector<NodeId>& order) {
+  std::vector<uint8_t> enters_at_load(g.size(), 0);
   enters_at_load[entry.node] = entry.load;
   for (NodeId id : order) {
     const Node& nd = g.node(id);
@@ -201,6 +207,15 @@ Expected<EmitResult> emit(const Graph& g, Edge entry) {
     if (nd.on_true.load) enters_at_load[nd.on_true.node] = 1;
     if (nd.on_false.load) enters_at_load[nd.on_false.node] = 1;
   }
+  return enters_at_load;
+}
+
+}  // namespace
+
+Expected<EmitResult> emit(const Graph& g, Edge entry) {
+  const size_t n = g.size();
+  const std::vector<NodeId> order = layout_order(g, entry, subtree_sizes(g, entry));
+  const std::vector<uint8_t> enters_at_load = entered_at_load(g, entry, order);
 
   bpf::Builder b;
   std::vector<bpf::Label> load_label(n);

@@ -112,60 +112,7 @@ class OptimalTree {
       ws.root[i * n_ + i] = static_cast<uint32_t>(i);
       ws.kind[i * n_ + i] = kLeafRange;
     }
-    // Diagonal by diagonal (ranges of 2 intervals, then 3, ...): cell (i, j)
-    // needs (i, j-1) and (i+1, j), one diagonal down, and cost(i, k-1),
-    // cost(k, j) of shorter ranges, all done. The cells of one diagonal are
-    // independent, so the processor overlaps their split-point scans (each
-    // a chain of dependent comparisons); row by row, every cell waited for
-    // its left neighbour. Each cell is computed exactly as before, so the
-    // order changes nothing in the tables. cost(i, k-1) runs along row i
-    // and cost(k, j) along column j, which cost_t keeps as a row: both scans
-    // are sequential.
-    const double slack_cost = o_.size_weight;
-    for (size_t d = 1; d < n_; ++d) {
-      // Ranges ending before reuse_below keep the previous run's cells.
-      for (size_t i = reuse_below > d ? reuse_below - d : 0; i + d < n_; ++i) {
-        const size_t j = i + d;
-        double* row = &ws.cost[i * n_];
-        size_t lo = i + 1;
-        size_t hi = j;
-        if (!o_.exhaustive) {
-          // Knuth: root(i, j-1) <= root(i, j) <= root(i+1, j) for the plain
-          // problem. Chains break that monotonicity now and then, so the
-          // window is widened by one on each side (measured: this recovers
-          // the full search's trees on the real profiles).
-          const size_t a = ws.root[i * n_ + j - 1];
-          const size_t b = ws.root[(i + 1) * n_ + j];
-          lo = std::max<size_t>(lo, a > kKnuthSlack ? a - kKnuthSlack : 0);
-          hi = std::min<size_t>(hi, b + kKnuthSlack);
-          if (lo > hi) lo = hi;
-        }
-        const double* right = &ws.cost_t[j * n_];
-        double best = kInf;
-        size_t best_k = lo;
-        for (size_t k = lo; k <= hi; ++k) {
-          const double c = row[k - 1] + right[k];
-          if (c < best) {
-            best = c;
-            best_k = k;
-          }
-        }
-        best += prefix_[j + 1] - prefix_[i] + slack_cost;
-        ws.root[i * n_ + j] = static_cast<uint32_t>(best_k);
-        RangeKind kind = kSplitRange;
-        const size_t len = d + 1;
-        if (len < span_) {
-          const Chain& chain = ws.chain[i * span_ + len];
-          if (chain.cost <= best) {
-            best = chain.cost;
-            kind = kChainRange;
-          }
-        }
-        ws.kind[i * n_ + j] = kind;
-        row[j] = best;
-        ws.cost_t[j * n_ + i] = best;
-      }
-    }
+    fill_tables(ws, reuse_below);
     DecisionTree t;
     TreeMaker m(t);
     t.root = build(ws, m, 0, n_ - 1);
@@ -280,6 +227,66 @@ class OptimalTree {
         ws.chain[i * span_ + (j - i + 1)] = best;
       }
     }
+  }
+
+  // Diagonal by diagonal (ranges of 2 intervals, then 3, ...): cell (i, j)
+  // needs (i, j-1) and (i+1, j), one diagonal down, and cost(i, k-1),
+  // cost(k, j) of shorter ranges, all done. The cells of one diagonal are
+  // independent, so the processor overlaps their split-point scans (each
+  // a chain of dependent comparisons); row by row, every cell waited for
+  // its left neighbour. Each cell is computed exactly as before, so the
+  // order changes nothing in the tables. cost(i, k-1) runs along row i
+  // and cost(k, j) along column j, which cost_t keeps as a row: both scans
+  // are sequential.
+  void fill_tables(Workspace& ws, size_t reuse_below) {
+    for (size_t d = 1; d < n_; ++d) {
+      // Ranges ending before reuse_below keep the previous run's cells.
+      for (size_t i = reuse_below > d ? reuse_below - d : 0; i + d < n_; ++i) fill_cell(ws, i, i + d);
+    }
+  }
+
+  // Cell (i, j): the best split point (or chain) for intervals i..j.
+  void fill_cell(Workspace& ws, size_t i, size_t j) {
+    const double slack_cost = o_.size_weight;
+    const size_t d = j - i;
+    double* row = &ws.cost[i * n_];
+    size_t lo = i + 1;
+    size_t hi = j;
+    if (!o_.exhaustive) {
+      // Knuth: root(i, j-1) <= root(i, j) <= root(i+1, j) for the plain
+      // problem. Chains break that monotonicity now and then, so the
+      // window is widened by one on each side (measured: this recovers
+      // the full search's trees on the real profiles).
+      const size_t a = ws.root[i * n_ + j - 1];
+      const size_t b = ws.root[(i + 1) * n_ + j];
+      lo = std::max<size_t>(lo, a > kKnuthSlack ? a - kKnuthSlack : 0);
+      hi = std::min<size_t>(hi, b + kKnuthSlack);
+      if (lo > hi) lo = hi;
+    }
+    const double* right = &ws.cost_t[j * n_];
+    double best = kInf;
+    size_t best_k = lo;
+    for (size_t k = lo; k <= hi; ++k) {
+      const double c = row[k - 1] + right[k];
+      if (c < best) {
+        best = c;
+        best_k = k;
+      }
+    }
+    best += prefix_[j + 1] - prefix_[i] + slack_cost;
+    ws.root[i * n_ + j] = static_cast<uint32_t>(best_k);
+    RangeKind kind = kSplitRange;
+    const size_t len = d + 1;
+    if (len < span_) {
+      const Chain& chain = ws.chain[i * span_ + len];
+      if (chain.cost <= best) {
+        best = chain.cost;
+        kind = kChainRange;
+      }
+    }
+    ws.kind[i * n_ + j] = kind;
+    row[j] = best;
+    ws.cost_t[j * n_ + i] = best;
   }
 
   int32_t build(const Workspace& ws, TreeMaker& m, size_t i, size_t j) {

@@ -125,13 +125,189 @@ std::string format_comparison(const Comparison& c) {
   return o;
 }
 
+namespace {
+
+constexpr int kLeft = 64;
+constexpr int kRight = 170;  // room for the mean labels and the answer legend
+constexpr int kTitleH = 84;  // title + legend
+constexpr int kPlotH = 300;
+constexpr int kStripH = 10;
+constexpr int kPanelH = 30 + kPlotH + 8 + kStripH + 40;  // heading, plot, strip, axis labels
+
+// One ABI's panel of the comparison chart: its place, its x step per number
+// and its log2 y scale between the powers of two around every series' values.
+struct Panel {
+  size_t p;  // index of the ABI in every run's stats
+  int top;
+  double step;
+  int plot_w;
+  int bottom_exp;
+  int top_exp;
+  double x(size_t i) const { return kLeft + step * static_cast<double>(i); }
+  double y(double v) const {
+    const double bottom_pow = std::ldexp(1.0, bottom_exp);
+    return top + kPlotH - (std::log2(std::max(v, bottom_pow)) - bottom_exp) / (top_exp - bottom_exp) * kPlotH;
+  }
+};
+
+Panel make_panel(const Comparison& c, size_t p, double step, int plot_w) {
+  unsigned ymax = 1;
+  unsigned ymin = ~0u;
+  for (const StrategyRun& r : c.runs) {
+    const AbiStats& s = r.stats.abis[p];
+    ymax = std::max(ymax, s.max_insns);
+    if (!s.insns.empty()) ymin = std::min(ymin, *std::min_element(s.insns.begin(), s.insns.end()));
+  }
+  // Exponents of the powers of two at the bottom and top of the axis.
+  int top_exp = 1;
+  int bottom_exp = 0;
+  while ((1u << top_exp) < ymax && top_exp < 31) ++top_exp;
+  while ((2u << bottom_exp) <= ymin && bottom_exp + 1 < top_exp) ++bottom_exp;
+  return Panel{p, kTitleH + static_cast<int>(p) * kPanelH + 30, step, plot_w, bottom_exp, top_exp};
+}
+
+// Legend: one entry per strategy with its headline numbers (native ABI).
+std::string strategy_legend(const Comparison& c) {
+  std::string o;
+  int lx = kLeft;
+  for (size_t k = 0; k < c.runs.size(); ++k) {
+    const StrategyRun& r = c.runs[k];
+    const AbiStats& s = r.stats.abis.front();
+    const std::string label = fmt::format("{}: {} insns, mean {:.1f}, max {}", to_string(r.strategy), r.stats.length,
+                                          s.mean_insns, s.max_insns);
+    o += fmt::format(
+        "<line x1=\"{}\" x2=\"{}\" y1=\"62\" y2=\"62\" stroke=\"{}\" stroke-width=\"3\"/>"
+        "<text x=\"{}\" y=\"66\">{}</text>\n",
+        lx, lx + 22, kColour[k], lx + 28, xml_escape(label));
+    lx += 28 + static_cast<int>(label.size()) * 7 + 24;
+  }
+  return o;
+}
+
+// The panel's heading, y grid (powers of two), y label and x ticks.
+std::string panel_axes(const AbiStats& first, const Panel& pn) {
+  const syscalls::Arch& a = syscalls::arch(first.abi);
+  const int top = pn.top;
+  const size_t n = first.insns.size();
+  std::string o =
+      fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"14\" font-weight=\"bold\">{} (arch {:#x}), nr {}..{}{}</text>\n",
+                  kLeft, top - 12, a.name, a.audit_arch, first.range.lo - a.nr_bias, first.range.hi - a.nr_bias,
+                  a.nr_bias != 0 ? fmt::format(" (+ bias {:#x})", a.nr_bias) : "");
+  for (int e = pn.bottom_exp; e <= pn.top_exp; ++e) {
+    const double v = std::ldexp(1.0, e);
+    o += fmt::format(
+        "<line x1=\"{}\" x2=\"{}\" y1=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#e4e4e4\"/>"
+        "<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\" fill=\"#444\">{}</text>\n",
+        kLeft, kLeft + pn.plot_w, pn.y(v), pn.y(v), kLeft - 6, pn.y(v) + 4, v);
+  }
+  o += fmt::format(
+      "<text transform=\"translate({},{}) rotate(-90)\" text-anchor=\"middle\" fill=\"#444\">instructions "
+      "executed</text>\n",
+      16, top + kPlotH / 2);
+  // X ticks: about ten, at round numbers.
+  const size_t raw_tick = std::max<size_t>(1, n / 10);
+  size_t tick = 1;
+  while (tick * 10 <= raw_tick) tick *= 10;
+  if (tick * 5 <= raw_tick) tick *= 5;
+  else if (tick * 2 <= raw_tick) tick *= 2;
+  const uint32_t lo = first.range.lo - a.nr_bias;
+  for (size_t i = (tick - lo % tick) % tick; i < n; i += tick) {
+    o += fmt::format(
+        "<line x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\" stroke=\"#f0f0f0\"/>"
+        "<text x=\"{0:.1f}\" y=\"{3}\" text-anchor=\"middle\" fill=\"#444\">{4}</text>\n",
+        pn.x(i) + pn.step / 2, top, top + kPlotH, top + kPlotH + 8 + kStripH + 16, lo + i);
+  }
+  o += fmt::format("<line x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\" stroke=\"#444\"/>\n", kLeft, kLeft + pn.plot_w,
+                   top + kPlotH, top + kPlotH);
+  return o;
+}
+
+// Series as steps (a point only where the count changes), the optimal one
+// last (on top); each strategy's mean dashed, and labelled at the right edge
+// in the order of their lines, at least a line of text apart.
+std::string panel_series(const Comparison& c, const Panel& pn, size_t n) {
+  std::string o;
+  const size_t p = pn.p;
+  for (size_t k = c.runs.size(); k-- > 0;) {
+    const AbiStats& s = c.runs[k].stats.abis[p];
+    std::string pts;
+    for (size_t i = 0; i < n; ++i) {
+      if (i > 0 && s.insns[i] == s.insns[i - 1]) continue;
+      if (i > 0) pts += fmt::format("{:.1f},{:.1f} ", pn.x(i), pn.y(s.insns[i - 1]));
+      pts += fmt::format("{:.1f},{:.1f} ", pn.x(i), pn.y(s.insns[i]));
+    }
+    if (n > 0) pts += fmt::format("{:.1f},{:.1f}", pn.x(n), pn.y(s.insns[n - 1]));
+    o += fmt::format(
+        "<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"{}\" stroke-linejoin=\"round\" points=\"{}\"/>\n",
+        kColour[k], kStroke[k], pts);
+    o += fmt::format(
+        "<line x1=\"{}\" x2=\"{}\" y1=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" stroke-width=\"1.2\" "
+        "stroke-dasharray=\"6 4\"/>\n",
+        kLeft, kLeft + pn.plot_w, pn.y(s.mean_insns), pn.y(s.mean_insns), kColour[k]);
+  }
+  std::vector<std::pair<double, size_t>> labels;
+  for (size_t k = 0; k < c.runs.size(); ++k) labels.emplace_back(pn.y(c.runs[k].stats.abis[p].mean_insns) + 4, k);
+  std::sort(labels.begin(), labels.end());
+  for (size_t j = 1; j < labels.size(); ++j) labels[j].first = std::max(labels[j].first, labels[j - 1].first + 13);
+  for (const auto& [ly, k] : labels) {
+    o += fmt::format("<text x=\"{}\" y=\"{:.1f}\" fill=\"{}\">mean {:.1f} ({})</text>\n", kLeft + pn.plot_w + 6, ly,
+                     kColour[k], c.runs[k].stats.abis[p].mean_insns, to_string(c.runs[k].strategy));
+  }
+  return o;
+}
+
+// The answer per number (the same for every strategy: one policy), with its
+// legend.
+std::string panel_answers(const AbiStats& first, const Panel& pn) {
+  std::string o;
+  const size_t n = first.insns.size();
+  const int strip = pn.top + kPlotH + 8;
+  for (size_t i = 0; i < n;) {
+    const std::string_view colour = answer_colour(first.actions[i]);
+    size_t j = i + 1;
+    while (j < n && answer_colour(first.actions[j]) == colour) ++j;
+    o += fmt::format(R"(<rect x="{:.1f}" y="{}" width="{:.2f}" height="{}" fill="{}"/>)", pn.x(i), strip,
+                     pn.step * static_cast<double>(j - i) + 0.05, kStripH, colour);
+    i = j;
+  }
+  o += fmt::format("\n<text x=\"{}\" y=\"{}\" text-anchor=\"end\" fill=\"#444\">answer</text>\n", kLeft - 6,
+                   strip + kStripH);
+  int ax = kLeft + pn.plot_w + 6;
+  const std::pair<std::string_view, Action> legend[] = {
+      {"allow", Action::Allow()}, {"errno", Action::Errno(1)}, {"kill", Action::KillProcess()}};
+  for (const auto& [name, act] : legend) {
+    o += fmt::format(
+        "<rect x=\"{}\" y=\"{}\" width=\"9\" height=\"9\" fill=\"{}\"/><text x=\"{}\" y=\"{}\" "
+        "font-size=\"10\">{}</text>",
+        ax, strip, answer_colour(act), ax + 11, strip + 9, name);
+    ax += 40;
+  }
+  o += "\n";
+  return o;
+}
+
+// Tooltips: one invisible column per number.
+std::string panel_tooltips(const Comparison& c, const AbiStats& first, const Panel& pn) {
+  std::string o;
+  const syscalls::Arch& a = syscalls::arch(first.abi);
+  const syscalls::Table& table = syscalls::table(first.abi);
+  for (size_t i = 0; i < first.insns.size(); ++i) {
+    const uint32_t nr = first.range.lo + static_cast<uint32_t>(i);
+    std::string tip = fmt::format("{} {}", nr - a.nr_bias, table.name(nr).value_or("(no syscall)"));
+    tip += fmt::format(" — {}", sysfence::to_string(first.actions[i]));  // with its data
+    for (const StrategyRun& r : c.runs) {
+      tip += fmt::format("; {} {}", to_string(r.strategy), r.stats.abis[pn.p].insns[i]);
+    }
+    o += fmt::format(
+        "<rect x=\"{:.1f}\" y=\"{}\" width=\"{:.2f}\" height=\"{}\" fill=\"transparent\"><title>{}</title></rect>\n",
+        pn.x(i), pn.top, pn.step, kPlotH + 8 + kStripH, xml_escape(tip));
+  }
+  return o;
+}
+
+}  // namespace
+
 std::string comparison_svg(const Comparison& c, std::string_view title) {
-  constexpr int kLeft = 64;
-  constexpr int kRight = 170;  // room for the mean labels and the answer legend
-  constexpr int kTitleH = 84;  // title + legend
-  constexpr int kPlotH = 300;
-  constexpr int kStripH = 10;
-  constexpr int kPanelH = 30 + kPlotH + 8 + kStripH + 40;  // heading, plot, strip, axis labels
   if (c.runs.empty()) return "";
   const ProgramStats& opt = c.runs.front().stats;
   size_t widest = 1;
@@ -150,144 +326,14 @@ std::string comparison_svg(const Comparison& c, std::string_view title) {
       "<text x=\"{}\" y=\"42\" fill=\"#555\">same policy, compiled by sysfence three ways; arguments 0; log "
       "scale; dashed: mean</text>\n",
       width, height, width, height, kLeft, xml_escape(title), kLeft);
-  // Legend: one entry per strategy with its headline numbers (native ABI).
-  int lx = kLeft;
-  for (size_t k = 0; k < c.runs.size(); ++k) {
-    const StrategyRun& r = c.runs[k];
-    const AbiStats& s = r.stats.abis.front();
-    const std::string label = fmt::format("{}: {} insns, mean {:.1f}, max {}", to_string(r.strategy), r.stats.length,
-                                          s.mean_insns, s.max_insns);
-    o += fmt::format(
-        "<line x1=\"{}\" x2=\"{}\" y1=\"62\" y2=\"62\" stroke=\"{}\" stroke-width=\"3\"/>"
-        "<text x=\"{}\" y=\"66\">{}</text>\n",
-        lx, lx + 22, kColour[k], lx + 28, xml_escape(label));
-    lx += 28 + static_cast<int>(label.size()) * 7 + 24;
-  }
-
+  o += strategy_legend(c);
   for (size_t p = 0; p < opt.abis.size(); ++p) {
     const AbiStats& first = opt.abis[p];
-    const syscalls::Arch& a = syscalls::arch(first.abi);
-    const syscalls::Table& table = syscalls::table(first.abi);
-    const int top = kTitleH + static_cast<int>(p) * kPanelH + 30;
-    const size_t n = first.insns.size();
-
-    // Log2 y scale between the powers of two around every series' values.
-    unsigned ymax = 1;
-    unsigned ymin = ~0u;
-    for (const StrategyRun& r : c.runs) {
-      const AbiStats& s = r.stats.abis[p];
-      ymax = std::max(ymax, s.max_insns);
-      if (!s.insns.empty()) ymin = std::min(ymin, *std::min_element(s.insns.begin(), s.insns.end()));
-    }
-    // Exponents of the powers of two at the bottom and top of the axis.
-    int top_exp = 1;
-    int bottom_exp = 0;
-    while ((1u << top_exp) < ymax && top_exp < 31) ++top_exp;
-    while ((2u << bottom_exp) <= ymin && bottom_exp + 1 < top_exp) ++bottom_exp;
-    const double bottom_pow = std::ldexp(1.0, bottom_exp);
-    auto y = [&](double v) {
-      return top + kPlotH - (std::log2(std::max(v, bottom_pow)) - bottom_exp) / (top_exp - bottom_exp) * kPlotH;
-    };
-    auto x = [&](size_t i) { return kLeft + step * static_cast<double>(i); };
-
-    o += fmt::format(
-        "<text x=\"{}\" y=\"{}\" font-size=\"14\" font-weight=\"bold\">{} (arch {:#x}), nr {}..{}{}</text>\n", kLeft,
-        top - 12, a.name, a.audit_arch, first.range.lo - a.nr_bias, first.range.hi - a.nr_bias,
-        a.nr_bias != 0 ? fmt::format(" (+ bias {:#x})", a.nr_bias) : "");
-    // Grid: powers of two.
-    for (int e = bottom_exp; e <= top_exp; ++e) {
-      const double v = std::ldexp(1.0, e);
-      o += fmt::format(
-          "<line x1=\"{}\" x2=\"{}\" y1=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#e4e4e4\"/>"
-          "<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\" fill=\"#444\">{}</text>\n",
-          kLeft, kLeft + plot_w, y(v), y(v), kLeft - 6, y(v) + 4, v);
-    }
-    o += fmt::format(
-        "<text transform=\"translate({},{}) rotate(-90)\" text-anchor=\"middle\" fill=\"#444\">instructions "
-        "executed</text>\n",
-        16, top + kPlotH / 2);
-    // X ticks: about ten, at round numbers.
-    const size_t raw_tick = std::max<size_t>(1, n / 10);
-    size_t tick = 1;
-    while (tick * 10 <= raw_tick) tick *= 10;
-    if (tick * 5 <= raw_tick) tick *= 5;
-    else if (tick * 2 <= raw_tick) tick *= 2;
-    const uint32_t lo = first.range.lo - a.nr_bias;
-    for (size_t i = (tick - lo % tick) % tick; i < n; i += tick) {
-      o += fmt::format(
-          "<line x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\" stroke=\"#f0f0f0\"/>"
-          "<text x=\"{0:.1f}\" y=\"{3}\" text-anchor=\"middle\" fill=\"#444\">{4}</text>\n",
-          x(i) + step / 2, top, top + kPlotH, top + kPlotH + 8 + kStripH + 16, lo + i);
-    }
-    o += fmt::format("<line x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\" stroke=\"#444\"/>\n", kLeft, kLeft + plot_w,
-                     top + kPlotH, top + kPlotH);
-
-    // Series as steps (a point only where the count changes), the optimal
-    // one last (on top); each strategy's mean dashed.
-    for (size_t k = c.runs.size(); k-- > 0;) {
-      const AbiStats& s = c.runs[k].stats.abis[p];
-      std::string pts;
-      for (size_t i = 0; i < n; ++i) {
-        if (i > 0 && s.insns[i] == s.insns[i - 1]) continue;
-        if (i > 0) pts += fmt::format("{:.1f},{:.1f} ", x(i), y(s.insns[i - 1]));
-        pts += fmt::format("{:.1f},{:.1f} ", x(i), y(s.insns[i]));
-      }
-      if (n > 0) pts += fmt::format("{:.1f},{:.1f}", x(n), y(s.insns[n - 1]));
-      o += fmt::format(
-          "<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"{}\" stroke-linejoin=\"round\" points=\"{}\"/>\n",
-          kColour[k], kStroke[k], pts);
-      o += fmt::format(
-          "<line x1=\"{}\" x2=\"{}\" y1=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" stroke-width=\"1.2\" "
-          "stroke-dasharray=\"6 4\"/>\n",
-          kLeft, kLeft + plot_w, y(s.mean_insns), y(s.mean_insns), kColour[k]);
-    }
-    // Mean labels at the right edge, in the order of their lines, at least a
-    // line of text apart.
-    std::vector<std::pair<double, size_t>> labels;
-    for (size_t k = 0; k < c.runs.size(); ++k) labels.emplace_back(y(c.runs[k].stats.abis[p].mean_insns) + 4, k);
-    std::sort(labels.begin(), labels.end());
-    for (size_t j = 1; j < labels.size(); ++j) labels[j].first = std::max(labels[j].first, labels[j - 1].first + 13);
-    for (const auto& [ly, k] : labels) {
-      o += fmt::format("<text x=\"{}\" y=\"{:.1f}\" fill=\"{}\">mean {:.1f} ({})</text>\n", kLeft + plot_w + 6, ly,
-                       kColour[k], c.runs[k].stats.abis[p].mean_insns, to_string(c.runs[k].strategy));
-    }
-
-    // The answer per number (the same for every strategy: one policy).
-    const int strip = top + kPlotH + 8;
-    for (size_t i = 0; i < n;) {
-      const std::string_view colour = answer_colour(first.actions[i]);
-      size_t j = i + 1;
-      while (j < n && answer_colour(first.actions[j]) == colour) ++j;
-      o += fmt::format(R"(<rect x="{:.1f}" y="{}" width="{:.2f}" height="{}" fill="{}"/>)", x(i), strip,
-                       step * static_cast<double>(j - i) + 0.05, kStripH, colour);
-      i = j;
-    }
-    o += fmt::format("\n<text x=\"{}\" y=\"{}\" text-anchor=\"end\" fill=\"#444\">answer</text>\n", kLeft - 6,
-                     strip + kStripH);
-    int ax = kLeft + plot_w + 6;
-    const std::pair<std::string_view, Action> legend[] = {
-        {"allow", Action::Allow()}, {"errno", Action::Errno(1)}, {"kill", Action::KillProcess()}};
-    for (const auto& [name, act] : legend) {
-      o += fmt::format(
-          "<rect x=\"{}\" y=\"{}\" width=\"9\" height=\"9\" fill=\"{}\"/><text x=\"{}\" y=\"{}\" "
-          "font-size=\"10\">{}</text>",
-          ax, strip, answer_colour(act), ax + 11, strip + 9, name);
-      ax += 40;
-    }
-    o += "\n";
-
-    // Tooltips: one invisible column per number.
-    for (size_t i = 0; i < n; ++i) {
-      const uint32_t nr = first.range.lo + static_cast<uint32_t>(i);
-      std::string tip = fmt::format("{} {}", nr - a.nr_bias, table.name(nr).value_or("(no syscall)"));
-      tip += fmt::format(" — {}", sysfence::to_string(first.actions[i]));  // with its data
-      for (const StrategyRun& r : c.runs) {
-        tip += fmt::format("; {} {}", to_string(r.strategy), r.stats.abis[p].insns[i]);
-      }
-      o += fmt::format(
-          "<rect x=\"{:.1f}\" y=\"{}\" width=\"{:.2f}\" height=\"{}\" fill=\"transparent\"><title>{}</title></rect>\n",
-          x(i), top, step, kPlotH + 8 + kStripH, xml_escape(tip));
-    }
+    const Panel pn = make_panel(c, p, step, plot_w);
+    o += panel_axes(first, pn);
+    o += panel_series(c, pn, first.insns.size());
+    o += panel_answers(first, pn);
+    o += panel_tooltips(c, first, pn);
   }
   o += "</svg>\n";
   return o;

@@ -186,15 +186,92 @@ std::string xml_escape(std::string_view s) {
   return o;
 }
 
+constexpr int kLeft = 60;
+constexpr int kRight = 20;
+constexpr int kPanelH = 240;
+constexpr int kTop = 50;
+constexpr int kGap = 70;
+constexpr int kPlotH = 170;
+
+// One ABI's panel: where it is, and its bars (`bar` wide, each the slowest
+// of `per` numbers).
+struct Panel {
+  int top;
+  int plot_w;
+  size_t per;
+  double bar;
+  unsigned ymax;
+  double y(double v) const { return top + kPlotH - v * kPlotH / ymax; }
+};
+
+// The panel's heading, grid, mean line and x labels.
+std::string panel_axes(const AbiStats& s, const Panel& pn) {
+  const syscalls::Arch& a = syscalls::arch(s.abi);
+  const int top = pn.top;
+  const int plot_w = pn.plot_w;
+  std::string o = fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"14\">{}: mean {:.2f}, max {}{}</text>\n", kLeft,
+                              top - 10, a.name, s.mean_insns, s.max_insns,
+                              s.weighted ? fmt::format(", weighted mean {:.2f}", s.weighted_mean_insns) : "");
+  // Axes and grid.
+  for (unsigned v = 0; v <= pn.ymax; v += std::max(1u, pn.ymax / 5)) {
+    o += fmt::format(
+        "<line x1=\"{}\" x2=\"{}\" y1=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#ddd\"/>"
+        "<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n",
+        kLeft, kLeft + plot_w, pn.y(v), pn.y(v), kLeft - 6, pn.y(v) + 4, v);
+  }
+  o += fmt::format("<line x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\" stroke=\"black\"/>\n", kLeft, kLeft + plot_w,
+                   top + kPlotH, top + kPlotH);
+  o += fmt::format(
+      "<line x1=\"{0:.1f}\" x2=\"{1}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\" "
+      "stroke=\"black\" stroke-dasharray=\"4 3\"/>"
+      "<text x=\"{1}\" y=\"{3:.1f}\" text-anchor=\"end\">mean</text>\n",
+      static_cast<double>(kLeft), kLeft + plot_w, pn.y(s.mean_insns), pn.y(s.mean_insns) - 3);
+  const size_t n = s.insns.size();
+  const size_t step = std::max<size_t>(1, n / 10);
+  for (size_t i = 0; i < n; i += step) {
+    const size_t bucket = i / pn.per;  // whole buckets: integer division on purpose
+    const double x = kLeft + pn.bar * static_cast<double>(bucket);
+    o += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", x, top + kPlotH + 16,
+                     s.range.lo + i);
+  }
+  o += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">syscall number</text>\n", kLeft + plot_w / 2,
+                   top + kPlotH + 34);
+  return o;
+}
+
+// One bar per bucket of `per` numbers: the bucket's slowest number.
+std::string panel_bars(const AbiStats& s, const Panel& pn) {
+  const syscalls::Table& t = syscalls::table(s.abi);
+  const size_t n = s.insns.size();
+  const size_t per = pn.per;
+  std::string o;
+  for (size_t first = 0; first < n; first += per) {
+    const size_t last = std::min(n, first + per) - 1;
+    size_t worst = first;
+    for (size_t i = first; i <= last; ++i) {
+      if (s.insns[i] > s.insns[worst]) worst = i;
+    }
+    const uint32_t nr = s.range.lo + static_cast<uint32_t>(worst);
+    const size_t bucket = first / per;  // `first` is a multiple of `per`
+    const double x = kLeft + pn.bar * static_cast<double>(bucket);
+    auto name = t.name(nr);
+    const std::string what = fmt::format("{} {}: {} instructions, {}", nr, name ? std::string(*name) : "(unassigned)",
+                                         s.insns[worst], to_string(s.actions[worst]));
+    const std::string title = per == 1 ? what
+                                       : fmt::format("{}..{}: slowest {}", s.range.lo + first,
+                                                     s.range.lo + static_cast<uint32_t>(last), what);
+    o += fmt::format(
+        "<rect x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"{:.1f}\" fill=\"{}\">"
+        "<title>{}</title></rect>\n",
+        x, pn.y(s.insns[worst]), std::max(pn.bar - (pn.bar > 2 ? 0.5 : 0), 0.5),
+        static_cast<double>(s.insns[worst]) * kPlotH / pn.ymax, colour(s.actions[worst]), xml_escape(title));
+  }
+  return o;
+}
+
 }  // namespace
 
 std::string stats_svg(const ProgramStats& st, std::string_view title) {
-  constexpr int kLeft = 60;
-  constexpr int kRight = 20;
-  constexpr int kPanelH = 240;
-  constexpr int kTop = 50;
-  constexpr int kGap = 70;
-  constexpr int kPlotH = 170;
   size_t widest = 1;
   for (const AbiStats& s : st.abis) widest = std::max(widest, s.insns.size());
   // At most kMaxBars bars per panel: wider ranges are drawn in buckets of
@@ -229,59 +306,9 @@ std::string stats_svg(const ProgramStats& st, std::string_view title) {
   }
   for (size_t p = 0; p < st.abis.size(); ++p) {
     const AbiStats& s = st.abis[p];
-    const syscalls::Arch& a = syscalls::arch(s.abi);
-    const syscalls::Table& t = syscalls::table(s.abi);
-    const int top = kTop + static_cast<int>(p) * (kPanelH + kGap) + 30;
-    const unsigned ymax = std::max(1u, s.max_insns);
-    auto y = [&](double v) { return top + kPlotH - v * kPlotH / ymax; };
-    o += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"14\">{}: mean {:.2f}, max {}{}</text>\n", kLeft, top - 10,
-                     a.name, s.mean_insns, s.max_insns,
-                     s.weighted ? fmt::format(", weighted mean {:.2f}", s.weighted_mean_insns) : "");
-    // Axes and grid.
-    for (unsigned v = 0; v <= ymax; v += std::max(1u, ymax / 5)) {
-      o += fmt::format(
-          "<line x1=\"{}\" x2=\"{}\" y1=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#ddd\"/>"
-          "<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n",
-          kLeft, kLeft + plot_w, y(v), y(v), kLeft - 6, y(v) + 4, v);
-    }
-    o += fmt::format("<line x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\" stroke=\"black\"/>\n", kLeft, kLeft + plot_w,
-                     top + kPlotH, top + kPlotH);
-    o += fmt::format(
-        "<line x1=\"{0:.1f}\" x2=\"{1}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\" "
-        "stroke=\"black\" stroke-dasharray=\"4 3\"/>"
-        "<text x=\"{1}\" y=\"{3:.1f}\" text-anchor=\"end\">mean</text>\n",
-        static_cast<double>(kLeft), kLeft + plot_w, y(s.mean_insns), y(s.mean_insns) - 3);
-    const size_t n = s.insns.size();
-    const size_t step = std::max<size_t>(1, n / 10);
-    for (size_t i = 0; i < n; i += step) {
-      const size_t bucket = i / per;  // whole buckets: integer division on purpose
-      const double x = kLeft + bar * static_cast<double>(bucket);
-      o += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", x, top + kPlotH + 16,
-                       s.range.lo + i);
-    }
-    o += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">syscall number</text>\n", kLeft + plot_w / 2,
-                     top + kPlotH + 34);
-    for (size_t first = 0; first < n; first += per) {
-      const size_t last = std::min(n, first + per) - 1;
-      size_t worst = first;
-      for (size_t i = first; i <= last; ++i) {
-        if (s.insns[i] > s.insns[worst]) worst = i;
-      }
-      const uint32_t nr = s.range.lo + static_cast<uint32_t>(worst);
-      const size_t bucket = first / per;  // `first` is a multiple of `per`
-      const double x = kLeft + bar * static_cast<double>(bucket);
-      auto name = t.name(nr);
-      const std::string what = fmt::format("{} {}: {} instructions, {}", nr, name ? std::string(*name) : "(unassigned)",
-                                           s.insns[worst], to_string(s.actions[worst]));
-      const std::string title = per == 1 ? what
-                                         : fmt::format("{}..{}: slowest {}", s.range.lo + first,
-                                                       s.range.lo + static_cast<uint32_t>(last), what);
-      o += fmt::format(
-          "<rect x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"{:.1f}\" fill=\"{}\">"
-          "<title>{}</title></rect>\n",
-          x, y(s.insns[worst]), std::max(bar - (bar > 2 ? 0.5 : 0), 0.5),
-          static_cast<double>(s.insns[worst]) * kPlotH / ymax, colour(s.actions[worst]), xml_escape(title));
-    }
+    const Panel pn{kTop + static_cast<int>(p) * (kPanelH + kGap) + 30, plot_w, per, bar, std::max(1u, s.max_insns)};
+    o += panel_axes(s, pn);
+    o += panel_bars(s, pn);
   }
   o += "</svg>\n";
   return o;

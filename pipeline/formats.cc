@@ -98,6 +98,85 @@ std::string c_header(const compiler::Compiled& c, const OutputInfo& info, std::s
   return o;
 }
 
+namespace {
+
+// {"action": ..., "conditions": [...], "source": ...}
+std::string json_rule(const policy::Rule& rule) {
+  std::string o = fmt::format("{{\"action\": {}", json_string(to_string(rule.action)));
+  if (!rule.conditions.empty()) {
+    o += ", \"conditions\": [";
+    for (size_t k = 0; k < rule.conditions.size(); ++k) {
+      const policy::ArgCondition& cnd = rule.conditions[k];
+      o += fmt::format(R"({}{{"index": {}, "op": "{}", "value": {})", k == 0 ? "" : ", ", cnd.index,
+                       policy::scmp_name(cnd.op), cnd.value);
+      if (cnd.op == policy::CmpOp::kMaskedEq) o += fmt::format(", \"value_two\": {}", cnd.value_two);
+      if (cnd.width == policy::ArgWidth::k32) o += ", \"width\": 32";
+      o += "}";
+    }
+    o += "]";
+  }
+  if (!rule.source.file.empty()) {
+    o += fmt::format(", \"source\": {}",
+                     json_string(rule.source.line > 0 ? fmt::format("{}:{}", rule.source.file, rule.source.line)
+                                                      : rule.source.file));
+  }
+  o += "}";
+  return o;
+}
+
+// One element of "policy.arches".
+std::string json_arch_policy(const policy::ArchPolicy& ap) {
+  const syscalls::Table& t = syscalls::table(ap.arch);
+  std::string o = "      {\n";
+  o += fmt::format("        \"arch\": {},\n", json_string(syscalls::arch(ap.arch).name));
+  o += fmt::format("        \"default_action\": {},\n", json_string(to_string(ap.default_action)));
+  if (ap.enosys_above) {
+    o += fmt::format("        \"enosys_above\": {},\n", *ap.enosys_above);
+    o += fmt::format("        \"enosys_errno\": {},\n", ap.enosys_errno);
+  }
+  o += "        \"syscalls\": [";
+  bool first = true;
+  for (const auto& [nr, rules] : ap.rules) {
+    o += first ? "\n" : ",\n";
+    first = false;
+    auto name = t.name(nr);
+    o += fmt::format(R"(          {{"nr": {}, "name": {}, "rules": [)", nr, name ? json_string(*name) : "null");
+    for (size_t r = 0; r < rules.size(); ++r) o += (r == 0 ? "" : ", ") + json_rule(rules[r]);
+    o += "]}";
+  }
+  o += first ? "]\n" : "\n        ]\n";
+  o += "      }";
+  return o;
+}
+
+// "program" and "report".
+std::string json_program(const compiler::Compiled& c, const OutputInfo& info) {
+  std::string o = "  \"program\": {\n";
+  o += fmt::format("    \"length\": {},\n", c.program.size());
+  o += fmt::format("    \"byte_order\": \"{}\",\n",
+                   info.native && info.native->endian == Endian::kBig ? "big" : "little");
+  o += "    \"insns\": [";
+  for (size_t i = 0; i < c.program.size(); ++i) {
+    const bpf::Insn& in = c.program[i];
+    o += fmt::format("{}\n      {{\"code\": {}, \"jt\": {}, \"jf\": {}, \"k\": {}}}", i == 0 ? "" : ",", in.code, in.jt,
+                     in.jf, in.k);
+  }
+  o += "\n    ]\n  },\n";
+  o += "  \"report\": [";
+  for (size_t i = 0; i < c.arches.size(); ++i) {
+    const compiler::ArchReport& r = c.arches[i];
+    o += fmt::format(
+        "{}\n    {{\"abis\": {}, \"audit_arch\": {}, \"intervals\": {}, \"tree_tests\": {}, "
+        "\"dispatch_insns\": {}, \"tree_cost\": {:.4f}, \"expected_insns\": {:.4f}}}",
+        i == 0 ? "" : ",", json_string(compiler::abi_names(r.abis)), r.audit_arch, r.intervals, r.tree_tests,
+        r.dispatch_insns, r.tree_cost, r.bound());
+  }
+  o += c.arches.empty() ? "]\n" : "\n  ]\n";
+  return o;
+}
+
+}  // namespace
+
 std::string json_output(const compiler::Compiled& c, const policy::Policy& policy, const OutputInfo& info) {
   std::string o = "{\n";
   o += fmt::format("  \"profile\": {},\n", json_string(info.profile));
@@ -124,74 +203,12 @@ std::string json_output(const compiler::Compiled& c, const policy::Policy& polic
   o += fmt::format("    \"bad_arch_action\": {},\n", json_string(to_string(policy.bad_arch_action)));
   o += "    \"arches\": [";
   for (size_t a = 0; a < policy.arches.size(); ++a) {
-    const policy::ArchPolicy& ap = policy.arches[a];
-    const syscalls::Table& t = syscalls::table(ap.arch);
     o += a == 0 ? "\n" : ",\n";
-    o += "      {\n";
-    o += fmt::format("        \"arch\": {},\n", json_string(syscalls::arch(ap.arch).name));
-    o += fmt::format("        \"default_action\": {},\n", json_string(to_string(ap.default_action)));
-    if (ap.enosys_above) {
-      o += fmt::format("        \"enosys_above\": {},\n", *ap.enosys_above);
-      o += fmt::format("        \"enosys_errno\": {},\n", ap.enosys_errno);
-    }
-    o += "        \"syscalls\": [";
-    bool first = true;
-    for (const auto& [nr, rules] : ap.rules) {
-      o += first ? "\n" : ",\n";
-      first = false;
-      auto name = t.name(nr);
-      o += fmt::format(R"(          {{"nr": {}, "name": {}, "rules": [)", nr, name ? json_string(*name) : "null");
-      for (size_t r = 0; r < rules.size(); ++r) {
-        const policy::Rule& rule = rules[r];
-        o += r == 0 ? "" : ", ";
-        o += fmt::format("{{\"action\": {}", json_string(to_string(rule.action)));
-        if (!rule.conditions.empty()) {
-          o += ", \"conditions\": [";
-          for (size_t k = 0; k < rule.conditions.size(); ++k) {
-            const policy::ArgCondition& cnd = rule.conditions[k];
-            o += fmt::format(R"({}{{"index": {}, "op": "{}", "value": {})", k == 0 ? "" : ", ", cnd.index,
-                             policy::scmp_name(cnd.op), cnd.value);
-            if (cnd.op == policy::CmpOp::kMaskedEq) o += fmt::format(", \"value_two\": {}", cnd.value_two);
-            if (cnd.width == policy::ArgWidth::k32) o += ", \"width\": 32";
-            o += "}";
-          }
-          o += "]";
-        }
-        if (!rule.source.file.empty()) {
-          o += fmt::format(", \"source\": {}",
-                           json_string(rule.source.line > 0 ? fmt::format("{}:{}", rule.source.file, rule.source.line)
-                                                            : rule.source.file));
-        }
-        o += "}";
-      }
-      o += "]}";
-    }
-    o += first ? "]\n" : "\n        ]\n";
-    o += "      }";
+    o += json_arch_policy(policy.arches[a]);
   }
   o += policy.arches.empty() ? "]\n" : "\n    ]\n";
   o += "  },\n";
-  o += "  \"program\": {\n";
-  o += fmt::format("    \"length\": {},\n", c.program.size());
-  o += fmt::format("    \"byte_order\": \"{}\",\n",
-                   info.native && info.native->endian == Endian::kBig ? "big" : "little");
-  o += "    \"insns\": [";
-  for (size_t i = 0; i < c.program.size(); ++i) {
-    const bpf::Insn& in = c.program[i];
-    o += fmt::format("{}\n      {{\"code\": {}, \"jt\": {}, \"jf\": {}, \"k\": {}}}", i == 0 ? "" : ",", in.code, in.jt,
-                     in.jf, in.k);
-  }
-  o += "\n    ]\n  },\n";
-  o += "  \"report\": [";
-  for (size_t i = 0; i < c.arches.size(); ++i) {
-    const compiler::ArchReport& r = c.arches[i];
-    o += fmt::format(
-        "{}\n    {{\"abis\": {}, \"audit_arch\": {}, \"intervals\": {}, \"tree_tests\": {}, "
-        "\"dispatch_insns\": {}, \"tree_cost\": {:.4f}, \"expected_insns\": {:.4f}}}",
-        i == 0 ? "" : ",", json_string(compiler::abi_names(r.abis)), r.audit_arch, r.intervals, r.tree_tests,
-        r.dispatch_insns, r.tree_cost, r.bound());
-  }
-  o += c.arches.empty() ? "]\n" : "\n  ]\n";
+  o += json_program(c, info);
   o += "}\n";
   return o;
 }

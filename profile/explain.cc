@@ -254,10 +254,6 @@ std::string caps_text(const CapSet& caps) {
   return out;
 }
 
-}  // namespace
-
-namespace {
-
 // A name some ABI's table has but none of the filter's (fcntl64 on x86_64):
 // libseccomp resolves names per ABI, so the profile's rules for it are
 // skipped here. Said quietly, as resolution's notes do; not an error.
@@ -284,111 +280,141 @@ std::string explain_absent_name(const Profile& profile, const policy::Policy& po
   return out;
 }
 
-}  // namespace
+// Whether no ABI of the filter knows the name `syscall` (a name, not a number).
+bool absent_from_filter(const policy::Policy& policy, std::string_view syscall) {
+  if (parse_number(syscall)) return false;
+  for (const auto& ap : policy.arches)
+    if (syscalls::table(ap.arch).number(syscall)) return false;
+  return true;
+}
 
-Expected<std::string> explain_syscall(const Profile& profile, const Resolution& res, const ResolveOptions& opts,
-                                      std::string_view syscall) {
-  const policy::Policy& policy = res.policy;
-  // Which ABI and number: the native one if it knows the syscall, else the
-  // first sub-architecture that does.
+// The syscall explained: the ABI, its number there, and its name (empty
+// for a number no syscall of the native ABI has).
+struct Subject {
   const policy::ArchPolicy* primary = nullptr;
   uint32_t nr = 0;
   std::string name;
+};
+
+// Which ABI and number: the native one if it knows the syscall, else the
+// first sub-architecture that does.
+Expected<Subject> find_subject(const policy::Policy& policy, const ResolveOptions& opts, std::string_view syscall) {
+  Subject s;
   if (auto n = parse_number(syscall)) {
     if (*n > 0xffffffffULL) return fail(fmt::format("syscall number {} does not fit in 32 bits", syscall));
-    primary = policy.find(opts.native);
-    nr = static_cast<uint32_t>(*n);
-    if (auto known = syscalls::table(opts.native).name(nr)) name = std::string(*known);
+    s.primary = policy.find(opts.native);
+    s.nr = static_cast<uint32_t>(*n);
+    if (auto known = syscalls::table(opts.native).name(s.nr)) s.name = std::string(*known);
   } else {
-    name = std::string(syscall);
+    s.name = std::string(syscall);
     for (const auto& ap : policy.arches) {
-      if (auto known = syscalls::table(ap.arch).number(name)) {
-        primary = &ap;
-        nr = *known;
+      if (auto known = syscalls::table(ap.arch).number(s.name)) {
+        s.primary = &ap;
+        s.nr = *known;
         break;
       }
     }
-    if (primary == nullptr) {
-      if (const syscalls::NameNumbers* numbers = syscalls::numbers_by_name(name))
-        return explain_absent_name(profile, policy, name, *numbers);
-      const auto near = syscalls::table(opts.native).nearest_name(name);
-      return fail(fmt::format("unknown syscall \"{}\" on {}{}", name, syscalls::arch(opts.native).name,
+    if (s.primary == nullptr) {
+      const auto near = syscalls::table(opts.native).nearest_name(s.name);
+      return fail(fmt::format("unknown syscall \"{}\" on {}{}", s.name, syscalls::arch(opts.native).name,
                               near ? fmt::format(" (did you mean \"{}\"?)", *near) : ""));
     }
     // Report the canonical name when an alias was given.
-    if (auto canonical = syscalls::table(primary->arch).name(nr)) name = std::string(*canonical);
+    if (auto canonical = syscalls::table(s.primary->arch).name(s.nr)) s.name = std::string(*canonical);
   }
-  if (primary == nullptr) return fail("the policy does not cover the native architecture");
-  const auto& arch = syscalls::arch(primary->arch);
-  const std::string shown = name.empty() ? fmt::format("syscall {}", nr) : name;
+  if (s.primary == nullptr) return fail("the policy does not cover the native architecture");
+  return s;
+}
 
+// The decision when no argument changes it, and what decides it.
+std::string constant_decision_text(const Profile& profile, const policy::ArchPolicy& primary, const Verdict& v,
+                                   std::string_view shown) {
   std::string out;
-  out += fmt::format("{} on {} ({}, AUDIT_ARCH 0x{:08x}): syscall number {}\n", shown, arch.name, arch.scmp_name,
-                     arch.audit_arch, number(nr));
-  out += fmt::format("profile {}; resolved for {} with capabilities {} and kernel {}.{}\n", profile.source,
-                     syscalls::arch(opts.native).name, caps_text(opts.caps), opts.kernel.major, opts.kernel.minor);
-  std::string abis;
-  for (const auto& ap : policy.arches) abis += (abis.empty() ? "" : ", ") + std::string(syscalls::arch(ap.arch).name);
-  out += fmt::format("ABIs in this filter: {}\n\n", abis);
-
-  // --- The decision -------------------------------------------------------
-  const Verdict v = verdict(*primary, nr);
-  if (v.constant) {
-    out += fmt::format("decision: {}\n", describe_action(v.action, primary->arch));
-    out += fmt::format("  {}.\n", consequence(v.action));
-    switch (v.why) {
-      case Verdict::Why::kRule: {
-        out += fmt::format("  decided by the rule from {}", rule_source(v.floor->source));
-        if (!v.floor->source.comment.empty()) out += fmt::format(" — \"{}\"", v.floor->source.comment);
-        out += ".\n";
-        break;
-      }
-      case Verdict::Why::kDefault:
-        out += fmt::format("  No rule applies to {}, so the default action decides ({}).\n", shown,
-                           default_action_text(profile));
-        break;
-      case Verdict::Why::kEnosys:
-        out += fmt::format(
-            "  No rule names it and it is above {}, the largest syscall number the profile names on {}: runc's\n"
-            "  stub answers ENOSYS for such newer syscalls so that programs fall back to older ones.\n",
-            *primary->enosys_above, arch.name);
-        break;
+  out += fmt::format("decision: {}\n", describe_action(v.action, primary.arch));
+  out += fmt::format("  {}.\n", consequence(v.action));
+  switch (v.why) {
+    case Verdict::Why::kRule: {
+      out += fmt::format("  decided by the rule from {}", rule_source(v.floor->source));
+      if (!v.floor->source.comment.empty()) out += fmt::format(" — \"{}\"", v.floor->source.comment);
+      out += ".\n";
+      break;
     }
-  } else {
-    std::vector<size_t> arg_indexes;
-    for (const policy::Rule* r : v.deciding)
-      for (const auto& c : r->conditions)
-        if (std::find(arg_indexes.begin(), arg_indexes.end(), c.index) == arg_indexes.end())
-          arg_indexes.push_back(c.index);
-    std::sort(arg_indexes.begin(), arg_indexes.end());
-    std::string args;
-    for (size_t i : arg_indexes) args += (args.empty() ? "" : ", ") + fmt::format("arg{}", i);
-    out += fmt::format("decision: depends on the arguments ({})\n", args);
-    bool split_note = false;
-    bool several_actions = false;
-    for (const policy::Rule* r : v.deciding) several_actions = several_actions || !(r->action == v.deciding[0]->action);
-    for (const policy::Rule* r : v.deciding) {
-      out += fmt::format("  {:<16} if {}\n  {:<16}    from {}\n", describe_action(r->action, primary->arch),
-                         conditions_text(name, r->conditions), "", rule_source(r->source));
-      split_note = split_note || r->source.split_repeated_index;
-    }
-    if (v.floor != nullptr)
-      out += fmt::format("  otherwise {}: the unconditional rule from {}\n", describe_action(v.action, primary->arch),
-                         rule_source(v.floor->source));
-    else
-      out += fmt::format("  otherwise {}: the default action ({})\n", describe_action(v.action, primary->arch),
+    case Verdict::Why::kDefault:
+      out += fmt::format("  No rule applies to {}, so the default action decides ({}).\n", shown,
                          default_action_text(profile));
-    out += "  Each line is its own rule; a call matching any of them gets that rule's action";
-    out += several_actions ? " (the most restrictive one when several match).\n" : ".\n";
-    if (split_note)
-      out +=
-          "  Note: an entry above repeats an argument index, so (as runc does) each of its conditions became a\n"
-          "  rule of its own: they are ORed, not ANDed.\n";
+      break;
+    case Verdict::Why::kEnosys:
+      out += fmt::format(
+          "  No rule names it and it is above {}, the largest syscall number the profile names on {}: runc's\n"
+          "  stub answers ENOSYS for such newer syscalls so that programs fall back to older ones.\n",
+          *primary.enosys_above, syscalls::arch(primary.arch).name);
+      break;
   }
+  return out;
+}
 
-  // --- The profile entries that name it -----------------------------------
-  out += fmt::format("\nprofile entries naming {}:\n", shown);
-  const auto& table = syscalls::table(primary->arch);
+// The decision when arguments change it: each deciding rule, then the answer
+// otherwise.
+std::string conditional_decision_text(const Profile& profile, const policy::ArchPolicy& primary, const Verdict& v,
+                                      std::string_view name) {
+  std::vector<size_t> arg_indexes;
+  for (const policy::Rule* r : v.deciding)
+    for (const auto& c : r->conditions)
+      if (std::find(arg_indexes.begin(), arg_indexes.end(), c.index) == arg_indexes.end())
+        arg_indexes.push_back(c.index);
+  std::sort(arg_indexes.begin(), arg_indexes.end());
+  std::string args;
+  for (size_t i : arg_indexes) args += (args.empty() ? "" : ", ") + fmt::format("arg{}", i);
+  std::string out = fmt::format("decision: depends on the arguments ({})\n", args);
+  bool split_note = false;
+  bool several_actions = false;
+  for (const policy::Rule* r : v.deciding) several_actions = several_actions || !(r->action == v.deciding[0]->action);
+  for (const policy::Rule* r : v.deciding) {
+    out += fmt::format("  {:<16} if {}\n  {:<16}    from {}\n", describe_action(r->action, primary.arch),
+                       conditions_text(name, r->conditions), "", rule_source(r->source));
+    split_note = split_note || r->source.split_repeated_index;
+  }
+  if (v.floor != nullptr)
+    out += fmt::format("  otherwise {}: the unconditional rule from {}\n", describe_action(v.action, primary.arch),
+                       rule_source(v.floor->source));
+  else
+    out += fmt::format("  otherwise {}: the default action ({})\n", describe_action(v.action, primary.arch),
+                       default_action_text(profile));
+  out += "  Each line is its own rule; a call matching any of them gets that rule's action";
+  out += several_actions ? " (the most restrictive one when several match).\n" : ".\n";
+  if (split_note)
+    out +=
+        "  Note: an entry above repeats an argument index, so (as runc does) each of its conditions became a\n"
+        "  rule of its own: they are ORed, not ANDed.\n";
+  return out;
+}
+
+// What resolution made of one profile entry.
+std::string entry_fate_text(const EntryOutcome& o) {
+  switch (o.fate) {
+    case EntryFate::kApplied:
+      return o.split_repeated_index ? "      -> applied, one rule per condition (it repeats an argument index)\n"
+                                    : "      -> applied\n";
+    case EntryFate::kFiltered: {
+      std::string out = fmt::format("      -> not applied: {}\n", o.why);
+      if (o.filtered_by == FilterRule::kIncludesCaps)
+        out += fmt::format("         (it applies when the container has {}: --caps docker-default,{})\n", o.detail,
+                           o.detail);
+      else if (o.filtered_by == FilterRule::kExcludesCaps)
+        out += fmt::format("         (it applies when the container lacks {})\n", o.detail);
+      return out;
+    }
+    case EntryFate::kSameAsDefault:
+      return "      -> no rule: its action equals the default action (runc drops such rules)\n";
+  }
+  return "";
+}
+
+// The profile entries that name syscall `nr` of `arch`, and their fate.
+std::string entries_text(const Profile& profile, const Resolution& res, ArchId arch, uint32_t nr, std::string_view name,
+                         std::string_view shown) {
+  std::string out = fmt::format("\nprofile entries naming {}:\n", shown);
+  const auto& table = syscalls::table(arch);
   size_t listed = 0;
   for (size_t i = 0; i < profile.syscalls.size(); ++i) {
     const ProfileSyscall& e = profile.syscalls[i];
@@ -416,26 +442,58 @@ Expected<std::string> explain_syscall(const Profile& profile, const Resolution& 
           "mask (0x{:x}) is compared, as libseccomp and Docker do\n",
           w.arg, w.datum, w.mask, policy::masked_datum(w.mask, w.datum));
     }
-    const EntryOutcome& o = res.entries[i];
-    switch (o.fate) {
-      case EntryFate::kApplied:
-        out += o.split_repeated_index ? "      -> applied, one rule per condition (it repeats an argument index)\n"
-                                      : "      -> applied\n";
-        break;
-      case EntryFate::kFiltered:
-        out += fmt::format("      -> not applied: {}\n", o.why);
-        if (o.filtered_by == FilterRule::kIncludesCaps)
-          out += fmt::format("         (it applies when the container has {}: --caps docker-default,{})\n", o.detail,
-                             o.detail);
-        else if (o.filtered_by == FilterRule::kExcludesCaps)
-          out += fmt::format("         (it applies when the container lacks {})\n", o.detail);
-        break;
-      case EntryFate::kSameAsDefault:
-        out += "      -> no rule: its action equals the default action (runc drops such rules)\n";
-        break;
-    }
+    out += entry_fate_text(res.entries[i]);
   }
   if (listed == 0) out += "  (none)\n";
+  return out;
+}
+
+// How the other ABIs of the filter answer the same syscall name.
+std::string other_abis_text(const policy::Policy& policy, const policy::ArchPolicy* primary, std::string_view name) {
+  std::string out = "\non the other ABIs of this filter:\n";
+  for (const auto& ap : policy.arches) {
+    if (&ap == primary) continue;
+    const auto& a = syscalls::arch(ap.arch);
+    auto other = syscalls::table(ap.arch).number(name);
+    if (!other) {
+      out += fmt::format("  {:<12} no {} syscall on this ABI\n", a.name, name);
+      continue;
+    }
+    out += fmt::format("  {:<12} number {}: {}\n", a.name, number(*other), one_line(verdict(ap, *other), ap.arch));
+  }
+  return out;
+}
+
+}  // namespace
+
+Expected<std::string> explain_syscall(const Profile& profile, const Resolution& res, const ResolveOptions& opts,
+                                      std::string_view syscall) {
+  const policy::Policy& policy = res.policy;
+  if (absent_from_filter(policy, syscall)) {
+    if (const syscalls::NameNumbers* numbers = syscalls::numbers_by_name(syscall))
+      return explain_absent_name(profile, policy, syscall, *numbers);
+  }
+  auto subject = find_subject(policy, opts, syscall);
+  if (!subject) return Unexpected<Error>{subject.error()};
+  const policy::ArchPolicy* primary = subject->primary;
+  const uint32_t nr = subject->nr;
+  const std::string& name = subject->name;
+  const auto& arch = syscalls::arch(primary->arch);
+  const std::string shown = name.empty() ? fmt::format("syscall {}", nr) : name;
+
+  std::string out;
+  out += fmt::format("{} on {} ({}, AUDIT_ARCH 0x{:08x}): syscall number {}\n", shown, arch.name, arch.scmp_name,
+                     arch.audit_arch, number(nr));
+  out += fmt::format("profile {}; resolved for {} with capabilities {} and kernel {}.{}\n", profile.source,
+                     syscalls::arch(opts.native).name, caps_text(opts.caps), opts.kernel.major, opts.kernel.minor);
+  std::string abis;
+  for (const auto& ap : policy.arches) abis += (abis.empty() ? "" : ", ") + std::string(syscalls::arch(ap.arch).name);
+  out += fmt::format("ABIs in this filter: {}\n\n", abis);
+
+  const Verdict v = verdict(*primary, nr);
+  out += v.constant ? constant_decision_text(profile, *primary, v, shown)
+                    : conditional_decision_text(profile, *primary, v, name);
+  out += entries_text(profile, res, primary->arch, nr, name, shown);
 
   // --- Why Docker blocks it -----------------------------------------------
   const bool blocked = v.constant ? is_blocking(v.action) : true;
@@ -448,20 +506,7 @@ Expected<std::string> explain_syscall(const Profile& profile, const Resolution& 
     }
   }
 
-  // --- The other ABIs of the filter ----------------------------------------
-  if (policy.arches.size() > 1 && !name.empty()) {
-    out += "\non the other ABIs of this filter:\n";
-    for (const auto& ap : policy.arches) {
-      if (&ap == primary) continue;
-      const auto& a = syscalls::arch(ap.arch);
-      auto other = syscalls::table(ap.arch).number(name);
-      if (!other) {
-        out += fmt::format("  {:<12} no {} syscall on this ABI\n", a.name, name);
-        continue;
-      }
-      out += fmt::format("  {:<12} number {}: {}\n", a.name, number(*other), one_line(verdict(ap, *other), ap.arch));
-    }
-  }
+  if (policy.arches.size() > 1 && !name.empty()) out += other_abis_text(policy, primary, name);
   return out;
 }
 

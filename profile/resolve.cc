@@ -353,15 +353,8 @@ class Resolver {
     // runc findLastSyscalls: every name of every entry moby kept counts
     // towards the largest syscall number per ABI — whatever its action, even
     // when the rule itself is dropped below.
-    // Each name is looked up once for all ABIs (the shared name index).
-    name_numbers_.clear();
-    for (const auto& name : e.names) name_numbers_.push_back(syscalls::numbers_by_name(name));
+    note_largest(e);
     if (auto r = check_names(index); !r) return r;
-    for (size_t a = 0; a < arches_.size(); ++a) {
-      for (const syscalls::NameNumbers* numbers : name_numbers_)
-        if (numbers != nullptr)
-          if (auto nr = numbers->on(arches_[a])) largest_[a] = std::max(largest_[a], *nr);
-    }
 
     // runc matchCall: a rule whose action equals the default action is
     // redundant and skipped (compared with the errno/trace data included).
@@ -392,9 +385,30 @@ class Resolver {
     src.comment = e.comment;
     src.split_repeated_index = split;
 
-    // Each name is its own rule, on every ABI of the filter whose table knows
-    // it; a name an ABI does not know is skipped there (libseccomp resolves
-    // names per arch), never an error.
+    make_rules(e, index, src, condition_sets);
+    return {};
+  }
+
+  // runc findLastSyscalls: every name of every entry moby kept counts
+  // towards the largest syscall number per ABI — whatever its action, even
+  // when the rule itself is dropped below.
+  // Each name is looked up once for all ABIs (the shared name index).
+  // Each name is looked up once for all ABIs (the shared name index); the
+  // numbers stay in name_numbers_ for check_names and make_rules.
+  void note_largest(const ProfileSyscall& e) {
+    name_numbers_.clear();
+    for (const auto& name : e.names) name_numbers_.push_back(syscalls::numbers_by_name(name));
+    for (size_t a = 0; a < arches_.size(); ++a) {
+      for (const syscalls::NameNumbers* numbers : name_numbers_)
+        if (numbers != nullptr)
+          if (auto nr = numbers->on(arches_[a])) largest_[a] = std::max(largest_[a], *nr);
+    }
+  }
+
+  // Each name is its own rule, on every ABI of the filter whose table knows
+  // it; a name an ABI does not know is skipped there (libseccomp resolves
+  // names per arch), never an error.
+  void make_rules(const ProfileSyscall& e, size_t index, const policy::SourceRef& src, size_t condition_sets) {
     for (size_t a = 0; a < arches_.size(); ++a) {
       const ArchId abi = arches_[a];
       std::vector<MadeRule>& made = made_[a];
@@ -413,7 +427,6 @@ class Resolver {
         }
       }
     }
-    return {};
   }
 
   // The rules per syscall number, in the order apply_entry made them. Sorting

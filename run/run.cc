@@ -16,6 +16,7 @@
 #include <csignal>
 #include <cstring>
 #include <ctime>
+#include <optional>
 
 #include "base/text.h"
 #include "bpf/install.h"
@@ -160,83 +161,93 @@ struct Supervised {
   bool trace = false;
 };
 
-int run_supervised(const Supervised& s, const ExecImage& image) {
+// The command's process from the clone on: the handshake page, its pidfd,
+// and the signalfd that reads the signals sysfence forwards to it.
+struct Child {
+  Handshake* hs = nullptr;
+  pid_t pid = 0;
+  int pidfd = -1;
+  int sigfd = -1;
+};
+
+// Clones the child that installs the filter and runs the command; nullopt
+// (having said why) when that fails.
+std::optional<Child> start_child(const Supervised& s, const ExecImage& image) {
   void* mem = mmap(nullptr, sizeof(Handshake), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (mem == MAP_FAILED) {
     say(fmt::format("mmap: {}", std::strerror(errno)));
-    return kExitOwnFailure;
+    return std::nullopt;
   }
-  auto* hs = new (mem) Handshake();
-  hs->wait_for_go = s.plan->uses_notify;
-
-  char cwd_buf[4096];
-  const std::string bundle = ::getcwd(cwd_buf, sizeof cwd_buf) != nullptr ? cwd_buf : "/";
+  Child c;
+  c.hs = new (mem) Handshake();
+  c.hs->wait_for_go = s.plan->uses_notify;
 
   // Block the forwarded signals before the clone so that none sent in
   // between is lost; the child restores the original mask.
   const sigset_t forward = forwarded_signals();
   sigset_t original;
   sigprocmask(SIG_BLOCK, &forward, &original);
-  const int sigfd = signalfd(-1, &forward, SFD_CLOEXEC | SFD_NONBLOCK);
-  if (sigfd < 0) {
+  c.sigfd = signalfd(-1, &forward, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (c.sigfd < 0) {
     say(fmt::format("signalfd: {}", std::strerror(errno)));
-    return kExitOwnFailure;
+    return std::nullopt;
   }
 
-  int pidfd = -1;
-  const long pid = syscall(SYS_clone, CLONE_FILES | CLONE_PIDFD | SIGCHLD, nullptr, &pidfd, nullptr, nullptr);
-  if (pid == 0) child_main(hs, original, s.program, s.install, image);
+  const long pid = syscall(SYS_clone, CLONE_FILES | CLONE_PIDFD | SIGCHLD, nullptr, &c.pidfd, nullptr, nullptr);
+  if (pid == 0) child_main(c.hs, original, s.program, s.install, image);
   if (pid < 0) {
     say(fmt::format("clone: {}", std::strerror(errno)));
-    return kExitOwnFailure;
+    return std::nullopt;
   }
-  const auto child = static_cast<pid_t>(pid);
+  c.pid = static_cast<pid_t>(pid);
+  return c;
+}
 
-  // Wait until the filter is in place (or the child gave up).
-  while (hs->state.load(std::memory_order_acquire) == kPending && !child_exited(pidfd)) {
+void reap(const Child& c, siginfo_t& info) {
+  waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(c.pidfd), &info, WEXITED);
+}
+
+// Waits until the filter is in place; false (the child reaped, and said
+// why) when the child gave up instead.
+bool wait_for_install(const Child& c, siginfo_t& info) {
+  while (c.hs->state.load(std::memory_order_acquire) == kPending && !child_exited(c.pidfd)) {
     const timespec tick{0, 10'000'000};
-    futex(&hs->state, FUTEX_WAIT, kPending, &tick);
+    futex(&c.hs->state, FUTEX_WAIT, kPending, &tick);
   }
-  siginfo_t info{};
-  const uint32_t state = hs->state.load(std::memory_order_acquire);
+  const uint32_t state = c.hs->state.load(std::memory_order_acquire);
   if (state == kPending || state == kInstallFailed) {
-    waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED);
-    say(state == kInstallFailed ? std::string(hs->message) : "the child exited before installing the filter");
-    return kExitOwnFailure;
+    reap(c, info);
+    say(state == kInstallFailed ? std::string(c.hs->message) : "the child exited before installing the filter");
+    return false;
   }
-  int listener = hs->listener_fd;
-  // Ignored only here: the command got the original disposition already.
-  signal(SIGPIPE, SIG_IGN);
+  return true;
+}
 
-  if (s.plan->uses_notify) {
-    const std::string doc = container_process_state(child, s.plan->listener_metadata, bundle);
-    auto sent = send_to_agent(s.plan->listener_path, doc, listener);
-    hs->go.store(sent ? kExec : kAbort, std::memory_order_release);
-    futex(&hs->go, FUTEX_WAKE, 1, nullptr);
-    if (!sent) {
-      say(sent.error().message);
-      ::kill(child, SIGKILL);
-      waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED);
-      return kExitOwnFailure;
-    }
-    ::close(listener);  // the agent has its own copy now
-    listener = -1;
+// Hands the listener to the plan's agent and lets the child run the
+// command; false (the child killed and reaped) when the agent did not get it.
+bool hand_to_agent(const Child& c, const FilterPlan& plan, const std::string& bundle, int listener, siginfo_t& info) {
+  const std::string doc = container_process_state(c.pid, plan.listener_metadata, bundle);
+  auto sent = send_to_agent(plan.listener_path, doc, listener);
+  c.hs->go.store(sent ? kExec : kAbort, std::memory_order_release);
+  futex(&c.hs->go, FUTEX_WAKE, 1, nullptr);
+  if (!sent) {
+    say(sent.error().message);
+    ::kill(c.pid, SIGKILL);
+    reap(c, info);
+    return false;
   }
+  return true;
+}
 
-  SupervisorOptions options;
-  options.policy = &s.plan->policy;
-  options.native = syscalls::native_arch().id;
-  options.first_pid = child;
-  options.killable_wait = (s.install.flags & bpf::kFlagWaitKillableRecv) != 0;
-  Supervisor supervisor(options);
-
+// Answers the listener's calls and forwards signals until the command exits.
+void supervise(const Child& c, Supervisor& supervisor, int listener) {
   bool listener_open = listener >= 0;
   for (;;) {
-    pollfd fds[3] = {{pidfd, POLLIN, 0}, {sigfd, POLLIN, 0}, {listener_open ? listener : -1, POLLIN, 0}};
+    pollfd fds[3] = {{c.pidfd, POLLIN, 0}, {c.sigfd, POLLIN, 0}, {listener_open ? listener : -1, POLLIN, 0}};
     if (::poll(fds, 3, -1) < 0) {
       if (errno == EINTR) continue;
       say(fmt::format("poll: {}", std::strerror(errno)));
-      ::kill(child, SIGKILL);
+      ::kill(c.pid, SIGKILL);
       break;
     }
     if (fds[2].revents & POLLIN) {
@@ -247,35 +258,67 @@ int run_supervised(const Supervised& s, const ExecImage& image) {
     } else if (fds[2].revents & (POLLHUP | POLLERR | POLLNVAL)) {
       listener_open = false;
     }
-    if (fds[1].revents & POLLIN) forward_signal(sigfd, child);
+    if (fds[1].revents & POLLIN) forward_signal(c.sigfd, c.pid);
     if (fds[0].revents & POLLIN) break;
   }
-  waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED);
-  if (hs->state.load(std::memory_order_acquire) == kExecFailed) {
-    say(fmt::format("cannot run {}: {}", image.path, std::strerror(hs->exec_errno)));
+}
+
+// Answers what is already queued, then hands whatever remains (calls of the
+// command's surviving descendants) to a background keeper, so that they keep
+// getting the profile's answers after sysfence exits.
+void hand_off_listener(const Child& c, Supervisor& supervisor, int listener) {
+  for (;;) {
+    pollfd p{listener, POLLIN, 0};
+    if (::poll(&p, 1, 0) != 1 || !(p.revents & POLLIN)) {
+      if (p.revents == 0 && fork() == 0) {
+        ::close(c.sigfd);
+        ::close(c.pidfd);
+        serve_remaining(supervisor, listener);
+        _exit(0);
+      }
+      break;
+    }
+    if (!supervisor.handle_one(listener)) break;
+  }
+}
+
+int run_supervised(const Supervised& s, const ExecImage& image) {
+  char cwd_buf[4096];
+  const std::string bundle = ::getcwd(cwd_buf, sizeof cwd_buf) != nullptr ? cwd_buf : "/";
+  const auto started = start_child(s, image);
+  if (!started) return kExitOwnFailure;
+  const Child& c = *started;
+
+  siginfo_t info{};
+  if (!wait_for_install(c, info)) return kExitOwnFailure;
+  int listener = c.hs->listener_fd;
+  // Ignored only here: the command got the original disposition already.
+  signal(SIGPIPE, SIG_IGN);
+
+  if (s.plan->uses_notify) {
+    if (!hand_to_agent(c, *s.plan, bundle, listener, info)) return kExitOwnFailure;
+    ::close(listener);  // the agent has its own copy now
+    listener = -1;
+  }
+
+  SupervisorOptions options;
+  options.policy = &s.plan->policy;
+  options.native = syscalls::native_arch().id;
+  options.first_pid = c.pid;
+  options.killable_wait = (s.install.flags & bpf::kFlagWaitKillableRecv) != 0;
+  Supervisor supervisor(options);
+  supervise(c, supervisor, listener);
+  reap(c, info);
+  if (c.hs->state.load(std::memory_order_acquire) == kExecFailed) {
+    say(fmt::format("cannot run {}: {}", image.path, std::strerror(c.hs->exec_errno)));
   }
 
   if (listener >= 0) {
-    // Answer what is already queued, then hand whatever remains (calls of
-    // the command's surviving descendants) to a background keeper, so that
-    // they keep getting the profile's answers after sysfence exits.
-    for (;;) {
-      pollfd p{listener, POLLIN, 0};
-      if (::poll(&p, 1, 0) != 1 || !(p.revents & POLLIN)) {
-        if (p.revents == 0 && fork() == 0) {
-          ::close(sigfd);
-          ::close(pidfd);
-          serve_remaining(supervisor, listener);
-          _exit(0);
-        }
-        break;
-      }
-      if (!supervisor.handle_one(listener)) break;
-    }
+    hand_off_listener(c, supervisor, listener);
     ::close(listener);
   }
-  ::close(sigfd);
-  ::close(pidfd);
+  ::close(c.sigfd);
+  ::close(c.pidfd);
   return finish_like(info);
 }
 

@@ -1,10 +1,12 @@
-// sysfence resolve [--arch A] NAME|NR ...   and   sysfence resolve --arch A --list
+// sysfence resolve [--arch A] NAME|NR ...,   sysfence resolve --arch A --list
+// and   sysfence resolve --list-arches
 //
 // Prints "name<TAB>number" per argument (a number argument prints its name),
-// or the whole table of an ABI in number order. Numbers are what
+// the whole table of an ABI in number order, or every ABI with its spellings. Numbers are what
 // seccomp_data.nr carries (bias included: x32 0x40000000, MIPS 4000/5000/6000).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,6 +24,7 @@ namespace {
 constexpr cli::FlagSpec kFlags[] = {
     {.name = "arch"},
     {.name = "list", .takes_value = false},
+    {.name = "list-arches", .takes_value = false},
 };
 
 // " (did you mean \"X\"?)" for a near name, else nothing.
@@ -29,11 +32,52 @@ std::string suggestion(std::optional<std::string_view> near) {
   return near ? fmt::format(R"( (did you mean "{}"?))", *near) : std::string();
 }
 constexpr std::string_view kUsage =
-    "usage: sysfence resolve [--arch A] NAME|NR ...  or  sysfence resolve --arch A --list";
+    "usage: sysfence resolve [--arch A] NAME|NR ...  or  sysfence resolve --arch A --list"
+    "  or  sysfence resolve --list-arches";
+
+// The spellings of `a` beyond its short, SCMP_ARCH_* and Go names, comma
+// separated ("-" when there are none).
+std::string other_spellings(const syscalls::Arch& a) {
+  std::string out;
+  for (std::string_view s : syscalls::arch_spellings(a.id)) {
+    if (s == a.name || s == a.scmp_name || s == a.go_name) continue;
+    if (!out.empty()) out += ',';
+    out += s;
+  }
+  return out.empty() ? "-" : out;
+}
+
+// One row per ABI under a header, columns padded to their widest cell so
+// that the table reads aligned; the last column (aliases) is not padded.
+std::string arch_table() {
+  std::vector<std::vector<std::string>> rows = {
+      {"ABI", "SCMP_ARCH", "GO", "AUDIT_ARCH", "ENDIAN", "BITS", "OTHER SPELLINGS"}};
+  for (const auto& a : syscalls::all_arches()) {
+    rows.push_back({std::string(a.name), std::string(a.scmp_name), std::string(a.go_name),
+                    fmt::format("{:#010x}", a.audit_arch), a.endian == Endian::kLittle ? "little" : "big",
+                    fmt::format("{}", a.word_bits), other_spellings(a)});
+  }
+  std::vector<size_t> widths(rows[0].size(), 0);
+  for (const auto& row : rows)
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  std::string out;
+  for (const auto& row : rows) {
+    for (size_t i = 0; i + 1 < row.size(); ++i) out += fmt::format("{:<{}}  ", row[i], widths[i]);
+    out += row.back();
+    out += '\n';
+  }
+  return out;
+}
 
 int run_resolve(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags);
   if (!parsed) return cli::usage_error(parsed.error().message);
+  if (parsed->has("list-arches")) {
+    if (!parsed->positionals.empty() || parsed->has("arch") || parsed->has("list"))
+      return cli::usage_error("resolve: --list-arches takes no --arch, --list or NAME|NR arguments");
+    fmt::print("{}", arch_table());
+    return cli::kExitOk;
+  }
   auto arch = syscalls::parse_arch(parsed->get_or("arch", "native"));
   if (!arch) return cli::usage_error(arch.error().message);
   const syscalls::Table& table = syscalls::table(**arch);
@@ -71,10 +115,12 @@ int run_resolve(std::span<const std::string> args) {
 constexpr cli::FlagHelp kFlagHelp[] = {
     {"--arch A", cli::help::kArch},
     {"--list", "print the ABI's whole table in number order"},
+    {"--list-arches", "print every ABI: its spellings, AUDIT_ARCH value, byte order and word size"},
 };
 
-const cli::Registration kRegistration{
-    {"resolve", "syscall names <-> numbers for any ABI (--arch A, --list)", &run_resolve, kUsage, kFlagHelp}};
+const cli::Registration kRegistration{{"resolve",
+                                       "syscall names <-> numbers for any ABI (--arch A, --list, --list-arches)",
+                                       &run_resolve, kUsage, kFlagHelp}};
 
 }  // namespace
 }  // namespace sysfence

@@ -29,7 +29,6 @@ class DecisionDag : public Procedure {
   Ref root() const { return root_; }
 
   size_t node_count() const { return nodes_.size(); }
-  size_t leaf_count() const { return leaves_.size(); }
   const std::string& label(uint32_t leaf_index) const { return leaves_[leaf_index].label; }
 
   Walk walk(PathState& state, const LeafFn& on_leaf) const override;

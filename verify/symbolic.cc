@@ -4,6 +4,8 @@
 
 #include <array>
 #include <bit>
+#include <optional>
+#include <utility>
 #include <vector>
 
 #include "bpf/validate.h"
@@ -226,196 +228,253 @@ Walk split_symbolic_return(PathState& state, uint32_t pc, const SymValue& a, con
   return Walk::kContinue;
 }
 
+// The depth-first walk over one program: a stack of branches not yet
+// explored, each run instruction by instruction until it ends in a leaf, is
+// cut short (a branch pushed, a symbolic return split), or stops the walk.
+class Walker {
+ public:
+  Walker(const bpf::Program& program, PathState& state, const LeafFn& on_leaf)
+      : program_(program), state_(state), on_leaf_(on_leaf) {}
+
+  Walk run() {
+    const size_t base = state_.mark();
+    stack_.push_back(Pending{0, 0, base, Regs{}, false, 0, {}});
+    Walk result = Walk::kContinue;
+    while (!stack_.empty() && result == Walk::kContinue) {
+      Pending p = stack_.back();
+      stack_.pop_back();
+      result = run_pending(p);
+    }
+    state_.undo_to(base);
+    return result;
+  }
+
+ private:
+  // After one instruction: run on (at the cursor's pc, or to its leaf once
+  // set), take the next pending branch, or stop the walk.
+  enum class Next : uint8_t { kRun, kPending, kStop };
+  struct Cursor {
+    uint32_t pc;
+    Regs regs;
+    std::optional<Outcome> leaf;
+  };
+
+  Walk run_pending(const Pending& p) {
+    state_.undo_to(p.mark);
+    Cursor c{p.pc, p.regs, std::nullopt};
+    if (p.constrained) {
+      const Sat s = state_.add(p.word, p.atom);
+      if (s == Sat::kUnsat) return Walk::kContinue;
+      if (s == Sat::kUnknown)
+        c.leaf = unsupported(p.jump_pc, "the constraint solver's search budget ran out on this branch");
+    }
+    while (!c.leaf) {
+      const Next n = step(c);
+      if (n == Next::kStop) return Walk::kStop;
+      if (n == Next::kPending) return Walk::kContinue;
+    }
+    return on_leaf_(*c.leaf);
+  }
+
+  Next step(Cursor& c) {
+    if (c.pc >= program_.size()) {
+      c.leaf = unsupported(c.pc, "execution runs past the last instruction");
+      return Next::kRun;
+    }
+    const bpf::Insn& in = program_[c.pc];
+    switch (bpf::insn_class(in.code)) {
+      case bpf::kLd:
+      case bpf::kLdx: return step_load(in, c);
+      case bpf::kSt:
+      case bpf::kStx: return step_store(in, c);
+      case bpf::kAlu: return step_alu(in, c);
+      case bpf::kMisc: return step_misc(in, c);
+      case bpf::kRet: return step_ret(in, c);
+      case bpf::kJmp: return step_jump(in, c);
+      default: c.leaf = unsupported(c.pc, fmt::format("opcode {:#x}", in.code)); return Next::kRun;
+    }
+  }
+
+  static Next step_load(const bpf::Insn& in, Cursor& c) {
+    const uint16_t code = in.code;
+    Regs& r = c.regs;
+    const bool to_x = bpf::insn_class(code) == bpf::kLdx;
+    SymValue v;
+    if (code == (bpf::kLd | bpf::kW | bpf::kAbs)) {
+      if (in.k % 4 != 0 || in.k >= kSeccompDataSize) {
+        c.leaf = unsupported(c.pc, fmt::format("load from offset {} outside seccomp_data's words", in.k));
+        return Next::kRun;
+      }
+      v = SymValue::input(in.k / 4);
+    } else if (code == (bpf::kLd | bpf::kW | bpf::kLen) || code == (bpf::kLdx | bpf::kW | bpf::kLen)) {
+      v = SymValue::constant(kSeccompDataSize);
+    } else if (code == (bpf::kLd | bpf::kImm) || code == (bpf::kLdx | bpf::kImm)) {
+      v = SymValue::constant(in.k);
+    } else if (code == (bpf::kLd | bpf::kMem) || code == (bpf::kLdx | bpf::kMem)) {
+      if (in.k >= bpf::kMemWords || (r.mem_written & (1u << in.k)) == 0) {
+        c.leaf = unsupported(c.pc, fmt::format("reads scratch M[{}] before any store on this path", in.k));
+        return Next::kRun;
+      }
+      v = r.mem[in.k];
+    } else {
+      c.leaf = unsupported(c.pc, fmt::format("load {:#x} is not a seccomp load", code));
+      return Next::kRun;
+    }
+    (to_x ? r.x : r.a) = v;
+    ++c.pc;
+    return Next::kRun;
+  }
+
+  static Next step_store(const bpf::Insn& in, Cursor& c) {
+    const uint16_t code = in.code;
+    if (code != bpf::kSt && code != bpf::kStx) {
+      c.leaf = unsupported(c.pc, fmt::format("store opcode {:#x}", code));
+      return Next::kRun;
+    }
+    if (in.k >= bpf::kMemWords) {
+      c.leaf = unsupported(c.pc, fmt::format("store to M[{}] (only 16 slots)", in.k));
+      return Next::kRun;
+    }
+    Regs& r = c.regs;
+    r.mem[in.k] = code == bpf::kSt ? r.a : r.x;
+    r.mem_written = static_cast<uint16_t>(r.mem_written | (1u << in.k));
+    ++c.pc;
+    return Next::kRun;
+  }
+
+  static Next step_alu(const bpf::Insn& in, Cursor& c) {
+    const uint16_t code = in.code;
+    const uint16_t op = bpf::insn_op(code);
+    const bool src_x = bpf::insn_src(code) == bpf::kX;
+    if (op == bpf::kMod || (op == bpf::kNeg && code != (bpf::kAlu | bpf::kNeg)) || op > bpf::kXor) {
+      c.leaf = unsupported(c.pc, fmt::format("ALU opcode {:#x} is not allowed in seccomp", code));
+      return Next::kRun;
+    }
+    AluResult res = alu(op, src_x, c.regs.a, c.regs.x, in.k);
+    if (res.kind == AluResult::Kind::kUnsupported) {
+      c.leaf = unsupported(c.pc, std::move(res.reason));
+    } else if (res.kind == AluResult::Kind::kReturnZero) {
+      c.leaf = returns(c.pc, 0, "division by zero returns 0");
+    } else {
+      c.regs.a = res.value;
+      ++c.pc;
+    }
+    return Next::kRun;
+  }
+
+  static Next step_misc(const bpf::Insn& in, Cursor& c) {
+    Regs& r = c.regs;
+    if (in.code == (bpf::kMisc | bpf::kTax)) r.x = r.a;
+    else if (in.code == (bpf::kMisc | bpf::kTxa)) r.a = r.x;
+    else {
+      c.leaf = unsupported(c.pc, fmt::format("misc opcode {:#x}", in.code));
+      return Next::kRun;
+    }
+    ++c.pc;
+    return Next::kRun;
+  }
+
+  Next step_ret(const bpf::Insn& in, Cursor& c) {
+    const uint16_t code = in.code;
+    if (code == (bpf::kRet | bpf::kRetK)) {
+      c.leaf = returns(c.pc, in.k);
+    } else if (code == (bpf::kRet | bpf::kRetA)) {
+      if (c.regs.a.is_constant()) {
+        c.leaf = returns(c.pc, c.regs.a.bits);
+      } else {
+        if (split_symbolic_return(state_, c.pc, c.regs.a, on_leaf_) == Walk::kStop) return Next::kStop;
+        return Next::kPending;
+      }
+    } else {
+      c.leaf = unsupported(c.pc, fmt::format("ret opcode {:#x}", code));
+    }
+    return Next::kRun;
+  }
+
+  Next step_jump(const bpf::Insn& in, Cursor& c) {
+    const uint16_t code = in.code;
+    const uint16_t op = bpf::insn_op(code);
+    if (op == bpf::kJa) {
+      if (code != (bpf::kJmp | bpf::kJa)) {
+        c.leaf = unsupported(c.pc, fmt::format("jump opcode {:#x}", code));
+        return Next::kRun;
+      }
+      const uint64_t target = uint64_t{c.pc} + 1 + in.k;
+      if (target >= program_.size()) {
+        c.leaf = unsupported(c.pc, "ja jumps past the last instruction");
+        return Next::kRun;
+      }
+      c.pc = static_cast<uint32_t>(target);
+      return Next::kRun;
+    }
+    if (op != bpf::kJeq && op != bpf::kJgt && op != bpf::kJge && op != bpf::kJset) {
+      c.leaf = unsupported(c.pc, fmt::format("jump opcode {:#x}", code));
+      return Next::kRun;
+    }
+    const uint32_t pc_true = c.pc + 1 + in.jt;
+    const uint32_t pc_false = c.pc + 1 + in.jf;
+    SymCondition cond = jump_condition(in, c.regs);
+    switch (cond.kind) {
+      case SymCondition::Kind::kTrue: c.pc = pc_true; break;
+      case SymCondition::Kind::kFalse: c.pc = pc_false; break;
+      case SymCondition::Kind::kUnsupported: c.leaf = unsupported(c.pc, std::move(cond.reason)); break;
+      case SymCondition::Kind::kAtom: return branch(c, cond, pc_true, pc_false);
+    }
+    return Next::kRun;
+  }
+
+  // The jump's condition as one on an input word (or decided, or outside
+  // the fragment).
+  static SymCondition jump_condition(const bpf::Insn& in, const Regs& r) {
+    const uint16_t op = bpf::insn_op(in.code);
+    if (bpf::insn_src(in.code) == bpf::kK) return translate_jump(op, r.a, in.k);
+    if (r.x.is_constant()) return translate_jump(op, r.a, r.x.bits);
+    SymCondition cond;
+    if (r.a.is_constant()) {
+      // c op X, rewritten as a condition on X: jeq and jset are
+      // symmetric; c > X is !(X >= c) and c >= X is !(X > c).
+      const uint32_t c = r.a.bits;
+      if (op == bpf::kJeq || op == bpf::kJset) return translate_jump(op, r.x, c);
+      cond = translate_jump(op == bpf::kJgt ? bpf::kJge : bpf::kJgt, r.x, c);
+      if (cond.kind == SymCondition::Kind::kTrue) cond.kind = SymCondition::Kind::kFalse;
+      else if (cond.kind == SymCondition::Kind::kFalse) cond.kind = SymCondition::Kind::kTrue;
+      else if (cond.kind == SymCondition::Kind::kAtom) cond.atom = negate(cond.atom);
+      return cond;
+    }
+    cond.kind = SymCondition::Kind::kUnsupported;
+    cond.reason =
+        fmt::format("compares A = {} with X = {}: two input-dependent values", r.a.to_string(), r.x.to_string());
+    return cond;
+  }
+
+  // A jump that depends on the input: the false side waits on the stack,
+  // the walk goes on along the true side when it is satisfiable.
+  Next branch(Cursor& c, const SymCondition& cond, uint32_t pc_true, uint32_t pc_false) {
+    const size_t mark = state_.mark();
+    stack_.push_back(Pending{pc_false, c.pc, mark, c.regs, true, cond.word, negate(cond.atom)});
+    const Sat s = state_.add(cond.word, cond.atom);
+    if (s == Sat::kSat) {
+      c.pc = pc_true;
+      return Next::kRun;
+    }
+    if (s == Sat::kUnknown) {
+      c.leaf = unsupported(c.pc, "the constraint solver's search budget ran out on this branch");
+      return Next::kRun;
+    }
+    state_.undo_to(mark);
+    return Next::kPending;
+  }
+
+  const bpf::Program& program_;
+  PathState& state_;
+  const LeafFn& on_leaf_;
+  std::vector<Pending> stack_;
+};
+
 }  // namespace
 
 Walk BpfProcedure::walk(PathState& state, const LeafFn& on_leaf) const {
-  const size_t base = state.mark();
-  const auto size = static_cast<uint32_t>(program_.size());
-  std::vector<Pending> stack;
-  stack.push_back(Pending{0, 0, base, Regs{}, false, 0, {}});
-
-  while (!stack.empty()) {
-    Pending p = stack.back();
-    stack.pop_back();
-    state.undo_to(p.mark);
-    std::optional<Outcome> leaf;
-    if (p.constrained) {
-      const Sat s = state.add(p.word, p.atom);
-      if (s == Sat::kUnsat) continue;
-      if (s == Sat::kUnknown)
-        leaf = unsupported(p.jump_pc, "the constraint solver's search budget ran out on this branch");
-    }
-    uint32_t pc = p.pc;
-    Regs& r = p.regs;
-    while (!leaf) {
-      if (pc >= size) {
-        leaf = unsupported(pc, "execution runs past the last instruction");
-        break;
-      }
-      const bpf::Insn& in = program_[pc];
-      const uint16_t code = in.code;
-      switch (bpf::insn_class(code)) {
-        case bpf::kLd:
-        case bpf::kLdx: {
-          const bool to_x = bpf::insn_class(code) == bpf::kLdx;
-          SymValue v;
-          if (code == (bpf::kLd | bpf::kW | bpf::kAbs)) {
-            if (in.k % 4 != 0 || in.k >= kSeccompDataSize) {
-              leaf = unsupported(pc, fmt::format("load from offset {} outside seccomp_data's words", in.k));
-              break;
-            }
-            v = SymValue::input(in.k / 4);
-          } else if (code == (bpf::kLd | bpf::kW | bpf::kLen) || code == (bpf::kLdx | bpf::kW | bpf::kLen)) {
-            v = SymValue::constant(kSeccompDataSize);
-          } else if (code == (bpf::kLd | bpf::kImm) || code == (bpf::kLdx | bpf::kImm)) {
-            v = SymValue::constant(in.k);
-          } else if (code == (bpf::kLd | bpf::kMem) || code == (bpf::kLdx | bpf::kMem)) {
-            if (in.k >= bpf::kMemWords || (r.mem_written & (1u << in.k)) == 0) {
-              leaf = unsupported(pc, fmt::format("reads scratch M[{}] before any store on this path", in.k));
-              break;
-            }
-            v = r.mem[in.k];
-          } else {
-            leaf = unsupported(pc, fmt::format("load {:#x} is not a seccomp load", code));
-            break;
-          }
-          (to_x ? r.x : r.a) = v;
-          ++pc;
-          break;
-        }
-        case bpf::kSt:
-        case bpf::kStx:
-          if (code != bpf::kSt && code != bpf::kStx) {
-            leaf = unsupported(pc, fmt::format("store opcode {:#x}", code));
-            break;
-          }
-          if (in.k >= bpf::kMemWords) {
-            leaf = unsupported(pc, fmt::format("store to M[{}] (only 16 slots)", in.k));
-            break;
-          }
-          r.mem[in.k] = code == bpf::kSt ? r.a : r.x;
-          r.mem_written = static_cast<uint16_t>(r.mem_written | (1u << in.k));
-          ++pc;
-          break;
-        case bpf::kAlu: {
-          const uint16_t op = bpf::insn_op(code);
-          const bool src_x = bpf::insn_src(code) == bpf::kX;
-          if (op == bpf::kMod || (op == bpf::kNeg && code != (bpf::kAlu | bpf::kNeg)) || op > bpf::kXor) {
-            leaf = unsupported(pc, fmt::format("ALU opcode {:#x} is not allowed in seccomp", code));
-            break;
-          }
-          AluResult res = alu(op, src_x, r.a, r.x, in.k);
-          if (res.kind == AluResult::Kind::kUnsupported) {
-            leaf = unsupported(pc, std::move(res.reason));
-          } else if (res.kind == AluResult::Kind::kReturnZero) {
-            leaf = returns(pc, 0, "division by zero returns 0");
-          } else {
-            r.a = res.value;
-            ++pc;
-          }
-          break;
-        }
-        case bpf::kMisc:
-          if (code == (bpf::kMisc | bpf::kTax)) r.x = r.a;
-          else if (code == (bpf::kMisc | bpf::kTxa)) r.a = r.x;
-          else {
-            leaf = unsupported(pc, fmt::format("misc opcode {:#x}", code));
-            break;
-          }
-          ++pc;
-          break;
-        case bpf::kRet:
-          if (code == (bpf::kRet | bpf::kRetK)) {
-            leaf = returns(pc, in.k);
-          } else if (code == (bpf::kRet | bpf::kRetA)) {
-            if (r.a.is_constant()) {
-              leaf = returns(pc, r.a.bits);
-            } else {
-              if (split_symbolic_return(state, pc, r.a, on_leaf) == Walk::kStop) {
-                state.undo_to(base);
-                return Walk::kStop;
-              }
-              goto next_pending;
-            }
-          } else {
-            leaf = unsupported(pc, fmt::format("ret opcode {:#x}", code));
-          }
-          break;
-        case bpf::kJmp: {
-          const uint16_t op = bpf::insn_op(code);
-          if (op == bpf::kJa) {
-            if (code != (bpf::kJmp | bpf::kJa)) {
-              leaf = unsupported(pc, fmt::format("jump opcode {:#x}", code));
-              break;
-            }
-            const uint64_t target = uint64_t{pc} + 1 + in.k;
-            if (target >= size) {
-              leaf = unsupported(pc, "ja jumps past the last instruction");
-              break;
-            }
-            pc = static_cast<uint32_t>(target);
-            break;
-          }
-          if (op != bpf::kJeq && op != bpf::kJgt && op != bpf::kJge && op != bpf::kJset) {
-            leaf = unsupported(pc, fmt::format("jump opcode {:#x}", code));
-            break;
-          }
-          const uint32_t pc_true = pc + 1 + in.jt;
-          const uint32_t pc_false = pc + 1 + in.jf;
-          SymCondition cond;
-          if (bpf::insn_src(code) == bpf::kK) {
-            cond = translate_jump(op, r.a, in.k);
-          } else if (r.x.is_constant()) {
-            cond = translate_jump(op, r.a, r.x.bits);
-          } else if (r.a.is_constant()) {
-            // c op X, rewritten as a condition on X: jeq and jset are
-            // symmetric; c > X is !(X >= c) and c >= X is !(X > c).
-            const uint32_t c = r.a.bits;
-            if (op == bpf::kJeq || op == bpf::kJset) {
-              cond = translate_jump(op, r.x, c);
-            } else {
-              cond = translate_jump(op == bpf::kJgt ? bpf::kJge : bpf::kJgt, r.x, c);
-              if (cond.kind == SymCondition::Kind::kTrue) cond.kind = SymCondition::Kind::kFalse;
-              else if (cond.kind == SymCondition::Kind::kFalse) cond.kind = SymCondition::Kind::kTrue;
-              else if (cond.kind == SymCondition::Kind::kAtom) cond.atom = negate(cond.atom);
-            }
-          } else {
-            cond.kind = SymCondition::Kind::kUnsupported;
-            cond.reason = fmt::format("compares A = {} with X = {}: two input-dependent values", r.a.to_string(),
-                                      r.x.to_string());
-          }
-          switch (cond.kind) {
-            case SymCondition::Kind::kTrue: pc = pc_true; break;
-            case SymCondition::Kind::kFalse: pc = pc_false; break;
-            case SymCondition::Kind::kUnsupported: leaf = unsupported(pc, std::move(cond.reason)); break;
-            case SymCondition::Kind::kAtom: {
-              const size_t mark = state.mark();
-              stack.push_back(Pending{pc_false, pc, mark, r, true, cond.word, negate(cond.atom)});
-              const Sat s = state.add(cond.word, cond.atom);
-              if (s == Sat::kSat) {
-                pc = pc_true;
-              } else {
-                if (s == Sat::kUnknown)
-                  leaf = unsupported(pc, "the constraint solver's search budget ran out on this branch");
-                else state.undo_to(mark);
-                if (!leaf) goto next_pending;
-              }
-              break;
-            }
-          }
-          break;
-        }
-        default: leaf = unsupported(pc, fmt::format("opcode {:#x}", code)); break;
-      }
-    }
-    if (on_leaf(*leaf) == Walk::kStop) {
-      state.undo_to(base);
-      return Walk::kStop;
-    }
-  next_pending:;
-  }
-  state.undo_to(base);
-  return Walk::kContinue;
+  return Walker(program_, state, on_leaf).run();
 }
 
 void BpfProcedure::collect_constants(WordConstants& out) const {

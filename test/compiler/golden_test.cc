@@ -4,13 +4,17 @@
 //
 // To refresh the golden files after an intended change:
 //   bazel run //test/compiler:golden_test -- --update=$PWD/test/compiler/testdata
-// and review the diff.
+// and review the diff. Each golden file is also assembled back and PROVED
+// equal to the policy its profile resolves to, in both modes: a change of the
+// text is a review question, a wrong program in the file is a failure, so an
+// update cannot bless a program that answers differently from the profile.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <sstream>
 
+#include "bpf/asm.h"
 #include "bpf/disasm.h"
 #include "compiler/compile.h"
 #include "measure/stats.h"
@@ -18,6 +22,7 @@
 #include "profile/load.h"
 #include "profile/resolve.h"
 #include "syscalls/table.h"
+#include "verify/verify.h"
 
 namespace sysfence::compiler {
 namespace {
@@ -36,6 +41,22 @@ policy::Policy resolve(const std::string& path, syscalls::ArchId native) {
   return r->policy;
 }
 
+// The file's own text (not a fresh compile) assembled and proved against `p`.
+void expect_file_proved(const std::string& path, const policy::Policy& p, syscalls::ArchId native) {
+  std::ifstream in(path);
+  ASSERT_TRUE(in) << "missing golden file " << path;
+  std::stringstream text;
+  text << in.rdbuf();
+  bpf::AsmOptions ao;
+  ao.file_name = path;
+  ao.arch = &syscalls::arch(native);
+  auto assembled = bpf::assemble(text.str(), ao);
+  ASSERT_TRUE(assembled) << assembled.error().message;
+  auto proof = verify::prove_equivalent(assembled->program, p);
+  ASSERT_TRUE(proof) << path << ": " << proof.error().message;
+  EXPECT_TRUE(proof->equivalent()) << path << " is not the profile's filter:\n" << verify::format_verification(*proof);
+}
+
 void expect_golden(const std::string& profile, syscalls::ArchId native, const std::string& golden) {
   const policy::Policy p = resolve("test/compiler/testdata/" + profile, native);
   auto c = compile(p, {});
@@ -45,9 +66,12 @@ void expect_golden(const std::string& profile, syscalls::ArchId native, const st
   const std::string text = disassemble(c->program, d);
   if (!g_update_dir.empty()) {
     std::ofstream(g_update_dir + "/" + golden) << text;
+    expect_file_proved(g_update_dir + "/" + golden, p, native);
     return;
   }
-  std::ifstream in("test/compiler/testdata/" + golden);
+  const std::string path = "test/compiler/testdata/" + golden;
+  expect_file_proved(path, p, native);
+  std::ifstream in(path);
   ASSERT_TRUE(in) << "missing golden file " << golden;
   std::stringstream want;
   want << in.rdbuf();

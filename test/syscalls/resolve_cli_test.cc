@@ -97,6 +97,93 @@ TEST(ResolveCli, NoSuggestionForAFarName) {
   EXPECT_EQ(r.err, "sysfence: unknown syscall \"zzzzzzzzzzzzzz\" on x86_64\n");
 }
 
+std::vector<std::string> words_of(const std::string& line) {
+  std::istringstream in(line);
+  std::vector<std::string> words;
+  for (std::string w; in >> w;) words.push_back(w);
+  return words;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+TEST(ResolveCli, ListArchesNamesEveryAbiOnceWithItsFacts) {
+  Result r = run({"resolve", "--list-arches"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  const std::vector<std::string> lines = lines_of(r.out);
+  ASSERT_EQ(lines.size(), all_arches().size() + 1);  // a header, then one line per ABI
+  EXPECT_EQ(lines[0].rfind("ABI ", 0), 0U) << lines[0];
+
+  // The x86_64 line, spelled out by hand.
+  const std::vector<std::string> x86_64 = {"x86_64", "SCMP_ARCH_X86_64", "amd64", "0xc000003e", "little", "64"};
+  bool saw_x86_64 = false;
+  for (const std::string& line : lines) {
+    std::vector<std::string> w = words_of(line);
+    if (w.empty() || w[0] != "x86_64") continue;
+    saw_x86_64 = true;
+    ASSERT_GE(w.size(), x86_64.size()) << line;
+    EXPECT_EQ(std::vector<std::string>(w.begin(), w.begin() + 6), x86_64) << line;
+  }
+  EXPECT_TRUE(saw_x86_64);
+  // Two more ABIs known from the kernel's headers: big-endian and 32-bit.
+  EXPECT_NE(r.out.find("\ns390 "), std::string::npos);
+  for (const std::string& line : lines) {
+    std::vector<std::string> w = words_of(line);
+    if (w[0] == "s390") {
+      EXPECT_EQ(std::vector<std::string>(w.begin() + 3, w.begin() + 6),
+                (std::vector<std::string>{"0x00000016", "big", "32"}));
+    }
+    if (w[0] == "i386") {
+      EXPECT_NE(line.find("i686"), std::string::npos) << line;
+    }
+  }
+
+  // Every ABI exactly once, each line carrying every spelling find_arch accepts
+  // and the audit value, byte order and width of the ABI that spelling names.
+  for (const auto& a : all_arches()) {
+    SCOPED_TRACE(std::string(a.name));
+    size_t count = 0;
+    for (size_t i = 1; i < lines.size(); ++i) {
+      std::vector<std::string> w = words_of(lines[i]);
+      if (w[0] != a.name) continue;
+      ++count;
+      ASSERT_EQ(w.size(), 7U) << lines[i];
+      for (std::string_view s : arch_spellings(a.id)) {
+        const bool listed =
+            w[0] == s || w[1] == s || w[2] == s || ("," + w[6] + ",").find(fmt::format(",{},", s)) != std::string::npos;
+        EXPECT_TRUE(listed) << s;
+        const Arch* named = find_arch(s);
+        ASSERT_NE(named, nullptr) << s;
+        EXPECT_EQ(named->id, a.id) << s;
+      }
+      EXPECT_EQ(std::stoul(w[3], nullptr, 16), a.audit_arch);
+      EXPECT_EQ(w[4], a.endian == Endian::kLittle ? "little" : "big");
+      EXPECT_EQ(w[5], std::to_string(a.word_bits));
+    }
+    EXPECT_EQ(count, 1U);
+  }
+
+  // Aligned: every column starts where the header's does.
+  std::vector<size_t> starts;
+  for (size_t i = 0; i < lines[0].size(); ++i)
+    if (lines[0][i] != ' ' && (i == 0 || lines[0][i - 1] == ' ')) starts.push_back(i);
+  starts.pop_back();  // the last heading is two words ("OTHER SPELLINGS")
+  for (const std::string& line : lines) {
+    for (size_t start : starts) {
+      ASSERT_LT(start, line.size()) << line;
+      EXPECT_NE(line[start], ' ') << line;
+      if (start > 0) {
+        EXPECT_EQ(line[start - 1], ' ') << line;
+      }
+    }
+  }
+}
+
 TEST(ResolveCli, BadNumbersAndUsage) {
   const cli_runner::FailureCase cases[] = {
       {{"resolve", "--arch", "x86_64", "99999"}, 2, "no syscall number 99999 on x86_64"},
@@ -105,6 +192,9 @@ TEST(ResolveCli, BadNumbersAndUsage) {
       {{"resolve", "--list", "read"}, 2, ""},
       {{"resolve", "--bogus"}, 2, "sysfence: unknown option --bogus\n"},
       {{"resolve", "--arch"}, 2, ""},
+      {{"resolve", "--list-arches", "read"}, 2, ""},
+      {{"resolve", "--list-arches", "--arch", "x86_64"}, 2, ""},
+      {{"resolve", "--list-arches", "--list"}, 2, ""},
   };
   for (const cli_runner::FailureCase& c : cases) cli_runner::expect_failure(c);
   EXPECT_EQ(run({"resolve", "--bogus"}).err, "sysfence: unknown option --bogus\n");  // the whole message

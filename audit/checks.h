@@ -1,0 +1,34 @@
+// The checks of the program audit (program_audit.h describes each), one
+// function per check with one signature; program_audit.cc runs them in a
+// fixed order from a table. Private to audit/.
+#pragma once
+
+#include "audit/audit_context.h"
+
+namespace sysfence::audit {
+
+using Check = void (*)(AuditContext& ctx, Findings& out);
+
+// checks_program.cc: facts of the whole program.
+void check_abi_not_handled(AuditContext& ctx, Findings& out);
+void check_arch_unchecked(AuditContext& ctx, Findings& out);
+void check_instruction_pointer(AuditContext& ctx, Findings& out);
+void check_unreachable(AuditContext& ctx, Findings& out);
+void check_undefined_action(AuditContext& ctx, Findings& out);
+void check_incomplete(AuditContext& ctx, Findings& out);
+
+// checks_abi.cc: per ABI, over its whole syscall table.
+void check_arg_width(AuditContext& ctx, Findings& out);
+void check_x32(AuditContext& ctx, Findings& out);
+void check_default_allow(AuditContext& ctx, Findings& out);
+void check_no_enosys(AuditContext& ctx, Findings& out);
+
+// checks_syscalls.cc: particular dangerous syscalls.
+void check_seed_blocked(AuditContext& ctx, Findings& out);
+void check_ptrace(AuditContext& ctx, Findings& out);
+void check_personality(AuditContext& ctx, Findings& out);
+void check_clone_flags(AuditContext& ctx, Findings& out);
+void check_unshare(AuditContext& ctx, Findings& out);
+void check_clone3(AuditContext& ctx, Findings& out);
+
+}  // namespace sysfence::audit
