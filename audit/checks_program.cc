@@ -84,8 +84,7 @@ void check_undefined_action(AuditContext& ctx, Findings& out) {
   const auto facts = bpf::analyze_flow(prog);
   std::vector<uint32_t> where;
   for (uint32_t i = 0; i < prog.size(); ++i) {
-    if (prog[i].code == (bpf::kRet | bpf::kRetK) && facts[i].reached && !decode(prog[i].k).known())
-      where.push_back(i);
+    if (prog[i].code == (bpf::kRet | bpf::kRetK) && facts[i].reached && !decode(prog[i].k).known()) where.push_back(i);
   }
   if (where.empty()) return;
   out.add(check::kUndefinedAction, Severity::kLow,

@@ -12,9 +12,9 @@
 #include "syscalls/arch.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
-#include "tools/cli/raw_filter.h"
 #include "tools/cli/flag_help.h"
 #include "tools/cli/output.h"
+#include "tools/cli/raw_filter.h"
 
 namespace sysfence {
 namespace {
