@@ -56,6 +56,14 @@ sysfence::pipeline::Request request_for(std::string_view text) {
   constexpr syscalls::KernelVersion kKernels[] = {{3, 10, 0}, {5, 8, 0}, {6, 18, 0}};
   ropts.kernel = kKernels[h % 3];
   h /= 3;
+  // On the old target the actions it lacks are mapped half of the time (so
+  // such profiles still reach the compiler) and refused the other half.
+  if (h % 2 == 0) {
+    request.target.downgrades = {{ActionKind::kKillProcess, Action::KillThread()},
+                                 {ActionKind::kLog, Action::Allow()},
+                                 {ActionKind::kUserNotif, Action::Errno(1)}};
+  }
+  h /= 2;
   if (h % 4 == 0) ropts.unknown_syscalls = profile::UnknownSyscalls::kDefault;
   h /= 4;
 
@@ -79,6 +87,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     switch (f.stage) {
       case pipeline::Stage::kLoad: return 0;  // the reader's own target checks its errors
       case pipeline::Stage::kResolve: FUZZ_CHECK(fuzz::is_one_line(f.message), f.message); return 0;
+      // An action the target kernel lacks, unmapped: the user's error, said in one line.
+      case pipeline::Stage::kTargetKernel:
+        FUZZ_CHECK(fuzz::is_one_line(f.message), f.message);
+        FUZZ_CHECK(f.message.find("needs Linux") != std::string::npos, f.message);
+        return 0;
       case pipeline::Stage::kCompile:
         FUZZ_CHECK(fuzz::is_one_line(f.message), f.message);
         FUZZ_CHECK(f.message.find("4096") != std::string::npos && f.message.find("internal") == std::string::npos,
