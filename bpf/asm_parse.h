@@ -129,6 +129,8 @@ class LineParser {
  private:
   Expected<void> parse_a_assign(Item& item);
   Expected<void> parse_x_assign(Item& item);
+  // `[N]` after `mem`: the scratch slot, for both A and X loads.
+  Expected<uint32_t> parse_scratch_slot(const Item& item);
   Expected<void> parse_alu(Item& item);
   Expected<void> parse_store(Item& item);
   Expected<void> parse_raw_insn(Item& item);

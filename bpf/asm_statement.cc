@@ -84,10 +84,8 @@ Expected<void> LineParser::parse_a_assign(Item& item) {
     return {};
   }
   if (accept("mem")) {
-    if (!accept("[")) return unknown_statement(item);
-    auto slot = parse_u32("scratch index");
+    auto slot = parse_scratch_slot(item);
     if (!slot) return Unexpected<Error>{slot.error()};
-    if (!accept("]")) return unknown_statement(item);
     in = stmt(kLd | kMem, *slot);
     return {};
   }
@@ -137,6 +135,14 @@ Expected<void> LineParser::parse_a_assign(Item& item) {
 }
 
 // X = ...
+Expected<uint32_t> LineParser::parse_scratch_slot(const Item& item) {
+  if (!accept("[")) return unknown_statement(item);
+  auto slot = parse_u32("scratch index");
+  if (!slot) return Unexpected<Error>{slot.error()};
+  if (!accept("]")) return unknown_statement(item);
+  return *slot;
+}
+
 Expected<void> LineParser::parse_x_assign(Item& item) {
   Insn& in = item.insn;
   if (accept("A")) {
@@ -148,10 +154,8 @@ Expected<void> LineParser::parse_x_assign(Item& item) {
     return {};
   }
   if (accept("mem")) {
-    if (!accept("[")) return unknown_statement(item);
-    auto slot = parse_u32("scratch index");
+    auto slot = parse_scratch_slot(item);
     if (!slot) return Unexpected<Error>{slot.error()};
-    if (!accept("]")) return unknown_statement(item);
     in = stmt(kLdx | kMem, *slot);
     return {};
   }
