@@ -7,21 +7,79 @@
 
 namespace sysfence::run {
 
-Expected<std::optional<ProfileChoice>> parse_security_opt(std::string_view value) {
+namespace {
+
+// Go's strconv.ParseBool, which Docker applies to no-new-privileges=VALUE.
+std::optional<bool> parse_go_bool(std::string_view v) {
+  for (std::string_view t : {"1", "t", "T", "TRUE", "true", "True"}) {
+    if (v == t) return true;
+  }
+  for (std::string_view f : {"0", "f", "F", "FALSE", "false", "False"}) {
+    if (v == f) return false;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Expected<SecurityOpt> parse_security_opt(std::string_view value) {
+  SecurityOpt out;
   for (std::string_view prefix : {"seccomp=", "seccomp:"}) {
     if (value.starts_with(prefix)) {
       const std::string_view path = value.substr(prefix.size());
       if (path.empty()) return fail(fmt::format("--security-opt {}: the profile path is empty", value));
-      return std::optional<ProfileChoice>(ProfileChoice{std::string(path)});
+      out.seccomp = ProfileChoice{std::string(path)};
+      return out;
     }
   }
-  if (value == "no-new-privileges" || value == "no-new-privileges:true" || value == "no-new-privileges=true") {
-    return std::optional<ProfileChoice>();
+  constexpr std::string_view kNnp = "no-new-privileges";
+  if (value == kNnp) {
+    out.no_new_privileges = true;
+    return out;
+  }
+  if (value.starts_with(kNnp) && (value[kNnp.size()] == '=' || value[kNnp.size()] == ':')) {
+    auto b = parse_go_bool(value.substr(kNnp.size() + 1));
+    if (!b) return fail(fmt::format("--security-opt \"{}\": no-new-privileges takes true or false", value));
+    out.no_new_privileges = *b;
+    return out;
   }
   return fail(
       fmt::format("--security-opt \"{}\": sysfence run understands seccomp=PATH, seccomp:PATH, "
-                  "seccomp=unconfined and no-new-privileges",
+                  "seccomp=unconfined and no-new-privileges[=true|false]",
                   value));
+}
+
+std::optional<std::string> caps_note(const profile::Profile& profile, const profile::CapSet& resolved,
+                                     const profile::CapSet& process, std::string_view label) {
+  // Only the capabilities the profile tests can change the filter.
+  profile::CapSet only_here;
+  profile::CapSet only_in_filter;
+  auto check = [&](const std::vector<std::string>& caps) {
+    for (const std::string& cap : caps) {
+      if (process.contains(cap) && !resolved.contains(cap)) only_here.insert(cap);
+      if (!process.contains(cap) && resolved.contains(cap)) only_in_filter.insert(cap);
+    }
+  };
+  for (const profile::ProfileSyscall& entry : profile.syscalls) {
+    check(entry.includes.caps);
+    check(entry.excludes.caps);
+  }
+  if (only_here.empty() && only_in_filter.empty()) return std::nullopt;
+  auto join = [](const profile::CapSet& caps) {
+    std::string out;
+    for (const std::string& cap : caps) out += (out.empty() ? "" : ",") + cap;
+    return out;
+  };
+  std::string differ;
+  if (!only_here.empty()) differ = fmt::format("this process has {} and the filter's set has not", join(only_here));
+  if (!only_in_filter.empty()) {
+    differ += fmt::format("{}the filter's set has {} and this process has not", differ.empty() ? "" : "; ",
+                          join(only_in_filter));
+  }
+  return fmt::format(
+      "the profile is resolved for the capabilities {}, not for this process's own ({}); --caps current "
+      "resolves for this process's",
+      label, differ);
 }
 
 bool policy_uses(const policy::Policy& policy, ActionKind kind) {
@@ -44,10 +102,10 @@ Expected<FilterPlan> plan_filter(const FilterRequest& request) {
   build.read = request.read;
   build.resolve = request.resolve;
   build.target = request.target;
-  if (request.bounding_caps) {
-    auto caps = bounding_caps();
-    if (!caps) return fail("cannot read the capability bounding set: " + caps.error().message);
-    build.resolve.caps = std::move(*caps);
+  auto process_caps = effective_caps();
+  if (request.current_caps) {
+    if (!process_caps) return fail("cannot read this process's capabilities: " + process_caps.error().message);
+    build.resolve.caps = *process_caps;
   }
   // Compiled, not proved: it is the same chain's output that `compile`
   // proves before writing it.
@@ -67,6 +125,11 @@ Expected<FilterPlan> plan_filter(const FilterRequest& request) {
   plan.policy = std::move(built->resolution.policy);
   plan.program = std::move(built->compiled->program);
   plan.diagnostics = std::move(built->diagnostics);
+  if (process_caps && !request.current_caps) {
+    if (auto note = caps_note(doc, build.resolve.caps, *process_caps, request.caps_label)) {
+      plan.notes.push_back(std::move(*note));
+    }
+  }
 
   for (const std::string& f : resolution->flags) {
     auto bits = bpf::parse_flags(f);

@@ -1,6 +1,6 @@
 // Turning `sysfence run`'s profile choice into the filter to install: load,
-// resolve for this machine (native arch + the profile's sub-arches, the
-// process's capability bounding set, the running kernel; each overridable),
+// resolve for this machine (native arch + the profile's sub-arches, Docker's
+// default capabilities or the process's own, the running kernel; each overridable),
 // compile (pipeline::run), and collect the seccomp(2) flags.
 #pragma once
 
@@ -31,11 +31,15 @@ struct ProfileChoice {
 };
 
 // One --security-opt value, Docker's spellings: "seccomp=PATH",
-// "seccomp:PATH" (older Docker documentation's), "seccomp=unconfined". "no-new-privileges"
-// (also ":true" / "=true") is accepted and returns nullopt: sysfence always
-// sets no_new_privs, which is what it asks for. Anything else is an error
-// naming the option.
-Expected<std::optional<ProfileChoice>> parse_security_opt(std::string_view value);
+// "seccomp:PATH" (older Docker documentation's), "seccomp=unconfined",
+// "no-new-privileges" (alone, or "=BOOL" / ":BOOL" with Go's ParseBool
+// spellings: true, false, 1, 0, t, f, ...). Anything else is an error naming
+// the option.
+struct SecurityOpt {
+  std::optional<ProfileChoice> seccomp;
+  std::optional<bool> no_new_privileges;
+};
+Expected<SecurityOpt> parse_security_opt(std::string_view value);
 
 struct FilterRequest {
   std::string profile = "default";  // "default" or a path (not "unconfined")
@@ -44,10 +48,12 @@ struct FilterRequest {
   profile::ResolveOptions resolve;
   // How actions resolve.kernel lacks are mapped (--downgrade-actions).
   pipeline::TargetOptions target;
-  // Resolve with this process's capability bounding set instead of
-  // resolve.caps: Docker matches includes/excludes "caps" against the
-  // container's bounding set, and here the container is this process.
-  bool bounding_caps = false;
+  // Resolve with this process's effective capabilities instead of
+  // resolve.caps (--caps current): the process is then the container.
+  bool current_caps = false;
+  // How resolve.caps was asked for ("docker-default", the --caps text), for
+  // the note that says the filter is not resolved for the process's own set.
+  std::string caps_label = "docker-default";
   bool log = false;    // SECCOMP_FILTER_FLAG_LOG
   bool tsync = false;  // SECCOMP_FILTER_FLAG_TSYNC
 };
@@ -69,9 +75,17 @@ struct FilterPlan {
 };
 
 // Errors (all "sysfence's own failure" for run): unreadable or invalid
-// profile, an unreadable bounding set, resolution or compilation failure, an
-// unknown flag in the profile, NOTIFY without listenerPath.
+// profile, unreadable capabilities (--caps current), resolution or compilation failure, an
+// unknown flag in the profile, NOTIFY without listenerPath. When the
+// capabilities resolved for differ from the process's effective set in a
+// capability the profile's includes/excludes name, a note says so.
 Expected<FilterPlan> plan_filter(const FilterRequest& request);
+
+// The note for a profile resolved for `resolved` while the process has
+// `process`, naming the capabilities that differ among those the profile's
+// includes/excludes test; nullopt when none does.
+std::optional<std::string> caps_note(const profile::Profile& profile, const profile::CapSet& resolved,
+                                     const profile::CapSet& process, std::string_view label);
 
 // Every action the policy can decide: rules, defaults, bad-arch, ENOSYS.
 bool policy_uses(const policy::Policy& policy, ActionKind kind);

@@ -21,6 +21,7 @@
 #include "base/text.h"
 #include "bpf/install.h"
 #include "pipeline/pipeline.h"
+#include "run/host.h"
 #include "run/oci_state.h"
 #include "run/rewrite.h"
 #include "run/supervisor.h"
@@ -322,6 +323,18 @@ int run_supervised(const Supervised& s, const ExecImage& image) {
   return finish_like(info);
 }
 
+// Whether to set no_new_privs before installing; says so when it had to be
+// set although nobody asked for it.
+bool needs_no_new_privs(std::optional<bool> asked) {
+  if (asked.value_or(false)) return true;
+  if (has_effective_sys_admin()) return false;
+  if (!no_new_privs_set()) {
+    say("note: no_new_privs is set: installing a filter without it needs CAP_SYS_ADMIN, which this process "
+        "lacks (setuid programs will not gain privileges)");
+  }
+  return true;
+}
+
 }  // namespace
 
 int run(const RunRequest& request) {
@@ -362,6 +375,7 @@ int run(const RunRequest& request) {
 
   bpf::InstallOptions install;
   install.flags = plan->flags;
+  install.set_no_new_privs = needs_no_new_privs(request.no_new_privileges);
   if (!request.trace_denials && !plan->uses_notify) {
     auto installed = bpf::install(plan->program, install);
     if (!installed) {

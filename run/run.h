@@ -5,8 +5,8 @@
 //
 // Two ways to run:
 //  * direct (the usual case): sysfence resolves and compiles the profile,
-//    installs the filter on itself (no_new_privs + seccomp(2) with the
-//    profile's flags and --log / --tsync) and execve's the command, which
+//    installs the filter on itself (seccomp(2) with the profile's flags and
+//    --log / --tsync; no_new_privs first only when asked for or needed) and execve's the command, which
 //    thus keeps sysfence's pid, and its exit status is the command's own.
 //  * supervised (--trace-denials, or a profile with SCMP_ACT_NOTIFY): a
 //    child process installs the filter with NEW_LISTENER and execs the
@@ -30,6 +30,7 @@
 // spin.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,11 @@ struct RunRequest {
   ProfileChoice profile;  // "default", "unconfined" or a path
   FilterRequest filter;   // flags for resolution and installation (filter.profile is ignored)
   bool trace_denials = false;
+  // --security-opt no-new-privileges[=BOOL]. As docker run, no_new_privs is
+  // set only when asked for (true), or when the filter cannot be installed
+  // without it: the process lacks CAP_SYS_ADMIN (said on stderr, unless it
+  // was set already). Without it setuid programs keep their privilege.
+  std::optional<bool> no_new_privileges;
   std::vector<std::string> command;  // CMD ARGS...; not empty
 };
 

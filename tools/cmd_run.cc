@@ -1,6 +1,7 @@
 // sysfence run [--profile PROFILE|default|unconfined]
 //              [--security-opt seccomp=PATH|seccomp:PATH|seccomp=unconfined]
-//              [--caps LIST] [--kernel X.Y] [--unknown-syscalls enosys|default] [--arg-width abi|64]
+//              [--security-opt no-new-privileges[=true|false]] [--caps LIST|current] [--kernel X.Y] [--unknown-syscalls
+//              enosys|default] [--arg-width abi|64]
 //              [--bad-arch ACTION] [--semantics S] [--strict] [--log] [--tsync]
 //              [--trace-denials] -- CMD [ARGS...]
 //
@@ -37,7 +38,8 @@ constexpr auto kFlags = cli::with_resolve_flags(kOwnFlags);
 
 constexpr std::string_view kUsage =
     "usage: sysfence run [--profile PROFILE|default|unconfined] "
-    "[--security-opt seccomp=PATH|seccomp:PATH|seccomp=unconfined] [--caps LIST] [--kernel X.Y] "
+    "[--security-opt seccomp=PATH|seccomp:PATH|seccomp=unconfined] [--security-opt no-new-privileges[=BOOL]] "
+    "[--caps LIST|current] [--kernel X.Y] "
     "[--unknown-syscalls enosys|default] [--arg-width abi|64] [--bad-arch ACTION] [--semantics S] [--strict] "
     "[--log] [--tsync] [--trace-denials] -- CMD [ARGS...]";
 
@@ -56,9 +58,10 @@ int run_run_checked(std::span<const std::string> args) {
   for (const std::string& opt : parsed->all("security-opt")) {
     auto choice = run::parse_security_opt(opt);
     if (!choice) return usage(choice.error().message);
-    if (!*choice) continue;
+    if (choice->no_new_privileges) request.no_new_privileges = choice->no_new_privileges;
+    if (!choice->seccomp) continue;
     if (from_security_opt) return usage("more than one --security-opt seccomp=... given");
-    from_security_opt = **choice;
+    from_security_opt = choice->seccomp;
   }
   if (from_security_opt && parsed->has("profile")) {
     return usage("give the profile either with --profile or with --security-opt seccomp=..., not both");
@@ -70,8 +73,11 @@ int run_run_checked(std::span<const std::string> args) {
     if (*p == "-") return usage("--profile -: the profile cannot come from stdin, which belongs to the command");
     request.profile.profile = *p;
   }
-  // Resolved for this machine; without --caps, for this process's bounding set.
-  auto resolve = cli::resolve_options(*parsed, syscalls::native_arch().id);
+  // Resolved for this machine, with Docker's capabilities as every command
+  // (--caps current: this process's own).
+  const auto caps = parsed->get("caps");
+  const bool current_caps = caps && *caps == "current";
+  auto resolve = cli::resolve_options(*parsed, syscalls::native_arch().id, /*caller_sets_caps=*/current_caps);
   if (!resolve) {
     // A bad value, not bad usage: the message alone, as for a bad profile.
     fmt::print(stderr, "sysfence: {}\n", one_line(resolve.error().message));
@@ -84,7 +90,8 @@ int run_run_checked(std::span<const std::string> args) {
     return run::kExitOwnFailure;
   }
   request.filter.target = std::move(*target);
-  request.filter.bounding_caps = !parsed->has("caps");
+  request.filter.current_caps = current_caps;
+  request.filter.caps_label = caps ? std::string(*caps) : "docker-default";
   request.filter.read = cli::read_options(*parsed);
   request.filter.log = parsed->has("log");
   request.filter.tsync = parsed->has("tsync");
@@ -108,7 +115,11 @@ int run_run(std::span<const std::string> args) {
 constexpr cli::FlagHelp kFlagHelp[] = {
     {"--profile PROFILE", "default (Docker's, built in; the default), unconfined (no filter) or a JSON file"},
     {"--security-opt seccomp=PATH", "the same as docker run: seccomp=PATH, seccomp:PATH or seccomp=unconfined"},
-    {"--caps LIST", "the capabilities the profile is resolved for (default: this process's bounding set)"},
+    {"--security-opt no-new-privileges[=BOOL]",
+     "set no_new_privs, as docker run (default: only when needed, i.e. without CAP_SYS_ADMIN, said on stderr)"},
+    {"--caps LIST|current",
+     "the capabilities the profile is resolved for: docker-default (the default), all, none, a list, or current "
+     "(this process's effective set)"},
     {"--kernel X.Y", cli::help::kKernel},
     {"--downgrade-actions FROM=TO,..", cli::help::kDowngradeActions},
     {"--unknown-syscalls enosys|default", cli::help::kUnknownSyscalls},

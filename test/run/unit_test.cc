@@ -147,16 +147,58 @@ TEST(Host, BoundingCapsOfThisProcess) {
 
 TEST(Plan, SecurityOpt) {
   auto a = parse_security_opt("seccomp=/p.json");
-  ASSERT_TRUE(a && *a);
-  EXPECT_EQ((*a)->profile, "/p.json");
+  ASSERT_TRUE(a && a->seccomp);
+  EXPECT_EQ(a->seccomp->profile, "/p.json");
+  EXPECT_FALSE(a->no_new_privileges);
   auto b = parse_security_opt("seccomp:unconfined");
-  ASSERT_TRUE(b && *b);
-  EXPECT_TRUE((*b)->unconfined());
-  auto c = parse_security_opt("no-new-privileges:true");
-  ASSERT_TRUE(c);
-  EXPECT_FALSE(*c);
+  ASSERT_TRUE(b && b->seccomp);
+  EXPECT_TRUE(b->seccomp->unconfined());
   EXPECT_FALSE(parse_security_opt("apparmor=unconfined"));
   EXPECT_FALSE(parse_security_opt("seccomp="));
+}
+
+// Docker's spellings: alone, "=BOOL" and ":BOOL" with Go's ParseBool words.
+TEST(Plan, SecurityOptNoNewPrivileges) {
+  const std::pair<const char*, bool> cases[] = {
+      {"no-new-privileges", true},        {"no-new-privileges=true", true},   {"no-new-privileges:true", true},
+      {"no-new-privileges=1", true},      {"no-new-privileges=false", false}, {"no-new-privileges:false", false},
+      {"no-new-privileges=FALSE", false}, {"no-new-privileges=0", false},
+  };
+  for (const auto& [text, value] : cases) {
+    auto o = parse_security_opt(text);
+    ASSERT_TRUE(o) << text << ": " << o.error().message;
+    EXPECT_FALSE(o->seccomp) << text;
+    ASSERT_TRUE(o->no_new_privileges) << text;
+    EXPECT_EQ(*o->no_new_privileges, value) << text;
+  }
+  for (const char* bad : {"no-new-privileges=yes", "no-new-privileges=", "no-new-privilegesx"}) {
+    auto o = parse_security_opt(bad);
+    ASSERT_FALSE(o) << bad;
+    EXPECT_NE(o.error().message.find(bad), std::string::npos) << o.error().message;
+  }
+}
+
+// The note names only the capabilities the profile's includes/excludes test.
+TEST(Plan, CapsNoteNamesTheCapabilitiesThatMatter) {
+  profile::Profile doc;
+  doc.syscalls.resize(2);
+  doc.syscalls[0].includes.caps = {"CAP_SYS_ADMIN"};
+  doc.syscalls[1].excludes.caps = {"CAP_SYS_PTRACE"};
+  const profile::CapSet docker = profile::docker_default_caps();
+  profile::CapSet with_admin = docker;
+  with_admin.insert("CAP_SYS_ADMIN");
+  with_admin.insert("CAP_MKNOD_NOT_TESTED");
+  EXPECT_FALSE(caps_note(doc, docker, docker, "docker-default"));
+  auto note = caps_note(doc, docker, with_admin, "docker-default");
+  ASSERT_TRUE(note);
+  EXPECT_NE(note->find("docker-default"), std::string::npos) << *note;
+  EXPECT_NE(note->find("this process has CAP_SYS_ADMIN and the filter's set has not"), std::string::npos) << *note;
+  EXPECT_EQ(note->find("NOT_TESTED"), std::string::npos) << *note;
+  profile::CapSet with_ptrace = docker;
+  with_ptrace.insert("CAP_SYS_PTRACE");
+  note = caps_note(doc, with_ptrace, docker, "docker-default,CAP_SYS_PTRACE");
+  ASSERT_TRUE(note);
+  EXPECT_NE(note->find("the filter's set has CAP_SYS_PTRACE and this process has not"), std::string::npos) << *note;
 }
 
 // A request resolved for this machine as `sysfence run` makes it, with a
@@ -204,7 +246,7 @@ TEST(Plan, NotifyNeedsListenerPath) {
   write_file(p, R"({"defaultAction": "SCMP_ACT_ALLOW",
                     "syscalls": [{"names": ["getppid"], "action": "SCMP_ACT_NOTIFY"}]})");
   FilterRequest r = request_for(p, "none");
-  r.bounding_caps = true;  // run's default: this process's bounding set
+  r.current_caps = true;  // --caps current: this process's effective set
   auto plan = plan_filter(r);
   ASSERT_FALSE(plan);
   EXPECT_NE(plan.error().message.find("listenerPath"), std::string::npos) << plan.error().message;

@@ -142,14 +142,17 @@ Expected<profile::CapSet> parse_caps_or_default(const ParsedArgs& parsed) {
 
 }  // namespace
 
-Expected<profile::ResolveOptions> resolve_options(const ParsedArgs& parsed, syscalls::ArchId native) {
+Expected<profile::ResolveOptions> resolve_options(const ParsedArgs& parsed, syscalls::ArchId native,
+                                                  bool caller_sets_caps) {
   profile::ResolveOptions o;
   o.native = native;
   o.unknown_names_are_errors = parsed.has("strict");
   if (auto ok = apply_semantics(parsed, o); !ok) return fail(ok.error().message);
-  auto caps = parse_caps_or_default(parsed);
-  if (!caps) return fail(caps.error().message);
-  o.caps = std::move(*caps);
+  if (!caller_sets_caps) {
+    auto caps = parse_caps_or_default(parsed);
+    if (!caps) return fail(caps.error().message);
+    o.caps = std::move(*caps);
+  }
   auto kernel =
       parsed.has("kernel") ? profile::parse_kernel_version(*parsed.get("kernel")) : profile::host_kernel_version();
   if (!kernel) return fail(kernel.error().message);

@@ -92,8 +92,10 @@ enum class Semantics : uint8_t { kSysfence, kRunc, kLibseccomp };
 Expected<Semantics> parse_semantics(std::string_view s);
 
 // The shared flags -> ResolveOptions for `native`; defaults: Docker's
-// capabilities, the running kernel.
-Expected<profile::ResolveOptions> resolve_options(const ParsedArgs& parsed, syscalls::ArchId native);
+// capabilities, the running kernel. `caller_sets_caps`: --caps holds a value
+// of the caller's own (run's "current") and is left alone.
+Expected<profile::ResolveOptions> resolve_options(const ParsedArgs& parsed, syscalls::ArchId native,
+                                                  bool caller_sets_caps = false);
 // --downgrade-actions, and whether --bad-arch chose the bad-arch action.
 Expected<pipeline::TargetOptions> target_options(const ParsedArgs& parsed);
 // --strict.
