@@ -138,53 +138,143 @@ Weights Weights::Hot() {
   return w;
 }
 
-Expected<Weights> Weights::Parse(std::string_view text, std::string_view source) {
-  Weights w;
-  w.floor_ = kNamedFloor;
-  w.description_ = std::string(source);
-  size_t line_no = 0;
+namespace {
+
+struct Line {
+  std::string_view text;  // without its comment
+  size_t number = 0;      // 1-based
+  size_t start = 0;       // offset of the line in the file
+  std::vector<std::string_view> fields;
+};
+
+std::vector<Line> split_lines(std::string_view text, bool strip_comments) {
+  std::vector<Line> lines;
   size_t pos = 0;
   while (pos < text.size()) {
     size_t end = text.find('\n', pos);
     if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(pos, end - pos);
-    const size_t line_start = pos;
+    Line line{text.substr(pos, end - pos), lines.size() + 1, pos, {}};
     pos = end + 1;
-    ++line_no;
-    if (const size_t hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
-    auto col_of = [&](std::string_view part) {
-      return static_cast<size_t>(part.data() - text.data()) - line_start + 1;
-    };
+    if (const size_t hash = line.text.find('#'); strip_comments && hash != std::string_view::npos) {
+      line.text = line.text.substr(0, hash);
+    }
     auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
-    std::vector<std::string_view> fields;
     size_t i = 0;
-    while (i < line.size()) {
-      while (i < line.size() && is_space(line[i])) ++i;
+    while (i < line.text.size()) {
+      while (i < line.text.size() && is_space(line.text[i])) ++i;
       const size_t s = i;
-      while (i < line.size() && !is_space(line[i])) ++i;
-      if (i > s) fields.push_back(line.substr(s, i - s));
+      while (i < line.text.size() && !is_space(line.text[i])) ++i;
+      if (i > s) line.fields.push_back(line.text.substr(s, i - s));
     }
-    if (fields.empty()) continue;
-    if (fields.size() != 2) {
-      return fail(fmt::format("{}:{}:{}: expected `name count`, found {} field{}", source, line_no, col_of(fields[0]),
-                              fields.size(), fields.size() == 1 ? "" : "s"));
-    }
-    const std::string_view name = fields[0];
-    for (char c : name) {
-      if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_')) {
-        return fail(fmt::format("{}:{}:{}: \"{}\" is not a syscall name", source, line_no, col_of(name), name));
-      }
-    }
-    double count = 0;
-    const std::string_view num = fields[1];
-    auto [ptr, ec] = std::from_chars(num.data(), num.data() + num.size(), count);
-    if (ec != std::errc() || ptr != num.data() + num.size() || !std::isfinite(count) || count < 0) {
-      return fail(
-          fmt::format("{}:{}:{}: \"{}\" is not a count (a non-negative number)", source, line_no, col_of(num), num));
-    }
-    w.named_.emplace_back(std::string(name), count);
+    lines.push_back(std::move(line));
   }
-  if (w.named_.empty()) return fail(fmt::format("{}: no `name count` lines", source));
+  return lines;
+}
+
+// "w.txt:3:5" for a field of `line`.
+std::string where(std::string_view source, std::string_view text, const Line& line, std::string_view field) {
+  return fmt::format("{}:{}:{}", source, line.number, static_cast<size_t>(field.data() - text.data()) - line.start + 1);
+}
+
+Expected<std::pair<std::string, double>> name_and_count(std::string_view source, std::string_view text,
+                                                        const Line& line, std::string_view name, std::string_view num) {
+  for (char c : name) {
+    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_')) {
+      return fail(fmt::format("{}: \"{}\" is not a syscall name", where(source, text, line, name), name));
+    }
+  }
+  double count = 0;
+  auto [ptr, ec] = std::from_chars(num.data(), num.data() + num.size(), count);
+  if (ec != std::errc() || ptr != num.data() + num.size() || !std::isfinite(count) || count < 0) {
+    return fail(fmt::format("{}: \"{}\" is not a count (a non-negative number)", where(source, text, line, num), num));
+  }
+  return std::pair{std::string(name), count};
+}
+
+// strace -c's table header: "% time     seconds  usecs/call     calls    errors syscall".
+bool is_strace_header(const Line& line) {
+  return line.fields.size() >= 2 && line.fields[0] == "%" && line.fields[1] == "time";
+}
+
+// Lines of strace -c's output that are not rows: the dashed rules, the
+// "System call usage summary for 32 bit mode:" headings of a multi-ABI run,
+// strace's own messages when they went to the same file.
+bool is_strace_decoration(const Line& line) {
+  if (line.fields.empty() || is_strace_header(line)) return true;
+  if (line.text.find_first_not_of("- \t\r") == std::string_view::npos) return true;
+  return line.text.starts_with("System call usage summary") || line.text.starts_with("strace: ");
+}
+
+// The table as strace -c (also -f, -S calls, -w) prints it: the "calls"
+// column and the last one, "syscall"; the "total" row is skipped. The
+// errors column may be blank, so a row's calls field counts from the left
+// (every column before it is always printed).
+Expected<std::vector<std::pair<std::string, double>>> read_strace_table(std::string_view text, std::string_view source,
+                                                                        const std::vector<Line>& lines) {
+  std::vector<std::pair<std::string, double>> out;
+  size_t calls_column = 0;
+  for (const Line& line : lines) {
+    if (is_strace_header(line)) {
+      const auto calls = std::find(line.fields.begin(), line.fields.end(), "calls");
+      if (calls == line.fields.end() || line.fields.back() != "syscall") {
+        return fail(fmt::format("{}: strace -c's table without its calls and syscall columns",
+                                where(source, text, line, line.fields[0])));
+      }
+      // "% time" is one column written as two words.
+      calls_column = static_cast<size_t>(calls - line.fields.begin()) - 1;
+      continue;
+    }
+    if (is_strace_decoration(line)) continue;
+    if (calls_column == 0) {
+      return fail(fmt::format("{}: a row before strace -c's header", where(source, text, line, line.fields[0])));
+    }
+    if (line.fields.size() <= calls_column + 1) {
+      return fail(fmt::format("{}: expected a row of strace -c's table ({} columns or more), found {} field{}",
+                              where(source, text, line, line.fields[0]), calls_column + 2, line.fields.size(),
+                              line.fields.size() == 1 ? "" : "s"));
+    }
+    if (line.fields.back() == "total") continue;
+    auto row = name_and_count(source, text, line, line.fields.back(), line.fields[calls_column]);
+    if (!row) return fail(row.error().message);
+    out.push_back(std::move(*row));
+  }
+  return out;
+}
+
+Expected<std::vector<std::pair<std::string, double>>> read_name_count_lines(std::string_view text,
+                                                                            std::string_view source,
+                                                                            const std::vector<Line>& lines) {
+  std::vector<std::pair<std::string, double>> out;
+  for (const Line& line : lines) {
+    if (line.fields.empty()) continue;
+    if (line.fields.size() != 2) {
+      return fail(fmt::format("{}: expected `name count`, found {} field{}", where(source, text, line, line.fields[0]),
+                              line.fields.size(), line.fields.size() == 1 ? "" : "s"));
+    }
+    auto row = name_and_count(source, text, line, line.fields[0], line.fields[1]);
+    if (!row) return fail(row.error().message);
+    out.push_back(std::move(*row));
+  }
+  return out;
+}
+
+}  // namespace
+
+Expected<Weights> Weights::Parse(std::string_view text, std::string_view source) {
+  Weights w;
+  w.floor_ = kNamedFloor;
+  w.description_ = std::string(source);
+  // strace's table has "%" in its header and no comments; the two-column
+  // form allows `#` comments.
+  const std::vector<Line> raw = split_lines(text, /*strip_comments=*/false);
+  const bool strace = std::any_of(raw.begin(), raw.end(), is_strace_header);
+  auto rows = strace ? read_strace_table(text, source, raw)
+                     : read_name_count_lines(text, source, split_lines(text, /*strip_comments=*/true));
+  if (!rows) return fail(rows.error().message);
+  w.named_ = std::move(*rows);
+  if (w.named_.empty()) {
+    return fail(fmt::format("{}: no {}", source, strace ? "rows in strace -c's table" : "`name count` lines"));
+  }
   sort_and_merge(w.named_);
   return w;
 }

@@ -9,9 +9,10 @@
 //           (servers, shells, language runtimes, as strace -c shows them),
 //           plus a small uniform floor so that the rest still gets a sensible
 //           tree.
-//  FILE     `name count` lines (strace -c / perf output reduced to two
-//           columns; `#` comments and blank lines allowed), plus the same
-//           floor.
+//  FILE     strace -c's summary as it is (also of `strace -f -c -S calls`,
+//           -w, several ABIs: the calls column of every row), or `name
+//           count` lines (`#` comments and blank lines allowed), plus the
+//           same floor.
 //
 // Weights are per syscall name, so one file serves every ABI: each ABI's
 // table maps the names to its own numbers. The x32 ABI is rarely enabled (most
@@ -36,8 +37,8 @@ class Weights {
   static Weights Hot();
   // `source` names the file in error messages ("w.txt:3:5: ...").
   static Expected<Weights> Parse(std::string_view text, std::string_view source);
-  // The `--weights` flag: "uniform", "hot", or a file of `name count` lines
-  // (at most 1 MiB; errors name the file).
+  // The `--weights` flag: "uniform", "hot", or a file: strace -c's output or
+  // `name count` lines (at most 1 MiB; errors name the file).
   static Expected<Weights> FromFlag(std::string_view spec);
 
   // Expected share of calls with seccomp_data.nr in [lo, hi] on `abi`

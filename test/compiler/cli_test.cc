@@ -213,6 +213,25 @@ TEST(CompileCli, StrategiesWeightsAndUnknownSyscalls) {
   EXPECT_EQ(run(fmt::format("compile default --weights {} -o {}", w, tmp("w.bpf"))).code, 0);
 }
 
+// strace -c's output as it is weighs as its two-column reduction (made by
+// awk) and shapes the tree (unlike uniform weights).
+TEST(CompileCli, WeightsFromStraceOutput) {
+  const std::string dir = cli_runner::runfile("test/compiler/testdata/strace/");
+  std::map<std::string, std::string> out;
+  for (const char* weights : {"ls-c.txt", "ls-c.name-count.txt", "uniform"}) {
+    const std::string spec = std::string_view(weights) == "uniform" ? "uniform" : dir + weights;
+    const std::string f = tmp(std::string("strace-") + weights + ".bpf");
+    const CliRun r = run(fmt::format("compile default --arch x86_64 --kernel 6.1 --weights {} -o {}", spec, f));
+    ASSERT_EQ(r.code, 0) << weights << ": " << r.err;
+    out[weights] = slurp(f);
+  }
+  EXPECT_EQ(out["ls-c.txt"], out["ls-c.name-count.txt"]);
+  EXPECT_NE(out["ls-c.txt"], out["uniform"]);
+  const CliRun bad = run(fmt::format("compile default --weights {} -o {}", dir + "../skip.json", tmp("x.bpf")));
+  EXPECT_EQ(bad.code, 2) << bad.err;
+  EXPECT_EQ(bad.out, "");
+}
+
 TEST(StatsCli, ProfileAndForeignProgram) {
   CliRun r = run("stats default --arch x86_64 --kernel 6.1 --range 0-450");
   ASSERT_EQ(r.code, 0) << r.err;

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "syscalls/table.h"
 
 namespace sysfence::compiler {
@@ -66,6 +69,95 @@ TEST(Weights, ParseErrorsNameLineAndColumn) {
   e = Weights::Parse("# nothing\n\n", "w.txt");
   ASSERT_FALSE(e);
   EXPECT_EQ(e.error().message, "w.txt: no `name count` lines");
+}
+
+// strace's own samples, captured as they are (test/compiler/testdata/strace).
+const std::string kStrace = "test/compiler/testdata/strace/";
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The calls column of the "total" row: strace's own sum of the rows.
+double strace_total(const std::string& text) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::vector<std::string> f;
+    for (std::string w; fields >> w;) f.push_back(w);
+    if (!f.empty() && f.back() == "total") return std::stod(f[3]);
+  }
+  return -1;
+}
+
+double sum(const Weights& w) {
+  double total = 0;
+  for (const auto& [name, count] : w.named()) total += count;
+  return total;
+}
+
+TEST(Weights, ReadsStraceCountTableAsItIs) {
+  for (const char* file : {"ls-c.txt", "sh-f-c-S-calls.txt", "sh-f-c-w-stderr.txt"}) {
+    const std::string text = slurp(kStrace + file);
+    ASSERT_FALSE(text.empty()) << file;
+    auto w = Weights::FromFlag(kStrace + file);
+    ASSERT_TRUE(w) << file << ": " << w.error().message;
+    EXPECT_GT(strace_total(text), 0) << file;
+    EXPECT_DOUBLE_EQ(sum(*w), strace_total(text)) << file;
+    for (const auto& [name, count] : w->named()) EXPECT_NE(name, "total") << file;
+  }
+  // Rows read off the samples: the calls column, with and without an errors value.
+  auto ls = Weights::FromFlag(kStrace + "ls-c.txt");
+  EXPECT_DOUBLE_EQ(ls->measured(ArchId::kX86_64, nr(ArchId::kX86_64, "openat")), 34.0);
+  EXPECT_DOUBLE_EQ(ls->measured(ArchId::kX86_64, nr(ArchId::kX86_64, "mmap")), 30.0);
+  auto sh = Weights::FromFlag(kStrace + "sh-f-c-S-calls.txt");
+  EXPECT_DOUBLE_EQ(sh->measured(ArchId::kX86_64, nr(ArchId::kX86_64, "openat")), 100.0);
+  EXPECT_DOUBLE_EQ(sh->measured(ArchId::kX86_64, nr(ArchId::kX86_64, "wait4")), 5.0);
+}
+
+// The same counts reduced to `name count` lines (by awk) weigh the same.
+TEST(Weights, StraceTableEqualsItsTwoColumnForm) {
+  auto table = Weights::FromFlag(kStrace + "ls-c.txt");
+  auto reduced = Weights::FromFlag(kStrace + "ls-c.name-count.txt");
+  ASSERT_TRUE(table && reduced);
+  EXPECT_EQ(table->named(), reduced->named());
+}
+
+// A run over several ABIs prints one table per ABI under a heading; the
+// counts of a name add up.
+TEST(Weights, StraceTablesOfSeveralAbisAddUp) {
+  const std::string text =
+      "% time     seconds  usecs/call     calls    errors syscall\n"
+      "------ ----------- ----------- --------- --------- ----------------\n"
+      "100.00    0.000010          10         7         1 read\n"
+      "------ ----------- ----------- --------- --------- ----------------\n"
+      "100.00    0.000010          10         7         1 total\n"
+      "System call usage summary for 32 bit mode:\n"
+      "% time     seconds  usecs/call     calls    errors syscall\n"
+      "------ ----------- ----------- --------- --------- ----------------\n"
+      "100.00    0.000010          10         3           read\n";
+  auto w = Weights::Parse(text, "s.txt");
+  ASSERT_TRUE(w) << w.error().message;
+  EXPECT_DOUBLE_EQ(w->measured(ArchId::kX86_64, nr(ArchId::kX86_64, "read")), 10.0);
+}
+
+TEST(Weights, StraceTableErrorsNameLineAndColumn) {
+  const std::string header =
+      "% time     seconds  usecs/call     calls    errors syscall\n"
+      "------ ----------- ----------- --------- --------- ----------------\n";
+  auto e = Weights::Parse(header + "  1.00    0.000010          10         x           read\n", "s.txt");
+  ASSERT_FALSE(e);
+  EXPECT_EQ(e.error().message, "s.txt:3:40: \"x\" is not a count (a non-negative number)");
+  e = Weights::Parse(header + "  1.00    0.000010\n", "s.txt");
+  ASSERT_FALSE(e);
+  EXPECT_EQ(e.error().message, "s.txt:3:3: expected a row of strace -c's table (5 columns or more), found 2 fields");
+  e = Weights::Parse(header, "s.txt");
+  ASSERT_FALSE(e);
+  EXPECT_EQ(e.error().message, "s.txt: no rows in strace -c's table");
 }
 
 TEST(Weights, FromFlag) {

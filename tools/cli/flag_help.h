@@ -33,7 +33,7 @@ inline constexpr std::string_view kStrict = "unknown fields in the profile are a
 inline constexpr std::string_view kRawEndian = "byte order of the raw filter (default: the arch's)";
 inline constexpr std::string_view kWeights =
     "what the search tree is optimal for: every number alike (uniform, the default), a built-in table of hot "
-    "syscalls, or a file of `name count` lines";
+    "syscalls, or a file: strace -c's output as it is, or `name count` lines";
 inline constexpr std::string_view kStrategy =
     "tree shape: optimal (the default), balanced or linear (libseccomp's optimize=2 and =1)";
 inline constexpr std::string_view kBpf = "a raw filter (struct sock_filter[]) instead of a profile; - for stdin";
