@@ -160,11 +160,16 @@ Expected<void> Assembler::resolve_jumps() {
       std::string shown = fmt::format("{:04}", target);
       if (!j.target.label.empty()) {
         auto it = labels_.find(j.target.label);
-        if (it == labels_.end()) return error_at(j.target.pos, fmt::format("undefined label \"{}\"", j.target.label));
-        target = it->second.first;
         shown = j.target.label;
-        if (target >= n)
-          return error_at(j.target.pos, fmt::format("label \"{}\" has no instruction after it", j.target.label));
+        if (it != labels_.end()) {
+          target = it->second.first;
+          if (target >= n)
+            return error_at(j.target.pos, fmt::format("label \"{}\" has no instruction after it", j.target.label));
+        } else if (j.target.next) {
+          target = i + 1;  // seccomp-tools' `next`
+        } else {
+          return error_at(j.target.pos, fmt::format("undefined label \"{}\"", j.target.label));
+        }
       }
       if (target <= i)
         return error_at(j.target.pos, fmt::format("jump to {} goes backwards: jumps go forward only "

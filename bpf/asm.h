@@ -10,10 +10,14 @@
 //   A += K|X  (also -= *= /= %= &= |= ^= <<= >>=)
 //   goto T
 //   if (A == K|X) goto T [else goto F]   (== != > >= < <=, A & K, !(A & K))
+//   A == K|X ? T : F                      seccomp-tools' older form (same operators)
 //   return ALLOW | ERRNO(1) | KILL_PROCESS | ... | A | K
 //   .insn CODE JT JF K                    a raw instruction
 //   .arch NAME                            the arch names refer to (once, first)
-// T is a label or an absolute instruction index. K is decimal, 0x-hex, an
+// T is a label or an absolute instruction index; `next` (seccomp-tools'
+// reserved label) is the following instruction unless a label of that name
+// is defined. Unlike seccomp-tools, a numeric target is absolute (what the
+// disassembler prints) and a statement is one line. K is decimal, 0x-hex, an
 // ARCH_* constant, or (in a comparison) a syscall name "read" / "x32:read",
 // resolved for the arch established on the path (see bpf/flow.h) or the
 // default arch. A statement may end with `{jt=N jf=N k=N}` setting fields

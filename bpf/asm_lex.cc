@@ -12,7 +12,7 @@ namespace {
 // Longest match first.
 constexpr std::array<std::string_view, 16> kMultiPunct = {">>=", "<<=", "==", "!=", ">=", "<=", ">>", "<<",
                                                           "+=",  "-=",  "*=", "/=", "%=", "&=", "|=", "^="};
-constexpr std::string_view kSinglePunct = "=<>&!()[]{}:-,+*/%|^";
+constexpr std::string_view kSinglePunct = "=<>&!()[]{}:-,+*/%|^?";
 
 bool ident_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '.'; }
 bool ident_char(char c) {

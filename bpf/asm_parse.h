@@ -52,8 +52,13 @@ std::optional<uint64_t> parse_number(std::string_view text);
 
 enum class JumpField : uint8_t { kJt, kJf, kK };
 
+// seccomp-tools' name for the following instruction, as a jump target
+// (unless the program defines a label of that name).
+inline constexpr std::string_view kNextLabel = "next";
+
 struct Target {
   std::string label;   // empty: numeric
+  bool next = false;   // the label is `next`
   uint64_t index = 0;  // absolute instruction index when numeric
   SourcePos pos;
 };
@@ -135,6 +140,20 @@ class LineParser {
   Expected<void> parse_store(Item& item);
   Expected<void> parse_raw_insn(Item& item);
   Expected<void> parse_if(Item& item);
+  Expected<bool> parse_comparison(Item& item, bool negated_set);
+  Expected<void> parse_ternary(Item& item);
+  // `A OP ... ? ...`: a comparison operator after A and a `?` later on.
+  bool is_ternary() const {
+    const Token* op = peek(1);
+    if (op == nullptr || op->kind != Tok::kPunct) return false;
+    bool compares = false;
+    for (std::string_view o : {"==", "!=", ">", ">=", "<", "<=", "&"}) compares = compares || op->text == o;
+    if (!compares) return false;
+    for (size_t i = pos_ + 2; i < toks_.size(); ++i) {
+      if (toks_[i].kind == Tok::kPunct && toks_[i].text == "?") return true;
+    }
+    return false;
+  }
   Expected<void> parse_return(Item& item);
   Expected<void> parse_unused_fields(Item& item);
   Expected<Target> parse_target();

@@ -61,6 +61,7 @@ Expected<Target> LineParser::parse_target() {
   }
   if (t != nullptr && t->kind == Tok::kIdent) {
     target.label = std::string(t->text);
+    target.next = t->text == kNextLabel;
     ++pos_;
     return target;
   }
@@ -165,14 +166,14 @@ Expected<void> LineParser::parse_x_assign(Item& item) {
   return {};
 }
 
-// if (COND) goto T [else goto F]
-Expected<void> LineParser::parse_if(Item& item) {
+// `A OP K|X` (== != > >= < <= &) into in.code / in.k; `negated_set` is the
+// `!(A & K)` form, whose `!(` the caller has read. Returns whether the jump
+// is taken when the condition holds (false for the spellings BPF has only
+// as the opposite test: != < <= and the negated set).
+Expected<bool> LineParser::parse_comparison(Item& item, bool negated_set) {
   Insn& in = item.insn;
-  if (!accept("(")) return unknown_statement(item);
   bool positive = true;
   uint16_t op = 0;
-  const bool negated_set = accept("!");
-  if (negated_set && !accept("(")) return unknown_statement(item);
   if (!accept("A")) return unknown_statement(item);
   if (negated_set) {
     if (!accept("&")) return unknown_statement(item);
@@ -206,9 +207,26 @@ Expected<void> LineParser::parse_if(Item& item) {
     if (!k) return Unexpected<Error>{k.error()};
     in.k = *k;
   }
+  in.code = kJmp | op | src;
+  return positive;
+}
+
+// The targets of a conditional jump: `taken` when the condition as written
+// holds, `otherwise` (absent: fall through) when it does not.
+void add_branches(Item& item, bool positive, Target taken, std::optional<Target> otherwise) {
+  item.jumps.push_back({positive ? JumpField::kJt : JumpField::kJf, std::move(taken)});
+  if (otherwise) item.jumps.push_back({positive ? JumpField::kJf : JumpField::kJt, std::move(*otherwise)});
+}
+
+// if (COND) goto T [else goto F]
+Expected<void> LineParser::parse_if(Item& item) {
+  if (!accept("(")) return unknown_statement(item);
+  const bool negated_set = accept("!");
+  if (negated_set && !accept("(")) return unknown_statement(item);
+  auto positive = parse_comparison(item, negated_set);
+  if (!positive) return Unexpected<Error>{positive.error()};
   if (negated_set && !accept(")")) return unknown_statement(item);
   if (!accept(")")) return unknown_statement(item);
-  in.code = kJmp | op | src;
   if (!accept("goto")) return unknown_statement(item);
   auto first = parse_target();
   if (!first) return Unexpected<Error>{first.error()};
@@ -219,12 +237,21 @@ Expected<void> LineParser::parse_if(Item& item) {
     if (!t) return Unexpected<Error>{t.error()};
     second = std::move(*t);
   }
-  // `if (c) goto T` falls through when c fails; the negated spellings swap
-  // which branch is written first.
-  const JumpField first_field = positive ? JumpField::kJt : JumpField::kJf;
-  const JumpField second_field = positive ? JumpField::kJf : JumpField::kJt;
-  item.jumps.push_back({first_field, std::move(*first)});
-  if (second) item.jumps.push_back({second_field, std::move(*second)});
+  add_branches(item, *positive, std::move(*first), std::move(second));
+  return {};
+}
+
+// seccomp-tools' conditional: A OP K ? T : F (both targets required).
+Expected<void> LineParser::parse_ternary(Item& item) {
+  auto positive = parse_comparison(item, /*negated_set=*/false);
+  if (!positive) return Unexpected<Error>{positive.error()};
+  if (!accept("?")) return unknown_statement(item);
+  auto taken = parse_target();
+  if (!taken) return Unexpected<Error>{taken.error()};
+  if (!accept(":")) return error_at(here(), "expected `:` and the target when the condition fails");
+  auto otherwise = parse_target();
+  if (!otherwise) return Unexpected<Error>{otherwise.error()};
+  add_branches(item, *positive, std::move(*taken), std::move(*otherwise));
   return {};
 }
 
@@ -339,7 +366,9 @@ Expected<void> LineParser::parse_statement(Item& item) {
   if (first->kind != Tok::kIdent) return unknown_statement(item);
   const std::string_view word = first->text;
   Expected<void> result;
-  if (word == "A" && is("=", 1)) {
+  if (word == "A" && is_ternary()) {
+    result = parse_ternary(item);
+  } else if (word == "A" && is("=", 1)) {
     pos_ += 2;
     result = parse_a_assign(item);
   } else if (word == "A" && peek(1) != nullptr && peek(1)->kind == Tok::kPunct) {

@@ -66,6 +66,65 @@ kill:
   EXPECT_EQ(p, expected);
 }
 
+// seccomp-tools' spellings: its README's filter in the older ternary form
+// (`next` is the following instruction), encoded by hand.
+TEST(Asm, SeccompToolsTernaryForm) {
+  const Program p = assemble_ok(R"(
+    A = sys_number                # here's a comment, too
+    A >= 0x40000000 ? dead : next # 'next' is the following instruction
+    A == read ? ok : next
+    A == 1 ? ok : next            # write on x86_64
+    A != 0x3b ? next : dead       # != swaps the branches
+    A & X ? dead : ok
+    return ERRNO(1)
+  dead:
+    return KILL
+  ok:
+    return ALLOW
+)");
+  const Program expected = {
+      stmt(kLd | kW | kAbs, 0),          jump(kJmp | kJge | kK, 0x40000000, 5, 0), jump(kJmp | kJeq | kK, 0, 5, 0),
+      jump(kJmp | kJeq | kK, 1, 4, 0),   jump(kJmp | kJeq | kK, 0x3b, 2, 0),       jump(kJmp | kJset | kX, 0, 1, 2),
+      stmt(kRet | kRetK, kRetErrno | 1), stmt(kRet | kRetK, kRetKillThread),       stmt(kRet | kRetK, kRetAllow),
+  };
+  EXPECT_EQ(p, expected);
+}
+
+// Its current form: if/goto/else with `next`, the same program as the
+// ternary and as sysfence's own spelling.
+TEST(Asm, SeccompToolsIfFormEqualsTernaryAndOwnForm) {
+  const std::string tail = "return KILL\nok: return ALLOW\n";
+  const Program if_form = assemble_ok("A = sys_number\nif (A == execve) goto ok else goto next\n" + tail);
+  const Program ternary = assemble_ok("A = sys_number\nA == execve ? ok : next\n" + tail);
+  const Program own = assemble_ok("A = sys_number\nif (A == execve) goto ok\n" + tail);
+  const Program expected = {
+      stmt(kLd | kW | kAbs, 0),
+      jump(kJmp | kJeq | kK, 59, 1, 0),
+      stmt(kRet | kRetK, kRetKillThread),
+      stmt(kRet | kRetK, kRetAllow),
+  };
+  EXPECT_EQ(if_form, expected);
+  EXPECT_EQ(ternary, expected);
+  EXPECT_EQ(own, expected);
+  // `if (A != 0x3b) goto kill`: the jump is taken when A == 0x3b fails.
+  EXPECT_EQ(assemble_ok("A = sys_number\nif (A != 0x3b) goto kill\nreturn ALLOW\nkill: return KILL\n"),
+            (Program{stmt(kLd | kW | kAbs, 0), jump(kJmp | kJeq | kK, 0x3b, 0, 1), stmt(kRet | kRetK, kRetAllow),
+                     stmt(kRet | kRetK, kRetKillThread)}));
+}
+
+TEST(Asm, NextIsALabelWhenDefinedAndTernaryErrors) {
+  // A program that names a label `next` keeps it.
+  EXPECT_EQ(assemble_ok("A = sys_number\nA == 1 ? next : ok\nreturn KILL\nnext: return ERRNO(1)\nok: return ALLOW\n"),
+            (Program{stmt(kLd | kW | kAbs, 0), jump(kJmp | kJeq | kK, 1, 1, 2), stmt(kRet | kRetK, kRetKillThread),
+                     stmt(kRet | kRetK, kRetErrno | 1), stmt(kRet | kRetK, kRetAllow)}));
+  EXPECT_EQ(error_of("A = sys_number\nA == 1 ? ok next\nok: return ALLOW\n"),
+            "f.s:2:13: expected `:` and the target when the condition fails");
+  EXPECT_EQ(error_of("A = sys_number\nA == 1 ? ok :\nok: return ALLOW\n"),
+            "f.s:2:14: expected a jump target (a label or an instruction index)");
+  EXPECT_EQ(error_of("A == 1 ? next : next\n"),
+            "f.s:1:10: jump target next is past the end of the program (1 instructions)");
+}
+
 TEST(Asm, EveryStatementKind) {
   const Program p = assemble_ok(R"(
   A = sys_number

@@ -217,6 +217,37 @@ TEST(AsmDisasmCli, DisassemblerErrorsAndUsage) {
   EXPECT_EQ(r.err, "sysfence: usage: sysfence asm FILE.s [--arch A] -o FILE.bpf\n");
 }
 
+// A filter written for seccomp-tools (both of its conditional forms and
+// `next`) assembles and disassembles into sysfence's own spelling.
+TEST(AsmDisasmCli, AcceptsSeccompToolsForms) {
+  const std::string src = tmp_path("st.s");
+  const std::string bpf = tmp_path("st.bpf");
+  write_file(src,
+             "A = arch\n"
+             "A == ARCH_X86_64 ? next : dead\n"
+             "A = sys_number\n"
+             "if (A == execve) goto ok else goto next\n"
+             "if (A != 0x3b) goto dead\n"
+             "ok:\n"
+             "return ALLOW\n"
+             "dead:\n"
+             "return KILL\n");
+  Result r = run({"asm", src, "--arch", "x86_64", "-o", bpf});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run({"disasm", bpf, "--arch", "x86_64"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            " line  CODE  JT   JF      K\n"
+            "=================================\n"
+            "0000: 0x20 0x00 0x00 0x00000004  A = arch\n"
+            "0001: 0x15 0x00 0x04 0xc000003e  if (A != ARCH_X86_64) goto 0006\n"
+            "0002: 0x20 0x00 0x00 0x00000000  A = sys_number\n"
+            "0003: 0x15 0x01 0x00 0x0000003b  if (A == execve) goto 0005\n"
+            "0004: 0x15 0x00 0x01 0x0000003b  if (A != execve) goto 0006\n"
+            "0005: 0x06 0x00 0x00 0x7fff0000  return ALLOW\n"
+            "0006: 0x06 0x00 0x00 0x00000000  return KILL_THREAD\n");
+}
+
 TEST(AsmDisasmCli, DisassemblesInvalidProgramsToo) {
   // A filter the kernel refuses still prints (raw `.insn` for unknown codes,
   // numeric targets past the end).
