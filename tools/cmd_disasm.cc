@@ -1,13 +1,22 @@
-// sysfence disasm FILE.bpf [--arch A] [--asm]
+// sysfence disasm FILE.bpf [--arch A] [--raw-endian little|big] [--asm]
 //
 // Prints a raw filter (the kernel's sock_filter array, in the arch's byte
 // order) as seccomp-tools style text, or with --asm as assembler text without
 // the hex columns. The arch (default: native) decides the byte order of the
-// file and the syscall names where the filter does not check the arch itself.
+// file (unless --raw-endian says otherwise) and the syscall names where the
+// filter does not check the arch itself.
+//
+// A program the kernel would refuse is printed all the same, with the
+// validator's reason as a warning on stderr and exit status 0: disasm is a
+// viewer (like objdump, which lists what it cannot make sense of), and the
+// broken filter is exactly what a user wants to look at. A file that is only
+// valid in the other byte order gets a hint naming the flag that reads it so.
 #include <fmt/format.h>
 
+#include <cstdio>
 #include <string>
 
+#include "base/text.h"
 #include "bpf/disasm.h"
 #include "syscalls/arch.h"
 #include "tools/cli/args.h"
@@ -22,9 +31,10 @@ namespace {
 constexpr cli::FlagSpec kFlags[] = {
     {.name = "arch"},
     {.name = "asm", .takes_value = false},
+    {.name = "raw-endian"},
 };
 
-constexpr std::string_view kUsage = "usage: sysfence disasm FILE.bpf [--arch A] [--asm]";
+constexpr std::string_view kUsage = "usage: sysfence disasm FILE.bpf [--arch A] [--raw-endian little|big] [--asm]";
 
 int run_disasm(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags);
@@ -33,20 +43,31 @@ int run_disasm(std::span<const std::string> args) {
   auto arch = syscalls::parse_arch(parsed->get_or("arch", "native"));
   if (!arch) return cli::usage_error(arch.error().message);
 
+  auto byte_order = cli::raw_endian(*parsed, (*arch)->endian);
+  if (!byte_order) return cli::usage_error(byte_order.error().message);
+
   const std::string& path = parsed->positionals[0];
-  auto prog = cli::read_raw_filter(path, (*arch)->endian);
-  if (!prog) return cli::usage_error(prog.error().message);
+  auto filter = cli::read_raw_filter_checked(path, *byte_order);
+  if (!filter) return cli::usage_error(filter.error().message);
 
   const bpf::DisasmOptions options{
       .arch = *arch,
       .format = parsed->has("asm") ? bpf::TextFormat::kAsm : bpf::TextFormat::kListing,
   };
-  fmt::print("{}", bpf::disassemble(*prog, options));
+  fmt::print("{}", bpf::disassemble(filter->program, options));
+  std::fflush(stdout);
+  const std::string name = path == "-" ? "<stdin>" : path;
+  if (filter->rejected) {
+    fmt::print(stderr, "sysfence: warning: {}: the kernel would reject this filter: {}\n", name,
+               one_line(*filter->rejected));
+  }
+  if (filter->byte_order_hint) fmt::print(stderr, "sysfence: hint: {}: {}\n", name, *filter->byte_order_hint);
   return cli::kExitOk;
 }
 
 constexpr cli::FlagHelp kFlagHelp[] = {
     {"--arch A", cli::help::kArch},
+    {"--raw-endian little|big", cli::help::kRawEndian},
     {"--asm", "assembler text with labels and an .arch line, which asm reads back byte for byte"},
 };
 

@@ -262,6 +262,52 @@ TEST(AsmDisasmCli, DisassemblesInvalidProgramsToo) {
             "=================================\n"
             "0000: 0x28 0x00 0x00 0x00000002  .insn 0x28 0x00 0x00 0x00000002\n"
             "0001: 0x05 0x00 0x00 0x00000007  goto 0009\n");
+  // ... and says on stderr why the kernel would refuse it (a viewer still
+  // exits 0, as objdump does).
+  EXPECT_EQ(r.err, "sysfence: warning: " + bpf +
+                       ": the kernel would reject this filter: instruction 0: `ldh [k]` (opcode 0x0028) is classic "
+                       "BPF but not allowed in a seccomp filter [seccomp-opcode]\n");
+  // A valid program gets no warning.
+  const std::string src = tmp_path("ok.s");
+  const std::string ok = tmp_path("ok.bpf");
+  write_file(src, std::string(kFilter));
+  ASSERT_EQ(run({"asm", src, "--arch", "x86_64", "-o", ok}).exit_code, 0);
+  r = run({"disasm", ok, "--arch", "x86_64"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.err, "");
+}
+
+// A big-endian filter read in little-endian order (and the other way round)
+// is nonsense the kernel would refuse; the hint names the arch the filter
+// itself checks for and the flag that reads it right.
+TEST(AsmDisasmCli, WrongByteOrderGetsAHint) {
+  const std::string src = tmp_path("order.s");
+  write_file(src,
+             "A = arch\nif (A != ARCH_MIPS) goto kill\nA = sys_number\nif (A == 4003) goto kill\n"
+             "return ALLOW\nkill: return KILL_PROCESS\n");
+  const std::string be = tmp_path("mips.bpf");
+  ASSERT_EQ(run({"asm", src, "--arch", "mips", "-o", be}).exit_code, 0);
+  Result r = run({"disasm", be, "--arch", "x86_64"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("sysfence: warning: " + be + ": the kernel would reject this filter: instruction 0:"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("sysfence: hint: " + be + ": looks big-endian: try --arch mips or --raw-endian big\n"),
+            std::string::npos)
+      << r.err;
+  // Following the hint: no warning, and the same text as with the right arch.
+  const Result right = run({"disasm", be, "--arch", "mips"});
+  r = run({"disasm", be, "--arch", "x86_64", "--raw-endian", "big"});
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(right.err, "");
+  EXPECT_NE(r.out.find("if (A != ARCH_MIPS) goto 0005"), std::string::npos) << r.out;
+
+  const std::string le = tmp_path("x86.bpf");
+  write_file(src, "A = arch\nif (A != ARCH_X86_64) goto kill\nreturn ALLOW\nkill: return KILL_PROCESS\n");
+  ASSERT_EQ(run({"asm", src, "--arch", "x86_64", "-o", le}).exit_code, 0);
+  r = run({"disasm", le, "--arch", "s390x"});
+  EXPECT_NE(r.err.find("looks little-endian: try --arch x86_64 or --raw-endian little\n"), std::string::npos) << r.err;
+  EXPECT_EQ(run({"disasm", le, "--raw-endian", "middle"}).exit_code, 2);
 }
 
 }  // namespace

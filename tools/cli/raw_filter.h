@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 
 #include "base/expected.h"
@@ -22,5 +23,18 @@ Expected<Endian> raw_endian(const ParsedArgs& parsed, Endian fallback);
 
 // "-" is stdin, named "<stdin>" in messages; errors name the file.
 Expected<bpf::Program> read_raw_filter(const std::string& path, Endian byte_order);
+
+// A raw filter as a viewer (disasm) reads it: whatever its instructions,
+// with what the user should be told about it.
+struct CheckedRawFilter {
+  bpf::Program program;
+  // The validator's reason the kernel would refuse the program.
+  std::optional<std::string> rejected;
+  // When the program is invalid in `byte_order` but valid in the other:
+  // "looks big-endian: try --arch s390x or --raw-endian big" (the arch the
+  // program itself compares seccomp_data.arch with, when it does).
+  std::optional<std::string> byte_order_hint;
+};
+Expected<CheckedRawFilter> read_raw_filter_checked(const std::string& path, Endian byte_order);
 
 }  // namespace sysfence::cli
