@@ -29,7 +29,7 @@
 //   unshare             high      unshare with CLONE_NEW* flags allowed
 //   ptrace              medium    ptrace allowed
 //   personality         medium    a persona other than Docker's safe ones
-//   seed-blocked        medium    a syscall Docker's documented table blocks
+//   seed-blocked        medium    a syscall Docker's documented table lists as blocked
 //                                 is allowed
 //                                 (low when only for some arguments)
 //   instruction-pointer medium    a decision depends on the instruction pointer

@@ -4,6 +4,7 @@
 // (profile/data/docker-seccomp-profiles.md).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -29,5 +30,16 @@ struct BlockedReason {
 // by name.
 std::span<const BlockedReason> seed_blocked_reasons();
 std::optional<std::string_view> seed_reason(std::string_view syscall);
+
+// What Docker's current default profile (the built-in one) does with a
+// syscall for a container with Docker's default capabilities, on whichever
+// ABIs and kernels its entries name: the documentation's table above is
+// older than the profile, which now allows some of the calls it lists.
+enum class DefaultProfileStance : uint8_t {
+  kBlocks,      // no ALLOW entry applies
+  kAllows,      // an ALLOW entry without argument conditions
+  kAllowsSome,  // only ALLOW entries with argument conditions
+};
+DefaultProfileStance builtin_default_stance(std::string_view syscall);
 
 }  // namespace sysfence::profile
