@@ -16,8 +16,16 @@ constexpr compiler::Strategy kStrategies[] = {compiler::Strategy::kOptimal, comp
 
 // Line colours per strategy, in kStrategies order: the optimal tree in a
 // strong blue drawn last (on top), the libseccomp-like shapes behind it.
-constexpr std::string_view kColour[] = {"#1f5fbf", "#e07b00", "#8c8c8c"};
+// External filters follow in their own colours (cycled when there are many).
+constexpr std::string_view kColour[] = {"#1f5fbf", "#e07b00", "#8c8c8c", "#2e7d32", "#ad1457", "#6a1b9a", "#00838f"};
 constexpr double kStroke[] = {2.0, 1.4, 1.4};
+constexpr size_t kStrategyCount = std::size(kStroke);
+
+std::string_view colour(size_t k) {
+  return k < kStrategyCount ? kColour[k]
+                            : kColour[kStrategyCount + (k - kStrategyCount) % (std::size(kColour) - kStrategyCount)];
+}
+double stroke(size_t k) { return k < kStrategyCount ? kStroke[k] : 1.4; }
 
 std::string xml_escape(std::string_view s) {
   std::string o;
@@ -38,7 +46,8 @@ std::string ratio(double x, double base) { return base > 0 ? fmt::format("{:.2f}
 // One table row: a label and one cell per strategy.
 std::string row(std::string_view label, const std::vector<std::string>& cells) {
   std::string o = fmt::format("{:<36}", label);
-  for (const std::string& c : cells) o += fmt::format("{:>12}", c);
+  // At least one space between columns, also for a long external name.
+  for (const std::string& c : cells) o += fmt::format(" {:>11}", c);
   return o + "\n";
 }
 
@@ -75,9 +84,19 @@ Expected<Comparison> compare_strategies(const policy::Policy& policy, const comp
     if (!compiled) return fail(fmt::format("{} strategy: {}", to_string(s), compiled.error().message));
     auto stats = measure(compiled->program, abis, measured);
     if (!stats) return fail(fmt::format("{} strategy: {}", to_string(s), stats.error().message));
-    c.runs.push_back(StrategyRun{s, std::move(*stats)});
+    c.runs.push_back(StrategyRun{s, std::move(*stats), std::string(to_string(s)), false});
   }
   return c;
+}
+
+Expected<void> add_external(Comparison& c, std::string name, const bpf::Program& program,
+                            std::span<const syscalls::ArchId> abis, const StatsOptions& options) {
+  StatsOptions measured = options;
+  measured.weights = c.weights;
+  auto stats = measure(program, abis, measured);
+  if (!stats) return fail(fmt::format("{}: {}", name, stats.error().message));
+  c.runs.push_back(StrategyRun{compiler::Strategy::kOptimal, std::move(*stats), std::move(name), true});
+  return {};
 }
 
 std::string format_comparison(const Comparison& c) {
@@ -86,7 +105,7 @@ std::string format_comparison(const Comparison& c) {
   std::string o =
       fmt::format("strategies compared (optimal tree built for {} weights; weighted means under {} weights)\n\n",
                   c.compiled_weights, c.weights.description());
-  o += row("", cells(c, [](const StrategyRun& r) { return std::string(to_string(r.strategy)); }));
+  o += row("", cells(c, [](const StrategyRun& r) { return r.label; }));
   o += row("program length (instructions)",
            cells(c, [](const StrategyRun& r) { return fmt::format("{}", r.stats.length); }));
   o += row("  vs optimal", cells(c, [&](const StrategyRun& r) {
@@ -104,6 +123,17 @@ std::string format_comparison(const Comparison& c) {
     o += row("    vs optimal",
              cells(c, [&](const StrategyRun& r) { return ratio(abi(r).mean_insns, first.mean_insns); }));
     o += row("  max executed", cells(c, [&](const StrategyRun& r) { return fmt::format("{}", abi(r).max_insns); }));
+    if (c.runs.back().external) {
+      // A foreign filter need not answer as the policy does (runc's ENOSYS
+      // stub, another kernel's syscall list): how many numbers differ.
+      o += row("  answers unlike optimal's", cells(c, [&](const StrategyRun& r) {
+                 size_t differ = 0;
+                 for (size_t n = 0; n < abi(r).actions.size() && n < first.actions.size(); ++n) {
+                   differ += abi(r).actions[n] != first.actions[n] ? 1 : 0;
+                 }
+                 return fmt::format("{}", differ);
+               }));
+    }
     if (first.weighted) {
       o += row(fmt::format("  weighted mean ({})", c.weights.description()),
                cells(c, [&](const StrategyRun& r) { return fmt::format("{:.2f}", abi(r).weighted_mean_insns); }));
@@ -173,12 +203,12 @@ std::string strategy_legend(const Comparison& c) {
   for (size_t k = 0; k < c.runs.size(); ++k) {
     const StrategyRun& r = c.runs[k];
     const AbiStats& s = r.stats.abis.front();
-    const std::string label = fmt::format("{}: {} insns, mean {:.1f}, max {}", to_string(r.strategy), r.stats.length,
-                                          s.mean_insns, s.max_insns);
+    const std::string label =
+        fmt::format("{}: {} insns, mean {:.1f}, max {}", r.label, r.stats.length, s.mean_insns, s.max_insns);
     o += fmt::format(
         "<line x1=\"{}\" x2=\"{}\" y1=\"62\" y2=\"62\" stroke=\"{}\" stroke-width=\"3\"/>"
         "<text x=\"{}\" y=\"66\">{}</text>\n",
-        lx, lx + 22, kColour[k], lx + 28, xml_escape(label));
+        lx, lx + 22, colour(k), lx + 28, xml_escape(label));
     lx += 28 + static_cast<int>(label.size()) * 7 + 24;
   }
   return o;
@@ -239,11 +269,11 @@ std::string panel_series(const Comparison& c, const Panel& pn, size_t n) {
     if (n > 0) pts += fmt::format("{:.1f},{:.1f}", pn.x(n), pn.y(s.insns[n - 1]));
     o += fmt::format(
         "<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"{}\" stroke-linejoin=\"round\" points=\"{}\"/>\n",
-        kColour[k], kStroke[k], pts);
+        colour(k), stroke(k), pts);
     o += fmt::format(
         "<line x1=\"{}\" x2=\"{}\" y1=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" stroke-width=\"1.2\" "
         "stroke-dasharray=\"6 4\"/>\n",
-        kLeft, kLeft + pn.plot_w, pn.y(s.mean_insns), pn.y(s.mean_insns), kColour[k]);
+        kLeft, kLeft + pn.plot_w, pn.y(s.mean_insns), pn.y(s.mean_insns), colour(k));
   }
   std::vector<std::pair<double, size_t>> labels;
   for (size_t k = 0; k < c.runs.size(); ++k) labels.emplace_back(pn.y(c.runs[k].stats.abis[p].mean_insns) + 4, k);
@@ -251,7 +281,7 @@ std::string panel_series(const Comparison& c, const Panel& pn, size_t n) {
   for (size_t j = 1; j < labels.size(); ++j) labels[j].first = std::max(labels[j].first, labels[j - 1].first + 13);
   for (const auto& [ly, k] : labels) {
     o += fmt::format("<text x=\"{}\" y=\"{:.1f}\" fill=\"{}\">mean {:.1f} ({})</text>\n", kLeft + pn.plot_w + 6, ly,
-                     kColour[k], c.runs[k].stats.abis[p].mean_insns, to_string(c.runs[k].strategy));
+                     colour(k), c.runs[k].stats.abis[p].mean_insns, c.runs[k].label);
   }
   return o;
 }
@@ -296,7 +326,7 @@ std::string panel_tooltips(const Comparison& c, const AbiStats& first, const Pan
     std::string tip = fmt::format("{} {}", nr - a.nr_bias, table.name(nr).value_or("(no syscall)"));
     tip += fmt::format(" — {}", sysfence::to_string(first.actions[i]));  // with its data
     for (const StrategyRun& r : c.runs) {
-      tip += fmt::format("; {} {}", to_string(r.strategy), r.stats.abis[pn.p].insns[i]);
+      tip += fmt::format("; {} {}", r.label, r.stats.abis[pn.p].insns[i]);
     }
     o += fmt::format(
         "<rect x=\"{:.1f}\" y=\"{}\" width=\"{:.2f}\" height=\"{}\" fill=\"transparent\"><title>{}</title></rect>\n",
@@ -323,9 +353,12 @@ std::string comparison_svg(const Comparison& c, std::string_view title) {
       "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
       "<text x=\"{}\" y=\"24\" font-size=\"16\" font-weight=\"bold\">{}: instructions executed per syscall, by "
       "strategy</text>\n"
-      "<text x=\"{}\" y=\"42\" fill=\"#555\">same policy, compiled by sysfence three ways; arguments 0; log "
+      "<text x=\"{}\" y=\"42\" fill=\"#555\">same policy, compiled by sysfence three ways{}; arguments 0; log "
       "scale; dashed: mean</text>\n",
-      width, height, width, height, kLeft, xml_escape(title), kLeft);
+      width, height, width, height, kLeft, xml_escape(title), kLeft,
+      c.runs.size() > kStrategyCount ? fmt::format(", and {} filter{} built elsewhere", c.runs.size() - kStrategyCount,
+                                                   c.runs.size() - kStrategyCount == 1 ? "" : "s")
+                                     : "");
   o += strategy_legend(c);
   for (size_t p = 0; p < opt.abis.size(); ++p) {
     const AbiStats& first = opt.abis[p];

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/expected.h"
+#include "bpf/insn.h"
 #include "compiler/compile.h"
 #include "compiler/weights.h"
 #include "measure/stats.h"
@@ -23,10 +24,14 @@ namespace sysfence::measure {
 struct StrategyRun {
   compiler::Strategy strategy = compiler::Strategy::kOptimal;
   ProgramStats stats;  // length + per-ABI measurements (weighted under Comparison::weights)
+  // The column's name: the strategy's ("optimal"), or the name an external
+  // filter was given ("runc").
+  std::string label;
+  bool external = false;  // a filter sysfence did not build (add_external)
 };
 
 struct Comparison {
-  std::vector<StrategyRun> runs;  // optimal, balanced, linear
+  std::vector<StrategyRun> runs;  // optimal, balanced, linear, then the external filters
   // What the weighted means average over: the caller's model, or the built-in
   // hot table when the caller's is uniform (a uniform "weighted mean" would
   // only repeat the mean).
@@ -40,7 +45,14 @@ struct Comparison {
 Expected<Comparison> compare_strategies(const policy::Policy& policy, const compiler::CompileOptions& base,
                                         std::span<const syscalls::ArchId> abis, const StatsOptions& options);
 
-// A table: one column per strategy; rows: program length, then per ABI the
+// Measures `program`, a filter built elsewhere (libseccomp's, runc's), for
+// the same ABIs and numbers as the strategies and appends it as the column
+// `name`. Its answers may differ from the policy's: the table says on how
+// many numbers. Error: the measurement's, naming `name`.
+Expected<void> add_external(Comparison& c, std::string name, const bpf::Program& program,
+                            std::span<const syscalls::ArchId> abis, const StatsOptions& options);
+
+// A table: one column per strategy (and external filter); rows: program length, then per ABI the
 // mean / max executed instructions, the weighted mean, the mean over allowed
 // numbers, the syscalls the kernel's action cache serves, and each mean and
 // length relative to the optimal strategy.

@@ -1,7 +1,8 @@
 // sysfence stats (PROFILE | --bpf FILE) [--arch A] [--weights uniform|hot|FILE]
 //                [--range LO-HI] [--svg FILE]
 //                [--caps ...] [--kernel X.Y] [--unknown-syscalls ...] [--strategy ...]
-//                [--arg-width abi|64] [--bad-arch ACTION] [--semantics S] [--compare]
+//                [--arg-width abi|64] [--bad-arch ACTION] [--semantics S]
+//                [--compare [--bpf NAME=FILE]...]
 //
 // Measures a filter: its length; per ABI, the instructions the kernel
 // executes per syscall number (arguments 0) — max and mean over the number
@@ -11,7 +12,8 @@
 // PROFILE is compiled first (same flags as `compile`) and the compiler's own
 // cost model is printed too. --svg draws instructions executed per number.
 // --compare compiles the PROFILE with every strategy and prints (and with
-// --svg draws) them side by side (measure/compare.h).
+// --svg draws) them side by side (measure/compare.h); `--bpf NAME=FILE`
+// (repeatable) adds filters built elsewhere (libseccomp's, runc's) as columns.
 #include <fmt/format.h>
 
 #include <string>
@@ -34,7 +36,7 @@ namespace sysfence {
 namespace {
 
 constexpr cli::FlagSpec kOwnFlags[] = {
-    {.name = "bpf"},
+    {.name = "bpf", .repeatable = true},  // once, or with --compare NAME=FILE as often as wanted
     {.name = "arch"},
     {.name = "weights"},
     {.name = "strategy"},
@@ -49,7 +51,7 @@ constexpr std::string_view kUsage =
     "usage: sysfence stats (PROFILE | --bpf FILE) [--arch A] [--weights uniform|hot|FILE] "
     "[--range LO-HI] [--svg FILE] [--caps LIST] [--kernel X.Y] "
     "[--unknown-syscalls enosys|default] [--strategy optimal|balanced|linear] [--arg-width abi|64] [--bad-arch ACTION] "
-    "[--semantics S] [--strict] [--compare]";
+    "[--semantics S] [--strict] [--compare [--bpf NAME=FILE]...]";
 
 Expected<measure::NumberRange> parse_range(std::string_view s) {
   const size_t dash = s.find('-');
@@ -90,13 +92,45 @@ std::vector<syscalls::ArchId> abis_in_filter(const bpf::Program& prog, const sys
   return out;
 }
 
-// --compare: every strategy side by side.
+// A filter built elsewhere, for --compare: `--bpf NAME=FILE`.
+struct ExternalFilter {
+  std::string name;
+  bpf::Program program;
+};
+
+// Every --bpf NAME=FILE, read in the arch's byte order.
+Expected<std::vector<ExternalFilter>> external_filters(const cli::ParsedArgs& parsed, const syscalls::Arch& native) {
+  std::vector<ExternalFilter> out;
+  for (const std::string& spec : parsed.all("bpf")) {
+    const size_t eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) {
+      return fail(
+          fmt::format("--bpf \"{}\": with --compare, name each filter: --bpf NAME=FILE (e.g. runc=runc.bpf)", spec));
+    }
+    std::string name = spec.substr(0, eq);
+    for (const ExternalFilter& f : out) {
+      if (f.name == name) return fail(fmt::format("--bpf: the name \"{}\" is given twice", name));
+    }
+    auto prog = cli::read_raw_filter(spec.substr(eq + 1), native.endian);
+    if (!prog) return fail(prog.error().message);
+    out.push_back({std::move(name), std::move(*prog)});
+  }
+  return out;
+}
+
+// --compare: every strategy side by side, and the external filters.
 int run_compare(const policy::Policy& policy, const compiler::CompileOptions& copts, const measure::StatsOptions& sopts,
-                const std::string& title, const std::optional<std::string>& svg) {
+                const std::string& title, const std::optional<std::string>& svg,
+                const std::vector<ExternalFilter>& externals) {
   std::vector<syscalls::ArchId> abis;
   for (const policy::ArchPolicy& ap : policy.arches) abis.push_back(ap.arch);
   auto c = measure::compare_strategies(policy, copts, abis, sopts);
   if (!c) return cli::usage_error(fmt::format("{}: {}", title, c.error().message));
+  for (const ExternalFilter& f : externals) {
+    if (auto ok = measure::add_external(*c, f.name, f.program, abis, sopts); !ok) {
+      return cli::usage_error(ok.error().message);
+    }
+  }
   fmt::print("{}", measure::format_comparison(*c));
   if (svg) {
     if (auto ok = cli::write_output(*svg, measure::comparison_svg(*c, title)); !ok) {
@@ -125,10 +159,14 @@ std::string compiler_model(const compiler::Compiled& compiled, const compiler::C
 int run_stats(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags);
   if (!parsed) return cli::usage_error(parsed.error().message);
-  const bool from_bpf = parsed->has("bpf");
-  if (parsed->has("compare") && (from_bpf || parsed->has("strategy"))) {
-    return cli::usage_error("--compare compiles a PROFILE with every strategy: it takes neither --bpf nor --strategy");
+  const bool compare = parsed->has("compare");
+  const bool from_bpf = parsed->has("bpf") && !compare;
+  if (compare && (parsed->positionals.size() != 1 || parsed->has("strategy"))) {
+    return cli::usage_error(
+        "--compare compiles a PROFILE with every strategy: it needs the PROFILE, takes no --strategy, and takes "
+        "other filters as --bpf NAME=FILE");
   }
+  if (!compare && parsed->all("bpf").size() > 1) return cli::usage_error("option --bpf given more than once");
   if (from_bpf ? !parsed->positionals.empty() : parsed->positionals.size() != 1) {
     return cli::usage_error(kUsage);
   }
@@ -168,11 +206,14 @@ int run_stats(std::span<const std::string> args) {
     request->compile = copts;
     // --compare compiles with every strategy itself; stats measures, the
     // proof is compile's and verify's business.
-    request->last = parsed->has("compare") ? pipeline::Stage::kResolve : pipeline::Stage::kCompile;
+    request->last = compare ? pipeline::Stage::kResolve : pipeline::Stage::kCompile;
     auto built = cli::run_pipeline(*request);
     if (!built) return cli::usage_error(built.error().message);
-    if (parsed->has("compare")) {
-      return run_compare(built->resolution.policy, copts, sopts, parsed->positionals[0], parsed->get("svg"));
+    if (compare) {
+      auto externals = external_filters(*parsed, native);
+      if (!externals) return cli::usage_error(externals.error().message);
+      return run_compare(built->resolution.policy, copts, sopts, parsed->positionals[0], parsed->get("svg"),
+                         *externals);
     }
     const compiler::Compiled& compiled = *built->compiled;
     program = compiled.program;
@@ -194,7 +235,9 @@ int run_stats(std::span<const std::string> args) {
 }
 
 constexpr cli::FlagHelp kFlagHelp[] = {
-    {"--bpf FILE", cli::help::kBpf},
+    {"--bpf FILE",
+     "a raw filter (struct sock_filter[]) instead of a profile; - for stdin; with --compare, "
+     "NAME=FILE (repeatable) adds a filter built elsewhere as a column"},
     {"--arch A", cli::help::kArch},
     {"--weights uniform|hot|FILE", cli::help::kWeights},
     {"--range LO-HI", "the syscall numbers measured, without the ABI's bias (default: the ABI's table)"},
@@ -208,7 +251,7 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--bad-arch ACTION", cli::help::kBadArch},
     {"--semantics runc|libseccomp", cli::help::kSemantics},
     {"--strict", cli::help::kStrict},
-    {"--compare", "compile the PROFILE with every strategy and compare them side by side"},
+    {"--compare", "compile the PROFILE with every strategy and compare them side by side (and with --bpf NAME=FILE)"},
 };
 
 const cli::Registration kRegistration{
