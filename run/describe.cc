@@ -50,11 +50,23 @@ std::string_view strip_const(std::string_view type) {
   return type;
 }
 
-ArgShape shape_of(std::string_view syscall, const syscalls::ArgWidth& a) {
+ArgShape shape_of(syscalls::ArchId abi, std::string_view syscall, const syscalls::ArgWidth& a) {
   const std::string_view type = strip_const(a.type);
   ArgShape s;
   s.bits = a.bits;
-  if (type.ends_with("*")) {
+  s.abi = abi;
+  s.flags = arg_flags(abi, syscall, a.name);
+  if (s.flags != ArgFlags::kNone) {
+    s.style = ArgStyle::kFlags;
+  } else if ((a.name == "addr" || a.name == "start") &&
+             (syscall == "mmap" || syscall == "mmap2" || syscall == "mprotect" || syscall == "munmap")) {
+    // Addresses declared unsigned long: NULL and hex, as strace shows them.
+    s.style = ArgStyle::kPointer;
+  } else if ((syscall == "mmap" || syscall == "mmap2") && a.name == "fd") {
+    // Declared unsigned long, used as an int: -1 for anonymous maps, as strace shows it.
+    s.style = ArgStyle::kSigned;
+    s.bits = 32;
+  } else if (type.ends_with("*")) {
     const bool char_ptr = type == "char *";
     const bool counted = a.name == "name" && contains(kCountedNameSyscalls, syscall);
     s.style = char_ptr && contains(kStringParamNames, a.name) && !counted ? ArgStyle::kString : ArgStyle::kPointer;
@@ -112,6 +124,7 @@ std::string format_arg(const ArgShape& shape, uint64_t raw, const StringReader& 
       return fmt::format("{}", s);
     }
     case ArgStyle::kUnsigned: return v < 0x10000 ? fmt::format("{}", v) : fmt::format("0x{:x}", v);
+    case ArgStyle::kFlags: return format_flags(shape.flags, shape.abi, v, shape.bits);
   }
   return fmt::format("0x{:x}", v);
 }
@@ -142,7 +155,7 @@ std::vector<ArgShape> arg_shapes(syscalls::ArchId abi, uint32_t nr) {
     for (auto& s : out) s.style = ArgStyle::kUnsigned;
     return out;
   }
-  for (unsigned i = 0; i < info->count; ++i) out.push_back(shape_of(info->name, info->args[i]));
+  for (unsigned i = 0; i < info->count; ++i) out.push_back(shape_of(abi, info->name, info->args[i]));
   return out;
 }
 

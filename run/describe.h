@@ -11,7 +11,9 @@
 // ...) is a string, except in the syscalls that pass a counted buffer under
 // such a name (sethostname, setdomainname). Everything else prints as a
 // number: pointers in hex (NULL for 0), mode_t in octal, signed types in
-// decimal, other integers in decimal below 0x10000 and in hex above.
+// decimal, other integers in decimal below 0x10000 and in hex above; the
+// directory fds and flag words strace spells symbolically (run/arg_flags.h:
+// AT_FDCWD, O_*, AT_*, CLONE_*, PROT_*, MAP_*) as strace spells them.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +24,7 @@
 
 #include "base/seccomp.h"
 #include "policy/policy.h"
+#include "run/arg_flags.h"
 #include "syscalls/arch.h"
 
 namespace sysfence::run {
@@ -32,11 +35,14 @@ enum class ArgStyle : uint8_t {
   kSigned,    // int, long, pid_t, off_t, ...: signed decimal of `bits`
   kUnsigned,  // decimal below 0x10000, hex above
   kOctal,     // umode_t, mode_t: 0644
+  kFlags,     // spelled by format_flags (ArgShape::flags)
 };
 
 struct ArgShape {
   ArgStyle style = ArgStyle::kUnsigned;
   unsigned bits = 64;  // bits the kernel reads (16, 31, 32 or 64)
+  ArgFlags flags = ArgFlags::kNone;
+  syscalls::ArchId abi = syscalls::ArchId::kX86_64;  // whose flag values (kFlags)
 };
 
 // The ABI a seccomp_data belongs to: AUDIT_ARCH_X86_64 numbers

@@ -9,10 +9,14 @@
 //   getcwd | getppid | pid (prints "pid = N", no syscall of interest)
 //   chmod:PATH:OCTAL | chown:PATH:UID:GID | mount:SRC:TARGET:TYPE
 //   unshare:HEX | personality:HEX | raw:NR (a raw number, six zero arguments)
+//   openat:PATH:HEXFLAGS (openat(AT_FDCWD, PATH, FLAGS, 0644))
+//   unlinkat:PATH:HEXFLAGS (unlinkat(AT_FDCWD, PATH, FLAGS))
+//   mmap:HEXPROT:HEXFLAGS (mmap(NULL, 4096, PROT, FLAGS, -1, 0))
 //   on-sigsys (a SIGSYS handler that counts) | block-sigsys | sigsys-count
 //   kill-self:SIG | exit:N
 // Output is unbuffered so that it interleaves with the supervisor's lines
 // in causal order.
+#include <fcntl.h>
 #include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -85,6 +89,16 @@ int main(int argc, char** argv) {
     } else if (op == "unshare") {
       r = syscall(SYS_unshare, std::strtoul(arg(1), nullptr, 16));
       report(op, r, errno);
+    } else if (op == "openat") {
+      r = syscall(SYS_openat, AT_FDCWD, arg(1), std::strtoul(arg(2), nullptr, 16), 0644);
+      report(op, r < 0 ? -1 : 0, errno);  // the fd number is not of interest
+    } else if (op == "unlinkat") {
+      r = syscall(SYS_unlinkat, AT_FDCWD, arg(1), std::strtoul(arg(2), nullptr, 16));
+      report(op, r, errno);
+    } else if (op == "mmap") {
+      r = syscall(SYS_mmap, nullptr, 4096UL, std::strtoul(arg(1), nullptr, 16), std::strtoul(arg(2), nullptr, 16), -1,
+                  0L);
+      report(op, r == -1 ? -1 : 0, errno);  // the address varies
     } else if (op == "personality") {
       r = syscall(SYS_personality, std::strtoul(arg(1), nullptr, 16));
       report(op, r, errno);

@@ -89,7 +89,7 @@ TEST(TraceDenials, DefaultProfileUnshareAndNewerSyscalls) {
   expect_same_behaviour(p);
   EXPECT_EQ(p.plain.code(), 1);
   EXPECT_EQ(lines_starting(p.traced.err, "denied: "),
-            std::vector<std::string>{"denied: unshare(0x10000000) = -EPERM  [default action]"})
+            std::vector<std::string>{"denied: unshare(CLONE_NEWUSER) = -EPERM  [default action]"})
       << p.traced.err;
   // The command's own message is still there.
   EXPECT_NE(p.traced.err.find("unshare failed: Operation not permitted"), std::string::npos);
@@ -102,6 +102,32 @@ TEST(TraceDenials, DefaultProfileUnshareAndNewerSyscalls) {
       (std::vector<std::string>{"denied: syscall_0x3e8(0, 0, 0, 0, 0, 0) = -ENOSYS  [newer than profile: ENOSYS]",
                                 "denied: syscall_0x3e9(0, 0, 0, 0, 0, 0) = -ENOSYS  [newer than profile: ENOSYS]"}))
       << q.traced.err;
+}
+
+// The directory fd and the flag words print as strace prints them: the
+// filter denies the calls in the kernel, the supervisor describes them.
+TEST(TraceDenials, FlagsAndAtFdcwdAsStraceSpellsThem) {
+  const std::string profile = tmp_path("flags-profile.json");
+  write_file(profile, R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+      {"names": ["openat"], "action": "SCMP_ACT_ERRNO",
+       "args": [{"index": 2, "value": 64, "valueTwo": 64, "op": "SCMP_CMP_MASKED_EQ"}]},
+      {"names": ["mmap"], "action": "SCMP_ACT_ERRNO",
+       "args": [{"index": 2, "value": 7, "op": "SCMP_CMP_EQ"}]},
+      {"names": ["unlinkat"], "action": "SCMP_ACT_ERRNO"}]})");
+  const std::string dir = tmp_path("flags-dir");
+  const Pair p = both({"--profile", profile}, {client_binary(), "openat:" + dir + "/f:80241", "mmap:7:22",
+                                               "unlinkat:" + dir + ":200", "exit:0"});
+  expect_same_behaviour(p);
+  EXPECT_EQ(p.plain.out, "openat = -1 EPERM\nmmap = -1 EPERM\nunlinkat = -1 EPERM\n");
+  EXPECT_EQ(lines_starting(p.traced.err, "denied: "),
+            (std::vector<std::string>{
+                "denied: openat(AT_FDCWD, \"" + dir +
+                    "/f\", O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0644) = -EPERM  [rule: " + profile + ":2]",
+                "denied: mmap(NULL, 4096, PROT_READ|PROT_WRITE|PROT_EXEC, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = -EPERM  "
+                "[rule: " +
+                    profile + ":4]",
+                "denied: unlinkat(AT_FDCWD, \"" + dir + "\", AT_REMOVEDIR) = -EPERM  [rule: " + profile + ":6]"}))
+      << p.traced.err;
 }
 
 TEST(TraceDenials, CallsOfChildProcessesNameTheirPid) {
