@@ -6,7 +6,6 @@
 #pragma once
 
 #include <boost/json.hpp>
-
 #include <string_view>
 
 #include "audit/finding.h"

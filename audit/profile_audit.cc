@@ -48,8 +48,8 @@ Finding warning_finding_text(const profile::Warning& w) {
 
 Finding warning_finding(const profile::Warning& w) {
   Finding f = warning_finding_text(w);
-  f.location = SourceLocation{w.rule.file, w.pos.line != 0 ? w.pos.line : w.rule.line,
-                              w.pos.line != 0 ? w.pos.col : w.rule.col};
+  f.location =
+      SourceLocation{w.rule.file, w.pos.line != 0 ? w.pos.line : w.rule.line, w.pos.line != 0 ? w.pos.col : w.rule.col};
   return f;
 }
 

@@ -320,8 +320,8 @@ std::string constant_decision_text(const Profile& profile, const policy::ArchPol
 
 // The decision when arguments change it: each deciding rule, then the answer
 // otherwise.
-std::string conditional_decision_text(const Profile& profile, const policy::ArchPolicy& primary, const SyscallVerdict& v,
-                                      std::string_view name) {
+std::string conditional_decision_text(const Profile& profile, const policy::ArchPolicy& primary,
+                                      const SyscallVerdict& v, std::string_view name) {
   std::vector<size_t> arg_indexes;
   for (const policy::Rule* r : v.deciding)
     for (const auto& c : r->conditions)
@@ -424,7 +424,8 @@ std::string other_abis_text(const policy::Policy& policy, const policy::ArchPoli
       out += fmt::format("  {:<12} no {} syscall on this ABI\n", a.name, name);
       continue;
     }
-    out += fmt::format("  {:<12} number {}: {}\n", a.name, number(*other), one_line(syscall_verdict(ap, *other), ap.arch));
+    out +=
+        fmt::format("  {:<12} number {}: {}\n", a.name, number(*other), one_line(syscall_verdict(ap, *other), ap.arch));
   }
   return out;
 }

@@ -6,11 +6,10 @@
 // the reason from Docker's profile documentation.
 #pragma once
 
+#include <boost/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <boost/json.hpp>
 
 #include "base/expected.h"
 #include "policy/policy.h"

@@ -469,9 +469,9 @@ class Resolver {
             return kept.source.entry == m.entry && kept.action == outcome.action && kept.conditions == conds;
           });
           if (dup) continue;
-          list.push_back(
-              policy::Rule{outcome.action, std::move(conds),
-                           policy::SourceRef{p_.source, e.pos.line, m.entry, e.comment, outcome.split_repeated_index, e.pos.col}});
+          list.push_back(policy::Rule{
+              outcome.action, std::move(conds),
+              policy::SourceRef{p_.source, e.pos.line, m.entry, e.comment, outcome.split_repeated_index, e.pos.col}});
         }
         rules.emplace_hint(rules.end(), nr, std::move(list));
         first = end;

@@ -21,9 +21,9 @@
 
 #include "audit/finding.h"
 #include "audit/json.h"
-#include "base/json.h"
 #include "audit/profile_audit.h"
 #include "audit/program_audit.h"
+#include "base/json.h"
 #include "pipeline/pipeline.h"
 #include "syscalls/arch.h"
 #include "tools/cli/args.h"
@@ -39,8 +39,8 @@ namespace sysfence {
 namespace {
 
 constexpr cli::FlagSpec kOwnFlags[] = {
-    {.name = "bpf"}, {.name = "arch"}, {.name = "fail-on"}, {.name = "raw-endian"}, {.name = "max-paths"},
-    {.name = "format"},
+    {.name = "bpf"},        {.name = "arch"},      {.name = "fail-on"},
+    {.name = "raw-endian"}, {.name = "max-paths"}, {.name = "format"},
 };
 constexpr auto kFlags = cli::with_resolve_flags(kOwnFlags);
 

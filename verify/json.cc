@@ -98,8 +98,8 @@ json::object to_json(const Verification& v, size_t max_shown) {
   return o;
 }
 
-json::object diff_to_json(const EquivResult& r, std::string_view name_a, std::string_view name_b,
-                          size_t max_regions, bool identical) {
+json::object diff_to_json(const EquivResult& r, std::string_view name_a, std::string_view name_b, size_t max_regions,
+                          bool identical) {
   json::object o;
   o["a"] = name_a;
   o["b"] = name_b;

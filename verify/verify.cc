@@ -161,9 +161,9 @@ std::string format_verification(const Verification& v, size_t max_shown) {
   if (e.verdict == EquivResult::Verdict::kDifferent) {
     const size_t total = v.counterexamples.size();
     const size_t shown = std::min(total, max_shown);
-    out += fmt::format("NOT equivalent: {}{} counterexample{}{}", e.mismatch_limit_reached ? "at least " : "", total,
-                       total == 1 ? "" : "s",
-                       e.tested ? fmt::format(" (found by testing {} inputs)", e.tests_run) : "");
+    out +=
+        fmt::format("NOT equivalent: {}{} counterexample{}{}", e.mismatch_limit_reached ? "at least " : "", total,
+                    total == 1 ? "" : "s", e.tested ? fmt::format(" (found by testing {} inputs)", e.tests_run) : "");
     if (shown < total) out += fmt::format(", showing {} of {} (--max-counterexamples N shows more)", shown, total);
     out += "\n";
     out += format_groups(group_by_cause(v));
