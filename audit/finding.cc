@@ -10,7 +10,30 @@ namespace sysfence::audit {
 
 namespace {
 constexpr std::array<std::string_view, 5> kNames = {"info", "low", "medium", "high", "critical"};
+
+constexpr CheckInfo kChecks[] = {
+    {check::kArchUnchecked, "a decision depends on the syscall number where the architecture is not fixed"},
+    {check::kX32, "x32 syscall numbers reach ALLOW although the same x86_64 syscalls are denied"},
+    {check::kArgWidth, "a 64-bit comparison of an argument the kernel reads as 32 bits lets a call through"},
+    {check::kConstantWidth, "a profile constant is wider than the argument the kernel reads"},
+    {check::kMaskedDatum, "a MASKED_EQ datum has bits its mask drops"},
+    {check::kUnknownSyscall, "a syscall name no ABI has"},
+    {check::kDefaultAllow, "syscalls the filter does not name are allowed"},
+    {check::kSeedBlocked, "a syscall Docker's documented table blocks is allowed"},
+    {check::kPtrace, "ptrace is allowed"},
+    {check::kPersonality, "a persona other than Docker's safe ones is allowed"},
+    {check::kUnshare, "unshare with CLONE_NEW* flags is allowed"},
+    {check::kCloneNamespaces, "clone with CLONE_NEW* flags, or clone3, is allowed"},
+    {check::kNoEnosys, "syscalls newer than the filter are not answered ENOSYS"},
+    {check::kInstructionPointer, "a decision depends on the instruction pointer"},
+    {check::kUnreachable, "instructions no input runs"},
+    {check::kUndefinedAction, "a ret of a value that selects no action (the kernel kills the process)"},
+    {check::kIncomplete, "paths outside the symbolic fragment or over the path budget: findings may be missing"},
+    {check::kAbiNotHandled, "--arch names an ABI the filter does not tell syscalls apart on"},
+};
 }  // namespace
+
+std::span<const CheckInfo> all_checks() { return kChecks; }
 
 std::string_view to_string(Severity s) { return kNames[static_cast<size_t>(s)]; }
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +42,21 @@ inline constexpr std::string_view kIncomplete = "incomplete";
 inline constexpr std::string_view kAbiNotHandled = "abi-not-handled";
 }  // namespace check
 
+// Every check id with one line on what it finds (SARIF's rules[]).
+struct CheckInfo {
+  std::string_view id;
+  std::string_view description;
+};
+std::span<const CheckInfo> all_checks();
+
+// A position in the profile: the entry (or condition) a finding is about.
+struct SourceLocation {
+  std::string file;  // as the user named the profile ("default" for the built-in)
+  uint32_t line = 0;
+  uint32_t col = 0;  // 0 when unknown
+  friend bool operator==(const SourceLocation&, const SourceLocation&) = default;
+};
+
 struct Finding {
   std::string_view check;  // one of check::k*
   Severity severity = Severity::kInfo;
@@ -52,6 +68,9 @@ struct Finding {
   // kernel cannot tell apart from it). Empty for findings about the program
   // text (unreachable code) or the profile alone.
   std::vector<SeccompData> inputs;
+  // The profile position behind the finding (profile audits): the rule that
+  // decides inputs[0], the entry a warning is about, or the profile itself.
+  std::optional<SourceLocation> location = std::nullopt;
 
   friend bool operator==(const Finding&, const Finding&) = default;
 };

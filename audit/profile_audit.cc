@@ -15,7 +15,7 @@ namespace {
 
 bool permissive(Action a) { return a.kind == ActionKind::kAllow || a.kind == ActionKind::kLog; }
 
-Finding warning_finding(const profile::Warning& w) {
+Finding warning_finding_text(const profile::Warning& w) {
   const std::string where = fmt::format("rule {}:{} (syscalls[{}])", w.rule.file, w.rule.line, w.rule.entry);
   switch (w.kind) {
     case profile::WarningKind::kWidth:
@@ -44,6 +44,21 @@ Finding warning_finding(const profile::Warning& w) {
                      {}};
   }
   return Finding{};
+}
+
+Finding warning_finding(const profile::Warning& w) {
+  Finding f = warning_finding_text(w);
+  f.location =
+      SourceLocation{w.rule.file, w.pos.line != 0 ? w.pos.line : w.rule.line, w.pos.line != 0 ? w.pos.col : w.rule.col};
+  return f;
+}
+
+// The profile rule that decides a finding's example input.
+void locate_by_input(Finding& f, const policy::Policy& policy) {
+  if (f.location || f.inputs.empty()) return;
+  const policy::Decision d = policy::evaluate(policy, f.inputs.front());
+  if (d.rule != nullptr && d.rule->source.line != 0)
+    f.location = SourceLocation{d.rule->source.file, d.rule->source.line, d.rule->source.col};
 }
 
 }  // namespace
@@ -77,6 +92,7 @@ Expected<Report> audit_profile(const profile::Profile& profile, const profile::R
 
   // What the profile says but cannot mean: constants wider than the
   // argument, MASKED_EQ datum bits the mask drops, names no ABI has.
+  for (Finding& f : report.findings) locate_by_input(f, policy);
   for (const profile::Warning& w : resolution.warnings) report.findings.push_back(warning_finding(w));
 
   // The default action, straight from the profile.
@@ -94,7 +110,8 @@ Expected<Report> audit_profile(const profile::Profile& profile, const profile::R
                     to_string(policy.arches.front().default_action), list),
         "set defaultAction to SCMP_ACT_ERRNO and allow the syscalls the workload needs",
         fmt::format("{}: defaultAction", profile.source),
-        {}});
+        {},
+        SourceLocation{profile.source, profile.pos.line, profile.pos.col}});
   }
   sort_findings(report.findings);
   return report;

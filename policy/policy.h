@@ -46,6 +46,7 @@ struct SourceRef {
   // Set when runc's rule of splitting an entry that repeats an argument index
   // into one rule per condition produced this rule.
   bool split_repeated_index = false;
+  uint32_t col = 0;  // 1-based column of the entry's opening brace; 0 unknown
 
   friend bool operator==(const SourceRef&, const SourceRef&) = default;
 };

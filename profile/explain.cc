@@ -188,47 +188,12 @@ std::string default_action_text(const Profile& p) {
   return out;
 }
 
-struct Verdict {
-  bool constant = true;
-  Action action;                              // when constant; else the "otherwise" action
-  std::vector<const policy::Rule*> deciding;  // conditional rules that can change the answer
-  const policy::Rule* floor = nullptr;        // the most restrictive unconditional rule
-  enum class Why { kRule, kDefault, kEnosys } why = Why::kDefault;
-};
-
-Verdict verdict(const policy::ArchPolicy& ap, uint32_t nr) {
-  Verdict v;
-  auto it = ap.rules.find(nr);
-  if (it == ap.rules.end()) {
-    if (ap.enosys_above && nr > *ap.enosys_above) {
-      v.action = Action::Errno(ap.enosys_errno);
-      v.why = Verdict::Why::kEnosys;
-    } else {
-      v.action = ap.default_action;
-    }
-    return v;
-  }
-  for (const policy::Rule& r : it->second)
-    if (r.conditions.empty() && (v.floor == nullptr || more_restrictive(r.action, v.floor->action))) v.floor = &r;
-  for (const policy::Rule& r : it->second)
-    if (!r.conditions.empty() && (v.floor == nullptr || more_restrictive(r.action, v.floor->action)))
-      v.deciding.push_back(&r);
-  v.constant = v.deciding.empty();
-  if (v.floor != nullptr) {
-    v.action = v.floor->action;
-    v.why = Verdict::Why::kRule;
-  } else {
-    v.action = ap.default_action;
-  }
-  return v;
-}
-
-std::string one_line(const Verdict& v, ArchId arch) {
+std::string one_line(const SyscallVerdict& v, ArchId arch) {
   if (!v.constant) return fmt::format("depends on the arguments (otherwise {})", describe_action(v.action, arch));
   switch (v.why) {
-    case Verdict::Why::kRule: return fmt::format("{} (a profile rule)", describe_action(v.action, arch));
-    case Verdict::Why::kDefault: return fmt::format("{} (the default action)", describe_action(v.action, arch));
-    case Verdict::Why::kEnosys: return fmt::format("{} (runc's ENOSYS stub)", describe_action(v.action, arch));
+    case SyscallVerdict::Why::kRule: return fmt::format("{} (a profile rule)", describe_action(v.action, arch));
+    case SyscallVerdict::Why::kDefault: return fmt::format("{} (the default action)", describe_action(v.action, arch));
+    case SyscallVerdict::Why::kEnosys: return fmt::format("{} (runc's ENOSYS stub)", describe_action(v.action, arch));
   }
   return "";
 }
@@ -327,23 +292,23 @@ Expected<Subject> find_subject(const policy::Policy& policy, const ResolveOption
 }
 
 // The decision when no argument changes it, and what decides it.
-std::string constant_decision_text(const Profile& profile, const policy::ArchPolicy& primary, const Verdict& v,
+std::string constant_decision_text(const Profile& profile, const policy::ArchPolicy& primary, const SyscallVerdict& v,
                                    std::string_view shown) {
   std::string out;
   out += fmt::format("decision: {}\n", describe_action(v.action, primary.arch));
   out += fmt::format("  {}.\n", consequence(v.action));
   switch (v.why) {
-    case Verdict::Why::kRule: {
+    case SyscallVerdict::Why::kRule: {
       out += fmt::format("  decided by the rule from {}", rule_source(v.floor->source));
       if (!v.floor->source.comment.empty()) out += fmt::format(" — \"{}\"", v.floor->source.comment);
       out += ".\n";
       break;
     }
-    case Verdict::Why::kDefault:
+    case SyscallVerdict::Why::kDefault:
       out += fmt::format("  No rule applies to {}, so the default action decides ({}).\n", shown,
                          default_action_text(profile));
       break;
-    case Verdict::Why::kEnosys:
+    case SyscallVerdict::Why::kEnosys:
       out += fmt::format(
           "  No rule names it and it is above {}, the largest syscall number the profile names on {}: runc's\n"
           "  stub answers ENOSYS for such newer syscalls so that programs fall back to older ones.\n",
@@ -355,8 +320,8 @@ std::string constant_decision_text(const Profile& profile, const policy::ArchPol
 
 // The decision when arguments change it: each deciding rule, then the answer
 // otherwise.
-std::string conditional_decision_text(const Profile& profile, const policy::ArchPolicy& primary, const Verdict& v,
-                                      std::string_view name) {
+std::string conditional_decision_text(const Profile& profile, const policy::ArchPolicy& primary,
+                                      const SyscallVerdict& v, std::string_view name) {
   std::vector<size_t> arg_indexes;
   for (const policy::Rule* r : v.deciding)
     for (const auto& c : r->conditions)
@@ -459,12 +424,40 @@ std::string other_abis_text(const policy::Policy& policy, const policy::ArchPoli
       out += fmt::format("  {:<12} no {} syscall on this ABI\n", a.name, name);
       continue;
     }
-    out += fmt::format("  {:<12} number {}: {}\n", a.name, number(*other), one_line(verdict(ap, *other), ap.arch));
+    out +=
+        fmt::format("  {:<12} number {}: {}\n", a.name, number(*other), one_line(syscall_verdict(ap, *other), ap.arch));
   }
   return out;
 }
 
 }  // namespace
+
+SyscallVerdict syscall_verdict(const policy::ArchPolicy& ap, uint32_t nr) {
+  SyscallVerdict v;
+  auto it = ap.rules.find(nr);
+  if (it == ap.rules.end()) {
+    if (ap.enosys_above && nr > *ap.enosys_above) {
+      v.action = Action::Errno(ap.enosys_errno);
+      v.why = SyscallVerdict::Why::kEnosys;
+    } else {
+      v.action = ap.default_action;
+    }
+    return v;
+  }
+  for (const policy::Rule& r : it->second)
+    if (r.conditions.empty() && (v.floor == nullptr || more_restrictive(r.action, v.floor->action))) v.floor = &r;
+  for (const policy::Rule& r : it->second)
+    if (!r.conditions.empty() && (v.floor == nullptr || more_restrictive(r.action, v.floor->action)))
+      v.deciding.push_back(&r);
+  v.constant = v.deciding.empty();
+  if (v.floor != nullptr) {
+    v.action = v.floor->action;
+    v.why = SyscallVerdict::Why::kRule;
+  } else {
+    v.action = ap.default_action;
+  }
+  return v;
+}
 
 Expected<std::string> explain_syscall(const Profile& profile, const Resolution& res, const ResolveOptions& opts,
                                       std::string_view syscall) {
@@ -490,7 +483,7 @@ Expected<std::string> explain_syscall(const Profile& profile, const Resolution& 
   for (const auto& ap : policy.arches) abis += (abis.empty() ? "" : ", ") + std::string(syscalls::arch(ap.arch).name);
   out += fmt::format("ABIs in this filter: {}\n\n", abis);
 
-  const Verdict v = verdict(*primary, nr);
+  const SyscallVerdict v = syscall_verdict(*primary, nr);
   out += v.constant ? constant_decision_text(profile, *primary, v, shown)
                     : conditional_decision_text(profile, *primary, v, name);
   out += entries_text(profile, res, primary->arch, nr, name, shown);

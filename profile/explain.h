@@ -6,8 +6,10 @@
 // the reason from Docker's profile documentation.
 #pragma once
 
+#include <boost/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/expected.h"
 #include "policy/policy.h"
@@ -24,10 +26,29 @@ std::string describe_condition(std::string_view syscall, const policy::ArgCondit
 // "ALLOW", "ERRNO(1) EPERM", "KILL_THREAD", ... with the errno's name on `arch`.
 std::string describe_action(Action a, syscalls::ArchId arch);
 
+// The decision for syscall number `nr` of one ABI: a constant action (from
+// the most restrictive unconditional rule, the default action or runc's
+// ENOSYS stub), or one that depends on the arguments through `deciding`.
+struct SyscallVerdict {
+  bool constant = true;
+  Action action;                              // when constant; else the "otherwise" action
+  std::vector<const policy::Rule*> deciding;  // conditional rules that can change the answer
+  const policy::Rule* floor = nullptr;        // the most restrictive unconditional rule
+  enum class Why { kRule, kDefault, kEnosys } why = Why::kDefault;
+};
+SyscallVerdict syscall_verdict(const policy::ArchPolicy& ap, uint32_t nr);
+
 // `syscall` is a name or a number (decimal or 0x-hex) on opts.native (or,
 // for a name the native ABI lacks, the first ABI of the filter that has it).
 // Errors: an unknown name (with the nearest known one) or number.
 Expected<std::string> explain_syscall(const Profile& profile, const Resolution& res, const ResolveOptions& opts,
                                       std::string_view syscall);
+
+// The same as data (`explain --format json`, docs/json.md): {"query",
+// "syscall", "abi", "nr", "in_filter", "decision": {"constant", "action",
+// "description", "why", "rules": [...]} or null, "other_abis": [...], "text":
+// the explanation above}. Errors as explain_syscall.
+Expected<boost::json::object> explain_json(const Profile& profile, const Resolution& res, const ResolveOptions& opts,
+                                           std::string_view syscall);
 
 }  // namespace sysfence::profile

@@ -381,6 +381,7 @@ class Resolver {
     policy::SourceRef src;
     src.file = p_.source;
     src.line = e.pos.line;
+    src.col = e.pos.col;
     src.entry = static_cast<uint32_t>(index);
     src.comment = e.comment;
     src.split_repeated_index = split;
@@ -468,9 +469,9 @@ class Resolver {
             return kept.source.entry == m.entry && kept.action == outcome.action && kept.conditions == conds;
           });
           if (dup) continue;
-          list.push_back(
-              policy::Rule{outcome.action, std::move(conds),
-                           policy::SourceRef{p_.source, e.pos.line, m.entry, e.comment, outcome.split_repeated_index}});
+          list.push_back(policy::Rule{
+              outcome.action, std::move(conds),
+              policy::SourceRef{p_.source, e.pos.line, m.entry, e.comment, outcome.split_repeated_index, e.pos.col}});
         }
         rules.emplace_hint(rules.end(), nr, std::move(list));
         first = end;
@@ -536,7 +537,7 @@ class Resolver {
       if (!warned_names_.insert(name).second) continue;
       Warning w;
       w.kind = WarningKind::kUnknownName;
-      w.rule = policy::SourceRef{p_.source, e.pos.line, static_cast<uint32_t>(index), e.comment, false};
+      w.rule = policy::SourceRef{p_.source, e.pos.line, static_cast<uint32_t>(index), e.comment, false, e.pos.col};
       w.pos = e.pos;
       w.syscall = name;
       if (name_warnings_.size() < kMaxSuggestions)
@@ -561,7 +562,7 @@ class Resolver {
       if (ignored == 0) continue;
       Warning w;
       w.kind = WarningKind::kMaskedDatum;
-      w.rule = policy::SourceRef{p_.source, e.pos.line, static_cast<uint32_t>(index), e.comment, false};
+      w.rule = policy::SourceRef{p_.source, e.pos.line, static_cast<uint32_t>(index), e.comment, false, e.pos.col};
       w.pos = pa.pos.line != 0 ? pa.pos : e.pos;
       for (const auto& n : e.names)
         w.syscall += (w.syscall.empty() ? "" : ", ") + one_line(std::string_view{n}.substr(0, 64));

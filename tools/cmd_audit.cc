@@ -20,22 +20,27 @@
 #include <string>
 
 #include "audit/finding.h"
+#include "audit/json.h"
 #include "audit/profile_audit.h"
 #include "audit/program_audit.h"
+#include "base/json.h"
 #include "pipeline/pipeline.h"
 #include "syscalls/arch.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flag_help.h"
+#include "tools/cli/format.h"
 #include "tools/cli/output.h"
 #include "tools/cli/raw_filter.h"
 #include "tools/cli/resolve_flags.h"
+#include "tools/version.h"
 
 namespace sysfence {
 namespace {
 
 constexpr cli::FlagSpec kOwnFlags[] = {
-    {.name = "bpf"}, {.name = "arch"}, {.name = "fail-on"}, {.name = "raw-endian"}, {.name = "max-paths"},
+    {.name = "bpf"},        {.name = "arch"},      {.name = "fail-on"},
+    {.name = "raw-endian"}, {.name = "max-paths"}, {.name = "format"},
 };
 constexpr auto kFlags = cli::with_resolve_flags(kOwnFlags);
 
@@ -113,10 +118,16 @@ int run_audit(std::span<const std::string> args) {
   }
   auto arch = syscalls::parse_arch(parsed->get_or("arch", "native"));
   if (!arch) return cli::usage_error(arch.error().message);
+  auto format = cli::parse_format(*parsed, /*allow_sarif=*/true);
+  if (!format) return cli::usage_error(format.error().message);
 
   auto report = bpf_mode ? report_on_filter(*parsed, **arch, max_paths) : report_on_profile(*parsed, **arch, max_paths);
   if (!report) return cli::usage_error(report.error().message);
-  fmt::print("{}", audit::format_report(*report));
+  const std::string audited = bpf_mode ? parsed->get_or("bpf", "") : parsed->positionals[0];
+  if (*format == cli::OutputFormat::kJson) cli::print_json("audit", audit::to_json(*report));
+  else if (*format == cli::OutputFormat::kSarif)
+    fmt::print("{}", pretty_json(audit::to_sarif(*report, kVersion, audited == "-" ? "<stdin>" : audited)));
+  else fmt::print("{}", audit::format_report(*report));
   return audit::has_finding_at_or_above(*report, *fail_on) ? cli::kExitMismatch : cli::kExitOk;
 }
 
@@ -133,6 +144,7 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--semantics runc|libseccomp", cli::help::kSemantics},
     {"--raw-endian little|big", cli::help::kRawEndian},
     {"--max-paths N", "paths of a --bpf filter walked before the audit reports itself incomplete (default 200000)"},
+    {"--format text|json|sarif", "text (the default), json (docs/json.md) or a SARIF 2.1.0 log for CI"},
     {"--strict", cli::help::kStrict},
 };
 

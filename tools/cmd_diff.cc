@@ -15,10 +15,12 @@
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flag_help.h"
+#include "tools/cli/format.h"
 #include "tools/cli/output.h"
 #include "tools/cli/raw_filter.h"
 #include "verify/diff_report.h"
 #include "verify/equiv.h"
+#include "verify/json.h"
 #include "verify/symbolic.h"
 
 namespace sysfence {
@@ -28,10 +30,11 @@ constexpr cli::FlagSpec kFlags[] = {
     {.name = "arch"},
     {.name = "raw-endian"},
     {.name = "max-regions"},
+    {.name = "format"},
 };
 
 constexpr std::string_view kUsage =
-    "usage: sysfence diff A.bpf B.bpf [--arch A] [--raw-endian little|big] [--max-regions N]";
+    "usage: sysfence diff A.bpf B.bpf [--arch A] [--raw-endian little|big] [--max-regions N] [--format text|json]";
 
 // Differing regions collected (the report prints --max-regions of them).
 constexpr size_t kMaxCollected = 10000;
@@ -61,6 +64,9 @@ int run_diff(std::span<const std::string> args) {
     }
     ropts.max_regions = *v;
   }
+  auto format = cli::parse_format(*parsed);
+  if (!format) return cli::usage_error(format.error().message);
+  const bool json = *format == cli::OutputFormat::kJson;
   const std::string& path_a = parsed->positionals[0];
   const std::string& path_b = parsed->positionals[1];
   if (path_a == "-" && path_b == "-") return cli::usage_error("only one of the filters can be read from stdin");
@@ -70,6 +76,13 @@ int run_diff(std::span<const std::string> args) {
   if (!b) return cli::usage_error(b.error().message);
 
   if (a->program() == b->program()) {
+    if (json) {
+      verify::EquivResult same;
+      same.verdict = verify::EquivResult::Verdict::kEquivalent;
+      same.proved = true;
+      cli::print_json("diff", verify::diff_to_json(same, path_a, path_b, ropts.max_regions, true));
+      return cli::kExitOk;
+    }
     fmt::print("equivalent (identical programs, {} instructions)\n", a->program().size());
     return cli::kExitOk;
   }
@@ -78,7 +91,8 @@ int run_diff(std::span<const std::string> args) {
   const verify::EquivResult r = verify::check_equivalent(*a, *b, eopts);
   ropts.name_a = path_a;
   ropts.name_b = path_b;
-  fmt::print("{}", verify::format_diff(r, ropts));
+  if (json) cli::print_json("diff", verify::diff_to_json(r, path_a, path_b, ropts.max_regions, false));
+  else fmt::print("{}", verify::format_diff(r, ropts));
   return r.verdict == verify::EquivResult::Verdict::kEquivalent ? cli::kExitOk : cli::kExitMismatch;
 }
 
@@ -86,6 +100,7 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--arch A", cli::help::kArch},
     {"--raw-endian little|big", cli::help::kRawEndian},
     {"--max-regions N", "differing regions printed (default 200; the count is always exact)"},
+    {"--format text|json", cli::help::kFormat},
 };
 
 const cli::Registration kRegistration{

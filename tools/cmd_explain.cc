@@ -17,6 +17,7 @@
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flag_help.h"
+#include "tools/cli/format.h"
 #include "tools/cli/resolve_flags.h"
 
 namespace sysfence {
@@ -25,13 +26,14 @@ namespace {
 constexpr cli::FlagSpec kOwnFlags[] = {
     {.name = "profile"},
     {.name = "arch"},
+    {.name = "format"},
 };
 constexpr auto kFlags = cli::with_resolve_flags(kOwnFlags);
 
 constexpr std::string_view kUsage =
     "usage: sysfence explain SYSCALL [--profile PROFILE|default|-] [--arch A] "
     "[--caps LIST|docker-default|all|none] [--kernel X.Y] [--unknown-syscalls enosys|default] "
-    "[--arg-width abi|64] [--bad-arch ACTION] [--semantics S] [--strict]";
+    "[--arg-width abi|64] [--bad-arch ACTION] [--semantics S] [--strict] [--format text|json]";
 
 int run_explain(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags);
@@ -40,6 +42,8 @@ int run_explain(std::span<const std::string> args) {
 
   auto arch = syscalls::parse_arch(parsed->get_or("arch", "native"));
   if (!arch) return cli::usage_error(arch.error().message);
+  auto format = cli::parse_format(*parsed);
+  if (!format) return cli::usage_error(format.error().message);
   auto request =
       cli::pipeline_request(*parsed, parsed->get_or("profile", "default"), cli::ArchList{.native = *arch, .keep = {}});
   if (!request) return cli::usage_error(request.error().message);
@@ -47,6 +51,12 @@ int run_explain(std::span<const std::string> args) {
   auto built = cli::run_pipeline(*request);
   if (!built) return cli::usage_error(built.error().message);
 
+  if (*format == cli::OutputFormat::kJson) {
+    auto doc = profile::explain_json(built->profile, built->resolution, request->resolve, parsed->positionals[0]);
+    if (!doc) return cli::usage_error(doc.error().message);
+    cli::print_json("explain", *doc);
+    return cli::kExitOk;
+  }
   auto text = profile::explain_syscall(built->profile, built->resolution, request->resolve, parsed->positionals[0]);
   if (!text) return cli::usage_error(text.error().message);
   fmt::print("{}", *text);
@@ -64,6 +74,7 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--bad-arch ACTION", cli::help::kBadArch},
     {"--semantics runc|libseccomp", cli::help::kSemantics},
     {"--strict", cli::help::kStrict},
+    {"--format text|json", cli::help::kFormat},
 };
 
 const cli::Registration kRegistration{

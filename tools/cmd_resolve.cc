@@ -13,10 +13,12 @@
 #include <vector>
 
 #include "syscalls/arch.h"
+#include "syscalls/json.h"
 #include "syscalls/table.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flag_help.h"
+#include "tools/cli/format.h"
 
 namespace sysfence {
 namespace {
@@ -25,6 +27,7 @@ constexpr cli::FlagSpec kFlags[] = {
     {.name = "arch"},
     {.name = "list", .takes_value = false},
     {.name = "list-arches", .takes_value = false},
+    {.name = "format"},
 };
 
 // " (did you mean \"X\"?)" for a near name, else nothing.
@@ -33,7 +36,7 @@ std::string suggestion(std::optional<std::string_view> near) {
 }
 constexpr std::string_view kUsage =
     "usage: sysfence resolve [--arch A] NAME|NR ...  or  sysfence resolve --arch A --list"
-    "  or  sysfence resolve --list-arches";
+    "  or  sysfence resolve --list-arches  [--format text|json]";
 
 // The spellings of `a` beyond its short, SCMP_ARCH_* and Go names, comma
 // separated ("-" when there are none).
@@ -72,10 +75,21 @@ std::string arch_table() {
 int run_resolve(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags);
   if (!parsed) return cli::usage_error(parsed.error().message);
+  auto format = cli::parse_format(*parsed);
+  if (!format) return cli::usage_error(format.error().message);
+  const bool json = *format == cli::OutputFormat::kJson;
   if (parsed->has("list-arches")) {
     if (!parsed->positionals.empty() || parsed->has("arch") || parsed->has("list"))
       return cli::usage_error("resolve: --list-arches takes no --arch, --list or NAME|NR arguments");
-    fmt::print("{}", arch_table());
+    if (!json) {
+      fmt::print("{}", arch_table());
+      return cli::kExitOk;
+    }
+    boost::json::array arches;
+    for (const auto& a : syscalls::all_arches()) arches.push_back(syscalls::arch_json(a));
+    boost::json::object body;
+    body["arches"] = std::move(arches);
+    cli::print_json("resolve", body);
     return cli::kExitOk;
   }
   auto arch = syscalls::parse_arch(parsed->get_or("arch", "native"));
@@ -86,9 +100,23 @@ int run_resolve(std::span<const std::string> args) {
   if (!list && parsed->positionals.empty()) return cli::usage_error(kUsage);
 
   std::string out;
+  boost::json::array found;
+  const auto print = [&] {
+    if (!json) {
+      fmt::print("{}", out);
+      return;
+    }
+    boost::json::object body;
+    body["arch"] = (*arch)->name;
+    body["syscalls"] = std::move(found);
+    cli::print_json("resolve", body);
+  };
   if (list) {
-    for (const auto& s : table.entries()) out += fmt::format("{}\t{}\n", s.name, s.nr);
-    fmt::print("{}", out);
+    for (const auto& s : table.entries()) {
+      out += fmt::format("{}\t{}\n", s.name, s.nr);
+      found.push_back(syscalls::syscall_json("", s.name, s.nr));
+    }
+    print();
     return cli::kExitOk;
   }
   // Resolve everything first: on a bad argument print nothing but the error.
@@ -99,6 +127,7 @@ int run_resolve(std::span<const std::string> args) {
         return cli::usage_error(
             fmt::format("no syscall number {} on {} (numbers run up to {})", arg, (*arch)->name, table.max_nr()));
       out += fmt::format("{}\t{}\n", s->name, s->nr);
+      found.push_back(syscalls::syscall_json(arg, s->name, s->nr));
       continue;
     }
     const syscalls::Syscall* s = table.find(arg);
@@ -107,8 +136,9 @@ int run_resolve(std::span<const std::string> args) {
           fmt::format(R"(unknown syscall "{}" on {}{})", arg, (*arch)->name, suggestion(table.nearest_name(arg))));
     // An alias prints under the name it was asked for, with the shared number.
     out += fmt::format("{}\t{}\n", arg, s->nr);
+    found.push_back(syscalls::syscall_json(arg, arg, s->nr));
   }
-  fmt::print("{}", out);
+  print();
   return cli::kExitOk;
 }
 
@@ -116,6 +146,7 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--arch A", cli::help::kArch},
     {"--list", "print the ABI's whole table in number order"},
     {"--list-arches", "print every ABI: its spellings, AUDIT_ARCH value, byte order and word size"},
+    {"--format text|json", cli::help::kFormat},
 };
 
 const cli::Registration kRegistration{{"resolve",

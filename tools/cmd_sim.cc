@@ -30,6 +30,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/json.h"
 #include "base/seccomp.h"
 #include "bpf/disasm.h"
 #include "bpf/interp.h"
@@ -41,6 +42,7 @@
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flag_help.h"
+#include "tools/cli/format.h"
 #include "tools/cli/output.h"
 #include "tools/cli/raw_filter.h"
 #include "tools/cli/resolve_flags.h"
@@ -51,7 +53,7 @@ namespace {
 constexpr cli::FlagSpec kOwnFlags[] = {
     {.name = "bpf"},    {.name = "arch"},       {.name = "syscall"},
     {.name = "args"},   {.name = "ip"},         {.name = "trace", .takes_value = false},
-    {.name = "inputs"}, {.name = "raw-endian"},
+    {.name = "inputs"}, {.name = "raw-endian"}, {.name = "format"},
 };
 // Profile simulation takes the same resolution flags as compile.
 constexpr auto kFlags = cli::with_resolve_flags(kOwnFlags);
@@ -60,7 +62,7 @@ constexpr std::string_view kUsage =
     "usage: sysfence sim (PROFILE [--caps LIST] [--kernel X.Y] [--unknown-syscalls enosys|default] "
     "[--arg-width abi|64] [--bad-arch ACTION] [--semantics S] [--strict] | --bpf FILE [--raw-endian little|big]) "
     "--arch A (--syscall NAME|NR "
-    "[--args a0,..,a5] [--ip X] [--trace] | --inputs FILE|-)";
+    "[--args a0,..,a5] [--ip X] [--trace] | --inputs FILE|-) [--format text|json]";
 
 // Longest accepted input line: 8 fields of at most 20 digits plus spacing
 // leaves plenty of room; longer lines are an error, not a memory sink.
@@ -75,6 +77,19 @@ struct Outcome {
 using Evaluator = std::function<Outcome(const SeccompData&)>;
 
 std::string line_of(const Outcome& o) { return fmt::format("{}\t{}\n", to_string(o.action), o.insns); }
+
+// One element of the JSON document's "results".
+boost::json::object result_json(const SeccompData& d, const Outcome& o, const syscalls::Arch& arch) {
+  boost::json::object input;
+  const auto name = syscalls::table(arch).name(d.nr);
+  input["syscall"] = name ? boost::json::value(*name) : boost::json::value(nullptr);
+  input["data"] = seccomp_data_json(d);
+  boost::json::object r;
+  r["input"] = std::move(input);
+  r["action"] = action_json(o.action);
+  r["insns"] = o.insns;
+  return r;
+}
 
 // nr: a number (used as seccomp_data.nr as is) or a syscall name of the arch.
 Expected<uint32_t> parse_nr(std::string_view text, const syscalls::Arch& arch) {
@@ -171,7 +186,10 @@ Expected<std::optional<SeccompData>> parse_input_line(std::string_view line, con
   return std::optional<SeccompData>{d};
 }
 
-int run_batch(const std::string& path, const syscalls::Arch& arch, const Evaluator& evaluate) {
+// Text: one answer line per input, written as it goes. JSON (`results` set):
+// the answers collected there, printed by the caller only when all went well.
+int run_batch(const std::string& path, const syscalls::Arch& arch, const Evaluator& evaluate,
+              boost::json::array* results) {
   const std::string where = path == "-" ? "<stdin>" : path;
   std::FILE* in = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
   if (in == nullptr) {
@@ -218,7 +236,9 @@ int run_batch(const std::string& path, const syscalls::Arch& arch, const Evaluat
         done = true;
         break;
       }
-      if (input->has_value()) {
+      if (input->has_value() && results != nullptr) {
+        results->push_back(result_json(**input, evaluate(**input), arch));
+      } else if (input->has_value()) {
         const std::string text = line_of(evaluate(**input));
         out.append(text.data(), text.data() + text.size());
         if (out.size() > (1 << 16)) flush();
@@ -292,6 +312,10 @@ int run_sim(std::span<const std::string> args) {
   if (batch && (parsed->has("args") || parsed->has("ip") || parsed->has("trace"))) {
     return cli::usage_error("--args, --ip and --trace go with --syscall, not --inputs");
   }
+  auto format = cli::parse_format(*parsed);
+  if (!format) return cli::usage_error(format.error().message);
+  const bool json = *format == cli::OutputFormat::kJson;
+  if (json && parsed->has("trace")) return cli::usage_error("--trace prints text: it does not go with --format json");
   auto arch = syscalls::parse_arch(parsed->get_or("arch", "native"));
   if (!arch) return cli::usage_error(arch.error().message);
 
@@ -331,13 +355,21 @@ int run_sim(std::span<const std::string> args) {
   };
 
   int status = cli::kExitOk;
+  boost::json::array results;
   if (batch) {
-    status = run_batch(*parsed->get("inputs"), **arch, evaluate);
+    status = run_batch(*parsed->get("inputs"), **arch, evaluate, json ? &results : nullptr);
   } else {
     auto input = single_input(*parsed, **arch);
     if (!input) return cli::usage_error(input.error().message);
     if (parsed->has("trace")) print_trace(filter, subject.program, **arch, *input);
-    fmt::print("{}", line_of(evaluate(*input)));
+    if (json) results.push_back(result_json(*input, evaluate(*input), **arch));
+    else fmt::print("{}", line_of(evaluate(*input)));
+  }
+  if (json && status == cli::kExitOk && !disagreed) {
+    boost::json::object body;
+    body["arch"] = (*arch)->name;
+    body["results"] = std::move(results);
+    cli::print_json("sim", body);
   }
   if (disagreed && status == cli::kExitOk) status = cli::kExitUsage;
   return status;
@@ -352,6 +384,7 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--trace", "print every executed instruction first"},
     {"--inputs FILE|-", "one call per line: nr a0 .. a5 [ip], # comments; one answer line each"},
     {"--raw-endian little|big", cli::help::kRawEndian},
+    {"--format text|json", cli::help::kFormat},
     {"--caps LIST", cli::help::kCaps},
     {"--kernel X.Y", cli::help::kKernel},
     {"--downgrade-actions FROM=TO,..", cli::help::kDowngradeActions},

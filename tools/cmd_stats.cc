@@ -22,12 +22,14 @@
 #include "bpf/interp.h"
 #include "compiler/compile.h"
 #include "measure/compare.h"
+#include "measure/json.h"
 #include "measure/stats.h"
 #include "pipeline/pipeline.h"
 #include "syscalls/arch.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flag_help.h"
+#include "tools/cli/format.h"
 #include "tools/cli/output.h"
 #include "tools/cli/raw_filter.h"
 #include "tools/cli/resolve_flags.h"
@@ -43,6 +45,7 @@ constexpr cli::FlagSpec kOwnFlags[] = {
     {.name = "svg"},
     {.name = "range"},
     {.name = "compare", .takes_value = false},
+    {.name = "format"},
 };
 // A PROFILE is resolved with the same flags as compile.
 constexpr auto kFlags = cli::with_resolve_flags(kOwnFlags);
@@ -51,7 +54,7 @@ constexpr std::string_view kUsage =
     "usage: sysfence stats (PROFILE | --bpf FILE) [--arch A] [--weights uniform|hot|FILE] "
     "[--range LO-HI] [--svg FILE] [--caps LIST] [--kernel X.Y] "
     "[--unknown-syscalls enosys|default] [--strategy optimal|balanced|linear] [--arg-width abi|64] [--bad-arch ACTION] "
-    "[--semantics S] [--strict] [--compare [--bpf NAME=FILE]...]";
+    "[--semantics S] [--strict] [--compare [--bpf NAME=FILE]...] [--format text|json]";
 
 Expected<measure::NumberRange> parse_range(std::string_view s) {
   const size_t dash = s.find('-');
@@ -121,7 +124,7 @@ Expected<std::vector<ExternalFilter>> external_filters(const cli::ParsedArgs& pa
 // --compare: every strategy side by side, and the external filters.
 int run_compare(const policy::Policy& policy, const compiler::CompileOptions& copts, const measure::StatsOptions& sopts,
                 const std::string& title, const std::optional<std::string>& svg,
-                const std::vector<ExternalFilter>& externals) {
+                const std::vector<ExternalFilter>& externals, bool json) {
   std::vector<syscalls::ArchId> abis;
   for (const policy::ArchPolicy& ap : policy.arches) abis.push_back(ap.arch);
   auto c = measure::compare_strategies(policy, copts, abis, sopts);
@@ -131,7 +134,8 @@ int run_compare(const policy::Policy& policy, const compiler::CompileOptions& co
       return cli::usage_error(ok.error().message);
     }
   }
-  fmt::print("{}", measure::format_comparison(*c));
+  if (json) cli::print_json("stats", measure::to_json(*c));
+  else fmt::print("{}", measure::format_comparison(*c));
   if (svg) {
     if (auto ok = cli::write_output(*svg, measure::comparison_svg(*c, title)); !ok) {
       return cli::usage_error(ok.error().message);
@@ -173,6 +177,10 @@ int run_stats(std::span<const std::string> args) {
   auto arch = syscalls::parse_arch(parsed->get_or("arch", "native"));
   if (!arch) return cli::usage_error(arch.error().message);
   const syscalls::Arch& native = **arch;
+  auto format = cli::parse_format(*parsed);
+  if (!format) return cli::usage_error(format.error().message);
+  const bool json = *format == cli::OutputFormat::kJson;
+  boost::json::object model_json;
 
   measure::StatsOptions sopts;
   auto weights = compiler::Weights::FromFlag(parsed->get_or("weights", "uniform"));
@@ -213,19 +221,26 @@ int run_stats(std::span<const std::string> args) {
       auto externals = external_filters(*parsed, native);
       if (!externals) return cli::usage_error(externals.error().message);
       return run_compare(built->resolution.policy, copts, sopts, parsed->positionals[0], parsed->get("svg"),
-                         *externals);
+                         *externals, json);
     }
     const compiler::Compiled& compiled = *built->compiled;
     program = compiled.program;
     for (const policy::ArchPolicy& ap : built->resolution.policy.arches) abis.push_back(ap.arch);
     title = parsed->positionals[0];
     model = compiler_model(compiled, copts);
+    model_json = measure::compiler_model_json(compiled, copts);
   }
 
   auto stats = measure::measure(program, abis, sopts);
   if (!stats) return cli::usage_error(fmt::format("{}: {}", title, stats.error().message));
-  fmt::print("{}", measure::format_stats(*stats, sopts.weights));
-  if (!model.empty()) fmt::print("\n{}", model);
+  if (json) {
+    boost::json::object body = measure::to_json(*stats, sopts.weights);
+    body["compiler"] = model_json.empty() ? boost::json::value(nullptr) : boost::json::value(model_json);
+    cli::print_json("stats", body);
+  } else {
+    fmt::print("{}", measure::format_stats(*stats, sopts.weights));
+    if (!model.empty()) fmt::print("\n{}", model);
+  }
   if (auto svg = parsed->get("svg")) {
     if (auto ok = cli::write_output(*svg, measure::stats_svg(*stats, title)); !ok) {
       return cli::usage_error(ok.error().message);
@@ -252,6 +267,7 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--semantics runc|libseccomp", cli::help::kSemantics},
     {"--strict", cli::help::kStrict},
     {"--compare", "compile the PROFILE with every strategy and compare them side by side (and with --bpf NAME=FILE)"},
+    {"--format text|json", cli::help::kFormat},
 };
 
 const cli::Registration kRegistration{

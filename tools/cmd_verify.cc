@@ -25,9 +25,11 @@
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flag_help.h"
+#include "tools/cli/format.h"
 #include "tools/cli/output.h"
 #include "tools/cli/raw_filter.h"
 #include "tools/cli/resolve_flags.h"
+#include "verify/json.h"
 #include "verify/verify.h"
 
 namespace sysfence {
@@ -35,6 +37,7 @@ namespace {
 
 constexpr cli::FlagSpec kOwnFlags[] = {
     {.name = "profile"}, {.name = "bpf"}, {.name = "arch"}, {.name = "raw-endian"}, {.name = "max-counterexamples"},
+    {.name = "format"},
 };
 constexpr auto kFlags = cli::with_resolve_flags(kOwnFlags);
 
@@ -42,7 +45,11 @@ constexpr std::string_view kUsage =
     "usage: sysfence verify --profile PROFILE|default|- --bpf FILE [--arch A[,B..]|native] "
     "[--caps LIST|docker-default|all|none] [--kernel X.Y] [--unknown-syscalls enosys|default] "
     "[--arg-width abi|64] [--bad-arch ACTION] [--semantics S] [--raw-endian little|big] [--max-counterexamples N] "
-    "[--strict]";
+    "[--format text|json] [--strict]";
+
+// Counterexamples collected (and counted); --max-counterexamples of them are
+// shown. Past this many the count reads "at least".
+constexpr size_t kMaxCollected = 10000;
 
 int run_verify(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags);
@@ -51,14 +58,17 @@ int run_verify(std::span<const std::string> args) {
     return cli::usage_error(kUsage);
   }
   verify::EquivOptions eopts;
-  eopts.max_mismatches = 3;
+  eopts.max_mismatches = kMaxCollected;
+  size_t max_shown = 3;
   if (auto n = parsed->get("max-counterexamples")) {
     auto v = cli::parse_u64(*n);
     if (!v || *v == 0 || *v > 100000) {
       return cli::usage_error(fmt::format("invalid --max-counterexamples \"{}\": expected 1..100000", *n));
     }
-    eopts.max_mismatches = *v;
+    max_shown = *v;
   }
+  auto format = cli::parse_format(*parsed);
+  if (!format) return cli::usage_error(format.error().message);
   auto arches = cli::parse_arch_list(parsed->get_or("arch", "native"));
   if (!arches) return cli::usage_error(arches.error().message);
   auto request = cli::pipeline_request(*parsed, parsed->get_or("profile", "default"), *arches);
@@ -78,7 +88,8 @@ int run_verify(std::span<const std::string> args) {
 
   auto v = pipeline::prove(*prog, built->resolution.policy, eopts);
   if (!v) return cli::usage_error(fmt::format("{}: {}", shown, v.error().message));
-  fmt::print("{}", verify::format_verification(*v));
+  if (*format == cli::OutputFormat::kJson) cli::print_json("verify", verify::to_json(*v, max_shown));
+  else fmt::print("{}", verify::format_verification(*v, max_shown));
   return v->equivalent() ? cli::kExitOk : cli::kExitMismatch;
 }
 
@@ -94,7 +105,9 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--bad-arch ACTION", cli::help::kBadArch},
     {"--semantics runc|libseccomp", cli::help::kSemantics},
     {"--raw-endian little|big", cli::help::kRawEndian},
-    {"--max-counterexamples N", "counterexamples printed (default 3)"},
+    {"--max-counterexamples N",
+     "counterexamples printed in detail (default 3); all are counted (up to 10000) and grouped by cause"},
+    {"--format text|json", cli::help::kFormat},
     {"--strict", cli::help::kStrict},
 };
 

@@ -2,11 +2,112 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
+
+#include "syscalls/table.h"
 #include "verify/describe.h"
 #include "verify/policy_dag.h"
 #include "verify/symbolic.h"
 
 namespace sysfence::verify {
+
+namespace {
+
+constexpr unsigned kNrWord = kOffsetNr / 4;
+constexpr unsigned kArchWord = kOffsetArch / 4;
+
+// Whether the region constrains only arch and nr: every argument alike.
+bool region_ignores_arguments(const Mismatch& m) {
+  if (!m.region_known) return false;
+  for (unsigned w = 0; w < kWordCount; ++w)
+    if (w != kNrWord && w != kArchWord && !m.region[w].unconstrained()) return false;
+  return true;
+}
+
+Cause classify(const Mismatch& m, const Counterexample& c, const BpfProcedure& filter, const policy::Policy& policy) {
+  const policy::Decision d = policy::evaluate(policy, c.data);
+  if (d.arch == nullptr) return Cause::kArch;
+  const bool above = d.arch->enosys_above && c.data.nr > *d.arch->enosys_above;
+  const Action enosys = Action::Errno(d.arch->enosys_errno);
+  if (above && d.rule == nullptr && (c.filter_action == enosys || c.policy_action == enosys)) return Cause::kEnosys;
+  if (c.filter_action.kind == c.policy_action.kind) return Cause::kActionData;
+  // The same input with every argument's upper half cleared: when both sides
+  // then agree, the difference lives in the upper 32 bits alone.
+  SeccompData low = c.data;
+  for (uint64_t& a : low.args) a &= 0xffffffffULL;
+  if (low != c.data) {
+    const SeccompWords words = to_words(low, abi_of(m.input) ? abi_of(m.input)->endian : Endian::kLittle);
+    if (filter.run(words) == policy::evaluate(policy, low).action) return Cause::kArgumentWidth;
+  }
+  if (d.rule != nullptr && c.filter_action == d.arch->default_action && region_ignores_arguments(m))
+    return Cause::kUnlistedSyscall;
+  if (d.rule == nullptr) return Cause::kDefaultAction;
+  return Cause::kOther;
+}
+
+// "  26 are syscalls ...: mseal, listmount, ... (and 20 more)", one line a cause.
+std::string format_groups(const std::vector<CauseGroup>& groups) {
+  constexpr size_t kNamesShown = 8;
+  std::string out;
+  for (const CauseGroup& g : groups) {
+    out += fmt::format("  {} {} {}", g.count, g.count == 1 ? "is" : "are", cause_text(g.cause));
+    for (size_t k = 0; k < g.syscalls.size() && k < kNamesShown; ++k) out += (k ? ", " : ": ") + g.syscalls[k];
+    if (g.syscalls.size() > kNamesShown) out += fmt::format(" and {} more", g.syscalls.size() - kNamesShown);
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string_view cause_id(Cause c) {
+  switch (c) {
+    case Cause::kArch: return "arch";
+    case Cause::kActionData: return "action-data";
+    case Cause::kArgumentWidth: return "argument-width";
+    case Cause::kUnlistedSyscall: return "unlisted-syscall";
+    case Cause::kEnosys: return "enosys";
+    case Cause::kDefaultAction: return "default-action";
+    case Cause::kOther: return "other";
+  }
+  return "other";
+}
+
+std::string_view cause_text(Cause c) {
+  switch (c) {
+    case Cause::kArch: return "for an architecture the profile does not cover (the profile gives its bad-arch action)";
+    case Cause::kActionData: return "the same action with other data (errno, trap or trace value)";
+    case Cause::kArgumentWidth:
+      return "decided differently only when an argument's upper 32 bits are set: the filter and the profile compare "
+             "arguments at different widths (see --arg-width, --semantics)";
+    case Cause::kUnlistedSyscall:
+      return "syscalls the profile lists that the filter leaves to its default action whatever the arguments, as a "
+             "filter built by a library with no number for them does (libseccomp 2.5.4 knows no syscall added "
+             "after it)";
+    case Cause::kEnosys:
+      return "syscall numbers above the profile's largest, which one side answers ENOSYS (see --unknown-syscalls)";
+    case Cause::kDefaultAction:
+      return "inputs the profile leaves to its default action that the filter decides otherwise";
+    case Cause::kOther: return "differences in the rules' conditions or actions";
+  }
+  return "";
+}
+
+std::vector<CauseGroup> group_by_cause(const Verification& v) {
+  std::vector<CauseGroup> groups;
+  for (const Counterexample& c : v.counterexamples) {
+    auto g = std::find_if(groups.begin(), groups.end(), [&](const CauseGroup& x) { return x.cause == c.cause; });
+    if (g == groups.end()) g = groups.insert(groups.end(), CauseGroup{c.cause, 0, {}});
+    ++g->count;
+    if (!c.syscall.empty() && std::find(g->syscalls.begin(), g->syscalls.end(), c.syscall) == g->syscalls.end())
+      g->syscalls.push_back(c.syscall);
+  }
+  std::stable_sort(groups.begin(), groups.end(), [](const CauseGroup& a, const CauseGroup& b) {
+    return a.count != b.count ? a.count > b.count : a.cause < b.cause;
+  });
+  return groups;
+}
 
 Expected<Verification> prove_equivalent(const bpf::Program& program, const policy::Policy& policy,
                                         const EquivOptions& options) {
@@ -33,6 +134,9 @@ Expected<Verification> prove_equivalent(const bpf::Program& program, const polic
       continue;
     }
     if (m.region_known) c.region = describe_region(m.region, abi_of(m.input));
+    if (const syscalls::Arch* abi = abi_of(m.input))
+      if (auto name = syscalls::table(*abi).name(c.data.nr)) c.syscall = std::string(*name);
+    c.cause = classify(m, c, *filter, policy);
     v.counterexamples.push_back(std::move(c));
   }
   if (v.counterexamples.empty() && v.equiv.verdict == EquivResult::Verdict::kDifferent) {
@@ -48,18 +152,24 @@ Expected<Verification> prove_equivalent(const bpf::Program& program, const polic
   return v;
 }
 
-std::string format_verification(const Verification& v) {
+std::string format_verification(const Verification& v, size_t max_shown) {
   const EquivResult& e = v.equiv;
   std::string out;
   if (e.verdict == EquivResult::Verdict::kEquivalent) {
     return fmt::format("equivalent (proved: {} paths, {} word constraints)\n", e.paths, e.word_constraints);
   }
   if (e.verdict == EquivResult::Verdict::kDifferent) {
-    out += fmt::format("NOT equivalent: {} counterexample{}{}\n", v.counterexamples.size(),
-                       v.counterexamples.size() == 1 ? "" : "s",
-                       e.tested ? fmt::format(" (found by testing {} inputs)", e.tests_run) : "");
+    const size_t total = v.counterexamples.size();
+    const size_t shown = std::min(total, max_shown);
+    out +=
+        fmt::format("NOT equivalent: {}{} counterexample{}{}", e.mismatch_limit_reached ? "at least " : "", total,
+                    total == 1 ? "" : "s", e.tested ? fmt::format(" (found by testing {} inputs)", e.tests_run) : "");
+    if (shown < total) out += fmt::format(", showing {} of {} (--max-counterexamples N shows more)", shown, total);
+    out += "\n";
+    out += format_groups(group_by_cause(v));
     size_t i = 0;
     for (const Counterexample& c : v.counterexamples) {
+      if (i == shown) break;
       out += fmt::format("counterexample {}: {}\n", ++i, c.input);
       out += fmt::format("  filter:  {:<14} {}\n", to_string(c.filter_action), c.filter_where);
       out += fmt::format("  profile: {:<14} {}\n", to_string(c.policy_action), c.policy_where);

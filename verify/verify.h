@@ -2,7 +2,9 @@
 // `sysfence verify` and `sysfence compile` (proof before writing) call.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/expected.h"
@@ -11,6 +13,24 @@
 #include "verify/equiv.h"
 
 namespace sysfence::verify {
+
+// Why a counterexample differs, as far as the two answers, the profile's
+// decision and a second run of both sides tell. Checked in this order; the
+// first that fits is the cause.
+enum class Cause : uint8_t {
+  kArch,             // an arch value the profile does not cover (its bad-arch action)
+  kEnosys,           // numbers above the profile's largest: ENOSYS on one side only
+  kActionData,       // the same action kind with other data (errno, trap or trace value)
+  kArgumentWidth,    // both agree once every argument's upper 32 bits are cleared
+  kUnlistedSyscall,  // the profile lists the syscall; the filter gives it the default action, whatever the arguments
+  kDefaultAction,    // the profile leaves the input to its default action; the filter decides otherwise
+  kOther,            // the conditions or actions of the rules differ
+};
+
+// The stable id ("unlisted-syscall", "argument-width", ...) and the sentence
+// the text report uses after "N are" / "1 is".
+std::string_view cause_id(Cause c);
+std::string_view cause_text(Cause c);
 
 // One confirmed difference: the interpreter runs the program on `data` and
 // gets filter_action; policy::evaluate on the same data gives
@@ -26,6 +46,8 @@ struct Counterexample {
   // The whole region decided this way ("nr == 0x3b (execve)",
   // "args[0].lo == 0x1", ...); empty for differences found by testing.
   std::vector<std::string> region;
+  std::string syscall;  // the syscall's name on its ABI; empty when the table has none
+  Cause cause = Cause::kOther;
 };
 
 struct Verification {
@@ -34,6 +56,16 @@ struct Verification {
   bool equivalent() const { return equiv.verdict == EquivResult::Verdict::kEquivalent; }
 };
 
+// The counterexamples of one cause: how many, and the distinct syscall names
+// among them in the order found.
+struct CauseGroup {
+  Cause cause = Cause::kOther;
+  size_t count = 0;
+  std::vector<std::string> syscalls;
+};
+// Largest group first (ties in Cause order).
+std::vector<CauseGroup> group_by_cause(const Verification& v);
+
 // Errors: the program is not a valid seccomp filter (the validator's
 // message). Otherwise the verdict, proof statistics and confirmed
 // counterexamples (at most options.max_mismatches).
@@ -41,7 +73,8 @@ Expected<Verification> prove_equivalent(const bpf::Program& program, const polic
                                         const EquivOptions& options = {});
 
 // "equivalent (proved: 1234 paths, 5678 word constraints)" or the
-// counterexamples / the not-proved explanation, as the CLI prints it.
-std::string format_verification(const Verification& v);
+// counterexamples / the not-proved explanation, as the CLI prints it: how
+// many there are, the groups by cause, and the first `max_shown` in detail.
+std::string format_verification(const Verification& v, size_t max_shown = SIZE_MAX);
 
 }  // namespace sysfence::verify

@@ -39,6 +39,8 @@ inline constexpr std::string_view kStrategy =
 inline constexpr std::string_view kBpf = "a raw filter (struct sock_filter[]) instead of a profile; - for stdin";
 inline constexpr std::string_view kProfile =
     "default (Docker's, built in), a Docker/containers-common/OCI JSON file, or - for stdin";
+inline constexpr std::string_view kFormat =
+    "text (the default) or json: one document with a schema \"version\" field (docs/json.md)";
 inline constexpr std::string_view kOutput =
     "write to FILE instead of stdout: a file is replaced atomically (mode and owner kept), a symlink is followed, "
     "a device or FIFO is written through";
