@@ -39,6 +39,7 @@ inline constexpr std::string_view kUnreachable = "unreachable";
 inline constexpr std::string_view kUndefinedAction = "undefined-action";
 inline constexpr std::string_view kIncomplete = "incomplete";
 inline constexpr std::string_view kAbiNotHandled = "abi-not-handled";
+inline constexpr std::string_view kMultiplexBypass = "multiplex-bypass";
 }  // namespace check
 
 struct Finding {

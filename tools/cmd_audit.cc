@@ -131,6 +131,7 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--arg-width abi|64", cli::help::kArgWidth},
     {"--bad-arch ACTION", cli::help::kBadArch},
     {"--semantics runc|libseccomp", cli::help::kSemantics},
+    {"--multiplex exact|libseccomp", cli::help::kMultiplex},
     {"--raw-endian little|big", cli::help::kRawEndian},
     {"--max-paths N", "paths of a --bpf filter walked before the audit reports itself incomplete (default 200000)"},
     {"--strict", cli::help::kStrict},
