@@ -40,6 +40,7 @@ inline constexpr std::string_view kUnreachable = "unreachable";
 inline constexpr std::string_view kUndefinedAction = "undefined-action";
 inline constexpr std::string_view kIncomplete = "incomplete";
 inline constexpr std::string_view kAbiNotHandled = "abi-not-handled";
+inline constexpr std::string_view kMultiplexBypass = "multiplex-bypass";
 }  // namespace check
 
 // Every check id with one line on what it finds (SARIF's rules[]).

@@ -8,6 +8,8 @@
 #include "audit/program_audit.h"
 #include "compiler/compile.h"
 #include "policy/operators.h"
+#include "syscalls/multiplex.h"
+#include "syscalls/table.h"
 
 namespace sysfence::audit {
 
@@ -61,6 +63,62 @@ void locate_by_input(Finding& f, const policy::Policy& policy) {
     f.location = SourceLocation{d.rule->source.file, d.rule->source.line, d.rule->source.col};
 }
 
+// The strictest answer syscall `nr` of `ap` can get: its rules' actions and,
+// unless an unconditional rule covers every call, the default action.
+Action strictest_answer(const policy::ArchPolicy& ap, uint32_t nr) {
+  Action strictest = Action::Allow();
+  bool covered = false;
+  if (auto it = ap.rules.find(nr); it != ap.rules.end()) {
+    for (const policy::Rule& r : it->second) {
+      if (more_restrictive(r.action, strictest)) strictest = r.action;
+      covered = covered || r.conditions.empty();
+    }
+  }
+  if (!covered && more_restrictive(ap.default_action, strictest)) strictest = ap.default_action;
+  return strictest;
+}
+
+// A rule with argument conditions on a socket/IPC call that the ABI's
+// multiplexer reaches without them (profile/multiplex.h): medium when the
+// multiplexer lets through more than the direct call ever does (the
+// conditions can be bypassed), info otherwise.
+Finding multiplex_finding(const profile::Profile& profile, const profile::Resolution& resolution,
+                          const profile::MultiplexGap& gap, syscalls::ArchId abi) {
+  const profile::ProfileSyscall& e = profile.syscalls[gap.entry];
+  const std::string where = fmt::format("rule {}:{} (syscalls[{}])", profile.source, e.pos.line, gap.entry);
+  const policy::ArchPolicy* ap = resolution.policy.find(abi);
+  const auto& arch = syscalls::arch(abi);
+  const std::string_view mux = syscalls::multiplexer_name(gap.call->via);
+  SeccompData d;
+  d.arch = arch.audit_arch;
+  d.nr = *syscalls::multiplexer_number(abi, gap.call->via);
+  d.args[0] = gap.call->call;
+  const Action through = policy::evaluate(resolution.policy, d).action;
+  // Without a direct syscall on this ABI the rule decides nothing there:
+  // compare with the rule's own action.
+  const auto direct = syscalls::table(abi).number(gap.name);
+  const Action strictest =
+      direct && ap != nullptr ? strictest_answer(*ap, *direct) : resolution.entries[gap.entry].action;
+  const bool bypass = more_restrictive(strictest, through);
+  std::string message = fmt::format(
+      "{}:{}: syscalls[{}]: the argument conditions of this {} rule cannot be checked through {}({}, ...) on {} "
+      "(the arguments are in user memory): the filter answers {} for every {} made that way",
+      profile.source, e.pos.line, gap.entry, gap.name, mux, gap.call->constant, arch.name, to_string(through),
+      gap.name);
+  if (!direct) message += fmt::format(", and {} has no syscall of its own there", gap.name);
+  if (bypass)
+    message += fmt::format("; {} answers {} for some arguments, so they can be bypassed",
+                           direct ? gap.name : "the rule", to_string(strictest));
+  return Finding{
+      check::kMultiplexBypass,
+      bypass ? Severity::kMedium : Severity::kInfo,
+      std::move(message),
+      fmt::format("deny {} on {} unless the workload needs it, or give it its own rules on argument 0", mux, arch.name),
+      where,
+      {d},
+      SourceLocation{profile.source, e.pos.line, e.pos.col}};
+}
+
 }  // namespace
 
 Expected<Report> audit_profile(const profile::Profile& profile, const profile::Resolution& resolution,
@@ -94,6 +152,10 @@ Expected<Report> audit_profile(const profile::Profile& profile, const profile::R
   // argument, MASKED_EQ datum bits the mask drops, names no ABI has.
   for (Finding& f : report.findings) locate_by_input(f, policy);
   for (const profile::Warning& w : resolution.warnings) report.findings.push_back(warning_finding(w));
+
+  // Conditional rules on socket/IPC calls that socketcall/ipc bypass.
+  for (const profile::MultiplexGap& gap : resolution.multiplex_gaps)
+    for (syscalls::ArchId abi : gap.arches) report.findings.push_back(multiplex_finding(profile, resolution, gap, abi));
 
   // The default action, straight from the profile.
   std::vector<std::string> allowing;

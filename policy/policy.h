@@ -47,6 +47,10 @@ struct SourceRef {
   // into one rule per condition produced this rule.
   bool split_repeated_index = false;
   uint32_t col = 0;  // 1-based column of the entry's opening brace; 0 unknown
+  // Set on a rule the entry's rule on a socket or SysV IPC call produced on
+  // that call's multiplexer (socketcall(2) / ipc(2); profile/multiplex.h):
+  // the direct call's name ("socket"). Empty for every other rule.
+  std::string multiplexed_for;
 
   friend bool operator==(const SourceRef&, const SourceRef&) = default;
 };

@@ -178,6 +178,9 @@ std::string conditions_text(std::string_view syscall, const std::vector<policy::
 
 std::string rule_source(const policy::SourceRef& s) {
   if (s.line == 0) return s.file;
+  if (!s.multiplexed_for.empty())
+    return fmt::format("{}:{} (syscalls[{}], its {} rule applied to the multiplexer)", s.file, s.line, s.entry,
+                       s.multiplexed_for);
   return fmt::format("{}:{} (syscalls[{}])", s.file, s.line, s.entry);
 }
 
@@ -430,6 +433,43 @@ std::string other_abis_text(const policy::Policy& policy, const policy::ArchPoli
   return out;
 }
 
+// A socket/IPC call on an ABI that multiplexes it: what the filter answers
+// for the same call made through socketcall/ipc, and which of the profile's
+// argument conditions cannot be checked there (profile/multiplex.h).
+std::string multiplexer_text(const Profile& profile, const Resolution& res, const policy::ArchPolicy& primary,
+                             std::string_view name) {
+  const auto target = multiplex_target(primary.arch, name);
+  if (!target) return "";
+  const auto& arch = syscalls::arch(primary.arch);
+  const std::string_view mux = syscalls::multiplexer_name(target->call->via);
+  SeccompData d;
+  d.arch = arch.audit_arch;
+  d.nr = target->nr;
+  d.args[0] = target->call->call;
+  const policy::Decision decision = policy::evaluate(res.policy, d);
+  bool other_args = false;
+  if (auto it = primary.rules.find(target->nr); it != primary.rules.end())
+    for (const policy::Rule& r : it->second)
+      for (const auto& c : r.conditions) other_args = other_args || c.index != 0;
+  std::string out = fmt::format("\nthrough {} on {}:\n", mux, arch.name);
+  out += fmt::format("  {} is also reachable as {}({} = {}, args), syscall number {}: {}{}", name, mux,
+                     target->call->constant, target->call->call, number(target->nr),
+                     other_args ? "with its other arguments 0, " : "", describe_action(decision.action, arch.id));
+  out += decision.rule != nullptr ? fmt::format(", from {}.\n", rule_source(decision.rule->source))
+                                  : std::string(" (no rule applies).\n");
+  std::string unchecked;
+  for (const MultiplexGap& gap : res.multiplex_gaps) {
+    if (gap.name != name || std::find(gap.arches.begin(), gap.arches.end(), primary.arch) == gap.arches.end()) continue;
+    unchecked += fmt::format("\n    {}", where(profile, profile.syscalls[gap.entry], gap.entry));
+  }
+  if (!unchecked.empty())
+    out += fmt::format(
+        "  The argument conditions of these entries are not checked there ({}'s arguments are in user\n"
+        "  memory, which a seccomp filter cannot read), so they are not applied to {} at all:{}\n",
+        mux, mux, unchecked);
+  return out;
+}
+
 }  // namespace
 
 SyscallVerdict syscall_verdict(const policy::ArchPolicy& ap, uint32_t nr) {
@@ -487,6 +527,7 @@ Expected<std::string> explain_syscall(const Profile& profile, const Resolution& 
   out += v.constant ? constant_decision_text(profile, *primary, v, shown)
                     : conditional_decision_text(profile, *primary, v, name);
   out += entries_text(profile, res, primary->arch, nr, name, shown);
+  if (!name.empty()) out += multiplexer_text(profile, res, *primary, name);
 
   // --- Why Docker blocks it -----------------------------------------------
   const bool blocked = v.constant ? is_blocking(v.action) : true;

@@ -256,6 +256,8 @@ class Resolver {
     uint32_t seq;
     uint32_t entry;
     uint32_t set;
+    // Set for the twin of a socket/IPC rule on its multiplexer.
+    const syscalls::MultiplexedCall* via = nullptr;
   };
   std::vector<std::vector<MadeRule>> made_;  // per ABI, in the order made
 
@@ -416,18 +418,41 @@ class Resolver {
       for (size_t k = 0; k < e.names.size(); ++k) {
         const std::string& name = e.names[k];
         const std::optional<uint32_t> nr = name_numbers_[k] != nullptr ? name_numbers_[k]->on(abi) : std::nullopt;
-        if (!nr) {
+        // socket/IPC calls also reach socketcall/ipc on some ABIs (multiplex.h).
+        const auto mux = multiplex_target(abi, name);
+        const bool twin = mux && widens(o_.multiplex, !e.args.empty());
+        if (mux && !twin) note_multiplex_gap(index, name, mux->call, abi);
+        if (!nr && !twin) {
           // Names no ABI knows are warnings (check_names), not notes.
           if (name_numbers_[k] != nullptr && !contains(unknown_[a], name)) unknown_[a].push_back(name);
           continue;
         }
-        for (size_t j = 0; j < e.args.size(); ++j) check_width(e, src, j, name, abi, *nr);
+        if (nr)
+          for (size_t j = 0; j < e.args.size(); ++j) check_width(e, src, j, name, abi, *nr);
+        // libseccomp adds the multiplexer's rule before the direct one.
         for (size_t set = 0; set < condition_sets; ++set) {
-          made.push_back(MadeRule{*nr, static_cast<uint32_t>(made.size()), static_cast<uint32_t>(index),
-                                  static_cast<uint32_t>(set)});
+          const auto entry = static_cast<uint32_t>(index);
+          if (twin)
+            made.push_back(
+                MadeRule{mux->nr, static_cast<uint32_t>(made.size()), entry, static_cast<uint32_t>(set), mux->call});
+          if (nr) made.push_back(MadeRule{*nr, static_cast<uint32_t>(made.size()), entry, static_cast<uint32_t>(set)});
         }
       }
     }
+  }
+
+  // A rule with argument conditions on a socket/IPC call that `abi`'s
+  // multiplexer reaches unchecked (kExact): one gap per entry and name.
+  void note_multiplex_gap(size_t index, const std::string& name, const syscalls::MultiplexedCall* call, ArchId abi) {
+    // The current entry's gaps are the last ones: the search stays short
+    // however many entries came before.
+    auto& gaps = out_.multiplex_gaps;
+    for (auto it = gaps.rbegin(); it != gaps.rend() && it->entry == index; ++it) {
+      if (it->name != name) continue;
+      if (std::find(it->arches.begin(), it->arches.end(), abi) == it->arches.end()) it->arches.push_back(abi);
+      return;
+    }
+    gaps.push_back(MultiplexGap{static_cast<uint32_t>(index), name, call, {abi}});
   }
 
   // The rules per syscall number, in the order apply_entry made them. Sorting
@@ -465,13 +490,17 @@ class Resolver {
             conds.reserve(e.args.size());
             for (const ProfileArg& pa : e.args) add_condition(pa);
           }
+          if (m.via != nullptr)
+            conds = multiplexer_conditions(o_.multiplex, *m.via, conds, condition_width(o_.arg_width, abi, nr, 0));
           const bool dup = std::any_of(list.begin(), list.end(), [&](const policy::Rule& kept) {
             return kept.source.entry == m.entry && kept.action == outcome.action && kept.conditions == conds;
           });
           if (dup) continue;
-          list.push_back(policy::Rule{
-              outcome.action, std::move(conds),
-              policy::SourceRef{p_.source, e.pos.line, m.entry, e.comment, outcome.split_repeated_index, e.pos.col}});
+          list.push_back(
+              policy::Rule{outcome.action, std::move(conds),
+                           policy::SourceRef{p_.source, e.pos.line, m.entry, e.comment, outcome.split_repeated_index,
+                                             e.pos.col,
+                                             m.via != nullptr ? std::string(m.via->name) : std::string()}});
         }
         rules.emplace_hint(rules.end(), nr, std::move(list));
         first = end;
@@ -537,7 +566,7 @@ class Resolver {
       if (!warned_names_.insert(name).second) continue;
       Warning w;
       w.kind = WarningKind::kUnknownName;
-      w.rule = policy::SourceRef{p_.source, e.pos.line, static_cast<uint32_t>(index), e.comment, false, e.pos.col};
+      w.rule = policy::SourceRef{p_.source, e.pos.line, static_cast<uint32_t>(index), e.comment, false, e.pos.col, {}};
       w.pos = e.pos;
       w.syscall = name;
       if (name_warnings_.size() < kMaxSuggestions)
@@ -562,7 +591,7 @@ class Resolver {
       if (ignored == 0) continue;
       Warning w;
       w.kind = WarningKind::kMaskedDatum;
-      w.rule = policy::SourceRef{p_.source, e.pos.line, static_cast<uint32_t>(index), e.comment, false, e.pos.col};
+      w.rule = policy::SourceRef{p_.source, e.pos.line, static_cast<uint32_t>(index), e.comment, false, e.pos.col, {}};
       w.pos = pa.pos.line != 0 ? pa.pos : e.pos;
       for (const auto& n : e.names)
         w.syscall += (w.syscall.empty() ? "" : ", ") + one_line(std::string_view{n}.substr(0, 64));

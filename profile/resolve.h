@@ -13,6 +13,7 @@
 #include "base/expected.h"
 #include "policy/policy.h"
 #include "profile/caps.h"
+#include "profile/multiplex.h"
 #include "profile/profile.h"
 #include "syscalls/table.h"
 
@@ -62,6 +63,10 @@ struct ResolveOptions {
   ArgWidthMode arg_width = ArgWidthMode::kAbi;
   // --strict: a syscall name no ABI knows is an error instead of a warning.
   bool unknown_names_are_errors = false;
+  // How rules on socket and SysV IPC calls reach socketcall(2) / ipc(2) on
+  // the ABIs that have them (profile/multiplex.h): sysfence's exact reading,
+  // or libseccomp's rewrite (--semantics runc|libseccomp).
+  MultiplexRewrite multiplex = MultiplexRewrite::kExact;
 };
 
 // What became of one syscalls[] entry, index-aligned with Profile::syscalls.
@@ -145,6 +150,10 @@ struct Resolution {
   // Warnings (WarningKind), in the order: unknown names, MASKED_EQ datums,
   // widths.
   std::vector<Warning> warnings;
+  // MultiplexRewrite::kExact: the rules with argument conditions on socket
+  // and SysV IPC calls that the multiplexer reaches without those conditions
+  // (in profile order).
+  std::vector<MultiplexGap> multiplex_gaps;
   // Carried through for the installer (not part of the decision function).
   std::vector<std::string> flags;
   std::string listener_path;

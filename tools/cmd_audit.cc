@@ -142,6 +142,7 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--arg-width abi|64", cli::help::kArgWidth},
     {"--bad-arch ACTION", cli::help::kBadArch},
     {"--semantics runc|libseccomp", cli::help::kSemantics},
+    {"--multiplex exact|libseccomp", cli::help::kMultiplex},
     {"--raw-endian little|big", cli::help::kRawEndian},
     {"--max-paths N", "paths of a --bpf filter walked before the audit reports itself incomplete (default 200000)"},
     {"--format text|json|sarif", "text (the default), json (docs/json.md) or a SARIF 2.1.0 log for CI"},

@@ -169,6 +169,7 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--arg-width abi|64", cli::help::kArgWidth},
     {"--bad-arch ACTION", cli::help::kBadArch},
     {"--semantics runc|libseccomp", cli::help::kSemantics},
+    {"--multiplex exact|libseccomp", cli::help::kMultiplex},
     {"--strict", cli::help::kStrict},
     {"--no-verify", "skip the proof that the program equals the policy (the output says so)"},
     {"-o, --output FILE", cli::help::kOutput},

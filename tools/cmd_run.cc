@@ -126,6 +126,7 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--arg-width abi|64", cli::help::kArgWidth},
     {"--bad-arch ACTION", cli::help::kBadArch},
     {"--semantics runc|libseccomp", cli::help::kSemantics},
+    {"--multiplex exact|libseccomp", cli::help::kMultiplex},
     {"--strict", cli::help::kStrict},
     {"--log", "install with SECCOMP_FILTER_FLAG_LOG: the kernel logs every action but ALLOW"},
     {"--tsync", "install with SECCOMP_FILTER_FLAG_TSYNC: every thread of sysfence gets the filter"},

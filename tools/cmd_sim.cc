@@ -392,6 +392,7 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--arg-width abi|64", cli::help::kArgWidth},
     {"--bad-arch ACTION", cli::help::kBadArch},
     {"--semantics runc|libseccomp", cli::help::kSemantics},
+    {"--multiplex exact|libseccomp", cli::help::kMultiplex},
     {"--strict", cli::help::kStrict},
 };
 

@@ -265,6 +265,7 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--arg-width abi|64", cli::help::kArgWidth},
     {"--bad-arch ACTION", cli::help::kBadArch},
     {"--semantics runc|libseccomp", cli::help::kSemantics},
+    {"--multiplex exact|libseccomp", cli::help::kMultiplex},
     {"--strict", cli::help::kStrict},
     {"--compare", "compile the PROFILE with every strategy and compare them side by side (and with --bpf NAME=FILE)"},
     {"--format text|json", cli::help::kFormat},

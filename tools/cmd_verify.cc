@@ -104,6 +104,7 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--arg-width abi|64", cli::help::kArgWidth},
     {"--bad-arch ACTION", cli::help::kBadArch},
     {"--semantics runc|libseccomp", cli::help::kSemantics},
+    {"--multiplex exact|libseccomp", cli::help::kMultiplex},
     {"--raw-endian little|big", cli::help::kRawEndian},
     {"--max-counterexamples N",
      "counterexamples printed in detail (default 3); all are counted (up to 10000) and grouped by cause"},

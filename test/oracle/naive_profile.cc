@@ -118,6 +118,31 @@ std::optional<uint32_t> number_on(ArchId abi, std::string_view name) {
   return s->nr;
 }
 
+// The socket and SysV IPC calls that socketcall(2) and ipc(2) dispatch, with
+// the call number each multiplexer takes in argument 0 (linux/net.h SYS_*,
+// linux/ipc.h), written out again here rather than borrowed.
+struct Multiplexed {
+  std::string_view name;
+  bool ipc;
+  uint64_t call;
+};
+constexpr Multiplexed kMultiplexed[] = {
+    {"socket", false, 1},    {"bind", false, 2},        {"connect", false, 3},     {"listen", false, 4},
+    {"accept", false, 5},    {"getsockname", false, 6}, {"getpeername", false, 7}, {"socketpair", false, 8},
+    {"send", false, 9},      {"recv", false, 10},       {"sendto", false, 11},     {"recvfrom", false, 12},
+    {"shutdown", false, 13}, {"setsockopt", false, 14}, {"getsockopt", false, 15}, {"sendmsg", false, 16},
+    {"recvmsg", false, 17},  {"accept4", false, 18},    {"recvmmsg", false, 19},   {"sendmmsg", false, 20},
+    {"semop", true, 1},      {"semget", true, 2},       {"semctl", true, 3},       {"semtimedop", true, 4},
+    {"msgsnd", true, 11},    {"msgrcv", true, 12},      {"msgget", true, 13},      {"msgctl", true, 14},
+    {"shmat", true, 21},     {"shmdt", true, 22},       {"shmget", true, 23},      {"shmctl", true, 24},
+};
+
+const Multiplexed* multiplexed(std::string_view name) {
+  for (const auto& m : kMultiplexed)
+    if (m.name == name) return &m;
+  return nullptr;
+}
+
 uint16_t enosys_errno(ArchId native) {
   switch (native) {
     case ArchId::kMips:
@@ -227,6 +252,18 @@ uint32_t NaiveFilter::decide_on(ArchId abi, const SeccompData& d) const {
   bool named = false;
   for (const auto& e : entries) {
     for (const auto& name : e.names) {
+      // sysfence's reading of socketcall/ipc: an unconditional rule on a
+      // call they dispatch also decides the multiplexer when argument 0
+      // selects that call (ipc looks at its low 16 bits only).
+      if (const Multiplexed* m = multiplexed(name); m && e.conditions.empty() && e.ret != default_ret) {
+        const auto mux = number_on(abi, m->ipc ? "ipc" : "socketcall");
+        if (mux && *mux == d.nr) {
+          named = true;
+          const NaiveCondition call = m->ipc ? NaiveCondition{0, "SCMP_CMP_MASKED_EQ", 0xffff, m->call}
+                                             : NaiveCondition{0, "SCMP_CMP_EQ", m->call, 0};
+          if (holds(abi, d.nr, call, d.args[0]) && (!winner || more_restrictive(e.ret, *winner))) winner = e.ret;
+        }
+      }
       auto nr = number_on(abi, name);
       if (!nr) continue;
       if (*nr > largest) largest = *nr;

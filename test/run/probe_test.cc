@@ -5,7 +5,8 @@
 // (0..1023 and the edges of the 32-bit space), every x32 number (bit 30 set)
 // and, where the kernel offers int $0x80, every i386 number is issued with
 // several argument vectors, plus the argument-dependent cases of the
-// profile (socket families, personality values, clone / unshare flags).
+// profile (socket families, personality values, clone / unshare flags) and
+// socketcall/ipc with every call number.
 // Each errno the kernel returns must be the one policy::evaluate predicts.
 //
 // Nothing denied ever runs: ALLOW is renamed too, so the filter answers
@@ -37,6 +38,7 @@
 #include "run/plan.h"
 #include "run/rewrite.h"
 #include "syscalls/arch.h"
+#include "syscalls/multiplex.h"
 #include "syscalls/table.h"
 #include "test/bpf/kernel_child.h"
 
@@ -206,6 +208,17 @@ std::vector<ProbeCase> all_cases(bool with_int80) {
   if (with_int80) {
     for (uint32_t nr = 0; nr < 1024; ++nr) add_sweep(cases, nr, true, rng);
     add_argument_cases(cases, syscalls::table(syscalls::ArchId::kI386), true);
+    // socketcall(2) and ipc(2) with every call number they dispatch (ipc
+    // also with a version in its upper 16 bits) and some they reject.
+    for (const syscalls::MultiplexedCall& m : syscalls::multiplexed_calls()) {
+      const uint32_t mux = *syscalls::multiplexer_number(syscalls::ArchId::kI386, m.via);
+      for (uint64_t call : {uint64_t{m.call}, uint64_t{m.call} | 0x10000})
+        cases.push_back(ProbeCase{mux, true, {call}});
+    }
+    for (uint64_t call : {0ULL, 21ULL, 25ULL, 0xffffffffULL}) {
+      cases.push_back(ProbeCase{102, true, {call}});
+      cases.push_back(ProbeCase{117, true, {call}});
+    }
   }
   return cases;
 }

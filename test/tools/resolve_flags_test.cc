@@ -95,8 +95,10 @@ TEST(ResolveFlags, SemanticsPresetsAndExplicitFlagsWin) {
   EXPECT_EQ(o.arg_width, ArgWidthMode::k64);
   EXPECT_EQ(o.bad_arch_action, Action::KillThread());
   EXPECT_FALSE(o.unknown_syscalls.has_value());  // runc's own rule
+  EXPECT_EQ(o.multiplex, profile::MultiplexRewrite::kLibseccomp);
   o = resolve_options(parse({"--kernel", "6.1", "--semantics", "libseccomp"}), ArchId::kX86_64).value();
   EXPECT_EQ(o.arg_width, ArgWidthMode::k64);
+  EXPECT_EQ(o.multiplex, profile::MultiplexRewrite::kLibseccomp);
   EXPECT_EQ(o.unknown_syscalls, UnknownSyscalls::kDefault);
   // Explicit flags win, whatever their order on the command line.
   o = resolve_options(parse({"--arg-width", "abi", "--bad-arch", "trap", "--unknown-syscalls", "enosys", "--kernel",
@@ -108,6 +110,14 @@ TEST(ResolveFlags, SemanticsPresetsAndExplicitFlagsWin) {
   EXPECT_EQ(o.unknown_syscalls, UnknownSyscalls::kEnosys);
   o = resolve_options(parse({"--kernel", "6.1", "--semantics", "sysfence"}), ArchId::kX86_64).value();
   EXPECT_EQ(o.arg_width, ArgWidthMode::kAbi);
+  EXPECT_EQ(o.multiplex, profile::MultiplexRewrite::kExact);
+  o = resolve_options(parse({"--multiplex", "exact", "--kernel", "6.1", "--semantics", "runc"}), ArchId::kX86_64)
+          .value();
+  EXPECT_EQ(o.multiplex, profile::MultiplexRewrite::kExact);
+  o = resolve_options(parse({"--kernel", "6.1", "--multiplex", "libseccomp"}), ArchId::kX86_64).value();
+  EXPECT_EQ(o.multiplex, profile::MultiplexRewrite::kLibseccomp);
+  EXPECT_EQ(resolve_options(parse({"--multiplex", "all"}), ArchId::kX86_64).error().message,
+            "invalid --multiplex \"all\": expected exact or libseccomp");
   EXPECT_EQ(o.bad_arch_action, Action::KillProcess());
   EXPECT_EQ(resolve_options(parse({"--semantics", "docker"}), ArchId::kX86_64).error().message,
             "invalid --semantics \"docker\": expected sysfence, runc or libseccomp");
@@ -135,7 +145,7 @@ TEST(SharedFlags, EveryCommandListAppendsAllOfThem) {
   std::vector<std::string> names;
   for (size_t i = 2; i < all.size(); ++i) names.emplace_back(all[i].name);
   EXPECT_EQ(names, (std::vector<std::string>{"caps", "kernel", "downgrade-actions", "unknown-syscalls", "arg-width",
-                                             "bad-arch", "semantics", "strict"}));
+                                             "bad-arch", "semantics", "multiplex", "strict"}));
   EXPECT_FALSE(all.back().takes_value);  // --strict is a switch
   EXPECT_EQ(first_resolve_flag(parse({})), std::nullopt);
   EXPECT_EQ(first_resolve_flag(parse({"--strict"})), "strict");

@@ -38,6 +38,12 @@ Expected<Semantics> parse_semantics(std::string_view s) {
   return fail(fmt::format("invalid --semantics {}: expected sysfence, runc or libseccomp", quote(s)));
 }
 
+Expected<profile::MultiplexRewrite> parse_multiplex(std::string_view s) {
+  if (s == "exact") return profile::MultiplexRewrite::kExact;
+  if (s == "libseccomp") return profile::MultiplexRewrite::kLibseccomp;
+  return fail(fmt::format("invalid --multiplex {}: expected exact or libseccomp", quote(s)));
+}
+
 Expected<Action> parse_bad_arch_action(std::string_view s) {
   // SCMP_ACT_KILL_THREAD -> kill-thread.
   std::string w;
@@ -130,6 +136,7 @@ Expected<void> apply_semantics(const ParsedArgs& parsed, profile::ResolveOptions
   if (*s != Semantics::kSysfence) {
     o.arg_width = profile::ArgWidthMode::k64;
     o.bad_arch_action = Action::KillThread();
+    o.multiplex = profile::MultiplexRewrite::kLibseccomp;
   }
   if (*s == Semantics::kLibseccomp) o.unknown_syscalls = profile::UnknownSyscalls::kDefault;
   return {};
@@ -171,6 +178,11 @@ Expected<profile::ResolveOptions> resolve_options(const ParsedArgs& parsed, sysc
     auto v = parse_bad_arch_action(*b);
     if (!v) return fail(v.error().message);
     o.bad_arch_action = *v;
+  }
+  if (auto m = parsed.get("multiplex")) {
+    auto v = parse_multiplex(*m);
+    if (!v) return fail(v.error().message);
+    o.multiplex = *v;
   }
   return o;
 }

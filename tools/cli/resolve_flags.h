@@ -9,7 +9,10 @@
 //   --arg-width        abi (default) | 64
 //   --bad-arch ACTION  what an architecture the filter does not handle gets
 //   --semantics S      sysfence (default) | runc | libseccomp: the defaults of
-//                      the three flags above as that tool has them
+//                      the three flags above and of --multiplex as that tool
+//                      has them
+//   --multiplex M      exact (default) | libseccomp: how rules on socket and
+//                      SysV IPC calls reach socketcall(2) / ipc(2)
 //   --strict           unknown fields (and other strict findings) are an error
 // Here the flag strings become typed options (profile::ResolveOptions,
 // profile::ReadOptions, pipeline::Request); nothing below tools/ sees them.
@@ -43,6 +46,7 @@ inline constexpr FlagSpec kResolveFlagSpecs[] = {
     {.name = "arg-width"},
     {.name = "bad-arch"},
     {.name = "semantics"},
+    {.name = "multiplex"},
     {.name = "strict", .takes_value = false},
 };
 inline constexpr size_t kResolveFlagCount = std::size(kResolveFlagSpecs);
@@ -79,17 +83,20 @@ Expected<Action> parse_bad_arch_action(std::string_view s);
 Expected<std::vector<pipeline::Downgrade>> parse_downgrades(std::string_view spec);
 
 // Whose choices the flags without a value take. A filter runc (or
-// libseccomp alone) built answers differently from sysfence's in three
+// libseccomp alone) built answers differently from sysfence's in four
 // places; `verify --semantics runc` proves a runc filter without spelling
 // them out:
-//                 --arg-width  --bad-arch   --unknown-syscalls
-//   sysfence      abi          kill-process runc's rule (enosys unless the default allows)
-//   runc          64           kill-thread  runc's rule (its ENOSYS stub)
-//   libseccomp    64           kill-thread  default (no stub)
-// An explicit flag wins over the preset.
+//                 --arg-width  --bad-arch   --unknown-syscalls                     socketcall/ipc
+//   sysfence      abi          kill-process runc's rule (enosys unless the default allows)  exact
+//   runc          64           kill-thread  runc's rule (its ENOSYS stub)          libseccomp's rewrite
+//   libseccomp    64           kill-thread  default (no stub)                      libseccomp's rewrite
+// An explicit flag wins over the preset; the last column is --multiplex
+// (ResolveOptions::multiplex, profile/multiplex.h).
 enum class Semantics : uint8_t { kSysfence, kRunc, kLibseccomp };
 // Error: `invalid --semantics "x": expected sysfence, runc or libseccomp`.
 Expected<Semantics> parse_semantics(std::string_view s);
+// "exact" | "libseccomp". Error: `invalid --multiplex "x": expected exact or libseccomp`.
+Expected<profile::MultiplexRewrite> parse_multiplex(std::string_view s);
 
 // The shared flags -> ResolveOptions for `native`; defaults: Docker's
 // capabilities, the running kernel. `caller_sets_caps`: --caps holds a value
