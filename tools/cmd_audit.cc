@@ -78,7 +78,7 @@ Expected<audit::Report> report_on_profile(const cli::ParsedArgs& parsed, const s
   request->last = pipeline::Stage::kResolve;
   auto built = pipeline::run(*request);
   // The resolution warnings become findings (constant-width, masked-datum,
-  // unknown-syscall): no second copy on stderr.
+  // unknown-syscall, rule-conflict, errno-range): no second copy on stderr.
   pipeline::Diagnostics shown = built ? built->diagnostics : built.error().diagnostics;
   shown.warnings.clear();
   cli::print_diagnostics(shown);
@@ -130,6 +130,7 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--unknown-syscalls enosys|default", cli::help::kUnknownSyscalls},
     {"--arg-width abi|64", cli::help::kArgWidth},
     {"--bad-arch ACTION", cli::help::kBadArch},
+    {"--rule-combination most-restrictive|libseccomp", cli::help::kRuleCombination},
     {"--semantics runc|libseccomp", cli::help::kSemantics},
     {"--raw-endian little|big", cli::help::kRawEndian},
     {"--max-paths N", "paths of a --bpf filter walked before the audit reports itself incomplete (default 200000)"},

@@ -114,6 +114,7 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--unknown-syscalls enosys|default", cli::help::kUnknownSyscalls},
     {"--arg-width abi|64", cli::help::kArgWidth},
     {"--bad-arch ACTION", cli::help::kBadArch},
+    {"--rule-combination most-restrictive|libseccomp", cli::help::kRuleCombination},
     {"--semantics runc|libseccomp", cli::help::kSemantics},
     {"--strict", cli::help::kStrict},
     {"--log", "install with SECCOMP_FILTER_FLAG_LOG: the kernel logs every action but ALLOW"},

@@ -206,6 +206,7 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--strategy optimal|balanced|linear", cli::help::kStrategy},
     {"--arg-width abi|64", cli::help::kArgWidth},
     {"--bad-arch ACTION", cli::help::kBadArch},
+    {"--rule-combination most-restrictive|libseccomp", cli::help::kRuleCombination},
     {"--semantics runc|libseccomp", cli::help::kSemantics},
     {"--strict", cli::help::kStrict},
     {"--compare", "compile the PROFILE with every strategy and compare them side by side"},

@@ -28,7 +28,11 @@ inline constexpr std::string_view kBadArch =
     "what an architecture the filter does not handle gets: kill-process (the default), kill-thread, trap, "
     "errno[:N], log or allow";
 inline constexpr std::string_view kSemantics =
-    "answer as a filter runc or libseccomp builds (64-bit arguments, kill-thread, runc's ENOSYS stub or none)";
+    "answer as a filter runc or libseccomp builds (64-bit arguments, kill-thread, runc's ENOSYS stub or none, "
+    "libseccomp's rule database)";
+inline constexpr std::string_view kRuleCombination =
+    "when several rules of a syscall match: the most restrictive wins (most-restrictive, the default) or "
+    "libseccomp's database decides in profile order (libseccomp: the first unconditional rule wins)";
 inline constexpr std::string_view kStrict = "unknown fields in the profile are an error";
 inline constexpr std::string_view kRawEndian = "byte order of the raw filter (default: the arch's)";
 inline constexpr std::string_view kWeights =

@@ -8,8 +8,10 @@
 //   --unknown-syscalls enosys|default
 //   --arg-width        abi (default) | 64
 //   --bad-arch ACTION  what an architecture the filter does not handle gets
+//   --rule-combination most-restrictive (default) | libseccomp: how several
+//                      rules for one syscall combine (profile::RuleCombination)
 //   --semantics S      sysfence (default) | runc | libseccomp: the defaults of
-//                      the three flags above as that tool has them
+//                      the four flags above as that tool has them
 //   --strict           unknown fields (and other strict findings) are an error
 // Here the flag strings become typed options (profile::ResolveOptions,
 // profile::ReadOptions, pipeline::Request); nothing below tools/ sees them.
@@ -42,6 +44,7 @@ inline constexpr FlagSpec kResolveFlagSpecs[] = {
     {.name = "unknown-syscalls"},
     {.name = "arg-width"},
     {.name = "bad-arch"},
+    {.name = "rule-combination"},
     {.name = "semantics"},
     {.name = "strict", .takes_value = false},
 };
@@ -62,6 +65,8 @@ std::optional<std::string_view> first_resolve_flag(const ParsedArgs& parsed);
 
 // "enosys" | "default".
 Expected<profile::UnknownSyscalls> parse_unknown_syscalls(std::string_view s);
+// "most-restrictive" | "libseccomp".
+Expected<profile::RuleCombination> parse_rule_combination(std::string_view s);
 // "abi" | "64". Error: `invalid --arg-width "32": expected abi or 64`.
 Expected<profile::ArgWidthMode> parse_arg_width_mode(std::string_view s);
 // kill-process (sysfence's default) | kill-thread | kill (= kill-thread,
@@ -79,13 +84,13 @@ Expected<Action> parse_bad_arch_action(std::string_view s);
 Expected<std::vector<pipeline::Downgrade>> parse_downgrades(std::string_view spec);
 
 // Whose choices the flags without a value take. A filter runc (or
-// libseccomp alone) built answers differently from sysfence's in three
+// libseccomp alone) built answers differently from sysfence's in four
 // places; `verify --semantics runc` proves a runc filter without spelling
 // them out:
-//                 --arg-width  --bad-arch   --unknown-syscalls
-//   sysfence      abi          kill-process runc's rule (enosys unless the default allows)
-//   runc          64           kill-thread  runc's rule (its ENOSYS stub)
-//   libseccomp    64           kill-thread  default (no stub)
+//                 --arg-width  --bad-arch   --unknown-syscalls                         --rule-combination
+//   sysfence      abi          kill-process runc's rule (enosys unless the default allows) most-restrictive
+//   runc          64           kill-thread  runc's rule (its ENOSYS stub)                libseccomp
+//   libseccomp    64           kill-thread  default (no stub)                            libseccomp
 // An explicit flag wins over the preset.
 enum class Semantics : uint8_t { kSysfence, kRunc, kLibseccomp };
 // Error: `invalid --semantics "x": expected sysfence, runc or libseccomp`.
