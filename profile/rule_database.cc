@@ -57,6 +57,7 @@ DatabaseResult libseccomp_database(const std::vector<policy::Rule>& rules) {
   std::vector<std::vector<policy::ArgCondition>> chains(rules.size());
   std::vector<size_t> kept;  // conditional rules kept so far
   bool unconditional = false;
+  size_t pairs = 0;
   for (size_t i = 0; i < rules.size(); ++i) {
     const policy::Rule& r = rules[i];
     if (unconditional) {
@@ -96,20 +97,20 @@ DatabaseResult libseccomp_database(const std::vector<policy::Rule>& rules) {
       still.push_back(k);
     }
     kept = std::move(still);
-    if (!dropped) kept.push_back(i);
-  }
-  // What is left to the tree's order: kept conditional rules that overlap
-  // with different actions (bounded like the conflict warnings).
-  size_t pairs = 0;
-  for (size_t x = 0; x < kept.size() && !out.tree_order_decides && pairs < RuleDatabase::kMaxPairs; ++x)
-    for (size_t y = x + 1; y < kept.size() && pairs < RuleDatabase::kMaxPairs; ++y) {
-      if (rules[kept[x]].action == rules[kept[y]].action) continue;
+    if (dropped) continue;
+    // What is left to the tree: a conditional rule meeting a kept one with
+    // another action. libseccomp orders their comparisons in its tree, or
+    // refuses the later rule where the two share a node (on the 64-bit ABIs
+    // every range comparison of one argument shares the high-word test) -
+    // even if an unconditional rule replaces both later.
+    for (size_t k : kept) {
+      if (out.tree_order_decides || pairs >= RuleDatabase::kMaxPairs) break;
+      if (rules[k].action == r.action) continue;
       ++pairs;
-      if (policy::common_input(rules[kept[x]].conditions, rules[kept[y]].conditions)) {
-        out.tree_order_decides = true;
-        break;
-      }
+      if (policy::common_input(rules[k].conditions, r.conditions)) out.tree_order_decides = true;
     }
+    kept.push_back(i);
+  }
   return out;
 }
 
@@ -139,7 +140,8 @@ Expected<std::vector<policy::Rule>> RuleDatabase::combine(syscalls::ArchId abi, 
   if (db.tree_order_decides)
     notes.push_back(fmt::format(
         "{}: conditional rules of {} overlap with different actions; libseccomp decides between them by the order of "
-        "its rule tree, which sysfence does not model: the most restrictive of them is taken",
+        "its rule tree, or refuses the profile where their comparisons share a tree node (EEXIST), which sysfence "
+        "does not model: the most restrictive of them is taken",
         p_.source, who));
   std::vector<policy::Rule> kept;
   for (size_t i = 0; i < rules.size(); ++i)
@@ -195,7 +197,10 @@ void RuleDatabase::report_conflicts(syscalls::ArchId abi, uint32_t nr, const std
         else if (db.fates[i] == DatabaseFate::kReplaced) why = "the later rule replaces the earlier one";
         else if (db.fates[j] == DatabaseFate::kExtendsEarlier)
           why = "the earlier rule's conditions are a prefix of the later one's, which is dropped";
-        else if (db.tree_order_decides) why = "here: the order of its rule tree decides, which sysfence does not model";
+        else if (db.tree_order_decides)
+          why =
+              "here: the order of its rule tree decides, or it refuses the profile, which sysfence does not "
+              "model";
         libseccomp = fmt::format("answers {}{}", to_string(w.libseccomp), why.empty() ? "" : fmt::format(" ({})", why));
       }
       w.message = fmt::format(

@@ -14,8 +14,10 @@
 //    prefix of them, replaces them when their actions are its own, and is
 //    refused (EEXIST) otherwise — runc then refuses the whole profile.
 // Conditional rules that overlap otherwise are merged by libseccomp's tree in
-// its own order of comparisons; sysfence keeps the most restrictive answer
-// there and says so (RuleDatabase::notes).
+// its own order of comparisons, or refused where their comparisons share a
+// tree node (on the 64-bit ABIs, range comparisons of one argument share the
+// high-word test); sysfence keeps the most restrictive answer there and says
+// so (RuleDatabase::notes).
 #pragma once
 
 #include <cstddef>
@@ -48,8 +50,9 @@ struct DatabaseResult {
   // prefix of the earlier one's (not equal).
   std::optional<std::pair<size_t, size_t>> refused;
   bool prefix = false;
-  // Kept conditional rules that overlap with different actions: libseccomp's
-  // tree order decides between them, which is not modelled.
+  // Conditional rules that overlap with different actions, neither dropping
+  // the other: libseccomp's tree order decides between them, or it refuses
+  // the later one where their comparisons share a node; not modelled.
   bool tree_order_decides = false;
 };
 
