@@ -44,6 +44,17 @@ Finding warning_finding_text(const profile::Warning& w) {
                                           : fmt::format("spell it {}", w.suggestion),
                      where,
                      {}};
+    case profile::WarningKind::kRuleConflict:
+      // Docker, runc and Podman (libseccomp) may enforce another action than
+      // sysfence for the same profile: the profile is ambiguous.
+      return Finding{check::kRuleConflict,
+                     Severity::kMedium,
+                     w.message,
+                     "make the two entries disjoint (add conditions) or give them one action",
+                     fmt::format("{} and rule {}:{} (syscalls[{}])", where, w.other.file, w.other.line, w.other.entry),
+                     {}};
+    case profile::WarningKind::kErrnoRange:
+      return Finding{check::kErrnoRange, Severity::kMedium, w.message, "use an errno of at most 4095", where, {}};
   }
   return Finding{};
 }

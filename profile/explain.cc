@@ -378,6 +378,26 @@ std::string entry_fate_text(const EntryOutcome& o) {
   return "";
 }
 
+// The other entries whose rules for `name` match an input entry `i`'s rules
+// match too, with another action (the kRuleConflict warnings).
+std::string conflicts_text(const Resolution& res, size_t i, std::string_view name) {
+  std::string out;
+  for (const Warning& w : res.warnings) {
+    if (w.kind != WarningKind::kRuleConflict || w.syscall != name) continue;
+    if (w.rule.entry != i && w.other.entry != i) continue;
+    const bool first = w.rule.entry == i;
+    const policy::SourceRef& peer = first ? w.other : w.rule;
+    const SourcePos peer_pos = first ? w.other_pos : w.pos;
+    out += fmt::format(
+        "      conflict: {} {}:{}:{} (syscalls[{}]) matches the same input with another action; sysfence answers {} "
+        "there, libseccomp (runc, Docker, Podman) {}\n",
+        first ? "the later entry" : "the earlier entry", peer.file, peer_pos.line, peer_pos.col, peer.entry,
+        to_string(w.most_restrictive),
+        w.libseccomp_refuses ? std::string("refuses the profile") : "answers " + to_string(w.libseccomp));
+  }
+  return out;
+}
+
 // The profile entries that name syscall `nr` of `arch`, and their fate.
 std::string entries_text(const Profile& profile, const Resolution& res, ArchId arch, uint32_t nr, std::string_view name,
                          std::string_view shown) {
@@ -410,6 +430,7 @@ std::string entries_text(const Profile& profile, const Resolution& res, ArchId a
           "mask (0x{:x}) is compared, as libseccomp and Docker do\n",
           w.arg, w.datum, w.mask, policy::masked_datum(w.mask, w.datum));
     }
+    out += conflicts_text(res, i, name);
     out += entry_fate_text(res.entries[i]);
   }
   if (listed == 0) out += "  (none)\n";

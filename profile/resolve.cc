@@ -9,6 +9,7 @@
 #include "base/text.h"
 #include "policy/operators.h"
 #include "profile/errno_names.h"
+#include "profile/rule_database.h"
 #include "syscalls/arg_widths.h"
 
 namespace sysfence::profile {
@@ -166,7 +167,7 @@ std::optional<Dropped> moby_filter(const ProfileSyscall& e, const ResolveOptions
 
 class Resolver {
  public:
-  Resolver(const Profile& p, const ResolveOptions& o) : p_(p), o_(o) {}
+  Resolver(const Profile& p, const ResolveOptions& o) : p_(p), o_(o), db_(p, o.combination) {}
 
   Expected<Resolution> run() {
     // moby and runc: no defaultAction and no syscalls means "no seccomp at
@@ -189,6 +190,8 @@ class Resolver {
     // runc getAction: KILL means KILL_THREAD; ERRNO and TRACE take
     // defaultErrnoRet, or EPERM without it.
     default_action_ = to_action(def, *def_data);
+    if (auto r = check_errno_range(default_action_, p_.pos, "defaultErrnoRet", "the default action", 0); !r)
+      return fail(r.error().message);
 
     if (auto r = choose_arches(); !r) return fail(r.error().message);
     out_.policy.bad_arch_action = o_.bad_arch_action;
@@ -211,11 +214,14 @@ class Resolver {
     for (size_t i = 0; i < p_.syscalls.size(); ++i)
       if (auto r = apply_entry(i); !r) return fail(r.error().message);
 
-    store_rules();
+    if (auto r = store_rules(); !r) return fail(r.error().message);
     add_enosys_stub();
     report_unknown_names();
     for (Warning& w : name_warnings_) out_.warnings.push_back(std::move(w));
+    for (Warning& w : errno_warnings_) out_.warnings.push_back(std::move(w));
     for (Warning& w : mask_warnings_) out_.warnings.push_back(std::move(w));
+    for (Warning& w : db_.warnings) out_.warnings.push_back(std::move(w));
+    for (std::string& n : db_.notes) out_.notes.push_back(std::move(n));
     report_width_warnings();
     return std::move(out_);
   }
@@ -245,6 +251,9 @@ class Resolver {
   std::vector<Warning> name_warnings_;
   std::set<std::string, std::less<>> warned_names_;
   std::vector<Warning> mask_warnings_;
+  std::vector<Warning> errno_warnings_;
+  // How several rules of one syscall combine, and their conflicts.
+  RuleDatabase db_;
   // apply_entry's scratch: the numbers of the entry's names, index-aligned
   // with ProfileSyscall::names (nullptr: no ABI knows the name).
   std::vector<const syscalls::NameNumbers*> name_numbers_;
@@ -365,6 +374,10 @@ class Resolver {
       return {};
     }
     outcome.fate = EntryFate::kApplied;
+    if (auto r = check_errno_range(action, e.pos, "errnoRet", fmt::format("syscalls[{}]", index),
+                                   static_cast<uint32_t>(index));
+        !r)
+      return r;
     check_masks(index);
 
     // runc matchCall: when one entry repeats an argument index, each
@@ -461,7 +474,7 @@ class Resolver {
   // Two names of one entry can be one syscall (an alias such as arm's
   // sync_file_range2 = arm_sync_file_range): one rule is enough, so a rule
   // equal to an earlier one of the same entry and number is dropped.
-  void store_rules() {
+  Expected<void> store_rules() {
     for (size_t a = 0; a < arches_.size(); ++a) {
       const ArchId abi = arches_[a];
       std::vector<MadeRule>& made = made_[a];
@@ -502,10 +515,34 @@ class Resolver {
                                              e.pos.col,
                                              m.via != nullptr ? std::string(m.via->name) : std::string()}});
         }
-        rules.emplace_hint(rules.end(), nr, std::move(list));
+        auto combined = db_.combine(abi, nr, std::move(list));
+        if (!combined) return fail(combined.error().message);
+        rules.emplace_hint(rules.end(), nr, std::move(*combined));
         first = end;
       }
     }
+    return {};
+  }
+
+  // ERRNO data above MAX_ERRNO (4095): the kernel answers -4095 instead
+  // (kernel/seccomp.c clamps it), libseccomp refuses the action (EINVAL),
+  // and runc with it the profile.
+  Expected<void> check_errno_range(Action action, SourcePos pos, std::string_view field, std::string_view what,
+                                   uint32_t entry) {
+    static constexpr uint16_t kMaxErrno = 4095;
+    if (action.kind != ActionKind::kErrno || action.data <= kMaxErrno) return {};
+    const std::string head =
+        fmt::format("{}: {}: {} {} is above 4095 (MAX_ERRNO)", where(pos), what, field, action.data);
+    if (o_.combination == RuleCombination::kLibseccompDatabase)
+      return fail(head + ": libseccomp refuses the action (EINVAL), so runc would refuse the profile");
+    Warning w;
+    w.kind = WarningKind::kErrnoRange;
+    w.pos = pos;
+    w.rule = policy::SourceRef{p_.source, pos.line, entry, {}, false};
+    w.constant = action.data;
+    w.message = head + ": the kernel answers errno 4095 instead; libseccomp, and so runc, refuses the profile";
+    errno_warnings_.push_back(std::move(w));
+    return {};
   }
 
   // runc patchbpf (generatePatch / findLastSyscalls / generateEnosysStub):

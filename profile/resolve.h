@@ -5,6 +5,7 @@
 // is applied.
 #pragma once
 
+#include <array>
 #include <optional>
 #include <span>
 #include <string>
@@ -41,6 +42,19 @@ enum class ArgWidthMode : uint8_t {
   k64,
 };
 
+// What a syscall's rules mean when several of them match one input.
+enum class RuleCombination : uint8_t {
+  // sysfence: the most restrictive action among the matching rules wins
+  // (policy.h), whatever the order of the profile's entries.
+  kMostRestrictive,
+  // libseccomp's rule database (what runc, Docker and Podman load), in
+  // profile order: the first unconditional rule of a syscall wins and
+  // replaces the conditional rules added before it; rules with equal
+  // conditions and different actions make libseccomp refuse the profile
+  // (EEXIST); so does an ERRNO above 4095 (EINVAL). rule_database.h.
+  kLibseccompDatabase,
+};
+
 struct ResolveOptions {
   // The machine the container would run on; moby's archMap and
   // includes/excludes "arches" are matched against it.
@@ -67,6 +81,8 @@ struct ResolveOptions {
   // the ABIs that have them (profile/multiplex.h): sysfence's exact reading,
   // or libseccomp's rewrite (--semantics runc|libseccomp).
   MultiplexRewrite multiplex = MultiplexRewrite::kExact;
+  // --rule-combination (preset by --semantics libseccomp|runc).
+  RuleCombination combination = RuleCombination::kMostRestrictive;
 };
 
 // What became of one syscalls[] entry, index-aligned with Profile::syscalls.
@@ -110,6 +126,14 @@ enum class WarningKind : uint8_t {
   // A syscall name no ABI's table knows (a typo, or a syscall newer than the
   // tables): runc skips it without a word. One warning per entry and name.
   kUnknownName,
+  // Two entries' rules for one syscall on one ABI match a common input with
+  // different actions (data included): implementations disagree on which
+  // wins. One warning per pair of entries (rule_database.h).
+  kRuleConflict,
+  // An ERRNO action whose errno is above 4095 (MAX_ERRNO): the kernel clamps
+  // it to 4095, libseccomp (and so runc) refuses the profile. One warning per
+  // entry (or the default action).
+  kErrnoRange,
 };
 
 struct Warning {
@@ -129,6 +153,15 @@ struct Warning {
   uint64_t datum = 0;  // as written
   // kUnknownName: the nearest name some ABI knows, when one is close enough.
   std::string suggestion;
+  // kRuleConflict: `rule`/`pos` is the earlier entry, `other`/`other_pos`
+  // the later one; `syscall` the name on `arches[0]`; the answers of the two
+  // combinations at `witness` (arguments both entries match).
+  policy::SourceRef other;
+  SourcePos other_pos;
+  std::array<uint64_t, 6> witness{};
+  Action most_restrictive;
+  Action libseccomp;                // unset when libseccomp_refuses
+  bool libseccomp_refuses = false;  // libseccomp refuses the profile (EEXIST)
   // kWidth: "profile.json:12:7: syscalls[3]: socket argument 0 (int family)
   // is 32-bit on x86_64, i386, x32: constant 0x100000026 does not fit the
   // argument's width; ..."
@@ -137,6 +170,11 @@ struct Warning {
   // libseccomp, and so Docker, compares only datum & mask (0xff): use datum & mask"
   // kUnknownName: "profile.json:9:5: unknown syscall \"getrandon\" (no
   // architecture has it; did you mean getrandom?)"
+  // kRuleConflict: "p.json:9:5: syscalls[1] (ALLOW) and p.json:40:5:
+  // syscalls[7] (ERRNO(1)) both match setns on x86_64, e.g. with arguments
+  // 0, 0, ...: sysfence answers ERRNO(1) (the most restrictive); libseccomp,
+  // and so runc, Docker and Podman, answers ALLOW (...)"
+  // kErrnoRange: "p.json:9:5: syscalls[3]: errnoRet 5000 is above 4095 ..."
   std::string message;
 };
 
@@ -147,8 +185,8 @@ struct Resolution {
   // does not (skipped there), archMap without an entry for the native arch,
   // truncated errno values, ...
   std::vector<std::string> notes;
-  // Warnings (WarningKind), in the order: unknown names, MASKED_EQ datums,
-  // widths.
+  // Warnings (WarningKind), in the order: unknown names, errno ranges,
+  // MASKED_EQ datums, rule conflicts, widths.
   std::vector<Warning> warnings;
   // MultiplexRewrite::kExact: the rules with argument conditions on socket
   // and SysV IPC calls that the multiplexer reaches without those conditions

@@ -83,7 +83,7 @@ Expected<audit::Report> report_on_profile(const cli::ParsedArgs& parsed, const s
   request->last = pipeline::Stage::kResolve;
   auto built = pipeline::run(*request);
   // The resolution warnings become findings (constant-width, masked-datum,
-  // unknown-syscall): no second copy on stderr.
+  // unknown-syscall, rule-conflict, errno-range): no second copy on stderr.
   pipeline::Diagnostics shown = built ? built->diagnostics : built.error().diagnostics;
   shown.warnings.clear();
   cli::print_diagnostics(shown);
@@ -141,6 +141,7 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--unknown-syscalls enosys|default", cli::help::kUnknownSyscalls},
     {"--arg-width abi|64", cli::help::kArgWidth},
     {"--bad-arch ACTION", cli::help::kBadArch},
+    {"--rule-combination most-restrictive|libseccomp", cli::help::kRuleCombination},
     {"--semantics runc|libseccomp", cli::help::kSemantics},
     {"--multiplex exact|libseccomp", cli::help::kMultiplex},
     {"--raw-endian little|big", cli::help::kRawEndian},

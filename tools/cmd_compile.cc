@@ -168,6 +168,7 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--name IDENT", "the C header's array name (default: sysfence_<profile>_<arch>)"},
     {"--arg-width abi|64", cli::help::kArgWidth},
     {"--bad-arch ACTION", cli::help::kBadArch},
+    {"--rule-combination most-restrictive|libseccomp", cli::help::kRuleCombination},
     {"--semantics runc|libseccomp", cli::help::kSemantics},
     {"--multiplex exact|libseccomp", cli::help::kMultiplex},
     {"--strict", cli::help::kStrict},

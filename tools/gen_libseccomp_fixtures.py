@@ -11,8 +11,10 @@ runs this script. Regenerate (from the repository root) with:
 
     /usr/bin/python3 tools/gen_libseccomp_fixtures.py --out test/verify/data/libseccomp
 
-For each profile (profile/data/docker-default.json, containers-common.json)
-and each native architecture it
+For each profile (profile/data/docker-default.json, containers-common.json,
+and sysfence's own test profiles in test/verify/data/libseccomp/profiles/:
+rule-conflicts.json, several rules for one syscall and MASKED_EQ datums with
+bits outside the mask) and each native architecture it
   1. resolves the Docker/moby profile as moby's setupSeccomp does on that host:
      the archMap entry of the native arch plus its subArchitectures;
      includes/excludes by arches (moby's spelling of the native arch), caps
@@ -371,6 +373,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", required=True, help="output directory")
     ap.add_argument("--profiles", default="profile/data", help="directory with the profiles")
+    ap.add_argument("--own-profiles", default="test/verify/data/libseccomp/profiles",
+                    help="directory with sysfence's own test profiles")
     ap.add_argument("--pfc", action="store_true",
                     help="also write libseccomp's pseudo-code of each default-variant filter (not committed)")
     args = ap.parse_args()
@@ -378,8 +382,10 @@ def main():
     version = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "libseccomp2"],
                              capture_output=True, text=True).stdout.strip() or "unknown"
     rows, notes = [], []
-    for pname in ("docker-default", "containers-common"):
-        ppath = os.path.join(args.profiles, pname + ".json")
+    sources = [(args.profiles, "docker-default"), (args.profiles, "containers-common"),
+               (args.own_profiles, "rule-conflicts")]
+    for pdir, pname in sources:
+        ppath = os.path.join(pdir, pname + ".json")
         with open(ppath, "rb") as fh:
             raw = fh.read()
         profile = json.loads(raw)

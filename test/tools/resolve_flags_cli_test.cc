@@ -112,6 +112,7 @@ const std::vector<std::string> kSharedFlags = {
     "--arg-width 64",
     "--bad-arch kill-thread",
     "--semantics libseccomp",
+    "--rule-combination libseccomp",
     "--strict",
 };
 
@@ -189,6 +190,90 @@ TEST(Warnings, PrintedAlikeByEveryCommandButAudit) {
       EXPECT_TRUE(contains(r.err, expected)) << c.name << ": " << r.err;
     }
   }
+}
+
+// getppid allowed, then denied: the two entries conflict (line 2 and 3).
+constexpr std::string_view kConflict =
+    "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [\n"
+    "  {\"names\": [\"getppid\"], \"action\": \"SCMP_ACT_LOG\"},\n"
+    "  {\"names\": [\"getppid\"], \"action\": \"SCMP_ACT_ERRNO\"}]}";
+
+TEST(Warnings, ARuleConflictIsReportedByEveryCommand) {
+  const std::string profile = tmp("conflict.json");
+  write(profile, std::string(kConflict));
+  // (On the native ABI: run takes no --arch.)
+  const std::string both = fmt::format(
+      "{}:2:3: syscalls[0] (LOG) and {}:3:3: syscalls[1] (ERRNO(1)) both match getppid on ", profile, profile);
+  for (const Command& c : commands()) {
+    const CliRun r = run(c.args(profile, "--kernel 6.1"));
+    EXPECT_EQ(r.code, c.ok_exit) << c.name << ": " << r.err;
+    if (c.name == "audit") {
+      EXPECT_TRUE(contains(r.out, "rule-conflict")) << r.out;
+      EXPECT_TRUE(contains(r.out, both)) << r.out;
+    } else {
+      EXPECT_TRUE(contains(r.err, fmt::format("sysfence: warning: {}", both))) << c.name << ": " << r.err;
+      EXPECT_TRUE(contains(r.err, "libseccomp, and so runc, Docker and Podman, answers LOG"))
+          << c.name << ": " << r.err;
+    }
+  }
+}
+
+TEST(RuleCombination, LibseccompKeepsTheFirstUnconditionalRule) {
+  const std::string profile = tmp("conflict.json");
+  write(profile, std::string(kConflict));
+  const CliRun own = run(fmt::format("sim {} --arch x86_64 --syscall getppid --kernel 6.1", profile));
+  EXPECT_EQ(own.code, 0) << own.err;
+  EXPECT_TRUE(contains(own.out, "ERRNO(1)")) << own.out;
+  for (const std::string flags : {"--rule-combination libseccomp", "--semantics runc", "--semantics libseccomp"}) {
+    const CliRun lib = run(fmt::format("sim {} --arch x86_64 --syscall getppid --kernel 6.1 {}", profile, flags));
+    EXPECT_EQ(lib.code, 0) << flags << ": " << lib.err;
+    EXPECT_TRUE(contains(lib.out, "LOG")) << flags << ": " << lib.out;
+    EXPECT_FALSE(contains(lib.out, "ERRNO(1)")) << flags << ": " << lib.out;
+  }
+  // An explicit flag wins over the preset.
+  const CliRun back = run(fmt::format(
+      "sim {} --arch x86_64 --syscall getppid --kernel 6.1 --semantics runc --rule-combination most-restrictive",
+      profile));
+  EXPECT_TRUE(contains(back.out, "ERRNO(1)")) << back.out;
+  const CliRun bad = run(fmt::format("compile {} --rule-combination first -o /dev/null", profile));
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_TRUE(contains(bad.err, "invalid --rule-combination \"first\": expected most-restrictive or libseccomp"))
+      << bad.err;
+}
+
+TEST(RuleCombination, WhatLibseccompRefusesIsExit2NamingBothEntries) {
+  const std::string profile = tmp("eexist.json");
+  write(profile,
+        "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [\n"
+        "  {\"names\": [\"getppid\"], \"action\": \"SCMP_ACT_LOG\", \"args\": [{\"index\": 0, \"value\": 1, "
+        "\"op\": \"SCMP_CMP_EQ\"}]},\n"
+        "  {\"names\": [\"getppid\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 0, \"value\": 1, "
+        "\"op\": \"SCMP_CMP_EQ\"}]}]}");
+  const std::string bpf = tmp("eexist.bpf");
+  std::remove(bpf.c_str());
+  // A filter for verify to read: sysfence's own combination compiles it.
+  const std::string own_bpf = tmp("eexist-own.bpf");
+  ASSERT_EQ(run(fmt::format("compile {} --arch x86_64 --kernel 6.1 -o {}", profile, own_bpf)).code, 0);
+  for (const std::string verb : {"compile", "verify"}) {
+    const std::string args =
+        verb == std::string("compile")
+            ? fmt::format("compile {} --arch x86_64 --kernel 6.1 --semantics runc -o {}", profile, bpf)
+            : fmt::format("verify --profile {} --bpf {} --arch x86_64 --kernel 6.1 --semantics runc", profile, own_bpf);
+    const CliRun r = run(args);
+    EXPECT_EQ(r.code, 2) << verb << ": " << r.err;
+    EXPECT_TRUE(
+        contains(r.err, fmt::format("{}:2:3: syscalls[0] and {}:3:3: syscalls[1] give getppid (x86_64) the same "
+                                    "conditions with different actions (LOG, ERRNO(1))",
+                                    profile, profile)))
+        << verb << ": " << r.err;
+    EXPECT_TRUE(contains(r.err, "so runc would refuse the profile")) << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+  }
+  EXPECT_FALSE(std::ifstream(bpf).good()) << "no partial output";
+  // sysfence's own combination compiles it, with the warning.
+  const CliRun own = run(fmt::format("compile {} --arch x86_64 --kernel 6.1 -o /dev/null", profile));
+  EXPECT_EQ(own.code, 0) << own.err;
+  EXPECT_TRUE(contains(own.err, "refuses the profile (EEXIST")) << own.err;
 }
 
 }  // namespace

@@ -145,7 +145,7 @@ TEST(SharedFlags, EveryCommandListAppendsAllOfThem) {
   std::vector<std::string> names;
   for (size_t i = 2; i < all.size(); ++i) names.emplace_back(all[i].name);
   EXPECT_EQ(names, (std::vector<std::string>{"caps", "kernel", "downgrade-actions", "unknown-syscalls", "arg-width",
-                                             "bad-arch", "semantics", "multiplex", "strict"}));
+                                             "bad-arch", "rule-combination", "semantics", "multiplex", "strict"}));
   EXPECT_FALSE(all.back().takes_value);  // --strict is a switch
   EXPECT_EQ(first_resolve_flag(parse({})), std::nullopt);
   EXPECT_EQ(first_resolve_flag(parse({"--strict"})), "strict");

@@ -29,10 +29,13 @@ inline constexpr std::string_view kBadArch =
     "errno[:N], log or allow";
 inline constexpr std::string_view kSemantics =
     "answer as a filter runc or libseccomp builds (64-bit arguments, kill-thread, runc's ENOSYS stub or none, "
-    "libseccomp's socketcall/ipc rewrite)";
+    "libseccomp's socketcall/ipc rewrite, libseccomp's rule database)";
 inline constexpr std::string_view kMultiplex =
     "socket/IPC rules on socketcall and ipc (i386, ppc, s390, MIPS o32, ...): exact (unconditional rules only, the "
     "default) or libseccomp (every rule, argument 0 replaced by the call number)";
+inline constexpr std::string_view kRuleCombination =
+    "when several rules of a syscall match: the most restrictive wins (most-restrictive, the default) or "
+    "libseccomp's database decides in profile order (libseccomp: the first unconditional rule wins)";
 inline constexpr std::string_view kStrict = "unknown fields in the profile are an error";
 inline constexpr std::string_view kRawEndian = "byte order of the raw filter (default: the arch's)";
 inline constexpr std::string_view kWeights =

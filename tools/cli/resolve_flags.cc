@@ -25,6 +25,12 @@ Expected<profile::UnknownSyscalls> parse_unknown_syscalls(std::string_view s) {
   return fail(fmt::format("invalid --unknown-syscalls \"{}\": expected enosys or default", s));
 }
 
+Expected<profile::RuleCombination> parse_rule_combination(std::string_view s) {
+  if (s == "most-restrictive") return profile::RuleCombination::kMostRestrictive;
+  if (s == "libseccomp") return profile::RuleCombination::kLibseccompDatabase;
+  return fail(fmt::format("invalid --rule-combination {}: expected most-restrictive or libseccomp", quote(s)));
+}
+
 Expected<profile::ArgWidthMode> parse_arg_width_mode(std::string_view s) {
   if (s == "abi") return profile::ArgWidthMode::kAbi;
   if (s == "64") return profile::ArgWidthMode::k64;
@@ -137,6 +143,7 @@ Expected<void> apply_semantics(const ParsedArgs& parsed, profile::ResolveOptions
     o.arg_width = profile::ArgWidthMode::k64;
     o.bad_arch_action = Action::KillThread();
     o.multiplex = profile::MultiplexRewrite::kLibseccomp;
+    o.combination = profile::RuleCombination::kLibseccompDatabase;
   }
   if (*s == Semantics::kLibseccomp) o.unknown_syscalls = profile::UnknownSyscalls::kDefault;
   return {};
@@ -173,6 +180,11 @@ Expected<profile::ResolveOptions> resolve_options(const ParsedArgs& parsed, sysc
     auto v = parse_arg_width_mode(*w);
     if (!v) return fail(v.error().message);
     o.arg_width = *v;
+  }
+  if (auto c = parsed.get("rule-combination")) {
+    auto v = parse_rule_combination(*c);
+    if (!v) return fail(v.error().message);
+    o.combination = *v;
   }
   if (auto b = parsed.get("bad-arch")) {
     auto v = parse_bad_arch_action(*b);

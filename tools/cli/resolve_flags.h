@@ -8,8 +8,10 @@
 //   --unknown-syscalls enosys|default
 //   --arg-width        abi (default) | 64
 //   --bad-arch ACTION  what an architecture the filter does not handle gets
+//   --rule-combination most-restrictive (default) | libseccomp: how several
+//                      rules for one syscall combine (profile::RuleCombination)
 //   --semantics S      sysfence (default) | runc | libseccomp: the defaults of
-//                      the three flags above and of --multiplex as that tool
+//                      the four flags above and --multiplex as that tool
 //                      has them
 //   --multiplex M      exact (default) | libseccomp: how rules on socket and
 //                      SysV IPC calls reach socketcall(2) / ipc(2)
@@ -45,6 +47,7 @@ inline constexpr FlagSpec kResolveFlagSpecs[] = {
     {.name = "unknown-syscalls"},
     {.name = "arg-width"},
     {.name = "bad-arch"},
+    {.name = "rule-combination"},
     {.name = "semantics"},
     {.name = "multiplex"},
     {.name = "strict", .takes_value = false},
@@ -66,6 +69,8 @@ std::optional<std::string_view> first_resolve_flag(const ParsedArgs& parsed);
 
 // "enosys" | "default".
 Expected<profile::UnknownSyscalls> parse_unknown_syscalls(std::string_view s);
+// "most-restrictive" | "libseccomp".
+Expected<profile::RuleCombination> parse_rule_combination(std::string_view s);
 // "abi" | "64". Error: `invalid --arg-width "32": expected abi or 64`.
 Expected<profile::ArgWidthMode> parse_arg_width_mode(std::string_view s);
 // kill-process (sysfence's default) | kill-thread | kill (= kill-thread,
@@ -86,10 +91,10 @@ Expected<std::vector<pipeline::Downgrade>> parse_downgrades(std::string_view spe
 // libseccomp alone) built answers differently from sysfence's in four
 // places; `verify --semantics runc` proves a runc filter without spelling
 // them out:
-//                 --arg-width  --bad-arch   --unknown-syscalls                     socketcall/ipc
-//   sysfence      abi          kill-process runc's rule (enosys unless the default allows)  exact
-//   runc          64           kill-thread  runc's rule (its ENOSYS stub)          libseccomp's rewrite
-//   libseccomp    64           kill-thread  default (no stub)                      libseccomp's rewrite
+//                 --arg-width  --bad-arch   --unknown-syscalls                         --rule-combination  socketcall/ipc
+//   sysfence      abi          kill-process runc's rule (enosys unless the default allows) most-restrictive    exact
+//   runc          64           kill-thread  runc's rule (its ENOSYS stub)                libseccomp          libseccomp's rewrite
+//   libseccomp    64           kill-thread  default (no stub)                            libseccomp          libseccomp's rewrite
 // An explicit flag wins over the preset; the last column is --multiplex
 // (ResolveOptions::multiplex, profile/multiplex.h).
 enum class Semantics : uint8_t { kSysfence, kRunc, kLibseccomp };

@@ -1,0 +1,222 @@
+#include "profile/rule_database.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "policy/operators.h"
+#include "policy/overlap.h"
+#include "syscalls/table.h"
+
+namespace sysfence::profile {
+
+namespace {
+
+// A rule's conditions as libseccomp's tree holds them: in argument order,
+// each operand as compared (low word only where the width is 32 bits, the
+// MASKED_EQ datum masked).
+std::vector<policy::ArgCondition> chain_of(const policy::Rule& r) {
+  std::vector<policy::ArgCondition> chain = r.conditions;
+  for (auto& c : chain) {
+    if (c.op == policy::CmpOp::kMaskedEq) c.value_two = policy::masked_datum(c.value, c.value_two);
+    else c.value_two = 0;
+    if (c.width == policy::ArgWidth::k32) {
+      c.value &= 0xffffffffU;
+      c.value_two &= 0xffffffffU;
+    }
+  }
+  std::stable_sort(chain.begin(), chain.end(), [](const auto& x, const auto& y) { return x.index < y.index; });
+  return chain;
+}
+
+bool strict_prefix(const std::vector<policy::ArgCondition>& shorter, const std::vector<policy::ArgCondition>& longer) {
+  return shorter.size() < longer.size() && std::equal(shorter.begin(), shorter.end(), longer.begin());
+}
+
+std::string arguments_text(const std::array<uint64_t, 6>& w) {
+  return fmt::format("({:#x}, {:#x}, {:#x}, {:#x}, {:#x}, {:#x})", w[0], w[1], w[2], w[3], w[4], w[5]);
+}
+
+Action most_restrictive_at(const std::vector<policy::Rule>& rules, const std::vector<bool>& use,
+                           const std::array<uint64_t, 6>& args, Action fallback) {
+  std::optional<Action> best;
+  for (size_t i = 0; i < rules.size(); ++i) {
+    if (!use[i]) continue;
+    bool all = true;
+    for (const auto& c : rules[i].conditions) all = all && c.index < 6 && policy::condition_holds(c, args[c.index]);
+    if (all && (!best || more_restrictive(rules[i].action, *best))) best = rules[i].action;
+  }
+  return best.value_or(fallback);
+}
+
+}  // namespace
+
+DatabaseResult libseccomp_database(const std::vector<policy::Rule>& rules) {
+  DatabaseResult out;
+  out.fates.assign(rules.size(), DatabaseFate::kKept);
+  std::vector<std::vector<policy::ArgCondition>> chains(rules.size());
+  std::vector<size_t> kept;  // conditional rules kept so far
+  bool unconditional = false;
+  size_t pairs = 0;
+  for (size_t i = 0; i < rules.size(); ++i) {
+    const policy::Rule& r = rules[i];
+    if (unconditional) {
+      out.fates[i] = DatabaseFate::kAfterUnconditional;
+      continue;
+    }
+    if (r.conditions.empty()) {
+      unconditional = true;
+      for (size_t k : kept) out.fates[k] = DatabaseFate::kReplaced;
+      kept.clear();
+      continue;
+    }
+    chains[i] = chain_of(r);
+    bool dropped = false;
+    std::vector<size_t> still;
+    for (size_t k : kept) {
+      const auto& ck = chains[k];
+      if (!dropped && ck == chains[i]) {
+        if (rules[k].action != r.action) {
+          out.refused = {k, i};
+          return out;
+        }
+        out.fates[i] = DatabaseFate::kDuplicate;
+        dropped = true;
+      } else if (!dropped && strict_prefix(ck, chains[i])) {
+        out.fates[i] = DatabaseFate::kExtendsEarlier;
+        dropped = true;
+      } else if (strict_prefix(chains[i], ck)) {
+        if (rules[k].action != r.action) {
+          out.refused = {k, i};
+          out.prefix = true;
+          return out;
+        }
+        out.fates[k] = DatabaseFate::kReplaced;
+        continue;
+      }
+      still.push_back(k);
+    }
+    kept = std::move(still);
+    if (dropped) continue;
+    // What is left to the tree: a conditional rule meeting a kept one with
+    // another action. libseccomp orders their comparisons in its tree, or
+    // refuses the later rule where the two share a node (on the 64-bit ABIs
+    // every range comparison of one argument shares the high-word test) -
+    // even if an unconditional rule replaces both later.
+    for (size_t k : kept) {
+      if (out.tree_order_decides || pairs >= RuleDatabase::kMaxPairs) break;
+      if (rules[k].action == r.action) continue;
+      ++pairs;
+      if (policy::common_input(rules[k].conditions, r.conditions)) out.tree_order_decides = true;
+    }
+    kept.push_back(i);
+  }
+  return out;
+}
+
+std::string RuleDatabase::where(uint32_t entry) const {
+  const SourcePos pos = entry < p_.syscalls.size() ? p_.syscalls[entry].pos : SourcePos{};
+  return fmt::format("{}:{}:{}: syscalls[{}]", p_.source, pos.line, pos.col, entry);
+}
+
+Expected<std::vector<policy::Rule>> RuleDatabase::combine(syscalls::ArchId abi, uint32_t nr,
+                                                          std::vector<policy::Rule> rules) {
+  if (rules.size() < 2) return rules;
+  const DatabaseResult db = libseccomp_database(rules);
+  report_conflicts(abi, nr, rules, db);
+  if (mode_ == RuleCombination::kMostRestrictive) return rules;
+  const auto name = syscalls::table(abi).name(nr);
+  const std::string who =
+      fmt::format("{} ({})", name ? std::string(*name) : fmt::format("nr {}", nr), syscalls::arch(abi).name);
+  if (db.refused) {
+    const auto [first, second] = *db.refused;
+    return fail(fmt::format(
+        "{} and {} give {} {} with different actions ({}, {}): libseccomp refuses the later rule (EEXIST), so runc "
+        "would refuse the profile",
+        where(rules[first].source.entry), where(rules[second].source.entry), who,
+        db.prefix ? "conditions where the later ones are a prefix of the earlier ones" : "the same conditions",
+        to_string(rules[first].action), to_string(rules[second].action)));
+  }
+  if (db.tree_order_decides)
+    notes.push_back(fmt::format(
+        "{}: conditional rules of {} overlap with different actions; libseccomp decides between them by the order of "
+        "its rule tree, or refuses the profile where their comparisons share a tree node (EEXIST), which sysfence "
+        "does not model: the most restrictive of them is taken",
+        p_.source, who));
+  std::vector<policy::Rule> kept;
+  for (size_t i = 0; i < rules.size(); ++i)
+    if (db.fates[i] == DatabaseFate::kKept) kept.push_back(std::move(rules[i]));
+  return kept;
+}
+
+void RuleDatabase::report_conflicts(syscalls::ArchId abi, uint32_t nr, const std::vector<policy::Rule>& rules,
+                                    const DatabaseResult& db) {
+  size_t pairs = 0;
+  size_t reports = 0;
+  bool capped = false;
+  std::vector<bool> all(rules.size(), true);
+  std::vector<bool> kept(rules.size());
+  for (size_t i = 0; i < rules.size(); ++i) kept[i] = db.fates[i] == DatabaseFate::kKept;
+  for (size_t i = 0; i < rules.size() && !capped; ++i) {
+    for (size_t j = i + 1; j < rules.size(); ++j) {
+      const policy::Rule& a = rules[i];
+      const policy::Rule& b = rules[j];
+      if (a.action == b.action || a.source.entry == b.source.entry) continue;
+      if (reported_.contains({a.source.entry, b.source.entry})) continue;
+      if (++pairs > kMaxPairs || reports >= kMaxReports) {
+        capped = true;
+        break;
+      }
+      const auto witness = policy::common_input(a.conditions, b.conditions);
+      if (!witness) continue;
+      reported_.insert({a.source.entry, b.source.entry});
+      ++reports;
+      Warning w;
+      w.kind = WarningKind::kRuleConflict;
+      w.rule = a.source;
+      w.pos = p_.syscalls[a.source.entry].pos;
+      w.other = b.source;
+      w.other_pos = p_.syscalls[b.source.entry].pos;
+      const auto name = syscalls::table(abi).name(nr);
+      w.syscall = name ? std::string(*name) : fmt::format("nr {}", nr);
+      w.arches = {abi};
+      w.witness = *witness;
+      // Neither rule matching is impossible here: the fallback is unused.
+      w.most_restrictive = most_restrictive_at(rules, all, *witness, a.action);
+      std::string libseccomp;
+      if (db.refused) {
+        w.libseccomp_refuses = true;
+        libseccomp =
+            "refuses the profile (EEXIST: a rule with conditions equal to, or a prefix of, an earlier "
+            "rule's and another action)";
+      } else {
+        w.libseccomp = most_restrictive_at(rules, kept, *witness, a.action);
+        std::string why;
+        if (db.fates[j] == DatabaseFate::kAfterUnconditional || db.fates[i] == DatabaseFate::kAfterUnconditional)
+          why = "its first unconditional rule for a syscall wins";
+        else if (db.fates[i] == DatabaseFate::kReplaced) why = "the later rule replaces the earlier one";
+        else if (db.fates[j] == DatabaseFate::kExtendsEarlier)
+          why = "the earlier rule's conditions are a prefix of the later one's, which is dropped";
+        else if (db.tree_order_decides)
+          why =
+              "here: the order of its rule tree decides, or it refuses the profile, which sysfence does not "
+              "model";
+        libseccomp = fmt::format("answers {}{}", to_string(w.libseccomp), why.empty() ? "" : fmt::format(" ({})", why));
+      }
+      w.message = fmt::format(
+          "{} ({}) and {} ({}) both match {} on {}, e.g. with arguments {}: sysfence answers {} (the most restrictive "
+          "matching rule); libseccomp, and so runc, Docker and Podman, {}",
+          where(a.source.entry), to_string(a.action), where(b.source.entry), to_string(b.action), w.syscall,
+          syscalls::arch(abi).name, arguments_text(*witness), to_string(w.most_restrictive), libseccomp);
+      warnings.push_back(std::move(w));
+    }
+  }
+  if (capped)
+    notes.push_back(fmt::format(
+        "{}: {} ({}) has more rules than sysfence compares for conflicts: the first {} pairs or {} conflicts are "
+        "reported",
+        p_.source, rules.empty() ? "" : std::string(syscalls::table(abi).name(nr).value_or("?")),
+        syscalls::arch(abi).name, kMaxPairs, kMaxReports));
+}
+
+}  // namespace sysfence::profile

@@ -1,0 +1,89 @@
+// Several rules for one syscall: how they combine (RuleCombination), and
+// where the profile is ambiguous because implementations combine them
+// differently.
+//
+// libseccomp's rule database (src/db.c, what runc, Docker and Podman load),
+// as far as it is modelled here, in the order the rules are added:
+//  - the first unconditional rule of a syscall wins, whatever its action;
+//    later rules for the syscall, conditional or not, are dropped;
+//  - an unconditional rule replaces the conditional rules added before it;
+//  - a conditional rule whose conditions (in argument order, the chain of
+//    its tree) extend those of an earlier rule is dropped: the earlier, shorter
+//    rule already decides every input it matches;
+//  - a conditional rule whose conditions are those of earlier rules, or a
+//    prefix of them, replaces them when their actions are its own, and is
+//    refused (EEXIST) otherwise — runc then refuses the whole profile.
+// Conditional rules that overlap otherwise are merged by libseccomp's tree in
+// its own order of comparisons, or refused where their comparisons share a
+// tree node (on the 64-bit ABIs, range comparisons of one argument share the
+// high-word test); sysfence keeps the most restrictive answer there and says
+// so (RuleDatabase::notes).
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/expected.h"
+#include "policy/policy.h"
+#include "profile/profile.h"
+#include "profile/resolve.h"
+
+namespace sysfence::profile {
+
+// What libseccomp's database does with one rule of a syscall.
+enum class DatabaseFate : uint8_t {
+  kKept,
+  kAfterUnconditional,  // dropped: an earlier unconditional rule decides
+  kReplaced,            // dropped: a later unconditional or shorter rule took its place
+  kDuplicate,           // dropped: an earlier rule has its conditions and action
+  kExtendsEarlier,      // dropped: an earlier rule's conditions are a prefix of its own
+};
+
+struct DatabaseResult {
+  std::vector<DatabaseFate> fates;  // index-aligned with the input rules
+  // libseccomp refuses the rule at refused->second (EEXIST) because of the
+  // earlier rule refused->first; `prefix`: the later one's conditions are a
+  // prefix of the earlier one's (not equal).
+  std::optional<std::pair<size_t, size_t>> refused;
+  bool prefix = false;
+  // Conditional rules that overlap with different actions, neither dropping
+  // the other: libseccomp's tree order decides between them, or it refuses
+  // the later one where their comparisons share a node; not modelled.
+  bool tree_order_decides = false;
+};
+
+// `rules`: one syscall's rules on one ABI, in the order they are added.
+DatabaseResult libseccomp_database(const std::vector<policy::Rule>& rules);
+
+// Per resolution: combines each syscall's rules as `mode` says and collects
+// the conflict warnings (one per pair of entries, the first kMaxReports per
+// syscall; at most kMaxPairs pairs are compared per syscall).
+class RuleDatabase {
+ public:
+  static constexpr size_t kMaxPairs = 4096;
+  static constexpr size_t kMaxReports = 100;
+
+  RuleDatabase(const Profile& profile, RuleCombination mode) : p_(profile), mode_(mode) {}
+
+  // `rules` in profile order -> the rules of the policy. Fails where
+  // libseccomp refuses (kLibseccompDatabase only).
+  Expected<std::vector<policy::Rule>> combine(syscalls::ArchId abi, uint32_t nr, std::vector<policy::Rule> rules);
+
+  std::vector<Warning> warnings;
+  std::vector<std::string> notes;
+
+ private:
+  void report_conflicts(syscalls::ArchId abi, uint32_t nr, const std::vector<policy::Rule>& rules,
+                        const DatabaseResult& db);
+  std::string where(uint32_t entry) const;
+
+  const Profile& p_;
+  RuleCombination mode_;
+  std::set<std::pair<uint32_t, uint32_t>> reported_;
+};
+
+}  // namespace sysfence::profile

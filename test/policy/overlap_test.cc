@@ -1,0 +1,111 @@
+#include "policy/overlap.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace sysfence::policy {
+namespace {
+
+using Conds = std::vector<ArgCondition>;
+
+ArgCondition c(uint8_t index, CmpOp op, uint64_t value, uint64_t two = 0, ArgWidth w = ArgWidth::k64) {
+  return ArgCondition{index, op, value, two, w};
+}
+
+// The witness is checked against the operators' meaning written out here,
+// not through policy::condition_holds.
+bool holds_by_hand(const ArgCondition& x, uint64_t arg) {
+  uint64_t a = arg;
+  uint64_t v = x.value;
+  uint64_t d = x.value_two;
+  if (x.width == ArgWidth::k32) {
+    a &= 0xffffffffU;
+    v &= 0xffffffffU;
+    d &= 0xffffffffU;
+  }
+  switch (x.op) {
+    case CmpOp::kNe: return a != v;
+    case CmpOp::kLt: return a < v;
+    case CmpOp::kLe: return a <= v;
+    case CmpOp::kEq: return a == v;
+    case CmpOp::kGe: return a >= v;
+    case CmpOp::kGt: return a > v;
+    case CmpOp::kMaskedEq: return (a & v) == (d & v);
+  }
+  return false;
+}
+
+void expect_witness(const Conds& a, const Conds& b) {
+  const auto w = common_input(a, b);
+  ASSERT_TRUE(w.has_value());
+  for (const Conds* rule : {&a, &b})
+    for (const ArgCondition& x : *rule)
+      EXPECT_TRUE(holds_by_hand(x, (*w)[x.index])) << int(x.index) << " " << (*w)[x.index];
+}
+
+TEST(Overlap, UnconditionalRulesOverlapEverything) {
+  EXPECT_EQ(common_input(Conds{}, Conds{}), (std::array<uint64_t, 6>{}));
+  expect_witness({}, {c(2, CmpOp::kGt, 128)});
+}
+
+TEST(Overlap, IntervalsOnOneArgument) {
+  // a2 > 128 and a2 > 256 share 257; a2 <= 64 and a2 > 128 share nothing.
+  expect_witness({c(2, CmpOp::kGt, 128)}, {c(2, CmpOp::kGt, 256)});
+  EXPECT_EQ(common_input(Conds{c(2, CmpOp::kGt, 256)}, Conds{c(2, CmpOp::kGt, 128)})->at(2), 257u);
+  EXPECT_FALSE(common_input(Conds{c(2, CmpOp::kLe, 64)}, Conds{c(2, CmpOp::kGt, 128)}));
+  EXPECT_FALSE(common_input(Conds{c(0, CmpOp::kLt, 5)}, Conds{c(0, CmpOp::kGe, 5)}));
+  expect_witness({c(0, CmpOp::kLe, 5)}, {c(0, CmpOp::kGe, 5)});
+  // Nothing is below 0 or above the maximum.
+  EXPECT_FALSE(common_input(Conds{c(0, CmpOp::kLt, 0)}, Conds{}));
+  EXPECT_FALSE(common_input(Conds{c(0, CmpOp::kGt, ~uint64_t{0})}, Conds{}));
+}
+
+TEST(Overlap, DifferentArgumentsAlwaysMeet) {
+  expect_witness({c(0, CmpOp::kEq, 1)}, {c(1, CmpOp::kEq, 2)});
+  EXPECT_EQ(common_input(Conds{c(0, CmpOp::kEq, 1)}, Conds{c(1, CmpOp::kEq, 2)}),
+            (std::array<uint64_t, 6>{1, 2, 0, 0, 0, 0}));
+}
+
+TEST(Overlap, NotEqualRemovesOnePoint) {
+  EXPECT_FALSE(common_input(Conds{c(0, CmpOp::kEq, 7)}, Conds{c(0, CmpOp::kNe, 7)}));
+  // [5, 6] without 5 and 6 is empty; without 5 alone it is {6}.
+  EXPECT_FALSE(
+      common_input(Conds{c(0, CmpOp::kGe, 5), c(0, CmpOp::kLe, 6)}, Conds{c(0, CmpOp::kNe, 5), c(0, CmpOp::kNe, 6)}));
+  EXPECT_EQ(common_input(Conds{c(0, CmpOp::kGe, 5), c(0, CmpOp::kLe, 6)}, Conds{c(0, CmpOp::kNe, 5)})->at(0), 6u);
+}
+
+TEST(Overlap, MaskedEqualityComparesOnlyTheMaskedBits) {
+  // Docker's clone rule, (flags & 0x7e020000) == 0, against a bit outside
+  // its mask (bit 31) and one inside (bit 28, CLONE_NEWUSER).
+  expect_witness({c(0, CmpOp::kMaskedEq, 0x7e020000, 0)}, {c(0, CmpOp::kMaskedEq, 0x80000000, 0x80000000)});
+  EXPECT_FALSE(common_input(Conds{c(0, CmpOp::kMaskedEq, 0x7e020000, 0)},
+                            Conds{c(0, CmpOp::kMaskedEq, 0x10000000, 0x10000000)}));
+  EXPECT_FALSE(common_input(Conds{c(0, CmpOp::kMaskedEq, 0xff, 0x01)}, Conds{c(0, CmpOp::kMaskedEq, 0x0f, 0x02)}));
+  // Datum bits outside the mask mean nothing: 0x101 under mask 0xff is 0x01.
+  expect_witness({c(0, CmpOp::kMaskedEq, 0xff, 0x101)}, {c(0, CmpOp::kEq, 0x01)});
+  // A mask and an interval: the smallest value >= 0x100 with low byte 0x42.
+  EXPECT_EQ(common_input(Conds{c(0, CmpOp::kMaskedEq, 0xff, 0x42)}, Conds{c(0, CmpOp::kGe, 0x100)})->at(0), 0x142u);
+  // ... and with no room: bit 0 set, below 1.
+  EXPECT_FALSE(common_input(Conds{c(0, CmpOp::kMaskedEq, 0x1, 0x1)}, Conds{c(0, CmpOp::kLt, 1)}));
+  // High mask bits against a bound: x & (1 << 63) == 0 and x > 2^63 - 1.
+  EXPECT_FALSE(common_input(Conds{c(0, CmpOp::kMaskedEq, uint64_t{1} << 63, 0)},
+                            Conds{c(0, CmpOp::kGt, (uint64_t{1} << 63) - 1)}));
+}
+
+TEST(Overlap, LowWordConditionsCompareTheLowWord) {
+  // On the low word 0x1_00000005 is 5.
+  expect_witness({c(0, CmpOp::kEq, 0x100000005, 0, ArgWidth::k32)}, {c(0, CmpOp::kEq, 5, 0, ArgWidth::k32)});
+  EXPECT_FALSE(common_input(Conds{c(0, CmpOp::kGt, 0xffffffff, 0, ArgWidth::k32)}, Conds{}));
+  EXPECT_FALSE(common_input(Conds{c(0, CmpOp::kEq, 0x100000005)}, Conds{c(0, CmpOp::kEq, 5)}));
+}
+
+TEST(Overlap, ManyExcludedPointsAreSteppedOver) {
+  Conds a{c(1, CmpOp::kGe, 10)};
+  Conds b;
+  for (uint64_t v = 10; v < 60; ++v) b.push_back(c(1, CmpOp::kNe, v));
+  EXPECT_EQ(common_input(a, b)->at(1), 60u);
+}
+
+}  // namespace
+}  // namespace sysfence::policy
