@@ -538,7 +538,7 @@ class Resolver {
     Warning w;
     w.kind = WarningKind::kErrnoRange;
     w.pos = pos;
-    w.rule = policy::SourceRef{p_.source, pos.line, entry, {}, false};
+    w.rule = policy::SourceRef{p_.source, pos.line, entry, {}, false, pos.col, {}};
     w.constant = action.data;
     w.message = head + ": the kernel answers errno 4095 instead; libseccomp, and so runc, refuses the profile";
     errno_warnings_.push_back(std::move(w));
