@@ -61,7 +61,8 @@ namespace {
 json::object sarif_location(const Finding& f, std::string_view artifact) {
   json::object physical;
   json::object artifact_location;
-  artifact_location["uri"] = f.location ? std::string_view(f.location->file) : artifact;
+  const std::string_view uri = f.location ? std::string_view{f.location->file} : artifact;
+  artifact_location["uri"] = uri;
   physical["artifactLocation"] = std::move(artifact_location);
   if (f.location && f.location->line != 0) {
     json::object region;
