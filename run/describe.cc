@@ -56,12 +56,12 @@ ArgShape shape_of(syscalls::ArchId abi, std::string_view syscall, const syscalls
   s.bits = a.bits;
   s.abi = abi;
   s.flags = arg_flags(abi, syscall, a.name);
+  // The memory calls declare their addresses unsigned long: NULL and hex,
+  // as strace shows them.
+  const bool mm_address = (a.name == "addr" || a.name == "start") &&
+                          (syscall == "mmap" || syscall == "mmap2" || syscall == "mprotect" || syscall == "munmap");
   if (s.flags != ArgFlags::kNone) {
     s.style = ArgStyle::kFlags;
-  } else if ((a.name == "addr" || a.name == "start") &&
-             (syscall == "mmap" || syscall == "mmap2" || syscall == "mprotect" || syscall == "munmap")) {
-    // Addresses declared unsigned long: NULL and hex, as strace shows them.
-    s.style = ArgStyle::kPointer;
   } else if ((syscall == "mmap" || syscall == "mmap2") && a.name == "fd") {
     // Declared unsigned long, used as an int: -1 for anonymous maps, as strace shows it.
     s.style = ArgStyle::kSigned;
@@ -70,7 +70,7 @@ ArgShape shape_of(syscalls::ArchId abi, std::string_view syscall, const syscalls
     const bool char_ptr = type == "char *";
     const bool counted = a.name == "name" && contains(kCountedNameSyscalls, syscall);
     s.style = char_ptr && contains(kStringParamNames, a.name) && !counted ? ArgStyle::kString : ArgStyle::kPointer;
-  } else if (contains(kAddressTypes, type)) {
+  } else if (contains(kAddressTypes, type) || mm_address) {
     s.style = ArgStyle::kPointer;
   } else if (contains(kOctalTypes, type)) {
     s.style = ArgStyle::kOctal;

@@ -76,7 +76,9 @@ TEST(AuditCli, DocumentedReasonsAreAttributedAndAgreeWithExplain) {
       EXPECT_NE(blocks, allows) << profile << ": " << line;
       // "SEVERITY  check-id  NAME is allowed ..." / "NAME may create namespaces ...".
       std::istringstream fields(line);
-      std::string severity, check, name;
+      std::string severity;
+      std::string check;
+      std::string name;
       fields >> severity >> check >> name;
       const CliRun explained = run("explain " + name + " --arch x86_64 --kernel 6.18");
       ASSERT_EQ(explained.code, 0) << name << ": " << explained.err;
