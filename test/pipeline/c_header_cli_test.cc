@@ -134,7 +134,7 @@ TEST(CHeaderCli, EveryAbiWithACrossCompilerBuildsItsHeaderAndRefusesAnother) {
     EXPECT_TRUE(contains(text, "_NR_SECCOMP")) << text.substr(0, 600);
     write_file(base + ".c", use_header(base + ".h", "sysfence_install_t"));
     std::vector<std::string> flags = x.flags;
-    flags.push_back("-std=c99");
+    flags.emplace_back("-std=c99");
     const auto ok = compile(cc, flags, base + ".c");
     EXPECT_EQ(ok.exit_code, 0) << ok.describe();
     ++built;
@@ -304,7 +304,7 @@ TEST(CHeaderCli, EnosysNewerIsListedAndVerifiesWithTheSameFlag) {
                                            "--arch", "x86_64",    "--kernel", "5.2"};
   EXPECT_EQ(run_sysfence(verify).exit_code, 1);  // clone3: ENOSYS, where the profile says EPERM
   std::vector<std::string> same = verify;
-  same.push_back("--enosys-newer");
+  same.emplace_back("--enosys-newer");
   const auto proved = run_sysfence(same);
   EXPECT_EQ(proved.exit_code, 0) << proved.describe();
 }
