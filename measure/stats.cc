@@ -110,6 +110,10 @@ Expected<ProgramStats> measure(std::span<const bpf::Insn> prog, std::span<const 
     s.allowed_mean_insns = s.allowed > 0 ? allowed_sum / s.allowed : 0;
 
     s.has_cache = abi_has_action_cache(abi);
+    if (s.has_cache && options.kernel && *options.kernel < kActionCacheSince) {
+      s.has_cache = false;
+      s.kernel_without_cache = *options.kernel;
+    }
     for (const syscalls::Syscall& sc : syscalls::table(abi).entries()) {
       if (sc.nr >= kActionCacheLimit) continue;
       ++s.table_syscalls;
@@ -148,6 +152,9 @@ std::string format_stats(const ProgramStats& st, const compiler::Weights& w) {
         o += fmt::format("; {} allowed (arguments 0) still run it", s.allowed_uncached);
       }
       o += "\n";
+    } else if (s.kernel_without_cache.known()) {
+      o += fmt::format("  kernel action cache:    none before Linux {} (the target kernel is {})\n",
+                       syscalls::to_string(kActionCacheSince), syscalls::to_string(s.kernel_without_cache));
     } else {
       o += "  kernel action cache:    none for this ABI\n";
     }

@@ -18,6 +18,7 @@
 #include "bpf/interp.h"
 #include "compiler/weights.h"
 #include "syscalls/arch.h"
+#include "syscalls/table.h"
 
 namespace sysfence::measure {
 
@@ -48,6 +49,9 @@ struct AbiStats {
   // filter ALLOWs with arguments 0 that the cache does not serve (they read
   // arguments, or the program shape defeats the emulation).
   bool has_cache = false;
+  // Known when the ABI has a cache but the target kernel predates it
+  // (StatsOptions::kernel older than kActionCacheSince): that kernel.
+  syscalls::KernelVersion kernel_without_cache;
   unsigned table_syscalls = 0;
   unsigned cached = 0;
   unsigned allowed_uncached = 0;
@@ -68,7 +72,13 @@ struct StatsOptions {
   // Measure [bias + lo, bias + hi] instead of each ABI's table range
   // [bias, largest] (bias: x32 0x40000000, MIPS 4000/5000/6000, else 0).
   std::optional<NumberRange> range;
+  // The kernel the filter will run on; the action cache counts only from
+  // kActionCacheSince. Unset: a kernel that has it.
+  std::optional<syscalls::KernelVersion> kernel;
 };
+
+// The action cache ("seccomp: cache result of seccomp filters", Linux 5.11).
+inline constexpr syscalls::KernelVersion kActionCacheSince{5, 11, 0};
 
 // Measures `prog` (validated; the error is the validator's) for each ABI.
 Expected<ProgramStats> measure(std::span<const bpf::Insn> prog, std::span<const syscalls::ArchId> abis,

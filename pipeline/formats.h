@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "compiler/compile.h"
+#include "pipeline/c_header.h"
 #include "policy/policy.h"
 #include "syscalls/arch.h"
 
@@ -35,20 +36,23 @@ struct OutputInfo {
   // when there are any, so that other output stays as it was.
   std::vector<std::string> downgrades;
   std::string kernel;
+  // The target kernel as a version (the C header's installer and summary)
+  // and the seccomp(2) flags its installer passes (parse_install_flags).
+  syscalls::KernelVersion target;
+  uint32_t install_flags = 0;
+  // Per ABI, the syscalls newer than the target kernel that answer ENOSYS
+  // (pipeline::Result::newer_syscalls); the C header lists them.
+  std::vector<std::string> newer_syscalls;
 };
 
 // "proved equal to the policy (N paths, M word constraints)" or
 // "not proved (compiled with --no-verify)".
 std::string describe_proof(const OutputInfo& info);
 
-// A C identifier from free text: "docker-default.json" -> "docker_default".
-std::string c_identifier(std::string_view text);
-
-// `static const struct sock_filter NAME[]` (one instruction per line with its
-// disassembly as a comment) and `static const struct sock_fprog NAME_prog`,
-// behind an include guard, including only <linux/filter.h>. The leading
-// comment names the profile, the ABIs, the length, the expected cost and the
-// actions downgraded for the target kernel.
+// The C header (pipeline/c_header.h) of a compiled profile. The leading
+// comment names the profile, the ABIs, the length, the expected cost, the
+// proof, the target kernel, the install flags and the actions downgraded for
+// the target kernel; `name` is the array's identifier.
 std::string c_header(const compiler::Compiled& c, const OutputInfo& info, std::string_view name);
 
 // {"profile", "native", "strategy", "weights", "proof", "notes": [...],

@@ -64,6 +64,7 @@ Expected<Result, Failure> run(const Request& request) {
   if (!target) return failed(Stage::kTargetKernel, target.error());
   for (std::string& note : target->notes) result.resolution.notes.push_back(std::move(note));
   result.downgrades = std::move(target->applied);
+  result.newer_syscalls = std::move(target->newer_syscalls);
 
   if (request.last >= Stage::kRestrictAbis) {
     auto kept = pipeline::restrict_abis(result.resolution.policy, request.keep_abis);

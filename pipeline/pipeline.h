@@ -94,6 +94,9 @@ struct Result {
   profile::Resolution resolution;
   // The downgrades applied ("SCMP_ACT_LOG -> SCMP_ACT_ALLOW").
   std::vector<std::string> downgrades;
+  // Per ABI, the syscalls newer than the target kernel that answer ENOSYS
+  // (TargetReport::newer_syscalls).
+  std::vector<std::string> newer_syscalls;
   std::optional<compiler::Compiled> compiled;  // when last >= kCompile
   // When last == kProve. Not being equivalent is not a failure of the
   // pipeline: the caller decides (for sysfence's own output it is a bug).

@@ -5,6 +5,8 @@
 #include <map>
 #include <optional>
 
+#include "syscalls/filter_support.h"
+
 namespace sysfence::pipeline {
 
 syscalls::KernelVersion first_kernel_with(ActionKind kind) {
@@ -130,6 +132,46 @@ const policy::Rule* first_unmapped_rule(const policy::Policy& policy, syscalls::
   return first;
 }
 
+// A kernel lets ALLOW and LOG through to the syscall table, which answers
+// ENOSYS for a syscall it does not have.
+bool reaches_the_kernel(Action a) { return a.kind == ActionKind::kAllow || a.kind == ActionKind::kLog; }
+
+// Whether the profile's answer for `nr` could be other than ALLOW/LOG.
+bool may_deny(const policy::ArchPolicy& ap, uint32_t nr) {
+  auto it = ap.rules.find(nr);
+  if (it == ap.rules.end()) {
+    if (ap.enosys_above && nr > *ap.enosys_above) return false;  // already ENOSYS
+    return !reaches_the_kernel(ap.default_action);
+  }
+  bool unconditional = false;
+  for (const policy::Rule& r : it->second) {
+    if (!reaches_the_kernel(r.action)) return true;
+    unconditional = unconditional || r.conditions.empty();
+  }
+  // Conditional rules only: the default answers when none holds.
+  return !unconditional && !reaches_the_kernel(ap.default_action);
+}
+
+// The syscalls the target lacks answer ENOSYS (see the header).
+void answer_enosys_for_newer(policy::Policy& policy, syscalls::KernelVersion kernel, TargetReport& report) {
+  for (policy::ArchPolicy& ap : policy.arches) {
+    std::string list;
+    for (const syscalls::Syscall& s : syscalls::table(ap.arch).entries()) {
+      if (!s.since.known() || s.since <= kernel || !may_deny(ap, s.nr)) continue;
+      policy::SourceRef source;
+      source.file = fmt::format("the target kernel {} (it lacks {}, which came with Linux {})",
+                                syscalls::to_string(kernel), s.name, syscalls::to_string(s.since));
+      ap.rules[s.nr] = {policy::Rule{.action = Action::Errno(ap.enosys_errno), .conditions = {}, .source = source}};
+      list += fmt::format("{}{} ({})", list.empty() ? "" : ", ", s.name, syscalls::to_string(s.since));
+    }
+    if (list.empty()) continue;
+    const std::string_view abi = syscalls::arch(ap.arch).name;
+    report.newer_syscalls.push_back(fmt::format("{}: {}", abi, list));
+    report.notes.push_back(fmt::format("{}: newer than the target kernel {}, answered ENOSYS as it would: {}", abi,
+                                       syscalls::to_string(kernel), list));
+  }
+}
+
 }  // namespace
 
 Expected<TargetReport> apply_target_kernel(policy::Policy& policy, syscalls::KernelVersion kernel,
@@ -138,6 +180,14 @@ Expected<TargetReport> apply_target_kernel(policy::Policy& policy, syscalls::Ker
   if (kernel < first_kernel_with(ActionKind::kAllow)) {
     return fail(fmt::format("the target kernel {} has no seccomp filters (they came with Linux 3.5)",
                             syscalls::to_string(kernel)));
+  }
+  for (const policy::ArchPolicy& ap : policy.arches) {
+    const syscalls::FilterSupport& support = syscalls::filter_support(ap.arch);
+    if (support.since.known() && kernel < support.since) {
+      return fail(fmt::format("{} needs Linux {} for seccomp filters; the target kernel is {}",
+                              syscalls::arch(ap.arch).name, syscalls::to_string(support.since),
+                              syscalls::to_string(kernel)));
+    }
   }
   auto mapping = needed_downgrades(kernel, options, report);
   if (!mapping) return fail(mapping.error().message);
@@ -187,6 +237,7 @@ Expected<TargetReport> apply_target_kernel(policy::Policy& policy, syscalls::Ker
                                        syscalls::to_string(kernel), profile_spelling(from),
                                        syscalls::to_string(first_kernel_with(from))));
   }
+  if (options.newer_syscalls_enosys) answer_enosys_for_newer(policy, kernel, report);
   return report;
 }
 

@@ -48,6 +48,11 @@ struct TargetOptions {
   // quietly becomes KILL_THREAD on a target older than 4.14 (with a note),
   // since the user did not ask for it. True: it is checked like any other.
   bool bad_arch_chosen = false;
+  // Syscalls newer than the target answer ENOSYS (below). For the filters
+  // sysfence writes for another machine (`compile --kernel`); off where a
+  // filter is checked against the profile as written (verify, audit), where
+  // another tool's filter could never match it.
+  bool newer_syscalls_enosys = false;
 };
 
 struct TargetReport {
@@ -57,6 +62,9 @@ struct TargetReport {
   // The mappings applied, "SCMP_ACT_LOG -> SCMP_ACT_ALLOW", for the output's
   // header.
   std::vector<std::string> applied;
+  // Per ABI, the syscalls newer than the target kernel whose answer became
+  // ERRNO(ENOSYS): "arm: clone3 (5.3), openat2 (5.6)".
+  std::vector<std::string> newer_syscalls;
 };
 
 // Maps and checks every action of `policy` for `kernel`. Error: the first
@@ -64,9 +72,16 @@ struct TargetReport {
 // then the rules by profile line):
 //   "p.json:7: SCMP_ACT_LOG needs Linux 4.14; the target kernel is 3.18 (use
 //   --downgrade-actions log=allow to map it)"
-// a downgrade to an action the target lacks as well, and a target older
-// than 3.5, which has no filter mode at all. `profile` names the
-// document in the default action's message.
+// a downgrade to an action the target lacks as well, a target older
+// than 3.5, which has no filter mode at all, and an ABI whose arch got
+// seccomp filters later than the target (syscalls/filter_support.h).
+// `profile` names the document in the default action's message.
+//
+// With options.newer_syscalls_enosys, syscalls newer than the target (their
+// first kernel in the ABI's table) answer as that kernel would, ENOSYS, instead of what the profile says:
+// a denial or a kill of a syscall the kernel does not have would only break
+// a C library probing for it. ALLOW and LOG stay as they are (the kernel
+// itself answers ENOSYS after the filter lets the call through).
 Expected<TargetReport> apply_target_kernel(policy::Policy& policy, syscalls::KernelVersion kernel,
                                            const TargetOptions& options, std::string_view profile);
 

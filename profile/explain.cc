@@ -550,6 +550,15 @@ Expected<std::string> explain_syscall(const Profile& profile, const Resolution& 
   out += entries_text(profile, res, primary->arch, nr, name, shown);
   if (!name.empty()) out += multiplexer_text(profile, res, *primary, name);
 
+  // --- Newer than the target kernel (pipeline's target-kernel pass) ---------
+  if (const syscalls::Syscall* sc = name.empty() ? nullptr : syscalls::table(primary->arch).find(name);
+      sc != nullptr && sc->since.known() && sc->since > opts.kernel) {
+    out += fmt::format(
+        "\nnewer than the target kernel: {} came with Linux {} on {}; kernel {} answers ENOSYS for it (with "
+        "--enosys-newer so does the filter, unless the profile allows or logs it)\n",
+        name, syscalls::to_string(sc->since), arch.name, syscalls::to_string(opts.kernel));
+  }
+
   // --- Why Docker blocks it -----------------------------------------------
   const bool blocked = v.constant ? is_blocking(v.action) : true;
   if (blocked && !name.empty()) {

@@ -2,7 +2,8 @@
 //                  [--caps LIST|docker-default|all|none] [--kernel X.Y]
 //                  [--weights uniform|hot|FILE] [--unknown-syscalls enosys|default]
 //                  [--strategy optimal|balanced|linear] [--format raw|c|text|json]
-//                  [--name IDENT] [--arg-width abi|64] [--bad-arch ACTION] [--semantics S] [--no-verify] [-o FILE]
+//                  [--name IDENT] [--install-flags F,..] [--arg-width abi|64] [--bad-arch ACTION] [--semantics S]
+//                  [--no-verify] [-o FILE]
 //
 // Resolves the profile for the native arch (--arch; its sub-arches follow
 // from the profile's archMap, a comma list keeps only the ABIs listed) and
@@ -19,8 +20,6 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <cctype>
 #include <string>
 #include <vector>
 
@@ -48,6 +47,8 @@ constexpr cli::FlagSpec kOwnFlags[] = {
     {.name = "strategy"},
     {.name = "format"},
     {.name = "name"},
+    {.name = "install-flags"},
+    {.name = "enosys-newer", .takes_value = false},
     {.name = "output", .short_name = 'o'},
     {.name = "no-verify", .takes_value = false},
 };
@@ -57,7 +58,9 @@ constexpr std::string_view kUsage =
     "usage: sysfence compile [PROFILE|default|-] [--arch A[,B..]|native] "
     "[--caps LIST|docker-default|all|none] [--kernel X.Y] [--weights uniform|hot|FILE] "
     "[--unknown-syscalls enosys|default] [--strategy optimal|balanced|linear] "
-    "[--format raw|c|text|json] [--name IDENT] [--arg-width abi|64] [--bad-arch ACTION] [--semantics S] [--no-verify] "
+    "[--format raw|c|text|json] [--name IDENT] [--install-flags F[,F..]] [--enosys-newer] [--arg-width abi|64] "
+    "[--bad-arch ACTION] "
+    "[--semantics S] [--no-verify] "
     "[-o FILE]";
 
 // The proof failed (or could not be made): a compiler bug, reported with
@@ -99,7 +102,14 @@ int run_compile(std::span<const std::string> args) {
   auto request = cli::pipeline_request(*parsed, profile_arg, *arches);
   if (!request) return cli::usage_error(request.error().message);
   request->compile = copts;
+  request->target.newer_syscalls_enosys = parsed->has("enosys-newer");
   request->last = parsed->has("no-verify") ? pipeline::Stage::kCompile : pipeline::Stage::kProve;
+
+  if (auto name = parsed->get("name"); name && !pipeline::is_c_identifier(*name)) {
+    return cli::usage_error(fmt::format("invalid --name \"{}\": not a C identifier", *name));
+  }
+  auto install_flags = pipeline::parse_install_flags(parsed->get_or("install-flags", ""), request->resolve.kernel);
+  if (!install_flags) return cli::usage_error(install_flags.error().message);
 
   const std::string shown = profile_arg == "-" ? "<stdin>" : profile_arg;
   auto built = cli::run_pipeline(*request);
@@ -124,6 +134,9 @@ int run_compile(std::span<const std::string> args) {
   info.notes = built->resolution.notes;
   info.downgrades = built->downgrades;
   info.kernel = syscalls::to_string(request->resolve.kernel);
+  info.target = request->resolve.kernel;
+  info.install_flags = *install_flags;
+  info.newer_syscalls = built->newer_syscalls;
   if (built->proof) {
     info.proof = pipeline::OutputInfo::Proof{.paths = built->proof->equiv.paths,
                                              .word_constraints = built->proof->equiv.word_constraints};
@@ -140,12 +153,7 @@ int run_compile(std::span<const std::string> args) {
     written = cli::write_output(out, bpf::disassemble(compiled->program, d));
   } else if (format == "c") {
     const std::string name =
-        parsed->get_or("name", "sysfence_" + pipeline::c_identifier(profile_arg == "-" ? "stdin" : profile_arg) + "_" +
-                                   pipeline::c_identifier(native->name));
-    const bool ident = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0])) &&
-                       std::all_of(name.begin(), name.end(),
-                                   [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_'; });
-    if (!ident) return cli::usage_error(fmt::format("invalid --name \"{}\": not a C identifier", name));
+        parsed->get_or("name", pipeline::default_c_name(profile_arg == "-" ? "stdin" : profile_arg));
     written = cli::write_output(out, pipeline::c_header(*compiled, info, name));
   } else {
     written = cli::write_output(out, pipeline::json_output(*compiled, policy, info));
@@ -165,7 +173,9 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--format raw|c|text|json",
      "raw struct sock_filter[] (the default; never to a terminal), a C header, the disassembly, or JSON with the "
      "policy and the compiler's report"},
-    {"--name IDENT", "the C header's array name (default: sysfence_<profile>_<arch>)"},
+    {"--name IDENT", cli::help::kCName},
+    {"--install-flags F[,F..]", cli::help::kInstallFlags},
+    {"--enosys-newer", cli::help::kEnosysNewer},
     {"--arg-width abi|64", cli::help::kArgWidth},
     {"--bad-arch ACTION", cli::help::kBadArch},
     {"--rule-combination most-restrictive|libseccomp", cli::help::kRuleCombination},

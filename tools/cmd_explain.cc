@@ -27,6 +27,7 @@ constexpr cli::FlagSpec kOwnFlags[] = {
     {.name = "profile"},
     {.name = "arch"},
     {.name = "format"},
+    {.name = "enosys-newer", .takes_value = false},
 };
 constexpr auto kFlags = cli::with_resolve_flags(kOwnFlags);
 
@@ -48,6 +49,7 @@ int run_explain(std::span<const std::string> args) {
       cli::pipeline_request(*parsed, parsed->get_or("profile", "default"), cli::ArchList{.native = *arch, .keep = {}});
   if (!request) return cli::usage_error(request.error().message);
   request->last = pipeline::Stage::kResolve;
+  request->target.newer_syscalls_enosys = parsed->has("enosys-newer");
   auto built = cli::run_pipeline(*request);
   if (!built) return cli::usage_error(built.error().message);
 
@@ -68,6 +70,7 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--arch A", cli::help::kArch},
     {"--caps LIST", cli::help::kCaps},
     {"--kernel X.Y", cli::help::kKernel},
+    {"--enosys-newer", cli::help::kEnosysNewer},
     {"--downgrade-actions FROM=TO,..", cli::help::kDowngradeActions},
     {"--unknown-syscalls enosys|default", cli::help::kUnknownSyscalls},
     {"--arg-width abi|64", cli::help::kArgWidth},

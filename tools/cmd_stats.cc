@@ -25,6 +25,7 @@
 #include "measure/json.h"
 #include "measure/stats.h"
 #include "pipeline/pipeline.h"
+#include "profile/load.h"
 #include "syscalls/arch.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
@@ -202,6 +203,11 @@ int run_stats(std::span<const std::string> args) {
     if (!prog) return cli::usage_error(prog.error().message);
     program = std::move(*prog);
     abis = abis_in_filter(program, native);
+    if (auto kernel = parsed->get("kernel")) {
+      auto version = profile::parse_kernel_version(*kernel);
+      if (!version) return cli::usage_error(version.error().message);
+      sopts.kernel = *version;
+    }
     title = path;
   } else {
     compiler::CompileOptions copts;
@@ -211,6 +217,7 @@ int run_stats(std::span<const std::string> args) {
     copts.weights = sopts.weights;
     auto request = cli::pipeline_request(*parsed, parsed->positionals[0], cli::ArchList{.native = &native, .keep = {}});
     if (!request) return cli::usage_error(request.error().message);
+    sopts.kernel = request->resolve.kernel;
     request->compile = copts;
     // --compare compiles with every strategy itself; stats measures, the
     // proof is compile's and verify's business.

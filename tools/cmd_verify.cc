@@ -36,7 +36,12 @@ namespace sysfence {
 namespace {
 
 constexpr cli::FlagSpec kOwnFlags[] = {
-    {.name = "profile"}, {.name = "bpf"}, {.name = "arch"}, {.name = "raw-endian"}, {.name = "max-counterexamples"},
+    {.name = "profile"},
+    {.name = "bpf"},
+    {.name = "arch"},
+    {.name = "raw-endian"},
+    {.name = "max-counterexamples"},
+    {.name = "enosys-newer", .takes_value = false},
     {.name = "format"},
 };
 constexpr auto kFlags = cli::with_resolve_flags(kOwnFlags);
@@ -78,6 +83,7 @@ int run_verify(std::span<const std::string> args) {
 
   // The policy only: the program to prove is the user's.
   request->last = pipeline::Stage::kRestrictAbis;
+  request->target.newer_syscalls_enosys = parsed->has("enosys-newer");
   auto built = cli::run_pipeline(*request);
   if (!built) return cli::usage_error(built.error().message);
 
@@ -98,6 +104,7 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--bpf FILE", "the raw filter to check; - for stdin"},
     {"--arch A[,B..]|native", cli::help::kArchList},
     {"--caps LIST", cli::help::kCaps},
+    {"--enosys-newer", cli::help::kEnosysNewer},
     {"--kernel X.Y", cli::help::kKernel},
     {"--downgrade-actions FROM=TO,..", cli::help::kDowngradeActions},
     {"--unknown-syscalls enosys|default", cli::help::kUnknownSyscalls},

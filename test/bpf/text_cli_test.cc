@@ -214,7 +214,9 @@ TEST(AsmDisasmCli, DisassemblerErrorsAndUsage) {
   for (const cli_runner::FailureCase& c : usage) cli_runner::expect_failure(c);
   r = run({"asm"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err, "sysfence: usage: sysfence asm FILE.s [--arch A] -o FILE.bpf\n");
+  EXPECT_EQ(r.err,
+            "sysfence: usage: sysfence asm FILE.s [--arch A] [--format raw|c] [--name IDENT] [--kernel X.Y] "
+            "[--install-flags F[,F..]] -o FILE\n");
 }
 
 // A filter written for seccomp-tools (both of its conditional forms and

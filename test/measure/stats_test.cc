@@ -108,6 +108,28 @@ TEST(Stats, HandWrittenChain) {
   EXPECT_NE(svg.find("<title>1 write: 6 instructions, ALLOW</title>"), std::string::npos);
 }
 
+// The action cache came with Linux 5.11 ("seccomp: cache result of seccomp
+// filters"): a target before it runs the filter for every syscall.
+TEST(Stats, NoActionCacheBefore511) {
+  const bpf::Program p = {ret(kAllow)};
+  const syscalls::ArchId abis[] = {syscalls::ArchId::kX86_64};
+  measure::StatsOptions o;
+  o.range = measure::NumberRange{0, 3};
+  o.kernel = syscalls::KernelVersion{5, 10, 0};
+  auto old = measure::measure(p, abis, o);
+  ASSERT_TRUE(old);
+  EXPECT_FALSE(old->abis[0].has_cache);
+  EXPECT_EQ(old->abis[0].cached, 0u);
+  const std::string text = measure::format_stats(*old, o.weights);
+  EXPECT_NE(text.find("kernel action cache:    none before Linux 5.11 (the target kernel is 5.10)"), std::string::npos)
+      << text;
+  o.kernel = syscalls::KernelVersion{5, 11, 0};
+  auto now = measure::measure(p, abis, o);
+  ASSERT_TRUE(now);
+  EXPECT_TRUE(now->abis[0].has_cache);
+  EXPECT_GT(now->abis[0].cached, 300u);  // every x86_64 table syscall: the program always allows
+}
+
 TEST(Stats, InvalidProgramIsAnError) {
   const syscalls::ArchId abis[] = {syscalls::ArchId::kX86_64};
   auto s = measure::measure(bpf::Program{ld(0)}, abis, {});

@@ -30,11 +30,12 @@ policy::SourceRef at_line(uint32_t line, uint32_t entry) {
   return src;
 }
 
-// Default ALLOW; getpid (nr 20 on arm) gets `rule` from line 7 of p.json.
+// Default ALLOW; getpid (nr 20 on i386, which has filters from 3.5 on) gets
+// `rule` from line 7 of p.json.
 policy::Policy policy_with_rule(Action rule, Action default_action = Action::Allow()) {
   policy::Policy p;
   policy::ArchPolicy ap;
-  ap.arch = ArchId::kArm;
+  ap.arch = ArchId::kI386;
   ap.default_action = default_action;
   ap.rules[20].push_back(policy::Rule{rule, {}, at_line(7, 1)});
   p.arches.push_back(ap);
@@ -181,6 +182,73 @@ TEST(TargetKernel, AChosenBadArchActionTheTargetLacksIsAnError) {
     ASSERT_FALSE(r) << to_string(chosen);
     EXPECT_EQ(r.error().message.rfind("the bad-arch action SCMP_ACT_", 0), 0U) << r.error().message;
   }
+}
+
+// The first kernel with seccomp filters per arch, from the seccomp(2) man
+// page and the commits that selected HAVE_ARCH_SECCOMP_FILTER.
+TEST(TargetKernel, AnAbiOlderThanItsFilterSupportIsAnError) {
+  struct Case {
+    ArchId abi;
+    KernelVersion first;
+    KernelVersion just_below;
+  };
+  for (const Case& c : std::vector<Case>{{ArchId::kAarch64, {3, 19, 0}, {3, 18, 0}},
+                                         {ArchId::kArm, {3, 8, 0}, {3, 7, 0}},
+                                         {ArchId::kMips64el, {3, 16, 0}, {3, 15, 0}},
+                                         {ArchId::kPpc64le, {4, 3, 0}, {4, 2, 0}},
+                                         {ArchId::kRiscv64, {5, 5, 0}, {5, 4, 0}},
+                                         {ArchId::kSh, {5, 9, 0}, {5, 8, 0}}}) {
+    policy::Policy p;
+    policy::ArchPolicy ap;
+    ap.arch = c.abi;
+    ap.default_action = Action::Allow();
+    p.arches.push_back(ap);
+    p.bad_arch_action = Action::KillThread();
+    policy::Policy old = p;
+    const auto r = apply_target_kernel(old, c.just_below, {}, "p.json");
+    ASSERT_FALSE(r) << syscalls::arch(c.abi).name;
+    EXPECT_EQ(r.error().message, std::string(syscalls::arch(c.abi).name) + " needs Linux " +
+                                     syscalls::to_string(c.first) + " for seccomp filters; the target kernel is " +
+                                     syscalls::to_string(c.just_below));
+    EXPECT_TRUE(apply_target_kernel(p, c.first, {}, "p.json")) << syscalls::arch(c.abi).name;
+  }
+}
+
+// clone3 came with 5.3 and openat2 with 5.6 (x86_64 numbers 435 and 437).
+TEST(TargetKernel, ASyscallNewerThanTheTargetAnswersEnosysUnlessAllowed) {
+  policy::Policy p;
+  policy::ArchPolicy ap;
+  ap.arch = ArchId::kX86_64;
+  ap.default_action = Action::Errno(1);
+  ap.enosys_errno = 38;
+  ap.rules[437].push_back(policy::Rule{Action::Allow(), {}, at_line(3, 0)});      // openat2
+  ap.rules[39].push_back(policy::Rule{Action::KillThread(), {}, at_line(4, 1)});  // getpid
+  p.arches.push_back(ap);
+  p.bad_arch_action = Action::KillThread();
+
+  TargetOptions enosys;
+  enosys.newer_syscalls_enosys = true;
+  policy::Policy unchanged = p;
+  ASSERT_TRUE(apply_target_kernel(unchanged, {5, 2, 0}, {}, "p.json"));
+  EXPECT_EQ(unchanged, p);  // only when asked: verify checks the profile as written
+
+  policy::Policy at52 = p;
+  const auto r = apply_target_kernel(at52, {5, 2, 0}, enosys, "p.json");
+  ASSERT_TRUE(r) << r.error().message;
+  const policy::ArchPolicy& got = at52.arches[0];
+  ASSERT_TRUE(got.rules.contains(435));
+  ASSERT_EQ(got.rules.at(435).size(), 1u);
+  EXPECT_EQ(got.rules.at(435)[0].action, Action::Errno(38));  // clone3: as 5.2 answers
+  EXPECT_EQ(got.rules.at(437)[0].action, Action::Allow());    // openat2: 5.2 says ENOSYS itself
+  EXPECT_EQ(got.rules.at(39)[0].action, Action::KillThread());
+  ASSERT_EQ(r->newer_syscalls.size(), 1u);
+  EXPECT_TRUE(r->newer_syscalls[0].starts_with("x86_64: ")) << r->newer_syscalls[0];
+  EXPECT_NE(r->newer_syscalls[0].find("clone3 (5.3)"), std::string::npos) << r->newer_syscalls[0];
+  EXPECT_EQ(r->newer_syscalls[0].find("openat2"), std::string::npos) << r->newer_syscalls[0];
+
+  policy::Policy at53 = p;
+  ASSERT_TRUE(apply_target_kernel(at53, {5, 3, 0}, enosys, "p.json"));
+  EXPECT_FALSE(at53.arches[0].rules.contains(435));  // 5.3 has clone3: the default answers
 }
 
 }  // namespace

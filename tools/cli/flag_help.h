@@ -51,5 +51,14 @@ inline constexpr std::string_view kFormat =
 inline constexpr std::string_view kOutput =
     "write to FILE instead of stdout: a file is replaced atomically (mode and owner kept), a symlink is followed, "
     "a device or FIFO is written through";
+inline constexpr std::string_view kCName =
+    "the C header's identifier: the array, NAME_prog, NAME_H and sysfence_install_<NAME without sysfence_> "
+    "(default: sysfence_ and the file name without its extension, e.g. sysfence_my_app_v2)";
+inline constexpr std::string_view kEnosysNewer =
+    "syscalls newer than the --kernel target answer ENOSYS, as that kernel would, instead of the profile's denial, "
+    "trap or kill";
+inline constexpr std::string_view kInstallFlags =
+    "seccomp(2) flags the C header's installer passes: tsync (3.17), log (4.14), spec-allow (4.17), new-listener "
+    "(5.0), tsync-esrch (5.7), wait-killable-recv (5.19); each must be in the target kernel (default: none)";
 
 }  // namespace sysfence::cli::help
