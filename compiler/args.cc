@@ -63,8 +63,8 @@ bool rule_less(const OpenRule& a, const OpenRule& b) {
 }
 
 // Rules whose conditions have been simplified (kTrue ones removed, rules with
-// a kFalse one dropped) -> canonical RuleSet.
-RuleSet normalize(std::vector<OpenRule> rules, Action fallback) {
+// a kFalse one dropped) -> canonical RuleSet, continuing at `tail` if set.
+RuleSet normalize(std::vector<OpenRule> rules, Action fallback, NodeId tail) {
   for (OpenRule& r : rules) {
     std::sort(r.conditions.begin(), r.conditions.end());
     r.conditions.erase(std::unique(r.conditions.begin(), r.conditions.end()), r.conditions.end());
@@ -73,18 +73,28 @@ RuleSet normalize(std::vector<OpenRule> rules, Action fallback) {
   rules.erase(std::unique(rules.begin(), rules.end()), rules.end());
   RuleSet s;
   s.otherwise = fallback;
-  // The first rule that always matches decides everything less restrictive.
+  s.tail = tail;
+  // The first rule that always matches decides everything less restrictive,
+  // and the continuation is never reached.
   for (size_t i = 0; i < rules.size(); ++i) {
     if (rules[i].conditions.empty()) {
       s.otherwise = rules[i].action;
+      s.tail = kNoTail;
       rules.resize(i);
       break;
     }
   }
-  // Least restrictive rules with the outcome of "no match" change nothing.
-  while (!rules.empty() && rules.back().action == s.otherwise) rules.pop_back();
+  // Least restrictive rules with the outcome of "no match" change nothing
+  // (unless "no match" goes on to the next segment).
+  while (s.tail == kNoTail && !rules.empty() && rules.back().action == s.otherwise) rules.pop_back();
   s.rules = std::move(rules);
   return s;
+}
+
+size_t condition_count(const RuleSet& s) {
+  size_t n = 0;
+  for (const OpenRule& r : s.rules) n += r.conditions.size();
+  return n;
 }
 
 int compare_action(const Action& a, const Action& b) {
@@ -97,6 +107,7 @@ int compare_action(const Action& a, const Action& b) {
 
 bool operator<(const RuleSet& a, const RuleSet& b) {
   if (int c = compare_action(a.otherwise, b.otherwise); c != 0) return c < 0;
+  if (a.tail != b.tail) return a.tail < b.tail;
   if (a.rules.size() != b.rules.size()) return a.rules.size() < b.rules.size();
   for (size_t i = 0; i < a.rules.size(); ++i) {
     const OpenRule& x = a.rules[i];
@@ -140,7 +151,7 @@ RuleSet rule_set(std::span<const policy::Rule> rules, Action fallback) {
     }
     if (possible) open.push_back(std::move(o));
   }
-  return normalize(std::move(open), fallback);
+  return normalize(std::move(open), fallback, kNoTail);
 }
 
 Action decide(const RuleSet& s, const std::array<uint64_t, 6>& args) {
@@ -165,21 +176,104 @@ uint32_t ArgCompiler::word(uint8_t arg, bool hi) const {
 }
 
 Edge ArgCompiler::compile(const RuleSet& s, std::optional<uint32_t> a_holds) {
-  if (s.constant()) return g_.ret(encode(s.otherwise));
+  if (s.constant()) return s.tail == kNoTail ? g_.ret(encode(s.otherwise)) : g_.enter(s.tail, a_holds);
   auto key = std::make_pair(s, std::optional<uint32_t>());
   auto it = memo_.find(key);
   Edge e;
   if (it != memo_.end()) {
     e = it->second;
   } else {
-    if (overflowed_ || memo_.size() >= max_states_) {
-      overflowed_ = true;
-      return g_.ret(encode(s.otherwise));
+    if (attempt_) {
+      Attempt& at = *attempt_;
+      at.conditions += condition_count(s);
+      if (at.overflowed || ++at.states > at.max_states || at.conditions > at.max_conditions) {
+        at.overflowed = true;
+        return g_.ret(encode(s.otherwise));  // a placeholder: the attempt is discarded
+      }
     }
     e = build(s, std::nullopt);
-    memo_.emplace(std::move(key), e);
+    // Only states built without a placeholder below them are kept.
+    if (!attempt_ || !attempt_->overflowed) memo_.emplace(std::move(key), e);
   }
   return g_.enter(e.node, a_holds);
+}
+
+std::optional<Edge> ArgCompiler::chain(const RuleSet& s, std::span<const size_t> cuts, size_t max_states,
+                                       size_t max_conditions) {
+  attempt_ = Attempt{max_states, max_conditions};
+  NodeId tail = s.tail;
+  Edge e;
+  size_t end = s.rules.size();
+  for (size_t i = cuts.size() + 1; i-- > 0;) {
+    const size_t begin = i == 0 ? 0 : cuts[i - 1];
+    RuleSet part{
+        {s.rules.begin() + static_cast<std::ptrdiff_t>(begin), s.rules.begin() + static_cast<std::ptrdiff_t>(end)},
+        s.otherwise,
+        tail};
+    e = compile(part, std::nullopt);
+    if (attempt_->overflowed) break;
+    tail = e.node;
+    end = begin;
+  }
+  const bool overflowed = attempt_->overflowed;
+  attempt_.reset();
+  if (overflowed) return std::nullopt;
+  return e;
+}
+
+namespace {
+
+// Segment starts (after the first) of the rules as a chain: every rule on
+// its own, or runs of rules that share their action and first tested word.
+std::vector<size_t> cuts_each(const RuleSet& s) {
+  std::vector<size_t> cuts;
+  for (size_t i = 1; i < s.rules.size(); ++i) cuts.push_back(i);
+  return cuts;
+}
+
+std::vector<size_t> cuts_by_first_word(const RuleSet& s) {
+  std::vector<size_t> cuts;
+  for (size_t i = 1; i < s.rules.size(); ++i) {
+    const OpenRule& a = s.rules[i - 1];
+    const OpenRule& b = s.rules[i];
+    const OpenCondition& ca = a.conditions.front();
+    const OpenCondition& cb = b.conditions.front();
+    if (a.action != b.action || ca.arg != cb.arg || ca.hi != cb.hi) cuts.push_back(i);
+  }
+  return cuts;
+}
+
+}  // namespace
+
+Edge ArgCompiler::compile_rules(const RuleSet& s, std::optional<uint32_t> a_holds) {
+  if (s.constant() || s.rules.size() == 1) return compile(s, a_holds);
+  constexpr size_t kUnbounded = ~size_t{0};
+  struct Candidate {
+    Edge edge;
+    size_t size;
+  };
+  // Most segments first: one rule per segment has at most a few states per
+  // condition and is always built; it bounds the diagrams tried after it.
+  const std::vector<size_t> each = cuts_each(s);
+  const Edge linear = *chain(s, each, kUnbounded, kUnbounded);
+  std::vector<Candidate> found{{linear, subgraph_insns(g_, linear)}};
+  size_t smallest = found.front().size;
+  auto acceptable = [&] { return static_cast<size_t>(static_cast<double>(smallest) * (1 + size_slack_)) + 2; };
+  const std::vector<size_t> grouped = cuts_by_first_word(s);
+  const std::vector<size_t> one_diagram;
+  for (const std::vector<size_t>* cuts : {&grouped, &one_diagram}) {
+    if (cuts == &grouped && (grouped.empty() || grouped.size() == each.size())) continue;
+    const std::optional<Edge> e = chain(s, *cuts, std::min(max_states_, acceptable()), kMaxStateConditions);
+    if (!e) continue;
+    found.push_back({*e, subgraph_insns(g_, *e)});
+    smallest = std::min(smallest, found.back().size);
+  }
+  // Fewer segments run fewer instructions (a diagram tests each word once):
+  // the one with the fewest segments within the slack of the smallest wins.
+  for (size_t i = found.size(); i-- > 0;) {
+    if (found[i].size <= acceptable()) return g_.enter(found[i].edge.node, a_holds);
+  }
+  return g_.enter(linear.node, a_holds);
 }
 
 Edge ArgCompiler::build(const RuleSet& s, std::optional<uint32_t> a_holds) {
@@ -227,7 +321,7 @@ Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::op
       }
       if (possible) rules.push_back(std::move(nr));
     }
-    RuleSet child = normalize(std::move(rules), s.otherwise);
+    RuleSet child = normalize(std::move(rules), s.otherwise, s.tail);
     uint32_t leaf = 0;
     while (leaf < children.size() && !(children[leaf] == child)) ++leaf;
     if (leaf == children.size()) children.push_back(std::move(child));
@@ -284,7 +378,7 @@ Edge ArgCompiler::masked_test(const RuleSet& s, const OpenCondition& test, std::
       }
       if (possible) rules.push_back(std::move(nr));
     }
-    return normalize(std::move(rules), s.otherwise);
+    return normalize(std::move(rules), s.otherwise, s.tail);
   };
   const RuleSet yes = branch(true);
   const RuleSet no = branch(false);

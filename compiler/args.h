@@ -19,6 +19,18 @@
 // when the datum is 0 or the mask is one bit, `jeq` when the mask is all
 // ones, else `and` + `jeq`. Identical RuleSets reached on different paths
 // compile once (memoized), and the graph shares identical tests.
+//
+// One diagram over all the rules of a syscall is not always small: rules on
+// different arguments multiply (every outcome of the rules on arg0 meets
+// every outcome of those on arg1 ...), where a chain of the rules, one after
+// the other as libseccomp lays them out, stays linear. So compile_rules()
+// also builds the rules as a chain of segments, each segment a diagram whose
+// "no rule matched" goes on to the next segment (RuleSet::tail), and keeps
+// the fewest segments whose size is within a slack of the smallest of: one
+// diagram, segments of rules that share their action and first tested
+// argument, one segment per rule. The diagrams it tries
+// are bounded by the size of the best candidate so far, so an exponential
+// diagram is abandoned early instead of filling the memory.
 #pragma once
 
 #include <compare>
@@ -55,13 +67,19 @@ struct OpenRule {
   friend bool operator==(const OpenRule&, const OpenRule&) = default;
 };
 
+// No continuation: a RuleSet whose rules all fail returns `otherwise`.
+inline constexpr NodeId kNoTail = ~NodeId{0};
+
 // The canonical meaning of "rules, else `otherwise`": rules sorted most
 // restrictive first (base/seccomp.h order), conditions sorted, decided
 // conditions removed, rules that can no longer change the outcome removed.
 // Empty `rules` = the constant `otherwise` (no argument is read).
+// A segment of a chain (see compile_rules) continues at graph node `tail`
+// instead of returning `otherwise` when no rule matches.
 struct RuleSet {
   std::vector<OpenRule> rules;
   Action otherwise;
+  NodeId tail = kNoTail;
 
   bool constant() const { return rules.empty(); }
   friend bool operator==(const RuleSet&, const RuleSet&) = default;
@@ -77,23 +95,45 @@ Action decide(const RuleSet& s, const std::array<uint64_t, 6>& args);
 
 class ArgCompiler {
  public:
-  ArgCompiler(Graph& graph, Endian endian, TreeOptions tree, size_t max_states = kMaxStates)
-      : g_(graph), endian_(endian), tree_(tree), max_states_(max_states) {}
+  // `size_slack`: how much larger (a fraction) than the chain of single
+  // rules a diagram of fewer segments may be and still be chosen by
+  // compile_rules (fewer segments execute fewer instructions).
+  ArgCompiler(Graph& graph, Endian endian, TreeOptions tree, size_t max_states = kMaxStates,
+              double size_slack = kSizeSlack)
+      : g_(graph), endian_(endian), tree_(tree), max_states_(max_states), size_slack_(size_slack) {}
 
-  // The subtree for `s`, entered with A holding `a_holds` (a seccomp_data
-  // word offset) or something unknown.
+  // The subtree for `s` as one decision diagram, entered with A holding
+  // `a_holds` (a seccomp_data word offset) or something unknown. Unbounded:
+  // rules on many arguments can need exponentially many states.
   Edge compile(const RuleSet& s, std::optional<uint32_t> a_holds);
 
-  // Rules with many conditions on many arguments can need exponentially many
-  // decision states. Past `max_states` (default kMaxStates) the compiler
-  // stops expanding (the edges it then returns are placeholders) and
-  // overflowed() says so: such a filter could not fit the kernel's 4096
-  // instructions anyway.
+  // The subtree for `s`: the smallest of the diagram and the chains of
+  // segments (see above). Never fails; the states of the diagrams it tries
+  // are bounded by `max_states` and by the best candidate's size.
+  Edge compile_rules(const RuleSet& s, std::optional<uint32_t> a_holds);
+
   static constexpr size_t kMaxStates = size_t{1} << 14;
+  static constexpr double kSizeSlack = 0.125;
+  // Conditions held by the memoized states of one diagram attempt: the
+  // memory bound (each state is a copy of its rules).
+  static constexpr size_t kMaxStateConditions = size_t{1} << 19;
   size_t max_states() const { return max_states_; }
-  bool overflowed() const { return overflowed_; }
 
  private:
+  // A diagram attempt: its new states are counted and, past the limits,
+  // the attempt stops expanding (placeholder edges) and is rolled back.
+  struct Attempt {
+    size_t max_states = 0;
+    size_t max_conditions = 0;
+    size_t states = 0;
+    size_t conditions = 0;
+    bool overflowed = false;
+  };
+  using Memo = std::map<std::pair<RuleSet, std::optional<uint32_t>>, Edge>;
+
+  // The rules cut at `cuts` (segment starts after the first), each segment
+  // a diagram continuing at the next; nullopt when the attempt overflowed.
+  std::optional<Edge> chain(const RuleSet& s, std::span<const size_t> cuts, size_t max_states, size_t max_conditions);
   Edge build(const RuleSet& s, std::optional<uint32_t> a_holds);
   Edge interval_split(const RuleSet& s, uint8_t arg, bool hi, std::optional<uint32_t> a_holds);
   Edge masked_test(const RuleSet& s, const OpenCondition& test, std::optional<uint32_t> a_holds);
@@ -103,8 +143,10 @@ class ArgCompiler {
   Endian endian_;
   TreeOptions tree_;
   size_t max_states_;
-  std::map<std::pair<RuleSet, std::optional<uint32_t>>, Edge> memo_;
-  bool overflowed_ = false;
+  double size_slack_;
+  Memo memo_;
+  std::optional<Attempt> attempt_;
+  std::vector<Memo::iterator> attempt_added_;
 };
 
 }  // namespace sysfence::compiler

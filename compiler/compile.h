@@ -64,9 +64,14 @@ struct CompileOptions {
   // Search every split point in the dynamic program instead of Knuth's
   // bounds (O(n^3) instead of O(n^2); for tests and comparisons).
   bool exhaustive_search = false;
-  // Bound on the decision states of the argument rules of one number space
-  // (see ArgCompiler); past it the compile fails with a clear error.
+  // Bound on the new decision states of one argument diagram (see
+  // ArgCompiler::compile_rules); past it that syscall's rules are compiled
+  // as a chain of smaller diagrams instead.
   size_t max_argument_states = size_t{1} << 14;
+  // How much larger (a fraction) a syscall's argument diagram may be than its
+  // smallest chain of rules and still be chosen: it executes fewer
+  // instructions. A program over the kernel's limit is rebuilt without it.
+  double argument_size_slack = 0.125;
 };
 
 // What the compiler knows about one AUDIT_ARCH value of the program.

@@ -88,6 +88,11 @@ Edge lower_tree(Graph& g, const DecisionTree& tree, uint32_t word, std::span<con
 // that an edge entering past a load is only taken where A holds that word.
 unsigned path_length(const Graph& g, Edge e, const SeccompWords& words);
 
+// Instructions the nodes reachable from `e` take once laid out (loads where
+// some edge enters at them, masks, jumps, one per distinct return; jumps too
+// long for a conditional's 8-bit offset are not counted).
+size_t subgraph_insns(const Graph& g, Edge e);
+
 struct EmitResult {
   bpf::Program program;
   bpf::Builder::LayoutStats layout;
