@@ -263,7 +263,10 @@ Edge ArgCompiler::compile_rules(const RuleSet& s, std::optional<uint32_t> a_hold
   const std::vector<size_t> one_diagram;
   for (const std::vector<size_t>* cuts : {&grouped, &one_diagram}) {
     if (cuts == &grouped && (grouped.empty() || grouped.size() == each.size())) continue;
-    const std::optional<Edge> e = chain(s, *cuts, std::min(max_states_, acceptable()), kMaxStateConditions);
+    // The work (conditions copied into new states) is bounded too: a diagram
+    // whose states each still hold most of the rules is exploding.
+    const size_t work = std::min(kMaxStateConditions, kWorkPerCondition * condition_count(s) + 1024);
+    const std::optional<Edge> e = chain(s, *cuts, std::min(max_states_, acceptable()), work);
     if (!e) continue;
     found.push_back({*e, subgraph_insns(g_, *e)});
     smallest = std::min(smallest, found.back().size);

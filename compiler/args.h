@@ -117,6 +117,8 @@ class ArgCompiler {
   // Conditions held by the memoized states of one diagram attempt: the
   // memory bound (each state is a copy of its rules).
   static constexpr size_t kMaxStateConditions = size_t{1} << 19;
+  // ... and at most this many per condition of the rules compiled.
+  static constexpr size_t kWorkPerCondition = 16;
   size_t max_states() const { return max_states_; }
 
  private:
