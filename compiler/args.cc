@@ -177,7 +177,7 @@ uint32_t ArgCompiler::word(uint8_t arg, bool hi) const {
 
 Edge ArgCompiler::compile(const RuleSet& s, std::optional<uint32_t> a_holds) {
   if (s.constant()) return s.tail == kNoTail ? g_.ret(encode(s.otherwise)) : g_.enter(s.tail, a_holds);
-  auto key = std::make_pair(s, std::optional<uint32_t>());
+  auto key = std::make_pair(s, small_trees_);
   auto it = memo_.find(key);
   Edge e;
   if (it != memo_.end()) {
@@ -199,8 +199,9 @@ Edge ArgCompiler::compile(const RuleSet& s, std::optional<uint32_t> a_holds) {
 }
 
 std::optional<Edge> ArgCompiler::chain(const RuleSet& s, std::span<const size_t> cuts, size_t max_states,
-                                       size_t max_conditions) {
+                                       size_t max_conditions, bool small_trees) {
   attempt_ = Attempt{max_states, max_conditions};
+  small_trees_ = small_trees;
   NodeId tail = s.tail;
   Edge e;
   size_t end = s.rules.size();
@@ -217,6 +218,7 @@ std::optional<Edge> ArgCompiler::chain(const RuleSet& s, std::span<const size_t>
   }
   const bool overflowed = attempt_->overflowed;
   attempt_.reset();
+  small_trees_ = false;
   if (overflowed) return std::nullopt;
   return e;
 }
@@ -224,21 +226,26 @@ std::optional<Edge> ArgCompiler::chain(const RuleSet& s, std::span<const size_t>
 namespace {
 
 // Segment starts (after the first) of the rules as a chain: every rule on
-// its own, or runs of rules that share their action and first tested word.
+// its own, or runs of rules that share their action and first tested word
+// (with `equalities_only`: and start with an equality on it).
 std::vector<size_t> cuts_each(const RuleSet& s) {
   std::vector<size_t> cuts;
   for (size_t i = 1; i < s.rules.size(); ++i) cuts.push_back(i);
   return cuts;
 }
 
-std::vector<size_t> cuts_by_first_word(const RuleSet& s) {
+std::vector<size_t> cuts_by_first_word(const RuleSet& s, bool equalities_only) {
   std::vector<size_t> cuts;
   for (size_t i = 1; i < s.rules.size(); ++i) {
     const OpenRule& a = s.rules[i - 1];
     const OpenRule& b = s.rules[i];
     const OpenCondition& ca = a.conditions.front();
     const OpenCondition& cb = b.conditions.front();
-    if (a.action != b.action || ca.arg != cb.arg || ca.hi != cb.hi) cuts.push_back(i);
+    // Rules that start with an equality on the same word exclude each other
+    // there: their diagram stays linear. A range or mask that holds for many
+    // values would repeat its rule's other tests under each of them.
+    const bool eq = !equalities_only || (ca.op == CmpOp::kEq && cb.op == CmpOp::kEq);
+    if (a.action != b.action || ca.arg != cb.arg || ca.hi != cb.hi || !eq) cuts.push_back(i);
   }
   return cuts;
 }
@@ -255,24 +262,29 @@ Edge ArgCompiler::compile_rules(const RuleSet& s, std::optional<uint32_t> a_hold
   // Most segments first: one rule per segment has at most a few states per
   // condition and is always built; it bounds the diagrams tried after it.
   const std::vector<size_t> each = cuts_each(s);
-  const Edge linear = *chain(s, each, kUnbounded, kUnbounded);
+  const Edge linear = *chain(s, each, kUnbounded, kUnbounded, true);
   std::vector<Candidate> found{{linear, subgraph_insns(g_, linear)}};
   size_t smallest = found.front().size;
   auto acceptable = [&] { return static_cast<size_t>(static_cast<double>(smallest) * (1 + size_slack_)) + 2; };
-  const std::vector<size_t> grouped = cuts_by_first_word(s);
+  const std::vector<size_t> by_equality = cuts_by_first_word(s, true);
+  const std::vector<size_t> by_word = cuts_by_first_word(s, false);
   const std::vector<size_t> one_diagram;
-  for (const std::vector<size_t>* cuts : {&grouped, &one_diagram}) {
-    if (cuts == &grouped && (grouped.empty() || grouped.size() == each.size())) continue;
-    // The work (conditions copied into new states) is bounded too: a diagram
-    // whose states each still hold most of the rules is exploding.
-    const size_t work = std::min(kMaxStateConditions, kWorkPerCondition * condition_count(s) + 1024);
-    const std::optional<Edge> e = chain(s, *cuts, std::min(max_states_, acceptable()), work);
-    if (!e) continue;
-    found.push_back({*e, subgraph_insns(g_, *e)});
-    smallest = std::min(smallest, found.back().size);
+  // The work (conditions copied into new states) is bounded too: a diagram
+  // whose states each still hold most of the rules is exploding.
+  const size_t work = std::min(kMaxStateConditions, kWorkPerCondition * condition_count(s) + 1024);
+  for (const std::vector<size_t>* cuts : {&by_equality, &by_word, &one_diagram}) {
+    if (cuts != &one_diagram && (cuts->empty() || cuts->size() == each.size())) continue;
+    if (cuts == &by_word && by_word == by_equality) continue;
+    // The smallest value trees, then the fastest (preferred when close).
+    for (const bool small : {true, false}) {
+      const std::optional<Edge> e = chain(s, *cuts, std::min(max_states_, acceptable()), work, small);
+      if (!e) break;
+      found.push_back({*e, subgraph_insns(g_, *e)});
+      smallest = std::min(smallest, found.back().size);
+    }
   }
-  // Fewer segments run fewer instructions (a diagram tests each word once):
-  // the one with the fewest segments within the slack of the smallest wins.
+  // Fewer segments and faster trees run fewer instructions (a diagram tests
+  // each word once): the last candidate within the slack of the smallest.
   for (size_t i = found.size(); i-- > 0;) {
     if (found[i].size <= acceptable()) return g_.enter(found[i].edge.node, a_holds);
   }
@@ -347,6 +359,8 @@ Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::op
   weights.front() = std::max<double>(1.0, static_cast<double>(intervals.size() - 1));
   TreeOptions opts = tree_;
   opts.strategy = Strategy::kOptimal;
+  // Size first: any saved instruction outweighs every comparison executed.
+  if (small_trees_) opts.size_weight = 1e9;
   const DecisionTree t = build_tree(intervals, weights, opts);
   const Edge root = lower_tree(g_, t, w, leaf_edge);
   return g_.enter(root.node, a_holds);

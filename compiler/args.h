@@ -25,12 +25,15 @@
 // every outcome of those on arg1 ...), where a chain of the rules, one after
 // the other as libseccomp lays them out, stays linear. So compile_rules()
 // also builds the rules as a chain of segments, each segment a diagram whose
-// "no rule matched" goes on to the next segment (RuleSet::tail), and keeps
-// the fewest segments whose size is within a slack of the smallest of: one
-// diagram, segments of rules that share their action and first tested
-// argument, one segment per rule. The diagrams it tries
-// are bounded by the size of the best candidate so far, so an exponential
-// diagram is abandoned early instead of filling the memory.
+// "no rule matched" goes on to the next segment (RuleSet::tail): one
+// segment per rule; runs of rules that share their action and start with an
+// equality on the same word (one test of that word's high half, the values
+// in one tree); runs that share action and first word; one diagram. Each
+// with the smallest value trees and with the fastest. It keeps the one with
+// the fewest segments and fastest trees whose size is within a small slack
+// of the smallest. The diagrams it tries are bounded by the size of the best
+// candidate so far and by the work done, so an exponential diagram is
+// abandoned early instead of filling the memory.
 #pragma once
 
 #include <compare>
@@ -113,7 +116,7 @@ class ArgCompiler {
   Edge compile_rules(const RuleSet& s, std::optional<uint32_t> a_holds);
 
   static constexpr size_t kMaxStates = size_t{1} << 14;
-  static constexpr double kSizeSlack = 0.125;
+  static constexpr double kSizeSlack = 0.03;
   // Conditions held by the memoized states of one diagram attempt: the
   // memory bound (each state is a copy of its rules).
   static constexpr size_t kMaxStateConditions = size_t{1} << 19;
@@ -131,11 +134,13 @@ class ArgCompiler {
     size_t conditions = 0;
     bool overflowed = false;
   };
-  using Memo = std::map<std::pair<RuleSet, std::optional<uint32_t>>, Edge>;
+  // Keyed by the RuleSet and whether its value trees are the smallest ones.
+  using Memo = std::map<std::pair<RuleSet, bool>, Edge>;
 
   // The rules cut at `cuts` (segment starts after the first), each segment
   // a diagram continuing at the next; nullopt when the attempt overflowed.
-  std::optional<Edge> chain(const RuleSet& s, std::span<const size_t> cuts, size_t max_states, size_t max_conditions);
+  std::optional<Edge> chain(const RuleSet& s, std::span<const size_t> cuts, size_t max_states, size_t max_conditions,
+                            bool small_trees);
   Edge build(const RuleSet& s, std::optional<uint32_t> a_holds);
   Edge interval_split(const RuleSet& s, uint8_t arg, bool hi, std::optional<uint32_t> a_holds);
   Edge masked_test(const RuleSet& s, const OpenCondition& test, std::optional<uint32_t> a_holds);
@@ -148,6 +153,9 @@ class ArgCompiler {
   double size_slack_;
   Memo memo_;
   std::optional<Attempt> attempt_;
+  // The value trees of interval splits: the smallest (equals-chains, as
+  // libseccomp lays values out) instead of the fastest.
+  bool small_trees_ = false;
   std::vector<Memo::iterator> attempt_added_;
 };
 

@@ -71,7 +71,7 @@ struct CompileOptions {
   // How much larger (a fraction) a syscall's argument diagram may be than its
   // smallest chain of rules and still be chosen: it executes fewer
   // instructions. A program over the kernel's limit is rebuilt without it.
-  double argument_size_slack = 0.125;
+  double argument_size_slack = 0.03;
 };
 
 // What the compiler knows about one AUDIT_ARCH value of the program.
