@@ -281,6 +281,8 @@ Edge ArgCompiler::compile_rules(const RuleSet& s, std::optional<uint32_t> a_hold
       if (!e) break;
       found.push_back({*e, subgraph_insns(g_, *e)});
       smallest = std::min(smallest, found.back().size);
+      // The fastest trees are never smaller: no use if these are too large.
+      if (found.back().size > acceptable()) break;
     }
   }
   // Fewer segments and faster trees run fewer instructions (a diagram tests
@@ -312,8 +314,24 @@ Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::op
   }
   std::sort(starts.begin(), starts.end());
   starts.erase(std::unique(starts.begin(), starts.end()), starts.end());
+  if (attempt_) {
+    // Rules that do not test this word are copied into every piece: the
+    // work of a diagram that multiplies, charged before it is done.
+    size_t passive = 0;
+    for (const OpenRule& r : s.rules) {
+      if (std::none_of(r.conditions.begin(), r.conditions.end(), on_word)) passive += r.conditions.size();
+    }
+    attempt_->conditions += passive * (starts.size() - 1);
+    // And every piece reads every rule: quadratic in large groups.
+    attempt_->scanned += starts.size() * s.rules.size();
+    if (attempt_->conditions > attempt_->max_conditions || attempt_->scanned > kMaxScan) {
+      attempt_->overflowed = true;
+      return g_.ret(encode(s.otherwise));  // a placeholder: the attempt is discarded
+    }
+  }
 
   std::vector<RuleSet> children;
+  std::map<RuleSet, uint32_t> leaf_of;
   std::vector<Interval> intervals;
   for (size_t i = 0; i < starts.size(); ++i) {
     const uint32_t v = starts[i];
@@ -337,9 +355,10 @@ Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::op
       if (possible) rules.push_back(std::move(nr));
     }
     RuleSet child = normalize(std::move(rules), s.otherwise, s.tail);
-    uint32_t leaf = 0;
-    while (leaf < children.size() && !(children[leaf] == child)) ++leaf;
-    if (leaf == children.size()) children.push_back(std::move(child));
+    // Identical pieces share a leaf (a map: there can be thousands).
+    const auto [known, added] = leaf_of.emplace(child, static_cast<uint32_t>(children.size()));
+    const uint32_t leaf = known->second;
+    if (added) children.push_back(std::move(child));
     const uint32_t end = i + 1 < starts.size() ? starts[i + 1] - 1 : kMax32;
     if (!intervals.empty() && intervals.back().leaf == leaf) {
       intervals.back().hi = end;

@@ -122,6 +122,8 @@ class ArgCompiler {
   static constexpr size_t kMaxStateConditions = size_t{1} << 19;
   // ... and at most this many per condition of the rules compiled.
   static constexpr size_t kWorkPerCondition = 16;
+  // Rules read by the interval splits of one attempt (pieces x rules).
+  static constexpr size_t kMaxScan = size_t{1} << 22;
   size_t max_states() const { return max_states_; }
 
  private:
@@ -132,6 +134,7 @@ class ArgCompiler {
     size_t max_conditions = 0;
     size_t states = 0;
     size_t conditions = 0;
+    size_t scanned = 0;  // rules read by interval splits
     bool overflowed = false;
   };
   // Keyed by the RuleSet and whether its value trees are the smallest ones.

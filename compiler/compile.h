@@ -20,8 +20,10 @@
 //      maximal intervals of equal outcome. Numbers no rule names take the
 //      default action, or ERRNO(ENOSYS) above the largest number the profile
 //      names (unnamed_number_action states that rule on its own).
-//   3. Argument subtrees (args.h, ArgCompiler): each interval whose rules
-//      read arguments becomes word tests in the test graph (graph.h).
+//   3. Argument subtrees (args.h, ArgCompiler::compile_rules): each interval
+//      whose rules read arguments becomes word tests in the test graph
+//      (graph.h), one diagram or a chain of smaller ones, whichever is
+//      smaller; fails early when they alone pass the kernel's limit.
 //   4. Number trees (tree.h, build_tree / TreeRebuilder; partition.h,
 //      interval_weights): an optimal search tree per number space under the
 //      weights, its longest path bounded, x32's intervals as a subtree of
@@ -99,7 +101,8 @@ struct Compiled {
 };
 
 // Errors: more than 4096 instructions (naming how many and which arch needs
-// how many), an internal validation failure (a bug; the message says so).
+// how many, or the syscall where the argument rules alone pass the limit),
+// an internal validation failure (a bug; the message says so).
 Expected<Compiled> compile(const policy::Policy& policy, const CompileOptions& options);
 
 // Keeps only the listed ABIs of the policy (policy order is kept). Each

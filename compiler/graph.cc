@@ -119,31 +119,34 @@ unsigned path_length(const Graph& g, Edge e, const SeccompWords& words) {
   }
 }
 
-size_t subgraph_insns(const Graph& g, Edge e) {
-  std::unordered_map<NodeId, bool> at_load;  // reached; entered at its load
+void InsnCounter::add(Edge e) {
   std::vector<Edge> stack{e};
-  size_t insns = 0;
   while (!stack.empty()) {
     const Edge x = stack.back();
     stack.pop_back();
-    auto [it, added] = at_load.emplace(x.node, x.load);
+    auto [it, added] = at_load_.emplace(x.node, x.load);
     if (!added) {
       if (x.load && !it->second) {
         it->second = true;
-        ++insns;
+        ++insns_;
       }
       continue;
     }
-    const Node& nd = g.node(x.node);
+    const Node& nd = g_.node(x.node);
     if (nd.kind == Node::Kind::kReturn) {
-      ++insns;
+      ++insns_;
       continue;
     }
-    insns += 1 + (x.load ? 1 : 0) + (nd.has_mask ? 1 : 0);
+    insns_ += 1 + (x.load ? 1 : 0) + (nd.has_mask ? 1 : 0);
     stack.push_back(nd.on_true);
     stack.push_back(nd.on_false);
   }
-  return insns;
+}
+
+size_t subgraph_insns(const Graph& g, Edge e) {
+  InsnCounter c(g);
+  c.add(e);
+  return c.insns();
 }
 
 namespace {

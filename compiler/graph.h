@@ -93,6 +93,20 @@ unsigned path_length(const Graph& g, Edge e, const SeccompWords& words);
 // long for a conditional's 8-bit offset are not counted).
 size_t subgraph_insns(const Graph& g, Edge e);
 
+// The same count over the union of the subgraphs added so far: a lower
+// bound on the program that contains them all.
+class InsnCounter {
+ public:
+  explicit InsnCounter(const Graph& g) : g_(g) {}
+  void add(Edge e);
+  size_t insns() const { return insns_; }
+
+ private:
+  const Graph& g_;
+  std::unordered_map<NodeId, bool> at_load_;  // reached; entered at its load
+  size_t insns_ = 0;
+};
+
 struct EmitResult {
   bpf::Program program;
   bpf::Builder::LayoutStats layout;
