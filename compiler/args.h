@@ -121,7 +121,7 @@ class ArgCompiler {
   // memory bound (each state is a copy of its rules).
   static constexpr size_t kMaxStateConditions = size_t{1} << 19;
   // ... and at most this many per condition of the rules compiled.
-  static constexpr size_t kWorkPerCondition = 16;
+  static constexpr size_t kWorkPerCondition = 4096;
   // Rules read by the interval splits of one attempt (pieces x rules).
   static constexpr size_t kMaxScan = size_t{1} << 22;
   size_t max_states() const { return max_states_; }
