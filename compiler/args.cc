@@ -63,8 +63,8 @@ bool rule_less(const OpenRule& a, const OpenRule& b) {
 }
 
 // Rules whose conditions have been simplified (kTrue ones removed, rules with
-// a kFalse one dropped) -> canonical RuleSet.
-RuleSet normalize(std::vector<OpenRule> rules, Action fallback) {
+// a kFalse one dropped) -> canonical RuleSet, continuing at `tail` if set.
+RuleSet normalize(std::vector<OpenRule> rules, Action fallback, NodeId tail) {
   for (OpenRule& r : rules) {
     std::sort(r.conditions.begin(), r.conditions.end());
     r.conditions.erase(std::unique(r.conditions.begin(), r.conditions.end()), r.conditions.end());
@@ -73,18 +73,28 @@ RuleSet normalize(std::vector<OpenRule> rules, Action fallback) {
   rules.erase(std::unique(rules.begin(), rules.end()), rules.end());
   RuleSet s;
   s.otherwise = fallback;
-  // The first rule that always matches decides everything less restrictive.
+  s.tail = tail;
+  // The first rule that always matches decides everything less restrictive,
+  // and the continuation is never reached.
   for (size_t i = 0; i < rules.size(); ++i) {
     if (rules[i].conditions.empty()) {
       s.otherwise = rules[i].action;
+      s.tail = kNoTail;
       rules.resize(i);
       break;
     }
   }
-  // Least restrictive rules with the outcome of "no match" change nothing.
-  while (!rules.empty() && rules.back().action == s.otherwise) rules.pop_back();
+  // Least restrictive rules with the outcome of "no match" change nothing
+  // (unless "no match" goes on to the next segment).
+  while (s.tail == kNoTail && !rules.empty() && rules.back().action == s.otherwise) rules.pop_back();
   s.rules = std::move(rules);
   return s;
+}
+
+size_t condition_count(const RuleSet& s) {
+  size_t n = 0;
+  for (const OpenRule& r : s.rules) n += r.conditions.size();
+  return n;
 }
 
 int compare_action(const Action& a, const Action& b) {
@@ -97,6 +107,7 @@ int compare_action(const Action& a, const Action& b) {
 
 bool operator<(const RuleSet& a, const RuleSet& b) {
   if (int c = compare_action(a.otherwise, b.otherwise); c != 0) return c < 0;
+  if (a.tail != b.tail) return a.tail < b.tail;
   if (a.rules.size() != b.rules.size()) return a.rules.size() < b.rules.size();
   for (size_t i = 0; i < a.rules.size(); ++i) {
     const OpenRule& x = a.rules[i];
@@ -140,7 +151,7 @@ RuleSet rule_set(std::span<const policy::Rule> rules, Action fallback) {
     }
     if (possible) open.push_back(std::move(o));
   }
-  return normalize(std::move(open), fallback);
+  return normalize(std::move(open), fallback, kNoTail);
 }
 
 Action decide(const RuleSet& s, const std::array<uint64_t, 6>& args) {
@@ -165,21 +176,121 @@ uint32_t ArgCompiler::word(uint8_t arg, bool hi) const {
 }
 
 Edge ArgCompiler::compile(const RuleSet& s, std::optional<uint32_t> a_holds) {
-  if (s.constant()) return g_.ret(encode(s.otherwise));
-  auto key = std::make_pair(s, std::optional<uint32_t>());
+  if (s.constant()) return s.tail == kNoTail ? g_.ret(encode(s.otherwise)) : g_.enter(s.tail, a_holds);
+  auto key = std::make_pair(s, small_trees_);
   auto it = memo_.find(key);
   Edge e;
   if (it != memo_.end()) {
     e = it->second;
   } else {
-    if (overflowed_ || memo_.size() >= max_states_) {
-      overflowed_ = true;
-      return g_.ret(encode(s.otherwise));
+    if (attempt_) {
+      Attempt& at = *attempt_;
+      at.conditions += condition_count(s);
+      if (at.overflowed || ++at.states > at.max_states || at.conditions > at.max_conditions) {
+        at.overflowed = true;
+        return g_.ret(encode(s.otherwise));  // a placeholder: the attempt is discarded
+      }
     }
     e = build(s, std::nullopt);
-    memo_.emplace(std::move(key), e);
+    // Only states built without a placeholder below them are kept.
+    if (!attempt_ || !attempt_->overflowed) memo_.emplace(std::move(key), e);
   }
   return g_.enter(e.node, a_holds);
+}
+
+std::optional<Edge> ArgCompiler::chain(const RuleSet& s, std::span<const size_t> cuts, size_t max_states,
+                                       size_t max_conditions, bool small_trees) {
+  attempt_ = Attempt{max_states, max_conditions};
+  small_trees_ = small_trees;
+  NodeId tail = s.tail;
+  Edge e;
+  size_t end = s.rules.size();
+  for (size_t i = cuts.size() + 1; i-- > 0;) {
+    const size_t begin = i == 0 ? 0 : cuts[i - 1];
+    RuleSet part{
+        {s.rules.begin() + static_cast<std::ptrdiff_t>(begin), s.rules.begin() + static_cast<std::ptrdiff_t>(end)},
+        s.otherwise,
+        tail};
+    e = compile(part, std::nullopt);
+    if (attempt_->overflowed) break;
+    tail = e.node;
+    end = begin;
+  }
+  const bool overflowed = attempt_->overflowed;
+  attempt_.reset();
+  small_trees_ = false;
+  if (overflowed) return std::nullopt;
+  return e;
+}
+
+namespace {
+
+// Segment starts (after the first) of the rules as a chain: every rule on
+// its own, or runs of rules that share their action and first tested word
+// (with `equalities_only`: and start with an equality on it).
+std::vector<size_t> cuts_each(const RuleSet& s) {
+  std::vector<size_t> cuts;
+  for (size_t i = 1; i < s.rules.size(); ++i) cuts.push_back(i);
+  return cuts;
+}
+
+std::vector<size_t> cuts_by_first_word(const RuleSet& s, bool equalities_only) {
+  std::vector<size_t> cuts;
+  for (size_t i = 1; i < s.rules.size(); ++i) {
+    const OpenRule& a = s.rules[i - 1];
+    const OpenRule& b = s.rules[i];
+    const OpenCondition& ca = a.conditions.front();
+    const OpenCondition& cb = b.conditions.front();
+    // Rules that start with an equality on the same word exclude each other
+    // there: their diagram stays linear. A range or mask that holds for many
+    // values would repeat its rule's other tests under each of them.
+    const bool eq = !equalities_only || (ca.op == CmpOp::kEq && cb.op == CmpOp::kEq);
+    if (a.action != b.action || ca.arg != cb.arg || ca.hi != cb.hi || !eq) cuts.push_back(i);
+  }
+  return cuts;
+}
+
+}  // namespace
+
+Edge ArgCompiler::compile_rules(const RuleSet& s, std::optional<uint32_t> a_holds) {
+  if (s.constant() || s.rules.size() == 1) return compile(s, a_holds);
+  constexpr size_t kUnbounded = ~size_t{0};
+  struct Candidate {
+    Edge edge;
+    size_t size;
+  };
+  // Most segments first: one rule per segment has at most a few states per
+  // condition and is always built; it bounds the diagrams tried after it.
+  const std::vector<size_t> each = cuts_each(s);
+  const Edge linear = *chain(s, each, kUnbounded, kUnbounded, true);
+  std::vector<Candidate> found{{linear, subgraph_insns(g_, linear)}};
+  size_t smallest = found.front().size;
+  auto acceptable = [&] { return static_cast<size_t>(static_cast<double>(smallest) * (1 + size_slack_)) + 2; };
+  const std::vector<size_t> by_equality = cuts_by_first_word(s, true);
+  const std::vector<size_t> by_word = cuts_by_first_word(s, false);
+  const std::vector<size_t> one_diagram;
+  // The work (conditions copied into new states) is bounded too: a diagram
+  // whose states each still hold most of the rules is exploding.
+  const size_t work = std::min(kMaxStateConditions, kWorkPerCondition * condition_count(s) + 1024);
+  for (const std::vector<size_t>* cuts : {&by_equality, &by_word, &one_diagram}) {
+    if (cuts != &one_diagram && (cuts->empty() || cuts->size() == each.size())) continue;
+    if (cuts == &by_word && by_word == by_equality) continue;
+    // The smallest value trees, then the fastest (preferred when close).
+    for (const bool small : {true, false}) {
+      const std::optional<Edge> e = chain(s, *cuts, std::min(max_states_, acceptable()), work, small);
+      if (!e) break;
+      found.push_back({*e, subgraph_insns(g_, *e)});
+      smallest = std::min(smallest, found.back().size);
+      // The fastest trees are never smaller: no use if these are too large.
+      if (found.back().size > acceptable()) break;
+    }
+  }
+  // Fewer segments and faster trees run fewer instructions (a diagram tests
+  // each word once): the last candidate within the slack of the smallest.
+  for (size_t i = found.size(); i-- > 0;) {
+    if (found[i].size <= acceptable()) return g_.enter(found[i].edge.node, a_holds);
+  }
+  return g_.enter(linear.node, a_holds);
 }
 
 Edge ArgCompiler::build(const RuleSet& s, std::optional<uint32_t> a_holds) {
@@ -203,8 +314,24 @@ Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::op
   }
   std::sort(starts.begin(), starts.end());
   starts.erase(std::unique(starts.begin(), starts.end()), starts.end());
+  if (attempt_) {
+    // Rules that do not test this word are copied into every piece: the
+    // work of a diagram that multiplies, charged before it is done.
+    size_t passive = 0;
+    for (const OpenRule& r : s.rules) {
+      if (std::none_of(r.conditions.begin(), r.conditions.end(), on_word)) passive += r.conditions.size();
+    }
+    attempt_->conditions += passive * (starts.size() - 1);
+    // And every piece reads every rule: quadratic in large groups.
+    attempt_->scanned += starts.size() * s.rules.size();
+    if (attempt_->conditions > attempt_->max_conditions || attempt_->scanned > kMaxScan) {
+      attempt_->overflowed = true;
+      return g_.ret(encode(s.otherwise));  // a placeholder: the attempt is discarded
+    }
+  }
 
   std::vector<RuleSet> children;
+  std::map<RuleSet, uint32_t> leaf_of;
   std::vector<Interval> intervals;
   for (size_t i = 0; i < starts.size(); ++i) {
     const uint32_t v = starts[i];
@@ -227,10 +354,11 @@ Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::op
       }
       if (possible) rules.push_back(std::move(nr));
     }
-    RuleSet child = normalize(std::move(rules), s.otherwise);
-    uint32_t leaf = 0;
-    while (leaf < children.size() && !(children[leaf] == child)) ++leaf;
-    if (leaf == children.size()) children.push_back(std::move(child));
+    RuleSet child = normalize(std::move(rules), s.otherwise, s.tail);
+    // Identical pieces share a leaf (a map: there can be thousands).
+    const auto [known, added] = leaf_of.emplace(child, static_cast<uint32_t>(children.size()));
+    const uint32_t leaf = known->second;
+    if (added) children.push_back(std::move(child));
     const uint32_t end = i + 1 < starts.size() ? starts[i + 1] - 1 : kMax32;
     if (!intervals.empty() && intervals.back().leaf == leaf) {
       intervals.back().hi = end;
@@ -250,6 +378,8 @@ Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::op
   weights.front() = std::max<double>(1.0, static_cast<double>(intervals.size() - 1));
   TreeOptions opts = tree_;
   opts.strategy = Strategy::kOptimal;
+  // Size first: any saved instruction outweighs every comparison executed.
+  if (small_trees_) opts.size_weight = 1e9;
   const DecisionTree t = build_tree(intervals, weights, opts);
   const Edge root = lower_tree(g_, t, w, leaf_edge);
   return g_.enter(root.node, a_holds);
@@ -284,7 +414,7 @@ Edge ArgCompiler::masked_test(const RuleSet& s, const OpenCondition& test, std::
       }
       if (possible) rules.push_back(std::move(nr));
     }
-    return normalize(std::move(rules), s.otherwise);
+    return normalize(std::move(rules), s.otherwise, s.tail);
   };
   const RuleSet yes = branch(true);
   const RuleSet no = branch(false);

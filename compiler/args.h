@@ -19,6 +19,21 @@
 // when the datum is 0 or the mask is one bit, `jeq` when the mask is all
 // ones, else `and` + `jeq`. Identical RuleSets reached on different paths
 // compile once (memoized), and the graph shares identical tests.
+//
+// One diagram over all the rules of a syscall is not always small: rules on
+// different arguments multiply (every outcome of the rules on arg0 meets
+// every outcome of those on arg1 ...), where a chain of the rules, one after
+// the other as libseccomp lays them out, stays linear. So compile_rules()
+// also builds the rules as a chain of segments, each segment a diagram whose
+// "no rule matched" goes on to the next segment (RuleSet::tail): one
+// segment per rule; runs of rules that share their action and start with an
+// equality on the same word (one test of that word's high half, the values
+// in one tree); runs that share action and first word; one diagram. Each
+// with the smallest value trees and with the fastest. It keeps the one with
+// the fewest segments and fastest trees whose size is within a small slack
+// of the smallest. The diagrams it tries are bounded by the size of the best
+// candidate so far and by the work done, so an exponential diagram is
+// abandoned early instead of filling the memory.
 #pragma once
 
 #include <compare>
@@ -55,13 +70,19 @@ struct OpenRule {
   friend bool operator==(const OpenRule&, const OpenRule&) = default;
 };
 
+// No continuation: a RuleSet whose rules all fail returns `otherwise`.
+inline constexpr NodeId kNoTail = ~NodeId{0};
+
 // The canonical meaning of "rules, else `otherwise`": rules sorted most
 // restrictive first (base/seccomp.h order), conditions sorted, decided
 // conditions removed, rules that can no longer change the outcome removed.
 // Empty `rules` = the constant `otherwise` (no argument is read).
+// A segment of a chain (see compile_rules) continues at graph node `tail`
+// instead of returning `otherwise` when no rule matches.
 struct RuleSet {
   std::vector<OpenRule> rules;
   Action otherwise;
+  NodeId tail = kNoTail;
 
   bool constant() const { return rules.empty(); }
   friend bool operator==(const RuleSet&, const RuleSet&) = default;
@@ -77,23 +98,52 @@ Action decide(const RuleSet& s, const std::array<uint64_t, 6>& args);
 
 class ArgCompiler {
  public:
-  ArgCompiler(Graph& graph, Endian endian, TreeOptions tree, size_t max_states = kMaxStates)
-      : g_(graph), endian_(endian), tree_(tree), max_states_(max_states) {}
+  // `size_slack`: how much larger (a fraction) than the chain of single
+  // rules a diagram of fewer segments may be and still be chosen by
+  // compile_rules (fewer segments execute fewer instructions).
+  ArgCompiler(Graph& graph, Endian endian, TreeOptions tree, size_t max_states = kMaxStates,
+              double size_slack = kSizeSlack)
+      : g_(graph), endian_(endian), tree_(tree), max_states_(max_states), size_slack_(size_slack) {}
 
-  // The subtree for `s`, entered with A holding `a_holds` (a seccomp_data
-  // word offset) or something unknown.
+  // The subtree for `s` as one decision diagram, entered with A holding
+  // `a_holds` (a seccomp_data word offset) or something unknown. Unbounded:
+  // rules on many arguments can need exponentially many states.
   Edge compile(const RuleSet& s, std::optional<uint32_t> a_holds);
 
-  // Rules with many conditions on many arguments can need exponentially many
-  // decision states. Past `max_states` (default kMaxStates) the compiler
-  // stops expanding (the edges it then returns are placeholders) and
-  // overflowed() says so: such a filter could not fit the kernel's 4096
-  // instructions anyway.
+  // The subtree for `s`: the smallest of the diagram and the chains of
+  // segments (see above). Never fails; the states of the diagrams it tries
+  // are bounded by `max_states` and by the best candidate's size.
+  Edge compile_rules(const RuleSet& s, std::optional<uint32_t> a_holds);
+
   static constexpr size_t kMaxStates = size_t{1} << 14;
+  static constexpr double kSizeSlack = 0.03;
+  // Conditions held by the memoized states of one diagram attempt: the
+  // memory bound (each state is a copy of its rules).
+  static constexpr size_t kMaxStateConditions = size_t{1} << 19;
+  // ... and at most this many per condition of the rules compiled.
+  static constexpr size_t kWorkPerCondition = 4096;
+  // Rules read by the interval splits of one attempt (pieces x rules).
+  static constexpr size_t kMaxScan = size_t{1} << 22;
   size_t max_states() const { return max_states_; }
-  bool overflowed() const { return overflowed_; }
 
  private:
+  // A diagram attempt: its new states are counted and, past the limits,
+  // the attempt stops expanding (placeholder edges) and is rolled back.
+  struct Attempt {
+    size_t max_states = 0;
+    size_t max_conditions = 0;
+    size_t states = 0;
+    size_t conditions = 0;
+    size_t scanned = 0;  // rules read by interval splits
+    bool overflowed = false;
+  };
+  // Keyed by the RuleSet and whether its value trees are the smallest ones.
+  using Memo = std::map<std::pair<RuleSet, bool>, Edge>;
+
+  // The rules cut at `cuts` (segment starts after the first), each segment
+  // a diagram continuing at the next; nullopt when the attempt overflowed.
+  std::optional<Edge> chain(const RuleSet& s, std::span<const size_t> cuts, size_t max_states, size_t max_conditions,
+                            bool small_trees);
   Edge build(const RuleSet& s, std::optional<uint32_t> a_holds);
   Edge interval_split(const RuleSet& s, uint8_t arg, bool hi, std::optional<uint32_t> a_holds);
   Edge masked_test(const RuleSet& s, const OpenCondition& test, std::optional<uint32_t> a_holds);
@@ -103,8 +153,13 @@ class ArgCompiler {
   Endian endian_;
   TreeOptions tree_;
   size_t max_states_;
-  std::map<std::pair<RuleSet, std::optional<uint32_t>>, Edge> memo_;
-  bool overflowed_ = false;
+  double size_slack_;
+  Memo memo_;
+  std::optional<Attempt> attempt_;
+  // The value trees of interval splits: the smallest (equals-chains, as
+  // libseccomp lays values out) instead of the fastest.
+  bool small_trees_ = false;
+  std::vector<Memo::iterator> attempt_added_;
 };
 
 }  // namespace sysfence::compiler

@@ -113,27 +113,37 @@ struct SpaceTree {
 // (compiled per number space: its byte order decides the word offsets).
 Expected<void> lower_leaves(Graph& g, const NumberSpace& space, const LeafTable& leaves, const CompileOptions& options,
                             const TreeOptions& tree_opts, SpaceTree& t) {
-  ArgCompiler args(g, space.endian, tree_opts, options.max_argument_states);
+  ArgCompiler args(g, space.endian, tree_opts, options.max_argument_states, options.argument_size_slack);
   t.leaf_edge.assign(leaves.size(), Edge{});
   t.leaf_cost.assign(leaves.size(), 1);
   std::vector<bool> have(leaves.size(), false);
   const SeccompWords zero_args{};
+  // The argument subtrees are part of the program: once they alone pass the
+  // kernel's limit, no layout can fit and the rest is not worth building.
+  // Each may be up to the slack (plus 2) larger than the smallest candidate
+  // found for it, so the limit is stretched by as much: past it, the
+  // smallest candidates could not fit either.
+  InsnCounter arg_insns(g);
+  size_t subtrees = 0;
   for (const Interval& iv : t.intervals) {
     if (have[iv.leaf]) continue;
     have[iv.leaf] = true;
-    t.leaf_edge[iv.leaf] = args.compile(leaves.at(iv.leaf), kOffsetNr);
-    if (args.overflowed()) {
+    t.leaf_edge[iv.leaf] = args.compile_rules(leaves.at(iv.leaf), kOffsetNr);
+    arg_insns.add(t.leaf_edge[iv.leaf]);
+    ++subtrees;
+    const double limit = (bpf::kMaxInsns + 2.0 * static_cast<double>(subtrees)) * (1 + options.argument_size_slack);
+    if (static_cast<double>(arg_insns.insns()) > limit) {
       const NumberSegment* seg = nullptr;
       for (const NumberSegment& sg : space.segments) {
         if (iv.lo >= sg.lo && iv.lo <= sg.hi) seg = &sg;
       }
       const syscalls::ArchId abi = seg != nullptr ? seg->abi : space.abis.front();
       const auto name = syscalls::table(abi).name(iv.lo);
-      return fail(
-          fmt::format("the argument rules of {} syscall {} need more than {} decision states: their filter could "
-                      "not fit the kernel's limit of {} instructions",
-                      syscalls::arch(abi).name, name ? std::string(*name) : fmt::format("{}", iv.lo), args.max_states(),
-                      bpf::kMaxInsns));
+      return fail(fmt::format(
+          "the filter needs more than the kernel's limit of {} instructions: the argument rules of {} up to "
+          "syscall {} alone take {}",
+          bpf::kMaxInsns, abi_names(space.abis), name ? std::string(*name) : fmt::format("{}", iv.lo),
+          arg_insns.insns()));
     }
     t.leaf_cost[iv.leaf] = path_length(g, t.leaf_edge[iv.leaf], zero_args);
   }
@@ -320,6 +330,12 @@ Expected<Compiled> compile(const policy::Policy& policy, const CompileOptions& o
   if (!emitted) return fail(fmt::format("internal error: {}", emitted.error().message));
   Compiled c{std::move(emitted->program), std::move(l.reports), emitted->layout};
 
+  if (c.program.size() > bpf::kMaxInsns && options.argument_size_slack > 0) {
+    // Speed was bought with size: the smallest argument subtrees may fit.
+    CompileOptions smallest = options;
+    smallest.argument_size_slack = 0;
+    return compile(policy, smallest);
+  }
   if (c.program.size() > bpf::kMaxInsns) {
     // Say which arch needs how much: compile each number space on its own.
     std::string parts;

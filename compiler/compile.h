@@ -20,8 +20,10 @@
 //      maximal intervals of equal outcome. Numbers no rule names take the
 //      default action, or ERRNO(ENOSYS) above the largest number the profile
 //      names (unnamed_number_action states that rule on its own).
-//   3. Argument subtrees (args.h, ArgCompiler): each interval whose rules
-//      read arguments becomes word tests in the test graph (graph.h).
+//   3. Argument subtrees (args.h, ArgCompiler::compile_rules): each interval
+//      whose rules read arguments becomes word tests in the test graph
+//      (graph.h), one diagram or a chain of smaller ones, whichever is
+//      smaller; fails early when they alone pass the kernel's limit.
 //   4. Number trees (tree.h, build_tree / TreeRebuilder; partition.h,
 //      interval_weights): an optimal search tree per number space under the
 //      weights, its longest path bounded, x32's intervals as a subtree of
@@ -64,9 +66,14 @@ struct CompileOptions {
   // Search every split point in the dynamic program instead of Knuth's
   // bounds (O(n^3) instead of O(n^2); for tests and comparisons).
   bool exhaustive_search = false;
-  // Bound on the decision states of the argument rules of one number space
-  // (see ArgCompiler); past it the compile fails with a clear error.
+  // Bound on the new decision states of one argument diagram (see
+  // ArgCompiler::compile_rules); past it that syscall's rules are compiled
+  // as a chain of smaller diagrams instead.
   size_t max_argument_states = size_t{1} << 14;
+  // How much larger (a fraction) a syscall's argument diagram may be than its
+  // smallest chain of rules and still be chosen: it executes fewer
+  // instructions. A program over the kernel's limit is rebuilt without it.
+  double argument_size_slack = 0.03;
 };
 
 // What the compiler knows about one AUDIT_ARCH value of the program.
@@ -94,7 +101,8 @@ struct Compiled {
 };
 
 // Errors: more than 4096 instructions (naming how many and which arch needs
-// how many), an internal validation failure (a bug; the message says so).
+// how many, or the syscall where the argument rules alone pass the limit),
+// an internal validation failure (a bug; the message says so).
 Expected<Compiled> compile(const policy::Policy& policy, const CompileOptions& options);
 
 // Keeps only the listed ABIs of the policy (policy order is kept). Each

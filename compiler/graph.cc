@@ -119,6 +119,36 @@ unsigned path_length(const Graph& g, Edge e, const SeccompWords& words) {
   }
 }
 
+void InsnCounter::add(Edge e) {
+  std::vector<Edge> stack{e};
+  while (!stack.empty()) {
+    const Edge x = stack.back();
+    stack.pop_back();
+    auto [it, added] = at_load_.emplace(x.node, x.load);
+    if (!added) {
+      if (x.load && !it->second) {
+        it->second = true;
+        ++insns_;
+      }
+      continue;
+    }
+    const Node& nd = g_.node(x.node);
+    if (nd.kind == Node::Kind::kReturn) {
+      ++insns_;
+      continue;
+    }
+    insns_ += 1 + (x.load ? 1 : 0) + (nd.has_mask ? 1 : 0);
+    stack.push_back(nd.on_true);
+    stack.push_back(nd.on_false);
+  }
+}
+
+size_t subgraph_insns(const Graph& g, Edge e) {
+  InsnCounter c(g);
+  c.add(e);
+  return c.insns();
+}
+
 namespace {
 
 constexpr size_t kSizeCap = 1 << 20;

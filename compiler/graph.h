@@ -88,6 +88,25 @@ Edge lower_tree(Graph& g, const DecisionTree& tree, uint32_t word, std::span<con
 // that an edge entering past a load is only taken where A holds that word.
 unsigned path_length(const Graph& g, Edge e, const SeccompWords& words);
 
+// Instructions the nodes reachable from `e` take once laid out (loads where
+// some edge enters at them, masks, jumps, one per distinct return; jumps too
+// long for a conditional's 8-bit offset are not counted).
+size_t subgraph_insns(const Graph& g, Edge e);
+
+// The same count over the union of the subgraphs added so far: a lower
+// bound on the program that contains them all.
+class InsnCounter {
+ public:
+  explicit InsnCounter(const Graph& g) : g_(g) {}
+  void add(Edge e);
+  size_t insns() const { return insns_; }
+
+ private:
+  const Graph& g_;
+  std::unordered_map<NodeId, bool> at_load_;  // reached; entered at its load
+  size_t insns_ = 0;
+};
+
 struct EmitResult {
   bpf::Program program;
   bpf::Builder::LayoutStats layout;

@@ -40,11 +40,14 @@ Action reference(const std::vector<Rule>& rules, Action fallback, const std::arr
   return policy::evaluate(p, d).action;
 }
 
-// The subtree for `rules` as a stand-alone program.
-bpf::Program subtree_program(const std::vector<Rule>& rules, Action fallback, Endian e) {
+// The subtree for `rules` as a stand-alone program: one diagram, or the
+// smallest of the diagram and the chains (`best`).
+bpf::Program subtree_program(const std::vector<Rule>& rules, Action fallback, Endian e, bool best = false,
+                             size_t max_states = ArgCompiler::kMaxStates) {
   Graph g;
-  ArgCompiler c(g, e, TreeOptions{});
-  const Edge root = c.compile(rule_set(rules, fallback), std::nullopt);
+  ArgCompiler c(g, e, TreeOptions{}, max_states);
+  const RuleSet s = rule_set(rules, fallback);
+  const Edge root = best ? c.compile_rules(s, std::nullopt) : c.compile(s, std::nullopt);
   auto out = emit(g, root);
   EXPECT_TRUE(out) << out.error().message;
   return out ? out->program : bpf::Program{};
@@ -152,7 +155,10 @@ TEST(ArgCompiler, RandomRulesAgreeWithTheSpecification) {
     const Action fallback = rng.chance(50) ? Action::Errno(1) : Action::Allow();
     const RuleSet s = rule_set(rules, fallback);
     for (Endian e : {Endian::kLittle, Endian::kBig}) {
-      const bpf::Program prog = subtree_program(rules, fallback, e);
+      // Alternately the smallest of diagram and chains, with a bound low
+      // enough that some diagrams are abandoned half-built.
+      const bool best = iter % 2 == 1;
+      const bpf::Program prog = subtree_program(rules, fallback, e, best, iter % 4 == 3 ? 3 : ArgCompiler::kMaxStates);
       auto in = bpf::Interpreter::create(prog);
       ASSERT_TRUE(in) << in.error().message;
       // Inputs around every constant.
@@ -322,6 +328,53 @@ TEST(ArgCompiler, IdenticalSubtreesAreShared) {
   const Edge b = c.compile(rule_set(rules, Action::Errno(1)), std::nullopt);
   EXPECT_EQ(a, b);
   EXPECT_EQ(g.size(), nodes);
+}
+
+// Rules that each test two different arguments multiply in one diagram
+// (every outcome on arg0 meets every outcome on arg1); compile_rules keeps
+// them linear, as a chain of segments, and still agrees with the
+// specification.
+TEST(ArgCompiler, RulesOnManyArgumentsStayLinear) {
+  std::vector<Rule> rules;
+  const unsigned n = 24;
+  for (unsigned i = 0; i < n; ++i) {
+    const auto a = static_cast<uint8_t>(i % 4);
+    const auto b = static_cast<uint8_t>((i + 1) % 4);
+    rules.push_back(
+        rule(i % 3 == 0 ? Action::Trap() : Action::Allow(),
+             {cond(a, CmpOp::kEq, 100 + i, 0, ArgWidth::k32), cond(b, CmpOp::kEq, 200 + i, 0, ArgWidth::k32)}));
+  }
+  const bpf::Program diagram = subtree_program(rules, Action::Errno(1), Endian::kLittle);
+  const bpf::Program best = subtree_program(rules, Action::Errno(1), Endian::kLittle, true);
+  // A chain: at most a load and a test per condition, and the returns.
+  EXPECT_LE(best.size(), 4 * n + 3);
+  EXPECT_LT(best.size(), diagram.size());
+  auto in = bpf::Interpreter::create(best);
+  ASSERT_TRUE(in) << in.error().message;
+  Rng rng(77);
+  for (int t = 0; t < 4000; ++t) {
+    std::array<uint64_t, 6> args{};
+    for (unsigned i = 0; i < 4; ++i) args[i] = rng.chance(50) ? 100 + rng.below(n) : 200 + rng.below(n + 1);
+    SeccompData d;
+    d.args = args;
+    ASSERT_EQ(in->run(d, Endian::kLittle).action(), reference(rules, Action::Errno(1), args)) << t;
+  }
+}
+
+// Where one diagram is smallest (rules sharing a test on arg0, then values
+// of arg1: arg0 tested once, then the values) compile_rules keeps it.
+TEST(ArgCompiler, OneDiagramKeptWhenSmallest) {
+  std::vector<Rule> rules;
+  for (uint64_t v = 0; v < 40; ++v) {
+    rules.push_back(
+        rule(v % 2 == 0 ? Action::Allow() : Action::Trap(), {cond(0, CmpOp::kEq, 7), cond(1, CmpOp::kEq, v * 3)}));
+  }
+  const bpf::Program diagram = subtree_program(rules, Action::Errno(1), Endian::kLittle);
+  const bpf::Program best = subtree_program(rules, Action::Errno(1), Endian::kLittle, true);
+  EXPECT_LE(best.size(), diagram.size());
+  // One segment: arg0 (offsets 16 and 20) is tested once, not once per rule.
+  EXPECT_EQ(count(best, bpf::kLd | bpf::kW | bpf::kAbs, 16), 1u);
+  EXPECT_EQ(count(best, bpf::kLd | bpf::kW | bpf::kAbs, 20), 1u);
 }
 
 TEST(ArgCompiler, EveryOperatorOnBothWords) {
