@@ -160,6 +160,48 @@ Action decide(const RuleSet& s, const std::array<uint64_t, 6>& args) {
   return s.otherwise;
 }
 
+namespace {
+
+// A RuleSet's rules and conditions: what deciding one word visits, and what
+// holding it costs.
+size_t set_size(const RuleSet& s) {
+  size_t n = s.rules.size();
+  for (const OpenRule& r : s.rules) n += r.conditions.size();
+  return n;
+}
+
+// Pieces of a split count as held while they exist: the count is the memory
+// in use, memoized states plus the pieces on the current path.
+class HeldWhileAlive {
+ public:
+  explicit HeldWhileAlive(size_t& held) : held_(held) {}
+  HeldWhileAlive(const HeldWhileAlive&) = delete;
+  HeldWhileAlive& operator=(const HeldWhileAlive&) = delete;
+  ~HeldWhileAlive() { held_ -= n_; }
+  size_t add(size_t n) {
+    n_ += n;
+    return n;
+  }
+
+ private:
+  size_t& held_;
+  size_t n_ = 0;
+};
+
+}  // namespace
+
+bool ArgCompiler::charge_steps(size_t n) {
+  if (overflowed_ == Limit::kNone && n > max_steps_ - std::min(steps_, max_steps_)) overflowed_ = Limit::kSteps;
+  steps_ += n;
+  return overflowed_ == Limit::kNone;
+}
+
+bool ArgCompiler::charge_held(size_t n) {
+  if (overflowed_ == Limit::kNone && n > max_held_ - std::min(held_, max_held_)) overflowed_ = Limit::kHeld;
+  held_ += n;
+  return overflowed_ == Limit::kNone;
+}
+
 uint32_t ArgCompiler::word(uint8_t arg, bool hi) const {
   return hi ? arg_hi_offset(arg, endian_) : arg_lo_offset(arg, endian_);
 }
@@ -172,10 +214,8 @@ Edge ArgCompiler::compile(const RuleSet& s, std::optional<uint32_t> a_holds) {
   if (it != memo_.end()) {
     e = it->second;
   } else {
-    if (overflowed_ || memo_.size() >= max_states_) {
-      overflowed_ = true;
-      return g_.ret(encode(s.otherwise));
-    }
+    if (overflowed_ == Limit::kNone && memo_.size() >= max_states_) overflowed_ = Limit::kStates;
+    if (overflowed_ != Limit::kNone || !charge_held(set_size(s))) return g_.ret(encode(s.otherwise));
     e = build(s, std::nullopt);
     memo_.emplace(std::move(key), e);
   }
@@ -203,8 +243,11 @@ Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::op
   }
   std::sort(starts.begin(), starts.end());
   starts.erase(std::unique(starts.begin(), starts.end()), starts.end());
+  // Every piece visits every rule: charged before any piece is made.
+  if (!charge_steps(starts.size() * set_size(s))) return g_.ret(encode(s.otherwise));
 
   std::vector<RuleSet> children;
+  HeldWhileAlive held_children(held_);
   std::vector<Interval> intervals;
   for (size_t i = 0; i < starts.size(); ++i) {
     const uint32_t v = starts[i];
@@ -228,9 +271,14 @@ Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::op
       if (possible) rules.push_back(std::move(nr));
     }
     RuleSet child = normalize(std::move(rules), s.otherwise);
+    // The search among the pieces, and the new ones held until compiled.
+    if (!charge_steps(children.size())) return g_.ret(encode(s.otherwise));
     uint32_t leaf = 0;
     while (leaf < children.size() && !(children[leaf] == child)) ++leaf;
-    if (leaf == children.size()) children.push_back(std::move(child));
+    if (leaf == children.size()) {
+      if (!charge_held(held_children.add(set_size(child)))) return g_.ret(encode(s.otherwise));
+      children.push_back(std::move(child));
+    }
     const uint32_t end = i + 1 < starts.size() ? starts[i + 1] - 1 : kMax32;
     if (!intervals.empty() && intervals.back().leaf == leaf) {
       intervals.back().hi = end;
@@ -286,8 +334,11 @@ Edge ArgCompiler::masked_test(const RuleSet& s, const OpenCondition& test, std::
     }
     return normalize(std::move(rules), s.otherwise);
   };
+  if (!charge_steps(2 * set_size(s))) return g_.ret(encode(s.otherwise));
   const RuleSet yes = branch(true);
   const RuleSet no = branch(false);
+  HeldWhileAlive held_branches(held_);
+  if (!charge_held(held_branches.add(set_size(yes) + set_size(no)))) return g_.ret(encode(s.otherwise));
   if (d == 0) {
     // (A & m) == 0  <=>  !(A & m)
     return g_.test(w, bpf::kJset, m, compile(no, w), compile(yes, w), a_holds);

@@ -77,8 +77,9 @@ Action decide(const RuleSet& s, const std::array<uint64_t, 6>& args);
 
 class ArgCompiler {
  public:
-  ArgCompiler(Graph& graph, Endian endian, TreeOptions tree, size_t max_states = kMaxStates)
-      : g_(graph), endian_(endian), tree_(tree), max_states_(max_states) {}
+  ArgCompiler(Graph& graph, Endian endian, TreeOptions tree, size_t max_states = kMaxStates,
+              size_t max_steps = kMaxSteps, size_t max_held = kMaxHeld)
+      : g_(graph), endian_(endian), tree_(tree), max_states_(max_states), max_steps_(max_steps), max_held_(max_held) {}
 
   // The subtree for `s`, entered with A holding `a_holds` (a seccomp_data
   // word offset) or something unknown.
@@ -91,7 +92,24 @@ class ArgCompiler {
   // instructions anyway.
   static constexpr size_t kMaxStates = size_t{1} << 14;
   size_t max_states() const { return max_states_; }
-  bool overflowed() const { return overflowed_; }
+  bool overflowed() const { return overflowed_ != Limit::kNone; }
+
+  // Few states can still be huge: 10,000 rules on one syscall make states of
+  // thousands of rules each, and splitting one word visits every rule once
+  // per piece. So the rules and conditions visited (steps: over the
+  // compiler's life, charged before a split allocates its pieces) and those
+  // held (memoized states and the pieces of the splits in progress: the
+  // memory in use) are bounded too: time and memory stay bounded whatever
+  // the profile, and overflow_reason() says which limit stopped it. README
+  // "Limits" gives what the defaults cost at worst.
+  static constexpr size_t kMaxSteps = size_t{1} << 26;
+  static constexpr size_t kMaxHeld = size_t{1} << 22;
+  enum class Limit : uint8_t { kNone, kStates, kSteps, kHeld };
+  Limit overflow_reason() const { return overflowed_; }
+  size_t max_steps() const { return max_steps_; }
+  size_t max_held() const { return max_held_; }
+  size_t steps() const { return steps_; }
+  size_t held() const { return held_; }  // by the memoized states, once compile() returned
 
  private:
   Edge build(const RuleSet& s, std::optional<uint32_t> a_holds);
@@ -102,9 +120,17 @@ class ArgCompiler {
   Graph& g_;
   Endian endian_;
   TreeOptions tree_;
+  // Adds to steps_ (held_): false, and overflowed_ set, past the limit.
+  bool charge_steps(size_t n);
+  bool charge_held(size_t n);
+
   size_t max_states_;
+  size_t max_steps_;
+  size_t max_held_;
+  size_t steps_ = 0;
+  size_t held_ = 0;
   std::map<std::pair<RuleSet, std::optional<uint32_t>>, Edge> memo_;
-  bool overflowed_ = false;
+  Limit overflowed_ = Limit::kNone;
 };
 
 }  // namespace sysfence::compiler

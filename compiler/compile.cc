@@ -111,9 +111,46 @@ struct SpaceTree {
 
 // Leaves: constant outcomes are returns, the rest argument subtrees
 // (compiled per number space: its byte order decides the word offsets).
+// The argument subtrees' work so far, over every number space of the filter.
+struct ArgWork {
+  size_t steps = 0;
+  size_t held = 0;
+};
+
+// Why the argument rules of one syscall cannot be compiled, by the limit
+// ArgCompiler met.
+std::string argument_overflow(const ArgCompiler& args, const CompileOptions& options, std::string_view abi,
+                              std::string_view syscall, const RuleSet& rules) {
+  size_t conditions = 0;
+  for (const OpenRule& r : rules.rules) conditions += r.conditions.size();
+  const std::string what =
+      fmt::format("the argument rules of {} syscall {} ({} rule{}, {} condition{})", abi, syscall, rules.rules.size(),
+                  rules.rules.size() == 1 ? "" : "s", conditions, conditions == 1 ? "" : "s");
+  switch (args.overflow_reason()) {
+    case ArgCompiler::Limit::kSteps:
+      return fmt::format(
+          "{} are too many to compile: their decision diagram needs more than {} steps to build (sysfence's limit "
+          "for one filter); use fewer rules or fewer distinct argument values per syscall",
+          what, options.max_argument_steps);
+    case ArgCompiler::Limit::kHeld:
+      return fmt::format(
+          "{} are too many to compile: their decision diagram needs more than {} rules and conditions in its "
+          "states at once (sysfence's limit for one filter); use fewer rules or fewer distinct argument values per "
+          "syscall",
+          what, options.max_argument_held);
+    default: break;
+  }
+  return fmt::format(
+      "the argument rules of {} syscall {} need more than {} decision states: their filter could "
+      "not fit the kernel's limit of {} instructions",
+      abi, syscall, args.max_states(), bpf::kMaxInsns);
+}
+
 Expected<void> lower_leaves(Graph& g, const NumberSpace& space, const LeafTable& leaves, const CompileOptions& options,
-                            const TreeOptions& tree_opts, SpaceTree& t) {
-  ArgCompiler args(g, space.endian, tree_opts, options.max_argument_states);
+                            const TreeOptions& tree_opts, SpaceTree& t, ArgWork& work) {
+  ArgCompiler args(g, space.endian, tree_opts, options.max_argument_states,
+                   options.max_argument_steps - std::min(work.steps, options.max_argument_steps),
+                   options.max_argument_held - std::min(work.held, options.max_argument_held));
   t.leaf_edge.assign(leaves.size(), Edge{});
   t.leaf_cost.assign(leaves.size(), 1);
   std::vector<bool> have(leaves.size(), false);
@@ -129,14 +166,13 @@ Expected<void> lower_leaves(Graph& g, const NumberSpace& space, const LeafTable&
       }
       const syscalls::ArchId abi = seg != nullptr ? seg->abi : space.abis.front();
       const auto name = syscalls::table(abi).name(iv.lo);
-      return fail(
-          fmt::format("the argument rules of {} syscall {} need more than {} decision states: their filter could "
-                      "not fit the kernel's limit of {} instructions",
-                      syscalls::arch(abi).name, name ? std::string(*name) : fmt::format("{}", iv.lo), args.max_states(),
-                      bpf::kMaxInsns));
+      return fail(argument_overflow(args, options, syscalls::arch(abi).name,
+                                    name ? std::string(*name) : fmt::format("{}", iv.lo), leaves.at(iv.leaf)));
     }
     t.leaf_cost[iv.leaf] = path_length(g, t.leaf_edge[iv.leaf], zero_args);
   }
+  work.steps += args.steps();
+  work.held += args.held();
   return {};
 }
 
@@ -219,11 +255,11 @@ double weighted_tests(const DecisionTree& tree, const std::optional<DecisionTree
 // test jumps to, and its report.
 Expected<Edge> lower_space(Graph& g, const policy::Policy& policy, const CompileOptions& options,
                            const TreeOptions& tree_opts, const NumberSpace& space, size_t si, LeafTable& leaves,
-                           std::vector<ArchReport>& reports) {
+                           std::vector<ArchReport>& reports, ArgWork& work) {
   const bool optimal = options.strategy == Strategy::kOptimal;
   SpaceTree t;
   t.intervals = partition(space, policy.bad_arch_action, leaves, optimal);
-  if (auto ok = lower_leaves(g, space, leaves, options, tree_opts, t); !ok) return Unexpected<Error>{ok.error()};
+  if (auto ok = lower_leaves(g, space, leaves, options, tree_opts, t, work); !ok) return Unexpected<Error>{ok.error()};
 
   t.w = interval_weights(space, t.intervals, options.weights);
   const double total = std::accumulate(t.w.begin(), t.w.end(), 0.0);
@@ -266,8 +302,9 @@ Expected<Lowered> lower(const policy::Policy& policy, const CompileOptions& opti
   tree_opts.exhaustive = options.exhaustive_search;
 
   std::vector<Edge> entries;
+  ArgWork work;
   for (size_t si = 0; si < spaces.size(); ++si) {
-    auto entry = lower_space(g, policy, options, tree_opts, spaces[si], si, leaves, out.reports);
+    auto entry = lower_space(g, policy, options, tree_opts, spaces[si], si, leaves, out.reports, work);
     if (!entry) return Unexpected<Error>{entry.error()};
     entries.push_back(*entry);
   }

@@ -67,6 +67,11 @@ struct CompileOptions {
   // Bound on the decision states of the argument rules of one number space
   // (see ArgCompiler); past it the compile fails with a clear error.
   size_t max_argument_states = size_t{1} << 14;
+  // Bounds on the work and memory of all argument subtrees of the filter
+  // together (ArgCompiler::kMaxSteps, kMaxHeld): past either the compile
+  // fails with a clear error, so any profile costs bounded time and memory.
+  size_t max_argument_steps = size_t{1} << 26;
+  size_t max_argument_held = size_t{1} << 22;
 };
 
 // What the compiler knows about one AUDIT_ARCH value of the program.
