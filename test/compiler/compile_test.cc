@@ -303,5 +303,82 @@ TEST(Compile, TooManyArgumentStatesIsAnError) {
             "not fit the kernel's limit of 4096 instructions");
 }
 
+// Few states can still take unbounded work and memory (thousands of rules in
+// each): the steps and the rules and conditions held are bounded too, and the
+// error names the syscall, its rules and conditions and the limit met.
+policy::Policy many_range_rules(size_t n) {
+  policy::Policy p;
+  policy::ArchPolicy ap;
+  ap.arch = syscalls::ArchId::kX86_64;
+  ap.default_action = Action::Errno(1);
+  auto& rules = ap.rules[16];  // ioctl
+  for (uint64_t r = 0; r < n; ++r) {
+    policy::Rule rule;
+    rule.action = Action::Allow();
+    rule.conditions.push_back(policy::ArgCondition{0, policy::CmpOp::kGt, r * 977, 0, policy::ArgWidth::k32});
+    rule.conditions.push_back(policy::ArgCondition{1, policy::CmpOp::kLe, r * 1009, 0, policy::ArgWidth::k32});
+    rules.push_back(rule);
+  }
+  p.arches.push_back(ap);
+  return p;
+}
+
+TEST(Compile, TooMuchArgumentWorkIsAnError) {
+  const policy::Policy p = many_range_rules(20);
+  CompileOptions o;
+  EXPECT_TRUE(compile(p, o));
+  o.max_argument_steps = 100;
+  auto c = compile(p, o);
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().message,
+            "the argument rules of x86_64 syscall ioctl (20 rules, 40 conditions) are too many to compile: their "
+            "decision diagram needs more than 100 steps to build (sysfence's limit for one filter); use fewer rules "
+            "or fewer distinct argument values per syscall");
+}
+
+TEST(Compile, TooMuchArgumentMemoryIsAnError) {
+  const policy::Policy p = many_range_rules(20);
+  CompileOptions o;
+  o.max_argument_held = 100;
+  auto c = compile(p, o);
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("the argument rules of x86_64 syscall ioctl (20 rules, 40 conditions) are too "
+                                   "many to compile: their decision diagram needs more than 100 rules and "
+                                   "conditions in its states at once"),
+            std::string::npos)
+      << c.error().message;
+}
+
+// The limits hold for the whole filter: ABIs with their own number spaces
+// share one budget, so one that fits alone fails after others spent it.
+TEST(Compile, ArgumentWorkIsSharedByTheAbis) {
+  policy::Policy one = many_range_rules(20);
+  CompileOptions o;
+  o.max_argument_steps = size_t{1} << 40;
+  ASSERT_TRUE(compile(one, o));
+  // The steps one ABI takes: the smallest limit it compiles under, found by
+  // halving (the count is deterministic).
+  size_t lo = 1;
+  size_t hi = size_t{1} << 30;
+  while (lo < hi) {
+    o.max_argument_steps = lo + (hi - lo) / 2;
+    if (compile(one, o)) {
+      hi = o.max_argument_steps;
+    } else {
+      lo = o.max_argument_steps + 1;
+    }
+  }
+  policy::Policy two = one;
+  policy::ArchPolicy arm = two.arches.front();
+  arm.arch = syscalls::ArchId::kAarch64;
+  arm.rules = {{29, arm.rules.begin()->second}};  // aarch64's ioctl
+  two.arches.push_back(arm);
+  o.max_argument_steps = lo;
+  EXPECT_TRUE(compile(one, o));
+  EXPECT_FALSE(compile(two, o));
+  o.max_argument_steps = 2 * lo;
+  EXPECT_TRUE(compile(two, o));
+}
+
 }  // namespace
 }  // namespace sysfence::compiler
