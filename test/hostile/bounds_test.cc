@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,6 +56,9 @@ const Expectation kCompile[] = {
     {Shape::kWidth, 0, ""},
     {Shape::kForeignNames, 0, ""},
 };
+
+// gtest's name for a case in failure messages.
+void PrintTo(const Expectation& x, std::ostream* os) { *os << hostile::info(x.shape).name; }
 
 std::string write_profile(Shape s) {
   const auto& info = hostile::info(s);
