@@ -62,7 +62,7 @@ void PrintTo(const Expectation& x, std::ostream* os) { *os << hostile::info(x.sh
 
 std::string write_profile(Shape s) {
   const auto& info = hostile::info(s);
-  const std::string path = cli_runner::tmp_path(fmt::format("{}.json", info.name));
+  std::string path = cli_runner::tmp_path(fmt::format("{}.json", info.name));
   if (!cli_runner::exists(path)) cli_runner::write_file(path, hostile::profile(s, info.at_limit));
   return path;
 }

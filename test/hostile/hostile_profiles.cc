@@ -147,7 +147,7 @@ std::string syscalls_of(Shape s, size_t n) {
     case Shape::kLongStrings: {
       std::string out;
       for (size_t i = 0; i < n; ++i) {
-        std::string name(1000, 'a' + static_cast<char>(i % 26));
+        std::string name(1000, static_cast<char>('a' + i % 26));
         name += fmt::format("{}", i);
         out += (i ? ",\n" : "") + entry(fmt::format(R"("{}")", name), "");
       }
