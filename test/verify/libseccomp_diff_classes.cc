@@ -42,10 +42,20 @@ bool rule_matches(const AddedRule& r, const SeccompData& in, bool wide) {
 }
 
 // The actions of the rules libseccomp was given for `name` that match the input.
-std::set<uint32_t> matching_actions(const Difference& d, const std::string& name) {
+// Whether rule `r` is on the input's syscall: its name (or a name sharing
+// the number, e.g. ARM's sync_file_range2 and arm_sync_file_range) has the
+// input's number on this ABI, in libseccomp's table or the kernel's (where
+// libseccomp 2.5.4 resolves a socket/IPC call to a pseudo number but still
+// adds the rule on the direct syscall too, as on ppc64le and s390x).
+bool on_input_syscall(const Difference& d, const AddedRule& r) {
+  return libseccomp_number(*d.native, r.name) == static_cast<int>(d.input.nr) ||
+         syscalls::table(*d.abi).number(r.name) == d.input.nr;
+}
+
+std::set<uint32_t> matching_actions(const Difference& d) {
   std::set<uint32_t> out;
   for (const AddedRule& r : d.lib->rules)
-    if (r.name == name && rule_matches(r, d.input, d.abi->word_bits == 64)) out.insert(r.action);
+    if (on_input_syscall(d, r) && rule_matches(r, d.input, d.abi->word_bits == 64)) out.insert(r.action);
   return out;
 }
 
@@ -91,9 +101,7 @@ uint32_t most_restrictive(const std::set<uint32_t>& actions) {
 // when libseccomp's answer is one of the matching rules' actions and
 // sysfence's is the most restrictive of them.
 bool overlapping_rules(const Difference& d) {
-  const std::string name = libseccomp_name(*d.native, d.input.nr);
-  if (name.empty()) return false;
-  const std::set<uint32_t> actions = matching_actions(d, name);
+  const std::set<uint32_t> actions = matching_actions(d);
   return actions.size() >= 2 && actions.count(d.libseccomp) != 0 && d.sysfence == most_restrictive(actions);
 }
 
@@ -195,8 +203,7 @@ bool compares_wrong_word(const bpf::Program& prog, const SeccompWords& words, ui
 // sysfence's is one of them, and libseccomp's program reaches its answer
 // through such a comparison.
 bool stale_accumulator(const Difference& d) {
-  const std::string name = libseccomp_name(*d.native, d.input.nr);
-  std::set<uint32_t> intended = name.empty() ? std::set<uint32_t>{} : matching_actions(d, name);
+  std::set<uint32_t> intended = matching_actions(d);
   if (intended.empty()) intended.insert(d.lib->default_action);
   return intended.count(d.libseccomp) == 0 && intended.count(d.sysfence) != 0 &&
          compares_wrong_word(*d.lib_program, d.words, d.abi->audit_arch);
@@ -206,41 +213,34 @@ bool is_range(std::string_view op) {
   return op == "SCMP_CMP_LT" || op == "SCMP_CMP_LE" || op == "SCMP_CMP_GT" || op == "SCMP_CMP_GE";
 }
 
-// libseccomp 2.5.4's rule database, merging range comparisons (LT, LE, GT,
-// GE) on one argument from different rules of a syscall, files one rule's
-// remaining conditions under another rule's range test (its own export_pfc
-// shows it): the filter answers the action of a rule whose range condition
-// the input fails, because another rule's range condition on that argument
-// holds. (libseccomp's test 43-sim-a2_order is the documented face of this
-// ordering.) Explained when sysfence's answer is what the rules give, and
-// libseccomp's is the action of a rule that fails only range conditions,
-// each on an argument where another rule's range condition holds.
+// libseccomp 2.5.4's rule database, merging the comparison chains of
+// several rules of one syscall that compare one argument by range (LT, LE,
+// GT, GE), files a rule's remaining conditions under another rule's range
+// test, or drops them (its own export_pfc shows the result; libseccomp's
+// test 43-sim-a2_order is the documented face of this ordering): the filter
+// answers the default action or another rule's action where a rule matches,
+// or a rule's action where it does not. Explained when sysfence's answer is
+// what the rules give for the input (the default when none matches),
+// libseccomp's is not but is the default or some rule's action for this
+// syscall, and two rules for it with different actions compare one
+// argument by range.
 bool range_merge(const Difference& d) {
-  const std::string name = libseccomp_name(*d.native, d.input.nr);
-  if (name.empty()) return false;
-  const bool wide = d.abi->word_bits == 64;
-  std::set<uint32_t> intended = matching_actions(d, name);
+  std::set<uint32_t> intended = matching_actions(d);
   if (intended.empty()) intended.insert(d.lib->default_action);
-  if (intended.count(d.sysfence) == 0) return false;
-  auto other_range_holds = [&](const AddedRule& self, unsigned arg) {
-    for (const AddedRule& r : d.lib->rules) {
-      if (&r == &self || r.name != name) continue;
-      for (const LibCondition& c : r.conditions)
-        if (c.arg == arg && is_range(c.op) && condition_holds(c, d.input.args[arg], wide)) return true;
-    }
-    return false;
-  };
+  if (intended.count(d.sysfence) == 0 || intended.count(d.libseccomp) != 0) return false;
+  bool libseccomp_action_known = d.libseccomp == d.lib->default_action;
+  bool ranges_meet = false;
   for (const AddedRule& r : d.lib->rules) {
-    if (r.name != name || r.action != d.libseccomp) continue;
-    bool fails = false, explained = true;
-    for (const LibCondition& c : r.conditions) {
-      if (condition_holds(c, d.input.args[c.arg], wide)) continue;
-      fails = true;
-      explained = explained && is_range(c.op) && other_range_holds(r, c.arg);
+    if (!on_input_syscall(d, r)) continue;
+    libseccomp_action_known = libseccomp_action_known || r.action == d.libseccomp;
+    for (const AddedRule& q : d.lib->rules) {
+      if (!on_input_syscall(d, q) || q.action == r.action) continue;
+      for (const LibCondition& x : r.conditions)
+        for (const LibCondition& y : q.conditions)
+          ranges_meet = ranges_meet || (x.arg == y.arg && is_range(x.op) && is_range(y.op));
     }
-    if (fails && explained) return true;
   }
-  return false;
+  return libseccomp_action_known && ranges_meet;
 }
 
 // libseccomp 2.5.4 gives some names that the x86_64 host lacks the same
