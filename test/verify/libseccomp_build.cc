@@ -41,6 +41,7 @@ std::vector<std::vector<LibCondition>> condition_sets(const ProfileEntry& e) {
   const bool split = std::any_of(per_index.begin(), per_index.end(), [](unsigned n) { return n > 1; });
   if (!split) return {all};
   std::vector<std::vector<LibCondition>> sets;
+  sets.reserve(all.size());
   for (const LibCondition& c : all) sets.push_back({c});
   return sets;
 }
@@ -88,11 +89,12 @@ bool fix_cross_endian_returns(std::vector<uint8_t>& raw, const std::set<uint32_t
                               std::string& error) {
   constexpr uint16_t kRetK = 0x06;
   for (size_t off = 0; off + 8 <= raw.size(); off += 8) {
-    const uint16_t code = static_cast<uint16_t>((raw[off] << 8) | raw[off + 1]);
+    const auto code = static_cast<uint16_t>((raw[off] << 8) | raw[off + 1]);
     if (code != kRetK) continue;
     const uint32_t k = load_be32(&raw[off + 4]);
     const uint32_t flipped = __builtin_bswap32(k);
-    const bool k_known = actions.count(k) != 0, flipped_known = actions.count(flipped) != 0;
+    const bool k_known = actions.contains(k);
+    const bool flipped_known = actions.contains(flipped);
     if (k_known && flipped_known && k != flipped) {
       error = "ambiguous ret at instruction " + std::to_string(off / 8);
       return false;
@@ -160,6 +162,7 @@ LibseccompBuild build_with_libseccomp(const RandomProfile& profile, const Native
       if (nr == __NR_SCMP_ERROR) continue;
       for (const auto& set : sets) {
         std::vector<scmp_arg_cmp> conds;
+        conds.reserve(set.size());
         for (const LibCondition& c : set) conds.push_back({c.arg, to_scmp(c.op), c.datum_a, c.datum_b});
         const int rc = seccomp_rule_add_array(ctx.get(), action, nr, static_cast<unsigned>(conds.size()),
                                               conds.empty() ? nullptr : conds.data());

@@ -1,5 +1,6 @@
 #include "test/verify/libseccomp_diff_classes.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <map>
 #include <optional>
@@ -24,8 +25,10 @@ std::vector<std::string> kept_names_at(const Difference& d) {
 // on the ABIs it builds as 32-bit, the low word against the operand's low
 // word. MASKED_EQ compares (arg & mask) with (datum & mask).
 bool condition_holds(const LibCondition& c, uint64_t arg, bool wide) {
-  uint64_t a = arg, x = c.datum_a, y = c.datum_b;
-  if (!wide) a &= 0xffffffffULL, x &= 0xffffffffULL, y &= 0xffffffffULL;
+  const uint64_t keep = wide ? ~0ULL : 0xffffffffULL;
+  const uint64_t a = arg & keep;
+  const uint64_t x = c.datum_a & keep;
+  const uint64_t y = c.datum_b & keep;
   if (c.op == "SCMP_CMP_EQ") return a == x;
   if (c.op == "SCMP_CMP_NE") return a != x;
   if (c.op == "SCMP_CMP_LT") return a < x;
@@ -36,9 +39,8 @@ bool condition_holds(const LibCondition& c, uint64_t arg, bool wide) {
 }
 
 bool rule_matches(const AddedRule& r, const SeccompData& in, bool wide) {
-  for (const LibCondition& c : r.conditions)
-    if (!condition_holds(c, in.args[c.arg], wide)) return false;
-  return true;
+  return std::ranges::all_of(r.conditions,
+                             [&](const LibCondition& c) { return condition_holds(c, in.args[c.arg], wide); });
 }
 
 // The actions of the rules libseccomp was given for `name` that match the input.
@@ -78,9 +80,8 @@ bool is_ipc_call(const std::string& n) { return n.starts_with("sem") || n.starts
 // answers the default action where sysfence applies the rule.
 bool unknown_to_libseccomp(const Difference& d) {
   if (d.libseccomp != d.lib->default_action) return false;
-  for (const std::string& n : kept_names_at(d))
-    if (libseccomp_number(*d.native, n) < 0) return true;
-  return false;
+  return std::ranges::any_of(kept_names_at(d),
+                             [&](const std::string& n) { return libseccomp_number(*d.native, n) < 0; });
 }
 
 // The kernel's precedence between return values, which sysfence applies to
@@ -102,7 +103,7 @@ uint32_t most_restrictive(const std::set<uint32_t>& actions) {
 // sysfence's is the most restrictive of them.
 bool overlapping_rules(const Difference& d) {
   const std::set<uint32_t> actions = matching_actions(d);
-  return actions.size() >= 2 && actions.count(d.libseccomp) != 0 && d.sysfence == most_restrictive(actions);
+  return actions.size() >= 2 && actions.contains(d.libseccomp) && d.sysfence == most_restrictive(actions);
 }
 
 // On the ABIs where socket and SysV IPC calls are also reachable through
@@ -114,7 +115,7 @@ bool overlapping_rules(const Difference& d) {
 bool multiplexer_rewrite(const Difference& d) {
   const std::string mux = sysfence_name(d);
   if (mux != "socketcall" && mux != "ipc") return false;
-  const uint32_t call = static_cast<uint32_t>(d.input.args[0]);
+  const auto call = static_cast<uint32_t>(d.input.args[0]);
   std::set<uint32_t> possible{d.lib->default_action};
   bool family_rule = false;
   for (const AddedRule& r : d.lib->rules) {
@@ -124,7 +125,7 @@ bool multiplexer_rewrite(const Difference& d) {
     family_rule = true;
     if (it->second == call) possible.insert(r.action);
   }
-  return family_rule && possible.count(d.libseccomp) != 0;
+  return family_rule && possible.contains(d.libseccomp);
 }
 
 // The words the accumulator may hold at each instruction of a program of
@@ -160,7 +161,8 @@ std::optional<std::vector<std::set<uint32_t>>> loaded_words(const bpf::Program& 
 bool compares_wrong_word(const bpf::Program& prog, const SeccompWords& words, uint32_t audit_arch) {
   const auto loaded = loaded_words(prog);
   if (!loaded) return false;
-  uint32_t a = 0, offset = 0;
+  uint32_t a = 0;
+  uint32_t offset = 0;
   for (size_t pc = 0; pc < prog.size();) {
     const bpf::Insn& i = prog[pc];
     switch (bpf::insn_class(i.code)) {
@@ -205,7 +207,7 @@ bool compares_wrong_word(const bpf::Program& prog, const SeccompWords& words, ui
 bool stale_accumulator(const Difference& d) {
   std::set<uint32_t> intended = matching_actions(d);
   if (intended.empty()) intended.insert(d.lib->default_action);
-  return intended.count(d.libseccomp) == 0 && intended.count(d.sysfence) != 0 &&
+  return !intended.contains(d.libseccomp) && intended.contains(d.sysfence) &&
          compares_wrong_word(*d.lib_program, d.words, d.abi->audit_arch);
 }
 
@@ -227,7 +229,7 @@ bool is_range(std::string_view op) {
 bool range_merge(const Difference& d) {
   std::set<uint32_t> intended = matching_actions(d);
   if (intended.empty()) intended.insert(d.lib->default_action);
-  if (intended.count(d.sysfence) == 0 || intended.count(d.libseccomp) != 0) return false;
+  if (!intended.contains(d.sysfence) || intended.contains(d.libseccomp)) return false;
   bool libseccomp_action_known = d.libseccomp == d.lib->default_action;
   bool ranges_meet = false;
   for (const AddedRule& r : d.lib->rules) {
@@ -321,7 +323,7 @@ std::string refusal_reason(const LibseccompBuild& lib, const syscalls::Arch& abi
   const AddedRule& bad = *lib.refused_rule;
   if (lib.refusal_errno == EINVAL && big_errno(bad.action)) return "rule action ERRNO with data >= 4095 (EINVAL)";
   if (lib.refusal_errno != EEXIST) return "";
-  const bool multiplexed = (abi.has_socketcall || abi.has_ipc) && multiplexed_calls().count(bad.name) != 0;
+  const bool multiplexed = (abi.has_socketcall || abi.has_ipc) && multiplexed_calls().contains(bad.name);
   std::string why;
   for (const AddedRule& r : lib.rules) {
     if (r.name != bad.name || r.action == bad.action) continue;

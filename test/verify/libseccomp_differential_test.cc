@@ -18,7 +18,7 @@
 //
 // Environment: SYSFENCE_LIBSECCOMP_SEED (the generator's seed, decimal or
 // 0x-hex; default fixed so CI is reproducible), SYSFENCE_LIBSECCOMP_PROFILES
-// (how many profiles; default 500), SYSFENCE_LIBSECCOMP_DUMP (a directory
+// (how many profiles; default 1000), SYSFENCE_LIBSECCOMP_DUMP (a directory
 // for the failing profiles and libseccomp's filters).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -51,16 +51,14 @@
 namespace sysfence {
 namespace {
 
-using testing::AddedRule;
 using testing::DiffClass;
 using testing::Difference;
-using testing::LibCondition;
 using testing::LibseccompBuild;
 using testing::NativeArch;
 using testing::RandomProfile;
 
 constexpr uint64_t kDefaultSeed = 0x5eccd1ff2026ULL;
-constexpr unsigned kDefaultProfiles = 500;
+constexpr unsigned kDefaultProfiles = 1000;
 // Inputs tested where libseccomp's program leaves the symbolic fragment.
 constexpr uint64_t kTestBudget = 20000;
 
@@ -180,7 +178,8 @@ void compare_one(const RandomProfile& p, const std::string& json, const NativeAr
     if (ours || r.unsupported.empty()) return fail_with("no proof: " + r.not_proved_reason);
     ++tally.tested_only;
     verify::for_each_test_input(*lib_proc, *our_proc, {}, kTestBudget, 0x5ecc, [&](const SeccompWords& in) {
-      const Action a = lib_proc->run(in), b = our_proc->run(in);
+      const Action a = lib_proc->run(in);
+      const Action b = our_proc->run(in);
       if (a == b) return true;
       verify::Mismatch m;
       m.input = in;
@@ -212,7 +211,7 @@ void compare_one(const RandomProfile& p, const std::string& json, const NativeAr
 
 TEST(LibseccompDifferential, EveryDifferenceIsADocumentedClass) {
   const uint64_t seed = env_number("SYSFENCE_LIBSECCOMP_SEED", kDefaultSeed);
-  const unsigned count = static_cast<unsigned>(env_number("SYSFENCE_LIBSECCOMP_PROFILES", kDefaultProfiles));
+  const auto count = static_cast<unsigned>(env_number("SYSFENCE_LIBSECCOMP_PROFILES", kDefaultProfiles));
   std::printf("seed %#llx (set SYSFENCE_LIBSECCOMP_SEED to repeat), %u profiles\n",
               static_cast<unsigned long long>(seed), count);
   const auto start = std::chrono::steady_clock::now();

@@ -172,7 +172,7 @@ void append_filter(std::string& out, std::string_view key, const ProfileFilter& 
   if (!f.arches.empty()) append_strings(out, "arches", f.arches);
   if (!f.caps.empty()) append_strings(out, "caps", f.caps);
   if (!f.min_kernel.empty()) {
-    out += "\"minKernel\": \"";
+    out += R"("minKernel": ")";
     out += f.min_kernel;
     out += "\"";
   }
@@ -185,7 +185,8 @@ bool contains(std::span<const std::string_view> list, std::string_view s) {
 
 // "X.Y" compared with 6.1 (the host kernel both sides assume).
 bool kernel_at_least(std::string_view version) {
-  unsigned major = 0, minor = 0;
+  unsigned major = 0;
+  unsigned minor = 0;
   const char* p = version.data();
   const char* end = p + version.size();
   p = std::from_chars(p, end, major).ptr;
@@ -256,7 +257,7 @@ std::string to_json(const RandomProfile& p) {
     const ProfileEntry& e = p.syscalls[i];
     out += i == 0 ? "\n    {" : ",\n    {";
     append_strings(out, "names", e.names);
-    out += ", \"action\": \"";
+    out += R"(, "action": ")";
     out += action_spelling(e.action);
     out += "\"";
     if (e.errno_ret) {
@@ -273,7 +274,7 @@ std::string to_json(const RandomProfile& p) {
       append_u64(out, a.value);
       out += ", \"valueTwo\": ";
       append_u64(out, a.value_two);
-      out += ", \"op\": \"";
+      out += R"(, "op": ")";
       out += a.op;
       out += "\"}";
     }
@@ -295,8 +296,7 @@ bool moby_keeps(const ProfileEntry& e, const NativeArch& native) {
   if (!e.includes.arches.empty() && !contains(e.includes.arches, native.moby)) return false;
   for (std::string_view c : e.includes.caps)
     if (!contains(caps, c)) return false;
-  if (!e.includes.min_kernel.empty() && !kernel_at_least(e.includes.min_kernel)) return false;
-  return true;
+  return e.includes.min_kernel.empty() || kernel_at_least(e.includes.min_kernel);
 }
 
 }  // namespace sysfence::testing
