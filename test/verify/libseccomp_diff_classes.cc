@@ -211,38 +211,37 @@ bool stale_accumulator(const Difference& d) {
          compares_wrong_word(*d.lib_program, d.words, d.abi->audit_arch);
 }
 
-bool is_range(std::string_view op) {
-  return op == "SCMP_CMP_LT" || op == "SCMP_CMP_LE" || op == "SCMP_CMP_GT" || op == "SCMP_CMP_GE";
-}
-
 // libseccomp 2.5.4's rule database, merging the comparison chains of
-// several rules of one syscall that compare one argument by range (LT, LE,
-// GT, GE), files a rule's remaining conditions under another rule's range
-// test, or drops them (its own export_pfc shows the result; libseccomp's
-// test 43-sim-a2_order is the documented face of this ordering): the filter
-// answers the default action or another rule's action where a rule matches,
-// or a rule's action where it does not. Explained when sysfence's answer is
-// what the rules give for the input (the default when none matches),
-// libseccomp's is not but is the default or some rule's action for this
-// syscall, and two rules for it with different actions compare one
-// argument by range.
-bool range_merge(const Difference& d) {
+// several rules of one syscall that compare one argument, files a rule's
+// remaining conditions under another rule's test on that argument, or
+// drops them (its own export_pfc shows the result; libseccomp's test
+// 43-sim-a2_order is the documented face of its ordering of range
+// comparisons): the filter answers the default action or another rule's
+// action where a rule matches, or a rule's action where none does. Seen
+// with range comparisons (a0 > 1 / a0 >= 2^31), with equal actions (a0 > 23
+// and "a0 > 2 and a2 & 0xf0 == 0", both KILL: a0 == 3 gets the default) and
+// with equality tests (a2 != 1 ALLOW, "a0 < 26 and a2 == 1" KILL_THREAD,
+// "a1 <= 2 and a2 != 0" TRACE on arm: (0, 3, 1) gets the default).
+// Explained when sysfence's answer is what the rules give for the input
+// (the default when none matches), libseccomp's is not but is the default
+// or some rule's action for this syscall, and two of its rules compare one
+// argument.
+bool tree_merge(const Difference& d) {
   std::set<uint32_t> intended = matching_actions(d);
   if (intended.empty()) intended.insert(d.lib->default_action);
   if (!intended.contains(d.sysfence) || intended.contains(d.libseccomp)) return false;
   bool libseccomp_action_known = d.libseccomp == d.lib->default_action;
-  bool ranges_meet = false;
+  bool chains_meet = false;
   for (const AddedRule& r : d.lib->rules) {
     if (!on_input_syscall(d, r)) continue;
     libseccomp_action_known = libseccomp_action_known || r.action == d.libseccomp;
     for (const AddedRule& q : d.lib->rules) {
-      if (!on_input_syscall(d, q) || q.action == r.action) continue;
+      if (!on_input_syscall(d, q) || &q == &r) continue;
       for (const LibCondition& x : r.conditions)
-        for (const LibCondition& y : q.conditions)
-          ranges_meet = ranges_meet || (x.arg == y.arg && is_range(x.op) && is_range(y.op));
+        for (const LibCondition& y : q.conditions) chains_meet = chains_meet || x.arg == y.arg;
     }
   }
-  return libseccomp_action_known && ranges_meet;
+  return libseccomp_action_known && chains_meet;
 }
 
 // libseccomp 2.5.4 gives some names that the x86_64 host lacks the same
@@ -275,10 +274,10 @@ constexpr DiffClass kClasses[] = {
      true, &overlapping_rules},
     {"multiplexer-rewrite", "libseccomp also adds socket/IPC rules on socketcall(2)/ipc(2) with arg0 == call number",
      true, &multiplexer_rewrite},
-    {"libseccomp-range-merge",
+    {"libseccomp-tree-merge",
      "libseccomp 2.5.4's rule database files a rule's conditions under another rule's "
-     "range test on the same argument",
-     true, &range_merge},
+     "test on the same argument, or drops them",
+     true, &tree_merge},
     {"pseudo-number-collision",
      "libseccomp 2.5.4 gives two names one pseudo number; resolved on an x86_64 host, "
      "the rule lands on the other syscall",
