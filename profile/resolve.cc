@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 #include <set>
+#include <tuple>
 
 #include "base/text.h"
 #include "policy/operators.h"
@@ -205,10 +207,13 @@ class Resolver {
       out_.policy.arches.push_back(std::move(ap));
     }
     unknown_.assign(arches_.size(), {});
+    unknown_set_.assign(arches_.size(), {});
     made_.assign(arches_.size(), {});
-    size_t most_rules = 0;  // an upper bound per ABI: one vector growth at most
+    // An upper bound per ABI (one vector growth at most), capped so that the
+    // reservations of all ABIs together stay within kMaxRules.
+    size_t most_rules = 0;
     for (const ProfileSyscall& e : p_.syscalls) most_rules += e.names.size() * std::max<size_t>(1, e.args.size());
-    for (auto& m : made_) m.reserve(most_rules);
+    for (auto& m : made_) m.reserve(std::min(most_rules, kMaxRules / arches_.size()));
 
     out_.entries.resize(p_.syscalls.size());
     for (size_t i = 0; i < p_.syscalls.size(); ++i)
@@ -231,8 +236,9 @@ class Resolver {
   const ResolveOptions& o_;
   Resolution out_;
   Action default_action_;
-  std::vector<ArchId> arches_;                     // native first
-  std::vector<std::vector<std::string>> unknown_;  // per arch: names skipped
+  std::vector<ArchId> arches_;                                   // native first
+  std::vector<std::vector<std::string>> unknown_;                // per arch: names skipped
+  std::vector<std::set<std::string, std::less<>>> unknown_set_;  // per arch: unknown_ as a set
   // Per arch: the largest number any kept entry names (runc findLastSyscalls).
   std::vector<uint32_t> largest_;
   // Width warnings being collected: one per (entry, condition, name, bits,
@@ -246,6 +252,9 @@ class Resolver {
     friend bool operator==(const WidthKey&, const WidthKey&) = default;
   };
   std::vector<std::pair<WidthKey, Warning>> width_warnings_;
+  // width_warnings_'s index by key: one lookup per (name, rule, condition)
+  // however many warnings there are.
+  std::map<std::tuple<uint32_t, size_t, std::string, unsigned, uint64_t>, size_t> width_index_;
   // Names no ABI knows and MASKED_EQ datums with bits outside the mask, in
   // profile order.
   std::vector<Warning> name_warnings_;
@@ -269,6 +278,14 @@ class Resolver {
     const syscalls::MultiplexedCall* via = nullptr;
   };
   std::vector<std::vector<MadeRule>> made_;  // per ABI, in the order made
+  // The rules of a policy, over all its ABIs: a 16 MiB profile can list a
+  // million names, or one name with a hundred thousand conditions on a
+  // repeated index (one rule each), times the ABIs; each rule costs some
+  // hundred bytes here and in the proof's diagram. Docker's default makes
+  // about 1,200.
+  static constexpr size_t kMaxRules = size_t{1} << 20;
+  size_t rules_made_ = 0;
+  std::set<uint32_t> entry_numbers_;  // make_rules' scratch: numbers of the entry's names on one ABI
 
   std::string where(SourcePos pos) const { return fmt::format("{}:{}:{}", p_.source, pos.line, pos.col); }
 
@@ -401,8 +418,7 @@ class Resolver {
     src.comment = e.comment;
     src.split_repeated_index = split;
 
-    make_rules(e, index, src, condition_sets);
-    return {};
+    return make_rules(e, index, src, condition_sets);
   }
 
   // runc findLastSyscalls: every name of every entry moby kept counts
@@ -424,10 +440,15 @@ class Resolver {
   // Each name is its own rule, on every ABI of the filter whose table knows
   // it; a name an ABI does not know is skipped there (libseccomp resolves
   // names per arch), never an error.
-  void make_rules(const ProfileSyscall& e, size_t index, const policy::SourceRef& src, size_t condition_sets) {
+  // A name listed twice in one entry (or an alias of a name listed) makes
+  // its rules once. Past kMaxRules rules the profile is refused here, before
+  // the policy's rules take their memory.
+  Expected<void> make_rules(const ProfileSyscall& e, size_t index, const policy::SourceRef& src,
+                            size_t condition_sets) {
     for (size_t a = 0; a < arches_.size(); ++a) {
       const ArchId abi = arches_[a];
       std::vector<MadeRule>& made = made_[a];
+      entry_numbers_.clear();
       for (size_t k = 0; k < e.names.size(); ++k) {
         const std::string& name = e.names[k];
         const std::optional<uint32_t> nr = name_numbers_[k] != nullptr ? name_numbers_[k]->on(abi) : std::nullopt;
@@ -437,21 +458,35 @@ class Resolver {
         if (mux && !twin) note_multiplex_gap(index, name, mux->call, abi);
         if (!nr && !twin) {
           // Names no ABI knows are warnings (check_names), not notes.
-          if (name_numbers_[k] != nullptr && !contains(unknown_[a], name)) unknown_[a].push_back(name);
+          if (name_numbers_[k] != nullptr && unknown_set_[a].insert(name).second) unknown_[a].push_back(name);
           continue;
         }
         if (nr)
           for (size_t j = 0; j < e.args.size(); ++j) check_width(e, src, j, name, abi, *nr);
+        // A name listed twice in the entry makes its rules once.
+        const bool direct = nr && (e.names.size() == 1 || entry_numbers_.insert(*nr).second);
+        if (!direct && !twin) continue;
+        rules_made_ += condition_sets * ((direct ? 1 : 0) + (twin ? 1 : 0));
+        if (rules_made_ > kMaxRules) return too_many_rules();
         // libseccomp adds the multiplexer's rule before the direct one.
         for (size_t set = 0; set < condition_sets; ++set) {
           const auto entry = static_cast<uint32_t>(index);
           if (twin)
             made.push_back(
                 MadeRule{mux->nr, static_cast<uint32_t>(made.size()), entry, static_cast<uint32_t>(set), mux->call});
-          if (nr) made.push_back(MadeRule{*nr, static_cast<uint32_t>(made.size()), entry, static_cast<uint32_t>(set)});
+          if (direct) made.push_back(MadeRule{*nr, static_cast<uint32_t>(made.size()), entry, static_cast<uint32_t>(set)});
         }
       }
     }
+    return {};
+  }
+
+  Expected<void> too_many_rules() const {
+    return fail(fmt::format(
+        "{}: the profile makes more than {} rules (one per syscall name, ABI and condition set; {} ABI{} here): "
+        "sysfence's limit, which bounds the memory a profile can take; list each syscall once per action and "
+        "conditions",
+        p_.source, kMaxRules, arches_.size(), arches_.size() == 1 ? "" : "s"));
   }
 
   // A rule with argument conditions on a socket/IPC call that `abi`'s
@@ -472,8 +507,12 @@ class Resolver {
   // once and appending each number's list at the end of the (still empty)
   // map is linear, where one map lookup per rule walks the tree every time.
   // Two names of one entry can be one syscall (an alias such as arm's
-  // sync_file_range2 = arm_sync_file_range): one rule is enough, so a rule
-  // equal to an earlier one of the same entry and number is dropped.
+  // sync_file_range2 = arm_sync_file_range, or a name listed twice): one rule
+  // is enough, so a rule equal to an earlier one of the same entry and number
+  // is dropped. A number's rules from one entry are adjacent (seq follows the
+  // entries), and their conditions differ only where runc split the entry, by
+  // the one condition each carries: the check is a set lookup, not a scan of
+  // the number's rules (linear in the (name, rule) pairs, not quadratic).
   Expected<void> store_rules() {
     for (size_t a = 0; a < arches_.size(); ++a) {
       const ArchId abi = arches_[a];
@@ -488,10 +527,25 @@ class Resolver {
         while (end < made.size() && made[end].nr == nr) ++end;
         std::vector<policy::Rule> list;
         list.reserve(end - first);
+        uint32_t run_entry = 0;
+        bool run_started = false;
+        // The rules of run_entry kept so far: which multiplexer call (nullptr:
+        // the direct syscall) and, for a split entry, which condition.
+        std::set<std::tuple<const void*, unsigned, policy::CmpOp, uint64_t, uint64_t>> run_seen;
         for (size_t x = first; x < end; ++x) {
           const MadeRule& m = made[x];
           const ProfileSyscall& e = p_.syscalls[m.entry];
           const EntryOutcome& outcome = out_.entries[m.entry];
+          if (!run_started || m.entry != run_entry) {
+            run_entry = m.entry;
+            run_started = true;
+            run_seen.clear();
+          }
+          const ProfileArg* split = outcome.split_repeated_index ? &e.args[m.set] : nullptr;
+          const bool fresh = split != nullptr
+                                 ? run_seen.emplace(m.via, split->index, split->op, split->value, split->value_two).second
+                                 : run_seen.emplace(m.via, 0U, policy::CmpOp{}, 0U, 0U).second;
+          if (!fresh) continue;
           std::vector<policy::ArgCondition> conds;
           auto add_condition = [&](const ProfileArg& pa) {
             conds.push_back(policy::ArgCondition{static_cast<uint8_t>(pa.index), pa.op, pa.value, pa.value_two,
@@ -505,10 +559,6 @@ class Resolver {
           }
           if (m.via != nullptr)
             conds = multiplexer_conditions(o_.multiplex, *m.via, conds, condition_width(o_.arg_width, abi, nr, 0));
-          const bool dup = std::any_of(list.begin(), list.end(), [&](const policy::Rule& kept) {
-            return kept.source.entry == m.entry && kept.action == outcome.action && kept.conditions == conds;
-          });
-          if (dup) continue;
           list.push_back(
               policy::Rule{outcome.action, std::move(conds),
                            policy::SourceRef{p_.source, e.pos.line, m.entry, e.comment, outcome.split_repeated_index,
@@ -655,9 +705,9 @@ class Resolver {
     for (uint64_t v : operands) {
       if (fits_in_bits(v, bits)) continue;
       const WidthKey key{src.entry, j, name, bits, v};
-      auto it =
-          std::find_if(width_warnings_.begin(), width_warnings_.end(), [&](const auto& kw) { return kw.first == key; });
-      if (it == width_warnings_.end()) {
+      const auto [slot, added] =
+          width_index_.try_emplace(std::make_tuple(src.entry, j, name, bits, v), width_warnings_.size());
+      if (added) {
         Warning w;
         w.kind = WarningKind::kWidth;
         w.rule = src;
@@ -669,10 +719,9 @@ class Resolver {
         w.constant = v;
         w.compared = condition_width(o_.arg_width, abi, nr, pa.index);
         width_warnings_.emplace_back(key, std::move(w));
-        it = std::prev(width_warnings_.end());
       }
-      if (std::find(it->second.arches.begin(), it->second.arches.end(), abi) == it->second.arches.end())
-        it->second.arches.push_back(abi);
+      std::vector<ArchId>& arches = width_warnings_[slot->second].second.arches;
+      if (std::find(arches.begin(), arches.end(), abi) == arches.end()) arches.push_back(abi);
     }
   }
 

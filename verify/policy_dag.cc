@@ -122,6 +122,12 @@ class Builder {
     std::stable_sort(order.begin(), order.end(), [](const policy::Rule* x, const policy::Rule* y) {
       return more_restrictive(x->action, y->action);
     });
+    // Rules after the first one without conditions can never decide: a
+    // profile listing a syscall thousands of times gets one leaf, not
+    // thousands.
+    const auto always =
+        std::find_if(order.begin(), order.end(), [](const policy::Rule* r) { return r->conditions.empty(); });
+    if (always != order.end()) order.erase(always + 1, order.end());
     const auto name = syscalls::table(a.arch).name(nr);
     const std::string who = name ? fmt::format("{} ({})", *name, arch.name) : fmt::format("nr {} ({})", nr, arch.name);
     Ref next = no_match;

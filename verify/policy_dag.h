@@ -29,10 +29,11 @@ namespace sysfence::verify {
 DecisionDag policy_dag(const policy::Policy& policy);
 
 // The Policy as a Procedure: its diagram (leaves name the rule, "default
-// action", ...). Holds its own copy of the policy.
+// action", ...). The diagram is all it needs: no copy of the policy (a
+// profile's worth of rules, as large as the diagram itself).
 class PolicyProcedure : public Procedure {
  public:
-  explicit PolicyProcedure(policy::Policy policy) : policy_(std::move(policy)), dag_(policy_dag(policy_)) {}
+  explicit PolicyProcedure(const policy::Policy& policy) : dag_(policy_dag(policy)) {}
 
   Walk walk(PathState& state, const LeafFn& on_leaf) const override { return dag_.walk(state, on_leaf); }
   Action run(const SeccompWords& input) const override { return dag_.run(input); }
@@ -40,10 +41,8 @@ class PolicyProcedure : public Procedure {
   void collect_constants(WordConstants& out) const override { dag_.collect_constants(out); }
 
   const DecisionDag& dag() const { return dag_; }
-  const policy::Policy& policy() const { return policy_; }
 
  private:
-  policy::Policy policy_;
   DecisionDag dag_;
 };
 

@@ -375,6 +375,47 @@ TEST(ResolveRules, ARepeatedArgumentIndexSplitsTheEntryIntoOneRulePerCondition) 
   EXPECT_TRUE(r.entries[0].split_repeated_index);
 }
 
+// A name listed twice in one entry, and a split entry's repeated condition,
+// make their rule once; two entries naming one syscall keep a rule each.
+TEST(ResolveRules, RepeatsInOneEntryMakeOneRule) {
+  const auto text = R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+    {"names": ["personality", "personality", "personality"], "action": "SCMP_ACT_ERRNO", "args": [
+      {"index": 0, "value": 1, "op": "SCMP_CMP_EQ"}, {"index": 0, "value": 1, "op": "SCMP_CMP_EQ"},
+      {"index": 0, "value": 2, "op": "SCMP_CMP_EQ"}]},
+    {"names": ["getpid", "getpid"], "action": "SCMP_ACT_ERRNO"},
+    {"names": ["getpid"], "action": "SCMP_ACT_ERRNO"}]})";
+  const Resolution r = resolve_text(text, options(ArchId::kX86_64));
+  EXPECT_EQ(conditions_of(rules_for(r, ArchId::kX86_64, "personality")),
+            (std::vector<std::vector<policy::ArgCondition>>{{cond(0, policy::CmpOp::kEq, 1)},
+                                                            {cond(0, policy::CmpOp::kEq, 2)}}));
+  const auto g = rules_for(r, ArchId::kX86_64, "getpid");
+  ASSERT_EQ(g.size(), 2u);
+  EXPECT_EQ(g[0].source.entry, 1u);
+  EXPECT_EQ(g[1].source.entry, 2u);
+}
+
+// Past 2^20 rules (names x ABIs x condition sets) the profile is refused,
+// before the rules take their memory: here every x86_64 syscall with 2,900
+// conditions on args[0], which runc splits into a rule each.
+TEST(ResolveRules, MoreThanAMillionRulesIsAnError) {
+  Profile p;
+  p.source = "big.json";
+  p.default_action = ProfileAction::kErrno;
+  ProfileSyscall e;
+  e.action = ProfileAction::kAllow;
+  for (const auto& sc : syscalls::table(ArchId::kX86_64).entries()) e.names.emplace_back(sc.name);
+  for (uint64_t v = 0; v < 2900; ++v) e.args.push_back(ProfileArg{0, v, 0, policy::CmpOp::kEq, {}});
+  p.syscalls.push_back(e);
+  ASSERT_GT(e.names.size() * e.args.size(), size_t{1} << 20);
+  auto r = resolve(p, options(ArchId::kX86_64));
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(r.error().message.starts_with("big.json: the profile makes more than 1048576 rules"))
+      << r.error().message;
+  // The same entry with a tenth of the conditions resolves.
+  p.syscalls[0].args.resize(290);
+  EXPECT_TRUE(resolve(p, options(ArchId::kX86_64)));
+}
+
 // libseccomp (so runc and Docker) compares all 64 bits only on its 64-bit
 // ABIs; on the ones it builds as 32-bit — x32 and MIPS n32 included — one
 // comparison of the low word, the operand truncated (checked against filters
