@@ -33,6 +33,8 @@ constexpr CheckInfo kChecks[] = {
     {check::kUndefinedAction, "a ret of a value that selects no action (the kernel kills the process)"},
     {check::kIncomplete, "paths outside the symbolic fragment or over the path budget: findings may be missing"},
     {check::kAbiNotHandled, "--arch names an ABI the filter does not tell syscalls apart on"},
+    {check::kMultiplexBypass,
+     "argument conditions on a socket or SysV IPC call that socketcall(2)/ipc(2) cannot check"},
 };
 }  // namespace
 

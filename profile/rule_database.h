@@ -15,9 +15,13 @@
 //    refused (EEXIST) otherwise — runc then refuses the whole profile.
 // Conditional rules that overlap otherwise are merged by libseccomp's tree in
 // its own order of comparisons, or refused where their comparisons share a
-// tree node (on the 64-bit ABIs, range comparisons of one argument share the
-// high-word test); sysfence keeps the most restrictive answer there and says
-// so (RuleDatabase::notes).
+// tree node. Modelled exactly where every rule of the syscall is one > or >=
+// comparison of one and the same argument: the larger bound is tested first
+// (equal bounds in the order added) and the first that holds decides; on the
+// 64-bit ABIs bounds with one high word share the high-word test, whose
+// action libseccomp picks by its own rule (tree_as_disjoint_rules). Those
+// rules become disjoint policy rules. Elsewhere sysfence keeps the most
+// restrictive answer and says so (RuleDatabase::notes).
 #pragma once
 
 #include <cstddef>
@@ -54,6 +58,9 @@ struct DatabaseResult {
   // the other: libseccomp's tree order decides between them, or it refuses
   // the later one where their comparisons share a node; not modelled.
   bool tree_order_decides = false;
+  // Where the tree's order is modelled (> and >= rules on one argument):
+  // disjoint rules giving the tree's answer, to use instead of the kept ones.
+  std::optional<std::vector<policy::Rule>> tree;
 };
 
 // `rules`: one syscall's rules on one ABI, in the order they are added.

@@ -14,7 +14,8 @@ runs this script. Regenerate (from the repository root) with:
 For each profile (profile/data/docker-default.json, containers-common.json,
 and sysfence's own test profiles in test/verify/data/libseccomp/profiles/:
 rule-conflicts.json, several rules for one syscall and MASKED_EQ datums with
-bits outside the mask) and each native architecture it
+bits outside the mask; range-order.json, > and >= rules on one argument whose
+order libseccomp's tree decides) and each native architecture it
   1. resolves the Docker/moby profile as moby's setupSeccomp does on that host:
      the archMap entry of the native arch plus its subArchitectures;
      includes/excludes by arches (moby's spelling of the native arch), caps
@@ -383,7 +384,7 @@ def main():
                              capture_output=True, text=True).stdout.strip() or "unknown"
     rows, notes = [], []
     sources = [(args.profiles, "docker-default"), (args.profiles, "containers-common"),
-               (args.own_profiles, "rule-conflicts")]
+               (args.own_profiles, "rule-conflicts"), (args.own_profiles, "range-order")]
     for pdir, pname in sources:
         ppath = os.path.join(pdir, pname + ".json")
         with open(ppath, "rb") as fh:

@@ -8,7 +8,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <initializer_list>
 #include <string>
+#include <tuple>
 
 #include "profile/reader.h"
 #include "test/profile/test_files.h"
@@ -292,6 +294,122 @@ TEST(RuleDatabase, OverlappingRangesAreLeftToTheTreeOrderWithANote) {
   EXPECT_TRUE(std::any_of(lib->notes.begin(), lib->notes.end(), [](const std::string& n) {
     return n.find("conditional rules of read (x86_64) overlap with different actions") != std::string::npos;
   }));
+}
+
+// A profile of `read` rules, each one comparison of a2, in this order.
+std::string read_a2_rules(std::initializer_list<std::tuple<std::string_view, uint64_t, std::string_view>> rules) {
+  std::string text = R"({"defaultAction": "SCMP_ACT_KILL", "syscalls": [)";
+  bool first = true;
+  for (const auto& [op, value, action] : rules) {
+    text += fmt::format(R"({}{{"names": ["read"], {}, "args": [{{"index": 2, "value": {}, "op": "SCMP_CMP_{}"}}]}})",
+                        first ? "" : ", ", action, value, op);
+    first = false;
+  }
+  return text + "]}";
+}
+
+constexpr std::string_view kErrno5 = R"("action": "SCMP_ACT_ERRNO", "errnoRet": 5)";
+constexpr std::string_view kErrno6 = R"("action": "SCMP_ACT_ERRNO", "errnoRet": 6)";
+constexpr std::string_view kErrno2 = R"("action": "SCMP_ACT_ERRNO", "errnoRet": 2)";
+constexpr std::string_view kTrap = R"("action": "SCMP_ACT_TRAP")";
+constexpr std::string_view kAllow = R"("action": "SCMP_ACT_ALLOW")";
+
+bool has_tree_note(const Resolution& r) {
+  return std::any_of(r.notes.begin(), r.notes.end(), [](const std::string& n) {
+    return n.find("overlap with different actions") != std::string::npos;
+  });
+}
+
+// The heart of libseccomp's 43-sim-a2_order: a2 > 128 ERRNO(5), then
+// a2 > 256 ERRNO(6). The tree tests the larger bound first, so 257 and
+// beyond (any high word) answer ERRNO(6); sysfence's own combination takes
+// the more restrictive ERRNO(5).
+TEST(RuleDatabaseTree, TheLargerLowerBoundIsTestedFirst) {
+  const std::string text = read_a2_rules({{"GT", 128, kErrno5}, {"GT", 256, kErrno6}});
+  for (ArchId abi : {ArchId::kX86_64, ArchId::kI386}) {
+    auto lib = resolve_text(text, RuleCombination::kLibseccompDatabase, abi);
+    ASSERT_TRUE(lib);
+    EXPECT_FALSE(has_tree_note(*lib));
+    EXPECT_EQ(answer(*lib, abi, "read", {0, 0, 128}), Action::KillThread());
+    EXPECT_EQ(answer(*lib, abi, "read", {0, 0, 129}), Action::Errno(5));
+    EXPECT_EQ(answer(*lib, abi, "read", {0, 0, 256}), Action::Errno(5));
+    EXPECT_EQ(answer(*lib, abi, "read", {0, 0, 257}), Action::Errno(6));
+    EXPECT_EQ(answer(*lib, abi, "read", {0, 0, 0xffffffff}), Action::Errno(6));
+  }
+  auto lib = resolve_text(text, RuleCombination::kLibseccompDatabase);
+  ASSERT_TRUE(lib);
+  EXPECT_EQ(answer(*lib, ArchId::kX86_64, "read", {0, 0, 0x100000000}), Action::Errno(6));
+  const auto found = conflicts(*lib);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0]->libseccomp, Action::Errno(6));
+  EXPECT_EQ(found[0]->most_restrictive, Action::Errno(5));
+  auto own = resolve_text(text, RuleCombination::kMostRestrictive);
+  ASSERT_TRUE(own);
+  EXPECT_EQ(answer(*own, ArchId::kX86_64, "read", {0, 0, 257}), Action::Errno(5));
+}
+
+// Equal operands keep the order they were added in: a2 >= 256 before a2 > 256
+// or the other way round.
+TEST(RuleDatabaseTree, EqualBoundsAreTestedInTheOrderAdded) {
+  auto ge_first =
+      resolve_text(read_a2_rules({{"GE", 256, kErrno5}, {"GT", 256, kErrno6}}), RuleCombination::kLibseccompDatabase);
+  ASSERT_TRUE(ge_first);
+  EXPECT_EQ(answer(*ge_first, ArchId::kX86_64, "read", {0, 0, 256}), Action::Errno(5));
+  EXPECT_EQ(answer(*ge_first, ArchId::kX86_64, "read", {0, 0, 257}), Action::Errno(5));
+  EXPECT_EQ(answer(*ge_first, ArchId::kX86_64, "read", {0, 0, 0x100000000}), Action::Errno(5));
+  auto gt_first =
+      resolve_text(read_a2_rules({{"GT", 256, kErrno6}, {"GE", 256, kErrno5}}), RuleCombination::kLibseccompDatabase);
+  ASSERT_TRUE(gt_first);
+  EXPECT_EQ(answer(*gt_first, ArchId::kX86_64, "read", {0, 0, 256}), Action::Errno(5));
+  EXPECT_EQ(answer(*gt_first, ArchId::kX86_64, "read", {0, 0, 257}), Action::Errno(6));
+  EXPECT_EQ(answer(*gt_first, ArchId::kX86_64, "read", {0, 0, 0x100000000}), Action::Errno(6));
+}
+
+// An input whose high word equals a bound's but whose low word no comparison
+// of that high word accepts falls through to the next, smaller high word,
+// whose "high word greater" test then holds.
+TEST(RuleDatabaseTree, AFailedHighWordFallsThroughToTheNextOne) {
+  auto lib = resolve_text(read_a2_rules({{"GT", 0x100000005, kErrno6}, {"GT", 128, kErrno5}}),
+                          RuleCombination::kLibseccompDatabase);
+  ASSERT_TRUE(lib);
+  EXPECT_FALSE(has_tree_note(*lib));
+  EXPECT_EQ(answer(*lib, ArchId::kX86_64, "read", {0, 0, 200}), Action::Errno(5));
+  EXPECT_EQ(answer(*lib, ArchId::kX86_64, "read", {0, 0, 0x100000003}), Action::Errno(5));
+  EXPECT_EQ(answer(*lib, ArchId::kX86_64, "read", {0, 0, 0x100000005}), Action::Errno(5));
+  EXPECT_EQ(answer(*lib, ArchId::kX86_64, "read", {0, 0, 0x100000006}), Action::Errno(6));
+  EXPECT_EQ(answer(*lib, ArchId::kX86_64, "read", {0, 0, 0x200000000}), Action::Errno(6));
+}
+
+// Bounds with one high word share the node "high word > H"; it keeps the
+// action of the first rule added unless a later rule's whole operand is
+// larger than that first rule's (the node still compares against the first
+// one's): a2 > 1 ERRNO(2), a2 >= 128 TRAP, a2 > 2 ALLOW leaves ALLOW there,
+// though TRAP's bound is the largest. Real libseccomp answers the same.
+TEST(RuleDatabaseTree, ASharedHighWordNodeTakesTheLastLargerOperandsAction) {
+  const std::string text = read_a2_rules({{"GT", 1, kErrno2}, {"GE", 128, kTrap}, {"GT", 2, kAllow}});
+  auto lib = resolve_text(text, RuleCombination::kLibseccompDatabase);
+  ASSERT_TRUE(lib);
+  EXPECT_EQ(answer(*lib, ArchId::kX86_64, "read", {0, 0, 1}), Action::KillThread());
+  EXPECT_EQ(answer(*lib, ArchId::kX86_64, "read", {0, 0, 2}), Action::Errno(2));
+  EXPECT_EQ(answer(*lib, ArchId::kX86_64, "read", {0, 0, 3}), Action::Allow());
+  EXPECT_EQ(answer(*lib, ArchId::kX86_64, "read", {0, 0, 128}), Action::Trap());
+  EXPECT_EQ(answer(*lib, ArchId::kX86_64, "read", {0, 0, 0xffffffff}), Action::Trap());
+  EXPECT_EQ(answer(*lib, ArchId::kX86_64, "read", {0, 0, 0x100000000}), Action::Allow());
+  // One word on the 32-bit ABIs: no high-word node, the largest bound first.
+  auto i386 = resolve_text(text, RuleCombination::kLibseccompDatabase, ArchId::kI386);
+  ASSERT_TRUE(i386);
+  EXPECT_EQ(answer(*i386, ArchId::kI386, "read", {0, 0, 0xffffffff}), Action::Trap());
+  EXPECT_EQ(answer(*i386, ArchId::kI386, "read", {0, 0, 3}), Action::Allow());
+}
+
+// Other shapes (here a <= rule beside the > rules, or two arguments) keep the
+// most restrictive answer and the note.
+TEST(RuleDatabaseTree, OtherShapesKeepTheNote) {
+  auto mixed = resolve_text(read_a2_rules({{"LE", 64, kAllow}, {"GT", 128, kErrno5}, {"GT", 256, kErrno6}}),
+                            RuleCombination::kLibseccompDatabase);
+  ASSERT_TRUE(mixed);
+  EXPECT_TRUE(has_tree_note(*mixed));
+  EXPECT_EQ(answer(*mixed, ArchId::kX86_64, "read", {0, 0, 257}), Action::Errno(5));
 }
 
 TEST(RuleDatabaseDirect, FatesInOrder) {

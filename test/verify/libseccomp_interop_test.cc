@@ -56,7 +56,7 @@ std::vector<std::string> words_of(std::string_view line) {
 enum class Variant { kLibseccomp, kTree, kRunc };
 
 struct Fixture {
-  std::string_view profile;  // "docker-default" | "containers-common" | "rule-conflicts"
+  std::string_view profile;  // "docker-default" | "containers-common" | "rule-conflicts" | "range-order"
   std::string_view arch;     // sysfence's name of the native arch
   Variant variant;
 
@@ -71,9 +71,10 @@ struct Fixture {
   std::string file() const {
     return runfile(fmt::format("test/verify/data/libseccomp/{}.{}.{}.bpf", profile, arch, variant_name()));
   }
-  // rule-conflicts is sysfence's own: several rules for one syscall and
-  // MASKED_EQ datums with bits outside the mask.
-  bool own() const { return profile == "rule-conflicts"; }
+  // rule-conflicts and range-order are sysfence's own: several rules for
+  // one syscall and MASKED_EQ datums with bits outside the mask; > and >=
+  // rules on one argument whose order libseccomp's tree decides.
+  bool own() const { return profile == "rule-conflicts" || profile == "range-order"; }
   std::string profile_file() const {
     return runfile(own() ? fmt::format("test/verify/data/libseccomp/profiles/{}.json", profile)
                          : fmt::format("profile/data/{}.json", profile));
@@ -93,7 +94,7 @@ constexpr std::string_view kArches[] = {"x86_64", "aarch64", "riscv64", "s390x",
 
 std::vector<Fixture> all_fixtures() {
   std::vector<Fixture> fixtures;
-  for (std::string_view profile : {"docker-default", "containers-common", "rule-conflicts"})
+  for (std::string_view profile : {"docker-default", "containers-common", "rule-conflicts", "range-order"})
     for (std::string_view arch : kArches)
       for (Variant v : {Variant::kLibseccomp, Variant::kTree, Variant::kRunc}) {
         // containers-common's default is already ERRNO(ENOSYS): runc adds no stub.
@@ -147,7 +148,8 @@ uint32_t number_of(std::string_view abi, std::string_view name) {
 //     sysfence answers the default action) are answered ENOSYS by runc.
 // containers-common's setns (allowed, then denied with EPERM) is no
 // difference any more: --rule-combination libseccomp keeps the first
-// unconditional rule as libseccomp does. rule-conflicts has none at all.
+// unconditional rule as libseccomp does. rule-conflicts and range-order have
+// none at all.
 std::set<Difference> documented_differences(const Fixture& f) {
   std::set<Difference> out;
   if (f.own()) return out;
@@ -405,7 +407,7 @@ TEST_P(Interop, AuditReadsTheFilter) {
 // and fcntl (KILL_PROCESS extending an earlier ALLOW's conditions).
 TEST_P(Interop, OwnProfileDiffersUnderTheMostRestrictiveCombination) {
   const Fixture& f = GetParam();
-  if (!f.own()) GTEST_SKIP() << "only rule-conflicts";
+  if (f.profile != "rule-conflicts") GTEST_SKIP() << "only rule-conflicts";
   std::vector<std::string> args = {"verify", "--profile", f.profile_file(), "--bpf", f.file(), "--max-counterexamples",
                                    "1000"};
   for (auto& a : resolve_flags(f)) args.push_back(a == "libseccomp" ? "most-restrictive" : a);
@@ -422,6 +424,31 @@ TEST_P(Interop, OwnProfileDiffersUnderTheMostRestrictiveCombination) {
   std::set<Difference> found;
   for (const Counterexample& c : parse_verify(r.out)) found.insert(c.example);
   EXPECT_EQ(found, expected) << r.out;
+}
+
+// range-order.json is what libseccomp's tree decides: under sysfence's own
+// combination read (a2 > 128 ERRNO(5), a2 > 256 ERRNO(6)) and write (the
+// shared high-word node's action) differ on every ABI, lseek (a bound above
+// 32 bits, read as its low word on the 32-bit ABIs) at most there too, and
+// pread64 (>= 256 before > 256, the more restrictive first) nowhere.
+TEST_P(Interop, RangeOrderDiffersUnderTheMostRestrictiveCombination) {
+  const Fixture& f = GetParam();
+  if (f.profile != "range-order") GTEST_SKIP() << "only range-order";
+  std::vector<std::string> args = {"verify", "--profile", f.profile_file(), "--bpf", f.file(), "--max-counterexamples",
+                                   "1000"};
+  for (auto& a : resolve_flags(f)) args.push_back(a == "libseccomp" ? "most-restrictive" : a);
+  const Result r = run(args);
+  ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
+  std::set<std::pair<std::string, std::string>> found;
+  for (const Counterexample& c : parse_verify(r.out)) {
+    EXPECT_TRUE(c.example.syscall == "read" || c.example.syscall == "write" || c.example.syscall == "lseek")
+        << c.example.abi << " " << c.example.syscall;
+    found.insert({c.example.abi, c.example.syscall});
+  }
+  for (std::string_view abi : abis_of(f.arch)) {
+    EXPECT_TRUE(found.contains({std::string(abi), "read"})) << abi << r.out;
+    EXPECT_TRUE(found.contains({std::string(abi), "write"})) << abi << r.out;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, Interop, ::testing::ValuesIn(all_fixtures()),
