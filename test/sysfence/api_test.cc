@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -41,6 +42,11 @@ constexpr const char* kGetcwdErrno42 = R"({
   "defaultAction": "SCMP_ACT_ALLOW",
   "syscalls": [{"names": ["getcwd"], "action": "SCMP_ACT_ERRNO", "errnoRet": 42}]
 })";
+
+std::string tmp_dir() {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return dir != nullptr ? dir : "/tmp";
+}
 
 Target with_arch(std::string arch) {
   Target t;
@@ -125,7 +131,7 @@ TEST(ApiTest, ProfileErrorsNameTheSourceAndPosition) {
 }
 
 TEST(ApiTest, ProfileFromFileKeepsItsName) {
-  const std::string path = std::string(std::getenv("TEST_TMPDIR")) + "/p.json";
+  const std::string path = tmp_dir() + "/p.json";
   std::ofstream(path) << kGetcwdErrno42;
   auto profile = Profile::from_file(path);
   ASSERT_TRUE(profile) << profile.error().message;
@@ -157,7 +163,7 @@ TEST(ApiTest, EveryFormatAndFiles) {
   ASSERT_FALSE(bad_name);
   EXPECT_NE(bad_name.error().message.find("\"1st\""), std::string::npos);
 
-  const std::string path = std::string(std::getenv("TEST_TMPDIR")) + "/filter.bpf";
+  const std::string path = tmp_dir() + "/filter.bpf";
   ASSERT_TRUE(filter->write_file(path, Format::kRaw));
   std::ifstream in(path, std::ios::binary);
   std::stringstream bytes;

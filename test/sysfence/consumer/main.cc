@@ -1,10 +1,10 @@
 // A program built outside Bazel against an installed sysfence (pkg-config
 // or CMake): compiles Docker's default profile for the native ABI and checks
 // what a user relies on. Exit 0 only when all of it holds.
-#include <sysfence/sysfence.h>
-
 #include <cstdio>
 #include <string>
+
+#include "sysfence/sysfence.h"
 
 int main() {
   auto filter = sysfence::api::compile(sysfence::api::Profile::builtin_default());
