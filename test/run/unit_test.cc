@@ -421,11 +421,11 @@ policy::Policy small_policy() {
   ap.enosys_above = 400;
   policy::Rule chmod_rule;
   chmod_rule.action = Action::Errno(13);
-  chmod_rule.source = {"p.json", 12, 3, "", false, {}};
+  chmod_rule.source = {"p.json", 12, 3, "", false, 0, {}};
   ap.rules[SYS_chmod] = {chmod_rule};
   policy::Rule mkdir_rule;
   mkdir_rule.action = Action::KillProcess();
-  mkdir_rule.source = {"p.json", 0, 4, "", false, {}};
+  mkdir_rule.source = {"p.json", 0, 4, "", false, 0, {}};
   ap.rules[SYS_mkdir] = {mkdir_rule};
   policy::Policy p;
   p.arches = {ap};

@@ -341,7 +341,7 @@ TEST(Verify, CounterexampleNamesArchAndSyscall) {
   a.default_action = Action::Allow();
   policy::Rule r;
   r.action = Action::Errno(1);
-  r.source = {"test.json", 12, 3, "", false, {}};
+  r.source = {"test.json", 12, 3, "", false, 0, {}};
   a.rules[59].push_back(r);  // execve
   p.arches.push_back(a);
   // A filter that allows everything on x86_64.

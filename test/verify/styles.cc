@@ -354,7 +354,7 @@ policy::Policy random_policy(std::mt19937_64& rng, ArchId native) {
       for (int r = 0; r < nrules; ++r) {
         policy::Rule rule;
         rule.action = random_action(rng);
-        rule.source = {"random", 0, entry++, "", false, {}};
+        rule.source = {"random", 0, entry++, "", false, 0, {}};
         const int nconds = static_cast<int>(pick(rng, 4));
         for (int k = 0; k < nconds; ++k) {
           ArgCondition c;
