@@ -15,7 +15,8 @@ fail() {
   failures=$((failures + 1))
 }
 
-env -u BUILD_WORKSPACE_DIRECTORY SYSFENCE_BIN="$bin" "$root/tools/install" "$prefix" >"$TEST_TMPDIR/out" 2>&1 ||
+env -u BUILD_WORKSPACE_DIRECTORY SYSFENCE_BIN="$bin" SYSFENCE_LIB="$root/sysfence/lib/libsysfence.a" \
+  "$root/tools/install" "$prefix" >"$TEST_TMPDIR/out" 2>&1 ||
   { cat "$TEST_TMPDIR/out" >&2; fail "tools/install exited $?"; exit 1; }
 
 for f in bin/sysfence share/man/man1/sysfence.1 share/bash-completion/completions/sysfence \
@@ -78,7 +79,8 @@ done
 bash -c 'source "$1"; complete -p sysfence' _ "$completion" >/dev/null || fail "no 'complete' for sysfence"
 
 # A bad PREFIX argument list is refused before anything is written.
-if env -u BUILD_WORKSPACE_DIRECTORY SYSFENCE_BIN="$bin" "$root/tools/install" >/dev/null 2>&1; then
+if env -u BUILD_WORKSPACE_DIRECTORY SYSFENCE_BIN="$bin" SYSFENCE_LIB="$root/sysfence/lib/libsysfence.a" \
+  "$root/tools/install" >/dev/null 2>&1; then
   fail "tools/install without PREFIX succeeded"
 fi
 if env -u BUILD_WORKSPACE_DIRECTORY SYSFENCE_BIN=/nonexistent "$root/tools/install" "$TEST_TMPDIR/p2" 2>/dev/null; then
