@@ -145,7 +145,37 @@ std::vector<policy::Rule> tree_as_disjoint_rules(const std::vector<policy::Rule>
 
 }  // namespace
 
+namespace {
+
+// libseccomp_database for more than kMaxModelledRules conditional rules, in
+// linear time: the first unconditional rule wins and replaces the
+// conditional ones before it; what the tree makes of the conditional rules
+// kept is not modelled.
+DatabaseResult unconditional_only(const std::vector<policy::Rule>& rules) {
+  DatabaseResult out;
+  out.fates.assign(rules.size(), DatabaseFate::kKept);
+  out.too_many = true;
+  std::vector<size_t> conditional;
+  for (size_t i = 0; i < rules.size(); ++i) {
+    if (!rules[i].conditions.empty()) {
+      conditional.push_back(i);
+      continue;
+    }
+    for (size_t k : conditional) out.fates[k] = DatabaseFate::kReplaced;
+    for (size_t j = i + 1; j < rules.size(); ++j) out.fates[j] = DatabaseFate::kAfterUnconditional;
+    return out;
+  }
+  for (size_t k : conditional)
+    if (rules[k].action != rules[conditional.front()].action) out.tree_order_decides = true;
+  return out;
+}
+
+}  // namespace
+
 DatabaseResult libseccomp_database(const std::vector<policy::Rule>& rules) {
+  const auto conditional = static_cast<size_t>(
+      std::count_if(rules.begin(), rules.end(), [](const policy::Rule& r) { return !r.conditions.empty(); }));
+  if (conditional > kMaxModelledRules) return unconditional_only(rules);
   DatabaseResult out;
   out.fates.assign(rules.size(), DatabaseFate::kKept);
   std::vector<std::vector<policy::ArgCondition>> chains(rules.size());
@@ -237,7 +267,12 @@ Expected<std::vector<policy::Rule>> RuleDatabase::combine(syscalls::ArchId abi, 
         to_string(rules[first].action), to_string(rules[second].action)));
   }
   if (db.tree) return *db.tree;
-  if (db.tree_order_decides)
+  if (db.too_many)
+    notes.push_back(fmt::format(
+        "{}: {} has more than {} conditional rules: sysfence models libseccomp's rule database for them only as far "
+        "as unconditional rules go; among the conditional ones the most restrictive is taken",
+        p_.source, who, kMaxModelledRules));
+  else if (db.tree_order_decides)
     notes.push_back(fmt::format(
         "{}: conditional rules of {} overlap with different actions; libseccomp decides between them by the order of "
         "its rule tree, or refuses the profile where their comparisons share a tree node (EEXIST), which sysfence "
@@ -251,19 +286,40 @@ Expected<std::vector<policy::Rule>> RuleDatabase::combine(syscalls::ArchId abi, 
 
 void RuleDatabase::report_conflicts(syscalls::ArchId abi, uint32_t nr, const std::vector<policy::Rule>& rules,
                                     const DatabaseResult& db) {
-  size_t pairs = 0;
   size_t reports = 0;
   bool capped = false;
   std::vector<bool> all(rules.size(), true);
   std::vector<bool> kept(rules.size());
   for (size_t i = 0; i < rules.size(); ++i) kept[i] = db.fates[i] == DatabaseFate::kKept;
-  for (size_t i = 0; i < rules.size() && !capped; ++i) {
-    for (size_t j = i + 1; j < rules.size(); ++j) {
+  // Only rules with different actions can conflict. Grouping the rules by
+  // action first keeps a syscall named by a quarter of a million entries of
+  // one action free, and every pair looked at counts against kMaxPairs, so
+  // the check is bounded whatever the profile.
+  std::map<uint32_t, std::vector<size_t>> by_action;
+  for (size_t i = 0; i < rules.size(); ++i) by_action[encode(rules[i].action)].push_back(i);
+  std::vector<std::pair<size_t, size_t>> candidates;
+  for (auto g = by_action.begin(); g != by_action.end() && !capped; ++g) {
+    for (auto h = std::next(g); h != by_action.end() && !capped; ++h) {
+      for (size_t x : g->second) {
+        for (size_t y : h->second) {
+          if (candidates.size() >= kMaxPairs) {
+            capped = true;
+            break;
+          }
+          candidates.emplace_back(std::min(x, y), std::max(x, y));
+        }
+        if (capped) break;
+      }
+    }
+  }
+  std::sort(candidates.begin(), candidates.end());
+  for (const auto& [i, j] : candidates) {
+    {
       const policy::Rule& a = rules[i];
       const policy::Rule& b = rules[j];
-      if (a.action == b.action || a.source.entry == b.source.entry) continue;
+      if (a.source.entry == b.source.entry) continue;
       if (reported_.contains({a.source.entry, b.source.entry})) continue;
-      if (++pairs > kMaxPairs || reports >= kMaxReports) {
+      if (reports >= kMaxReports) {
         capped = true;
         break;
       }

@@ -61,7 +61,15 @@ struct DatabaseResult {
   // Where the tree's order is modelled (> and >= rules on one argument):
   // disjoint rules giving the tree's answer, to use instead of the kept ones.
   std::optional<std::vector<policy::Rule>> tree;
+  // More conditional rules than kMaxModelledRules: only the unconditional
+  // rules' effect is modelled, and tree_order_decides says so.
+  bool too_many = false;
 };
+
+// The conditional rules of one syscall libseccomp_database compares pairwise;
+// beyond them (hostile profiles: no such filter fits the kernel's 4096
+// instructions anyway) the comparison would cost quadratic time.
+inline constexpr size_t kMaxModelledRules = 4096;
 
 // `rules`: one syscall's rules on one ABI, in the order they are added.
 DatabaseResult libseccomp_database(const std::vector<policy::Rule>& rules);

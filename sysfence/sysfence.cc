@@ -70,12 +70,6 @@ compiler::Strategy to_internal(Strategy s) {
   return compiler::Strategy::kOptimal;
 }
 
-bool is_c_identifier(std::string_view name) {
-  return !name.empty() && std::isdigit(static_cast<unsigned char>(name[0])) == 0 &&
-         std::all_of(name.begin(), name.end(),
-                     [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '_'; });
-}
-
 pipeline::OutputInfo output_info(const Filter::State& s) {
   pipeline::OutputInfo info;
   info.profile = s.profile_name;
@@ -168,10 +162,8 @@ Result<std::string> Filter::write(Format format, const std::string& c_name) cons
       return bpf::disassemble(compiled.program, d);
     }
     case Format::kC: {
-      const std::string name = c_name.empty() ? "sysfence_" + pipeline::c_identifier(state_->profile_name) + "_" +
-                                                    pipeline::c_identifier(state_->native->name)
-                                              : c_name;
-      if (!is_c_identifier(name)) return Error{fmt::format("invalid C name \"{}\": not a C identifier", name)};
+      const std::string name = c_name.empty() ? pipeline::default_c_name(state_->profile_name) : c_name;
+      if (!pipeline::is_c_identifier(name)) return Error{fmt::format("invalid C name \"{}\": not a C identifier", name)};
       return pipeline::c_header(compiled, output_info(*state_), name);
     }
     case Format::kJson: return pipeline::json_output(compiled, state_->built.resolution.policy, output_info(*state_));

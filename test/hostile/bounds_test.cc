@@ -41,10 +41,10 @@ struct Expectation {
 };
 
 const Expectation kCompile[] = {
-    {Shape::kConditions, 2, "are too many to compile"},
-    {Shape::kEqConditions, 2, "are too many to compile"},
-    {Shape::kDeep, 2, "are too many to compile"},
-    {Shape::kSplit, 2, "are too many to compile"},
+    {Shape::kConditions, 2, "needs more than the kernel's limit of 4096 instructions"},
+    {Shape::kEqConditions, 2, "needs more than the kernel's limit of 4096 instructions"},
+    {Shape::kDeep, 2, "needs more than the kernel's limit of 4096 instructions"},
+    {Shape::kSplit, 2, "needs more than the kernel's limit of 4096 instructions"},
     {Shape::kOneName, 0, ""},
     {Shape::kDuplicateNames, 0, ""},
     {Shape::kManyNames, 2, "more than 1048576 rules"},
