@@ -2,10 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <string>
 #include <utility>
 
 #include "base/text.h"
 #include "profile/load.h"
+#include "syscalls/arch.h"
+#include "syscalls/table.h"
 
 namespace sysfence::pipeline {
 
@@ -27,8 +31,38 @@ Expected<compiler::Compiled> compile(const policy::Policy& policy, const compile
   return compiler::compile(policy, options);
 }
 
+namespace {
+
+// The proof walks the policy's decision diagram path by path, each path as
+// long as a syscall's chain of argument rules: past a few thousand rules on
+// one syscall (hostile profiles; no filter sysfence builds gets there, since
+// their argument rules alone would pass the kernel's 4096 instructions) the
+// walk's cost is unbounded, so it is refused up front.
+constexpr size_t kMaxProvedRules = 4096;
+
+Expected<void> provable(const policy::Policy& policy) {
+  for (const policy::ArchPolicy& ap : policy.arches) {
+    for (const auto& [nr, rules] : ap.rules) {
+      const auto conditional = static_cast<size_t>(
+          std::count_if(rules.begin(), rules.end(), [](const policy::Rule& r) { return !r.conditions.empty(); }));
+      if (conditional <= kMaxProvedRules) continue;
+      const auto name = syscalls::table(ap.arch).name(nr);
+      return fail(fmt::format(
+          "{} ({}) has {} rules with argument conditions, more than the {} sysfence proves a filter against (the "
+          "proof's cost grows with them); no filter for them fits the kernel's 4096 instructions unless most are "
+          "redundant: merge them",
+          name ? std::string(*name) : fmt::format("syscall {}", nr), syscalls::arch(ap.arch).name, conditional,
+          kMaxProvedRules));
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 Expected<verify::Verification> prove(const bpf::Program& program, const policy::Policy& policy,
                                      const verify::EquivOptions& options) {
+  if (auto ok = provable(policy); !ok) return fail(ok.error().message);
   return verify::prove_equivalent(program, policy, options);
 }
 
