@@ -3,8 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <set>
 #include <string>
+#include <tuple>
 #include <utility>
+#include <vector>
 
 #include "base/text.h"
 #include "profile/load.h"
@@ -40,19 +43,33 @@ namespace {
 // walk's cost is unbounded, so it is refused up front.
 constexpr size_t kMaxProvedRules = 4096;
 
+// A rule's identity for the proof: repeated rules (the same action and
+// conditions) cost it nothing.
+using RuleKey = std::pair<uint32_t, std::vector<std::tuple<uint8_t, policy::CmpOp, uint64_t, uint64_t, int>>>;
+
+size_t distinct_conditional_rules(const std::vector<policy::Rule>& rules) {
+  std::set<RuleKey> distinct;
+  for (const policy::Rule& r : rules) {
+    if (r.conditions.empty()) continue;
+    RuleKey key{encode(r.action), {}};
+    for (const policy::ArgCondition& c : r.conditions)
+      key.second.emplace_back(c.index, c.op, c.value, c.value_two, static_cast<int>(c.width));
+    distinct.insert(std::move(key));
+    if (distinct.size() > kMaxProvedRules) break;
+  }
+  return distinct.size();
+}
+
 Expected<void> provable(const policy::Policy& policy) {
   for (const policy::ArchPolicy& ap : policy.arches) {
     for (const auto& [nr, rules] : ap.rules) {
-      const auto conditional = static_cast<size_t>(
-          std::count_if(rules.begin(), rules.end(), [](const policy::Rule& r) { return !r.conditions.empty(); }));
-      if (conditional <= kMaxProvedRules) continue;
+      if (rules.size() <= kMaxProvedRules || distinct_conditional_rules(rules) <= kMaxProvedRules) continue;
       const auto name = syscalls::table(ap.arch).name(nr);
       return fail(fmt::format(
-          "{} ({}) has {} rules with argument conditions, more than the {} sysfence proves a filter against (the "
-          "proof's cost grows with them); no filter for them fits the kernel's 4096 instructions unless most are "
-          "redundant: merge them",
-          name ? std::string(*name) : fmt::format("syscall {}", nr), syscalls::arch(ap.arch).name, conditional,
-          kMaxProvedRules));
+          "{} ({}) has more than {} distinct rules with argument conditions, the most sysfence proves a filter "
+          "against (the proof's cost grows with them); no filter for them fits the kernel's 4096 instructions "
+          "unless most are redundant: merge them",
+          name ? std::string(*name) : fmt::format("syscall {}", nr), syscalls::arch(ap.arch).name, kMaxProvedRules));
     }
   }
   return {};
