@@ -249,7 +249,6 @@ class Resolver {
     std::string name;
     unsigned bits;
     uint64_t constant;
-    friend bool operator==(const WidthKey&, const WidthKey&) = default;
   };
   std::vector<std::pair<WidthKey, Warning>> width_warnings_;
   // width_warnings_'s index by key: one lookup per (name, rule, condition)
