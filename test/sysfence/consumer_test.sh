@@ -31,7 +31,7 @@ grep -q '#include "' "$prefix/include/sysfence/sysfence.h" && fail "the public h
 # Under `bazel test --config=asan` the archive holds sanitizer-instrumented
 # objects, which a plain g++ or CMake consumer cannot link; the normal run
 # builds both consumers against the real archive.
-if nm "$prefix/lib/libsysfence.a" 2>/dev/null | grep -q ' U __asan_'; then
+if nm "$prefix/lib/libsysfence.a" 2>/dev/null | grep ' U __asan_' >/dev/null; then
   echo "SKIP: the installed libsysfence.a is a sanitizer build; plain consumers are built by the normal run"
   exit 0
 fi
