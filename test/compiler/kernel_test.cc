@@ -44,35 +44,6 @@ struct ChildState {
   std::atomic<int64_t> result[kMaxInputs] = {};
 };
 
-// Every action of `p` -> ERRNO(100 + rank), ranks in precedence order.
-policy::Policy probe_policy(const policy::Policy& p) {
-  std::vector<Action> actions{p.bad_arch_action};
-  for (const policy::ArchPolicy& ap : p.arches) {
-    actions.push_back(ap.default_action);
-    actions.push_back(Action::Errno(ap.enosys_errno));
-    for (const auto& [nr, rules] : ap.rules) {
-      for (const policy::Rule& r : rules) actions.push_back(r.action);
-    }
-  }
-  std::sort(actions.begin(), actions.end(), more_restrictive);
-  actions.erase(std::unique(actions.begin(), actions.end()), actions.end());
-  std::map<std::pair<ActionKind, uint16_t>, Action> to;
-  for (size_t i = 0; i < actions.size(); ++i) {
-    to[{actions[i].kind, actions[i].data}] = Action::Errno(static_cast<uint16_t>(100 + i));
-  }
-  auto map = [&](Action a) { return to.at({a.kind, a.data}); };
-  policy::Policy q = p;
-  q.bad_arch_action = map(q.bad_arch_action);
-  for (policy::ArchPolicy& ap : q.arches) {
-    ap.default_action = map(ap.default_action);
-    ap.enosys_errno = map(Action::Errno(ap.enosys_errno)).data;
-    for (auto& [nr, rules] : ap.rules) {
-      for (policy::Rule& r : rules) r.action = map(r.action);
-    }
-  }
-  return q;
-}
-
 std::vector<Input> inputs_for(const policy::Policy& p) {
   std::vector<Input> in;
   const syscalls::Table& t = syscalls::table(syscalls::ArchId::kX86_64);
@@ -132,7 +103,7 @@ void child(ChildState* s, const bpf::Program* prog, const std::vector<Input>* in
 
 // Returns the number of inputs checked.
 size_t check_in_kernel(const policy::Policy& original, const std::string& what) {
-  const policy::Policy p = probe_policy(original);
+  const policy::Policy p = testing::errno_policy(original);
   auto c = compile(p, {});
   EXPECT_TRUE(c) << what << ": " << c.error().message;
   if (!c) return 0;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "bpf/interp.h"
@@ -313,6 +314,34 @@ std::vector<std::string> uncached_constant_allows(const policy::Policy& policy, 
     }
   }
   return out;
+}
+
+policy::Policy errno_policy(const policy::Policy& p) {
+  std::vector<Action> actions{p.bad_arch_action};
+  for (const policy::ArchPolicy& ap : p.arches) {
+    actions.push_back(ap.default_action);
+    actions.push_back(Action::Errno(ap.enosys_errno));
+    for (const auto& [nr, rules] : ap.rules) {
+      for (const policy::Rule& r : rules) actions.push_back(r.action);
+    }
+  }
+  std::sort(actions.begin(), actions.end(), more_restrictive);
+  actions.erase(std::unique(actions.begin(), actions.end()), actions.end());
+  std::map<std::pair<ActionKind, uint16_t>, Action> to;
+  for (size_t i = 0; i < actions.size(); ++i) {
+    to[{actions[i].kind, actions[i].data}] = Action::Errno(static_cast<uint16_t>(100 + i));
+  }
+  auto map = [&](Action a) { return to.at({a.kind, a.data}); };
+  policy::Policy q = p;
+  q.bad_arch_action = map(q.bad_arch_action);
+  for (policy::ArchPolicy& ap : q.arches) {
+    ap.default_action = map(ap.default_action);
+    ap.enosys_errno = map(Action::Errno(ap.enosys_errno)).data;
+    for (auto& [nr, rules] : ap.rules) {
+      for (policy::Rule& r : rules) r.action = map(r.action);
+    }
+  }
+  return q;
 }
 
 }  // namespace sysfence::compiler::testing

@@ -62,4 +62,8 @@ CheckResult check_equivalence(const policy::Policy& policy, const bpf::Program& 
 // Returns the syscalls that are not (as "abi:nr").
 std::vector<std::string> uncached_constant_allows(const policy::Policy& policy, const bpf::Program& program);
 
+// Every action of `p` -> ERRNO(100 + rank), ranks in precedence order: the
+// real-kernel tests read which action a filter chose from the errno.
+policy::Policy errno_policy(const policy::Policy& p);
+
 }  // namespace sysfence::compiler::testing

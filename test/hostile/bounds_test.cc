@@ -13,16 +13,9 @@
 #include <string_view>
 #include <vector>
 
+#include "test/bpf/kernel_child.h"
 #include "test/cli_runner.h"
 #include "test/hostile/hostile_profiles.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define SYSFENCE_UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SYSFENCE_UNDER_ASAN 1
-#endif
-#endif
 
 namespace sysfence {
 namespace {
@@ -70,9 +63,8 @@ std::string write_profile(Shape s) {
 cli_runner::Result run_bounded(const std::vector<std::string>& args) {
   cli_runner::Options opts;
   opts.cpu_seconds = kCpuSeconds;
-#ifndef SYSFENCE_UNDER_ASAN
-  opts.address_space = kAddressSpace;
-#endif
+  // The sanitizers reserve terabytes of address space up front.
+  if (!bpf::testing::running_under_sanitizer()) opts.address_space = kAddressSpace;
   opts.timeout_ms = kWallSeconds * 1000;
   return cli_runner::run_sysfence(args, opts);
 }

@@ -22,15 +22,8 @@
 #include <string_view>
 #include <vector>
 
+#include "test/bpf/kernel_child.h"
 #include "test/cli_runner.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define SYSFENCE_UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SYSFENCE_UNDER_ASAN 1
-#endif
-#endif
 
 namespace sysfence {
 namespace {
@@ -73,9 +66,8 @@ class CliErrors : public testing::Test {
 // killed and fails the test.
 Result run(const std::vector<std::string>& args, RunOptions opts = {}) {
   opts.cpu_seconds = kCpuSeconds;
-#ifndef SYSFENCE_UNDER_ASAN
-  opts.address_space = kAddressSpace;
-#endif
+  // The sanitizers reserve terabytes of address space up front.
+  if (!bpf::testing::running_under_sanitizer()) opts.address_space = kAddressSpace;
   opts.timeout_ms = kWallSeconds * 1000;
   Result r = cli_runner::run_sysfence(args, opts);
   if (r.timed_out) ADD_FAILURE() << "sysfence did not finish within " << kWallSeconds << " s";
