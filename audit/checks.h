@@ -31,4 +31,8 @@ void check_clone_flags(AuditContext& ctx, Findings& out);
 void check_unshare(AuditContext& ctx, Findings& out);
 void check_clone3(AuditContext& ctx, Findings& out);
 
+// checks_siblings.cc: routes around a rule (syscalls/siblings.h).
+void check_sibling_route(AuditContext& ctx, Findings& out);
+void check_io_uring(AuditContext& ctx, Findings& out);
+
 }  // namespace sysfence::audit

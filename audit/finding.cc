@@ -17,7 +17,8 @@ constexpr CheckInfo kChecks[] = {
     {check::kArgWidth, "a 64-bit comparison of an argument the kernel reads as 32 bits lets a call through"},
     {check::kConstantWidth, "a profile constant is wider than the argument the kernel reads"},
     {check::kMaskedDatum, "a MASKED_EQ datum has bits its mask drops"},
-    {check::kRuleConflict, "two entries match one input with different actions (libseccomp may combine them otherwise)"},
+    {check::kRuleConflict,
+     "two entries match one input with different actions (libseccomp may combine them otherwise)"},
     {check::kErrnoRange, "an errno above 4095 (the kernel clamps it; libseccomp refuses the profile)"},
     {check::kMultiplexBypass, "socketcall(2)/ipc(2) reach a socket or SysV IPC call without its argument conditions"},
     {check::kUnknownSyscall, "a syscall name no ABI has"},
@@ -33,6 +34,8 @@ constexpr CheckInfo kChecks[] = {
     {check::kUndefinedAction, "a ret of a value that selects no action (the kernel kills the process)"},
     {check::kIncomplete, "paths outside the symbolic fragment or over the path budget: findings may be missing"},
     {check::kAbiNotHandled, "--arch names an ABI the filter does not tell syscalls apart on"},
+    {check::kSiblingRoute, "a syscall is denied while a sibling reaching the same kernel operation is allowed"},
+    {check::kIoUring, "io_uring is allowed: the operations submitted through a ring bypass the filter"},
     {check::kMultiplexBypass,
      "argument conditions on a socket or SysV IPC call that socketcall(2)/ipc(2) cannot check"},
 };

@@ -31,6 +31,8 @@ constexpr CheckEntry kChecks[] = {
     {check::kCloneNamespaces, check_clone_flags},
     {check::kUnshare, check_unshare},
     {check::kCloneNamespaces, check_clone3},
+    {check::kSiblingRoute, check_sibling_route},
+    {check::kIoUring, check_io_uring},
     {check::kIncomplete, check_incomplete},
 };
 

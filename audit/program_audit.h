@@ -27,6 +27,20 @@
 //   clone-namespaces    high      clone with CLONE_NEW* flags, or clone3
 //                                 (whose flags a filter cannot see), allowed
 //   unshare             high      unshare with CLONE_NEW* flags allowed
+//   io-uring            high      io_uring_setup/enter/register allowed while
+//                                 the filter denies a syscall an io_uring
+//                                 opcode performs (openat, connect, ...): the
+//                                 ring reaches around it; medium otherwise
+//   sibling-route       by family a syscall denied for every input while a
+//                                 sibling reaching the same kernel operation
+//                                 is allowed (syscalls/siblings.h): high for
+//                                 the mount API, modules, kexec, the clock and
+//                                 other processes' memory, medium for file
+//                                 changes, credentials, signals and process
+//                                 creation, low for reading and waiting; one
+//                                 step lower when the sibling is allowed only
+//                                 for some arguments. ENOSYS answers mean
+//                                 "absent, fall back", not "denied"
 //   ptrace              medium    ptrace allowed
 //   personality         medium    a persona other than Docker's safe ones
 //   seed-blocked        medium    a syscall Docker's documented table lists as blocked
