@@ -12,6 +12,7 @@
 #include "policy/policy.h"
 #include "profile/errno_names.h"
 #include "syscalls/siblings.h"
+#include "syscalls/table.h"
 
 namespace sysfence::audit {
 
@@ -32,9 +33,13 @@ struct Answer {
   const verify::Path* example = nullptr;  // denied: the first path; else the first permissive one
 };
 
+// ENOSYS on the ABI, or 38, the number profiles write for it whatever the
+// ABI (Docker's clone3 rule answers errnoRet 38 on MIPS too, where ENOSYS is
+// 89: meant as "absent" all the same).
 bool is_enosys(Action a, syscalls::ArchId abi) {
+  constexpr uint16_t kGenericEnosys = 38;
   const auto enosys = profile::errno_number("ENOSYS", abi);
-  return a.kind == ActionKind::kErrno && enosys && a.data == *enosys;
+  return a.kind == ActionKind::kErrno && (a.data == kGenericEnosys || (enosys && a.data == *enosys));
 }
 
 Answer answer(AuditContext& ctx, const Abi& abi, std::string_view name) {
@@ -103,6 +108,41 @@ bool denied_by_rule(const AuditContext& ctx, const Abi& abi, const verify::Path&
   return !fallback || !(*fallback == p.outcome.action);
 }
 
+// Whether `m` came to the ABI after a member the filter allows: an allowlist
+// that leaves it out may just predate it (Docker's with CAP_SYS_ADMIN
+// allows mount and fsopen, not open_tree_attr of Linux 6.15).
+bool newer_than_open_siblings(const Abi& abi, const syscalls::SiblingFamily& fam, std::string_view m,
+                              AuditContext& ctx);
+
+// Whether denying member `m` says the operation was meant to be stopped. A
+// rule that names it does, except for a legacy spelling outside the
+// high-risk families (containers-common denies ustat and oldstat to retire
+// them). Leaving it out of an allowlist does only in a high-risk family: an
+// allowlist without readv did not mean to stop reading, one with fsopen but
+// without mount leaves a mount route its author may not see.
+bool meant_to_stop(AuditContext& ctx, const Abi& abi, const syscalls::SiblingFamily& fam, std::string_view m,
+                   const verify::Path& denial) {
+  const bool high = fam.risk == syscalls::SiblingRisk::kHigh;
+  const bool by_rule = denied_by_rule(ctx, abi, denial);
+  if (syscalls::is_legacy(fam, m)) return high && by_rule;
+  return by_rule || (high && !newer_than_open_siblings(abi, fam, m, ctx));
+}
+
+bool newer_than_open_siblings(const Abi& abi, const syscalls::SiblingFamily& fam, std::string_view m,
+                              AuditContext& ctx) {
+  const auto& table = syscalls::table(abi.id);
+  const syscalls::Syscall* own = table.find(m);
+  if (own == nullptr || !own->since.known()) return false;
+  for (std::string_view other : fam.members) {
+    if (other == m) continue;
+    const syscalls::Syscall* sc = table.find(other);
+    if (sc == nullptr || (sc->since.known() && sc->since >= own->since)) continue;
+    const Answer a = answer(ctx, abi, other);
+    if (a.kind == Answer::Kind::kAllowed || a.kind == Answer::Kind::kPartly) return true;
+  }
+  return false;
+}
+
 struct Route {
   std::vector<Named> denied;
   std::vector<Named> open;
@@ -112,8 +152,7 @@ Route route_of(AuditContext& ctx, const Abi& abi, const syscalls::SiblingFamily&
   Route r;
   for (std::string_view m : fam.members) {
     const Answer a = answer(ctx, abi, m);
-    if (a.kind == Answer::Kind::kDenied && (!syscalls::is_legacy(fam, m) || (fam.risk == syscalls::SiblingRisk::kHigh &&
-                                                                             denied_by_rule(ctx, abi, *a.example))))
+    if (a.kind == Answer::Kind::kDenied && meant_to_stop(ctx, abi, fam, m, *a.example))
       r.denied.push_back({std::string(m), a});
     const bool opens = a.kind == Answer::Kind::kAllowed || a.kind == Answer::Kind::kPartly;
     if (opens && !syscalls::is_dual_use(fam, m)) r.open.push_back({std::string(m), a});

@@ -549,6 +549,7 @@ Expected<std::string> explain_syscall(const Profile& profile, const Resolution& 
                     : conditional_decision_text(profile, *primary, v, name);
   out += entries_text(profile, res, primary->arch, nr, name, shown);
   if (!name.empty()) out += multiplexer_text(profile, res, *primary, name);
+  if (!name.empty()) out += siblings_text(*primary, name);
 
   // --- Newer than the target kernel (pipeline's target-kernel pass) ---------
   if (const syscalls::Syscall* sc = name.empty() ? nullptr : syscalls::table(primary->arch).find(name);

@@ -38,6 +38,12 @@ struct SyscallVerdict {
 };
 SyscallVerdict syscall_verdict(const policy::ArchPolicy& ap, uint32_t nr);
 
+// The syscalls that reach the same kernel operation as `name`
+// (syscalls/siblings.h) and the decision for each on `ap`'s ABI, with a
+// warning when `name` is denied while a sibling is not; empty when `name`
+// has no family or `ap`'s ABI lacks it.
+std::string siblings_text(const policy::ArchPolicy& ap, std::string_view name);
+
 // `syscall` is a name or a number (decimal or 0x-hex) on opts.native (or,
 // for a name the native ABI lacks, the first ABI of the filter that has it).
 // Errors: an unknown name (with the nearest known one) or number.

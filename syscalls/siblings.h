@@ -21,7 +21,9 @@
 namespace sysfence::syscalls {
 
 // How much a route around a rule on the family matters (the audit's
-// severity: kHigh -> high, kMedium -> medium, kLow -> low).
+// severity: kHigh -> high, kMedium -> medium, kLow -> low). The audit also
+// reads a member's omission from an allowlist as "meant to be stopped" only
+// in kHigh families, and a legacy member's denial only there.
 enum class SiblingRisk : uint8_t { kLow, kMedium, kHigh };
 
 struct SiblingFamily {
@@ -41,9 +43,7 @@ struct SiblingFamily {
   std::span<const std::string_view> dual_use;
   // Members the kernel keeps for old binaries (oldstat, readdir, ustat,
   // create_module): profiles deny them to retire the spelling, not the
-  // operation (containers-common's blocklist names ustat and oldstat), so
-  // their denial is reported only in a high-risk family and only when a
-  // rule names them (a rule denying create_module is about module loading).
+  // operation (containers-common's blocklist names ustat and oldstat).
   std::span<const std::string_view> legacy;
   std::string_view source;  // where the kernel implements it
   SiblingRisk risk;
