@@ -100,12 +100,15 @@ void multiplexer_routes(AuditContext& ctx, const AbiPair& pair, std::string_view
 
 // The routes of one host syscall: `strict` when the host denies every call
 // (then any allowed input of a counterpart is a route), else the host
-// allows some calls and a counterpart that allows every call is looser.
+// allows some calls and a counterpart with the same arguments that allows
+// every call is looser (fork is no looser than a clone rule on flags: it
+// has no flags to pass).
 void routes_of(AuditContext& ctx, const AbiPair& pair, const syscalls::Syscall& sys, bool strict,
                std::vector<Route>& out) {
   const Abi& c = *pair.compat;
   for (std::string_view other : syscalls::compat_counterparts(pair.host->id, sys.name, c.id)) {
     if (!syscalls::compat_implemented(c.id, other)) continue;
+    if (!strict && !syscalls::same_arguments(other, sys.name)) continue;
     const auto nr = AuditContext::number(c, other);
     if (!nr) continue;
     const std::vector<verify::Path>& paths = ctx.view(c, *nr);
@@ -153,6 +156,12 @@ void report_routes(AuditContext& ctx, Findings& out, const AbiPair& pair, const 
       .inputs = {AuditContext::data_of(*pair.compat, ex.input)};
 }
 
+// Compat-only calls every program of the ABI may need and that reach no
+// kernel state beyond the caller's own: ARM's cacheflush and set_tls
+// (arch/arm/kernel/traps.c: the caller's caches and TLS register), and
+// pause (waits for a signal). Reported as information only.
+bool harmless(std::string_view name) { return name == "cacheflush" || name == "set_tls" || name == "pause"; }
+
 }  // namespace
 
 void check_compat_route(AuditContext& ctx, Findings& out) {
@@ -176,6 +185,7 @@ void check_compat_only(AuditContext& ctx, Findings& out) {
     const Abi& c = *pair.compat;
     std::vector<std::string> blocked;  // in Docker's documented table
     std::vector<std::string> other;
+    std::vector<std::string> benign;
     std::optional<Route> example;
     for (const syscalls::Syscall& sys : syscalls::table(c.id).entries()) {
       if (sys.name == "socketcall" || sys.name == "ipc") continue;  // their calls are routes (compat-route)
@@ -184,18 +194,27 @@ void check_compat_only(AuditContext& ctx, Findings& out) {
       const verify::Path* p = first_permissive(ctx.view(c, sys.nr));
       if (p == nullptr) continue;
       const bool documented = profile::seed_reason(sys.name).has_value();
-      (documented ? blocked : other).push_back(fmt::format("{} (nr {})", sys.name, sys.nr));
-      if (!example || (documented && blocked.size() == 1)) example = Route{"", "", p->witness, p->outcome.where};
+      (documented           ? blocked
+       : harmless(sys.name) ? benign
+                            : other)
+          .push_back(fmt::format("{} (nr {})", sys.name, sys.nr));
+      const bool better =
+          documented ? blocked.size() == 1 : !harmless(sys.name) && blocked.empty() && other.size() == 1;
+      if (!example || better) example = Route{"", "", p->witness, p->outcome.where};
     }
-    if (blocked.empty() && other.empty()) continue;
+    if (blocked.empty() && other.empty() && benign.empty()) continue;
     std::string message = fmt::format(
         "on {} the filter allows syscalls that {} has no counterpart of: ", compat_label(pair), pair.host->name());
     if (!blocked.empty())
       message += fmt::format("{} that Docker's documentation lists as blocked ({})", plural(blocked.size(), "syscall"),
                              list_some(blocked, 12));
-    if (!other.empty()) message += fmt::format("{}{}", blocked.empty() ? "" : "; and ", list_some(other, 12));
+    if (!other.empty()) message += fmt::format("{}{}", blocked.empty() ? "" : "; ", list_some(other, 12));
+    if (!benign.empty())
+      message += fmt::format("{}{}, which touch only the caller's own state (caches, TLS) or wait for a signal",
+                             blocked.empty() && other.empty() ? "" : "; and ", list_some(benign, 12));
     message += fmt::format("; rules written with {} in mind do not cover them", pair.host->name());
-    out.add(check::kCompatOnly, blocked.empty() ? Severity::kLow : Severity::kMedium, std::move(message),
+    const Severity s = !blocked.empty() ? Severity::kMedium : !other.empty() ? Severity::kLow : Severity::kInfo;
+    out.add(check::kCompatOnly, s, std::move(message),
             fmt::format("deny them on {} unless the workload needs them (or deny {} wholesale)", c.name(), c.name()),
             ctx.where(c, example->input, example->pc))
         .inputs = {AuditContext::data_of(c, example->input)};

@@ -134,6 +134,12 @@ constexpr std::string_view kNotInI386Compat[] = {"vm86", "vm86old"};
 constexpr std::string_view kNotInArmCompat[] = {
     "breakpoint", "get_tls", "pciconfig_iobase", "pciconfig_read", "pciconfig_write", "usr26", "usr32"};
 
+// x86 calls other ABIs' tables keep a number for without an implementation
+// (arch/mips/kernel/syscalls/syscall_o32.tbl: sys_ni_syscall;
+// arch/s390/kernel/syscalls/syscall.tbl: no entry point).
+constexpr std::string_view kNotInMipsO32[] = {"ioperm", "iopl", "modify_ldt", "vm86"};
+constexpr std::string_view kNotInS390[] = {"ioperm"};
+
 template <size_t N>
 bool listed(const std::string_view (&list)[N], std::string_view name) {
   return std::find(std::begin(list), std::end(list), name) != std::end(list);
@@ -193,11 +199,20 @@ std::vector<std::string_view> compat_counterparts(ArchId host, std::string_view 
   return out;
 }
 
+bool same_arguments(std::string_view compat_name, std::string_view native_name) {
+  if (compat_name == native_name) return true;
+  if (!compat_name.starts_with(native_name)) return false;
+  const std::string_view rest = compat_name.substr(native_name.size());
+  return std::find(std::begin(kSuffixes), std::end(kSuffixes), rest) != std::end(kSuffixes);
+}
+
 bool compat_implemented(ArchId compat, std::string_view name) {
   if (name.starts_with("unused") || name.starts_with("reserved")) return false;
   if (listed(kNeverImplemented, name)) return false;
   if (compat == ArchId::kI386 && listed(kNotInI386Compat, name)) return false;
   if (compat == ArchId::kArm && listed(kNotInArmCompat, name)) return false;
+  if ((compat == ArchId::kMips || compat == ArchId::kMipsel) && listed(kNotInMipsO32, name)) return false;
+  if (compat == ArchId::kS390 && listed(kNotInS390, name)) return false;
   return true;
 }
 

@@ -58,6 +58,13 @@ std::span<const CompatSpelling> compat_spellings();
 // (the same name first, then in table order).
 std::vector<std::string_view> compat_counterparts(ArchId host, std::string_view native_name, ArchId compat);
 
+// Whether compat syscall `compat_name` takes the arguments of host syscall
+// `native_name` in the same order: the same name, or a width variant of it
+// (chown32, clock_settime64, futex_time64, fadvise64_64). Older spellings
+// (open for openat, fork for clone) take other arguments, so a host rule's
+// argument conditions say nothing about them.
+bool same_arguments(std::string_view compat_name, std::string_view native_name);
+
 // False for an entry of `compat`'s table that a kernel of its host answers
 // ENOSYS whatever the filter says: numbers reserved for calls that were
 // never implemented or were removed (break, afs_syscall, _sysctl), and

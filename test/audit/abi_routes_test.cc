@@ -221,19 +221,48 @@ TEST(CompatOnly, ArmCallsAarch64HasNoneOf) {
   EXPECT_TRUE(has(found[0]->message, "cacheflush")) << found[0]->message;
   ASSERT_EQ(found[0]->inputs.size(), 1U);
   EXPECT_EQ(found[0]->inputs[0].nr, 62U);
-  // Without ustat only the harmless one is left: low.
-  const Report low = audit_profile_text(R"({"defaultAction": "SCMP_ACT_ERRNO", )" + std::string(kArm) + R"("syscalls": [
+  // Without ustat only ARM's own cache/TLS call is left: information.
+  const Report info =
+      audit_profile_text(R"({"defaultAction": "SCMP_ACT_ERRNO", )" + std::string(kArm) + R"("syscalls": [
       {"names": ["read", "cacheflush"], "action": "SCMP_ACT_ALLOW"}]})",
-                                        ArchId::kAarch64);
-  const auto l = of(low, check::kCompatOnly);
-  ASSERT_EQ(l.size(), 1U) << format_report(low);
-  EXPECT_EQ(l[0]->severity, Severity::kLow);
+                         ArchId::kAarch64);
+  const auto i = of(info, check::kCompatOnly);
+  ASSERT_EQ(i.size(), 1U) << format_report(info);
+  EXPECT_EQ(i[0]->severity, Severity::kInfo);
   // Neither allowed: nothing.
   const Report none =
       audit_profile_text(R"({"defaultAction": "SCMP_ACT_ERRNO", )" + std::string(kArm) + R"("syscalls": [
       {"names": ["read"], "action": "SCMP_ACT_ALLOW"}]})",
                          ArchId::kAarch64);
   EXPECT_TRUE(of(none, check::kCompatOnly).empty()) << format_report(none);
+}
+
+TEST(CompatOnly, MipsO32IndirectSyscallIsLow) {
+  // o32's syscall(2) (nr 4000) has no n64 counterpart and is in no table
+  // of Docker's: low.
+  const Report r = audit_profile_text(R"({"defaultAction": "SCMP_ACT_ERRNO",
+      "architectures": ["SCMP_ARCH_MIPS64", "SCMP_ARCH_MIPS"], "syscalls": [
+      {"names": ["read", "syscall"], "action": "SCMP_ACT_ALLOW"}]})",
+                                      ArchId::kMips64);
+  const auto found = of(r, check::kCompatOnly);
+  ASSERT_EQ(found.size(), 1U) << format_report(r);
+  EXPECT_EQ(found[0]->severity, Severity::kLow);
+  EXPECT_TRUE(has(found[0]->message, "on mips (o32")) << found[0]->message;
+  EXPECT_TRUE(has(found[0]->message, "syscall (nr 4000)")) << found[0]->message;
+  ASSERT_EQ(found[0]->inputs.size(), 1U);
+  EXPECT_EQ(found[0]->inputs[0].nr, 4000U);
+}
+
+TEST(CompatRoute, ForkIsNoLooserThanACloneRuleOnFlags) {
+  // aarch64 allows clone only without CLONE_NEWUSER; arm's fork and vfork
+  // pass fixed flags, so they are no route (Docker's default has this shape).
+  const Report r = audit_profile_text(R"({"defaultAction": "SCMP_ACT_ERRNO",
+      "architectures": ["SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"], "syscalls": [
+      {"names": ["fork", "vfork", "read"], "action": "SCMP_ACT_ALLOW"},
+      {"names": ["clone"], "action": "SCMP_ACT_ALLOW",
+       "args": [{"index": 0, "value": 268435456, "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ"}]}]})",
+                                      ArchId::kAarch64);
+  EXPECT_TRUE(of(r, check::kCompatRoute).empty()) << format_report(r);
 }
 
 TEST(CompatOnly, I386LegacyCallsAreSpellingsNotCompatOnly) {
