@@ -23,6 +23,10 @@ void check_x32(AuditContext& ctx, Findings& out);
 void check_default_allow(AuditContext& ctx, Findings& out);
 void check_no_enosys(AuditContext& ctx, Findings& out);
 
+// checks_abi_routes.cc: the host's compat ABIs (syscalls/compat.h).
+void check_compat_route(AuditContext& ctx, Findings& out);
+void check_compat_only(AuditContext& ctx, Findings& out);
+
 // checks_syscalls.cc: particular dangerous syscalls.
 void check_seed_blocked(AuditContext& ctx, Findings& out);
 void check_ptrace(AuditContext& ctx, Findings& out);

@@ -38,6 +38,8 @@ constexpr CheckInfo kChecks[] = {
     {check::kIoUring, "io_uring is allowed: the operations submitted through a ring bypass the filter"},
     {check::kMultiplexBypass,
      "argument conditions on a socket or SysV IPC call that socketcall(2)/ipc(2) cannot check"},
+    {check::kCompatRoute, "a compat ABI (i386 through int 0x80, arm, ...) allows what the host ABI denies"},
+    {check::kCompatOnly, "syscalls only a compat ABI has are allowed there"},
 };
 }  // namespace
 

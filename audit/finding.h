@@ -45,6 +45,8 @@ inline constexpr std::string_view kAbiNotHandled = "abi-not-handled";
 inline constexpr std::string_view kMultiplexBypass = "multiplex-bypass";
 inline constexpr std::string_view kSiblingRoute = "sibling-route";
 inline constexpr std::string_view kIoUring = "io-uring";
+inline constexpr std::string_view kCompatRoute = "compat-route";
+inline constexpr std::string_view kCompatOnly = "compat-only";
 }  // namespace check
 
 // Every check id with one line on what it finds (SARIF's rules[]).

@@ -23,6 +23,8 @@ constexpr CheckEntry kChecks[] = {
     {check::kUndefinedAction, check_undefined_action},
     {check::kArgWidth, check_arg_width},
     {check::kX32, check_x32},
+    {check::kCompatRoute, check_compat_route},
+    {check::kCompatOnly, check_compat_only},
     {check::kDefaultAllow, check_default_allow},
     {check::kNoEnosys, check_no_enosys},
     {check::kSeedBlocked, check_seed_blocked},

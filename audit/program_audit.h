@@ -16,6 +16,18 @@
 //                                 reach ALLOW although the filter denies the
 //                                 same syscalls as x86_64 (or, compiled from a
 //                                 profile, although the profile has no x32)
+//   compat-route        high      on a compat ABI of the host (i386 through
+//                                 int 0x80 on x86_64, arm on aarch64, ...;
+//                                 syscalls/compat.h) a call is allowed that
+//                                 performs a syscall the host ABI denies
+//                                 outright: the same name, the compat spelling
+//                                 (chown32, clock_settime64, the i386 umount)
+//                                 or socketcall/ipc; medium when the host
+//                                 allows some arguments and the compat ABI
+//                                 every call
+//   compat-only         medium    syscalls only the compat ABI has are allowed
+//                                 there, some of them in Docker's documented
+//                                 blocked table (low for the others)
 //   arg-width           high      a 64-bit comparison of an argument the
 //                                 kernel reads as 32 bits lets a call through
 //                                 that the same call with a clean high word

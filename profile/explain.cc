@@ -9,6 +9,7 @@
 #include "policy/operators.h"
 #include "profile/builtin.h"
 #include "profile/errno_names.h"
+#include "syscalls/compat.h"
 #include "syscalls/table.h"
 
 namespace sysfence::profile {
@@ -454,6 +455,44 @@ std::string other_abis_text(const policy::Policy& policy, const policy::ArchPoli
   return out;
 }
 
+// What a program of each compat ABI of the host (i386 through int 0x80 on
+// x86_64, arm on aarch64; syscalls/compat.h) gets for the calls that perform
+// the same syscall: the same name, the compat spellings (chown32,
+// clock_settime64) and socketcall/ipc. One line per compat ABI the filter
+// has; x32 is in the list above (its names are x86_64's).
+std::string compat_abis_text(const policy::Policy& policy, const policy::ArchPolicy& primary, std::string_view name) {
+  std::string out;
+  for (const syscalls::CompatAbi* c : syscalls::compat_abis_of(primary.arch)) {
+    const policy::ArchPolicy* ap = c->compat == ArchId::kX32 ? nullptr : policy.find(c->compat);
+    if (ap == nullptr) continue;
+    std::string calls;
+    for (std::string_view other : syscalls::compat_counterparts(primary.arch, name, c->compat)) {
+      const uint32_t nr = *syscalls::table(c->compat).number(other);
+      calls += fmt::format("{}{} (nr {}): {}", calls.empty() ? "" : "; ", other, nr,
+                           syscalls::compat_implemented(c->compat, other)
+                               ? one_line(syscall_verdict(*ap, nr), c->compat)
+                               : std::string("ENOSYS (the kernel does not implement it there)"));
+    }
+    for (const syscalls::MultiplexedCall& m : syscalls::multiplexed_calls()) {
+      const auto twin = syscalls::native_twin(c->compat, m.name, primary.arch);
+      const auto mux = syscalls::multiplexer_number(c->compat, m.via);
+      if (!twin || *twin != name || !mux) continue;
+      SeccompData d;
+      d.arch = syscalls::arch(c->compat).audit_arch;
+      d.nr = *mux;
+      d.args[0] = m.call;
+      calls += fmt::format("{}{}({}) (nr {}): {}", calls.empty() ? "" : "; ", syscalls::multiplexer_name(m.via),
+                           m.constant, *mux, describe_action(policy::evaluate(policy, d).action, c->compat));
+    }
+    if (out.empty())
+      out = fmt::format("\nthrough the compat ABIs of {} (the same syscall by its compat names):\n",
+                        syscalls::arch(primary.arch).name);
+    out += fmt::format("  on {} ({}): {}\n", syscalls::arch(c->compat).name, c->entry,
+                       calls.empty() ? std::string("no counterpart") : calls);
+  }
+  return out;
+}
+
 // A socket/IPC call on an ABI that multiplexes it: what the filter answers
 // for the same call made through socketcall/ipc, and which of the profile's
 // argument conditions cannot be checked there (profile/multiplex.h).
@@ -571,7 +610,10 @@ Expected<std::string> explain_syscall(const Profile& profile, const Resolution& 
     }
   }
 
-  if (policy.arches.size() > 1 && !name.empty()) out += other_abis_text(policy, primary, name);
+  if (policy.arches.size() > 1 && !name.empty()) {
+    out += other_abis_text(policy, primary, name);
+    out += compat_abis_text(policy, *primary, name);
+  }
   return out;
 }
 
