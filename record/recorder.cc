@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <fstream>
@@ -118,8 +119,8 @@ bool send_continue(int fd, uint64_t id) {
 // Counts the notifications of one listener and lets every call run.
 class Tracker {
  public:
-  Tracker(Observations& obs, pid_t first_pid, bool keep_args)
-      : obs_(obs), first_pid_(first_pid), keep_args_(keep_args) {
+  Tracker(Observations& obs, pid_t first_pid, std::string command_path, bool keep_args)
+      : obs_(obs), first_pid_(first_pid), command_path_(std::move(command_path)), keep_args_(keep_args) {
     const auto& native = syscalls::native_arch();
     const auto& t = syscalls::table(native);
     execve_ = t.number("execve").value_or(~0U);
@@ -144,6 +145,8 @@ class Tracker {
         return {};
       }
       started_ = true;
+      // The execve that starts the command: sysfence's child makes it, the command's path names it.
+      names_[tid] = command_path_;
     }
     // The caller's program is looked up while the call still waits (its
     // execve may replace it); once known, the call is let go first.
@@ -181,6 +184,7 @@ class Tracker {
 
   Observations& obs_;
   pid_t first_pid_;
+  std::string command_path_;
   bool keep_args_;
   bool started_ = false;
   uint32_t execve_ = 0;
@@ -192,6 +196,7 @@ class Tracker {
 
 struct Child {
   Handshake* hs = nullptr;
+  sigset_t original_mask{};  // restored when the recording ends
   pid_t pid = 0;
   int pidfd = -1;
   int sigfd = -1;
@@ -204,13 +209,19 @@ Expected<Child, RecordError> start_child(const bpf::InstallOptions& install, con
   Child c;
   c.hs = new (mem) Handshake();
   const sigset_t forward = forwarded_signals();
-  sigset_t original;
-  sigprocmask(SIG_BLOCK, &forward, &original);
+  sigprocmask(SIG_BLOCK, &forward, &c.original_mask);
   c.sigfd = signalfd(-1, &forward, SFD_CLOEXEC | SFD_NONBLOCK);
-  if (c.sigfd < 0) return own(fmt::format("signalfd: {}", std::strerror(errno)));
+  if (c.sigfd < 0) {
+    sigprocmask(SIG_SETMASK, &c.original_mask, nullptr);
+    return own(fmt::format("signalfd: {}", std::strerror(errno)));
+  }
   const long pid = syscall(SYS_clone, CLONE_FILES | CLONE_PIDFD | SIGCHLD, nullptr, &c.pidfd, nullptr, nullptr);
-  if (pid == 0) child_main(c.hs, original, install, image);
-  if (pid < 0) return own(fmt::format("clone: {}", std::strerror(errno)));
+  if (pid == 0) child_main(c.hs, c.original_mask, install, image);
+  if (pid < 0) {
+    ::close(c.sigfd);
+    sigprocmask(SIG_SETMASK, &c.original_mask, nullptr);
+    return own(fmt::format("clone: {}", std::strerror(errno)));
+  }
   c.pid = static_cast<pid_t>(pid);
   return c;
 }
@@ -297,6 +308,9 @@ Expected<Recording, RecordError> record_command(const std::vector<std::string>& 
   }
   if (c.hs->state.load(std::memory_order_acquire) != kInstalled) {
     waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(c.pidfd), &info, WEXITED);
+    ::close(c.sigfd);
+    ::close(c.pidfd);
+    sigprocmask(SIG_SETMASK, &c.original_mask, nullptr);
     const std::string why = c.hs->state.load() == kInstallFailed ? std::string(c.hs->message)
                                                                  : "the child exited before installing the filter";
     return Unexpected<RecordError>{{run::kExitOwnFailure, why}};
@@ -304,11 +318,15 @@ Expected<Recording, RecordError> record_command(const std::vector<std::string>& 
   const int listener = c.hs->listener_fd;
   // Best effort: older kernels lack it and merely run slower.
   ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
-  Tracker tracker(rec.observations, c.pid, options.keep_args);
+  // /proc/PID/exe names the file with its links resolved: so must the command's name.
+  char* real = ::realpath(image.path.c_str(), nullptr);
+  Tracker tracker(rec.observations, c.pid, real != nullptr ? real : image.path, options.keep_args);
+  std::free(real);
   auto served = serve(c, tracker, listener, info);
   ::close(listener);
   ::close(c.sigfd);
   ::close(c.pidfd);
+  sigprocmask(SIG_SETMASK, &c.original_mask, nullptr);
   if (!served) return Unexpected<RecordError>{{run::kExitOwnFailure, served.error().message}};
   if (c.hs->state.load(std::memory_order_acquire) == kExecFailed) rec.exec_errno = c.hs->exec_errno;
   if (info.si_code == CLD_EXITED) {
