@@ -3,6 +3,8 @@
 // dynamic loader or libc make on their own:
 //
 //   record_subject baseline|full [i386]
+//   record_subject probe     (prints how sysinfo(NULL) ends: EPERM when a
+//                             profile denies it, EFAULT when it runs)
 //
 // Both modes start a thread, fork a child that execs this program again
 // (mode "child"), wait for it, make one futex call (so that futex is there
@@ -19,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -61,6 +64,11 @@ int main(int argc, char** argv) {
       char buf[512];
       syscall(SYS_getcwd, buf, sizeof buf);
     }
+    return 0;
+  }
+  if (mode == "probe") {
+    const long r = syscall(SYS_sysinfo, nullptr);
+    std::printf("sysinfo: %s\n", r == 0 ? "0" : strerrorname_np(errno));
     return 0;
   }
   if (mode != "baseline" && mode != "full") {
