@@ -126,9 +126,10 @@ int run_record(std::span<const std::string> args) {
 constexpr cli::FlagHelp kFlagHelp[] = {
     {"--base PROFILE",
      "write only what PROFILE (default, or a JSON file; resolved for this machine) does not already allow"},
-    {"--args[=ioctl]",
+    {"--args",
      "argument rules for clone, unshare (namespace flags), socket (families), personality, prctl (options), as "
-     "Docker's profile; =ioctl adds ioctl requests. Never wider than what was seen"},
+     "Docker's profile, never wider than what was seen"},
+    {"--args=ioctl", "as --args, and ioctl by each request seen"},
     {"-o, --output FILE", "write the profile to FILE (atomically) instead of stdout"},
 };
 
