@@ -66,7 +66,7 @@ complete_words() {
     _ "$completion" "$@"
 }
 [ "$(complete_words sysfence comp)" = compile ] || fail "'sysfence comp' completes to '$(complete_words sysfence comp)'"
-[ "$(complete_words sysfence re)" = resolve ] || fail "'sysfence re' completes to '$(complete_words sysfence re)'"
+[ "$(complete_words sysfence res)" = resolve ] || fail "'sysfence res' completes to '$(complete_words sysfence res)'"
 [ "$(complete_words sysfence resolve --list | sort | tr '\n' ' ')" = "--list --list-arches " ] ||
   fail "'sysfence resolve --list' completes to '$(complete_words sysfence resolve --list)'"
 [ "$(complete_words sysfence compile --arch x86_64 --no-v)" = --no-verify ] || fail "'compile --no-v' does not complete"
