@@ -108,11 +108,22 @@ std::vector<std::vector<ArgCondition>> allow_rules(const std::vector<Rule>& form
     if (r.action == kAllowed && !r.conditions.empty()) out.push_back(r.conditions);
   return out;
 }
-// The rules of `a` that `b` lacks (both sorted, as allow_form leaves them).
-std::vector<std::vector<ArgCondition>> missing(const std::vector<std::vector<ArgCondition>>& a,
-                                               const std::vector<std::vector<ArgCondition>>& b) {
+// Whether `form` already allows every call `rule` (an ALLOW rule) allows:
+// adding the rule changes nothing.
+bool covers(ArchId abi, uint32_t nr, const std::vector<Rule>& form, const std::vector<ArgCondition>& rule) {
+  std::vector<Rule> widened = form;
+  widened.push_back(Rule{kAllowed, rule, {}});
+  std::sort(widened.begin(), widened.end(), rule_less);
+  widened.erase(std::unique(widened.begin(), widened.end()), widened.end());
+  return same_meaning(abi, nr, form, widened);
+}
+
+// The argument rules of `from` that allow calls `form` does not.
+std::vector<std::vector<ArgCondition>> not_covered(ArchId abi, uint32_t nr, const std::vector<Rule>& from,
+                                                   const std::vector<Rule>& form) {
   std::vector<std::vector<ArgCondition>> out;
-  std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out), conditions_less);
+  for (auto& r : allow_rules(from))
+    if (!covers(abi, nr, form, r)) out.push_back(std::move(r));
   return out;
 }
 
@@ -158,8 +169,8 @@ void compare_syscall(ArchId abi, const syscalls::Syscall& sc, const ArchPolicy* 
   } else if (now == Allowed::kNone) {
     add_rules(out.removed, name, abi, allow_rules(old_form));
   } else if (!same_meaning(abi, sc.nr, old_form, new_form)) {
-    const auto added = missing(allow_rules(new_form), allow_rules(old_form));
-    const auto removed = missing(allow_rules(old_form), allow_rules(new_form));
+    const auto added = not_covered(abi, sc.nr, new_form, old_form);
+    const auto removed = not_covered(abi, sc.nr, old_form, new_form);
     add_rules(out.added, name, abi, added);
     add_rules(out.removed, name, abi, removed);
     if (added.empty() && removed.empty())

@@ -203,9 +203,11 @@ boost::json::object entry_json(const std::set<std::string>& names, const FilterK
   return e;
 }
 
-boost::json::array syscalls_json(const Union& u) {
+// Entries without a comment of their own name the inputs: moby's profile
+// has no top-level comment, and the reader reports unknown fields.
+boost::json::array syscalls_json(const Union& u, const std::string& inputs) {
   boost::json::array out;
-  for (const auto& [filter, names] : u.unconditional) out.push_back(entry_json(names, filter, {}, ""));
+  for (const auto& [filter, names] : u.unconditional) out.push_back(entry_json(names, filter, {}, inputs));
   // Argument rules by their first name, then rule and filter: a syscall's
   // rules stay together.
   std::vector<const std::pair<const std::pair<FilterKey, ArgsKey>, RuleGroup>*> rules;
@@ -213,20 +215,21 @@ boost::json::array syscalls_json(const Union& u) {
   std::stable_sort(rules.begin(), rules.end(), [](const auto* a, const auto* b) {
     return std::tie(*a->second.names.begin(), a->first.second) < std::tie(*b->second.names.begin(), b->first.second);
   });
-  for (const auto* r : rules)
-    out.push_back(entry_json(r->second.names, r->first.first, r->first.second, r->second.comment));
+  for (const auto* r : rules) {
+    const std::string& comment = r->second.comment.empty() ? inputs : r->second.comment;
+    out.push_back(entry_json(r->second.names, r->first.first, r->first.second, comment));
+  }
   return out;
 }
 
 std::string inputs_comment(std::span<const NamedText> inputs) {
   std::string names;
   for (const auto& in : inputs) names += fmt::format("{}{}", names.empty() ? "" : ", ", in.name);
-  return fmt::format("sysfence record --merge: the union of {}", names);
+  return fmt::format("merged by sysfence record --merge from {}", names);
 }
 
 boost::json::object document(std::span<const NamedText> inputs, const profile::Profile& first, const Union& u) {
   boost::json::object doc;
-  doc["comment"] = inputs_comment(inputs);
   doc["defaultAction"] = to_string(*first.default_action);
   if (!first.default_errno.empty()) doc["defaultErrno"] = first.default_errno;
   else if (first.default_errno_ret) doc["defaultErrnoRet"] = *first.default_errno_ret;
@@ -240,7 +243,7 @@ boost::json::object document(std::span<const NamedText> inputs, const profile::P
   if (!u.flags.empty()) doc["flags"] = strings(u.flags);
   if (!u.listener_path.empty()) doc["listenerPath"] = u.listener_path;
   if (!u.listener_metadata.empty()) doc["listenerMetadata"] = u.listener_metadata;
-  doc["syscalls"] = syscalls_json(u);
+  doc["syscalls"] = syscalls_json(u, inputs_comment(inputs));
   return doc;
 }
 

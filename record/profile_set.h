@@ -40,7 +40,8 @@ struct NamedText {
 //    filter and rule with the union of its names; a name allowed without
 //    argument rules everywhere the rule applies makes the rule redundant,
 //    so it is dropped from the rule;
-//  - a top-level "comment" naming the inputs.
+//  - every entry without a comment of its own gets one naming the inputs
+//    (Docker's profile format has no top-level comment).
 // The output is sorted (names, entries, architectures), so it depends on
 // what the inputs allow, not on how they were written.
 Expected<std::string> merge_profiles(std::span<const NamedText> inputs);
@@ -51,8 +52,9 @@ struct SyscallChange {
   enum class Kind : uint8_t {
     kSyscall,    // the syscall with any arguments
     kRule,       // one argument rule: the syscall when all `conditions` hold
-    kArguments,  // the arguments it is allowed with differ otherwise (deny
-                 // rules with conditions): see `explain` on both profiles
+    kArguments,  // both allow it for some arguments, differently, but no
+                 // allowing argument rule of either reaches beyond the
+                 // other (deny rules with conditions differ): see `explain`
   };
   Kind kind = Kind::kSyscall;
   std::string name;
@@ -69,9 +71,12 @@ struct ProfileDelta {
   std::string new_name;
   syscalls::ArchId native = syscalls::ArchId::kX86_64;  // the machine both were resolved for
   std::vector<syscalls::ArchId> abis;                   // the ABIs compared (of either profile), in ArchId order
-  std::vector<SyscallChange> added;                     // the new profile allows, the old one does not
-  std::vector<SyscallChange> removed;                   // the old profile allows, the new one does not
-  std::vector<SyscallChange> changed;                   // kArguments changes (neither side contains the other's rules)
+  // What the new profile allows and the old one does not: syscalls, and
+  // argument rules of the new one that allow calls the old one does not
+  // (a rule the old one's rules already cover is no change).
+  std::vector<SyscallChange> added;
+  std::vector<SyscallChange> removed;  // the same the other way round
+  std::vector<SyscallChange> changed;  // kArguments changes
   // What resolving either profile had to say (strict findings, warnings),
   // as the CLI prints them ("sysfence: warning: ...").
   std::vector<std::string> diagnostics;

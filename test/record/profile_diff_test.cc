@@ -2,12 +2,15 @@
 // profile is no difference), added names and argument rules reported.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "profile/builtin.h"
+#include "profile/writer.h"
 #include "record/profile_set.h"
 #include "syscalls/arch.h"
 
@@ -115,6 +118,53 @@ TEST(DiffProfiles, WiderSyscallAndDroppedAbi) {
   EXPECT_EQ(delta_text(*delta), expected);
   ASSERT_FALSE(delta->added.empty());
   EXPECT_TRUE(delta->added[0].other_allows_some);
+}
+
+TEST(DiffProfiles, ARuleTheOtherSideCoversIsNoChange) {
+  // diff_ranges.json allows socket for families below 38, 39 and above 40
+  // (Docker's rules): AF_UNIX, all diff_old.json allows, is among them.
+  auto delta = diff("diff_old.json", "diff_ranges.json");
+  ASSERT_TRUE(delta) << delta.error().message;
+  const std::vector<std::string> expected = {
+      "+ socket (x86_64, i386) if arg0 < 38 (0x26, AF_ALG) [low 32 bits]",
+      "+ socket (x86_64, i386) if arg0 == 39 (0x27, AF_NFC) [low 32 bits]",
+      "+ socket (x86_64, i386) if arg0 > 40 (0x28, AF_VSOCK) [low 32 bits]",
+  };
+  EXPECT_EQ(delta_text(*delta), expected);
+
+  auto reverse = diff("diff_ranges.json", "diff_old.json");
+  ASSERT_TRUE(reverse);
+  const std::vector<std::string> reversed = {
+      "- socket (x86_64, i386) if arg0 < 38 (0x26, AF_ALG) [low 32 bits]",
+      "- socket (x86_64, i386) if arg0 == 39 (0x27, AF_NFC) [low 32 bits]",
+      "- socket (x86_64, i386) if arg0 > 40 (0x28, AF_VSOCK) [low 32 bits]",
+  };
+  EXPECT_EQ(delta_text(*reverse), reversed);
+}
+
+TEST(DiffProfiles, SameAllowRulesDifferentDenyRules) {
+  // Both allow socket for families below 100, one except 5, the other
+  // except 6: neither's allow rule reaches beyond the other's, yet they differ.
+  auto delta = diff("diff_deny5.json", "diff_deny6.json");
+  ASSERT_TRUE(delta) << delta.error().message;
+  EXPECT_EQ(delta_text(*delta),
+            std::vector<std::string>{"~ socket (x86_64, i386): the arguments it is allowed with differ"});
+  EXPECT_TRUE(delta->added.empty());
+  EXPECT_TRUE(delta->removed.empty());
+}
+
+TEST(DiffProfiles, DockersDefaultAgainstItselfReversed) {
+  // Every entry of Docker's default profile in the opposite order: what
+  // each syscall's rules mean does not depend on their order.
+  auto builtin = profile::read_builtin_default();
+  ASSERT_TRUE(builtin);
+  profile::Profile reversed = builtin->profile;
+  std::reverse(reversed.syscalls.begin(), reversed.syscalls.end());
+  const NamedText original{"default", std::string(profile::builtin_default_profile_json())};
+  auto delta = diff_profiles(original, NamedText{"reversed.json", profile::write_profile(reversed)}, x86_64());
+  ASSERT_TRUE(delta) << delta.error().message;
+  EXPECT_TRUE(delta->empty()) << delta_text(*delta).front();
+  EXPECT_EQ(delta->abis, (std::vector<ArchId>{ArchId::kX86_64, ArchId::kX32, ArchId::kI386}));
 }
 
 TEST(DiffProfiles, BadInputNamesTheFile) {
