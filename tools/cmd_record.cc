@@ -8,6 +8,12 @@
 // CMD's status (128+N when a signal N ended it), like strace and time.
 // 125: sysfence's own failure (bad usage included, as `sysfence run`), 126
 // CMD cannot be run, 127 not found; nothing is written then.
+//
+// sysfence record --merge A.json B.json ... [-o FILE]
+// sysfence record --diff OLD.json NEW.json [--arch A] [--caps ..] [--format text|json]
+// work on recorded profiles (record/profile_set.h), not on a command: exit 2
+// on bad usage or input, as the other file commands; --diff exits 1 when the
+// profiles differ, as `diff`.
 #include <fmt/format.h>
 
 #include <cstring>
@@ -16,13 +22,19 @@
 #include <vector>
 
 #include "base/text.h"
+#include "profile/builtin.h"
+#include "profile/load.h"
+#include "record/coverage.h"
 #include "record/profile_gen.h"
+#include "record/profile_set.h"
 #include "record/recorder.h"
 #include "run/command.h"
 #include "syscalls/arch.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
+#include "tools/cli/format.h"
 #include "tools/cli/output.h"
+#include "tools/cli/resolve_flags.h"
 
 namespace sysfence {
 namespace {
@@ -34,7 +46,93 @@ constexpr cli::FlagSpec kFlags[] = {
 };
 
 constexpr std::string_view kUsage =
-    "usage: sysfence record [--base PROFILE] [--args[=ioctl]] [-o FILE] -- CMD [ARGS...]";
+    "usage: sysfence record [--base PROFILE] [--args[=ioctl]] [-o FILE] -- CMD [ARGS...]\n"
+    "       sysfence record --merge A.json B.json ... [-o FILE]\n"
+    "       sysfence record --diff OLD.json NEW.json [--arch A] [--caps LIST] [--kernel X.Y] [--format text|json]";
+
+constexpr cli::FlagSpec kMergeFlags[] = {
+    {.name = "merge", .takes_value = false},
+    {.name = "output", .short_name = 'o'},
+};
+
+constexpr cli::FlagSpec kDiffOwnFlags[] = {
+    {.name = "diff", .takes_value = false},
+    {.name = "arch"},
+    {.name = "format"},
+};
+constexpr auto kDiffFlags = cli::with_resolve_flags(kDiffOwnFlags);
+
+// Which of the three forms: the first of --merge / --diff before any `--`.
+enum class Mode : uint8_t { kRecord, kMerge, kDiff };
+Mode mode_of(std::span<const std::string> args) {
+  for (const std::string& a : args) {
+    if (a == "--") break;
+    if (a == "--merge") return Mode::kMerge;
+    if (a == "--diff") return Mode::kDiff;
+  }
+  return Mode::kRecord;
+}
+
+Expected<std::vector<record::NamedText>> read_inputs(std::span<const std::string> paths) {
+  std::vector<record::NamedText> out;
+  for (const std::string& path : paths) {
+    auto text = profile::read_text_file(path);
+    if (!text) return fail(text.error().message);
+    out.push_back({path, std::move(*text)});
+  }
+  return out;
+}
+
+int run_merge(std::span<const std::string> args) {
+  auto parsed = cli::parse_args(args, kMergeFlags);
+  if (!parsed) return cli::usage_error(parsed.error().message);
+  if (parsed->saw_dashdash) return cli::usage_error("--merge takes profile files, not a command");
+  if (parsed->positionals.size() < 2) return cli::usage_error("--merge needs at least two profiles");
+  auto inputs = read_inputs(parsed->positionals);
+  if (!inputs) return cli::usage_error(inputs.error().message);
+  auto merged = record::merge_profiles(*inputs);
+  if (!merged) {
+    fmt::print(stderr, "sysfence: {}\n", one_line(merged.error().message));
+    return 2;
+  }
+  if (auto written = cli::write_output(parsed->get_or("output", "-"), *merged); !written) {
+    fmt::print(stderr, "sysfence: {}\n", one_line(written.error().message));
+    return 2;
+  }
+  return 0;
+}
+
+int run_diff(std::span<const std::string> args) {
+  auto parsed = cli::parse_args(args, kDiffFlags);
+  if (!parsed) return cli::usage_error(parsed.error().message);
+  if (parsed->saw_dashdash) return cli::usage_error("--diff takes two profile files, not a command");
+  if (parsed->positionals.size() != 2) return cli::usage_error("--diff needs exactly two profiles: OLD NEW");
+  auto format = cli::parse_format(*parsed);
+  if (!format) return cli::usage_error(format.error().message);
+  record::DiffOptions options;
+  if (auto arch = parsed->get("arch")) {
+    auto native = syscalls::parse_arch(*arch);
+    if (!native) return cli::usage_error(native.error().message);
+    options.resolve.native = (*native)->id;
+  }
+  auto resolve = cli::resolve_options(*parsed, options.resolve.native);
+  if (!resolve) return cli::usage_error(resolve.error().message);
+  options.resolve = std::move(*resolve);
+  auto inputs = read_inputs(parsed->positionals);
+  if (!inputs) return cli::usage_error(inputs.error().message);
+  auto delta = record::diff_profiles((*inputs)[0], (*inputs)[1], options);
+  if (!delta) {
+    fmt::print(stderr, "sysfence: {}\n", one_line(delta.error().message));
+    return 2;
+  }
+  for (const std::string& line : delta->diagnostics) fmt::print(stderr, "{}\n", line);
+  if (*format == cli::OutputFormat::kJson) {
+    cli::print_json("record", record::delta_json(*delta));
+  } else {
+    for (const std::string& line : record::delta_text(*delta)) fmt::print("{}\n", line);
+  }
+  return delta->empty() ? 0 : 1;
+}
 
 int usage(std::string_view message) {
   fmt::print(stderr, "sysfence: {}\n{}\n", one_line(message), kUsage);
@@ -57,6 +155,18 @@ std::vector<std::string> with_args_value(std::span<const std::string> args) {
   return out;
 }
 
+// The coverage summary (record/coverage.h): what the user is about to allow.
+void print_coverage(const record::Observations& observations, const policy::Policy* base, std::string base_name) {
+  record::CoverageOptions options;
+  options.base = base;
+  options.base_name = std::move(base_name);
+  auto docker_default = record::resolve_base("default");
+  if (docker_default) options.docker_default = &*docker_default;
+  for (const std::string& line : record::coverage_summary(observations, options)) {
+    fmt::print(stderr, "sysfence: {}\n", line);
+  }
+}
+
 void summarise(const record::Recording& rec, const record::Generated& gen) {
   uint64_t calls = 0;
   for (const auto& [key, r] : rec.observations.calls) calls += r.count;
@@ -72,6 +182,9 @@ void summarise(const record::Recording& rec, const record::Generated& gen) {
 }
 
 int run_record_checked(std::span<const std::string> raw) {
+  if (const Mode mode = mode_of(raw); mode != Mode::kRecord) {
+    return mode == Mode::kMerge ? run_merge(raw) : run_diff(raw);
+  }
   const std::vector<std::string> args = with_args_value(raw);
   auto parsed = cli::parse_args(args, kFlags, /*stop_at_first_positional=*/true);
   if (!parsed) return usage(parsed.error().message);
@@ -106,6 +219,7 @@ int run_record_checked(std::span<const std::string> raw) {
   }
   const record::Generated generated = record::generate_profile(rec->observations, gen);
   summarise(*rec, generated);
+  print_coverage(rec->observations, gen.base, parsed->get_or("base", ""));
   if (auto written = cli::write_output(output, record::profile_json(generated.profile)); !written) {
     return own_failure(written.error().message);
   }
@@ -131,6 +245,12 @@ constexpr cli::FlagHelp kFlagHelp[] = {
      "Docker's profile, never wider than what was seen"},
     {"--args=ioctl", "as --args, and ioctl by each request seen"},
     {"-o, --output FILE", "write the profile to FILE (atomically) instead of stdout"},
+    {"--merge A.json B.json ...", "write the union of recorded profiles (same defaultAction) instead of recording"},
+    {"--diff OLD.json NEW.json",
+     "what NEW allows that OLD does not and the reverse, on their meaning resolved for --arch (exit 1 when they "
+     "differ)"},
+    {"--arch A", "with --diff: the machine both profiles are resolved for (default: this one)"},
+    {"--format text|json", "with --diff: the report as text (default) or a JSON document"},
 };
 
 const cli::Registration kRegistration{{"record",
