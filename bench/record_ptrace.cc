@@ -63,12 +63,14 @@ int main(int argc, char** argv) {
     long inject = 0;
     if (sig == SIGTRAP && event == PTRACE_EVENT_SECCOMP) {
       __ptrace_syscall_info info{};
-      ptrace(PTRACE_GET_SYSCALL_INFO, pid, reinterpret_cast<void*>(sizeof info), &info);
+      // ptrace's ABI passes integers in its pointer arguments.
+      void* size = reinterpret_cast<void*>(sizeof info);  // NOLINT(performance-no-int-to-ptr)
+      ptrace(PTRACE_GET_SYSCALL_INFO, pid, size, &info);
       ++counts[{info.arch, info.seccomp.nr}];
     } else if (!(sig == SIGTRAP && event != 0) && sig != SIGSTOP) {
       inject = sig;  // a signal for the tracee
     }
-    ptrace(PTRACE_CONT, pid, nullptr, reinterpret_cast<void*>(inject));
+    ptrace(PTRACE_CONT, pid, nullptr, reinterpret_cast<void*>(inject));  // NOLINT(performance-no-int-to-ptr)
   }
   uint64_t total = 0;
   for (const auto& [key, n] : counts) total += n;

@@ -27,8 +27,10 @@ int main(int argc, char** argv) {
   }
   if (mode == "threads" && argc == 4) {
     const long n = std::atol(argv[3]);
+    const int threads = std::atoi(argv[2]);
     std::vector<std::thread> ts;
-    for (int t = 0; t < std::atoi(argv[2]); ++t) ts.emplace_back(calls, n);
+    ts.reserve(static_cast<size_t>(threads));
+    for (int t = 0; t < threads; ++t) ts.emplace_back(calls, n);
     for (auto& t : ts) t.join();
     return 0;
   }

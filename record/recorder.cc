@@ -244,16 +244,17 @@ Expected<void> serve(const Child& c, Tracker& tracker, int listener, siginfo_t& 
       if (errno == EINTR) continue;
       return fail(fmt::format("poll: {}", std::strerror(errno)));
     }
-    if (fds[2].revents & POLLIN) {
+    const bool notified = (fds[2].revents & POLLIN) != 0;
+    if (notified) {
       if (auto ok = tracker.handle_one(listener); !ok) return ok;
-      continue;  // answer waiting calls before anything else
     }
+    // Checked on every round, so that a busy command cannot starve them.
     if (fds[1].revents & POLLIN) forward_signal(c.sigfd, c.pid);
     if (child_running && (fds[0].revents & POLLIN)) {
       waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(c.pidfd), &info, WEXITED);
       child_running = false;
     }
-    if (!child_running && (fds[2].revents & (POLLHUP | POLLERR | POLLNVAL))) return {};
+    if (!child_running && !notified && (fds[2].revents & (POLLHUP | POLLERR | POLLNVAL))) return {};
   }
 }
 

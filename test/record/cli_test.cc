@@ -46,7 +46,7 @@ Result sysfence(std::vector<std::string> args, const std::vector<std::string>& c
 // Records `command` into a new file, expecting success; returns the path.
 std::string record(const std::string& name, const std::vector<std::string>& command,
                    std::vector<std::string> flags = {}) {
-  const std::string path = cli_runner::tmp_path(name);
+  std::string path = cli_runner::tmp_path(name);
   flags.insert(flags.begin(), "record");
   flags.insert(flags.end(), {"-o", path});
   const Result r = sysfence(flags, command);

@@ -20,7 +20,7 @@ constexpr uint32_t kAuditI386 = 0x40000003;
 
 uint32_t nr(ArchId a, std::string_view name) { return *syscalls::table(a).number(name); }
 
-void see(Observations& o, ArchId a, std::string_view name, std::vector<std::array<uint64_t, 6>> args = {}) {
+void see(Observations& o, ArchId a, std::string_view name, const std::vector<std::array<uint64_t, 6>>& args = {}) {
   SyscallRecord& r = o.calls[{a, nr(a, name)}];
   r.count += 1;
   for (const auto& t : args) r.args.insert(t);
