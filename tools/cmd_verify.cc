@@ -1,4 +1,4 @@
-// sysfence verify --profile PROFILE --bpf FILE [--arch A[,B..]|native]
+// sysfence verify --profile PROFILE (--bpf FILE | --pid PID) [--arch A[,B..]|native]
 //                 [--caps LIST|docker-default|all|none] [--kernel X.Y]
 //                 [--unknown-syscalls enosys|default] [--arg-width abi|64] [--bad-arch ACTION] [--semantics S]
 //                 [--raw-endian little|big] [--max-counterexamples N] [--strict]
@@ -26,6 +26,7 @@
 #include "tools/cli/command.h"
 #include "tools/cli/flag_help.h"
 #include "tools/cli/format.h"
+#include "tools/cli/live_input.h"
 #include "tools/cli/output.h"
 #include "tools/cli/raw_filter.h"
 #include "tools/cli/resolve_flags.h"
@@ -38,6 +39,7 @@ namespace {
 constexpr cli::FlagSpec kOwnFlags[] = {
     {.name = "profile"},
     {.name = "bpf"},
+    {.name = "pid"},
     {.name = "arch"},
     {.name = "raw-endian"},
     {.name = "max-counterexamples"},
@@ -59,7 +61,7 @@ constexpr size_t kMaxCollected = 10000;
 int run_verify(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags);
   if (!parsed) return cli::usage_error(parsed.error().message);
-  if (!parsed->positionals.empty() || !parsed->has("profile") || !parsed->has("bpf")) {
+  if (!parsed->positionals.empty() || !parsed->has("profile") || parsed->has("bpf") == parsed->has("pid")) {
     return cli::usage_error(kUsage);
   }
   verify::EquivOptions eopts;
@@ -88,8 +90,9 @@ int run_verify(std::span<const std::string> args) {
   if (!built) return cli::usage_error(built.error().message);
 
   const std::string path = parsed->get_or("bpf", "");
-  const std::string shown = path == "-" ? "<stdin>" : path;
-  auto prog = cli::read_raw_filter(path, *byte_order);
+  const auto pid = parsed->get("pid");
+  const std::string shown = pid ? cli::pid_source(*pid) : path == "-" ? "<stdin>" : path;
+  auto prog = pid ? cli::pid_filter(*pid) : cli::read_raw_filter(path, *byte_order);
   if (!prog) return cli::usage_error(prog.error().message);
 
   auto v = pipeline::prove(*prog, built->resolution.policy, eopts);
@@ -102,6 +105,7 @@ int run_verify(std::span<const std::string> args) {
 constexpr cli::FlagHelp kFlagHelp[] = {
     {"--profile PROFILE", cli::help::kProfile},
     {"--bpf FILE", "the raw filter to check; - for stdin"},
+    {"--pid PID", cli::help::kPid},
     {"--arch A[,B..]|native", cli::help::kArchList},
     {"--caps LIST", cli::help::kCaps},
     {"--enosys-newer", cli::help::kEnosysNewer},
