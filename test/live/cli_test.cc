@@ -199,6 +199,31 @@ TEST(VerifyPid, ProvesWhatSysfenceRunInstalledAgainstTheSameProfile) {
   EXPECT_NE(audit.out.find("audited filter process " + p), std::string::npos) << audit.out;
 }
 
+// Several --semantics: which builder's filter the process runs under.
+TEST(VerifyPid, IdentifiesWhichSemanticsBuiltTheLiveFilter) {
+  const std::vector<std::string> candidates = {"--profile", "default",     "--semantics",
+                                               "runc",      "--semantics", "sysfence"};
+  for (const std::string built_as : {"runc", "sysfence"}) {
+    RunningUnderRun run({"--profile", "default", "--semantics", built_as, "--", "/bin/sleep", "60"});
+    ASSERT_TRUE(run.filtered());
+    const std::string p = pid_text(run.pid());
+    std::vector<std::string> args = {"verify", "--pid", p};
+    args.insert(args.end(), candidates.begin(), candidates.end());
+    const auto r = run_sysfence(args);
+    EXPECT_EQ(r.exit_code, 0) << r.describe();
+    const std::string other = built_as == "runc" ? "sysfence" : "runc";
+    EXPECT_EQ(r.out, "process " + p + " against 2 candidates:\n  default --semantics runc: " +
+                         (built_as == "runc" ? "equivalent" : "different") +
+                         "\n  default --semantics sysfence: " + (built_as == "runc" ? "different" : "equivalent") +
+                         "\nequals: default --semantics " + built_as + "\n");
+    // No candidate matches: exit 1.
+    const auto none = run_sysfence({"verify", "--pid", p, "--profile", "default", "--semantics", other, "--profile",
+                                    "default", "--semantics", "libseccomp"});
+    EXPECT_EQ(none.exit_code, 1) << none.describe();
+    EXPECT_TRUE(none.out.ends_with("equals none of them\n")) << none.out;
+  }
+}
+
 TEST(VerifyPid, AStackIsNotTakenForOneFilter) {
   FilteredChild child(three_filters());
   ASSERT_TRUE(child.ready());
