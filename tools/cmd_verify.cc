@@ -102,9 +102,12 @@ int identify(const cli::ParsedArgs& parsed, const cli::ArchList& arches, const b
       const std::string name = s.empty() ? profile : fmt::format("{} --semantics {}", profile, s);
       text += fmt::format("  {}: {}\n", name, verdict_word(*v));
       if (v->equivalent()) equal.push_back(name);
-      candidates.push_back({{"profile", profile},
-                            {"semantics", s.empty() ? boost::json::value(nullptr) : boost::json::value(s)},
-                            {"verdict", verdict_word(*v)}});
+      candidates.push_back(
+          {{"profile", profile},
+           {"semantics", s.empty() ? boost::json::value(nullptr) : boost::json::value(s)},
+           {"verdict", v->equivalent()                                                ? "equivalent"
+                       : v->equiv.verdict == verify::EquivResult::Verdict::kDifferent ? "different"
+                                                                                      : "not-proved"}});
     }
   }
   if (json) {
