@@ -136,8 +136,12 @@ class Seized {
   Seized(const Seized&) = delete;
   Seized& operator=(const Seized&) = delete;
   ~Seized() {
-    if (stopped_) ptrace(PTRACE_DETACH, pid_, nullptr, reinterpret_cast<void*>(static_cast<long>(pending_signal_)));
-    else if (attached_) ptrace(PTRACE_DETACH, pid_, nullptr, nullptr);
+    if (stopped_) {
+      // NOLINTNEXTLINE(performance-no-int-to-ptr): ptrace's data argument carries the signal number.
+      ptrace(PTRACE_DETACH, pid_, nullptr, reinterpret_cast<void*>(static_cast<long>(pending_signal_)));
+    } else if (attached_) {
+      ptrace(PTRACE_DETACH, pid_, nullptr, nullptr);
+    }
   }
 
   Expected<void> attach() {

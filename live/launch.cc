@@ -77,6 +77,7 @@ Expected<Launched, LaunchError> follow(pid_t child, unsigned at_exec, const std:
       ptrace(PTRACE_CONT, child, nullptr, nullptr);
     } else {
       // A signal-delivery-stop: deliver the signal.
+      // NOLINTNEXTLINE(performance-no-int-to-ptr): ptrace's data argument carries the signal number.
       ptrace(PTRACE_CONT, child, nullptr, reinterpret_cast<void*>(static_cast<long>(sig)));
     }
   }
@@ -110,6 +111,7 @@ Expected<Launched, LaunchError> launch_and_read(std::span<const std::string> arg
   }
   close(gate[0]);
   const long options = PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT;
+  // NOLINTNEXTLINE(performance-no-int-to-ptr): ptrace's data argument carries the options.
   const bool seized = ptrace(PTRACE_SEIZE, child, nullptr, reinterpret_cast<void*>(options)) == 0;
   const int seize_errno = errno;
   close(gate[1]);

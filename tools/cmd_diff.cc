@@ -74,7 +74,7 @@ int run_diff(std::span<const std::string> args) {
   const std::string path_a = pids.empty() ? parsed->positionals[0] : cli::pid_source(pids[0]);
   const std::string path_b = pids.size() == 2 ? cli::pid_source(pids[1]) : parsed->positionals.back();
   if (path_a == "-" && path_b == "-") return cli::usage_error("only one of the filters can be read from stdin");
-  auto a = load(path_a, *byte_order, pids.empty() ? nullptr : &pids[0]);
+  auto a = load(path_a, *byte_order, pids.empty() ? nullptr : &pids.front());
   if (!a) return cli::usage_error(a.error().message);
   auto b = load(path_b, *byte_order, pids.size() == 2 ? &pids[1] : nullptr);
   if (!b) return cli::usage_error(b.error().message);
