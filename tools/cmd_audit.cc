@@ -30,6 +30,7 @@
 #include "tools/cli/command.h"
 #include "tools/cli/flag_help.h"
 #include "tools/cli/format.h"
+#include "tools/cli/live_input.h"
 #include "tools/cli/output.h"
 #include "tools/cli/raw_filter.h"
 #include "tools/cli/resolve_flags.h"
@@ -39,13 +40,13 @@ namespace sysfence {
 namespace {
 
 constexpr cli::FlagSpec kOwnFlags[] = {
-    {.name = "bpf"},        {.name = "arch"},      {.name = "fail-on"},
+    {.name = "bpf"},        {.name = "pid"},       {.name = "arch"},   {.name = "fail-on"},
     {.name = "raw-endian"}, {.name = "max-paths"}, {.name = "format"},
 };
 constexpr auto kFlags = cli::with_resolve_flags(kOwnFlags);
 
 constexpr std::string_view kUsage =
-    "usage: sysfence audit (PROFILE|default|- | --bpf FILE) [--arch A] "
+    "usage: sysfence audit (PROFILE|default|- | --bpf FILE | --pid PID) [--arch A] "
     "[--fail-on info|low|medium|high|critical] [--caps LIST|docker-default|all|none] [--kernel X.Y] "
     "[--unknown-syscalls enosys|default] [--arg-width abi|64] [--bad-arch ACTION] [--semantics S] [--raw-endian "
     "little|big] [--max-paths N] "
@@ -55,13 +56,14 @@ constexpr std::string_view kUsage =
 Expected<audit::Report> report_on_filter(const cli::ParsedArgs& parsed, const syscalls::Arch& arch,
                                          uint64_t max_paths) {
   if (auto flag = cli::first_resolve_flag(parsed)) {
-    return fail(fmt::format("--{} applies to a PROFILE, not to --bpf", *flag));
+    return fail(fmt::format("--{} applies to a PROFILE, not to --bpf or --pid", *flag));
   }
   auto byte_order = cli::raw_endian(parsed, arch.endian);
   if (!byte_order) return fail(byte_order.error().message);
   const std::string path = parsed.get_or("bpf", "");
-  const std::string shown = path == "-" ? "<stdin>" : path;
-  auto prog = cli::read_raw_filter(path, *byte_order);
+  const auto pid = parsed.get("pid");
+  const std::string shown = pid ? cli::pid_source(*pid) : path == "-" ? "<stdin>" : path;
+  auto prog = pid ? cli::pid_filter(*pid) : cli::read_raw_filter(path, *byte_order);
   if (!prog) return fail(prog.error().message);
   audit::ProgramAuditOptions options;
   // The arch the filter is for only when the user said so; otherwise the
@@ -98,9 +100,10 @@ Expected<audit::Report> report_on_profile(const cli::ParsedArgs& parsed, const s
 int run_audit(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags);
   if (!parsed) return cli::usage_error(parsed.error().message);
-  const bool bpf_mode = parsed->has("bpf");
-  if (bpf_mode == (parsed->positionals.size() == 1) || parsed->positionals.size() > 1) {
-    return cli::usage_error(fmt::format("give exactly one of PROFILE and --bpf FILE\n{}", kUsage));
+  const bool bpf_mode = parsed->has("bpf") || parsed->has("pid");
+  if (bpf_mode == (parsed->positionals.size() == 1) || parsed->positionals.size() > 1 ||
+      (parsed->has("bpf") && parsed->has("pid"))) {
+    return cli::usage_error(fmt::format("give exactly one of PROFILE, --bpf FILE and --pid PID\n{}", kUsage));
   }
   const std::string fail_on_text = parsed->get_or("fail-on", "high");
   const auto fail_on = audit::parse_severity(fail_on_text);
@@ -123,7 +126,9 @@ int run_audit(std::span<const std::string> args) {
 
   auto report = bpf_mode ? report_on_filter(*parsed, **arch, max_paths) : report_on_profile(*parsed, **arch, max_paths);
   if (!report) return cli::usage_error(report.error().message);
-  const std::string audited = bpf_mode ? parsed->get_or("bpf", "") : parsed->positionals[0];
+  const std::string audited = parsed->has("pid") ? cli::pid_source(*parsed->get("pid"))
+                              : bpf_mode         ? parsed->get_or("bpf", "")
+                                                 : parsed->positionals[0];
   if (*format == cli::OutputFormat::kJson) cli::print_json("audit", audit::to_json(*report));
   else if (*format == cli::OutputFormat::kSarif)
     fmt::print("{}", pretty_json(audit::to_sarif(*report, kVersion, audited == "-" ? "<stdin>" : audited)));
@@ -133,6 +138,7 @@ int run_audit(std::span<const std::string> args) {
 
 constexpr cli::FlagHelp kFlagHelp[] = {
     {"--bpf FILE", "audit a raw filter (any origin) instead of a PROFILE; - for stdin"},
+    {"--pid PID", cli::help::kPid},
     {"--arch A", cli::help::kArch},
     {"--fail-on SEVERITY", "exit 1 for a finding at or above info|low|medium|high|critical (default: high)"},
     {"--caps LIST", cli::help::kCaps},

@@ -10,12 +10,14 @@
 #include <fmt/format.h>
 
 #include <string>
+#include <vector>
 
 #include "syscalls/arch.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flag_help.h"
 #include "tools/cli/format.h"
+#include "tools/cli/live_input.h"
 #include "tools/cli/output.h"
 #include "tools/cli/raw_filter.h"
 #include "verify/diff_report.h"
@@ -27,21 +29,21 @@ namespace sysfence {
 namespace {
 
 constexpr cli::FlagSpec kFlags[] = {
-    {.name = "arch"},
-    {.name = "raw-endian"},
-    {.name = "max-regions"},
+    {.name = "arch"},   {.name = "raw-endian"}, {.name = "max-regions"}, {.name = "pid", .repeatable = true},
     {.name = "format"},
 };
 
 constexpr std::string_view kUsage =
-    "usage: sysfence diff A.bpf B.bpf [--arch A] [--raw-endian little|big] [--max-regions N] [--format text|json]";
+    "usage: sysfence diff (A.bpf | --pid PID) (B.bpf | --pid PID) [--arch A] [--raw-endian little|big] [--max-regions "
+    "N] [--format text|json]";
 
 // Differing regions collected (the report prints --max-regions of them).
 constexpr size_t kMaxCollected = 10000;
 
-Expected<verify::BpfProcedure> load(const std::string& path, Endian e) {
+// `path` is "process N" for a --pid.
+Expected<verify::BpfProcedure> load(const std::string& path, Endian e, const std::string* pid = nullptr) {
   const std::string shown = path == "-" ? "<stdin>" : path;
-  auto prog = cli::read_raw_filter(path, e);
+  auto prog = pid != nullptr ? cli::pid_filter(*pid) : cli::read_raw_filter(path, e);
   if (!prog) return Unexpected<Error>{prog.error()};
   auto proc = verify::BpfProcedure::create(std::move(*prog));
   if (!proc) return fail(fmt::format("{}: {}", shown, proc.error().message));
@@ -51,7 +53,8 @@ Expected<verify::BpfProcedure> load(const std::string& path, Endian e) {
 int run_diff(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags);
   if (!parsed) return cli::usage_error(parsed.error().message);
-  if (parsed->positionals.size() != 2) return cli::usage_error(kUsage);
+  const std::vector<std::string> pids = parsed->all("pid");
+  if (parsed->positionals.size() + pids.size() != 2) return cli::usage_error(kUsage);
   auto arch = syscalls::parse_arch(parsed->get_or("arch", "native"));
   if (!arch) return cli::usage_error(arch.error().message);
   auto byte_order = cli::raw_endian(*parsed, (*arch)->endian);
@@ -67,12 +70,13 @@ int run_diff(std::span<const std::string> args) {
   auto format = cli::parse_format(*parsed);
   if (!format) return cli::usage_error(format.error().message);
   const bool json = *format == cli::OutputFormat::kJson;
-  const std::string& path_a = parsed->positionals[0];
-  const std::string& path_b = parsed->positionals[1];
+  // The --pid filters come first, as A (and B).
+  const std::string path_a = pids.empty() ? parsed->positionals[0] : cli::pid_source(pids[0]);
+  const std::string path_b = pids.size() == 2 ? cli::pid_source(pids[1]) : parsed->positionals.back();
   if (path_a == "-" && path_b == "-") return cli::usage_error("only one of the filters can be read from stdin");
-  auto a = load(path_a, *byte_order);
+  auto a = load(path_a, *byte_order, pids.empty() ? nullptr : &pids.front());
   if (!a) return cli::usage_error(a.error().message);
-  auto b = load(path_b, *byte_order);
+  auto b = load(path_b, *byte_order, pids.size() == 2 ? &pids[1] : nullptr);
   if (!b) return cli::usage_error(b.error().message);
 
   if (a->program() == b->program()) {
@@ -99,6 +103,7 @@ int run_diff(std::span<const std::string> args) {
 constexpr cli::FlagHelp kFlagHelp[] = {
     {"--arch A", cli::help::kArch},
     {"--raw-endian little|big", cli::help::kRawEndian},
+    {"--pid PID", "the filter the running process PID enforces in place of A.bpf (twice: of B.bpf too)"},
     {"--max-regions N", "differing regions printed (default 200; the count is always exact)"},
     {"--format text|json", cli::help::kFormat},
 };

@@ -22,6 +22,7 @@
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flag_help.h"
+#include "tools/cli/live_input.h"
 #include "tools/cli/output.h"
 #include "tools/cli/raw_filter.h"
 
@@ -31,21 +32,32 @@ namespace {
 constexpr cli::FlagSpec kFlags[] = {
     {.name = "arch"},
     {.name = "asm", .takes_value = false},
+    {.name = "pid"},
     {.name = "raw-endian"},
 };
 
-constexpr std::string_view kUsage = "usage: sysfence disasm FILE.bpf [--arch A] [--raw-endian little|big] [--asm]";
+constexpr std::string_view kUsage =
+    "usage: sysfence disasm (FILE.bpf | --pid PID) [--arch A] [--raw-endian little|big] [--asm]";
 
 int run_disasm(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags);
   if (!parsed) return cli::usage_error(parsed.error().message);
-  if (parsed->positionals.size() != 1) return cli::usage_error(kUsage);
+  const auto pid = parsed->get("pid");
+  if (parsed->positionals.size() != (pid ? 0 : 1)) return cli::usage_error(kUsage);
   auto arch = syscalls::parse_arch(parsed->get_or("arch", "native"));
   if (!arch) return cli::usage_error(arch.error().message);
 
   auto byte_order = cli::raw_endian(*parsed, (*arch)->endian);
   if (!byte_order) return cli::usage_error(byte_order.error().message);
 
+  if (pid) {
+    auto live = cli::pid_filter(*pid);
+    if (!live) return cli::usage_error(live.error().message);
+    fmt::print("{}", bpf::disassemble(
+                         *live, {.arch = *arch,
+                                 .format = parsed->has("asm") ? bpf::TextFormat::kAsm : bpf::TextFormat::kListing}));
+    return cli::kExitOk;
+  }
   const std::string& path = parsed->positionals[0];
   auto filter = cli::read_raw_filter_checked(path, *byte_order);
   if (!filter) return cli::usage_error(filter.error().message);
@@ -68,6 +80,7 @@ int run_disasm(std::span<const std::string> args) {
 constexpr cli::FlagHelp kFlagHelp[] = {
     {"--arch A", cli::help::kArch},
     {"--raw-endian little|big", cli::help::kRawEndian},
+    {"--pid PID", "print the filter the running process PID enforces (as `sysfence dump --pid`) instead of a file"},
     {"--asm", "assembler text with labels and an .arch line, which asm reads back byte for byte"},
 };
 

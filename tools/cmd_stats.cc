@@ -31,6 +31,7 @@
 #include "tools/cli/command.h"
 #include "tools/cli/flag_help.h"
 #include "tools/cli/format.h"
+#include "tools/cli/live_input.h"
 #include "tools/cli/output.h"
 #include "tools/cli/raw_filter.h"
 #include "tools/cli/resolve_flags.h"
@@ -40,6 +41,7 @@ namespace {
 
 constexpr cli::FlagSpec kOwnFlags[] = {
     {.name = "bpf", .repeatable = true},  // once, or with --compare NAME=FILE as often as wanted
+    {.name = "pid"},
     {.name = "arch"},
     {.name = "weights"},
     {.name = "strategy"},
@@ -52,7 +54,7 @@ constexpr cli::FlagSpec kOwnFlags[] = {
 constexpr auto kFlags = cli::with_resolve_flags(kOwnFlags);
 
 constexpr std::string_view kUsage =
-    "usage: sysfence stats (PROFILE | --bpf FILE) [--arch A] [--weights uniform|hot|FILE] "
+    "usage: sysfence stats (PROFILE | --bpf FILE | --pid PID) [--arch A] [--weights uniform|hot|FILE] "
     "[--range LO-HI] [--svg FILE] [--caps LIST] [--kernel X.Y] "
     "[--unknown-syscalls enosys|default] [--strategy optimal|balanced|linear] [--arg-width abi|64] [--bad-arch ACTION] "
     "[--semantics S] [--strict] [--compare [--bpf NAME=FILE]...] [--format text|json]";
@@ -165,7 +167,9 @@ int run_stats(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags);
   if (!parsed) return cli::usage_error(parsed.error().message);
   const bool compare = parsed->has("compare");
-  const bool from_bpf = parsed->has("bpf") && !compare;
+  const auto pid = parsed->get("pid");
+  const bool from_bpf = (parsed->has("bpf") || pid) && !compare;
+  if (pid && (compare || parsed->has("bpf"))) return cli::usage_error("--pid PID takes the place of --bpf FILE");
   if (compare && (parsed->positionals.size() != 1 || parsed->has("strategy"))) {
     return cli::usage_error(
         "--compare compiles a PROFILE with every strategy: it needs the PROFILE, takes no --strategy, and takes "
@@ -198,8 +202,8 @@ int run_stats(std::span<const std::string> args) {
   std::string title;
   std::string model;
   if (from_bpf) {
-    const std::string path = *parsed->get("bpf");
-    auto prog = cli::read_raw_filter(path, native.endian);
+    const std::string path = pid ? cli::pid_source(*pid) : *parsed->get("bpf");
+    auto prog = pid ? cli::pid_filter(*pid) : cli::read_raw_filter(path, native.endian);
     if (!prog) return cli::usage_error(prog.error().message);
     program = std::move(*prog);
     abis = abis_in_filter(program, native);
@@ -227,8 +231,8 @@ int run_stats(std::span<const std::string> args) {
     if (compare) {
       auto externals = external_filters(*parsed, native);
       if (!externals) return cli::usage_error(externals.error().message);
-      return run_compare(built->resolution.policy, copts, sopts, parsed->positionals[0], parsed->get("svg"),
-                         *externals, json);
+      return run_compare(built->resolution.policy, copts, sopts, parsed->positionals[0], parsed->get("svg"), *externals,
+                         json);
     }
     const compiler::Compiled& compiled = *built->compiled;
     program = compiled.program;
@@ -260,6 +264,7 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--bpf FILE",
      "a raw filter (struct sock_filter[]) instead of a profile; - for stdin; with --compare, "
      "NAME=FILE (repeatable) adds a filter built elsewhere as a column"},
+    {"--pid PID", cli::help::kPid},
     {"--arch A", cli::help::kArch},
     {"--weights uniform|hot|FILE", cli::help::kWeights},
     {"--range LO-HI", "the syscall numbers measured, without the ABI's bias (default: the ABI's table)"},

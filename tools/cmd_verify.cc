@@ -1,4 +1,4 @@
-// sysfence verify --profile PROFILE --bpf FILE [--arch A[,B..]|native]
+// sysfence verify --profile PROFILE (--bpf FILE | --pid PID) [--arch A[,B..]|native]
 //                 [--caps LIST|docker-default|all|none] [--kernel X.Y]
 //                 [--unknown-syscalls enosys|default] [--arg-width abi|64] [--bad-arch ACTION] [--semantics S]
 //                 [--raw-endian little|big] [--max-counterexamples N] [--strict]
@@ -12,6 +12,11 @@
 //           policy::evaluate), or "not proved" when part of the filter is
 //           outside the symbolic fragment and testing found no difference
 //   exit 2  bad usage or bad input (profile or filter)
+// Identification: with several --profile or --semantics (or both), each
+// combination is a candidate, proved in turn, and verify says which of them
+// the filter equals (exit 0 when one does): which runtime built a live
+// process's filter (`--pid P --semantics runc --semantics libseccomp
+// --semantics sysfence`, or a profile per runtime).
 // --arg-width 64 compares arguments as libseccomp does (all 64 bits on 64-bit
 // ABIs, the low word on its 32-bit ones); abi (the default) compares the arguments the
 // kernel reads as 32-bit on their low word only (profile::ArgWidthMode).
@@ -26,6 +31,7 @@
 #include "tools/cli/command.h"
 #include "tools/cli/flag_help.h"
 #include "tools/cli/format.h"
+#include "tools/cli/live_input.h"
 #include "tools/cli/output.h"
 #include "tools/cli/raw_filter.h"
 #include "tools/cli/resolve_flags.h"
@@ -36,15 +42,23 @@ namespace sysfence {
 namespace {
 
 constexpr cli::FlagSpec kOwnFlags[] = {
-    {.name = "profile"},
+    {.name = "profile", .repeatable = true},
     {.name = "bpf"},
+    {.name = "pid"},
     {.name = "arch"},
     {.name = "raw-endian"},
     {.name = "max-counterexamples"},
     {.name = "enosys-newer", .takes_value = false},
     {.name = "format"},
 };
-constexpr auto kFlags = cli::with_resolve_flags(kOwnFlags);
+// --semantics may name several candidates here (identification).
+constexpr auto kFlags = [] {
+  auto flags = cli::with_resolve_flags(kOwnFlags);
+  for (cli::FlagSpec& f : flags) {
+    if (f.name == "semantics") f.repeatable = true;
+  }
+  return flags;
+}();
 
 constexpr std::string_view kUsage =
     "usage: sysfence verify --profile PROFILE|default|- --bpf FILE [--arch A[,B..]|native] "
@@ -56,10 +70,62 @@ constexpr std::string_view kUsage =
 // shown. Past this many the count reads "at least".
 constexpr size_t kMaxCollected = 10000;
 
+// One candidate's verdict, as identification prints it.
+std::string_view verdict_word(const verify::Verification& v) {
+  if (v.equivalent()) return "equivalent";
+  return v.equiv.verdict == verify::EquivResult::Verdict::kDifferent ? "different" : "not proved";
+}
+
+// Every --profile x --semantics combination proved against `prog`.
+int identify(const cli::ParsedArgs& parsed, const cli::ArchList& arches, const bpf::Program& prog,
+             const std::string& shown, bool json) {
+  std::vector<std::string> semantics = parsed.all("semantics");
+  if (semantics.empty()) semantics.emplace_back();
+  boost::json::array candidates;
+  std::vector<std::string> equal;
+  std::string text;
+  for (const std::string& profile : parsed.all("profile")) {
+    for (const std::string& s : semantics) {
+      cli::ParsedArgs one = parsed;
+      one.flags.erase("semantics");
+      if (!s.empty()) one.flags["semantics"] = {s};
+      auto request = cli::pipeline_request(one, profile, arches);
+      if (!request) return cli::usage_error(request.error().message);
+      request->last = pipeline::Stage::kRestrictAbis;
+      request->target.newer_syscalls_enosys = parsed.has("enosys-newer");
+      auto built = cli::run_pipeline(*request);
+      if (!built) return cli::usage_error(built.error().message);
+      verify::EquivOptions eopts;
+      eopts.max_mismatches = 1;  // a verdict, not a report
+      auto v = pipeline::prove(prog, built->resolution.policy, eopts);
+      if (!v) return cli::usage_error(fmt::format("{}: {}", shown, v.error().message));
+      const std::string name = s.empty() ? profile : fmt::format("{} --semantics {}", profile, s);
+      text += fmt::format("  {}: {}\n", name, verdict_word(*v));
+      if (v->equivalent()) equal.push_back(name);
+      candidates.push_back(
+          {{"profile", profile},
+           {"semantics", s.empty() ? boost::json::value(nullptr) : boost::json::value(s)},
+           {"verdict", v->equivalent()                                                ? "equivalent"
+                       : v->equiv.verdict == verify::EquivResult::Verdict::kDifferent ? "different"
+                                                                                      : "not-proved"}});
+    }
+  }
+  if (json) {
+    boost::json::array equals;
+    for (const std::string& e : equal) equals.push_back(boost::json::value(e));
+    cli::print_json("verify", {{"filter", shown}, {"candidates", candidates}, {"equals", equals}});
+  } else {
+    fmt::print("{} against {} candidates:\n{}", shown, candidates.size(), text);
+    if (equal.empty()) fmt::print("equals none of them\n");
+    else fmt::print("equals: {}\n", fmt::join(equal, "; "));
+  }
+  return equal.empty() ? cli::kExitMismatch : cli::kExitOk;
+}
+
 int run_verify(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags);
   if (!parsed) return cli::usage_error(parsed.error().message);
-  if (!parsed->positionals.empty() || !parsed->has("profile") || !parsed->has("bpf")) {
+  if (!parsed->positionals.empty() || !parsed->has("profile") || parsed->has("bpf") == parsed->has("pid")) {
     return cli::usage_error(kUsage);
   }
   verify::EquivOptions eopts;
@@ -72,6 +138,7 @@ int run_verify(std::span<const std::string> args) {
     }
     max_shown = *v;
   }
+  const bool identifying = parsed->all("profile").size() > 1 || parsed->all("semantics").size() > 1;
   auto format = cli::parse_format(*parsed);
   if (!format) return cli::usage_error(format.error().message);
   auto arches = cli::parse_arch_list(parsed->get_or("arch", "native"));
@@ -81,15 +148,21 @@ int run_verify(std::span<const std::string> args) {
   auto byte_order = cli::raw_endian(*parsed, arches->native->endian);
   if (!byte_order) return cli::usage_error(byte_order.error().message);
 
+  const std::string path = parsed->get_or("bpf", "");
+  const auto pid = parsed->get("pid");
+  const std::string shown = pid ? cli::pid_source(*pid) : path == "-" ? "<stdin>" : path;
+  if (identifying) {
+    auto prog = pid ? cli::pid_filter(*pid) : cli::read_raw_filter(path, *byte_order);
+    if (!prog) return cli::usage_error(prog.error().message);
+    return identify(*parsed, *arches, *prog, shown, *format == cli::OutputFormat::kJson);
+  }
   // The policy only: the program to prove is the user's.
   request->last = pipeline::Stage::kRestrictAbis;
   request->target.newer_syscalls_enosys = parsed->has("enosys-newer");
   auto built = cli::run_pipeline(*request);
   if (!built) return cli::usage_error(built.error().message);
 
-  const std::string path = parsed->get_or("bpf", "");
-  const std::string shown = path == "-" ? "<stdin>" : path;
-  auto prog = cli::read_raw_filter(path, *byte_order);
+  auto prog = pid ? cli::pid_filter(*pid) : cli::read_raw_filter(path, *byte_order);
   if (!prog) return cli::usage_error(prog.error().message);
 
   auto v = pipeline::prove(*prog, built->resolution.policy, eopts);
@@ -100,8 +173,11 @@ int run_verify(std::span<const std::string> args) {
 }
 
 constexpr cli::FlagHelp kFlagHelp[] = {
-    {"--profile PROFILE", cli::help::kProfile},
+    {"--profile PROFILE",
+     "default (Docker's, built in), a Docker/containers-common/OCI JSON file, or - for stdin; several (and several "
+     "--semantics): say which candidate the filter equals"},
     {"--bpf FILE", "the raw filter to check; - for stdin"},
+    {"--pid PID", cli::help::kPid},
     {"--arch A[,B..]|native", cli::help::kArchList},
     {"--caps LIST", cli::help::kCaps},
     {"--enosys-newer", cli::help::kEnosysNewer},

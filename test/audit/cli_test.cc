@@ -140,8 +140,8 @@ TEST(AuditCli, BadInput) {
   const std::string json = tmp("broken.json");
   write(json, "{\"defaultAction\": \"SCMP_ACT_ERRNO\",\n \"syscalls\": [}\n");
   const cli_runner::FailureCase cases[] = {
-      {{"audit"}, 2, "give exactly one of PROFILE and --bpf FILE"},
-      {{"audit", "default", "--bpf", "x.bpf"}, 2, "give exactly one of PROFILE and --bpf FILE"},
+      {{"audit"}, 2, "give exactly one of PROFILE, --bpf FILE and --pid PID"},
+      {{"audit", "default", "--bpf", "x.bpf"}, 2, "give exactly one of PROFILE, --bpf FILE and --pid PID"},
       {{"audit", "default", "--fail-on", "severe"}, 2, "invalid --fail-on \"severe\""},
       {{"audit", "default", "--arg-width", "32"}, 2, "invalid --arg-width \"32\": expected abi or 64"},
       {{"audit", "default", "--arch", "x86_65"}, 2, "unknown architecture"},

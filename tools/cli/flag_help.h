@@ -44,6 +44,9 @@ inline constexpr std::string_view kWeights =
 inline constexpr std::string_view kStrategy =
     "tree shape: optimal (the default), balanced or linear (libseccomp's optimize=2 and =1)";
 inline constexpr std::string_view kBpf = "a raw filter (struct sock_filter[]) instead of a profile; - for stdin";
+inline constexpr std::string_view kPid =
+    "the filter the running process PID enforces, read now (as `sysfence dump --pid`; needs CAP_SYS_ADMIN), "
+    "instead of a --bpf file";
 inline constexpr std::string_view kProfile =
     "default (Docker's, built in), a Docker/containers-common/OCI JSON file, or - for stdin";
 inline constexpr std::string_view kFormat =

@@ -138,6 +138,61 @@ Expected<void> write_output(const std::string& path, std::string_view text) {
   return write_output(path, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
 }
 
+namespace {
+
+// Removes a temporary directory written by write_directory and what is in it.
+void remove_tree(const std::string& dir, std::span<const DirectoryEntry> files) {
+  for (const DirectoryEntry& f : files) ::unlink((dir + "/" + f.name).c_str());
+  ::rmdir(dir.c_str());
+}
+
+Expected<void> write_entry(const std::string& dir, const std::string& shown, const DirectoryEntry& f) {
+  const int fd = ::open((dir + "/" + f.name).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd < 0) return fail(fmt::format("{}/{}: cannot create: {}", shown, f.name, std::strerror(errno)));
+  auto written =
+      write_all(fd, std::span(reinterpret_cast<const uint8_t*>(f.bytes.data()), f.bytes.size()), shown + "/" + f.name);
+  if (written && ::fsync(fd) != 0 && errno != EINVAL)
+    written = fail(fmt::format("{}/{}: fsync failed: {}", shown, f.name, std::strerror(errno)));
+  if (::close(fd) != 0 && written) written = fail(fmt::format("{}/{}: close failed", shown, f.name));
+  return written;
+}
+
+}  // namespace
+
+Expected<void> write_directory(const std::string& dir, std::span<const DirectoryEntry> files) {
+  std::string target = dir;
+  while (target.size() > 1 && target.ends_with('/')) target.pop_back();
+  for (const DirectoryEntry& f : files) {
+    if (f.name.empty() || f.name.find('/') != std::string::npos || f.name == "." || f.name == "..") {
+      return fail(fmt::format("{}: invalid file name \"{}\"", dir, f.name));
+    }
+  }
+  struct stat st {};
+  if (::stat(target.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) return fail(fmt::format("{}: not a directory", dir));
+  std::string tmp = target + ".tmp.XXXXXX";
+  if (::mkdtemp(tmp.data()) == nullptr) {
+    return fail(fmt::format("{}: cannot create output directory: {}", dir, std::strerror(errno)));
+  }
+  for (const DirectoryEntry& f : files) {
+    if (auto ok = write_entry(tmp, dir, f); !ok) {
+      remove_tree(tmp, files);
+      return ok;
+    }
+  }
+  // mkdtemp made it 0700; a directory the user asked for gets the usual mode.
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  ::chmod(tmp.c_str(), 0777 & ~mask);
+  // rename(2) replaces an empty directory and refuses a full one.
+  if (::rename(tmp.c_str(), target.c_str()) != 0) {
+    const int err = errno;
+    remove_tree(tmp, files);
+    if (err == ENOTEMPTY || err == EEXIST) return fail(fmt::format("{}: exists and is not empty", dir));
+    return fail(fmt::format("{}: cannot create output directory: {}", dir, std::strerror(err)));
+  }
+  return {};
+}
+
 Expected<std::string> read_input(const std::string& path, size_t max_bytes) {
   const bool is_stdin = path == "-";
   const std::string shown = is_stdin ? "<stdin>" : path;

@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/expected.h"
 
@@ -18,6 +19,18 @@ namespace sysfence::cli {
 // Writes `bytes` to `path` as above; "-" writes to stdout.
 Expected<void> write_output(const std::string& path, std::span<const uint8_t> bytes);
 Expected<void> write_output(const std::string& path, std::string_view text);
+
+// One file of a directory written by write_directory: a plain name, no '/'.
+struct DirectoryEntry {
+  std::string name;
+  std::string bytes;
+};
+
+// Writes a new directory `dir` holding exactly `files`, atomically: they are
+// written into a temporary directory beside it, which is then renamed to
+// `dir`; an error leaves neither. `dir` may exist only as an empty directory.
+// Error: "out: exists and is not empty".
+Expected<void> write_directory(const std::string& dir, std::span<const DirectoryEntry> files);
 
 // Reads a whole file ("-" = stdin) with an upper bound on its size; the error
 // names the file ("profile.json: file is larger than 16 MiB").

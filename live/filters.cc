@@ -1,0 +1,218 @@
+#include "live/filters.h"
+
+#include <fmt/format.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+#include "live/proc_status.h"
+
+namespace sysfence::live {
+
+namespace {
+
+// include/uapi/linux/ptrace.h and seccomp.h; spelled out so that the build
+// does not depend on how new the C library's headers are.
+constexpr int kPtraceSeccompGetFilter = 0x420c;
+constexpr int kPtraceSeccompGetMetadata = 0x420d;
+constexpr uint64_t kFilterFlagLog = 1U << 1;
+
+// struct seccomp_metadata.
+struct Metadata {
+  uint64_t filter_off;
+  uint64_t flags;
+};
+
+long ptrace_request(int request, pid_t pid, unsigned long addr, void* data) {
+  return ptrace(static_cast<enum __ptrace_request>(request), pid, addr, data);
+}
+
+// Why the kernel refused (EACCES from seccomp_get_filter): it wants
+// CAP_SYS_ADMIN and a caller whose own seccomp mode is disabled.
+std::string refusal(pid_t pid) {
+  const std::string head = fmt::format("cannot read the filters of process {}: ", pid);
+  auto self = read_status_fields(0);
+  if (self) {
+    const auto mode = status_number(*self, "Seccomp");
+    if (mode && *mode != 0) {
+      return head + fmt::format(
+                        "sysfence itself runs under seccomp (mode {}), and the kernel hands filters only to an "
+                        "unconfined caller",
+                        *mode == 1 ? "strict" : "filter");
+    }
+  }
+  return head + "CAP_SYS_ADMIN is required";
+}
+
+// The request failed for filter `index`: say why in the user's terms.
+std::string request_error(pid_t pid, int err, const char* what) {
+  switch (err) {
+    case EACCES:
+    case EPERM: return refusal(pid);
+    case EINVAL:
+      // get_nth_filter answers EINVAL for a task not in filter mode too, but
+      // the caller checked the mode first: here it is the stub a kernel
+      // without CONFIG_CHECKPOINT_RESTORE compiles in.
+      return fmt::format(
+          "cannot read the filters of process {}: the kernel was built without CONFIG_CHECKPOINT_RESTORE", pid);
+    case EIO:
+      return fmt::format("cannot read the filters of process {}: the kernel has no {} (Linux 4.4 and 4.15 added them)",
+                         pid, what);
+    case EMEDIUMTYPE: return fmt::format("cannot read the filters of process {}: a filter is not classic BPF", pid);
+    case ESRCH: return fmt::format("process {} exited while its filters were read", pid);
+    default: return fmt::format("cannot read the filters of process {}: {}: {}", pid, what, std::strerror(err));
+  }
+}
+
+Expected<LiveFilter> read_one(pid_t pid, unsigned index, size_t length) {
+  LiveFilter f{.index = index, .program = bpf::Program(length), .log_flag = false};
+  const long got = ptrace_request(kPtraceSeccompGetFilter, pid, index, f.program.data());
+  if (got < 0) return fail(request_error(pid, errno, "PTRACE_SECCOMP_GET_FILTER"));
+  // The kernel copies struct sock_filter in the host's layout, which Insn is.
+  static_assert(sizeof(bpf::Insn) == 8);
+  f.program.resize(std::min(static_cast<size_t>(got), length));
+  Metadata md{.filter_off = index, .flags = 0};
+  if (ptrace_request(kPtraceSeccompGetMetadata, pid, sizeof md, &md) < 0) {
+    return fail(request_error(pid, errno, "PTRACE_SECCOMP_GET_METADATA"));
+  }
+  f.log_flag = (md.flags & kFilterFlagLog) != 0;
+  return f;
+}
+
+}  // namespace
+
+const char* mode_name(SeccompMode mode) {
+  switch (mode) {
+    case SeccompMode::kDisabled: return "disabled";
+    case SeccompMode::kStrict: return "strict";
+    case SeccompMode::kFilter: return "filter";
+  }
+  return "unknown";
+}
+
+Expected<ProcessSeccomp> read_process_seccomp(pid_t pid) {
+  if (pid <= 0) return fail(fmt::format("process {}: no such process", pid));
+  auto fields = read_status_fields(pid);
+  if (!fields) return fail(fields.error().message);
+  const auto mode = status_number(*fields, "Seccomp");
+  if (!mode || *mode > 2) {
+    return fail(fmt::format("/proc/{}/status: no Seccomp field (a kernel without CONFIG_SECCOMP)", pid));
+  }
+  return ProcessSeccomp{
+      .mode = static_cast<SeccompMode>(*mode),
+      .filter_count = static_cast<unsigned>(status_number(*fields, "Seccomp_filters").value_or(0)),
+      .no_new_privs = status_number(*fields, "NoNewPrivs").value_or(0) != 0,
+  };
+}
+
+Expected<std::vector<LiveFilter>> read_filters_of_stopped(pid_t pid) {
+  std::vector<LiveFilter> filters;
+  // BPF_MAXINSNS bounds one filter; the kernel's 32768-instruction budget
+  // for the whole stack (MAX_INSNS_PER_PATH) bounds their number.
+  for (unsigned index = 0; index < 32768; ++index) {
+    const long length = ptrace_request(kPtraceSeccompGetFilter, pid, index, nullptr);
+    if (length < 0 && errno == ENOENT) break;
+    if (length < 0) return fail(request_error(pid, errno, "PTRACE_SECCOMP_GET_FILTER"));
+    auto f = read_one(pid, index, static_cast<size_t>(length));
+    if (!f) return fail(f.error().message);
+    filters.push_back(std::move(*f));
+  }
+  std::reverse(filters.begin(), filters.end());
+  return filters;
+}
+
+namespace {
+
+// A task this process seized: stopped by PTRACE_INTERRUPT, detached on every
+// path (with the signal whose delivery the stop interrupted, if any).
+class Seized {
+ public:
+  explicit Seized(pid_t pid) : pid_(pid) {}
+  Seized(const Seized&) = delete;
+  Seized& operator=(const Seized&) = delete;
+  ~Seized() {
+    if (stopped_) {
+      // NOLINTNEXTLINE(performance-no-int-to-ptr): ptrace's data argument carries the signal number.
+      ptrace(PTRACE_DETACH, pid_, nullptr, reinterpret_cast<void*>(static_cast<long>(pending_signal_)));
+    } else if (attached_) {
+      ptrace(PTRACE_DETACH, pid_, nullptr, nullptr);
+    }
+  }
+
+  Expected<void> attach() {
+    if (ptrace(PTRACE_SEIZE, pid_, nullptr, nullptr) != 0) return fail(attach_error(errno));
+    attached_ = true;
+    if (ptrace(PTRACE_INTERRUPT, pid_, nullptr, nullptr) != 0) {
+      return fail(fmt::format("process {}: PTRACE_INTERRUPT: {}", pid_, std::strerror(errno)));
+    }
+    return wait_for_stop();
+  }
+
+ private:
+  Expected<void> wait_for_stop() {
+    int status = 0;
+    pid_t r;
+    do r = waitpid(pid_, &status, __WALL);
+    while (r < 0 && errno == EINTR);
+    if (r < 0) return fail(fmt::format("process {}: waitpid: {}", pid_, std::strerror(errno)));
+    if (!WIFSTOPPED(status)) {
+      attached_ = false;  // it is gone: nothing to detach
+      return fail(fmt::format("process {} exited while its filters were read", pid_));
+    }
+    stopped_ = true;
+    // A signal-delivery-stop (event 0, not our SIGTRAP) swallowed a signal:
+    // hand it back on detach. Interrupt and group stops carry an event.
+    const int event = status >> 16;
+    if (event == 0 && WSTOPSIG(status) != SIGTRAP) pending_signal_ = WSTOPSIG(status);
+    return {};
+  }
+
+  std::string attach_error(int err) const {
+    if (err == ESRCH) return fmt::format("process {}: no such process", pid_);
+    if (err == EPERM) {
+      auto fields = read_status_fields(pid_);
+      if (fields) {
+        const auto tracer = status_number(*fields, "TracerPid");
+        if (tracer && *tracer != 0) {
+          return fmt::format("process {} is already traced by process {}; the kernel hands filters to one tracer only",
+                             pid_, *tracer);
+        }
+      }
+      if (pid_ == getpid()) return fmt::format("process {} is sysfence itself", pid_);
+      return fmt::format(
+          "cannot attach to process {}: permission denied (ptrace needs CAP_SYS_PTRACE or the same user)", pid_);
+    }
+    return fmt::format("cannot attach to process {}: {}", pid_, std::strerror(err));
+  }
+
+  pid_t pid_;
+  bool attached_ = false;
+  bool stopped_ = false;
+  int pending_signal_ = 0;
+};
+
+}  // namespace
+
+Expected<LiveStack> read_stack(pid_t pid) {
+  auto status = read_process_seccomp(pid);
+  if (!status) return fail(status.error().message);
+  if (status->mode == SeccompMode::kDisabled)
+    return fail(fmt::format("process {} has no seccomp filter (Seccomp: 0)", pid));
+  if (status->mode == SeccompMode::kStrict) {
+    return fail(fmt::format("process {} is in seccomp strict mode, which has no filter to read", pid));
+  }
+  Seized seized(pid);
+  if (auto ok = seized.attach(); !ok) return fail(ok.error().message);
+  auto filters = read_filters_of_stopped(pid);
+  if (!filters) return fail(filters.error().message);
+  LiveStack stack{.pid = pid, .status = *status, .filters = std::move(*filters)};
+  if (stack.status.filter_count == 0) stack.status.filter_count = static_cast<unsigned>(stack.filters.size());
+  return stack;
+}
+
+}  // namespace sysfence::live

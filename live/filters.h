@@ -1,0 +1,72 @@
+// The seccomp filters a running process enforces, as the kernel holds them.
+//
+// The kernel hands a task's filters to its ptrace tracer only
+// (PTRACE_SECCOMP_GET_FILTER, Linux 4.4; the flags through
+// PTRACE_SECCOMP_GET_METADATA, 4.15), only when it was built with
+// CONFIG_CHECKPOINT_RESTORE, and only to a caller with CAP_SYS_ADMIN that is
+// not itself under seccomp. read_stack attaches with PTRACE_SEIZE (which,
+// unlike PTRACE_ATTACH, sends no SIGSTOP), stops the task with
+// PTRACE_INTERRUPT, reads, and detaches on every path: the task is never left
+// stopped, never killed, and a signal that arrived meanwhile is delivered.
+//
+// Numbering: the kernel's filter index counts from the first filter installed
+// (index 0 = the oldest; get_nth_filter in kernel/seccomp.c). The kernel runs
+// the newest filter first, so LiveStack::filters lists them newest first, each
+// with its kernel index.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/expected.h"
+#include "bpf/insn.h"
+
+namespace sysfence::live {
+
+// /proc/PID/status `Seccomp:` (SECCOMP_MODE_DISABLED, _STRICT, _FILTER).
+enum class SeccompMode : uint8_t { kDisabled, kStrict, kFilter };
+
+// "disabled", "strict", "filter".
+const char* mode_name(SeccompMode mode);
+
+struct ProcessSeccomp {
+  SeccompMode mode;
+  unsigned filter_count;  // `Seccomp_filters:` (5.9); 0 where the kernel does not say
+  bool no_new_privs;      // `NoNewPrivs:`
+};
+
+// Reads /proc/PID/status. Error: "process 123: no such process".
+Expected<ProcessSeccomp> read_process_seccomp(pid_t pid);
+
+struct LiveFilter {
+  unsigned index;  // the kernel's PTRACE_SECCOMP_GET_FILTER index: 0 = the oldest
+  bpf::Program program;
+  bool log_flag;  // installed with SECCOMP_FILTER_FLAG_LOG
+};
+
+struct LiveStack {
+  pid_t pid;
+  ProcessSeccomp status;
+  std::vector<LiveFilter> filters;  // newest first: the order the kernel runs them
+};
+
+// PTRACE_SEIZE + PTRACE_INTERRUPT, read every filter, PTRACE_DETACH. Errors
+// (exact, tested):
+//   process 123: no such process
+//   process 123 has no seccomp filter (Seccomp: 0)
+//   process 123 is in seccomp strict mode, which has no filter to read
+//   process 123 is already traced by process 45; the kernel hands filters to one tracer only
+//   cannot read the filters of process 123: CAP_SYS_ADMIN is required
+//   cannot read the filters of process 123: sysfence itself runs under seccomp (mode filter), and the
+//     kernel hands filters only to an unconfined caller
+//   cannot read the filters of process 123: the kernel was built without CONFIG_CHECKPOINT_RESTORE
+Expected<LiveStack> read_stack(pid_t pid);
+
+// The same for a task this process already traces and that is in a ptrace
+// stop (launch.h): every filter, newest first. Does not detach.
+Expected<std::vector<LiveFilter>> read_filters_of_stopped(pid_t pid);
+
+}  // namespace sysfence::live

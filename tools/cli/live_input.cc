@@ -1,0 +1,42 @@
+#include "tools/cli/live_input.h"
+
+#include <fmt/format.h>
+
+#include <climits>
+
+#include "live/filters.h"
+#include "tools/cli/args.h"
+
+namespace sysfence::cli {
+
+Expected<std::vector<bpf::Program>> read_pid_filters(pid_t pid) {
+  auto stack = live::read_stack(pid);
+  if (!stack) return fail(stack.error().message);
+  std::vector<bpf::Program> out;
+  for (live::LiveFilter& f : stack->filters) out.push_back(std::move(f.program));
+  return out;
+}
+
+Expected<pid_t> parse_pid(std::string_view text) {
+  const auto v = parse_u64(text);
+  if (!v || *v == 0 || *v > INT_MAX) return fail(fmt::format("invalid --pid \"{}\": expected a process id", text));
+  return static_cast<pid_t>(*v);
+}
+
+Expected<bpf::Program> pid_filter(std::string_view pid_text) {
+  auto pid = parse_pid(pid_text);
+  if (!pid) return fail(pid.error().message);
+  auto filters = read_pid_filters(*pid);
+  if (!filters) return fail(filters.error().message);
+  if (filters->size() != 1) {
+    return fail(fmt::format(
+        "process {} has a stack of {} filters; every one of them runs on each system call: dump them with `sysfence "
+        "dump --pid {} -o DIR` and give them one by one as --bpf DIR/filter-N.bpf",
+        *pid, filters->size(), *pid));
+  }
+  return std::move(filters->front());
+}
+
+std::string pid_source(std::string_view pid_text) { return fmt::format("process {}", pid_text); }
+
+}  // namespace sysfence::cli
