@@ -129,6 +129,8 @@ void report_routes(AuditContext& ctx, Findings& out, const AbiPair& pair, const 
                    const std::vector<Route>& looser) {
   std::vector<std::string> a;
   std::vector<std::string> b;
+  a.reserve(denied.size());
+  b.reserve(looser.size());
   for (const Route& r : denied) a.push_back(r.text);
   for (const Route& r : looser) b.push_back(r.text);
   std::string message;
