@@ -36,8 +36,6 @@ constexpr CheckInfo kChecks[] = {
     {check::kAbiNotHandled, "--arch names an ABI the filter does not tell syscalls apart on"},
     {check::kSiblingRoute, "a syscall is denied while a sibling reaching the same kernel operation is allowed"},
     {check::kIoUring, "io_uring is allowed: the operations submitted through a ring bypass the filter"},
-    {check::kMultiplexBypass,
-     "argument conditions on a socket or SysV IPC call that socketcall(2)/ipc(2) cannot check"},
     {check::kCompatRoute, "a compat ABI (i386 through int 0x80, arm, ...) allows what the host ABI denies"},
     {check::kCompatOnly, "syscalls only a compat ABI has are allowed there"},
 };

@@ -32,6 +32,7 @@
 #include "syscalls/arch.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
+#include "tools/cli/flag_help.h"
 #include "tools/cli/format.h"
 #include "tools/cli/output.h"
 #include "tools/cli/resolve_flags.h"
@@ -39,38 +40,46 @@
 namespace sysfence {
 namespace {
 
-constexpr cli::FlagSpec kFlags[] = {
-    {.name = "base"},
-    {.name = "args"},
-    {.name = "output", .short_name = 'o'},
-};
-
 constexpr std::string_view kUsage =
     "usage: sysfence record [--base PROFILE] [--args[=ioctl]] [-o FILE] -- CMD [ARGS...]\n"
     "       sysfence record --merge A.json B.json ... [-o FILE]\n"
     "       sysfence record --diff OLD.json NEW.json [--arch A] [--caps LIST] [--kernel X.Y] [--format text|json]";
 
-constexpr cli::FlagSpec kMergeFlags[] = {
-    {.name = "merge", .takes_value = false},
+// One parser for the three forms, so that each flag is known to all of
+// them; which form a flag belongs to is checked after parsing.
+constexpr cli::FlagSpec kOwnFlags[] = {
+    {.name = "base"},
+    {.name = "args"},
     {.name = "output", .short_name = 'o'},
-};
-
-constexpr cli::FlagSpec kDiffOwnFlags[] = {
+    {.name = "merge", .takes_value = false},
     {.name = "diff", .takes_value = false},
     {.name = "arch"},
     {.name = "format"},
 };
-constexpr auto kDiffFlags = cli::with_resolve_flags(kDiffOwnFlags);
+constexpr auto kFlags = cli::with_resolve_flags(kOwnFlags);
 
-// Which of the three forms: the first of --merge / --diff before any `--`.
 enum class Mode : uint8_t { kRecord, kMerge, kDiff };
-Mode mode_of(std::span<const std::string> args) {
-  for (const std::string& a : args) {
-    if (a == "--") break;
-    if (a == "--merge") return Mode::kMerge;
-    if (a == "--diff") return Mode::kDiff;
+
+// The flags each form takes besides the resolution flags, which only
+// --diff takes.
+bool belongs(Mode mode, std::string_view flag) {
+  switch (mode) {
+    case Mode::kRecord: return flag == "base" || flag == "args" || flag == "output";
+    case Mode::kMerge: return flag == "merge" || flag == "output";
+    case Mode::kDiff: return flag != "base" && flag != "args" && flag != "output" && flag != "merge";
   }
-  return Mode::kRecord;
+  return false;
+}
+
+Expected<Mode> mode_of(const cli::ParsedArgs& parsed) {
+  if (parsed.has("merge") && parsed.has("diff")) return fail("--merge and --diff cannot be combined");
+  const Mode mode = parsed.has("merge") ? Mode::kMerge : parsed.has("diff") ? Mode::kDiff : Mode::kRecord;
+  for (const auto& [flag, values] : parsed.flags) {
+    if (belongs(mode, flag)) continue;
+    if (mode == Mode::kRecord) return fail(fmt::format("--{} applies to --diff only", flag));
+    return fail(fmt::format("--{} does not apply to --{}", flag, mode == Mode::kMerge ? "merge" : "diff"));
+  }
+  return mode;
 }
 
 Expected<std::vector<record::NamedText>> read_inputs(std::span<const std::string> paths) {
@@ -83,42 +92,38 @@ Expected<std::vector<record::NamedText>> read_inputs(std::span<const std::string
   return out;
 }
 
-int run_merge(std::span<const std::string> args) {
-  auto parsed = cli::parse_args(args, kMergeFlags);
-  if (!parsed) return cli::usage_error(parsed.error().message);
-  if (parsed->saw_dashdash) return cli::usage_error("--merge takes profile files, not a command");
-  if (parsed->positionals.size() < 2) return cli::usage_error("--merge needs at least two profiles");
-  auto inputs = read_inputs(parsed->positionals);
+int run_merge(const cli::ParsedArgs& parsed) {
+  if (parsed.saw_dashdash) return cli::usage_error("--merge takes profile files, not a command");
+  if (parsed.positionals.size() < 2) return cli::usage_error("--merge needs at least two profiles");
+  auto inputs = read_inputs(parsed.positionals);
   if (!inputs) return cli::usage_error(inputs.error().message);
   auto merged = record::merge_profiles(*inputs);
   if (!merged) {
     fmt::print(stderr, "sysfence: {}\n", one_line(merged.error().message));
     return 2;
   }
-  if (auto written = cli::write_output(parsed->get_or("output", "-"), *merged); !written) {
+  if (auto written = cli::write_output(parsed.get_or("output", "-"), *merged); !written) {
     fmt::print(stderr, "sysfence: {}\n", one_line(written.error().message));
     return 2;
   }
   return 0;
 }
 
-int run_diff(std::span<const std::string> args) {
-  auto parsed = cli::parse_args(args, kDiffFlags);
-  if (!parsed) return cli::usage_error(parsed.error().message);
-  if (parsed->saw_dashdash) return cli::usage_error("--diff takes two profile files, not a command");
-  if (parsed->positionals.size() != 2) return cli::usage_error("--diff needs exactly two profiles: OLD NEW");
-  auto format = cli::parse_format(*parsed);
+int run_diff(const cli::ParsedArgs& parsed) {
+  if (parsed.saw_dashdash) return cli::usage_error("--diff takes two profile files, not a command");
+  if (parsed.positionals.size() != 2) return cli::usage_error("--diff needs exactly two profiles: OLD NEW");
+  auto format = cli::parse_format(parsed);
   if (!format) return cli::usage_error(format.error().message);
   record::DiffOptions options;
-  if (auto arch = parsed->get("arch")) {
+  if (auto arch = parsed.get("arch")) {
     auto native = syscalls::parse_arch(*arch);
     if (!native) return cli::usage_error(native.error().message);
     options.resolve.native = (*native)->id;
   }
-  auto resolve = cli::resolve_options(*parsed, options.resolve.native);
+  auto resolve = cli::resolve_options(parsed, options.resolve.native);
   if (!resolve) return cli::usage_error(resolve.error().message);
   options.resolve = std::move(*resolve);
-  auto inputs = read_inputs(parsed->positionals);
+  auto inputs = read_inputs(parsed.positionals);
   if (!inputs) return cli::usage_error(inputs.error().message);
   auto delta = record::diff_profiles((*inputs)[0], (*inputs)[1], options);
   if (!delta) {
@@ -182,12 +187,14 @@ void summarise(const record::Recording& rec, const record::Generated& gen) {
 }
 
 int run_record_checked(std::span<const std::string> raw) {
-  if (const Mode mode = mode_of(raw); mode != Mode::kRecord) {
-    return mode == Mode::kMerge ? run_merge(raw) : run_diff(raw);
-  }
   const std::vector<std::string> args = with_args_value(raw);
-  auto parsed = cli::parse_args(args, kFlags, /*stop_at_first_positional=*/true);
+  auto parsed = cli::parse_args(args, kFlags);
   if (!parsed) return usage(parsed.error().message);
+  auto mode = mode_of(*parsed);
+  if (!mode) return usage(mode.error().message);
+  if (*mode == Mode::kMerge) return run_merge(*parsed);
+  if (*mode == Mode::kDiff) return run_diff(*parsed);
+  if (!parsed->positionals.empty()) return usage("put the command after --: sysfence record [FLAGS] -- CMD [ARGS...]");
   if (parsed->after_dashdash.empty()) return usage("no command given");
 
   record::GenerateOptions gen;
@@ -251,6 +258,16 @@ constexpr cli::FlagHelp kFlagHelp[] = {
      "differ)"},
     {"--arch A", "with --diff: the machine both profiles are resolved for (default: this one)"},
     {"--format text|json", "with --diff: the report as text (default) or a JSON document"},
+    {"--caps LIST", cli::help::kCaps},
+    {"--kernel X.Y", cli::help::kKernel},
+    {"--downgrade-actions FROM=TO,..", cli::help::kDowngradeActions},
+    {"--unknown-syscalls enosys|default", cli::help::kUnknownSyscalls},
+    {"--arg-width abi|64", cli::help::kArgWidth},
+    {"--bad-arch ACTION", cli::help::kBadArch},
+    {"--rule-combination most-restrictive|libseccomp", cli::help::kRuleCombination},
+    {"--semantics runc|libseccomp", cli::help::kSemantics},
+    {"--multiplex exact|libseccomp", cli::help::kMultiplex},
+    {"--strict", cli::help::kStrict},
 };
 
 const cli::Registration kRegistration{{"record",

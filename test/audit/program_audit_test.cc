@@ -597,5 +597,19 @@ TEST(Severity, Spellings) {
   EXPECT_FALSE(parse_severity("severe"));
 }
 
+// SARIF's rules[] and the README's table come from all_checks(): every id
+// once, each with a description.
+TEST(Checks, EveryIdOnceWithADescription) {
+  std::vector<std::string_view> ids;
+  for (const CheckInfo& c : all_checks()) {
+    EXPECT_FALSE(c.description.empty()) << c.id;
+    ids.push_back(c.id);
+  }
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(std::adjacent_find(ids.begin(), ids.end()), ids.end()) << "a check id is listed twice";
+  EXPECT_NE(std::find(ids.begin(), ids.end(), check::kSiblingRoute), ids.end());
+  EXPECT_NE(std::find(ids.begin(), ids.end(), check::kCompatRoute), ids.end());
+}
+
 }  // namespace
 }  // namespace sysfence::audit

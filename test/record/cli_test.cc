@@ -140,5 +140,42 @@ TEST(RecordCli, Python) {
                                   "print(json.dumps({'ok': sum(range(100))}))"});
 }
 
+// --merge and --diff on the binary, on two recordings of the same program:
+// the union of a run and a run that does less means the same as the larger
+// run, and the diff names what the larger run needs on top.
+TEST(RecordCli, MergeAndDiffOfTwoRecordings) {
+  const std::string small = record("small.json", {subject(), "baseline"});
+  const std::string large = record("large.json", full_subject());
+  const std::string merged = cli_runner::tmp_path("merged.json");
+  const Result m = sysfence({"record", "--merge", small, large, "-o", merged});
+  ASSERT_EQ(m.exit_code, 0) << m.describe();
+
+  const Result same = sysfence({"record", "--diff", large, merged});
+  EXPECT_EQ(same.exit_code, 0) << same.describe();
+  EXPECT_EQ(same.out.find("+ "), std::string::npos) << same.out;
+
+  const Result more = sysfence({"record", "--diff", small, large});
+  EXPECT_EQ(more.exit_code, 1) << more.describe();
+  EXPECT_NE(more.out.find("+ "), std::string::npos) << more.out;
+  EXPECT_EQ(more.out.find("- "), std::string::npos) << more.out;
+
+  const Result json = sysfence({"record", "--diff", small, large, "--format", "json"});
+  EXPECT_EQ(json.exit_code, 1) << json.describe();
+  EXPECT_NE(json.out.find("\"command\": \"record\""), std::string::npos) << json.out;
+
+  const Result wrong = sysfence({"record", "--merge", small, "-o", merged, "--base", "default"});
+  EXPECT_EQ(wrong.exit_code, 125) << wrong.describe();
+  EXPECT_NE(wrong.err.find("--base does not apply to --merge"), std::string::npos) << wrong.err;
+}
+
+// The coverage summary names what was recorded, per ABI.
+TEST(RecordCli, PrintsTheCoverageSummary) {
+  const std::string path = cli_runner::tmp_path("summary.json");
+  const Result r = sysfence({"record", "-o", path}, {subject(), "baseline"});
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_NE(r.err.find("sysfence: x86_64: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("top callers: "), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace sysfence
