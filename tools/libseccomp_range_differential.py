@@ -124,7 +124,16 @@ def one_case(rng, args, workdir, case):
         return "equal"
     with open(out_json) as doc:
         notes = " ".join(json.load(doc).get("notes", []))
-    return "not modelled" if "does not model" in c.stderr + notes else f"MISMATCH {path}"
+    if "does not model" in c.stderr + notes:
+        return "not modelled"
+    # Rules of one action are taken as written (profile/README.md, Known
+    # limits): libseccomp's stale accumulator can still decide them.
+    actions = set()
+    for (act, err, _), conds in rules:
+        if not conds:
+            break
+        actions.add((act, err))
+    return "one action, as written" if len(actions) == 1 else f"MISMATCH {path}"
 
 
 def main():
