@@ -528,9 +528,7 @@ void Tree::gen_32(Chain& c, const ArgCondition& a) {
   switch (a.op) {
     case CmpOp::kNe: x.test = Test::kEq, c.tf = false; break;
     case CmpOp::kLt: x.test = Test::kGe, c.tf = false; break;
-    // libseccomp 2.5 leaves the branch of <= as the previous comparison set
-    // it (false for the first one); see the test that shows it.
-    case CmpOp::kLe: x.test = Test::kGt; break;
+    case CmpOp::kLe: x.test = Test::kGt, c.tf = false; break;
     case CmpOp::kEq: x.test = Test::kEq, c.tf = true; break;
     case CmpOp::kMaskedEq: x.test = Test::kMaskedEq, c.tf = true; break;
     case CmpOp::kGe: x.test = Test::kGe, c.tf = true; break;
