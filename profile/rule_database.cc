@@ -8,6 +8,7 @@
 
 #include "policy/operators.h"
 #include "policy/overlap.h"
+#include "profile/libseccomp_tree.h"
 #include "syscalls/table.h"
 
 namespace sysfence::profile {
@@ -172,10 +173,11 @@ DatabaseResult unconditional_only(const std::vector<policy::Rule>& rules) {
 
 }  // namespace
 
-DatabaseResult libseccomp_database(const std::vector<policy::Rule>& rules) {
-  const auto conditional = static_cast<size_t>(
-      std::count_if(rules.begin(), rules.end(), [](const policy::Rule& r) { return !r.conditions.empty(); }));
-  if (conditional > kMaxModelledRules) return unconditional_only(rules);
+namespace {
+
+// The fates of the rules as pairs of them decide them (equal conditions,
+// prefixes, unconditional rules), and whether the tree's order matters.
+DatabaseResult pairwise_database(const std::vector<policy::Rule>& rules) {
   DatabaseResult out;
   out.fates.assign(rules.size(), DatabaseFate::kKept);
   std::vector<std::vector<policy::ArgCondition>> chains(rules.size());
@@ -235,13 +237,70 @@ DatabaseResult libseccomp_database(const std::vector<policy::Rule>& rules) {
     }
     kept.push_back(i);
   }
-  if (out.tree_order_decides && one_argument_lower_bounds(rules)) {
-    std::vector<policy::Rule> tree;
-    for (size_t k : kept) tree.push_back(rules[k]);
-    out.tree = tree_as_disjoint_rules(std::move(tree));
-  }
   return out;
 }
+
+// Whether libseccomp's tree order can answer otherwise than the rules' own
+// conditions say: conditional rules with different actions before the first
+// unconditional rule (which ends the tree's part in the answer). Rules of
+// one action are taken as written (profile/README.md, Known limits).
+bool tree_matters(const std::vector<policy::Rule>& rules) {
+  std::optional<uint32_t> first;
+  for (const policy::Rule& r : rules) {
+    if (r.conditions.empty()) return false;
+    if (!first) first = encode(r.action);
+    else if (*first != encode(r.action)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+DatabaseResult libseccomp_database(const std::vector<policy::Rule>& rules, unsigned word_bits) {
+  const auto conditional = static_cast<size_t>(
+      std::count_if(rules.begin(), rules.end(), [](const policy::Rule& r) { return !r.conditions.empty(); }));
+  if (conditional > kMaxModelledRules) return unconditional_only(rules);
+  DatabaseResult out = pairwise_database(rules);
+  if (!tree_matters(rules)) return out;
+  const auto tree = libseccomp_tree(rules, word_bits);
+  if (!tree) {
+    // > and >= rules of one argument: their tree is small enough to be
+    // modelled level by level, fall-throughs included.
+    if (out.tree_order_decides && !out.refused && one_argument_lower_bounds(rules)) {
+      std::vector<policy::Rule> kept;
+      for (size_t k = 0; k < rules.size(); ++k)
+        if (out.fates[k] == DatabaseFate::kKept) kept.push_back(rules[k]);
+      out.tree = tree_as_disjoint_rules(std::move(kept));
+      return out;
+    }
+    out.tree_unmodelled = true;
+    return out;
+  }
+  if (tree->refused) {
+    if (out.refused != tree->refused) {
+      out.refused = tree->refused;
+      out.prefix = false;
+      out.shared_node = true;
+    }
+    return out;
+  }
+  out.refused.reset();
+  out.tree = tree->rules;
+  return out;
+}
+
+namespace {
+
+// A MASKED_EQ whose mask has no bit in the compared word(s) holds for every
+// argument; libseccomp writes no test for it (db.c, _db_arg_cmp_need_lo/_hi),
+// so a rule with nothing else is unconditional there, with all that follows
+// (the first unconditional rule wins).
+bool tests_nothing(const policy::ArgCondition& c) {
+  if (c.op != policy::CmpOp::kMaskedEq) return false;
+  return c.width == policy::ArgWidth::k32 ? (c.value & 0xffffffffU) == 0 : c.value == 0;
+}
+
+}  // namespace
 
 std::string RuleDatabase::where(uint32_t entry) const {
   const SourcePos pos = entry < p_.syscalls.size() ? p_.syscalls[entry].pos : SourcePos{};
@@ -251,7 +310,9 @@ std::string RuleDatabase::where(uint32_t entry) const {
 Expected<std::vector<policy::Rule>> RuleDatabase::combine(syscalls::ArchId abi, uint32_t nr,
                                                           std::vector<policy::Rule> rules) {
   if (rules.size() < 2) return rules;
-  const DatabaseResult db = libseccomp_database(rules);
+  if (mode_ == RuleCombination::kLibseccompDatabase)
+    for (policy::Rule& r : rules) std::erase_if(r.conditions, tests_nothing);
+  const DatabaseResult db = libseccomp_database(rules, syscalls::arch(abi).word_bits);
   report_conflicts(abi, nr, rules, db);
   if (mode_ == RuleCombination::kMostRestrictive) return rules;
   const auto name = syscalls::table(abi).name(nr);
@@ -263,7 +324,9 @@ Expected<std::vector<policy::Rule>> RuleDatabase::combine(syscalls::ArchId abi, 
         "{} and {} give {} {} with different actions ({}, {}): libseccomp refuses the later rule (EEXIST), so runc "
         "would refuse the profile",
         where(rules[first].source.entry), where(rules[second].source.entry), who,
-        db.prefix ? "conditions where the later ones are a prefix of the earlier ones" : "the same conditions",
+        db.shared_node ? "comparisons that share a node of libseccomp's rule tree"
+        : db.prefix    ? "conditions where the later ones are a prefix of the earlier ones"
+                       : "the same conditions",
         to_string(rules[first].action), to_string(rules[second].action)));
   }
   if (db.tree) return *db.tree;
@@ -272,6 +335,12 @@ Expected<std::vector<policy::Rule>> RuleDatabase::combine(syscalls::ArchId abi, 
         "{}: {} has more than {} conditional rules: sysfence models libseccomp's rule database for them only as far "
         "as unconditional rules go; among the conditional ones the most restrictive is taken",
         p_.source, who, kMaxModelledRules));
+  else if (db.tree_unmodelled && !db.tree_order_decides)
+    notes.push_back(fmt::format(
+        "{}: libseccomp's filter for the conditional rules of {} may fall through from a failed comparison to one "
+        "of another argument word without loading it (libseccomp 2.5's code generation), or its tree is beyond the "
+        "bounds of the model; sysfence does not model that: the rules are taken as written",
+        p_.source, who));
   else if (db.tree_order_decides)
     notes.push_back(fmt::format(
         "{}: conditional rules of {} overlap with different actions; libseccomp decides between them by the order of "
@@ -357,8 +426,8 @@ void RuleDatabase::report_conflicts(syscalls::ArchId abi, uint32_t nr, const std
           why = "the earlier rule's conditions are a prefix of the later one's, which is dropped";
         else if (db.tree)
           why =
-              "its rule tree tests the larger bound first, the first that holds deciding, and on the 64-bit ABIs "
-              "shares the high-word tests of equal high words";
+              "the first path of its rule tree that matches decides: the higher argument first, == before < before "
+              ">, the larger > bound and the smaller < bound first, equal word tests shared";
         else if (db.tree_order_decides)
           why =
               "here: the order of its rule tree decides, or it refuses the profile, which sysfence does not "

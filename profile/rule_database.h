@@ -54,10 +54,16 @@ struct DatabaseResult {
   // prefix of the earlier one's (not equal).
   std::optional<std::pair<size_t, size_t>> refused;
   bool prefix = false;
+  // The refusal comes from two comparisons sharing a node of the tree (other
+  // than equal conditions or a prefix).
+  bool shared_node = false;
   // Conditional rules that overlap with different actions, neither dropping
   // the other: libseccomp's tree order decides between them, or it refuses
   // the later one where their comparisons share a node; not modelled.
   bool tree_order_decides = false;
+  // The tree model (libseccomp_tree.h) did not apply: widths other than
+  // libseccomp's, a hazard of its code generation, or beyond its bounds.
+  bool tree_unmodelled = false;
   // Where the tree's order is modelled (> and >= rules on one argument):
   // disjoint rules giving the tree's answer, to use instead of the kept ones.
   std::optional<std::vector<policy::Rule>> tree;
@@ -72,7 +78,9 @@ struct DatabaseResult {
 inline constexpr size_t kMaxModelledRules = 4096;
 
 // `rules`: one syscall's rules on one ABI, in the order they are added.
-DatabaseResult libseccomp_database(const std::vector<policy::Rule>& rules);
+// `word_bits`: the ABI's (Arch::word_bits), which decides how libseccomp
+// splits a comparison into word tests.
+DatabaseResult libseccomp_database(const std::vector<policy::Rule>& rules, unsigned word_bits = 64);
 
 // Per resolution: combines each syscall's rules as `mode` says and collects
 // the conflict warnings (one per pair of entries, the first kMaxReports per

@@ -1,0 +1,57 @@
+// libseccomp's rule tree for one syscall on one ABI, modelled as libseccomp
+// 2.5 builds and walks it (src/db.c, src/gen_bpf.c), and turned into
+// disjoint policy rules.
+//
+// libseccomp adds each rule as a chain of 32-bit word tests (per argument in
+// index order: one low-word test on the 32-bit ABIs; on the 64-bit ones a
+// high-word test and a low-word test for ==, != and MASKED_EQ, and three
+// tests — high word >, high word ==, low word > or >= — for the range
+// operators), prunes the syscall's tree of what the new rule makes redundant,
+// and merges the chain into the tree: equal tests share a node (which can
+// make it refuse the rule, EEXIST), other tests join the node's level in its
+// order (the higher argument first; ==, != and MASKED_EQ before < and <=
+// before > and >=; > and >= the larger operand first, < and <= the smaller
+// first; else in the order added). The filter walks that tree depth first: a
+// level's nodes are tested in order, and a node whose branch has neither an
+// action nor a sub-tree, or whose sub-tree fails, falls through to the next
+// node of its level; past the top level the default action answers.
+//
+// The model enumerates the walk's paths that end in an action: each is a
+// conjunction of word tests and their outcomes, written as ArgConditions (a
+// low word with width k32, a high word as a 64-bit range or masked
+// comparison; a failed == or MASKED_EQ test becomes several disjoint pieces),
+// and paths of one walk never overlap, so the policy's most-restrictive
+// combination gives exactly the walk's answer.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "policy/policy.h"
+
+namespace sysfence::profile {
+
+struct LibseccompTree {
+  // libseccomp refuses the rule at refused->second (EEXIST) because of the
+  // node the earlier rule refused->first put in the tree.
+  std::optional<std::pair<size_t, size_t>> refused;
+  // The walk's answer as disjoint rules (each with the source of the rule
+  // whose action it gives); empty when nothing but the default answers.
+  std::vector<policy::Rule> rules;
+};
+
+// Bounds on the model: a profile beyond them (hostile: its filter would not
+// fit the kernel's 4096 instructions) is left to the caller's fallback.
+inline constexpr size_t kMaxTreeSteps = 2'000'000;
+inline constexpr size_t kMaxTreePaths = 4096;
+
+// `rules`: one syscall's rules on one ABI, in the order they are added, each
+// condition of the width libseccomp compares on that ABI (`word_bits` 32: the
+// low word; 64: all 64 bits). nullopt where the model does not apply: a
+// condition of another width, two conditions on one argument, or beyond the
+// bounds above.
+std::optional<LibseccompTree> libseccomp_tree(const std::vector<policy::Rule>& rules, unsigned word_bits);
+
+}  // namespace sysfence::profile
