@@ -15,11 +15,7 @@ namespace {
 using packed::PackedInfo;
 using packed::StrId;
 
-namespace data {
-using namespace packed;
-#include "syscalls/packed_arg_widths.inc"
-static_assert(std::size(kAbiBegin) == kArchCount + 1 && std::size(kRegisterBits) == kArchCount);
-}  // namespace data
+namespace data = packed;
 
 std::string_view str(StrId id) {
   return std::string_view(data::kPool + data::kStrBegin[id], data::kStrBegin[id + 1u] - data::kStrBegin[id]);
@@ -43,8 +39,7 @@ ArgInfo unpack(const PackedInfo& p) {
 // tool checks both; binary search relies on them).
 std::span<const PackedInfo> records(ArchId arch) {
   const auto a = static_cast<size_t>(arch);
-  return std::span<const PackedInfo>(data::kInfos)
-      .subspan(data::kAbiBegin[a], data::kAbiBegin[a + 1] - data::kAbiBegin[a]);
+  return std::span<const PackedInfo>(data::kInfos + data::kAbiBegin[a], data::kAbiBegin[a + 1] - data::kAbiBegin[a]);
 }
 
 }  // namespace

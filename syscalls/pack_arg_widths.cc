@@ -46,7 +46,7 @@ class Pool {
 
 // The pool as one string literal: printable ASCII as is, the rest octal.
 void print_literal(const std::string& text) {
-  std::printf("inline constexpr char kPool[] =\n    \"");
+  std::printf("const char kPool[] =\n    \"");
   size_t column = 0;
   for (char c : text) {
     if (column >= 100) {
@@ -99,16 +99,17 @@ int run() {
     return 1;
   }
   std::printf("// Generated at build time by //syscalls:pack_arg_widths; see syscalls/packed_arg_widths.h.\n");
+  std::printf("#include \"syscalls/packed_arg_widths.h\"\n\nnamespace sysfence::syscalls::packed {\n\n");
   print_literal(pool.text());
-  std::printf("inline constexpr uint32_t kStrBegin[] = {\n");
+  std::printf("const uint32_t kStrBegin[] = {\n");
   for (unsigned b : pool.begin()) std::printf("    %uu,\n", b);
   std::printf("    %zuu,\n};\n", pool.text().size());
-  std::printf("inline constexpr PackedInfo kInfos[] = {\n%s};\n", records.c_str());
-  std::printf("inline constexpr uint32_t kAbiBegin[] = {");
+  std::printf("const PackedInfo kInfos[] = {\n%s};\n", records.c_str());
+  std::printf("const uint32_t kAbiBegin[kArchCount + 1] = {");
   for (unsigned b : abi_begin) std::printf("%uu, ", b);
-  std::printf("};\ninline constexpr uint8_t kRegisterBits[] = {");
+  std::printf("};\nconst uint8_t kRegisterBits[kArchCount] = {");
   for (const generated::AbiArgInfo& abi : generated::kAbiArgInfo) std::printf("%u, ", abi.register_bits);
-  std::printf("};\n");
+  std::printf("};\n\n}  // namespace sysfence::syscalls::packed\n");
   return std::fflush(stdout) == 0 ? 0 : 1;
 }
 

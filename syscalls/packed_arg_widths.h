@@ -10,6 +10,8 @@
 #include <array>
 #include <cstdint>
 
+#include "syscalls/arch.h"
+
 namespace sysfence::syscalls::packed {
 
 using StrId = uint16_t;
@@ -33,5 +35,12 @@ struct PackedInfo {
 inline constexpr uint8_t kImplemented = 1;
 inline constexpr uint8_t kKnown = 2;
 inline constexpr uint8_t kBeyondSix = 4;
+
+// Defined in the generated packed_arg_widths.cc.
+extern const char kPool[];                        // every distinct string, concatenated
+extern const uint32_t kStrBegin[];                // string id i: kPool[kStrBegin[i] .. kStrBegin[i + 1])
+extern const PackedInfo kInfos[];                 // every ABI's entries, ABI by ABI, each sorted by number
+extern const uint32_t kAbiBegin[kArchCount + 1];  // ABI a: kInfos[kAbiBegin[a] .. kAbiBegin[a + 1])
+extern const uint8_t kRegisterBits[kArchCount];
 
 }  // namespace sysfence::syscalls::packed
