@@ -471,7 +471,10 @@ std::pair<uint64_t, uint64_t> mask_and_datum(const ArgCondition& a) {
 // One comparison of a 64-bit argument: a high-word and a low-word test, or
 // for the range operators "high >", "high ==" and the low-word test.
 void Tree::gen_64(Chain& c, const ArgCondition& a) {
-  const auto [mask, datum] = mask_and_datum(a);
+  // Plain variables, not a structured binding: the lambda below captures them.
+  const auto mask_datum = mask_and_datum(a);
+  const uint64_t mask = mask_datum.first;
+  const uint64_t datum = mask_datum.second;
   // A MASKED_EQ whose mask has no bits in either word tests nothing.
   if (a.op == CmpOp::kMaskedEq && mask == 0) return;
   const bool range = a.op == CmpOp::kGt || a.op == CmpOp::kGe || a.op == CmpOp::kLt || a.op == CmpOp::kLe;
