@@ -261,6 +261,25 @@ bool pseudo_number_collision(const Difference& d) {
   return false;
 }
 
+// Observed with libseccomp 2.5.4 on s390x (cause not yet traced in its
+// arch-s390x / syscall-table code): a rule on a socket call (seen: recv,
+// socket, send) does not always reach the filter's socketcall(2) branch:
+// socketcall with arg0 == that call number gets the default action, where
+// sysfence (as libseccomp does on the other multiplexing ABIs) puts the rule
+// on socketcall with arg0 == the call number. Explained only for exactly
+// that: s390x, socketcall, libseccomp's answer the default, sysfence's the
+// action of a rule on the socket call whose number is arg0.
+bool s390x_socketcall_not_reached(const Difference& d) {
+  if (std::string_view(d.abi->name) != "s390x" || sysfence_name(d) != "socketcall" ||
+      d.libseccomp != d.lib->default_action)
+    return false;
+  return std::ranges::any_of(d.lib->rules, [&](const AddedRule& r) {
+    auto it = multiplexed_calls().find(r.name);
+    return it != multiplexed_calls().end() && !is_ipc_call(r.name) && it->second == d.input.args[0] &&
+           r.action == d.sysfence;
+  });
+}
+
 constexpr DiffClass kClasses[] = {
     {"libseccomp-stale-accumulator",
      "libseccomp 2.5.4 code generation: a comparison runs on the other word of the "
@@ -271,17 +290,20 @@ constexpr DiffClass kClasses[] = {
     {"overlapping-rules",
      "rules overlap with different actions: libseccomp's rule database order, not the most "
      "restrictive action",
-     true, &overlapping_rules},
+     false, &overlapping_rules},
     {"multiplexer-rewrite", "libseccomp also adds socket/IPC rules on socketcall(2)/ipc(2) with arg0 == call number",
-     true, &multiplexer_rewrite},
+     false, &multiplexer_rewrite},
     {"libseccomp-tree-merge",
      "libseccomp 2.5.4's rule database files a rule's conditions under another rule's "
      "test on the same argument, or drops them",
-     true, &tree_merge},
+     false, &tree_merge},
     {"pseudo-number-collision",
      "libseccomp 2.5.4 gives two names one pseudo number; resolved on an x86_64 host, "
      "the rule lands on the other syscall",
      true, &pseudo_number_collision},
+    {"libseccomp-s390x-socketcall",
+     "libseccomp 2.5.4 on s390x: a socket call's rule does not always reach socketcall(2) with arg0 == its number",
+     true, &s390x_socketcall_not_reached},
 };
 
 bool same_conditions(const std::vector<LibCondition>& a, const std::vector<LibCondition>& b) {
