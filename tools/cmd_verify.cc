@@ -15,6 +15,9 @@
 // --arg-width 64 compares arguments as libseccomp does (all 64 bits on 64-bit
 // ABIs, the low word on its 32-bit ones); abi (the default) compares the arguments the
 // kernel reads as 32-bit on their low word only (profile::ArgWidthMode).
+// A filter stack (--bpf repeated, the first the oldest, or --bpf DIR, a dump
+// directory) is proved as the kernel combines it (verify/stack.h); each
+// counterexample names the filter whose answer the kernel keeps.
 #include <fmt/format.h>
 
 #include <string>
@@ -24,6 +27,7 @@
 #include "syscalls/arch.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
+#include "tools/cli/filter_stack.h"
 #include "tools/cli/flag_help.h"
 #include "tools/cli/format.h"
 #include "tools/cli/output.h"
@@ -36,18 +40,14 @@ namespace sysfence {
 namespace {
 
 constexpr cli::FlagSpec kOwnFlags[] = {
-    {.name = "profile"},
-    {.name = "bpf"},
-    {.name = "arch"},
-    {.name = "raw-endian"},
-    {.name = "max-counterexamples"},
-    {.name = "enosys-newer", .takes_value = false},
+    {.name = "profile"},    {.name = "bpf", .repeatable = true}, {.name = "arch"},
+    {.name = "raw-endian"}, {.name = "max-counterexamples"},     {.name = "enosys-newer", .takes_value = false},
     {.name = "format"},
 };
 constexpr auto kFlags = cli::with_resolve_flags(kOwnFlags);
 
 constexpr std::string_view kUsage =
-    "usage: sysfence verify --profile PROFILE|default|- --bpf FILE [--arch A[,B..]|native] "
+    "usage: sysfence verify --profile PROFILE|default|- --bpf FILE [--bpf FILE..]|DIR [--arch A[,B..]|native] "
     "[--caps LIST|docker-default|all|none] [--kernel X.Y] [--unknown-syscalls enosys|default] "
     "[--arg-width abi|64] [--bad-arch ACTION] [--semantics S] [--raw-endian little|big] [--max-counterexamples N] "
     "[--format text|json] [--strict]";
@@ -87,13 +87,16 @@ int run_verify(std::span<const std::string> args) {
   auto built = cli::run_pipeline(*request);
   if (!built) return cli::usage_error(built.error().message);
 
-  const std::string path = parsed->get_or("bpf", "");
-  const std::string shown = path == "-" ? "<stdin>" : path;
-  auto prog = cli::read_raw_filter(path, *byte_order);
-  if (!prog) return cli::usage_error(prog.error().message);
+  auto stack = cli::read_filter_stack(*parsed, *byte_order);
+  if (!stack) return cli::usage_error(stack.error().message);
 
-  auto v = pipeline::prove(*prog, built->resolution.policy, eopts);
-  if (!v) return cli::usage_error(fmt::format("{}: {}", shown, v.error().message));
+  // One filter: the program's own proof; several: the kernel's combination
+  // (its errors already name the filter).
+  auto v = stack->size() == 1
+               ? pipeline::prove(stack->programs[0], built->resolution.policy, eopts)
+               : pipeline::prove_stack(std::move(stack->programs), stack->names, built->resolution.policy, eopts);
+  if (!v && stack->size() == 1) return cli::usage_error(fmt::format("{}: {}", stack->names[0], v.error().message));
+  if (!v) return cli::usage_error(v.error().message);
   if (*format == cli::OutputFormat::kJson) cli::print_json("verify", verify::to_json(*v, max_shown));
   else fmt::print("{}", verify::format_verification(*v, max_shown));
   return v->equivalent() ? cli::kExitOk : cli::kExitMismatch;
@@ -101,7 +104,7 @@ int run_verify(std::span<const std::string> args) {
 
 constexpr cli::FlagHelp kFlagHelp[] = {
     {"--profile PROFILE", cli::help::kProfile},
-    {"--bpf FILE", "the raw filter to check; - for stdin"},
+    {"--bpf FILE|DIR", cli::help::kBpfStack},
     {"--arch A[,B..]|native", cli::help::kArchList},
     {"--caps LIST", cli::help::kCaps},
     {"--enosys-newer", cli::help::kEnosysNewer},
@@ -121,7 +124,8 @@ constexpr cli::FlagHelp kFlagHelp[] = {
 };
 
 const cli::Registration kRegistration{
-    {"verify", "prove a raw filter implements a profile (or show counterexamples)", &run_verify, kUsage, kFlagHelp}};
+    {"verify", "prove a raw filter or filter stack implements a profile (or show counterexamples)", &run_verify, kUsage,
+     kFlagHelp}};
 
 }  // namespace
 }  // namespace sysfence
