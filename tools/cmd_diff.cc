@@ -40,7 +40,8 @@ constexpr cli::FlagSpec kFlags[] = {
 };
 
 constexpr std::string_view kUsage =
-    "usage: sysfence diff A.bpf|DIR B.bpf|DIR [--arch A] [--raw-endian little|big] [--max-regions N] [--format text|json]";
+    "usage: sysfence diff A.bpf|DIR B.bpf|DIR [--arch A] [--raw-endian little|big] [--max-regions N] [--format "
+    "text|json]";
 
 // Differing regions collected (the report prints --max-regions of them).
 constexpr size_t kMaxCollected = 10000;
@@ -157,8 +158,9 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--format text|json", cli::help::kFormat},
 };
 
-const cli::Registration kRegistration{
-    {"diff", "prove two raw filters (or filter stacks) equal, or show where they differ", &run_diff, kUsage, kFlagHelp}};
+const cli::Registration kRegistration{{"diff",
+                                       "prove two raw filters (or filter stacks) equal, or show where they differ",
+                                       &run_diff, kUsage, kFlagHelp}};
 
 }  // namespace
 }  // namespace sysfence
