@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <filesystem>
 #include <map>
@@ -78,13 +79,9 @@ Expected<FilterStack> read_filter_stack(const std::vector<std::string>& sources,
       return read_dump_directory(s, byte_order);
     }
   }
+  if (std::count(sources.begin(), sources.end(), "-") > 1) return fail("only one filter can be read from stdin");
   FilterStack out;
-  bool stdin_used = false;
   for (const std::string& s : sources) {
-    if (s == "-") {
-      if (stdin_used) return fail("only one filter can be read from stdin");
-      stdin_used = true;
-    }
     auto prog = read_raw_filter(s, byte_order);
     if (!prog) return fail(prog.error().message);
     out.programs.push_back(std::move(*prog));
