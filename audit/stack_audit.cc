@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 #include <utility>
 
@@ -24,11 +25,10 @@ SeccompWords words_of(const SeccompData& d) {
 // Whether the stack answers every demonstrating input as filter `position`
 // alone does, so that the finding holds for the stack too.
 bool stack_confirms(const bpf::StackInterpreter& stack, size_t position, const Finding& f) {
-  for (const SeccompData& d : f.inputs) {
+  return std::ranges::all_of(f.inputs, [&](const SeccompData& d) {
     const SeccompWords w = words_of(d);
-    if (decode(stack.run(w).ret) != decode(stack.filter(position).run(w).ret)) return false;
-  }
-  return true;
+    return decode(stack.run(w).ret) == decode(stack.filter(position).run(w).ret);
+  });
 }
 
 }  // namespace

@@ -52,6 +52,29 @@ double bound(const std::vector<Action>& actions, const std::vector<double>& weig
   return t.weighted_tests / total;
 }
 
+// The action cache for s.abi: the kernel serves a syscall from it only when
+// every filter's emulation gives a constant ALLOW (it ANDs their bitmaps).
+void count_cached(AbiStats& s, std::span<const bpf::Program> stack, const StatsOptions& options) {
+  const syscalls::Arch& a = syscalls::arch(s.abi);
+  s.has_cache = abi_has_action_cache(s.abi);
+  if (s.has_cache && options.kernel && *options.kernel < kActionCacheSince) {
+    s.has_cache = false;
+    s.kernel_without_cache = *options.kernel;
+  }
+  for (const syscalls::Syscall& sc : syscalls::table(s.abi).entries()) {
+    if (sc.nr >= kActionCacheLimit) continue;
+    ++s.table_syscalls;
+    if (!s.has_cache) continue;
+    const bool cached =
+        std::ranges::all_of(stack, [&](const bpf::Program& p) { return kernel_caches_allow(p, a.audit_arch, sc.nr); });
+    s.cached += cached;
+    if (!cached && sc.nr >= s.range.lo && sc.nr <= s.range.hi &&
+        s.actions[sc.nr - s.range.lo].kind == ActionKind::kAllow) {
+      ++s.allowed_uncached;
+    }
+  }
+}
+
 }  // namespace
 
 Expected<ProgramStats> measure(std::span<const bpf::Insn> prog, std::span<const syscalls::ArchId> abis,
@@ -123,24 +146,7 @@ Expected<ProgramStats> measure_stack(std::span<const bpf::Program> stack, std::s
     s.weighted_mean_insns = wtotal > 0 ? wsum / wtotal : 0;
     s.allowed_mean_insns = s.allowed > 0 ? allowed_sum / s.allowed : 0;
 
-    s.has_cache = abi_has_action_cache(abi);
-    if (s.has_cache && options.kernel && *options.kernel < kActionCacheSince) {
-      s.has_cache = false;
-      s.kernel_without_cache = *options.kernel;
-    }
-    for (const syscalls::Syscall& sc : syscalls::table(abi).entries()) {
-      if (sc.nr >= kActionCacheLimit) continue;
-      ++s.table_syscalls;
-      if (!s.has_cache) continue;
-      const bool cached = std::all_of(stack.begin(), stack.end(), [&](const bpf::Program& p) {
-        return kernel_caches_allow(p, a.audit_arch, sc.nr);
-      });
-      s.cached += cached;
-      if (!cached && sc.nr >= s.range.lo && sc.nr <= s.range.hi &&
-          s.actions[sc.nr - s.range.lo].kind == ActionKind::kAllow) {
-        ++s.allowed_uncached;
-      }
-    }
+    count_cached(s, stack, options);
     if (!s.weighted) std::fill(weight.begin(), weight.end(), 1.0);
     s.bound_tests = bound(s.actions, weight, s.range.lo);
     out.abis.push_back(std::move(s));

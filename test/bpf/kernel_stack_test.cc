@@ -130,6 +130,7 @@ std::string predicted(const std::vector<Program>& stack, size_t c) {
 // order) for case c.
 std::vector<Program> stack_of(const std::vector<std::vector<uint32_t>>& answers) {
   std::vector<Program> out;
+  out.reserve(answers.size());
   for (const auto& a : answers) out.push_back(case_filter(a));
   return out;
 }
