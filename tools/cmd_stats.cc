@@ -128,6 +128,19 @@ Expected<std::vector<ExternalFilter>> external_filters(const cli::ParsedArgs& pa
   return out;
 }
 
+// --bpf FILE.. or DIR: the filters, each of a stack validated (a message
+// naming the file; one program keeps measure's own message).
+Expected<cli::FilterStack> read_stack(const cli::ParsedArgs& parsed, const syscalls::Arch& native) {
+  auto filters = cli::read_filter_stack(parsed, native.endian);
+  if (!filters || filters->size() == 1) return filters;
+  for (size_t k = 0; k < filters->size(); ++k) {
+    if (auto valid = bpf::validate(filters->programs[k]); !valid) {
+      return fail(fmt::format("{}: {}", filters->names[k], valid.error().message));
+    }
+  }
+  return filters;
+}
+
 // --compare: every strategy side by side, and the external filters.
 int run_compare(const policy::Policy& policy, const compiler::CompileOptions& copts, const measure::StatsOptions& sopts,
                 const std::string& title, const std::optional<std::string>& svg,
@@ -203,15 +216,8 @@ int run_stats(std::span<const std::string> args) {
   std::string title;
   std::string model;
   if (from_bpf) {
-    auto filters = cli::read_filter_stack(*parsed, native.endian);
+    auto filters = read_stack(*parsed, native);
     if (!filters) return cli::usage_error(filters.error().message);
-    if (filters->size() > 1) {
-      for (size_t k = 0; k < filters->size(); ++k) {
-        if (auto valid = bpf::validate(filters->programs[k]); !valid) {
-          return cli::usage_error(fmt::format("{}: {}", filters->names[k], valid.error().message));
-        }
-      }
-    }
     stack = std::move(filters->programs);
     abis = abis_in_filter(stack, native);
     if (auto kernel = parsed->get("kernel")) {
@@ -219,7 +225,7 @@ int run_stats(std::span<const std::string> args) {
       if (!version) return cli::usage_error(version.error().message);
       sopts.kernel = *version;
     }
-    const std::vector<std::string> sources = parsed->all("bpf");
+    const std::vector<std::string> sources = parsed->all("bpf");  // as given: one file keeps its old title
     title = sources[0];
     for (size_t k = 1; k < sources.size(); ++k) title += " + " + sources[k];
   } else {

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <filesystem>
 #include <map>
+#include <ranges>
 #include <system_error>
 
 #include "tools/cli/raw_filter.h"
@@ -52,11 +53,11 @@ Expected<FilterStack> read_dump_directory(const std::string& dir, Endian byte_or
   }
   FilterStack out;
   // Installation order is the reverse of the kernel's numbering.
-  for (auto it = files.rbegin(); it != files.rend(); ++it) {
-    auto prog = read_raw_filter(it->second, byte_order);
+  for (const auto& [index, path] : std::views::reverse(files)) {
+    auto prog = read_raw_filter(path, byte_order);
     if (!prog) return fail(prog.error().message);
     out.programs.push_back(std::move(*prog));
-    out.names.push_back(it->second);
+    out.names.push_back(path);
   }
   return out;
 }
