@@ -14,12 +14,17 @@
 // --compare compiles the PROFILE with every strategy and prints (and with
 // --svg draws) them side by side (measure/compare.h); `--bpf NAME=FILE`
 // (repeatable) adds filters built elsewhere (libseccomp's, runc's) as columns.
+// Without --compare, --bpf repeated (the first the oldest) or --bpf DIR (a
+// dump directory) measures a filter stack as the kernel runs it: every
+// filter's instructions counted, the action cache per the kernel's rule.
 #include <fmt/format.h>
 
 #include <string>
 #include <vector>
 
 #include "bpf/interp.h"
+#include "bpf/stack.h"
+#include "bpf/validate.h"
 #include "compiler/compile.h"
 #include "measure/compare.h"
 #include "measure/json.h"
@@ -29,6 +34,7 @@
 #include "syscalls/arch.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
+#include "tools/cli/filter_stack.h"
 #include "tools/cli/flag_help.h"
 #include "tools/cli/format.h"
 #include "tools/cli/live_input.h"
@@ -40,7 +46,7 @@ namespace sysfence {
 namespace {
 
 constexpr cli::FlagSpec kOwnFlags[] = {
-    {.name = "bpf", .repeatable = true},  // once, or with --compare NAME=FILE as often as wanted
+    {.name = "bpf", .repeatable = true},  // a stack, or with --compare NAME=FILE as often as wanted
     {.name = "pid"},
     {.name = "arch"},
     {.name = "weights"},
@@ -54,7 +60,8 @@ constexpr cli::FlagSpec kOwnFlags[] = {
 constexpr auto kFlags = cli::with_resolve_flags(kOwnFlags);
 
 constexpr std::string_view kUsage =
-    "usage: sysfence stats (PROFILE | --bpf FILE | --pid PID) [--arch A] [--weights uniform|hot|FILE] "
+    "usage: sysfence stats (PROFILE | --bpf FILE [--bpf FILE..] | --bpf DIR | --pid PID) [--arch A] "
+    "[--weights uniform|hot|FILE] "
     "[--range LO-HI] [--svg FILE] [--caps LIST] [--kernel X.Y] "
     "[--unknown-syscalls enosys|default] [--strategy optimal|balanced|linear] [--arg-width abi|64] [--bad-arch ACTION] "
     "[--semantics S] [--strict] [--compare [--bpf NAME=FILE]...] [--format text|json]";
@@ -74,9 +81,9 @@ Expected<measure::NumberRange> parse_range(std::string_view s) {
 // ABIs a foreign filter handles: `native` and its sub-arches whose answers
 // differ somewhere in their range from the answers to an arch value no ABI
 // uses (what the filter does with an unknown arch).
-std::vector<syscalls::ArchId> abis_in_filter(const bpf::Program& prog, const syscalls::Arch& native) {
+std::vector<syscalls::ArchId> abis_in_filter(std::span<const bpf::Program> stack, const syscalls::Arch& native) {
   std::vector<syscalls::ArchId> out{native.id};
-  auto in = bpf::Interpreter::create(prog);
+  auto in = bpf::StackInterpreter::create(stack);
   if (!in) return out;
   for (syscalls::ArchId sub : syscalls::default_sub_arches(native.id)) {
     const syscalls::Arch& a = syscalls::arch(sub);
@@ -122,6 +129,19 @@ Expected<std::vector<ExternalFilter>> external_filters(const cli::ParsedArgs& pa
     out.push_back({std::move(name), std::move(*prog)});
   }
   return out;
+}
+
+// --bpf FILE.., DIR or --pid: the filters, each of a stack validated (a message
+// naming the file; one program keeps measure's own message).
+Expected<cli::FilterStack> read_stack(const cli::ParsedArgs& parsed, const syscalls::Arch& native) {
+  auto filters = cli::read_filter_stack(parsed, native.endian);
+  if (!filters || filters->size() == 1) return filters;
+  for (size_t k = 0; k < filters->size(); ++k) {
+    if (auto valid = bpf::validate(filters->programs[k]); !valid) {
+      return fail(fmt::format("{}: {}", filters->names[k], valid.error().message));
+    }
+  }
+  return filters;
 }
 
 // --compare: every strategy side by side, and the external filters.
@@ -175,7 +195,6 @@ int run_stats(std::span<const std::string> args) {
         "--compare compiles a PROFILE with every strategy: it needs the PROFILE, takes no --strategy, and takes "
         "other filters as --bpf NAME=FILE");
   }
-  if (!compare && parsed->all("bpf").size() > 1) return cli::usage_error("option --bpf given more than once");
   if (from_bpf ? !parsed->positionals.empty() : parsed->positionals.size() != 1) {
     return cli::usage_error(kUsage);
   }
@@ -197,22 +216,24 @@ int run_stats(std::span<const std::string> args) {
     sopts.range = *range;
   }
 
-  bpf::Program program;
+  std::vector<bpf::Program> stack;  // installation order; one program unless --bpf gives a stack
   std::vector<syscalls::ArchId> abis;
   std::string title;
   std::string model;
   if (from_bpf) {
-    const std::string path = pid ? cli::pid_source(*pid) : *parsed->get("bpf");
-    auto prog = pid ? cli::pid_filter(*pid) : cli::read_raw_filter(path, native.endian);
-    if (!prog) return cli::usage_error(prog.error().message);
-    program = std::move(*prog);
-    abis = abis_in_filter(program, native);
+    auto filters = read_stack(*parsed, native);
+    if (!filters) return cli::usage_error(filters.error().message);
+    stack = std::move(filters->programs);
+    abis = abis_in_filter(stack, native);
     if (auto kernel = parsed->get("kernel")) {
       auto version = profile::parse_kernel_version(*kernel);
       if (!version) return cli::usage_error(version.error().message);
       sopts.kernel = *version;
     }
-    title = path;
+    // As given: one file keeps its old title; a process is "process N".
+    const std::vector<std::string> sources = pid ? std::vector{cli::pid_source(*pid)} : parsed->all("bpf");
+    title = sources[0];
+    for (size_t k = 1; k < sources.size(); ++k) title += " + " + sources[k];
   } else {
     compiler::CompileOptions copts;
     if (auto s = parsed->get("strategy"); s && !compiler::parse_strategy(*s, &copts.strategy)) {
@@ -235,14 +256,14 @@ int run_stats(std::span<const std::string> args) {
                          json);
     }
     const compiler::Compiled& compiled = *built->compiled;
-    program = compiled.program;
+    stack.push_back(compiled.program);
     for (const policy::ArchPolicy& ap : built->resolution.policy.arches) abis.push_back(ap.arch);
     title = parsed->positionals[0];
     model = compiler_model(compiled, copts);
     model_json = measure::compiler_model_json(compiled, copts);
   }
 
-  auto stats = measure::measure(program, abis, sopts);
+  auto stats = measure::measure_stack(stack, abis, sopts);
   if (!stats) return cli::usage_error(fmt::format("{}: {}", title, stats.error().message));
   if (json) {
     boost::json::object body = measure::to_json(*stats, sopts.weights);
@@ -261,9 +282,10 @@ int run_stats(std::span<const std::string> args) {
 }
 
 constexpr cli::FlagHelp kFlagHelp[] = {
-    {"--bpf FILE",
-     "a raw filter (struct sock_filter[]) instead of a profile; - for stdin; with --compare, "
-     "NAME=FILE (repeatable) adds a filter built elsewhere as a column"},
+    {"--bpf FILE|DIR",
+     "a raw filter (struct sock_filter[]) instead of a profile; - for stdin; repeat for a filter stack (the first is "
+     "the oldest), or a dump directory (filter-0.bpf = the oldest); with --compare, NAME=FILE (repeatable) adds a "
+     "filter built elsewhere as a column"},
     {"--pid PID", cli::help::kPid},
     {"--arch A", cli::help::kArch},
     {"--weights uniform|hot|FILE", cli::help::kWeights},
