@@ -51,7 +51,7 @@ struct Counterexample {
   std::string syscall;  // the syscall's name on its ABI; empty when the table has none
   Cause cause = Cause::kOther;
   // A filter stack only (`stacked`): the filter whose answer the kernel
-  // keeps for this input (its index, 0 = the newest, and its name); none
+  // keeps for this input (its kernel index, 0 = the oldest, and its name); none
   // when every filter allows.
   bool stacked = false;
   std::optional<size_t> deciding_filter;

@@ -115,15 +115,14 @@ TEST(Stack, EveryFilterRunsAndIsCounted) {
   EXPECT_EQ(r->action(), Action::KillProcess());
 }
 
-TEST(Stack, KernelIndexCountsFromTheNewest) {
-  EXPECT_EQ(kernel_index(0, 3), 2U);
-  EXPECT_EQ(kernel_index(2, 3), 0U);
-}
-
 TEST(Stack, RejectsEmptyAndInvalid) {
   EXPECT_FALSE(run_stack(std::vector<Program>{}, SeccompWords{}).has_value());
-  // The oldest of two filters is invalid (no return): the kernel's index 1.
+  // The oldest of two filters is invalid (no return): the kernel's index 0.
   auto r = run_stack(std::vector<Program>{{stmt(kLd | kW | kAbs, 0)}, always(0x7fff0000)}, SeccompWords{});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().message.rfind("filter 0: ", 0), 0U) << r.error().message;
+  // The newer one invalid: index 1.
+  r = run_stack(std::vector<Program>{always(0x7fff0000), {stmt(kLd | kW | kAbs, 0)}}, SeccompWords{});
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().message.rfind("filter 1: ", 0), 0U) << r.error().message;
 }

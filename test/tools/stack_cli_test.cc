@@ -1,7 +1,8 @@
 // Filter stacks on the built binary: every command that takes a filter takes
 // `--bpf` repeated (the first the oldest) or a dump directory
-// (filter-0.bpf = the newest). The filters are small raw programs written
-// here whose combination is worked out by hand.
+// (filter-<kernel index>.bpf, 0 = the oldest: index order is installation
+// order). "filter N" in the outputs is the kernel's index N. The filters are
+// small raw programs written here whose combination is worked out by hand.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -54,30 +55,40 @@ class StackCli : public ::testing::Test {
     write_program(tmp("errno1.bpf"), on_getpid(kRetErrno | 1, kRetAllow));
     write_program(tmp("trap7.bpf"), on_getpid(kRetTrap | 7, kRetLog));
     write_program(tmp("errno13.bpf"), on_getpid(kRetErrno | 13, kRetAllow));
-    // A dump directory of the same two: filter-0 is the newest (trap7).
+    // A dump directory of the same two: filter-0 is the oldest (errno1),
+    // filter-1 the newer (trap7).
     mkdir(tmp("dump").c_str(), 0755);
-    write_program(tmp("dump/filter-0.bpf"), on_getpid(kRetTrap | 7, kRetLog));
-    write_program(tmp("dump/filter-1.bpf"), on_getpid(kRetErrno | 1, kRetAllow));
+    write_program(tmp("dump/filter-0.bpf"), on_getpid(kRetErrno | 1, kRetAllow));
+    write_program(tmp("dump/filter-1.bpf"), on_getpid(kRetTrap | 7, kRetLog));
     cli_runner::write_file(tmp("dump/stack.json"), "{}");
-    // The profile's filter with a newer one that changes getpid.
+    // Two ERRNOs on getpid: a tie, which the newer filter (filter-1) wins.
+    mkdir(tmp("tie").c_str(), 0755);
+    write_program(tmp("tie/filter-0.bpf"), on_getpid(kRetErrno | 1, kRetAllow));
+    write_program(tmp("tie/filter-1.bpf"), on_getpid(kRetErrno | 13, kRetAllow));
+    // The profile's filter (the oldest) with a newer one that changes getpid.
     mkdir(tmp("changed").c_str(), 0755);
-    write_program(tmp("changed/filter-0.bpf"), on_getpid(kRetErrno | 13, kRetAllow));
-    cli_runner::write_file(tmp("changed/filter-1.bpf"), cli_runner::read_file(tmp("p.bpf")));
+    cli_runner::write_file(tmp("changed/filter-0.bpf"), cli_runner::read_file(tmp("p.bpf")));
+    write_program(tmp("changed/filter-1.bpf"), on_getpid(kRetErrno | 13, kRetAllow));
   }
 };
 
 TEST_F(StackCli, SimNamesTheDecidingFilter) {
-  // getpid: TRAP(7) (newer) beats ERRNO(1); 3 + 3 instructions.
+  // getpid: TRAP(7) beats ERRNO(1); 3 + 3 instructions. trap7.bpf is the
+  // second --bpf: installation position, kernel index, 1.
   auto r =
       run(fmt::format("sim --bpf {} --bpf {} --arch x86_64 --syscall getpid", tmp("errno1.bpf"), tmp("trap7.bpf")));
   EXPECT_EQ(r.exit_code, 0) << r.describe();
-  EXPECT_EQ(r.out, fmt::format("TRAP(7)\t6\tfilter 0 ({})\n", tmp("trap7.bpf")));
-  // Reversed installation order: TRAP still wins, now from filter 1.
-  r = run(fmt::format("sim --bpf {} --bpf {} --arch x86_64 --syscall getpid", tmp("trap7.bpf"), tmp("errno1.bpf")));
   EXPECT_EQ(r.out, fmt::format("TRAP(7)\t6\tfilter 1 ({})\n", tmp("trap7.bpf")));
-  // getppid: LOG beats ALLOW.
+  // Reversed installation order: TRAP still wins, now from filter 0.
+  r = run(fmt::format("sim --bpf {} --bpf {} --arch x86_64 --syscall getpid", tmp("trap7.bpf"), tmp("errno1.bpf")));
+  EXPECT_EQ(r.out, fmt::format("TRAP(7)\t6\tfilter 0 ({})\n", tmp("trap7.bpf")));
+  // getppid: LOG (trap7.bpf, filter-1 of the directory) beats ALLOW.
   r = run(fmt::format("sim --bpf {} --arch x86_64 --syscall getppid", tmp("dump")));
-  EXPECT_EQ(r.out, fmt::format("LOG\t6\tfilter 0 ({})\n", tmp("dump/filter-0.bpf")));
+  EXPECT_EQ(r.out, fmt::format("LOG\t6\tfilter 1 ({})\n", tmp("dump/filter-1.bpf")));
+  // A tie is won by the newer filter: the directory is read in index order
+  // as installation order, so filter-1.bpf is the newer one.
+  r = run(fmt::format("sim --bpf {} --arch x86_64 --syscall getpid", tmp("tie")));
+  EXPECT_EQ(r.out, fmt::format("ERRNO(13)\t6\tfilter 1 ({})\n", tmp("tie/filter-1.bpf")));
   // Every filter allows.
   r = run(fmt::format("sim --bpf {} --bpf {} --arch x86_64 --syscall getppid", tmp("allow.bpf"), tmp("errno1.bpf")));
   EXPECT_EQ(r.out, "ALLOW\t4\tevery filter allows\n");
@@ -86,7 +97,7 @@ TEST_F(StackCli, SimNamesTheDecidingFilter) {
   EXPECT_EQ(r.out, "ERRNO(1)\t3\n");
   // JSON names the deciding filter and each filter's answer.
   r = run(fmt::format("sim --bpf {} --arch x86_64 --syscall getpid --format json", tmp("dump")));
-  EXPECT_NE(r.out.find("\"decided_by\": 0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"decided_by\": 1"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"name\": \"ERRNO(1)\""), std::string::npos) << r.out;
 }
 
@@ -99,12 +110,12 @@ TEST_F(StackCli, VerifyProvesAStackAndNamesTheChangingFilter) {
   EXPECT_EQ(r.exit_code, 1) << r.describe();
   EXPECT_NE(r.out.find("getpid"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("  filter:  ERRNO(13) "), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find(fmt::format(" filter 0 ({}): ret at instruction 2", tmp("changed/filter-0.bpf"))),
+  EXPECT_NE(r.out.find(fmt::format(" filter 1 ({}): ret at instruction 2", tmp("changed/filter-1.bpf"))),
             std::string::npos)
       << r.out;
   r = run(fmt::format("verify --profile {} --arch x86_64 --bpf {} --format json", tmp("p.json"), tmp("changed")));
-  EXPECT_NE(r.out.find(fmt::format("\"deciding_filter\": {{\n        \"index\": 0,\n        \"name\": \"{}\"",
-                                   tmp("changed/filter-0.bpf"))),
+  EXPECT_NE(r.out.find(fmt::format("\"deciding_filter\": {{\n        \"index\": 1,\n        \"name\": \"{}\"",
+                                   tmp("changed/filter-1.bpf"))),
             std::string::npos)
       << r.out;
 }
@@ -112,14 +123,14 @@ TEST_F(StackCli, VerifyProvesAStackAndNamesTheChangingFilter) {
 TEST_F(StackCli, DiffComparesStacks) {
   // The profile's filter vs the same under an ALLOW-everything filter.
   mkdir(tmp("same").c_str(), 0755);
-  cli_runner::write_file(tmp("same/filter-0.bpf"), cli_runner::read_file(tmp("allow.bpf")));
-  cli_runner::write_file(tmp("same/filter-1.bpf"), cli_runner::read_file(tmp("p.bpf")));
+  cli_runner::write_file(tmp("same/filter-0.bpf"), cli_runner::read_file(tmp("p.bpf")));
+  cli_runner::write_file(tmp("same/filter-1.bpf"), cli_runner::read_file(tmp("allow.bpf")));
   auto r = run(fmt::format("diff {} {}", tmp("p.bpf"), tmp("same")));
   EXPECT_EQ(r.exit_code, 0) << r.describe();
   r = run(fmt::format("diff {} {}", tmp("p.bpf"), tmp("changed")));
   EXPECT_EQ(r.exit_code, 1) << r.describe();
-  EXPECT_NE(r.out.find(fmt::format("{} decided by filter 0 ({}): ret at instruction 2", tmp("changed"),
-                                   tmp("changed/filter-0.bpf"))),
+  EXPECT_NE(r.out.find(fmt::format("{} decided by filter 1 ({}): ret at instruction 2", tmp("changed"),
+                                   tmp("changed/filter-1.bpf"))),
             std::string::npos)
       << r.out;
   r = run(fmt::format("diff {} {} --format json", tmp("p.bpf"), tmp("changed")));
@@ -148,11 +159,12 @@ TEST_F(StackCli, StatsCountsEveryFilter) {
 
 TEST_F(StackCli, AuditNamesFilters) {
   // Two filters without an arch check: the finding is confirmed on the
-  // stack and names the filter that shows it.
+  // stack and names the filter that shows it, the newer of the two that do
+  // (dump/filter-1.bpf, kernel index 1).
   auto r = run(fmt::format("audit --bpf {} --arch x86_64", tmp("dump")));
   EXPECT_EQ(r.exit_code, 1) << r.describe();
-  EXPECT_NE(r.out.find("audited stack: 2 filters"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find(fmt::format("[filter 0 ({})", tmp("dump/filter-0.bpf"))), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("audited stack: 2 filters (filter 0 is the oldest)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(fmt::format("[filter 1 ({})", tmp("dump/filter-1.bpf"))), std::string::npos) << r.out;
   // The profile's filter under ALLOW-everything: the ALLOW filter's default
   // is not the stack's (the profile's denies), so no default-allow.
   r = run(fmt::format("audit --bpf {} --bpf {} --arch x86_64", tmp("p.bpf"), tmp("allow.bpf")));

@@ -91,8 +91,9 @@ TEST(StackProcedure, TieKeepsTheNewestData) {
   ASSERT_EQ(r.mismatches.size(), 1U);
   EXPECT_EQ(r.mismatches[0].a_action, Action::Errno(2));
   EXPECT_EQ(r.mismatches[0].input[0], 39U);
-  EXPECT_EQ(r.mismatches[0].a_where.rfind("filter 0 (f1): ", 0), 0U) << r.mismatches[0].a_where;
-  EXPECT_EQ(stack.deciding_filter(input(39)), 0U);
+  // f1, the second installed, is the kernel's filter 1.
+  EXPECT_EQ(r.mismatches[0].a_where.rfind("filter 1 (f1): ", 0), 0U) << r.mismatches[0].a_where;
+  EXPECT_EQ(stack.deciding_filter(input(39)), 1U);
   EXPECT_EQ(stack.deciding_filter(input(41)), std::nullopt);  // every filter allows
 }
 
@@ -169,23 +170,24 @@ TEST(StackProof, ASecondFilterChangingOneSyscallIsNamed) {
   EXPECT_EQ(c.filter_action, Action::Errno(13));
   EXPECT_EQ(c.policy_action, Action::Allow());
   EXPECT_TRUE(c.stacked);
-  EXPECT_EQ(c.deciding_filter, 0U);
+  EXPECT_EQ(c.deciding_filter, 1U);  // kernel index = installation position
   EXPECT_EQ(c.deciding_filter_name, "f1");
-  EXPECT_EQ(c.filter_where.rfind("filter 0 (f1): ", 0), 0U) << c.filter_where;
+  EXPECT_EQ(c.filter_where.rfind("filter 1 (f1): ", 0), 0U) << c.filter_where;
   // The same change in the oldest of three filters: still found, and named.
   auto w =
       prove_stack_equivalent(make_stack({numbers_filter(0x0005000d), arch_filter(), numbers_filter(0x7fff0000)}), p, o);
   ASSERT_TRUE(w.has_value());
   ASSERT_EQ(w->counterexamples.size(), 1U);
-  EXPECT_EQ(w->counterexamples[0].deciding_filter, 2U);
+  EXPECT_EQ(w->counterexamples[0].deciding_filter, 0U);
   EXPECT_EQ(w->counterexamples[0].deciding_filter_name, "f0");
 }
 
 TEST(StackProof, KillInAnyFilterWins) {
-  // i386 is killed by the arch filter whatever the numbers filter says.
+  // i386 is killed by the arch filter (the oldest: filter 0) whatever the
+  // numbers filter says.
   const StackProcedure stack = make_stack({arch_filter(), numbers_filter(0x7fff0000)});
   EXPECT_EQ(stack.run(input(39, kI386)), Action::KillProcess());
-  EXPECT_EQ(stack.deciding_filter(input(39, kI386)), 1U);
+  EXPECT_EQ(stack.deciding_filter(input(39, kI386)), 0U);
   EXPECT_EQ(stack.run(input(39)), Action::Allow());
   EXPECT_EQ(stack.run(input(1)), Action::Errno(1));
 }
