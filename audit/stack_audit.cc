@@ -42,7 +42,7 @@ Expected<Report> audit_stack(std::span<const bpf::Program> stack, std::span<cons
                              const ProgramAuditOptions& options) {
   if (names.size() != stack.size()) return fail("a filter stack needs one name per filter");
   auto interp = bpf::StackInterpreter::create(stack);
-  std::vector<Report> reports;  // kernel order: reports[0] is the newest filter's
+  std::vector<Report> reports;  // newest first, the order the kernel runs them
   for (size_t k = stack.size(); k-- > 0;) {
     auto report = audit_program(stack[k], options);
     if (!report) return fail(fmt::format("{}: {}", names[k], report.error().message));

@@ -158,7 +158,8 @@ int run_diff(std::span<const std::string> args) {
 constexpr cli::FlagHelp kFlagHelp[] = {
     {"--arch A", cli::help::kArch},
     {"--raw-endian little|big", cli::help::kRawEndian},
-    {"--pid PID", "the filters the running process PID enforces (a stack when several) in place of A.bpf (twice: of B.bpf too)"},
+    {"--pid PID",
+     "the filters the running process PID enforces (a stack when several) in place of A.bpf (twice: of B.bpf too)"},
     {"--max-regions N", "differing regions printed (default 200; the count is always exact)"},
     {"--format text|json", cli::help::kFormat},
 };

@@ -79,12 +79,9 @@ TEST(DumpPid, TextListsPositionsFlagsAndDisassembly) {
   ASSERT_EQ(r.exit_code, 0) << r.describe();
   const std::string p = pid_text(child.pid());
   EXPECT_TRUE(r.out.starts_with("process " + p + ": seccomp mode filter, 3 filters, no_new_privs 1\n")) << r.out;
-  EXPECT_NE(r.out.find("\nfilter 2 (newest: runs first): 2 instructions, flags: none\n"),
-            std::string::npos)
-      << r.out;
+  EXPECT_NE(r.out.find("\nfilter 2 (newest: runs first): 2 instructions, flags: none\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\nfilter 1: 1 instructions, flags: LOG\n"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("\nfilter 0 (oldest): 4 instructions, flags: none\n"), std::string::npos)
-      << r.out;
+  EXPECT_NE(r.out.find("\nfilter 0 (oldest): 4 instructions, flags: none\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("return ERRNO(1)"), std::string::npos) << r.out;
   EXPECT_TRUE(child.answers());
 }
@@ -295,10 +292,9 @@ TEST(StackPid, CommandsTakeTheProcessStack) {
   EXPECT_NE(audit.exit_code, 2) << audit.describe();
   EXPECT_NE(audit.out.find("audited stack: 2 filters (filter 0 is the oldest)"), std::string::npos) << audit.out;
   // disasm: each filter under its heading, oldest first.
-  EXPECT_EQ(run_sysfence({"disasm", "--pid", p}).out, "# process " + p + " filter 0\n" +
-                                                          run_sysfence({"disasm", profile_filter}).out +
-                                                          "\n# process " + p + " filter 1\n" +
-                                                          run_sysfence({"disasm", helper_file}).out);
+  EXPECT_EQ(run_sysfence({"disasm", "--pid", p}).out,
+            "# process " + p + " filter 0\n" + run_sysfence({"disasm", profile_filter}).out + "\n# process " + p +
+                " filter 1\n" + run_sysfence({"disasm", helper_file}).out);
 }
 
 // A stack equal to a profile: the profile's filter as runc builds it, under
@@ -318,8 +314,8 @@ TEST(StackPid, VerifyProvesAndIdentifiesAStack) {
   const auto r = run_sysfence({"verify", "--pid", p, "--profile", "default", "--semantics", "runc"});
   EXPECT_EQ(r.exit_code, 0) << r.describe();
   EXPECT_TRUE(r.out.starts_with("equivalent (proved: ")) << r.out;
-  const auto which = run_sysfence(
-      {"verify", "--pid", p, "--profile", "default", "--semantics", "runc", "--semantics", "sysfence"});
+  const auto which =
+      run_sysfence({"verify", "--pid", p, "--profile", "default", "--semantics", "runc", "--semantics", "sysfence"});
   EXPECT_EQ(which.exit_code, 0) << which.describe();
   EXPECT_TRUE(which.out.ends_with("\nequals: default --semantics runc\n")) << which.out;
   EXPECT_TRUE(child.answers());

@@ -28,9 +28,12 @@ namespace {
 // nr == a ? ra : (nr == b ? rb : ALLOW). No arch check: the child runs on
 // the native ABI, which is the one sim is asked about.
 std::vector<sock_filter> two_calls(uint32_t a, uint32_t ra, uint32_t b, uint32_t rb) {
-  return {BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0),       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, a, 2, 0),
-          BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, b, 2, 0), BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-          BPF_STMT(BPF_RET | BPF_K, ra),                BPF_STMT(BPF_RET | BPF_K, rb)};
+  return {BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0),
+          BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, a, 2, 0),
+          BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, b, 2, 0),
+          BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+          BPF_STMT(BPF_RET | BPF_K, ra),
+          BPF_STMT(BPF_RET | BPF_K, rb)};
 }
 
 // The calls the child makes, and what the filters say about them:
@@ -38,8 +41,8 @@ std::vector<sock_filter> two_calls(uint32_t a, uint32_t ra, uint32_t b, uint32_t
 //   getpgid: oldest ERRNO(5), newest ALLOW: the oldest decides;
 //   getsid:  both ALLOW.
 constexpr std::array<long, 3> kCalls = {SYS_getppid, SYS_getpgid, SYS_getsid};
-const std::vector<sock_filter> kOldest = two_calls(SYS_getppid, SECCOMP_RET_ERRNO | 1, SYS_getpgid,
-                                                   SECCOMP_RET_ERRNO | 5);
+const std::vector<sock_filter> kOldest =
+    two_calls(SYS_getppid, SECCOMP_RET_ERRNO | 1, SYS_getpgid, SECCOMP_RET_ERRNO | 5);
 const std::vector<sock_filter> kNewest = two_calls(SYS_getppid, SECCOMP_RET_ERRNO | 2, SYS_getsid, SECCOMP_RET_ALLOW);
 
 int install(const std::vector<sock_filter>& insns) {
@@ -97,8 +100,7 @@ TEST(StackRoundTrip, SimOnTheDumpDirectoryAnswersAsTheKernelDid) {
   // The deciding filter of each call by kernel index: filter-1.bpf is the
   // newest (the tie on getppid), filter-0.bpf the oldest (getpgid).
   const std::array<std::string, 3> decided_by = {fmt::format("filter 1 ({}/filter-1.bpf)", dir),
-                                                 fmt::format("filter 0 ({}/filter-0.bpf)", dir),
-                                                 "every filter allows"};
+                                                 fmt::format("filter 0 ({}/filter-0.bpf)", dir), "every filter allows"};
   for (size_t k = 0; k < kCalls.size(); ++k) {
     const auto sim = cli_runner::run_sysfence(
         {"sim", "--bpf", dir, "--arch", "native", "--syscall", std::to_string(kCalls[k]), "--args", "0"});
