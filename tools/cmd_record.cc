@@ -39,16 +39,22 @@
 namespace sysfence {
 namespace {
 
-constexpr cli::FlagSpec kFlags[] = {
-    {.name = "base"},
-    {.name = "args"},
-    {.name = "output", .short_name = 'o'},
-};
-
 constexpr std::string_view kUsage =
     "usage: sysfence record [--base PROFILE] [--args[=ioctl]] [-o FILE] -- CMD [ARGS...]\n"
     "       sysfence record --merge A.json B.json ... [-o FILE]\n"
     "       sysfence record --diff OLD.json NEW.json [--arch A] [--caps LIST] [--kernel X.Y] [--format text|json]";
+
+// The record form's parser also knows the other forms' documented flags, so
+// that one given here is named as belonging to them (not "unknown").
+constexpr cli::FlagSpec kRecordFormFlags[] = {
+    {.name = "base"},
+    {.name = "args"},
+    {.name = "output", .short_name = 'o'},
+    {.name = "merge", .takes_value = false},
+    {.name = "diff", .takes_value = false},
+    {.name = "arch"},
+    {.name = "format"},
+};
 
 constexpr cli::FlagSpec kMergeFlags[] = {
     {.name = "merge", .takes_value = false},
@@ -186,8 +192,11 @@ int run_record_checked(std::span<const std::string> raw) {
     return mode == Mode::kMerge ? run_merge(raw) : run_diff(raw);
   }
   const std::vector<std::string> args = with_args_value(raw);
-  auto parsed = cli::parse_args(args, kFlags, /*stop_at_first_positional=*/true);
+  auto parsed = cli::parse_args(args, kRecordFormFlags, /*stop_at_first_positional=*/true);
   if (!parsed) return usage(parsed.error().message);
+  for (const std::string_view other : {"merge", "diff", "arch", "format"}) {
+    if (parsed->has(other)) return usage(fmt::format("--{} goes with record --merge or --diff", other));
+  }
   if (parsed->after_dashdash.empty()) return usage("no command given");
 
   record::GenerateOptions gen;

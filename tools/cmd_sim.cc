@@ -129,12 +129,12 @@ boost::json::object result_json(const SeccompData& d, const Outcome& o, const sy
   if (o.stacked) {
     r["decided_by"] = o.decider ? boost::json::value(*o.decider) : boost::json::value(nullptr);
     boost::json::array filters;
-    for (size_t k = 0; k < o.per_filter.size(); ++k) {
+    for (const FilterAnswer& answer : o.per_filter) {
       boost::json::object f;
-      f["filter"] = o.per_filter[k].index;
-      f["name"] = names[o.per_filter[k].index];
-      f["action"] = action_json(o.per_filter[k].action);
-      f["insns"] = o.per_filter[k].insns;
+      f["filter"] = answer.index;
+      f["name"] = names[answer.index];
+      f["action"] = action_json(answer.action);
+      f["insns"] = answer.insns;
       filters.push_back(std::move(f));
     }
     r["filters"] = std::move(filters);

@@ -19,6 +19,7 @@
 // filter's instructions counted, the action cache per the kernel's rule.
 #include <fmt/format.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -132,8 +133,15 @@ Expected<std::vector<ExternalFilter>> external_filters(const cli::ParsedArgs& pa
 }
 
 // --bpf FILE.., DIR or --pid: the filters, each of a stack validated (a message
-// naming the file; one program keeps measure's own message).
-Expected<cli::FilterStack> read_stack(const cli::ParsedArgs& parsed, const syscalls::Arch& native) {
+// naming the file; one program keeps measure's own message), and the
+// --kernel they are measured for into `sopts`.
+Expected<cli::FilterStack> read_stack(const cli::ParsedArgs& parsed, const syscalls::Arch& native,
+                                      measure::StatsOptions& sopts) {
+  if (auto kernel = parsed.get("kernel")) {
+    auto version = profile::parse_kernel_version(*kernel);
+    if (!version) return fail(version.error().message);
+    sopts.kernel = *version;
+  }
   auto filters = cli::read_filter_stack(parsed, native.endian);
   if (!filters || filters->size() == 1) return filters;
   for (size_t k = 0; k < filters->size(); ++k) {
@@ -142,6 +150,43 @@ Expected<cli::FilterStack> read_stack(const cli::ParsedArgs& parsed, const sysca
     }
   }
   return filters;
+}
+
+// --weights and --range.
+Expected<measure::StatsOptions> measure_options(const cli::ParsedArgs& parsed) {
+  measure::StatsOptions sopts;
+  auto weights = compiler::Weights::FromFlag(parsed.get_or("weights", "uniform"));
+  if (!weights) return fail(weights.error().message);
+  sopts.weights = *weights;
+  if (auto r = parsed.get("range")) {
+    auto range = parse_range(*r);
+    if (!range) return fail(range.error().message);
+    sopts.range = *range;
+  }
+  return sopts;
+}
+
+// What is wrong with the combination of the flags, if anything.
+std::optional<std::string> usage_problem(const cli::ParsedArgs& parsed) {
+  const bool compare = parsed.has("compare");
+  const bool from_bpf = (parsed.has("bpf") || parsed.has("pid")) && !compare;
+  if (parsed.has("pid") && (compare || parsed.has("bpf"))) return "--pid PID takes the place of --bpf FILE";
+  if (compare && (parsed.positionals.size() != 1 || parsed.has("strategy"))) {
+    return "--compare compiles a PROFILE with every strategy: it needs the PROFILE, takes no --strategy, and takes "
+           "other filters as --bpf NAME=FILE";
+  }
+  if (from_bpf ? !parsed.positionals.empty() : parsed.positionals.size() != 1) return std::string(kUsage);
+  return std::nullopt;
+}
+
+// The filters as given: one file keeps its old title, files are joined with
+// " + ", a process is "process N".
+std::string stack_title(const cli::ParsedArgs& parsed) {
+  if (auto pid = parsed.get("pid")) return cli::pid_source(*pid);
+  const std::vector<std::string> sources = parsed.all("bpf");
+  std::string title = sources[0];
+  for (size_t k = 1; k < sources.size(); ++k) title += " + " + sources[k];
+  return title;
 }
 
 // --compare: every strategy side by side, and the external filters.
@@ -187,17 +232,8 @@ int run_stats(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags);
   if (!parsed) return cli::usage_error(parsed.error().message);
   const bool compare = parsed->has("compare");
-  const auto pid = parsed->get("pid");
-  const bool from_bpf = (parsed->has("bpf") || pid) && !compare;
-  if (pid && (compare || parsed->has("bpf"))) return cli::usage_error("--pid PID takes the place of --bpf FILE");
-  if (compare && (parsed->positionals.size() != 1 || parsed->has("strategy"))) {
-    return cli::usage_error(
-        "--compare compiles a PROFILE with every strategy: it needs the PROFILE, takes no --strategy, and takes "
-        "other filters as --bpf NAME=FILE");
-  }
-  if (from_bpf ? !parsed->positionals.empty() : parsed->positionals.size() != 1) {
-    return cli::usage_error(kUsage);
-  }
+  const bool from_bpf = (parsed->has("bpf") || parsed->has("pid")) && !compare;
+  if (auto bad = usage_problem(*parsed)) return cli::usage_error(*bad);
   auto arch = syscalls::parse_arch(parsed->get_or("arch", "native"));
   if (!arch) return cli::usage_error(arch.error().message);
   const syscalls::Arch& native = **arch;
@@ -206,34 +242,20 @@ int run_stats(std::span<const std::string> args) {
   const bool json = *format == cli::OutputFormat::kJson;
   boost::json::object model_json;
 
-  measure::StatsOptions sopts;
-  auto weights = compiler::Weights::FromFlag(parsed->get_or("weights", "uniform"));
-  if (!weights) return cli::usage_error(weights.error().message);
-  sopts.weights = *weights;
-  if (auto r = parsed->get("range")) {
-    auto range = parse_range(*r);
-    if (!range) return cli::usage_error(range.error().message);
-    sopts.range = *range;
-  }
+  auto measured = measure_options(*parsed);
+  if (!measured) return cli::usage_error(measured.error().message);
+  measure::StatsOptions sopts = std::move(*measured);
 
   std::vector<bpf::Program> stack;  // installation order; one program unless --bpf gives a stack
   std::vector<syscalls::ArchId> abis;
   std::string title;
   std::string model;
   if (from_bpf) {
-    auto filters = read_stack(*parsed, native);
+    auto filters = read_stack(*parsed, native, sopts);
     if (!filters) return cli::usage_error(filters.error().message);
     stack = std::move(filters->programs);
     abis = abis_in_filter(stack, native);
-    if (auto kernel = parsed->get("kernel")) {
-      auto version = profile::parse_kernel_version(*kernel);
-      if (!version) return cli::usage_error(version.error().message);
-      sopts.kernel = *version;
-    }
-    // As given: one file keeps its old title; a process is "process N".
-    const std::vector<std::string> sources = pid ? std::vector{cli::pid_source(*pid)} : parsed->all("bpf");
-    title = sources[0];
-    for (size_t k = 1; k < sources.size(); ++k) title += " + " + sources[k];
+    title = stack_title(*parsed);
   } else {
     compiler::CompileOptions copts;
     if (auto s = parsed->get("strategy"); s && !compiler::parse_strategy(*s, &copts.strategy)) {
