@@ -37,6 +37,11 @@ json::object abi_json(const AbiStats& a) {
 json::object to_json(const ProgramStats& s, const compiler::Weights& w) {
   json::object o;
   o["length"] = s.length;
+  if (!s.filter_lengths.empty()) {
+    json::array lengths;  // a filter stack: each filter's length by kernel index, 0 = the oldest
+    for (size_t n : s.filter_lengths) lengths.emplace_back(n);
+    o["filter_lengths"] = std::move(lengths);
+  }
   o["weights"] = w.description();
   json::array abis;
   for (const AbiStats& a : s.abis) abis.push_back(abi_json(a));

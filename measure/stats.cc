@@ -52,14 +52,48 @@ double bound(const std::vector<Action>& actions, const std::vector<double>& weig
   return t.weighted_tests / total;
 }
 
+// The action cache for s.abi: the kernel serves a syscall from it only when
+// every filter's emulation gives a constant ALLOW (it ANDs their bitmaps).
+void count_cached(AbiStats& s, std::span<const bpf::Program> stack, const StatsOptions& options) {
+  const syscalls::Arch& a = syscalls::arch(s.abi);
+  s.has_cache = abi_has_action_cache(s.abi);
+  if (s.has_cache && options.kernel && *options.kernel < kActionCacheSince) {
+    s.has_cache = false;
+    s.kernel_without_cache = *options.kernel;
+  }
+  for (const syscalls::Syscall& sc : syscalls::table(s.abi).entries()) {
+    if (sc.nr >= kActionCacheLimit) continue;
+    ++s.table_syscalls;
+    if (!s.has_cache) continue;
+    const bool cached =
+        std::ranges::all_of(stack, [&](const bpf::Program& p) { return kernel_caches_allow(p, a.audit_arch, sc.nr); });
+    s.cached += cached;
+    if (!cached && sc.nr >= s.range.lo && sc.nr <= s.range.hi &&
+        s.actions[sc.nr - s.range.lo].kind == ActionKind::kAllow) {
+      ++s.allowed_uncached;
+    }
+  }
+}
+
 }  // namespace
 
 Expected<ProgramStats> measure(std::span<const bpf::Insn> prog, std::span<const syscalls::ArchId> abis,
                                const StatsOptions& options) {
   auto in = bpf::Interpreter::create(prog);
   if (!in) return fail(in.error().message);
+  const std::vector<bpf::Program> stack{bpf::Program(prog.begin(), prog.end())};
+  return measure_stack(stack, abis, options);
+}
+
+Expected<ProgramStats> measure_stack(std::span<const bpf::Program> stack, std::span<const syscalls::ArchId> abis,
+                                     const StatsOptions& options) {
+  auto in = bpf::StackInterpreter::create(stack);
+  if (!in) return fail(in.error().message);
   ProgramStats out;
-  out.length = prog.size();
+  for (const bpf::Program& p : stack) out.length += p.size();
+  if (stack.size() > 1) {
+    for (const bpf::Program& filter : stack) out.filter_lengths.push_back(filter.size());
+  }
   for (syscalls::ArchId abi : abis) {
     const syscalls::Arch& a = syscalls::arch(abi);
     AbiStats s;
@@ -89,19 +123,22 @@ Expected<ProgramStats> measure(std::span<const bpf::Insn> prog, std::span<const 
       SeccompData d;
       d.nr = s.range.lo + static_cast<uint32_t>(i);
       d.arch = a.audit_arch;
-      const bpf::RunResult r = in->run(d, a.endian);
-      s.insns[i] = r.insns;
-      s.actions[i] = r.action();
-      total += r.insns;
-      s.max_insns = std::max(s.max_insns, r.insns);
+      const bpf::StackRunResult r = in->run(d, a.endian);
+      // One program: its own answer (ALLOW's data kept as returned).
+      const uint32_t ret = stack.size() == 1 ? r.rets[0] : r.ret;
+      const uint32_t insns = r.total_insns;
+      s.insns[i] = insns;
+      s.actions[i] = decode(ret);
+      total += insns;
+      s.max_insns = std::max(s.max_insns, insns);
       const double w = options.weights.measured(abi, d.nr);
       weight[i] = w;
-      wsum += w * r.insns;
+      wsum += w * insns;
       wtotal += w;
       if (s.actions[i].kind == ActionKind::kAllow) {
         ++s.allowed;
-        allowed_sum += r.insns;
-        s.allowed_max_insns = std::max(s.allowed_max_insns, r.insns);
+        allowed_sum += insns;
+        s.allowed_max_insns = std::max(s.allowed_max_insns, insns);
       }
     }
     s.mean_insns = total / static_cast<double>(n);
@@ -109,22 +146,7 @@ Expected<ProgramStats> measure(std::span<const bpf::Insn> prog, std::span<const 
     s.weighted_mean_insns = wtotal > 0 ? wsum / wtotal : 0;
     s.allowed_mean_insns = s.allowed > 0 ? allowed_sum / s.allowed : 0;
 
-    s.has_cache = abi_has_action_cache(abi);
-    if (s.has_cache && options.kernel && *options.kernel < kActionCacheSince) {
-      s.has_cache = false;
-      s.kernel_without_cache = *options.kernel;
-    }
-    for (const syscalls::Syscall& sc : syscalls::table(abi).entries()) {
-      if (sc.nr >= kActionCacheLimit) continue;
-      ++s.table_syscalls;
-      if (!s.has_cache) continue;
-      const bool cached = kernel_caches_allow(prog, a.audit_arch, sc.nr);
-      s.cached += cached;
-      if (!cached && sc.nr >= s.range.lo && sc.nr <= s.range.hi &&
-          s.actions[sc.nr - s.range.lo].kind == ActionKind::kAllow) {
-        ++s.allowed_uncached;
-      }
-    }
+    count_cached(s, stack, options);
     if (!s.weighted) std::fill(weight.begin(), weight.end(), 1.0);
     s.bound_tests = bound(s.actions, weight, s.range.lo);
     out.abis.push_back(std::move(s));
@@ -133,7 +155,16 @@ Expected<ProgramStats> measure(std::span<const bpf::Insn> prog, std::span<const 
 }
 
 std::string format_stats(const ProgramStats& st, const compiler::Weights& w) {
-  std::string o = fmt::format("program: {} instructions\n", st.length);
+  std::string o;
+  if (st.filter_lengths.empty()) {
+    o = fmt::format("program: {} instructions\n", st.length);
+  } else {
+    o = fmt::format("stack: {} filters, {} instructions (", st.filter_lengths.size(), st.length);
+    for (size_t k = 0; k < st.filter_lengths.size(); ++k) {
+      o += fmt::format("{}filter {}: {}", k ? ", " : "", k, st.filter_lengths[k]);
+    }
+    o += "; filter 0 is the oldest; counts below are over every filter)\n";
+  }
   for (const AbiStats& s : st.abis) {
     const syscalls::Arch& a = syscalls::arch(s.abi);
     const size_t n = s.insns.size();

@@ -16,6 +16,7 @@
 #include "base/seccomp.h"
 #include "bpf/insn.h"
 #include "bpf/interp.h"
+#include "bpf/stack.h"
 #include "compiler/weights.h"
 #include "syscalls/arch.h"
 #include "syscalls/table.h"
@@ -63,7 +64,10 @@ struct AbiStats {
 };
 
 struct ProgramStats {
-  size_t length = 0;
+  size_t length = 0;  // instructions (of every filter of a stack)
+  // A stack of several filters (measure_stack): each filter's length by the
+  // kernel's index (installation order, 0 = the oldest); empty for one program.
+  std::vector<size_t> filter_lengths;
   std::vector<AbiStats> abis;
 };
 
@@ -83,6 +87,14 @@ inline constexpr syscalls::KernelVersion kActionCacheSince{5, 11, 0};
 // Measures `prog` (validated; the error is the validator's) for each ABI.
 Expected<ProgramStats> measure(std::span<const bpf::Insn> prog, std::span<const syscalls::ArchId> abis,
                                const StatsOptions& options);
+
+// A filter stack (installation order, the oldest first), as the kernel runs
+// it (bpf/stack.h): the instructions of every filter are counted, the answer
+// is the kernel's combination, and a syscall is cached only when every
+// filter's emulation gives a constant ALLOW (the kernel ANDs the filters'
+// bitmaps, seccomp_cache_prepare). One filter measures exactly as `measure`.
+Expected<ProgramStats> measure_stack(std::span<const bpf::Program> stack, std::span<const syscalls::ArchId> abis,
+                                     const StatsOptions& options);
 
 // A human-readable report (the `stats` command's output).
 std::string format_stats(const ProgramStats& s, const compiler::Weights& w);

@@ -83,6 +83,14 @@ Expected<verify::Verification> prove(const bpf::Program& program, const policy::
   return verify::prove_equivalent(program, policy, options);
 }
 
+Expected<verify::Verification> prove_stack(std::vector<bpf::Program> stack, std::vector<std::string> names,
+                                           const policy::Policy& policy, const verify::EquivOptions& options) {
+  if (auto ok = provable(policy); !ok) return fail(ok.error().message);
+  auto procedure = verify::StackProcedure::create(std::move(stack), std::move(names));
+  if (!procedure) return fail(procedure.error().message);
+  return verify::prove_stack_equivalent(*procedure, policy, options);
+}
+
 std::vector<std::string> warning_messages(const profile::Resolution& resolution) {
   std::vector<std::string> out;
   out.reserve(resolution.warnings.size());

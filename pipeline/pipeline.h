@@ -114,6 +114,9 @@ Expected<void> restrict_abis(policy::Policy& policy, std::span<const syscalls::A
 Expected<compiler::Compiled> compile(const policy::Policy& policy, const compiler::CompileOptions& options);
 Expected<verify::Verification> prove(const bpf::Program& program, const policy::Policy& policy,
                                      const verify::EquivOptions& options);
+// A filter stack (installation order, a name per filter) against the policy.
+Expected<verify::Verification> prove_stack(std::vector<bpf::Program> stack, std::vector<std::string> names,
+                                           const policy::Policy& policy, const verify::EquivOptions& options);
 
 // The resolution's warnings as Diagnostics::warnings holds them.
 std::vector<std::string> warning_messages(const profile::Resolution& resolution);

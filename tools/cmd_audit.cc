@@ -15,6 +15,9 @@
 // 32-bit arguments, a default of ALLOW, namespaces); medium and below are
 // hardening advice that Docker's own default profile does not follow either
 // (it allows ptrace on kernels >= 4.8, for instance).
+// A filter stack (--bpf repeated, the first the oldest, or --bpf DIR, a dump
+// directory) is audited as audit/stack_audit.h says: code findings per
+// filter, ways through only where the whole stack lets them through.
 #include <fmt/format.h>
 
 #include <string>
@@ -23,11 +26,13 @@
 #include "audit/json.h"
 #include "audit/profile_audit.h"
 #include "audit/program_audit.h"
+#include "audit/stack_audit.h"
 #include "base/json.h"
 #include "pipeline/pipeline.h"
 #include "syscalls/arch.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
+#include "tools/cli/filter_stack.h"
 #include "tools/cli/flag_help.h"
 #include "tools/cli/format.h"
 #include "tools/cli/live_input.h"
@@ -40,13 +45,18 @@ namespace sysfence {
 namespace {
 
 constexpr cli::FlagSpec kOwnFlags[] = {
-    {.name = "bpf"},        {.name = "pid"},       {.name = "arch"},   {.name = "fail-on"},
-    {.name = "raw-endian"}, {.name = "max-paths"}, {.name = "format"},
+    {.name = "bpf", .repeatable = true},
+    {.name = "pid"},
+    {.name = "arch"},
+    {.name = "fail-on"},
+    {.name = "raw-endian"},
+    {.name = "max-paths"},
+    {.name = "format"},
 };
 constexpr auto kFlags = cli::with_resolve_flags(kOwnFlags);
 
 constexpr std::string_view kUsage =
-    "usage: sysfence audit (PROFILE|default|- | --bpf FILE | --pid PID) [--arch A] "
+    "usage: sysfence audit (PROFILE|default|- | --bpf FILE [--bpf FILE..] | --bpf DIR | --pid PID) [--arch A] "
     "[--fail-on info|low|medium|high|critical] [--caps LIST|docker-default|all|none] [--kernel X.Y] "
     "[--unknown-syscalls enosys|default] [--arg-width abi|64] [--bad-arch ACTION] [--semantics S] [--raw-endian "
     "little|big] [--max-paths N] "
@@ -60,17 +70,16 @@ Expected<audit::Report> report_on_filter(const cli::ParsedArgs& parsed, const sy
   }
   auto byte_order = cli::raw_endian(parsed, arch.endian);
   if (!byte_order) return fail(byte_order.error().message);
-  const std::string path = parsed.get_or("bpf", "");
-  const auto pid = parsed.get("pid");
-  const std::string shown = pid ? cli::pid_source(*pid) : path == "-" ? "<stdin>" : path;
-  auto prog = pid ? cli::pid_filter(*pid) : cli::read_raw_filter(path, *byte_order);
-  if (!prog) return fail(prog.error().message);
+  auto stack = cli::read_filter_stack(parsed, *byte_order);
+  if (!stack) return fail(stack.error().message);
   audit::ProgramAuditOptions options;
   // The arch the filter is for only when the user said so; otherwise the
   // ABIs the filter itself tells apart.
   options.arch = parsed.has("arch") ? &arch : nullptr;
   options.max_paths = max_paths;
-  auto report = audit::audit_program(*prog, options);
+  if (stack->size() > 1) return audit::audit_stack(stack->programs, stack->names, options);
+  const std::string& shown = stack->names[0];
+  auto report = audit::audit_program(stack->programs[0], options);
   if (!report) return fail(fmt::format("{}: {}", shown, report.error().message));
   report->scope.insert(report->scope.begin(), fmt::format("filter {}", shown));
   return report;
@@ -126,9 +135,10 @@ int run_audit(std::span<const std::string> args) {
 
   auto report = bpf_mode ? report_on_filter(*parsed, **arch, max_paths) : report_on_profile(*parsed, **arch, max_paths);
   if (!report) return cli::usage_error(report.error().message);
-  const std::string audited = parsed->has("pid") ? cli::pid_source(*parsed->get("pid"))
-                              : bpf_mode         ? parsed->get_or("bpf", "")
-                                                 : parsed->positionals[0];
+  std::string audited = parsed->has("pid") ? cli::pid_source(*parsed->get("pid"))
+                        : bpf_mode         ? parsed->get_or("bpf", "")
+                                           : parsed->positionals[0];
+  if (parsed->all("bpf").size() > 1) audited = parsed->all("bpf").front();
   if (*format == cli::OutputFormat::kJson) cli::print_json("audit", audit::to_json(*report));
   else if (*format == cli::OutputFormat::kSarif)
     fmt::print("{}", pretty_json(audit::to_sarif(*report, kVersion, audited == "-" ? "<stdin>" : audited)));
@@ -137,7 +147,9 @@ int run_audit(std::span<const std::string> args) {
 }
 
 constexpr cli::FlagHelp kFlagHelp[] = {
-    {"--bpf FILE", "audit a raw filter (any origin) instead of a PROFILE; - for stdin"},
+    {"--bpf FILE|DIR",
+     "audit a raw filter (any origin) instead of a PROFILE; - for stdin; repeat for a filter stack (the first is the "
+     "oldest), or a dump directory (filter-0.bpf = the oldest)"},
     {"--pid PID", cli::help::kPid},
     {"--arch A", cli::help::kArch},
     {"--fail-on SEVERITY", "exit 1 for a finding at or above info|low|medium|high|critical (default: high)"},

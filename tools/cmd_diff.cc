@@ -1,4 +1,4 @@
-// sysfence diff A.bpf B.bpf [--arch A] [--raw-endian little|big] [--max-regions N]
+// sysfence diff (A.bpf|DIR | --pid PID) (B.bpf|DIR | --pid PID) [--arch A] [--raw-endian little|big] [--max-regions N]
 //
 // Proves two raw filters equal (exit 0, "equivalent (proved: ...)"), or
 // prints every region of inputs where they differ, grouped by architecture
@@ -7,14 +7,20 @@
 // symbolic fragment and testing found no difference (not a proof). The arch
 // gives the raw files' byte order and the names in the report (default: the
 // native arch); the filters may cover any number of architectures.
+// Either side may be a dump directory (`sysfence dump -o DIR`: filter-0.bpf
+// the oldest, ...) or a --pid: a filter stack, compared as the kernel
+// combines it (verify/stack.h); each region then names the deciding filter of
+// that side by its kernel index (0 = the oldest).
 #include <fmt/format.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "syscalls/arch.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
+#include "tools/cli/filter_stack.h"
 #include "tools/cli/flag_help.h"
 #include "tools/cli/format.h"
 #include "tools/cli/live_input.h"
@@ -23,6 +29,7 @@
 #include "verify/diff_report.h"
 #include "verify/equiv.h"
 #include "verify/json.h"
+#include "verify/stack.h"
 #include "verify/symbolic.h"
 
 namespace sysfence {
@@ -34,20 +41,59 @@ constexpr cli::FlagSpec kFlags[] = {
 };
 
 constexpr std::string_view kUsage =
-    "usage: sysfence diff (A.bpf | --pid PID) (B.bpf | --pid PID) [--arch A] [--raw-endian little|big] [--max-regions "
-    "N] [--format text|json]";
+    "usage: sysfence diff (A.bpf|DIR | --pid PID) (B.bpf|DIR | --pid PID) [--arch A] [--raw-endian little|big] "
+    "[--max-regions N] [--format text|json]";
 
 // Differing regions collected (the report prints --max-regions of them).
 constexpr size_t kMaxCollected = 10000;
 
-// `path` is "process N" for a --pid.
-Expected<verify::BpfProcedure> load(const std::string& path, Endian e, const std::string* pid = nullptr) {
-  const std::string shown = path == "-" ? "<stdin>" : path;
-  auto prog = pid != nullptr ? cli::pid_filter(*pid) : cli::read_raw_filter(path, e);
-  if (!prog) return Unexpected<Error>{prog.error()};
-  auto proc = verify::BpfProcedure::create(std::move(*prog));
-  if (!proc) return fail(fmt::format("{}: {}", shown, proc.error().message));
-  return proc;
+// One side: a raw filter, or a dump directory's stack (one filter in a
+// directory is compared as that filter).
+struct Side {
+  std::vector<bpf::Program> programs;  // installation order
+  std::unique_ptr<verify::Procedure> procedure;
+  const verify::StackProcedure* stack = nullptr;  // set for stacks of several filters
+};
+
+// `pid` set: the stack of that process (`path` is then "process N").
+Expected<Side> load(const std::string& path, Endian e, const std::string* pid = nullptr) {
+  auto filters = pid != nullptr ? cli::read_pid_stack(*pid) : cli::read_filter_stack(std::vector<std::string>{path}, e);
+  if (!filters) return Unexpected<Error>{filters.error()};
+  Side side;
+  side.programs = filters->programs;
+  if (filters->size() == 1) {
+    auto proc = verify::BpfProcedure::create(std::move(filters->programs[0]));
+    if (!proc) return fail(fmt::format("{}: {}", filters->names[0], proc.error().message));
+    side.procedure = std::make_unique<verify::BpfProcedure>(std::move(*proc));
+    return side;
+  }
+  auto proc = verify::StackProcedure::create(std::move(filters->programs), std::move(filters->names));
+  if (!proc) return fail(proc.error().message);
+  auto stack = std::make_unique<verify::StackProcedure>(std::move(*proc));
+  side.stack = stack.get();
+  side.procedure = std::move(stack);
+  return side;
+}
+
+// {"index": 1, "name": "DIR/filter-1.bpf"} or null (every filter allows).
+boost::json::value deciding_filter_json(const verify::StackProcedure& stack, const SeccompWords& input) {
+  const auto k = stack.deciding_filter(input);
+  if (!k) return nullptr;
+  boost::json::object f;
+  f["index"] = *k;
+  f["name"] = stack.name(*k);
+  return f;
+}
+
+// For stack sides, each region names the deciding filter of its example.
+void add_deciding_filters(boost::json::object& doc, const verify::EquivResult& r, const Side& a, const Side& b) {
+  if (a.stack == nullptr && b.stack == nullptr) return;
+  boost::json::array& regions = doc["regions"].as_array();
+  for (size_t i = 0; i < regions.size() && i < r.mismatches.size(); ++i) {
+    boost::json::object& g = regions[i].as_object();
+    if (a.stack) g["a_filter"] = deciding_filter_json(*a.stack, r.mismatches[i].input);
+    if (b.stack) g["b_filter"] = deciding_filter_json(*b.stack, r.mismatches[i].input);
+  }
 }
 
 int run_diff(std::span<const std::string> args) {
@@ -79,7 +125,7 @@ int run_diff(std::span<const std::string> args) {
   auto b = load(path_b, *byte_order, pids.size() == 2 ? &pids[1] : nullptr);
   if (!b) return cli::usage_error(b.error().message);
 
-  if (a->program() == b->program()) {
+  if (a->programs == b->programs) {
     if (json) {
       verify::EquivResult same;
       same.verdict = verify::EquivResult::Verdict::kEquivalent;
@@ -87,29 +133,40 @@ int run_diff(std::span<const std::string> args) {
       cli::print_json("diff", verify::diff_to_json(same, path_a, path_b, ropts.max_regions, true));
       return cli::kExitOk;
     }
-    fmt::print("equivalent (identical programs, {} instructions)\n", a->program().size());
+    if (a->programs.size() == 1) {
+      fmt::print("equivalent (identical programs, {} instructions)\n", a->programs[0].size());
+    } else {
+      fmt::print("equivalent (identical stacks of {} filters)\n", a->programs.size());
+    }
     return cli::kExitOk;
   }
   verify::EquivOptions eopts;
   eopts.max_mismatches = kMaxCollected;
-  const verify::EquivResult r = verify::check_equivalent(*a, *b, eopts);
+  const verify::EquivResult r = verify::check_equivalent(*a->procedure, *b->procedure, eopts);
   ropts.name_a = path_a;
   ropts.name_b = path_b;
-  if (json) cli::print_json("diff", verify::diff_to_json(r, path_a, path_b, ropts.max_regions, false));
-  else fmt::print("{}", verify::format_diff(r, ropts));
+  ropts.where_a = a->stack != nullptr;
+  ropts.where_b = b->stack != nullptr;
+  if (json) {
+    boost::json::object doc = verify::diff_to_json(r, path_a, path_b, ropts.max_regions, false);
+    add_deciding_filters(doc, r, *a, *b);
+    cli::print_json("diff", doc);
+  } else fmt::print("{}", verify::format_diff(r, ropts));
   return r.verdict == verify::EquivResult::Verdict::kEquivalent ? cli::kExitOk : cli::kExitMismatch;
 }
 
 constexpr cli::FlagHelp kFlagHelp[] = {
     {"--arch A", cli::help::kArch},
     {"--raw-endian little|big", cli::help::kRawEndian},
-    {"--pid PID", "the filter the running process PID enforces in place of A.bpf (twice: of B.bpf too)"},
+    {"--pid PID",
+     "the filters the running process PID enforces (a stack when several) in place of A.bpf (twice: of B.bpf too)"},
     {"--max-regions N", "differing regions printed (default 200; the count is always exact)"},
     {"--format text|json", cli::help::kFormat},
 };
 
-const cli::Registration kRegistration{
-    {"diff", "prove two raw filters equal, or show where they differ", &run_diff, kUsage, kFlagHelp}};
+const cli::Registration kRegistration{{"diff",
+                                       "prove two raw filters (or filter stacks) equal, or show where they differ",
+                                       &run_diff, kUsage, kFlagHelp}};
 
 }  // namespace
 }  // namespace sysfence

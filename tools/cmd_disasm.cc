@@ -1,4 +1,4 @@
-// sysfence disasm FILE.bpf [--arch A] [--raw-endian little|big] [--asm]
+// sysfence disasm (FILE.bpf | --pid PID) [--arch A] [--raw-endian little|big] [--asm]
 //
 // Prints a raw filter (the kernel's sock_filter array, in the arch's byte
 // order) as seccomp-tools style text, or with --asm as assembler text without
@@ -11,6 +11,11 @@
 // viewer (like objdump, which lists what it cannot make sense of), and the
 // broken filter is exactly what a user wants to look at. A file that is only
 // valid in the other byte order gets a hint naming the flag that reads it so.
+//
+// --pid PID prints the process's filter; a process with a stack of several
+// prints every filter, oldest first (kernel index order), each under a
+// "# process P filter N" heading and separated by an empty line, so that
+// every filter a live process enforces can be read in one go.
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -21,6 +26,7 @@
 #include "syscalls/arch.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
+#include "tools/cli/filter_stack.h"
 #include "tools/cli/flag_help.h"
 #include "tools/cli/live_input.h"
 #include "tools/cli/output.h"
@@ -51,11 +57,16 @@ int run_disasm(std::span<const std::string> args) {
   if (!byte_order) return cli::usage_error(byte_order.error().message);
 
   if (pid) {
-    auto live = cli::pid_filter(*pid);
+    auto live = cli::read_pid_stack(*pid);
     if (!live) return cli::usage_error(live.error().message);
-    fmt::print("{}", bpf::disassemble(
-                         *live, {.arch = *arch,
-                                 .format = parsed->has("asm") ? bpf::TextFormat::kAsm : bpf::TextFormat::kListing}));
+    const bpf::DisasmOptions options{
+        .arch = *arch,
+        .format = parsed->has("asm") ? bpf::TextFormat::kAsm : bpf::TextFormat::kListing,
+    };
+    for (size_t index = 0; index < live->size(); ++index) {
+      if (live->size() > 1) fmt::print("{}# {}\n", index == 0 ? "" : "\n", live->names[index]);
+      fmt::print("{}", bpf::disassemble(live->programs[index], options));
+    }
     return cli::kExitOk;
   }
   const std::string& path = parsed->positionals[0];
@@ -80,7 +91,9 @@ int run_disasm(std::span<const std::string> args) {
 constexpr cli::FlagHelp kFlagHelp[] = {
     {"--arch A", cli::help::kArch},
     {"--raw-endian little|big", cli::help::kRawEndian},
-    {"--pid PID", "print the filter the running process PID enforces (as `sysfence dump --pid`) instead of a file"},
+    {"--pid PID",
+     "print the filters the running process PID enforces (as `sysfence dump --pid`) instead of a file; several: "
+     "each under a `# process PID filter N` heading, oldest first"},
     {"--asm", "assembler text with labels and an .arch line, which asm reads back byte for byte"},
 };
 

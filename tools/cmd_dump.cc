@@ -8,7 +8,7 @@
 // when it never gets there, as it exits, then lets it run to its end. The exit
 // status is dump's own, not CMD's.
 //
-// Output: text (each filter's position, flags, length and disassembly), a
+// Output: text (each filter by its kernel index, flags, length, disassembly), a
 // JSON document, or with -o DIR a new directory with one raw file per filter,
 // filter-<index>.bpf (the host's byte order, what the kernel holds), and
 // stack.json; written atomically (an error leaves no directory).
@@ -82,9 +82,9 @@ std::string stack_text(const live::LiveStack& stack, const std::string& when, co
                                 stack.status.no_new_privs ? 1 : 0, when.empty() ? "" : ", read " + when);
   for (size_t position = 0; position < n; ++position) {
     const live::LiveFilter& f = stack.filters[position];
-    const char* where = n == 1 ? "" : position == 0 ? ", newest: runs first" : position + 1 == n ? ", oldest" : "";
-    out += fmt::format("\nfilter {} (kernel index {}{}): {} instructions, flags: {}\n", position, f.index, where,
-                       f.program.size(), flags_text(f));
+    // "filter N" is the kernel's index N here as in every other command.
+    const char* where = n == 1 ? "" : position == 0 ? " (newest: runs first)" : position + 1 == n ? " (oldest)" : "";
+    out += fmt::format("\nfilter {}{}: {} instructions, flags: {}\n", f.index, where, f.program.size(), flags_text(f));
     out += bpf::disassemble(f.program, text);
   }
   return out;

@@ -20,6 +20,13 @@
 // seccomp_data.nr exactly as given; a name is looked up in the arch's table
 // (bias included, e.g. MIPS o32 `read` is 4003).
 //
+// A filter stack (--bpf repeated, the first the oldest, or --bpf DIR, a dump
+// directory) runs as the kernel runs it (bpf/stack.h): every filter, the
+// lowest action wins, the newest on a tie. Each answer line gains a third
+// column naming the deciding filter by its kernel index ("filter 1 (b.bpf)",
+// 0 = the oldest, the first --bpf), or
+// "every filter allows"; insns counts every filter's instructions.
+//
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -34,6 +41,7 @@
 #include "base/seccomp.h"
 #include "bpf/disasm.h"
 #include "bpf/interp.h"
+#include "bpf/stack.h"
 #include "bpf/validate.h"
 #include "pipeline/pipeline.h"
 #include "policy/policy.h"
@@ -41,6 +49,7 @@
 #include "syscalls/table.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
+#include "tools/cli/filter_stack.h"
 #include "tools/cli/flag_help.h"
 #include "tools/cli/format.h"
 #include "tools/cli/output.h"
@@ -51,16 +60,23 @@ namespace sysfence {
 namespace {
 
 constexpr cli::FlagSpec kOwnFlags[] = {
-    {.name = "bpf"},    {.name = "arch"},       {.name = "syscall"},
-    {.name = "args"},   {.name = "ip"},         {.name = "trace", .takes_value = false},
-    {.name = "inputs"}, {.name = "raw-endian"}, {.name = "format"},
+    {.name = "bpf", .repeatable = true},
+    {.name = "arch"},
+    {.name = "syscall"},
+    {.name = "args"},
+    {.name = "ip"},
+    {.name = "trace", .takes_value = false},
+    {.name = "inputs"},
+    {.name = "raw-endian"},
+    {.name = "format"},
 };
 // Profile simulation takes the same resolution flags as compile.
 constexpr auto kFlags = cli::with_resolve_flags(kOwnFlags);
 
 constexpr std::string_view kUsage =
     "usage: sysfence sim (PROFILE [--caps LIST] [--kernel X.Y] [--unknown-syscalls enosys|default] "
-    "[--arg-width abi|64] [--bad-arch ACTION] [--semantics S] [--strict] | --bpf FILE [--raw-endian little|big]) "
+    "[--arg-width abi|64] [--bad-arch ACTION] [--semantics S] [--strict] | --bpf FILE [--bpf FILE..] | --bpf DIR "
+    "[--raw-endian little|big]) "
     "--arch A (--syscall NAME|NR "
     "[--args a0,..,a5] [--ip X] [--trace] | --inputs FILE|-) [--format text|json]";
 
@@ -68,18 +84,40 @@ constexpr std::string_view kUsage =
 // leaves plenty of room; longer lines are an error, not a memory sink.
 constexpr size_t kMaxLineBytes = 4096;
 
-// One simulated decision.
-struct Outcome {
+// One filter's answer inside a stack.
+struct FilterAnswer {
+  size_t index;  // the kernel's: the installation position
   Action action;
   uint32_t insns;
 };
 
+// One simulated decision.
+struct Outcome {
+  Action action;
+  uint32_t insns = 0;
+  // A stack of several filters only: the deciding filter (the kernel's
+  // index; none when every filter allows) and each filter's answer, newest
+  // first as the kernel runs them.
+  bool stacked = false;
+  std::optional<size_t> decider;
+  std::vector<FilterAnswer> per_filter;
+};
+
 using Evaluator = std::function<Outcome(const SeccompData&)>;
 
-std::string line_of(const Outcome& o) { return fmt::format("{}\t{}\n", to_string(o.action), o.insns); }
+// The filters' names by kernel index (installation order, 0 = the oldest).
+using FilterNames = std::vector<std::string>;
+
+std::string line_of(const Outcome& o, const FilterNames& names) {
+  if (!o.stacked) return fmt::format("{}\t{}\n", to_string(o.action), o.insns);
+  const std::string decider =
+      o.decider ? fmt::format("filter {} ({})", *o.decider, names[*o.decider]) : std::string("every filter allows");
+  return fmt::format("{}\t{}\t{}\n", to_string(o.action), o.insns, decider);
+}
 
 // One element of the JSON document's "results".
-boost::json::object result_json(const SeccompData& d, const Outcome& o, const syscalls::Arch& arch) {
+boost::json::object result_json(const SeccompData& d, const Outcome& o, const syscalls::Arch& arch,
+                                const FilterNames& names) {
   boost::json::object input;
   const auto name = syscalls::table(arch).name(d.nr);
   input["syscall"] = name ? boost::json::value(*name) : boost::json::value(nullptr);
@@ -88,6 +126,19 @@ boost::json::object result_json(const SeccompData& d, const Outcome& o, const sy
   r["input"] = std::move(input);
   r["action"] = action_json(o.action);
   r["insns"] = o.insns;
+  if (o.stacked) {
+    r["decided_by"] = o.decider ? boost::json::value(*o.decider) : boost::json::value(nullptr);
+    boost::json::array filters;
+    for (const FilterAnswer& answer : o.per_filter) {
+      boost::json::object f;
+      f["filter"] = answer.index;
+      f["name"] = names[answer.index];
+      f["action"] = action_json(answer.action);
+      f["insns"] = answer.insns;
+      filters.push_back(std::move(f));
+    }
+    r["filters"] = std::move(filters);
+  }
   return r;
 }
 
@@ -111,14 +162,16 @@ Expected<uint64_t> parse_value(std::string_view text, std::string_view what) {
   return fail(fmt::format("invalid {} \"{}\" (expected a decimal or 0x-hex number up to 64 bits)", what, text));
 }
 
-// Reads and validates the raw filter (error: "FILE: instruction 3: ...").
-Expected<bpf::Program> load_filter(const std::string& path, Endian byte_order) {
-  auto prog = cli::read_raw_filter(path, byte_order);
-  if (!prog) return Unexpected<Error>{prog.error()};
-  if (auto valid = bpf::validate(*prog); !valid) {
-    return fail(fmt::format("{}: {}", path == "-" ? "<stdin>" : path, valid.error().message));
+// Reads and validates the raw filters (error: "FILE: instruction 3: ...").
+Expected<cli::FilterStack> load_filters(const cli::ParsedArgs& args, Endian byte_order) {
+  auto stack = cli::read_filter_stack(args, byte_order);
+  if (!stack) return Unexpected<Error>{stack.error()};
+  for (size_t k = 0; k < stack->size(); ++k) {
+    if (auto valid = bpf::validate(stack->programs[k]); !valid) {
+      return fail(fmt::format("{}: {}", stack->names[k], valid.error().message));
+    }
   }
-  return std::move(*prog);
+  return std::move(*stack);
 }
 
 // Single mode: --syscall, --args, --ip.
@@ -188,7 +241,7 @@ Expected<std::optional<SeccompData>> parse_input_line(std::string_view line, con
 
 // Text: one answer line per input, written as it goes. JSON (`results` set):
 // the answers collected there, printed by the caller only when all went well.
-int run_batch(const std::string& path, const syscalls::Arch& arch, const Evaluator& evaluate,
+int run_batch(const std::string& path, const syscalls::Arch& arch, const Evaluator& evaluate, const FilterNames& names,
               boost::json::array* results) {
   const std::string where = path == "-" ? "<stdin>" : path;
   std::FILE* in = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
@@ -237,9 +290,9 @@ int run_batch(const std::string& path, const syscalls::Arch& arch, const Evaluat
         break;
       }
       if (input->has_value() && results != nullptr) {
-        results->push_back(result_json(**input, evaluate(**input), arch));
+        results->push_back(result_json(**input, evaluate(**input), arch, names));
       } else if (input->has_value()) {
-        const std::string text = line_of(evaluate(**input));
+        const std::string text = line_of(evaluate(**input), names);
         out.append(text.data(), text.data() + text.size());
         if (out.size() > (1 << 16)) flush();
       }
@@ -268,9 +321,11 @@ void print_trace(const bpf::Interpreter& interp, std::span<const bpf::Insn> prog
   }
 }
 
-// The filter under simulation and, for a profile, the policy it implements.
+// The filters under simulation (installation order; one for a profile) and,
+// for a profile, the policy it implements.
 struct Subject {
-  bpf::Program program;
+  std::vector<bpf::Program> stack;
+  FilterNames names;  // installation order = kernel index (0 = the oldest)
   std::optional<policy::Policy> policy;
 };
 
@@ -283,35 +338,80 @@ Expected<Subject> compile_profile(const std::string& profile_arg, const cli::Par
   request->last = pipeline::Stage::kCompile;
   auto built = cli::run_pipeline(*request);
   if (!built) return fail(built.error().message);
-  return Subject{std::move(built->compiled->program), std::move(built->resolution.policy)};
+  Subject out;
+  out.stack.push_back(std::move(built->compiled->program));
+  out.names.push_back(profile_arg);
+  out.policy = std::move(built->resolution.policy);
+  return out;
+}
+
+// --trace: every executed instruction; for a stack, filter by filter in the
+// order the kernel runs them (newest first), each under a heading naming its
+// kernel index.
+void print_traces(const bpf::StackInterpreter& stack, const Subject& subject, const syscalls::Arch& arch,
+                  const SeccompData& d) {
+  const size_t n = stack.size();
+  for (size_t k = 0; k < n; ++k) {
+    const size_t position = n - 1 - k;
+    if (n > 1) fmt::print("filter {} ({}):\n", position, subject.names[position]);
+    print_trace(stack.filter(position), subject.stack[position], arch, d);
+  }
+}
+
+// The checks on the flags that need no input file.
+int check_usage(const cli::ParsedArgs& parsed, bool from_profile) {
+  if (parsed.positionals.size() > 1) {
+    return cli::usage_error(fmt::format("give one PROFILE, not {}\n{}", parsed.positionals.size(), kUsage));
+  }
+  if (from_profile == parsed.has("bpf")) {
+    return cli::usage_error(fmt::format("give exactly one of PROFILE and --bpf FILE\n{}", kUsage));
+  }
+  if (!from_profile && cli::first_resolve_flag(parsed)) {
+    return cli::usage_error(
+        "--caps, --kernel, --unknown-syscalls, --arg-width, --bad-arch, --semantics and --strict go with a PROFILE, "
+        "not --bpf");
+  }
+  if (from_profile && parsed.has("raw-endian")) {
+    return cli::usage_error("--raw-endian goes with --bpf, not a PROFILE");
+  }
+  const bool single = parsed.has("syscall");
+  const bool batch = parsed.has("inputs");
+  if (single == batch) {
+    return cli::usage_error(fmt::format("give exactly one of --syscall and --inputs\n{}", kUsage));
+  }
+  if (batch && (parsed.has("args") || parsed.has("ip") || parsed.has("trace"))) {
+    return cli::usage_error("--args, --ip and --trace go with --syscall, not --inputs");
+  }
+  return cli::kExitOk;
+}
+
+// One decision: a single filter's own answer, or the stack's per the kernel.
+Outcome decide(const bpf::StackInterpreter& stack, const SeccompWords& words) {
+  if (stack.size() == 1) {
+    const bpf::RunResult r = stack.filter(0).run(words);
+    Outcome o;
+    o.action = r.action();
+    o.insns = r.insns;
+    return o;
+  }
+  const bpf::StackRunResult r = stack.run(words);
+  Outcome o;
+  o.action = r.action();
+  o.insns = r.total_insns;
+  o.stacked = true;
+  o.decider = r.decider;
+  for (size_t position = stack.size(); position-- > 0;) {
+    o.per_filter.push_back(FilterAnswer{position, decode(r.rets[position]), r.insns[position]});
+  }
+  return o;
 }
 
 int run_sim(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags);
   if (!parsed) return cli::usage_error(parsed.error().message);
   const bool from_profile = !parsed->positionals.empty();
-  if (parsed->positionals.size() > 1) {
-    return cli::usage_error(fmt::format("give one PROFILE, not {}\n{}", parsed->positionals.size(), kUsage));
-  }
-  if (from_profile == parsed->has("bpf")) {
-    return cli::usage_error(fmt::format("give exactly one of PROFILE and --bpf FILE\n{}", kUsage));
-  }
-  if (!from_profile && cli::first_resolve_flag(*parsed)) {
-    return cli::usage_error(
-        "--caps, --kernel, --unknown-syscalls, --arg-width, --bad-arch, --semantics and --strict go with a PROFILE, "
-        "not --bpf");
-  }
-  if (from_profile && parsed->has("raw-endian")) {
-    return cli::usage_error("--raw-endian goes with --bpf, not a PROFILE");
-  }
-  const bool single = parsed->has("syscall");
+  if (int status = check_usage(*parsed, from_profile); status != cli::kExitOk) return status;
   const bool batch = parsed->has("inputs");
-  if (single == batch) {
-    return cli::usage_error(fmt::format("give exactly one of --syscall and --inputs\n{}", kUsage));
-  }
-  if (batch && (parsed->has("args") || parsed->has("ip") || parsed->has("trace"))) {
-    return cli::usage_error("--args, --ip and --trace go with --syscall, not --inputs");
-  }
   auto format = cli::parse_format(*parsed);
   if (!format) return cli::usage_error(format.error().message);
   const bool json = *format == cli::OutputFormat::kJson;
@@ -327,20 +427,20 @@ int run_sim(std::span<const std::string> args) {
   } else {
     auto byte_order = cli::raw_endian(*parsed, (*arch)->endian);
     if (!byte_order) return cli::usage_error(byte_order.error().message);
-    auto prog = load_filter(*parsed->get("bpf"), *byte_order);
-    if (!prog) return cli::usage_error(prog.error().message);
-    subject.program = std::move(*prog);
+    auto stack = load_filters(*parsed, *byte_order);
+    if (!stack) return cli::usage_error(stack.error().message);
+    subject.stack = std::move(stack->programs);
+    subject.names = stack->names;
   }
 
-  auto interp = bpf::Interpreter::create(subject.program);  // validated above / by the compiler
+  auto interp = bpf::StackInterpreter::create(subject.stack);  // validated above / by the compiler
   if (!interp) return cli::usage_error(interp.error().message);
   const Endian layout = (*arch)->endian;
-  const bpf::Interpreter& filter = *interp;
+  const bpf::StackInterpreter& filters = *interp;
   const policy::Policy* policy = subject.policy ? &*subject.policy : nullptr;
   bool disagreed = false;
-  const Evaluator evaluate = [&filter, layout, policy, &disagreed](const SeccompData& d) {
-    const bpf::RunResult r = filter.run(to_words(d, layout));
-    const Outcome outcome{r.action(), r.insns};
+  const Evaluator evaluate = [&filters, layout, policy, &disagreed](const SeccompData& d) {
+    Outcome outcome = decide(filters, to_words(d, layout));
     if (policy != nullptr) {
       const Action expected = policy::evaluate(*policy, d).action;
       if (expected != outcome.action && !disagreed) {
@@ -357,13 +457,13 @@ int run_sim(std::span<const std::string> args) {
   int status = cli::kExitOk;
   boost::json::array results;
   if (batch) {
-    status = run_batch(*parsed->get("inputs"), **arch, evaluate, json ? &results : nullptr);
+    status = run_batch(*parsed->get("inputs"), **arch, evaluate, subject.names, json ? &results : nullptr);
   } else {
     auto input = single_input(*parsed, **arch);
     if (!input) return cli::usage_error(input.error().message);
-    if (parsed->has("trace")) print_trace(filter, subject.program, **arch, *input);
-    if (json) results.push_back(result_json(*input, evaluate(*input), **arch));
-    else fmt::print("{}", line_of(evaluate(*input)));
+    if (parsed->has("trace")) print_traces(filters, subject, **arch, *input);
+    if (json) results.push_back(result_json(*input, evaluate(*input), **arch, subject.names));
+    else fmt::print("{}", line_of(evaluate(*input), subject.names));
   }
   if (json && status == cli::kExitOk && !disagreed) {
     boost::json::object body;
@@ -376,7 +476,7 @@ int run_sim(std::span<const std::string> args) {
 }
 
 constexpr cli::FlagHelp kFlagHelp[] = {
-    {"--bpf FILE", cli::help::kBpf},
+    {"--bpf FILE|DIR", cli::help::kBpf},
     {"--arch A", "the ABI of the simulated call (seccomp_data.arch)"},
     {"--syscall NR|NAME", "the call's number (as seccomp_data.nr) or its name on the arch"},
     {"--args a0,..,a5", "its arguments, decimal or 0x hex (missing ones 0)"},
@@ -397,10 +497,11 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--strict", cli::help::kStrict},
 };
 
-const cli::Registration kRegistration{{"sim",
-                                       "run a filter in the kernel-exact interpreter: (PROFILE | --bpf FILE) --arch A "
-                                       "--syscall NR|NAME [--args ..] | --inputs FILE|-",
-                                       &run_sim, kUsage, kFlagHelp}};
+const cli::Registration kRegistration{
+    {"sim",
+     "run a filter or a filter stack in the kernel-exact interpreter: (PROFILE | --bpf FILE..) --arch A "
+     "--syscall NR|NAME [--args ..] | --inputs FILE|-",
+     &run_sim, kUsage, kFlagHelp}};
 
 }  // namespace
 }  // namespace sysfence

@@ -14,12 +14,18 @@
 // --compare compiles the PROFILE with every strategy and prints (and with
 // --svg draws) them side by side (measure/compare.h); `--bpf NAME=FILE`
 // (repeatable) adds filters built elsewhere (libseccomp's, runc's) as columns.
+// Without --compare, --bpf repeated (the first the oldest) or --bpf DIR (a
+// dump directory) measures a filter stack as the kernel runs it: every
+// filter's instructions counted, the action cache per the kernel's rule.
 #include <fmt/format.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "bpf/interp.h"
+#include "bpf/stack.h"
+#include "bpf/validate.h"
 #include "compiler/compile.h"
 #include "measure/compare.h"
 #include "measure/json.h"
@@ -29,6 +35,7 @@
 #include "syscalls/arch.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
+#include "tools/cli/filter_stack.h"
 #include "tools/cli/flag_help.h"
 #include "tools/cli/format.h"
 #include "tools/cli/live_input.h"
@@ -40,7 +47,7 @@ namespace sysfence {
 namespace {
 
 constexpr cli::FlagSpec kOwnFlags[] = {
-    {.name = "bpf", .repeatable = true},  // once, or with --compare NAME=FILE as often as wanted
+    {.name = "bpf", .repeatable = true},  // a stack, or with --compare NAME=FILE as often as wanted
     {.name = "pid"},
     {.name = "arch"},
     {.name = "weights"},
@@ -54,7 +61,8 @@ constexpr cli::FlagSpec kOwnFlags[] = {
 constexpr auto kFlags = cli::with_resolve_flags(kOwnFlags);
 
 constexpr std::string_view kUsage =
-    "usage: sysfence stats (PROFILE | --bpf FILE | --pid PID) [--arch A] [--weights uniform|hot|FILE] "
+    "usage: sysfence stats (PROFILE | --bpf FILE [--bpf FILE..] | --bpf DIR | --pid PID) [--arch A] "
+    "[--weights uniform|hot|FILE] "
     "[--range LO-HI] [--svg FILE] [--caps LIST] [--kernel X.Y] "
     "[--unknown-syscalls enosys|default] [--strategy optimal|balanced|linear] [--arg-width abi|64] [--bad-arch ACTION] "
     "[--semantics S] [--strict] [--compare [--bpf NAME=FILE]...] [--format text|json]";
@@ -74,9 +82,9 @@ Expected<measure::NumberRange> parse_range(std::string_view s) {
 // ABIs a foreign filter handles: `native` and its sub-arches whose answers
 // differ somewhere in their range from the answers to an arch value no ABI
 // uses (what the filter does with an unknown arch).
-std::vector<syscalls::ArchId> abis_in_filter(const bpf::Program& prog, const syscalls::Arch& native) {
+std::vector<syscalls::ArchId> abis_in_filter(std::span<const bpf::Program> stack, const syscalls::Arch& native) {
   std::vector<syscalls::ArchId> out{native.id};
-  auto in = bpf::Interpreter::create(prog);
+  auto in = bpf::StackInterpreter::create(stack);
   if (!in) return out;
   for (syscalls::ArchId sub : syscalls::default_sub_arches(native.id)) {
     const syscalls::Arch& a = syscalls::arch(sub);
@@ -124,6 +132,63 @@ Expected<std::vector<ExternalFilter>> external_filters(const cli::ParsedArgs& pa
   return out;
 }
 
+// --bpf FILE.., DIR or --pid: the filters, each of a stack validated (a message
+// naming the file; one program keeps measure's own message), and the
+// --kernel they are measured for into `sopts`.
+Expected<cli::FilterStack> read_stack(const cli::ParsedArgs& parsed, const syscalls::Arch& native,
+                                      measure::StatsOptions& sopts) {
+  if (auto kernel = parsed.get("kernel")) {
+    auto version = profile::parse_kernel_version(*kernel);
+    if (!version) return fail(version.error().message);
+    sopts.kernel = *version;
+  }
+  auto filters = cli::read_filter_stack(parsed, native.endian);
+  if (!filters || filters->size() == 1) return filters;
+  for (size_t k = 0; k < filters->size(); ++k) {
+    if (auto valid = bpf::validate(filters->programs[k]); !valid) {
+      return fail(fmt::format("{}: {}", filters->names[k], valid.error().message));
+    }
+  }
+  return filters;
+}
+
+// --weights and --range.
+Expected<measure::StatsOptions> measure_options(const cli::ParsedArgs& parsed) {
+  measure::StatsOptions sopts;
+  auto weights = compiler::Weights::FromFlag(parsed.get_or("weights", "uniform"));
+  if (!weights) return fail(weights.error().message);
+  sopts.weights = *weights;
+  if (auto r = parsed.get("range")) {
+    auto range = parse_range(*r);
+    if (!range) return fail(range.error().message);
+    sopts.range = *range;
+  }
+  return sopts;
+}
+
+// What is wrong with the combination of the flags, if anything.
+std::optional<std::string> usage_problem(const cli::ParsedArgs& parsed) {
+  const bool compare = parsed.has("compare");
+  const bool from_bpf = (parsed.has("bpf") || parsed.has("pid")) && !compare;
+  if (parsed.has("pid") && (compare || parsed.has("bpf"))) return "--pid PID takes the place of --bpf FILE";
+  if (compare && (parsed.positionals.size() != 1 || parsed.has("strategy"))) {
+    return "--compare compiles a PROFILE with every strategy: it needs the PROFILE, takes no --strategy, and takes "
+           "other filters as --bpf NAME=FILE";
+  }
+  if (from_bpf ? !parsed.positionals.empty() : parsed.positionals.size() != 1) return std::string(kUsage);
+  return std::nullopt;
+}
+
+// The filters as given: one file keeps its old title, files are joined with
+// " + ", a process is "process N".
+std::string stack_title(const cli::ParsedArgs& parsed) {
+  if (auto pid = parsed.get("pid")) return cli::pid_source(*pid);
+  const std::vector<std::string> sources = parsed.all("bpf");
+  std::string title = sources[0];
+  for (size_t k = 1; k < sources.size(); ++k) title += " + " + sources[k];
+  return title;
+}
+
 // --compare: every strategy side by side, and the external filters.
 int run_compare(const policy::Policy& policy, const compiler::CompileOptions& copts, const measure::StatsOptions& sopts,
                 const std::string& title, const std::optional<std::string>& svg,
@@ -167,18 +232,8 @@ int run_stats(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags);
   if (!parsed) return cli::usage_error(parsed.error().message);
   const bool compare = parsed->has("compare");
-  const auto pid = parsed->get("pid");
-  const bool from_bpf = (parsed->has("bpf") || pid) && !compare;
-  if (pid && (compare || parsed->has("bpf"))) return cli::usage_error("--pid PID takes the place of --bpf FILE");
-  if (compare && (parsed->positionals.size() != 1 || parsed->has("strategy"))) {
-    return cli::usage_error(
-        "--compare compiles a PROFILE with every strategy: it needs the PROFILE, takes no --strategy, and takes "
-        "other filters as --bpf NAME=FILE");
-  }
-  if (!compare && parsed->all("bpf").size() > 1) return cli::usage_error("option --bpf given more than once");
-  if (from_bpf ? !parsed->positionals.empty() : parsed->positionals.size() != 1) {
-    return cli::usage_error(kUsage);
-  }
+  const bool from_bpf = (parsed->has("bpf") || parsed->has("pid")) && !compare;
+  if (auto bad = usage_problem(*parsed)) return cli::usage_error(*bad);
   auto arch = syscalls::parse_arch(parsed->get_or("arch", "native"));
   if (!arch) return cli::usage_error(arch.error().message);
   const syscalls::Arch& native = **arch;
@@ -187,32 +242,20 @@ int run_stats(std::span<const std::string> args) {
   const bool json = *format == cli::OutputFormat::kJson;
   boost::json::object model_json;
 
-  measure::StatsOptions sopts;
-  auto weights = compiler::Weights::FromFlag(parsed->get_or("weights", "uniform"));
-  if (!weights) return cli::usage_error(weights.error().message);
-  sopts.weights = *weights;
-  if (auto r = parsed->get("range")) {
-    auto range = parse_range(*r);
-    if (!range) return cli::usage_error(range.error().message);
-    sopts.range = *range;
-  }
+  auto measured = measure_options(*parsed);
+  if (!measured) return cli::usage_error(measured.error().message);
+  measure::StatsOptions sopts = std::move(*measured);
 
-  bpf::Program program;
+  std::vector<bpf::Program> stack;  // installation order; one program unless --bpf gives a stack
   std::vector<syscalls::ArchId> abis;
   std::string title;
   std::string model;
   if (from_bpf) {
-    const std::string path = pid ? cli::pid_source(*pid) : *parsed->get("bpf");
-    auto prog = pid ? cli::pid_filter(*pid) : cli::read_raw_filter(path, native.endian);
-    if (!prog) return cli::usage_error(prog.error().message);
-    program = std::move(*prog);
-    abis = abis_in_filter(program, native);
-    if (auto kernel = parsed->get("kernel")) {
-      auto version = profile::parse_kernel_version(*kernel);
-      if (!version) return cli::usage_error(version.error().message);
-      sopts.kernel = *version;
-    }
-    title = path;
+    auto filters = read_stack(*parsed, native, sopts);
+    if (!filters) return cli::usage_error(filters.error().message);
+    stack = std::move(filters->programs);
+    abis = abis_in_filter(stack, native);
+    title = stack_title(*parsed);
   } else {
     compiler::CompileOptions copts;
     if (auto s = parsed->get("strategy"); s && !compiler::parse_strategy(*s, &copts.strategy)) {
@@ -235,14 +278,14 @@ int run_stats(std::span<const std::string> args) {
                          json);
     }
     const compiler::Compiled& compiled = *built->compiled;
-    program = compiled.program;
+    stack.push_back(compiled.program);
     for (const policy::ArchPolicy& ap : built->resolution.policy.arches) abis.push_back(ap.arch);
     title = parsed->positionals[0];
     model = compiler_model(compiled, copts);
     model_json = measure::compiler_model_json(compiled, copts);
   }
 
-  auto stats = measure::measure(program, abis, sopts);
+  auto stats = measure::measure_stack(stack, abis, sopts);
   if (!stats) return cli::usage_error(fmt::format("{}: {}", title, stats.error().message));
   if (json) {
     boost::json::object body = measure::to_json(*stats, sopts.weights);
@@ -261,9 +304,10 @@ int run_stats(std::span<const std::string> args) {
 }
 
 constexpr cli::FlagHelp kFlagHelp[] = {
-    {"--bpf FILE",
-     "a raw filter (struct sock_filter[]) instead of a profile; - for stdin; with --compare, "
-     "NAME=FILE (repeatable) adds a filter built elsewhere as a column"},
+    {"--bpf FILE|DIR",
+     "a raw filter (struct sock_filter[]) instead of a profile; - for stdin; repeat for a filter stack (the first is "
+     "the oldest), or a dump directory (filter-0.bpf = the oldest); with --compare, NAME=FILE (repeatable) adds a "
+     "filter built elsewhere as a column"},
     {"--pid PID", cli::help::kPid},
     {"--arch A", cli::help::kArch},
     {"--weights uniform|hot|FILE", cli::help::kWeights},

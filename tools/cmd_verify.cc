@@ -1,4 +1,4 @@
-// sysfence verify --profile PROFILE (--bpf FILE | --pid PID) [--arch A[,B..]|native]
+// sysfence verify --profile PROFILE (--bpf FILE [--bpf FILE..] | --bpf DIR | --pid PID) [--arch A[,B..]|native]
 //                 [--caps LIST|docker-default|all|none] [--kernel X.Y]
 //                 [--unknown-syscalls enosys|default] [--arg-width abi|64] [--bad-arch ACTION] [--semantics S]
 //                 [--raw-endian little|big] [--max-counterexamples N] [--strict]
@@ -20,6 +20,10 @@
 // --arg-width 64 compares arguments as libseccomp does (all 64 bits on 64-bit
 // ABIs, the low word on its 32-bit ones); abi (the default) compares the arguments the
 // kernel reads as 32-bit on their low word only (profile::ArgWidthMode).
+// A filter stack (--bpf repeated, the first the oldest, --bpf DIR, a dump
+// directory, or --pid of a process with several filters) is proved as the
+// kernel combines it (verify/stack.h); each counterexample names the filter
+// whose answer the kernel keeps, by its kernel index (0 = the oldest).
 #include <fmt/format.h>
 
 #include <string>
@@ -29,6 +33,7 @@
 #include "syscalls/arch.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
+#include "tools/cli/filter_stack.h"
 #include "tools/cli/flag_help.h"
 #include "tools/cli/format.h"
 #include "tools/cli/live_input.h"
@@ -43,7 +48,7 @@ namespace {
 
 constexpr cli::FlagSpec kOwnFlags[] = {
     {.name = "profile", .repeatable = true},
-    {.name = "bpf"},
+    {.name = "bpf", .repeatable = true},
     {.name = "pid"},
     {.name = "arch"},
     {.name = "raw-endian"},
@@ -61,7 +66,7 @@ constexpr auto kFlags = [] {
 }();
 
 constexpr std::string_view kUsage =
-    "usage: sysfence verify --profile PROFILE|default|- --bpf FILE [--arch A[,B..]|native] "
+    "usage: sysfence verify --profile PROFILE|default|- --bpf FILE [--bpf FILE..]|DIR [--arch A[,B..]|native] "
     "[--caps LIST|docker-default|all|none] [--kernel X.Y] [--unknown-syscalls enosys|default] "
     "[--arg-width abi|64] [--bad-arch ACTION] [--semantics S] [--raw-endian little|big] [--max-counterexamples N] "
     "[--format text|json] [--strict]";
@@ -76,8 +81,28 @@ std::string_view verdict_word(const verify::Verification& v) {
   return v.equiv.verdict == verify::EquivResult::Verdict::kDifferent ? "different" : "not proved";
 }
 
-// Every --profile x --semantics combination proved against `prog`.
-int identify(const cli::ParsedArgs& parsed, const cli::ArchList& arches, const bpf::Program& prog,
+// One filter: the program's own proof (its errors prefixed with the filter's
+// name); several: the kernel's combination (its errors already name the
+// filter).
+Expected<verify::Verification> prove_filters(const cli::FilterStack& stack, const policy::Policy& policy,
+                                             const verify::EquivOptions& eopts) {
+  if (stack.size() != 1) return pipeline::prove_stack(stack.programs, stack.names, policy, eopts);
+  auto v = pipeline::prove(stack.programs[0], policy, eopts);
+  if (!v) return fail(fmt::format("{}: {}", stack.names[0], v.error().message));
+  return v;
+}
+
+// The filters as identification names them: "process 42", "a.bpf", a dump
+// directory, or "a.bpf + b.bpf" for a stack given file by file.
+std::string stack_label(const cli::ParsedArgs& parsed, const cli::FilterStack& stack) {
+  if (auto pid = parsed.get("pid")) return cli::pid_source(*pid);
+  if (stack.size() == 1) return stack.names[0];
+  const std::vector<std::string> sources = parsed.all("bpf");
+  return sources.size() == 1 ? sources[0] : fmt::format("{}", fmt::join(stack.names, " + "));
+}
+
+// Every --profile x --semantics combination proved against the stack.
+int identify(const cli::ParsedArgs& parsed, const cli::ArchList& arches, const cli::FilterStack& stack,
              const std::string& shown, bool json) {
   std::vector<std::string> semantics = parsed.all("semantics");
   if (semantics.empty()) semantics.emplace_back();
@@ -97,8 +122,8 @@ int identify(const cli::ParsedArgs& parsed, const cli::ArchList& arches, const b
       if (!built) return cli::usage_error(built.error().message);
       verify::EquivOptions eopts;
       eopts.max_mismatches = 1;  // a verdict, not a report
-      auto v = pipeline::prove(prog, built->resolution.policy, eopts);
-      if (!v) return cli::usage_error(fmt::format("{}: {}", shown, v.error().message));
+      auto v = prove_filters(stack, built->resolution.policy, eopts);
+      if (!v) return cli::usage_error(v.error().message);
       const std::string name = s.empty() ? profile : fmt::format("{} --semantics {}", profile, s);
       text += fmt::format("  {}: {}\n", name, verdict_word(*v));
       if (v->equivalent()) equal.push_back(name);
@@ -148,13 +173,10 @@ int run_verify(std::span<const std::string> args) {
   auto byte_order = cli::raw_endian(*parsed, arches->native->endian);
   if (!byte_order) return cli::usage_error(byte_order.error().message);
 
-  const std::string path = parsed->get_or("bpf", "");
-  const auto pid = parsed->get("pid");
-  const std::string shown = pid ? cli::pid_source(*pid) : path == "-" ? "<stdin>" : path;
   if (identifying) {
-    auto prog = pid ? cli::pid_filter(*pid) : cli::read_raw_filter(path, *byte_order);
-    if (!prog) return cli::usage_error(prog.error().message);
-    return identify(*parsed, *arches, *prog, shown, *format == cli::OutputFormat::kJson);
+    auto stack = cli::read_filter_stack(*parsed, *byte_order);
+    if (!stack) return cli::usage_error(stack.error().message);
+    return identify(*parsed, *arches, *stack, stack_label(*parsed, *stack), *format == cli::OutputFormat::kJson);
   }
   // The policy only: the program to prove is the user's.
   request->last = pipeline::Stage::kRestrictAbis;
@@ -162,11 +184,11 @@ int run_verify(std::span<const std::string> args) {
   auto built = cli::run_pipeline(*request);
   if (!built) return cli::usage_error(built.error().message);
 
-  auto prog = pid ? cli::pid_filter(*pid) : cli::read_raw_filter(path, *byte_order);
-  if (!prog) return cli::usage_error(prog.error().message);
+  auto stack = cli::read_filter_stack(*parsed, *byte_order);
+  if (!stack) return cli::usage_error(stack.error().message);
 
-  auto v = pipeline::prove(*prog, built->resolution.policy, eopts);
-  if (!v) return cli::usage_error(fmt::format("{}: {}", shown, v.error().message));
+  auto v = prove_filters(*stack, built->resolution.policy, eopts);
+  if (!v) return cli::usage_error(v.error().message);
   if (*format == cli::OutputFormat::kJson) cli::print_json("verify", verify::to_json(*v, max_shown));
   else fmt::print("{}", verify::format_verification(*v, max_shown));
   return v->equivalent() ? cli::kExitOk : cli::kExitMismatch;
@@ -176,7 +198,7 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--profile PROFILE",
      "default (Docker's, built in), a Docker/containers-common/OCI JSON file, or - for stdin; several (and several "
      "--semantics): say which candidate the filter equals"},
-    {"--bpf FILE", "the raw filter to check; - for stdin"},
+    {"--bpf FILE|DIR", cli::help::kBpfStack},
     {"--pid PID", cli::help::kPid},
     {"--arch A[,B..]|native", cli::help::kArchList},
     {"--caps LIST", cli::help::kCaps},
@@ -197,7 +219,8 @@ constexpr cli::FlagHelp kFlagHelp[] = {
 };
 
 const cli::Registration kRegistration{
-    {"verify", "prove a raw filter implements a profile (or show counterexamples)", &run_verify, kUsage, kFlagHelp}};
+    {"verify", "prove a raw filter or filter stack implements a profile (or show counterexamples)", &run_verify, kUsage,
+     kFlagHelp}};
 
 }  // namespace
 }  // namespace sysfence

@@ -135,6 +135,8 @@ std::string format_diff(const EquivResult& r, const DiffReportOptions& o) {
           fmt::format("      {}: {:<14} {}: {}\n", o.name_a, to_string(m->a_action), o.name_b, to_string(m->b_action));
       if (auto why = explain_action_difference(m->a_action, m->b_action); !why.empty())
         out += fmt::format("      ({})\n", why);
+      if (o.where_a) out += fmt::format("      {} decided by {}\n", o.name_a, m->a_where);
+      if (o.where_b) out += fmt::format("      {} decided by {}\n", o.name_b, m->b_where);
       out += fmt::format("      e.g. {}\n", describe_input(m->input));
     }
   }

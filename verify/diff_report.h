@@ -15,6 +15,10 @@ struct DiffReportOptions {
   std::string_view name_b = "B";
   size_t max_regions = 200;       // regions printed (the count is always exact)
   size_t max_syscall_names = 12;  // names listed for a range of numbers
+  // Filter stacks: print where each such side decided each region (its
+  // procedure's description of the leaf, naming the deciding filter).
+  bool where_a = false;
+  bool where_b = false;
 };
 
 // The whole report, ending in a newline. For equivalent results:

@@ -71,6 +71,16 @@ json::object counterexample_json(const Counterexample& c) {
   o["profile_action"] = action_json(c.policy_action);
   o["profile_where"] = c.policy_where;
   o["region"] = strings(c.region);
+  if (c.stacked) {
+    if (c.deciding_filter) {
+      json::object f;
+      f["index"] = *c.deciding_filter;
+      f["name"] = c.deciding_filter_name;
+      o["deciding_filter"] = std::move(f);
+    } else {
+      o["deciding_filter"] = nullptr;  // every filter allows
+    }
+  }
   return o;
 }
 

@@ -70,6 +70,10 @@ struct Outcome {
   // instruction); decision diagram: the leaf's index.
   uint32_t where = 0;
   std::string reason;  // kUnsupported: what is outside the fragment and why
+  // In a filter stack (verify/stack.h): the kernel's index of the filter
+  // whose leaf decides (0 = the oldest), kEveryFilterAllows when none does.
+  uint32_t filter = 0;
+  static constexpr uint32_t kEveryFilterAllows = 0xffffffffU;
 };
 
 // The action a leaf decides for one concrete input on its path.

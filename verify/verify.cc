@@ -25,7 +25,7 @@ bool region_ignores_arguments(const Mismatch& m) {
   return true;
 }
 
-Cause classify(const Mismatch& m, const Counterexample& c, const BpfProcedure& filter, const policy::Policy& policy) {
+Cause classify(const Mismatch& m, const Counterexample& c, const Procedure& filter, const policy::Policy& policy) {
   const policy::Decision d = policy::evaluate(policy, c.data);
   if (d.arch == nullptr) return Cause::kArch;
   const bool above = d.arch->enosys_above && c.data.nr > *d.arch->enosys_above;
@@ -109,13 +109,13 @@ std::vector<CauseGroup> group_by_cause(const Verification& v) {
   return groups;
 }
 
-Expected<Verification> prove_equivalent(const bpf::Program& program, const policy::Policy& policy,
-                                        const EquivOptions& options) {
-  auto filter = BpfProcedure::create(program);
-  if (!filter) return Unexpected<Error>{filter.error()};
+namespace {
+
+// The proof for any filter procedure (a program or a stack).
+Verification prove_procedure(const Procedure& filter, const policy::Policy& policy, const EquivOptions& options) {
   const PolicyProcedure spec(policy);
   Verification v;
-  v.equiv = check_equivalent(*filter, spec, options);
+  v.equiv = check_equivalent(filter, spec, options);
   // The checker confirmed every mismatch with the interpreter and the
   // diagram; the reference evaluator has the last word on the policy side.
   for (const Mismatch& m : v.equiv.mismatches) {
@@ -136,7 +136,7 @@ Expected<Verification> prove_equivalent(const bpf::Program& program, const polic
     if (m.region_known) c.region = describe_region(m.region, abi_of(m.input));
     if (const syscalls::Arch* abi = abi_of(m.input))
       if (auto name = syscalls::table(*abi).name(c.data.nr)) c.syscall = std::string(*name);
-    c.cause = classify(m, c, *filter, policy);
+    c.cause = classify(m, c, filter, policy);
     v.counterexamples.push_back(std::move(c));
   }
   if (v.counterexamples.empty() && v.equiv.verdict == EquivResult::Verdict::kDifferent) {
@@ -148,6 +148,26 @@ Expected<Verification> prove_equivalent(const bpf::Program& program, const polic
   if (v.equiv.verdict == EquivResult::Verdict::kEquivalent && !v.equiv.internal_errors.empty()) {
     v.equiv.verdict = EquivResult::Verdict::kUndecided;
     v.equiv.proved = false;
+  }
+  return v;
+}
+
+}  // namespace
+
+Expected<Verification> prove_equivalent(const bpf::Program& program, const policy::Policy& policy,
+                                        const EquivOptions& options) {
+  auto filter = BpfProcedure::create(program);
+  if (!filter) return Unexpected<Error>{filter.error()};
+  return prove_procedure(*filter, policy, options);
+}
+
+Expected<Verification> prove_stack_equivalent(const StackProcedure& stack, const policy::Policy& policy,
+                                              const EquivOptions& options) {
+  Verification v = prove_procedure(stack, policy, options);
+  for (Counterexample& c : v.counterexamples) {
+    c.stacked = true;
+    c.deciding_filter = stack.deciding_filter(c.words);
+    if (c.deciding_filter) c.deciding_filter_name = stack.name(*c.deciding_filter);
   }
   return v;
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "bpf/insn.h"
 #include "policy/policy.h"
 #include "verify/equiv.h"
+#include "verify/stack.h"
 
 namespace sysfence::verify {
 
@@ -48,6 +50,12 @@ struct Counterexample {
   std::vector<std::string> region;
   std::string syscall;  // the syscall's name on its ABI; empty when the table has none
   Cause cause = Cause::kOther;
+  // A filter stack only (`stacked`): the filter whose answer the kernel
+  // keeps for this input (its kernel index, 0 = the oldest, and its name); none
+  // when every filter allows.
+  bool stacked = false;
+  std::optional<size_t> deciding_filter;
+  std::string deciding_filter_name;
 };
 
 struct Verification {
@@ -71,6 +79,11 @@ std::vector<CauseGroup> group_by_cause(const Verification& v);
 // counterexamples (at most options.max_mismatches).
 Expected<Verification> prove_equivalent(const bpf::Program& program, const policy::Policy& policy,
                                         const EquivOptions& options = {});
+
+// The same for a filter stack (verify/stack.h), combined as the kernel does;
+// each counterexample names the deciding filter.
+Expected<Verification> prove_stack_equivalent(const StackProcedure& stack, const policy::Policy& policy,
+                                              const EquivOptions& options = {});
 
 // "equivalent (proved: 1234 paths, 5678 word constraints)" or the
 // counterexamples / the not-proved explanation, as the CLI prints it: how

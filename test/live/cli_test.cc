@@ -4,12 +4,14 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <linux/seccomp.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
 #include <chrono>
 #include <csignal>
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -77,12 +79,9 @@ TEST(DumpPid, TextListsPositionsFlagsAndDisassembly) {
   ASSERT_EQ(r.exit_code, 0) << r.describe();
   const std::string p = pid_text(child.pid());
   EXPECT_TRUE(r.out.starts_with("process " + p + ": seccomp mode filter, 3 filters, no_new_privs 1\n")) << r.out;
-  EXPECT_NE(r.out.find("\nfilter 0 (kernel index 2, newest: runs first): 2 instructions, flags: none\n"),
-            std::string::npos)
-      << r.out;
-  EXPECT_NE(r.out.find("\nfilter 1 (kernel index 1): 1 instructions, flags: LOG\n"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("\nfilter 2 (kernel index 0, oldest): 4 instructions, flags: none\n"), std::string::npos)
-      << r.out;
+  EXPECT_NE(r.out.find("\nfilter 2 (newest: runs first): 2 instructions, flags: none\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nfilter 1: 1 instructions, flags: LOG\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nfilter 0 (oldest): 4 instructions, flags: none\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("return ERRNO(1)"), std::string::npos) << r.out;
   EXPECT_TRUE(child.answers());
 }
@@ -224,13 +223,102 @@ TEST(VerifyPid, IdentifiesWhichSemanticsBuiltTheLiveFilter) {
   }
 }
 
-TEST(VerifyPid, AStackIsNotTakenForOneFilter) {
-  FilteredChild child(three_filters());
+// The process's filter count (Seccomp_filters:, Linux 5.9; 0 where the
+// kernel does not say).
+unsigned filter_count(pid_t pid) {
+  const std::string status = read_file("/proc/" + std::to_string(pid) + "/status");
+  constexpr std::string_view kField = "\nSeccomp_filters:\t";
+  const size_t at = status.find(kField);
+  return at == std::string::npos ? 0 : static_cast<unsigned>(std::stoul(status.substr(at + kField.size())));
+}
+
+// Waits until `pid` runs /bin/sleep (whatever installed filters before has
+// exec'd it).
+bool wait_for_sleep(pid_t pid) {
+  for (int i = 0; i < 1000; ++i) {
+    if (read_file("/proc/" + std::to_string(pid) + "/comm") == "sleep\n") return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+// `sysfence run` installs the default profile's filter (kernel index 0), then
+// install_and_exec a second one (index 1: ERRNO(2) for nr 0xfffd, ALLOW
+// else). Every command with --pid works on that stack of two.
+TEST(StackPid, CommandsTakeTheProcessStack) {
+  RunningUnderRun run({"--profile", "default", "--", helper(), "/bin/sleep", "60"});
+  ASSERT_TRUE(wait_for_sleep(run.pid()));
+  const std::string p = pid_text(run.pid());
+  if (const unsigned n = filter_count(run.pid()); n != 0) {
+    ASSERT_EQ(n, 2U);
+  }
+  const std::string profile_filter = tmp_path("stack-default.bpf");
+  ASSERT_EQ(run_sysfence({"compile", "default", "-o", profile_filter}).exit_code, 0);
+  const std::string helper_file = tmp_path("stack-helper.bpf");
+  cli_runner::write_file(helper_file, helper_filter());
+  // The same stack as a dump directory, written by hand in installation
+  // order; a stack with the two the other way round differs at 0xfffd
+  // (the newer filter's ERRNO wins the tie).
+  const std::string dir = tmp_path("stack-by-hand");
+  const std::string reversed = tmp_path("stack-reversed");
+  ASSERT_EQ(mkdir(dir.c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(reversed.c_str(), 0755), 0);
+  cli_runner::write_file(dir + "/filter-0.bpf", read_file(profile_filter));
+  cli_runner::write_file(dir + "/filter-1.bpf", helper_filter());
+  cli_runner::write_file(reversed + "/filter-0.bpf", helper_filter());
+  cli_runner::write_file(reversed + "/filter-1.bpf", read_file(profile_filter));
+  const auto same = run_sysfence({"diff", "--pid", p, dir});
+  EXPECT_EQ(same.exit_code, 0) << same.describe();
+  EXPECT_EQ(same.out, "equivalent (identical stacks of 2 filters)\n");
+  EXPECT_EQ(run_sysfence({"diff", "--pid", p, reversed}).exit_code, 1);
+  // Against the profile's filter alone: the difference is the helper's,
+  // kernel index 1.
+  const std::string named = "process " + p + " decided by filter 1 (process " + p + " filter 1): ret at instruction 2";
+  const auto differ = run_sysfence({"diff", "--pid", p, profile_filter});
+  EXPECT_EQ(differ.exit_code, 1) << differ.describe();
+  EXPECT_NE(differ.out.find(named), std::string::npos) << differ.out;
+  const auto verify = run_sysfence({"verify", "--pid", p, "--profile", "default"});
+  EXPECT_EQ(verify.exit_code, 1) << verify.describe();
+  EXPECT_NE(verify.out.find(" filter 1 (process " + p + " filter 1): ret at instruction 2"), std::string::npos)
+      << verify.out;
+  // stats: both filters' lengths, by kernel index.
+  const size_t profile_len = read_file(profile_filter).size() / 8;
+  const auto stats = run_sysfence({"stats", "--pid", p});
+  EXPECT_EQ(stats.exit_code, 0) << stats.describe();
+  EXPECT_TRUE(stats.out.starts_with("stack: 2 filters, " + std::to_string(profile_len + 4) +
+                                    " instructions (filter 0: " + std::to_string(profile_len) + ", filter 1: 4;"))
+      << stats.out;
+  const auto audit = run_sysfence({"audit", "--pid", p, "--fail-on", "critical"});
+  EXPECT_NE(audit.exit_code, 2) << audit.describe();
+  EXPECT_NE(audit.out.find("audited stack: 2 filters (filter 0 is the oldest)"), std::string::npos) << audit.out;
+  // disasm: each filter under its heading, oldest first.
+  EXPECT_EQ(run_sysfence({"disasm", "--pid", p}).out,
+            "# process " + p + " filter 0\n" + run_sysfence({"disasm", profile_filter}).out + "\n# process " + p +
+                " filter 1\n" + run_sysfence({"disasm", helper_file}).out);
+}
+
+// A stack equal to a profile: the profile's filter as runc builds it, under
+// an ALLOW-everything filter. verify --pid proves the stack and identifies
+// the semantics.
+TEST(StackPid, VerifyProvesAndIdentifiesAStack) {
+  const std::string file = tmp_path("stack-runc.bpf");
+  ASSERT_EQ(run_sysfence({"compile", "default", "--semantics", "runc", "-o", file}).exit_code, 0);
+  const std::string bytes = read_file(file);
+  TestFilter profile_filter;
+  profile_filter.insns.resize(bytes.size() / sizeof(sock_filter));
+  std::memcpy(profile_filter.insns.data(), bytes.data(), bytes.size());
+  const TestFilter allow_all{{BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)}, 0};
+  FilteredChild child({profile_filter, allow_all});
   ASSERT_TRUE(child.ready());
   const std::string p = pid_text(child.pid());
-  const auto r = run_sysfence({"verify", "--pid", p, "--profile", "default"});
-  EXPECT_EQ(r.exit_code, 2) << r.describe();
-  EXPECT_TRUE(r.err.starts_with("sysfence: process " + p + " has a stack of 3 filters; ")) << r.err;
+  const auto r = run_sysfence({"verify", "--pid", p, "--profile", "default", "--semantics", "runc"});
+  EXPECT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_TRUE(r.out.starts_with("equivalent (proved: ")) << r.out;
+  const auto which =
+      run_sysfence({"verify", "--pid", p, "--profile", "default", "--semantics", "runc", "--semantics", "sysfence"});
+  EXPECT_EQ(which.exit_code, 0) << which.describe();
+  EXPECT_TRUE(which.out.ends_with("\nequals: default --semantics runc\n")) << which.out;
+  EXPECT_TRUE(child.answers());
 }
 
 // `sysfence ARGS` exec'd after `prepare` ran in the forked child; stderr.

@@ -128,7 +128,8 @@ TEST(StatsCompareCli, ExternalFilterErrors) {
       {base + "--bpf =" + lin, "name each filter"},
       {base + "--bpf a=" + lin + " --bpf a=" + lin, "the name \"a\" is given twice"},
       {base + "--bpf a=/nonexistent/x.bpf", "/nonexistent/x.bpf"},
-      {"stats --bpf " + lin + " --bpf " + lin, "--bpf given more than once"},
+      // Without --compare, repeated --bpf is a filter stack: each file must be readable.
+      {"stats --bpf " + lin + " --bpf /nonexistent/y.bpf", "/nonexistent/y.bpf"},
   };
   for (const auto& [args, message] : cases) {
     const CliRun r = run(args);
@@ -136,6 +137,10 @@ TEST(StatsCompareCli, ExternalFilterErrors) {
     EXPECT_EQ(r.out, "") << args;
     EXPECT_NE(r.err.find(message), std::string::npos) << args << "\n" << r.err;
   }
+  // ... and a stack of two readable filters is measured as one.
+  const CliRun stack = run("stats --arch x86_64 --bpf " + lin + " --bpf " + lin);
+  EXPECT_EQ(stack.code, 0) << stack.err;
+  EXPECT_EQ(stack.out.rfind("stack: 2 filters, ", 0), 0U) << stack.out;
 }
 
 }  // namespace

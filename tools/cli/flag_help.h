@@ -43,10 +43,15 @@ inline constexpr std::string_view kWeights =
     "syscalls, or a file: strace -c's output as it is, or `name count` lines";
 inline constexpr std::string_view kStrategy =
     "tree shape: optimal (the default), balanced or linear (libseccomp's optimize=2 and =1)";
-inline constexpr std::string_view kBpf = "a raw filter (struct sock_filter[]) instead of a profile; - for stdin";
+inline constexpr std::string_view kBpf =
+    "a raw filter (struct sock_filter[]) instead of a profile; - for stdin; repeat for a filter stack (the first is "
+    "the oldest), or a dump directory (filter-0.bpf = the oldest)";
+inline constexpr std::string_view kBpfStack =
+    "a raw filter (struct sock_filter[]); - for stdin; repeat for a filter stack (the first is the oldest), or a "
+    "dump directory (filter-0.bpf = the oldest)";
 inline constexpr std::string_view kPid =
-    "the filter the running process PID enforces, read now (as `sysfence dump --pid`; needs CAP_SYS_ADMIN), "
-    "instead of a --bpf file";
+    "the filters the running process PID enforces, read now (as `sysfence dump --pid`; needs CAP_SYS_ADMIN), "
+    "instead of --bpf; several are a filter stack";
 inline constexpr std::string_view kProfile =
     "default (Docker's, built in), a Docker/containers-common/OCI JSON file, or - for stdin";
 inline constexpr std::string_view kFormat =

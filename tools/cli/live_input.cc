@@ -23,20 +23,6 @@ Expected<pid_t> parse_pid(std::string_view text) {
   return static_cast<pid_t>(*v);
 }
 
-Expected<bpf::Program> pid_filter(std::string_view pid_text) {
-  auto pid = parse_pid(pid_text);
-  if (!pid) return fail(pid.error().message);
-  auto filters = read_pid_filters(*pid);
-  if (!filters) return fail(filters.error().message);
-  if (filters->size() != 1) {
-    return fail(fmt::format(
-        "process {} has a stack of {} filters; every one of them runs on each system call: dump them with `sysfence "
-        "dump --pid {} -o DIR` and give them one by one as --bpf DIR/filter-N.bpf",
-        *pid, filters->size(), *pid));
-  }
-  return std::move(filters->front());
-}
-
 std::string pid_source(std::string_view pid_text) { return fmt::format("process {}", pid_text); }
 
 }  // namespace sysfence::cli

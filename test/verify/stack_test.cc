@@ -1,0 +1,196 @@
+// Filter stacks in the symbolic checker: a stack is proved equal to a
+// single program or a policy exactly when the kernel's combination of its
+// filters is, and counterexamples name the deciding filter. The expected
+// combinations are written out by hand (the kernel's rule: the lowest action
+// part wins, the newest filter on a tie), independently of bpf/stack.
+#include "verify/stack.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "bpf/insn.h"
+#include "policy/policy.h"
+#include "verify/equiv.h"
+#include "verify/symbolic.h"
+#include "verify/verify.h"
+
+namespace sysfence::verify {
+namespace {
+
+using bpf::jump;
+using bpf::kAbs;
+using bpf::kJeq;
+using bpf::kJge;
+using bpf::kJmp;
+using bpf::kK;
+using bpf::kLd;
+using bpf::kRet;
+using bpf::kRetK;
+using bpf::kW;
+using bpf::Program;
+using bpf::stmt;
+
+constexpr uint32_t kX86_64 = 0xc000003e;
+constexpr uint32_t kI386 = 0x40000003;
+
+bpf::Insn load_nr() { return stmt(kLd | kW | kAbs, 0); }
+bpf::Insn ret(uint32_t v) { return stmt(kRet | kRetK, v); }
+
+// nr == a ? ra : (nr == b ? rb : other).
+Program two_numbers(uint32_t a, uint32_t ra, uint32_t b, uint32_t rb, uint32_t other) {
+  return {load_nr(), jump(kJmp | kJeq | kK, a, 2, 0), jump(kJmp | kJeq | kK, b, 2, 0), ret(other), ret(ra), ret(rb)};
+}
+
+StackProcedure make_stack(std::vector<Program> programs) {
+  std::vector<std::string> names;
+  for (size_t k = 0; k < programs.size(); ++k) names.push_back("f" + std::to_string(k));
+  auto s = StackProcedure::create(std::move(programs), std::move(names));
+  EXPECT_TRUE(s.has_value());
+  return std::move(*s);
+}
+
+BpfProcedure make_program(Program p) {
+  auto b = BpfProcedure::create(std::move(p));
+  EXPECT_TRUE(b.has_value());
+  return std::move(*b);
+}
+
+SeccompWords input(uint32_t nr, uint32_t arch = kX86_64, uint64_t arg0 = 0) {
+  SeccompData d;
+  d.nr = nr;
+  d.arch = arch;
+  d.args[0] = arg0;
+  return to_words(d, Endian::kLittle);
+}
+
+TEST(StackProcedure, ProvedEqualToTheHandMergedProgram) {
+  // Oldest: 39 -> ERRNO(1), 40 -> ALLOW, else ALLOW.
+  // Newest: 39 -> TRAP(7), 40 -> ERRNO(2), else LOG.
+  // By hand: 39 -> TRAP(7) (trap below errno), 40 -> ERRNO(2), else LOG.
+  const StackProcedure stack = make_stack({two_numbers(39, 0x00050001, 40, 0x7fff0000, 0x7fff0000),
+                                           two_numbers(39, 0x00030007, 40, 0x00050002, 0x7ffc0000)});
+  const BpfProcedure merged = make_program(two_numbers(39, 0x00030007, 40, 0x00050002, 0x7ffc0000));
+  const EquivResult r = check_equivalent(stack, merged);
+  EXPECT_EQ(r.verdict, EquivResult::Verdict::kEquivalent);
+  EXPECT_TRUE(r.proved);
+}
+
+TEST(StackProcedure, TieKeepsTheNewestData) {
+  // ERRNO(1) then ERRNO(2) on 39: the kernel keeps the newest, ERRNO(2).
+  const StackProcedure stack = make_stack({two_numbers(39, 0x00050001, 40, 0x7fff0000, 0x7fff0000),
+                                           two_numbers(39, 0x00050002, 40, 0x7fff0000, 0x7fff0000)});
+  const BpfProcedure newest = make_program(two_numbers(39, 0x00050002, 40, 0x7fff0000, 0x7fff0000));
+  const BpfProcedure oldest = make_program(two_numbers(39, 0x00050001, 40, 0x7fff0000, 0x7fff0000));
+  EXPECT_EQ(check_equivalent(stack, newest).verdict, EquivResult::Verdict::kEquivalent);
+  EquivOptions o;
+  o.max_mismatches = 10;
+  const EquivResult r = check_equivalent(stack, oldest, o);
+  ASSERT_EQ(r.verdict, EquivResult::Verdict::kDifferent);
+  ASSERT_EQ(r.mismatches.size(), 1U);
+  EXPECT_EQ(r.mismatches[0].a_action, Action::Errno(2));
+  EXPECT_EQ(r.mismatches[0].input[0], 39U);
+  // f1, the second installed, is the kernel's filter 1.
+  EXPECT_EQ(r.mismatches[0].a_where.rfind("filter 1 (f1): ", 0), 0U) << r.mismatches[0].a_where;
+  EXPECT_EQ(stack.deciding_filter(input(39)), 1U);
+  EXPECT_EQ(stack.deciding_filter(input(41)), std::nullopt);  // every filter allows
+}
+
+TEST(StackProcedure, SymbolicReturnWinsOnlyWhenNewer) {
+  // ret A with A = 0x00050000 | (args[0] & 0xffff): ERRNO with input data.
+  const Program errno_from_arg = {stmt(kLd | kW | kAbs, 16), stmt(bpf::kAlu | bpf::kAnd | kK, 0xffff),
+                                  stmt(bpf::kAlu | bpf::kOr | kK, 0x00050000), stmt(kRet | bpf::kRetA, 0)};
+  const Program errno3 = {ret(0x00050003)};
+  // The symbolic filter newest: its data wins every tie.
+  EXPECT_EQ(check_equivalent(make_stack({errno3, errno_from_arg}), make_program(errno_from_arg)).verdict,
+            EquivResult::Verdict::kEquivalent);
+  // The constant filter newest: ERRNO(3) for every input.
+  const EquivResult r = check_equivalent(make_stack({errno_from_arg, errno3}), make_program(errno3));
+  EXPECT_EQ(r.verdict, EquivResult::Verdict::kEquivalent);
+  EXPECT_TRUE(r.proved);
+}
+
+// x86_64 only; read (0), getpid (39), getppid (110) allowed, else ERRNO(1);
+// other arches and x32 numbers KILL_PROCESS.
+policy::Policy small_policy() {
+  policy::Policy p;
+  policy::ArchPolicy a;
+  a.arch = syscalls::ArchId::kX86_64;
+  a.default_action = Action::Errno(1);
+  for (uint32_t nr : {0u, 39u, 110u}) a.rules[nr].push_back(policy::Rule{Action::Allow(), {}, {}});
+  p.arches.push_back(a);
+  p.bad_arch_action = Action::KillProcess();
+  return p;
+}
+
+// The policy split in two filters that each fall short of it: the arch and
+// x32 check (allowing the rest), and the numbers (with no arch check).
+Program arch_filter() {
+  return {stmt(kLd | kW | kAbs, 4),
+          jump(kJmp | kJeq | kK, kX86_64, 0, 5),
+          load_nr(),
+          jump(kJmp | kJge | kK, 0x40000000, 0, 2),
+          jump(kJmp | kJeq | kK, 0xffffffff, 1, 0),
+          ret(0x80000000),
+          ret(0x7fff0000),
+          ret(0x80000000)};
+}
+Program numbers_filter(uint32_t getpid_answer) {
+  return {load_nr(),          jump(kJmp | kJeq | kK, 0, 3, 0),   jump(kJmp | kJeq | kK, 39, 0, 1),
+          ret(getpid_answer), jump(kJmp | kJeq | kK, 110, 0, 1), ret(0x7fff0000),
+          ret(0x00050001)};
+}
+
+TEST(StackProof, TwoFiltersTogetherEqualThePolicy) {
+  const policy::Policy p = small_policy();
+  // Neither filter alone implements the policy ...
+  auto alone = prove_equivalent(numbers_filter(0x7fff0000), p);
+  ASSERT_TRUE(alone.has_value());
+  EXPECT_FALSE(alone->equivalent());
+  // ... the stack does.
+  auto v = prove_stack_equivalent(make_stack({arch_filter(), numbers_filter(0x7fff0000)}), p);
+  ASSERT_TRUE(v.has_value());
+  EXPECT_TRUE(v->equivalent());
+  EXPECT_TRUE(v->equiv.proved);
+}
+
+TEST(StackProof, ASecondFilterChangingOneSyscallIsNamed) {
+  const policy::Policy p = small_policy();
+  EquivOptions o;
+  o.max_mismatches = 100;
+  // The newest filter answers getpid ERRNO(13) instead of ALLOW.
+  auto v = prove_stack_equivalent(make_stack({arch_filter(), numbers_filter(0x0005000d)}), p, o);
+  ASSERT_TRUE(v.has_value());
+  ASSERT_FALSE(v->equivalent());
+  ASSERT_EQ(v->counterexamples.size(), 1U);
+  const Counterexample& c = v->counterexamples[0];
+  EXPECT_EQ(c.data.nr, 39U);
+  EXPECT_EQ(c.data.arch, kX86_64);
+  EXPECT_EQ(c.filter_action, Action::Errno(13));
+  EXPECT_EQ(c.policy_action, Action::Allow());
+  EXPECT_TRUE(c.stacked);
+  EXPECT_EQ(c.deciding_filter, 1U);  // kernel index = installation position
+  EXPECT_EQ(c.deciding_filter_name, "f1");
+  EXPECT_EQ(c.filter_where.rfind("filter 1 (f1): ", 0), 0U) << c.filter_where;
+  // The same change in the oldest of three filters: still found, and named.
+  auto w =
+      prove_stack_equivalent(make_stack({numbers_filter(0x0005000d), arch_filter(), numbers_filter(0x7fff0000)}), p, o);
+  ASSERT_TRUE(w.has_value());
+  ASSERT_EQ(w->counterexamples.size(), 1U);
+  EXPECT_EQ(w->counterexamples[0].deciding_filter, 0U);
+  EXPECT_EQ(w->counterexamples[0].deciding_filter_name, "f0");
+}
+
+TEST(StackProof, KillInAnyFilterWins) {
+  // i386 is killed by the arch filter (the oldest: filter 0) whatever the
+  // numbers filter says.
+  const StackProcedure stack = make_stack({arch_filter(), numbers_filter(0x7fff0000)});
+  EXPECT_EQ(stack.run(input(39, kI386)), Action::KillProcess());
+  EXPECT_EQ(stack.deciding_filter(input(39, kI386)), 0U);
+  EXPECT_EQ(stack.run(input(39)), Action::Allow());
+  EXPECT_EQ(stack.run(input(1)), Action::Errno(1));
+}
+
+}  // namespace
+}  // namespace sysfence::verify
