@@ -32,13 +32,14 @@ namespace sysfence {
 namespace {
 
 using bpf::testing::die_without_syscall;
+using bpf::testing::int80;
+using bpf::testing::int80_available;
 using bpf::testing::raw_syscall;
 using bpf::testing::run_in_child;
 using bpf::testing::Shared;
 using syscalls::ArchId;
 
 constexpr uint32_t kI386Chown32 = 212;  // arch/x86/entry/syscalls/syscall_32.tbl
-constexpr uint32_t kI386Getpid = 20;
 
 struct Compiled {
   policy::Policy policy;
@@ -60,24 +61,6 @@ Compiled compile_profile(const std::string& names) {
   auto c = compiler::compile(r->policy, {});
   EXPECT_TRUE(c) << c.error().message;
   return {r->policy, c->program};
-}
-
-// int $0x80 from 64-bit code: the kernel takes the i386 table and the low
-// 32 bits of ebx, ecx, edx (so pointers must lie below 4 GiB).
-__attribute__((noinline)) long int80(uint32_t nr, uint64_t a0, uint64_t a1, uint64_t a2) {
-  long ret;
-  asm volatile("int $0x80"
-               : "=a"(ret)
-               : "a"(uint64_t{nr}), "b"(a0), "c"(a1), "d"(a2)
-               : "r8", "r9", "r10", "r11", "memory");
-  return static_cast<int32_t>(ret);
-}
-
-bool int80_available() {
-  const auto st = run_in_child([] {
-    if (int80(kI386Getpid, 0, 0, 0) != getpid()) _exit(3);
-  });
-  return st.exited && st.exit_code == 0;
 }
 
 struct Results {

@@ -37,6 +37,8 @@ namespace sysfence {
 namespace {
 
 using bpf::testing::die_without_syscall;
+using bpf::testing::int80;
+using bpf::testing::int80_available;
 using bpf::testing::raw_syscall;
 using bpf::testing::run_in_child;
 using bpf::testing::run_in_light_child;
@@ -125,25 +127,6 @@ struct ChildState {
   std::atomic<uint32_t> done{0};
   std::atomic<int64_t> result[kMaxCalls] = {};
 };
-
-// int $0x80 from 64-bit code: nr in eax, the first three arguments in
-// ebx, ecx, edx — as full 64-bit registers, which is what seccomp_data
-// shows the filter.
-__attribute__((noinline)) long int80(uint32_t nr, uint64_t a0, uint64_t a1, uint64_t a2) {
-  long ret;
-  asm volatile("int $0x80"
-               : "=a"(ret)
-               : "a"(uint64_t{nr}), "b"(a0), "c"(a1), "d"(a2)
-               : "r8", "r9", "r10", "r11", "memory");
-  return static_cast<int32_t>(ret);
-}
-
-bool int80_available() {
-  const auto st = run_in_child([] {
-    if (int80(20 /* i386 getpid */, 0, 0, 0) != getpid()) _exit(3);
-  });
-  return st.exited && st.exit_code == 0;
-}
 
 // Runs `calls` in a light child under `prog`; the raw results (-errno).
 std::vector<long> run_under(const bpf::Program& prog, const std::vector<Call>& calls) {

@@ -142,4 +142,23 @@ ChildStatus run_in_child(const std::function<void()>& body, int timeout_ms) {
   return wait_for(pid, static_cast<int>(syscall(SYS_pidfd_open, pid, 0)), timeout_ms);
 }
 
+#if defined(__x86_64__)
+__attribute__((noinline)) long int80(uint32_t nr, uint64_t a0, uint64_t a1, uint64_t a2) {
+  long ret;
+  asm volatile("int $0x80"
+               : "=a"(ret)
+               : "a"(uint64_t{nr}), "b"(a0), "c"(a1), "d"(a2)
+               : "r8", "r9", "r10", "r11", "memory");
+  return static_cast<int32_t>(ret);
+}
+
+bool int80_available() {
+  constexpr uint32_t kI386Getpid = 20;
+  const ChildStatus st = run_in_child([] {
+    if (int80(kI386Getpid, 0, 0, 0) != getpid()) _exit(3);
+  });
+  return st.exited && st.exit_code == 0;
+}
+#endif
+
 }  // namespace sysfence::bpf::testing

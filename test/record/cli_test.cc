@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "test/bpf/kernel_child.h"
 #include "test/cli_runner.h"
 
 namespace sysfence {
@@ -17,21 +18,9 @@ using cli_runner::Result;
 
 std::string subject() { return cli_runner::runfile("test/record/record_subject"); }
 
-bool ia32_available() {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    long ret;
-    asm volatile("int $0x80" : "=a"(ret) : "a"(20L) : "memory", "r8", "r9", "r10", "r11");
-    _exit(ret == getpid() ? 0 : 1);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
 std::vector<std::string> full_subject() {
   std::vector<std::string> argv = {subject(), "full"};
-  if (ia32_available()) argv.emplace_back("i386");
+  if (bpf::testing::int80_available()) argv.emplace_back("i386");
   return argv;
 }
 

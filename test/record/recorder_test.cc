@@ -15,6 +15,7 @@
 #include <string>
 
 #include "syscalls/table.h"
+#include "test/bpf/kernel_child.h"
 #include "test/cli_runner.h"
 
 namespace sysfence::record {
@@ -23,19 +24,6 @@ namespace {
 using syscalls::ArchId;
 
 std::string subject() { return cli_runner::runfile("test/record/record_subject"); }
-
-// int $0x80 works in a forked child of this process (no filter involved).
-bool ia32_available() {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    long ret;
-    asm volatile("int $0x80" : "=a"(ret) : "a"(20L) : "memory", "r8", "r9", "r10", "r11");
-    _exit(ret == getpid() ? 0 : 1);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
 
 Recording record_ok(const std::vector<std::string>& argv) {
   auto rec = record_command(argv, {});
@@ -55,7 +43,7 @@ SyscallKey native(std::string_view name) { return {ArchId::kX86_64, *syscalls::t
 
 TEST(Recorder, SeesEveryPlaceOfTheProcessTreeAndNothingElse) {
   if (syscalls::native_arch().id != ArchId::kX86_64) GTEST_SKIP() << "the subject's markers are x86_64's";
-  const bool i386 = ia32_available();
+  const bool i386 = bpf::testing::int80_available();
   // What the loader, libc, threads and fork need: two baseline runs.
   std::set<SyscallKey> baseline = keys(record_ok({subject(), "baseline"}).observations);
   for (const SyscallKey& k : keys(record_ok({subject(), "baseline"}).observations)) baseline.insert(k);
