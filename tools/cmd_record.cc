@@ -17,7 +17,6 @@
 #include <fmt/format.h>
 
 #include <cstring>
-#include <exception>
 #include <string>
 #include <vector>
 
@@ -233,15 +232,9 @@ int run_record_checked(std::span<const std::string> raw) {
   return rec->exit_code;
 }
 
+// As `run`: the exit status is the command's, so sysfence's own failures are 125.
 int run_record(std::span<const std::string> args) {
-  try {
-    return run_record_checked(args);
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "sysfence: internal error: {}\n", e.what());
-  } catch (...) {
-    fmt::print(stderr, "sysfence: internal error\n");
-  }
-  return run::kExitOwnFailure;
+  return cli::run_guarded(&run_record_checked, args, run::kExitOwnFailure);
 }
 
 constexpr cli::FlagHelp kFlagHelp[] = {

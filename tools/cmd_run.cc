@@ -11,7 +11,6 @@
 // CMD cannot be run, 127 when it is not found.
 #include <fmt/format.h>
 
-#include <exception>
 #include <string>
 
 #include "base/text.h"
@@ -100,16 +99,9 @@ int run_run_checked(std::span<const std::string> args) {
   return run::run(request);
 }
 
+// No exception may escape with main's exit code 2: run's own failures are 125.
 int run_run(std::span<const std::string> args) {
-  // No exception may escape with main's exit code 2: run's own failures are 125.
-  try {
-    return run_run_checked(args);
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "sysfence: internal error: {}\n", e.what());
-  } catch (...) {
-    fmt::print(stderr, "sysfence: internal error\n");
-  }
-  return run::kExitOwnFailure;
+  return cli::run_guarded(&run_run_checked, args, run::kExitOwnFailure);
 }
 
 constexpr cli::FlagHelp kFlagHelp[] = {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <exception>
 #include <vector>
 
 namespace sysfence::cli {
@@ -37,6 +38,17 @@ std::string command_help(const Command& command) {
   out += "\noptions:\n";
   for (const FlagHelp& f : command.flags) out += fmt::format("  {:<{}}  {}\n", f.flag, width, f.description);
   return out;
+}
+
+int run_guarded(CommandFn fn, std::span<const std::string> args, int failure_exit) {
+  try {
+    return fn(args);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "sysfence: internal error: {}\n", e.what());
+  } catch (...) {
+    fmt::print(stderr, "sysfence: internal error\n");
+  }
+  return failure_exit;
 }
 
 }  // namespace sysfence::cli

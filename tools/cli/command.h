@@ -30,6 +30,12 @@ struct Command {
   std::span<const FlagHelp> flags;  // every flag, described in `sysfence NAME --help`
 };
 
+// Calls `fn` so that no exception escapes it: an unexpected one is reported
+// as "sysfence: internal error: ..." and answered `failure_exit`. For the
+// commands whose exit status is another program's (run, record), where
+// main's catch-all would answer 2, which that program may mean.
+int run_guarded(CommandFn fn, std::span<const std::string> args, int failure_exit);
+
 // Static registration in the command's translation unit (they are srcs of the
 // binary, so the linker keeps them):
 //   const Registration r{{"resolve", "one line", &run, kUsage, kFlagHelp}};
