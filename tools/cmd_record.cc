@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -164,8 +165,14 @@ void print_coverage(const record::Observations& observations, const policy::Poli
   record::CoverageOptions options;
   options.base = base;
   options.base_name = std::move(base_name);
-  auto docker_default = record::resolve_base("default");
-  if (docker_default) options.docker_default = &*docker_default;
+  // `--base default` is already Docker's default resolved for this machine.
+  std::optional<policy::Policy> docker_default;
+  if (base != nullptr && options.base_name == "default") {
+    options.docker_default = base;
+  } else if (auto resolved = record::resolve_base("default")) {
+    docker_default = std::move(*resolved);
+    options.docker_default = &*docker_default;
+  }
   for (const std::string& line : record::coverage_summary(observations, options)) {
     fmt::print(stderr, "sysfence: {}\n", line);
   }
