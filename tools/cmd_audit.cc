@@ -146,7 +146,7 @@ int run_audit(std::span<const std::string> args) {
   return audit::has_finding_at_or_above(*report, *fail_on) ? cli::kExitMismatch : cli::kExitOk;
 }
 
-constexpr cli::FlagHelp kFlagHelp[] = {
+constexpr cli::FlagHelp kOwnFlagHelp[] = {
     {"--bpf FILE|DIR",
      "audit a raw filter (any origin) instead of a PROFILE; - for stdin; repeat for a filter stack (the first is the "
      "oldest), or a dump directory (filter-0.bpf = the oldest)"},
@@ -154,19 +154,11 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--arch A", cli::help::kArch},
     {"--fail-on SEVERITY", "exit 1 for a finding at or above info|low|medium|high|critical (default: high)"},
     {"--caps LIST", cli::help::kCaps},
-    {"--kernel X.Y", cli::help::kKernel},
-    {"--downgrade-actions FROM=TO,..", cli::help::kDowngradeActions},
-    {"--unknown-syscalls enosys|default", cli::help::kUnknownSyscalls},
-    {"--arg-width abi|64", cli::help::kArgWidth},
-    {"--bad-arch ACTION", cli::help::kBadArch},
-    {"--rule-combination most-restrictive|libseccomp", cli::help::kRuleCombination},
-    {"--semantics runc|libseccomp", cli::help::kSemantics},
-    {"--multiplex exact|libseccomp", cli::help::kMultiplex},
     {"--raw-endian little|big", cli::help::kRawEndian},
     {"--max-paths N", "paths of a --bpf filter walked before the audit reports itself incomplete (default 200000)"},
     {"--format text|json|sarif", "text (the default), json (docs/json.md) or a SARIF 2.1.0 log for CI"},
-    {"--strict", cli::help::kStrict},
 };
+constexpr auto kFlagHelp = cli::with_resolve_help(kOwnFlagHelp);
 
 const cli::Registration kRegistration{{"audit",
                                        "security findings on a profile or any BPF filter, with severities and fixes",

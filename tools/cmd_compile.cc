@@ -162,13 +162,10 @@ int run_compile(std::span<const std::string> args) {
   return cli::kExitOk;
 }
 
-constexpr cli::FlagHelp kFlagHelp[] = {
+constexpr cli::FlagHelp kOwnFlagHelp[] = {
     {"--arch A[,B..]|native", cli::help::kArchList},
     {"--caps LIST", cli::help::kCaps},
-    {"--kernel X.Y", cli::help::kKernel},
-    {"--downgrade-actions FROM=TO,..", cli::help::kDowngradeActions},
     {"--weights uniform|hot|FILE", cli::help::kWeights},
-    {"--unknown-syscalls enosys|default", cli::help::kUnknownSyscalls},
     {"--strategy optimal|balanced|linear", cli::help::kStrategy},
     {"--format raw|c|text|json",
      "raw struct sock_filter[] (the default; never to a terminal), a C header, the disassembly, or JSON with the "
@@ -176,15 +173,10 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--name IDENT", cli::help::kCName},
     {"--install-flags F[,F..]", cli::help::kInstallFlags},
     {"--enosys-newer", cli::help::kEnosysNewer},
-    {"--arg-width abi|64", cli::help::kArgWidth},
-    {"--bad-arch ACTION", cli::help::kBadArch},
-    {"--rule-combination most-restrictive|libseccomp", cli::help::kRuleCombination},
-    {"--semantics runc|libseccomp", cli::help::kSemantics},
-    {"--multiplex exact|libseccomp", cli::help::kMultiplex},
-    {"--strict", cli::help::kStrict},
     {"--no-verify", "skip the proof that the program equals the policy (the output says so)"},
     {"-o, --output FILE", cli::help::kOutput},
 };
+constexpr auto kFlagHelp = cli::with_resolve_help(kOwnFlagHelp);
 
 const cli::Registration kRegistration{
     {"compile", "compile a profile to classic BPF (raw, C header, text, JSON)", &run_compile, kUsage, kFlagHelp}};

@@ -65,22 +65,12 @@ int run_explain(std::span<const std::string> args) {
   return cli::kExitOk;
 }
 
-constexpr cli::FlagHelp kFlagHelp[] = {
-    {"--profile PROFILE", cli::help::kProfile},
-    {"--arch A", cli::help::kArch},
-    {"--caps LIST", cli::help::kCaps},
-    {"--kernel X.Y", cli::help::kKernel},
-    {"--enosys-newer", cli::help::kEnosysNewer},
-    {"--downgrade-actions FROM=TO,..", cli::help::kDowngradeActions},
-    {"--unknown-syscalls enosys|default", cli::help::kUnknownSyscalls},
-    {"--arg-width abi|64", cli::help::kArgWidth},
-    {"--bad-arch ACTION", cli::help::kBadArch},
-    {"--rule-combination most-restrictive|libseccomp", cli::help::kRuleCombination},
-    {"--semantics runc|libseccomp", cli::help::kSemantics},
-    {"--multiplex exact|libseccomp", cli::help::kMultiplex},
-    {"--strict", cli::help::kStrict},
+constexpr cli::FlagHelp kOwnFlagHelp[] = {
+    {"--profile PROFILE", cli::help::kProfile}, {"--arch A", cli::help::kArch},
+    {"--caps LIST", cli::help::kCaps},          {"--enosys-newer", cli::help::kEnosysNewer},
     {"--format text|json", cli::help::kFormat},
 };
+constexpr auto kFlagHelp = cli::with_resolve_help(kOwnFlagHelp);
 
 const cli::Registration kRegistration{
     {"explain", "which profile rule decides a syscall, and why", &run_explain, kUsage, kFlagHelp}};

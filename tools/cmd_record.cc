@@ -244,7 +244,7 @@ int run_record(std::span<const std::string> args) {
   return cli::run_guarded(&run_record_checked, args, run::kExitOwnFailure);
 }
 
-constexpr cli::FlagHelp kFlagHelp[] = {
+constexpr cli::FlagHelp kOwnFlagHelp[] = {
     {"--base PROFILE",
      "write only what PROFILE (default, or a JSON file; resolved for this machine) does not already allow"},
     {"--args",
@@ -259,16 +259,8 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--arch A", "with --diff: the machine both profiles are resolved for (default: this one)"},
     {"--format text|json", "with --diff: the report as text (default) or a JSON document"},
     {"--caps LIST", cli::help::kCaps},
-    {"--kernel X.Y", cli::help::kKernel},
-    {"--downgrade-actions FROM=TO,..", cli::help::kDowngradeActions},
-    {"--unknown-syscalls enosys|default", cli::help::kUnknownSyscalls},
-    {"--arg-width abi|64", cli::help::kArgWidth},
-    {"--bad-arch ACTION", cli::help::kBadArch},
-    {"--rule-combination most-restrictive|libseccomp", cli::help::kRuleCombination},
-    {"--semantics runc|libseccomp", cli::help::kSemantics},
-    {"--multiplex exact|libseccomp", cli::help::kMultiplex},
-    {"--strict", cli::help::kStrict},
 };
+constexpr auto kFlagHelp = cli::with_resolve_help(kOwnFlagHelp);
 
 const cli::Registration kRegistration{{"record",
                                        "run a command and write a least-privilege profile of the syscalls it made",

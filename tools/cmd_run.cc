@@ -104,7 +104,7 @@ int run_run(std::span<const std::string> args) {
   return cli::run_guarded(&run_run_checked, args, run::kExitOwnFailure);
 }
 
-constexpr cli::FlagHelp kFlagHelp[] = {
+constexpr cli::FlagHelp kOwnFlagHelp[] = {
     {"--profile PROFILE", "default (Docker's, built in; the default), unconfined (no filter) or a JSON file"},
     {"--security-opt seccomp=PATH", "the same as docker run: seccomp=PATH, seccomp:PATH or seccomp=unconfined"},
     {"--security-opt no-new-privileges[=BOOL]",
@@ -112,19 +112,11 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--caps LIST|current",
      "the capabilities the profile is resolved for: docker-default (the default), all, none, a list, or current "
      "(this process's effective set)"},
-    {"--kernel X.Y", cli::help::kKernel},
-    {"--downgrade-actions FROM=TO,..", cli::help::kDowngradeActions},
-    {"--unknown-syscalls enosys|default", cli::help::kUnknownSyscalls},
-    {"--arg-width abi|64", cli::help::kArgWidth},
-    {"--bad-arch ACTION", cli::help::kBadArch},
-    {"--rule-combination most-restrictive|libseccomp", cli::help::kRuleCombination},
-    {"--semantics runc|libseccomp", cli::help::kSemantics},
-    {"--multiplex exact|libseccomp", cli::help::kMultiplex},
-    {"--strict", cli::help::kStrict},
     {"--log", "install with SECCOMP_FILTER_FLAG_LOG: the kernel logs every action but ALLOW"},
     {"--tsync", "install with SECCOMP_FILTER_FLAG_TSYNC: every thread of sysfence gets the filter"},
     {"--trace-denials", "print every call the filter does not allow, with its arguments and the rule that decided"},
 };
+constexpr auto kFlagHelp = cli::with_resolve_help(kOwnFlagHelp);
 
 const cli::Registration kRegistration{
     {"run", "run a command under a profile (docker run --security-opt seccomp=...)", &run_run, kUsage, kFlagHelp}};

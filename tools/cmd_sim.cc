@@ -475,7 +475,7 @@ int run_sim(std::span<const std::string> args) {
   return status;
 }
 
-constexpr cli::FlagHelp kFlagHelp[] = {
+constexpr cli::FlagHelp kOwnFlagHelp[] = {
     {"--bpf FILE|DIR", cli::help::kBpf},
     {"--arch A", "the ABI of the simulated call (seccomp_data.arch)"},
     {"--syscall NR|NAME", "the call's number (as seccomp_data.nr) or its name on the arch"},
@@ -486,16 +486,8 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--raw-endian little|big", cli::help::kRawEndian},
     {"--format text|json", cli::help::kFormat},
     {"--caps LIST", cli::help::kCaps},
-    {"--kernel X.Y", cli::help::kKernel},
-    {"--downgrade-actions FROM=TO,..", cli::help::kDowngradeActions},
-    {"--unknown-syscalls enosys|default", cli::help::kUnknownSyscalls},
-    {"--arg-width abi|64", cli::help::kArgWidth},
-    {"--bad-arch ACTION", cli::help::kBadArch},
-    {"--rule-combination most-restrictive|libseccomp", cli::help::kRuleCombination},
-    {"--semantics runc|libseccomp", cli::help::kSemantics},
-    {"--multiplex exact|libseccomp", cli::help::kMultiplex},
-    {"--strict", cli::help::kStrict},
 };
+constexpr auto kFlagHelp = cli::with_resolve_help(kOwnFlagHelp);
 
 const cli::Registration kRegistration{
     {"sim",

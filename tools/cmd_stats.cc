@@ -303,7 +303,7 @@ int run_stats(std::span<const std::string> args) {
   return cli::kExitOk;
 }
 
-constexpr cli::FlagHelp kFlagHelp[] = {
+constexpr cli::FlagHelp kOwnFlagHelp[] = {
     {"--bpf FILE|DIR",
      "a raw filter (struct sock_filter[]) instead of a profile; - for stdin; repeat for a filter stack (the first is "
      "the oldest), or a dump directory (filter-0.bpf = the oldest); with --compare, NAME=FILE (repeatable) adds a "
@@ -314,19 +314,11 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--range LO-HI", "the syscall numbers measured, without the ABI's bias (default: the ABI's table)"},
     {"--svg FILE", "also draw the executed instructions per syscall number"},
     {"--caps LIST", cli::help::kCaps},
-    {"--kernel X.Y", cli::help::kKernel},
-    {"--downgrade-actions FROM=TO,..", cli::help::kDowngradeActions},
-    {"--unknown-syscalls enosys|default", cli::help::kUnknownSyscalls},
     {"--strategy optimal|balanced|linear", cli::help::kStrategy},
-    {"--arg-width abi|64", cli::help::kArgWidth},
-    {"--bad-arch ACTION", cli::help::kBadArch},
-    {"--rule-combination most-restrictive|libseccomp", cli::help::kRuleCombination},
-    {"--semantics runc|libseccomp", cli::help::kSemantics},
-    {"--multiplex exact|libseccomp", cli::help::kMultiplex},
-    {"--strict", cli::help::kStrict},
     {"--compare", "compile the PROFILE with every strategy and compare them side by side (and with --bpf NAME=FILE)"},
     {"--format text|json", cli::help::kFormat},
 };
+constexpr auto kFlagHelp = cli::with_resolve_help(kOwnFlagHelp);
 
 const cli::Registration kRegistration{
     {"stats", "measure a filter: executed instructions per syscall, cache, bound", &run_stats, kUsage, kFlagHelp}};

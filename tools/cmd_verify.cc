@@ -194,7 +194,7 @@ int run_verify(std::span<const std::string> args) {
   return v->equivalent() ? cli::kExitOk : cli::kExitMismatch;
 }
 
-constexpr cli::FlagHelp kFlagHelp[] = {
+constexpr cli::FlagHelp kOwnFlagHelp[] = {
     {"--profile PROFILE",
      "default (Docker's, built in), a Docker/containers-common/OCI JSON file, or - for stdin; several (and several "
      "--semantics): say which candidate the filter equals"},
@@ -203,20 +203,12 @@ constexpr cli::FlagHelp kFlagHelp[] = {
     {"--arch A[,B..]|native", cli::help::kArchList},
     {"--caps LIST", cli::help::kCaps},
     {"--enosys-newer", cli::help::kEnosysNewer},
-    {"--kernel X.Y", cli::help::kKernel},
-    {"--downgrade-actions FROM=TO,..", cli::help::kDowngradeActions},
-    {"--unknown-syscalls enosys|default", cli::help::kUnknownSyscalls},
-    {"--arg-width abi|64", cli::help::kArgWidth},
-    {"--bad-arch ACTION", cli::help::kBadArch},
-    {"--rule-combination most-restrictive|libseccomp", cli::help::kRuleCombination},
-    {"--semantics runc|libseccomp", cli::help::kSemantics},
-    {"--multiplex exact|libseccomp", cli::help::kMultiplex},
     {"--raw-endian little|big", cli::help::kRawEndian},
     {"--max-counterexamples N",
      "counterexamples printed in detail (default 3); all are counted (up to 10000) and grouped by cause"},
     {"--format text|json", cli::help::kFormat},
-    {"--strict", cli::help::kStrict},
 };
+constexpr auto kFlagHelp = cli::with_resolve_help(kOwnFlagHelp);
 
 const cli::Registration kRegistration{
     {"verify", "prove a raw filter or filter stack implements a profile (or show counterexamples)", &run_verify, kUsage,

@@ -36,7 +36,8 @@ inline constexpr std::string_view kMultiplex =
 inline constexpr std::string_view kRuleCombination =
     "when several rules of a syscall match: the most restrictive wins (most-restrictive, the default) or "
     "libseccomp's database decides in profile order (libseccomp: the first unconditional rule wins)";
-inline constexpr std::string_view kStrict = "unknown fields in the profile are an error";
+inline constexpr std::string_view kStrict =
+    "unknown fields in the profile and syscall names no architecture knows are errors (exit 2), not warnings";
 inline constexpr std::string_view kRawEndian = "byte order of the raw filter (default: the arch's)";
 inline constexpr std::string_view kWeights =
     "what the search tree is optimal for: every number alike (uniform, the default), a built-in table of hot "

@@ -35,6 +35,8 @@
 #include "profile/resolve.h"
 #include "syscalls/arch.h"
 #include "tools/cli/args.h"
+#include "tools/cli/command.h"
+#include "tools/cli/flag_help.h"
 
 namespace sysfence::cli {
 
@@ -60,6 +62,30 @@ constexpr std::array<FlagSpec, N + kResolveFlagCount> with_resolve_flags(const F
   std::array<FlagSpec, N + kResolveFlagCount> out{};
   for (size_t i = 0; i < N; ++i) out[i] = own[i];
   for (size_t i = 0; i < kResolveFlagCount; ++i) out[N + i] = kResolveFlagSpecs[i];
+  return out;
+}
+
+// Their lines in `sysfence COMMAND --help`, after the command's own, so that
+// every resolving command describes them alike. `--caps` stays with each
+// command: `run` also takes `current`.
+inline constexpr FlagHelp kResolveFlagHelp[] = {
+    {"--kernel X.Y", help::kKernel},
+    {"--downgrade-actions FROM=TO,..", help::kDowngradeActions},
+    {"--unknown-syscalls enosys|default", help::kUnknownSyscalls},
+    {"--arg-width abi|64", help::kArgWidth},
+    {"--bad-arch ACTION", help::kBadArch},
+    {"--rule-combination most-restrictive|libseccomp", help::kRuleCombination},
+    {"--semantics runc|libseccomp", help::kSemantics},
+    {"--multiplex exact|libseccomp", help::kMultiplex},
+    {"--strict", help::kStrict},
+};
+
+// A command's own help lines followed by the shared ones.
+template <size_t N>
+constexpr std::array<FlagHelp, N + std::size(kResolveFlagHelp)> with_resolve_help(const FlagHelp (&own)[N]) {
+  std::array<FlagHelp, N + std::size(kResolveFlagHelp)> out{};
+  for (size_t i = 0; i < N; ++i) out[i] = own[i];
+  for (size_t i = 0; i < std::size(kResolveFlagHelp); ++i) out[N + i] = kResolveFlagHelp[i];
   return out;
 }
 
@@ -91,10 +117,12 @@ Expected<std::vector<pipeline::Downgrade>> parse_downgrades(std::string_view spe
 // libseccomp alone) built answers differently from sysfence's in four
 // places; `verify --semantics runc` proves a runc filter without spelling
 // them out:
-//                 --arg-width  --bad-arch   --unknown-syscalls                         --rule-combination  socketcall/ipc
+//                 --arg-width  --bad-arch   --unknown-syscalls                         --rule-combination
+//                 socketcall/ipc
 //   sysfence      abi          kill-process runc's rule (enosys unless the default allows) most-restrictive    exact
-//   runc          64           kill-thread  runc's rule (its ENOSYS stub)                libseccomp          libseccomp's rewrite
-//   libseccomp    64           kill-thread  default (no stub)                            libseccomp          libseccomp's rewrite
+//   runc          64           kill-thread  runc's rule (its ENOSYS stub)                libseccomp libseccomp's
+//   rewrite libseccomp    64           kill-thread  default (no stub)                            libseccomp
+//   libseccomp's rewrite
 // An explicit flag wins over the preset; the last column is --multiplex
 // (ResolveOptions::multiplex, profile/multiplex.h).
 enum class Semantics : uint8_t { kSysfence, kRunc, kLibseccomp };
