@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "syscalls/arg_widths.h"
+#include "test/bpf/kernel_child.h"
 
 namespace sysfence::syscalls {
 namespace {
@@ -250,18 +251,9 @@ constexpr long kI386Getpid = 20;
 constexpr long kI386Socket = 359;
 constexpr long kI386Close = 6;
 
-long int80(long nr, uint64_t a0, uint64_t a1, uint64_t a2) {
-  long ret;
-  // The kernel clobbers r8-r11 on this path.
-  asm volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(a0), "c"(a1), "d"(a2) : "memory", "r8", "r9", "r10", "r11");
-  return ret;
-}
-
 // Skip unless this kernel runs 32-bit syscalls (CONFIG_IA32_EMULATION and
 // not disabled at boot); without it int $0x80 kills the child.
-bool ia32_available() {
-  return in_child([] { return int80(kI386Getpid, 0, 0, 0) == getpid() ? kOk : kFailed; }) == kOk;
-}
+bool ia32_available() { return bpf::testing::int80_available(); }
 
 TEST(I386, KernelReadsThirtyTwoBitsOfEveryRegister) {
   if (!ia32_available()) GTEST_SKIP() << "no ia32 emulation";
@@ -272,13 +264,14 @@ TEST(I386, KernelReadsThirtyTwoBitsOfEveryRegister) {
   // socket(0x1_0000_0001, 0x1_0000_0001, 0x1_0000_0000) as i386: AF_UNIX,
   // SOCK_STREAM, 0.
   EXPECT_EQ(in_child([] {
-              const long fd = int80(kI386Socket, kHigh | AF_UNIX, kHigh | SOCK_STREAM, kHigh);
+              const long fd = bpf::testing::int80(kI386Socket, kHigh | AF_UNIX, kHigh | SOCK_STREAM, kHigh);
               if (fd < 0) return kFailed;
               int domain = 0;
               socklen_t len = sizeof domain;
               if (getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0) return kFailed;
-              return domain == AF_UNIX && int80(kI386Close, kHigh | static_cast<uint64_t>(fd), 0, 0) == 0 ? kOk
-                                                                                                          : kFailed;
+              return domain == AF_UNIX && bpf::testing::int80(kI386Close, kHigh | static_cast<uint64_t>(fd), 0, 0) == 0
+                         ? kOk
+                         : kFailed;
             }),
             kOk);
 }
@@ -301,7 +294,7 @@ TEST(I386, SeccompDataHoldsTheWholeRegister) {
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 72),
     };
     if (!install(p)) return 13;
-    const long ret = int80(kI386Getpid, kHigh | 5, 0, 0);
+    const long ret = bpf::testing::int80(kI386Getpid, kHigh | 5, 0, 0);
     return ret < 0 ? static_cast<int>(-ret) : 14;
   });
   // The filter saw the high word that the kernel will ignore: on i386 a

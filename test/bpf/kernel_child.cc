@@ -143,14 +143,23 @@ ChildStatus run_in_child(const std::function<void()>& body, int timeout_ms) {
 }
 
 #if defined(__x86_64__)
-__attribute__((noinline)) long int80(uint32_t nr, uint64_t a0, uint64_t a1, uint64_t a2) {
+// rbp is the sixth argument; it is saved in r15 around the gate, and the
+// kernel clobbers r8-r11.
+__attribute__((noinline)) long int80(uint32_t nr, const std::array<uint64_t, 6>& args) {
   long ret;
-  asm volatile("int $0x80"
-               : "=a"(ret)
-               : "a"(uint64_t{nr}), "b"(a0), "c"(a1), "d"(a2)
-               : "r8", "r9", "r10", "r11", "memory");
+  register uint64_t r12 asm("r12") = args[5];
+  asm volatile(
+      "mov %%rbp, %%r15\n\t"
+      "mov %%r12, %%rbp\n\t"
+      "int $0x80\n\t"
+      "mov %%r15, %%rbp\n\t"
+      : "=a"(ret)
+      : "a"(uint64_t{nr}), "b"(args[0]), "c"(args[1]), "d"(args[2]), "S"(args[3]), "D"(args[4]), "r"(r12)
+      : "r8", "r9", "r10", "r11", "r15", "memory");
   return static_cast<int32_t>(ret);
 }
+
+long int80(uint32_t nr, uint64_t a0, uint64_t a1, uint64_t a2) { return int80(nr, {a0, a1, a2, 0, 0, 0}); }
 
 bool int80_available() {
   constexpr uint32_t kI386Getpid = 20;

@@ -109,10 +109,12 @@ long raw_syscall(uint32_t nr, const std::array<uint64_t, 6>& args);
 uint64_t raw_syscall_ip();
 
 #if defined(__x86_64__)
-// int $0x80 from 64-bit code: the i386 table, nr in eax and the first three
-// arguments in ebx, ecx, edx as full 64-bit registers (what seccomp_data shows
-// the filter; the kernel reads their low 32 bits, so pointers must lie below
-// 4 GiB). Returns the raw result (-errno on failure).
+// int $0x80 from 64-bit code: the i386 table, nr in eax and the six
+// arguments in ebx, ecx, edx, esi, edi, ebp as full 64-bit registers (what
+// seccomp_data shows the filter; the kernel reads their low 32 bits, so
+// pointers must lie below 4 GiB). Returns the raw result (-errno on failure).
+long int80(uint32_t nr, const std::array<uint64_t, 6>& args);
+// The same with the last three arguments 0.
 long int80(uint32_t nr, uint64_t a0, uint64_t a1, uint64_t a2);
 
 // Whether int $0x80 reaches the i386 table here (IA32 emulation built in and

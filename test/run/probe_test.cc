@@ -54,33 +54,6 @@ struct ProbeCase {
   std::array<uint64_t, 6> args{};
 };
 
-// int $0x80 from 64-bit code: nr in eax, arguments in ebx, ecx, edx, esi,
-// edi, ebp; the kernel clobbers r8-r11. rbp is saved in r15 around it.
-__attribute__((noinline)) long int80(uint32_t nr, const std::array<uint64_t, 6>& a) {
-  long ret;
-  register uint64_t r12 asm("r12") = a[5];
-  asm volatile(
-      "mov %%rbp, %%r15\n\t"
-      "mov %%r12, %%rbp\n\t"
-      "int $0x80\n\t"
-      "mov %%r15, %%rbp\n\t"
-      : "=a"(ret)
-      : "a"(uint64_t{nr}), "b"(a[0]), "c"(a[1]), "d"(a[2]), "S"(a[3]), "D"(a[4]), "r"(r12)
-      : "r8", "r9", "r10", "r11", "r15", "memory");
-  return static_cast<int32_t>(ret);
-}
-
-// Whether this kernel accepts int $0x80 from a 64-bit process (it may be
-// built without IA32_EMULATION, boot with it disabled, or, as some
-// virtualized kernels do, fault on the gate).
-bool int80_available() {
-  const auto st = bpf::testing::run_in_child([] {
-    const long pid = int80(20, {});  // i386 getpid
-    if (pid != getpid()) _exit(3);
-  });
-  return st.exited && st.exit_code == 0;
-}
-
 std::string name_of(const ProbeCase& c) {
   const auto abi = c.int80                                              ? syscalls::ArchId::kI386
                    : (c.nr & kX32Bit) != 0 && (c.nr & 0x80000000U) == 0 ? syscalls::ArchId::kX32
@@ -123,7 +96,7 @@ ProbeRun probe(const bpf::Program& program, const std::vector<ProbeCase>& cases)
     for (size_t i = 0; i < cases.size(); ++i) {
       const ProbeCase& c = cases[i];
       sh->next.store(i, std::memory_order_relaxed);
-      results[i] = c.int80 ? int80(c.nr, c.args) : bpf::testing::raw_syscall(c.nr, c.args);
+      results[i] = c.int80 ? bpf::testing::int80(c.nr, c.args) : bpf::testing::raw_syscall(c.nr, c.args);
     }
     sh->stage.store(2);
     for (;;) asm volatile("pause");
@@ -246,7 +219,7 @@ ProbeReport probe_against(const bpf::Program& program, const policy::Policy& spe
   EXPECT_TRUE(renamed) << renamed.error().message;
   if (!renamed) return report;
 
-  report.int80 = int80_available();
+  report.int80 = bpf::testing::int80_available();
   const std::vector<ProbeCase> cases = all_cases(report.int80);
   const ProbeRun run = probe(*renamed, cases);
   EXPECT_EQ(run.error, "");
@@ -322,7 +295,7 @@ TEST(Probe, DetectsAFilterThatIsNotItsSpecification) {
 }
 
 TEST(Probe, Int80AvailabilityIsReported) {
-  if (!int80_available()) GTEST_SKIP() << "int $0x80 faults on this kernel: the i386 sweep is skipped";
+  if (!bpf::testing::int80_available()) GTEST_SKIP() << "int $0x80 faults on this kernel: the i386 sweep is skipped";
   SUCCEED();
 }
 
