@@ -45,12 +45,13 @@ const std::vector<policy::Rule>* rules_at(const Resolution& r, ArchId abi, uint3
   return it == ap->rules.end() ? nullptr : &it->second;
 }
 
-Action decide(const Resolution& r, ArchId abi, uint32_t nr, uint64_t a0, uint64_t a1 = 0) {
+Action decide(const Resolution& r, ArchId abi, uint32_t nr, uint64_t a0, uint64_t a1 = 0, uint64_t a2 = 0) {
   SeccompData d;
   d.arch = syscalls::arch(abi).audit_arch;
   d.nr = nr;
   d.args[0] = a0;
   d.args[1] = a1;
+  d.args[2] = a2;
   return policy::evaluate(r.policy, d).action;
 }
 
@@ -191,6 +192,51 @@ TEST(Multiplex, LibseccompOnA64BitAbiComparesAllOfArgumentZero) {
   // Unlike the kernel, libseccomp's rule does not match ipc(0x10017).
   EXPECT_EQ(decide(r, ArchId::kS390x, 117, 23), Action::Allow());
   EXPECT_EQ(decide(r, ArchId::kS390x, 117, 0x10017), Action::Errno(1));
+}
+
+// An entry repeating an argument index is split by runc into one rule per
+// condition; each gets its own twin on ipc, with a0 == MSGRCV (12) and its
+// one condition. The inputs are those where libseccomp 2.5.4's program
+// answers the default through a stale accumulator; its rules, and its
+// export_pfc, say TRAP.
+TEST(Multiplex, LibseccompSplitEntryGivesEachConditionItsOwnTwin) {
+  const Resolution r = resolve_for(R"({"defaultAction": "SCMP_ACT_TRACE", "defaultErrnoRet": 1161,
+      "syscalls": [{"names": ["msgrcv"], "action": "SCMP_ACT_TRAP",
+                    "args": [{"index": 2, "value": 16416538851528751717, "op": "SCMP_CMP_LE"},
+                             {"index": 2, "value": 22, "op": "SCMP_CMP_LT"}]}]})",
+                                   ArchId::kS390x, MultiplexRewrite::kLibseccomp, ArgWidthMode::k64);
+  const auto* ipc = rules_at(r, ArchId::kS390x, 117);
+  ASSERT_NE(ipc, nullptr);
+  EXPECT_EQ(ipc->size(), 2U);
+  const Action trace = Action::Trace(1161);
+  // 0xe3d3431b5ec53a65 is the first bound: a2 with high word 0 is below it.
+  EXPECT_EQ(decide(r, ArchId::kS390x, 117, 12, 0, 0xe3d3431c), Action::Trap());
+  EXPECT_EQ(decide(r, ArchId::kS390x, 117, 12, 0, 0xe3d3431b5ec53a65), Action::Trap());
+  EXPECT_EQ(decide(r, ArchId::kS390x, 117, 12, 0, 0xe3d3431b5ec53a66), trace);
+  EXPECT_EQ(decide(r, ArchId::kS390x, 117, 11, 0, 0), trace);  // MSGSND: no rule
+}
+
+// The twin of a rule on a socket call drops the rule's own argument-0
+// condition (a0 >= 22 here) and keeps its conditions on a1 and a2, which
+// then test socketcall's own arguments. socketcall(SYS_GETPEERNAME, 2^31, 0)
+// is where libseccomp 2.5.4's program answers ALLOW through a stale
+// accumulator; its rules say KILL_PROCESS.
+TEST(Multiplex, LibseccompTwinKeepsTheConditionsOnTheOtherArguments) {
+  const Resolution r = resolve_for(R"({"defaultAction": "SCMP_ACT_ALLOW",
+      "syscalls": [{"names": ["getpeername"], "action": "SCMP_ACT_KILL_PROCESS",
+                    "args": [{"index": 0, "value": 22, "op": "SCMP_CMP_GE"},
+                             {"index": 2, "value": 2147483648, "op": "SCMP_CMP_LT"},
+                             {"index": 1, "value": 9223372036854775808, "op": "SCMP_CMP_LE"}]}]})",
+                                   ArchId::kPpc64le, MultiplexRewrite::kLibseccomp, ArgWidthMode::k64);
+  const uint32_t socketcall = 102;
+  const uint32_t getpeername = 7;
+  EXPECT_EQ(decide(r, ArchId::kPpc64le, socketcall, getpeername, 0x80000000, 0), Action::KillProcess());
+  EXPECT_EQ(decide(r, ArchId::kPpc64le, socketcall, getpeername, 0, 0), Action::KillProcess());
+  EXPECT_EQ(decide(r, ArchId::kPpc64le, socketcall, getpeername, 0x8000000000000000, 0x7fffffff),
+            Action::KillProcess());
+  EXPECT_EQ(decide(r, ArchId::kPpc64le, socketcall, getpeername, 0x8000000000000001, 0), Action::Allow());
+  EXPECT_EQ(decide(r, ArchId::kPpc64le, socketcall, getpeername, 0, 0x80000000), Action::Allow());
+  EXPECT_EQ(decide(r, ArchId::kPpc64le, socketcall, getpeername + 1, 0, 0), Action::Allow());
 }
 
 TEST(Multiplex, TheProfilesOwnMultiplexerRulesStayAlongside) {

@@ -1,15 +1,22 @@
 #include "test/verify/libseccomp_build.h"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <seccomp.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <string_view>
 
 namespace sysfence::testing {
 namespace {
@@ -134,7 +141,9 @@ std::string libseccomp_name(const NativeArch& native, uint32_t nr) {
   return out;
 }
 
-LibseccompBuild build_with_libseccomp(const RandomProfile& profile, const NativeArch& native, bool big_endian) {
+namespace {
+
+LibseccompBuild build_in_process(const RandomProfile& profile, const NativeArch& native, bool big_endian) {
   LibseccompBuild b;
   b.default_action = action_value(profile.default_action, profile.default_errno_ret);
   auto refuse = [&b](std::string what, int rc) {
@@ -181,6 +190,252 @@ LibseccompBuild build_with_libseccomp(const RandomProfile& profile, const Native
   if (big_endian && !fix_cross_endian_returns(b.raw, actions, b.swapped_returns, error))
     return refuse("cross-endian export: " + error, -EIO);
   return b;
+}
+
+// The child's answer, written through the pipe as a flat record: integers
+// in host order, strings and byte vectors with their length first.
+class Writer {
+ public:
+  void u64(uint64_t v) { bytes(&v, sizeof v); }
+  void str(std::string_view s) {
+    u64(s.size());
+    bytes(s.data(), s.size());
+  }
+  void rule(const AddedRule& r) {
+    u64(r.entry);
+    str(r.name);
+    u64(r.action);
+    u64(r.conditions.size());
+    for (const LibCondition& c : r.conditions) {
+      u64(c.arg);
+      str(c.op);
+      u64(c.datum_a);
+      u64(c.datum_b);
+    }
+  }
+  const std::string& data() const { return out_; }
+
+ private:
+  void bytes(const void* p, size_t n) { out_.append(static_cast<const char*>(p), n); }
+  std::string out_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  bool ok() const { return ok_; }
+  bool at_end() const { return in_.empty(); }
+  uint64_t u64() {
+    uint64_t v = 0;
+    if (in_.size() < sizeof v) return fail();
+    std::memcpy(&v, in_.data(), sizeof v);
+    in_.remove_prefix(sizeof v);
+    return v;
+  }
+  std::string str() {
+    const uint64_t n = u64();
+    if (n > in_.size()) return fail(), std::string();
+    std::string s(in_.substr(0, n));
+    in_.remove_prefix(n);
+    return s;
+  }
+  AddedRule rule() {
+    AddedRule r;
+    r.entry = u64();
+    r.name = str();
+    r.action = static_cast<uint32_t>(u64());
+    const uint64_t n = u64();
+    for (uint64_t k = 0; k < n && ok_; ++k) {
+      LibCondition c;
+      c.arg = static_cast<unsigned>(u64());
+      c.op = operator_spelling(str());
+      c.datum_a = u64();
+      c.datum_b = u64();
+      r.conditions.push_back(c);
+    }
+    return r;
+  }
+
+ private:
+  uint64_t fail() {
+    ok_ = false;
+    in_ = {};
+    return 0;
+  }
+  // LibCondition::op views a spelling that outlives the build.
+  std::string_view operator_spelling(const std::string& s) {
+    static constexpr std::array<std::string_view, 7> kOps{
+        "SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ"};
+    for (std::string_view op : kOps)
+      if (op == s) return op;
+    fail();
+    return kOps[0];
+  }
+  std::string_view in_;
+  bool ok_ = true;
+};
+
+std::string serialize(const LibseccompBuild& b) {
+  Writer w;
+  w.u64(b.refused);
+  w.str(b.refusal);
+  w.u64(static_cast<uint64_t>(b.refusal_errno));
+  w.u64(b.refused_rule.has_value());
+  if (b.refused_rule) w.rule(*b.refused_rule);
+  w.str(std::string_view(reinterpret_cast<const char*>(b.raw.data()), b.raw.size()));
+  w.u64(b.default_action);
+  w.u64(b.rules.size());
+  for (const AddedRule& r : b.rules) w.rule(r);
+  w.u64(b.kept_names.size());
+  for (const std::string& n : b.kept_names) w.str(n);
+  w.u64(b.swapped_returns);
+  return w.data();
+}
+
+std::optional<LibseccompBuild> deserialize(std::string_view data) {
+  Reader r(data);
+  LibseccompBuild b;
+  b.refused = r.u64() != 0;
+  b.refusal = r.str();
+  b.refusal_errno = static_cast<int>(r.u64());
+  if (r.u64() != 0) b.refused_rule = r.rule();
+  const std::string raw = r.str();
+  b.raw.assign(raw.begin(), raw.end());
+  b.default_action = static_cast<uint32_t>(r.u64());
+  for (uint64_t n = r.u64(); n > 0 && r.ok(); --n) b.rules.push_back(r.rule());
+  for (uint64_t n = r.u64(); n > 0 && r.ok(); --n) b.kept_names.insert(r.str());
+  b.swapped_returns = r.u64();
+  if (!r.ok() || !r.at_end()) return std::nullopt;
+  return b;
+}
+
+bool write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+// One record through the pipe: its length, then the serialized build.
+std::string framed(const std::string& payload) {
+  const uint64_t size = payload.size();
+  std::string out(reinterpret_cast<const char*>(&size), sizeof size);
+  return out + payload;
+}
+
+// A whole record at the front of `pending`, removed from it; nullopt while
+// it is still incomplete.
+std::optional<std::string> take_record(std::string& pending) {
+  uint64_t size = 0;
+  if (pending.size() < sizeof size) return std::nullopt;
+  std::memcpy(&size, pending.data(), sizeof size);
+  if (pending.size() - sizeof size < size) return std::nullopt;
+  std::string record = pending.substr(sizeof size, size);
+  pending.erase(0, sizeof size + size);
+  return record;
+}
+
+}  // namespace
+
+unsigned libseccomp_timeout_ms() {
+  const char* v = std::getenv("SYSFENCE_LIBSECCOMP_TIMEOUT_MS");
+  if (v == nullptr || *v == '\0') return 5000;
+  return static_cast<unsigned>(std::strtoul(v, nullptr, 10));
+}
+
+LibseccompBuilder::LibseccompBuilder(std::vector<LibseccompJob> jobs, unsigned timeout_ms)
+    : jobs_(std::move(jobs)), timeout_ms_(timeout_ms) {}
+
+LibseccompBuilder::~LibseccompBuilder() { stop(); }
+
+void LibseccompBuilder::start() {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return;
+  std::fflush(nullptr);
+  const pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return;
+  }
+  if (pid == 0) {
+    close(fds[0]);
+    for (size_t i = next_; i < jobs_.size(); ++i) {
+      const LibseccompJob& j = jobs_[i];
+      if (!write_all(fds[1], framed(serialize(build_in_process(*j.profile, *j.native, j.big_endian))))) _exit(1);
+    }
+    _exit(0);
+  }
+  close(fds[1]);
+  pid_ = pid;
+  fd_ = fds[0];
+  pending_.clear();
+}
+
+void LibseccompBuilder::stop() {
+  if (pid_ < 0) return;
+  close(fd_);
+  kill(pid_, SIGKILL);
+  int status = 0;
+  while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  pid_ = -1;
+  fd_ = -1;
+  pending_.clear();
+}
+
+LibseccompBuild LibseccompBuilder::next() {
+  LibseccompBuild failed;
+  failed.refused = true;
+  failed.refusal_errno = EIO;
+  if (next_ >= jobs_.size()) {
+    failed.refusal = "no job left";
+    return failed;
+  }
+  if (pid_ < 0) start();
+  if (pid_ < 0) {
+    failed.refusal = std::string("starting the libseccomp worker: ") + std::strerror(errno);
+    ++next_;
+    return failed;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms_);
+  std::optional<std::string> record = take_record(pending_);
+  char buf[65536];
+  while (!record) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd p{fd_, POLLIN, 0};
+    const int ready = left.count() > 0 ? poll(&p, 1, static_cast<int>(left.count())) : 0;
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready == 0) {
+      // The worker is stuck in this job: a new one starts after it.
+      stop();
+      ++next_;
+      LibseccompBuild hung;
+      hung.hung = true;
+      return hung;
+    }
+    const ssize_t n = ready < 0 ? -1 : read(fd_, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      stop();
+      ++next_;
+      failed.refusal = "the libseccomp worker died before answering";
+      return failed;
+    }
+    pending_.append(buf, static_cast<size_t>(n));
+    record = take_record(pending_);
+  }
+  ++next_;
+  auto build = deserialize(*record);
+  if (!build) {
+    failed.refusal = "the libseccomp worker's answer is malformed";
+    return failed;
+  }
+  return *build;
 }
 
 }  // namespace sysfence::testing

@@ -11,6 +11,10 @@
 // Names resolve through the host table, but libseccomp translates each one
 // to the target ABI by name, so the target gets the numbers a native build
 // would.
+// libseccomp 2.5.4 can loop forever inside seccomp_rule_add_array (its rule
+// tree, on some profiles), so the builds run in a forked worker that hands
+// each result back through a pipe; a build that takes longer than the
+// timeout is reported as `hung` (runc would hang the same way).
 #pragma once
 
 #include <cstdint>
@@ -54,9 +58,50 @@ struct LibseccompBuild {
   // `ret` instructions whose k libseccomp 2.5.4 wrote in host byte order
   // for a big-endian target (see fix_cross_endian_returns), swapped back.
   size_t swapped_returns = 0;
+  // libseccomp did not finish the build within the timeout (the child was
+  // killed); nothing else is set.
+  bool hung = false;
 };
 
-LibseccompBuild build_with_libseccomp(const RandomProfile& profile, const NativeArch& native, bool big_endian);
+// How long a build may take before it counts as hung: 5 s, or
+// SYSFENCE_LIBSECCOMP_TIMEOUT_MS. A build normally takes about a millisecond.
+unsigned libseccomp_timeout_ms();
+
+struct LibseccompJob {
+  const RandomProfile* profile = nullptr;
+  const NativeArch* native = nullptr;
+  bool big_endian = false;
+};
+
+// Builds the jobs in order in a forked worker that runs ahead of the caller
+// (one fork for all of them, not one per build: a fork and two context
+// switches per build cost more than the build on a loaded machine). next()
+// returns each job's build in turn; when the worker has not delivered the
+// next one within the timeout, it is killed, that build is returned as
+// `hung`, and a new worker carries on with the job after it. A worker that
+// dies otherwise, or whose answer is cut short, makes that build a refusal
+// with the reason (never a known one: the test fails).
+class LibseccompBuilder {
+ public:
+  explicit LibseccompBuilder(std::vector<LibseccompJob> jobs, unsigned timeout_ms = libseccomp_timeout_ms());
+  ~LibseccompBuilder();
+  LibseccompBuilder(const LibseccompBuilder&) = delete;
+  LibseccompBuilder& operator=(const LibseccompBuilder&) = delete;
+
+  // The build of the next job; call it once per job.
+  LibseccompBuild next();
+
+ private:
+  void start();
+  void stop();
+
+  std::vector<LibseccompJob> jobs_;
+  unsigned timeout_ms_;
+  size_t next_ = 0;
+  int pid_ = -1;
+  int fd_ = -1;
+  std::string pending_;  // bytes read from the worker, not yet returned
+};
 
 // libseccomp's number for `name` on `native`'s ABI; negative when it has none.
 int libseccomp_number(const NativeArch& native, const std::string& name);

@@ -38,29 +38,6 @@ bool condition_holds(const LibCondition& c, uint64_t arg, bool wide) {
   return (a & x) == (y & x);
 }
 
-bool rule_matches(const AddedRule& r, const SeccompData& in, bool wide) {
-  return std::ranges::all_of(r.conditions,
-                             [&](const LibCondition& c) { return condition_holds(c, in.args[c.arg], wide); });
-}
-
-// The actions of the rules libseccomp was given for `name` that match the input.
-// Whether rule `r` is on the input's syscall: its name (or a name sharing
-// the number, e.g. ARM's sync_file_range2 and arm_sync_file_range) has the
-// input's number on this ABI, in libseccomp's table or the kernel's (where
-// libseccomp 2.5.4 resolves a socket/IPC call to a pseudo number but still
-// adds the rule on the direct syscall too, as on ppc64le and s390x).
-bool on_input_syscall(const Difference& d, const AddedRule& r) {
-  return libseccomp_number(*d.native, r.name) == static_cast<int>(d.input.nr) ||
-         syscalls::table(*d.abi).number(r.name) == d.input.nr;
-}
-
-std::set<uint32_t> matching_actions(const Difference& d) {
-  std::set<uint32_t> out;
-  for (const AddedRule& r : d.lib->rules)
-    if (on_input_syscall(d, r) && rule_matches(r, d.input, d.abi->word_bits == 64)) out.insert(r.action);
-  return out;
-}
-
 // socketcall(2) / ipc(2) call numbers (include/uapi/linux/net.h, ipc/syscall.c).
 const std::map<std::string, uint32_t>& multiplexed_calls() {
   static const std::map<std::string, uint32_t> calls = {
@@ -74,6 +51,60 @@ const std::map<std::string, uint32_t>& multiplexed_calls() {
   return calls;
 }
 bool is_ipc_call(const std::string& n) { return n.starts_with("sem") || n.starts_with("msg") || n.starts_with("shm"); }
+
+// Whether rule `r` is on the input's syscall: its name (or a name sharing
+// the number, e.g. ARM's sync_file_range2 and arm_sync_file_range) has the
+// input's number on this ABI, in libseccomp's table or the kernel's (where
+// libseccomp 2.5.4 resolves a socket/IPC call to a pseudo number but still
+// adds the rule on the direct syscall too, as on ppc64le and s390x).
+bool on_input_syscall(const Difference& d, const AddedRule& r) {
+  return libseccomp_number(*d.native, r.name) == static_cast<int>(d.input.nr) ||
+         syscalls::table(*d.abi).number(r.name) == d.input.nr;
+}
+
+// One rule as libseccomp put it on the input's syscall: the rule it was
+// given, or (on socketcall / ipc) the multiplexer's copy of a socket / IPC
+// call's rule, whose argument-0 condition libseccomp replaced by
+// "arg0 == call number" (all 64 bits: mask DATUM_MAX), the others kept.
+struct RuleOnInput {
+  const AddedRule* rule;
+  std::vector<LibCondition> conditions;
+};
+
+// The rules libseccomp put on the input's syscall, in the order it was
+// given them. The multiplexer's copies come from the documented rewrite
+// (libseccomp's arch-*.c *_rule_add), written here from that description,
+// sharing nothing with profile/multiplex.
+std::vector<RuleOnInput> rules_on_input(const Difference& d) {
+  std::vector<RuleOnInput> out;
+  const std::string name = sysfence_name(d);
+  const bool multiplexer = (name == "socketcall" && d.abi->has_socketcall) || (name == "ipc" && d.abi->has_ipc);
+  for (const AddedRule& r : d.lib->rules) {
+    if (on_input_syscall(d, r)) out.push_back({&r, r.conditions});
+    if (!multiplexer) continue;
+    const auto call = multiplexed_calls().find(r.name);
+    if (call == multiplexed_calls().end() || is_ipc_call(r.name) != (name == "ipc")) continue;
+    std::vector<LibCondition> rewritten{{0, "SCMP_CMP_EQ", call->second, 0}};
+    for (const LibCondition& c : r.conditions)
+      if (c.arg != 0) rewritten.push_back(c);
+    out.push_back({&r, std::move(rewritten)});
+  }
+  return out;
+}
+
+bool conditions_hold(const std::vector<LibCondition>& conditions, const SeccompData& in, bool wide) {
+  return std::ranges::all_of(conditions,
+                             [&](const LibCondition& c) { return condition_holds(c, in.args[c.arg], wide); });
+}
+
+// The actions of the rules libseccomp put on the input's syscall that match
+// the input.
+std::set<uint32_t> matching_actions(const Difference& d) {
+  std::set<uint32_t> out;
+  for (const RuleOnInput& r : rules_on_input(d))
+    if (conditions_hold(r.conditions, d.input, d.abi->word_bits == 64)) out.insert(r.rule->action);
+  return out;
+}
 
 // The profile names a syscall that libseccomp 2.5.4 has no number for on
 // this ABI (newer than its table): runc skips the name there, so the filter
@@ -196,14 +227,20 @@ bool compares_wrong_word(const bpf::Program& prog, const SeccompWords& words, ui
 // skips loads it thinks redundant, and gets it wrong in two ways seen here:
 // where the argument chains of two rules for one syscall join, a comparison
 // meant for one word of an argument runs on the other word still loaded;
-// and on some foreign-arch filters the syscall-number load after the arch
-// test is left out, so every syscall test compares the arch word (every
-// syscall then gets the default action). The filter then answers what none
-// of the rules it was given yields for the input (its own export_pfc of the
-// same filter shows the intended tree). Explained when no action the rules
-// give for the input (the default when none matches) is libseccomp's answer,
-// sysfence's is one of them, and libseccomp's program reaches its answer
-// through such a comparison.
+// and the syscall-number load after the arch test is left out when the
+// syscall entry that heads the filter's priority order is never emitted
+// (gen_bpf.c _gen_bpf_arch gives the load to that entry's block only). Such
+// an entry is the pseudo-numbered copy of a rule on a socket/IPC call that
+// libseccomp's table has no direct syscall for (ppc64le: semop; s390x:
+// semop, accept, send, recv), when no real syscall's priority (fewer
+// comparison nodes: higher) is at least as high. Every syscall test then
+// compares the arch word, and every syscall gets the default action. The
+// filter then answers what none of the rules it was given yields for the
+// input (its own export_pfc of the same filter shows the intended tree).
+// Explained when no action the rules give for the input, read as libseccomp
+// put them on the input's syscall (the default when none matches), is
+// libseccomp's answer, sysfence's is one of them, and libseccomp's program
+// reaches its answer through such a comparison.
 bool stale_accumulator(const Difference& d) {
   std::set<uint32_t> intended = matching_actions(d);
   if (intended.empty()) intended.insert(d.lib->default_action);
@@ -232,13 +269,13 @@ bool tree_merge(const Difference& d) {
   if (!intended.contains(d.sysfence) || intended.contains(d.libseccomp)) return false;
   bool libseccomp_action_known = d.libseccomp == d.lib->default_action;
   bool chains_meet = false;
-  for (const AddedRule& r : d.lib->rules) {
-    if (!on_input_syscall(d, r)) continue;
-    libseccomp_action_known = libseccomp_action_known || r.action == d.libseccomp;
-    for (const AddedRule& q : d.lib->rules) {
-      if (!on_input_syscall(d, q) || &q == &r) continue;
-      for (const LibCondition& x : r.conditions)
-        for (const LibCondition& y : q.conditions) chains_meet = chains_meet || x.arg == y.arg;
+  const std::vector<RuleOnInput> rules = rules_on_input(d);
+  for (size_t i = 0; i < rules.size(); ++i) {
+    libseccomp_action_known = libseccomp_action_known || rules[i].rule->action == d.libseccomp;
+    for (size_t j = 0; j < rules.size(); ++j) {
+      if (i == j) continue;
+      for (const LibCondition& x : rules[i].conditions)
+        for (const LibCondition& y : rules[j].conditions) chains_meet = chains_meet || x.arg == y.arg;
     }
   }
   return libseccomp_action_known && chains_meet;
@@ -261,14 +298,14 @@ bool pseudo_number_collision(const Difference& d) {
   return false;
 }
 
-// Observed with libseccomp 2.5.4 on s390x (cause not yet traced in its
-// arch-s390x / syscall-table code): a rule on a socket call (seen: recv,
-// socket, send) does not always reach the filter's socketcall(2) branch:
-// socketcall with arg0 == that call number gets the default action, where
-// sysfence (as libseccomp does on the other multiplexing ABIs) puts the rule
-// on socketcall with arg0 == the call number. Explained only for exactly
-// that: s390x, socketcall, libseccomp's answer the default, sysfence's the
-// action of a rule on the socket call whose number is arg0.
+// Retired: observed with libseccomp 2.5.4 on s390x, socketcall(n) answering
+// the default where a rule on socket call n says otherwise. Traced to the
+// missing syscall-number load (stale_accumulator above): s390x's send, recv
+// and accept have no direct syscall in libseccomp 2.5.4's table, their
+// pseudo-numbered entry heads the priority order and is never emitted, so
+// no syscall test sees the number. It is that class once the rules are read
+// as libseccomp put them on socketcall (rules_on_input). Kept switched off
+// so the test proves nothing is left to it.
 bool s390x_socketcall_not_reached(const Difference& d) {
   if (std::string_view(d.abi->name) != "s390x" || sysfence_name(d) != "socketcall" ||
       d.libseccomp != d.lib->default_action)
@@ -302,8 +339,9 @@ constexpr DiffClass kClasses[] = {
      "the rule lands on the other syscall",
      true, &pseudo_number_collision},
     {"libseccomp-s390x-socketcall",
-     "libseccomp 2.5.4 on s390x: a socket call's rule does not always reach socketcall(2) with arg0 == its number",
-     true, &s390x_socketcall_not_reached},
+     "libseccomp 2.5.4 on s390x: a socket call's rule does not always reach socketcall(2) with arg0 == its number "
+     "(retired: the missing syscall-number load of the stale accumulator class)",
+     false, &s390x_socketcall_not_reached},
 };
 
 bool same_conditions(const std::vector<LibCondition>& a, const std::vector<LibCondition>& b) {
