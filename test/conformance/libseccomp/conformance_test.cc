@@ -237,6 +237,58 @@ INSTANTIATE_TEST_SUITE_P(Tables, LibseccompSuite, testing::ValuesIn(table_names(
                            return n;
                          });
 
+// A few tables through `sysfence sim PROFILE --inputs FILE` as a user runs
+// it: every row on the first build's native ABI (the first value of each
+// range), the binary's answer compared with the table's.
+TEST(SimCli, AnswersAsTheTables) {
+  int compared = 0;
+  for (const std::string name : {"06-sim-actions", "12-sim-basic_masked_ops", "43-sim-a2_order",
+                                 "46-sim-kill_process", "50-sim-hash_collision"}) {
+    const Table t = load(name);
+    ASSERT_FALSE(t.builds.empty()) << name;
+    const Build& b = t.builds[0];
+    const std::vector<std::string> args = build_args(b);
+    const auto arch_flag = std::find(args.begin(), args.end(), "--arch");
+    ASSERT_NE(arch_flag, args.end()) << name;
+    auto arches = cli::parse_arch_list(*(arch_flag + 1));
+    ASSERT_TRUE(arches) << name;
+    const syscalls::ArchId native = arches->native->id;
+    std::string inputs;
+    std::vector<const Row*> used;
+    for (const Row& row : t.rows) {
+      std::string error;
+      Built only;
+      only.abis = {native};
+      const auto abis = selected_abis(row.arches, {only}, &error);
+      if (std::find(abis.begin(), abis.end(), native) == abis.end()) continue;
+      auto nrs = syscall_numbers(row.syscall, native);
+      if (nrs->empty()) continue;
+      inputs += fmt::format("{}", nrs->front());
+      for (const std::string& a : row.args) inputs += fmt::format(" {:#x}", cell_values(a)->front());
+      inputs += "\n";
+      used.push_back(&row);
+    }
+    const std::string profile_path = cli_runner::tmp_path(name + ".json");
+    const std::string inputs_path = cli_runner::tmp_path(name + ".inputs");
+    cli_runner::write_file(profile_path, t.profiles.find(b.profile)->second);
+    cli_runner::write_file(inputs_path, inputs);
+    std::vector<std::string> argv = {"sim", profile_path};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"--inputs", inputs_path});
+    const cli_runner::Result r = cli_runner::run_sysfence(argv);
+    ASSERT_EQ(r.exit_code, 0) << name << ": " << r.err;
+    std::istringstream out(r.out);
+    std::string line;
+    for (const Row* row : used) {
+      ASSERT_TRUE(std::getline(out, line)) << name << ": fewer answers than inputs";
+      const std::string want = to_string(decode(*expected_ret(row->result)));
+      EXPECT_EQ(line.substr(0, line.find('\t')), want) << name << ".table:" << row->line;
+      ++compared;
+    }
+  }
+  EXPECT_GT(compared, 60);
+}
+
 // The format's own rules, so that a typo in a table cannot pass silently.
 TEST(TableFormat, CellsAndResults) {
   EXPECT_EQ(cell_values("N"), (std::vector<uint64_t>{0}));
