@@ -54,7 +54,7 @@ std::string read_text(const std::string& path) {
 }
 
 Table load(const std::string& name) {
-  ParseOutcome p = parse_table(name + ".table", read_text(fmt::format("{}/{}.table", kDir, name)));
+  ParseOutcome p = parse_table(name, read_text(fmt::format("{}/{}.table", kDir, name)));
   if (!p.table) ADD_FAILURE() << p.error;
   return p.table ? std::move(*p.table) : Table{};
 }

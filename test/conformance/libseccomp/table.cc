@@ -81,7 +81,7 @@ ParseOutcome parse_table(std::string_view name, std::string_view text) {
   std::string* profile = nullptr;
   int line_no = 0;
   auto error = [&](std::string_view what) {
-    return ParseOutcome{std::nullopt, std::string(name) + ":" + std::to_string(line_no) + ": " + std::string(what)};
+    return ParseOutcome{std::nullopt, std::string(name) + ".table:" + std::to_string(line_no) + ": " + std::string(what)};
   };
   size_t pos = 0;
   while (pos <= text.size()) {
