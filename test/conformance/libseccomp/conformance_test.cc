@@ -33,9 +33,9 @@ namespace sysfence::conformance {
 namespace {
 
 constexpr std::string_view kDir = "test/conformance/libseccomp";
-// Every build is resolved as libseccomp would load it, for a fixed kernel
-// (includes/excludes and actions do not depend on the machine).
-const std::vector<std::string> kFixedFlags = {"--semantics", "libseccomp", "--kernel", "6.1"};
+// Whose semantics a run has: libseccomp's (`--semantics libseccomp`, every
+// table) or sysfence's own (the default, for the tables with `[sysfence]`).
+enum class Semantics { kLibseccomp, kSysfence };
 
 std::vector<std::string> table_names() {
   std::vector<std::string> out;
@@ -66,17 +66,24 @@ struct Built {
   std::vector<syscalls::ArchId> abis;
 };
 
-std::vector<std::string> build_args(const Build& b) {
-  std::vector<std::string> args = b.flags;
-  args.insert(args.begin(), kFixedFlags.begin(), kFixedFlags.end());
+// The build's flags after the fixed ones: a fixed kernel (includes/excludes
+// and actions do not depend on the machine) and the semantics.
+std::vector<std::string> build_args(const Table& t, const Build& b, Semantics semantics) {
+  std::vector<std::string> args = {"--kernel", "6.1"};
+  if (semantics == Semantics::kLibseccomp) {
+    args.insert(args.end(), {"--semantics", "libseccomp"});
+  } else if (t.sysfence_flags) {
+    args.insert(args.end(), t.sysfence_flags->begin(), t.sysfence_flags->end());
+  }
+  args.insert(args.end(), b.flags.begin(), b.flags.end());
   return args;
 }
 
 // Through the CLI's flag parsing into the public pipeline, up to the proof.
-Expected<pipeline::Result> compile_build(const Table& t, const Build& b) {
+Expected<pipeline::Result> compile_build(const Table& t, const Build& b, Semantics semantics) {
   static constexpr cli::FlagSpec kArch[] = {{.name = "arch"}};
   static constexpr auto kSpecs = cli::with_resolve_flags(kArch);
-  const std::vector<std::string> args = build_args(b);
+  const std::vector<std::string> args = build_args(t, b, semantics);
   auto parsed = cli::parse_args(args, kSpecs);
   if (!parsed) return fail(parsed.error().message);
   auto arches = cli::parse_arch_list(parsed->get_or("arch", "x86_64"));
@@ -144,7 +151,8 @@ std::optional<std::vector<uint64_t>> syscall_numbers(const std::string& cell, sy
 
 std::string ret_text(uint32_t ret) { return fmt::format("{:#010x} {}", ret, to_string(decode(ret))); }
 
-void run_row(const Table& t, const Row& row, const Built& b, syscalls::ArchId abi, Counts& counts) {
+void run_row(const Table& t, const Row& row, const Built& b, syscalls::ArchId abi, Semantics semantics,
+             Counts& counts) {
   auto nrs = syscall_numbers(row.syscall, abi);
   if (nrs->empty()) {
     ++counts.not_applicable;
@@ -156,7 +164,8 @@ void run_row(const Table& t, const Row& row, const Built& b, syscalls::ArchId ab
     ASSERT_TRUE(v) << t.name << ".table:" << row.line << ": bad argument " << row.args[i];
     args[i] = *v;
   }
-  const uint32_t want = *expected_ret(row.result);
+  const std::string expected = semantics == Semantics::kLibseccomp ? row.libseccomp_result() : row.sysfence_result();
+  const uint32_t want = *expected_ret(expected);
   const syscalls::Arch& a = syscalls::arch(abi);
   // Every combination of the sampled cells.
   std::array<size_t, 6> at{};
@@ -174,7 +183,7 @@ void run_row(const Table& t, const Row& row, const Built& b, syscalls::ArchId ab
       } else {
         ADD_FAILURE() << fmt::format(
             "{}.table:{}: build `{}`, {} nr {:#x} args ({:#x}, {:#x}, {:#x}, {:#x}, {:#x}, {:#x}): got {}, "
-            "libseccomp expects {}",
+            "the table expects {}",
             t.name, row.line, fmt::join(b.build->flags, " "), a.name, d.nr, d.args[0], d.args[1], d.args[2], d.args[3],
             d.args[4], d.args[5], ret_text(got), row.result);
       }
@@ -185,14 +194,12 @@ void run_row(const Table& t, const Row& row, const Built& b, syscalls::ArchId ab
   }
 }
 
-class LibseccompSuite : public testing::TestWithParam<std::string> {};
-
-TEST_P(LibseccompSuite, EveryRowAnswersAsLibseccomp) {
-  const Table t = load(GetParam());
+void run_table(const Table& t, Semantics semantics) {
   ASSERT_FALSE(t.rows.empty());
+  const std::string mode = semantics == Semantics::kLibseccomp ? "libseccomp" : "sysfence";
   std::vector<Built> builds;
   for (const Build& b : t.builds) {
-    auto r = compile_build(t, b);
+    auto r = compile_build(t, b, semantics);
     ASSERT_TRUE(r) << t.name << ".table:" << b.line << ": " << r.error().message;
     ASSERT_TRUE(r->proof && r->proof->equivalent()) << t.name << ".table:" << b.line << ": not proved";
     Built built;
@@ -215,17 +222,25 @@ TEST_P(LibseccompSuite, EveryRowAnswersAsLibseccomp) {
       for (const Built& b : builds) in_some |= std::find(b.abis.begin(), b.abis.end(), abi) != b.abis.end();
       for (const Built& b : builds) {
         const bool has = std::find(b.abis.begin(), b.abis.end(), abi) != b.abis.end();
-        if (has || !in_some) run_row(t, row, b, abi, counts);
+        if (has || !in_some) run_row(t, row, b, abi, semantics, counts);
       }
     }
   }
   EXPECT_GT(counts.inputs, 0);
-  RecordProperty("rows", counts.rows);
-  RecordProperty("inputs", counts.inputs);
-  RecordProperty("passed", counts.passed);
-  RecordProperty("not_applicable", counts.not_applicable);
-  fmt::print("{}: {} rows, {} inputs, {} passed, {} (row, ABI) pairs not applicable\n", t.name, counts.rows,
+  fmt::print("{} ({}): {} rows, {} inputs, {} passed, {} (row, ABI) pairs not applicable\n", t.name, mode, counts.rows,
              counts.inputs, counts.passed, counts.not_applicable);
+}
+
+class LibseccompSuite : public testing::TestWithParam<std::string> {};
+
+TEST_P(LibseccompSuite, EveryRowAnswersAsLibseccomp) { run_table(load(GetParam()), Semantics::kLibseccomp); }
+
+// Where sysfence's own semantics should agree (the table says how it differs
+// by design, per row).
+TEST_P(LibseccompSuite, EveryRowAnswersAsSysfenceSemanticsSay) {
+  const Table t = load(GetParam());
+  if (!t.sysfence_flags) GTEST_SKIP() << t.name << " depends on libseccomp's choices (README.md)";
+  run_table(t, Semantics::kSysfence);
 }
 
 INSTANTIATE_TEST_SUITE_P(Tables, LibseccompSuite, testing::ValuesIn(table_names()),
@@ -242,12 +257,12 @@ INSTANTIATE_TEST_SUITE_P(Tables, LibseccompSuite, testing::ValuesIn(table_names(
 // range), the binary's answer compared with the table's.
 TEST(SimCli, AnswersAsTheTables) {
   int compared = 0;
-  for (const std::string name : {"06-sim-actions", "12-sim-basic_masked_ops", "43-sim-a2_order",
-                                 "46-sim-kill_process", "50-sim-hash_collision"}) {
+  for (const std::string name : {"06-sim-actions", "12-sim-basic_masked_ops", "43-sim-a2_order", "46-sim-kill_process",
+                                 "50-sim-hash_collision"}) {
     const Table t = load(name);
     ASSERT_FALSE(t.builds.empty()) << name;
     const Build& b = t.builds[0];
-    const std::vector<std::string> args = build_args(b);
+    const std::vector<std::string> args = build_args(t, b, Semantics::kLibseccomp);
     const auto arch_flag = std::find(args.begin(), args.end(), "--arch");
     ASSERT_NE(arch_flag, args.end()) << name;
     auto arches = cli::parse_arch_list(*(arch_flag + 1));
@@ -281,7 +296,7 @@ TEST(SimCli, AnswersAsTheTables) {
     std::string line;
     for (const Row* row : used) {
       ASSERT_TRUE(std::getline(out, line)) << name << ": fewer answers than inputs";
-      const std::string want = to_string(decode(*expected_ret(row->result)));
+      const std::string want = to_string(decode(*expected_ret(row->libseccomp_result())));
       EXPECT_EQ(line.substr(0, line.find('\t')), want) << name << ".table:" << row->line;
       ++compared;
     }
@@ -302,6 +317,12 @@ TEST(TableFormat, CellsAndResults) {
   EXPECT_EQ(expected_ret("TRACE(1234)"), 0x7ff004d2U);
   EXPECT_EQ(expected_ret("KILL"), 0U);
   EXPECT_EQ(expected_ret("ERRNO(x)"), std::nullopt);
+  ParseOutcome two =
+      parse_table("t", "[profile]\n{}\n[builds]\n--arch x86\n[rows]\nall 9 N N N N N N KILL|ERRNO(38)\n");
+  ASSERT_TRUE(two.table) << two.error;
+  EXPECT_EQ(two.table->rows[0].libseccomp_result(), "KILL");
+  EXPECT_EQ(two.table->rows[0].sysfence_result(), "ERRNO(38)");
+  EXPECT_FALSE(two.table->sysfence_flags);
   EXPECT_FALSE(parse_table("t", "[rows]\nall read N N N N N N ALLOW\n").table);  // no builds
   EXPECT_FALSE(parse_table("t", "[profile]\n{}\n[builds]\n--arch x86_64\n[rows]\nall read N ALLOW\n").table);
   EXPECT_FALSE(parse_table("t", "[builds]\nx: --arch x86_64\n[rows]\nall read N N N N N N ALLOW\n").table);
@@ -317,7 +338,7 @@ TEST(TableFormat, AWrongExpectationFails) {
 all read N N N N N N KILL
 )");
   ASSERT_TRUE(p.table) << p.error;
-  auto r = compile_build(*p.table, p.table->builds[0]);
+  auto r = compile_build(*p.table, p.table->builds[0], Semantics::kLibseccomp);
   ASSERT_TRUE(r) << r.error().message;
   auto interp = bpf::Interpreter::create(r->compiled->program);
   ASSERT_TRUE(interp);
@@ -327,7 +348,7 @@ all read N N N N N N KILL
   {
     testing::ScopedFakeTestPartResultReporter reporter(testing::ScopedFakeTestPartResultReporter::INTERCEPT_ALL_THREADS,
                                                        &failures);
-    run_row(*p.table, p.table->rows[0], b, syscalls::ArchId::kX86_64, counts);
+    run_row(*p.table, p.table->rows[0], b, syscalls::ArchId::kX86_64, Semantics::kLibseccomp, counts);
   }
   EXPECT_EQ(failures.size(), 1);
   EXPECT_EQ(counts.passed, 0);

@@ -35,7 +35,7 @@ std::optional<uint64_t> number(std::string_view s) {
   return v;
 }
 
-enum class Section { kNone, kProfile, kBuilds, kRows };
+enum class Section { kNone, kProfile, kBuilds, kRows, kSysfence };
 
 }  // namespace
 
@@ -81,7 +81,8 @@ ParseOutcome parse_table(std::string_view name, std::string_view text) {
   std::string* profile = nullptr;
   int line_no = 0;
   auto error = [&](std::string_view what) {
-    return ParseOutcome{std::nullopt, std::string(name) + ".table:" + std::to_string(line_no) + ": " + std::string(what)};
+    return ParseOutcome{std::nullopt,
+                        std::string(name) + ".table:" + std::to_string(line_no) + ": " + std::string(what)};
   };
   size_t pos = 0;
   while (pos <= text.size()) {
@@ -101,6 +102,9 @@ ParseOutcome parse_table(std::string_view name, std::string_view text) {
         section = Section::kBuilds;
       } else if (head[0] == "rows") {
         section = Section::kRows;
+      } else if (head[0] == "sysfence") {
+        section = Section::kSysfence;
+        t.sysfence_flags.emplace();
       } else {
         return error("unknown section " + head[0]);
       }
@@ -121,12 +125,17 @@ ParseOutcome parse_table(std::string_view name, std::string_view text) {
         t.builds.push_back(std::move(b));
         break;
       }
+      case Section::kSysfence:
+        for (std::string& w : words(line)) t.sysfence_flags->push_back(std::move(w));
+        break;
       case Section::kRows: {
         const std::vector<std::string> w = words(line);
         if (w.size() != 9) return error("a row has 9 cells: arch syscall a0..a5 result");
         Row r{.line = line_no, .arches = w[0], .syscall = w[1], .args = {}, .result = w[8]};
         for (size_t i = 0; i < 6; ++i) r.args[i] = w[2 + i];
-        if (!expected_ret(r.result)) return error("unknown result " + r.result);
+        if (!expected_ret(r.libseccomp_result()) || !expected_ret(r.sysfence_result())) {
+          return error("unknown result " + r.result);
+        }
         t.rows.push_back(std::move(r));
         break;
       }

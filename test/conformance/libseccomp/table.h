@@ -31,7 +31,16 @@ struct Row {
   std::string arches;   // "all", "all_64", "x86_64,i386", "all,-aarch64"
   std::string syscall;  // a name, a number, -1, or a range
   std::array<std::string, 6> args;
-  std::string result;  // ALLOW, KILL, KILL_PROCESS, TRAP, LOG, ERRNO(n), TRACE(n)
+  // ALLOW, KILL, KILL_PROCESS, TRAP, LOG, ERRNO(n), TRACE(n): libseccomp's
+  // answer; `LIBSECCOMP|SYSFENCE` when sysfence's own semantics answers
+  // otherwise by design (its bad-arch action, ENOSYS above the profile's
+  // syscalls, the most restrictive of overlapping rules).
+  std::string result;
+  std::string libseccomp_result() const { return result.substr(0, result.find('|')); }
+  std::string sysfence_result() const {
+    const size_t bar = result.find('|');
+    return bar == std::string::npos ? result : result.substr(bar + 1);
+  }
 };
 
 struct Table {
@@ -39,6 +48,10 @@ struct Table {
   std::map<std::string, std::string, std::less<>> profiles;
   std::vector<Build> builds;
   std::vector<Row> rows;
+  // `[sysfence]`: the rows are also run with sysfence's own semantics, with
+  // these flags added (e.g. `--arg-width 64` where a made-up syscall stands
+  // in for one whose arguments are not ints); nullopt: libseccomp's only.
+  std::optional<std::vector<std::string>> sysfence_flags;
 };
 
 // Errors come back as text naming file:line.
