@@ -278,7 +278,9 @@ TEST(SimCli, AnswersAsTheTables) {
       if (std::find(abis.begin(), abis.end(), native) == abis.end()) continue;
       auto nrs = syscall_numbers(row.syscall, native);
       if (nrs->empty()) continue;
-      inputs += fmt::format("{}", nrs->front());
+      // The cell as written (a name, a number, -1) where it is one value.
+      const bool range = row.syscall.find('-', 1) != std::string::npos;
+      inputs += range ? fmt::format("{}", nrs->front()) : row.syscall;
       for (const std::string& a : row.args) inputs += fmt::format(" {:#x}", cell_values(a)->front());
       inputs += "\n";
       used.push_back(&row);
