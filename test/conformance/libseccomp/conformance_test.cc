@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -33,6 +34,13 @@ namespace sysfence::conformance {
 namespace {
 
 constexpr std::string_view kDir = "test/conformance/libseccomp";
+
+// SYSFENCE_CONFORMANCE_EVERY_VALUE=1: every value of every range, as
+// libseccomp's runner takes them, instead of the edge samples.
+bool every_value() {
+  const char* v = std::getenv("SYSFENCE_CONFORMANCE_EVERY_VALUE");
+  return v != nullptr && std::string_view(v) == "1";
+}
 // Whose semantics a run has: libseccomp's (`--semantics libseccomp`, every
 // table) or sysfence's own (the default, for the tables with `[sysfence]`).
 enum class Semantics { kLibseccomp, kSysfence };
@@ -143,7 +151,7 @@ struct Counts {
 // seccomp_data.nr for the syscall cell on `abi`: a name from the ABI's table,
 // a number as given. Empty: the ABI has no such name.
 std::optional<std::vector<uint64_t>> syscall_numbers(const std::string& cell, syscalls::ArchId abi) {
-  if (auto v = cell_values(cell)) return v;
+  if (auto v = cell_values(cell, every_value())) return v;
   auto nr = syscalls::table(abi).number(cell);
   if (!nr) return std::vector<uint64_t>{};
   return std::vector<uint64_t>{*nr};
@@ -160,7 +168,7 @@ void run_row(const Table& t, const Row& row, const Built& b, syscalls::ArchId ab
   }
   std::array<std::vector<uint64_t>, 6> args;
   for (size_t i = 0; i < 6; ++i) {
-    auto v = cell_values(row.args[i]);
+    auto v = cell_values(row.args[i], every_value());
     ASSERT_TRUE(v) << t.name << ".table:" << row.line << ": bad argument " << row.args[i];
     args[i] = *v;
   }

@@ -39,7 +39,7 @@ enum class Section { kNone, kProfile, kBuilds, kRows, kSysfence };
 
 }  // namespace
 
-std::optional<std::vector<uint64_t>> cell_values(std::string_view cell) {
+std::optional<std::vector<uint64_t>> cell_values(std::string_view cell, bool every) {
   const size_t dash = cell.find('-', 1);
   if (dash == std::string_view::npos) {
     auto v = number(cell);
@@ -49,6 +49,11 @@ std::optional<std::vector<uint64_t>> cell_values(std::string_view cell) {
   auto lo = number(cell.substr(0, dash));
   auto hi = number(cell.substr(dash + 1));
   if (!lo || !hi || *lo > *hi) return std::nullopt;
+  if (every && *hi - *lo < 0x10000) {
+    std::vector<uint64_t> all;
+    for (uint64_t v = *lo; v <= *hi; ++v) all.push_back(v);
+    return all;
+  }
   std::vector<uint64_t> out = {*lo, *lo + 1, *lo + (*hi - *lo) / 2, *hi - 1, *hi};
   out.erase(std::remove_if(out.begin(), out.end(), [&](uint64_t v) { return v < *lo || v > *hi; }), out.end());
   std::sort(out.begin(), out.end());

@@ -63,8 +63,10 @@ ParseOutcome parse_table(std::string_view name, std::string_view text);
 
 // A cell as the values it stands for: "N" is 0 (libseccomp's simulator
 // leaves an unnamed argument 0), "-1" is all ones, `lo-hi` gives lo, lo+1,
-// the middle, hi-1 and hi (without repeats). nullopt: not a number.
-std::optional<std::vector<uint64_t>> cell_values(std::string_view cell);
+// the middle, hi-1 and hi (without repeats); with `every`, every value of
+// the range as libseccomp's own runner takes them (ranges of at most 2^16
+// values). nullopt: not a number.
+std::optional<std::vector<uint64_t>> cell_values(std::string_view cell, bool every = false);
 
 // The filter return value a result spells, from the kernel's SECCOMP_RET_*
 // constants: KILL is libseccomp's SCMP_ACT_KILL (= KILL_THREAD).
