@@ -352,7 +352,7 @@ all read N N N N N N KILL
   ASSERT_TRUE(r) << r.error().message;
   auto interp = bpf::Interpreter::create(r->compiled->program);
   ASSERT_TRUE(interp);
-  Built b{.build = &p.table->builds[0], .interp = std::move(*interp), .abis = {syscalls::ArchId::kX86_64}};
+  Built b{.build = p.table->builds.data(), .interp = std::move(*interp), .abis = {syscalls::ArchId::kX86_64}};
   Counts counts;
   testing::TestPartResultArray failures;
   {
