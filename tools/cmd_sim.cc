@@ -142,11 +142,19 @@ boost::json::object result_json(const SeccompData& d, const Outcome& o, const sy
   return r;
 }
 
-// nr: a number (used as seccomp_data.nr as is) or a syscall name of the arch.
+// nr: a number (used as seccomp_data.nr as is), a negative one (the kernel's
+// `int nr` as the filter reads it: -1, what a tracer sets to skip a call, is
+// 0xffffffff) or a syscall name of the arch.
 Expected<uint32_t> parse_nr(std::string_view text, const syscalls::Arch& arch) {
   if (auto n = cli::parse_u64(text)) {
     if (*n > 0xffffffffULL) return fail(fmt::format("syscall number {} does not fit 32 bits", text));
     return static_cast<uint32_t>(*n);
+  }
+  if (text.size() > 1 && text[0] == '-') {
+    auto n = cli::parse_u64(text.substr(1));
+    if (!n) return fail(fmt::format("invalid syscall number \"{}\"", text));
+    if (*n > 0x80000000ULL) return fail(fmt::format("syscall number {} does not fit the kernel's int", text));
+    return static_cast<uint32_t>(0x100000000ULL - *n);
   }
   if (auto n = syscalls::table(arch).number(text)) return *n;
   if (!text.empty() && (text[0] >= '0' && text[0] <= '9')) {
@@ -478,7 +486,7 @@ int run_sim(std::span<const std::string> args) {
 constexpr cli::FlagHelp kOwnFlagHelp[] = {
     {"--bpf FILE|DIR", cli::help::kBpf},
     {"--arch A", "the ABI of the simulated call (seccomp_data.arch)"},
-    {"--syscall NR|NAME", "the call's number (as seccomp_data.nr) or its name on the arch"},
+    {"--syscall NR|NAME", "the call's number (as seccomp_data.nr; -1 is 0xffffffff) or its name on the arch"},
     {"--args a0,..,a5", "its arguments, decimal or 0x hex (missing ones 0)"},
     {"--ip X", "its instruction pointer"},
     {"--trace", "print every executed instruction first"},

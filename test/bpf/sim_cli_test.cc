@@ -62,6 +62,32 @@ TEST(SimCli, SingleSyscall) {
   EXPECT_EQ(r.out, "ALLOW\t5\n");
 }
 
+// A negative number is the kernel's `int nr` as the filter reads it: -1 (a
+// tracer skipping the call) is 0xffffffff, -2 is 0xfffffffe; beyond the int's
+// range, or not a number, it is an error.
+TEST(SimCli, NegativeSyscallNumbersAreTheKernelsInt) {
+  // if (nr == 0xffffffff) ERRNO(7); else if (nr == 0xfffffffe) ERRNO(8); else ALLOW.
+  const Program p = {stmt(kLd | kW | kAbs, kOffsetNr),  jump(kJmp | kJeq | kK, 0xffffffffU, 0, 1),
+                     stmt(kRet | kRetK, kRetErrno | 7), jump(kJmp | kJeq | kK, 0xfffffffeU, 0, 1),
+                     stmt(kRet | kRetK, kRetErrno | 8), stmt(kRet | kRetK, kRetAllow)};
+  const std::string f = tmp("negative.bpf");
+  write_program(f, p, Endian::kLittle);
+  CliRun r = sim(fmt::format("--bpf {} --arch x86_64 --syscall -1", f));
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "ERRNO(7)\t3\n");
+  const std::string in = tmp("negative.in");
+  write_file(in, "-1\n-2 1\n-0\n0xffffffff\n");
+  r = sim(fmt::format("--bpf {} --arch x86_64 --inputs {}", f, in));
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "ERRNO(7)\t3\nERRNO(8)\t4\nALLOW\t4\nERRNO(7)\t3\n");
+  r = sim(fmt::format("--bpf {} --arch x86_64 --syscall -2147483649", f));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("does not fit the kernel's int"), std::string::npos) << r.err;
+  r = sim(fmt::format("--bpf {} --arch x86_64 --syscall -x", f));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("invalid syscall number \"-x\""), std::string::npos) << r.err;
+}
+
 TEST(SimCli, TraceShowsEveryExecutedInstruction) {
   const std::string f = tmp("le.bpf");
   write_program(f, sample(Endian::kLittle), Endian::kLittle);
