@@ -45,11 +45,12 @@ unsigned ceil_log2(double x) {
   return d;
 }
 
-// An interval that holds numbers of an ABI's syscall table (x32 aside: it is
-// weighted down and rarely enabled). These get the longest-path budget.
-bool in_table_range(const NumberSpace& space, const Interval& iv) {
+// An interval that holds numbers of an ABI's syscall table. These get the
+// longest-path budget. x32 is budgeted in its own subtree (`x32`: only x32's
+// table counts; otherwise every table but x32's).
+bool in_table_range(const NumberSpace& space, const Interval& iv, bool x32) {
   return std::any_of(space.segments.begin(), space.segments.end(), [&](const NumberSegment& seg) {
-    if (seg.policy == nullptr || seg.abi == syscalls::ArchId::kX32) return false;
+    if (seg.policy == nullptr || (seg.abi == syscalls::ArchId::kX32) != x32) return false;
     const syscalls::Table& t = syscalls::table(seg.abi);
     if (t.entries().empty()) return false;
     const uint32_t first = std::max(seg.lo, t.entries().front().nr);
@@ -231,6 +232,29 @@ Expected<void> lower_leaves(Graph& g, const NumberSpace& space, const LeafTable&
   return {};
 }
 
+// The tree minimizes the mean number of comparisons, which can leave rare
+// numbers deep, and an argument subtree adds several instructions below its
+// leaf. So the longest path is bounded too: a number of an ABI's table takes
+// at most `depth_slack` comparisons more than it would in a balanced tree
+// over those intervals — counting the extra instructions of its leaf. Under a
+// named weight model a rare syscall may instead sink to the depth an ideal
+// code gives its weight (-log2 of its share) plus the slack: the user asked
+// for the common case. Fills the budget and the extra instructions per
+// interval, for x32's table (`x32`, in its own subtree) or every other.
+void depth_budgets(const NumberSpace& space, const SpaceTree& t, bool x32, double norm, const CompileOptions& options,
+                   std::vector<unsigned>& budget, std::vector<unsigned>& extra) {
+  size_t in_range = 0;
+  for (const Interval& iv : t.intervals) in_range += in_table_range(space, iv, x32);
+  const unsigned balanced_depth = ceil_log2(static_cast<double>(in_range));
+  for (size_t i = 0; i < t.intervals.size(); ++i) {
+    if (!in_table_range(space, t.intervals[i], x32)) continue;
+    extra[i] = std::min(t.leaf_cost[t.intervals[i].leaf], 12u) - 1;
+    const unsigned ideal = options.weights.is_uniform() ? 0 : ceil_log2(norm / t.w[i]);
+    const unsigned limit = std::max(balanced_depth, ideal) + options.depth_slack;
+    budget[i] = limit > extra[i] ? limit - extra[i] : 1;
+  }
+}
+
 // x32's numbers weigh 1/100 of x86_64's: the intervals from x32's first
 // number up get a tree of their own, which the x86_64 tree reaches as one
 // leaf (the last interval; its index is returned with the tree). That tree
@@ -239,10 +263,12 @@ Expected<void> lower_leaves(Graph& g, const NumberSpace& space, const LeafTable&
 // needs one test (x32's bit) to reach it rather than two. Its weights are
 // x32's own, normalized: the program-size trade-off (size_weight) is made
 // per ABI, as for every other ABI, instead of against x86_64's traffic,
-// next to which x32 would buy size with its speed. Same result for x86_64
-// numbers up to the x32 weights, and the dynamic program runs on ~100
-// intervals instead of ~160.
+// next to which x32 would buy size with its speed; and its longest path is
+// bounded as every ABI's is (depth_budgets). Same result for x86_64 numbers
+// up to the x32 weights, and the dynamic program runs on ~100 intervals
+// instead of ~160.
 std::optional<std::pair<DecisionTree, size_t>> split_off_x32(Graph& g, const NumberSpace& space,
+                                                             const CompileOptions& options,
                                                              const TreeOptions& tree_opts, SpaceTree& t) {
   const auto x32_seg = std::find_if(space.segments.begin(), space.segments.end(), [](const NumberSegment& s) {
     return s.abi == syscalls::ArchId::kX32 && s.policy != nullptr;
@@ -259,7 +285,12 @@ std::optional<std::pair<DecisionTree, size_t>> split_off_x32(Graph& g, const Num
   std::vector<double> inner_w;
   inner_w.reserve(outer_w.size());
   for (double x : outer_w) inner_w.push_back(x / inner_total);
-  DecisionTree x32_tree = build_tree(x32_intervals, inner_w, tree_opts);
+  SpaceTree x32_part{x32_intervals, inner_w, {}, t.leaf_cost};
+  std::vector<unsigned> budget(x32_intervals.size(), kNoBudget);
+  std::vector<unsigned> extra(x32_intervals.size(), 0);
+  depth_budgets(space, x32_part, true, std::accumulate(inner_w.begin(), inner_w.end(), 0.0), options, budget, extra);
+  DecisionTree x32_tree = budgeted_tree(x32_intervals, inner_w, std::move(budget), extra, options.weights.is_uniform(),
+                                        X32Entry{}, tree_opts);
   const Edge inner = lower_tree(g, x32_tree, kOffsetNr, t.leaf_edge);
   const auto pseudo = static_cast<uint32_t>(t.leaf_edge.size());
   t.leaf_edge.push_back(inner);
@@ -269,29 +300,6 @@ std::optional<std::pair<DecisionTree, size_t>> split_off_x32(Graph& g, const Num
   t.w.erase(t.w.begin() + first + 1, t.w.end());
   t.w.back() = inner_total;
   return std::pair{std::move(x32_tree), intervals.size() - 1};
-}
-
-// The tree minimizes the mean number of comparisons, which can leave rare
-// numbers deep, and an argument subtree adds several instructions below its
-// leaf. So the longest path is bounded too: a number of an ABI's table takes
-// at most `depth_slack` comparisons more than it would in a balanced tree
-// over those intervals — counting the extra instructions of its leaf. Under a
-// named weight model a rare syscall may instead sink to the depth an ideal
-// code gives its weight (-log2 of its share) plus the slack: the user asked
-// for the common case. Fills the budget and the extra instructions per
-// interval.
-void depth_budgets(const NumberSpace& space, const SpaceTree& t, double norm, const CompileOptions& options,
-                   std::vector<unsigned>& budget, std::vector<unsigned>& extra) {
-  size_t in_range = 0;
-  for (const Interval& iv : t.intervals) in_range += in_table_range(space, iv);
-  const unsigned balanced_depth = ceil_log2(static_cast<double>(in_range));
-  for (size_t i = 0; i < t.intervals.size(); ++i) {
-    if (!in_table_range(space, t.intervals[i])) continue;
-    extra[i] = std::min(t.leaf_cost[t.intervals[i].leaf], 12u) - 1;
-    const unsigned ideal = options.weights.is_uniform() ? 0 : ceil_log2(norm / t.w[i]);
-    const unsigned limit = std::max(balanced_depth, ideal) + options.depth_slack;
-    budget[i] = limit > extra[i] ? limit - extra[i] : 1;
-  }
 }
 
 // Expected comparisons over every number of the space (not normalized).
@@ -326,7 +334,7 @@ Expected<Edge> lower_space(Graph& g, const policy::Policy& policy, const Compile
   const std::vector<Interval> all_intervals = t.intervals;
   const std::vector<double> all_w = t.w;
 
-  auto x32 = optimal ? split_off_x32(g, space, tree_opts, t) : std::nullopt;
+  auto x32 = optimal ? split_off_x32(g, space, options, tree_opts, t) : std::nullopt;
   const std::optional<DecisionTree> x32_tree = x32 ? std::optional{std::move(x32->first)} : std::nullopt;
   X32Entry x32_entry;
   if (x32) {
@@ -336,7 +344,7 @@ Expected<Edge> lower_space(Graph& g, const policy::Policy& policy, const Compile
 
   std::vector<unsigned> budget(t.intervals.size(), kNoBudget);
   std::vector<unsigned> extra(t.intervals.size(), 0);
-  if (optimal) depth_budgets(space, t, norm, options, budget, extra);
+  if (optimal) depth_budgets(space, t, false, norm, options, budget, extra);
   const DecisionTree tree = optimal ? budgeted_tree(t.intervals, t.w, std::move(budget), extra,
                                                     options.weights.is_uniform(), x32_entry, tree_opts)
                                     : build_tree(t.intervals, t.w, tree_opts);
