@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
+#include <optional>
+#include <utility>
 
 #include "bpf/validate.h"
 #include "compiler/args.h"
@@ -26,6 +29,10 @@ constexpr unsigned kNoBudget = ~0u;
 // Reweighting: a leaf over budget gets its weight multiplied by 2^(this *
 // missing levels) per round.
 constexpr unsigned kBoostBits = 2;
+// The same for x32's entry (see x32_entry_budget), gentler: its weight is one
+// leaf's standing for a whole ABI, and each doubling moves it up the whole
+// x86_64 tree's right edge at once.
+constexpr unsigned kX32BoostBits = 1;
 
 // Smallest d with 2^d >= x (x >= 1; 0 for x <= 1), capped.
 unsigned ceil_log2(double x) {
@@ -38,11 +45,12 @@ unsigned ceil_log2(double x) {
   return d;
 }
 
-// An interval that holds numbers of an ABI's syscall table (x32 aside: it is
-// weighted down and rarely enabled). These get the longest-path budget.
-bool in_table_range(const NumberSpace& space, const Interval& iv) {
+// An interval that holds numbers of an ABI's syscall table. These get the
+// longest-path budget. x32 is budgeted in its own subtree (`x32`: only x32's
+// table counts; otherwise every table but x32's).
+bool in_table_range(const NumberSpace& space, const Interval& iv, bool x32) {
   return std::any_of(space.segments.begin(), space.segments.end(), [&](const NumberSegment& seg) {
-    if (seg.policy == nullptr || seg.abi == syscalls::ArchId::kX32) return false;
+    if (seg.policy == nullptr || (seg.abi == syscalls::ArchId::kX32) != x32) return false;
     const syscalls::Table& t = syscalls::table(seg.abi);
     if (t.entries().empty()) return false;
     const uint32_t first = std::max(seg.lo, t.entries().front().nr);
@@ -64,11 +72,75 @@ std::vector<unsigned> depths(const DecisionTree& tree, std::span<const Interval>
   return d;
 }
 
+// Where x32's subtree hangs in the x86_64 tree (see split_off_x32): its
+// interval, and every interval's count of numbers in an ABI's table (uniform
+// weights, whatever the compile's weights are).
+struct X32Entry {
+  static constexpr size_t kNone = ~size_t{0};
+  size_t index = kNone;
+  std::vector<double> numbers;
+};
+
+// The budget of x32's entry: the mean comparisons of the x86_64 numbers in
+// `tree` (each number of its table counted once), rounded up. x32's numbers
+// weigh 1/100 of x86_64's (weights.h), which alone sinks its entry to the
+// bottom of the x86_64 tree (7 comparisons for Docker's default, then x32's
+// own tree on top: more than libseccomp's x32 bit test in front of its tree
+// costs). Bounded by an average x86_64 number's path instead, x32 pays for its
+// rarity once, and x86_64 pays where the tree has room. Counted by numbers,
+// not by the weights: under a named weight model the average hot call is one
+// or two comparisons deep, and x32 needs no place among them.
+unsigned x32_entry_budget(const X32Entry& x32, std::span<const unsigned> d) {
+  double weighted = 0;
+  double total = 0;
+  for (size_t i = 0; i < d.size(); ++i) {
+    if (i == x32.index) continue;
+    weighted += x32.numbers[i] * d[i];
+    total += x32.numbers[i];
+  }
+  return total > 0 ? std::max(1u, static_cast<unsigned>(std::ceil(weighted / total))) : 1;
+}
+
+// Once every other budget holds: x32's entry gets its budget
+// (x32_entry_budget), and every other budgeted interval may no longer pass
+// the longest path it has now — lifting x32 costs the x86_64 tree mean
+// comparisons, never its longest path. False when already done or there is
+// no x32 entry.
+bool budget_x32_entry(const X32Entry& x32, std::span<const unsigned> d, std::span<const unsigned> extra,
+                      std::vector<unsigned>& budget) {
+  if (x32.index == X32Entry::kNone || budget[x32.index] != kNoBudget) return false;
+  unsigned longest = 0;
+  for (size_t i = 0; i < d.size(); ++i) {
+    if (budget[i] != kNoBudget) longest = std::max(longest, d[i] + extra[i]);
+  }
+  for (size_t i = 0; i < d.size(); ++i) {
+    if (budget[i] != kNoBudget) budget[i] = longest - extra[i];
+  }
+  budget[x32.index] = x32_entry_budget(x32, d);
+  return true;
+}
+
+// Multiplies the tree weight of each interval deeper than its budget (by
+// 2^(kBoostBits per missing level), kX32BoostBits for x32's entry); false
+// when every interval is within its budget.
+bool boost_over_budget(std::span<const unsigned> d, std::span<const unsigned> budget, size_t x32_index,
+                       std::vector<double>& tree_w) {
+  bool over = false;
+  for (size_t i = 0; i < d.size(); ++i) {
+    if (d[i] <= budget[i]) continue;
+    over = true;
+    const unsigned bits = i == x32_index ? kX32BoostBits : kBoostBits;
+    tree_w[i] *= static_cast<double>(1u << std::min(bits * (d[i] - budget[i]), 24u));
+  }
+  return over;
+}
+
 // The optimal tree under `w`, then the longest-path budget (see lower()):
 // intervals over budget get their weight quadrupled per missing level and
-// the tree is rebuilt, for a few rounds.
-DecisionTree budgeted_tree(std::span<const Interval> intervals, std::span<const double> w,
-                           std::span<const unsigned> budget, std::span<const unsigned> extra, bool pull_up_arguments,
+// the tree is rebuilt, for a few rounds; then as many rounds for x32's
+// entry (budget_x32_entry).
+DecisionTree budgeted_tree(std::span<const Interval> intervals, std::span<const double> w, std::vector<unsigned> budget,
+                           std::span<const unsigned> extra, bool pull_up_arguments, const X32Entry& x32,
                            const TreeOptions& opts) {
   std::vector<double> tree_w(w.begin(), w.end());
   // Under uniform weights the leaves that run an argument subtree are the
@@ -81,20 +153,30 @@ DecisionTree budgeted_tree(std::span<const Interval> intervals, std::span<const 
     }
   }
   // Each round changes a few weights: the rebuilder redoes only the part of
-  // the dynamic program those changes can reach.
+  // the dynamic program those changes can reach (x32's entry is the last
+  // interval: boosting it alone redoes little).
   TreeRebuilder rebuilder(intervals, opts);
   DecisionTree tree = rebuilder.build(tree_w);
-  for (int round = 0; round < kBudgetRounds; ++round) {
+  int rounds = kBudgetRounds;
+  std::optional<DecisionTree> settled;  // the tree before x32's entry was lifted
+  for (int round = 0; round < rounds; ++round) {
     const std::vector<unsigned> d = depths(tree, intervals);
-    bool over = false;
-    for (size_t i = 0; i < intervals.size(); ++i) {
-      if (d[i] > budget[i]) {
-        over = true;
-        tree_w[i] *= static_cast<double>(1u << std::min(kBoostBits * (d[i] - budget[i]), 24u));
-      }
+    bool over = boost_over_budget(d, budget, x32.index, tree_w);
+    if (!over && budget_x32_entry(x32, d, extra, budget)) {
+      settled = tree;
+      rounds = round + 1 + kBudgetRounds;
+      over = boost_over_budget(d, budget, x32.index, tree_w);
     }
     if (!over) break;
     tree = rebuilder.build(tree_w);
+  }
+  if (settled) {
+    // Out of rounds with an x86_64 path longer than before: keep the tree
+    // that had x32 deep instead.
+    const std::vector<unsigned> d = depths(tree, intervals);
+    for (size_t i = 0; i < d.size(); ++i) {
+      if (i != x32.index && d[i] > budget[i]) return std::move(*settled);
+    }
   }
   return tree;
 }
@@ -150,43 +232,6 @@ Expected<void> lower_leaves(Graph& g, const NumberSpace& space, const LeafTable&
   return {};
 }
 
-// x32's numbers weigh 1/100 of x86_64's: the intervals inside x32's segment
-// get a tree of their own, which the x86_64 tree reaches as one leaf.
-// Same result for x86_64 numbers up to the x32 weights, and the dynamic
-// program runs on ~100 intervals instead of ~160.
-std::optional<DecisionTree> split_off_x32(Graph& g, const NumberSpace& space, const TreeOptions& tree_opts,
-                                          SpaceTree& t) {
-  const auto x32_seg = std::find_if(space.segments.begin(), space.segments.end(), [](const NumberSegment& s) {
-    return s.abi == syscalls::ArchId::kX32 && s.policy != nullptr;
-  });
-  if (x32_seg == space.segments.end()) return std::nullopt;
-  std::vector<Interval>& intervals = t.intervals;
-  size_t a = intervals.size();
-  size_t b = 0;
-  for (size_t i = 0; i < intervals.size(); ++i) {
-    if (intervals[i].lo >= x32_seg->lo && intervals[i].hi <= x32_seg->hi) {
-      a = std::min(a, i);
-      b = i;
-    }
-  }
-  if (a >= intervals.size() || b <= a) return std::nullopt;
-  const auto first = static_cast<std::ptrdiff_t>(a);
-  const auto end = static_cast<std::ptrdiff_t>(b + 1);
-  const std::vector<Interval> x32_intervals(intervals.begin() + first, intervals.begin() + end);
-  const std::vector<double> inner_w(t.w.begin() + first, t.w.begin() + end);
-  DecisionTree x32_tree = build_tree(x32_intervals, inner_w, tree_opts);
-  const Edge inner = lower_tree(g, x32_tree, kOffsetNr, t.leaf_edge);
-  const auto pseudo = static_cast<uint32_t>(t.leaf_edge.size());
-  t.leaf_edge.push_back(inner);
-  t.leaf_cost.push_back(1);
-  const double inner_total = std::accumulate(inner_w.begin(), inner_w.end(), 0.0);
-  intervals.erase(intervals.begin() + first + 1, intervals.begin() + end);
-  intervals[a] = Interval{x32_intervals.front().lo, x32_intervals.back().hi, pseudo};
-  t.w.erase(t.w.begin() + first + 1, t.w.begin() + end);
-  t.w[a] = inner_total;
-  return x32_tree;
-}
-
 // The tree minimizes the mean number of comparisons, which can leave rare
 // numbers deep, and an argument subtree adds several instructions below its
 // leaf. So the longest path is bounded too: a number of an ABI's table takes
@@ -195,19 +240,66 @@ std::optional<DecisionTree> split_off_x32(Graph& g, const NumberSpace& space, co
 // named weight model a rare syscall may instead sink to the depth an ideal
 // code gives its weight (-log2 of its share) plus the slack: the user asked
 // for the common case. Fills the budget and the extra instructions per
-// interval.
-void depth_budgets(const NumberSpace& space, const SpaceTree& t, double norm, const CompileOptions& options,
+// interval, for x32's table (`x32`, in its own subtree) or every other.
+void depth_budgets(const NumberSpace& space, const SpaceTree& t, bool x32, double norm, const CompileOptions& options,
                    std::vector<unsigned>& budget, std::vector<unsigned>& extra) {
   size_t in_range = 0;
-  for (const Interval& iv : t.intervals) in_range += in_table_range(space, iv);
+  for (const Interval& iv : t.intervals) in_range += in_table_range(space, iv, x32);
   const unsigned balanced_depth = ceil_log2(static_cast<double>(in_range));
   for (size_t i = 0; i < t.intervals.size(); ++i) {
-    if (!in_table_range(space, t.intervals[i])) continue;
+    if (!in_table_range(space, t.intervals[i], x32)) continue;
     extra[i] = std::min(t.leaf_cost[t.intervals[i].leaf], 12u) - 1;
     const unsigned ideal = options.weights.is_uniform() ? 0 : ceil_log2(norm / t.w[i]);
     const unsigned limit = std::max(balanced_depth, ideal) + options.depth_slack;
     budget[i] = limit > extra[i] ? limit - extra[i] : 1;
   }
+}
+
+// x32's numbers weigh 1/100 of x86_64's: the intervals from x32's first
+// number up get a tree of their own, which the x86_64 tree reaches as one
+// leaf (the last interval; its index is returned with the tree). That tree
+// also takes what lies above x32's numbers — the ENOSYS range and the -1 a
+// tracer sets, one interval when they answer alike — so that the x86_64 tree
+// needs one test (x32's bit) to reach it rather than two. Its weights are
+// x32's own, normalized: the program-size trade-off (size_weight) is made
+// per ABI, as for every other ABI, instead of against x86_64's traffic,
+// next to which x32 would buy size with its speed; and its longest path is
+// bounded as every ABI's is (depth_budgets). Same result for x86_64 numbers
+// up to the x32 weights, and the dynamic program runs on ~100 intervals
+// instead of ~160.
+std::optional<std::pair<DecisionTree, size_t>> split_off_x32(Graph& g, const NumberSpace& space,
+                                                             const CompileOptions& options,
+                                                             const TreeOptions& tree_opts, SpaceTree& t) {
+  const auto x32_seg = std::find_if(space.segments.begin(), space.segments.end(), [](const NumberSegment& s) {
+    return s.abi == syscalls::ArchId::kX32 && s.policy != nullptr;
+  });
+  if (x32_seg == space.segments.end()) return std::nullopt;
+  std::vector<Interval>& intervals = t.intervals;
+  const auto first_x32 =
+      std::find_if(intervals.begin(), intervals.end(), [&](const Interval& iv) { return iv.lo >= x32_seg->lo; });
+  if (intervals.end() - first_x32 < 2) return std::nullopt;
+  const auto first = first_x32 - intervals.begin();
+  const std::vector<Interval> x32_intervals(first_x32, intervals.end());
+  const std::vector<double> outer_w(t.w.begin() + first, t.w.end());
+  const double inner_total = std::accumulate(outer_w.begin(), outer_w.end(), 0.0);
+  std::vector<double> inner_w;
+  inner_w.reserve(outer_w.size());
+  for (double x : outer_w) inner_w.push_back(x / inner_total);
+  SpaceTree x32_part{x32_intervals, inner_w, {}, t.leaf_cost};
+  std::vector<unsigned> budget(x32_intervals.size(), kNoBudget);
+  std::vector<unsigned> extra(x32_intervals.size(), 0);
+  depth_budgets(space, x32_part, true, std::accumulate(inner_w.begin(), inner_w.end(), 0.0), options, budget, extra);
+  DecisionTree x32_tree = budgeted_tree(x32_intervals, inner_w, std::move(budget), extra, options.weights.is_uniform(),
+                                        X32Entry{}, tree_opts);
+  const Edge inner = lower_tree(g, x32_tree, kOffsetNr, t.leaf_edge);
+  const auto pseudo = static_cast<uint32_t>(t.leaf_edge.size());
+  t.leaf_edge.push_back(inner);
+  t.leaf_cost.push_back(1);
+  intervals.erase(first_x32 + 1, intervals.end());
+  intervals.back() = Interval{x32_intervals.front().lo, x32_intervals.back().hi, pseudo};
+  t.w.erase(t.w.begin() + first + 1, t.w.end());
+  t.w.back() = inner_total;
+  return std::pair{std::move(x32_tree), intervals.size() - 1};
 }
 
 // Expected comparisons over every number of the space (not normalized).
@@ -242,14 +334,20 @@ Expected<Edge> lower_space(Graph& g, const policy::Policy& policy, const Compile
   const std::vector<Interval> all_intervals = t.intervals;
   const std::vector<double> all_w = t.w;
 
-  const std::optional<DecisionTree> x32_tree = optimal ? split_off_x32(g, space, tree_opts, t) : std::nullopt;
+  auto x32 = optimal ? split_off_x32(g, space, options, tree_opts, t) : std::nullopt;
+  const std::optional<DecisionTree> x32_tree = x32 ? std::optional{std::move(x32->first)} : std::nullopt;
+  X32Entry x32_entry;
+  if (x32) {
+    x32_entry.index = x32->second;
+    x32_entry.numbers = interval_weights(space, t.intervals, Weights::Uniform());
+  }
 
   std::vector<unsigned> budget(t.intervals.size(), kNoBudget);
   std::vector<unsigned> extra(t.intervals.size(), 0);
-  if (optimal) depth_budgets(space, t, norm, options, budget, extra);
-  const DecisionTree tree =
-      optimal ? budgeted_tree(t.intervals, t.w, budget, extra, options.weights.is_uniform(), tree_opts)
-              : build_tree(t.intervals, t.w, tree_opts);
+  if (optimal) depth_budgets(space, t, false, norm, options, budget, extra);
+  const DecisionTree tree = optimal ? budgeted_tree(t.intervals, t.w, std::move(budget), extra,
+                                                    options.weights.is_uniform(), x32_entry, tree_opts)
+                                    : build_tree(t.intervals, t.w, tree_opts);
   const Edge root = lower_tree(g, tree, kOffsetNr, t.leaf_edge);
 
   const auto x32_leaf = static_cast<uint32_t>(t.leaf_edge.size() - 1);

@@ -8,8 +8,9 @@
 // Each number tree starts with `A = nr` and is an optimal search tree over
 // the maximal intervals of its whole 32-bit number space. x32 lives inside
 // the x86_64 tree as the intervals in 0x40000000..0xfffffffe (0xffffffff, a
-// tracer's skip, stays x86_64's, as libseccomp has it), and the ENOSYS range
-// is one more interval. Leaves are shared returns or argument subtrees.
+// tracer's skip, answers as x86_64, as libseccomp has it, though its
+// interval sits in x32's subtree), and the ENOSYS range is one more
+// interval. Leaves are shared returns or argument subtrees.
 //
 // The passes, in the order compile() runs them:
 //   1. Arch dispatch (partition.h, number_spaces): one number space per
@@ -26,8 +27,10 @@
 //      smaller; fails early when they alone pass the kernel's limit.
 //   4. Number trees (tree.h, build_tree / TreeRebuilder; partition.h,
 //      interval_weights): an optimal search tree per number space under the
-//      weights, its longest path bounded, x32's intervals as a subtree of
-//      their own; lowered into the test graph (graph.h, lower_tree).
+//      weights, its longest path bounded, x32's intervals (from its bit up,
+//      -1 included) as a subtree of their own on x32's own weights, entered
+//      no deeper than an average x86_64 number's path; lowered into the test
+//      graph (graph.h, lower_tree).
 //   5. Layout and emission (graph.h, emit): the graph in topological order
 //      through the label builder (bpf/builder.h) into a bpf::Program; then
 //      the 4096-instruction limit and validation (bpf/validate.h).

@@ -12,10 +12,12 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "bpf/asm.h"
 #include "bpf/disasm.h"
+#include "bpf/raw.h"
 #include "compiler/compile.h"
 #include "measure/stats.h"
 #include "profile/caps.h"
@@ -123,6 +125,60 @@ TEST(Targets, DockerDefaultAarch64) {
   fmt::print("aarch64+arm: {} instructions, mean {:.3f}, max {}\n", m.length, m.mean, m.max);
   EXPECT_LE(m.length, 200u);
   EXPECT_LE(m.mean, 10.0);
+}
+
+// One ABI of `prog` over its numbers 0..450 (bias added), arguments 0.
+measure::AbiStats measure_abi(std::span<const bpf::Insn> prog, syscalls::ArchId abi) {
+  const syscalls::ArchId abis[] = {abi};
+  measure::StatsOptions so;
+  so.range = measure::NumberRange{0, 450};
+  auto s = measure::measure(prog, abis, so);
+  EXPECT_TRUE(s) << s.error().message;
+  return s ? s->abis[0] : measure::AbiStats{};
+}
+
+bpf::Program read_fixture(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(in) << "missing fixture " << path;
+  const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto p = bpf::read_raw(bytes, Endian::kLittle, path);
+  EXPECT_TRUE(p) << p.error().message;
+  return p ? *p : bpf::Program{};
+}
+
+// x32 shares x86_64's arch value, so its numbers go through the x86_64 tree
+// to reach their own. The real libseccomp 2.5.4's optimize=2 filter for the
+// same profile (test/verify/data/libseccomp) tests x32's bit in front of a
+// tree of x32's syscalls; x32 must execute no more here, mean and max. And
+// lifting x32 must not lengthen x86_64's longest path: at most the longest
+// path of the same policy compiled without x32.
+void expect_x32_no_slower_than_libseccomp(const std::string& profile, const std::string& fixture) {
+  SCOPED_TRACE(profile);
+  policy::Policy p = resolve(profile, syscalls::ArchId::kX86_64);
+  ASSERT_NE(p.find(syscalls::ArchId::kX32), nullptr);
+  auto c = compile(p, {});
+  ASSERT_TRUE(c) << c.error().message;
+  const bpf::Program libseccomp = read_fixture(fixture);
+  const measure::AbiStats ours = measure_abi(c->program, syscalls::ArchId::kX32);
+  const measure::AbiStats theirs = measure_abi(libseccomp, syscalls::ArchId::kX32);
+  fmt::print("{}: x32 mean {:.3f} max {} (libseccomp {:.3f} max {})\n", profile, ours.mean_insns, ours.max_insns,
+             theirs.mean_insns, theirs.max_insns);
+  EXPECT_LE(ours.mean_insns, theirs.mean_insns);
+  EXPECT_LE(ours.max_insns, theirs.max_insns);
+
+  const syscalls::ArchId without_x32[] = {syscalls::ArchId::kX86_64, syscalls::ArchId::kI386};
+  ASSERT_TRUE(restrict_abis(p, without_x32));
+  auto alone = compile(p, {});
+  ASSERT_TRUE(alone) << alone.error().message;
+  EXPECT_LE(measure_abi(c->program, syscalls::ArchId::kX86_64).max_insns,
+            measure_abi(alone->program, syscalls::ArchId::kX86_64).max_insns);
+}
+
+TEST(Targets, X32NoSlowerThanLibseccomp) {
+  expect_x32_no_slower_than_libseccomp("default",
+                                       "test/verify/data/libseccomp/docker-default.x86_64.libseccomp-tree.bpf");
+  expect_x32_no_slower_than_libseccomp("profile/data/containers-common.json",
+                                       "test/verify/data/libseccomp/containers-common.x86_64.libseccomp-tree.bpf");
 }
 
 }  // namespace
