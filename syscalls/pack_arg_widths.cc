@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "syscalls/arg_widths.h"
+#include "syscalls/pack_literal.h"
 #include "syscalls/packed_arg_widths.h"
 
 namespace sysfence::syscalls {
@@ -43,23 +44,6 @@ class Pool {
   std::string text_;
   std::vector<unsigned> begin_;
 };
-
-// The pool as one string literal: printable ASCII as is, the rest octal.
-void print_literal(const std::string& text) {
-  std::printf("const char kPool[] =\n    \"");
-  size_t column = 0;
-  for (char c : text) {
-    if (column >= 100) {
-      std::printf("\"\n    \"");
-      column = 0;
-    }
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') column += static_cast<size_t>(std::printf("\\%c", c));
-    else if (u >= 0x20 && u < 0x7f) column += static_cast<size_t>(std::printf("%c", c));
-    else column += static_cast<size_t>(std::printf("\\%03o", u));
-  }
-  std::printf("\";\n");
-}
 
 int run() {
   Pool pool;
@@ -100,7 +84,7 @@ int run() {
   }
   std::printf("// Generated at build time by //syscalls:pack_arg_widths; see syscalls/packed_arg_widths.h.\n");
   std::printf("#include \"syscalls/packed_arg_widths.h\"\n\nnamespace sysfence::syscalls::packed {\n\n");
-  print_literal(pool.text());
+  print_pool_literal("kPool", pool.text());
   std::printf("const uint32_t kStrBegin[] = {\n");
   for (unsigned b : pool.begin()) std::printf("    %uu,\n", b);
   std::printf("    %zuu,\n};\n", pool.text().size());

@@ -3,21 +3,58 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
+#include <mutex>
 #include <vector>
 
 #include "syscalls/edit_distance.h"
-#include "syscalls/generated_tables.h"
+#include "syscalls/packed_tables.h"
 
 namespace sysfence::syscalls {
 namespace {
 
-// The registry must list the tables in ArchId order: table(id) indexes it.
-constexpr bool tables_in_arch_order() {
-  for (size_t i = 0; i < generated::kTables.size(); ++i)
-    if (static_cast<size_t>(generated::kTables[i].arch()) != i) return false;
-  return true;
+namespace data = packed_tables;
+
+std::string_view name_of(data::NameId id) {
+  return std::string_view(data::kNamePool + data::kNameBegin[id], data::kNameBegin[id + 1u] - data::kNameBegin[id] - 1);
 }
-static_assert(tables_in_arch_order());
+
+// One generated table unpacked: names as string_views into the pool.
+struct UnpackedTable {
+  std::vector<Syscall> entries;
+  std::vector<SyscallAlias> aliases;
+  Table table{ArchId::kX86_64, {}};
+};
+
+UnpackedTable& unpack(ArchId arch, UnpackedTable& out) {
+  const auto a = static_cast<size_t>(arch);
+  for (uint32_t i = data::kEntryBegin[a]; i < data::kEntryBegin[a + 1]; ++i) {
+    const data::PackedSyscall& p = data::kEntries[i];
+    out.entries.push_back(Syscall{name_of(p.name), p.nr, p.since});
+  }
+  for (uint32_t i = data::kAliasBegin[a]; i < data::kAliasBegin[a + 1]; ++i)
+    out.aliases.push_back(SyscallAlias{name_of(data::kAliases[i].alias), name_of(data::kAliases[i].canonical)});
+  out.table = Table(arch, out.entries, {}, out.aliases);
+  return out;
+}
+
+// table(id): each ABI's table is unpacked on its first use (a command
+// touches one to three ABIs), then never modified, so readers need no lock
+// once the pointer is published.
+std::array<std::atomic<const Table*>, kArchCount> g_unpacked{};
+
+const Table& unpacked_table(ArchId arch) {
+  std::atomic<const Table*>& slot = g_unpacked[static_cast<size_t>(arch)];
+  if (const Table* t = slot.load(std::memory_order_acquire)) return *t;
+  static std::mutex mutex;
+  static std::array<UnpackedTable, kArchCount> storage;
+  const std::lock_guard<std::mutex> lock(mutex);
+  if (const Table* t = slot.load(std::memory_order_relaxed)) return *t;
+  const Table* t = &unpack(arch, storage[static_cast<size_t>(arch)]).table;
+  slot.store(t, std::memory_order_release);
+  return *t;
+}
 
 }  // namespace
 
@@ -27,82 +64,20 @@ std::string to_string(KernelVersion v) {
   return fmt::format("{}.{}", v.major, v.minor);
 }
 
-// Open addressing over every distinct name of every generated table; rows
-// hold the numbers per ABI. Invariant: built once from the static tables and
-// never modified afterwards, so concurrent lookups need no locking.
-class NameIndex {
- public:
-  NameIndex() {
-    for (const Table& t : generated::kTables) {
-      for (const Syscall& s : t.entries()) add(s.name, t.arch(), s.nr);
-    }
-    // Aliases after every entry name, so that an alias resolves to the
-    // canonical entry's number exactly as Table::find does.
-    for (const Table& t : generated::kTables) {
-      for (const SyscallAlias& a : t.aliases()) {
-        const Syscall* canonical = t.find_in_table(a.canonical);
-        if (canonical != nullptr) add(a.alias, t.arch(), canonical->nr);
-      }
-    }
+const NameNumbers* numbers_by_name(std::string_view name) {
+  constexpr size_t kMask = data::kIndexSlots - 1;
+  for (size_t i = data::name_hash(name) & kMask;; i = (i + 1) & kMask) {
+    const data::NameId id = data::kIndex[i];
+    if (id == data::kEmptySlot) return nullptr;
+    if (name_of(id) == name) return &data::kNumbers[id];
   }
-
-  const NameNumbers* find(std::string_view name) const {
-    for (size_t i = hash(name) & mask_;; i = (i + 1) & mask_) {
-      const Slot& s = slots_[i];
-      if (s.row == kEmpty) return nullptr;
-      if (s.name == name) return &rows_[s.row];
-    }
-  }
-
- private:
-  static constexpr uint32_t kEmpty = ~uint32_t{0};
-  // Power of two, at least twice the number of distinct names (about 1000):
-  // probe sequences stay short.
-  static constexpr size_t kSlots = 4096;
-  struct Slot {
-    std::string_view name;
-    uint32_t row = kEmpty;
-  };
-
-  static size_t hash(std::string_view s) {
-    uint64_t h = 14695981039346656037ULL;  // FNV-1a
-    for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
-    return static_cast<size_t>(h ^ (h >> 29));
-  }
-
-  void add(std::string_view name, ArchId abi, uint32_t nr) {
-    size_t i = hash(name) & mask_;
-    while (slots_[i].row != kEmpty && slots_[i].name != name) i = (i + 1) & mask_;
-    Slot& s = slots_[i];
-    if (s.row == kEmpty) {
-      s.name = name;
-      s.row = static_cast<uint32_t>(rows_.size());
-      rows_.emplace_back();
-    }
-    NameNumbers& row = rows_[s.row];
-    const auto bit = uint32_t{1} << static_cast<unsigned>(abi);
-    if ((row.known_ & bit) != 0) return;  // first definition wins (names are unique per table)
-    row.known_ |= bit;
-    row.nr_[static_cast<size_t>(abi)] = nr;
-  }
-
-  std::vector<Slot> slots_ = std::vector<Slot>(kSlots);
-  size_t mask_ = kSlots - 1;
-  std::vector<NameNumbers> rows_;
-};
-
-const NameIndex& name_index() {
-  static const NameIndex index;
-  return index;
 }
-
-const NameNumbers* numbers_by_name(std::string_view name) { return name_index().find(name); }
 
 const Syscall* Table::find(std::string_view name) const {
   // The generated tables answer through the shared index (one hash instead
   // of a binary search of string comparisons); a Table built elsewhere
   // searches its own spans.
-  if (this == &generated::kTables[static_cast<size_t>(arch_)]) {
+  if (this == g_unpacked[static_cast<size_t>(arch_)].load(std::memory_order_acquire)) {
     const NameNumbers* n = numbers_by_name(name);
     if (n == nullptr) return nullptr;
     const std::optional<uint32_t> nr = n->on(arch_);
@@ -165,20 +140,15 @@ std::optional<std::string_view> Table::nearest_name(std::string_view name) const
   return best;
 }
 
-const Table& table(ArchId id) { return generated::kTables[static_cast<size_t>(id)]; }
+const Table& table(ArchId id) { return unpacked_table(id); }
 
 std::optional<std::string_view> nearest_known_name(std::string_view name) {
-  // Every ABI's names and aliases once, sorted: nearest() keeps the first of
-  // equally near ones, so ties go to the alphabetically first.
+  // Every ABI's names and aliases once, sorted (name ids are in name order):
+  // nearest() keeps the first of equally near ones, so ties go to the
+  // alphabetically first.
   static const std::vector<std::string_view> kAllNames = [] {
     std::vector<std::string_view> all;
-    for (int i = 0; i < kArchCount; ++i) {
-      const Table& t = table(static_cast<ArchId>(i));
-      for (const auto& s : t.entries()) all.push_back(s.name);
-      for (const auto& a : t.aliases()) all.push_back(a.alias);
-    }
-    std::sort(all.begin(), all.end());
-    all.erase(std::unique(all.begin(), all.end()), all.end());
+    for (data::NameId id = 0; id < data::kNameCount; ++id) all.push_back(name_of(id));
     return all;
   }();
   return nearest(name, kAllNames);

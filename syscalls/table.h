@@ -43,8 +43,6 @@ struct SyscallAlias {
   std::string_view canonical;
 };
 
-class NameIndex;
-
 // Invariants of every table (checked by test/syscalls): entries sorted by
 // strictly increasing number, names unique, every number carries the ABI's
 // bias; `by_name` (when given) lists every entry index once, in name order;
@@ -78,7 +76,6 @@ class Table {
   std::optional<std::string_view> nearest_name(std::string_view name) const;
 
  private:
-  friend class NameIndex;
   // find(name) by the table's own spans (binary search by name, aliases).
   const Syscall* find_in_table(std::string_view name) const;
 
@@ -96,23 +93,26 @@ inline const Table& table(const Arch& a) { return table(a.id); }
 // for all ABIs at once.
 class NameNumbers {
  public:
+  NameNumbers() = default;
+  // `known` has bit (1 << ArchId) set for every ABI whose entry in `nr` holds.
+  constexpr NameNumbers(uint32_t known, const std::array<uint32_t, kArchCount>& nr) : known_(known), nr_(nr) {}
+
   std::optional<uint32_t> on(ArchId abi) const {
     if ((known_ & (uint32_t{1} << static_cast<unsigned>(abi))) == 0) return std::nullopt;
     return nr_[static_cast<size_t>(abi)];
   }
 
  private:
-  friend class NameIndex;
   static_assert(kArchCount <= 32, "known_ has one bit per ABI");
   uint32_t known_ = 0;  // bit (1 << ArchId): the ABI's table has the name
   std::array<uint32_t, kArchCount> nr_{};
 };
 
 // The numbers of `name` on every ABI; nullptr when no ABI knows the name.
-// Backed by a hash index over all generated tables, built once per process
-// on first use (thread-safe static initialization): resolving a profile
-// looks every name up for several ABIs, and one hash replaces a binary
-// search of string comparisons per ABI.
+// Backed by a hash index over all generated tables, built when the binary
+// is built (syscalls/packed_tables.h): resolving a profile looks every name
+// up for several ABIs, and one hash replaces a binary search of string
+// comparisons per ABI.
 const NameNumbers* numbers_by_name(std::string_view name);
 
 // Table::nearest_name over the names of every ABI: the suggestion for a name

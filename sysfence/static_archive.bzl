@@ -5,7 +5,7 @@ Bazel builds one archive per cc_library; a Make or CMake user wants one. The
 rule merges the per-library archives with ar's MRI script mode, which keeps
 members of the same name from different packages (compiler/compile.o and
 pipeline's) apart, where extracting them into one directory would not.
-System libraries (linkopts only, like -lfmt) have no archive and are left to
+System libraries (linkopts only, like -lboost_json) have no archive and are left to
 the consumer's link line (sysfence.pc, sysfenceConfig.cmake).
 """
 
