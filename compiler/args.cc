@@ -217,6 +217,7 @@ std::optional<Edge> ArgCompiler::chain(const RuleSet& s, std::span<const size_t>
     end = begin;
   }
   const bool overflowed = attempt_->overflowed;
+  last_work_ = attempt_->conditions;
   attempt_.reset();
   small_trees_ = false;
   if (overflowed) return std::nullopt;
@@ -271,7 +272,12 @@ Edge ArgCompiler::compile_rules(const RuleSet& s, std::optional<uint32_t> a_hold
   const std::vector<size_t> one_diagram;
   // The work (conditions copied into new states) is bounded too: a diagram
   // whose states each still hold most of the rules is exploding.
-  const size_t work = std::min(kMaxStateConditions, kWorkPerCondition * condition_count(s) + 1024);
+  // And relative to the chain of single rules: a diagram that copies many
+  // times more conditions into its states than that chain does holds most
+  // of the rules in each state, and grows past the chain long before its
+  // states are counted out.
+  const size_t work = std::min(
+      {kMaxStateConditions, kWorkPerCondition * condition_count(s) + 1024, kWorkPerLinear * last_work_ + kWorkFloor});
   for (const std::vector<size_t>* cuts : {&by_equality, &by_word, &one_diagram}) {
     if (cuts != &one_diagram && (cuts->empty() || cuts->size() == each.size())) continue;
     if (cuts == &by_word && by_word == by_equality) continue;
@@ -285,6 +291,9 @@ Edge ArgCompiler::compile_rules(const RuleSet& s, std::optional<uint32_t> a_hold
       if (found.back().size > acceptable()) break;
     }
   }
+  // The states of one syscall's rules are rarely those of another's (each
+  // segment ends in its own continuation): no use keeping them.
+  memo_.clear();
   // Fewer segments and faster trees run fewer instructions (a diagram tests
   // each word once): the last candidate within the slack of the smallest.
   for (size_t i = found.size(); i-- > 0;) {

@@ -122,6 +122,10 @@ class ArgCompiler {
   static constexpr size_t kMaxStateConditions = size_t{1} << 19;
   // ... and at most this many per condition of the rules compiled.
   static constexpr size_t kWorkPerCondition = 4096;
+  // ... and at most this many times the conditions of the chain of single
+  // rules (plus the floor).
+  static constexpr size_t kWorkPerLinear = 8;
+  static constexpr size_t kWorkFloor = 1024;
   // Rules read by the interval splits of one attempt (pieces x rules).
   static constexpr size_t kMaxScan = size_t{1} << 22;
   size_t max_states() const { return max_states_; }
@@ -159,7 +163,7 @@ class ArgCompiler {
   // The value trees of interval splits: the smallest (equals-chains, as
   // libseccomp lays values out) instead of the fastest.
   bool small_trees_ = false;
-  std::vector<Memo::iterator> attempt_added_;
+  size_t last_work_ = 0;  // conditions copied by the last chain()
 };
 
 }  // namespace sysfence::compiler
