@@ -296,10 +296,28 @@ Edge ArgCompiler::compile_rules(const RuleSet& s, std::optional<uint32_t> a_hold
   memo_.clear();
   // Fewer segments and faster trees run fewer instructions (a diagram tests
   // each word once): the last candidate within the slack of the smallest.
+  // Then, among the candidates no larger than that one, the shortest path
+  // for zero arguments (by far the most common values, and what the tree
+  // over the numbers weighs this subtree by), ties to the later.
+  size_t chosen = 0;
   for (size_t i = found.size(); i-- > 0;) {
-    if (found[i].size <= acceptable()) return g_.enter(found[i].edge.node, a_holds);
+    if (found[i].size <= acceptable()) {
+      chosen = i;
+      break;
+    }
   }
-  return g_.enter(linear.node, a_holds);
+  const SeccompWords zero_args{};
+  const size_t limit = found[chosen].size;
+  unsigned best_zero = path_length(g_, found[chosen].edge, zero_args);
+  for (size_t i = chosen; i-- > 0;) {
+    if (found[i].size > limit) continue;
+    const unsigned zero = path_length(g_, found[i].edge, zero_args);
+    if (zero < best_zero) {
+      chosen = i;
+      best_zero = zero;
+    }
+  }
+  return g_.enter(found[chosen].edge.node, a_holds);
 }
 
 Edge ArgCompiler::build(const RuleSet& s, std::optional<uint32_t> a_holds) {
