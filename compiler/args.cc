@@ -296,9 +296,6 @@ Edge ArgCompiler::compile_rules(const RuleSet& s, std::optional<uint32_t> a_hold
   memo_.clear();
   // Fewer segments and faster trees run fewer instructions (a diagram tests
   // each word once): the last candidate within the slack of the smallest.
-  // Then, among the candidates no larger than that one, the shortest path
-  // for zero arguments (by far the most common values, and what the tree
-  // over the numbers weighs this subtree by), ties to the later.
   size_t chosen = 0;
   for (size_t i = found.size(); i-- > 0;) {
     if (found[i].size <= acceptable()) {
@@ -306,16 +303,22 @@ Edge ArgCompiler::compile_rules(const RuleSet& s, std::optional<uint32_t> a_hold
       break;
     }
   }
+  // Then the path for zero arguments (by far the most common values, and
+  // what the tree over the numbers weighs this subtree by): the shortest
+  // among the candidates no larger than that one (ties to the later), or a
+  // larger one, still within kZeroSlack of the smallest, that saves at least
+  // a quarter of it.
   const SeccompWords zero_args{};
+  std::vector<unsigned> zero(found.size());
+  for (size_t i = 0; i < found.size(); ++i) zero[i] = path_length(g_, found[i].edge, zero_args);
   const size_t limit = found[chosen].size;
-  unsigned best_zero = path_length(g_, found[chosen].edge, zero_args);
   for (size_t i = chosen; i-- > 0;) {
-    if (found[i].size > limit) continue;
-    const unsigned zero = path_length(g_, found[i].edge, zero_args);
-    if (zero < best_zero) {
-      chosen = i;
-      best_zero = zero;
-    }
+    if (found[i].size <= limit && zero[i] < zero[chosen]) chosen = i;
+  }
+  const auto wider = static_cast<size_t>(static_cast<double>(smallest) * (1 + kZeroSlack));
+  const unsigned base_zero = zero[chosen];
+  for (size_t i = found.size(); i-- > 0;) {
+    if (found[i].size <= wider && 4 * zero[i] <= 3 * base_zero && zero[i] < zero[chosen]) chosen = i;
   }
   return g_.enter(found[chosen].edge.node, a_holds);
 }
