@@ -177,30 +177,33 @@ uint32_t ArgCompiler::word(uint8_t arg, bool hi) const {
 
 Edge ArgCompiler::compile(const RuleSet& s, std::optional<uint32_t> a_holds) {
   if (s.constant()) return s.tail == kNoTail ? g_.ret(encode(s.otherwise)) : g_.enter(s.tail, a_holds);
-  auto key = std::make_pair(s, small_trees_);
-  auto it = memo_.find(key);
+  std::map<RuleSet, Edge>& memo = memo_[small_trees_ ? 1 : 0];
+  auto it = memo.find(s);
   Edge e;
-  if (it != memo_.end()) {
+  if (it != memo.end()) {
     e = it->second;
   } else {
     if (attempt_) {
       Attempt& at = *attempt_;
       at.conditions += condition_count(s);
-      if (at.overflowed || ++at.states > at.max_states || at.conditions > at.max_conditions) {
+      const OpenCondition& first = s.rules.front().conditions.front();
+      at.insns += a_holds && *a_holds == word(first.arg, first.hi) ? 1 : 2;
+      if (at.overflowed || ++at.states > at.max_states || at.conditions > at.max_conditions ||
+          at.insns > at.max_insns) {
         at.overflowed = true;
         return g_.ret(encode(s.otherwise));  // a placeholder: the attempt is discarded
       }
     }
     e = build(s, std::nullopt);
     // Only states built without a placeholder below them are kept.
-    if (!attempt_ || !attempt_->overflowed) memo_.emplace(std::move(key), e);
+    if (!attempt_ || !attempt_->overflowed) memo.emplace(s, e);
   }
   return g_.enter(e.node, a_holds);
 }
 
 std::optional<Edge> ArgCompiler::chain(const RuleSet& s, std::span<const size_t> cuts, size_t max_states,
-                                       size_t max_conditions, bool small_trees) {
-  attempt_ = Attempt{max_states, max_conditions};
+                                       size_t max_insns, size_t max_conditions, bool small_trees) {
+  attempt_ = Attempt{max_states, max_conditions, max_insns};
   small_trees_ = small_trees;
   NodeId tail = s.tail;
   Edge e;
@@ -263,7 +266,7 @@ Edge ArgCompiler::compile_rules(const RuleSet& s, std::optional<uint32_t> a_hold
   // Most segments first: one rule per segment has at most a few states per
   // condition and is always built; it bounds the diagrams tried after it.
   const std::vector<size_t> each = cuts_each(s);
-  const Edge linear = *chain(s, each, kUnbounded, kUnbounded, true);
+  const Edge linear = *chain(s, each, kUnbounded, kUnbounded, kUnbounded, true);
   std::vector<Candidate> found{{linear, subgraph_insns(g_, linear)}};
   size_t smallest = found.front().size;
   auto acceptable = [&] { return static_cast<size_t>(static_cast<double>(smallest) * (1 + size_slack_)) + 2; };
@@ -283,7 +286,7 @@ Edge ArgCompiler::compile_rules(const RuleSet& s, std::optional<uint32_t> a_hold
     if (cuts == &by_word && by_word == by_equality) continue;
     // The smallest value trees, then the fastest (preferred when close).
     for (const bool small : {true, false}) {
-      const std::optional<Edge> e = chain(s, *cuts, std::min(max_states_, acceptable()), work, small);
+      const std::optional<Edge> e = chain(s, *cuts, max_states_, acceptable(), work, small);
       if (!e) break;
       found.push_back({*e, subgraph_insns(g_, *e)});
       smallest = std::min(smallest, found.back().size);
@@ -293,7 +296,7 @@ Edge ArgCompiler::compile_rules(const RuleSet& s, std::optional<uint32_t> a_hold
   }
   // The states of one syscall's rules are rarely those of another's (each
   // segment ends in its own continuation): no use keeping them.
-  memo_.clear();
+  for (auto& m : memo_) m.clear();
   // Fewer segments and faster trees run fewer instructions (a diagram tests
   // each word once): the last candidate within the slack of the smallest.
   size_t chosen = 0;

@@ -36,6 +36,7 @@
 // abandoned early instead of filling the memory.
 #pragma once
 
+#include <array>
 #include <compare>
 #include <cstdint>
 #include <map>
@@ -139,18 +140,22 @@ class ArgCompiler {
   struct Attempt {
     size_t max_states = 0;
     size_t max_conditions = 0;
+    // A lower bound on the instructions of the attempt's subtree: a test per
+    // new state, and its load where the caller's A holds another word.
+    size_t max_insns = 0;
     size_t states = 0;
     size_t conditions = 0;
+    size_t insns = 0;
     size_t scanned = 0;  // rules read by interval splits
     bool overflowed = false;
   };
-  // Keyed by the RuleSet and whether its value trees are the smallest ones.
-  using Memo = std::map<std::pair<RuleSet, bool>, Edge>;
+  // Per kind of value trees (index: the smallest ones), keyed by the RuleSet.
+  using Memo = std::array<std::map<RuleSet, Edge>, 2>;
 
   // The rules cut at `cuts` (segment starts after the first), each segment
   // a diagram continuing at the next; nullopt when the attempt overflowed.
-  std::optional<Edge> chain(const RuleSet& s, std::span<const size_t> cuts, size_t max_states, size_t max_conditions,
-                            bool small_trees);
+  std::optional<Edge> chain(const RuleSet& s, std::span<const size_t> cuts, size_t max_states, size_t max_insns,
+                            size_t max_conditions, bool small_trees);
   Edge build(const RuleSet& s, std::optional<uint32_t> a_holds);
   Edge interval_split(const RuleSet& s, uint8_t arg, bool hi, std::optional<uint32_t> a_holds);
   Edge masked_test(const RuleSet& s, const OpenCondition& test, std::optional<uint32_t> a_holds);
