@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cassert>
+#include <set>
 
 #include "policy/operators.h"
 
@@ -364,13 +365,18 @@ Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::op
   }
 
   std::vector<RuleSet> children;
-  std::map<RuleSet, uint32_t> leaf_of;
+  // Identical pieces share a leaf (a set of indices into `children`, so a
+  // piece is not copied to be looked up: there can be thousands).
+  auto less = [&](uint32_t a, uint32_t b) { return children[a] < children[b]; };
+  std::set<uint32_t, decltype(less)> leaf_of(less);
   std::vector<Interval> intervals;
   for (size_t i = 0; i < starts.size(); ++i) {
     const uint32_t v = starts[i];
     std::vector<OpenRule> rules;
+    rules.reserve(s.rules.size());
     for (const OpenRule& r : s.rules) {
       OpenRule nr{r.action, {}};
+      nr.conditions.reserve(r.conditions.size());
       bool possible = true;
       for (OpenCondition c : r.conditions) {
         if (!on_word(c)) {
@@ -387,11 +393,10 @@ Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::op
       }
       if (possible) rules.push_back(std::move(nr));
     }
-    RuleSet child = normalize(std::move(rules), s.otherwise, s.tail);
-    // Identical pieces share a leaf (a map: there can be thousands).
-    const auto [known, added] = leaf_of.emplace(child, static_cast<uint32_t>(children.size()));
-    const uint32_t leaf = known->second;
-    if (added) children.push_back(std::move(child));
+    children.push_back(normalize(std::move(rules), s.otherwise, s.tail));
+    const auto [known, added] = leaf_of.insert(static_cast<uint32_t>(children.size() - 1));
+    const uint32_t leaf = *known;
+    if (!added) children.pop_back();
     const uint32_t end = i + 1 < starts.size() ? starts[i + 1] - 1 : kMax32;
     if (!intervals.empty() && intervals.back().leaf == leaf) {
       intervals.back().hi = end;
