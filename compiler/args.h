@@ -31,9 +31,13 @@
 // in one tree); runs that share action and first word; one diagram. Each
 // with the smallest value trees and with the fastest. It keeps the one with
 // the fewest segments and fastest trees whose size is within a small slack
-// of the smallest. The diagrams it tries are bounded by the size of the best
-// candidate so far and by the work done, so an exponential diagram is
-// abandoned early instead of filling the memory.
+// of the smallest, unless one no larger (or, saving a quarter of it, up to
+// kZeroSlack larger than the smallest) has a shorter path for zero
+// arguments. The diagrams it tries are bounded by the size of the best
+// candidate so far (a lower bound on their instructions, counted as their
+// states are made) and by the work done, also relative to the chain of
+// single rules, so an exponential diagram is abandoned early instead of
+// filling the memory.
 #pragma once
 
 #include <array>
