@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cassert>
+#include <set>
 
 #include "policy/operators.h"
 
@@ -177,30 +178,33 @@ uint32_t ArgCompiler::word(uint8_t arg, bool hi) const {
 
 Edge ArgCompiler::compile(const RuleSet& s, std::optional<uint32_t> a_holds) {
   if (s.constant()) return s.tail == kNoTail ? g_.ret(encode(s.otherwise)) : g_.enter(s.tail, a_holds);
-  auto key = std::make_pair(s, small_trees_);
-  auto it = memo_.find(key);
+  std::map<RuleSet, Edge>& memo = memo_[small_trees_ ? 1 : 0];
+  auto it = memo.find(s);
   Edge e;
-  if (it != memo_.end()) {
+  if (it != memo.end()) {
     e = it->second;
   } else {
     if (attempt_) {
       Attempt& at = *attempt_;
       at.conditions += condition_count(s);
-      if (at.overflowed || ++at.states > at.max_states || at.conditions > at.max_conditions) {
+      const OpenCondition& first = s.rules.front().conditions.front();
+      at.insns += a_holds && *a_holds == word(first.arg, first.hi) ? 1 : 2;
+      if (at.overflowed || ++at.states > at.max_states || at.conditions > at.max_conditions ||
+          at.insns > at.max_insns) {
         at.overflowed = true;
         return g_.ret(encode(s.otherwise));  // a placeholder: the attempt is discarded
       }
     }
     e = build(s, std::nullopt);
     // Only states built without a placeholder below them are kept.
-    if (!attempt_ || !attempt_->overflowed) memo_.emplace(std::move(key), e);
+    if (!attempt_ || !attempt_->overflowed) memo.emplace(s, e);
   }
   return g_.enter(e.node, a_holds);
 }
 
 std::optional<Edge> ArgCompiler::chain(const RuleSet& s, std::span<const size_t> cuts, size_t max_states,
-                                       size_t max_conditions, bool small_trees) {
-  attempt_ = Attempt{max_states, max_conditions};
+                                       size_t max_insns, size_t max_conditions, bool small_trees) {
+  attempt_ = Attempt{max_states, max_conditions, max_insns};
   small_trees_ = small_trees;
   NodeId tail = s.tail;
   Edge e;
@@ -217,6 +221,7 @@ std::optional<Edge> ArgCompiler::chain(const RuleSet& s, std::span<const size_t>
     end = begin;
   }
   const bool overflowed = attempt_->overflowed;
+  last_work_ = attempt_->conditions;
   attempt_.reset();
   small_trees_ = false;
   if (overflowed) return std::nullopt;
@@ -262,7 +267,7 @@ Edge ArgCompiler::compile_rules(const RuleSet& s, std::optional<uint32_t> a_hold
   // Most segments first: one rule per segment has at most a few states per
   // condition and is always built; it bounds the diagrams tried after it.
   const std::vector<size_t> each = cuts_each(s);
-  const Edge linear = *chain(s, each, kUnbounded, kUnbounded, true);
+  const Edge linear = *chain(s, each, kUnbounded, kUnbounded, kUnbounded, true);
   std::vector<Candidate> found{{linear, subgraph_insns(g_, linear)}};
   size_t smallest = found.front().size;
   auto acceptable = [&] { return static_cast<size_t>(static_cast<double>(smallest) * (1 + size_slack_)) + 2; };
@@ -271,13 +276,18 @@ Edge ArgCompiler::compile_rules(const RuleSet& s, std::optional<uint32_t> a_hold
   const std::vector<size_t> one_diagram;
   // The work (conditions copied into new states) is bounded too: a diagram
   // whose states each still hold most of the rules is exploding.
-  const size_t work = std::min(kMaxStateConditions, kWorkPerCondition * condition_count(s) + 1024);
+  // And relative to the chain of single rules: a diagram that copies many
+  // times more conditions into its states than that chain does holds most
+  // of the rules in each state, and grows past the chain long before its
+  // states are counted out.
+  const size_t work = std::min(
+      {kMaxStateConditions, kWorkPerCondition * condition_count(s) + 1024, kWorkPerLinear * last_work_ + kWorkFloor});
   for (const std::vector<size_t>* cuts : {&by_equality, &by_word, &one_diagram}) {
     if (cuts != &one_diagram && (cuts->empty() || cuts->size() == each.size())) continue;
     if (cuts == &by_word && by_word == by_equality) continue;
     // The smallest value trees, then the fastest (preferred when close).
     for (const bool small : {true, false}) {
-      const std::optional<Edge> e = chain(s, *cuts, std::min(max_states_, acceptable()), work, small);
+      const std::optional<Edge> e = chain(s, *cuts, max_states_, acceptable(), work, small);
       if (!e) break;
       found.push_back({*e, subgraph_insns(g_, *e)});
       smallest = std::min(smallest, found.back().size);
@@ -285,12 +295,36 @@ Edge ArgCompiler::compile_rules(const RuleSet& s, std::optional<uint32_t> a_hold
       if (found.back().size > acceptable()) break;
     }
   }
+  // The states of one syscall's rules are rarely those of another's (each
+  // segment ends in its own continuation): no use keeping them.
+  for (auto& m : memo_) m.clear();
   // Fewer segments and faster trees run fewer instructions (a diagram tests
   // each word once): the last candidate within the slack of the smallest.
+  size_t chosen = 0;
   for (size_t i = found.size(); i-- > 0;) {
-    if (found[i].size <= acceptable()) return g_.enter(found[i].edge.node, a_holds);
+    if (found[i].size <= acceptable()) {
+      chosen = i;
+      break;
+    }
   }
-  return g_.enter(linear.node, a_holds);
+  // Then the path for zero arguments (by far the most common values, and
+  // what the tree over the numbers weighs this subtree by): the shortest
+  // among the candidates no larger than that one (ties to the later), or a
+  // larger one, still within kZeroSlack of the smallest, that saves at least
+  // a quarter of it.
+  const SeccompWords zero_args{};
+  std::vector<unsigned> zero(found.size());
+  for (size_t i = 0; i < found.size(); ++i) zero[i] = path_length(g_, found[i].edge, zero_args);
+  const size_t limit = found[chosen].size;
+  for (size_t i = chosen; i-- > 0;) {
+    if (found[i].size <= limit && zero[i] < zero[chosen]) chosen = i;
+  }
+  const auto wider = static_cast<size_t>(static_cast<double>(smallest) * (1 + kZeroSlack));
+  const unsigned base_zero = zero[chosen];
+  for (size_t i = found.size(); i-- > 0;) {
+    if (found[i].size <= wider && 4 * zero[i] <= 3 * base_zero && zero[i] < zero[chosen]) chosen = i;
+  }
+  return g_.enter(found[chosen].edge.node, a_holds);
 }
 
 Edge ArgCompiler::build(const RuleSet& s, std::optional<uint32_t> a_holds) {
@@ -331,13 +365,18 @@ Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::op
   }
 
   std::vector<RuleSet> children;
-  std::map<RuleSet, uint32_t> leaf_of;
+  // Identical pieces share a leaf (a set of indices into `children`, so a
+  // piece is not copied to be looked up: there can be thousands).
+  auto less = [&](uint32_t a, uint32_t b) { return children[a] < children[b]; };
+  std::set<uint32_t, decltype(less)> leaf_of(less);
   std::vector<Interval> intervals;
   for (size_t i = 0; i < starts.size(); ++i) {
     const uint32_t v = starts[i];
     std::vector<OpenRule> rules;
+    rules.reserve(s.rules.size());
     for (const OpenRule& r : s.rules) {
       OpenRule nr{r.action, {}};
+      nr.conditions.reserve(r.conditions.size());
       bool possible = true;
       for (OpenCondition c : r.conditions) {
         if (!on_word(c)) {
@@ -354,11 +393,10 @@ Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::op
       }
       if (possible) rules.push_back(std::move(nr));
     }
-    RuleSet child = normalize(std::move(rules), s.otherwise, s.tail);
-    // Identical pieces share a leaf (a map: there can be thousands).
-    const auto [known, added] = leaf_of.emplace(child, static_cast<uint32_t>(children.size()));
-    const uint32_t leaf = known->second;
-    if (added) children.push_back(std::move(child));
+    children.push_back(normalize(std::move(rules), s.otherwise, s.tail));
+    const auto [known, added] = leaf_of.insert(static_cast<uint32_t>(children.size() - 1));
+    const uint32_t leaf = *known;
+    if (!added) children.pop_back();
     const uint32_t end = i + 1 < starts.size() ? starts[i + 1] - 1 : kMax32;
     if (!intervals.empty() && intervals.back().leaf == leaf) {
       intervals.back().hi = end;

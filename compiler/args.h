@@ -31,11 +31,16 @@
 // in one tree); runs that share action and first word; one diagram. Each
 // with the smallest value trees and with the fastest. It keeps the one with
 // the fewest segments and fastest trees whose size is within a small slack
-// of the smallest. The diagrams it tries are bounded by the size of the best
-// candidate so far and by the work done, so an exponential diagram is
-// abandoned early instead of filling the memory.
+// of the smallest, unless one no larger (or, saving a quarter of it, up to
+// kZeroSlack larger than the smallest) has a shorter path for zero
+// arguments. The diagrams it tries are bounded by the size of the best
+// candidate so far (a lower bound on their instructions, counted as their
+// states are made) and by the work done, also relative to the chain of
+// single rules, so an exponential diagram is abandoned early instead of
+// filling the memory.
 #pragma once
 
+#include <array>
 #include <compare>
 #include <cstdint>
 #include <map>
@@ -117,11 +122,18 @@ class ArgCompiler {
 
   static constexpr size_t kMaxStates = size_t{1} << 14;
   static constexpr double kSizeSlack = 0.03;
+  // How much larger than the smallest a candidate may be when it saves a
+  // quarter of the path for zero arguments (see compile_rules).
+  static constexpr double kZeroSlack = 0.1;
   // Conditions held by the memoized states of one diagram attempt: the
   // memory bound (each state is a copy of its rules).
   static constexpr size_t kMaxStateConditions = size_t{1} << 19;
   // ... and at most this many per condition of the rules compiled.
   static constexpr size_t kWorkPerCondition = 4096;
+  // ... and at most this many times the conditions of the chain of single
+  // rules (plus the floor).
+  static constexpr size_t kWorkPerLinear = 8;
+  static constexpr size_t kWorkFloor = 1024;
   // Rules read by the interval splits of one attempt (pieces x rules).
   static constexpr size_t kMaxScan = size_t{1} << 22;
   size_t max_states() const { return max_states_; }
@@ -132,18 +144,22 @@ class ArgCompiler {
   struct Attempt {
     size_t max_states = 0;
     size_t max_conditions = 0;
+    // A lower bound on the instructions of the attempt's subtree: a test per
+    // new state, and its load where the caller's A holds another word.
+    size_t max_insns = 0;
     size_t states = 0;
     size_t conditions = 0;
+    size_t insns = 0;
     size_t scanned = 0;  // rules read by interval splits
     bool overflowed = false;
   };
-  // Keyed by the RuleSet and whether its value trees are the smallest ones.
-  using Memo = std::map<std::pair<RuleSet, bool>, Edge>;
+  // Per kind of value trees (index: the smallest ones), keyed by the RuleSet.
+  using Memo = std::array<std::map<RuleSet, Edge>, 2>;
 
   // The rules cut at `cuts` (segment starts after the first), each segment
   // a diagram continuing at the next; nullopt when the attempt overflowed.
-  std::optional<Edge> chain(const RuleSet& s, std::span<const size_t> cuts, size_t max_states, size_t max_conditions,
-                            bool small_trees);
+  std::optional<Edge> chain(const RuleSet& s, std::span<const size_t> cuts, size_t max_states, size_t max_insns,
+                            size_t max_conditions, bool small_trees);
   Edge build(const RuleSet& s, std::optional<uint32_t> a_holds);
   Edge interval_split(const RuleSet& s, uint8_t arg, bool hi, std::optional<uint32_t> a_holds);
   Edge masked_test(const RuleSet& s, const OpenCondition& test, std::optional<uint32_t> a_holds);
@@ -159,7 +175,7 @@ class ArgCompiler {
   // The value trees of interval splits: the smallest (equals-chains, as
   // libseccomp lays values out) instead of the fastest.
   bool small_trees_ = false;
-  std::vector<Memo::iterator> attempt_added_;
+  size_t last_work_ = 0;  // conditions copied by the last chain()
 };
 
 }  // namespace sysfence::compiler
