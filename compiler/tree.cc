@@ -102,20 +102,19 @@ class OptimalTree {
     ws.run = ++ws.runs;
     grow(ws.cost, n_ * n_);
     grow(ws.cost_t, n_ * n_);
-    grow(ws.root, n_ * n_);
-    grow(ws.kind, n_ * n_);
+    grow(ws.cell, n_ * n_);
     ws.chain.assign(n_ * span_, Chain{});
     compute_chains(ws);
     for (size_t i = 0; i < n_; ++i) {
       ws.cost[i * n_ + i] = 0;
       ws.cost_t[i * n_ + i] = 0;
-      ws.root[i * n_ + i] = static_cast<uint32_t>(i);
-      ws.kind[i * n_ + i] = kLeafRange;
+      ws.cell[cell_index(i, i)] = pack(i, kLeafRange);
     }
     fill_tables(ws, reuse_below);
     DecisionTree t;
     TreeMaker m(t);
-    t.root = build(ws, m, 0, n_ - 1);
+    t.interval_tests.assign(n_, 0);
+    t.root = build(ws, m, t.interval_tests, 0, n_ - 1, 0);
     // Keep the tables for the next tree unless they grew unusually large.
     if (n_ > kKeepWorkspace) {
       const uint64_t runs = ws.runs;
@@ -134,14 +133,26 @@ class OptimalTree {
     if (v.size() < n) v.resize(n);
   }
 
+  // A range's best split point (its root) and kind, packed in 16 bits:
+  // ranges have at most kMaxDynamicProgram (< 2^14) intervals.
+  using Cell = uint16_t;
+  static Cell pack(size_t root, RangeKind kind) { return static_cast<Cell>(root | (size_t{kind} << 14)); }
+  static size_t root_of(Cell c) { return c & 0x3fff; }
+  static RangeKind kind_of(Cell c) { return static_cast<RangeKind>(c >> 14); }
+  // Cells and chains are stored by range length, then start: the diagonal
+  // the dynamic program fills, and the one below that it reads (root(i,
+  // j-1) and root(i+1, j) are neighbours there), are each one sequential
+  // run of memory instead of one cache line per cell.
+  size_t cell_index(size_t i, size_t j) const { return (j - i) * n_ + i; }
+  size_t chain_index(size_t i, size_t len) const { return len * n_ + i; }
+
   struct Workspace {
     std::vector<double> cost;
     std::vector<double> cost_t;  // transposed: cost_t[j * n + i] = cost[i * n + j]
-    std::vector<uint32_t> root;
-    std::vector<RangeKind> kind;
-    std::vector<Chain> chain;  // [i * span + len], len < span
-    uint64_t runs = 0;         // runs so far on this thread
-    uint64_t run = 0;          // the run the tables hold; 0: none
+    std::vector<Cell> cell;      // [cell_index(i, j)]
+    std::vector<Chain> chain;    // [chain_index(i, len)], len < span
+    uint64_t runs = 0;           // runs so far on this thread
+    uint64_t run = 0;            // the run the tables hold; 0: none
   };
   static Workspace& workspace() {
     static thread_local Workspace ws;
@@ -203,7 +214,7 @@ class OptimalTree {
         if (j == i) continue;
         if (wide != kNone) {
           if (sorted.size() > o_.max_chain) break;
-          ws.chain[i * span_ + (j - i + 1)] = Chain{chain_cost(i, j, sorted), wide};
+          ws.chain[chain_index(i, j - i + 1)] = Chain{chain_cost(i, j, sorted), wide};
           continue;
         }
         // Only single numbers so far: any of their leaves may be the rest.
@@ -224,7 +235,7 @@ class OptimalTree {
           const double c = chain_cost(i, j, ex);
           if (c < best.cost) best = Chain{c, rest};
         }
-        ws.chain[i * span_ + (j - i + 1)] = best;
+        ws.chain[chain_index(i, j - i + 1)] = best;
       }
     }
   }
@@ -257,8 +268,8 @@ class OptimalTree {
       // problem. Chains break that monotonicity now and then, so the
       // window is widened by one on each side (measured: this recovers
       // the full search's trees on the real profiles).
-      const size_t a = ws.root[i * n_ + j - 1];
-      const size_t b = ws.root[(i + 1) * n_ + j];
+      const size_t a = root_of(ws.cell[cell_index(i, j - 1)]);
+      const size_t b = root_of(ws.cell[cell_index(i + 1, j)]);
       lo = std::max<size_t>(lo, a > kKnuthSlack ? a - kKnuthSlack : 0);
       hi = std::min<size_t>(hi, b + kKnuthSlack);
       if (lo > hi) lo = hi;
@@ -274,27 +285,35 @@ class OptimalTree {
       }
     }
     best += prefix_[j + 1] - prefix_[i] + slack_cost;
-    ws.root[i * n_ + j] = static_cast<uint32_t>(best_k);
     RangeKind kind = kSplitRange;
     const size_t len = d + 1;
     if (len < span_) {
-      const Chain& chain = ws.chain[i * span_ + len];
+      const Chain& chain = ws.chain[chain_index(i, len)];
       if (chain.cost <= best) {
         best = chain.cost;
         kind = kChainRange;
       }
     }
-    ws.kind[i * n_ + j] = kind;
+    ws.cell[cell_index(i, j)] = pack(best_k, kind);
     row[j] = best;
     ws.cost_t[j * n_ + i] = best;
   }
 
-  int32_t build(const Workspace& ws, TreeMaker& m, size_t i, size_t j) {
-    if (i == j) return m.leaf(iv_[i].leaf);
-    switch (ws.kind[i * n_ + j]) {
+  // The tree over intervals [i, j], `depth` comparisons below the root;
+  // tests[x] receives the comparisons interval x takes.
+  int32_t build(const Workspace& ws, TreeMaker& m, std::vector<unsigned>& tests, size_t i, size_t j, unsigned depth) {
+    if (i == j) {
+      tests[i] = depth;
+      return m.leaf(iv_[i].leaf);
+    }
+    switch (kind_of(ws.cell[cell_index(i, j)])) {
       case kChainRange: {
-        const Chain& ch = ws.chain[i * span_ + (j - i + 1)];
+        const Chain& ch = ws.chain[chain_index(i, j - i + 1)];
         const std::vector<size_t> e = exceptions(i, j, ch.rest);
+        // The rest passes every test; the r-th exception leaves at the
+        // (r+1)-th (exceptions are single values, so no other value stops there).
+        for (size_t x = i; x <= j; ++x) tests[x] = depth + static_cast<unsigned>(e.size());
+        for (size_t r = 0; r < e.size(); ++r) tests[e[r]] = depth + static_cast<unsigned>(r + 1);
         int32_t node = m.leaf(ch.rest);
         for (size_t r = e.size(); r-- > 0;) {
           node = m.equals(iv_[e[r]].lo, m.leaf(iv_[e[r]].leaf), node);
@@ -302,9 +321,9 @@ class OptimalTree {
         return node;
       }
       case kSplitRange: {
-        const size_t k = ws.root[i * n_ + j];
-        const int32_t below = build(ws, m, i, k - 1);
-        const int32_t above = build(ws, m, k, j);
+        const size_t k = root_of(ws.cell[cell_index(i, j)]);
+        const int32_t below = build(ws, m, tests, i, k - 1, depth + 1);
+        const int32_t above = build(ws, m, tests, k, j, depth + 1);
         return m.split(iv_[k].lo, below, above);
       }
       case kLeafRange: break;
@@ -404,6 +423,12 @@ namespace {
 // indices by dst's size); returns the copy of src's root.
 int32_t append(DecisionTree& dst, const DecisionTree& src) {
   const auto base = static_cast<int32_t>(dst.nodes.size());
+  if (dst.nodes.empty()) {
+    // The whole tree: its comparisons per interval stay valid.
+    dst.interval_tests = src.interval_tests;
+  } else {
+    dst.interval_tests.clear();
+  }
   for (TreeNode n : src.nodes) {
     if (n.kind != TreeNode::Kind::kLeaf) {
       n.below += base;
@@ -419,6 +444,7 @@ int32_t append(DecisionTree& dst, const DecisionTree& src) {
 // (only hand-made policies get there; a profile has at most a few hundred
 // per tree) the range is first halved by weight, then each part optimized.
 constexpr size_t kMaxDynamicProgram = 1024;
+static_assert(kMaxDynamicProgram < (size_t{1} << 14), "OptimalTree packs a range's root in 14 bits");
 
 int32_t optimal_into(DecisionTree& t, std::span<const Interval> iv, std::span<const double> w, const TreeOptions& o) {
   if (iv.size() <= kMaxDynamicProgram) return append(t, OptimalTree(iv, w, o).run());
@@ -430,13 +456,20 @@ int32_t optimal_into(DecisionTree& t, std::span<const Interval> iv, std::span<co
   const int32_t below = optimal_into(t, iv.first(k), w.first(k), o);
   const int32_t above = optimal_into(t, iv.subspan(k), w.subspan(k), o);
   TreeMaker m(t);
+  t.interval_tests.clear();  // set_weighted_tests walks the assembled tree
   return m.split(iv[k].lo, below, above);
 }
 
+// Fills interval_tests where the build did not (balanced, linear, and
+// trees assembled from halves), then weighted_tests from them.
 void set_weighted_tests(DecisionTree& t, std::span<const Interval> intervals, std::span<const double> weights) {
+  if (t.interval_tests.size() != intervals.size()) {
+    t.interval_tests.resize(intervals.size());
+    for (size_t i = 0; i < intervals.size(); ++i) t.interval_tests[i] = walk_tree(t, intervals[i].lo).tests;
+  }
   t.weighted_tests = 0;
   for (size_t i = 0; i < intervals.size(); ++i) {
-    t.weighted_tests += weights[i] * walk_tree(t, intervals[i].lo).tests;
+    t.weighted_tests += weights[i] * t.interval_tests[i];
   }
 }
 
