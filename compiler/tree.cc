@@ -4,6 +4,7 @@
 #include <bit>
 #include <cassert>
 #include <limits>
+#include <utility>
 
 namespace sysfence::compiler {
 
@@ -112,6 +113,7 @@ class OptimalTree {
     }
     fill_tables(ws, reuse_below);
     DecisionTree t;
+    t.nodes.reserve(2 * n_ + 16);  // n_ leaves and n_ - 1 tests, a few more with chains
     TreeMaker m(t);
     t.interval_tests.assign(n_, 0);
     t.root = build(ws, m, t.interval_tests, 0, n_ - 1, 0);
@@ -226,7 +228,8 @@ class OptimalTree {
         }
         Chain best;
         for (uint32_t rest : leaves) {
-          std::vector<double> ex;
+          std::vector<double>& ex = ex_;
+          ex.clear();
           for (size_t x = i; x <= j; ++x) {
             if (iv_[x].leaf != rest) ex.push_back(w_[x]);
           }
@@ -338,6 +341,7 @@ class OptimalTree {
   size_t n_;
   size_t span_;  // chains cover ranges of fewer than span_ intervals
   std::vector<double> prefix_;
+  std::vector<double> ex_;  // compute_chains' scratch: one candidate rest's exception weights
 };
 
 // ---------------------------------------------------------------------------
@@ -421,14 +425,18 @@ namespace {
 
 // Copies `src`'s nodes into `dst` (leaf ids shifted by nothing, node
 // indices by dst's size); returns the copy of src's root.
-int32_t append(DecisionTree& dst, const DecisionTree& src) {
-  const auto base = static_cast<int32_t>(dst.nodes.size());
+int32_t append(DecisionTree& dst, DecisionTree&& src) {
   if (dst.nodes.empty()) {
-    // The whole tree: its comparisons per interval stay valid.
-    dst.interval_tests = src.interval_tests;
-  } else {
-    dst.interval_tests.clear();
+    // The whole tree: nothing to shift, and its comparisons per interval
+    // stay valid.
+    const int32_t root = src.root;
+    const size_t tests = dst.tests + src.tests;
+    dst = std::move(src);
+    dst.tests = tests;
+    return root;
   }
+  const auto base = static_cast<int32_t>(dst.nodes.size());
+  dst.interval_tests.clear();
   for (TreeNode n : src.nodes) {
     if (n.kind != TreeNode::Kind::kLeaf) {
       n.below += base;
