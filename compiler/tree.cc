@@ -4,6 +4,7 @@
 #include <bit>
 #include <cassert>
 #include <limits>
+#include <memory>
 #include <utility>
 
 namespace sysfence::compiler {
@@ -101,9 +102,9 @@ class OptimalTree {
     Workspace& ws = workspace();
     if (reuse_run == 0 || reuse_run != ws.run) reuse_below = 0;
     ws.run = ++ws.runs;
-    grow(ws.cost, n_ * n_);
-    grow(ws.cost_t, n_ * n_);
-    grow(ws.cell, n_ * n_);
+    ws.cost.grow(n_ * n_);
+    ws.cost_t.grow(n_ * n_);
+    ws.cell.grow(n_ * n_);
     ws.chain.assign(n_ * span_, Chain{});
     compute_chains(ws);
     for (size_t i = 0; i < n_; ++i) {
@@ -130,10 +131,22 @@ class OptimalTree {
  private:
   enum RangeKind : uint8_t { kLeafRange, kSplitRange, kChainRange };
 
+  // An n^2 table whose cells are written before they are read: growing it
+  // neither clears nor copies (a larger tree never reuses a smaller one's
+  // cells), which spares the first compile of a process a memset of a few
+  // hundred kilobytes per table.
   template <typename T>
-  static void grow(std::vector<T>& v, size_t n) {
-    if (v.size() < n) v.resize(n);
-  }
+  struct Table {
+    std::unique_ptr<T[]> data;
+    size_t size = 0;
+    void grow(size_t n) {
+      if (size >= n) return;
+      data = std::make_unique_for_overwrite<T[]>(n);
+      size = n;
+    }
+    T& operator[](size_t i) { return data[i]; }
+    const T& operator[](size_t i) const { return data[i]; }
+  };
 
   // A range's best split point (its root) and kind, packed in 16 bits:
   // ranges have at most kMaxDynamicProgram (< 2^14) intervals.
@@ -149,12 +162,12 @@ class OptimalTree {
   size_t chain_index(size_t i, size_t len) const { return len * n_ + i; }
 
   struct Workspace {
-    std::vector<double> cost;
-    std::vector<double> cost_t;  // transposed: cost_t[j * n + i] = cost[i * n + j]
-    std::vector<Cell> cell;      // [cell_index(i, j)]
-    std::vector<Chain> chain;    // [chain_index(i, len)], len < span
-    uint64_t runs = 0;           // runs so far on this thread
-    uint64_t run = 0;            // the run the tables hold; 0: none
+    Table<double> cost;
+    Table<double> cost_t;      // transposed: cost_t[j * n + i] = cost[i * n + j]
+    Table<Cell> cell;          // [cell_index(i, j)]
+    std::vector<Chain> chain;  // [chain_index(i, len)], len < span
+    uint64_t runs = 0;         // runs so far on this thread
+    uint64_t run = 0;          // the run the tables hold; 0: none
   };
   static Workspace& workspace() {
     static thread_local Workspace ws;
@@ -255,51 +268,61 @@ class OptimalTree {
   void fill_tables(Workspace& ws, size_t reuse_below) {
     for (size_t d = 1; d < n_; ++d) {
       // Ranges ending before reuse_below keep the previous run's cells.
-      for (size_t i = reuse_below > d ? reuse_below - d : 0; i + d < n_; ++i) fill_cell(ws, i, i + d);
+      fill_diagonal(ws, d, reuse_below > d ? reuse_below - d : 0);
     }
   }
 
-  // Cell (i, j): the best split point (or chain) for intervals i..j.
-  void fill_cell(Workspace& ws, size_t i, size_t j) {
+  // Cells (i, i + d) for i >= first: per cell, the best split point (or
+  // chain) for intervals i..i+d. Along a diagonal every table position
+  // moves by a constant step, so the positions are carried from cell to
+  // cell instead of recomputed (this loop runs once per range).
+  void fill_diagonal(Workspace& ws, size_t d, size_t first) {
+    const size_t n = n_;
+    if (first + d >= n) return;
     const double slack_cost = o_.size_weight;
-    const size_t d = j - i;
-    double* row = &ws.cost[i * n_];
-    size_t lo = i + 1;
-    size_t hi = j;
-    if (!o_.exhaustive) {
-      // Knuth: root(i, j-1) <= root(i, j) <= root(i+1, j) for the plain
-      // problem. Chains break that monotonicity now and then, so the
-      // window is widened by one on each side (measured: this recovers
-      // the full search's trees on the real profiles).
-      const size_t a = root_of(ws.cell[cell_index(i, j - 1)]);
-      const size_t b = root_of(ws.cell[cell_index(i + 1, j)]);
-      lo = std::max<size_t>(lo, a > kKnuthSlack ? a - kKnuthSlack : 0);
-      hi = std::min<size_t>(hi, b + kKnuthSlack);
-      if (lo > hi) lo = hi;
-    }
-    const double* right = &ws.cost_t[j * n_];
-    double best = kInf;
-    size_t best_k = lo;
-    for (size_t k = lo; k <= hi; ++k) {
-      const double c = row[k - 1] + right[k];
-      if (c < best) {
-        best = c;
-        best_k = k;
-      }
-    }
-    best += prefix_[j + 1] - prefix_[i] + slack_cost;
-    RangeKind kind = kSplitRange;
+    const bool knuth = !o_.exhaustive;
+    // Diagonal d - 1: below[i] is (i, j - 1), below[i + 1] is (i + 1, j).
+    const Cell* below = &ws.cell[(d - 1) * n];
+    Cell* here = &ws.cell[d * n];
     const size_t len = d + 1;
-    if (len < span_) {
-      const Chain& chain = ws.chain[chain_index(i, len)];
-      if (chain.cost <= best) {
-        best = chain.cost;
+    const Chain* chains = len < span_ ? &ws.chain[chain_index(0, len)] : nullptr;
+    const double* prefix = prefix_.data();
+    double* row = &ws.cost[first * n];            // cost(i, .)
+    double* right = &ws.cost_t[(first + d) * n];  // cost(., j)
+    for (size_t i = first; i + d < n; ++i, row += n, right += n) {
+      const size_t j = i + d;
+      size_t lo = i + 1;
+      size_t hi = j;
+      if (knuth) {
+        // Knuth: root(i, j-1) <= root(i, j) <= root(i+1, j) for the plain
+        // problem. Chains break that monotonicity now and then, so the
+        // window is widened by kKnuthSlack on each side (measured: this
+        // recovers the full search's trees on the real profiles).
+        const size_t a = root_of(below[i]);
+        const size_t b = root_of(below[i + 1]);
+        lo = std::max<size_t>(lo, a > kKnuthSlack ? a - kKnuthSlack : 0);
+        hi = std::min<size_t>(hi, b + kKnuthSlack);
+        if (lo > hi) lo = hi;
+      }
+      double best = kInf;
+      size_t best_k = lo;
+      for (size_t k = lo; k <= hi; ++k) {
+        const double c = row[k - 1] + right[k];
+        if (c < best) {
+          best = c;
+          best_k = k;
+        }
+      }
+      best += prefix[j + 1] - prefix[i] + slack_cost;
+      RangeKind kind = kSplitRange;
+      if (chains != nullptr && chains[i].cost <= best) {
+        best = chains[i].cost;
         kind = kChainRange;
       }
+      here[i] = pack(best_k, kind);
+      row[j] = best;
+      right[i] = best;
     }
-    ws.cell[cell_index(i, j)] = pack(best_k, kind);
-    row[j] = best;
-    ws.cost_t[j * n_ + i] = best;
   }
 
   // The tree over intervals [i, j], `depth` comparisons below the root;
