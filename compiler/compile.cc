@@ -65,13 +65,6 @@ struct Lowered {
   std::vector<ArchReport> reports;
 };
 
-// The comparisons each interval takes in `tree`.
-std::vector<unsigned> depths(const DecisionTree& tree, std::span<const Interval> intervals) {
-  std::vector<unsigned> d(intervals.size());
-  for (size_t i = 0; i < intervals.size(); ++i) d[i] = walk_tree(tree, intervals[i].lo).tests;
-  return d;
-}
-
 // Where x32's subtree hangs in the x86_64 tree (see split_off_x32): its
 // interval, and every interval's count of numbers in an ABI's table (uniform
 // weights, whatever the compile's weights are).
@@ -160,7 +153,7 @@ DecisionTree budgeted_tree(std::span<const Interval> intervals, std::span<const 
   int rounds = kBudgetRounds;
   std::optional<DecisionTree> settled;  // the tree before x32's entry was lifted
   for (int round = 0; round < rounds; ++round) {
-    const std::vector<unsigned> d = depths(tree, intervals);
+    const std::vector<unsigned>& d = tree.interval_tests;  // comparisons per interval
     bool over = boost_over_budget(d, budget, x32.index, tree_w);
     if (!over && budget_x32_entry(x32, d, extra, budget)) {
       settled = tree;
@@ -173,7 +166,7 @@ DecisionTree budgeted_tree(std::span<const Interval> intervals, std::span<const 
   if (settled) {
     // Out of rounds with an x86_64 path longer than before: keep the tree
     // that had x32 deep instead.
-    const std::vector<unsigned> d = depths(tree, intervals);
+    const std::vector<unsigned>& d = tree.interval_tests;
     for (size_t i = 0; i < d.size(); ++i) {
       if (i != x32.index && d[i] > budget[i]) return std::move(*settled);
     }
@@ -303,15 +296,21 @@ std::optional<std::pair<DecisionTree, size_t>> split_off_x32(Graph& g, const Num
 }
 
 // Expected comparisons over every number of the space (not normalized).
-double weighted_tests(const DecisionTree& tree, const std::optional<DecisionTree>& x32_tree, uint32_t x32_leaf,
+// `tree` is built over `intervals`, which are `all_intervals` with x32's
+// merged into one (leaf x32_leaf) when x32_tree is there.
+double weighted_tests(const DecisionTree& tree, std::span<const Interval> intervals,
+                      const std::optional<DecisionTree>& x32_tree, uint32_t x32_leaf,
                       std::span<const Interval> all_intervals, std::span<const double> all_w) {
   double weighted = 0;
+  size_t r = 0;        // the interval of `intervals` holding all_intervals[i]
+  size_t r_first = 0;  // the first of all_intervals it holds
   for (size_t i = 0; i < all_intervals.size(); ++i) {
-    const TreeWalk outer = walk_tree(tree, all_intervals[i].lo);
-    unsigned tests = outer.tests;
-    if (x32_tree && outer.leaf == x32_leaf) {
-      tests += walk_tree(*x32_tree, all_intervals[i].lo).tests;
+    while (intervals[r].hi < all_intervals[i].lo) {
+      ++r;
+      r_first = i;
     }
+    unsigned tests = tree.interval_tests[r];
+    if (x32_tree && intervals[r].leaf == x32_leaf) tests += x32_tree->interval_tests[i - r_first];
     weighted += all_w[i] * tests;
   }
   return weighted;
@@ -351,7 +350,7 @@ Expected<Edge> lower_space(Graph& g, const policy::Policy& policy, const Compile
   const Edge root = lower_tree(g, tree, kOffsetNr, t.leaf_edge);
 
   const auto x32_leaf = static_cast<uint32_t>(t.leaf_edge.size() - 1);
-  const double weighted = weighted_tests(tree, x32_tree, x32_leaf, all_intervals, all_w);
+  const double weighted = weighted_tests(tree, t.intervals, x32_tree, x32_leaf, all_intervals, all_w);
   ArchReport r;
   r.audit_arch = space.audit_arch;
   r.abis = space.abis;

@@ -4,6 +4,8 @@
 #include <bit>
 #include <cassert>
 #include <limits>
+#include <memory>
+#include <utility>
 
 namespace sysfence::compiler {
 
@@ -100,22 +102,22 @@ class OptimalTree {
     Workspace& ws = workspace();
     if (reuse_run == 0 || reuse_run != ws.run) reuse_below = 0;
     ws.run = ++ws.runs;
-    grow(ws.cost, n_ * n_);
-    grow(ws.cost_t, n_ * n_);
-    grow(ws.root, n_ * n_);
-    grow(ws.kind, n_ * n_);
+    ws.cost.grow(n_ * n_);
+    ws.cost_t.grow(n_ * n_);
+    ws.cell.grow(n_ * n_);
     ws.chain.assign(n_ * span_, Chain{});
     compute_chains(ws);
     for (size_t i = 0; i < n_; ++i) {
       ws.cost[i * n_ + i] = 0;
       ws.cost_t[i * n_ + i] = 0;
-      ws.root[i * n_ + i] = static_cast<uint32_t>(i);
-      ws.kind[i * n_ + i] = kLeafRange;
+      ws.cell[cell_index(i, i)] = pack(i, kLeafRange);
     }
     fill_tables(ws, reuse_below);
     DecisionTree t;
+    t.nodes.reserve(2 * n_ + 16);  // n_ leaves and n_ - 1 tests, a few more with chains
     TreeMaker m(t);
-    t.root = build(ws, m, 0, n_ - 1);
+    t.interval_tests.assign(n_, 0);
+    t.root = build(ws, m, t.interval_tests, 0, n_ - 1, 0);
     // Keep the tables for the next tree unless they grew unusually large.
     if (n_ > kKeepWorkspace) {
       const uint64_t runs = ws.runs;
@@ -129,17 +131,41 @@ class OptimalTree {
  private:
   enum RangeKind : uint8_t { kLeafRange, kSplitRange, kChainRange };
 
+  // An n^2 table whose cells are written before they are read: growing it
+  // neither clears nor copies (a larger tree never reuses a smaller one's
+  // cells), which spares the first compile of a process a memset of a few
+  // hundred kilobytes per table.
   template <typename T>
-  static void grow(std::vector<T>& v, size_t n) {
-    if (v.size() < n) v.resize(n);
-  }
+  struct Table {
+    std::unique_ptr<T[]> data;
+    size_t size = 0;
+    void grow(size_t n) {
+      if (size >= n) return;
+      data = std::make_unique_for_overwrite<T[]>(n);
+      size = n;
+    }
+    T& operator[](size_t i) { return data[i]; }
+    const T& operator[](size_t i) const { return data[i]; }
+  };
+
+  // A range's best split point (its root) and kind, packed in 16 bits:
+  // ranges have at most kMaxDynamicProgram (< 2^14) intervals.
+  using Cell = uint16_t;
+  static Cell pack(size_t root, RangeKind kind) { return static_cast<Cell>(root | (size_t{kind} << 14)); }
+  static size_t root_of(Cell c) { return c & 0x3fff; }
+  static RangeKind kind_of(Cell c) { return static_cast<RangeKind>(c >> 14); }
+  // Cells and chains are stored by range length, then start: the diagonal
+  // the dynamic program fills, and the one below that it reads (root(i,
+  // j-1) and root(i+1, j) are neighbours there), are each one sequential
+  // run of memory instead of one cache line per cell.
+  size_t cell_index(size_t i, size_t j) const { return (j - i) * n_ + i; }
+  size_t chain_index(size_t i, size_t len) const { return len * n_ + i; }
 
   struct Workspace {
-    std::vector<double> cost;
-    std::vector<double> cost_t;  // transposed: cost_t[j * n + i] = cost[i * n + j]
-    std::vector<uint32_t> root;
-    std::vector<RangeKind> kind;
-    std::vector<Chain> chain;  // [i * span + len], len < span
+    Table<double> cost;
+    Table<double> cost_t;      // transposed: cost_t[j * n + i] = cost[i * n + j]
+    Table<Cell> cell;          // [cell_index(i, j)]
+    std::vector<Chain> chain;  // [chain_index(i, len)], len < span
     uint64_t runs = 0;         // runs so far on this thread
     uint64_t run = 0;          // the run the tables hold; 0: none
   };
@@ -203,7 +229,7 @@ class OptimalTree {
         if (j == i) continue;
         if (wide != kNone) {
           if (sorted.size() > o_.max_chain) break;
-          ws.chain[i * span_ + (j - i + 1)] = Chain{chain_cost(i, j, sorted), wide};
+          ws.chain[chain_index(i, j - i + 1)] = Chain{chain_cost(i, j, sorted), wide};
           continue;
         }
         // Only single numbers so far: any of their leaves may be the rest.
@@ -215,7 +241,8 @@ class OptimalTree {
         }
         Chain best;
         for (uint32_t rest : leaves) {
-          std::vector<double> ex;
+          std::vector<double>& ex = ex_;
+          ex.clear();
           for (size_t x = i; x <= j; ++x) {
             if (iv_[x].leaf != rest) ex.push_back(w_[x]);
           }
@@ -224,7 +251,7 @@ class OptimalTree {
           const double c = chain_cost(i, j, ex);
           if (c < best.cost) best = Chain{c, rest};
         }
-        ws.chain[i * span_ + (j - i + 1)] = best;
+        ws.chain[chain_index(i, j - i + 1)] = best;
       }
     }
   }
@@ -241,60 +268,78 @@ class OptimalTree {
   void fill_tables(Workspace& ws, size_t reuse_below) {
     for (size_t d = 1; d < n_; ++d) {
       // Ranges ending before reuse_below keep the previous run's cells.
-      for (size_t i = reuse_below > d ? reuse_below - d : 0; i + d < n_; ++i) fill_cell(ws, i, i + d);
+      fill_diagonal(ws, d, reuse_below > d ? reuse_below - d : 0);
     }
   }
 
-  // Cell (i, j): the best split point (or chain) for intervals i..j.
-  void fill_cell(Workspace& ws, size_t i, size_t j) {
+  // Cells (i, i + d) for i >= first: per cell, the best split point (or
+  // chain) for intervals i..i+d. Along a diagonal every table position
+  // moves by a constant step, so the positions are carried from cell to
+  // cell instead of recomputed (this loop runs once per range).
+  void fill_diagonal(Workspace& ws, size_t d, size_t first) {
+    const size_t n = n_;
+    if (first + d >= n) return;
     const double slack_cost = o_.size_weight;
-    const size_t d = j - i;
-    double* row = &ws.cost[i * n_];
-    size_t lo = i + 1;
-    size_t hi = j;
-    if (!o_.exhaustive) {
-      // Knuth: root(i, j-1) <= root(i, j) <= root(i+1, j) for the plain
-      // problem. Chains break that monotonicity now and then, so the
-      // window is widened by one on each side (measured: this recovers
-      // the full search's trees on the real profiles).
-      const size_t a = ws.root[i * n_ + j - 1];
-      const size_t b = ws.root[(i + 1) * n_ + j];
-      lo = std::max<size_t>(lo, a > kKnuthSlack ? a - kKnuthSlack : 0);
-      hi = std::min<size_t>(hi, b + kKnuthSlack);
-      if (lo > hi) lo = hi;
-    }
-    const double* right = &ws.cost_t[j * n_];
-    double best = kInf;
-    size_t best_k = lo;
-    for (size_t k = lo; k <= hi; ++k) {
-      const double c = row[k - 1] + right[k];
-      if (c < best) {
-        best = c;
-        best_k = k;
-      }
-    }
-    best += prefix_[j + 1] - prefix_[i] + slack_cost;
-    ws.root[i * n_ + j] = static_cast<uint32_t>(best_k);
-    RangeKind kind = kSplitRange;
+    const bool knuth = !o_.exhaustive;
+    // Diagonal d - 1: below[i] is (i, j - 1), below[i + 1] is (i + 1, j).
+    const Cell* below = &ws.cell[(d - 1) * n];
+    Cell* here = &ws.cell[d * n];
     const size_t len = d + 1;
-    if (len < span_) {
-      const Chain& chain = ws.chain[i * span_ + len];
-      if (chain.cost <= best) {
-        best = chain.cost;
+    const Chain* chains = len < span_ ? &ws.chain[chain_index(0, len)] : nullptr;
+    const double* prefix = prefix_.data();
+    double* row = &ws.cost[first * n];            // cost(i, .)
+    double* right = &ws.cost_t[(first + d) * n];  // cost(., j)
+    for (size_t i = first; i + d < n; ++i, row += n, right += n) {
+      const size_t j = i + d;
+      size_t lo = i + 1;
+      size_t hi = j;
+      if (knuth) {
+        // Knuth: root(i, j-1) <= root(i, j) <= root(i+1, j) for the plain
+        // problem. Chains break that monotonicity now and then, so the
+        // window is widened by kKnuthSlack on each side (measured: this
+        // recovers the full search's trees on the real profiles).
+        const size_t a = root_of(below[i]);
+        const size_t b = root_of(below[i + 1]);
+        lo = std::max<size_t>(lo, a > kKnuthSlack ? a - kKnuthSlack : 0);
+        hi = std::min<size_t>(hi, b + kKnuthSlack);
+        if (lo > hi) lo = hi;
+      }
+      double best = kInf;
+      size_t best_k = lo;
+      for (size_t k = lo; k <= hi; ++k) {
+        const double c = row[k - 1] + right[k];
+        if (c < best) {
+          best = c;
+          best_k = k;
+        }
+      }
+      best += prefix[j + 1] - prefix[i] + slack_cost;
+      RangeKind kind = kSplitRange;
+      if (chains != nullptr && chains[i].cost <= best) {
+        best = chains[i].cost;
         kind = kChainRange;
       }
+      here[i] = pack(best_k, kind);
+      row[j] = best;
+      right[i] = best;
     }
-    ws.kind[i * n_ + j] = kind;
-    row[j] = best;
-    ws.cost_t[j * n_ + i] = best;
   }
 
-  int32_t build(const Workspace& ws, TreeMaker& m, size_t i, size_t j) {
-    if (i == j) return m.leaf(iv_[i].leaf);
-    switch (ws.kind[i * n_ + j]) {
+  // The tree over intervals [i, j], `depth` comparisons below the root;
+  // tests[x] receives the comparisons interval x takes.
+  int32_t build(const Workspace& ws, TreeMaker& m, std::vector<unsigned>& tests, size_t i, size_t j, unsigned depth) {
+    if (i == j) {
+      tests[i] = depth;
+      return m.leaf(iv_[i].leaf);
+    }
+    switch (kind_of(ws.cell[cell_index(i, j)])) {
       case kChainRange: {
-        const Chain& ch = ws.chain[i * span_ + (j - i + 1)];
+        const Chain& ch = ws.chain[chain_index(i, j - i + 1)];
         const std::vector<size_t> e = exceptions(i, j, ch.rest);
+        // The rest passes every test; the r-th exception leaves at the
+        // (r+1)-th (exceptions are single values, so no other value stops there).
+        for (size_t x = i; x <= j; ++x) tests[x] = depth + static_cast<unsigned>(e.size());
+        for (size_t r = 0; r < e.size(); ++r) tests[e[r]] = depth + static_cast<unsigned>(r + 1);
         int32_t node = m.leaf(ch.rest);
         for (size_t r = e.size(); r-- > 0;) {
           node = m.equals(iv_[e[r]].lo, m.leaf(iv_[e[r]].leaf), node);
@@ -302,9 +347,9 @@ class OptimalTree {
         return node;
       }
       case kSplitRange: {
-        const size_t k = ws.root[i * n_ + j];
-        const int32_t below = build(ws, m, i, k - 1);
-        const int32_t above = build(ws, m, k, j);
+        const size_t k = root_of(ws.cell[cell_index(i, j)]);
+        const int32_t below = build(ws, m, tests, i, k - 1, depth + 1);
+        const int32_t above = build(ws, m, tests, k, j, depth + 1);
         return m.split(iv_[k].lo, below, above);
       }
       case kLeafRange: break;
@@ -319,6 +364,7 @@ class OptimalTree {
   size_t n_;
   size_t span_;  // chains cover ranges of fewer than span_ intervals
   std::vector<double> prefix_;
+  std::vector<double> ex_;  // compute_chains' scratch: one candidate rest's exception weights
 };
 
 // ---------------------------------------------------------------------------
@@ -402,8 +448,18 @@ namespace {
 
 // Copies `src`'s nodes into `dst` (leaf ids shifted by nothing, node
 // indices by dst's size); returns the copy of src's root.
-int32_t append(DecisionTree& dst, const DecisionTree& src) {
+int32_t append(DecisionTree& dst, DecisionTree&& src) {
+  if (dst.nodes.empty()) {
+    // The whole tree: nothing to shift, and its comparisons per interval
+    // stay valid.
+    const int32_t root = src.root;
+    const size_t tests = dst.tests + src.tests;
+    dst = std::move(src);
+    dst.tests = tests;
+    return root;
+  }
   const auto base = static_cast<int32_t>(dst.nodes.size());
+  dst.interval_tests.clear();
   for (TreeNode n : src.nodes) {
     if (n.kind != TreeNode::Kind::kLeaf) {
       n.below += base;
@@ -419,6 +475,7 @@ int32_t append(DecisionTree& dst, const DecisionTree& src) {
 // (only hand-made policies get there; a profile has at most a few hundred
 // per tree) the range is first halved by weight, then each part optimized.
 constexpr size_t kMaxDynamicProgram = 1024;
+static_assert(kMaxDynamicProgram < (size_t{1} << 14), "OptimalTree packs a range's root in 14 bits");
 
 int32_t optimal_into(DecisionTree& t, std::span<const Interval> iv, std::span<const double> w, const TreeOptions& o) {
   if (iv.size() <= kMaxDynamicProgram) return append(t, OptimalTree(iv, w, o).run());
@@ -430,13 +487,20 @@ int32_t optimal_into(DecisionTree& t, std::span<const Interval> iv, std::span<co
   const int32_t below = optimal_into(t, iv.first(k), w.first(k), o);
   const int32_t above = optimal_into(t, iv.subspan(k), w.subspan(k), o);
   TreeMaker m(t);
+  t.interval_tests.clear();  // set_weighted_tests walks the assembled tree
   return m.split(iv[k].lo, below, above);
 }
 
+// Fills interval_tests where the build did not (balanced, linear, and
+// trees assembled from halves), then weighted_tests from them.
 void set_weighted_tests(DecisionTree& t, std::span<const Interval> intervals, std::span<const double> weights) {
+  if (t.interval_tests.size() != intervals.size()) {
+    t.interval_tests.resize(intervals.size());
+    for (size_t i = 0; i < intervals.size(); ++i) t.interval_tests[i] = walk_tree(t, intervals[i].lo).tests;
+  }
   t.weighted_tests = 0;
   for (size_t i = 0; i < intervals.size(); ++i) {
-    t.weighted_tests += weights[i] * walk_tree(t, intervals[i].lo).tests;
+    t.weighted_tests += weights[i] * t.interval_tests[i];
   }
 }
 

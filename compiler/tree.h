@@ -65,6 +65,10 @@ struct DecisionTree {
   size_t tests = 0;  // comparison nodes
   // sum of weight * comparisons, over the given weights (not normalized).
   double weighted_tests = 0;
+  // The comparisons each interval it was built from takes (index-aligned
+  // with them): what walk_tree(tree, interval.lo).tests says, kept so that
+  // callers weighing or budgeting the intervals need not walk the tree.
+  std::vector<unsigned> interval_tests;
 };
 
 struct TreeOptions {

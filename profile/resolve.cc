@@ -13,6 +13,8 @@
 #include "profile/errno_names.h"
 #include "profile/rule_database.h"
 #include "syscalls/arg_widths.h"
+#include "syscalls/multiplex.h"
+#include "syscalls/table.h"
 
 namespace sysfence::profile {
 
@@ -209,6 +211,7 @@ class Resolver {
     unknown_.assign(arches_.size(), {});
     unknown_set_.assign(arches_.size(), {});
     made_.assign(arches_.size(), {});
+    number_stamps_.assign(arches_.size(), {});
     // An upper bound per ABI (one vector growth at most), capped so that the
     // reservations of all ABIs together stay within kMaxRules.
     size_t most_rules = 0;
@@ -265,6 +268,9 @@ class Resolver {
   // apply_entry's scratch: the numbers of the entry's names, index-aligned
   // with ProfileSyscall::names (nullptr: no ABI knows the name).
   std::vector<const syscalls::NameNumbers*> name_numbers_;
+  // Likewise the socket/IPC call each name is (nullptr: none), looked up
+  // once for all ABIs.
+  std::vector<const syscalls::MultiplexedCall*> name_calls_;
   // A rule apply_entry decided on: syscall number `nr`, made as the `seq`-th
   // of its ABI, from syscalls[entry], with condition set `set` (see
   // apply_entry). store_rules() turns these into the policy's Rules.
@@ -284,7 +290,29 @@ class Resolver {
   // about 1,200.
   static constexpr size_t kMaxRules = size_t{1} << 20;
   size_t rules_made_ = 0;
-  std::set<uint32_t> entry_numbers_;  // make_rules' scratch: numbers of the entry's names on one ABI
+  // make_rules' scratch: the numbers of the entry's names on one ABI. A
+  // number is in the set when its slot (number minus the table's first
+  // number) holds the current stamp: a set per entry and ABI without
+  // clearing or allocating, where a tree of numbers allocated per name.
+  std::vector<std::vector<uint32_t>> number_stamps_;  // per ABI
+  uint32_t stamp_ = 0;
+  std::set<uint32_t> other_numbers_;  // the current stamp's numbers outside the slots
+  static constexpr uint32_t kMaxStampSlots = 1u << 16;
+
+  // Adds `nr` to the numbers of the current stamp on ABI `a`; false when it
+  // was there already.
+  bool add_entry_number(size_t a, uint32_t nr) {
+    std::vector<uint32_t>& slots = number_stamps_[a];
+    const uint32_t first = syscalls::table(arches_[a]).entries().front().nr;
+    // Numbers of the table lie in [first, max_nr()]; anything else (never
+    // met) takes the tree.
+    if (nr < first || nr - first > kMaxStampSlots) return other_numbers_.insert(nr).second;
+    const size_t slot = nr - first;
+    if (slot >= slots.size()) slots.resize(std::max<size_t>(slot + 1, 2 * slots.size()), 0);
+    if (slots[slot] == stamp_) return false;
+    slots[slot] = stamp_;
+    return true;
+  }
 
   std::string where(SourcePos pos) const { return fmt::format("{}:{}:{}", p_.source, pos.line, pos.col); }
 
@@ -428,7 +456,11 @@ class Resolver {
   // numbers stay in name_numbers_ for check_names and make_rules.
   void note_largest(const ProfileSyscall& e) {
     name_numbers_.clear();
-    for (const auto& name : e.names) name_numbers_.push_back(syscalls::numbers_by_name(name));
+    name_calls_.clear();
+    for (const auto& name : e.names) {
+      name_numbers_.push_back(syscalls::numbers_by_name(name));
+      name_calls_.push_back(syscalls::multiplexed_call(name));
+    }
     for (size_t a = 0; a < arches_.size(); ++a) {
       for (const syscalls::NameNumbers* numbers : name_numbers_)
         if (numbers != nullptr)
@@ -447,12 +479,15 @@ class Resolver {
     for (size_t a = 0; a < arches_.size(); ++a) {
       const ArchId abi = arches_[a];
       std::vector<MadeRule>& made = made_[a];
-      entry_numbers_.clear();
+      ++stamp_;
+      other_numbers_.clear();
       for (size_t k = 0; k < e.names.size(); ++k) {
         const std::string& name = e.names[k];
         const std::optional<uint32_t> nr = name_numbers_[k] != nullptr ? name_numbers_[k]->on(abi) : std::nullopt;
         // socket/IPC calls also reach socketcall/ipc on some ABIs (multiplex.h).
-        const auto mux = multiplex_target(abi, name);
+        std::optional<MultiplexTarget> mux;
+        if (const syscalls::MultiplexedCall* call = name_calls_[k])
+          if (const auto mux_nr = syscalls::multiplexer_number(abi, call->via)) mux = MultiplexTarget{*mux_nr, call};
         const bool twin = mux && widens(o_.multiplex, !e.args.empty());
         if (mux && !twin) note_multiplex_gap(index, name, mux->call, abi);
         if (!nr && !twin) {
@@ -463,7 +498,7 @@ class Resolver {
         if (nr)
           for (size_t j = 0; j < e.args.size(); ++j) check_width(e, src, j, name, abi, *nr);
         // A name listed twice in the entry makes its rules once.
-        const bool direct = nr && (e.names.size() == 1 || entry_numbers_.insert(*nr).second);
+        const bool direct = nr && (e.names.size() == 1 || add_entry_number(a, *nr));
         if (!direct && !twin) continue;
         rules_made_ += condition_sets * ((direct ? 1 : 0) + (twin ? 1 : 0));
         if (rules_made_ > kMaxRules) return too_many_rules();
@@ -473,7 +508,8 @@ class Resolver {
           if (twin)
             made.push_back(
                 MadeRule{mux->nr, static_cast<uint32_t>(made.size()), entry, static_cast<uint32_t>(set), mux->call});
-          if (direct) made.push_back(MadeRule{*nr, static_cast<uint32_t>(made.size()), entry, static_cast<uint32_t>(set)});
+          if (direct)
+            made.push_back(MadeRule{*nr, static_cast<uint32_t>(made.size()), entry, static_cast<uint32_t>(set)});
         }
       }
     }
@@ -502,6 +538,30 @@ class Resolver {
     gaps.push_back(MultiplexGap{static_cast<uint32_t>(index), name, call, {abi}});
   }
 
+  // Sorts `made` (in creation order, seq ascending) by (nr, seq). The
+  // numbers of one ABI span a few hundred values: counting them and placing
+  // each rule at its number's next slot keeps creation order within a number
+  // in linear time; a wider spread falls back to the comparison sort.
+  void sort_by_number(std::vector<MadeRule>& made) {
+    if (made.empty()) return;
+    const auto [lo, hi] =
+        std::minmax_element(made.begin(), made.end(), [](const MadeRule& x, const MadeRule& y) { return x.nr < y.nr; });
+    const size_t range = size_t{hi->nr} - lo->nr + 1;
+    if (range > 4 * made.size() + 4096) {
+      // seq is unique: creation order within each number.
+      std::sort(made.begin(), made.end(),
+                [](const MadeRule& x, const MadeRule& y) { return x.nr != y.nr ? x.nr < y.nr : x.seq < y.seq; });
+      return;
+    }
+    const uint32_t base = lo->nr;
+    std::vector<uint32_t> start(range + 1, 0);
+    for (const MadeRule& m : made) ++start[m.nr - base + 1];
+    for (size_t i = 1; i <= range; ++i) start[i] += start[i - 1];
+    std::vector<MadeRule> sorted(made.size());
+    for (const MadeRule& m : made) sorted[start[m.nr - base]++] = m;
+    made.swap(sorted);
+  }
+
   // The rules per syscall number, in the order apply_entry made them. Sorting
   // once and appending each number's list at the end of the (still empty)
   // map is linear, where one map lookup per rule walks the tree every time.
@@ -513,12 +573,14 @@ class Resolver {
   // the one condition each carries: the check is a set lookup, not a scan of
   // the number's rules (linear in the (name, rule) pairs, not quadratic).
   Expected<void> store_rules() {
+    // An unsplit entry's rules on one number differ only by their
+    // multiplexer call, of which there are a few dozen: a scan of the calls
+    // kept, without the tree's allocation per rule.
+    std::vector<const void*> run_vias;
     for (size_t a = 0; a < arches_.size(); ++a) {
       const ArchId abi = arches_[a];
       std::vector<MadeRule>& made = made_[a];
-      // seq is unique: creation order within each number.
-      std::sort(made.begin(), made.end(),
-                [](const MadeRule& x, const MadeRule& y) { return x.nr != y.nr ? x.nr < y.nr : x.seq < y.seq; });
+      sort_by_number(made);
       auto& rules = out_.policy.arches[a].rules;
       for (size_t first = 0; first < made.size();) {
         const uint32_t nr = made[first].nr;
@@ -539,11 +601,16 @@ class Resolver {
             run_entry = m.entry;
             run_started = true;
             run_seen.clear();
+            run_vias.clear();
           }
           const ProfileArg* split = outcome.split_repeated_index ? &e.args[m.set] : nullptr;
-          const bool fresh = split != nullptr
-                                 ? run_seen.emplace(m.via, split->index, split->op, split->value, split->value_two).second
-                                 : run_seen.emplace(m.via, 0U, policy::CmpOp{}, 0U, 0U).second;
+          bool fresh = false;
+          if (split != nullptr) {
+            fresh = run_seen.emplace(m.via, split->index, split->op, split->value, split->value_two).second;
+          } else {
+            fresh = std::find(run_vias.begin(), run_vias.end(), m.via) == run_vias.end();
+            if (fresh) run_vias.push_back(m.via);
+          }
           if (!fresh) continue;
           std::vector<policy::ArgCondition> conds;
           auto add_condition = [&](const ProfileArg& pa) {
@@ -561,8 +628,7 @@ class Resolver {
           list.push_back(
               policy::Rule{outcome.action, std::move(conds),
                            policy::SourceRef{p_.source, e.pos.line, m.entry, e.comment, outcome.split_repeated_index,
-                                             e.pos.col,
-                                             m.via != nullptr ? std::string(m.via->name) : std::string()}});
+                                             e.pos.col, m.via != nullptr ? std::string(m.via->name) : std::string()}});
         }
         auto combined = db_.combine(abi, nr, std::move(list));
         if (!combined) return fail(combined.error().message);

@@ -94,6 +94,36 @@ TEST(Tree, EveryStrategyMapsEveryValue) {
   }
 }
 
+// The comparisons per interval a build records (for the optimal strategy
+// while it assembles the tree from its tables, equals-chains included) are
+// the ones walking the finished tree counts, for every strategy, for trees
+// assembled from halves, and for every rebuild with changed weights.
+TEST(Tree, IntervalTestsAreTheComparisonsAWalkCounts) {
+  auto expect_walked = [](const DecisionTree& t, std::span<const Interval> iv) {
+    ASSERT_EQ(t.interval_tests.size(), iv.size());
+    for (size_t i = 0; i < iv.size(); ++i) {
+      ASSERT_EQ(t.interval_tests[i], walk_tree(t, iv[i].lo).tests) << "interval " << i;
+    }
+  };
+  Rng rng(29);
+  for (int iter = 0; iter < 200; ++iter) {
+    const size_t n = iter == 0 ? 1100 : rng.between(1, 90);
+    const auto iv = random_intervals(rng, n, rng.between(2, 5), rng.chance(70));
+    auto w = random_weights(rng, n);
+    for (Strategy s : {Strategy::kOptimal, Strategy::kBalanced, Strategy::kLinear}) {
+      TreeOptions o;
+      o.strategy = s;
+      o.size_weight = rng.chance(50) ? 0 : 0.5;
+      expect_walked(build_tree(iv, w, o), iv);
+    }
+    TreeRebuilder rebuilder(iv, {});
+    for (int round = 0; round < 3; ++round) {
+      expect_walked(rebuilder.build(w), iv);
+      w[rng.below(static_cast<uint32_t>(n))] *= 4;
+    }
+  }
+}
+
 // Thousands of intervals: the range is halved by weight before the
 // quadratic dynamic program runs on the parts.
 TEST(Tree, LargeInputsAreSplitFirst) {
