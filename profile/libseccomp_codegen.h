@@ -43,7 +43,8 @@ enum class Test : uint8_t { kEq, kMaskedEq, kGt, kGe };
 
 // One node of libseccomp's rule tree (db.c's db_arg_chain_tree) as gen_bpf
 // reads it: its word (`word.mask` the node's mask), test and datum, its
-// sub-levels and actions, and the next node of its level (-1: none).
+// sub-levels (by their first node) and actions, and the next node of its
+// level (-1: none).
 struct Node {
   Word word;
   Test test = Test::kEq;

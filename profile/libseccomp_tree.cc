@@ -633,8 +633,10 @@ bool Tree::paths(std::vector<policy::Rule>& out, bool& stale) {
     c.word = codegen::Word{x.arg, x.high, x.mask};
     c.test = x.test;
     c.datum = x.datum;
-    c.nxt_t = x.nxt_t;
-    c.nxt_f = x.nxt_f;
+    // gen_bpf writes a sub-level from its first node, wherever the branch
+    // points into it.
+    c.nxt_t = x.nxt_t >= 0 ? first_of_level(x.nxt_t) : -1;
+    c.nxt_f = x.nxt_f >= 0 ? first_of_level(x.nxt_f) : -1;
     c.lvl_nxt = x.lvl_nxt;
     c.act_t_flg = x.act_t_flg;
     c.act_f_flg = x.act_f_flg;
