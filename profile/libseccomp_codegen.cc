@@ -223,14 +223,12 @@ Program Writer::run(int first) {
   place(head, nr);
   std::vector<ArgCondition> conds;
   walk(head, nr, conds);
-  if (masked_order_) {
-    // Each such comparison splits into up to 32 pieces, one per bit of the
-    // mask; multiplied along the paths they can outgrow what the compiler
-    // fits in a filter.
-    size_t total = 0;
-    for (const Path& p : out_.paths) total += p.conditions.size();
-    if (total > kMaxMaskedOrderConditions) throw TooCostly{};
-  }
+  // Each failed == or MASKED_EQ test, and each masked word compared by
+  // order, splits into up to 32 pieces, one per bit; multiplied along the
+  // paths they can outgrow what the compiler fits in a filter.
+  size_t total = 0;
+  for (const Path& p : out_.paths) total += p.conditions.size();
+  if (total > kMaxConditions || (masked_order_ && total > kMaxMaskedOrderConditions)) throw TooCostly{};
   return std::move(out_);
 }
 

@@ -73,12 +73,15 @@ inline constexpr size_t kMaxBlocks = 4096;
 // Where a path compares a masked word by order (its pieces go bit by bit),
 // the most conditions all paths together may have.
 inline constexpr size_t kMaxMaskedOrderConditions = 512;
+// The most conditions all paths together may have: the failed == and
+// MASKED_EQ tests along a path split it bit by bit, and the pieces multiply.
+inline constexpr size_t kMaxConditions = 4096;
 
 // The program for the tree whose top level starts at `first`. `steps` is the
 // caller's budget, charged per block written and per test walked; nullopt
 // where it runs out, where the program needs more than kMaxBlocks blocks or
-// `max_paths` paths, or where ordered comparisons of masked words need more
-// than kMaxMaskedOrderConditions conditions.
+// `max_paths` paths or kMaxConditions conditions, or where ordered
+// comparisons of masked words need more than kMaxMaskedOrderConditions.
 std::optional<Program> emitted_program(const std::vector<Node>& nodes, int first, size_t max_paths, size_t& steps);
 
 // The inputs for which `(word & mask) test datum` has the outcome `truth`,
