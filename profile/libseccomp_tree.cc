@@ -4,6 +4,7 @@
 
 #include "base/seccomp.h"
 #include "policy/overlap.h"
+#include "profile/libseccomp_codegen.h"
 
 namespace sysfence::profile {
 
@@ -13,9 +14,7 @@ using policy::ArgCondition;
 using policy::ArgWidth;
 using policy::CmpOp;
 
-// The tests a node makes of one 32-bit word (libseccomp rewrites !=, < and
-// <= into ==, >= and > with the action on the false branch).
-enum class Test : uint8_t { kEq, kMaskedEq, kGt, kGe };
+using codegen::Test;
 
 struct Node {
   uint8_t arg = 0;
@@ -45,14 +44,6 @@ struct IterState {
 
 struct TooCostly {};
 
-// What the BPF accumulator holds: one word of one argument, ANDed with a
-// mask (`arg` 0xff: anything else, such as the syscall number).
-struct Acc {
-  uint8_t arg = 0xff;
-  bool high = false;
-  uint32_t mask = 0xffffffffU;
-};
-
 class Tree {
  public:
   explicit Tree(const std::vector<policy::Rule>& rules, bool wide) : rules_(rules), wide_(wide) {
@@ -62,8 +53,9 @@ class Tree {
   // Adds rule `i` as db_rule_add does; false: refused (culprit() is the earlier rule).
   bool add_rule(size_t i);
   size_t culprit() const { return culprit_; }
-  // The walk's accepting paths; false when they exceed the bounds.
-  bool paths(std::vector<policy::Rule>& out);
+  // The accepting paths of libseccomp's program; false when they exceed the
+  // bounds. `stale`: some comparison sees another word than its node's.
+  bool paths(std::vector<policy::Rule>& out, bool& stale);
 
  private:
   Node& n(int i) { return nodes_[static_cast<size_t>(i)]; }
@@ -113,19 +105,6 @@ class Tree {
   void gen_64(Chain& c, const ArgCondition& a);
   void gen_32(Chain& c, const ArgCondition& a);
   Chain gen(size_t i);
-
-  // The walk of the filter gen_bpf writes. Each node's block loads its word
-  // where gen_bpf expects the accumulator to hold another one; libseccomp
-  // 2.5.4 expects wrongly where a sub-tree failed and the walk falls through
-  // to the next node of the parent's level: that block may compare what the
-  // sub-tree loaded (`acc`). Such a fall-through onto another word than the
-  // one the walk last tested is beyond the model.
-  struct Resume {
-    int node;
-  };
-  void walk(int node, Acc acc, bool resumed, std::vector<ArgCondition>& conds, std::vector<Resume>& resume,
-            std::vector<policy::Rule>& out);
-  void emit(const std::vector<ArgCondition>& conds, size_t src, std::vector<policy::Rule>& out);
 
   const std::vector<policy::Rule>& rules_;
   bool wide_;
@@ -611,86 +590,6 @@ bool Tree::add_rule(size_t i) {
   return true;
 }
 
-// The inputs for which `x & mask != datum` (datum within mask), as disjoint
-// MASKED_EQ pieces: the first differing bit of the mask, bit by bit.
-void differing_bits(uint8_t index, uint32_t mask, uint32_t datum, bool high,
-                    std::vector<std::vector<ArgCondition>>& out) {
-  const unsigned shift = high ? 32 : 0;
-  const ArgWidth width = high ? ArgWidth::k64 : ArgWidth::k32;
-  uint32_t prefix = 0;
-  for (unsigned b = 0; b < 32; ++b) {
-    const uint32_t bit = uint32_t{1} << b;
-    if (!(mask & bit)) continue;
-    const uint32_t piece_datum = (datum & prefix) | (~datum & bit);
-    out.push_back({{index, CmpOp::kMaskedEq, uint64_t{prefix | bit} << shift, uint64_t{piece_datum} << shift, width}});
-    prefix |= bit;
-  }
-}
-
-// The inputs for which `(word & mask) test datum` has the outcome `truth`,
-// as disjoint alternatives, each a conjunction (an empty one: every input;
-// none: no input). A range test of a masked word is beyond the model.
-std::vector<std::vector<ArgCondition>> pieces(const Acc& word, Test test, uint32_t datum, bool truth) {
-  std::vector<std::vector<ArgCondition>> out;
-  const uint8_t i = word.arg;
-  constexpr uint32_t kTop = 0xffffffffU;
-  if (word.mask != kTop) {
-    if (test != Test::kEq && test != Test::kMaskedEq) throw TooCostly{};
-    test = Test::kMaskedEq;
-  }
-  const uint32_t m = word.mask;
-  if (test == Test::kMaskedEq && m != kTop) {
-    const bool never = (datum & ~m) != 0;
-    if (truth && !never) {
-      if (m == 0) out.emplace_back();
-      else if (word.high)
-        out.push_back({{i, CmpOp::kMaskedEq, uint64_t{m} << 32, uint64_t{datum} << 32, ArgWidth::k64}});
-      else out.push_back({{i, CmpOp::kMaskedEq, m, datum, ArgWidth::k32}});
-    } else if (!truth) {
-      if (never) out.emplace_back();
-      else differing_bits(i, m, datum, word.high, out);
-    }
-    return out;
-  }
-  if (!word.high) {
-    constexpr ArgWidth w = ArgWidth::k32;
-    switch (test) {
-      case Test::kEq:
-      case Test::kMaskedEq: out.push_back({{i, truth ? CmpOp::kEq : CmpOp::kNe, datum, 0, w}}); break;
-      case Test::kGt: out.push_back({{i, truth ? CmpOp::kGt : CmpOp::kLe, datum, 0, w}}); break;
-      case Test::kGe: out.push_back({{i, truth ? CmpOp::kGe : CmpOp::kLt, datum, 0, w}}); break;
-    }
-    return out;
-  }
-  // A test of a high word, as a condition on the whole argument.
-  constexpr ArgWidth w = ArgWidth::k64;
-  const uint64_t h = uint64_t{datum} << 32;
-  const uint64_t above = (uint64_t{datum} + 1) << 32;  // unused where datum is kTop
-  switch (test) {
-    case Test::kGt:
-      if (truth && datum != kTop) out.push_back({{i, CmpOp::kGe, above, 0, w}});
-      if (!truth) {
-        if (datum == kTop) out.emplace_back();
-        else out.push_back({{i, CmpOp::kLt, above, 0, w}});
-      }
-      break;
-    case Test::kGe:
-      if (truth) out.push_back({{i, CmpOp::kGe, h, 0, w}});
-      else if (datum != 0) out.push_back({{i, CmpOp::kLt, h, 0, w}});
-      break;
-    case Test::kEq:
-    case Test::kMaskedEq:
-      if (truth) {
-        out.push_back({{i, CmpOp::kMaskedEq, 0xffffffff00000000ULL, h, w}});
-      } else {
-        if (datum != 0) out.push_back({{i, CmpOp::kLt, h, 0, w}});
-        if (datum != kTop) out.push_back({{i, CmpOp::kGe, above, 0, w}});
-      }
-      break;
-  }
-  return out;
-}
-
 // A path's conditions without those its exact words decide: once a word is
 // known (== or a full-word MASKED_EQ), the other tests of that word hold.
 std::vector<ArgCondition> simplified(const std::vector<ArgCondition>& conds) {
@@ -718,52 +617,8 @@ std::vector<ArgCondition> simplified(const std::vector<ArgCondition>& conds) {
   return out;
 }
 
-void Tree::emit(const std::vector<ArgCondition>& conds, size_t src, std::vector<policy::Rule>& out) {
-  if (out.size() >= kMaxTreePaths) throw TooCostly{};
-  policy::Rule r = rules_[src];
-  r.conditions = simplified(conds);
-  out.push_back(std::move(r));
-}
-
-// The filter's walk from `node` on (-1: its level is exhausted, so the walk
-// goes on where `resume` says, or the default action answers).
-void Tree::walk(int node, Acc acc, bool resumed, std::vector<ArgCondition>& conds, std::vector<Resume>& resume,
-                std::vector<policy::Rule>& out) {
-  step();
-  if (resume.size() > 4096) throw TooCostly{};
-  if (node < 0) {
-    if (resume.empty()) return;
-    const Resume r = resume.back();
-    resume.pop_back();
-    walk(r.node, acc, true, conds, resume, out);
-    resume.push_back(r);
-    return;
-  }
-  const Node x = n(node);
-  if (resumed && (acc.arg != x.arg || acc.high != x.high || acc.mask != x.mask)) throw TooCostly{};
-  const Acc word{x.arg, x.high, x.mask};
-  for (const bool truth : {true, false}) {
-    for (const auto& piece : pieces(word, x.test, x.datum, truth)) {
-      const size_t before = conds.size();
-      conds.insert(conds.end(), piece.begin(), piece.end());
-      if (policy::common_input(conds, {})) {
-        const int sub = truth ? x.nxt_t : x.nxt_f;
-        if (sub >= 0) {
-          resume.push_back({x.lvl_nxt});
-          walk(first_of_level(sub), word, false, conds, resume, out);
-          resume.pop_back();
-        } else if (truth ? x.act_t_flg : x.act_f_flg) {
-          emit(conds, truth ? x.src_t : x.src_f, out);
-        } else {
-          walk(x.lvl_nxt, word, false, conds, resume, out);
-        }
-      }
-      conds.resize(before);
-    }
-  }
-}
-
-bool Tree::paths(std::vector<policy::Rule>& out) {
+// The program gen_bpf writes for the tree, read back as disjoint rules.
+bool Tree::paths(std::vector<policy::Rule>& out, bool& stale) {
   if (!has_entry_) return true;
   if (root_ < 0) {
     policy::Rule r = rules_[action_src_];
@@ -771,9 +626,34 @@ bool Tree::paths(std::vector<policy::Rule>& out) {
     out.push_back(std::move(r));
     return true;
   }
-  std::vector<ArgCondition> conds;
-  std::vector<Resume> resume;
-  walk(first_of_level(root_), Acc{}, false, conds, resume, out);
+  std::vector<codegen::Node> nodes(nodes_.size());
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const Node& x = nodes_[i];
+    codegen::Node& c = nodes[i];
+    c.word = codegen::Word{x.arg, x.high, x.mask};
+    c.test = x.test;
+    c.datum = x.datum;
+    // gen_bpf writes a sub-level from its first node, wherever the branch
+    // points into it.
+    c.nxt_t = x.nxt_t >= 0 ? first_of_level(x.nxt_t) : -1;
+    c.nxt_f = x.nxt_f >= 0 ? first_of_level(x.nxt_f) : -1;
+    c.lvl_nxt = x.lvl_nxt;
+    c.act_t_flg = x.act_t_flg;
+    c.act_f_flg = x.act_f_flg;
+    c.act_t = x.act_t;
+    c.act_f = x.act_f;
+    c.src_t = x.src_t;
+    c.src_f = x.src_f;
+  }
+  size_t budget = kMaxTreeSteps > steps_ ? kMaxTreeSteps - steps_ : 0;
+  const auto program = codegen::emitted_program(nodes, first_of_level(root_), kMaxTreePaths, budget);
+  if (!program) return false;
+  stale = program->stale;
+  for (const codegen::Path& p : program->paths) {
+    policy::Rule r = rules_[p.src];
+    r.conditions = simplified(p.conditions);
+    out.push_back(std::move(r));
+  }
   return true;
 }
 
@@ -797,7 +677,7 @@ std::optional<LibseccompTree> libseccomp_tree(const std::vector<policy::Rule>& r
         return out;
       }
     }
-    tree.paths(out.rules);
+    if (!tree.paths(out.rules, out.stale)) return std::nullopt;
   } catch (const TooCostly&) {
     return std::nullopt;
   }

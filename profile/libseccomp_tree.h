@@ -16,12 +16,14 @@
 // action nor a sub-tree, or whose sub-tree fails, falls through to the next
 // node of its level; past the top level the default action answers.
 //
-// The model enumerates the walk's paths that end in an action: each is a
-// conjunction of word tests and their outcomes, written as ArgConditions (a
-// low word with width k32, a high word as a 64-bit range or masked
-// comparison; a failed == or MASKED_EQ test becomes several disjoint pieces),
-// and paths of one walk never overlap, so the policy's most-restrictive
-// combination gives exactly the walk's answer.
+// The filter gen_bpf writes for that tree (libseccomp_codegen.h) is read
+// back into its paths that end in an action: each is a conjunction of the
+// word tests it passes, written as ArgConditions (a low word with width k32,
+// a high word as a 64-bit range or masked comparison; a failed == or
+// MASKED_EQ test becomes several disjoint pieces), and the paths of one
+// program never overlap, so the policy's most-restrictive combination gives
+// exactly the program's answer — including where libseccomp 2.5.4's program
+// compares a stale accumulator instead of the word its rule names.
 #pragma once
 
 #include <cstddef>
@@ -40,6 +42,9 @@ struct LibseccompTree {
   // The walk's answer as disjoint rules (each with the source of the rule
   // whose action it gives); empty when nothing but the default answers.
   std::vector<policy::Rule> rules;
+  // libseccomp's program compares, somewhere, another word than the one its
+  // rule names (a stale accumulator): its answer may differ from the rules'.
+  bool stale = false;
 };
 
 // Bounds on the model: a profile beyond them (hostile: its filter would not
@@ -51,7 +56,7 @@ inline constexpr size_t kMaxTreePaths = 4096;
 // condition of the width libseccomp compares on that ABI (`word_bits` 32: the
 // low word; 64: all 64 bits). nullopt where the model does not apply: a
 // condition of another width, two conditions on one argument, or beyond the
-// bounds above.
+// bounds above and libseccomp_codegen.h's.
 std::optional<LibseccompTree> libseccomp_tree(const std::vector<policy::Rule>& rules, unsigned word_bits);
 
 }  // namespace sysfence::profile

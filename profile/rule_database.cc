@@ -254,6 +254,15 @@ bool tree_matters(const std::vector<policy::Rule>& rules) {
   return false;
 }
 
+// Whether libseccomp's tree for the rules can give a level two nodes: no
+// unconditional rule (which leaves no tree) and two conditional ones (one
+// rule's chain has one node per level, so its program cannot compare a
+// stale word).
+bool has_conditional_levels(const std::vector<policy::Rule>& rules) {
+  return rules.size() >= 2 &&
+         std::none_of(rules.begin(), rules.end(), [](const policy::Rule& r) { return r.conditions.empty(); });
+}
+
 }  // namespace
 
 DatabaseResult libseccomp_database(const std::vector<policy::Rule>& rules, unsigned word_bits) {
@@ -261,7 +270,17 @@ DatabaseResult libseccomp_database(const std::vector<policy::Rule>& rules, unsig
       std::count_if(rules.begin(), rules.end(), [](const policy::Rule& r) { return !r.conditions.empty(); }));
   if (conditional > kMaxModelledRules) return unconditional_only(rules);
   DatabaseResult out = pairwise_database(rules);
-  if (!tree_matters(rules)) return out;
+  if (!tree_matters(rules)) {
+    // One action among the conditional rules: they mean what they say,
+    // unless libseccomp's program compares a stale accumulator somewhere.
+    if (out.refused || !has_conditional_levels(rules)) return out;
+    const auto tree = libseccomp_tree(rules, word_bits);
+    if (tree && !tree->refused && tree->stale) {
+      out.tree = tree->rules;
+      out.stale = true;
+    }
+    return out;
+  }
   const auto tree = libseccomp_tree(rules, word_bits);
   if (!tree) {
     // > and >= rules of one argument: their tree is small enough to be
@@ -286,6 +305,7 @@ DatabaseResult libseccomp_database(const std::vector<policy::Rule>& rules, unsig
   }
   out.refused.reset();
   out.tree = tree->rules;
+  out.stale = tree->stale;
   return out;
 }
 
@@ -329,6 +349,12 @@ Expected<std::vector<policy::Rule>> RuleDatabase::combine(syscalls::ArchId abi, 
                        : "the same conditions",
         to_string(rules[first].action), to_string(rules[second].action)));
   }
+  if (db.tree && db.stale)
+    notes.push_back(fmt::format(
+        "{}: libseccomp 2.5.4's filter for the conditional rules of {} compares, on some inputs, another argument "
+        "word than the rule names (after a failed comparison it reuses the word still loaded); sysfence follows the "
+        "filter, so those inputs get what the filter answers, not what the rules say",
+        p_.source, who));
   if (db.tree) return *db.tree;
   if (db.too_many)
     notes.push_back(fmt::format(
@@ -337,9 +363,9 @@ Expected<std::vector<policy::Rule>> RuleDatabase::combine(syscalls::ArchId abi, 
         p_.source, who, kMaxModelledRules));
   else if (db.tree_unmodelled && !db.tree_order_decides)
     notes.push_back(fmt::format(
-        "{}: libseccomp's filter for the conditional rules of {} may fall through from a failed comparison to one "
-        "of another argument word without loading it (libseccomp 2.5's code generation), or its tree is beyond the "
-        "bounds of the model; sysfence does not model that: the rules are taken as written",
+        "{}: libseccomp's filter for the conditional rules of {} is beyond the bounds of sysfence's model of it "
+        "(ordered comparisons of a masked word splitting into too many pieces, or a tree too large); sysfence does not "
+        "model that: the rules are taken as written",
         p_.source, who));
   else if (db.tree_order_decides)
     notes.push_back(fmt::format(

@@ -62,11 +62,15 @@ struct DatabaseResult {
   // the later one where their comparisons share a node; not modelled.
   bool tree_order_decides = false;
   // The tree model (libseccomp_tree.h) did not apply: widths other than
-  // libseccomp's, a hazard of its code generation, or beyond its bounds.
+  // libseccomp's, or beyond its bounds (libseccomp_codegen.h's included).
   bool tree_unmodelled = false;
-  // Where the tree's order is modelled (> and >= rules on one argument):
-  // disjoint rules giving the tree's answer, to use instead of the kept ones.
+  // Where the tree's answer is modelled: disjoint rules giving what
+  // libseccomp's program answers, to use instead of the kept ones (where its
+  // order decides between actions, or its program compares a stale word).
   std::optional<std::vector<policy::Rule>> tree;
+  // libseccomp's program for the rules compares, on some inputs, another
+  // word than the one a rule names (a stale accumulator); `tree` follows it.
+  bool stale = false;
   // More conditional rules than kMaxModelledRules: only the unconditional
   // rules' effect is modelled, and tree_order_decides says so.
   bool too_many = false;

@@ -15,7 +15,10 @@ For each profile (profile/data/docker-default.json, containers-common.json,
 and sysfence's own test profiles in test/verify/data/libseccomp/profiles/:
 rule-conflicts.json, several rules for one syscall and MASKED_EQ datums with
 bits outside the mask; range-order.json, > and >= rules on one argument whose
-order libseccomp's tree decides) and each native architecture it
+order libseccomp's tree decides; multiplex-stale.json, socket and SysV IPC
+rules with and without conditions plus rules on socketcall/ipc themselves,
+and rules whose filter compares a stale accumulator) and each native
+architecture (for sysfence's own profiles also 32-bit ppc and mipsel) it
   1. resolves the Docker/moby profile as moby's setupSeccomp does on that host:
      the archMap entry of the native arch plus its subArchitectures;
      includes/excludes by arches (moby's spelling of the native arch), caps
@@ -80,6 +83,12 @@ ARCHES = [
     ("ppc64le",  "PPC64LE",  ("ppc64le",),           "<", 1, 38),
     ("mips64el", "MIPSEL64", ("mipsel64",),          "<", 1, 89),
 ]
+# Native architectures built for sysfence's own test profiles only (Docker's
+# and containers-common's archMaps have no such native entry).
+OWN_ARCHES = ARCHES + [
+    ("ppc",      "PPC",      ("ppc",),               ">", 1, 38),
+    ("mipsel",   "MIPSEL",   ("mipsle",),            "<", 1, 89),
+]
 
 # AUDIT_ARCH_* values (seccomp_data.arch) of the ABIs, and x32's number bias.
 AUDIT_ARCH = {
@@ -87,7 +96,7 @@ AUDIT_ARCH = {
     "AARCH64": 0xC00000B7, "ARM": 0x40000028,
     "RISCV64": 0xC00000F3,
     "S390X": 0x80000016, "S390": 0x00000016,
-    "PPC64LE": 0xC0000015,
+    "PPC64LE": 0xC0000015, "PPC": 0x00000014,
     "MIPSEL64": 0xC0000008, "MIPSEL": 0x40000008, "MIPSEL64N32": 0xE0000008,
 }
 X32_SYSCALL_BIT = 0x40000000
@@ -383,9 +392,10 @@ def main():
     version = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "libseccomp2"],
                              capture_output=True, text=True).stdout.strip() or "unknown"
     rows, notes = [], []
-    sources = [(args.profiles, "docker-default"), (args.profiles, "containers-common"),
-               (args.own_profiles, "rule-conflicts"), (args.own_profiles, "range-order")]
-    for pdir, pname in sources:
+    sources = [(args.profiles, "docker-default", ARCHES), (args.profiles, "containers-common", ARCHES),
+               (args.own_profiles, "rule-conflicts", OWN_ARCHES), (args.own_profiles, "range-order", OWN_ARCHES),
+               (args.own_profiles, "multiplex-stale", OWN_ARCHES)]
+    for pdir, pname, natives in sources:
         ppath = os.path.join(pdir, pname + ".json")
         with open(ppath, "rb") as fh:
             raw = fh.read()
@@ -395,7 +405,7 @@ def main():
         unknown = [n for n in names if seccomp.resolve_syscall(seccomp.Arch.NATIVE, n) == -1]
         notes.append(f"  - names libseccomp {version} does not know at all (runc skips them on every arch): "
                      + (", ".join(unknown) or "none"))
-        for native in ARCHES:
+        for native in natives:
             sysname, token, _, endian, _, enosys = native
             base = os.path.join(args.out, f"{pname}.{sysname}")
             f, abis, info = build(profile, native, None)

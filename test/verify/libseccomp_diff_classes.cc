@@ -184,20 +184,23 @@ std::optional<std::vector<std::set<uint32_t>>> loaded_words(const bpf::Program& 
   return in;
 }
 
+enum class WrongWord : uint8_t { kNone, kArgument, kArch };
+
 // Whether running `prog` on `words` reaches a conditional jump with the
 // accumulator holding a word the comparison cannot be meant for: a jump
-// that other paths reach with another word loaded, or a comparison of the
-// arch word (seccomp_data.arch) with anything but the filter's AUDIT_ARCH
-// value (a syscall-number test whose load is missing).
-bool compares_wrong_word(const bpf::Program& prog, const SeccompWords& words, uint32_t audit_arch) {
+// that other paths reach with another word loaded (kArgument), or a
+// comparison of the arch word (seccomp_data.arch) with anything but the
+// filter's AUDIT_ARCH value (kArch: a syscall-number test whose load is
+// missing).
+WrongWord compares_wrong_word(const bpf::Program& prog, const SeccompWords& words, uint32_t audit_arch) {
   const auto loaded = loaded_words(prog);
-  if (!loaded) return false;
+  if (!loaded) return WrongWord::kNone;
   uint32_t a = 0;
   uint32_t offset = 0;
   for (size_t pc = 0; pc < prog.size();) {
     const bpf::Insn& i = prog[pc];
     switch (bpf::insn_class(i.code)) {
-      case bpf::kRet: return false;
+      case bpf::kRet: return WrongWord::kNone;
       case bpf::kLd:
         offset = i.k;
         a = i.k / 4 < words.size() ? words[i.k / 4] : 0;
@@ -210,8 +213,8 @@ bool compares_wrong_word(const bpf::Program& prog, const SeccompWords& words, ui
           pc += 1 + i.k;
           break;
         }
-        if ((*loaded)[pc].size() >= 2) return true;
-        if (offset == kOffsetArch && i.k != audit_arch) return true;
+        if (offset == kOffsetArch && i.k != audit_arch) return WrongWord::kArch;
+        if ((*loaded)[pc].size() >= 2) return WrongWord::kArgument;
         const bool taken = op == bpf::kJeq   ? a == i.k
                            : op == bpf::kJgt ? a > i.k
                            : op == bpf::kJge ? a >= i.k
@@ -220,32 +223,74 @@ bool compares_wrong_word(const bpf::Program& prog, const SeccompWords& words, ui
       }
     }
   }
-  return false;
+  return WrongWord::kNone;
 }
 
 // libseccomp 2.5.4's BPF generator tracks what the accumulator holds and
-// skips loads it thinks redundant, and gets it wrong in two ways seen here:
-// where the argument chains of two rules for one syscall join, a comparison
-// meant for one word of an argument runs on the other word still loaded;
-// and the syscall-number load after the arch test is left out when the
-// syscall entry that heads the filter's priority order is never emitted
-// (gen_bpf.c _gen_bpf_arch gives the load to that entry's block only). Such
-// an entry is the pseudo-numbered copy of a rule on a socket/IPC call that
-// libseccomp's table has no direct syscall for (ppc64le: semop; s390x:
-// semop, accept, send, recv), when no real syscall's priority (fewer
-// comparison nodes: higher) is at least as high. Every syscall test then
-// compares the arch word, and every syscall gets the default action. The
-// filter then answers what none of the rules it was given yields for the
-// input (its own export_pfc of the same filter shows the intended tree).
-// Explained when no action the rules give for the input, read as libseccomp
-// put them on the input's syscall (the default when none matches), is
-// libseccomp's answer, sysfence's is one of them, and libseccomp's program
-// reaches its answer through such a comparison.
+// skips loads it thinks redundant, and gets it wrong where the argument
+// chains of two rules for one syscall join: a comparison meant for one word
+// of an argument runs on the other word still loaded. The filter then
+// answers what none of the rules it was given yields for the input (its own
+// export_pfc of the same filter shows the intended tree). sysfence's
+// `--semantics libseccomp` models that program (profile/libseccomp_codegen),
+// so this class is retired: explained when no action the rules give for the
+// input (the default when none matches) is libseccomp's answer, sysfence's
+// is one of them, and libseccomp's program reaches its answer through such a
+// comparison.
 bool stale_accumulator(const Difference& d) {
   std::set<uint32_t> intended = matching_actions(d);
   if (intended.empty()) intended.insert(d.lib->default_action);
   return !intended.contains(d.libseccomp) && intended.contains(d.sysfence) &&
-         compares_wrong_word(*d.lib_program, d.words, d.abi->audit_arch);
+         compares_wrong_word(*d.lib_program, d.words, d.abi->audit_arch) == WrongWord::kArgument;
+}
+
+bool same_conditions(const std::vector<LibCondition>& a, const std::vector<LibCondition>& b);
+
+// gen_bpf shares identical instruction blocks between syscalls too, and the
+// layout decides a shared block's reload (libseccomp_codegen.h) behind the
+// first block found jumping to it, which may belong to another syscall;
+// sysfence models each syscall's program alone. So where two syscalls of
+// the build were given rules with the same conditions (their chains, and
+// with them blocks that rely on the accumulator, can coincide), one of the
+// two programs compares a stale word the other does not: libseccomp's
+// answer is not the rules' but sysfence's is, and libseccomp's program
+// reaches it through a comparison on a wrong word; or the other way round,
+// sysfence answering this syscall's stale comparison (one of its rules'
+// actions or the default) where the whole filter reloads the word.
+bool shared_block(const Difference& d) {
+  bool shared = false;
+  std::set<uint32_t> possible{d.lib->default_action};
+  for (const AddedRule& r : d.lib->rules) {
+    if (!on_input_syscall(d, r)) continue;
+    possible.insert(r.action);
+    for (const AddedRule& q : d.lib->rules)
+      shared =
+          shared || (!on_input_syscall(d, q) && !r.conditions.empty() && same_conditions(r.conditions, q.conditions));
+  }
+  if (!shared) return false;
+  std::set<uint32_t> intended = matching_actions(d);
+  if (intended.empty()) intended.insert(d.lib->default_action);
+  if (intended.contains(d.sysfence) && !intended.contains(d.libseccomp))
+    return compares_wrong_word(*d.lib_program, d.words, d.abi->audit_arch) == WrongWord::kArgument;
+  return intended.contains(d.libseccomp) && !intended.contains(d.sysfence) && possible.contains(d.sysfence);
+}
+
+// libseccomp 2.5.4 writes the syscall-number load after the arch test into
+// the block of the first syscall in its priority order only (gen_bpf.c
+// _gen_bpf_arch); where that syscall is never emitted, no block loads it,
+// every syscall test compares the arch word, and every syscall gets the
+// default action. Two ways to get there: a name resolved on the x86_64 host
+// to a pseudo number and skipped when the filter is written (runc building
+// a filter for a foreign arch), and, native builds too, the pseudo-numbered
+// copy of a rule on a socket/IPC call that libseccomp's table has no direct
+// syscall for (ppc64le: semop; s390x: semop, accept, send, recv; i386 and
+// s390 as s390x) when no real syscall's priority (fewer comparison nodes:
+// higher) is at least as high. Explained when libseccomp answers the
+// default action and its program compares the arch word with a syscall
+// number on the way, whatever sysfence answers.
+bool missing_syscall_load(const Difference& d) {
+  return d.libseccomp == d.lib->default_action &&
+         compares_wrong_word(*d.lib_program, d.words, d.abi->audit_arch) == WrongWord::kArch;
 }
 
 // libseccomp 2.5.4's rule database, merging the comparison chains of
@@ -300,7 +345,7 @@ bool pseudo_number_collision(const Difference& d) {
 
 // Retired: observed with libseccomp 2.5.4 on s390x, socketcall(n) answering
 // the default where a rule on socket call n says otherwise. Traced to the
-// missing syscall-number load (stale_accumulator above): s390x's send, recv
+// missing syscall-number load (missing_syscall_load above): s390x's send, recv
 // and accept have no direct syscall in libseccomp 2.5.4's table, their
 // pseudo-numbered entry heads the priority order and is never emitted, so
 // no syscall test sees the number. It is that class once the rules are read
@@ -318,10 +363,19 @@ bool s390x_socketcall_not_reached(const Difference& d) {
 }
 
 constexpr DiffClass kClasses[] = {
+    {"libseccomp-missing-syscall-load",
+     "libseccomp 2.5.4 code generation: the first syscall in its priority order is never emitted (a pseudo number: "
+     "cross-built, or a socket/IPC call's copy), so no block loads the syscall number and every syscall test "
+     "compares the arch word",
+     true, &missing_syscall_load},
+    {"libseccomp-shared-block",
+     "libseccomp 2.5.4 code generation: a block shared with another syscall's identical chain gets its reload (or "
+     "none) from that syscall's layout; sysfence models each syscall's program alone",
+     true, &shared_block},
     {"libseccomp-stale-accumulator",
      "libseccomp 2.5.4 code generation: a comparison runs on the other word of the "
-     "argument still in the accumulator where two rules' chains join",
-     true, &stale_accumulator},
+     "argument still in the accumulator where two rules' chains join (modelled by --semantics libseccomp)",
+     false, &stale_accumulator},
     {"unknown-to-libseccomp", "a syscall libseccomp 2.5.4 has no number for on that ABI: runc skips the name", true,
      &unknown_to_libseccomp},
     {"overlapping-rules",
@@ -340,7 +394,7 @@ constexpr DiffClass kClasses[] = {
      true, &pseudo_number_collision},
     {"libseccomp-s390x-socketcall",
      "libseccomp 2.5.4 on s390x: a socket call's rule does not always reach socketcall(2) with arg0 == its number "
-     "(retired: the missing syscall-number load of the stale accumulator class)",
+     "(retired: libseccomp-missing-syscall-load)",
      false, &s390x_socketcall_not_reached},
 };
 

@@ -14,7 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <set>
+#include <span>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -56,8 +58,9 @@ std::vector<std::string> words_of(std::string_view line) {
 enum class Variant { kLibseccomp, kTree, kRunc };
 
 struct Fixture {
-  std::string_view profile;  // "docker-default" | "containers-common" | "rule-conflicts" | "range-order"
-  std::string_view arch;     // sysfence's name of the native arch
+  // "docker-default" | "containers-common" | "rule-conflicts" | "range-order" | "multiplex-stale"
+  std::string_view profile;
+  std::string_view arch;  // sysfence's name of the native arch
   Variant variant;
 
   std::string_view variant_name() const {
@@ -71,10 +74,13 @@ struct Fixture {
   std::string file() const {
     return runfile(fmt::format("test/verify/data/libseccomp/{}.{}.{}.bpf", profile, arch, variant_name()));
   }
-  // rule-conflicts and range-order are sysfence's own: several rules for
-  // one syscall and MASKED_EQ datums with bits outside the mask; > and >=
-  // rules on one argument whose order libseccomp's tree decides.
-  bool own() const { return profile == "rule-conflicts" || profile == "range-order"; }
+  // rule-conflicts, range-order and multiplex-stale are sysfence's own:
+  // several rules for one syscall and MASKED_EQ datums with bits outside the
+  // mask; > and >= rules on one argument whose order libseccomp's tree
+  // decides; socket and SysV IPC rules (with and without conditions, and on
+  // socketcall/ipc themselves) and rules whose filter compares a stale
+  // accumulator.
+  bool own() const { return profile == "rule-conflicts" || profile == "range-order" || profile == "multiplex-stale"; }
   std::string profile_file() const {
     return runfile(own() ? fmt::format("test/verify/data/libseccomp/profiles/{}.json", profile)
                          : fmt::format("profile/data/{}.json", profile));
@@ -91,11 +97,17 @@ struct Fixture {
 void PrintTo(const Fixture& f, std::ostream* os) { *os << f.name(); }
 
 constexpr std::string_view kArches[] = {"x86_64", "aarch64", "riscv64", "s390x", "ppc64le", "mips64el"};
+// sysfence's own profiles are also built for the 32-bit natives.
+constexpr std::string_view kOwnArches[] = {"x86_64",  "aarch64",  "riscv64", "s390x",
+                                           "ppc64le", "mips64el", "ppc",     "mipsel"};
 
 std::vector<Fixture> all_fixtures() {
   std::vector<Fixture> fixtures;
-  for (std::string_view profile : {"docker-default", "containers-common", "rule-conflicts", "range-order"})
-    for (std::string_view arch : kArches)
+  for (std::string_view profile :
+       {"docker-default", "containers-common", "rule-conflicts", "range-order", "multiplex-stale"})
+    for (std::string_view arch : Fixture{profile, "", Variant::kLibseccomp}.own()
+                                     ? std::span<const std::string_view>(kOwnArches)
+                                     : std::span<const std::string_view>(kArches))
       for (Variant v : {Variant::kLibseccomp, Variant::kTree, Variant::kRunc}) {
         // containers-common's default is already ERRNO(ENOSYS): runc adds no stub.
         if (profile == "containers-common" && v == Variant::kRunc) continue;
@@ -183,10 +195,14 @@ std::set<Difference> documented_differences(const Fixture& f) {
 }
 
 std::vector<std::string> resolve_flags(const Fixture& f) {
-  return {"--arch",     std::string(f.arch),  "--kernel",
-          "6.1",        "--arg-width",        "64",
-          "--bad-arch", "kill-thread",        "--rule-combination",
-          "libseccomp", "--unknown-syscalls", f.runc() ? "enosys" : "default"};
+  std::vector<std::string> flags = {"--arch",     std::string(f.arch),  "--kernel",
+                                    "6.1",        "--arg-width",        "64",
+                                    "--bad-arch", "kill-thread",        "--rule-combination",
+                                    "libseccomp", "--unknown-syscalls", f.runc() ? "enosys" : "default"};
+  // multiplex-stale's socket and IPC rules reach socketcall/ipc the way
+  // libseccomp rewrites them.
+  if (f.profile == "multiplex-stale") flags.insert(flags.end(), {"--multiplex", "libseccomp"});
+  return flags;
 }
 
 // verify's counterexamples, one per region where the two differ:
@@ -337,7 +353,8 @@ TEST_P(Interop, SemanticsPresetMatchesTheExplicitFlags) {
   // AF_VSOCK becomes socketcall(SYS_SOCKET) ERRNO(1), which libseccomp drops
   // because socketcall already had an unconditional ALLOW (the first action
   // wins, as with setns).
-  explicit_args.insert(explicit_args.end(), {"--multiplex", "libseccomp"});
+  if (std::find(explicit_args.begin(), explicit_args.end(), "--multiplex") == explicit_args.end())
+    explicit_args.insert(explicit_args.end(), {"--multiplex", "libseccomp"});
   const Result with_flags = run(explicit_args);
   const Result with_preset =
       run({"verify", "--profile", f.profile_file(), "--bpf", f.file(), "--arch", std::string(f.arch), "--kernel", "6.1",
@@ -454,11 +471,13 @@ TEST_P(Interop, RangeOrderDiffersUnderTheMostRestrictiveCombination) {
 INSTANTIATE_TEST_SUITE_P(Fixtures, Interop, ::testing::ValuesIn(all_fixtures()),
                          [](const ::testing::TestParamInfo<Fixture>& info) { return info.param.name(); });
 
-// The s390x fixtures are big-endian files (libseccomp writes the target's
-// byte order); the tests above read them with --arch s390x.
-TEST(InteropFiles, S390xFixturesAreBigEndian) {
-  for (std::string_view profile : {"docker-default", "containers-common"}) {
-    const Fixture f{profile, "s390x", Variant::kLibseccomp};
+// The s390x and ppc fixtures are big-endian files (libseccomp writes the
+// target's byte order); the tests above read them with --arch s390x / ppc.
+TEST(InteropFiles, BigEndianFixturesAreBigEndian) {
+  for (const auto& [profile, arch] : {std::pair<std::string_view, std::string_view>{"docker-default", "s390x"},
+                                      {"containers-common", "s390x"},
+                                      {"multiplex-stale", "ppc"}}) {
+    const Fixture f{profile, arch, Variant::kLibseccomp};
     const int fd = ::open(f.file().c_str(), O_RDONLY);
     ASSERT_GE(fd, 0) << f.file();
     unsigned char first[8] = {};

@@ -1,0 +1,350 @@
+#include "profile/libseccomp_codegen.h"
+
+#include <map>
+#include <tuple>
+
+#include "policy/overlap.h"
+
+namespace sysfence::profile::codegen {
+
+namespace {
+
+using policy::ArgCondition;
+using policy::ArgWidth;
+using policy::CmpOp;
+
+constexpr uint32_t kFull = 0xffffffffU;
+
+struct TooCostly {};
+
+// Where a jump goes: a block (by its index), a rule's action, the default
+// action; while a level is being written also the next node of the level
+// (kNext) or a sub-level (kLevel, `id` its node).
+struct Target {
+  enum Kind : uint8_t { kDefault, kAction, kBlock, kNext, kLevel } kind = kDefault;
+  int id = -1;
+  uint32_t action = 0;
+  size_t src = 0;
+};
+
+// One block as gen_bpf writes it. `acc_start`: the state the block relies on
+// (nullopt: it loads its word, or the layout prepended a reload).
+struct Block {
+  bool load = false;  // loads `word`'s argument word
+  bool and_mask = false;
+  Word word;  // the node's word and mask
+  Test test = Test::kEq;
+  uint32_t datum = 0;
+  Target jt, jf;
+  std::optional<Word> acc_start;
+  Word acc_end;
+  std::optional<Word> reload;  // prepended by the layout: loads this word, masks it
+  bool placed = false;
+};
+
+// The instructions of a block, by which gen_bpf shares identical ones (its
+// hash table; jump targets by what they reach). The state a block was
+// written for is not part of it.
+using TargetKey = std::tuple<uint8_t, int, uint32_t>;
+using BlockKey = std::tuple<bool, uint8_t, bool, bool, uint32_t, uint8_t, uint32_t, TargetKey, TargetKey>;
+
+TargetKey target_key(const Target& t) {
+  if (t.kind == Target::kAction) return {t.kind, -1, t.action};
+  return {t.kind, t.id, 0};
+}
+
+BlockKey block_key(const Block& b) {
+  // The jump's opcode: == and MASKED_EQ write the same one.
+  const uint8_t jump = b.test == Test::kGt ? 1 : b.test == Test::kGe ? 2 : 0;
+  return {b.load,
+          b.load ? b.word.arg : uint8_t{0},
+          b.load && b.word.high,
+          b.and_mask,
+          b.and_mask ? b.word.mask : 0U,
+          jump,
+          b.datum,
+          target_key(b.jt),
+          target_key(b.jf)};
+}
+
+class Writer {
+ public:
+  Writer(const std::vector<Node>& nodes, size_t max_paths, size_t& steps)
+      : nodes_(nodes), max_paths_(max_paths), steps_(steps) {}
+
+  Program run(int first);
+
+ private:
+  void step() {
+    if (steps_ == 0) throw TooCostly{};
+    --steps_;
+  }
+  const Node& node(int i) const { return nodes_[static_cast<size_t>(i)]; }
+  Block& block(int i) { return blocks_[static_cast<size_t>(i)]; }
+
+  Block write_node(const Node& n, Word& acc);
+  int level(int first, Target nxt, Word a_state);
+  int intern(Block b);
+  void place(int id, const Word& jumper_end);
+  void walk(int id, Word a, std::vector<ArgCondition>& conds);
+
+  const std::vector<Node>& nodes_;
+  size_t max_paths_;
+  size_t& steps_;
+  std::vector<Block> blocks_;
+  std::map<BlockKey, int> shared_;
+  bool masked_order_ = false;  // some path compares a masked word by order
+  Program out_;
+};
+
+// _gen_bpf_node: the block for one node, given what the accumulator holds
+// (`acc`, updated to what it holds after the block).
+Block Writer::write_node(const Node& n, Word& acc) {
+  Block b;
+  b.word = n.word;
+  b.test = n.test;
+  b.datum = n.datum;
+  b.acc_start = acc;
+  if (n.word.arg != acc.arg || n.word.high != acc.high || (n.word.mask & acc.mask) != n.word.mask) {
+    b.load = true;
+    b.acc_start.reset();
+    acc = Word{n.word.arg, n.word.high, kFull};
+  }
+  if (n.word.mask != acc.mask) {
+    b.and_mask = true;
+    acc.mask = n.word.mask;
+  }
+  b.acc_end = acc;
+  auto branch = [](int sub, bool act, uint32_t action, size_t src) {
+    if (sub >= 0) return Target{Target::kLevel, sub, 0, 0};
+    if (act) return Target{Target::kAction, -1, action, src};
+    return Target{Target::kNext, -1, 0, 0};
+  };
+  b.jt = branch(n.nxt_t, n.act_t_flg, n.act_t, n.src_t);
+  b.jf = branch(n.nxt_f, n.act_f_flg, n.act_f, n.src_f);
+  return b;
+}
+
+// Adds a finished block to the program, or finds the identical block
+// written before (which keeps the state it was written for).
+int Writer::intern(Block b) {
+  step();
+  const BlockKey key = block_key(b);
+  if (auto it = shared_.find(key); it != shared_.end()) {
+    // Shared by two nodes that expect different words: which of them the
+    // block serves right depends on the layout.
+    if (block(it->second).acc_end != b.acc_end) out_.stale = true;
+    return it->second;
+  }
+  if (blocks_.size() >= kMaxBlocks) throw TooCostly{};
+  blocks_.push_back(std::move(b));
+  const int id = static_cast<int>(blocks_.size() - 1);
+  shared_.emplace(key, id);
+  return id;
+}
+
+// _gen_bpf_chain: the blocks of the level starting at `first`, whose last
+// node falls through to `nxt`; `a_state` is what the accumulator holds on
+// entry. The blocks are written in level order, then resolved from the last
+// to the first (each one's sub-levels, true branch first, falling through to
+// the next block of this level) and shared.
+int Writer::level(int first, Target nxt, Word a_state) {
+  std::vector<Block> raw;
+  Word acc = a_state;
+  for (int i = first; i >= 0; i = node(i).lvl_nxt) {
+    step();
+    raw.push_back(write_node(node(i), acc));
+  }
+  int resolved = -1;
+  for (size_t k = raw.size(); k-- > 0;) {
+    const Target next = k + 1 < raw.size() ? Target{Target::kBlock, resolved, 0, 0} : nxt;
+    Block& b = raw[k];
+    for (Target* t : {&b.jt, &b.jf}) {
+      if (t->kind == Target::kLevel) *t = Target{Target::kBlock, level(t->id, next, b.acc_end), 0, 0};
+      else if (t->kind == Target::kNext) *t = next;
+    }
+    resolved = intern(std::move(b));
+  }
+  return resolved;
+}
+
+// The layout's pull of blocks behind the blocks that jump to them: the
+// first jumper found places a block, and a block that relies on the
+// accumulator gets a reload of the word it relies on if that jumper leaves
+// another state.
+void Writer::place(int id, const Word& jumper_end) {
+  Block& b = block(id);
+  if (b.placed) return;
+  step();
+  b.placed = true;
+  if (b.acc_start && *b.acc_start != jumper_end) {
+    b.reload = b.acc_start;
+    b.acc_start.reset();
+  }
+  const Word end = b.acc_end;
+  const Target jt = b.jt;
+  const Target jf = b.jf;
+  if (jt.kind == Target::kBlock) place(jt.id, end);
+  if (jf.kind == Target::kBlock) place(jf.id, end);
+}
+
+// The program run from block `id` with `a` in the accumulator.
+void Writer::walk(int id, Word a, std::vector<ArgCondition>& conds) {
+  step();
+  const Block& b = block(id);
+  if (b.reload) a = *b.reload;
+  if (b.load) a = Word{b.word.arg, b.word.high, kFull};
+  if (b.and_mask) a.mask &= b.word.mask;
+  if (a.arg == Word::kNr) throw TooCostly{};  // cannot happen: the first block loads
+  if (a != b.acc_end) out_.stale = true;
+  for (const bool truth : {true, false}) {
+    masked_order_ = masked_order_ || (a.mask != kFull && (b.test == Test::kGt || b.test == Test::kGe));
+    const Target t = truth ? b.jt : b.jf;
+    for (const auto& piece : word_test(a, b.test, b.datum, truth)) {
+      const size_t before = conds.size();
+      conds.insert(conds.end(), piece.begin(), piece.end());
+      if (policy::common_input(conds, {})) {
+        if (t.kind == Target::kBlock) {
+          walk(t.id, a, conds);
+        } else if (t.kind == Target::kAction) {
+          if (out_.paths.size() >= max_paths_) throw TooCostly{};
+          out_.paths.push_back({conds, t.src});
+        }
+      }
+      conds.resize(before);
+    }
+  }
+}
+
+Program Writer::run(int first) {
+  // The syscall's own test leaves the syscall number in the accumulator.
+  const Word nr{};
+  const int head = level(first, Target{}, nr);
+  place(head, nr);
+  std::vector<ArgCondition> conds;
+  walk(head, nr, conds);
+  // Each failed == or MASKED_EQ test, and each masked word compared by
+  // order, splits into up to 32 pieces, one per bit; multiplied along the
+  // paths they can outgrow what the compiler fits in a filter.
+  size_t total = 0;
+  for (const Path& p : out_.paths) total += p.conditions.size();
+  if (total > kMaxConditions || (masked_order_ && total > kMaxMaskedOrderConditions)) throw TooCostly{};
+  return std::move(out_);
+}
+
+// The inputs for which `x & mask != datum` (datum within mask), as disjoint
+// MASKED_EQ pieces: the first differing bit of the mask, bit by bit.
+void differing_bits(uint8_t index, uint32_t mask, uint32_t datum, bool high,
+                    std::vector<std::vector<ArgCondition>>& out) {
+  const unsigned shift = high ? 32 : 0;
+  const ArgWidth width = high ? ArgWidth::k64 : ArgWidth::k32;
+  uint32_t prefix = 0;
+  for (unsigned b = 0; b < 32; ++b) {
+    const uint32_t bit = uint32_t{1} << b;
+    if (!(mask & bit)) continue;
+    const uint32_t piece_datum = (datum & prefix) | (~datum & bit);
+    out.push_back({{index, CmpOp::kMaskedEq, uint64_t{prefix | bit} << shift, uint64_t{piece_datum} << shift, width}});
+    prefix |= bit;
+  }
+}
+
+// word_test for a high word with the full mask, as conditions on the whole
+// 64-bit argument.
+std::vector<std::vector<ArgCondition>> high_word_test(uint8_t i, Test test, uint32_t datum, bool truth) {
+  std::vector<std::vector<ArgCondition>> out;
+  constexpr ArgWidth w = ArgWidth::k64;
+  const uint64_t h = uint64_t{datum} << 32;
+  const uint64_t above = (uint64_t{datum} + 1) << 32;  // unused where datum is kFull
+  switch (test) {
+    case Test::kGt:
+      if (truth && datum != kFull) out.push_back({{i, CmpOp::kGe, above, 0, w}});
+      if (!truth) {
+        if (datum == kFull) out.emplace_back();
+        else out.push_back({{i, CmpOp::kLt, above, 0, w}});
+      }
+      break;
+    case Test::kGe:
+      if (truth) out.push_back({{i, CmpOp::kGe, h, 0, w}});
+      else if (datum != 0) out.push_back({{i, CmpOp::kLt, h, 0, w}});
+      break;
+    case Test::kEq:
+    case Test::kMaskedEq:
+      if (truth) {
+        out.push_back({{i, CmpOp::kMaskedEq, 0xffffffff00000000ULL, h, w}});
+      } else {
+        if (datum != 0) out.push_back({{i, CmpOp::kLt, h, 0, w}});
+        if (datum != kFull) out.push_back({{i, CmpOp::kGe, above, 0, w}});
+      }
+      break;
+  }
+  return out;
+}
+
+// `(word & mask) == datum` for the masked word's bits in `mask` (a subset of
+// its mask): one MASKED_EQ, or no condition where `mask` is empty.
+std::vector<ArgCondition> masked_piece(const Word& word, uint32_t mask, uint32_t datum) {
+  if (mask == 0) return {};
+  if (word.high) return {{word.arg, CmpOp::kMaskedEq, uint64_t{mask} << 32, uint64_t{datum} << 32, ArgWidth::k64}};
+  return {{word.arg, CmpOp::kMaskedEq, mask, datum, ArgWidth::k32}};
+}
+
+// `x > k` (`greater`) or `x < k` for x = word & m, as disjoint MASKED_EQ
+// pieces: by the highest bit where x and k differ (the bits above it equal;
+// x's bits outside m are 0).
+void masked_order(const Word& word, uint32_t k, bool greater, std::vector<std::vector<ArgCondition>>& out) {
+  const uint32_t m = word.mask;
+  for (int b = 31; b >= 0; --b) {
+    const uint32_t bit = uint32_t{1} << b;
+    const uint32_t above = b == 31 ? 0 : ~((bit << 1) - 1);
+    const uint32_t prefix = above & m;
+    if ((k & bit) == 0) {
+      if (greater && (m & bit)) out.push_back(masked_piece(word, prefix | bit, (k & prefix) | bit));
+      continue;
+    }
+    if (!greater) out.push_back(masked_piece(word, prefix | (m & bit), k & prefix));
+    // k has this bit and x cannot (outside m): x < k is decided here.
+    if (!(m & bit)) return;
+  }
+}
+
+}  // namespace
+
+std::vector<std::vector<ArgCondition>> word_test(const Word& word, Test test, uint32_t datum, bool truth) {
+  std::vector<std::vector<ArgCondition>> out;
+  const uint8_t i = word.arg;
+  const uint32_t m = word.mask;
+  if (m != kFull) {
+    const bool never = (datum & ~m) != 0;  // x == datum cannot hold
+    const bool eq_wanted = test == Test::kEq || test == Test::kMaskedEq ? truth : test == Test::kGt ? !truth : truth;
+    if (eq_wanted && !never) out.push_back(masked_piece(word, m, datum));
+    if (test == Test::kEq || test == Test::kMaskedEq) {
+      if (!truth) {
+        if (never) out.emplace_back();
+        else differing_bits(i, m, datum, word.high, out);
+      }
+      return out;
+    }
+    masked_order(word, datum, truth, out);
+    return out;
+  }
+  if (word.high) return high_word_test(i, test, datum, truth);
+  constexpr ArgWidth w = ArgWidth::k32;
+  switch (test) {
+    case Test::kEq:
+    case Test::kMaskedEq: out.push_back({{i, truth ? CmpOp::kEq : CmpOp::kNe, datum, 0, w}}); break;
+    case Test::kGt: out.push_back({{i, truth ? CmpOp::kGt : CmpOp::kLe, datum, 0, w}}); break;
+    case Test::kGe: out.push_back({{i, truth ? CmpOp::kGe : CmpOp::kLt, datum, 0, w}}); break;
+  }
+  return out;
+}
+
+std::optional<Program> emitted_program(const std::vector<Node>& nodes, int first, size_t max_paths, size_t& steps) {
+  if (first < 0) return Program{};
+  try {
+    return Writer(nodes, max_paths, steps).run(first);
+  } catch (const TooCostly&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace sysfence::profile::codegen
