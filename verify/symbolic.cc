@@ -450,6 +450,12 @@ class Walker {
   // A jump that depends on the input: the false side waits on the stack,
   // the walk goes on along the true side when it is satisfiable.
   Next branch(Cursor& c, const SymCondition& cond, uint32_t pc_true, uint32_t pc_false) {
+    // A jump the path already decides has one satisfiable side.
+    const Implied known = state_.implies(cond.word, cond.atom);
+    if (known != Implied::kUnknown) {
+      c.pc = known == Implied::kTrue ? pc_true : pc_false;
+      return Next::kRun;
+    }
     const size_t mark = state_.mark();
     stack_.push_back(Pending{pc_false, c.pc, mark, c.regs, true, cond.word, negate(cond.atom)});
     const Sat s = state_.add(cond.word, cond.atom);

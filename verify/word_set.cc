@@ -310,6 +310,57 @@ Sat WordSet::solve() {
   return unknown ? Sat::kUnknown : Sat::kUnsat;
 }
 
+namespace {
+
+Implied flip(Implied i) {
+  if (i == Implied::kTrue) return Implied::kFalse;
+  if (i == Implied::kFalse) return Implied::kTrue;
+  return Implied::kUnknown;
+}
+
+Implied implied_if(bool always, bool never) {
+  if (always) return Implied::kTrue;
+  if (never) return Implied::kFalse;
+  return Implied::kUnknown;
+}
+
+}  // namespace
+
+Implied WordSet::implies(const WordAtom& a) const {
+  if (witness_state_ == kKnownUnsat) return Implied::kUnknown;
+  // Every value lies in [min, max]: the bounds, narrowed by the known bits
+  // (w & m == b gives b <= w <= b | ~m).
+  const uint32_t min = std::max(lo_, known_bits_);
+  const uint32_t max = std::min(hi_, known_bits_ | ~known_mask_);
+  // Bits every value shares: the known ones, and those above the highest
+  // bit in which min and max differ.
+  const auto varying = static_cast<unsigned>(std::bit_width(min ^ max));
+  const uint32_t by_bounds = varying >= 32 ? 0 : ~((uint32_t{1} << varying) - 1);
+  const uint32_t fixed = known_mask_ | by_bounds;
+  const uint32_t fixed_bits = (known_bits_ & known_mask_) | (min & by_bounds & ~known_mask_);
+  switch (a.op) {
+    case WordOp::kEq:
+    case WordOp::kNe: {
+      const bool never = a.k < min || a.k > max || ((a.k ^ fixed_bits) & fixed) != 0 ||
+                         std::binary_search(excluded_.begin(), excluded_.end(), a.k);
+      const Implied eq = implied_if(min == max && min == a.k, never);
+      return a.op == WordOp::kEq ? eq : flip(eq);
+    }
+    case WordOp::kGt: return implied_if(min > a.k, max <= a.k);
+    case WordOp::kGe: return implied_if(min >= a.k, max < a.k);
+    case WordOp::kLt: return implied_if(max < a.k, min >= a.k);
+    case WordOp::kLe: return implied_if(max <= a.k, min > a.k);
+    case WordOp::kMaskedEq:
+    case WordOp::kMaskedNe: {
+      Implied eq = Implied::kUnknown;
+      if ((a.k & ~a.mask) != 0 || ((fixed_bits ^ a.k) & fixed & a.mask) != 0) eq = Implied::kFalse;
+      else if ((fixed & a.mask) == a.mask) eq = Implied::kTrue;
+      return a.op == WordOp::kMaskedEq ? eq : flip(eq);
+    }
+  }
+  return Implied::kUnknown;
+}
+
 std::optional<uint32_t> WordSet::pinned() const {
   if (lo_ == hi_) return lo_;
   if (known_mask_ == 0xffffffffU) return known_bits_;
