@@ -332,16 +332,10 @@ Implied WordSet::implies(const WordAtom& a) const {
   // (w & m == b gives b <= w <= b | ~m).
   const uint32_t min = std::max(lo_, known_bits_);
   const uint32_t max = std::min(hi_, known_bits_ | ~known_mask_);
-  // Bits every value shares: the known ones, and those above the highest
-  // bit in which min and max differ.
-  const auto varying = static_cast<unsigned>(std::bit_width(min ^ max));
-  const uint32_t by_bounds = varying >= 32 ? 0 : ~((uint32_t{1} << varying) - 1);
-  const uint32_t fixed = known_mask_ | by_bounds;
-  const uint32_t fixed_bits = (known_bits_ & known_mask_) | (min & by_bounds & ~known_mask_);
   switch (a.op) {
     case WordOp::kEq:
     case WordOp::kNe: {
-      const bool never = a.k < min || a.k > max || ((a.k ^ fixed_bits) & fixed) != 0 ||
+      const bool never = a.k < min || a.k > max || (a.k & known_mask_) != known_bits_ ||
                          std::binary_search(excluded_.begin(), excluded_.end(), a.k);
       const Implied eq = implied_if(min == max && min == a.k, never);
       return a.op == WordOp::kEq ? eq : flip(eq);
@@ -352,6 +346,12 @@ Implied WordSet::implies(const WordAtom& a) const {
     case WordOp::kLe: return implied_if(max <= a.k, min > a.k);
     case WordOp::kMaskedEq:
     case WordOp::kMaskedNe: {
+      // Bits every value shares: the known ones, and those above the
+      // highest bit in which min and max differ.
+      const auto varying = static_cast<unsigned>(std::bit_width(min ^ max));
+      const uint32_t by_bounds = varying >= 32 ? 0 : ~((uint32_t{1} << varying) - 1);
+      const uint32_t fixed = known_mask_ | by_bounds;
+      const uint32_t fixed_bits = known_bits_ | (min & by_bounds & ~known_mask_);
       Implied eq = Implied::kUnknown;
       if ((a.k & ~a.mask) != 0 || ((fixed_bits ^ a.k) & fixed & a.mask) != 0) eq = Implied::kFalse;
       else if ((fixed & a.mask) == a.mask) eq = Implied::kTrue;
