@@ -296,6 +296,10 @@ Sat WordSet::solve() {
       else cube.push_back({vars, *it & vars});
     }
     if (dead) continue;
+    if (cube.empty()) {  // nothing to avoid: solve_cube would set every free bit to 0
+      witness_ = fixed_val;
+      return Sat::kSat;
+    }
     uint32_t sol = 0;
     const Sat r = solve_cube(vars, cube, budget, sol);
     if (r == Sat::kSat) {
