@@ -39,6 +39,11 @@ class DecisionDag : public Procedure {
   // if (atom holds on word) goto if_true else goto if_false.
   Ref test(unsigned word, WordAtom atom, Ref if_true, Ref if_false);
   void set_root(Ref root) { root_ = root; }
+  // Room for this many nodes and leaves (a builder that can count them).
+  void reserve(size_t nodes, size_t leaves) {
+    nodes_.reserve(nodes);
+    leaves_.reserve(leaves);
+  }
   Ref root() const { return root_; }
 
   size_t node_count() const { return nodes_.size(); }

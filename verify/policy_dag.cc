@@ -241,6 +241,19 @@ class Builder {
 
 DecisionDag policy_dag(const policy::Policy& policy) {
   DecisionDag dag;
+  // Per ABI: a search node and a leaf per syscall with rules and per gap,
+  // a few nodes per condition; an estimate, to spare the regrowth.
+  size_t nodes = 8;
+  size_t leaves = 8;
+  for (const policy::ArchPolicy& a : policy.arches) {
+    nodes += 4 + 2 * a.rules.size();
+    leaves += 4 + a.rules.size();
+    for (const auto& [nr, rules] : a.rules) {
+      leaves += rules.size();
+      for (const policy::Rule& r : rules) nodes += 3 * r.conditions.size();
+    }
+  }
+  dag.reserve(nodes, leaves);
   Builder b(dag);
   dag.set_root(b.build(policy));
   dag.set_labels(b.labels());
