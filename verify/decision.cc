@@ -5,8 +5,19 @@
 namespace sysfence::verify {
 
 DecisionDag::Ref DecisionDag::leaf(Action action, std::string label) {
-  leaves_.push_back(Leaf{action, std::move(label)});
+  leaves_.push_back(Leaf{action, std::move(label), kNoTag});
   return static_cast<Ref>(leaves_.size() - 1) | kLeafBit;
+}
+
+DecisionDag::Ref DecisionDag::leaf(Action action, uint32_t tag) {
+  leaves_.push_back(Leaf{action, {}, tag});
+  return static_cast<Ref>(leaves_.size() - 1) | kLeafBit;
+}
+
+std::string DecisionDag::label(uint32_t leaf_index) const {
+  const Leaf& l = leaves_[leaf_index];
+  if (l.tag == kNoTag || labels_ == nullptr) return l.label;
+  return labels_->label(l.tag);
 }
 
 DecisionDag::Ref DecisionDag::test(unsigned word, WordAtom atom, Ref if_true, Ref if_false) {
@@ -55,6 +66,12 @@ Walk DecisionDag::walk(PathState& state, const LeafFn& on_leaf) const {
         break;
       }
       const Node& n = nodes_[at];
+      // A test the path already decides has one satisfiable side.
+      const Implied known = state.implies(n.word, n.atom);
+      if (known != Implied::kUnknown) {
+        at = known == Implied::kTrue ? n.if_true : n.if_false;
+        continue;
+      }
       const size_t mark = state.mark();
       stack.push_back({n.if_false, mark, true, n.word, negate(n.atom)});
       const Sat s = state.add(n.word, n.atom);
@@ -93,7 +110,7 @@ Action DecisionDag::run(const SeccompWords& input) const { return leaves_[run_le
 
 std::string DecisionDag::describe(const Outcome& leaf) const {
   if (leaf.kind == Outcome::Kind::kUnsupported) return leaf.reason;
-  return leaves_[leaf.where].label;
+  return label(leaf.where);
 }
 
 void DecisionDag::collect_constants(WordConstants& out) const {

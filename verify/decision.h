@@ -7,12 +7,22 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "verify/procedure.h"
 
 namespace sysfence::verify {
+
+// Labels a diagram's builder writes only when someone reads them: a
+// profile's diagram has a leaf per rule, and its labels are read only for
+// the few leaves a difference names.
+class LeafLabels {
+ public:
+  virtual ~LeafLabels() = default;
+  virtual std::string label(uint32_t tag) const = 0;
+};
 
 class DecisionDag : public Procedure {
  public:
@@ -23,13 +33,21 @@ class DecisionDag : public Procedure {
   // A leaf deciding `action`; `label` says where the decision comes from
   // ("rule at profile.json:12 (entry 3)", "default action").
   Ref leaf(Action action, std::string label);
+  // A leaf whose label is labels->label(tag), written when read.
+  Ref leaf(Action action, uint32_t tag);
+  void set_labels(std::shared_ptr<const LeafLabels> labels) { labels_ = std::move(labels); }
   // if (atom holds on word) goto if_true else goto if_false.
   Ref test(unsigned word, WordAtom atom, Ref if_true, Ref if_false);
   void set_root(Ref root) { root_ = root; }
+  // Room for this many nodes and leaves (a builder that can count them).
+  void reserve(size_t nodes, size_t leaves) {
+    nodes_.reserve(nodes);
+    leaves_.reserve(leaves);
+  }
   Ref root() const { return root_; }
 
   size_t node_count() const { return nodes_.size(); }
-  const std::string& label(uint32_t leaf_index) const { return leaves_[leaf_index].label; }
+  std::string label(uint32_t leaf_index) const;
 
   Walk walk(PathState& state, const LeafFn& on_leaf) const override;
   Action run(const SeccompWords& input) const override;
@@ -45,12 +63,15 @@ class DecisionDag : public Procedure {
     Ref if_true;
     Ref if_false;
   };
+  static constexpr uint32_t kNoTag = 0xffffffffU;
   struct Leaf {
     Action action;
     std::string label;
+    uint32_t tag = kNoTag;  // else the label is labels_->label(tag)
   };
   std::vector<Node> nodes_;
   std::vector<Leaf> leaves_;
+  std::shared_ptr<const LeafLabels> labels_;
   Ref root_ = 0;
 };
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <memory>
 #include <vector>
 
 #include "policy/operators.h"
@@ -24,9 +25,45 @@ constexpr unsigned kArchWord = kOffsetArch / 4;
 constexpr uint32_t kX32First = 0x40000000U;
 constexpr uint32_t kSkippedCall = 0xffffffffU;
 
+// The rule leaves' labels ("rule for ioctl (x86_64) at default:120
+// (syscalls[52])"), written only when read.
+class RuleLabels : public LeafLabels {
+ public:
+  uint32_t add(syscalls::ArchId arch, uint32_t nr, const policy::SourceRef& s) {
+    if (files_.empty() || files_.back() != s.file) files_.push_back(s.file);
+    rules_.push_back({arch, nr, static_cast<uint32_t>(files_.size() - 1), s.line, s.entry});
+    return static_cast<uint32_t>(rules_.size() - 1);
+  }
+
+  std::string label(uint32_t tag) const override {
+    const Rule& r = rules_[tag];
+    const syscalls::Arch& arch = syscalls::arch(r.arch);
+    const auto name = syscalls::table(r.arch).name(r.nr);
+    std::string out = name ? fmt::format("rule for {} ({}) at ", *name, arch.name)
+                           : fmt::format("rule for nr {} ({}) at ", r.nr, arch.name);
+    out += files_[r.file].empty() ? std::string("profile") : files_[r.file];
+    if (r.line != 0) out += fmt::format(":{}", r.line);
+    out += fmt::format(" (syscalls[{}])", r.entry);
+    return out;
+  }
+
+ private:
+  struct Rule {
+    syscalls::ArchId arch;
+    uint32_t nr;
+    uint32_t file;  // index in files_
+    uint32_t line;
+    uint32_t entry;
+  };
+  std::vector<std::string> files_;
+  std::vector<Rule> rules_;
+};
+
 class Builder {
  public:
-  explicit Builder(DecisionDag& dag) : dag_(dag) {}
+  explicit Builder(DecisionDag& dag) : dag_(dag), labels_(std::make_shared<RuleLabels>()) {}
+
+  std::shared_ptr<const LeafLabels> labels() const { return labels_; }
 
   Ref build(const policy::Policy& policy) {
     const Ref bad_arch = dag_.leaf(policy.bad_arch_action, "bad-arch action (architecture not in the policy)");
@@ -94,6 +131,7 @@ class Builder {
       }
     };
     std::vector<Segment> segments;
+    segments.reserve(2 * a.rules.size() + 3);
     uint64_t next = 0;
     for (const auto& [nr, rules] : a.rules) {
       if (nr > next) gap(next, uint64_t{nr} - 1, segments);
@@ -115,8 +153,10 @@ class Builder {
 
   Ref syscall_body(const policy::ArchPolicy& a, uint32_t nr, const std::vector<policy::Rule>& rules, Ref no_match) {
     const syscalls::Arch& arch = syscalls::arch(a.arch);
-    std::vector<const policy::Rule*> order;
-    order.reserve(rules.size());
+    if (rules.size() == 1 && rules[0].conditions.empty())  // the common case, without the sorting below
+      return dag_.leaf(rules[0].action, labels_->add(a.arch, nr, rules[0].source));
+    std::vector<const policy::Rule*>& order = order_;
+    order.clear();
     for (const auto& r : rules) order.push_back(&r);
     // The first match in this order is the most restrictive match.
     std::stable_sort(order.begin(), order.end(), [](const policy::Rule* x, const policy::Rule* y) {
@@ -128,23 +168,14 @@ class Builder {
     const auto always =
         std::find_if(order.begin(), order.end(), [](const policy::Rule* r) { return r->conditions.empty(); });
     if (always != order.end()) order.erase(always + 1, order.end());
-    const auto name = syscalls::table(a.arch).name(nr);
-    const std::string who = name ? fmt::format("{} ({})", *name, arch.name) : fmt::format("nr {} ({})", nr, arch.name);
     Ref next = no_match;
     // NOLINTNEXTLINE(modernize-loop-convert): clang-tidy 14 cannot parse libstdc++ 12 views::reverse
     for (auto it = order.rbegin(); it != order.rend(); ++it) {
       const policy::Rule& r = **it;
-      const Ref hit = dag_.leaf(r.action, fmt::format("rule for {} at {}", who, where(r.source)));
+      const Ref hit = dag_.leaf(r.action, labels_->add(a.arch, nr, r.source));
       next = conjunction(r.conditions, arch.endian, hit, next);
     }
     return next;
-  }
-
-  static std::string where(const policy::SourceRef& s) {
-    std::string out = s.file.empty() ? std::string("profile") : s.file;
-    if (s.line != 0) out += fmt::format(":{}", s.line);
-    out += fmt::format(" (syscalls[{}])", s.entry);
-    return out;
   }
 
   Ref conjunction(const std::vector<ArgCondition>& conds, Endian e, Ref all_hold, Ref otherwise) {
@@ -202,14 +233,30 @@ class Builder {
   }
 
   DecisionDag& dag_;
+  std::shared_ptr<RuleLabels> labels_;
+  std::vector<const policy::Rule*> order_;  // syscall_body's, kept to reuse its memory
 };
 
 }  // namespace
 
 DecisionDag policy_dag(const policy::Policy& policy) {
   DecisionDag dag;
+  // Per ABI: a search node and a leaf per syscall with rules and per gap,
+  // a few nodes per condition; an estimate, to spare the regrowth.
+  size_t nodes = 8;
+  size_t leaves = 8;
+  for (const policy::ArchPolicy& a : policy.arches) {
+    nodes += 4 + 2 * a.rules.size();
+    leaves += 4 + a.rules.size();
+    for (const auto& [nr, rules] : a.rules) {
+      leaves += rules.size();
+      for (const policy::Rule& r : rules) nodes += 3 * r.conditions.size();
+    }
+  }
+  dag.reserve(nodes, leaves);
   Builder b(dag);
   dag.set_root(b.build(policy));
+  dag.set_labels(b.labels());
   return dag;
 }
 

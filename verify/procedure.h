@@ -37,6 +37,10 @@ class PathState {
   // undoes to its mark.
   Sat add(unsigned word, const WordAtom& atom);
 
+  // What the current constraints already say about `atom` on `word`
+  // (WordSet::implies): a walk takes a decided branch without add().
+  Implied implies(unsigned word, const WordAtom& atom) const { return words_[word].implies(atom); }
+
   const WordSet& word(unsigned i) const { return words_[i]; }
   const std::array<WordSet, kWordCount>& words() const { return words_; }
   SeccompWords witness() const;

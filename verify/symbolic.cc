@@ -107,7 +107,8 @@ AluResult alu_const(uint16_t op, const SymValue& a, uint32_t c, bool from_x) {
     }
     return alu_unsupported(fmt::format("ALU operation {:#x}", op));
   }
-  const std::string what = fmt::format("{} {:#x} on {}", alu_name(op), c, a.to_string());
+  // Formatted only for the operations outside the fragment.
+  auto what = [&] { return fmt::format("{} {:#x} on {}", alu_name(op), c, a.to_string()); };
   switch (op) {
     case bpf::kAnd: return alu_value(sym_and(a, c));
     case bpf::kOr: return alu_value(sym_or(a, c));
@@ -121,15 +122,15 @@ AluResult alu_const(uint16_t op, const SymValue& a, uint32_t c, bool from_x) {
     case bpf::kAdd:
     case bpf::kSub:
       if (c == 0) return alu_value(a);
-      return alu_unsupported(what + ": input-dependent arithmetic");
+      return alu_unsupported(what() + ": input-dependent arithmetic");
     case bpf::kMul:
       if (c == 0) return alu_value(SymValue::constant(0));
       if (is_power_of_two(c)) return alu_value(sym_lsh(a, static_cast<unsigned>(std::countr_zero(c))));
-      return alu_unsupported(what + ": input-dependent arithmetic");
+      return alu_unsupported(what() + ": input-dependent arithmetic");
     case bpf::kDiv:
       if (c == 0) return {AluResult::Kind::kReturnZero, {}, {}};
       if (is_power_of_two(c)) return alu_value(sym_rsh(a, static_cast<unsigned>(std::countr_zero(c))));
-      return alu_unsupported(what + ": input-dependent arithmetic");
+      return alu_unsupported(what() + ": input-dependent arithmetic");
     case bpf::kNeg: return alu_unsupported(fmt::format("neg on {}: input-dependent arithmetic", a.to_string()));
   }
   return alu_unsupported(fmt::format("ALU operation {:#x}", op));
@@ -450,6 +451,12 @@ class Walker {
   // A jump that depends on the input: the false side waits on the stack,
   // the walk goes on along the true side when it is satisfiable.
   Next branch(Cursor& c, const SymCondition& cond, uint32_t pc_true, uint32_t pc_false) {
+    // A jump the path already decides has one satisfiable side.
+    const Implied known = state_.implies(cond.word, cond.atom);
+    if (known != Implied::kUnknown) {
+      c.pc = known == Implied::kTrue ? pc_true : pc_false;
+      return Next::kRun;
+    }
     const size_t mark = state_.mark();
     stack_.push_back(Pending{pc_false, c.pc, mark, c.regs, true, cond.word, negate(cond.atom)});
     const Sat s = state_.add(cond.word, cond.atom);

@@ -296,6 +296,10 @@ Sat WordSet::solve() {
       else cube.push_back({vars, *it & vars});
     }
     if (dead) continue;
+    if (cube.empty()) {  // nothing to avoid: solve_cube would set every free bit to 0
+      witness_ = fixed_val;
+      return Sat::kSat;
+    }
     uint32_t sol = 0;
     const Sat r = solve_cube(vars, cube, budget, sol);
     if (r == Sat::kSat) {
@@ -308,6 +312,57 @@ Sat WordSet::solve() {
     }
   }
   return unknown ? Sat::kUnknown : Sat::kUnsat;
+}
+
+namespace {
+
+Implied flip(Implied i) {
+  if (i == Implied::kTrue) return Implied::kFalse;
+  if (i == Implied::kFalse) return Implied::kTrue;
+  return Implied::kUnknown;
+}
+
+Implied implied_if(bool always, bool never) {
+  if (always) return Implied::kTrue;
+  if (never) return Implied::kFalse;
+  return Implied::kUnknown;
+}
+
+}  // namespace
+
+Implied WordSet::implies(const WordAtom& a) const {
+  if (witness_state_ == kKnownUnsat) return Implied::kUnknown;
+  // Every value lies in [min, max]: the bounds, narrowed by the known bits
+  // (w & m == b gives b <= w <= b | ~m).
+  const uint32_t min = std::max(lo_, known_bits_);
+  const uint32_t max = std::min(hi_, known_bits_ | ~known_mask_);
+  switch (a.op) {
+    case WordOp::kEq:
+    case WordOp::kNe: {
+      const bool never = a.k < min || a.k > max || (a.k & known_mask_) != known_bits_ ||
+                         std::binary_search(excluded_.begin(), excluded_.end(), a.k);
+      const Implied eq = implied_if(min == max && min == a.k, never);
+      return a.op == WordOp::kEq ? eq : flip(eq);
+    }
+    case WordOp::kGt: return implied_if(min > a.k, max <= a.k);
+    case WordOp::kGe: return implied_if(min >= a.k, max < a.k);
+    case WordOp::kLt: return implied_if(max < a.k, min >= a.k);
+    case WordOp::kLe: return implied_if(max <= a.k, min > a.k);
+    case WordOp::kMaskedEq:
+    case WordOp::kMaskedNe: {
+      // Bits every value shares: the known ones, and those above the
+      // highest bit in which min and max differ.
+      const auto varying = static_cast<unsigned>(std::bit_width(min ^ max));
+      const uint32_t by_bounds = varying >= 32 ? 0 : ~((uint32_t{1} << varying) - 1);
+      const uint32_t fixed = known_mask_ | by_bounds;
+      const uint32_t fixed_bits = known_bits_ | (min & by_bounds & ~known_mask_);
+      Implied eq = Implied::kUnknown;
+      if ((a.k & ~a.mask) != 0 || ((fixed_bits ^ a.k) & fixed & a.mask) != 0) eq = Implied::kFalse;
+      else if ((fixed & a.mask) == a.mask) eq = Implied::kTrue;
+      return a.op == WordOp::kMaskedEq ? eq : flip(eq);
+    }
+  }
+  return Implied::kUnknown;
 }
 
 std::optional<uint32_t> WordSet::pinned() const {

@@ -45,6 +45,10 @@ std::string to_string(const WordAtom& a, const std::string& name = "w");
 
 enum class Sat : uint8_t { kSat, kUnsat, kUnknown };
 
+// Whether every value of a set satisfies an atom (kTrue), none does
+// (kFalse), or it depends (kUnknown).
+enum class Implied : uint8_t { kTrue, kFalse, kUnknown };
+
 // A conjunction of atoms on one word, kept in a normal form that makes the
 // satisfiability check cheap:
 //   lo <= w <= hi                       (Eq, Gt, Ge, Lt, Le)
@@ -91,6 +95,11 @@ class WordSet {
     uint32_t mask, value;  // (w & mask) != value
   };
   const std::vector<Clause>& clauses() const { return clauses_; }
+  // What the set already says about `a`, from its bounds, known bits and
+  // exclusions alone (no search): kTrue / kFalse only when that holds for
+  // every value of the set, so a walk may take the one satisfiable branch
+  // without adding the atom. Sound for any set; kUnknown is always allowed.
+  Implied implies(const WordAtom& a) const;
   // True when `w` satisfies every constraint of the set.
   bool contains(uint32_t w) const;
   // The single value the set allows, when it allows exactly one value

@@ -161,6 +161,72 @@ TEST(WordSet, AgreesWithEnumeration) {
   EXPECT_GT(unsat, 500);
 }
 
+// implies() may decide an atom only when every value of the set agrees:
+// checked against the set's values enumerated over a few free bits.
+TEST(WordSet, ImpliesAgreesWithEnumeration) {
+  std::mt19937 rng(11);
+  int decided = 0;
+  int probes = 0;
+  for (int round = 0; round < 2000; ++round) {
+    const unsigned n = 1 + rng() % 8;
+    uint32_t free_bits = 0;
+    while (static_cast<unsigned>(std::popcount(free_bits)) < n) free_bits |= 1u << (rng() % 32);
+    const uint32_t fixed = rng() & ~free_bits;
+    std::vector<uint32_t> domain;
+    for (uint32_t x = 0; x < (1u << n); ++x) {
+      uint32_t w = fixed;
+      uint32_t bit = 0;
+      for (uint32_t m = free_bits; m; m &= m - 1, ++bit)
+        if (x & (1u << bit)) w |= m & -m;
+      domain.push_back(w);
+    }
+    auto random_atom = [&] {
+      const WordOp op = kAllOps[rng() % 8];
+      uint32_t k = domain[rng() % domain.size()] + (rng() % 3) - 1;
+      uint32_t mask = 0xffffffffu;
+      if (op == WordOp::kMaskedEq || op == WordOp::kMaskedNe) {
+        mask = rng() % 2 ? (rng() & (free_bits | rng())) : (rng() & free_bits);
+        k &= mask;
+        if (rng() % 8 == 0) k |= ~mask & (1u << (rng() % 32));  // a pattern outside the mask: never equal
+      }
+      return WordAtom{op, k, mask};
+    };
+    WordSet s;
+    s.add(WordAtom::MaskedEq(~free_bits, fixed));
+    std::vector<WordAtom> atoms;
+    const int count = static_cast<int>(rng() % 6);
+    for (int i = 0; i < count; ++i) {
+      const WordAtom a = random_atom();
+      const WordSet::Undo u = s.add(a);
+      if (s.check() != Sat::kSat) {
+        s.undo(u);
+        continue;
+      }
+      atoms.push_back(a);
+    }
+    std::vector<uint32_t> members;
+    for (uint32_t w : domain) {
+      bool ok = true;
+      for (const WordAtom& b : atoms) ok = ok && holds(b, w);
+      if (ok) members.push_back(w);
+    }
+    ASSERT_FALSE(members.empty());
+    for (int i = 0; i < 20; ++i) {
+      const WordAtom probe = random_atom();
+      const Implied got = s.implies(probe);
+      size_t holding = 0;
+      for (uint32_t w : members) holding += holds(probe, w) ? 1 : 0;
+      ++probes;
+      if (got == Implied::kUnknown) continue;
+      ++decided;
+      if (got == Implied::kTrue) ASSERT_EQ(holding, members.size()) << "round " << round << ": " << to_string(probe);
+      else ASSERT_EQ(holding, 0u) << "round " << round << ": " << to_string(probe);
+    }
+  }
+  // The check is meaningful only if implies() decides often.
+  EXPECT_GT(decided, probes / 4);
+}
+
 // Undo restores exactly the previous set: the same answers for every probe.
 TEST(WordSet, UndoRestoresState) {
   std::mt19937 rng(11);
