@@ -280,8 +280,8 @@ Edge ArgCompiler::compile_rules(const RuleSet& s, std::optional<uint32_t> a_hold
   // times more conditions into its states than that chain does holds most
   // of the rules in each state, and grows past the chain long before its
   // states are counted out.
-  const size_t work = std::min(
-      {kMaxStateConditions, kWorkPerCondition * condition_count(s) + 1024, kWorkPerLinear * last_work_ + kWorkFloor});
+  const size_t linear_work = bound_by_linear_ ? kWorkPerLinear * last_work_ + kWorkFloor : kMaxStateConditions;
+  const size_t work = std::min({kMaxStateConditions, kWorkPerCondition * condition_count(s) + 1024, linear_work});
   for (const std::vector<size_t>* cuts : {&by_equality, &by_word, &one_diagram}) {
     if (cuts != &one_diagram && (cuts->empty() || cuts->size() == each.size())) continue;
     if (cuts == &by_word && by_word == by_equality) continue;

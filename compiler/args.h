@@ -137,6 +137,11 @@ class ArgCompiler {
   // Rules read by the interval splits of one attempt (pieces x rules).
   static constexpr size_t kMaxScan = size_t{1} << 22;
   size_t max_states() const { return max_states_; }
+  // Whether diagram attempts are bounded by the chain of single rules'
+  // work (kWorkPerLinear), which abandons early the diagrams that grow past
+  // it. A filter whose argument rules then overflow the kernel's limit is
+  // compiled again without it: a diagram cut short there may be what fits.
+  void bound_by_linear(bool on) { bound_by_linear_ = on; }
 
  private:
   // A diagram attempt: its new states are counted and, past the limits,
@@ -170,6 +175,7 @@ class ArgCompiler {
   TreeOptions tree_;
   size_t max_states_;
   double size_slack_;
+  bool bound_by_linear_ = true;
   Memo memo_;
   std::optional<Attempt> attempt_;
   // The value trees of interval splits: the smallest (equals-chains, as

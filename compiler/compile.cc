@@ -186,9 +186,11 @@ struct SpaceTree {
 
 // Leaves: constant outcomes are returns, the rest argument subtrees
 // (compiled per number space: its byte order decides the word offsets).
-Expected<void> lower_leaves(Graph& g, const NumberSpace& space, const LeafTable& leaves, const CompileOptions& options,
-                            const TreeOptions& tree_opts, SpaceTree& t) {
+Expected<void> lower_leaves_once(Graph& g, const NumberSpace& space, const LeafTable& leaves,
+                                 const CompileOptions& options, const TreeOptions& tree_opts, bool bound_by_linear,
+                                 SpaceTree& t) {
   ArgCompiler args(g, space.endian, tree_opts, options.max_argument_states, options.argument_size_slack);
+  args.bound_by_linear(bound_by_linear);
   t.leaf_edge.assign(leaves.size(), Edge{});
   t.leaf_cost.assign(leaves.size(), 1);
   std::vector<bool> have(leaves.size(), false);
@@ -223,6 +225,16 @@ Expected<void> lower_leaves(Graph& g, const NumberSpace& space, const LeafTable&
     t.leaf_cost[iv.leaf] = path_length(g, t.leaf_edge[iv.leaf], zero_args);
   }
   return {};
+}
+
+// The argument subtrees, with diagram attempts bounded by the chain of
+// single rules (fast); where that overflows the kernel's limit, again
+// without that bound (ArgCompiler::bound_by_linear), before giving up. The
+// first pass's nodes stay in the graph unreached.
+Expected<void> lower_leaves(Graph& g, const NumberSpace& space, const LeafTable& leaves, const CompileOptions& options,
+                            const TreeOptions& tree_opts, SpaceTree& t) {
+  if (lower_leaves_once(g, space, leaves, options, tree_opts, true, t)) return {};
+  return lower_leaves_once(g, space, leaves, options, tree_opts, false, t);
 }
 
 // The tree minimizes the mean number of comparisons, which can leave rare

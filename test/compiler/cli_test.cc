@@ -260,5 +260,33 @@ TEST(StatsCli, ProfileAndForeignProgram) {
   EXPECT_EQ(r.err, "sysfence: invalid --range \"9-3\": expected LO-HI such as 0-450\n");
 }
 
+// libseccomp's program for these rules (ppc64le, --semantics libseccomp)
+// compares stale and masked words: read back, sigpending's rules split into
+// many pieces, whose chain of single rules alone passes the kernel's 4096
+// instructions. The diagram attempts bounded by that chain's work are all
+// cut short, so the compiler must try them again unbounded: a diagram fits
+// (found by the libseccomp differential test).
+TEST(CompileCli, ArgumentRulesTooBigAsAChainStillFitAsADiagram) {
+  const std::string profile = tmp("chain-too-big.json");
+  cli_runner::write_file(profile, R"json({
+  "defaultAction": "SCMP_ACT_TRACE",
+  "defaultErrnoRet": 2,
+  "syscalls": [
+    {"names": ["msync", "lstat", "lremovexattr", "sigpending"], "action": "SCMP_ACT_KILL", "args": [{"index": 2, "value": 4294967295, "valueTwo": 2, "op": "SCMP_CMP_MASKED_EQ"}, {"index": 0, "value": 4294901760, "valueTwo": 1167261696, "op": "SCMP_CMP_MASKED_EQ"}, {"index": 5, "value": 2, "valueTwo": 0, "op": "SCMP_CMP_LE"}], "excludes": {"arches": ["s390"]}},
+    {"names": ["sigpending", "msync"], "action": "SCMP_ACT_TRACE", "args": [{"index": 4, "value": 11445783465432457043, "valueTwo": 0, "op": "SCMP_CMP_NE"}, {"index": 2, "value": 4294901760, "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ"}]},
+    {"names": ["sigpending", "pwritev"], "action": "SCMP_ACT_LOG", "args": [{"index": 0, "value": 1, "valueTwo": 4294967296, "op": "SCMP_CMP_GT"}]},
+    {"names": ["timer_create", "msync", "pwritev", "sync_file_range2"], "action": "SCMP_ACT_TRAP", "args": [{"index": 2, "value": 3, "valueTwo": 0, "op": "SCMP_CMP_NE"}]}
+  ]
+})json");
+  const std::string out = tmp("chain-too-big.bpf");
+  const CliRun r =
+      run(fmt::format("compile {} --arch ppc64le --kernel 6.1 --semantics libseccomp -o {}", profile, out));
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err.find("4096"), std::string::npos) << r.err;
+  const std::string program = slurp(out);
+  EXPECT_GT(program.size(), 0u);
+  EXPECT_LE(program.size(), 4096u * 8);
+}
+
 }  // namespace
 }  // namespace sysfence::compiler
