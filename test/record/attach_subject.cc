@@ -1,12 +1,13 @@
 // The program the `record --pid` tests attach to while it runs:
 //
-//   attach_subject STOPFILE [ITERATIONS]
+//   attach_subject STOPFILE [ITERATIONS|-] [i386]
 //
 // Prints "ready" once its thread runs, then loops (every 5 ms) until
-// STOPFILE exists or ITERATIONS rounds are done, and exits with status 7.
+// STOPFILE exists or ITERATIONS rounds are done ("-": no limit), and exits
+// with status 7.
 // Each round makes marker calls that nothing else in the process makes, one
 // per place a recorder must see:
-//   main thread      sysinfo
+//   main thread      sysinfo, and with "i386" getpid through int $0x80 (i386 nr 20)
 //   second thread    getpriority (its own loop)
 //   forked child     getpgrp, then _exit(0)
 // and SIGUSR1's handler calls getsid(0): seen only when the signal was
@@ -21,8 +22,11 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <thread>
+
+#include "test/bpf/kernel_child.h"
 
 namespace {
 
@@ -42,7 +46,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: attach_subject STOPFILE [ITERATIONS]\n");
     return 2;
   }
-  const long rounds = argc > 2 ? std::atol(argv[2]) : -1;
+  const long rounds = argc > 2 && std::strcmp(argv[2], "-") != 0 ? std::atol(argv[2]) : -1;
+  [[maybe_unused]] const bool i386 = argc > 3 && std::strcmp(argv[3], "i386") == 0;
   struct sigaction sa {};
   sa.sa_handler = on_usr1;
   sa.sa_flags = SA_RESTART;
@@ -61,6 +66,9 @@ int main(int argc, char** argv) {
   for (long i = 0; rounds < 0 || i < rounds; ++i) {
     if (access(argv[1], F_OK) == 0) break;
     syscall(SYS_sysinfo, nullptr);
+#if defined(__x86_64__)
+    if (i386 && sysfence::bpf::testing::int80(20, 0, 0, 0) != getpid()) return 4;
+#endif
     const pid_t child = fork();
     if (child == 0) {
       syscall(SYS_getpgrp);

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "syscalls/table.h"
+#include "test/bpf/kernel_child.h"
 #include "test/cli_runner.h"
 
 namespace sysfence::record {
@@ -32,7 +33,8 @@ SyscallKey native(std::string_view name) { return {ArchId::kX86_64, *syscalls::t
 // A started attach_subject: reaped (killed first if still running) at the end.
 class Subject {
  public:
-  explicit Subject(const std::string& name, const std::string& rounds = "") : stop_(cli_runner::tmp_path(name)) {
+  explicit Subject(const std::string& name, const std::string& rounds = "-", const std::string& abi = "")
+      : stop_(cli_runner::tmp_path(name)) {
     ::unlink(stop_.c_str());
     int fds[2];
     EXPECT_EQ(pipe(fds), 0);
@@ -40,7 +42,7 @@ class Subject {
     pid_ = fork();
     if (pid_ == 0) {
       dup2(fds[1], 1);
-      const char* argv[] = {path.c_str(), stop_.c_str(), rounds.empty() ? nullptr : rounds.c_str(), nullptr};
+      const char* argv[] = {path.c_str(), stop_.c_str(), rounds.c_str(), abi.empty() ? nullptr : abi.c_str(), nullptr};
       execv(argv[0], const_cast<char* const*>(argv));
       _exit(127);
     }
@@ -108,7 +110,12 @@ std::string ptrace_unavailable() {
 
 TEST(Attach, SeesEveryPlaceAndTheProcessRunsOnUnharmed) {
   SKIP_WITHOUT_PTRACE();
-  Subject s("stop-every-place");
+#if defined(__x86_64__)
+  const bool i386 = bpf::testing::int80_available();
+#else
+  const bool i386 = false;
+#endif
+  Subject s("stop-every-place", "-", i386 ? "i386" : "");
   // Signals sent while it is traced reach it: SIGUSR1's handler is a marker.
   std::thread signaller([pid = s.pid()] {
     std::this_thread::sleep_for(300ms);
@@ -120,6 +127,10 @@ TEST(Attach, SeesEveryPlaceAndTheProcessRunsOnUnharmed) {
   const auto& calls = rec->observations.calls;
   for (const char* marker : {"sysinfo", "getpriority", "getpgrp", "getsid", "clone"}) {
     EXPECT_TRUE(calls.contains(native(marker))) << marker;
+  }
+  // The ABI each call really used, not the process's own.
+  if (i386) {
+    EXPECT_TRUE(calls.contains({ArchId::kI386, 20})) << "getpid through int $0x80";
   }
   // Attached after its start: what only the loader makes is not there.
   EXPECT_FALSE(calls.contains(native("execve")));
