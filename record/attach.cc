@@ -61,6 +61,11 @@ std::vector<std::string> command_line(pid_t pid) {
   return argv;
 }
 
+bool zombie(pid_t tid) {
+  auto fields = live::read_status_fields(tid);
+  return fields && fields->contains("State") && fields->at("State").starts_with("Z");
+}
+
 long tracer_of(pid_t tid) {
   auto fields = live::read_status_fields(tid);
   if (!fields) return 0;
@@ -104,22 +109,34 @@ class Tracer {
   // round finds none new (threads started meanwhile by a seized thread are
   // already ours through PTRACE_O_TRACECLONE), then interrupts them all.
   Expected<void, RecordError> attach() {
-    if (trace(PTRACE_SEIZE, root_, 0, kTraceOptions) != 0) return Unexpected<RecordError>{seize_error(root_, errno)};
-    tasks_.emplace(root_, false);
+    // A main thread that ended before the others is a zombie, which ptrace
+    // refuses: its threads are traced all the same.
+    if (trace(PTRACE_SEIZE, root_, 0, kTraceOptions) == 0) {
+      tasks_.emplace(root_, false);
+    } else if (errno != EPERM || !zombie(root_)) {
+      return Unexpected<RecordError>{seize_error(root_, errno)};
+    }
     const long self = syscall(SYS_gettid);
     for (bool found = true; found;) {
       found = false;
       for (pid_t tid : threads_of(root_)) {
         if (tasks_.contains(tid)) continue;
-        if (trace(PTRACE_SEIZE, tid, 0, kTraceOptions) != 0 && !(errno == EPERM && tracer_of(tid) == self)) {
-          if (errno == ESRCH) continue;  // it exited meanwhile
-          const RecordError e = seize_error(tid, errno);
+        const int err = trace(PTRACE_SEIZE, tid, 0, kTraceOptions) == 0 ? 0 : errno;
+        // EPERM for a thread one of ours started meanwhile: already traced, by us.
+        const bool ours = err == 0 || (err == EPERM && tracer_of(tid) == self);
+        if (!ours) {
+          if (err == ESRCH || (err == EPERM && zombie(tid))) continue;  // it ended meanwhile
+          const RecordError e = seize_error(tid, err);
           begin_detach();
           return Unexpected<RecordError>{e};
         }
         tasks_.emplace(tid, false);
         found = true;
       }
+    }
+    if (tasks_.empty()) {
+      return Unexpected<RecordError>{
+          {kOwnFailure, fmt::format("process {} has ended (a zombie its parent has not reaped)", root_)}};
     }
     for (auto& [tid, interrupted] : tasks_) interrupted = trace(PTRACE_INTERRUPT, tid, 0, 0) == 0;
     return {};
@@ -143,6 +160,13 @@ class Tracer {
     for (pid_t tid : tids) {
       int status = 0;
       const pid_t r = waitpid(tid, &status, __WALL | WNOHANG);
+      if (r == 0 && detaching_ && zombie(tid)) {
+        // A thread-group leader that ended before its threads: it never
+        // stops again and cannot be detached, and its exit is reported only
+        // once the whole group ends. Untraced when sysfence exits.
+        forget(tid);
+        any = true;
+      }
       if (r == 0) continue;
       any = true;
       if (r < 0) {

@@ -171,6 +171,21 @@ TEST(Attach, JobControlStopsStayAndContinueAsWithoutTracer) {
   EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 7) << *status;
 }
 
+// The main thread ended before the recording (ptrace refuses the zombie it
+// leaves) or during it (it never stops again and cannot be detached).
+TEST(Attach, DetachesWhenTheMainThreadHasEnded) {
+  SKIP_WITHOUT_PTRACE();
+  for (const std::string variant : {"leader-exits", "leader-exits-later"}) {
+    Subject s("stop-" + variant, "-", variant);
+    auto rec = record_process(s.pid(), {.keep_args = false, .duration = 500ms});
+    ASSERT_TRUE(rec) << variant << ": " << rec.error().message;
+    EXPECT_TRUE(rec->observations.calls.contains(native("getpriority"))) << variant;
+    const auto status = s.stop_and_wait();
+    ASSERT_TRUE(status) << variant << ": the subject did not finish after the recording";
+    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 7) << variant << ": " << *status;
+  }
+}
+
 TEST(Attach, EndsWhenTheProcessExitsWithItsStatus) {
   SKIP_WITHOUT_PTRACE();
   Subject s("stop-never", "40");
