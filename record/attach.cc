@@ -16,6 +16,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <set>
 #include <vector>
 
 #include "live/proc_status.h"
@@ -112,9 +113,9 @@ class Tracer {
     // A main thread that ended before the others is a zombie, which ptrace
     // refuses: its threads are traced all the same.
     if (trace(PTRACE_SEIZE, root_, 0, kTraceOptions) == 0) {
-      tasks_.emplace(root_, false);
-    } else if (errno != EPERM || !zombie(root_)) {
-      return Unexpected<RecordError>{seize_error(root_, errno)};
+      tasks_.insert(root_);
+    } else if (const int err = errno; err != EPERM || !zombie(root_)) {
+      return Unexpected<RecordError>{seize_error(root_, err)};
     }
     const long self = syscall(SYS_gettid);
     for (bool found = true; found;) {
@@ -130,7 +131,7 @@ class Tracer {
           begin_detach();
           return Unexpected<RecordError>{e};
         }
-        tasks_.emplace(tid, false);
+        tasks_.insert(tid);
         found = true;
       }
     }
@@ -138,7 +139,7 @@ class Tracer {
       return Unexpected<RecordError>{
           {kOwnFailure, fmt::format("process {} has ended (a zombie its parent has not reaped)", root_)}};
     }
-    for (auto& [tid, interrupted] : tasks_) interrupted = trace(PTRACE_INTERRUPT, tid, 0, 0) == 0;
+    for (pid_t tid : tasks_) trace(PTRACE_INTERRUPT, tid, 0, 0);
     return {};
   }
 
@@ -149,14 +150,13 @@ class Tracer {
   void begin_detach() {
     if (detaching_) return;
     detaching_ = true;
-    for (auto& [tid, interrupted] : tasks_) trace(PTRACE_INTERRUPT, tid, 0, 0);
+    for (pid_t tid : tasks_) trace(PTRACE_INTERRUPT, tid, 0, 0);
   }
 
   // Handles every stop or exit waiting to be collected; false when none was.
   bool collect() {
     bool any = false;
-    std::vector<pid_t> tids;
-    for (const auto& [tid, interrupted] : tasks_) tids.push_back(tid);
+    const std::vector<pid_t> tids(tasks_.begin(), tasks_.end());
     for (pid_t tid : tids) {
       int status = 0;
       const pid_t r = waitpid(tid, &status, __WALL | WNOHANG);
@@ -200,7 +200,7 @@ class Tracer {
     if (event == PTRACE_EVENT_CLONE || event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK) {
       unsigned long child = 0;
       if (trace(PTRACE_GETEVENTMSG, tid, 0, reinterpret_cast<unsigned long>(&child)) == 0) {
-        tasks_.emplace(static_cast<pid_t>(child), false);
+        tasks_.insert(static_cast<pid_t>(child));
         // Auto-attached, it stops at its first trap: then it is detached too.
         if (detaching_) trace(PTRACE_INTERRUPT, static_cast<pid_t>(child), 0, 0);
       }
@@ -246,7 +246,7 @@ class Tracer {
   pid_t root_;
   Recording& rec_;
   CallCounter counter_;
-  std::map<pid_t, bool> tasks_;  // traced tid -> PTRACE_INTERRUPT was sent at attach
+  std::set<pid_t> tasks_;  // the traced tids
   std::map<pid_t, std::string> names_;
   bool detaching_ = false;
   std::string failure_;

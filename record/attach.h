@@ -42,6 +42,7 @@ struct AttachOptions {
 //   process 123: no such process
 //   process 123 is already traced by process 45 (a debugger or another recorder)
 //   cannot trace process 123: permission denied (ptrace needs CAP_SYS_PTRACE or the same user[; Yama ...])
+//   process 123 has ended (a zombie its parent has not reaped)
 Expected<Recording, RecordError> record_process(pid_t pid, const AttachOptions& options);
 
 }  // namespace sysfence::record

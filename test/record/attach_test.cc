@@ -208,6 +208,20 @@ TEST(Attach, RefusesAMissingProcess) {
   EXPECT_EQ(rec.error().exit_code, 125);
 }
 
+TEST(Attach, RefusesAZombie) {
+  SKIP_WITHOUT_PTRACE();
+  const pid_t zombie = fork();
+  if (zombie == 0) _exit(0);
+  // Not reaped yet: a zombie until waitpid below.
+  siginfo_t info{};
+  ASSERT_EQ(waitid(P_PID, static_cast<id_t>(zombie), &info, WEXITED | WNOWAIT), 0);
+  auto rec = record_process(zombie, {});
+  waitpid(zombie, nullptr, 0);
+  ASSERT_FALSE(rec);
+  EXPECT_EQ(rec.error().message,
+            "process " + std::to_string(zombie) + " has ended (a zombie its parent has not reaped)");
+}
+
 TEST(Attach, RefusesAProcessAlreadyTraced) {
   SKIP_WITHOUT_PTRACE();
   Subject s("stop-traced");
