@@ -96,16 +96,6 @@ std::string read_link(const std::string& path) {
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
 }
 
-// The program a task runs: its executable's path, else its comm.
-std::string program_of(pid_t tid) {
-  std::string exe = read_link(fmt::format("/proc/{}/exe", tid));
-  if (!exe.empty()) return exe;
-  std::ifstream in(fmt::format("/proc/{}/comm", tid));
-  std::string comm;
-  std::getline(in, comm);
-  return comm.empty() ? "?" : comm;
-}
-
 bool send_continue(int fd, uint64_t id) {
   seccomp_notif_resp resp{};
   resp.id = id;
@@ -120,7 +110,7 @@ bool send_continue(int fd, uint64_t id) {
 class Tracker {
  public:
   Tracker(Observations& obs, pid_t first_pid, std::string command_path, bool keep_args)
-      : obs_(obs), first_pid_(first_pid), command_path_(std::move(command_path)), keep_args_(keep_args) {
+      : obs_(obs), counter_(obs, keep_args), first_pid_(first_pid), command_path_(std::move(command_path)) {
     const auto& native = syscalls::native_arch();
     const auto& t = syscalls::table(native);
     execve_ = t.number("execve").value_or(~0U);
@@ -153,45 +143,24 @@ class Tracker {
     auto name = names_.find(tid);
     if (name == names_.end()) name = names_.emplace(tid, program_of(tid)).first;
     send_continue(fd, req.id);
-    note(req.data);
+    std::array<uint64_t, 6> args{};
+    for (size_t i = 0; i < args.size(); ++i) args[i] = req.data.args[i];
+    counter_.note(req.data.arch, static_cast<uint32_t>(req.data.nr), args);
     ++obs_.callers[name->second];
     if (is_exec) names_.erase(name);  // the next call comes from the new program
     return {};
   }
 
  private:
-  void note(const seccomp_data& d) {
-    const auto nr = static_cast<uint32_t>(d.nr);
-    SyscallKey key;
-    if (!arch_of(d.arch, nr, key.arch)) return;
-    key.nr = nr;
-    auto [it, inserted] = obs_.calls.try_emplace(key);
-    if (inserted) {
-      const auto n = syscalls::table(key.arch).name(nr);
-      if (n && argument_rule_syscall(*n)) wants_args_.insert(key);
-    }
-    SyscallRecord& r = it->second;
-    ++r.count;
-    if (!keep_args_ || !wants_args_.contains(key)) return;
-    std::array<uint64_t, 6> args{};
-    for (int i = 0; i < 6; ++i) args[static_cast<size_t>(i)] = d.args[i];
-    if (r.args.size() < kMaxArgTuplesPerSyscall) {
-      r.args.insert(args);
-    } else if (!r.args.contains(args)) {
-      r.args_truncated = true;
-    }
-  }
-
   Observations& obs_;
+  CallCounter counter_;
   pid_t first_pid_;
   std::string command_path_;
-  bool keep_args_;
   bool started_ = false;
   uint32_t execve_ = 0;
   uint32_t execveat_ = 0;
   uint32_t native_audit_ = 0;
   std::unordered_map<pid_t, std::string> names_;
-  std::set<SyscallKey> wants_args_;
 };
 
 struct Child {
@@ -258,7 +227,9 @@ Expected<void> serve(const Child& c, Tracker& tracker, int listener, siginfo_t& 
   }
 }
 
-std::string utc_now() {
+}  // namespace
+
+std::string utc_timestamp() {
   const std::time_t t = std::time(nullptr);
   std::tm tm{};
   gmtime_r(&t, &tm);
@@ -267,11 +238,37 @@ std::string utc_now() {
   return buf;
 }
 
-}  // namespace
-
 bool argument_rule_syscall(std::string_view name) {
   return name == "clone" || name == "unshare" || name == "socket" || name == "personality" || name == "prctl" ||
          name == "ioctl";
+}
+
+void CallCounter::note(uint32_t audit_arch, uint32_t nr, const std::array<uint64_t, 6>& args) {
+  SyscallKey key;
+  if (!arch_of(audit_arch, nr, key.arch)) return;
+  key.nr = nr;
+  auto [it, inserted] = obs_.calls.try_emplace(key);
+  if (inserted) {
+    const auto n = syscalls::table(key.arch).name(nr);
+    if (n && argument_rule_syscall(*n)) wants_args_.insert(key);
+  }
+  SyscallRecord& r = it->second;
+  ++r.count;
+  if (!keep_args_ || !wants_args_.contains(key)) return;
+  if (r.args.size() < kMaxArgTuplesPerSyscall) {
+    r.args.insert(args);
+  } else if (!r.args.contains(args)) {
+    r.args_truncated = true;
+  }
+}
+
+std::string program_of(pid_t tid) {
+  std::string exe = read_link(fmt::format("/proc/{}/exe", tid));
+  if (!exe.empty()) return exe;
+  std::ifstream in(fmt::format("/proc/{}/comm", tid));
+  std::string comm;
+  std::getline(in, comm);
+  return comm.empty() ? "?" : comm;
 }
 
 bool arch_of(uint32_t audit_arch, uint32_t nr, syscalls::ArchId& out) {
@@ -297,7 +294,7 @@ Expected<Recording, RecordError> record_command(const std::vector<std::string>& 
 
   Recording rec;
   rec.observations.command = command;
-  rec.observations.started_at = utc_now();
+  rec.observations.started_at = utc_timestamp();
   auto child = start_child(install, image);
   if (!child) return Unexpected<RecordError>{child.error()};
   const Child& c = *child;

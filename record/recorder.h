@@ -29,6 +29,9 @@
 
 #include <sys/types.h>
 
+#include <array>
+#include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -70,6 +73,27 @@ struct RecordError {
   std::string message;
 };
 Expected<Recording, RecordError> record_command(const std::vector<std::string>& command, const RecordOptions& options);
+
+// Counts calls into Observations as every recording mode does: per
+// (ABI, number), with the argument tuples of the argument-rule syscalls when
+// keep_args (bounded by kMaxArgTuplesPerSyscall). Unknown ABIs are ignored.
+class CallCounter {
+ public:
+  CallCounter(Observations& obs, bool keep_args) : obs_(obs), keep_args_(keep_args) {}
+  void note(uint32_t audit_arch, uint32_t nr, const std::array<uint64_t, 6>& args);
+
+ private:
+  Observations& obs_;
+  bool keep_args_;
+  std::set<SyscallKey> wants_args_;
+};
+
+// The program a task runs, for Observations::callers: its executable's
+// path, else its comm ("?" when neither can be read).
+std::string program_of(pid_t tid);
+
+// Now, in UTC, as Observations::started_at: "2026-12-02T03:15:00Z".
+std::string utc_timestamp();
 
 // The ArchId of a notification's (seccomp_data.arch, nr): x32 is x86_64's
 // AUDIT_ARCH with the x32 bit in the number. False for an unknown arch.

@@ -9,6 +9,11 @@
 // 125: sysfence's own failure (bad usage included, as `sysfence run`), 126
 // CMD cannot be run, 127 not found; nothing is written then.
 //
+// sysfence record --pid PID [--duration S] [--base P] [--args] [-o FILE]
+// records a running process instead (record/attach.h) until it is gone,
+// SIGINT/SIGTERM or S seconds; exit 0 once the profile is written, 125
+// when it cannot be traced.
+//
 // sysfence record --merge A.json B.json ... [-o FILE]
 // sysfence record --diff OLD.json NEW.json [--arch A] [--caps ..] [--format text|json]
 // work on recorded profiles (record/profile_set.h), not on a command: exit 2
@@ -16,6 +21,9 @@
 // profiles differ, as `diff`.
 #include <fmt/format.h>
 
+#include <charconv>
+#include <chrono>
+#include <cmath>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -24,6 +32,7 @@
 #include "base/text.h"
 #include "profile/builtin.h"
 #include "profile/load.h"
+#include "record/attach.h"
 #include "record/coverage.h"
 #include "record/profile_gen.h"
 #include "record/profile_set.h"
@@ -42,6 +51,7 @@ namespace {
 
 constexpr std::string_view kUsage =
     "usage: sysfence record [--base PROFILE] [--args[=ioctl]] [-o FILE] -- CMD [ARGS...]\n"
+    "       sysfence record --pid PID [--duration SECONDS] [--base PROFILE] [--args[=ioctl]] [-o FILE]\n"
     "       sysfence record --merge A.json B.json ... [-o FILE]\n"
     "       sysfence record --diff OLD.json NEW.json [--arch A] [--caps LIST] [--kernel X.Y] [--format text|json]";
 
@@ -51,6 +61,8 @@ constexpr cli::FlagSpec kOwnFlags[] = {
     {.name = "base"},
     {.name = "args"},
     {.name = "output", .short_name = 'o'},
+    {.name = "pid"},
+    {.name = "duration"},
     {.name = "merge", .takes_value = false},
     {.name = "diff", .takes_value = false},
     {.name = "arch"},
@@ -64,9 +76,12 @@ enum class Mode : uint8_t { kRecord, kMerge, kDiff };
 // --diff takes.
 bool belongs(Mode mode, std::string_view flag) {
   switch (mode) {
-    case Mode::kRecord: return flag == "base" || flag == "args" || flag == "output";
+    case Mode::kRecord:
+      return flag == "base" || flag == "args" || flag == "output" || flag == "pid" || flag == "duration";
     case Mode::kMerge: return flag == "merge" || flag == "output";
-    case Mode::kDiff: return flag != "base" && flag != "args" && flag != "output" && flag != "merge";
+    case Mode::kDiff:
+      return flag != "base" && flag != "args" && flag != "output" && flag != "merge" && flag != "pid" &&
+             flag != "duration";
   }
   return false;
 }
@@ -192,6 +207,26 @@ void summarise(const record::Recording& rec, const record::Generated& gen) {
   }
 }
 
+// `--pid PID [--duration S]`: the running process to record, and for how long.
+Expected<std::pair<pid_t, record::AttachOptions>> attach_flags(const cli::ParsedArgs& parsed) {
+  const std::string text = parsed.get_or("pid", "");
+  long pid = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), pid);
+  if (ec != std::errc() || end != text.data() + text.size() || pid <= 0 || pid > INT32_MAX) {
+    return fail(fmt::format("--pid {}: not a process id", text));
+  }
+  record::AttachOptions options;
+  if (auto d = parsed.get("duration")) {
+    char* stop = nullptr;
+    const double seconds = std::strtod(d->c_str(), &stop);
+    if (d->empty() || *stop != '\0' || !(seconds > 0) || seconds > 1e6) {
+      return fail(fmt::format("--duration {}: not a positive number of seconds", *d));
+    }
+    options.duration = std::chrono::milliseconds(std::lround(seconds * 1000));
+  }
+  return std::pair{static_cast<pid_t>(pid), options};
+}
+
 int run_record_checked(std::span<const std::string> raw) {
   const std::vector<std::string> args = with_args_value(raw);
   auto parsed = cli::parse_args(args, kFlags);
@@ -200,8 +235,21 @@ int run_record_checked(std::span<const std::string> raw) {
   if (!mode) return usage(mode.error().message);
   if (*mode == Mode::kMerge) return run_merge(*parsed);
   if (*mode == Mode::kDiff) return run_diff(*parsed);
-  if (!parsed->positionals.empty()) return usage("put the command after --: sysfence record [FLAGS] -- CMD [ARGS...]");
-  if (parsed->after_dashdash.empty()) return usage("no command given");
+  const bool attach = parsed->has("pid");
+  if (attach && (parsed->saw_dashdash || !parsed->positionals.empty())) {
+    return usage("--pid records a running process: it takes no command");
+  }
+  if (!attach && parsed->has("duration")) return usage("--duration applies to --pid only");
+  if (!attach && !parsed->positionals.empty()) {
+    return usage("put the command after --: sysfence record [FLAGS] -- CMD [ARGS...]");
+  }
+  if (!attach && parsed->after_dashdash.empty()) return usage("no command given");
+  std::optional<std::pair<pid_t, record::AttachOptions>> target;
+  if (attach) {
+    auto flags = attach_flags(*parsed);
+    if (!flags) return usage(flags.error().message);
+    target = *flags;
+  }
 
   record::GenerateOptions gen;
   if (auto a = parsed->get("args")) {
@@ -221,7 +269,8 @@ int run_record_checked(std::span<const std::string> raw) {
   const std::string output = parsed->get("output").value_or("-");
   if (output.empty()) return usage("-o needs a file name");
 
-  auto rec = record::record_command(parsed->after_dashdash, {});
+  auto rec = target ? record::record_process(target->first, target->second)
+                    : record::record_command(parsed->after_dashdash, {});
   if (!rec) {
     fmt::print(stderr, "sysfence: {}\n", one_line(rec.error().message));
     return rec.error().exit_code;
@@ -236,7 +285,8 @@ int run_record_checked(std::span<const std::string> raw) {
   if (auto written = cli::write_output(output, record::profile_json(generated.profile)); !written) {
     return own_failure(written.error().message);
   }
-  return rec->exit_code;
+  // A traced process is not sysfence's child: its exit status is not sysfence's.
+  return target ? 0 : rec->exit_code;
 }
 
 // As `run`: the exit status is the command's, so sysfence's own failures are 125.
@@ -252,6 +302,10 @@ constexpr cli::FlagHelp kOwnFlagHelp[] = {
      "Docker's profile, never wider than what was seen"},
     {"--args=ioctl", "as --args, and ioctl by each request seen"},
     {"-o, --output FILE", "write the profile to FILE (atomically) instead of stdout"},
+    {"--pid PID",
+     "record the running process PID (and the threads and children it starts) through ptrace instead of a command, "
+     "until it exits or sysfence gets SIGINT/SIGTERM; it runs on after"},
+    {"--duration SECONDS", "with --pid: stop recording after SECONDS"},
     {"--merge A.json B.json ...", "write the union of recorded profiles (same defaultAction) instead of recording"},
     {"--diff OLD.json NEW.json",
      "what NEW allows that OLD does not and the reverse, on their meaning resolved for --arch (exit 1 when they "
