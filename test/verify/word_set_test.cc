@@ -101,6 +101,29 @@ TEST(WordSet, WitnessSatisfiesEverything) {
   EXPECT_LT(s.witness(), 0x2000u);
 }
 
+// A word confined to 2^n values (1 <= n <= max_free_bits) by fixing all
+// other bits, at random positions so that high and low bits both matter:
+// the free bits, the fixed bits' values, and every value it can take.
+struct ConfinedWord {
+  uint32_t free_bits = 0;
+  uint32_t fixed = 0;
+  std::vector<uint32_t> domain;
+};
+ConfinedWord confined_word(std::mt19937& rng, unsigned max_free_bits) {
+  ConfinedWord c;
+  const unsigned n = 1 + rng() % max_free_bits;
+  while (static_cast<unsigned>(std::popcount(c.free_bits)) < n) c.free_bits |= 1u << (rng() % 32);
+  c.fixed = rng() & ~c.free_bits;
+  for (uint32_t x = 0; x < (1u << n); ++x) {
+    uint32_t w = c.fixed;
+    uint32_t bit = 0;
+    for (uint32_t m = c.free_bits; m; m &= m - 1, ++bit)
+      if (x & (1u << bit)) w |= m & -m;
+    c.domain.push_back(w);
+  }
+  return c;
+}
+
 // Brute force: the word is confined to 2^n values by fixing all other bits
 // (at random positions, so high and low bits both matter); then random
 // atoms with constants near those values are added one by one and every
@@ -110,18 +133,7 @@ TEST(WordSet, AgreesWithEnumeration) {
   int sat = 0;
   int unsat = 0;
   for (int round = 0; round < 3000; ++round) {
-    const unsigned n = 1 + rng() % 9;
-    uint32_t free_bits = 0;
-    while (static_cast<unsigned>(std::popcount(free_bits)) < n) free_bits |= 1u << (rng() % 32);
-    const uint32_t fixed = rng() & ~free_bits;
-    std::vector<uint32_t> domain;
-    for (uint32_t x = 0; x < (1u << n); ++x) {
-      uint32_t w = fixed;
-      uint32_t bit = 0;
-      for (uint32_t m = free_bits; m; m &= m - 1, ++bit)
-        if (x & (1u << bit)) w |= m & -m;
-      domain.push_back(w);
-    }
+    const auto [free_bits, fixed, domain] = confined_word(rng, 9);
     WordSet s;
     s.add(WordAtom::MaskedEq(~free_bits, fixed));
     std::vector<WordAtom> atoms;
@@ -168,18 +180,11 @@ TEST(WordSet, ImpliesAgreesWithEnumeration) {
   int decided = 0;
   int probes = 0;
   for (int round = 0; round < 2000; ++round) {
-    const unsigned n = 1 + rng() % 8;
-    uint32_t free_bits = 0;
-    while (static_cast<unsigned>(std::popcount(free_bits)) < n) free_bits |= 1u << (rng() % 32);
-    const uint32_t fixed = rng() & ~free_bits;
-    std::vector<uint32_t> domain;
-    for (uint32_t x = 0; x < (1u << n); ++x) {
-      uint32_t w = fixed;
-      uint32_t bit = 0;
-      for (uint32_t m = free_bits; m; m &= m - 1, ++bit)
-        if (x & (1u << bit)) w |= m & -m;
-      domain.push_back(w);
-    }
+    // Plain variables, not a structured binding: the lambda below captures them.
+    const ConfinedWord word = confined_word(rng, 8);
+    const uint32_t free_bits = word.free_bits;
+    const uint32_t fixed = word.fixed;
+    const std::vector<uint32_t>& domain = word.domain;
     auto random_atom = [&] {
       const WordOp op = kAllOps[rng() % 8];
       uint32_t k = domain[rng() % domain.size()] + (rng() % 3) - 1;
