@@ -20,7 +20,7 @@
 // one that only generates the profile). The output is a Markdown table
 // (bench/report puts it into bench/RESULTS.md); `--json` prints JSON lines.
 //
-//   bazel run //bench:scaling_bench [-- --json] [-- --quick]
+//   bazel run //bench:scaling_bench [-- --json] [-- --quick] [-- --family one]
 //   bazel run //bench:scaling_bench -- --dump one 150   # the profile itself
 #include <fmt/format.h>
 #include <seccomp.h>
@@ -384,6 +384,7 @@ int main(int argc, char** argv) {
   using sysfence::bench::generate;
   bool json = false;
   bool quick = false;
+  std::string only_family;  // every family when empty
   if (argc == 4 && std::string_view(argv[1]) == "--dump") {
     std::printf("%s\n",
                 sysfence::bench::to_json(generate(argv[2], static_cast<unsigned>(std::stoul(argv[3])))).c_str());
@@ -406,8 +407,10 @@ int main(int argc, char** argv) {
       json = true;
     } else if (a == "--quick") {
       quick = true;
+    } else if (a == "--family" && i + 1 < argc) {
+      only_family = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: scaling_bench [--json] [--quick] | --dump FAMILY N\n");
+      std::fprintf(stderr, "usage: scaling_bench [--json] [--quick] [--family allow|spread|one] | --dump FAMILY N\n");
       return 2;
     }
   }
@@ -424,6 +427,7 @@ int main(int argc, char** argv) {
                                                          {"one", {3, 10, 30, 50, 70, 100, 150, 200, 300}}};
   std::vector<sysfence::bench::Row> rows;
   for (const Size& s : plan) {
+    if (!only_family.empty() && only_family != s.family) continue;
     for (unsigned n : s.sizes) {
       std::fprintf(stderr, "scaling_bench: %s/%u\n", s.family, n);
       rows.push_back(sysfence::bench::measure(generate(s.family, n)));
