@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <string>
 #include <vector>
 
 namespace sysfence::policy {
@@ -148,7 +149,8 @@ TEST(Conjunction, GrownOneConditionAtATimeAnswersLikeBruteForce) {
       const bool arg1 = brute_force(prefix, 1);
       std::string why;
       for (const ArgCondition& x : prefix)
-        why += fmt::format("[{} op{} {} {} w{}] ", int(x.index), int(x.op), x.value, x.value_two, int(x.width));
+        why += fmt::format("[{} op{} {} {} w{}] ", static_cast<int>(x.index), static_cast<int>(x.op), x.value,
+                           x.value_two, static_cast<int>(x.width));
       SCOPED_TRACE(why);
       EXPECT_EQ(sat.satisfiable(1), arg0);
       EXPECT_EQ(sat.satisfiable(2), arg1);
