@@ -203,13 +203,59 @@ class OptimalTree {
     return c + (weight(i, j) - ew) * p + o_.size_weight * p;
   }
 
+  static void add_single(std::vector<std::pair<double, uint32_t>>& singles,
+                         std::vector<std::pair<uint32_t, size_t>>& leaves, double w, uint32_t leaf) {
+    const auto heavier = [](const std::pair<double, uint32_t>& a, const std::pair<double, uint32_t>& b) {
+      return a.first > b.first;
+    };
+    const std::pair<double, uint32_t> item{w, leaf};
+    singles.insert(std::upper_bound(singles.begin(), singles.end(), item, heavier), item);
+    auto it = std::find_if(leaves.begin(), leaves.end(), [&](const auto& l) { return l.first == leaf; });
+    if (it == leaves.end()) leaves.emplace_back(leaf, 1);
+    else ++it->second;
+  }
+
+  // The cheapest chain over [i, j], single numbers only: any of their leaves
+  // may be the rest (the first of equally cheap ones in order of
+  // appearance). A rest with more than max_chain exceptions is skipped before
+  // any work; the others' costs are chain_cost's, operation for operation:
+  // `singles` without the rest's entries is the exception weights in
+  // descending order (equal weights in any order: the same values).
+  Chain best_single_chain(size_t i, size_t j, std::span<const std::pair<double, uint32_t>> singles,
+                          std::span<const std::pair<uint32_t, size_t>> leaves) const {
+    const size_t len = j - i + 1;
+    Chain best;
+    for (const auto& [rest, count] : leaves) {
+      if (len - count > o_.max_chain) continue;
+      double c = 0;
+      double ew = 0;
+      size_t r = 0;
+      for (const auto& [w, leaf] : singles) {
+        if (leaf == rest) continue;
+        c += w * static_cast<double>(r + 1);
+        ew += w;
+        ++r;
+      }
+      const auto p = static_cast<double>(r);
+      const double cost = c + (weight(i, j) - ew) * p + o_.size_weight * p;
+      if (cost < best.cost) best = Chain{cost, rest};
+    }
+    return best;
+  }
+
   void compute_chains(Workspace& ws) {
     constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
     std::vector<double> sorted;  // exception weights, descending
-    std::vector<uint32_t> leaves;
+    // While [i, j] holds only single numbers: their weights (descending)
+    // with their leaves, and each leaf with how many of them it has (in the
+    // order the leaves first appear), both kept up to date as j grows.
+    std::vector<std::pair<double, uint32_t>> singles;
+    std::vector<std::pair<uint32_t, size_t>> leaves;
     for (size_t i = 0; i < n_; ++i) {
       uint32_t wide = kNone;  // the leaf of the non-single intervals: the rest
       sorted.clear();
+      singles.clear();
+      leaves.clear();
       for (size_t j = i; j < n_ && j - i + 1 < span_; ++j) {
         const uint32_t leaf = iv_[j].leaf;
         if (!single(j)) {
@@ -226,32 +272,14 @@ class OptimalTree {
         } else if (wide != kNone && leaf != wide) {
           sorted.insert(std::upper_bound(sorted.begin(), sorted.end(), w_[j], std::greater<>()), w_[j]);
         }
+        if (wide == kNone) add_single(singles, leaves, w_[j], leaf);
         if (j == i) continue;
         if (wide != kNone) {
           if (sorted.size() > o_.max_chain) break;
           ws.chain[chain_index(i, j - i + 1)] = Chain{chain_cost(i, j, sorted), wide};
           continue;
         }
-        // Only single numbers so far: any of their leaves may be the rest.
-        leaves.clear();
-        for (size_t x = i; x <= j; ++x) {
-          if (std::find(leaves.begin(), leaves.end(), iv_[x].leaf) == leaves.end()) {
-            leaves.push_back(iv_[x].leaf);
-          }
-        }
-        Chain best;
-        for (uint32_t rest : leaves) {
-          std::vector<double>& ex = ex_;
-          ex.clear();
-          for (size_t x = i; x <= j; ++x) {
-            if (iv_[x].leaf != rest) ex.push_back(w_[x]);
-          }
-          if (ex.size() > o_.max_chain) continue;
-          std::sort(ex.begin(), ex.end(), std::greater<>());
-          const double c = chain_cost(i, j, ex);
-          if (c < best.cost) best = Chain{c, rest};
-        }
-        ws.chain[chain_index(i, j - i + 1)] = best;
+        ws.chain[chain_index(i, j - i + 1)] = best_single_chain(i, j, singles, leaves);
       }
     }
   }
@@ -364,7 +392,6 @@ class OptimalTree {
   size_t n_;
   size_t span_;  // chains cover ranges of fewer than span_ intervals
   std::vector<double> prefix_;
-  std::vector<double> ex_;  // compute_chains' scratch: one candidate rest's exception weights
 };
 
 // ---------------------------------------------------------------------------

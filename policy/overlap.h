@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <vector>
 
 #include "policy/policy.h"
 
@@ -20,5 +21,48 @@ namespace sysfence::policy {
 // Each condition is read with its own width (condition_holds); the witness
 // satisfies condition_holds for all of them.
 std::optional<std::array<uint64_t, 6>> common_input(std::span<const ArgCondition> a, std::span<const ArgCondition> b);
+
+// A conjunction of conditions built one condition at a time, for searches
+// that extend it step by step and ask at every step whether some input still
+// satisfies it: each step costs its own conditions, not the whole
+// conjunction's again. witness() is common_input(the conditions added, in
+// order, {}).
+class Conjunction {
+ public:
+  Conjunction();
+
+  void add(const ArgCondition& c);
+  // Whether every argument in `indices` (bit i: argument i) has a value all
+  // of its conditions accept, and no condition names an argument above 5.
+  // The conjunction is satisfiable iff that holds for all six arguments
+  // (each argument's conditions are independent of the others').
+  bool satisfiable(unsigned indices = 0x3f) const;
+  std::optional<std::array<uint64_t, 6>> witness() const;
+
+ private:
+  // What the conditions on one argument accept, in one width (its low 32
+  // bits or all 64): lo <= x <= hi, x & mask == datum, x not in `excluded`.
+  struct ValueSet {
+    uint64_t max = ~uint64_t{0};
+    uint64_t lo = 0;
+    uint64_t hi = ~uint64_t{0};
+    uint64_t mask = 0;
+    uint64_t datum = 0;
+    bool empty = false;
+    std::vector<uint64_t> excluded;
+
+    void restrict(CmpOp op, uint64_t v, uint64_t d);
+    std::optional<uint64_t> next_masked(uint64_t t) const;
+    std::optional<uint64_t> any() const;
+  };
+  static std::optional<uint64_t> solve_both(const ValueSet& wide, const ValueSet& low);
+  std::optional<uint64_t> value(size_t index) const;
+
+  std::array<ValueSet, 6> wide_;  // per argument: its 64-bit conditions
+  std::array<ValueSet, 6> low_;   // per argument: its low-word conditions
+  std::array<bool, 6> any_wide_{};
+  std::array<bool, 6> any_low_{};
+  bool bad_index_ = false;
+};
 
 }  // namespace sysfence::policy

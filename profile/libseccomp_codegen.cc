@@ -86,7 +86,7 @@ class Writer {
   int level(int first, Target nxt, Word a_state);
   int intern(Block b);
   void place(int id, const Word& jumper_end);
-  void walk(int id, Word a, std::vector<ArgCondition>& conds);
+  void walk(int id, Word a, std::vector<ArgCondition>& conds, const policy::Conjunction& sat);
 
   const std::vector<Node>& nodes_;
   size_t max_paths_;
@@ -188,8 +188,11 @@ void Writer::place(int id, const Word& jumper_end) {
   if (jf.kind == Target::kBlock) place(jf.id, end);
 }
 
-// The program run from block `id` with `a` in the accumulator.
-void Writer::walk(int id, Word a, std::vector<ArgCondition>& conds) {
+// The program run from block `id` with `a` in the accumulator, on the
+// inputs that satisfy `conds` (`sat`: the same conditions, some input
+// satisfies them). Each step adds a test's conditions to a copy of `sat` and
+// asks only about the arguments they name: the others' values are as before.
+void Writer::walk(int id, Word a, std::vector<ArgCondition>& conds, const policy::Conjunction& sat) {
   step();
   const Block& b = block(id);
   if (b.reload) a = *b.reload;
@@ -203,9 +206,15 @@ void Writer::walk(int id, Word a, std::vector<ArgCondition>& conds) {
     for (const auto& piece : word_test(a, b.test, b.datum, truth)) {
       const size_t before = conds.size();
       conds.insert(conds.end(), piece.begin(), piece.end());
-      if (policy::common_input(conds, {})) {
+      policy::Conjunction next = sat;
+      unsigned named = 0;
+      for (const ArgCondition& c : piece) {
+        next.add(c);
+        named |= c.index < 6 ? 1u << c.index : 0x3fu;
+      }
+      if (next.satisfiable(named)) {
         if (t.kind == Target::kBlock) {
-          walk(t.id, a, conds);
+          walk(t.id, a, conds, next);
         } else if (t.kind == Target::kAction) {
           if (out_.paths.size() >= max_paths_) throw TooCostly{};
           out_.paths.push_back({conds, t.src});
@@ -222,7 +231,7 @@ Program Writer::run(int first) {
   const int head = level(first, Target{}, nr);
   place(head, nr);
   std::vector<ArgCondition> conds;
-  walk(head, nr, conds);
+  walk(head, nr, conds, policy::Conjunction{});
   // Each failed == or MASKED_EQ test, and each masked word compared by
   // order, splits into up to 32 pieces, one per bit; multiplied along the
   // paths they can outgrow what the compiler fits in a filter.

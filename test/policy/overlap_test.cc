@@ -1,7 +1,9 @@
 #include "policy/overlap.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <string>
 #include <vector>
 
 namespace sysfence::policy {
@@ -105,6 +107,70 @@ TEST(Overlap, ManyExcludedPointsAreSteppedOver) {
   Conds b;
   for (uint64_t v = 10; v < 60; ++v) b.push_back(c(1, CmpOp::kNe, v));
   EXPECT_EQ(common_input(a, b)->at(1), 60u);
+}
+
+// Whether some value of argument `index` satisfies every condition on it,
+// tried on 0..63 with a high word of 0 or 1: with constants and masks below
+// 8 and at most six conditions, a satisfiable argument has such a value (the
+// masked bits repeat every 8, each excluded point or bound moves the least
+// low word by at most 8, and a 64-bit condition tells high words 1 and above
+// apart from each other only through its small constant, never).
+bool brute_force(const Conds& conds, uint8_t index) {
+  for (uint64_t high : {uint64_t{0}, uint64_t{1} << 32}) {
+    for (uint64_t x = high; x < high + 64; ++x) {
+      bool all = true;
+      for (const ArgCondition& k : conds) all = all && (k.index != index || holds_by_hand(k, x));
+      if (all) return true;
+    }
+  }
+  return false;
+}
+
+TEST(Conjunction, GrownOneConditionAtATimeAnswersLikeBruteForce) {
+  uint64_t state = 12345;
+  auto next = [&](uint64_t n) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (state >> 33) % n;
+  };
+  for (int round = 0; round < 400; ++round) {
+    // One width per round: common_input's search for arguments with
+    // conditions of both widths tries a bounded set of low words, which can
+    // miss a solution that a MASKED_EQ on the 64-bit side needs.
+    const ArgWidth width = next(2) == 0 ? ArgWidth::k64 : ArgWidth::k32;
+    Conjunction sat;
+    Conds prefix;
+    for (int step = 0; step < 6; ++step) {
+      const auto op = static_cast<CmpOp>(next(7));
+      const auto index = static_cast<uint8_t>(next(2));
+      const ArgCondition k = c(index, op, next(8), next(8), width);
+      prefix.push_back(k);
+      sat.add(k);
+      const bool arg0 = brute_force(prefix, 0);
+      const bool arg1 = brute_force(prefix, 1);
+      std::string why;
+      for (const ArgCondition& x : prefix)
+        why += fmt::format("[{} op{} {} {} w{}] ", static_cast<int>(x.index), static_cast<int>(x.op), x.value,
+                           x.value_two, static_cast<int>(x.width));
+      SCOPED_TRACE(why);
+      EXPECT_EQ(sat.satisfiable(1), arg0);
+      EXPECT_EQ(sat.satisfiable(2), arg1);
+      EXPECT_EQ(sat.satisfiable(), arg0 && arg1);
+      const auto w = sat.witness();
+      ASSERT_EQ(w.has_value(), arg0 && arg1);
+      EXPECT_EQ(w, common_input(prefix, {}));
+      if (w) {
+        for (const ArgCondition& x : prefix) EXPECT_TRUE(holds_by_hand(x, (*w)[x.index]));
+      }
+    }
+  }
+}
+
+TEST(Conjunction, AnArgumentAboveFiveNeverHolds) {
+  Conjunction sat;
+  EXPECT_TRUE(sat.satisfiable());
+  sat.add(c(6, CmpOp::kEq, 1));
+  EXPECT_FALSE(sat.satisfiable(1));
+  EXPECT_FALSE(sat.witness().has_value());
 }
 
 }  // namespace
