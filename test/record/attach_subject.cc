@@ -44,12 +44,6 @@ void pause_a_little() {
 
 }  // namespace
 
-// Under AddressSanitizer, LeakSanitizer's check at exit stops the process's
-// threads with ptrace itself, which fails in a process that is traced, as
-// this one is on purpose: the exit status would be LeakSanitizer's, not 7.
-// (Only sanitizer runtimes call this; elsewhere it is an unused function.)
-extern "C" const char* __asan_default_options() { return "detect_leaks=0"; }
-
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr, "usage: attach_subject STOPFILE [ITERATIONS|-] [i386|leader-exits[-later]]\n");
