@@ -17,7 +17,9 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "syscalls/table.h"
 #include "test/bpf/kernel_child.h"
@@ -40,18 +42,24 @@ class Subject {
     int fds[2];
     EXPECT_EQ(pipe(fds), 0);
     const std::string path = cli_runner::runfile("test/record/attach_subject");
+    // In sanitizer builds LeakSanitizer's check at exit stops the process's
+    // threads with ptrace itself, which fails in a traced process (as this
+    // one is on purpose): the exit status would be LeakSanitizer's, not the
+    // subject's. The environment is built before fork (no malloc after it).
+    std::vector<std::string> env_strings;
+    for (char** e = environ; *e != nullptr; ++e) {
+      if (!std::string_view(*e).starts_with("ASAN_OPTIONS=")) env_strings.emplace_back(*e);
+    }
+    const char* asan = std::getenv("ASAN_OPTIONS");
+    env_strings.push_back(std::string("ASAN_OPTIONS=") + (asan != nullptr ? asan : "") + ":detect_leaks=0");
+    std::vector<char*> envp;
+    for (std::string& e : env_strings) envp.push_back(e.data());
+    envp.push_back(nullptr);
     pid_ = fork();
     if (pid_ == 0) {
       dup2(fds[1], 1);
-      // In sanitizer builds LeakSanitizer's check at exit stops the
-      // process's threads with ptrace itself, which fails in a traced
-      // process (as this one is on purpose): the exit status would be
-      // LeakSanitizer's, not the subject's.
-      const char* asan = std::getenv("ASAN_OPTIONS");
-      const std::string options = std::string(asan != nullptr ? asan : "") + ":detect_leaks=0";
-      setenv("ASAN_OPTIONS", options.c_str(), 1);
       const char* argv[] = {path.c_str(), stop_.c_str(), rounds.c_str(), abi.empty() ? nullptr : abi.c_str(), nullptr};
-      execv(argv[0], const_cast<char* const*>(argv));
+      execve(argv[0], const_cast<char* const*>(argv), envp.data());
       _exit(127);
     }
     ::close(fds[1]);
