@@ -75,7 +75,12 @@ std::optional<uint64_t> Conjunction::ValueSet::any() const {
 // then its smallest other than each 64-bit excluded point (as the low word
 // sees it). Each is tried as soon as it is found: the first that the 64-bit
 // set accepts is the answer.
-std::optional<uint64_t> Conjunction::solve_both(const ValueSet& wide, const ValueSet& low) {
+std::optional<uint64_t> Conjunction::solve_both(const ValueSet& wide, const ValueSet& given_low) {
+  // Every answer's low word also has the bits the 64-bit masked tests fix in
+  // it: the candidates are drawn from those low words only (else the
+  // smallest low word can fail them where a larger one would pass).
+  ValueSet low = given_low;
+  low.restrict(CmpOp::kMaskedEq, wide.mask & 0xffffffffU, wide.datum & 0xffffffffU);
   auto try_low = [&](uint64_t l32) -> std::optional<uint64_t> {
     ValueSet w = wide;
     w.restrict(CmpOp::kMaskedEq, 0xffffffffU, l32);

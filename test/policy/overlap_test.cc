@@ -102,6 +102,12 @@ TEST(Overlap, LowWordConditionsCompareTheLowWord) {
   EXPECT_FALSE(common_input(Conds{c(0, CmpOp::kEq, 0x100000005)}, Conds{c(0, CmpOp::kEq, 5)}));
 }
 
+TEST(Overlap, LowWordAndMaskedSixtyFourBitConditionsOnOneArgument) {
+  // Low word < 4, all 64 bits > 7, (x & 5) == 1: 0x1_00000001. The smallest
+  // low word (0) fails the mask; a low word the mask allows (1) does not.
+  expect_witness({c(0, CmpOp::kLt, 4, 0, ArgWidth::k32), c(0, CmpOp::kGt, 7)}, {c(0, CmpOp::kMaskedEq, 5, 1)});
+}
+
 TEST(Overlap, ManyExcludedPointsAreSteppedOver) {
   Conds a{c(1, CmpOp::kGe, 10)};
   Conds b;
@@ -132,14 +138,13 @@ TEST(Conjunction, GrownOneConditionAtATimeAnswersLikeBruteForce) {
     state = state * 6364136223846793005ULL + 1442695040888963407ULL;
     return (state >> 33) % n;
   };
-  for (int round = 0; round < 400; ++round) {
-    // One width per round: common_input's search for arguments with
-    // conditions of both widths tries a bounded set of low words, which can
-    // miss a solution that a MASKED_EQ on the 64-bit side needs.
-    const ArgWidth width = next(2) == 0 ? ArgWidth::k64 : ArgWidth::k32;
+  for (int round = 0; round < 2000; ++round) {
+    // Conditions of both widths mixed on one argument too: the search then
+    // tries a bounded set of low words against the 64-bit conditions.
     Conjunction sat;
     Conds prefix;
     for (int step = 0; step < 6; ++step) {
+      const ArgWidth width = next(2) == 0 ? ArgWidth::k64 : ArgWidth::k32;
       const auto op = static_cast<CmpOp>(next(7));
       const auto index = static_cast<uint8_t>(next(2));
       const ArgCondition k = c(index, op, next(8), next(8), width);
