@@ -204,6 +204,7 @@ void Writer::walk(int id, Word a, std::vector<ArgCondition>& conds, const policy
     masked_order_ = masked_order_ || (a.mask != kFull && (b.test == Test::kGt || b.test == Test::kGe));
     const Target t = truth ? b.jt : b.jf;
     for (const auto& piece : word_test(a, b.test, b.datum, truth)) {
+      step();  // the walk is bounded by the caller's budget too
       const size_t before = conds.size();
       conds.insert(conds.end(), piece.begin(), piece.end());
       policy::Conjunction next = sat;

@@ -53,7 +53,8 @@ struct TooCostly {};
 
 class Tree {
  public:
-  explicit Tree(const std::vector<policy::Rule>& rules, bool wide) : rules_(rules), wide_(wide) {
+  Tree(const std::vector<policy::Rule>& rules, bool wide, size_t max_steps)
+      : rules_(rules), wide_(wide), max_steps_(max_steps) {
     nodes_.reserve(rules.size() * 18 + 1);
   }
 
@@ -67,7 +68,7 @@ class Tree {
  private:
   Node& n(int i) { return nodes_[static_cast<size_t>(i)]; }
   void step() {
-    if (++steps_ > kMaxTreeSteps) throw TooCostly{};
+    if (++steps_ > max_steps_) throw TooCostly{};
   }
   int get(int i) {
     if (i >= 0) ++n(i).refcnt;
@@ -116,6 +117,7 @@ class Tree {
   const std::vector<policy::Rule>& rules_;
   bool wide_;
   std::vector<Node> nodes_;
+  size_t max_steps_;
   size_t steps_ = 0;
   size_t culprit_ = 0;
   // The syscall's entry: its tree, or its unconditional action.

@@ -232,7 +232,7 @@ bool Tree::paths(std::vector<policy::Rule>& out, bool& stale) {
     c.src_t = x.src_t;
     c.src_f = x.src_f;
   }
-  size_t budget = kMaxTreeSteps > steps_ ? kMaxTreeSteps - steps_ : 0;
+  size_t budget = max_steps_ > steps_ ? max_steps_ - steps_ : 0;
   const auto program = codegen::emitted_program(nodes, first_of_level(root_), kMaxTreePaths, budget);
   if (!program) return false;
   stale = program->stale;
@@ -246,7 +246,8 @@ bool Tree::paths(std::vector<policy::Rule>& out, bool& stale) {
 
 }  // namespace libseccomp_db
 
-std::optional<LibseccompTree> libseccomp_tree(const std::vector<policy::Rule>& rules, unsigned word_bits) {
+std::optional<LibseccompTree> libseccomp_tree(const std::vector<policy::Rule>& rules, unsigned word_bits,
+                                              size_t max_steps) {
   using libseccomp_db::TooCostly;
   using libseccomp_db::Tree;
   using policy::ArgCondition;
@@ -261,7 +262,7 @@ std::optional<LibseccompTree> libseccomp_tree(const std::vector<policy::Rule>& r
   }
   LibseccompTree out;
   try {
-    Tree tree(rules, width == ArgWidth::k64);
+    Tree tree(rules, width == ArgWidth::k64, max_steps);
     for (size_t i = 0; i < rules.size(); ++i) {
       if (!tree.add_rule(i)) {
         out.refused = {tree.culprit(), i};

@@ -57,6 +57,10 @@ inline constexpr size_t kMaxTreePaths = 4096;
 // low word; 64: all 64 bits). nullopt where the model does not apply: a
 // condition of another width, two conditions on one argument, or beyond the
 // bounds above and libseccomp_codegen.h's.
-std::optional<LibseccompTree> libseccomp_tree(const std::vector<policy::Rule>& rules, unsigned word_bits);
+// `max_steps`: the work allowed (tree operations and program paths walked),
+// at most kMaxTreeSteps; a caller that only describes libseccomp's answer
+// in a warning gives it less.
+std::optional<LibseccompTree> libseccomp_tree(const std::vector<policy::Rule>& rules, unsigned word_bits,
+                                              size_t max_steps = kMaxTreeSteps);
 
 }  // namespace sysfence::profile

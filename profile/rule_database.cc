@@ -265,7 +265,7 @@ bool has_conditional_levels(const std::vector<policy::Rule>& rules) {
 
 }  // namespace
 
-DatabaseResult libseccomp_database(const std::vector<policy::Rule>& rules, unsigned word_bits) {
+DatabaseResult libseccomp_database(const std::vector<policy::Rule>& rules, unsigned word_bits, bool stale_needed) {
   const auto conditional = static_cast<size_t>(
       std::count_if(rules.begin(), rules.end(), [](const policy::Rule& r) { return !r.conditions.empty(); }));
   if (conditional > kMaxModelledRules) return unconditional_only(rules);
@@ -273,7 +273,7 @@ DatabaseResult libseccomp_database(const std::vector<policy::Rule>& rules, unsig
   if (!tree_matters(rules)) {
     // One action among the conditional rules: they mean what they say,
     // unless libseccomp's program compares a stale accumulator somewhere.
-    if (out.refused || !has_conditional_levels(rules)) return out;
+    if (!stale_needed || out.refused || !has_conditional_levels(rules)) return out;
     const auto tree = libseccomp_tree(rules, word_bits);
     if (tree && !tree->refused && tree->stale) {
       out.tree = tree->rules;
@@ -281,7 +281,7 @@ DatabaseResult libseccomp_database(const std::vector<policy::Rule>& rules, unsig
     }
     return out;
   }
-  const auto tree = libseccomp_tree(rules, word_bits);
+  const auto tree = libseccomp_tree(rules, word_bits, stale_needed ? kMaxTreeSteps : kWarningTreeSteps);
   if (!tree) {
     // > and >= rules of one argument: their tree is small enough to be
     // modelled level by level, fall-throughs included.
@@ -332,7 +332,8 @@ Expected<std::vector<policy::Rule>> RuleDatabase::combine(syscalls::ArchId abi, 
   if (rules.size() < 2) return rules;
   if (mode_ == RuleCombination::kLibseccompDatabase)
     for (policy::Rule& r : rules) std::erase_if(r.conditions, tests_nothing);
-  const DatabaseResult db = libseccomp_database(rules, syscalls::arch(abi).word_bits);
+  const DatabaseResult db =
+      libseccomp_database(rules, syscalls::arch(abi).word_bits, mode_ == RuleCombination::kLibseccompDatabase);
   report_conflicts(abi, nr, rules, db);
   if (mode_ == RuleCombination::kMostRestrictive) return rules;
   const auto name = syscalls::table(abi).name(nr);

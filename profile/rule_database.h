@@ -80,11 +80,19 @@ struct DatabaseResult {
 // beyond them (hostile profiles: no such filter fits the kernel's 4096
 // instructions anyway) the comparison would cost quadratic time.
 inline constexpr size_t kMaxModelledRules = 4096;
+inline constexpr size_t kWarningTreeSteps = 50'000;
 
 // `rules`: one syscall's rules on one ABI, in the order they are added.
 // `word_bits`: the ABI's (Arch::word_bits), which decides how libseccomp
-// splits a comparison into word tests.
-DatabaseResult libseccomp_database(const std::vector<policy::Rule>& rules, unsigned word_bits = 64);
+// splits a comparison into word tests. `stale_needed`: whether rules that
+// agree on their action are modelled too, for the stale accumulator of
+// libseccomp's program (what the filter answers under libseccomp's
+// semantics); sysfence's own semantics only warns about rules that
+// disagree: it skips that model (it costs most on argument-heavy rules)
+// and bounds the model of rules that disagree to kWarningTreeSteps (past
+// it the warning names libseccomp's tree order without its answer).
+DatabaseResult libseccomp_database(const std::vector<policy::Rule>& rules, unsigned word_bits = 64,
+                                   bool stale_needed = true);
 
 // Per resolution: combines each syscall's rules as `mode` says and collects
 // the conflict warnings (one per pair of entries, the first kMaxReports per
