@@ -80,7 +80,7 @@ struct DatabaseResult {
 // beyond them (hostile profiles: no such filter fits the kernel's 4096
 // instructions anyway) the comparison would cost quadratic time.
 inline constexpr size_t kMaxModelledRules = 4096;
-inline constexpr size_t kWarningTreeSteps = 50'000;
+inline constexpr size_t kWarningTreeSteps = 5'000;
 
 // `rules`: one syscall's rules on one ABI, in the order they are added.
 // `word_bits`: the ABI's (Arch::word_bits), which decides how libseccomp
