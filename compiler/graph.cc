@@ -70,7 +70,9 @@ Edge lower_tree(Graph& g, const DecisionTree& tree, uint32_t word, std::span<con
   std::vector<Edge> edge(tree.nodes.size());
   std::vector<bool> done(tree.nodes.size(), false);
   // Iterative post-order: trees can be deep (linear chains).
-  std::vector<int32_t> stack{tree.root};
+  std::vector<int32_t> stack;
+  stack.reserve(tree.nodes.size());
+  stack.push_back(tree.root);
   while (!stack.empty()) {
     const int32_t id = stack.back();
     if (done[id]) {
