@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <bit>
 #include <cassert>
+#include <iterator>
 #include <set>
+#include <string>
+#include <unordered_set>
 
 #include "policy/operators.h"
 
@@ -396,18 +399,82 @@ Truth truth_at(OpenCondition& c, uint32_t v, bool hi) {
 }
 
 // How the conditions on the word fare when it is `v`: one entry per such
-// condition, in rule order. What is left of a condition (kOpen: the high
-// word equals the constant's, the low word decides) depends only on the
-// condition, so pieces with one signature give one RuleSet: it is built
+// condition (`on_word`, in rule order). What is left of a condition (kOpen:
+// the high word equals the constant's, the low word decides) depends only on
+// the condition, so pieces with one signature give one RuleSet: it is built
 // once instead of once per piece.
-void signature_at(const RuleSet& s, uint8_t arg, bool hi, uint32_t v, std::vector<Truth>& out) {
+void signature_at(std::span<const OpenCondition> on_word, bool hi, uint32_t v, std::string& out) {
   out.clear();
-  for (const OpenRule& r : s.rules) {
-    for (OpenCondition c : r.conditions) {
-      if (tests_word(c, arg, hi)) out.push_back(truth_at(c, v, hi));
-    }
-  }
+  for (OpenCondition c : on_word) out.push_back(static_cast<char>(truth_at(c, v, hi)));
 }
+
+// The leaves of one interval split: a piece whose signature was seen takes
+// that piece's leaf; otherwise its RuleSet, unless identical to an earlier
+// piece's, is a new leaf (`children`, in order of appearance). Looked up one
+// by one while few (most splits have a handful of pieces), by hash past that.
+class PieceLeaves {
+ public:
+  explicit PieceLeaves(size_t pieces) { children_.reserve(std::min<size_t>(pieces, kFew)); }
+
+  const uint32_t* leaf_of_signature(const std::string& signature) const {
+    if (signature_map_.empty()) {
+      for (const auto& [known, leaf] : signatures_) {
+        if (known == signature) return &leaf;
+      }
+      return nullptr;
+    }
+    auto it = signature_map_.find(signature);
+    return it == signature_map_.end() ? nullptr : &it->second;
+  }
+
+  uint32_t add(const std::string& signature, RuleSet child) {
+    const uint32_t leaf = leaf_of_child(std::move(child));
+    if (signature_map_.empty() && signatures_.size() < kFew) {
+      signatures_.emplace_back(signature, leaf);
+    } else {
+      for (auto& [known, known_leaf] : signatures_) signature_map_.emplace(std::move(known), known_leaf);
+      signatures_.clear();
+      signature_map_.emplace(signature, leaf);
+    }
+    return leaf;
+  }
+
+  std::vector<RuleSet>& children() { return children_; }
+
+ private:
+  static constexpr size_t kFew = 8;
+  struct ChildHash {
+    const std::vector<RuleSet>* children;
+    size_t operator()(uint32_t i) const { return ArgCompiler::RuleSetHash{}((*children)[i]); }
+  };
+  struct ChildSame {
+    const std::vector<RuleSet>* children;
+    bool operator()(uint32_t a, uint32_t b) const { return ArgCompiler::RuleSetSame{}((*children)[a], (*children)[b]); }
+  };
+
+  uint32_t leaf_of_child(RuleSet child) {
+    const auto id = static_cast<uint32_t>(children_.size());
+    if (child_set_.empty() && children_.size() < kFew) {
+      for (uint32_t i = 0; i < id; ++i) {
+        if (ArgCompiler::RuleSetSame{}(children_[i], child)) return i;
+      }
+      children_.push_back(std::move(child));
+      return id;
+    }
+    if (child_set_.empty()) {
+      for (uint32_t i = 0; i < id; ++i) child_set_.insert(i);
+    }
+    children_.push_back(std::move(child));
+    const auto [known, added] = child_set_.insert(id);
+    if (!added) children_.pop_back();
+    return *known;
+  }
+
+  std::vector<RuleSet> children_;
+  std::vector<std::pair<std::string, uint32_t>> signatures_;
+  std::unordered_map<std::string, uint32_t> signature_map_;
+  std::unordered_set<uint32_t, ChildHash, ChildSame> child_set_{0, ChildHash{&children_}, ChildSame{&children_}};
+};
 
 // The rules of `s` when the word is `v`.
 RuleSet rules_at(const RuleSet& s, uint8_t arg, bool hi, uint32_t v) {
@@ -499,30 +566,19 @@ Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::op
     }
   }
 
-  std::vector<RuleSet> children;
-  // Identical pieces share a leaf (a set of indices into `children`, so a
-  // piece is not copied to be looked up: there can be thousands).
-  auto less = [&](uint32_t a, uint32_t b) { return children[a] < children[b]; };
-  std::set<uint32_t, decltype(less)> leaf_of(less);
-  std::map<std::vector<Truth>, uint32_t> leaf_of_signature;
-  std::vector<Truth> signature;
-  signature.reserve(on_word_conditions);
+  std::vector<OpenCondition> word_conditions;
+  word_conditions.reserve(on_word_conditions);
+  for (const OpenRule& r : s.rules)
+    std::copy_if(r.conditions.begin(), r.conditions.end(), std::back_inserter(word_conditions), on_word);
+  PieceLeaves leaves(starts.size());
+  std::string signature;
   std::vector<Interval> intervals;
   intervals.reserve(starts.size());
   for (size_t i = 0; i < starts.size(); ++i) {
     const uint32_t v = starts[i];
-    signature_at(s, arg, hi, v, signature);
-    auto known_signature = leaf_of_signature.find(signature);
-    uint32_t leaf = 0;
-    if (known_signature != leaf_of_signature.end()) {
-      leaf = known_signature->second;
-    } else {
-      children.push_back(rules_at(s, arg, hi, v));
-      const auto [known, added] = leaf_of.insert(static_cast<uint32_t>(children.size() - 1));
-      leaf = *known;
-      if (!added) children.pop_back();
-      leaf_of_signature.emplace(signature, leaf);
-    }
+    signature_at(word_conditions, hi, v, signature);
+    const uint32_t* known = leaves.leaf_of_signature(signature);
+    const uint32_t leaf = known != nullptr ? *known : leaves.add(signature, rules_at(s, arg, hi, v));
     const uint32_t end = i + 1 < starts.size() ? starts[i + 1] - 1 : kMax32;
     if (!intervals.empty() && intervals.back().leaf == leaf) {
       intervals.back().hi = end;
@@ -530,6 +586,7 @@ Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::op
       intervals.push_back(Interval{v, end, leaf});
     }
   }
+  std::vector<RuleSet>& children = leaves.children();
   std::vector<Edge> leaf_edge;
   leaf_edge.reserve(children.size());
   for (RuleSet& child : children) leaf_edge.push_back(compile(std::move(child), w));

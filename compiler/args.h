@@ -183,6 +183,14 @@ class ArgCompiler {
   // compiled again without it: a diagram cut short there may be what fits.
   void bound_by_linear(bool on) { bound_by_linear_ = on; }
 
+  // RuleSets as the memo tells them apart: as operator< orders them.
+  struct RuleSetHash {
+    size_t operator()(const RuleSet& s) const;
+  };
+  struct RuleSetSame {
+    bool operator()(const RuleSet& a, const RuleSet& b) const;
+  };
+
  private:
   // A diagram attempt: its new states are counted and, past the limits,
   // the attempt stops expanding (placeholder edges) and is rolled back.
@@ -197,13 +205,6 @@ class ArgCompiler {
     size_t insns = 0;
     size_t scanned = 0;  // rules read by interval splits
     bool overflowed = false;
-  };
-  // RuleSets as the memo tells them apart: as operator< orders them.
-  struct RuleSetHash {
-    size_t operator()(const RuleSet& s) const;
-  };
-  struct RuleSetSame {
-    bool operator()(const RuleSet& a, const RuleSet& b) const;
   };
   // Per kind of value trees (index: the smallest ones), keyed by the RuleSet.
   using Memo = std::array<std::unordered_map<RuleSet, Edge, RuleSetHash, RuleSetSame>, 2>;
