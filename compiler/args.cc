@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <bit>
 #include <cassert>
+#include <iterator>
 #include <set>
+#include <string>
+#include <unordered_set>
 
 #include "policy/operators.h"
 
@@ -66,11 +69,13 @@ bool rule_less(const OpenRule& a, const OpenRule& b) {
 // Rules whose conditions have been simplified (kTrue ones removed, rules with
 // a kFalse one dropped) -> canonical RuleSet, continuing at `tail` if set.
 RuleSet normalize(std::vector<OpenRule> rules, Action fallback, NodeId tail) {
+  // Mostly already in order: the rules of a state in order, a few
+  // conditions decided.
   for (OpenRule& r : rules) {
-    std::sort(r.conditions.begin(), r.conditions.end());
+    if (!std::is_sorted(r.conditions.begin(), r.conditions.end())) std::sort(r.conditions.begin(), r.conditions.end());
     r.conditions.erase(std::unique(r.conditions.begin(), r.conditions.end()), r.conditions.end());
   }
-  std::sort(rules.begin(), rules.end(), rule_less);
+  if (!std::is_sorted(rules.begin(), rules.end(), rule_less)) std::sort(rules.begin(), rules.end(), rule_less);
   rules.erase(std::unique(rules.begin(), rules.end()), rules.end());
   RuleSet s;
   s.otherwise = fallback;
@@ -105,6 +110,26 @@ int compare_action(const Action& a, const Action& b) {
 }
 
 }  // namespace
+
+void Conditions::push_back(const OpenCondition& c) {
+  if (size_ < kInline) {
+    inline_[size_++] = c;
+    return;
+  }
+  if (size_ == kInline) spilled_.assign(inline_.begin(), inline_.end());
+  spilled_.push_back(c);
+  ++size_;
+}
+
+void Conditions::erase(const OpenCondition* first, const OpenCondition* last) {
+  assert(last == end());
+  (void)last;
+  const auto keep = static_cast<uint32_t>(first - begin());
+  if (size_ > kInline && keep <= kInline) std::copy(spilled_.begin(), spilled_.begin() + keep, inline_.begin());
+  if (keep > kInline) spilled_.resize(keep);
+  if (keep <= kInline) spilled_.clear();
+  size_ = keep;
+}
 
 bool operator<(const RuleSet& a, const RuleSet& b) {
   if (int c = compare_action(a.otherwise, b.otherwise); c != 0) return c < 0;
@@ -176,9 +201,37 @@ uint32_t ArgCompiler::word(uint8_t arg, bool hi) const {
   return hi ? arg_hi_offset(arg, endian_) : arg_lo_offset(arg, endian_);
 }
 
-Edge ArgCompiler::compile(const RuleSet& s, std::optional<uint32_t> a_holds) {
+size_t ArgCompiler::RuleSetHash::operator()(const RuleSet& s) const {
+  uint64_t h = s.rules.size();
+  auto mix = [&](uint64_t v) { h = (h ^ v) * 0x100000001b3ULL + (h >> 29); };
+  mix(static_cast<uint64_t>(s.otherwise.kind) << 16 | s.otherwise.data);
+  mix(s.tail);
+  for (const OpenRule& r : s.rules) {
+    mix(static_cast<uint64_t>(r.action.kind) << 16 | r.action.data);
+    for (const OpenCondition& c : r.conditions) {
+      mix(uint64_t{c.arg} << 16 | uint64_t{c.hi} << 8 | static_cast<uint64_t>(c.op));
+      mix(c.value);
+      mix(c.datum);
+    }
+  }
+  return static_cast<size_t>(h);
+}
+
+bool ArgCompiler::RuleSetSame::operator()(const RuleSet& a, const RuleSet& b) const {
+  if (compare_action(a.otherwise, b.otherwise) != 0 || a.tail != b.tail || a.rules.size() != b.rules.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < a.rules.size(); ++i) {
+    const OpenRule& x = a.rules[i];
+    const OpenRule& y = b.rules[i];
+    if (compare_action(x.action, y.action) != 0 || !(x.conditions == y.conditions)) return false;
+  }
+  return true;
+}
+
+Edge ArgCompiler::compile(RuleSet s, std::optional<uint32_t> a_holds) {
   if (s.constant()) return s.tail == kNoTail ? g_.ret(encode(s.otherwise)) : g_.enter(s.tail, a_holds);
-  std::map<RuleSet, Edge>& memo = memo_[small_trees_ ? 1 : 0];
+  auto& memo = memo_[small_trees_ ? 1 : 0];
   auto it = memo.find(s);
   Edge e;
   if (it != memo.end()) {
@@ -197,7 +250,7 @@ Edge ArgCompiler::compile(const RuleSet& s, std::optional<uint32_t> a_holds) {
     }
     e = build(s, std::nullopt);
     // Only states built without a placeholder below them are kept.
-    if (!attempt_ || !attempt_->overflowed) memo.emplace(s, e);
+    if (!attempt_ || !attempt_->overflowed) memo.emplace(std::move(s), e);
   }
   return g_.enter(e.node, a_holds);
 }
@@ -215,7 +268,7 @@ std::optional<Edge> ArgCompiler::chain(const RuleSet& s, std::span<const size_t>
         {s.rules.begin() + static_cast<std::ptrdiff_t>(begin), s.rules.begin() + static_cast<std::ptrdiff_t>(end)},
         s.otherwise,
         tail};
-    e = compile(part, std::nullopt);
+    e = compile(std::move(part), std::nullopt);
     if (attempt_->overflowed) break;
     tail = e.node;
     end = begin;
@@ -333,11 +386,160 @@ Edge ArgCompiler::build(const RuleSet& s, std::optional<uint32_t> a_holds) {
   return interval_split(s, c.arg, c.hi, a_holds);
 }
 
+namespace {
+
+bool tests_word(const OpenCondition& c, uint8_t arg, bool hi) {
+  return c.arg == arg && c.hi == hi && c.op != CmpOp::kMaskedEq;
+}
+
+// What is left of condition `c` on the word when the word is `v`.
+Truth truth_at(OpenCondition& c, uint32_t v, bool hi) {
+  if (hi) return resolve_hi(c, v);
+  return policy::holds<uint32_t>(c.op, v, lo32(c.value), 0) ? Truth::kTrue : Truth::kFalse;
+}
+
+// How the conditions on the word fare when it is `v`: one entry per such
+// condition (`on_word`, in rule order). What is left of a condition (kOpen:
+// the high word equals the constant's, the low word decides) depends only on
+// the condition, so pieces with one signature give one RuleSet: it is built
+// once instead of once per piece.
+void signature_at(std::span<const OpenCondition> on_word, bool hi, uint32_t v, std::string& out) {
+  out.clear();
+  for (OpenCondition c : on_word) out.push_back(static_cast<char>(truth_at(c, v, hi)));
+}
+
+// The leaves of one interval split: a piece whose signature was seen takes
+// that piece's leaf; otherwise its RuleSet, unless identical to an earlier
+// piece's, is a new leaf (`children`, in order of appearance). Looked up one
+// by one while few (most splits have a handful of pieces), by hash past that.
+class PieceLeaves {
+ public:
+  explicit PieceLeaves(size_t pieces) { children_.reserve(std::min<size_t>(pieces, kFew)); }
+
+  const uint32_t* leaf_of_signature(const std::string& signature) const {
+    if (signature_map_.empty()) {
+      for (const auto& [known, leaf] : signatures_) {
+        if (known == signature) return &leaf;
+      }
+      return nullptr;
+    }
+    auto it = signature_map_.find(signature);
+    return it == signature_map_.end() ? nullptr : &it->second;
+  }
+
+  uint32_t add(const std::string& signature, RuleSet child) {
+    const uint32_t leaf = leaf_of_child(std::move(child));
+    if (signature_map_.empty() && signatures_.size() < kFew) {
+      signatures_.emplace_back(signature, leaf);
+    } else {
+      for (auto& [known, known_leaf] : signatures_) signature_map_.emplace(std::move(known), known_leaf);
+      signatures_.clear();
+      signature_map_.emplace(signature, leaf);
+    }
+    return leaf;
+  }
+
+  std::vector<RuleSet>& children() { return children_; }
+
+ private:
+  static constexpr size_t kFew = 8;
+  struct ChildHash {
+    const std::vector<RuleSet>* children;
+    size_t operator()(uint32_t i) const { return ArgCompiler::RuleSetHash{}((*children)[i]); }
+  };
+  struct ChildSame {
+    const std::vector<RuleSet>* children;
+    bool operator()(uint32_t a, uint32_t b) const { return ArgCompiler::RuleSetSame{}((*children)[a], (*children)[b]); }
+  };
+
+  uint32_t leaf_of_child(RuleSet child) {
+    const auto id = static_cast<uint32_t>(children_.size());
+    if (child_set_.empty() && children_.size() < kFew) {
+      for (uint32_t i = 0; i < id; ++i) {
+        if (ArgCompiler::RuleSetSame{}(children_[i], child)) return i;
+      }
+      children_.push_back(std::move(child));
+      return id;
+    }
+    if (child_set_.empty()) {
+      for (uint32_t i = 0; i < id; ++i) child_set_.insert(i);
+    }
+    children_.push_back(std::move(child));
+    const auto [known, added] = child_set_.insert(id);
+    if (!added) children_.pop_back();
+    return *known;
+  }
+
+  std::vector<RuleSet> children_;
+  std::vector<std::pair<std::string, uint32_t>> signatures_;
+  std::unordered_map<std::string, uint32_t> signature_map_;
+  std::unordered_set<uint32_t, ChildHash, ChildSame> child_set_{0, ChildHash{&children_}, ChildSame{&children_}};
+};
+
+// The rules of `s` when the word is `v`.
+RuleSet rules_at(const RuleSet& s, uint8_t arg, bool hi, uint32_t v) {
+  std::vector<OpenRule> rules;
+  rules.reserve(s.rules.size());
+  for (const OpenRule& r : s.rules) {
+    OpenRule nr{r.action, {}};
+    nr.conditions.reserve(r.conditions.size());
+    bool possible = true;
+    for (OpenCondition c : r.conditions) {
+      if (!tests_word(c, arg, hi)) {
+        nr.conditions.push_back(c);
+        continue;
+      }
+      const Truth t = truth_at(c, v, hi);
+      if (t == Truth::kFalse) {
+        possible = false;
+        break;
+      }
+      if (t == Truth::kOpen) nr.conditions.push_back(c);
+    }
+    if (possible) rules.push_back(std::move(nr));
+  }
+  return normalize(std::move(rules), s.otherwise, s.tail);
+}
+
+}  // namespace
+
+size_t ArgCompiler::IntervalsHash::operator()(const std::vector<Interval>& v) const {
+  uint64_t h = v.size();
+  for (const Interval& iv : v) {
+    for (const uint64_t x : {uint64_t{iv.lo}, uint64_t{iv.hi}, uint64_t{iv.leaf}})
+      h = (h ^ x) * 0x100000001b3ULL + (h >> 29);
+  }
+  return static_cast<size_t>(h);
+}
+
+const DecisionTree& ArgCompiler::value_tree(const std::vector<Interval>& intervals) {
+  // The same word with the same constants and the same pattern of outcomes
+  // comes back in every candidate compile_rules tries: its tree is one
+  // dynamic program, done once.
+  auto& cache = trees_[small_trees_ ? 1 : 0];
+  if (auto it = cache.find(intervals); it != cache.end()) return it->second;
+  // Classes weigh the same, except the one holding 0: zero is by far the most
+  // common argument value (flags, the first enum entry, NULL), so it gets as
+  // much weight as all other classes together.
+  std::vector<double> weights(intervals.size(), 1.0);
+  weights.front() = std::max<double>(1.0, static_cast<double>(intervals.size() - 1));
+  TreeOptions opts = tree_;
+  opts.strategy = Strategy::kOptimal;
+  // Size first: any saved instruction outweighs every comparison executed.
+  if (small_trees_) opts.size_weight = 1e9;
+  return cache.emplace(intervals, build_tree(intervals, weights, opts)).first->second;
+}
+
 Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::optional<uint32_t> a_holds) {
   const uint32_t w = word(arg, hi);
-  auto on_word = [&](const OpenCondition& c) { return c.arg == arg && c.hi == hi && c.op != CmpOp::kMaskedEq; };
+  auto on_word = [&](const OpenCondition& c) { return tests_word(c, arg, hi); };
   // Cut the word's domain at every constant compared against it.
-  std::vector<uint32_t> starts{0};
+  size_t on_word_conditions = 0;
+  for (const OpenRule& r : s.rules)
+    on_word_conditions += std::count_if(r.conditions.begin(), r.conditions.end(), on_word);
+  std::vector<uint32_t> starts;
+  starts.reserve(2 * on_word_conditions + 1);
+  starts.push_back(0);
   for (const OpenRule& r : s.rules) {
     for (const OpenCondition& c : r.conditions) {
       if (!on_word(c)) continue;
@@ -364,39 +566,19 @@ Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::op
     }
   }
 
-  std::vector<RuleSet> children;
-  // Identical pieces share a leaf (a set of indices into `children`, so a
-  // piece is not copied to be looked up: there can be thousands).
-  auto less = [&](uint32_t a, uint32_t b) { return children[a] < children[b]; };
-  std::set<uint32_t, decltype(less)> leaf_of(less);
+  std::vector<OpenCondition> word_conditions;
+  word_conditions.reserve(on_word_conditions);
+  for (const OpenRule& r : s.rules)
+    std::copy_if(r.conditions.begin(), r.conditions.end(), std::back_inserter(word_conditions), on_word);
+  PieceLeaves leaves(starts.size());
+  std::string signature;
   std::vector<Interval> intervals;
+  intervals.reserve(starts.size());
   for (size_t i = 0; i < starts.size(); ++i) {
     const uint32_t v = starts[i];
-    std::vector<OpenRule> rules;
-    rules.reserve(s.rules.size());
-    for (const OpenRule& r : s.rules) {
-      OpenRule nr{r.action, {}};
-      nr.conditions.reserve(r.conditions.size());
-      bool possible = true;
-      for (OpenCondition c : r.conditions) {
-        if (!on_word(c)) {
-          nr.conditions.push_back(c);
-          continue;
-        }
-        const Truth t =
-            hi ? resolve_hi(c, v) : (policy::holds<uint32_t>(c.op, v, lo32(c.value), 0) ? Truth::kTrue : Truth::kFalse);
-        if (t == Truth::kFalse) {
-          possible = false;
-          break;
-        }
-        if (t == Truth::kOpen) nr.conditions.push_back(c);
-      }
-      if (possible) rules.push_back(std::move(nr));
-    }
-    children.push_back(normalize(std::move(rules), s.otherwise, s.tail));
-    const auto [known, added] = leaf_of.insert(static_cast<uint32_t>(children.size() - 1));
-    const uint32_t leaf = *known;
-    if (!added) children.pop_back();
+    signature_at(word_conditions, hi, v, signature);
+    const uint32_t* known = leaves.leaf_of_signature(signature);
+    const uint32_t leaf = known != nullptr ? *known : leaves.add(signature, rules_at(s, arg, hi, v));
     const uint32_t end = i + 1 < starts.size() ? starts[i + 1] - 1 : kMax32;
     if (!intervals.empty() && intervals.back().leaf == leaf) {
       intervals.back().hi = end;
@@ -404,22 +586,14 @@ Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::op
       intervals.push_back(Interval{v, end, leaf});
     }
   }
+  std::vector<RuleSet>& children = leaves.children();
   std::vector<Edge> leaf_edge;
   leaf_edge.reserve(children.size());
-  for (const RuleSet& child : children) leaf_edge.push_back(compile(child, w));
-  if (intervals.size() == 1) return compile(children.front(), a_holds);
+  for (RuleSet& child : children) leaf_edge.push_back(compile(std::move(child), w));
+  // One piece: its subtree, entered as the caller's A has it.
+  if (intervals.size() == 1) return g_.enter(leaf_edge.front().node, a_holds);
 
-  // Classes weigh the same, except the one holding 0: zero is by far the most
-  // common argument value (flags, the first enum entry, NULL), so it gets as
-  // much weight as all other classes together.
-  std::vector<double> weights(intervals.size(), 1.0);
-  weights.front() = std::max<double>(1.0, static_cast<double>(intervals.size() - 1));
-  TreeOptions opts = tree_;
-  opts.strategy = Strategy::kOptimal;
-  // Size first: any saved instruction outweighs every comparison executed.
-  if (small_trees_) opts.size_weight = 1e9;
-  const DecisionTree t = build_tree(intervals, weights, opts);
-  const Edge root = lower_tree(g_, t, w, leaf_edge);
+  const Edge root = lower_tree(g_, value_tree(intervals), w, leaf_edge);
   return g_.enter(root.node, a_holds);
 }
 
@@ -454,8 +628,8 @@ Edge ArgCompiler::masked_test(const RuleSet& s, const OpenCondition& test, std::
     }
     return normalize(std::move(rules), s.otherwise, s.tail);
   };
-  const RuleSet yes = branch(true);
-  const RuleSet no = branch(false);
+  RuleSet yes = branch(true);
+  RuleSet no = branch(false);
   if (d == 0) {
     // (A & m) == 0  <=>  !(A & m)
     return g_.test(w, bpf::kJset, m, compile(no, w), compile(yes, w), a_holds);

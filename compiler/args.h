@@ -40,12 +40,14 @@
 // filling the memory.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <compare>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <span>
+#include <unordered_map>
 #include <vector>
 
 #include "base/seccomp.h"
@@ -69,9 +71,47 @@ struct OpenCondition {
   friend auto operator<=>(const OpenCondition&, const OpenCondition&) = default;
 };
 
+// The conditions of one rule: nearly always a few (at most one per argument
+// word in the profiles seen), held inline, so that the many copies of rules
+// a diagram's states make do not each allocate; more go to the heap.
+class Conditions {
+ public:
+  static constexpr size_t kInline = 4;
+  using iterator = OpenCondition*;
+  using const_iterator = const OpenCondition*;
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  OpenCondition* begin() { return size_ <= kInline ? inline_.data() : spilled_.data(); }
+  OpenCondition* end() { return begin() + size_; }
+  const OpenCondition* begin() const { return size_ <= kInline ? inline_.data() : spilled_.data(); }
+  const OpenCondition* end() const { return begin() + size_; }
+  OpenCondition& operator[](size_t i) { return begin()[i]; }
+  const OpenCondition& operator[](size_t i) const { return begin()[i]; }
+  const OpenCondition& front() const { return *begin(); }
+  void reserve(size_t n) {
+    if (n > kInline) spilled_.reserve(n);
+  }
+  void push_back(const OpenCondition& c);
+  // Drops [first, end()).
+  void erase(const OpenCondition* first, const OpenCondition* last);
+
+  friend bool operator==(const Conditions& a, const Conditions& b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end());
+  }
+  friend bool operator<(const Conditions& a, const Conditions& b) {
+    return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end());
+  }
+
+ private:
+  uint32_t size_ = 0;
+  std::array<OpenCondition, kInline> inline_{};
+  std::vector<OpenCondition> spilled_;  // all of them, past kInline
+};
+
 struct OpenRule {
   Action action;
-  std::vector<OpenCondition> conditions;  // all open, sorted; never empty in a RuleSet
+  Conditions conditions;  // all open, sorted; never empty in a RuleSet
   friend bool operator==(const OpenRule&, const OpenRule&) = default;
 };
 
@@ -113,7 +153,7 @@ class ArgCompiler {
   // The subtree for `s` as one decision diagram, entered with A holding
   // `a_holds` (a seccomp_data word offset) or something unknown. Unbounded:
   // rules on many arguments can need exponentially many states.
-  Edge compile(const RuleSet& s, std::optional<uint32_t> a_holds);
+  Edge compile(RuleSet s, std::optional<uint32_t> a_holds);
 
   // The subtree for `s`: the smallest of the diagram and the chains of
   // segments (see above). Never fails; the states of the diagrams it tries
@@ -143,6 +183,14 @@ class ArgCompiler {
   // compiled again without it: a diagram cut short there may be what fits.
   void bound_by_linear(bool on) { bound_by_linear_ = on; }
 
+  // RuleSets as the memo tells them apart: as operator< orders them.
+  struct RuleSetHash {
+    size_t operator()(const RuleSet& s) const;
+  };
+  struct RuleSetSame {
+    bool operator()(const RuleSet& a, const RuleSet& b) const;
+  };
+
  private:
   // A diagram attempt: its new states are counted and, past the limits,
   // the attempt stops expanding (placeholder edges) and is rolled back.
@@ -159,7 +207,7 @@ class ArgCompiler {
     bool overflowed = false;
   };
   // Per kind of value trees (index: the smallest ones), keyed by the RuleSet.
-  using Memo = std::array<std::map<RuleSet, Edge>, 2>;
+  using Memo = std::array<std::unordered_map<RuleSet, Edge, RuleSetHash, RuleSetSame>, 2>;
 
   // The rules cut at `cuts` (segment starts after the first), each segment
   // a diagram continuing at the next; nullopt when the attempt overflowed.
@@ -167,6 +215,8 @@ class ArgCompiler {
                             size_t max_conditions, bool small_trees);
   Edge build(const RuleSet& s, std::optional<uint32_t> a_holds);
   Edge interval_split(const RuleSet& s, uint8_t arg, bool hi, std::optional<uint32_t> a_holds);
+  // The value tree of an interval split over `intervals` (cached).
+  const DecisionTree& value_tree(const std::vector<Interval>& intervals);
   Edge masked_test(const RuleSet& s, const OpenCondition& test, std::optional<uint32_t> a_holds);
   uint32_t word(uint8_t arg, bool hi) const;
 
@@ -177,6 +227,11 @@ class ArgCompiler {
   double size_slack_;
   bool bound_by_linear_ = true;
   Memo memo_;
+  struct IntervalsHash {
+    size_t operator()(const std::vector<Interval>& v) const;
+  };
+  // Value trees by their intervals, per kind (index: the smallest ones).
+  std::array<std::unordered_map<std::vector<Interval>, DecisionTree, IntervalsHash>, 2> trees_;
   std::optional<Attempt> attempt_;
   // The value trees of interval splits: the smallest (equals-chains, as
   // libseccomp lays values out) instead of the fastest.

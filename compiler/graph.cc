@@ -67,31 +67,34 @@ Edge Graph::masked_test(uint32_t word, uint32_t mask, uint16_t op, uint32_t k, E
 }
 
 Edge lower_tree(Graph& g, const DecisionTree& tree, uint32_t word, std::span<const Edge> leaf_edges) {
-  std::vector<Edge> edge(tree.nodes.size());
-  std::vector<bool> done(tree.nodes.size(), false);
+  // Not lowered yet: no edge enters a node's test from below (nodes only
+  // point to nodes made before them), so this marks none.
+  constexpr Edge kTodo{~NodeId{0}, true};
+  std::vector<Edge> edge(tree.nodes.size(), kTodo);
+  auto done = [&](int32_t id) { return !(edge[id] == kTodo); };
   // Iterative post-order: trees can be deep (linear chains).
-  std::vector<int32_t> stack{tree.root};
+  std::vector<int32_t> stack;
+  stack.reserve(tree.nodes.size());
+  stack.push_back(tree.root);
   while (!stack.empty()) {
     const int32_t id = stack.back();
-    if (done[id]) {
+    if (done(id)) {
       stack.pop_back();
       continue;
     }
     const TreeNode& n = tree.nodes[id];
     if (n.kind == TreeNode::Kind::kLeaf) {
       edge[id] = leaf_edges[n.leaf];
-      done[id] = true;
       stack.pop_back();
       continue;
     }
-    if (!done[n.above] || !done[n.below]) {
-      if (!done[n.above]) stack.push_back(n.above);
-      if (!done[n.below]) stack.push_back(n.below);
+    if (!done(n.above) || !done(n.below)) {
+      if (!done(n.above)) stack.push_back(n.above);
+      if (!done(n.below)) stack.push_back(n.below);
       continue;
     }
     const uint16_t op = n.kind == TreeNode::Kind::kSplit ? bpf::kJge : bpf::kJeq;
     edge[id] = g.test(word, op, n.k, edge[n.above], edge[n.below], word);
-    done[id] = true;
     stack.pop_back();
   }
   return edge[tree.root];
@@ -120,18 +123,21 @@ unsigned path_length(const Graph& g, Edge e, const SeccompWords& words) {
 }
 
 void InsnCounter::add(Edge e) {
+  // The graph grows between calls (more subtrees are added to it).
+  if (seen_.size() < g_.size()) seen_.resize(g_.size(), kUnseen);
   std::vector<Edge> stack{e};
   while (!stack.empty()) {
     const Edge x = stack.back();
     stack.pop_back();
-    auto [it, added] = at_load_.emplace(x.node, x.load);
-    if (!added) {
-      if (x.load && !it->second) {
-        it->second = true;
+    uint8_t& seen = seen_[x.node];
+    if (seen != kUnseen) {
+      if (x.load && seen == kPastLoad) {
+        seen = kAtLoad;
         ++insns_;
       }
       continue;
     }
+    seen = x.load ? kAtLoad : kPastLoad;
     const Node& nd = g_.node(x.node);
     if (nd.kind == Node::Kind::kReturn) {
       ++insns_;

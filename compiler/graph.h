@@ -102,8 +102,11 @@ class InsnCounter {
   size_t insns() const { return insns_; }
 
  private:
+  static constexpr uint8_t kUnseen = 0;
+  static constexpr uint8_t kPastLoad = 1;  // reached, only past its load so far
+  static constexpr uint8_t kAtLoad = 2;    // reached; entered at its load
   const Graph& g_;
-  std::unordered_map<NodeId, bool> at_load_;  // reached; entered at its load
+  std::vector<uint8_t> seen_;  // per node id
   size_t insns_ = 0;
 };
 

@@ -189,6 +189,45 @@ TEST(ArgCompiler, RandomRulesAgreeWithTheSpecification) {
   EXPECT_GT(checked, 90000u);
 }
 
+// Rules with more conditions than a rule keeps inline (Conditions::kInline):
+// canonical whatever their order, and compiled to what the specification says.
+TEST(ArgCompiler, RulesWithManyConditions) {
+  Rng rng(77);
+  for (int iter = 0; iter < 60; ++iter) {
+    std::vector<Rule> rules;
+    const unsigned n = rng.between(1, 4);
+    for (unsigned r = 0; r < n; ++r) {
+      Rule x;
+      x.action = rng.chance(50) ? Action::Allow() : Action::Errno(static_cast<uint16_t>(1 + rng.below(2)));
+      for (unsigned c = rng.between(static_cast<uint32_t>(Conditions::kInline) + 1, 9); c-- > 0;) {
+        const auto op = rng.chance(50) ? CmpOp::kEq : static_cast<CmpOp>(rng.below(7));
+        ArgCondition k = cond(static_cast<uint8_t>(rng.below(6)), op, rng.below(4));
+        if (k.op == CmpOp::kMaskedEq) k.value_two = rng.below(4) & k.value;
+        x.conditions.push_back(k);
+      }
+      rules.push_back(x);
+    }
+    const Action fallback = Action::Errno(9);
+    std::vector<Rule> shuffled = rules;
+    std::reverse(shuffled.begin(), shuffled.end());
+    for (Rule& r : shuffled) std::reverse(r.conditions.begin(), r.conditions.end());
+    const RuleSet s = rule_set(rules, fallback);
+    EXPECT_EQ(s, rule_set(shuffled, fallback));
+    const bpf::Program prog = subtree_program(rules, fallback, Endian::kLittle, iter % 2 == 1);
+    auto in = bpf::Interpreter::create(prog);
+    ASSERT_TRUE(in) << in.error().message;
+    for (int t = 0; t < 300; ++t) {
+      std::array<uint64_t, 6> args{};
+      for (uint64_t& a : args) a = rng.below(5);
+      const Action want = reference(rules, fallback, args);
+      EXPECT_EQ(decide(s, args), want);
+      SeccompData d;
+      d.args = args;
+      ASSERT_EQ(in->run(d, Endian::kLittle).action(), want) << "iter " << iter;
+    }
+  }
+}
+
 size_t count(const bpf::Program& p, uint16_t code, std::optional<uint32_t> k = std::nullopt) {
   size_t n = 0;
   for (const bpf::Insn& in : p) n += in.code == code && (!k || in.k == *k);
