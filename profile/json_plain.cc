@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -11,236 +12,247 @@ namespace sysfence::profile {
 
 namespace {
 
-// String bytes the scanner copies as they are: printable ASCII other than
-// the quote and the backslash. Anything else (escapes, control bytes, UTF-8
-// that Boost must validate) ends the scan.
+constexpr size_t kNotPlain = SIZE_MAX;  // a step's "not plain JSON: ask Boost"
+
+constexpr size_t kMaxPlainDigits = 19;  // 10^19 - 1 < 2^64
+
+// String bytes taken as they are: printable ASCII other than the quote and
+// the backslash. Anything else (escapes, control bytes, UTF-8 that Boost
+// must validate) ends the scan.
 constexpr std::array<bool, 256> kPlainStringByte = [] {
   std::array<bool, 256> t{};
   for (int c = 0x20; c < 0x7f; ++c) t[static_cast<size_t>(c)] = c != '"' && c != '\\';
   return t;
 }();
 
-constexpr size_t kMaxPlainDigits = 19;  // 10^19 - 1 < 2^64
+// Eight bytes at a time (SWAR) where the byte order lets the lowest flagged
+// byte be the first in the text. Every mask below flags exactly the bytes it
+// names (no carry crosses a byte), in their high bits.
+constexpr bool kSwar = std::endian::native == std::endian::little;
+constexpr uint64_t kOnes = 0x0101010101010101;
+constexpr uint64_t kHighs = 0x8080808080808080;
+constexpr uint64_t kLows = ~kHighs;
+
+uint64_t load8(const char* p) {
+  uint64_t w = 0;
+  std::memcpy(&w, p, sizeof w);
+  return w;
+}
+
+uint64_t bytes_equal(uint64_t w, unsigned char c) {
+  const uint64_t x = w ^ (kOnes * c);
+  return ~(((x & kLows) + kLows) | x) & kHighs;
+}
+
+// Bytes that end a plain string: non-ASCII, below 0x20, '"', '\\', 0x7f.
+uint64_t string_stops(uint64_t w) {
+  const uint64_t control = ~((w & kLows) + kOnes * 0x60) & kHighs;
+  return (w & kHighs) | control | bytes_equal(w, '"') | bytes_equal(w, '\\') | bytes_equal(w, 0x7f);
+}
+
+size_t first_flagged(uint64_t mask) { return static_cast<size_t>(std::countr_zero(mask)) / 8; }
 
 }  // namespace
 
 struct PlainJsonScanner {
   using Node = JsonDoc::Node;
 
-  PlainJsonScanner(std::string_view t, const JsonLimits& l, JsonDoc& d) : text(t), limits(l), doc(d) {
-    line_starts.push_back(0);
-  }
+  PlainJsonScanner(std::string_view text, const JsonLimits& l, JsonDoc& d)
+      : s(text.data()), n(text.size()), limits(l), doc(d) {}
 
-  std::string_view text;
+  const char* s;
+  size_t n;
   const JsonLimits& limits;
   JsonDoc& doc;
-  size_t i = 0;
   std::vector<uint32_t> open;  // indexes of the open (non-empty) containers
   std::vector<uint32_t> line_starts;
+  bool entered = false;  // value() opened a container: the next value is its first
   // The key of the member whose value comes next.
   bool have_key = false;
   uint32_t key_offset = 0, key_pos = 0, key_len = 0;
 
-  bool at(char c) const { return i < text.size() && text[i] == c; }
+  // Each step takes the cursor and returns where it stops (kNotPlain).
+
+  // Most tokens follow the one before directly: that case stays inline.
+  size_t skip_ws(size_t i) { return i < n && s[i] > ' ' ? i : skip_ws_run(i); }
 
   // In plain JSON every newline is whitespace between tokens, so the line
-  // index is complete once the scan is. (A local cursor: `i` itself would
-  // go through memory on every byte.)
-  void skip_ws() {
-    const char* const s = text.data();
-    const size_t n = text.size();
-    size_t j = i;
-    while (j < n) {
-      const char c = s[j];
-      if (c == ' ' || c == '\t' || c == '\r') {
-        ++j;
-        continue;
+  // index is complete once the scan is.
+  size_t skip_ws_run(size_t i) {
+    while (i < n) {
+      const char c = s[i];
+      if (c > ' ') return i;
+      if (c == '\n') {
+        line_starts.push_back(static_cast<uint32_t>(++i));
+        i = skip_indentation(i);
+      } else if (c == ' ' || c == '\t' || c == '\r') {
+        ++i;
+      } else {
+        return i;
       }
-      if (c != '\n') break;
-      ++j;
-      line_starts.push_back(static_cast<uint32_t>(j));
     }
-    i = j;
+    return i;
   }
 
-  // At an opening quote: the contents' place in the pool (a copy of the
-  // text), and `i` after the closing quote.
-  bool string(uint32_t& pos, uint32_t& len) {
-    const size_t start = i + 1;
-    const size_t j = plain_string_end(start);
-    if (j >= text.size() || text[j] != '"') return false;
-    pos = static_cast<uint32_t>(start);
-    len = static_cast<uint32_t>(j - start);
-    i = j + 1;
-    return true;
-  }
-
-  // The first byte at or after `j` that is not plain string content (or
-  // the end): eight bytes at a time while none of them is special.
-  size_t plain_string_end(size_t j) const {
-    constexpr uint64_t kOnes = 0x0101010101010101;
-    constexpr uint64_t kHighs = 0x8080808080808080;
-    // Bytes below n, for words without high bits: (x - n) borrows into the
-    // high bit exactly for them (the usual "has a zero byte" test).
-    const auto below = [](uint64_t x, uint64_t n) { return (x - kOnes * n) & ~x & kHighs; };
-    while (j + 8 <= text.size()) {
-      uint64_t w = 0;
-      std::memcpy(&w, text.data() + j, 8);
-      const uint64_t special = (w & kHighs) | below(w, 0x20) | below(w ^ (kOnes * '"'), 1) |
-                               below(w ^ (kOnes * '\\'), 1) | below(w ^ (kOnes * 0x7f), 1);
-      if (special != 0) break;
-      j += 8;
+  // Spaces and tabs (a line's indentation).
+  size_t skip_indentation(size_t i) const {
+    if constexpr (kSwar) {
+      for (; i + 8 <= n; i += 8) {
+        const uint64_t w = load8(s + i);
+        const uint64_t stops = ~(bytes_equal(w, ' ') | bytes_equal(w, '\t')) & kHighs;
+        if (stops != 0) return i + first_flagged(stops);
+      }
     }
-    const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
-    while (j < text.size() && kPlainStringByte[bytes[j]]) ++j;
-    return j;
+    while (i < n && (s[i] == ' ' || s[i] == '\t')) ++i;
+    return i;
   }
 
-  // A member's key, the colon and the whitespace up to its value.
-  bool key() {
-    if (!at('"')) return false;
-    key_offset = static_cast<uint32_t>(i);
-    if (!string(key_pos, key_len)) return false;
-    skip_ws();
-    if (!at(':')) return false;
-    ++i;
-    skip_ws();
+  // The first byte at or after `i` that is not plain string content.
+  size_t string_end(size_t i) const {
+    if constexpr (kSwar) {
+      for (; i + 8 <= n; i += 8) {
+        const uint64_t stops = string_stops(load8(s + i));
+        if (stops != 0) return i + first_flagged(stops);
+      }
+    }
+    const auto* bytes = reinterpret_cast<const unsigned char*>(s);
+    while (i < n && kPlainStringByte[bytes[i]]) ++i;
+    return i;
+  }
+
+  // At a key's opening quote: through the colon and the whitespace after it.
+  size_t key(size_t i) {
+    if (i >= n || s[i] != '"') return kNotPlain;
+    const size_t end = string_end(i + 1);
+    if (end >= n || s[end] != '"') return kNotPlain;
     have_key = true;
-    return true;
+    key_offset = static_cast<uint32_t>(i);
+    key_pos = key_offset + 1;  // the pool is the text
+    key_len = static_cast<uint32_t>(end - i - 1);
+    i = skip_ws(end + 1);
+    if (i >= n || s[i] != ':') return kNotPlain;
+    return skip_ws(i + 1);
   }
 
   // Appends the node of a value that starts at `offset`, as
   // JsonTapeBuilder::add and record_offsets do; nullptr past the limit.
-  // The node is built in place: the tape is the hot path's only output.
+  // Built in place: the tape is the scan's output.
   Node* add(JsonKind kind, size_t offset) {
     if (doc.nodes_.size() >= limits.max_values) return nullptr;
     const auto end = static_cast<uint32_t>(doc.nodes_.size() + 1);
-    const bool member = have_key;
     if (!open.empty()) doc.nodes_[open.back()].count++;
-    have_key = false;
-    Node& n = doc.nodes_.emplace_back();
-    n.kind = kind;
-    n.offset = static_cast<uint32_t>(offset);
-    n.end = end;
-    if (member) {
-      n.key_offset = key_offset;
-      n.key_pos = key_pos;
-      n.key_len = key_len;
+    Node& v = doc.nodes_.emplace_back();
+    v.kind = kind;
+    v.offset = static_cast<uint32_t>(offset);
+    v.end = end;
+    if (have_key) {
+      v.key_offset = key_offset;
+      v.key_pos = key_pos;
+      v.key_len = key_len;
+      have_key = false;
     }
-    return &n;
+    return &v;
   }
 
-  bool literal(std::string_view word, JsonKind kind, bool flag) {
-    if (text.substr(i, word.size()) != word) return false;
-    Node* n = add(kind, i);
-    if (n == nullptr) return false;
-    n->flag = flag;
-    i += word.size();
-    return true;
+  size_t literal(size_t i, std::string_view word, JsonKind kind, bool flag) {
+    if (std::string_view(s + i, std::min(n - i, word.size())) != word) return kNotPlain;
+    Node* v = add(kind, i);
+    if (v == nullptr) return kNotPlain;
+    v->flag = flag;
+    return i + word.size();
   }
 
-  bool number() {
+  size_t number(size_t i) {
     size_t j = i;
     uint64_t value = 0;
-    if (text[j] == '0') {
+    if (s[j] == '0') {
       ++j;
     } else {
-      while (j < text.size() && text[j] >= '0' && text[j] <= '9')
-        value = value * 10 + static_cast<uint64_t>(text[j++] - '0');
-      if (j - i > kMaxPlainDigits) return false;
+      for (; j < n && s[j] >= '0' && s[j] <= '9'; ++j) value = value * 10 + static_cast<uint64_t>(s[j] - '0');
+      if (j - i > kMaxPlainDigits) return kNotPlain;
     }
     // A fraction, an exponent or a leading zero: Boost's.
-    if (j < text.size() && (text[j] == '.' || text[j] == 'e' || text[j] == 'E' || (text[j] >= '0' && text[j] <= '9')))
-      return false;
-    Node* n = add(JsonKind::kNumber, i);
-    if (n == nullptr) return false;
-    n->flag = true;
-    n->bits = value;
-    n->text_pos = static_cast<uint32_t>(i);
-    n->text_len = static_cast<uint32_t>(j - i);
-    i = j;
-    return true;
+    if (j < n && (s[j] == '.' || s[j] == 'e' || s[j] == 'E' || (s[j] >= '0' && s[j] <= '9'))) return kNotPlain;
+    Node* v = add(JsonKind::kNumber, i);
+    if (v == nullptr) return kNotPlain;
+    v->flag = true;
+    v->bits = value;
+    v->text_pos = static_cast<uint32_t>(i);
+    v->text_len = static_cast<uint32_t>(j - i);
+    return j;
   }
 
-  // A container's opening bracket. An empty container is complete at once;
-  // otherwise it stays open and `i` is left at its first value (after the
-  // key, for an object).
-  bool container(bool object, bool& opened) {
-    if (open.size() >= limits.max_depth) return false;
-    if (add(object ? JsonKind::kObject : JsonKind::kArray, i) == nullptr) return false;
+  // An empty container is complete at once; otherwise it is entered and the
+  // cursor left at its first value (after the key, for an object).
+  size_t container(size_t i, bool object) {
+    if (open.size() >= limits.max_depth) return kNotPlain;
+    if (add(object ? JsonKind::kObject : JsonKind::kArray, i) == nullptr) return kNotPlain;
     const auto index = static_cast<uint32_t>(doc.nodes_.size() - 1);
-    ++i;
-    skip_ws();
-    if (at(object ? '}' : ']')) {
-      ++i;
-      return true;
-    }
+    i = skip_ws(i + 1);
+    if (i < n && s[i] == (object ? '}' : ']')) return i + 1;
     open.push_back(index);
-    opened = true;
-    return !object || key();
+    entered = true;
+    return object ? key(i) : i;
   }
 
-  // The value starting at `i`: scalars whole, containers as container() says.
-  bool value(bool& opened) {
-    if (i >= text.size()) return false;
-    const char c = text[i];
-    switch (c) {
-      case '{': return container(true, opened);
-      case '[': return container(false, opened);
-      case '"': {
-        const size_t quote = i;
-        uint32_t pos = 0;
-        uint32_t len = 0;
-        if (!string(pos, len)) return false;
-        Node* n = add(JsonKind::kString, quote);
-        if (n == nullptr) return false;
-        n->text_pos = pos;
-        n->text_len = len;
-        return true;
-      }
-      case 't': return literal("true", JsonKind::kBool, true);
-      case 'f': return literal("false", JsonKind::kBool, false);
-      case 'n': return literal("null", JsonKind::kNull, false);
-      default: return c >= '0' && c <= '9' && number();
+  size_t value(size_t i) {
+    if (i >= n) return kNotPlain;
+    const char c = s[i];
+    if (c == '"') {
+      const size_t end = string_end(i + 1);
+      if (end >= n || s[end] != '"') return kNotPlain;
+      Node* v = add(JsonKind::kString, i);
+      if (v == nullptr) return kNotPlain;
+      v->text_pos = static_cast<uint32_t>(i + 1);
+      v->text_len = static_cast<uint32_t>(end - i - 1);
+      return end + 1;
     }
+    if (c == '{' || c == '[') return container(i, c == '{');
+    if (c >= '0' && c <= '9') return number(i);
+    if (c == 't') return literal(i, "true", JsonKind::kBool, true);
+    if (c == 'f') return literal(i, "false", JsonKind::kBool, false);
+    if (c == 'n') return literal(i, "null", JsonKind::kNull, false);
+    return kNotPlain;
   }
 
-  // After a complete value: the comma and the next key, or the brackets
-  // that close. Returns false outside plain JSON; `done` when the root is
-  // complete.
-  bool after_value(bool& done) {
+  // After a complete value: the comma (and key) before the next value, or
+  // the brackets that close; past the root, the whitespace that ends the text.
+  size_t after_value(size_t i) {
     while (!open.empty()) {
-      skip_ws();
-      if (i >= text.size()) return false;
-      JsonDoc::Node& parent = doc.nodes_[open.back()];
+      i = skip_ws(i);
+      if (i >= n) return kNotPlain;
+      Node& parent = doc.nodes_[open.back()];
       const bool object = parent.kind == JsonKind::kObject;
-      const char c = text[i];
-      if (c == ',') {
-        ++i;
-        skip_ws();
-        return !object || key();
+      if (s[i] == ',') {
+        i = skip_ws(i + 1);
+        return object ? key(i) : i;
       }
-      if (c != (object ? '}' : ']')) return false;
+      if (s[i] != (object ? '}' : ']')) return kNotPlain;
       ++i;
       parent.end = static_cast<uint32_t>(doc.nodes_.size());
       open.pop_back();
     }
-    skip_ws();
-    done = true;
-    return i == text.size();  // anything after the value is Boost's to report
+    return skip_ws(i);
   }
 
   bool run() {
     // Plain strings and numbers are the text as written: the pool is the
     // text, and each value names its place in it.
-    doc.pool_.assign(text);
-    line_starts.reserve(std::min(text.size() / 8 + 16, size_t{1} << 16));
-    skip_ws();
-    for (bool done = false; !done;) {
-      bool opened = false;
-      if (!value(opened)) return false;
-      if (!opened && !after_value(done)) return false;
-    }
+    doc.pool_.assign(s, n);
+    line_starts.reserve(std::min(n / 8 + 16, size_t{1} << 16));
+    line_starts.push_back(0);
+    size_t i = skip_ws(0);
+    do {
+      i = value(i);
+      if (i == kNotPlain) return false;
+      if (entered) {
+        entered = false;
+        continue;
+      }
+      i = after_value(i);
+      if (i == kNotPlain) return false;
+    } while (!open.empty());
+    if (i != n) return false;  // data after the value: Boost's to report
     doc.lines_ = LineIndex(std::move(line_starts));
     return true;
   }

@@ -113,8 +113,9 @@ using Fields = std::span<const std::string_view>;
 // Where `key` is among `fields`: an exact match, else an ASCII
 // case-insensitive one (Go's order); fields.size() when neither.
 size_t find_field(Fields fields, std::string_view key) {
+  // Length and first byte first: most fields differ in one of them.
   for (size_t k = 0; k < fields.size(); ++k)
-    if (fields[k] == key) return k;
+    if (fields[k].size() == key.size() && fields[k][0] == key[0] && fields[k] == key) return k;
   for (size_t k = 0; k < fields.size(); ++k)
     if (iequals(fields[k], key)) return k;
   return fields.size();

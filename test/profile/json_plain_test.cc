@@ -112,6 +112,33 @@ TEST(PlainJson, EdgesOfThePlainSubset) {
   for (const char* c : cases) expect_same_result(c);
 }
 
+// The scanner reads strings and indentation eight bytes at a time: every
+// stopping byte at every place in and around a word.
+TEST(PlainJson, StringsAndIndentationAtEveryByte) {
+  // The 14 bytes include the literal's terminating NUL.
+  const std::string stops("\"\\\x01\x1f\x7f\x80\xff\t\n\r ~!", 14);
+  for (size_t len = 0; len < 20; ++len) {
+    for (size_t at = 0; at <= len; ++at) {
+      for (const char stop : stops) {
+        std::string body(len, 'a');
+        if (at < len) body[at] = stop;
+        expect_same_result("[\"" + body + "\"]");
+        expect_same_result("{\"" + body + "\": 1}");
+      }
+    }
+  }
+  const std::string blanks = " \t\r\nx";
+  for (size_t len = 0; len < 20; ++len) {
+    for (size_t at = 0; at <= len; ++at) {
+      for (const char other : blanks) {
+        std::string indent(len, (len % 2) != 0 ? '\t' : ' ');
+        if (at < len) indent[at] = other;
+        expect_same_result("[\n" + indent + "1,\n" + indent + "{\n" + indent + "\"k\":" + indent + "2}" + indent + "]");
+      }
+    }
+  }
+}
+
 TEST(PlainJson, LimitsAreBoostsLimits) {
   JsonLimits few;
   few.max_values = 4;
