@@ -2,7 +2,7 @@
 //
 // The values go into a flat "tape" (pre-order, one node per value) that also
 // records the byte offset of every value and key. Two parsers fill it with
-// the same nodes:
+// the same values (strings may sit at other places in the pool):
 //   * a one-pass scanner (json_plain.cc) for the plain JSON that profiles
 //     are written in (ASCII strings without escapes, non-negative integers),
 //     which records offsets and line starts as it goes;
@@ -17,7 +17,8 @@
 //
 // Bounds: the input size, the nesting depth and the number of values are
 // limited (JsonLimits); nothing here recurses, so hostile input costs at most
-// linear time and memory proportional to the limits.
+// linear time and memory proportional to the limits (a text the scanner
+// gives up on is scanned once more by Boost, whose limits are the same).
 #pragma once
 
 #include <cstdint>
