@@ -7,6 +7,8 @@
 #include <cassert>
 #include <cstring>
 
+#include "profile/json_plain.h"
+
 namespace sysfence::profile {
 
 std::string_view to_string(JsonKind k) {
@@ -45,6 +47,25 @@ TextPos LineIndex::pos(size_t offset) const {
   return {static_cast<uint32_t>(line), static_cast<uint32_t>(offset - line_starts_[line - 1] + 1)};
 }
 
+TextPos LineIndex::pos(size_t offset, size_t& line_hint) const {
+  const size_t lines = line_starts_.size();
+  if (line_hint >= lines || line_starts_[line_hint] > offset) {
+    const TextPos p = pos(offset);
+    line_hint = p.line - 1;
+    return p;
+  }
+  // A few lines on, usually; a binary search over the rest otherwise.
+  size_t line = line_hint;  // 0-based
+  for (int step = 0; step < 8 && line + 1 < lines && line_starts_[line + 1] <= offset; ++step) ++line;
+  if (line + 1 < lines && line_starts_[line + 1] <= offset) {
+    const auto it =
+        std::upper_bound(line_starts_.begin() + static_cast<std::ptrdiff_t>(line), line_starts_.end(), offset);
+    line = static_cast<size_t>(it - line_starts_.begin()) - 1;
+  }
+  line_hint = line;
+  return {static_cast<uint32_t>(line + 1), static_cast<uint32_t>(offset - line_starts_[line] + 1)};
+}
+
 // ---------------------------------------------------------------------------
 // JsonRef
 // ---------------------------------------------------------------------------
@@ -52,21 +73,6 @@ TextPos LineIndex::pos(size_t offset) const {
 namespace {
 const JsonDoc::Node& node_of(const JsonDoc* doc, uint32_t i) { return doc->nodes()[i]; }
 }  // namespace
-
-JsonKind JsonRef::kind() const { return node_of(doc_, index_).kind; }
-uint32_t JsonRef::offset() const { return node_of(doc_, index_).offset; }
-bool JsonRef::as_bool() const { return node_of(doc_, index_).flag; }
-
-std::string_view JsonRef::as_string() const {
-  const auto& n = node_of(doc_, index_);
-  return doc_->pool(n.text_pos, n.text_len);
-}
-std::string_view JsonRef::number_text() const { return as_string(); }
-bool JsonRef::number_is_integer() const { return node_of(doc_, index_).flag; }
-bool JsonRef::number_is_negative() const { return node_of(doc_, index_).negative; }
-uint64_t JsonRef::as_u64() const { return node_of(doc_, index_).bits; }
-int64_t JsonRef::as_i64() const { return static_cast<int64_t>(node_of(doc_, index_).bits); }
-uint32_t JsonRef::size() const { return node_of(doc_, index_).count; }
 
 JsonRef JsonRef::element(uint32_t i) const {
   uint32_t child = index_ + 1;
@@ -321,17 +327,39 @@ std::string describe_byte(std::string_view text, size_t offset) {
 
 }  // namespace
 
+namespace {
+
+Unexpected<Error> too_large(std::string_view text, std::string_view name, const JsonLimits& limits) {
+  return fail(
+      fmt::format("{}: input is {} bytes, larger than the limit of {} bytes", name, text.size(), limits.max_bytes));
+}
+
+// Typical profiles hold one value per 10..20 bytes: one allocation, no
+// regrowth (the guess is capped so that a huge input does not reserve for
+// values it may not have).
+size_t node_guess(std::string_view text, const JsonLimits& limits) {
+  return std::min({text.size() / 12 + 16, limits.max_values, size_t{1} << 16});
+}
+
+}  // namespace
+
 Expected<JsonDoc> JsonDoc::parse(std::string_view text, std::string_view name, const JsonLimits& limits) {
-  if (text.size() > limits.max_bytes)
-    return fail(
-        fmt::format("{}: input is {} bytes, larger than the limit of {} bytes", name, text.size(), limits.max_bytes));
+  if (text.size() > limits.max_bytes) return too_large(text, name, limits);
+  {
+    JsonDoc doc;
+    doc.nodes_.reserve(node_guess(text, limits));
+    // Dropped before Boost starts, so that the two never hold memory at once.
+    if (scan_plain_json(text, limits, doc)) return doc;
+  }
+  return parse_general(text, name, limits);
+}
+
+Expected<JsonDoc> JsonDoc::parse_general(std::string_view text, std::string_view name, const JsonLimits& limits) {
+  if (text.size() > limits.max_bytes) return too_large(text, name, limits);
   JsonDoc doc;
   doc.lines_ = LineIndex(text);
-  // Typical profiles hold one value per 10..20 bytes and their string
-  // contents are a fraction of the text: one allocation each, no regrowth
-  // (the node guess is capped so that a huge input does not reserve for
-  // values it may not have).
-  doc.nodes_.reserve(std::min({text.size() / 12 + 16, limits.max_values, size_t{1} << 16}));
+  doc.nodes_.reserve(node_guess(text, limits));
+  // String contents are a fraction of the text.
   doc.pool_.reserve(std::min(text.size(), size_t{1} << 20));
   boost::json::parse_options opts;
   opts.max_depth = limits.max_depth;

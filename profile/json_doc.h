@@ -1,20 +1,30 @@
 // A read-only JSON document that remembers where every value came from.
 //
-// Boost.JSON's basic_parser validates the text and reports syntax errors with
-// the byte offset at which it stopped; a custom handler records the values
-// into a flat "tape" (pre-order, one node per value). Byte offsets of values
-// and keys are recovered by a second, iterative pass over the already
-// validated text (basic_parser does not expose positions to its handler).
+// The values go into a flat "tape" (pre-order, one node per value) that also
+// records the byte offset of every value and key. Two parsers fill it with
+// the same values (strings may sit at other places in the pool):
+//   * a one-pass scanner (json_plain.cc) for the plain JSON that profiles
+//     are written in (ASCII strings without escapes, non-negative integers),
+//     which records offsets and line starts as it goes;
+//   * Boost.JSON's basic_parser for everything else, including every
+//     document that is not valid JSON: it validates the text and reports
+//     syntax errors with the byte offset at which it stopped, and a second,
+//     iterative pass over the validated text recovers the offsets
+//     (basic_parser does not expose positions to its handler).
+// The scanner hands any input it does not fully understand to Boost, so
+// results and error messages are Boost's in every case.
 // Positions turn into "line:col" through LineIndex.
 //
 // Bounds: the input size, the nesting depth and the number of values are
 // limited (JsonLimits); nothing here recurses, so hostile input costs at most
-// linear time and memory proportional to the limits.
+// linear time and memory proportional to the limits (a text the scanner
+// gives up on is scanned once more by Boost, whose limits are the same).
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/expected.h"
@@ -43,7 +53,13 @@ class LineIndex {
  public:
   LineIndex() = default;
   explicit LineIndex(std::string_view text);
+  // The offsets at which lines start: 0 first, then ascending.
+  explicit LineIndex(std::vector<uint32_t> line_starts) : line_starts_(std::move(line_starts)) {}
   TextPos pos(size_t offset) const;
+  // The same, for callers that ask in document order: `line_hint` (start
+  // at 0) carries the last line found, and the search walks on from there.
+  TextPos pos(size_t offset, size_t& line_hint) const;
+  const std::vector<uint32_t>& line_starts() const { return line_starts_; }
 
  private:
   std::vector<uint32_t> line_starts_;
@@ -73,6 +89,13 @@ class JsonRef {
   // Containers.
   uint32_t size() const;              // elements / members
   JsonRef element(uint32_t i) const;  // arrays: O(i) walk
+  // Children without allocating: first_child() of a non-empty container,
+  // then next_sibling() size() - 1 times.
+  JsonRef first_child() const { return JsonRef(doc_, index_ + 1); }
+  JsonRef next_sibling() const;
+  // Object members: the key and the byte offset of its opening quote.
+  std::string_view key() const;
+  uint32_t key_offset() const;
   // Objects: members in document order, duplicates kept.
   struct Member;
   std::vector<Member> members() const;
@@ -99,6 +122,9 @@ class JsonDoc {
 
   // Parses `text`. Errors read "NAME:LINE:COL: invalid JSON: MESSAGE".
   static Expected<JsonDoc> parse(std::string_view text, std::string_view name, const JsonLimits& limits = {});
+  // The same through Boost.JSON alone (parse() uses it for whatever the plain
+  // scanner leaves; tests compare the two).
+  static Expected<JsonDoc> parse_general(std::string_view text, std::string_view name, const JsonLimits& limits = {});
 
   // Implementation detail shared with the parser handler and JsonRef.
   struct Node {
@@ -121,9 +147,31 @@ class JsonDoc {
 
  private:
   friend struct JsonTapeBuilder;
+  friend struct PlainJsonScanner;
   std::vector<Node> nodes_;
   std::string pool_;
   LineIndex lines_;
 };
+
+// The accessors are inline: the reader calls them once or more per value.
+inline JsonKind JsonRef::kind() const { return doc_->nodes()[index_].kind; }
+inline uint32_t JsonRef::offset() const { return doc_->nodes()[index_].offset; }
+inline bool JsonRef::as_bool() const { return doc_->nodes()[index_].flag; }
+inline std::string_view JsonRef::as_string() const {
+  const auto& n = doc_->nodes()[index_];
+  return doc_->pool(n.text_pos, n.text_len);
+}
+inline std::string_view JsonRef::number_text() const { return as_string(); }
+inline bool JsonRef::number_is_integer() const { return doc_->nodes()[index_].flag; }
+inline bool JsonRef::number_is_negative() const { return doc_->nodes()[index_].negative; }
+inline uint64_t JsonRef::as_u64() const { return doc_->nodes()[index_].bits; }
+inline int64_t JsonRef::as_i64() const { return static_cast<int64_t>(doc_->nodes()[index_].bits); }
+inline uint32_t JsonRef::size() const { return doc_->nodes()[index_].count; }
+inline JsonRef JsonRef::next_sibling() const { return JsonRef(doc_, doc_->nodes()[index_].end); }
+inline std::string_view JsonRef::key() const {
+  const auto& n = doc_->nodes()[index_];
+  return doc_->pool(n.key_pos, n.key_len);
+}
+inline uint32_t JsonRef::key_offset() const { return doc_->nodes()[index_].key_offset; }
 
 }  // namespace sysfence::profile

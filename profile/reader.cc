@@ -82,6 +82,45 @@ bool is_scmp_arch(std::string_view s) {
   return std::ranges::any_of(syscalls::all_arches(), [s](const syscalls::Arch& a) { return a.scmp_name == s; });
 }
 
+// A JSON pointer that is spelled out only when a message needs it: each
+// level links to its parent on the stack (the reader nests a few levels, so
+// str() recurses as deep as that).
+class Pointer {
+ public:
+  explicit Pointer(std::string_view root) : text_(root) {}
+  Pointer(const Pointer& parent, std::string_view key) : parent_(&parent), text_(key), is_key_(true) {}
+  Pointer(const Pointer& parent, size_t index) : parent_(&parent), index_(index) {}
+
+  std::string str() const {
+    if (parent_ == nullptr) return std::string(text_);
+    std::string out = parent_->str();
+    out += '/';
+    if (is_key_) out += pointer_token(text_);
+    else out += fmt::to_string(index_);
+    return out;
+  }
+
+ private:
+  const Pointer* parent_ = nullptr;
+  std::string_view text_;  // the root's pointer, or this level's key
+  size_t index_ = 0;
+  bool is_key_ = false;
+};
+
+// The known fields of one object (at most 32, one bit each in a set).
+using Fields = std::span<const std::string_view>;
+
+// Where `key` is among `fields`: an exact match, else an ASCII
+// case-insensitive one (Go's order); fields.size() when neither.
+size_t find_field(Fields fields, std::string_view key) {
+  // Length and first byte first: most fields differ in one of them.
+  for (size_t k = 0; k < fields.size(); ++k)
+    if (fields[k].size() == key.size() && fields[k][0] == key[0] && fields[k] == key) return k;
+  for (size_t k = 0; k < fields.size(); ++k)
+    if (iequals(fields[k], key)) return k;
+  return fields.size();
+}
+
 class Reader {
  public:
   Reader(const JsonDoc& doc, std::string_view source, ReadResult& out) : doc_(doc), source_(source), out_(out) {}
@@ -89,56 +128,62 @@ class Reader {
   Expected<void> read_root() {
     const JsonRef root = doc_.root();
     if (!root.is(JsonKind::kObject))
-      return error(root, "",
+      return error(root, Pointer(""),
                    fmt::format("expected an object (a seccomp profile or an OCI config.json), found {}",
                                article_kind(root.kind())));
     // A whole OCI config.json: the seccomp object is linux.seccomp. A
     // profile never has "linux" or "ociVersion" at the top.
     std::optional<JsonRef> linux;
     bool oci = false;
-    for (const auto& m : root.members()) {
-      if (m.key == "ociVersion") oci = true;
-      if (m.key == "linux") {
+    JsonRef m = root.first_child();
+    for (uint32_t k = 0; k < root.size(); ++k, m = m.next_sibling()) {
+      if (m.key() == "ociVersion") oci = true;
+      if (m.key() == "linux") {
         oci = true;
-        linux = m.value;
+        linux = m;
       }
     }
     if (!oci) {
       out_.profile.format = ProfileFormat::kDocker;
-      return read_seccomp(root, "");
+      return read_seccomp(root, Pointer(""));
     }
     out_.profile.format = ProfileFormat::kOciConfig;
     if (!linux || !linux->is(JsonKind::kObject))
-      return error(linux ? *linux : root, linux ? "/linux" : "",
+      return error(linux ? *linux : root, Pointer(linux ? "/linux" : ""),
                    "an OCI config.json without a linux object has no seccomp profile");
     std::optional<JsonRef> seccomp;
-    for (const auto& m : linux->members())
-      if (m.key == "seccomp") seccomp = m.value;
+    m = linux->first_child();
+    for (uint32_t k = 0; k < linux->size(); ++k, m = m.next_sibling())
+      if (m.key() == "seccomp") seccomp = m;
+    const Pointer seccomp_ptr("/linux/seccomp");
     if (!seccomp || seccomp->is(JsonKind::kNull))
-      return error(*linux, "/linux", "this OCI config.json has no linux.seccomp profile");
-    if (!seccomp->is(JsonKind::kObject)) return error(*seccomp, "/linux/seccomp", type_message("an object", *seccomp));
-    return read_seccomp(*seccomp, "/linux/seccomp");
+      return error(*linux, Pointer("/linux"), "this OCI config.json has no linux.seccomp profile");
+    if (!seccomp->is(JsonKind::kObject)) return error(*seccomp, seccomp_ptr, type_message("an object", *seccomp));
+    return read_seccomp(*seccomp, seccomp_ptr);
   }
 
  private:
   const JsonDoc& doc_;
   std::string_view source_;
   ReadResult& out_;
+  size_t line_hint_ = 0;  // the line of the last position (see pos_of)
 
   bool oci() const { return out_.profile.format == ProfileFormat::kOciConfig; }
 
-  SourcePos pos_of(uint32_t offset) const {
-    const TextPos p = doc_.pos(offset);
+  // Elements' positions are asked for in document order.
+  SourcePos pos_of(uint32_t offset) {
+    const TextPos p = doc_.lines().pos(offset, line_hint_);
     return {p.line, p.col};
   }
 
-  std::string located(uint32_t offset, std::string_view ptr, std::string_view message) const {
+  std::string located(uint32_t offset, const Pointer& pointer, std::string_view message) const {
     const TextPos p = doc_.pos(offset);
+    const std::string ptr = pointer.str();
     if (ptr.empty()) return fmt::format("{}:{}:{}: {}", source_, p.line, p.col, message);
     return fmt::format("{}:{}:{}: {}: {}", source_, p.line, p.col, ptr, message);
   }
 
-  Unexpected<Error> error(JsonRef v, std::string_view ptr, std::string_view message) const {
+  Unexpected<Error> error(JsonRef v, const Pointer& ptr, std::string_view message) const {
     return fail(located(v.offset(), ptr, message));
   }
 
@@ -146,7 +191,7 @@ class Reader {
     return fmt::format("expected {}, found {}", expected, article_kind(v.kind()));
   }
 
-  void finding(uint32_t offset, std::string_view ptr, std::string_view message) {
+  void finding(uint32_t offset, const Pointer& ptr, std::string_view message) {
     out_.strict_findings.push_back(located(offset, ptr, message));
   }
 
@@ -154,45 +199,42 @@ class Reader {
   // the canonical field name), skipping nulls; records everything Go would
   // silently accept or ignore as a strict finding.
   template <typename F>
-  Expected<void> for_fields(JsonRef obj, const std::string& ptr, std::span<const std::string_view> known,
-                            F&& on_field) {
-    std::vector<std::string_view> seen;
-    for (const auto& m : obj.members()) {
-      const std::string child = ptr + "/" + pointer_token(m.key);
-      std::string_view field;
-      for (auto k : known)
-        if (k == m.key) field = k;
-      if (field.empty())
-        for (auto k : known)
-          if (iequals(k, m.key)) field = k;
-      if (field.empty()) {
-        const auto near = syscalls::nearest(m.key, known);
-        finding(m.key_offset, child,
-                near ? fmt::format("unknown field {} (ignored; did you mean \"{}\"?)", quote(m.key), *near)
-                     : fmt::format("unknown field {} (ignored)", quote(m.key)));
+  Expected<void> for_fields(JsonRef obj, const Pointer& ptr, Fields known, F&& on_field) {
+    uint32_t seen = 0;  // bit k: known[k] was given
+    JsonRef m = obj.first_child();
+    for (uint32_t i = 0; i < obj.size(); ++i, m = m.next_sibling()) {
+      const std::string_view key = m.key();
+      const Pointer child(ptr, key);
+      const size_t k = find_field(known, key);
+      if (k == known.size()) {
+        const auto near = syscalls::nearest(key, known);
+        finding(m.key_offset(), child,
+                near ? fmt::format("unknown field {} (ignored; did you mean \"{}\"?)", quote(key), *near)
+                     : fmt::format("unknown field {} (ignored)", quote(key)));
         continue;
       }
-      if (field != m.key)
-        finding(m.key_offset, child,
+      const std::string_view field = known[k];
+      if (field != key)
+        finding(m.key_offset(), child,
                 fmt::format(R"(field "{}" is taken as "{}" (matched case-insensitively, as Go's encoding/json does))",
-                            m.key, field));
-      bool repeated = false;
-      for (auto s : seen) repeated = repeated || s == field;
-      if (repeated)
-        finding(m.key_offset, child, fmt::format("field \"{}\" given more than once; the last one wins", field));
-      seen.push_back(field);
-      if (m.value.is(JsonKind::kNull)) continue;  // Go: null leaves the field unset
-      if (auto r = on_field(field, m.value, child); !r) return r;
+                            key, field));
+      if ((seen & (1u << k)) != 0)
+        finding(m.key_offset(), child, fmt::format("field \"{}\" given more than once; the last one wins", field));
+      seen |= 1u << k;
+      if (m.is(JsonKind::kNull)) continue;  // Go: null leaves the field unset
+      if (auto r = on_field(field, m, child); !r) return r;
     }
     return {};
   }
 
-  Expected<std::string> get_string(JsonRef v, const std::string& ptr) const {
+  // Strings are looked at in the document; only what the Profile keeps is
+  // copied.
+  Expected<std::string_view> get_string(JsonRef v, const Pointer& ptr) const {
     if (!v.is(JsonKind::kString)) return error(v, ptr, type_message("a string", v));
-    return std::string(v.as_string());
+    return v.as_string();
   }
 
-  Expected<uint64_t> get_u64(JsonRef v, const std::string& ptr) const {
+  Expected<uint64_t> get_u64(JsonRef v, const Pointer& ptr) const {
     if (!v.is(JsonKind::kNumber)) return error(v, ptr, type_message("an unsigned integer", v));
     if (v.number_is_negative())
       return error(v, ptr, fmt::format("expected an unsigned integer, found {}", v.number_text()));
@@ -205,41 +247,38 @@ class Reader {
     return v.as_u64();
   }
 
-  Expected<std::vector<std::string>> get_strings(JsonRef v, const std::string& ptr) const {
+  Expected<std::vector<std::string>> get_strings(JsonRef v, const Pointer& ptr) const {
     if (!v.is(JsonKind::kArray)) return error(v, ptr, type_message("an array of strings", v));
     std::vector<std::string> out;
     out.reserve(v.size());
-    uint32_t i = 0;
-    for (const JsonRef e : v.elements()) {
-      const uint32_t index = i++;
+    JsonRef e = v.first_child();
+    for (uint32_t i = 0; i < v.size(); ++i, e = e.next_sibling()) {
       // Go decodes null into a string element as "" (no effect on the zero value).
       if (e.is(JsonKind::kNull)) {
         out.emplace_back();
         continue;
       }
-      // The element's pointer is only formatted for a message (a profile
-      // has hundreds of names).
-      if (!e.is(JsonKind::kString)) return fail(get_string(e, fmt::format("{}/{}", ptr, index)).error().message);
+      if (!e.is(JsonKind::kString)) return error(e, Pointer(ptr, i), type_message("a string", e));
       out.emplace_back(e.as_string());
     }
     return out;
   }
 
-  Expected<std::vector<std::string>> get_arches(JsonRef v, const std::string& ptr) const {
+  Expected<std::vector<std::string>> get_arches(JsonRef v, const Pointer& ptr) const {
     if (!v.is(JsonKind::kArray)) return error(v, ptr, type_message("an array of strings", v));
     std::vector<std::string> out;
-    uint32_t i = 0;
-    for (const JsonRef e : v.elements()) {
-      const std::string p = fmt::format("{}/{}", ptr, i++);
-      auto a = get_arch(e, p);
+    out.reserve(v.size());
+    JsonRef e = v.first_child();
+    for (uint32_t i = 0; i < v.size(); ++i, e = e.next_sibling()) {
+      auto a = get_arch(e, Pointer(ptr, i));
       if (!a) return fail(a.error().message);
-      out.push_back(std::move(*a));
+      out.emplace_back(*a);
     }
     return out;
   }
 
   // Architectures are libseccomp names: runc rejects anything else.
-  Expected<std::string> get_arch(JsonRef v, const std::string& ptr) const {
+  Expected<std::string_view> get_arch(JsonRef v, const Pointer& ptr) const {
     auto s = get_string(v, ptr);
     if (!s) return s;
     if (!is_scmp_arch(*s)) {
@@ -249,7 +288,7 @@ class Reader {
     return s;
   }
 
-  Expected<ProfileAction> get_action(JsonRef v, const std::string& ptr) const {
+  Expected<ProfileAction> get_action(JsonRef v, const Pointer& ptr) const {
     auto s = get_string(v, ptr);
     if (!s) return fail(s.error().message);
     if (auto a = parse_profile_action(*s)) return *a;
@@ -257,7 +296,7 @@ class Reader {
                  fmt::format("unknown action {}{}", quote(*s), syscalls::did_you_mean(*s, profile_action_names())));
   }
 
-  Expected<std::string> get_errno_name(JsonRef v, const std::string& ptr) const {
+  Expected<std::string_view> get_errno_name(JsonRef v, const Pointer& ptr) const {
     auto s = get_string(v, ptr);
     if (!s) return s;
     if (!s->empty() && !is_errno_name(*s)) {
@@ -268,13 +307,11 @@ class Reader {
     return s;
   }
 
-  Expected<void> read_seccomp(JsonRef obj, const std::string& ptr) {
+  Expected<void> read_seccomp(JsonRef obj, const Pointer& ptr) {
     Profile& p = out_.profile;
     p.pos = pos_of(obj.offset());
-    const std::span<const std::string_view> known =
-        oci() ? std::span<const std::string_view>(kOciTop) : std::span<const std::string_view>(kDockerTop);
-    bool saw_syscalls = false;
-    auto r = for_fields(obj, ptr, known, [&](std::string_view f, JsonRef v, const std::string& fp) -> Expected<void> {
+    const Fields known = oci() ? Fields(kOciTop) : Fields(kDockerTop);
+    auto r = for_fields(obj, ptr, known, [&](std::string_view f, JsonRef v, const Pointer& fp) -> Expected<void> {
       if (f == "defaultAction") {
         auto s = get_string(v, fp);
         if (!s) return fail(s.error().message);
@@ -292,7 +329,7 @@ class Reader {
       } else if (f == "defaultErrno") {
         auto s = get_errno_name(v, fp);
         if (!s) return fail(s.error().message);
-        p.default_errno = std::move(*s);
+        p.default_errno = *s;
       } else if (f == "architectures") {
         auto a = get_arches(v, fp);
         if (!a) return fail(a.error().message);
@@ -300,23 +337,17 @@ class Reader {
       } else if (f == "archMap") {
         return read_arch_map(v, fp);
       } else if (f == "syscalls") {
-        saw_syscalls = true;
         return read_syscalls(v, fp);
       } else if (f == "flags") {
         return read_flags(v, fp);
-      } else if (f == "listenerPath") {
+      } else if (f == "listenerPath" || f == "listenerMetadata") {
         auto s = get_string(v, fp);
         if (!s) return fail(s.error().message);
-        p.listener_path = std::move(*s);
-      } else if (f == "listenerMetadata") {
-        auto s = get_string(v, fp);
-        if (!s) return fail(s.error().message);
-        p.listener_metadata = std::move(*s);
+        (f == "listenerPath" ? p.listener_path : p.listener_metadata) = *s;
       }
       return {};
     });
     if (!r) return r;
-    (void)saw_syscalls;
     // moby: `architectures` and `archMap` together are an error.
     if (!p.architectures.empty() && !p.arch_map.empty())
       return error(obj, ptr, R"(both "architectures" and "archMap" are set; use one of them)");
@@ -326,7 +357,7 @@ class Reader {
     return {};
   }
 
-  Expected<void> read_flags(JsonRef v, const std::string& ptr) {
+  Expected<void> read_flags(JsonRef v, const Pointer& ptr) {
     auto flags = get_strings(v, ptr);
     if (!flags) return fail(flags.error().message);
     for (size_t i = 0; i < flags->size(); ++i) {
@@ -334,7 +365,7 @@ class Reader {
       if (!is_known_filter_flag(f)) {
         const JsonRef e = v.element(static_cast<uint32_t>(i));
         return error(
-            e, fmt::format("{}/{}", ptr, i),
+            e, Pointer(ptr, i),
             fmt::format("unknown seccomp filter flag {}{}", quote(f), syscalls::did_you_mean(f, filter_flag_names())));
       }
     }
@@ -342,70 +373,66 @@ class Reader {
     return {};
   }
 
-  Expected<void> read_arch_map(JsonRef v, const std::string& ptr) {
+  Expected<void> read_arch_map(JsonRef v, const Pointer& ptr) {
     if (!v.is(JsonKind::kArray)) return error(v, ptr, type_message("an array", v));
     std::vector<ProfileArchMap> out;
-    uint32_t i = 0;
-    for (const JsonRef e : v.elements()) {
-      const std::string ep = fmt::format("{}/{}", ptr, i++);
+    out.reserve(v.size());
+    JsonRef e = v.first_child();
+    for (uint32_t i = 0; i < v.size(); ++i, e = e.next_sibling()) {
+      const Pointer ep(ptr, i);
       if (!e.is(JsonKind::kObject)) return error(e, ep, type_message("an object", e));
-      ProfileArchMap m;
+      ProfileArchMap& m = out.emplace_back();
       m.pos = pos_of(e.offset());
-      auto r =
-          for_fields(e, ep, kArchMap, [&](std::string_view f, JsonRef fv, const std::string& fp) -> Expected<void> {
-            if (f == "architecture") {
-              auto a = get_arch(fv, fp);
-              if (!a) return fail(a.error().message);
-              m.architecture = std::move(*a);
-            } else {
-              auto a = get_arches(fv, fp);
-              if (!a) return fail(a.error().message);
-              m.sub_architectures = std::move(*a);
-            }
-            return {};
-          });
+      auto r = for_fields(e, ep, kArchMap, [&](std::string_view f, JsonRef fv, const Pointer& fp) -> Expected<void> {
+        if (f == "architecture") {
+          auto a = get_arch(fv, fp);
+          if (!a) return fail(a.error().message);
+          m.architecture = *a;
+        } else {
+          auto a = get_arches(fv, fp);
+          if (!a) return fail(a.error().message);
+          m.sub_architectures = std::move(*a);
+        }
+        return {};
+      });
       if (!r) return r;
-      out.push_back(std::move(m));
     }
     out_.profile.arch_map = std::move(out);
     return {};
   }
 
-  Expected<void> read_syscalls(JsonRef v, const std::string& ptr) {
+  // Entries are read in place: a ProfileSyscall is a dozen containers.
+  Expected<void> read_syscalls(JsonRef v, const Pointer& ptr) {
     if (!v.is(JsonKind::kArray)) return error(v, ptr, type_message("an array", v));
     std::vector<ProfileSyscall> out;
     out.reserve(v.size());
-    uint32_t i = 0;
-    for (const JsonRef e : v.elements()) {
-      const std::string ep = fmt::format("{}/{}", ptr, i++);
+    JsonRef e = v.first_child();
+    for (uint32_t i = 0; i < v.size(); ++i, e = e.next_sibling()) {
+      const Pointer ep(ptr, i);
       if (!e.is(JsonKind::kObject)) return error(e, ep, type_message("an object", e));
-      auto s = read_syscall(e, ep);
-      if (!s) return fail(s.error().message);
-      out.push_back(std::move(*s));
+      if (auto r = read_syscall(e, ep, out.emplace_back()); !r) return r;
     }
     out_.profile.syscalls = std::move(out);
     return {};
   }
 
-  Expected<ProfileSyscall> read_syscall(JsonRef obj, const std::string& ptr) {
-    ProfileSyscall s;
+  Expected<void> read_syscall(JsonRef obj, const Pointer& ptr, ProfileSyscall& s) {
     s.pos = pos_of(obj.offset());
-    std::string legacy_name;
+    std::string_view legacy_name;
     bool has_action = false;
-    const std::span<const std::string_view> known =
-        oci() ? std::span<const std::string_view>(kOciSyscall) : std::span<const std::string_view>(kDockerSyscall);
-    auto r = for_fields(obj, ptr, known, [&](std::string_view f, JsonRef v, const std::string& fp) -> Expected<void> {
+    const Fields known = oci() ? Fields(kOciSyscall) : Fields(kDockerSyscall);
+    auto r = for_fields(obj, ptr, known, [&](std::string_view f, JsonRef v, const Pointer& fp) -> Expected<void> {
       if (f == "names") {
         auto n = get_strings(v, fp);
         if (!n) return fail(n.error().message);
         for (size_t k = 0; k < n->size(); ++k)
           if ((*n)[k].empty())  // runc: "empty string is not a valid syscall"
-            return error(v.element(static_cast<uint32_t>(k)), fmt::format("{}/{}", fp, k), "empty syscall name");
+            return error(v.element(static_cast<uint32_t>(k)), Pointer(fp, k), "empty syscall name");
         s.names = std::move(*n);
       } else if (f == "name") {
         auto n = get_string(v, fp);
         if (!n) return fail(n.error().message);
-        legacy_name = std::move(*n);
+        legacy_name = *n;
       } else if (f == "action") {
         auto a = get_action(v, fp);
         if (!a) return fail(a.error().message);
@@ -418,44 +445,43 @@ class Reader {
       } else if (f == "errno") {
         auto n = get_errno_name(v, fp);
         if (!n) return fail(n.error().message);
-        s.errno_name = std::move(*n);
+        s.errno_name = *n;
       } else if (f == "args") {
         return read_args(v, fp, s.args);
       } else if (f == "comment") {
         auto c = get_string(v, fp);
         if (!c) return fail(c.error().message);
-        s.comment = std::move(*c);
+        s.comment = *c;
       } else if (f == "includes" || f == "excludes") {
-        auto flt = read_filter(v, fp);
-        if (!flt) return fail(flt.error().message);
-        (f == "includes" ? s.includes : s.excludes) = std::move(*flt);
+        return read_filter(v, fp, f == "includes" ? s.includes : s.excludes);
       }
       return {};
     });
-    if (!r) return fail(r.error().message);
+    if (!r) return r;
     // moby: a non-empty "name" together with a non-empty "names" is an error;
     // otherwise "name" is the one-element form of "names".
     if (!legacy_name.empty()) {
       if (!s.names.empty()) return error(obj, ptr, R"(both "name" and "names" are set; use one of them)");
-      s.names.push_back(std::move(legacy_name));
+      s.names.emplace_back(legacy_name);
       s.legacy_name = true;
     }
     if (!has_action) return error(obj, ptr, "missing \"action\"");
     if (s.names.empty()) finding(obj.offset(), ptr, "entry has no syscall names; it matches nothing");
-    return s;
+    return {};
   }
 
-  Expected<void> read_args(JsonRef v, const std::string& ptr, std::vector<ProfileArg>& out) {
+  Expected<void> read_args(JsonRef v, const Pointer& ptr, std::vector<ProfileArg>& out) {
     if (!v.is(JsonKind::kArray)) return error(v, ptr, type_message("an array", v));
     out.clear();
-    uint32_t i = 0;
-    for (const JsonRef e : v.elements()) {
-      const std::string ep = fmt::format("{}/{}", ptr, i++);
+    out.reserve(v.size());
+    JsonRef e = v.first_child();
+    for (uint32_t i = 0; i < v.size(); ++i, e = e.next_sibling()) {
+      const Pointer ep(ptr, i);
       if (!e.is(JsonKind::kObject)) return error(e, ep, type_message("an object", e));
       ProfileArg a;
       a.pos = pos_of(e.offset());
       bool has_op = false;
-      auto r = for_fields(e, ep, kArg, [&](std::string_view f, JsonRef fv, const std::string& fp) -> Expected<void> {
+      auto r = for_fields(e, ep, kArg, [&](std::string_view f, JsonRef fv, const Pointer& fp) -> Expected<void> {
         if (f == "op") {
           auto s = get_string(fv, fp);
           if (!s) return fail(s.error().message);
@@ -488,10 +514,11 @@ class Reader {
     return {};
   }
 
-  Expected<ProfileFilter> read_filter(JsonRef v, const std::string& ptr) {
+  // Fills `flt` afresh (a repeated key: the last one wins).
+  Expected<void> read_filter(JsonRef v, const Pointer& ptr, ProfileFilter& flt) {
     if (!v.is(JsonKind::kObject)) return error(v, ptr, type_message("an object", v));
-    ProfileFilter flt;
-    auto r = for_fields(v, ptr, kFilter, [&](std::string_view f, JsonRef fv, const std::string& fp) -> Expected<void> {
+    flt = ProfileFilter{};
+    return for_fields(v, ptr, kFilter, [&](std::string_view f, JsonRef fv, const Pointer& fp) -> Expected<void> {
       if (f == "minKernel") {
         auto s = get_string(fv, fp);
         if (!s) return fail(s.error().message);
@@ -506,8 +533,6 @@ class Reader {
       (f == "caps" ? flt.caps : flt.arches) = std::move(*list);
       return {};
     });
-    if (!r) return fail(r.error().message);
-    return flt;
   }
 
   // moby's KernelVersion: exactly "<kernel>.<major>", each an 8-bit decimal,

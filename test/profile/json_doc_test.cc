@@ -151,5 +151,23 @@ TEST(LineIndex, MapsOffsetsToLinesAndColumns) {
   EXPECT_EQ(li.pos(8).col, 2u);  // one past the end
 }
 
+TEST(LineIndex, HintedLookupsAgreeInAnyOrder) {
+  std::string text;
+  for (int line = 0; line < 100; ++line) text += std::string(static_cast<size_t>(line % 7), 'x') + "\n";
+  const LineIndex li(text);
+  size_t hint = 0;
+  const auto same = [&](size_t offset) {
+    const TextPos a = li.pos(offset, hint);
+    const TextPos b = li.pos(offset);
+    EXPECT_EQ(a.line, b.line) << offset;
+    EXPECT_EQ(a.col, b.col) << offset;
+  };
+  for (size_t offset = 0; offset <= text.size(); ++offset) same(offset);          // in order
+  for (size_t offset = 0; offset <= text.size(); offset += 37) same(offset);      // jumps
+  for (size_t k = 0; k <= text.size(); ++k) same((k * 101) % (text.size() + 1));  // back and forth
+  size_t no_lines_hint = 5;
+  EXPECT_EQ(LineIndex().pos(3, no_lines_hint).col, 4u);
+}
+
 }  // namespace
 }  // namespace sysfence::profile
