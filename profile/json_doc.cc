@@ -7,8 +7,6 @@
 #include <cassert>
 #include <cstring>
 
-#include "profile/json_plain.h"
-
 namespace sysfence::profile {
 
 std::string_view to_string(JsonKind k) {
@@ -344,17 +342,6 @@ size_t node_guess(std::string_view text, const JsonLimits& limits) {
 }  // namespace
 
 Expected<JsonDoc> JsonDoc::parse(std::string_view text, std::string_view name, const JsonLimits& limits) {
-  if (text.size() > limits.max_bytes) return too_large(text, name, limits);
-  {
-    JsonDoc doc;
-    doc.nodes_.reserve(node_guess(text, limits));
-    // Dropped before Boost starts, so that the two never hold memory at once.
-    if (scan_plain_json(text, limits, doc)) return doc;
-  }
-  return parse_general(text, name, limits);
-}
-
-Expected<JsonDoc> JsonDoc::parse_general(std::string_view text, std::string_view name, const JsonLimits& limits) {
   if (text.size() > limits.max_bytes) return too_large(text, name, limits);
   JsonDoc doc;
   doc.lines_ = LineIndex(text);

@@ -1,30 +1,20 @@
 // A read-only JSON document that remembers where every value came from.
 //
-// The values go into a flat "tape" (pre-order, one node per value) that also
-// records the byte offset of every value and key. Two parsers fill it with
-// the same values (strings may sit at other places in the pool):
-//   * a one-pass scanner (json_plain.cc) for the plain JSON that profiles
-//     are written in (ASCII strings without escapes, non-negative integers),
-//     which records offsets and line starts as it goes;
-//   * Boost.JSON's basic_parser for everything else, including every
-//     document that is not valid JSON: it validates the text and reports
-//     syntax errors with the byte offset at which it stopped, and a second,
-//     iterative pass over the validated text recovers the offsets
-//     (basic_parser does not expose positions to its handler).
-// The scanner hands any input it does not fully understand to Boost, so
-// results and error messages are Boost's in every case.
+// Boost.JSON's basic_parser validates the text and reports syntax errors with
+// the byte offset at which it stopped; a custom handler records the values
+// into a flat "tape" (pre-order, one node per value). Byte offsets of values
+// and keys are recovered by a second, iterative pass over the already
+// validated text (basic_parser does not expose positions to its handler).
 // Positions turn into "line:col" through LineIndex.
 //
 // Bounds: the input size, the nesting depth and the number of values are
 // limited (JsonLimits); nothing here recurses, so hostile input costs at most
-// linear time and memory proportional to the limits (a text the scanner
-// gives up on is scanned once more by Boost, whose limits are the same).
+// linear time and memory proportional to the limits.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "base/expected.h"
@@ -53,13 +43,10 @@ class LineIndex {
  public:
   LineIndex() = default;
   explicit LineIndex(std::string_view text);
-  // The offsets at which lines start: 0 first, then ascending.
-  explicit LineIndex(std::vector<uint32_t> line_starts) : line_starts_(std::move(line_starts)) {}
   TextPos pos(size_t offset) const;
   // The same, for callers that ask in document order: `line_hint` (start
   // at 0) carries the last line found, and the search walks on from there.
   TextPos pos(size_t offset, size_t& line_hint) const;
-  const std::vector<uint32_t>& line_starts() const { return line_starts_; }
 
  private:
   std::vector<uint32_t> line_starts_;
@@ -122,9 +109,6 @@ class JsonDoc {
 
   // Parses `text`. Errors read "NAME:LINE:COL: invalid JSON: MESSAGE".
   static Expected<JsonDoc> parse(std::string_view text, std::string_view name, const JsonLimits& limits = {});
-  // The same through Boost.JSON alone (parse() uses it for whatever the plain
-  // scanner leaves; tests compare the two).
-  static Expected<JsonDoc> parse_general(std::string_view text, std::string_view name, const JsonLimits& limits = {});
 
   // Implementation detail shared with the parser handler and JsonRef.
   struct Node {
@@ -147,7 +131,6 @@ class JsonDoc {
 
  private:
   friend struct JsonTapeBuilder;
-  friend struct PlainJsonScanner;
   std::vector<Node> nodes_;
   std::string pool_;
   LineIndex lines_;

@@ -91,22 +91,6 @@ TEST(ReadRealProfiles, SeedExampleUsesLegacyName) {
   EXPECT_FALSE(p.syscalls[1].errno_ret);
 }
 
-// Plain JSON takes the one-pass scanner; one escaped key anywhere sends the
-// whole document through Boost.JSON. An unknown field at the end of the last
-// line moves no position: both paths must read the same Profile.
-TEST(ReadRealProfiles, ScannerAndBoostReadTheSameProfile) {
-  for (const char* path : {testing::kDockerDefault, testing::kContainersCommon, testing::kSeedExample}) {
-    const std::string text = read_data_file(path);
-    const size_t close = text.rfind('}');
-    ASSERT_NE(close, std::string::npos);
-    const std::string escaped = text.substr(0, close) + R"(,"\u0078":0)" + text.substr(close);
-    const Profile plain = read_ok(text, "p.json");
-    const Profile general = read_ok(escaped, "p.json");
-    EXPECT_EQ(plain, general) << path;
-    EXPECT_FALSE(plain.syscalls.empty()) << path;
-  }
-}
-
 // ---------------------------------------------------------------------------
 // Formats and fields
 // ---------------------------------------------------------------------------
