@@ -616,6 +616,9 @@ class Resolver {
       std::vector<MadeRule>& made = made_[a];
       sort_by_number(made);
       auto& rules = out_.policy.arches[a].rules;
+      size_t numbers = 0;
+      for (size_t x = 0; x < made.size(); ++x) numbers += x == 0 || made[x].nr != made[x - 1].nr ? 1 : 0;
+      rules.reserve(numbers + 1);  // and add_enosys_stub's rule on 0
       for (size_t first = 0; first < made.size();) {
         const uint32_t nr = made[first].nr;
         size_t end = first;
