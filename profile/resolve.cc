@@ -611,6 +611,10 @@ class Resolver {
     // multiplexer call, of which there are a few dozen: a scan of the calls
     // kept, without the tree's allocation per rule.
     std::vector<const void*> run_vias;
+    // The rules of the current entry kept so far on one number, for a split
+    // entry: which multiplexer call (nullptr: the direct syscall) and which
+    // condition.
+    std::set<std::tuple<const void*, unsigned, policy::CmpOp, uint64_t, uint64_t>> run_seen;
     for (size_t a = 0; a < arches_.size(); ++a) {
       const ArchId abi = arches_[a];
       std::vector<MadeRule>& made = made_[a];
@@ -627,9 +631,6 @@ class Resolver {
         list.reserve(end - first);
         uint32_t run_entry = 0;
         bool run_started = false;
-        // The rules of run_entry kept so far: which multiplexer call (nullptr:
-        // the direct syscall) and, for a split entry, which condition.
-        std::set<std::tuple<const void*, unsigned, policy::CmpOp, uint64_t, uint64_t>> run_seen;
         for (size_t x = first; x < end; ++x) {
           const MadeRule& m = made[x];
           const ProfileSyscall& e = p_.syscalls[m.entry];
@@ -662,16 +663,9 @@ class Resolver {
           }
           if (m.via != nullptr)
             conds = multiplexer_conditions(o_.multiplex, *m.via, conds, condition_width(o_.arg_width, abi, nr, 0));
-          policy::Rule& rule = list.emplace_back();
-          rule.action = outcome.action;
-          rule.conditions = std::move(conds);
-          rule.source.file = p_.source;
-          rule.source.line = e.pos.line;
-          rule.source.entry = m.entry;
-          rule.source.comment = e.comment;
-          rule.source.split_repeated_index = outcome.split_repeated_index;
-          rule.source.col = e.pos.col;
-          if (m.via != nullptr) rule.source.multiplexed_for = m.via->name;
+          list.emplace_back(outcome.action, std::move(conds),
+                            policy::SourceRef{p_.source, e.pos.line, m.entry, e.comment, outcome.split_repeated_index,
+                                              e.pos.col, m.via != nullptr ? std::string(m.via->name) : std::string()});
         }
         auto combined = db_.combine(abi, nr, std::move(list));
         if (!combined) return fail(combined.error().message);
