@@ -667,10 +667,15 @@ class Resolver {
                             policy::SourceRef{p_.source, e.pos.line, m.entry, e.comment, outcome.split_repeated_index,
                                               e.pos.col, m.via != nullptr ? std::string(m.via->name) : std::string()});
         }
+        first = end;
+        // One rule combines with nothing (combine would return it as is).
+        if (list.size() < 2) {
+          rules.emplace_hint(rules.end(), nr, std::move(list));
+          continue;
+        }
         auto combined = db_.combine(abi, nr, std::move(list));
         if (!combined) return fail(combined.error().message);
         rules.emplace_hint(rules.end(), nr, std::move(*combined));
-        first = end;
       }
     }
     return {};
@@ -851,9 +856,11 @@ class Resolver {
       if (unknown_[a].empty()) continue;
       const auto& arch = syscalls::arch(arches_[a]);
       std::string list;
+      // Each is the spelling of a name in some ABI's table (numbers_by_name
+      // found it): no control characters to escape.
       for (const std::string* n : unknown_[a]) {
         if (!list.empty()) list += ", ";
-        list += one_line(std::string_view(*n).substr(0, 64));
+        list += std::string_view(*n).substr(0, 64);
       }
       out_.notes.push_back(fmt::format("{}: {} syscall name{} unknown to {} ({}) skipped: {}", p_.source,
                                        unknown_[a].size(), unknown_[a].size() == 1 ? "" : "s", arch.name,
