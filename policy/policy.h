@@ -2,10 +2,15 @@
 // specification that the compiler, the verifier and `explain` all read.
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
-#include <map>
+#include <initializer_list>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "base/seccomp.h"
@@ -64,13 +69,117 @@ struct Rule {
   friend bool operator==(const Rule&, const Rule&) = default;
 };
 
+// Syscall number -> rules, in number order: the interface of the std::map
+// it replaces (find, at, count, contains, lower_bound, operator[], emplace,
+// emplace_hint, erase, iteration in number order), over one sorted vector.
+// A policy's numbers are few (a syscall table's worth per ABI) and are
+// added in order: appending costs no tree node per number, no rebalancing,
+// and iteration walks contiguous memory. Adding a number out of order moves
+// the entries after it (a table's worth at most, for every producer here).
+// Unlike std::map, adding or erasing a number invalidates references and
+// iterators into the map.
+class RuleMap {
+ public:
+  using key_type = uint32_t;
+  using mapped_type = std::vector<Rule>;
+  using value_type = std::pair<uint32_t, std::vector<Rule>>;
+  using iterator = std::vector<value_type>::iterator;
+  using const_iterator = std::vector<value_type>::const_iterator;
+  using size_type = size_t;
+
+  RuleMap() = default;
+  RuleMap(std::initializer_list<value_type> items) {
+    for (const value_type& v : items) emplace(v.first, v.second);
+  }
+
+  iterator begin() { return items_.begin(); }
+  iterator end() { return items_.end(); }
+  const_iterator begin() const { return items_.begin(); }
+  const_iterator end() const { return items_.end(); }
+  const_iterator cbegin() const { return items_.begin(); }
+  const_iterator cend() const { return items_.end(); }
+  size_t size() const { return items_.size(); }
+  bool empty() const { return items_.empty(); }
+  void clear() { items_.clear(); }
+  void reserve(size_t n) { items_.reserve(n); }
+
+  iterator lower_bound(uint32_t nr) { return items_.begin() + lower_index(nr); }
+  const_iterator lower_bound(uint32_t nr) const { return items_.begin() + lower_index(nr); }
+  iterator upper_bound(uint32_t nr) { return lower_bound(nr) + (contains(nr) ? 1 : 0); }
+  const_iterator upper_bound(uint32_t nr) const { return lower_bound(nr) + (contains(nr) ? 1 : 0); }
+  iterator find(uint32_t nr) {
+    const auto it = lower_bound(nr);
+    return it != items_.end() && it->first == nr ? it : items_.end();
+  }
+  const_iterator find(uint32_t nr) const {
+    const auto it = lower_bound(nr);
+    return it != items_.end() && it->first == nr ? it : items_.end();
+  }
+  bool contains(uint32_t nr) const { return find(nr) != end(); }
+  size_t count(uint32_t nr) const { return contains(nr) ? 1 : 0; }
+  std::vector<Rule>& at(uint32_t nr) {
+    const auto it = find(nr);
+    if (it == items_.end()) throw std::out_of_range("policy::RuleMap::at");
+    return it->second;
+  }
+  const std::vector<Rule>& at(uint32_t nr) const {
+    const auto it = find(nr);
+    if (it == items_.end()) throw std::out_of_range("policy::RuleMap::at");
+    return it->second;
+  }
+  std::vector<Rule>& operator[](uint32_t nr) { return try_emplace(nr).first->second; }
+
+  template <class... Args>
+  std::pair<iterator, bool> try_emplace(uint32_t nr, Args&&... args) {
+    const auto it = lower_bound(nr);
+    if (it != items_.end() && it->first == nr) return {it, false};
+    return {items_.emplace(it, std::piecewise_construct, std::forward_as_tuple(nr),
+                           std::forward_as_tuple(std::forward<Args>(args)...)),
+            true};
+  }
+  template <class... Args>
+  std::pair<iterator, bool> emplace(uint32_t nr, Args&&... args) {
+    return try_emplace(nr, std::forward<Args>(args)...);
+  }
+  std::pair<iterator, bool> insert(value_type v) { return try_emplace(v.first, std::move(v.second)); }
+  // O(1) when `hint` is end() and `nr` is above every number held (the
+  // order resolution adds them in); otherwise as emplace.
+  template <class... Args>
+  iterator emplace_hint(const_iterator hint, uint32_t nr, Args&&... args) {
+    if (hint == items_.cend() && (items_.empty() || items_.back().first < nr)) {
+      items_.emplace_back(std::piecewise_construct, std::forward_as_tuple(nr),
+                          std::forward_as_tuple(std::forward<Args>(args)...));
+      return items_.end() - 1;
+    }
+    return try_emplace(nr, std::forward<Args>(args)...).first;
+  }
+
+  iterator erase(const_iterator it) { return items_.erase(it); }
+  size_t erase(uint32_t nr) {
+    const auto it = find(nr);
+    if (it == items_.end()) return 0;
+    items_.erase(it);
+    return 1;
+  }
+
+  friend bool operator==(const RuleMap&, const RuleMap&) = default;
+
+ private:
+  size_t lower_index(uint32_t nr) const {
+    return static_cast<size_t>(
+        std::partition_point(items_.begin(), items_.end(), [nr](const value_type& v) { return v.first < nr; }) -
+        items_.begin());
+  }
+  std::vector<value_type> items_;
+};
+
 // Everything that decides the syscalls of one ABI.
 struct ArchPolicy {
   syscalls::ArchId arch;
   Action default_action;
   // Syscall number (as seccomp_data.nr carries it) -> rules, ORed. Among the
   // rules that match, the most restrictive action wins (base/seccomp.h order).
-  std::map<uint32_t, std::vector<Rule>> rules;
+  RuleMap rules;
   // runc's ENOSYS handling for syscalls newer than the profile: every number
   // greater than this (unsigned) that has no rule answers ERRNO(ENOSYS).
   std::optional<uint32_t> enosys_above;

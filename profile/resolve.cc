@@ -169,6 +169,39 @@ std::optional<Dropped> moby_filter(const ProfileSyscall& e, const ResolveOptions
   return std::nullopt;
 }
 
+// A set of pointers (open addressing, linear probing): one allocation per
+// doubling instead of a tree node per element.
+class PointerSet {
+ public:
+  // False when `p` was there already.
+  bool insert(const void* p) {
+    if (2 * (size_ + 1) > slots_.size()) grow();
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = slot_of(p) & mask;; i = (i + 1) & mask) {
+      if (slots_[i] == p) return false;
+      if (slots_[i] == nullptr) {
+        slots_[i] = p;
+        ++size_;
+        return true;
+      }
+    }
+  }
+
+ private:
+  static size_t slot_of(const void* p) {
+    return static_cast<size_t>((reinterpret_cast<uintptr_t>(p) >> 3) * 0x9E3779B97F4A7C15ULL >> 17);
+  }
+  void grow() {
+    std::vector<const void*> old(std::max<size_t>(16, 2 * slots_.size()), nullptr);
+    old.swap(slots_);
+    size_ = 0;
+    for (const void* p : old)
+      if (p != nullptr) insert(p);
+  }
+  std::vector<const void*> slots_;
+  size_t size_ = 0;
+};
+
 class Resolver {
  public:
   Resolver(const Profile& p, const ResolveOptions& o) : p_(p), o_(o), db_(p, o.combination) {}
@@ -194,7 +227,7 @@ class Resolver {
     // runc getAction: KILL means KILL_THREAD; ERRNO and TRACE take
     // defaultErrnoRet, or EPERM without it.
     default_action_ = to_action(def, *def_data);
-    if (auto r = check_errno_range(default_action_, p_.pos, "defaultErrnoRet", "the default action", 0); !r)
+    if (auto r = check_errno_range(default_action_, p_.pos, "defaultErrnoRet", std::nullopt); !r)
       return fail(r.error().message);
 
     if (auto r = choose_arches(); !r) return fail(r.error().message);
@@ -209,9 +242,10 @@ class Resolver {
       out_.policy.arches.push_back(std::move(ap));
     }
     unknown_.assign(arches_.size(), {});
-    unknown_set_.assign(arches_.size(), {});
+    unknown_seen_.assign(arches_.size(), {});
     made_.assign(arches_.size(), {});
     number_stamps_.assign(arches_.size(), {});
+    for (ArchId a : arches_) first_numbers_.push_back(syscalls::table(a).entries().front().nr);
     // An upper bound per ABI (one vector growth at most), capped so that the
     // reservations of all ABIs together stay within kMaxRules.
     size_t most_rules = 0;
@@ -239,9 +273,11 @@ class Resolver {
   const ResolveOptions& o_;
   Resolution out_;
   Action default_action_;
-  std::vector<ArchId> arches_;                                   // native first
-  std::vector<std::vector<std::string>> unknown_;                // per arch: names skipped
-  std::vector<std::set<std::string, std::less<>>> unknown_set_;  // per arch: unknown_ as a set
+  std::vector<ArchId> arches_;  // native first
+  // Per arch: the names skipped there (the profile's strings), and their
+  // NameNumbers as a set (one per distinct name).
+  std::vector<std::vector<const std::string*>> unknown_;
+  std::vector<PointerSet> unknown_seen_;
   // Per arch: the largest number any kept entry names (runc findLastSyscalls).
   std::vector<uint32_t> largest_;
   // Width warnings being collected: one per (entry, condition, name, bits,
@@ -295,6 +331,7 @@ class Resolver {
   // number) holds the current stamp: a set per entry and ABI without
   // clearing or allocating, where a tree of numbers allocated per name.
   std::vector<std::vector<uint32_t>> number_stamps_;  // per ABI
+  std::vector<uint32_t> first_numbers_;               // per ABI: its table's first number
   uint32_t stamp_ = 0;
   std::set<uint32_t> other_numbers_;  // the current stamp's numbers outside the slots
   static constexpr uint32_t kMaxStampSlots = 1u << 16;
@@ -303,7 +340,7 @@ class Resolver {
   // was there already.
   bool add_entry_number(size_t a, uint32_t nr) {
     std::vector<uint32_t>& slots = number_stamps_[a];
-    const uint32_t first = syscalls::table(arches_[a]).entries().front().nr;
+    const uint32_t first = first_numbers_[a];
     // Numbers of the table lie in [first, max_nr()]; anything else (never
     // met) takes the tree.
     if (nr < first || nr - first > kMaxStampSlots) return other_numbers_.insert(nr).second;
@@ -418,10 +455,7 @@ class Resolver {
       return {};
     }
     outcome.fate = EntryFate::kApplied;
-    if (auto r = check_errno_range(action, e.pos, "errnoRet", fmt::format("syscalls[{}]", index),
-                                   static_cast<uint32_t>(index));
-        !r)
-      return r;
+    if (auto r = check_errno_range(action, e.pos, "errnoRet", static_cast<uint32_t>(index)); !r) return r;
     check_masks(index);
 
     // runc matchCall: when one entry repeats an argument index, each
@@ -492,7 +526,7 @@ class Resolver {
         if (mux && !twin) note_multiplex_gap(index, name, mux->call, abi);
         if (!nr && !twin) {
           // Names no ABI knows are warnings (check_names), not notes.
-          if (name_numbers_[k] != nullptr && unknown_set_[a].insert(name).second) unknown_[a].push_back(name);
+          if (name_numbers_[k] != nullptr && unknown_seen_[a].insert(name_numbers_[k])) unknown_[a].push_back(&name);
           continue;
         }
         if (nr)
@@ -577,11 +611,18 @@ class Resolver {
     // multiplexer call, of which there are a few dozen: a scan of the calls
     // kept, without the tree's allocation per rule.
     std::vector<const void*> run_vias;
+    // The rules of the current entry kept so far on one number, for a split
+    // entry: which multiplexer call (nullptr: the direct syscall) and which
+    // condition.
+    std::set<std::tuple<const void*, unsigned, policy::CmpOp, uint64_t, uint64_t>> run_seen;
     for (size_t a = 0; a < arches_.size(); ++a) {
       const ArchId abi = arches_[a];
       std::vector<MadeRule>& made = made_[a];
       sort_by_number(made);
       auto& rules = out_.policy.arches[a].rules;
+      size_t numbers = 0;
+      for (size_t x = 0; x < made.size(); ++x) numbers += x == 0 || made[x].nr != made[x - 1].nr ? 1 : 0;
+      rules.reserve(numbers + 1);  // and add_enosys_stub's rule on 0
       for (size_t first = 0; first < made.size();) {
         const uint32_t nr = made[first].nr;
         size_t end = first;
@@ -590,9 +631,6 @@ class Resolver {
         list.reserve(end - first);
         uint32_t run_entry = 0;
         bool run_started = false;
-        // The rules of run_entry kept so far: which multiplexer call (nullptr:
-        // the direct syscall) and, for a split entry, which condition.
-        std::set<std::tuple<const void*, unsigned, policy::CmpOp, uint64_t, uint64_t>> run_seen;
         for (size_t x = first; x < end; ++x) {
           const MadeRule& m = made[x];
           const ProfileSyscall& e = p_.syscalls[m.entry];
@@ -625,15 +663,19 @@ class Resolver {
           }
           if (m.via != nullptr)
             conds = multiplexer_conditions(o_.multiplex, *m.via, conds, condition_width(o_.arg_width, abi, nr, 0));
-          list.push_back(
-              policy::Rule{outcome.action, std::move(conds),
-                           policy::SourceRef{p_.source, e.pos.line, m.entry, e.comment, outcome.split_repeated_index,
-                                             e.pos.col, m.via != nullptr ? std::string(m.via->name) : std::string()}});
+          list.emplace_back(outcome.action, std::move(conds),
+                            policy::SourceRef{p_.source, e.pos.line, m.entry, e.comment, outcome.split_repeated_index,
+                                              e.pos.col, m.via != nullptr ? std::string(m.via->name) : std::string()});
+        }
+        first = end;
+        // One rule combines with nothing (combine would return it as is).
+        if (list.size() < 2) {
+          rules.emplace_hint(rules.end(), nr, std::move(list));
+          continue;
         }
         auto combined = db_.combine(abi, nr, std::move(list));
         if (!combined) return fail(combined.error().message);
         rules.emplace_hint(rules.end(), nr, std::move(*combined));
-        first = end;
       }
     }
     return {};
@@ -642,10 +684,12 @@ class Resolver {
   // ERRNO data above MAX_ERRNO (4095): the kernel answers -4095 instead
   // (kernel/seccomp.c clamps it), libseccomp refuses the action (EINVAL),
   // and runc with it the profile.
-  Expected<void> check_errno_range(Action action, SourcePos pos, std::string_view field, std::string_view what,
-                                   uint32_t entry) {
+  // `entry`: the syscalls[] entry's index; nullopt for the default action.
+  Expected<void> check_errno_range(Action action, SourcePos pos, std::string_view field,
+                                   std::optional<uint32_t> entry) {
     static constexpr uint16_t kMaxErrno = 4095;
     if (action.kind != ActionKind::kErrno || action.data <= kMaxErrno) return {};
+    const std::string what = entry ? fmt::format("syscalls[{}]", *entry) : std::string("the default action");
     const std::string head =
         fmt::format("{}: {}: {} {} is above 4095 (MAX_ERRNO)", where(pos), what, field, action.data);
     if (o_.combination == RuleCombination::kLibseccompDatabase)
@@ -653,7 +697,7 @@ class Resolver {
     Warning w;
     w.kind = WarningKind::kErrnoRange;
     w.pos = pos;
-    w.rule = policy::SourceRef{p_.source, pos.line, entry, {}, false, pos.col, {}};
+    w.rule = policy::SourceRef{p_.source, pos.line, entry.value_or(0), {}, false, pos.col, {}};
     w.constant = action.data;
     w.message = head + ": the kernel answers errno 4095 instead; libseccomp, and so runc, refuses the profile";
     errno_warnings_.push_back(std::move(w));
@@ -812,8 +856,12 @@ class Resolver {
       if (unknown_[a].empty()) continue;
       const auto& arch = syscalls::arch(arches_[a]);
       std::string list;
-      for (const auto& n : unknown_[a])
-        list += (list.empty() ? "" : ", ") + one_line(std::string_view(n).substr(0, 64));
+      // Each is the spelling of a name in some ABI's table (numbers_by_name
+      // found it): no control characters to escape.
+      for (const std::string* n : unknown_[a]) {
+        if (!list.empty()) list += ", ";
+        list += std::string_view(*n).substr(0, 64);
+      }
       out_.notes.push_back(fmt::format("{}: {} syscall name{} unknown to {} ({}) skipped: {}", p_.source,
                                        unknown_[a].size(), unknown_[a].size() == 1 ? "" : "s", arch.name,
                                        arch.scmp_name, list));

@@ -332,10 +332,12 @@ Expected<std::vector<policy::Rule>> RuleDatabase::combine(syscalls::ArchId abi, 
   if (rules.size() < 2) return rules;
   if (mode_ == RuleCombination::kLibseccompDatabase)
     for (policy::Rule& r : rules) std::erase_if(r.conditions, tests_nothing);
-  const DatabaseResult db =
-      libseccomp_database(rules, syscalls::arch(abi).word_bits, mode_ == RuleCombination::kLibseccompDatabase);
-  report_conflicts(abi, nr, rules, db);
+  // sysfence's own semantics needs the database's model only for the
+  // message of a conflict: report_conflicts builds it when it finds one.
+  std::optional<DatabaseResult> modelled;
+  report_conflicts(abi, nr, rules, modelled);
   if (mode_ == RuleCombination::kMostRestrictive) return rules;
+  const DatabaseResult& db = database(abi, rules, modelled);
   const auto name = syscalls::table(abi).name(nr);
   const std::string who =
       fmt::format("{} ({})", name ? std::string(*name) : fmt::format("nr {}", nr), syscalls::arch(abi).name);
@@ -380,13 +382,24 @@ Expected<std::vector<policy::Rule>> RuleDatabase::combine(syscalls::ArchId abi, 
   return kept;
 }
 
+const DatabaseResult& RuleDatabase::database(syscalls::ArchId abi, const std::vector<policy::Rule>& rules,
+                                             std::optional<DatabaseResult>& modelled) const {
+  if (!modelled)
+    modelled = libseccomp_database(rules, syscalls::arch(abi).word_bits, mode_ == RuleCombination::kLibseccompDatabase);
+  return *modelled;
+}
+
 void RuleDatabase::report_conflicts(syscalls::ArchId abi, uint32_t nr, const std::vector<policy::Rule>& rules,
-                                    const DatabaseResult& db) {
+                                    std::optional<DatabaseResult>& modelled) {
+  // Rules of one action never conflict (and leave nothing to cap): the
+  // common case costs one pass.
+  const uint32_t first_action = encode(rules.front().action);
+  if (std::all_of(rules.begin(), rules.end(), [&](const policy::Rule& r) { return encode(r.action) == first_action; }))
+    return;
   size_t reports = 0;
   bool capped = false;
-  std::vector<bool> all(rules.size(), true);
-  std::vector<bool> kept(rules.size());
-  for (size_t i = 0; i < rules.size(); ++i) kept[i] = db.fates[i] == DatabaseFate::kKept;
+  std::vector<bool> all;   // every rule: built for the first conflict
+  std::vector<bool> kept;  // the rules libseccomp keeps: likewise
   // Only rules with different actions can conflict. Grouping the rules by
   // action first keeps a syscall named by a quarter of a million entries of
   // one action free, and every pair looked at counts against kMaxPairs, so
@@ -421,6 +434,7 @@ void RuleDatabase::report_conflicts(syscalls::ArchId abi, uint32_t nr, const std
       }
       const auto witness = policy::common_input(a.conditions, b.conditions);
       if (!witness) continue;
+      const DatabaseResult& db = database(abi, rules, modelled);
       reported_.insert({a.source.entry, b.source.entry});
       ++reports;
       Warning w;
@@ -434,6 +448,7 @@ void RuleDatabase::report_conflicts(syscalls::ArchId abi, uint32_t nr, const std
       w.arches = {abi};
       w.witness = *witness;
       // Neither rule matching is impossible here: the fallback is unused.
+      if (all.empty()) all.assign(rules.size(), true);
       w.most_restrictive = most_restrictive_at(rules, all, *witness, a.action);
       std::string libseccomp;
       if (db.refused) {
@@ -442,6 +457,10 @@ void RuleDatabase::report_conflicts(syscalls::ArchId abi, uint32_t nr, const std
             "refuses the profile (EEXIST: a rule with conditions equal to, or a prefix of, an earlier "
             "rule's and another action)";
       } else {
+        if (kept.empty()) {
+          kept.resize(rules.size());
+          for (size_t k = 0; k < rules.size(); ++k) kept[k] = db.fates[k] == DatabaseFate::kKept;
+        }
         w.libseccomp = db.tree
                            ? most_restrictive_at(*db.tree, std::vector<bool>(db.tree->size(), true), *witness, a.action)
                            : most_restrictive_at(rules, kept, *witness, a.action);

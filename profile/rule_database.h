@@ -112,8 +112,12 @@ class RuleDatabase {
   std::vector<std::string> notes;
 
  private:
+  // libseccomp_database of `rules`, computed into `modelled` the first time
+  // it is asked for.
+  const DatabaseResult& database(syscalls::ArchId abi, const std::vector<policy::Rule>& rules,
+                                 std::optional<DatabaseResult>& modelled) const;
   void report_conflicts(syscalls::ArchId abi, uint32_t nr, const std::vector<policy::Rule>& rules,
-                        const DatabaseResult& db);
+                        std::optional<DatabaseResult>& modelled);
   std::string where(uint32_t entry) const;
 
   const Profile& p_;
