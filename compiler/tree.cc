@@ -207,14 +207,20 @@ class OptimalTree {
   }
   bool single(size_t i) const { return iv_[i].lo == iv_[i].hi; }
 
-  // Exceptions of range [i, j] for rest leaf `rest`, heaviest first.
-  std::vector<size_t> exceptions(size_t i, size_t j, uint32_t rest) const {
-    std::vector<size_t> e;
+  // Exceptions of range [i, j] for rest leaf `rest`, heaviest first (equal
+  // weights in interval order) into `e`. A chain has at most max_chain of
+  // them: an insertion sort, stable, needs no buffer.
+  void exceptions(size_t i, size_t j, uint32_t rest, std::vector<size_t>& e) const {
+    e.clear();
     for (size_t x = i; x <= j; ++x) {
       if (iv_[x].leaf != rest) e.push_back(x);
     }
-    std::stable_sort(e.begin(), e.end(), [&](size_t a, size_t b) { return w_[a] > w_[b]; });
-    return e;
+    for (size_t r = 1; r < e.size(); ++r) {
+      const size_t x = e[r];
+      size_t at = r;
+      for (; at > 0 && w_[e[at - 1]] < w_[x]; --at) e[at] = e[at - 1];
+      e[at] = x;
+    }
   }
 
   // Chains over [i, j] for every range short enough to hold one: with
@@ -388,7 +394,8 @@ class OptimalTree {
         // recovers the full search's trees on the real profiles).
         const size_t a = root_of(below[i]);
         const size_t b = root_of(below[i + 1]);
-        lo = std::max<size_t>(lo, a > kKnuthSlack ? a - kKnuthSlack : 0);
+        // max(i + 1, a - slack), without the underflow check.
+        lo = std::max(lo + kKnuthSlack, a) - kKnuthSlack;
         hi = std::min<size_t>(hi, b + kKnuthSlack);
         if (lo > hi) lo = hi;
       }
@@ -423,7 +430,8 @@ class OptimalTree {
     switch (kind_of(ws.cell[cell_index(i, j)])) {
       case kChainRange: {
         const Chain& ch = ws.chain[chain_index(i, j - i + 1)];
-        const std::vector<size_t> e = exceptions(i, j, ch.rest);
+        std::vector<size_t>& e = exceptions_;
+        exceptions(i, j, ch.rest, e);
         // The rest passes every test; the r-th exception leaves at the
         // (r+1)-th (exceptions are single values, so no other value stops there).
         for (size_t x = i; x <= j; ++x) tests[x] = depth + static_cast<unsigned>(e.size());
@@ -452,6 +460,7 @@ class OptimalTree {
   size_t n_;
   size_t span_;  // chains cover ranges of fewer than span_ intervals
   std::vector<double> prefix_;
+  std::vector<size_t> exceptions_;  // build's buffer for a chain's exceptions
   Reuse reuse_;                     // what this run may keep of the tables
   std::vector<double> old_prefix_;  // the prefix sums the reused tables were made with
 };
