@@ -119,7 +119,12 @@ std::vector<Interval> partition(const NumberSpace& space, Action bad_arch_action
     for (auto it = p.rules.lower_bound(seg.lo); it != p.rules.end() && it->first <= seg.hi; ++it) {
       const uint32_t nr = it->first;
       if (cursor < nr) gap(static_cast<uint32_t>(cursor), nr - 1);
-      add(nr, nr, leaves.intern(rule_set(it->second, p.default_action)), false);
+      // Most numbers have one rule without conditions: its action is what
+      // rule_set would make of it, without building a rule set to intern.
+      const std::vector<policy::Rule>& rules = it->second;
+      const bool unconditional = rules.size() == 1 && rules.front().conditions.empty();
+      add(nr, nr, unconditional ? constant(rules.front().action) : leaves.intern(rule_set(rules, p.default_action)),
+          false);
       cursor = uint64_t{nr} + 1;
     }
     if (cursor <= seg.hi) gap(static_cast<uint32_t>(cursor), seg.hi);
