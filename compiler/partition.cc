@@ -68,12 +68,22 @@ Action unnamed_number_action(const policy::ArchPolicy& policy, uint32_t nr) {
   return policy.default_action;
 }
 
+const uint32_t* LeafTable::find_constant(const Action& a) const {
+  // Constant outcomes are the common case: a short list, no map.
+  for (const auto& [action, id] : constants_) {
+    if (action == a) return &id;
+  }
+  return nullptr;
+}
+
+uint32_t LeafTable::intern_constant(Action a) {
+  if (const uint32_t* id = find_constant(a)) return *id;
+  return intern(RuleSet{{}, a});
+}
+
 uint32_t LeafTable::intern(RuleSet s) {
   if (s.constant()) {
-    // Constant outcomes are the common case: a short list, no map.
-    for (const auto& [action, id] : constants_) {
-      if (action == s.otherwise) return id;
-    }
+    if (const uint32_t* id = find_constant(s.otherwise)) return *id;
     const auto id = static_cast<uint32_t>(leaves_.size());
     constants_.emplace_back(s.otherwise, id);
     leaves_.push_back(std::move(s));
@@ -96,7 +106,7 @@ std::vector<Interval> partition(const NumberSpace& space, Action bad_arch_action
     }
     out.push_back(Interval{lo, hi, leaf});
   };
-  auto constant = [&](Action a) { return leaves.intern(RuleSet{{}, a}); };
+  auto constant = [&](Action a) { return leaves.intern_constant(a); };
 
   for (const NumberSegment& seg : space.segments) {
     if (seg.policy == nullptr) {
