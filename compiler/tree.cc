@@ -337,12 +337,14 @@ class OptimalTree {
   // (then every range inside it does: their cells, the Knuth windows they
   // give and its chain are all as before).
   void fill_tables(Workspace& ws) {
-    const size_t below = reuse_.run != 0 ? reuse_.below : 0;
-    const size_t above = reuse_.run != 0 ? reuse_.above : n_;
+    if (reuse_.run == 0) {
+      for (size_t d = 1; d < n_; ++d) fill_cells(ws, d, 0, n_ - d);
+      return;
+    }
     // kept[i]: range (i, i + d - 1) keeps its cells, for i >= above.
     std::vector<uint8_t> kept(n_ + 1, 1);
     for (size_t d = 1; d < n_; ++d) {
-      fill_diagonal(ws, d, below > d ? below - d : 0, above, kept);
+      fill_diagonal(ws, d, reuse_.below > d ? reuse_.below - d : 0, reuse_.above, kept);
     }
   }
 
