@@ -45,18 +45,32 @@ unsigned ceil_log2(double x) {
   return d;
 }
 
-// An interval that holds numbers of an ABI's syscall table. These get the
-// longest-path budget. x32 is budgeted in its own subtree (`x32`: only x32's
-// table counts; otherwise every table but x32's).
-bool in_table_range(const NumberSpace& space, const Interval& iv, bool x32) {
-  return std::any_of(space.segments.begin(), space.segments.end(), [&](const NumberSegment& seg) {
-    if (seg.policy == nullptr || (seg.abi == syscalls::ArchId::kX32) != x32) return false;
+// The numbers of an ABI's syscall table within one segment of a number
+// space, [first, last].
+struct TableRange {
+  uint32_t first = 0;
+  uint32_t last = 0;
+};
+
+// The table ranges of the segments that get the longest-path budget. x32 is
+// budgeted in its own subtree (`x32`: only x32's table counts; otherwise
+// every table but x32's). Found once per tree rather than per interval.
+std::vector<TableRange> table_ranges(const NumberSpace& space, bool x32) {
+  std::vector<TableRange> out;
+  for (const NumberSegment& seg : space.segments) {
+    if (seg.policy == nullptr || (seg.abi == syscalls::ArchId::kX32) != x32) continue;
     const syscalls::Table& t = syscalls::table(seg.abi);
-    if (t.entries().empty()) return false;
-    const uint32_t first = std::max(seg.lo, t.entries().front().nr);
-    const uint32_t last = std::min(seg.hi, t.max_nr());
-    return iv.lo <= last && iv.hi >= first;
-  });
+    if (t.entries().empty()) continue;
+    out.push_back(TableRange{std::max(seg.lo, t.entries().front().nr), std::min(seg.hi, t.max_nr())});
+  }
+  return out;
+}
+
+// An interval that holds numbers of an ABI's syscall table (of `ranges`).
+// These get the longest-path budget.
+bool in_table_range(std::span<const TableRange> ranges, const Interval& iv) {
+  return std::any_of(ranges.begin(), ranges.end(),
+                     [&](const TableRange& r) { return iv.lo <= r.last && iv.hi >= r.first; });
 }
 
 struct Lowered {
@@ -248,11 +262,13 @@ Expected<void> lower_leaves(Graph& g, const NumberSpace& space, const LeafTable&
 // interval, for x32's table (`x32`, in its own subtree) or every other.
 void depth_budgets(const NumberSpace& space, const SpaceTree& t, bool x32, double norm, const CompileOptions& options,
                    std::vector<unsigned>& budget, std::vector<unsigned>& extra) {
-  size_t in_range = 0;
-  for (const Interval& iv : t.intervals) in_range += in_table_range(space, iv, x32);
-  const unsigned balanced_depth = ceil_log2(static_cast<double>(in_range));
+  const std::vector<TableRange> ranges = table_ranges(space, x32);
+  std::vector<size_t> in_range;
   for (size_t i = 0; i < t.intervals.size(); ++i) {
-    if (!in_table_range(space, t.intervals[i], x32)) continue;
+    if (in_table_range(ranges, t.intervals[i])) in_range.push_back(i);
+  }
+  const unsigned balanced_depth = ceil_log2(static_cast<double>(in_range.size()));
+  for (size_t i : in_range) {
     extra[i] = std::min(t.leaf_cost[t.intervals[i].leaf], 12u) - 1;
     const unsigned ideal = options.weights.is_uniform() ? 0 : ceil_log2(norm / t.w[i]);
     const unsigned limit = std::max(balanced_depth, ideal) + options.depth_slack;

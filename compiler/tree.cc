@@ -82,6 +82,15 @@ struct Chain {
   uint32_t rest = 0;
 };
 
+// What a run of the dynamic program may keep of the workspace's tables
+// from run `run` (0: nothing), made for the same intervals and options: the
+// weights before `below` and from `above` on are bitwise the same as then.
+struct Reuse {
+  uint64_t run = 0;
+  size_t below = 0;
+  size_t above = 0;
+};
+
 class OptimalTree {
  public:
   OptimalTree(std::span<const Interval> iv, std::span<const double> w, const TreeOptions& o)
@@ -90,29 +99,34 @@ class OptimalTree {
     for (size_t i = 0; i < n_; ++i) prefix_[i + 1] = prefix_[i] + w[i];
   }
 
-  // Builds the tree. `reuse_run`, when not 0, names the workspace run whose
-  // tables (same intervals, same options) are still valid for every range
-  // [i, j] with j < `reuse_below` (see TreeRebuilder); *run_out receives the
-  // id of this run's tables, 0 when they are not kept.
-  DecisionTree run(uint64_t reuse_run = 0, size_t reuse_below = 0, uint64_t* run_out = nullptr) {
+  // Builds the tree. `reuse.run`, when not 0, names the workspace run whose
+  // tables (same intervals, same options) may be reused (see Reuse and
+  // TreeRebuilder); *run_out receives the id of this run's tables, 0 when
+  // they are not kept.
+  DecisionTree run(Reuse reuse = {}, uint64_t* run_out = nullptr) {
     // The tables live as long as the thread: a compile builds several trees
     // of a few hundred intervals each, and fresh n^2 arrays every time would
     // cost more in page faults than the dynamic program itself. Every cell
     // i <= j is written before it is read, so nothing needs clearing.
     Workspace& ws = workspace();
-    if (reuse_run == 0 || reuse_run != ws.run) reuse_below = 0;
+    if (reuse.run == 0 || reuse.run != ws.run || ws.prefix.size() != prefix_.size()) reuse = Reuse{};
+    reuse_ = reuse;
+    old_prefix_ = std::move(ws.prefix);
     ws.run = ++ws.runs;
     ws.cost.grow(n_ * n_);
     ws.cost_t.grow(n_ * n_);
     ws.cell.grow(n_ * n_);
-    ws.chain.assign(n_ * span_, Chain{});
+    // Which chains exist depends on the leaves and lengths only, not on the
+    // weights: a reused table has kInf exactly where a fresh one would.
+    if (reuse_.run == 0) ws.chain.assign(n_ * span_, Chain{});
     compute_chains(ws);
     for (size_t i = 0; i < n_; ++i) {
       ws.cost[i * n_ + i] = 0;
       ws.cost_t[i * n_ + i] = 0;
       ws.cell[cell_index(i, i)] = pack(i, kLeafRange);
     }
-    fill_tables(ws, reuse_below);
+    fill_tables(ws);
+    ws.prefix = prefix_;
     DecisionTree t;
     t.nodes.reserve(2 * n_ + 16);  // n_ leaves and n_ - 1 tests, a few more with chains
     TreeMaker m(t);
@@ -124,6 +138,7 @@ class OptimalTree {
       ws = Workspace{};
       ws.runs = runs;
     }
+    old_prefix_.clear();
     if (run_out != nullptr) *run_out = ws.run;
     return t;
   }
@@ -163,11 +178,12 @@ class OptimalTree {
 
   struct Workspace {
     Table<double> cost;
-    Table<double> cost_t;      // transposed: cost_t[j * n + i] = cost[i * n + j]
-    Table<Cell> cell;          // [cell_index(i, j)]
-    std::vector<Chain> chain;  // [chain_index(i, len)], len < span
-    uint64_t runs = 0;         // runs so far on this thread
-    uint64_t run = 0;          // the run the tables hold; 0: none
+    Table<double> cost_t;        // transposed: cost_t[j * n + i] = cost[i * n + j]
+    Table<Cell> cell;            // [cell_index(i, j)]
+    std::vector<Chain> chain;    // [chain_index(i, len)], len < span
+    std::vector<double> prefix;  // the prefix sums of the run the tables hold
+    uint64_t runs = 0;           // runs so far on this thread
+    uint64_t run = 0;            // the run the tables hold; 0: none
   };
   static Workspace& workspace() {
     static thread_local Workspace ws;
@@ -175,16 +191,36 @@ class OptimalTree {
   }
 
   double weight(size_t i, size_t j) const { return prefix_[j + 1] - prefix_[i]; }
+  // Range [i, j] (which holds no changed weight) weighs bit for bit what it
+  // weighed in the run whose tables are reused. Its cells and chain then
+  // come out the same (when the ranges inside it do too): their other
+  // inputs are the unchanged interval weights inside it.
+  bool same_weight(size_t i, size_t j) const {
+    return std::bit_cast<uint64_t>(weight(i, j)) == std::bit_cast<uint64_t>(old_prefix_[j + 1] - old_prefix_[i]);
+  }
+  // Whether the reused tables hold range [i, j]'s chain as this run would
+  // compute it: ranges before the first changed weight, and ranges after
+  // the last one that weigh the same as before.
+  bool chain_reusable(size_t i, size_t j) const {
+    if (reuse_.run == 0) return false;
+    return j < reuse_.below || (i >= reuse_.above && same_weight(i, j));
+  }
   bool single(size_t i) const { return iv_[i].lo == iv_[i].hi; }
 
-  // Exceptions of range [i, j] for rest leaf `rest`, heaviest first.
-  std::vector<size_t> exceptions(size_t i, size_t j, uint32_t rest) const {
-    std::vector<size_t> e;
+  // Exceptions of range [i, j] for rest leaf `rest`, heaviest first (equal
+  // weights in interval order) into `e`. A chain has at most max_chain of
+  // them: an insertion sort, stable, needs no buffer.
+  void exceptions(size_t i, size_t j, uint32_t rest, std::vector<size_t>& e) const {
+    e.clear();
     for (size_t x = i; x <= j; ++x) {
       if (iv_[x].leaf != rest) e.push_back(x);
     }
-    std::stable_sort(e.begin(), e.end(), [&](size_t a, size_t b) { return w_[a] > w_[b]; });
-    return e;
+    for (size_t r = 1; r < e.size(); ++r) {
+      const size_t x = e[r];
+      size_t at = r;
+      for (; at > 0 && w_[e[at - 1]] < w_[x]; --at) e[at] = e[at - 1];
+      e[at] = x;
+    }
   }
 
   // Chains over [i, j] for every range short enough to hold one: with
@@ -274,8 +310,9 @@ class OptimalTree {
         }
         if (wide == kNone) add_single(singles, leaves, w_[j], leaf);
         if (j == i) continue;
+        if (wide != kNone && sorted.size() > o_.max_chain) break;
+        if (chain_reusable(i, j)) continue;
         if (wide != kNone) {
-          if (sorted.size() > o_.max_chain) break;
           ws.chain[chain_index(i, j - i + 1)] = Chain{chain_cost(i, j, sorted), wide};
           continue;
         }
@@ -293,20 +330,51 @@ class OptimalTree {
   // order changes nothing in the tables. cost(i, k-1) runs along row i
   // and cost(k, j) along column j, which cost_t keeps as a row: both scans
   // are sequential.
-  void fill_tables(Workspace& ws, size_t reuse_below) {
+  //
+  // With reused tables, ranges ending before the first changed weight keep
+  // their cells, and so does a range after the last changed weight when it
+  // weighs the same as before and so do the two ranges one shorter inside it
+  // (then every range inside it does: their cells, the Knuth windows they
+  // give and its chain are all as before).
+  void fill_tables(Workspace& ws) {
+    if (reuse_.run == 0) {
+      for (size_t d = 1; d < n_; ++d) fill_cells(ws, d, 0, n_ - d);
+      return;
+    }
+    // kept[i]: range (i, i + d - 1) keeps its cells, for i >= above.
+    std::vector<uint8_t> kept(n_ + 1, 1);
     for (size_t d = 1; d < n_; ++d) {
-      // Ranges ending before reuse_below keep the previous run's cells.
-      fill_diagonal(ws, d, reuse_below > d ? reuse_below - d : 0);
+      fill_diagonal(ws, d, reuse_.below > d ? reuse_.below - d : 0, reuse_.above, kept);
     }
   }
 
-  // Cells (i, i + d) for i >= first: per cell, the best split point (or
-  // chain) for intervals i..i+d. Along a diagonal every table position
+  // Cells (i, i + d) for i >= first, but for the kept ones from `above` on
+  // (kept[] holds diagonal d - 1's and receives diagonal d's).
+  void fill_diagonal(Workspace& ws, size_t d, size_t first, size_t above, std::vector<uint8_t>& kept) {
+    const size_t end = n_ - d;  // the diagonal's cells are i < end
+    if (first >= end) return;
+    const size_t suffix = std::clamp(above, first, end);
+    fill_cells(ws, d, first, suffix);
+    // In order of i: kept[i + 1] is still diagonal d - 1's.
+    for (size_t i = suffix; i < end; ++i) kept[i] = kept[i] && kept[i + 1] && same_weight(i, i + d);
+    for (size_t i = suffix; i < end;) {
+      if (kept[i]) {
+        ++i;
+        continue;
+      }
+      size_t to = i + 1;
+      while (to < end && !kept[to]) ++to;
+      fill_cells(ws, d, i, to);
+      i = to;
+    }
+  }
+
+  // Cells (i, i + d) for first <= i < end: per cell, the best split point
+  // (or chain) for intervals i..i+d. Along a diagonal every table position
   // moves by a constant step, so the positions are carried from cell to
   // cell instead of recomputed (this loop runs once per range).
-  void fill_diagonal(Workspace& ws, size_t d, size_t first) {
+  void fill_cells(Workspace& ws, size_t d, size_t first, size_t end) {
     const size_t n = n_;
-    if (first + d >= n) return;
     const double slack_cost = o_.size_weight;
     const bool knuth = !o_.exhaustive;
     // Diagonal d - 1: below[i] is (i, j - 1), below[i + 1] is (i + 1, j).
@@ -317,7 +385,7 @@ class OptimalTree {
     const double* prefix = prefix_.data();
     double* row = &ws.cost[first * n];            // cost(i, .)
     double* right = &ws.cost_t[(first + d) * n];  // cost(., j)
-    for (size_t i = first; i + d < n; ++i, row += n, right += n) {
+    for (size_t i = first; i < end; ++i, row += n, right += n) {
       const size_t j = i + d;
       size_t lo = i + 1;
       size_t hi = j;
@@ -328,7 +396,8 @@ class OptimalTree {
         // recovers the full search's trees on the real profiles).
         const size_t a = root_of(below[i]);
         const size_t b = root_of(below[i + 1]);
-        lo = std::max<size_t>(lo, a > kKnuthSlack ? a - kKnuthSlack : 0);
+        // max(i + 1, a - slack), without the underflow check.
+        lo = std::max(lo + kKnuthSlack, a) - kKnuthSlack;
         hi = std::min<size_t>(hi, b + kKnuthSlack);
         if (lo > hi) lo = hi;
       }
@@ -363,7 +432,8 @@ class OptimalTree {
     switch (kind_of(ws.cell[cell_index(i, j)])) {
       case kChainRange: {
         const Chain& ch = ws.chain[chain_index(i, j - i + 1)];
-        const std::vector<size_t> e = exceptions(i, j, ch.rest);
+        std::vector<size_t>& e = exceptions_;
+        exceptions(i, j, ch.rest, e);
         // The rest passes every test; the r-th exception leaves at the
         // (r+1)-th (exceptions are single values, so no other value stops there).
         for (size_t x = i; x <= j; ++x) tests[x] = depth + static_cast<unsigned>(e.size());
@@ -392,6 +462,9 @@ class OptimalTree {
   size_t n_;
   size_t span_;  // chains cover ranges of fewer than span_ intervals
   std::vector<double> prefix_;
+  std::vector<size_t> exceptions_;  // build's buffer for a chain's exceptions
+  Reuse reuse_;                     // what this run may keep of the tables
+  std::vector<double> old_prefix_;  // the prefix sums the reused tables were made with
 };
 
 // ---------------------------------------------------------------------------
@@ -538,18 +611,22 @@ DecisionTree TreeRebuilder::build(std::span<const double> weights) {
   if (options_.strategy != Strategy::kOptimal || intervals_.size() > kMaxDynamicProgram) {
     return build_tree(intervals_, weights, options_);
   }
-  // Ranges ending before the first changed weight keep their cells. Weights
-  // compare bit for bit: the tables must be exactly the ones a fresh run
-  // computes.
-  size_t same = 0;
+  // The weights before the first and after the last changed one are the
+  // same as in the previous build. They compare bit for bit: the tables
+  // must be exactly the ones a fresh run computes.
+  const auto same_at = [&](size_t i) {
+    return std::bit_cast<uint64_t>(weights[i]) == std::bit_cast<uint64_t>(last_weights_[i]);
+  };
+  Reuse reuse;
   if (last_run_ != 0) {
-    while (same < weights.size() &&
-           std::bit_cast<uint64_t>(weights[same]) == std::bit_cast<uint64_t>(last_weights_[same]))
-      ++same;
+    reuse.run = last_run_;
+    while (reuse.below < weights.size() && same_at(reuse.below)) ++reuse.below;
+    reuse.above = weights.size();
+    while (reuse.above > reuse.below && same_at(reuse.above - 1)) --reuse.above;
   }
   DecisionTree t;
   uint64_t run = 0;
-  t.root = append(t, OptimalTree(intervals_, weights, options_).run(last_run_, same, &run));
+  t.root = append(t, OptimalTree(intervals_, weights, options_).run(reuse, &run));
   last_run_ = run;
   last_weights_.assign(weights.begin(), weights.end());
   set_weighted_tests(t, intervals_, weights);

@@ -97,7 +97,10 @@ DecisionTree build_tree(std::span<const Interval> intervals, std::span<const dou
 // dynamic-program tables and recomputes only the ranges that end at or after
 // the first interval whose weight changed: a range that ends before it has
 // bitwise the same inputs (its prefix sums included), so its cell would come
-// out the same. Invariant: `intervals` outlives the rebuilder.
+// out the same. Ranges that start after the last changed interval keep their
+// cells too when their weight (a difference of prefix sums) and the weights of
+// the ranges inside them come out bitwise as before. Invariant: `intervals`
+// outlives the rebuilder.
 class TreeRebuilder {
  public:
   TreeRebuilder(std::span<const Interval> intervals, const TreeOptions& options)
