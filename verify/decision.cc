@@ -2,6 +2,8 @@
 
 #include <cassert>
 
+#include "verify/dag_pool.h"
+
 namespace sysfence::verify {
 
 DecisionDag::Ref DecisionDag::leaf(Action action, std::string label) {
@@ -122,6 +124,19 @@ void DecisionDag::collect_constants(WordConstants& out) const {
       out.per_word[n.word].push_back(n.atom.k ^ n.atom.mask);
     }
   }
+}
+
+std::optional<uint32_t> DecisionDag::to_diagram(DagPool& pool) const {
+  // Children come before their parents (test() builds bottom-up), so one
+  // pass in index order copies every node after its children.
+  if (!(root_ & kLeafBit) && root_ >= nodes_.size()) return std::nullopt;  // an empty diagram
+  std::vector<DagPool::Ref> copied(nodes_.size());
+  auto ref = [&](Ref r) { return (r & kLeafBit) ? pool.leaf(leaves_[r & ~kLeafBit].action) : copied[r]; };
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const Node& n = nodes_[i];
+    copied[i] = pool.node(n.word, n.atom, ref(n.if_true), ref(n.if_false));
+  }
+  return ref(root_);
 }
 
 }  // namespace sysfence::verify
