@@ -21,7 +21,8 @@ uint64_t DagPool::hash(unsigned word, const WordAtom& atom, Ref if_true, Ref if_
   uint64_t h = mix(word, static_cast<uint64_t>(atom.op) << 32 | atom.mask);
   h = mix(h, atom.k);
   h = mix(h, uint64_t{if_true} << 32 | if_false);
-  return h * 0x9e3779b97f4a7c15ULL;
+  h *= 0x9e3779b97f4a7c15ULL;
+  return h ^ (h >> 29);
 }
 
 DagPool::Ref DagPool::leaf(Action action) {
@@ -36,9 +37,10 @@ void DagPool::grow_index() {
   const size_t mask = index_.size() - 1;
   for (size_t i = 0; i < nodes_.size(); ++i) {
     const Node& n = nodes_[i];
-    size_t slot = hash(n.word, n.atom, n.if_true, n.if_false) >> 20 & mask;
+    const uint64_t h = hash(n.word, n.atom, n.if_true, n.if_false);
+    size_t slot = h & mask;
     while (index_[slot] != kEmpty) slot = (slot + 1) & mask;
-    index_[slot] = static_cast<uint32_t>(i);
+    index_[slot] = (h & 0xffffffff00000000ULL) | i;
   }
 }
 
@@ -46,13 +48,17 @@ DagPool::Ref DagPool::node(unsigned word, const WordAtom& atom, Ref if_true, Ref
   if (if_true == if_false) return if_true;
   if (2 * (nodes_.size() + 1) > index_.size()) grow_index();
   const size_t mask = index_.size() - 1;
-  size_t slot = hash(word, atom, if_true, if_false) >> 20 & mask;
+  const uint64_t h = hash(word, atom, if_true, if_false);
+  const uint64_t tag = h & 0xffffffff00000000ULL;
+  size_t slot = h & mask;
   for (; index_[slot] != kEmpty; slot = (slot + 1) & mask) {
-    const Node& n = nodes_[index_[slot]];
-    if (n.word == word && n.atom == atom && n.if_true == if_true && n.if_false == if_false) return index_[slot];
+    if ((index_[slot] & 0xffffffff00000000ULL) != tag) continue;
+    const auto r = static_cast<Ref>(index_[slot]);
+    const Node& n = nodes_[r];
+    if (n.word == word && n.atom == atom && n.if_true == if_true && n.if_false == if_false) return r;
   }
   const auto r = static_cast<Ref>(nodes_.size());
-  index_[slot] = r;
+  index_[slot] = tag | r;
   const auto reads = static_cast<uint16_t>(bit(word) | words(if_true) | words(if_false));
   nodes_.push_back(Node{static_cast<uint8_t>(word), atom, if_true, if_false, reads, 0});
   for (Ref child : {if_true, if_false})
@@ -65,6 +71,7 @@ DagPool::Ref DagPool::restrict(Ref r, unsigned word, const PathState& state, con
     std::fill(restrict_stamp_.begin(), restrict_stamp_.end(), 0);
     generation_ = 1;
   }
+  if (added != nullptr) added_negated_ = negate(*added);
   return restrict_node(r, word, state, added);
 }
 
@@ -76,7 +83,7 @@ DagPool::Ref DagPool::restrict_node(Ref r, unsigned word, const PathState& state
   Implied known = Implied::kUnknown;
   if (n.word == word) {
     if (added != nullptr && n.atom == *added) known = Implied::kTrue;
-    else if (added != nullptr && negate(n.atom) == *added) known = Implied::kFalse;
+    else if (added != nullptr && n.atom == added_negated_) known = Implied::kFalse;
     else known = state.implies(word, n.atom);
   }
   if (known == Implied::kTrue) out = restrict_node(n.if_true, word, state, added);
@@ -87,8 +94,8 @@ DagPool::Ref DagPool::restrict_node(Ref r, unsigned word, const PathState& state
     out = t == n.if_true && f == n.if_false ? r : node(n.word, n.atom, t, f);
   }
   if (r >= restrict_stamp_.size()) {
-    restrict_stamp_.resize(nodes_.size(), 0);
-    restrict_result_.resize(nodes_.size(), 0);
+    restrict_stamp_.resize(nodes_.size() * 2, 0);
+    restrict_result_.resize(nodes_.size() * 2, 0);
   }
   restrict_stamp_[r] = generation_;
   restrict_result_[r] = out;

@@ -65,7 +65,7 @@ class DagPool {
   Ref restrict(Ref r, unsigned word, const PathState& state, const WordAtom* added = nullptr);
 
  private:
-  static constexpr uint32_t kEmpty = 0xffffffffU;
+  static constexpr uint64_t kEmpty = ~uint64_t{0};
   static uint64_t hash(unsigned word, const WordAtom& atom, Ref if_true, Ref if_false);
   void grow_index();
   Ref restrict_node(Ref r, unsigned word, const PathState& state, const WordAtom* added);
@@ -73,14 +73,17 @@ class DagPool {
   std::vector<Node> nodes_;
   std::vector<Action> actions_;
   std::map<std::tuple<uint8_t, uint16_t, uint16_t>, Ref> leaf_index_;
-  // Open addressing over nodes_ (indices; kEmpty where free), at most half
-  // full: node() runs for every node of every restriction.
-  std::vector<uint32_t> index_;
+  // Open addressing over nodes_, at most half full: node() runs for every
+  // node a restriction changes. A slot holds the upper half of the node's
+  // hash over its index (kEmpty where free), so that a probe reads a node
+  // only when the hashes match.
+  std::vector<uint64_t> index_;
   // restrict's memo for the current call: result[r] is valid when
   // stamp[r] == generation.
   std::vector<uint32_t> restrict_stamp_;
   std::vector<Ref> restrict_result_;
   uint32_t generation_ = 0;
+  WordAtom added_negated_;  // restrict's `added`, negated
 };
 
 struct DiagramProof {
