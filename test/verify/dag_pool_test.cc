@@ -94,6 +94,7 @@ WordAtom random_atom(std::mt19937_64& rng) {
 
 std::vector<NodeSpec> random_spec(std::mt19937_64& rng, size_t nodes) {
   std::vector<NodeSpec> spec;
+  spec.reserve(nodes);
   for (size_t i = 0; i < nodes; ++i) {
     const size_t built = 3 + i;  // three leaves first
     spec.push_back({4 + static_cast<unsigned>(rng() % 2), random_atom(rng), rng() % built, rng() % built});
@@ -104,6 +105,7 @@ std::vector<NodeSpec> random_spec(std::mt19937_64& rng, size_t nodes) {
 DecisionDag build(const std::vector<NodeSpec>& spec, const std::vector<Action>& leaves) {
   DecisionDag d;
   std::vector<DecisionDag::Ref> refs;
+  refs.reserve(leaves.size() + spec.size());
   for (const Action& a : leaves) refs.push_back(d.leaf(a, "leaf"));
   for (const NodeSpec& s : spec) refs.push_back(d.test(s.word, s.atom, refs[s.if_true], refs[s.if_false]));
   d.set_root(refs.back());
