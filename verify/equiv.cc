@@ -396,7 +396,7 @@ EquivResult conclude(const Procedure& a, const Procedure& b, const EquivOptions&
 }  // namespace
 
 EquivResult check_equivalent(const Procedure& a, const Procedure& b, const EquivOptions& options) {
-  if (options.max_paths > kPlainWalkPaths) {
+  if (options.diagrams == EquivOptions::Diagrams::kAuto && options.max_paths > kPlainWalkPaths) {
     EquivOptions small = options;
     small.max_paths = kPlainWalkPaths;
     EquivResult result;
@@ -407,7 +407,9 @@ EquivResult check_equivalent(const Procedure& a, const Procedure& b, const Equiv
   // Larger pairs are mostly equal (every compile proves its output): the
   // diagrams' memoized walk proves them without enumerating joint paths.
   // Anything else takes the full walk, which explains it.
-  if (const DiagramProof fast = prove_by_diagrams(a, b, options.max_paths); fast.proved) {
+  const bool try_diagrams = options.diagrams != EquivOptions::Diagrams::kNever;
+  if (const DiagramProof fast = try_diagrams ? prove_by_diagrams(a, b, options.max_paths) : DiagramProof{};
+      fast.proved) {
     EquivResult result;
     result.verdict = EquivResult::Verdict::kEquivalent;
     result.proved = true;

@@ -200,6 +200,14 @@ TEST(DagPool, JoinedStagesAreWalkedOnce) {
   EXPECT_EQ(r.verdict, EquivResult::Verdict::kEquivalent);
   EXPECT_TRUE(r.proved);
   EXPECT_LT(r.paths, 100u);  // of more than 2^12 joint paths
+  EquivOptions plain;
+  plain.diagrams = EquivOptions::Diagrams::kNever;
+  const EquivResult walked = check_equivalent(a, a, plain);
+  EXPECT_EQ(walked.verdict, EquivResult::Verdict::kEquivalent);
+  EXPECT_GT(walked.paths, 4096u);
+  EquivOptions first;
+  first.diagrams = EquivOptions::Diagrams::kFirst;
+  EXPECT_EQ(check_equivalent(a, a, first).paths, r.paths);
   // A change in the last stage, behind every join, is still found.
   Program changed = p;
   changed[changed.size() - 2].k = kRetErrno | 99;
