@@ -30,6 +30,10 @@
 
 namespace sysfence::verify {
 
+// The longest path a procedure's diagram may have (Procedure::to_diagram):
+// the walks over one recurse along its paths.
+inline constexpr uint32_t kMaxDiagramDepth = 2048;
+
 class DagPool {
  public:
   // A node, or a leaf with kLeafBit set.

@@ -219,3 +219,26 @@ TEST(DagPool, JoinedStagesAreWalkedOnce) {
 
 }  // namespace
 }  // namespace sysfence::verify
+
+namespace sysfence::verify {
+namespace {
+
+// A diagram deeper than the walks may recurse is no diagram for the fast
+// path; the plain walk still proves it.
+TEST(DagPool, TooDeepADiagramIsLeftToThePlainWalk) {
+  DecisionDag d;
+  const DecisionDag::Ref allow = d.leaf(Action::Allow(), "allow");
+  DecisionDag::Ref next = d.leaf(Action::Errno(1), "default");
+  for (uint32_t i = 0; i < kMaxDiagramDepth + 10; ++i) next = d.test(4, WordAtom::Eq(i), allow, next);
+  d.set_root(next);
+  DagPool pool;
+  EXPECT_FALSE(d.to_diagram(pool).has_value());
+  EquivOptions first;
+  first.diagrams = EquivOptions::Diagrams::kFirst;
+  const EquivResult r = check_equivalent(d, d, first);
+  EXPECT_EQ(r.verdict, EquivResult::Verdict::kEquivalent);
+  EXPECT_TRUE(r.proved);
+}
+
+}  // namespace
+}  // namespace sysfence::verify
