@@ -1,6 +1,9 @@
 #include "verify/decision.h"
 
+#include <algorithm>
 #include <cassert>
+
+#include "verify/dag_pool.h"
 
 namespace sysfence::verify {
 
@@ -122,6 +125,26 @@ void DecisionDag::collect_constants(WordConstants& out) const {
       out.per_word[n.word].push_back(n.atom.k ^ n.atom.mask);
     }
   }
+}
+
+std::optional<uint32_t> DecisionDag::to_diagram(DagPool& pool) const {
+  // Children come before their parents (test() builds bottom-up), so one
+  // pass in index order copies every node after its children.
+  // The walks over a pool diagram recurse along its paths: a diagram deeper
+  // than kMaxDiagramDepth (a profile repeating one conditional rule 100,000
+  // times) is left to the plain walk.
+  if (!(root_ & kLeafBit) && root_ >= nodes_.size()) return std::nullopt;  // an empty diagram
+  std::vector<DagPool::Ref> copied(nodes_.size());
+  std::vector<uint32_t> depth(nodes_.size());
+  auto ref = [&](Ref r) { return (r & kLeafBit) ? pool.leaf(leaves_[r & ~kLeafBit].action) : copied[r]; };
+  auto depth_of = [&](Ref r) { return (r & kLeafBit) ? 0 : depth[r]; };
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const Node& n = nodes_[i];
+    depth[i] = 1 + std::max(depth_of(n.if_true), depth_of(n.if_false));
+    if (depth[i] > kMaxDiagramDepth) return std::nullopt;
+    copied[i] = pool.node(n.word, n.atom, ref(n.if_true), ref(n.if_false));
+  }
+  return ref(root_);
 }
 
 }  // namespace sysfence::verify

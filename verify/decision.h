@@ -55,6 +55,7 @@ class DecisionDag : public Procedure {
   uint32_t run_leaf(const SeccompWords& input) const;
   std::string describe(const Outcome& leaf) const override;
   void collect_constants(WordConstants& out) const override;
+  std::optional<uint32_t> to_diagram(DagPool& pool) const override;
 
  private:
   struct Node {

@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "bpf/insn.h"
+#include "verify/dag_pool.h"
 #include "verify/sym_value.h"
 
 namespace sysfence::verify {
@@ -343,11 +344,17 @@ void for_each_test_input(const Procedure& a, const Procedure& b,
   }
 }
 
-EquivResult check_equivalent(const Procedure& a, const Procedure& b, const EquivOptions& options) {
-  EquivResult result;
-  ProductWalk walk(a, b, options, result);
-  walk.run();
+namespace {
 
+// Joint paths the plain walk may take before the diagrams' walk is tried:
+// a profile without argument-heavy syscalls (Docker's default: about 1,200)
+// is proved fastest by the plain walk, whose result then stands as it is.
+constexpr uint64_t kPlainWalkPaths = 2048;
+
+// The verdict of a finished product walk, and the testing fallback when it
+// is not a proof.
+EquivResult conclude(const Procedure& a, const Procedure& b, const EquivOptions& options, const ProductWalk& walk,
+                     EquivResult result) {
   result.proved = result.unsupported.empty() && !walk.budget_exhausted() && result.internal_errors.empty();
   if (!result.proved) {
     if (walk.budget_exhausted())
@@ -384,6 +391,36 @@ EquivResult check_equivalent(const Procedure& a, const Procedure& b, const Equiv
   });
   result.verdict = result.mismatches.empty() ? EquivResult::Verdict::kUndecided : EquivResult::Verdict::kDifferent;
   return result;
+}
+
+}  // namespace
+
+EquivResult check_equivalent(const Procedure& a, const Procedure& b, const EquivOptions& options) {
+  if (options.diagrams == EquivOptions::Diagrams::kAuto && options.max_paths > kPlainWalkPaths) {
+    EquivOptions small = options;
+    small.max_paths = kPlainWalkPaths;
+    EquivResult result;
+    ProductWalk walk(a, b, small, result);
+    walk.run();
+    if (!walk.budget_exhausted()) return conclude(a, b, options, walk, std::move(result));
+  }
+  // Larger pairs are mostly equal (every compile proves its output): the
+  // diagrams' memoized walk proves them without enumerating joint paths.
+  // Anything else takes the full walk, which explains it.
+  const bool try_diagrams = options.diagrams != EquivOptions::Diagrams::kNever;
+  if (const DiagramProof fast = try_diagrams ? prove_by_diagrams(a, b, options.max_paths) : DiagramProof{};
+      fast.proved) {
+    EquivResult result;
+    result.verdict = EquivResult::Verdict::kEquivalent;
+    result.proved = true;
+    result.paths = fast.leaf_pairs;
+    result.word_constraints = fast.atoms;
+    return result;
+  }
+  EquivResult result;
+  ProductWalk walk(a, b, options, result);
+  walk.run();
+  return conclude(a, b, options, walk, std::move(result));
 }
 
 }  // namespace sysfence::verify

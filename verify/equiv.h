@@ -35,6 +35,12 @@ struct EquivOptions {
   // Concrete inputs the testing fallback may run.
   uint64_t test_budget = 1'000'000;
   uint64_t seed = 0x5eccull;
+  // When the memoized walk over both sides as diagrams (verify/dag_pool.h)
+  // is tried: once the plain walk has taken 2,048 joint paths (kAuto), before
+  // it (kFirst: pairs known to be argument-heavy), or never (kNever: pairs
+  // known to be light, whose plain walk is the cheaper however long).
+  enum class Diagrams : uint8_t { kAuto, kFirst, kNever };
+  Diagrams diagrams = Diagrams::kAuto;
 };
 
 struct Mismatch {

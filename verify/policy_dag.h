@@ -39,6 +39,7 @@ class PolicyProcedure : public Procedure {
   Action run(const SeccompWords& input) const override { return dag_.run(input); }
   std::string describe(const Outcome& leaf) const override { return dag_.describe(leaf); }
   void collect_constants(WordConstants& out) const override { dag_.collect_constants(out); }
+  std::optional<uint32_t> to_diagram(DagPool& pool) const override { return dag_.to_diagram(pool); }
 
   const DecisionDag& dag() const { return dag_; }
 

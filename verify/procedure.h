@@ -9,6 +9,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,6 +19,8 @@
 #include "verify/word_set.h"
 
 namespace sysfence::verify {
+
+class DagPool;
 
 // seccomp_data as 16 32-bit words (word i = byte offset 4*i).
 inline constexpr unsigned kWordCount = kSeccompDataSize / 4;
@@ -111,6 +114,12 @@ class Procedure {
   virtual std::string describe(const Outcome& leaf) const = 0;
 
   virtual void collect_constants(WordConstants& out) const = 0;
+
+  // The procedure added to `pool` as a decision diagram over word atoms
+  // with a constant action at every leaf, and its root; nullopt when it is
+  // not one (a path outside that fragment). The proof's fast path
+  // (verify/dag_pool.h) needs both sides as diagrams.
+  virtual std::optional<uint32_t> to_diagram(DagPool& /*pool*/) const { return std::nullopt; }
 };
 
 }  // namespace sysfence::verify

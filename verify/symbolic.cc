@@ -4,11 +4,13 @@
 
 #include <array>
 #include <bit>
+#include <map>
 #include <optional>
 #include <utility>
 #include <vector>
 
 #include "bpf/validate.h"
+#include "verify/dag_pool.h"
 
 namespace sysfence::verify {
 
@@ -251,6 +253,8 @@ class Walker {
   }
 
  private:
+  friend class DiagramBuilder;  // runs the same instructions without a path
+
   // After one instruction: run on (at the cursor's pc, or to its leaf once
   // set), take the next pending branch, or stop the walk.
   enum class Next : uint8_t { kRun, kPending, kStop };
@@ -478,11 +482,109 @@ class Walker {
   std::vector<Pending> stack_;
 };
 
+// The program as a diagram (Procedure::to_diagram): every conditional jump
+// on a word atom a node, every constant return a leaf. A jump reached again
+// with the same registers is the same node, so the diagram has about one
+// node per jump however many paths the program has. Anything else the walk
+// would report (a path outside the fragment, `ret A` with A from the input)
+// makes the program no diagram.
+class DiagramBuilder {
+ public:
+  DiagramBuilder(const bpf::Program& program, DagPool& pool) : program_(program), pool_(pool) {}
+
+  std::optional<DagPool::Ref> build() { return from(Walker::Cursor{0, Regs{}, std::nullopt}, 0); }
+
+ private:
+  // Jumps nested on one path (the recursion's depth), and distinct
+  // (jump, registers) states: past them the full walk decides.
+  static constexpr unsigned kMaxDepth = 1024;
+  static constexpr size_t kMaxStates = size_t{1} << 16;
+
+  std::optional<DagPool::Ref> from(Walker::Cursor c, unsigned depth) {
+    for (;;) {
+      if (c.leaf) return leaf(*c.leaf);
+      if (c.pc >= program_.size()) return std::nullopt;
+      const bpf::Insn& in = program_[c.pc];
+      switch (bpf::insn_class(in.code)) {
+        case bpf::kLd:
+        case bpf::kLdx: Walker::step_load(in, c); break;
+        case bpf::kSt:
+        case bpf::kStx: Walker::step_store(in, c); break;
+        case bpf::kAlu: Walker::step_alu(in, c); break;
+        case bpf::kMisc: Walker::step_misc(in, c); break;
+        case bpf::kRet: return ret(in, c.regs);
+        case bpf::kJmp: {
+          if (bpf::insn_op(in.code) != bpf::kJa) return jump(in, c, depth);
+          const uint64_t target = uint64_t{c.pc} + 1 + in.k;
+          if (in.code != (bpf::kJmp | bpf::kJa) || target >= program_.size()) return std::nullopt;
+          c.pc = static_cast<uint32_t>(target);
+          break;
+        }
+        default: return std::nullopt;
+      }
+    }
+  }
+
+  std::optional<DagPool::Ref> jump(const bpf::Insn& in, Walker::Cursor& c, unsigned depth) {
+    const uint16_t op = bpf::insn_op(in.code);
+    if (op != bpf::kJeq && op != bpf::kJgt && op != bpf::kJge && op != bpf::kJset) return std::nullopt;
+    const uint32_t pc_true = c.pc + 1 + in.jt;
+    const uint32_t pc_false = c.pc + 1 + in.jf;
+    const SymCondition cond = Walker::jump_condition(in, c.regs);
+    if (cond.kind == SymCondition::Kind::kUnsupported) return std::nullopt;
+    if (cond.kind != SymCondition::Kind::kAtom) {
+      if (depth >= kMaxDepth) return std::nullopt;
+      c.pc = cond.kind == SymCondition::Kind::kTrue ? pc_true : pc_false;
+      return from(std::move(c), depth + 1);
+    }
+    std::vector<uint32_t> key = state_key(c.pc, c.regs);
+    if (auto it = built_.find(key); it != built_.end()) return it->second;
+    if (depth >= kMaxDepth || built_.size() >= kMaxStates) return std::nullopt;
+    const auto t = from(Walker::Cursor{pc_true, c.regs, std::nullopt}, depth + 1);
+    if (!t) return std::nullopt;
+    const auto f = from(Walker::Cursor{pc_false, c.regs, std::nullopt}, depth + 1);
+    if (!f) return std::nullopt;
+    const DagPool::Ref r = pool_.node(cond.word, cond.atom, *t, *f);
+    built_.emplace(std::move(key), r);
+    return r;
+  }
+
+  std::optional<DagPool::Ref> ret(const bpf::Insn& in, const Regs& regs) {
+    if (in.code == (bpf::kRet | bpf::kRetK)) return pool_.leaf(decode(in.k));
+    if (in.code == (bpf::kRet | bpf::kRetA) && regs.a.is_constant()) return pool_.leaf(decode(regs.a.bits));
+    return std::nullopt;
+  }
+
+  std::optional<DagPool::Ref> leaf(const Outcome& o) {
+    if (o.kind != Outcome::Kind::kAction || o.symbolic_ret) return std::nullopt;
+    return pool_.leaf(o.action);
+  }
+
+  static std::vector<uint32_t> state_key(uint32_t pc, const Regs& r) {
+    std::vector<uint32_t> key = {pc, r.mem_written};
+    auto add = [&](const SymValue& v) {
+      key.insert(key.end(), {static_cast<uint32_t>(static_cast<uint8_t>(v.word)) << 8 | static_cast<uint8_t>(v.shift),
+                             v.mask, v.bits});
+    };
+    add(r.a);
+    add(r.x);
+    for (unsigned i = 0; i < bpf::kMemWords; ++i)
+      if (r.mem_written & (1u << i)) add(r.mem[i]);
+    return key;
+  }
+
+  const bpf::Program& program_;
+  DagPool& pool_;
+  std::map<std::vector<uint32_t>, DagPool::Ref> built_;
+};
+
 }  // namespace
 
 Walk BpfProcedure::walk(PathState& state, const LeafFn& on_leaf) const {
   return Walker(program_, state, on_leaf).run();
 }
+
+std::optional<uint32_t> BpfProcedure::to_diagram(DagPool& pool) const { return DiagramBuilder(program_, pool).build(); }
 
 void BpfProcedure::collect_constants(WordConstants& out) const {
   // A linear scan that remembers which word A last loaded: exact for the

@@ -40,6 +40,7 @@ class BpfProcedure : public Procedure {
   Action run(const SeccompWords& input) const override;
   std::string describe(const Outcome& leaf) const override;
   void collect_constants(WordConstants& out) const override;
+  std::optional<uint32_t> to_diagram(DagPool& pool) const override;
 
   const bpf::Program& program() const { return program_; }
 

@@ -1,0 +1,244 @@
+// The proof's fast path: hash-consed diagrams, their restriction by path
+// constraints, programs as diagrams, and the memoized walk, checked against
+// exhaustive evaluation on a domain small enough to be exact.
+#include "verify/dag_pool.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <random>
+
+#include "bpf/insn.h"
+#include "test/bpf/random_program.h"
+#include "verify/decision.h"
+#include "verify/equiv.h"
+#include "verify/symbolic.h"
+
+namespace sysfence::verify {
+namespace {
+
+BpfProcedure make(bpf::Program p) {
+  auto proc = BpfProcedure::create(std::move(p));
+  EXPECT_TRUE(proc.has_value()) << (proc ? "" : proc.error().message);
+  return std::move(*proc);
+}
+
+// The action a pool diagram decides for one input.
+Action run(const DagPool& pool, DagPool::Ref r, const SeccompWords& in) {
+  while (!DagPool::is_leaf(r)) {
+    const DagPool::Node& n = pool.at(r);
+    r = holds(n.atom, in[n.word]) ? n.if_true : n.if_false;
+  }
+  return pool.action(r);
+}
+
+TEST(DagPool, EqualNodesAreOneNode) {
+  DagPool pool;
+  const DagPool::Ref allow = pool.leaf(Action::Allow());
+  const DagPool::Ref deny = pool.leaf(Action::Errno(1));
+  EXPECT_EQ(pool.leaf(Action::Allow()), allow);
+  EXPECT_NE(pool.leaf(Action::Errno(2)), deny);
+  const DagPool::Ref n = pool.node(4, WordAtom::Eq(5), allow, deny);
+  EXPECT_EQ(pool.node(4, WordAtom::Eq(5), allow, deny), n);
+  EXPECT_NE(pool.node(4, WordAtom::Eq(6), allow, deny), n);
+  EXPECT_EQ(pool.node(4, WordAtom::Eq(5), deny, deny), deny);  // both branches alike: no test
+  EXPECT_EQ(pool.words(n), 1u << 4);
+  EXPECT_EQ(pool.words(pool.node(0, WordAtom::Gt(1), n, deny)), (1u << 4) | 1u);
+}
+
+TEST(DagPool, RestrictionTakesTheDecidedBranches) {
+  DagPool pool;
+  const DagPool::Ref allow = pool.leaf(Action::Allow());
+  const DagPool::Ref deny = pool.leaf(Action::Errno(1));
+  const DagPool::Ref low = pool.node(5, WordAtom::Eq(9), allow, deny);
+  const DagPool::Ref root = pool.node(4, WordAtom::Eq(5), low, deny);
+  PathState state;
+  ASSERT_EQ(state.add(4, WordAtom::Ge(6)), Sat::kSat);
+  EXPECT_EQ(pool.restrict(root, 4, state), deny);
+  EXPECT_EQ(pool.restrict(root, 5, state), root);  // nothing on word 5 decided
+  state.undo_to(0);
+  ASSERT_EQ(state.add(4, WordAtom::Eq(5)), Sat::kSat);
+  EXPECT_EQ(pool.restrict(root, 4, state), low);
+  // A clause implies cannot read decides the test it was added for.
+  state.undo_to(0);
+  const WordAtom clause = WordAtom::MaskedNe(0x30, 0x10);
+  const DagPool::Ref masked = pool.node(6, clause, allow, deny);
+  ASSERT_EQ(state.add(6, clause), Sat::kSat);
+  EXPECT_EQ(pool.restrict(masked, 6, state), masked);
+  EXPECT_EQ(pool.restrict(masked, 6, state, &clause), allow);
+}
+
+// Random diagrams over words 4 and 5 with constants below 16 and masks
+// within 0xf: every value from 16 up behaves like 16 + (value & 0xf), so
+// the inputs 0..31 per word decide equality exactly.
+struct NodeSpec {
+  unsigned word;
+  WordAtom atom;
+  size_t if_true, if_false;  // indices into the refs built so far
+};
+
+WordAtom random_atom(std::mt19937_64& rng) {
+  const auto k = static_cast<uint32_t>(rng() % 16);
+  const auto mask = static_cast<uint32_t>(1 + rng() % 15);
+  switch (rng() % 8) {
+    case 0: return WordAtom::Eq(k);
+    case 1: return WordAtom::Ne(k);
+    case 2: return WordAtom::Gt(k);
+    case 3: return WordAtom::Ge(k);
+    case 4: return WordAtom::Lt(k);
+    case 5: return WordAtom::Le(k);
+    case 6: return WordAtom::MaskedEq(mask, k & mask);
+    default: return WordAtom::MaskedNe(mask, k & mask);
+  }
+}
+
+std::vector<NodeSpec> random_spec(std::mt19937_64& rng, size_t nodes) {
+  std::vector<NodeSpec> spec;
+  spec.reserve(nodes);
+  for (size_t i = 0; i < nodes; ++i) {
+    const size_t built = 3 + i;  // three leaves first
+    spec.push_back({4 + static_cast<unsigned>(rng() % 2), random_atom(rng), rng() % built, rng() % built});
+  }
+  return spec;
+}
+
+DecisionDag build(const std::vector<NodeSpec>& spec, const std::vector<Action>& leaves) {
+  DecisionDag d;
+  std::vector<DecisionDag::Ref> refs;
+  refs.reserve(leaves.size() + spec.size());
+  for (const Action& a : leaves) refs.push_back(d.leaf(a, "leaf"));
+  for (const NodeSpec& s : spec) refs.push_back(d.test(s.word, s.atom, refs[s.if_true], refs[s.if_false]));
+  d.set_root(refs.back());
+  return d;
+}
+
+bool equal_everywhere(const DecisionDag& a, const DecisionDag& b) {
+  SeccompWords in{};
+  for (uint32_t v4 = 0; v4 < 32; ++v4) {
+    for (uint32_t v5 = 0; v5 < 32; ++v5) {
+      in[4] = v4;
+      in[5] = v5;
+      if (a.run(in) != b.run(in)) return false;
+    }
+  }
+  return true;
+}
+
+// Proved exactly when equal: sound (no difference is proved away) and, on
+// diagrams, complete (no equal pair is left to the slow walk).
+TEST(DagPool, ProvesExactlyTheEqualPairs) {
+  std::mt19937_64 rng(2024);
+  const std::vector<Action> leaves = {Action::Allow(), Action::Errno(1), Action::Errno(2)};
+  int equal = 0;
+  int different = 0;
+  for (int round = 0; round < 3000; ++round) {
+    const std::vector<NodeSpec> spec = random_spec(rng, 1 + rng() % 12);
+    std::vector<NodeSpec> other = spec;
+    std::vector<Action> other_leaves = leaves;
+    switch (rng() % 4) {
+      case 0: other[rng() % other.size()].atom = random_atom(rng); break;
+      case 1: other_leaves[rng() % 3] = Action::Errno(7); break;
+      case 2: other = random_spec(rng, 1 + rng() % 12); break;
+      default: {  // the same decisions, one test's branches written the other way round
+        NodeSpec& s = other[rng() % other.size()];
+        s.atom = negate(s.atom);
+        std::swap(s.if_true, s.if_false);
+        break;
+      }
+    }
+    const DecisionDag a = build(spec, leaves);
+    const DecisionDag b = build(other, other_leaves);
+    const bool same = equal_everywhere(a, b);
+    const DiagramProof proof = prove_by_diagrams(a, b, 1u << 20);
+    ASSERT_EQ(proof.proved, same) << "round " << round;
+    ASSERT_EQ(check_equivalent(a, b).verdict == EquivResult::Verdict::kEquivalent, same) << "round " << round;
+    ++(same ? equal : different);
+  }
+  std::printf("equal pairs: %d, different: %d\n", equal, different);
+  EXPECT_GT(equal, 500);
+  EXPECT_GT(different, 500);
+}
+
+// A program as a diagram answers like the program wherever it is one.
+TEST(DagPool, ProgramDiagramRunsLikeTheProgram) {
+  bpf::testing::RandomProgramGenerator gen(31);
+  bpf::testing::RandomProgramOptions options;
+  options.constants = {0, 1, 2, 5, 59, 0x40000000, 0xc000003e, 0xffffffff, 0x80000000, 0x1000};
+  std::mt19937_64 rng(8);
+  int converted = 0;
+  for (int i = 0; i < 400; ++i) {
+    const BpfProcedure p = make(gen.valid(options));
+    DagPool pool;
+    const std::optional<uint32_t> root = p.to_diagram(pool);
+    if (!root) continue;
+    ++converted;
+    for (int k = 0; k < 200; ++k) {
+      SeccompWords in{};
+      for (uint32_t& w : in) w = rng() % 3 == 0 ? static_cast<uint32_t>(rng()) : options.constants[rng() % 10];
+      ASSERT_EQ(run(pool, *root, in), p.run(in)) << "program " << i;
+    }
+  }
+  std::printf("programs that are diagrams: %d of 400\n", converted);
+  EXPECT_GT(converted, 100);
+}
+
+// Twelve stages, each on its own argument word, whose continuing branches
+// join: 2^12 paths, but the memoized walk proves the program equal to
+// itself walking each stage once.
+TEST(DagPool, JoinedStagesAreWalkedOnce) {
+  using namespace bpf;
+  Program p;
+  for (uint32_t stage = 0; stage < 12; ++stage) {
+    p.push_back(stmt(kLd | kW | kAbs, 16 + 4 * stage));
+    p.push_back(jump(kJmp | kJeq | kK, 1, 2, 0));  // 1: on to the next stage
+    p.push_back(jump(kJmp | kJeq | kK, 2, 0, 1));  // 2: ERRNO(stage)
+    p.push_back(stmt(kRet | kRetK, kRetErrno | stage));
+  }
+  p.push_back(stmt(kRet | kRetK, kRetAllow));
+  const BpfProcedure a = make(p);
+  const EquivResult r = check_equivalent(a, a);
+  EXPECT_EQ(r.verdict, EquivResult::Verdict::kEquivalent);
+  EXPECT_TRUE(r.proved);
+  EXPECT_LT(r.paths, 100u);  // of more than 2^12 joint paths
+  EquivOptions plain;
+  plain.diagrams = EquivOptions::Diagrams::kNever;
+  const EquivResult walked = check_equivalent(a, a, plain);
+  EXPECT_EQ(walked.verdict, EquivResult::Verdict::kEquivalent);
+  EXPECT_GT(walked.paths, 4096u);
+  EquivOptions first;
+  first.diagrams = EquivOptions::Diagrams::kFirst;
+  EXPECT_EQ(check_equivalent(a, a, first).paths, r.paths);
+  // A change in the last stage, behind every join, is still found.
+  Program changed = p;
+  changed[changed.size() - 2].k = kRetErrno | 99;
+  const EquivResult d = check_equivalent(a, make(changed));
+  EXPECT_EQ(d.verdict, EquivResult::Verdict::kDifferent);
+  ASSERT_FALSE(d.mismatches.empty());
+  EXPECT_EQ(d.mismatches[0].input[15], 2u);  // the last stage's word
+}
+
+}  // namespace
+}  // namespace sysfence::verify
+
+namespace sysfence::verify {
+namespace {
+
+// A diagram deeper than the walks may recurse is no diagram for the fast
+// path; the plain walk still proves it.
+TEST(DagPool, TooDeepADiagramIsLeftToThePlainWalk) {
+  DecisionDag d;
+  const DecisionDag::Ref allow = d.leaf(Action::Allow(), "allow");
+  DecisionDag::Ref next = d.leaf(Action::Errno(1), "default");
+  for (uint32_t i = 0; i < kMaxDiagramDepth + 10; ++i) next = d.test(4, WordAtom::Eq(i), allow, next);
+  d.set_root(next);
+  DagPool pool;
+  EXPECT_FALSE(d.to_diagram(pool).has_value());
+  EquivOptions first;
+  first.diagrams = EquivOptions::Diagrams::kFirst;
+  const EquivResult r = check_equivalent(d, d, first);
+  EXPECT_EQ(r.verdict, EquivResult::Verdict::kEquivalent);
+  EXPECT_TRUE(r.proved);
+}
+
+}  // namespace
+}  // namespace sysfence::verify

@@ -1,0 +1,194 @@
+#include "verify/dag_pool.h"
+
+#include <algorithm>
+#include <bit>
+#include <functional>
+
+namespace sysfence::verify {
+
+namespace {
+
+constexpr uint16_t bit(unsigned word) { return static_cast<uint16_t>(1u << word); }
+
+uint64_t mix(uint64_t h, uint64_t v) {
+  h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  return h;
+}
+
+}  // namespace
+
+uint64_t DagPool::hash(unsigned word, const WordAtom& atom, Ref if_true, Ref if_false) {
+  uint64_t h = mix(word, static_cast<uint64_t>(atom.op) << 32 | atom.mask);
+  h = mix(h, atom.k);
+  h = mix(h, uint64_t{if_true} << 32 | if_false);
+  h *= 0x9e3779b97f4a7c15ULL;
+  return h ^ (h >> 29);
+}
+
+DagPool::Ref DagPool::leaf(Action action) {
+  const auto key = std::make_tuple(static_cast<uint8_t>(action.kind), action.data, action.unknown_bits);
+  auto [it, inserted] = leaf_index_.emplace(key, static_cast<Ref>(actions_.size()) | kLeafBit);
+  if (inserted) actions_.push_back(action);
+  return it->second;
+}
+
+void DagPool::grow_index() {
+  index_.assign(std::max<size_t>(1024, index_.size() * 2), kEmpty);
+  const size_t mask = index_.size() - 1;
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const Node& n = nodes_[i];
+    const uint64_t h = hash(n.word, n.atom, n.if_true, n.if_false);
+    size_t slot = h & mask;
+    while (index_[slot] != kEmpty) slot = (slot + 1) & mask;
+    index_[slot] = (h & 0xffffffff00000000ULL) | i;
+  }
+}
+
+DagPool::Ref DagPool::node(unsigned word, const WordAtom& atom, Ref if_true, Ref if_false) {
+  if (if_true == if_false) return if_true;
+  if (2 * (nodes_.size() + 1) > index_.size()) grow_index();
+  const size_t mask = index_.size() - 1;
+  const uint64_t h = hash(word, atom, if_true, if_false);
+  const uint64_t tag = h & 0xffffffff00000000ULL;
+  size_t slot = h & mask;
+  for (; index_[slot] != kEmpty; slot = (slot + 1) & mask) {
+    if ((index_[slot] & 0xffffffff00000000ULL) != tag) continue;
+    const auto r = static_cast<Ref>(index_[slot]);
+    const Node& n = nodes_[r];
+    if (n.word == word && n.atom == atom && n.if_true == if_true && n.if_false == if_false) return r;
+  }
+  const auto r = static_cast<Ref>(nodes_.size());
+  index_[slot] = tag | r;
+  const auto reads = static_cast<uint16_t>(bit(word) | words(if_true) | words(if_false));
+  nodes_.push_back(Node{static_cast<uint8_t>(word), atom, if_true, if_false, reads, 0});
+  for (Ref child : {if_true, if_false})
+    if (!is_leaf(child) && nodes_[child].parents < 2) ++nodes_[child].parents;
+  return r;
+}
+
+DagPool::Ref DagPool::restrict(Ref r, unsigned word, const PathState& state, const WordAtom* added) {
+  if (++generation_ == 0) {  // wrapped: forget every stamp
+    std::fill(restrict_stamp_.begin(), restrict_stamp_.end(), 0);
+    generation_ = 1;
+  }
+  if (added != nullptr) added_negated_ = negate(*added);
+  return restrict_node(r, word, state, added);
+}
+
+DagPool::Ref DagPool::restrict_node(Ref r, unsigned word, const PathState& state, const WordAtom* added) {
+  if ((words(r) & bit(word)) == 0) return r;  // a leaf, or no test on `word` below
+  if (r < restrict_stamp_.size() && restrict_stamp_[r] == generation_) return restrict_result_[r];
+  const Node n = nodes_[r];  // a copy: node() may grow nodes_
+  Ref out = 0;
+  Implied known = Implied::kUnknown;
+  if (n.word == word) {
+    if (added != nullptr && n.atom == *added) known = Implied::kTrue;
+    else if (added != nullptr && n.atom == added_negated_) known = Implied::kFalse;
+    else known = state.implies(word, n.atom);
+  }
+  if (known == Implied::kTrue) out = restrict_node(n.if_true, word, state, added);
+  else if (known == Implied::kFalse) out = restrict_node(n.if_false, word, state, added);
+  else {
+    const Ref t = restrict_node(n.if_true, word, state, added);
+    const Ref f = restrict_node(n.if_false, word, state, added);
+    out = t == n.if_true && f == n.if_false ? r : node(n.word, n.atom, t, f);
+  }
+  if (r >= restrict_stamp_.size()) {
+    restrict_stamp_.resize(nodes_.size() * 2, 0);
+    restrict_result_.resize(nodes_.size() * 2, 0);
+  }
+  restrict_stamp_[r] = generation_;
+  restrict_result_[r] = out;
+  return out;
+}
+
+namespace {
+
+// The memoized product walk over two residual diagrams (see the header).
+class DiagramWalk {
+ public:
+  DiagramWalk(DagPool& pool, uint64_t max_leaf_pairs, DiagramProof& proof)
+      : pool_(pool), max_leaf_pairs_(max_leaf_pairs), proof_(proof) {}
+
+  bool run(DagPool::Ref a, DagPool::Ref b) {
+    for (unsigned w = 0; w < kWordCount; ++w) {
+      a = pool_.restrict(a, w, state_);
+      b = pool_.restrict(b, w, state_);
+    }
+    return agree(a, b);
+  }
+
+ private:
+  using Ref = DagPool::Ref;
+
+  // Both sides restricted on each word the path constrains (canonical
+  // residuals, the memo's key).
+  bool agree(Ref a, Ref b) {
+    if (DagPool::is_leaf(a) && DagPool::is_leaf(b)) {
+      if (++proof_.leaf_pairs > max_leaf_pairs_) return false;
+      return pool_.action(a) == pool_.action(b);
+    }
+    std::vector<uint32_t> key = state_key(a, b);
+    if (proved_.contains(key)) return true;
+    // Branch on the first test of A, or of B once A has decided.
+    const DagPool::Node n = pool_.at(DagPool::is_leaf(a) ? b : a);
+    for (const WordAtom& side : {n.atom, negate(n.atom)}) {
+      const size_t mark = state_.mark();
+      ++proof_.atoms;
+      const Sat s = state_.add(n.word, side);
+      bool ok = true;
+      if (s == Sat::kSat)
+        ok = agree(pool_.restrict(a, n.word, state_, &side), pool_.restrict(b, n.word, state_, &side));
+      else if (s == Sat::kUnknown) ok = false;  // the full walk says why
+      state_.undo_to(mark);
+      if (!ok) return false;
+    }
+    proved_.insert(std::move(key));
+    return true;
+  }
+
+  // The two residuals and the constraints on every word they still test:
+  // all the rest of the walk from here depends on.
+  std::vector<uint32_t> state_key(Ref a, Ref b) const {
+    std::vector<uint32_t> key = {a, b};
+    const uint16_t words = pool_.words(a) | pool_.words(b);
+    for (unsigned w = 0; w < kWordCount; ++w) {
+      if ((words & bit(w)) == 0) continue;
+      const WordSet& s = state_.word(w);
+      const auto counts = static_cast<uint32_t>(s.excluded().size() << 16 | s.clauses().size());
+      key.insert(key.end(), {w, s.lo(), s.hi(), s.known_mask(), s.known_bits(), counts});
+      key.insert(key.end(), s.excluded().begin(), s.excluded().end());
+      for (const WordSet::Clause& c : s.clauses()) key.insert(key.end(), {c.mask, c.value});
+    }
+    return key;
+  }
+
+  struct KeyHash {
+    size_t operator()(const std::vector<uint32_t>& key) const {
+      uint64_t h = key.size();
+      for (uint32_t v : key) h = mix(h, v);
+      return static_cast<size_t>(h);
+    }
+  };
+
+  DagPool& pool_;
+  const uint64_t max_leaf_pairs_;
+  DiagramProof& proof_;
+  PathState state_;
+  std::unordered_set<std::vector<uint32_t>, KeyHash> proved_;
+};
+
+}  // namespace
+
+DiagramProof prove_by_diagrams(const Procedure& a, const Procedure& b, uint64_t max_leaf_pairs) {
+  DiagramProof proof;
+  DagPool pool;
+  const std::optional<DagPool::Ref> ra = a.to_diagram(pool);
+  if (!ra) return proof;
+  const std::optional<DagPool::Ref> rb = b.to_diagram(pool);
+  if (!rb) return proof;
+  proof.proved = DiagramWalk(pool, max_leaf_pairs, proof).run(*ra, *rb);
+  return proof;
+}
+
+}  // namespace sysfence::verify
