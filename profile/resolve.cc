@@ -663,9 +663,10 @@ class Resolver {
           }
           if (m.via != nullptr)
             conds = multiplexer_conditions(o_.multiplex, *m.via, conds, condition_width(o_.arg_width, abi, nr, 0));
-          list.emplace_back(outcome.action, std::move(conds),
-                            policy::SourceRef{p_.source, e.pos.line, m.entry, e.comment, outcome.split_repeated_index,
-                                              e.pos.col, m.via != nullptr ? std::string(m.via->name) : std::string()});
+          list.push_back(
+              policy::Rule{outcome.action, std::move(conds),
+                           policy::SourceRef{p_.source, e.pos.line, m.entry, e.comment, outcome.split_repeated_index,
+                                             e.pos.col, m.via != nullptr ? std::string(m.via->name) : std::string()}});
         }
         first = end;
         // One rule combines with nothing (combine would return it as is).
