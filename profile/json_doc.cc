@@ -325,28 +325,17 @@ std::string describe_byte(std::string_view text, size_t offset) {
 
 }  // namespace
 
-namespace {
-
-Unexpected<Error> too_large(std::string_view text, std::string_view name, const JsonLimits& limits) {
-  return fail(
-      fmt::format("{}: input is {} bytes, larger than the limit of {} bytes", name, text.size(), limits.max_bytes));
-}
-
-// Typical profiles hold one value per 10..20 bytes: one allocation, no
-// regrowth (the guess is capped so that a huge input does not reserve for
-// values it may not have).
-size_t node_guess(std::string_view text, const JsonLimits& limits) {
-  return std::min({text.size() / 12 + 16, limits.max_values, size_t{1} << 16});
-}
-
-}  // namespace
-
 Expected<JsonDoc> JsonDoc::parse(std::string_view text, std::string_view name, const JsonLimits& limits) {
-  if (text.size() > limits.max_bytes) return too_large(text, name, limits);
+  if (text.size() > limits.max_bytes)
+    return fail(
+        fmt::format("{}: input is {} bytes, larger than the limit of {} bytes", name, text.size(), limits.max_bytes));
   JsonDoc doc;
   doc.lines_ = LineIndex(text);
-  doc.nodes_.reserve(node_guess(text, limits));
-  // String contents are a fraction of the text.
+  // Typical profiles hold one value per 10..20 bytes and their string
+  // contents are a fraction of the text: one allocation each, no regrowth
+  // (the node guess is capped so that a huge input does not reserve for
+  // values it may not have).
+  doc.nodes_.reserve(std::min({text.size() / 12 + 16, limits.max_values, size_t{1} << 16}));
   doc.pool_.reserve(std::min(text.size(), size_t{1} << 20));
   boost::json::parse_options opts;
   opts.max_depth = limits.max_depth;
