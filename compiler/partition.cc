@@ -68,22 +68,12 @@ Action unnamed_number_action(const policy::ArchPolicy& policy, uint32_t nr) {
   return policy.default_action;
 }
 
-const uint32_t* LeafTable::find_constant(const Action& a) const {
-  // Constant outcomes are the common case: a short list, no map.
-  for (const auto& [action, id] : constants_) {
-    if (action == a) return &id;
-  }
-  return nullptr;
-}
-
-uint32_t LeafTable::intern_constant(Action a) {
-  if (const uint32_t* id = find_constant(a)) return *id;
-  return intern(RuleSet{{}, a});
-}
-
 uint32_t LeafTable::intern(RuleSet s) {
   if (s.constant()) {
-    if (const uint32_t* id = find_constant(s.otherwise)) return *id;
+    // Constant outcomes are the common case: a short list, no map.
+    for (const auto& [action, id] : constants_) {
+      if (action == s.otherwise) return id;
+    }
     const auto id = static_cast<uint32_t>(leaves_.size());
     constants_.emplace_back(s.otherwise, id);
     leaves_.push_back(std::move(s));
@@ -106,7 +96,7 @@ std::vector<Interval> partition(const NumberSpace& space, Action bad_arch_action
     }
     out.push_back(Interval{lo, hi, leaf});
   };
-  auto constant = [&](Action a) { return leaves.intern_constant(a); };
+  auto constant = [&](Action a) { return leaves.intern(RuleSet{{}, a}); };
 
   for (const NumberSegment& seg : space.segments) {
     if (seg.policy == nullptr) {
@@ -129,12 +119,7 @@ std::vector<Interval> partition(const NumberSpace& space, Action bad_arch_action
     for (auto it = p.rules.lower_bound(seg.lo); it != p.rules.end() && it->first <= seg.hi; ++it) {
       const uint32_t nr = it->first;
       if (cursor < nr) gap(static_cast<uint32_t>(cursor), nr - 1);
-      // Most numbers have one rule without conditions: its action is what
-      // rule_set would make of it, without building a rule set to intern.
-      const std::vector<policy::Rule>& rules = it->second;
-      const bool unconditional = rules.size() == 1 && rules.front().conditions.empty();
-      add(nr, nr, unconditional ? constant(rules.front().action) : leaves.intern(rule_set(rules, p.default_action)),
-          false);
+      add(nr, nr, leaves.intern(rule_set(it->second, p.default_action)), false);
       cursor = uint64_t{nr} + 1;
     }
     if (cursor <= seg.hi) gap(static_cast<uint32_t>(cursor), seg.hi);

@@ -57,14 +57,10 @@ Action unnamed_number_action(const policy::ArchPolicy& policy, uint32_t nr);
 class LeafTable {
  public:
   uint32_t intern(RuleSet s);
-  // intern(RuleSet{{}, a}), without building the rule set when `a` is known.
-  uint32_t intern_constant(Action a);
   const RuleSet& at(uint32_t leaf) const { return leaves_[leaf]; }
   size_t size() const { return leaves_.size(); }
 
  private:
-  const uint32_t* find_constant(const Action& a) const;
-
   std::vector<RuleSet> leaves_;
   std::vector<std::pair<Action, uint32_t>> constants_;
   std::map<RuleSet, uint32_t> index_;
