@@ -6,7 +6,7 @@
 //   gen/parse/<profile>                   JSON -> profile::Profile
 //   gen/resolve/<profile>/<arch>          Profile -> Policy (caps, kernel 6.1)
 //   gen/compile/<profile>/<arch>          Policy -> validated Program (all passes)
-//   gen/parse_resolve_compile/<p>/<arch>  the whole chain (target: <= 200 us
+//   gen/parse_resolve_compile/<p>/<arch>  the whole chain (target: <= 250 us
 //                                         for docker-default/x86_64)
 // and the compiler's passes one at a time, through their public interfaces:
 //   gen/partition/...   number spaces (arch dispatch) + maximal intervals
