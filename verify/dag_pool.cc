@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <functional>
+#include <initializer_list>
 #include <span>
 
 namespace sysfence::verify {
@@ -74,7 +75,8 @@ DagPool::Ref DagPool::node(unsigned word, const WordAtom& atom, Ref if_true, Ref
 }
 
 DagPool::Ref DagPool::restrict(Ref r, unsigned word, const PathState& state, const WordAtom* added) {
-  if (++generation_ == 0) {  // wrapped: forget every entry
+  if ((words(r) & bit(word)) == 0) return r;  // a leaf, or no test on `word` below
+  if (++generation_ == 0) {                   // wrapped: forget every entry
     for (auto& chunk : memo_chunks_) std::fill_n(chunk.get(), kChunkSize, Memo{0, 0});
     generation_ = 1;
   }
@@ -83,22 +85,28 @@ DagPool::Ref DagPool::restrict(Ref r, unsigned word, const PathState& state, con
 }
 
 DagPool::Ref DagPool::restrict_node(Ref r, unsigned word, const PathState& state, const WordAtom* added) {
-  if ((words(r) & bit(word)) == 0) return r;  // a leaf, or no test on `word` below
+  // Callers pass only nodes with a test on `word` below (words(r) has it):
+  // the check sits before each call, which most children fail.
   if (const Memo& m = memo(r); m.generation == generation_) return m.result;
-  const Node n = at(r);
-  Ref out = 0;
+  const Stored& n = stored(r);  // chunks never move: valid while node() adds
   Implied known = Implied::kUnknown;
   if (n.word == word) {
-    if (added != nullptr && n.atom == *added) known = Implied::kTrue;
-    else if (added != nullptr && n.atom == added_negated_) known = Implied::kFalse;
-    else known = state.implies(word, n.atom);
+    const WordAtom atom{n.op, n.k, n.mask};
+    if (added != nullptr && atom == *added) known = Implied::kTrue;
+    else if (added != nullptr && atom == added_negated_) known = Implied::kFalse;
+    else known = state.implies(word, atom);
   }
-  if (known == Implied::kTrue) out = restrict_node(n.if_true, word, state, added);
-  else if (known == Implied::kFalse) out = restrict_node(n.if_false, word, state, added);
+  const uint16_t reads = bit(word);
+  auto below = [&](Ref child) {
+    return (words(child) & reads) != 0 ? restrict_node(child, word, state, added) : child;
+  };
+  Ref out = 0;
+  if (known == Implied::kTrue) out = below(n.if_true);
+  else if (known == Implied::kFalse) out = below(n.if_false);
   else {
-    const Ref t = restrict_node(n.if_true, word, state, added);
-    const Ref f = restrict_node(n.if_false, word, state, added);
-    out = t == n.if_true && f == n.if_false ? r : node(n.word, n.atom, t, f);
+    const Ref t = below(n.if_true);
+    const Ref f = below(n.if_false);
+    out = t == n.if_true && f == n.if_false ? r : node(n.word, WordAtom{n.op, n.k, n.mask}, t, f);
   }
   memo(r) = Memo{generation_, out};
   return out;
@@ -164,13 +172,39 @@ class DiagramWalk {
     const uint16_t words = pool_.words(a) | pool_.words(b);
     for (unsigned w = 0; w < kWordCount; ++w) {
       if ((words & bit(w)) == 0) continue;
+      // A header naming the word and which parts of its constraint follow:
+      // most words a state reads are unconstrained or have one or two
+      // parts, and the memo holds thousands of keys.
       const WordSet& s = state_.word(w);
-      const auto counts = static_cast<uint32_t>(s.excluded().size() << 16 | s.clauses().size());
-      key.insert(key.end(), {w, s.lo(), s.hi(), s.known_mask(), s.known_bits(), counts});
-      key.insert(key.end(), s.excluded().begin(), s.excluded().end());
-      for (const WordSet::Clause& c : s.clauses()) key.insert(key.end(), {c.mask, c.value});
+      const size_t header = key.size();
+      uint32_t parts = 0;
+      auto part = [&](uint32_t flag, std::initializer_list<uint32_t> values) {
+        parts |= flag;
+        key.insert(key.end(), values);
+      };
+      key.push_back(0);
+      if (s.lo() != 0) part(kLo, {s.lo()});
+      if (s.hi() != 0xffffffffU) part(kHi, {s.hi()});
+      if (s.known_mask() != 0) part(kKnownBits, {s.known_mask(), s.known_bits()});
+      if (!s.excluded().empty()) {
+        part(kExcluded, {static_cast<uint32_t>(s.excluded().size())});
+        key.insert(key.end(), s.excluded().begin(), s.excluded().end());
+      }
+      if (!s.clauses().empty()) {
+        part(kClauses, {static_cast<uint32_t>(s.clauses().size())});
+        for (const WordSet::Clause& c : s.clauses()) key.insert(key.end(), {c.mask, c.value});
+      }
+      key[header] = w | parts;
     }
   }
+
+  // A word's key header: the word, and a flag for each part of its
+  // constraint that follows.
+  static constexpr uint32_t kLo = 1u << 8;
+  static constexpr uint32_t kHi = 1u << 9;
+  static constexpr uint32_t kKnownBits = 1u << 10;
+  static constexpr uint32_t kExcluded = 1u << 11;
+  static constexpr uint32_t kClauses = 1u << 12;
 
   DagPool& pool_;
   const uint64_t max_leaf_pairs_;
