@@ -13,55 +13,64 @@ uint32_t KeySet::hash(std::span<const uint32_t> key) {
   return static_cast<uint32_t>(h >> 32);
 }
 
-const KeySet::Slot* KeySet::find(std::span<const uint32_t> key, uint32_t h) const {
-  if (slots_.empty()) return nullptr;
+bool KeySet::find(std::span<const uint32_t> key, uint32_t h) const {
+  if (slots_.empty()) return false;
   const size_t mask = slots_.size() - 1;
-  for (size_t i = h & mask; slots_[i].key != nullptr; i = (i + 1) & mask) {
-    const Slot& s = slots_[i];
-    if (s.hash == h && s.size == key.size() && std::equal(key.begin(), key.end(), s.key)) return &s;
+  for (size_t i = h & mask; slots_[i].position != kFree; i = (i + 1) & mask) {
+    if (slots_[i].hash != h) continue;
+    const uint32_t* e = entry(slots_[i].position);
+    if (e[0] == key.size() && std::equal(key.begin(), key.end(), e + kHeaderWords)) return true;
   }
-  return nullptr;
+  return false;
 }
 
-bool KeySet::contains(std::span<const uint32_t> key) const { return find(key, hash(key)) != nullptr; }
+bool KeySet::contains(std::span<const uint32_t> key) const { return find(key, hash(key)); }
 
-const uint32_t* KeySet::store(std::span<const uint32_t> key) {
-  if (key.size() > kArenaWords) {  // an arena of its own; the next key starts a new one
-    arenas_.push_back(std::make_unique_for_overwrite<uint32_t[]>(key.size()));
-    arena_used_ = kArenaWords;
-    std::copy(key.begin(), key.end(), arenas_.back().get());
-    return arenas_.back().get();
+uint32_t KeySet::store(std::span<const uint32_t> key, uint32_t h) {
+  const size_t words = kHeaderWords + key.size();
+  const bool own_arena = words > kArenaWords;
+  if (arenas_.empty() || own_arena || kArenaWords - arena_used_.back() < words) {
+    arenas_.push_back(std::make_unique_for_overwrite<uint32_t[]>(std::max(words, kArenaWords)));
+    arena_used_.push_back(0);
   }
-  if (arenas_.empty() || kArenaWords - arena_used_ < key.size()) {
-    arenas_.push_back(std::make_unique_for_overwrite<uint32_t[]>(kArenaWords));
-    arena_used_ = 0;
-  }
-  uint32_t* out = arenas_.back().get() + arena_used_;
-  std::copy(key.begin(), key.end(), out);
-  arena_used_ += key.size();
-  return out;
+  const auto arena = static_cast<uint32_t>(arenas_.size() - 1);
+  const uint32_t offset = arena_used_.back();
+  uint32_t* out = arenas_.back().get() + offset;
+  out[0] = static_cast<uint32_t>(key.size());
+  out[1] = h;
+  std::copy(key.begin(), key.end(), out + kHeaderWords);
+  // An arena of its own is full: the next key starts another.
+  arena_used_.back() = own_arena ? static_cast<uint32_t>(kArenaWords) : static_cast<uint32_t>(offset + words);
+  return arena << kArenaBits | offset;
+}
+
+void KeySet::place(uint32_t position, uint32_t h) {
+  const size_t mask = slots_.size() - 1;
+  size_t i = h & mask;
+  while (slots_[i].position != kFree) i = (i + 1) & mask;
+  slots_[i] = Slot{position, h};
 }
 
 void KeySet::grow() {
-  std::vector<Slot> old(std::max<size_t>(64, slots_.size() * 2), Slot{nullptr, 0, 0});
-  old.swap(slots_);
-  const size_t mask = slots_.size() - 1;
-  for (const Slot& s : old) {
-    if (s.key == nullptr) continue;
-    size_t i = s.hash & mask;
-    while (slots_[i].key != nullptr) i = (i + 1) & mask;
-    slots_[i] = s;
+  // Rebuilt from the arenas, which hold every key's hash: the old slots
+  // are freed first, so that the two tables are never held at once.
+  const size_t size = std::max<size_t>(64, slots_.size() * 2);
+  slots_ = std::vector<Slot>();
+  slots_.assign(size, Slot{kFree, 0});
+  for (uint32_t a = 0; a < arenas_.size(); ++a) {
+    const uint32_t* arena = arenas_[a].get();
+    for (uint32_t offset = 0; offset < arena_used_[a] && offset < kArenaWords;) {
+      place(a << kArenaBits | offset, arena[offset + 1]);
+      offset += kHeaderWords + arena[offset];
+    }
   }
 }
 
 void KeySet::insert(std::span<const uint32_t> key) {
   const uint32_t h = hash(key);
-  if (find(key, h) != nullptr) return;
+  if (find(key, h)) return;
   if (2 * (count_ + 1) > slots_.size()) grow();
-  const size_t mask = slots_.size() - 1;
-  size_t i = h & mask;
-  while (slots_[i].key != nullptr) i = (i + 1) & mask;
-  slots_[i] = Slot{store(key), static_cast<uint32_t>(key.size()), h};
+  place(store(key, h), h);
   ++count_;
 }
 

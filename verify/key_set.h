@@ -19,24 +19,32 @@ class KeySet {
   size_t size() const { return count_; }
 
  private:
+  // Keys are copied into arenas that never move, each as its size, its
+  // hash and its words; a key longer than an arena gets an arena of its
+  // own. A key's position is its arena's index times kArenaWords plus its
+  // offset there.
+  static constexpr unsigned kArenaBits = 14;
+  static constexpr size_t kArenaWords = size_t{1} << kArenaBits;
+  static constexpr uint32_t kHeaderWords = 2;
+  static constexpr uint32_t kFree = ~uint32_t{0};
   struct Slot {
-    const uint32_t* key;  // null where free
-    uint32_t size;
+    uint32_t position;  // kFree where free
     uint32_t hash;
   };
-  // Keys are copied into arenas that never move (a full one is kept and a
-  // new one started), so a slot can point at its key.
-  static constexpr size_t kArenaWords = size_t{1} << 14;
 
   static uint32_t hash(std::span<const uint32_t> key);
-  const Slot* find(std::span<const uint32_t> key, uint32_t h) const;
-  const uint32_t* store(std::span<const uint32_t> key);
+  const uint32_t* entry(uint32_t position) const {
+    return arenas_[position >> kArenaBits].get() + (position & (kArenaWords - 1));
+  }
+  bool find(std::span<const uint32_t> key, uint32_t h) const;
+  uint32_t store(std::span<const uint32_t> key, uint32_t h);
+  void place(uint32_t position, uint32_t h);
   void grow();
 
   std::vector<Slot> slots_;  // open addressing, at most half full
   size_t count_ = 0;
   std::vector<std::unique_ptr<uint32_t[]>> arenas_;
-  size_t arena_used_ = kArenaWords;  // words used in arenas_.back()
+  std::vector<uint32_t> arena_used_;  // words used in each arena
 };
 
 }  // namespace sysfence::verify
