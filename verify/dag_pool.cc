@@ -64,7 +64,8 @@ DagPool::Ref DagPool::node(unsigned word, const WordAtom& atom, Ref if_true, Ref
   const auto r = static_cast<Ref>(count_);
   if ((count_ & (kChunkSize - 1)) == 0) {
     chunks_.push_back(std::make_unique_for_overwrite<Stored[]>(kChunkSize));
-    memo_chunks_.push_back(std::make_unique<Memo[]>(kChunkSize));  // zero: no generation
+    memo_generations_.push_back(std::make_unique<uint8_t[]>(kChunkSize));  // zero: no generation
+    memo_results_.push_back(std::make_unique_for_overwrite<Ref[]>(kChunkSize));
   }
   const auto reads = static_cast<uint16_t>(bit(word) | words(if_true) | words(if_false));
   chunks_.back()[count_ & (kChunkSize - 1)] =
@@ -77,7 +78,7 @@ DagPool::Ref DagPool::node(unsigned word, const WordAtom& atom, Ref if_true, Ref
 DagPool::Ref DagPool::restrict(Ref r, unsigned word, const PathState& state, const WordAtom* added) {
   if ((words(r) & bit(word)) == 0) return r;  // a leaf, or no test on `word` below
   if (++generation_ == 0) {                   // wrapped: forget every entry
-    for (auto& chunk : memo_chunks_) std::fill_n(chunk.get(), kChunkSize, Memo{0, 0});
+    for (auto& chunk : memo_generations_) std::fill_n(chunk.get(), kChunkSize, uint8_t{0});
     generation_ = 1;
   }
   if (added != nullptr) added_negated_ = negate(*added);
@@ -87,7 +88,9 @@ DagPool::Ref DagPool::restrict(Ref r, unsigned word, const PathState& state, con
 DagPool::Ref DagPool::restrict_node(Ref r, unsigned word, const PathState& state, const WordAtom* added) {
   // Callers pass only nodes with a test on `word` below (words(r) has it):
   // the check sits before each call, which most children fail.
-  if (const Memo& m = memo(r); m.generation == generation_) return m.result;
+  const size_t chunk = r >> kChunkBits;
+  const size_t at_chunk = r & (kChunkSize - 1);
+  if (memo_generations_[chunk][at_chunk] == generation_) return memo_results_[chunk][at_chunk];
   const Stored& n = stored(r);  // chunks never move: valid while node() adds
   Implied known = Implied::kUnknown;
   if (n.word == word) {
@@ -108,7 +111,8 @@ DagPool::Ref DagPool::restrict_node(Ref r, unsigned word, const PathState& state
     const Ref f = below(n.if_false);
     out = t == n.if_true && f == n.if_false ? r : node(n.word, WordAtom{n.op, n.k, n.mask}, t, f);
   }
-  memo(r) = Memo{generation_, out};
+  memo_generations_[chunk][at_chunk] = generation_;
+  memo_results_[chunk][at_chunk] = out;
   return out;
 }
 

@@ -100,15 +100,12 @@ class DagPool {
   // Open addressing over the nodes, at most two thirds full (kFreeSlot where
   // free): node() runs for every node a restriction changes.
   std::vector<Ref> index_;
-  // restrict's memo for the current call, a chunk beside each chunk of
-  // nodes: result is valid when generation is the call's.
-  struct Memo {
-    uint32_t generation;
-    Ref result;
-  };
-  std::vector<std::unique_ptr<Memo[]>> memo_chunks_;
-  Memo& memo(Ref r) { return memo_chunks_[r >> kChunkBits][r & (kChunkSize - 1)]; }
-  uint32_t generation_ = 0;
+  // restrict's memo for the current call, chunks beside the chunks of
+  // nodes: a node's result is valid when its generation byte is the call's
+  // (one byte, not four: the bytes are cleared once every 255 calls).
+  std::vector<std::unique_ptr<uint8_t[]>> memo_generations_;
+  std::vector<std::unique_ptr<Ref[]>> memo_results_;
+  uint8_t generation_ = 0;
   WordAtom added_negated_;  // restrict's `added`, negated
 };
 
