@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <bit>
 #include <functional>
+#include <initializer_list>
+#include <span>
 
 namespace sysfence::verify {
 
@@ -33,42 +35,50 @@ DagPool::Ref DagPool::leaf(Action action) {
 }
 
 void DagPool::grow_index() {
-  index_.assign(std::max<size_t>(1024, index_.size() * 2), kEmpty);
-  const size_t mask = index_.size() - 1;
-  for (size_t i = 0; i < nodes_.size(); ++i) {
-    const Node& n = nodes_[i];
-    const uint64_t h = hash(n.word, n.atom, n.if_true, n.if_false);
-    size_t slot = h & mask;
-    while (index_[slot] != kEmpty) slot = (slot + 1) & mask;
-    index_[slot] = (h & 0xffffffff00000000ULL) | i;
+  const size_t slots = std::max<size_t>(1024, index_.size() * 2);
+  // The old index is not read while rehashing (the nodes are): freed first,
+  // so that it and its replacement are never held at once.
+  index_ = std::vector<Ref>();
+  index_.assign(slots, kFreeSlot);
+  const size_t mask = slots - 1;
+  for (Ref r = 0; r < count_; ++r) {
+    const Node n = at(r);
+    size_t slot = hash(n.word, n.atom, n.if_true, n.if_false) & mask;
+    while (index_[slot] != kFreeSlot) slot = (slot + 1) & mask;
+    index_[slot] = r;
   }
 }
 
 DagPool::Ref DagPool::node(unsigned word, const WordAtom& atom, Ref if_true, Ref if_false) {
+  static_assert(sizeof(Stored) == 20);
   if (if_true == if_false) return if_true;
-  if (2 * (nodes_.size() + 1) > index_.size()) grow_index();
+  if (3 * (count_ + 1) > 2 * index_.size()) grow_index();
   const size_t mask = index_.size() - 1;
-  const uint64_t h = hash(word, atom, if_true, if_false);
-  const uint64_t tag = h & 0xffffffff00000000ULL;
-  size_t slot = h & mask;
-  for (; index_[slot] != kEmpty; slot = (slot + 1) & mask) {
-    if ((index_[slot] & 0xffffffff00000000ULL) != tag) continue;
-    const auto r = static_cast<Ref>(index_[slot]);
-    const Node& n = nodes_[r];
-    if (n.word == word && n.atom == atom && n.if_true == if_true && n.if_false == if_false) return r;
+  size_t slot = hash(word, atom, if_true, if_false) & mask;
+  for (; index_[slot] != kFreeSlot; slot = (slot + 1) & mask) {
+    const Stored& n = stored(index_[slot]);
+    if (n.if_true == if_true && n.if_false == if_false && n.k == atom.k && n.word == word && n.op == atom.op &&
+        n.mask == atom.mask)
+      return index_[slot];
   }
-  const auto r = static_cast<Ref>(nodes_.size());
-  index_[slot] = tag | r;
+  const auto r = static_cast<Ref>(count_);
+  if ((count_ & (kChunkSize - 1)) == 0) {
+    chunks_.push_back(std::make_unique_for_overwrite<Stored[]>(kChunkSize));
+    memo_generations_.push_back(std::make_unique<uint8_t[]>(kChunkSize));  // zero: no generation
+    memo_results_.push_back(std::make_unique_for_overwrite<Ref[]>(kChunkSize));
+  }
   const auto reads = static_cast<uint16_t>(bit(word) | words(if_true) | words(if_false));
-  nodes_.push_back(Node{static_cast<uint8_t>(word), atom, if_true, if_false, reads, 0});
-  for (Ref child : {if_true, if_false})
-    if (!is_leaf(child) && nodes_[child].parents < 2) ++nodes_[child].parents;
+  chunks_.back()[count_ & (kChunkSize - 1)] =
+      Stored{atom.k, atom.mask, if_true, if_false, reads, static_cast<uint8_t>(word), atom.op};
+  ++count_;
+  index_[slot] = r;
   return r;
 }
 
 DagPool::Ref DagPool::restrict(Ref r, unsigned word, const PathState& state, const WordAtom* added) {
-  if (++generation_ == 0) {  // wrapped: forget every stamp
-    std::fill(restrict_stamp_.begin(), restrict_stamp_.end(), 0);
+  if ((words(r) & bit(word)) == 0) return r;  // a leaf, or no test on `word` below
+  if (++generation_ == 0) {                   // wrapped: forget every entry
+    for (auto& chunk : memo_generations_) std::fill_n(chunk.get(), kChunkSize, uint8_t{0});
     generation_ = 1;
   }
   if (added != nullptr) added_negated_ = negate(*added);
@@ -76,29 +86,33 @@ DagPool::Ref DagPool::restrict(Ref r, unsigned word, const PathState& state, con
 }
 
 DagPool::Ref DagPool::restrict_node(Ref r, unsigned word, const PathState& state, const WordAtom* added) {
-  if ((words(r) & bit(word)) == 0) return r;  // a leaf, or no test on `word` below
-  if (r < restrict_stamp_.size() && restrict_stamp_[r] == generation_) return restrict_result_[r];
-  const Node n = nodes_[r];  // a copy: node() may grow nodes_
-  Ref out = 0;
+  // Callers pass only nodes with a test on `word` below (words(r) has it):
+  // the check sits before each call, which most children fail.
+  const size_t chunk = r >> kChunkBits;
+  const size_t at_chunk = r & (kChunkSize - 1);
+  if (memo_generations_[chunk][at_chunk] == generation_) return memo_results_[chunk][at_chunk];
+  const Stored& n = stored(r);  // chunks never move: valid while node() adds
   Implied known = Implied::kUnknown;
   if (n.word == word) {
-    if (added != nullptr && n.atom == *added) known = Implied::kTrue;
-    else if (added != nullptr && n.atom == added_negated_) known = Implied::kFalse;
-    else known = state.implies(word, n.atom);
+    const WordAtom atom{n.op, n.k, n.mask};
+    if (added != nullptr && atom == *added) known = Implied::kTrue;
+    else if (added != nullptr && atom == added_negated_) known = Implied::kFalse;
+    else known = state.implies(word, atom);
   }
-  if (known == Implied::kTrue) out = restrict_node(n.if_true, word, state, added);
-  else if (known == Implied::kFalse) out = restrict_node(n.if_false, word, state, added);
+  const uint16_t reads = bit(word);
+  auto below = [&](Ref child) {
+    return (words(child) & reads) != 0 ? restrict_node(child, word, state, added) : child;
+  };
+  Ref out = 0;
+  if (known == Implied::kTrue) out = below(n.if_true);
+  else if (known == Implied::kFalse) out = below(n.if_false);
   else {
-    const Ref t = restrict_node(n.if_true, word, state, added);
-    const Ref f = restrict_node(n.if_false, word, state, added);
-    out = t == n.if_true && f == n.if_false ? r : node(n.word, n.atom, t, f);
+    const Ref t = below(n.if_true);
+    const Ref f = below(n.if_false);
+    out = t == n.if_true && f == n.if_false ? r : node(n.word, WordAtom{n.op, n.k, n.mask}, t, f);
   }
-  if (r >= restrict_stamp_.size()) {
-    restrict_stamp_.resize(nodes_.size() * 2, 0);
-    restrict_result_.resize(nodes_.size() * 2, 0);
-  }
-  restrict_stamp_[r] = generation_;
-  restrict_result_[r] = out;
+  memo_generations_[chunk][at_chunk] = generation_;
+  memo_results_[chunk][at_chunk] = out;
   return out;
 }
 
@@ -128,54 +142,80 @@ class DiagramWalk {
       if (++proof_.leaf_pairs > max_leaf_pairs_) return false;
       return pool_.action(a) == pool_.action(b);
     }
-    std::vector<uint32_t> key = state_key(a, b);
-    if (proved_.contains(key)) return true;
+    // The key stays on key_stack_ while the branches below push theirs.
+    const size_t key_begin = key_stack_.size();
+    push_state_key(a, b);
+    auto key = [&] { return std::span<const uint32_t>(key_stack_).subspan(key_begin); };
+    if (proved_.contains(key())) {
+      key_stack_.resize(key_begin);
+      return true;
+    }
     // Branch on the first test of A, or of B once A has decided.
     const DagPool::Node n = pool_.at(DagPool::is_leaf(a) ? b : a);
+    bool ok = true;
     for (const WordAtom& side : {n.atom, negate(n.atom)}) {
       const size_t mark = state_.mark();
       ++proof_.atoms;
       const Sat s = state_.add(n.word, side);
-      bool ok = true;
       if (s == Sat::kSat)
         ok = agree(pool_.restrict(a, n.word, state_, &side), pool_.restrict(b, n.word, state_, &side));
       else if (s == Sat::kUnknown) ok = false;  // the full walk says why
       state_.undo_to(mark);
-      if (!ok) return false;
+      if (!ok) break;
     }
-    proved_.insert(std::move(key));
-    return true;
+    if (ok) proved_.insert(key());
+    key_stack_.resize(key_begin);
+    return ok;
   }
 
   // The two residuals and the constraints on every word they still test:
   // all the rest of the walk from here depends on.
-  std::vector<uint32_t> state_key(Ref a, Ref b) const {
-    std::vector<uint32_t> key = {a, b};
+  void push_state_key(Ref a, Ref b) {
+    std::vector<uint32_t>& key = key_stack_;
+    key.insert(key.end(), {a, b});
     const uint16_t words = pool_.words(a) | pool_.words(b);
     for (unsigned w = 0; w < kWordCount; ++w) {
       if ((words & bit(w)) == 0) continue;
+      // A header naming the word and which parts of its constraint follow:
+      // most words a state reads are unconstrained or have one or two
+      // parts, and the memo holds thousands of keys.
       const WordSet& s = state_.word(w);
-      const auto counts = static_cast<uint32_t>(s.excluded().size() << 16 | s.clauses().size());
-      key.insert(key.end(), {w, s.lo(), s.hi(), s.known_mask(), s.known_bits(), counts});
-      key.insert(key.end(), s.excluded().begin(), s.excluded().end());
-      for (const WordSet::Clause& c : s.clauses()) key.insert(key.end(), {c.mask, c.value});
+      const size_t header = key.size();
+      uint32_t parts = 0;
+      auto part = [&](uint32_t flag, std::initializer_list<uint32_t> values) {
+        parts |= flag;
+        key.insert(key.end(), values);
+      };
+      key.push_back(0);
+      if (s.lo() != 0) part(kLo, {s.lo()});
+      if (s.hi() != 0xffffffffU) part(kHi, {s.hi()});
+      if (s.known_mask() != 0) part(kKnownBits, {s.known_mask(), s.known_bits()});
+      if (!s.excluded().empty()) {
+        part(kExcluded, {static_cast<uint32_t>(s.excluded().size())});
+        key.insert(key.end(), s.excluded().begin(), s.excluded().end());
+      }
+      if (!s.clauses().empty()) {
+        part(kClauses, {static_cast<uint32_t>(s.clauses().size())});
+        for (const WordSet::Clause& c : s.clauses()) key.insert(key.end(), {c.mask, c.value});
+      }
+      key[header] = w | parts;
     }
-    return key;
   }
 
-  struct KeyHash {
-    size_t operator()(const std::vector<uint32_t>& key) const {
-      uint64_t h = key.size();
-      for (uint32_t v : key) h = mix(h, v);
-      return static_cast<size_t>(h);
-    }
-  };
+  // A word's key header: the word, and a flag for each part of its
+  // constraint that follows.
+  static constexpr uint32_t kLo = 1u << 8;
+  static constexpr uint32_t kHi = 1u << 9;
+  static constexpr uint32_t kKnownBits = 1u << 10;
+  static constexpr uint32_t kExcluded = 1u << 11;
+  static constexpr uint32_t kClauses = 1u << 12;
 
   DagPool& pool_;
   const uint64_t max_leaf_pairs_;
   DiagramProof& proof_;
   PathState state_;
-  std::unordered_set<std::vector<uint32_t>, KeyHash> proved_;
+  KeySet proved_;
+  std::vector<uint32_t> key_stack_;  // the keys of the states being walked, outermost first
 };
 
 }  // namespace

@@ -21,11 +21,12 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <tuple>
-#include <unordered_set>
 #include <vector>
 
+#include "verify/key_set.h"
 #include "verify/procedure.h"
 
 namespace sysfence::verify {
@@ -47,20 +48,20 @@ class DagPool {
   Ref node(unsigned word, const WordAtom& atom, Ref if_true, Ref if_false);
 
   struct Node {
-    uint8_t word;
+    unsigned word;
     WordAtom atom;
     Ref if_true;
     Ref if_false;
-    uint16_t words;   // bit w: some test in this diagram reads word w
-    uint8_t parents;  // nodes built with this one as a child, up to 2
   };
   static bool is_leaf(Ref r) { return (r & kLeafBit) != 0; }
-  const Node& at(Ref r) const { return nodes_[r]; }
+  Node at(Ref r) const {
+    const Stored& n = stored(r);
+    return Node{n.word, WordAtom{n.op, n.k, n.mask}, n.if_true, n.if_false};
+  }
   Action action(Ref r) const { return actions_[r & ~kLeafBit]; }
-  uint16_t words(Ref r) const { return is_leaf(r) ? 0 : nodes_[r].words; }
-  size_t node_count() const { return nodes_.size(); }
-  // A node that several nodes lead to: where paths join.
-  bool shared(Ref r) const { return !is_leaf(r) && nodes_[r].parents > 1; }
+  // Bit w: some test in the diagram at `r` reads word w.
+  uint16_t words(Ref r) const { return is_leaf(r) ? 0 : stored(r).words; }
+  size_t node_count() const { return count_; }
 
   // `r` with every test on word `word` that `state` decides replaced by the
   // branch it takes; `added` (when not null), the atom just added to the
@@ -69,24 +70,42 @@ class DagPool {
   Ref restrict(Ref r, unsigned word, const PathState& state, const WordAtom* added = nullptr);
 
  private:
-  static constexpr uint64_t kEmpty = ~uint64_t{0};
+  // 20 bytes: a restriction builds a node for every test above a decided
+  // one, and an argument-heavy policy has tens of thousands of them.
+  struct Stored {
+    uint32_t k;
+    uint32_t mask;
+    Ref if_true;
+    Ref if_false;
+    uint16_t words;
+    uint8_t word;
+    WordOp op;
+  };
+  // Nodes live in fixed-size chunks that never move: growing the pool
+  // allocates one more chunk instead of copying every node into an array
+  // twice the size (which held both at once, doubling the proof's peak).
+  static constexpr unsigned kChunkBits = 11;
+  static constexpr size_t kChunkSize = size_t{1} << kChunkBits;
+  static constexpr Ref kFreeSlot = ~Ref{0};
+
+  const Stored& stored(Ref r) const { return chunks_[r >> kChunkBits][r & (kChunkSize - 1)]; }
   static uint64_t hash(unsigned word, const WordAtom& atom, Ref if_true, Ref if_false);
   void grow_index();
   Ref restrict_node(Ref r, unsigned word, const PathState& state, const WordAtom* added);
 
-  std::vector<Node> nodes_;
+  std::vector<std::unique_ptr<Stored[]>> chunks_;
+  size_t count_ = 0;
   std::vector<Action> actions_;
   std::map<std::tuple<uint8_t, uint16_t, uint16_t>, Ref> leaf_index_;
-  // Open addressing over nodes_, at most half full: node() runs for every
-  // node a restriction changes. A slot holds the upper half of the node's
-  // hash over its index (kEmpty where free), so that a probe reads a node
-  // only when the hashes match.
-  std::vector<uint64_t> index_;
-  // restrict's memo for the current call: result[r] is valid when
-  // stamp[r] == generation.
-  std::vector<uint32_t> restrict_stamp_;
-  std::vector<Ref> restrict_result_;
-  uint32_t generation_ = 0;
+  // Open addressing over the nodes, at most two thirds full (kFreeSlot where
+  // free): node() runs for every node a restriction changes.
+  std::vector<Ref> index_;
+  // restrict's memo for the current call, chunks beside the chunks of
+  // nodes: a node's result is valid when its generation byte is the call's
+  // (one byte, not four: the bytes are cleared once every 255 calls).
+  std::vector<std::unique_ptr<uint8_t[]>> memo_generations_;
+  std::vector<std::unique_ptr<Ref[]>> memo_results_;
+  uint8_t generation_ = 0;
   WordAtom added_negated_;  // restrict's `added`, negated
 };
 

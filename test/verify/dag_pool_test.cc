@@ -242,3 +242,48 @@ TEST(DagPool, TooDeepADiagramIsLeftToThePlainWalk) {
 
 }  // namespace
 }  // namespace sysfence::verify
+
+namespace sysfence::verify {
+namespace {
+
+// Pools larger than one chunk of nodes and than the first index: every
+// node keeps its fields and its identity, and a restriction reaching over
+// the chunks answers like the diagram it restricts.
+TEST(DagPool, ManyNodesKeepTheirFieldsAndIdentity) {
+  DagPool pool;
+  const DagPool::Ref allow = pool.leaf(Action::Allow());
+  const DagPool::Ref deny = pool.leaf(Action::Errno(1));
+  constexpr uint32_t kNodes = 10000;
+  std::vector<DagPool::Ref> chain;
+  DagPool::Ref next = deny;
+  for (uint32_t i = 0; i < kNodes; ++i) {
+    const WordAtom atom = i % 3 == 0 ? WordAtom::MaskedEq(0xff, i & 0xff) : WordAtom::Eq(i);
+    next = pool.node(4 + i % 4, atom, allow, next);
+    chain.push_back(next);
+  }
+  EXPECT_EQ(pool.node_count(), kNodes);
+  for (uint32_t i = 0; i < kNodes; ++i) {
+    const DagPool::Node n = pool.at(chain[i]);
+    const WordAtom atom = i % 3 == 0 ? WordAtom::MaskedEq(0xff, i & 0xff) : WordAtom::Eq(i);
+    ASSERT_EQ(n.word, 4 + i % 4);
+    ASSERT_EQ(n.atom, atom);
+    ASSERT_EQ(n.if_true, allow);
+    ASSERT_EQ(n.if_false, i == 0 ? deny : chain[i - 1]);
+    ASSERT_EQ(pool.node(n.word, n.atom, n.if_true, n.if_false), chain[i]);
+  }
+  EXPECT_EQ(pool.node_count(), kNodes);
+  PathState state;
+  ASSERT_EQ(state.add(4, WordAtom::Gt(5000)), Sat::kSat);
+  const DagPool::Ref restricted = pool.restrict(chain.back(), 4, state);
+  EXPECT_GT(pool.node_count(), kNodes);
+  std::mt19937_64 rng(3);
+  for (int k = 0; k < 2000; ++k) {
+    SeccompWords in{};
+    for (unsigned w = 4; w < 8; ++w) in[w] = static_cast<uint32_t>(rng() % (2 * kNodes));
+    if (in[4] <= 5000) continue;  // outside the state: the restriction need not agree
+    ASSERT_EQ(run(pool, restricted, in), run(pool, chain.back(), in)) << "input " << k;
+  }
+}
+
+}  // namespace
+}  // namespace sysfence::verify

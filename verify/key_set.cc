@@ -1,0 +1,77 @@
+#include "verify/key_set.h"
+
+#include <algorithm>
+
+namespace sysfence::verify {
+
+uint32_t KeySet::hash(std::span<const uint32_t> key) {
+  uint64_t h = key.size();
+  for (uint32_t v : key) {
+    h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  }
+  h *= 0x9e3779b97f4a7c15ULL;
+  return static_cast<uint32_t>(h >> 32);
+}
+
+bool KeySet::find(std::span<const uint32_t> key, uint32_t h) const {
+  if (slots_.empty()) return false;
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = h & mask; slots_[i].position != kFree; i = (i + 1) & mask) {
+    if (slots_[i].hash != h) continue;
+    const uint32_t* e = entry(slots_[i].position);
+    if (e[0] == key.size() && std::equal(key.begin(), key.end(), e + kHeaderWords)) return true;
+  }
+  return false;
+}
+
+bool KeySet::contains(std::span<const uint32_t> key) const { return find(key, hash(key)); }
+
+uint32_t KeySet::store(std::span<const uint32_t> key, uint32_t h) {
+  const size_t words = kHeaderWords + key.size();
+  const bool own_arena = words > kArenaWords;
+  if (arenas_.empty() || own_arena || kArenaWords - arena_used_.back() < words) {
+    arenas_.push_back(std::make_unique_for_overwrite<uint32_t[]>(std::max(words, kArenaWords)));
+    arena_used_.push_back(0);
+  }
+  const auto arena = static_cast<uint32_t>(arenas_.size() - 1);
+  const uint32_t offset = arena_used_.back();
+  uint32_t* out = arenas_.back().get() + offset;
+  out[0] = static_cast<uint32_t>(key.size());
+  out[1] = h;
+  std::copy(key.begin(), key.end(), out + kHeaderWords);
+  // An arena of its own is full: the next key starts another.
+  arena_used_.back() = own_arena ? static_cast<uint32_t>(kArenaWords) : static_cast<uint32_t>(offset + words);
+  return arena << kArenaBits | offset;
+}
+
+void KeySet::place(uint32_t position, uint32_t h) {
+  const size_t mask = slots_.size() - 1;
+  size_t i = h & mask;
+  while (slots_[i].position != kFree) i = (i + 1) & mask;
+  slots_[i] = Slot{position, h};
+}
+
+void KeySet::grow() {
+  // Rebuilt from the arenas, which hold every key's hash: the old slots
+  // are freed first, so that the two tables are never held at once.
+  const size_t size = std::max<size_t>(64, slots_.size() * 2);
+  slots_ = std::vector<Slot>();
+  slots_.assign(size, Slot{kFree, 0});
+  for (uint32_t a = 0; a < arenas_.size(); ++a) {
+    const uint32_t* arena = arenas_[a].get();
+    for (uint32_t offset = 0; offset < arena_used_[a] && offset < kArenaWords;) {
+      place(a << kArenaBits | offset, arena[offset + 1]);
+      offset += kHeaderWords + arena[offset];
+    }
+  }
+}
+
+void KeySet::insert(std::span<const uint32_t> key) {
+  const uint32_t h = hash(key);
+  if (find(key, h)) return;
+  if (2 * (count_ + 1) > slots_.size()) grow();
+  place(store(key, h), h);
+  ++count_;
+}
+
+}  // namespace sysfence::verify

@@ -1,0 +1,50 @@
+// A set of variable-length keys of 32-bit words, stored compactly: the
+// proof's memo of proved walk states holds thousands of them, and a
+// std::unordered_set of vectors spends about as much again on a heap block,
+// a vector header and a hash node per key.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+namespace sysfence::verify {
+
+class KeySet {
+ public:
+  bool contains(std::span<const uint32_t> key) const;
+  // Adds `key` unless it is already there.
+  void insert(std::span<const uint32_t> key);
+  size_t size() const { return count_; }
+
+ private:
+  // Keys are copied into arenas that never move, each as its size, its
+  // hash and its words; a key longer than an arena gets an arena of its
+  // own. A key's position is its arena's index times kArenaWords plus its
+  // offset there.
+  static constexpr unsigned kArenaBits = 14;
+  static constexpr size_t kArenaWords = size_t{1} << kArenaBits;
+  static constexpr uint32_t kHeaderWords = 2;
+  static constexpr uint32_t kFree = ~uint32_t{0};
+  struct Slot {
+    uint32_t position;  // kFree where free
+    uint32_t hash;
+  };
+
+  static uint32_t hash(std::span<const uint32_t> key);
+  const uint32_t* entry(uint32_t position) const {
+    return arenas_[position >> kArenaBits].get() + (position & (kArenaWords - 1));
+  }
+  bool find(std::span<const uint32_t> key, uint32_t h) const;
+  uint32_t store(std::span<const uint32_t> key, uint32_t h);
+  void place(uint32_t position, uint32_t h);
+  void grow();
+
+  std::vector<Slot> slots_;  // open addressing, at most half full
+  size_t count_ = 0;
+  std::vector<std::unique_ptr<uint32_t[]>> arenas_;
+  std::vector<uint32_t> arena_used_;  // words used in each arena
+};
+
+}  // namespace sysfence::verify
