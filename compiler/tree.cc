@@ -372,49 +372,89 @@ class OptimalTree {
   // Cells (i, i + d) for first <= i < end: per cell, the best split point
   // (or chain) for intervals i..i+d. Along a diagonal every table position
   // moves by a constant step, so the positions are carried from cell to
-  // cell instead of recomputed (this loop runs once per range).
+  // cell instead of recomputed (this loop runs once per range). The search
+  // mode and whether the diagonal's ranges can be chains are fixed per
+  // diagonal: each combination gets its own loop.
+  void fill_cells(Workspace& ws, size_t d, size_t first, size_t end) {
+    const bool chains = d + 1 < span_;
+    if (o_.exhaustive) {
+      if (chains) fill_cells<false, true>(ws, d, first, end);
+      else fill_cells<false, false>(ws, d, first, end);
+    } else if (chains) {
+      fill_cells<true, true>(ws, d, first, end);
+    } else {
+      fill_cells<true, false>(ws, d, first, end);
+    }
+  }
+
+  // The first k in [lo, hi] with the least row[k - 1] + right[k] (the
+  // split point's cost without the range's own weight), and that cost.
+  // Two points per step; the comparisons stay in order of k, so ties go
+  // to the first point as a plain scan sends them.
+  static std::pair<double, size_t> best_split(const double* row, const double* right, size_t lo, size_t hi) {
+    const double* left = row - 1;  // left[k] = row[k - 1]
+    double best = left[lo] + right[lo];
+    size_t best_k = lo;
+    size_t k = lo + 1;
+    for (; k < hi; k += 2) {
+      const double c0 = left[k] + right[k];
+      const double c1 = left[k + 1] + right[k + 1];
+      if (c0 < best) {
+        best = c0;
+        best_k = k;
+      }
+      if (c1 < best) {
+        best = c1;
+        best_k = k + 1;
+      }
+    }
+    if (k == hi) {
+      const double c = left[k] + right[k];
+      if (c < best) {
+        best = c;
+        best_k = k;
+      }
+    }
+    return {best, best_k};
+  }
+
+  template <bool kKnuth, bool kChains>
   void fill_cells(Workspace& ws, size_t d, size_t first, size_t end) {
     const size_t n = n_;
     const double slack_cost = o_.size_weight;
-    const bool knuth = !o_.exhaustive;
     // Diagonal d - 1: below[i] is (i, j - 1), below[i + 1] is (i + 1, j).
     const Cell* below = &ws.cell[(d - 1) * n];
     Cell* here = &ws.cell[d * n];
-    const size_t len = d + 1;
-    const Chain* chains = len < span_ ? &ws.chain[chain_index(0, len)] : nullptr;
+    const Chain* chains = kChains ? &ws.chain[chain_index(0, d + 1)] : nullptr;
     const double* prefix = prefix_.data();
     double* row = &ws.cost[first * n];            // cost(i, .)
     double* right = &ws.cost_t[(first + d) * n];  // cost(., j)
+    size_t next_a = root_of(below[first]);        // root(i, j - 1) of the next cell
     for (size_t i = first; i < end; ++i, row += n, right += n) {
       const size_t j = i + d;
       size_t lo = i + 1;
       size_t hi = j;
-      if (knuth) {
+      if constexpr (kKnuth) {
         // Knuth: root(i, j-1) <= root(i, j) <= root(i+1, j) for the plain
         // problem. Chains break that monotonicity now and then, so the
         // window is widened by kKnuthSlack on each side (measured: this
         // recovers the full search's trees on the real profiles).
-        const size_t a = root_of(below[i]);
+        const size_t a = next_a;
         const size_t b = root_of(below[i + 1]);
+        next_a = b;
         // max(i + 1, a - slack), without the underflow check.
         lo = std::max(lo + kKnuthSlack, a) - kKnuthSlack;
         hi = std::min<size_t>(hi, b + kKnuthSlack);
         if (lo > hi) lo = hi;
       }
-      double best = kInf;
-      size_t best_k = lo;
-      for (size_t k = lo; k <= hi; ++k) {
-        const double c = row[k - 1] + right[k];
-        if (c < best) {
-          best = c;
-          best_k = k;
-        }
-      }
+      auto [best, best_k] = best_split(row, right, lo, hi);
       best += prefix[j + 1] - prefix[i] + slack_cost;
       RangeKind kind = kSplitRange;
-      if (chains != nullptr && chains[i].cost <= best) {
-        best = chains[i].cost;
-        kind = kChainRange;
+      if constexpr (kChains) {
+        if (chains[i].cost <= best) {
+          best = chains[i].cost;
+          kind = kChainRange;
+        }
       }
       here[i] = pack(best_k, kind);
       row[j] = best;
