@@ -285,22 +285,36 @@ class OptimalTree {
       for (size_t d = 1; d < n_; ++d) fill_cells(ws, d, 0, n_ - d);
       return;
     }
-    // kept[i]: range (i, i + d - 1) keeps its cells, for i >= above.
+    // kept[i]: range (i, i + d - 1) keeps its cells, for i >= above. A
+    // range keeps its cells only if both one shorter inside it do: once a
+    // diagonal keeps none, no longer one keeps any.
     std::vector<uint8_t> kept(n_ + 1, 1);
+    bool any_kept = true;
     for (size_t d = 1; d < n_; ++d) {
-      fill_diagonal(ws, d, reuse_.below > d ? reuse_.below - d : 0, reuse_.above, kept);
+      const size_t first = reuse_.below > d ? reuse_.below - d : 0;
+      if (any_kept) any_kept = fill_diagonal(ws, d, first, reuse_.above, kept);
+      else if (first < n_ - d) fill_cells(ws, d, first, n_ - d);
     }
   }
 
   // Cells (i, i + d) for i >= first, but for the kept ones from `above` on
-  // (kept[] holds diagonal d - 1's and receives diagonal d's).
-  void fill_diagonal(Workspace& ws, size_t d, size_t first, size_t above, std::vector<uint8_t>& kept) {
+  // (kept[] holds diagonal d - 1's and receives diagonal d's). Whether any
+  // cell from `above` on was kept.
+  bool fill_diagonal(Workspace& ws, size_t d, size_t first, size_t above, std::vector<uint8_t>& kept) {
     const size_t end = n_ - d;  // the diagonal's cells are i < end
-    if (first >= end) return;
+    if (first >= end) return true;
     const size_t suffix = std::clamp(above, first, end);
     fill_cells(ws, d, first, suffix);
     // In order of i: kept[i + 1] is still diagonal d - 1's.
-    for (size_t i = suffix; i < end; ++i) kept[i] = kept[i] && kept[i + 1] && same_weight(i, i + d);
+    bool any_kept = false;
+    for (size_t i = suffix; i < end; ++i) {
+      kept[i] = kept[i] && kept[i + 1] && same_weight(i, i + d);
+      any_kept = any_kept || kept[i];
+    }
+    if (!any_kept) {
+      fill_cells(ws, d, suffix, end);
+      return false;
+    }
     for (size_t i = suffix; i < end;) {
       if (kept[i]) {
         ++i;
@@ -311,6 +325,7 @@ class OptimalTree {
       fill_cells(ws, d, i, to);
       i = to;
     }
+    return true;
   }
 
   // Cells (i, i + d) for first <= i < end: per cell, the best split point
