@@ -346,6 +346,15 @@ class OptimalTree {
     }
   }
 
+  // c, at split point k, if it is less than the best so far. Without a
+  // branch: which point wins is data, and a mispredicted jump costs more
+  // than the two conditional moves.
+  static void take_if_less(double c, size_t k, double& best, size_t& best_k) {
+    const bool less = c < best;
+    best_k = less ? k : best_k;
+    best = less ? c : best;
+  }
+
   // The first k in [lo, hi] with the least row[k - 1] + right[k] (the
   // split point's cost without the range's own weight), and that cost.
   // Two points per step; the comparisons stay in order of k, so ties go
@@ -358,22 +367,10 @@ class OptimalTree {
     for (; k < hi; k += 2) {
       const double c0 = left[k] + right[k];
       const double c1 = left[k + 1] + right[k + 1];
-      if (c0 < best) {
-        best = c0;
-        best_k = k;
-      }
-      if (c1 < best) {
-        best = c1;
-        best_k = k + 1;
-      }
+      take_if_less(c0, k, best, best_k);
+      take_if_less(c1, k + 1, best, best_k);
     }
-    if (k == hi) {
-      const double c = left[k] + right[k];
-      if (c < best) {
-        best = c;
-        best_k = k;
-      }
-    }
+    if (k == hi) take_if_less(left[k] + right[k], k, best, best_k);
     return {best, best_k};
   }
 
