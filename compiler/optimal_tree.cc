@@ -407,10 +407,11 @@ class OptimalTree {
       best += prefix[j + 1] - prefix[i] + slack_cost;
       RangeKind kind = kSplitRange;
       if constexpr (kChains) {
-        if (chains[i].cost <= best) {
-          best = chains[i].cost;
-          kind = kChainRange;
-        }
+        // Without a branch, as in best_split.
+        const double chain = chains[i].cost;
+        const bool chain_wins = chain <= best;
+        kind = chain_wins ? kChainRange : kSplitRange;
+        best = chain_wins ? chain : best;
       }
       here[i] = pack(best_k, kind);
       row[j] = best;
