@@ -60,7 +60,7 @@ class OptimalTree {
       ws.cell[cell_index(i, i)] = pack(i, kLeafRange);
     }
     fill_tables(ws);
-    ws.prefix = prefix_;
+    ws.prefix = std::move(prefix_);  // the tables' weights; build() reads none
     DecisionTree t;
     t.nodes.reserve(2 * n_ + 16);  // n_ leaves and n_ - 1 tests, a few more with chains
     TreeMaker m(t);
