@@ -142,9 +142,12 @@ class OptimalTree {
   // Whether every chain starting at interval i is reusable, so that
   // compute_chains need not even walk them.
   bool chains_reusable_from(size_t i) const {
+    if (reuse_.run == 0) return false;
     const size_t last = std::min(n_, i + span_ - 1);  // ranges [i, j] for j < last
+    if (last <= reuse_.below) return true;
+    if (i < reuse_.above) return false;
     for (size_t j = i + 1; j < last; ++j) {
-      if (!chain_reusable(i, j)) return false;
+      if (!same_weight(i, j)) return false;
     }
     return true;
   }
