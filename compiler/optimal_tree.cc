@@ -359,21 +359,24 @@ class OptimalTree {
   }
 
   // The first k in [lo, hi] with the least row[k - 1] + right[k] (the
-  // split point's cost without the range's own weight), and that cost.
-  // Two points per step; the comparisons stay in order of k, so ties go
-  // to the first point as a plain scan sends them.
+  // split point's cost without the range's own weight), and that cost. The
+  // comparisons go in order of k, so ties go to the first point. Most
+  // windows hold five points (Knuth's bounds agree, widened by the slack on
+  // both sides; measured: 69% of Docker's default's cells, 82% five or
+  // more): the first five are taken without a loop.
   static std::pair<double, size_t> best_split(const double* row, const double* right, size_t lo, size_t hi) {
     const double* left = row - 1;  // left[k] = row[k - 1]
     double best = left[lo] + right[lo];
     size_t best_k = lo;
     size_t k = lo + 1;
-    for (; k < hi; k += 2) {
-      const double c0 = left[k] + right[k];
-      const double c1 = left[k + 1] + right[k + 1];
-      take_if_less(c0, k, best, best_k);
-      take_if_less(c1, k + 1, best, best_k);
+    if (hi - lo >= 4) {
+      take_if_less(left[k] + right[k], k, best, best_k);
+      take_if_less(left[k + 1] + right[k + 1], k + 1, best, best_k);
+      take_if_less(left[k + 2] + right[k + 2], k + 2, best, best_k);
+      take_if_less(left[k + 3] + right[k + 3], k + 3, best, best_k);
+      k += 4;
     }
-    if (k == hi) take_if_less(left[k] + right[k], k, best, best_k);
+    for (; k <= hi; ++k) take_if_less(left[k] + right[k], k, best, best_k);
     return {best, best_k};
   }
 
