@@ -399,8 +399,10 @@ class OptimalTree {
       if constexpr (kKnuth) {
         // Knuth: root(i, j-1) <= root(i, j) <= root(i+1, j) for the plain
         // problem. Chains break that monotonicity now and then, so the
-        // window is widened by kKnuthSlack on each side (measured: this
-        // recovers the full search's trees on the real profiles).
+        // window is widened by kKnuthSlack on each side (measured: the real
+        // profiles' filters under uniform weights then equal the full
+        // search's on 47 of 52 profile x architecture pairs; the narrower
+        // window changes many, some for the worse).
         const size_t a = next_a;
         const size_t b = root_of(below[i + 1]);
         next_a = b;
