@@ -1,0 +1,482 @@
+#include "compiler/optimal_tree.h"
+
+#include <algorithm>
+#include <bit>
+#include <cassert>
+#include <limits>
+#include <memory>
+#include <utility>
+#include <vector>
+
+namespace sysfence::compiler {
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr size_t kKnuthSlack = 2;
+// Workspaces for trees up to this many intervals (about 1 MB) stay allocated.
+constexpr size_t kKeepWorkspace = 256;
+
+// An equals-chain over intervals [i, j]: every interval that is not a single
+// value shares one leaf (the "rest"); single values with another leaf are
+// peeled off by `jeq`, heaviest first.
+struct Chain {
+  double cost = kInf;
+  uint32_t rest = 0;
+};
+
+class OptimalTree {
+ public:
+  OptimalTree(std::span<const Interval> iv, std::span<const double> w, const TreeOptions& o)
+      : iv_(iv), w_(w), o_(o), n_(iv.size()), span_(2 * o.max_chain + 2) {
+    prefix_.assign(n_ + 1, 0);
+    for (size_t i = 0; i < n_; ++i) prefix_[i + 1] = prefix_[i] + w[i];
+  }
+
+  // Builds the tree. `reuse.run`, when not 0, names the workspace run whose
+  // tables (same intervals, same options) may be reused (see Reuse and
+  // TreeRebuilder); *run_out receives the id of this run's tables, 0 when
+  // they are not kept.
+  DecisionTree run(Reuse reuse = {}, uint64_t* run_out = nullptr) {
+    // The tables live as long as the thread: a compile builds several trees
+    // of a few hundred intervals each, and fresh n^2 arrays every time would
+    // cost more in page faults than the dynamic program itself. Every cell
+    // i <= j is written before it is read, so nothing needs clearing.
+    Workspace& ws = workspace();
+    if (reuse.run == 0 || reuse.run != ws.run || ws.prefix.size() != prefix_.size()) reuse = Reuse{};
+    reuse_ = reuse;
+    old_prefix_ = std::move(ws.prefix);
+    ws.run = ++ws.runs;
+    ws.cost.grow(n_ * n_);
+    ws.cost_t.grow(n_ * n_);
+    ws.cell.grow(n_ * n_);
+    // Which chains exist depends on the leaves and lengths only, not on the
+    // weights: a reused table has kInf exactly where a fresh one would.
+    if (reuse_.run == 0) ws.chain.assign(n_ * span_, Chain{});
+    compute_chains(ws);
+    for (size_t i = 0; i < n_; ++i) {
+      ws.cost[i * n_ + i] = 0;
+      ws.cost_t[i * n_ + i] = 0;
+      ws.cell[cell_index(i, i)] = pack(i, kLeafRange);
+    }
+    fill_tables(ws);
+    ws.prefix = std::move(prefix_);  // the tables' weights; build() reads none
+    DecisionTree t;
+    t.nodes.reserve(2 * n_ + 16);  // n_ leaves and n_ - 1 tests, a few more with chains
+    TreeMaker m(t);
+    t.interval_tests.assign(n_, 0);
+    t.root = build(ws, m, t.interval_tests, 0, n_ - 1, 0);
+    // Keep the tables for the next tree unless they grew unusually large.
+    if (n_ > kKeepWorkspace) {
+      const uint64_t runs = ws.runs;
+      ws = Workspace{};
+      ws.runs = runs;
+    }
+    old_prefix_.clear();
+    if (run_out != nullptr) *run_out = ws.run;
+    return t;
+  }
+
+ private:
+  enum RangeKind : uint8_t { kLeafRange, kSplitRange, kChainRange };
+
+  // An n^2 table whose cells are written before they are read: growing it
+  // neither clears nor copies (a larger tree never reuses a smaller one's
+  // cells), which spares the first compile of a process a memset of a few
+  // hundred kilobytes per table.
+  template <typename T>
+  struct Table {
+    std::unique_ptr<T[]> data;
+    size_t size = 0;
+    void grow(size_t n) {
+      if (size >= n) return;
+      data = std::make_unique_for_overwrite<T[]>(n);
+      size = n;
+    }
+    T& operator[](size_t i) { return data[i]; }
+    const T& operator[](size_t i) const { return data[i]; }
+  };
+
+  // A range's best split point (its root) and kind, packed in 16 bits:
+  // ranges have at most kMaxDynamicProgram (< 2^14) intervals.
+  using Cell = uint16_t;
+  static Cell pack(size_t root, RangeKind kind) { return static_cast<Cell>(root | (size_t{kind} << 14)); }
+  static size_t root_of(Cell c) { return c & 0x3fff; }
+  static RangeKind kind_of(Cell c) { return static_cast<RangeKind>(c >> 14); }
+  // Cells and chains are stored by range length, then start: the diagonal
+  // the dynamic program fills, and the one below that it reads (root(i,
+  // j-1) and root(i+1, j) are neighbours there), are each one sequential
+  // run of memory instead of one cache line per cell.
+  size_t cell_index(size_t i, size_t j) const { return (j - i) * n_ + i; }
+  size_t chain_index(size_t i, size_t len) const { return len * n_ + i; }
+
+  struct Workspace {
+    Table<double> cost;
+    Table<double> cost_t;        // transposed: cost_t[j * n + i] = cost[i * n + j]
+    Table<Cell> cell;            // [cell_index(i, j)]
+    std::vector<Chain> chain;    // [chain_index(i, len)], len < span
+    std::vector<double> prefix;  // the prefix sums of the run the tables hold
+    uint64_t runs = 0;           // runs so far on this thread
+    uint64_t run = 0;            // the run the tables hold; 0: none
+  };
+  static Workspace& workspace() {
+    static thread_local Workspace ws;
+    return ws;
+  }
+
+  double weight(size_t i, size_t j) const { return prefix_[j + 1] - prefix_[i]; }
+  // Range [i, j] (which holds no changed weight) weighs bit for bit what it
+  // weighed in the run whose tables are reused. Its cells and chain then
+  // come out the same (when the ranges inside it do too): their other
+  // inputs are the unchanged interval weights inside it.
+  bool same_weight(size_t i, size_t j) const {
+    return std::bit_cast<uint64_t>(weight(i, j)) == std::bit_cast<uint64_t>(old_prefix_[j + 1] - old_prefix_[i]);
+  }
+  // Whether the reused tables hold range [i, j]'s chain as this run would
+  // compute it: ranges before the first changed weight, and ranges after
+  // the last one that weigh the same as before.
+  bool chain_reusable(size_t i, size_t j) const {
+    if (reuse_.run == 0) return false;
+    return j < reuse_.below || (i >= reuse_.above && same_weight(i, j));
+  }
+  // Whether every chain starting at interval i is reusable, so that
+  // compute_chains need not even walk them.
+  bool chains_reusable_from(size_t i) const {
+    if (reuse_.run == 0) return false;
+    const size_t last = std::min(n_, i + span_ - 1);  // ranges [i, j] for j < last
+    if (last <= reuse_.below) return true;
+    if (i < reuse_.above) return false;
+    for (size_t j = i + 1; j < last; ++j) {
+      if (!same_weight(i, j)) return false;
+    }
+    return true;
+  }
+  bool single(size_t i) const { return iv_[i].lo == iv_[i].hi; }
+
+  // Exceptions of range [i, j] for rest leaf `rest`, heaviest first (equal
+  // weights in interval order) into `e`. A chain has at most max_chain of
+  // them: an insertion sort, stable, needs no buffer.
+  void exceptions(size_t i, size_t j, uint32_t rest, std::vector<size_t>& e) const {
+    e.clear();
+    for (size_t x = i; x <= j; ++x) {
+      if (iv_[x].leaf != rest) e.push_back(x);
+    }
+    for (size_t r = 1; r < e.size(); ++r) {
+      const size_t x = e[r];
+      size_t at = r;
+      for (; at > 0 && w_[e[at - 1]] < w_[x]; --at) e[at] = e[at - 1];
+      e[at] = x;
+    }
+  }
+
+  // Chains over [i, j] for every range short enough to hold one: with
+  // maximal intervals, a chain alternates "rest" and exceptions, so a range
+  // longer than 2 * max_chain + 1 intervals needs more than max_chain tests.
+  // Cost of the chain over [i, j] that peels `sorted` (exception weights,
+  // heaviest first) in front of the rest.
+  double chain_cost(size_t i, size_t j, const std::vector<double>& sorted) const {
+    double c = 0;
+    double ew = 0;
+    for (size_t r = 0; r < sorted.size(); ++r) {
+      c += sorted[r] * static_cast<double>(r + 1);
+      ew += sorted[r];
+    }
+    const auto p = static_cast<double>(sorted.size());
+    return c + (weight(i, j) - ew) * p + o_.size_weight * p;
+  }
+
+  static void add_single(std::vector<std::pair<double, uint32_t>>& singles,
+                         std::vector<std::pair<uint32_t, size_t>>& leaves, double w, uint32_t leaf) {
+    const auto heavier = [](const std::pair<double, uint32_t>& a, const std::pair<double, uint32_t>& b) {
+      return a.first > b.first;
+    };
+    const std::pair<double, uint32_t> item{w, leaf};
+    singles.insert(std::upper_bound(singles.begin(), singles.end(), item, heavier), item);
+    auto it = std::find_if(leaves.begin(), leaves.end(), [&](const auto& l) { return l.first == leaf; });
+    if (it == leaves.end()) leaves.emplace_back(leaf, 1);
+    else ++it->second;
+  }
+
+  // The cheapest chain over [i, j], single numbers only: any of their leaves
+  // may be the rest (the first of equally cheap ones in order of
+  // appearance). A rest with more than max_chain exceptions is skipped before
+  // any work; the others' costs are chain_cost's, operation for operation:
+  // `singles` without the rest's entries is the exception weights in
+  // descending order (equal weights in any order: the same values).
+  Chain best_single_chain(size_t i, size_t j, std::span<const std::pair<double, uint32_t>> singles,
+                          std::span<const std::pair<uint32_t, size_t>> leaves) const {
+    const size_t len = j - i + 1;
+    Chain best;
+    for (const auto& [rest, count] : leaves) {
+      if (len - count > o_.max_chain) continue;
+      double c = 0;
+      double ew = 0;
+      size_t r = 0;
+      for (const auto& [w, leaf] : singles) {
+        if (leaf == rest) continue;
+        c += w * static_cast<double>(r + 1);
+        ew += w;
+        ++r;
+      }
+      const auto p = static_cast<double>(r);
+      const double cost = c + (weight(i, j) - ew) * p + o_.size_weight * p;
+      if (cost < best.cost) best = Chain{cost, rest};
+    }
+    return best;
+  }
+
+  void compute_chains(Workspace& ws) {
+    constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
+    std::vector<double> sorted;  // exception weights, descending
+    // While [i, j] holds only single numbers: their weights (descending)
+    // with their leaves, and each leaf with how many of them it has (in the
+    // order the leaves first appear), both kept up to date as j grows.
+    std::vector<std::pair<double, uint32_t>> singles;
+    std::vector<std::pair<uint32_t, size_t>> leaves;
+    for (size_t i = 0; i < n_; ++i) {
+      if (chains_reusable_from(i)) continue;
+      uint32_t wide = kNone;  // the leaf of the non-single intervals: the rest
+      sorted.clear();
+      singles.clear();
+      leaves.clear();
+      for (size_t j = i; j < n_ && j - i + 1 < span_; ++j) {
+        const uint32_t leaf = iv_[j].leaf;
+        if (!single(j)) {
+          if (wide == kNone) {
+            wide = leaf;
+            sorted.clear();
+            for (size_t x = i; x < j; ++x) {
+              if (iv_[x].leaf != wide) sorted.push_back(w_[x]);
+            }
+            std::sort(sorted.begin(), sorted.end(), std::greater<>());
+          } else if (wide != leaf) {
+            break;  // no chain covers this range, nor any longer one
+          }
+        } else if (wide != kNone && leaf != wide) {
+          sorted.insert(std::upper_bound(sorted.begin(), sorted.end(), w_[j], std::greater<>()), w_[j]);
+        }
+        if (wide == kNone) add_single(singles, leaves, w_[j], leaf);
+        if (j == i) continue;
+        if (wide != kNone && sorted.size() > o_.max_chain) break;
+        if (chain_reusable(i, j)) continue;
+        if (wide != kNone) {
+          ws.chain[chain_index(i, j - i + 1)] = Chain{chain_cost(i, j, sorted), wide};
+          continue;
+        }
+        ws.chain[chain_index(i, j - i + 1)] = best_single_chain(i, j, singles, leaves);
+      }
+    }
+  }
+
+  // Diagonal by diagonal (ranges of 2 intervals, then 3, ...): cell (i, j)
+  // needs (i, j-1) and (i+1, j), one diagonal down, and cost(i, k-1),
+  // cost(k, j) of shorter ranges, all done. The cells of one diagonal are
+  // independent, so the processor overlaps their split-point scans (each
+  // a chain of dependent comparisons); row by row, every cell waited for
+  // its left neighbour. Each cell is computed exactly as before, so the
+  // order changes nothing in the tables. cost(i, k-1) runs along row i
+  // and cost(k, j) along column j, which cost_t keeps as a row: both scans
+  // are sequential.
+  //
+  // With reused tables, ranges ending before the first changed weight keep
+  // their cells, and so does a range after the last changed weight when it
+  // weighs the same as before and so do the two ranges one shorter inside it
+  // (then every range inside it does: their cells, the Knuth windows they
+  // give and its chain are all as before).
+  void fill_tables(Workspace& ws) {
+    if (reuse_.run == 0) {
+      for (size_t d = 1; d < n_; ++d) fill_cells(ws, d, 0, n_ - d);
+      return;
+    }
+    // kept[i]: range (i, i + d - 1) keeps its cells, for i >= above. A
+    // range keeps its cells only if both one shorter inside it do: once a
+    // diagonal keeps none, no longer one keeps any.
+    std::vector<uint8_t> kept(n_ + 1, 1);
+    bool any_kept = true;
+    for (size_t d = 1; d < n_; ++d) {
+      const size_t first = reuse_.below > d ? reuse_.below - d : 0;
+      if (any_kept) any_kept = fill_diagonal(ws, d, first, reuse_.above, kept);
+      else if (first < n_ - d) fill_cells(ws, d, first, n_ - d);
+    }
+  }
+
+  // Cells (i, i + d) for i >= first, but for the kept ones from `above` on
+  // (kept[] holds diagonal d - 1's and receives diagonal d's). Whether any
+  // cell from `above` on was kept.
+  bool fill_diagonal(Workspace& ws, size_t d, size_t first, size_t above, std::vector<uint8_t>& kept) {
+    const size_t end = n_ - d;  // the diagonal's cells are i < end
+    if (first >= end) return true;
+    const size_t suffix = std::clamp(above, first, end);
+    fill_cells(ws, d, first, suffix);
+    // In order of i: kept[i + 1] is still diagonal d - 1's.
+    bool any_kept = false;
+    for (size_t i = suffix; i < end; ++i) {
+      kept[i] = kept[i] && kept[i + 1] && same_weight(i, i + d);
+      any_kept = any_kept || kept[i];
+    }
+    if (!any_kept) {
+      fill_cells(ws, d, suffix, end);
+      return false;
+    }
+    for (size_t i = suffix; i < end;) {
+      if (kept[i]) {
+        ++i;
+        continue;
+      }
+      size_t to = i + 1;
+      while (to < end && !kept[to]) ++to;
+      fill_cells(ws, d, i, to);
+      i = to;
+    }
+    return true;
+  }
+
+  // Cells (i, i + d) for first <= i < end: per cell, the best split point
+  // (or chain) for intervals i..i+d. Along a diagonal every table position
+  // moves by a constant step, so the positions are carried from cell to
+  // cell instead of recomputed (this loop runs once per range). The search
+  // mode and whether the diagonal's ranges can be chains are fixed per
+  // diagonal: each combination gets its own loop.
+  void fill_cells(Workspace& ws, size_t d, size_t first, size_t end) {
+    const bool chains = d + 1 < span_;
+    if (o_.exhaustive) {
+      if (chains) fill_cells<false, true>(ws, d, first, end);
+      else fill_cells<false, false>(ws, d, first, end);
+    } else if (chains) {
+      fill_cells<true, true>(ws, d, first, end);
+    } else {
+      fill_cells<true, false>(ws, d, first, end);
+    }
+  }
+
+  // c, at split point k, if it is less than the best so far. Without a
+  // branch: which point wins is data, and a mispredicted jump costs more
+  // than the two conditional moves.
+  static void take_if_less(double c, size_t k, double& best, size_t& best_k) {
+    const bool less = c < best;
+    best_k = less ? k : best_k;
+    best = less ? c : best;
+  }
+
+  // The first k in [lo, hi] with the least row[k - 1] + right[k] (the
+  // split point's cost without the range's own weight), and that cost. The
+  // comparisons go in order of k, so ties go to the first point. Most
+  // windows hold five points (Knuth's bounds agree, widened by the slack on
+  // both sides; measured: 69% of Docker's default's cells, 82% five or
+  // more): the first five are taken without a loop.
+  static std::pair<double, size_t> best_split(const double* row, const double* right, size_t lo, size_t hi) {
+    const double* left = row - 1;  // left[k] = row[k - 1]
+    double best = left[lo] + right[lo];
+    size_t best_k = lo;
+    size_t k = lo + 1;
+    if (hi - lo >= 4) {
+      take_if_less(left[k] + right[k], k, best, best_k);
+      take_if_less(left[k + 1] + right[k + 1], k + 1, best, best_k);
+      take_if_less(left[k + 2] + right[k + 2], k + 2, best, best_k);
+      take_if_less(left[k + 3] + right[k + 3], k + 3, best, best_k);
+      k += 4;
+    }
+    for (; k <= hi; ++k) take_if_less(left[k] + right[k], k, best, best_k);
+    return {best, best_k};
+  }
+
+  template <bool kKnuth, bool kChains>
+  void fill_cells(Workspace& ws, size_t d, size_t first, size_t end) {
+    const size_t n = n_;
+    const double slack_cost = o_.size_weight;
+    // Diagonal d - 1: below[i] is (i, j - 1), below[i + 1] is (i + 1, j).
+    const Cell* below = &ws.cell[(d - 1) * n];
+    Cell* here = &ws.cell[d * n];
+    const Chain* chains = kChains ? &ws.chain[chain_index(0, d + 1)] : nullptr;
+    const double* prefix = prefix_.data();
+    double* row = &ws.cost[first * n];            // cost(i, .)
+    double* right = &ws.cost_t[(first + d) * n];  // cost(., j)
+    size_t next_a = root_of(below[first]);        // root(i, j - 1) of the next cell
+    for (size_t i = first; i < end; ++i, row += n, right += n) {
+      const size_t j = i + d;
+      size_t lo = i + 1;
+      size_t hi = j;
+      if constexpr (kKnuth) {
+        // Knuth: root(i, j-1) <= root(i, j) <= root(i+1, j) for the plain
+        // problem. Chains break that monotonicity now and then, so the
+        // window is widened by kKnuthSlack on each side (measured: the real
+        // profiles' filters under uniform weights then equal the full
+        // search's on 47 of 52 profile x architecture pairs; the narrower
+        // window changes many, some for the worse).
+        const size_t a = next_a;
+        const size_t b = root_of(below[i + 1]);
+        next_a = b;
+        // max(i + 1, a - slack), without the underflow check.
+        lo = std::max(lo + kKnuthSlack, a) - kKnuthSlack;
+        hi = std::min<size_t>(hi, b + kKnuthSlack);
+        if (lo > hi) lo = hi;
+      }
+      auto [best, best_k] = best_split(row, right, lo, hi);
+      best += prefix[j + 1] - prefix[i] + slack_cost;
+      RangeKind kind = kSplitRange;
+      if constexpr (kChains) {
+        // Without a branch, as in best_split.
+        const double chain = chains[i].cost;
+        const bool chain_wins = chain <= best;
+        kind = chain_wins ? kChainRange : kSplitRange;
+        best = chain_wins ? chain : best;
+      }
+      here[i] = pack(best_k, kind);
+      row[j] = best;
+      right[i] = best;
+    }
+  }
+
+  // The tree over intervals [i, j], `depth` comparisons below the root;
+  // tests[x] receives the comparisons interval x takes.
+  int32_t build(const Workspace& ws, TreeMaker& m, std::vector<unsigned>& tests, size_t i, size_t j, unsigned depth) {
+    if (i == j) {
+      tests[i] = depth;
+      return m.leaf(iv_[i].leaf);
+    }
+    switch (kind_of(ws.cell[cell_index(i, j)])) {
+      case kChainRange: {
+        const Chain& ch = ws.chain[chain_index(i, j - i + 1)];
+        std::vector<size_t>& e = exceptions_;
+        exceptions(i, j, ch.rest, e);
+        // The rest passes every test; the r-th exception leaves at the
+        // (r+1)-th (exceptions are single values, so no other value stops there).
+        for (size_t x = i; x <= j; ++x) tests[x] = depth + static_cast<unsigned>(e.size());
+        for (size_t r = 0; r < e.size(); ++r) tests[e[r]] = depth + static_cast<unsigned>(r + 1);
+        int32_t node = m.leaf(ch.rest);
+        for (size_t r = e.size(); r-- > 0;) {
+          node = m.equals(iv_[e[r]].lo, m.leaf(iv_[e[r]].leaf), node);
+        }
+        return node;
+      }
+      case kSplitRange: {
+        const size_t k = root_of(ws.cell[cell_index(i, j)]);
+        const int32_t below = build(ws, m, tests, i, k - 1, depth + 1);
+        const int32_t above = build(ws, m, tests, k, j, depth + 1);
+        return m.split(iv_[k].lo, below, above);
+      }
+      case kLeafRange: break;
+    }
+    assert(false);
+    return m.leaf(iv_[i].leaf);
+  }
+
+  std::span<const Interval> iv_;
+  std::span<const double> w_;
+  const TreeOptions& o_;
+  size_t n_;
+  size_t span_;  // chains cover ranges of fewer than span_ intervals
+  std::vector<double> prefix_;
+  std::vector<size_t> exceptions_;  // build's buffer for a chain's exceptions
+  Reuse reuse_;                     // what this run may keep of the tables
+  std::vector<double> old_prefix_;  // the prefix sums the reused tables were made with
+};
+
+}  // namespace
+
+DecisionTree optimal_tree(std::span<const Interval> iv, std::span<const double> w, const TreeOptions& o, Reuse reuse,
+                          uint64_t* run_out) {
+  return OptimalTree(iv, w, o).run(reuse, run_out);
+}
+
+}  // namespace sysfence::compiler
