@@ -57,6 +57,7 @@ Action unnamed_number_action(const policy::ArchPolicy& policy, uint32_t nr);
 class LeafTable {
  public:
   uint32_t intern(RuleSet s);
+  uint32_t intern_constant(Action a);
   const RuleSet& at(uint32_t leaf) const { return leaves_[leaf]; }
   size_t size() const { return leaves_.size(); }
 

@@ -126,17 +126,19 @@ bool operator<(const RuleSet& a, const RuleSet& b) {
   return false;
 }
 
-RuleSet rule_set(std::span<const policy::Rule> rules, Action fallback) {
-  // Fast path, most syscalls of a profile: rules without conditions. The
-  // most restrictive of them decides.
-  if (std::all_of(rules.begin(), rules.end(), [](const policy::Rule& r) { return r.conditions.empty(); })) {
-    if (rules.empty()) return RuleSet{{}, fallback};
-    Action a = rules.front().action;
-    for (const policy::Rule& r : rules) {
-      if (more_restrictive(r.action, a)) a = r.action;
-    }
-    return RuleSet{{}, a};
+std::optional<Action> unconditional_outcome(std::span<const policy::Rule> rules, Action fallback) {
+  if (rules.empty()) return fallback;
+  if (!rules.front().conditions.empty()) return std::nullopt;
+  Action a = rules.front().action;
+  for (const policy::Rule& r : rules.subspan(1)) {
+    if (!r.conditions.empty()) return std::nullopt;
+    if (more_restrictive(r.action, a)) a = r.action;
   }
+  return a;
+}
+
+RuleSet rule_set(std::span<const policy::Rule> rules, Action fallback) {
+  if (const std::optional<Action> outcome = unconditional_outcome(rules, fallback)) return RuleSet{{}, *outcome};
   std::vector<OpenRule> open;
   open.reserve(rules.size());
   for (const policy::Rule& r : rules) {

@@ -13,6 +13,7 @@
 #include <array>
 #include <compare>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -101,6 +102,12 @@ bool operator<(const RuleSet& a, const RuleSet& b);
 
 // The RuleSet of a syscall's rules with `fallback` when none matches.
 RuleSet rule_set(std::span<const policy::Rule> rules, Action fallback);
+
+// What rules without conditions decide (the most restrictive of them;
+// `fallback` when there are none); nullopt when some rule has conditions.
+// rule_set's RuleSet is then constant with this outcome: the case of most
+// syscalls of a profile, which partition takes without building one.
+std::optional<Action> unconditional_outcome(std::span<const policy::Rule> rules, Action fallback);
 
 // The outcome of a RuleSet for concrete arguments (the same meaning as
 // policy::evaluate for one syscall; tests use it).
