@@ -295,7 +295,10 @@ Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::op
   size_t on_word_conditions = 0;
   for (const OpenRule& r : s.rules)
     on_word_conditions += std::count_if(r.conditions.begin(), r.conditions.end(), on_word);
-  std::vector<uint32_t> starts;
+  // The scratch buffers are done with before the pieces' subtrees are
+  // compiled (which split again): one allocation each for the whole compile.
+  std::vector<uint32_t>& starts = split_starts_;
+  starts.clear();
   starts.reserve(2 * on_word_conditions + 1);
   starts.push_back(0);
   for (const OpenRule& r : s.rules) {
@@ -324,12 +327,13 @@ Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::op
     }
   }
 
-  std::vector<OpenCondition> word_conditions;
+  std::vector<OpenCondition>& word_conditions = split_conditions_;
+  word_conditions.clear();
   word_conditions.reserve(on_word_conditions);
   for (const OpenRule& r : s.rules)
     std::copy_if(r.conditions.begin(), r.conditions.end(), std::back_inserter(word_conditions), on_word);
-  PieceLeaves leaves(starts.size());
-  std::string signature;
+  PieceLeaves leaves(starts.size(), word_conditions.size());
+  std::string& signature = split_signature_;
   std::vector<Interval> intervals;
   intervals.reserve(starts.size());
   for (size_t i = 0; i < starts.size(); ++i) {

@@ -38,6 +38,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -145,6 +146,11 @@ class ArgCompiler {
   // libseccomp lays values out) instead of the fastest.
   bool small_trees_ = false;
   size_t last_work_ = 0;  // conditions copied by the last chain()
+  // interval_split's scratch: its cuts, the conditions on the word, a
+  // piece's signature; free again before it compiles the pieces.
+  std::vector<uint32_t> split_starts_;
+  std::vector<OpenCondition> split_conditions_;
+  std::string split_signature_;
 };
 
 }  // namespace sysfence::compiler

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -18,14 +19,20 @@ namespace sysfence::compiler {
 // that piece's leaf; otherwise its RuleSet, unless identical to an earlier
 // piece's, is a new leaf (`children`, in order of appearance). Looked up one
 // by one while few (most splits have a handful of pieces), by hash past that.
+// Every signature of a split has one length (a character per condition on
+// the word): the signatures seen are held end to end in one buffer, sized
+// for every piece up front so that the views the hash holds stay valid.
 class PieceLeaves {
  public:
-  explicit PieceLeaves(size_t pieces) { children_.reserve(std::min<size_t>(pieces, kFew)); }
+  PieceLeaves(size_t pieces, size_t signature_length) : length_(signature_length) {
+    children_.reserve(std::min<size_t>(pieces, kFew));
+    seen_.reserve(pieces * signature_length);
+  }
 
-  const uint32_t* leaf_of_signature(const std::string& signature) const {
+  const uint32_t* leaf_of_signature(std::string_view signature) const {
     if (signature_map_.empty()) {
-      for (const auto& [known, leaf] : signatures_) {
-        if (known == signature) return &leaf;
+      for (size_t i = 0; i < seen_leaf_.size(); ++i) {
+        if (std::string_view(seen_).substr(i * length_, length_) == signature) return &seen_leaf_[i];
       }
       return nullptr;
     }
@@ -33,15 +40,18 @@ class PieceLeaves {
     return it == signature_map_.end() ? nullptr : &it->second;
   }
 
-  uint32_t add(const std::string& signature, RuleSet child) {
+  uint32_t add(std::string_view signature, RuleSet child) {
     const uint32_t leaf = leaf_of_child(std::move(child));
-    if (signature_map_.empty() && signatures_.size() < kFew) {
-      signatures_.emplace_back(signature, leaf);
-    } else {
-      for (auto& [known, known_leaf] : signatures_) signature_map_.emplace(std::move(known), known_leaf);
-      signatures_.clear();
-      signature_map_.emplace(signature, leaf);
+    const size_t at = seen_.size();
+    seen_.append(signature);
+    seen_leaf_.push_back(leaf);
+    if (signature_map_.empty() && seen_leaf_.size() <= kFew) return leaf;
+    if (signature_map_.empty()) {
+      for (size_t i = 0; i + 1 < seen_leaf_.size(); ++i) {
+        signature_map_.emplace(std::string_view(seen_).substr(i * length_, length_), seen_leaf_[i]);
+      }
     }
+    signature_map_.emplace(std::string_view(seen_).substr(at, length_), leaf);
     return leaf;
   }
 
@@ -76,9 +86,11 @@ class PieceLeaves {
     return *known;
   }
 
+  size_t length_;
+  std::string seen_;                                              // the signatures seen, end to end
+  std::vector<uint32_t> seen_leaf_;                               // the leaf of each
+  std::unordered_map<std::string_view, uint32_t> signature_map_;  // views into seen_
   std::vector<RuleSet> children_;
-  std::vector<std::pair<std::string, uint32_t>> signatures_;
-  std::unordered_map<std::string, uint32_t> signature_map_;
   std::unordered_set<uint32_t, ChildHash, ChildSame> child_set_{0, ChildHash{&children_}, ChildSame{&children_}};
 };
 
