@@ -136,7 +136,7 @@ Edge ArgCompiler::compile_rules(const RuleSet& s, std::optional<uint32_t> a_hold
   // The value trees come back among the candidates of one syscall's rules,
   // rarely across syscalls: kept for the whole number space they held most
   // of the compile's peak memory on profiles with many argument rules.
-  for (auto& trees : trees_) trees.clear();
+  trees_.clear();
   if (s.constant() || s.rules.size() == 1) return compile(s, a_holds);
   constexpr size_t kUnbounded = ~size_t{0};
   struct Candidate {
@@ -261,7 +261,7 @@ RuleSet rules_at(const RuleSet& s, uint8_t arg, bool hi, uint32_t v) {
 
 }  // namespace
 
-size_t ArgCompiler::IntervalsHash::operator()(const std::vector<Interval>& v) const {
+size_t ValueTrees::IntervalsHash::operator()(const std::vector<Interval>& v) const {
   uint64_t h = v.size();
   for (const Interval& iv : v) {
     for (const uint64_t x : {uint64_t{iv.lo}, uint64_t{iv.hi}, uint64_t{iv.leaf}})
@@ -270,12 +270,26 @@ size_t ArgCompiler::IntervalsHash::operator()(const std::vector<Interval>& v) co
   return static_cast<size_t>(h);
 }
 
+const DecisionTree* ValueTrees::find(bool smallest, const std::vector<Interval>& intervals) const {
+  const auto& trees = trees_[smallest ? 1 : 0];
+  auto it = trees.find(intervals);
+  return it == trees.end() ? nullptr : &it->second;
+}
+
+const DecisionTree& ValueTrees::add(bool smallest, const std::vector<Interval>& intervals, DecisionTree tree) {
+  return trees_[smallest ? 1 : 0].emplace(intervals, std::move(tree)).first->second;
+}
+
+void ValueTrees::clear() {
+  for (auto& trees : trees_) trees.clear();
+}
+
 const DecisionTree& ArgCompiler::value_tree(const std::vector<Interval>& intervals) {
   // The same word with the same constants and the same pattern of outcomes
   // comes back in every candidate compile_rules tries: its tree is one
   // dynamic program, done once.
-  auto& cache = trees_[small_trees_ ? 1 : 0];
-  if (auto it = cache.find(intervals); it != cache.end()) return it->second;
+  ValueTrees& cache = kept_ != nullptr && intervals.size() <= kKeptIntervals ? *kept_ : trees_;
+  if (const DecisionTree* known = cache.find(small_trees_, intervals)) return *known;
   // Classes weigh the same, except the one holding 0: zero is by far the most
   // common argument value (flags, the first enum entry, NULL), so it gets as
   // much weight as all other classes together.
@@ -285,7 +299,8 @@ const DecisionTree& ArgCompiler::value_tree(const std::vector<Interval>& interva
   opts.strategy = Strategy::kOptimal;
   // Size first: any saved instruction outweighs every comparison executed.
   if (small_trees_) opts.size_weight = 1e9;
-  return cache.emplace(intervals, build_tree(intervals, weights, opts)).first->second;
+  if (&cache == kept_ && kept_->size() >= kMaxKept) kept_->clear();
+  return cache.add(small_trees_, intervals, build_tree(intervals, weights, opts));
 }
 
 Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::optional<uint32_t> a_holds) {

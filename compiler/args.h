@@ -50,6 +50,23 @@
 
 namespace sysfence::compiler {
 
+// Value trees (tree.h's optimal trees over the pieces of an interval split)
+// by their intervals, per kind (the smallest ones, or the fastest). Valid for
+// one set of tree options: one compile's.
+class ValueTrees {
+ public:
+  const DecisionTree* find(bool smallest, const std::vector<Interval>& intervals) const;
+  const DecisionTree& add(bool smallest, const std::vector<Interval>& intervals, DecisionTree tree);
+  size_t size() const { return trees_[0].size() + trees_[1].size(); }
+  void clear();
+
+ private:
+  struct IntervalsHash {
+    size_t operator()(const std::vector<Interval>& v) const;
+  };
+  std::array<std::unordered_map<std::vector<Interval>, DecisionTree, IntervalsHash>, 2> trees_;
+};
+
 class ArgCompiler {
  public:
   // `size_slack`: how much larger (a fraction) than the chain of single
@@ -91,6 +108,14 @@ class ArgCompiler {
   // it. A filter whose argument rules then overflow the kernel's limit is
   // compiled again without it: a diagram cut short there may be what fits.
   void bound_by_linear(bool on) { bound_by_linear_ = on; }
+  // Value trees of at most kKeptIntervals intervals go to `kept`, which the
+  // argument compilers of one compile share (every number space): the same
+  // constants come back on every ABI and in many syscalls, and each tree is
+  // a dynamic program. At most kMaxKept of them (then it starts over).
+  // Larger ones are kept for one syscall's rules only (memory).
+  void keep_small_value_trees(ValueTrees* kept) { kept_ = kept; }
+  static constexpr size_t kKeptIntervals = 16;
+  static constexpr size_t kMaxKept = 256;
 
   // RuleSets as the memo tells them apart: as operator< orders them.
   struct RuleSetHash {
@@ -136,11 +161,8 @@ class ArgCompiler {
   double size_slack_;
   bool bound_by_linear_ = true;
   Memo memo_;
-  struct IntervalsHash {
-    size_t operator()(const std::vector<Interval>& v) const;
-  };
-  // Value trees by their intervals, per kind (index: the smallest ones).
-  std::array<std::unordered_map<std::vector<Interval>, DecisionTree, IntervalsHash>, 2> trees_;
+  ValueTrees trees_;  // those of the syscall being compiled
+  ValueTrees* kept_ = nullptr;
   std::optional<Attempt> attempt_;
   // The value trees of interval splits: the smallest (equals-chains, as
   // libseccomp lays values out) instead of the fastest.
