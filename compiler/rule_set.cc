@@ -93,11 +93,7 @@ int compare_action(const Action& a, const Action& b) {
   return 0;
 }
 
-void Conditions::push_back(const OpenCondition& c) {
-  if (size_ < kInline) {
-    inline_[size_++] = c;
-    return;
-  }
+void Conditions::push_back_spilled(const OpenCondition& c) {
   if (size_ == kInline) spilled_.assign(inline_.begin(), inline_.end());
   spilled_.push_back(c);
   ++size_;

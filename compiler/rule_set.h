@@ -58,7 +58,13 @@ class Conditions {
   void reserve(size_t n) {
     if (n > kInline) spilled_.reserve(n);
   }
-  void push_back(const OpenCondition& c);
+  void push_back(const OpenCondition& c) {
+    if (size_ < kInline) {
+      inline_[size_++] = c;
+      return;
+    }
+    push_back_spilled(c);
+  }
   // Drops [first, end()).
   void erase(const OpenCondition* first, const OpenCondition* last);
 
@@ -70,6 +76,8 @@ class Conditions {
   }
 
  private:
+  void push_back_spilled(const OpenCondition& c);
+
   uint32_t size_ = 0;
   std::array<OpenCondition, kInline> inline_{};
   std::vector<OpenCondition> spilled_;  // all of them, past kInline
