@@ -69,11 +69,7 @@ Action unnamed_number_action(const policy::ArchPolicy& policy, uint32_t nr) {
   return policy.default_action;
 }
 
-uint32_t LeafTable::intern_constant(Action a) {
-  // Constant outcomes are the common case: a short list, no map.
-  for (const auto& [action, id] : constants_) {
-    if (action == a) return id;
-  }
+uint32_t LeafTable::add_constant(Action a) {
   const auto id = static_cast<uint32_t>(leaves_.size());
   constants_.emplace_back(a, id);
   leaves_.push_back(RuleSet{{}, a});

@@ -122,17 +122,6 @@ bool operator<(const RuleSet& a, const RuleSet& b) {
   return false;
 }
 
-std::optional<Action> unconditional_outcome(std::span<const policy::Rule> rules, Action fallback) {
-  if (rules.empty()) return fallback;
-  if (!rules.front().conditions.empty()) return std::nullopt;
-  Action a = rules.front().action;
-  for (const policy::Rule& r : rules.subspan(1)) {
-    if (!r.conditions.empty()) return std::nullopt;
-    if (more_restrictive(r.action, a)) a = r.action;
-  }
-  return a;
-}
-
 RuleSet rule_set(std::span<const policy::Rule> rules, Action fallback) {
   if (const std::optional<Action> outcome = unconditional_outcome(rules, fallback)) return RuleSet{{}, *outcome};
   std::vector<OpenRule> open;

@@ -115,7 +115,17 @@ RuleSet rule_set(std::span<const policy::Rule> rules, Action fallback);
 // `fallback` when there are none); nullopt when some rule has conditions.
 // rule_set's RuleSet is then constant with this outcome: the case of most
 // syscalls of a profile, which partition takes without building one.
-std::optional<Action> unconditional_outcome(std::span<const policy::Rule> rules, Action fallback);
+// Inline: partition calls it for every number a profile names.
+inline std::optional<Action> unconditional_outcome(std::span<const policy::Rule> rules, Action fallback) {
+  if (rules.empty()) return fallback;
+  if (!rules.front().conditions.empty()) return std::nullopt;
+  Action a = rules.front().action;
+  for (const policy::Rule& r : rules.subspan(1)) {
+    if (!r.conditions.empty()) return std::nullopt;
+    if (more_restrictive(r.action, a)) a = r.action;
+  }
+  return a;
+}
 
 // The outcome of a RuleSet for concrete arguments (the same meaning as
 // policy::evaluate for one syscall; tests use it).
