@@ -142,7 +142,8 @@ unsigned path_length(const Graph& g, Edge e, const SeccompWords& words) {
 void InsnCounter::add(Edge e) {
   // The graph grows between calls (more subtrees are added to it).
   if (seen_.size() < g_.size()) seen_.resize(g_.size(), kUnseen);
-  std::vector<Edge> stack{e};
+  std::vector<Edge>& stack = stack_;
+  stack.assign(1, e);
   while (!stack.empty()) {
     const Edge x = stack.back();
     stack.pop_back();

@@ -110,6 +110,7 @@ class InsnCounter {
   static constexpr uint8_t kAtLoad = 2;    // reached; entered at its load
   const Graph& g_;
   std::vector<uint8_t> seen_;  // per node id
+  std::vector<Edge> stack_;    // add()'s, kept between calls
   size_t insns_ = 0;
 };
 
