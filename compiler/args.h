@@ -115,7 +115,7 @@ class ArgCompiler {
   // Larger ones are kept for one syscall's rules only (memory).
   void keep_small_value_trees(ValueTrees* kept) { kept_ = kept; }
   static constexpr size_t kKeptIntervals = 16;
-  static constexpr size_t kMaxKept = 256;
+  static constexpr size_t kMaxKept = 64;
 
   // RuleSets as the memo tells them apart: as operator< orders them.
   struct RuleSetHash {
