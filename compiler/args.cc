@@ -4,7 +4,6 @@
 #include <bit>
 #include <cassert>
 #include <iterator>
-#include <set>
 #include <string>
 
 #include "compiler/piece_leaves.h"
@@ -18,184 +17,7 @@ namespace {
 
 constexpr uint32_t kMax32 = 0xffffffffU;
 
-uint32_t hi32(uint64_t v) { return static_cast<uint32_t>(v >> 32); }
-uint32_t lo32(uint64_t v) { return static_cast<uint32_t>(v); }
-
-enum class Truth : uint8_t { kTrue, kFalse, kOpen };
-
-Truth truth(std::optional<bool> b) {
-  if (!b) return Truth::kOpen;
-  return *b ? Truth::kTrue : Truth::kFalse;
-}
-
-// Decides what can be decided without reading anything; may turn a high-word
-// condition into its low-word remainder (MASKED_EQ with a zero high mask).
-// The datum of a MASKED_EQ condition is already masked (rule_set).
-Truth simplify(OpenCondition& c) {
-  if (c.hi) {
-    if (c.op == CmpOp::kMaskedEq) {
-      if (hi32(c.value) == 0) {
-        c.hi = false;
-        return simplify(c);
-      }
-      return Truth::kOpen;
-    }
-    return truth(policy::constant_truth<uint64_t>(c.op, c.value));
-  }
-  c.value = lo32(c.value);
-  c.datum = c.op == CmpOp::kMaskedEq ? lo32(c.datum) : 0;
-  return truth(policy::constant_truth<uint32_t>(c.op, lo32(c.value)));
-}
-
-// The high word of the argument is `h`: what is left of an (interval-type)
-// high-word condition.
-Truth resolve_hi(OpenCondition& c, uint32_t h) {
-  assert(c.hi && c.op != CmpOp::kMaskedEq);
-  const uint32_t vh = hi32(c.value);
-  const policy::HighWordOutcome outcome = policy::high_word_outcome(c.op);
-  if (h < vh) return outcome.when_below ? Truth::kTrue : Truth::kFalse;
-  if (h > vh) return outcome.when_above ? Truth::kTrue : Truth::kFalse;
-  c.hi = false;
-  return simplify(c);
-}
-
-bool action_before(const Action& a, const Action& b) { return more_restrictive(a, b); }
-
-bool rule_less(const OpenRule& a, const OpenRule& b) {
-  if (a.action != b.action) return action_before(a.action, b.action);
-  return a.conditions < b.conditions;
-}
-
-// Rules whose conditions have been simplified (kTrue ones removed, rules with
-// a kFalse one dropped) -> canonical RuleSet, continuing at `tail` if set.
-RuleSet normalize(std::vector<OpenRule> rules, Action fallback, NodeId tail) {
-  // Mostly already in order: the rules of a state in order, a few
-  // conditions decided.
-  for (OpenRule& r : rules) {
-    if (!std::is_sorted(r.conditions.begin(), r.conditions.end())) std::sort(r.conditions.begin(), r.conditions.end());
-    r.conditions.erase(std::unique(r.conditions.begin(), r.conditions.end()), r.conditions.end());
-  }
-  if (!std::is_sorted(rules.begin(), rules.end(), rule_less)) std::sort(rules.begin(), rules.end(), rule_less);
-  rules.erase(std::unique(rules.begin(), rules.end()), rules.end());
-  RuleSet s;
-  s.otherwise = fallback;
-  s.tail = tail;
-  // The first rule that always matches decides everything less restrictive,
-  // and the continuation is never reached.
-  for (size_t i = 0; i < rules.size(); ++i) {
-    if (rules[i].conditions.empty()) {
-      s.otherwise = rules[i].action;
-      s.tail = kNoTail;
-      rules.resize(i);
-      break;
-    }
-  }
-  // Least restrictive rules with the outcome of "no match" change nothing
-  // (unless "no match" goes on to the next segment).
-  while (s.tail == kNoTail && !rules.empty() && rules.back().action == s.otherwise) rules.pop_back();
-  s.rules = std::move(rules);
-  return s;
-}
-
-size_t condition_count(const RuleSet& s) {
-  size_t n = 0;
-  for (const OpenRule& r : s.rules) n += r.conditions.size();
-  return n;
-}
-
-int compare_action(const Action& a, const Action& b) {
-  if (a.kind != b.kind) return a.kind < b.kind ? -1 : 1;
-  if (a.data != b.data) return a.data < b.data ? -1 : 1;
-  return 0;
-}
-
 }  // namespace
-
-void Conditions::push_back(const OpenCondition& c) {
-  if (size_ < kInline) {
-    inline_[size_++] = c;
-    return;
-  }
-  if (size_ == kInline) spilled_.assign(inline_.begin(), inline_.end());
-  spilled_.push_back(c);
-  ++size_;
-}
-
-void Conditions::erase(const OpenCondition* first, const OpenCondition* last) {
-  assert(last == end());
-  (void)last;
-  const auto keep = static_cast<uint32_t>(first - begin());
-  if (size_ > kInline && keep <= kInline) std::copy(spilled_.begin(), spilled_.begin() + keep, inline_.begin());
-  if (keep > kInline) spilled_.resize(keep);
-  if (keep <= kInline) spilled_.clear();
-  size_ = keep;
-}
-
-bool operator<(const RuleSet& a, const RuleSet& b) {
-  if (int c = compare_action(a.otherwise, b.otherwise); c != 0) return c < 0;
-  if (a.tail != b.tail) return a.tail < b.tail;
-  if (a.rules.size() != b.rules.size()) return a.rules.size() < b.rules.size();
-  for (size_t i = 0; i < a.rules.size(); ++i) {
-    const OpenRule& x = a.rules[i];
-    const OpenRule& y = b.rules[i];
-    if (int c = compare_action(x.action, y.action); c != 0) return c < 0;
-    if (x.conditions != y.conditions) return x.conditions < y.conditions;
-  }
-  return false;
-}
-
-RuleSet rule_set(std::span<const policy::Rule> rules, Action fallback) {
-  // Fast path, most syscalls of a profile: rules without conditions. The
-  // most restrictive of them decides.
-  if (std::all_of(rules.begin(), rules.end(), [](const policy::Rule& r) { return r.conditions.empty(); })) {
-    if (rules.empty()) return RuleSet{{}, fallback};
-    Action a = rules.front().action;
-    for (const policy::Rule& r : rules) {
-      if (more_restrictive(r.action, a)) a = r.action;
-    }
-    return RuleSet{{}, a};
-  }
-  std::vector<OpenRule> open;
-  open.reserve(rules.size());
-  for (const policy::Rule& r : rules) {
-    OpenRule o{r.action, {}};
-    bool possible = true;
-    for (const policy::ArgCondition& c : r.conditions) {
-      // policy::evaluate: a condition on an index past args[5] never holds.
-      if (c.index >= 6) {
-        possible = false;
-        break;
-      }
-      OpenCondition oc{c.index, c.width == policy::ArgWidth::k64, c.op, c.value,
-                       c.op == CmpOp::kMaskedEq ? policy::masked_datum(c.value, c.value_two) : 0};
-      const Truth t = simplify(oc);
-      if (t == Truth::kFalse) {
-        possible = false;
-        break;
-      }
-      if (t == Truth::kOpen) o.conditions.push_back(oc);
-    }
-    if (possible) open.push_back(std::move(o));
-  }
-  return normalize(std::move(open), fallback, kNoTail);
-}
-
-Action decide(const RuleSet& s, const std::array<uint64_t, 6>& args) {
-  for (const OpenRule& r : s.rules) {
-    bool all = true;
-    for (const OpenCondition& c : r.conditions) {
-      const uint64_t a = args[c.arg];
-      const bool holds = c.hi ? policy::holds<uint64_t>(c.op, a, c.value, c.datum)
-                              : policy::holds<uint32_t>(c.op, lo32(a), lo32(c.value), lo32(c.datum));
-      if (!holds) {
-        all = false;
-        break;
-      }
-    }
-    if (all) return r.action;
-  }
-  return s.otherwise;
-}
 
 uint32_t ArgCompiler::word(uint8_t arg, bool hi) const {
   return hi ? arg_hi_offset(arg, endian_) : arg_lo_offset(arg, endian_);
@@ -314,7 +136,7 @@ Edge ArgCompiler::compile_rules(const RuleSet& s, std::optional<uint32_t> a_hold
   // The value trees come back among the candidates of one syscall's rules,
   // rarely across syscalls: kept for the whole number space they held most
   // of the compile's peak memory on profiles with many argument rules.
-  for (auto& trees : trees_) trees.clear();
+  trees_.clear();
   if (s.constant() || s.rules.size() == 1) return compile(s, a_holds);
   constexpr size_t kUnbounded = ~size_t{0};
   struct Candidate {
@@ -439,7 +261,7 @@ RuleSet rules_at(const RuleSet& s, uint8_t arg, bool hi, uint32_t v) {
 
 }  // namespace
 
-size_t ArgCompiler::IntervalsHash::operator()(const std::vector<Interval>& v) const {
+size_t ValueTrees::IntervalsHash::operator()(const std::vector<Interval>& v) const {
   uint64_t h = v.size();
   for (const Interval& iv : v) {
     for (const uint64_t x : {uint64_t{iv.lo}, uint64_t{iv.hi}, uint64_t{iv.leaf}})
@@ -448,12 +270,26 @@ size_t ArgCompiler::IntervalsHash::operator()(const std::vector<Interval>& v) co
   return static_cast<size_t>(h);
 }
 
+const DecisionTree* ValueTrees::find(bool smallest, const std::vector<Interval>& intervals) const {
+  const auto& trees = trees_[smallest ? 1 : 0];
+  auto it = trees.find(intervals);
+  return it == trees.end() ? nullptr : &it->second;
+}
+
+const DecisionTree& ValueTrees::add(bool smallest, const std::vector<Interval>& intervals, DecisionTree tree) {
+  return trees_[smallest ? 1 : 0].emplace(intervals, std::move(tree)).first->second;
+}
+
+void ValueTrees::clear() {
+  for (auto& trees : trees_) trees.clear();
+}
+
 const DecisionTree& ArgCompiler::value_tree(const std::vector<Interval>& intervals) {
   // The same word with the same constants and the same pattern of outcomes
   // comes back in every candidate compile_rules tries: its tree is one
   // dynamic program, done once.
-  auto& cache = trees_[small_trees_ ? 1 : 0];
-  if (auto it = cache.find(intervals); it != cache.end()) return it->second;
+  ValueTrees& cache = kept_ != nullptr && intervals.size() <= kKeptIntervals ? *kept_ : trees_;
+  if (const DecisionTree* known = cache.find(small_trees_, intervals)) return *known;
   // Classes weigh the same, except the one holding 0: zero is by far the most
   // common argument value (flags, the first enum entry, NULL), so it gets as
   // much weight as all other classes together.
@@ -463,7 +299,8 @@ const DecisionTree& ArgCompiler::value_tree(const std::vector<Interval>& interva
   opts.strategy = Strategy::kOptimal;
   // Size first: any saved instruction outweighs every comparison executed.
   if (small_trees_) opts.size_weight = 1e9;
-  return cache.emplace(intervals, build_tree(intervals, weights, opts)).first->second;
+  if (&cache == kept_ && kept_->size() >= kMaxKept) kept_->clear();
+  return cache.add(small_trees_, intervals, build_tree(intervals, weights, opts));
 }
 
 Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::optional<uint32_t> a_holds) {
@@ -473,7 +310,10 @@ Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::op
   size_t on_word_conditions = 0;
   for (const OpenRule& r : s.rules)
     on_word_conditions += std::count_if(r.conditions.begin(), r.conditions.end(), on_word);
-  std::vector<uint32_t> starts;
+  // The scratch buffers are done with before the pieces' subtrees are
+  // compiled (which split again): one allocation each for the whole compile.
+  std::vector<uint32_t>& starts = split_starts_;
+  starts.clear();
   starts.reserve(2 * on_word_conditions + 1);
   starts.push_back(0);
   for (const OpenRule& r : s.rules) {
@@ -502,12 +342,13 @@ Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::op
     }
   }
 
-  std::vector<OpenCondition> word_conditions;
+  std::vector<OpenCondition>& word_conditions = split_conditions_;
+  word_conditions.clear();
   word_conditions.reserve(on_word_conditions);
   for (const OpenRule& r : s.rules)
     std::copy_if(r.conditions.begin(), r.conditions.end(), std::back_inserter(word_conditions), on_word);
-  PieceLeaves leaves(starts.size());
-  std::string signature;
+  PieceLeaves leaves(starts.size(), word_conditions.size());
+  std::string& signature = split_signature_;
   std::vector<Interval> intervals;
   intervals.reserve(starts.size());
   for (size_t i = 0; i < starts.size(); ++i) {

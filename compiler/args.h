@@ -1,13 +1,7 @@
 // Pass 3: argument subtrees (compile.h lists the passes).
 //
-// What one syscall number does when its rules read arguments, as a canonical
-// value (RuleSet), and the compilation of a RuleSet into word tests.
-//
-// A 64-bit condition on args[i] is decided by at most two 32-bit words: the
-// high word first, which settles the condition or leaves a 32-bit test on the
-// low word (hi > v.hi: `>` holds; hi == v.hi: lo > v.lo decides; ...).
-// ArgWidth::k32 conditions only ever test the low word. MASKED_EQ splits into
-// independent halves ((hi & m.hi) == d.hi and (lo & m.lo) == d.lo).
+// The compilation of a RuleSet (rule_set.h: what one syscall number does when
+// its rules read arguments, as a canonical value) into word tests.
 //
 // Compilation picks the next word to test (a condition of the most
 // restrictive rule still undecided, high word before low word), and decides
@@ -40,106 +34,38 @@
 // filling the memory.
 #pragma once
 
-#include <algorithm>
 #include <array>
-#include <compare>
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <span>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "base/seccomp.h"
 #include "compiler/graph.h"
+#include "compiler/rule_set.h"
 #include "compiler/tree.h"
 #include "policy/policy.h"
 
 namespace sysfence::compiler {
 
-// A condition part-way decided. `hi` set: the whole 64-bit condition is still
-// open (the high word comes next). Otherwise only the low-word test remains:
-// `op` on the low word against the low 32 bits of `value` (MASKED_EQ: mask
-// `value`, datum `datum`).
-struct OpenCondition {
-  uint8_t arg = 0;
-  bool hi = false;
-  policy::CmpOp op = policy::CmpOp::kEq;
-  uint64_t value = 0;
-  uint64_t datum = 0;
-  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>.
-  friend auto operator<=>(const OpenCondition&, const OpenCondition&) = default;
-};
-
-// The conditions of one rule: nearly always a few (at most one per argument
-// word in the profiles seen), held inline, so that the many copies of rules
-// a diagram's states make do not each allocate; more go to the heap.
-class Conditions {
+// Value trees (tree.h's optimal trees over the pieces of an interval split)
+// by their intervals, per kind (the smallest ones, or the fastest). Valid for
+// one set of tree options: one compile's.
+class ValueTrees {
  public:
-  static constexpr size_t kInline = 4;
-  using iterator = OpenCondition*;
-  using const_iterator = const OpenCondition*;
-
-  size_t size() const { return size_; }
-  bool empty() const { return size_ == 0; }
-  OpenCondition* begin() { return size_ <= kInline ? inline_.data() : spilled_.data(); }
-  OpenCondition* end() { return begin() + size_; }
-  const OpenCondition* begin() const { return size_ <= kInline ? inline_.data() : spilled_.data(); }
-  const OpenCondition* end() const { return begin() + size_; }
-  OpenCondition& operator[](size_t i) { return begin()[i]; }
-  const OpenCondition& operator[](size_t i) const { return begin()[i]; }
-  const OpenCondition& front() const { return *begin(); }
-  void reserve(size_t n) {
-    if (n > kInline) spilled_.reserve(n);
-  }
-  void push_back(const OpenCondition& c);
-  // Drops [first, end()).
-  void erase(const OpenCondition* first, const OpenCondition* last);
-
-  friend bool operator==(const Conditions& a, const Conditions& b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end());
-  }
-  friend bool operator<(const Conditions& a, const Conditions& b) {
-    return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end());
-  }
+  const DecisionTree* find(bool smallest, const std::vector<Interval>& intervals) const;
+  const DecisionTree& add(bool smallest, const std::vector<Interval>& intervals, DecisionTree tree);
+  size_t size() const { return trees_[0].size() + trees_[1].size(); }
+  void clear();
 
  private:
-  uint32_t size_ = 0;
-  std::array<OpenCondition, kInline> inline_{};
-  std::vector<OpenCondition> spilled_;  // all of them, past kInline
+  struct IntervalsHash {
+    size_t operator()(const std::vector<Interval>& v) const;
+  };
+  std::array<std::unordered_map<std::vector<Interval>, DecisionTree, IntervalsHash>, 2> trees_;
 };
-
-struct OpenRule {
-  Action action;
-  Conditions conditions;  // all open, sorted; never empty in a RuleSet
-  friend bool operator==(const OpenRule&, const OpenRule&) = default;
-};
-
-// No continuation: a RuleSet whose rules all fail returns `otherwise`.
-inline constexpr NodeId kNoTail = ~NodeId{0};
-
-// The canonical meaning of "rules, else `otherwise`": rules sorted most
-// restrictive first (base/seccomp.h order), conditions sorted, decided
-// conditions removed, rules that can no longer change the outcome removed.
-// Empty `rules` = the constant `otherwise` (no argument is read).
-// A segment of a chain (see compile_rules) continues at graph node `tail`
-// instead of returning `otherwise` when no rule matches.
-struct RuleSet {
-  std::vector<OpenRule> rules;
-  Action otherwise;
-  NodeId tail = kNoTail;
-
-  bool constant() const { return rules.empty(); }
-  friend bool operator==(const RuleSet&, const RuleSet&) = default;
-};
-bool operator<(const RuleSet& a, const RuleSet& b);
-
-// The RuleSet of a syscall's rules with `fallback` when none matches.
-RuleSet rule_set(std::span<const policy::Rule> rules, Action fallback);
-
-// The outcome of a RuleSet for concrete arguments (the same meaning as
-// policy::evaluate for one syscall; tests use it).
-Action decide(const RuleSet& s, const std::array<uint64_t, 6>& args);
 
 class ArgCompiler {
  public:
@@ -182,6 +108,14 @@ class ArgCompiler {
   // it. A filter whose argument rules then overflow the kernel's limit is
   // compiled again without it: a diagram cut short there may be what fits.
   void bound_by_linear(bool on) { bound_by_linear_ = on; }
+  // Value trees of at most kKeptIntervals intervals go to `kept`, which the
+  // argument compilers of one compile share (every number space): the same
+  // constants come back on every ABI and in many syscalls, and each tree is
+  // a dynamic program. At most kMaxKept of them (then it starts over).
+  // Larger ones are kept for one syscall's rules only (memory).
+  void keep_small_value_trees(ValueTrees* kept) { kept_ = kept; }
+  static constexpr size_t kKeptIntervals = 16;
+  static constexpr size_t kMaxKept = 64;
 
   // RuleSets as the memo tells them apart: as operator< orders them.
   struct RuleSetHash {
@@ -227,16 +161,18 @@ class ArgCompiler {
   double size_slack_;
   bool bound_by_linear_ = true;
   Memo memo_;
-  struct IntervalsHash {
-    size_t operator()(const std::vector<Interval>& v) const;
-  };
-  // Value trees by their intervals, per kind (index: the smallest ones).
-  std::array<std::unordered_map<std::vector<Interval>, DecisionTree, IntervalsHash>, 2> trees_;
+  ValueTrees trees_;  // those of the syscall being compiled
+  ValueTrees* kept_ = nullptr;
   std::optional<Attempt> attempt_;
   // The value trees of interval splits: the smallest (equals-chains, as
   // libseccomp lays values out) instead of the fastest.
   bool small_trees_ = false;
   size_t last_work_ = 0;  // conditions copied by the last chain()
+  // interval_split's scratch: its cuts, the conditions on the word, a
+  // piece's signature; free again before it compiles the pieces.
+  std::vector<uint32_t> split_starts_;
+  std::vector<OpenCondition> split_conditions_;
+  std::string split_signature_;
 };
 
 }  // namespace sysfence::compiler

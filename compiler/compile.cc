@@ -201,10 +201,11 @@ struct SpaceTree {
 // Leaves: constant outcomes are returns, the rest argument subtrees
 // (compiled per number space: its byte order decides the word offsets).
 Expected<void> lower_leaves_once(Graph& g, const NumberSpace& space, const LeafTable& leaves,
-                                 const CompileOptions& options, const TreeOptions& tree_opts, bool bound_by_linear,
-                                 SpaceTree& t) {
+                                 const CompileOptions& options, const TreeOptions& tree_opts, ValueTrees& value_trees,
+                                 bool bound_by_linear, SpaceTree& t) {
   ArgCompiler args(g, space.endian, tree_opts, options.max_argument_states, options.argument_size_slack);
   args.bound_by_linear(bound_by_linear);
+  args.keep_small_value_trees(&value_trees);
   t.leaf_edge.assign(leaves.size(), Edge{});
   t.leaf_cost.assign(leaves.size(), 1);
   std::vector<bool> have(leaves.size(), false);
@@ -246,9 +247,9 @@ Expected<void> lower_leaves_once(Graph& g, const NumberSpace& space, const LeafT
 // without that bound (ArgCompiler::bound_by_linear), before giving up. The
 // first pass's nodes stay in the graph unreached.
 Expected<void> lower_leaves(Graph& g, const NumberSpace& space, const LeafTable& leaves, const CompileOptions& options,
-                            const TreeOptions& tree_opts, SpaceTree& t) {
-  if (lower_leaves_once(g, space, leaves, options, tree_opts, true, t)) return {};
-  return lower_leaves_once(g, space, leaves, options, tree_opts, false, t);
+                            const TreeOptions& tree_opts, ValueTrees& value_trees, SpaceTree& t) {
+  if (lower_leaves_once(g, space, leaves, options, tree_opts, value_trees, true, t)) return {};
+  return lower_leaves_once(g, space, leaves, options, tree_opts, value_trees, false, t);
 }
 
 // The tree minimizes the mean number of comparisons, which can leave rare
@@ -347,12 +348,14 @@ double weighted_tests(const DecisionTree& tree, std::span<const Interval> interv
 // One number space (the `si`th) lowered into `g`: the entry edge its arch
 // test jumps to, and its report.
 Expected<Edge> lower_space(Graph& g, const policy::Policy& policy, const CompileOptions& options,
-                           const TreeOptions& tree_opts, const NumberSpace& space, size_t si, LeafTable& leaves,
-                           std::vector<ArchReport>& reports) {
+                           const TreeOptions& tree_opts, ValueTrees& value_trees, const NumberSpace& space, size_t si,
+                           LeafTable& leaves, std::vector<ArchReport>& reports) {
   const bool optimal = options.strategy == Strategy::kOptimal;
   SpaceTree t;
   t.intervals = partition(space, policy.bad_arch_action, leaves, optimal);
-  if (auto ok = lower_leaves(g, space, leaves, options, tree_opts, t); !ok) return Unexpected<Error>{ok.error()};
+  if (auto ok = lower_leaves(g, space, leaves, options, tree_opts, value_trees, t); !ok) {
+    return Unexpected<Error>{ok.error()};
+  }
 
   t.w = interval_weights(space, t.intervals, options.weights);
   const double total = std::accumulate(t.w.begin(), t.w.end(), 0.0);
@@ -399,10 +402,12 @@ Expected<Lowered> lower(const policy::Policy& policy, const CompileOptions& opti
   tree_opts.strategy = options.strategy;
   tree_opts.size_weight = options.size_weight;
   tree_opts.exhaustive = options.exhaustive_search;
+  // The argument compilers' small value trees, shared by every number space.
+  ValueTrees value_trees;
 
   std::vector<Edge> entries;
   for (size_t si = 0; si < spaces.size(); ++si) {
-    auto entry = lower_space(g, policy, options, tree_opts, spaces[si], si, leaves, out.reports);
+    auto entry = lower_space(g, policy, options, tree_opts, value_trees, spaces[si], si, leaves, out.reports);
     if (!entry) return Unexpected<Error>{entry.error()};
     entries.push_back(*entry);
   }

@@ -5,24 +5,41 @@
 
 namespace sysfence::compiler {
 
-size_t Graph::NodeHash::operator()(const Node& n) const {
-  uint64_t h = static_cast<uint64_t>(n.kind) * 0x9e3779b97f4a7c15ULL;
+size_t Graph::hash(const Node& n) {
+  // The fields packed into four words, each mixed in once.
+  uint64_t h = 0x9e3779b97f4a7c15ULL;
   auto mix = [&](uint64_t v) { h = (h ^ v) * 0x100000001b3ULL + (h >> 29); };
-  mix(n.ret);
-  mix(n.word);
-  mix(n.has_mask);
-  mix(n.mask);
-  mix(n.op);
-  mix(n.k);
-  mix(n.on_true.node * 2 + n.on_true.load);
-  mix(n.on_false.node * 2 + n.on_false.load);
-  return static_cast<size_t>(h);
+  mix(uint64_t{n.ret} << 32 | n.word);
+  mix(uint64_t{n.mask} << 32 | n.k);
+  mix(uint64_t{n.op} << 16 | uint64_t{n.has_mask} << 8 | static_cast<uint64_t>(n.kind));
+  mix(uint64_t{n.on_true.node * 2 + n.on_true.load} << 32 | (n.on_false.node * 2 + n.on_false.load));
+  return static_cast<size_t>(h ^ (h >> 32));
+}
+
+void Graph::grow_index() {
+  // Room for the few hundred nodes of a typical profile before the first
+  // doubling.
+  constexpr size_t kFirstSize = 1024;
+  index_.assign(index_.empty() ? kFirstSize : 2 * index_.size(), kNoSlot);
+  const size_t mask = index_.size() - 1;
+  for (NodeId id = 0; id < nodes_.size(); ++id) {
+    size_t slot = hash(nodes_[id]) & mask;
+    while (index_[slot] != kNoSlot) slot = (slot + 1) & mask;
+    index_[slot] = id;
+  }
 }
 
 NodeId Graph::intern(const Node& n) {
-  auto [it, added] = index_.emplace(n, static_cast<NodeId>(nodes_.size()));
-  if (added) nodes_.push_back(n);
-  return it->second;
+  if (2 * (nodes_.size() + 1) > index_.size()) grow_index();
+  const size_t mask = index_.size() - 1;
+  size_t slot = hash(n) & mask;
+  for (; index_[slot] != kNoSlot; slot = (slot + 1) & mask) {
+    if (nodes_[index_[slot]] == n) return index_[slot];
+  }
+  const auto id = static_cast<NodeId>(nodes_.size());
+  index_[slot] = id;
+  nodes_.push_back(n);
+  return id;
 }
 
 Edge Graph::ret(uint32_t value) {
@@ -125,7 +142,8 @@ unsigned path_length(const Graph& g, Edge e, const SeccompWords& words) {
 void InsnCounter::add(Edge e) {
   // The graph grows between calls (more subtrees are added to it).
   if (seen_.size() < g_.size()) seen_.resize(g_.size(), kUnseen);
-  std::vector<Edge> stack{e};
+  std::vector<Edge>& stack = stack_;
+  stack.assign(1, e);
   while (!stack.empty()) {
     const Edge x = stack.back();
     stack.pop_back();

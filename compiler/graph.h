@@ -19,7 +19,6 @@
 #include <cstdint>
 #include <optional>
 #include <span>
-#include <unordered_map>
 #include <vector>
 
 #include "base/expected.h"
@@ -70,11 +69,15 @@ class Graph {
 
  private:
   NodeId intern(const Node& n);
-  struct NodeHash {
-    size_t operator()(const Node& n) const;
-  };
+  static size_t hash(const Node& n);
+  // Doubles the index and puts every node back.
+  void grow_index();
   std::vector<Node> nodes_;
-  std::unordered_map<Node, NodeId, NodeHash> index_;
+  // The nodes by hash: open addressing over node ids (kNoSlot: empty), at
+  // most half full. A compile interns a few thousand nodes; a node-per-entry
+  // map allocated for each of them.
+  static constexpr NodeId kNoSlot = ~NodeId{0};
+  std::vector<NodeId> index_;
 };
 
 // The tests of a decision tree over `word` as graph nodes; leaf i of the
@@ -107,6 +110,7 @@ class InsnCounter {
   static constexpr uint8_t kAtLoad = 2;    // reached; entered at its load
   const Graph& g_;
   std::vector<uint8_t> seen_;  // per node id
+  std::vector<Edge> stack_;    // add()'s, kept between calls
   size_t insns_ = 0;
 };
 

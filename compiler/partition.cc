@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <optional>
 
 namespace sysfence::compiler {
 
@@ -68,17 +69,15 @@ Action unnamed_number_action(const policy::ArchPolicy& policy, uint32_t nr) {
   return policy.default_action;
 }
 
+uint32_t LeafTable::add_constant(Action a) {
+  const auto id = static_cast<uint32_t>(leaves_.size());
+  constants_.emplace_back(a, id);
+  leaves_.push_back(RuleSet{{}, a});
+  return id;
+}
+
 uint32_t LeafTable::intern(RuleSet s) {
-  if (s.constant()) {
-    // Constant outcomes are the common case: a short list, no map.
-    for (const auto& [action, id] : constants_) {
-      if (action == s.otherwise) return id;
-    }
-    const auto id = static_cast<uint32_t>(leaves_.size());
-    constants_.emplace_back(s.otherwise, id);
-    leaves_.push_back(std::move(s));
-    return id;
-  }
+  if (s.constant()) return intern_constant(s.otherwise);
   auto it = index_.find(s);
   if (it != index_.end()) return it->second;
   const auto id = static_cast<uint32_t>(leaves_.size());
@@ -96,7 +95,7 @@ std::vector<Interval> partition(const NumberSpace& space, Action bad_arch_action
     }
     out.push_back(Interval{lo, hi, leaf});
   };
-  auto constant = [&](Action a) { return leaves.intern(RuleSet{{}, a}); };
+  auto constant = [&](Action a) { return leaves.intern_constant(a); };
 
   for (const NumberSegment& seg : space.segments) {
     if (seg.policy == nullptr) {
@@ -119,7 +118,8 @@ std::vector<Interval> partition(const NumberSpace& space, Action bad_arch_action
     for (auto it = p.rules.lower_bound(seg.lo); it != p.rules.end() && it->first <= seg.hi; ++it) {
       const uint32_t nr = it->first;
       if (cursor < nr) gap(static_cast<uint32_t>(cursor), nr - 1);
-      add(nr, nr, leaves.intern(rule_set(it->second, p.default_action)), false);
+      const std::optional<Action> outcome = unconditional_outcome(it->second, p.default_action);
+      add(nr, nr, outcome ? constant(*outcome) : leaves.intern(rule_set(it->second, p.default_action)), false);
       cursor = uint64_t{nr} + 1;
     }
     if (cursor <= seg.hi) gap(static_cast<uint32_t>(cursor), seg.hi);

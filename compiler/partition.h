@@ -57,10 +57,20 @@ Action unnamed_number_action(const policy::ArchPolicy& policy, uint32_t nr);
 class LeafTable {
  public:
   uint32_t intern(RuleSet s);
+  // Constant outcomes are the common case: a short list, no map (inline:
+  // partition looks one up for nearly every number a profile names).
+  uint32_t intern_constant(Action a) {
+    for (const auto& [action, id] : constants_) {
+      if (action == a) return id;
+    }
+    return add_constant(a);
+  }
   const RuleSet& at(uint32_t leaf) const { return leaves_[leaf]; }
   size_t size() const { return leaves_.size(); }
 
  private:
+  uint32_t add_constant(Action a);
+
   std::vector<RuleSet> leaves_;
   std::vector<std::pair<Action, uint32_t>> constants_;
   std::map<RuleSet, uint32_t> index_;
