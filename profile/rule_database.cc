@@ -265,6 +265,39 @@ bool has_conditional_levels(const std::vector<policy::Rule>& rules) {
 
 }  // namespace
 
+namespace {
+
+// libseccomp_database's result where libseccomp's answer is wanted for the
+// inputs of warnings only: its program (or, where that is not modelled, the
+// disjoint rules of > and >= comparisons of one argument).
+DatabaseResult with_program(DatabaseResult out, const std::vector<policy::Rule>& rules, unsigned word_bits) {
+  auto program = libseccomp_program(rules, word_bits, kWarningTreeSteps);
+  if (!program) {
+    if (out.tree_order_decides && !out.refused && one_argument_lower_bounds(rules)) {
+      std::vector<policy::Rule> kept;
+      for (size_t k = 0; k < rules.size(); ++k)
+        if (out.fates[k] == DatabaseFate::kKept) kept.push_back(rules[k]);
+      out.tree = tree_as_disjoint_rules(std::move(kept));
+      return out;
+    }
+    out.tree_unmodelled = true;
+    return out;
+  }
+  if (program->refused) {
+    if (out.refused != program->refused) {
+      out.refused = program->refused;
+      out.prefix = false;
+      out.shared_node = true;
+    }
+    return out;
+  }
+  out.refused.reset();
+  out.program = std::move(program);
+  return out;
+}
+
+}  // namespace
+
 DatabaseResult libseccomp_database(const std::vector<policy::Rule>& rules, unsigned word_bits, bool stale_needed) {
   const auto conditional = static_cast<size_t>(
       std::count_if(rules.begin(), rules.end(), [](const policy::Rule& r) { return !r.conditions.empty(); }));
@@ -281,7 +314,8 @@ DatabaseResult libseccomp_database(const std::vector<policy::Rule>& rules, unsig
     }
     return out;
   }
-  const auto tree = libseccomp_tree(rules, word_bits, stale_needed ? kMaxTreeSteps : kWarningTreeSteps);
+  if (!stale_needed) return with_program(std::move(out), rules, word_bits);
+  const auto tree = libseccomp_tree(rules, word_bits);
   if (!tree) {
     // > and >= rules of one argument: their tree is small enough to be
     // modelled level by level, fall-throughs included.
@@ -461,16 +495,21 @@ void RuleDatabase::report_conflicts(syscalls::ArchId abi, uint32_t nr, const std
           kept.resize(rules.size());
           for (size_t k = 0; k < rules.size(); ++k) kept[k] = db.fates[k] == DatabaseFate::kKept;
         }
-        w.libseccomp = db.tree
-                           ? most_restrictive_at(*db.tree, std::vector<bool>(db.tree->size(), true), *witness, a.action)
-                           : most_restrictive_at(rules, kept, *witness, a.action);
+        if (db.program) {
+          const auto answering = db.program->answer(*witness);
+          w.libseccomp = answering ? rules[*answering].action : a.action;
+        } else {
+          w.libseccomp =
+              db.tree ? most_restrictive_at(*db.tree, std::vector<bool>(db.tree->size(), true), *witness, a.action)
+                      : most_restrictive_at(rules, kept, *witness, a.action);
+        }
         std::string why;
         if (db.fates[j] == DatabaseFate::kAfterUnconditional || db.fates[i] == DatabaseFate::kAfterUnconditional)
           why = "its first unconditional rule for a syscall wins";
         else if (db.fates[i] == DatabaseFate::kReplaced) why = "the later rule replaces the earlier one";
         else if (db.fates[j] == DatabaseFate::kExtendsEarlier)
           why = "the earlier rule's conditions are a prefix of the later one's, which is dropped";
-        else if (db.tree)
+        else if (db.tree || db.program)
           why =
               "the first path of its rule tree that matches decides: the higher argument first, == before < before "
               ">, the larger > bound and the smaller < bound first, equal word tests shared";
