@@ -8,6 +8,7 @@
 #include "base/text.h"
 #include "profile/errno_names.h"
 #include "profile/resolver.h"
+#include "syscalls/multiplex.h"
 #include "syscalls/table.h"
 
 namespace sysfence::profile {
@@ -164,7 +165,11 @@ Expected<Resolution> Resolver::run() {
   unknown_seen_.assign(arches_.size(), {});
   made_.assign(arches_.size(), {});
   number_stamps_.assign(arches_.size(), {});
-  for (ArchId a : arches_) first_numbers_.push_back(syscalls::table(a).entries().front().nr);
+  for (ArchId a : arches_) {
+    first_numbers_.push_back(syscalls::table(a).entries().front().nr);
+    multiplexer_numbers_.push_back({syscalls::multiplexer_number(a, syscalls::Multiplexer::kSocketcall),
+                                    syscalls::multiplexer_number(a, syscalls::Multiplexer::kIpc)});
+  }
   // An upper bound per ABI (one vector growth at most), capped so that the
   // reservations of all ABIs together stay within kMaxRules.
   size_t most_rules = 0;

@@ -6,12 +6,34 @@
 #include <set>
 #include <span>
 #include <tuple>
+#include <utility>
+#include <vector>
 
 #include "profile/resolver.h"
 
 namespace sysfence::profile {
 
 using syscalls::ArchId;
+
+namespace {
+
+// syscalls::multiplexed_call for a name some ABI knows, by its NameNumbers
+// (one per name): a search of a few dozen pointers instead of as many
+// string comparisons, for each name of a profile.
+const syscalls::MultiplexedCall* call_of(const syscalls::NameNumbers* numbers) {
+  using Entry = std::pair<const syscalls::NameNumbers*, const syscalls::MultiplexedCall*>;
+  static const std::vector<Entry> by_numbers = [] {
+    std::vector<Entry> out;
+    for (const syscalls::MultiplexedCall& c : syscalls::multiplexed_calls())
+      if (const syscalls::NameNumbers* n = syscalls::numbers_by_name(c.name)) out.emplace_back(n, &c);
+    std::sort(out.begin(), out.end());
+    return out;
+  }();
+  const auto it = std::lower_bound(by_numbers.begin(), by_numbers.end(), Entry{numbers, nullptr});
+  return it != by_numbers.end() && it->first == numbers ? it->second : nullptr;
+}
+
+}  // namespace
 
 // runc findLastSyscalls: every name of every entry moby kept counts
 // towards the largest syscall number per ABI — whatever its action, even
@@ -22,8 +44,9 @@ void Resolver::note_largest(const ProfileSyscall& e) {
   name_numbers_.clear();
   name_calls_.clear();
   for (const auto& name : e.names) {
-    name_numbers_.push_back(syscalls::numbers_by_name(name));
-    name_calls_.push_back(syscalls::multiplexed_call(name));
+    const syscalls::NameNumbers* numbers = syscalls::numbers_by_name(name);
+    name_numbers_.push_back(numbers);
+    name_calls_.push_back(numbers != nullptr ? call_of(numbers) : syscalls::multiplexed_call(name));
   }
   for (size_t a = 0; a < arches_.size(); ++a) {
     for (const syscalls::NameNumbers* numbers : name_numbers_)
@@ -66,7 +89,8 @@ Expected<void> Resolver::make_rules(const ProfileSyscall& e, size_t index, const
       // socket/IPC calls also reach socketcall/ipc on some ABIs (multiplex.h).
       std::optional<MultiplexTarget> mux;
       if (const syscalls::MultiplexedCall* call = name_calls_[k])
-        if (const auto mux_nr = syscalls::multiplexer_number(abi, call->via)) mux = MultiplexTarget{*mux_nr, call};
+        if (const auto mux_nr = multiplexer_numbers_[a][static_cast<size_t>(call->via)])
+          mux = MultiplexTarget{*mux_nr, call};
       const bool twin = mux && widens(o_.multiplex, !e.args.empty());
       if (mux && !twin) note_multiplex_gap(index, name, mux->call, abi);
       if (!nr && !twin) {
@@ -142,32 +166,40 @@ void Resolver::sort_by_number(std::vector<MadeRule>& made) {
   made.swap(sorted);
 }
 
-// The policy rule `m` stands for on `abi`: its entry's conditions (or the
-// one condition of its set, where runc split the entry), each of the width
-// compared there, rewritten for the multiplexer where `m` is a twin.
-policy::Rule Resolver::rule_of(const MadeRule& m, ArchId abi) const {
+// Fills `r` (a new, empty rule) with the policy rule `m` stands for on
+// `abi`: its entry's conditions (or the one condition of its set, where runc
+// split the entry), each of the width compared there, rewritten for the
+// multiplexer where `m` is a twin. Filled in place, not moved in: a rule
+// holds three strings.
+void Resolver::fill_rule(const MadeRule& m, ArchId abi, policy::Rule& r) const {
   const ProfileSyscall& e = p_.syscalls[m.entry];
   const EntryOutcome& outcome = out_.entries[m.entry];
-  std::vector<policy::ArgCondition> conds;
+  r.action = outcome.action;
+  std::vector<policy::ArgCondition>& conds = r.conditions;
   auto add_condition = [&](const ProfileArg& pa) {
     conds.push_back(policy::ArgCondition{static_cast<uint8_t>(pa.index), pa.op, pa.value, pa.value_two,
                                          condition_width(o_.arg_width, abi, m.nr, pa.index)});
   };
   if (outcome.split_repeated_index) {
     add_condition(e.args[m.set]);
-  } else {
+  } else if (!e.args.empty()) {
     conds.reserve(e.args.size());
     for (const ProfileArg& pa : e.args) add_condition(pa);
   }
   if (m.via != nullptr)
     conds = multiplexer_conditions(o_.multiplex, *m.via, conds, condition_width(o_.arg_width, abi, m.nr, 0));
-  return policy::Rule{outcome.action, std::move(conds),
-                      policy::SourceRef{p_.source, e.pos.line, m.entry, e.comment, outcome.split_repeated_index,
-                                        e.pos.col, m.via != nullptr ? std::string(m.via->name) : std::string()}};
+  policy::SourceRef& src = r.source;
+  src.file = p_.source;
+  src.line = e.pos.line;
+  src.entry = m.entry;
+  src.comment = e.comment;
+  src.split_repeated_index = outcome.split_repeated_index;
+  src.col = e.pos.col;
+  if (m.via != nullptr) src.multiplexed_for = m.via->name;
 }
 
 // The rules of one syscall number on `abi` (`made`: its MadeRules, in the
-// order made). Two names of one entry can be one syscall (an alias such as
+// order made), appended to `list`. Two names of one entry can be one syscall (an alias such as
 // arm's sync_file_range2 = arm_sync_file_range, or a name listed twice): one
 // rule is enough, so a rule equal to an earlier one of the same entry and
 // number is dropped. A number's rules from one entry are adjacent (seq
@@ -175,8 +207,7 @@ policy::Rule Resolver::rule_of(const MadeRule& m, ArchId abi) const {
 // the entry, by the one condition each carries: the check is a set lookup,
 // not a scan of the number's rules (linear in the (name, rule) pairs, not
 // quadratic).
-std::vector<policy::Rule> Resolver::number_rules(std::span<const MadeRule> made, ArchId abi) {
-  std::vector<policy::Rule> list;
+void Resolver::number_rules(std::span<const MadeRule> made, ArchId abi, std::vector<policy::Rule>& list) {
   list.reserve(made.size());
   uint32_t run_entry = 0;
   bool run_started = false;
@@ -197,9 +228,8 @@ std::vector<policy::Rule> Resolver::number_rules(std::span<const MadeRule> made,
       fresh = std::find(run_vias_.begin(), run_vias_.end(), m.via) == run_vias_.end();
       if (fresh) run_vias_.push_back(m.via);
     }
-    if (fresh) list.push_back(rule_of(m, abi));
+    if (fresh) fill_rule(m, abi, list.emplace_back());
   }
-  return list;
 }
 
 // The rules per syscall number, in the order apply_entry made them. Sorting
@@ -218,7 +248,8 @@ Expected<void> Resolver::store_rules() {
       const uint32_t nr = made[first].nr;
       size_t end = first;
       while (end < made.size() && made[end].nr == nr) ++end;
-      std::vector<policy::Rule> list = number_rules(std::span<const MadeRule>(made).subspan(first, end - first), abi);
+      std::vector<policy::Rule> list;
+      number_rules(std::span<const MadeRule>(made).subspan(first, end - first), abi, list);
       first = end;
       // One rule combines with nothing (combine would return it as is).
       if (list.size() < 2) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -134,6 +135,9 @@ class Resolver {
   // clearing or allocating, where a tree of numbers allocated per name.
   std::vector<std::vector<uint32_t>> number_stamps_;  // per ABI
   std::vector<uint32_t> first_numbers_;               // per ABI: its table's first number
+  // Per ABI: socketcall's and ipc's numbers (syscalls::Multiplexer order),
+  // looked up once instead of per socket/IPC name.
+  std::vector<std::array<std::optional<uint32_t>, 2>> multiplexer_numbers_;
   uint32_t stamp_ = 0;
   std::set<uint32_t> other_numbers_;  // the current stamp's numbers outside the slots
   static constexpr uint32_t kMaxStampSlots = 1u << 16;
@@ -162,8 +166,8 @@ class Resolver {
   Expected<void> too_many_rules() const;
   void note_multiplex_gap(size_t index, const std::string& name, const syscalls::MultiplexedCall* call, ArchId abi);
   static void sort_by_number(std::vector<MadeRule>& made);
-  policy::Rule rule_of(const MadeRule& m, ArchId abi) const;
-  std::vector<policy::Rule> number_rules(std::span<const MadeRule> made, ArchId abi);
+  void fill_rule(const MadeRule& m, ArchId abi, policy::Rule& r) const;
+  void number_rules(std::span<const MadeRule> made, ArchId abi, std::vector<policy::Rule>& list);
   Expected<void> store_rules();
 
   // resolve_warnings.cc
