@@ -73,6 +73,7 @@ class Writer {
       : nodes_(nodes), max_paths_(max_paths), steps_(steps) {}
 
   Program run(int first);
+  Executable layout(int first);
 
  private:
   void step() {
@@ -242,6 +243,39 @@ Program Writer::run(int first) {
   return std::move(out_);
 }
 
+// The blocks as laid out (run()'s, without its walk of every path).
+Executable Writer::layout(int first) {
+  const Word nr{};
+  const int head = level(first, Target{}, nr);
+  place(head, nr);
+  Executable out;
+  out.head = static_cast<size_t>(head);
+  out.steps.reserve(blocks_.size());
+  for (const Block& b : blocks_) {
+    Executable::Step s;
+    s.reload = b.reload;
+    s.load = b.load;
+    s.and_mask = b.and_mask;
+    s.word = b.word;
+    s.test = b.test;
+    s.datum = b.datum;
+    for (const bool truth : {false, true}) {
+      const Target& t = truth ? b.jt : b.jf;
+      auto& kind = s.kind[truth ? 1 : 0];
+      auto& target = s.target[truth ? 1 : 0];
+      if (t.kind == Target::kBlock) kind = Executable::Step::kBlock, target = static_cast<size_t>(t.id);
+      else if (t.kind == Target::kAction) kind = Executable::Step::kAction, target = t.src;
+      else kind = Executable::Step::kDefault;
+    }
+    out.steps.push_back(s);
+  }
+  // The syscall's own test leaves the syscall number in the accumulator: the
+  // first block loads its word (walk() checks the same on every path).
+  const Executable::Step& h = out.steps[out.head];
+  if (!h.load && !h.reload) throw TooCostly{};
+  return out;
+}
+
 // The inputs for which `x & mask != datum` (datum within mask), as disjoint
 // MASKED_EQ pieces: the first differing bit of the mask, bit by bit.
 void differing_bits(uint8_t index, uint32_t mask, uint32_t datum, bool high,
@@ -346,6 +380,36 @@ std::vector<std::vector<ArgCondition>> word_test(const Word& word, Test test, ui
     case Test::kGe: out.push_back({{i, truth ? CmpOp::kGe : CmpOp::kLt, datum, 0, w}}); break;
   }
   return out;
+}
+
+std::optional<size_t> Executable::run(const std::array<uint64_t, 6>& args) const {
+  Word a{};
+  size_t id = head;
+  // Every jump goes forward (gen_bpf writes no loops): at most one visit per
+  // block; the bound only guards against a malformed layout.
+  for (size_t visits = 0; visits <= steps.size(); ++visits) {
+    const Step& b = steps[id];
+    if (b.reload) a = *b.reload;
+    if (b.load) a = Word{b.word.arg, b.word.high, kFull};
+    if (b.and_mask) a.mask &= b.word.mask;
+    const uint64_t arg = a.arg < args.size() ? args[a.arg] : 0;
+    const uint32_t x = static_cast<uint32_t>(a.high ? arg >> 32 : arg) & a.mask;
+    const bool truth = b.test == Test::kGt ? x > b.datum : b.test == Test::kGe ? x >= b.datum : x == b.datum;
+    const size_t k = truth ? 1 : 0;
+    if (b.kind[k] == Step::kAction) return b.target[k];
+    if (b.kind[k] == Step::kDefault) return std::nullopt;
+    id = b.target[k];
+  }
+  return std::nullopt;
+}
+
+std::optional<Executable> emitted_executable(const std::vector<Node>& nodes, int first, size_t& steps) {
+  if (first < 0) return std::nullopt;
+  try {
+    return Writer(nodes, 0, steps).layout(first);
+  } catch (const TooCostly&) {
+    return std::nullopt;
+  }
 }
 
 std::optional<Program> emitted_program(const std::vector<Node>& nodes, int first, size_t max_paths, size_t& steps) {

@@ -16,6 +16,7 @@
 // a stale accumulator: the word of another node (libseccomp 2.5.4's bug).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -83,6 +84,39 @@ inline constexpr size_t kMaxConditions = 4096;
 // `max_paths` paths or kMaxConditions conditions, or where ordered
 // comparisons of masked words need more than kMaxMaskedOrderConditions.
 std::optional<Program> emitted_program(const std::vector<Node>& nodes, int first, size_t max_paths, size_t& steps);
+
+// The same program laid out as blocks, to run on single inputs: where only a
+// few inputs' answers matter (a conflict warning's), running it costs a walk
+// of one path where emitted_program enumerates them all.
+class Executable {
+ public:
+  // The rule whose action the program returns for syscall arguments `args`
+  // (the syscall's own test passed); nullopt: it falls through to the
+  // default action.
+  std::optional<size_t> run(const std::array<uint64_t, 6>& args) const;
+
+  // One block as it runs: what it puts in the accumulator, its test, and
+  // where each outcome goes.
+  struct Step {
+    std::optional<Word> reload;  // loads this word and masks it first
+    bool load = false;           // loads `word`'s argument word
+    bool and_mask = false;       // ANDs `word.mask`
+    Word word;
+    Test test = Test::kEq;
+    uint32_t datum = 0;
+    // Per outcome (false, true): a block, a rule's action or the default.
+    enum Kind : uint8_t { kDefault, kAction, kBlock };
+    std::array<Kind, 2> kind{};
+    std::array<size_t, 2> target{};  // the block's index, or the rule's (src)
+  };
+  std::vector<Step> steps;
+  size_t head = 0;
+};
+
+// The program for the tree whose top level starts at `first` (which must be
+// a node), as emitted_program writes it; nullopt where `steps` runs out or
+// it needs more than kMaxBlocks blocks.
+std::optional<Executable> emitted_executable(const std::vector<Node>& nodes, int first, size_t& steps);
 
 // The inputs for which `(word & mask) test datum` has the outcome `truth`,
 // as disjoint alternatives, each a conjunction (an empty one: every input;

@@ -9,6 +9,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "policy/policy.h"
@@ -64,9 +65,15 @@ class Tree {
   // The accepting paths of libseccomp's program; false when they exceed the
   // bounds. `stale`: some comparison sees another word than its node's.
   bool paths(std::vector<policy::Rule>& out, bool& stale);
+  // The same program, to run on single inputs; false when it exceeds the
+  // bounds (`unconditional` set instead where one unconditional rule answers
+  // alone, neither where nothing but the default does).
+  bool executable(std::optional<codegen::Executable>& out, std::optional<size_t>& unconditional);
 
  private:
   Node& n(int i) { return nodes_[static_cast<size_t>(i)]; }
+  // The tree's nodes as gen_bpf reads them.
+  std::vector<codegen::Node> codegen_nodes();
   void step() {
     if (++steps_ > max_steps_) throw TooCostly{};
   }

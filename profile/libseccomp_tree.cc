@@ -204,15 +204,7 @@ bool Tree::add_rule(size_t i) {
   return true;
 }
 
-// The program gen_bpf writes for the tree, read back as disjoint rules.
-bool Tree::paths(std::vector<policy::Rule>& out, bool& stale) {
-  if (!has_entry_) return true;
-  if (root_ < 0) {
-    policy::Rule r = rules_[action_src_];
-    r.conditions.clear();
-    out.push_back(std::move(r));
-    return true;
-  }
+std::vector<codegen::Node> Tree::codegen_nodes() {
   std::vector<codegen::Node> nodes(nodes_.size());
   for (size_t i = 0; i < nodes_.size(); ++i) {
     const Node& x = nodes_[i];
@@ -232,6 +224,31 @@ bool Tree::paths(std::vector<policy::Rule>& out, bool& stale) {
     c.src_t = x.src_t;
     c.src_f = x.src_f;
   }
+  return nodes;
+}
+
+bool Tree::executable(std::optional<codegen::Executable>& out, std::optional<size_t>& unconditional) {
+  if (!has_entry_) return true;
+  if (root_ < 0) {
+    unconditional = action_src_;
+    return true;
+  }
+  const std::vector<codegen::Node> nodes = codegen_nodes();
+  size_t budget = max_steps_ > steps_ ? max_steps_ - steps_ : 0;
+  out = codegen::emitted_executable(nodes, first_of_level(root_), budget);
+  return out.has_value();
+}
+
+// The program gen_bpf writes for the tree, read back as disjoint rules.
+bool Tree::paths(std::vector<policy::Rule>& out, bool& stale) {
+  if (!has_entry_) return true;
+  if (root_ < 0) {
+    policy::Rule r = rules_[action_src_];
+    r.conditions.clear();
+    out.push_back(std::move(r));
+    return true;
+  }
+  const std::vector<codegen::Node> nodes = codegen_nodes();
   size_t budget = max_steps_ > steps_ ? max_steps_ - steps_ : 0;
   const auto program = codegen::emitted_program(nodes, first_of_level(root_), kMaxTreePaths, budget);
   if (!program) return false;
@@ -246,20 +263,58 @@ bool Tree::paths(std::vector<policy::Rule>& out, bool& stale) {
 
 }  // namespace libseccomp_db
 
+namespace {
+
+// Whether libseccomp_db::Tree models `rules`: each condition of the width
+// libseccomp compares on the ABI, one per argument.
+bool tree_applies(const std::vector<policy::Rule>& rules, policy::ArgWidth width) {
+  for (const policy::Rule& r : rules) {
+    unsigned seen = 0;
+    for (const policy::ArgCondition& c : r.conditions) {
+      if (c.width != width || c.index >= 6 || (seen & (1U << c.index))) return false;
+      seen |= 1U << c.index;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<size_t> LibseccompProgram::answer(const std::array<uint64_t, 6>& args) const {
+  if (unconditional_) return unconditional_;
+  if (program_) return program_->run(args);
+  return std::nullopt;
+}
+
+std::optional<LibseccompProgram> libseccomp_program(const std::vector<policy::Rule>& rules, unsigned word_bits,
+                                                    size_t max_steps) {
+  using libseccomp_db::TooCostly;
+  using libseccomp_db::Tree;
+  const policy::ArgWidth width = word_bits <= 32 ? policy::ArgWidth::k32 : policy::ArgWidth::k64;
+  if (!tree_applies(rules, width)) return std::nullopt;
+  LibseccompProgram out;
+  try {
+    Tree tree(rules, width == policy::ArgWidth::k64, max_steps);
+    for (size_t i = 0; i < rules.size(); ++i) {
+      if (!tree.add_rule(i)) {
+        out.refused = {tree.culprit(), i};
+        return out;
+      }
+    }
+    if (!tree.executable(out.program_, out.unconditional_)) return std::nullopt;
+  } catch (const TooCostly&) {
+    return std::nullopt;
+  }
+  return out;
+}
+
 std::optional<LibseccompTree> libseccomp_tree(const std::vector<policy::Rule>& rules, unsigned word_bits,
                                               size_t max_steps) {
   using libseccomp_db::TooCostly;
   using libseccomp_db::Tree;
-  using policy::ArgCondition;
   using policy::ArgWidth;
   const ArgWidth width = word_bits <= 32 ? ArgWidth::k32 : ArgWidth::k64;
-  for (const policy::Rule& r : rules) {
-    unsigned seen = 0;
-    for (const ArgCondition& c : r.conditions) {
-      if (c.width != width || c.index >= 6 || (seen & (1U << c.index))) return std::nullopt;
-      seen |= 1U << c.index;
-    }
-  }
+  if (!tree_applies(rules, width)) return std::nullopt;
   LibseccompTree out;
   try {
     Tree tree(rules, width == ArgWidth::k64, max_steps);

@@ -26,12 +26,15 @@
 // compares a stale accumulator instead of the word its rule names.
 #pragma once
 
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <utility>
 #include <vector>
 
 #include "policy/policy.h"
+#include "profile/libseccomp_codegen.h"
 
 namespace sysfence::profile {
 
@@ -62,5 +65,29 @@ inline constexpr size_t kMaxTreePaths = 4096;
 // in a warning gives it less.
 std::optional<LibseccompTree> libseccomp_tree(const std::vector<policy::Rule>& rules, unsigned word_bits,
                                               size_t max_steps = kMaxTreeSteps);
+
+// The same program, to run on single inputs: the answer for one input costs
+// one path of the program, where libseccomp_tree reads back all of them (a
+// conflict warning needs only its witness's answer).
+class LibseccompProgram {
+ public:
+  // As LibseccompTree::refused; answer() is meaningless then.
+  std::optional<std::pair<size_t, size_t>> refused;
+  // The rule (an index of the rules given) whose action libseccomp's filter
+  // returns for syscall arguments `args`; nullopt: the default action.
+  std::optional<size_t> answer(const std::array<uint64_t, 6>& args) const;
+
+ private:
+  friend std::optional<LibseccompProgram> libseccomp_program(const std::vector<policy::Rule>& rules, unsigned word_bits,
+                                                             size_t max_steps);
+  std::optional<size_t> unconditional_;  // an unconditional rule answers every input
+  std::optional<codegen::Executable> program_;
+};
+
+// As libseccomp_tree, but only the program is built, not read back: no
+// bound on its paths or their conditions applies, only kMaxBlocks and
+// `max_steps` (tree operations and blocks written).
+std::optional<LibseccompProgram> libseccomp_program(const std::vector<policy::Rule>& rules, unsigned word_bits,
+                                                    size_t max_steps = kMaxTreeSteps);
 
 }  // namespace sysfence::profile

@@ -3,11 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <functional>
 #include <map>
 
 #include "policy/operators.h"
 #include "policy/overlap.h"
+#include "profile/libseccomp_bounds.h"
 #include "profile/libseccomp_tree.h"
 #include "syscalls/table.h"
 
@@ -50,98 +50,6 @@ Action most_restrictive_at(const std::vector<policy::Rule>& rules, const std::ve
     if (all && (!best || more_restrictive(rules[i].action, *best))) best = rules[i].action;
   }
   return best.value_or(fallback);
-}
-
-bool is_lower_bound(policy::CmpOp op) { return op == policy::CmpOp::kGt || op == policy::CmpOp::kGe; }
-
-// Whether every rule is one > or >= comparison of one and the same argument,
-// read with one width: the shape whose tree is modelled.
-bool one_argument_lower_bounds(const std::vector<policy::Rule>& rules) {
-  for (const policy::Rule& r : rules) {
-    if (r.conditions.size() != 1 || !is_lower_bound(r.conditions[0].op)) return false;
-    const policy::ArgCondition& first = rules[0].conditions[0];
-    if (r.conditions[0].index != first.index || r.conditions[0].width != first.width) return false;
-  }
-  return true;
-}
-
-// The least value a > or >= comparison accepts (it accepts every value from
-// there to `max`); nullopt when it accepts none.
-std::optional<uint64_t> least_accepted(const policy::ArgCondition& c, uint64_t max) {
-  if (c.op == policy::CmpOp::kGe) return c.value;
-  if (c.value == max) return std::nullopt;
-  return c.value + 1;
-}
-
-// `r` limited to [lo, hi] (within what its own comparison accepts).
-policy::Rule limited(policy::Rule r, uint64_t lo, uint64_t hi, uint64_t max) {
-  const policy::ArgCondition c = r.conditions[0];
-  if (lo > least_accepted(c, max).value_or(max)) r.conditions.push_back({c.index, policy::CmpOp::kGe, lo, 0, c.width});
-  if (hi < max) r.conditions.push_back({c.index, policy::CmpOp::kLe, hi, 0, c.width});
-  return r;
-}
-
-// One level of libseccomp's tree holding > and >= comparisons of one word:
-// the larger operand first, equal operands in the order added, the first
-// that holds decides and a failed one falls through to the next. As disjoint
-// rules within [floor, ceiling]: each keeps what it accepts minus what the
-// ones before it accept. Returns the least value any of them accepts.
-std::optional<uint64_t> first_match_level(std::vector<policy::Rule> level, uint64_t floor, uint64_t ceiling,
-                                          uint64_t max, std::vector<policy::Rule>& out) {
-  std::stable_sort(level.begin(), level.end(), [](const policy::Rule& x, const policy::Rule& y) {
-    return x.conditions[0].value > y.conditions[0].value;
-  });
-  std::optional<uint64_t> above;  // the ones before accept [*above, max]
-  for (policy::Rule& r : level) {
-    const auto least = least_accepted(r.conditions[0], max);
-    if (!least) continue;
-    const uint64_t lo = std::max(*least, floor);
-    const uint64_t hi = above ? (*above == 0 ? 0 : std::min(ceiling, *above - 1)) : ceiling;
-    const bool empty = (above && *above <= lo) || lo > hi;
-    above = std::min(above.value_or(max), *least);
-    if (!empty) out.push_back(limited(std::move(r), lo, hi, max));
-  }
-  return above;
-}
-
-// libseccomp's tree for > and >= comparisons of one 64-bit argument (in the
-// order added). Each comparison is a high-word test "hi > H" (true: the
-// action), then "hi == H" and the low-word comparison. Comparisons with one
-// high word H share those nodes: the low-word comparisons form one level
-// (first_match_level), and the shared "hi > H" node keeps the first rule's
-// action unless a later rule's whole 64-bit operand is larger than that first
-// rule's, then it takes the later rule's action (the operand it compares to
-// stays the first rule's). The "hi > H" nodes form a level too, the larger H
-// first; an input whose high word is H and which no low-word comparison of H
-// accepts falls through to the next, smaller H, whose "hi > H" test holds.
-std::vector<policy::Rule> tree_as_disjoint_rules(const std::vector<policy::Rule>& kept) {
-  std::vector<policy::Rule> out;
-  if (kept[0].conditions[0].width == policy::ArgWidth::k32) {
-    std::vector<policy::Rule> level = kept;
-    for (auto& r : level) r.conditions[0].value &= 0xffffffffU;
-    first_match_level(std::move(level), 0, 0xffffffffU, 0xffffffffU, out);
-    return out;
-  }
-  constexpr uint64_t kMax = ~uint64_t{0};
-  std::map<uint64_t, std::vector<policy::Rule>, std::greater<>> by_high;
-  for (const policy::Rule& r : kept) by_high[r.conditions[0].value >> 32].push_back(r);
-  std::optional<uint64_t> fall_through_below;  // the larger H's level accepts from here on
-  for (auto& [high, level] : by_high) {
-    size_t node_rule = 0;
-    for (size_t i = 1; i < level.size(); ++i)
-      if (level[i].conditions[0].value > level[0].conditions[0].value) node_rule = i;
-    // "hi > H" decides from (H + 1) << 32 up to where the previous level
-    // begins to accept (or its high word ends).
-    const uint64_t ceiling = fall_through_below ? *fall_through_below - 1 : kMax;
-    if (high < 0xffffffffU && ceiling >= (high + 1) << 32)
-      out.push_back(limited(level[node_rule], (high + 1) << 32, ceiling, kMax));
-    const uint64_t floor = high << 32;
-    const uint64_t top = floor | 0xffffffffU;
-    const auto least = first_match_level(std::move(level), floor, top, kMax, out);
-    // Every operand of this level is at most `top`, so `least` <= top + 1.
-    fall_through_below = least ? least : (top == kMax ? std::nullopt : std::optional<uint64_t>(top + 1));
-  }
-  return out;
 }
 
 }  // namespace
@@ -265,6 +173,39 @@ bool has_conditional_levels(const std::vector<policy::Rule>& rules) {
 
 }  // namespace
 
+namespace {
+
+// libseccomp_database's result where libseccomp's answer is wanted for the
+// inputs of warnings only: its program (or, where that is not modelled, the
+// disjoint rules of > and >= comparisons of one argument).
+DatabaseResult with_program(DatabaseResult out, const std::vector<policy::Rule>& rules, unsigned word_bits) {
+  auto program = libseccomp_program(rules, word_bits, kWarningTreeSteps);
+  if (!program) {
+    if (out.tree_order_decides && !out.refused && one_argument_lower_bounds(rules)) {
+      std::vector<policy::Rule> kept;
+      for (size_t k = 0; k < rules.size(); ++k)
+        if (out.fates[k] == DatabaseFate::kKept) kept.push_back(rules[k]);
+      out.tree = tree_as_disjoint_rules(std::move(kept));
+      return out;
+    }
+    out.tree_unmodelled = true;
+    return out;
+  }
+  if (program->refused) {
+    if (out.refused != program->refused) {
+      out.refused = program->refused;
+      out.prefix = false;
+      out.shared_node = true;
+    }
+    return out;
+  }
+  out.refused.reset();
+  out.program = std::move(program);
+  return out;
+}
+
+}  // namespace
+
 DatabaseResult libseccomp_database(const std::vector<policy::Rule>& rules, unsigned word_bits, bool stale_needed) {
   const auto conditional = static_cast<size_t>(
       std::count_if(rules.begin(), rules.end(), [](const policy::Rule& r) { return !r.conditions.empty(); }));
@@ -281,7 +222,8 @@ DatabaseResult libseccomp_database(const std::vector<policy::Rule>& rules, unsig
     }
     return out;
   }
-  const auto tree = libseccomp_tree(rules, word_bits, stale_needed ? kMaxTreeSteps : kWarningTreeSteps);
+  if (!stale_needed) return with_program(std::move(out), rules, word_bits);
+  const auto tree = libseccomp_tree(rules, word_bits);
   if (!tree) {
     // > and >= rules of one argument: their tree is small enough to be
     // modelled level by level, fall-throughs included.
@@ -389,17 +331,11 @@ const DatabaseResult& RuleDatabase::database(syscalls::ArchId abi, const std::ve
   return *modelled;
 }
 
-void RuleDatabase::report_conflicts(syscalls::ArchId abi, uint32_t nr, const std::vector<policy::Rule>& rules,
-                                    std::optional<DatabaseResult>& modelled) {
-  // Rules of one action never conflict (and leave nothing to cap): the
-  // common case costs one pass.
-  const uint32_t first_action = encode(rules.front().action);
-  if (std::all_of(rules.begin(), rules.end(), [&](const policy::Rule& r) { return encode(r.action) == first_action; }))
-    return;
-  size_t reports = 0;
-  bool capped = false;
-  std::vector<bool> all;   // every rule: built for the first conflict
-  std::vector<bool> kept;  // the rules libseccomp keeps: likewise
+namespace {
+
+// The pairs of rules (earlier, later) whose actions differ, in order, up to
+// kMaxPairs (`capped` set past it).
+std::vector<std::pair<size_t, size_t>> conflict_candidates(const std::vector<policy::Rule>& rules, bool& capped) {
   // Only rules with different actions can conflict. Grouping the rules by
   // action first keeps a syscall named by a quarter of a million entries of
   // one action free, and every pair looked at counts against kMaxPairs, so
@@ -411,7 +347,7 @@ void RuleDatabase::report_conflicts(syscalls::ArchId abi, uint32_t nr, const std
     for (auto h = std::next(g); h != by_action.end() && !capped; ++h) {
       for (size_t x : g->second) {
         for (size_t y : h->second) {
-          if (candidates.size() >= kMaxPairs) {
+          if (candidates.size() >= RuleDatabase::kMaxPairs) {
             capped = true;
             break;
           }
@@ -421,72 +357,98 @@ void RuleDatabase::report_conflicts(syscalls::ArchId abi, uint32_t nr, const std
       }
     }
   }
+  return candidates;
+}
+
+}  // namespace
+
+// What libseccomp does with rules[i] and rules[j] (`w.witness` matches
+// both), for the warning `w`: sets its libseccomp fields and returns the
+// words of its message. `kept`: the rules the database keeps, built the
+// first time it is needed.
+std::string RuleDatabase::libseccomp_answer(const DatabaseResult& db, const std::vector<policy::Rule>& rules, size_t i,
+                                            size_t j, Warning& w, std::vector<bool>& kept) const {
+  const policy::Rule& a = rules[i];
+  const auto& witness = w.witness;
+  if (db.refused) {
+    w.libseccomp_refuses = true;
+    return "refuses the profile (EEXIST: a rule with conditions equal to, or a prefix of, an earlier rule's and "
+           "another action)";
+  }
+  if (db.program) {
+    const auto answering = db.program->answer(witness);
+    w.libseccomp = answering ? rules[*answering].action : a.action;
+  } else if (db.tree) {
+    w.libseccomp = most_restrictive_at(*db.tree, std::vector<bool>(db.tree->size(), true), witness, a.action);
+  } else {
+    if (kept.empty()) {
+      kept.resize(rules.size());
+      for (size_t k = 0; k < rules.size(); ++k) kept[k] = db.fates[k] == DatabaseFate::kKept;
+    }
+    w.libseccomp = most_restrictive_at(rules, kept, witness, a.action);
+  }
+  std::string why;
+  if (db.fates[j] == DatabaseFate::kAfterUnconditional || db.fates[i] == DatabaseFate::kAfterUnconditional)
+    why = "its first unconditional rule for a syscall wins";
+  else if (db.fates[i] == DatabaseFate::kReplaced) why = "the later rule replaces the earlier one";
+  else if (db.fates[j] == DatabaseFate::kExtendsEarlier)
+    why = "the earlier rule's conditions are a prefix of the later one's, which is dropped";
+  else if (db.tree || db.program)
+    why =
+        "the first path of its rule tree that matches decides: the higher argument first, == before < before "
+        ">, the larger > bound and the smaller < bound first, equal word tests shared";
+  else if (db.tree_order_decides)
+    why = "here: the order of its rule tree decides, or it refuses the profile, which sysfence does not model";
+  return fmt::format("answers {}{}", to_string(w.libseccomp), why.empty() ? "" : fmt::format(" ({})", why));
+}
+
+void RuleDatabase::report_conflicts(syscalls::ArchId abi, uint32_t nr, const std::vector<policy::Rule>& rules,
+                                    std::optional<DatabaseResult>& modelled) {
+  // Rules of one action never conflict (and leave nothing to cap): the
+  // common case costs one pass.
+  const uint32_t first_action = encode(rules.front().action);
+  if (std::all_of(rules.begin(), rules.end(), [&](const policy::Rule& r) { return encode(r.action) == first_action; }))
+    return;
+  size_t reports = 0;
+  bool capped = false;
+  std::vector<bool> all;   // every rule: built for the first conflict
+  std::vector<bool> kept;  // the rules libseccomp keeps: likewise
+  std::vector<std::pair<size_t, size_t>> candidates = conflict_candidates(rules, capped);
   std::sort(candidates.begin(), candidates.end());
   for (const auto& [i, j] : candidates) {
-    {
-      const policy::Rule& a = rules[i];
-      const policy::Rule& b = rules[j];
-      if (a.source.entry == b.source.entry) continue;
-      if (reported_.contains({a.source.entry, b.source.entry})) continue;
-      if (reports >= kMaxReports) {
-        capped = true;
-        break;
-      }
-      const auto witness = policy::common_input(a.conditions, b.conditions);
-      if (!witness) continue;
-      const DatabaseResult& db = database(abi, rules, modelled);
-      reported_.insert({a.source.entry, b.source.entry});
-      ++reports;
-      Warning w;
-      w.kind = WarningKind::kRuleConflict;
-      w.rule = a.source;
-      w.pos = p_.syscalls[a.source.entry].pos;
-      w.other = b.source;
-      w.other_pos = p_.syscalls[b.source.entry].pos;
-      const auto name = syscalls::table(abi).name(nr);
-      w.syscall = name ? std::string(*name) : fmt::format("nr {}", nr);
-      w.arches = {abi};
-      w.witness = *witness;
-      // Neither rule matching is impossible here: the fallback is unused.
-      if (all.empty()) all.assign(rules.size(), true);
-      w.most_restrictive = most_restrictive_at(rules, all, *witness, a.action);
-      std::string libseccomp;
-      if (db.refused) {
-        w.libseccomp_refuses = true;
-        libseccomp =
-            "refuses the profile (EEXIST: a rule with conditions equal to, or a prefix of, an earlier "
-            "rule's and another action)";
-      } else {
-        if (kept.empty()) {
-          kept.resize(rules.size());
-          for (size_t k = 0; k < rules.size(); ++k) kept[k] = db.fates[k] == DatabaseFate::kKept;
-        }
-        w.libseccomp = db.tree
-                           ? most_restrictive_at(*db.tree, std::vector<bool>(db.tree->size(), true), *witness, a.action)
-                           : most_restrictive_at(rules, kept, *witness, a.action);
-        std::string why;
-        if (db.fates[j] == DatabaseFate::kAfterUnconditional || db.fates[i] == DatabaseFate::kAfterUnconditional)
-          why = "its first unconditional rule for a syscall wins";
-        else if (db.fates[i] == DatabaseFate::kReplaced) why = "the later rule replaces the earlier one";
-        else if (db.fates[j] == DatabaseFate::kExtendsEarlier)
-          why = "the earlier rule's conditions are a prefix of the later one's, which is dropped";
-        else if (db.tree)
-          why =
-              "the first path of its rule tree that matches decides: the higher argument first, == before < before "
-              ">, the larger > bound and the smaller < bound first, equal word tests shared";
-        else if (db.tree_order_decides)
-          why =
-              "here: the order of its rule tree decides, or it refuses the profile, which sysfence does not "
-              "model";
-        libseccomp = fmt::format("answers {}{}", to_string(w.libseccomp), why.empty() ? "" : fmt::format(" ({})", why));
-      }
-      w.message = fmt::format(
-          "{} ({}) and {} ({}) both match {} on {}, e.g. with arguments {}: sysfence answers {} (the most restrictive "
-          "matching rule); libseccomp, and so runc, Docker and Podman, {}",
-          where(a.source.entry), to_string(a.action), where(b.source.entry), to_string(b.action), w.syscall,
-          syscalls::arch(abi).name, arguments_text(*witness), to_string(w.most_restrictive), libseccomp);
-      warnings.push_back(std::move(w));
+    const policy::Rule& a = rules[i];
+    const policy::Rule& b = rules[j];
+    if (a.source.entry == b.source.entry) continue;
+    if (reported_.contains({a.source.entry, b.source.entry})) continue;
+    if (reports >= kMaxReports) {
+      capped = true;
+      break;
     }
+    const auto witness = policy::common_input(a.conditions, b.conditions);
+    if (!witness) continue;
+    const DatabaseResult& db = database(abi, rules, modelled);
+    reported_.insert({a.source.entry, b.source.entry});
+    ++reports;
+    Warning w;
+    w.kind = WarningKind::kRuleConflict;
+    w.rule = a.source;
+    w.pos = p_.syscalls[a.source.entry].pos;
+    w.other = b.source;
+    w.other_pos = p_.syscalls[b.source.entry].pos;
+    const auto name = syscalls::table(abi).name(nr);
+    w.syscall = name ? std::string(*name) : fmt::format("nr {}", nr);
+    w.arches = {abi};
+    w.witness = *witness;
+    // Neither rule matching is impossible here: the fallback is unused.
+    if (all.empty()) all.assign(rules.size(), true);
+    w.most_restrictive = most_restrictive_at(rules, all, *witness, a.action);
+    const std::string libseccomp = libseccomp_answer(db, rules, i, j, w, kept);
+    w.message = fmt::format(
+        "{} ({}) and {} ({}) both match {} on {}, e.g. with arguments {}: sysfence answers {} (the most restrictive "
+        "matching rule); libseccomp, and so runc, Docker and Podman, {}",
+        where(a.source.entry), to_string(a.action), where(b.source.entry), to_string(b.action), w.syscall,
+        syscalls::arch(abi).name, arguments_text(*witness), to_string(w.most_restrictive), libseccomp);
+    warnings.push_back(std::move(w));
   }
   if (capped)
     notes.push_back(fmt::format(

@@ -33,6 +33,7 @@
 
 #include "base/expected.h"
 #include "policy/policy.h"
+#include "profile/libseccomp_tree.h"
 #include "profile/profile.h"
 #include "profile/resolve.h"
 
@@ -71,6 +72,9 @@ struct DatabaseResult {
   // libseccomp's program for the rules compares, on some inputs, another
   // word than the one a rule names (a stale accumulator); `tree` follows it.
   bool stale = false;
+  // stale_needed false (a warning's answer only): libseccomp's program, to
+  // run on the inputs a warning names, where `tree` would be its paths.
+  std::optional<LibseccompProgram> program;
   // More conditional rules than kMaxModelledRules: only the unconditional
   // rules' effect is modelled, and tree_order_decides says so.
   bool too_many = false;
@@ -88,9 +92,11 @@ inline constexpr size_t kWarningTreeSteps = 5'000;
 // agree on their action are modelled too, for the stale accumulator of
 // libseccomp's program (what the filter answers under libseccomp's
 // semantics); sysfence's own semantics only warns about rules that
-// disagree: it skips that model (it costs most on argument-heavy rules)
-// and bounds the model of rules that disagree to kWarningTreeSteps (past
-// it the warning names libseccomp's tree order without its answer).
+// disagree: it skips that model (it costs most on argument-heavy rules),
+// builds the program of rules that disagree without reading back its paths
+// (`program` instead of `tree`: a warning needs the answer for one input),
+// and bounds it to kWarningTreeSteps (past it the warning names
+// libseccomp's tree order without its answer).
 DatabaseResult libseccomp_database(const std::vector<policy::Rule>& rules, unsigned word_bits = 64,
                                    bool stale_needed = true);
 
@@ -118,6 +124,8 @@ class RuleDatabase {
                                  std::optional<DatabaseResult>& modelled) const;
   void report_conflicts(syscalls::ArchId abi, uint32_t nr, const std::vector<policy::Rule>& rules,
                         std::optional<DatabaseResult>& modelled);
+  std::string libseccomp_answer(const DatabaseResult& db, const std::vector<policy::Rule>& rules, size_t i, size_t j,
+                                Warning& w, std::vector<bool>& kept) const;
   std::string where(uint32_t entry) const;
 
   const Profile& p_;

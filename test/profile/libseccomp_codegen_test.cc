@@ -13,10 +13,12 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "policy/policy.h"
+#include "profile/libseccomp_tree.h"
 #include "profile/reader.h"
 #include "profile/resolve.h"
 #include "syscalls/table.h"
@@ -181,3 +183,70 @@ TEST(LibseccompCodegenWordTest, MaskedWordPiecesPartitionTheOutcomes) {
 
 }  // namespace
 }  // namespace sysfence::profile::codegen
+
+namespace sysfence::profile {
+namespace {
+
+// libseccomp_program runs the program libseccomp_tree reads back: for random
+// rule sets (a few arguments, operands from a small pool so that rules
+// share nodes and overlap, ERRNO and ALLOW mixed, both word widths) and
+// inputs built from the same pool, the rule it answers with is the one
+// whose path holds, and both refuse the same rules.
+TEST(LibseccompProgram, AnswersWhatTheTreesPathsSay) {
+  uint64_t state = 0x7e57ab1e;
+  auto next = [&] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<uint32_t>(state >> 32);
+  };
+  const uint64_t pool[] = {0, 1, 2, 0xff, 0x100, 0x7fffffff, 0x80000000, 0xffffffff, 0x100000000, 0x1000000ff};
+  const policy::CmpOp ops[] = {policy::CmpOp::kEq, policy::CmpOp::kNe, policy::CmpOp::kLt,      policy::CmpOp::kLe,
+                               policy::CmpOp::kGt, policy::CmpOp::kGe, policy::CmpOp::kMaskedEq};
+  size_t compared = 0;
+  for (int round = 0; round < 600; ++round) {
+    const bool wide = round % 2 == 0;
+    const auto width = wide ? policy::ArgWidth::k64 : policy::ArgWidth::k32;
+    std::vector<policy::Rule> rules(2 + next() % 5);
+    for (size_t i = 0; i < rules.size(); ++i) {
+      rules[i].action = next() % 2 ? Action::Allow() : Action::Errno(13);
+      rules[i].source.entry = static_cast<uint32_t>(i);
+      const unsigned args = next() % 3 + (i + 1 < rules.size() ? 1 : 0);
+      unsigned used = 0;
+      for (unsigned k = 0; k < args; ++k) {
+        const auto index = static_cast<uint8_t>(next() % 3);
+        if (used & (1U << index)) continue;
+        used |= 1U << index;
+        const uint64_t value = pool[next() % 10];
+        rules[i].conditions.push_back({index, ops[next() % 7], value, pool[next() % 10] & value, width});
+      }
+    }
+    const auto tree = libseccomp_tree(rules, wide ? 64 : 32);
+    const auto program = libseccomp_program(rules, wide ? 64 : 32);
+    // The program is bounded by less than the paths read back.
+    if (tree) {
+      ASSERT_TRUE(program) << "round " << round;
+    }
+    if (!tree) continue;
+    ASSERT_EQ(tree->refused, program->refused) << "round " << round;
+    if (tree->refused) continue;
+    for (int sample = 0; sample < 64; ++sample) {
+      std::array<uint64_t, 6> input{};
+      for (size_t a = 0; a < 3; ++a) input[a] = pool[next() % 10] + (next() % 4 == 0 ? 1 : 0);
+      std::optional<uint32_t> by_paths;
+      for (const policy::Rule& r : tree->rules) {
+        if (!std::all_of(r.conditions.begin(), r.conditions.end(),
+                         [&](const policy::ArgCondition& c) { return policy::condition_holds(c, input[c.index]); }))
+          continue;
+        ASSERT_FALSE(by_paths) << "round " << round << ": the paths overlap";
+        by_paths = r.source.entry;
+      }
+      const auto by_program = program->answer(input);
+      ASSERT_EQ(by_paths, by_program ? std::optional<uint32_t>(rules[*by_program].source.entry) : std::nullopt)
+          << "round " << round << " sample " << sample;
+      ++compared;
+    }
+  }
+  EXPECT_GT(compared, 10000u);
+}
+
+}  // namespace
+}  // namespace sysfence::profile

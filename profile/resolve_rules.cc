@@ -1,0 +1,267 @@
+// The rules each syscalls[] entry makes (one per name, ABI and condition
+// set) and how they become the policy's rules per syscall number.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+#include <span>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "profile/resolver.h"
+
+namespace sysfence::profile {
+
+using syscalls::ArchId;
+
+namespace {
+
+// syscalls::multiplexed_call for a name some ABI knows, by its NameNumbers
+// (one per name): a search of a few dozen pointers instead of as many
+// string comparisons, for each name of a profile.
+const syscalls::MultiplexedCall* call_of(const syscalls::NameNumbers* numbers) {
+  using Entry = std::pair<const syscalls::NameNumbers*, const syscalls::MultiplexedCall*>;
+  static const std::vector<Entry> by_numbers = [] {
+    std::vector<Entry> out;
+    for (const syscalls::MultiplexedCall& c : syscalls::multiplexed_calls())
+      if (const syscalls::NameNumbers* n = syscalls::numbers_by_name(c.name)) out.emplace_back(n, &c);
+    std::sort(out.begin(), out.end());
+    return out;
+  }();
+  const auto it = std::lower_bound(by_numbers.begin(), by_numbers.end(), Entry{numbers, nullptr});
+  return it != by_numbers.end() && it->first == numbers ? it->second : nullptr;
+}
+
+}  // namespace
+
+// runc findLastSyscalls: every name of every entry moby kept counts
+// towards the largest syscall number per ABI — whatever its action, even
+// when the rule itself is dropped below.
+// Each name is looked up once for all ABIs (the shared name index); the
+// numbers stay in name_numbers_ for check_names and make_rules.
+void Resolver::note_largest(const ProfileSyscall& e) {
+  name_numbers_.clear();
+  name_calls_.clear();
+  for (const auto& name : e.names) {
+    const syscalls::NameNumbers* numbers = syscalls::numbers_by_name(name);
+    name_numbers_.push_back(numbers);
+    name_calls_.push_back(numbers != nullptr ? call_of(numbers) : syscalls::multiplexed_call(name));
+  }
+  for (size_t a = 0; a < arches_.size(); ++a) {
+    for (const syscalls::NameNumbers* numbers : name_numbers_)
+      if (numbers != nullptr)
+        if (auto nr = numbers->on(arches_[a])) largest_[a] = std::max(largest_[a], *nr);
+  }
+}
+
+// Adds `nr` to the numbers of the current stamp on ABI `a`; false when it
+// was there already.
+bool Resolver::add_entry_number(size_t a, uint32_t nr) {
+  std::vector<uint32_t>& slots = number_stamps_[a];
+  const uint32_t first = first_numbers_[a];
+  // Numbers of the table lie in [first, max_nr()]; anything else (never
+  // met) takes the tree.
+  if (nr < first || nr - first > kMaxStampSlots) return other_numbers_.insert(nr).second;
+  const size_t slot = nr - first;
+  if (slot >= slots.size()) slots.resize(std::max<size_t>(slot + 1, 2 * slots.size()), 0);
+  if (slots[slot] == stamp_) return false;
+  slots[slot] = stamp_;
+  return true;
+}
+
+// Each name is its own rule, on every ABI of the filter whose table knows
+// it; a name an ABI does not know is skipped there (libseccomp resolves
+// names per arch), never an error.
+// A name listed twice in one entry (or an alias of a name listed) makes
+// its rules once. Past kMaxRules rules the profile is refused here, before
+// the policy's rules take their memory.
+Expected<void> Resolver::make_rules(const ProfileSyscall& e, size_t index, const policy::SourceRef& src,
+                                    size_t condition_sets) {
+  for (size_t a = 0; a < arches_.size(); ++a) {
+    const ArchId abi = arches_[a];
+    std::vector<MadeRule>& made = made_[a];
+    ++stamp_;
+    other_numbers_.clear();
+    for (size_t k = 0; k < e.names.size(); ++k) {
+      const std::string& name = e.names[k];
+      const std::optional<uint32_t> nr = name_numbers_[k] != nullptr ? name_numbers_[k]->on(abi) : std::nullopt;
+      // socket/IPC calls also reach socketcall/ipc on some ABIs (multiplex.h).
+      std::optional<MultiplexTarget> mux;
+      if (const syscalls::MultiplexedCall* call = name_calls_[k])
+        if (const auto mux_nr = multiplexer_numbers_[a][static_cast<size_t>(call->via)])
+          mux = MultiplexTarget{*mux_nr, call};
+      const bool twin = mux && widens(o_.multiplex, !e.args.empty());
+      if (mux && !twin) note_multiplex_gap(index, name, mux->call, abi);
+      if (!nr && !twin) {
+        // Names no ABI knows are warnings (check_names), not notes.
+        if (name_numbers_[k] != nullptr && unknown_seen_[a].insert(name_numbers_[k])) unknown_[a].push_back(&name);
+        continue;
+      }
+      if (nr)
+        for (size_t j = 0; j < e.args.size(); ++j) check_width(e, src, j, name, abi, *nr);
+      // A name listed twice in the entry makes its rules once.
+      const bool direct = nr && (e.names.size() == 1 || add_entry_number(a, *nr));
+      if (!direct && !twin) continue;
+      rules_made_ += condition_sets * ((direct ? 1 : 0) + (twin ? 1 : 0));
+      if (rules_made_ > kMaxRules) return too_many_rules();
+      // libseccomp adds the multiplexer's rule before the direct one.
+      for (size_t set = 0; set < condition_sets; ++set) {
+        const auto entry = static_cast<uint32_t>(index);
+        if (twin)
+          made.push_back(
+              MadeRule{mux->nr, static_cast<uint32_t>(made.size()), entry, static_cast<uint32_t>(set), mux->call});
+        if (direct)
+          made.push_back(MadeRule{*nr, static_cast<uint32_t>(made.size()), entry, static_cast<uint32_t>(set)});
+      }
+    }
+  }
+  return {};
+}
+
+Expected<void> Resolver::too_many_rules() const {
+  return fail(fmt::format(
+      "{}: the profile makes more than {} rules (one per syscall name, ABI and condition set; {} ABI{} here): "
+      "sysfence's limit, which bounds the memory a profile can take; list each syscall once per action and "
+      "conditions",
+      p_.source, kMaxRules, arches_.size(), arches_.size() == 1 ? "" : "s"));
+}
+
+// A rule with argument conditions on a socket/IPC call that `abi`'s
+// multiplexer reaches unchecked (kExact): one gap per entry and name.
+void Resolver::note_multiplex_gap(size_t index, const std::string& name, const syscalls::MultiplexedCall* call,
+                                  ArchId abi) {
+  // The current entry's gaps are the last ones: the search stays short
+  // however many entries came before.
+  auto& gaps = out_.multiplex_gaps;
+  for (auto it = gaps.rbegin(); it != gaps.rend() && it->entry == index; ++it) {
+    if (it->name != name) continue;
+    if (std::find(it->arches.begin(), it->arches.end(), abi) == it->arches.end()) it->arches.push_back(abi);
+    return;
+  }
+  gaps.push_back(MultiplexGap{static_cast<uint32_t>(index), name, call, {abi}});
+}
+
+// Sorts `made` (in creation order, seq ascending) by (nr, seq). The
+// numbers of one ABI span a few hundred values: counting them and placing
+// each rule at its number's next slot keeps creation order within a number
+// in linear time; a wider spread falls back to the comparison sort.
+void Resolver::sort_by_number(std::vector<MadeRule>& made) {
+  if (made.empty()) return;
+  const auto [lo, hi] =
+      std::minmax_element(made.begin(), made.end(), [](const MadeRule& x, const MadeRule& y) { return x.nr < y.nr; });
+  const size_t range = size_t{hi->nr} - lo->nr + 1;
+  if (range > 4 * made.size() + 4096) {
+    // seq is unique: creation order within each number.
+    std::sort(made.begin(), made.end(),
+              [](const MadeRule& x, const MadeRule& y) { return x.nr != y.nr ? x.nr < y.nr : x.seq < y.seq; });
+    return;
+  }
+  const uint32_t base = lo->nr;
+  std::vector<uint32_t> start(range + 1, 0);
+  for (const MadeRule& m : made) ++start[m.nr - base + 1];
+  for (size_t i = 1; i <= range; ++i) start[i] += start[i - 1];
+  std::vector<MadeRule> sorted(made.size());
+  for (const MadeRule& m : made) sorted[start[m.nr - base]++] = m;
+  made.swap(sorted);
+}
+
+// Fills `r` (a new, empty rule) with the policy rule `m` stands for on
+// `abi`: its entry's conditions (or the one condition of its set, where runc
+// split the entry), each of the width compared there, rewritten for the
+// multiplexer where `m` is a twin. Filled in place, not moved in: a rule
+// holds three strings.
+void Resolver::fill_rule(const MadeRule& m, ArchId abi, policy::Rule& r) const {
+  const ProfileSyscall& e = p_.syscalls[m.entry];
+  const EntryOutcome& outcome = out_.entries[m.entry];
+  r.action = outcome.action;
+  std::vector<policy::ArgCondition>& conds = r.conditions;
+  auto add_condition = [&](const ProfileArg& pa) {
+    conds.push_back(policy::ArgCondition{static_cast<uint8_t>(pa.index), pa.op, pa.value, pa.value_two,
+                                         condition_width(o_.arg_width, abi, m.nr, pa.index)});
+  };
+  if (outcome.split_repeated_index) {
+    add_condition(e.args[m.set]);
+  } else if (!e.args.empty()) {
+    conds.reserve(e.args.size());
+    for (const ProfileArg& pa : e.args) add_condition(pa);
+  }
+  if (m.via != nullptr)
+    conds = multiplexer_conditions(o_.multiplex, *m.via, conds, condition_width(o_.arg_width, abi, m.nr, 0));
+  policy::SourceRef& src = r.source;
+  src.file = p_.source;
+  src.line = e.pos.line;
+  src.entry = m.entry;
+  src.comment = e.comment;
+  src.split_repeated_index = outcome.split_repeated_index;
+  src.col = e.pos.col;
+  if (m.via != nullptr) src.multiplexed_for = m.via->name;
+}
+
+// The rules of one syscall number on `abi` (`made`: its MadeRules, in the
+// order made), appended to `list`. Two names of one entry can be one syscall (an alias such as
+// arm's sync_file_range2 = arm_sync_file_range, or a name listed twice): one
+// rule is enough, so a rule equal to an earlier one of the same entry and
+// number is dropped. A number's rules from one entry are adjacent (seq
+// follows the entries), and their conditions differ only where runc split
+// the entry, by the one condition each carries: the check is a set lookup,
+// not a scan of the number's rules (linear in the (name, rule) pairs, not
+// quadratic).
+void Resolver::number_rules(std::span<const MadeRule> made, ArchId abi, std::vector<policy::Rule>& list) {
+  list.reserve(made.size());
+  uint32_t run_entry = 0;
+  bool run_started = false;
+  for (const MadeRule& m : made) {
+    const ProfileSyscall& e = p_.syscalls[m.entry];
+    const EntryOutcome& outcome = out_.entries[m.entry];
+    if (!run_started || m.entry != run_entry) {
+      run_entry = m.entry;
+      run_started = true;
+      run_seen_.clear();
+      run_vias_.clear();
+    }
+    const ProfileArg* split = outcome.split_repeated_index ? &e.args[m.set] : nullptr;
+    bool fresh = false;
+    if (split != nullptr) {
+      fresh = run_seen_.emplace(m.via, split->index, split->op, split->value, split->value_two).second;
+    } else {
+      fresh = std::find(run_vias_.begin(), run_vias_.end(), m.via) == run_vias_.end();
+      if (fresh) run_vias_.push_back(m.via);
+    }
+    if (fresh) fill_rule(m, abi, list.emplace_back());
+  }
+}
+
+// The rules per syscall number, in the order apply_entry made them. Sorting
+// once and appending each number's list at the end of the (still empty)
+// map is linear, where one map lookup per rule walks the tree every time.
+Expected<void> Resolver::store_rules() {
+  for (size_t a = 0; a < arches_.size(); ++a) {
+    const ArchId abi = arches_[a];
+    std::vector<MadeRule>& made = made_[a];
+    sort_by_number(made);
+    auto& rules = out_.policy.arches[a].rules;
+    size_t numbers = 0;
+    for (size_t x = 0; x < made.size(); ++x) numbers += x == 0 || made[x].nr != made[x - 1].nr ? 1 : 0;
+    rules.reserve(numbers + 1);  // and add_enosys_stub's rule on 0
+    for (size_t first = 0; first < made.size();) {
+      const uint32_t nr = made[first].nr;
+      size_t end = first;
+      while (end < made.size() && made[end].nr == nr) ++end;
+      std::vector<policy::Rule> list;
+      number_rules(std::span<const MadeRule>(made).subspan(first, end - first), abi, list);
+      first = end;
+      // One rule combines with nothing (combine would return it as is).
+      if (list.size() < 2) {
+        rules.emplace_hint(rules.end(), nr, std::move(list));
+        continue;
+      }
+      auto combined = db_.combine(abi, nr, std::move(list));
+      if (!combined) return fail(combined.error().message);
+      rules.emplace_hint(rules.end(), nr, std::move(*combined));
+    }
+  }
+  return {};
+}
+
+}  // namespace sysfence::profile

@@ -1,0 +1,203 @@
+// What a profile says that it cannot mean: syscall names no ABI knows,
+// errnos above MAX_ERRNO, MASKED_EQ datums with bits outside the mask,
+// constants wider than the argument; and the argument widths themselves.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "base/text.h"
+#include "policy/operators.h"
+#include "profile/resolver.h"
+#include "syscalls/arg_widths.h"
+#include "syscalls/table.h"
+
+namespace sysfence::profile {
+
+using syscalls::ArchId;
+
+namespace {
+
+// Bits the kernel reads of argument `index` of syscall `nr` on `abi`: the
+// generated entry-point data, or the ABI's register width where the entry
+// point is unknown (newer than the kernel sources) or the kernel does not
+// read the argument at all (the filter then compares whatever the register
+// holds).
+unsigned kernel_bits(ArchId abi, uint32_t nr, unsigned index) {
+  if (auto info = syscalls::arg_info(abi, nr); info && info->known && index < info->count)
+    return info->args[index].bits;
+  return syscalls::register_bits(abi);
+}
+
+// "int family"; empty when nothing is known about the argument.
+std::string arg_declaration(ArchId abi, uint32_t nr, unsigned index) {
+  if (auto info = syscalls::arg_info(abi, nr); info && info->known && index < info->count) {
+    const auto& a = info->args[index];
+    const bool pointer = !a.type.empty() && a.type.back() == '*';
+    return fmt::format("{}{}{}", a.type, pointer ? "" : " ", a.name);
+  }
+  return {};
+}
+
+}  // namespace
+
+policy::ArgWidth condition_width(ArgWidthMode mode, ArchId abi, uint32_t nr, unsigned index) {
+  // libseccomp builds an ABI it counts as 32-bit (Arch::word_bits: i386,
+  // x32, arm, MIPS o32 and n32, ppc, s390, parisc) with one comparison of the
+  // argument's low word against the operand truncated to 32 bits; only the
+  // 64-bit ABIs compare all 64 bits.
+  if (mode == ArgWidthMode::k64)
+    return syscalls::arch(abi).word_bits <= 32 ? policy::ArgWidth::k32 : policy::ArgWidth::k64;
+  return kernel_bits(abi, nr, index) <= 32 ? policy::ArgWidth::k32 : policy::ArgWidth::k64;
+}
+
+bool fits_in_bits(uint64_t value, unsigned bits) {
+  if (bits == 0 || bits >= 64) return true;
+  const uint64_t upper = value >> (bits - 1);  // the sign bit and everything above it
+  const uint64_t all_ones = ~uint64_t{0} >> (bits - 1);
+  return upper <= 1 || upper == all_ones;
+}
+
+// ERRNO data above MAX_ERRNO (4095): the kernel answers -4095 instead
+// (kernel/seccomp.c clamps it), libseccomp refuses the action (EINVAL),
+// and runc with it the profile.
+// `entry`: the syscalls[] entry's index; nullopt for the default action.
+Expected<void> Resolver::check_errno_range(Action action, SourcePos pos, std::string_view field,
+                                           std::optional<uint32_t> entry) {
+  static constexpr uint16_t kMaxErrno = 4095;
+  if (action.kind != ActionKind::kErrno || action.data <= kMaxErrno) return {};
+  const std::string what = entry ? fmt::format("syscalls[{}]", *entry) : std::string("the default action");
+  const std::string head = fmt::format("{}: {}: {} {} is above 4095 (MAX_ERRNO)", where(pos), what, field, action.data);
+  if (o_.combination == RuleCombination::kLibseccompDatabase)
+    return fail(head + ": libseccomp refuses the action (EINVAL), so runc would refuse the profile");
+  Warning w;
+  w.kind = WarningKind::kErrnoRange;
+  w.pos = pos;
+  w.rule = policy::SourceRef{p_.source, pos.line, entry.value_or(0), {}, false, pos.col, {}};
+  w.constant = action.data;
+  w.message = head + ": the kernel answers errno 4095 instead; libseccomp, and so runc, refuses the profile";
+  errno_warnings_.push_back(std::move(w));
+  return {};
+}
+
+// The names of syscalls[index] that no ABI's table knows (name_numbers_
+// holds nullptr for them): runc skips them silently, which hides typos.
+// One warning per distinct name, where it first appears; an error with
+// unknown_names_are_errors. Suggestions cost a scan of every ABI's names,
+// so only the first kMaxSuggestions names get one: a profile of thousands
+// of made-up names stays fast.
+Expected<void> Resolver::check_names(size_t index) {
+  static constexpr size_t kMaxSuggestions = 64;
+  const ProfileSyscall& e = p_.syscalls[index];
+  for (size_t k = 0; k < e.names.size(); ++k) {
+    if (name_numbers_[k] != nullptr) continue;
+    const std::string& name = e.names[k];
+    if (!warned_names_.insert(name).second) continue;
+    Warning w;
+    w.kind = WarningKind::kUnknownName;
+    w.rule = policy::SourceRef{p_.source, e.pos.line, static_cast<uint32_t>(index), e.comment, false, e.pos.col, {}};
+    w.pos = e.pos;
+    w.syscall = name;
+    if (name_warnings_.size() < kMaxSuggestions)
+      if (auto near = syscalls::nearest_known_name(name)) w.suggestion = std::string(*near);
+    w.message = fmt::format("{}: unknown syscall {} (no architecture has it{})", where(e.pos), quote(name),
+                            w.suggestion.empty() ? "" : fmt::format("; did you mean {}?", w.suggestion));
+    if (o_.unknown_names_are_errors) return fail(w.message + " (--strict)");
+    name_warnings_.push_back(std::move(w));
+  }
+  return {};
+}
+
+// MASKED_EQ conditions of syscalls[index] whose datum has bits outside the
+// mask: libseccomp drops them (operators.h), so the rule does not test what
+// it seems to. A deny rule written that way lets through what its author
+// meant to block; Docker's filter does the same, and so does sysfence's.
+void Resolver::check_masks(size_t index) {
+  const ProfileSyscall& e = p_.syscalls[index];
+  for (const ProfileArg& pa : e.args) {
+    if (pa.op != policy::CmpOp::kMaskedEq) continue;
+    const uint64_t ignored = pa.value_two & ~pa.value;
+    if (ignored == 0) continue;
+    Warning w;
+    w.kind = WarningKind::kMaskedDatum;
+    w.rule = policy::SourceRef{p_.source, e.pos.line, static_cast<uint32_t>(index), e.comment, false, e.pos.col, {}};
+    w.pos = pa.pos.line != 0 ? pa.pos : e.pos;
+    for (const auto& n : e.names)
+      w.syscall += (w.syscall.empty() ? "" : ", ") + one_line(std::string_view{n}.substr(0, 64));
+    w.arg = static_cast<uint8_t>(pa.index);
+    w.mask = pa.value;
+    w.datum = pa.value_two;
+    w.message = fmt::format(
+        "{}: syscalls[{}]: {} argument {}: SCMP_CMP_MASKED_EQ datum {:#x} has bits outside the mask {:#x} ({:#x}); "
+        "libseccomp, and so Docker, compares only datum & mask ({:#x})",
+        where(w.pos), index, w.syscall, w.arg, w.datum, w.mask, ignored, policy::masked_datum(w.mask, w.datum));
+    mask_warnings_.push_back(std::move(w));
+  }
+}
+
+// Condition `j` of entry `e` for syscall `name` (number `nr`) on `abi`:
+// records a warning when an operand does not fit the argument's width.
+void Resolver::check_width(const ProfileSyscall& e, const policy::SourceRef& src, size_t j, const std::string& name,
+                           ArchId abi, uint32_t nr) {
+  const ProfileArg& pa = e.args[j];
+  const unsigned bits = kernel_bits(abi, nr, pa.index);
+  if (bits >= 64) return;
+  std::vector<uint64_t> operands{pa.value};
+  if (pa.op == policy::CmpOp::kMaskedEq) operands.push_back(pa.value_two);
+  for (uint64_t v : operands) {
+    if (fits_in_bits(v, bits)) continue;
+    const WidthKey key{src.entry, j, name, bits, v};
+    const auto [slot, added] =
+        width_index_.try_emplace(std::make_tuple(src.entry, j, name, bits, v), width_warnings_.size());
+    if (added) {
+      Warning w;
+      w.kind = WarningKind::kWidth;
+      w.rule = src;
+      w.pos = pa.pos.line != 0 ? pa.pos : e.pos;
+      w.syscall = name;
+      w.arg = static_cast<uint8_t>(pa.index);
+      w.arg_decl = arg_declaration(abi, nr, pa.index);
+      w.bits = bits;
+      w.constant = v;
+      w.compared = condition_width(o_.arg_width, abi, nr, pa.index);
+      width_warnings_.emplace_back(key, std::move(w));
+    }
+    std::vector<ArchId>& arches = width_warnings_[slot->second].second.arches;
+    if (std::find(arches.begin(), arches.end(), abi) == arches.end()) arches.push_back(abi);
+  }
+}
+
+void Resolver::report_width_warnings() {
+  for (auto& [key, w] : width_warnings_) {
+    std::string abis;
+    for (ArchId a : w.arches) abis += (abis.empty() ? "" : ", ") + std::string(syscalls::arch(a).name);
+    const std::string decl = w.arg_decl.empty() ? "" : fmt::format(" ({})", w.arg_decl);
+    const std::string consequence =
+        w.compared == policy::ArgWidth::k32
+            ? fmt::format("the filter compares only its low 32 bits ({:#x})", w.constant & 0xffffffffU)
+            : std::string("the 64-bit comparison (--arg-width=64) tests bits the kernel ignores");
+    w.message = fmt::format(
+        "{}: syscalls[{}]: {} argument {}{} is {}-bit on {}: constant {:#x} does not fit "
+        "the argument's width; {}",
+        where(w.pos), w.rule.entry, w.syscall, w.arg, decl, w.bits, abis, w.constant, consequence);
+    out_.warnings.push_back(std::move(w));
+  }
+}
+
+void Resolver::report_unknown_names() {
+  for (size_t a = 0; a < arches_.size(); ++a) {
+    if (unknown_[a].empty()) continue;
+    const auto& arch = syscalls::arch(arches_[a]);
+    std::string list;
+    // Each is the spelling of a name in some ABI's table (numbers_by_name
+    // found it): no control characters to escape.
+    for (const std::string* n : unknown_[a]) {
+      if (!list.empty()) list += ", ";
+      list += std::string_view(*n).substr(0, 64);
+    }
+    out_.notes.push_back(fmt::format("{}: {} syscall name{} unknown to {} ({}) skipped: {}", p_.source,
+                                     unknown_[a].size(), unknown_[a].size() == 1 ? "" : "s", arch.name, arch.scmp_name,
+                                     list));
+  }
+}
+
+}  // namespace sysfence::profile

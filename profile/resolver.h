@@ -1,0 +1,183 @@
+// The resolution's working state, internal to profile/: resolve() (resolve.h)
+// runs one Resolver. Its jobs live in one file each: resolve.cc (moby's
+// includes/excludes, the ABIs, errnos, each entry's fate, runc's ENOSYS
+// stub), resolve_rules.cc (the rules each entry makes, per ABI and syscall
+// number, and how they are stored) and resolve_warnings.cc (what the
+// profile says that it cannot mean).
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "base/expected.h"
+#include "policy/policy.h"
+#include "profile/multiplex.h"
+#include "profile/profile.h"
+#include "profile/resolve.h"
+#include "profile/rule_database.h"
+#include "syscalls/multiplex.h"
+#include "syscalls/table.h"
+
+namespace sysfence::profile {
+
+// A set of pointers (open addressing, linear probing): one allocation per
+// doubling instead of a tree node per element.
+class PointerSet {
+ public:
+  // False when `p` was there already.
+  bool insert(const void* p) {
+    if (2 * (size_ + 1) > slots_.size()) grow();
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = slot_of(p) & mask;; i = (i + 1) & mask) {
+      if (slots_[i] == p) return false;
+      if (slots_[i] == nullptr) {
+        slots_[i] = p;
+        ++size_;
+        return true;
+      }
+    }
+  }
+
+ private:
+  static size_t slot_of(const void* p) {
+    return static_cast<size_t>((reinterpret_cast<uintptr_t>(p) >> 3) * 0x9E3779B97F4A7C15ULL >> 17);
+  }
+  void grow() {
+    std::vector<const void*> old(std::max<size_t>(16, 2 * slots_.size()), nullptr);
+    old.swap(slots_);
+    size_ = 0;
+    for (const void* p : old)
+      if (p != nullptr) insert(p);
+  }
+  std::vector<const void*> slots_;
+  size_t size_ = 0;
+};
+
+class Resolver {
+ public:
+  Resolver(const Profile& p, const ResolveOptions& o) : p_(p), o_(o), db_(p, o.combination) {}
+
+  Expected<Resolution> run();
+
+ private:
+  using ArchId = syscalls::ArchId;
+  const Profile& p_;
+  const ResolveOptions& o_;
+  Resolution out_;
+  Action default_action_;
+  std::vector<syscalls::ArchId> arches_;  // native first
+  // Per arch: the names skipped there (the profile's strings), and their
+  // NameNumbers as a set (one per distinct name).
+  std::vector<std::vector<const std::string*>> unknown_;
+  std::vector<PointerSet> unknown_seen_;
+  // Per arch: the largest number any kept entry names (runc findLastSyscalls).
+  std::vector<uint32_t> largest_;
+  // Width warnings being collected: one per (entry, condition, name, bits,
+  // constant), the ABIs where it applies appended as they are met.
+  struct WidthKey {
+    uint32_t entry;
+    size_t arg;
+    std::string name;
+    unsigned bits;
+    uint64_t constant;
+  };
+  std::vector<std::pair<WidthKey, Warning>> width_warnings_;
+  // width_warnings_'s index by key: one lookup per (name, rule, condition)
+  // however many warnings there are.
+  std::map<std::tuple<uint32_t, size_t, std::string, unsigned, uint64_t>, size_t> width_index_;
+  // Names no ABI knows and MASKED_EQ datums with bits outside the mask, in
+  // profile order.
+  std::vector<Warning> name_warnings_;
+  std::set<std::string, std::less<>> warned_names_;
+  std::vector<Warning> mask_warnings_;
+  std::vector<Warning> errno_warnings_;
+  // How several rules of one syscall combine, and their conflicts.
+  RuleDatabase db_;
+  // apply_entry's scratch: the numbers of the entry's names, index-aligned
+  // with ProfileSyscall::names (nullptr: no ABI knows the name).
+  std::vector<const syscalls::NameNumbers*> name_numbers_;
+  // Likewise the socket/IPC call each name is (nullptr: none), looked up
+  // once for all ABIs.
+  std::vector<const syscalls::MultiplexedCall*> name_calls_;
+  // A rule apply_entry decided on: syscall number `nr`, made as the `seq`-th
+  // of its ABI, from syscalls[entry], with condition set `set` (see
+  // apply_entry). store_rules() turns these into the policy's Rules.
+  struct MadeRule {
+    uint32_t nr;
+    uint32_t seq;
+    uint32_t entry;
+    uint32_t set;
+    // Set for the twin of a socket/IPC rule on its multiplexer.
+    const syscalls::MultiplexedCall* via = nullptr;
+  };
+  std::vector<std::vector<MadeRule>> made_;  // per ABI, in the order made
+  // The rules of a policy, over all its ABIs: a 16 MiB profile can list a
+  // million names, or one name with a hundred thousand conditions on a
+  // repeated index (one rule each), times the ABIs; each rule costs some
+  // hundred bytes here and in the proof's diagram. Docker's default makes
+  // about 1,200.
+  static constexpr size_t kMaxRules = size_t{1} << 20;
+  size_t rules_made_ = 0;
+  // make_rules' scratch: the numbers of the entry's names on one ABI. A
+  // number is in the set when its slot (number minus the table's first
+  // number) holds the current stamp: a set per entry and ABI without
+  // clearing or allocating, where a tree of numbers allocated per name.
+  std::vector<std::vector<uint32_t>> number_stamps_;  // per ABI
+  std::vector<uint32_t> first_numbers_;               // per ABI: its table's first number
+  // Per ABI: socketcall's and ipc's numbers (syscalls::Multiplexer order),
+  // looked up once instead of per socket/IPC name.
+  std::vector<std::array<std::optional<uint32_t>, 2>> multiplexer_numbers_;
+  uint32_t stamp_ = 0;
+  std::set<uint32_t> other_numbers_;  // the current stamp's numbers outside the slots
+  static constexpr uint32_t kMaxStampSlots = 1u << 16;
+  // number_rules' scratch, for the run of one entry's rules on one number.
+  // An unsplit entry's rules on one number differ only by their
+  // multiplexer call, of which there are a few dozen: a scan of the calls
+  // kept, without the tree's allocation per rule.
+  std::vector<const void*> run_vias_;
+  // For a split entry: which multiplexer call (nullptr: the direct
+  // syscall) and which condition.
+  std::set<std::tuple<const void*, unsigned, policy::CmpOp, uint64_t, uint64_t>> run_seen_;
+
+  std::string where(SourcePos pos) const;
+
+  // resolve.cc
+  Expected<uint16_t> errno_data(ProfileAction a, const std::string& name, std::optional<uint64_t> number,
+                                std::string_view field, SourcePos pos);
+  Expected<void> choose_arches();
+  Expected<void> apply_entry(size_t index);
+  void add_enosys_stub();
+
+  // resolve_rules.cc
+  void note_largest(const ProfileSyscall& e);
+  bool add_entry_number(size_t a, uint32_t nr);
+  Expected<void> make_rules(const ProfileSyscall& e, size_t index, const policy::SourceRef& src, size_t condition_sets);
+  Expected<void> too_many_rules() const;
+  void note_multiplex_gap(size_t index, const std::string& name, const syscalls::MultiplexedCall* call, ArchId abi);
+  static void sort_by_number(std::vector<MadeRule>& made);
+  void fill_rule(const MadeRule& m, ArchId abi, policy::Rule& r) const;
+  void number_rules(std::span<const MadeRule> made, ArchId abi, std::vector<policy::Rule>& list);
+  Expected<void> store_rules();
+
+  // resolve_warnings.cc
+  Expected<void> check_errno_range(Action action, SourcePos pos, std::string_view field, std::optional<uint32_t> entry);
+  Expected<void> check_names(size_t index);
+  void check_masks(size_t index);
+  void check_width(const ProfileSyscall& e, const policy::SourceRef& src, size_t j, const std::string& name, ArchId abi,
+                   uint32_t nr);
+  void report_width_warnings();
+  void report_unknown_names();
+};
+
+}  // namespace sysfence::profile
