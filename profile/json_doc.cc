@@ -95,7 +95,7 @@ std::vector<JsonRef::Member> JsonRef::members() const {
   out.reserve(n.count);
   for (uint32_t child = index_ + 1, k = 0; k < n.count; ++k) {
     const auto& c = node_of(doc_, child);
-    out.push_back(Member{doc_->pool(c.key_pos, c.key_len), c.key_offset, JsonRef(doc_, child)});
+    out.push_back(Member{doc_->key_of(c), c.key_offset, JsonRef(doc_, child)});
     child = c.end;
   }
   return out;
@@ -105,6 +105,17 @@ std::vector<JsonRef::Member> JsonRef::members() const {
 // Parsing: Boost.JSON basic_parser with a handler that fills the tape
 // ---------------------------------------------------------------------------
 
+namespace {
+
+bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+constexpr uint32_t kUnplaced = UINT32_MAX;
+
+}  // namespace
+
+// Fills the tape while Boost parses, and places each value and key in the
+// text (see json_doc.h): `unplaced` counts the nodes still waiting for their
+// first child, `placed_all` turns false for a shape the handler cannot place.
 struct JsonTapeBuilder {
   using error_code = boost::json::error_code;
   using string_view = boost::json::string_view;
@@ -114,39 +125,87 @@ struct JsonTapeBuilder {
   static constexpr std::size_t max_key_size = static_cast<std::size_t>(-1);
   static constexpr std::size_t max_string_size = static_cast<std::size_t>(-1);
 
-  JsonTapeBuilder(JsonDoc* d, size_t limit) : doc(d), max_values(limit) {}
+  JsonTapeBuilder(JsonDoc* d, size_t limit) : doc(d), text(d->text_), max_values(limit) {}
 
   JsonDoc* doc;
+  std::string_view text;
   size_t max_values;
   bool too_many_values = false;
+  bool placed_all = true;
+  size_t unplaced = 0;
 
   std::vector<uint32_t> open;  // indexes of the open containers
   bool have_key = false;
+  bool key_in_pool = false;
   uint32_t key_pos = 0, key_len = 0;
+  uint32_t key_offset = 0;  // the key's opening quote
+  uint32_t key_end = 0;     // one past its closing quote
   bool in_key = false, in_string = false;
   uint32_t part_start = 0;
   std::string number;
 
-  bool add(JsonDoc::Node n, error_code& ec) {
+  uint32_t offset_of(const char* p) const { return static_cast<uint32_t>(p - text.data()); }
+  // Whether the parser handed over `s` where it stands in the text (it does
+  // for the whole text in one buffer; the check keeps that an assumption).
+  bool in_text(string_view s) const {
+    return s.data() >= text.data() && s.data() + s.size() <= text.data() + text.size();
+  }
+  uint32_t pool_size() const { return static_cast<uint32_t>(doc->pool_.size()); }
+
+  uint32_t skip_ws(uint32_t i) const {
+    while (i < text.size() && is_ws(text[i])) ++i;
+    return i;
+  }
+
+  // The open container at `level` (1 = the outermost) starts just before
+  // `anchor`, where its first child (or an object's first key) starts; so
+  // does each container around it of which it is the first child.
+  void place_containers(size_t level, uint32_t anchor) {
+    for (; level > 0; --level) {
+      JsonDoc::Node& c = doc->nodes_[open[level - 1]];
+      if (c.offset != kUnplaced) return;
+      uint32_t i = anchor;
+      while (i > 0 && is_ws(text[i - 1])) --i;
+      c.offset = i - 1;  // the parser accepted the text: '[' or '{'
+      --unplaced;
+      anchor = c.offset;
+      if (level < 2 || doc->nodes_[open[level - 2]].count != 1) return;
+    }
+  }
+
+  // `at` is where the value starts when the parser handed over its text
+  // directly (kUnplaced otherwise).
+  bool add(JsonDoc::Node n, uint32_t at, error_code& ec) {
     if (doc->nodes_.size() >= max_values) {
       too_many_values = true;
       ec = boost::json::error::exception;
       return false;
     }
+    n.offset = at;
     if (!open.empty()) {
       doc->nodes_[open.back()].count++;
       if (have_key) {
         n.key_pos = key_pos;
         n.key_len = key_len;
+        n.key_in_pool = key_in_pool;
+        n.key_offset = key_offset;
         have_key = false;
+        // A member's value follows its key's colon.
+        const uint32_t colon = skip_ws(key_end);
+        if (n.offset == kUnplaced && colon < text.size() && text[colon] == ':') n.offset = skip_ws(colon + 1);
+      } else if (n.offset != kUnplaced && doc->nodes_[open.back()].count == 1) {
+        place_containers(open.size(), n.offset);
       }
+    }
+    if (n.offset == kUnplaced) {
+      // Containers are placed by their first child; other values only here.
+      if (n.kind != JsonKind::kArray && n.kind != JsonKind::kObject) placed_all = false;
+      ++unplaced;
     }
     n.end = static_cast<uint32_t>(doc->nodes_.size() + 1);
     doc->nodes_.push_back(n);
     return true;
   }
-
-  uint32_t pool_size() const { return static_cast<uint32_t>(doc->pool_.size()); }
 
   static bool on_document_begin(error_code&) { return true; }
   static bool on_document_end(error_code&) { return true; }
@@ -154,7 +213,7 @@ struct JsonTapeBuilder {
   bool begin_container(JsonKind k, error_code& ec) {
     JsonDoc::Node n;
     n.kind = k;
-    if (!add(n, ec)) return false;
+    if (!add(n, kUnplaced, ec)) return false;
     open.push_back(static_cast<uint32_t>(doc->nodes_.size() - 1));
     return true;
   }
@@ -168,6 +227,8 @@ struct JsonTapeBuilder {
   bool on_object_begin(error_code& ec) { return begin_container(JsonKind::kObject, ec); }
   bool on_object_end(std::size_t, error_code& ec) { return end_container(ec); }
 
+  // Escaped strings arrive in parts (the unescaped runs and the decoded
+  // escapes) and are copied into the pool.
   bool on_string_part(string_view s, std::size_t, error_code&) {
     if (!in_string) {
       in_string = true;
@@ -177,14 +238,20 @@ struct JsonTapeBuilder {
     return true;
   }
   bool on_string(string_view s, std::size_t, error_code& ec) {
-    if (!in_string) part_start = pool_size();
-    in_string = false;
-    doc->pool_.append(s.data(), s.size());
     JsonDoc::Node n;
     n.kind = JsonKind::kString;
-    n.text_pos = part_start;
-    n.text_len = pool_size() - part_start;
-    return add(n, ec);
+    if (in_string || !in_text(s)) {
+      if (!in_string) part_start = pool_size();
+      in_string = false;
+      doc->pool_.append(s.data(), s.size());
+      n.text_in_pool = true;
+      n.text_pos = part_start;
+      n.text_len = pool_size() - part_start;
+      return add(n, kUnplaced, ec);
+    }
+    n.text_pos = offset_of(s.data());
+    n.text_len = static_cast<uint32_t>(s.size());
+    return add(n, n.text_pos - 1, ec);
   }
   bool on_key_part(string_view s, std::size_t, error_code&) {
     if (!in_key) {
@@ -195,12 +262,26 @@ struct JsonTapeBuilder {
     return true;
   }
   bool on_key(string_view s, std::size_t, error_code&) {
-    if (!in_key) part_start = pool_size();
-    in_key = false;
-    doc->pool_.append(s.data(), s.size());
     have_key = true;
-    key_pos = part_start;
-    key_len = pool_size() - part_start;
+    if (in_key || !in_text(s)) {
+      if (!in_key) part_start = pool_size();
+      in_key = false;
+      doc->pool_.append(s.data(), s.size());
+      key_in_pool = true;
+      key_pos = part_start;
+      key_len = pool_size() - part_start;
+      // Neither the key nor its value is placed; the position pass will.
+      placed_all = false;
+      key_offset = 0;
+      key_end = static_cast<uint32_t>(text.size());
+      return true;
+    }
+    key_in_pool = false;
+    key_pos = offset_of(s.data());
+    key_len = static_cast<uint32_t>(s.size());
+    key_offset = key_pos - 1;
+    key_end = key_pos + key_len + 1;
+    if (doc->nodes_[open.back()].count == 0) place_containers(open.size(), key_offset);
     return true;
   }
 
@@ -209,17 +290,24 @@ struct JsonTapeBuilder {
     return true;
   }
   bool add_number(string_view s, bool integer, uint64_t bits, error_code& ec) {
-    number.append(s.data(), s.size());
     JsonDoc::Node n;
     n.kind = JsonKind::kNumber;
     n.flag = integer;
-    n.negative = !number.empty() && number[0] == '-';
     n.bits = bits;
+    if (number.empty() && in_text(s)) {
+      n.negative = !s.empty() && s[0] == '-';
+      n.text_pos = offset_of(s.data());
+      n.text_len = static_cast<uint32_t>(s.size());
+      return add(n, n.text_pos, ec);
+    }
+    number.append(s.data(), s.size());
+    n.negative = number[0] == '-';
+    n.text_in_pool = true;
     n.text_pos = pool_size();
     doc->pool_.append(number);
     n.text_len = static_cast<uint32_t>(number.size());
     number.clear();
-    return add(n, ec);
+    return add(n, kUnplaced, ec);
   }
   bool on_int64(int64_t i, string_view s, error_code& ec) { return add_number(s, true, static_cast<uint64_t>(i), ec); }
   bool on_uint64(uint64_t u, string_view s, error_code& ec) { return add_number(s, true, u, ec); }
@@ -229,20 +317,18 @@ struct JsonTapeBuilder {
     JsonDoc::Node n;
     n.kind = JsonKind::kBool;
     n.flag = b;
-    return add(n, ec);
+    return add(n, kUnplaced, ec);
   }
   bool on_null(error_code& ec) {
     JsonDoc::Node n;
     n.kind = JsonKind::kNull;
-    return add(n, ec);
+    return add(n, kUnplaced, ec);
   }
   static bool on_comment_part(string_view, error_code&) { return true; }
   static bool on_comment(string_view, error_code&) { return true; }
 };
 
 namespace {
-
-bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 // Second pass over text that Boost has already accepted: records the byte
 // offset of every value (pre-order, the same order the handler saw them) and
@@ -330,6 +416,7 @@ Expected<JsonDoc> JsonDoc::parse(std::string_view text, std::string_view name, c
     return fail(
         fmt::format("{}: input is {} bytes, larger than the limit of {} bytes", name, text.size(), limits.max_bytes));
   JsonDoc doc;
+  doc.text_ = text;
   doc.lines_ = LineIndex(text);
   // Typical profiles hold one value per 10..20 bytes and their string
   // contents are a fraction of the text: one allocation each, no regrowth
@@ -366,7 +453,7 @@ Expected<JsonDoc> JsonDoc::parse(std::string_view text, std::string_view name, c
     return fail(fmt::format("{}:{}:{}: invalid JSON: unexpected data after the JSON value", name, p.line, p.col));
   }
   if (doc.nodes_.empty()) return fail(fmt::format("{}:1:1: invalid JSON: empty document", name));
-  record_offsets(text, doc.nodes_);
+  if (!parser.handler().placed_all || parser.handler().unplaced != 0) record_offsets(text, doc.nodes_);
   return doc;
 }
 

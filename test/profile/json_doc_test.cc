@@ -78,6 +78,61 @@ TEST(JsonDoc, EscapedKeysAndEmptyContainersKeepOffsetsInStep) {
   EXPECT_EQ(text.substr(inner[0].value.offset(), 2), "\"a");
 }
 
+// The first byte each kind of value starts with.
+bool starts_like(JsonKind kind, char c) {
+  switch (kind) {
+    case JsonKind::kNull: return c == 'n';
+    case JsonKind::kBool: return c == 't' || c == 'f';
+    case JsonKind::kNumber: return c == '-' || (c >= '0' && c <= '9');
+    case JsonKind::kString: return c == '"';
+    case JsonKind::kArray: return c == '[';
+    case JsonKind::kObject: return c == '{';
+  }
+  return false;
+}
+
+TEST(JsonDoc, EveryValueAndKeyIsPlacedInAnyShape) {
+  // Placed while parsing (values after keys, containers before their first
+  // child, nested first children), and shapes that need the second pass
+  // (literals, empty containers and escaped strings as array elements,
+  // escaped keys).
+  const std::string texts[] = {
+      "{\n\t\"a\" :\t[ [ {\"b\": null, \"c\": [], \"d\": {}} ], \"s\", -1 ],\r\n \"e\": \"x\\ty\", \"f\": true }",
+      "[[[\"deep\"]], {\"k\": 1}, 2.5e1]",
+      "[true, [], {}, \"\\u00e9\", null]",
+      "{\"k\\u0065y\": {\"z\": [false]}}",
+      "  17  ",
+      "\"top\"",
+  };
+  for (const std::string& text : texts) {
+    auto doc = JsonDoc::parse(text, "shape.json");
+    ASSERT_TRUE(doc) << doc.error().message;
+    uint32_t last = 0;
+    for (uint32_t i = 0; i < doc->nodes().size(); ++i) {
+      const JsonRef v(&*doc, i);
+      ASSERT_LT(v.offset(), text.size()) << text << " node " << i;
+      EXPECT_TRUE(starts_like(v.kind(), text[v.offset()])) << text << " node " << i;
+      if (i > 0) {
+        EXPECT_GT(v.offset(), last) << text << " node " << i;  // pre-order is document order
+      }
+      last = v.offset();
+    }
+  }
+  // Members' keys too, and the values right after them.
+  const std::string& first = texts[0];
+  auto doc = JsonDoc::parse(first, "shape.json");
+  ASSERT_TRUE(doc);
+  for (const auto& m : doc->root().members()) {
+    EXPECT_EQ(first.substr(m.key_offset, m.key.size() + 2), "\"" + std::string(m.key) + "\"");
+    EXPECT_TRUE(starts_like(m.value.kind(), first[m.value.offset()]));
+  }
+  const auto a = doc->root().members()[0].value;
+  EXPECT_EQ(first.substr(a.offset(), 3), "[ [");
+  EXPECT_EQ(first.substr(a.element(0).offset(), 3), "[ {");
+  EXPECT_EQ(first.substr(a.element(0).element(0).offset(), 4), "{\"b\"");
+  EXPECT_EQ(doc->root().members()[1].value.as_string(), "x\ty");
+}
+
 TEST(JsonDoc, SyntaxErrorsNameLineAndColumn) {
   auto e1 = JsonDoc::parse("{\n  \"a\": 1,\n  }\n", "p.json");
   ASSERT_FALSE(e1);
