@@ -22,46 +22,31 @@ std::string_view to_string(JsonKind k) {
 }
 
 // ---------------------------------------------------------------------------
-// LineIndex
+// LineCursor
 // ---------------------------------------------------------------------------
 
-LineIndex::LineIndex(std::string_view text) {
-  line_starts_.push_back(0);
-  // memchr skips a line's bytes many at a time.
-  const char* const begin = text.data();
-  const char* const end = begin + text.size();
-  for (const char* p = begin; p < end;) {
-    const void* nl = std::memchr(p, '\n', static_cast<size_t>(end - p));
+TextPos LineCursor::pos(size_t offset) {
+  offset = std::min(offset, text_.size());
+  const char* const begin = text_.data();
+  // Back: line by line to the one holding `offset`.
+  while (offset < line_start_) {
+    --line_;
+    size_t start = line_start_ - 1;  // the newline that ends the line before
+    while (start > 0 && begin[start - 1] != '\n') --start;
+    line_start_ = start;
+  }
+  scanned_ = std::max(scanned_, line_start_);
+  if (offset < scanned_) scanned_ = line_start_;
+  // Forward: memchr skips a line's bytes many at a time.
+  for (const char* p = begin + scanned_; p < begin + offset;) {
+    const void* nl = std::memchr(p, '\n', static_cast<size_t>(begin + offset - p));
     if (nl == nullptr) break;
     p = static_cast<const char*>(nl) + 1;
-    line_starts_.push_back(static_cast<uint32_t>(p - begin));
+    ++line_;
+    line_start_ = static_cast<size_t>(p - begin);
   }
-}
-
-TextPos LineIndex::pos(size_t offset) const {
-  if (line_starts_.empty()) return {1, static_cast<uint32_t>(offset + 1)};
-  auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
-  const size_t line = static_cast<size_t>(it - line_starts_.begin());  // >= 1
-  return {static_cast<uint32_t>(line), static_cast<uint32_t>(offset - line_starts_[line - 1] + 1)};
-}
-
-TextPos LineIndex::pos(size_t offset, size_t& line_hint) const {
-  const size_t lines = line_starts_.size();
-  if (line_hint >= lines || line_starts_[line_hint] > offset) {
-    const TextPos p = pos(offset);
-    line_hint = p.line - 1;
-    return p;
-  }
-  // A few lines on, usually; a binary search over the rest otherwise.
-  size_t line = line_hint;  // 0-based
-  for (int step = 0; step < 8 && line + 1 < lines && line_starts_[line + 1] <= offset; ++step) ++line;
-  if (line + 1 < lines && line_starts_[line + 1] <= offset) {
-    const auto it =
-        std::upper_bound(line_starts_.begin() + static_cast<std::ptrdiff_t>(line), line_starts_.end(), offset);
-    line = static_cast<size_t>(it - line_starts_.begin()) - 1;
-  }
-  line_hint = line;
-  return {static_cast<uint32_t>(line + 1), static_cast<uint32_t>(offset - line_starts_[line] + 1)};
+  scanned_ = offset;
+  return {line_, static_cast<uint32_t>(offset - line_start_ + 1)};
 }
 
 // ---------------------------------------------------------------------------
@@ -148,7 +133,8 @@ struct JsonTapeBuilder {
   // Whether the parser handed over `s` where it stands in the text (it does
   // for the whole text in one buffer; the check keeps that an assumption).
   bool in_text(string_view s) const {
-    return s.data() >= text.data() && s.data() + s.size() <= text.data() + text.size();
+    const auto start = reinterpret_cast<uintptr_t>(s.data()) - reinterpret_cast<uintptr_t>(text.data());
+    return start <= text.size() && s.size() <= text.size() - start;
   }
   uint32_t pool_size() const { return static_cast<uint32_t>(doc->pool_.size()); }
 
@@ -173,47 +159,50 @@ struct JsonTapeBuilder {
     }
   }
 
-  // `at` is where the value starts when the parser handed over its text
-  // directly (kUnplaced otherwise).
-  bool add(JsonDoc::Node n, uint32_t at, error_code& ec) {
-    if (doc->nodes_.size() >= max_values) {
+  // Appends a node of `kind` and returns it for the caller to fill in
+  // (nullptr past the value limit). `at` is where the value starts when the
+  // parser handed over its text directly (kUnplaced otherwise).
+  JsonDoc::Node* add(JsonKind kind, uint32_t at, error_code& ec) {
+    auto& nodes = doc->nodes_;
+    if (nodes.size() >= max_values) {
       too_many_values = true;
       ec = boost::json::error::exception;
-      return false;
+      return nullptr;
     }
-    n.offset = at;
     if (!open.empty()) {
-      doc->nodes_[open.back()].count++;
+      const uint32_t siblings = ++nodes[open.back()].count;
       if (have_key) {
-        n.key_pos = key_pos;
-        n.key_len = key_len;
-        n.key_in_pool = key_in_pool;
-        n.key_offset = key_offset;
-        have_key = false;
         // A member's value follows its key's colon.
         const uint32_t colon = skip_ws(key_end);
-        if (n.offset == kUnplaced && colon < text.size() && text[colon] == ':') n.offset = skip_ws(colon + 1);
-      } else if (n.offset != kUnplaced && doc->nodes_[open.back()].count == 1) {
-        place_containers(open.size(), n.offset);
+        if (at == kUnplaced && colon < text.size() && text[colon] == ':') at = skip_ws(colon + 1);
+      } else if (at != kUnplaced && siblings == 1) {
+        place_containers(open.size(), at);
       }
     }
-    if (n.offset == kUnplaced) {
+    if (at == kUnplaced) {
       // Containers are placed by their first child; other values only here.
-      if (n.kind != JsonKind::kArray && n.kind != JsonKind::kObject) placed_all = false;
+      if (kind != JsonKind::kArray && kind != JsonKind::kObject) placed_all = false;
       ++unplaced;
     }
-    n.end = static_cast<uint32_t>(doc->nodes_.size() + 1);
-    doc->nodes_.push_back(n);
-    return true;
+    JsonDoc::Node& n = nodes.emplace_back();
+    n.kind = kind;
+    n.offset = at;
+    n.end = static_cast<uint32_t>(nodes.size());
+    if (have_key) {
+      n.key_pos = key_pos;
+      n.key_len = key_len;
+      n.key_in_pool = key_in_pool;
+      n.key_offset = key_offset;
+      have_key = false;
+    }
+    return &n;
   }
 
   static bool on_document_begin(error_code&) { return true; }
   static bool on_document_end(error_code&) { return true; }
 
   bool begin_container(JsonKind k, error_code& ec) {
-    JsonDoc::Node n;
-    n.kind = k;
-    if (!add(n, kUnplaced, ec)) return false;
+    if (add(k, kUnplaced, ec) == nullptr) return false;
     open.push_back(static_cast<uint32_t>(doc->nodes_.size() - 1));
     return true;
   }
@@ -238,20 +227,23 @@ struct JsonTapeBuilder {
     return true;
   }
   bool on_string(string_view s, std::size_t, error_code& ec) {
-    JsonDoc::Node n;
-    n.kind = JsonKind::kString;
     if (in_string || !in_text(s)) {
       if (!in_string) part_start = pool_size();
       in_string = false;
       doc->pool_.append(s.data(), s.size());
-      n.text_in_pool = true;
-      n.text_pos = part_start;
-      n.text_len = pool_size() - part_start;
-      return add(n, kUnplaced, ec);
+      JsonDoc::Node* n = add(JsonKind::kString, kUnplaced, ec);
+      if (n == nullptr) return false;
+      n->text_in_pool = true;
+      n->text_pos = part_start;
+      n->text_len = pool_size() - part_start;
+      return true;
     }
-    n.text_pos = offset_of(s.data());
-    n.text_len = static_cast<uint32_t>(s.size());
-    return add(n, n.text_pos - 1, ec);
+    const uint32_t pos = offset_of(s.data());
+    JsonDoc::Node* n = add(JsonKind::kString, pos - 1, ec);
+    if (n == nullptr) return false;
+    n->text_pos = pos;
+    n->text_len = static_cast<uint32_t>(s.size());
+    return true;
   }
   bool on_key_part(string_view s, std::size_t, error_code&) {
     if (!in_key) {
@@ -290,40 +282,36 @@ struct JsonTapeBuilder {
     return true;
   }
   bool add_number(string_view s, bool integer, uint64_t bits, error_code& ec) {
-    JsonDoc::Node n;
-    n.kind = JsonKind::kNumber;
-    n.flag = integer;
-    n.bits = bits;
-    if (number.empty() && in_text(s)) {
-      n.negative = !s.empty() && s[0] == '-';
-      n.text_pos = offset_of(s.data());
-      n.text_len = static_cast<uint32_t>(s.size());
-      return add(n, n.text_pos, ec);
+    const bool direct = number.empty() && in_text(s);
+    JsonDoc::Node* n = add(JsonKind::kNumber, direct ? offset_of(s.data()) : kUnplaced, ec);
+    if (n == nullptr) return false;
+    n->flag = integer;
+    n->bits = bits;
+    if (direct) {
+      n->negative = !s.empty() && s[0] == '-';
+      n->text_pos = offset_of(s.data());
+      n->text_len = static_cast<uint32_t>(s.size());
+      return true;
     }
     number.append(s.data(), s.size());
-    n.negative = number[0] == '-';
-    n.text_in_pool = true;
-    n.text_pos = pool_size();
+    n->negative = number[0] == '-';
+    n->text_in_pool = true;
+    n->text_pos = pool_size();
     doc->pool_.append(number);
-    n.text_len = static_cast<uint32_t>(number.size());
+    n->text_len = static_cast<uint32_t>(number.size());
     number.clear();
-    return add(n, kUnplaced, ec);
+    return true;
   }
   bool on_int64(int64_t i, string_view s, error_code& ec) { return add_number(s, true, static_cast<uint64_t>(i), ec); }
   bool on_uint64(uint64_t u, string_view s, error_code& ec) { return add_number(s, true, u, ec); }
   bool on_double(double, string_view s, error_code& ec) { return add_number(s, false, 0, ec); }
 
   bool on_bool(bool b, error_code& ec) {
-    JsonDoc::Node n;
-    n.kind = JsonKind::kBool;
-    n.flag = b;
-    return add(n, kUnplaced, ec);
+    JsonDoc::Node* n = add(JsonKind::kBool, kUnplaced, ec);
+    if (n != nullptr) n->flag = b;
+    return n != nullptr;
   }
-  bool on_null(error_code& ec) {
-    JsonDoc::Node n;
-    n.kind = JsonKind::kNull;
-    return add(n, kUnplaced, ec);
-  }
+  bool on_null(error_code& ec) { return add(JsonKind::kNull, kUnplaced, ec) != nullptr; }
   static bool on_comment_part(string_view, error_code&) { return true; }
   static bool on_comment(string_view, error_code&) { return true; }
 };
@@ -417,7 +405,6 @@ Expected<JsonDoc> JsonDoc::parse(std::string_view text, std::string_view name, c
         fmt::format("{}: input is {} bytes, larger than the limit of {} bytes", name, text.size(), limits.max_bytes));
   JsonDoc doc;
   doc.text_ = text;
-  doc.lines_ = LineIndex(text);
   // Typical profiles hold one value per 10..20 bytes and their string
   // contents are a fraction of the text: one allocation each, no regrowth
   // (the node guess is capped so that a huge input does not reserve for
@@ -430,7 +417,7 @@ Expected<JsonDoc> JsonDoc::parse(std::string_view text, std::string_view name, c
   boost::json::error_code ec;
   const size_t used = parser.write_some(false, text.data(), text.size(), ec);
   if (ec) {
-    const TextPos p = doc.lines_.pos(used);
+    const TextPos p = doc.pos(used);
     std::string what;
     namespace bj = boost::json;
     if (parser.handler().too_many_values) what = fmt::format("more than {} values in one document", limits.max_values);
@@ -449,7 +436,7 @@ Expected<JsonDoc> JsonDoc::parse(std::string_view text, std::string_view name, c
   size_t rest = used;
   while (rest < text.size() && is_ws(text[rest])) ++rest;
   if (rest < text.size()) {
-    const TextPos p = doc.lines_.pos(rest);
+    const TextPos p = doc.pos(rest);
     return fail(fmt::format("{}:{}:{}: invalid JSON: unexpected data after the JSON value", name, p.line, p.col));
   }
   if (doc.nodes_.empty()) return fail(fmt::format("{}:1:1: invalid JSON: empty document", name));

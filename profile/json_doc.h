@@ -10,7 +10,7 @@
 // value and key while parsing. Shapes it cannot place that way (escaped keys,
 // literals or empty containers as array elements) send the already validated
 // text through a second, iterative pass that records every offset.
-// Positions turn into "line:col" through LineIndex.
+// Positions turn into "line:col" through LineCursor.
 //
 // Strings and number literals are views of the text when they can be (no
 // escapes); the rest are copied into a pool. A JsonDoc therefore refers to
@@ -47,18 +47,20 @@ struct TextPos {
   uint32_t col = 0;
 };
 
-// Maps byte offsets to line:col.
-class LineIndex {
+// Maps byte offsets to line:col for a walk over the text: each lookup costs
+// the distance from the previous one (forward or back), so asking in
+// document order costs one pass over the text in all, and no index is built.
+class LineCursor {
  public:
-  LineIndex() = default;
-  explicit LineIndex(std::string_view text);
-  TextPos pos(size_t offset) const;
-  // The same, for callers that ask in document order: `line_hint` (start
-  // at 0) carries the last line found, and the search walks on from there.
-  TextPos pos(size_t offset, size_t& line_hint) const;
+  LineCursor() = default;
+  explicit LineCursor(std::string_view text) : text_(text) {}
+  TextPos pos(size_t offset);
 
  private:
-  std::vector<uint32_t> line_starts_;
+  std::string_view text_;
+  size_t scanned_ = 0;     // newlines before here are counted (>= line_start_)
+  size_t line_start_ = 0;  // the start of the line `scanned_` is on
+  uint32_t line_ = 1;
 };
 
 class JsonDoc;
@@ -113,8 +115,9 @@ struct JsonRef::Member {
 class JsonDoc {
  public:
   JsonRef root() const { return JsonRef(this, 0); }
-  const LineIndex& lines() const { return lines_; }
-  TextPos pos(size_t offset) const { return lines_.pos(offset); }
+  // One position (it counts the lines before it; walks use a LineCursor).
+  TextPos pos(size_t offset) const { return LineCursor(text_).pos(offset); }
+  std::string_view text() const { return text_; }
 
   // Parses `text`, which must outlive the result. Errors read
   // "NAME:LINE:COL: invalid JSON: MESSAGE".
@@ -151,7 +154,6 @@ class JsonDoc {
   std::vector<Node> nodes_;
   std::string_view text_;  // what was parsed
   std::string pool_;       // strings with escapes, number literals split by the parser
-  LineIndex lines_;
 };
 
 // The accessors are inline: the reader calls them once or more per value.

@@ -84,7 +84,7 @@ size_t find_field(Fields fields, std::string_view key) {
 }
 
 std::string ReadContext::located(uint32_t offset, const Pointer& pointer, std::string_view message) const {
-  const TextPos p = doc_.pos(offset);
+  const TextPos p = lines_.pos(offset);
   const std::string ptr = pointer.str();
   if (ptr.empty()) return fmt::format("{}:{}:{}: {}", source_, p.line, p.col, message);
   return fmt::format("{}:{}:{}: {}: {}", source_, p.line, p.col, ptr, message);

@@ -54,19 +54,21 @@ size_t find_field(Fields fields, std::string_view key);
 // from it.
 class ReadContext {
  public:
-  ReadContext(const JsonDoc& doc, std::string_view source, ReadResult& out) : doc_(doc), source_(source), out_(out) {}
+  ReadContext(const JsonDoc& doc, std::string_view source, ReadResult& out)
+      : doc_(doc), source_(source), out_(out), lines_(doc.text()) {}
 
  protected:
   const JsonDoc& doc_;
   std::string_view source_;
   ReadResult& out_;
-  size_t line_hint_ = 0;  // the line of the last position (see pos_of)
+  // Positions are asked for in document order (an error or a finding may
+  // look back a little): a cursor finds them without a line index.
+  mutable LineCursor lines_;
 
   bool oci() const { return out_.profile.format == ProfileFormat::kOciConfig; }
 
-  // Elements' positions are asked for in document order.
   SourcePos pos_of(uint32_t offset) {
-    const TextPos p = doc_.lines().pos(offset, line_hint_);
+    const TextPos p = lines_.pos(offset);
     return {p.line, p.col};
   }
 

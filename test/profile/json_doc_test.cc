@@ -194,8 +194,8 @@ TEST(JsonDoc, SizeAndValueCountAreBounded) {
   EXPECT_TRUE(JsonDoc::parse("[1,2,3]", "few.json", few));
 }
 
-TEST(LineIndex, MapsOffsetsToLinesAndColumns) {
-  const LineIndex li("ab\ncd\n\nx");
+TEST(LineCursor, MapsOffsetsToLinesAndColumns) {
+  LineCursor li("ab\ncd\n\nx");
   EXPECT_EQ(li.pos(0).line, 1u);
   EXPECT_EQ(li.pos(0).col, 1u);
   EXPECT_EQ(li.pos(2).col, 3u);  // the newline itself
@@ -203,25 +203,38 @@ TEST(LineIndex, MapsOffsetsToLinesAndColumns) {
   EXPECT_EQ(li.pos(6).line, 3u);
   EXPECT_EQ(li.pos(7).line, 4u);
   EXPECT_EQ(li.pos(7).col, 1u);
-  EXPECT_EQ(li.pos(8).col, 2u);  // one past the end
+  EXPECT_EQ(li.pos(8).col, 2u);   // one past the end
+  EXPECT_EQ(li.pos(1).line, 1u);  // and back
+  EXPECT_EQ(li.pos(1).col, 2u);
 }
 
-TEST(LineIndex, HintedLookupsAgreeInAnyOrder) {
+TEST(LineCursor, AgreesWithCountingInAnyOrder) {
   std::string text;
   for (int line = 0; line < 100; ++line) text += std::string(static_cast<size_t>(line % 7), 'x') + "\n";
-  const LineIndex li(text);
-  size_t hint = 0;
+  const auto counted = [&](size_t offset) {
+    TextPos p{1, 1};
+    for (size_t i = 0; i < offset; ++i) {
+      if (text[i] == '\n') {
+        ++p.line;
+        p.col = 1;
+      } else {
+        ++p.col;
+      }
+    }
+    return p;
+  };
+  LineCursor cursor(text);
   const auto same = [&](size_t offset) {
-    const TextPos a = li.pos(offset, hint);
-    const TextPos b = li.pos(offset);
+    const TextPos a = cursor.pos(offset);
+    const TextPos b = counted(offset);
     EXPECT_EQ(a.line, b.line) << offset;
     EXPECT_EQ(a.col, b.col) << offset;
   };
   for (size_t offset = 0; offset <= text.size(); ++offset) same(offset);          // in order
   for (size_t offset = 0; offset <= text.size(); offset += 37) same(offset);      // jumps
   for (size_t k = 0; k <= text.size(); ++k) same((k * 101) % (text.size() + 1));  // back and forth
-  size_t no_lines_hint = 5;
-  EXPECT_EQ(LineIndex().pos(3, no_lines_hint).col, 4u);
+  for (size_t offset = text.size() + 1; offset-- > 0;) same(offset);              // backwards
+  EXPECT_EQ(LineCursor().pos(0).col, 1u);
 }
 
 }  // namespace
