@@ -149,7 +149,8 @@ class JsonDoc {
  private:
   friend struct JsonTapeBuilder;
   std::string_view chars(bool in_pool, uint32_t pos, uint32_t len) const {
-    return (in_pool ? std::string_view{pool_} : text_).substr(pos, len);
+    // pos and len were taken from the pool or the text when the node was made.
+    return {(in_pool ? pool_.data() : text_.data()) + pos, len};
   }
   std::vector<Node> nodes_;
   std::string_view text_;  // what was parsed
