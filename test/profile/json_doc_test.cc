@@ -98,11 +98,11 @@ TEST(JsonDoc, EveryValueAndKeyIsPlacedInAnyShape) {
   // escaped keys).
   const std::string texts[] = {
       "{\n\t\"a\" :\t[ [ {\"b\": null, \"c\": [], \"d\": {}} ], \"s\", -1 ],\r\n \"e\": \"x\\ty\", \"f\": true }",
-      "[[[\"deep\"]], {\"k\": 1}, 2.5e1]",
-      "[true, [], {}, \"\\u00e9\", null]",
-      "{\"k\\u0065y\": {\"z\": [false]}}",
+      R"([[["deep"]], {"k": 1}, 2.5e1])",
+      R"([true, [], {}, "\u00e9", null])",
+      R"({"k\u0065y": {"z": [false]}})",
       "  17  ",
-      "\"top\"",
+      R"("top")",
   };
   for (const std::string& text : texts) {
     auto doc = JsonDoc::parse(text, "shape.json");
