@@ -22,46 +22,31 @@ std::string_view to_string(JsonKind k) {
 }
 
 // ---------------------------------------------------------------------------
-// LineIndex
+// LineCursor
 // ---------------------------------------------------------------------------
 
-LineIndex::LineIndex(std::string_view text) {
-  line_starts_.push_back(0);
-  // memchr skips a line's bytes many at a time.
-  const char* const begin = text.data();
-  const char* const end = begin + text.size();
-  for (const char* p = begin; p < end;) {
-    const void* nl = std::memchr(p, '\n', static_cast<size_t>(end - p));
+TextPos LineCursor::pos(size_t offset) {
+  offset = std::min(offset, text_.size());
+  const char* const begin = text_.data();
+  // Back: line by line to the one holding `offset`.
+  while (offset < line_start_) {
+    --line_;
+    size_t start = line_start_ - 1;  // the newline that ends the line before
+    while (start > 0 && begin[start - 1] != '\n') --start;
+    line_start_ = start;
+  }
+  scanned_ = std::max(scanned_, line_start_);
+  if (offset < scanned_) scanned_ = line_start_;
+  // Forward: memchr skips a line's bytes many at a time.
+  for (const char* p = begin + scanned_; p < begin + offset;) {
+    const void* nl = std::memchr(p, '\n', static_cast<size_t>(begin + offset - p));
     if (nl == nullptr) break;
     p = static_cast<const char*>(nl) + 1;
-    line_starts_.push_back(static_cast<uint32_t>(p - begin));
+    ++line_;
+    line_start_ = static_cast<size_t>(p - begin);
   }
-}
-
-TextPos LineIndex::pos(size_t offset) const {
-  if (line_starts_.empty()) return {1, static_cast<uint32_t>(offset + 1)};
-  auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
-  const size_t line = static_cast<size_t>(it - line_starts_.begin());  // >= 1
-  return {static_cast<uint32_t>(line), static_cast<uint32_t>(offset - line_starts_[line - 1] + 1)};
-}
-
-TextPos LineIndex::pos(size_t offset, size_t& line_hint) const {
-  const size_t lines = line_starts_.size();
-  if (line_hint >= lines || line_starts_[line_hint] > offset) {
-    const TextPos p = pos(offset);
-    line_hint = p.line - 1;
-    return p;
-  }
-  // A few lines on, usually; a binary search over the rest otherwise.
-  size_t line = line_hint;  // 0-based
-  for (int step = 0; step < 8 && line + 1 < lines && line_starts_[line + 1] <= offset; ++step) ++line;
-  if (line + 1 < lines && line_starts_[line + 1] <= offset) {
-    const auto it =
-        std::upper_bound(line_starts_.begin() + static_cast<std::ptrdiff_t>(line), line_starts_.end(), offset);
-    line = static_cast<size_t>(it - line_starts_.begin()) - 1;
-  }
-  line_hint = line;
-  return {static_cast<uint32_t>(line + 1), static_cast<uint32_t>(offset - line_starts_[line] + 1)};
+  scanned_ = offset;
+  return {line_, static_cast<uint32_t>(offset - line_start_ + 1)};
 }
 
 // ---------------------------------------------------------------------------
@@ -95,7 +80,7 @@ std::vector<JsonRef::Member> JsonRef::members() const {
   out.reserve(n.count);
   for (uint32_t child = index_ + 1, k = 0; k < n.count; ++k) {
     const auto& c = node_of(doc_, child);
-    out.push_back(Member{doc_->pool(c.key_pos, c.key_len), c.key_offset, JsonRef(doc_, child)});
+    out.push_back(Member{doc_->key_of(c), c.key_offset, JsonRef(doc_, child)});
     child = c.end;
   }
   return out;
@@ -105,6 +90,17 @@ std::vector<JsonRef::Member> JsonRef::members() const {
 // Parsing: Boost.JSON basic_parser with a handler that fills the tape
 // ---------------------------------------------------------------------------
 
+namespace {
+
+bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+constexpr uint32_t kUnplaced = UINT32_MAX;
+
+}  // namespace
+
+// Fills the tape while Boost parses, and places each value and key in the
+// text (see json_doc.h): `unplaced` counts the nodes still waiting for their
+// first child, `placed_all` turns false for a shape the handler cannot place.
 struct JsonTapeBuilder {
   using error_code = boost::json::error_code;
   using string_view = boost::json::string_view;
@@ -114,47 +110,99 @@ struct JsonTapeBuilder {
   static constexpr std::size_t max_key_size = static_cast<std::size_t>(-1);
   static constexpr std::size_t max_string_size = static_cast<std::size_t>(-1);
 
-  JsonTapeBuilder(JsonDoc* d, size_t limit) : doc(d), max_values(limit) {}
+  JsonTapeBuilder(JsonDoc* d, size_t limit) : doc(d), text(d->text_), max_values(limit) {}
 
   JsonDoc* doc;
+  std::string_view text;
   size_t max_values;
   bool too_many_values = false;
+  bool placed_all = true;
+  size_t unplaced = 0;
 
   std::vector<uint32_t> open;  // indexes of the open containers
   bool have_key = false;
+  bool key_in_pool = false;
   uint32_t key_pos = 0, key_len = 0;
+  uint32_t key_offset = 0;  // the key's opening quote
+  uint32_t key_end = 0;     // one past its closing quote
   bool in_key = false, in_string = false;
   uint32_t part_start = 0;
   std::string number;
 
-  bool add(JsonDoc::Node n, error_code& ec) {
-    if (doc->nodes_.size() >= max_values) {
-      too_many_values = true;
-      ec = boost::json::error::exception;
-      return false;
-    }
-    if (!open.empty()) {
-      doc->nodes_[open.back()].count++;
-      if (have_key) {
-        n.key_pos = key_pos;
-        n.key_len = key_len;
-        have_key = false;
-      }
-    }
-    n.end = static_cast<uint32_t>(doc->nodes_.size() + 1);
-    doc->nodes_.push_back(n);
-    return true;
+  uint32_t offset_of(const char* p) const { return static_cast<uint32_t>(p - text.data()); }
+  // Whether the parser handed over `s` where it stands in the text (it does
+  // for the whole text in one buffer; the check keeps that an assumption).
+  bool in_text(string_view s) const {
+    const auto start = reinterpret_cast<uintptr_t>(s.data()) - reinterpret_cast<uintptr_t>(text.data());
+    return start <= text.size() && s.size() <= text.size() - start;
+  }
+  uint32_t pool_size() const { return static_cast<uint32_t>(doc->pool_.size()); }
+
+  uint32_t skip_ws(uint32_t i) const {
+    while (i < text.size() && is_ws(text[i])) ++i;
+    return i;
   }
 
-  uint32_t pool_size() const { return static_cast<uint32_t>(doc->pool_.size()); }
+  // The open container at `level` (1 = the outermost) starts just before
+  // `anchor`, where its first child (or an object's first key) starts; so
+  // does each container around it of which it is the first child.
+  void place_containers(size_t level, uint32_t anchor) {
+    for (; level > 0; --level) {
+      JsonDoc::Node& c = doc->nodes_[open[level - 1]];
+      if (c.offset != kUnplaced) return;
+      uint32_t i = anchor;
+      while (i > 0 && is_ws(text[i - 1])) --i;
+      c.offset = i - 1;  // the parser accepted the text: '[' or '{'
+      --unplaced;
+      anchor = c.offset;
+      if (level < 2 || doc->nodes_[open[level - 2]].count != 1) return;
+    }
+  }
+
+  // Appends a node of `kind` and returns it for the caller to fill in
+  // (nullptr past the value limit). `at` is where the value starts when the
+  // parser handed over its text directly (kUnplaced otherwise).
+  JsonDoc::Node* add(JsonKind kind, uint32_t at, error_code& ec) {
+    auto& nodes = doc->nodes_;
+    if (nodes.size() >= max_values) {
+      too_many_values = true;
+      ec = boost::json::error::exception;
+      return nullptr;
+    }
+    if (!open.empty()) {
+      const uint32_t siblings = ++nodes[open.back()].count;
+      if (have_key) {
+        // A member's value follows its key's colon.
+        const uint32_t colon = skip_ws(key_end);
+        if (at == kUnplaced && colon < text.size() && text[colon] == ':') at = skip_ws(colon + 1);
+      } else if (at != kUnplaced && siblings == 1) {
+        place_containers(open.size(), at);
+      }
+    }
+    if (at == kUnplaced) {
+      // Containers are placed by their first child; other values only here.
+      if (kind != JsonKind::kArray && kind != JsonKind::kObject) placed_all = false;
+      ++unplaced;
+    }
+    JsonDoc::Node& n = nodes.emplace_back();
+    n.kind = kind;
+    n.offset = at;
+    n.end = static_cast<uint32_t>(nodes.size());
+    if (have_key) {
+      n.key_pos = key_pos;
+      n.key_len = key_len;
+      n.key_in_pool = key_in_pool;
+      n.key_offset = key_offset;
+      have_key = false;
+    }
+    return &n;
+  }
 
   static bool on_document_begin(error_code&) { return true; }
   static bool on_document_end(error_code&) { return true; }
 
   bool begin_container(JsonKind k, error_code& ec) {
-    JsonDoc::Node n;
-    n.kind = k;
-    if (!add(n, ec)) return false;
+    if (add(k, kUnplaced, ec) == nullptr) return false;
     open.push_back(static_cast<uint32_t>(doc->nodes_.size() - 1));
     return true;
   }
@@ -168,6 +216,8 @@ struct JsonTapeBuilder {
   bool on_object_begin(error_code& ec) { return begin_container(JsonKind::kObject, ec); }
   bool on_object_end(std::size_t, error_code& ec) { return end_container(ec); }
 
+  // Escaped strings arrive in parts (the unescaped runs and the decoded
+  // escapes) and are copied into the pool.
   bool on_string_part(string_view s, std::size_t, error_code&) {
     if (!in_string) {
       in_string = true;
@@ -177,14 +227,23 @@ struct JsonTapeBuilder {
     return true;
   }
   bool on_string(string_view s, std::size_t, error_code& ec) {
-    if (!in_string) part_start = pool_size();
-    in_string = false;
-    doc->pool_.append(s.data(), s.size());
-    JsonDoc::Node n;
-    n.kind = JsonKind::kString;
-    n.text_pos = part_start;
-    n.text_len = pool_size() - part_start;
-    return add(n, ec);
+    if (in_string || !in_text(s)) {
+      if (!in_string) part_start = pool_size();
+      in_string = false;
+      doc->pool_.append(s.data(), s.size());
+      JsonDoc::Node* n = add(JsonKind::kString, kUnplaced, ec);
+      if (n == nullptr) return false;
+      n->text_in_pool = true;
+      n->text_pos = part_start;
+      n->text_len = pool_size() - part_start;
+      return true;
+    }
+    const uint32_t pos = offset_of(s.data());
+    JsonDoc::Node* n = add(JsonKind::kString, pos - 1, ec);
+    if (n == nullptr) return false;
+    n->text_pos = pos;
+    n->text_len = static_cast<uint32_t>(s.size());
+    return true;
   }
   bool on_key_part(string_view s, std::size_t, error_code&) {
     if (!in_key) {
@@ -195,12 +254,26 @@ struct JsonTapeBuilder {
     return true;
   }
   bool on_key(string_view s, std::size_t, error_code&) {
-    if (!in_key) part_start = pool_size();
-    in_key = false;
-    doc->pool_.append(s.data(), s.size());
     have_key = true;
-    key_pos = part_start;
-    key_len = pool_size() - part_start;
+    if (in_key || !in_text(s)) {
+      if (!in_key) part_start = pool_size();
+      in_key = false;
+      doc->pool_.append(s.data(), s.size());
+      key_in_pool = true;
+      key_pos = part_start;
+      key_len = pool_size() - part_start;
+      // Neither the key nor its value is placed; the position pass will.
+      placed_all = false;
+      key_offset = 0;
+      key_end = static_cast<uint32_t>(text.size());
+      return true;
+    }
+    key_in_pool = false;
+    key_pos = offset_of(s.data());
+    key_len = static_cast<uint32_t>(s.size());
+    key_offset = key_pos - 1;
+    key_end = key_pos + key_len + 1;
+    if (doc->nodes_[open.back()].count == 0) place_containers(open.size(), key_offset);
     return true;
   }
 
@@ -209,40 +282,41 @@ struct JsonTapeBuilder {
     return true;
   }
   bool add_number(string_view s, bool integer, uint64_t bits, error_code& ec) {
+    const bool direct = number.empty() && in_text(s);
+    JsonDoc::Node* n = add(JsonKind::kNumber, direct ? offset_of(s.data()) : kUnplaced, ec);
+    if (n == nullptr) return false;
+    n->flag = integer;
+    n->bits = bits;
+    if (direct) {
+      n->negative = !s.empty() && s[0] == '-';
+      n->text_pos = offset_of(s.data());
+      n->text_len = static_cast<uint32_t>(s.size());
+      return true;
+    }
     number.append(s.data(), s.size());
-    JsonDoc::Node n;
-    n.kind = JsonKind::kNumber;
-    n.flag = integer;
-    n.negative = !number.empty() && number[0] == '-';
-    n.bits = bits;
-    n.text_pos = pool_size();
+    n->negative = number[0] == '-';
+    n->text_in_pool = true;
+    n->text_pos = pool_size();
     doc->pool_.append(number);
-    n.text_len = static_cast<uint32_t>(number.size());
+    n->text_len = static_cast<uint32_t>(number.size());
     number.clear();
-    return add(n, ec);
+    return true;
   }
   bool on_int64(int64_t i, string_view s, error_code& ec) { return add_number(s, true, static_cast<uint64_t>(i), ec); }
   bool on_uint64(uint64_t u, string_view s, error_code& ec) { return add_number(s, true, u, ec); }
   bool on_double(double, string_view s, error_code& ec) { return add_number(s, false, 0, ec); }
 
   bool on_bool(bool b, error_code& ec) {
-    JsonDoc::Node n;
-    n.kind = JsonKind::kBool;
-    n.flag = b;
-    return add(n, ec);
+    JsonDoc::Node* n = add(JsonKind::kBool, kUnplaced, ec);
+    if (n != nullptr) n->flag = b;
+    return n != nullptr;
   }
-  bool on_null(error_code& ec) {
-    JsonDoc::Node n;
-    n.kind = JsonKind::kNull;
-    return add(n, ec);
-  }
+  bool on_null(error_code& ec) { return add(JsonKind::kNull, kUnplaced, ec) != nullptr; }
   static bool on_comment_part(string_view, error_code&) { return true; }
   static bool on_comment(string_view, error_code&) { return true; }
 };
 
 namespace {
-
-bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 // Second pass over text that Boost has already accepted: records the byte
 // offset of every value (pre-order, the same order the handler saw them) and
@@ -330,20 +404,19 @@ Expected<JsonDoc> JsonDoc::parse(std::string_view text, std::string_view name, c
     return fail(
         fmt::format("{}: input is {} bytes, larger than the limit of {} bytes", name, text.size(), limits.max_bytes));
   JsonDoc doc;
-  doc.lines_ = LineIndex(text);
-  // Typical profiles hold one value per 10..20 bytes and their string
-  // contents are a fraction of the text: one allocation each, no regrowth
-  // (the node guess is capped so that a huge input does not reserve for
-  // values it may not have).
-  doc.nodes_.reserve(std::min({text.size() / 12 + 16, limits.max_values, size_t{1} << 16}));
-  doc.pool_.reserve(std::min(text.size(), size_t{1} << 20));
+  doc.text_ = text;
+  // Typical profiles hold one value per 9..20 bytes (Docker's default: 9.4):
+  // one allocation, no regrowth (the guess is capped so that a huge input
+  // does not reserve for values it may not have). The pool holds only
+  // escaped strings, rare in profiles: it grows as needed.
+  doc.nodes_.reserve(std::min({text.size() / 8 + 16, limits.max_values, size_t{1} << 16}));
   boost::json::parse_options opts;
   opts.max_depth = limits.max_depth;
   boost::json::basic_parser<JsonTapeBuilder> parser(opts, &doc, limits.max_values);
   boost::json::error_code ec;
   const size_t used = parser.write_some(false, text.data(), text.size(), ec);
   if (ec) {
-    const TextPos p = doc.lines_.pos(used);
+    const TextPos p = doc.pos(used);
     std::string what;
     namespace bj = boost::json;
     if (parser.handler().too_many_values) what = fmt::format("more than {} values in one document", limits.max_values);
@@ -362,11 +435,11 @@ Expected<JsonDoc> JsonDoc::parse(std::string_view text, std::string_view name, c
   size_t rest = used;
   while (rest < text.size() && is_ws(text[rest])) ++rest;
   if (rest < text.size()) {
-    const TextPos p = doc.lines_.pos(rest);
+    const TextPos p = doc.pos(rest);
     return fail(fmt::format("{}:{}:{}: invalid JSON: unexpected data after the JSON value", name, p.line, p.col));
   }
   if (doc.nodes_.empty()) return fail(fmt::format("{}:1:1: invalid JSON: empty document", name));
-  record_offsets(text, doc.nodes_);
+  if (!parser.handler().placed_all || parser.handler().unplaced != 0) record_offsets(text, doc.nodes_);
   return doc;
 }
 

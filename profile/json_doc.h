@@ -2,10 +2,19 @@
 //
 // Boost.JSON's basic_parser validates the text and reports syntax errors with
 // the byte offset at which it stopped; a custom handler records the values
-// into a flat "tape" (pre-order, one node per value). Byte offsets of values
-// and keys are recovered by a second, iterative pass over the already
-// validated text (basic_parser does not expose positions to its handler).
-// Positions turn into "line:col" through LineIndex.
+// into a flat "tape" (pre-order, one node per value). basic_parser does not
+// tell its handler where a value starts, but the strings and numbers it hands
+// over point into the text, and everything else is a few whitespace bytes
+// from one of them (an object member's value follows its key; a container's
+// opening bracket precedes its first child), so the handler places every
+// value and key while parsing. Shapes it cannot place that way (escaped keys,
+// literals or empty containers as array elements) send the already validated
+// text through a second, iterative pass that records every offset.
+// Positions turn into "line:col" through LineCursor.
+//
+// Strings and number literals are views of the text when they can be (no
+// escapes); the rest are copied into a pool. A JsonDoc therefore refers to
+// the text it was parsed from: the text must outlive it.
 //
 // Bounds: the input size, the nesting depth and the number of values are
 // limited (JsonLimits); nothing here recurses, so hostile input costs at most
@@ -38,18 +47,20 @@ struct TextPos {
   uint32_t col = 0;
 };
 
-// Maps byte offsets to line:col.
-class LineIndex {
+// Maps byte offsets to line:col for a walk over the text: each lookup costs
+// the distance from the previous one (forward or back), so asking in
+// document order costs one pass over the text in all, and no index is built.
+class LineCursor {
  public:
-  LineIndex() = default;
-  explicit LineIndex(std::string_view text);
-  TextPos pos(size_t offset) const;
-  // The same, for callers that ask in document order: `line_hint` (start
-  // at 0) carries the last line found, and the search walks on from there.
-  TextPos pos(size_t offset, size_t& line_hint) const;
+  LineCursor() = default;
+  explicit LineCursor(std::string_view text) : text_(text) {}
+  TextPos pos(size_t offset);
 
  private:
-  std::vector<uint32_t> line_starts_;
+  std::string_view text_;
+  size_t scanned_ = 0;     // newlines before here are counted (>= line_start_)
+  size_t line_start_ = 0;  // the start of the line `scanned_` is on
+  uint32_t line_ = 1;
 };
 
 class JsonDoc;
@@ -104,46 +115,53 @@ struct JsonRef::Member {
 class JsonDoc {
  public:
   JsonRef root() const { return JsonRef(this, 0); }
-  const LineIndex& lines() const { return lines_; }
-  TextPos pos(size_t offset) const { return lines_.pos(offset); }
+  // One position (it counts the lines before it; walks use a LineCursor).
+  TextPos pos(size_t offset) const { return LineCursor(text_).pos(offset); }
+  std::string_view text() const { return text_; }
 
-  // Parses `text`. Errors read "NAME:LINE:COL: invalid JSON: MESSAGE".
+  // Parses `text`, which must outlive the result. Errors read
+  // "NAME:LINE:COL: invalid JSON: MESSAGE".
   static Expected<JsonDoc> parse(std::string_view text, std::string_view name, const JsonLimits& limits = {});
 
   // Implementation detail shared with the parser handler and JsonRef.
   struct Node {
     JsonKind kind = JsonKind::kNull;
-    bool flag = false;        // bool value; for numbers: "is integer"
-    bool negative = false;    // numbers: leading '-'
-    uint32_t offset = 0;      // value start (filled by the position pass)
-    uint32_t key_offset = 0;  // key start when this node is an object member
-    uint32_t end = 0;         // index one past this node's subtree
-    uint32_t count = 0;       // containers: number of children
-    uint32_t text_pos = 0;    // string contents / number literal in `pool`
+    bool flag = false;          // bool value; for numbers: "is integer"
+    bool negative = false;      // numbers: leading '-'
+    bool text_in_pool = false;  // string contents / number literal: in `pool_`, else in the text
+    bool key_in_pool = false;   // the same for the key
+    uint32_t offset = 0;        // value start
+    uint32_t key_offset = 0;    // key start when this node is an object member
+    uint32_t end = 0;           // index one past this node's subtree
+    uint32_t count = 0;         // containers: number of children
+    uint32_t text_pos = 0;      // string contents / number literal
     uint32_t text_len = 0;
-    uint32_t key_pos = 0;  // key in `pool` when an object member
+    uint32_t key_pos = 0;  // the key when an object member
     uint32_t key_len = 0;
     uint64_t bits = 0;  // the integer (two's complement for negatives)
   };
 
   const std::vector<Node>& nodes() const { return nodes_; }
-  std::string_view pool(uint32_t pos, uint32_t len) const { return std::string_view{pool_}.substr(pos, len); }
+  // A node's string contents or number literal, and its key.
+  std::string_view text_of(const Node& n) const { return chars(n.text_in_pool, n.text_pos, n.text_len); }
+  std::string_view key_of(const Node& n) const { return chars(n.key_in_pool, n.key_pos, n.key_len); }
 
  private:
   friend struct JsonTapeBuilder;
+  std::string_view chars(bool in_pool, uint32_t pos, uint32_t len) const {
+    // pos and len were taken from the pool or the text when the node was made.
+    return {(in_pool ? pool_.data() : text_.data()) + pos, len};
+  }
   std::vector<Node> nodes_;
-  std::string pool_;
-  LineIndex lines_;
+  std::string_view text_;  // what was parsed
+  std::string pool_;       // strings with escapes, number literals split by the parser
 };
 
 // The accessors are inline: the reader calls them once or more per value.
 inline JsonKind JsonRef::kind() const { return doc_->nodes()[index_].kind; }
 inline uint32_t JsonRef::offset() const { return doc_->nodes()[index_].offset; }
 inline bool JsonRef::as_bool() const { return doc_->nodes()[index_].flag; }
-inline std::string_view JsonRef::as_string() const {
-  const auto& n = doc_->nodes()[index_];
-  return doc_->pool(n.text_pos, n.text_len);
-}
+inline std::string_view JsonRef::as_string() const { return doc_->text_of(doc_->nodes()[index_]); }
 inline std::string_view JsonRef::number_text() const { return as_string(); }
 inline bool JsonRef::number_is_integer() const { return doc_->nodes()[index_].flag; }
 inline bool JsonRef::number_is_negative() const { return doc_->nodes()[index_].negative; }
@@ -151,10 +169,7 @@ inline uint64_t JsonRef::as_u64() const { return doc_->nodes()[index_].bits; }
 inline int64_t JsonRef::as_i64() const { return static_cast<int64_t>(doc_->nodes()[index_].bits); }
 inline uint32_t JsonRef::size() const { return doc_->nodes()[index_].count; }
 inline JsonRef JsonRef::next_sibling() const { return JsonRef(doc_, doc_->nodes()[index_].end); }
-inline std::string_view JsonRef::key() const {
-  const auto& n = doc_->nodes()[index_];
-  return doc_->pool(n.key_pos, n.key_len);
-}
+inline std::string_view JsonRef::key() const { return doc_->key_of(doc_->nodes()[index_]); }
 inline uint32_t JsonRef::key_offset() const { return doc_->nodes()[index_].key_offset; }
 
 }  // namespace sysfence::profile

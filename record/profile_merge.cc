@@ -36,7 +36,7 @@ SourcePos default_action_pos(const NamedText& in, SourcePos fallback) {
   };
   std::optional<uint32_t> offset;
   for (const auto& node : doc->nodes())
-    if (node.key_len != 0 && equal_ci(doc->pool(node.key_pos, node.key_len), "defaultAction")) offset = node.key_offset;
+    if (node.key_len != 0 && equal_ci(doc->key_of(node), "defaultAction")) offset = node.key_offset;
   if (!offset) return fallback;
   const profile::TextPos p = doc->pos(*offset);
   return SourcePos{p.line, p.col};

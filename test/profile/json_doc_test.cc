@@ -78,6 +78,61 @@ TEST(JsonDoc, EscapedKeysAndEmptyContainersKeepOffsetsInStep) {
   EXPECT_EQ(text.substr(inner[0].value.offset(), 2), "\"a");
 }
 
+// The first byte each kind of value starts with.
+bool starts_like(JsonKind kind, char c) {
+  switch (kind) {
+    case JsonKind::kNull: return c == 'n';
+    case JsonKind::kBool: return c == 't' || c == 'f';
+    case JsonKind::kNumber: return c == '-' || (c >= '0' && c <= '9');
+    case JsonKind::kString: return c == '"';
+    case JsonKind::kArray: return c == '[';
+    case JsonKind::kObject: return c == '{';
+  }
+  return false;
+}
+
+TEST(JsonDoc, EveryValueAndKeyIsPlacedInAnyShape) {
+  // Placed while parsing (values after keys, containers before their first
+  // child, nested first children), and shapes that need the second pass
+  // (literals, empty containers and escaped strings as array elements,
+  // escaped keys).
+  const std::string texts[] = {
+      "{\n\t\"a\" :\t[ [ {\"b\": null, \"c\": [], \"d\": {}} ], \"s\", -1 ],\r\n \"e\": \"x\\ty\", \"f\": true }",
+      R"([[["deep"]], {"k": 1}, 2.5e1])",
+      R"([true, [], {}, "\u00e9", null])",
+      R"({"k\u0065y": {"z": [false]}})",
+      "  17  ",
+      R"("top")",
+  };
+  for (const std::string& text : texts) {
+    auto doc = JsonDoc::parse(text, "shape.json");
+    ASSERT_TRUE(doc) << doc.error().message;
+    uint32_t last = 0;
+    for (uint32_t i = 0; i < doc->nodes().size(); ++i) {
+      const JsonRef v(&*doc, i);
+      ASSERT_LT(v.offset(), text.size()) << text << " node " << i;
+      EXPECT_TRUE(starts_like(v.kind(), text[v.offset()])) << text << " node " << i;
+      if (i > 0) {
+        EXPECT_GT(v.offset(), last) << text << " node " << i;  // pre-order is document order
+      }
+      last = v.offset();
+    }
+  }
+  // Members' keys too, and the values right after them.
+  const std::string& first = texts[0];
+  auto doc = JsonDoc::parse(first, "shape.json");
+  ASSERT_TRUE(doc);
+  for (const auto& m : doc->root().members()) {
+    EXPECT_EQ(first.substr(m.key_offset, m.key.size() + 2), "\"" + std::string(m.key) + "\"");
+    EXPECT_TRUE(starts_like(m.value.kind(), first[m.value.offset()]));
+  }
+  const auto a = doc->root().members()[0].value;
+  EXPECT_EQ(first.substr(a.offset(), 3), "[ [");
+  EXPECT_EQ(first.substr(a.element(0).offset(), 3), "[ {");
+  EXPECT_EQ(first.substr(a.element(0).element(0).offset(), 4), "{\"b\"");
+  EXPECT_EQ(doc->root().members()[1].value.as_string(), "x\ty");
+}
+
 TEST(JsonDoc, SyntaxErrorsNameLineAndColumn) {
   auto e1 = JsonDoc::parse("{\n  \"a\": 1,\n  }\n", "p.json");
   ASSERT_FALSE(e1);
@@ -139,8 +194,8 @@ TEST(JsonDoc, SizeAndValueCountAreBounded) {
   EXPECT_TRUE(JsonDoc::parse("[1,2,3]", "few.json", few));
 }
 
-TEST(LineIndex, MapsOffsetsToLinesAndColumns) {
-  const LineIndex li("ab\ncd\n\nx");
+TEST(LineCursor, MapsOffsetsToLinesAndColumns) {
+  LineCursor li("ab\ncd\n\nx");
   EXPECT_EQ(li.pos(0).line, 1u);
   EXPECT_EQ(li.pos(0).col, 1u);
   EXPECT_EQ(li.pos(2).col, 3u);  // the newline itself
@@ -148,25 +203,38 @@ TEST(LineIndex, MapsOffsetsToLinesAndColumns) {
   EXPECT_EQ(li.pos(6).line, 3u);
   EXPECT_EQ(li.pos(7).line, 4u);
   EXPECT_EQ(li.pos(7).col, 1u);
-  EXPECT_EQ(li.pos(8).col, 2u);  // one past the end
+  EXPECT_EQ(li.pos(8).col, 2u);   // one past the end
+  EXPECT_EQ(li.pos(1).line, 1u);  // and back
+  EXPECT_EQ(li.pos(1).col, 2u);
 }
 
-TEST(LineIndex, HintedLookupsAgreeInAnyOrder) {
+TEST(LineCursor, AgreesWithCountingInAnyOrder) {
   std::string text;
   for (int line = 0; line < 100; ++line) text += std::string(static_cast<size_t>(line % 7), 'x') + "\n";
-  const LineIndex li(text);
-  size_t hint = 0;
+  const auto counted = [&](size_t offset) {
+    TextPos p{1, 1};
+    for (size_t i = 0; i < offset; ++i) {
+      if (text[i] == '\n') {
+        ++p.line;
+        p.col = 1;
+      } else {
+        ++p.col;
+      }
+    }
+    return p;
+  };
+  LineCursor cursor(text);
   const auto same = [&](size_t offset) {
-    const TextPos a = li.pos(offset, hint);
-    const TextPos b = li.pos(offset);
+    const TextPos a = cursor.pos(offset);
+    const TextPos b = counted(offset);
     EXPECT_EQ(a.line, b.line) << offset;
     EXPECT_EQ(a.col, b.col) << offset;
   };
   for (size_t offset = 0; offset <= text.size(); ++offset) same(offset);          // in order
   for (size_t offset = 0; offset <= text.size(); offset += 37) same(offset);      // jumps
   for (size_t k = 0; k <= text.size(); ++k) same((k * 101) % (text.size() + 1));  // back and forth
-  size_t no_lines_hint = 5;
-  EXPECT_EQ(LineIndex().pos(3, no_lines_hint).col, 4u);
+  for (size_t offset = text.size() + 1; offset-- > 0;) same(offset);              // backwards
+  EXPECT_EQ(LineCursor().pos(0).col, 1u);
 }
 
 }  // namespace
