@@ -121,15 +121,17 @@ namespace {
 // The memoized product walk over two residual diagrams (see the header).
 class DiagramWalk {
  public:
-  DiagramWalk(DagPool& pool, uint64_t max_leaf_pairs, DiagramProof& proof)
-      : pool_(pool), max_leaf_pairs_(max_leaf_pairs), proof_(proof) {}
+  DiagramWalk(DagPool& pool, uint64_t max_leaf_pairs, size_t memo_words, DiagramProof& proof)
+      : pool_(pool), max_leaf_pairs_(max_leaf_pairs), proof_(proof), proved_(memo_words) {}
 
   bool run(DagPool::Ref a, DagPool::Ref b) {
     for (unsigned w = 0; w < kWordCount; ++w) {
       a = pool_.restrict(a, w, state_);
       b = pool_.restrict(b, w, state_);
     }
-    return agree(a, b);
+    const bool ok = agree(a, b);
+    proof_.memo_restarts = proved_.restarts();
+    return ok;
   }
 
  private:
@@ -220,14 +222,14 @@ class DiagramWalk {
 
 }  // namespace
 
-DiagramProof prove_by_diagrams(const Procedure& a, const Procedure& b, uint64_t max_leaf_pairs) {
+DiagramProof prove_by_diagrams(const Procedure& a, const Procedure& b, uint64_t max_leaf_pairs, size_t memo_words) {
   DiagramProof proof;
   DagPool pool;
   const std::optional<DagPool::Ref> ra = a.to_diagram(pool);
   if (!ra) return proof;
   const std::optional<DagPool::Ref> rb = b.to_diagram(pool);
   if (!rb) return proof;
-  proof.proved = DiagramWalk(pool, max_leaf_pairs, proof).run(*ra, *rb);
+  proof.proved = DiagramWalk(pool, max_leaf_pairs, memo_words, proof).run(*ra, *rb);
   return proof;
 }
 

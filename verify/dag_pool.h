@@ -111,13 +111,21 @@ class DagPool {
 
 struct DiagramProof {
   bool proved = false;
-  uint64_t leaf_pairs = 0;  // leaf pairs compared (proved states are not walked again)
-  uint64_t atoms = 0;       // word constraints added
+  uint64_t leaf_pairs = 0;     // leaf pairs compared (proved states are not walked again)
+  uint64_t atoms = 0;          // word constraints added
+  uint64_t memo_restarts = 0;  // times the memo of proved states forgot them all
 };
+
+// The memo of proved states keeps at most this many words of keys (4 bytes
+// each; a state's key is a few dozen): past it, it forgets them and starts
+// over, and states met again are walked again.
+inline constexpr size_t kProvedMemoWords = size_t{1} << 15;
 
 // Proves a == b when both are diagrams (Procedure::to_diagram) and agree on
 // every input, comparing at most `max_leaf_pairs` leaf pairs; `proved`
 // false otherwise (different, outside the diagrams' fragment, over budget).
-DiagramProof prove_by_diagrams(const Procedure& a, const Procedure& b, uint64_t max_leaf_pairs);
+// `memo_words` bounds the memo (kProvedMemoWords; tests pass tiny ones).
+DiagramProof prove_by_diagrams(const Procedure& a, const Procedure& b, uint64_t max_leaf_pairs,
+                               size_t memo_words = kProvedMemoWords);
 
 }  // namespace sysfence::verify

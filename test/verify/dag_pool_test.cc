@@ -159,6 +159,33 @@ TEST(DagPool, ProvesExactlyTheEqualPairs) {
   EXPECT_GT(different, 500);
 }
 
+// The memo of proved states is a cache: one that forgets (a tiny cap)
+// proves exactly the pairs an unbounded one proves, walking more.
+TEST(DagPool, ForgetfulMemoProvesTheSamePairs) {
+  std::mt19937_64 rng(77);
+  const std::vector<Action> leaves = {Action::Allow(), Action::Errno(1), Action::Errno(2)};
+  int proved = 0;
+  uint64_t restarts = 0;
+  for (int round = 0; round < 2000; ++round) {
+    const std::vector<NodeSpec> spec = random_spec(rng, 1 + rng() % 12);
+    std::vector<NodeSpec> other = spec;
+    if (rng() % 2 == 0) other[rng() % other.size()].atom = random_atom(rng);
+    const DecisionDag a = build(spec, leaves);
+    const DecisionDag b = build(other, leaves);
+    const DiagramProof unbounded = prove_by_diagrams(a, b, 1u << 20, SIZE_MAX);
+    for (const size_t cap : {size_t{0}, size_t{8}, size_t{40}}) {
+      const DiagramProof forgetful = prove_by_diagrams(a, b, 1u << 20, cap);
+      ASSERT_EQ(forgetful.proved, unbounded.proved) << "round " << round << ", cap " << cap;
+      ASSERT_GE(forgetful.leaf_pairs, unbounded.leaf_pairs) << "round " << round << ", cap " << cap;
+      restarts += forgetful.memo_restarts;
+    }
+    EXPECT_EQ(unbounded.memo_restarts, 0u);
+    proved += unbounded.proved ? 1 : 0;
+  }
+  EXPECT_GT(proved, 500);
+  EXPECT_GT(restarts, 1000u);
+}
+
 // A program as a diagram answers like the program wherever it is one.
 TEST(DagPool, ProgramDiagramRunsLikeTheProgram) {
   bpf::testing::RandomProgramGenerator gen(31);
@@ -200,6 +227,10 @@ TEST(DagPool, JoinedStagesAreWalkedOnce) {
   EXPECT_EQ(r.verdict, EquivResult::Verdict::kEquivalent);
   EXPECT_TRUE(r.proved);
   EXPECT_LT(r.paths, 100u);  // of more than 2^12 joint paths
+  // With a memo that keeps almost nothing, the walk still proves it.
+  const DiagramProof forgetful = prove_by_diagrams(a, a, 1u << 20, 16);
+  EXPECT_TRUE(forgetful.proved);
+  EXPECT_GT(forgetful.memo_restarts, 0u);
   EquivOptions plain;
   plain.diagrams = EquivOptions::Diagrams::kNever;
   const EquivResult walked = check_equivalent(a, a, plain);
