@@ -24,6 +24,17 @@ class KeySet {
   // Adds `key` unless it is already there.
   void insert(std::span<const uint32_t> key);
   size_t size() const { return count_; }
+  // Calls visit(key) for every key, in no particular order.
+  template <typename Visit>
+  void for_each(Visit visit) const {
+    for (size_t a = 0; a < arenas_.size(); ++a) {
+      const uint32_t* arena = arenas_[a].get();
+      for (uint32_t offset = 0; offset < arena_used_[a] && offset < kArenaWords;) {
+        visit(std::span<const uint32_t>(arena + offset + kHeaderWords, arena[offset]));
+        offset += kHeaderWords + arena[offset];
+      }
+    }
+  }
   // How many times the set forgot its keys to stay under max_words.
   size_t restarts() const { return restarts_; }
 
