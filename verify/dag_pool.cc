@@ -6,6 +6,10 @@
 #include <initializer_list>
 #include <span>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 namespace sysfence::verify {
 
 namespace {
@@ -34,14 +38,16 @@ DagPool::Ref DagPool::leaf(Action action) {
   return it->second;
 }
 
-void DagPool::grow_index() {
-  const size_t slots = std::max<size_t>(1024, index_.size() * 2);
+void DagPool::grow_index() { rehash(std::max<size_t>(1024, index_.size() * 2)); }
+
+void DagPool::rehash(size_t slots) {
   // The old index is not read while rehashing (the nodes are): freed first,
   // so that it and its replacement are never held at once.
   index_ = std::vector<Ref>();
   index_.assign(slots, kFreeSlot);
   const size_t mask = slots - 1;
   for (Ref r = 0; r < count_; ++r) {
+    if (stored(r).word == kFreedWord) continue;
     const Node n = at(r);
     size_t slot = hash(n.word, n.atom, n.if_true, n.if_false) & mask;
     while (index_[slot] != kFreeSlot) slot = (slot + 1) & mask;
@@ -52,7 +58,7 @@ void DagPool::grow_index() {
 DagPool::Ref DagPool::node(unsigned word, const WordAtom& atom, Ref if_true, Ref if_false) {
   static_assert(sizeof(Stored) == 20);
   if (if_true == if_false) return if_true;
-  if (3 * (count_ + 1) > 2 * index_.size()) grow_index();
+  if (3 * (node_count() + 1) > 2 * index_.size()) grow_index();
   const size_t mask = index_.size() - 1;
   size_t slot = hash(word, atom, if_true, if_false) & mask;
   for (; index_[slot] != kFreeSlot; slot = (slot + 1) & mask) {
@@ -61,24 +67,62 @@ DagPool::Ref DagPool::node(unsigned word, const WordAtom& atom, Ref if_true, Ref
         n.mask == atom.mask)
       return index_[slot];
   }
-  const auto r = static_cast<Ref>(count_);
-  if ((count_ & (kChunkSize - 1)) == 0) {
-    chunks_.push_back(std::make_unique_for_overwrite<Stored[]>(kChunkSize));
-    memo_generations_.push_back(std::make_unique<uint8_t[]>(kChunkSize));  // zero: no generation
-    memo_results_.push_back(std::make_unique_for_overwrite<Ref[]>(kChunkSize));
+  Ref r = free_head_;
+  if (r != kFreeSlot) {
+    free_head_ = stored(r).if_true;
+    --free_count_;
+  } else {
+    r = static_cast<Ref>(count_);
+    if ((count_ & (kChunkSize - 1)) == 0) {
+      chunks_.push_back(std::make_unique_for_overwrite<Stored[]>(kChunkSize));
+      memo_generations_.push_back(std::make_unique<uint8_t[]>(kChunkSize));  // zero: no generation
+      memo_results_.push_back(std::make_unique_for_overwrite<Ref[]>(kChunkSize));
+    }
+    ++count_;
   }
   const auto reads = static_cast<uint16_t>(bit(word) | words(if_true) | words(if_false));
-  chunks_.back()[count_ & (kChunkSize - 1)] =
-      Stored{atom.k, atom.mask, if_true, if_false, reads, static_cast<uint8_t>(word), atom.op};
-  ++count_;
+  stored_mut(r) = Stored{atom.k, atom.mask, if_true, if_false, reads, static_cast<uint8_t>(word), atom.op};
   index_[slot] = r;
   return r;
+}
+
+void DagPool::forget_memo() {
+  for (auto& chunk : memo_generations_) std::fill_n(chunk.get(), kChunkSize, uint8_t{0});
+  generation_ = 0;
+}
+
+void DagPool::begin_collect() { forget_memo(); }
+
+void DagPool::mark(Ref root) {
+  // Iterative: a diagram may be kMaxDiagramDepth deep.
+  mark_stack_.push_back(root);
+  while (!mark_stack_.empty()) {
+    const Ref r = mark_stack_.back();
+    mark_stack_.pop_back();
+    if (is_leaf(r) || memo_generation(r) != 0) continue;
+    memo_generation(r) = 1;
+    mark_stack_.push_back(stored(r).if_true);
+    mark_stack_.push_back(stored(r).if_false);
+  }
+}
+
+void DagPool::end_collect() {
+  for (Ref r = 0; r < count_; ++r) {
+    Stored& n = stored_mut(r);
+    if (memo_generation(r) != 0 || n.word == kFreedWord) continue;
+    n.word = kFreedWord;
+    n.if_true = free_head_;
+    free_head_ = r;
+    ++free_count_;
+  }
+  forget_memo();
+  if (!index_.empty()) rehash(index_.size());
 }
 
 DagPool::Ref DagPool::restrict(Ref r, unsigned word, const PathState& state, const WordAtom* added) {
   if ((words(r) & bit(word)) == 0) return r;  // a leaf, or no test on `word` below
   if (++generation_ == 0) {                   // wrapped: forget every entry
-    for (auto& chunk : memo_generations_) std::fill_n(chunk.get(), kChunkSize, uint8_t{0});
+    forget_memo();
     generation_ = 1;
   }
   if (added != nullptr) added_negated_ = negate(*added);
@@ -121,15 +165,23 @@ namespace {
 // The memoized product walk over two residual diagrams (see the header).
 class DiagramWalk {
  public:
-  DiagramWalk(DagPool& pool, uint64_t max_leaf_pairs, DiagramProof& proof)
-      : pool_(pool), max_leaf_pairs_(max_leaf_pairs), proof_(proof) {}
+  DiagramWalk(DagPool& pool, uint64_t max_leaf_pairs, const DiagramMemory& memory, DiagramProof& proof)
+      : pool_(pool),
+        max_leaf_pairs_(max_leaf_pairs),
+        proof_(proof),
+        proved_(memory.memo_words),
+        min_collect_nodes_(memory.collect_nodes),
+        collect_at_(memory.collect_nodes) {}
 
   bool run(DagPool::Ref a, DagPool::Ref b) {
     for (unsigned w = 0; w < kWordCount; ++w) {
       a = pool_.restrict(a, w, state_);
       b = pool_.restrict(b, w, state_);
     }
-    return agree(a, b);
+    const bool ok = agree(a, b);
+    proof_.memo_restarts = proved_.restarts();
+    proof_.peak_nodes = pool_.slot_count();
+    return ok;
   }
 
  private:
@@ -142,14 +194,20 @@ class DiagramWalk {
       if (++proof_.leaf_pairs > max_leaf_pairs_) return false;
       return pool_.action(a) == pool_.action(b);
     }
-    // The key stays on key_stack_ while the branches below push theirs.
+    // The residuals stay on walked_ (the collections' roots, with the
+    // memo's keys) and the key on key_stack_ while the branches below push
+    // theirs.
+    walked_.insert(walked_.end(), {a, b});
+    if (pool_.node_count() >= collect_at_) collect();
     const size_t key_begin = key_stack_.size();
     push_state_key(a, b);
     auto key = [&] { return std::span<const uint32_t>(key_stack_).subspan(key_begin); };
-    if (proved_.contains(key())) {
+    auto leave = [&](bool ok) {
       key_stack_.resize(key_begin);
-      return true;
-    }
+      walked_.resize(walked_.size() - 2);
+      return ok;
+    };
+    if (proved_.contains(key())) return leave(true);
     // Branch on the first test of A, or of B once A has decided.
     const DagPool::Node n = pool_.at(DagPool::is_leaf(a) ? b : a);
     bool ok = true;
@@ -164,8 +222,22 @@ class DiagramWalk {
       if (!ok) break;
     }
     if (ok) proved_.insert(key());
-    key_stack_.resize(key_begin);
-    return ok;
+    return leave(ok);
+  }
+
+  // Frees the residuals no walked state and no remembered one refers to
+  // (a key starts with its two residuals); the next collection when twice
+  // as many nodes are in use.
+  void collect() {
+    pool_.begin_collect();
+    for (const Ref r : walked_) pool_.mark(r);
+    proved_.for_each([&](std::span<const uint32_t> key) {
+      pool_.mark(key[0]);
+      pool_.mark(key[1]);
+    });
+    pool_.end_collect();
+    ++proof_.collections;
+    collect_at_ = std::max(min_collect_nodes_, 2 * pool_.node_count());
   }
 
   // The two residuals and the constraints on every word they still test:
@@ -216,18 +288,29 @@ class DiagramWalk {
   PathState state_;
   KeySet proved_;
   std::vector<uint32_t> key_stack_;  // the keys of the states being walked, outermost first
+  std::vector<Ref> walked_;          // the residuals of the states being walked
+  const size_t min_collect_nodes_;
+  size_t collect_at_;  // node count at which the pool is collected next
 };
 
 }  // namespace
 
-DiagramProof prove_by_diagrams(const Procedure& a, const Procedure& b, uint64_t max_leaf_pairs) {
+DiagramProof prove_by_diagrams(const Procedure& a, const Procedure& b, uint64_t max_leaf_pairs,
+                               const DiagramMemory& memory) {
+#if defined(__GLIBC__)
+  // The compiler's freed memory lies in holes too small for the walk's
+  // chunks, which would grow the heap beyond them while they stay resident:
+  // handed back to the kernel first, they do not add to the proof's peak
+  // (an argument-heavy profile only; Docker's default never comes here).
+  malloc_trim(0);
+#endif
   DiagramProof proof;
   DagPool pool;
   const std::optional<DagPool::Ref> ra = a.to_diagram(pool);
   if (!ra) return proof;
   const std::optional<DagPool::Ref> rb = b.to_diagram(pool);
   if (!rb) return proof;
-  proof.proved = DiagramWalk(pool, max_leaf_pairs, proof).run(*ra, *rb);
+  proof.proved = DiagramWalk(pool, max_leaf_pairs, memory, proof).run(*ra, *rb);
   return proof;
 }
 

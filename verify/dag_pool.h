@@ -61,7 +61,19 @@ class DagPool {
   Action action(Ref r) const { return actions_[r & ~kLeafBit]; }
   // Bit w: some test in the diagram at `r` reads word w.
   uint16_t words(Ref r) const { return is_leaf(r) ? 0 : stored(r).words; }
-  size_t node_count() const { return count_; }
+  // Nodes in use (freed ones not counted).
+  size_t node_count() const { return count_ - free_count_; }
+  // Slots ever taken: node_count() plus the freed slots node() reuses.
+  size_t slot_count() const { return count_; }
+
+  // Garbage collection, without moving a node: begin_collect(), mark() each
+  // node still referred to, end_collect() frees the others (node() reuses
+  // their slots) and forgets restrict's memo, which may name them. The
+  // walk's residuals are mostly garbage soon after they are built.
+  void begin_collect();
+  // Keeps `r` and every node below it.
+  void mark(Ref r);
+  void end_collect();
 
   // `r` with every test on word `word` that `state` decides replaced by the
   // branch it takes; `added` (when not null), the atom just added to the
@@ -87,14 +99,23 @@ class DagPool {
   static constexpr unsigned kChunkBits = 11;
   static constexpr size_t kChunkSize = size_t{1} << kChunkBits;
   static constexpr Ref kFreeSlot = ~Ref{0};
+  // A freed slot's word; its if_true links to the next freed slot.
+  static constexpr uint8_t kFreedWord = 0xff;
 
   const Stored& stored(Ref r) const { return chunks_[r >> kChunkBits][r & (kChunkSize - 1)]; }
   static uint64_t hash(unsigned word, const WordAtom& atom, Ref if_true, Ref if_false);
   void grow_index();
+  void rehash(size_t slots);
+  Stored& stored_mut(Ref r) { return chunks_[r >> kChunkBits][r & (kChunkSize - 1)]; }
+  uint8_t& memo_generation(Ref r) { return memo_generations_[r >> kChunkBits][r & (kChunkSize - 1)]; }
+  void forget_memo();
   Ref restrict_node(Ref r, unsigned word, const PathState& state, const WordAtom* added);
 
   std::vector<std::unique_ptr<Stored[]>> chunks_;
   size_t count_ = 0;
+  Ref free_head_ = kFreeSlot;  // the freed slots, linked through if_true
+  size_t free_count_ = 0;
+  std::vector<Ref> mark_stack_;  // mark()'s, kept between collections
   std::vector<Action> actions_;
   std::map<std::tuple<uint8_t, uint16_t, uint16_t>, Ref> leaf_index_;
   // Open addressing over the nodes, at most two thirds full (kFreeSlot where
@@ -102,7 +123,8 @@ class DagPool {
   std::vector<Ref> index_;
   // restrict's memo for the current call, chunks beside the chunks of
   // nodes: a node's result is valid when its generation byte is the call's
-  // (one byte, not four: the bytes are cleared once every 255 calls).
+  // (one byte, not four: the bytes are cleared once every 255 calls). A
+  // collection uses the bytes as its marks.
   std::vector<std::unique_ptr<uint8_t[]>> memo_generations_;
   std::vector<std::unique_ptr<Ref[]>> memo_results_;
   uint8_t generation_ = 0;
@@ -111,13 +133,30 @@ class DagPool {
 
 struct DiagramProof {
   bool proved = false;
-  uint64_t leaf_pairs = 0;  // leaf pairs compared (proved states are not walked again)
-  uint64_t atoms = 0;       // word constraints added
+  uint64_t leaf_pairs = 0;     // leaf pairs compared (proved states are not walked again)
+  uint64_t atoms = 0;          // word constraints added
+  uint64_t memo_restarts = 0;  // times the memo of proved states forgot them all
+  uint64_t collections = 0;    // times the pool freed the residuals no state refers to
+  size_t peak_nodes = 0;       // the pool's slots at the end (the most it held at once)
+};
+
+// The memory the walk may keep. Both bound caches: a forgotten state is
+// walked again, a freed residual built again, and the proof is no less a
+// proof; an argument-heavy profile's walk builds tens of thousands of
+// residuals and proves thousands of states, most of them never met again.
+struct DiagramMemory {
+  // Words of proved-state keys the memo keeps (4 bytes each; a state's key
+  // is a few dozen): past them it forgets every key and starts over.
+  size_t memo_words = size_t{1} << 15;
+  // Nodes in use at which the pool is collected (at least twice those a
+  // collection kept).
+  size_t collect_nodes = size_t{1} << 13;
 };
 
 // Proves a == b when both are diagrams (Procedure::to_diagram) and agree on
 // every input, comparing at most `max_leaf_pairs` leaf pairs; `proved`
 // false otherwise (different, outside the diagrams' fragment, over budget).
-DiagramProof prove_by_diagrams(const Procedure& a, const Procedure& b, uint64_t max_leaf_pairs);
+DiagramProof prove_by_diagrams(const Procedure& a, const Procedure& b, uint64_t max_leaf_pairs,
+                               const DiagramMemory& memory = {});
 
 }  // namespace sysfence::verify

@@ -66,9 +66,20 @@ void KeySet::grow() {
   }
 }
 
+void KeySet::forget_all() {
+  slots_ = std::vector<Slot>();
+  arenas_.clear();
+  arena_used_.clear();
+  count_ = 0;
+  words_ = 0;
+  ++restarts_;
+}
+
 void KeySet::insert(std::span<const uint32_t> key) {
   const uint32_t h = hash(key);
   if (find(key, h)) return;
+  if (words_ + kHeaderWords + key.size() > max_words_ && count_ > 0) forget_all();
+  words_ += kHeaderWords + key.size();
   if (2 * (count_ + 1) > slots_.size()) grow();
   place(store(key, h), h);
   ++count_;

@@ -4,6 +4,7 @@
 // a vector header and a hash node per key.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -13,10 +14,29 @@ namespace sysfence::verify {
 
 class KeySet {
  public:
+  // At most about `max_words` words of keys: a set that would grow past
+  // them forgets every key and starts over. The proof's memo is a cache (a
+  // forgotten state is walked again, no less proved), and its keys are
+  // otherwise the largest part of the proof's peak memory.
+  explicit KeySet(size_t max_words = SIZE_MAX) : max_words_(max_words) {}
+
   bool contains(std::span<const uint32_t> key) const;
   // Adds `key` unless it is already there.
   void insert(std::span<const uint32_t> key);
   size_t size() const { return count_; }
+  // Calls visit(key) for every key, in no particular order.
+  template <typename Visit>
+  void for_each(Visit visit) const {
+    for (size_t a = 0; a < arenas_.size(); ++a) {
+      const uint32_t* arena = arenas_[a].get();
+      for (uint32_t offset = 0; offset < arena_used_[a] && offset < kArenaWords;) {
+        visit(std::span<const uint32_t>(arena + offset + kHeaderWords, arena[offset]));
+        offset += kHeaderWords + arena[offset];
+      }
+    }
+  }
+  // How many times the set forgot its keys to stay under max_words.
+  size_t restarts() const { return restarts_; }
 
  private:
   // Keys are copied into arenas that never move, each as its size, its
@@ -40,11 +60,15 @@ class KeySet {
   uint32_t store(std::span<const uint32_t> key, uint32_t h);
   void place(uint32_t position, uint32_t h);
   void grow();
+  void forget_all();
 
   std::vector<Slot> slots_;  // open addressing, at most half full
   size_t count_ = 0;
   std::vector<std::unique_ptr<uint32_t[]>> arenas_;
   std::vector<uint32_t> arena_used_;  // words used in each arena
+  size_t max_words_;
+  size_t words_ = 0;  // words held in the arenas, headers included
+  size_t restarts_ = 0;
 };
 
 }  // namespace sysfence::verify

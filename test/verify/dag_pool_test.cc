@@ -159,6 +159,93 @@ TEST(DagPool, ProvesExactlyTheEqualPairs) {
   EXPECT_GT(different, 500);
 }
 
+// The memo of proved states and the pool's residuals are caches: a walk
+// that forgets states (a tiny memo) and frees residuals (collections at
+// every few nodes) proves exactly the pairs an unbounded one proves.
+TEST(DagPool, ForgetfulWalkProvesTheSamePairs) {
+  std::mt19937_64 rng(77);
+  const std::vector<Action> leaves = {Action::Allow(), Action::Errno(1), Action::Errno(2)};
+  const DiagramMemory unbounded_memory{SIZE_MAX, SIZE_MAX};
+  const std::vector<DiagramMemory> forgetful_memories = {{0, 0}, {8, 1}, {40, 4}, {SIZE_MAX, 0}, {16, SIZE_MAX}};
+  int proved = 0;
+  uint64_t restarts = 0;
+  uint64_t collections = 0;
+  for (int round = 0; round < 2000; ++round) {
+    const std::vector<NodeSpec> spec = random_spec(rng, 1 + rng() % 12);
+    std::vector<NodeSpec> other = spec;
+    if (rng() % 2 == 0) other[rng() % other.size()].atom = random_atom(rng);
+    const DecisionDag a = build(spec, leaves);
+    const DecisionDag b = build(other, leaves);
+    const DiagramProof unbounded = prove_by_diagrams(a, b, 1u << 20, unbounded_memory);
+    EXPECT_EQ(unbounded.memo_restarts, 0u);
+    EXPECT_EQ(unbounded.collections, 0u);
+    for (size_t m = 0; m < forgetful_memories.size(); ++m) {
+      const DiagramProof forgetful = prove_by_diagrams(a, b, 1u << 20, forgetful_memories[m]);
+      ASSERT_EQ(forgetful.proved, unbounded.proved) << "round " << round << ", memory " << m;
+      ASSERT_GE(forgetful.leaf_pairs, unbounded.leaf_pairs) << "round " << round << ", memory " << m;
+      ASSERT_LE(forgetful.peak_nodes, unbounded.peak_nodes) << "round " << round << ", memory " << m;
+      restarts += forgetful.memo_restarts;
+      collections += forgetful.collections;
+    }
+    proved += unbounded.proved ? 1 : 0;
+  }
+  EXPECT_GT(proved, 500);
+  EXPECT_GT(restarts, 1000u);
+  EXPECT_GT(collections, 1000u);
+}
+
+// A collection keeps what is marked (the same nodes, the same answers, the
+// same identity for equal nodes) and node() reuses the freed slots.
+TEST(DagPool, CollectionKeepsTheMarkedDiagrams) {
+  std::mt19937_64 rng(5);
+  const std::vector<Action> leaves = {Action::Allow(), Action::Errno(1), Action::Errno(2)};
+  for (int round = 0; round < 300; ++round) {
+    DagPool pool;
+    std::vector<DagPool::Ref> roots;
+    for (int d = 0; d < 6; ++d) {
+      const std::optional<uint32_t> root = build(random_spec(rng, 1 + rng() % 12), leaves).to_diagram(pool);
+      ASSERT_TRUE(root.has_value());
+      roots.push_back(*root);
+    }
+    // Restrictions: more nodes, of which only some are kept.
+    PathState state;
+    ASSERT_EQ(state.add(4, random_atom(rng)), Sat::kSat);
+    for (int d = 0; d < 6; ++d) roots.push_back(pool.restrict(roots[d], 4, state));
+    std::vector<DagPool::Ref> kept;
+    for (const DagPool::Ref r : roots)
+      if (rng() % 2 == 0) kept.push_back(r);
+    std::vector<DagPool::Node> kept_nodes;
+    for (const DagPool::Ref r : kept)
+      if (!DagPool::is_leaf(r)) kept_nodes.push_back(pool.at(r));
+    std::vector<SeccompWords> inputs(50);
+    for (SeccompWords& in : inputs)
+      for (unsigned w = 4; w < 8; ++w) in[w] = static_cast<uint32_t>(rng() % 12);
+    std::vector<Action> before;
+    for (const DagPool::Ref r : kept)
+      for (const SeccompWords& in : inputs) before.push_back(run(pool, r, in));
+    const size_t slots = pool.slot_count();
+    pool.begin_collect();
+    for (const DagPool::Ref r : kept) pool.mark(r);
+    pool.end_collect();
+    ASSERT_LE(pool.node_count(), slots);
+    size_t i = 0;
+    for (const DagPool::Ref r : kept)
+      for (const SeccompWords& in : inputs) ASSERT_EQ(run(pool, r, in), before[i++]) << "round " << round;
+    size_t k = 0;
+    for (const DagPool::Ref r : kept) {
+      if (DagPool::is_leaf(r)) continue;
+      const DagPool::Node& n = kept_nodes[k++];
+      ASSERT_EQ(pool.node(n.word, n.atom, n.if_true, n.if_false), r);  // hash-consed as before
+    }
+    // New nodes fill the freed slots first.
+    const size_t freed = slots - pool.node_count();
+    DagPool::Ref next = pool.leaf(Action::Allow());
+    for (size_t f = 0; f < freed; ++f)
+      next = pool.node(7, WordAtom::Eq(1000 + static_cast<uint32_t>(f)), next, pool.leaf(Action::Errno(1)));
+    ASSERT_EQ(pool.slot_count(), slots) << "round " << round;
+  }
+}
+
 // A program as a diagram answers like the program wherever it is one.
 TEST(DagPool, ProgramDiagramRunsLikeTheProgram) {
   bpf::testing::RandomProgramGenerator gen(31);
@@ -200,6 +287,11 @@ TEST(DagPool, JoinedStagesAreWalkedOnce) {
   EXPECT_EQ(r.verdict, EquivResult::Verdict::kEquivalent);
   EXPECT_TRUE(r.proved);
   EXPECT_LT(r.paths, 100u);  // of more than 2^12 joint paths
+  // With a memo that keeps almost nothing, the walk still proves it.
+  const DiagramProof forgetful = prove_by_diagrams(a, a, 1u << 20, DiagramMemory{16, 2});
+  EXPECT_TRUE(forgetful.proved);
+  EXPECT_GT(forgetful.memo_restarts, 0u);
+  EXPECT_GT(forgetful.collections, 0u);
   EquivOptions plain;
   plain.diagrams = EquivOptions::Diagrams::kNever;
   const EquivResult walked = check_equivalent(a, a, plain);

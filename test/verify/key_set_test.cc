@@ -52,5 +52,47 @@ TEST(KeySet, EmptyAndPrefixKeysAreDistinct) {
   EXPECT_TRUE(set.contains(one));
 }
 
+// A capped set forgets, never invents: what it contains was inserted since
+// it last started over, and it holds at most its cap's worth of words.
+TEST(KeySet, CappedSetForgetsButNeverInvents) {
+  std::mt19937_64 rng(11);
+  constexpr size_t kCap = 64;
+  KeySet set(kCap);
+  std::set<std::vector<uint32_t>> since_restart;
+  size_t words = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::vector<uint32_t> key(rng() % 6);
+    for (uint32_t& v : key) v = static_cast<uint32_t>(rng() % 4);
+    const size_t restarts = set.restarts();
+    if (rng() % 2 == 0) {
+      set.insert(key);
+      if (set.restarts() != restarts) {
+        since_restart.clear();
+        words = 0;
+      }
+      if (since_restart.insert(key).second) words += 2 + key.size();
+    }
+    ASSERT_EQ(set.contains(key), since_restart.contains(key)) << "step " << i;
+    ASSERT_EQ(set.size(), since_restart.size());
+    ASSERT_LE(words, kCap);
+  }
+  EXPECT_GT(set.restarts(), 10u);
+  for (const std::vector<uint32_t>& key : since_restart) EXPECT_TRUE(set.contains(key));
+}
+
+// A key larger than the cap is still kept (alone): the cap bounds the
+// memo, it does not refuse states.
+TEST(KeySet, KeyLargerThanTheCapIsKeptAlone) {
+  KeySet set(8);
+  const std::vector<uint32_t> small = {1, 2};
+  const std::vector<uint32_t> large(100, 3);
+  set.insert(small);
+  set.insert(large);
+  EXPECT_TRUE(set.contains(large));
+  EXPECT_FALSE(set.contains(small));
+  EXPECT_EQ(set.size(), 1u);
+  EXPECT_EQ(set.restarts(), 1u);
+}
+
 }  // namespace
 }  // namespace sysfence::verify
