@@ -3,150 +3,23 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <array>
 #include <charconv>
 
 #include "policy/operators.h"
 #include "profile/builtin.h"
-#include "profile/errno_names.h"
+#include "profile/explain_parts.h"
 #include "syscalls/compat.h"
 #include "syscalls/table.h"
 
 namespace sysfence::profile {
 
+using explain_parts::compat_abis_text;
+using explain_parts::multiplexer_text;
+using explain_parts::number;
+using explain_parts::other_abis_text;
+using explain_parts::rule_source;
+using explain_parts::where;
 using syscalls::ArchId;
-
-namespace {
-
-// ---------------------------------------------------------------------------
-// Symbolic names for the argument values Docker's profiles test (kernel UAPI
-// facts: include/linux/socket.h, include/uapi/linux/sched.h,
-// include/uapi/linux/personality.h).
-// ---------------------------------------------------------------------------
-
-struct Named {
-  uint64_t value;
-  std::string_view name;
-};
-
-constexpr std::array<Named, 46> kAddressFamilies{{
-    {0, "AF_UNSPEC"},    {1, "AF_UNIX"},        {2, "AF_INET"},     {3, "AF_AX25"},     {4, "AF_IPX"},
-    {5, "AF_APPLETALK"}, {6, "AF_NETROM"},      {7, "AF_BRIDGE"},   {8, "AF_ATMPVC"},   {9, "AF_X25"},
-    {10, "AF_INET6"},    {11, "AF_ROSE"},       {12, "AF_DECnet"},  {13, "AF_NETBEUI"}, {14, "AF_SECURITY"},
-    {15, "AF_KEY"},      {16, "AF_NETLINK"},    {17, "AF_PACKET"},  {18, "AF_ASH"},     {19, "AF_ECONET"},
-    {20, "AF_ATMSVC"},   {21, "AF_RDS"},        {22, "AF_SNA"},     {23, "AF_IRDA"},    {24, "AF_PPPOX"},
-    {25, "AF_WANPIPE"},  {26, "AF_LLC"},        {27, "AF_IB"},      {28, "AF_MPLS"},    {29, "AF_CAN"},
-    {30, "AF_TIPC"},     {31, "AF_BLUETOOTH"},  {32, "AF_IUCV"},    {33, "AF_RXRPC"},   {34, "AF_ISDN"},
-    {35, "AF_PHONET"},   {36, "AF_IEEE802154"}, {37, "AF_CAIF"},    {38, "AF_ALG"},     {39, "AF_NFC"},
-    {40, "AF_VSOCK"},    {41, "AF_KCM"},        {42, "AF_QIPCRTR"}, {43, "AF_SMC"},     {44, "AF_XDP"},
-    {45, "AF_MCTP"},
-}};
-
-constexpr std::array<Named, 7> kPersonalities{{
-    {0x0000, "PER_LINUX"},
-    {0x0008, "PER_LINUX32"},
-    {0x0020000, "UNAME26"},
-    {0x0020008, "PER_LINUX32|UNAME26"},
-    {0x0800000, "PER_LINUX_32BIT"},
-    {0x8000008, "PER_LINUX32_3GB"},
-    {0xffffffff, "query: returns the current persona, changes nothing"},
-}};
-
-constexpr std::array<Named, 26> kCloneFlags{{
-    {0x00000080, "CLONE_NEWTIME"},
-    {0x00000100, "CLONE_VM"},
-    {0x00000200, "CLONE_FS"},
-    {0x00000400, "CLONE_FILES"},
-    {0x00000800, "CLONE_SIGHAND"},
-    {0x00001000, "CLONE_PIDFD"},
-    {0x00002000, "CLONE_PTRACE"},
-    {0x00004000, "CLONE_VFORK"},
-    {0x00008000, "CLONE_PARENT"},
-    {0x00010000, "CLONE_THREAD"},
-    {0x00020000, "CLONE_NEWNS"},
-    {0x00040000, "CLONE_SYSVSEM"},
-    {0x00080000, "CLONE_SETTLS"},
-    {0x00100000, "CLONE_PARENT_SETTID"},
-    {0x00200000, "CLONE_CHILD_CLEARTID"},
-    {0x00400000, "CLONE_DETACHED"},
-    {0x00800000, "CLONE_UNTRACED"},
-    {0x01000000, "CLONE_CHILD_SETTID"},
-    {0x02000000, "CLONE_NEWCGROUP"},
-    {0x04000000, "CLONE_NEWUTS"},
-    {0x08000000, "CLONE_NEWIPC"},
-    {0x10000000, "CLONE_NEWUSER"},
-    {0x20000000, "CLONE_NEWPID"},
-    {0x40000000, "CLONE_NEWNET"},
-    {0x80000000, "CLONE_IO"},
-    {0x100000000ULL, "CLONE_CLEAR_SIGHAND"},
-}};
-
-template <size_t N>
-std::optional<std::string_view> lookup(const std::array<Named, N>& table, uint64_t v) {
-  for (const auto& n : table)
-    if (n.value == v) return n.name;
-  return std::nullopt;
-}
-
-// "CLONE_NEWNS|CLONE_NEWUTS" for a mask made only of known flags.
-std::optional<std::string> flag_names(uint64_t mask) {
-  std::string out;
-  uint64_t rest = mask;
-  for (const auto& f : kCloneFlags) {
-    if ((mask & f.value) == f.value) {
-      out += (out.empty() ? "" : "|") + std::string(f.name);
-      rest &= ~f.value;
-    }
-  }
-  if (rest != 0 || out.empty()) return std::nullopt;
-  return out;
-}
-
-// "8", "131072 (0x20000)"; with a note: "8 (PER_LINUX32)", "131072 (0x20000, UNAME26)".
-std::string number(uint64_t v, std::string_view note = {}) {
-  if (v < 10) return note.empty() ? fmt::format("{}", v) : fmt::format("{} ({})", v, note);
-  return note.empty() ? fmt::format("{} (0x{:x})", v, v) : fmt::format("{} (0x{:x}, {})", v, v, note);
-}
-
-bool is_clone_like(std::string_view s) { return s == "clone" || s == "unshare"; }
-
-}  // namespace
-
-std::string describe_condition(std::string_view syscall, const policy::ArgCondition& c) {
-  std::string text;
-  std::string note;
-  if (c.op == policy::CmpOp::kMaskedEq) {
-    // What is compared: the datum's bits outside the mask never are.
-    const uint64_t datum = policy::masked_datum(c.value, c.value_two);
-    text = fmt::format("(arg{} & 0x{:x}) == {}", c.index, c.value, number(datum));
-    if (is_clone_like(syscall)) {
-      if (auto names = flag_names(c.value)) {
-        if (datum == 0) note = fmt::format("none of {} set", *names);
-        else if (datum == c.value) note = fmt::format("all of {} set", *names);
-        else note = fmt::format("of {}", *names);
-      }
-    }
-    if (!note.empty()) text += fmt::format(" ({})", note);
-    if (datum != c.value_two) text += fmt::format(" [datum written as 0x{:x}]", c.value_two);
-  } else {
-    std::optional<std::string_view> name;
-    if (syscall == "personality") name = lookup(kPersonalities, c.value);
-    if (syscall == "socket" && c.index == 0) name = lookup(kAddressFamilies, c.value);
-    std::optional<std::string> flags;
-    if (is_clone_like(syscall)) flags = flag_names(c.value);
-    const std::string_view value_note = name ? *name : flags ? std::string_view(*flags) : std::string_view();
-    text = fmt::format("arg{} {} {}", c.index, policy::symbol(c.op), number(c.value, value_note));
-  }
-  if (c.width == policy::ArgWidth::k32) text += " [low 32 bits]";
-  return text;
-}
-
-std::string describe_action(Action a, ArchId arch) {
-  if (a.kind == ActionKind::kErrno) {
-    if (auto n = errno_name(a.data, arch)) return fmt::format("ERRNO({}) {}", a.data, *n);
-  }
-  return to_string(a);
-}
 
 namespace {
 
@@ -166,23 +39,10 @@ std::string_view consequence(Action a) {
 }
 
 bool is_blocking(Action a) { return a.kind != ActionKind::kAllow && a.kind != ActionKind::kLog; }
-
-std::string where(const Profile& p, const ProfileSyscall& e, size_t index) {
-  return fmt::format("{}:{} (syscalls[{}])", p.source, e.pos.line, index);
-}
-
 std::string conditions_text(std::string_view syscall, const std::vector<policy::ArgCondition>& conds) {
   std::string out;
   for (const auto& c : conds) out += (out.empty() ? "" : " && ") + describe_condition(syscall, c);
   return out;
-}
-
-std::string rule_source(const policy::SourceRef& s) {
-  if (s.line == 0) return s.file;
-  if (!s.multiplexed_for.empty())
-    return fmt::format("{}:{} (syscalls[{}], its {} rule applied to the multiplexer)", s.file, s.line, s.entry,
-                       s.multiplexed_for);
-  return fmt::format("{}:{} (syscalls[{}])", s.file, s.line, s.entry);
 }
 
 std::string default_action_text(const Profile& p) {
@@ -190,16 +50,6 @@ std::string default_action_text(const Profile& p) {
   if (!p.default_errno.empty()) out += fmt::format(", defaultErrno {}", p.default_errno);
   else if (p.default_errno_ret) out += fmt::format(", defaultErrnoRet {}", *p.default_errno_ret);
   return out;
-}
-
-std::string one_line(const SyscallVerdict& v, ArchId arch) {
-  if (!v.constant) return fmt::format("depends on the arguments (otherwise {})", describe_action(v.action, arch));
-  switch (v.why) {
-    case SyscallVerdict::Why::kRule: return fmt::format("{} (a profile rule)", describe_action(v.action, arch));
-    case SyscallVerdict::Why::kDefault: return fmt::format("{} (the default action)", describe_action(v.action, arch));
-    case SyscallVerdict::Why::kEnosys: return fmt::format("{} (runc's ENOSYS stub)", describe_action(v.action, arch));
-  }
-  return "";
 }
 
 std::optional<uint64_t> parse_number(std::string_view s) {
@@ -435,98 +285,6 @@ std::string entries_text(const Profile& profile, const Resolution& res, ArchId a
     out += entry_fate_text(res.entries[i]);
   }
   if (listed == 0) out += "  (none)\n";
-  return out;
-}
-
-// How the other ABIs of the filter answer the same syscall name.
-std::string other_abis_text(const policy::Policy& policy, const policy::ArchPolicy* primary, std::string_view name) {
-  std::string out = "\non the other ABIs of this filter:\n";
-  for (const auto& ap : policy.arches) {
-    if (&ap == primary) continue;
-    const auto& a = syscalls::arch(ap.arch);
-    auto other = syscalls::table(ap.arch).number(name);
-    if (!other) {
-      out += fmt::format("  {:<12} no {} syscall on this ABI\n", a.name, name);
-      continue;
-    }
-    out +=
-        fmt::format("  {:<12} number {}: {}\n", a.name, number(*other), one_line(syscall_verdict(ap, *other), ap.arch));
-  }
-  return out;
-}
-
-// What a program of each compat ABI of the host (i386 through int 0x80 on
-// x86_64, arm on aarch64; syscalls/compat.h) gets for the calls that perform
-// the same syscall: the same name, the compat spellings (chown32,
-// clock_settime64) and socketcall/ipc. One line per compat ABI the filter
-// has; x32 is in the list above (its names are x86_64's).
-std::string compat_abis_text(const policy::Policy& policy, const policy::ArchPolicy& primary, std::string_view name) {
-  std::string out;
-  for (const syscalls::CompatAbi* c : syscalls::compat_abis_of(primary.arch)) {
-    const policy::ArchPolicy* ap = c->compat == ArchId::kX32 ? nullptr : policy.find(c->compat);
-    if (ap == nullptr) continue;
-    std::string calls;
-    for (std::string_view other : syscalls::compat_counterparts(primary.arch, name, c->compat)) {
-      const uint32_t nr = *syscalls::table(c->compat).number(other);
-      calls += fmt::format("{}{} (nr {}): {}", calls.empty() ? "" : "; ", other, nr,
-                           syscalls::compat_implemented(c->compat, other)
-                               ? one_line(syscall_verdict(*ap, nr), c->compat)
-                               : std::string("ENOSYS (the kernel does not implement it there)"));
-    }
-    for (const syscalls::MultiplexedCall& m : syscalls::multiplexed_calls()) {
-      const auto twin = syscalls::native_twin(c->compat, m.name, primary.arch);
-      const auto mux = syscalls::multiplexer_number(c->compat, m.via);
-      if (!twin || *twin != name || !mux) continue;
-      SeccompData d;
-      d.arch = syscalls::arch(c->compat).audit_arch;
-      d.nr = *mux;
-      d.args[0] = m.call;
-      calls += fmt::format("{}{}({}) (nr {}): {}", calls.empty() ? "" : "; ", syscalls::multiplexer_name(m.via),
-                           m.constant, *mux, describe_action(policy::evaluate(policy, d).action, c->compat));
-    }
-    if (out.empty())
-      out = fmt::format("\nthrough the compat ABIs of {} (the same syscall by its compat names):\n",
-                        syscalls::arch(primary.arch).name);
-    out += fmt::format("  on {} ({}): {}\n", syscalls::arch(c->compat).name, c->entry,
-                       calls.empty() ? std::string("no counterpart") : calls);
-  }
-  return out;
-}
-
-// A socket/IPC call on an ABI that multiplexes it: what the filter answers
-// for the same call made through socketcall/ipc, and which of the profile's
-// argument conditions cannot be checked there (profile/multiplex.h).
-std::string multiplexer_text(const Profile& profile, const Resolution& res, const policy::ArchPolicy& primary,
-                             std::string_view name) {
-  const auto target = multiplex_target(primary.arch, name);
-  if (!target) return "";
-  const auto& arch = syscalls::arch(primary.arch);
-  const std::string_view mux = syscalls::multiplexer_name(target->call->via);
-  SeccompData d;
-  d.arch = arch.audit_arch;
-  d.nr = target->nr;
-  d.args[0] = target->call->call;
-  const policy::Decision decision = policy::evaluate(res.policy, d);
-  bool other_args = false;
-  if (auto it = primary.rules.find(target->nr); it != primary.rules.end())
-    for (const policy::Rule& r : it->second)
-      for (const auto& c : r.conditions) other_args = other_args || c.index != 0;
-  std::string out = fmt::format("\nthrough {} on {}:\n", mux, arch.name);
-  out += fmt::format("  {} is also reachable as {}({} = {}, args), syscall number {}: {}{}", name, mux,
-                     target->call->constant, target->call->call, number(target->nr),
-                     other_args ? "with its other arguments 0, " : "", describe_action(decision.action, arch.id));
-  out += decision.rule != nullptr ? fmt::format(", from {}.\n", rule_source(decision.rule->source))
-                                  : std::string(" (no rule applies).\n");
-  std::string unchecked;
-  for (const MultiplexGap& gap : res.multiplex_gaps) {
-    if (gap.name != name || std::find(gap.arches.begin(), gap.arches.end(), primary.arch) == gap.arches.end()) continue;
-    unchecked += fmt::format("\n    {}", where(profile, profile.syscalls[gap.entry], gap.entry));
-  }
-  if (!unchecked.empty())
-    out += fmt::format(
-        "  The argument conditions of these entries are not checked there ({}'s arguments are in user\n"
-        "  memory, which a seccomp filter cannot read), so they are not applied to {} at all:{}\n",
-        mux, mux, unchecked);
   return out;
 }
 
