@@ -8,22 +8,13 @@
 #include <vector>
 
 #include "profile/explain.h"
+#include "profile/explain_parts.h"
 #include "syscalls/siblings.h"
 #include "syscalls/table.h"
 
 namespace sysfence::profile {
 
 namespace {
-
-std::string verdict_text(const SyscallVerdict& v, syscalls::ArchId arch) {
-  if (!v.constant) return fmt::format("depends on the arguments (otherwise {})", describe_action(v.action, arch));
-  switch (v.why) {
-    case SyscallVerdict::Why::kRule: return fmt::format("{} (a profile rule)", describe_action(v.action, arch));
-    case SyscallVerdict::Why::kDefault: return fmt::format("{} (the default action)", describe_action(v.action, arch));
-    case SyscallVerdict::Why::kEnosys: return fmt::format("{} (runc's ENOSYS stub)", describe_action(v.action, arch));
-  }
-  return "";
-}
 
 bool permissive(Action a) { return a.kind == ActionKind::kAllow || a.kind == ActionKind::kLog; }
 
@@ -46,7 +37,7 @@ std::string family_text(const policy::ArchPolicy& ap, const syscalls::SiblingFam
     if (!nr) return;
     ++listed;
     const SyscallVerdict v = syscall_verdict(ap, *nr);
-    out += fmt::format("  {:<18} number {}{}: {}\n", other, *nr, kind, verdict_text(v, ap.arch));
+    out += fmt::format("  {:<18} number {}{}: {}\n", other, *nr, kind, explain_parts::one_line(v, ap.arch));
     if (!v.constant || permissive(v.action)) open.emplace_back(other);
   };
   for (std::string_view m : fam.members) show(m, syscalls::is_legacy(fam, m) ? ", a legacy spelling" : "");
