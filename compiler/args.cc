@@ -412,16 +412,20 @@ Edge ArgCompiler::masked_test(const RuleSet& s, const OpenCondition& test, std::
     }
     return normalize(std::move(rules), s.otherwise, s.tail);
   };
+  // Moved into compile(): not copied again.
   RuleSet yes = branch(true);
   RuleSet no = branch(false);
   if (d == 0) {
     // (A & m) == 0  <=>  !(A & m)
-    return g_.test(w, bpf::kJset, m, compile(no, w), compile(yes, w), a_holds);
+    return g_.test(w, bpf::kJset, m, compile(std::move(no), w), compile(std::move(yes), w), a_holds);
   }
-  if (std::popcount(m) == 1) return g_.test(w, bpf::kJset, m, compile(yes, w), compile(no, w), a_holds);
-  if (m == kMax32) return g_.test(w, bpf::kJeq, d, compile(yes, w), compile(no, w), a_holds);
+  if (std::popcount(m) == 1) {
+    return g_.test(w, bpf::kJset, m, compile(std::move(yes), w), compile(std::move(no), w), a_holds);
+  }
+  if (m == kMax32) return g_.test(w, bpf::kJeq, d, compile(std::move(yes), w), compile(std::move(no), w), a_holds);
   // `and` leaves A = word & m: the children reload what they read.
-  return g_.masked_test(w, m, bpf::kJeq, d, compile(yes, std::nullopt), compile(no, std::nullopt), a_holds);
+  return g_.masked_test(w, m, bpf::kJeq, d, compile(std::move(yes), std::nullopt), compile(std::move(no), std::nullopt),
+                        a_holds);
 }
 
 }  // namespace sysfence::compiler
