@@ -53,11 +53,12 @@ bool ArgCompiler::RuleSetSame::operator()(const RuleSet& a, const RuleSet& b) co
 
 Edge ArgCompiler::compile(RuleSet s, std::optional<uint32_t> a_holds) {
   if (s.constant()) return s.tail == kNoTail ? g_.ret(encode(s.otherwise)) : g_.enter(s.tail, a_holds);
-  auto& memo = memo_[small_trees_ ? 1 : 0];
-  auto it = memo.find(s);
+  RuleSetMemo& memo = memo_[small_trees_ ? 1 : 0];
+  const RuleSetMemo::Key key = memo.flatten(s);
   Edge e;
-  if (it != memo.end()) {
-    e = it->second;
+  if (const Edge* known = memo.find(key)) {
+    e = *known;
+    memo.drop(key);
   } else {
     if (attempt_) {
       Attempt& at = *attempt_;
@@ -67,12 +68,17 @@ Edge ArgCompiler::compile(RuleSet s, std::optional<uint32_t> a_holds) {
       if (at.overflowed || ++at.states > at.max_states || at.conditions > at.max_conditions ||
           at.insns > at.max_insns) {
         at.overflowed = true;
+        memo.drop(key);
         return g_.ret(encode(s.otherwise));  // a placeholder: the attempt is discarded
       }
     }
     e = build(s, std::nullopt);
     // Only states built without a placeholder below them are kept.
-    if (!attempt_ || !attempt_->overflowed) memo.emplace(std::move(s), e);
+    if (!attempt_ || !attempt_->overflowed) {
+      memo.insert(key, e);
+    } else {
+      memo.drop(key);
+    }
   }
   return g_.enter(e.node, a_holds);
 }
@@ -381,6 +387,7 @@ Edge ArgCompiler::masked_test(const RuleSet& s, const OpenCondition& test, std::
   const uint32_t d = c.hi ? hi32(c.datum) : lo32(c.datum);
   auto branch = [&](bool match) {
     std::vector<OpenRule> rules;
+    rules.reserve(s.rules.size());
     for (const OpenRule& r : s.rules) {
       OpenRule nr{r.action, {}};
       bool possible = true;
@@ -405,16 +412,20 @@ Edge ArgCompiler::masked_test(const RuleSet& s, const OpenCondition& test, std::
     }
     return normalize(std::move(rules), s.otherwise, s.tail);
   };
+  // Moved into compile(): not copied again.
   RuleSet yes = branch(true);
   RuleSet no = branch(false);
   if (d == 0) {
     // (A & m) == 0  <=>  !(A & m)
-    return g_.test(w, bpf::kJset, m, compile(no, w), compile(yes, w), a_holds);
+    return g_.test(w, bpf::kJset, m, compile(std::move(no), w), compile(std::move(yes), w), a_holds);
   }
-  if (std::popcount(m) == 1) return g_.test(w, bpf::kJset, m, compile(yes, w), compile(no, w), a_holds);
-  if (m == kMax32) return g_.test(w, bpf::kJeq, d, compile(yes, w), compile(no, w), a_holds);
+  if (std::popcount(m) == 1) {
+    return g_.test(w, bpf::kJset, m, compile(std::move(yes), w), compile(std::move(no), w), a_holds);
+  }
+  if (m == kMax32) return g_.test(w, bpf::kJeq, d, compile(std::move(yes), w), compile(std::move(no), w), a_holds);
   // `and` leaves A = word & m: the children reload what they read.
-  return g_.masked_test(w, m, bpf::kJeq, d, compile(yes, std::nullopt), compile(no, std::nullopt), a_holds);
+  return g_.masked_test(w, m, bpf::kJeq, d, compile(std::move(yes), std::nullopt), compile(std::move(no), std::nullopt),
+                        a_holds);
 }
 
 }  // namespace sysfence::compiler

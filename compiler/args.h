@@ -45,6 +45,7 @@
 #include "base/seccomp.h"
 #include "compiler/graph.h"
 #include "compiler/rule_set.h"
+#include "compiler/rule_set_memo.h"
 #include "compiler/tree.h"
 #include "policy/policy.h"
 
@@ -140,8 +141,9 @@ class ArgCompiler {
     size_t scanned = 0;  // rules read by interval splits
     bool overflowed = false;
   };
-  // Per kind of value trees (index: the smallest ones), keyed by the RuleSet.
-  using Memo = std::array<std::unordered_map<RuleSet, Edge, RuleSetHash, RuleSetSame>, 2>;
+  // Per kind of value trees (index: the smallest ones), keyed by the RuleSet
+  // (flattened: rule_set_memo.h).
+  using Memo = std::array<RuleSetMemo, 2>;
 
   // The rules cut at `cuts` (segment starts after the first), each segment
   // a diagram continuing at the next; nullopt when the attempt overflowed.
