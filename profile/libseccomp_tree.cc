@@ -278,6 +278,31 @@ bool tree_applies(const std::vector<policy::Rule>& rules, policy::ArgWidth width
   return true;
 }
 
+// libseccomp's tree of `rules` (every rule added in order) handed to
+// `finish(tree, out)`, which reads what the caller wants of it (false: not
+// modelled). nullopt where the model does not apply or gives up; `out`
+// names the refused rule where libseccomp refuses one.
+template <typename Result, typename Finish>
+std::optional<Result> with_tree(const std::vector<policy::Rule>& rules, unsigned word_bits, size_t max_steps,
+                                Finish finish) {
+  const policy::ArgWidth width = word_bits <= 32 ? policy::ArgWidth::k32 : policy::ArgWidth::k64;
+  if (!tree_applies(rules, width)) return std::nullopt;
+  Result out;
+  try {
+    libseccomp_db::Tree tree(rules, width == policy::ArgWidth::k64, max_steps);
+    for (size_t i = 0; i < rules.size(); ++i) {
+      if (!tree.add_rule(i)) {
+        out.refused = {tree.culprit(), i};
+        return out;
+      }
+    }
+    if (!finish(tree, out)) return std::nullopt;
+  } catch (const libseccomp_db::TooCostly&) {
+    return std::nullopt;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::optional<size_t> LibseccompProgram::answer(const std::array<uint64_t, 6>& args) const {
@@ -288,47 +313,17 @@ std::optional<size_t> LibseccompProgram::answer(const std::array<uint64_t, 6>& a
 
 std::optional<LibseccompProgram> libseccomp_program(const std::vector<policy::Rule>& rules, unsigned word_bits,
                                                     size_t max_steps) {
-  using libseccomp_db::TooCostly;
-  using libseccomp_db::Tree;
-  const policy::ArgWidth width = word_bits <= 32 ? policy::ArgWidth::k32 : policy::ArgWidth::k64;
-  if (!tree_applies(rules, width)) return std::nullopt;
-  LibseccompProgram out;
-  try {
-    Tree tree(rules, width == policy::ArgWidth::k64, max_steps);
-    for (size_t i = 0; i < rules.size(); ++i) {
-      if (!tree.add_rule(i)) {
-        out.refused = {tree.culprit(), i};
-        return out;
-      }
-    }
-    if (!tree.executable(out.program_, out.unconditional_)) return std::nullopt;
-  } catch (const TooCostly&) {
-    return std::nullopt;
-  }
-  return out;
+  return with_tree<LibseccompProgram>(rules, word_bits, max_steps,
+                                      [](libseccomp_db::Tree& tree, LibseccompProgram& out) {
+                                        return tree.executable(out.program_, out.unconditional_);
+                                      });
 }
 
 std::optional<LibseccompTree> libseccomp_tree(const std::vector<policy::Rule>& rules, unsigned word_bits,
                                               size_t max_steps) {
-  using libseccomp_db::TooCostly;
-  using libseccomp_db::Tree;
-  using policy::ArgWidth;
-  const ArgWidth width = word_bits <= 32 ? ArgWidth::k32 : ArgWidth::k64;
-  if (!tree_applies(rules, width)) return std::nullopt;
-  LibseccompTree out;
-  try {
-    Tree tree(rules, width == ArgWidth::k64, max_steps);
-    for (size_t i = 0; i < rules.size(); ++i) {
-      if (!tree.add_rule(i)) {
-        out.refused = {tree.culprit(), i};
-        return out;
-      }
-    }
-    if (!tree.paths(out.rules, out.stale)) return std::nullopt;
-  } catch (const TooCostly&) {
-    return std::nullopt;
-  }
-  return out;
+  return with_tree<LibseccompTree>(rules, word_bits, max_steps, [](libseccomp_db::Tree& tree, LibseccompTree& out) {
+    return tree.paths(out.rules, out.stale);
+  });
 }
 
 }  // namespace sysfence::profile

@@ -175,30 +175,39 @@ bool has_conditional_levels(const std::vector<policy::Rule>& rules) {
 
 namespace {
 
+// Where libseccomp's tree is beyond the model: > and >= rules of one
+// argument are small enough to be modelled level by level, fall-throughs
+// included; otherwise the result says it is not modelled.
+DatabaseResult without_tree_model(DatabaseResult out, const std::vector<policy::Rule>& rules) {
+  if (out.tree_order_decides && !out.refused && one_argument_lower_bounds(rules)) {
+    std::vector<policy::Rule> kept;
+    for (size_t k = 0; k < rules.size(); ++k)
+      if (out.fates[k] == DatabaseFate::kKept) kept.push_back(rules[k]);
+    out.tree = tree_as_disjoint_rules(std::move(kept));
+    return out;
+  }
+  out.tree_unmodelled = true;
+  return out;
+}
+
+// Where the tree model refuses a rule: its refusal (a shared node) replaces
+// the pairwise one when they differ.
+DatabaseResult refused_by_tree(DatabaseResult out, std::pair<size_t, size_t> refused) {
+  if (out.refused != refused) {
+    out.refused = refused;
+    out.prefix = false;
+    out.shared_node = true;
+  }
+  return out;
+}
+
 // libseccomp_database's result where libseccomp's answer is wanted for the
 // inputs of warnings only: its program (or, where that is not modelled, the
 // disjoint rules of > and >= comparisons of one argument).
 DatabaseResult with_program(DatabaseResult out, const std::vector<policy::Rule>& rules, unsigned word_bits) {
   auto program = libseccomp_program(rules, word_bits, kWarningTreeSteps);
-  if (!program) {
-    if (out.tree_order_decides && !out.refused && one_argument_lower_bounds(rules)) {
-      std::vector<policy::Rule> kept;
-      for (size_t k = 0; k < rules.size(); ++k)
-        if (out.fates[k] == DatabaseFate::kKept) kept.push_back(rules[k]);
-      out.tree = tree_as_disjoint_rules(std::move(kept));
-      return out;
-    }
-    out.tree_unmodelled = true;
-    return out;
-  }
-  if (program->refused) {
-    if (out.refused != program->refused) {
-      out.refused = program->refused;
-      out.prefix = false;
-      out.shared_node = true;
-    }
-    return out;
-  }
+  if (!program) return without_tree_model(std::move(out), rules);
+  if (program->refused) return refused_by_tree(std::move(out), *program->refused);
   out.refused.reset();
   out.program = std::move(program);
   return out;
@@ -224,27 +233,8 @@ DatabaseResult libseccomp_database(const std::vector<policy::Rule>& rules, unsig
   }
   if (!stale_needed) return with_program(std::move(out), rules, word_bits);
   const auto tree = libseccomp_tree(rules, word_bits);
-  if (!tree) {
-    // > and >= rules of one argument: their tree is small enough to be
-    // modelled level by level, fall-throughs included.
-    if (out.tree_order_decides && !out.refused && one_argument_lower_bounds(rules)) {
-      std::vector<policy::Rule> kept;
-      for (size_t k = 0; k < rules.size(); ++k)
-        if (out.fates[k] == DatabaseFate::kKept) kept.push_back(rules[k]);
-      out.tree = tree_as_disjoint_rules(std::move(kept));
-      return out;
-    }
-    out.tree_unmodelled = true;
-    return out;
-  }
-  if (tree->refused) {
-    if (out.refused != tree->refused) {
-      out.refused = tree->refused;
-      out.prefix = false;
-      out.shared_node = true;
-    }
-    return out;
-  }
+  if (!tree) return without_tree_model(std::move(out), rules);
+  if (tree->refused) return refused_by_tree(std::move(out), *tree->refused);
   out.refused.reset();
   out.tree = tree->rules;
   out.stale = tree->stale;
