@@ -90,6 +90,9 @@ size_t condition_count(const RuleSet& s) {
 int compare_action(const Action& a, const Action& b) {
   if (a.kind != b.kind) return a.kind < b.kind ? -1 : 1;
   if (a.data != b.data) return a.data < b.data ? -1 : 1;
+  // Return values the kernel knows no action for stay apart (Action's
+  // identity is the whole value); known ones all have 0 here.
+  if (a.unknown_bits != b.unknown_bits) return a.unknown_bits < b.unknown_bits ? -1 : 1;
   return 0;
 }
 

@@ -9,7 +9,7 @@
 // for MASKED_EQ's datum), all keys end to end in one buffer: no allocation
 // per key, and the RuleSets are freed once compiled. Keys are compared
 // word for word, never by hash alone: equal words are equal RuleSets as
-// ArgCompiler::RuleSetSame has them (actions by kind and data, conditions
+// ArgCompiler::RuleSetSame has them (actions by return value, conditions
 // by every field, the tail), since the words parse back unambiguously.
 #pragma once
 
@@ -101,9 +101,8 @@ class RuleSetMemo {
     Edge edge;
   };
 
-  static uint64_t action_word(const Action& a) {
-    return uint64_t{static_cast<uint8_t>(a.kind)} << 16 | uint64_t{a.data};
-  }
+  // The return value: an action's whole identity in 32 bits.
+  static uint64_t action_word(const Action& a) { return encode(a); }
 
   bool same(const Slot& s, const Key& k) const {
     return s.hash == k.hash && s.length == k.length &&

@@ -258,6 +258,25 @@ TEST(ArgCompiler, MaskedEqualityShapes) {
   EXPECT_EQ(count(p, bpf::kJmp | bpf::kJeq | bpf::kK, 0x1200), 1u);
 }
 
+// Return values the kernel knows no action for are actions of their own
+// (base/seccomp.h: an Action's identity is its whole 32-bit value): two rules
+// that differ only in such bits split into two subtrees, never one shared.
+TEST(ArgCompiler, UnknownActionBitsKeepRulesApart) {
+  const Action first = decode(0x00aa0000);
+  const Action second = decode(0x00bb0000);
+  ASSERT_FALSE(first == second);
+  const std::vector<Rule> rules = {rule(first, {cond(0, CmpOp::kEq, 1), cond(1, CmpOp::kEq, 5)}),
+                                   rule(second, {cond(0, CmpOp::kEq, 2), cond(1, CmpOp::kEq, 5)})};
+  const bpf::Program p = subtree_program(rules, Action::Allow(), Endian::kLittle);
+  for (const uint64_t arg0 : {1, 2, 3}) {
+    SeccompData d;
+    d.args[0] = arg0;
+    d.args[1] = 5;
+    auto r = bpf::run(p, d, Endian::kLittle);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->action(), reference(rules, Action::Allow(), d.args)) << "arg0 " << arg0;
+  }
+}
 // The compiled filter compares (arg & mask) == (datum & mask), as Docker's
 // (libseccomp's) does: mask 0xff, datum 0x1ff tests the low byte for 0xff.
 // Expected answers worked out by hand, on both byte orders and as 64-bit and
