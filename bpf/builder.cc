@@ -166,10 +166,17 @@ class Builder::Layout {
     return {};
   }
 
+  // A target already placed (a return, or a label bound after the jump).
+  bool placed(Target t) const {
+    return t.is_return() || (t.label().id < label_count_ && label_pos_[t.label().id] != kNowhere);
+  }
+
   Expected<void> place_branch(const Item& item, size_t n) {
-    for (const Target t : {item.jt, item.jf}) {
-      if (!t.is_return()) {
-        if (auto ok = check_label(t.label(), n); !ok) return ok;
+    if (!placed(item.jt) || !placed(item.jf)) [[unlikely]] {
+      for (const Target t : {item.jt, item.jf}) {
+        if (!t.is_return()) {
+          if (auto ok = check_label(t.label(), n); !ok) return ok;
+        }
       }
     }
     int64_t to_t = nearest(item.jt);

@@ -72,6 +72,10 @@ class Builder {
   void ret(uint32_t k);
   void ret_a();
 
+  // Room for `n` items (a label bound, an instruction, a jump or a return
+  // each) before the builder allocates again.
+  void reserve(size_t n) { items_.reserve(n); }
+
   // Number of items emitted so far (not the final length).
   size_t items() const { return items_.size(); }
 

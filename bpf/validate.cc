@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <iterator>
 #include <vector>
 
 #include "base/seccomp.h"
@@ -88,10 +89,21 @@ constexpr OpcodeInfo kClassicOpcodes[] = {
     {kLdxBMsh, false, "ldxb 4*([k]&0xf)"},
 };
 
+// Index into kClassicOpcodes by opcode (every classic opcode is below 0x100),
+// kNoOpcode for the others: the validator looks up every instruction.
+constexpr uint8_t kNoOpcode = 0xff;
+constexpr std::array<uint8_t, 0x100> make_opcode_index() {
+  std::array<uint8_t, 0x100> index{};
+  index.fill(kNoOpcode);
+  for (size_t i = 0; i < std::size(kClassicOpcodes); ++i) index[kClassicOpcodes[i].code] = static_cast<uint8_t>(i);
+  return index;
+}
+
+constexpr std::array<uint8_t, 0x100> kOpcodeIndex = make_opcode_index();
+
 const OpcodeInfo* find_opcode(uint16_t code) {
-  for (const auto& info : kClassicOpcodes)
-    if (info.code == code) return &info;
-  return nullptr;
+  if (code >= kOpcodeIndex.size() || kOpcodeIndex[code] == kNoOpcode) return nullptr;
+  return &kClassicOpcodes[kOpcodeIndex[code]];
 }
 
 constexpr std::array<uint16_t, 41> make_seccomp_opcodes() {

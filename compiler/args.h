@@ -87,6 +87,13 @@ class ArgCompiler {
   // are bounded by `max_states` and by the best candidate's size.
   Edge compile_rules(const RuleSet& s, std::optional<uint32_t> a_holds);
 
+  // Whether compile_rules(s) is a function of `s` alone (given the graph's
+  // hash-consing, the byte order, the options and the bound): a RuleSet of
+  // several rules compiled with no states kept from earlier calls. A single
+  // rule is compiled straight into the memo, whose states it leaves for the
+  // next call, where they are found instead of counted against its bounds.
+  bool compiles_alone(const RuleSet& s) const { return s.rules.size() > 1 && memo_[0].empty() && memo_[1].empty(); }
+
   static constexpr size_t kMaxStates = size_t{1} << 14;
   static constexpr double kSizeSlack = 0.03;
   // How much larger than the smallest a candidate may be when it saves a

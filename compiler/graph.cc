@@ -272,6 +272,13 @@ Expected<EmitResult> emit(const Graph& g, Edge entry) {
   const std::vector<uint8_t> enters_at_load = entered_at_load(g, entry, order);
 
   bpf::Builder b;
+  size_t items = 1;
+  for (NodeId id : order) {
+    const Node& nd = g.node(id);
+    // Bound test and branch; bound load and load; mask.
+    if (nd.kind == Node::Kind::kTest) items += 2 + 2 * enters_at_load[id] + (nd.has_mask ? 1 : 0);
+  }
+  b.reserve(items);
   std::vector<bpf::Label> load_label(n);
   std::vector<bpf::Label> test_label(n);
   for (NodeId id : order) {

@@ -88,6 +88,13 @@ uint32_t LeafTable::intern(RuleSet s) {
 
 std::vector<Interval> partition(const NumberSpace& space, Action bad_arch_action, LeafTable& leaves, bool merge) {
   std::vector<Interval> out;
+  // At most two intervals per number with rules (it and the gap before it),
+  // plus each segment's last gap split at the ENOSYS bound.
+  size_t named = 0;
+  for (const NumberSegment& seg : space.segments) {
+    if (seg.policy != nullptr) named += seg.policy->rules.size();
+  }
+  out.reserve(2 * named + 2 * space.segments.size() + 1);
   auto add = [&](uint32_t lo, uint32_t hi, uint32_t leaf, bool mergeable) {
     if ((merge || mergeable) && !out.empty() && out.back().leaf == leaf && out.back().hi + 1 == lo) {
       out.back().hi = hi;
@@ -130,13 +137,17 @@ std::vector<Interval> partition(const NumberSpace& space, Action bad_arch_action
 std::vector<double> interval_weights(const NumberSpace& space, std::span<const Interval> intervals, const Weights& w) {
   std::vector<double> out;
   out.reserve(intervals.size());
+  // Each segment's table looked up once, not once per interval.
+  std::vector<Weights::OfAbi> of_segment;
+  of_segment.reserve(space.segments.size());
+  for (const NumberSegment& seg : space.segments) of_segment.push_back(w.of(seg.abi));
   size_t s = 0;
   for (const Interval& iv : intervals) {
     while (space.segments[s].hi < iv.lo) ++s;
     double total = 0;
     for (size_t t = s; t < space.segments.size() && space.segments[t].lo <= iv.hi; ++t) {
       const NumberSegment& seg = space.segments[t];
-      total += w.range(seg.abi, std::max(iv.lo, seg.lo), std::min(iv.hi, seg.hi));
+      total += of_segment[t].range(std::max(iv.lo, seg.lo), std::min(iv.hi, seg.hi));
     }
     out.push_back(total);
   }

@@ -294,29 +294,35 @@ Expected<Weights> Weights::FromFlag(std::string_view spec) {
   return Parse(text, spec);
 }
 
-double Weights::range(syscalls::ArchId abi, uint32_t lo, uint32_t hi) const {
-  const syscalls::Table& t = syscalls::table(abi);
-  const uint32_t first = syscalls::arch(abi).nr_bias;
-  const uint32_t last = t.entries().empty() ? first : t.max_nr();
+Weights::OfAbi::OfAbi(const Weights& w, syscalls::ArchId abi)
+    : w_(w),
+      abi_(abi),
+      table_(syscalls::table(abi)),
+      first_(syscalls::arch(abi).nr_bias),
+      last_(table_.entries().empty() ? first_ : table_.max_nr()) {}
+
+double Weights::OfAbi::range(uint32_t lo, uint32_t hi) const {
   double total = 0;
-  if (lo <= last && hi >= first) {
-    const uint32_t a = std::max(lo, first);
-    const uint32_t b = std::min(hi, last);
-    total += floor_ * (static_cast<double>(b - a) + 1);
+  if (lo <= last_ && hi >= first_) {
+    const uint32_t a = std::max(lo, first_);
+    const uint32_t b = std::min(hi, last_);
+    total += w_.floor_ * (static_cast<double>(b - a) + 1);
   }
-  if (!named_.empty()) {
-    auto entries = t.entries();
+  if (!w_.named_.empty()) {
+    auto entries = table_.entries();
     auto it = std::lower_bound(entries.begin(), entries.end(), lo,
                                [](const syscalls::Syscall& s, uint32_t v) { return s.nr < v; });
     for (; it != entries.end() && it->nr <= hi; ++it) {
-      auto n = std::lower_bound(named_.begin(), named_.end(), it->name,
+      auto n = std::lower_bound(w_.named_.begin(), w_.named_.end(), it->name,
                                 [](const auto& p, std::string_view v) { return p.first < v; });
-      if (n != named_.end() && n->first == it->name) total += n->second;
+      if (n != w_.named_.end() && n->first == it->name) total += n->second;
     }
   }
-  if (abi == syscalls::ArchId::kX32) total *= kX32Factor;
+  if (abi_ == syscalls::ArchId::kX32) total *= kX32Factor;
   return total;
 }
+
+double Weights::range(syscalls::ArchId abi, uint32_t lo, uint32_t hi) const { return of(abi).range(lo, hi); }
 
 double Weights::measured(syscalls::ArchId abi, uint32_t nr) const {
   if (named_.empty()) {

@@ -28,6 +28,7 @@
 
 #include "base/expected.h"
 #include "syscalls/arch.h"
+#include "syscalls/table.h"
 
 namespace sysfence::compiler {
 
@@ -44,6 +45,22 @@ class Weights {
   // Expected share of calls with seccomp_data.nr in [lo, hi] on `abi`
   // (any scale; only ratios matter).
   double range(syscalls::ArchId abi, uint32_t lo, uint32_t hi) const;
+  // range() for one ABI, its syscall table looked up once: for callers that
+  // weigh many ranges of one ABI (every interval of a number space).
+  class OfAbi {
+   public:
+    OfAbi(const Weights& w, syscalls::ArchId abi);
+    double range(uint32_t lo, uint32_t hi) const;
+
+   private:
+    const Weights& w_;
+    syscalls::ArchId abi_;
+    const syscalls::Table& table_;
+    uint32_t first_;
+    uint32_t last_;
+  };
+  OfAbi of(syscalls::ArchId abi) const { return OfAbi(*this, abi); }
+
   // The weight of one number, for averaging (the floor included).
   double number(syscalls::ArchId abi, uint32_t nr) const { return range(abi, nr, nr); }
   // The weight of one number without the floor: what a weighted mean over
