@@ -87,10 +87,14 @@ Edge lower_tree(Graph& g, const DecisionTree& tree, uint32_t word, std::span<con
   // Not lowered yet: no edge enters a node's test from below (nodes only
   // point to nodes made before them), so this marks none.
   constexpr Edge kTodo{~NodeId{0}, true};
-  std::vector<Edge> edge(tree.nodes.size(), kTodo);
+  // Scratch kept between calls: the argument compiler lowers a small tree
+  // for every interval split, and the allocations cost more than the work.
+  thread_local std::vector<Edge> edge;
+  thread_local std::vector<int32_t> stack;
+  edge.assign(tree.nodes.size(), kTodo);
   auto done = [&](int32_t id) { return !(edge[id] == kTodo); };
   // Iterative post-order: trees can be deep (linear chains).
-  std::vector<int32_t> stack;
+  stack.clear();
   stack.reserve(tree.nodes.size());
   stack.push_back(tree.root);
   while (!stack.empty()) {
@@ -190,33 +194,19 @@ int children(const Graph& g, NodeId id, NodeId out[2]) {
   return 2;
 }
 
-// Subtree sizes (shared nodes counted once per parent, capped), by a
-// post-order over the DAG: only used to put the smaller child right after
-// its parent, which keeps the other jump short.
+// Subtree sizes (shared nodes counted once per parent, capped): only used
+// to put the smaller child right after its parent, which keeps the other
+// jump short. A node only points to nodes interned before it, so one pass
+// in id order sees every child before its parents (nodes `entry` does not
+// reach get a size too, never read).
 std::vector<size_t> subtree_sizes(const Graph& g, Edge entry) {
-  const size_t n = g.size();
+  const size_t n = std::min<size_t>(g.size(), size_t{entry.node} + 1);
   std::vector<size_t> size(n, 0);
-  std::vector<uint8_t> state(n, 0);  // 0 new, 1 open, 2 done
-  std::vector<Frame> stack;
-  stack.push_back({entry.node, 0});
-  state[entry.node] = 1;
-  while (!stack.empty()) {
-    Frame& f = stack.back();
-    NodeId ch[2];
-    const int count = children(g, f.id, ch);
-    if (f.next_child < count) {
-      const NodeId c = ch[f.next_child++];
-      if (state[c] == 0) {
-        state[c] = 1;
-        stack.push_back({c, 0});
-      }
-      continue;
-    }
-    size_t s = g.node(f.id).kind == Node::Kind::kReturn ? 0 : 1;
-    for (int i = 0; i < count; ++i) s = std::min(kSizeCap, s + size[ch[i]]);
-    size[f.id] = s;
-    state[f.id] = 2;
-    stack.pop_back();
+  for (NodeId id = 0; id < n; ++id) {
+    const Node& nd = g.node(id);
+    if (nd.kind == Node::Kind::kReturn) continue;
+    assert(nd.on_true.node < id && nd.on_false.node < id);
+    size[id] = std::min(kSizeCap, std::min(kSizeCap, 1 + size[nd.on_true.node]) + size[nd.on_false.node]);
   }
   return size;
 }
