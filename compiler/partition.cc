@@ -126,7 +126,14 @@ std::vector<Interval> partition(const NumberSpace& space, Action bad_arch_action
       const uint32_t nr = it->first;
       if (cursor < nr) gap(static_cast<uint32_t>(cursor), nr - 1);
       const std::optional<Action> outcome = unconditional_outcome(it->second, p.default_action);
-      add(nr, nr, outcome ? constant(*outcome) : leaves.intern(rule_set(it->second, p.default_action)), false);
+      const uint32_t leaf = outcome ? constant(*outcome) : leaves.intern(rule_set(it->second, p.default_action));
+      // add(nr, nr, leaf, false) spelled out: this runs for every number a
+      // profile names.
+      if (merge && !out.empty() && out.back().leaf == leaf && out.back().hi + 1 == nr) {
+        out.back().hi = nr;
+      } else {
+        out.push_back(Interval{nr, nr, leaf});
+      }
       cursor = uint64_t{nr} + 1;
     }
     if (cursor <= seg.hi) gap(static_cast<uint32_t>(cursor), seg.hi);

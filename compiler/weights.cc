@@ -111,9 +111,6 @@ constexpr HotEntry kHot[] = {
 // compete with a syscall that is actually called.
 constexpr double kNamedFloor = 0.01;
 
-// x32 shares its number space with x86_64 but is almost never enabled.
-constexpr double kX32Factor = 0.01;
-
 void sort_and_merge(std::vector<std::pair<std::string, double>>& v) {
   std::map<std::string, double, std::less<>> m;
   for (auto& [name, count] : v) m[name] += count;
@@ -301,24 +298,15 @@ Weights::OfAbi::OfAbi(const Weights& w, syscalls::ArchId abi)
       first_(syscalls::arch(abi).nr_bias),
       last_(table_.entries().empty() ? first_ : table_.max_nr()) {}
 
-double Weights::OfAbi::range(uint32_t lo, uint32_t hi) const {
-  double total = 0;
-  if (lo <= last_ && hi >= first_) {
-    const uint32_t a = std::max(lo, first_);
-    const uint32_t b = std::min(hi, last_);
-    total += w_.floor_ * (static_cast<double>(b - a) + 1);
+double Weights::OfAbi::add_named(double total, uint32_t lo, uint32_t hi) const {
+  auto entries = table_.entries();
+  auto it = std::lower_bound(entries.begin(), entries.end(), lo,
+                             [](const syscalls::Syscall& s, uint32_t v) { return s.nr < v; });
+  for (; it != entries.end() && it->nr <= hi; ++it) {
+    auto n = std::lower_bound(w_.named_.begin(), w_.named_.end(), it->name,
+                              [](const auto& p, std::string_view v) { return p.first < v; });
+    if (n != w_.named_.end() && n->first == it->name) total += n->second;
   }
-  if (!w_.named_.empty()) {
-    auto entries = table_.entries();
-    auto it = std::lower_bound(entries.begin(), entries.end(), lo,
-                               [](const syscalls::Syscall& s, uint32_t v) { return s.nr < v; });
-    for (; it != entries.end() && it->nr <= hi; ++it) {
-      auto n = std::lower_bound(w_.named_.begin(), w_.named_.end(), it->name,
-                                [](const auto& p, std::string_view v) { return p.first < v; });
-      if (n != w_.named_.end() && n->first == it->name) total += n->second;
-    }
-  }
-  if (abi_ == syscalls::ArchId::kX32) total *= kX32Factor;
   return total;
 }
 

@@ -20,6 +20,7 @@
 // x86_64 tree pays as little as possible for sharing its number space.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -34,6 +35,10 @@ namespace sysfence::compiler {
 
 class Weights {
  public:
+  // x32 shares its number space with x86_64 but is almost never enabled:
+  // its numbers weigh this much of the others.
+  static constexpr double kX32Factor = 0.01;
+
   static Weights Uniform();
   static Weights Hot();
   // `source` names the file in error messages ("w.txt:3:5: ...").
@@ -50,9 +55,23 @@ class Weights {
   class OfAbi {
    public:
     OfAbi(const Weights& w, syscalls::ArchId abi);
-    double range(uint32_t lo, uint32_t hi) const;
+    // Inline: the floor is all there is under uniform weights.
+    double range(uint32_t lo, uint32_t hi) const {
+      double total = 0;
+      if (lo <= last_ && hi >= first_) {
+        const uint32_t a = std::max(lo, first_);
+        const uint32_t b = std::min(hi, last_);
+        total += w_.floor_ * (static_cast<double>(b - a) + 1);
+      }
+      if (!w_.named_.empty()) total = add_named(total, lo, hi);
+      if (abi_ == syscalls::ArchId::kX32) total *= kX32Factor;
+      return total;
+    }
 
    private:
+    // `total` plus the named syscalls' weights in [lo, hi], added one by one.
+    double add_named(double total, uint32_t lo, uint32_t hi) const;
+
     const Weights& w_;
     syscalls::ArchId abi_;
     const syscalls::Table& table_;
