@@ -8,23 +8,11 @@
 
 namespace sysfence::bpf {
 
-Label Builder::new_label() { return Label{next_label_++}; }
-
-void Builder::bind(Label l) {
-  assert(l.id < next_label_);
-  items_.push_back(Item{ItemKind::kBind, Insn{}, Target::Return(0), Target::Return(0), l});
-}
-
 void Builder::emit(Insn insn) {
   // Jumps and returns must go through branch()/jump()/ret() so that their
   // offsets are computed by the layout.
   assert(insn_class(insn.code) != kJmp && insn_class(insn.code) != kRet);
   items_.push_back(Item{ItemKind::kInsn, insn, Target::Return(0), Target::Return(0), Label{}});
-}
-
-void Builder::branch(uint16_t op, uint32_t k, Target jt, Target jf) {
-  assert(op == kJeq || op == kJgt || op == kJge || op == kJset);
-  items_.push_back(Item{ItemKind::kBranch, Insn{static_cast<uint16_t>(kJmp | op | kK), 0, 0, k}, jt, jf, Label{}});
 }
 
 void Builder::jump(Target t) { items_.push_back(Item{ItemKind::kJump, Insn{kJmp | kJa, 0, 0, 0}, t, t, Label{}}); }

@@ -23,6 +23,12 @@ uint32_t ArgCompiler::word(uint8_t arg, bool hi) const {
   return hi ? arg_hi_offset(arg, endian_) : arg_lo_offset(arg, endian_);
 }
 
+size_t ArgCompiler::candidate_size(Edge e) {
+  candidate_insns_.clear();
+  candidate_insns_.add(e);
+  return candidate_insns_.insns();
+}
+
 size_t ArgCompiler::RuleSetHash::operator()(const RuleSet& s) const {
   uint64_t h = s.rules.size();
   auto mix = [&](uint64_t v) { h = (h ^ v) * 0x100000001b3ULL + (h >> 29); };
@@ -153,7 +159,7 @@ Edge ArgCompiler::compile_rules(const RuleSet& s, std::optional<uint32_t> a_hold
   // condition and is always built; it bounds the diagrams tried after it.
   const std::vector<size_t> each = cuts_each(s);
   const Edge linear = *chain(s, each, kUnbounded, kUnbounded, kUnbounded, true);
-  std::vector<Candidate> found{{linear, subgraph_insns(g_, linear)}};
+  std::vector<Candidate> found{{linear, candidate_size(linear)}};
   size_t smallest = found.front().size;
   auto acceptable = [&] { return static_cast<size_t>(static_cast<double>(smallest) * (1 + size_slack_)) + 2; };
   const std::vector<size_t> by_equality = cuts_by_first_word(s, true);
@@ -174,7 +180,7 @@ Edge ArgCompiler::compile_rules(const RuleSet& s, std::optional<uint32_t> a_hold
     for (const bool small : {true, false}) {
       const std::optional<Edge> e = chain(s, *cuts, max_states_, acceptable(), work, small);
       if (!e) break;
-      found.push_back({*e, subgraph_insns(g_, *e)});
+      found.push_back({*e, candidate_size(*e)});
       smallest = std::min(smallest, found.back().size);
       // The fastest trees are never smaller: no use if these are too large.
       if (found.back().size > acceptable()) break;

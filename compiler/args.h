@@ -75,7 +75,12 @@ class ArgCompiler {
   // compile_rules (fewer segments execute fewer instructions).
   ArgCompiler(Graph& graph, Endian endian, TreeOptions tree, size_t max_states = kMaxStates,
               double size_slack = kSizeSlack)
-      : g_(graph), endian_(endian), tree_(tree), max_states_(max_states), size_slack_(size_slack) {}
+      : g_(graph),
+        endian_(endian),
+        tree_(tree),
+        max_states_(max_states),
+        size_slack_(size_slack),
+        candidate_insns_(graph) {}
 
   // The subtree for `s` as one decision diagram, entered with A holding
   // `a_holds` (a seccomp_data word offset) or something unknown. Unbounded:
@@ -162,6 +167,8 @@ class ArgCompiler {
   const DecisionTree& value_tree(const std::vector<Interval>& intervals);
   Edge masked_test(const RuleSet& s, const OpenCondition& test, std::optional<uint32_t> a_holds);
   uint32_t word(uint8_t arg, bool hi) const;
+  // subgraph_insns(g_, e), with the counter's buffers kept between calls.
+  size_t candidate_size(Edge e);
 
   Graph& g_;
   Endian endian_;
@@ -182,6 +189,7 @@ class ArgCompiler {
   std::vector<uint32_t> split_starts_;
   std::vector<OpenCondition> split_conditions_;
   std::string split_signature_;
+  InsnCounter candidate_insns_;  // candidate_size's
 };
 
 }  // namespace sysfence::compiler

@@ -290,6 +290,7 @@ void depth_budgets(const NumberSpace& space, const SpaceTree& t, bool x32, doubl
                    std::vector<unsigned>& budget, std::vector<unsigned>& extra) {
   const std::vector<TableRange> ranges = table_ranges(space, x32);
   std::vector<size_t> in_range;
+  in_range.reserve(t.intervals.size());
   for (size_t i = 0; i < t.intervals.size(); ++i) {
     if (in_table_range(ranges, t.intervals[i])) in_range.push_back(i);
   }
