@@ -68,6 +68,16 @@ class ValueTrees {
   std::array<std::unordered_map<std::vector<Interval>, DecisionTree, IntervalsHash>, 2> trees_;
 };
 
+// The buffers of an interval split's piece lookups (piece_leaves.h), which
+// one argument compiler lends to every split in turn: a split is done with
+// them before it compiles its pieces (which split again).
+struct PieceScratch {
+  std::string seen;                 // the signatures seen, end to end
+  std::vector<uint32_t> seen_leaf;  // the leaf of each
+  std::vector<uint32_t> signature_index;
+  std::vector<uint32_t> child_index;
+};
+
 class ArgCompiler {
  public:
   // `size_slack`: how much larger (a fraction) than the chain of single
@@ -189,6 +199,12 @@ class ArgCompiler {
   std::vector<uint32_t> split_starts_;
   std::vector<OpenCondition> split_conditions_;
   std::string split_signature_;
+  PieceScratch piece_scratch_;
+  std::vector<double> value_weights_;  // value_tree's
+  // Spare buffers for interval_split's intervals and leaf edges, which live
+  // across the compilation of its pieces (one per level of splits).
+  std::vector<std::vector<Interval>> spare_intervals_;
+  std::vector<std::vector<Edge>> spare_edges_;
   InsnCounter candidate_insns_;  // candidate_size's
 };
 
