@@ -384,6 +384,10 @@ Expected<Edge> lower_space(Graph& g, const policy::Policy& policy, const Compile
   }
 
   t.w = interval_weights(space, t.intervals, options.weights);
+  // Numbers per interval, for x32's entry (X32Entry): the weights themselves
+  // when they count numbers.
+  std::vector<double> numbers;
+  if (optimal && options.weights.counts_numbers()) numbers = t.w;
   const double total = std::accumulate(t.w.begin(), t.w.end(), 0.0);
   for (double& x : t.w) x = (total > 0 ? x / total : 0) + kIntervalFloor;
   const double norm = std::accumulate(t.w.begin(), t.w.end(), 0.0);
@@ -395,7 +399,14 @@ Expected<Edge> lower_space(Graph& g, const policy::Policy& policy, const Compile
   X32Entry x32_entry;
   if (x32) {
     x32_entry.index = x32->second;
-    x32_entry.numbers = interval_weights(space, t.intervals, Weights::Uniform());
+    if (numbers.empty()) {
+      x32_entry.numbers = interval_weights(space, t.intervals, Weights::Uniform());
+    } else {
+      // Only the merged last interval (x32's) differs from before the split.
+      numbers.resize(t.intervals.size() - 1);
+      numbers.push_back(interval_weights(space, {&t.intervals.back(), 1}, Weights::Uniform()).front());
+      x32_entry.numbers = std::move(numbers);
+    }
   }
 
   std::vector<unsigned> budget(t.intervals.size(), kNoBudget);

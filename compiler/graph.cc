@@ -65,7 +65,8 @@ Edge Graph::test(uint32_t word, uint16_t op, uint32_t k, Edge on_true, Edge on_f
   n.k = k;
   n.on_true = on_true;
   n.on_false = on_false;
-  return enter(intern(n), a_holds);
+  // enter() for a test node, without reading it back.
+  return Edge{intern(n), !(a_holds && *a_holds == word)};
 }
 
 Edge Graph::masked_test(uint32_t word, uint32_t mask, uint16_t op, uint32_t k, Edge on_true, Edge on_false,
@@ -80,7 +81,8 @@ Edge Graph::masked_test(uint32_t word, uint32_t mask, uint16_t op, uint32_t k, E
   n.k = k;
   n.on_true = on_true;
   n.on_false = on_false;
-  return enter(intern(n), a_holds);
+  // enter() for a test node, without reading it back.
+  return Edge{intern(n), !(a_holds && *a_holds == word)};
 }
 
 Edge lower_tree(Graph& g, const DecisionTree& tree, uint32_t word, std::span<const Edge> leaf_edges) {

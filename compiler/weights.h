@@ -87,6 +87,8 @@ class Weights {
   double measured(syscalls::ArchId abi, uint32_t nr) const;
 
   bool is_uniform() const { return named_.empty(); }
+  // range() gives what Uniform()'s does: every number of a table counts 1.
+  bool counts_numbers() const { return named_.empty() && floor_ == 1; }
   std::string_view description() const { return description_; }
   // (name, count), sorted by name.
   const std::vector<std::pair<std::string, double>>& named() const { return named_; }
