@@ -183,19 +183,6 @@ namespace {
 
 constexpr size_t kSizeCap = 1 << 20;
 
-struct Frame {
-  NodeId id;
-  int next_child;  // 0, 1, 2 = done
-};
-
-int children(const Graph& g, NodeId id, NodeId out[2]) {
-  const Node& nd = g.node(id);
-  if (nd.kind == Node::Kind::kReturn) return 0;
-  out[0] = nd.on_true.node;
-  out[1] = nd.on_false.node;
-  return 2;
-}
-
 // Subtree sizes (shared nodes counted once per parent, capped): only used
 // to put the smaller child right after its parent, which keeps the other
 // jump short. A node only points to nodes interned before it, so one pass
@@ -213,30 +200,40 @@ std::vector<size_t> subtree_sizes(const Graph& g, Edge entry) {
   return size;
 }
 
-// The layout: a DFS that visits the larger child first, so that in the
-// reverse post-order the smaller ends up right after the parent.
+// The layout: a DFS that visits the larger child first (on_true on a tie),
+// so that in the reverse post-order the smaller ends up right after the
+// parent. A frame holds its children in visiting order, found once.
 std::vector<NodeId> layout_order(const Graph& g, Edge entry, const std::vector<size_t>& size) {
-  std::vector<uint8_t> state(g.size(), 0);  // 0 new, 1 open, 2 done
-  std::vector<NodeId> order;                // post-order
+  struct Visit {
+    NodeId id;
+    NodeId child[2];
+    uint8_t count;  // children: 0 for a return
+    uint8_t next;   // the next child to visit
+  };
+  auto visit = [&](NodeId id) {
+    const Node& nd = g.node(id);
+    if (nd.kind == Node::Kind::kReturn) return Visit{id, {0, 0}, 0, 0};
+    const NodeId t = nd.on_true.node;
+    const NodeId f = nd.on_false.node;
+    return size[f] > size[t] ? Visit{id, {f, t}, 2, 0} : Visit{id, {t, f}, 2, 0};
+  };
+  std::vector<uint8_t> seen(g.size(), 0);
+  std::vector<NodeId> order;  // post-order
   order.reserve(g.size());
-  std::vector<Frame> stack;
-  stack.push_back({entry.node, 0});
-  state[entry.node] = 1;
+  std::vector<Visit> stack;
+  stack.push_back(visit(entry.node));
+  seen[entry.node] = 1;
   while (!stack.empty()) {
-    Frame& f = stack.back();
-    NodeId ch[2];
-    const int count = children(g, f.id, ch);
-    if (count == 2 && size[ch[1]] > size[ch[0]]) std::swap(ch[0], ch[1]);
-    if (f.next_child < count) {
-      const NodeId c = ch[f.next_child++];
-      if (state[c] == 0) {
-        state[c] = 1;
-        stack.push_back({c, 0});
+    Visit& v = stack.back();
+    if (v.next < v.count) {
+      const NodeId c = v.child[v.next++];
+      if (seen[c] == 0) {
+        seen[c] = 1;
+        stack.push_back(visit(c));
       }
       continue;
     }
-    order.push_back(f.id);
-    state[f.id] = 2;
+    order.push_back(v.id);
     stack.pop_back();
   }
   std::reverse(order.begin(), order.end());

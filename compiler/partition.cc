@@ -103,6 +103,11 @@ std::vector<Interval> partition(const NumberSpace& space, Action bad_arch_action
     out.push_back(Interval{lo, hi, leaf});
   };
   auto constant = [&](Action a) { return leaves.intern_constant(a); };
+  // The leaf of the last single unconditional rule's action (none yet: no
+  // leaf is interned before a number needs it, which keeps leaf ids in
+  // order of appearance).
+  std::optional<Action> last_action;
+  uint32_t last_leaf = 0;
 
   for (const NumberSegment& seg : space.segments) {
     if (seg.policy == nullptr) {
@@ -125,8 +130,20 @@ std::vector<Interval> partition(const NumberSpace& space, Action bad_arch_action
     for (auto it = p.rules.lower_bound(seg.lo); it != p.rules.end() && it->first <= seg.hi; ++it) {
       const uint32_t nr = it->first;
       if (cursor < nr) gap(static_cast<uint32_t>(cursor), nr - 1);
-      const std::optional<Action> outcome = unconditional_outcome(it->second, p.default_action);
-      const uint32_t leaf = outcome ? constant(*outcome) : leaves.intern(rule_set(it->second, p.default_action));
+      const std::vector<policy::Rule>& rules = it->second;
+      uint32_t leaf = 0;
+      if (rules.size() == 1 && rules.front().conditions.empty()) {
+        // Most numbers: one unconditional rule, mostly the same action as
+        // the number before.
+        if (!last_action || !(rules.front().action == *last_action)) {
+          last_action = rules.front().action;
+          last_leaf = constant(*last_action);
+        }
+        leaf = last_leaf;
+      } else {
+        const std::optional<Action> outcome = unconditional_outcome(rules, p.default_action);
+        leaf = outcome ? constant(*outcome) : leaves.intern(rule_set(rules, p.default_action));
+      }
       // add(nr, nr, leaf, false) spelled out: this runs for every number a
       // profile names.
       if (merge && !out.empty() && out.back().leaf == leaf && out.back().hi + 1 == nr) {
