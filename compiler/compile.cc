@@ -387,7 +387,7 @@ Expected<Edge> lower_space(Graph& g, const policy::Policy& policy, const Compile
   // Numbers per interval, for x32's entry (X32Entry): the weights themselves
   // when they count numbers.
   std::vector<double> numbers;
-  if (optimal && options.weights.counts_numbers()) numbers = t.w;
+  if (optimal && space.abis.size() > 1 && options.weights.counts_numbers()) numbers = t.w;
   const double total = std::accumulate(t.w.begin(), t.w.end(), 0.0);
   for (double& x : t.w) x = (total > 0 ? x / total : 0) + kIntervalFloor;
   const double norm = std::accumulate(t.w.begin(), t.w.end(), 0.0);

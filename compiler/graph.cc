@@ -261,23 +261,22 @@ Expected<EmitResult> emit(const Graph& g, Edge entry) {
   const std::vector<uint8_t> enters_at_load = entered_at_load(g, entry, order);
 
   bpf::Builder b;
+  // Each node's two labels: its load's, then its test's.
+  std::vector<bpf::Label> load_label(n);
   size_t items = 1;
   for (NodeId id : order) {
+    load_label[id] = b.new_label();
+    b.new_label();
     const Node& nd = g.node(id);
     // Bound test and branch; bound load and load; mask.
     if (nd.kind == Node::Kind::kTest) items += 2 + 2 * enters_at_load[id] + (nd.has_mask ? 1 : 0);
   }
   b.reserve(items);
-  std::vector<bpf::Label> load_label(n);
-  std::vector<bpf::Label> test_label(n);
-  for (NodeId id : order) {
-    load_label[id] = b.new_label();
-    test_label[id] = b.new_label();
-  }
+  auto test_label = [&](NodeId id) { return bpf::Label{load_label[id].id + 1}; };
   auto target = [&](Edge e) {
     const Node& nd = g.node(e.node);
     if (nd.kind == Node::Kind::kReturn) return bpf::Target::Return(nd.ret);
-    return bpf::Target::To(e.load ? load_label[e.node] : test_label[e.node]);
+    return bpf::Target::To(e.load ? load_label[e.node] : test_label(e.node));
   };
   if (g.node(entry.node).kind == Node::Kind::kReturn) {
     b.ret(g.node(entry.node).ret);
@@ -289,7 +288,7 @@ Expected<EmitResult> emit(const Graph& g, Edge entry) {
       b.bind(load_label[id]);
       b.load_word(nd.word);
     }
-    b.bind(test_label[id]);
+    b.bind(test_label(id));
     if (nd.has_mask) b.emit(bpf::stmt(bpf::kAlu | bpf::kAnd | bpf::kK, nd.mask));
     b.branch(nd.op, nd.k, target(nd.on_true), target(nd.on_false));
   }
