@@ -6,13 +6,16 @@
 namespace sysfence::compiler {
 
 size_t Graph::hash(const Node& n) {
-  // The fields packed into four words, each mixed in once.
-  uint64_t h = 0x9e3779b97f4a7c15ULL;
-  auto mix = [&](uint64_t v) { h = (h ^ v) * 0x100000001b3ULL + (h >> 29); };
-  mix(uint64_t{n.ret} << 32 | n.word);
-  mix(uint64_t{n.mask} << 32 | n.k);
-  mix(uint64_t{n.op} << 16 | uint64_t{n.has_mask} << 8 | static_cast<uint64_t>(n.kind));
-  mix(uint64_t{n.on_true.node * 2 + n.on_true.load} << 32 | (n.on_false.node * 2 + n.on_false.load));
+  // The fields packed into four words, each multiplied by its own odd
+  // constant (independent products, no chain), the high half folded into
+  // the low one that the index masks.
+  const uint64_t a = (uint64_t{n.ret} << 32 | n.word) * 0x9e3779b97f4a7c15ULL;
+  const uint64_t b = (uint64_t{n.mask} << 32 | n.k) * 0xc2b2ae3d27d4eb4fULL;
+  const uint64_t c =
+      (uint64_t{n.op} << 16 | uint64_t{n.has_mask} << 8 | static_cast<uint64_t>(n.kind)) * 0x165667b19e3779f9ULL;
+  const uint64_t d = (uint64_t{n.on_true.node * 2 + n.on_true.load} << 32 | (n.on_false.node * 2 + n.on_false.load)) *
+                     0x27d4eb2f165667c5ULL;
+  const uint64_t h = a ^ b ^ c ^ d;
   return static_cast<size_t>(h ^ (h >> 32));
 }
 
