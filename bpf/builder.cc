@@ -4,27 +4,15 @@
 
 #include <algorithm>
 #include <cassert>
-#include <unordered_map>
+#include <vector>
 
 namespace sysfence::bpf {
-
-Label Builder::new_label() { return Label{next_label_++}; }
-
-void Builder::bind(Label l) {
-  assert(l.id < next_label_);
-  items_.push_back(Item{ItemKind::kBind, Insn{}, Target::Return(0), Target::Return(0), l});
-}
 
 void Builder::emit(Insn insn) {
   // Jumps and returns must go through branch()/jump()/ret() so that their
   // offsets are computed by the layout.
   assert(insn_class(insn.code) != kJmp && insn_class(insn.code) != kRet);
   items_.push_back(Item{ItemKind::kInsn, insn, Target::Return(0), Target::Return(0), Label{}});
-}
-
-void Builder::branch(uint16_t op, uint32_t k, Target jt, Target jf) {
-  assert(op == kJeq || op == kJgt || op == kJge || op == kJset);
-  items_.push_back(Item{ItemKind::kBranch, Insn{static_cast<uint16_t>(kJmp | op | kK), 0, 0, k}, jt, jf, Label{}});
 }
 
 void Builder::jump(Target t) { items_.push_back(Item{ItemKind::kJump, Insn{kJmp | kJa, 0, 0, 0}, t, t, Label{}}); }
@@ -44,6 +32,55 @@ namespace {
 // has the offset from - to - 1.
 constexpr int64_t kNowhere = -1;
 constexpr int64_t kMaxCondOffset = 255;
+
+// The nearest `ret k` for each k: open addressing, at most half full. A
+// program has a handful of distinct returns and every branch to a return
+// looks one up; a node-per-entry map allocated for each of them.
+class ReturnPositions {
+ public:
+  int64_t find(uint32_t k) const {
+    if (slots_.empty()) return kNowhere;
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = slot_of(k) & mask; slots_[i].pos != kNowhere; i = (i + 1) & mask) {
+      if (slots_[i].k == k) return slots_[i].pos;
+    }
+    return kNowhere;
+  }
+
+  void set(uint32_t k, int64_t pos) {
+    if (2 * (count_ + 1) > slots_.size()) grow();
+    const size_t mask = slots_.size() - 1;
+    size_t i = slot_of(k) & mask;
+    for (; slots_[i].pos != kNowhere; i = (i + 1) & mask) {
+      if (slots_[i].k == k) {
+        slots_[i].pos = pos;
+        return;
+      }
+    }
+    slots_[i] = Slot{k, pos};
+    ++count_;
+  }
+
+ private:
+  struct Slot {
+    uint32_t k = 0;
+    int64_t pos = kNowhere;  // kNowhere: empty (positions are >= 0)
+  };
+
+  static size_t slot_of(uint32_t k) { return (uint64_t{k} * 0x9e3779b97f4a7c15ULL) >> 40; }
+
+  void grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(std::max<size_t>(16, 2 * old.size()), Slot{});
+    count_ = 0;
+    for (const Slot& s : old) {
+      if (s.pos != kNowhere) set(s.k, s.pos);
+    }
+  }
+
+  std::vector<Slot> slots_;
+  size_t count_ = 0;
+};
 
 }  // namespace
 
@@ -69,14 +106,17 @@ class Builder::Layout {
         case ItemKind::kBind: place_bind(item); break;
         case ItemKind::kInsn: rev_.push_back(item.insn); break;
         case ItemKind::kRet:
-          ret_pos_[item.insn.k] = here();
+          ret_pos_.set(item.insn.k, here());
           rev_.push_back(item.insn);
           break;
         case ItemKind::kJump:
           if (auto ok = place_jump(item, n); !ok) return fail(ok.error().message);
           break;
         case ItemKind::kBranch:
-          if (auto ok = place_branch(item, n); !ok) return fail(ok.error().message);
+          if (!placed(item.jt) || !placed(item.jf)) [[unlikely]] {
+            return fail(bad_target(item, n).error().message);
+          }
+          place_branch(item);
           break;
       }
     }
@@ -114,8 +154,7 @@ class Builder::Layout {
   // The nearest existing instruction that serves as `t`, or kNowhere.
   int64_t nearest(Target t) const {
     if (t.is_return()) {
-      auto it = ret_pos_.find(t.return_value());
-      return it == ret_pos_.end() ? kNowhere : it->second;
+      return ret_pos_.find(t.return_value());
     }
     return std::max(label_pos_[t.label().id], trampoline_pos_[t.label().id]);
   }
@@ -127,7 +166,7 @@ class Builder::Layout {
     const int64_t pos = here();
     if (t.is_return()) {
       rev_.push_back(stmt(kRet | kRetK, t.return_value()));
-      ret_pos_[t.return_value()] = pos;
+      ret_pos_.set(t.return_value(), pos);
       ++stats_.return_copies;
     } else {
       const int64_t to = label_pos_[t.label().id];
@@ -151,7 +190,7 @@ class Builder::Layout {
     if (t.is_return()) {
       // `ja` to a return costs one more executed instruction than the
       // return itself.
-      ret_pos_[t.return_value()] = here();
+      ret_pos_.set(t.return_value(), here());
       rev_.push_back(stmt(kRet | kRetK, t.return_value()));
       return {};
     }
@@ -166,12 +205,23 @@ class Builder::Layout {
     return {};
   }
 
-  Expected<void> place_branch(const Item& item, size_t n) {
+  // A target already placed (a return, or a label bound after the jump).
+  bool placed(Target t) const {
+    return t.is_return() || (t.label().id < label_count_ && label_pos_[t.label().id] != kNowhere);
+  }
+
+  // A branch with a target not placed: the error check_label gives.
+  Expected<void> bad_target(const Item& item, size_t n) const {
     for (const Target t : {item.jt, item.jf}) {
       if (!t.is_return()) {
         if (auto ok = check_label(t.label(), n); !ok) return ok;
       }
     }
+    return {};
+  }
+
+  // Both targets are placed (run() checks).
+  void place_branch(const Item& item) {
     int64_t to_t = nearest(item.jt);
     int64_t to_f = nearest(item.jf);
     const int64_t base = here();
@@ -190,7 +240,6 @@ class Builder::Layout {
     insn.jt = static_cast<uint8_t>(at - to_t - 1);
     insn.jf = static_cast<uint8_t>(at - to_f - 1);
     rev_.push_back(insn);
-    return {};
   }
 
   const std::vector<Item>& items_;
@@ -203,8 +252,7 @@ class Builder::Layout {
   // later conditional jumps may reuse.
   std::vector<int64_t> trampoline_pos_;
   std::vector<bool> bound_past_end_;
-  // The nearest `ret k` for each k.
-  std::unordered_map<uint32_t, int64_t> ret_pos_;
+  ReturnPositions ret_pos_;
 };
 
 Expected<Program> Builder::finish() const {

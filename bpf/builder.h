@@ -16,6 +16,7 @@
 // Knows nothing about profiles or syscalls.
 #pragma once
 
+#include <cassert>
 #include <cstdint>
 #include <vector>
 
@@ -53,9 +54,13 @@ class Target {
 
 class Builder {
  public:
-  Label new_label();
+  // Inline, as bind() and branch(): a compiler emits a few of each per test.
+  Label new_label() { return Label{next_label_++}; }
   // Binds `l` to the next instruction emitted after this call.
-  void bind(Label l);
+  void bind(Label l) {
+    assert(l.id < next_label_);
+    items_.push_back(Item{ItemKind::kBind, Insn{}, Target::Return(0), Target::Return(0), l});
+  }
 
   // A straight-line instruction (load, store, ALU, misc). Jumps and returns
   // have their own calls below.
@@ -64,13 +69,20 @@ class Builder {
 
   // Conditional jump `if (A <op> k) goto jt else goto jf`; op is kJeq, kJgt,
   // kJge or kJset (constant operand).
-  void branch(uint16_t op, uint32_t k, Target jt, Target jf);
+  void branch(uint16_t op, uint32_t k, Target jt, Target jf) {
+    assert(op == kJeq || op == kJgt || op == kJge || op == kJset);
+    items_.push_back(Item{ItemKind::kBranch, Insn{static_cast<uint16_t>(kJmp | op | kK), 0, 0, k}, jt, jf, Label{}});
+  }
   // Unconditional jump. A jump to a return is emitted as that return; a jump
   // to the very next instruction is dropped.
   void jump(Target t);
   // Returns at this position (also a candidate for later Return targets).
   void ret(uint32_t k);
   void ret_a();
+
+  // Room for `n` items (a label bound, an instruction, a jump or a return
+  // each) before the builder allocates again.
+  void reserve(size_t n) { items_.reserve(n); }
 
   // Number of items emitted so far (not the final length).
   size_t items() const { return items_.size(); }

@@ -23,6 +23,12 @@ uint32_t ArgCompiler::word(uint8_t arg, bool hi) const {
   return hi ? arg_hi_offset(arg, endian_) : arg_lo_offset(arg, endian_);
 }
 
+size_t ArgCompiler::candidate_size(Edge e) {
+  candidate_insns_.clear();
+  candidate_insns_.add(e);
+  return candidate_insns_.insns();
+}
+
 size_t ArgCompiler::RuleSetHash::operator()(const RuleSet& s) const {
   uint64_t h = s.rules.size();
   auto mix = [&](uint64_t v) { h = (h ^ v) * 0x100000001b3ULL + (h >> 29); };
@@ -153,7 +159,7 @@ Edge ArgCompiler::compile_rules(const RuleSet& s, std::optional<uint32_t> a_hold
   // condition and is always built; it bounds the diagrams tried after it.
   const std::vector<size_t> each = cuts_each(s);
   const Edge linear = *chain(s, each, kUnbounded, kUnbounded, kUnbounded, true);
-  std::vector<Candidate> found{{linear, subgraph_insns(g_, linear)}};
+  std::vector<Candidate> found{{linear, candidate_size(linear)}};
   size_t smallest = found.front().size;
   auto acceptable = [&] { return static_cast<size_t>(static_cast<double>(smallest) * (1 + size_slack_)) + 2; };
   const std::vector<size_t> by_equality = cuts_by_first_word(s, true);
@@ -174,7 +180,7 @@ Edge ArgCompiler::compile_rules(const RuleSet& s, std::optional<uint32_t> a_hold
     for (const bool small : {true, false}) {
       const std::optional<Edge> e = chain(s, *cuts, max_states_, acceptable(), work, small);
       if (!e) break;
-      found.push_back({*e, subgraph_insns(g_, *e)});
+      found.push_back({*e, candidate_size(*e)});
       smallest = std::min(smallest, found.back().size);
       // The fastest trees are never smaller: no use if these are too large.
       if (found.back().size > acceptable()) break;
@@ -219,6 +225,30 @@ Edge ArgCompiler::build(const RuleSet& s, std::optional<uint32_t> a_holds) {
 }
 
 namespace {
+
+// A vector from a list of spare ones, given back (cleared, its capacity
+// kept) when done.
+template <typename T>
+class Borrowed {
+ public:
+  explicit Borrowed(std::vector<std::vector<T>>& spares) : spares_(spares) {
+    if (!spares_.empty()) {
+      v_ = std::move(spares_.back());
+      spares_.pop_back();
+    }
+  }
+  ~Borrowed() {
+    v_.clear();
+    spares_.push_back(std::move(v_));
+  }
+  Borrowed(const Borrowed&) = delete;
+  Borrowed& operator=(const Borrowed&) = delete;
+  std::vector<T>& operator*() { return v_; }
+
+ private:
+  std::vector<std::vector<T>>& spares_;
+  std::vector<T> v_;
+};
 
 bool tests_word(const OpenCondition& c, uint8_t arg, bool hi) {
   return c.arg == arg && c.hi == hi && c.op != CmpOp::kMaskedEq;
@@ -299,7 +329,8 @@ const DecisionTree& ArgCompiler::value_tree(const std::vector<Interval>& interva
   // Classes weigh the same, except the one holding 0: zero is by far the most
   // common argument value (flags, the first enum entry, NULL), so it gets as
   // much weight as all other classes together.
-  std::vector<double> weights(intervals.size(), 1.0);
+  std::vector<double>& weights = value_weights_;
+  weights.assign(intervals.size(), 1.0);
   weights.front() = std::max<double>(1.0, static_cast<double>(intervals.size() - 1));
   TreeOptions opts = tree_;
   opts.strategy = Strategy::kOptimal;
@@ -353,9 +384,10 @@ Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::op
   word_conditions.reserve(on_word_conditions);
   for (const OpenRule& r : s.rules)
     std::copy_if(r.conditions.begin(), r.conditions.end(), std::back_inserter(word_conditions), on_word);
-  PieceLeaves leaves(starts.size(), word_conditions.size());
+  PieceLeaves leaves(starts.size(), word_conditions.size(), piece_scratch_);
   std::string& signature = split_signature_;
-  std::vector<Interval> intervals;
+  Borrowed<Interval> borrowed_intervals(spare_intervals_);
+  std::vector<Interval>& intervals = *borrowed_intervals;
   intervals.reserve(starts.size());
   for (size_t i = 0; i < starts.size(); ++i) {
     const uint32_t v = starts[i];
@@ -369,8 +401,10 @@ Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::op
       intervals.push_back(Interval{v, end, leaf});
     }
   }
+  // `leaves` is done with its scratch: the pieces' splits take it over.
   std::vector<RuleSet>& children = leaves.children();
-  std::vector<Edge> leaf_edge;
+  Borrowed<Edge> borrowed_edges(spare_edges_);
+  std::vector<Edge>& leaf_edge = *borrowed_edges;
   leaf_edge.reserve(children.size());
   for (RuleSet& child : children) leaf_edge.push_back(compile(std::move(child), w));
   // One piece: its subtree, entered as the caller's A has it.

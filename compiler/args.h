@@ -68,6 +68,16 @@ class ValueTrees {
   std::array<std::unordered_map<std::vector<Interval>, DecisionTree, IntervalsHash>, 2> trees_;
 };
 
+// The buffers of an interval split's piece lookups (piece_leaves.h), which
+// one argument compiler lends to every split in turn: a split is done with
+// them before it compiles its pieces (which split again).
+struct PieceScratch {
+  std::string seen;                 // the signatures seen, end to end
+  std::vector<uint32_t> seen_leaf;  // the leaf of each
+  std::vector<uint32_t> signature_index;
+  std::vector<uint32_t> child_index;
+};
+
 class ArgCompiler {
  public:
   // `size_slack`: how much larger (a fraction) than the chain of single
@@ -75,7 +85,12 @@ class ArgCompiler {
   // compile_rules (fewer segments execute fewer instructions).
   ArgCompiler(Graph& graph, Endian endian, TreeOptions tree, size_t max_states = kMaxStates,
               double size_slack = kSizeSlack)
-      : g_(graph), endian_(endian), tree_(tree), max_states_(max_states), size_slack_(size_slack) {}
+      : g_(graph),
+        endian_(endian),
+        tree_(tree),
+        max_states_(max_states),
+        size_slack_(size_slack),
+        candidate_insns_(graph) {}
 
   // The subtree for `s` as one decision diagram, entered with A holding
   // `a_holds` (a seccomp_data word offset) or something unknown. Unbounded:
@@ -86,6 +101,13 @@ class ArgCompiler {
   // segments (see above). Never fails; the states of the diagrams it tries
   // are bounded by `max_states` and by the best candidate's size.
   Edge compile_rules(const RuleSet& s, std::optional<uint32_t> a_holds);
+
+  // Whether compile_rules(s) is a function of `s` alone (given the graph's
+  // hash-consing, the byte order, the options and the bound): a RuleSet of
+  // several rules compiled with no states kept from earlier calls. A single
+  // rule is compiled straight into the memo, whose states it leaves for the
+  // next call, where they are found instead of counted against its bounds.
+  bool compiles_alone(const RuleSet& s) const { return s.rules.size() > 1 && memo_[0].empty() && memo_[1].empty(); }
 
   static constexpr size_t kMaxStates = size_t{1} << 14;
   static constexpr double kSizeSlack = 0.03;
@@ -155,6 +177,8 @@ class ArgCompiler {
   const DecisionTree& value_tree(const std::vector<Interval>& intervals);
   Edge masked_test(const RuleSet& s, const OpenCondition& test, std::optional<uint32_t> a_holds);
   uint32_t word(uint8_t arg, bool hi) const;
+  // subgraph_insns(g_, e), with the counter's buffers kept between calls.
+  size_t candidate_size(Edge e);
 
   Graph& g_;
   Endian endian_;
@@ -175,6 +199,13 @@ class ArgCompiler {
   std::vector<uint32_t> split_starts_;
   std::vector<OpenCondition> split_conditions_;
   std::string split_signature_;
+  PieceScratch piece_scratch_;
+  std::vector<double> value_weights_;  // value_tree's
+  // Spare buffers for interval_split's intervals and leaf edges, which live
+  // across the compilation of its pieces (one per level of splits).
+  std::vector<std::vector<Interval>> spare_intervals_;
+  std::vector<std::vector<Edge>> spare_edges_;
+  InsnCounter candidate_insns_;  // candidate_size's
 };
 
 }  // namespace sysfence::compiler

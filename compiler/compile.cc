@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <numeric>
 #include <optional>
@@ -198,14 +199,31 @@ struct SpaceTree {
   std::vector<unsigned> leaf_cost;
 };
 
+// What the argument compilers of one compile share across number spaces.
+struct ArgWork {
+  // Their small value trees.
+  ValueTrees value_trees;
+  // The subtree of each leaf (LeafTable index) by byte order and bound
+  // (ArgCompiler::bound_by_linear), where ArgCompiler::compiles_alone: the
+  // graph hash-conses, so a leaf that comes back in another number space
+  // (socket's rules on i386 as on x86_64) gets the very edge compiling it
+  // again would give.
+  std::vector<std::array<std::optional<Edge>, 4>> subtrees;
+
+  std::optional<Edge>& subtree(uint32_t leaf, Endian endian, bool bound_by_linear) {
+    if (subtrees.size() <= leaf) subtrees.resize(leaf + 1);
+    return subtrees[leaf][(endian == Endian::kBig ? 2 : 0) + (bound_by_linear ? 1 : 0)];
+  }
+};
+
 // Leaves: constant outcomes are returns, the rest argument subtrees
 // (compiled per number space: its byte order decides the word offsets).
 Expected<void> lower_leaves_once(Graph& g, const NumberSpace& space, const LeafTable& leaves,
-                                 const CompileOptions& options, const TreeOptions& tree_opts, ValueTrees& value_trees,
+                                 const CompileOptions& options, const TreeOptions& tree_opts, ArgWork& work,
                                  bool bound_by_linear, SpaceTree& t) {
   ArgCompiler args(g, space.endian, tree_opts, options.max_argument_states, options.argument_size_slack);
   args.bound_by_linear(bound_by_linear);
-  args.keep_small_value_trees(&value_trees);
+  args.keep_small_value_trees(&work.value_trees);
   t.leaf_edge.assign(leaves.size(), Edge{});
   t.leaf_cost.assign(leaves.size(), 1);
   std::vector<bool> have(leaves.size(), false);
@@ -220,7 +238,14 @@ Expected<void> lower_leaves_once(Graph& g, const NumberSpace& space, const LeafT
   for (const Interval& iv : t.intervals) {
     if (have[iv.leaf]) continue;
     have[iv.leaf] = true;
-    t.leaf_edge[iv.leaf] = args.compile_rules(leaves.at(iv.leaf), kOffsetNr);
+    const RuleSet& rules = leaves.at(iv.leaf);
+    if (args.compiles_alone(rules)) {
+      std::optional<Edge>& known = work.subtree(iv.leaf, space.endian, bound_by_linear);
+      if (!known) known = args.compile_rules(rules, kOffsetNr);
+      t.leaf_edge[iv.leaf] = *known;
+    } else {
+      t.leaf_edge[iv.leaf] = args.compile_rules(rules, kOffsetNr);
+    }
     arg_insns.add(t.leaf_edge[iv.leaf]);
     ++subtrees;
     const double limit = (bpf::kMaxInsns + 2.0 * static_cast<double>(subtrees)) * (1 + options.argument_size_slack);
@@ -247,9 +272,9 @@ Expected<void> lower_leaves_once(Graph& g, const NumberSpace& space, const LeafT
 // without that bound (ArgCompiler::bound_by_linear), before giving up. The
 // first pass's nodes stay in the graph unreached.
 Expected<void> lower_leaves(Graph& g, const NumberSpace& space, const LeafTable& leaves, const CompileOptions& options,
-                            const TreeOptions& tree_opts, ValueTrees& value_trees, SpaceTree& t) {
-  if (lower_leaves_once(g, space, leaves, options, tree_opts, value_trees, true, t)) return {};
-  return lower_leaves_once(g, space, leaves, options, tree_opts, value_trees, false, t);
+                            const TreeOptions& tree_opts, ArgWork& work, SpaceTree& t) {
+  if (lower_leaves_once(g, space, leaves, options, tree_opts, work, true, t)) return {};
+  return lower_leaves_once(g, space, leaves, options, tree_opts, work, false, t);
 }
 
 // The tree minimizes the mean number of comparisons, which can leave rare
@@ -265,6 +290,7 @@ void depth_budgets(const NumberSpace& space, const SpaceTree& t, bool x32, doubl
                    std::vector<unsigned>& budget, std::vector<unsigned>& extra) {
   const std::vector<TableRange> ranges = table_ranges(space, x32);
   std::vector<size_t> in_range;
+  in_range.reserve(t.intervals.size());
   for (size_t i = 0; i < t.intervals.size(); ++i) {
     if (in_table_range(ranges, t.intervals[i])) in_range.push_back(i);
   }
@@ -348,16 +374,20 @@ double weighted_tests(const DecisionTree& tree, std::span<const Interval> interv
 // One number space (the `si`th) lowered into `g`: the entry edge its arch
 // test jumps to, and its report.
 Expected<Edge> lower_space(Graph& g, const policy::Policy& policy, const CompileOptions& options,
-                           const TreeOptions& tree_opts, ValueTrees& value_trees, const NumberSpace& space, size_t si,
+                           const TreeOptions& tree_opts, ArgWork& arg_work, const NumberSpace& space, size_t si,
                            LeafTable& leaves, std::vector<ArchReport>& reports) {
   const bool optimal = options.strategy == Strategy::kOptimal;
   SpaceTree t;
   t.intervals = partition(space, policy.bad_arch_action, leaves, optimal);
-  if (auto ok = lower_leaves(g, space, leaves, options, tree_opts, value_trees, t); !ok) {
+  if (auto ok = lower_leaves(g, space, leaves, options, tree_opts, arg_work, t); !ok) {
     return Unexpected<Error>{ok.error()};
   }
 
   t.w = interval_weights(space, t.intervals, options.weights);
+  // Numbers per interval, for x32's entry (X32Entry): the weights themselves
+  // when they count numbers.
+  std::vector<double> numbers;
+  if (optimal && space.abis.size() > 1 && options.weights.counts_numbers()) numbers = t.w;
   const double total = std::accumulate(t.w.begin(), t.w.end(), 0.0);
   for (double& x : t.w) x = (total > 0 ? x / total : 0) + kIntervalFloor;
   const double norm = std::accumulate(t.w.begin(), t.w.end(), 0.0);
@@ -369,7 +399,14 @@ Expected<Edge> lower_space(Graph& g, const policy::Policy& policy, const Compile
   X32Entry x32_entry;
   if (x32) {
     x32_entry.index = x32->second;
-    x32_entry.numbers = interval_weights(space, t.intervals, Weights::Uniform());
+    if (numbers.empty()) {
+      x32_entry.numbers = interval_weights(space, t.intervals, Weights::Uniform());
+    } else {
+      // Only the merged last interval (x32's) differs from before the split.
+      numbers.resize(t.intervals.size() - 1);
+      numbers.push_back(interval_weights(space, {&t.intervals.back(), 1}, Weights::Uniform()).front());
+      x32_entry.numbers = std::move(numbers);
+    }
   }
 
   std::vector<unsigned> budget(t.intervals.size(), kNoBudget);
@@ -402,12 +439,11 @@ Expected<Lowered> lower(const policy::Policy& policy, const CompileOptions& opti
   tree_opts.strategy = options.strategy;
   tree_opts.size_weight = options.size_weight;
   tree_opts.exhaustive = options.exhaustive_search;
-  // The argument compilers' small value trees, shared by every number space.
-  ValueTrees value_trees;
+  ArgWork arg_work;
 
   std::vector<Edge> entries;
   for (size_t si = 0; si < spaces.size(); ++si) {
-    auto entry = lower_space(g, policy, options, tree_opts, value_trees, spaces[si], si, leaves, out.reports);
+    auto entry = lower_space(g, policy, options, tree_opts, arg_work, spaces[si], si, leaves, out.reports);
     if (!entry) return Unexpected<Error>{entry.error()};
     entries.push_back(*entry);
   }

@@ -6,13 +6,16 @@
 namespace sysfence::compiler {
 
 size_t Graph::hash(const Node& n) {
-  // The fields packed into four words, each mixed in once.
-  uint64_t h = 0x9e3779b97f4a7c15ULL;
-  auto mix = [&](uint64_t v) { h = (h ^ v) * 0x100000001b3ULL + (h >> 29); };
-  mix(uint64_t{n.ret} << 32 | n.word);
-  mix(uint64_t{n.mask} << 32 | n.k);
-  mix(uint64_t{n.op} << 16 | uint64_t{n.has_mask} << 8 | static_cast<uint64_t>(n.kind));
-  mix(uint64_t{n.on_true.node * 2 + n.on_true.load} << 32 | (n.on_false.node * 2 + n.on_false.load));
+  // The fields packed into four words, each multiplied by its own odd
+  // constant (independent products, no chain), the high half folded into
+  // the low one that the index masks.
+  const uint64_t a = (uint64_t{n.ret} << 32 | n.word) * 0x9e3779b97f4a7c15ULL;
+  const uint64_t b = (uint64_t{n.mask} << 32 | n.k) * 0xc2b2ae3d27d4eb4fULL;
+  const uint64_t c =
+      (uint64_t{n.op} << 16 | uint64_t{n.has_mask} << 8 | static_cast<uint64_t>(n.kind)) * 0x165667b19e3779f9ULL;
+  const uint64_t d = (uint64_t{n.on_true.node * 2 + n.on_true.load} << 32 | (n.on_false.node * 2 + n.on_false.load)) *
+                     0x27d4eb2f165667c5ULL;
+  const uint64_t h = a ^ b ^ c ^ d;
   return static_cast<size_t>(h ^ (h >> 32));
 }
 
@@ -65,7 +68,8 @@ Edge Graph::test(uint32_t word, uint16_t op, uint32_t k, Edge on_true, Edge on_f
   n.k = k;
   n.on_true = on_true;
   n.on_false = on_false;
-  return enter(intern(n), a_holds);
+  // enter() for a test node, without reading it back.
+  return Edge{intern(n), !(a_holds && *a_holds == word)};
 }
 
 Edge Graph::masked_test(uint32_t word, uint32_t mask, uint16_t op, uint32_t k, Edge on_true, Edge on_false,
@@ -80,17 +84,22 @@ Edge Graph::masked_test(uint32_t word, uint32_t mask, uint16_t op, uint32_t k, E
   n.k = k;
   n.on_true = on_true;
   n.on_false = on_false;
-  return enter(intern(n), a_holds);
+  // enter() for a test node, without reading it back.
+  return Edge{intern(n), !(a_holds && *a_holds == word)};
 }
 
 Edge lower_tree(Graph& g, const DecisionTree& tree, uint32_t word, std::span<const Edge> leaf_edges) {
   // Not lowered yet: no edge enters a node's test from below (nodes only
   // point to nodes made before them), so this marks none.
   constexpr Edge kTodo{~NodeId{0}, true};
-  std::vector<Edge> edge(tree.nodes.size(), kTodo);
+  // Scratch kept between calls: the argument compiler lowers a small tree
+  // for every interval split, and the allocations cost more than the work.
+  thread_local std::vector<Edge> edge;
+  thread_local std::vector<int32_t> stack;
+  edge.assign(tree.nodes.size(), kTodo);
   auto done = [&](int32_t id) { return !(edge[id] == kTodo); };
   // Iterative post-order: trees can be deep (linear chains).
-  std::vector<int32_t> stack;
+  stack.clear();
   stack.reserve(tree.nodes.size());
   stack.push_back(tree.root);
   while (!stack.empty()) {
@@ -177,74 +186,57 @@ namespace {
 
 constexpr size_t kSizeCap = 1 << 20;
 
-struct Frame {
-  NodeId id;
-  int next_child;  // 0, 1, 2 = done
-};
-
-int children(const Graph& g, NodeId id, NodeId out[2]) {
-  const Node& nd = g.node(id);
-  if (nd.kind == Node::Kind::kReturn) return 0;
-  out[0] = nd.on_true.node;
-  out[1] = nd.on_false.node;
-  return 2;
-}
-
-// Subtree sizes (shared nodes counted once per parent, capped), by a
-// post-order over the DAG: only used to put the smaller child right after
-// its parent, which keeps the other jump short.
+// Subtree sizes (shared nodes counted once per parent, capped): only used
+// to put the smaller child right after its parent, which keeps the other
+// jump short. A node only points to nodes interned before it, so one pass
+// in id order sees every child before its parents (nodes `entry` does not
+// reach get a size too, never read).
 std::vector<size_t> subtree_sizes(const Graph& g, Edge entry) {
-  const size_t n = g.size();
+  const size_t n = std::min<size_t>(g.size(), size_t{entry.node} + 1);
   std::vector<size_t> size(n, 0);
-  std::vector<uint8_t> state(n, 0);  // 0 new, 1 open, 2 done
-  std::vector<Frame> stack;
-  stack.push_back({entry.node, 0});
-  state[entry.node] = 1;
-  while (!stack.empty()) {
-    Frame& f = stack.back();
-    NodeId ch[2];
-    const int count = children(g, f.id, ch);
-    if (f.next_child < count) {
-      const NodeId c = ch[f.next_child++];
-      if (state[c] == 0) {
-        state[c] = 1;
-        stack.push_back({c, 0});
-      }
-      continue;
-    }
-    size_t s = g.node(f.id).kind == Node::Kind::kReturn ? 0 : 1;
-    for (int i = 0; i < count; ++i) s = std::min(kSizeCap, s + size[ch[i]]);
-    size[f.id] = s;
-    state[f.id] = 2;
-    stack.pop_back();
+  for (NodeId id = 0; id < n; ++id) {
+    const Node& nd = g.node(id);
+    if (nd.kind == Node::Kind::kReturn) continue;
+    assert(nd.on_true.node < id && nd.on_false.node < id);
+    size[id] = std::min(kSizeCap, std::min(kSizeCap, 1 + size[nd.on_true.node]) + size[nd.on_false.node]);
   }
   return size;
 }
 
-// The layout: a DFS that visits the larger child first, so that in the
-// reverse post-order the smaller ends up right after the parent.
+// The layout: a DFS that visits the larger child first (on_true on a tie),
+// so that in the reverse post-order the smaller ends up right after the
+// parent. A frame holds its children in visiting order, found once.
 std::vector<NodeId> layout_order(const Graph& g, Edge entry, const std::vector<size_t>& size) {
-  std::vector<uint8_t> state(g.size(), 0);  // 0 new, 1 open, 2 done
-  std::vector<NodeId> order;                // post-order
+  struct Visit {
+    NodeId id;
+    NodeId child[2];
+    uint8_t count;  // children: 0 for a return
+    uint8_t next;   // the next child to visit
+  };
+  auto visit = [&](NodeId id) {
+    const Node& nd = g.node(id);
+    if (nd.kind == Node::Kind::kReturn) return Visit{id, {0, 0}, 0, 0};
+    const NodeId t = nd.on_true.node;
+    const NodeId f = nd.on_false.node;
+    return size[f] > size[t] ? Visit{id, {f, t}, 2, 0} : Visit{id, {t, f}, 2, 0};
+  };
+  std::vector<uint8_t> seen(g.size(), 0);
+  std::vector<NodeId> order;  // post-order
   order.reserve(g.size());
-  std::vector<Frame> stack;
-  stack.push_back({entry.node, 0});
-  state[entry.node] = 1;
+  std::vector<Visit> stack;
+  stack.push_back(visit(entry.node));
+  seen[entry.node] = 1;
   while (!stack.empty()) {
-    Frame& f = stack.back();
-    NodeId ch[2];
-    const int count = children(g, f.id, ch);
-    if (count == 2 && size[ch[1]] > size[ch[0]]) std::swap(ch[0], ch[1]);
-    if (f.next_child < count) {
-      const NodeId c = ch[f.next_child++];
-      if (state[c] == 0) {
-        state[c] = 1;
-        stack.push_back({c, 0});
+    Visit& v = stack.back();
+    if (v.next < v.count) {
+      const NodeId c = v.child[v.next++];
+      if (seen[c] == 0) {
+        seen[c] = 1;
+        stack.push_back(visit(c));
       }
       continue;
     }
-    order.push_back(f.id);
-    state[f.id] = 2;
+    order.push_back(v.id);
     stack.pop_back();
   }
   std::reverse(order.begin(), order.end());
@@ -272,16 +264,22 @@ Expected<EmitResult> emit(const Graph& g, Edge entry) {
   const std::vector<uint8_t> enters_at_load = entered_at_load(g, entry, order);
 
   bpf::Builder b;
+  // Each node's two labels: its load's, then its test's.
   std::vector<bpf::Label> load_label(n);
-  std::vector<bpf::Label> test_label(n);
+  size_t items = 1;
   for (NodeId id : order) {
     load_label[id] = b.new_label();
-    test_label[id] = b.new_label();
+    b.new_label();
+    const Node& nd = g.node(id);
+    // Bound test and branch; bound load and load; mask.
+    if (nd.kind == Node::Kind::kTest) items += 2 + 2 * enters_at_load[id] + (nd.has_mask ? 1 : 0);
   }
+  b.reserve(items);
+  auto test_label = [&](NodeId id) { return bpf::Label{load_label[id].id + 1}; };
   auto target = [&](Edge e) {
     const Node& nd = g.node(e.node);
     if (nd.kind == Node::Kind::kReturn) return bpf::Target::Return(nd.ret);
-    return bpf::Target::To(e.load ? load_label[e.node] : test_label[e.node]);
+    return bpf::Target::To(e.load ? load_label[e.node] : test_label(e.node));
   };
   if (g.node(entry.node).kind == Node::Kind::kReturn) {
     b.ret(g.node(entry.node).ret);
@@ -293,7 +291,7 @@ Expected<EmitResult> emit(const Graph& g, Edge entry) {
       b.bind(load_label[id]);
       b.load_word(nd.word);
     }
-    b.bind(test_label[id]);
+    b.bind(test_label(id));
     if (nd.has_mask) b.emit(bpf::stmt(bpf::kAlu | bpf::kAnd | bpf::kK, nd.mask));
     b.branch(nd.op, nd.k, target(nd.on_true), target(nd.on_false));
   }

@@ -103,6 +103,11 @@ class InsnCounter {
   explicit InsnCounter(const Graph& g) : g_(g) {}
   void add(Edge e);
   size_t insns() const { return insns_; }
+  // Back to an empty union, keeping the buffers.
+  void clear() {
+    seen_.assign(seen_.size(), kUnseen);
+    insns_ = 0;
+  }
 
  private:
   static constexpr uint8_t kUnseen = 0;

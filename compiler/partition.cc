@@ -88,6 +88,13 @@ uint32_t LeafTable::intern(RuleSet s) {
 
 std::vector<Interval> partition(const NumberSpace& space, Action bad_arch_action, LeafTable& leaves, bool merge) {
   std::vector<Interval> out;
+  // At most two intervals per number with rules (it and the gap before it),
+  // plus each segment's last gap split at the ENOSYS bound.
+  size_t named = 0;
+  for (const NumberSegment& seg : space.segments) {
+    if (seg.policy != nullptr) named += seg.policy->rules.size();
+  }
+  out.reserve(2 * named + 2 * space.segments.size() + 1);
   auto add = [&](uint32_t lo, uint32_t hi, uint32_t leaf, bool mergeable) {
     if ((merge || mergeable) && !out.empty() && out.back().leaf == leaf && out.back().hi + 1 == lo) {
       out.back().hi = hi;
@@ -96,6 +103,11 @@ std::vector<Interval> partition(const NumberSpace& space, Action bad_arch_action
     out.push_back(Interval{lo, hi, leaf});
   };
   auto constant = [&](Action a) { return leaves.intern_constant(a); };
+  // The leaf of the last single unconditional rule's action (none yet: no
+  // leaf is interned before a number needs it, which keeps leaf ids in
+  // order of appearance).
+  std::optional<Action> last_action;
+  uint32_t last_leaf = 0;
 
   for (const NumberSegment& seg : space.segments) {
     if (seg.policy == nullptr) {
@@ -118,8 +130,27 @@ std::vector<Interval> partition(const NumberSpace& space, Action bad_arch_action
     for (auto it = p.rules.lower_bound(seg.lo); it != p.rules.end() && it->first <= seg.hi; ++it) {
       const uint32_t nr = it->first;
       if (cursor < nr) gap(static_cast<uint32_t>(cursor), nr - 1);
-      const std::optional<Action> outcome = unconditional_outcome(it->second, p.default_action);
-      add(nr, nr, outcome ? constant(*outcome) : leaves.intern(rule_set(it->second, p.default_action)), false);
+      const std::vector<policy::Rule>& rules = it->second;
+      uint32_t leaf = 0;
+      if (rules.size() == 1 && rules.front().conditions.empty()) {
+        // Most numbers: one unconditional rule, mostly the same action as
+        // the number before.
+        if (!last_action || !(rules.front().action == *last_action)) {
+          last_action = rules.front().action;
+          last_leaf = constant(*last_action);
+        }
+        leaf = last_leaf;
+      } else {
+        const std::optional<Action> outcome = unconditional_outcome(rules, p.default_action);
+        leaf = outcome ? constant(*outcome) : leaves.intern(rule_set(rules, p.default_action));
+      }
+      // add(nr, nr, leaf, false) spelled out: this runs for every number a
+      // profile names.
+      if (merge && !out.empty() && out.back().leaf == leaf && out.back().hi + 1 == nr) {
+        out.back().hi = nr;
+      } else {
+        out.push_back(Interval{nr, nr, leaf});
+      }
       cursor = uint64_t{nr} + 1;
     }
     if (cursor <= seg.hi) gap(static_cast<uint32_t>(cursor), seg.hi);
@@ -130,13 +161,17 @@ std::vector<Interval> partition(const NumberSpace& space, Action bad_arch_action
 std::vector<double> interval_weights(const NumberSpace& space, std::span<const Interval> intervals, const Weights& w) {
   std::vector<double> out;
   out.reserve(intervals.size());
+  // Each segment's table looked up once, not once per interval.
+  std::vector<Weights::OfAbi> of_segment;
+  of_segment.reserve(space.segments.size());
+  for (const NumberSegment& seg : space.segments) of_segment.push_back(w.of(seg.abi));
   size_t s = 0;
   for (const Interval& iv : intervals) {
     while (space.segments[s].hi < iv.lo) ++s;
     double total = 0;
     for (size_t t = s; t < space.segments.size() && space.segments[t].lo <= iv.hi; ++t) {
       const NumberSegment& seg = space.segments[t];
-      total += w.range(seg.abi, std::max(iv.lo, seg.lo), std::min(iv.hi, seg.hi));
+      total += of_segment[t].range(std::max(iv.lo, seg.lo), std::min(iv.hi, seg.hi));
     }
     out.push_back(total);
   }

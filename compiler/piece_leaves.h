@@ -25,7 +25,18 @@ namespace sysfence::compiler {
 // split up front: no allocation per signature or leaf.
 class PieceLeaves {
  public:
-  PieceLeaves(size_t pieces, size_t signature_length) : pieces_(pieces), length_(signature_length) {
+  // `scratch` holds the lookups' buffers (args.h, PieceScratch).
+  PieceLeaves(size_t pieces, size_t signature_length, PieceScratch& scratch)
+      : pieces_(pieces),
+        length_(signature_length),
+        seen_(scratch.seen),
+        seen_leaf_(scratch.seen_leaf),
+        signature_index_(scratch.signature_index),
+        child_index_(scratch.child_index) {
+    seen_.clear();
+    seen_leaf_.clear();
+    signature_index_.clear();
+    child_index_.clear();
     children_.reserve(std::min<size_t>(pieces, kFew));
   }
 
@@ -111,11 +122,11 @@ class PieceLeaves {
 
   size_t pieces_;
   size_t length_;
-  std::string seen_;                 // the signatures seen, end to end
-  std::vector<uint32_t> seen_leaf_;  // the leaf of each
-  std::vector<uint32_t> signature_index_;
+  std::string& seen_;
+  std::vector<uint32_t>& seen_leaf_;
+  std::vector<uint32_t>& signature_index_;
+  std::vector<uint32_t>& child_index_;
   std::vector<RuleSet> children_;
-  std::vector<uint32_t> child_index_;
 };
 
 }  // namespace sysfence::compiler

@@ -85,6 +85,8 @@ class RuleSetMemo {
     ++count_;
   }
 
+  bool empty() const { return count_ == 0; }
+
   // Frees the memory too: the compile's later passes have no use for it.
   void clear() {
     words_ = {};

@@ -111,9 +111,6 @@ constexpr HotEntry kHot[] = {
 // compete with a syscall that is actually called.
 constexpr double kNamedFloor = 0.01;
 
-// x32 shares its number space with x86_64 but is almost never enabled.
-constexpr double kX32Factor = 0.01;
-
 void sort_and_merge(std::vector<std::pair<std::string, double>>& v) {
   std::map<std::string, double, std::less<>> m;
   for (auto& [name, count] : v) m[name] += count;
@@ -294,29 +291,26 @@ Expected<Weights> Weights::FromFlag(std::string_view spec) {
   return Parse(text, spec);
 }
 
-double Weights::range(syscalls::ArchId abi, uint32_t lo, uint32_t hi) const {
-  const syscalls::Table& t = syscalls::table(abi);
-  const uint32_t first = syscalls::arch(abi).nr_bias;
-  const uint32_t last = t.entries().empty() ? first : t.max_nr();
-  double total = 0;
-  if (lo <= last && hi >= first) {
-    const uint32_t a = std::max(lo, first);
-    const uint32_t b = std::min(hi, last);
-    total += floor_ * (static_cast<double>(b - a) + 1);
+Weights::OfAbi::OfAbi(const Weights& w, syscalls::ArchId abi)
+    : w_(w),
+      abi_(abi),
+      table_(syscalls::table(abi)),
+      first_(syscalls::arch(abi).nr_bias),
+      last_(table_.entries().empty() ? first_ : table_.max_nr()) {}
+
+double Weights::OfAbi::add_named(double total, uint32_t lo, uint32_t hi) const {
+  auto entries = table_.entries();
+  auto it = std::lower_bound(entries.begin(), entries.end(), lo,
+                             [](const syscalls::Syscall& s, uint32_t v) { return s.nr < v; });
+  for (; it != entries.end() && it->nr <= hi; ++it) {
+    auto n = std::lower_bound(w_.named_.begin(), w_.named_.end(), it->name,
+                              [](const auto& p, std::string_view v) { return p.first < v; });
+    if (n != w_.named_.end() && n->first == it->name) total += n->second;
   }
-  if (!named_.empty()) {
-    auto entries = t.entries();
-    auto it = std::lower_bound(entries.begin(), entries.end(), lo,
-                               [](const syscalls::Syscall& s, uint32_t v) { return s.nr < v; });
-    for (; it != entries.end() && it->nr <= hi; ++it) {
-      auto n = std::lower_bound(named_.begin(), named_.end(), it->name,
-                                [](const auto& p, std::string_view v) { return p.first < v; });
-      if (n != named_.end() && n->first == it->name) total += n->second;
-    }
-  }
-  if (abi == syscalls::ArchId::kX32) total *= kX32Factor;
   return total;
 }
+
+double Weights::range(syscalls::ArchId abi, uint32_t lo, uint32_t hi) const { return of(abi).range(lo, hi); }
 
 double Weights::measured(syscalls::ArchId abi, uint32_t nr) const {
   if (named_.empty()) {

@@ -20,6 +20,7 @@
 // x86_64 tree pays as little as possible for sharing its number space.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -28,11 +29,16 @@
 
 #include "base/expected.h"
 #include "syscalls/arch.h"
+#include "syscalls/table.h"
 
 namespace sysfence::compiler {
 
 class Weights {
  public:
+  // x32 shares its number space with x86_64 but is almost never enabled:
+  // its numbers weigh this much of the others.
+  static constexpr double kX32Factor = 0.01;
+
   static Weights Uniform();
   static Weights Hot();
   // `source` names the file in error messages ("w.txt:3:5: ...").
@@ -44,6 +50,36 @@ class Weights {
   // Expected share of calls with seccomp_data.nr in [lo, hi] on `abi`
   // (any scale; only ratios matter).
   double range(syscalls::ArchId abi, uint32_t lo, uint32_t hi) const;
+  // range() for one ABI, its syscall table looked up once: for callers that
+  // weigh many ranges of one ABI (every interval of a number space).
+  class OfAbi {
+   public:
+    OfAbi(const Weights& w, syscalls::ArchId abi);
+    // Inline: the floor is all there is under uniform weights.
+    double range(uint32_t lo, uint32_t hi) const {
+      double total = 0;
+      if (lo <= last_ && hi >= first_) {
+        const uint32_t a = std::max(lo, first_);
+        const uint32_t b = std::min(hi, last_);
+        total += w_.floor_ * (static_cast<double>(b - a) + 1);
+      }
+      if (!w_.named_.empty()) total = add_named(total, lo, hi);
+      if (abi_ == syscalls::ArchId::kX32) total *= kX32Factor;
+      return total;
+    }
+
+   private:
+    // `total` plus the named syscalls' weights in [lo, hi], added one by one.
+    double add_named(double total, uint32_t lo, uint32_t hi) const;
+
+    const Weights& w_;
+    syscalls::ArchId abi_;
+    const syscalls::Table& table_;
+    uint32_t first_;
+    uint32_t last_;
+  };
+  OfAbi of(syscalls::ArchId abi) const { return OfAbi(*this, abi); }
+
   // The weight of one number, for averaging (the floor included).
   double number(syscalls::ArchId abi, uint32_t nr) const { return range(abi, nr, nr); }
   // The weight of one number without the floor: what a weighted mean over
@@ -51,6 +87,8 @@ class Weights {
   double measured(syscalls::ArchId abi, uint32_t nr) const;
 
   bool is_uniform() const { return named_.empty(); }
+  // range() gives what Uniform()'s does: every number of a table counts 1.
+  bool counts_numbers() const { return named_.empty() && floor_ == 1; }
   std::string_view description() const { return description_; }
   // (name, count), sorted by name.
   const std::vector<std::pair<std::string, double>>& named() const { return named_; }
