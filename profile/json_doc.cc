@@ -441,10 +441,11 @@ Expected<JsonDoc> JsonDoc::parse(std::string_view text, std::string_view name, c
         fmt::format("{}: input is {} bytes, larger than the limit of {} bytes", name, text.size(), limits.max_bytes));
   JsonDoc doc;
   doc.text_ = text;
-  // Typical profiles hold one value per 9..20 bytes (Docker's default: 9.4):
-  // one allocation, no regrowth (the guess is capped so that a huge input
-  // does not reserve for values it may not have). The pool holds only
-  // escaped strings, rare in profiles: it grows as needed.
+  // Profiles hold one value per 9..23 bytes (Docker's default: 18.7, the
+  // generated ones of the scaling benchmarks 11..13): one allocation, no
+  // regrowth (the guess is capped so that a huge input does not reserve for
+  // values it may not have). The pool holds only escaped strings, rare in
+  // profiles: it grows as needed.
   doc.nodes_.reserve(std::min({text.size() / 8 + 16, limits.max_values, size_t{1} << 16}));
   boost::json::parse_options opts;
   opts.max_depth = limits.max_depth;
