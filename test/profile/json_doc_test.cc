@@ -237,5 +237,31 @@ TEST(LineCursor, AgreesWithCountingInAnyOrder) {
   EXPECT_EQ(LineCursor().pos(0).col, 1u);
 }
 
+// Long jumps over many newlines at once: more than a byte counter holds
+// per lane of a vector step (255), and a text of nothing but newlines.
+TEST(LineCursor, CountsLongRunsOfNewlines) {
+  const std::string blank(10000, '\n');
+  LineCursor cursor(blank);
+  EXPECT_EQ(cursor.pos(10000).line, 10001u);
+  EXPECT_EQ(cursor.pos(10000).col, 1u);
+  EXPECT_EQ(cursor.pos(4321).line, 4322u);
+  std::string text;
+  for (int line = 0; line < 3000; ++line) text += std::string(static_cast<size_t>(line % 40), 'y') + "\n";
+  LineCursor jumps(text);
+  size_t line = 1;
+  size_t line_start = 0;
+  for (size_t offset = 0; offset < text.size(); ++offset) {
+    if (offset % 4099 == 0 || offset + 1 == text.size()) {
+      const TextPos p = jumps.pos(offset);
+      EXPECT_EQ(p.line, line) << offset;
+      EXPECT_EQ(p.col, offset - line_start + 1) << offset;
+    }
+    if (text[offset] == '\n') {
+      ++line;
+      line_start = offset + 1;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sysfence::profile
