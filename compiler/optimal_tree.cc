@@ -233,6 +233,10 @@ class OptimalTree {
     // order the leaves first appear), both kept up to date as j grows.
     std::vector<std::pair<double, uint32_t>> singles;
     std::vector<std::pair<uint32_t, size_t>> leaves;
+    // A range holds fewer than span_ intervals: no growing on the way.
+    sorted.reserve(span_);
+    singles.reserve(span_);
+    leaves.reserve(span_);
     for (size_t i = 0; i < n_; ++i) {
       if (chains_reusable_from(i)) continue;
       uint32_t wide = kNone;  // the leaf of the non-single intervals: the rest
@@ -308,27 +312,19 @@ class OptimalTree {
     if (first >= end) return true;
     const size_t suffix = std::clamp(above, first, end);
     fill_cells(ws, d, first, suffix);
-    // In order of i: kept[i + 1] is still diagonal d - 1's.
+    // In order of i: kept[i + 1] is still diagonal d - 1's. Each run of
+    // cells that are not kept is filled as soon as it ends.
     bool any_kept = false;
+    size_t run = suffix;  // the first cell of the run not kept so far
     for (size_t i = suffix; i < end; ++i) {
       kept[i] = kept[i] && kept[i + 1] && same_weight(i, i + d);
-      any_kept = any_kept || kept[i];
+      if (!kept[i]) continue;
+      any_kept = true;
+      if (run < i) fill_cells(ws, d, run, i);
+      run = i + 1;
     }
-    if (!any_kept) {
-      fill_cells(ws, d, suffix, end);
-      return false;
-    }
-    for (size_t i = suffix; i < end;) {
-      if (kept[i]) {
-        ++i;
-        continue;
-      }
-      size_t to = i + 1;
-      while (to < end && !kept[to]) ++to;
-      fill_cells(ws, d, i, to);
-      i = to;
-    }
-    return true;
+    if (run < end) fill_cells(ws, d, run, end);
+    return any_kept;
   }
 
   // Cells (i, i + d) for first <= i < end: per cell, the best split point
