@@ -370,7 +370,10 @@ class OptimalTree {
   // 20% more time; four ranges of a diagonal per vector (costs stored by
   // diagonal) walk the union of their windows, 9.5 points per four ranges
   // against 5.7 per range, with three comparisons per point to mask the
-  // others' windows.
+  // others' windows; with AVX2 over the tables as they are (for one k the
+  // four ranges' left costs lie side by side in cost_t, the right ones in
+  // cost) the union is still 8.8 points, and the dynamic program took 30%
+  // more instructions and 40% more time.
   static std::pair<double, size_t> best_split(const double* row, const double* right, size_t lo, size_t hi) {
     const double* left = row - 1;  // left[k] = row[k - 1]
     double best = left[lo] + right[lo];
