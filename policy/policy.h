@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -69,6 +70,119 @@ struct Rule {
   friend bool operator==(const Rule&, const Rule&) = default;
 };
 
+// One syscall's rules, ORed: a vector's interface over contiguous storage
+// that holds one rule in place. Most syscall numbers of a policy have one
+// rule (Docker's default: about 1,000 numbers, 1,200 rules), so a map of
+// them costs no allocation per number; a second rule moves both to the
+// heap.
+class RuleList {
+ public:
+  using value_type = Rule;
+  using size_type = size_t;
+  using difference_type = std::ptrdiff_t;
+  using reference = Rule&;
+  using const_reference = const Rule&;
+  using pointer = Rule*;
+  using const_pointer = const Rule*;
+  using iterator = Rule*;
+  using const_iterator = const Rule*;
+
+  RuleList() = default;
+  RuleList(std::initializer_list<Rule> rules) : RuleList(std::vector<Rule>(rules)) {}
+  // Takes the vector's storage (or its one rule, in place).
+  RuleList(std::vector<Rule> rules) {  // NOLINT(google-explicit-constructor): a drop-in for the vector it replaces
+    if (rules.size() == 1) {
+      one_ = std::move(rules.front());
+      one_size_ = 1;
+    } else if (!rules.empty()) {
+      many_ = std::move(rules);
+      in_place_ = false;
+    }
+  }
+  template <class It>
+  RuleList(It first, It last) : RuleList(std::vector<Rule>(first, last)) {}
+
+  Rule* data() { return in_place_ ? &one_ : many_.data(); }
+  const Rule* data() const { return in_place_ ? &one_ : many_.data(); }
+  size_t size() const { return in_place_ ? one_size_ : many_.size(); }
+  bool empty() const { return size() == 0; }
+  iterator begin() { return data(); }
+  iterator end() { return data() + size(); }
+  const_iterator begin() const { return data(); }
+  const_iterator end() const { return data() + size(); }
+  const_iterator cbegin() const { return begin(); }
+  const_iterator cend() const { return end(); }
+  Rule& operator[](size_t i) { return data()[i]; }
+  const Rule& operator[](size_t i) const { return data()[i]; }
+  Rule& front() { return data()[0]; }
+  const Rule& front() const { return data()[0]; }
+  Rule& back() { return data()[size() - 1]; }
+  const Rule& back() const { return data()[size() - 1]; }
+
+  void reserve(size_t n) {
+    if (n > 1) to_heap(n);
+  }
+  template <class... Args>
+  Rule& emplace_back(Args&&... args) {
+    if (in_place_ && one_size_ == 0) {
+      // one_ is a default Rule while the list holds none in place.
+      if constexpr (sizeof...(Args) == 1 && (std::is_same_v<std::remove_cvref_t<Args>, Rule> && ...))
+        one_ = (std::forward<Args>(args), ...);
+      else if constexpr (sizeof...(Args) > 0) one_ = Rule(std::forward<Args>(args)...);
+      one_size_ = 1;
+      return one_;
+    }
+    // Built first: `args` may refer to a rule of this list.
+    Rule r(std::forward<Args>(args)...);
+    to_heap(2);
+    return many_.emplace_back(std::move(r));
+  }
+  void push_back(const Rule& r) { emplace_back(r); }
+  void push_back(Rule&& r) { emplace_back(std::move(r)); }
+  void clear() {
+    many_.clear();
+    one_ = Rule{};
+    one_size_ = 0;
+    in_place_ = true;
+  }
+  iterator erase(const_iterator first, const_iterator last) {
+    const auto from = first - data();
+    const auto to = last - data();
+    to_heap(0);
+    const auto it = many_.erase(many_.begin() + from, many_.begin() + to);
+    return many_.data() + (it - many_.begin());
+  }
+  iterator erase(const_iterator pos) { return erase(pos, pos + 1); }
+
+  explicit operator std::vector<Rule>() const { return std::vector<Rule>(begin(), end()); }
+
+  friend bool operator==(const RuleList& a, const RuleList& b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end());
+  }
+  friend bool operator==(const RuleList& a, const std::vector<Rule>& b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end());
+  }
+
+ private:
+  // Moves the rules to `many_`, with room for `n`.
+  void to_heap(size_t n) {
+    if (in_place_) {
+      many_.reserve(std::max<size_t>(n, one_size_));
+      if (one_size_ == 1) many_.push_back(std::move(one_));
+      one_ = Rule{};
+      one_size_ = 0;
+      in_place_ = false;
+    } else {
+      many_.reserve(n);
+    }
+  }
+
+  Rule one_;
+  std::vector<Rule> many_;
+  uint8_t one_size_ = 0;  // 0 or 1, while in_place_
+  bool in_place_ = true;
+};
+
 // Syscall number -> rules, in number order: the interface of the std::map
 // it replaces (find, at, count, contains, lower_bound, operator[], emplace,
 // emplace_hint, erase, iteration in number order), over one sorted vector.
@@ -81,8 +195,8 @@ struct Rule {
 class RuleMap {
  public:
   using key_type = uint32_t;
-  using mapped_type = std::vector<Rule>;
-  using value_type = std::pair<uint32_t, std::vector<Rule>>;
+  using mapped_type = RuleList;
+  using value_type = std::pair<uint32_t, RuleList>;
   using iterator = std::vector<value_type>::iterator;
   using const_iterator = std::vector<value_type>::const_iterator;
   using size_type = size_t;
@@ -117,17 +231,17 @@ class RuleMap {
   }
   bool contains(uint32_t nr) const { return find(nr) != end(); }
   size_t count(uint32_t nr) const { return contains(nr) ? 1 : 0; }
-  std::vector<Rule>& at(uint32_t nr) {
+  RuleList& at(uint32_t nr) {
     const auto it = find(nr);
     if (it == items_.end()) throw std::out_of_range("policy::RuleMap::at");
     return it->second;
   }
-  const std::vector<Rule>& at(uint32_t nr) const {
+  const RuleList& at(uint32_t nr) const {
     const auto it = find(nr);
     if (it == items_.end()) throw std::out_of_range("policy::RuleMap::at");
     return it->second;
   }
-  std::vector<Rule>& operator[](uint32_t nr) { return try_emplace(nr).first->second; }
+  RuleList& operator[](uint32_t nr) { return try_emplace(nr).first->second; }
 
   template <class... Args>
   std::pair<iterator, bool> try_emplace(uint32_t nr, Args&&... args) {

@@ -13,8 +13,6 @@
 
 namespace sysfence::profile {
 
-using syscalls::ArchId;
-
 namespace {
 
 // syscalls::multiplexed_call for a name some ABI knows, by its NameNumbers
@@ -198,8 +196,8 @@ void Resolver::fill_rule(const MadeRule& m, ArchId abi, policy::Rule& r) const {
   if (m.via != nullptr) src.multiplexed_for = m.via->name;
 }
 
-// The rules of one syscall number on `abi` (`made`: its MadeRules, in the
-// order made), appended to `list`. Two names of one entry can be one syscall (an alias such as
+// The MadeRules that make the rules of one syscall number (`made`: its
+// MadeRules, in the order made), appended to `kept`. Two names of one entry can be one syscall (an alias such as
 // arm's sync_file_range2 = arm_sync_file_range, or a name listed twice): one
 // rule is enough, so a rule equal to an earlier one of the same entry and
 // number is dropped. A number's rules from one entry are adjacent (seq
@@ -207,8 +205,11 @@ void Resolver::fill_rule(const MadeRule& m, ArchId abi, policy::Rule& r) const {
 // the entry, by the one condition each carries: the check is a set lookup,
 // not a scan of the number's rules (linear in the (name, rule) pairs, not
 // quadratic).
-void Resolver::number_rules(std::span<const MadeRule> made, ArchId abi, std::vector<policy::Rule>& list) {
-  list.reserve(made.size());
+void Resolver::distinct_rules(std::span<const MadeRule> made, std::vector<const MadeRule*>& kept) {
+  if (made.size() == 1) {  // most numbers: nothing to compare
+    kept.push_back(&made.front());
+    return;
+  }
   uint32_t run_entry = 0;
   bool run_started = false;
   for (const MadeRule& m : made) {
@@ -228,7 +229,7 @@ void Resolver::number_rules(std::span<const MadeRule> made, ArchId abi, std::vec
       fresh = std::find(run_vias_.begin(), run_vias_.end(), m.via) == run_vias_.end();
       if (fresh) run_vias_.push_back(m.via);
     }
-    if (fresh) fill_rule(m, abi, list.emplace_back());
+    if (fresh) kept.push_back(&m);
   }
 }
 
@@ -236,6 +237,7 @@ void Resolver::number_rules(std::span<const MadeRule> made, ArchId abi, std::vec
 // once and appending each number's list at the end of the (still empty)
 // map is linear, where one map lookup per rule walks the tree every time.
 Expected<void> Resolver::store_rules() {
+  std::vector<const MadeRule*> kept;  // one number's, reused
   for (size_t a = 0; a < arches_.size(); ++a) {
     const ArchId abi = arches_[a];
     std::vector<MadeRule>& made = made_[a];
@@ -248,14 +250,17 @@ Expected<void> Resolver::store_rules() {
       const uint32_t nr = made[first].nr;
       size_t end = first;
       while (end < made.size() && made[end].nr == nr) ++end;
-      std::vector<policy::Rule> list;
-      number_rules(std::span<const MadeRule>(made).subspan(first, end - first), abi, list);
+      kept.clear();
+      distinct_rules(std::span<const MadeRule>(made).subspan(first, end - first), kept);
       first = end;
-      // One rule combines with nothing (combine would return it as is).
-      if (list.size() < 2) {
-        rules.emplace_hint(rules.end(), nr, std::move(list));
+      // One rule (most numbers) combines with nothing (combine would return
+      // it as is): it is filled in its place in the map, without a copy.
+      if (kept.size() == 1) {
+        fill_rule(*kept.front(), abi, rules.emplace_hint(rules.end(), nr)->second.emplace_back());
         continue;
       }
+      std::vector<policy::Rule> list(kept.size());
+      for (size_t k = 0; k < kept.size(); ++k) fill_rule(*kept[k], abi, list[k]);
       auto combined = db_.combine(abi, nr, std::move(list));
       if (!combined) return fail(combined.error().message);
       rules.emplace_hint(rules.end(), nr, std::move(*combined));

@@ -141,7 +141,7 @@ class Resolver {
   uint32_t stamp_ = 0;
   std::set<uint32_t> other_numbers_;  // the current stamp's numbers outside the slots
   static constexpr uint32_t kMaxStampSlots = 1u << 16;
-  // number_rules' scratch, for the run of one entry's rules on one number.
+  // distinct_rules' scratch, for the run of one entry's rules on one number.
   // An unsplit entry's rules on one number differ only by their
   // multiplexer call, of which there are a few dozen: a scan of the calls
   // kept, without the tree's allocation per rule.
@@ -167,7 +167,7 @@ class Resolver {
   void note_multiplex_gap(size_t index, const std::string& name, const syscalls::MultiplexedCall* call, ArchId abi);
   static void sort_by_number(std::vector<MadeRule>& made);
   void fill_rule(const MadeRule& m, ArchId abi, policy::Rule& r) const;
-  void number_rules(std::span<const MadeRule> made, ArchId abi, std::vector<policy::Rule>& list);
+  void distinct_rules(std::span<const MadeRule> made, std::vector<const MadeRule*>& kept);
   Expected<void> store_rules();
 
   // resolve_warnings.cc
