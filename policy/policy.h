@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <new>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -70,11 +71,50 @@ struct Rule {
   friend bool operator==(const Rule&, const Rule&) = default;
 };
 
-// One syscall's rules, ORed: a vector's interface over contiguous storage
-// that holds one rule in place. Most syscall numbers of a policy have one
-// rule (Docker's default: about 1,000 numbers, 1,200 rules), so a map of
-// them costs no allocation per number; a second rule moves both to the
-// heap.
+// Storage for single rules, recycled per thread: a policy holds about one
+// rule per syscall number, and a process that resolves policy after policy
+// (a benchmark, a service) would otherwise allocate and free each of them
+// through malloc every time. At most kMaxKept blocks are kept.
+class RuleBlocks {
+ public:
+  static void* take() {
+    std::vector<void*>& kept = free_blocks();
+    if (kept.empty()) return ::operator new(sizeof(Rule));
+    void* p = kept.back();
+    kept.pop_back();
+    return p;
+  }
+  static void give(void* p) {
+    std::vector<void*>& kept = free_blocks();
+    if (kept.size() < kMaxKept) {
+      kept.push_back(p);
+      return;
+    }
+    ::operator delete(p);
+  }
+
+ private:
+  static constexpr size_t kMaxKept = 1 << 14;
+  struct Blocks {
+    std::vector<void*> free;
+    Blocks() = default;
+    Blocks(const Blocks&) = delete;
+    Blocks& operator=(const Blocks&) = delete;
+    ~Blocks() {
+      for (void* p : free) ::operator delete(p);
+    }
+  };
+  static std::vector<void*>& free_blocks() {
+    thread_local Blocks blocks;
+    return blocks.free;
+  }
+};
+
+// One syscall's rules, ORed: a vector's interface over contiguous storage.
+// Most syscall numbers of a policy have one rule (Docker's default: about
+// 1,000 numbers, 1,200 rules); a list holds that one in a recycled block
+// (RuleBlocks), so a map of them allocates nothing per number in the steady
+// state. A second rule moves the rules to a vector.
 class RuleList {
  public:
   using value_type = Rule;
@@ -89,11 +129,10 @@ class RuleList {
 
   RuleList() = default;
   RuleList(std::initializer_list<Rule> rules) : RuleList(std::vector<Rule>(rules)) {}
-  // Takes the vector's storage (or its one rule, in place).
+  // Takes the vector's storage (or its one rule).
   RuleList(std::vector<Rule> rules) {  // NOLINT(google-explicit-constructor): a drop-in for the vector it replaces
     if (rules.size() == 1) {
-      one_ = std::move(rules.front());
-      one_size_ = 1;
+      emplace_back(std::move(rules.front()));
     } else if (!rules.empty()) {
       many_ = std::move(rules);
       in_place_ = false;
@@ -101,10 +140,29 @@ class RuleList {
   }
   template <class It>
   RuleList(It first, It last) : RuleList(std::vector<Rule>(first, last)) {}
+  RuleList(const RuleList& other) : many_(other.many_), in_place_(other.in_place_) {
+    if (other.one_ != nullptr) one_ = make_one(*other.one_);
+  }
+  RuleList(RuleList&& other) noexcept
+      : one_(std::exchange(other.one_, nullptr)), many_(std::move(other.many_)), in_place_(other.in_place_) {
+    other.many_.clear();
+    other.in_place_ = true;
+  }
+  RuleList& operator=(const RuleList& other) {
+    if (this != &other) *this = RuleList(other);
+    return *this;
+  }
+  RuleList& operator=(RuleList&& other) noexcept {
+    std::swap(one_, other.one_);
+    many_.swap(other.many_);
+    std::swap(in_place_, other.in_place_);
+    return *this;
+  }
+  ~RuleList() { drop_one(); }
 
-  Rule* data() { return in_place_ ? &one_ : many_.data(); }
-  const Rule* data() const { return in_place_ ? &one_ : many_.data(); }
-  size_t size() const { return in_place_ ? one_size_ : many_.size(); }
+  Rule* data() { return in_place_ ? one_ : many_.data(); }
+  const Rule* data() const { return in_place_ ? one_ : many_.data(); }
+  size_t size() const { return in_place_ ? (one_ != nullptr ? 1 : 0) : many_.size(); }
   bool empty() const { return size() == 0; }
   iterator begin() { return data(); }
   iterator end() { return data() + size(); }
@@ -124,13 +182,9 @@ class RuleList {
   }
   template <class... Args>
   Rule& emplace_back(Args&&... args) {
-    if (in_place_ && one_size_ == 0) {
-      // one_ is a default Rule while the list holds none in place.
-      if constexpr (sizeof...(Args) == 1 && (std::is_same_v<std::remove_cvref_t<Args>, Rule> && ...))
-        one_ = (std::forward<Args>(args), ...);
-      else if constexpr (sizeof...(Args) > 0) one_ = Rule(std::forward<Args>(args)...);
-      one_size_ = 1;
-      return one_;
+    if (in_place_ && one_ == nullptr) {
+      one_ = make_one(std::forward<Args>(args)...);
+      return *one_;
     }
     // Built first: `args` may refer to a rule of this list.
     Rule r(std::forward<Args>(args)...);
@@ -140,9 +194,8 @@ class RuleList {
   void push_back(const Rule& r) { emplace_back(r); }
   void push_back(Rule&& r) { emplace_back(std::move(r)); }
   void clear() {
+    drop_one();
     many_.clear();
-    one_ = Rule{};
-    one_size_ = 0;
     in_place_ = true;
   }
   iterator erase(const_iterator first, const_iterator last) {
@@ -164,22 +217,36 @@ class RuleList {
   }
 
  private:
+  template <class... Args>
+  static Rule* make_one(Args&&... args) {
+    void* block = RuleBlocks::take();
+    try {
+      return new (block) Rule(std::forward<Args>(args)...);
+    } catch (...) {
+      RuleBlocks::give(block);
+      throw;
+    }
+  }
+  void drop_one() {
+    if (one_ == nullptr) return;
+    one_->~Rule();
+    RuleBlocks::give(one_);
+    one_ = nullptr;
+  }
   // Moves the rules to `many_`, with room for `n`.
   void to_heap(size_t n) {
     if (in_place_) {
-      many_.reserve(std::max<size_t>(n, one_size_));
-      if (one_size_ == 1) many_.push_back(std::move(one_));
-      one_ = Rule{};
-      one_size_ = 0;
+      many_.reserve(std::max<size_t>(n, 1));
+      if (one_ != nullptr) many_.push_back(std::move(*one_));
+      drop_one();
       in_place_ = false;
     } else {
       many_.reserve(n);
     }
   }
 
-  Rule one_;
+  Rule* one_ = nullptr;  // the list's one rule while in_place_ (nullptr: none)
   std::vector<Rule> many_;
-  uint8_t one_size_ = 0;  // 0 or 1, while in_place_
   bool in_place_ = true;
 };
 
