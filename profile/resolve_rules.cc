@@ -53,9 +53,8 @@ void Resolver::note_largest(const ProfileSyscall& e) {
   }
 }
 
-// Adds `nr` to the numbers of the current stamp on ABI `a`; false when it
-// was there already.
-bool Resolver::add_entry_number(size_t a, uint32_t nr) {
+// add_entry_number where `nr` is outside the slots run() sized.
+bool Resolver::add_number_outside_slots(size_t a, uint32_t nr) {
   std::vector<uint32_t>& slots = number_stamps_[a];
   const uint32_t first = first_numbers_[a];
   // Numbers of the table lie in [first, max_nr()]; anything else (never
@@ -190,7 +189,7 @@ void Resolver::fill_rule(const MadeRule& m, ArchId abi, policy::Rule& r) const {
   src.file = p_.source;
   src.line = e.pos.line;
   src.entry = m.entry;
-  src.comment = e.comment;
+  if (!e.comment.empty()) src.comment = e.comment;  // `r` is new: its comment is empty
   src.split_repeated_index = outcome.split_repeated_index;
   src.col = e.pos.col;
   if (m.via != nullptr) src.multiplexed_for = m.via->name;
@@ -206,10 +205,6 @@ void Resolver::fill_rule(const MadeRule& m, ArchId abi, policy::Rule& r) const {
 // not a scan of the number's rules (linear in the (name, rule) pairs, not
 // quadratic).
 void Resolver::distinct_rules(std::span<const MadeRule> made, std::vector<const MadeRule*>& kept) {
-  if (made.size() == 1) {  // most numbers: nothing to compare
-    kept.push_back(&made.front());
-    return;
-  }
   uint32_t run_entry = 0;
   bool run_started = false;
   for (const MadeRule& m : made) {
@@ -251,7 +246,8 @@ Expected<void> Resolver::store_rules() {
       size_t end = first;
       while (end < made.size() && made[end].nr == nr) ++end;
       kept.clear();
-      distinct_rules(std::span<const MadeRule>(made).subspan(first, end - first), kept);
+      if (end - first == 1) kept.push_back(&made[first]);  // most numbers: nothing to compare
+      else distinct_rules(std::span<const MadeRule>(made).subspan(first, end - first), kept);
       first = end;
       // One rule (most numbers) combines with nothing (combine would return
       // it as is): it is filled in its place in the map, without a copy.

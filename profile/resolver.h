@@ -161,7 +161,17 @@ class Resolver {
 
   // resolve_rules.cc
   void note_largest(const ProfileSyscall& e);
-  bool add_entry_number(size_t a, uint32_t nr);
+  // Adds `nr` to the numbers of the current stamp on ABI `a`; false when it
+  // was there already. Inline: make_rules asks once per name and ABI.
+  bool add_entry_number(size_t a, uint32_t nr) {
+    std::vector<uint32_t>& slots = number_stamps_[a];
+    const size_t slot = size_t{nr} - first_numbers_[a];
+    if (nr < first_numbers_[a] || slot > kMaxStampSlots || slot >= slots.size()) return add_number_outside_slots(a, nr);
+    if (slots[slot] == stamp_) return false;
+    slots[slot] = stamp_;
+    return true;
+  }
+  bool add_number_outside_slots(size_t a, uint32_t nr);
   Expected<void> make_rules(const ProfileSyscall& e, size_t index, const policy::SourceRef& src, size_t condition_sets);
   Expected<void> too_many_rules() const;
   void note_multiplex_gap(size_t index, const std::string& name, const syscalls::MultiplexedCall* call, ArchId abi);
