@@ -47,9 +47,13 @@ void Resolver::note_largest(const ProfileSyscall& e) {
     name_calls_.push_back(numbers != nullptr ? call_of(numbers) : syscalls::multiplexed_call(name));
   }
   for (size_t a = 0; a < arches_.size(); ++a) {
+    // A local maximum: largest_[a] in memory could alias the names' numbers.
+    const ArchId abi = arches_[a];
+    uint32_t largest = largest_[a];
     for (const syscalls::NameNumbers* numbers : name_numbers_)
       if (numbers != nullptr)
-        if (auto nr = numbers->on(arches_[a])) largest_[a] = std::max(largest_[a], *nr);
+        if (auto nr = numbers->on(abi)) largest = std::max(largest, *nr);
+    largest_[a] = largest;
   }
 }
 
@@ -163,6 +167,21 @@ void Resolver::sort_by_number(std::vector<MadeRule>& made) {
   made.swap(sorted);
 }
 
+// condition_width in the resolution's mode, remembered for the last (ABI,
+// number) asked: fill_rule fills a number's rules one after another, and
+// the twins of a multiplexer (every socket call's rule on socketcall) ask
+// for the same widths.
+policy::ArgWidth Resolver::width_of(ArchId abi, uint32_t nr, unsigned index) const {
+  WidthMemo& memo = width_memo_;
+  if (index >= memo.widths.size()) return condition_width(o_.arg_width, abi, nr, index);
+  if (!memo.valid || memo.abi != abi || memo.nr != nr) {
+    memo = WidthMemo{abi, nr, true, {}};
+  }
+  std::optional<policy::ArgWidth>& w = memo.widths[index];
+  if (!w) w = condition_width(o_.arg_width, abi, nr, index);
+  return *w;
+}
+
 // Fills `r` (a new, empty rule) with the policy rule `m` stands for on
 // `abi`: its entry's conditions (or the one condition of its set, where runc
 // split the entry), each of the width compared there, rewritten for the
@@ -175,7 +194,7 @@ void Resolver::fill_rule(const MadeRule& m, ArchId abi, policy::Rule& r) const {
   std::vector<policy::ArgCondition>& conds = r.conditions;
   auto add_condition = [&](const ProfileArg& pa) {
     conds.push_back(policy::ArgCondition{static_cast<uint8_t>(pa.index), pa.op, pa.value, pa.value_two,
-                                         condition_width(o_.arg_width, abi, m.nr, pa.index)});
+                                         width_of(abi, m.nr, pa.index)});
   };
   if (outcome.split_repeated_index) {
     add_condition(e.args[m.set]);
@@ -183,8 +202,7 @@ void Resolver::fill_rule(const MadeRule& m, ArchId abi, policy::Rule& r) const {
     conds.reserve(e.args.size());
     for (const ProfileArg& pa : e.args) add_condition(pa);
   }
-  if (m.via != nullptr)
-    conds = multiplexer_conditions(o_.multiplex, *m.via, conds, condition_width(o_.arg_width, abi, m.nr, 0));
+  if (m.via != nullptr) conds = multiplexer_conditions(o_.multiplex, *m.via, conds, width_of(abi, m.nr, 0));
   policy::SourceRef& src = r.source;
   src.file = p_.source;
   src.line = e.pos.line;

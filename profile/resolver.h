@@ -150,6 +150,15 @@ class Resolver {
   // syscall) and which condition.
   std::set<std::tuple<const void*, unsigned, policy::CmpOp, uint64_t, uint64_t>> run_seen_;
 
+  // width_of's memo: the widths of one (ABI, number), per argument index.
+  struct WidthMemo {
+    ArchId abi = ArchId::kX86_64;
+    uint32_t nr = 0;
+    bool valid = false;
+    std::array<std::optional<policy::ArgWidth>, 6> widths{};
+  };
+  mutable WidthMemo width_memo_;
+
   std::string where(SourcePos pos) const;
 
   // resolve.cc
@@ -176,6 +185,7 @@ class Resolver {
   Expected<void> too_many_rules() const;
   void note_multiplex_gap(size_t index, const std::string& name, const syscalls::MultiplexedCall* call, ArchId abi);
   static void sort_by_number(std::vector<MadeRule>& made);
+  policy::ArgWidth width_of(ArchId abi, uint32_t nr, unsigned index) const;
   void fill_rule(const MadeRule& m, ArchId abi, policy::Rule& r) const;
   void distinct_rules(std::span<const MadeRule> made, std::vector<const MadeRule*>& kept);
   Expected<void> store_rules();
