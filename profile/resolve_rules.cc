@@ -147,8 +147,9 @@ void Resolver::note_multiplex_gap(size_t index, const std::string& name, const s
 // numbers of one ABI span a few hundred values: counting them and placing
 // each rule at its number's next slot keeps creation order within a number
 // in linear time; a wider spread falls back to the comparison sort.
-void Resolver::sort_by_number(std::vector<MadeRule>& made) {
-  if (made.empty()) return;
+// Returns how many distinct numbers there are.
+size_t Resolver::sort_by_number(std::vector<MadeRule>& made) {
+  if (made.empty()) return 0;
   const auto [lo, hi] =
       std::minmax_element(made.begin(), made.end(), [](const MadeRule& x, const MadeRule& y) { return x.nr < y.nr; });
   const size_t range = size_t{hi->nr} - lo->nr + 1;
@@ -156,15 +157,22 @@ void Resolver::sort_by_number(std::vector<MadeRule>& made) {
     // seq is unique: creation order within each number.
     std::sort(made.begin(), made.end(),
               [](const MadeRule& x, const MadeRule& y) { return x.nr != y.nr ? x.nr < y.nr : x.seq < y.seq; });
-    return;
+    size_t numbers = 0;
+    for (size_t x = 0; x < made.size(); ++x) numbers += x == 0 || made[x].nr != made[x - 1].nr ? 1 : 0;
+    return numbers;
   }
   const uint32_t base = lo->nr;
   std::vector<uint32_t> start(range + 1, 0);
   for (const MadeRule& m : made) ++start[m.nr - base + 1];
-  for (size_t i = 1; i <= range; ++i) start[i] += start[i - 1];
+  size_t numbers = 0;
+  for (size_t i = 1; i <= range; ++i) {
+    numbers += start[i] != 0 ? 1 : 0;
+    start[i] += start[i - 1];
+  }
   std::vector<MadeRule> sorted(made.size());
   for (const MadeRule& m : made) sorted[start[m.nr - base]++] = m;
   made.swap(sorted);
+  return numbers;
 }
 
 // condition_width in the resolution's mode, remembered for the last (ABI,
@@ -254,10 +262,8 @@ Expected<void> Resolver::store_rules() {
   for (size_t a = 0; a < arches_.size(); ++a) {
     const ArchId abi = arches_[a];
     std::vector<MadeRule>& made = made_[a];
-    sort_by_number(made);
+    const size_t numbers = sort_by_number(made);
     auto& rules = out_.policy.arches[a].rules;
-    size_t numbers = 0;
-    for (size_t x = 0; x < made.size(); ++x) numbers += x == 0 || made[x].nr != made[x - 1].nr ? 1 : 0;
     rules.reserve(numbers + 1);  // and add_enosys_stub's rule on 0
     for (size_t first = 0; first < made.size();) {
       const uint32_t nr = made[first].nr;

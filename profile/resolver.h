@@ -184,7 +184,7 @@ class Resolver {
   Expected<void> make_rules(const ProfileSyscall& e, size_t index, const policy::SourceRef& src, size_t condition_sets);
   Expected<void> too_many_rules() const;
   void note_multiplex_gap(size_t index, const std::string& name, const syscalls::MultiplexedCall* call, ArchId abi);
-  static void sort_by_number(std::vector<MadeRule>& made);
+  static size_t sort_by_number(std::vector<MadeRule>& made);
   policy::ArgWidth width_of(ArchId abi, uint32_t nr, unsigned index) const;
   void fill_rule(const MadeRule& m, ArchId abi, policy::Rule& r) const;
   void distinct_rules(std::span<const MadeRule> made, std::vector<const MadeRule*>& kept);
