@@ -78,6 +78,7 @@ struct Rule {
 class RuleBlocks {
  public:
   static void* take() {
+    if (gone_) return ::operator new(sizeof(Rule));
     std::vector<void*>& kept = free_blocks();
     if (kept.empty()) return ::operator new(sizeof(Rule));
     void* p = kept.back();
@@ -85,6 +86,10 @@ class RuleBlocks {
     return p;
   }
   static void give(void* p) {
+    if (gone_) {
+      ::operator delete(p);
+      return;
+    }
     std::vector<void*>& kept = free_blocks();
     if (kept.size() < kMaxKept) {
       kept.push_back(p);
@@ -94,7 +99,7 @@ class RuleBlocks {
   }
 
  private:
-  static constexpr size_t kMaxKept = 1 << 14;
+  static constexpr size_t kMaxKept = 1 << 12;  // 600 KB: a few resolutions' worth
   struct Blocks {
     std::vector<void*> free;
     Blocks() = default;
@@ -102,8 +107,13 @@ class RuleBlocks {
     Blocks& operator=(const Blocks&) = delete;
     ~Blocks() {
       for (void* p : free) ::operator delete(p);
+      gone_ = true;
     }
   };
+  // Set once the thread's blocks are destroyed: a rule that outlives them
+  // (held by an object with static storage, destroyed after the thread's
+  // thread_local ones) goes straight back to the heap.
+  static inline thread_local bool gone_ = false;
   static std::vector<void*>& free_blocks() {
     thread_local Blocks blocks;
     return blocks.free;
