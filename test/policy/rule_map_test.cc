@@ -6,6 +6,7 @@
 #include <map>
 #include <random>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "policy/policy.h"
@@ -148,6 +149,19 @@ TEST(RuleList, TakesAVectorsRules) {
   EXPECT_EQ(one.front(), rule_with_errno(4));
   EXPECT_TRUE(RuleList(std::vector<Rule>{}).empty());
   EXPECT_NE(one, many);
+}
+
+// A list that outlives its thread's recycled blocks (a thread_local made
+// before them, so destroyed after them) hands its rule back to the heap.
+TEST(RuleList, OutlivesTheThreadsBlocks) {
+  bool held_one = false;
+  std::thread t([&] {
+    thread_local RuleList held;  // constructed before the thread's RuleBlocks
+    held.push_back(rule_with_errno(7));
+    held_one = held.size() == 1;
+  });
+  t.join();
+  EXPECT_TRUE(held_one);
 }
 
 }  // namespace
