@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <set>
+#include <span>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -47,7 +48,7 @@ constexpr size_t kMaxProvedRules = 4096;
 // conditions) cost it nothing.
 using RuleKey = std::pair<uint32_t, std::vector<std::tuple<uint8_t, policy::CmpOp, uint64_t, uint64_t, int>>>;
 
-size_t distinct_conditional_rules(const std::vector<policy::Rule>& rules) {
+size_t distinct_conditional_rules(std::span<const policy::Rule> rules) {
   std::set<RuleKey> distinct;
   for (const policy::Rule& r : rules) {
     if (r.conditions.empty()) continue;

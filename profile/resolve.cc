@@ -165,8 +165,12 @@ Expected<Resolution> Resolver::run() {
   unknown_seen_.assign(arches_.size(), {});
   made_.assign(arches_.size(), {});
   number_stamps_.assign(arches_.size(), {});
-  for (ArchId a : arches_) {
-    first_numbers_.push_back(syscalls::table(a).entries().front().nr);
+  for (size_t i = 0; i < arches_.size(); ++i) {
+    const ArchId a = arches_[i];
+    const auto entries = syscalls::table(a).entries();
+    first_numbers_.push_back(entries.front().nr);
+    // One slot per number of the table, sized once (add_entry_number).
+    number_stamps_[i].assign(std::min<size_t>(size_t{entries.back().nr} - entries.front().nr, kMaxStampSlots) + 1, 0);
     multiplexer_numbers_.push_back({syscalls::multiplexer_number(a, syscalls::Multiplexer::kSocketcall),
                                     syscalls::multiplexer_number(a, syscalls::Multiplexer::kIpc)});
   }

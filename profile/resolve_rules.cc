@@ -13,8 +13,6 @@
 
 namespace sysfence::profile {
 
-using syscalls::ArchId;
-
 namespace {
 
 // syscalls::multiplexed_call for a name some ABI knows, by its NameNumbers
@@ -49,15 +47,18 @@ void Resolver::note_largest(const ProfileSyscall& e) {
     name_calls_.push_back(numbers != nullptr ? call_of(numbers) : syscalls::multiplexed_call(name));
   }
   for (size_t a = 0; a < arches_.size(); ++a) {
+    // A local maximum: largest_[a] in memory could alias the names' numbers.
+    const ArchId abi = arches_[a];
+    uint32_t largest = largest_[a];
     for (const syscalls::NameNumbers* numbers : name_numbers_)
       if (numbers != nullptr)
-        if (auto nr = numbers->on(arches_[a])) largest_[a] = std::max(largest_[a], *nr);
+        if (auto nr = numbers->on(abi)) largest = std::max(largest, *nr);
+    largest_[a] = largest;
   }
 }
 
-// Adds `nr` to the numbers of the current stamp on ABI `a`; false when it
-// was there already.
-bool Resolver::add_entry_number(size_t a, uint32_t nr) {
+// add_entry_number where `nr` is outside the slots run() sized.
+bool Resolver::add_number_outside_slots(size_t a, uint32_t nr) {
   std::vector<uint32_t>& slots = number_stamps_[a];
   const uint32_t first = first_numbers_[a];
   // Numbers of the table lie in [first, max_nr()]; anything else (never
@@ -146,8 +147,9 @@ void Resolver::note_multiplex_gap(size_t index, const std::string& name, const s
 // numbers of one ABI span a few hundred values: counting them and placing
 // each rule at its number's next slot keeps creation order within a number
 // in linear time; a wider spread falls back to the comparison sort.
-void Resolver::sort_by_number(std::vector<MadeRule>& made) {
-  if (made.empty()) return;
+// Returns how many distinct numbers there are.
+size_t Resolver::sort_by_number(std::vector<MadeRule>& made) {
+  if (made.empty()) return 0;
   const auto [lo, hi] =
       std::minmax_element(made.begin(), made.end(), [](const MadeRule& x, const MadeRule& y) { return x.nr < y.nr; });
   const size_t range = size_t{hi->nr} - lo->nr + 1;
@@ -155,15 +157,37 @@ void Resolver::sort_by_number(std::vector<MadeRule>& made) {
     // seq is unique: creation order within each number.
     std::sort(made.begin(), made.end(),
               [](const MadeRule& x, const MadeRule& y) { return x.nr != y.nr ? x.nr < y.nr : x.seq < y.seq; });
-    return;
+    size_t numbers = 0;
+    for (size_t x = 0; x < made.size(); ++x) numbers += x == 0 || made[x].nr != made[x - 1].nr ? 1 : 0;
+    return numbers;
   }
   const uint32_t base = lo->nr;
   std::vector<uint32_t> start(range + 1, 0);
   for (const MadeRule& m : made) ++start[m.nr - base + 1];
-  for (size_t i = 1; i <= range; ++i) start[i] += start[i - 1];
+  size_t numbers = 0;
+  for (size_t i = 1; i <= range; ++i) {
+    numbers += start[i] != 0 ? 1 : 0;
+    start[i] += start[i - 1];
+  }
   std::vector<MadeRule> sorted(made.size());
   for (const MadeRule& m : made) sorted[start[m.nr - base]++] = m;
   made.swap(sorted);
+  return numbers;
+}
+
+// condition_width in the resolution's mode, remembered for the last (ABI,
+// number) asked: fill_rule fills a number's rules one after another, and
+// the twins of a multiplexer (every socket call's rule on socketcall) ask
+// for the same widths.
+policy::ArgWidth Resolver::width_of(ArchId abi, uint32_t nr, unsigned index) const {
+  WidthMemo& memo = width_memo_;
+  if (index >= memo.widths.size()) return condition_width(o_.arg_width, abi, nr, index);
+  if (!memo.valid || memo.abi != abi || memo.nr != nr) {
+    memo = WidthMemo{abi, nr, true, {}};
+  }
+  std::optional<policy::ArgWidth>& w = memo.widths[index];
+  if (!w) w = condition_width(o_.arg_width, abi, nr, index);
+  return *w;
 }
 
 // Fills `r` (a new, empty rule) with the policy rule `m` stands for on
@@ -178,7 +202,7 @@ void Resolver::fill_rule(const MadeRule& m, ArchId abi, policy::Rule& r) const {
   std::vector<policy::ArgCondition>& conds = r.conditions;
   auto add_condition = [&](const ProfileArg& pa) {
     conds.push_back(policy::ArgCondition{static_cast<uint8_t>(pa.index), pa.op, pa.value, pa.value_two,
-                                         condition_width(o_.arg_width, abi, m.nr, pa.index)});
+                                         width_of(abi, m.nr, pa.index)});
   };
   if (outcome.split_repeated_index) {
     add_condition(e.args[m.set]);
@@ -186,20 +210,19 @@ void Resolver::fill_rule(const MadeRule& m, ArchId abi, policy::Rule& r) const {
     conds.reserve(e.args.size());
     for (const ProfileArg& pa : e.args) add_condition(pa);
   }
-  if (m.via != nullptr)
-    conds = multiplexer_conditions(o_.multiplex, *m.via, conds, condition_width(o_.arg_width, abi, m.nr, 0));
+  if (m.via != nullptr) conds = multiplexer_conditions(o_.multiplex, *m.via, conds, width_of(abi, m.nr, 0));
   policy::SourceRef& src = r.source;
   src.file = p_.source;
   src.line = e.pos.line;
   src.entry = m.entry;
-  src.comment = e.comment;
+  if (!e.comment.empty()) src.comment = e.comment;  // `r` is new: its comment is empty
   src.split_repeated_index = outcome.split_repeated_index;
   src.col = e.pos.col;
   if (m.via != nullptr) src.multiplexed_for = m.via->name;
 }
 
-// The rules of one syscall number on `abi` (`made`: its MadeRules, in the
-// order made), appended to `list`. Two names of one entry can be one syscall (an alias such as
+// The MadeRules that make the rules of one syscall number (`made`: its
+// MadeRules, in the order made), appended to `kept`. Two names of one entry can be one syscall (an alias such as
 // arm's sync_file_range2 = arm_sync_file_range, or a name listed twice): one
 // rule is enough, so a rule equal to an earlier one of the same entry and
 // number is dropped. A number's rules from one entry are adjacent (seq
@@ -207,8 +230,7 @@ void Resolver::fill_rule(const MadeRule& m, ArchId abi, policy::Rule& r) const {
 // the entry, by the one condition each carries: the check is a set lookup,
 // not a scan of the number's rules (linear in the (name, rule) pairs, not
 // quadratic).
-void Resolver::number_rules(std::span<const MadeRule> made, ArchId abi, std::vector<policy::Rule>& list) {
-  list.reserve(made.size());
+void Resolver::distinct_rules(std::span<const MadeRule> made, std::vector<const MadeRule*>& kept) {
   uint32_t run_entry = 0;
   bool run_started = false;
   for (const MadeRule& m : made) {
@@ -228,7 +250,7 @@ void Resolver::number_rules(std::span<const MadeRule> made, ArchId abi, std::vec
       fresh = std::find(run_vias_.begin(), run_vias_.end(), m.via) == run_vias_.end();
       if (fresh) run_vias_.push_back(m.via);
     }
-    if (fresh) fill_rule(m, abi, list.emplace_back());
+    if (fresh) kept.push_back(&m);
   }
 }
 
@@ -236,26 +258,29 @@ void Resolver::number_rules(std::span<const MadeRule> made, ArchId abi, std::vec
 // once and appending each number's list at the end of the (still empty)
 // map is linear, where one map lookup per rule walks the tree every time.
 Expected<void> Resolver::store_rules() {
+  std::vector<const MadeRule*> kept;  // one number's, reused
   for (size_t a = 0; a < arches_.size(); ++a) {
     const ArchId abi = arches_[a];
     std::vector<MadeRule>& made = made_[a];
-    sort_by_number(made);
+    const size_t numbers = sort_by_number(made);
     auto& rules = out_.policy.arches[a].rules;
-    size_t numbers = 0;
-    for (size_t x = 0; x < made.size(); ++x) numbers += x == 0 || made[x].nr != made[x - 1].nr ? 1 : 0;
     rules.reserve(numbers + 1);  // and add_enosys_stub's rule on 0
     for (size_t first = 0; first < made.size();) {
       const uint32_t nr = made[first].nr;
       size_t end = first;
       while (end < made.size() && made[end].nr == nr) ++end;
-      std::vector<policy::Rule> list;
-      number_rules(std::span<const MadeRule>(made).subspan(first, end - first), abi, list);
+      kept.clear();
+      if (end - first == 1) kept.push_back(&made[first]);  // most numbers: nothing to compare
+      else distinct_rules(std::span<const MadeRule>(made).subspan(first, end - first), kept);
       first = end;
-      // One rule combines with nothing (combine would return it as is).
-      if (list.size() < 2) {
-        rules.emplace_hint(rules.end(), nr, std::move(list));
+      // One rule (most numbers) combines with nothing (combine would return
+      // it as is): it is filled in its place in the map, without a copy.
+      if (kept.size() == 1) {
+        fill_rule(*kept.front(), abi, rules.emplace_hint(rules.end(), nr)->second.emplace_back());
         continue;
       }
+      std::vector<policy::Rule> list(kept.size());
+      for (size_t k = 0; k < kept.size(); ++k) fill_rule(*kept[k], abi, list[k]);
       auto combined = db_.combine(abi, nr, std::move(list));
       if (!combined) return fail(combined.error().message);
       rules.emplace_hint(rules.end(), nr, std::move(*combined));

@@ -141,7 +141,7 @@ class Resolver {
   uint32_t stamp_ = 0;
   std::set<uint32_t> other_numbers_;  // the current stamp's numbers outside the slots
   static constexpr uint32_t kMaxStampSlots = 1u << 16;
-  // number_rules' scratch, for the run of one entry's rules on one number.
+  // distinct_rules' scratch, for the run of one entry's rules on one number.
   // An unsplit entry's rules on one number differ only by their
   // multiplexer call, of which there are a few dozen: a scan of the calls
   // kept, without the tree's allocation per rule.
@@ -149,6 +149,15 @@ class Resolver {
   // For a split entry: which multiplexer call (nullptr: the direct
   // syscall) and which condition.
   std::set<std::tuple<const void*, unsigned, policy::CmpOp, uint64_t, uint64_t>> run_seen_;
+
+  // width_of's memo: the widths of one (ABI, number), per argument index.
+  struct WidthMemo {
+    ArchId abi = ArchId::kX86_64;
+    uint32_t nr = 0;
+    bool valid = false;
+    std::array<std::optional<policy::ArgWidth>, 6> widths{};
+  };
+  mutable WidthMemo width_memo_;
 
   std::string where(SourcePos pos) const;
 
@@ -161,13 +170,24 @@ class Resolver {
 
   // resolve_rules.cc
   void note_largest(const ProfileSyscall& e);
-  bool add_entry_number(size_t a, uint32_t nr);
+  // Adds `nr` to the numbers of the current stamp on ABI `a`; false when it
+  // was there already. Inline: make_rules asks once per name and ABI.
+  bool add_entry_number(size_t a, uint32_t nr) {
+    std::vector<uint32_t>& slots = number_stamps_[a];
+    const size_t slot = size_t{nr} - first_numbers_[a];
+    if (nr < first_numbers_[a] || slot > kMaxStampSlots || slot >= slots.size()) return add_number_outside_slots(a, nr);
+    if (slots[slot] == stamp_) return false;
+    slots[slot] = stamp_;
+    return true;
+  }
+  bool add_number_outside_slots(size_t a, uint32_t nr);
   Expected<void> make_rules(const ProfileSyscall& e, size_t index, const policy::SourceRef& src, size_t condition_sets);
   Expected<void> too_many_rules() const;
   void note_multiplex_gap(size_t index, const std::string& name, const syscalls::MultiplexedCall* call, ArchId abi);
-  static void sort_by_number(std::vector<MadeRule>& made);
+  static size_t sort_by_number(std::vector<MadeRule>& made);
+  policy::ArgWidth width_of(ArchId abi, uint32_t nr, unsigned index) const;
   void fill_rule(const MadeRule& m, ArchId abi, policy::Rule& r) const;
-  void number_rules(std::span<const MadeRule> made, ArchId abi, std::vector<policy::Rule>& list);
+  void distinct_rules(std::span<const MadeRule> made, std::vector<const MadeRule*>& kept);
   Expected<void> store_rules();
 
   // resolve_warnings.cc

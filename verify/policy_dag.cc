@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "policy/operators.h"
@@ -151,7 +152,7 @@ class Builder {
     return dag_.test(kNrWord, WordAtom::Ge(s[mid].lo), upper, lower);
   }
 
-  Ref syscall_body(const policy::ArchPolicy& a, uint32_t nr, const std::vector<policy::Rule>& rules, Ref no_match) {
+  Ref syscall_body(const policy::ArchPolicy& a, uint32_t nr, std::span<const policy::Rule> rules, Ref no_match) {
     const syscalls::Arch& arch = syscalls::arch(a.arch);
     if (rules.size() == 1 && rules[0].conditions.empty())  // the common case, without the sorting below
       return dag_.leaf(rules[0].action, labels_->add(a.arch, nr, rules[0].source));

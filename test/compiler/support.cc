@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <span>
 
 #include "bpf/interp.h"
 #include "measure/cache.h"
@@ -74,7 +75,7 @@ void add_unique(std::vector<uint64_t>& v, uint64_t x) {
 }
 
 // Argument values around each constant the rules of one syscall compare.
-std::vector<std::vector<uint64_t>> arg_candidates(const std::vector<policy::Rule>& rules) {
+std::vector<std::vector<uint64_t>> arg_candidates(std::span<const policy::Rule> rules) {
   std::vector<std::vector<uint64_t>> c(6);
   for (auto& v : c) {
     add_unique(v, 0);

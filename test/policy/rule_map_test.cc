@@ -6,6 +6,7 @@
 #include <map>
 #include <random>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "policy/policy.h"
@@ -90,6 +91,77 @@ TEST(RuleMap, AppendingInOrderAndOutOfOrderKeepsNumberOrder) {
   const RuleMap copy{
       {12, {rule_with_errno(1)}}, {5, {rule_with_errno(1)}}, {9, {rule_with_errno(1)}}, {7, {rule_with_errno(2)}}};
   EXPECT_EQ(copy, m);
+}
+
+// RuleList against std::vector: one rule in place, more on the heap, the
+// same rules in the same order either way.
+TEST(RuleList, PushEraseAndClearMatchStdVector) {
+  std::mt19937 rng(20261203);
+  for (int round = 0; round < 200; ++round) {
+    RuleList got;
+    std::vector<Rule> want;
+    for (int step = 0; step < 12; ++step) {
+      const auto e = static_cast<uint16_t>(rng() % 50);
+      switch (rng() % 6) {
+        case 0:
+        case 1:
+          got.push_back(rule_with_errno(e));
+          want.push_back(rule_with_errno(e));
+          break;
+        case 2:
+          got.emplace_back().action = Action::Errno(e);
+          want.emplace_back().action = Action::Errno(e);
+          break;
+        case 3:
+          if (!want.empty()) {  // a rule of the list itself, copied in
+            got.push_back(got.front());
+            want.push_back(want.front());
+          }
+          break;
+        case 4:
+          if (!want.empty()) {
+            const size_t at = rng() % want.size();
+            got.erase(got.begin() + at);
+            want.erase(want.begin() + static_cast<std::ptrdiff_t>(at));
+          }
+          break;
+        default:
+          if (rng() % 4 == 0) {
+            got.clear();
+            want.clear();
+          }
+      }
+      ASSERT_EQ(got.size(), want.size());
+      EXPECT_EQ(got, want);
+      EXPECT_EQ(std::vector<Rule>(got), want);
+      const RuleList copy = got;
+      EXPECT_EQ(copy, got);
+    }
+  }
+}
+
+TEST(RuleList, TakesAVectorsRules) {
+  const std::vector<Rule> three{rule_with_errno(1), rule_with_errno(2), rule_with_errno(3)};
+  const RuleList many = three;
+  EXPECT_EQ(many, three);
+  const RuleList one = std::vector<Rule>{rule_with_errno(4)};
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one.front(), rule_with_errno(4));
+  EXPECT_TRUE(RuleList(std::vector<Rule>{}).empty());
+  EXPECT_NE(one, many);
+}
+
+// A list that outlives its thread's recycled blocks (a thread_local made
+// before them, so destroyed after them) hands its rule back to the heap.
+TEST(RuleList, OutlivesTheThreadsBlocks) {
+  bool held_one = false;
+  std::thread t([&] {
+    thread_local RuleList held;  // constructed before the thread's RuleBlocks
+    held.push_back(rule_with_errno(7));
+    held_one = held.size() == 1;
+  });
+  t.join();
+  EXPECT_TRUE(held_one);
 }
 
 }  // namespace

@@ -38,7 +38,7 @@ Resolution resolve_for(std::string_view text, ArchId native, MultiplexRewrite mo
   return r ? std::move(*r) : Resolution{};
 }
 
-const std::vector<policy::Rule>* rules_at(const Resolution& r, ArchId abi, uint32_t nr) {
+const policy::RuleList* rules_at(const Resolution& r, ArchId abi, uint32_t nr) {
   const policy::ArchPolicy* ap = r.policy.find(abi);
   if (ap == nullptr) return nullptr;
   auto it = ap->rules.find(nr);

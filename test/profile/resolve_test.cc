@@ -53,7 +53,8 @@ std::vector<policy::Rule> rules_for(const Resolution& r, ArchId arch, std::strin
   EXPECT_NE(ap, nullptr) << syscalls::arch(arch).name;
   if (ap == nullptr) return {};
   auto it = ap->rules.find(nr(arch, name));
-  return it == ap->rules.end() ? std::vector<policy::Rule>{} : it->second;
+  return it == ap->rules.end() ? std::vector<policy::Rule>{}
+                               : std::vector<policy::Rule>(it->second.begin(), it->second.end());
 }
 
 std::vector<ArchId> arches_of(const Resolution& r) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <span>
 #include <vector>
 
 #include "bpf/builder.h"
@@ -192,14 +193,14 @@ class Renderer {
     tree(nrs, mid, last, bodies, fallback);
   }
 
-  static const policy::Rule* most_restrictive(const std::vector<policy::Rule>& rules) {
+  static const policy::Rule* most_restrictive(std::span<const policy::Rule> rules) {
     const policy::Rule* best = &rules.front();
     for (const auto& r : rules)
       if (more_restrictive(r.action, best->action)) best = &r;
     return best;
   }
 
-  void syscall_rules(const ArchPolicy& a, const std::vector<policy::Rule>& rules) {
+  void syscall_rules(const ArchPolicy& a, std::span<const policy::Rule> rules) {
     std::vector<const policy::Rule*> order;
     order.reserve(rules.size());
     for (const auto& r : rules) order.push_back(&r);
