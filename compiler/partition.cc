@@ -130,7 +130,7 @@ std::vector<Interval> partition(const NumberSpace& space, Action bad_arch_action
     for (auto it = p.rules.lower_bound(seg.lo); it != p.rules.end() && it->first <= seg.hi; ++it) {
       const uint32_t nr = it->first;
       if (cursor < nr) gap(static_cast<uint32_t>(cursor), nr - 1);
-      const std::vector<policy::Rule>& rules = it->second;
+      const std::span<const policy::Rule> rules = it->second;
       uint32_t leaf = 0;
       if (rules.size() == 1 && rules.front().conditions.empty()) {
         // Most numbers: one unconditional rule, mostly the same action as

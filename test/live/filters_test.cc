@@ -26,7 +26,8 @@ std::string state_of(pid_t pid) {
   FILE* f = fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
   if (f == nullptr) return "?";
   char buf[512] = {};
-  fread(buf, 1, sizeof buf - 1, f);
+  const size_t got = fread(buf, 1, sizeof buf - 1, f);
+  buf[got] = 0;
   fclose(f);
   const char* paren = strrchr(buf, ')');
   return paren != nullptr && paren[1] == ' ' ? std::string(1, paren[2]) : "?";
