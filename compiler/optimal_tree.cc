@@ -50,9 +50,9 @@ class OptimalTree {
     ws.cost.grow(n_ * n_);
     ws.cost_t.grow(n_ * n_);
     ws.cell.grow(n_ * n_);
-    // Which chains exist depends on the leaves and lengths only, not on the
-    // weights: a reused table has kInf exactly where a fresh one would.
-    if (reuse_.run == 0) ws.chain.assign(n_ * span_, Chain{});
+    // compute_chains writes every chain the dynamic program reads, kInf
+    // where none exists, so the table is not cleared between runs.
+    if (ws.chain.size() < n_ * span_) ws.chain.resize(n_ * span_);
     compute_chains(ws);
     for (size_t i = 0; i < n_; ++i) {
       ws.cost[i * n_ + i] = 0;
@@ -243,7 +243,9 @@ class OptimalTree {
       sorted.clear();
       singles.clear();
       leaves.clear();
-      for (size_t j = i; j < n_ && j - i + 1 < span_; ++j) {
+      const size_t last = std::min(n_, i + span_ - 1);  // ranges [i, j] for j < last
+      size_t j = i;
+      for (; j < last; ++j) {
         const uint32_t leaf = iv_[j].leaf;
         if (!single(j)) {
           if (wide == kNone) {
@@ -268,6 +270,13 @@ class OptimalTree {
           continue;
         }
         ws.chain[chain_index(i, j - i + 1)] = best_single_chain(i, j, singles, leaves);
+      }
+      // The longer ranges from i have no chain (only the cost is read). A
+      // reused table already says so: which chains exist depends on the
+      // leaves and lengths only, not on the weights.
+      if (reuse_.run == 0) {
+        Chain* none = &ws.chain[chain_index(i, j - i + 1)];
+        for (; j < last; ++j, none += n_) none->cost = kInf;
       }
     }
   }
