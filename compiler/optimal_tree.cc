@@ -57,7 +57,7 @@ class OptimalTree {
     for (size_t i = 0; i < n_; ++i) {
       ws.cost[i * n_ + i] = 0;
       ws.cost_t[i * n_ + i] = 0;
-      ws.cell[cell_index(i, i)] = pack(i, kLeafRange);
+      ws.cell[cell_index(i, i)] = pack(0, kLeafRange);
     }
     fill_tables(ws);
     ws.prefix = std::move(prefix_);  // the tables' weights; build() reads none
@@ -97,8 +97,10 @@ class OptimalTree {
     const T& operator[](size_t i) const { return data[i]; }
   };
 
-  // A range's best split point (its root) and kind, packed in 16 bits:
-  // ranges have at most kMaxDynamicProgram (< 2^14) intervals.
+  // A range's best split point (its root, counted from the range's first
+  // interval) and kind, packed in 16 bits: ranges have at most
+  // kMaxDynamicProgram (< 2^14) intervals. Relative roots let fill_cells
+  // work with offsets from i only (no j, fewer live registers).
   using Cell = uint16_t;
   static Cell pack(size_t root, RangeKind kind) { return static_cast<Cell>(root | (size_t{kind} << 14)); }
   static size_t root_of(Cell c) { return c & 0x3fff; }
@@ -408,30 +410,33 @@ class OptimalTree {
     Cell* here = &ws.cell[d * n];
     const Chain* chains = kChains ? &ws.chain[chain_index(0, d + 1)] : nullptr;
     const double* prefix = prefix_.data();
-    double* row = &ws.cost[first * n];            // cost(i, .)
-    double* right = &ws.cost_t[(first + d) * n];  // cost(., j)
-    size_t next_a = root_of(below[first]);        // root(i, j - 1) of the next cell
-    for (size_t i = first; i < end; ++i, row += n, right += n) {
-      const size_t j = i + d;
-      size_t lo = i + 1;
-      size_t hi = j;
+    const double* prefix_end = prefix + d + 1;  // prefix_end[i] = prefix[j + 1]
+    // Both step to the next cell by n + 1: row[k] is cost(i, i + k), right[k]
+    // is cost(i + k, j), for split points i + k (k = d stores the range's own).
+    double* row = &ws.cost[first * n + first];
+    double* right = &ws.cost_t[(first + d) * n + first];
+    size_t next_a = root_of(below[first]);  // root(i, j - 1) - i of the next cell
+    for (size_t i = first; i < end; ++i, row += n + 1, right += n + 1) {
+      size_t lo = 1;
+      size_t hi = d;
       if constexpr (kKnuth) {
         // Knuth: root(i, j-1) <= root(i, j) <= root(i+1, j) for the plain
         // problem. Chains break that monotonicity now and then, so the
         // window is widened by kKnuthSlack on each side (measured: the real
         // profiles' filters under uniform weights then equal the full
         // search's on 47 of 52 profile x architecture pairs; the narrower
-        // window changes many, some for the worse).
+        // window changes many, some for the worse). Offsets from i: root(i +
+        // 1, j) is stored from i + 1.
         const size_t a = next_a;
         const size_t b = root_of(below[i + 1]);
         next_a = b;
-        // max(i + 1, a - slack), without the underflow check.
+        // max(1, a - slack), without the underflow check.
         lo = std::max(lo + kKnuthSlack, a) - kKnuthSlack;
-        hi = std::min<size_t>(hi, b + kKnuthSlack);
+        hi = std::min<size_t>(hi, b + 1 + kKnuthSlack);
         if (lo > hi) lo = hi;
       }
       auto [best, best_k] = best_split(row, right, lo, hi);
-      best += prefix[j + 1] - prefix[i] + slack_cost;
+      best += prefix_end[i] - prefix[i] + slack_cost;
       RangeKind kind = kSplitRange;
       if constexpr (kChains) {
         // Without a branch, as in best_split.
@@ -441,8 +446,8 @@ class OptimalTree {
         best = chain_wins ? chain : best;
       }
       here[i] = pack(best_k, kind);
-      row[j] = best;
-      right[i] = best;
+      row[d] = best;
+      right[0] = best;
     }
   }
 
@@ -469,7 +474,7 @@ class OptimalTree {
         return node;
       }
       case kSplitRange: {
-        const size_t k = root_of(ws.cell[cell_index(i, j)]);
+        const size_t k = i + root_of(ws.cell[cell_index(i, j)]);
         const int32_t below = build(ws, m, tests, i, k - 1, depth + 1);
         const int32_t above = build(ws, m, tests, k, j, depth + 1);
         return m.split(iv_[k].lo, below, above);
