@@ -118,8 +118,12 @@ class OptimalTree {
     Table<Cell> cell;            // [cell_index(i, j)]
     std::vector<Chain> chain;    // [chain_index(i, len)], len < span
     std::vector<double> prefix;  // the prefix sums of the run the tables hold
-    uint64_t runs = 0;           // runs so far on this thread
-    uint64_t run = 0;            // the run the tables hold; 0: none
+    // compute_chains' buffers, kept with the tables so that a run allocates none.
+    std::vector<double> sorted;
+    std::vector<std::pair<double, uint32_t>> singles;
+    std::vector<std::pair<uint32_t, size_t>> leaves;
+    uint64_t runs = 0;  // runs so far on this thread
+    uint64_t run = 0;   // the run the tables hold; 0: none
   };
   static Workspace& workspace() {
     static thread_local Workspace ws;
@@ -229,12 +233,12 @@ class OptimalTree {
 
   void compute_chains(Workspace& ws) {
     constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
-    std::vector<double> sorted;  // exception weights, descending
+    std::vector<double>& sorted = ws.sorted;  // exception weights, descending
     // While [i, j] holds only single numbers: their weights (descending)
     // with their leaves, and each leaf with how many of them it has (in the
     // order the leaves first appear), both kept up to date as j grows.
-    std::vector<std::pair<double, uint32_t>> singles;
-    std::vector<std::pair<uint32_t, size_t>> leaves;
+    std::vector<std::pair<double, uint32_t>>& singles = ws.singles;
+    std::vector<std::pair<uint32_t, size_t>>& leaves = ws.leaves;
     // A range holds fewer than span_ intervals: no growing on the way.
     sorted.reserve(span_);
     singles.reserve(span_);
