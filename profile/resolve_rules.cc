@@ -162,14 +162,16 @@ size_t Resolver::sort_by_number(std::vector<MadeRule>& made) {
     return numbers;
   }
   const uint32_t base = lo->nr;
-  std::vector<uint32_t> start(range + 1, 0);
+  std::vector<uint32_t>& start = sort_starts_;
+  start.assign(range + 1, 0);
   for (const MadeRule& m : made) ++start[m.nr - base + 1];
   size_t numbers = 0;
   for (size_t i = 1; i <= range; ++i) {
     numbers += start[i] != 0 ? 1 : 0;
     start[i] += start[i - 1];
   }
-  std::vector<MadeRule> sorted(made.size());
+  std::vector<MadeRule>& sorted = sorted_;
+  sorted.resize(made.size());  // every element is overwritten below
   for (const MadeRule& m : made) sorted[start[m.nr - base]++] = m;
   made.swap(sorted);
   return numbers;

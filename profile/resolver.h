@@ -149,6 +149,11 @@ class Resolver {
   // For a split entry: which multiplexer call (nullptr: the direct
   // syscall) and which condition.
   std::set<std::tuple<const void*, unsigned, policy::CmpOp, uint64_t, uint64_t>> run_seen_;
+  // sort_by_number's scratch: each ABI's sorted rules are swapped in, so
+  // the next ABI sorts into the previous one's storage instead of a new
+  // zeroed vector.
+  std::vector<uint32_t> sort_starts_;
+  std::vector<MadeRule> sorted_;
 
   // width_of's memo: the widths of one (ABI, number), per argument index.
   struct WidthMemo {
@@ -184,7 +189,7 @@ class Resolver {
   Expected<void> make_rules(const ProfileSyscall& e, size_t index, const policy::SourceRef& src, size_t condition_sets);
   Expected<void> too_many_rules() const;
   void note_multiplex_gap(size_t index, const std::string& name, const syscalls::MultiplexedCall* call, ArchId abi);
-  static size_t sort_by_number(std::vector<MadeRule>& made);
+  size_t sort_by_number(std::vector<MadeRule>& made);
   policy::ArgWidth width_of(ArchId abi, uint32_t nr, unsigned index) const;
   void fill_rule(const MadeRule& m, ArchId abi, policy::Rule& r) const;
   void distinct_rules(std::span<const MadeRule> made, std::vector<const MadeRule*>& kept);
