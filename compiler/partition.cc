@@ -144,13 +144,7 @@ std::vector<Interval> partition(const NumberSpace& space, Action bad_arch_action
         const std::optional<Action> outcome = unconditional_outcome(rules, p.default_action);
         leaf = outcome ? constant(*outcome) : leaves.intern(rule_set(rules, p.default_action));
       }
-      // add(nr, nr, leaf, false) spelled out: this runs for every number a
-      // profile names.
-      if (merge && !out.empty() && out.back().leaf == leaf && out.back().hi + 1 == nr) {
-        out.back().hi = nr;
-      } else {
-        out.push_back(Interval{nr, nr, leaf});
-      }
+      add(nr, nr, leaf, false);
       cursor = uint64_t{nr} + 1;
     }
     if (cursor <= seg.hi) gap(static_cast<uint32_t>(cursor), seg.hi);
