@@ -149,8 +149,14 @@ unsigned path_length(const Graph& g, Edge e, const SeccompWords& words) {
 }
 
 void InsnCounter::add(Edge e) {
-  // The graph grows between calls (more subtrees are added to it).
-  if (seen_.size() < g_.size()) seen_.resize(g_.size(), kUnseen);
+  // The graph grows between calls (more subtrees are added to it): the
+  // marks grow ahead of it, as the stack does from its first call, so that
+  // a compile's many small additions do not reallocate them each time.
+  if (seen_.size() < g_.size()) {
+    if (seen_.capacity() < g_.size()) seen_.reserve(std::max<size_t>(2 * g_.size(), 1024));
+    seen_.resize(g_.size(), kUnseen);
+  }
+  if (stack_.capacity() == 0) stack_.reserve(256);
   std::vector<Edge>& stack = stack_;
   stack.assign(1, e);
   while (!stack.empty()) {

@@ -29,6 +29,9 @@ class OptimalTree {
  public:
   OptimalTree(std::span<const Interval> iv, std::span<const double> w, const TreeOptions& o)
       : iv_(iv), w_(w), o_(o), n_(iv.size()), span_(2 * o.max_chain + 2) {
+    // The previous run's spare buffer: value trees are a few intervals
+    // each, and an allocation per tree cost more than their prefix sums.
+    prefix_ = std::move(workspace().spare_prefix);
     prefix_.assign(n_ + 1, 0);
     for (size_t i = 0; i < n_; ++i) prefix_[i + 1] = prefix_[i] + w[i];
   }
@@ -65,12 +68,16 @@ class OptimalTree {
     t.nodes.reserve(2 * n_ + 16);  // n_ leaves and n_ - 1 tests, a few more with chains
     TreeMaker m(t);
     t.interval_tests.assign(n_, 0);
+    exceptions_ = std::move(ws.exceptions);
     t.root = build(ws, m, t.interval_tests, 0, n_ - 1, 0);
+    ws.exceptions = std::move(exceptions_);
     // Keep the tables for the next tree unless they grew unusually large.
     if (n_ > kKeepWorkspace) {
       const uint64_t runs = ws.runs;
       ws = Workspace{};
       ws.runs = runs;
+    } else {
+      ws.spare_prefix = std::move(old_prefix_);
     }
     old_prefix_.clear();
     if (run_out != nullptr) *run_out = ws.run;
@@ -122,6 +129,10 @@ class OptimalTree {
     std::vector<double> sorted;
     std::vector<std::pair<double, uint32_t>> singles;
     std::vector<std::pair<uint32_t, size_t>> leaves;
+    // The prefix sums' other buffer (the tables' are `prefix`) and build()'s
+    // buffer for a chain's exceptions: a run allocates neither.
+    std::vector<double> spare_prefix;
+    std::vector<size_t> exceptions;
     uint64_t runs = 0;  // runs so far on this thread
     uint64_t run = 0;   // the run the tables hold; 0: none
   };

@@ -215,7 +215,7 @@ std::string entry_fate_text(const EntryOutcome& o) {
       return o.split_repeated_index ? "      -> applied, one rule per condition (it repeats an argument index)\n"
                                     : "      -> applied\n";
     case EntryFate::kFiltered: {
-      std::string out = fmt::format("      -> not applied: {}\n", o.why);
+      std::string out = fmt::format("      -> not applied: {}\n", o.why());
       if (o.filtered_by == FilterRule::kIncludesCaps)
         out += fmt::format("         (it applies when the container has {}: --caps docker-default,{})\n", o.detail,
                            o.detail);

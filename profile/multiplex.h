@@ -53,17 +53,17 @@ std::optional<MultiplexTarget> multiplex_target(syscalls::ArchId abi, std::strin
 // on the multiplexer.
 bool widens(MultiplexRewrite mode, bool has_conditions);
 
-// The conditions of the twin on the multiplexer of a rule with conditions
-// `own` (widths already chosen). `arg0_width` is the width of the
-// multiplexer's call argument on the ABI.
+// Rewrites `conds`, a rule's own conditions (widths already chosen), into
+// the conditions of its twin on the multiplexer, in place (the rule's
+// storage is reused). `arg0_width` is the width of the multiplexer's call
+// argument on the ABI.
 //  kExact: only the call test. socketcall: arg0 == call. ipc: the kernel
 //  dispatches on call & 0xffff, so (arg0 & 0xffff) == call — ipc(0x10017)
 //  is shmget as much as ipc(23) is.
-//  kLibseccomp: arg0 == call (libseccomp's full-width EQ), then `own`
-//  without its argument-0 conditions, in their order.
-std::vector<policy::ArgCondition> multiplexer_conditions(MultiplexRewrite mode, const syscalls::MultiplexedCall& call,
-                                                         std::span<const policy::ArgCondition> own,
-                                                         policy::ArgWidth arg0_width);
+//  kLibseccomp: arg0 == call (libseccomp's full-width EQ), then the own
+//  conditions without those on argument 0, in their order.
+void to_multiplexer_conditions(MultiplexRewrite mode, const syscalls::MultiplexedCall& call,
+                               std::vector<policy::ArgCondition>& conds, policy::ArgWidth arg0_width);
 
 // A rule with argument conditions on a socket/IPC call that the multiplexer
 // still reaches without them (kExact): a program can bypass the conditions

@@ -84,45 +84,52 @@ std::string version_string(syscalls::KernelVersion v) { return fmt::format("{}.{
 struct Dropped {
   FilterRule rule;
   std::string detail;
-  std::string why;
 };
 
 // moby setupSeccomp: an entry is kept unless one of these says otherwise, in
-// moby's order (excludes first, then includes).
+// moby's order (excludes first, then includes). EntryOutcome::why() says
+// each in words.
 std::optional<Dropped> moby_filter(const ProfileSyscall& e, const ResolveOptions& o) {
   const auto native_name = moby_arch_names(o.native)[0];
   // excludes.arches: dropped when the list holds the native arch.
   if (!e.excludes.arches.empty())
-    if (auto n = native_in(e.excludes.arches, o.native))
-      return Dropped{FilterRule::kExcludesArches, std::string(*n),
-                     fmt::format("excludes.arches lists \"{}\" (the native arch)", *n)};
+    if (auto n = native_in(e.excludes.arches, o.native)) return Dropped{FilterRule::kExcludesArches, std::string(*n)};
   // excludes.caps: dropped when any listed capability is present.
   for (const auto& c : e.excludes.caps)
-    if (o.caps.contains(c))
-      return Dropped{FilterRule::kExcludesCaps, c, fmt::format("excludes.caps: {} is in the capability set", c)};
+    if (o.caps.contains(c)) return Dropped{FilterRule::kExcludesCaps, c};
   // excludes.minKernel: dropped when the kernel is at least that version.
   if (e.excludes.min_kernel && o.kernel >= *e.excludes.min_kernel)
-    return Dropped{FilterRule::kExcludesMinKernel, version_string(*e.excludes.min_kernel),
-                   fmt::format("excludes.minKernel: kernel {} is at least {}", version_string(o.kernel),
-                               version_string(*e.excludes.min_kernel))};
+    return Dropped{FilterRule::kExcludesMinKernel, version_string(*e.excludes.min_kernel)};
   // includes.arches: dropped when non-empty and without the native arch.
   if (!e.includes.arches.empty() && !native_in(e.includes.arches, o.native))
-    return Dropped{FilterRule::kIncludesArches, std::string(native_name),
-                   fmt::format("includes.arches does not list \"{}\" (the native arch)", native_name)};
+    return Dropped{FilterRule::kIncludesArches, std::string(native_name)};
   // includes.caps: dropped when any listed capability is missing.
   for (const auto& c : e.includes.caps)
-    if (!o.caps.contains(c))
-      return Dropped{FilterRule::kIncludesCaps, c, fmt::format("includes.caps: {} is not in the capability set", c)};
+    if (!o.caps.contains(c)) return Dropped{FilterRule::kIncludesCaps, c};
   // includes.minKernel: dropped when the kernel is older ("X.Y" only; moby
   // ignores the patch level and distro suffixes).
   if (e.includes.min_kernel && o.kernel < *e.includes.min_kernel)
-    return Dropped{FilterRule::kIncludesMinKernel, version_string(*e.includes.min_kernel),
-                   fmt::format("includes.minKernel: kernel {} is older than {}", version_string(o.kernel),
-                               version_string(*e.includes.min_kernel))};
+    return Dropped{FilterRule::kIncludesMinKernel, version_string(*e.includes.min_kernel)};
   return std::nullopt;
 }
 
 }  // namespace
+
+std::string EntryOutcome::why() const {
+  switch (filtered_by) {
+    case FilterRule::kNone: break;
+    case FilterRule::kExcludesArches: return fmt::format("excludes.arches lists \"{}\" (the native arch)", detail);
+    case FilterRule::kExcludesCaps: return fmt::format("excludes.caps: {} is in the capability set", detail);
+    case FilterRule::kExcludesMinKernel:
+      return fmt::format("excludes.minKernel: kernel {} is at least {}", version_string(kernel), detail);
+    case FilterRule::kIncludesArches:
+      return fmt::format("includes.arches does not list \"{}\" (the native arch)", detail);
+    case FilterRule::kIncludesCaps: return fmt::format("includes.caps: {} is not in the capability set", detail);
+    case FilterRule::kIncludesMinKernel:
+      return fmt::format("includes.minKernel: kernel {} is older than {}", version_string(kernel), detail);
+  }
+  return {};
+}
 
 std::string Resolver::where(SourcePos pos) const { return fmt::format("{}:{}:{}", p_.source, pos.line, pos.col); }
 
@@ -154,6 +161,9 @@ Expected<Resolution> Resolver::run() {
   out_.policy.bad_arch_action = o_.bad_arch_action;
   out_.flags = p_.flags;
   out_.listener_path = p_.listener_path;
+  out_.policy.arches.reserve(arches_.size());
+  first_numbers_.reserve(arches_.size());
+  multiplexer_numbers_.reserve(arches_.size());
   for (ArchId a : arches_) {
     policy::ArchPolicy ap;
     ap.arch = a;
@@ -177,8 +187,15 @@ Expected<Resolution> Resolver::run() {
   // An upper bound per ABI (one vector growth at most), capped so that the
   // reservations of all ABIs together stay within kMaxRules.
   size_t most_rules = 0;
-  for (const ProfileSyscall& e : p_.syscalls) most_rules += e.names.size() * std::max<size_t>(1, e.args.size());
+  size_t most_names = 0;  // in one entry
+  for (const ProfileSyscall& e : p_.syscalls) {
+    most_rules += e.names.size() * std::max<size_t>(1, e.args.size());
+    most_names = std::max(most_names, e.names.size());
+  }
   for (auto& m : made_) m.reserve(std::min(most_rules, kMaxRules / arches_.size()));
+  // note_largest's per-entry scratch, sized for the longest entry once.
+  name_numbers_.reserve(most_names);
+  name_calls_.reserve(most_names);
 
   out_.entries.resize(p_.syscalls.size());
   for (size_t i = 0; i < p_.syscalls.size(); ++i)
@@ -227,12 +244,15 @@ Expected<uint16_t> Resolver::errno_data(ProfileAction a, const std::string& name
 //  - libseccomp always includes the native ABI (seccomp_init), and runc's
 //    ENOSYS stub adds it too, so it is first whatever the lists say.
 Expected<void> Resolver::choose_arches() {
-  std::vector<std::string> listed;
+  // Views of the profile's spellings (SCMP_ARCH_X86_64 is too long for a
+  // string to hold without an allocation).
+  std::vector<std::string_view> listed;
   const auto& native = syscalls::arch(o_.native);
   if (p_.format == ProfileFormat::kDocker && !p_.arch_map.empty()) {
     bool found = false;
     for (const auto& m : p_.arch_map) {
       if (m.architecture == native.scmp_name) {
+        listed.reserve(m.sub_architectures.size() + 1);
         listed.push_back(m.architecture);
         listed.insert(listed.end(), m.sub_architectures.begin(), m.sub_architectures.end());
         found = true;
@@ -243,8 +263,9 @@ Expected<void> Resolver::choose_arches() {
       out_.notes.push_back(
           fmt::format("{}: archMap has no entry for {}; only the native ABI is filtered", p_.source, native.scmp_name));
   } else {
-    listed = p_.architectures;
+    listed.assign(p_.architectures.begin(), p_.architectures.end());
   }
+  arches_.reserve(listed.size() + 1);
   arches_.push_back(o_.native);
   for (const auto& s : listed) {
     ArchId id = o_.native;
@@ -271,7 +292,7 @@ Expected<void> Resolver::apply_entry(size_t index) {
       outcome.fate = EntryFate::kFiltered;
       outcome.filtered_by = dropped->rule;
       outcome.detail = std::move(dropped->detail);
-      outcome.why = std::move(dropped->why);
+      outcome.kernel = o_.kernel;
       return {};
     }
   }

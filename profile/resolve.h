@@ -107,9 +107,15 @@ struct EntryOutcome {
   EntryFate fate = EntryFate::kApplied;
   FilterRule filtered_by = FilterRule::kNone;
   std::string detail;                 // for kFiltered: the capability, arch spelling or "X.Y" that decided
-  std::string why;                    // for kFiltered: "includes.caps: CAP_SYS_ADMIN is not in the capability set"
   Action action;                      // the entry's action after errno resolution
   bool split_repeated_index = false;  // runc's one-rule-per-condition split applies
+  // For kFiltered by a minKernel test: the kernel the profile was resolved for.
+  syscalls::KernelVersion kernel{};
+
+  // For kFiltered, the test in words: "includes.caps: CAP_SYS_ADMIN is not
+  // in the capability set". Written when asked (explain): resolving a
+  // profile formats none.
+  std::string why() const;
 };
 
 // What a resolution warns about: the profile says something it cannot mean.

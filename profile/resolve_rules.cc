@@ -206,13 +206,16 @@ void Resolver::fill_rule(const MadeRule& m, ArchId abi, policy::Rule& r) const {
     conds.push_back(policy::ArgCondition{static_cast<uint8_t>(pa.index), pa.op, pa.value, pa.value_two,
                                          width_of(abi, m.nr, pa.index)});
   };
+  // A twin's conditions are rewritten in place: the call test first, so
+  // one more slot than the entry's own.
   if (outcome.split_repeated_index) {
+    conds.reserve(m.via != nullptr ? 2 : 1);
     add_condition(e.args[m.set]);
-  } else if (!e.args.empty()) {
-    conds.reserve(e.args.size());
+  } else if (!e.args.empty() || m.via != nullptr) {
+    conds.reserve(e.args.size() + (m.via != nullptr ? 1 : 0));
     for (const ProfileArg& pa : e.args) add_condition(pa);
   }
-  if (m.via != nullptr) conds = multiplexer_conditions(o_.multiplex, *m.via, conds, width_of(abi, m.nr, 0));
+  if (m.via != nullptr) to_multiplexer_conditions(o_.multiplex, *m.via, conds, width_of(abi, m.nr, 0));
   policy::SourceRef& src = r.source;
   src.file = p_.source;
   src.line = e.pos.line;

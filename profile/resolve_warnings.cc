@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <span>
 
 #include "base/text.h"
 #include "policy/operators.h"
@@ -141,9 +142,11 @@ void Resolver::check_width(const ProfileSyscall& e, const policy::SourceRef& src
   const ProfileArg& pa = e.args[j];
   const unsigned bits = kernel_bits(abi, nr, pa.index);
   if (bits >= 64) return;
-  std::vector<uint64_t> operands{pa.value};
-  if (pa.op == policy::CmpOp::kMaskedEq) operands.push_back(pa.value_two);
-  for (uint64_t v : operands) {
+  // The operand, and MASKED_EQ's datum too: on the stack, where a vector
+  // cost an allocation per (name, ABI, condition).
+  const uint64_t operands[2] = {pa.value, pa.value_two};
+  const size_t count = pa.op == policy::CmpOp::kMaskedEq ? 2 : 1;
+  for (const uint64_t v : std::span<const uint64_t>(operands, count)) {
     if (fits_in_bits(v, bits)) continue;
     const WidthKey key{src.entry, j, name, bits, v};
     const auto [slot, added] =
@@ -187,16 +190,20 @@ void Resolver::report_unknown_names() {
   for (size_t a = 0; a < arches_.size(); ++a) {
     if (unknown_[a].empty()) continue;
     const auto& arch = syscalls::arch(arches_[a]);
-    std::string list;
+    // The note is written in place, sized once: appending a list of a few
+    // dozen names grew a string (and copied it) a dozen times.
+    std::string note = fmt::format("{}: {} syscall name{} unknown to {} ({}) skipped: ", p_.source,
+                                   unknown_[a].size(), unknown_[a].size() == 1 ? "" : "s", arch.name, arch.scmp_name);
+    size_t length = note.size();
+    for (const std::string* n : unknown_[a]) length += std::min<size_t>(n->size(), 64) + 2;
+    note.reserve(length);
     // Each is the spelling of a name in some ABI's table (numbers_by_name
     // found it): no control characters to escape.
-    for (const std::string* n : unknown_[a]) {
-      if (!list.empty()) list += ", ";
-      list += std::string_view(*n).substr(0, 64);
+    for (size_t k = 0; k < unknown_[a].size(); ++k) {
+      if (k != 0) note += ", ";
+      note += std::string_view(*unknown_[a][k]).substr(0, 64);
     }
-    out_.notes.push_back(fmt::format("{}: {} syscall name{} unknown to {} ({}) skipped: {}", p_.source,
-                                     unknown_[a].size(), unknown_[a].size() == 1 ? "" : "s", arch.name, arch.scmp_name,
-                                     list));
+    out_.notes.push_back(std::move(note));
   }
 }
 

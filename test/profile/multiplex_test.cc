@@ -9,11 +9,13 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "policy/policy.h"
 #include "profile/explain.h"
 #include "profile/reader.h"
 #include "profile/resolve.h"
+#include "syscalls/multiplex.h"
 #include "test/profile/test_files.h"
 
 namespace sysfence::profile {
@@ -156,6 +158,38 @@ TEST(Multiplex, GapsListEveryMultiplexingAbiOfTheFilter) {
                                    ArchId::kX86_64, MultiplexRewrite::kExact);
   ASSERT_EQ(r.multiplex_gaps.size(), 1U);
   EXPECT_EQ(r.multiplex_gaps[0].arches, std::vector<ArchId>{ArchId::kI386});
+}
+
+// The twin's conditions are the rule's own, rewritten where they lie (the
+// rule's storage is reused): libseccomp's order is the call test, then the
+// own conditions off argument 0 in their order.
+TEST(Multiplex, TwinConditionsAreRewrittenInPlace) {
+  const syscalls::MultiplexedCall* socket = syscalls::multiplexed_call("socket");
+  const syscalls::MultiplexedCall* shmget = syscalls::multiplexed_call("shmget");
+  ASSERT_NE(socket, nullptr);
+  ASSERT_NE(shmget, nullptr);
+  const std::vector<ArgCondition> own{{1, CmpOp::kEq, 5, 0, ArgWidth::k32},
+                                      {0, CmpOp::kNe, 38, 0, ArgWidth::k32},
+                                      {2, CmpOp::kGe, 7, 0, ArgWidth::k64},
+                                      {0, CmpOp::kEq, 2, 0, ArgWidth::k32}};
+  std::vector<ArgCondition> lib = own;
+  to_multiplexer_conditions(MultiplexRewrite::kLibseccomp, *socket, lib, ArgWidth::k32);
+  const std::vector<ArgCondition> lib_expected{{0, CmpOp::kEq, 1, 0, ArgWidth::k32},
+                                               {1, CmpOp::kEq, 5, 0, ArgWidth::k32},
+                                               {2, CmpOp::kGe, 7, 0, ArgWidth::k64}};
+  EXPECT_EQ(lib, lib_expected);
+
+  std::vector<ArgCondition> exact = own;
+  to_multiplexer_conditions(MultiplexRewrite::kExact, *socket, exact, ArgWidth::k64);
+  EXPECT_EQ(exact, (std::vector<ArgCondition>{{0, CmpOp::kEq, 1, 0, ArgWidth::k64}}));
+  // ipc dispatches on the call's low 16 bits.
+  std::vector<ArgCondition> ipc = own;
+  to_multiplexer_conditions(MultiplexRewrite::kExact, *shmget, ipc, ArgWidth::k32);
+  EXPECT_EQ(ipc, (std::vector<ArgCondition>{{0, CmpOp::kMaskedEq, 0xffff, 23, ArgWidth::k32}}));
+  // A rule without conditions gets the call test alone.
+  std::vector<ArgCondition> none;
+  to_multiplexer_conditions(MultiplexRewrite::kLibseccomp, *shmget, none, ArgWidth::k64);
+  EXPECT_EQ(none, (std::vector<ArgCondition>{{0, CmpOp::kEq, 23, 0, ArgWidth::k64}}));
 }
 
 TEST(Multiplex, LibseccompReplacesArgumentZeroAndKeepsTheRest) {

@@ -152,7 +152,7 @@ TEST(ResolveFilters, IncludesArchesNeedsTheNativeArchInMobySpelling) {
   const Resolution r = resolve_text(entry_with(R"("includes": {"arches": ["ppc64le"]})"), options(ArchId::kX86_64));
   EXPECT_EQ(r.entries[0].fate, EntryFate::kFiltered);
   EXPECT_EQ(r.entries[0].filtered_by, FilterRule::kIncludesArches);
-  EXPECT_EQ(r.entries[0].why, "includes.arches does not list \"amd64\" (the native arch)");
+  EXPECT_EQ(r.entries[0].why(), "includes.arches does not list \"amd64\" (the native arch)");
 }
 
 TEST(ResolveFilters, BothMobySpellingsAreAcceptedWhereMobyDisagreesWithItself) {
@@ -170,7 +170,7 @@ TEST(ResolveFilters, IncludesCapsNeedsEveryListedCapability) {
   EXPECT_EQ(r.entries[0].fate, EntryFate::kFiltered);
   EXPECT_EQ(r.entries[0].filtered_by, FilterRule::kIncludesCaps);
   EXPECT_EQ(r.entries[0].detail, "CAP_SYS_ADMIN");
-  EXPECT_EQ(r.entries[0].why, "includes.caps: CAP_SYS_ADMIN is not in the capability set");
+  EXPECT_EQ(r.entries[0].why(), "includes.caps: CAP_SYS_ADMIN is not in the capability set");
   EXPECT_TRUE(kept(R"("includes": {"caps": ["CAP_CHOWN", "CAP_SYS_ADMIN"]})", options(ArchId::kX86_64, all_caps())));
 }
 
@@ -180,7 +180,7 @@ TEST(ResolveFilters, IncludesMinKernelNeedsAtLeastThatKernel) {
   const Resolution r =
       resolve_text(entry_with(R"("includes": {"minKernel": "4.8"})"), options(ArchId::kX86_64, {}, {4, 7}));
   EXPECT_EQ(r.entries[0].filtered_by, FilterRule::kIncludesMinKernel);
-  EXPECT_EQ(r.entries[0].why, "includes.minKernel: kernel 4.7 is older than 4.8");
+  EXPECT_EQ(r.entries[0].why(), "includes.minKernel: kernel 4.7 is older than 4.8");
   // Major decides before minor: 3.19 is older than 4.8 although 19 > 8.
   EXPECT_FALSE(kept(R"("includes": {"minKernel": "4.8"})", options(ArchId::kX86_64, {}, {3, 19})));
 }
@@ -190,7 +190,7 @@ TEST(ResolveFilters, ExcludesArchesDropsOnTheNativeArch) {
   const Resolution r =
       resolve_text(entry_with(R"("excludes": {"arches": ["s390", "s390x"]})"), options(ArchId::kS390x));
   EXPECT_EQ(r.entries[0].filtered_by, FilterRule::kExcludesArches);
-  EXPECT_EQ(r.entries[0].why, "excludes.arches lists \"s390x\" (the native arch)");
+  EXPECT_EQ(r.entries[0].why(), "excludes.arches lists \"s390x\" (the native arch)");
 }
 
 TEST(ResolveFilters, ExcludesCapsDropsWhenAnyListedCapabilityIsPresent) {
@@ -198,7 +198,7 @@ TEST(ResolveFilters, ExcludesCapsDropsWhenAnyListedCapabilityIsPresent) {
   const Resolution r = resolve_text(entry_with(R"("excludes": {"caps": ["CAP_SYS_ADMIN", "CAP_BPF"]})"),
                                     options(ArchId::kX86_64, {"CAP_BPF"}));
   EXPECT_EQ(r.entries[0].filtered_by, FilterRule::kExcludesCaps);
-  EXPECT_EQ(r.entries[0].why, "excludes.caps: CAP_BPF is in the capability set");
+  EXPECT_EQ(r.entries[0].why(), "excludes.caps: CAP_BPF is in the capability set");
 }
 
 TEST(ResolveFilters, ExcludesMinKernelDropsFromThatKernelOn) {
@@ -206,7 +206,24 @@ TEST(ResolveFilters, ExcludesMinKernelDropsFromThatKernelOn) {
   const Resolution r =
       resolve_text(entry_with(R"("excludes": {"minKernel": "5.10"})"), options(ArchId::kX86_64, {}, {5, 10}));
   EXPECT_EQ(r.entries[0].filtered_by, FilterRule::kExcludesMinKernel);
-  EXPECT_EQ(r.entries[0].why, "excludes.minKernel: kernel 5.10 is at least 5.10");
+  EXPECT_EQ(r.entries[0].why(), "excludes.minKernel: kernel 5.10 is at least 5.10");
+}
+
+// why() is written from the outcome alone (resolving formats none): a copy
+// that outlives the resolution still says it, and a kept entry says nothing.
+TEST(ResolveFilters, WhyIsWrittenFromTheOutcomeAlone) {
+  EntryOutcome copy;
+  {
+    const Resolution r =
+        resolve_text(entry_with(R"("excludes": {"minKernel": "5.10"})"), options(ArchId::kX86_64, {}, {6, 1}));
+    copy = r.entries[0];
+  }
+  EXPECT_EQ(copy.kernel, (syscalls::KernelVersion{6, 1}));
+  EXPECT_EQ(copy.why(), "excludes.minKernel: kernel 6.1 is at least 5.10");
+  const Resolution k =
+      resolve_text(entry_with(R"("excludes": {"minKernel": "5.10"})"), options(ArchId::kX86_64, {}, {5, 9}));
+  EXPECT_EQ(k.entries[0].fate, EntryFate::kApplied);
+  EXPECT_EQ(k.entries[0].why(), "");
 }
 
 TEST(ResolveFilters, ExcludesAreTestedBeforeIncludes) {
