@@ -192,8 +192,8 @@ void Resolver::report_unknown_names() {
     const auto& arch = syscalls::arch(arches_[a]);
     // The note is written in place, sized once: appending a list of a few
     // dozen names grew a string (and copied it) a dozen times.
-    std::string note = fmt::format("{}: {} syscall name{} unknown to {} ({}) skipped: ", p_.source,
-                                   unknown_[a].size(), unknown_[a].size() == 1 ? "" : "s", arch.name, arch.scmp_name);
+    std::string note = fmt::format("{}: {} syscall name{} unknown to {} ({}) skipped: ", p_.source, unknown_[a].size(),
+                                   unknown_[a].size() == 1 ? "" : "s", arch.name, arch.scmp_name);
     size_t length = note.size();
     for (const std::string* n : unknown_[a]) length += std::min<size_t>(n->size(), 64) + 2;
     note.reserve(length);

@@ -174,9 +174,8 @@ TEST(Multiplex, TwinConditionsAreRewrittenInPlace) {
                                       {0, CmpOp::kEq, 2, 0, ArgWidth::k32}};
   std::vector<ArgCondition> lib = own;
   to_multiplexer_conditions(MultiplexRewrite::kLibseccomp, *socket, lib, ArgWidth::k32);
-  const std::vector<ArgCondition> lib_expected{{0, CmpOp::kEq, 1, 0, ArgWidth::k32},
-                                               {1, CmpOp::kEq, 5, 0, ArgWidth::k32},
-                                               {2, CmpOp::kGe, 7, 0, ArgWidth::k64}};
+  const std::vector<ArgCondition> lib_expected{
+      {0, CmpOp::kEq, 1, 0, ArgWidth::k32}, {1, CmpOp::kEq, 5, 0, ArgWidth::k32}, {2, CmpOp::kGe, 7, 0, ArgWidth::k64}};
   EXPECT_EQ(lib, lib_expected);
 
   std::vector<ArgCondition> exact = own;
