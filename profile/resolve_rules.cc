@@ -96,7 +96,15 @@ Expected<void> Resolver::make_rules(const ProfileSyscall& e, size_t index, const
       if (mux && !twin) note_multiplex_gap(index, name, mux->call, abi);
       if (!nr && !twin) {
         // Names no ABI knows are warnings (check_names), not notes.
-        if (name_numbers_[k] != nullptr && unknown_seen_[a].insert(name_numbers_[k])) unknown_[a].push_back(&name);
+        if (name_numbers_[k] != nullptr) {
+          // A sub-ABI (i386, x32 next to x86_64) lacks a few dozen names:
+          // room for them at the first instead of growing there.
+          if (unknown_[a].empty()) {
+            unknown_[a].reserve(kUnknownRoom);
+            unknown_seen_[a].reserve(kUnknownRoom);
+          }
+          if (unknown_seen_[a].insert(name_numbers_[k])) unknown_[a].push_back(&name);
+        }
         continue;
       }
       if (nr)
@@ -244,19 +252,35 @@ void Resolver::distinct_rules(std::span<const MadeRule> made, std::vector<const 
     if (!run_started || m.entry != run_entry) {
       run_entry = m.entry;
       run_started = true;
+      run_seen_few_.clear();
       run_seen_.clear();
       run_vias_.clear();
     }
     const ProfileArg* split = outcome.split_repeated_index ? &e.args[m.set] : nullptr;
     bool fresh = false;
     if (split != nullptr) {
-      fresh = run_seen_.emplace(m.via, split->index, split->op, split->value, split->value_two).second;
+      fresh = first_in_run(SeenCondition{m.via, split->index, split->op, split->value, split->value_two});
     } else {
       fresh = std::find(run_vias_.begin(), run_vias_.end(), m.via) == run_vias_.end();
       if (fresh) run_vias_.push_back(m.via);
     }
     if (fresh) kept.push_back(&m);
   }
+}
+
+// Whether `c` is new in the current run (and now seen): a scan of the
+// run's first conditions, then the tree for a long run.
+bool Resolver::first_in_run(const SeenCondition& c) {
+  if (!run_seen_.empty()) return run_seen_.insert(c).second;
+  if (std::find(run_seen_few_.begin(), run_seen_few_.end(), c) != run_seen_few_.end()) return false;
+  if (run_seen_few_.size() < kMaxScannedConditions) {
+    if (run_seen_few_.capacity() == 0) run_seen_few_.reserve(kMaxScannedConditions);
+    run_seen_few_.push_back(c);
+    return true;
+  }
+  run_seen_.insert(run_seen_few_.begin(), run_seen_few_.end());
+  run_seen_few_.clear();
+  return run_seen_.insert(c).second;
 }
 
 // The rules per syscall number, in the order apply_entry made them. Sorting

@@ -35,6 +35,19 @@ namespace sysfence::profile {
 // doubling instead of a tree node per element.
 class PointerSet {
  public:
+  // Room for `n` pointers without growing.
+  void reserve(size_t n) {
+    size_t slots = 16;
+    while (slots < 2 * n) slots *= 2;
+    if (slots > slots_.size()) {
+      std::vector<const void*> old(slots, nullptr);
+      old.swap(slots_);
+      size_ = 0;
+      for (const void* p : old)
+        if (p != nullptr) insert(p);
+    }
+  }
+
   // False when `p` was there already.
   bool insert(const void* p) {
     if (2 * (size_ + 1) > slots_.size()) grow();
@@ -81,6 +94,7 @@ class Resolver {
   // NameNumbers as a set (one per distinct name).
   std::vector<std::vector<const std::string*>> unknown_;
   std::vector<PointerSet> unknown_seen_;
+  static constexpr size_t kUnknownRoom = 64;  // reserved at an ABI's first
   // Per arch: the largest number any kept entry names (runc findLastSyscalls).
   std::vector<uint32_t> largest_;
   // Width warnings being collected: one per (entry, condition, name, bits,
@@ -147,8 +161,14 @@ class Resolver {
   // kept, without the tree's allocation per rule.
   std::vector<const void*> run_vias_;
   // For a split entry: which multiplexer call (nullptr: the direct
-  // syscall) and which condition.
-  std::set<std::tuple<const void*, unsigned, policy::CmpOp, uint64_t, uint64_t>> run_seen_;
+  // syscall) and which condition. A run holds a few conditions: they are
+  // scanned while few (no allocation per condition), and only a long run
+  // (a profile repeating one index many times) moves to the tree.
+  using SeenCondition = std::tuple<const void*, unsigned, policy::CmpOp, uint64_t, uint64_t>;
+  static constexpr size_t kMaxScannedConditions = 32;
+  std::vector<SeenCondition> run_seen_few_;
+  std::set<SeenCondition> run_seen_;
+  bool first_in_run(const SeenCondition& c);
   // sort_by_number's scratch: each ABI's sorted rules are swapped in, so
   // the next ABI sorts into the previous one's storage instead of a new
   // zeroed vector.

@@ -412,6 +412,25 @@ TEST(ResolveRules, RepeatsInOneEntryMakeOneRule) {
   EXPECT_EQ(g[1].source.entry, 2u);
 }
 
+// A split entry's run of conditions is scanned while short and kept in a
+// tree once long: repeats are dropped on both sides of that switch, and
+// the rules stay in the entry's order.
+TEST(ResolveRules, RepeatsInALongSplitEntryMakeOneRuleEach) {
+  Profile p;
+  p.source = "long.json";
+  p.default_action = ProfileAction::kAllow;
+  ProfileSyscall e;
+  e.action = ProfileAction::kErrno;
+  e.names = {"personality", "personality"};
+  for (uint64_t v = 0; v < 80; ++v) e.args.push_back(ProfileArg{0, v % 50, 0, policy::CmpOp::kEq, {}});
+  p.syscalls.push_back(e);
+  auto r = resolve(p, options(ArchId::kX86_64));
+  ASSERT_TRUE(r) << r.error().message;
+  std::vector<std::vector<policy::ArgCondition>> expected;
+  for (uint64_t v = 0; v < 50; ++v) expected.push_back({cond(0, policy::CmpOp::kEq, v)});
+  EXPECT_EQ(conditions_of(rules_for(*r, ArchId::kX86_64, "personality")), expected);
+}
+
 // Past 2^20 rules (names x ABIs x condition sets) the profile is refused,
 // before the rules take their memory: here every x86_64 syscall with 2,900
 // conditions on args[0], which runc splits into a rule each.
