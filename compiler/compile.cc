@@ -7,6 +7,7 @@
 #include <cmath>
 #include <numeric>
 #include <optional>
+#include <span>
 #include <utility>
 
 #include "bpf/validate.h"
@@ -286,18 +287,21 @@ Expected<void> lower_leaves(Graph& g, const NumberSpace& space, const LeafTable&
 // code gives its weight (-log2 of its share) plus the slack: the user asked
 // for the common case. Fills the budget and the extra instructions per
 // interval, for x32's table (`x32`, in its own subtree) or every other.
-void depth_budgets(const NumberSpace& space, const SpaceTree& t, bool x32, double norm, const CompileOptions& options,
+// `intervals` and `w` are the tree's (x32's part of a SpaceTree, or all of
+// it), `leaf_cost` the SpaceTree's: spans, so that x32's part is not copied.
+void depth_budgets(const NumberSpace& space, std::span<const Interval> intervals, std::span<const double> w,
+                   std::span<const unsigned> leaf_cost, bool x32, double norm, const CompileOptions& options,
                    std::vector<unsigned>& budget, std::vector<unsigned>& extra) {
   const std::vector<TableRange> ranges = table_ranges(space, x32);
   std::vector<size_t> in_range;
-  in_range.reserve(t.intervals.size());
-  for (size_t i = 0; i < t.intervals.size(); ++i) {
-    if (in_table_range(ranges, t.intervals[i])) in_range.push_back(i);
+  in_range.reserve(intervals.size());
+  for (size_t i = 0; i < intervals.size(); ++i) {
+    if (in_table_range(ranges, intervals[i])) in_range.push_back(i);
   }
   const unsigned balanced_depth = ceil_log2(static_cast<double>(in_range.size()));
   for (size_t i : in_range) {
-    extra[i] = std::min(t.leaf_cost[t.intervals[i].leaf], 12u) - 1;
-    const unsigned ideal = options.weights.is_uniform() ? 0 : ceil_log2(norm / t.w[i]);
+    extra[i] = std::min(leaf_cost[intervals[i].leaf], 12u) - 1;
+    const unsigned ideal = options.weights.is_uniform() ? 0 : ceil_log2(norm / w[i]);
     const unsigned limit = std::max(balanced_depth, ideal) + options.depth_slack;
     budget[i] = limit > extra[i] ? limit - extra[i] : 1;
   }
@@ -328,15 +332,15 @@ std::optional<std::pair<DecisionTree, size_t>> split_off_x32(Graph& g, const Num
   if (intervals.end() - first_x32 < 2) return std::nullopt;
   const auto first = first_x32 - intervals.begin();
   const std::vector<Interval> x32_intervals(first_x32, intervals.end());
-  const std::vector<double> outer_w(t.w.begin() + first, t.w.end());
+  const std::span<const double> outer_w = std::span<const double>(t.w).subspan(first);
   const double inner_total = std::accumulate(outer_w.begin(), outer_w.end(), 0.0);
   std::vector<double> inner_w;
   inner_w.reserve(outer_w.size());
   for (double x : outer_w) inner_w.push_back(x / inner_total);
-  SpaceTree x32_part{x32_intervals, inner_w, {}, t.leaf_cost};
   std::vector<unsigned> budget(x32_intervals.size(), kNoBudget);
   std::vector<unsigned> extra(x32_intervals.size(), 0);
-  depth_budgets(space, x32_part, true, std::accumulate(inner_w.begin(), inner_w.end(), 0.0), options, budget, extra);
+  depth_budgets(space, x32_intervals, inner_w, t.leaf_cost, true, std::accumulate(inner_w.begin(), inner_w.end(), 0.0),
+                options, budget, extra);
   DecisionTree x32_tree = budgeted_tree(x32_intervals, inner_w, std::move(budget), extra, options.weights.is_uniform(),
                                         X32Entry{}, tree_opts);
   const Edge inner = lower_tree(g, x32_tree, kOffsetNr, t.leaf_edge);
@@ -411,7 +415,7 @@ Expected<Edge> lower_space(Graph& g, const policy::Policy& policy, const Compile
 
   std::vector<unsigned> budget(t.intervals.size(), kNoBudget);
   std::vector<unsigned> extra(t.intervals.size(), 0);
-  if (optimal) depth_budgets(space, t, false, norm, options, budget, extra);
+  if (optimal) depth_budgets(space, t.intervals, t.w, t.leaf_cost, false, norm, options, budget, extra);
   const DecisionTree tree = optimal ? budgeted_tree(t.intervals, t.w, std::move(budget), extra,
                                                     options.weights.is_uniform(), x32_entry, tree_opts)
                                     : build_tree(t.intervals, t.w, tree_opts);
@@ -442,6 +446,8 @@ Expected<Lowered> lower(const policy::Policy& policy, const CompileOptions& opti
   ArgWork arg_work;
 
   std::vector<Edge> entries;
+  entries.reserve(spaces.size());
+  out.reports.reserve(spaces.size());
   for (size_t si = 0; si < spaces.size(); ++si) {
     auto entry = lower_space(g, policy, options, tree_opts, arg_work, spaces[si], si, leaves, out.reports);
     if (!entry) return Unexpected<Error>{entry.error()};

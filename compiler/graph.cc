@@ -23,6 +23,9 @@ void Graph::grow_index() {
   // Room for the few hundred nodes of a typical profile before the first
   // doubling.
   constexpr size_t kFirstSize = 1024;
+  // The nodes get as much room at once (the index is at most half full),
+  // instead of a doubling from one node up.
+  if (index_.empty()) nodes_.reserve(kFirstSize / 2);
   index_.assign(index_.empty() ? kFirstSize : 2 * index_.size(), kNoSlot);
   const size_t mask = index_.size() - 1;
   for (NodeId id = 0; id < nodes_.size(); ++id) {
@@ -230,6 +233,7 @@ std::vector<NodeId> layout_order(const Graph& g, Edge entry, const std::vector<s
   std::vector<NodeId> order;  // post-order
   order.reserve(g.size());
   std::vector<Visit> stack;
+  stack.reserve(64);  // the graph's depth: a few dozen for a profile's program
   stack.push_back(visit(entry.node));
   seen[entry.node] = 1;
   while (!stack.empty()) {

@@ -21,6 +21,7 @@ constexpr uint32_t kX32Bit = 0x40000000U;
 
 std::vector<NumberSpace> number_spaces(const policy::Policy& policy) {
   std::vector<NumberSpace> spaces;
+  spaces.reserve(policy.arches.size());  // at most one per ABI
   const uint32_t x86_64_audit = syscalls::arch(ArchId::kX86_64).audit_arch;
   for (const policy::ArchPolicy& ap : policy.arches) {
     const syscalls::Arch& a = syscalls::arch(ap.arch);

@@ -96,6 +96,34 @@ TEST(Graph, MaskedTestReloadsAfterTheAnd) {
   }
 }
 
+// A chain of `n` tests on `word`, each value from `first` on answering
+// `ret`, the rest EPERM; entered at its load.
+Edge test_chain(Graph& g, uint32_t word, uint32_t first, size_t n, uint32_t ret) {
+  Edge e = g.ret(kEperm);
+  for (size_t i = 0; i < n; ++i) e = g.test(word, bpf::kJeq, first + static_cast<uint32_t>(i), g.ret(ret), e, word);
+  return g.enter(e.node, std::nullopt);
+}
+
+// The counter's marks grow with the graph between additions (here past the
+// first thousand nodes): the union is what one subgraph over both parts
+// takes, less the joining test and its load.
+TEST(Graph, InsnCounterCountsTheUnionAsTheGraphGrows) {
+  Graph g;
+  InsnCounter c(g);
+  const Edge a = test_chain(g, 0, 0, 300, kAllow);
+  c.add(a);
+  EXPECT_EQ(c.insns(), subgraph_insns(g, a));
+  const Edge b = test_chain(g, 0, 1000, 1200, kAllow);
+  ASSERT_GT(g.size(), 1024u);
+  c.add(b);
+  c.add(a);  // counted once
+  const Edge joined = g.test(4, bpf::kJeq, 7, a, b, std::nullopt);
+  EXPECT_EQ(c.insns(), subgraph_insns(g, joined) - 2);
+  c.clear();
+  c.add(b);
+  EXPECT_EQ(c.insns(), subgraph_insns(g, b));
+}
+
 TEST(Graph, LowerTree) {
   const Interval iv[] = {{0, 9, 0}, {10, 19, 1}, {20, 0xffffffff, 0}};
   const double w[] = {1, 1, 1};
