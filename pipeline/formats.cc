@@ -90,7 +90,7 @@ std::string json_rule(const policy::Rule& rule) {
   if (!rule.source.file.empty()) {
     o += fmt::format(", \"source\": {}",
                      json_string(rule.source.line > 0 ? fmt::format("{}:{}", rule.source.file, rule.source.line)
-                                                      : rule.source.file));
+                                                      : rule.source.file.str()));
   }
   o += "}";
   return o;

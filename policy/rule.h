@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/seccomp.h"
+#include "policy/shared_text.h"
 
 namespace sysfence::policy {
 
@@ -36,7 +37,7 @@ struct ArgCondition {
 
 // Where a rule came from, so tools can say "profile.json:123".
 struct SourceRef {
-  std::string file;     // as the user named it ("default" for the built-in)
+  SharedText file;      // as the user named it ("default" for the built-in); one buffer for a profile's rules
   uint32_t line = 0;    // 1-based line of the syscalls[] entry; 0 unknown
   uint32_t entry = 0;   // index in syscalls[]
   std::string comment;  // the entry's "comment", if any

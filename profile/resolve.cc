@@ -336,7 +336,7 @@ Expected<void> Resolver::apply_entry(size_t index) {
   const size_t condition_sets = split ? e.args.size() : 1;
 
   policy::SourceRef src;
-  src.file = p_.source;
+  src.file = source_;
   src.line = e.pos.line;
   src.col = e.pos.col;
   src.entry = static_cast<uint32_t>(index);

@@ -225,7 +225,7 @@ void Resolver::fill_rule(const MadeRule& m, ArchId abi, policy::Rule& r) const {
   }
   if (m.via != nullptr) to_multiplexer_conditions(o_.multiplex, *m.via, conds, width_of(abi, m.nr, 0));
   policy::SourceRef& src = r.source;
-  src.file = p_.source;
+  src.file = source_;
   src.line = e.pos.line;
   src.entry = m.entry;
   if (!e.comment.empty()) src.comment = e.comment;  // `r` is new: its comment is empty
@@ -262,7 +262,10 @@ void Resolver::distinct_rules(std::span<const MadeRule> made, std::vector<const 
       fresh = first_in_run(SeenCondition{m.via, split->index, split->op, split->value, split->value_two});
     } else {
       fresh = std::find(run_vias_.begin(), run_vias_.end(), m.via) == run_vias_.end();
-      if (fresh) run_vias_.push_back(m.via);
+      if (fresh) {
+        if (run_vias_.capacity() == 0) run_vias_.reserve(16);
+        run_vias_.push_back(m.via);
+      }
     }
     if (fresh) kept.push_back(&m);
   }
@@ -288,6 +291,7 @@ bool Resolver::first_in_run(const SeenCondition& c) {
 // map is linear, where one map lookup per rule walks the tree every time.
 Expected<void> Resolver::store_rules() {
   std::vector<const MadeRule*> kept;  // one number's, reused
+  kept.reserve(16);
   for (size_t a = 0; a < arches_.size(); ++a) {
     const ArchId abi = arches_[a];
     std::vector<MadeRule>& made = made_[a];

@@ -73,7 +73,7 @@ Expected<void> Resolver::check_errno_range(Action action, SourcePos pos, std::st
   Warning w;
   w.kind = WarningKind::kErrnoRange;
   w.pos = pos;
-  w.rule = policy::SourceRef{p_.source, pos.line, entry.value_or(0), {}, false, pos.col, {}};
+  w.rule = policy::SourceRef{source_, pos.line, entry.value_or(0), {}, false, pos.col, {}};
   w.constant = action.data;
   w.message = head + ": the kernel answers errno 4095 instead; libseccomp, and so runc, refuses the profile";
   errno_warnings_.push_back(std::move(w));
@@ -95,7 +95,7 @@ Expected<void> Resolver::check_names(size_t index) {
     if (!warned_names_.insert(name).second) continue;
     Warning w;
     w.kind = WarningKind::kUnknownName;
-    w.rule = policy::SourceRef{p_.source, e.pos.line, static_cast<uint32_t>(index), e.comment, false, e.pos.col, {}};
+    w.rule = policy::SourceRef{source_, e.pos.line, static_cast<uint32_t>(index), e.comment, false, e.pos.col, {}};
     w.pos = e.pos;
     w.syscall = name;
     if (name_warnings_.size() < kMaxSuggestions)
@@ -120,7 +120,7 @@ void Resolver::check_masks(size_t index) {
     if (ignored == 0) continue;
     Warning w;
     w.kind = WarningKind::kMaskedDatum;
-    w.rule = policy::SourceRef{p_.source, e.pos.line, static_cast<uint32_t>(index), e.comment, false, e.pos.col, {}};
+    w.rule = policy::SourceRef{source_, e.pos.line, static_cast<uint32_t>(index), e.comment, false, e.pos.col, {}};
     w.pos = pa.pos.line != 0 ? pa.pos : e.pos;
     for (const auto& n : e.names)
       w.syscall += (w.syscall.empty() ? "" : ", ") + one_line(std::string_view{n}.substr(0, 64));

@@ -79,7 +79,7 @@ class PointerSet {
 
 class Resolver {
  public:
-  Resolver(const Profile& p, const ResolveOptions& o) : p_(p), o_(o), db_(p, o.combination) {}
+  Resolver(const Profile& p, const ResolveOptions& o) : p_(p), o_(o), source_(p.source), db_(p, o.combination) {}
 
   Expected<Resolution> run();
 
@@ -87,6 +87,8 @@ class Resolver {
   using ArchId = syscalls::ArchId;
   const Profile& p_;
   const ResolveOptions& o_;
+  // p_.source once for every rule's SourceRef::file (shared, not copied).
+  policy::SharedText source_;
   Resolution out_;
   Action default_action_;
   std::vector<syscalls::ArchId> arches_;  // native first
