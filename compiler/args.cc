@@ -5,6 +5,8 @@
 #include <cassert>
 #include <iterator>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "compiler/piece_leaves.h"
 #include "policy/operators.h"
@@ -270,27 +272,55 @@ void signature_at(std::span<const OpenCondition> on_word, bool hi, uint32_t v, s
   for (OpenCondition c : on_word) out.push_back(static_cast<char>(truth_at(c, v, hi)));
 }
 
-// The rules of `s` when the word is `v`.
-RuleSet rules_at(const RuleSet& s, uint8_t arg, bool hi, uint32_t v) {
+// The constant a condition on the word compares against.
+uint32_t word_constant(const OpenCondition& c, bool hi) { return hi ? hi32(c.value) : lo32(c.value); }
+
+// Where the entries of a signature change from one piece to the next: a
+// condition's truth is one below its constant k, another at k and a third
+// above it, so it changes only at k and k + 1 (both piece starts). Each
+// event is (start, condition index), sorted: walking the pieces in order,
+// a piece's signature is the previous one with the events at its start
+// applied, instead of every condition evaluated again.
+void signature_events(std::span<const OpenCondition> on_word, bool hi,
+                      std::vector<std::pair<uint32_t, uint32_t>>& events) {
+  events.clear();
+  events.reserve(2 * on_word.size());
+  for (size_t j = 0; j < on_word.size(); ++j) {
+    const uint32_t k = word_constant(on_word[j], hi);
+    // A change at 0 is the first piece's own signature.
+    if (k != 0) events.emplace_back(k, static_cast<uint32_t>(j));
+    if (k != kMax32) events.emplace_back(k + 1, static_cast<uint32_t>(j));
+  }
+  std::sort(events.begin(), events.end());
+}
+
+// The rules of `s` when the word is `v`, whose conditions on the word fare
+// as `signature` says (signature_at(v)): rules with a false one are left
+// out before anything of them is copied.
+RuleSet rules_at(const RuleSet& s, uint8_t arg, bool hi, uint32_t v, std::string_view signature) {
   std::vector<OpenRule> rules;
-  rules.reserve(s.rules.size());
+  size_t next = 0;  // the signature entry of the rule's first condition on the word
   for (const OpenRule& r : s.rules) {
-    OpenRule nr{r.action, {}};
-    nr.conditions.reserve(r.conditions.size());
+    const size_t first = next;
     bool possible = true;
+    for (const OpenCondition& c : r.conditions) {
+      if (tests_word(c, arg, hi) && signature[next++] == static_cast<char>(Truth::kFalse)) possible = false;
+    }
+    if (!possible) continue;
+    if (rules.empty()) rules.reserve(s.rules.size());
+    OpenRule& nr = rules.emplace_back(OpenRule{r.action, {}});
+    nr.conditions.reserve(r.conditions.size());
+    size_t entry = first;
     for (OpenCondition c : r.conditions) {
       if (!tests_word(c, arg, hi)) {
         nr.conditions.push_back(c);
         continue;
       }
-      const Truth t = truth_at(c, v, hi);
-      if (t == Truth::kFalse) {
-        possible = false;
-        break;
-      }
-      if (t == Truth::kOpen) nr.conditions.push_back(c);
+      // What is left of an open one: truth_at turns it into its low-word
+      // remainder.
+      if (signature[entry++] == static_cast<char>(Truth::kOpen) && truth_at(c, v, hi) == Truth::kOpen)
+        nr.conditions.push_back(c);
     }
-    if (possible) rules.push_back(std::move(nr));
   }
   return normalize(std::move(rules), s.otherwise, s.tail);
 }
@@ -356,7 +386,7 @@ Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::op
   for (const OpenRule& r : s.rules) {
     for (const OpenCondition& c : r.conditions) {
       if (!on_word(c)) continue;
-      const uint32_t k = hi ? hi32(c.value) : lo32(c.value);
+      const uint32_t k = word_constant(c, hi);
       starts.push_back(k);
       if (k != kMax32) starts.push_back(k + 1);
     }
@@ -389,11 +419,21 @@ Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::op
   Borrowed<Interval> borrowed_intervals(spare_intervals_);
   std::vector<Interval>& intervals = *borrowed_intervals;
   intervals.reserve(starts.size());
+  std::vector<std::pair<uint32_t, uint32_t>>& events = split_events_;
+  signature_events(word_conditions, hi, events);
+  auto event = events.begin();
   for (size_t i = 0; i < starts.size(); ++i) {
     const uint32_t v = starts[i];
-    signature_at(word_conditions, hi, v, signature);
+    if (i == 0) {
+      signature_at(word_conditions, hi, v, signature);
+    } else {
+      for (; event != events.end() && event->first == v; ++event) {
+        OpenCondition c = word_conditions[event->second];
+        signature[event->second] = static_cast<char>(truth_at(c, v, hi));
+      }
+    }
     const uint32_t* known = leaves.leaf_of_signature(signature);
-    const uint32_t leaf = known != nullptr ? *known : leaves.add(signature, rules_at(s, arg, hi, v));
+    const uint32_t leaf = known != nullptr ? *known : leaves.add(signature, rules_at(s, arg, hi, v, signature));
     const uint32_t end = i + 1 < starts.size() ? starts[i + 1] - 1 : kMax32;
     if (!intervals.empty() && intervals.back().leaf == leaf) {
       intervals.back().hi = end;

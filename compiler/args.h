@@ -40,6 +40,7 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "base/seccomp.h"
@@ -199,6 +200,7 @@ class ArgCompiler {
   std::vector<uint32_t> split_starts_;
   std::vector<OpenCondition> split_conditions_;
   std::string split_signature_;
+  std::vector<std::pair<uint32_t, uint32_t>> split_events_;  // (piece start, condition)
   PieceScratch piece_scratch_;
   std::vector<double> value_weights_;  // value_tree's
   // Spare buffers for interval_split's intervals and leaf edges, which live

@@ -228,6 +228,52 @@ TEST(ArgCompiler, RulesWithManyConditions) {
   }
 }
 
+// Many conditions on one argument whose constants repeat, touch 0 and the
+// word's largest value, and share high words: an interval split walks its
+// pieces with the conditions' truths changing at their constants (several
+// at one piece start, the first piece's own at 0), and every piece must
+// decide as the specification does, checked at every constant and next to it.
+TEST(ArgCompiler, ManyConditionsOnOneWordAgreeWithTheSpecification) {
+  Rng rng(4321);
+  const uint64_t his[] = {0, 1, 0xffffffffULL};
+  const uint64_t los[] = {0, 1, 2, 7, 0xfffffffeULL, 0xffffffffULL};
+  for (int iter = 0; iter < 40; ++iter) {
+    std::vector<Rule> rules;
+    std::vector<uint64_t> probes{0, ~uint64_t{0}};
+    for (unsigned r = rng.between(8, 30); r-- > 0;) {
+      Rule x;
+      x.action = rng.chance(50) ? Action::Allow() : Action::Errno(static_cast<uint16_t>(1 + rng.below(3)));
+      // Comparisons only, kNe .. kGt (a MASKED_EQ is a test of its own).
+      ArgCondition k = cond(0, static_cast<CmpOp>(rng.below(6)), his[rng.below(3)] << 32 | los[rng.below(6)]);
+      if (rng.chance(25)) k.width = ArgWidth::k32;
+      // Sometimes a range: two conditions on the word.
+      ArgCondition range = cond(0, static_cast<CmpOp>(rng.below(6)), his[rng.below(3)] << 32 | los[rng.below(6)]);
+      for (const ArgCondition& c : {k, range}) {
+        if (&c == &range && !rng.chance(30)) break;
+        x.conditions.push_back(c);
+        for (uint64_t d : {c.value - 1, c.value, c.value + 1}) probes.push_back(d);
+      }
+      if (rng.chance(40)) x.conditions.push_back(cond(1, CmpOp::kEq, rng.below(3)));
+      rules.push_back(x);
+    }
+    const Action fallback = Action::Errno(9);
+    const RuleSet s = rule_set(rules, fallback);
+    const bpf::Program prog = subtree_program(rules, fallback, Endian::kLittle, iter % 2 == 1);
+    auto in = bpf::Interpreter::create(prog);
+    ASSERT_TRUE(in) << in.error().message;
+    for (const uint64_t a0 : probes) {
+      for (uint64_t a1 = 0; a1 < 3; ++a1) {
+        SeccompData d;
+        d.args[0] = a0;
+        d.args[1] = a1;
+        const Action want = reference(rules, fallback, d.args);
+        EXPECT_EQ(decide(s, d.args), want);
+        ASSERT_EQ(in->run(d, Endian::kLittle).action(), want) << "iter " << iter << " a0 " << std::hex << a0;
+      }
+    }
+  }
+}
+
 size_t count(const bpf::Program& p, uint16_t code, std::optional<uint32_t> k = std::nullopt) {
   size_t n = 0;
   for (const bpf::Insn& in : p) n += in.code == code && (!k || in.k == *k);
