@@ -405,6 +405,11 @@ void RuleDatabase::report_conflicts(syscalls::ArchId abi, uint32_t nr, const std
   std::vector<bool> kept;  // the rules libseccomp keeps: likewise
   std::vector<std::pair<size_t, size_t>> candidates = conflict_candidates(rules, capped);
   std::sort(candidates.begin(), candidates.end());
+  // Most pairs of argument-heavy rules pin some argument to different
+  // values: told apart in a few comparisons each instead of common_input.
+  std::vector<policy::PinnedValues> pinned;
+  pinned.reserve(rules.size());
+  for (const policy::Rule& r : rules) pinned.emplace_back(r.conditions);
   for (const auto& [i, j] : candidates) {
     const policy::Rule& a = rules[i];
     const policy::Rule& b = rules[j];
@@ -414,6 +419,7 @@ void RuleDatabase::report_conflicts(syscalls::ArchId abi, uint32_t nr, const std
       capped = true;
       break;
     }
+    if (pinned[i].excludes(pinned[j])) continue;
     const auto witness = policy::common_input(a.conditions, b.conditions);
     if (!witness) continue;
     const DatabaseResult& db = database(abi, rules, modelled);
