@@ -446,7 +446,12 @@ Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::op
   Borrowed<Edge> borrowed_edges(spare_edges_);
   std::vector<Edge>& leaf_edge = *borrowed_edges;
   leaf_edge.reserve(children.size());
-  for (RuleSet& child : children) leaf_edge.push_back(compile(std::move(child), w));
+  for (RuleSet& child : children) {
+    leaf_edge.push_back(compile(std::move(child), w));
+    // An attempt past its bounds is discarded whole: no use compiling the
+    // other pieces or choosing their tests (a dynamic program per split).
+    if (attempt_ && attempt_->overflowed) return g_.ret(encode(s.otherwise));  // a placeholder
+  }
   // One piece: its subtree, entered as the caller's A has it.
   if (intervals.size() == 1) return g_.enter(leaf_edge.front().node, a_holds);
 
