@@ -327,23 +327,45 @@ RuleSet rules_at(const RuleSet& s, uint8_t arg, bool hi, uint32_t v, std::string
 
 }  // namespace
 
-size_t ValueTrees::IntervalsHash::operator()(const std::vector<Interval>& v) const {
+void ValueTrees::shape_of(std::span<const Interval> intervals, Shape& out) {
+  out.clear();
+  out.reserve(intervals.size());
+  for (const Interval& iv : intervals) out.push_back(iv.leaf << 1 | (iv.lo == iv.hi ? 1 : 0));
+}
+
+size_t ValueTrees::ShapeHash::operator()(const Shape& v) const {
   uint64_t h = v.size();
-  for (const Interval& iv : v) {
-    for (const uint64_t x : {uint64_t{iv.lo}, uint64_t{iv.hi}, uint64_t{iv.leaf}})
-      h = (h ^ x) * 0x100000001b3ULL + (h >> 29);
-  }
+  for (const uint32_t x : v) h = (h ^ x) * 0x100000001b3ULL + (h >> 29);
   return static_cast<size_t>(h);
 }
 
-const DecisionTree* ValueTrees::find(bool smallest, const std::vector<Interval>& intervals) const {
+const DecisionTree* ValueTrees::find(bool smallest, const Shape& shape) const {
   const auto& trees = trees_[smallest ? 1 : 0];
-  auto it = trees.find(intervals);
+  auto it = trees.find(shape);
   return it == trees.end() ? nullptr : &it->second;
 }
 
-const DecisionTree& ValueTrees::add(bool smallest, const std::vector<Interval>& intervals, DecisionTree tree) {
-  return trees_[smallest ? 1 : 0].emplace(intervals, std::move(tree)).first->second;
+const DecisionTree& ValueTrees::add(bool smallest, const Shape& shape, std::span<const Interval> intervals,
+                                    DecisionTree tree) {
+  // Comparisons are against interval starts (strictly increasing): each
+  // named by its interval.
+  for (TreeNode& n : tree.nodes) {
+    if (n.kind == TreeNode::Kind::kLeaf) continue;
+    const auto at = std::lower_bound(intervals.begin(), intervals.end(), n.k,
+                                     [](const Interval& iv, uint32_t k) { return iv.lo < k; });
+    assert(at != intervals.end() && at->lo == n.k);
+    n.k = static_cast<uint32_t>(at - intervals.begin());
+  }
+  return trees_[smallest ? 1 : 0].emplace(shape, std::move(tree)).first->second;
+}
+
+const DecisionTree& ValueTrees::instance(const DecisionTree& kept, std::span<const Interval> intervals,
+                                         DecisionTree& out) {
+  out = kept;  // reuses out's buffers
+  for (TreeNode& n : out.nodes) {
+    if (n.kind != TreeNode::Kind::kLeaf) n.k = intervals[n.k].lo;
+  }
+  return out;
 }
 
 void ValueTrees::clear() {
@@ -351,11 +373,13 @@ void ValueTrees::clear() {
 }
 
 const DecisionTree& ArgCompiler::value_tree(const std::vector<Interval>& intervals) {
-  // The same word with the same constants and the same pattern of outcomes
-  // comes back in every candidate compile_rules tries: its tree is one
-  // dynamic program, done once.
+  // The same shape of outcomes comes back in every candidate compile_rules
+  // tries, and in most splits of single rules (one constant: below, at,
+  // above it): its tree is one dynamic program, done once.
   ValueTrees& cache = kept_ != nullptr && intervals.size() <= kKeptIntervals ? *kept_ : trees_;
-  if (const DecisionTree* known = cache.find(small_trees_, intervals)) return *known;
+  ValueTrees::shape_of(intervals, value_shape_);
+  if (const DecisionTree* known = cache.find(small_trees_, value_shape_))
+    return ValueTrees::instance(*known, intervals, value_instance_);
   // Classes weigh the same, except the one holding 0: zero is by far the most
   // common argument value (flags, the first enum entry, NULL), so it gets as
   // much weight as all other classes together.
@@ -367,7 +391,8 @@ const DecisionTree& ArgCompiler::value_tree(const std::vector<Interval>& interva
   // Size first: any saved instruction outweighs every comparison executed.
   if (small_trees_) opts.size_weight = 1e9;
   if (&cache == kept_ && kept_->size() >= kMaxKept) kept_->clear();
-  return cache.add(small_trees_, intervals, build_tree(intervals, weights, opts));
+  const DecisionTree& kept = cache.add(small_trees_, value_shape_, intervals, build_tree(intervals, weights, opts));
+  return ValueTrees::instance(kept, intervals, value_instance_);
 }
 
 Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::optional<uint32_t> a_holds) {

@@ -274,6 +274,75 @@ TEST(ArgCompiler, ManyConditionsOnOneWordAgreeWithTheSpecification) {
   }
 }
 
+// Random intervals covering the word: `n` of them, each a single value or
+// a range, with leaves drawn from a few.
+std::vector<Interval> random_intervals(Rng& rng, size_t n, const std::vector<bool>& single,
+                                       const std::vector<uint32_t>& leaves) {
+  std::vector<Interval> out;
+  uint32_t lo = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const bool last = i + 1 == n;
+    // A range ends short of the word's end so that the ones after it fit.
+    const uint32_t room = static_cast<uint32_t>(0x10000 / n);
+    uint32_t hi = single[i] ? lo : lo + rng.between(1, room);
+    if (last && !single[i]) hi = 0xffffffffU;
+    out.push_back(Interval{lo, hi, leaves[i]});
+    if (!last) lo = hi + 1;
+  }
+  return out;
+}
+
+// ValueTrees keeps one tree per shape (leaves, single values) and gives it
+// the constants of each split: exactly the tree the dynamic program builds
+// over that split's own intervals, whatever its constants.
+TEST(ValueTrees, OneShapeOneTreeWhateverTheConstants) {
+  Rng rng(99);
+  for (int iter = 0; iter < 300; ++iter) {
+    const size_t n = rng.between(2, 24);
+    std::vector<bool> single(n);
+    std::vector<uint32_t> leaves(n);
+    for (size_t i = 0; i < n; ++i) {
+      // The last interval reaches the word's end: a single value only when
+      // it is that end, which random_intervals does not make.
+      single[i] = i + 1 < n && rng.chance(50);
+      // Adjacent intervals of one split have different leaves.
+      do leaves[i] = rng.below(4);
+      while (i > 0 && leaves[i] == leaves[i - 1]);
+    }
+    const std::vector<Interval> first = random_intervals(rng, n, single, leaves);
+    const std::vector<Interval> second = random_intervals(rng, n, single, leaves);
+    std::vector<double> weights(n, 1.0);
+    weights.front() = static_cast<double>(n - 1);
+    TreeOptions opts;
+    if (iter % 2 == 1) opts.size_weight = 1e9;
+    ValueTrees::Shape shape;
+    ValueTrees::shape_of(first, shape);
+    ValueTrees::Shape other;
+    ValueTrees::shape_of(second, other);
+    ASSERT_EQ(shape, other);
+    ValueTrees trees;
+    const DecisionTree& kept = trees.add(iter % 2 == 1, shape, first, build_tree(first, weights, opts));
+    EXPECT_EQ(trees.find(iter % 2 == 1, shape), &kept);
+    EXPECT_EQ(trees.find(iter % 2 == 0, shape), nullptr);
+    DecisionTree out;
+    for (const std::vector<Interval>* intervals : {&first, &second}) {
+      const DecisionTree want = build_tree(*intervals, weights, opts);
+      const DecisionTree& got = ValueTrees::instance(kept, *intervals, out);
+      ASSERT_EQ(got.nodes.size(), want.nodes.size()) << "iter " << iter;
+      for (size_t i = 0; i < want.nodes.size(); ++i) {
+        const TreeNode& a = got.nodes[i];
+        const TreeNode& b = want.nodes[i];
+        EXPECT_TRUE(a.kind == b.kind && a.k == b.k && a.leaf == b.leaf && a.below == b.below && a.above == b.above)
+            << "iter " << iter << " node " << i;
+      }
+      EXPECT_EQ(got.root, want.root);
+      EXPECT_EQ(got.tests, want.tests);
+      EXPECT_EQ(got.weighted_tests, want.weighted_tests);
+      EXPECT_EQ(got.interval_tests, want.interval_tests);
+    }
+  }
+}
+
 size_t count(const bpf::Program& p, uint16_t code, std::optional<uint32_t> k = std::nullopt) {
   size_t n = 0;
   for (const bpf::Insn& in : p) n += in.code == code && (!k || in.k == *k);
