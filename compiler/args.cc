@@ -308,6 +308,11 @@ RuleSet rules_at(const RuleSet& s, uint8_t arg, bool hi, uint32_t v, std::string
     }
     if (!possible) continue;
     if (rules.empty()) rules.reserve(s.rules.size());
+    // A rule that does not test the word is copied whole.
+    if (next == first) {
+      rules.push_back(r);
+      continue;
+    }
     OpenRule& nr = rules.emplace_back(OpenRule{r.action, {}});
     nr.conditions.reserve(r.conditions.size());
     size_t entry = first;
