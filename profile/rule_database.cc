@@ -40,16 +40,40 @@ std::string arguments_text(const std::array<uint64_t, 6>& w) {
   return fmt::format("({:#x}, {:#x}, {:#x}, {:#x}, {:#x}, {:#x})", w[0], w[1], w[2], w[3], w[4], w[5]);
 }
 
+bool matches(const policy::Rule& r, const std::array<uint64_t, 6>& args) {
+  for (const auto& c : r.conditions)
+    if (c.index >= 6 || !policy::condition_holds(c, args[c.index])) return false;
+  return true;
+}
+
 Action most_restrictive_at(const std::vector<policy::Rule>& rules, const std::vector<bool>& use,
                            const std::array<uint64_t, 6>& args, Action fallback) {
   std::optional<Action> best;
   for (size_t i = 0; i < rules.size(); ++i) {
-    if (!use[i]) continue;
-    bool all = true;
-    for (const auto& c : rules[i].conditions) all = all && c.index < 6 && policy::condition_holds(c, args[c.index]);
-    if (all && (!best || more_restrictive(rules[i].action, *best))) best = rules[i].action;
+    if (use[i] && matches(rules[i], args) && (!best || more_restrictive(rules[i].action, *best))) best = rules[i].action;
   }
   return best.value_or(fallback);
+}
+
+// The indices of `rules`, most restrictive action first, in rule order among
+// equally restrictive ones.
+std::vector<size_t> by_restrictiveness(const std::vector<policy::Rule>& rules) {
+  std::vector<size_t> order(rules.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t x, size_t y) { return more_restrictive(rules[x].action, rules[y].action); });
+  return order;
+}
+
+// most_restrictive_at(rules, use, args, fallback), with `order` =
+// by_restrictiveness(rules): the first rule in that order that matches is
+// the most restrictive match (the earliest among equally restrictive ones,
+// as the rule-order scan keeps), found without reading the rest.
+Action most_restrictive_at(const std::vector<policy::Rule>& rules, const std::vector<size_t>& order,
+                           const std::vector<bool>& use, const std::array<uint64_t, 6>& args, Action fallback) {
+  for (const size_t i : order)
+    if (use[i] && matches(rules[i], args)) return rules[i].action;
+  return fallback;
 }
 
 }  // namespace
@@ -323,8 +347,8 @@ const DatabaseResult& RuleDatabase::database(syscalls::ArchId abi, const std::ve
 
 namespace {
 
-// The pairs of rules (earlier, later) whose actions differ, in order, up to
-// kMaxPairs (`capped` set past it).
+// The pairs of rules (earlier, later) whose actions differ, the first
+// kMaxPairs of them by action groups (`capped` set past that), sorted.
 std::vector<std::pair<size_t, size_t>> conflict_candidates(const std::vector<policy::Rule>& rules, bool& capped) {
   // Only rules with different actions can conflict. Grouping the rules by
   // action first keeps a syscall named by a quarter of a million entries of
@@ -332,21 +356,27 @@ std::vector<std::pair<size_t, size_t>> conflict_candidates(const std::vector<pol
   // the check is bounded whatever the profile.
   std::map<uint32_t, std::vector<size_t>> by_action;
   for (size_t i = 0; i < rules.size(); ++i) by_action[encode(rules[i].action)].push_back(i);
-  std::vector<std::pair<size_t, size_t>> candidates;
+  // Each pair as one word (earlier index high): sorted as numbers, in the
+  // pairs' order.
+  std::vector<uint64_t> packed;
   for (auto g = by_action.begin(); g != by_action.end() && !capped; ++g) {
     for (auto h = std::next(g); h != by_action.end() && !capped; ++h) {
       for (size_t x : g->second) {
         for (size_t y : h->second) {
-          if (candidates.size() >= RuleDatabase::kMaxPairs) {
+          if (packed.size() >= RuleDatabase::kMaxPairs) {
             capped = true;
             break;
           }
-          candidates.emplace_back(std::min(x, y), std::max(x, y));
+          packed.push_back(uint64_t{std::min(x, y)} << 32 | std::max(x, y));
         }
         if (capped) break;
       }
     }
   }
+  std::sort(packed.begin(), packed.end());
+  std::vector<std::pair<size_t, size_t>> candidates;
+  candidates.reserve(packed.size());
+  for (const uint64_t p : packed) candidates.emplace_back(p >> 32, p & 0xffffffffU);
   return candidates;
 }
 
@@ -356,8 +386,9 @@ std::vector<std::pair<size_t, size_t>> conflict_candidates(const std::vector<pol
 // both), for the warning `w`: sets its libseccomp fields and returns the
 // words of its message. `kept`: the rules the database keeps, built the
 // first time it is needed.
-std::string RuleDatabase::libseccomp_answer(const DatabaseResult& db, const std::vector<policy::Rule>& rules, size_t i,
-                                            size_t j, Warning& w, std::vector<bool>& kept) const {
+std::string RuleDatabase::libseccomp_answer(const DatabaseResult& db, const std::vector<policy::Rule>& rules,
+                                            const std::vector<size_t>& order, size_t i, size_t j, Warning& w,
+                                            std::vector<bool>& kept) const {
   const policy::Rule& a = rules[i];
   const auto& witness = w.witness;
   if (db.refused) {
@@ -375,7 +406,7 @@ std::string RuleDatabase::libseccomp_answer(const DatabaseResult& db, const std:
       kept.resize(rules.size());
       for (size_t k = 0; k < rules.size(); ++k) kept[k] = db.fates[k] == DatabaseFate::kKept;
     }
-    w.libseccomp = most_restrictive_at(rules, kept, witness, a.action);
+    w.libseccomp = most_restrictive_at(rules, order, kept, witness, a.action);
   }
   std::string why;
   if (db.fates[j] == DatabaseFate::kAfterUnconditional || db.fates[i] == DatabaseFate::kAfterUnconditional)
@@ -401,10 +432,10 @@ void RuleDatabase::report_conflicts(syscalls::ArchId abi, uint32_t nr, const std
     return;
   size_t reports = 0;
   bool capped = false;
-  std::vector<bool> all;   // every rule: built for the first conflict
-  std::vector<bool> kept;  // the rules libseccomp keeps: likewise
+  std::vector<bool> all;      // every rule: built for the first conflict
+  std::vector<bool> kept;     // the rules libseccomp keeps: likewise
+  std::vector<size_t> order;  // by_restrictiveness(rules): likewise
   std::vector<std::pair<size_t, size_t>> candidates = conflict_candidates(rules, capped);
-  std::sort(candidates.begin(), candidates.end());
   // Most pairs of argument-heavy rules pin some argument to different
   // values: told apart in a few comparisons each instead of common_input.
   std::vector<policy::PinnedValues> pinned;
@@ -436,9 +467,12 @@ void RuleDatabase::report_conflicts(syscalls::ArchId abi, uint32_t nr, const std
     w.arches = {abi};
     w.witness = *witness;
     // Neither rule matching is impossible here: the fallback is unused.
-    if (all.empty()) all.assign(rules.size(), true);
-    w.most_restrictive = most_restrictive_at(rules, all, *witness, a.action);
-    const std::string libseccomp = libseccomp_answer(db, rules, i, j, w, kept);
+    if (all.empty()) {
+      all.assign(rules.size(), true);
+      order = by_restrictiveness(rules);
+    }
+    w.most_restrictive = most_restrictive_at(rules, order, all, *witness, a.action);
+    const std::string libseccomp = libseccomp_answer(db, rules, order, i, j, w, kept);
     w.message = fmt::format(
         "{} ({}) and {} ({}) both match {} on {}, e.g. with arguments {}: sysfence answers {} (the most restrictive "
         "matching rule); libseccomp, and so runc, Docker and Podman, {}",
