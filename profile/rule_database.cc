@@ -50,7 +50,8 @@ Action most_restrictive_at(const std::vector<policy::Rule>& rules, const std::ve
                            const std::array<uint64_t, 6>& args, Action fallback) {
   std::optional<Action> best;
   for (size_t i = 0; i < rules.size(); ++i) {
-    if (use[i] && matches(rules[i], args) && (!best || more_restrictive(rules[i].action, *best))) best = rules[i].action;
+    if (use[i] && matches(rules[i], args) && (!best || more_restrictive(rules[i].action, *best)))
+      best = rules[i].action;
   }
   return best.value_or(fallback);
 }
@@ -347,6 +348,24 @@ const DatabaseResult& RuleDatabase::database(syscalls::ArchId abi, const std::ve
 
 namespace {
 
+// The pairs `pairs` of indices below `n`, sorted: by the later index, then
+// stably by the earlier one, two counting passes (the pairs come grouped by
+// action, a comparison sort of a few thousand of them cost more than finding
+// their conflicts).
+void sort_pairs(std::vector<std::pair<size_t, size_t>>& pairs, size_t n) {
+  std::vector<std::pair<size_t, size_t>> by_later(pairs.size());
+  std::vector<size_t> start(n + 1);
+  auto counting_pass = [&](const std::vector<std::pair<size_t, size_t>>& in, bool earlier,
+                           std::vector<std::pair<size_t, size_t>>& out) {
+    std::fill(start.begin(), start.end(), 0);
+    for (const auto& p : in) ++start[(earlier ? p.first : p.second) + 1];
+    for (size_t i = 1; i < start.size(); ++i) start[i] += start[i - 1];
+    for (const auto& p : in) out[start[earlier ? p.first : p.second]++] = p;
+  };
+  counting_pass(pairs, false, by_later);
+  counting_pass(by_later, true, pairs);
+}
+
 // The pairs of rules (earlier, later) whose actions differ, the first
 // kMaxPairs of them by action groups (`capped` set past that), sorted.
 std::vector<std::pair<size_t, size_t>> conflict_candidates(const std::vector<policy::Rule>& rules, bool& capped) {
@@ -356,27 +375,22 @@ std::vector<std::pair<size_t, size_t>> conflict_candidates(const std::vector<pol
   // the check is bounded whatever the profile.
   std::map<uint32_t, std::vector<size_t>> by_action;
   for (size_t i = 0; i < rules.size(); ++i) by_action[encode(rules[i].action)].push_back(i);
-  // Each pair as one word (earlier index high): sorted as numbers, in the
-  // pairs' order.
-  std::vector<uint64_t> packed;
+  std::vector<std::pair<size_t, size_t>> candidates;
   for (auto g = by_action.begin(); g != by_action.end() && !capped; ++g) {
     for (auto h = std::next(g); h != by_action.end() && !capped; ++h) {
       for (size_t x : g->second) {
         for (size_t y : h->second) {
-          if (packed.size() >= RuleDatabase::kMaxPairs) {
+          if (candidates.size() >= RuleDatabase::kMaxPairs) {
             capped = true;
             break;
           }
-          packed.push_back(uint64_t{std::min(x, y)} << 32 | std::max(x, y));
+          candidates.emplace_back(std::min(x, y), std::max(x, y));
         }
         if (capped) break;
       }
     }
   }
-  std::sort(packed.begin(), packed.end());
-  std::vector<std::pair<size_t, size_t>> candidates;
-  candidates.reserve(packed.size());
-  for (const uint64_t p : packed) candidates.emplace_back(p >> 32, p & 0xffffffffU);
+  sort_pairs(candidates, rules.size());
   return candidates;
 }
 
