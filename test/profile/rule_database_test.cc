@@ -629,6 +629,18 @@ TEST(RuleDatabase, ConflictWarningsAgreeWithEveryPairComparedByHand) {
       found.emplace_back(w->rule.entry, w->other.entry);
       for (const auto* rule : {&rules[w->rule.entry], &rules[w->other.entry]})
         for (const RandomCondition& c : *rule) EXPECT_TRUE(holds_by_hand(c, w->witness[c.index]));
+      // sysfence's answer there: the most restrictive entry matching the
+      // witness (the kernel's order: TRAP, ERRNO, LOG, ALLOW).
+      constexpr int kRank[] = {0, 2, 3, 1};  // by kActions index
+      const Action kAction[] = {Action::Allow(), Action::Errno(1), Action::Trap(), Action::Log()};
+      int best = -1;
+      for (size_t i = 0; i < n; ++i) {
+        bool all = true;
+        for (const RandomCondition& c : rules[i]) all = all && holds_by_hand(c, w->witness[c.index]);
+        if (all && (best < 0 || kRank[actions[i]] > kRank[best])) best = static_cast<int>(actions[i]);
+      }
+      ASSERT_GE(best, 0);
+      EXPECT_EQ(w->most_restrictive, kAction[best]);
     }
     EXPECT_EQ(found, expected);
     total += expected.size();
