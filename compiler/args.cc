@@ -402,34 +402,33 @@ const DecisionTree& ArgCompiler::value_tree(const std::vector<Interval>& interva
 
 Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::optional<uint32_t> a_holds) {
   const uint32_t w = word(arg, hi);
-  auto on_word = [&](const OpenCondition& c) { return tests_word(c, arg, hi); };
-  // Cut the word's domain at every constant compared against it.
-  size_t on_word_conditions = 0;
-  for (const OpenRule& r : s.rules)
-    on_word_conditions += std::count_if(r.conditions.begin(), r.conditions.end(), on_word);
-  // The scratch buffers are done with before the pieces' subtrees are
-  // compiled (which split again): one allocation each for the whole compile.
+  // One pass over the rules: the conditions on the word (in rule order),
+  // the word's domain cut at every constant compared against it, and the
+  // conditions of the rules that do not test the word. The scratch buffers
+  // are done with before the pieces' subtrees are compiled (which split
+  // again): one allocation each for the whole compile.
+  std::vector<OpenCondition>& word_conditions = split_conditions_;
+  word_conditions.clear();
   std::vector<uint32_t>& starts = split_starts_;
   starts.clear();
-  starts.reserve(2 * on_word_conditions + 1);
   starts.push_back(0);
+  size_t passive = 0;
   for (const OpenRule& r : s.rules) {
+    const size_t before = word_conditions.size();
     for (const OpenCondition& c : r.conditions) {
-      if (!on_word(c)) continue;
+      if (!tests_word(c, arg, hi)) continue;
+      word_conditions.push_back(c);
       const uint32_t k = word_constant(c, hi);
       starts.push_back(k);
       if (k != kMax32) starts.push_back(k + 1);
     }
+    if (word_conditions.size() == before) passive += r.conditions.size();
   }
   std::sort(starts.begin(), starts.end());
   starts.erase(std::unique(starts.begin(), starts.end()), starts.end());
   if (attempt_) {
     // Rules that do not test this word are copied into every piece: the
     // work of a diagram that multiplies, charged before it is done.
-    size_t passive = 0;
-    for (const OpenRule& r : s.rules) {
-      if (std::none_of(r.conditions.begin(), r.conditions.end(), on_word)) passive += r.conditions.size();
-    }
     attempt_->conditions += passive * (starts.size() - 1);
     // And every piece reads every rule: quadratic in large groups.
     attempt_->scanned += starts.size() * s.rules.size();
@@ -439,11 +438,6 @@ Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::op
     }
   }
 
-  std::vector<OpenCondition>& word_conditions = split_conditions_;
-  word_conditions.clear();
-  word_conditions.reserve(on_word_conditions);
-  for (const OpenRule& r : s.rules)
-    std::copy_if(r.conditions.begin(), r.conditions.end(), std::back_inserter(word_conditions), on_word);
   PieceLeaves leaves(starts.size(), word_conditions.size(), piece_scratch_);
   std::string& signature = split_signature_;
   Borrowed<Interval> borrowed_intervals(spare_intervals_);
