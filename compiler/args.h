@@ -147,8 +147,9 @@ class ArgCompiler {
   void bound_by_linear(bool on) { bound_by_linear_ = on; }
   // Value trees of at most kKeptIntervals intervals go to `kept`, which the
   // argument compilers of one compile share (every number space): the same
-  // constants come back on every ABI and in many syscalls, and each tree is
-  // a dynamic program. At most kMaxKept of them (then it starts over).
+  // shapes (one constant: below, at, above it) come back on every ABI and in
+  // most syscalls, and each tree is a dynamic program. At most kMaxKept of
+  // them (then it starts over).
   // Larger ones are kept for one syscall's rules only (memory).
   void keep_small_value_trees(ValueTrees* kept) { kept_ = kept; }
   static constexpr size_t kKeptIntervals = 16;
