@@ -5,6 +5,8 @@
 #include <cassert>
 #include <iterator>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "compiler/piece_leaves.h"
 #include "policy/operators.h"
@@ -270,50 +272,105 @@ void signature_at(std::span<const OpenCondition> on_word, bool hi, uint32_t v, s
   for (OpenCondition c : on_word) out.push_back(static_cast<char>(truth_at(c, v, hi)));
 }
 
-// The rules of `s` when the word is `v`.
-RuleSet rules_at(const RuleSet& s, uint8_t arg, bool hi, uint32_t v) {
+// The constant a condition on the word compares against.
+uint32_t word_constant(const OpenCondition& c, bool hi) { return hi ? hi32(c.value) : lo32(c.value); }
+
+// Where the entries of a signature change from one piece to the next: a
+// condition's truth is one below its constant k, another at k and a third
+// above it, so it changes only at k and k + 1 (both piece starts). Each
+// event is (start, condition index), sorted: walking the pieces in order,
+// a piece's signature is the previous one with the events at its start
+// applied, instead of every condition evaluated again.
+void signature_events(std::span<const OpenCondition> on_word, bool hi,
+                      std::vector<std::pair<uint32_t, uint32_t>>& events) {
+  events.clear();
+  events.reserve(2 * on_word.size());
+  for (size_t j = 0; j < on_word.size(); ++j) {
+    const uint32_t k = word_constant(on_word[j], hi);
+    // A change at 0 is the first piece's own signature.
+    if (k != 0) events.emplace_back(k, static_cast<uint32_t>(j));
+    if (k != kMax32) events.emplace_back(k + 1, static_cast<uint32_t>(j));
+  }
+  std::sort(events.begin(), events.end());
+}
+
+// The rules of `s` when the word is `v`, whose conditions on the word fare
+// as `signature` says (signature_at(v)): rules with a false one are left
+// out before anything of them is copied.
+RuleSet rules_at(const RuleSet& s, uint8_t arg, bool hi, uint32_t v, std::string_view signature) {
   std::vector<OpenRule> rules;
-  rules.reserve(s.rules.size());
+  size_t next = 0;  // the signature entry of the rule's first condition on the word
   for (const OpenRule& r : s.rules) {
-    OpenRule nr{r.action, {}};
-    nr.conditions.reserve(r.conditions.size());
+    const size_t first = next;
     bool possible = true;
+    for (const OpenCondition& c : r.conditions) {
+      if (tests_word(c, arg, hi) && signature[next++] == static_cast<char>(Truth::kFalse)) possible = false;
+    }
+    if (!possible) continue;
+    if (rules.empty()) rules.reserve(s.rules.size());
+    // A rule that does not test the word is copied whole.
+    if (next == first) {
+      rules.push_back(r);
+      continue;
+    }
+    OpenRule& nr = rules.emplace_back(OpenRule{r.action, {}});
+    nr.conditions.reserve(r.conditions.size());
+    size_t entry = first;
     for (OpenCondition c : r.conditions) {
       if (!tests_word(c, arg, hi)) {
         nr.conditions.push_back(c);
         continue;
       }
-      const Truth t = truth_at(c, v, hi);
-      if (t == Truth::kFalse) {
-        possible = false;
-        break;
-      }
-      if (t == Truth::kOpen) nr.conditions.push_back(c);
+      // What is left of an open one: truth_at turns it into its low-word
+      // remainder.
+      if (signature[entry++] == static_cast<char>(Truth::kOpen) && truth_at(c, v, hi) == Truth::kOpen)
+        nr.conditions.push_back(c);
     }
-    if (possible) rules.push_back(std::move(nr));
   }
   return normalize(std::move(rules), s.otherwise, s.tail);
 }
 
 }  // namespace
 
-size_t ValueTrees::IntervalsHash::operator()(const std::vector<Interval>& v) const {
+void ValueTrees::shape_of(std::span<const Interval> intervals, Shape& out) {
+  out.clear();
+  out.reserve(intervals.size());
+  for (const Interval& iv : intervals) out.push_back(iv.leaf << 1 | (iv.lo == iv.hi ? 1 : 0));
+}
+
+size_t ValueTrees::ShapeHash::operator()(const Shape& v) const {
   uint64_t h = v.size();
-  for (const Interval& iv : v) {
-    for (const uint64_t x : {uint64_t{iv.lo}, uint64_t{iv.hi}, uint64_t{iv.leaf}})
-      h = (h ^ x) * 0x100000001b3ULL + (h >> 29);
-  }
+  for (const uint32_t x : v) h = (h ^ x) * 0x100000001b3ULL + (h >> 29);
   return static_cast<size_t>(h);
 }
 
-const DecisionTree* ValueTrees::find(bool smallest, const std::vector<Interval>& intervals) const {
+const DecisionTree* ValueTrees::find(bool smallest, const Shape& shape) const {
   const auto& trees = trees_[smallest ? 1 : 0];
-  auto it = trees.find(intervals);
+  auto it = trees.find(shape);
   return it == trees.end() ? nullptr : &it->second;
 }
 
-const DecisionTree& ValueTrees::add(bool smallest, const std::vector<Interval>& intervals, DecisionTree tree) {
-  return trees_[smallest ? 1 : 0].emplace(intervals, std::move(tree)).first->second;
+const DecisionTree& ValueTrees::add(bool smallest, const Shape& shape, std::span<const Interval> intervals,
+                                    DecisionTree tree) {
+  // Comparisons are against interval starts (strictly increasing): each
+  // named by its interval.
+  for (TreeNode& n : tree.nodes) {
+    if (n.kind == TreeNode::Kind::kLeaf) continue;
+    const auto at = std::lower_bound(intervals.begin(), intervals.end(), n.k,
+                                     [](const Interval& iv, uint32_t k) { return iv.lo < k; });
+    assert(at != intervals.end() && at->lo == n.k);
+    n.k = static_cast<uint32_t>(at - intervals.begin());
+  }
+  return trees_[smallest ? 1 : 0].emplace(shape, std::move(tree)).first->second;
+}
+
+const DecisionTree& ValueTrees::instance(const DecisionTree& kept, std::span<const Interval> intervals,
+                                         DecisionTree& out) {
+  out = kept;  // reuses out's buffers
+  for (TreeNode& n : out.nodes) {
+    if (n.kind != TreeNode::Kind::kLeaf) n.k = intervals[n.k].lo;
+  }
+  return out;
 }
 
 void ValueTrees::clear() {
@@ -321,11 +378,13 @@ void ValueTrees::clear() {
 }
 
 const DecisionTree& ArgCompiler::value_tree(const std::vector<Interval>& intervals) {
-  // The same word with the same constants and the same pattern of outcomes
-  // comes back in every candidate compile_rules tries: its tree is one
-  // dynamic program, done once.
+  // The same shape of outcomes comes back in every candidate compile_rules
+  // tries, and in most splits of single rules (one constant: below, at,
+  // above it): its tree is one dynamic program, done once.
   ValueTrees& cache = kept_ != nullptr && intervals.size() <= kKeptIntervals ? *kept_ : trees_;
-  if (const DecisionTree* known = cache.find(small_trees_, intervals)) return *known;
+  ValueTrees::shape_of(intervals, value_shape_);
+  if (const DecisionTree* known = cache.find(small_trees_, value_shape_))
+    return ValueTrees::instance(*known, intervals, value_instance_);
   // Classes weigh the same, except the one holding 0: zero is by far the most
   // common argument value (flags, the first enum entry, NULL), so it gets as
   // much weight as all other classes together.
@@ -337,39 +396,39 @@ const DecisionTree& ArgCompiler::value_tree(const std::vector<Interval>& interva
   // Size first: any saved instruction outweighs every comparison executed.
   if (small_trees_) opts.size_weight = 1e9;
   if (&cache == kept_ && kept_->size() >= kMaxKept) kept_->clear();
-  return cache.add(small_trees_, intervals, build_tree(intervals, weights, opts));
+  const DecisionTree& kept = cache.add(small_trees_, value_shape_, intervals, build_tree(intervals, weights, opts));
+  return ValueTrees::instance(kept, intervals, value_instance_);
 }
 
 Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::optional<uint32_t> a_holds) {
   const uint32_t w = word(arg, hi);
-  auto on_word = [&](const OpenCondition& c) { return tests_word(c, arg, hi); };
-  // Cut the word's domain at every constant compared against it.
-  size_t on_word_conditions = 0;
-  for (const OpenRule& r : s.rules)
-    on_word_conditions += std::count_if(r.conditions.begin(), r.conditions.end(), on_word);
-  // The scratch buffers are done with before the pieces' subtrees are
-  // compiled (which split again): one allocation each for the whole compile.
+  // One pass over the rules: the conditions on the word (in rule order),
+  // the word's domain cut at every constant compared against it, and the
+  // conditions of the rules that do not test the word. The scratch buffers
+  // are done with before the pieces' subtrees are compiled (which split
+  // again): one allocation each for the whole compile.
+  std::vector<OpenCondition>& word_conditions = split_conditions_;
+  word_conditions.clear();
   std::vector<uint32_t>& starts = split_starts_;
   starts.clear();
-  starts.reserve(2 * on_word_conditions + 1);
   starts.push_back(0);
+  size_t passive = 0;
   for (const OpenRule& r : s.rules) {
+    const size_t before = word_conditions.size();
     for (const OpenCondition& c : r.conditions) {
-      if (!on_word(c)) continue;
-      const uint32_t k = hi ? hi32(c.value) : lo32(c.value);
+      if (!tests_word(c, arg, hi)) continue;
+      word_conditions.push_back(c);
+      const uint32_t k = word_constant(c, hi);
       starts.push_back(k);
       if (k != kMax32) starts.push_back(k + 1);
     }
+    if (word_conditions.size() == before) passive += r.conditions.size();
   }
   std::sort(starts.begin(), starts.end());
   starts.erase(std::unique(starts.begin(), starts.end()), starts.end());
   if (attempt_) {
     // Rules that do not test this word are copied into every piece: the
     // work of a diagram that multiplies, charged before it is done.
-    size_t passive = 0;
-    for (const OpenRule& r : s.rules) {
-      if (std::none_of(r.conditions.begin(), r.conditions.end(), on_word)) passive += r.conditions.size();
-    }
     attempt_->conditions += passive * (starts.size() - 1);
     // And every piece reads every rule: quadratic in large groups.
     attempt_->scanned += starts.size() * s.rules.size();
@@ -379,21 +438,26 @@ Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::op
     }
   }
 
-  std::vector<OpenCondition>& word_conditions = split_conditions_;
-  word_conditions.clear();
-  word_conditions.reserve(on_word_conditions);
-  for (const OpenRule& r : s.rules)
-    std::copy_if(r.conditions.begin(), r.conditions.end(), std::back_inserter(word_conditions), on_word);
   PieceLeaves leaves(starts.size(), word_conditions.size(), piece_scratch_);
   std::string& signature = split_signature_;
   Borrowed<Interval> borrowed_intervals(spare_intervals_);
   std::vector<Interval>& intervals = *borrowed_intervals;
   intervals.reserve(starts.size());
+  std::vector<std::pair<uint32_t, uint32_t>>& events = split_events_;
+  signature_events(word_conditions, hi, events);
+  auto event = events.begin();
   for (size_t i = 0; i < starts.size(); ++i) {
     const uint32_t v = starts[i];
-    signature_at(word_conditions, hi, v, signature);
+    if (i == 0) {
+      signature_at(word_conditions, hi, v, signature);
+    } else {
+      for (; event != events.end() && event->first == v; ++event) {
+        OpenCondition c = word_conditions[event->second];
+        signature[event->second] = static_cast<char>(truth_at(c, v, hi));
+      }
+    }
     const uint32_t* known = leaves.leaf_of_signature(signature);
-    const uint32_t leaf = known != nullptr ? *known : leaves.add(signature, rules_at(s, arg, hi, v));
+    const uint32_t leaf = known != nullptr ? *known : leaves.add(signature, rules_at(s, arg, hi, v, signature));
     const uint32_t end = i + 1 < starts.size() ? starts[i + 1] - 1 : kMax32;
     if (!intervals.empty() && intervals.back().leaf == leaf) {
       intervals.back().hi = end;
@@ -406,7 +470,12 @@ Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::op
   Borrowed<Edge> borrowed_edges(spare_edges_);
   std::vector<Edge>& leaf_edge = *borrowed_edges;
   leaf_edge.reserve(children.size());
-  for (RuleSet& child : children) leaf_edge.push_back(compile(std::move(child), w));
+  for (RuleSet& child : children) {
+    leaf_edge.push_back(compile(std::move(child), w));
+    // An attempt past its bounds is discarded whole: no use compiling the
+    // other pieces or choosing their tests (a dynamic program per split).
+    if (attempt_ && attempt_->overflowed) return g_.ret(encode(s.otherwise));  // a placeholder
+  }
   // One piece: its subtree, entered as the caller's A has it.
   if (intervals.size() == 1) return g_.enter(leaf_edge.front().node, a_holds);
 

@@ -40,6 +40,7 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "base/seccomp.h"
@@ -52,20 +53,33 @@
 namespace sysfence::compiler {
 
 // Value trees (tree.h's optimal trees over the pieces of an interval split)
-// by their intervals, per kind (the smallest ones, or the fastest). Valid for
-// one set of tree options: one compile's.
+// by the shape of their intervals, per kind (the smallest ones, or the
+// fastest). Of its intervals the optimal tree reads only their leaves and
+// which are single values (the weights value_tree gives them follow from
+// their count), and it compares the word against their starts: splits of one
+// shape, whatever their constants, have one tree, kept with each comparison
+// naming its interval (`k` an index) and given the constants of the split
+// at hand by `instance`. Valid for one set of tree options: one compile's.
 class ValueTrees {
  public:
-  const DecisionTree* find(bool smallest, const std::vector<Interval>& intervals) const;
-  const DecisionTree& add(bool smallest, const std::vector<Interval>& intervals, DecisionTree tree);
+  // Per interval: its leaf, shifted left, and whether it is a single value.
+  using Shape = std::vector<uint32_t>;
+  static void shape_of(std::span<const Interval> intervals, Shape& out);
+
+  const DecisionTree* find(bool smallest, const Shape& shape) const;
+  // `tree` as built over `intervals` (of shape `shape`).
+  const DecisionTree& add(bool smallest, const Shape& shape, std::span<const Interval> intervals, DecisionTree tree);
+  // A kept tree with the starts of `intervals` (of its shape) compared
+  // against, into `out`.
+  static const DecisionTree& instance(const DecisionTree& kept, std::span<const Interval> intervals, DecisionTree& out);
   size_t size() const { return trees_[0].size() + trees_[1].size(); }
   void clear();
 
  private:
-  struct IntervalsHash {
-    size_t operator()(const std::vector<Interval>& v) const;
+  struct ShapeHash {
+    size_t operator()(const Shape& v) const;
   };
-  std::array<std::unordered_map<std::vector<Interval>, DecisionTree, IntervalsHash>, 2> trees_;
+  std::array<std::unordered_map<Shape, DecisionTree, ShapeHash>, 2> trees_;
 };
 
 // The buffers of an interval split's piece lookups (piece_leaves.h), which
@@ -133,8 +147,9 @@ class ArgCompiler {
   void bound_by_linear(bool on) { bound_by_linear_ = on; }
   // Value trees of at most kKeptIntervals intervals go to `kept`, which the
   // argument compilers of one compile share (every number space): the same
-  // constants come back on every ABI and in many syscalls, and each tree is
-  // a dynamic program. At most kMaxKept of them (then it starts over).
+  // shapes (one constant: below, at, above it) come back on every ABI and in
+  // most syscalls, and each tree is a dynamic program. At most kMaxKept of
+  // them (then it starts over).
   // Larger ones are kept for one syscall's rules only (memory).
   void keep_small_value_trees(ValueTrees* kept) { kept_ = kept; }
   static constexpr size_t kKeptIntervals = 16;
@@ -199,8 +214,11 @@ class ArgCompiler {
   std::vector<uint32_t> split_starts_;
   std::vector<OpenCondition> split_conditions_;
   std::string split_signature_;
+  std::vector<std::pair<uint32_t, uint32_t>> split_events_;  // (piece start, condition)
   PieceScratch piece_scratch_;
   std::vector<double> value_weights_;  // value_tree's
+  ValueTrees::Shape value_shape_;      // value_tree's
+  DecisionTree value_instance_;        // value_tree's answer
   // Spare buffers for interval_split's intervals and leaf edges, which live
   // across the compilation of its pieces (one per level of splits).
   std::vector<std::vector<Interval>> spare_intervals_;

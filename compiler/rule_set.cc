@@ -57,7 +57,8 @@ RuleSet normalize(std::vector<OpenRule> rules, Action fallback, NodeId tail) {
   // conditions decided.
   for (OpenRule& r : rules) {
     if (!std::is_sorted(r.conditions.begin(), r.conditions.end())) std::sort(r.conditions.begin(), r.conditions.end());
-    r.conditions.erase(std::unique(r.conditions.begin(), r.conditions.end()), r.conditions.end());
+    const OpenCondition* unique_end = std::unique(r.conditions.begin(), r.conditions.end());
+    if (unique_end != r.conditions.end()) r.conditions.erase(unique_end, r.conditions.end());
   }
   if (!std::is_sorted(rules.begin(), rules.end(), rule_less)) std::sort(rules.begin(), rules.end(), rule_less);
   rules.erase(std::unique(rules.begin(), rules.end()), rules.end());

@@ -150,6 +150,35 @@ std::optional<std::array<uint64_t, 6>> Conjunction::witness() const {
   return out;
 }
 
+PinnedValues::PinnedValues(std::span<const ArgCondition> conditions) {
+  for (const ArgCondition& c : conditions) {
+    // A condition on an argument past args[5] never holds: nothing to pin.
+    if (c.op != CmpOp::kEq || c.index >= 6) continue;
+    const auto low = static_cast<uint32_t>(c.value);
+    const auto high = static_cast<uint32_t>(c.value >> 32);
+    // An argument pinned twice (to different values, or twice wide with
+    // different high words) is matched by no input anyway: the first pin is
+    // kept; it is still a value every input the rule matches has.
+    if (!pinned_[c.index]) {
+      pinned_[c.index] = true;
+      low_[c.index] = low;
+    }
+    if (c.width == ArgWidth::k64 && !wide_[c.index] && low == low_[c.index]) {
+      wide_[c.index] = true;
+      high_[c.index] = high;
+    }
+  }
+}
+
+bool PinnedValues::excludes(const PinnedValues& other) const {
+  for (size_t i = 0; i < 6; ++i) {
+    if (!pinned_[i] || !other.pinned_[i]) continue;
+    if (low_[i] != other.low_[i]) return true;
+    if (wide_[i] && other.wide_[i] && high_[i] != other.high_[i]) return true;
+  }
+  return false;
+}
+
 std::optional<std::array<uint64_t, 6>> common_input(std::span<const ArgCondition> a, std::span<const ArgCondition> b) {
   // The sets are restricted in the order the conditions are listed (a, then b).
   Conjunction all;

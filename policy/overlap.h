@@ -22,6 +22,26 @@ namespace sysfence::policy {
 // satisfies condition_holds for all of them.
 std::optional<std::array<uint64_t, 6>> common_input(std::span<const ArgCondition> a, std::span<const ArgCondition> b);
 
+// The values a rule's equalities pin its arguments to: two rules that pin
+// one argument to different values never match one input, which a few word
+// comparisons tell, where common_input builds both rules' value sets. For
+// searches over many pairs of rules (the conflict warnings), before
+// common_input; it answers "disjoint" only where common_input finds no input.
+class PinnedValues {
+ public:
+  explicit PinnedValues(std::span<const ArgCondition> conditions);
+  // Whether some argument is pinned to different values by the two.
+  bool excludes(const PinnedValues& other) const;
+
+ private:
+  // Per argument: pinned (an EQ condition on it), the value's low word (what
+  // either width compares), and its high word where a 64-bit EQ pins it.
+  std::array<bool, 6> pinned_{};
+  std::array<bool, 6> wide_{};
+  std::array<uint32_t, 6> low_{};
+  std::array<uint32_t, 6> high_{};
+};
+
 // A conjunction of conditions built one condition at a time, for searches
 // that extend it step by step and ask at every step whether some input still
 // satisfies it: each step costs its own conditions, not the whole

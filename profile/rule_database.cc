@@ -40,16 +40,41 @@ std::string arguments_text(const std::array<uint64_t, 6>& w) {
   return fmt::format("({:#x}, {:#x}, {:#x}, {:#x}, {:#x}, {:#x})", w[0], w[1], w[2], w[3], w[4], w[5]);
 }
 
+bool matches(const policy::Rule& r, const std::array<uint64_t, 6>& args) {
+  for (const auto& c : r.conditions)
+    if (c.index >= 6 || !policy::condition_holds(c, args[c.index])) return false;
+  return true;
+}
+
 Action most_restrictive_at(const std::vector<policy::Rule>& rules, const std::vector<bool>& use,
                            const std::array<uint64_t, 6>& args, Action fallback) {
   std::optional<Action> best;
   for (size_t i = 0; i < rules.size(); ++i) {
-    if (!use[i]) continue;
-    bool all = true;
-    for (const auto& c : rules[i].conditions) all = all && c.index < 6 && policy::condition_holds(c, args[c.index]);
-    if (all && (!best || more_restrictive(rules[i].action, *best))) best = rules[i].action;
+    if (use[i] && matches(rules[i], args) && (!best || more_restrictive(rules[i].action, *best)))
+      best = rules[i].action;
   }
   return best.value_or(fallback);
+}
+
+// The indices of `rules`, most restrictive action first, in rule order among
+// equally restrictive ones.
+std::vector<size_t> by_restrictiveness(const std::vector<policy::Rule>& rules) {
+  std::vector<size_t> order(rules.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t x, size_t y) { return more_restrictive(rules[x].action, rules[y].action); });
+  return order;
+}
+
+// most_restrictive_at(rules, use, args, fallback), with `order` =
+// by_restrictiveness(rules): the first rule in that order that matches is
+// the most restrictive match (the earliest among equally restrictive ones,
+// as the rule-order scan keeps), found without reading the rest.
+Action most_restrictive_at(const std::vector<policy::Rule>& rules, const std::vector<size_t>& order,
+                           const std::vector<bool>& use, const std::array<uint64_t, 6>& args, Action fallback) {
+  for (const size_t i : order)
+    if (use[i] && matches(rules[i], args)) return rules[i].action;
+  return fallback;
 }
 
 }  // namespace
@@ -323,8 +348,26 @@ const DatabaseResult& RuleDatabase::database(syscalls::ArchId abi, const std::ve
 
 namespace {
 
-// The pairs of rules (earlier, later) whose actions differ, in order, up to
-// kMaxPairs (`capped` set past it).
+// The pairs `pairs` of indices below `n`, sorted: by the later index, then
+// stably by the earlier one, two counting passes (the pairs come grouped by
+// action, a comparison sort of a few thousand of them cost more than finding
+// their conflicts).
+void sort_pairs(std::vector<std::pair<size_t, size_t>>& pairs, size_t n) {
+  std::vector<std::pair<size_t, size_t>> by_later(pairs.size());
+  std::vector<size_t> start(n + 1);
+  auto counting_pass = [&](const std::vector<std::pair<size_t, size_t>>& in, bool earlier,
+                           std::vector<std::pair<size_t, size_t>>& out) {
+    std::fill(start.begin(), start.end(), 0);
+    for (const auto& p : in) ++start[(earlier ? p.first : p.second) + 1];
+    for (size_t i = 1; i < start.size(); ++i) start[i] += start[i - 1];
+    for (const auto& p : in) out[start[earlier ? p.first : p.second]++] = p;
+  };
+  counting_pass(pairs, false, by_later);
+  counting_pass(by_later, true, pairs);
+}
+
+// The pairs of rules (earlier, later) whose actions differ, the first
+// kMaxPairs of them by action groups (`capped` set past that), sorted.
 std::vector<std::pair<size_t, size_t>> conflict_candidates(const std::vector<policy::Rule>& rules, bool& capped) {
   // Only rules with different actions can conflict. Grouping the rules by
   // action first keeps a syscall named by a quarter of a million entries of
@@ -347,6 +390,7 @@ std::vector<std::pair<size_t, size_t>> conflict_candidates(const std::vector<pol
       }
     }
   }
+  sort_pairs(candidates, rules.size());
   return candidates;
 }
 
@@ -356,8 +400,9 @@ std::vector<std::pair<size_t, size_t>> conflict_candidates(const std::vector<pol
 // both), for the warning `w`: sets its libseccomp fields and returns the
 // words of its message. `kept`: the rules the database keeps, built the
 // first time it is needed.
-std::string RuleDatabase::libseccomp_answer(const DatabaseResult& db, const std::vector<policy::Rule>& rules, size_t i,
-                                            size_t j, Warning& w, std::vector<bool>& kept) const {
+std::string RuleDatabase::libseccomp_answer(const DatabaseResult& db, const std::vector<policy::Rule>& rules,
+                                            const std::vector<size_t>& order, size_t i, size_t j, Warning& w,
+                                            std::vector<bool>& kept) const {
   const policy::Rule& a = rules[i];
   const auto& witness = w.witness;
   if (db.refused) {
@@ -375,7 +420,7 @@ std::string RuleDatabase::libseccomp_answer(const DatabaseResult& db, const std:
       kept.resize(rules.size());
       for (size_t k = 0; k < rules.size(); ++k) kept[k] = db.fates[k] == DatabaseFate::kKept;
     }
-    w.libseccomp = most_restrictive_at(rules, kept, witness, a.action);
+    w.libseccomp = most_restrictive_at(rules, order, kept, witness, a.action);
   }
   std::string why;
   if (db.fates[j] == DatabaseFate::kAfterUnconditional || db.fates[i] == DatabaseFate::kAfterUnconditional)
@@ -401,10 +446,15 @@ void RuleDatabase::report_conflicts(syscalls::ArchId abi, uint32_t nr, const std
     return;
   size_t reports = 0;
   bool capped = false;
-  std::vector<bool> all;   // every rule: built for the first conflict
-  std::vector<bool> kept;  // the rules libseccomp keeps: likewise
+  std::vector<bool> all;      // every rule: built for the first conflict
+  std::vector<bool> kept;     // the rules libseccomp keeps: likewise
+  std::vector<size_t> order;  // by_restrictiveness(rules): likewise
   std::vector<std::pair<size_t, size_t>> candidates = conflict_candidates(rules, capped);
-  std::sort(candidates.begin(), candidates.end());
+  // Most pairs of argument-heavy rules pin some argument to different
+  // values: told apart in a few comparisons each instead of common_input.
+  std::vector<policy::PinnedValues> pinned;
+  pinned.reserve(rules.size());
+  for (const policy::Rule& r : rules) pinned.emplace_back(r.conditions);
   for (const auto& [i, j] : candidates) {
     const policy::Rule& a = rules[i];
     const policy::Rule& b = rules[j];
@@ -414,6 +464,7 @@ void RuleDatabase::report_conflicts(syscalls::ArchId abi, uint32_t nr, const std
       capped = true;
       break;
     }
+    if (pinned[i].excludes(pinned[j])) continue;
     const auto witness = policy::common_input(a.conditions, b.conditions);
     if (!witness) continue;
     const DatabaseResult& db = database(abi, rules, modelled);
@@ -430,9 +481,12 @@ void RuleDatabase::report_conflicts(syscalls::ArchId abi, uint32_t nr, const std
     w.arches = {abi};
     w.witness = *witness;
     // Neither rule matching is impossible here: the fallback is unused.
-    if (all.empty()) all.assign(rules.size(), true);
-    w.most_restrictive = most_restrictive_at(rules, all, *witness, a.action);
-    const std::string libseccomp = libseccomp_answer(db, rules, i, j, w, kept);
+    if (all.empty()) {
+      all.assign(rules.size(), true);
+      order = by_restrictiveness(rules);
+    }
+    w.most_restrictive = most_restrictive_at(rules, order, all, *witness, a.action);
+    const std::string libseccomp = libseccomp_answer(db, rules, order, i, j, w, kept);
     w.message = fmt::format(
         "{} ({}) and {} ({}) both match {} on {}, e.g. with arguments {}: sysfence answers {} (the most restrictive "
         "matching rule); libseccomp, and so runc, Docker and Podman, {}",

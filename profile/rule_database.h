@@ -124,8 +124,9 @@ class RuleDatabase {
                                  std::optional<DatabaseResult>& modelled) const;
   void report_conflicts(syscalls::ArchId abi, uint32_t nr, const std::vector<policy::Rule>& rules,
                         std::optional<DatabaseResult>& modelled);
-  std::string libseccomp_answer(const DatabaseResult& db, const std::vector<policy::Rule>& rules, size_t i, size_t j,
-                                Warning& w, std::vector<bool>& kept) const;
+  std::string libseccomp_answer(const DatabaseResult& db, const std::vector<policy::Rule>& rules,
+                                const std::vector<size_t>& order, size_t i, size_t j, Warning& w,
+                                std::vector<bool>& kept) const;
   std::string where(uint32_t entry) const;
 
   const Profile& p_;

@@ -228,6 +228,121 @@ TEST(ArgCompiler, RulesWithManyConditions) {
   }
 }
 
+// Many conditions on one argument whose constants repeat, touch 0 and the
+// word's largest value, and share high words: an interval split walks its
+// pieces with the conditions' truths changing at their constants (several
+// at one piece start, the first piece's own at 0), and every piece must
+// decide as the specification does, checked at every constant and next to it.
+TEST(ArgCompiler, ManyConditionsOnOneWordAgreeWithTheSpecification) {
+  Rng rng(4321);
+  const uint64_t his[] = {0, 1, 0xffffffffULL};
+  const uint64_t los[] = {0, 1, 2, 7, 0xfffffffeULL, 0xffffffffULL};
+  for (int iter = 0; iter < 40; ++iter) {
+    std::vector<Rule> rules;
+    std::vector<uint64_t> probes{0, ~uint64_t{0}};
+    for (unsigned r = rng.between(8, 30); r-- > 0;) {
+      Rule x;
+      x.action = rng.chance(50) ? Action::Allow() : Action::Errno(static_cast<uint16_t>(1 + rng.below(3)));
+      // Comparisons only, kNe .. kGt (a MASKED_EQ is a test of its own).
+      ArgCondition k = cond(0, static_cast<CmpOp>(rng.below(6)), his[rng.below(3)] << 32 | los[rng.below(6)]);
+      if (rng.chance(25)) k.width = ArgWidth::k32;
+      // Sometimes a range: two conditions on the word.
+      ArgCondition range = cond(0, static_cast<CmpOp>(rng.below(6)), his[rng.below(3)] << 32 | los[rng.below(6)]);
+      for (const ArgCondition& c : {k, range}) {
+        if (&c == &range && !rng.chance(30)) break;
+        x.conditions.push_back(c);
+        for (uint64_t d : {c.value - 1, c.value, c.value + 1}) probes.push_back(d);
+      }
+      if (rng.chance(40)) x.conditions.push_back(cond(1, CmpOp::kEq, rng.below(3)));
+      rules.push_back(x);
+    }
+    const Action fallback = Action::Errno(9);
+    const RuleSet s = rule_set(rules, fallback);
+    const bpf::Program prog = subtree_program(rules, fallback, Endian::kLittle, iter % 2 == 1);
+    auto in = bpf::Interpreter::create(prog);
+    ASSERT_TRUE(in) << in.error().message;
+    for (const uint64_t a0 : probes) {
+      for (uint64_t a1 = 0; a1 < 3; ++a1) {
+        SeccompData d;
+        d.args[0] = a0;
+        d.args[1] = a1;
+        const Action want = reference(rules, fallback, d.args);
+        EXPECT_EQ(decide(s, d.args), want);
+        ASSERT_EQ(in->run(d, Endian::kLittle).action(), want) << "iter " << iter << " a0 " << std::hex << a0;
+      }
+    }
+  }
+}
+
+// Random intervals covering the word: `n` of them, each a single value or
+// a range, with leaves drawn from a few.
+std::vector<Interval> random_intervals(Rng& rng, size_t n, const std::vector<bool>& single,
+                                       const std::vector<uint32_t>& leaves) {
+  std::vector<Interval> out;
+  uint32_t lo = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const bool last = i + 1 == n;
+    // A range ends short of the word's end so that the ones after it fit.
+    const uint32_t room = static_cast<uint32_t>(0x10000 / n);
+    uint32_t hi = single[i] ? lo : lo + rng.between(1, room);
+    if (last && !single[i]) hi = 0xffffffffU;
+    out.push_back(Interval{lo, hi, leaves[i]});
+    if (!last) lo = hi + 1;
+  }
+  return out;
+}
+
+// ValueTrees keeps one tree per shape (leaves, single values) and gives it
+// the constants of each split: exactly the tree the dynamic program builds
+// over that split's own intervals, whatever its constants.
+TEST(ValueTrees, OneShapeOneTreeWhateverTheConstants) {
+  Rng rng(99);
+  for (int iter = 0; iter < 300; ++iter) {
+    const size_t n = rng.between(2, 24);
+    std::vector<bool> single(n);
+    std::vector<uint32_t> leaves(n);
+    for (size_t i = 0; i < n; ++i) {
+      // The last interval reaches the word's end: a single value only when
+      // it is that end, which random_intervals does not make.
+      single[i] = i + 1 < n && rng.chance(50);
+      // Adjacent intervals of one split have different leaves.
+      do leaves[i] = rng.below(4);
+      while (i > 0 && leaves[i] == leaves[i - 1]);
+    }
+    const std::vector<Interval> first = random_intervals(rng, n, single, leaves);
+    const std::vector<Interval> second = random_intervals(rng, n, single, leaves);
+    std::vector<double> weights(n, 1.0);
+    weights.front() = static_cast<double>(n - 1);
+    TreeOptions opts;
+    if (iter % 2 == 1) opts.size_weight = 1e9;
+    ValueTrees::Shape shape;
+    ValueTrees::shape_of(first, shape);
+    ValueTrees::Shape other;
+    ValueTrees::shape_of(second, other);
+    ASSERT_EQ(shape, other);
+    ValueTrees trees;
+    const DecisionTree& kept = trees.add(iter % 2 == 1, shape, first, build_tree(first, weights, opts));
+    EXPECT_EQ(trees.find(iter % 2 == 1, shape), &kept);
+    EXPECT_EQ(trees.find(iter % 2 == 0, shape), nullptr);
+    DecisionTree out;
+    for (const std::vector<Interval>* intervals : {&first, &second}) {
+      const DecisionTree want = build_tree(*intervals, weights, opts);
+      const DecisionTree& got = ValueTrees::instance(kept, *intervals, out);
+      ASSERT_EQ(got.nodes.size(), want.nodes.size()) << "iter " << iter;
+      for (size_t i = 0; i < want.nodes.size(); ++i) {
+        const TreeNode& a = got.nodes[i];
+        const TreeNode& b = want.nodes[i];
+        EXPECT_TRUE(a.kind == b.kind && a.k == b.k && a.leaf == b.leaf && a.below == b.below && a.above == b.above)
+            << "iter " << iter << " node " << i;
+      }
+      EXPECT_EQ(got.root, want.root);
+      EXPECT_EQ(got.tests, want.tests);
+      EXPECT_EQ(got.weighted_tests, want.weighted_tests);
+      EXPECT_EQ(got.interval_tests, want.interval_tests);
+    }
+  }
+}
+
 size_t count(const bpf::Program& p, uint16_t code, std::optional<uint32_t> k = std::nullopt) {
   size_t n = 0;
   for (const bpf::Insn& in : p) n += in.code == code && (!k || in.k == *k);

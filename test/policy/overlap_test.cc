@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -176,6 +177,61 @@ TEST(Conjunction, AnArgumentAboveFiveNeverHolds) {
   sat.add(c(6, CmpOp::kEq, 1));
   EXPECT_FALSE(sat.satisfiable(1));
   EXPECT_FALSE(sat.witness().has_value());
+}
+
+// PinnedValues' "disjoint" is a shortcut for common_input's: on any rules
+// it never says so where common_input finds an input, and on rules of one
+// equality per argument (all it reads) the two agree.
+TEST(PinnedValues, NeverExcludesRulesThatShareAnInput) {
+  std::mt19937_64 rng(7);
+  auto pick = [&](uint64_t n) { return std::uniform_int_distribution<uint64_t>(0, n - 1)(rng); };
+  // Values with few distinct low and high words, so pins often agree in one
+  // and differ in the other.
+  auto value = [&] { return pick(3) << 32 | pick(3); };
+  const CmpOp ops[] = {CmpOp::kEq, CmpOp::kNe, CmpOp::kLt, CmpOp::kLe, CmpOp::kGe, CmpOp::kGt, CmpOp::kMaskedEq};
+  auto rule = [&](bool equalities_only) {
+    Conds r;
+    const size_t n = pick(4);
+    for (size_t k = 0; k < n; ++k) {
+      // Equalities only: one per argument (0..2 in turn), as few as drawn.
+      const auto index = static_cast<uint8_t>(equalities_only ? k : pick(3));
+      if (equalities_only && k >= 3) break;
+      const CmpOp op = equalities_only ? CmpOp::kEq : ops[pick(7)];
+      r.push_back(c(index, op, value(), value(), pick(2) == 0 ? ArgWidth::k32 : ArgWidth::k64));
+    }
+    return r;
+  };
+  size_t excluded = 0;
+  for (int round = 0; round < 20000; ++round) {
+    const bool equalities_only = round % 2 == 0;
+    const Conds a = rule(equalities_only);
+    const Conds b = rule(equalities_only);
+    const bool disjoint = PinnedValues(a).excludes(PinnedValues(b));
+    EXPECT_EQ(disjoint, PinnedValues(b).excludes(PinnedValues(a)));
+    const bool shared = common_input(a, b).has_value();
+    if (disjoint) ++excluded;
+    if (equalities_only) {
+      EXPECT_EQ(disjoint, !shared) << round;
+    } else if (disjoint) {
+      EXPECT_FALSE(shared) << round;
+    }
+  }
+  EXPECT_GT(excluded, 1000u);  // the shortcut is taken, not only sound
+}
+
+TEST(PinnedValues, AThirtyTwoBitPinComparesTheLowWordOnly) {
+  const uint64_t wide = uint64_t{1} << 32 | 5;
+  // a0 == 0x100000005 and (u32)a0 == 5 share 0x100000005.
+  EXPECT_FALSE(
+      PinnedValues(Conds{c(0, CmpOp::kEq, wide)}).excludes(PinnedValues(Conds{c(0, CmpOp::kEq, 5, 0, ArgWidth::k32)})));
+  // Both 64 bits wide: the high words differ.
+  EXPECT_TRUE(PinnedValues(Conds{c(0, CmpOp::kEq, wide)}).excludes(PinnedValues(Conds{c(0, CmpOp::kEq, 5)})));
+  EXPECT_TRUE(
+      PinnedValues(Conds{c(0, CmpOp::kEq, 6, 0, ArgWidth::k32)}).excludes(PinnedValues(Conds{c(0, CmpOp::kEq, wide)})));
+  // Other arguments, or no equality: nothing pinned against each other.
+  EXPECT_FALSE(PinnedValues(Conds{c(0, CmpOp::kEq, 1)}).excludes(PinnedValues(Conds{c(1, CmpOp::kEq, 2)})));
+  EXPECT_FALSE(PinnedValues(Conds{c(0, CmpOp::kGt, 1)}).excludes(PinnedValues(Conds{c(0, CmpOp::kEq, 0)})));
+  EXPECT_FALSE(PinnedValues(Conds{c(6, CmpOp::kEq, 1)}).excludes(PinnedValues(Conds{c(6, CmpOp::kEq, 2)})));
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <initializer_list>
+#include <random>
 #include <string>
 #include <tuple>
 
@@ -549,6 +550,102 @@ TEST(RuleDatabaseDirect, FatesInOrder) {
   EXPECT_EQ(db.fates, (std::vector<DatabaseFate>{DatabaseFate::kKept, DatabaseFate::kDuplicate,
                                                  DatabaseFate::kExtendsEarlier, DatabaseFate::kKept}));
   EXPECT_TRUE(db.tree_order_decides);
+}
+
+// The conflict warnings of random small rule sets against a quadratic oracle
+// written out here: every pair of entries (earlier, later) whose actions
+// differ and which some input matches both, in order. The operands are below
+// 8, so an argument's conditions hold for some value iff they hold for one
+// of 0..15 (above 7 every operator answers alike, masks look at 3 bits).
+struct RandomCondition {
+  uint8_t index;
+  std::string_view op;
+  uint64_t value;
+  uint64_t two;
+};
+
+bool holds_by_hand(const RandomCondition& c, uint64_t x) {
+  if (c.op == "SCMP_CMP_EQ") return x == c.value;
+  if (c.op == "SCMP_CMP_NE") return x != c.value;
+  if (c.op == "SCMP_CMP_LT") return x < c.value;
+  if (c.op == "SCMP_CMP_LE") return x <= c.value;
+  if (c.op == "SCMP_CMP_GE") return x >= c.value;
+  if (c.op == "SCMP_CMP_GT") return x > c.value;
+  return (x & c.value) == (c.two & c.value);  // SCMP_CMP_MASKED_EQ
+}
+
+bool overlap_by_hand(const std::vector<RandomCondition>& a, const std::vector<RandomCondition>& b) {
+  for (uint8_t index = 0; index < 6; ++index) {
+    bool some = false;
+    for (uint64_t x = 0; x < 16 && !some; ++x) {
+      some = true;
+      for (const auto* rule : {&a, &b})
+        for (const RandomCondition& c : *rule) some = some && (c.index != index || holds_by_hand(c, x));
+    }
+    if (!some) return false;
+  }
+  return true;
+}
+
+TEST(RuleDatabase, ConflictWarningsAgreeWithEveryPairComparedByHand) {
+  std::mt19937 rng(11);
+  auto pick = [&](uint32_t n) { return std::uniform_int_distribution<uint32_t>(0, n - 1)(rng); };
+  constexpr std::string_view kOps[] = {"SCMP_CMP_EQ", "SCMP_CMP_NE", "SCMP_CMP_LT",       "SCMP_CMP_LE",
+                                       "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ"};
+  constexpr std::string_view kActions[] = {"SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_TRAP", "SCMP_ACT_LOG"};
+  size_t total = 0;
+  for (int round = 0; round < 150; ++round) {
+    // At most 13 entries: 78 pairs, below the cap of reports.
+    const size_t n = 2 + pick(12);
+    std::vector<std::vector<RandomCondition>> rules(n);
+    std::vector<uint32_t> actions(n);
+    std::string text =
+        R"({"defaultAction": "SCMP_ACT_KILL_PROCESS", "architectures": ["SCMP_ARCH_X86_64"], "syscalls": [)";
+    for (size_t i = 0; i < n; ++i) {
+      actions[i] = pick(4);
+      // Each argument at most once (an entry repeating one is split by runc).
+      std::vector<uint8_t> args{0, 1, 2};
+      std::shuffle(args.begin(), args.end(), rng);
+      std::string conds;
+      for (size_t k = 0, count = pick(4); k < count; ++k) {
+        RandomCondition c{args[k], kOps[pick(7)], pick(8), pick(8)};
+        rules[i].push_back(c);
+        conds += fmt::format(R"({}{{"index": {}, "op": "{}", "value": {}, "valueTwo": {}}})", k ? ", " : "", c.index,
+                             c.op, c.value, c.two);
+      }
+      text += fmt::format(R"({}{{"names": ["personality"], "action": "{}", "errnoRet": 1, "args": [{}]}})",
+                          i ? ", " : "", kActions[actions[i]], conds);
+    }
+    text += "]}";
+    SCOPED_TRACE(text);
+    std::vector<std::pair<uint32_t, uint32_t>> expected;
+    for (size_t i = 0; i < n; ++i)
+      for (size_t j = i + 1; j < n; ++j)
+        if (actions[i] != actions[j] && overlap_by_hand(rules[i], rules[j])) expected.emplace_back(i, j);
+    auto r = resolve_text(text, RuleCombination::kMostRestrictive);
+    ASSERT_TRUE(r) << r.error().message;
+    std::vector<std::pair<uint32_t, uint32_t>> found;
+    for (const Warning* w : conflicts(*r)) {
+      found.emplace_back(w->rule.entry, w->other.entry);
+      for (const auto* rule : {&rules[w->rule.entry], &rules[w->other.entry]})
+        for (const RandomCondition& c : *rule) EXPECT_TRUE(holds_by_hand(c, w->witness[c.index]));
+      // sysfence's answer there: the most restrictive entry matching the
+      // witness (the kernel's order: TRAP, ERRNO, LOG, ALLOW).
+      constexpr int kRank[] = {0, 2, 3, 1};  // by kActions index
+      const Action kAction[] = {Action::Allow(), Action::Errno(1), Action::Trap(), Action::Log()};
+      int best = -1;
+      for (size_t i = 0; i < n; ++i) {
+        bool all = true;
+        for (const RandomCondition& c : rules[i]) all = all && holds_by_hand(c, w->witness[c.index]);
+        if (all && (best < 0 || kRank[actions[i]] > kRank[best])) best = static_cast<int>(actions[i]);
+      }
+      ASSERT_GE(best, 0);
+      EXPECT_EQ(w->most_restrictive, kAction[best]);
+    }
+    EXPECT_EQ(found, expected);
+    total += expected.size();
+  }
+  EXPECT_GT(total, 300u);  // the rule sets do conflict
 }
 
 }  // namespace
