@@ -87,16 +87,13 @@ def sections(symbol):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="tools/hot_text.txt")
-    parser.add_argument("--scaling-profile", default="/work/wt/scaling/one300.json",
-                        help="a generated profile for the CLI workloads (bench: scaling_bench --dump one 300)")
     args = parser.parse_args()
     runs = collections.Counter()
     with tempfile.TemporaryDirectory() as tmp:
-        scaling = args.scaling_profile
-        if not os.path.exists(scaling):
-            scaling = os.path.join(tmp, "one300.json")
-            with open(scaling, "w") as f:
-                subprocess.run([SCALING, "--dump", "one", "300"], check=True, stdout=f)
+        # The CLI workloads' generated profile: 50 allowed + 300 conditions on ioctl.
+        scaling = os.path.join(tmp, "one300.json")
+        with open(scaling, "w") as f:
+            subprocess.run([SCALING, "--dump", "one", "300"], check=True, stdout=f)
         for binary, argv in WORKLOADS:
             argv = [a.format(tmp=tmp, scaling=scaling) for a in argv]
             print("gen_hot_text:", os.path.basename(binary), " ".join(argv), file=sys.stderr)
