@@ -84,6 +84,15 @@ class OptimalTree {
     return t;
   }
 
+  // Frees this thread's tables. The run counter stays: a Reuse naming an
+  // older run must not match a later one.
+  static void release_workspace() {
+    Workspace& ws = workspace();
+    const uint64_t runs = ws.runs;
+    ws = Workspace{};
+    ws.runs = runs;
+  }
+
  private:
   enum RangeKind : uint8_t { kLeafRange, kSplitRange, kChainRange };
 
@@ -140,7 +149,6 @@ class OptimalTree {
     static thread_local Workspace ws;
     return ws;
   }
-
   double weight(size_t i, size_t j) const { return prefix_[j + 1] - prefix_[i]; }
   // Range [i, j] (which holds no changed weight) weighs bit for bit what it
   // weighed in the run whose tables are reused. Its cells and chain then
@@ -517,5 +525,7 @@ DecisionTree optimal_tree(std::span<const Interval> iv, std::span<const double> 
                           uint64_t* run_out) {
   return OptimalTree(iv, w, o).run(reuse, run_out);
 }
+
+void release_tree_tables() { OptimalTree::release_workspace(); }
 
 }  // namespace sysfence::compiler

@@ -121,4 +121,10 @@ struct TreeWalk {
 };
 TreeWalk walk_tree(const DecisionTree& tree, uint32_t value);
 
+// Frees the dynamic program's tables, which a thread keeps from one tree to
+// the next (up to ~1 MB for trees of a few hundred intervals): for a caller
+// done compiling that goes on to other work (the proof), so that its peak
+// does not hold them too. The next tree allocates them again.
+void release_tree_tables();
+
 }  // namespace sysfence::compiler

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/text.h"
+#include "compiler/tree.h"
 #include "profile/load.h"
 #include "syscalls/arch.h"
 #include "syscalls/table.h"
@@ -136,6 +137,9 @@ Expected<Result, Failure> run(const Request& request) {
     result.compiled = std::move(*compiled);
   }
   if (request.last >= Stage::kProve) {
+    // The proof needs none of the compiler's scratch tables: its peak
+    // (usually the run's) should not hold them as well.
+    compiler::release_tree_tables();
     auto proof = pipeline::prove(result.compiled->program, result.resolution.policy, request.prove);
     if (!proof) return failed(Stage::kProve, proof.error());
     result.proof = std::move(*proof);

@@ -15,8 +15,6 @@ using policy::CmpOp;
 
 constexpr uint32_t kFull = 0xffffffffU;
 
-struct TooCostly {};
-
 // Where a jump goes: a block (by its index), a rule's action, the default
 // action; while a level is being written also the next node of the level
 // (kNext) or a sub-level (kLevel, `id` its node).
@@ -74,11 +72,23 @@ class Writer {
 
   Program run(int first);
   Executable layout(int first);
+  // The budget ran out or the program outgrew its bounds: what run() or
+  // layout() returned does not count.
+  bool failed() const { return failed_; }
 
  private:
-  void step() {
-    if (steps_ == 0) throw TooCostly{};
+  // One unit of work; false once the budget is spent or the writer failed
+  // (every function then returns at its next step). A flag rather than an
+  // exception: the first exception a process throws maps the unwinder and
+  // the C++ runtime's unwind tables (~150-300 KiB of resident pages).
+  bool step() {
+    if (failed_ || steps_ == 0) return fail();
     --steps_;
+    return true;
+  }
+  bool fail() {
+    failed_ = true;
+    return false;
   }
   const Node& node(int i) const { return nodes_[static_cast<size_t>(i)]; }
   Block& block(int i) { return blocks_[static_cast<size_t>(i)]; }
@@ -95,6 +105,7 @@ class Writer {
   std::vector<Block> blocks_;
   std::map<BlockKey, int> shared_;
   bool masked_order_ = false;  // some path compares a masked word by order
+  bool failed_ = false;
   Program out_;
 };
 
@@ -129,7 +140,7 @@ Block Writer::write_node(const Node& n, Word& acc) {
 // Adds a finished block to the program, or finds the identical block
 // written before (which keeps the state it was written for).
 int Writer::intern(Block b) {
-  step();
+  if (!step()) return -1;
   const BlockKey key = block_key(b);
   if (auto it = shared_.find(key); it != shared_.end()) {
     // Shared by two nodes that expect different words: which of them the
@@ -137,7 +148,10 @@ int Writer::intern(Block b) {
     if (block(it->second).acc_end != b.acc_end) out_.stale = true;
     return it->second;
   }
-  if (blocks_.size() >= kMaxBlocks) throw TooCostly{};
+  if (blocks_.size() >= kMaxBlocks) {
+    fail();
+    return -1;
+  }
   blocks_.push_back(std::move(b));
   const int id = static_cast<int>(blocks_.size() - 1);
   shared_.emplace(key, id);
@@ -153,7 +167,7 @@ int Writer::level(int first, Target nxt, Word a_state) {
   std::vector<Block> raw;
   Word acc = a_state;
   for (int i = first; i >= 0; i = node(i).lvl_nxt) {
-    step();
+    if (!step()) return -1;
     raw.push_back(write_node(node(i), acc));
   }
   int resolved = -1;
@@ -175,8 +189,7 @@ int Writer::level(int first, Target nxt, Word a_state) {
 // another state.
 void Writer::place(int id, const Word& jumper_end) {
   Block& b = block(id);
-  if (b.placed) return;
-  step();
+  if (b.placed || !step()) return;
   b.placed = true;
   if (b.acc_start && *b.acc_start != jumper_end) {
     b.reload = b.acc_start;
@@ -194,18 +207,21 @@ void Writer::place(int id, const Word& jumper_end) {
 // satisfies them). Each step adds a test's conditions to a copy of `sat` and
 // asks only about the arguments they name: the others' values are as before.
 void Writer::walk(int id, Word a, std::vector<ArgCondition>& conds, const policy::Conjunction& sat) {
-  step();
+  if (!step()) return;
   const Block& b = block(id);
   if (b.reload) a = *b.reload;
   if (b.load) a = Word{b.word.arg, b.word.high, kFull};
   if (b.and_mask) a.mask &= b.word.mask;
-  if (a.arg == Word::kNr) throw TooCostly{};  // cannot happen: the first block loads
+  if (a.arg == Word::kNr) {  // cannot happen: the first block loads
+    fail();
+    return;
+  }
   if (a != b.acc_end) out_.stale = true;
   for (const bool truth : {true, false}) {
     masked_order_ = masked_order_ || (a.mask != kFull && (b.test == Test::kGt || b.test == Test::kGe));
     const Target t = truth ? b.jt : b.jf;
     for (const auto& piece : word_test(a, b.test, b.datum, truth)) {
-      step();  // the walk is bounded by the caller's budget too
+      if (!step()) return;  // the walk is bounded by the caller's budget too
       const size_t before = conds.size();
       conds.insert(conds.end(), piece.begin(), piece.end());
       policy::Conjunction next = sat;
@@ -218,7 +234,10 @@ void Writer::walk(int id, Word a, std::vector<ArgCondition>& conds, const policy
         if (t.kind == Target::kBlock) {
           walk(t.id, a, conds, next);
         } else if (t.kind == Target::kAction) {
-          if (out_.paths.size() >= max_paths_) throw TooCostly{};
+          if (out_.paths.size() >= max_paths_) {
+            fail();
+            return;
+          }
           out_.paths.push_back({conds, t.src});
         }
       }
@@ -231,15 +250,17 @@ Program Writer::run(int first) {
   // The syscall's own test leaves the syscall number in the accumulator.
   const Word nr{};
   const int head = level(first, Target{}, nr);
+  if (failed_) return {};
   place(head, nr);
   std::vector<ArgCondition> conds;
-  walk(head, nr, conds, policy::Conjunction{});
+  if (!failed_) walk(head, nr, conds, policy::Conjunction{});
+  if (failed_) return {};
   // Each failed == or MASKED_EQ test, and each masked word compared by
   // order, splits into up to 32 pieces, one per bit; multiplied along the
   // paths they can outgrow what the compiler fits in a filter.
   size_t total = 0;
   for (const Path& p : out_.paths) total += p.conditions.size();
-  if (total > kMaxConditions || (masked_order_ && total > kMaxMaskedOrderConditions)) throw TooCostly{};
+  if (total > kMaxConditions || (masked_order_ && total > kMaxMaskedOrderConditions)) fail();
   return std::move(out_);
 }
 
@@ -247,7 +268,9 @@ Program Writer::run(int first) {
 Executable Writer::layout(int first) {
   const Word nr{};
   const int head = level(first, Target{}, nr);
+  if (failed_) return {};
   place(head, nr);
+  if (failed_) return {};
   Executable out;
   out.head = static_cast<size_t>(head);
   out.steps.reserve(blocks_.size());
@@ -272,7 +295,7 @@ Executable Writer::layout(int first) {
   // The syscall's own test leaves the syscall number in the accumulator: the
   // first block loads its word (walk() checks the same on every path).
   const Executable::Step& h = out.steps[out.head];
-  if (!h.load && !h.reload) throw TooCostly{};
+  if (!h.load && !h.reload) fail();
   return out;
 }
 
@@ -405,20 +428,18 @@ std::optional<size_t> Executable::run(const std::array<uint64_t, 6>& args) const
 
 std::optional<Executable> emitted_executable(const std::vector<Node>& nodes, int first, size_t& steps) {
   if (first < 0) return std::nullopt;
-  try {
-    return Writer(nodes, 0, steps).layout(first);
-  } catch (const TooCostly&) {
-    return std::nullopt;
-  }
+  Writer writer(nodes, 0, steps);
+  Executable out = writer.layout(first);
+  if (writer.failed()) return std::nullopt;
+  return out;
 }
 
 std::optional<Program> emitted_program(const std::vector<Node>& nodes, int first, size_t max_paths, size_t& steps) {
   if (first < 0) return Program{};
-  try {
-    return Writer(nodes, max_paths, steps).run(first);
-  } catch (const TooCostly&) {
-    return std::nullopt;
-  }
+  Writer writer(nodes, max_paths, steps);
+  Program out = writer.run(first);
+  if (writer.failed()) return std::nullopt;
+  return out;
 }
 
 }  // namespace sysfence::profile::codegen

@@ -31,7 +31,7 @@ bool Tree::chain_lt(int a, int b) {
 unsigned Tree::put(int& node) {
   const int i = node;
   if (i < 0) return 0;
-  step();
+  if (!step()) return 0;
   if (--n(i).refcnt != 0) return 0;
   int lp = n(i).lvl_prv;
   int ln = n(i).lvl_nxt;
@@ -62,13 +62,13 @@ unsigned Tree::tree_put(int& tree) {
 unsigned Tree::level_clean(int node) {
   const int start = first_of_level(node);
   for (int i = start; i >= 0; i = n(i).lvl_nxt) {
-    step();
+    if (!step()) return 0;
     const int links = (n(i).lvl_prv >= 0 ? 1 : 0) + (n(i).lvl_nxt >= 0 ? 1 : 0);
     if (n(i).refcnt > links) return 0;
   }
   unsigned cnt = 0;
   for (int i = start; i >= 0;) {
-    step();
+    if (!step()) return cnt;
     const int before = i;
     cnt += put(i);
     if (i == before && n(i).refcnt > 0) break;  // cannot happen with consistent counts
@@ -82,7 +82,7 @@ unsigned Tree::tree_remove(int& tree, int node) {
   int c = first_of_level(tree);
   bool found = false;
   do {
-    step();
+    if (!step()) return cnt;
     if (c == node) {
       found = true;
       break;
@@ -107,7 +107,7 @@ unsigned Tree::tree_remove(int& tree, int node) {
 bool Tree::act_check(int tree, uint32_t action) {
   if (tree < 0) return true;
   for (int c = first_of_level(tree); c >= 0; c = n(c).lvl_nxt) {
-    step();
+    if (!step()) return true;
     if (n(c).act_t_flg && n(c).act_t != action) {
       culprit_ = n(c).src_t;
       return false;
@@ -142,7 +142,7 @@ unsigned Tree::prune(int& existing, int fresh, IterState& state) {
   if (nw < 0 || x < 0 || (state.flags & kMatchSet) == kMatchOnce) goto done;
   x = first_of_level(x);
   do {
-    step();
+    if (!step()) goto done;
     {
       const int x_next = n(x).lvl_nxt;
       if (chain_eq(x, nw)) {
@@ -226,7 +226,7 @@ bool Tree::tree_add(int& existing, int fresh) {
   int x = existing;
   const int nw = fresh;
   do {
-    step();
+    if (!step()) return true;
     if (chain_eq(x, nw)) {
       if (n(nw).act_t_flg) {
         if (!n(x).act_t_flg) {

@@ -50,8 +50,6 @@ struct IterState {
   uint32_t action = 0;
 };
 
-struct TooCostly {};
-
 class Tree {
  public:
   Tree(const std::vector<policy::Rule>& rules, bool wide, size_t max_steps)
@@ -62,6 +60,9 @@ class Tree {
   // Adds rule `i` as db_rule_add does; false: refused (culprit() is the earlier rule).
   bool add_rule(size_t i);
   size_t culprit() const { return culprit_; }
+  // The budget of steps ran out: the tree is abandoned half-way (every
+  // operation returns at its next step) and nothing read from it counts.
+  bool exhausted() const { return exhausted_; }
   // The accepting paths of libseccomp's program; false when they exceed the
   // bounds. `stale`: some comparison sees another word than its node's.
   bool paths(std::vector<policy::Rule>& out, bool& stale);
@@ -74,8 +75,12 @@ class Tree {
   Node& n(int i) { return nodes_[static_cast<size_t>(i)]; }
   // The tree's nodes as gen_bpf reads them.
   std::vector<codegen::Node> codegen_nodes();
-  void step() {
-    if (++steps_ > max_steps_) throw TooCostly{};
+  // One unit of work; false once the budget is spent. A flag rather than an
+  // exception: the first exception a process throws maps the unwinder and the
+  // C++ runtime's unwind tables (~150-300 KiB of resident pages).
+  bool step() {
+    if (++steps_ > max_steps_) exhausted_ = true;
+    return !exhausted_;
   }
   int get(int i) {
     if (i >= 0) ++n(i).refcnt;
@@ -85,7 +90,7 @@ class Tree {
   bool zombie(int i) { return leaf(i) && !n(i).act_t_flg && !n(i).act_f_flg; }
   int first_of_level(int i) {
     while (n(i).lvl_prv >= 0) {
-      step();
+      if (!step()) return i;
       i = n(i).lvl_prv;
     }
     return i;
@@ -126,6 +131,7 @@ class Tree {
   std::vector<Node> nodes_;
   size_t max_steps_;
   size_t steps_ = 0;
+  bool exhausted_ = false;
   size_t culprit_ = 0;
   // The syscall's entry: its tree, or its unconditional action.
   bool has_entry_ = false;

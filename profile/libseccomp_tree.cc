@@ -187,6 +187,7 @@ bool Tree::add_rule(size_t i) {
     IterState state;
     state.action = action;
     const unsigned cnt = prune(root_, fresh.chains, state);
+    if (exhausted_) return true;
     if (cnt > 0) {
       removed = true;
       if (root_ < 0) continue;
@@ -235,7 +236,9 @@ bool Tree::executable(std::optional<codegen::Executable>& out, std::optional<siz
   }
   const std::vector<codegen::Node> nodes = codegen_nodes();
   size_t budget = max_steps_ > steps_ ? max_steps_ - steps_ : 0;
-  out = codegen::emitted_executable(nodes, first_of_level(root_), budget);
+  const int first = first_of_level(root_);
+  if (exhausted_) return false;
+  out = codegen::emitted_executable(nodes, first, budget);
   return out.has_value();
 }
 
@@ -250,7 +253,9 @@ bool Tree::paths(std::vector<policy::Rule>& out, bool& stale) {
   }
   const std::vector<codegen::Node> nodes = codegen_nodes();
   size_t budget = max_steps_ > steps_ ? max_steps_ - steps_ : 0;
-  const auto program = codegen::emitted_program(nodes, first_of_level(root_), kMaxTreePaths, budget);
+  const int first = first_of_level(root_);
+  if (exhausted_) return false;
+  const auto program = codegen::emitted_program(nodes, first, kMaxTreePaths, budget);
   if (!program) return false;
   stale = program->stale;
   for (const codegen::Path& p : program->paths) {
@@ -288,18 +293,16 @@ std::optional<Result> with_tree(const std::vector<policy::Rule>& rules, unsigned
   const policy::ArgWidth width = word_bits <= 32 ? policy::ArgWidth::k32 : policy::ArgWidth::k64;
   if (!tree_applies(rules, width)) return std::nullopt;
   Result out;
-  try {
-    libseccomp_db::Tree tree(rules, width == policy::ArgWidth::k64, max_steps);
-    for (size_t i = 0; i < rules.size(); ++i) {
-      if (!tree.add_rule(i)) {
-        out.refused = {tree.culprit(), i};
-        return out;
-      }
+  libseccomp_db::Tree tree(rules, width == policy::ArgWidth::k64, max_steps);
+  for (size_t i = 0; i < rules.size(); ++i) {
+    const bool added = tree.add_rule(i);
+    if (tree.exhausted()) return std::nullopt;
+    if (!added) {
+      out.refused = {tree.culprit(), i};
+      return out;
     }
-    if (!finish(tree, out)) return std::nullopt;
-  } catch (const libseccomp_db::TooCostly&) {
-    return std::nullopt;
   }
+  if (!finish(tree, out) || tree.exhausted()) return std::nullopt;
   return out;
 }
 

@@ -29,6 +29,10 @@ struct UnpackedTable {
 
 UnpackedTable& unpack(ArchId arch, UnpackedTable& out) {
   const auto a = static_cast<size_t>(arch);
+  // Exact sizes: growing by doubling would hold up to twice the table, and
+  // both copies at once while it grows.
+  out.entries.reserve(data::kEntryBegin[a + 1] - data::kEntryBegin[a]);
+  out.aliases.reserve(data::kAliasBegin[a + 1] - data::kAliasBegin[a]);
   for (uint32_t i = data::kEntryBegin[a]; i < data::kEntryBegin[a + 1]; ++i) {
     const data::PackedSyscall& p = data::kEntries[i];
     out.entries.push_back(Syscall{name_of(p.name), p.nr, p.since});

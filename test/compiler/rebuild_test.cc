@@ -50,7 +50,7 @@ void expect_same_tree(const DecisionTree& got, const DecisionTree& want) {
 // expected trees are built first: any other tree built on this thread
 // replaces the tables, and the rounds must run back to back for the
 // rebuilder to reuse its own (unless `interleave` asks for the opposite).
-void check_rounds(Rng& rng, size_t n, const TreeOptions& options, bool interleave) {
+void check_rounds(Rng& rng, size_t n, const TreeOptions& options, bool interleave, bool release = false) {
   const std::vector<Interval> iv = random_intervals(rng, n, 1 + rng.below(5));
   std::vector<std::vector<double>> rounds(1, std::vector<double>(n));
   for (double& x : rounds[0]) x = rng.chance(10) ? 1e-6 : static_cast<double>(rng.between(1, 1000)) / 1000.0;
@@ -75,6 +75,9 @@ void check_rounds(Rng& rng, size_t n, const TreeOptions& options, bool interleav
     expect_same_tree(rebuilder.build(rounds[r]), want[r]);
     // Another tree in between: the rebuilder's tables are gone.
     if (interleave && rng.chance(50)) (void)build_tree(other, other_w, options);
+    // The tables freed in between (as the pipeline does before the proof):
+    // the next build makes them again and must not take their run for its own.
+    if (release && rng.chance(50)) release_tree_tables();
   }
 }
 
@@ -90,6 +93,13 @@ TEST(TreeRebuilder, OtherTreesInBetween) {
   TreeOptions o;
   o.size_weight = 1e-3;
   for (int trial = 0; trial < 20; ++trial) check_rounds(rng, 2 + rng.below(120), o, true);
+}
+
+TEST(TreeRebuilder, TablesReleasedInBetween) {
+  Rng rng(4242);
+  TreeOptions o;
+  o.size_weight = 1e-3;
+  for (int trial = 0; trial < 20; ++trial) check_rounds(rng, 2 + rng.below(120), o, false, true);
 }
 
 TEST(TreeRebuilder, ExhaustiveSearchAndLargeTables) {

@@ -248,5 +248,74 @@ TEST(LibseccompProgram, AnswersWhatTheTreesPathsSay) {
   EXPECT_GT(compared, 10000u);
 }
 
+// The work budget runs out by a flag, not an exception: the tree and its
+// program are abandoned wherever the last step falls. For random rule sets
+// and every budget up to the one the full answer needs, libseccomp_tree and
+// libseccomp_program give up (nullopt) below a threshold and give exactly
+// the unbounded answer from it on, whichever operation the budget stops.
+TEST(LibseccompTree, EveryBudgetGivesUpOrAnswersInFull) {
+  uint64_t state = 0xb0d9e7;
+  auto next = [&] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<uint32_t>(state >> 32);
+  };
+  const uint64_t pool[] = {0, 1, 2, 0xff, 0x7fffffff, 0x80000000, 0xffffffff, 0x100000000};
+  const policy::CmpOp ops[] = {policy::CmpOp::kEq, policy::CmpOp::kNe, policy::CmpOp::kLt,      policy::CmpOp::kLe,
+                               policy::CmpOp::kGt, policy::CmpOp::kGe, policy::CmpOp::kMaskedEq};
+  size_t budgets_tried = 0;
+  size_t rounds_compared = 0;
+  for (int round = 0; round < 60; ++round) {
+    const bool wide = round % 2 == 0;
+    const unsigned bits = wide ? 64 : 32;
+    std::vector<policy::Rule> rules(2 + next() % 6);
+    for (size_t i = 0; i < rules.size(); ++i) {
+      rules[i].action = next() % 2 ? Action::Allow() : Action::Errno(13);
+      rules[i].source.entry = static_cast<uint32_t>(i);
+      unsigned used = 0;
+      for (unsigned k = 0; k < 1 + next() % 3; ++k) {
+        const auto index = static_cast<uint8_t>(next() % 3);
+        if (used & (1U << index)) continue;
+        used |= 1U << index;
+        const uint64_t value = pool[next() % 8];
+        rules[i].conditions.push_back({index, ops[next() % 7], value, pool[next() % 8] & value,
+                                       wide ? policy::ArgWidth::k64 : policy::ArgWidth::k32});
+      }
+    }
+    const auto full_tree = libseccomp_tree(rules, bits);
+    const auto full_program = libseccomp_program(rules, bits);
+    if (!full_tree || !full_program) continue;  // beyond the model's bounds whatever the budget
+    ++rounds_compared;
+    std::optional<size_t> tree_from, program_from;
+    for (size_t budget = 0; budget < 4000 && !(tree_from && program_from); ++budget, ++budgets_tried) {
+      const auto tree = libseccomp_tree(rules, bits, budget);
+      if (tree_from) {
+        ASSERT_TRUE(tree) << "round " << round << " budget " << budget;
+      }
+      if (tree) {
+        tree_from = tree_from.value_or(budget);
+        ASSERT_EQ(tree->refused, full_tree->refused) << "round " << round << " budget " << budget;
+        ASSERT_EQ(tree->rules, full_tree->rules) << "round " << round << " budget " << budget;
+        ASSERT_EQ(tree->stale, full_tree->stale) << "round " << round << " budget " << budget;
+      }
+      const auto program = libseccomp_program(rules, bits, budget);
+      if (program_from) {
+        ASSERT_TRUE(program) << "round " << round << " budget " << budget;
+      }
+      if (!program) continue;
+      program_from = program_from.value_or(budget);
+      ASSERT_EQ(program->refused, full_program->refused) << "round " << round << " budget " << budget;
+      if (program->refused) continue;
+      for (int sample = 0; sample < 16; ++sample) {
+        std::array<uint64_t, 6> input{};
+        for (size_t a = 0; a < 3; ++a) input[a] = pool[next() % 8] + (next() % 4 == 0 ? 1 : 0);
+        ASSERT_EQ(program->answer(input), full_program->answer(input)) << "round " << round << " budget " << budget;
+      }
+    }
+    ASSERT_TRUE(tree_from && program_from) << "round " << round;
+  }
+  EXPECT_GT(rounds_compared, 40u);
+  EXPECT_GT(budgets_tried, 1000u);
+}
+
 }  // namespace
 }  // namespace sysfence::profile

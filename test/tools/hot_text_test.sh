@@ -1,0 +1,37 @@
+#!/bin/bash
+# tools/hot_text.txt, the functions the linker places together so that a
+# compile maps only their pages of the binary (tools/gen_hot_text.py): it
+# names the compile path's entry points, and the functions it lists still
+# exist in the built binary (a list gone stale after renames would quietly
+# scatter the compile path again). Clones the optimizer makes (.isra, .part,
+# .constprop, .cold) exist only in -c opt builds and are not counted.
+set -euo pipefail
+
+root=$TEST_SRCDIR/$TEST_WORKSPACE
+list=$root/tools/hot_text.txt
+bin=$root/tools/sysfence
+failures=0
+fail() {
+  echo "FAIL: $*" >&2
+  failures=$((failures + 1))
+}
+
+grep -v '^#' "$list" | sed -E 's/^\.text\.(startup\.|unlikely\.)?//' | grep -vE '\.(isra|part|constprop|cold)' |
+  sort -u >"$TEST_TMPDIR/listed"
+nm --defined-only "$bin" | awk '{print $3}' | sort -u >"$TEST_TMPDIR/defined"
+
+c++filt <"$TEST_TMPDIR/listed" >"$TEST_TMPDIR/demangled"
+for entry in 'sysfence::pipeline::run(' 'sysfence::profile::read_profile(' 'sysfence::profile::resolve(' \
+  'sysfence::compiler::compile(' 'sysfence::verify::prove_equivalent(' 'sysfence::bpf::validate('; do
+  grep -qF "$entry" "$TEST_TMPDIR/demangled" || fail "the list does not name $entry"
+done
+
+listed=$(wc -l <"$TEST_TMPDIR/listed")
+found=$(comm -12 "$TEST_TMPDIR/listed" "$TEST_TMPDIR/defined" | wc -l)
+[ "$listed" -ge 300 ] || fail "only $listed functions listed"
+# C1/D1 names are listed with their C2/D2 aliases, one of which may be absent.
+[ $((found * 100)) -ge $((listed * 90)) ] ||
+  fail "$found of $listed listed functions are defined in the binary: regenerate with tools/gen_hot_text.py"
+
+[ "$failures" -eq 0 ] || exit 1
+echo "PASS: $found of $listed listed functions defined"
