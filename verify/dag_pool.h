@@ -78,7 +78,7 @@ class DagPool {
   // `r` with every test on word `word` that `state` decides replaced by the
   // branch it takes; `added` (when not null), the atom just added to the
   // state, decides its own tests (and its negation's) even where
-  // WordSet::implies cannot tell (a clause).
+  // WordSet::implies cannot tell (a masked test on every bit).
   Ref restrict(Ref r, unsigned word, const PathState& state, const WordAtom* added = nullptr);
 
  private:
@@ -107,8 +107,9 @@ class DagPool {
   void grow_index();
   void rehash(size_t slots);
   Stored& stored_mut(Ref r) { return chunks_[r >> kChunkBits][r & (kChunkSize - 1)]; }
-  uint8_t& memo_generation(Ref r) { return memo_generations_[r >> kChunkBits][r & (kChunkSize - 1)]; }
-  void forget_memo();
+  // restrict's memo: the result for `r` in the current call, if any.
+  const Ref* memo_find(Ref r) const;
+  void memo_put(Ref r, Ref result);
   Ref restrict_node(Ref r, unsigned word, const PathState& state, const WordAtom* added);
 
   std::vector<std::unique_ptr<Stored[]>> chunks_;
@@ -121,13 +122,20 @@ class DagPool {
   // Open addressing over the nodes, at most two thirds full (kFreeSlot where
   // free): node() runs for every node a restriction changes.
   std::vector<Ref> index_;
-  // restrict's memo for the current call, chunks beside the chunks of
-  // nodes: a node's result is valid when its generation byte is the call's
-  // (one byte, not four: the bytes are cleared once every 255 calls). A
-  // collection uses the bytes as its marks.
-  std::vector<std::unique_ptr<uint8_t[]>> memo_generations_;
-  std::vector<std::unique_ptr<Ref[]>> memo_results_;
-  uint8_t generation_ = 0;
+  // restrict's memo for the current call: open addressing over the nodes
+  // the call visited (a few dozen, where a memo beside every node would
+  // touch memory all over the pool), an entry valid when its stamp is the
+  // call's; at most half full.
+  struct MemoEntry {
+    Ref node;
+    Ref result;
+    uint32_t stamp;
+  };
+  std::vector<MemoEntry> memo_;
+  size_t memo_count_ = 0;
+  uint32_t stamp_ = 0;
+  // A collection's marks, one per slot (only while collecting).
+  std::vector<bool> marked_;
   WordAtom added_negated_;  // restrict's `added`, negated
 };
 

@@ -59,13 +59,18 @@ TEST(DagPool, RestrictionTakesTheDecidedBranches) {
   state.undo_to(0);
   ASSERT_EQ(state.add(4, WordAtom::Eq(5)), Sat::kSat);
   EXPECT_EQ(pool.restrict(root, 4, state), low);
-  // A clause implies cannot read decides the test it was added for.
+  // A clause decides the test it was added for, and its negation's.
   state.undo_to(0);
   const WordAtom clause = WordAtom::MaskedNe(0x30, 0x10);
   const DagPool::Ref masked = pool.node(6, clause, allow, deny);
+  const DagPool::Ref negated = pool.node(6, negate(clause), allow, deny);
   ASSERT_EQ(state.add(6, clause), Sat::kSat);
-  EXPECT_EQ(pool.restrict(masked, 6, state), masked);
+  EXPECT_EQ(pool.restrict(masked, 6, state), allow);
+  EXPECT_EQ(pool.restrict(negated, 6, state), deny);
   EXPECT_EQ(pool.restrict(masked, 6, state, &clause), allow);
+  // Only that clause: another one on the same mask decides nothing.
+  const DagPool::Ref other = pool.node(6, WordAtom::MaskedNe(0x30, 0x20), allow, deny);
+  EXPECT_EQ(pool.restrict(other, 6, state), other);
 }
 
 // Random diagrams over words 4 and 5 with constants below 16 and masks
