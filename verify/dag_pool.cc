@@ -5,6 +5,7 @@
 #include <functional>
 #include <initializer_list>
 #include <span>
+#include <utility>
 
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -16,19 +17,15 @@ namespace {
 
 constexpr uint16_t bit(unsigned word) { return static_cast<uint16_t>(1u << word); }
 
-uint64_t mix(uint64_t h, uint64_t v) {
-  h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-  return h;
-}
-
 }  // namespace
 
 uint64_t DagPool::hash(unsigned word, const WordAtom& atom, Ref if_true, Ref if_false) {
-  uint64_t h = mix(word, static_cast<uint64_t>(atom.op) << 32 | atom.mask);
-  h = mix(h, atom.k);
-  h = mix(h, uint64_t{if_true} << 32 | if_false);
-  h *= 0x9e3779b97f4a7c15ULL;
-  return h ^ (h >> 29);
+  // Two multiply-folds over the fields (node() hashes every node a
+  // restriction changes).
+  const uint64_t fields = (uint64_t{atom.k} << 32 | atom.mask) ^ (uint64_t{word} << 3 | static_cast<uint64_t>(atom.op));
+  const uint64_t links = uint64_t{if_true} << 32 | if_false;
+  const __uint128_t p = static_cast<__uint128_t>(fields ^ 0x9e3779b97f4a7c15ULL) * (links ^ 0xc2b2ae3d27d4eb4fULL);
+  return static_cast<uint64_t>(p) ^ static_cast<uint64_t>(p >> 64);
 }
 
 DagPool::Ref DagPool::leaf(Action action) {
@@ -84,29 +81,20 @@ DagPool::Ref DagPool::node(unsigned word, const WordAtom& atom, Ref if_true, Ref
   return r;
 }
 
-const DagPool::Ref* DagPool::memo_find(Ref r) const {
-  const size_t mask = memo_.size() - 1;
-  for (size_t slot = (r * 0x9e3779b9U) & mask; memo_[slot].stamp == stamp_; slot = (slot + 1) & mask)
-    if (memo_[slot].node == r) return &memo_[slot].result;
-  return nullptr;
-}
-
-void DagPool::memo_put(Ref r, Ref result) {
-  if (2 * (memo_count_ + 1) > memo_.size()) {
-    // Grown with the current call's entries (the others are stale).
-    std::vector<MemoEntry> old = std::move(memo_);
-    memo_.assign(std::max<size_t>(64, 2 * old.size()), MemoEntry{0, 0, 0});
-    const uint32_t stamp = stamp_;
-    memo_count_ = 0;
-    stamp_ = 1;
-    for (const MemoEntry& e : old)
-      if (e.stamp == stamp) memo_put(e.node, e.result);
-  }
+size_t DagPool::memo_slot(Ref r) const {
   const size_t mask = memo_.size() - 1;
   size_t slot = (r * 0x9e3779b9U) & mask;
-  while (memo_[slot].stamp == stamp_) slot = (slot + 1) & mask;
-  memo_[slot] = MemoEntry{r, result, stamp_};
-  ++memo_count_;
+  while (memo_[slot].stamp == stamp_ && memo_[slot].node != r) slot = (slot + 1) & mask;
+  return slot;
+}
+
+void DagPool::grow_memo() {
+  // Grown with the current call's entries (the others are stale).
+  const std::vector<MemoEntry> old = std::exchange(memo_, std::vector<MemoEntry>(2 * memo_.size(), MemoEntry{0, 0, 0}));
+  const uint32_t stamp = stamp_;
+  stamp_ = 1;
+  for (const MemoEntry& e : old)
+    if (e.stamp == stamp) memo_[memo_slot(e.node)] = MemoEntry{e.node, e.result, stamp_};
 }
 
 void DagPool::begin_collect() { marked_.assign(count_, false); }
@@ -154,7 +142,14 @@ DagPool::Ref DagPool::restrict(Ref r, unsigned word, const PathState& state, con
 DagPool::Ref DagPool::restrict_node(Ref r, unsigned word, const PathState& state, const WordAtom* added) {
   // Callers pass only nodes with a test on `word` below (words(r) has it):
   // the check sits before each call, which most children fail.
-  if (const Ref* known = memo_find(r)) return *known;
+  // The memo's slot for `r`: its result, or where it goes (taken now, so
+  // that the result is stored without a second search unless the table
+  // grows meanwhile; no node is below itself, so no call below reads it).
+  size_t slot = memo_slot(r);
+  if (memo_[slot].stamp == stamp_) return memo_[slot].result;
+  const size_t memo_size = memo_.size();
+  memo_[slot] = MemoEntry{r, 0, stamp_};
+  if (2 * ++memo_count_ > memo_size) grow_memo();
   const Stored& n = stored(r);  // chunks never move: valid while node() adds
   Implied known = Implied::kUnknown;
   if (n.word == word) {
@@ -175,7 +170,8 @@ DagPool::Ref DagPool::restrict_node(Ref r, unsigned word, const PathState& state
     const Ref f = below(n.if_false);
     out = t == n.if_true && f == n.if_false ? r : node(n.word, WordAtom{n.op, n.k, n.mask}, t, f);
   }
-  memo_put(r, out);
+  if (memo_.size() != memo_size) slot = memo_slot(r);
+  memo_[slot].result = out;
   return out;
 }
 

@@ -107,9 +107,11 @@ class DagPool {
   void grow_index();
   void rehash(size_t slots);
   Stored& stored_mut(Ref r) { return chunks_[r >> kChunkBits][r & (kChunkSize - 1)]; }
-  // restrict's memo: the result for `r` in the current call, if any.
-  const Ref* memo_find(Ref r) const;
-  void memo_put(Ref r, Ref result);
+  // restrict's memo: the slot holding `r` in the current call, or the free
+  // one where it goes.
+  size_t memo_slot(Ref r) const;
+  // Twice the slots, keeping the current call's entries.
+  void grow_memo();
   Ref restrict_node(Ref r, unsigned word, const PathState& state, const WordAtom* added);
 
   std::vector<std::unique_ptr<Stored[]>> chunks_;
