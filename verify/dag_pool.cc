@@ -53,7 +53,7 @@ void DagPool::rehash(size_t slots) {
 }
 
 DagPool::Ref DagPool::node(unsigned word, const WordAtom& atom, Ref if_true, Ref if_false) {
-  static_assert(sizeof(Stored) == 20);
+  static_assert(sizeof(Stored) == 24);
   if (if_true == if_false) return if_true;
   if (3 * (node_count() + 1) > 2 * index_.size()) grow_index();
   const size_t mask = index_.size() - 1;
@@ -76,7 +76,8 @@ DagPool::Ref DagPool::node(unsigned word, const WordAtom& atom, Ref if_true, Ref
     ++count_;
   }
   const auto reads = static_cast<uint16_t>(bit(word) | words(if_true) | words(if_false));
-  stored_mut(r) = Stored{atom.k, atom.mask, if_true, if_false, reads, static_cast<uint8_t>(word), atom.op};
+  const uint32_t constants = constant_bit(word, atom.k) | this->constants(if_true) | this->constants(if_false);
+  stored_mut(r) = Stored{atom.k, atom.mask, if_true, if_false, constants, reads, static_cast<uint8_t>(word), atom.op};
   index_[slot] = r;
   return r;
 }
@@ -135,7 +136,18 @@ DagPool::Ref DagPool::restrict(Ref r, unsigned word, const PathState& state, con
   }
   memo_count_ = 0;
   if (memo_.empty()) memo_.assign(64, MemoEntry{0, 0, 0});
-  if (added != nullptr) added_negated_ = negate(*added);
+  needle_ = ~uint32_t{0};
+  if (added != nullptr) {
+    added_negated_ = negate(*added);
+    // Excluding a value (w != k, or a clause (w & m) != k on more than one
+    // bit, which WordSet::add keeps as a clause) changes what
+    // WordSet::implies says only about tests with that constant: the
+    // bounds and known bits stay as they were.
+    const bool excludes =
+        added->op == WordOp::kNe || (added->op == WordOp::kMaskedNe && std::popcount(added->mask) > 1);
+    if (excludes) needle_ = constant_bit(word, added->k);
+  }
+  if ((constants(r) & needle_) == 0) return r;
   return restrict_node(r, word, state, added);
 }
 
@@ -160,7 +172,8 @@ DagPool::Ref DagPool::restrict_node(Ref r, unsigned word, const PathState& state
   }
   const uint16_t reads = bit(word);
   auto below = [&](Ref child) {
-    return (words(child) & reads) != 0 ? restrict_node(child, word, state, added) : child;
+    return (words(child) & reads) != 0 && (constants(child) & needle_) != 0 ? restrict_node(child, word, state, added)
+                                                                            : child;
   };
   Ref out = 0;
   if (known == Implied::kTrue) out = below(n.if_true);

@@ -199,6 +199,44 @@ TEST(DagPool, ForgetfulWalkProvesTheSamePairs) {
   EXPECT_GT(collections, 1000u);
 }
 
+// A restriction by an exclusion (w != k, or a clause) enters only the
+// subtrees whose constants' filter has k: on residuals already restricted
+// by the state before it, it builds the very node a restriction that
+// enters every subtree builds.
+TEST(DagPool, RestrictionByAnExclusionSkipsOnlyUndecidedSubtrees) {
+  std::mt19937_64 rng(41);
+  const std::vector<Action> leaves = {Action::Allow(), Action::Errno(1), Action::Errno(2)};
+  int skipped = 0;
+  for (int round = 0; round < 2000; ++round) {
+    DagPool pool;
+    const std::optional<uint32_t> root = build(random_spec(rng, 1 + rng() % 16), leaves).to_diagram(pool);
+    ASSERT_TRUE(root.has_value());
+    PathState state;
+    // Restricted by the empty state first, as the walk starts (a test no
+    // value passes goes).
+    DagPool::Ref r = pool.restrict(pool.restrict(*root, 4, state), 5, state);
+    for (int i = static_cast<int>(rng() % 3); i > 0; --i) {
+      const unsigned w = 4 + static_cast<unsigned>(rng() % 2);
+      const size_t mark = state.mark();
+      if (state.add(w, random_atom(rng)) != Sat::kSat) {
+        state.undo_to(mark);
+        continue;
+      }
+      r = pool.restrict(r, w, state);
+    }
+    const unsigned w = 4 + static_cast<unsigned>(rng() % 2);
+    const auto k = static_cast<uint32_t>(rng() % 16);
+    const auto mask = static_cast<uint32_t>(1 + rng() % 15);
+    const WordAtom exclusion = rng() % 2 ? WordAtom::Ne(k) : WordAtom::MaskedNe(mask, k & mask);
+    if (state.add(w, exclusion) != Sat::kSat) continue;
+    const DagPool::Ref everywhere = pool.restrict(r, w, state);
+    const DagPool::Ref pruned = pool.restrict(r, w, state, &exclusion);
+    ASSERT_EQ(pruned, everywhere) << "round " << round;
+    if ((pool.constants(r) & DagPool::constant_bit(w, exclusion.k)) == 0) ++skipped;
+  }
+  EXPECT_GT(skipped, 100);
+}
+
 // A collection keeps what is marked (the same nodes, the same answers, the
 // same identity for equal nodes) and node() reuses the freed slots.
 TEST(DagPool, CollectionKeepsTheMarkedDiagrams) {
