@@ -85,7 +85,10 @@ class DagPool {
   // `r` with every test on word `word` that `state` decides replaced by the
   // branch it takes; `added` (when not null), the atom just added to the
   // state, decides its own tests (and its negation's) even where
-  // WordSet::implies cannot tell (a masked test on every bit).
+  // WordSet::implies cannot tell (a masked test on every bit). With
+  // `added`, `r` must be restricted by the state as it was before `added`
+  // (the walk's residuals are): an exclusion (!=, a clause) is looked for
+  // only in the subtrees whose constants() have its constant's bit.
   Ref restrict(Ref r, unsigned word, const PathState& state, const WordAtom* added = nullptr);
 
  private:
