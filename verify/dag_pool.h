@@ -61,6 +61,13 @@ class DagPool {
   Action action(Ref r) const { return actions_[r & ~kLeafBit]; }
   // Bit w: some test in the diagram at `r` reads word w.
   uint16_t words(Ref r) const { return is_leaf(r) ? 0 : stored(r).words; }
+  // A 32-bit Bloom filter of the (word, constant) pairs the diagram at `r`
+  // tests: without a pair's bit, no test below compares that word with
+  // that constant.
+  uint32_t constants(Ref r) const { return is_leaf(r) ? 0 : stored(r).constants; }
+  static uint32_t constant_bit(unsigned word, uint32_t k) {
+    return uint32_t{1} << ((k * 0x9e3779b1U + word * 0x85ebca6bU) >> 27);
+  }
   // Nodes in use (freed ones not counted).
   size_t node_count() const { return count_ - free_count_; }
   // Slots ever taken: node_count() plus the freed slots node() reuses.
@@ -78,17 +85,23 @@ class DagPool {
   // `r` with every test on word `word` that `state` decides replaced by the
   // branch it takes; `added` (when not null), the atom just added to the
   // state, decides its own tests (and its negation's) even where
-  // WordSet::implies cannot tell (a clause).
+  // WordSet::implies cannot tell (a masked test on every bit). With
+  // `added`, `r` must be restricted by the state as it was before `added`
+  // (the walk's residuals are): an exclusion (!=, a clause) is looked for
+  // only in the subtrees whose constants() have its constant's bit.
   Ref restrict(Ref r, unsigned word, const PathState& state, const WordAtom* added = nullptr);
 
  private:
-  // 20 bytes: a restriction builds a node for every test above a decided
-  // one, and an argument-heavy policy has tens of thousands of them.
+  // 24 bytes: a restriction builds a node for every test above a decided
+  // one, and an argument-heavy policy has tens of thousands of them (the
+  // four of `constants` spare a restriction by an exclusion most of its
+  // visits: one/200's walk 54.7M -> 48.7M instructions).
   struct Stored {
     uint32_t k;
     uint32_t mask;
     Ref if_true;
     Ref if_false;
+    uint32_t constants;
     uint16_t words;
     uint8_t word;
     WordOp op;
@@ -107,8 +120,11 @@ class DagPool {
   void grow_index();
   void rehash(size_t slots);
   Stored& stored_mut(Ref r) { return chunks_[r >> kChunkBits][r & (kChunkSize - 1)]; }
-  uint8_t& memo_generation(Ref r) { return memo_generations_[r >> kChunkBits][r & (kChunkSize - 1)]; }
-  void forget_memo();
+  // restrict's memo: the slot holding `r` in the current call, or the free
+  // one where it goes.
+  size_t memo_slot(Ref r) const;
+  // Twice the slots, keeping the current call's entries.
+  void grow_memo();
   Ref restrict_node(Ref r, unsigned word, const PathState& state, const WordAtom* added);
 
   std::vector<std::unique_ptr<Stored[]>> chunks_;
@@ -121,14 +137,25 @@ class DagPool {
   // Open addressing over the nodes, at most two thirds full (kFreeSlot where
   // free): node() runs for every node a restriction changes.
   std::vector<Ref> index_;
-  // restrict's memo for the current call, chunks beside the chunks of
-  // nodes: a node's result is valid when its generation byte is the call's
-  // (one byte, not four: the bytes are cleared once every 255 calls). A
-  // collection uses the bytes as its marks.
-  std::vector<std::unique_ptr<uint8_t[]>> memo_generations_;
-  std::vector<std::unique_ptr<Ref[]>> memo_results_;
-  uint8_t generation_ = 0;
+  // restrict's memo for the current call: open addressing over the nodes
+  // the call visited (a few dozen, where a memo beside every node would
+  // touch memory all over the pool), an entry valid when its stamp is the
+  // call's; at most half full.
+  struct MemoEntry {
+    Ref node;
+    Ref result;
+    uint32_t stamp;
+  };
+  std::vector<MemoEntry> memo_;
+  size_t memo_count_ = 0;
+  uint32_t stamp_ = 0;
+  // A collection's marks, one per slot (only while collecting).
+  std::vector<bool> marked_;
   WordAtom added_negated_;  // restrict's `added`, negated
+  // The constants' bits a subtree needs for restrict to enter it: all of
+  // them, or, when the atom added is an exclusion (a != or a clause), the
+  // bit of its constant, the only one whose tests it decides.
+  uint32_t needle_ = ~uint32_t{0};
 };
 
 struct DiagramProof {

@@ -359,6 +359,8 @@ Implied WordSet::implies(const WordAtom& a) const {
       Implied eq = Implied::kUnknown;
       if ((a.k & ~a.mask) != 0 || ((fixed_bits ^ a.k) & fixed & a.mask) != 0) eq = Implied::kFalse;
       else if ((fixed & a.mask) == a.mask) eq = Implied::kTrue;
+      else if (std::ranges::any_of(clauses_, [&](const Clause& c) { return c.mask == a.mask && c.value == a.k; }))
+        eq = Implied::kFalse;  // the clause excludes exactly these values
       return a.op == WordOp::kMaskedEq ? eq : flip(eq);
     }
   }

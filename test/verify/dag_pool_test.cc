@@ -59,13 +59,18 @@ TEST(DagPool, RestrictionTakesTheDecidedBranches) {
   state.undo_to(0);
   ASSERT_EQ(state.add(4, WordAtom::Eq(5)), Sat::kSat);
   EXPECT_EQ(pool.restrict(root, 4, state), low);
-  // A clause implies cannot read decides the test it was added for.
+  // A clause decides the test it was added for, and its negation's.
   state.undo_to(0);
   const WordAtom clause = WordAtom::MaskedNe(0x30, 0x10);
   const DagPool::Ref masked = pool.node(6, clause, allow, deny);
+  const DagPool::Ref negated = pool.node(6, negate(clause), allow, deny);
   ASSERT_EQ(state.add(6, clause), Sat::kSat);
-  EXPECT_EQ(pool.restrict(masked, 6, state), masked);
+  EXPECT_EQ(pool.restrict(masked, 6, state), allow);
+  EXPECT_EQ(pool.restrict(negated, 6, state), deny);
   EXPECT_EQ(pool.restrict(masked, 6, state, &clause), allow);
+  // Only that clause: another one on the same mask decides nothing.
+  const DagPool::Ref other = pool.node(6, WordAtom::MaskedNe(0x30, 0x20), allow, deny);
+  EXPECT_EQ(pool.restrict(other, 6, state), other);
 }
 
 // Random diagrams over words 4 and 5 with constants below 16 and masks
@@ -192,6 +197,44 @@ TEST(DagPool, ForgetfulWalkProvesTheSamePairs) {
   EXPECT_GT(proved, 500);
   EXPECT_GT(restarts, 1000u);
   EXPECT_GT(collections, 1000u);
+}
+
+// A restriction by an exclusion (w != k, or a clause) enters only the
+// subtrees whose constants' filter has k: on residuals already restricted
+// by the state before it, it builds the very node a restriction that
+// enters every subtree builds.
+TEST(DagPool, RestrictionByAnExclusionSkipsOnlyUndecidedSubtrees) {
+  std::mt19937_64 rng(41);
+  const std::vector<Action> leaves = {Action::Allow(), Action::Errno(1), Action::Errno(2)};
+  int skipped = 0;
+  for (int round = 0; round < 2000; ++round) {
+    DagPool pool;
+    const std::optional<uint32_t> root = build(random_spec(rng, 1 + rng() % 16), leaves).to_diagram(pool);
+    ASSERT_TRUE(root.has_value());
+    PathState state;
+    // Restricted by the empty state first, as the walk starts (a test no
+    // value passes goes).
+    DagPool::Ref r = pool.restrict(pool.restrict(*root, 4, state), 5, state);
+    for (int i = static_cast<int>(rng() % 3); i > 0; --i) {
+      const unsigned w = 4 + static_cast<unsigned>(rng() % 2);
+      const size_t mark = state.mark();
+      if (state.add(w, random_atom(rng)) != Sat::kSat) {
+        state.undo_to(mark);
+        continue;
+      }
+      r = pool.restrict(r, w, state);
+    }
+    const unsigned w = 4 + static_cast<unsigned>(rng() % 2);
+    const auto k = static_cast<uint32_t>(rng() % 16);
+    const auto mask = static_cast<uint32_t>(1 + rng() % 15);
+    const WordAtom exclusion = rng() % 2 ? WordAtom::Ne(k) : WordAtom::MaskedNe(mask, k & mask);
+    if (state.add(w, exclusion) != Sat::kSat) continue;
+    const DagPool::Ref everywhere = pool.restrict(r, w, state);
+    const DagPool::Ref pruned = pool.restrict(r, w, state, &exclusion);
+    ASSERT_EQ(pruned, everywhere) << "round " << round;
+    if ((pool.constants(r) & DagPool::constant_bit(w, exclusion.k)) == 0) ++skipped;
+  }
+  EXPECT_GT(skipped, 100);
 }
 
 // A collection keeps what is marked (the same nodes, the same answers, the

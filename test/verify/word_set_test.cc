@@ -232,6 +232,24 @@ TEST(WordSet, ImpliesAgreesWithEnumeration) {
   EXPECT_GT(decided, probes / 4);
 }
 
+// A partial-mask clause, which the bounds and known bits cannot express,
+// still decides the atom it came from and that atom's negation (the
+// proof's walk then takes the branch instead of adding the atom again).
+TEST(WordSet, ImpliesReadsAnAddedClause) {
+  WordSet s;
+  const WordAtom clause = WordAtom::MaskedNe(0xf0f000, 0x5000);
+  s.add(clause);
+  ASSERT_EQ(s.check(), Sat::kSat);
+  EXPECT_EQ(s.implies(clause), Implied::kTrue);
+  EXPECT_EQ(s.implies(negate(clause)), Implied::kFalse);
+  EXPECT_EQ(s.implies(WordAtom::MaskedNe(0xf0f000, 0x6000)), Implied::kUnknown);
+  EXPECT_EQ(s.implies(WordAtom::MaskedNe(0xf0f0f0, 0x5000)), Implied::kUnknown);
+  const WordSet::Undo u = s.add(WordAtom::Eq(0x5000));  // contradicts the clause
+  EXPECT_EQ(s.check(), Sat::kUnsat);
+  s.undo(u);
+  EXPECT_EQ(s.implies(clause), Implied::kTrue);
+}
+
 // Undo restores exactly the previous set: the same answers for every probe.
 TEST(WordSet, UndoRestoresState) {
   std::mt19937 rng(11);
