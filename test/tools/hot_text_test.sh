@@ -29,8 +29,10 @@ done
 listed=$(wc -l <"$TEST_TMPDIR/listed")
 found=$(comm -12 "$TEST_TMPDIR/listed" "$TEST_TMPDIR/defined" | wc -l)
 [ "$listed" -ge 300 ] || fail "only $listed functions listed"
-# C1/D1 names are listed with their C2/D2 aliases, one of which may be absent.
-[ $((found * 100)) -ge $((listed * 90)) ] ||
+# C1/D1 names are listed with their C2/D2 aliases, one of which may be absent;
+# a merge of a few renames leaves ~10% stale, which only places those few
+# functions elsewhere: past a fifth the grouping is mostly lost.
+[ $((found * 100)) -ge $((listed * 80)) ] ||
   fail "$found of $listed listed functions are defined in the binary: regenerate with tools/gen_hot_text.py"
 
 [ "$failures" -eq 0 ] || exit 1
