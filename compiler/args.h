@@ -188,7 +188,8 @@ class ArgCompiler {
                             size_t max_conditions, bool small_trees);
   Edge build(const RuleSet& s, std::optional<uint32_t> a_holds);
   Edge interval_split(const RuleSet& s, uint8_t arg, bool hi, std::optional<uint32_t> a_holds);
-  // The value tree of an interval split over `intervals` (cached).
+  // The value tree of an interval split over `intervals` (its shape's tree,
+  // cached, given these constants): valid until the next call.
   const DecisionTree& value_tree(const std::vector<Interval>& intervals);
   Edge masked_test(const RuleSet& s, const OpenCondition& test, std::optional<uint32_t> a_holds);
   uint32_t word(uint8_t arg, bool hi) const;

@@ -26,6 +26,16 @@
 namespace sysfence::profile {
 namespace {
 
+// A 64-bit linear congruential generator's high words: the same random
+// cases on every run.
+struct Lcg {
+  uint64_t state;
+  uint32_t operator()() {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<uint32_t>(state >> 32);
+  }
+};
+
 using syscalls::ArchId;
 
 Expected<Resolution> resolve_text(std::string_view text, RuleCombination combination, ArchId native) {
@@ -148,11 +158,7 @@ namespace {
 // the jump's outcome is `truth` and none otherwise — the outcome computed
 // directly as the BPF jump computes it.
 TEST(LibseccompCodegenWordTest, MaskedWordPiecesPartitionTheOutcomes) {
-  uint64_t state = 0x5eccd1ff;
-  auto next = [&] {
-    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-    return static_cast<uint32_t>(state >> 32);
-  };
+  Lcg next{0x5eccd1ff};
   const uint32_t edges[] = {0, 1, 0x7fffffff, 0x80000000, 0xffffffff, 0xff, 0xf0f0, 8};
   for (int round = 0; round < 4000; ++round) {
     const uint32_t mask = round % 3 == 0 ? edges[next() % 8] | (next() & next()) : next() & next();
@@ -193,11 +199,7 @@ namespace {
 // inputs built from the same pool, the rule it answers with is the one
 // whose path holds, and both refuse the same rules.
 TEST(LibseccompProgram, AnswersWhatTheTreesPathsSay) {
-  uint64_t state = 0x7e57ab1e;
-  auto next = [&] {
-    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-    return static_cast<uint32_t>(state >> 32);
-  };
+  Lcg next{0x7e57ab1e};
   const uint64_t pool[] = {0, 1, 2, 0xff, 0x100, 0x7fffffff, 0x80000000, 0xffffffff, 0x100000000, 0x1000000ff};
   const policy::CmpOp ops[] = {policy::CmpOp::kEq, policy::CmpOp::kNe, policy::CmpOp::kLt,      policy::CmpOp::kLe,
                                policy::CmpOp::kGt, policy::CmpOp::kGe, policy::CmpOp::kMaskedEq};
@@ -254,11 +256,7 @@ TEST(LibseccompProgram, AnswersWhatTheTreesPathsSay) {
 // libseccomp_program give up (nullopt) below a threshold and give exactly
 // the unbounded answer from it on, whichever operation the budget stops.
 TEST(LibseccompTree, EveryBudgetGivesUpOrAnswersInFull) {
-  uint64_t state = 0xb0d9e7;
-  auto next = [&] {
-    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-    return static_cast<uint32_t>(state >> 32);
-  };
+  Lcg next{0xb0d9e7};
   const uint64_t pool[] = {0, 1, 2, 0xff, 0x7fffffff, 0x80000000, 0xffffffff, 0x100000000};
   const policy::CmpOp ops[] = {policy::CmpOp::kEq, policy::CmpOp::kNe, policy::CmpOp::kLt,      policy::CmpOp::kLe,
                                policy::CmpOp::kGt, policy::CmpOp::kGe, policy::CmpOp::kMaskedEq};
