@@ -19,6 +19,9 @@ std::string quote(std::string_view s, size_t max_bytes = 80);
 // `s` with every control byte escaped as quote() does ('"' and '\\' left
 // alone): a message that is guaranteed to print as a single line.
 std::string one_line(std::string_view s);
+// one_line(s) appended to `out`: for a caller building many lines into one
+// buffer.
+void append_one_line(std::string& out, std::string_view s);
 
 // `s` with every control byte but '\n' escaped: for messages that are
 // deliberately several lines (a list of --strict findings, one per line)

@@ -148,10 +148,46 @@ Expected<Result, Failure> run(const Request& request) {
   return result;
 }
 
+namespace {
+
+// Appends the line of one diagnostic, without its newline.
+void append_line(std::string& out, std::string_view prefix, std::string_view message) {
+  out += prefix;
+  append_one_line(out, message);
+}
+
+constexpr std::string_view kFindingPrefix = "sysfence: ";
+constexpr std::string_view kWarningPrefix = "sysfence: warning: ";
+
+}  // namespace
+
 std::vector<std::string> diagnostic_lines(const Diagnostics& diagnostics) {
   std::vector<std::string> out;
-  for (const std::string& f : diagnostics.strict_findings) out.push_back(fmt::format("sysfence: {}", one_line(f)));
-  for (const std::string& w : diagnostics.warnings) out.push_back(fmt::format("sysfence: warning: {}", one_line(w)));
+  out.reserve(diagnostics.strict_findings.size() + diagnostics.warnings.size());
+  const auto add = [&out](std::string_view prefix, const std::string& message) {
+    std::string& line = out.emplace_back();
+    line.reserve(prefix.size() + message.size());
+    append_line(line, prefix, message);
+  };
+  for (const std::string& f : diagnostics.strict_findings) add(kFindingPrefix, f);
+  for (const std::string& w : diagnostics.warnings) add(kWarningPrefix, w);
+  return out;
+}
+
+std::string diagnostic_text(const Diagnostics& diagnostics) {
+  size_t size = 0;
+  for (const std::string& f : diagnostics.strict_findings) size += kFindingPrefix.size() + f.size() + 1;
+  for (const std::string& w : diagnostics.warnings) size += kWarningPrefix.size() + w.size() + 1;
+  std::string out;
+  out.reserve(size);
+  for (const std::string& f : diagnostics.strict_findings) {
+    append_line(out, kFindingPrefix, f);
+    out += '\n';
+  }
+  for (const std::string& w : diagnostics.warnings) {
+    append_line(out, kWarningPrefix, w);
+    out += '\n';
+  }
   return out;
 }
 

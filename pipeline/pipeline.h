@@ -128,5 +128,8 @@ Expected<Result, Failure> run(const Request& request);
 // "sysfence: FINDING", a warning as "sysfence: warning: MESSAGE" (each made
 // one line). Formatting only; the caller decides where they go.
 std::vector<std::string> diagnostic_lines(const Diagnostics& diagnostics);
+// The same lines, each ending in '\n', in one buffer: what a caller writes
+// in one go (a line of its own per diagnostic cost a format and a write).
+std::string diagnostic_text(const Diagnostics& diagnostics);
 
 }  // namespace sysfence::pipeline

@@ -204,6 +204,8 @@ Expected<Resolution> Resolver::run() {
   if (auto r = store_rules(); !r) return fail(r.error().message);
   add_enosys_stub();
   report_unknown_names();
+  out_.warnings.reserve(name_warnings_.size() + errno_warnings_.size() + mask_warnings_.size() + db_.warnings.size() +
+                        width_warnings_.size());
   for (Warning& w : name_warnings_) out_.warnings.push_back(std::move(w));
   for (Warning& w : errno_warnings_) out_.warnings.push_back(std::move(w));
   for (Warning& w : mask_warnings_) out_.warnings.push_back(std::move(w));

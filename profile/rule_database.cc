@@ -36,8 +36,28 @@ bool strict_prefix(const std::vector<policy::ArgCondition>& shorter, const std::
   return shorter.size() < longer.size() && std::equal(shorter.begin(), shorter.end(), longer.begin());
 }
 
-std::string arguments_text(const std::array<uint64_t, 6>& w) {
-  return fmt::format("({:#x}, {:#x}, {:#x}, {:#x}, {:#x}, {:#x})", w[0], w[1], w[2], w[3], w[4], w[5]);
+// `value` as fmt's {:#x} writes it, digit by digit: fmt's own formatting of
+// a warning's six arguments cost 1,800 instructions.
+void append_hex(std::string& out, uint64_t value) {
+  char text[18];
+  char* first = text + sizeof text;
+  do {
+    *--first = "0123456789abcdef"[value & 0xf];
+    value >>= 4;
+  } while (value != 0);
+  *--first = 'x';
+  *--first = '0';
+  out.append(first, text + sizeof text);
+}
+
+// "(0x0, 0x1, ...)": the six arguments of `w`.
+void append_arguments(std::string& out, const std::array<uint64_t, 6>& w) {
+  out += '(';
+  for (size_t k = 0; k < w.size(); ++k) {
+    if (k != 0) out += ", ";
+    append_hex(out, w[k]);
+  }
+  out += ')';
 }
 
 bool matches(const policy::Rule& r, const std::array<uint64_t, 6>& args) {
@@ -279,9 +299,26 @@ bool tests_nothing(const policy::ArgCondition& c) {
 
 }  // namespace
 
-std::string RuleDatabase::where(uint32_t entry) const {
+void RuleDatabase::append_where(std::string& out, uint32_t entry) const {
   const SourcePos pos = entry < p_.syscalls.size() ? p_.syscalls[entry].pos : SourcePos{};
-  return fmt::format("{}:{}:{}: syscalls[{}]", p_.source, pos.line, pos.col, entry);
+  const auto decimal = [&out](uint32_t v) {
+    const fmt::format_int text(v);
+    out.append(text.data(), text.size());
+  };
+  out += p_.source;
+  out += ':';
+  decimal(pos.line);
+  out += ':';
+  decimal(pos.col);
+  out += ": syscalls[";
+  decimal(entry);
+  out += ']';
+}
+
+std::string RuleDatabase::where(uint32_t entry) const {
+  std::string out;
+  append_where(out, entry);
+  return out;
 }
 
 Expected<std::vector<policy::Rule>> RuleDatabase::combine(syscalls::ArchId abi, uint32_t nr,
@@ -397,18 +434,17 @@ std::vector<std::pair<size_t, size_t>> conflict_candidates(const std::vector<pol
 }  // namespace
 
 // What libseccomp does with rules[i] and rules[j] (`w.witness` matches
-// both), for the warning `w`: sets its libseccomp fields and returns the
-// words of its message. `kept`: the rules the database keeps, built the
-// first time it is needed.
-std::string RuleDatabase::libseccomp_answer(const DatabaseResult& db, const std::vector<policy::Rule>& rules,
-                                            const std::vector<size_t>& order, size_t i, size_t j, Warning& w,
-                                            std::vector<bool>& kept) const {
+// both), for the warning `w`: sets its libseccomp fields and returns why
+// (empty when there is nothing to say). `kept`: the rules the database
+// keeps, built the first time it is needed.
+std::string_view RuleDatabase::libseccomp_answer(const DatabaseResult& db, const std::vector<policy::Rule>& rules,
+                                                 const std::vector<size_t>& order, size_t i, size_t j, Warning& w,
+                                                 std::vector<bool>& kept) const {
   const policy::Rule& a = rules[i];
   const auto& witness = w.witness;
   if (db.refused) {
     w.libseccomp_refuses = true;
-    return "refuses the profile (EEXIST: a rule with conditions equal to, or a prefix of, an earlier rule's and "
-           "another action)";
+    return "EEXIST: a rule with conditions equal to, or a prefix of, an earlier rule's and another action";
   }
   if (db.program) {
     const auto answering = db.program->answer(witness);
@@ -422,19 +458,64 @@ std::string RuleDatabase::libseccomp_answer(const DatabaseResult& db, const std:
     }
     w.libseccomp = most_restrictive_at(rules, order, kept, witness, a.action);
   }
-  std::string why;
   if (db.fates[j] == DatabaseFate::kAfterUnconditional || db.fates[i] == DatabaseFate::kAfterUnconditional)
-    why = "its first unconditional rule for a syscall wins";
-  else if (db.fates[i] == DatabaseFate::kReplaced) why = "the later rule replaces the earlier one";
-  else if (db.fates[j] == DatabaseFate::kExtendsEarlier)
-    why = "the earlier rule's conditions are a prefix of the later one's, which is dropped";
-  else if (db.tree || db.program)
-    why =
-        "the first path of its rule tree that matches decides: the higher argument first, == before < before "
-        ">, the larger > bound and the smaller < bound first, equal word tests shared";
-  else if (db.tree_order_decides)
-    why = "here: the order of its rule tree decides, or it refuses the profile, which sysfence does not model";
-  return fmt::format("answers {}{}", to_string(w.libseccomp), why.empty() ? "" : fmt::format(" ({})", why));
+    return "its first unconditional rule for a syscall wins";
+  if (db.fates[i] == DatabaseFate::kReplaced) return "the later rule replaces the earlier one";
+  if (db.fates[j] == DatabaseFate::kExtendsEarlier)
+    return "the earlier rule's conditions are a prefix of the later one's, which is dropped";
+  if (db.tree || db.program)
+    return "the first path of its rule tree that matches decides: the higher argument first, == before < before "
+           ">, the larger > bound and the smaller < bound first, equal word tests shared";
+  if (db.tree_order_decides)
+    return "here: the order of its rule tree decides, or it refuses the profile, which sysfence does not model";
+  return {};
+}
+
+// The message of the conflict warning `w` between rules `a` and `b` (every
+// other field of `w` set), written in one buffer: formatting its parts into
+// strings of their own and then the whole cost 2.5 times as much.
+const std::string& RuleDatabase::action_text(Action action) {
+  const uint64_t key = uint64_t{static_cast<uint8_t>(action.kind)} << 32 | uint64_t{action.unknown_bits} << 16 |
+                       action.data;
+  auto [slot, added] = action_texts_.try_emplace(key);
+  if (added) slot->second = to_string(action);
+  return slot->second;
+}
+
+std::string RuleDatabase::conflict_message(const Warning& w, const policy::Rule& a, const policy::Rule& b,
+                                           std::string_view libseccomp_why) {
+  const std::string_view arch = syscalls::arch(w.arches.front()).name;
+  std::string out;
+  // The fixed words are about 330 bytes.
+  out.reserve(2 * p_.source.size() + w.syscall.size() + libseccomp_why.size() + 512);
+  append_where(out, a.source.entry);
+  out += " (";
+  out += action_text(a.action);
+  out += ") and ";
+  append_where(out, b.source.entry);
+  out += " (";
+  out += action_text(b.action);
+  out += ") both match ";
+  out += w.syscall;
+  out += " on ";
+  out += arch;
+  out += ", e.g. with arguments ";
+  append_arguments(out, w.witness);
+  out += ": sysfence answers ";
+  out += action_text(w.most_restrictive);
+  out += " (the most restrictive matching rule); libseccomp, and so runc, Docker and Podman, ";
+  if (w.libseccomp_refuses) {
+    out += "refuses the profile";
+  } else {
+    out += "answers ";
+    out += action_text(w.libseccomp);
+  }
+  if (!libseccomp_why.empty()) {
+    out += " (";
+    out += libseccomp_why;
+    out += ')';
+  }
+  return out;
 }
 
 void RuleDatabase::report_conflicts(syscalls::ArchId abi, uint32_t nr, const std::vector<policy::Rule>& rules,
@@ -470,7 +551,7 @@ void RuleDatabase::report_conflicts(syscalls::ArchId abi, uint32_t nr, const std
     const DatabaseResult& db = database(abi, rules, modelled);
     reported_.insert({a.source.entry, b.source.entry});
     ++reports;
-    Warning w;
+    Warning& w = warnings.emplace_back();
     w.kind = WarningKind::kRuleConflict;
     w.rule = a.source;
     w.pos = p_.syscalls[a.source.entry].pos;
@@ -486,13 +567,8 @@ void RuleDatabase::report_conflicts(syscalls::ArchId abi, uint32_t nr, const std
       order = by_restrictiveness(rules);
     }
     w.most_restrictive = most_restrictive_at(rules, order, all, *witness, a.action);
-    const std::string libseccomp = libseccomp_answer(db, rules, order, i, j, w, kept);
-    w.message = fmt::format(
-        "{} ({}) and {} ({}) both match {} on {}, e.g. with arguments {}: sysfence answers {} (the most restrictive "
-        "matching rule); libseccomp, and so runc, Docker and Podman, {}",
-        where(a.source.entry), to_string(a.action), where(b.source.entry), to_string(b.action), w.syscall,
-        syscalls::arch(abi).name, arguments_text(*witness), to_string(w.most_restrictive), libseccomp);
-    warnings.push_back(std::move(w));
+    const std::string_view why = libseccomp_answer(db, rules, order, i, j, w, kept);
+    w.message = conflict_message(w, a, b, why);
   }
   if (capped)
     notes.push_back(fmt::format(

@@ -28,6 +28,8 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -124,14 +126,23 @@ class RuleDatabase {
                                  std::optional<DatabaseResult>& modelled) const;
   void report_conflicts(syscalls::ArchId abi, uint32_t nr, const std::vector<policy::Rule>& rules,
                         std::optional<DatabaseResult>& modelled);
-  std::string libseccomp_answer(const DatabaseResult& db, const std::vector<policy::Rule>& rules,
-                                const std::vector<size_t>& order, size_t i, size_t j, Warning& w,
-                                std::vector<bool>& kept) const;
+  std::string_view libseccomp_answer(const DatabaseResult& db, const std::vector<policy::Rule>& rules,
+                                     const std::vector<size_t>& order, size_t i, size_t j, Warning& w,
+                                     std::vector<bool>& kept) const;
+  std::string conflict_message(const Warning& w, const policy::Rule& a, const policy::Rule& b,
+                               std::string_view libseccomp_why);
+  // to_string(action), formatted the first time an action is named: a
+  // profile's warnings name a few actions hundreds of times.
+  const std::string& action_text(Action action);
+  // "FILE:LINE:COL: syscalls[ENTRY]", the position of profile entry `entry`.
+  void append_where(std::string& out, uint32_t entry) const;
   std::string where(uint32_t entry) const;
 
   const Profile& p_;
   RuleCombination mode_;
   std::set<std::pair<uint32_t, uint32_t>> reported_;
+  // action_text's, by kind, unknown bits and data.
+  std::unordered_map<uint64_t, std::string> action_texts_;
 };
 
 }  // namespace sysfence::profile

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <optional>
@@ -363,7 +364,8 @@ int run(const RunRequest& request) {
     return kExitOwnFailure;
   }
   for (const std::string& note : plan->notes) say("note: " + note);
-  for (const std::string& line : pipeline::diagnostic_lines(plan->diagnostics)) fmt::print(stderr, "{}\n", line);
+  const std::string diagnostics = pipeline::diagnostic_text(plan->diagnostics);
+  std::fwrite(diagnostics.data(), 1, diagnostics.size(), stderr);
 
   if (request.trace_denials && plan->uses_notify) {
     say(

@@ -34,6 +34,45 @@ TEST(OneLine, OnlyControlBytesChange) {
   EXPECT_EQ(s, "x.json:1:19: unknown action \"ALLOW\\nsysfence: forged\"");
 }
 
+// Every byte value at every position of a clean text, across the eight-byte
+// steps one_line reads clean text in and the bytes left over after them,
+// among clean bytes next to the control range (' ', '~', 0x80, 0xff):
+// compared with the escaping written out byte by byte.
+TEST(OneLine, EveryByteAtEveryPositionIsEscapedAsOnItsOwn) {
+  const auto escaped = [](unsigned char c) -> std::string {
+    if (c == '\n') return "\\n";
+    if (c == '\t') return "\\t";
+    if (c == '\r') return "\\r";
+    if (c < 0x20 || c == 0x7f) {
+      constexpr char kDigits[] = "0123456789abcdef";
+      return std::string("\\x") + kDigits[c >> 4] + kDigits[c & 0xf];
+    }
+    return std::string(1, static_cast<char>(c));
+  };
+  for (const char filler : {'a', ' ', '~', '\x80', '\xff'}) {
+    EXPECT_EQ(one_line(std::string(21, filler)), std::string(21, filler));
+    for (size_t length : {1, 7, 8, 9, 16, 21}) {
+      for (size_t at = 0; at < length; ++at) {
+        for (int c = 0; c < 256; ++c) {
+          std::string text(length, filler);
+          text[at] = static_cast<char>(c);
+          const std::string want = std::string(at, filler) + escaped(static_cast<unsigned char>(c)) +
+                                   std::string(length - at - 1, filler);
+          ASSERT_EQ(one_line(text), want) << "byte " << c << " at " << at << " of " << length;
+        }
+      }
+    }
+  }
+}
+
+TEST(OneLine, AppendedAfterWhatIsThere) {
+  std::string out = "sysfence: ";
+  append_one_line(out, "a\x1b[31mb");
+  append_one_line(out, "");
+  append_one_line(out, "\xc3\xa9\x7f");
+  EXPECT_EQ(out, "sysfence: a\\x1b[31mb\xc3\xa9\\x7f");
+}
+
 TEST(Printable, KeepsLineBreaksOnly) { EXPECT_EQ(printable("a\nb\r\x1b[31m"), "a\nb\\r\\x1b[31m"); }
 
 }  // namespace

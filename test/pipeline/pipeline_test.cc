@@ -162,5 +162,16 @@ TEST(DiagnosticLines, OneLineEachAsTheCliPrintsThem) {
                                  }));
 }
 
+TEST(DiagnosticText, TheLinesEachEndedByANewline) {
+  Diagnostics d;
+  EXPECT_EQ(diagnostic_text(d), "");
+  d.strict_findings = {"p.json:1:2: /bogus: unknown field \"bogus\" (ignored)"};
+  d.warnings = {"p.json:3:4: a\nb", "p.json:5:6: \x1b[2Jc"};
+  EXPECT_EQ(diagnostic_text(d),
+            "sysfence: p.json:1:2: /bogus: unknown field \"bogus\" (ignored)\n"
+            "sysfence: warning: p.json:3:4: a\\nb\n"
+            "sysfence: warning: p.json:5:6: \\x1b[2Jc\n");
+}
+
 }  // namespace
 }  // namespace sysfence::pipeline

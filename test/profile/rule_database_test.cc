@@ -226,6 +226,34 @@ TEST(RuleDatabase, OneWarningPerPairOfEntriesWhateverTheAbisAndNames) {
   EXPECT_EQ(conflicts(*r).size(), 1u);
 }
 
+// The actions' texts are formatted once per resolution and shared by the
+// warnings of every syscall and ABI: each warning still names its own
+// actions (ERRNO(1) on x86_64's newfstatat, ERRNO(2) on i386's waitpid,
+// neither of which the other ABI has).
+TEST(RuleDatabase, ConflictWarningsOfTwoSyscallsOnTwoAbisNameTheirOwnActions) {
+  constexpr std::string_view text =
+      "{\"defaultAction\": \"SCMP_ACT_KILL_PROCESS\",\n"
+      " \"architectures\": [\"SCMP_ARCH_X86_64\", \"SCMP_ARCH_X86\"], \"syscalls\": [\n"
+      "  {\"names\": [\"newfstatat\"], \"action\": \"SCMP_ACT_ALLOW\"},\n"
+      "  {\"names\": [\"newfstatat\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 1},\n"
+      "  {\"names\": [\"waitpid\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 2},\n"
+      "  {\"names\": [\"waitpid\"], \"action\": \"SCMP_ACT_TRACE\", \"errnoRet\": 7}]}";
+  auto r = resolve_text(text, RuleCombination::kMostRestrictive);
+  ASSERT_TRUE(r) << r.error().message;
+  const auto found = conflicts(*r);
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[0]->message,
+            "t.json:3:3: syscalls[0] (ALLOW) and t.json:4:3: syscalls[1] (ERRNO(1)) both match newfstatat on x86_64, "
+            "e.g. with arguments (0x0, 0x0, 0x0, 0x0, 0x0, 0x0): sysfence answers ERRNO(1) (the most restrictive "
+            "matching rule); libseccomp, and so runc, Docker and Podman, answers ALLOW (its first unconditional rule "
+            "for a syscall wins)");
+  EXPECT_EQ(found[1]->message,
+            "t.json:5:3: syscalls[2] (ERRNO(2)) and t.json:6:3: syscalls[3] (TRACE(7)) both match waitpid on i386, "
+            "e.g. with arguments (0x0, 0x0, 0x0, 0x0, 0x0, 0x0): sysfence answers ERRNO(2) (the most restrictive "
+            "matching rule); libseccomp, and so runc, Docker and Podman, answers ERRNO(2) (its first unconditional "
+            "rule for a syscall wins)");
+}
+
 TEST(RuleDatabase, ConflictsAreReportedUpToTheCap) {
   // 150 entries for read, each a different errno on all inputs: every pair
   // conflicts; the first kMaxReports are reported and a note says so.

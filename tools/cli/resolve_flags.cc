@@ -252,7 +252,8 @@ Expected<pipeline::Request> pipeline_request(const ParsedArgs& parsed, std::stri
 }
 
 void print_diagnostics(const pipeline::Diagnostics& diagnostics) {
-  for (const std::string& line : pipeline::diagnostic_lines(diagnostics)) fmt::print(stderr, "{}\n", line);
+  const std::string text = pipeline::diagnostic_text(diagnostics);
+  std::fwrite(text.data(), 1, text.size(), stderr);
 }
 
 Expected<pipeline::Result, pipeline::Failure> run_pipeline(const pipeline::Request& request) {

@@ -154,7 +154,7 @@ Expected<ArchList> parse_arch_list(std::string_view spec);
 // The stages to run and the compile options are the caller's.
 Expected<pipeline::Request> pipeline_request(const ParsedArgs& parsed, std::string profile, const ArchList& arches);
 
-// Prints the diagnostics to stderr, one line each (pipeline::diagnostic_lines),
+// Prints the diagnostics to stderr, one line each (pipeline::diagnostic_text),
 // the same way for every command.
 void print_diagnostics(const pipeline::Diagnostics& diagnostics);
 
