@@ -28,7 +28,10 @@ std::vector<policy::ArgCondition> chain_of(const policy::Rule& r) {
       c.value_two &= 0xffffffffU;
     }
   }
-  std::stable_sort(chain.begin(), chain.end(), [](const auto& x, const auto& y) { return x.index < y.index; });
+  // Profiles mostly list a rule's conditions by argument already: no sort
+  // (and no scratch buffer for it) then.
+  const auto by_index = [](const auto& x, const auto& y) { return x.index < y.index; };
+  if (!std::is_sorted(chain.begin(), chain.end(), by_index)) std::stable_sort(chain.begin(), chain.end(), by_index);
   return chain;
 }
 
@@ -151,9 +154,17 @@ DatabaseResult pairwise_database(const std::vector<policy::Rule>& rules) {
     }
     chains[i] = chain_of(r);
     bool dropped = false;
-    std::vector<size_t> still;
-    for (size_t k : kept) {
+    // The kept rules stay in place, in order, but those this one replaces.
+    size_t still = 0;
+    for (const size_t k : kept) {
       const auto& ck = chains[k];
+      // Equal chains and prefixes begin with the same comparison: most pairs
+      // of argument-heavy rules differ there (a pass over 166 rules of one
+      // syscall cost 1.1M instructions comparing and re-listing them all).
+      if (ck.front() != chains[i].front()) {
+        kept[still++] = k;
+        continue;
+      }
       if (!dropped && ck == chains[i]) {
         if (rules[k].action != r.action) {
           out.refused = {k, i};
@@ -173,9 +184,9 @@ DatabaseResult pairwise_database(const std::vector<policy::Rule>& rules) {
         out.fates[k] = DatabaseFate::kReplaced;
         continue;
       }
-      still.push_back(k);
+      kept[still++] = k;
     }
-    kept = std::move(still);
+    kept.resize(still);
     if (dropped) continue;
     // What is left to the tree: a conditional rule meeting a kept one with
     // another action. libseccomp orders their comparisons in its tree, or
