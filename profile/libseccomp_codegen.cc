@@ -1,7 +1,6 @@
 #include "profile/libseccomp_codegen.h"
 
 #include <algorithm>
-#include <deque>
 #include <unordered_map>
 #include <utility>
 
@@ -124,12 +123,10 @@ class Writer {
   size_t max_paths_;
   size_t& steps_;
   std::vector<Block> blocks_;
-  // level()'s blocks while it writes them: one list per depth of its
-  // recursion, reused by the next level written at that depth (a list of
-  // their own cost every level an allocation and its regrowth). A deque:
-  // a deeper level adding its list leaves the shallower ones in place.
-  std::deque<std::vector<Block>> written_;
-  size_t depth_ = 0;
+  // level()'s blocks while it writes them, a stack for its recursion: one
+  // buffer for the whole program (a list of their own cost every level an
+  // allocation and its regrowth).
+  std::vector<Block> written_;
   std::unordered_map<BlockKey, int, BlockKeyHash> shared_;
   bool masked_order_ = false;  // some path compares a masked word by order
   bool failed_ = false;
@@ -191,29 +188,31 @@ int Writer::intern(Block b) {
 // to the first (each one's sub-levels, true branch first, falling through to
 // the next block of this level) and shared.
 int Writer::level(int first, Target nxt, Word a_state) {
-  if (depth_ == written_.size()) written_.emplace_back();
-  std::vector<Block>& raw = written_[depth_];
-  raw.clear();
-  struct Deeper {
-    size_t& depth;
-    explicit Deeper(size_t& d) : depth(d) { ++depth; }
-    ~Deeper() { --depth; }
-  } deeper(depth_);
+  // This level's blocks are written[base, end): the sub-levels written while
+  // they are resolved go above them, and are gone when they return.
+  const size_t base = written_.size();
   Word acc = a_state;
   for (int i = first; i >= 0; i = node(i).lvl_nxt) {
-    if (!step()) return -1;
-    raw.push_back(write_node(node(i), acc));
-  }
-  int resolved = -1;
-  for (size_t k = raw.size(); k-- > 0;) {
-    const Target next = k + 1 < raw.size() ? Target{Target::kBlock, resolved, 0, 0} : nxt;
-    Block& b = raw[k];
-    for (Target* t : {&b.jt, &b.jf}) {
-      if (t->kind == Target::kLevel) *t = Target{Target::kBlock, level(t->id, next, b.acc_end), 0, 0};
-      else if (t->kind == Target::kNext) *t = next;
+    if (!step()) {
+      written_.resize(base);
+      return -1;
     }
-    resolved = intern(std::move(b));
+    written_.push_back(write_node(node(i), acc));
   }
+  const size_t count = written_.size() - base;
+  int resolved = -1;
+  for (size_t k = count; k-- > 0;) {
+    const Target next = k + 1 < count ? Target{Target::kBlock, resolved, 0, 0} : nxt;
+    // By index: a sub-level's blocks may move this level's.
+    for (const bool truth : {true, false}) {
+      Target t = truth ? written_[base + k].jt : written_[base + k].jf;
+      if (t.kind == Target::kLevel) t = Target{Target::kBlock, level(t.id, next, written_[base + k].acc_end), 0, 0};
+      else if (t.kind == Target::kNext) t = next;
+      (truth ? written_[base + k].jt : written_[base + k].jf) = t;
+    }
+    resolved = intern(std::move(written_[base + k]));
+  }
+  written_.resize(base);
   return resolved;
 }
 

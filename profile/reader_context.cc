@@ -74,13 +74,13 @@ std::string Pointer::str() const {
   return out;
 }
 
-size_t find_field(Fields fields, std::string_view key) {
+FieldMatch find_field(Fields fields, std::string_view key) {
   // Length and first byte first: most fields differ in one of them.
   for (size_t k = 0; k < fields.size(); ++k)
-    if (fields[k].size() == key.size() && fields[k][0] == key[0] && fields[k] == key) return k;
+    if (fields[k].size() == key.size() && fields[k][0] == key[0] && fields[k] == key) return {k, true};
   for (size_t k = 0; k < fields.size(); ++k)
-    if (iequals(fields[k], key)) return k;
-  return fields.size();
+    if (iequals(fields[k], key)) return {k, false};
+  return {fields.size(), false};
 }
 
 std::string ReadContext::located(uint32_t offset, const Pointer& pointer, std::string_view message) const {

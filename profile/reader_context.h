@@ -46,9 +46,13 @@ class Pointer {
 // The known fields of one object (at most 32, one bit each in a set).
 using Fields = std::span<const std::string_view>;
 
-// Where `key` is among `fields`: an exact match, else an ASCII
+// Where `key` is among `fields` (`index`): an exact match, else an ASCII
 // case-insensitive one (Go's order); fields.size() when neither.
-size_t find_field(Fields fields, std::string_view key);
+struct FieldMatch {
+  size_t index = 0;
+  bool exact = false;
+};
+FieldMatch find_field(Fields fields, std::string_view key);
 
 // The reader's state and its value-level helpers; the schema walk derives
 // from it.
@@ -94,13 +98,13 @@ class ReadContext {
     for (uint32_t i = 0; i < obj.size(); ++i, m = m.next_sibling()) {
       const std::string_view key = m.key();
       const Pointer child(ptr, key);
-      const size_t k = find_field(known, key);
+      const auto [k, exact] = find_field(known, key);
       if (k == known.size()) {
         unknown_field(m, child, key, known);
         continue;
       }
       const std::string_view field = known[k];
-      if (field != key) case_insensitive_match(m, child, key, field);
+      if (!exact) case_insensitive_match(m, child, key, field);
       if ((seen & (1u << k)) != 0)
         finding(m.key_offset(), child, fmt::format("field \"{}\" given more than once; the last one wins", field));
       seen |= 1u << k;

@@ -24,9 +24,7 @@ namespace {
 // read the argument at all (the filter then compares whatever the register
 // holds).
 unsigned kernel_bits(ArchId abi, uint32_t nr, unsigned index) {
-  if (auto info = syscalls::arg_info(abi, nr); info && info->known && index < info->count)
-    return info->args[index].bits;
-  return syscalls::register_bits(abi);
+  return syscalls::known_arg_bits(abi, nr, index).value_or(syscalls::register_bits(abi));
 }
 
 // "int family"; empty when nothing is known about the argument.

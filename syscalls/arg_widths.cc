@@ -66,6 +66,14 @@ std::optional<ArgInfo> arg_info(ArchId arch, uint32_t nr) {
   return unpack(*it);
 }
 
+std::optional<unsigned> known_arg_bits(ArchId arch, uint32_t nr, unsigned index) {
+  const auto infos = records(arch);
+  auto it =
+      std::lower_bound(infos.begin(), infos.end(), nr, [](const PackedInfo& info, uint32_t n) { return info.nr < n; });
+  if (it == infos.end() || it->nr != nr || (it->flags & packed::kKnown) == 0 || index >= it->count) return std::nullopt;
+  return it->args[index].bits;
+}
+
 std::optional<ArgInfo> arg_info(ArchId arch, std::string_view name) {
   // The table resolves aliases ("_newselect" spellings and the like) to a
   // number; both lists come from the same .tbl rows.

@@ -70,6 +70,11 @@ struct ArgInfo {
 // The entry for syscall number `nr` (seccomp_data.nr, bias included).
 // nullopt when the ABI's table has no such number.
 std::optional<ArgInfo> arg_info(ArchId arch, uint32_t nr);
+// arg_info(arch, nr)->bits(index) where that entry is known and reads the
+// argument; nullopt otherwise (no such number, an entry newer than the
+// sources, an argument it does not read). Without unpacking the entry: the
+// resolver asks it once per condition, name and ABI.
+std::optional<unsigned> known_arg_bits(ArchId arch, uint32_t nr, unsigned index);
 // By name; aliases the syscall table knows are resolved.
 std::optional<ArgInfo> arg_info(ArchId arch, std::string_view name);
 // Every entry of an ABI, sorted by number.

@@ -152,6 +152,27 @@ TEST(ArgWidthInvariants, LookupByNameMatchesLookupByNumber) {
   EXPECT_FALSE(arg_info(ArchId::kX86_64, kX32 + 41).has_value());
 }
 
+TEST(ArgWidthInvariants, KnownArgBitsAreTheUnpackedEntrysBits) {
+  for (const auto& a : all_arches()) {
+    for (const ArgInfo& i : arg_infos(a.id)) {
+      for (unsigned k = 0; k < 7; ++k) {
+        const auto bits = known_arg_bits(a.id, i.nr, k);
+        if (i.known && k < i.count) {
+          ASSERT_TRUE(bits.has_value()) << a.name << " " << i.name << " " << k;
+          EXPECT_EQ(*bits, i.args[k].bits) << a.name << " " << i.name << " " << k;
+        } else {
+          EXPECT_FALSE(bits.has_value()) << a.name << " " << i.name << " " << k;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(known_arg_bits(ArchId::kX86_64, 41, 0), 32u);  // socket(int domain, ...)
+  EXPECT_EQ(known_arg_bits(ArchId::kX86_64, 0, 2), 64u);   // read(..., size_t count)
+  EXPECT_FALSE(known_arg_bits(ArchId::kX86_64, 0, 3).has_value());
+  EXPECT_FALSE(known_arg_bits(ArchId::kX86_64, uint32_t{100000}, 0).has_value());
+  EXPECT_FALSE(known_arg_bits(ArchId::kX86_64, kX32 + 41, 0).has_value());
+}
+
 // ---------------------------------------------------------------------------
 // x86_64: facts from the prototypes in the man pages and the kernel's
 // SYSCALL_DEFINE conventions (int-like types are 32 bits, long/size_t/

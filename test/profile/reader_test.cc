@@ -165,6 +165,11 @@ TEST(Reader, EveryActionAndOperatorSpelling) {
     ASSERT_TRUE(parsed) << o;
     EXPECT_EQ(to_string(*parsed), o);
   }
+  // Names that end like one of them, or are one of them but for its case or
+  // length, are none of them.
+  for (const char* o : {"", "Q", "EQ", "XCMP_CMP_EQ", "SCMP_CMP_XE", "scmp_cmp_eq", "SCMP_CMP_EQ ", "SCMP_CMP_MASKED_E",
+                        "SCMP_CMP_MASKED_GT"})
+    EXPECT_FALSE(parse_cmp_op(o)) << o;
 }
 
 TEST(Reader, ArgumentValuesAreUnsigned64Bit) {
