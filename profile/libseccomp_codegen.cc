@@ -44,8 +44,8 @@ struct Block {
 // The instructions of a block, by which gen_bpf shares identical ones (its
 // hash table; jump targets by what they reach). The state a block was
 // written for is not part of it. Packed into four words and hashed: in an
-// ordered map of tuples, finding the blocks of 43 syscalls' programs cost
-// 0.3M instructions.
+// ordered map of tuples, finding and adding the blocks of 43 syscalls'
+// programs (spread600) cost 0.39M instructions, hashed 0.15M.
 struct BlockKey {
   std::array<uint64_t, 4> words{};
   friend bool operator==(const BlockKey&, const BlockKey&) = default;

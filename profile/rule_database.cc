@@ -39,30 +39,6 @@ bool strict_prefix(const std::vector<policy::ArgCondition>& shorter, const std::
   return shorter.size() < longer.size() && std::equal(shorter.begin(), shorter.end(), longer.begin());
 }
 
-// `value` as fmt's {:#x} writes it, digit by digit: fmt's own formatting of
-// a warning's six arguments cost 1,800 instructions.
-void append_hex(std::string& out, uint64_t value) {
-  char text[18];
-  char* first = text + sizeof text;
-  do {
-    *--first = "0123456789abcdef"[value & 0xf];
-    value >>= 4;
-  } while (value != 0);
-  *--first = 'x';
-  *--first = '0';
-  out.append(first, text + sizeof text);
-}
-
-// "(0x0, 0x1, ...)": the six arguments of `w`.
-void append_arguments(std::string& out, const std::array<uint64_t, 6>& w) {
-  out += '(';
-  for (size_t k = 0; k < w.size(); ++k) {
-    if (k != 0) out += ", ";
-    append_hex(out, w[k]);
-  }
-  out += ')';
-}
-
 bool matches(const policy::Rule& r, const std::array<uint64_t, 6>& args) {
   for (const auto& c : r.conditions)
     if (c.index >= 6 || !policy::condition_holds(c, args[c.index])) return false;
@@ -159,8 +135,8 @@ DatabaseResult pairwise_database(const std::vector<policy::Rule>& rules) {
     for (const size_t k : kept) {
       const auto& ck = chains[k];
       // Equal chains and prefixes begin with the same comparison: most pairs
-      // of argument-heavy rules differ there (a pass over 166 rules of one
-      // syscall cost 1.1M instructions comparing and re-listing them all).
+      // of argument-heavy rules differ there (166 rules of one syscall cost
+      // 1.3M instructions compared whole and re-listed per rule, 0.3M so).
       if (ck.front() != chains[i].front()) {
         kept[still++] = k;
         continue;
@@ -310,28 +286,6 @@ bool tests_nothing(const policy::ArgCondition& c) {
 
 }  // namespace
 
-void RuleDatabase::append_where(std::string& out, uint32_t entry) const {
-  const SourcePos pos = entry < p_.syscalls.size() ? p_.syscalls[entry].pos : SourcePos{};
-  const auto decimal = [&out](uint32_t v) {
-    const fmt::format_int text(v);
-    out.append(text.data(), text.size());
-  };
-  out += p_.source;
-  out += ':';
-  decimal(pos.line);
-  out += ':';
-  decimal(pos.col);
-  out += ": syscalls[";
-  decimal(entry);
-  out += ']';
-}
-
-std::string RuleDatabase::where(uint32_t entry) const {
-  std::string out;
-  append_where(out, entry);
-  return out;
-}
-
 Expected<std::vector<policy::Rule>> RuleDatabase::combine(syscalls::ArchId abi, uint32_t nr,
                                                           std::vector<policy::Rule> rules) {
   if (rules.size() < 2) return rules;
@@ -480,53 +434,6 @@ std::string_view RuleDatabase::libseccomp_answer(const DatabaseResult& db, const
   if (db.tree_order_decides)
     return "here: the order of its rule tree decides, or it refuses the profile, which sysfence does not model";
   return {};
-}
-
-// The message of the conflict warning `w` between rules `a` and `b` (every
-// other field of `w` set), written in one buffer: formatting its parts into
-// strings of their own and then the whole cost 2.5 times as much.
-const std::string& RuleDatabase::action_text(Action action) {
-  const uint64_t key = uint64_t{static_cast<uint8_t>(action.kind)} << 32 | uint64_t{action.unknown_bits} << 16 |
-                       action.data;
-  auto [slot, added] = action_texts_.try_emplace(key);
-  if (added) slot->second = to_string(action);
-  return slot->second;
-}
-
-std::string RuleDatabase::conflict_message(const Warning& w, const policy::Rule& a, const policy::Rule& b,
-                                           std::string_view libseccomp_why) {
-  const std::string_view arch = syscalls::arch(w.arches.front()).name;
-  std::string out;
-  // The fixed words are about 330 bytes.
-  out.reserve(2 * p_.source.size() + w.syscall.size() + libseccomp_why.size() + 512);
-  append_where(out, a.source.entry);
-  out += " (";
-  out += action_text(a.action);
-  out += ") and ";
-  append_where(out, b.source.entry);
-  out += " (";
-  out += action_text(b.action);
-  out += ") both match ";
-  out += w.syscall;
-  out += " on ";
-  out += arch;
-  out += ", e.g. with arguments ";
-  append_arguments(out, w.witness);
-  out += ": sysfence answers ";
-  out += action_text(w.most_restrictive);
-  out += " (the most restrictive matching rule); libseccomp, and so runc, Docker and Podman, ";
-  if (w.libseccomp_refuses) {
-    out += "refuses the profile";
-  } else {
-    out += "answers ";
-    out += action_text(w.libseccomp);
-  }
-  if (!libseccomp_why.empty()) {
-    out += " (";
-    out += libseccomp_why;
-    out += ')';
-  }
-  return out;
 }
 
 void RuleDatabase::report_conflicts(syscalls::ArchId abi, uint32_t nr, const std::vector<policy::Rule>& rules,

@@ -129,6 +129,8 @@ class RuleDatabase {
   std::string_view libseccomp_answer(const DatabaseResult& db, const std::vector<policy::Rule>& rules,
                                      const std::vector<size_t>& order, size_t i, size_t j, Warning& w,
                                      std::vector<bool>& kept) const;
+  // The warnings' text, in conflict_text.cc: the message of conflict `w`
+  // between rules `a` and `b`, its other fields set.
   std::string conflict_message(const Warning& w, const policy::Rule& a, const policy::Rule& b,
                                std::string_view libseccomp_why);
   // to_string(action), formatted the first time an action is named: a
