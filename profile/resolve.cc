@@ -204,8 +204,16 @@ Expected<Resolution> Resolver::run() {
   if (auto r = store_rules(); !r) return fail(r.error().message);
   add_enosys_stub();
   report_unknown_names();
-  out_.warnings.reserve(name_warnings_.size() + errno_warnings_.size() + mask_warnings_.size() + db_.warnings.size() +
-                        width_warnings_.size());
+  const size_t warning_count = name_warnings_.size() + errno_warnings_.size() + mask_warnings_.size() +
+                               db_.warnings.size() + width_warnings_.size();
+  // The conflict warnings, most of an argument-heavy profile's, are taken
+  // whole where none comes before them (moved one by one, 100 of them cost
+  // 57k instructions).
+  if (out_.warnings.empty() && name_warnings_.empty() && errno_warnings_.empty() && mask_warnings_.empty()) {
+    out_.warnings = std::move(db_.warnings);
+    db_.warnings.clear();
+  }
+  out_.warnings.reserve(warning_count);
   for (Warning& w : name_warnings_) out_.warnings.push_back(std::move(w));
   for (Warning& w : errno_warnings_) out_.warnings.push_back(std::move(w));
   for (Warning& w : mask_warnings_) out_.warnings.push_back(std::move(w));

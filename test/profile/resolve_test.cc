@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "profile/reader.h"
 #include "test/profile/test_files.h"
@@ -304,6 +306,40 @@ TEST(ResolveWarnings, StrictMakesANameNoAbiKnowsAnError) {
     "syscalls": [{"names": ["read", "fcntl64"], "action": "SCMP_ACT_ALLOW"}]})"),
                     o);
   EXPECT_TRUE(ok) << ok.error().message;
+}
+
+// The warnings come by kind: unknown names, errnos, masks, conflicts, then
+// widths, whichever kinds a profile has (the conflicts are taken whole
+// where none comes before them).
+TEST(ResolveWarnings, KindsComeInTheirOrderWhicheverAreThere) {
+  const std::string_view mask_and_name =
+      R"({"names": ["no_such_call"], "action": "SCMP_ACT_ALLOW"},
+         {"names": ["personality"], "action": "SCMP_ACT_ERRNO", "args": [
+           {"index": 0, "value": 255, "valueTwo": 511, "op": "SCMP_CMP_MASKED_EQ"}]},)";
+  const std::string_view conflict_and_width =
+      R"({"names": ["setns"], "action": "SCMP_ACT_ALLOW"},
+         {"names": ["setns"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1},
+         {"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [
+           {"index": 0, "value": 4294967334, "op": "SCMP_CMP_EQ"}]},
+         {"names": ["getrandom"], "action": "SCMP_ACT_ALLOW"},
+         {"names": ["getrandom"], "action": "SCMP_ACT_TRAP"})";
+  const auto kinds = [](const std::string& syscalls) {
+    const Resolution r = resolve_text(R"({"defaultAction": "SCMP_ACT_KILL_PROCESS", "syscalls": [)" + syscalls + "]}",
+                                      options(ArchId::kX86_64));
+    std::vector<std::pair<WarningKind, std::string>> out;
+    for (const Warning& w : r.warnings) out.emplace_back(w.kind, w.syscall);
+    return out;
+  };
+  using K = WarningKind;
+  EXPECT_EQ(kinds(std::string(mask_and_name) + std::string(conflict_and_width)),
+            (std::vector<std::pair<WarningKind, std::string>>{{K::kUnknownName, "no_such_call"},
+                                                              {K::kMaskedDatum, "personality"},
+                                                              {K::kRuleConflict, "setns"},
+                                                              {K::kRuleConflict, "getrandom"},
+                                                              {K::kWidth, "socket"}}));
+  EXPECT_EQ(kinds(std::string(conflict_and_width)),
+            (std::vector<std::pair<WarningKind, std::string>>{
+                {K::kRuleConflict, "setns"}, {K::kRuleConflict, "getrandom"}, {K::kWidth, "socket"}}));
 }
 
 TEST(ResolveWarnings, MaskedEqualityDatumBitsOutsideTheMask) {
