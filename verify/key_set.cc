@@ -5,11 +5,19 @@
 namespace sysfence::verify {
 
 uint32_t KeySet::hash(std::span<const uint32_t> key) {
-  uint64_t h = key.size();
-  for (uint32_t v : key) {
-    h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  // A multiply-fold over two words at a time, half the instructions of a
+  // shift-add chain over one word at a time (with the walk hashing each
+  // key once, not for the look-up and again for the insertion: one/70's
+  // proof 11.2M -> 10.6M instructions).
+  constexpr uint64_t kMultiplier = 0x9e3779b97f4a7c15ULL;
+  uint64_t h = key.size() * 0xc2b2ae3d27d4eb4fULL;
+  size_t i = 0;
+  for (; i + 2 <= key.size(); i += 2) {
+    h = (h ^ (uint64_t{key[i]} | uint64_t{key[i + 1]} << 32)) * kMultiplier;
+    h ^= h >> 32;
   }
-  h *= 0x9e3779b97f4a7c15ULL;
+  if (i < key.size()) h = (h ^ key[i]) * kMultiplier;
+  h *= kMultiplier;
   return static_cast<uint32_t>(h >> 32);
 }
 
@@ -23,8 +31,6 @@ bool KeySet::find(std::span<const uint32_t> key, uint32_t h) const {
   }
   return false;
 }
-
-bool KeySet::contains(std::span<const uint32_t> key) const { return find(key, hash(key)); }
 
 uint32_t KeySet::store(std::span<const uint32_t> key, uint32_t h) {
   const size_t words = kHeaderWords + key.size();
@@ -75,8 +81,7 @@ void KeySet::forget_all() {
   ++restarts_;
 }
 
-void KeySet::insert(std::span<const uint32_t> key) {
-  const uint32_t h = hash(key);
+void KeySet::insert(std::span<const uint32_t> key, uint32_t h) {
   if (find(key, h)) return;
   if (words_ + kHeaderWords + key.size() > max_words_ && count_ > 0) forget_all();
   words_ += kHeaderWords + key.size();

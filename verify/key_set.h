@@ -20,9 +20,14 @@ class KeySet {
   // otherwise the largest part of the proof's peak memory.
   explicit KeySet(size_t max_words = SIZE_MAX) : max_words_(max_words) {}
 
-  bool contains(std::span<const uint32_t> key) const;
+  bool contains(std::span<const uint32_t> key) const { return contains(key, hash(key)); }
   // Adds `key` unless it is already there.
-  void insert(std::span<const uint32_t> key);
+  void insert(std::span<const uint32_t> key) { insert(key, hash(key)); }
+  // The same with the key's hash(key), for a caller that looks a key up
+  // and then adds it (the proof's walk, whose keys are a few dozen words).
+  static uint32_t hash(std::span<const uint32_t> key);
+  bool contains(std::span<const uint32_t> key, uint32_t hash) const { return find(key, hash); }
+  void insert(std::span<const uint32_t> key, uint32_t hash);
   size_t size() const { return count_; }
   // Calls visit(key) for every key, in no particular order.
   template <typename Visit>
@@ -52,7 +57,6 @@ class KeySet {
     uint32_t hash;
   };
 
-  static uint32_t hash(std::span<const uint32_t> key);
   const uint32_t* entry(uint32_t position) const {
     return arenas_[position >> kArenaBits].get() + (position & (kArenaWords - 1));
   }

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <bit>
 #include <cassert>
+#include <span>
+#include <utility>
 
 namespace sysfence::verify {
 
@@ -67,19 +69,14 @@ uint64_t weight(uint32_t lits) { return kOne >> std::popcount(lits); }
 // never lets it reach one, so the final assignment violates nothing.
 uint32_t derandomize(uint32_t vars, std::vector<CubeClause>& clauses) {
   uint32_t solution = 0;
-  std::vector<bool> satisfied(clauses.size(), false);
-  for (uint32_t rest = vars; rest != 0;) {
+  for (uint32_t rest = vars; rest != 0 && !clauses.empty();) {
     const uint32_t bit = uint32_t{1} << (31 - std::countl_zero(rest));
     rest &= ~bit;
+    // A clause without the bit weighs the same on both sides: left out of
+    // both, it changes no choice.
     uint64_t cost[2] = {0, 0};
-    for (size_t i = 0; i < clauses.size(); ++i) {
-      if (satisfied[i]) continue;
-      const CubeClause& c = clauses[i];
-      if ((c.lits & bit) == 0) {
-        cost[0] += weight(c.lits);
-        cost[1] += weight(c.lits);
-        continue;
-      }
+    for (const CubeClause& c : clauses) {
+      if ((c.lits & bit) == 0) continue;
       // Choosing the bit equal to the clause's value keeps it alive with
       // one literal fewer; the other choice satisfies it.
       const int keep = (c.value & bit) ? 1 : 0;
@@ -87,14 +84,16 @@ uint32_t derandomize(uint32_t vars, std::vector<CubeClause>& clauses) {
     }
     const int choice = cost[1] < cost[0] ? 1 : 0;
     if (choice) solution |= bit;
-    for (size_t i = 0; i < clauses.size(); ++i) {
-      if (satisfied[i] || (clauses[i].lits & bit) == 0) continue;
-      if (((clauses[i].value & bit) != 0) != (choice == 1)) {
-        satisfied[i] = true;
-      } else {
-        clauses[i].lits &= ~bit;
+    // The clauses the choice satisfies are dropped, the others lose the bit.
+    size_t alive = 0;
+    for (CubeClause c : clauses) {
+      if ((c.lits & bit) != 0) {
+        if (((c.value & bit) != 0) != (choice == 1)) continue;
+        c.lits &= ~bit;
       }
+      clauses[alive++] = c;
     }
+    clauses.resize(alive);
   }
   return solution;
 }
@@ -255,6 +254,36 @@ bool WordSet::contains(uint32_t w) const {
   return std::ranges::none_of(clauses_, [w](const Clause& c) { return (w & c.mask) == c.value; });
 }
 
+namespace {
+
+// What solve_cube answers for clauses that each exclude one of `excluded`
+// (sorted, agreeing on every bit outside `vars`) over all of `vars`, when
+// they are fewer than the values of `vars`: derandomize, which weighs every
+// clause alike here, so that at each bit (highest first) it takes the value
+// fewer of the clauses still alive share, 0 on a tie; the alive ones,
+// agreeing on the bits taken, are a contiguous run of `excluded`. The
+// witness must be solve_cube's own: the full walk shows it in
+// counterexamples.
+uint32_t avoid_excluded(uint32_t vars, std::span<const uint32_t> excluded) {
+  uint32_t solution = 0;
+  for (uint32_t rest = vars; rest != 0;) {
+    const uint32_t bit = uint32_t{1} << (31 - std::countl_zero(rest));
+    rest &= ~bit;
+    const auto ones =
+        std::partition_point(excluded.begin(), excluded.end(), [bit](uint32_t e) { return (e & bit) == 0; });
+    const auto zeros_count = static_cast<size_t>(ones - excluded.begin());
+    if (excluded.size() - zeros_count < zeros_count) {
+      solution |= bit;
+      excluded = excluded.subspan(zeros_count);
+    } else {
+      excluded = excluded.first(zeros_count);
+    }
+  }
+  return solution;
+}
+
+}  // namespace
+
 // The interval [lo, hi] is a union of at most 62 aligned blocks
 // [base, base + 2^s), each of which fixes the bits above s and leaves the
 // low s bits free. Inside a block every constraint becomes a clause over the
@@ -288,6 +317,7 @@ Sat WordSet::solve() {
       cube.push_back({lits, c.value & lits});
     }
     if (dead) continue;
+    const size_t clause_count = cube.size();
     auto first = std::lower_bound(excluded_.begin(), excluded_.end(), b);
     auto last = std::upper_bound(first, excluded_.end(), static_cast<uint32_t>(b | free));
     for (auto it = first; it != last && !dead; ++it) {
@@ -300,8 +330,17 @@ Sat WordSet::solve() {
       witness_ = fixed_val;
       return Sat::kSat;
     }
+    if (clause_count == 0 && cube.size() == static_cast<size_t>(last - first) && budget > 0 &&
+        (std::popcount(vars) == 32 || cube.size() < (uint64_t{1} << std::popcount(vars)))) {
+      // Only excluded values, fewer than the block holds: solve_cube's
+      // answer without its clause copies (a word of many exclusions is
+      // solved again at every atom that breaks its witness).
+      witness_ = fixed_val | avoid_excluded(vars, std::span<const uint32_t>(first, last));
+      return Sat::kSat;
+    }
     uint32_t sol = 0;
-    const Sat r = solve_cube(vars, cube, budget, sol);
+    const Sat r = solve_cube(vars, std::move(cube), budget, sol);
+    cube = {};
     if (r == Sat::kSat) {
       witness_ = fixed_val | sol;
       return Sat::kSat;

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <functional>
 #include <random>
 
 #include "bpf/insn.h"
@@ -315,6 +316,110 @@ TEST(DagPool, ProgramDiagramRunsLikeTheProgram) {
 // Twelve stages, each on its own argument word, whose continuing branches
 // join: 2^12 paths, but the memoized walk proves the program equal to
 // itself walking each stage once.
+// Two paths to one pair of residuals that differ only in the values of
+// word 4 they exclude: word 5 picks one of two chains of tests
+// (w4 == e ? deny : ...), one excluding each of `first`, the other each of
+// `second`, both ending in `tail` (a diagram built in `d`). Within
+// `[lo, hi]` of word 4 (tests decided before the chains); deny outside it.
+using Tail = std::function<DecisionDag::Ref(DecisionDag& d, DecisionDag::Ref allow, DecisionDag::Ref deny)>;
+DecisionDag exclusion_paths(const std::vector<uint32_t>& first, const std::vector<uint32_t>& second, const Tail& tail,
+                            uint32_t lo = 0, uint32_t hi = 0xffffffffU) {
+  DecisionDag d;
+  const DecisionDag::Ref allow = d.leaf(Action::Allow(), "allow");
+  const DecisionDag::Ref deny = d.leaf(Action::Errno(1), "deny");
+  const DecisionDag::Ref end = tail(d, allow, deny);
+  auto chain = [&](const std::vector<uint32_t>& excluded) {
+    DecisionDag::Ref r = end;
+    for (const uint32_t e : excluded) r = d.test(4, WordAtom::Eq(e), deny, r);
+    return r;
+  };
+  DecisionDag::Ref root = d.test(5, WordAtom::Eq(0), chain(first), chain(second));
+  if (hi != 0xffffffffU) root = d.test(4, WordAtom::Le(hi), root, deny);
+  if (lo != 0) root = d.test(4, WordAtom::Ge(lo), root, deny);
+  d.set_root(root);
+  return d;
+}
+
+// `b` differs from `a` (whose tail allows everything) where `b_tail` denies:
+// only past the second chain, so the pair is different, and the walk meets
+// the second path's residuals after proving the first path's.
+void expect_different_past_the_second_chain(const std::vector<uint32_t>& first, const std::vector<uint32_t>& second,
+                                            const Tail& b_tail, uint32_t lo, uint32_t hi, uint32_t differing) {
+  const Tail allow_all = [](DecisionDag&, DecisionDag::Ref allow, DecisionDag::Ref) { return allow; };
+  const DecisionDag a = exclusion_paths(first, second, allow_all, lo, hi);
+  const DecisionDag b = exclusion_paths(first, second, b_tail, lo, hi);
+  SeccompWords in{};
+  in[4] = differing;
+  in[5] = 1;
+  ASSERT_NE(a.run(in), b.run(in));
+  in[5] = 0;
+  ASSERT_EQ(a.run(in), b.run(in));
+  EXPECT_FALSE(prove_by_diagrams(a, b, 1u << 20).proved);
+  EXPECT_FALSE(prove_by_diagrams(b, a, 1u << 20).proved);
+  const EquivResult r = check_equivalent(a, b);
+  ASSERT_EQ(r.verdict, EquivResult::Verdict::kDifferent);
+  ASSERT_FALSE(r.mismatches.empty());
+  EXPECT_EQ(r.mismatches[0].input[4], differing);
+  EXPECT_NE(r.mismatches[0].input[5], 0u);
+}
+
+// The key of a walk state may leave out an excluded value no remaining test
+// compares with only where the rest of the walk cannot tell it was
+// excluded. Here the residuals' ordered tests leave a cell of one value,
+// 5 (w > 4 and not w >= 6): excluding 5 (the first path) or 7 (the
+// second) gives the same residuals, tested on 4 and 6 only, but only the
+// second path's set meets the cell where the two differ.
+TEST(DagPool, ExclusionInATinyRangeCellIsKept) {
+  const Tail b_tail = [](DecisionDag& d, DecisionDag::Ref allow, DecisionDag::Ref deny) {
+    return d.test(4, WordAtom::Gt(4), d.test(4, WordAtom::Ge(6), allow, deny), allow);
+  };
+  expect_different_past_the_second_chain({5}, {7}, b_tail, 0, 0xffffffffU, 5);
+}
+
+// Bounds narrower than the word: in 3..5 the first path excludes 3 and 4,
+// leaving only 5 (the one value the residuals compare with), the second
+// only 3, leaving 4 too, which is where they differ.
+TEST(DagPool, ExclusionWithinNarrowBoundsIsKept) {
+  const Tail b_tail = [](DecisionDag& d, DecisionDag::Ref allow, DecisionDag::Ref deny) {
+    return d.test(4, WordAtom::Eq(5), allow, deny);
+  };
+  expect_different_past_the_second_chain({3, 4}, {3}, b_tail, 3, 5, 4);
+}
+
+// A masked test on every bit but one makes a cell of two values, 8 and 9:
+// the first path excludes 8 and 9, the second 8 and 21, which leaves 9.
+TEST(DagPool, ExclusionInATinyMaskedCellIsKept) {
+  const Tail b_tail = [](DecisionDag& d, DecisionDag::Ref allow, DecisionDag::Ref deny) {
+    return d.test(4, WordAtom::MaskedEq(0xfffffffeU, 8), deny, allow);
+  };
+  expect_different_past_the_second_chain({8, 9}, {8, 21}, b_tail, 0, 0xffffffffU, 9);
+}
+
+// Between the ordered tests' cuts (w > 7, w < 16) == tests name 8..14, so
+// that 15 is a cell of its own: the first path excludes it, the second
+// excludes 20 instead, and only the second path's set meets that cell.
+TEST(DagPool, ExclusionBesideNamedValuesIsKept) {
+  const Tail b_tail = [](DecisionDag& d, DecisionDag::Ref allow, DecisionDag::Ref deny) {
+    DecisionDag::Ref named = deny;
+    for (uint32_t v = 8; v <= 14; ++v) named = d.test(4, WordAtom::Eq(v), allow, named);
+    return d.test(4, WordAtom::Gt(7), d.test(4, WordAtom::Lt(16), named, allow), allow);
+  };
+  expect_different_past_the_second_chain({15}, {20}, b_tail, 0, 0xffffffffU, 15);
+}
+
+// Where the residuals compare word 4 only by == with a few constants, the
+// values no test names form one cell of almost every value, and which of
+// them a path excluded does not matter: the pair is still proved.
+TEST(DagPool, ExclusionsNoTestNamesLeaveEqualPairsProved) {
+  const Tail a_tail = [](DecisionDag& d, DecisionDag::Ref allow, DecisionDag::Ref deny) {
+    return d.test(4, WordAtom::Eq(9), allow, d.test(4, WordAtom::Eq(11), deny, allow));
+  };
+  const Tail b_tail = [](DecisionDag& d, DecisionDag::Ref allow, DecisionDag::Ref deny) {
+    return d.test(4, WordAtom::Ne(11), allow, deny);
+  };
+  EXPECT_TRUE(prove_by_diagrams(exclusion_paths({5}, {7}, a_tail), exclusion_paths({5}, {7}, b_tail), 1u << 20).proved);
+}
+
 TEST(DagPool, JoinedStagesAreWalkedOnce) {
   using namespace bpf;
   Program p;
