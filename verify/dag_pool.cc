@@ -234,10 +234,12 @@ std::array<WordTests, kWordCount> word_tests(const DagPool& pool, DagPool::Ref a
     }
   }
   for (unsigned w = 0; w < kWordCount; ++w) {
-    std::ranges::sort(tests[w].cuts);
-    std::ranges::sort(constants[w]);
+    // The classic algorithms: clang 14 (the fuzz build) cannot instantiate
+    // the subrange std::ranges::unique returns with libstdc++ 12.
+    std::sort(tests[w].cuts.begin(), tests[w].cuts.end());
+    std::sort(constants[w].begin(), constants[w].end());
     tests[w].constants =
-        static_cast<size_t>(std::ranges::distance(constants[w].begin(), std::ranges::unique(constants[w]).begin()));
+        static_cast<size_t>(std::unique(constants[w].begin(), constants[w].end()) - constants[w].begin());
   }
   return tests;
 }
@@ -407,7 +409,7 @@ class DiagramWalk {
   // make the cell larger).
   bool cell_keeps_others(unsigned w, const WordSet& s, uint32_t e, int min_block_bits) const {
     const std::vector<uint32_t>& cuts = tests_[w].cuts;
-    const auto next_cut = std::ranges::upper_bound(cuts, e);
+    const auto next_cut = std::upper_bound(cuts.begin(), cuts.end(), e);
     const uint32_t low = std::max(s.lo(), next_cut == cuts.begin() ? 0 : *(next_cut - 1));
     const uint32_t high = std::min(s.hi(), next_cut == cuts.end() ? 0xffffffffU : *next_cut - 1);
     if (e < low || e > high) return false;
