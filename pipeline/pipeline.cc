@@ -150,44 +150,40 @@ Expected<Result, Failure> run(const Request& request) {
 
 namespace {
 
-// Appends the line of one diagnostic, without its newline.
-void append_line(std::string& out, std::string_view prefix, std::string_view message) {
-  out += prefix;
-  append_one_line(out, message);
+// Calls `line(prefix, message)` for every diagnostic in the order they are
+// printed: the --strict findings, then the warnings.
+template <typename LineFn>
+void for_each_diagnostic(const Diagnostics& diagnostics, LineFn&& line) {
+  for (const std::string& f : diagnostics.strict_findings) line(std::string_view("sysfence: "), f);
+  for (const std::string& w : diagnostics.warnings) line(std::string_view("sysfence: warning: "), w);
 }
-
-constexpr std::string_view kFindingPrefix = "sysfence: ";
-constexpr std::string_view kWarningPrefix = "sysfence: warning: ";
 
 }  // namespace
 
 std::vector<std::string> diagnostic_lines(const Diagnostics& diagnostics) {
   std::vector<std::string> out;
   out.reserve(diagnostics.strict_findings.size() + diagnostics.warnings.size());
-  const auto add = [&out](std::string_view prefix, const std::string& message) {
+  for_each_diagnostic(diagnostics, [&out](std::string_view prefix, const std::string& message) {
     std::string& line = out.emplace_back();
     line.reserve(prefix.size() + message.size());
-    append_line(line, prefix, message);
-  };
-  for (const std::string& f : diagnostics.strict_findings) add(kFindingPrefix, f);
-  for (const std::string& w : diagnostics.warnings) add(kWarningPrefix, w);
+    line += prefix;
+    append_one_line(line, message);
+  });
   return out;
 }
 
 std::string diagnostic_text(const Diagnostics& diagnostics) {
   size_t size = 0;
-  for (const std::string& f : diagnostics.strict_findings) size += kFindingPrefix.size() + f.size() + 1;
-  for (const std::string& w : diagnostics.warnings) size += kWarningPrefix.size() + w.size() + 1;
+  for_each_diagnostic(diagnostics, [&size](std::string_view prefix, const std::string& message) {
+    size += prefix.size() + message.size() + 1;
+  });
   std::string out;
   out.reserve(size);
-  for (const std::string& f : diagnostics.strict_findings) {
-    append_line(out, kFindingPrefix, f);
+  for_each_diagnostic(diagnostics, [&out](std::string_view prefix, const std::string& message) {
+    out += prefix;
+    append_one_line(out, message);
     out += '\n';
-  }
-  for (const std::string& w : diagnostics.warnings) {
-    append_line(out, kWarningPrefix, w);
-    out += '\n';
-  }
+  });
   return out;
 }
 

@@ -58,20 +58,28 @@ std::span<const ArgInfo> arg_infos(ArchId arch) {
 
 unsigned register_bits(ArchId arch) { return data::kRegisterBits[static_cast<size_t>(arch)]; }
 
-std::optional<ArgInfo> arg_info(ArchId arch, uint32_t nr) {
+namespace {
+
+// The packed record of syscall `nr`, or null.
+const PackedInfo* find_record(ArchId arch, uint32_t nr) {
   const auto infos = records(arch);
   auto it =
       std::lower_bound(infos.begin(), infos.end(), nr, [](const PackedInfo& info, uint32_t n) { return info.nr < n; });
-  if (it == infos.end() || it->nr != nr) return std::nullopt;
-  return unpack(*it);
+  return it == infos.end() || it->nr != nr ? nullptr : &*it;
+}
+
+}  // namespace
+
+std::optional<ArgInfo> arg_info(ArchId arch, uint32_t nr) {
+  const PackedInfo* info = find_record(arch, nr);
+  if (info == nullptr) return std::nullopt;
+  return unpack(*info);
 }
 
 std::optional<unsigned> known_arg_bits(ArchId arch, uint32_t nr, unsigned index) {
-  const auto infos = records(arch);
-  auto it =
-      std::lower_bound(infos.begin(), infos.end(), nr, [](const PackedInfo& info, uint32_t n) { return info.nr < n; });
-  if (it == infos.end() || it->nr != nr || (it->flags & packed::kKnown) == 0 || index >= it->count) return std::nullopt;
-  return it->args[index].bits;
+  const PackedInfo* info = find_record(arch, nr);
+  if (info == nullptr || (info->flags & packed::kKnown) == 0 || index >= info->count) return std::nullopt;
+  return info->args[index].bits;
 }
 
 std::optional<ArgInfo> arg_info(ArchId arch, std::string_view name) {
