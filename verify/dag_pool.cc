@@ -84,7 +84,7 @@ DagPool::Ref DagPool::node(unsigned word, const WordAtom& atom, Ref if_true, Ref
 }
 
 size_t DagPool::memo_slot(Ref r) const {
-  const size_t mask = memo_.size() - 1;
+  const size_t mask = memo_mask_;
   size_t slot = (r * 0x9e3779b9U) & mask;
   while (memo_[slot].stamp == stamp_ && memo_[slot].node != r) slot = (slot + 1) & mask;
   return slot;
@@ -93,6 +93,7 @@ size_t DagPool::memo_slot(Ref r) const {
 void DagPool::grow_memo() {
   // Grown with the current call's entries (the others are stale).
   const std::vector<MemoEntry> old = std::exchange(memo_, std::vector<MemoEntry>(2 * memo_.size(), MemoEntry{0, 0, 0}));
+  memo_mask_ = memo_.size() - 1;
   const uint32_t stamp = stamp_;
   stamp_ = 1;
   for (const MemoEntry& e : old)
@@ -136,7 +137,10 @@ DagPool::Ref DagPool::restrict(Ref r, unsigned word, const PathState& state, con
     stamp_ = 1;
   }
   memo_count_ = 0;
-  if (memo_.empty()) memo_.assign(64, MemoEntry{0, 0, 0});
+  if (memo_.empty()) {
+    memo_.assign(64, MemoEntry{0, 0, 0});
+    memo_mask_ = memo_.size() - 1;
+  }
   needle_ = ~uint32_t{0};
   if (added != nullptr) {
     added_negated_ = negate(*added);
@@ -165,9 +169,9 @@ DagPool::Ref DagPool::restrict_node(Ref r) {
   // grows meanwhile; no node is below itself, so no call below reads it).
   size_t slot = memo_slot(r);
   if (memo_[slot].stamp == stamp_) return memo_[slot].result;
-  const size_t memo_size = memo_.size();
+  const size_t memo_mask = memo_mask_;
   memo_[slot] = MemoEntry{r, 0, stamp_};
-  if (2 * ++memo_count_ > memo_size) grow_memo();
+  if (2 * ++memo_count_ > memo_mask + 1) grow_memo();
   const Stored& n = stored(r);  // chunks never move: valid while node() adds
   Implied known = Implied::kUnknown;
   if (n.word == word) {
@@ -178,7 +182,9 @@ DagPool::Ref DagPool::restrict_node(Ref r) {
   }
   const uint16_t reads = bit(word);
   auto below = [&](Ref child) {
-    return (words(child) & reads) != 0 && (constants(child) & needle_) != 0 ? restrict_node(child) : child;
+    if (is_leaf(child)) return child;
+    const Stored& c = stored(child);
+    return (c.words & reads) != 0 && (c.constants & needle_) != 0 ? restrict_node(child) : child;
   };
   Ref out = 0;
   if (known == Implied::kTrue) out = below(n.if_true);
@@ -188,7 +194,7 @@ DagPool::Ref DagPool::restrict_node(Ref r) {
     const Ref f = below(n.if_false);
     out = t == n.if_true && f == n.if_false ? r : node(n.word, WordAtom{n.op, n.k, n.mask}, t, f);
   }
-  if (memo_.size() != memo_size) slot = memo_slot(r);
+  if (memo_mask_ != memo_mask) slot = memo_slot(r);
   memo_[slot].result = out;
   return out;
 }

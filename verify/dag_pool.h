@@ -150,6 +150,7 @@ class DagPool {
     uint32_t stamp;
   };
   std::vector<MemoEntry> memo_;
+  size_t memo_mask_ = 0;  // memo_.size() - 1 (12-byte entries: no division per lookup)
   size_t memo_count_ = 0;
   uint32_t stamp_ = 0;
   // A collection's marks, one per slot (only while collecting).

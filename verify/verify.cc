@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 
 #include "syscalls/table.h"
 #include "verify/describe.h"
@@ -111,21 +112,37 @@ std::vector<CauseGroup> group_by_cause(const Verification& v) {
 
 namespace {
 
-// Rules with conditions on one syscall from which a filter's argument
-// checks are large enough for the diagrams' memoized walk to beat the plain
-// walk (50 allowed + 50 conditions on ioctl, 27 such rules: about even;
-// 70 conditions: 4.1 -> 2.4 ms; 600 conditions spread over 60 syscalls, at
-// most 8 per syscall: 2.9 -> 8.8 ms with the diagrams, so not for those).
-constexpr size_t kArgumentHeavyRules = 20;
+// When the diagrams' memoized walk beats the plain walk: a syscall with at
+// least this many rules with conditions, on at least two arguments. The
+// plain walk's joint paths multiply with the outcomes of rules on different
+// arguments (each rule failing on any of its conditions meets every outcome
+// of the others); rules on one argument exclude each other and keep it
+// linear (Docker's default, whose i386 socketcall has 19 rules on its call
+// number: plain 1.9M instructions, diagrams 3.7M). Measured crossover,
+// instructions of the proof, plain -> diagrams: 50 allowed + 15 conditions
+// on ioctl (9 rules on 4 arguments) 1.23M -> 0.65M, 10 conditions (5 rules)
+// 0.32M -> 0.34M; 500 conditions spread over 60 syscalls (at most 8 rules
+// on one) 11.9M -> 11.2M, 400 (at most 6) 8.0M -> 8.7M.
+constexpr size_t kArgumentHeavyRules = 7;
+
+// Whether the rules of one syscall are argument-heavy (see above).
+bool argument_heavy(const policy::RuleList& rules) {
+  size_t conditional = 0;
+  uint32_t args = 0;  // bit i: some rule tests argument i
+  for (const policy::Rule& r : rules) {
+    if (r.conditions.empty()) continue;
+    ++conditional;
+    for (const policy::ArgCondition& c : r.conditions) args |= 1u << c.index;
+  }
+  return conditional >= kArgumentHeavyRules && std::popcount(args) >= 2;
+}
 
 // kFirst for a policy with an argument-heavy syscall, else kNever: which
 // walk proves a pair fastest follows from the policy's shape.
 EquivOptions::Diagrams diagrams_for(const policy::Policy& policy) {
   for (const policy::ArchPolicy& a : policy.arches) {
     for (const auto& [nr, rules] : a.rules) {
-      const auto conditional =
-          std::count_if(rules.begin(), rules.end(), [](const policy::Rule& r) { return !r.conditions.empty(); });
-      if (static_cast<size_t>(conditional) >= kArgumentHeavyRules) return EquivOptions::Diagrams::kFirst;
+      if (argument_heavy(rules)) return EquivOptions::Diagrams::kFirst;
     }
   }
   return EquivOptions::Diagrams::kNever;
