@@ -8,9 +8,6 @@
 #include <span>
 #include <utility>
 
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 
 namespace sysfence::verify {
 
@@ -464,13 +461,6 @@ class DiagramWalk {
 
 DiagramProof prove_by_diagrams(const Procedure& a, const Procedure& b, uint64_t max_leaf_pairs,
                                const DiagramMemory& memory) {
-#if defined(__GLIBC__)
-  // The compiler's freed memory lies in holes too small for the walk's
-  // chunks, which would grow the heap beyond them while they stay resident:
-  // handed back to the kernel first, they do not add to the proof's peak
-  // (an argument-heavy profile only; Docker's default never comes here).
-  malloc_trim(0);
-#endif
   DiagramProof proof;
   DagPool pool;
   const std::optional<DagPool::Ref> ra = a.to_diagram(pool);
