@@ -151,6 +151,7 @@ Edge ArgCompiler::compile_rules(const RuleSet& s, std::optional<uint32_t> a_hold
   // rarely across syscalls: kept for the whole number space they held most
   // of the compile's peak memory on profiles with many argument rules.
   trees_.clear();
+  fast_trees_differ_ = false;
   if (s.constant() || s.rules.size() == 1) return compile(s, a_holds);
   constexpr size_t kUnbounded = ~size_t{0};
   struct Candidate {
@@ -178,8 +179,11 @@ Edge ArgCompiler::compile_rules(const RuleSet& s, std::optional<uint32_t> a_hold
   for (const std::vector<size_t>* cuts : {&by_equality, &by_word, &one_diagram}) {
     if (cuts != &one_diagram && (cuts->empty() || cuts->size() == each.size())) continue;
     if (cuts == &by_word && by_word == by_equality) continue;
-    // The smallest value trees, then the fastest (preferred when close).
+    // The smallest value trees, then the fastest (preferred when close),
+    // unless every value tree built so far is both: the fastest attempt
+    // would build the very same diagram (the graph shares its nodes).
     for (const bool small : {true, false}) {
+      if (!small && !fast_trees_differ_) break;
       const std::optional<Edge> e = chain(s, *cuts, max_states_, acceptable(), work, small);
       if (!e) break;
       found.push_back({*e, candidate_size(*e)});
@@ -383,8 +387,18 @@ const DecisionTree& ArgCompiler::value_tree(const std::vector<Interval>& interva
   // above it): its tree is one dynamic program, done once.
   ValueTrees& cache = kept_ != nullptr && intervals.size() <= kKeptIntervals ? *kept_ : trees_;
   ValueTrees::shape_of(intervals, value_shape_);
-  if (const DecisionTree* known = cache.find(small_trees_, value_shape_))
-    return ValueTrees::instance(*known, intervals, value_instance_);
+  const DecisionTree& tree = ValueTrees::instance(kept_tree(small_trees_, intervals, cache), intervals, value_instance_);
+  // Whether the fastest trees would differ from the smallest somewhere
+  // (each instanced on its own: a full cache is cleared as a tree is added).
+  if (small_trees_ && !fast_trees_differ_) {
+    const DecisionTree& fast = ValueTrees::instance(kept_tree(false, intervals, cache), intervals, fast_instance_);
+    fast_trees_differ_ = !same_tests(tree, fast);
+  }
+  return tree;
+}
+
+const DecisionTree& ArgCompiler::kept_tree(bool smallest, const std::vector<Interval>& intervals, ValueTrees& cache) {
+  if (const DecisionTree* known = cache.find(smallest, value_shape_)) return *known;
   // Classes weigh the same, except the one holding 0: zero is by far the most
   // common argument value (flags, the first enum entry, NULL), so it gets as
   // much weight as all other classes together.
@@ -394,10 +408,19 @@ const DecisionTree& ArgCompiler::value_tree(const std::vector<Interval>& interva
   TreeOptions opts = tree_;
   opts.strategy = Strategy::kOptimal;
   // Size first: any saved instruction outweighs every comparison executed.
-  if (small_trees_) opts.size_weight = 1e9;
+  if (smallest) opts.size_weight = 1e9;
   if (&cache == kept_ && kept_->size() >= kMaxKept) kept_->clear();
-  const DecisionTree& kept = cache.add(small_trees_, value_shape_, intervals, build_tree(intervals, weights, opts));
-  return ValueTrees::instance(kept, intervals, value_instance_);
+  return cache.add(smallest, value_shape_, intervals, build_tree(intervals, weights, opts));
+}
+
+bool ArgCompiler::same_tests(const DecisionTree& a, const DecisionTree& b) {
+  if (a.root != b.root || a.nodes.size() != b.nodes.size()) return false;
+  for (size_t i = 0; i < a.nodes.size(); ++i) {
+    const TreeNode& x = a.nodes[i];
+    const TreeNode& y = b.nodes[i];
+    if (x.kind != y.kind || x.k != y.k || x.leaf != y.leaf || x.below != y.below || x.above != y.above) return false;
+  }
+  return true;
 }
 
 Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::optional<uint32_t> a_holds) {

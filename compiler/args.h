@@ -191,6 +191,11 @@ class ArgCompiler {
   // The value tree of an interval split over `intervals` (its shape's tree,
   // cached, given these constants): valid until the next call.
   const DecisionTree& value_tree(const std::vector<Interval>& intervals);
+  // The kept tree of value_shape_'s shape, the smallest or the fastest,
+  // built (and kept in `cache`) when it is not there.
+  const DecisionTree& kept_tree(bool smallest, const std::vector<Interval>& intervals, ValueTrees& cache);
+  // Whether two trees make the same comparisons in the same places.
+  static bool same_tests(const DecisionTree& a, const DecisionTree& b);
   Edge masked_test(const RuleSet& s, const OpenCondition& test, std::optional<uint32_t> a_holds);
   uint32_t word(uint8_t arg, bool hi) const;
   // subgraph_insns(g_, e), with the counter's buffers kept between calls.
@@ -209,6 +214,10 @@ class ArgCompiler {
   // The value trees of interval splits: the smallest (equals-chains, as
   // libseccomp lays values out) instead of the fastest.
   bool small_trees_ = false;
+  // Whether one of the smallest value trees built since compile_rules began
+  // (every state its memo of smallest-tree states holds) differs from the
+  // fastest tree of its shape: if not, the fastest attempts are skipped.
+  bool fast_trees_differ_ = false;
   size_t last_work_ = 0;  // conditions copied by the last chain()
   // interval_split's scratch: its cuts, the conditions on the word, a
   // piece's signature; free again before it compiles the pieces.
@@ -220,6 +229,7 @@ class ArgCompiler {
   std::vector<double> value_weights_;  // value_tree's
   ValueTrees::Shape value_shape_;      // value_tree's
   DecisionTree value_instance_;        // value_tree's answer
+  DecisionTree fast_instance_;         // value_tree's fastest tree, to compare
   // Spare buffers for interval_split's intervals and leaf edges, which live
   // across the compilation of its pieces (one per level of splits).
   std::vector<std::vector<Interval>> spare_intervals_;
