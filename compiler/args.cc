@@ -387,7 +387,8 @@ const DecisionTree& ArgCompiler::value_tree(const std::vector<Interval>& interva
   // above it): its tree is one dynamic program, done once.
   ValueTrees& cache = kept_ != nullptr && intervals.size() <= kKeptIntervals ? *kept_ : trees_;
   ValueTrees::shape_of(intervals, value_shape_);
-  const DecisionTree& tree = ValueTrees::instance(kept_tree(small_trees_, intervals, cache), intervals, value_instance_);
+  const DecisionTree& tree =
+      ValueTrees::instance(kept_tree(small_trees_, intervals, cache), intervals, value_instance_);
   // Whether the fastest trees would differ from the smallest somewhere
   // (each instanced on its own: a full cache is cleared as a tree is added).
   if (small_trees_ && !fast_trees_differ_) {

@@ -7,8 +7,10 @@
 // path never proves a program that an independent tester tells apart.
 #include <gtest/gtest.h>
 
+#include <initializer_list>
 #include <optional>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "bpf/insn.h"
@@ -238,6 +240,76 @@ TEST(ArgumentHeavyProof, CatchesEveryConstantOffByOne) {
   EXPECT_EQ(mutants, kMutants);
   EXPECT_GT(told_apart, kMutants / 3);
   EXPECT_GT(found_by_proof_alone, 0);
+}
+
+// The proof walks a policy as decision diagrams when one syscall has 7 or
+// more conditional rules on two or more arguments, and path by path
+// otherwise; its `paths` and `word_constraints` (docs/json.md) are then the
+// diagrams' leaf pairs and atoms, or the joint paths and their atoms.
+struct RulesOn {
+  uint32_t nr;
+  unsigned rules;
+  unsigned arguments;
+};
+
+// Per entry, `rules` rules on syscall `nr`, rule r on argument r % arguments
+// (== 0x100 + r on all 64 bits, every third > instead), ALLOW or ERRNO(13)
+// in turn; syscall 0 allowed, anything else ERRNO(1).
+policy::Policy rules_on(std::initializer_list<RulesOn> entries) {
+  policy::ArchPolicy x86_64;
+  x86_64.arch = syscalls::ArchId::kX86_64;
+  x86_64.default_action = Action::Errno(1);
+  x86_64.rules.emplace(0, policy::RuleList{policy::Rule{Action::Allow(), {}, {}}});
+  for (const RulesOn& e : entries) {
+    std::vector<policy::Rule> rules;
+    for (unsigned r = 0; r < e.rules; ++r) {
+      ArgCondition c;
+      c.index = static_cast<uint8_t>(r % e.arguments);
+      c.value = 0x100 + r;
+      // Every third rule an ordered comparison: its cut splits the others' values.
+      if (r % 3 == 2) c.op = CmpOp::kGt;
+      rules.push_back(policy::Rule{r % 2 ? Action::Errno(13) : Action::Allow(), {c}, {}});
+    }
+    x86_64.rules.emplace(e.nr, policy::RuleList(std::move(rules)));
+  }
+  policy::Policy p;
+  p.arches.push_back(std::move(x86_64));
+  return p;
+}
+
+// The proof's size (`paths`, `word_constraints`) for `policy`'s compiled
+// program, with the walk chosen by the policy's shape (kAuto) or forced.
+std::pair<uint64_t, uint64_t> proof_size(const policy::Policy& policy, EquivOptions::Diagrams diagrams) {
+  auto compiled = compiler::compile(policy, {});
+  EXPECT_TRUE(compiled.has_value());
+  if (!compiled) return {};
+  EquivOptions options;
+  options.diagrams = diagrams;
+  auto v = prove_equivalent(compiled->program, policy, options);
+  EXPECT_TRUE(v.has_value() && v->equivalent());
+  if (!v) return {};
+  return {v->equiv.paths, v->equiv.word_constraints};
+}
+
+TEST(ProofWalkChoice, DiagramsForSevenConditionalRulesOnTwoArguments) {
+  const policy::Policy p = rules_on({{kIoctl, 7, 2}});
+  const auto plain = proof_size(p, EquivOptions::Diagrams::kNever);
+  const auto diagrams = proof_size(p, EquivOptions::Diagrams::kFirst);
+  ASSERT_NE(plain, diagrams);  // the two walks tell apart by their counts
+  EXPECT_EQ(proof_size(p, EquivOptions::Diagrams::kAuto), diagrams);
+}
+
+TEST(ProofWalkChoice, PlainWalkForFewerRulesOrOneArgument) {
+  // Beside ioctl's rules, 6 rules on two arguments of another syscall:
+  // there the two walks count differently.
+  constexpr uint32_t kPrctl = 157;
+  for (const RulesOn ioctl : {RulesOn{kIoctl, 6, 2}, RulesOn{kIoctl, 19, 1}}) {
+    SCOPED_TRACE(testing::Message() << ioctl.rules << " rules on " << ioctl.arguments << " argument(s)");
+    const policy::Policy p = rules_on({ioctl, {kPrctl, 6, 2}});
+    const auto plain = proof_size(p, EquivOptions::Diagrams::kNever);
+    ASSERT_NE(plain, proof_size(p, EquivOptions::Diagrams::kFirst));
+    EXPECT_EQ(proof_size(p, EquivOptions::Diagrams::kAuto), plain);
+  }
 }
 
 }  // namespace
