@@ -1,12 +1,12 @@
 #include "verify/dag_pool.h"
 
 #include <algorithm>
-#include <array>
 #include <bit>
-#include <functional>
 #include <initializer_list>
 #include <span>
 #include <utility>
+
+#include "verify/state_key.h"
 
 namespace sysfence::verify {
 
@@ -197,55 +197,6 @@ DagPool::Ref DagPool::restrict_node(Ref r) {
 
 namespace {
 
-// What the tests of two diagrams on one word can tell apart, for the
-// walk's keys: every residual's tests are some of the diagrams' own.
-struct WordTests {
-  std::vector<uint32_t> cuts;  // x where an ordered test tells x - 1 from x, sorted
-  uint32_t masks = 0;          // the union of the masked tests' masks
-  size_t constants = 0;        // distinct constants of the == / != tests
-};
-
-std::array<WordTests, kWordCount> word_tests(const DagPool& pool, DagPool::Ref a, DagPool::Ref b) {
-  std::array<WordTests, kWordCount> tests;
-  std::array<std::vector<uint32_t>, kWordCount> constants;
-  std::vector<bool> seen(pool.slot_count(), false);
-  std::vector<DagPool::Ref> stack = {a, b};
-  while (!stack.empty()) {
-    const DagPool::Ref r = stack.back();
-    stack.pop_back();
-    if (DagPool::is_leaf(r) || seen[r]) continue;
-    seen[r] = true;
-    const DagPool::Node n = pool.at(r);
-    stack.push_back(n.if_true);
-    stack.push_back(n.if_false);
-    WordTests& t = tests[n.word];
-    const uint32_t k = n.atom.k;
-    switch (n.atom.op) {
-      case WordOp::kEq:
-      case WordOp::kNe: constants[n.word].push_back(k); break;
-      case WordOp::kGt:
-      case WordOp::kLe:
-        if (k != 0xffffffffU) t.cuts.push_back(k + 1);
-        break;
-      case WordOp::kGe:
-      case WordOp::kLt:
-        if (k != 0) t.cuts.push_back(k);
-        break;
-      case WordOp::kMaskedEq:
-      case WordOp::kMaskedNe: t.masks |= n.atom.mask; break;
-    }
-  }
-  for (unsigned w = 0; w < kWordCount; ++w) {
-    // The classic algorithms: clang 14 (the fuzz build) cannot instantiate
-    // the subrange std::ranges::unique returns with libstdc++ 12.
-    std::sort(tests[w].cuts.begin(), tests[w].cuts.end());
-    std::sort(constants[w].begin(), constants[w].end());
-    tests[w].constants =
-        static_cast<size_t>(std::unique(constants[w].begin(), constants[w].end()) - constants[w].begin());
-  }
-  return tests;
-}
-
 // The memoized product walk over two residual diagrams (see the header).
 class DiagramWalk {
  public:
@@ -258,7 +209,7 @@ class DiagramWalk {
         collect_at_(memory.collect_nodes) {}
 
   bool run(DagPool::Ref a, DagPool::Ref b) {
-    tests_ = word_tests(pool_, a, b);
+    keys_.start(a, b);
     for (unsigned w = 0; w < kWordCount; ++w) {
       a = pool_.restrict(a, w, state_);
       b = pool_.restrict(b, w, state_);
@@ -286,7 +237,7 @@ class DiagramWalk {
     walked_.push_back(b);
     if (pool_.node_count() >= collect_at_) collect();
     const size_t key_begin = key_stack_.size();
-    push_state_key(a, b);
+    keys_.push(key_stack_, a, b, state_);
     auto key = [&] { return std::span<const uint32_t>(key_stack_).subspan(key_begin); };
     auto leave = [&](bool ok) {
       key_stack_.resize(key_begin);
@@ -327,131 +278,19 @@ class DiagramWalk {
       pool_.mark(key[1]);
     });
     pool_.end_collect();
+    keys_.forget_nodes();
     ++proof_.collections;
     collect_at_ = std::max(min_collect_nodes_, 2 * pool_.node_count());
   }
-
-  // The two residuals and the constraints on every word they still test:
-  // all the rest of the walk from here depends on.
-  void push_state_key(Ref a, Ref b) {
-    std::vector<uint32_t>& key = key_stack_;
-    key.push_back(a);
-    key.push_back(b);
-    const uint16_t words = pool_.words(a) | pool_.words(b);
-    for (unsigned w = 0; w < kWordCount; ++w) {
-      if ((words & bit(w)) == 0) continue;
-      // A header naming the word and which parts of its constraint follow:
-      // most words a state reads are unconstrained or have one or two
-      // parts, and the memo holds thousands of keys.
-      const WordSet& s = state_.word(w);
-      const size_t header = key.size();
-      uint32_t parts = 0;
-      key.push_back(0);
-      if (s.lo() != 0) {
-        parts |= kLo;
-        key.push_back(s.lo());
-      }
-      if (s.hi() != 0xffffffffU) {
-        parts |= kHi;
-        key.push_back(s.hi());
-      }
-      if (s.known_mask() != 0) {
-        parts |= kKnownBits;
-        key.push_back(s.known_mask());
-        key.push_back(s.known_bits());
-      }
-      if (!s.excluded().empty()) {
-        parts |= kExcluded;
-        push_exclusions(a, b, w, s);
-      }
-      if (!s.clauses().empty()) {
-        parts |= kClauses;
-        key.push_back(static_cast<uint32_t>(s.clauses().size()));
-        for (const WordSet::Clause& c : s.clauses()) {
-          key.push_back(c.mask);
-          key.push_back(c.value);
-        }
-      }
-      key[header] = w | parts;
-    }
-  }
-
-  // Pushes the excluded values of word `w` that the key needs. The verdict
-  // from a state is whether a == b on every input of the product of its
-  // word sets, so it depends on a word's set only through which cells of
-  // the partition of the word's values by the residuals' tests on it the
-  // set meets. Excluding a value no remaining == / != test names (its
-  // constant's bit in neither diagram) changes none of them when its cell
-  // keeps other values of the set: the key leaves out such exclusions
-  // (two states whose keys then agree meet the cells the set without them
-  // meets). 50 allowed + 70 conditions on ioctl: 2,976 atoms walked ->
-  // 2,046 (keeping every exclusion of a word an ordered test is left on,
-  // 2,710).
-  void push_exclusions(Ref a, Ref b, unsigned w, const WordSet& s) {
-    std::vector<uint32_t>& key = key_stack_;
-    const size_t count_at = key.size();
-    key.push_back(0);
-    const std::vector<uint32_t>& excluded = s.excluded();
-    const uint32_t tested = pool_.constants(a) | pool_.constants(b);
-    const int min_block_bits = min_cell_block_bits(w, s);
-    for (const uint32_t e : excluded)
-      if ((DagPool::constant_bit(w, e) & tested) != 0 || !cell_keeps_others(w, s, e, min_block_bits)) key.push_back(e);
-    key[count_at] = static_cast<uint32_t>(key.size() - count_at - 1);
-  }
-
-  // Whether the cell of `e` (named by no == / != test) surely keeps a value
-  // of `s` whatever values of it `s` excludes. It holds every value that
-  // no ordered test tells from `e`, that agrees with `e` on the bits the
-  // masked tests, the known bits and the clauses read (so that it is in
-  // the set when `e` would be), and that no == / != test names: counted
-  // in the aligned block around `e` within the bounds and between the
-  // ordered tests' cuts, they must outnumber the constants tested and the
-  // exclusions together (min_cell_block_bits). The diagrams' tests stand
-  // for the residuals' (some of them: fewer cuts, masks and constants only
-  // make the cell larger).
-  bool cell_keeps_others(unsigned w, const WordSet& s, uint32_t e, int min_block_bits) const {
-    const std::vector<uint32_t>& cuts = tests_[w].cuts;
-    const auto next_cut = std::upper_bound(cuts.begin(), cuts.end(), e);
-    const uint32_t low = std::max(s.lo(), next_cut == cuts.begin() ? 0 : *(next_cut - 1));
-    const uint32_t high = std::min(s.hi(), next_cut == cuts.end() ? 0xffffffffU : *next_cut - 1);
-    if (e < low || e > high) return false;
-    // The largest aligned block of 2^bits values around e within [low, high].
-    const int below = low == 0 ? 32 : static_cast<int>(std::bit_width(e ^ (low - 1))) - 1;
-    const int above = high == 0xffffffffU ? 32 : static_cast<int>(std::bit_width(e ^ (high + 1))) - 1;
-    return std::min(below, above) >= min_block_bits;
-  }
-
-  // The fewest low bits an aligned block needs for the values in it that
-  // agree with one value on the bits fixed (masks, known bits, clauses) to
-  // outnumber the constants tested on `w` and the exclusions of `s`: one
-  // more than the position of the n-th lowest free bit, for 2^n values
-  // more than those; 33 when there are too few free bits.
-  int min_cell_block_bits(unsigned w, const WordSet& s) const {
-    uint32_t fixed = tests_[w].masks | s.known_mask();
-    for (const WordSet::Clause& c : s.clauses()) fixed |= c.mask;
-    const auto free_needed = static_cast<int>(std::bit_width(tests_[w].constants + s.excluded().size()));
-    if (free_needed == 0) return 0;
-    uint32_t free = ~fixed;
-    for (int i = 1; i < free_needed && free != 0; ++i) free &= free - 1;  // the lowest free_needed - 1 dropped
-    return free == 0 ? 33 : std::countr_zero(free) + 1;
-  }
-
-  // A word's key header: the word, and a flag for each part of its
-  // constraint that follows.
-  static constexpr uint32_t kLo = 1u << 8;
-  static constexpr uint32_t kHi = 1u << 9;
-  static constexpr uint32_t kKnownBits = 1u << 10;
-  static constexpr uint32_t kExcluded = 1u << 11;
-  static constexpr uint32_t kClauses = 1u << 12;
 
   DagPool& pool_;
   const uint64_t max_leaf_pairs_;
   DiagramProof& proof_;
   PathState state_;
   KeySet proved_;
-  std::vector<uint32_t> key_stack_;          // the keys of the states being walked, outermost first
-  std::vector<Ref> walked_;                  // the residuals of the states being walked
-  std::array<WordTests, kWordCount> tests_;  // of the two diagrams walked
+  std::vector<uint32_t> key_stack_;  // the keys of the states being walked, outermost first
+  std::vector<Ref> walked_;          // the residuals of the states being walked
+  StateKeys keys_{pool_};
   const size_t min_collect_nodes_;
   size_t collect_at_;  // node count at which the pool is collected next
 };

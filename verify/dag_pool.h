@@ -13,6 +13,8 @@
 // else (the words are independent and each one's constraints are
 // satisfiable), so a state proved once is proved wherever it recurs: paths
 // that join in both diagrams with the same undecided tests are walked once.
+// The state's key (verify/state_key.h) keeps of those constraints only what
+// the residuals' tests can tell apart, so that more paths join.
 //
 // It only proves: any difference, solver budget or unsupported construct
 // makes it give up, and the caller runs the full walk, which finds and

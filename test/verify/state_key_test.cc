@@ -1,0 +1,310 @@
+// The key of the diagrams' walk states (verify/state_key.h): what it leaves
+// out of a word's known bits and clauses must never let the walk take a
+// state for one it proved when the residuals could tell them apart, and it
+// must let states that differ only in bits no test reads share one key.
+#include "verify/state_key.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "verify/dag_pool.h"
+#include "verify/decision.h"
+#include "verify/equiv.h"
+
+namespace sysfence::verify {
+namespace {
+
+// Random diagrams over words 4 and 5 whose tests are masked (masks within
+// 0xf), with an ordered or == test now and then when `mixed`: the values
+// 0..31 of each word decide equality exactly.
+WordAtom random_masked_atom(std::mt19937_64& rng, bool mixed) {
+  const auto mask = static_cast<uint32_t>(1 + rng() % 15);
+  const auto k = static_cast<uint32_t>(rng() % 16) & mask;
+  if (mixed && rng() % 6 == 0) return rng() % 2 == 0 ? WordAtom::Eq(k) : WordAtom::Gt(k);
+  return rng() % 2 == 0 ? WordAtom::MaskedEq(mask, k) : WordAtom::MaskedNe(mask, k);
+}
+
+struct NodeSpec {
+  unsigned word;
+  WordAtom atom;
+  size_t if_true, if_false;  // indices into the refs built so far (three leaves first)
+};
+
+DecisionDag build(const std::vector<NodeSpec>& spec, const std::vector<Action>& leaves) {
+  DecisionDag d;
+  std::vector<DecisionDag::Ref> refs;
+  refs.reserve(leaves.size() + spec.size());
+  for (const Action& a : leaves) refs.push_back(d.leaf(a, "leaf"));
+  for (const NodeSpec& s : spec) refs.push_back(d.test(s.word, s.atom, refs[s.if_true], refs[s.if_false]));
+  d.set_root(refs.back());
+  return d;
+}
+
+bool equal_everywhere(const DecisionDag& a, const DecisionDag& b) {
+  SeccompWords in{};
+  for (uint32_t v4 = 0; v4 < 32; ++v4) {
+    for (uint32_t v5 = 0; v5 < 32; ++v5) {
+      in[4] = v4;
+      in[5] = v5;
+      if (a.run(in) != b.run(in)) return false;
+    }
+  }
+  return true;
+}
+
+// Sound on the diagrams the projection is for: proved exactly when equal,
+// with memos small enough to be forgotten and pools collected often (keys
+// of residuals built again), over masked tests with and without others.
+TEST(StateKeys, ProvesExactlyTheEqualPairsOfMaskedTests) {
+  std::mt19937_64 rng(4242);
+  const std::vector<Action> leaves = {Action::Allow(), Action::Errno(1), Action::Errno(2)};
+  int equal = 0;
+  int different = 0;
+  for (int round = 0; round < 4000; ++round) {
+    const bool mixed = round % 2 == 1;
+    std::vector<NodeSpec> spec;
+    const size_t nodes = 2 + rng() % 14;
+    for (size_t i = 0; i < nodes; ++i)
+      spec.push_back(
+          {4 + static_cast<unsigned>(rng() % 2), random_masked_atom(rng, mixed), rng() % (3 + i), rng() % (3 + i)});
+    std::vector<NodeSpec> other = spec;
+    if (rng() % 3 == 0) {
+      other[rng() % other.size()].atom = random_masked_atom(rng, mixed);
+    } else {  // the same decisions written the other way round, so that the residuals are other nodes
+      for (NodeSpec& s : other) {
+        s.atom = negate(s.atom);
+        std::swap(s.if_true, s.if_false);
+      }
+      if (rng() % 2 == 0) other[rng() % other.size()].atom = random_masked_atom(rng, mixed);
+    }
+    const DecisionDag a = build(spec, leaves);
+    const DecisionDag b = build(other, leaves);
+    const bool same = equal_everywhere(a, b);
+    ASSERT_EQ(prove_by_diagrams(a, b, 1u << 20).proved, same) << "round " << round;
+    ASSERT_EQ(prove_by_diagrams(b, a, 1u << 20, DiagramMemory{24, 3}).proved, same) << "round " << round;
+    ASSERT_EQ(prove_by_diagrams(a, b, 1u << 20, DiagramMemory{SIZE_MAX, 0}).proved, same) << "round " << round;
+    ++(same ? equal : different);
+  }
+  EXPECT_GT(equal, 800);
+  EXPECT_GT(different, 800);
+}
+
+// Twelve stages on the bits of words 4 and 5: stage i denies when bit i of
+// word 4 is set and bit i of word 5 too, and goes on otherwise. Each stage
+// leaves a known bit or two that no later test reads: keys without them
+// make 2^12 paths a few states per stage.
+DecisionDag bit_stages(bool negated, Action last) {
+  DecisionDag d;
+  const DecisionDag::Ref deny = d.leaf(Action::Errno(1), "deny");
+  DecisionDag::Ref next = d.leaf(last, "last");
+  for (int i = 11; i >= 0; --i) {
+    const uint32_t bit = 1u << i;
+    if (negated) {
+      const DecisionDag::Ref second = d.test(5, WordAtom::MaskedNe(bit, bit), next, deny);
+      next = d.test(4, WordAtom::MaskedNe(bit, bit), next, second);
+    } else {
+      const DecisionDag::Ref second = d.test(5, WordAtom::MaskedEq(bit, bit), deny, next);
+      next = d.test(4, WordAtom::MaskedEq(bit, bit), second, next);
+    }
+  }
+  d.set_root(next);
+  return d;
+}
+
+TEST(StateKeys, KnownBitsNoTestReadsAreLeftOut) {
+  const DiagramProof proof =
+      prove_by_diagrams(bit_stages(false, Action::Allow()), bit_stages(true, Action::Allow()), 1u << 20);
+  EXPECT_TRUE(proof.proved);
+  EXPECT_LT(proof.atoms, 100u);  // 2^12 leaf pairs or more with every known bit in the keys
+  EXPECT_LT(proof.leaf_pairs, 50u);
+  // Behind every stage, a difference is still found.
+  EXPECT_FALSE(
+      prove_by_diagrams(bit_stages(false, Action::Allow()), bit_stages(true, Action::Errno(2)), 1u << 20).proved);
+}
+
+// Two paths to the same residuals, picked by word 5: each adds constraints
+// on word 4 that decide none of the residuals' tests, the second's on bits
+// they do not read or weaker than the first's. The residuals differ only where the
+// first path's constraints exclude, so the pair is different past the
+// second path, which the walk takes after proving the first.
+using Tail = DecisionDag::Ref (*)(DecisionDag&, bool b_side);
+void expect_different_past_the_second_path(const std::vector<WordAtom>& first, const std::vector<WordAtom>& second,
+                                           Tail tail, uint32_t differing) {
+  auto diagram = [&](bool b_side) {
+    DecisionDag d;
+    const DecisionDag::Ref deny = d.leaf(Action::Errno(1), "deny");
+    const DecisionDag::Ref end = tail(d, b_side);
+    auto path = [&](const std::vector<WordAtom>& atoms) {
+      DecisionDag::Ref r = end;
+      for (const WordAtom& atom : atoms) r = d.test(4, atom, r, deny);
+      return r;
+    };
+    d.set_root(d.test(5, WordAtom::Eq(0), path(first), path(second)));
+    return d;
+  };
+  const DecisionDag a = diagram(false);
+  const DecisionDag b = diagram(true);
+  SeccompWords in{};
+  in[4] = differing;
+  in[5] = 1;
+  ASSERT_NE(a.run(in), b.run(in));
+  for (uint32_t v = 0; v < 64; ++v) {  // no difference on the first path
+    in[4] = v;
+    in[5] = 0;
+    ASSERT_EQ(a.run(in), b.run(in)) << v;
+  }
+  EXPECT_FALSE(prove_by_diagrams(a, b, 1u << 20).proved);
+  EXPECT_FALSE(prove_by_diagrams(b, a, 1u << 20).proved);
+  const EquivResult r = check_equivalent(a, b);
+  ASSERT_EQ(r.verdict, EquivResult::Verdict::kDifferent);
+  ASSERT_FALSE(r.mismatches.empty());
+  EXPECT_NE(r.mismatches[0].input[5], 0u);
+}
+
+// A clause on bits 0 and 1, (w & 3) != 3, decides neither test of one
+// bit, yet it excludes the cell where both hold: the key keeps it.
+TEST(StateKeys, ClauseOnReadBitsIsKept) {
+  const auto tail = [](DecisionDag& d, bool b_side) {
+    const DecisionDag::Ref allow = d.leaf(Action::Allow(), "allow");
+    const DecisionDag::Ref both = d.leaf(b_side ? Action::Errno(2) : Action::Allow(), "both");
+    return d.test(4, WordAtom::MaskedEq(1, 1), d.test(4, WordAtom::MaskedEq(2, 2), both, allow), allow);
+  };
+  expect_different_past_the_second_path({WordAtom::MaskedNe(3, 3)}, {WordAtom::MaskedNe(0x30, 0x30)}, tail, 3);
+}
+
+// A known bit, bit 0 set, decides neither (w & 3) == 1 nor (w & 3) == 3,
+// yet it excludes the cell where both fail: the key keeps it.
+TEST(StateKeys, KnownBitOnReadBitsIsKept) {
+  const auto tail = [](DecisionDag& d, bool b_side) {
+    const DecisionDag::Ref allow = d.leaf(Action::Allow(), "allow");
+    const DecisionDag::Ref neither = d.leaf(b_side ? Action::Errno(2) : Action::Allow(), "neither");
+    return d.test(4, WordAtom::MaskedEq(3, 1), allow, d.test(4, WordAtom::MaskedEq(3, 3), allow, neither));
+  };
+  expect_different_past_the_second_path({WordAtom::MaskedEq(1, 1)}, {WordAtom::MaskedEq(0x10, 0x10)}, tail, 0x10);
+}
+
+// Two clauses whose one bit outside the residuals' reads is the same, bit
+// 2: (w & 5) != 1 and (w & 6) != 6. Each alone could be broken by that
+// bit, but not both at once where bits 0 and 1 are set (the first needs
+// bit 2 set, the second clear): together they exclude that cell, and the
+// key keeps them.
+TEST(StateKeys, ClausesSharingTheirFreeBitAreKept) {
+  const auto tail = [](DecisionDag& d, bool b_side) {
+    const DecisionDag::Ref allow = d.leaf(Action::Allow(), "allow");
+    const DecisionDag::Ref both = d.leaf(b_side ? Action::Errno(2) : Action::Allow(), "both");
+    return d.test(4, WordAtom::MaskedEq(3, 3), both, allow);
+  };
+  expect_different_past_the_second_path({WordAtom::MaskedNe(5, 1), WordAtom::MaskedNe(6, 6)},
+                                        {WordAtom::MaskedNe(0x30, 0x30)}, tail, 3);
+}
+
+// The residuals below test bit 0 alone: the first path allows it only
+// clear, the second either way.
+DecisionDag::Ref bit_0_tail(DecisionDag& d, bool b_side) {
+  const DecisionDag::Ref allow = d.leaf(Action::Allow(), "allow");
+  const DecisionDag::Ref set = d.leaf(b_side ? Action::Errno(2) : Action::Allow(), "bit 0 set");
+  return d.test(4, WordAtom::MaskedEq(1, 1), set, allow);
+}
+
+// Bit 2 known set and (w & 5) != 5: bit 0 must be clear. The clause's one
+// bit outside the reads is a known bit, which no value of the set may
+// flip: the key keeps the clause. (The second path, bit 2 known set and a
+// clause on bits 2 and 4, has the same known bits in its key.)
+TEST(StateKeys, ClauseWhoseFreeBitIsKnownIsKept) {
+  expect_different_past_the_second_path({WordAtom::MaskedEq(4, 4), WordAtom::MaskedNe(5, 5)},
+                                        {WordAtom::MaskedEq(4, 4), WordAtom::MaskedNe(0x14, 0x14)}, bit_0_tail, 5);
+}
+
+// The same through a known bit no test reads but a clause kept does: bit 2
+// known set, (w & 5) != 5 and (w & 0xc) != 0xc, against the two clauses
+// alone (which allow bit 0 with bit 2 clear). The key keeps the known bit.
+TEST(StateKeys, KnownBitAClauseReadsIsKept) {
+  expect_different_past_the_second_path(
+      {WordAtom::MaskedEq(4, 4), WordAtom::MaskedNe(5, 5), WordAtom::MaskedNe(0xc, 0xc)},
+      {WordAtom::MaskedNe(5, 5), WordAtom::MaskedNe(0xc, 0xc)}, bit_0_tail, 1);
+}
+
+// A clause reading a bit the residuals read and one they do not, bit 2,
+// which other clauses read too: (w & 5) != 5 beside (w & 0xc) != 0 and
+// (w & 0xc) != 8, which together need bit 2 set, so that bit 0 must be
+// clear. The clauses on unread bits alone are kept with it. (The second
+// path, (w & 5) != 5 and (w & 0x14) != 0x14, keeps the first clause too,
+// and allows bit 0 with bit 2 clear.)
+TEST(StateKeys, ClausesOnUnreadBitsBesideAMixedClauseAreKept) {
+  expect_different_past_the_second_path(
+      {WordAtom::MaskedNe(5, 5), WordAtom::MaskedNe(0xc, 0), WordAtom::MaskedNe(0xc, 8)},
+      {WordAtom::MaskedNe(5, 5), WordAtom::MaskedNe(0x14, 0x14)}, bit_0_tail, 1);
+}
+
+// Twelve stages on word 4: stage i denies where bits i and i + 1 are both
+// set (bit i + 1 read by the next stage too), unless word 5's bit i is
+// clear. The clauses the stages leave share their bits and have none of
+// their own, but read no bit a later test reads: left out, the walk takes
+// a few states per stage.
+DecisionDag overlapping_stages(bool negated, Action last) {
+  DecisionDag d;
+  const DecisionDag::Ref deny = d.leaf(Action::Errno(1), "deny");
+  DecisionDag::Ref next = d.leaf(last, "last");
+  for (int i = 11; i >= 0; --i) {
+    const uint32_t bits = 3u << i;
+    const DecisionDag::Ref second = negated ? d.test(5, WordAtom::MaskedNe(1u << i, 0), deny, next)
+                                            : d.test(5, WordAtom::MaskedEq(1u << i, 0), next, deny);
+    next = negated ? d.test(4, WordAtom::MaskedNe(bits, bits), next, second)
+                   : d.test(4, WordAtom::MaskedEq(bits, bits), second, next);
+  }
+  d.set_root(next);
+  return d;
+}
+
+TEST(StateKeys, SharedClausesNoTestReadsAreLeftOut) {
+  const DiagramProof proof = prove_by_diagrams(overlapping_stages(false, Action::Allow()),
+                                               overlapping_stages(true, Action::Allow()), 1u << 20);
+  EXPECT_TRUE(proof.proved);
+  EXPECT_LT(proof.atoms, 200u);
+  EXPECT_FALSE(prove_by_diagrams(overlapping_stages(false, Action::Allow()), overlapping_stages(true, Action::Errno(2)),
+                                 1u << 20)
+                   .proved);
+}
+
+// reads(): a masked test its mask, any other test every bit, over the
+// tests below on that word only.
+TEST(StateKeys, ReadsTheMasksOfTheTestsBelow) {
+  DagPool pool;
+  const DagPool::Ref allow = pool.leaf(Action::Allow());
+  const DagPool::Ref deny = pool.leaf(Action::Errno(1));
+  const DagPool::Ref low = pool.node(4, WordAtom::MaskedEq(0x3, 0x1), allow, deny);
+  const DagPool::Ref other_word = pool.node(5, WordAtom::Eq(7), deny, low);
+  const DagPool::Ref high = pool.node(4, WordAtom::MaskedNe(0x300, 0x100), other_word, allow);
+  const DagPool::Ref ordered = pool.node(4, WordAtom::Gt(9), high, deny);
+  StateKeys keys(pool);
+  EXPECT_EQ(keys.reads(allow, 4), 0u);
+  EXPECT_EQ(keys.reads(low, 4), 0x3u);
+  EXPECT_EQ(keys.reads(other_word, 4), 0x3u);
+  EXPECT_EQ(keys.reads(other_word, 5), 0xffffffffU);
+  EXPECT_EQ(keys.reads(high, 4), 0x303u);
+  EXPECT_EQ(keys.reads(high, 6), 0u);
+  EXPECT_EQ(keys.reads(ordered, 4), 0xffffffffU);
+}
+
+// A collection frees nodes whose slots node() reuses: after
+// forget_nodes(), a node in a reused slot reads its own masks.
+TEST(StateKeys, ForgetsWhatItReadOfFreedNodes) {
+  DagPool pool;
+  const DagPool::Ref allow = pool.leaf(Action::Allow());
+  const DagPool::Ref deny = pool.leaf(Action::Errno(1));
+  StateKeys keys(pool);
+  const DagPool::Ref freed = pool.node(4, WordAtom::MaskedEq(0x1, 0x1), allow, deny);
+  EXPECT_EQ(keys.reads(freed, 4), 0x1u);
+  pool.begin_collect();
+  pool.end_collect();
+  keys.forget_nodes();
+  const DagPool::Ref reused = pool.node(4, WordAtom::MaskedEq(0x2, 0x2), allow, deny);
+  ASSERT_EQ(reused, freed);  // the freed slot
+  EXPECT_EQ(keys.reads(reused, 4), 0x2u);
+}
+
+}  // namespace
+}  // namespace sysfence::verify

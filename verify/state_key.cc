@@ -1,0 +1,244 @@
+#include "verify/state_key.h"
+
+#include <algorithm>
+#include <bit>
+#include <utility>
+
+namespace sysfence::verify {
+
+namespace {
+
+// A word's key header: the word, and a flag for each part of its
+// constraint that follows.
+constexpr uint32_t kLo = 1u << 8;
+constexpr uint32_t kHi = 1u << 9;
+constexpr uint32_t kKnownBits = 1u << 10;
+constexpr uint32_t kExcluded = 1u << 11;
+constexpr uint32_t kClauses = 1u << 12;
+
+bool masked(WordOp op) { return op == WordOp::kMaskedEq || op == WordOp::kMaskedNe; }
+
+}  // namespace
+
+void StateKeys::start(Ref a, Ref b) {
+  tests_ = {};
+  std::array<std::vector<uint32_t>, kWordCount> constants;
+  std::vector<bool> seen(pool_.slot_count(), false);
+  std::vector<Ref> stack = {a, b};
+  while (!stack.empty()) {
+    const Ref r = stack.back();
+    stack.pop_back();
+    if (DagPool::is_leaf(r) || seen[r]) continue;
+    seen[r] = true;
+    const DagPool::Node n = pool_.at(r);
+    stack.push_back(n.if_true);
+    stack.push_back(n.if_false);
+    WordTests& t = tests_[n.word];
+    const uint32_t k = n.atom.k;
+    switch (n.atom.op) {
+      case WordOp::kEq:
+      case WordOp::kNe: constants[n.word].push_back(k); break;
+      case WordOp::kGt:
+      case WordOp::kLe:
+        if (k != 0xffffffffU) t.cuts.push_back(k + 1);
+        break;
+      case WordOp::kGe:
+      case WordOp::kLt:
+        if (k != 0) t.cuts.push_back(k);
+        break;
+      case WordOp::kMaskedEq:
+      case WordOp::kMaskedNe: t.masks |= n.atom.mask; break;
+    }
+  }
+  for (unsigned w = 0; w < kWordCount; ++w) {
+    // The classic algorithms: clang 14 (the fuzz build) cannot instantiate
+    // the subrange std::ranges::unique returns with libstdc++ 12.
+    std::sort(tests_[w].cuts.begin(), tests_[w].cuts.end());
+    std::sort(constants[w].begin(), constants[w].end());
+    tests_[w].constants =
+        static_cast<size_t>(std::unique(constants[w].begin(), constants[w].end()) - constants[w].begin());
+  }
+}
+
+uint32_t StateKeys::reads(Ref r, unsigned w) {
+  if ((pool_.words(r) & (1u << w)) == 0) return 0;  // a leaf, or no test on w below
+  if (const ReadEntry* e = find_read(r, w); e->word == w) return e->mask;
+  const DagPool::Node n = pool_.at(r);
+  // Every bit read, the other branch is not asked.
+  uint32_t out = n.word != w ? 0 : masked(n.atom.op) ? n.atom.mask : ~uint32_t{0};
+  if (out != ~uint32_t{0}) out |= reads(n.if_true, w);
+  if (out != ~uint32_t{0}) out |= reads(n.if_false, w);
+  if (2 * (reads_count_ + 1) > reads_.size()) grow_reads();
+  ReadEntry* e = find_read(r, w);  // the children may have grown the table
+  *e = ReadEntry{r, w, out};
+  ++reads_count_;
+  return out;
+}
+
+StateKeys::ReadEntry* StateKeys::find_read(Ref r, unsigned w) {
+  if (reads_.empty()) grow_reads();
+  const size_t mask = reads_.size() - 1;
+  size_t slot = ((uint64_t{r} << 4 | w) * 0x9e3779b97f4a7c15ULL >> 20) & mask;
+  while (reads_[slot].word != kNoWord && (reads_[slot].node != r || reads_[slot].word != w)) slot = (slot + 1) & mask;
+  return &reads_[slot];
+}
+
+void StateKeys::grow_reads() {
+  std::vector<ReadEntry> old = std::exchange(reads_, std::vector<ReadEntry>(std::max<size_t>(64, 2 * reads_.size())));
+  for (ReadEntry& e : reads_) e.word = kNoWord;
+  for (const ReadEntry& e : old)
+    if (e.word != kNoWord) *find_read(e.node, e.word) = e;
+}
+
+void StateKeys::forget_nodes() {
+  if (reads_count_ == 0) return;
+  for (ReadEntry& e : reads_) e.word = kNoWord;
+  reads_count_ = 0;
+}
+
+void StateKeys::push(std::vector<uint32_t>& key, Ref a, Ref b, const PathState& state) {
+  key.push_back(a);
+  key.push_back(b);
+  const uint16_t words = pool_.words(a) | pool_.words(b);
+  for (unsigned w = 0; w < kWordCount; ++w) {
+    if ((words & (1u << w)) == 0) continue;
+    // A header naming the word and which parts of its constraint follow:
+    // most words a state reads are unconstrained or have one or two parts,
+    // and the memo holds thousands of keys.
+    const WordSet& s = state.word(w);
+    const size_t header = key.size();
+    uint32_t parts = 0;
+    key.push_back(0);
+    if (s.lo() != 0) {
+      parts |= kLo;
+      key.push_back(s.lo());
+    }
+    if (s.hi() != 0xffffffffU) {
+      parts |= kHi;
+      key.push_back(s.hi());
+    }
+    uint32_t known_mask = s.known_mask();
+    std::span<const WordSet::Clause> clauses = s.clauses();
+    // Known bits and clauses come from masked tests (== and ordered tests
+    // pin bits too, but then the set has bounds).
+    if ((known_mask != 0 || !clauses.empty()) && tests_[w].masks != 0 && s.lo() == 0 && s.hi() == 0xffffffffU &&
+        s.excluded().empty())
+      keep_cells(a, b, w, s, known_mask, clauses);
+    if (known_mask != 0) {
+      parts |= kKnownBits;
+      key.push_back(known_mask);
+      key.push_back(s.known_bits() & known_mask);
+    }
+    if (!s.excluded().empty()) {
+      parts |= kExcluded;
+      push_exclusions(key, a, b, w, s);
+    }
+    if (!clauses.empty()) {
+      parts |= kClauses;
+      key.push_back(static_cast<uint32_t>(clauses.size()));
+      for (const WordSet::Clause& c : clauses) {
+        key.push_back(c.mask);
+        key.push_back(c.value);
+      }
+    }
+    key[header] = w | parts;
+  }
+}
+
+// The set's values are those with every known bit at its value that break
+// every clause ((w & m) == k false). When the residuals read word `w` only
+// through masked tests, their cells are the values' patterns on the bits
+// those read (`read`), and when the set has no bounds and no exclusions,
+// any value x of the set the key describes has a value y of the full set
+// in its cell, built in three steps:
+// - a clause with an own bit (read by no test, not known, in no other
+//   clause) is left out: where y matches it, flipping that bit breaks it
+//   and changes nothing else (each such clause has its own bit);
+// - when no clause kept reads both bits `read` has and bits it has not,
+//   the clauses on unread bits alone and the unread known bits are left
+//   out: y takes its unread bits from a value of the set (it has one),
+//   then the previous step;
+// - otherwise a known bit outside `read` and every kept clause is left
+//   out: y sets it to its value first (no kept clause reads it).
+// (100 rules of one to three conditions on flag masks of one to three
+// bits, over ioctl, fcntl and prctl: 78,716 word constraints walked ->
+// 1,156; 200 such rules: past the budget of 2,000,000 leaf pairs -> 82,716.)
+void StateKeys::keep_cells(Ref a, Ref b, unsigned w, const WordSet& s, uint32_t& known_mask,
+                           std::span<const WordSet::Clause>& clauses) {
+  uint32_t read = reads(a, w);
+  if (read != ~uint32_t{0}) read |= reads(b, w);
+  if (read == ~uint32_t{0}) return;
+  uint32_t in_clauses = 0;      // bits some clause reads
+  uint32_t in_two_clauses = 0;  // bits two or more clauses read
+  for (const WordSet::Clause& c : s.clauses()) {
+    in_two_clauses |= in_clauses & c.mask;
+    in_clauses |= c.mask;
+  }
+  const uint32_t own_bits = ~(read | s.known_mask() | in_two_clauses);
+  bool mixed = false;  // some clause kept reads bits on both sides of `read`
+  kept_clauses_.clear();
+  for (const WordSet::Clause& c : s.clauses()) {
+    if ((c.mask & own_bits) != 0) continue;
+    kept_clauses_.push_back(c);
+    mixed = mixed || ((c.mask & read) != 0 && (c.mask & ~read) != 0);
+  }
+  if (!mixed) std::erase_if(kept_clauses_, [read](const WordSet::Clause& c) { return (c.mask & read) == 0; });
+  uint32_t kept_masks = 0;
+  for (const WordSet::Clause& c : kept_clauses_) kept_masks |= c.mask;
+  known_mask &= read | kept_masks;
+  clauses = kept_clauses_;
+}
+
+// Pushes the excluded values of word `w` that the key needs: excluding a
+// value no remaining == / != test names (its constant's bit in neither
+// diagram) changes no cell met when its cell keeps other values of the set
+// (50 allowed + 70 conditions on ioctl: 2,976 atoms walked -> 2,046;
+// keeping every exclusion of a word an ordered test is left on, 2,710).
+inline void StateKeys::push_exclusions(std::vector<uint32_t>& key, Ref a, Ref b, unsigned w, const WordSet& s) const {
+  const size_t count_at = key.size();
+  key.push_back(0);
+  const uint32_t tested = pool_.constants(a) | pool_.constants(b);
+  const int min_block_bits = min_cell_block_bits(w, s);
+  for (const uint32_t e : s.excluded())
+    if ((DagPool::constant_bit(w, e) & tested) != 0 || !cell_keeps_others(w, s, e, min_block_bits)) key.push_back(e);
+  key[count_at] = static_cast<uint32_t>(key.size() - count_at - 1);
+}
+
+// Whether the cell of `e` (named by no == / != test) surely keeps a value
+// of `s` whatever values of it `s` excludes. It holds every value that
+// no ordered test tells from `e`, that agrees with `e` on the bits the
+// masked tests, the known bits and the clauses read (so that it is in
+// the set when `e` would be), and that no == / != test names: counted
+// in the aligned block around `e` within the bounds and between the
+// ordered tests' cuts, they must outnumber the constants tested and the
+// exclusions together (min_cell_block_bits). The diagrams' tests stand
+// for the residuals' (some of them: fewer cuts, masks and constants only
+// make the cell larger).
+inline bool StateKeys::cell_keeps_others(unsigned w, const WordSet& s, uint32_t e, int min_block_bits) const {
+  const std::vector<uint32_t>& cuts = tests_[w].cuts;
+  const auto next_cut = std::upper_bound(cuts.begin(), cuts.end(), e);
+  const uint32_t low = std::max(s.lo(), next_cut == cuts.begin() ? 0 : *(next_cut - 1));
+  const uint32_t high = std::min(s.hi(), next_cut == cuts.end() ? 0xffffffffU : *next_cut - 1);
+  if (e < low || e > high) return false;
+  // The largest aligned block of 2^bits values around e within [low, high].
+  const int below = low == 0 ? 32 : static_cast<int>(std::bit_width(e ^ (low - 1))) - 1;
+  const int above = high == 0xffffffffU ? 32 : static_cast<int>(std::bit_width(e ^ (high + 1))) - 1;
+  return std::min(below, above) >= min_block_bits;
+}
+
+// The fewest low bits an aligned block needs for the values in it that
+// agree with one value on the bits fixed (masks, known bits, clauses) to
+// outnumber the constants tested on `w` and the exclusions of `s`: one
+// more than the position of the n-th lowest free bit, for 2^n values
+// more than those; 33 when there are too few free bits.
+inline int StateKeys::min_cell_block_bits(unsigned w, const WordSet& s) const {
+  uint32_t fixed = tests_[w].masks | s.known_mask();
+  for (const WordSet::Clause& c : s.clauses()) fixed |= c.mask;
+  const auto free_needed = static_cast<int>(std::bit_width(tests_[w].constants + s.excluded().size()));
+  if (free_needed == 0) return 0;
+  uint32_t free = ~fixed;
+  for (int i = 1; i < free_needed && free != 0; ++i) free &= free - 1;  // the lowest free_needed - 1 dropped
+  return free == 0 ? 33 : std::countr_zero(free) + 1;
+}
+
+}  // namespace sysfence::verify
