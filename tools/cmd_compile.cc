@@ -63,13 +63,22 @@ constexpr std::string_view kUsage =
     "[--semantics S] [--no-verify] "
     "[-o FILE]";
 
-// The proof failed (or could not be made): a compiler bug, reported with
-// what the checker found; nothing is written.
-int report_unproved(const std::string& profile, const std::string& detail) {
-  fmt::print(stderr,
-             "sysfence: compile: the program compiled from {} is not proved equal to its policy; "
-             "nothing was written (a compiler bug: please report it with the profile)\n",
-             profile);
+// The program is not proved equal to its policy; nothing is written. A
+// difference the checker found is a compiler bug; a proof that did not
+// finish (its budget, the limit on rules it proves against) is not one
+// found, and --no-verify writes the program without it.
+int report_unproved(const std::string& profile, bool differs, const std::string& detail) {
+  if (differs) {
+    fmt::print(stderr,
+               "sysfence: compile: the program compiled from {} differs from its policy; nothing was written "
+               "(a compiler bug: please report it with the profile)\n",
+               profile);
+  } else {
+    fmt::print(stderr,
+               "sysfence: compile: the program compiled from {} is not proved equal to its policy, and no "
+               "difference was found; nothing was written (--no-verify writes the program unproved)\n",
+               profile);
+  }
   fmt::print(stderr, "{}", detail);
   return cli::kExitMismatch;
 }
@@ -115,12 +124,13 @@ int run_compile(std::span<const std::string> args) {
   auto built = cli::run_pipeline(*request);
   if (!built) {
     if (built.error().stage == pipeline::Stage::kProve) {
-      return report_unproved(shown, fmt::format("sysfence: {}\n", one_line(built.error().message)));
+      return report_unproved(shown, false, fmt::format("sysfence: {}\n", one_line(built.error().message)));
     }
     return cli::usage_error(built.error().message);
   }
   if (built->proof && !built->proof->equivalent()) {
-    return report_unproved(shown, verify::format_verification(*built->proof));
+    const bool differs = built->proof->equiv.verdict == verify::EquivResult::Verdict::kDifferent;
+    return report_unproved(shown, differs, verify::format_verification(*built->proof));
   }
   const policy::Policy& policy = built->resolution.policy;
   const compiler::Compiled* compiled = &*built->compiled;
