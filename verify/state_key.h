@@ -9,7 +9,7 @@
 // residuals whose sets meet the same cells have the same verdict. The key
 // leaves out the constraints that cannot change the cells met, so that such
 // states share one key and the walk proves them once:
-// - excluded values no remaining == / != test names, where their cell
+// - excluded values (no remaining test names them), where their cell
 //   surely keeps other values of the set;
 // - on a word that the residuals read only through masked tests (and whose
 //   set has no bounds and no exclusions), the known bits and the clauses
@@ -47,7 +47,9 @@ class StateKeys {
   // meets tests some of their tests.
   void start(Ref a, Ref b);
   // Appends the key of the state (residuals `a` and `b`, constraints
-  // `state`) to `key`.
+  // `state`) to `key`. The residuals must be restricted by `state`
+  // (DagPool::restrict on every word it constrains), as the walk's are: the
+  // key counts on them testing no value the state excludes.
   void push(std::vector<uint32_t>& key, Ref a, Ref b, const PathState& state);
   // After the pool freed nodes: what is remembered about them goes (their
   // slots hold other nodes next).
@@ -68,7 +70,7 @@ class StateKeys {
   // needs, where the residuals read word `w` only through masks.
   void keep_cells(Ref a, Ref b, unsigned w, const WordSet& s, uint32_t& known_mask,
                   std::span<const WordSet::Clause>& clauses);
-  void push_exclusions(std::vector<uint32_t>& key, Ref a, Ref b, unsigned w, const WordSet& s) const;
+  void push_exclusions(std::vector<uint32_t>& key, unsigned w, const WordSet& s) const;
   bool cell_keeps_others(unsigned w, const WordSet& s, uint32_t e, int min_block_bits) const;
   int min_cell_block_bits(unsigned w, const WordSet& s) const;
 

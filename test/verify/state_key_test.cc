@@ -269,6 +269,33 @@ TEST(StateKeys, SharedClausesNoTestReadsAreLeftOut) {
                    .proved);
 }
 
+// Two paths excluding ten values of word 4 each, different ones, to one
+// tail comparing word 4 with forty other constants: no test names an
+// excluded value, so both paths reach one key and the tail is walked once
+// (the constants' bits in the residuals' filters say nothing about the
+// excluded values: forty of them set most of the 32 bits).
+TEST(StateKeys, ExclusionsNoTestNamesShareOneKey) {
+  auto diagram = [](Action named) {
+    DecisionDag d;
+    const DecisionDag::Ref allow = d.leaf(Action::Allow(), "allow");
+    const DecisionDag::Ref deny = d.leaf(Action::Errno(1), "deny");
+    const DecisionDag::Ref hit = d.leaf(named, "named");
+    DecisionDag::Ref tail = allow;
+    for (uint32_t c = 0; c < 40; ++c) tail = d.test(4, WordAtom::Eq(1000 + 7 * c), hit, tail);
+    auto path = [&](uint32_t first) {
+      DecisionDag::Ref r = tail;
+      for (uint32_t e = first; e < first + 10; ++e) r = d.test(4, WordAtom::Eq(e), deny, r);
+      return r;
+    };
+    d.set_root(d.test(5, WordAtom::Eq(0), path(100), path(200)));
+    return d;
+  };
+  const DiagramProof proof = prove_by_diagrams(diagram(Action::Errno(2)), diagram(Action::Errno(2)), 1u << 20);
+  EXPECT_TRUE(proof.proved);
+  EXPECT_LT(proof.leaf_pairs, 41u + 2 * 10 + 10);  // the tail's 41 once, the exclusions' denials
+  EXPECT_FALSE(prove_by_diagrams(diagram(Action::Errno(2)), diagram(Action::Errno(3)), 1u << 20).proved);
+}
+
 // reads(): a masked test its mask, any other test every bit, over the
 // tests below on that word only.
 TEST(StateKeys, ReadsTheMasksOfTheTestsBelow) {
