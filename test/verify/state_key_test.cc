@@ -296,6 +296,38 @@ TEST(StateKeys, ExclusionsNoTestNamesShareOneKey) {
   EXPECT_FALSE(prove_by_diagrams(diagram(Action::Errno(2)), diagram(Action::Errno(3)), 1u << 20).proved);
 }
 
+// An exclusion a later constraint made redundant: the first path excludes
+// 50 and then narrows the set to values without it (`narrowing`: below 40,
+// or 0x100..0x10f), the second only narrows. The sets are one, and so are
+// the keys: the tail, comparing word 4 with every value of the narrowed
+// set, is walked once.
+void expect_redundant_exclusion_left_out(WordAtom narrowing, uint32_t first_value, uint32_t values) {
+  auto diagram = [&](Action named) {
+    DecisionDag d;
+    const DecisionDag::Ref allow = d.leaf(Action::Allow(), "allow");
+    const DecisionDag::Ref deny = d.leaf(Action::Errno(1), "deny");
+    const DecisionDag::Ref hit = d.leaf(named, "named");
+    DecisionDag::Ref tail = allow;
+    for (uint32_t c = 0; c < values; ++c) tail = d.test(4, WordAtom::Eq(first_value + c), hit, tail);
+    const DecisionDag::Ref narrowed = d.test(4, narrowing, tail, deny);
+    const DecisionDag::Ref first = d.test(4, WordAtom::Eq(50), deny, narrowed);
+    d.set_root(d.test(5, WordAtom::Eq(0), first, narrowed));
+    return d;
+  };
+  const DiagramProof proof = prove_by_diagrams(diagram(Action::Errno(2)), diagram(Action::Errno(2)), 1u << 20);
+  EXPECT_TRUE(proof.proved);
+  EXPECT_LT(proof.leaf_pairs, values + 1 + 6);  // the tail's leaves once, and the denials
+  EXPECT_FALSE(prove_by_diagrams(diagram(Action::Errno(2)), diagram(Action::Errno(3)), 1u << 20).proved);
+}
+
+TEST(StateKeys, ExclusionsOutsideTheBoundsAreLeftOut) { expect_redundant_exclusion_left_out(WordAtom::Lt(40), 0, 40); }
+
+// (A masked test on all bits but four leaves no cell of an unnamed value
+// that could keep others: only the known bits tell that 50 is out.)
+TEST(StateKeys, ExclusionsTheKnownBitsRuleOutAreLeftOut) {
+  expect_redundant_exclusion_left_out(WordAtom::MaskedEq(0xfffffff0U, 0x100), 0x100, 16);
+}
+
 // reads(): a masked test its mask, any other test every bit, over the
 // tests below on that word only.
 TEST(StateKeys, ReadsTheMasksOfTheTestsBelow) {
