@@ -288,5 +288,39 @@ TEST(CompileCli, ArgumentRulesTooBigAsAChainStillFitAsADiagram) {
   EXPECT_LE(program.size(), 4096u * 8);
 }
 
+// A proof that cannot be made is no difference found, and no compiler bug:
+// 4,101 rules on ioctl, all but one redundant (arg0 == 5, and arg0 == 5 with
+// each of 4,100 values of arg1, all ALLOW), compile to a few instructions
+// but are more distinct rules than the proof takes. Nothing is written,
+// exit 1, and the message says how to write the program unproved.
+TEST(CompileCli, UnprovedProgramIsNotCalledABug) {
+  std::string text =
+      R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [)"
+      R"({"names": ["ioctl"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 5, "op": "SCMP_CMP_EQ"}]})";
+  for (int i = 0; i < 4100; ++i) {
+    text +=
+        fmt::format(R"(, {{"names": ["ioctl"], "action": "SCMP_ACT_ALLOW", "args": [{{"index": 0, "value": 5, "op": )"
+                    R"("SCMP_CMP_EQ"}}, {{"index": 1, "value": {}, "op": "SCMP_CMP_EQ"}}]}})",
+                    i);
+  }
+  text += "]}\n";
+  const std::string profile = tmp("redundant.json");
+  cli_runner::write_file(profile, text);
+  const std::string out = tmp("redundant.bpf");
+  std::filesystem::remove(out);
+  const CliRun r = run(fmt::format("compile {} --arch x86_64 -o {}", profile, out));
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("is not proved equal to its policy, and no difference was found"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--no-verify writes the program unproved"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("more than 4096 distinct rules"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("compiler bug"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(out));
+  const CliRun unproved = run(fmt::format("compile {} --arch x86_64 --no-verify -o {}", profile, out));
+  EXPECT_EQ(unproved.code, 0) << unproved.err;
+  const std::string program = slurp(out);
+  EXPECT_GT(program.size(), 0u);
+  EXPECT_EQ(program.size() % 8, 0u);
+}
+
 }  // namespace
 }  // namespace sysfence::compiler
