@@ -68,8 +68,12 @@ uint32_t StateKeys::reads(Ref r, unsigned w) {
   uint32_t out = n.word != w ? 0 : masked(n.atom.op) ? n.atom.mask : ~uint32_t{0};
   if (out != ~uint32_t{0}) out |= reads(n.if_true, w);
   if (out != ~uint32_t{0}) out |= reads(n.if_false, w);
-  if (2 * (reads_count_ + 1) > reads_.size()) grow_reads();
-  ReadEntry* e = find_read(r, w);  // the children may have grown the table
+  if (2 * (reads_count_ + 1) > reads_.size()) {
+    // A cache: past its size it starts over rather than grow.
+    if (reads_.size() < kMaxReadSlots) grow_reads();
+    else forget_nodes();
+  }
+  ReadEntry* e = find_read(r, w);  // the children may have grown or cleared the table
   *e = ReadEntry{r, w, out};
   ++reads_count_;
   return out;

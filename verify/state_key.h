@@ -78,13 +78,16 @@ class StateKeys {
   std::array<WordTests, kWordCount> tests_;
   // reads() of the nodes a key has asked about, by node and word (open
   // addressing, at most half full): a few hundred in most proofs, where a
-  // table beside every node of the pool would take far more memory.
+  // table beside every node of the pool would take far more memory. A
+  // cache: full at kMaxReadSlots, it is emptied instead of grown (a walk
+  // over hundreds of rules on flag masks asks about millions).
   struct ReadEntry {
     Ref node;
     uint32_t word;  // kNoWord where free
     uint32_t mask;
   };
   static constexpr uint32_t kNoWord = ~uint32_t{0};
+  static constexpr size_t kMaxReadSlots = size_t{1} << 14;  // 192 KiB
   ReadEntry* find_read(Ref r, unsigned w);
   void grow_reads();
   std::vector<ReadEntry> reads_;

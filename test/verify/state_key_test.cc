@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstdint>
 #include <random>
 #include <vector>
@@ -363,6 +364,32 @@ TEST(StateKeys, ForgetsWhatItReadOfFreedNodes) {
   const DagPool::Ref reused = pool.node(4, WordAtom::MaskedEq(0x2, 0x2), allow, deny);
   ASSERT_EQ(reused, freed);  // the freed slot
   EXPECT_EQ(keys.reads(reused, 4), 0x2u);
+}
+
+// A chain of 12,000 masked tests over words 4..7 (bit 7i % 32 of word
+// 4 + i % 4): asking about every node fills the cache past its size many
+// times over, and every answer is still the union of the masks below.
+TEST(StateKeys, ReadsStayRightPastTheCachesSize) {
+  DagPool pool;
+  const DagPool::Ref allow = pool.leaf(Action::Allow());
+  const DagPool::Ref deny = pool.leaf(Action::Errno(1));
+  std::vector<DagPool::Ref> chain;
+  std::vector<std::array<uint32_t, 4>> below;  // the masks at and below chain[i], per word
+  DagPool::Ref next = deny;
+  std::array<uint32_t, 4> masks{};
+  for (uint32_t i = 0; i < 12000; ++i) {
+    const uint32_t bit = 1u << (i * 7 % 32);
+    next = pool.node(4 + i % 4, WordAtom::MaskedEq(bit, bit), next, allow);
+    masks[i % 4] |= bit;
+    chain.push_back(next);
+    below.push_back(masks);
+  }
+  StateKeys keys(pool);
+  for (size_t round = 0; round < 2; ++round) {
+    for (size_t i = 0; i < chain.size(); i += 97) {
+      for (unsigned w = 0; w < 4; ++w) ASSERT_EQ(keys.reads(chain[i], 4 + w), below[i][w]) << i << " " << w;
+    }
+  }
 }
 
 }  // namespace
