@@ -11,6 +11,7 @@
 
 #include "bpf/insn.h"
 #include "test/bpf/random_program.h"
+#include "test/verify/small_diagrams.h"
 #include "verify/decision.h"
 #include "verify/equiv.h"
 #include "verify/symbolic.h"
@@ -75,13 +76,11 @@ TEST(DagPool, RestrictionTakesTheDecidedBranches) {
 }
 
 // Random diagrams over words 4 and 5 with constants below 16 and masks
-// within 0xf: every value from 16 up behaves like 16 + (value & 0xf), so
-// the inputs 0..31 per word decide equality exactly.
-struct NodeSpec {
-  unsigned word;
-  WordAtom atom;
-  size_t if_true, if_false;  // indices into the refs built so far
-};
+// within 0xf (test/verify/small_diagrams.h: the inputs 0..31 per word decide
+// equality exactly).
+using small_diagrams::build;
+using small_diagrams::equal_everywhere;
+using small_diagrams::NodeSpec;
 
 WordAtom random_atom(std::mt19937_64& rng) {
   const auto k = static_cast<uint32_t>(rng() % 16);
@@ -106,28 +105,6 @@ std::vector<NodeSpec> random_spec(std::mt19937_64& rng, size_t nodes) {
     spec.push_back({4 + static_cast<unsigned>(rng() % 2), random_atom(rng), rng() % built, rng() % built});
   }
   return spec;
-}
-
-DecisionDag build(const std::vector<NodeSpec>& spec, const std::vector<Action>& leaves) {
-  DecisionDag d;
-  std::vector<DecisionDag::Ref> refs;
-  refs.reserve(leaves.size() + spec.size());
-  for (const Action& a : leaves) refs.push_back(d.leaf(a, "leaf"));
-  for (const NodeSpec& s : spec) refs.push_back(d.test(s.word, s.atom, refs[s.if_true], refs[s.if_false]));
-  d.set_root(refs.back());
-  return d;
-}
-
-bool equal_everywhere(const DecisionDag& a, const DecisionDag& b) {
-  SeccompWords in{};
-  for (uint32_t v4 = 0; v4 < 32; ++v4) {
-    for (uint32_t v5 = 0; v5 < 32; ++v5) {
-      in[4] = v4;
-      in[5] = v5;
-      if (a.run(in) != b.run(in)) return false;
-    }
-  }
-  return true;
 }
 
 // Proved exactly when equal: sound (no difference is proved away) and, on

@@ -11,6 +11,7 @@
 #include <random>
 #include <vector>
 
+#include "test/verify/small_diagrams.h"
 #include "verify/dag_pool.h"
 #include "verify/decision.h"
 #include "verify/equiv.h"
@@ -28,33 +29,9 @@ WordAtom random_masked_atom(std::mt19937_64& rng, bool mixed) {
   return rng() % 2 == 0 ? WordAtom::MaskedEq(mask, k) : WordAtom::MaskedNe(mask, k);
 }
 
-struct NodeSpec {
-  unsigned word;
-  WordAtom atom;
-  size_t if_true, if_false;  // indices into the refs built so far (three leaves first)
-};
-
-DecisionDag build(const std::vector<NodeSpec>& spec, const std::vector<Action>& leaves) {
-  DecisionDag d;
-  std::vector<DecisionDag::Ref> refs;
-  refs.reserve(leaves.size() + spec.size());
-  for (const Action& a : leaves) refs.push_back(d.leaf(a, "leaf"));
-  for (const NodeSpec& s : spec) refs.push_back(d.test(s.word, s.atom, refs[s.if_true], refs[s.if_false]));
-  d.set_root(refs.back());
-  return d;
-}
-
-bool equal_everywhere(const DecisionDag& a, const DecisionDag& b) {
-  SeccompWords in{};
-  for (uint32_t v4 = 0; v4 < 32; ++v4) {
-    for (uint32_t v5 = 0; v5 < 32; ++v5) {
-      in[4] = v4;
-      in[5] = v5;
-      if (a.run(in) != b.run(in)) return false;
-    }
-  }
-  return true;
-}
+using small_diagrams::build;
+using small_diagrams::equal_everywhere;
+using small_diagrams::NodeSpec;
 
 // Sound on the diagrams the projection is for: proved exactly when equal,
 // with memos small enough to be forgotten and pools collected often (keys
@@ -93,22 +70,25 @@ TEST(StateKeys, ProvesExactlyTheEqualPairsOfMaskedTests) {
   EXPECT_GT(different, 800);
 }
 
-// Twelve stages on the bits of words 4 and 5: stage i denies when bit i of
-// word 4 is set and bit i of word 5 too, and goes on otherwise. Each stage
-// leaves a known bit or two that no later test reads: keys without them
-// make 2^12 paths a few states per stage.
-DecisionDag bit_stages(bool negated, Action last) {
+// Twelve stages on the bits of words 4 and 5: stage i denies when the
+// `width` bits of word 4 from bit i are all set and bit i of word 5 too,
+// and goes on otherwise (written with the opposite tests when `negated`).
+// Each stage leaves known bits, or with two bits clauses sharing their bits
+// with the next stage's, that no later test reads: keys without them make
+// 2^12 paths a few states per stage.
+DecisionDag stages(unsigned width, bool negated, Action last) {
   DecisionDag d;
   const DecisionDag::Ref deny = d.leaf(Action::Errno(1), "deny");
   DecisionDag::Ref next = d.leaf(last, "last");
   for (int i = 11; i >= 0; --i) {
+    const uint32_t bits = ((1u << width) - 1) << i;
     const uint32_t bit = 1u << i;
     if (negated) {
       const DecisionDag::Ref second = d.test(5, WordAtom::MaskedNe(bit, bit), next, deny);
-      next = d.test(4, WordAtom::MaskedNe(bit, bit), next, second);
+      next = d.test(4, WordAtom::MaskedNe(bits, bits), next, second);
     } else {
       const DecisionDag::Ref second = d.test(5, WordAtom::MaskedEq(bit, bit), deny, next);
-      next = d.test(4, WordAtom::MaskedEq(bit, bit), second, next);
+      next = d.test(4, WordAtom::MaskedEq(bits, bits), second, next);
     }
   }
   d.set_root(next);
@@ -117,13 +97,13 @@ DecisionDag bit_stages(bool negated, Action last) {
 
 TEST(StateKeys, KnownBitsNoTestReadsAreLeftOut) {
   const DiagramProof proof =
-      prove_by_diagrams(bit_stages(false, Action::Allow()), bit_stages(true, Action::Allow()), 1u << 20);
+      prove_by_diagrams(stages(1, false, Action::Allow()), stages(1, true, Action::Allow()), 1u << 20);
   EXPECT_TRUE(proof.proved);
   EXPECT_LT(proof.atoms, 100u);  // 2^12 leaf pairs or more with every known bit in the keys
   EXPECT_LT(proof.leaf_pairs, 50u);
   // Behind every stage, a difference is still found.
   EXPECT_FALSE(
-      prove_by_diagrams(bit_stages(false, Action::Allow()), bit_stages(true, Action::Errno(2)), 1u << 20).proved);
+      prove_by_diagrams(stages(1, false, Action::Allow()), stages(1, true, Action::Errno(2)), 1u << 20).proved);
 }
 
 // Two paths to the same residuals, picked by word 5: each adds constraints
@@ -240,34 +220,13 @@ TEST(StateKeys, ClausesOnUnreadBitsBesideAMixedClauseAreKept) {
       {WordAtom::MaskedNe(5, 5), WordAtom::MaskedNe(0x14, 0x14)}, bit_0_tail, 1);
 }
 
-// Twelve stages on word 4: stage i denies where bits i and i + 1 are both
-// set (bit i + 1 read by the next stage too), unless word 5's bit i is
-// clear. The clauses the stages leave share their bits and have none of
-// their own, but read no bit a later test reads: left out, the walk takes
-// a few states per stage.
-DecisionDag overlapping_stages(bool negated, Action last) {
-  DecisionDag d;
-  const DecisionDag::Ref deny = d.leaf(Action::Errno(1), "deny");
-  DecisionDag::Ref next = d.leaf(last, "last");
-  for (int i = 11; i >= 0; --i) {
-    const uint32_t bits = 3u << i;
-    const DecisionDag::Ref second = negated ? d.test(5, WordAtom::MaskedNe(1u << i, 0), deny, next)
-                                            : d.test(5, WordAtom::MaskedEq(1u << i, 0), next, deny);
-    next = negated ? d.test(4, WordAtom::MaskedNe(bits, bits), next, second)
-                   : d.test(4, WordAtom::MaskedEq(bits, bits), second, next);
-  }
-  d.set_root(next);
-  return d;
-}
-
 TEST(StateKeys, SharedClausesNoTestReadsAreLeftOut) {
-  const DiagramProof proof = prove_by_diagrams(overlapping_stages(false, Action::Allow()),
-                                               overlapping_stages(true, Action::Allow()), 1u << 20);
+  const DiagramProof proof =
+      prove_by_diagrams(stages(2, false, Action::Allow()), stages(2, true, Action::Allow()), 1u << 20);
   EXPECT_TRUE(proof.proved);
   EXPECT_LT(proof.atoms, 200u);
-  EXPECT_FALSE(prove_by_diagrams(overlapping_stages(false, Action::Allow()), overlapping_stages(true, Action::Errno(2)),
-                                 1u << 20)
-                   .proved);
+  EXPECT_FALSE(
+      prove_by_diagrams(stages(2, false, Action::Allow()), stages(2, true, Action::Errno(2)), 1u << 20).proved);
 }
 
 // Two paths excluding ten values of word 4 each, different ones, to one
