@@ -393,7 +393,7 @@ const DecisionTree& ArgCompiler::value_tree(const std::vector<Interval>& interva
   // (each instanced on its own: a full cache is cleared as a tree is added).
   if (small_trees_ && !fast_trees_differ_) {
     const DecisionTree& fast = ValueTrees::instance(kept_tree(false, intervals, cache), intervals, fast_instance_);
-    fast_trees_differ_ = !same_tests(tree, fast);
+    fast_trees_differ_ = tree.root != fast.root || tree.nodes != fast.nodes;
   }
   return tree;
 }
@@ -412,16 +412,6 @@ const DecisionTree& ArgCompiler::kept_tree(bool smallest, const std::vector<Inte
   if (smallest) opts.size_weight = 1e9;
   if (&cache == kept_ && kept_->size() >= kMaxKept) kept_->clear();
   return cache.add(smallest, value_shape_, intervals, build_tree(intervals, weights, opts));
-}
-
-bool ArgCompiler::same_tests(const DecisionTree& a, const DecisionTree& b) {
-  if (a.root != b.root || a.nodes.size() != b.nodes.size()) return false;
-  for (size_t i = 0; i < a.nodes.size(); ++i) {
-    const TreeNode& x = a.nodes[i];
-    const TreeNode& y = b.nodes[i];
-    if (x.kind != y.kind || x.k != y.k || x.leaf != y.leaf || x.below != y.below || x.above != y.above) return false;
-  }
-  return true;
 }
 
 Edge ArgCompiler::interval_split(const RuleSet& s, uint8_t arg, bool hi, std::optional<uint32_t> a_holds) {

@@ -194,8 +194,6 @@ class ArgCompiler {
   // The kept tree of value_shape_'s shape, the smallest or the fastest,
   // built (and kept in `cache`) when it is not there.
   const DecisionTree& kept_tree(bool smallest, const std::vector<Interval>& intervals, ValueTrees& cache);
-  // Whether two trees make the same comparisons in the same places.
-  static bool same_tests(const DecisionTree& a, const DecisionTree& b);
   Edge masked_test(const RuleSet& s, const OpenCondition& test, std::optional<uint32_t> a_holds);
   uint32_t word(uint8_t arg, bool hi) const;
   // subgraph_insns(g_, e), with the counter's buffers kept between calls.

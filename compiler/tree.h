@@ -57,6 +57,8 @@ struct TreeNode {
   // Children are node indices; a node may be shared (the linear chain).
   int32_t below = -1;
   int32_t above = -1;
+
+  friend bool operator==(const TreeNode&, const TreeNode&) = default;
 };
 
 struct DecisionTree {

@@ -71,7 +71,7 @@ uint32_t StateKeys::reads(Ref r, unsigned w) {
   if (2 * (reads_count_ + 1) > reads_.size()) {
     // A cache: past its size it starts over rather than grow.
     if (reads_.size() < kMaxReadSlots) grow_reads();
-    else forget_nodes();
+    else clear_reads();
   }
   ReadEntry* e = find_read(r, w);  // the children may have grown or cleared the table
   *e = ReadEntry{r, w, out};
@@ -94,7 +94,9 @@ void StateKeys::grow_reads() {
     if (e.word != kNoWord) *find_read(e.node, e.word) = e;
 }
 
-void StateKeys::forget_nodes() {
+void StateKeys::forget_nodes() { clear_reads(); }
+
+void StateKeys::clear_reads() {
   if (reads_count_ == 0) return;
   for (ReadEntry& e : reads_) e.word = kNoWord;
   reads_count_ = 0;

@@ -9,11 +9,13 @@
 // residuals whose sets meet the same cells have the same verdict. The key
 // leaves out the constraints that cannot change the cells met, so that such
 // states share one key and the walk proves them once:
-// - excluded values (no remaining test names them), where their cell
-//   surely keeps other values of the set;
+// - excluded values the bounds or known bits rule out already, and those
+//   (no remaining test names them) whose cell surely keeps other values of
+//   the set;
 // - on a word that the residuals read only through masked tests (and whose
-//   set has no bounds and no exclusions), the known bits and the clauses
-//   (w & m) != k that a bit no test reads makes satisfiable in every cell.
+//   set has no bounds and no exclusions), known bits and clauses
+//   (w & m) != k on bits no test reads, where a value of the set can always
+//   be found in the cell without them (keep_cells() says when).
 //
 // Usage, in a walk over the diagrams at `a` and `b` of one pool:
 //
@@ -90,6 +92,7 @@ class StateKeys {
   static constexpr size_t kMaxReadSlots = size_t{1} << 14;  // 192 KiB
   ReadEntry* find_read(Ref r, unsigned w);
   void grow_reads();
+  void clear_reads();
   std::vector<ReadEntry> reads_;
   size_t reads_count_ = 0;
   std::vector<WordSet::Clause> kept_clauses_;  // keep_cells()', kept to reuse its memory
