@@ -369,7 +369,13 @@ Expected<void> Resolver::apply_entry(size_t index) {
 //    every number the two split differently lies above both maxima, so
 //    the answer is ENOSYS either way; with x86_64 alone they differ on
 //    0x80000000..0xbfffffff (runc: ENOSYS, here the bad-arch action) and
-//    on -1 (runc: the default action, here ENOSYS);
+//    on -1 (runc: the default action, here ENOSYS); with x86_64's largest 0
+//    and x32 in the filter, likewise: runc's x32 stub tests bit 30 (ENOSYS
+//    for -1, the filter for 0x80000000..0xbfffffff), here it takes x32's
+//    numbers from 0x40000000 up (and not -1);
+//  - with libseccomp's view of the socket and IPC calls, a name counts with
+//    libseccomp's number for it (note_largest), which leaves out their
+//    pseudo numbers; rules above the stub are dropped (drop_rules_above_stub);
 //  - on s390 and s390x, syscall 0 also answers ENOSYS: the kernel leaves
 //    an unknown "large" syscall number as 0 (the setup(2) multiplexer).
 // runc skips the stub when defaultErrnoRet "is ENOSYS"; a default of
@@ -388,6 +394,7 @@ void Resolver::add_enosys_stub() {
     if (largest_[a] == 0) continue;
     policy::ArchPolicy& ap = out_.policy.arches[a];
     ap.enosys_above = largest_[a];
+    drop_rules_above_stub(ap);
     if (arches_[a] == ArchId::kS390 || arches_[a] == ArchId::kS390x) {
       policy::SourceRef src;
       src.file = "(runc ENOSYS stub)";
@@ -396,6 +403,32 @@ void Resolver::add_enosys_stub() {
       if (rules.empty()) rules.push_back(policy::Rule{Action::Errno(ap.enosys_errno), {}, src});
     }
   }
+}
+
+// runc's stub runs before the filter: a rule on a number above its
+// threshold never applies. Only libseccomp's numbers put one there (the
+// socket and IPC calls on the ABIs that multiplex them, and the multiplexers
+// their rules are rewritten onto, above a small profile's largest number);
+// every number the profile names itself is at most the largest.
+void Resolver::drop_rules_above_stub(policy::ArchPolicy& ap) {
+  const uint32_t above = *ap.enosys_above;
+  std::vector<std::string> dropped;
+  for (auto it = ap.rules.begin(); it != ap.rules.end();) {
+    if (it->first <= above) {
+      ++it;
+      continue;
+    }
+    const auto name = syscalls::table(ap.arch).name(it->first);
+    dropped.push_back(name ? std::string(*name) : fmt::format("nr {}", it->first));
+    it = ap.rules.erase(it);
+  }
+  if (dropped.empty()) return;
+  const auto largest = syscalls::table(ap.arch).name(above);
+  out_.notes.push_back(fmt::format(
+      "{}: on {}, runc's ENOSYS stub answers every syscall number above {} ({}) before the filter runs, so the "
+      "rules for {} never apply (libseccomp gives the socket and IPC calls pseudo numbers there, which the stub "
+      "does not count)",
+      p_.source, syscalls::arch(ap.arch).name, above, largest ? *largest : "?", fmt::join(dropped, ", ")));
 }
 
 Expected<Resolution> resolve(const Profile& profile, const ResolveOptions& options) {

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "profile/libseccomp_names.h"
 #include "profile/resolver.h"
 
 namespace sysfence::profile {
@@ -35,7 +36,9 @@ const syscalls::MultiplexedCall* call_of(const syscalls::NameNumbers* numbers) {
 
 // runc findLastSyscalls: every name of every entry moby kept counts
 // towards the largest syscall number per ABI — whatever its action, even
-// when the rule itself is dropped below.
+// when the rule itself is dropped below — with the number libseccomp
+// resolves it to (for the socket and IPC calls, with libseccomp's view of
+// them, profile/libseccomp_names.h).
 // Each name is looked up once for all ABIs (the shared name index); the
 // numbers stay in name_numbers_ for check_names and make_rules.
 void Resolver::note_largest(const ProfileSyscall& e) {
@@ -50,9 +53,19 @@ void Resolver::note_largest(const ProfileSyscall& e) {
     // A local maximum: largest_[a] in memory could alias the names' numbers.
     const ArchId abi = arches_[a];
     uint32_t largest = largest_[a];
-    for (const syscalls::NameNumbers* numbers : name_numbers_)
-      if (numbers != nullptr)
-        if (auto nr = numbers->on(abi)) largest = std::max(largest, *nr);
+    for (size_t i = 0; i < name_numbers_.size(); ++i) {
+      if (name_numbers_[i] == nullptr) continue;
+      std::optional<uint32_t> nr = name_numbers_[i]->on(abi);
+      // runc takes libseccomp's number for the name, and libseccomp gives
+      // most socket and IPC calls a negative pseudo number on the ABIs
+      // that multiplex them (profile/libseccomp_names.h): never the largest.
+      if (name_calls_[i] != nullptr && o_.multiplex == MultiplexRewrite::kLibseccomp) {
+        const std::optional<int32_t> libseccomp = libseccomp_call_number(abi, e.names[i]);
+        if (libseccomp)
+          nr = *libseccomp >= 0 ? std::optional<uint32_t>(static_cast<uint32_t>(*libseccomp)) : std::nullopt;
+      }
+      if (nr) largest = std::max(largest, *nr);
+    }
     largest_[a] = largest;
   }
 }

@@ -197,6 +197,8 @@ class Resolver {
 
   // resolve_rules.cc
   void note_largest(const ProfileSyscall& e);
+  // Removes ap's rules on numbers above ap.enosys_above, with a note.
+  void drop_rules_above_stub(policy::ArchPolicy& ap);
   // Adds `nr` to the numbers of the current stamp on ABI `a`; false when it
   // was there already. Inline: make_rules asks once per name and ABI.
   bool add_entry_number(size_t a, uint32_t nr) {

@@ -54,6 +54,7 @@ host produces.
 """
 
 import argparse
+import ctypes
 import hashlib
 import json
 import os
@@ -191,6 +192,19 @@ def resolve_entries(profile, moby_names, native_token):
     return abis, kept
 
 
+_LIBSECCOMP = ctypes.CDLL("libseccomp.so.2")
+_LIBSECCOMP.seccomp_syscall_resolve_name_arch.argtypes = [ctypes.c_uint32, ctypes.c_char_p]
+_LIBSECCOMP.seccomp_syscall_resolve_name_arch.restype = ctypes.c_int
+
+
+def number_by_arch(token, name):
+    """seccomp_syscall_resolve_name_arch, which libseccomp-golang's
+    GetSyscallFromNameByArch calls: on the ABIs that multiplex the socket and
+    IPC calls their names stay negative pseudo numbers, where the binding's
+    resolve_syscall rewrites them to socketcall(2) / ipc(2)."""
+    return _LIBSECCOMP.seccomp_syscall_resolve_name_arch(int(getattr(seccomp.Arch, token)), name.encode())
+
+
 def build(profile, native, optimize):
     sysname, token, moby_names, _, _, _ = native
     errnos = ERRNO_NAMES_MIPS if token.startswith("MIPS") else ERRNO_NAMES
@@ -214,13 +228,15 @@ def build(profile, native, optimize):
         info.skipped[tok] = []
         info.largest[tok] = 0
     for names, e in kept:
-        # runc findLastSyscalls: every kept name counts, whatever its action.
+        # runc findLastSyscalls: every kept name counts, whatever its action,
+        # by the number libseccomp-golang's GetSyscallFromNameByArch gives it
+        # (a negative pseudo number never counts).
         for tok in abis:
             for n in names:
-                nr = seccomp.resolve_syscall(getattr(seccomp.Arch, tok), n)
+                nr = number_by_arch(tok, n)
                 if nr >= 0:
                     info.largest[tok] = max(info.largest[tok], nr)
-                elif n not in info.skipped[tok]:
+                if seccomp.resolve_syscall(getattr(seccomp.Arch, tok), n) < 0 and n not in info.skipped[tok]:
                     info.skipped[tok].append(n)
         act, desc = action_of(e["action"], e.get("errnoRet"), e.get("errno"), errnos)
         if desc == def_desc:
@@ -270,6 +286,9 @@ def fix_cross_endian_returns(data, actions):
     left alone, one whose byte-swapped k is one of them is swapped, anything
     else is an error. Every other byte is libseccomp's."""
     out = bytearray(data)
+    # The binding's KILL_PROCESS is negative (-0x80000000): as a return value
+    # it is unsigned.
+    actions = {a & 0xFFFFFFFF for a in actions}
     for off in range(0, len(data), 8):
         code, jt, jf, k = struct.unpack_from(">HBBI", data, off)
         if code != RET_K:
@@ -394,7 +413,8 @@ def main():
     rows, notes = [], []
     sources = [(args.profiles, "docker-default", ARCHES), (args.profiles, "containers-common", ARCHES),
                (args.own_profiles, "rule-conflicts", OWN_ARCHES), (args.own_profiles, "range-order", OWN_ARCHES),
-               (args.own_profiles, "multiplex-stale", OWN_ARCHES)]
+               (args.own_profiles, "multiplex-stale", OWN_ARCHES),
+               (args.own_profiles, "enosys-threshold", OWN_ARCHES)]
     for pdir, pname, natives in sources:
         ppath = os.path.join(pdir, pname + ".json")
         with open(ppath, "rb") as fh:

@@ -634,6 +634,43 @@ TEST(ResolveEnosys, AnAbiWhoseLargestNamedNumberIsZeroGetsNoStub) {
   EXPECT_FALSE(resolve_text(only_read, options(ArchId::kX86_64)).policy.arches[0].enosys_above);
 }
 
+// runc takes each name's number from libseccomp, which gives the socket and
+// IPC calls negative pseudo numbers on the ABIs that also multiplex them
+// (i386 here): they never count, so i386's threshold is exit_group's (252)
+// and the stub answers the direct calls above it (socket 359, msgsnd 400)
+// before the filter. x86_64 has real numbers for them (41, 69).
+constexpr std::string_view kPseudoProfile = R"({"defaultAction": "SCMP_ACT_ERRNO",
+  "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"], "syscalls": [
+  {"names": ["read", "write", "exit_group"], "action": "SCMP_ACT_ALLOW"},
+  {"names": ["socket", "msgsnd"], "action": "SCMP_ACT_ALLOW"}]})";
+
+TEST(ResolveEnosys, LibseccompsPseudoNumbersNeverCountTowardsRuncsStub) {
+  ResolveOptions runc = options(ArchId::kX86_64);
+  runc.multiplex = MultiplexRewrite::kLibseccomp;
+  const Resolution r = resolve_text(kPseudoProfile, runc);
+  EXPECT_EQ(r.policy.find(ArchId::kI386)->enosys_above, nr(ArchId::kI386, "exit_group"));
+  EXPECT_EQ(r.policy.find(ArchId::kX86_64)->enosys_above, nr(ArchId::kX86_64, "exit_group"));
+  // The stub runs first: the direct calls' rules above it never apply.
+  EXPECT_TRUE(rules_for(r, ArchId::kI386, "socket").empty());
+  EXPECT_TRUE(rules_for(r, ArchId::kI386, "msgsnd").empty());
+  EXPECT_FALSE(rules_for(r, ArchId::kI386, "socketcall").empty());  // 102: below the stub
+  EXPECT_FALSE(rules_for(r, ArchId::kX86_64, "socket").empty());
+  EXPECT_TRUE(has_note_containing(r,
+                                  "on i386, runc's ENOSYS stub answers every syscall number above 252 "
+                                  "(exit_group) before the filter runs, so the rules for socket, msgsnd never apply"));
+  SeccompData d{};
+  d.arch = syscalls::arch(ArchId::kI386).audit_arch;
+  d.nr = nr(ArchId::kI386, "socket");
+  EXPECT_EQ(policy::evaluate(r.policy, d).action, Action::Errno(38));
+}
+
+TEST(ResolveEnosys, SysfencesOwnReadingCountsTheDirectNumbers) {
+  const Resolution r = resolve_text(kPseudoProfile, options(ArchId::kX86_64));  // --multiplex exact
+  EXPECT_EQ(r.policy.find(ArchId::kI386)->enosys_above, nr(ArchId::kI386, "msgsnd"));
+  EXPECT_FALSE(rules_for(r, ArchId::kI386, "socket").empty());
+  EXPECT_FALSE(has_note_containing(r, "runc's ENOSYS stub answers"));
+}
+
 TEST(ResolveEnosys, S390SyscallZeroAnswersEnosys) {
   const auto text = R"({"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_S390"],
     "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]})";

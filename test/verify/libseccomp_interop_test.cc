@@ -58,7 +58,8 @@ std::vector<std::string> words_of(std::string_view line) {
 enum class Variant { kLibseccomp, kTree, kRunc };
 
 struct Fixture {
-  // "docker-default" | "containers-common" | "rule-conflicts" | "range-order" | "multiplex-stale"
+  // "docker-default" | "containers-common" | "rule-conflicts" | "range-order" | "multiplex-stale" |
+  // "enosys-threshold"
   std::string_view profile;
   std::string_view arch;  // sysfence's name of the native arch
   Variant variant;
@@ -74,13 +75,17 @@ struct Fixture {
   std::string file() const {
     return runfile(fmt::format("test/verify/data/libseccomp/{}.{}.{}.bpf", profile, arch, variant_name()));
   }
-  // rule-conflicts, range-order and multiplex-stale are sysfence's own:
+  // rule-conflicts, range-order, multiplex-stale and enosys-threshold are sysfence's own:
   // several rules for one syscall and MASKED_EQ datums with bits outside the
   // mask; > and >= rules on one argument whose order libseccomp's tree
   // decides; socket and SysV IPC rules (with and without conditions, and on
   // socketcall/ipc themselves) and rules whose filter compares a stale
-  // accumulator.
-  bool own() const { return profile == "rule-conflicts" || profile == "range-order" || profile == "multiplex-stale"; }
+  // accumulator; a small profile whose socket and IPC calls lie above runc's
+  // ENOSYS threshold where libseccomp gives them pseudo numbers.
+  bool own() const {
+    return profile == "rule-conflicts" || profile == "range-order" || profile == "multiplex-stale" ||
+           profile == "enosys-threshold";
+  }
   std::string profile_file() const {
     return runfile(own() ? fmt::format("test/verify/data/libseccomp/profiles/{}.json", profile)
                          : fmt::format("profile/data/{}.json", profile));
@@ -104,7 +109,7 @@ constexpr std::string_view kOwnArches[] = {"x86_64",  "aarch64",  "riscv64", "s3
 std::vector<Fixture> all_fixtures() {
   std::vector<Fixture> fixtures;
   for (std::string_view profile :
-       {"docker-default", "containers-common", "rule-conflicts", "range-order", "multiplex-stale"})
+       {"docker-default", "containers-common", "rule-conflicts", "range-order", "multiplex-stale", "enosys-threshold"})
     for (std::string_view arch : Fixture{profile, "", Variant::kLibseccomp}.own()
                                      ? std::span<const std::string_view>(kOwnArches)
                                      : std::span<const std::string_view>(kArches))
@@ -199,9 +204,10 @@ std::vector<std::string> resolve_flags(const Fixture& f) {
                                     "6.1",        "--arg-width",        "64",
                                     "--bad-arch", "kill-thread",        "--rule-combination",
                                     "libseccomp", "--unknown-syscalls", f.runc() ? "enosys" : "default"};
-  // multiplex-stale's socket and IPC rules reach socketcall/ipc the way
+  // multiplex-stale's and enosys-threshold's socket and IPC rules reach socketcall/ipc the way
   // libseccomp rewrites them.
-  if (f.profile == "multiplex-stale") flags.insert(flags.end(), {"--multiplex", "libseccomp"});
+  if (f.profile == "multiplex-stale" || f.profile == "enosys-threshold")
+    flags.insert(flags.end(), {"--multiplex", "libseccomp"});
   return flags;
 }
 
