@@ -29,7 +29,10 @@ std::string_view consequence(Action a) {
     case ActionKind::kKillProcess: return "blocked: the whole process is killed";
     case ActionKind::kKillThread: return "blocked: the calling thread is killed";
     case ActionKind::kTrap: return "blocked: the thread gets SIGSYS";
-    case ActionKind::kErrno: return "blocked: the call fails with this errno, the kernel never runs it";
+    case ActionKind::kErrno:
+      // SECCOMP_RET_ERRNO with errno 0 returns 0 without running the call.
+      if (a.data == 0) return "skipped: the kernel never runs the call, which returns 0 as if it succeeded";
+      return "blocked: the call fails with this errno, the kernel never runs it";
     case ActionKind::kUserNotif: return "sent to the user-space supervisor (seccomp notify) to decide";
     case ActionKind::kTrace: return "handed to the ptrace tracer (fails with ENOSYS without one)";
     case ActionKind::kLog: return "allowed, and logged";

@@ -149,7 +149,7 @@ Expected<Resolution> Resolver::run() {
         fmt::format("{}:{}:{}: SCMP_ACT_NOTIFY cannot be the default action (runc refuses it: the "
                     "process could not even report the notification fd)",
                     p_.source, p_.pos.line, p_.pos.col));
-  auto def_data = errno_data(def, p_.default_errno, p_.default_errno_ret, "defaultErrnoRet", p_.pos);
+  auto def_data = errno_data(def, p_.default_errno, p_.default_errno_ret, "defaultErrnoRet", p_.pos, std::nullopt);
   if (!def_data) return fail(def_data.error().message);
   // runc getAction: KILL means KILL_THREAD; ERRNO and TRACE take
   // defaultErrnoRet, or EPERM without it.
@@ -228,7 +228,7 @@ Expected<Resolution> Resolver::run() {
 // runtime would on that host); runc keeps the low 16 bits of errnoRet
 // (int16 conversion); without either, EPERM.
 Expected<uint16_t> Resolver::errno_data(ProfileAction a, const std::string& name, std::optional<uint64_t> number,
-                                        std::string_view field, SourcePos pos) {
+                                        std::string_view field, SourcePos pos, std::optional<uint32_t> entry) {
   if (a != ProfileAction::kErrno && a != ProfileAction::kTrace) return uint16_t{0};
   if (!name.empty()) {
     auto n = errno_number(name, o_.native);
@@ -238,10 +238,23 @@ Expected<uint16_t> Resolver::errno_data(ProfileAction a, const std::string& name
     return *n;
   }
   if (number) {
-    if (*number > 0xffff)
-      out_.notes.push_back(fmt::format("{}: {} {} does not fit in 16 bits; runc keeps the low 16 bits ({})", where(pos),
-                                       field, *number, *number & 0xffff));
-    return static_cast<uint16_t>(*number & 0xffff);
+    const auto low = static_cast<uint16_t>(*number & 0xffff);
+    // A warning, not a note: the profile means another errno than the
+    // filter returns, and where the low bits are 0 the call is skipped and
+    // returns 0, as if it succeeded.
+    if (*number > 0xffff) {
+      Warning w;
+      w.kind = WarningKind::kErrnoRange;
+      w.pos = pos;
+      w.rule = policy::SourceRef{source_, pos.line, entry.value_or(0), {}, false, pos.col, {}};
+      w.constant = *number;
+      const std::string what = entry ? fmt::format("syscalls[{}]", *entry) : std::string("the default action");
+      w.message = fmt::format("{}: {}: {} {} does not fit in 16 bits; runc keeps the low 16 bits ({}){}", where(pos),
+                              what, field, *number, low,
+                              low == 0 ? ": ERRNO(0) skips the call, which returns 0 as if it succeeded" : "");
+      errno_warnings_.push_back(std::move(w));
+    }
+    return low;
   }
   return eperm(o_.native);
 }
@@ -306,7 +319,7 @@ Expected<void> Resolver::apply_entry(size_t index) {
       return {};
     }
   }
-  auto data = errno_data(e.action, e.errno_name, e.errno_ret, "errnoRet", e.pos);
+  auto data = errno_data(e.action, e.errno_name, e.errno_ret, "errnoRet", e.pos, static_cast<uint32_t>(index));
   if (!data) return fail(data.error().message);
   const Action action = to_action(e.action, *data);
   outcome.action = action;

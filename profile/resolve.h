@@ -137,8 +137,10 @@ enum class WarningKind : uint8_t {
   // wins. One warning per pair of entries (rule_database.h).
   kRuleConflict,
   // An ERRNO action whose errno is above 4095 (MAX_ERRNO): the kernel clamps
-  // it to 4095, libseccomp (and so runc) refuses the profile. One warning per
-  // entry (or the default action).
+  // it to 4095, libseccomp (and so runc) refuses the profile; or an errnoRet
+  // / defaultErrnoRet above 16 bits, of which runc keeps the low 16 (0: the
+  // call is skipped and returns 0). One warning per entry (or the default
+  // action) and cause.
   kErrnoRange,
 };
 

@@ -189,8 +189,9 @@ class Resolver {
   std::string where(SourcePos pos) const;
 
   // resolve.cc
+  // `entry`: the syscalls[] entry's index; nullopt for the default action.
   Expected<uint16_t> errno_data(ProfileAction a, const std::string& name, std::optional<uint64_t> number,
-                                std::string_view field, SourcePos pos);
+                                std::string_view field, SourcePos pos, std::optional<uint32_t> entry);
   Expected<void> choose_arches();
   Expected<void> apply_entry(size_t index);
   void add_enosys_stub();

@@ -28,7 +28,7 @@ namespace {
 
 constexpr cli::FlagSpec kFlags[] = {
     {.name = "arch"},   {.name = "format"},        {.name = "name"},
-    {.name = "kernel"}, {.name = "install-flags"}, {.name = "output", .short_name = 'o'},
+    {.name = "kernel"}, {.name = "install-flags"}, {.name = "output", .short_name = 'o', .names_output = true},
 };
 
 constexpr size_t kMaxTextBytes = size_t{16} * 1024 * 1024;

@@ -49,7 +49,7 @@ constexpr cli::FlagSpec kOwnFlags[] = {
     {.name = "name"},
     {.name = "install-flags"},
     {.name = "enosys-newer", .takes_value = false},
-    {.name = "output", .short_name = 'o'},
+    {.name = "output", .short_name = 'o', .names_output = true},
     {.name = "no-verify", .takes_value = false},
 };
 constexpr auto kFlags = cli::with_resolve_flags(kOwnFlags);

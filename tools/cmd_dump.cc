@@ -37,7 +37,9 @@ namespace sysfence {
 namespace {
 
 constexpr cli::FlagSpec kFlags[] = {
-    {.name = "pid"}, {.name = "output", .short_name = 'o'}, {.name = "format"}, {.name = "at-exec"}, {.name = "arch"},
+    {.name = "pid"},    {.name = "output", .short_name = 'o', .names_output = true},
+    {.name = "format"}, {.name = "at-exec"},
+    {.name = "arch"},
 };
 
 constexpr std::string_view kUsage =

@@ -60,7 +60,7 @@ constexpr std::string_view kUsage =
 constexpr cli::FlagSpec kOwnFlags[] = {
     {.name = "base"},
     {.name = "args"},
-    {.name = "output", .short_name = 'o'},
+    {.name = "output", .short_name = 'o', .names_output = true},
     {.name = "pid"},
     {.name = "duration"},
     {.name = "merge", .takes_value = false},

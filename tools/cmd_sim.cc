@@ -83,6 +83,8 @@ constexpr std::string_view kUsage =
 // Longest accepted input line: 8 fields of at most 20 digits plus spacing
 // leaves plenty of room; longer lines are an error, not a memory sink.
 constexpr size_t kMaxLineBytes = 4096;
+// All of --inputs, as a profile's limit: the answers wait for the last line.
+constexpr size_t kMaxInputsBytes = size_t{16} << 20;
 
 // One filter's answer inside a stack.
 struct FilterAnswer {
@@ -247,8 +249,9 @@ Expected<std::optional<SeccompData>> parse_input_line(std::string_view line, con
   return std::optional<SeccompData>{d};
 }
 
-// Text: one answer line per input, written as it goes. JSON (`results` set):
-// the answers collected there, printed by the caller only when all went well.
+// Text: one answer line per input; JSON (`results` set): the answers
+// collected there. Either is printed only when every line was read well (no
+// partial output on a bad line), so the inputs are bounded like a profile.
 int run_batch(const std::string& path, const syscalls::Arch& arch, const Evaluator& evaluate, const FilterNames& names,
               boost::json::array* results) {
   const std::string where = path == "-" ? "<stdin>" : path;
@@ -257,10 +260,7 @@ int run_batch(const std::string& path, const syscalls::Arch& arch, const Evaluat
     return cli::usage_error(fmt::format("{}: cannot open: {}", where, std::strerror(errno)));
   }
   fmt::memory_buffer out;
-  const auto flush = [&] {
-    std::fwrite(out.data(), 1, out.size(), stdout);
-    out.clear();
-  };
+  size_t total = 0;
   std::string line;
   size_t line_no = 0;
   char buf[1 << 16];
@@ -275,6 +275,11 @@ int run_batch(const std::string& path, const syscalls::Arch& arch, const Evaluat
         break;
       }
       done = true;
+    }
+    total += n;
+    if (total > kMaxInputsBytes) {
+      status = cli::usage_error(fmt::format("{}: more than {} MiB of inputs", where, kMaxInputsBytes >> 20));
+      break;
     }
     pending.append(buf, n);
     size_t start = 0;
@@ -302,7 +307,6 @@ int run_batch(const std::string& path, const syscalls::Arch& arch, const Evaluat
       } else if (input->has_value()) {
         const std::string text = line_of(evaluate(**input), names);
         out.append(text.data(), text.data() + text.size());
-        if (out.size() > (1 << 16)) flush();
       }
       start = nl + 1;
       if (start > pending.size()) break;
@@ -314,7 +318,7 @@ int run_batch(const std::string& path, const syscalls::Arch& arch, const Evaluat
       break;
     }
   }
-  flush();
+  if (status == cli::kExitOk) std::fwrite(out.data(), 1, out.size(), stdout);
   if (in != stdin) std::fclose(in);
   return status;
 }
@@ -490,7 +494,9 @@ constexpr cli::FlagHelp kOwnFlagHelp[] = {
     {"--args a0,..,a5", "its arguments, decimal or 0x hex (missing ones 0)"},
     {"--ip X", "its instruction pointer"},
     {"--trace", "print every executed instruction first"},
-    {"--inputs FILE|-", "one call per line: nr a0 .. a5 [ip], # comments; one answer line each"},
+    {"--inputs FILE|-",
+     "one call per line: nr a0 .. a5 [ip], # comments (16 MiB at most); one answer line each, printed once every line "
+     "is read"},
     {"--raw-endian little|big", cli::help::kRawEndian},
     {"--format text|json", cli::help::kFormat},
     {"--caps LIST", cli::help::kCaps},

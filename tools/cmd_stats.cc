@@ -52,7 +52,7 @@ constexpr cli::FlagSpec kOwnFlags[] = {
     {.name = "arch"},
     {.name = "weights"},
     {.name = "strategy"},
-    {.name = "svg"},
+    {.name = "svg", .names_output = true},
     {.name = "range"},
     {.name = "compare", .takes_value = false},
     {.name = "format"},

@@ -560,7 +560,32 @@ TEST(ResolveActions, ErrnoRetKeepsItsLow16BitsLikeRunc) {
     {"names": ["read"], "action": "SCMP_ACT_ERRNO", "errnoRet": 65537}]})",
                                     options(ArchId::kX86_64));
   EXPECT_EQ(rules_for(r, ArchId::kX86_64, "read")[0].action, Action::Errno(1));
-  EXPECT_TRUE(has_note_containing(r, "errnoRet 65537 does not fit in 16 bits; runc keeps the low 16 bits (1)"));
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_EQ(r.warnings[0].kind, WarningKind::kErrnoRange);
+  EXPECT_EQ(r.warnings[0].message,
+            "t.json:2:5: syscalls[0]: errnoRet 65537 does not fit in 16 bits; runc keeps the low 16 bits (1)");
+}
+
+// Low bits 0: SECCOMP_RET_ERRNO with errno 0 skips the call and returns 0.
+TEST(ResolveActions, ErrnoRetWhoseLow16BitsAreZeroWarnsOfFakeSuccess) {
+  const Resolution r = resolve_text(R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 131072, "syscalls": [
+    {"names": ["unlink"], "action": "SCMP_ACT_ERRNO", "errnoRet": 65536},
+    {"names": ["rmdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 65538}]})",
+                                    options(ArchId::kX86_64));
+  EXPECT_EQ(r.policy.arches[0].default_action, Action::Errno(0));
+  EXPECT_TRUE(rules_for(r, ArchId::kX86_64, "unlink").empty());  // equal to the default: runc drops it
+  ASSERT_EQ(rules_for(r, ArchId::kX86_64, "rmdir").size(), 1u);
+  EXPECT_EQ(rules_for(r, ArchId::kX86_64, "rmdir")[0].action, Action::Errno(2));
+  ASSERT_EQ(r.warnings.size(), 3u);
+  EXPECT_EQ(
+      r.warnings[0].message,
+      "t.json:1:1: the default action: defaultErrnoRet 131072 does not fit in 16 bits; runc keeps the low 16 bits "
+      "(0): ERRNO(0) skips the call, which returns 0 as if it succeeded");
+  EXPECT_EQ(r.warnings[1].message,
+            "t.json:2:5: syscalls[0]: errnoRet 65536 does not fit in 16 bits; runc keeps the low 16 bits (0): ERRNO(0) "
+            "skips the call, which returns 0 as if it succeeded");
+  EXPECT_EQ(r.warnings[2].message,
+            "t.json:3:5: syscalls[1]: errnoRet 65538 does not fit in 16 bits; runc keeps the low 16 bits (2)");
 }
 
 TEST(ResolveActions, BadArchActionIsConfigurable) {

@@ -261,6 +261,60 @@ class Terminal {
   std::thread reader_;
 };
 
+// An output that is one of the command's inputs would destroy what it was
+// made from: refused (exit 2), the input left as it was, whichever
+// command writes and whichever argument names it.
+TEST_F(CliOutput, AnOutputThatIsAnInputIsRefused) {
+  const std::string profile = dir_ + "/self.json";
+  const std::string text =
+      R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]})";
+  const std::string weights = dir_ + "/self-weights.txt";
+  const std::string source = dir_ + "/self.s";
+  auto put = [](const std::string& path, const std::string& contents) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ASSERT_GE(fd, 0) << path;
+    ASSERT_EQ(::write(fd, contents.data(), contents.size()), static_cast<ssize_t>(contents.size()));
+    ::close(fd);
+  };
+  put(profile, text);
+  put(weights, "read 100\n");
+  put(source, read_fd(::open(asm_text().c_str(), O_RDONLY)));
+  const std::string link = dir_ + "/self-link.json";
+  ::unlink(link.c_str());
+  ASSERT_EQ(::symlink(profile.c_str(), link.c_str()), 0);
+  for (const auto& [args, input] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"compile", profile, "--arch", "x86_64", "-o", profile}, profile},
+           {{"compile", profile, "--arch", "x86_64", "-o", link}, profile},
+           {{"compile", profile, "--arch", "x86_64", "--weights", weights, "-o", weights}, weights},
+           {{"asm", source, "--arch", "x86_64", "-o", source}, source},
+           {{"stats", profile, "--arch", "x86_64", "--svg", profile}, profile},
+       }) {
+    const std::string before = read_fd(::open(input.c_str(), O_RDONLY));
+    const Result r = run(args);
+    EXPECT_EQ(r.exit_code, 2) << show(args);
+    EXPECT_NE(r.err.find("is also an input of this command"), std::string::npos) << show(args) << "\n" << r.err;
+    EXPECT_EQ(read_fd(::open(input.c_str(), O_RDONLY)), before) << show(args);
+  }
+  // Another file is written as before.
+  const Result ok = run({"compile", profile, "--arch", "x86_64", "-o", dir_ + "/self.bpf"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+}
+
+// sim --inputs prints its answers once every line is read: a bad line
+// leaves stdout empty.
+TEST_F(CliOutput, SimInputsWithABadLinePrintNoAnswer) {
+  const std::string bad = dir_ + "/bad-inputs.txt";
+  const int fd = ::open(bad.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  ASSERT_EQ(::write(fd, "read\nread\nbogus\n", 16), 16);
+  ::close(fd);
+  for (const std::string_view format : {"text", "json"}) {
+    const Result r = run({"sim", "--bpf", bpf(), "--arch", "x86_64", "--inputs", bad, "--format", std::string(format)});
+    EXPECT_EQ(r.exit_code, 2) << format;
+    EXPECT_EQ(r.out, "") << format;
+    EXPECT_NE(r.err.find("bad-inputs.txt:3:1: unknown syscall"), std::string::npos) << r.err;
+  }
+}
+
 TEST_F(CliOutput, RawBpfIsNeverWrittenToATerminal) {
   Terminal tty;
   ASSERT_TRUE(tty.ok()) << std::strerror(errno);

@@ -242,6 +242,45 @@ int write_under_size_limit(const std::string& target) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+// A file a command-line argument names (by any path to it) is an input:
+// replacing it with the output would lose it.
+TEST_F(WriteOutput, AFileAnArgumentNamesIsNotReplaced) {
+  create_file(path("in.json"), "profile\n", 0644);
+  ASSERT_EQ(::symlink("in.json", path("link.json").c_str()), 0);
+  note_argument_path(dir_ + "/./in.json");
+  for (const std::string& out : {path("in.json"), path("link.json")}) {
+    auto r = write_output(out, std::string_view("bpf"));
+    ASSERT_FALSE(r) << out;
+    EXPECT_EQ(r.error().message,
+              out + ": is also an input of this command (" + dir_ + "/./in.json); nothing was written");
+  }
+  EXPECT_EQ(read_file(path("in.json")), "profile\n");
+  EXPECT_TRUE(write_output(path("other.bpf"), std::string_view("bpf")));
+}
+
+// rename() would replace a read-only file in a writable directory: a user
+// who may not write the file does not get to replace it (root may, as with
+// any write).
+TEST_F(WriteOutput, AFileTheUserMayNotWriteIsNotReplaced) {
+  create_file(path("ro.bin"), "old\n", 0444);
+  ASSERT_EQ(::chmod(dir_.c_str(), 0777), 0);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    // As root, become nobody first (the file stays root's).
+    if (::geteuid() == 0 && (::setresgid(65534, 65534, 65534) != 0 || ::setresuid(65534, 65534, 65534) != 0)) _exit(3);
+    auto r = write_output(path("ro.bin"), std::string_view("new"));
+    if (r) _exit(1);
+    _exit(r.error().message == path("ro.bin") + ": cannot write output file: Permission denied" ? 0 : 2);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  if (WEXITSTATUS(status) == 3) GTEST_SKIP() << "cannot drop to an unprivileged user here";
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(read_file(path("ro.bin")), "old\n");
+  EXPECT_EQ(listing(), std::vector<std::string>{"ro.bin"});
+}
+
 TEST_F(WriteOutput, FailedWriteLeavesNoFileAndNoTemporary) {
   EXPECT_EQ(write_under_size_limit(path("new.bpf")), 0);
   EXPECT_TRUE(listing().empty());

@@ -7,6 +7,7 @@
 
 #include "base/text.h"
 #include "tools/cli/command.h"
+#include "tools/cli/output.h"
 
 namespace sysfence::cli {
 
@@ -87,8 +88,10 @@ Expected<ParsedArgs> parse_args(std::span<const std::string> args, std::span<con
       if (i + 1 >= args.size()) return fail(fmt::format("option --{} needs a value", key));
       inline_value = args[++i];
     }
+    if (!spec->names_output) note_argument_path(*inline_value);
     out.flags[key].push_back(std::move(*inline_value));
   }
+  for (const std::string& p : out.positionals) note_argument_path(p);
   return out;
 }
 

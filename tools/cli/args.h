@@ -18,6 +18,10 @@ struct FlagSpec {
   bool takes_value = true;  // false: a boolean switch
   bool repeatable = false;  // may be given several times
   char short_name = 0;      // e.g. 'o' for -o
+  // The value is a file the command writes (-o, --svg); every other value
+  // and positional may name a file it reads, which write_output will not
+  // replace.
+  bool names_output = false;
 };
 
 struct ParsedArgs {

@@ -114,7 +114,31 @@ Expected<void> replace_atomically(const std::string& shown, const std::string& t
   return {};
 }
 
+std::vector<std::string>& argument_paths() {
+  static std::vector<std::string> paths;
+  return paths;
+}
+
+// An error when the existing regular file `target` (`shown` as given) must
+// not be replaced: one of the command's arguments names it (it would lose
+// what the command read from it), or the user may not write it.
+Expected<void> check_replaceable(const std::string& shown, const std::string& target, const struct stat& st) {
+  for (const std::string& value : argument_paths()) {
+    struct stat other {};
+    if (value == "-" || ::stat(value.c_str(), &other) != 0 || !S_ISREG(other.st_mode)) continue;
+    if (other.st_dev == st.st_dev && other.st_ino == st.st_ino)
+      return fail(fmt::format("{}: is also an input of this command ({}); nothing was written", shown, value));
+  }
+  if (::faccessat(AT_FDCWD, target.c_str(), W_OK, AT_EACCESS) != 0)
+    return fail(fmt::format("{}: cannot write output file: {}", shown, std::strerror(errno)));
+  return {};
+}
+
 }  // namespace
+
+void note_argument_path(std::string_view value) {
+  if (!value.empty()) argument_paths().emplace_back(value);
+}
 
 Expected<void> write_output(const std::string& path, std::span<const uint8_t> bytes) {
   if (path == "-") {
@@ -138,6 +162,7 @@ Expected<void> write_output(const std::string& path, std::span<const uint8_t> by
   if (resolved == nullptr) return fail(fmt::format("{}: cannot write output file: {}", path, std::strerror(errno)));
   const std::string target = resolved;
   std::free(resolved);
+  if (auto ok = check_replaceable(path, target, st); !ok) return ok;
   return replace_atomically(path, target, &st, bytes);
 }
 

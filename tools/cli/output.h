@@ -16,6 +16,13 @@
 
 namespace sysfence::cli {
 
+// Remembers a command-line value that may name a file the command reads
+// (parse_args calls it for every positional and non-output value):
+// write_output refuses to replace such a file with its output, and a file
+// the user may not write (a read-only file in a writable directory, which
+// rename() would replace).
+void note_argument_path(std::string_view value);
+
 // Writes `bytes` to `path` as above; "-" writes to stdout.
 Expected<void> write_output(const std::string& path, std::span<const uint8_t> bytes);
 Expected<void> write_output(const std::string& path, std::string_view text);
