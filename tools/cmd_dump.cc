@@ -146,6 +146,9 @@ int run_dump(std::span<const std::string> args) {
   auto arch = syscalls::parse_arch(parsed->get_or("arch", "native"));
   if (!arch) return cli::usage_error(arch.error().message);
 
+  // Before CMD runs or the process is stopped to be read.
+  if (auto dir = parsed->get("output"))
+    if (auto ok = cli::check_output_directory(*dir); !ok) return cli::usage_error(ok.error().message);
   auto dumped = read_target(*parsed);
   if (!dumped) return cli::usage_error(dumped.error().message);
   int rc = cli::kExitOk;

@@ -268,6 +268,8 @@ int run_record_checked(std::span<const std::string> raw) {
   }
   const std::string output = parsed->get("output").value_or("-");
   if (output.empty()) return usage("-o needs a file name");
+  // Before CMD runs: a recording that cannot be written is lost.
+  if (auto ok = cli::check_output_file(output); !ok) return own_failure(ok.error().message);
 
   auto rec = target ? record::record_process(target->first, target->second)
                     : record::record_command(parsed->after_dashdash, {});

@@ -231,6 +231,9 @@ std::string compiler_model(const compiler::Compiled& compiled, const compiler::C
 int run_stats(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags);
   if (!parsed) return cli::usage_error(parsed.error().message);
+  // Before the report is printed: an --svg that cannot be written fails first.
+  if (auto svg = parsed->get("svg"))
+    if (auto ok = cli::check_output_file(*svg); !ok) return cli::usage_error(ok.error().message);
   const bool compare = parsed->has("compare");
   const bool from_bpf = (parsed->has("bpf") || parsed->has("pid")) && !compare;
   if (auto bad = usage_problem(*parsed)) return cli::usage_error(*bad);

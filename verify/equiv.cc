@@ -25,11 +25,13 @@ class ProductWalk {
       : a_(a), b_(b), options_(o), result_(r) {}
 
   void run() {
+    state_.set_step_budget(options_.max_steps);
     a_.walk(state_, [this](const Outcome& oa) { return on_a_leaf(oa); });
     result_.word_constraints = state_.atoms_added();
   }
 
   bool budget_exhausted() const { return budget_exhausted_; }
+  bool step_budget_spent() const { return state_.step_budget_spent(); }
   // The regions the walk could not decide (for the testing fallback).
   const std::vector<std::array<WordSet, kWordCount>>& test_regions() const { return test_regions_; }
 
@@ -359,6 +361,8 @@ EquivResult conclude(const Procedure& a, const Procedure& b, const EquivOptions&
   if (!result.proved) {
     if (walk.budget_exhausted())
       result.not_proved_reason = fmt::format("the walk stopped after {} joint paths (budget)", options.max_paths);
+    else if (walk.step_budget_spent())
+      result.not_proved_reason = fmt::format("the walk stopped after {} instructions (budget)", options.max_steps);
     else if (!result.unsupported.empty())
       result.not_proved_reason = fmt::format("{} path end(s) outside the symbolic fragment", result.unsupported.size());
     else result.not_proved_reason = "internal inconsistency between symbolic and concrete evaluation";
@@ -373,7 +377,10 @@ EquivResult conclude(const Procedure& a, const Procedure& b, const EquivOptions&
   }
   // Not a proof: test, and say so.
   result.tested = true;
-  for_each_test_input(a, b, walk.test_regions(), options.test_budget, options.seed, [&](const SeccompWords& in) {
+  // Long programs (a stack of large filters) get fewer inputs: the tests
+  // run at most max_steps instructions.
+  const uint64_t inputs = std::min(options.test_budget, options.max_steps / (a.run_cost() + b.run_cost()));
+  for_each_test_input(a, b, walk.test_regions(), inputs, options.seed, [&](const SeccompWords& in) {
     ++result.tests_run;
     const Action ra = a.run(in);
     const Action rb = b.run(in);

@@ -32,7 +32,11 @@ struct EquivOptions {
   size_t max_mismatches = 1;
   // Joint paths compared before the walk gives up (then: testing).
   uint64_t max_paths = 2'000'000;
-  // Concrete inputs the testing fallback may run.
+  // Instructions the walk of a BPF side may step through (PathState's step
+  // budget); past it the walk stops and the rest is tested.
+  uint64_t max_steps = 200'000'000;
+  // Concrete inputs the testing fallback may run: at most this many, and
+  // at most max_steps instructions of both sides' programs together.
   uint64_t test_budget = 1'000'000;
   uint64_t seed = 0x5eccull;
   // When the memoized walk over both sides as diagrams (verify/dag_pool.h)

@@ -52,10 +52,25 @@ class PathState {
   // Every add() ever made (the size of the explored proof tree).
   uint64_t atoms_added() const { return atoms_added_; }
 
+  // Instructions the walks over this state may still step through, all
+  // together (BpfProcedure's walker charges one per instruction): a
+  // program's paths can grow far longer than the joint paths the checker
+  // counts (a filter stack walks each later filter anew under every path of
+  // the ones before it). Unlimited unless set.
+  void set_step_budget(uint64_t steps) { steps_left_ = steps; }
+  bool step_budget_spent() const { return steps_left_ == 0; }
+  // One instruction more; false once the budget is spent.
+  bool charge_step() {
+    if (steps_left_ == 0) return false;
+    --steps_left_;
+    return true;
+  }
+
  private:
   std::array<WordSet, kWordCount> words_;
   std::vector<std::pair<uint8_t, WordSet::Undo>> trail_;
   uint64_t atoms_added_ = 0;
+  uint64_t steps_left_ = ~uint64_t{0};
 };
 
 // How a path ends.
@@ -120,6 +135,9 @@ class Procedure {
   // not one (a path outside that fragment). The proof's fast path
   // (verify/dag_pool.h) needs both sides as diagrams.
   virtual std::optional<uint32_t> to_diagram(DagPool& /*pool*/) const { return std::nullopt; }
+  // The most instructions one run() can take (the testing fallback's
+  // budget counts them): a program's length; 1 for a specification.
+  virtual uint64_t run_cost() const { return 1; }
 };
 
 }  // namespace sysfence::verify

@@ -100,4 +100,10 @@ void StackProcedure::collect_constants(WordConstants& out) const {
   for (const BpfProcedure& f : filters_) f.collect_constants(out);
 }
 
+uint64_t StackProcedure::run_cost() const {
+  uint64_t cost = 0;
+  for (const BpfProcedure& f : filters_) cost += f.run_cost();
+  return cost;
+}
+
 }  // namespace sysfence::verify

@@ -36,6 +36,7 @@ class StackProcedure : public Procedure {
   // "filter 1 (a.bpf): ret at instruction 3", "every filter allows".
   std::string describe(const Outcome& leaf) const override;
   void collect_constants(WordConstants& out) const override;
+  uint64_t run_cost() const override;
 
   size_t size() const { return filters_.size(); }
   // The kernel's index (= installation position) of the filter deciding

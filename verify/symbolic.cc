@@ -102,6 +102,12 @@ class Walker {
         c.leaf = unsupported(p.jump_pc, "the constraint solver's search budget ran out on this branch");
     }
     while (!c.leaf) {
+      if (!state_.charge_step()) {
+        // The walk's budget (PathState::set_step_budget) is spent: this
+        // path is left to the caller's testing, and the walk ends.
+        on_leaf_(unsupported(c.pc, "the walk's budget of instructions ran out"));
+        return Walk::kStop;
+      }
       const Next n = step(c);
       if (n == Next::kStop) return Walk::kStop;
       if (n == Next::kPending) return Walk::kContinue;

@@ -41,6 +41,7 @@ class BpfProcedure : public Procedure {
   std::string describe(const Outcome& leaf) const override;
   void collect_constants(WordConstants& out) const override;
   std::optional<uint32_t> to_diagram(DagPool& pool) const override;
+  uint64_t run_cost() const override { return program_.size(); }
 
   const bpf::Program& program() const { return program_; }
 

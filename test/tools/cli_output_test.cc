@@ -300,6 +300,29 @@ TEST_F(CliOutput, AnOutputThatIsAnInputIsRefused) {
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
 }
 
+// record and dump check their output before running CMD: a recording
+// that cannot be written would be lost after CMD's side effects.
+TEST_F(CliOutput, RecordAndDumpRefuseAnUnwritableOutputBeforeRunningTheCommand) {
+  const std::string marker = dir_ + "/ran";
+  const std::string full = dir_ + "/full-dir";
+  ::mkdir(full.c_str(), 0755);
+  const int fd = ::open((full + "/x").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  ::close(fd);
+  const std::string cmd = "echo ran > " + marker;
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"record", "-o", dir_ + "/missing/rec.json", "--", "/bin/sh", "-c", cmd},
+           {"record", "-o", full, "--", "/bin/sh", "-c", cmd},
+           {"dump", "-o", full, "--", "/bin/sh", "-c", cmd},
+           {"dump", "-o", dir_ + "/missing/dump", "--", "/bin/sh", "-c", cmd},
+       }) {
+    ::unlink(marker.c_str());
+    const Result r = run(args);
+    EXPECT_NE(r.exit_code, 0) << show(args);
+    EXPECT_NE(r.err.find(args[2]), std::string::npos) << show(args) << "\n" << r.err;
+    EXPECT_NE(::access(marker.c_str(), F_OK), 0) << show(args) << ": CMD ran";
+  }
+}
+
 // sim --inputs prints its answers once every line is read: a bad line
 // leaves stdout empty.
 TEST_F(CliOutput, SimInputsWithABadLinePrintNoAnswer) {

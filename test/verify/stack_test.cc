@@ -111,6 +111,33 @@ TEST(StackProcedure, SymbolicReturnWinsOnlyWhenNewer) {
   EXPECT_TRUE(r.proved);
 }
 
+// A stack walks each later filter anew under every path of the ones
+// before: with 2^40 paths a filter, the joint paths are far beyond any
+// budget counted in paths. The instructions stepped are bounded instead
+// (EquivOptions::max_steps): the walk stops, says why, and the tests run
+// no more instructions either.
+TEST(StackProcedure, AStackWhosePathsMultiplyStopsAtTheStepBudget) {
+  Program branching;
+  for (uint32_t i = 0; i < 40; ++i) {
+    branching.push_back(stmt(kLd | kW | kAbs, 16 + 8 * (i % 6)));                     // A = low word of args[i % 6]
+    branching.push_back(jump(kJmp | bpf::kJset | kK, uint32_t{1} << (i / 6), 0, 1));  // bit set: X = A
+    branching.push_back(stmt(bpf::kMisc | bpf::kTax, 0));
+    branching.push_back(stmt(bpf::kMisc | bpf::kTxa, 0));
+  }
+  branching.push_back(ret(0x7fff0000));
+  EquivOptions o;
+  o.max_steps = 100'000;
+  const EquivResult r = check_equivalent(make_stack({branching, branching}), make_program({ret(0x7fff0000)}), o);
+  EXPECT_EQ(r.verdict, EquivResult::Verdict::kUndecided);
+  EXPECT_FALSE(r.proved);
+  EXPECT_EQ(r.not_proved_reason, "the walk stopped after 100000 instructions (budget)");
+  ASSERT_FALSE(r.unsupported.empty());
+  EXPECT_NE(r.unsupported.back().what.find("the walk's budget of instructions ran out"), std::string::npos)
+      << r.unsupported.back().what;
+  EXPECT_GT(r.tests_run, 0u);
+  EXPECT_LE(r.tests_run, o.max_steps / (2 * branching.size() + 1));
+}
+
 // x86_64 only; read (0), getpid (39), getppid (110) allowed, else ERRNO(1);
 // other arches and x32 numbers KILL_PROCESS.
 policy::Policy small_policy() {

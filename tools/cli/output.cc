@@ -1,5 +1,6 @@
 #include "tools/cli/output.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
@@ -136,6 +137,39 @@ Expected<void> check_replaceable(const std::string& shown, const std::string& ta
 
 }  // namespace
 
+namespace {
+
+// "cannot create" unless the directory holding `target` lets the user add a
+// file to it.
+Expected<void> check_parent(const std::string& shown, const std::string& target) {
+  const size_t slash = target.rfind('/');
+  const std::string parent = slash == std::string::npos ? "." : slash == 0 ? "/" : target.substr(0, slash);
+  if (::faccessat(AT_FDCWD, parent.c_str(), W_OK | X_OK, AT_EACCESS) != 0)
+    return fail(fmt::format("{}: cannot create output file: {}", shown, std::strerror(errno)));
+  return {};
+}
+
+}  // namespace
+
+Expected<void> check_output_file(const std::string& path) {
+  if (path == "-") return {};
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno != ENOENT) return fail(fmt::format("{}: cannot write output file: {}", path, std::strerror(errno)));
+    auto target = follow_symlinks(path);
+    if (!target) return Unexpected<Error>{target.error()};
+    return check_parent(path, *target);
+  }
+  if (S_ISDIR(st.st_mode)) return fail(fmt::format("{}: is a directory", path));
+  if (!S_ISREG(st.st_mode)) return {};
+  char* resolved = ::realpath(path.c_str(), nullptr);
+  if (resolved == nullptr) return fail(fmt::format("{}: cannot write output file: {}", path, std::strerror(errno)));
+  const std::string target = resolved;
+  std::free(resolved);
+  if (auto ok = check_replaceable(path, target, st); !ok) return ok;
+  return check_parent(path, target);
+}
+
 void note_argument_path(std::string_view value) {
   if (!value.empty()) argument_paths().emplace_back(value);
 }
@@ -254,6 +288,31 @@ Expected<std::string> read_input(const std::string& path, size_t max_bytes) {
   }
   if (!is_stdin) ::close(fd);
   return data;
+}
+
+Expected<void> check_output_directory(const std::string& dir) {
+  std::string target = dir;
+  while (target.size() > 1 && target.ends_with('/')) target.pop_back();
+  struct stat st {};
+  if (::stat(target.c_str(), &st) == 0) {
+    if (!S_ISDIR(st.st_mode)) return fail(fmt::format("{}: not a directory", dir));
+    DIR* d = ::opendir(target.c_str());
+    if (d == nullptr) return fail(fmt::format("{}: cannot read directory: {}", dir, std::strerror(errno)));
+    bool empty = true;
+    while (const dirent* e = ::readdir(d)) {
+      const std::string_view name = e->d_name;
+      if (name != "." && name != "..") empty = false;
+    }
+    ::closedir(d);
+    if (!empty) return fail(fmt::format("{}: exists and is not empty", dir));
+  } else if (errno != ENOENT) {
+    return fail(fmt::format("{}: cannot create output directory: {}", dir, std::strerror(errno)));
+  }
+  const size_t slash = target.rfind('/');
+  const std::string parent = slash == std::string::npos ? "." : slash == 0 ? "/" : target.substr(0, slash);
+  if (::faccessat(AT_FDCWD, parent.c_str(), W_OK | X_OK, AT_EACCESS) != 0)
+    return fail(fmt::format("{}: cannot create output directory: {}", dir, std::strerror(errno)));
+  return {};
 }
 
 }  // namespace sysfence::cli

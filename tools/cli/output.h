@@ -27,6 +27,14 @@ void note_argument_path(std::string_view value);
 Expected<void> write_output(const std::string& path, std::span<const uint8_t> bytes);
 Expected<void> write_output(const std::string& path, std::string_view text);
 
+// Before a command does work it cannot repeat (record runs CMD, dump reads
+// a process): the error write_output / write_directory would give for
+// `path` now — a missing or unwritable directory, a directory in the way,
+// an input, a file the user may not write — so that it comes first.
+// Writing may still fail later (a full disk).
+Expected<void> check_output_file(const std::string& path);
+Expected<void> check_output_directory(const std::string& dir);
+
 // One file of a directory written by write_directory: a plain name, no '/'.
 struct DirectoryEntry {
   std::string name;
