@@ -90,7 +90,15 @@ Expected<void> Resolver::check_names(size_t index) {
   for (size_t k = 0; k < e.names.size(); ++k) {
     if (name_numbers_[k] != nullptr) continue;
     const std::string& name = e.names[k];
-    if (!warned_names_.insert(name).second) continue;
+    if (warned_names_.contains(name)) continue;
+    // Past the first kMaxNameWarnings distinct names, a count: a profile of
+    // a million made-up names would otherwise hold (and print) a warning
+    // for each.
+    if (!o_.unknown_names_are_errors && warned_names_.size() >= kMaxNameWarnings) {
+      if (unlisted_names_++ == 0) unlisted_from_ = e.pos;
+      continue;
+    }
+    warned_names_.insert(name);
     Warning w;
     w.kind = WarningKind::kUnknownName;
     w.rule = policy::SourceRef{source_, e.pos.line, static_cast<uint32_t>(index), e.comment, false, e.pos.col, {}};
@@ -185,6 +193,14 @@ void Resolver::report_width_warnings() {
 }
 
 void Resolver::report_unknown_names() {
+  if (unlisted_names_ != 0) {
+    Warning w;
+    w.kind = WarningKind::kUnknownName;
+    w.pos = unlisted_from_;
+    w.message = fmt::format("{}: {} more unknown syscall name{} from here on (only the first {} are listed)",
+                            where(unlisted_from_), unlisted_names_, unlisted_names_ == 1 ? "" : "s", kMaxNameWarnings);
+    name_warnings_.push_back(std::move(w));
+  }
   for (size_t a = 0; a < arches_.size(); ++a) {
     if (unknown_[a].empty()) continue;
     const auto& arch = syscalls::arch(arches_[a]);

@@ -116,6 +116,11 @@ class Resolver {
   // profile order.
   std::vector<Warning> name_warnings_;
   std::set<std::string, std::less<>> warned_names_;
+  // Unknown names are warned about one by one up to this many distinct
+  // ones; the rest are counted (from the entry at unlisted_from_ on).
+  static constexpr size_t kMaxNameWarnings = 256;
+  size_t unlisted_names_ = 0;
+  SourcePos unlisted_from_;
   std::vector<Warning> mask_warnings_;
   std::vector<Warning> errno_warnings_;
   // How several rules of one syscall combine, and their conflicts.

@@ -2,6 +2,7 @@
 // architectures against expectations derived by hand from the JSON.
 #include "profile/resolve.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -290,6 +291,26 @@ TEST(ResolveWarnings, ANameNoAbiKnowsIsWarnedAboutWithItsPlaceAndTheNearestName)
   EXPECT_EQ(r.warnings[1].message, "typo.json:4:3: unknown syscall \"zzzzzzzzzzzzzz\" (no architecture has it)");
   EXPECT_EQ(r.warnings[1].suggestion, "");
   // Skipped as runc does: the rest of the entry still applies.
+  EXPECT_EQ(rules_for(r, ArchId::kX86_64, "read").size(), 1u);
+}
+
+// A profile of thousands of made-up names: the first 256 distinct ones are
+// listed, the rest counted in one warning (bounded memory and output).
+TEST(ResolveWarnings, ManyUnknownNamesAreCountedPastTheFirstOnes) {
+  std::string names;
+  for (int i = 0; i < 3000; ++i) names += fmt::format("{}\"nosuch{}\"", i == 0 ? "" : ", ", i % 1000);
+  const std::string text =
+      R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"},
+    {"names": [)" +
+      names + R"(], "action": "SCMP_ACT_ALLOW"}]})";
+  const Resolution r = resolve_ok(parse(text, "many.json"), options(ArchId::kX86_64));
+  ASSERT_EQ(r.warnings.size(), 257u);
+  EXPECT_EQ(r.warnings[0].message, "many.json:2:5: unknown syscall \"nosuch0\" (no architecture has it)");
+  EXPECT_EQ(r.warnings[255].syscall, "nosuch255");
+  // 1000 distinct names three times each: 256 listed (their repeats are
+  // not counted again), the other 744 counted each time they appear.
+  EXPECT_EQ(r.warnings[256].message,
+            "many.json:2:5: 2232 more unknown syscall names from here on (only the first 256 are listed)");
   EXPECT_EQ(rules_for(r, ArchId::kX86_64, "read").size(), 1u);
 }
 
