@@ -62,6 +62,8 @@ size_t distinct_conditional_rules(std::span<const policy::Rule> rules) {
   return distinct.size();
 }
 
+}  // namespace
+
 Expected<void> provable(const policy::Policy& policy) {
   for (const policy::ArchPolicy& ap : policy.arches) {
     for (const auto& [nr, rules] : ap.rules) {
@@ -76,8 +78,6 @@ Expected<void> provable(const policy::Policy& policy) {
   }
   return {};
 }
-
-}  // namespace
 
 Expected<verify::Verification> prove(const bpf::Program& program, const policy::Policy& policy,
                                      const verify::EquivOptions& options) {

@@ -112,6 +112,10 @@ Expected<profile::Resolution> resolve(const profile::Profile& profile, const pro
 // architecture of this filter (it has x86_64, i386, x32)").
 Expected<void> restrict_abis(policy::Policy& policy, std::span<const syscalls::ArchId> keep);
 Expected<compiler::Compiled> compile(const policy::Policy& policy, const compiler::CompileOptions& options);
+// Whether the proof can take `policy` at all (prove and prove_stack check
+// it first). Error: a syscall with more distinct conditional rules than the
+// proof takes — the policy's (so the profile's) fault, not the program's.
+Expected<void> provable(const policy::Policy& policy);
 Expected<verify::Verification> prove(const bpf::Program& program, const policy::Policy& policy,
                                      const verify::EquivOptions& options);
 // A filter stack (installation order, a name per filter) against the policy.

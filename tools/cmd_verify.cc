@@ -83,9 +83,11 @@ std::string_view verdict_word(const verify::Verification& v) {
 
 // One filter: the program's own proof (its errors prefixed with the filter's
 // name); several: the kernel's combination (its errors already name the
-// filter).
+// filter). A policy the proof cannot take is the profile's fault: named so.
 Expected<verify::Verification> prove_filters(const cli::FilterStack& stack, const policy::Policy& policy,
-                                             const verify::EquivOptions& eopts) {
+                                             const std::string& profile, const verify::EquivOptions& eopts) {
+  if (auto ok = pipeline::provable(policy); !ok)
+    return fail(fmt::format("{}: {}", profile == "-" ? "<stdin>" : profile, ok.error().message));
   if (stack.size() != 1) return pipeline::prove_stack(stack.programs, stack.names, policy, eopts);
   auto v = pipeline::prove(stack.programs[0], policy, eopts);
   if (!v) return fail(fmt::format("{}: {}", stack.names[0], v.error().message));
@@ -122,7 +124,7 @@ int identify(const cli::ParsedArgs& parsed, const cli::ArchList& arches, const c
       if (!built) return cli::usage_error(built.error().message);
       verify::EquivOptions eopts;
       eopts.max_mismatches = 1;  // a verdict, not a report
-      auto v = prove_filters(stack, built->resolution.policy, eopts);
+      auto v = prove_filters(stack, built->resolution.policy, profile, eopts);
       if (!v) return cli::usage_error(v.error().message);
       const std::string name = s.empty() ? profile : fmt::format("{} --semantics {}", profile, s);
       text += fmt::format("  {}: {}\n", name, verdict_word(*v));
@@ -187,7 +189,7 @@ int run_verify(std::span<const std::string> args) {
   auto stack = cli::read_filter_stack(*parsed, *byte_order);
   if (!stack) return cli::usage_error(stack.error().message);
 
-  auto v = prove_filters(*stack, built->resolution.policy, eopts);
+  auto v = prove_filters(*stack, built->resolution.policy, request->profile, eopts);
   if (!v) return cli::usage_error(v.error().message);
   if (*format == cli::OutputFormat::kJson) cli::print_json("verify", verify::to_json(*v, max_shown));
   else fmt::print("{}", verify::format_verification(*v, max_shown));

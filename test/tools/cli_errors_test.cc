@@ -314,6 +314,16 @@ TEST_F(CliErrors, VerifyBadProfile) {
   const std::string bpf = write("f.bpf", good_bpf());
   const std::string in = write("bad.json", "{\"defaultAction\": \"SCMP_ACT_ALLOW\",\n \"syscalls\": [,]}");
   expect_rejected({"verify", "--profile", in, "--bpf", bpf, "--arch", "x86_64"}, {"bad.json:2:"});
+  // More distinct rules on one syscall than the proof takes: the profile's
+  // fault, named so (not the filter's).
+  std::string rules;
+  for (int i = 0; i < 4200; ++i)
+    rules += fmt::format(
+        R"({}{{"names": ["personality"], "action": "SCMP_ACT_ALLOW", "args": [{{"index": 0, "op": "SCMP_CMP_EQ", "value": {}}}]}})",
+        i == 0 ? "" : ",", i);
+  const std::string big = write("big.json", R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [)" + rules + "]}");
+  expect_rejected({"verify", "--profile", big, "--bpf", bpf, "--arch", "x86_64"},
+                  {"sysfence: " + big + ": personality (x86_64) has more than 4096 distinct rules"});
 }
 
 TEST_F(CliErrors, RunBadProfile) {
