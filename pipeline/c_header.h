@@ -63,7 +63,7 @@ std::string install_flag_names(uint32_t flags);
 std::string default_c_name(std::string_view path);
 
 // Whether `name` is a C identifier (letters, digits, `_`, not starting with
-// a digit) — what --name must be.
+// a digit) and no C or C++ keyword — what --name must be.
 bool is_c_identifier(std::string_view name);
 
 struct CHeaderSpec {

@@ -48,7 +48,8 @@ struct HeaderOptions {
 Expected<HeaderOptions> header_options(const cli::ParsedArgs& parsed, const std::string& path) {
   HeaderOptions h;
   h.name = parsed.get_or("name", pipeline::default_c_name(path == "-" ? "stdin" : path));
-  if (!pipeline::is_c_identifier(h.name)) return fail(fmt::format("invalid --name \"{}\": not a C identifier", h.name));
+  if (!pipeline::is_c_identifier(h.name))
+    return fail(fmt::format("invalid --name \"{}\": not a C identifier (or a C/C++ keyword)", h.name));
   auto kernel =
       parsed.has("kernel") ? profile::parse_kernel_version(*parsed.get("kernel")) : profile::host_kernel_version();
   if (!kernel) return fail(kernel.error().message);

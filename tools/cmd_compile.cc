@@ -115,7 +115,7 @@ int run_compile(std::span<const std::string> args) {
   request->last = parsed->has("no-verify") ? pipeline::Stage::kCompile : pipeline::Stage::kProve;
 
   if (auto name = parsed->get("name"); name && !pipeline::is_c_identifier(*name)) {
-    return cli::usage_error(fmt::format("invalid --name \"{}\": not a C identifier", *name));
+    return cli::usage_error(fmt::format("invalid --name \"{}\": not a C identifier (or a C/C++ keyword)", *name));
   }
   auto install_flags = pipeline::parse_install_flags(parsed->get_or("install-flags", ""), request->resolve.kernel);
   if (!install_flags) return cli::usage_error(install_flags.error().message);

@@ -95,10 +95,13 @@ TEST(CompileCli, CHeaderIsSelfContained) {
   for (size_t at = 0; (at = text.find("\n    {0x", at)) != std::string::npos; ++at) ++rows;
   EXPECT_EQ(rows, library_compile(syscalls::ArchId::kAarch64).size());
   // Compiling it, for this ABI and others, is test/pipeline/c_header_cli_test.
-  // --name must be a C identifier.
-  const CliRun bad = run(fmt::format("compile default --format c --name 9lives -o {}", tmp("x.h")));
-  EXPECT_EQ(bad.code, 2);
-  EXPECT_EQ(bad.err, "sysfence: invalid --name \"9lives\": not a C identifier\n");
+  // --name must be a C identifier and no keyword (an array named `int` would not compile).
+  for (std::string_view name : {"9lives", "int", "class", "_Bool"}) {
+    const CliRun bad = run(fmt::format("compile default --format c --name {} -o {}", name, tmp("x.h")));
+    EXPECT_EQ(bad.code, 2) << name;
+    EXPECT_EQ(bad.err, fmt::format("sysfence: invalid --name \"{}\": not a C identifier (or a C/C++ keyword)\n", name));
+  }
+  EXPECT_EQ(run(fmt::format("compile default --format c --name integer -o {}", tmp("x.h"))).code, 0);
 }
 
 TEST(CompileCli, TextAndJson) {

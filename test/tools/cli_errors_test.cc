@@ -469,6 +469,16 @@ TEST_F(CliErrors, SimBadInputsFile) {
   EXPECT_EQ(r.out, "");
 }
 
+// "-" is standard input wherever a file is read: naming it twice would read
+// it twice, the second time empty.
+TEST_F(CliErrors, StandardInputNamedTwice) {
+  expect_rejected({"sim", "--bpf", "-", "--arch", "x86_64", "--inputs", "-"},
+                  {"standard input (-) can be read only once, but --bpf and --inputs both name it"});
+  expect_rejected({"verify", "--profile", "-", "--bpf", "-", "--arch", "x86_64"},
+                  {"standard input (-) can be read only once"});
+  expect_rejected({"compile", "-", "--weights", "-"}, {"a positional argument and --weights both name it"});
+}
+
 // ---------------------------------------------------------------- assembler
 
 TEST_F(CliErrors, AsmBadText) {

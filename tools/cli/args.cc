@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 
@@ -39,6 +40,27 @@ const FlagSpec* find_short(std::span<const FlagSpec> specs, char c) {
   for (const auto& s : specs)
     if (s.short_name != 0 && s.short_name == c) return &s;
   return nullptr;
+}
+
+}  // namespace
+
+namespace {
+
+// "-" names standard input wherever a file is read: two of them would read
+// it twice (the second one empty).
+Expected<void> stdin_read_once(const ParsedArgs& parsed, std::span<const FlagSpec> specs) {
+  std::vector<std::string> readers;
+  for (const std::string& p : parsed.positionals)
+    if (p == "-") readers.emplace_back("a positional argument");
+  // A repeated flag once (a stack's --bpf has its own word for it).
+  for (const FlagSpec& spec : specs) {
+    if (spec.names_output || !spec.takes_value) continue;
+    const std::vector<std::string> values = parsed.all(spec.name);
+    if (std::find(values.begin(), values.end(), "-") != values.end()) readers.push_back(fmt::format("--{}", spec.name));
+  }
+  if (readers.size() < 2) return {};
+  return fail(
+      fmt::format("standard input (-) can be read only once, but {} and {} both name it", readers[0], readers[1]));
 }
 
 }  // namespace
@@ -92,6 +114,7 @@ Expected<ParsedArgs> parse_args(std::span<const std::string> args, std::span<con
     out.flags[key].push_back(std::move(*inline_value));
   }
   for (const std::string& p : out.positionals) note_argument_path(p);
+  if (auto ok = stdin_read_once(out, specs); !ok) return Unexpected<Error>{ok.error()};
   return out;
 }
 
