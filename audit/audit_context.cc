@@ -175,10 +175,18 @@ const std::vector<verify::Path>& AuditContext::view(const Abi& abi, uint32_t nr)
   const verify::Constraint c[] = {{verify::kWordArch, WordAtom::Eq(abi.audit_arch)},
                                   {verify::kWordNr, WordAtom::Eq(nr)}};
   verify::WalkStats s;
-  auto paths = x_.paths(c, verify::WalkLimits(std::min(kViewPaths, view_budget_), view_work_budget_), &s);
+  const uint64_t limit = view_bytes_left_ == 0 ? 0 : std::min(kViewPaths, view_budget_);
+  auto paths = x_.paths(c, verify::WalkLimits(limit, view_work_budget_), &s);
   view_budget_ -= std::min<uint64_t>(view_budget_, paths.size());
   view_work_budget_ -= std::min<uint64_t>(view_work_budget_, s.atoms);
-  view_truncated_ = view_truncated_ || s.truncated;
+  uint64_t bytes = 0;
+  for (const verify::Path& p : paths) {
+    bytes += sizeof(p);
+    for (const WordSet& w : p.words)
+      bytes += w.excluded().capacity() * sizeof(uint32_t) + w.clauses().capacity() * sizeof(WordSet::Clause);
+  }
+  view_bytes_left_ -= std::min(view_bytes_left_, bytes);
+  view_truncated_ = view_truncated_ || s.truncated || limit == 0;
   return views_.emplace(key, std::move(paths)).first->second;
 }
 

@@ -166,6 +166,12 @@ class AuditContext {
   static constexpr uint64_t kViewPaths = 1024;
   uint64_t view_budget_ = 0;       // paths; set from max_paths
   uint64_t view_work_budget_ = 0;  // word constraints; set from max_work
+  // The views' memory: a path holds every value its branches excluded, and
+  // a filter of a thousand == tests on the arguments gives each of its paths
+  // thousands (~3.5 KB a path, 700 MB at 200,000 paths). Past this the
+  // views stay empty and the report says `incomplete`.
+  static constexpr uint64_t kViewBytes = uint64_t{96} << 20;
+  uint64_t view_bytes_left_ = kViewBytes;
   // Interpreter steps spent replaying whole-program paths (for unreachable
   // code); past the budget the replay stops and "no input runs it" is not
   // claimed.
