@@ -62,6 +62,22 @@ Expected<FilterStack> read_dump_directory(const std::string& dir, Endian byte_or
   return out;
 }
 
+// The kernel's limit on a thread's filters together (kernel/seccomp.c
+// seccomp_attach_filter: MAX_INSNS_PER_PATH, each filter already installed
+// counting its length + 4): a longer stack cannot exist, so reading one as
+// a stack is a mistake.
+Expected<FilterStack> within_kernel_total(FilterStack stack) {
+  constexpr size_t kMaxInsnsPerPath = 32768;
+  size_t total = 0;
+  for (size_t k = 0; k < stack.size(); ++k) total += stack.programs[k].size() + (k + 1 < stack.size() ? 4 : 0);
+  if (stack.size() > 1 && total > kMaxInsnsPerPath)
+    return fail(
+        fmt::format("{} filters of {} instructions in total (each but the newest counting 4 more): the kernel "
+                    "refuses a stack above {} (ENOMEM), so no thread can have it",
+                    stack.size(), total, kMaxInsnsPerPath));
+  return stack;
+}
+
 }  // namespace
 
 bool is_directory(const std::string& path) {
@@ -77,7 +93,9 @@ Expected<FilterStack> read_filter_stack(const std::vector<std::string>& sources,
       if (sources.size() > 1) {
         return fail(fmt::format("{}: a dump directory is a whole filter stack: give it alone, without other --bpf", s));
       }
-      return read_dump_directory(s, byte_order);
+      auto stack = read_dump_directory(s, byte_order);
+      if (!stack) return stack;
+      return within_kernel_total(std::move(*stack));
     }
   }
   if (std::count(sources.begin(), sources.end(), "-") > 1) return fail("only one filter can be read from stdin");
@@ -88,7 +106,7 @@ Expected<FilterStack> read_filter_stack(const std::vector<std::string>& sources,
     out.programs.push_back(std::move(*prog));
     out.names.push_back(s == "-" ? "<stdin>" : s);
   }
-  return out;
+  return within_kernel_total(std::move(out));
 }
 
 Expected<FilterStack> read_pid_stack(std::string_view pid_text) {
