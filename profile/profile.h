@@ -77,6 +77,9 @@ struct ProfileFilter {
 struct ProfileSyscall {
   std::vector<std::string> names;
   bool legacy_name = false;  // written as the single "name" (older Docker profiles)
+  // "name" and "names" both set: moby refuses the profile if the entry
+  // survives includes/excludes (`names` holds "names" only).
+  bool name_and_names = false;
   ProfileAction action = ProfileAction::kErrno;
   // "errnoRet" as written (Go decodes it as uint; runc keeps the low 16 bits).
   std::optional<uint64_t> errno_ret;

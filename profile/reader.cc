@@ -228,12 +228,18 @@ class Reader : public reader_detail::ReadContext {
       return {};
     });
     if (!r) return r;
-    // moby: a non-empty "name" together with a non-empty "names" is an error;
-    // otherwise "name" is the one-element form of "names".
+    // moby: a non-empty "name" together with a non-empty "names" is an error
+    // once the entry passes includes/excludes (resolve() says so there; a
+    // strict finding here); otherwise "name" is the one-element form of
+    // "names".
     if (!legacy_name.empty()) {
-      if (!s.names.empty()) return error(obj, ptr, R"(both "name" and "names" are set; use one of them)");
-      s.names.emplace_back(legacy_name);
-      s.legacy_name = true;
+      if (!s.names.empty()) {
+        s.name_and_names = true;
+        finding(obj.offset(), ptr, R"(both "name" and "names" are set; use one of them)");
+      } else {
+        s.names.emplace_back(legacy_name);
+        s.legacy_name = true;
+      }
     }
     if (!has_action) return error(obj, ptr, "missing \"action\"");
     if (s.names.empty()) finding(obj.offset(), ptr, "entry has no syscall names; it matches nothing");

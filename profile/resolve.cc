@@ -319,6 +319,10 @@ Expected<void> Resolver::apply_entry(size_t index) {
       return {};
     }
   }
+  if (e.name_and_names)
+    return fail(
+        fmt::format(R"({}: syscalls[{}]: both "name" and "names" are set; use one of them (moby refuses the profile))",
+                    where(e.pos), index));
   auto data = errno_data(e.action, e.errno_name, e.errno_ret, "errnoRet", e.pos, static_cast<uint32_t>(index));
   if (!data) return fail(data.error().message);
   const Action action = to_action(e.action, *data);

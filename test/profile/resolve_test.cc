@@ -314,6 +314,24 @@ TEST(ResolveWarnings, ManyUnknownNamesAreCountedPastTheFirstOnes) {
   EXPECT_EQ(rules_for(r, ArchId::kX86_64, "read").size(), 1u);
 }
 
+// moby checks "name" against "names" after includes/excludes: an entry
+// they drop does not make it refuse the profile.
+TEST(ResolveFilters, NameAndNamesIsRefusedOnlyWhereTheEntryApplies) {
+  const auto text = [](std::string_view includes) {
+    return fmt::format(R"({{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+  {{"names": ["read"], "action": "SCMP_ACT_ALLOW"}},
+  {{"name": "write", "names": ["close"], "action": "SCMP_ACT_ALLOW"{}}}]}})",
+                       includes);
+  };
+  auto applies = resolve(parse(text("")), options(ArchId::kX86_64));
+  ASSERT_FALSE(applies);
+  EXPECT_EQ(applies.error().message,
+            R"(t.json:3:3: syscalls[1]: both "name" and "names" are set; use one of them (moby refuses the profile))");
+  const Resolution dropped = resolve_text(text(R"(, "includes": {"arches": ["arm64"]})"), options(ArchId::kX86_64));
+  EXPECT_EQ(rules_for(dropped, ArchId::kX86_64, "read").size(), 1u);
+  EXPECT_TRUE(rules_for(dropped, ArchId::kX86_64, "close").empty());
+}
+
 TEST(ResolveWarnings, StrictMakesANameNoAbiKnowsAnError) {
   ResolveOptions o = options(ArchId::kX86_64);
   o.unknown_names_are_errors = true;
