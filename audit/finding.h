@@ -30,6 +30,7 @@ inline constexpr std::string_view kMaskedDatum = "masked-datum";
 inline constexpr std::string_view kUnknownSyscall = "unknown-syscall";
 inline constexpr std::string_view kRuleConflict = "rule-conflict";
 inline constexpr std::string_view kErrnoRange = "errno-range";
+inline constexpr std::string_view kFilterValue = "filter-value";
 inline constexpr std::string_view kDefaultAllow = "default-allow";
 inline constexpr std::string_view kSeedBlocked = "seed-blocked";
 inline constexpr std::string_view kPtrace = "ptrace";

@@ -55,6 +55,15 @@ Finding warning_finding_text(const profile::Warning& w) {
                      {}};
     case profile::WarningKind::kErrnoRange:
       return Finding{check::kErrnoRange, Severity::kMedium, w.message, "use an errno of at most 4095", where, {}};
+    case profile::WarningKind::kFilterValue:
+      // An excludes value that never matches leaves the entry in force where
+      // its author meant to lift it; an includes one only loses the entry.
+      return Finding{check::kFilterValue,
+                     w.message.find("excludes.") != std::string::npos ? Severity::kMedium : Severity::kLow,
+                     w.message,
+                     "spell the capability CAP_* as the kernel does, the arch as moby does (amd64, arm64, x86, ...)",
+                     where,
+                     {}};
   }
   return Finding{};
 }

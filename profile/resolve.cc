@@ -205,11 +205,12 @@ Expected<Resolution> Resolver::run() {
   add_enosys_stub();
   report_unknown_names();
   const size_t warning_count = name_warnings_.size() + errno_warnings_.size() + mask_warnings_.size() +
-                               db_.warnings.size() + width_warnings_.size();
+                               filter_warnings_.size() + db_.warnings.size() + width_warnings_.size();
   // The conflict warnings, most of an argument-heavy profile's, are taken
   // whole where none comes before them (moved one by one, 100 of them cost
   // 57k instructions).
-  if (out_.warnings.empty() && name_warnings_.empty() && errno_warnings_.empty() && mask_warnings_.empty()) {
+  if (out_.warnings.empty() && name_warnings_.empty() && errno_warnings_.empty() && mask_warnings_.empty() &&
+      filter_warnings_.empty()) {
     out_.warnings = std::move(db_.warnings);
     db_.warnings.clear();
   }
@@ -217,6 +218,7 @@ Expected<Resolution> Resolver::run() {
   for (Warning& w : name_warnings_) out_.warnings.push_back(std::move(w));
   for (Warning& w : errno_warnings_) out_.warnings.push_back(std::move(w));
   for (Warning& w : mask_warnings_) out_.warnings.push_back(std::move(w));
+  for (Warning& w : filter_warnings_) out_.warnings.push_back(std::move(w));
   for (Warning& w : db_.warnings) out_.warnings.push_back(std::move(w));
   for (std::string& n : db_.notes) out_.notes.push_back(std::move(n));
   report_width_warnings();
@@ -311,6 +313,7 @@ Expected<void> Resolver::apply_entry(size_t index) {
   // moby's includes/excludes apply to Docker profiles only; an OCI config
   // goes to runc as it is.
   if (p_.format == ProfileFormat::kDocker) {
+    check_filter_values(index);
     if (auto dropped = moby_filter(e, o_)) {
       outcome.fate = EntryFate::kFiltered;
       outcome.filtered_by = dropped->rule;

@@ -142,6 +142,11 @@ enum class WarningKind : uint8_t {
   // call is skipped and returns 0). One warning per entry (or the default
   // action) and cause.
   kErrnoRange,
+  // An includes/excludes value that can never match: a capability no kernel
+  // has, an arch spelling moby has for no machine (a typo). An includes
+  // entry never applies; an excludes one never excludes. One warning per
+  // value and entry.
+  kFilterValue,
 };
 
 struct Warning {

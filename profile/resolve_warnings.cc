@@ -8,8 +8,10 @@
 
 #include "base/text.h"
 #include "policy/operators.h"
+#include "profile/caps.h"
 #include "profile/resolver.h"
 #include "syscalls/arg_widths.h"
+#include "syscalls/edit_distance.h"
 #include "syscalls/table.h"
 
 namespace sysfence::profile {
@@ -112,6 +114,46 @@ Expected<void> Resolver::check_names(size_t index) {
     name_warnings_.push_back(std::move(w));
   }
   return {};
+}
+
+// moby compares includes/excludes values as strings: a misspelled
+// capability or arch never matches, so an includes entry silently never
+// applies and an excludes entry never excludes (a deny rule meant to go
+// away with CAP_SYS_ADMIN stays; an allow rule meant for it never comes).
+void Resolver::check_filter_values(size_t index) {
+  const ProfileSyscall& e = p_.syscalls[index];
+  static const std::vector<std::string_view> arch_spellings = [] {
+    std::vector<std::string_view> all;
+    for (const syscalls::Arch& a : syscalls::all_arches())
+      for (std::string_view n : moby_arch_names(a.id)) all.push_back(n);
+    return all;
+  }();
+  auto warn = [&](std::string message) {
+    Warning w;
+    w.kind = WarningKind::kFilterValue;
+    w.rule = policy::SourceRef{source_, e.pos.line, static_cast<uint32_t>(index), e.comment, false, e.pos.col, {}};
+    w.pos = e.pos;
+    w.message = std::move(message);
+    filter_warnings_.push_back(std::move(w));
+  };
+  for (const bool include : {true, false}) {
+    const ProfileFilter& f = include ? e.includes : e.excludes;
+    const std::string_view which = include ? "includes" : "excludes";
+    const std::string_view effect = include ? "so the entry never applies" : "so it never excludes the entry";
+    for (const std::string& c : f.caps) {
+      const auto known = capability_names();
+      if (std::find(known.begin(), known.end(), c) != known.end()) continue;
+      warn(fmt::format("{}: syscalls[{}]: {}.caps: no kernel has capability {}{}, {}", where(e.pos), index, which,
+                       quote(c), syscalls::did_you_mean(c, known), effect));
+    }
+    for (const std::string& a : f.arches) {
+      if (std::find(arch_spellings.begin(), arch_spellings.end(), a) != arch_spellings.end()) continue;
+      warn(
+          fmt::format("{}: syscalls[{}]: {}.arches: moby has no machine {}{} (it spells them amd64, arm64, x86, "
+                      "...), {}",
+                      where(e.pos), index, which, quote(a), syscalls::did_you_mean(a, arch_spellings), effect));
+    }
+  }
 }
 
 // MASKED_EQ conditions of syscalls[index] whose datum has bits outside the

@@ -122,6 +122,7 @@ class Resolver {
   size_t unlisted_names_ = 0;
   SourcePos unlisted_from_;
   std::vector<Warning> mask_warnings_;
+  std::vector<Warning> filter_warnings_;
   std::vector<Warning> errno_warnings_;
   // How several rules of one syscall combine, and their conflicts.
   RuleDatabase db_;
@@ -229,6 +230,8 @@ class Resolver {
   Expected<void> check_errno_range(Action action, SourcePos pos, std::string_view field, std::optional<uint32_t> entry);
   Expected<void> check_names(size_t index);
   void check_masks(size_t index);
+  // includes/excludes values of syscalls[index] that can never match.
+  void check_filter_values(size_t index);
   void check_width(const ProfileSyscall& e, const policy::SourceRef& src, size_t j, const std::string& name, ArchId abi,
                    uint32_t nr);
   void report_width_warnings();

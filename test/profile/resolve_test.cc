@@ -332,6 +332,27 @@ TEST(ResolveFilters, NameAndNamesIsRefusedOnlyWhereTheEntryApplies) {
   EXPECT_TRUE(rules_for(dropped, ArchId::kX86_64, "close").empty());
 }
 
+// moby compares includes/excludes values as strings: one that no machine
+// or kernel has never matches, and is a warning.
+TEST(ResolveWarnings, IncludesAndExcludesValuesThatNeverMatch) {
+  const Resolution r = resolve_ok(parse(R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+  {"names": ["mount"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_SYS_ADMIN"], "arches": ["amd64", "arm64"]}},
+  {"names": ["read"], "action": "SCMP_ACT_ALLOW", "excludes": {"caps": ["CAP_SYS_ADMN"]}},
+  {"names": ["write"], "action": "SCMP_ACT_ALLOW", "includes": {"arches": ["amd46"]}}]})",
+                                        "f.json"),
+                                  options(ArchId::kX86_64));
+  ASSERT_EQ(r.warnings.size(), 2u);
+  EXPECT_EQ(r.warnings[0].kind, WarningKind::kFilterValue);
+  EXPECT_EQ(r.warnings[0].message,
+            "f.json:3:3: syscalls[1]: excludes.caps: no kernel has capability \"CAP_SYS_ADMN\" (did you mean "
+            "\"CAP_SYS_ADMIN\"?), so it never excludes the entry");
+  EXPECT_EQ(r.warnings[1].message,
+            "f.json:4:3: syscalls[2]: includes.arches: moby has no machine \"amd46\" (did you mean \"amd64\"?) (it "
+            "spells them amd64, arm64, x86, ...), so the entry never applies");
+  EXPECT_EQ(rules_for(r, ArchId::kX86_64, "read").size(), 1u);  // as moby: the exclusion never matches
+  EXPECT_TRUE(rules_for(r, ArchId::kX86_64, "write").empty());
+}
+
 TEST(ResolveWarnings, StrictMakesANameNoAbiKnowsAnError) {
   ResolveOptions o = options(ArchId::kX86_64);
   o.unknown_names_are_errors = true;
