@@ -288,6 +288,8 @@ Expected<Weights> Weights::FromFlag(std::string_view spec) {
     text.append(buf, static_cast<size_t>(in.gcount()));
     if (text.size() > kMaxBytes) return fail(fmt::format("{}: weights file is larger than 1 MiB", spec));
   }
+  // A directory opens, then fails its first read (EISDIR).
+  if (in.bad()) return fail(fmt::format("{}: cannot read weights file ({})", spec, std::strerror(errno)));
   return Parse(text, spec);
 }
 

@@ -74,6 +74,8 @@ Expected<syscalls::KernelVersion> parse_kernel_version(std::string_view s) {
       ++i;
     }
   }
+  // Linux 0.x had no seccomp and KernelVersion{0, y} means "unknown".
+  if (parts[0] == 0) return fail(fmt::format("invalid kernel version \"{}\": there is no Linux 0.x to target", s));
   return syscalls::KernelVersion{static_cast<uint16_t>(parts[0]), static_cast<uint16_t>(parts[1])};
 }
 

@@ -69,6 +69,10 @@ TEST(Weights, ParseErrorsNameLineAndColumn) {
   e = Weights::Parse("# nothing\n\n", "w.txt");
   ASSERT_FALSE(e);
   EXPECT_EQ(e.error().message, "w.txt: no `name count` lines");
+  // A directory is no weights file (not an empty one).
+  e = Weights::FromFlag("test/compiler");
+  ASSERT_FALSE(e);
+  EXPECT_EQ(e.error().message, "test/compiler: cannot read weights file (Is a directory)");
 }
 
 // strace's own samples, captured as they are (test/compiler/testdata/strace).

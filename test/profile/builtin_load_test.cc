@@ -92,6 +92,10 @@ TEST(Load, KernelVersions) {
     ASSERT_FALSE(r) << bad;
     EXPECT_EQ(r.error().message, std::string("invalid kernel version \"") + bad + "\": expected X.Y such as 5.8");
   }
+  // 0.x would read as "unknown" later on.
+  auto zero = parse_kernel_version("0.0");
+  ASSERT_FALSE(zero);
+  EXPECT_EQ(zero.error().message, "invalid kernel version \"0.0\": there is no Linux 0.x to target");
   auto host = host_kernel_version();
   ASSERT_TRUE(host) << host.error().message;
   EXPECT_GE(host->major, 3);

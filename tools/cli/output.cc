@@ -97,6 +97,11 @@ Expected<void> replace_atomically(const std::string& shown, const std::string& t
                                   std::span<const uint8_t> bytes) {
   std::string tmpl = target + ".tmp.XXXXXX";
   const int fd = ::mkstemp(tmpl.data());
+  // Beside an existing target the temporary's error can be its own
+  // (/proc/version exists, /proc/version.tmp.* cannot): say which file.
+  if (fd < 0 && old != nullptr)
+    return fail(
+        fmt::format("{}: cannot create output file (its temporary {}.tmp.*): {}", shown, target, std::strerror(errno)));
   if (fd < 0) return fail(fmt::format("{}: cannot create output file: {}", shown, std::strerror(errno)));
   auto written = write_all(fd, bytes, shown);
   if (written && ::fsync(fd) != 0 && errno != EINVAL)
