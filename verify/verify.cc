@@ -33,6 +33,13 @@ Cause classify(const Mismatch& m, const Counterexample& c, const Procedure& filt
   const Action enosys = Action::Errno(d.arch->enosys_errno);
   if (above && d.rule == nullptr && (c.filter_action == enosys || c.policy_action == enosys)) return Cause::kEnosys;
   if (c.filter_action.kind == c.policy_action.kind) return Cause::kActionData;
+  // A filter that never loads nr on this path answers every syscall of the
+  // ABI alike; the profile does not (libseccomp 2.5.4 drops the load in a
+  // multi-ABI filter whose rules for an ABI are all conditional while a name
+  // the ABI lacks has an unconditional rule, and compares the arch word).
+  // Clearing the arguments' upper halves may then make both agree by chance:
+  // this comes before argument-width.
+  if (filter.reads_word(m.input, kNrWord) == std::optional<bool>(false)) return Cause::kNoSyscallNumber;
   // The same input with every argument's upper half cleared: when both sides
   // then agree, the difference lives in the upper 32 bits alone.
   SeccompData low = c.data;
@@ -66,6 +73,7 @@ std::string_view cause_id(Cause c) {
   switch (c) {
     case Cause::kArch: return "arch";
     case Cause::kActionData: return "action-data";
+    case Cause::kNoSyscallNumber: return "no-syscall-number";
     case Cause::kArgumentWidth: return "argument-width";
     case Cause::kUnlistedSyscall: return "unlisted-syscall";
     case Cause::kEnosys: return "enosys";
@@ -79,6 +87,10 @@ std::string_view cause_text(Cause c) {
   switch (c) {
     case Cause::kArch: return "for an architecture the profile does not cover (the profile gives its bad-arch action)";
     case Cause::kActionData: return "the same action with other data (errno, trap or trace value)";
+    case Cause::kNoSyscallNumber:
+      return "decided by the filter without loading the syscall number, so it answers every syscall of that "
+             "architecture alike (libseccomp 2.5.4 drops that load for an ABI of a multi-ABI filter whose rules "
+             "there are all conditional once some rule names a syscall the ABI lacks)";
     case Cause::kArgumentWidth:
       return "decided differently only when an argument's upper 32 bits are set: the filter and the profile compare "
              "arguments at different widths (see --arg-width, --semantics)";

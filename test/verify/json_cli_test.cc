@@ -103,6 +103,45 @@ TEST(VerifyJson, LibseccompFilterDiffersWhereItHasNoNumber) {
   EXPECT_EQ(text.out.find("counterexample 4: "), std::string::npos);
 }
 
+// A filter that compares the arch word where it should load the syscall
+// number (what libseccomp 2.5.4 writes in a multi-ABI filter, see the
+// cause's text): every counterexample on that path is `no-syscall-number`,
+// not argument-width or unlisted-syscall, which clearing the upper halves or
+// the region's shape would suggest.
+TEST(VerifyJson, AFilterThatNeverLoadsTheNumberIsItsOwnCause) {
+  const std::string source = cli_runner::tmp_path("no-load.s");
+  cli_runner::write_file(source, R"(
+    A = arch
+    if (A != ARCH_X86_64) goto kill
+    if (A == 0) goto allow          # meant for read (0): A still holds the arch
+    return ERRNO(1)
+allow:
+    return ALLOW
+kill:
+    return KILL_PROCESS
+)");
+  const std::string filter = cli_runner::tmp_path("no-load.bpf");
+  const Result assembled = run({"asm", source, "--arch", "x86_64", "-o", filter});
+  ASSERT_EQ(assembled.exit_code, 0) << assembled.describe();
+  const std::string profile = cli_runner::tmp_path("read-if-zero.json");
+  cli_runner::write_file(profile, R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+  {"names": ["read"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 0, "op": "SCMP_CMP_EQ"}]}]})");
+  const Result r = run({"verify", "--profile", profile, "--bpf", filter, "--arch", "x86_64", "--semantics",
+                        "libseccomp", "--format", "json", "--max-counterexamples", "100"});
+  ASSERT_EQ(r.exit_code, 1) << r.describe();
+  const json::object o = document(r, "verify");
+  // The other counterexamples are the x32 numbers and foreign arch values
+  // this one-ABI profile gives its bad-arch action (`arch`).
+  std::set<std::string> causes;
+  for (const json::value& g : o.at("causes").as_array()) {
+    causes.insert(std::string(g.at("cause").as_string()));
+    if (g.at("cause").as_string() == "no-syscall-number") {
+      EXPECT_EQ(g.at("syscalls").as_array().at(0).as_string(), "read");
+    }
+  }
+  EXPECT_EQ(causes, (std::set<std::string>{"arch", "no-syscall-number"})) << r.out;
+}
+
 TEST(VerifyJson, ArgumentWidthIsItsOwnCause) {
   // libseccomp compares all 64 bits; the profile read as the kernel reads
   // its 32-bit arguments (--arg-width abi, the default) differs from it only
