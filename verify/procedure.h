@@ -138,11 +138,6 @@ class Procedure {
   // The most instructions one run() can take (the testing fallback's
   // budget counts them): a program's length; 1 for a specification.
   virtual uint64_t run_cost() const { return 1; }
-  // Whether deciding `input` loads seccomp_data word `word` (an indirect
-  // load counts as one); nullopt where the procedure is no program.
-  virtual std::optional<bool> reads_word(const SeccompWords& /*input*/, unsigned /*word*/) const {
-    return std::nullopt;
-  }
 };
 
 }  // namespace sysfence::verify

@@ -106,11 +106,4 @@ uint64_t StackProcedure::run_cost() const {
   return cost;
 }
 
-std::optional<bool> StackProcedure::reads_word(const SeccompWords& input, unsigned word) const {
-  // The kernel runs every filter of the stack.
-  for (const BpfProcedure& f : filters_)
-    if (f.reads_word(input, word).value_or(true)) return true;
-  return false;
-}
-
 }  // namespace sysfence::verify

@@ -37,7 +37,6 @@ class StackProcedure : public Procedure {
   std::string describe(const Outcome& leaf) const override;
   void collect_constants(WordConstants& out) const override;
   uint64_t run_cost() const override;
-  std::optional<bool> reads_word(const SeccompWords& input, unsigned word) const override;
 
   size_t size() const { return filters_.size(); }
   // The kernel's index (= installation position) of the filter deciding

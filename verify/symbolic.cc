@@ -420,20 +420,6 @@ Walk BpfProcedure::walk(PathState& state, const LeafFn& on_leaf) const {
 
 std::optional<uint32_t> BpfProcedure::to_diagram(DagPool& pool) const { return DiagramBuilder(program_, pool).build(); }
 
-std::optional<bool> BpfProcedure::reads_word(const SeccompWords& input, unsigned word) const {
-  std::vector<bpf::TraceStep> trace;
-  interp_.run_traced(input, trace);
-  for (const bpf::TraceStep& step : trace) {
-    const bpf::Insn& in = program_[step.pc];
-    const uint16_t cls = bpf::insn_class(in.code);
-    if (cls != bpf::kLd && cls != bpf::kLdx) continue;
-    const uint16_t mode = in.code & 0xe0;
-    if (mode == bpf::kInd) return true;  // any word
-    if (mode == bpf::kAbs && in.k / 4 == word) return true;
-  }
-  return false;
-}
-
 void BpfProcedure::collect_constants(WordConstants& out) const {
   // A linear scan that remembers which word A last loaded: exact for the
   // load-then-compare code every generator emits, a guess elsewhere (the

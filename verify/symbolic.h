@@ -42,7 +42,6 @@ class BpfProcedure : public Procedure {
   void collect_constants(WordConstants& out) const override;
   std::optional<uint32_t> to_diagram(DagPool& pool) const override;
   uint64_t run_cost() const override { return program_.size(); }
-  std::optional<bool> reads_word(const SeccompWords& input, unsigned word) const override;
 
   const bpf::Program& program() const { return program_; }
 

@@ -26,6 +26,32 @@ bool region_ignores_arguments(const Mismatch& m) {
   return true;
 }
 
+// Whether the filter gives the counterexample's answer to every syscall of
+// its ABI (those below the ENOSYS stub, sampled over the table, the rest of
+// the input kept) while the profile answers some of them otherwise: the
+// filter does not tell the syscalls apart there. libseccomp 2.5.4 writes
+// that for an ABI of a multi-ABI filter whose rules there are all
+// conditional once some rule names a syscall the ABI lacks: it drops the
+// load of the number and compares the arch word.
+bool answers_every_number_alike(const Mismatch& m, const Counterexample& c, const Procedure& filter,
+                                const policy::Policy& policy, const policy::Decision& d) {
+  constexpr size_t kSamples = 64;
+  const auto entries = syscalls::table(d.arch->arch).entries();
+  const size_t step = std::max<size_t>(1, entries.size() / kSamples);
+  const Endian endian = abi_of(m.input) ? abi_of(m.input)->endian : Endian::kLittle;
+  size_t tried = 0;
+  bool profile_differs = false;
+  for (size_t i = 0; i < entries.size(); i += step) {
+    if (d.arch->enosys_above && entries[i].nr > *d.arch->enosys_above) continue;
+    SeccompData v = c.data;
+    v.nr = entries[i].nr;
+    if (filter.run(to_words(v, endian)) != c.filter_action) return false;
+    profile_differs = profile_differs || policy::evaluate(policy, v).action != c.policy_action;
+    ++tried;
+  }
+  return tried >= 8 && profile_differs;
+}
+
 Cause classify(const Mismatch& m, const Counterexample& c, const Procedure& filter, const policy::Policy& policy) {
   const policy::Decision d = policy::evaluate(policy, c.data);
   if (d.arch == nullptr) return Cause::kArch;
@@ -33,13 +59,9 @@ Cause classify(const Mismatch& m, const Counterexample& c, const Procedure& filt
   const Action enosys = Action::Errno(d.arch->enosys_errno);
   if (above && d.rule == nullptr && (c.filter_action == enosys || c.policy_action == enosys)) return Cause::kEnosys;
   if (c.filter_action.kind == c.policy_action.kind) return Cause::kActionData;
-  // A filter that never loads nr on this path answers every syscall of the
-  // ABI alike; the profile does not (libseccomp 2.5.4 drops the load in a
-  // multi-ABI filter whose rules for an ABI are all conditional while a name
-  // the ABI lacks has an unconditional rule, and compares the arch word).
-  // Clearing the arguments' upper halves may then make both agree by chance:
-  // this comes before argument-width.
-  if (filter.reads_word(m.input, kNrWord) == std::optional<bool>(false)) return Cause::kNoSyscallNumber;
+  // Before argument-width: clearing the upper halves can make both agree by
+  // chance when the filter does not look at the number at all.
+  if (answers_every_number_alike(m, c, filter, policy, d)) return Cause::kNoSyscallNumber;
   // The same input with every argument's upper half cleared: when both sides
   // then agree, the difference lives in the upper 32 bits alone.
   SeccompData low = c.data;
@@ -88,9 +110,9 @@ std::string_view cause_text(Cause c) {
     case Cause::kArch: return "for an architecture the profile does not cover (the profile gives its bad-arch action)";
     case Cause::kActionData: return "the same action with other data (errno, trap or trace value)";
     case Cause::kNoSyscallNumber:
-      return "decided by the filter without loading the syscall number, so it answers every syscall of that "
-             "architecture alike (libseccomp 2.5.4 drops that load for an ABI of a multi-ABI filter whose rules "
-             "there are all conditional once some rule names a syscall the ABI lacks)";
+      return "answered alike by the filter for every syscall of that architecture, which the profile tells apart "
+             "(libseccomp 2.5.4 drops the load of the number for an ABI of a multi-ABI filter whose rules there are "
+             "all conditional once some rule names a syscall the ABI lacks)";
     case Cause::kArgumentWidth:
       return "decided differently only when an argument's upper 32 bits are set: the filter and the profile compare "
              "arguments at different widths (see --arg-width, --semantics)";

@@ -23,7 +23,7 @@ enum class Cause : uint8_t {
   kArch,             // an arch value the profile does not cover (its bad-arch action)
   kEnosys,           // numbers above the profile's largest: ENOSYS on one side only
   kActionData,       // the same action kind with other data (errno, trap or trace value)
-  kNoSyscallNumber,  // the filter decides the input without loading the syscall number
+  kNoSyscallNumber,  // the filter answers every syscall of the ABI alike; the profile does not
   kArgumentWidth,    // both agree once every argument's upper 32 bits are cleared
   kUnlistedSyscall,  // the profile lists the syscall; the filter gives it the default action, whatever the arguments
   kDefaultAction,    // the profile leaves the input to its default action; the filter decides otherwise
