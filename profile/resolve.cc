@@ -244,18 +244,11 @@ Expected<uint16_t> Resolver::errno_data(ProfileAction a, const std::string& name
     // A warning, not a note: the profile means another errno than the
     // filter returns, and where the low bits are 0 the call is skipped and
     // returns 0, as if it succeeded.
-    if (*number > 0xffff) {
-      Warning w;
-      w.kind = WarningKind::kErrnoRange;
-      w.pos = pos;
-      w.rule = policy::SourceRef{source_, pos.line, entry.value_or(0), {}, false, pos.col, {}};
-      w.constant = *number;
-      const std::string what = entry ? fmt::format("syscalls[{}]", *entry) : std::string("the default action");
-      w.message = fmt::format("{}: {}: {} {} does not fit in 16 bits; runc keeps the low 16 bits ({}){}", where(pos),
-                              what, field, *number, low,
-                              low == 0 ? ": ERRNO(0) skips the call, which returns 0 as if it succeeded" : "");
-      errno_warnings_.push_back(std::move(w));
-    }
+    if (*number > 0xffff)
+      warn_errno(pos, entry, *number,
+                 fmt::format("{}: {}: {} {} does not fit in 16 bits; runc keeps the low 16 bits ({}){}", where(pos),
+                             errno_owner(entry), field, *number, low,
+                             low == 0 ? ": ERRNO(0) skips the call, which returns 0 as if it succeeded" : ""));
     return low;
   }
   return eperm(o_.native);

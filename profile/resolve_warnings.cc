@@ -66,18 +66,27 @@ Expected<void> Resolver::check_errno_range(Action action, SourcePos pos, std::st
                                            std::optional<uint32_t> entry) {
   static constexpr uint16_t kMaxErrno = 4095;
   if (action.kind != ActionKind::kErrno || action.data <= kMaxErrno) return {};
-  const std::string what = entry ? fmt::format("syscalls[{}]", *entry) : std::string("the default action");
-  const std::string head = fmt::format("{}: {}: {} {} is above 4095 (MAX_ERRNO)", where(pos), what, field, action.data);
+  const std::string head =
+      fmt::format("{}: {}: {} {} is above 4095 (MAX_ERRNO)", where(pos), errno_owner(entry), field, action.data);
   if (o_.combination == RuleCombination::kLibseccompDatabase)
     return fail(head + ": libseccomp refuses the action (EINVAL), so runc would refuse the profile");
+  warn_errno(pos, entry, action.data,
+             head + ": the kernel answers errno 4095 instead; libseccomp, and so runc, refuses the profile");
+  return {};
+}
+
+std::string Resolver::errno_owner(std::optional<uint32_t> entry) {
+  return entry ? fmt::format("syscalls[{}]", *entry) : std::string("the default action");
+}
+
+void Resolver::warn_errno(SourcePos pos, std::optional<uint32_t> entry, uint64_t constant, std::string message) {
   Warning w;
   w.kind = WarningKind::kErrnoRange;
   w.pos = pos;
   w.rule = policy::SourceRef{source_, pos.line, entry.value_or(0), {}, false, pos.col, {}};
-  w.constant = action.data;
-  w.message = head + ": the kernel answers errno 4095 instead; libseccomp, and so runc, refuses the profile";
+  w.constant = constant;
+  w.message = std::move(message);
   errno_warnings_.push_back(std::move(w));
-  return {};
 }
 
 // The names of syscalls[index] that no ABI's table knows (name_numbers_

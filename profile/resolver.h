@@ -227,6 +227,10 @@ class Resolver {
   Expected<void> store_rules();
 
   // resolve_warnings.cc
+  // "syscalls[3]", or "the default action" (no entry).
+  static std::string errno_owner(std::optional<uint32_t> entry);
+  // An errno-range warning at `pos` (the entry's, or the default action's).
+  void warn_errno(SourcePos pos, std::optional<uint32_t> entry, uint64_t constant, std::string message);
   Expected<void> check_errno_range(Action action, SourcePos pos, std::string_view field, std::optional<uint32_t> entry);
   Expected<void> check_names(size_t index);
   void check_masks(size_t index);

@@ -140,39 +140,64 @@ Expected<void> check_replaceable(const std::string& shown, const std::string& ta
   return {};
 }
 
-}  // namespace
-
-namespace {
+// The directory holding `file`.
+std::string parent_dir(const std::string& file) {
+  const size_t slash = file.rfind('/');
+  return slash == std::string::npos ? "." : slash == 0 ? "/" : file.substr(0, slash);
+}
 
 // "cannot create" unless the directory holding `target` lets the user add a
 // file to it.
 Expected<void> check_parent(const std::string& shown, const std::string& target) {
-  const size_t slash = target.rfind('/');
-  const std::string parent = slash == std::string::npos ? "." : slash == 0 ? "/" : target.substr(0, slash);
-  if (::faccessat(AT_FDCWD, parent.c_str(), W_OK | X_OK, AT_EACCESS) != 0)
+  if (::faccessat(AT_FDCWD, parent_dir(target).c_str(), W_OK | X_OK, AT_EACCESS) != 0)
     return fail(fmt::format("{}: cannot create output file: {}", shown, std::strerror(errno)));
   return {};
+}
+
+// What an output path names, as write_output treats it: a new file (a
+// dangling symlink's target), a device/FIFO written through, or an existing
+// regular file (resolved, and checked by check_replaceable). A directory,
+// an unreadable path or a file that must not be replaced is an error.
+struct OutputTarget {
+  enum class Kind : uint8_t { kNew, kSpecial, kRegular };
+  Kind kind = Kind::kNew;
+  std::string file;   // kNew, kRegular: the file written
+  struct stat st {};  // kRegular: the file replaced
+};
+
+Expected<OutputTarget> output_target(const std::string& path) {
+  OutputTarget t;
+  if (::stat(path.c_str(), &t.st) != 0) {
+    if (errno != ENOENT) return fail(fmt::format("{}: cannot write output file: {}", path, std::strerror(errno)));
+    auto target = follow_symlinks(path);
+    if (!target) return Unexpected<Error>{target.error()};
+    t.file = std::move(*target);
+    return t;
+  }
+  if (S_ISDIR(t.st.st_mode)) return fail(fmt::format("{}: is a directory", path));
+  // Devices, FIFOs and what /proc/self/fd links name (`-o /dev/stdout` on a
+  // pipe) are opened through the path as given.
+  if (!S_ISREG(t.st.st_mode)) {
+    t.kind = OutputTarget::Kind::kSpecial;
+    return t;
+  }
+  char* resolved = ::realpath(path.c_str(), nullptr);
+  if (resolved == nullptr) return fail(fmt::format("{}: cannot write output file: {}", path, std::strerror(errno)));
+  t.kind = OutputTarget::Kind::kRegular;
+  t.file = resolved;
+  std::free(resolved);
+  if (auto ok = check_replaceable(path, t.file, t.st); !ok) return Unexpected<Error>{ok.error()};
+  return t;
 }
 
 }  // namespace
 
 Expected<void> check_output_file(const std::string& path) {
   if (path == "-") return {};
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    if (errno != ENOENT) return fail(fmt::format("{}: cannot write output file: {}", path, std::strerror(errno)));
-    auto target = follow_symlinks(path);
-    if (!target) return Unexpected<Error>{target.error()};
-    return check_parent(path, *target);
-  }
-  if (S_ISDIR(st.st_mode)) return fail(fmt::format("{}: is a directory", path));
-  if (!S_ISREG(st.st_mode)) return {};
-  char* resolved = ::realpath(path.c_str(), nullptr);
-  if (resolved == nullptr) return fail(fmt::format("{}: cannot write output file: {}", path, std::strerror(errno)));
-  const std::string target = resolved;
-  std::free(resolved);
-  if (auto ok = check_replaceable(path, target, st); !ok) return ok;
-  return check_parent(path, target);
+  auto target = output_target(path);
+  if (!target) return Unexpected<Error>{target.error()};
+  if (target->kind == OutputTarget::Kind::kSpecial) return {};
+  return check_parent(path, target->file);
 }
 
 void note_argument_path(std::string_view value) {
@@ -186,23 +211,11 @@ Expected<void> write_output(const std::string& path, std::span<const uint8_t> by
       return fail(fmt::format("error writing standard output: {}", std::strerror(err)));
     return {};
   }
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    if (errno != ENOENT) return fail(fmt::format("{}: cannot write output file: {}", path, std::strerror(errno)));
-    auto target = follow_symlinks(path);
-    if (!target) return Unexpected<Error>{target.error()};
-    return replace_atomically(path, *target, nullptr, bytes);
-  }
-  if (S_ISDIR(st.st_mode)) return fail(fmt::format("{}: is a directory", path));
-  // Devices, FIFOs and what /proc/self/fd links name (`-o /dev/stdout` on a
-  // pipe) are opened through the path as given.
-  if (!S_ISREG(st.st_mode)) return write_through(path, bytes);
-  char* resolved = ::realpath(path.c_str(), nullptr);
-  if (resolved == nullptr) return fail(fmt::format("{}: cannot write output file: {}", path, std::strerror(errno)));
-  const std::string target = resolved;
-  std::free(resolved);
-  if (auto ok = check_replaceable(path, target, st); !ok) return ok;
-  return replace_atomically(path, target, &st, bytes);
+  auto target = output_target(path);
+  if (!target) return Unexpected<Error>{target.error()};
+  if (target->kind == OutputTarget::Kind::kSpecial) return write_through(path, bytes);
+  const bool replaces = target->kind == OutputTarget::Kind::kRegular;
+  return replace_atomically(path, target->file, replaces ? &target->st : nullptr, bytes);
 }
 
 Expected<void> write_output(const std::string& path, std::string_view text) {
@@ -313,9 +326,7 @@ Expected<void> check_output_directory(const std::string& dir) {
   } else if (errno != ENOENT) {
     return fail(fmt::format("{}: cannot create output directory: {}", dir, std::strerror(errno)));
   }
-  const size_t slash = target.rfind('/');
-  const std::string parent = slash == std::string::npos ? "." : slash == 0 ? "/" : target.substr(0, slash);
-  if (::faccessat(AT_FDCWD, parent.c_str(), W_OK | X_OK, AT_EACCESS) != 0)
+  if (::faccessat(AT_FDCWD, parent_dir(target).c_str(), W_OK | X_OK, AT_EACCESS) != 0)
     return fail(fmt::format("{}: cannot create output directory: {}", dir, std::strerror(errno)));
   return {};
 }
