@@ -118,6 +118,23 @@ constexpr std::string_view kDenylist = R"({
   ]
 })";
 
+// A misspelled excludes value keeps the rule its author meant to lift
+// (medium); a misspelled includes value only loses the entry (low).
+TEST(ProfileAudit, FilterValuesThatNeverMatch) {
+  const auto text = R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+  {"names": ["mount"], "action": "SCMP_ACT_ERRNO", "excludes": {"caps": ["CAP_SYS_ADMN"]}},
+  {"names": ["chroot"], "action": "SCMP_ACT_ERRNO", "includes": {"arches": ["amd46"]}}]})";
+  const Audited a = audit_profile_text(text, "f.json", options());
+  const auto values = findings(a.report, check::kFilterValue);
+  ASSERT_EQ(values.size(), 2u) << format_report(a.report);
+  EXPECT_EQ(values[0]->severity, Severity::kMedium);
+  EXPECT_TRUE(contains(values[0]->message, "excludes.caps: no kernel has capability \"CAP_SYS_ADMN\""))
+      << values[0]->message;
+  EXPECT_EQ(values[1]->severity, Severity::kLow);
+  EXPECT_TRUE(contains(values[1]->message, "includes.arches: moby has no machine \"amd46\"")) << values[1]->message;
+  EXPECT_TRUE(findings(audit_profile_text("", "default", options()).report, check::kFilterValue).empty());
+}
+
 TEST(ProfileAudit, MaskedDatumBitsOutsideTheMaskAndUnknownNames) {
   const auto text =
       "{\"defaultAction\": \"SCMP_ACT_ERRNO\",\n"

@@ -45,6 +45,21 @@ std::string explain_default(std::string_view syscall, ArchId arch = ArchId::kX86
   return text ? *text : std::string();
 }
 
+// SECCOMP_RET_ERRNO with errno 0 skips the call and returns 0: not "fails".
+TEST(Explain, ErrnoZeroIsCalledASkippedCall) {
+  const Explained e = prepare(R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+  {"names": ["unlink"], "action": "SCMP_ACT_ERRNO", "errnoRet": 65536},
+  {"names": ["rmdir"], "action": "SCMP_ACT_ERRNO"}]})",
+                              "z.json", ArchId::kX86_64, docker_default_caps());
+  auto unlink = explain_syscall(e.profile, e.resolution, e.options, "unlink");
+  ASSERT_TRUE(unlink) << unlink.error().message;
+  EXPECT_CONTAINS(*unlink, "skipped: the kernel never runs the call, which returns 0 as if it succeeded");
+  EXPECT_LACKS(*unlink, "fails with this errno");
+  auto rmdir = explain_syscall(e.profile, e.resolution, e.options, "rmdir");
+  ASSERT_TRUE(rmdir) << rmdir.error().message;
+  EXPECT_CONTAINS(*rmdir, "blocked: the call fails with this errno");
+}
+
 TEST(Explain, Mount) {
   const std::string t = explain_default("mount");
   EXPECT_CONTAINS(

@@ -321,6 +321,11 @@ TEST_F(CliOutput, RecordAndDumpRefuseAnUnwritableOutputBeforeRunningTheCommand) 
     EXPECT_NE(r.err.find(args[2]), std::string::npos) << show(args) << "\n" << r.err;
     EXPECT_NE(::access(marker.c_str(), F_OK), 0) << show(args) << ": CMD ran";
   }
+  // stats checks --svg before printing its report: nothing on stdout.
+  const Result stats = run({"stats", "--bpf", bpf(), "--arch", "x86_64", "--svg", dir_ + "/missing/s.svg"});
+  EXPECT_EQ(stats.exit_code, 2) << stats.err;
+  EXPECT_EQ(stats.out, "");
+  EXPECT_NE(stats.err.find(dir_ + "/missing/s.svg"), std::string::npos) << stats.err;
 }
 
 // sim --inputs prints its answers once every line is read: a bad line
