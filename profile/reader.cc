@@ -51,7 +51,12 @@ class Reader : public reader_detail::ReadContext {
     bool oci = false;
     JsonRef m = root.first_child();
     for (uint32_t k = 0; k < root.size(); ++k, m = m.next_sibling()) {
-      if (m.key() == "ociVersion") oci = true;
+      if (m.key() == "ociVersion") {
+        // runc reads the whole config into its Go struct, where ociVersion is
+        // a string: any other type fails the container before seccomp.
+        if (!m.is(JsonKind::kString)) return error(m, Pointer("/ociVersion"), type_message("a string", m));
+        oci = true;
+      }
       if (m.key() == "linux") {
         oci = true;
         linux = m;
@@ -81,12 +86,14 @@ class Reader : public reader_detail::ReadContext {
     Profile& p = out_.profile;
     p.pos = pos_of(obj.offset());
     const Fields known = oci() ? Fields(kOciTop) : Fields(kDockerTop);
+    std::optional<JsonRef> empty_default;  // "defaultAction": ""
     auto r = for_fields(obj, ptr, known, [&](std::string_view f, JsonRef v, const Pointer& fp) -> Expected<void> {
       if (f == "defaultAction") {
         auto s = get_string(v, fp);
         if (!s) return fail(s.error().message);
         if (s->empty()) {  // Go's zero value: the same as absent
           p.default_action.reset();
+          empty_default = v;
           return {};
         }
         auto a = get_action(v, fp);
@@ -123,7 +130,12 @@ class Reader : public reader_detail::ReadContext {
       return error(obj, ptr, R"(both "architectures" and "archMap" are set; use one of them)");
     // runc: an empty defaultAction is only accepted when there are no rules
     // either (then moby and runc run the container without seccomp).
-    if (!p.default_action && !p.syscalls.empty()) return error(obj, ptr, "missing \"defaultAction\"");
+    if (!p.default_action && !p.syscalls.empty()) {
+      if (empty_default)
+        return error(*empty_default, Pointer(ptr, "defaultAction"),
+                     "empty \"defaultAction\" in a profile with syscalls (runc refuses an empty action)");
+      return error(obj, ptr, "missing \"defaultAction\"");
+    }
     return {};
   }
 

@@ -135,6 +135,14 @@ TEST(Reader, OciConfigWithoutSeccompIsAnError) {
             "config.json:1:1: an OCI config.json without a linux object has no seccomp profile");
 }
 
+TEST(Reader, OciVersionMustBeAString) {
+  // runc unmarshals the whole config into its spec, where ociVersion is a
+  // string: a number fails the container before its seccomp is read.
+  EXPECT_EQ(
+      read_error(R"({"ociVersion": 1, "linux": {"seccomp": {"defaultAction": "SCMP_ACT_ERRNO"}}})", "config.json"),
+      "config.json:1:16: /ociVersion: expected a string, found a number");
+}
+
 TEST(Reader, BareOciSeccompObjectReadsAsAProfile) {
   const Profile p = read_ok(
       R"({"defaultAction": "SCMP_ACT_KILL_PROCESS", "architectures": ["SCMP_ARCH_AARCH64"],
@@ -333,6 +341,10 @@ TEST(ReaderErrors, MissingRequiredFields) {
             "p.json:2:11: /syscalls/0/args/0: missing \"op\"");
   EXPECT_EQ(read_error(R"({"syscalls": [{"names": ["x"], "action": "SCMP_ACT_LOG"}]})"),
             "p.json:1:1: missing \"defaultAction\"");
+  // Present but empty (Go's zero value): named where it is.
+  EXPECT_EQ(read_error(R"({"defaultAction": "", "syscalls": [{"names": ["x"], "action": "SCMP_ACT_LOG"}]})"),
+            "p.json:1:19: /defaultAction: empty \"defaultAction\" in a profile with syscalls (runc refuses an empty "
+            "action)");
 }
 
 TEST(ReaderErrors, UnknownArchitecture) {
