@@ -78,7 +78,7 @@ std::optional<std::string> caps_note(const profile::Profile& profile, const prof
   }
   return fmt::format(
       "the profile is resolved for the capabilities {}, not for this process's own ({}); --caps current "
-      "resolves for this process's",
+      "resolves it for this process's own capabilities",
       label, differ);
 }
 

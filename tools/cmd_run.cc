@@ -51,6 +51,15 @@ int run_run_checked(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags, /*stop_at_first_positional=*/true);
   if (!parsed) return usage(parsed.error().message);
   if (parsed->after_dashdash.empty()) return usage("no command given");
+  // `run default -- CMD` (compile's spelling of the profile) would run a
+  // command named "default": everything from the first argument that is not
+  // a flag is the command.
+  if (const auto& cmd = parsed->after_dashdash;
+      cmd.size() >= 2 && cmd[1] == "--" &&
+      (cmd[0] == "default" || cmd[0] == "unconfined" || cmd[0].ends_with(".json"))) {
+    return usage(fmt::format("{} -- CMD would run {} as the command; the profile goes in --profile {}", cmd[0],
+                             quote(cmd[0]), cmd[0]));
+  }
 
   run::RunRequest request;
   std::optional<run::ProfileChoice> from_security_opt;

@@ -161,6 +161,18 @@ TEST(RunExitCodes, NotFoundIs127) {
   EXPECT_EQ(o.code(), 127) << o.describe();
 }
 
+// compile's spelling `run default -- CMD` is a usage error naming --profile,
+// not "default: executable file not found".
+TEST(RunExitCodes, ProfileAsFirstArgumentIsAUsageError) {
+  for (const char* profile : {"default", "unconfined", "my-profile.json"}) {
+    const Outcome o = sysfence_run({profile, "--", "true"});
+    EXPECT_EQ(o.code(), 125) << o.describe();
+    EXPECT_NE(o.err.find(std::string("the profile goes in --profile ") + profile), std::string::npos) << o.err;
+  }
+  // A command followed by its own `--` still runs.
+  EXPECT_EQ(sysfence_run({"sh", "-c", "exit 3", "--"}).code(), 3);
+}
+
 TEST(RunExitCodes, CannotRunIs126) {
   const std::string file = tmp_path("not-executable");
   write_file(file, "#!/bin/sh\nexit 0\n");
