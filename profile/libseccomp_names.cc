@@ -35,4 +35,9 @@ std::optional<int32_t> libseccomp_call_number(syscalls::ArchId abi, std::string_
   return it->number;
 }
 
+bool libseccomp_knows(syscalls::ArchId abi, std::string_view name) {
+  const std::optional<int32_t> nr = libseccomp_call_number(abi, name);
+  return !nr || *nr != -1;
+}
+
 }  // namespace sysfence::profile

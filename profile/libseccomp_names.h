@@ -20,8 +20,16 @@
 namespace sysfence::profile {
 
 // What seccomp_syscall_resolve_name_arch of libseccomp 2.5.4 answers for
-// `name` on `abi` (negative: a pseudo number, -1: no such name); nullopt
-// when `name` is not one of the 32 socket and IPC calls.
+// `name` on `abi` (negative: a pseudo number, -1: no such name) when it is
+// one of the 32 socket and IPC calls or a name of sysfence's table for `abi`
+// that libseccomp has no number for (-1); nullopt otherwise (libseccomp's
+// number is the table's, or the ABI is one libseccomp 2.5.4 does not have).
 std::optional<int32_t> libseccomp_call_number(syscalls::ArchId abi, std::string_view name);
+
+// Whether libseccomp 2.5.4 resolves `name` on `abi` to a number at all
+// (runc skips the rules of a name it cannot resolve natively, libseccomp
+// leaves out an ABI where the name has none, and runc's ENOSYS stub does not
+// count it). True on the ABIs libseccomp 2.5.4 does not have.
+bool libseccomp_knows(syscalls::ArchId abi, std::string_view name);
 
 }  // namespace sysfence::profile

@@ -203,6 +203,7 @@ Expected<Resolution> Resolver::run() {
 
   if (auto r = store_rules(); !r) return fail(r.error().message);
   add_enosys_stub();
+  note_libseccomp_skipped();
   report_unknown_names();
   const size_t warning_count = name_warnings_.size() + errno_warnings_.size() + mask_warnings_.size() +
                                filter_warnings_.size() + db_.warnings.size() + width_warnings_.size();
@@ -285,6 +286,7 @@ Expected<void> Resolver::choose_arches() {
   }
   arches_.reserve(listed.size() + 1);
   arches_.push_back(o_.native);
+  listed_.assign(1, false);
   for (const auto& s : listed) {
     ArchId id = o_.native;
     if (s != "SCMP_ARCH_NATIVE") {
@@ -294,9 +296,16 @@ Expected<void> Resolver::choose_arches() {
       if (a == nullptr) return fail(fmt::format("{}: unknown architecture {}", p_.source, quote(s)));
       id = a->id;
     }
-    if (std::find(arches_.begin(), arches_.end(), id) == arches_.end()) arches_.push_back(id);
+    const auto at = std::find(arches_.begin(), arches_.end(), id);
+    if (at == arches_.end()) {
+      arches_.push_back(id);
+      listed_.push_back(true);
+    } else {
+      listed_[static_cast<size_t>(at - arches_.begin())] = true;
+    }
   }
   largest_.assign(arches_.size(), 0);
+  libseccomp_skipped_.assign(arches_.size(), {});
   return {};
 }
 
@@ -374,6 +383,11 @@ Expected<void> Resolver::apply_entry(size_t index) {
 // filter answers ERRNO(ENOSYS) for every number above the largest one the
 // profile names on that ABI, so that programs probing for newer syscalls
 // fall back instead of failing with the default errno. Details kept:
+//  - only the ABIs the profile lists get a stub (runc's findLastSyscalls
+//    loops over the config's architectures): none without "architectures"
+//    (or a native archMap entry), and the native ABI, which libseccomp
+//    always filters, only when listed — sysfence's own --unknown-syscalls
+//    enosys stubs every ABI of the filter;
 //  - the largest number counts every name moby kept, whatever its action;
 //  - an ABI whose largest number is 0 gets no stub;
 //  - x86_64 and x32 share AUDIT_ARCH_X86_64, each with its own maximum.
@@ -403,8 +417,14 @@ void Resolver::add_enosys_stub() {
            default_action_ != Action::Errno(enosys(o_.native));
   }
   if (!want) return;
+  const bool runc_choice = !o_.unknown_syscalls;
+  std::vector<std::string_view> unlisted;
   for (size_t a = 0; a < arches_.size(); ++a) {
     if (largest_[a] == 0) continue;
+    if (runc_choice && !listed_[a]) {
+      unlisted.push_back(syscalls::arch(arches_[a]).name);
+      continue;
+    }
     policy::ArchPolicy& ap = out_.policy.arches[a];
     ap.enosys_above = largest_[a];
     drop_rules_above_stub(ap);
@@ -416,6 +436,12 @@ void Resolver::add_enosys_stub() {
       if (rules.empty()) rules.push_back(policy::Rule{Action::Errno(ap.enosys_errno), {}, src});
     }
   }
+  if (!unlisted.empty())
+    out_.notes.push_back(fmt::format(
+        "{}: runc's ENOSYS stub covers only the architectures the profile lists, so on {} syscalls newer than the "
+        "profile get the default action, as Docker and runc answer them (--unknown-syscalls enosys answers them "
+        "ENOSYS)",
+        p_.source, fmt::join(unlisted, ", ")));
 }
 
 // runc's stub runs before the filter: a rule on a number above its

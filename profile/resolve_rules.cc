@@ -58,8 +58,9 @@ void Resolver::note_largest(const ProfileSyscall& e) {
       std::optional<uint32_t> nr = name_numbers_[i]->on(abi);
       // runc takes libseccomp's number for the name, and libseccomp gives
       // most socket and IPC calls a negative pseudo number on the ABIs
-      // that multiplex them (profile/libseccomp_names.h): never the largest.
-      if (name_calls_[i] != nullptr && o_.multiplex == MultiplexRewrite::kLibseccomp) {
+      // that multiplex them, and the names it does not know none
+      // (profile/libseccomp_names.h): never the largest.
+      if (o_.multiplex == MultiplexRewrite::kLibseccomp) {
         const std::optional<int32_t> libseccomp = libseccomp_call_number(abi, e.names[i]);
         if (libseccomp)
           nr = *libseccomp >= 0 ? std::optional<uint32_t>(static_cast<uint32_t>(*libseccomp)) : std::nullopt;
@@ -100,6 +101,15 @@ Expected<void> Resolver::make_rules(const ProfileSyscall& e, size_t index, const
     for (size_t k = 0; k < e.names.size(); ++k) {
       const std::string& name = e.names[k];
       const std::optional<uint32_t> nr = name_numbers_[k] != nullptr ? name_numbers_[k]->on(abi) : std::nullopt;
+      // runc skips a name libseccomp cannot resolve on the host, and
+      // libseccomp an ABI where the name has no number.
+      if (o_.multiplex == MultiplexRewrite::kLibseccomp && nr &&
+          (!libseccomp_knows(o_.native, name) || !libseccomp_knows(abi, name))) {
+        if (std::find(libseccomp_skipped_[a].begin(), libseccomp_skipped_[a].end(), name) ==
+            libseccomp_skipped_[a].end())
+          libseccomp_skipped_[a].push_back(name);
+        continue;
+      }
       // socket/IPC calls also reach socketcall/ipc on some ABIs (multiplex.h).
       std::optional<MultiplexTarget> mux;
       if (const syscalls::MultiplexedCall* call = name_calls_[k])
@@ -139,6 +149,19 @@ Expected<void> Resolver::make_rules(const ProfileSyscall& e, size_t index, const
     }
   }
   return {};
+}
+
+// The names whose rules runc and libseccomp 2.5.4 leave out, one note per
+// ABI: a runc built with a newer libseccomp applies them.
+void Resolver::note_libseccomp_skipped() {
+  for (size_t a = 0; a < arches_.size(); ++a) {
+    if (libseccomp_skipped_[a].empty()) continue;
+    out_.notes.push_back(fmt::format(
+        "{}: on {}, libseccomp 2.5.4 has no number for {}: runc skips their rules (the default action answers "
+        "them, or ENOSYS above its stub's threshold, which they do not count); a runc built with a newer "
+        "libseccomp applies them",
+        p_.source, syscalls::arch(arches_[a]).name, fmt::join(libseccomp_skipped_[a], ", ")));
+  }
 }
 
 Expected<void> Resolver::too_many_rules() const {

@@ -59,19 +59,24 @@ bool fits_in_bits(uint64_t value, unsigned bits) {
 }
 
 // ERRNO data above MAX_ERRNO (4095): the kernel answers -4095 instead
-// (kernel/seccomp.c clamps it), libseccomp refuses the action (EINVAL),
-// and runc with it the profile.
+// (kernel/seccomp.c clamps it). libseccomp refuses the action from 4095 on
+// (db_col_action_valid takes errno values below MAX_ERRNO: 4095 itself is
+// EINVAL, checked with libseccomp 2.5.4 and runc 1.1.5, which then fails the
+// container), and runc with it the profile.
 // `entry`: the syscalls[] entry's index; nullopt for the default action.
 Expected<void> Resolver::check_errno_range(Action action, SourcePos pos, std::string_view field,
                                            std::optional<uint32_t> entry) {
   static constexpr uint16_t kMaxErrno = 4095;
-  if (action.kind != ActionKind::kErrno || action.data <= kMaxErrno) return {};
-  const std::string head =
-      fmt::format("{}: {}: {} {} is above 4095 (MAX_ERRNO)", where(pos), errno_owner(entry), field, action.data);
+  if (action.kind != ActionKind::kErrno || action.data < kMaxErrno) return {};
+  const bool above = action.data > kMaxErrno;
+  const std::string head = fmt::format("{}: {}: {} {} {}", where(pos), errno_owner(entry), field, action.data,
+                                       above ? "is above 4095 (MAX_ERRNO)" : "is MAX_ERRNO");
   if (o_.combination == RuleCombination::kLibseccompDatabase)
-    return fail(head + ": libseccomp refuses the action (EINVAL), so runc would refuse the profile");
+    return fail(head + ": libseccomp refuses the action (EINVAL: it takes errno values up to 4094), so runc would "
+                       "refuse the profile");
   warn_errno(pos, entry, action.data,
-             head + ": the kernel answers errno 4095 instead; libseccomp, and so runc, refuses the profile");
+             head + (above ? ": the kernel answers errno 4095 instead; " : ": the kernel answers it; ") +
+                 "libseccomp (up to 4094), and so runc, refuses the profile");
   return {};
 }
 

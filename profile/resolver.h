@@ -92,6 +92,11 @@ class Resolver {
   Resolution out_;
   Action default_action_;
   std::vector<syscalls::ArchId> arches_;  // native first
+  // Per arch (arches_' order): whether the profile lists it (architectures,
+  // or the native archMap entry; SCMP_ARCH_NATIVE the native ABI). runc's
+  // ENOSYS stub covers only these (findLastSyscalls loops over the config's
+  // architectures); libseccomp filters the native ABI whatever the lists say.
+  std::vector<bool> listed_;
   // Per arch: the names skipped there (the profile's strings), and their
   // NameNumbers as a set (one per distinct name).
   std::vector<std::vector<const std::string*>> unknown_;
@@ -99,6 +104,9 @@ class Resolver {
   static constexpr size_t kUnknownRoom = 64;  // reserved at an ABI's first
   // Per arch: the largest number any kept entry names (runc findLastSyscalls).
   std::vector<uint32_t> largest_;
+  // Per arch: the names whose rules libseccomp 2.5.4 leaves out (it has no
+  // number for them there or on the host), with MultiplexRewrite::kLibseccomp.
+  std::vector<std::vector<std::string_view>> libseccomp_skipped_;
   // Width warnings being collected: one per (entry, condition, name, bits,
   // constant), the ABIs where it applies appended as they are met.
   struct WidthKey {
@@ -204,6 +212,7 @@ class Resolver {
 
   // resolve_rules.cc
   void note_largest(const ProfileSyscall& e);
+  void note_libseccomp_skipped();
   // Removes ap's rules on numbers above ap.enosys_above, with a note.
   void drop_rules_above_stub(policy::ArchPolicy& ap);
   // Adds `nr` to the numbers of the current stamp on ABI `a`; false when it

@@ -168,19 +168,27 @@ class Built:
         self.skipped = {}      # ABI -> names libseccomp does not know
         self.largest = {}      # ABI -> largest number any kept name has
         self.rules = 0
+        self.listed = []       # the ABIs the config lists: runc's stub covers only these
         self.same_as_default = 0
         self.actions = set()   # every action value the filter can return
 
 
 def resolve_entries(profile, moby_names, native_token):
-    """The ABIs (native first) and the kept entries, as moby hands them to runc."""
+    """The ABIs (native first), the ABIs the config lists (moby's
+    Architectures: the native archMap entry's architecture and its
+    subArchitectures, none without such an entry) and the kept entries, as
+    moby hands them to runc."""
     abis = [native_token]
+    listed = []
     for m in profile.get("archMap") or []:
         if m["architecture"] == "SCMP_ARCH_" + native_token:
+            listed.append(native_token)
             for sub in m.get("subArchitectures") or []:
                 tok = sub[len("SCMP_ARCH_"):]
                 if tok not in abis:
                     abis.append(tok)
+                if tok not in listed:
+                    listed.append(tok)
             break
     kept = []
     for e in profile["syscalls"]:
@@ -189,7 +197,7 @@ def resolve_entries(profile, moby_names, native_token):
             names.append(e["name"])
         if moby_keeps(e, moby_names):
             kept.append((names, e))
-    return abis, kept
+    return abis, listed, kept
 
 
 _LIBSECCOMP = ctypes.CDLL("libseccomp.so.2")
@@ -208,7 +216,7 @@ def number_by_arch(token, name):
 def build(profile, native, optimize):
     sysname, token, moby_names, _, _, _ = native
     errnos = ERRNO_NAMES_MIPS if token.startswith("MIPS") else ERRNO_NAMES
-    abis, kept = resolve_entries(profile, moby_names, token)
+    abis, listed, kept = resolve_entries(profile, moby_names, token)
     def_act, def_desc = action_of(profile["defaultAction"], profile.get("defaultErrnoRet"),
                                   profile.get("defaultErrno"), errnos)
     f = seccomp.SyscallFilter(def_act)
@@ -223,6 +231,7 @@ def build(profile, native, optimize):
         if not f.exist_arch(getattr(seccomp.Arch, tok)):
             f.add_arch(getattr(seccomp.Arch, tok))
     info = Built()
+    info.listed = listed
     info.actions = {f.get_attr(seccomp.Attr.ACT_DEFAULT), f.get_attr(seccomp.Attr.ACT_BADARCH)}
     for tok in abis:
         info.skipped[tok] = []
@@ -444,7 +453,10 @@ def main():
             # ENOSYS, which is 89 on MIPS.)
             already_enosys = f.get_attr(seccomp.Attr.ACT_DEFAULT) == (0x00050000 | enosys)
             if not permissive and not already_enosys:
-                stub = enosys_stub(abis, info.largest, enosys)
+                # runc's findLastSyscalls loops over the config's
+                # architectures only: an ABI the profile does not list gets
+                # no stub (none at all without a native archMap entry).
+                stub = enosys_stub(info.listed, info.largest, enosys)
                 runc = pack(stub, endian) + plain
                 with open(base + ".runc.bpf", "wb") as o:
                     o.write(runc)
@@ -455,7 +467,9 @@ def main():
             for path, data in files:
                 rows.append((os.path.basename(path), len(data) // 8, sha256(data)))
             abi_desc = ", ".join(f"{t} largest {info.largest[t]}" for t in abis)
-            notes.append(f"- `{pname}.{sysname}`: ABIs {abi_desc}; {info.rules} rules added, "
+            listed_desc = ", ".join(info.listed) or "none (no runc stub)"
+            notes.append(f"- `{pname}.{sysname}`: ABIs {abi_desc}; listed for runc's stub: {listed_desc}; "
+                         f"{info.rules} rules added, "
                          f"{info.same_as_default} entries same as the default action")
             for t in abis:
                 if info.skipped[t]:

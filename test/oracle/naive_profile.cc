@@ -169,14 +169,16 @@ Expected<NaiveFilter> naive_filter(std::string_view text, const NaiveOptions& op
 
   f.abis.push_back(options.native);
   auto add_abi = [&](std::string_view spelling) {
-    ArchId id = syscalls::find_arch(spelling)->id;
+    ArchId id = spelling == "SCMP_ARCH_NATIVE" ? options.native : syscalls::find_arch(spelling)->id;
     if (std::ranges::find(f.abis, id) == f.abis.end()) f.abis.push_back(id);
+    if (std::ranges::find(f.listed, id) == f.listed.end()) f.listed.push_back(id);
   };
   for (const auto& s : strings(root, "architectures")) add_abi(s);
   if (const auto* map = field(root, "archMap")) {
     for (const auto& m : map->as_array()) {
       const auto* a = syscalls::find_arch(m.at("architecture").as_string());
       if (!a || a->id != options.native) continue;
+      add_abi(m.at("architecture").as_string());
       for (const auto& s : strings(m.as_object(), "subArchitectures")) add_abi(s);
       break;
     }
@@ -279,7 +281,11 @@ uint32_t NaiveFilter::decide_on(ArchId abi, const SeccompData& d) const {
     }
   }
   if (winner) return *winner;
-  if (enosys_stub && largest != 0) {
+  // runc's stub (its rule) covers the listed ABIs only; --unknown-syscalls
+  // enosys every ABI of the filter.
+  const bool stubbed =
+      options.unknown == NaiveUnknown::kEnosys || std::ranges::find(listed, abi) != listed.end();
+  if (enosys_stub && stubbed && largest != 0) {
     bool s390_zero = (abi == ArchId::kS390x || abi == ArchId::kS390) && d.nr == 0;
     if ((!named && d.nr > largest) || s390_zero) return enosys_ret;
   }

@@ -61,6 +61,9 @@ class NaiveFilter {
   std::vector<NaiveEntry> entries;     // only those includes/excludes keep
   uint32_t default_ret = 0;
   bool enosys_stub = false;
+  // The ABIs the profile lists (architectures, or the native archMap entry
+  // and its subArchitectures): runc's stub covers only these.
+  std::vector<syscalls::ArchId> listed;
   uint32_t enosys_ret = 0;
   NaiveOptions options;
 

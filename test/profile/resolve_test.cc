@@ -668,9 +668,10 @@ constexpr std::string_view kStubProfile = R"({"defaultAction": "SCMP_ACT_ERRNO",
 
 TEST(ResolveEnosys, LargestNamedNumberPerAbiCountsEveryKeptEntry) {
   const Resolution r = resolve_text(kStubProfile, options(ArchId::kX86_64));
-  // openat2 (437 on x86_64 and i386) counts although its rule equals the
+  // openat2 (437 on i386 and x32) counts although its rule equals the
   // default and is dropped; futex_waitv (449) does not: moby dropped it.
-  EXPECT_EQ(r.policy.find(ArchId::kX86_64)->enosys_above, 437u);
+  // x86_64, filtered as the native ABI but not listed, gets no stub.
+  EXPECT_FALSE(r.policy.find(ArchId::kX86_64)->enosys_above);
   EXPECT_EQ(r.policy.find(ArchId::kI386)->enosys_above, 437u);
   EXPECT_EQ(r.policy.find(ArchId::kX32)->enosys_above, 0x40000000u + 437u);
   for (const auto& a : r.policy.arches) EXPECT_EQ(a.enosys_errno, 38);
@@ -679,14 +680,55 @@ TEST(ResolveEnosys, LargestNamedNumberPerAbiCountsEveryKeptEntry) {
 TEST(ResolveEnosys, NoStubWhenTheDefaultIsPermissive) {
   for (std::string_view def : {"SCMP_ACT_ALLOW", "SCMP_ACT_LOG", "SCMP_ACT_TRACE"}) {
     const std::string text = std::string(R"({"defaultAction": ")") + std::string(def) +
-                             R"(", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_KILL"}]})";
+                             R"(", "architectures": ["SCMP_ARCH_X86_64"],
+                                "syscalls": [{"names": ["read"], "action": "SCMP_ACT_KILL"}]})";
     EXPECT_FALSE(resolve_text(text, options(ArchId::kX86_64)).policy.arches[0].enosys_above) << def;
   }
   for (std::string_view def : {"SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_TRAP", "SCMP_ACT_ERRNO"}) {
     const std::string text = std::string(R"({"defaultAction": ")") + std::string(def) +
-                             R"(", "syscalls": [{"names": ["read", "getpid"], "action": "SCMP_ACT_ALLOW"}]})";
+                             R"(", "architectures": ["SCMP_ARCH_X86_64"],
+                                "syscalls": [{"names": ["read", "getpid"], "action": "SCMP_ACT_ALLOW"}]})";
     EXPECT_EQ(resolve_text(text, options(ArchId::kX86_64)).policy.arches[0].enosys_above, 39u) << def;
   }
+}
+
+// runc's findLastSyscalls loops over the config's architectures: moby's
+// list (architectures, or the native archMap entry and its subArchitectures).
+// libseccomp filters the native ABI whatever the list says, but the stub
+// covers only the listed ABIs; none when nothing is listed. Checked against
+// real runc 1.1.5 filters (dumped from running containers).
+TEST(ResolveEnosys, OnlyTheListedAbisGetRuncsStub) {
+  const auto unlisted = R"({"defaultAction": "SCMP_ACT_ERRNO",
+    "syscalls": [{"names": ["read", "getpid"], "action": "SCMP_ACT_ALLOW"}]})";
+  const Resolution none = resolve_text(unlisted, options(ArchId::kX86_64));
+  EXPECT_FALSE(none.policy.arches[0].enosys_above);
+  EXPECT_TRUE(has_note_containing(none,
+                                  "runc's ENOSYS stub covers only the architectures the profile lists, so on "
+                                  "x86_64 syscalls newer than the profile get the default action"));
+  SeccompData d{};
+  d.arch = syscalls::arch(ArchId::kX86_64).audit_arch;
+  d.nr = 300;
+  EXPECT_EQ(policy::evaluate(none.policy, d).action, Action::Errno(1));
+  // SCMP_ARCH_NATIVE lists the native ABI.
+  const auto native = R"({"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_NATIVE"],
+    "syscalls": [{"names": ["read", "getpid"], "action": "SCMP_ACT_ALLOW"}]})";
+  EXPECT_EQ(resolve_text(native, options(ArchId::kX86_64)).policy.arches[0].enosys_above, 39u);
+  // An archMap without the native arch's entry lists nothing.
+  const auto other = R"({"defaultAction": "SCMP_ACT_ERRNO",
+    "archMap": [{"architecture": "SCMP_ARCH_AARCH64", "subArchitectures": ["SCMP_ARCH_ARM"]}],
+    "syscalls": [{"names": ["read", "getpid"], "action": "SCMP_ACT_ALLOW"}]})";
+  EXPECT_FALSE(resolve_text(other, options(ArchId::kX86_64)).policy.arches[0].enosys_above);
+  // Only i386 listed: i386 gets the stub, the native x86_64 does not.
+  const auto i386 = R"({"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86"],
+    "syscalls": [{"names": ["read", "getpid"], "action": "SCMP_ACT_ALLOW"}]})";
+  const Resolution r = resolve_text(i386, options(ArchId::kX86_64));
+  EXPECT_FALSE(r.policy.find(ArchId::kX86_64)->enosys_above);
+  EXPECT_EQ(r.policy.find(ArchId::kI386)->enosys_above, nr(ArchId::kI386, "getpid"));
+  // sysfence's own --unknown-syscalls enosys stubs every ABI of the filter.
+  ResolveOptions force = options(ArchId::kX86_64);
+  force.unknown_syscalls = UnknownSyscalls::kEnosys;
+  EXPECT_EQ(resolve_text(unlisted, force).policy.arches[0].enosys_above, 39u);
+  EXPECT_FALSE(has_note_containing(resolve_text(unlisted, force), "runc's ENOSYS stub covers only"));
 }
 
 TEST(ResolveEnosys, NoStubWhenTheDefaultAlreadyAnswersEnosys) {
@@ -709,13 +751,13 @@ TEST(ResolveEnosys, TheOptionOverridesRuncsChoice) {
 TEST(ResolveEnosys, AnAbiWhoseLargestNamedNumberIsZeroGetsNoStub) {
   // runc skips an ABI whose largest number is 0: none of the names exist
   // there (tuxcall is x86_64-only), or the only one is syscall 0 (read).
-  const auto text = R"({"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86"],
+  const auto text = R"({"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
     "syscalls": [{"names": ["tuxcall"], "action": "SCMP_ACT_ALLOW"}]})";
   const Resolution r = resolve_text(text, options(ArchId::kX86_64));
   EXPECT_EQ(r.policy.find(ArchId::kX86_64)->enosys_above, 184u);
   EXPECT_FALSE(r.policy.find(ArchId::kI386)->enosys_above);
-  const auto only_read =
-      R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]})";
+  const auto only_read = R"({"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64"],
+    "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]})";
   EXPECT_FALSE(resolve_text(only_read, options(ArchId::kX86_64)).policy.arches[0].enosys_above);
 }
 
@@ -757,7 +799,7 @@ TEST(ResolveEnosys, SysfencesOwnReadingCountsTheDirectNumbers) {
 }
 
 TEST(ResolveEnosys, S390SyscallZeroAnswersEnosys) {
-  const auto text = R"({"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_S390"],
+  const auto text = R"({"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_S390X", "SCMP_ARCH_S390"],
     "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]})";
   const Resolution r = resolve_text(text, options(ArchId::kS390x));
   for (ArchId a : {ArchId::kS390x, ArchId::kS390}) {

@@ -164,7 +164,7 @@ TEST(RuleDatabase, APrefixOfEarlierConditionsWithAnotherActionIsRefused) {
   EXPECT_NE(lib.error().message.find("runc would refuse the profile"), std::string::npos);
 }
 
-TEST(RuleDatabase, AnErrnoAbove4095IsRefusedByLibseccompAndWarnedAboutOtherwise) {
+TEST(RuleDatabase, AnErrnoFrom4095OnIsRefusedByLibseccompAndWarnedAboutOtherwise) {
   constexpr std::string_view text =
       "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [\n"
       "  {\"names\": [\"mount\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 4096}]}";
@@ -172,18 +172,31 @@ TEST(RuleDatabase, AnErrnoAbove4095IsRefusedByLibseccompAndWarnedAboutOtherwise)
   ASSERT_FALSE(lib);
   EXPECT_EQ(lib.error().message,
             "t.json:2:3: syscalls[0]: errnoRet 4096 is above 4095 (MAX_ERRNO): libseccomp refuses the action "
-            "(EINVAL), so runc would refuse the profile");
+            "(EINVAL: it takes errno values up to 4094), so runc would refuse the profile");
   auto own = resolve_text(text, RuleCombination::kMostRestrictive);
   ASSERT_TRUE(own);
   ASSERT_EQ(own->warnings.size(), 1u);
   EXPECT_EQ(own->warnings[0].kind, WarningKind::kErrnoRange);
   EXPECT_EQ(own->warnings[0].rule.entry, 0u);
-  // 4095 itself is fine.
-  auto edge = resolve_text(
-      R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 4095, "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]})",
+  // 4095 itself: the kernel answers it, libseccomp 2.5.4 refuses it
+  // (seccomp_init and seccomp_rule_add: EINVAL; runc 1.1.5 then fails the
+  // container); 4094 is the largest it takes.
+  constexpr std::string_view edge_text =
+      R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 4095, "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]})";
+  auto edge = resolve_text(edge_text, RuleCombination::kLibseccompDatabase);
+  ASSERT_FALSE(edge);
+  EXPECT_NE(edge.error().message.find("defaultErrnoRet 4095 is MAX_ERRNO: libseccomp refuses the action"),
+            std::string::npos)
+      << edge.error().message;
+  auto edge_own = resolve_text(edge_text, RuleCombination::kMostRestrictive);
+  ASSERT_TRUE(edge_own);
+  ASSERT_EQ(edge_own->warnings.size(), 1u);
+  EXPECT_EQ(edge_own->warnings[0].kind, WarningKind::kErrnoRange);
+  auto below = resolve_text(
+      R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 4094, "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]})",
       RuleCombination::kLibseccompDatabase);
-  ASSERT_TRUE(edge) << edge.error().message;
-  EXPECT_TRUE(edge->warnings.empty());
+  ASSERT_TRUE(below) << below.error().message;
+  EXPECT_TRUE(below->warnings.empty());
   auto def = resolve_text(
       R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 5000, "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]})",
       RuleCombination::kLibseccompDatabase);
@@ -459,7 +472,7 @@ TEST(RuleDatabaseTree, AStaleAccumulatorIsWhatTheFilterCompares) {
 // <= test comes first (it fails over 64 and falls through), then the > tests,
 // the larger bound first.
 TEST(RuleDatabaseTree, LibseccompsA2OrderTestWhole) {
-  std::string text = R"({"defaultAction": "SCMP_ACT_KILL", "syscalls": [)";
+  std::string text = R"({"defaultAction": "SCMP_ACT_KILL", "architectures": ["SCMP_ARCH_NATIVE"], "syscalls": [)";
   text +=
       R"({"names": ["read"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 2, "value": 64, "op": "SCMP_CMP_LE"}]})";
   const uint64_t bounds[] = {128, 256, 512, 1024, 2048, 4096, 8192, 16536};
