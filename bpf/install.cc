@@ -12,6 +12,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "bpf/kernel_length.h"
 #include "bpf/validate.h"
 
 namespace sysfence::bpf {
@@ -190,10 +191,11 @@ Expected<Installed> install(std::span<const Insn> prog, const InstallOptions& op
                                                          "no_new_privs was not set (opted out) and the caller lacks "
                                                          "CAP_SYS_ADMIN in its user namespace"));
     case ENOMEM:
-      return fail(
-          "seccomp(SECCOMP_SET_MODE_FILTER) failed (ENOMEM): the filters on this thread "
-          "would exceed 32768 instructions in total (each installed filter counts its "
-          "length + 4), or the kernel is out of memory");
+      return fail(fmt::format(
+          "seccomp(SECCOMP_SET_MODE_FILTER) failed (ENOMEM): the filters on this thread would exceed {} "
+          "instructions as the kernel counts them (each filter converted to eBPF, + {} per older filter; this "
+          "one counts {}), or the kernel is out of memory",
+          kMaxInsnsPerPath, kOlderFilterPenalty, kernel_charged_length(prog)));
     case EBUSY:
       return fail(
           "seccomp(NEW_LISTENER) failed (EBUSY): a filter in this thread's chain "

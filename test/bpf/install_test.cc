@@ -254,9 +254,8 @@ TEST(Install, SecondListenerIsRefused) {
 TEST(Install, TotalLengthLimitIsExplained) {
   Shared<Report> rep;
   expect_child_ok(run_in_child([&] {
-    // Each filter counts its length + 4 against 32768: seven of 4096 fit.
-    // (Straight-line code: 4096 `ret`s would each become eBPF exits and run
-    // into a kernel memory limit first, also ENOMEM, after three filters.)
+    // Each filter counts its eBPF length (3 + 4095 + 2 = 4100) + 4 against
+    // 32768: seven fit. (4096 `ret`s count 8195 each: only three would.)
     Program big(kMaxInsns - 1, stmt(kAlu | kAdd | kK, 1));
     big.push_back(stmt(kRet | kRetK, kRetAllow));
     int installed = 0;
@@ -275,6 +274,7 @@ TEST(Install, TotalLengthLimitIsExplained) {
   EXPECT_EQ(rep->value[0], 7);
   EXPECT_NE(rep->said(0).find("(ENOMEM)"), std::string::npos) << rep->said(0);
   EXPECT_NE(rep->said(0).find("32768"), std::string::npos) << rep->said(0);
+  EXPECT_NE(rep->said(0).find("this one counts 4100"), std::string::npos) << rep->said(0);
 }
 
 TEST(Install, FallsBackToPrctlWhenSeccompSyscallIsMissing) {

@@ -178,15 +178,25 @@ TEST_F(StackCli, BadStacksAreUsageErrors) {
   mkdir(tmp("gap").c_str(), 0755);
   write_program(tmp("gap/filter-0.bpf"), {stmt(kRet | kRetK, kRetAllow)});
   write_program(tmp("gap/filter-2.bpf"), {stmt(kRet | kRetK, kRetAllow)});
-  // 8 filters of 4096 instructions: 8 * 4096 + 7 * 4 = 32796, over the
-  // kernel's 32768 for a thread's filters together.
+  // The kernel counts each filter converted to eBPF, + 4 per older filter,
+  // against 32768 for a thread's filters together. 4095 loads and a `ret`
+  // count 3 + 4095 + 2 = 4100: 8 * 4100 + 7 * 4 = 32828 is over.
   bpf::Program longest(4095, stmt(kLd | kW | kAbs, 0));
   longest.push_back(stmt(kRet | kRetK, kRetAllow));
   write_program(tmp("longest.bpf"), longest);
   std::vector<std::string> too_long = {"sim", "--syscall", "0"};
   for (int k = 0; k < 8; ++k) too_long.insert(too_long.end(), {"--bpf", tmp("longest.bpf")});
+  // 4096 `ret`s count 3 + 2 * 4096 = 8195: four are 32792, over, although
+  // their classic lengths (16396 with the 4s) are far below the limit.
+  write_program(tmp("rets.bpf"), bpf::Program(4096, stmt(kRet | kRetK, kRetAllow)));
+  std::vector<std::string> rets = {"sim", "--syscall", "0"};
+  for (int k = 0; k < 4; ++k) rets.insert(rets.end(), {"--bpf", tmp("rets.bpf")});
   const std::vector<FailureCase> cases = {
-      {too_long, 2, "8 filters of 32796 instructions in total"},
+      {too_long, 2,
+       "8 filters of 32828 instructions as the kernel counts them (each filter converted to eBPF, + 4 per older "
+       "filter), over its limit of 32768: the kernel refuses filter 7 (" +
+           tmp("longest.bpf") + ")"},
+      {rets, 2, "4 filters of 32792 instructions as the kernel counts them"},
       {{"sim", "--bpf", tmp("empty"), "--syscall", "0"}, 2, "no filter-0.bpf: not a dump directory"},
       {{"sim", "--bpf", tmp("gap"), "--syscall", "0"}, 2, "filter-1.bpf is missing"},
       {{"sim", "--bpf", tmp("dump"), "--bpf", tmp("allow.bpf"), "--syscall", "0"}, 2, "give it alone"},
@@ -199,9 +209,11 @@ TEST_F(StackCli, BadStacksAreUsageErrors) {
     const auto r = cli_runner::expect_failure(c);
     EXPECT_TRUE(r.out.empty()) << r.out;
   }
-  // Seven fit (28,696).
+  // Seven fit (28,724), and three of the `ret` filters (24,593).
   too_long.resize(too_long.size() - 2);
   EXPECT_EQ(cli_runner::run_sysfence(too_long).exit_code, 0);
+  rets.resize(rets.size() - 2);
+  EXPECT_EQ(cli_runner::run_sysfence(rets).exit_code, 0);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <map>
 #include <system_error>
 
+#include "bpf/kernel_length.h"
 #include "tools/cli/live_input.h"
 #include "tools/cli/raw_filter.h"
 
@@ -16,7 +17,7 @@ namespace sysfence::cli {
 namespace {
 
 // More filters than any task can carry (the kernel caps a stack at
-// MAX_INSNS_PER_PATH = 256Ki instructions, each filter costing 4 more).
+// MAX_INSNS_PER_PATH = 32768 instructions, each filter costing 4 more).
 constexpr size_t kMaxFilters = 4096;
 
 // "filter-<index>.bpf" -> index; nullopt for other names.
@@ -63,19 +64,27 @@ Expected<FilterStack> read_dump_directory(const std::string& dir, Endian byte_or
 }
 
 // The kernel's limit on a thread's filters together (kernel/seccomp.c
-// seccomp_attach_filter: MAX_INSNS_PER_PATH, each filter already installed
-// counting its length + 4): a longer stack cannot exist, so reading one as
-// a stack is a mistake.
+// seccomp_attach_filter, bpf/kernel_length.h): a longer stack cannot exist,
+// so reading one as a stack is a mistake. The kernel counts each filter
+// converted to eBPF, so the limit depends on what the filters contain.
 Expected<FilterStack> within_kernel_total(FilterStack stack) {
-  constexpr size_t kMaxInsnsPerPath = 32768;
-  size_t total = 0;
-  for (size_t k = 0; k < stack.size(); ++k) total += stack.programs[k].size() + (k + 1 < stack.size() ? 4 : 0);
-  if (stack.size() > 1 && total > kMaxInsnsPerPath)
-    return fail(
-        fmt::format("{} filters of {} instructions in total (each but the newest counting 4 more): the kernel "
-                    "refuses a stack above {} (ENOMEM), so no thread can have it",
-                    stack.size(), total, kMaxInsnsPerPath));
-  return stack;
+  if (stack.size() < 2) return stack;
+  const size_t total = bpf::kernel_charged_total(stack.programs);
+  if (total <= bpf::kMaxInsnsPerPath) return stack;
+  // The filter whose attachment the kernel refuses: the first at which the
+  // running total goes over the limit (`older`: the filters before it, each
+  // + 4). The loop ends within the stack, since the whole is over the limit.
+  size_t refused = 0;
+  size_t older = 0;
+  while (older + bpf::kernel_charged_length(stack.programs[refused]) <= bpf::kMaxInsnsPerPath) {
+    older += bpf::kernel_charged_length(stack.programs[refused]) + bpf::kOlderFilterPenalty;
+    ++refused;
+  }
+  return fail(fmt::format(
+      "{} filters of {} instructions as the kernel counts them (each filter converted to eBPF, + {} per older "
+      "filter), over its limit of {}: the kernel refuses filter {} ({}) on top of the ones before it (ENOMEM), "
+      "so no thread can have this stack",
+      stack.size(), total, bpf::kOlderFilterPenalty, bpf::kMaxInsnsPerPath, refused, stack.names[refused]));
 }
 
 }  // namespace
