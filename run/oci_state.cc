@@ -28,7 +28,7 @@ std::string container_process_state(pid_t pid, std::string_view metadata, std::s
   return boost::json::serialize(doc);
 }
 
-Expected<void> send_to_agent(const std::string& socket_path, std::string_view state, int fd) {
+Expected<int> connect_to_agent(const std::string& socket_path) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (socket_path.size() >= sizeof addr.sun_path) {
@@ -38,13 +38,15 @@ Expected<void> send_to_agent(const std::string& socket_path, std::string_view st
   std::memcpy(addr.sun_path, socket_path.data(), socket_path.size());
   const int sock = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (sock < 0) return fail(fmt::format("listenerPath {}: socket: {}", socket_path, std::strerror(errno)));
-  auto failed = [&](std::string_view step) {
+  if (::connect(sock, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
     const int err = errno;
     ::close(sock);
-    return fail(fmt::format("listenerPath {}: {}: {}", socket_path, step, std::strerror(err)));
-  };
-  if (::connect(sock, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) return failed("connect");
+    return fail(fmt::format("listenerPath {}: connect: {}", socket_path, std::strerror(err)));
+  }
+  return sock;
+}
 
+Expected<void> send_to_agent(int agent, const std::string& socket_path, std::string_view state, int fd) {
   // The fd travels with the first bytes; the rest (if the socket takes the
   // payload in pieces) follows without it, as the spec allows.
   size_t sent = 0;
@@ -64,15 +66,14 @@ Expected<void> send_to_agent(const std::string& socket_path, std::string_view st
       c->cmsg_len = CMSG_LEN(sizeof(int));
       std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
     }
-    const ssize_t n = ::sendmsg(sock, &msg, MSG_NOSIGNAL);
+    const ssize_t n = ::sendmsg(agent, &msg, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return failed("sendmsg");
+      return fail(fmt::format("listenerPath {}: sendmsg: {}", socket_path, std::strerror(errno)));
     }
     fd_sent = true;
     sent += static_cast<size_t>(n);
   }
-  ::close(sock);
   return {};
 }
 

@@ -29,8 +29,13 @@ inline constexpr std::string_view kSeccompFdName = "seccompFd";
 // The JSON document above. "metadata" is omitted when empty (it is optional).
 std::string container_process_state(pid_t pid, std::string_view metadata, std::string_view bundle);
 
-// Connects to `socket_path` and sends `state` with `fd` attached. Errors
-// name the path and the step ("connect: Connection refused").
-Expected<void> send_to_agent(const std::string& socket_path, std::string_view state, int fd);
+// A unix stream socket connected to the agent at `socket_path` (O_CLOEXEC;
+// the caller closes it). Errors name the path and the step ("connect:
+// Connection refused").
+Expected<int> connect_to_agent(const std::string& socket_path);
+
+// Sends `state` with `fd` attached on `agent`, a socket connect_to_agent
+// returned (left open). Errors name `socket_path` and the step.
+Expected<void> send_to_agent(int agent, const std::string& socket_path, std::string_view state, int fd);
 
 }  // namespace sysfence::run

@@ -125,7 +125,7 @@ Expected<FilterPlan> plan_filter(const FilterRequest& request) {
   plan.policy = std::move(built->resolution.policy);
   plan.program = std::move(built->compiled->program);
   plan.diagnostics = std::move(built->diagnostics);
-  if (process_caps && !request.current_caps) {
+  if (process_caps && !request.current_caps && !request.caps_chosen) {
     if (auto note = caps_note(doc, build.resolve.caps, *process_caps, request.caps_label)) {
       plan.notes.push_back(std::move(*note));
     }

@@ -51,9 +51,12 @@ struct FilterRequest {
   // Resolve with this process's effective capabilities instead of
   // resolve.caps (--caps current): the process is then the container.
   bool current_caps = false;
-  // How resolve.caps was asked for ("docker-default", the --caps text), for
-  // the note that says the filter is not resolved for the process's own set.
+  // The name of resolve.caps in the note that says the filter is not
+  // resolved for the process's own set.
   std::string caps_label = "docker-default";
+  // The capabilities were chosen (--caps): the user knows which set the
+  // filter is for, so no note says it.
+  bool caps_chosen = false;
   bool log = false;    // SECCOMP_FILTER_FLAG_LOG
   bool tsync = false;  // SECCOMP_FILTER_FLAG_TSYNC
 };
@@ -77,8 +80,9 @@ struct FilterPlan {
 // Errors (all "sysfence's own failure" for run): unreadable or invalid
 // profile, unreadable capabilities (--caps current), resolution or compilation failure, an
 // unknown flag in the profile, NOTIFY without listenerPath. When the
-// capabilities resolved for differ from the process's effective set in a
-// capability the profile's includes/excludes name, a note says so.
+// capabilities resolved for were not chosen and differ from the process's
+// effective set in a capability the profile's includes/excludes name, a
+// note says so.
 Expected<FilterPlan> plan_filter(const FilterRequest& request);
 
 // The note for a profile resolved for `resolved` while the process has

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
@@ -40,9 +41,10 @@ void say(std::string_view message) { fmt::print(stderr, "sysfence: {}\n", one_li
 
 enum HandshakeState : uint32_t {
   kPending = 0,
-  kInstalled = 1,      // listener_fd is valid in the (shared) fd table
-  kInstallFailed = 2,  // message says why; the child exits 125
-  kExecFailed = 3,     // exec_errno says why; the child exits 126/127
+  kInstalling = 1,     // the child's last call before the filter: from here on the parent polls
+  kInstalled = 2,      // listener_fd is valid in the (shared) fd table
+  kInstallFailed = 3,  // message says why; the child exits 125
+  kExecFailed = 4,     // exec_errno says why; the child exits 126/127
 };
 
 enum GoAhead : uint32_t { kWait = 0, kExec = 1, kAbort = 2 };
@@ -50,7 +52,7 @@ enum GoAhead : uint32_t { kWait = 0, kExec = 1, kAbort = 2 };
 struct Handshake {
   std::atomic<uint32_t> state{kPending};  // child -> parent; also a futex word
   // parent -> child, when the child must not start the command before the
-  // parent has handed the listener to its agent (a futex word).
+  // parent has handed the listener to its agent (read in a spin: see child_main).
   std::atomic<uint32_t> go{kWait};
   bool wait_for_go = false;
   int listener_fd = -1;
@@ -62,6 +64,16 @@ static_assert(std::atomic<uint32_t>::is_always_lock_free);
 long futex(std::atomic<uint32_t>* word, int op, uint32_t value, const timespec* timeout) {
   // Not FUTEX_PRIVATE_FLAG: the word is shared between two processes.
   return syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), op, value, timeout, nullptr, 0);
+}
+
+// Tells the processor that this is a spin-wait (less power, and the other
+// hyperthread runs faster), without a system call.
+void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
 }
 
 // The signals a supervising sysfence passes on to the command.
@@ -76,12 +88,18 @@ sigset_t forwarded_signals() {
 // child shares the parent's fd table and, having been created by a raw
 // clone, glibc's idea of its thread id is stale, so nothing here may rely on
 // it (no raise, no locks held across the clone: sysfence is single-threaded).
+// Once the filter is installed the only call left is execve: any other call
+// (a futex to wake the parent, a wait) would be the command's for the
+// profile to decide, and the supervisor would report it as the command's.
 [[noreturn]] void child_main(Handshake* hs, const sigset_t& original_mask, std::span<const bpf::Insn> program,
                              const bpf::InstallOptions& options, const ExecImage& image) {
   // Before the filter: the command gets the signal mask sysfence was given.
   sigprocmask(SIG_SETMASK, &original_mask, nullptr);
+  hs->state.store(kInstalling, std::memory_order_release);
+  futex(&hs->state, FUTEX_WAKE, 1, nullptr);
   auto installed = bpf::install(program, options);
   if (!installed) {
+    // Nothing was installed: the wake is no call of the command's.
     std::snprintf(hs->message, sizeof hs->message, "%s", installed.error().message.c_str());
     hs->state.store(kInstallFailed, std::memory_order_release);
     futex(&hs->state, FUTEX_WAKE, 1, nullptr);
@@ -89,17 +107,12 @@ sigset_t forwarded_signals() {
   }
   hs->listener_fd = installed->listener_fd;
   hs->state.store(kInstalled, std::memory_order_release);
-  // If the filter does not allow futex, this call waits for the supervisor,
-  // which polls the word and finds it set anyway.
-  futex(&hs->state, FUTEX_WAKE, 1, nullptr);
   if (hs->wait_for_go) {
     // The command must not run before its agent has the listener (runc's
-    // init waits the same way). A futex the filter denies returns at once
-    // and this loop merely spins until the parent answers.
-    while (hs->go.load(std::memory_order_acquire) == kWait) {
-      const timespec tick{0, 10'000'000};
-      futex(&hs->go, FUTEX_WAIT, kWait, &tick);
-    }
+    // init waits the same way). A wait in the kernel would be a call under
+    // the filter, so the child spins; the parent, connected to the agent
+    // before the clone, needs one sendmsg to answer.
+    while (hs->go.load(std::memory_order_acquire) == kWait) cpu_relax();
     if (hs->go.load(std::memory_order_acquire) != kExec) _exit(kExitOwnFailure);
   }
   const int err = exec_image(image);
@@ -209,15 +222,28 @@ void reap(const Child& c, siginfo_t& info) {
   waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(c.pidfd), &info, WEXITED);
 }
 
+// Waits while the handshake word holds `value` and the child lives, each
+// wait at most `tick` long (a wake from the child ends it early), the tick
+// doubling up to `max_tick`.
+void wait_while(const Child& c, uint32_t value, long tick_ns, long max_tick_ns) {
+  while (c.hs->state.load(std::memory_order_acquire) == value && !child_exited(c.pidfd)) {
+    const timespec tick{0, tick_ns};
+    futex(&c.hs->state, FUTEX_WAIT, value, &tick);
+    tick_ns = std::min(tick_ns * 2, max_tick_ns);
+  }
+}
+
 // Waits until the filter is in place; false (the child reaped, and said
 // why) when the child gave up instead.
 bool wait_for_install(const Child& c, siginfo_t& info) {
-  while (c.hs->state.load(std::memory_order_acquire) == kPending && !child_exited(c.pidfd)) {
-    const timespec tick{0, 10'000'000};
-    futex(&c.hs->state, FUTEX_WAIT, kPending, &tick);
-  }
+  constexpr long kMaxTickNs = 10'000'000;
+  // The child wakes the parent just before it installs the filter ...
+  wait_while(c, kPending, kMaxTickNs, kMaxTickNs);
+  // ... but not after, when a wake would be a call under the filter: the
+  // word is polled, first often (seccomp(2) takes microseconds), then less.
+  wait_while(c, kInstalling, 20'000, kMaxTickNs);
   const uint32_t state = c.hs->state.load(std::memory_order_acquire);
-  if (state == kPending || state == kInstallFailed) {
+  if (state == kPending || state == kInstalling || state == kInstallFailed) {
     reap(c, info);
     say(state == kInstallFailed ? std::string(c.hs->message) : "the child exited before installing the filter");
     return false;
@@ -225,13 +251,14 @@ bool wait_for_install(const Child& c, siginfo_t& info) {
   return true;
 }
 
-// Hands the listener to the plan's agent and lets the child run the
-// command; false (the child killed and reaped) when the agent did not get it.
-bool hand_to_agent(const Child& c, const FilterPlan& plan, const std::string& bundle, int listener, siginfo_t& info) {
+// Hands the listener to the plan's agent (on `agent`, the socket connected
+// to it) and lets the child run the command; false (the child killed and
+// reaped) when the agent did not get it.
+bool hand_to_agent(const Child& c, const FilterPlan& plan, const std::string& bundle, int agent, int listener,
+                   siginfo_t& info) {
   const std::string doc = container_process_state(c.pid, plan.listener_metadata, bundle);
-  auto sent = send_to_agent(plan.listener_path, doc, listener);
+  auto sent = send_to_agent(agent, plan.listener_path, doc, listener);
   c.hs->go.store(sent ? kExec : kAbort, std::memory_order_release);
-  futex(&c.hs->go, FUTEX_WAKE, 1, nullptr);
   if (!sent) {
     say(sent.error().message);
     ::kill(c.pid, SIGKILL);
@@ -287,18 +314,33 @@ void hand_off_listener(const Child& c, Supervisor& supervisor, int listener) {
 int run_supervised(const Supervised& s, const ExecImage& image) {
   char cwd_buf[4096];
   const std::string bundle = ::getcwd(cwd_buf, sizeof cwd_buf) != nullptr ? cwd_buf : "/";
+  // Connected before the child exists, so that the child, which spins until
+  // the agent has the listener, spins only for one sendmsg; and no agent
+  // means no child.
+  int agent = -1;
+  if (s.plan->uses_notify) {
+    auto connected = connect_to_agent(s.plan->listener_path);
+    if (!connected) {
+      say(connected.error().message);
+      return kExitOwnFailure;
+    }
+    agent = *connected;
+  }
   const auto started = start_child(s, image);
-  if (!started) return kExitOwnFailure;
-  const Child& c = *started;
-
   siginfo_t info{};
-  if (!wait_for_install(c, info)) return kExitOwnFailure;
+  if (!started || !wait_for_install(*started, info)) {
+    if (agent >= 0) ::close(agent);
+    return kExitOwnFailure;
+  }
+  const Child& c = *started;
   int listener = c.hs->listener_fd;
   // Ignored only here: the command got the original disposition already.
   signal(SIGPIPE, SIG_IGN);
 
   if (s.plan->uses_notify) {
-    if (!hand_to_agent(c, *s.plan, bundle, listener, info)) return kExitOwnFailure;
+    const bool handed = hand_to_agent(c, *s.plan, bundle, agent, listener, info);
+    ::close(agent);
+    if (!handed) return kExitOwnFailure;
     ::close(listener);  // the agent has its own copy now
     listener = -1;
   }

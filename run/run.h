@@ -22,12 +22,17 @@
 // it over a socket (SCM_RIGHTS) instead would need a sendmsg(2) after the
 // filter is installed, and under a profile that denies sendmsg that call
 // would itself wait on the listener that has not been handed over yet: a
-// deadlock. This way the child makes no system call between installing
-// and execve that anyone has to answer first. With a listenerPath agent
-// the child does wait before execve, for the parent's go-ahead in shared
-// memory (as runc's init waits), so that the command never runs before its
-// agent holds the listener; a futex the filter denies just makes that wait
-// spin.
+// deadlock. The only call the child makes under the filter is execve, which
+// the profile decides as Docker's would: any other (even the futex that
+// would wake the parent) would be the command's call in the profile's eyes,
+// reported by --trace-denials and killed by a profile that kills futex. So
+// the child wakes the parent just before installing, and the parent then
+// polls the shared word until it says the filter is in place (or why not).
+// With a listenerPath agent the child waits before execve for the parent's
+// go-ahead in shared memory (as runc's init waits), so that the command never
+// runs before its agent holds the listener; it spins, as a wait in the kernel
+// would be a call, and the parent, connected to the agent before the child
+// was created, needs only a sendmsg to give it.
 #pragma once
 
 #include <optional>

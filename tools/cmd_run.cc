@@ -99,7 +99,8 @@ int run_run_checked(std::span<const std::string> args) {
   }
   request.filter.target = std::move(*target);
   request.filter.current_caps = current_caps;
-  request.filter.caps_label = caps ? std::string(*caps) : "docker-default";
+  // The note on the capabilities is for a set nobody chose: Docker's default.
+  request.filter.caps_chosen = caps.has_value();
   request.filter.read = cli::read_options(*parsed);
   request.filter.log = parsed->has("log");
   request.filter.tsync = parsed->has("tsync");

@@ -141,6 +141,32 @@ TEST(Notify, AgentGetsStateAndListenerAndAnswers) {
   EXPECT_EQ(st.at("bundle").as_string().c_str()[0], '/');
 }
 
+// The child waits for the agent without a call under the filter: a profile
+// that kills futex (which the client does not call) still runs the command.
+TEST(Notify, WaitForTheAgentMakesNoCallUnderTheFilter) {
+  ::setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
+  const std::string sock = socket_path("agent-futex.sock");
+  const int server = listen_at(sock);
+  ASSERT_GE(server, 0);
+  const std::string profile = tmp_path("notify-futex.json");
+  write_file(profile, R"({
+  "defaultAction": "SCMP_ACT_ALLOW",
+  "listenerPath": ")" + sock +
+                          R"(",
+  "syscalls": [{"names": ["getppid"], "action": "SCMP_ACT_NOTIFY"},
+               {"names": ["futex"], "action": "SCMP_ACT_KILL_PROCESS"}]
+})");
+  AgentResult agent;
+  std::thread t([&] { agent = serve_once(server, 77); });
+  const Outcome o = sysfence_run({"--profile", profile, "--", client_binary(), "raw:110", "exit:6"});
+  shutdown(server, SHUT_RDWR);
+  t.join();
+  close(server);
+  EXPECT_EQ(o.code(), 6) << o.describe();
+  EXPECT_EQ(o.out, "raw = 77\n") << o.describe();
+  EXPECT_EQ(agent.notified_nr, SYS_getppid);
+}
+
 TEST(Notify, MissingAgentIsSysfencesOwnFailure) {
   const Outcome o =
       sysfence_run({"--profile", notify_profile(socket_path("nobody.sock")), "--", client_binary(), "pid"});

@@ -134,6 +134,16 @@ TEST(RunCaps, DefaultIsDockersSetAndSaysSo) {
   EXPECT_NE(o.err.find("CAP_SYS_ADMIN"), std::string::npos) << o.describe();
 }
 
+// --caps docker-default chosen explicitly: the same filter, and no note (the
+// user said which set the filter is for).
+TEST(RunCaps, ChosenSetHasNoNote) {
+  if (!test_has_sys_admin()) GTEST_SKIP() << "without CAP_SYS_ADMIN no note is due either way";
+  const Outcome o = sysfence_run(with({"--caps", "docker-default"}, kUnshare));
+  EXPECT_EQ(o.code(), 1) << o.describe();
+  EXPECT_NE(o.err.find("Operation not permitted"), std::string::npos) << o.describe();
+  EXPECT_EQ(o.err.find("sysfence: note:"), std::string::npos) << o.describe();
+}
+
 // --caps current: the process's own effective set, and no note.
 TEST(RunCaps, CurrentIsTheProcessesOwnSet) {
   if (!test_has_sys_admin()) GTEST_SKIP() << "needs CAP_SYS_ADMIN so that the profile allows unshare";

@@ -230,6 +230,23 @@ TEST(TraceDenials, ExitCodes) {
       << lines[0];
 }
 
+// sysfence makes no call of its own under the filter: the child that
+// installs it calls only execve afterwards. /bin/true makes no futex call,
+// so a profile that kills or traps futex lets it run, traced or not, and
+// --trace-denials has nothing to report.
+TEST(TraceDenials, NoCallOfSysfencesOwnGoesThroughTheFilter) {
+  for (const char* action : {"SCMP_ACT_KILL_PROCESS", "SCMP_ACT_TRAP", "SCMP_ACT_ERRNO"}) {
+    const std::string profile = tmp_path(std::string("futex-") + action + ".json");
+    const std::string rule = std::string(R"({"names": ["futex"], "action": ")") + action + "\"}";
+    write_file(profile, R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [)" + rule + "]}");
+    const Pair p = both({"--profile", profile}, {"/bin/true"});
+    expect_same_behaviour(p);
+    EXPECT_EQ(p.plain.code(), 0) << action << ": " << p.plain.describe();
+    EXPECT_EQ(p.traced.code(), 0) << action << ": " << p.traced.describe();
+    EXPECT_EQ(p.traced.err, "") << action;
+  }
+}
+
 // sysfence forwards the signals it is sent to the command and exits as the
 // command did.
 TEST(TraceDenials, ForwardsSignals) {

@@ -654,10 +654,17 @@ TEST(OciState, SendsStateAndFdInOneMessage) {
     close(c);
   });
   const std::string state = container_process_state(9, "m", "/");
-  auto sent = send_to_agent(path, state, pipefd[1]);
-  if (!sent) shutdown(server, SHUT_RDWR);  // unblocks the agent's accept
+  std::string error;
+  auto connected = connect_to_agent(path);
+  if (!connected) {
+    error = connected.error().message;
+  } else if (auto sent = send_to_agent(*connected, path, state, pipefd[1]); !sent) {
+    error = sent.error().message;
+  }
+  if (connected) close(*connected);
+  if (!error.empty()) shutdown(server, SHUT_RDWR);  // unblocks the agent's accept
   agent.join();
-  ASSERT_TRUE(sent) << sent.error().message;
+  ASSERT_EQ(error, "");
   EXPECT_EQ(received, state);
   ASSERT_GE(received_fd, 0);
   // The received fd is the pipe's write end.
@@ -670,10 +677,10 @@ TEST(OciState, SendsStateAndFdInOneMessage) {
   close(pipefd[1]);
   close(server);
 
-  auto missing = send_to_agent(socket_path("no-agent.sock"), state, 0);
+  auto missing = connect_to_agent(socket_path("no-agent.sock"));
   ASSERT_FALSE(missing);
   EXPECT_NE(missing.error().message.find("connect"), std::string::npos) << missing.error().message;
-  EXPECT_FALSE(send_to_agent(std::string(200, 'x'), state, 0));
+  EXPECT_FALSE(connect_to_agent(std::string(200, 'x')));
 }
 
 }  // namespace
