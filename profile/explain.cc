@@ -9,6 +9,7 @@
 #include "profile/builtin.h"
 #include "profile/explain_parts.h"
 #include "syscalls/compat.h"
+#include "syscalls/filter_support.h"
 #include "syscalls/table.h"
 
 namespace sysfence::profile {
@@ -358,6 +359,16 @@ Expected<std::string> explain_syscall(const Profile& profile, const Resolution& 
         "\nnewer than the target kernel: {} came with Linux {} on {}; kernel {} answers ENOSYS for it (with "
         "--enosys-newer so does the filter, unless the profile allows or logs it)\n",
         name, syscalls::to_string(sc->since), arch.name, syscalls::to_string(opts.kernel));
+  }
+
+  // --- A call the kernel never filters --------------------------------------
+  if (const syscalls::SeccompExemption* e = syscalls::seccomp_exemption(arch.audit_arch, nr, opts.kernel);
+      e != nullptr && primary->arch == syscalls::ArchId::kX86_64) {
+    out += fmt::format(
+        "\nnever filtered: from Linux {} on, the kernel lets {} through on x86_64 without running any seccomp filter "
+        "(kernel/seccomp.c seccomp_uprobe_exception), so it runs whatever the decision above says; only uprobe "
+        "trampolines call it\n",
+        syscalls::to_string(e->since), e->name);
   }
 
   // --- Why Docker blocks it -----------------------------------------------

@@ -63,4 +63,14 @@ constexpr std::array<FilterSupport, kArchCount> kTable{{
 
 const FilterSupport& filter_support(ArchId id) { return kTable[static_cast<size_t>(id)]; }
 
+const SeccompExemption* seccomp_exemption(uint32_t audit_arch, uint32_t nr, KernelVersion kernel) {
+  static constexpr SeccompExemption kExempt[] = {{"uretprobe", {6, 12, 0}}, {"uprobe", {6, 18, 0}}};
+  if (audit_arch != arch(ArchId::kX86_64).audit_arch) return nullptr;
+  for (const SeccompExemption& e : kExempt) {
+    if (kernel < e.since) continue;
+    if (const auto n = table(ArchId::kX86_64).number(e.name); n && *n == nr) return &e;
+  }
+  return nullptr;
+}
+
 }  // namespace sysfence::syscalls

@@ -45,7 +45,9 @@
 #include "bpf/validate.h"
 #include "pipeline/pipeline.h"
 #include "policy/policy.h"
+#include "profile/load.h"
 #include "syscalls/arch.h"
+#include "syscalls/filter_support.h"
 #include "syscalls/table.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
@@ -103,6 +105,10 @@ struct Outcome {
   bool stacked = false;
   std::optional<size_t> decider;
   std::vector<FilterAnswer> per_filter;
+  // The kernel runs no filter for this call (syscalls/filter_support.h):
+  // `action` is then ALLOW and `filters_say` what the filters would answer.
+  const syscalls::SeccompExemption* exempt = nullptr;
+  Action filters_say;
 };
 
 using Evaluator = std::function<Outcome(const SeccompData&)>;
@@ -110,7 +116,13 @@ using Evaluator = std::function<Outcome(const SeccompData&)>;
 // The filters' names by kernel index (installation order, 0 = the oldest).
 using FilterNames = std::vector<std::string>;
 
+std::string exemption_text(const Outcome& o) {
+  return fmt::format("the kernel runs no seccomp filter for {} on x86_64 since Linux {} (the filters answer {})",
+                     o.exempt->name, syscalls::to_string(o.exempt->since), to_string(o.filters_say));
+}
+
 std::string line_of(const Outcome& o, const FilterNames& names) {
+  if (o.exempt != nullptr) return fmt::format("{}\t{}\t{}\n", to_string(o.action), o.insns, exemption_text(o));
   if (!o.stacked) return fmt::format("{}\t{}\n", to_string(o.action), o.insns);
   const std::string decider =
       o.decider ? fmt::format("filter {} ({})", *o.decider, names[*o.decider]) : std::string("every filter allows");
@@ -128,6 +140,14 @@ boost::json::object result_json(const SeccompData& d, const Outcome& o, const sy
   r["input"] = std::move(input);
   r["action"] = action_json(o.action);
   r["insns"] = o.insns;
+  if (o.exempt != nullptr) {
+    boost::json::object e;
+    e["call"] = o.exempt->name;
+    e["since"] = syscalls::to_string(o.exempt->since);
+    e["filters_action"] = action_json(o.filters_say);
+    e["text"] = exemption_text(o);
+    r["kernel_exempt"] = std::move(e);
+  }
   if (o.stacked) {
     r["decided_by"] = o.decider ? boost::json::value(*o.decider) : boost::json::value(nullptr);
     boost::json::array filters;
@@ -450,8 +470,13 @@ int run_sim(std::span<const std::string> args) {
   const Endian layout = (*arch)->endian;
   const bpf::StackInterpreter& filters = *interp;
   const policy::Policy* policy = subject.policy ? &*subject.policy : nullptr;
+  // The kernel the call runs on, for the calls it never filters: --kernel
+  // (with a profile), else the running one.
+  auto kernel =
+      parsed->has("kernel") ? profile::parse_kernel_version(*parsed->get("kernel")) : profile::host_kernel_version();
+  if (!kernel) return cli::usage_error(kernel.error().message);
   bool disagreed = false;
-  const Evaluator evaluate = [&filters, layout, policy, &disagreed](const SeccompData& d) {
+  const Evaluator evaluate = [&filters, layout, policy, &disagreed, kernel = *kernel](const SeccompData& d) {
     Outcome outcome = decide(filters, to_words(d, layout));
     if (policy != nullptr) {
       const Action expected = policy::evaluate(*policy, d).action;
@@ -462,6 +487,11 @@ int run_sim(std::span<const std::string> args) {
                    "(nr {}, arch 0x{:08x})\n",
                    to_string(outcome.action), to_string(expected), d.nr, d.arch);
       }
+    }
+    if ((outcome.exempt = syscalls::seccomp_exemption(d.arch, d.nr, kernel)) != nullptr) {
+      outcome.filters_say = outcome.action;
+      outcome.action = Action::Allow();
+      outcome.insns = 0;
     }
     return outcome;
   };

@@ -62,6 +62,31 @@ TEST(SimCli, SingleSyscall) {
   EXPECT_EQ(r.out, "ALLOW\t5\n");
 }
 
+// uretprobe (6.12 on) and uprobe (6.18 on) run on x86_64 without any
+// filter (kernel/seccomp.c seccomp_uprobe_exception): sim answers what the
+// kernel does and says what the filters would have; kernel_exemption_test
+// checks the table against the running kernel.
+TEST(SimCli, CallsTheKernelNeverFiltersAreAllowedAndSaidSo) {
+  const std::string p = tmp("deny-uprobes.json");
+  write_file(p, R"({"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X32"],
+    "syscalls": [{"names": ["uretprobe", "uprobe", "getppid"], "action": "SCMP_ACT_ERRNO"}]})");
+  CliRun r = sim(fmt::format("{} --arch x86_64 --kernel 6.12 --syscall uretprobe", p));
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "ALLOW\t0\tthe kernel runs no seccomp filter for uretprobe on x86_64 since Linux 6.12 (the filters "
+            "answer ERRNO(1))\n");
+  r = sim(fmt::format("{} --arch x86_64 --kernel 6.11 --syscall uretprobe", p));
+  EXPECT_TRUE(r.out.starts_with("ERRNO(1)\t")) << r.out;
+  r = sim(fmt::format("{} --arch x86_64 --kernel 6.17 --syscall uprobe", p));
+  EXPECT_TRUE(r.out.starts_with("ERRNO(1)\t")) << r.out;
+  r = sim(fmt::format("{} --arch x86_64 --kernel 6.18 --syscall uprobe --format json", p));
+  EXPECT_NE(r.out.find(R"("kernel_exempt")"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(R"("since": "6.18")"), std::string::npos) << r.out;
+  // x32's numbers carry bit 30: filtered as ever.
+  r = sim(fmt::format("{} --arch x32 --kernel 6.18 --syscall uretprobe", p));
+  EXPECT_TRUE(r.out.starts_with("ERRNO(1)\t")) << r.out;
+}
+
 // A negative number is the kernel's `int nr` as the filter reads it: -1 (a
 // tracer skipping the call) is 0xffffffff, -2 is 0xfffffffe; beyond the int's
 // range, or not a number, it is an error.

@@ -45,6 +45,25 @@ std::string explain_default(std::string_view syscall, ArchId arch = ArchId::kX86
   return text ? *text : std::string();
 }
 
+// uretprobe and uprobe run on x86_64 whatever the filter says (from 6.12 and
+// 6.18): explain says so after the decision; i386 and x32 are filtered.
+TEST(Explain, CallsTheKernelNeverFiltersAreSaidToRunAnyway) {
+  Explained e = prepare(R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+  {"names": ["uretprobe", "uprobe"], "action": "SCMP_ACT_ERRNO"}]})",
+                        "u.json", ArchId::kX86_64, docker_default_caps());
+  auto text = explain_syscall(e.profile, e.resolution, e.options, "uprobe");
+  ASSERT_TRUE(text) << text.error().message;
+  EXPECT_CONTAINS(*text, "decision: ERRNO(1)");
+  EXPECT_CONTAINS(*text, "never filtered: from Linux 6.18 on, the kernel lets uprobe through on x86_64");
+  e.options.kernel = {6, 17};
+  text = explain_syscall(e.profile, e.resolution, e.options, "uprobe");
+  ASSERT_TRUE(text) << text.error().message;
+  EXPECT_LACKS(*text, "never filtered");
+  text = explain_syscall(e.profile, e.resolution, e.options, "uretprobe");
+  ASSERT_TRUE(text) << text.error().message;
+  EXPECT_CONTAINS(*text, "never filtered: from Linux 6.12 on");
+}
+
 // SECCOMP_RET_ERRNO with errno 0 skips the call and returns 0: not "fails".
 TEST(Explain, ErrnoZeroIsCalledASkippedCall) {
   const Explained e = prepare(R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
