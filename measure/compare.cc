@@ -99,6 +99,14 @@ Expected<void> add_external(Comparison& c, std::string name, const bpf::Program&
   return {};
 }
 
+size_t answers_unlike_optimal(const Comparison& c, const StrategyRun& run, size_t abi_index) {
+  const std::vector<Action>& optimal = c.runs.front().stats.abis[abi_index].actions;
+  const std::vector<Action>& answers = run.stats.abis[abi_index].actions;
+  size_t differ = 0;
+  for (size_t n = 0; n < answers.size() && n < optimal.size(); ++n) differ += answers[n] != optimal[n] ? 1 : 0;
+  return differ;
+}
+
 std::string format_comparison(const Comparison& c) {
   if (c.runs.empty()) return "";
   const ProgramStats& opt = c.runs.front().stats;
@@ -126,13 +134,8 @@ std::string format_comparison(const Comparison& c) {
     if (c.runs.back().external) {
       // A foreign filter need not answer as the policy does (runc's ENOSYS
       // stub, another kernel's syscall list): how many numbers differ.
-      o += row("  answers unlike optimal's", cells(c, [&](const StrategyRun& r) {
-                 size_t differ = 0;
-                 for (size_t n = 0; n < abi(r).actions.size() && n < first.actions.size(); ++n) {
-                   differ += abi(r).actions[n] != first.actions[n] ? 1 : 0;
-                 }
-                 return fmt::format("{}", differ);
-               }));
+      o += row("  answers unlike optimal's",
+               cells(c, [&](const StrategyRun& r) { return fmt::format("{}", answers_unlike_optimal(c, r, i)); }));
     }
     if (first.weighted) {
       o += row(fmt::format("  weighted mean ({})", c.weights.description()),

@@ -52,6 +52,11 @@ Expected<Comparison> compare_strategies(const policy::Policy& policy, const comp
 Expected<void> add_external(Comparison& c, std::string name, const bpf::Program& program,
                             std::span<const syscalls::ArchId> abis, const StatsOptions& options);
 
+// How many numbers of the ABI `abi_index` (an index into every run's
+// stats.abis) `run` answers otherwise than the optimal strategy, the first
+// run. Nonzero only for an external filter: the strategies compile one policy.
+size_t answers_unlike_optimal(const Comparison& c, const StrategyRun& run, size_t abi_index);
+
 // A table: one column per strategy (and external filter); rows: program length, then per ABI the
 // mean / max executed instructions, the weighted mean, the mean over allowed
 // numbers, the syscalls the kernel's action cache serves, and each mean and

@@ -77,8 +77,15 @@ json::object to_json(const Comparison& c) {
   json::array runs;
   for (const StrategyRun& r : c.runs) {
     json::object run;
-    run["strategy"] = compiler::to_string(r.strategy);
+    // A filter built elsewhere has no strategy of sysfence's: naming one
+    // would pass runc's filter off as sysfence's optimal tree.
+    run["strategy"] = r.external ? std::string_view("external") : compiler::to_string(r.strategy);
+    run["name"] = r.label;
     for (auto& [key, value] : to_json(r.stats, c.weights)) run[key] = value;
+    json::array& abis = run["abis"].as_array();
+    for (size_t i = 0; i < abis.size(); ++i) {
+      abis[i].as_object()["answers_unlike_optimal"] = answers_unlike_optimal(c, r, i);
+    }
     runs.push_back(std::move(run));
   }
   o["strategies"] = std::move(runs);

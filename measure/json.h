@@ -21,7 +21,9 @@ boost::json::object to_json(const ProgramStats& s, const compiler::Weights& w);
 //  "tree_tests", "dispatch_insns", "tree_cost", "expected_insns"}], "trampolines"}
 boost::json::object compiler_model_json(const compiler::Compiled& c, const compiler::CompileOptions& o);
 
-// {"weights", "compiled_weights", "strategies": [{"strategy", ...to_json}]}
+// {"weights", "compiled_weights", "strategies": [{"strategy", "name",
+//  ...to_json, each ABI with "answers_unlike_optimal"}]}; an external
+// filter's "strategy" is "external", its "name" the one it was given.
 boost::json::object to_json(const Comparison& c);
 
 }  // namespace sysfence::measure

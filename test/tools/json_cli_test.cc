@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "test/cli_runner.h"
@@ -202,6 +203,50 @@ TEST(JsonCli, StatsMeasuresTheWrittenFilter) {
   for (const json::value& s : o.at("strategies").as_array())
     strategies.insert(std::string(s.at("strategy").as_string()));
   EXPECT_EQ(strategies, (std::set<std::string>{"optimal", "balanced", "linear"}));
+}
+
+// Filters given with --compare --bpf NAME=FILE are entries of their own: never
+// taken for one of sysfence's strategies, named as given, and with the count
+// of numbers they answer otherwise than the optimal tree.
+TEST(JsonCli, StatsCompareNamesExternalFilters) {
+  const std::string linear = cli_runner::tmp_path("json-linear.bpf");
+  const std::string allow_all = cli_runner::tmp_path("json-allow-all.bpf");
+  const std::string source = cli_runner::tmp_path("json-allow-all.s");
+  const std::vector<std::string> target = {"--arch", "x86_64", "--kernel", "6.1"};
+  std::vector<std::string> args = {"compile", "default", "--strategy", "linear", "-o", linear};
+  args.insert(args.end(), target.begin(), target.end());
+  ASSERT_EQ(run(args).exit_code, 0);
+  cli_runner::write_file(source, "return ALLOW\n");
+  ASSERT_EQ(run({"asm", source, "--arch", "x86_64", "-o", allow_all}).exit_code, 0);
+
+  args = {"stats",    "default", "--compare", "--bpf", "lin=" + linear, "--bpf", "everything=" + allow_all,
+          "--format", "json"};
+  args.insert(args.end(), target.begin(), target.end());
+  const Result r = run(args);
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  const json::object o = parse_document(r, "stats");
+  std::vector<std::pair<std::string, std::string>> entries;  // (strategy, name)
+  std::vector<uint64_t> lengths;
+  std::vector<uint64_t> unlike;  // answers_unlike_optimal of the x86_64 ABI
+  for (const json::value& s : o.at("strategies").as_array()) {
+    entries.emplace_back(s.at("strategy").as_string(), s.at("name").as_string());
+    lengths.push_back(number(s.at("length")));
+    const json::object& x86 = s.at("abis").as_array().at(0).as_object();
+    EXPECT_EQ(x86.at("abi").as_string(), "x86_64");
+    unlike.push_back(number(x86.at("answers_unlike_optimal")));
+  }
+  const std::vector<std::pair<std::string, std::string>> expected = {{"optimal", "optimal"},
+                                                                     {"balanced", "balanced"},
+                                                                     {"linear", "linear"},
+                                                                     {"external", "lin"},
+                                                                     {"external", "everything"}};
+  ASSERT_EQ(entries, expected) << r.out.substr(0, 400);
+  // sysfence's linear program, given as a file, is the linear strategy's.
+  EXPECT_EQ(lengths[3], lengths[2]);
+  EXPECT_EQ(lengths[4], 1u);
+  EXPECT_EQ(unlike, (std::vector<uint64_t>{0, 0, 0, 0, unlike[4]}));
+  // The allow-all filter allows what Docker's default denies (mount, 165).
+  EXPECT_GT(unlike[4], 0u);
 }
 
 // The line and column of the `{` that opens the first syscalls[] entry naming
