@@ -88,5 +88,34 @@ if env -u BUILD_WORKSPACE_DIRECTORY SYSFENCE_BIN=/nonexistent "$root/tools/insta
 fi
 [ ! -e "$TEST_TMPDIR/p2" ] || fail "a failed install left $TEST_TMPDIR/p2"
 
+# SYSFENCE_BIN alone, where no library has been built (the runfiles tree has
+# no bazel-bin): no bazel runs (a `bazel` first on PATH records any call), the
+# binary and its documents are installed, the library is not, and the
+# installer says so and how to get it.
+fake=$TEST_TMPDIR/fakebazel
+mkdir -p "$fake"
+printf '#!/bin/sh
+echo "$*" >>"%s/called"
+exit 1
+' "$fake" >"$fake/bazel"
+chmod +x "$fake/bazel"
+p3=$TEST_TMPDIR/p3
+if ! env -u BUILD_WORKSPACE_DIRECTORY -u SYSFENCE_LIB PATH="$fake:$PATH" SYSFENCE_BIN="$bin" \
+  "$root/tools/install" "$p3" >"$TEST_TMPDIR/out3" 2>&1; then
+  cat "$TEST_TMPDIR/out3" >&2
+  fail "tools/install with SYSFENCE_BIN only failed"
+fi
+[ ! -e "$fake/called" ] || fail "tools/install with SYSFENCE_BIN only ran bazel $(cat "$fake/called")"
+for f in bin/sysfence share/man/man1/sysfence.1 share/bash-completion/completions/sysfence \
+  share/doc/sysfence/LICENSE; do
+  [ -f "$p3/$f" ] || fail "SYSFENCE_BIN only: $f not installed"
+done
+for f in include/sysfence/sysfence.h lib/libsysfence.a lib/pkgconfig/sysfence.pc \
+  lib/cmake/sysfence/sysfenceConfig.cmake; do
+  [ ! -e "$p3/$f" ] || fail "SYSFENCE_BIN only: $f installed without the library"
+done
+grep -q "C++ library .* was not installed.*bazel build //sysfence:libsysfence" "$TEST_TMPDIR/out3" ||
+  fail "SYSFENCE_BIN only: no note about the library: $(cat "$TEST_TMPDIR/out3")"
+
 [ "$failures" = 0 ] || { echo "$failures failure(s)" >&2; exit 1; }
 echo PASS
