@@ -112,6 +112,7 @@ const std::vector<std::string> kSharedFlags = {
     "--arg-width 64",
     "--bad-arch kill-thread",
     "--semantics libseccomp",
+    "--semantics sysfence",
     "--rule-combination libseccomp",
     "--strict",
 };
@@ -125,6 +126,19 @@ TEST(SharedFlags, EveryResolvingCommandAcceptsEachOne) {
       EXPECT_EQ(r.code, c.ok_exit) << c.name << " " << flag << ": " << r.err;
       EXPECT_FALSE(contains(r.err, "unknown option")) << c.name << " " << flag << ": " << r.err;
     }
+  }
+}
+
+// The help (and so the man page and the completion generated from it) names
+// every value --semantics accepts.
+TEST(SharedFlags, EveryHelpListsEachSemantics) {
+  std::vector<std::string> names;
+  for (const Command& c : commands()) names.push_back(c.name);
+  names.emplace_back("record");
+  for (const std::string& name : names) {
+    const CliRun r = run(name + " --help");
+    EXPECT_EQ(r.code, 0) << name << ": " << r.err;
+    EXPECT_TRUE(contains(r.out, "--semantics sysfence|runc|libseccomp")) << name << ": " << r.out;
   }
 }
 

@@ -29,7 +29,8 @@ inline constexpr std::string_view kBadArch =
     "errno[:N], log or allow";
 inline constexpr std::string_view kSemantics =
     "answer as a filter runc or libseccomp builds (64-bit arguments, kill-thread, runc's ENOSYS stub or none, "
-    "libseccomp's socketcall/ipc rewrite, libseccomp's rule database)";
+    "libseccomp's socketcall/ipc rewrite, libseccomp's rule database), or as sysfence's own (its defaults, as "
+    "without the flag)";
 inline constexpr std::string_view kMultiplex =
     "socket/IPC rules on socketcall and ipc (i386, ppc, s390, MIPS o32, ...): exact (unconditional rules only, the "
     "default) or libseccomp (every rule, argument 0 replaced by the call number)";

@@ -75,7 +75,7 @@ inline constexpr FlagHelp kResolveFlagHelp[] = {
     {"--arg-width abi|64", help::kArgWidth},
     {"--bad-arch ACTION", help::kBadArch},
     {"--rule-combination most-restrictive|libseccomp", help::kRuleCombination},
-    {"--semantics runc|libseccomp", help::kSemantics},
+    {"--semantics sysfence|runc|libseccomp", help::kSemantics},
     {"--multiplex exact|libseccomp", help::kMultiplex},
     {"--strict", help::kStrict},
 };
