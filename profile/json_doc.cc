@@ -428,6 +428,13 @@ void record_offsets(std::string_view text, std::vector<JsonDoc::Node>& nodes) {
 std::string describe_byte(std::string_view text, size_t offset) {
   if (offset >= text.size()) return "unexpected end of input";
   const auto c = static_cast<unsigned char>(text[offset]);
+  // Editors on Windows save a byte-order mark in front of the text. It is
+  // valid UTF-8, but JSON has no place for it, and Docker (Go's
+  // encoding/json) refuses such a profile too: say what it is.
+  if (text.substr(offset).starts_with("\xEF\xBB\xBF")) {
+    return "a UTF-8 byte-order mark (bytes EF BB BF), which JSON does not allow (Docker refuses it too); "
+           "save the file without it";
+  }
   if (c >= 0x80) return fmt::format("invalid UTF-8 byte 0x{:02X}", c);
   if (c < 0x20 || c == 0x7f) return fmt::format("unexpected control character 0x{:02X}", c);
   return fmt::format("unexpected character '{}'", static_cast<char>(c));

@@ -155,6 +155,11 @@ Expected<std::string_view> ReadContext::get_arch(JsonRef v, const Pointer& ptr) 
   auto s = get_string(v, ptr);
   if (!s) return s;
   if (!is_scmp_arch(*s)) {
+    // "SCMP_ARCH_AMD64" is nearer SCMP_ARCH_PPC64 by its letters than the
+    // x86_64 it means: a spelling of a known ABI gets that ABI's moby name.
+    if (const syscalls::Arch* meant = syscalls::find_arch_by_alias(*s)) {
+      return error(v, ptr, fmt::format("unknown architecture {} (did you mean \"{}\"?)", quote(*s), meant->scmp_name));
+    }
     const auto names = scmp_arch_names();
     return error(v, ptr, fmt::format("unknown architecture {}{}", quote(*s), syscalls::did_you_mean(*s, names)));
   }

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
+#include <string>
 #include <vector>
 
 #include "syscalls/edit_distance.h"
@@ -169,7 +171,27 @@ const Arch* find_arch(std::string_view spelling) {
 
 std::span<const std::string_view> arch_spellings(ArchId id) { return spellings_by_arch()[static_cast<size_t>(id)]; }
 
+const Arch* find_arch_by_alias(std::string_view spelling) {
+  auto lower = [](std::string_view v) {
+    std::string out(v);
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+  };
+  const std::string whole = lower(spelling);
+  constexpr std::string_view kScmpPrefix = "scmp_arch_";
+  const std::string bare = whole.starts_with(kScmpPrefix) ? whole.substr(kScmpPrefix.size()) : whole;
+  const auto& all = spellings_by_arch();
+  for (size_t i = 0; i < all.size(); ++i) {
+    for (auto s : all[i]) {
+      const std::string known = lower(s);
+      if (known == whole || known == bare) return &kArches[i];
+    }
+  }
+  return nullptr;
+}
+
 std::string_view nearest_arch_spelling(std::string_view spelling) {
+  if (const Arch* a = find_arch_by_alias(spelling)) return a->name;
   std::string_view best = "native";
   size_t best_d = edit_distance(spelling, best);
   for (const auto& list : spellings_by_arch()) {

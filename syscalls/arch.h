@@ -76,11 +76,18 @@ const Arch* find_arch(std::string_view spelling);
 // no duplicates, and no spelling belongs to two ABIs).
 std::span<const std::string_view> arch_spellings(ArchId id);
 
+// The ABI a spelling find_arch refuses still names unmistakably: any letter
+// case, and an SCMP_ARCH_ prefix on a short, Go or alias spelling
+// ("SCMP_ARCH_AMD64", "SCMP_ARCH_ARM64", "SCMP_ARCH_I386", "AMD64"). For
+// suggestions only: Docker accepts none of these. nullptr when none.
+const Arch* find_arch_by_alias(std::string_view spelling);
+
 // The accepted spelling (or "native") closest to `spelling` by edit distance,
 // ignoring case; ties go to the earlier ABI.
 std::string_view nearest_arch_spelling(std::string_view spelling);
 
-// Like find_arch, plus "native". The error message suggests the nearest
+// Like find_arch, plus "native". The error message suggests the ABI's short
+// name when find_arch_by_alias knows the spelling, else the nearest
 // spelling: `unknown architecture "aarch46" (did you mean "aarch64"?)`.
 Expected<const Arch*> parse_arch(std::string_view spelling);
 

@@ -84,7 +84,12 @@ int run_asm(std::span<const std::string> args) {
   if (format != "raw" && format != "c") {
     return cli::usage_error(fmt::format("invalid --format \"{}\": expected raw or c", format));
   }
-  if (parsed->positionals.size() != 1 || (format == "raw" && !parsed->has("output"))) return cli::usage_error(kUsage);
+  if (parsed->positionals.size() != 1) return cli::usage_error(kUsage);
+  if (format == "raw" && !parsed->has("output")) {
+    return cli::usage_error(
+        "raw output (the default --format) needs -o FILE; --format c prints a C header on "
+        "standard output");
+  }
   const bool arch_explicit = parsed->has("arch");
   auto arch = syscalls::parse_arch(parsed->get_or("arch", "native"));
   if (!arch) return cli::usage_error(arch.error().message);

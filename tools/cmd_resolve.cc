@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,6 +36,23 @@ constexpr cli::FlagSpec kFlags[] = {
 std::string suggestion(std::optional<std::string_view> near) {
   return near ? fmt::format(R"( (did you mean "{}"?))", *near) : std::string();
 }
+// Why `nr` (the argument `arg`) names no syscall: outside the table's
+// numbers, or a number inside them the kernel never assigned on this ABI
+// (x86_64's 335..423 gap), with the syscalls on either side.
+std::string no_such_number(const syscalls::Table& table, std::string_view abi, std::string_view arg, uint64_t nr) {
+  const auto entries = table.entries();
+  if (entries.empty()) return fmt::format("no syscall number {} on {}: its table is empty", arg, abi);
+  if (nr < entries.front().nr || nr > entries.back().nr) {
+    return fmt::format("no syscall number {} on {}: its numbers run from {} to {}", arg, abi, entries.front().nr,
+                       entries.back().nr);
+  }
+  const auto above = std::lower_bound(entries.begin(), entries.end(), nr,
+                                      [](const syscalls::Syscall& s, uint64_t n) { return s.nr < n; });
+  const auto below = std::prev(above);
+  return fmt::format("syscall number {} is not assigned on {} (no syscall between {} {} and {} {})", arg, abi,
+                     below->name, below->nr, above->name, above->nr);
+}
+
 constexpr std::string_view kUsage =
     "usage: sysfence resolve [--arch A] NAME|NR ...  or  sysfence resolve --arch A --list"
     "  or  sysfence resolve --list-arches  [--format text|json]";
@@ -123,9 +142,7 @@ int run_resolve(std::span<const std::string> args) {
   for (const auto& arg : parsed->positionals) {
     if (auto nr = cli::parse_u64(arg)) {
       const syscalls::Syscall* s = *nr <= UINT32_MAX ? table.find(static_cast<uint32_t>(*nr)) : nullptr;
-      if (s == nullptr)
-        return cli::usage_error(
-            fmt::format("no syscall number {} on {} (numbers run up to {})", arg, (*arch)->name, table.max_nr()));
+      if (s == nullptr) return cli::usage_error(no_such_number(table, (*arch)->name, arg, *nr));
       out += fmt::format("{}\t{}\n", s->name, s->nr);
       found.push_back(syscalls::syscall_json(arg, s->name, s->nr));
       continue;

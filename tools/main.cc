@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +16,8 @@
 #include <vector>
 
 #include "base/text.h"
+#include "syscalls/arch.h"
+#include "syscalls/table.h"
 #include "tools/cli/command.h"
 #include "tools/version.h"
 
@@ -64,13 +67,34 @@ int finish_stdout(int status) {
   return status;
 }
 
+bool is_help_flag(const std::string& a) { return a == "--help" || a == "-h"; }
+
+// The newest kernel any table has a syscall from: the tables are generated
+// from one kernel's sources plus the syscalls added after it
+// (syscalls/data/post_6_12.txt), so the source kernel alone undersells them.
+sysfence::syscalls::KernelVersion newest_syscall_kernel() {
+  sysfence::syscalls::KernelVersion newest;
+  for (const sysfence::syscalls::Arch& a : sysfence::syscalls::all_arches()) {
+    for (const sysfence::syscalls::Syscall& s : sysfence::syscalls::table(a).entries())
+      newest = std::max(newest, s.since);
+  }
+  return newest;
+}
+
+void print_version() {
+  fmt::print("sysfence {}\nsyscall tables: Linux {}, with the syscalls added up to Linux {}\n", sysfence::kVersion,
+             sysfence::kSyscallTablesKernel, sysfence::syscalls::to_string(newest_syscall_kernel()));
+}
+
 int dispatch(const std::vector<std::string>& args) {
-  if (args.empty() || args[0] == "--help" || args[0] == "-h" || (args[0] == "help" && args.size() == 1)) {
+  // `sysfence help --help` asks for the same general help as `sysfence help`.
+  const bool help_on_help = args.size() == 2 && args[0] == "help" && is_help_flag(args[1]);
+  if (args.empty() || is_help_flag(args[0]) || (args[0] == "help" && args.size() == 1) || help_on_help) {
     print_help();
     return args.empty() ? kExitUsage : kExitOk;
   }
   if (args[0] == "--version") {
-    fmt::print("sysfence {}\nsyscall tables: Linux {}\n", sysfence::kVersion, sysfence::kSyscallTablesKernel);
+    print_version();
     return kExitOk;
   }
   if (args[0] == "help") {

@@ -209,7 +209,10 @@ TEST(AsmDisasmCli, DisassemblerErrorsAndUsage) {
   EXPECT_NE(r.err.find("does-not-exist.bpf: cannot open"), std::string::npos) << r.err;
 
   const cli_runner::FailureCase usage[] = {
-      {{"disasm"}, 2, ""}, {{"disasm", bpf, "--bogus"}, 2, ""}, {{"asm", tmp_path("x.s")}, 2, ""},  // no -o
+      {{"disasm"}, 2, ""},
+      {{"disasm", bpf, "--bogus"}, 2, ""},
+      // No -o: the message says what is missing, not only the usage.
+      {{"asm", tmp_path("x.s")}, 2, "raw output (the default --format) needs -o FILE; --format c prints a C header"},
   };
   for (const cli_runner::FailureCase& c : usage) cli_runner::expect_failure(c);
   r = run({"asm"});
@@ -303,6 +306,22 @@ TEST(AsmDisasmCli, WrongByteOrderGetsAHint) {
   EXPECT_EQ(r.err, "");
   EXPECT_EQ(right.err, "");
   EXPECT_NE(r.out.find("if (A != ARCH_MIPS) goto 0005"), std::string::npos) << r.out;
+  // The commands that run a filter refuse it, with the same hint.
+  const std::vector<std::vector<std::string>> running = {
+      {"verify", "--profile", "default", "--bpf", be, "--arch", "x86_64"},
+      {"diff", be, be, "--arch", "x86_64"},
+      {"sim", "--bpf", be, "--arch", "x86_64", "--syscall", "read"},
+      {"stats", "--bpf", be, "--arch", "x86_64"},
+      {"audit", "--bpf", be, "--arch", "x86_64"},
+  };
+  for (const std::vector<std::string>& args : running) {
+    r = run(args);
+    EXPECT_EQ(r.exit_code, 2) << args[0] << ": " << r.err;
+    EXPECT_EQ(r.out, "") << args[0];
+    EXPECT_NE(r.err.find(be + ": instruction 0: "), std::string::npos) << args[0] << ": " << r.err;
+    EXPECT_NE(r.err.find("; it looks big-endian: try --arch mips or --raw-endian big\n"), std::string::npos)
+        << args[0] << ": " << r.err;
+  }
 
   const std::string le = tmp_path("x86.bpf");
   write_file(src, "A = arch\nif (A != ARCH_X86_64) goto kill\nreturn ALLOW\nkill: return KILL_PROCESS\n");

@@ -156,6 +156,14 @@ TEST(JsonDoc, SyntaxErrorsNameLineAndColumn) {
 
   EXPECT_TRUE(JsonDoc::parse(" {}\n\t ", "ws.json"));  // surrounding whitespace is fine
 
+  // A byte-order mark is refused (as Docker refuses it) by its name; inside a
+  // string it is a character like any other.
+  auto bom = JsonDoc::parse("\xEF\xBB\xBF{\"defaultAction\": \"SCMP_ACT_ERRNO\"}", "bom.json");
+  ASSERT_FALSE(bom);
+  EXPECT_TRUE(bom.error().message.starts_with("bom.json:1:1: invalid JSON: a UTF-8 byte-order mark (bytes EF BB BF)"))
+      << bom.error().message;
+  EXPECT_TRUE(JsonDoc::parse("[\"\xEF\xBB\xBF\"]", "in-string.json"));
+
   auto e6 = JsonDoc::parse("", "empty.json");
   ASSERT_FALSE(e6);
   EXPECT_EQ(e6.error().message, "empty.json:1:1: invalid JSON: unexpected end of input");

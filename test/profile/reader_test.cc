@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "profile/writer.h"
 #include "test/profile/test_files.h"
@@ -353,7 +355,31 @@ TEST(ReaderErrors, UnknownArchitecture) {
       "p.json:1:55: /architectures/0: unknown architecture \"SCMP_ARCH_X86_46\" (did you mean \"SCMP_ARCH_X86_64\"?)");
   EXPECT_EQ(read_error(R"({"defaultAction": "SCMP_ACT_ALLOW", "archMap": [{"architecture": "SCMP_ARCH_AARCH64",
   "subArchitectures": ["arm"]}]})"),
-            "p.json:2:24: /archMap/0/subArchitectures/0: unknown architecture \"arm\"");
+            "p.json:2:24: /archMap/0/subArchitectures/0: unknown architecture \"arm\" (did you mean "
+            "\"SCMP_ARCH_ARM\"?)");
+}
+
+// Other spellings of an ABI (Go's, the short name, another case, behind the
+// SCMP_ARCH_ prefix) are still refused, as Docker refuses them, but suggest
+// the ABI they name in moby's spelling, not the one nearest by letters.
+TEST(ReaderErrors, ArchitectureAliasSuggestsMobysName) {
+  const std::pair<std::string_view, std::string_view> cases[] = {
+      {"SCMP_ARCH_AMD64", "SCMP_ARCH_X86_64"},
+      {"SCMP_ARCH_X86-64", "SCMP_ARCH_X86_64"},
+      {"x86_64", "SCMP_ARCH_X86_64"},
+      {"SCMP_ARCH_I386", "SCMP_ARCH_X86"},
+      {"SCMP_ARCH_I686", "SCMP_ARCH_X86"},
+      {"SCMP_ARCH_ARM64", "SCMP_ARCH_AARCH64"},
+      {"scmp_arch_aarch64", "SCMP_ARCH_AARCH64"},
+      {"SCMP_ARCH_PPC64EL", "SCMP_ARCH_PPC64LE"},
+      {"SCMP_ARCH_LOONG64", "SCMP_ARCH_LOONGARCH64"},
+  };
+  for (const auto& [typed, meant] : cases) {
+    const std::string profile =
+        R"({"defaultAction": "SCMP_ACT_ALLOW", "archMap": [{"architecture": ")" + std::string(typed) + "\"}]}";
+    EXPECT_EQ(read_error(profile), "p.json:1:66: /archMap/0/architecture: unknown architecture \"" +
+                                       std::string(typed) + "\" (did you mean \"" + std::string(meant) + "\"?)");
+  }
 }
 
 TEST(ReaderErrors, UnknownFilterFlag) {

@@ -179,6 +179,11 @@ TEST(Arch, ParseArchSuggestsNearestSpelling) {
   EXPECT_EQ(nearest_arch_spelling("mips64el32"), "mips64eln32");
   EXPECT_EQ(nearest_arch_spelling("natve"), "native");
   EXPECT_EQ(nearest_arch_spelling("riscv"), "riscv64");  // tie with riscv32: the earlier ABI
+  // A spelling of a known ABI beats a nearer string of letters.
+  EXPECT_EQ(nearest_arch_spelling("SCMP_ARCH_AMD64"), "x86_64");
+  EXPECT_EQ(nearest_arch_spelling("ARM64"), "aarch64");
+  EXPECT_EQ(find_arch_by_alias("SCMP_ARCH_I386"), &arch(ArchId::kI386));
+  EXPECT_EQ(find_arch_by_alias("SCMP_ARCH_AMD46"), nullptr);
   // Long garbage stays bounded and still yields a suggestion.
   EXPECT_FALSE(nearest_arch_spelling(std::string(100000, 'q')).empty());
 }

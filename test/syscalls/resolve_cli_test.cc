@@ -190,14 +190,25 @@ TEST(ResolveCli, BadNumbersAndUsage) {
       {{"resolve", "--arch", "x86_64", "0x100000000"}, 2, ""},
       {{"resolve"}, 2, ""},
       {{"resolve", "--list", "read"}, 2, ""},
-      {{"resolve", "--bogus"}, 2, "sysfence: unknown option --bogus\n"},
+      {{"resolve", "--arch", "x86_64", "400"}, 2, "syscall number 400 is not assigned on x86_64"},
+      {{"resolve", "--bogus"}, 2, "sysfence: unknown option --bogus"},
       {{"resolve", "--arch"}, 2, ""},
       {{"resolve", "--list-arches", "read"}, 2, ""},
       {{"resolve", "--list-arches", "--arch", "x86_64"}, 2, ""},
       {{"resolve", "--list-arches", "--list"}, 2, ""},
   };
   for (const cli_runner::FailureCase& c : cases) cli_runner::expect_failure(c);
-  EXPECT_EQ(run({"resolve", "--bogus"}).err, "sysfence: unknown option --bogus\n");  // the whole message
+  // The whole messages: no flag is near --bogus; --lsit is a typo of --list.
+  EXPECT_EQ(run({"resolve", "--bogus"}).err, "sysfence: unknown option --bogus (--help lists every option)\n");
+  EXPECT_EQ(run({"resolve", "--lsit"}).err,
+            "sysfence: unknown option --lsit: did you mean --list? (--help lists every option)\n");
+  // A number in a gap of the table is not out of range: say so, with the
+  // syscalls around the gap (x86_64: uprobe 336, then pidfd_send_signal 424).
+  EXPECT_EQ(run({"resolve", "--arch", "x86_64", "400"}).err,
+            "sysfence: syscall number 400 is not assigned on x86_64 (no syscall between uprobe 336 and "
+            "pidfd_send_signal 424)\n");
+  EXPECT_EQ(run({"resolve", "--arch", "x86_64", "99999"}).err,
+            "sysfence: no syscall number 99999 on x86_64: its numbers run from 0 to 470\n");
 }
 
 }  // namespace

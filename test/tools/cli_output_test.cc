@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -405,6 +406,14 @@ TEST_F(CliOutput, EveryCommandHasHelpInThreeSpellings) {
   const Result unknown = run({"help", "nosuch"});
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_EQ(unknown.out, "");
+  // Help on `help` itself is the general help, as `sysfence help` prints it.
+  const Result general = run({"help"});
+  for (const std::string flag : {"--help", "-h"}) {
+    const Result r = run({"help", flag});
+    EXPECT_EQ(r.exit_code, 0) << flag << ": " << r.err;
+    EXPECT_EQ(r.err, "") << flag;
+    EXPECT_EQ(r.out, general.out) << flag;
+  }
 }
 
 // The help lists exactly the flags the command's parser accepts: each name
@@ -428,7 +437,10 @@ TEST_F(CliOutput, HelpListsExactlyTheFlagsEachCommandAccepts) {
     for (const std::string& flag : all) {
       const std::vector<std::string> args{name, fmt::format("--{}=x", flag), "--no-such-option"};
       const Result r = run(args);
-      const bool rejected = r.err.find(fmt::format("unknown option --{}\n", flag)) != std::string::npos;
+      // "unknown option --FLAG (...)" or "unknown option --FLAG: did you mean ...".
+      const std::string refusal = fmt::format("unknown option --{}", flag);
+      const bool rejected =
+          r.err.find(refusal + " ") != std::string::npos || r.err.find(refusal + ":") != std::string::npos;
       EXPECT_EQ(rejected, !flags.contains(flag)) << show(args) << "\n" << r.err;
     }
   }
@@ -442,13 +454,23 @@ TEST_F(CliOutput, VersionNamesTheReleaseAndTheSyscallTablesKernel) {
   while (!version.empty() && version.back() == '\n') version.pop_back();
   ASSERT_FALSE(version.empty());
   std::smatch m;
-  ASSERT_TRUE(
-      std::regex_match(r.out, m, std::regex("sysfence (\\S+)\nsyscall tables: Linux ([0-9]+\\.[0-9]+\\.[0-9]+)\n")))
+  ASSERT_TRUE(std::regex_match(r.out, m,
+                               std::regex("sysfence (\\S+)\nsyscall tables: Linux ([0-9]+\\.[0-9]+\\.[0-9]+), with "
+                                          "the syscalls added up to Linux ([0-9]+)\\.([0-9]+)\n")))
       << r.out;
   EXPECT_EQ(m[1], version);
   // Every generated table records the kernel source it was made from.
   const std::string table = read_file(runfile("syscalls/generated/x86_64.inc"));
   EXPECT_NE(table.find(fmt::format("(kernel {})", m[2].str())), std::string::npos);
+  // The tables also hold syscalls newer than that source (listns, 6.19):
+  // the version line names the newest first version of any entry.
+  const std::regex since(R"(\{"[a-z0-9_]+", [0-9]+U, \{([0-9]+), ([0-9]+), [0-9]+\}\})");
+  std::pair<int, int> newest{0, 0};
+  for (auto it = std::sregex_iterator(table.begin(), table.end(), since); it != std::sregex_iterator(); ++it) {
+    newest = std::max(newest, std::pair<int, int>{std::stoi((*it)[1]), std::stoi((*it)[2])});
+  }
+  EXPECT_GE(newest, (std::pair<int, int>{6, 19}));
+  EXPECT_EQ((std::pair<int, int>{std::stoi(m[3]), std::stoi(m[4])}), newest) << r.out;
 }
 
 // `bazel run //tools:sysfence -- compile my.json -o out.bpf` runs in the

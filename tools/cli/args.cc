@@ -5,8 +5,12 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <optional>
+#include <string_view>
+#include <vector>
 
 #include "base/text.h"
+#include "syscalls/edit_distance.h"
 #include "tools/cli/command.h"
 #include "tools/cli/output.h"
 
@@ -40,6 +44,17 @@ const FlagSpec* find_short(std::span<const FlagSpec> specs, char c) {
   for (const auto& s : specs)
     if (s.short_name != 0 && s.short_name == c) return &s;
   return nullptr;
+}
+
+// "unknown option --frmat: did you mean --format? (--help lists every
+// option)": the nearest of the command's flags when it reads as a typo.
+std::string unknown_option(std::string_view shown, std::span<const FlagSpec> specs) {
+  std::vector<std::string_view> names;
+  for (const FlagSpec& s : specs) names.push_back(s.name);
+  std::optional<std::string_view> near;
+  if (shown.starts_with("--")) near = syscalls::nearest(shown.substr(2), names);
+  if (near) return fmt::format("unknown option {}: did you mean --{}? (--help lists every option)", shown, *near);
+  return fmt::format("unknown option {} (--help lists every option)", shown);
 }
 
 }  // namespace
@@ -86,10 +101,10 @@ Expected<ParsedArgs> parse_args(std::span<const std::string> args, std::span<con
         shown = a.substr(0, 2 + eq);
       }
       spec = find_long(specs, body);
-      if (spec == nullptr) return fail(fmt::format("unknown option {}", shown));
+      if (spec == nullptr) return fail(unknown_option(shown, specs));
     } else if (a.size() == 2 && a[0] == '-' && a[1] != '-') {
       spec = find_short(specs, a[1]);
-      if (spec == nullptr) return fail(fmt::format("unknown option {}", a));
+      if (spec == nullptr) return fail(unknown_option(a, specs));
     } else {
       if (stop_at_first_positional) {
         out.saw_dashdash = true;

@@ -37,7 +37,8 @@ struct ParsedArgs {
   std::vector<std::string> all(std::string_view flag) const;
 };
 
-// Errors: "unknown option --foo", "option --arch needs a value".
+// Errors: "unknown option --frmat: did you mean --format? (--help lists every
+// option)", "option --arch needs a value".
 // When `stop_at_first_positional` is set (run's CMD), everything from the
 // first positional on is collected into after_dashdash.
 Expected<ParsedArgs> parse_args(std::span<const std::string> args, std::span<const FlagSpec> specs,

@@ -20,13 +20,6 @@ Expected<Endian> raw_endian(const ParsedArgs& parsed, Endian fallback) {
   return fail(fmt::format("--raw-endian must be little or big, not \"{}\"", *e));
 }
 
-Expected<bpf::Program> read_raw_filter(const std::string& path, Endian byte_order) {
-  auto bytes = read_input(path, kMaxRawBytes);
-  if (!bytes) return fail(bytes.error().message);
-  return bpf::read_raw(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()),
-                       byte_order, path == "-" ? "<stdin>" : path);
-}
-
 namespace {
 
 // The ABI of `order` whose AUDIT_ARCH value the program compares with (the
@@ -63,6 +56,18 @@ Expected<CheckedRawFilter> read_raw_filter_checked(const std::string& path, Endi
                                       suggested_arch(*swapped, other), big ? "big" : "little");
   }
   return out;
+}
+
+Expected<bpf::Program> read_raw_filter(const std::string& path, Endian byte_order) {
+  auto checked = read_raw_filter_checked(path, byte_order);
+  if (!checked) return fail(checked.error().message);
+  // The commands that run a filter refuse an invalid one anyway; one read in
+  // the wrong byte order is refused here, where the way out is known.
+  if (checked->rejected && checked->byte_order_hint) {
+    return fail(
+        fmt::format("{}: {}; it {}", path == "-" ? "<stdin>" : path, *checked->rejected, *checked->byte_order_hint));
+  }
+  return std::move(checked->program);
 }
 
 }  // namespace sysfence::cli

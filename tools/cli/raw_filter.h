@@ -21,7 +21,10 @@ inline constexpr size_t kMaxRawBytes = size_t{8} * 1024 * 1024;
 // Error: `--raw-endian must be little or big, not "x"`.
 Expected<Endian> raw_endian(const ParsedArgs& parsed, Endian fallback);
 
-// "-" is stdin, named "<stdin>" in messages; errors name the file.
+// "-" is stdin, named "<stdin>" in messages; errors name the file. A program
+// the kernel would refuse is returned for the caller's own check, unless it
+// is valid in the other byte order: then the error is the validator's with
+// the byte-order hint below.
 Expected<bpf::Program> read_raw_filter(const std::string& path, Endian byte_order);
 
 // A raw filter as a viewer (disasm) reads it: whatever its instructions,
