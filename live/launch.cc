@@ -65,7 +65,12 @@ Expected<Launched, LaunchError> follow(pid_t child, unsigned at_exec, const std:
       if (event == PTRACE_EVENT_EXIT) {
         if (filtered) return read_and_detach(child, *status, "at exit");
         ptrace(PTRACE_DETACH, child, nullptr, nullptr);
-        return launch_error(fmt::format("{} exited before installing a seccomp filter", name), child);
+        // Its children are not traced: a program that installs its filter
+        // in a child (bwrap, man's pipelines) ends here too.
+        return launch_error(fmt::format("{} exited before installing a seccomp filter (its children are not "
+                                        "followed: for a filter a child installs, use dump --pid on the child)",
+                                        name),
+                            child);
       }
       if (filtered && ++execs_under_filter == at_exec) {
         return read_and_detach(child, *status, fmt::format("at execve {} ({})", at_exec, exe_of(child)));

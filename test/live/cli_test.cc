@@ -141,7 +141,9 @@ TEST(DumpCmd, ExitStatusIsDumpsOwn) {
   EXPECT_EQ(r.exit_code, 0) << r.describe();
   const auto none = run_sysfence({"dump", "--", "/bin/true"});
   EXPECT_EQ(none.exit_code, 2) << none.describe();
-  EXPECT_EQ(none.err, "sysfence: /bin/true exited before installing a seccomp filter\n");
+  EXPECT_EQ(none.err,
+            "sysfence: /bin/true exited before installing a seccomp filter (its children are not followed: for a "
+            "filter a child installs, use dump --pid on the child)\n");
 }
 
 // `sysfence run` in the background until its command runs under the filter.
