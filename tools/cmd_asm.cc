@@ -15,13 +15,13 @@
 #include "bpf/raw.h"
 #include "bpf/validate.h"
 #include "pipeline/c_header.h"
-#include "profile/load.h"
 #include "syscalls/arch.h"
 #include "syscalls/filter_support.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flag_help.h"
 #include "tools/cli/output.h"
+#include "tools/cli/resolve_flags.h"
 
 namespace sysfence {
 namespace {
@@ -50,8 +50,7 @@ Expected<HeaderOptions> header_options(const cli::ParsedArgs& parsed, const std:
   h.name = parsed.get_or("name", pipeline::default_c_name(path == "-" ? "stdin" : path));
   if (!pipeline::is_c_identifier(h.name))
     return fail(fmt::format("invalid --name \"{}\": not a C identifier (or a C/C++ keyword)", h.name));
-  auto kernel =
-      parsed.has("kernel") ? profile::parse_kernel_version(*parsed.get("kernel")) : profile::host_kernel_version();
+  auto kernel = cli::target_kernel(parsed);
   if (!kernel) return fail(kernel.error().message);
   h.kernel = *kernel;
   auto flags = pipeline::parse_install_flags(parsed.get_or("install-flags", ""), h.kernel);

@@ -45,7 +45,6 @@
 #include "bpf/validate.h"
 #include "pipeline/pipeline.h"
 #include "policy/policy.h"
-#include "profile/load.h"
 #include "syscalls/arch.h"
 #include "syscalls/filter_support.h"
 #include "syscalls/table.h"
@@ -472,8 +471,7 @@ int run_sim(std::span<const std::string> args) {
   const policy::Policy* policy = subject.policy ? &*subject.policy : nullptr;
   // The kernel the call runs on, for the calls it never filters: --kernel
   // (with a profile), else the running one.
-  auto kernel =
-      parsed->has("kernel") ? profile::parse_kernel_version(*parsed->get("kernel")) : profile::host_kernel_version();
+  auto kernel = cli::target_kernel(*parsed);
   if (!kernel) return cli::usage_error(kernel.error().message);
   bool disagreed = false;
   const Evaluator evaluate = [&filters, layout, policy, &disagreed, kernel = *kernel](const SeccompData& d) {

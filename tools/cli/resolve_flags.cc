@@ -156,6 +156,10 @@ Expected<profile::CapSet> parse_caps_or_default(const ParsedArgs& parsed) {
 
 }  // namespace
 
+Expected<syscalls::KernelVersion> target_kernel(const ParsedArgs& parsed) {
+  return parsed.has("kernel") ? profile::parse_kernel_version(*parsed.get("kernel")) : profile::host_kernel_version();
+}
+
 Expected<profile::ResolveOptions> resolve_options(const ParsedArgs& parsed, syscalls::ArchId native,
                                                   bool caller_sets_caps) {
   profile::ResolveOptions o;
@@ -167,8 +171,7 @@ Expected<profile::ResolveOptions> resolve_options(const ParsedArgs& parsed, sysc
     if (!caps) return fail(caps.error().message);
     o.caps = std::move(*caps);
   }
-  auto kernel =
-      parsed.has("kernel") ? profile::parse_kernel_version(*parsed.get("kernel")) : profile::host_kernel_version();
+  auto kernel = target_kernel(parsed);
   if (!kernel) return fail(kernel.error().message);
   o.kernel = *kernel;
   if (auto u = parsed.get("unknown-syscalls")) {

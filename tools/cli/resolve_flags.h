@@ -131,6 +131,9 @@ Expected<Semantics> parse_semantics(std::string_view s);
 // "exact" | "libseccomp". Error: `invalid --multiplex "x": expected exact or libseccomp`.
 Expected<profile::MultiplexRewrite> parse_multiplex(std::string_view s);
 
+// --kernel X.Y, else the running kernel.
+Expected<syscalls::KernelVersion> target_kernel(const ParsedArgs& parsed);
+
 // The shared flags -> ResolveOptions for `native`; defaults: Docker's
 // capabilities, the running kernel. `caller_sets_caps`: --caps holds a value
 // of the caller's own (run's "current") and is left alone.
