@@ -34,6 +34,7 @@ void check_personality(AuditContext& ctx, Findings& out);
 void check_clone_flags(AuditContext& ctx, Findings& out);
 void check_unshare(AuditContext& ctx, Findings& out);
 void check_clone3(AuditContext& ctx, Findings& out);
+void check_kernel_exempt(AuditContext& ctx, Findings& out);
 
 // checks_siblings.cc: routes around a rule (syscalls/siblings.h).
 void check_sibling_route(AuditContext& ctx, Findings& out);

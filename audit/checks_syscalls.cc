@@ -8,6 +8,8 @@
 
 #include "audit/checks.h"
 #include "profile/builtin.h"
+#include "syscalls/filter_support.h"
+#include "syscalls/table.h"
 
 namespace sysfence::audit {
 
@@ -238,6 +240,38 @@ void check_clone3(AuditContext& ctx, Findings& out) {
           "answer clone3 with ERRNO(ENOSYS): libc falls back to clone, whose flags the filter can check",
           ctx.where(*ex.abi, *ex.path))
       .inputs = {AuditContext::data_of(*ex.abi, ex.path->witness)};
+}
+
+// A call the target kernel runs no filter for (kernel/seccomp.c
+// seccomp_uprobe_exception): whatever the filter answers, the call runs, so a
+// denial there only reads as protection. It is low: outside the trampolines
+// a uprobe installs, the calls fail by themselves (uretprobe raises SIGILL,
+// uprobe returns ENXIO).
+void check_kernel_exempt(AuditContext& ctx, Findings& out) {
+  const std::optional<syscalls::KernelVersion>& kernel = ctx.options().kernel;
+  if (!kernel) return;
+  for (const Abi& abi : ctx.abis()) {
+    for (const syscalls::Syscall& sc : syscalls::table(abi.id).entries()) {
+      const syscalls::SeccompExemption* exempt = syscalls::seccomp_exemption(abi.audit_arch, sc.nr, *kernel);
+      if (exempt == nullptr) continue;
+      const auto& paths = ctx.view(abi, sc.nr);
+      const auto denied = std::ranges::find_if(paths, [](const verify::Path& p) {
+        return p.outcome.kind == Outcome::Kind::kAction && !permissive(p.outcome.action);
+      });
+      if (denied == paths.end()) continue;
+      out.add(check::kKernelExempt, Severity::kLow,
+              fmt::format("{} on {} is answered {} (e.g. {}), but Linux {} and later run no seccomp filter for {} "
+                          "(the target kernel is {}): the filter's answer is never applied",
+                          exempt->name, abi.name(), to_string(denied->outcome.action),
+                          AuditContext::call(abi, denied->witness), syscalls::to_string(exempt->since), exempt->name,
+                          syscalls::to_string(*kernel)),
+              fmt::format("do not count on the filter to stop {}; it only works from the trampoline the kernel "
+                          "installs for a uprobe, so keep uprobes out (perf_event_open, bpf) where that matters",
+                          exempt->name),
+              ctx.where(abi, *denied))
+          .inputs = {AuditContext::data_of(abi, denied->witness)};
+    }
+  }
 }
 
 }  // namespace sysfence::audit

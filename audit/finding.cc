@@ -40,6 +40,7 @@ constexpr CheckInfo kChecks[] = {
     {check::kIoUring, "io_uring is allowed: the operations submitted through a ring bypass the filter"},
     {check::kCompatRoute, "a compat ABI (i386 through int 0x80, arm, ...) allows what the host ABI denies"},
     {check::kCompatOnly, "syscalls only a compat ABI has are allowed there"},
+    {check::kKernelExempt, "a call the target kernel runs no filter for is denied: the answer is never applied"},
 };
 }  // namespace
 

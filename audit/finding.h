@@ -48,6 +48,7 @@ inline constexpr std::string_view kSiblingRoute = "sibling-route";
 inline constexpr std::string_view kIoUring = "io-uring";
 inline constexpr std::string_view kCompatRoute = "compat-route";
 inline constexpr std::string_view kCompatOnly = "compat-only";
+inline constexpr std::string_view kKernelExempt = "kernel-exempt";
 }  // namespace check
 
 // Every check id with one line on what it finds (SARIF's rules[]).

@@ -153,6 +153,7 @@ Expected<Report> audit_profile(const profile::Profile& profile, const profile::R
   po.skip_default_check = true;  // answered from the profile below
   po.max_paths = options.max_paths;
   po.max_work = options.max_work;
+  po.kernel = options.kernel;
   auto explorer = verify::PathExplorer::create(compiled->program);
   if (!explorer) return fail(fmt::format("{}: the compiled program: {}", profile.source, explorer.error().message));
   Report report = audit_program(*explorer, po);

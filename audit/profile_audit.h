@@ -5,12 +5,14 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "audit/finding.h"
 #include "base/expected.h"
 #include "profile/profile.h"
 #include "profile/resolve.h"
 #include "syscalls/arch.h"
+#include "syscalls/table.h"
 
 namespace sysfence::audit {
 
@@ -20,7 +22,8 @@ struct ProfileAuditOptions {
   // How the compiled program compares arguments (for the report's scope line).
   profile::ArgWidthMode arg_width = profile::ArgWidthMode::kAbi;
   uint64_t max_paths = 200'000;
-  uint64_t max_work = 8'000'000;  // see ProgramAuditOptions
+  uint64_t max_work = 8'000'000;                  // see ProgramAuditOptions
+  std::optional<syscalls::KernelVersion> kernel;  // see ProgramAuditOptions
 };
 
 // Errors: the policy does not compile (more than 4096 instructions, ...).

@@ -35,6 +35,7 @@ constexpr CheckEntry kChecks[] = {
     {check::kCloneNamespaces, check_clone3},
     {check::kSiblingRoute, check_sibling_route},
     {check::kIoUring, check_io_uring},
+    {check::kKernelExempt, check_kernel_exempt},
     {check::kIncomplete, check_incomplete},
 };
 

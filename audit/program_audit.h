@@ -64,6 +64,11 @@
 //   unreachable         low       instructions no jump reaches / no input runs
 //   undefined-action    low       a `ret` of a value that selects no action
 //                                 (the kernel kills the process)
+//   kernel-exempt       low       a call the target kernel lets through
+//                                 without running any filter (x86_64's
+//                                 uretprobe from 6.12, uprobe from 6.18;
+//                                 syscalls/filter_support.h) is denied: the
+//                                 answer is never applied
 //   incomplete          info      paths outside the symbolic fragment or over
 //                                 the path budget: findings may be missing
 //   abi-not-handled     info      --arch names an ABI the filter does not
@@ -71,6 +76,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 
 #include "audit/finding.h"
@@ -78,6 +84,7 @@
 #include "bpf/insn.h"
 #include "policy/policy.h"
 #include "syscalls/arch.h"
+#include "syscalls/table.h"
 #include "verify/paths.h"
 
 namespace sysfence::audit {
@@ -104,6 +111,9 @@ struct ProgramAuditOptions {
   // filters whose paths are both many and long (about 2 s each on this
   // machine for a 4096-instruction filter with 2^2000 paths).
   uint64_t max_work = 8'000'000;
+  // The kernel the filter runs on, for the calls it never filters
+  // (kernel-exempt). Unset: none is reported.
+  std::optional<syscalls::KernelVersion> kernel;
 };
 
 Report audit_program(const verify::PathExplorer& program, const ProgramAuditOptions& options);

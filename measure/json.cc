@@ -1,5 +1,7 @@
 #include "measure/json.h"
 
+#include "base/json.h"
+
 namespace sysfence::measure {
 
 namespace json = boost::json;
@@ -25,6 +27,17 @@ json::object abi_json(const AbiStats& a) {
   cache["cached"] = a.cached;
   cache["allowed_uncached"] = a.allowed_uncached;
   o["cache"] = std::move(cache);
+  json::array exempt;
+  for (const ExemptCall& e : a.exempt) {
+    json::object call;
+    call["call"] = e.name;
+    call["nr"] = e.nr;
+    call["since"] = syscalls::to_string(e.since);
+    call["filters_action"] = action_json(e.filters_action);
+    call["filters_insns"] = e.filters_insns;
+    exempt.push_back(std::move(call));
+  }
+  o["kernel_exempt"] = std::move(exempt);
   o["bound_tests"] = a.bound_tests;
   json::array insns;
   for (uint32_t n : a.insns) insns.emplace_back(n);

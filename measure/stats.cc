@@ -52,6 +52,11 @@ double bound(const std::vector<Action>& actions, const std::vector<double>& weig
   return t.weighted_tests / total;
 }
 
+// The call `nr` of `a` when the target kernel never filters it.
+const syscalls::SeccompExemption* exemption(const syscalls::Arch& a, uint32_t nr, const StatsOptions& options) {
+  return options.kernel ? syscalls::seccomp_exemption(a.audit_arch, nr, *options.kernel) : nullptr;
+}
+
 // The action cache for s.abi: the kernel serves a syscall from it only when
 // every filter's emulation gives a constant ALLOW (it ANDs their bitmaps).
 void count_cached(AbiStats& s, std::span<const bpf::Program> stack, const StatsOptions& options) {
@@ -66,6 +71,7 @@ void count_cached(AbiStats& s, std::span<const bpf::Program> stack, const StatsO
     ++s.table_syscalls;
     if (!s.has_cache) continue;
     const bool cached =
+        exemption(a, sc.nr, options) != nullptr ||
         std::ranges::all_of(stack, [&](const bpf::Program& p) { return kernel_caches_allow(p, a.audit_arch, sc.nr); });
     s.cached += cached;
     if (!cached && sc.nr >= s.range.lo && sc.nr <= s.range.hi &&
@@ -126,9 +132,14 @@ Expected<ProgramStats> measure_stack(std::span<const bpf::Program> stack, std::s
       const bpf::StackRunResult r = in->run(d, a.endian);
       // One program: its own answer (ALLOW's data kept as returned).
       const uint32_t ret = stack.size() == 1 ? r.rets[0] : r.ret;
-      const uint32_t insns = r.total_insns;
-      s.insns[i] = insns;
+      uint32_t insns = r.total_insns;
       s.actions[i] = decode(ret);
+      if (const syscalls::SeccompExemption* e = exemption(a, d.nr, options)) {
+        s.exempt.push_back(ExemptCall{d.nr, e->name, e->since, s.actions[i], insns});
+        s.actions[i] = Action::Allow();
+        insns = 0;
+      }
+      s.insns[i] = insns;
       total += insns;
       s.max_insns = std::max(s.max_insns, insns);
       const double w = options.weights.measured(abi, d.nr);
@@ -188,6 +199,12 @@ std::string format_stats(const ProgramStats& st, const compiler::Weights& w) {
                        syscalls::to_string(kActionCacheSince), syscalls::to_string(s.kernel_without_cache));
     } else {
       o += "  kernel action cache:    none for this ABI\n";
+    }
+    for (const ExemptCall& e : s.exempt) {
+      o += fmt::format(
+          "  kernel-exempt:          {} (nr {}) from Linux {}: the kernel runs no filter (counted as ALLOW, 0 "
+          "instructions, cached); the filter would answer {} in {} instructions\n",
+          e.name, e.nr, syscalls::to_string(e.since), to_string(e.filters_action), e.filters_insns);
     }
     o += fmt::format(
         "  optimal-tree bound:     {:.2f} comparisons on nr ({:.2f} instructions with the arch "

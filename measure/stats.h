@@ -19,6 +19,7 @@
 #include "bpf/stack.h"
 #include "compiler/weights.h"
 #include "syscalls/arch.h"
+#include "syscalls/filter_support.h"
 #include "syscalls/table.h"
 
 namespace sysfence::measure {
@@ -28,13 +29,28 @@ struct NumberRange {
   uint32_t hi = 0;
 };
 
+// A number of the measured range the target kernel lets through without
+// running any filter (syscalls::seccomp_exemption). The kernel marks it in
+// the action cache's bitmap (seccomp_is_const_allow), so it is measured as
+// the kernel answers it: ALLOW, 0 instructions, served by the cache; what the
+// filter would have done is kept here.
+struct ExemptCall {
+  uint32_t nr = 0;
+  std::string_view name;
+  syscalls::KernelVersion since;
+  Action filters_action;
+  uint32_t filters_insns = 0;
+};
+
 struct AbiStats {
   syscalls::ArchId abi = syscalls::ArchId::kX86_64;
   NumberRange range;  // measured numbers (seccomp_data.nr, bias included)
-  // Per number of `range`, all arguments 0: what the filter answers and how
-  // many instructions it executes (the return included).
+  // Per number of `range`, all arguments 0: what the kernel answers and how
+  // many instructions the filter executes (the return included); for an
+  // exempt number (below) ALLOW and 0.
   std::vector<uint32_t> insns;
   std::vector<Action> actions;
+  std::vector<ExemptCall> exempt;
 
   unsigned max_insns = 0;
   double mean_insns = 0;           // uniform over `range`
@@ -46,7 +62,8 @@ struct AbiStats {
   double allowed_mean_insns = 0;
   // The kernel's action cache: whether it exists for this ABI, and how many
   // syscalls of the table (numbers below kActionCacheLimit) it answers
-  // without running the filter; `allowed_uncached` counts table syscalls the
+  // without running the filter (the exempt calls included: the kernel sets
+  // their bits whatever the filters say); `allowed_uncached` counts table syscalls the
   // filter ALLOWs with arguments 0 that the cache does not serve (they read
   // arguments, or the program shape defeats the emulation).
   bool has_cache = false;
@@ -77,7 +94,9 @@ struct StatsOptions {
   // [bias, largest] (bias: x32 0x40000000, MIPS 4000/5000/6000, else 0).
   std::optional<NumberRange> range;
   // The kernel the filter will run on; the action cache counts only from
-  // kActionCacheSince. Unset: a kernel that has it.
+  // kActionCacheSince, the calls the kernel never filters from their
+  // release (syscalls::seccomp_exemption). Unset: a kernel that has the
+  // cache and no such call (5.11 to 6.11).
   std::optional<syscalls::KernelVersion> kernel;
 };
 

@@ -6,7 +6,9 @@
 // Security findings with a severity and a one-line fix (audit/program_audit.h
 // lists the checks). --bpf FILE audits any raw filter (in the byte order of
 // --arch, default native; --raw-endian overrides); PROFILE audits the profile
-// as resolved for --arch and the program sysfence compiles from it.
+// as resolved for --arch and the program sysfence compiles from it. --kernel
+// (else the running kernel) is the kernel the filter runs on, for the calls
+// it never filters (kernel-exempt); with --bpf it is the only shared flag.
 //   exit 0  no finding at or above --fail-on (default: high)
 //   exit 1  some finding at or above --fail-on
 //   exit 2  bad usage or bad input
@@ -65,9 +67,15 @@ constexpr std::string_view kUsage =
 // --bpf FILE: any raw filter.
 Expected<audit::Report> report_on_filter(const cli::ParsedArgs& parsed, const syscalls::Arch& arch,
                                          uint64_t max_paths) {
-  if (auto flag = cli::first_resolve_flag(parsed)) {
-    return fail(fmt::format("--{} applies to a PROFILE, not to --bpf or --pid", *flag));
+  // --kernel names the kernel the filter runs on (the calls it never
+  // filters); the other shared flags resolve a profile.
+  for (const cli::FlagSpec& spec : cli::kResolveFlagSpecs) {
+    if (spec.name != "kernel" && parsed.has(spec.name)) {
+      return fail(fmt::format("--{} applies to a PROFILE, not to --bpf or --pid", spec.name));
+    }
   }
+  auto kernel = cli::target_kernel(parsed);
+  if (!kernel) return fail(kernel.error().message);
   auto byte_order = cli::raw_endian(parsed, arch.endian);
   if (!byte_order) return fail(byte_order.error().message);
   auto stack = cli::read_filter_stack(parsed, *byte_order);
@@ -77,6 +85,7 @@ Expected<audit::Report> report_on_filter(const cli::ParsedArgs& parsed, const sy
   // ABIs the filter itself tells apart.
   options.arch = parsed.has("arch") ? &arch : nullptr;
   options.max_paths = max_paths;
+  options.kernel = *kernel;
   if (stack->size() > 1) return audit::audit_stack(stack->programs, stack->names, options);
   const std::string& shown = stack->names[0];
   auto report = audit::audit_program(stack->programs[0], options);
@@ -103,6 +112,7 @@ Expected<audit::Report> report_on_profile(const cli::ParsedArgs& parsed, const s
   options.native = &arch;
   options.arg_width = request->resolve.arg_width;
   options.max_paths = max_paths;
+  options.kernel = request->resolve.kernel;
   return audit::audit_profile(built->profile, built->resolution, options);
 }
 

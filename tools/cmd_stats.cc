@@ -31,7 +31,6 @@
 #include "measure/json.h"
 #include "measure/stats.h"
 #include "pipeline/pipeline.h"
-#include "profile/load.h"
 #include "syscalls/arch.h"
 #include "tools/cli/args.h"
 #include "tools/cli/command.h"
@@ -134,14 +133,13 @@ Expected<std::vector<ExternalFilter>> external_filters(const cli::ParsedArgs& pa
 
 // --bpf FILE.., DIR or --pid: the filters, each of a stack validated (a message
 // naming the file; one program keeps measure's own message), and the
-// --kernel they are measured for into `sopts`.
+// kernel they are measured for (--kernel, else the running one: its action
+// cache and the calls it never filters) into `sopts`.
 Expected<cli::FilterStack> read_stack(const cli::ParsedArgs& parsed, const syscalls::Arch& native,
                                       measure::StatsOptions& sopts) {
-  if (auto kernel = parsed.get("kernel")) {
-    auto version = profile::parse_kernel_version(*kernel);
-    if (!version) return fail(version.error().message);
-    sopts.kernel = *version;
-  }
+  auto kernel = cli::target_kernel(parsed);
+  if (!kernel) return fail(kernel.error().message);
+  sopts.kernel = *kernel;
   auto filters = cli::read_filter_stack(parsed, native.endian);
   if (!filters || filters->size() == 1) return filters;
   for (size_t k = 0; k < filters->size(); ++k) {

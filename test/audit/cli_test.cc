@@ -131,6 +131,25 @@ TEST(AuditCli, RawFilters) {
   EXPECT_TRUE(contains(other.out, "INFO      abi-not-handled")) << other.out;
 }
 
+// --kernel, else the running kernel, is where the filter runs: from 6.12
+// uretprobe and from 6.18 uprobe reach no filter, so denying them is noted.
+TEST(AuditCli, KernelExemptCallsFollowTheTargetKernel) {
+  const std::string compiled = tmp("exempt-default.bpf");
+  ASSERT_EQ(run(fmt::format("compile default --arch x86_64 --kernel 6.18 -o {}", compiled)).code, 0);
+  const CliRun old = run(fmt::format("audit --bpf {} --arch x86_64 --kernel 6.11", compiled));
+  EXPECT_EQ(old.code, 0) << old.out << old.err;
+  EXPECT_FALSE(contains(old.out, "kernel-exempt")) << old.out;
+  // Docker's default profile allows uretprobe and does not name uprobe.
+  const CliRun bpf = run(fmt::format("audit --bpf {} --arch x86_64 --kernel 6.18 --fail-on low", compiled));
+  EXPECT_EQ(bpf.code, 1) << bpf.out << bpf.err;
+  EXPECT_TRUE(contains(bpf.out, "LOW       kernel-exempt       uprobe on x86_64 is answered ERRNO(1)")) << bpf.out;
+  EXPECT_FALSE(contains(bpf.out, "uretprobe on x86_64 is answered")) << bpf.out;
+  const CliRun profile = run("audit default --arch x86_64 --kernel 6.18");
+  EXPECT_EQ(profile.code, 0) << profile.out << profile.err;
+  EXPECT_TRUE(contains(profile.out, "kernel-exempt       uprobe on x86_64 is answered ERRNO(1)")) << profile.out;
+  EXPECT_FALSE(contains(run("audit default --arch x86_64 --kernel 6.17").out, "kernel-exempt"));
+}
+
 TEST(AuditCli, BadInput) {
   const std::string missing = tmp("missing.bpf");
   const std::string truncated = tmp("truncated.bpf");

@@ -485,6 +485,51 @@ TEST(NoEnosys, NewerSyscallsGetThePlainDefault) {
   expect_none(audit_text(allowlist()), check::kNoEnosys);
 }
 
+// --- kernel-exempt ---------------------------------------------------------------------------
+
+// x86_64's uretprobe (335) and uprobe (336) reach no filter from Linux 6.12
+// and 6.18: an allowlist that leaves them to ERRNO(1) says one thing and the
+// kernel does another.
+TEST(KernelExempt, ADeniedCallTheKernelNeverFilters) {
+  const bpf::Program prog = assemble(allowlist());
+  ProgramAuditOptions o;
+  o.kernel = syscalls::KernelVersion{6, 11, 0};
+  auto before = audit_program(prog, o);
+  ASSERT_TRUE(before);
+  expect_none(*before, check::kKernelExempt);
+
+  o.kernel = syscalls::KernelVersion{6, 12, 0};
+  auto r = audit_program(prog, o);
+  ASSERT_TRUE(r);
+  const Finding* f = one(*r, check::kKernelExempt);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->severity, Severity::kLow);
+  EXPECT_TRUE(contains(f->message,
+                       "uretprobe on x86_64 is answered ERRNO(1) (e.g. uretprobe()), but Linux 6.12 and later run no "
+                       "seccomp filter for uretprobe (the target kernel is 6.12): the filter's answer is never "
+                       "applied"))
+      << f->message;
+  ASSERT_EQ(f->inputs.size(), 1u);
+  EXPECT_EQ(f->inputs[0].nr, 335u);
+  EXPECT_EQ(f->inputs[0].arch, x86_64().audit_arch);
+
+  o.kernel = syscalls::KernelVersion{6, 18, 0};
+  auto both = audit_program(prog, o);
+  ASSERT_TRUE(both);
+  const auto exempt = findings(*both, check::kKernelExempt);
+  ASSERT_EQ(exempt.size(), 2u) << format_report(*both);
+  EXPECT_TRUE(contains(format_report(*both), "uprobe on x86_64 is answered ERRNO(1)")) << format_report(*both);
+
+  // Allowed, they are no finding; nor without a target kernel.
+  const std::string allows_both = allowlist(
+      "  if (A == uretprobe) goto allow\n"
+      "  if (A == uprobe) goto allow\n");
+  auto allowed = audit_program(assemble(allows_both), o);
+  ASSERT_TRUE(allowed);
+  expect_none(*allowed, check::kKernelExempt);
+  expect_none(audit_text(allowlist()), check::kKernelExempt);
+}
+
 // --- instruction-pointer ----------------------------------------------------------------------
 
 TEST(InstructionPointer, DecisionOnTheCallSite) {

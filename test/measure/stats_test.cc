@@ -130,6 +130,62 @@ TEST(Stats, NoActionCacheBefore511) {
   EXPECT_GT(now->abis[0].cached, 300u);  // every x86_64 table syscall: the program always allows
 }
 
+// x86_64's uretprobe (Linux 6.12) and uprobe (6.18) never reach a filter:
+// the kernel sets their bits in the action cache whatever the filter says.
+// A filter that kills both is measured as the kernel answers them.
+TEST(Stats, KernelExemptCallsRunNoFilter) {
+  constexpr uint32_t kUretprobe = 335;
+  constexpr uint32_t kUprobe = 336;
+  // ld arch, jne -> kill, ld nr, jge uretprobe -> kill, allow.
+  const bpf::Program p = {ld(4),       bpf::jump(bpf::kJmp | bpf::kJeq | bpf::kK, kX86, 0, 3),
+                          ld(0),       bpf::jump(bpf::kJmp | bpf::kJge | bpf::kK, kUretprobe, 1, 0),
+                          ret(kAllow), ret(0x80000000)};
+  const syscalls::ArchId abis[] = {syscalls::ArchId::kX86_64};
+  measure::StatsOptions o;
+  o.range = measure::NumberRange{334, 336};
+  o.kernel = syscalls::KernelVersion{6, 11, 0};
+  auto before = measure::measure(p, abis, o);
+  ASSERT_TRUE(before);
+  EXPECT_TRUE(before->abis[0].exempt.empty());
+  EXPECT_EQ(before->abis[0].insns[1], 5u);
+  EXPECT_EQ(before->abis[0].actions[1], Action::KillProcess());
+  const unsigned cached_before = before->abis[0].cached;
+
+  o.kernel = syscalls::KernelVersion{6, 12, 0};
+  auto s = measure::measure(p, abis, o);
+  ASSERT_TRUE(s);
+  const measure::AbiStats& a = s->abis[0];
+  ASSERT_EQ(a.exempt.size(), 1u);
+  EXPECT_EQ(a.exempt[0].name, "uretprobe");
+  EXPECT_EQ(a.exempt[0].nr, kUretprobe);
+  EXPECT_EQ(a.exempt[0].filters_action, Action::KillProcess());
+  EXPECT_EQ(a.exempt[0].filters_insns, 5u);
+  EXPECT_EQ(a.insns[1], 0u);
+  EXPECT_EQ(a.actions[1], Action::Allow());
+  EXPECT_EQ(a.insns[2], 5u);  // uprobe is filtered until 6.18
+  EXPECT_EQ(a.allowed, 2u);
+  EXPECT_EQ(a.cached, cached_before + 1);
+  const std::string text = measure::format_stats(*s, o.weights);
+  EXPECT_NE(text.find("kernel-exempt:          uretprobe (nr 335) from Linux 6.12: the kernel runs no filter "
+                      "(counted as ALLOW, 0 instructions, cached); the filter would answer KILL_PROCESS in 5 "
+                      "instructions"),
+            std::string::npos)
+      << text;
+
+  o.kernel = syscalls::KernelVersion{6, 18, 0};
+  auto both = measure::measure(p, abis, o);
+  ASSERT_TRUE(both);
+  ASSERT_EQ(both->abis[0].exempt.size(), 2u);
+  EXPECT_EQ(both->abis[0].exempt[1].nr, kUprobe);
+  EXPECT_EQ(both->abis[0].max_insns, 5u);
+  EXPECT_DOUBLE_EQ(both->abis[0].mean_insns, 5.0 / 3);
+  // The i386 ABI has no such call: the same program is filtered there.
+  const syscalls::ArchId i386[] = {syscalls::ArchId::kI386};
+  auto compat = measure::measure(p, i386, o);
+  ASSERT_TRUE(compat);
+  EXPECT_TRUE(compat->abis[0].exempt.empty());
+}
+
 TEST(Stats, InvalidProgramIsAnError) {
   const syscalls::ArchId abis[] = {syscalls::ArchId::kX86_64};
   auto s = measure::measure(bpf::Program{ld(0)}, abis, {});
