@@ -84,6 +84,11 @@ int run_asm(std::span<const std::string> args) {
     return cli::usage_error(fmt::format("invalid --format \"{}\": expected raw or c", format));
   }
   if (parsed->positionals.size() != 1) return cli::usage_error(kUsage);
+  // As for compile: only the C header installs the filter.
+  if (format != "c" && parsed->has("install-flags")) {
+    return cli::usage_error(fmt::format(
+        "--install-flags applies to --format c (the C header installs the filter with them), not --format {}", format));
+  }
   if (format == "raw" && !parsed->has("output")) {
     return cli::usage_error(
         "raw output (the default --format) needs -o FILE; --format c prints a C header on "

@@ -94,6 +94,12 @@ int run_compile(std::span<const std::string> args) {
   if (format != "raw" && format != "c" && format != "text" && format != "json") {
     return cli::usage_error(fmt::format("invalid --format \"{}\": expected raw, c, text or json", format));
   }
+  // Only the C header installs the filter: elsewhere the flags would be
+  // accepted and lost.
+  if (format != "c" && parsed->has("install-flags")) {
+    return cli::usage_error(fmt::format(
+        "--install-flags applies to --format c (the C header installs the filter with them), not --format {}", format));
+  }
   // Binary on a terminal is garbage at best and terminal escapes at worst.
   if (format == "raw" && parsed->get_or("output", "-") == "-" && ::isatty(STDOUT_FILENO) != 0) {
     return cli::usage_error("refusing to write binary BPF to a terminal; use --format text or -o FILE");

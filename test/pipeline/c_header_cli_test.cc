@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <sys/utsname.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -294,6 +295,31 @@ TEST(CHeaderCli, InstallFlagsAreCheckedAgainstTheTargetKernel) {
        "aarch64 needs Linux 3.19 for seccomp filters; the target kernel is 3.18"},
   };
   for (const auto& c : cases) cli_runner::expect_failure(c);
+}
+
+// Only the C header installs the filter: with any other output the flags
+// would be accepted and lost, so they are a usage error naming --format c.
+TEST(CHeaderCli, InstallFlagsOnlyWhereTheFilterIsInstalled) {
+  const std::string s = tmp_path("flags.s");
+  write_file(s, "return ALLOW\n");
+  const std::string out = tmp_path("flags.out");
+  const std::vector<std::vector<std::string>> refused = {
+      {"compile", "--kernel", "6.1", "--install-flags", "tsync", "-o", out},
+      {"compile", "--kernel", "6.1", "--format", "raw", "--install-flags", "log", "-o", out},
+      {"compile", "--kernel", "6.1", "--format", "text", "--install-flags", "spec-allow", "-o", out},
+      {"compile", "--kernel", "6.1", "--format", "json", "--install-flags", "new-listener", "-o", out},
+      {"asm", s, "--kernel", "6.1", "--install-flags", "tsync", "-o", out},
+  };
+  for (const auto& args : refused) {
+    const auto r = cli_runner::expect_failure({args, 2, "--install-flags applies to --format c"});
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_FALSE(exists(out)) << cli_runner::command_line(args);
+  }
+  const auto json = run_sysfence({"compile", "--kernel", "6.1", "--format", "json", "--install-flags", "tsync"});
+  EXPECT_TRUE(contains(json.err, "not --format json")) << json.describe();
+  // The header takes them, from compile and from asm.
+  EXPECT_TRUE(contains(header({"asm", s, "--kernel", "6.1", "--install-flags", "tsync"}, out),
+                       "flags:    SECCOMP_FILTER_FLAG_TSYNC"));
 }
 
 // clone3 came with Linux 5.3 (x86_64 number 435).

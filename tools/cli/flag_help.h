@@ -68,7 +68,8 @@ inline constexpr std::string_view kEnosysNewer =
     "syscalls newer than the --kernel target answer ENOSYS, as that kernel would, instead of the profile's denial, "
     "trap or kill";
 inline constexpr std::string_view kInstallFlags =
-    "seccomp(2) flags the C header's installer passes: tsync (3.17), log (4.14), spec-allow (4.17), new-listener "
+    "seccomp(2) flags the C header's installer passes (--format c only): tsync (3.17), log (4.14), spec-allow (4.17), "
+    "new-listener "
     "(5.0), tsync-esrch (5.7), wait-killable-recv (5.19); each must be in the target kernel (default: none)";
 
 }  // namespace sysfence::cli::help
