@@ -96,7 +96,7 @@ json::object to_json(const Verification& v, size_t max_shown) {
     json::object c;
     c["cause"] = cause_id(g.cause);
     c["count"] = g.count;
-    c["description"] = cause_text(g.cause);
+    c["description"] = group_text(g);
     c["syscalls"] = strings(g.syscalls);
     causes.push_back(std::move(c));
   }

@@ -81,7 +81,7 @@ std::string format_groups(const std::vector<CauseGroup>& groups) {
   constexpr size_t kNamesShown = 8;
   std::string out;
   for (const CauseGroup& g : groups) {
-    out += fmt::format("  {} {} {}", g.count, g.count == 1 ? "is" : "are", cause_text(g.cause));
+    out += fmt::format("  {} {} {}", g.count, g.count == 1 ? "is" : "are", group_text(g));
     for (size_t k = 0; k < g.syscalls.size() && k < kNamesShown; ++k) out += (k ? ", " : ": ") + g.syscalls[k];
     if (g.syscalls.size() > kNamesShown) out += fmt::format(" and {} more", g.syscalls.size() - kNamesShown);
     out += "\n";
@@ -129,14 +129,44 @@ std::string_view cause_text(Cause c) {
   return "";
 }
 
+std::string group_text(const CauseGroup& g) {
+  if (!g.stacked) return std::string(cause_text(g.cause));
+  std::string text;
+  switch (g.cause) {
+    case Cause::kNoSyscallNumber:
+      text = "answered alike by the stack for every syscall of that architecture, which the profile tells apart";
+      break;
+    case Cause::kUnlistedSyscall:
+      text =
+          "syscalls the profile lists that the stack answers with the profile's default action whatever the "
+          "arguments";
+      break;
+    default: text = cause_text(g.cause);
+  }
+  text += "; decided by ";
+  for (size_t k = 0; k < g.deciding_filters.size(); ++k) text += (k ? ", " : "") + g.deciding_filters[k];
+  return text;
+}
+
 std::vector<CauseGroup> group_by_cause(const Verification& v) {
   std::vector<CauseGroup> groups;
   for (const Counterexample& c : v.counterexamples) {
     auto g = std::find_if(groups.begin(), groups.end(), [&](const CauseGroup& x) { return x.cause == c.cause; });
-    if (g == groups.end()) g = groups.insert(groups.end(), CauseGroup{c.cause, 0, {}});
+    if (g == groups.end()) {
+      CauseGroup group;
+      group.cause = c.cause;
+      g = groups.insert(groups.end(), std::move(group));
+    }
     ++g->count;
     if (!c.syscall.empty() && std::find(g->syscalls.begin(), g->syscalls.end(), c.syscall) == g->syscalls.end())
       g->syscalls.push_back(c.syscall);
+    if (!c.stacked) continue;
+    g->stacked = true;
+    const std::string decider = c.deciding_filter
+                                    ? fmt::format("filter {} ({})", *c.deciding_filter, c.deciding_filter_name)
+                                    : std::string("no filter (every filter allows)");
+    if (std::find(g->deciding_filters.begin(), g->deciding_filters.end(), decider) == g->deciding_filters.end())
+      g->deciding_filters.push_back(decider);
   }
   std::stable_sort(groups.begin(), groups.end(), [](const CauseGroup& a, const CauseGroup& b) {
     return a.count != b.count ? a.count > b.count : a.cause < b.cause;

@@ -71,9 +71,19 @@ struct CauseGroup {
   Cause cause = Cause::kOther;
   size_t count = 0;
   std::vector<std::string> syscalls;
+  // A filter stack only: the filters that decide the group's
+  // counterexamples ("filter 1 (b.bpf)"; "no filter (every filter allows)"),
+  // distinct, in the order found.
+  bool stacked = false;
+  std::vector<std::string> deciding_filters;
 };
 // Largest group first (ties in Cause order).
 std::vector<CauseGroup> group_by_cause(const Verification& v);
+// The group's sentence after "N are" / "1 is": cause_text, except for a
+// stack, where it names the deciding filters and, for no-syscall-number and
+// unlisted-syscall, says what the stack does without guessing how one
+// filter was built (cause_text's libseccomp explanation is about one filter).
+std::string group_text(const CauseGroup& g);
 
 // Errors: the program is not a valid seccomp filter (the validator's
 // message). Otherwise the verdict, proof statistics and confirmed

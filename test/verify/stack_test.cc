@@ -209,6 +209,37 @@ TEST(StackProof, ASecondFilterChangingOneSyscallIsNamed) {
   EXPECT_EQ(w->counterexamples[0].deciding_filter_name, "f0");
 }
 
+// The newest filter answers every number ERRNO(1): the stack tells no
+// syscall apart. The cause group names that filter and does not explain the
+// stack by how libseccomp builds a single filter.
+TEST(StackProof, CauseGroupsNameTheDecidingFilter) {
+  const policy::Policy p = small_policy();
+  EquivOptions o;
+  o.max_mismatches = 100;
+  auto v = prove_stack_equivalent(make_stack({arch_filter(), {ret(0x00050001)}}), p, o);
+  ASSERT_TRUE(v.has_value());
+  ASSERT_FALSE(v->equivalent());
+  const std::vector<CauseGroup> groups = group_by_cause(*v);
+  ASSERT_EQ(groups.size(), 1U);
+  EXPECT_EQ(groups[0].cause, Cause::kNoSyscallNumber);
+  EXPECT_EQ(cause_id(groups[0].cause), "no-syscall-number");
+  EXPECT_EQ(groups[0].deciding_filters, std::vector<std::string>{"filter 1 (f1)"});
+  const std::string text = group_text(groups[0]);
+  EXPECT_EQ(text,
+            "answered alike by the stack for every syscall of that architecture, which the profile tells apart; "
+            "decided by filter 1 (f1)");
+  const std::string report = format_verification(*v);
+  EXPECT_NE(report.find("\n  3 are " + text + ": "), std::string::npos) << report;
+  EXPECT_EQ(report.find("libseccomp"), std::string::npos) << report;
+  // One filter keeps the single-filter text.
+  auto alone = prove_equivalent({ret(0x00050001)}, p, o);
+  ASSERT_TRUE(alone.has_value());
+  const std::vector<CauseGroup> single = group_by_cause(*alone);
+  ASSERT_FALSE(single.empty());
+  EXPECT_FALSE(single[0].stacked);
+  EXPECT_EQ(group_text(single[0]), cause_text(single[0].cause));
+}
+
 TEST(StackProof, KillInAnyFilterWins) {
   // i386 is killed by the arch filter (the oldest: filter 0) whatever the
   // numbers filter says.
