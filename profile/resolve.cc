@@ -131,6 +131,19 @@ std::string EntryOutcome::why() const {
   return {};
 }
 
+// The flags go to the installer as written. runc 1.1 and older (specconv
+// SetupSeccomp) refuse any flag with "seccomp flags are not yet supported by
+// runc"; 1.2.0 added them. Newer runc accepts the profile, so for runc this
+// is a note, not an error.
+void Resolver::keep_flags() {
+  out_.flags = p_.flags;
+  if (!o_.for_runc || p_.flags.empty()) return;
+  out_.notes.push_back(fmt::format(
+      "{}: flags {}: runc before 1.2.0 refuses the container (\"seccomp flags are not yet supported by runc\"); "
+      "runc 1.2.0 and later install the filter with them",
+      p_.source, fmt::join(p_.flags, ", ")));
+}
+
 std::string Resolver::where(SourcePos pos) const { return fmt::format("{}:{}:{}", p_.source, pos.line, pos.col); }
 
 Expected<Resolution> Resolver::run() {
@@ -159,7 +172,7 @@ Expected<Resolution> Resolver::run() {
 
   if (auto r = choose_arches(); !r) return fail(r.error().message);
   out_.policy.bad_arch_action = o_.bad_arch_action;
-  out_.flags = p_.flags;
+  keep_flags();
   out_.listener_path = p_.listener_path;
   out_.policy.arches.reserve(arches_.size());
   first_numbers_.reserve(arches_.size());

@@ -83,6 +83,9 @@ struct ResolveOptions {
   MultiplexRewrite multiplex = MultiplexRewrite::kExact;
   // --rule-combination (preset by --semantics libseccomp|runc).
   RuleCombination combination = RuleCombination::kMostRestrictive;
+  // --semantics runc: the profile goes to runc, so what some runc versions
+  // refuse is noted (a profile's `flags`, which runc before 1.2.0 rejects).
+  bool for_runc = false;
 };
 
 // What became of one syscalls[] entry, index-aligned with Profile::syscalls.

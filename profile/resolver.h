@@ -209,6 +209,9 @@ class Resolver {
   Expected<void> choose_arches();
   Expected<void> apply_entry(size_t index);
   void add_enosys_stub();
+  // The profile's flags into the resolution; with --semantics runc, a note
+  // that runc before 1.2.0 refuses them.
+  void keep_flags();
 
   // resolve_rules.cc
   void note_largest(const ProfileSyscall& e);

@@ -853,6 +853,26 @@ TEST(ResolveErrors, NotifyForWrite) {
       "e.json:2:3: SCMP_ACT_NOTIFY cannot be used for the write syscall (runc refuses it)");
 }
 
+// runc 1.1 and older refuse any seccomp flag ("seccomp flags are not yet
+// supported by runc"); 1.2.0 accepts them: a note for runc, nothing else.
+TEST(ResolveRunc, FlagsAreNotedForRuncBefore120) {
+  const std::string_view text = R"({"defaultAction": "SCMP_ACT_ERRNO", "flags": ["SECCOMP_FILTER_FLAG_LOG"],
+    "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]})";
+  ResolveOptions runc = options(ArchId::kX86_64);
+  runc.for_runc = true;
+  const Resolution r = resolve_text(text, runc);
+  EXPECT_EQ(r.flags, std::vector<std::string>{"SECCOMP_FILTER_FLAG_LOG"});
+  EXPECT_TRUE(has_note_containing(r,
+                                  "t.json: flags SECCOMP_FILTER_FLAG_LOG: runc before 1.2.0 refuses the container "
+                                  "(\"seccomp flags are not yet supported by runc\"); runc 1.2.0 and later install "
+                                  "the filter with them"))
+      << fmt::format("{}", fmt::join(r.notes, "\n"));
+  // Not for sysfence's semantics, and not without flags.
+  EXPECT_FALSE(has_note_containing(resolve_text(text, options(ArchId::kX86_64)), "runc before 1.2.0"));
+  EXPECT_FALSE(has_note_containing(
+      resolve_text(R"({"defaultAction": "SCMP_ACT_ERRNO", "flags": [], "syscalls": []})", runc), "runc before 1.2.0"));
+}
+
 TEST(ResolveErrors, ErrnoNameMissingOnTheNativeArch) {
   // EINIT exists only in MIPS' errno table.
   const auto text = R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrno": "EINIT"})";

@@ -255,6 +255,24 @@ TEST(RuleCombination, LibseccompKeepsTheFirstUnconditionalRule) {
       << bad.err;
 }
 
+// --semantics runc notes a profile's flags, which runc before 1.2.0 refuses.
+TEST(Semantics, RuncNotesTheProfilesFlags) {
+  const std::string profile = tmp("flags.json");
+  write(profile,
+        "{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"flags\": [\"SECCOMP_FILTER_FLAG_SPEC_ALLOW\"],\n"
+        " \"syscalls\": [{\"names\": [\"read\"], \"action\": \"SCMP_ACT_ALLOW\"}]}\n");
+  const std::string note = "flags SECCOMP_FILTER_FLAG_SPEC_ALLOW: runc before 1.2.0 refuses the container";
+  const CliRun runc = run(fmt::format("compile {} --arch x86_64 --kernel 6.1 --semantics runc --format json", profile));
+  EXPECT_EQ(runc.code, 0) << runc.err;
+  EXPECT_TRUE(contains(runc.out, note)) << runc.out;
+  for (const std::string semantics : {"--semantics sysfence", "--semantics libseccomp", ""}) {
+    const CliRun other =
+        run(fmt::format("compile {} --arch x86_64 --kernel 6.1 {} --format json", profile, semantics));
+    EXPECT_EQ(other.code, 0) << semantics << ": " << other.err;
+    EXPECT_FALSE(contains(other.out, note)) << semantics << ": " << other.out;
+  }
+}
+
 TEST(RuleCombination, WhatLibseccompRefusesIsExit2NamingBothEntries) {
   const std::string profile = tmp("eexist.json");
   write(profile,

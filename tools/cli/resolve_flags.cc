@@ -146,6 +146,7 @@ Expected<void> apply_semantics(const ParsedArgs& parsed, profile::ResolveOptions
     o.combination = profile::RuleCombination::kLibseccompDatabase;
   }
   if (*s == Semantics::kLibseccomp) o.unknown_syscalls = profile::UnknownSyscalls::kDefault;
+  o.for_runc = *s == Semantics::kRunc;
   return {};
 }
 
