@@ -40,6 +40,11 @@ std::string abi_list(const compiler::Compiled& c) {
 
 std::string describe_proof(const OutputInfo& info) {
   if (!info.proof) return "not proved (compiled with --no-verify)";
+  if (info.proof->sat_conflicts > 0)
+    return fmt::format(
+        "proved equal to the policy ({} paths, {} word constraints, a satisfiability search of {} "
+        "conflicts)",
+        info.proof->paths, info.proof->word_constraints, info.proof->sat_conflicts);
   return fmt::format("proved equal to the policy ({} paths, {} word constraints)", info.proof->paths,
                      info.proof->word_constraints);
 }
@@ -156,8 +161,9 @@ std::string json_output(const compiler::Compiled& c, const policy::Policy& polic
   o += fmt::format("  \"strategy\": {},\n", json_string(info.strategy));
   o += fmt::format("  \"weights\": {},\n", json_string(info.weights));
   if (info.proof) {
-    o += fmt::format("  \"proof\": {{\"proved\": true, \"paths\": {}, \"word_constraints\": {}}},\n", info.proof->paths,
-                     info.proof->word_constraints);
+    o += fmt::format(
+        "  \"proof\": {{\"proved\": true, \"paths\": {}, \"word_constraints\": {}, \"sat_conflicts\": {}}},\n",
+        info.proof->paths, info.proof->word_constraints, info.proof->sat_conflicts);
   } else {
     o += "  \"proof\": null,\n";
   }

@@ -26,6 +26,7 @@ struct OutputInfo {
   struct Proof {
     uint64_t paths = 0;
     uint64_t word_constraints = 0;
+    uint64_t sat_conflicts = 0;  // verify::EquivResult::sat_conflicts
   };
   std::optional<Proof> proof;
   // The resolution's notes (profile::Resolution::notes): names an ABI of the

@@ -81,7 +81,8 @@ pipeline::OutputInfo output_info(const Filter::State& s) {
   info.kernel = syscalls::to_string(s.kernel);
   if (s.built.proof) {
     info.proof = pipeline::OutputInfo::Proof{.paths = s.built.proof->equiv.paths,
-                                             .word_constraints = s.built.proof->equiv.word_constraints};
+                                             .word_constraints = s.built.proof->equiv.word_constraints,
+                                             .sat_conflicts = s.built.proof->equiv.sat_conflicts};
   }
   return info;
 }

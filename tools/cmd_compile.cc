@@ -155,7 +155,8 @@ int run_compile(std::span<const std::string> args) {
   info.newer_syscalls = built->newer_syscalls;
   if (built->proof) {
     info.proof = pipeline::OutputInfo::Proof{.paths = built->proof->equiv.paths,
-                                             .word_constraints = built->proof->equiv.word_constraints};
+                                             .word_constraints = built->proof->equiv.word_constraints,
+                                             .sat_conflicts = built->proof->equiv.sat_conflicts};
   }
 
   const std::string out = parsed->get_or("output", "-");

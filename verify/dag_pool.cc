@@ -227,7 +227,10 @@ class DiagramWalk {
   // residuals, the memo's key).
   bool agree(Ref a, Ref b) {
     if (DagPool::is_leaf(a) && DagPool::is_leaf(b)) {
-      if (++proof_.leaf_pairs > max_leaf_pairs_) return false;
+      if (++proof_.leaf_pairs > max_leaf_pairs_) {
+        proof_.over_budget = true;
+        return false;
+      }
       return pool_.action(a) == pool_.action(b);
     }
     // The residuals stay on walked_ (the collections' roots, with the

@@ -174,6 +174,9 @@ struct DiagramProof {
   uint64_t memo_restarts = 0;  // times the memo of proved states forgot them all
   uint64_t collections = 0;    // times the pool freed the residuals no state refers to
   size_t peak_nodes = 0;       // the pool's slots at the end (the most it held at once)
+  // Not proved because the walk compared max_leaf_pairs leaf pairs, not
+  // because it met leaves of different actions or a set it could not decide.
+  bool over_budget = false;
 };
 
 // The memory the walk may keep. Both bound caches: a forgotten state is

@@ -80,12 +80,18 @@ struct EquivResult {
   bool proved = false;
   uint64_t paths = 0;             // joint paths compared
   uint64_t word_constraints = 0;  // atoms added during the walk
+  // Conflicts of the satisfiability search that proved the pair, when the
+  // diagrams' walk could not (verify/sat_proof.h); 0 when a walk proved it.
+  uint64_t sat_conflicts = 0;
   std::vector<Mismatch> mismatches;
   // The walk stopped because max_mismatches were found: there may be more.
   bool mismatch_limit_reached = false;
   std::vector<UnsupportedPath> unsupported;  // distinct, at most 32
   bool tested = false;
   uint64_t tests_run = 0;
+  // The counterexample is the satisfiability search's input, which neither
+  // the walk (past its budget) nor the tests found.
+  bool found_by_search = false;
   // Why the walk is not a proof (empty when proved).
   std::string not_proved_reason;
   // A symbolic leaf whose concrete run disagreed with it: a checker bug,

@@ -32,8 +32,10 @@ json::object verdict_json(const EquivResult& e, std::string_view side_a, std::st
   o["proved"] = e.proved;
   o["paths"] = e.paths;
   o["word_constraints"] = e.word_constraints;
+  o["sat_conflicts"] = e.sat_conflicts;
   o["tested"] = e.tested;
   o["tests_run"] = e.tests_run;
+  o["found_by_search"] = e.found_by_search;
   o["not_proved_reason"] = e.not_proved_reason;
   json::array unsupported;
   for (const UnsupportedPath& u : e.unsupported) {

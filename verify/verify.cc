@@ -89,6 +89,16 @@ std::string format_groups(const std::vector<CauseGroup>& groups) {
   return out;
 }
 
+// " (found by testing N inputs)", or by the satisfiability search, or "".
+std::string how_found(const EquivResult& e) {
+  if (e.found_by_search)
+    return fmt::format(
+        " (found by the satisfiability search; the walk ran out of budget and testing {} inputs found "
+        "none)",
+        e.tests_run);
+  return e.tested ? fmt::format(" (found by testing {} inputs)", e.tests_run) : "";
+}
+
 }  // namespace
 
 std::string_view cause_id(Cause c) {
@@ -279,14 +289,17 @@ std::string format_verification(const Verification& v, size_t max_shown) {
   const EquivResult& e = v.equiv;
   std::string out;
   if (e.verdict == EquivResult::Verdict::kEquivalent) {
+    if (e.sat_conflicts > 0)
+      return fmt::format(
+          "equivalent (proved: {} paths, {} word constraints, a satisfiability search of {} conflicts)\n", e.paths,
+          e.word_constraints, e.sat_conflicts);
     return fmt::format("equivalent (proved: {} paths, {} word constraints)\n", e.paths, e.word_constraints);
   }
   if (e.verdict == EquivResult::Verdict::kDifferent) {
     const size_t total = v.counterexamples.size();
     const size_t shown = std::min(total, max_shown);
-    out +=
-        fmt::format("NOT equivalent: {}{} counterexample{}{}", e.mismatch_limit_reached ? "at least " : "", total,
-                    total == 1 ? "" : "s", e.tested ? fmt::format(" (found by testing {} inputs)", e.tests_run) : "");
+    out += fmt::format("NOT equivalent: {}{} counterexample{}{}", e.mismatch_limit_reached ? "at least " : "", total,
+                       total == 1 ? "" : "s", how_found(e));
     if (shown < total) out += fmt::format(", showing {} of {} (--max-counterexamples N shows more)", shown, total);
     out += "\n";
     out += format_groups(group_by_cause(v));

@@ -26,4 +26,29 @@ bool equal_everywhere(const DecisionDag& a, const DecisionDag& b) {
   return true;
 }
 
+WordAtom random_atom(std::mt19937_64& rng) {
+  const auto k = static_cast<uint32_t>(rng() % 16);
+  const auto mask = static_cast<uint32_t>(1 + rng() % 15);
+  switch (rng() % 8) {
+    case 0: return WordAtom::Eq(k);
+    case 1: return WordAtom::Ne(k);
+    case 2: return WordAtom::Gt(k);
+    case 3: return WordAtom::Ge(k);
+    case 4: return WordAtom::Lt(k);
+    case 5: return WordAtom::Le(k);
+    case 6: return WordAtom::MaskedEq(mask, k & mask);
+    default: return WordAtom::MaskedNe(mask, k & mask);
+  }
+}
+
+std::vector<NodeSpec> random_spec(std::mt19937_64& rng, size_t nodes) {
+  std::vector<NodeSpec> spec;
+  spec.reserve(nodes);
+  for (size_t i = 0; i < nodes; ++i) {
+    const size_t built = 3 + i;  // three leaves first
+    spec.push_back({4 + static_cast<unsigned>(rng() % 2), random_atom(rng), rng() % built, rng() % built});
+  }
+  return spec;
+}
+
 }  // namespace sysfence::verify::small_diagrams

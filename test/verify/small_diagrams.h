@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <random>
 #include <vector>
 
 #include "base/seccomp.h"
@@ -25,5 +26,11 @@ DecisionDag build(const std::vector<NodeSpec>& spec, const std::vector<Action>& 
 // Whether `a` and `b` decide alike every input with words 4 and 5 in 0..31
 // (and every other word 0).
 bool equal_everywhere(const DecisionDag& a, const DecisionDag& b);
+
+// A random test within the exact domain: a constant below 16, a mask within 0xf.
+WordAtom random_atom(std::mt19937_64& rng);
+// `nodes` random nodes over words 4 and 5, each branch to one of three leaves
+// or an earlier node.
+std::vector<NodeSpec> random_spec(std::mt19937_64& rng, size_t nodes);
 
 }  // namespace sysfence::verify::small_diagrams
