@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <span>
+#include <vector>
 
 #include "syscalls/table.h"
 #include "verify/describe.h"
@@ -17,6 +19,7 @@ namespace {
 
 constexpr unsigned kNrWord = kOffsetNr / 4;
 constexpr unsigned kArchWord = kOffsetArch / 4;
+constexpr unsigned kFirstArgWord = kOffsetArgs / 4;
 
 // Whether the region constrains only arch and nr: every argument alike.
 bool region_ignores_arguments(const Mismatch& m) {
@@ -26,30 +29,73 @@ bool region_ignores_arguments(const Mismatch& m) {
   return true;
 }
 
+// The numbers of the counterexample's ABI the filter is asked about: 64
+// sampled over its table, those below the ENOSYS stub.
+std::vector<uint32_t> sampled_numbers(const policy::ArchPolicy& arch) {
+  constexpr size_t kSamples = 64;
+  const auto entries = syscalls::table(arch.arch).entries();
+  const size_t step = std::max<size_t>(1, entries.size() / kSamples);
+  std::vector<uint32_t> out;
+  for (size_t i = 0; i < entries.size(); i += step) {
+    if (arch.enosys_above && entries[i].nr > *arch.enosys_above) continue;
+    out.push_back(entries[i].nr);
+  }
+  return out;
+}
+
+// Whether the filter answers `input` alike whatever its syscall number
+// among `numbers`.
+bool alike_over_numbers(const Procedure& filter, SeccompWords input, std::span<const uint32_t> numbers) {
+  input[kNrWord] = numbers.front();
+  const Action first = filter.run(input);
+  for (const uint32_t nr : numbers) {
+    input[kNrWord] = nr;
+    if (filter.run(input) != first) return false;
+  }
+  return true;
+}
+
 // Whether the filter gives the counterexample's answer to every syscall of
 // its ABI (those below the ENOSYS stub, sampled over the table, the rest of
-// the input kept) while the profile answers some of them otherwise: the
-// filter does not tell the syscalls apart there. libseccomp 2.5.4 writes
-// that for an ABI of a multi-ABI filter whose rules there are all
-// conditional once some rule names a syscall the ABI lacks: it drops the
-// load of the number and compares the arch word.
+// the input kept) while the profile answers some of them otherwise, and
+// tells no numbers apart for other arguments either (each argument word set
+// to each of the first constants the filter compares with): the filter
+// does not read the number there. libseccomp 2.5.4 writes that for an ABI
+// of a multi-ABI filter whose rules there are all conditional once some
+// rule names a syscall the ABI lacks: it drops the load of the number and
+// compares the arch word. (A filter that allows every number but one, and
+// that one for some arguments only, answers the counterexample's arguments
+// alike over the numbers too: its other arguments tell it apart.)
 bool answers_every_number_alike(const Mismatch& m, const Counterexample& c, const Procedure& filter,
                                 const policy::Policy& policy, const policy::Decision& d) {
-  constexpr size_t kSamples = 64;
-  const auto entries = syscalls::table(d.arch->arch).entries();
-  const size_t step = std::max<size_t>(1, entries.size() / kSamples);
+  constexpr size_t kConstantsPerWord = 8;
+  std::vector<uint32_t> numbers = sampled_numbers(*d.arch);
+  if (numbers.size() < 8) return false;
+  // The counterexample's own number too: the one the filter may tell apart.
+  numbers.push_back(c.data.nr);
   const Endian endian = abi_of(m.input) ? abi_of(m.input)->endian : Endian::kLittle;
-  size_t tried = 0;
   bool profile_differs = false;
-  for (size_t i = 0; i < entries.size(); i += step) {
-    if (d.arch->enosys_above && entries[i].nr > *d.arch->enosys_above) continue;
+  for (const uint32_t nr : numbers) {
     SeccompData v = c.data;
-    v.nr = entries[i].nr;
+    v.nr = nr;
     if (filter.run(to_words(v, endian)) != c.filter_action) return false;
     profile_differs = profile_differs || policy::evaluate(policy, v).action != c.policy_action;
-    ++tried;
   }
-  return tried >= 8 && profile_differs;
+  if (!profile_differs) return false;
+  WordConstants constants;
+  filter.collect_constants(constants);
+  for (unsigned w = kFirstArgWord; w < kWordCount; ++w) {
+    std::vector<uint32_t> values = constants.per_word[w];
+    std::sort(values.begin(), values.end());
+    values.erase(std::unique(values.begin(), values.end()), values.end());
+    if (values.size() > kConstantsPerWord) values.resize(kConstantsPerWord);
+    for (const uint32_t k : values) {
+      SeccompWords variant = m.input;
+      variant[w] = k;
+      if (!alike_over_numbers(filter, variant, numbers)) return false;
+    }
+  }
+  return true;
 }
 
 Cause classify(const Mismatch& m, const Counterexample& c, const Procedure& filter, const policy::Policy& policy) {

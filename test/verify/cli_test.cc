@@ -282,5 +282,41 @@ TEST_F(VerifyCli, FlagMaskRulesAreProvedBySearch) {
   EXPECT_TRUE(has(r.out, "ioctl")) << r.out;
 }
 
+// A filter that allows every syscall but socket, and socket for some
+// families: a counterexample on socket's arguments is an ordinary
+// difference in the rules' conditions, not a filter that never reads the
+// number, although it answers those arguments alike for every number.
+TEST_F(VerifyCli, ArgumentDifferenceIsNotCalledANumberTheFilterIgnores) {
+  const std::string source = tmp("socket-family.s");
+  cli_runner::write_file(source,
+                         ".arch x86_64\n"
+                         "  A = arch\n"
+                         "  if (A == ARCH_X86_64) goto ok\n"
+                         "  return KILL_PROCESS\n"
+                         "ok:\n"
+                         "  A = sys_number\n"
+                         "  if (A >= 0x40000000) goto bad\n"
+                         "  if (A == socket) goto sock\n"
+                         "  return ALLOW\n"
+                         "sock:\n"
+                         "  A = args[0]\n"
+                         "  if (A == 10) goto deny\n"
+                         "  return ALLOW\n"
+                         "deny:\n"
+                         "  return ERRNO(13)\n"
+                         "bad:\n"
+                         "  return KILL_PROCESS\n");
+  ASSERT_EQ(run({"asm", source, "-o", tmp("socket-family.bpf")}).exit_code, 0);
+  const std::string profile = tmp("socket-family.json");
+  cli_runner::write_file(profile,
+                         R"({"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"], "syscalls": [)"
+                         R"({"names": ["socket"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13, "args": )"
+                         R"([{"index": 0, "value": 2, "op": "SCMP_CMP_EQ"}]}]})");
+  const Result r = run({"verify", "--profile", profile, "--bpf", tmp("socket-family.bpf"), "--arch", "x86_64"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_TRUE(has(r.out, "differences in the rules' conditions or actions: socket")) << r.out;
+  EXPECT_FALSE(has(r.out, "answered alike by the filter for every syscall")) << r.out;
+}
+
 }  // namespace
 }  // namespace sysfence
