@@ -8,7 +8,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <iterator>
+#include <optional>
 
 #include "live/proc_status.h"
 
@@ -32,28 +36,39 @@ long ptrace_request(int request, pid_t pid, unsigned long addr, void* data) {
   return ptrace(static_cast<enum __ptrace_request>(request), pid, addr, data);
 }
 
-// Why the kernel refused (EACCES from seccomp_get_filter): it wants
-// CAP_SYS_ADMIN and a caller whose own seccomp mode is disabled.
-std::string refusal(pid_t pid) {
+constexpr unsigned kCapSysAdmin = 21;  // include/uapi/linux/capability.h
+
+// Why the kernel refuses, or would refuse, this process the filters
+// (seccomp_get_filter answers EACCES): it wants CAP_SYS_ADMIN and a caller
+// whose own seccomp mode is disabled. Nothing when /proc/self/status shows
+// both; `assume_refused` (the kernel did refuse) names CAP_SYS_ADMIN then.
+std::optional<std::string> refusal(pid_t pid, bool assume_refused) {
   const std::string head = fmt::format("cannot read the filters of process {}: ", pid);
   auto self = read_status_fields(0);
   if (self) {
     const auto mode = status_number(*self, "Seccomp");
     if (mode && *mode != 0) {
+      // Its own filter may also be what denies ptrace (EPERM at the attach).
       return head + fmt::format(
                         "sysfence itself runs under seccomp (mode {}), and the kernel hands filters only to an "
                         "unconfined caller",
                         *mode == 1 ? "strict" : "filter");
     }
+    const auto it = self->find("CapEff");
+    if (it != self->end() && !it->second.empty()) {
+      const unsigned long long caps = std::strtoull(it->second.c_str(), nullptr, 16);
+      if ((caps >> kCapSysAdmin & 1U) == 0) return head + "CAP_SYS_ADMIN is required";
+    }
   }
-  return head + "CAP_SYS_ADMIN is required";
+  if (assume_refused) return head + "CAP_SYS_ADMIN is required";
+  return std::nullopt;
 }
 
 // The request failed for filter `index`: say why in the user's terms.
 std::string request_error(pid_t pid, int err, const char* what) {
   switch (err) {
     case EACCES:
-    case EPERM: return refusal(pid);
+    case EPERM: return *refusal(pid, /*assume_refused=*/true);
     case EINVAL:
       // get_nth_filter answers EINVAL for a task not in filter mode too, but
       // the caller checked the mode first: here it is the stub a kernel
@@ -201,18 +216,74 @@ class Seized {
 Expected<LiveStack> read_stack(pid_t pid) {
   auto status = read_process_seccomp(pid);
   if (!status) return fail(status.error().message);
-  if (status->mode == SeccompMode::kDisabled)
-    return fail(fmt::format("process {} has no seccomp filter (Seccomp: 0)", pid));
+  if (status->mode == SeccompMode::kDisabled) {
+    std::string message = fmt::format("process {} has no seccomp filter (Seccomp: 0)", pid);
+    for (const OtherThread& t : threads_differing(pid, *status)) {
+      if (t.status.mode == SeccompMode::kFilter) message += "; " + describe(t);
+    }
+    return fail(message);
+  }
   if (status->mode == SeccompMode::kStrict) {
     return fail(fmt::format("process {} is in seccomp strict mode, which has no filter to read", pid));
   }
+  // A stop the read cannot follow would only wake the task's calls.
+  if (auto refused = refusal(pid, /*assume_refused=*/false)) return fail(*refused);
   Seized seized(pid);
   if (auto ok = seized.attach(); !ok) return fail(ok.error().message);
   auto filters = read_filters_of_stopped(pid);
   if (!filters) return fail(filters.error().message);
-  LiveStack stack{.pid = pid, .status = *status, .filters = std::move(*filters)};
+  LiveStack stack{
+      .pid = pid, .status = *status, .filters = std::move(*filters), .interrupted = {}, .other_threads = {}};
   if (stack.status.filter_count == 0) stack.status.filter_count = static_cast<unsigned>(stack.filters.size());
+  // Still stopped: the detach (seized's destructor) is what resumes the call.
+  std::vector<bpf::Program> installed;
+  std::transform(stack.filters.rbegin(), stack.filters.rend(), std::back_inserter(installed),
+                 [](const LiveFilter& f) { return f.program; });
+  stack.interrupted = return_eintr_if_restart_denied(pid, installed);
+  stack.other_threads = threads_differing(pid, stack.status);
   return stack;
+}
+
+std::vector<OtherThread> threads_differing(pid_t pid, const ProcessSeccomp& read) {
+  std::vector<OtherThread> out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(fmt::format("/proc/{}/task", pid), ec)) {
+    char* end = nullptr;
+    const long tid = std::strtol(entry.path().filename().c_str(), &end, 10);
+    if (end == nullptr || *end != 0 || tid <= 0 || tid == pid) continue;
+    auto status = read_process_seccomp(static_cast<pid_t>(tid));
+    if (!status) continue;  // the thread ended meanwhile
+    if (status->mode != read.mode || status->filter_count != read.filter_count) {
+      out.push_back({static_cast<pid_t>(tid), *status});
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const OtherThread& a, const OtherThread& b) { return a.tid < b.tid; });
+  return out;
+}
+
+std::string describe(const OtherThread& thread) {
+  const ProcessSeccomp& s = thread.status;
+  switch (s.mode) {
+    case SeccompMode::kDisabled: return fmt::format("thread {} has no seccomp filter", thread.tid);
+    case SeccompMode::kStrict: return fmt::format("thread {} is in seccomp strict mode", thread.tid);
+    case SeccompMode::kFilter: break;
+  }
+  if (s.filter_count == 0) return fmt::format("thread {} has seccomp filters: dump --pid {}", thread.tid, thread.tid);
+  return fmt::format("thread {} has {} filter{}: dump --pid {}", thread.tid, s.filter_count,
+                     s.filter_count == 1 ? "" : "s", thread.tid);
+}
+
+std::vector<std::string> notes(const LiveStack& stack) {
+  std::vector<std::string> out;
+  if (stack.interrupted) out.push_back(describe(*stack.interrupted));
+  // A process of many threads: the first few say where to look.
+  constexpr size_t kNamed = 4;
+  const size_t n = stack.other_threads.size();
+  for (size_t i = 0; i < std::min(n, kNamed); ++i) {
+    out.push_back(fmt::format("only thread {} was read: {}", stack.pid, describe(stack.other_threads[i])));
+  }
+  if (n > kNamed) out.push_back(fmt::format("{} more threads of process {} differ", n - kNamed, stack.pid));
+  return out;
 }
 
 }  // namespace sysfence::live

@@ -6,11 +6,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
+#include <optional>
 #include <vector>
 
 namespace sysfence::live {
@@ -34,12 +37,18 @@ std::string exe_of(pid_t pid) {
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string("?");
 }
 
-// At an exec or exit stop: the filters, then detach. `when` says which stop.
-Expected<Launched, LaunchError> read_and_detach(pid_t child, const ProcessSeccomp& status, std::string when) {
+// At an exec or exit stop: the filters, then detach. `when` says which stop;
+// `interrupted`, a call made to return EINTR on the way there.
+Expected<Launched, LaunchError> read_and_detach(pid_t child, const ProcessSeccomp& status, std::string when,
+                                                std::optional<InterruptedCall> interrupted) {
   auto filters = read_filters_of_stopped(child);
   ptrace(PTRACE_DETACH, child, nullptr, nullptr);
   if (!filters) return launch_error(filters.error().message, child);
-  Launched out{.stack = {.pid = child, .status = status, .filters = std::move(*filters)},
+  Launched out{.stack = {.pid = child,
+                         .status = status,
+                         .filters = std::move(*filters),
+                         .interrupted = interrupted,
+                         .other_threads = {}},
                .child = child,
                .when = std::move(when)};
   if (out.stack.status.filter_count == 0)
@@ -50,9 +59,25 @@ Expected<Launched, LaunchError> read_and_detach(pid_t child, const ProcessSeccom
 // The job-control stops a seized task reports as PTRACE_EVENT_STOP.
 bool is_stop_signal(int sig) { return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU; }
 
+// At a signal-delivery-stop of a child under a filter: a signal a program
+// ignores still wakes its sleep while it is traced (the kernel does not drop
+// it at generation, as it would untraced), and the sleep is then continued
+// through restart_syscall, which its filters may deny (restart.h).
+std::optional<InterruptedCall> keep_sleep_harmless(pid_t child) {
+  auto status = read_process_seccomp(child);
+  if (!status || status->mode != SeccompMode::kFilter) return std::nullopt;
+  auto filters = read_filters_of_stopped(child);
+  if (!filters) return std::nullopt;
+  std::vector<bpf::Program> installed;
+  std::transform(filters->rbegin(), filters->rend(), std::back_inserter(installed),
+                 [](LiveFilter& f) { return std::move(f.program); });
+  return return_eintr_if_restart_denied(child, installed);
+}
+
 // Runs the seized child from stop to stop until the stop to read at.
 Expected<Launched, LaunchError> follow(pid_t child, unsigned at_exec, const std::string& name) {
   unsigned execs_under_filter = 0;
+  std::optional<InterruptedCall> interrupted;
   for (;;) {
     int st = 0;
     if (wait_stop(child, &st) < 0) return launch_error(fmt::format("waitpid: {}", std::strerror(errno)), child);
@@ -63,7 +88,7 @@ Expected<Launched, LaunchError> follow(pid_t child, unsigned at_exec, const std:
       auto status = read_process_seccomp(child);
       const bool filtered = status && status->mode == SeccompMode::kFilter;
       if (event == PTRACE_EVENT_EXIT) {
-        if (filtered) return read_and_detach(child, *status, "at exit");
+        if (filtered) return read_and_detach(child, *status, "at exit", interrupted);
         ptrace(PTRACE_DETACH, child, nullptr, nullptr);
         // Its children are not traced: a program that installs its filter
         // in a child (bwrap, man's pipelines) ends here too.
@@ -73,7 +98,7 @@ Expected<Launched, LaunchError> follow(pid_t child, unsigned at_exec, const std:
                             child);
       }
       if (filtered && ++execs_under_filter == at_exec) {
-        return read_and_detach(child, *status, fmt::format("at execve {} ({})", at_exec, exe_of(child)));
+        return read_and_detach(child, *status, fmt::format("at execve {} ({})", at_exec, exe_of(child)), interrupted);
       }
       ptrace(PTRACE_CONT, child, nullptr, nullptr);
     } else if (event == PTRACE_EVENT_STOP && is_stop_signal(sig)) {
@@ -82,6 +107,7 @@ Expected<Launched, LaunchError> follow(pid_t child, unsigned at_exec, const std:
       ptrace(PTRACE_CONT, child, nullptr, nullptr);
     } else {
       // A signal-delivery-stop: deliver the signal.
+      if (auto call = keep_sleep_harmless(child)) interrupted = call;
       // NOLINTNEXTLINE(performance-no-int-to-ptr): ptrace's data argument carries the signal number.
       ptrace(PTRACE_CONT, child, nullptr, reinterpret_cast<void*>(static_cast<long>(sig)));
     }

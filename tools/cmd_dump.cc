@@ -3,7 +3,8 @@
 // Reads the seccomp filters a process enforces, as the kernel holds them
 // (live/filters.h): every filter of its stack, newest first, with the kernel's
 // index and the flags it reports. --pid reads a running process (attached and
-// detached again; never left stopped); `-- CMD` starts CMD under ptrace and
+// detached again; never left stopped; a sleep its filters could not restart
+// returns EINTR, live/restart.h); `-- CMD` starts CMD under ptrace and
 // reads it at its N-th execve made under a filter (--at-exec, default 1) or,
 // when it never gets there, as it exits, then lets it run to its end. The exit
 // status is dump's own, not CMD's.
@@ -151,6 +152,7 @@ int run_dump(std::span<const std::string> args) {
     if (auto ok = cli::check_output_directory(*dir); !ok) return cli::usage_error(ok.error().message);
   auto dumped = read_target(*parsed);
   if (!dumped) return cli::usage_error(dumped.error().message);
+  for (const std::string& note : live::notes(dumped->stack)) fmt::print(stderr, "sysfence: note: {}\n", note);
   int rc = cli::kExitOk;
   const bpf::DisasmOptions text{.arch = *arch, .format = bpf::TextFormat::kListing};
   if (auto dir = parsed->get("output")) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <linux/seccomp.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -342,6 +343,40 @@ std::string stderr_of_prepared(void (*prepare)(), const std::vector<std::string>
   int status = 0;
   waitpid(pid, &status, 0);
   return "exit " + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + ": " + read_file(err_path);
+}
+
+// A process sleeping under a filter that denies restart_syscall: `dump
+// --pid` leaves it alive, its sleep ends in EINTR, and dump says so.
+TEST(DumpPid, SleepItsFilterCannotRestartGetsEintrAndANote) {
+  const std::string out = tmp_path("sleep_then_exec.out");
+  const std::string program = cli_runner::runfile("test/live/sleep_then_exec");
+  const pid_t pid = fork();
+  if (pid == 0) {
+    execl(program.c_str(), program.c_str(), out.c_str(), "/bin/true", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  ASSERT_GT(pid, 0);
+  bool sleeping = false;
+  for (int i = 0; i < 5000 && !sleeping; ++i) {
+    std::ifstream call("/proc/" + pid_text(pid) + "/syscall");
+    std::string line;
+    std::getline(call, line);
+    sleeping = line.rfind(std::to_string(static_cast<long>(SYS_nanosleep)) + " ", 0) == 0;
+    if (!sleeping) usleep(1000);
+  }
+  ASSERT_TRUE(sleeping);
+  const auto r = run_sysfence({"dump", "--pid", pid_text(pid)});
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_NE(r.err.find("sysfence: note: thread " + pid_text(pid) + " was interrupted in syscall " +
+                       std::to_string(static_cast<long>(SYS_nanosleep)) +
+                       " (x86_64), which the kernel continues through restart_syscall; its filters answer that with "
+                       "ERRNO(13), so the call returns EINTR instead"),
+            std::string::npos)
+      << r.err;
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_EQ(read_file(out), "-4\n");
 }
 
 TEST(DumpErrors, ExactMessages) {

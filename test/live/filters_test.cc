@@ -5,13 +5,19 @@
 #include "live/filters.h"
 
 #include <gtest/gtest.h>
+#include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <pthread.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "test/live/filtered_child.h"
 
@@ -158,6 +164,109 @@ TEST(ReadStackErrors, AlreadyTraced) {
   EXPECT_EQ(got, "process " + std::to_string(child.pid()) + " is already traced by process " +
                      std::to_string(getpid()) + "; the kernel hands filters to one tracer only");
   // The child is killed (and reaped) by its destructor, traced or not.
+}
+
+// sysfence itself under a filter that denies ptrace (EPERM, as firejail's
+// does): the message names its own seccomp, not a missing capability.
+void install_ptrace_denying_filter() {
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) _exit(15);
+  std::vector<sock_filter> insns = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ptrace, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  sock_fprog prog{static_cast<unsigned short>(insns.size()), insns.data()};
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) _exit(16);
+}
+
+TEST(ReadStackErrors, CallerUnderAFilterDenyingPtrace) {
+  FilteredChild child(three_filters());
+  ASSERT_TRUE(child.ready());
+  const std::string got = in_child(install_ptrace_denying_filter, read_error, child.pid());
+  EXPECT_EQ(got, "cannot read the filters of process " + std::to_string(child.pid()) +
+                     ": sysfence itself runs under seccomp (mode filter), and the kernel hands filters only to an "
+                     "unconfined caller");
+  EXPECT_TRUE(child.answers());
+}
+
+// A process whose second thread installed a filter without TSYNC: the main
+// thread has none, and reading it names the thread that has.
+class ThreadFilteredChild {
+ public:
+  ThreadFilteredChild() {
+    int up[2];
+    if (pipe(up) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) {
+      close(up[0]);
+      static int report_fd;
+      report_fd = up[1];
+      pthread_t t;
+      auto body = [](void*) -> void* {
+        sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+        sock_fprog prog{1, &allow};
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) _exit(4);
+        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) _exit(5);
+        const auto tid = static_cast<int32_t>(syscall(SYS_gettid));
+        if (write(report_fd, &tid, sizeof tid) != sizeof tid) _exit(6);
+        for (;;) pause();
+        return nullptr;
+      };
+      if (pthread_create(&t, nullptr, body, nullptr) != 0) _exit(7);
+      for (;;) pause();
+    }
+    close(up[1]);
+    int32_t tid = 0;
+    if (read(up[0], &tid, sizeof tid) == sizeof tid) tid_ = tid;
+    close(up[0]);
+  }
+  ~ThreadFilteredChild() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  ThreadFilteredChild(const ThreadFilteredChild&) = delete;
+  ThreadFilteredChild& operator=(const ThreadFilteredChild&) = delete;
+
+  pid_t pid() const { return pid_; }
+  pid_t tid() const { return tid_; }
+
+ private:
+  pid_t pid_ = -1;
+  pid_t tid_ = 0;
+};
+
+TEST(ReadStackThreads, MainThreadWithoutFilterNamesTheThreadWithOne) {
+  ThreadFilteredChild child;
+  ASSERT_GT(child.tid(), 0);
+  const std::string p = std::to_string(child.pid());
+  const std::string t = std::to_string(child.tid());
+  EXPECT_EQ(read_error(child.pid()),
+            "process " + p + " has no seccomp filter (Seccomp: 0); thread " + t + " has 1 filter: dump --pid " + t);
+
+  auto stack = read_stack(child.tid());
+  ASSERT_TRUE(stack) << stack.error().message;
+  ASSERT_EQ(stack->other_threads.size(), 1U);
+  EXPECT_EQ(stack->other_threads[0].tid, child.pid());
+  EXPECT_EQ(stack->other_threads[0].status.mode, SeccompMode::kDisabled);
+  const std::vector<std::string> said = notes(*stack);
+  ASSERT_EQ(said.size(), 1U);
+  EXPECT_EQ(said[0], "only thread " + t + " was read: thread " + p + " has no seccomp filter");
+}
+
+// A thread whose stack is longer than the main thread's is named too.
+TEST(ReadStackThreads, OtherThreadWithMoreFiltersIsNamed) {
+  const std::vector<TestFilter> installed = three_filters();
+  FilteredChild child(installed);  // the second thread has the first (TSYNC) filter only
+  ASSERT_TRUE(child.ready());
+  auto stack = read_stack(child.thread_tid());
+  ASSERT_TRUE(stack) << stack.error().message;
+  ASSERT_EQ(stack->other_threads.size(), 1U);
+  EXPECT_EQ(notes(*stack)[0], "only thread " + std::to_string(child.thread_tid()) + " was read: thread " +
+                                  std::to_string(child.pid()) + " has 3 filters: dump --pid " +
+                                  std::to_string(child.pid()));
 }
 
 }  // namespace

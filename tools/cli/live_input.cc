@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <climits>
+#include <cstdio>
 
 #include "live/filters.h"
 #include "tools/cli/args.h"
@@ -12,6 +13,7 @@ namespace sysfence::cli {
 Expected<std::vector<bpf::Program>> read_pid_filters(pid_t pid) {
   auto stack = live::read_stack(pid);
   if (!stack) return fail(stack.error().message);
+  for (const std::string& note : live::notes(*stack)) fmt::print(stderr, "sysfence: note: {}\n", note);
   std::vector<bpf::Program> out;
   for (live::LiveFilter& f : stack->filters) out.push_back(std::move(f.program));
   return out;

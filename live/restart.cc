@@ -1,0 +1,121 @@
+#include "live/restart.h"
+
+#include <fmt/format.h>
+#include <sys/ptrace.h>
+#include <sys/user.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+
+#include "base/seccomp.h"
+#include "bpf/stack.h"
+
+namespace sysfence::live {
+
+namespace {
+
+#if defined(__x86_64__)
+
+// include/uapi/linux/ptrace.h and audit.h, arch/x86/entry/syscalls/syscall_64.tbl
+// (restart_syscall is 219, "common": x32's too, with __X32_SYSCALL_BIT) and
+// syscall_32.tbl (0); spelled out so that the build does not depend on how new
+// the C library's headers are.
+constexpr int kPtraceGetSyscallInfo = 0x420e;
+constexpr uint32_t kAuditArchX86_64 = 0xc000003eU;
+constexpr uint32_t kAuditArchI386 = 0x40000003U;
+constexpr uint64_t kX32SyscallBit = 0x40000000U;
+constexpr uint32_t kRestartSyscallX86_64 = 219;
+constexpr uint32_t kRestartSyscallI386 = 0;
+constexpr int32_t kErestartRestartblock = -516;
+constexpr unsigned long long kUser32CodeSegment = 0x23;
+
+// The head of struct ptrace_syscall_info; the kernel copies no more than the
+// size it is given.
+struct SyscallInfoHead {
+  uint8_t op;
+  uint8_t pad[3];
+  uint32_t arch;
+  uint64_t instruction_pointer;
+  uint64_t stack_pointer;
+};
+
+// The ABI of the interrupted call, which is the one the kernel restarts it in
+// (get_nr_restart_syscall: an i386 call, made with TS_COMPAT set, is
+// restarted as i386 number 0). TS_COMPAT is cleared only on the return to
+// user mode, after the stop, so PTRACE_GET_SYSCALL_INFO (Linux 5.3) still
+// reports it; before 5.3, a 32-bit code segment says i386 (an `int $0x80`
+// from 64-bit code is then taken for x86_64).
+uint32_t audit_arch_of(pid_t tid, const user_regs_struct& regs) {
+  SyscallInfoHead info{};
+  if (ptrace(static_cast<enum __ptrace_request>(kPtraceGetSyscallInfo), tid, sizeof info, &info) > 0) return info.arch;
+  return regs.cs == kUser32CodeSegment ? kAuditArchI386 : kAuditArchX86_64;
+}
+
+// What the filters see for restart_syscall: the kernel jumps back to the
+// syscall instruction with the call's argument registers unchanged.
+SeccompData restart_call(const user_regs_struct& regs, uint32_t arch, InterruptedCall& call) {
+  SeccompData data{.nr = 0, .arch = arch, .instruction_pointer = regs.rip, .args = {}};
+  if (arch == kAuditArchI386) {
+    call.abi = "i386";
+    call.restart_nr = kRestartSyscallI386;
+    data.args = {regs.rbx, regs.rcx, regs.rdx, regs.rsi, regs.rdi, regs.rbp};
+  } else {
+    const bool x32 = (regs.orig_rax & kX32SyscallBit) != 0;
+    call.abi = x32 ? "x32" : "x86_64";
+    call.restart_nr = kRestartSyscallX86_64 | (x32 ? static_cast<uint32_t>(kX32SyscallBit) : 0U);
+    call.nr &= ~static_cast<uint32_t>(kX32SyscallBit);
+    data.args = {regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9};
+  }
+  data.nr = call.restart_nr;
+  return data;
+}
+
+}  // namespace
+
+std::optional<InterruptedCall> return_eintr_if_restart_denied(pid_t tid, std::span<const bpf::Program> installed) {
+  user_regs_struct regs{};
+  if (installed.empty() || ptrace(PTRACE_GETREGS, tid, nullptr, &regs) != 0) return std::nullopt;
+  // Not in a system call (orig_rax -1), or in one the kernel restarts as it
+  // was (the filters allowed it already) or does not restart at all.
+  if (static_cast<int32_t>(regs.orig_rax) < 0) return std::nullopt;
+  if (static_cast<int32_t>(regs.rax) != kErestartRestartblock) return std::nullopt;
+  InterruptedCall call{.tid = tid, .nr = static_cast<uint32_t>(regs.orig_rax)};
+  const SeccompData data = restart_call(regs, audit_arch_of(tid, regs), call);
+  auto stack = bpf::StackInterpreter::create(installed);
+  if (!stack) return std::nullopt;  // the kernel accepted these filters: not reached
+  call.answer = stack->run(data, Endian::kLittle).ret;
+  const ActionKind kind = decode(call.answer).kind;
+  if (kind == ActionKind::kAllow || kind == ActionKind::kLog) return std::nullopt;
+  const long eintr = -EINTR;
+  // NOLINTNEXTLINE(performance-no-int-to-ptr): PTRACE_POKEUSER's data argument is the register's value.
+  if (ptrace(PTRACE_POKEUSER, tid, offsetof(struct user, regs.rax), reinterpret_cast<void*>(eintr)) != 0) {
+    call.poke_error = errno;
+  }
+  return call;
+}
+
+#else
+
+}  // namespace
+
+std::optional<InterruptedCall> return_eintr_if_restart_denied(pid_t, std::span<const bpf::Program>) {
+  return std::nullopt;
+}
+
+#endif
+
+std::string describe(const InterruptedCall& call) {
+  const std::string head = fmt::format(
+      "thread {} was interrupted in syscall {} ({}), which the kernel continues through restart_syscall; its "
+      "filters answer that with {}",
+      call.tid, call.nr, call.abi, to_string(decode(call.answer)));
+  if (call.poke_error != 0) {
+    return head +
+           fmt::format(", and its return value could not be set to EINTR ({}): the call ends as that answer says",
+                       std::strerror(call.poke_error));
+  }
+  return head + ", so the call returns EINTR instead (as after a signal with a handler)";
+}
+
+}  // namespace sysfence::live
