@@ -7,6 +7,10 @@
 //   allow/N    an allowlist of the first N syscalls of x86_64's table
 //   spread/N   50 allowed syscalls + N argument conditions over 60 others
 //   one/N      50 allowed syscalls + N argument conditions all on ioctl
+//   flags/N    50 allowed syscalls + N rules on ioctl, each 1-3 conditions
+//              (arg & m) == v on 1-3 random flag bits of the first four
+//              arguments (the proof's hardest shape: its walk runs out of
+//              budget past ~100 rules and a satisfiability search finishes)
 // Conditions come in rules of 1-3 on distinct arguments, mostly EQ with
 // some MASKED_EQ and GT, actions ALLOW or ERRNO(13); every comparison is on
 // all 64 bits (sysfence's --arg-width 64, libseccomp's only reading), so
@@ -31,6 +35,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <ctime>
 #include <string>
@@ -123,6 +128,27 @@ void add_rules(Rng& rng, const std::string& name, unsigned conditions, std::vect
   }
 }
 
+// `count` rules on ioctl of flag-mask conditions (see flags/N above).
+void add_flag_rules(Rng& rng, unsigned count, std::vector<GenRule>& out) {
+  for (unsigned r = 0; r < count; ++r) {
+    std::vector<uint8_t> args{0, 1, 2, 3};
+    for (unsigned i = 3; i > 0; --i) std::swap(args[i], args[rng.below(i + 1)]);
+    args.resize(1 + rng.below(3));
+    std::sort(args.begin(), args.end());
+    GenRule rule{"ioctl", rng.below(2) != 0, {}};
+    for (uint8_t a : args) {
+      Cond c;
+      c.arg = a;
+      c.op = SCMP_CMP_MASKED_EQ;
+      c.value = 0;
+      for (unsigned bits = 1 + rng.below(3); bits > 0; --bits) c.value |= uint64_t{1} << rng.below(64);
+      c.two = rng.next() & c.value;
+      rule.conds.push_back(c);
+    }
+    out.push_back(std::move(rule));
+  }
+}
+
 GenProfile generate(std::string_view family, unsigned n) {
   GenProfile p{std::string(family), n, {}, {}};
   Rng rng{0x9e3779b97f4a7c15ULL ^ (uint64_t{n} << 8) ^ family.size()};
@@ -131,7 +157,9 @@ GenProfile generate(std::string_view family, unsigned n) {
     return p;
   }
   p.allowed = table_names(0, 50, "ioctl");
-  if (family == "one") {
+  if (family == "flags") {
+    add_flag_rules(rng, n, p.rules);
+  } else if (family == "one") {
     add_rules(rng, "ioctl", n, p.rules);
   } else {
     const std::vector<std::string> names = table_names(50, 60, "ioctl");
@@ -305,8 +333,31 @@ Executed executed(const bpf::Program& prog, const GenProfile& p) {
   return e;
 }
 
+// Whether libseccomp builds the profile within `seconds` (in a child, killed
+// past them): its database grows exponentially with rules on flag masks
+// (flags/200 did not finish in 15 minutes).
+bool libseccomp_finishes(const GenProfile& p, unsigned seconds) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    (void)libseccomp_build(p);
+    _exit(0);
+  }
+  if (pid < 0) return false;
+  int status = 0;
+  for (unsigned waited_ms = 0; waited_ms < seconds * 1000; waited_ms += 50) {
+    if (waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    usleep(50'000);
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, &status, 0);
+  return false;
+}
+
+constexpr unsigned kLibseccompSeconds = 20;
+
 struct Row {
   std::string name;
+  unsigned lib_timeout_s = 0;  // libseccomp did not finish in this many seconds (0: it did)
   size_t sf_len = 0, lib_len = 0;
   bool proved = false;
   std::string sf_error;
@@ -329,12 +380,16 @@ Row measure(const GenProfile& p) {
     row.sf_compile_s = best_seconds([&] { (void)pipeline::run(sysfence_request(json, false)); });
     row.sf_total_s = best_seconds([&] { (void)pipeline::run(sysfence_request(json, true)); });
   }
+  const long base = peak_kib("none", p);
+  row.sf_kib = peak_kib("sysfence", p) - base;
+  if (!libseccomp_finishes(p, kLibseccompSeconds)) {
+    row.lib_timeout_s = kLibseccompSeconds;
+    return row;
+  }
   const bpf::Program lib = libseccomp_build(p);
   row.lib_len = lib.size();
   row.lib_exec = executed(lib, p);
   row.lib_s = best_seconds([&] { (void)libseccomp_build(p); });
-  const long base = peak_kib("none", p);
-  row.sf_kib = peak_kib("sysfence", p) - base;
   row.lib_kib = peak_kib("libseccomp", p) - base;
   return row;
 }
@@ -352,6 +407,14 @@ void print_markdown(const std::vector<Row>& rows) {
       fmt::print("| {} | refused: {} | {} | | | | | | | | | | | |\n", r.name, r.sf_error, r.lib_len);
       continue;
     }
+    if (r.lib_timeout_s > 0) {
+      fmt::print(
+          "| {} | {} | did not finish in {} s | | {:.2f} / - | {} / - | {:.2f} / - | {} / - | {:.0f} / - | | {:.0f} "
+          "| | {} / - | {} |\n",
+          r.name, r.sf_len, r.lib_timeout_s, r.sf_exec.mean, r.sf_exec.max, r.sf_exec.arg_mean, r.sf_exec.arg_max,
+          r.sf_compile_s * 1e6, r.sf_total_s * 1e6, r.sf_kib, r.proved ? "yes" : "**no**");
+      continue;
+    }
     fmt::print(
         "| {} | {} | {} | {} | {:.2f} / {:.2f} | {} / {} | {:.2f} / {:.2f} | {} / {} | {:.0f} / {:.0f} | {} | {:.0f} | "
         "{} | {} / {} | {} |\n",
@@ -365,14 +428,14 @@ void print_markdown(const std::vector<Row>& rows) {
 void print_json(const std::vector<Row>& rows) {
   for (const Row& r : rows) {
     fmt::print(
-        R"({{"profile": "{}", "sysfence_insns": {}, "libseccomp_insns": {}, "proved": {}, "error": "{}", )"
+        R"({{"profile": "{}", "libseccomp_timeout_s": {}, "sysfence_insns": {}, "libseccomp_insns": {}, "proved": {}, "error": "{}", )"
         R"("sysfence_mean": {:.3f}, "libseccomp_mean": {:.3f}, "sysfence_max": {}, "libseccomp_max": {}, )"
         R"("sysfence_arg_mean": {:.3f}, "libseccomp_arg_mean": {:.3f}, "sysfence_arg_max": {}, "libseccomp_arg_max": {}, )"
         R"("sysfence_compile_us": {:.1f}, "sysfence_total_us": {:.1f}, "libseccomp_us": {:.1f}, )"
         R"("sysfence_peak_kib": {}, "libseccomp_peak_kib": {}}})"
         "\n",
-        r.name, r.sf_len, r.lib_len, r.proved, r.sf_error, r.sf_exec.mean, r.lib_exec.mean, r.sf_exec.max,
-        r.lib_exec.max, r.sf_exec.arg_mean, r.lib_exec.arg_mean, r.sf_exec.arg_max, r.lib_exec.arg_max,
+        r.name, r.lib_timeout_s, r.sf_len, r.lib_len, r.proved, r.sf_error, r.sf_exec.mean, r.lib_exec.mean,
+        r.sf_exec.max, r.lib_exec.max, r.sf_exec.arg_mean, r.lib_exec.arg_mean, r.sf_exec.arg_max, r.lib_exec.arg_max,
         r.sf_compile_s * 1e6, r.sf_total_s * 1e6, r.lib_s * 1e6, r.sf_kib, r.lib_kib);
   }
 }
@@ -410,7 +473,8 @@ int main(int argc, char** argv) {
     } else if (a == "--family" && i + 1 < argc) {
       only_family = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: scaling_bench [--json] [--quick] [--family allow|spread|one] | --dump FAMILY N\n");
+      std::fprintf(stderr,
+                   "usage: scaling_bench [--json] [--quick] [--family allow|spread|one|flags] | --dump FAMILY N\n");
       return 2;
     }
   }
@@ -424,7 +488,8 @@ int main(int argc, char** argv) {
                                      ? std::vector<Size>{{"allow", {10, all}}, {"spread", {10, 300}}, {"one", {3, 50}}}
                                      : std::vector<Size>{{"allow", {10, 50, 100, 200, all}},
                                                          {"spread", {10, 100, 300, 600, 700}},
-                                                         {"one", {3, 10, 30, 50, 70, 100, 150, 200, 300}}};
+                                                         {"one", {3, 10, 30, 50, 70, 100, 150, 200, 300}},
+                                                         {"flags", {30, 100, 200, 400}}};
   std::vector<sysfence::bench::Row> rows;
   for (const Size& s : plan) {
     if (!only_family.empty() && only_family != s.family) continue;

@@ -52,6 +52,7 @@ void DagPool::rehash(size_t slots) {
 DagPool::Ref DagPool::node(unsigned word, const WordAtom& atom, Ref if_true, Ref if_false) {
   static_assert(sizeof(Stored) == 24);
   if (if_true == if_false) return if_true;
+  ++work_;
   if (3 * (node_count() + 1) > 2 * index_.size()) grow_index();
   const size_t mask = index_.size() - 1;
   size_t slot = hash(word, atom, if_true, if_false) & mask;
@@ -163,6 +164,7 @@ DagPool::Ref DagPool::restrict_node(Ref r) {
   // The memo's slot for `r`: its result, or where it goes (taken now, so
   // that the result is stored without a second search unless the table
   // grows meanwhile; no node is below itself, so no call below reads it).
+  ++work_;
   size_t slot = memo_slot(r);
   if (memo_[slot].stamp == stamp_) return memo_[slot].result;
   const size_t memo_mask = memo_mask_;
@@ -200,9 +202,11 @@ namespace {
 // The memoized product walk over two residual diagrams (see the header).
 class DiagramWalk {
  public:
-  DiagramWalk(DagPool& pool, uint64_t max_leaf_pairs, const DiagramMemory& memory, DiagramProof& proof)
+  DiagramWalk(DagPool& pool, uint64_t max_leaf_pairs, uint64_t max_work, const DiagramMemory& memory,
+              DiagramProof& proof)
       : pool_(pool),
         max_leaf_pairs_(max_leaf_pairs),
+        max_work_(max_work),
         proof_(proof),
         proved_(memory.memo_words),
         min_collect_nodes_(memory.collect_nodes),
@@ -236,6 +240,10 @@ class DiagramWalk {
     // The residuals stay on walked_ (the collections' roots, with the
     // memo's keys) and the key on key_stack_ while the branches below push
     // theirs.
+    if (pool_.work() + keys_.work() > max_work_) {
+      proof_.over_budget = true;
+      return false;
+    }
     walked_.push_back(a);
     walked_.push_back(b);
     if (pool_.node_count() >= collect_at_) collect();
@@ -288,6 +296,7 @@ class DiagramWalk {
 
   DagPool& pool_;
   const uint64_t max_leaf_pairs_;
+  const uint64_t max_work_;
   DiagramProof& proof_;
   PathState state_;
   KeySet proved_;
@@ -301,14 +310,14 @@ class DiagramWalk {
 }  // namespace
 
 DiagramProof prove_by_diagrams(const Procedure& a, const Procedure& b, uint64_t max_leaf_pairs,
-                               const DiagramMemory& memory) {
+                               const DiagramMemory& memory, uint64_t max_work) {
   DiagramProof proof;
   DagPool pool;
   const std::optional<DagPool::Ref> ra = a.to_diagram(pool);
   if (!ra) return proof;
   const std::optional<DagPool::Ref> rb = b.to_diagram(pool);
   if (!rb) return proof;
-  proof.proved = DiagramWalk(pool, max_leaf_pairs, memory, proof).run(*ra, *rb);
+  proof.proved = DiagramWalk(pool, max_leaf_pairs, max_work, memory, proof).run(*ra, *rb);
   return proof;
 }
 

@@ -70,6 +70,9 @@ class DagPool {
   static uint32_t constant_bit(unsigned word, uint32_t k) {
     return uint32_t{1} << ((k * 0x9e3779b1U + word * 0x85ebca6bU) >> 27);
   }
+  // The nodes node() was asked for (found or added) and the nodes restrict()
+  // visited: the bulk of a walk's time.
+  uint64_t work() const { return work_; }
   // Nodes in use (freed ones not counted).
   size_t node_count() const { return count_ - free_count_; }
   // Slots ever taken: node_count() plus the freed slots node() reuses.
@@ -154,6 +157,7 @@ class DagPool {
   std::vector<MemoEntry> memo_;
   size_t memo_mask_ = 0;  // memo_.size() - 1 (12-byte entries: no division per lookup)
   size_t memo_count_ = 0;
+  uint64_t work_ = 0;  // work()
   uint32_t stamp_ = 0;
   // A collection's marks, one per slot (only while collecting).
   std::vector<bool> marked_;
@@ -174,8 +178,9 @@ struct DiagramProof {
   uint64_t memo_restarts = 0;  // times the memo of proved states forgot them all
   uint64_t collections = 0;    // times the pool freed the residuals no state refers to
   size_t peak_nodes = 0;       // the pool's slots at the end (the most it held at once)
-  // Not proved because the walk compared max_leaf_pairs leaf pairs, not
-  // because it met leaves of different actions or a set it could not decide.
+  // Not proved because the walk compared max_leaf_pairs leaf pairs or did
+  // max_work, not because it met leaves of different actions or a set it
+  // could not decide.
   bool over_budget = false;
 };
 
@@ -195,9 +200,11 @@ struct DiagramMemory {
 };
 
 // Proves a == b when both are diagrams (Procedure::to_diagram) and agree on
-// every input, comparing at most `max_leaf_pairs` leaf pairs; `proved`
-// false otherwise (different, outside the diagrams' fragment, over budget).
+// every input, comparing at most `max_leaf_pairs` leaf pairs, with at most
+// about `max_work` nodes built, restricted or asked what they read
+// (DagPool::work, StateKeys::work); `proved` false otherwise (different,
+// outside the diagrams' fragment, over budget).
 DiagramProof prove_by_diagrams(const Procedure& a, const Procedure& b, uint64_t max_leaf_pairs,
-                               const DiagramMemory& memory = {});
+                               const DiagramMemory& memory = {}, uint64_t max_work = ~uint64_t{0});
 
 }  // namespace sysfence::verify

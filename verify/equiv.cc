@@ -359,6 +359,10 @@ constexpr uint64_t kPlainWalkPaths = 2048;
 // tried, and the search's bounds: conflicts, and clauses looked at by its
 // unit propagation (about 5 instructions each: a second or two at most).
 constexpr uint64_t kWalkBeforeSearch = 25'000;
+// And its work (DagPool::work + StateKeys::work): the generated profiles of
+// up to 700 argument conditions take at most 178,202, 400 rules on flag
+// masks 344M in their first 25,000 leaf pairs (9 s).
+constexpr uint64_t kWorkBeforeSearch = 4'000'000;
 constexpr uint64_t kSearchConflicts = 200'000;
 constexpr uint64_t kSearchVisits = 400'000'000;
 // The search for an input after the walk met a difference: a model of a
@@ -443,14 +447,15 @@ EquivResult proved_result(uint64_t paths, uint64_t atoms, uint64_t conflicts) {
 
 // The diagrams' walk, then, when it runs out of budget, the satisfiability
 // search, then the walk again with the whole budget; the result when one
-// of them proves the pair. The first walk's budget is ten times what
-// proving the generated profiles of up to 700 argument conditions takes
-// (at most 2,232 leaf pairs) and far below what 200 rules on flag masks
-// took (1,069,151 leaf pairs, 2.2 s, where the search needs 1,308
-// conflicts, 0.04 s).
+// of them proves the pair. The first walk's budget (leaf pairs, and
+// work) is ten times or more what proving the generated profiles of up to
+// 700 argument conditions takes (at most 2,232 leaf pairs) and far below
+// what 200 rules on flag masks took (1,069,151 leaf pairs, 2.2 s, where
+// the search needs 1,308 conflicts, 0.04 s).
 std::optional<EquivResult> prove_fast(const Procedure& a, const Procedure& b, const EquivOptions& options,
                                       std::optional<SeccompWords>& witness) {
-  const DiagramProof walk = prove_by_diagrams(a, b, std::min(options.max_paths, kWalkBeforeSearch));
+  const DiagramProof walk =
+      prove_by_diagrams(a, b, std::min(options.max_paths, kWalkBeforeSearch), DiagramMemory{}, kWorkBeforeSearch);
   if (walk.proved) return proved_result(walk.leaf_pairs, walk.atoms, 0);
   // Not within a budget smaller than the first walk's (a caller that wants
   // little work). After a difference the walk met, the search finds an

@@ -62,6 +62,7 @@ void StateKeys::start(Ref a, Ref b) {
 
 uint32_t StateKeys::reads(Ref r, unsigned w) {
   if ((pool_.words(r) & (1u << w)) == 0) return 0;  // a leaf, or no test on w below
+  ++work_;
   if (const ReadEntry* e = find_read(r, w); e->word == w) return e->mask;
   const DagPool::Node n = pool_.at(r);
   // Every bit read, the other branch is not asked.

@@ -60,6 +60,9 @@ class StateKeys {
   // The bits of word `w` that the tests on it in the diagram at `r` read:
   // a masked test its mask, any other test every bit (exposed for tests).
   uint32_t reads(Ref r, unsigned w);
+  // The nodes reads() looked at (the rest of a walk's time, beside the
+  // pool's work()).
+  uint64_t work() const { return work_; }
 
  private:
   // What the tests of the two walked diagrams on one word can tell apart.
@@ -94,6 +97,7 @@ class StateKeys {
   void grow_reads();
   void clear_reads();
   std::vector<ReadEntry> reads_;
+  uint64_t work_ = 0;
   size_t reads_count_ = 0;
   std::vector<WordSet::Clause> kept_clauses_;  // keep_cells()', kept to reuse its memory
 };
