@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <iterator>
 #include <random>
 #include <vector>
 
@@ -154,6 +155,59 @@ TEST(SatProof, ProvesExactlyTheEqualPairs) {
   std::printf("equal pairs: %d, different: %d\n", equal, different);
   EXPECT_GT(equal, 500);
   EXPECT_GT(different, 500);
+}
+
+// Tests with constants and masks over all 32 bits (a small pool, so that
+// tests meet), where exhaustive evaluation is out of reach: the search
+// agrees with the diagrams' walk, exact on diagrams and built on the word
+// sets, sharing nothing with the encoding.
+WordAtom wide_atom(std::mt19937_64& rng) {
+  static constexpr uint32_t kPool[] = {0, 1, 2, 0x7f, 0x80, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0x80000001,
+                                       0xfffffffe, 0xffffffff, 0x40000000, 0xc000003e};
+  const uint32_t k = kPool[rng() % std::size(kPool)];
+  const uint32_t mask = kPool[rng() % std::size(kPool)] | (uint32_t{1} << (rng() % 32));
+  switch (rng() % 8) {
+    case 0: return WordAtom::Eq(k);
+    case 1: return WordAtom::Ne(k);
+    case 2: return WordAtom::Gt(k);
+    case 3: return WordAtom::Ge(k);
+    case 4: return WordAtom::Lt(k);
+    case 5: return WordAtom::Le(k);
+    case 6: return WordAtom::MaskedEq(mask, k & mask);
+    default: return WordAtom::MaskedNe(mask, k & mask);
+  }
+}
+
+TEST(SatProof, AgreesWithTheWalkOnWideConstants) {
+  std::mt19937_64 rng(99);
+  const std::vector<Action> leaves = {Action::Allow(), Action::Errno(1), Action::Errno(2)};
+  int equal = 0;
+  int different = 0;
+  for (int round = 0; round < 2000; ++round) {
+    std::vector<NodeSpec> spec = random_spec(rng, 1 + rng() % 20);
+    for (NodeSpec& n : spec) n.atom = wide_atom(rng);
+    std::vector<NodeSpec> other = spec;
+    NodeSpec& changed = other[rng() % other.size()];
+    if (rng() % 2 == 0) {
+      changed.atom = wide_atom(rng);
+    } else {  // the same decisions written the other way round
+      changed.atom = negate(changed.atom);
+      std::swap(changed.if_true, changed.if_false);
+    }
+    const DecisionDag a = build(spec, leaves);
+    const DecisionDag b = build(other, leaves);
+    const DiagramProof walk = prove_by_diagrams(a, b, uint64_t{1} << 30);
+    const SatProof search = prove_by_sat(a, b, 1'000'000);
+    ASSERT_EQ(search.proved, walk.proved) << "round " << round;
+    ASSERT_EQ(search.different, !walk.proved) << "round " << round;
+    if (search.different) {
+      ASSERT_NE(a.run(search.witness), b.run(search.witness)) << "round " << round;
+    }
+    ++(walk.proved ? equal : different);
+  }
+  std::printf("equal pairs: %d, different: %d\n", equal, different);
+  EXPECT_GT(equal, 300);
+  EXPECT_GT(different, 200);
 }
 
 constexpr uint32_t kIoctl = 16;  // x86_64
