@@ -162,7 +162,8 @@ TEST(SatProof, ProvesExactlyTheEqualPairs) {
 // agrees with the diagrams' walk, exact on diagrams and built on the word
 // sets, sharing nothing with the encoding.
 WordAtom wide_atom(std::mt19937_64& rng) {
-  static constexpr uint32_t kPool[] = {0, 1, 2, 0x7f, 0x80, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0x80000001,
+  static constexpr uint32_t kPool[] = {0,          1,          2,          0x7f,       0x80,
+                                       0xffff,     0x10000,    0x7fffffff, 0x80000000, 0x80000001,
                                        0xfffffffe, 0xffffffff, 0x40000000, 0xc000003e};
   const uint32_t k = kPool[rng() % std::size(kPool)];
   const uint32_t mask = kPool[rng() % std::size(kPool)] | (uint32_t{1} << (rng() % 32));
