@@ -167,16 +167,8 @@ WordAtom wide_atom(std::mt19937_64& rng) {
                                        0xfffffffe, 0xffffffff, 0x40000000, 0xc000003e};
   const uint32_t k = kPool[rng() % std::size(kPool)];
   const uint32_t mask = kPool[rng() % std::size(kPool)] | (uint32_t{1} << (rng() % 32));
-  switch (rng() % 8) {
-    case 0: return WordAtom::Eq(k);
-    case 1: return WordAtom::Ne(k);
-    case 2: return WordAtom::Gt(k);
-    case 3: return WordAtom::Ge(k);
-    case 4: return WordAtom::Lt(k);
-    case 5: return WordAtom::Le(k);
-    case 6: return WordAtom::MaskedEq(mask, k & mask);
-    default: return WordAtom::MaskedNe(mask, k & mask);
-  }
+  return small_diagrams::atom_of_kind(static_cast<unsigned>(rng() % 8), k, mask);
+}
 }
 
 TEST(SatProof, AgreesWithTheWalkOnWideConstants) {

@@ -29,7 +29,11 @@ bool equal_everywhere(const DecisionDag& a, const DecisionDag& b) {
 WordAtom random_atom(std::mt19937_64& rng) {
   const auto k = static_cast<uint32_t>(rng() % 16);
   const auto mask = static_cast<uint32_t>(1 + rng() % 15);
-  switch (rng() % 8) {
+  return atom_of_kind(static_cast<unsigned>(rng() % 8), k, mask);
+}
+
+WordAtom atom_of_kind(unsigned kind, uint32_t k, uint32_t mask) {
+  switch (kind % 8) {
     case 0: return WordAtom::Eq(k);
     case 1: return WordAtom::Ne(k);
     case 2: return WordAtom::Gt(k);

@@ -29,6 +29,9 @@ bool equal_everywhere(const DecisionDag& a, const DecisionDag& b);
 
 // A random test within the exact domain: a constant below 16, a mask within 0xf.
 WordAtom random_atom(std::mt19937_64& rng);
+// Test `kind` (0..7: ==, !=, >, >=, <, <=, masked ==, masked !=) with
+// constant `k` (masked by `mask` for the masked tests).
+WordAtom atom_of_kind(unsigned kind, uint32_t k, uint32_t mask);
 // `nodes` random nodes over words 4 and 5, each branch to one of three leaves
 // or an earlier node.
 std::vector<NodeSpec> random_spec(std::mt19937_64& rng, size_t nodes);
