@@ -147,6 +147,7 @@ void AuditContext::add_abi(uint32_t audit_arch) {
 
 void AuditContext::choose_abis() {
   for (uint32_t a : facts_.handled_arches) add_abi(a);
+  for (uint32_t a : o_.more_arches) add_abi(a);
   // A filter that never fixes the arch still decides by number: read the
   // numbers in the ABI it was written for.
   if (facts_.unchecked || facts_.stats.truncated || abis_.empty()) add_abi(meant_arch().audit_arch);
@@ -176,7 +177,7 @@ const std::vector<verify::Path>& AuditContext::view(const Abi& abi, uint32_t nr)
                                   {verify::kWordNr, WordAtom::Eq(nr)}};
   verify::WalkStats s;
   const uint64_t limit = view_bytes_left_ == 0 ? 0 : std::min(kViewPaths, view_budget_);
-  auto paths = x_.paths(c, verify::WalkLimits(limit, view_work_budget_), &s);
+  auto paths = walk_view(c, verify::WalkLimits(limit, view_work_budget_), s);
   view_budget_ -= std::min<uint64_t>(view_budget_, paths.size());
   view_work_budget_ -= std::min<uint64_t>(view_work_budget_, s.atoms);
   uint64_t bytes = 0;
@@ -188,6 +189,38 @@ const std::vector<verify::Path>& AuditContext::view(const Abi& abi, uint32_t nr)
   view_bytes_left_ -= std::min(view_bytes_left_, bytes);
   view_truncated_ = view_truncated_ || s.truncated || limit == 0;
   return views_.emplace(key, std::move(paths)).first->second;
+}
+
+// A stack's joint paths under `c`, as PathExplorer::walk gives one
+// program's: every filter is walked, and each path's outcome is the
+// kernel's combination of theirs.
+std::vector<verify::Path> AuditContext::walk_view(std::span<const verify::Constraint> c, verify::WalkLimits limits,
+                                                  verify::WalkStats& stats) const {
+  if (o_.stack == nullptr) return x_.paths(c, limits, &stats);
+  std::vector<verify::Path> out;
+  verify::PathState state;
+  for (const verify::Constraint& k : c)
+    if (state.add(k.word, k.atom) != verify::Sat::kSat) return out;  // no input at all
+  if (limits.max_paths == 0 || limits.max_atoms == 0) {
+    stats.truncated = true;
+    return out;
+  }
+  const uint64_t start = state.atoms_added();
+  o_.stack->walk(state, [&](const Outcome& leaf) {
+    out.push_back(verify::Path{leaf, state.words(), state.witness()});
+    stats.atoms = state.atoms_added() - start;
+    if (++stats.paths >= limits.max_paths || stats.atoms >= limits.max_atoms) {
+      stats.truncated = true;
+      return verify::Walk::kStop;
+    }
+    return verify::Walk::kContinue;
+  });
+  stats.atoms = state.atoms_added() - start;
+  return out;
+}
+
+Action AuditContext::run(const SeccompWords& w) const {
+  return o_.stack != nullptr ? o_.stack->run(w) : x_.run(w).action();
 }
 
 bool AuditContext::spend_pair() {
@@ -241,7 +274,7 @@ std::optional<Action> AuditContext::vote_on_holes(const Abi& abi) const {
     SeccompData d;
     d.arch = abi.audit_arch;
     d.nr = nr;
-    ++votes[x_.run(to_words(d, abi.endian)).ret];
+    ++votes[encode(run(to_words(d, abi.endian)))];
   }
   if (votes.empty()) return std::nullopt;
   const auto best =
@@ -306,6 +339,14 @@ std::string AuditContext::abi_list(const std::vector<Allowed>& a) {
 }
 
 std::string AuditContext::where(const Abi& abi, const SeccompWords& w, uint32_t pc) const {
+  if (o_.stack != nullptr) {
+    // When every filter allows, the joint path's instruction is the newest
+    // filter's `ret` (verify/stack.h).
+    const auto filter = o_.stack->deciding_filter(w);
+    const size_t shown = filter ? *filter : o_.stack->size() - 1;
+    return fmt::format("{}filter {} ({}): instruction {}", filter ? "" : "every filter of the stack allows it; ", shown,
+                       o_.stack->name(shown), pc);
+  }
   const std::string rule = profile_source(abi, w);
   return fmt::format("instruction {}{}{}", pc, rule.empty() ? "" : "; ", rule);
 }

@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -102,6 +103,9 @@ class AuditContext {
   AuditContext(const verify::PathExplorer& x, const ProgramAuditOptions& o);
 
   const verify::PathExplorer& explorer() const { return x_; }
+  // What the audited program answers `w` — with a stack (options().stack),
+  // what the whole stack answers.
+  Action run(const SeccompWords& w) const;
   const ProgramAuditOptions& options() const { return o_; }
   const ProgramFacts& facts() const { return facts_; }
   const std::vector<Abi>& abis() const { return abis_; }
@@ -112,7 +116,9 @@ class AuditContext {
   // The byte order for inputs no ABI of the audit claims.
   Endian default_endian() const { return meant_arch().endian; }
 
-  // The paths of syscall `nr` on `abi` (every input with that arch and number).
+  // The paths of syscall `nr` on `abi` (every input with that arch and
+  // number); with a stack, its joint paths (outcome.filter names the filter
+  // that decides, outcome.where that filter's instruction).
   const std::vector<verify::Path>& view(const Abi& abi, uint32_t nr);
   bool view_truncated() const { return view_truncated_; }
   // Takes one (path, path) comparison from the arg-width budget; false (and
@@ -138,7 +144,8 @@ class AuditContext {
   static std::string call(const Abi& abi, const SeccompWords& w, int must_show = -1);
   static std::string abi_list(const std::vector<Allowed>& a);
   // Where a decision comes from: the instruction, and with a profile the
-  // rule that decides the same input.
+  // rule that decides the same input; with a stack, the filter that decides
+  // `w` and its instruction `pc`.
   std::string where(const Abi& abi, const verify::Path& p) const { return where(abi, p.witness, p.outcome.where); }
   std::string where(const Abi& abi, const SeccompWords& w, uint32_t pc) const;
   // With a profile: what decides input `w` there; empty without one.
@@ -146,6 +153,8 @@ class AuditContext {
 
  private:
   void whole_program_walk();
+  std::vector<verify::Path> walk_view(std::span<const verify::Constraint> c, verify::WalkLimits limits,
+                                      verify::WalkStats& stats) const;
   uint32_t first_use(const SeccompWords& input, uint32_t words) const;
   void choose_abis();
   void add_abi(uint32_t audit_arch);

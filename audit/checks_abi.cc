@@ -105,8 +105,8 @@ bool find_width_bypass(AuditContext& ctx, Findings& out, const Abi& abi, const s
         if (!x) continue;
         SeccompWords clean = *x;
         clean[hw] = clean_hi;
-        const Action got = ctx.explorer().run(*x).action();
-        const Action meant = ctx.explorer().run(clean).action();
+        const Action got = ctx.run(*x);
+        const Action meant = ctx.run(clean);
         if (!looser(got, meant)) continue;  // not confirmed by the interpreter: keep looking
         report_width_bypass(ctx, out, abi, sys, i, bits, WidthBypass{*x, got, clean, meant}, loose.outcome.where);
         return true;
@@ -221,7 +221,7 @@ void check_no_enosys(AuditContext& ctx, Findings& out) {
     d.arch = abi.audit_arch;
     d.nr = table.max_nr() + 1;
     const SeccompWords w = to_words(d, abi.endian);
-    const Action a = ctx.explorer().run(w).action();
+    const Action a = ctx.run(w);
     if (permissive(a) || a == Action::Errno(profile::enosys(abi.id))) continue;
     abis.push_back(fmt::format("{} (nr {} is answered {})", abi.name(), d.nr, to_string(a)));
     if (!example) example = std::make_pair(&abi, w);

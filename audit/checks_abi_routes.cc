@@ -89,7 +89,7 @@ void multiplexer_routes(AuditContext& ctx, const AbiPair& pair, std::string_view
       SeccompWords x = p.witness;
       x[c.lo_word(0)] = m.call;
       x[c.hi_word(0)] = 0;
-      if (!permissive(ctx.explorer().run(x).action())) continue;  // the interpreter must agree
+      if (!permissive(ctx.run(x))) continue;  // the interpreter must agree
       out.push_back(
           Route{fmt::format("{} through {}({}) (nr {})", name, syscalls::multiplexer_name(m.via), m.constant, *mux),
                 std::string(syscalls::multiplexer_name(m.via)), x, p.outcome.where, true});

@@ -55,6 +55,13 @@ Report audit_program(const verify::PathExplorer& program, const ProgramAuditOpti
   return report;
 }
 
+std::vector<uint32_t> audited_arches(const verify::PathExplorer& program, const ProgramAuditOptions& options) {
+  const AuditContext ctx(program, options);
+  std::vector<uint32_t> out;
+  for (const Abi& abi : ctx.abis()) out.push_back(abi.audit_arch);
+  return out;
+}
+
 Expected<Report> audit_program(std::span<const bpf::Insn> program, const ProgramAuditOptions& options) {
   auto explorer = verify::PathExplorer::create(bpf::Program(program.begin(), program.end()));
   if (!explorer) return fail(explorer.error().message);

@@ -78,6 +78,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <vector>
 
 #include "audit/finding.h"
 #include "base/expected.h"
@@ -86,6 +87,7 @@
 #include "syscalls/arch.h"
 #include "syscalls/table.h"
 #include "verify/paths.h"
+#include "verify/stack.h"
 
 namespace sysfence::audit {
 
@@ -114,9 +116,24 @@ struct ProgramAuditOptions {
   // The kernel the filter runs on, for the calls it never filters
   // (kernel-exempt). Unset: none is reported.
   std::optional<syscalls::KernelVersion> kernel;
+  // Set when the program is one filter of a stack (audit/stack_audit.h):
+  // the checks that read per-syscall paths and answers read the stack's
+  // (every filter walked, combined the kernel's way), so the syscalls and
+  // inputs their findings list are what the whole stack lets through; the
+  // facts of this filter's own code (arch-unchecked, instruction-pointer,
+  // unreachable, undefined-action, incomplete) stay this filter's.
+  const verify::StackProcedure* stack = nullptr;
+  // AUDIT_ARCH values audited besides the ones the program handles: with a
+  // stack, the ones its other filters handle, so that every filter's audit
+  // reads the same ABIs.
+  std::vector<uint32_t> more_arches;
 };
 
 Report audit_program(const verify::PathExplorer& program, const ProgramAuditOptions& options);
+// The AUDIT_ARCH values an audit of `program` reads syscall numbers under:
+// those it pins on a path that reads nr, the one it is written for when it
+// does not check the arch (costs the whole-program walk).
+std::vector<uint32_t> audited_arches(const verify::PathExplorer& program, const ProgramAuditOptions& options);
 // Errors: the kernel would reject the program (the validator's message).
 Expected<Report> audit_program(std::span<const bpf::Insn> program, const ProgramAuditOptions& options);
 

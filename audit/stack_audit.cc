@@ -8,6 +8,8 @@
 
 #include "bpf/stack.h"
 #include "syscalls/arch.h"
+#include "verify/paths.h"
+#include "verify/stack.h"
 
 namespace sysfence::audit {
 
@@ -38,56 +40,75 @@ bool is_structural_check(std::string_view check) {
          check == check::kAbiNotHandled || check == check::kInstructionPointer;
 }
 
+namespace {
+
+// A finding about one filter's own code that claims an answer for its
+// example input (the number read without the arch): it holds for the stack
+// only when the stack answers that input as the filter does.
+bool is_own_code_way_through(std::string_view check) { return check == check::kArchUnchecked; }
+
+// Each filter, validated and ready for its own-code walk.
+Expected<std::vector<verify::PathExplorer>> explorers_of(std::span<const bpf::Program> stack,
+                                                         std::span<const std::string> names) {
+  std::vector<verify::PathExplorer> out;
+  for (size_t k = 0; k < stack.size(); ++k) {
+    auto x = verify::PathExplorer::create(stack[k]);
+    if (!x) return fail(fmt::format("{}: {}", names[k], x.error().message));
+    out.push_back(std::move(*x));
+  }
+  return out;
+}
+
+}  // namespace
+
 Expected<Report> audit_stack(std::span<const bpf::Program> stack, std::span<const std::string> names,
                              const ProgramAuditOptions& options) {
   if (names.size() != stack.size()) return fail("a filter stack needs one name per filter");
+  auto explorers = explorers_of(stack, names);
+  if (!explorers) return fail(explorers.error().message);
+  auto procedure = verify::StackProcedure::create(std::vector<bpf::Program>(stack.begin(), stack.end()),
+                                                  std::vector<std::string>(names.begin(), names.end()));
   auto interp = bpf::StackInterpreter::create(stack);
-  std::vector<Report> reports;  // newest first, the order the kernel runs them
-  for (size_t k = stack.size(); k-- > 0;) {
-    auto report = audit_program(stack[k], options);
-    if (!report) return fail(fmt::format("{}: {}", names[k], report.error().message));
-    reports.push_back(std::move(*report));
-  }
-  if (!interp) return fail(interp.error().message);  // unreachable: each filter validated above
-  // A semantic finding without demonstrating inputs (a default that allows)
-  // holds for the stack only when every filter has such a finding of that
-  // check; the newest filter's is shown.
-  const auto in_every_filter = [&reports](std::string_view check) {
-    for (const Report& r : reports) {
-      bool found = false;
-      for (const Finding& f : r.findings) found = found || (f.check == check && f.inputs.empty());
-      if (!found) return false;
-    }
-    return true;
-  };
+  // unreachable: each filter validated above
+  if (!procedure) return fail(procedure.error().message);
+  if (!interp) return fail(interp.error().message);
+  // Every filter's audit reads the ABIs any of them handles, so that the
+  // stack's findings are the same whichever filter's audit finds them.
+  ProgramAuditOptions on_stack = options;
+  on_stack.stack = &*procedure;
+  for (const verify::PathExplorer& x : *explorers)
+    for (uint32_t a : audited_arches(x, options))
+      if (std::find(on_stack.more_arches.begin(), on_stack.more_arches.end(), a) == on_stack.more_arches.end())
+        on_stack.more_arches.push_back(a);
   Report out;
   size_t dropped = 0;
-  std::set<std::pair<std::string_view, std::string>> seen;  // one copy of what several filters show
-  // Newest first, so that of the copies several filters show the newest
-  // filter's is kept; each is named by its kernel index, its position.
-  for (size_t k = 0; k < reports.size(); ++k) {
-    const size_t position = stack.size() - 1 - k;
+  std::set<std::pair<std::string_view, std::string>> seen;  // the stack's findings, once
+  // Newest first, the order the kernel runs them; each is named by its
+  // kernel index, its position.
+  for (size_t position = stack.size(); position-- > 0;) {
+    Report report = audit_program((*explorers)[position], on_stack);
     const std::string filter = fmt::format("filter {} ({})", position, names[position]);
-    for (const std::string& s : reports[k].scope) out.scope.push_back(fmt::format("{}: {}", filter, s));
-    for (Finding& f : reports[k].findings) {
-      const bool structural = is_structural_check(f.check);
-      if (!structural) {
-        const bool holds = f.inputs.empty() ? in_every_filter(f.check) : stack_confirms(*interp, position, f);
-        if (!holds) {
-          ++dropped;
-          continue;
-        }
-        const std::string key =
-            f.inputs.empty() ? std::string() : fmt::format("{}:{}", f.inputs[0].nr, f.inputs[0].arch);
-        if (!seen.insert({f.check, key}).second) continue;
+    for (const std::string& s : report.scope) out.scope.push_back(fmt::format("{}: {}", filter, s));
+    for (Finding& f : report.findings) {
+      const bool own_code = is_structural_check(f.check) || is_own_code_way_through(f.check);
+      if (!own_code) {
+        // Found on the stack's joint paths: every filter's audit finds it
+        // alike, and its place already names the deciding filter.
+        if (seen.insert({f.check, f.message}).second) out.findings.push_back(std::move(f));
+        continue;
+      }
+      if (is_own_code_way_through(f.check) && !stack_confirms(*interp, position, f)) {
+        ++dropped;
+        continue;
       }
       f.where = f.where.empty() ? filter : fmt::format("{}: {}", filter, f.where);
       out.findings.push_back(std::move(f));
     }
   }
   out.scope.push_back(fmt::format(
-      "stack: {} filters (filter 0 is the oldest); ways through confirmed on the whole stack ({} shown by one filter "
-      "but not by the stack left out); an issue no single filter demonstrates is not searched for",
+      "stack: {} filters (filter 0 is the oldest); what gets through is read on the stack's joint paths (every "
+      "filter walked, the answers combined as the kernel does); findings on one filter's code are that filter's "
+      "({} that the stack answers otherwise left out)",
       stack.size(), dropped));
   sort_findings(out.findings);
   return out;

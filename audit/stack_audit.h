@@ -1,16 +1,15 @@
 // `sysfence audit` on a filter stack (bpf/stack.h: every filter runs, the
-// kernel keeps the lowest action). Each filter is audited on its own
-// (audit/program_audit.h), then its findings are sorted by what they are about:
-//   * structural findings (unreachable, undefined-action, incomplete,
-//     abi-not-handled, instruction-pointer) describe one filter's code and are
-//     reported per filter, naming it;
-//   * semantic findings (a way through: default-allow, clone-namespaces,
-//     arch-unchecked, x32, arg-width, ...) are about what gets through, which
-//     for a stack is the combined answer: one is reported only when the whole
-//     stack answers its demonstrating inputs as the filter did (another
-//     filter may deny them), naming the filter whose paths showed it.
-// A semantic issue that no single filter demonstrates on an input the stack
-// lets through is not found; the report's scope says so.
+// kernel keeps the lowest action). Each filter is audited with the stack's
+// answers (ProgramAuditOptions::stack): the checks that read per-syscall
+// paths walk the stack's joint paths (verify/stack.h), so a finding that
+// lists syscalls, ABIs or flags lists what the whole stack lets through,
+// whichever filter's rule allows it and in whatever order the filters are,
+// and names the filter that decides its example. Every filter's audit reads
+// the same ABIs (those any filter handles) and finds these alike; each is
+// reported once. The findings about one filter's own code (unreachable,
+// undefined-action, incomplete, abi-not-handled, instruction-pointer,
+// arch-unchecked) are reported per filter, naming it; arch-unchecked only
+// when the stack answers its example as the filter does.
 #pragma once
 
 #include <span>
