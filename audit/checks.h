@@ -26,6 +26,9 @@ void check_no_enosys(AuditContext& ctx, Findings& out);
 // checks_abi_routes.cc: the host's compat ABIs (syscalls/compat.h).
 void check_compat_route(AuditContext& ctx, Findings& out);
 void check_compat_only(AuditContext& ctx, Findings& out);
+// socketcall/ipc answering every call of a socket/IPC syscall alike while
+// the direct syscall is answered by its arguments.
+void check_multiplex_bypass(AuditContext& ctx, Findings& out);
 
 // checks_syscalls.cc: particular dangerous syscalls.
 void check_seed_blocked(AuditContext& ctx, Findings& out);

@@ -5,8 +5,9 @@
 // _llseek, the i386 umount) — is allowed; and syscalls that only a compat ABI
 // has. x32 is the x32 check's; conditional socket/IPC rules that
 // socketcall/ipc reach without their conditions are multiplex-bypass's
-// (profile audit): here the multiplexers count only for syscalls the host
-// denies outright, so the two never report the same call.
+// (below, and from the profile's rules in the profile audit): compat-route
+// counts the multiplexers only for syscalls the host denies outright, so the
+// two never report the same call.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -164,7 +165,101 @@ void report_routes(AuditContext& ctx, Findings& out, const AbiPair& pair, const 
 // pause (waits for a signal). Reported as information only.
 bool harmless(std::string_view name) { return name == "cacheflush" || name == "set_tls" || name == "pause"; }
 
+// What the filter answers the calls `call` selects through multiplexer
+// `mux` on `abi` (first argument `call`, its high word 0): one answer when
+// every such input gets the same one, with an example; nullopt when the
+// answer depends on the other arguments or a path leaves the fragment.
+struct Answered {
+  Action action;
+  SeccompWords input{};
+  uint32_t pc = 0;
+};
+std::optional<Answered> answered_alike(AuditContext& ctx, const Abi& abi, uint32_t mux, uint32_t call) {
+  std::optional<Answered> out;
+  for (const verify::Path& p : ctx.view(abi, mux)) {
+    if (!p.words[abi.lo_word(0)].contains(call) || !p.words[abi.hi_word(0)].contains(0)) continue;
+    if (p.outcome.kind != Outcome::Kind::kAction || p.outcome.symbolic_ret) return std::nullopt;
+    if (out && !(out->action == p.outcome.action)) return std::nullopt;
+    if (out) continue;
+    SeccompWords x = p.witness;
+    x[abi.lo_word(0)] = call;
+    x[abi.hi_word(0)] = 0;
+    out = Answered{p.outcome.action, x, p.outcome.where};
+  }
+  return out;
+}
+
+// The direct syscall's strictest answer when it depends on the arguments
+// (two paths answer differently), with an example input; else nullopt.
+std::optional<Answered> conditional_strictest(AuditContext& ctx, const Abi& abi, uint32_t nr) {
+  const std::vector<verify::Path>& paths = ctx.view(abi, nr);
+  const verify::Path* strictest = nullptr;
+  bool differ = false;
+  for (const verify::Path& p : paths) {
+    if (p.outcome.kind != Outcome::Kind::kAction || p.outcome.symbolic_ret) return std::nullopt;
+    if (strictest == nullptr) {
+      strictest = &p;
+      continue;
+    }
+    differ = differ || !(p.outcome.action == strictest->outcome.action);
+    if (looser(strictest->outcome.action, p.outcome.action)) strictest = &p;
+  }
+  if (!differ) return std::nullopt;
+  return Answered{strictest->outcome.action, strictest->witness, strictest->outcome.where};
+}
+
+// One call the multiplexer reaches more loosely than the direct syscall.
+struct Bypass {
+  const syscalls::MultiplexedCall* call;
+  Answered through;
+  Answered direct;
+};
+
+void report_multiplex_bypass(AuditContext& ctx, Findings& out, const Abi& abi, syscalls::Multiplexer via,
+                             const std::vector<Bypass>& found) {
+  const std::string_view mux = syscalls::multiplexer_name(via);
+  std::vector<std::string> items;
+  items.reserve(found.size());
+  for (const Bypass& b : found)
+    items.push_back(fmt::format("{} ({} for some arguments; every {}({}, ...) {})", b.call->name,
+                                to_string(b.direct.action), mux, b.call->constant, to_string(b.through.action)));
+  const Bypass& ex = found.front();
+  out.add(check::kMultiplexBypass, Severity::kMedium,
+          fmt::format("on {} (AUDIT_ARCH {:#x}) {}(2) performs calls whose direct syscalls the filter answers by "
+                      "their arguments, but answers them alike whatever the arguments, so it gets past those "
+                      "conditions: {}; e.g. {} is answered {} while {} is answered {}",
+                      abi.name(), abi.audit_arch, mux, list_some(items, 12), AuditContext::call(abi, ex.through.input),
+                      to_string(ex.through.action), AuditContext::call(abi, ex.direct.input),
+                      to_string(ex.direct.action)),
+          fmt::format("deny {} on {} unless the workload needs it, or give it its own rules on argument 0", mux,
+                      abi.name()),
+          ctx.where(abi, ex.through.input, ex.through.pc))
+      .inputs = {AuditContext::data_of(abi, ex.through.input), AuditContext::data_of(abi, ex.direct.input)};
+}
+
 }  // namespace
+
+void check_multiplex_bypass(AuditContext& ctx, Findings& out) {
+  // A profile's audit reports these from the profile's rules, naming them.
+  if (ctx.options().intent != nullptr) return;
+  for (const Abi& abi : ctx.abis()) {
+    for (const syscalls::Multiplexer via : {syscalls::Multiplexer::kSocketcall, syscalls::Multiplexer::kIpc}) {
+      const auto mux = syscalls::multiplexer_number(abi.id, via);
+      if (!mux) continue;
+      std::vector<Bypass> found;
+      for (const syscalls::MultiplexedCall& m : syscalls::multiplexed_calls()) {
+        if (m.via != via) continue;
+        const auto nr = AuditContext::number(abi, m.name);
+        if (!nr) continue;
+        const auto direct = conditional_strictest(ctx, abi, *nr);
+        if (!direct) continue;
+        const auto through = answered_alike(ctx, abi, *mux, m.call);
+        if (through && looser(through->action, direct->action)) found.push_back(Bypass{&m, *through, *direct});
+      }
+      if (!found.empty()) report_multiplex_bypass(ctx, out, abi, via, found);
+    }
+  }
+}
 
 void check_compat_route(AuditContext& ctx, Findings& out) {
   for (const AbiPair& pair : compat_pairs(ctx)) {

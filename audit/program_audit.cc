@@ -25,6 +25,7 @@ constexpr CheckEntry kChecks[] = {
     {check::kX32, check_x32},
     {check::kCompatRoute, check_compat_route},
     {check::kCompatOnly, check_compat_only},
+    {check::kMultiplexBypass, check_multiplex_bypass},
     {check::kDefaultAllow, check_default_allow},
     {check::kNoEnosys, check_no_enosys},
     {check::kSeedBlocked, check_seed_blocked},

@@ -25,6 +25,13 @@
 //                                 or socketcall/ipc; medium when the host
 //                                 allows some arguments and the compat ABI
 //                                 every call
+//   multiplex-bypass    medium    socketcall(2)/ipc(2) answer every call of a
+//                                 socket or SysV IPC syscall alike (one
+//                                 answer for every other argument) and more
+//                                 loosely than the direct syscall, which the
+//                                 filter answers by its arguments (not with a
+//                                 profile: the profile audit reports it from
+//                                 the rules)
 //   compat-only         medium    syscalls only the compat ABI has are allowed
 //                                 there, some of them in Docker's documented
 //                                 blocked table (low for the others)

@@ -275,3 +275,80 @@ TEST(CompatOnly, I386LegacyCallsAreSpellingsNotCompatOnly) {
 
 }  // namespace
 }  // namespace sysfence::audit
+
+namespace sysfence::audit {
+namespace {
+
+// multiplex-bypass on a raw filter. i386 numbers from syscall_32.tbl:
+// socketcall 102, ipc 117, socket 359, shmat 397; SYS_SOCKET 1, SHMAT 21,
+// SHM_EXEC 0x8000 (include/uapi/linux/net.h, ipc.h, shm.h). `socketcall`
+// and `ipc` are spliced in as each case needs.
+std::string i386_conditional(const std::string& multiplexers) {
+  return "  A = arch\n"
+         "  if (A == ARCH_X86_64) goto allow\n"
+         "  if (A != ARCH_I386) goto kill\n"
+         "  A = sys_number\n" +
+         multiplexers +
+         "  if (A == 359) goto socket\n"
+         "  if (A == 397) goto shmat\n"
+         "  return ALLOW\n"
+         "socket:\n"
+         "  A = args[0]\n"
+         "  if (A == 1) goto allow\n"
+         "  return ERRNO(97)\n"
+         "shmat:\n"
+         "  A = args[2]\n"
+         "  if (A & 0x8000) goto deny\n"
+         "allow:\n"
+         "  return ALLOW\n"
+         "deny:\n"
+         "  return ERRNO(1)\n"
+         "kill:\n"
+         "  return KILL_PROCESS\n";
+}
+
+Action answer(const bpf::Program& p, const SeccompData& d) {
+  auto r = bpf::run(p, d, Endian::kLittle);
+  EXPECT_TRUE(r);
+  return r ? r->action() : Action::KillProcess();
+}
+
+TEST(MultiplexBypass, RawFilterSocketcallAndIpcGetPastConditionalRules) {
+  const Audited a = audit_asm(i386_conditional(""));
+  const auto found = of(a.report, "multiplex-bypass");
+  ASSERT_EQ(found.size(), 2U) << format_report(a.report);
+  for (const Finding* f : found) {
+    EXPECT_EQ(f->severity, Severity::kMedium);
+    ASSERT_EQ(f->inputs.size(), 2U);
+    // The multiplexed call is allowed, the direct one with the example's
+    // arguments is not: the interpreter agrees with the finding.
+    EXPECT_EQ(f->inputs[0].arch, kAuditArchI386);
+    EXPECT_EQ(answer(a.program, f->inputs[0]), Action::Allow()) << f->message;
+    EXPECT_NE(answer(a.program, f->inputs[1]), Action::Allow()) << f->message;
+  }
+  const bool socketcall = std::any_of(found.begin(), found.end(), [](const Finding* f) {
+    return f->inputs[0].nr == 102 && f->inputs[0].args[0] == 1 && f->inputs[1].nr == 359 &&
+           has(f->message, "socket (ERRNO(97) for some arguments; every socketcall(SYS_SOCKET, ...) ALLOW)");
+  });
+  const bool ipc = std::any_of(found.begin(), found.end(), [](const Finding* f) {
+    return f->inputs[0].nr == 117 && f->inputs[0].args[0] == 21 && f->inputs[1].nr == 397 &&
+           (f->inputs[1].args[2] & 0x8000) != 0 && has(f->message, "shmat (ERRNO(1) for some arguments");
+  });
+  EXPECT_TRUE(socketcall) << format_report(a.report);
+  EXPECT_TRUE(ipc) << format_report(a.report);
+}
+
+TEST(MultiplexBypass, NoneWhenTheMultiplexerIsAsStrict) {
+  // socketcall and ipc denied: nothing gets past the rules.
+  const Audited closed = audit_asm(i386_conditional("  if (A == 102) goto deny\n  if (A == 117) goto deny\n"));
+  EXPECT_TRUE(of(closed.report, "multiplex-bypass").empty()) << format_report(closed.report);
+  // socketcall(SYS_SOCKET) answered by its own rule as strictly as the
+  // strictest socket answer.
+  const Audited own_rule = audit_asm(
+      i386_conditional("  if (A == 102) goto mux\n  if (A == 117) goto deny\n  goto direct\nmux:\n  A = args[0]\n"
+                       "  if (A == 1) goto deny\n  return ALLOW\ndirect:\n  A = sys_number\n"));
+  EXPECT_TRUE(of(own_rule.report, "multiplex-bypass").empty()) << format_report(own_rule.report);
+}
+
+}  // namespace
+}  // namespace sysfence::audit

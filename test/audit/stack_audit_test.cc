@@ -191,5 +191,55 @@ allow:
   }
 }
 
+// multiplex-bypass on a stack: one filter answers i386 socket (359)
+// by its family, the other allows every i386 call but ipc, so it leaves
+// socketcall (102) open: the stack answers socket ERRNO for every family
+// but socketcall(SYS_SOCKET) ALLOW, whichever filter is newer.
+TEST(StackAudit, MultiplexBypassOnTheStack) {
+  const bpf::Program by_family = assemble(R"(.arch x86_64
+  A = arch
+  if (A == ARCH_X86_64) goto allow
+  if (A != ARCH_I386) goto kill
+  A = sys_number
+  if (A != 359) goto allow
+  A = args[0]
+  if (A == 1) goto allow
+  return ERRNO(97)
+allow:
+  return ALLOW
+kill:
+  return KILL_PROCESS
+)");
+  const bpf::Program all = assemble(R"(.arch x86_64
+  A = arch
+  if (A == ARCH_X86_64) goto allow
+  if (A != ARCH_I386) goto kill
+  A = sys_number
+  if (A == 117) goto deny
+  return ALLOW
+deny:
+  return ERRNO(1)
+allow:
+  return ALLOW
+kill:
+  return KILL_PROCESS
+)");
+  for (const Report& r : {audit({by_family, all}), audit({all, by_family})}) {
+    std::vector<const Finding*> found;
+    for (const Finding& f : r.findings)
+      if (f.check == "multiplex-bypass") found.push_back(&f);
+    ASSERT_EQ(found.size(), 1U) << format_report(r);
+    EXPECT_NE(found[0]->message.find("socket (ERRNO(97) for some arguments; every socketcall(SYS_SOCKET, ...) ALLOW)"),
+              std::string::npos)
+        << found[0]->message;
+    ASSERT_EQ(found[0]->inputs.size(), 2U);
+    for (size_t k = 0; k < 2; ++k) {
+      auto run = bpf::run_stack(std::vector<bpf::Program>{by_family, all}, found[0]->inputs[k], Endian::kLittle);
+      ASSERT_TRUE(run);
+      EXPECT_EQ(run->action() == Action::Allow(), k == 0) << found[0]->message;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sysfence::audit
