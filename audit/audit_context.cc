@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "syscalls/arg_widths.h"
+#include "syscalls/compat.h"
 #include "syscalls/table.h"
 
 namespace sysfence::audit {
@@ -83,6 +84,13 @@ const syscalls::Arch& AuditContext::meant_arch() const {
   return o_.arch != nullptr ? *o_.arch : syscalls::native_arch();
 }
 
+std::vector<const syscalls::Arch*> AuditContext::kernel_abis() const {
+  std::vector<const syscalls::Arch*> out = {&meant_arch()};
+  for (const syscalls::CompatAbi* c : syscalls::compat_abis_of(meant_arch().id))
+    if (c->compat != ArchId::kX32) out.push_back(&syscalls::arch(c->compat));
+  return out;
+}
+
 // -------------------------------------------------------------------------
 // The whole program
 // -------------------------------------------------------------------------
@@ -107,9 +115,14 @@ void AuditContext::whole_program_walk() {
     const WordSet& arch = p.words[verify::kWordArch];
     const auto pinned = arch.pinned();
     if (!nr.unconstrained()) {
-      if (pinned) facts_.handled_arches.insert(*pinned);
-      else if (++facts_.unchecked_paths == 1)
-        facts_.unchecked = PathExample{p, first_use(p.witness, 1u << verify::kWordNr)};
+      if (pinned) {
+        facts_.handled_arches.insert(*pinned);
+      } else {
+        if (++facts_.unchecked_paths == 1)
+          facts_.unchecked = PathExample{p, first_use(p.witness, 1u << verify::kWordNr)};
+        for (const syscalls::Arch* a : kernel_abis())
+          if (arch.contains(a->audit_arch)) facts_.unchecked_kernel_arches.insert(a->audit_arch);
+      }
     }
     if (!p.words[verify::kWordIpLo].unconstrained() || !p.words[verify::kWordIpHi].unconstrained()) {
       if (++facts_.ip_paths == 1)

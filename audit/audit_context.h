@@ -78,6 +78,9 @@ struct ProgramFacts {
   std::vector<bool> executed;            // instruction ran for some path's input
   std::optional<PathExample> unchecked;  // nr decided with the arch open
   uint64_t unchecked_paths = 0;
+  // The AUDIT_ARCH values of the meant ABI's kernel (kernel_abis) that
+  // some of those paths admit.
+  std::set<uint32_t> unchecked_kernel_arches;
   std::optional<PathExample> ip;
   uint64_t ip_paths = 0;
   std::vector<std::string> unsupported;  // distinct reasons
@@ -113,6 +116,10 @@ class AuditContext {
   const Abi* find_abi(syscalls::ArchId id) const;
   // The ABI the filter is written for: --arch, else the native one.
   const syscalls::Arch& meant_arch() const;
+  // The ABIs a kernel of the meant ABI runs programs of: that ABI and its
+  // compat ABIs (syscalls/compat.h; x32 left out: it shares x86_64's
+  // AUDIT_ARCH value).
+  std::vector<const syscalls::Arch*> kernel_abis() const;
   // The byte order for inputs no ABI of the audit claims.
   Endian default_endian() const { return meant_arch().endian; }
 

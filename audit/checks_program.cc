@@ -1,5 +1,8 @@
 #include <fmt/format.h>
 
+#include <string>
+#include <vector>
+
 #include "audit/checks.h"
 #include "bpf/flow.h"
 #include "bpf/insn.h"
@@ -24,40 +27,92 @@ void check_abi_not_handled(AuditContext& ctx, Findings& out) {
           "audit with the --arch the filter was written for, or add that ABI to the filter");
 }
 
-void check_arch_unchecked(AuditContext& ctx, Findings& out) {
-  const ProgramFacts& f = ctx.facts();
-  if (!f.unchecked) return;
-  const verify::Path& p = f.unchecked->path;
-  // Show the number on a real ABI the path admits, preferably one the
-  // filter handles nowhere else (the confusion the check is about).
-  const WordSet& arch_set = p.words[verify::kWordArch];
+namespace {
+
+// The ABI the example reads the number in: for the confusion the check is
+// about, one whose table disagrees with the ABI the number most likely
+// belongs to (`reference`: the meant ABI, else one of its kernel's compat
+// ABIs, when the path admits it), and one the filter handles nowhere else.
+const syscalls::Arch* example_abi(const AuditContext& ctx, const WordSet& arch_set, uint32_t nr,
+                                  const syscalls::Arch* reference) {
   const syscalls::Arch& meant = ctx.meant_arch();
+  const auto reference_name = reference != nullptr ? syscalls::table(reference->id).name(nr) : std::nullopt;
   auto score = [&](const syscalls::Arch& a) {  // lower is a better example
-    return (a.audit_arch == meant.audit_arch ? 2 : 0) + (f.handled_arches.contains(a.audit_arch) ? 1 : 0);
+    const bool agrees = reference != nullptr && syscalls::table(a.id).name(nr) == reference_name;
+    return (agrees ? 4 : 0) + (a.audit_arch == meant.audit_arch ? 2 : 0) +
+           (ctx.facts().handled_arches.contains(a.audit_arch) ? 1 : 0);
   };
   const syscalls::Arch* shown = nullptr;
   for (const auto& a : syscalls::all_arches()) {
     if (a.id == ArchId::kX32 || !arch_set.contains(a.audit_arch)) continue;
     if (shown == nullptr || score(a) < score(*shown)) shown = &a;
   }
+  return shown;
+}
+
+// ", for socket(0x1, 0, 0): the path tests args[0] too" when the answer
+// depends on arguments the path tests; else empty.
+std::string argument_condition(const verify::Path& p, const syscalls::Arch& a, const SeccompWords& w) {
+  std::vector<std::string> tested;
+  for (unsigned i = 0; i < 6; ++i) {
+    const unsigned lo = arg_lo_offset(i, a.endian) / 4;
+    const unsigned hi = arg_hi_offset(i, a.endian) / 4;
+    if (!p.words[lo].unconstrained() || !p.words[hi].unconstrained()) tested.push_back(fmt::format("args[{}]", i));
+  }
+  if (tested.empty()) return {};
+  const Abi abi{a.id, a.audit_arch, a.endian};
+  return fmt::format(" for {}: the answer depends on {}, which the path tests too", AuditContext::call(abi, w),
+                     list_some(tested));
+}
+
+}  // namespace
+
+// Reading the number without the arch confuses syscalls only when inputs of
+// two ABIs whose tables differ reach it. On the kernel of the ABI the filter
+// is written for (--arch, else this machine's; the filter handles it, so it
+// was written for that kernel), only that ABI and its compat ABIs exist:
+// when at most one of them reaches the unchecked paths, every number there
+// is that ABI's own and the finding is low (firejail's i386 branch, written
+// in i386 numbers, that only int 0x80 reaches on x86_64). Installed on
+// another machine's kernel the filter would still read the numbers wrongly,
+// which an audit with that --arch shows as critical.
+void check_arch_unchecked(AuditContext& ctx, Findings& out) {
+  const ProgramFacts& f = ctx.facts();
+  if (!f.unchecked) return;
+  const verify::Path& p = f.unchecked->path;
+  const syscalls::Arch& meant = ctx.meant_arch();
+  const bool one_abi_reaches =
+      !f.stats.truncated && f.handled_arches.contains(meant.audit_arch) && f.unchecked_kernel_arches.size() <= 1;
+  const syscalls::Arch* reference = nullptr;
+  for (const syscalls::Arch* a : ctx.kernel_abis())
+    if (reference == nullptr && p.words[verify::kWordArch].contains(a->audit_arch)) reference = a;
   SeccompWords w = p.witness;
-  std::string example;
   const uint32_t nr = w[verify::kWordNr];
-  const Action action = ctx.explorer().run(w).action();
+  const syscalls::Arch* shown =
+      one_abi_reaches && reference != nullptr ? reference : example_abi(ctx, p.words[verify::kWordArch], nr, reference);
+  std::string example;
   if (shown != nullptr) {
     w[verify::kWordArch] = shown->audit_arch;
-    const Action again = ctx.explorer().run(w).action();
     const auto meaning = syscalls::table(shown->id).name(nr);
     example = fmt::format("nr {} under AUDIT_ARCH {:#x} ({}: {}) is answered {}", nr, shown->audit_arch, shown->name,
-                          meaning ? std::string(*meaning) : std::string("no such syscall"), to_string(again));
-    if (meant.id != shown->id)
-      if (auto m = syscalls::table(meant.id).name(nr)) example += fmt::format(" as if it were {} {}", meant.name, *m);
+                          meaning ? std::string(*meaning) : std::string("no such syscall"),
+                          to_string(ctx.explorer().run(w).action()));
+    if (reference != nullptr && reference->id != shown->id)
+      if (auto m = syscalls::table(reference->id).name(nr))
+        example += fmt::format(" as if it were {} {}", reference->name, *m);
+    example += argument_condition(p, *shown, w);
   } else {
-    example = fmt::format("nr {} with arch {:#x} is answered {}", nr, w[verify::kWordArch], to_string(action));
+    example = fmt::format("nr {} with arch {:#x} is answered {}", nr, w[verify::kWordArch],
+                          to_string(ctx.explorer().run(w).action()));
   }
-  out.add(check::kArchUnchecked, Severity::kCritical,
-          fmt::format("the filter decides on the syscall number without knowing the ABI on {}: {}",
-                      plural(f.unchecked_paths, "path"), example),
+  std::string message = fmt::format("the filter decides on the syscall number without knowing the ABI on {}: {}",
+                                    plural(f.unchecked_paths, "path"), example);
+  if (one_abi_reaches)
+    message += fmt::format(
+        "; on a kernel for {} {} reaches these paths, so no number is read in the wrong ABI there, but on another "
+        "machine's kernel the filter would read its syscalls by these numbers",
+        meant.name, reference != nullptr ? fmt::format("only {}", reference->name) : std::string("no ABI"));
+  out.add(check::kArchUnchecked, one_abi_reaches ? Severity::kLow : Severity::kCritical, std::move(message),
           "load seccomp_data.arch first and return KILL_PROCESS for every arch the filter was not written for",
           fmt::format("instruction {}", f.unchecked->pc))
       .inputs = {from_words(w, shown != nullptr ? shown->endian : ctx.default_endian())};

@@ -11,7 +11,10 @@
 //                                 block of number tests shared by paths that
 //                                 each pinned a different arch is not flagged,
 //                                 nor is reading nr before arch when the arch
-//                                 is checked later on every such path)
+//                                 is checked later on every such path);
+//                                 low when the filter handles the meant ABI
+//                                 and on its kernel at most one ABI (it or
+//                                 a compat ABI) reaches those paths
 //   x32                 critical  x32 numbers (0x40000000 + n under AUDIT_ARCH_X86_64)
 //                                 reach ALLOW although the filter denies the
 //                                 same syscalls as x86_64 (or, compiled from a

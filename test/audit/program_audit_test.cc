@@ -166,6 +166,66 @@ TEST(ArchUnchecked, NotWhenEveryNumberTestFollowsAPinnedArch) {
               check::kArchUnchecked);
 }
 
+// The shape of firejail's protocol filter: x86_64 handled, every other arch
+// read in i386 numbers (359 is i386 socket, syscall_32.tbl), the answer
+// depending on the family.
+constexpr std::string_view kI386Branch =
+    "  A = arch\n"
+    "  if (A == ARCH_X86_64) goto x86_64\n"
+    "  A = sys_number\n"
+    "  if (A == 359) goto socket\n"
+    "  return ALLOW\n"
+    "x86_64:\n"
+    "  A = sys_number\n"
+    "  if (A >= 0x40000000) goto deny\n"
+    "  if (A == socket) goto socket\n"
+    "  return ALLOW\n"
+    "socket:\n"
+    "  A = args[0]\n"
+    "  if (A == 1) goto allow\n"
+    "  return ERRNO(95)\n"
+    "allow:\n"
+    "  return ALLOW\n"
+    "deny:\n"
+    "  return ERRNO(1)\n";
+
+TEST(ArchUnchecked, OnlyTheAbiTheNumbersBelongToReachesTheBranch) {
+  // On an x86_64 kernel only i386 (int 0x80) reaches the unchecked branch,
+  // and 359 is its socket: low, with the argument the answer depends on.
+  const std::string text(kI386Branch);
+  const Report r = audit_text(text, &x86_64());
+  const Finding* f = one(r, check::kArchUnchecked);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->severity, Severity::kLow) << f->message;
+  EXPECT_TRUE(contains(f->message,
+                       "nr 359 under AUDIT_ARCH 0x40000003 (i386: socket) is answered ALLOW for "
+                       "socket(1, 0, 0): the answer depends on args[0]"))
+      << f->message;
+  EXPECT_TRUE(contains(f->message, "on a kernel for x86_64 only i386 reaches these paths")) << f->message;
+  ASSERT_EQ(f->inputs.size(), 1U);
+  EXPECT_EQ(f->inputs[0].arch, syscalls::arch(ArchId::kI386).audit_arch);
+  EXPECT_EQ(answer(text, f->inputs[0]), Action::Allow());
+  EXPECT_EQ(f->inputs[0].args[0], 1U);  // the family the filter allows
+}
+
+TEST(ArchUnchecked, CriticalWhereAnotherTableReachesTheBranch) {
+  // Written for i386's kernel (--arch i386), the filter handles no i386
+  // path: the example is an ABI whose table disagrees with i386's.
+  const std::string text(kI386Branch);
+  const Report r = audit_text(text, &syscalls::arch(ArchId::kI386));
+  const Finding* f = one(r, check::kArchUnchecked);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->severity, Severity::kCritical) << f->message;
+  EXPECT_TRUE(contains(f->message, "as if it were i386 socket")) << f->message;
+  ASSERT_EQ(f->inputs.size(), 1U);
+  // No ABI the example may read the number in calls it socket.
+  for (const auto& a : syscalls::all_arches())
+    if (a.audit_arch == f->inputs[0].arch) {
+      const auto name = syscalls::table(a.id).name(359);
+      EXPECT_TRUE(!name || *name != "socket") << a.name << ": " << f->message;
+    }
+}
+
 // --- x32 ----------------------------------------------------------------------
 
 std::string denylist(bool x32_guard) {
