@@ -169,7 +169,6 @@ WordAtom wide_atom(std::mt19937_64& rng) {
   const uint32_t mask = kPool[rng() % std::size(kPool)] | (uint32_t{1} << (rng() % 32));
   return small_diagrams::atom_of_kind(static_cast<unsigned>(rng() % 8), k, mask);
 }
-}
 
 TEST(SatProof, AgreesWithTheWalkOnWideConstants) {
   std::mt19937_64 rng(99);
