@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <map>
 #include <span>
 #include <vector>
 
@@ -66,9 +67,30 @@ bool alike_over_numbers(const Procedure& filter, SeccompWords input, std::span<c
 // compares the arch word. (A filter that allows every number but one, and
 // that one for some arguments only, answers the counterexample's arguments
 // alike over the numbers too: its other arguments tell it apart.)
+// Whether the filter tells the sampled numbers apart for some argument word
+// set to a constant it compares that word with (at most kVariants of them,
+// over `input`).
+bool tells_numbers_apart(const Procedure& filter, const SeccompWords& input, std::span<const uint32_t> numbers) {
+  constexpr size_t kVariants = 16;
+  WordConstants constants;
+  filter.collect_constants(constants);
+  size_t tried = 0;
+  for (unsigned w = kFirstArgWord; w < kWordCount && tried < kVariants; ++w) {
+    std::vector<uint32_t> values = constants.per_word[w];
+    std::sort(values.begin(), values.end());
+    values.erase(std::unique(values.begin(), values.end()), values.end());
+    for (size_t i = 0; i < values.size() && tried < kVariants; ++i, ++tried) {
+      SeccompWords variant = input;
+      variant[w] = values[i];
+      if (!alike_over_numbers(filter, variant, numbers)) return true;
+    }
+  }
+  return false;
+}
+
 bool answers_every_number_alike(const Mismatch& m, const Counterexample& c, const Procedure& filter,
-                                const policy::Policy& policy, const policy::Decision& d) {
-  constexpr size_t kConstantsPerWord = 8;
+                                const policy::Policy& policy, const policy::Decision& d,
+                                std::map<uint32_t, bool>& reads_number) {
   std::vector<uint32_t> numbers = sampled_numbers(*d.arch);
   if (numbers.size() < 8) return false;
   // The counterexample's own number too: the one the filter may tell apart.
@@ -82,23 +104,17 @@ bool answers_every_number_alike(const Mismatch& m, const Counterexample& c, cons
     profile_differs = profile_differs || policy::evaluate(policy, v).action != c.policy_action;
   }
   if (!profile_differs) return false;
-  WordConstants constants;
-  filter.collect_constants(constants);
-  for (unsigned w = kFirstArgWord; w < kWordCount; ++w) {
-    std::vector<uint32_t> values = constants.per_word[w];
-    std::sort(values.begin(), values.end());
-    values.erase(std::unique(values.begin(), values.end()), values.end());
-    if (values.size() > kConstantsPerWord) values.resize(kConstantsPerWord);
-    for (const uint32_t k : values) {
-      SeccompWords variant = m.input;
-      variant[w] = k;
-      if (!alike_over_numbers(filter, variant, numbers)) return false;
-    }
-  }
-  return true;
+  // Once per ABI (over the first such counterexample's input): a stack of
+  // long filters runs each variant over every sampled number.
+  const auto [known, added] = reads_number.try_emplace(c.data.arch, false);
+  if (added) known->second = tells_numbers_apart(filter, m.input, numbers);
+  return !known->second;
 }
 
-Cause classify(const Mismatch& m, const Counterexample& c, const Procedure& filter, const policy::Policy& policy) {
+// `reads_number`: per AUDIT_ARCH, whether the filter tells numbers apart
+// for some arguments (answers_every_number_alike's memo).
+Cause classify(const Mismatch& m, const Counterexample& c, const Procedure& filter, const policy::Policy& policy,
+               std::map<uint32_t, bool>& reads_number) {
   const policy::Decision d = policy::evaluate(policy, c.data);
   if (d.arch == nullptr) return Cause::kArch;
   const bool above = d.arch->enosys_above && c.data.nr > *d.arch->enosys_above;
@@ -107,7 +123,7 @@ Cause classify(const Mismatch& m, const Counterexample& c, const Procedure& filt
   if (c.filter_action.kind == c.policy_action.kind) return Cause::kActionData;
   // Before argument-width: clearing the upper halves can make both agree by
   // chance when the filter does not look at the number at all.
-  if (answers_every_number_alike(m, c, filter, policy, d)) return Cause::kNoSyscallNumber;
+  if (answers_every_number_alike(m, c, filter, policy, d, reads_number)) return Cause::kNoSyscallNumber;
   // The same input with every argument's upper half cleared: when both sides
   // then agree, the difference lives in the upper 32 bits alone.
   SeccompData low = c.data;
@@ -277,6 +293,7 @@ Verification prove_procedure(const Procedure& filter, const policy::Policy& poli
   v.equiv = check_equivalent(filter, spec, chosen);
   // The checker confirmed every mismatch with the interpreter and the
   // diagram; the reference evaluator has the last word on the policy side.
+  std::map<uint32_t, bool> reads_number;
   for (const Mismatch& m : v.equiv.mismatches) {
     Counterexample c;
     c.words = m.input;
@@ -295,7 +312,7 @@ Verification prove_procedure(const Procedure& filter, const policy::Policy& poli
     if (m.region_known) c.region = describe_region(m.region, abi_of(m.input));
     if (const syscalls::Arch* abi = abi_of(m.input))
       if (auto name = syscalls::table(*abi).name(c.data.nr)) c.syscall = std::string(*name);
-    c.cause = classify(m, c, filter, policy);
+    c.cause = classify(m, c, filter, policy, reads_number);
     v.counterexamples.push_back(std::move(c));
   }
   if (v.counterexamples.empty() && v.equiv.verdict == EquivResult::Verdict::kDifferent) {
