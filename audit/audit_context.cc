@@ -211,24 +211,7 @@ std::vector<verify::Path> AuditContext::walk_view(std::span<const verify::Constr
                                                   verify::WalkStats& stats) const {
   if (o_.stack == nullptr) return x_.paths(c, limits, &stats);
   std::vector<verify::Path> out;
-  verify::PathState state;
-  for (const verify::Constraint& k : c)
-    if (state.add(k.word, k.atom) != verify::Sat::kSat) return out;  // no input at all
-  if (limits.max_paths == 0 || limits.max_atoms == 0) {
-    stats.truncated = true;
-    return out;
-  }
-  const uint64_t start = state.atoms_added();
-  o_.stack->walk(state, [&](const Outcome& leaf) {
-    out.push_back(verify::Path{leaf, state.words(), state.witness()});
-    stats.atoms = state.atoms_added() - start;
-    if (++stats.paths >= limits.max_paths || stats.atoms >= limits.max_atoms) {
-      stats.truncated = true;
-      return verify::Walk::kStop;
-    }
-    return verify::Walk::kContinue;
-  });
-  stats.atoms = state.atoms_added() - start;
+  stats = verify::walk_paths(*o_.stack, c, limits, [&](const verify::Path& p) { out.push_back(p); });
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 #include <span>
+#include <string_view>
 #include <tuple>
 
 #include "bpf/insn.h"
@@ -370,6 +371,17 @@ constexpr uint64_t kSearchVisits = 400'000'000;
 // second at most on a pair whose explaining walk is cheap anyway).
 constexpr uint64_t kWitnessVisits = 20'000'000;
 
+// A difference found on one input, with no region (`where` says how).
+Mismatch concrete_mismatch(const SeccompWords& input, Action a_action, Action b_action, std::string_view where) {
+  Mismatch m;
+  m.input = input;
+  m.a_action = a_action;
+  m.b_action = b_action;
+  m.a_where = std::string(where);
+  m.b_where = std::string(where);
+  return m;
+}
+
 // The verdict of a finished product walk, and the testing fallback when it
 // is not a proof.
 EquivResult conclude(const Procedure& a, const Procedure& b, const EquivOptions& options, const ProductWalk& walk,
@@ -402,13 +414,7 @@ EquivResult conclude(const Procedure& a, const Procedure& b, const EquivOptions&
     const Action ra = a.run(in);
     const Action rb = b.run(in);
     if (ra == rb) return true;
-    Mismatch m;
-    m.input = in;
-    m.a_action = ra;
-    m.b_action = rb;
-    m.a_where = "(found by testing)";
-    m.b_where = "(found by testing)";
-    result.mismatches.push_back(std::move(m));
+    result.mismatches.push_back(concrete_mismatch(in, ra, rb, "(found by testing)"));
     if (result.mismatches.size() < options.max_mismatches) return true;
     result.mismatch_limit_reached = true;
     return false;
@@ -424,13 +430,7 @@ void add_search_witness(const Procedure& a, const Procedure& b, const SeccompWor
   const Action ra = a.run(witness);
   const Action rb = b.run(witness);
   if (ra == rb) return;
-  Mismatch m;
-  m.input = witness;
-  m.a_action = ra;
-  m.b_action = rb;
-  m.a_where = "(found by the satisfiability search)";
-  m.b_where = "(found by the satisfiability search)";
-  result.mismatches.push_back(std::move(m));
+  result.mismatches.push_back(concrete_mismatch(witness, ra, rb, "(found by the satisfiability search)"));
   result.verdict = EquivResult::Verdict::kDifferent;
   result.found_by_search = true;
 }

@@ -12,8 +12,8 @@ Expected<PathExplorer> PathExplorer::create(bpf::Program program) {
   return PathExplorer(std::move(*proc), std::move(*interp));
 }
 
-WalkStats PathExplorer::walk(std::span<const Constraint> constraints, WalkLimits limits,
-                             const std::function<void(const Path&)>& visit) const {
+WalkStats walk_paths(const Procedure& procedure, std::span<const Constraint> constraints, WalkLimits limits,
+                     const std::function<void(const Path&)>& visit) {
   WalkStats stats;
   PathState state;
   for (const Constraint& c : constraints)
@@ -24,7 +24,7 @@ WalkStats PathExplorer::walk(std::span<const Constraint> constraints, WalkLimits
   }
   const uint64_t start = state.atoms_added();
   Path path;
-  proc_.walk(state, [&](const verify::Outcome& leaf) {
+  procedure.walk(state, [&](const verify::Outcome& leaf) {
     path.outcome = leaf;
     path.words = state.words();
     path.witness = state.witness();
@@ -38,6 +38,11 @@ WalkStats PathExplorer::walk(std::span<const Constraint> constraints, WalkLimits
   });
   stats.atoms = state.atoms_added() - start;
   return stats;
+}
+
+WalkStats PathExplorer::walk(std::span<const Constraint> constraints, WalkLimits limits,
+                             const std::function<void(const Path&)>& visit) const {
+  return walk_paths(proc_, constraints, limits, visit);
 }
 
 std::vector<Path> PathExplorer::paths(std::span<const Constraint> constraints, WalkLimits limits,

@@ -67,6 +67,12 @@ struct WordUse {
   uint32_t words = 0;
 };
 
+// Calls `visit` for each feasible path of `procedure` (a program, a
+// stack) whose inputs also satisfy `constraints`, until a limit is reached
+// (checked at each path: the overshoot is at most one path's work).
+WalkStats walk_paths(const Procedure& procedure, std::span<const Constraint> constraints, WalkLimits limits,
+                     const std::function<void(const Path&)>& visit);
+
 class PathExplorer {
  public:
   // Fails with the validator's message when the kernel would reject `program`.
