@@ -248,8 +248,10 @@ std::vector<OtherThread> threads_differing(pid_t pid, const ProcessSeccomp& read
   std::vector<OtherThread> out;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(fmt::format("/proc/{}/task", pid), ec)) {
+    // The name kept: strtol's end points into it.
+    const std::string name = entry.path().filename().string();
     char* end = nullptr;
-    const long tid = std::strtol(entry.path().filename().c_str(), &end, 10);
+    const long tid = std::strtol(name.c_str(), &end, 10);
     if (end == nullptr || *end != 0 || tid <= 0 || tid == pid) continue;
     auto status = read_process_seccomp(static_cast<pid_t>(tid));
     if (!status) continue;  // the thread ended meanwhile
