@@ -42,11 +42,17 @@ constexpr CheckEntry kChecks[] = {
 
 }  // namespace
 
+bool is_own_code_check(std::string_view check) {
+  return check == check::kUnreachable || check == check::kUndefinedAction || check == check::kIncomplete ||
+         check == check::kAbiNotHandled || check == check::kInstructionPointer || check == check::kArchUnchecked;
+}
+
 Report audit_program(const verify::PathExplorer& program, const ProgramAuditOptions& options) {
   AuditContext ctx(program, options);
   Findings findings;
   for (const CheckEntry& c : kChecks) {
     if (options.skip_default_check && c.id == check::kDefaultAllow) continue;
+    if (options.own_code_only && !is_own_code_check(c.id)) continue;
     c.run(ctx, findings);
   }
   Report report;

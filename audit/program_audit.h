@@ -114,6 +114,10 @@ struct ProgramAuditOptions {
   // The default-action check is answered by the intent instead (the profile
   // audit reports the profile's defaultAction itself).
   bool skip_default_check = false;
+  // Only the checks of the program's own code (is_own_code_check): a
+  // stack's older filters, whose share of what the stack lets through the
+  // newest filter's audit reads.
+  bool own_code_only = false;
   // Paths of the whole-program walk; beyond it, findings may be missing
   // (reported as `incomplete`). The per-syscall walks share a budget of as
   // many paths again.
@@ -140,6 +144,10 @@ struct ProgramAuditOptions {
 };
 
 Report audit_program(const verify::PathExplorer& program, const ProgramAuditOptions& options);
+
+// Whether a check is about one filter's own code (structure, and numbers
+// read without the arch) rather than what gets through.
+bool is_own_code_check(std::string_view check);
 // The AUDIT_ARCH values an audit of `program` reads syscall numbers under:
 // those it pins on a path that reads nr, the one it is written for when it
 // does not check the arch (costs the whole-program walk).

@@ -35,17 +35,7 @@ bool stack_confirms(const bpf::StackInterpreter& stack, size_t position, const F
 
 }  // namespace
 
-bool is_structural_check(std::string_view check) {
-  return check == check::kUnreachable || check == check::kUndefinedAction || check == check::kIncomplete ||
-         check == check::kAbiNotHandled || check == check::kInstructionPointer;
-}
-
 namespace {
-
-// A finding about one filter's own code that claims an answer for its
-// example input (the number read without the arch): it holds for the stack
-// only when the stack answers that input as the filter does.
-bool is_own_code_way_through(std::string_view check) { return check == check::kArchUnchecked; }
 
 // Each filter, validated and ready for its own-code walk.
 Expected<std::vector<verify::PathExplorer>> explorers_of(std::span<const bpf::Program> stack,
@@ -84,20 +74,24 @@ Expected<Report> audit_stack(std::span<const bpf::Program> stack, std::span<cons
   size_t dropped = 0;
   std::set<std::pair<std::string_view, std::string>> seen;  // the stack's findings, once
   // Newest first, the order the kernel runs them; each is named by its
-  // kernel index, its position.
+  // kernel index, its position. The newest filter's audit reads what the
+  // stack lets through (alike from any filter); the others' only their own
+  // code.
   for (size_t position = stack.size(); position-- > 0;) {
+    on_stack.own_code_only = position + 1 < stack.size();
     Report report = audit_program((*explorers)[position], on_stack);
     const std::string filter = fmt::format("filter {} ({})", position, names[position]);
     for (const std::string& s : report.scope) out.scope.push_back(fmt::format("{}: {}", filter, s));
     for (Finding& f : report.findings) {
-      const bool own_code = is_structural_check(f.check) || is_own_code_way_through(f.check);
-      if (!own_code) {
-        // Found on the stack's joint paths: every filter's audit finds it
-        // alike, and its place already names the deciding filter.
+      if (!is_own_code_check(f.check)) {
+        // Found on the stack's joint paths: its place already names the
+        // deciding filter.
         if (seen.insert({f.check, f.message}).second) out.findings.push_back(std::move(f));
         continue;
       }
-      if (is_own_code_way_through(f.check) && !stack_confirms(*interp, position, f)) {
+      // The number read without the arch: the answer it claims holds for
+      // the stack only when the stack answers its example as the filter does.
+      if (f.check == check::kArchUnchecked && !stack_confirms(*interp, position, f)) {
         ++dropped;
         continue;
       }

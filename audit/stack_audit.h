@@ -28,7 +28,4 @@ namespace sysfence::audit {
 Expected<Report> audit_stack(std::span<const bpf::Program> stack, std::span<const std::string> names,
                              const ProgramAuditOptions& options);
 
-// Whether a check is about one filter's code rather than what gets through.
-bool is_structural_check(std::string_view check);
-
 }  // namespace sysfence::audit

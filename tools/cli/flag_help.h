@@ -14,8 +14,8 @@ inline constexpr std::string_view kCaps =
     "the container's capabilities: docker-default (the default), all, none or a list such as "
     "docker-default,CAP_SYS_ADMIN";
 inline constexpr std::string_view kKernel =
-    "the target kernel: what minKernel rules compare with and which actions the filter may use (default: the "
-    "running one)";
+    "the target kernel: what minKernel rules compare with, which actions the filter may use and which calls the "
+    "kernel runs no filter for (default: the running one)";
 inline constexpr std::string_view kDowngradeActions =
     "map actions the target kernel lacks, e.g. log=allow,kill-process=kill-thread,user-notif=errno (TO as "
     "--bad-arch spells it)";
