@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iterator>
 #include <optional>
 
@@ -38,12 +39,33 @@ long ptrace_request(int request, pid_t pid, unsigned long addr, void* data) {
 
 constexpr unsigned kCapSysAdmin = 21;  // include/uapi/linux/capability.h
 
+// Whether this process runs in a user namespace other than the initial one,
+// whose /proc/self/uid_map maps every uid onto itself ("0 0 4294967295"); a
+// namespace not given a map yet has an empty one. A child namespace given
+// that same map is not told apart: the kernel's refusal then names the cause.
+bool in_child_user_namespace() {
+  std::ifstream in("/proc/self/uid_map");
+  if (!in) return false;  // a kernel without user namespaces
+  unsigned long long inside = 0;
+  unsigned long long outside = 0;
+  unsigned long long count = 0;
+  if (!(in >> inside >> outside >> count)) return true;
+  unsigned long long more = 0;
+  return inside != 0 || outside != 0 || count != 0xffffffffULL || static_cast<bool>(in >> more);
+}
+
 // Why the kernel refuses, or would refuse, this process the filters
-// (seccomp_get_filter answers EACCES): it wants CAP_SYS_ADMIN and a caller
-// whose own seccomp mode is disabled. Nothing when /proc/self/status shows
-// both; `assume_refused` (the kernel did refuse) names CAP_SYS_ADMIN then.
+// (seccomp_get_filter answers EACCES): it wants CAP_SYS_ADMIN in the initial
+// user namespace (capable()) and a caller whose own seccomp mode is disabled.
+// Nothing when /proc/self/status and uid_map show all of that;
+// `assume_refused` (the kernel did refuse) names the capability then.
 std::optional<std::string> refusal(pid_t pid, bool assume_refused) {
   const std::string head = fmt::format("cannot read the filters of process {}: ", pid);
+  // Capabilities held in a user namespace of its own do not count for the
+  // kernel's check, though /proc/self/status shows them.
+  const std::string not_initial =
+      "CAP_SYS_ADMIN in the initial user namespace is required, and sysfence runs in a user namespace of its own "
+      "(its capabilities there do not count)";
   auto self = read_status_fields(0);
   if (self) {
     const auto mode = status_number(*self, "Seccomp");
@@ -58,8 +80,18 @@ std::optional<std::string> refusal(pid_t pid, bool assume_refused) {
     if (it != self->end() && !it->second.empty()) {
       const unsigned long long caps = std::strtoull(it->second.c_str(), nullptr, 16);
       if ((caps >> kCapSysAdmin & 1U) == 0) return head + "CAP_SYS_ADMIN is required";
+      if (in_child_user_namespace()) return head + not_initial;
+      // The capability is there, and the kernel refused all the same: a
+      // child namespace whose uid_map looks initial, or a security module.
+      if (assume_refused) {
+        return head +
+               "CAP_SYS_ADMIN in the initial user namespace is required (the kernel refused although sysfence's "
+               "effective set has it: a user namespace of its own, or a security module)";
+      }
+      return std::nullopt;
     }
   }
+  if (in_child_user_namespace()) return head + not_initial;
   if (assume_refused) return head + "CAP_SYS_ADMIN is required";
   return std::nullopt;
 }
@@ -139,6 +171,13 @@ Expected<std::vector<LiveFilter>> read_filters_of_stopped(pid_t pid) {
   }
   std::reverse(filters.begin(), filters.end());
   return filters;
+}
+
+std::vector<bpf::Program> oldest_first(const std::vector<LiveFilter>& filters) {
+  std::vector<bpf::Program> installed;
+  std::transform(filters.rbegin(), filters.rend(), std::back_inserter(installed),
+                 [](const LiveFilter& f) { return f.program; });
+  return installed;
 }
 
 namespace {
@@ -236,10 +275,7 @@ Expected<LiveStack> read_stack(pid_t pid) {
       .pid = pid, .status = *status, .filters = std::move(*filters), .interrupted = {}, .other_threads = {}};
   if (stack.status.filter_count == 0) stack.status.filter_count = static_cast<unsigned>(stack.filters.size());
   // Still stopped: the detach (seized's destructor) is what resumes the call.
-  std::vector<bpf::Program> installed;
-  std::transform(stack.filters.rbegin(), stack.filters.rend(), std::back_inserter(installed),
-                 [](const LiveFilter& f) { return f.program; });
-  stack.interrupted = return_eintr_if_restart_denied(pid, installed);
+  stack.interrupted = return_eintr_if_restart_denied(pid, oldest_first(stack.filters));
   stack.other_threads = threads_differing(pid, stack.status);
   return stack;
 }

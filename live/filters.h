@@ -3,8 +3,9 @@
 // The kernel hands a task's filters to its ptrace tracer only
 // (PTRACE_SECCOMP_GET_FILTER, Linux 4.4; the flags through
 // PTRACE_SECCOMP_GET_METADATA, 4.15), only when it was built with
-// CONFIG_CHECKPOINT_RESTORE, and only to a caller with CAP_SYS_ADMIN that is
-// not itself under seccomp (read_stack checks both before it stops the task).
+// CONFIG_CHECKPOINT_RESTORE, and only to a caller with CAP_SYS_ADMIN in the
+// initial user namespace that is not itself under seccomp (read_stack checks
+// both before it stops the task).
 // read_stack attaches with PTRACE_SEIZE (which, unlike PTRACE_ATTACH, sends no
 // SIGSTOP), stops the task with PTRACE_INTERRUPT, reads, and detaches on every
 // path: the task is never left stopped, and a signal that arrived meanwhile is
@@ -89,6 +90,8 @@ std::vector<std::string> notes(const LiveStack& stack);
 //   process 123 is in seccomp strict mode, which has no filter to read
 //   process 123 is already traced by process 45; the kernel hands filters to one tracer only
 //   cannot read the filters of process 123: CAP_SYS_ADMIN is required
+//   cannot read the filters of process 123: CAP_SYS_ADMIN in the initial user namespace is required, and
+//     sysfence runs in a user namespace of its own (its capabilities there do not count)
 //   cannot read the filters of process 123: sysfence itself runs under seccomp (mode filter), and the
 //     kernel hands filters only to an unconfined caller
 //   cannot read the filters of process 123: the kernel was built without CONFIG_CHECKPOINT_RESTORE
@@ -97,5 +100,9 @@ Expected<LiveStack> read_stack(pid_t pid);
 // The same for a task this process already traces and that is in a ptrace
 // stop (launch.h): every filter, newest first. Does not detach.
 Expected<std::vector<LiveFilter>> read_filters_of_stopped(pid_t pid);
+
+// The programs of `filters` (newest first) oldest first: the kernel's index
+// order, which bpf::StackInterpreter takes.
+std::vector<bpf::Program> oldest_first(const std::vector<LiveFilter>& filters);
 
 }  // namespace sysfence::live

@@ -6,13 +6,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <iterator>
 #include <optional>
 #include <vector>
 
@@ -47,7 +45,7 @@ Expected<Launched, LaunchError> read_and_detach(pid_t child, const ProcessSeccom
   Launched out{.stack = {.pid = child,
                          .status = status,
                          .filters = std::move(*filters),
-                         .interrupted = interrupted,
+                         .interrupted = std::move(interrupted),
                          .other_threads = {}},
                .child = child,
                .when = std::move(when)};
@@ -58,21 +56,6 @@ Expected<Launched, LaunchError> read_and_detach(pid_t child, const ProcessSeccom
 
 // The job-control stops a seized task reports as PTRACE_EVENT_STOP.
 bool is_stop_signal(int sig) { return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU; }
-
-// At a signal-delivery-stop of a child under a filter: a signal a program
-// ignores still wakes its sleep while it is traced (the kernel does not drop
-// it at generation, as it would untraced), and the sleep is then continued
-// through restart_syscall, which its filters may deny (restart.h).
-std::optional<InterruptedCall> keep_sleep_harmless(pid_t child) {
-  auto status = read_process_seccomp(child);
-  if (!status || status->mode != SeccompMode::kFilter) return std::nullopt;
-  auto filters = read_filters_of_stopped(child);
-  if (!filters) return std::nullopt;
-  std::vector<bpf::Program> installed;
-  std::transform(filters->rbegin(), filters->rend(), std::back_inserter(installed),
-                 [](LiveFilter& f) { return std::move(f.program); });
-  return return_eintr_if_restart_denied(child, installed);
-}
 
 // Runs the seized child from stop to stop until the stop to read at.
 Expected<Launched, LaunchError> follow(pid_t child, unsigned at_exec, const std::string& name) {
@@ -106,8 +89,11 @@ Expected<Launched, LaunchError> follow(pid_t child, unsigned at_exec, const std:
     } else if (event == PTRACE_EVENT_STOP) {
       ptrace(PTRACE_CONT, child, nullptr, nullptr);
     } else {
-      // A signal-delivery-stop: deliver the signal.
-      if (auto call = keep_sleep_harmless(child)) interrupted = call;
+      // A signal-delivery-stop: deliver the signal. A signal a program
+      // ignores still wakes its sleep while it is traced (the kernel does not
+      // drop it at generation, as it would untraced), and the sleep is then
+      // continued through restart_syscall, which its filters may deny.
+      if (auto call = keep_restart_harmless(child)) interrupted = std::move(call);
       // NOLINTNEXTLINE(performance-no-int-to-ptr): ptrace's data argument carries the signal number.
       ptrace(PTRACE_CONT, child, nullptr, reinterpret_cast<void*>(static_cast<long>(sig)));
     }

@@ -7,9 +7,11 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
+#include <utility>
 
 #include "base/seccomp.h"
 #include "bpf/stack.h"
+#include "live/filters.h"
 
 namespace sysfence::live {
 
@@ -71,51 +73,110 @@ SeccompData restart_call(const user_regs_struct& regs, uint32_t arch, Interrupte
   return data;
 }
 
-}  // namespace
+// The call `tid` is stopped in, when the kernel would continue it through
+// restart_syscall, and what its filters would see for that.
+struct PendingRestart {
+  InterruptedCall call;
+  SeccompData restart;
+};
 
-std::optional<InterruptedCall> return_eintr_if_restart_denied(pid_t tid, std::span<const bpf::Program> installed) {
+std::optional<PendingRestart> pending_restart(pid_t tid) {
   user_regs_struct regs{};
-  if (installed.empty() || ptrace(PTRACE_GETREGS, tid, nullptr, &regs) != 0) return std::nullopt;
+  if (ptrace(PTRACE_GETREGS, tid, nullptr, &regs) != 0) return std::nullopt;
   // Not in a system call (orig_rax -1), or in one the kernel restarts as it
   // was (the filters allowed it already) or does not restart at all.
   if (static_cast<int32_t>(regs.orig_rax) < 0) return std::nullopt;
   if (static_cast<int32_t>(regs.rax) != kErestartRestartblock) return std::nullopt;
-  InterruptedCall call{.tid = tid, .nr = static_cast<uint32_t>(regs.orig_rax)};
-  const SeccompData data = restart_call(regs, audit_arch_of(tid, regs), call);
-  auto stack = bpf::StackInterpreter::create(installed);
-  if (!stack) return std::nullopt;  // the kernel accepted these filters: not reached
-  call.answer = stack->run(data, Endian::kLittle).ret;
-  const ActionKind kind = decode(call.answer).kind;
-  if (kind == ActionKind::kAllow || kind == ActionKind::kLog) return std::nullopt;
+  PendingRestart pending;
+  pending.call.tid = tid;
+  pending.call.nr = static_cast<uint32_t>(regs.orig_rax);
+  pending.restart = restart_call(regs, audit_arch_of(tid, regs), pending.call);
+  return pending;
+}
+
+// The kernel reads the return register after the stop to decide on the
+// restart (arch_do_signal_or_restart): -EINTR is not restarted.
+void return_eintr(InterruptedCall& call) {
   const long eintr = -EINTR;
   // NOLINTNEXTLINE(performance-no-int-to-ptr): PTRACE_POKEUSER's data argument is the register's value.
-  if (ptrace(PTRACE_POKEUSER, tid, offsetof(struct user, regs.rax), reinterpret_cast<void*>(eintr)) != 0) {
+  if (ptrace(PTRACE_POKEUSER, call.tid, offsetof(struct user, regs.rax), reinterpret_cast<void*>(eintr)) != 0) {
     call.poke_error = errno;
   }
-  return call;
+}
+
+// What the filters answer restart_syscall: the call returns EINTR unless
+// ALLOW or LOG.
+std::optional<InterruptedCall> judge(PendingRestart pending, std::span<const bpf::Program> installed) {
+  auto stack = bpf::StackInterpreter::create(installed);
+  if (!stack) return std::nullopt;  // the kernel accepted these filters: not reached
+  pending.call.answer = stack->run(pending.restart, Endian::kLittle).ret;
+  const ActionKind kind = decode(pending.call.answer).kind;
+  if (kind == ActionKind::kAllow || kind == ActionKind::kLog) return std::nullopt;
+  return_eintr(pending.call);
+  return pending.call;
 }
 
 #else
 
-}  // namespace
+struct PendingRestart {
+  InterruptedCall call;
+};
 
-std::optional<InterruptedCall> return_eintr_if_restart_denied(pid_t, std::span<const bpf::Program>) {
-  return std::nullopt;
-}
+// Elsewhere the call is restarted as the kernel decides.
+std::optional<PendingRestart> pending_restart(pid_t) { return std::nullopt; }
+void return_eintr(InterruptedCall&) {}
+std::optional<InterruptedCall> judge(const PendingRestart&, std::span<const bpf::Program>) { return std::nullopt; }
 
 #endif
 
+// "cannot read the filters of process 123: CAP_SYS_ADMIN is required" -> its reason.
+std::string reason_unread(const std::string& message, pid_t tid) {
+  const std::string head = fmt::format("cannot read the filters of process {}: ", tid);
+  return message.starts_with(head) ? message.substr(head.size()) : message;
+}
+
+}  // namespace
+
+std::optional<InterruptedCall> return_eintr_if_restart_denied(pid_t tid, std::span<const bpf::Program> installed) {
+  if (installed.empty()) return std::nullopt;
+  auto pending = pending_restart(tid);
+  if (!pending) return std::nullopt;
+  return judge(std::move(*pending), installed);
+}
+
+std::optional<InterruptedCall> keep_restart_harmless(pid_t tid) {
+  auto pending = pending_restart(tid);
+  if (!pending) return std::nullopt;
+  // Without filters nothing judges restart_syscall; strict mode allows no
+  // call that sleeps.
+  auto status = read_process_seccomp(tid);
+  if (!status || status->mode != SeccompMode::kFilter) return std::nullopt;
+  auto filters = read_filters_of_stopped(tid);
+  if (!filters) {
+    pending->call.unread = reason_unread(filters.error().message, tid);
+    return_eintr(pending->call);
+    return pending->call;
+  }
+  return judge(std::move(*pending), oldest_first(*filters));
+}
+
 std::string describe(const InterruptedCall& call) {
-  const std::string head = fmt::format(
-      "thread {} was interrupted in syscall {} ({}), which the kernel continues through restart_syscall; its "
-      "filters answer that with {}",
-      call.tid, call.nr, call.abi, to_string(decode(call.answer)));
+  const std::string head =
+      fmt::format("thread {} was interrupted in syscall {} ({}), which the kernel continues through restart_syscall; ",
+                  call.tid, call.nr, call.abi);
+  const std::string judged = call.unread.empty()
+                                 ? fmt::format("its filters answer that with {}", to_string(decode(call.answer)))
+                                 : fmt::format("its filters could not be read ({})", call.unread);
   if (call.poke_error != 0) {
-    return head +
-           fmt::format(", and its return value could not be set to EINTR ({}): the call ends as that answer says",
+    return head + judged +
+           fmt::format(", and its return value could not be set to EINTR ({}): the call ends as the filters say",
                        std::strerror(call.poke_error));
   }
-  return head + ", so the call returns EINTR instead (as after a signal with a handler)";
+  if (!call.unread.empty()) {
+    return head + judged +
+           ", so the call returns EINTR instead, in case they deny that (as after a signal with a handler)";
+  }
+  return head + judged + ", so the call returns EINTR instead (as after a signal with a handler)";
 }
 
 }  // namespace sysfence::live

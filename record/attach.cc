@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "live/proc_status.h"
+#include "live/restart.h"
 
 namespace sysfence::record {
 
@@ -32,6 +33,13 @@ constexpr long kOwnFailure = 125;
 constexpr unsigned long kTraceOptions =
     PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC;
 constexpr int kSyscallStop = SIGTRAP | 0x80;
+// -ERESTART_RESTARTBLOCK (include/linux/errno.h): a call the kernel continues
+// through restart_syscall.
+constexpr int64_t kErestartRestartblock = -516;
+
+// A stop as PTRACE_GET_SYSCALL_INFO tells it; kOther: not a syscall stop (or
+// a kernel that does not say).
+enum class SyscallStop : uint8_t { kEntry, kExit, kExitToRestart, kOther };
 
 long trace(int request, pid_t tid, unsigned long addr, unsigned long data) {
   // NOLINTNEXTLINE(performance-no-int-to-ptr): ptrace's data argument carries a number for these requests.
@@ -146,6 +154,21 @@ class Tracer {
   bool done() const { return tasks_.empty(); }
   const std::string& failure() const { return failure_; }
 
+  // The calls made to return EINTR, one sentence each; a process of many
+  // sleeping threads gets the first few and a count.
+  std::vector<std::string> notes() const {
+    constexpr size_t kNamed = 8;
+    std::vector<std::string> out;
+    for (size_t i = 0; i < std::min(interrupted_.size(), kNamed); ++i) out.push_back(live::describe(interrupted_[i]));
+    if (interrupted_.size() > kNamed) {
+      out.push_back(
+          fmt::format("{} more interrupted calls returned EINTR instead of being continued through "
+                      "restart_syscall",
+                      interrupted_.size() - kNamed));
+    }
+    return out;
+  }
+
   // Interrupts every task: each is detached at its next stop.
   void begin_detach() {
     if (detaching_) return;
@@ -196,7 +219,18 @@ class Tracer {
     if (!WIFSTOPPED(status)) return;
     const int sig = WSTOPSIG(status);
     const int event = status >> 16;
-    if (sig == kSyscallStop && !detaching_) note_syscall(tid);
+    const SyscallStop stop = sig == kSyscallStop ? syscall_stop(tid) : SyscallStop::kOther;
+    const bool entry = stop == SyscallStop::kEntry;
+    // A stop may have woken a sleep that the kernel, once the thread runs on,
+    // continues through restart_syscall: the interrupt stops of the attach
+    // and the detach, the syscall-exit stop that reports such an interrupt
+    // while PTRACE_SYSCALL is in effect, a signal's delivery stop (traced,
+    // even an ignored signal wakes the sleep). Checked before the thread is
+    // resumed or detached (live/restart.h); an entry stop, or an exit stop
+    // whose call returned anything else, needs no check.
+    if (stop == SyscallStop::kOther || stop == SyscallStop::kExitToRestart) {
+      if (auto call = live::keep_restart_harmless(tid)) interrupted_.push_back(std::move(*call));
+    }
     if (event == PTRACE_EVENT_CLONE || event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK) {
       unsigned long child = 0;
       if (trace(PTRACE_GETEVENTMSG, tid, 0, reinterpret_cast<unsigned long>(&child)) == 0) {
@@ -213,7 +247,14 @@ class Tracer {
     // A signal-delivery-stop (no event, not a syscall stop) holds the signal
     // the task is about to receive: it is delivered on resuming or detaching.
     const int deliver = event == 0 && sig != kSyscallStop ? sig : 0;
-    if (detaching_) {
+    if (detaching_ && entry) {
+      // Detached here, the thread would run the call with the wake-up of the
+      // detach's PTRACE_INTERRUPT still pending (TIF_SIGPENDING outlives the
+      // stop): a sleep it starts ends at once and is continued through
+      // restart_syscall with no tracer left to check it. It is detached at
+      // the call's exit stop instead, which that wake-up brings at once.
+      trace(PTRACE_SYSCALL, tid, 0, 0);
+    } else if (detaching_) {
       trace(PTRACE_DETACH, tid, 0, static_cast<unsigned long>(deliver));
       forget(tid);
     } else if (event == PTRACE_EVENT_STOP && sig != SIGTRAP) {
@@ -225,22 +266,29 @@ class Tracer {
     }
   }
 
-  void note_syscall(pid_t tid) {
+  // What a syscall stop is; the call of an entry stop is counted unless
+  // detaching.
+  SyscallStop syscall_stop(pid_t tid) {
     __ptrace_syscall_info info{};
     if (trace(PTRACE_GET_SYSCALL_INFO, tid, sizeof info, reinterpret_cast<unsigned long>(&info)) <= 0) {
       if (errno == EIO || errno == EINVAL) {
         failure_ = "the kernel has no PTRACE_GET_SYSCALL_INFO (Linux 5.3 added it)";
         begin_detach();
       }
-      return;
+      return SyscallStop::kOther;
     }
-    if (info.op != PTRACE_SYSCALL_INFO_ENTRY) return;
+    if (info.op == PTRACE_SYSCALL_INFO_EXIT) {
+      return info.exit.rval == kErestartRestartblock ? SyscallStop::kExitToRestart : SyscallStop::kExit;
+    }
+    if (info.op != PTRACE_SYSCALL_INFO_ENTRY) return SyscallStop::kOther;
+    if (detaching_) return SyscallStop::kEntry;
     std::array<uint64_t, 6> args{};
     for (size_t i = 0; i < args.size(); ++i) args[i] = info.entry.args[i];
     counter_.note(info.arch, static_cast<uint32_t>(info.entry.nr), args);
     auto name = names_.find(tid);
     if (name == names_.end()) name = names_.emplace(tid, program_of(tid)).first;
     ++rec_.observations.callers[name->second];
+    return SyscallStop::kEntry;
   }
 
   pid_t root_;
@@ -248,6 +296,7 @@ class Tracer {
   CallCounter counter_;
   std::set<pid_t> tasks_;  // the traced tids
   std::map<pid_t, std::string> names_;
+  std::vector<live::InterruptedCall> interrupted_;
   bool detaching_ = false;
   std::string failure_;
 };
@@ -327,6 +376,7 @@ Expected<Recording, RecordError> record_process(pid_t pid, const AttachOptions& 
   }
   if (!attached) return Unexpected<RecordError>{attached.error()};
   if (!tracer.failure().empty()) return Unexpected<RecordError>{{kOwnFailure, tracer.failure()}};
+  rec.notes = tracer.notes();
   return rec;
 }
 

@@ -9,7 +9,10 @@
 // What it sees: only the calls made while attached; nothing from before.
 // What the process may notice: every call stops twice (entry and exit)
 // for a round trip through sysfence, so it runs several times slower; it
-// has a tracer (TracerPid, and no other debugger can attach meanwhile).
+// has a tracer (TracerPid, and no other debugger can attach meanwhile). A
+// stop wakes a sleep, which the kernel continues through restart_syscall;
+// where the thread's filters deny that (or cannot be read), the sleep returns
+// EINTR instead (live/restart.h), and Recording::notes names the thread.
 // Signals and job-control stops reach it as before; when the recording
 // ends every thread is detached with the signal it was about to receive,
 // and it runs on (PTRACE_O_EXITKILL is not used: sysfence dying kills it

@@ -56,6 +56,9 @@ struct Recording {
   int term_signal = 0;
   // execve of the command failed (errno), the recording is then empty.
   int exec_errno = 0;
+  // What recording did to the process, one sentence each, for the CLI to
+  // print as notes (`--pid`: the calls made to return EINTR, live/restart.h).
+  std::vector<std::string> notes;
 };
 
 // Whether the arguments of syscall `name` are kept for `--args`: clone,

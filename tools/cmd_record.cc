@@ -199,6 +199,7 @@ void summarise(const record::Recording& rec, const record::Generated& gen) {
   fmt::print(stderr, "sysfence: recorded {} calls of {} distinct syscalls; {} profile entries\n", calls,
              rec.observations.calls.size(), gen.profile.syscalls.size());
   for (const std::string& u : gen.unnamed) fmt::print(stderr, "sysfence: note: no name for {}: left out\n", u);
+  for (const std::string& n : rec.notes) fmt::print(stderr, "sysfence: note: {}\n", n);
   if (rec.term_signal != 0) {
     fmt::print(stderr, "sysfence: the command was killed by signal {} ({})\n", rec.term_signal,
                strsignal(rec.term_signal));

@@ -7,17 +7,15 @@
 // its end), never in the filter's answer, and a sleep the filter can restart
 // must go on undisturbed.
 #include <gtest/gtest.h>
-#include <linux/filter.h>
 #include <linux/seccomp.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -28,114 +26,10 @@
 #include "live/launch.h"
 #include "test/cli_runner.h"
 #include "test/live/filtered_child.h"
+#include "test/live/sleeping_child.h"
 
 namespace sysfence::live::testing {
 namespace {
-
-constexpr uint32_t kAuditArchX86_64 = 0xc000003eU;
-constexpr uint32_t kAuditArchI386 = 0x40000003U;
-constexpr long kNanosleepI386 = 162;
-constexpr uint32_t kRestartSyscallI386 = 0;
-
-// `nr` of `arch` -> `answer`, everything else ALLOW.
-std::vector<sock_filter> answering(uint32_t arch, uint32_t nr, uint32_t answer) {
-  return {
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 0, 3),
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 1),
-      BPF_STMT(BPF_RET | BPF_K, answer),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-  };
-}
-
-// The sleep, as the x86_64 ABI or as i386 (`int $0x80`, its timespec below
-// 4 GiB); the kernel's return value.
-long sleep_five_seconds(bool i386) {
-  if (!i386) {
-    timespec t{5, 0};
-    return syscall(SYS_nanosleep, &t, nullptr) == 0 ? 0 : -errno;
-  }
-  void* page = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
-  if (page == MAP_FAILED) return -errno;
-  auto* t = static_cast<int32_t*>(page);
-  t[0] = 5;
-  t[1] = 0;
-  long r = kNanosleepI386;
-  asm volatile("int $0x80" : "+a"(r) : "b"(t), "c"(0L) : "memory", "r8", "r9", "r10", "r11");
-  return r;
-}
-
-struct Ending {
-  bool reported = false;  // false: killed before it could say
-  long result = 0;        // nanosleep's return value (-errno)
-  int status = 0;         // wait status
-};
-
-// A child that installs `filter`, then sleeps 5 s and writes the result.
-class SleepingChild {
- public:
-  SleepingChild(const std::vector<sock_filter>& filter, bool i386) : i386_(i386) {
-    int up[2];
-    if (pipe(up) != 0) return;
-    pid_ = fork();
-    if (pid_ == 0) {
-      close(up[0]);
-      sock_fprog prog{static_cast<unsigned short>(filter.size()), const_cast<sock_filter*>(filter.data())};
-      if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) _exit(4);
-      if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) _exit(5);
-      const long r = sleep_five_seconds(i386);
-      if (write(up[1], &r, sizeof r) != sizeof r) _exit(6);
-      _exit(0);
-    }
-    close(up[1]);
-    from_child_ = up[0];
-  }
-  ~SleepingChild() {
-    if (pid_ > 0 && !reaped_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    close(from_child_);
-  }
-  SleepingChild(const SleepingChild&) = delete;
-  SleepingChild& operator=(const SleepingChild&) = delete;
-
-  pid_t pid() const { return pid_; }
-
-  // Until /proc/PID/syscall shows it blocked in nanosleep (bounded: false
-  // when it never gets there, e.g. a kernel without i386 emulation).
-  bool wait_until_sleeping() const {
-    const std::string want = std::to_string(i386_ ? kNanosleepI386 : static_cast<long>(SYS_nanosleep)) + " ";
-    for (int i = 0; i < 5000; ++i) {
-      std::ifstream in("/proc/" + std::to_string(pid_) + "/syscall");
-      std::string line;
-      std::getline(in, line);
-      if (line.rfind(want, 0) == 0) return true;
-      usleep(1000);
-    }
-    return false;
-  }
-
-  Ending finish() {
-    Ending e;
-    e.reported = read(from_child_, &e.result, sizeof e.result) == sizeof e.result;
-    waitpid(pid_, &e.status, 0);
-    reaped_ = true;
-    return e;
-  }
-
- private:
-  bool i386_;
-  pid_t pid_ = -1;
-  int from_child_ = -1;
-  bool reaped_ = false;
-};
-
-std::string describe(const Ending& e) {
-  if (WIFSIGNALED(e.status)) return "killed by signal " + std::to_string(WTERMSIG(e.status));
-  return e.reported ? "nanosleep returned " + std::to_string(e.result) : "no report";
-}
 
 // The filter denies restart_syscall: the read makes the sleep return EINTR
 // and says so, where the restart would have failed with EACCES or killed it.
@@ -200,6 +94,29 @@ TEST(ReadStackRestart, RefusedReaderLeavesTheSleepAlone) {
   EXPECT_EQ(got, "cannot read the filters of process " + std::to_string(child.pid()) + ": CAP_SYS_ADMIN is required");
   const Ending e = child.finish();
   EXPECT_EQ(e.result, 0) << describe(e);
+}
+
+// In a user namespace of its own, sysfence holds every capability there
+// (its /proc/self/status says so), but the kernel wants CAP_SYS_ADMIN in the
+// initial namespace: a reader there must refuse before it stops a sleeping
+// process of the same namespace, which it could attach to.
+std::string read_in_own_user_namespace(pid_t) {
+  if (unshare(CLONE_NEWUSER) != 0) return std::string("unshare: ") + std::strerror(errno);
+  SleepingChild target(answering(kAuditArchX86_64, SYS_restart_syscall, SECCOMP_RET_ERRNO | EACCES), false);
+  if (!target.wait_until_sleeping()) return "the target never slept: " + describe(target.finish());
+  std::string error = read_error(target.pid());
+  const std::string pid = std::to_string(target.pid());
+  if (const size_t at = error.find(pid); at != std::string::npos) error.replace(at, pid.size(), "P");
+  return error + " | " + describe(target.finish());
+}
+
+TEST(ReadStackRestart, ReaderInAUserNamespaceOfItsOwnRefusesBeforeStopping) {
+  const std::string got = in_child(nullptr, read_in_own_user_namespace, 0);
+  if (got.starts_with("unshare: ")) GTEST_SKIP() << got;
+  EXPECT_EQ(got,
+            "cannot read the filters of process P: CAP_SYS_ADMIN in the initial user namespace is required, and "
+            "sysfence runs in a user namespace of its own (its capabilities there do not count) | nanosleep "
+            "returned 0");
 }
 
 // The children of this process blocked in nanosleep (the one launch_and_read
