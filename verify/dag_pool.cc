@@ -97,10 +97,39 @@ void DagPool::grow_memo() {
     if (e.stamp == stamp) memo_[memo_slot(e.node)] = MemoEntry{e.node, e.result, stamp_};
 }
 
+uint32_t DagPool::depth(std::initializer_list<Ref> roots) const {
+  // Postorder over an explicit stack, each node's depth once (0: not yet
+  // known; a node's depth is at least 1).
+  std::vector<uint32_t> known(count_, 0);
+  auto of = [&](Ref r) { return is_leaf(r) ? 0 : known[r]; };
+  std::vector<Ref> stack;
+  uint32_t deepest = 0;
+  for (const Ref root : roots) {
+    if (!is_leaf(root)) stack.push_back(root);
+    while (!stack.empty()) {
+      const Ref r = stack.back();
+      if (known[r] != 0) {
+        stack.pop_back();
+        continue;
+      }
+      const Stored& n = stored(r);
+      const bool true_pending = !is_leaf(n.if_true) && known[n.if_true] == 0;
+      const bool false_pending = !is_leaf(n.if_false) && known[n.if_false] == 0;
+      if (true_pending) stack.push_back(n.if_true);
+      if (false_pending) stack.push_back(n.if_false);
+      if (true_pending || false_pending) continue;
+      known[r] = 1 + std::max(of(n.if_true), of(n.if_false));
+      stack.pop_back();
+    }
+    deepest = std::max(deepest, of(root));
+  }
+  return deepest;
+}
+
 void DagPool::begin_collect() { marked_.assign(count_, false); }
 
 void DagPool::mark(Ref root) {
-  // Iterative: a diagram may be kMaxDiagramDepth deep.
+  // Iterative: a diagram may be of any depth.
   mark_stack_.push_back(root);
   while (!mark_stack_.empty()) {
     const Ref r = mark_stack_.back();
@@ -309,16 +338,26 @@ class DiagramWalk {
 
 }  // namespace
 
-DiagramProof prove_by_diagrams(const Procedure& a, const Procedure& b, uint64_t max_leaf_pairs,
+DiagramProof prove_by_diagrams(DagPool& pool, DagPool::Ref a, DagPool::Ref b, uint64_t max_leaf_pairs,
                                const DiagramMemory& memory, uint64_t max_work) {
   DiagramProof proof;
+  // Fewer nodes than the limit cannot make a path longer than it.
+  if (pool.node_count() > kMaxDiagramDepth && pool.depth({a, b}) > kMaxDiagramDepth) {
+    proof.too_deep = true;
+    return proof;
+  }
+  proof.proved = DiagramWalk(pool, max_leaf_pairs, max_work, memory, proof).run(a, b);
+  return proof;
+}
+
+DiagramProof prove_by_diagrams(const Procedure& a, const Procedure& b, uint64_t max_leaf_pairs,
+                               const DiagramMemory& memory, uint64_t max_work) {
   DagPool pool;
   const std::optional<DagPool::Ref> ra = a.to_diagram(pool);
-  if (!ra) return proof;
+  if (!ra) return {};
   const std::optional<DagPool::Ref> rb = b.to_diagram(pool);
-  if (!rb) return proof;
-  proof.proved = DiagramWalk(pool, max_leaf_pairs, max_work, memory, proof).run(*ra, *rb);
-  return proof;
+  if (!rb) return {};
+  return prove_by_diagrams(pool, *ra, *rb, max_leaf_pairs, memory, max_work);
 }
 
 }  // namespace sysfence::verify

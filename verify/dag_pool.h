@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -33,8 +34,11 @@
 
 namespace sysfence::verify {
 
-// The longest path a procedure's diagram may have (Procedure::to_diagram):
-// the walks over one recurse along its paths.
+// The longest path (in tests) a diagram may have for the memoized walk
+// (prove_by_diagrams), whose state walk and restrict() recurse along its
+// paths. The diagrams themselves are built, copied, marked and encoded for
+// the satisfiability search (verify/sat_proof.h) without recursion, at any
+// depth: a deeper pair goes to the search instead.
 inline constexpr uint32_t kMaxDiagramDepth = 2048;
 
 class DagPool {
@@ -77,6 +81,11 @@ class DagPool {
   size_t node_count() const { return count_ - free_count_; }
   // Slots ever taken: node_count() plus the freed slots node() reuses.
   size_t slot_count() const { return count_; }
+  // The tests on the longest path from `r` to a leaf (0 for a leaf), found
+  // without recursion: whether the walk can take the diagram.
+  uint32_t depth(Ref r) const { return depth({r}); }
+  // The longest of the diagrams at `roots` (one pass over their nodes).
+  uint32_t depth(std::initializer_list<Ref> roots) const;
 
   // Garbage collection, without moving a node: begin_collect(), mark() each
   // node still referred to, end_collect() frees the others (node() reuses
@@ -182,6 +191,9 @@ struct DiagramProof {
   // max_work, not because it met leaves of different actions or a set it
   // could not decide.
   bool over_budget = false;
+  // Not walked: a diagram is deeper than kMaxDiagramDepth (the caller has
+  // the satisfiability search, which takes any depth).
+  bool too_deep = false;
 };
 
 // The memory the walk may keep. Both bound caches: a forgotten state is
@@ -205,6 +217,10 @@ struct DiagramMemory {
 // (DagPool::work, StateKeys::work); `proved` false otherwise (different,
 // outside the diagrams' fragment, over budget).
 DiagramProof prove_by_diagrams(const Procedure& a, const Procedure& b, uint64_t max_leaf_pairs,
+                               const DiagramMemory& memory = {}, uint64_t max_work = ~uint64_t{0});
+// The same for the diagrams at `a` and `b` of `pool`, which the walk then
+// changes (its collections may free them) unless it reports too_deep.
+DiagramProof prove_by_diagrams(DagPool& pool, DagPool::Ref a, DagPool::Ref b, uint64_t max_leaf_pairs,
                                const DiagramMemory& memory = {}, uint64_t max_work = ~uint64_t{0});
 
 }  // namespace sysfence::verify

@@ -1,6 +1,5 @@
 #include "verify/decision.h"
 
-#include <algorithm>
 #include <cassert>
 
 #include "verify/dag_pool.h"
@@ -129,19 +128,15 @@ void DecisionDag::collect_constants(WordConstants& out) const {
 
 std::optional<uint32_t> DecisionDag::to_diagram(DagPool& pool) const {
   // Children come before their parents (test() builds bottom-up), so one
-  // pass in index order copies every node after its children.
-  // The walks over a pool diagram recurse along its paths: a diagram deeper
-  // than kMaxDiagramDepth (a profile repeating one conditional rule 100,000
-  // times) is left to the plain walk.
+  // pass in index order copies every node after its children, at any
+  // depth (a profile may repeat one conditional rule 100,000 times): the
+  // proof leaves a diagram deeper than its walk takes to the
+  // satisfiability search (prove_by_diagrams reports it too_deep).
   if (!(root_ & kLeafBit) && root_ >= nodes_.size()) return std::nullopt;  // an empty diagram
   std::vector<DagPool::Ref> copied(nodes_.size());
-  std::vector<uint32_t> depth(nodes_.size());
   auto ref = [&](Ref r) { return (r & kLeafBit) ? pool.leaf(leaves_[r & ~kLeafBit].action) : copied[r]; };
-  auto depth_of = [&](Ref r) { return (r & kLeafBit) ? 0 : depth[r]; };
   for (size_t i = 0; i < nodes_.size(); ++i) {
     const Node& n = nodes_[i];
-    depth[i] = 1 + std::max(depth_of(n.if_true), depth_of(n.if_false));
-    if (depth[i] > kMaxDiagramDepth) return std::nullopt;
     copied[i] = pool.node(n.word, n.atom, ref(n.if_true), ref(n.if_false));
   }
   return ref(root_);

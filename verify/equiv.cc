@@ -8,6 +8,7 @@
 #include <span>
 #include <string_view>
 #include <tuple>
+#include <utility>
 
 #include "bpf/insn.h"
 #include "verify/dag_pool.h"
@@ -451,17 +452,31 @@ EquivResult proved_result(uint64_t paths, uint64_t atoms, uint64_t conflicts) {
 // work) is ten times or more what proving the generated profiles of up to
 // 700 argument conditions takes (at most 2,232 leaf pairs) and far below
 // what 200 rules on flag masks took (1,069,151 leaf pairs, 2.2 s, where
-// the search needs 1,308 conflicts, 0.04 s).
+// the search needs 1,308 conflicts, 0.04 s). Diagrams deeper than the walk
+// takes (kMaxDiagramDepth: 600 rules on flag masks on one syscall) go to
+// the search alone, with its whole budget.
 std::optional<EquivResult> prove_fast(const Procedure& a, const Procedure& b, const EquivOptions& options,
                                       std::optional<SeccompWords>& witness) {
-  const DiagramProof walk =
-      prove_by_diagrams(a, b, std::min(options.max_paths, kWalkBeforeSearch), DiagramMemory{}, kWorkBeforeSearch);
+  std::optional<DagPool> pool(std::in_place);
+  const std::optional<DagPool::Ref> ra = a.to_diagram(*pool);
+  if (!ra) return std::nullopt;
+  const std::optional<DagPool::Ref> rb = b.to_diagram(*pool);
+  if (!rb) return std::nullopt;
+  const DiagramProof walk = prove_by_diagrams(*pool, *ra, *rb, std::min(options.max_paths, kWalkBeforeSearch),
+                                              DiagramMemory{}, kWorkBeforeSearch);
   if (walk.proved) return proved_result(walk.leaf_pairs, walk.atoms, 0);
   // Not within a budget smaller than the first walk's (a caller that wants
   // little work). After a difference the walk met, the search finds an
   // input for it: the walk that explains differences may not reach it.
   if (options.max_paths < kWalkBeforeSearch) return std::nullopt;
-  const SatProof search = prove_by_sat(a, b, kSearchConflicts, walk.over_budget ? kSearchVisits : kWitnessVisits);
+  // A walk that ran has changed the pool (its collections may have freed
+  // the roots): it goes before the search builds the diagrams anew, so
+  // that the two are never held at once. One that found the diagrams too
+  // deep has not: the search takes them as they are.
+  if (!walk.too_deep) pool.reset();
+  const SatProof search = walk.too_deep
+                              ? prove_by_sat(*pool, *ra, *rb, kSearchConflicts, kSearchVisits)
+                              : prove_by_sat(a, b, kSearchConflicts, walk.over_budget ? kSearchVisits : kWitnessVisits);
   if (search.proved) return proved_result(walk.leaf_pairs, walk.atoms, search.conflicts);
   if (search.different) witness = search.witness;
   if (!walk.over_budget || search.different || options.max_paths <= kWalkBeforeSearch) return std::nullopt;

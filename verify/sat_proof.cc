@@ -102,7 +102,7 @@ class Encoder {
   }
 
   // Parents before children (reverse postorder), iteratively: a diagram
-  // may be kMaxDiagramDepth deep.
+  // may be of any depth (deeper than the walk takes: kMaxDiagramDepth).
   void topological(Ref root, std::vector<Ref>& order) {
     std::vector<Ref> post;
     std::unordered_map<Ref, bool> visited;

@@ -326,18 +326,64 @@ class DiagramBuilder {
  public:
   DiagramBuilder(const bpf::Program& program, DagPool& pool) : program_(program), pool_(pool) {}
 
-  std::optional<DagPool::Ref> build() { return from(Walker::Cursor{0, Regs{}, std::nullopt}, 0); }
+  // Depth first over an explicit stack of the jumps whose branches are
+  // being built: a path may hold a jump per instruction (jumps go forward
+  // only, so the stack is at most the program long), far deeper than a
+  // recursion should go.
+  std::optional<DagPool::Ref> build() {
+    Walker::Cursor c{0, Regs{}, std::nullopt};
+    for (;;) {
+      std::optional<DagPool::Ref> built;
+      switch (run_to_jump(c)) {
+        case Reached::kFailure: return std::nullopt;
+        case Reached::kRef: built = reached_; break;
+        case Reached::kJump: {
+          // A new jump: its true side first, its false side once that is built.
+          c = Walker::Cursor{open_.back().pc_true, open_.back().regs, std::nullopt};
+          continue;
+        }
+      }
+      // Each jump whose branches are both built becomes a node, which is
+      // the branch its parent waited for.
+      for (;;) {
+        if (open_.empty()) return built;
+        OpenJump& j = open_.back();
+        if (!j.if_true) {
+          j.if_true = built;
+          c = Walker::Cursor{j.pc_false, j.regs, std::nullopt};
+          break;
+        }
+        const DagPool::Ref r = pool_.node(j.word, j.atom, *j.if_true, *built);
+        built_.emplace(std::move(j.key), r);
+        open_.pop_back();
+        built = r;
+      }
+    }
+  }
 
  private:
-  // Jumps nested on one path (the recursion's depth), and distinct
-  // (jump, registers) states: past them the full walk decides.
-  static constexpr unsigned kMaxDepth = 1024;
+  // Distinct (jump, registers) states: past them the full walk decides.
   static constexpr size_t kMaxStates = size_t{1} << 16;
 
-  std::optional<DagPool::Ref> from(Walker::Cursor c, unsigned depth) {
+  // A jump on a word atom whose branches are being built.
+  struct OpenJump {
+    std::vector<uint32_t> key;  // state_key() of the jump
+    uint8_t word;
+    WordAtom atom;
+    Regs regs;
+    uint32_t pc_true;
+    uint32_t pc_false;
+    std::optional<DagPool::Ref> if_true;  // once built
+  };
+
+  // Where run_to_jump() stopped: at what reached_ holds (a leaf, or a jump
+  // built before), at a new jump (on open_), or outside the diagrams.
+  enum class Reached : uint8_t { kRef, kJump, kFailure };
+
+  Reached run_to_jump(Walker::Cursor& c) {
     for (;;) {
-      if (c.leaf) return leaf(*c.leaf);
-      if (c.pc >= program_.size()) return std::nullopt;
+      if (c.leaf) return result(leaf(*c.leaf));
+      if (c.pc >= program_.size()) return Reached::kFailure;
       const bpf::Insn& in = program_[c.pc];
       switch (bpf::insn_class(in.code)) {
         case bpf::kLd:
@@ -346,41 +392,50 @@ class DiagramBuilder {
         case bpf::kStx: Walker::step_store(in, c); break;
         case bpf::kAlu: Walker::step_alu(in, c); break;
         case bpf::kMisc: Walker::step_misc(in, c); break;
-        case bpf::kRet: return ret(in, c.regs);
+        case bpf::kRet: return result(ret(in, c.regs));
         case bpf::kJmp: {
-          if (bpf::insn_op(in.code) != bpf::kJa) return jump(in, c, depth);
+          if (bpf::insn_op(in.code) != bpf::kJa) {
+            const std::optional<Reached> stop = jump(in, c);
+            if (stop) return *stop;
+            break;
+          }
           const uint64_t target = uint64_t{c.pc} + 1 + in.k;
-          if (in.code != (bpf::kJmp | bpf::kJa) || target >= program_.size()) return std::nullopt;
+          if (in.code != (bpf::kJmp | bpf::kJa) || target >= program_.size()) return Reached::kFailure;
           c.pc = static_cast<uint32_t>(target);
           break;
         }
-        default: return std::nullopt;
+        default: return Reached::kFailure;
       }
     }
   }
 
-  std::optional<DagPool::Ref> jump(const bpf::Insn& in, Walker::Cursor& c, unsigned depth) {
+  Reached result(std::optional<DagPool::Ref> r) {
+    if (!r) return Reached::kFailure;
+    reached_ = *r;
+    return Reached::kRef;
+  }
+
+  // A conditional jump: nullopt when the registers decide it (the cursor
+  // moves on), else where run_to_jump() stops.
+  std::optional<Reached> jump(const bpf::Insn& in, Walker::Cursor& c) {
     const uint16_t op = bpf::insn_op(in.code);
-    if (op != bpf::kJeq && op != bpf::kJgt && op != bpf::kJge && op != bpf::kJset) return std::nullopt;
+    if (op != bpf::kJeq && op != bpf::kJgt && op != bpf::kJge && op != bpf::kJset) return Reached::kFailure;
     const uint32_t pc_true = c.pc + 1 + in.jt;
     const uint32_t pc_false = c.pc + 1 + in.jf;
     const SymCondition cond = Walker::jump_condition(in, c.regs);
-    if (cond.kind == SymCondition::Kind::kUnsupported) return std::nullopt;
+    if (cond.kind == SymCondition::Kind::kUnsupported) return Reached::kFailure;
     if (cond.kind != SymCondition::Kind::kAtom) {
-      if (depth >= kMaxDepth) return std::nullopt;
       c.pc = cond.kind == SymCondition::Kind::kTrue ? pc_true : pc_false;
-      return from(std::move(c), depth + 1);
+      return std::nullopt;
     }
     std::vector<uint32_t> key = state_key(c.pc, c.regs);
-    if (auto it = built_.find(key); it != built_.end()) return it->second;
-    if (depth >= kMaxDepth || built_.size() >= kMaxStates) return std::nullopt;
-    const auto t = from(Walker::Cursor{pc_true, c.regs, std::nullopt}, depth + 1);
-    if (!t) return std::nullopt;
-    const auto f = from(Walker::Cursor{pc_false, c.regs, std::nullopt}, depth + 1);
-    if (!f) return std::nullopt;
-    const DagPool::Ref r = pool_.node(cond.word, cond.atom, *t, *f);
-    built_.emplace(std::move(key), r);
-    return r;
+    if (auto it = built_.find(key); it != built_.end()) {
+      reached_ = it->second;
+      return Reached::kRef;
+    }
+    if (built_.size() >= kMaxStates) return Reached::kFailure;
+    open_.push_back(OpenJump{std::move(key), cond.word, cond.atom, c.regs, pc_true, pc_false, std::nullopt});
+    return Reached::kJump;
   }
 
   std::optional<DagPool::Ref> ret(const bpf::Insn& in, const Regs& regs) {
@@ -410,6 +465,8 @@ class DiagramBuilder {
   const bpf::Program& program_;
   DagPool& pool_;
   std::map<std::vector<uint32_t>, DagPool::Ref> built_;
+  std::vector<OpenJump> open_;  // outermost first
+  DagPool::Ref reached_ = 0;    // run_to_jump()'s result when kRef
 };
 
 }  // namespace

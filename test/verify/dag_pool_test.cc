@@ -418,21 +418,28 @@ TEST(DagPool, JoinedStagesAreWalkedOnce) {
 namespace sysfence::verify {
 namespace {
 
-// A diagram deeper than the walks may recurse is no diagram for the fast
-// path; the plain walk still proves it.
-TEST(DagPool, TooDeepADiagramIsLeftToThePlainWalk) {
+// A diagram deeper than the memoized walk may recurse is built (without
+// recursion) but not walked: the satisfiability search proves it.
+TEST(DagPool, TooDeepADiagramIsLeftToTheSearch) {
   DecisionDag d;
   const DecisionDag::Ref allow = d.leaf(Action::Allow(), "allow");
   DecisionDag::Ref next = d.leaf(Action::Errno(1), "default");
   for (uint32_t i = 0; i < kMaxDiagramDepth + 10; ++i) next = d.test(4, WordAtom::Eq(i), allow, next);
   d.set_root(next);
   DagPool pool;
-  EXPECT_FALSE(d.to_diagram(pool).has_value());
+  const std::optional<uint32_t> root = d.to_diagram(pool);
+  ASSERT_TRUE(root.has_value());
+  EXPECT_EQ(pool.depth(*root), kMaxDiagramDepth + 10);
+  const DiagramProof walk = prove_by_diagrams(pool, *root, *root, 1000);
+  EXPECT_TRUE(walk.too_deep);
+  EXPECT_FALSE(walk.proved);
+  EXPECT_EQ(walk.leaf_pairs, 0u);
   EquivOptions first;
   first.diagrams = EquivOptions::Diagrams::kFirst;
   const EquivResult r = check_equivalent(d, d, first);
   EXPECT_EQ(r.verdict, EquivResult::Verdict::kEquivalent);
   EXPECT_TRUE(r.proved);
+  EXPECT_EQ(r.paths, 0u);  // the search's proof: no joint path walked
 }
 
 }  // namespace
