@@ -358,7 +358,7 @@ std::string AuditContext::profile_source(const Abi& abi, const SeccompWords& w) 
     return fmt::format("rule {}", src.file);
   }
   if (dec.arch == nullptr) return "the bad-arch action";
-  if (dec.arch->enosys_above && d.nr > *dec.arch->enosys_above) return "the ENOSYS answer for newer syscalls";
+  if (dec.enosys) return "the ENOSYS answer for newer syscalls";
   return "the profile's defaultAction";
 }
 

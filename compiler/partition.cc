@@ -17,6 +17,31 @@ constexpr uint32_t kMax = 0xffffffffU;
 // (policy::evaluate's comment has the whole story).
 constexpr uint32_t kX32Bit = 0x40000000U;
 
+// AUDIT_ARCH_X86_64's segments: x32 on 0x40000000..0xfffffffe and x86_64
+// on the rest (-1 included; with x32 alone, as libseccomp's x32 filter, -1
+// goes with the x32 numbers). runc's stub tests bit 30 instead: with a
+// threshold on neither ABI, or on both as runc's stub sets them, that makes
+// no difference (policy::x86_64_thresholds_follow_owner); with one alone
+// 0x80000000..0xbfffffff and -1 take it from the other side
+// (policy::evaluate's comment).
+std::vector<NumberSegment> x86_64_segments(const policy::Policy& policy) {
+  const policy::ArchPolicy* x64 = policy.find(ArchId::kX86_64);
+  const policy::ArchPolicy* x32 = policy.find(ArchId::kX32);
+  if (x64 != nullptr && policy::x86_64_thresholds_follow_owner(policy)) {
+    return {{0, kX32Bit - 1, ArchId::kX86_64, x64, x64},
+            {kX32Bit, kMax - 1, ArchId::kX32, x32, x32},
+            {kMax, kMax, ArchId::kX86_64, x64, x64}};
+  }
+  auto stub = [&](uint32_t nr) { return policy::enosys_owner_x86_64(policy, nr); };
+  constexpr uint32_t kBit31 = 0x80000000U;
+  const ArchId skipped = x64 != nullptr ? ArchId::kX86_64 : ArchId::kX32;
+  return {{0, kX32Bit - 1, ArchId::kX86_64, x64, stub(0)},
+          {kX32Bit, kBit31 - 1, ArchId::kX32, x32, stub(kX32Bit)},
+          {kBit31, kBit31 + kX32Bit - 1, ArchId::kX32, x32, stub(kBit31)},
+          {kBit31 + kX32Bit, kMax - 1, ArchId::kX32, x32, stub(kBit31 + kX32Bit)},
+          {kMax, kMax, skipped, x64 != nullptr ? x64 : x32, stub(kMax)}};
+}
+
 }  // namespace
 
 std::vector<NumberSpace> number_spaces(const policy::Policy& policy) {
@@ -40,26 +65,12 @@ std::vector<NumberSpace> number_spaces(const policy::Policy& policy) {
   }
   for (NumberSpace& s : spaces) {
     if (s.audit_arch == x86_64_audit) {
-      const policy::ArchPolicy* x64 = policy.find(ArchId::kX86_64);
-      const policy::ArchPolicy* x32 = policy.find(ArchId::kX32);
       s.endian = Endian::kLittle;
-      if (x64 != nullptr) {
-        s.segments = {
-            {0, kX32Bit - 1, ArchId::kX86_64, x64},
-            {kX32Bit, kMax - 1, ArchId::kX32, x32},
-            {kMax, kMax, ArchId::kX86_64, x64},
-        };
-      } else {
-        // x32 alone: as libseccomp's x32 filter, -1 goes with the x32 numbers.
-        s.segments = {
-            {0, kX32Bit - 1, ArchId::kX86_64, nullptr},
-            {kX32Bit, kMax, ArchId::kX32, x32},
-        };
-      }
+      s.segments = x86_64_segments(policy);
     } else {
       // As policy::evaluate: the first ABI in policy order with this value.
       const policy::ArchPolicy* p = policy.find(s.abis.front());
-      s.segments = {{0, kMax, s.abis.front(), p}};
+      s.segments = {{0, kMax, s.abis.front(), p, p}};
     }
   }
   return spaces;
@@ -111,22 +122,25 @@ std::vector<Interval> partition(const NumberSpace& space, Action bad_arch_action
   uint32_t last_leaf = 0;
 
   for (const NumberSegment& seg : space.segments) {
+    // Numbers without rules: the default action (the bad-arch action outside
+    // the filter's ABIs), then ENOSYS above the largest number the profile
+    // names.
+    const Action otherwise = seg.policy != nullptr ? seg.policy->default_action : bad_arch_action;
+    auto gap = [&](uint32_t a, uint32_t b) {
+      const bool bad_arch = seg.policy == nullptr;
+      if (seg.enosys != nullptr && seg.enosys->enosys_above && *seg.enosys->enosys_above < b) {
+        const uint32_t e = *seg.enosys->enosys_above;
+        if (a <= e) add(a, e, constant(otherwise), bad_arch);
+        add(std::max(a, e + 1), b, constant(Action::Errno(seg.enosys->enosys_errno)), false);
+        return;
+      }
+      add(a, b, constant(otherwise), bad_arch);
+    };
     if (seg.policy == nullptr) {
-      add(seg.lo, seg.hi, constant(bad_arch_action), true);
+      gap(seg.lo, seg.hi);
       continue;
     }
     const policy::ArchPolicy& p = *seg.policy;
-    // Numbers without rules: the default action, then ENOSYS above the
-    // largest number the profile names.
-    auto gap = [&](uint32_t a, uint32_t b) {
-      if (p.enosys_above && *p.enosys_above < b) {
-        const uint32_t e = *p.enosys_above;
-        if (a <= e) add(a, e, constant(p.default_action), false);
-        add(std::max(a, e + 1), b, constant(Action::Errno(p.enosys_errno)), false);
-        return;
-      }
-      add(a, b, constant(p.default_action), false);
-    };
     uint64_t cursor = seg.lo;
     for (auto it = p.rules.lower_bound(seg.lo); it != p.rules.end() && it->first <= seg.hi; ++it) {
       const uint32_t nr = it->first;

@@ -25,6 +25,11 @@ struct NumberSegment {
   uint32_t hi = 0;
   syscalls::ArchId abi = syscalls::ArchId::kX86_64;
   const policy::ArchPolicy* policy = nullptr;  // null: ABI not in the filter (bad arch)
+  // The ABI whose ENOSYS threshold the numbers without rules are compared
+  // with (runc's stub), null for none: `policy` itself but under
+  // AUDIT_ARCH_X86_64, where the stub goes by bit 30 alone
+  // (policy::enosys_owner_x86_64).
+  const policy::ArchPolicy* enosys = nullptr;
 };
 
 // Everything a filter sees under one seccomp_data.arch value: its number
@@ -32,7 +37,9 @@ struct NumberSegment {
 // ABIs: x32 on 0x40000000..0xfffffffe (from __X32_SYSCALL_BIT up, unsigned),
 // x86_64 on 0..0x3fffffff and on 0xffffffff, the -1 a tracer sets to skip a
 // call (x32 takes -1 too when x86_64 is not in the policy); every other value
-// has one ABI owning all 2^32 numbers.
+// has one ABI owning all 2^32 numbers. When only one of x86_64 and x32 has an
+// ENOSYS threshold, the parts whose bit 30 differs from their owner's are
+// segments of their own (their threshold is the other ABI's, or none).
 struct NumberSpace {
   uint32_t audit_arch = 0;
   Endian endian = Endian::kLittle;

@@ -38,6 +38,24 @@ const ArchPolicy* x86_64_number_owner(const Policy& policy, uint32_t nr) {
 
 }  // namespace
 
+const ArchPolicy* enosys_owner_x86_64(const Policy& policy, uint32_t nr) {
+  const ArchPolicy* abi = policy.find((nr & kX32First) != 0 ? ArchId::kX32 : ArchId::kX86_64);
+  return abi != nullptr && abi->enosys_above ? abi : nullptr;
+}
+
+bool x86_64_thresholds_follow_owner(const Policy& policy) {
+  const ArchPolicy* x64 = policy.find(ArchId::kX86_64);
+  const ArchPolicy* x32 = policy.find(ArchId::kX32);
+  const bool x64_stub = x64 != nullptr && x64->enosys_above;
+  const bool x32_stub = x32 != nullptr && x32->enosys_above;
+  if (!x64_stub && !x32_stub) return true;
+  // Both thresholds below every number the two rules give to different
+  // ABIs (0x80000000..0xbfffffff and -1): ENOSYS either way.
+  constexpr uint32_t kBit31 = 0x80000000U;
+  return x64_stub && x32_stub && *x64->enosys_above < kBit31 && *x32->enosys_above < kBit31 &&
+         x64->enosys_errno == x32->enosys_errno;
+}
+
 const ArchPolicy* Policy::find(syscalls::ArchId id) const {
   for (const auto& a : arches)
     if (a.arch == id) return &a;
@@ -53,9 +71,11 @@ bool condition_holds(const ArgCondition& c, uint64_t arg) {
 
 Decision evaluate(const Policy& policy, const SeccompData& d) {
   const ArchPolicy* abi = nullptr;
+  const ArchPolicy* stub = nullptr;  // the ABI whose ENOSYS threshold applies
   const auto& x86_64 = syscalls::arch(syscalls::ArchId::kX86_64);
   if (d.arch == x86_64.audit_arch) {
     abi = x86_64_number_owner(policy, d.nr);
+    stub = enosys_owner_x86_64(policy, d.nr);
   } else {
     for (const auto& a : policy.arches) {
       if (a.arch == syscalls::ArchId::kX32) continue;  // reached through x86_64 only
@@ -64,22 +84,28 @@ Decision evaluate(const Policy& policy, const SeccompData& d) {
         break;
       }
     }
+    stub = abi;
   }
+  const RuleList* rules = nullptr;
+  if (abi != nullptr) {
+    if (const auto it = abi->rules.find(d.nr); it != abi->rules.end()) rules = &it->second;
+  }
+  const bool has_rules = rules != nullptr;
+  // runc's stub answers before the filter runs (and the rules above its
+  // threshold are dropped when the policy is resolved).
+  if (!has_rules && stub != nullptr && stub->enosys_above && d.nr > *stub->enosys_above)
+    return Decision{Action::Errno(stub->enosys_errno), stub, nullptr, true};
   if (abi == nullptr) return Decision{policy.bad_arch_action, nullptr, nullptr};
-
-  auto it = abi->rules.find(d.nr);
-  if (it != abi->rules.end()) {
+  if (has_rules) {
     const Rule* best = nullptr;
-    for (const Rule& r : it->second) {
+    for (const Rule& r : *rules) {
       bool all = true;
       // ArgCondition.index is 0..5 by construction; an out-of-range one never holds.
       for (const auto& c : r.conditions) all = all && c.index < 6 && condition_holds(c, d.args[c.index]);
       if (all && (best == nullptr || more_restrictive(r.action, best->action))) best = &r;
     }
     if (best != nullptr) return Decision{best->action, abi, best};
-    return Decision{abi->default_action, abi, nullptr};
   }
-  if (abi->enosys_above && d.nr > *abi->enosys_above) return Decision{Action::Errno(abi->enosys_errno), abi, nullptr};
   return Decision{abi->default_action, abi, nullptr};
 }
 

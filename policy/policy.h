@@ -163,7 +163,14 @@ struct Policy {
 // says why); an ABI not in the policy gets bad_arch_action.
 // Then: rules for d.nr that match (all conditions true) — the most restrictive
 // action among them; else ERRNO(enosys_errno) when d.nr has no rules and
-// nr > enosys_above; else the default action.
+// nr > enosys_above; else the default action. Under AUDIT_ARCH_X86_64 the
+// ENOSYS threshold is runc's: its stub runs before the dispatch above and
+// tells the ABIs apart by bit 30 alone, so a number with bit 30 set is
+// compared with x32's threshold and one with bit 30 clear with x86_64's
+// (enosys_owner_x86_64). Only when one of the two ABIs has a threshold does
+// that differ from the owner's: with x86_64's alone, 0x80000000..0xbfffffff
+// answer ENOSYS and -1 gets x86_64's default; with x32's alone, -1 answers
+// ENOSYS and 0x80000000..0xbfffffff get x32's default.
 //
 // "Most restrictive" is the kernel's precedence between filters
 // (base/seccomp.h, restrictiveness_rank / more_restrictive):
@@ -172,10 +179,26 @@ struct Policy {
 // ERRNO(38)), the lower data wins, so the answer never depends on rule order.
 struct Decision {
   Action action;
-  const ArchPolicy* arch = nullptr;  // null when the arch is not covered
-  const Rule* rule = nullptr;        // the winning rule, null for default/ENOSYS/bad arch
+  // The ABI that decided: the owner of the number, or for ENOSYS the ABI
+  // whose threshold answered; null when the arch is not covered.
+  const ArchPolicy* arch = nullptr;
+  const Rule* rule = nullptr;  // the winning rule, null for default/ENOSYS/bad arch
+  bool enosys = false;         // the ENOSYS answer for numbers above the threshold
 };
 Decision evaluate(const Policy& policy, const SeccompData& d);
+
+// Under AUDIT_ARCH_X86_64, the ABI whose ENOSYS threshold (runc's stub)
+// applies to `nr`: x32's for numbers with bit 30 set, x86_64's for the
+// others, when that ABI has one; null otherwise. With both thresholds or
+// neither this is the owner's threshold wherever it matters.
+const ArchPolicy* enosys_owner_x86_64(const Policy& policy, uint32_t nr);
+
+// Whether, under AUDIT_ARCH_X86_64, taking each number's ENOSYS threshold
+// from the ABI that owns it answers every number as enosys_owner_x86_64
+// does: with no threshold on either ABI, or with both below 0x80000000 and
+// the same errno (runc's stubs for a profile that lists x86_64 and x32).
+// Then the number space needs no cut at bit 30.
+bool x86_64_thresholds_follow_owner(const Policy& policy);
 
 // One condition against one argument value, with the width semantics above
 // and the operator's meaning from operators.h.

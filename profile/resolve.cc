@@ -403,16 +403,10 @@ Expected<void> Resolver::apply_entry(size_t index) {
 //    enosys stubs every ABI of the filter;
 //  - the largest number counts every name moby kept, whatever its action;
 //  - an ABI whose largest number is 0 gets no stub;
-//  - x86_64 and x32 share AUDIT_ARCH_X86_64, each with its own maximum.
-//    runc's stub tells them apart by bit 30, evaluate() as libseccomp
-//    (x32 from 0x40000000 up, -1 x86_64's): with both ABIs in the filter
-//    every number the two split differently lies above both maxima, so
-//    the answer is ENOSYS either way; with x86_64 alone they differ on
-//    0x80000000..0xbfffffff (runc: ENOSYS, here the bad-arch action) and
-//    on -1 (runc: the default action, here ENOSYS); with x86_64's largest 0
-//    and x32 in the filter, likewise: runc's x32 stub tests bit 30 (ENOSYS
-//    for -1, the filter for 0x80000000..0xbfffffff), here it takes x32's
-//    numbers from 0x40000000 up (and not -1);
+//  - x86_64 and x32 share AUDIT_ARCH_X86_64, each with its own maximum;
+//    runc's stub tells them apart by bit 30, and so does policy::evaluate
+//    (every command): with x86_64 listed alone, 0x80000000..0xbfffffff
+//    answer ENOSYS and -1 the filter's default, with x32 alone the reverse;
 //  - with libseccomp's view of the socket and IPC calls, a name counts with
 //    libseccomp's number for it (note_largest), which leaves out their
 //    pseudo numbers; rules above the stub are dropped (drop_rules_above_stub);

@@ -201,17 +201,14 @@ std::string format_outcome(Action a, syscalls::ArchId abi) {
   return to_string(a);
 }
 
-std::string format_reason(const policy::Decision& decision, const SeccompData& d) {
+std::string format_reason(const policy::Decision& decision) {
   if (decision.rule != nullptr) {
     const policy::SourceRef& src = decision.rule->source;
     if (src.line != 0) return fmt::format("[rule: {}:{}]", src.file, src.line);
     return fmt::format("[rule: {} syscalls[{}]]", src.file, src.entry);
   }
   if (decision.arch == nullptr) return "[architecture not in profile]";
-  const policy::ArchPolicy& ap = *decision.arch;
-  if (ap.enosys_above && d.nr > *ap.enosys_above && ap.rules.find(d.nr) == ap.rules.end()) {
-    return "[newer than profile: ENOSYS]";
-  }
+  if (decision.enosys) return "[newer than profile: ENOSYS]";
   return "[default action]";
 }
 
@@ -229,7 +226,7 @@ std::string denial_line(const SeccompData& d, const policy::Decision& decision, 
   out += " = ";
   out += format_outcome(decision.action, abi.value_or(native));
   out += "  ";
-  out += format_reason(decision, d);
+  out += format_reason(decision);
   return out;
 }
 

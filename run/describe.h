@@ -76,7 +76,7 @@ std::string format_outcome(Action a, syscalls::ArchId abi);
 
 // Why: "[rule: profile.json:123]", "[default action]", "[newer than
 // profile: ENOSYS]", "[architecture not in profile]".
-std::string format_reason(const policy::Decision& decision, const SeccompData& d);
+std::string format_reason(const policy::Decision& decision);
 
 // The whole line without a trailing newline:
 // "denied: " [ "[pid N] " ] [ "[ABI] " ] call " = " outcome "  " reason.

@@ -423,7 +423,8 @@ def main():
     sources = [(args.profiles, "docker-default", ARCHES), (args.profiles, "containers-common", ARCHES),
                (args.own_profiles, "rule-conflicts", OWN_ARCHES), (args.own_profiles, "range-order", OWN_ARCHES),
                (args.own_profiles, "multiplex-stale", OWN_ARCHES),
-               (args.own_profiles, "enosys-threshold", OWN_ARCHES)]
+               (args.own_profiles, "enosys-threshold", OWN_ARCHES),
+               (args.own_profiles, "enosys-no-x32", ARCHES[:1])]
     for pdir, pname, natives in sources:
         ppath = os.path.join(pdir, pname + ".json")
         with open(ppath, "rb") as fh:

@@ -81,20 +81,12 @@ class Builder {
       if (a.arch == syscalls::ArchId::kX86_64 || a.arch == syscalls::ArchId::kX32) {
         if (x86_64_done) continue;
         x86_64_done = true;
-        const Ref x32_body =
-            x32 ? abi_body(*x32)
-                : dag_.leaf(policy.bad_arch_action, "bad-arch action (x32 syscall number, x32 not in the policy)");
-        const Ref native_body = x86_64
-                                    ? abi_body(*x86_64)
-                                    : dag_.leaf(policy.bad_arch_action, "bad-arch action (x86_64 not in the policy)");
-        const Ref skipped_body = x86_64 ? native_body : x32_body;
-        const Ref upper = dag_.test(kNrWord, WordAtom::Eq(kSkippedCall), skipped_body, x32_body);
-        dispatch.emplace_back(x86_64_audit, dag_.test(kNrWord, WordAtom::Ge(kX32First), upper, native_body));
+        dispatch.emplace_back(x86_64_audit, x86_64_dispatch(policy, x86_64, x32));
         continue;
       }
       if (std::any_of(dispatch.begin(), dispatch.end(), [&](const auto& d) { return d.first == audit; }))
         continue;  // evaluate() takes the first ABI with this audit value
-      dispatch.emplace_back(audit, abi_body(a));
+      dispatch.emplace_back(audit, abi_body(&a, &a, bad_arch));
     }
     Ref next = bad_arch;
     // NOLINTNEXTLINE(modernize-loop-convert): clang-tidy 14 cannot parse libstdc++ 12 views::reverse
@@ -111,33 +103,67 @@ class Builder {
     Ref body;
   };
 
-  Ref abi_body(const policy::ArchPolicy& a) {
-    const syscalls::Arch& arch = syscalls::arch(a.arch);
-    const std::string abi(arch.name);
-    const Ref default_leaf = dag_.leaf(a.default_action, fmt::format("default action ({})", abi));
-    Ref enosys_leaf = default_leaf;
-    if (a.enosys_above)
-      enosys_leaf = dag_.leaf(Action::Errno(a.enosys_errno),
-                              fmt::format("ENOSYS for syscall numbers above {} ({})", *a.enosys_above, abi));
-    // The numbers without rules: default up to enosys_above, ENOSYS above.
+  // AUDIT_ARCH_X86_64: x32 owns 0x40000000..0xfffffffe, x86_64 the rest
+  // (-1 included; x32 when the policy has no x86_64), and runc's ENOSYS stub
+  // goes by bit 30 (policy::evaluate): a number with bit 30 set is compared
+  // with x32's threshold, the others with x86_64's. Where that differs from
+  // the owner's threshold (policy::x86_64_thresholds_follow_owner),
+  // 0x80000000..0xbfffffff and -1 are told apart.
+  Ref x86_64_dispatch(const policy::Policy& policy, const policy::ArchPolicy* x86_64, const policy::ArchPolicy* x32) {
+    const Ref bad_x32 =
+        dag_.leaf(policy.bad_arch_action, "bad-arch action (x32 syscall number, x32 not in the policy)");
+    const Ref bad_x86_64 = dag_.leaf(policy.bad_arch_action, "bad-arch action (x86_64 not in the policy)");
+    const policy::ArchPolicy* skipped_owner = x86_64 != nullptr ? x86_64 : x32;
+    if (x86_64 != nullptr && policy::x86_64_thresholds_follow_owner(policy)) {
+      const Ref native_body = abi_body(x86_64, x86_64, bad_x86_64);
+      const Ref upper = dag_.test(kNrWord, WordAtom::Eq(kSkippedCall), native_body, abi_body(x32, x32, bad_x32));
+      return dag_.test(kNrWord, WordAtom::Ge(kX32First), upper, native_body);
+    }
+    auto stub = [&](uint32_t nr) { return policy::enosys_owner_x86_64(policy, nr); };
+    const Ref native_body = abi_body(x86_64, stub(0), bad_x86_64);
+    const Ref x32_body = abi_body(x32, stub(kX32First), bad_x32);
+    // 0x80000000..0xbfffffff: x32's numbers (libseccomp), bit 30 clear (runc).
+    const Ref bit31_body = abi_body(x32, stub(0x80000000U), bad_x32);
+    const Ref skipped_body = abi_body(skipped_owner, stub(kSkippedCall), bad_x32);
+    const Ref x32_numbers = dag_.test(kNrWord, WordAtom::MaskedEq(kX32First, kX32First), x32_body, bit31_body);
+    const Ref upper = dag_.test(kNrWord, WordAtom::Eq(kSkippedCall), skipped_body, x32_numbers);
+    return dag_.test(kNrWord, WordAtom::Ge(kX32First), upper, native_body);
+  }
+
+  // The numbers of ABI `owner`: its rules, else its default action (`missing`
+  // when the ABI is not in the policy), or ENOSYS above the threshold of
+  // `stub` (runc's stub; the owner itself but on AUDIT_ARCH_X86_64).
+  Ref abi_body(const policy::ArchPolicy* owner, const policy::ArchPolicy* stub, Ref missing) {
+    const std::string abi = owner != nullptr ? std::string(syscalls::arch(owner->arch).name) : "";
+    const Ref default_leaf =
+        owner != nullptr ? dag_.leaf(owner->default_action, fmt::format("default action ({})", abi)) : missing;
+    const bool has_above = stub != nullptr && stub->enosys_above.has_value();
+    const uint32_t above = has_above ? *stub->enosys_above : 0;
+    const Ref enosys_leaf =
+        has_above ? dag_.leaf(Action::Errno(stub->enosys_errno), fmt::format("ENOSYS for syscall numbers above {} ({})",
+                                                                             above, syscalls::arch(stub->arch).name))
+                  : default_leaf;
+    // The numbers without rules: default up to the threshold, ENOSYS above.
     auto gap = [&](uint64_t lo, uint64_t hi, std::vector<Segment>& out) {
       if (lo > hi) return;
-      if (!a.enosys_above || hi <= *a.enosys_above) {
+      if (!has_above || hi <= above) {
         out.push_back({static_cast<uint32_t>(lo), static_cast<uint32_t>(hi), default_leaf});
-      } else if (lo > *a.enosys_above) {
+      } else if (lo > above) {
         out.push_back({static_cast<uint32_t>(lo), static_cast<uint32_t>(hi), enosys_leaf});
       } else {
-        out.push_back({static_cast<uint32_t>(lo), *a.enosys_above, default_leaf});
-        out.push_back({*a.enosys_above + 1, static_cast<uint32_t>(hi), enosys_leaf});
+        out.push_back({static_cast<uint32_t>(lo), above, default_leaf});
+        out.push_back({above + 1, static_cast<uint32_t>(hi), enosys_leaf});
       }
     };
     std::vector<Segment> segments;
-    segments.reserve(2 * a.rules.size() + 3);
     uint64_t next = 0;
-    for (const auto& [nr, rules] : a.rules) {
-      if (nr > next) gap(next, uint64_t{nr} - 1, segments);
-      segments.push_back({nr, nr, syscall_body(a, nr, rules, default_leaf)});
-      next = uint64_t{nr} + 1;
+    if (owner != nullptr) {
+      segments.reserve(2 * owner->rules.size() + 3);
+      for (const auto& [nr, rules] : owner->rules) {
+        if (nr > next) gap(next, uint64_t{nr} - 1, segments);
+        segments.push_back({nr, nr, syscall_body(*owner, nr, rules, default_leaf)});
+        next = uint64_t{nr} + 1;
+      }
     }
     gap(next, 0xffffffffULL, segments);
     return search(segments, 0, segments.size());

@@ -117,9 +117,11 @@ Cause classify(const Mismatch& m, const Counterexample& c, const Procedure& filt
                std::map<uint32_t, bool>& reads_number) {
   const policy::Decision d = policy::evaluate(policy, c.data);
   if (d.arch == nullptr) return Cause::kArch;
-  const bool above = d.arch->enosys_above && c.data.nr > *d.arch->enosys_above;
+  // The policy's ENOSYS answer, or a number above its ABI's threshold that a
+  // filter answers ENOSYS where the policy gives the default action.
+  const bool above = d.enosys || (d.rule == nullptr && d.arch->enosys_above && c.data.nr > *d.arch->enosys_above);
   const Action enosys = Action::Errno(d.arch->enosys_errno);
-  if (above && d.rule == nullptr && (c.filter_action == enosys || c.policy_action == enosys)) return Cause::kEnosys;
+  if (above && (c.filter_action == enosys || c.policy_action == enosys)) return Cause::kEnosys;
   if (c.filter_action.kind == c.policy_action.kind) return Cause::kActionData;
   // Before argument-width: clearing the upper halves can make both agree by
   // chance when the filter does not look at the number at all.

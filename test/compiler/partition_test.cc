@@ -59,15 +59,39 @@ TEST(NumberSpaces, MissingX32IsBadArch) {
   // -1 is not a bad arch without x32.
   EXPECT_EQ(spaces[0].segments[2].lo, 0xffffffffu);
   EXPECT_NE(spaces[0].segments[2].policy, nullptr);
-  // x32 alone: the x86_64 numbers are the bad ones, -1 goes with x32.
+  // x32 alone: the x86_64 numbers are the bad ones, every other (-1
+  // included) goes with x32.
   p.arches = {arch_policy(ArchId::kX32, Action::Allow())};
   const auto only = number_spaces(p);
   ASSERT_EQ(only.size(), 1u);
-  ASSERT_EQ(only[0].segments.size(), 2u);
+  ASSERT_GE(only[0].segments.size(), 2u);
   EXPECT_EQ(only[0].segments[0].policy, nullptr);
   EXPECT_EQ(only[0].segments[0].hi, 0x3fffffffu);
-  EXPECT_NE(only[0].segments[1].policy, nullptr);
-  EXPECT_EQ(only[0].segments[1].hi, 0xffffffffu);
+  for (size_t i = 1; i < only[0].segments.size(); ++i) EXPECT_EQ(only[0].segments[i].policy, p.arches.data()) << i;
+  EXPECT_EQ(only[0].segments.back().hi, 0xffffffffu);
+}
+
+// runc's ENOSYS stub tells x86_64 and x32 numbers apart by bit 30 alone:
+// with a threshold on one ABI only, the numbers whose bit 30 disagrees with
+// their owner take the other ABI's threshold (none, or this one).
+TEST(NumberSpaces, EnosysThresholdGoesByBit30) {
+  policy::Policy p;
+  p.arches = {arch_policy(ArchId::kX86_64, Action::Errno(1))};
+  p.arches[0].enosys_above = 300;
+  const auto spaces = number_spaces(p);
+  ASSERT_EQ(spaces.size(), 1u);
+  auto segment_of = [&](uint32_t nr) {
+    for (const NumberSegment& s : spaces[0].segments)
+      if (nr >= s.lo && nr <= s.hi) return s;
+    ADD_FAILURE() << "no segment holds " << nr;
+    return NumberSegment{};
+  };
+  EXPECT_EQ(segment_of(0x3fffffff).enosys, p.arches.data());
+  EXPECT_EQ(segment_of(0x80000000).enosys, p.arches.data());  // bit 30 clear: x86_64's stub
+  EXPECT_EQ(segment_of(0x80000000).policy, nullptr);          // libseccomp: an x32 number
+  EXPECT_EQ(segment_of(0x40000000).enosys, nullptr);
+  EXPECT_EQ(segment_of(0xffffffff).enosys, nullptr);  // bit 30 set: no x32 stub
+  EXPECT_EQ(segment_of(0xffffffff).policy, p.arches.data());
 }
 
 TEST(NumberSpaces, NativeFirstAndEndianness) {

@@ -248,7 +248,7 @@ bool NaiveFilter::holds(ArchId abi, uint32_t nr, const NaiveCondition& c, uint64
   return (a & v) == v2;
 }
 
-uint32_t NaiveFilter::decide_on(ArchId abi, const SeccompData& d) const {
+NaiveFilter::OnAbi NaiveFilter::rules_on(ArchId abi, const SeccompData& d) const {
   std::optional<uint32_t> winner;
   uint32_t largest = 0;
   bool named = false;
@@ -280,32 +280,45 @@ uint32_t NaiveFilter::decide_on(ArchId abi, const SeccompData& d) const {
       if (match && (!winner || more_restrictive(e.ret, *winner))) winner = e.ret;
     }
   }
-  if (winner) return *winner;
+  return OnAbi{winner, named, largest};
+}
+
+bool NaiveFilter::stub_answers(ArchId abi, const SeccompData& d) const {
   // runc's stub (its rule) covers the listed ABIs only; --unknown-syscalls
   // enosys every ABI of the filter.
-  const bool stubbed =
-      options.unknown == NaiveUnknown::kEnosys || std::ranges::find(listed, abi) != listed.end();
-  if (enosys_stub && stubbed && largest != 0) {
-    bool s390_zero = (abi == ArchId::kS390x || abi == ArchId::kS390) && d.nr == 0;
-    if ((!named && d.nr > largest) || s390_zero) return enosys_ret;
-  }
+  const bool stubbed = options.unknown == NaiveUnknown::kEnosys || std::ranges::find(listed, abi) != listed.end();
+  if (!enosys_stub || !stubbed) return false;
+  const OnAbi on = rules_on(abi, d);
+  if (on.largest == 0) return false;
+  const bool s390_zero = (abi == ArchId::kS390x || abi == ArchId::kS390) && d.nr == 0;
+  return (!on.named && d.nr > on.largest) || s390_zero;
+}
+
+uint32_t NaiveFilter::decide_on(ArchId abi, const SeccompData& d, bool stub) const {
+  const OnAbi on = rules_on(abi, d);
+  if (on.winner) return *on.winner;
+  if (stub && stub_answers(abi, d)) return enosys_ret;
   return default_ret;
 }
 
 uint32_t NaiveFilter::decide(const SeccompData& d) const {
   auto has = [&](ArchId id) { return std::ranges::find(abis, id) != abis.end(); };
   if (d.arch == syscalls::arch(ArchId::kX86_64).audit_arch) {
+    // runc's stub runs first and knows x32's numbers by bit 30 alone
+    // (patchbpf: `jset 0x40000000` to the x32 part).
+    const ArchId by_bit = (d.nr & kX32Bit) != 0 ? ArchId::kX32 : ArchId::kX86_64;
+    if (has(by_bit) && stub_answers(by_bit, d)) return enosys_ret;
     // A tracer's -1: x86_64's ordinary processing (x32's in an x32-only filter).
     if (options.nr_minus1_normal && d.nr == 0xffffffffU) {
-      if (has(ArchId::kX86_64)) return decide_on(ArchId::kX86_64, d);
-      return has(ArchId::kX32) ? decide_on(ArchId::kX32, d) : options.bad_arch_ret;
+      if (has(ArchId::kX86_64)) return decide_on(ArchId::kX86_64, d, false);
+      return has(ArchId::kX32) ? decide_on(ArchId::kX32, d, false) : options.bad_arch_ret;
     }
     // libseccomp's split: every number from the x32 bit up (unsigned) is x32's.
     ArchId abi = d.nr >= kX32Bit ? ArchId::kX32 : ArchId::kX86_64;
-    return has(abi) ? decide_on(abi, d) : options.bad_arch_ret;
+    return has(abi) ? decide_on(abi, d, false) : options.bad_arch_ret;
   }
   for (ArchId a : abis)
-    if (a != ArchId::kX32 && syscalls::arch(a).audit_arch == d.arch) return decide_on(a, d);
+    if (a != ArchId::kX32 && syscalls::arch(a).audit_arch == d.arch) return decide_on(a, d, true);
   return options.bad_arch_ret;
 }
 

@@ -68,7 +68,18 @@ class NaiveFilter {
   NaiveOptions options;
 
  private:
-  uint32_t decide_on(syscalls::ArchId abi, const SeccompData& d) const;
+  // What the entries say about d.nr on `abi`: the winning rule's value,
+  // whether some entry names the number, the largest number they name.
+  struct OnAbi {
+    std::optional<uint32_t> winner;
+    bool named = false;
+    uint32_t largest = 0;
+  };
+  OnAbi rules_on(syscalls::ArchId abi, const SeccompData& d) const;
+  // Whether runc's stub (or --unknown-syscalls enosys) answers d.nr on `abi`.
+  bool stub_answers(syscalls::ArchId abi, const SeccompData& d) const;
+  // The answer on `abi`: its rules, the stub (with `stub`), its default.
+  uint32_t decide_on(syscalls::ArchId abi, const SeccompData& d, bool stub) const;
   bool holds(syscalls::ArchId abi, uint32_t nr, const NaiveCondition& c, uint64_t arg) const;
 };
 

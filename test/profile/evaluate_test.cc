@@ -106,12 +106,54 @@ TEST(Evaluate, MinusOneOnX86_64WithoutX32GetsTheNormalProcessing) {
   p.arches[0].rules[0xffffffff] = {rule(Action::Errno(7))};
   EXPECT_EQ(evaluate(p, data(kAuditX86_64, 0xffffffff)).action, Action::Errno(7));
   p.arches[0].rules.erase(0xffffffff);
-  p.arches[0].enosys_above = 59;
-  EXPECT_EQ(evaluate(p, data(kAuditX86_64, 0xffffffff)).action, Action::Errno(38));
-  // The rest of the upper half stays a bad arch: x32 is not in the policy.
+  // x32 is not in the policy: the rest of the upper half is a bad arch.
   for (uint32_t nr : {0x40000000u, 0x7fffffffu, 0x80000000u, 0xbfffffffu, 0xc0000000u, 0xfffffffeu})
     EXPECT_EQ(evaluate(p, data(kAuditX86_64, nr)).action, Action::KillProcess()) << std::hex << nr;
+}
+
+// runc's ENOSYS stub runs before libseccomp's filter and tells x86_64 from
+// x32 by bit 30 alone (patchbpf: `jset 0x40000000` to the x32 part, else
+// x86_64's threshold): with only x86_64 listed, 0x80000000..0xbfffffff
+// answer ENOSYS and -1 is the filter's (observed in a runc 1.1.5 container:
+// syscall(0x80000000) ENOSYS, syscall(-1) EPERM, the default).
+TEST(Evaluate, EnosysStubOnX86_64AloneGoesByBit30) {
+  policy::Policy p;
+  p.arches.push_back(abi(ArchId::kX86_64, Action::Errno(1)));
+  p.arches[0].rules[59] = {rule(Action::Allow())};  // execve
+  p.arches[0].enosys_above = 59;
   EXPECT_EQ(evaluate(p, data(kAuditX86_64, 0x3fffffff)).action, Action::Errno(38));
+  for (uint32_t nr : {0x80000000u, 0xbfffffffu}) {
+    const policy::Decision d = evaluate(p, data(kAuditX86_64, nr));
+    EXPECT_EQ(d.action, Action::Errno(38)) << std::hex << nr;
+    EXPECT_TRUE(d.enosys);
+  }
+  const policy::Decision skipped = evaluate(p, data(kAuditX86_64, 0xffffffff));
+  EXPECT_EQ(skipped.action, Action::Errno(1));
+  EXPECT_FALSE(skipped.enosys);
+  for (uint32_t nr : {0x40000000u, 0x7fffffffu, 0xc0000000u, 0xfffffffeu})
+    EXPECT_EQ(evaluate(p, data(kAuditX86_64, nr)).action, Action::KillProcess()) << std::hex << nr;
+}
+
+// With only x32 listed, runc's stub has only its x32 part: -1 (bit 30 set)
+// answers ENOSYS there, 0x80000000..0xbfffffff (bit 30 clear) pass to the
+// filter, which gives them to x32 (its default), and x86_64's numbers get
+// no ENOSYS.
+TEST(Evaluate, EnosysStubOnX32AloneGoesByBit30) {
+  policy::Policy p;
+  p.arches.push_back(abi(ArchId::kX86_64, Action::Errno(1)));
+  p.arches.push_back(abi(ArchId::kX32, Action::Errno(2)));
+  p.arches[1].enosys_above = 0x40000000u + 300;
+  EXPECT_EQ(evaluate(p, data(kAuditX86_64, 0xffffffff)).action, Action::Errno(38));
+  EXPECT_EQ(evaluate(p, data(kAuditX86_64, 0x40000000u + 301)).action, Action::Errno(38));
+  EXPECT_EQ(evaluate(p, data(kAuditX86_64, 0x40000000u + 300)).action, Action::Errno(2));
+  EXPECT_EQ(evaluate(p, data(kAuditX86_64, 0x80000000u)).action, Action::Errno(2));
+  EXPECT_EQ(evaluate(p, data(kAuditX86_64, 0x3fffffffu)).action, Action::Errno(1));
+  // Both listed: every number the two ways of splitting tell apart is above
+  // both thresholds.
+  p.arches[0].enosys_above = 300;
+  EXPECT_TRUE(policy::x86_64_thresholds_follow_owner(p));
+  for (uint32_t nr : {0x80000000u, 0xbfffffffu, 0xffffffffu, 0x3fffffffu})
+    EXPECT_EQ(evaluate(p, data(kAuditX86_64, nr)).action, Action::Errno(38)) << std::hex << nr;
 }
 
 TEST(Evaluate, MinusOneOnX86_64WithX32StaysX86_64s) {

@@ -434,7 +434,7 @@ policy::Policy small_policy() {
 
 TEST(Describe, Reasons) {
   const policy::Policy p = small_policy();
-  auto reason = [&](SeccompData d) { return format_reason(policy::evaluate(p, d), d); };
+  auto reason = [&](SeccompData d) { return format_reason(policy::evaluate(p, d)); };
   EXPECT_EQ(reason(call(kAuditX86_64, SYS_chmod)), "[rule: p.json:12]");
   EXPECT_EQ(reason(call(kAuditX86_64, SYS_mkdir)), "[rule: p.json syscalls[4]]");
   EXPECT_EQ(reason(call(kAuditX86_64, 0)), "[default action]");

@@ -285,8 +285,18 @@ TEST(Compiled, MinusOneAndTheUpperHalfFollowLibseccomp) {
   only32.arches = {x32};
   policy::Policy with_enosys = both;
   for (policy::ArchPolicy& a : with_enosys.arches) a.enosys_above = 400 | (a.arch == ArchId::kX32 ? 0x40000000 : 0);
+  // runc's stub for one of the two ABIs only (it goes by bit 30).
+  policy::Policy enosys_64 = with_enosys;
+  enosys_64.arches[1].enosys_above.reset();
+  policy::Policy enosys_32 = with_enosys;
+  enosys_32.arches[0].enosys_above.reset();
+  policy::Policy only64_enosys = only64;
+  only64_enosys.arches[0].enosys_above = 400;
+  policy::Policy only32_enosys = only32;
+  only32_enosys.arches[0].enosys_above = 0x40000000 | 400;
 
-  for (const policy::Policy* p : {&only64, &both, &only32, &with_enosys}) {
+  for (const policy::Policy* p :
+       {&only64, &both, &only32, &with_enosys, &enosys_64, &enosys_32, &only64_enosys, &only32_enosys}) {
     for (compiler::Strategy s :
          {compiler::Strategy::kOptimal, compiler::Strategy::kBalanced, compiler::Strategy::kLinear}) {
       compiler::CompileOptions o;
