@@ -4,6 +4,7 @@
 #include <bit>
 #include <initializer_list>
 #include <span>
+#include <unordered_map>
 #include <utility>
 
 #include "verify/state_key.h"
@@ -124,6 +125,38 @@ uint32_t DagPool::depth(std::initializer_list<Ref> roots) const {
     deepest = std::max(deepest, of(root));
   }
   return deepest;
+}
+
+DagPool::Ref DagPool::map_leaves(Ref root, const std::function<Ref(Ref)>& replace) {
+  // Postorder over an explicit stack (a diagram may be of any depth), each
+  // node and leaf mapped once.
+  std::unordered_map<Ref, Ref> mapped;
+  auto done = [&](Ref r) { return mapped.find(r) != mapped.end(); };
+  std::vector<Ref> stack{root};
+  while (!stack.empty()) {
+    const Ref r = stack.back();
+    if (done(r)) {
+      stack.pop_back();
+      continue;
+    }
+    if (is_leaf(r)) {
+      mapped.emplace(r, replace(r));
+      stack.pop_back();
+      continue;
+    }
+    const Ref t = stored(r).if_true;
+    const Ref f = stored(r).if_false;
+    if (!done(t) || !done(f)) {
+      if (!done(t)) stack.push_back(t);
+      if (!done(f)) stack.push_back(f);
+      continue;
+    }
+    // node() may add a chunk: the fields are read before it.
+    const Node n = at(r);
+    mapped.emplace(r, node(n.word, n.atom, mapped.at(t), mapped.at(f)));
+    stack.pop_back();
+  }
+  return mapped.at(root);
 }
 
 void DagPool::begin_collect() { marked_.assign(count_, false); }

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <map>
 #include <memory>
@@ -86,6 +87,12 @@ class DagPool {
   uint32_t depth(Ref r) const { return depth({r}); }
   // The longest of the diagrams at `roots` (one pass over their nodes).
   uint32_t depth(std::initializer_list<Ref> roots) const;
+
+  // The diagram at `r` with every leaf L replaced by the diagram at
+  // `replace(L)` (called once per distinct leaf), without recursion. A
+  // filter stack's diagram is its newest filter's with each answer replaced
+  // by the older filters' diagram combined with it.
+  Ref map_leaves(Ref r, const std::function<Ref(Ref)>& replace);
 
   // Garbage collection, without moving a node: begin_collect(), mark() each
   // node still referred to, end_collect() frees the others (node() reuses

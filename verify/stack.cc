@@ -4,6 +4,8 @@
 
 #include <functional>
 
+#include "verify/dag_pool.h"
+
 namespace sysfence::verify {
 
 namespace {
@@ -98,6 +100,31 @@ std::string StackProcedure::describe(const Outcome& leaf) const {
 
 void StackProcedure::collect_constants(WordConstants& out) const {
   for (const BpfProcedure& f : filters_) f.collect_constants(out);
+}
+
+std::optional<uint32_t> StackProcedure::to_diagram(DagPool& pool) const {
+  std::vector<DagPool::Ref> diagrams;
+  diagrams.reserve(filters_.size());
+  for (const BpfProcedure& f : filters_) {
+    const std::optional<DagPool::Ref> d = f.to_diagram(pool);
+    if (!d) return std::nullopt;
+    diagrams.push_back(*d);
+  }
+  // The kernel walks the filters from the newest and keeps a return value
+  // only when its action part is strictly lower than the one kept
+  // (bpf::replaces), starting from ALLOW: a leaf of the partial diagram is
+  // the value kept so far, and each older filter's diagram continues it.
+  DagPool::Ref kept = pool.leaf(Action::Allow());
+  for (size_t k = diagrams.size(); k-- > 0;) {
+    const DagPool::Ref filter = diagrams[k];
+    kept = pool.map_leaves(kept, [&](DagPool::Ref so_far) {
+      const uint32_t held = encode(pool.action(so_far));
+      return pool.map_leaves(filter, [&](DagPool::Ref answer) {
+        return bpf::replaces(encode(pool.action(answer)), held) ? answer : so_far;
+      });
+    });
+  }
+  return kept;
 }
 
 uint64_t StackProcedure::run_cost() const {

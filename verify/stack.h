@@ -37,6 +37,12 @@ class StackProcedure : public Procedure {
   std::string describe(const Outcome& leaf) const override;
   void collect_constants(WordConstants& out) const override;
   uint64_t run_cost() const override;
+  // The stack as one diagram (Procedure::to_diagram): the newest filter's,
+  // each of its answers replaced by the older filters' diagrams with every
+  // answer combined the kernel's way, so that the diagrams' walk and the
+  // satisfiability search prove stacks as they prove single filters;
+  // nullopt when a filter is no diagram.
+  std::optional<uint32_t> to_diagram(DagPool& pool) const override;
 
   size_t size() const { return filters_.size(); }
   // The kernel's index (= installation position) of the filter deciding

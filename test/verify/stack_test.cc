@@ -7,11 +7,16 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
 #include "bpf/insn.h"
+#include "bpf/interp.h"
+#include "compiler/compile.h"
 #include "policy/policy.h"
+#include "syscalls/arch.h"
+#include "verify/dag_pool.h"
 #include "verify/equiv.h"
 #include "verify/symbolic.h"
 #include "verify/verify.h"
@@ -248,6 +253,136 @@ TEST(StackProof, KillInAnyFilterWins) {
   EXPECT_EQ(stack.deciding_filter(input(39, kI386)), 0U);
   EXPECT_EQ(stack.run(input(39)), Action::Allow());
   EXPECT_EQ(stack.run(input(1)), Action::Errno(1));
+}
+
+// A random filter over the number and the low words of arguments 0 and 1:
+// `tests` blocks of a load and a comparison with a small constant, each
+// jumping forward to a later block or to one of the returns at the end.
+Program random_filter(std::mt19937_64& rng, uint32_t tests) {
+  static constexpr uint32_t kOffsets[] = {0, 16, 24};
+  static constexpr uint16_t kJumps[] = {kJmp | kJeq | kK, kJmp | bpf::kJgt | kK, kJmp | kJge | kK,
+                                        kJmp | bpf::kJset | kK};
+  // ALLOW (also with data, which the kernel drops), ERRNO(1) and (2), TRAP,
+  // LOG, KILL_PROCESS, KILL_THREAD, TRACE.
+  static constexpr uint32_t kReturns[] = {0x7fff0000, 0x7fff0005, 0x00050001, 0x00050002, 0x00030007,
+                                          0x7ffc0000, 0x80000000, 0x00000000, 0x7ff00003};
+  constexpr uint32_t kRets = 4;
+  std::vector<uint32_t> rets;
+  for (uint32_t r = 0; r < kRets; ++r) rets.push_back(kReturns[rng() % std::size(kReturns)]);
+  Program p;
+  auto target = [&](uint32_t block) {
+    // A later block's load or a return (after the 2 * tests instructions).
+    const uint32_t choices = tests - block - 1 + kRets;
+    const auto c = static_cast<uint32_t>(rng() % choices);
+    const uint32_t to = c < tests - block - 1 ? 2 * (block + 1 + c) : 2 * tests + (c - (tests - block - 1));
+    return static_cast<uint8_t>(to - (2 * block + 2));
+  };
+  for (uint32_t b = 0; b < tests; ++b) {
+    p.push_back(stmt(kLd | kW | kAbs, kOffsets[rng() % std::size(kOffsets)]));
+    const uint8_t jt = target(b);
+    const uint8_t jf = target(b);
+    p.push_back(jump(kJumps[rng() % std::size(kJumps)], static_cast<uint32_t>(rng() % 8), jt, jf));
+  }
+  for (uint32_t r : rets) p.push_back(ret(r));
+  return p;
+}
+
+// The kernel's rule, written out: from the newest filter, a return value
+// replaces the one kept only when its action part is strictly lower as a
+// signed number; ALLOW to begin with (and when every filter allows).
+uint32_t kernel_combination(const std::vector<Program>& stack, const SeccompWords& in) {
+  uint32_t kept = 0x7fff0000;
+  for (size_t k = stack.size(); k-- > 0;) {
+    auto interp = bpf::Interpreter::create(stack[k]);
+    EXPECT_TRUE(interp.has_value());
+    const uint32_t r = interp->run(in).ret;
+    if (static_cast<int32_t>(r & 0xffff0000U) < static_cast<int32_t>(kept & 0xffff0000U)) kept = r;
+  }
+  return kept;
+}
+
+Action follow(const DagPool& pool, DagPool::Ref r, const SeccompWords& in) {
+  while (!DagPool::is_leaf(r)) {
+    const DagPool::Node n = pool.at(r);
+    r = holds(n.atom, in[n.word]) ? n.if_true : n.if_false;
+  }
+  return pool.action(r);
+}
+
+// A stack as one diagram (what lets the diagrams' walk and the
+// satisfiability search prove stacks) answers every input as the kernel
+// combines its filters' answers.
+TEST(StackDiagram, AnswersAsTheKernelCombinesTheFilters) {
+  std::mt19937_64 rng(7);
+  for (int round = 0; round < 300; ++round) {
+    std::vector<Program> programs;
+    for (uint64_t k = 0, n = 1 + rng() % 3; k < n; ++k)
+      programs.push_back(random_filter(rng, 1 + static_cast<uint32_t>(rng() % 12)));
+    const StackProcedure stack = make_stack(programs);
+    DagPool pool;
+    const std::optional<uint32_t> root = stack.to_diagram(pool);
+    ASSERT_TRUE(root.has_value()) << "round " << round;
+    for (int i = 0; i < 200; ++i) {
+      SeccompData d;
+      d.arch = kX86_64;
+      d.nr = static_cast<uint32_t>(rng() % 10);
+      d.args[0] = rng() % 10;
+      d.args[1] = rng() % 10;
+      const SeccompWords in = to_words(d, Endian::kLittle);
+      ASSERT_EQ(encode(follow(pool, *root, in)), kernel_combination(programs, in))
+          << "round " << round << " nr " << d.nr << " args " << d.args[0] << ", " << d.args[1];
+    }
+  }
+}
+
+// 300 rules on flag masks of ioctl compiled into one filter, installed
+// twice: the stack's paths multiply past the plain walk's budget, and the
+// stack is proved like the single filter (the satisfiability search), or a
+// difference found, with an input, where the newer copy answers otherwise.
+TEST(StackProof, AStackOfFlagMaskFiltersIsProvedLikeOneFilter) {
+  std::mt19937_64 rng(300);
+  policy::ArchPolicy x86_64;
+  x86_64.arch = syscalls::ArchId::kX86_64;
+  x86_64.default_action = Action::Errno(1);
+  std::vector<policy::Rule> ioctl;
+  for (int r = 0; r < 300; ++r) {
+    policy::Rule rule{rng() % 2 ? Action::Allow() : Action::Errno(13), {}, {}};
+    for (uint8_t index = 0, n = static_cast<uint8_t>(1 + rng() % 3); index < n; ++index) {
+      policy::ArgCondition c;
+      c.index = index;
+      c.op = policy::CmpOp::kMaskedEq;
+      for (int bits = 1 + static_cast<int>(rng() % 3); bits > 0; --bits) c.value |= uint64_t{1} << (rng() % 64);
+      c.value_two = rng() & c.value;
+      rule.conditions.push_back(c);
+    }
+    ioctl.push_back(std::move(rule));
+  }
+  x86_64.rules.emplace(16, policy::RuleList(std::move(ioctl)));
+  policy::Policy p;
+  p.arches.push_back(std::move(x86_64));
+  auto compiled = compiler::compile(p, {});
+  ASSERT_TRUE(compiled.has_value());
+  const Program& filter = compiled->program;
+  auto v = prove_stack_equivalent(make_stack({filter, filter}), p);
+  ASSERT_TRUE(v.has_value());
+  EXPECT_TRUE(v->equivalent());
+  EXPECT_TRUE(v->equiv.proved) << v->equiv.not_proved_reason;
+  // The newer copy answers ERRNO(12) where it answered ERRNO(13): the same
+  // action part, so the newer filter's data wins, and the stack differs.
+  Program changed = filter;
+  for (bpf::Insn& in : changed) {
+    if (in.code == (kRet | kRetK) && in.k == 0x0005000d) {
+      in.k = 0x0005000c;
+      break;
+    }
+  }
+  auto w = prove_stack_equivalent(make_stack({filter, changed}), p);
+  ASSERT_TRUE(w.has_value());
+  ASSERT_FALSE(w->equivalent());
+  ASSERT_FALSE(w->counterexamples.empty());
+  const Counterexample& c = w->counterexamples[0];
+  EXPECT_EQ(c.filter_action, Action::Errno(12));
+  EXPECT_EQ(policy::evaluate(p, c.data).action, Action::Errno(13));
 }
 
 }  // namespace
