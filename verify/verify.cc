@@ -7,8 +7,10 @@
 #include <bit>
 #include <map>
 #include <span>
+#include <utility>
 #include <vector>
 
+#include "policy/overlap.h"
 #include "syscalls/table.h"
 #include "verify/describe.h"
 #include "verify/policy_dag.h"
@@ -111,10 +113,71 @@ bool answers_every_number_alike(const Mismatch& m, const Counterexample& c, cons
   return !known->second;
 }
 
-// `reads_number`: per AUDIT_ARCH, whether the filter tells numbers apart
-// for some arguments (answers_every_number_alike's memo).
+// The arguments (bit i: argument i) that some rule of `rules` compares at
+// 32 bits: the profile reads only their low words there, where a filter
+// comparing all 64 bits (libseccomp's on a 64-bit ABI) reads the high word
+// too. A rule compared at 64 bits reads what such a filter reads.
+unsigned arguments_read_narrow(const policy::RuleList* rules) {
+  unsigned narrow = 0;
+  if (rules == nullptr) return narrow;
+  for (const policy::Rule& r : *rules)
+    for (const policy::ArgCondition& a : r.conditions)
+      if (a.width == policy::ArgWidth::k32 && a.index < 6) narrow |= 1u << a.index;
+  return narrow;
+}
+
+// Whether two of `rules` with different actions match some input alike.
+// The profile then takes the most restrictive of them (policy::evaluate),
+// and a filter's builder may decide otherwise: libseccomp 2.5.4 lets its
+// first unconditional rule win and otherwise the order of its rule tree,
+// which `--semantics libseccomp` models only in part; where it does not, the
+// resolution keeps the overlapping rules and notes it. Past kMaxPairs pairs
+// of different actions the answer is no (the cause is then another): the
+// check stays bounded whatever the profile, like the resolution's own
+// comparison of pairs.
+bool rules_overlap_with_different_actions(const policy::RuleList& rules) {
+  constexpr size_t kMaxPairs = 4096;
+  size_t pairs = 0;
+  for (size_t i = 0; i < rules.size(); ++i) {
+    for (size_t j = i + 1; j < rules.size(); ++j) {
+      if (rules[i].action == rules[j].action) continue;
+      if (++pairs > kMaxPairs) return false;
+      if (policy::common_input(rules[i].conditions, rules[j].conditions)) return true;
+    }
+  }
+  return false;
+}
+
+// What classify computes once per filter or per syscall, for all the
+// counterexamples of one proof.
+struct ClassifyMemo {
+  // Per AUDIT_ARCH: whether the filter tells numbers apart for some
+  // arguments (answers_every_number_alike's).
+  std::map<uint32_t, bool> reads_number;
+  // Per ABI and syscall number: rules_overlap_with_different_actions.
+  std::map<std::pair<const policy::ArchPolicy*, uint32_t>, bool> overlapping;
+};
+
+// Whether the counterexample's difference lives in the upper 32 bits of
+// the arguments the profile reads at 32 bits for its syscall: the same
+// input with those upper halves cleared is answered alike by both sides.
+// Never for a syscall whose every condition is 64-bit: both sides then read
+// every argument whole, and clearing upper halves agreeing tells nothing
+// about widths (overlapping rules decided otherwise, or a filter comparing
+// another word, agree there as well).
+bool differs_in_narrow_arguments(const Mismatch& m, const Counterexample& c, const Procedure& filter,
+                                 const policy::Policy& policy, const policy::RuleList* rules) {
+  const unsigned narrow = arguments_read_narrow(rules);
+  SeccompData low = c.data;
+  for (unsigned i = 0; i < 6; ++i)
+    if (narrow & (1u << i)) low.args[i] &= 0xffffffffULL;
+  if (low == c.data) return false;
+  const SeccompWords words = to_words(low, abi_of(m.input) ? abi_of(m.input)->endian : Endian::kLittle);
+  return filter.run(words) == policy::evaluate(policy, low).action;
+}
+
 Cause classify(const Mismatch& m, const Counterexample& c, const Procedure& filter, const policy::Policy& policy,
-               std::map<uint32_t, bool>& reads_number) {
+               ClassifyMemo& memo) {
   const policy::Decision d = policy::evaluate(policy, c.data);
   if (d.arch == nullptr) return Cause::kArch;
   // The policy's ENOSYS answer, or a number above its ABI's threshold that a
@@ -125,17 +188,17 @@ Cause classify(const Mismatch& m, const Counterexample& c, const Procedure& filt
   if (c.filter_action.kind == c.policy_action.kind) return Cause::kActionData;
   // Before argument-width: clearing the upper halves can make both agree by
   // chance when the filter does not look at the number at all.
-  if (answers_every_number_alike(m, c, filter, policy, d, reads_number)) return Cause::kNoSyscallNumber;
-  // The same input with every argument's upper half cleared: when both sides
-  // then agree, the difference lives in the upper 32 bits alone.
-  SeccompData low = c.data;
-  for (uint64_t& a : low.args) a &= 0xffffffffULL;
-  if (low != c.data) {
-    const SeccompWords words = to_words(low, abi_of(m.input) ? abi_of(m.input)->endian : Endian::kLittle);
-    if (filter.run(words) == policy::evaluate(policy, low).action) return Cause::kArgumentWidth;
-  }
+  if (answers_every_number_alike(m, c, filter, policy, d, memo.reads_number)) return Cause::kNoSyscallNumber;
+  const auto found = d.arch->rules.find(c.data.nr);
+  const policy::RuleList* rules = found == d.arch->rules.end() ? nullptr : &found->second;
+  if (differs_in_narrow_arguments(m, c, filter, policy, rules)) return Cause::kArgumentWidth;
   if (d.rule != nullptr && c.filter_action == d.arch->default_action && region_ignores_arguments(m))
     return Cause::kUnlistedSyscall;
+  if (rules != nullptr) {
+    const auto [known, added] = memo.overlapping.try_emplace({d.arch, c.data.nr}, false);
+    if (added) known->second = rules_overlap_with_different_actions(*rules);
+    if (known->second) return Cause::kRuleOverlap;
+  }
   if (d.rule == nullptr) return Cause::kDefaultAction;
   return Cause::kOther;
 }
@@ -172,6 +235,7 @@ std::string_view cause_id(Cause c) {
     case Cause::kNoSyscallNumber: return "no-syscall-number";
     case Cause::kArgumentWidth: return "argument-width";
     case Cause::kUnlistedSyscall: return "unlisted-syscall";
+    case Cause::kRuleOverlap: return "rule-overlap";
     case Cause::kEnosys: return "enosys";
     case Cause::kDefaultAction: return "default-action";
     case Cause::kOther: return "other";
@@ -188,12 +252,18 @@ std::string_view cause_text(Cause c) {
              "(libseccomp 2.5.4 drops the load of the number for an ABI of a multi-ABI filter whose rules there are "
              "all conditional once some rule names a syscall the ABI lacks)";
     case Cause::kArgumentWidth:
-      return "decided differently only when an argument's upper 32 bits are set: the filter and the profile compare "
-             "arguments at different widths (see --arg-width, --semantics)";
+      return "decided differently only when the upper 32 bits of an argument the profile compares at 32 bits are "
+             "set: the filter compares it at 64 bits (see --arg-width, --semantics)";
     case Cause::kUnlistedSyscall:
       return "syscalls the profile lists that the filter leaves to its default action whatever the arguments, as a "
              "filter built by a library with no number for them does (libseccomp 2.5.4 knows no syscall added "
              "after it)";
+    case Cause::kRuleOverlap:
+      return "on a syscall whose rules overlap with different actions, where the profile takes the most restrictive "
+             "rule that matches and libseccomp 2.5.4 its first unconditional rule or else the order of its rule tree "
+             "(whose program may also compare a stale word there): --semantics libseccomp follows that where sysfence "
+             "models it; where the resolution notes \"libseccomp decides between them by the order of its rule tree "
+             "... which sysfence does not model\", no --semantics or --rule-combination gives its answer";
     case Cause::kEnosys:
       return "syscall numbers above the profile's largest, which one side answers ENOSYS (see --unknown-syscalls)";
     case Cause::kDefaultAction:
@@ -295,7 +365,7 @@ Verification prove_procedure(const Procedure& filter, const policy::Policy& poli
   v.equiv = check_equivalent(filter, spec, chosen);
   // The checker confirmed every mismatch with the interpreter and the
   // diagram; the reference evaluator has the last word on the policy side.
-  std::map<uint32_t, bool> reads_number;
+  ClassifyMemo memo;
   for (const Mismatch& m : v.equiv.mismatches) {
     Counterexample c;
     c.words = m.input;
@@ -314,7 +384,7 @@ Verification prove_procedure(const Procedure& filter, const policy::Policy& poli
     if (m.region_known) c.region = describe_region(m.region, abi_of(m.input));
     if (const syscalls::Arch* abi = abi_of(m.input))
       if (auto name = syscalls::table(*abi).name(c.data.nr)) c.syscall = std::string(*name);
-    c.cause = classify(m, c, filter, policy, reads_number);
+    c.cause = classify(m, c, filter, policy, memo);
     v.counterexamples.push_back(std::move(c));
   }
   if (v.counterexamples.empty() && v.equiv.verdict == EquivResult::Verdict::kDifferent) {

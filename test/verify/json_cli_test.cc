@@ -7,6 +7,7 @@
 
 #include <boost/json.hpp>
 #include <cerrno>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
@@ -182,6 +183,190 @@ TEST(VerifyJson, ArgumentWidthIsItsOwnCause) {
   uint64_t sum = 0;
   for (const json::value& g : o.at("causes").as_array()) sum += number(g.at("count"));
   EXPECT_EQ(sum, number(o.at("counterexample_count")));
+}
+
+// The cause groups of a verify document: cause id -> the syscalls named.
+std::map<std::string, std::set<std::string>> cause_groups(const json::object& o) {
+  std::map<std::string, std::set<std::string>> out;
+  for (const json::value& g : o.at("causes").as_array()) {
+    auto& names = out[std::string(g.at("cause").as_string())];
+    for (const json::value& n : g.at("syscalls").as_array()) names.insert(std::string(n.as_string()));
+  }
+  return out;
+}
+
+// Two ioctl rules compared at 64 bits that overlap with different actions:
+// the profile takes the more restrictive (TRAP), the filter tests the LOG
+// rule first. Clearing every upper half makes both sides give the default
+// action, yet no width is involved: both compare all 64 bits. The cause is
+// the overlap, never argument-width.
+TEST(VerifyJson, OverlappingRulesDecidedOtherwiseAreNotCalledAWidth) {
+  const std::string source = cli_runner::tmp_path("log-first.s");
+  cli_runner::write_file(source, R"(
+    A = arch
+    if (A != ARCH_X86_64) goto kill
+    A = sys_number
+    if (A >= 0x40000000) goto kill
+    if (A != ioctl) goto deny
+    A = args[1] >> 32
+    if (A != 0) goto log            # the LOG rule's test comes first
+    A = args[0] >> 32
+    if (A != 0) goto trap
+deny:
+    return ERRNO(1)
+log:
+    return LOG
+trap:
+    return TRAP
+kill:
+    return KILL_PROCESS
+)");
+  const std::string filter = cli_runner::tmp_path("log-first.bpf");
+  const Result assembled = run({"asm", source, "--arch", "x86_64", "-o", filter});
+  ASSERT_EQ(assembled.exit_code, 0) << assembled.describe();
+  const std::string profile = cli_runner::tmp_path("log-or-trap.json");
+  cli_runner::write_file(profile, R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
+  "architectures": ["SCMP_ARCH_X86_64"], "syscalls": [
+  {"names": ["ioctl"], "action": "SCMP_ACT_LOG", "args": [{"index": 1, "value": 4294967296, "op": "SCMP_CMP_GE"}]},
+  {"names": ["ioctl"], "action": "SCMP_ACT_TRAP", "args": [{"index": 0, "value": 4294967296, "op": "SCMP_CMP_GE"}]}]})");
+  const std::vector<std::string> args = {"verify", "--profile", profile,       "--bpf", filter,
+                                         "--arch", "x86_64",    "--arg-width", "64"};
+  std::vector<std::string> as_json = args;
+  as_json.insert(as_json.end(), {"--format", "json", "--max-counterexamples", "100"});
+  const Result r = run(as_json);
+  ASSERT_EQ(r.exit_code, 1) << r.describe();
+  const json::object o = document(r, "verify");
+  const auto groups = cause_groups(o);
+  EXPECT_FALSE(groups.count("argument-width")) << r.out;
+  ASSERT_TRUE(groups.count("rule-overlap")) << r.out;
+  EXPECT_EQ(groups.at("rule-overlap"), std::set<std::string>{"ioctl"});
+  size_t overlap = 0;
+  for (const json::value& c : o.at("counterexamples").as_array()) {
+    if (c.at("input").at("syscall") != json::value("ioctl")) continue;
+    ++overlap;
+    EXPECT_EQ(c.at("cause").as_string(), "rule-overlap") << c.at("input").at("text");
+    EXPECT_EQ(number(c.at("filter_action").at("value")), SECCOMP_RET_LOG);
+    EXPECT_EQ(number(c.at("profile_action").at("value")), SECCOMP_RET_TRAP);
+  }
+  EXPECT_GT(overlap, 0u);
+  const Result text = run(args);
+  EXPECT_EQ(text.exit_code, 1) << text.describe();
+  EXPECT_NE(text.out.find("are on a syscall whose rules overlap with different actions"), std::string::npos)
+      << text.out;
+  EXPECT_EQ(text.out.find("upper 32 bits"), std::string::npos) << text.out;
+}
+
+// Three ioctl rules that overlap with different actions, where sysfence
+// does not model libseccomp's tree order (the resolution notes it).
+constexpr std::string_view kOverlappingIoctlRules = R"({"defaultAction": "SCMP_ACT_KILL_PROCESS", "defaultErrnoRet": 1,
+  "architectures": ["SCMP_ARCH_X86_64"], "syscalls": [
+  {"names": ["ioctl"], "args": [{"index": 1, "value": 9223372036854775806, "op": "SCMP_CMP_GT"},
+    {"index": 0, "value": 1073741832, "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ"},
+    {"index": 5, "value": 19, "op": "SCMP_CMP_NE"}], "action": "SCMP_ACT_LOG"},
+  {"names": ["ioctl"], "args": [{"index": 0, "value": 2147483647, "op": "SCMP_CMP_GT"},
+    {"index": 3, "value": 3221225470, "op": "SCMP_CMP_NE"}], "action": "SCMP_ACT_TRAP"},
+  {"names": ["ioctl"], "args": [{"index": 5, "value": 172, "op": "SCMP_CMP_EQ"},
+    {"index": 3, "value": 4251771793, "valueTwo": 3832062096, "op": "SCMP_CMP_MASKED_EQ"}],
+    "action": "SCMP_ACT_KILL_THREAD"}]})";
+
+// libseccomp 2.5.4's filter for kOverlappingIoctlRules: its instructions as
+// `sysfence disasm` prints them, labels added.
+constexpr std::string_view kLibseccompIoctlFilter = R"(
+    A = arch
+    if (A != ARCH_X86_64) goto l43
+    A = sys_number
+    if (A < 0x40000000) goto l5
+    if (A != 0xffffffff) goto l43
+l5:
+    if (A != ioctl) goto l42
+    A = args[3] >> 32
+    A &= 0
+    if (A != 0) goto l16
+    A = args[3]
+    A &= 0xfd6ce391
+    if (A != 0xe468a090) goto l16
+    A = args[5] >> 32
+    if (A != 0) goto l16
+    A = args[5]
+    if (A == 0xac) goto l43
+l16:
+    A = args[0] >> 32
+    A &= 0
+    if (A != 0) goto l32
+    A = args[0]
+    A &= 0x40000008
+    if (A != 0) goto l32
+    A = args[1] >> 32
+    if (A > 0x7fffffff) goto l27
+    if (A != 0x7fffffff) goto l32
+    A = args[1]
+    if (A <= 0xfffffffe) goto l32
+l27:
+    A = args[5] >> 32
+    if (A != 0) goto l31
+    A = args[5]
+    if (A == 0x13) goto l32
+l31:
+    return LOG
+l32:
+    A = args[0] >> 32
+    if (A > 0) goto l37
+    if (A != 0) goto l42
+    A = args[0]
+    if (A <= 0x7fffffff) goto l42
+l37:
+    A = args[3] >> 32
+    if (A != 0) goto l41
+    A = args[3]
+    if (A == 0xbffffffe) goto l42
+l41:
+    return TRAP
+l42:
+    return KILL_PROCESS
+l43:
+    return KILL_THREAD
+)";
+
+// verify names the unmodelled tree order as the cause of every
+// counterexample of that filter, although each one sets some argument's
+// upper half (both sides compare all 64 bits).
+TEST(VerifyJson, LibseccompsUnmodelledTreeOrderIsNamedAsTheCause) {
+  const std::string source = cli_runner::tmp_path("libseccomp-ioctl.s");
+  cli_runner::write_file(source, kLibseccompIoctlFilter);
+  const std::string filter = cli_runner::tmp_path("libseccomp-ioctl.bpf");
+  const Result assembled = run({"asm", source, "--arch", "x86_64", "-o", filter});
+  ASSERT_EQ(assembled.exit_code, 0) << assembled.describe();
+  const std::string profile = cli_runner::tmp_path("ioctl-overlaps.json");
+  cli_runner::write_file(profile, kOverlappingIoctlRules);
+  // The resolution's note this cause points to.
+  const Result compiled =
+      run({"compile", profile, "--arch", "x86_64", "--semantics", "libseccomp", "--format", "json"});
+  ASSERT_EQ(compiled.exit_code, 0) << compiled.describe();
+  const std::string note = "libseccomp decides between them by the order of its rule tree";
+  EXPECT_NE(compiled.out.find("conditional rules of ioctl (x86_64) overlap with different actions; " + note),
+            std::string::npos)
+      << compiled.out.substr(0, 2000);
+
+  const Result r = run({"verify", "--profile", profile, "--bpf", filter, "--arch", "x86_64", "--semantics",
+                        "libseccomp", "--format", "json", "--max-counterexamples", "1000"});
+  ASSERT_EQ(r.exit_code, 1) << r.describe();
+  const json::object o = document(r, "verify");
+  EXPECT_TRUE(o.at("complete").as_bool());
+  const json::array& causes = o.at("causes").as_array();
+  ASSERT_EQ(causes.size(), 1u) << r.out;
+  EXPECT_EQ(causes[0].at("cause").as_string(), "rule-overlap");
+  EXPECT_EQ(number(causes[0].at("count")), number(o.at("counterexample_count")));
+  const std::string description(causes[0].at("description").as_string());
+  EXPECT_NE(description.find("notes \"" + note + " ... which sysfence does not model\""), std::string::npos)
+      << description;
+  EXPECT_NE(description.find("no --semantics or --rule-combination gives its answer"), std::string::npos)
+      << description;
+  for (const json::value& c : o.at("counterexamples").as_array()) {
+    EXPECT_EQ(c.at("input").at("syscall").as_string(), "ioctl");
+    bool high = false;
+    for (const json::value& a : c.at("input").at("data").at("args").as_array()) high = high || number(a) >> 32 != 0;
+    EXPECT_TRUE(high) << c.at("input").at("text");
+  }
 }
 
 TEST(VerifyJson, ProvedAndDiff) {
