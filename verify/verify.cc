@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <functional>
 #include <map>
 #include <span>
 #include <utility>
@@ -158,19 +159,27 @@ struct ClassifyMemo {
   std::map<std::pair<const policy::ArchPolicy*, uint32_t>, bool> overlapping;
 };
 
-// Whether the counterexample's difference lives in the upper 32 bits of
-// the arguments the profile reads at 32 bits for its syscall: the same
-// input with those upper halves cleared is answered alike by both sides.
-// Never for a syscall whose every condition is 64-bit: both sides then read
-// every argument whole, and clearing upper halves agreeing tells nothing
-// about widths (overlapping rules decided otherwise, or a filter comparing
-// another word, agree there as well).
-bool differs_in_narrow_arguments(const Mismatch& m, const Counterexample& c, const Procedure& filter,
-                                 const policy::Policy& policy, const policy::RuleList* rules) {
-  const unsigned narrow = arguments_read_narrow(rules);
+// Whether the counterexample's difference lives in upper 32 bits of the
+// arguments: the same input with them cleared is answered alike by both
+// sides. Cleared are the arguments the profile reads at 32 bits for the
+// syscall where it has some (the filter reads them whole); where it reads
+// every argument whole, all of them (a filter that reads low words only),
+// except on a syscall whose rules overlap with different actions
+// (`overlapping`): both sides read every argument whole there as far as
+// the profile tells, and clearing upper halves agreeing says nothing about
+// widths (overlapping rules decided otherwise, or a filter comparing another
+// word, agree there as well).
+bool differs_in_upper_halves(const Mismatch& m, const Counterexample& c, const Procedure& filter,
+                             const policy::Policy& policy, const policy::RuleList* rules,
+                             const std::function<bool()>& overlapping) {
+  unsigned cleared = arguments_read_narrow(rules);
+  if (cleared == 0) {
+    if (overlapping()) return false;
+    cleared = 0x3f;
+  }
   SeccompData low = c.data;
   for (unsigned i = 0; i < 6; ++i)
-    if (narrow & (1u << i)) low.args[i] &= 0xffffffffULL;
+    if (cleared & (1u << i)) low.args[i] &= 0xffffffffULL;
   if (low == c.data) return false;
   const SeccompWords words = to_words(low, abi_of(m.input) ? abi_of(m.input)->endian : Endian::kLittle);
   return filter.run(words) == policy::evaluate(policy, low).action;
@@ -191,14 +200,16 @@ Cause classify(const Mismatch& m, const Counterexample& c, const Procedure& filt
   if (answers_every_number_alike(m, c, filter, policy, d, memo.reads_number)) return Cause::kNoSyscallNumber;
   const auto found = d.arch->rules.find(c.data.nr);
   const policy::RuleList* rules = found == d.arch->rules.end() ? nullptr : &found->second;
-  if (differs_in_narrow_arguments(m, c, filter, policy, rules)) return Cause::kArgumentWidth;
-  if (d.rule != nullptr && c.filter_action == d.arch->default_action && region_ignores_arguments(m))
-    return Cause::kUnlistedSyscall;
-  if (rules != nullptr) {
+  auto overlapping = [&] {
+    if (rules == nullptr) return false;
     const auto [known, added] = memo.overlapping.try_emplace({d.arch, c.data.nr}, false);
     if (added) known->second = rules_overlap_with_different_actions(*rules);
-    if (known->second) return Cause::kRuleOverlap;
-  }
+    return known->second;
+  };
+  if (differs_in_upper_halves(m, c, filter, policy, rules, overlapping)) return Cause::kArgumentWidth;
+  if (d.rule != nullptr && c.filter_action == d.arch->default_action && region_ignores_arguments(m))
+    return Cause::kUnlistedSyscall;
+  if (overlapping()) return Cause::kRuleOverlap;
   if (d.rule == nullptr) return Cause::kDefaultAction;
   return Cause::kOther;
 }
@@ -252,8 +263,8 @@ std::string_view cause_text(Cause c) {
              "(libseccomp 2.5.4 drops the load of the number for an ABI of a multi-ABI filter whose rules there are "
              "all conditional once some rule names a syscall the ABI lacks)";
     case Cause::kArgumentWidth:
-      return "decided differently only when the upper 32 bits of an argument the profile compares at 32 bits are "
-             "set: the filter compares it at 64 bits (see --arg-width, --semantics)";
+      return "decided differently only when an argument's upper 32 bits are set: the filter and the profile compare "
+             "it at different widths (see --arg-width, --semantics)";
     case Cause::kUnlistedSyscall:
       return "syscalls the profile lists that the filter leaves to its default action whatever the arguments, as a "
              "filter built by a library with no number for them does (libseccomp 2.5.4 knows no syscall added "

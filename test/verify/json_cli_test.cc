@@ -200,6 +200,28 @@ std::map<std::string, std::set<std::string>> cause_groups(const json::object& o)
 // rule first. Clearing every upper half makes both sides give the default
 // action, yet no width is involved: both compare all 64 bits. The cause is
 // the overlap, never argument-width.
+// The other direction: a filter compiled as the kernel reads personality's
+// 32-bit argument (the default, --arg-width abi) against the profile read
+// at 64 bits, as libseccomp reads it: they differ only where the upper half
+// is set, and that is still a difference of widths.
+TEST(VerifyJson, AFilterReadingLowWordsIsAWidthDifference) {
+  const std::string profile = cli_runner::tmp_path("personality-wide.json");
+  cli_runner::write_file(profile, R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
+  "architectures": ["SCMP_ARCH_X86_64"], "syscalls": [
+  {"names": ["read", "write", "exit_group"], "action": "SCMP_ACT_ALLOW"},
+  {"names": ["personality"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 8, "op": "SCMP_CMP_EQ"}]}]})");
+  const std::string filter = cli_runner::tmp_path("personality-low.bpf");
+  const Result compiled = run({"compile", profile, "--arch", "x86_64", "-o", filter});
+  ASSERT_EQ(compiled.exit_code, 0) << compiled.describe();
+  const Result r = run({"verify", "--profile", profile, "--bpf", filter, "--arch", "x86_64", "--arg-width", "64",
+                        "--format", "json", "--max-counterexamples", "100"});
+  ASSERT_EQ(r.exit_code, 1) << r.describe();
+  const auto groups = cause_groups(document(r, "verify"));
+  ASSERT_TRUE(groups.count("argument-width")) << r.out;
+  EXPECT_EQ(groups.at("argument-width"), std::set<std::string>{"personality"});
+  EXPECT_EQ(groups.size(), 1u) << r.out;
+}
+
 TEST(VerifyJson, OverlappingRulesDecidedOtherwiseAreNotCalledAWidth) {
   const std::string source = cli_runner::tmp_path("log-first.s");
   cli_runner::write_file(source, R"(
