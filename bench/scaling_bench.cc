@@ -489,7 +489,7 @@ int main(int argc, char** argv) {
                                      : std::vector<Size>{{"allow", {10, 50, 100, 200, all}},
                                                          {"spread", {10, 100, 300, 600, 700}},
                                                          {"one", {3, 10, 30, 50, 70, 100, 150, 200, 300}},
-                                                         {"flags", {30, 100, 200, 400}}};
+                                                         {"flags", {30, 100, 200, 400, 600, 650}}};
   std::vector<sysfence::bench::Row> rows;
   for (const Size& s : plan) {
     if (!only_family.empty() && only_family != s.family) continue;
