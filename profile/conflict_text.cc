@@ -64,8 +64,8 @@ std::string RuleDatabase::where(uint32_t entry) const {
 }
 
 const std::string& RuleDatabase::action_text(Action action) {
-  const uint64_t key = uint64_t{static_cast<uint8_t>(action.kind)} << 32 | uint64_t{action.unknown_bits} << 16 |
-                       action.data;
+  const uint64_t key =
+      uint64_t{static_cast<uint8_t>(action.kind)} << 32 | uint64_t{action.unknown_bits} << 16 | action.data;
   auto [slot, added] = action_texts_.try_emplace(key);
   if (added) slot->second = to_string(action);
   return slot->second;
@@ -99,6 +99,9 @@ std::string RuleDatabase::conflict_message(const Warning& w, const policy::Rule&
   out += " (the most restrictive matching rule); libseccomp, and so runc, Docker and Podman, ";
   if (w.libseccomp_refuses) {
     out += "refuses the profile";
+  } else if (w.libseccomp_unmodelled) {
+    // No answer rather than sysfence's own: the rule tree's order decides.
+    out += "decides by the order of its rule tree, which sysfence does not model here: no answer is given";
   } else {
     out += "answers ";
     out += action_text(w.libseccomp);

@@ -248,7 +248,9 @@ std::string conflicts_text(const Resolution& res, size_t i, std::string_view nam
         "there, libseccomp (runc, Docker, Podman) {}\n",
         first ? "the later entry" : "the earlier entry", peer.file, peer_pos.line, peer_pos.col, peer.entry,
         to_string(w.most_restrictive),
-        w.libseccomp_refuses ? std::string("refuses the profile") : "answers " + to_string(w.libseccomp));
+        w.libseccomp_refuses      ? std::string("refuses the profile")
+        : w.libseccomp_unmodelled ? std::string("decides by its rule tree there, which sysfence does not model")
+                                  : "answers " + to_string(w.libseccomp));
   }
   return out;
 }

@@ -167,6 +167,7 @@ Expected<Resolution> Resolver::run() {
   // runc getAction: KILL means KILL_THREAD; ERRNO and TRACE take
   // defaultErrnoRet, or EPERM without it.
   default_action_ = to_action(def, *def_data);
+  db_.set_default_action(default_action_);
   if (auto r = check_errno_range(default_action_, p_.pos, "defaultErrnoRet", std::nullopt); !r)
     return fail(r.error().message);
 

@@ -176,8 +176,11 @@ struct Warning {
   SourcePos other_pos;
   std::array<uint64_t, 6> witness{};
   Action most_restrictive;
-  Action libseccomp;                // unset when libseccomp_refuses
+  Action libseccomp;                // unset when libseccomp_refuses or libseccomp_unmodelled
   bool libseccomp_refuses = false;  // libseccomp refuses the profile (EEXIST)
+  // libseccomp's answer at `witness` is its rule tree's, which sysfence does
+  // not model there: no answer is given for it.
+  bool libseccomp_unmodelled = false;
   // kWidth: "profile.json:12:7: syscalls[3]: socket argument 0 (int family)
   // is 32-bit on x86_64, i386, x32: constant 0x100000026 does not fit the
   // argument's width; ..."

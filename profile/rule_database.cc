@@ -399,30 +399,47 @@ std::vector<std::pair<size_t, size_t>> conflict_candidates(const std::vector<pol
 }  // namespace
 
 // What libseccomp does with rules[i] and rules[j] (`w.witness` matches
-// both), for the warning `w`: sets its libseccomp fields and returns why
-// (empty when there is nothing to say). `kept`: the rules the database
-// keeps, built the first time it is needed.
-std::string_view RuleDatabase::libseccomp_answer(const DatabaseResult& db, const std::vector<policy::Rule>& rules,
-                                                 const std::vector<size_t>& order, size_t i, size_t j, Warning& w,
-                                                 std::vector<bool>& kept) const {
-  const policy::Rule& a = rules[i];
+// both in sysfence's reading), for the warning `w`: sets its libseccomp
+// fields and returns why (empty when there is nothing to say). `kept`: the
+// rules the database keeps, built the first time it is needed.
+std::string_view RuleDatabase::libseccomp_answer(const LibseccompView& view, const std::vector<size_t>& order, size_t i,
+                                                 size_t j, Warning& w, std::vector<bool>& kept) const {
+  const DatabaseResult& db = view.db;
+  const std::vector<policy::Rule>& rules = view.rules;
   const auto& witness = w.witness;
   if (db.refused) {
     w.libseccomp_refuses = true;
-    return "EEXIST: a rule with conditions equal to, or a prefix of, an earlier rule's and another action";
+    return db.shared_node ? "EEXIST: comparisons of two rules with different actions share a node of its rule tree"
+                          : "EEXIST: a rule with conditions equal to, or a prefix of, an earlier rule's and another "
+                            "action";
   }
+  // At libseccomp's widths the witness may match neither rule: its filter
+  // then answers the default action.
+  bool neither = false;
   if (db.program) {
     const auto answering = db.program->answer(witness);
-    w.libseccomp = answering ? rules[*answering].action : a.action;
+    neither = !answering;
+    w.libseccomp = answering ? rules[*answering].action : default_action_;
   } else if (db.tree) {
-    w.libseccomp = most_restrictive_at(*db.tree, std::vector<bool>(db.tree->size(), true), witness, a.action);
+    neither =
+        std::none_of(db.tree->begin(), db.tree->end(), [&](const policy::Rule& r) { return matches(r, witness); });
+    w.libseccomp = most_restrictive_at(*db.tree, std::vector<bool>(db.tree->size(), true), witness, default_action_);
+  } else if (db.tree_order_decides || db.tree_unmodelled) {
+    // Never sysfence's own answer in libseccomp's name.
+    w.libseccomp_unmodelled = true;
+    return {};
   } else {
     if (kept.empty()) {
       kept.resize(rules.size());
       for (size_t k = 0; k < rules.size(); ++k) kept[k] = db.fates[k] == DatabaseFate::kKept;
     }
-    w.libseccomp = most_restrictive_at(rules, order, kept, witness, a.action);
+    neither = std::none_of(rules.begin(), rules.end(), [&](const policy::Rule& r) { return matches(r, witness); });
+    w.libseccomp = most_restrictive_at(rules, order, kept, witness, default_action_);
   }
+  if (neither)
+    return view.widened ? "compared at libseccomp's widths (all 64 bits on a 64-bit ABI), no rule matches this input: "
+                          "the default action"
+                        : "its filter matches no rule for this input: the default action";
   if (db.fates[j] == DatabaseFate::kAfterUnconditional || db.fates[i] == DatabaseFate::kAfterUnconditional)
     return "its first unconditional rule for a syscall wins";
   if (db.fates[i] == DatabaseFate::kReplaced) return "the later rule replaces the earlier one";
@@ -431,9 +448,46 @@ std::string_view RuleDatabase::libseccomp_answer(const DatabaseResult& db, const
   if (db.tree || db.program)
     return "the first path of its rule tree that matches decides: the higher argument first, == before < before "
            ">, the larger > bound and the smaller < bound first, equal word tests shared";
-  if (db.tree_order_decides)
-    return "here: the order of its rule tree decides, or it refuses the profile, which sysfence does not model";
   return {};
+}
+
+RuleDatabase::LibseccompView RuleDatabase::libseccomp_view(syscalls::ArchId abi, const std::vector<policy::Rule>& rules,
+                                                           std::optional<DatabaseResult>& modelled) const {
+  // libseccomp compares every condition at its own width for the ABI (all 64
+  // bits of the value resolve keeps, on the 64-bit ABIs): its filter does not
+  // depend on --arg-width, which only says how sysfence compares.
+  const unsigned word_bits = syscalls::arch(abi).word_bits;
+  const policy::ArgWidth width = word_bits <= 32 ? policy::ArgWidth::k32 : policy::ArgWidth::k64;
+  LibseccompView view;
+  view.rules = rules;
+  for (policy::Rule& r : view.rules) {
+    for (policy::ArgCondition& c : r.conditions) {
+      view.widened = view.widened || c.width != width;
+      c.width = width;
+    }
+    std::erase_if(r.conditions, tests_nothing);
+  }
+  // Under libseccomp's combination at its widths the compile's model is
+  // that view already (its tree read back into rules where it fits).
+  if (!view.widened && mode_ == RuleCombination::kLibseccompDatabase) view.db = database(abi, rules, modelled);
+  else view.db = libseccomp_database(view.rules, word_bits, false);
+  if (view.db.refused || view.db.program || view.db.tree || view.db.too_many) return view;
+  // Where the tree's paths are beyond what can be read back, or past the
+  // first try's budget (or its rules agree but for unconditional ones), its
+  // program still answers single inputs, which is all a warning needs.
+  const size_t budget =
+      mode_ == RuleCombination::kLibseccompDatabase ? kMaxTreeSteps : std::min(kMaxTreeSteps, kWarningProgramSteps);
+  auto program = libseccomp_program(view.rules, word_bits, budget);
+  if (!program) return view;
+  if (program->refused) {
+    view.db.refused = program->refused;
+    view.db.prefix = false;
+    view.db.shared_node = true;
+    return view;
+  }
+  view.db.program = std::move(program);
+  view.db.tree_unmodelled = false;
+  return view;
 }
 
 void RuleDatabase::report_conflicts(syscalls::ArchId abi, uint32_t nr, const std::vector<policy::Rule>& rules,
@@ -445,9 +499,10 @@ void RuleDatabase::report_conflicts(syscalls::ArchId abi, uint32_t nr, const std
     return;
   size_t reports = 0;
   bool capped = false;
-  std::vector<bool> all;      // every rule: built for the first conflict
-  std::vector<bool> kept;     // the rules libseccomp keeps: likewise
-  std::vector<size_t> order;  // by_restrictiveness(rules): likewise
+  std::vector<bool> all;               // every rule: built for the first conflict
+  std::vector<bool> kept;              // the rules libseccomp keeps: likewise
+  std::vector<size_t> order;           // by_restrictiveness(rules): likewise
+  std::optional<LibseccompView> view;  // likewise
   std::vector<std::pair<size_t, size_t>> candidates = conflict_candidates(rules, capped);
   // Most pairs of argument-heavy rules pin some argument to different
   // values: told apart in a few comparisons each instead of common_input.
@@ -464,9 +519,18 @@ void RuleDatabase::report_conflicts(syscalls::ArchId abi, uint32_t nr, const std
       break;
     }
     if (pinned[i].excludes(pinned[j])) continue;
-    const auto witness = policy::common_input(a.conditions, b.conditions);
+    auto witness = policy::common_input(a.conditions, b.conditions);
     if (!witness) continue;
-    const DatabaseResult& db = database(abi, rules, modelled);
+    if (!view) view = libseccomp_view(abi, rules, modelled);
+    if (view->widened) {
+      // An input both rules match in both readings, where there is one: both
+      // answers are then about rules that match.
+      std::vector<policy::ArgCondition> both_a = a.conditions;
+      std::vector<policy::ArgCondition> both_b = b.conditions;
+      both_a.insert(both_a.end(), view->rules[i].conditions.begin(), view->rules[i].conditions.end());
+      both_b.insert(both_b.end(), view->rules[j].conditions.begin(), view->rules[j].conditions.end());
+      if (const auto shared = policy::common_input(both_a, both_b)) witness = shared;
+    }
     reported_.insert({a.source.entry, b.source.entry});
     ++reports;
     // The resolution's first conflict: room for as many as this syscall can
@@ -488,7 +552,7 @@ void RuleDatabase::report_conflicts(syscalls::ArchId abi, uint32_t nr, const std
       order = by_restrictiveness(rules);
     }
     w.most_restrictive = most_restrictive_at(rules, order, all, *witness, a.action);
-    const std::string_view why = libseccomp_answer(db, rules, order, i, j, w, kept);
+    const std::string_view why = libseccomp_answer(*view, order, i, j, w, kept);
     w.message = conflict_message(w, a, b, why);
   }
   if (capped)
