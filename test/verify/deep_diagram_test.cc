@@ -16,6 +16,7 @@
 #include "compiler/compile.h"
 #include "policy/policy.h"
 #include "syscalls/arch.h"
+#include "test/verify/flag_rules.h"
 #include "verify/dag_pool.h"
 #include "verify/decision.h"
 #include "verify/equiv.h"
@@ -27,39 +28,13 @@
 namespace sysfence::verify {
 namespace {
 
-constexpr uint32_t kIoctl = 16;  // x86_64
-
-// `count` rules on ioctl, each `min_conditions` to three conditions
-// (w & m) == v on distinct arguments among the first three, m of one to
-// three random bits of all 64, ALLOW or ERRNO(13); default ERRNO(1). Each
-// rule's tests follow the ones before it on the paths that miss it. Rules of one condition on one bit soon leave no
-// input to the rules after them: two or more conditions keep the last rules reachable.
+// `count` rules on ioctl, each `min_conditions` to three conditions on
+// distinct arguments among the first three. Each rule's tests follow the
+// ones before it on the paths that miss it. Rules of one condition on one
+// bit soon leave no input to the rules after them: two or more conditions
+// keep the last rules reachable.
 policy::Policy flag_rules(unsigned count, unsigned min_conditions) {
-  std::mt19937_64 rng(600);
-  policy::ArchPolicy x86_64;
-  x86_64.arch = syscalls::ArchId::kX86_64;
-  x86_64.default_action = Action::Errno(1);
-  std::vector<policy::Rule> ioctl;
-  for (unsigned r = 0; r < count; ++r) {
-    policy::Rule rule{rng() % 2 ? Action::Allow() : Action::Errno(13), {}, {}};
-    unsigned used = 0;
-    for (unsigned n = min_conditions + rng() % (4 - min_conditions); rule.conditions.size() < n;) {
-      const auto index = static_cast<uint8_t>(rng() % 3);
-      if (used & (1u << index)) continue;
-      used |= 1u << index;
-      policy::ArgCondition c;
-      c.index = index;
-      c.op = policy::CmpOp::kMaskedEq;
-      for (unsigned bits = 1 + rng() % 3; bits > 0; --bits) c.value |= uint64_t{1} << (rng() % 64);
-      c.value_two = rng() & c.value;
-      rule.conditions.push_back(c);
-    }
-    ioctl.push_back(std::move(rule));
-  }
-  x86_64.rules.emplace(kIoctl, policy::RuleList(std::move(ioctl)));
-  policy::Policy p;
-  p.arches.push_back(std::move(x86_64));
-  return p;
+  return testing::flag_mask_policy(600, count, min_conditions, 3);
 }
 
 bpf::Program compile_fitting(const policy::Policy& policy) {

@@ -18,6 +18,7 @@
 #include "compiler/compile.h"
 #include "policy/policy.h"
 #include "syscalls/arch.h"
+#include "test/verify/flag_rules.h"
 #include "test/verify/small_diagrams.h"
 #include "verify/dag_pool.h"
 #include "verify/decision.h"
@@ -202,40 +203,12 @@ TEST(SatProof, AgreesWithTheWalkOnWideConstants) {
   EXPECT_GT(different, 200);
 }
 
-constexpr uint32_t kIoctl = 16;  // x86_64
+using testing::kIoctl;
 
-// 120 rules on ioctl, each one to three conditions (w & m) == v on distinct
-// arguments among the first four, m of one to three random bits of all 64,
-// ALLOW or ERRNO(13); default ERRNO(1). The diagrams' walk meets the
-// clauses the masks leave over the same bits in more combinations than its
-// budget.
-policy::Policy flag_mask_policy() {
-  std::mt19937_64 rng(2026);
-  policy::ArchPolicy x86_64;
-  x86_64.arch = syscalls::ArchId::kX86_64;
-  x86_64.default_action = Action::Errno(1);
-  std::vector<policy::Rule> ioctl;
-  for (unsigned r = 0; r < 120; ++r) {
-    policy::Rule rule{rng() % 2 ? Action::Allow() : Action::Errno(13), {}, {}};
-    unsigned used = 0;
-    for (unsigned count = 1 + rng() % 3; rule.conditions.size() < count;) {
-      const auto index = static_cast<uint8_t>(rng() % 4);
-      if (used & (1u << index)) continue;
-      used |= 1u << index;
-      policy::ArgCondition c;
-      c.index = index;
-      c.op = policy::CmpOp::kMaskedEq;
-      for (unsigned bits = 1 + rng() % 3; bits > 0; --bits) c.value |= uint64_t{1} << (rng() % 64);
-      c.value_two = rng() & c.value;
-      rule.conditions.push_back(c);
-    }
-    ioctl.push_back(std::move(rule));
-  }
-  x86_64.rules.emplace(kIoctl, policy::RuleList(std::move(ioctl)));
-  policy::Policy p;
-  p.arches.push_back(std::move(x86_64));
-  return p;
-}
+// 120 rules on ioctl, each one to three conditions on distinct arguments
+// among the first four: the diagrams' walk meets the clauses the masks
+// leave over the same bits in more combinations than its budget.
+policy::Policy flag_mask_policy() { return testing::flag_mask_policy(2026, 120, 1, 4); }
 
 // An input of ioctl where the program and the policy differ, from a tester
 // that knows nothing of the checker: one to three rules' conditions made to

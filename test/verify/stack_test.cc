@@ -16,6 +16,7 @@
 #include "compiler/compile.h"
 #include "policy/policy.h"
 #include "syscalls/arch.h"
+#include "test/verify/flag_rules.h"
 #include "verify/dag_pool.h"
 #include "verify/equiv.h"
 #include "verify/symbolic.h"
@@ -340,26 +341,7 @@ TEST(StackDiagram, AnswersAsTheKernelCombinesTheFilters) {
 // stack is proved like the single filter (the satisfiability search), or a
 // difference found, with an input, where the newer copy answers otherwise.
 TEST(StackProof, AStackOfFlagMaskFiltersIsProvedLikeOneFilter) {
-  std::mt19937_64 rng(300);
-  policy::ArchPolicy x86_64;
-  x86_64.arch = syscalls::ArchId::kX86_64;
-  x86_64.default_action = Action::Errno(1);
-  std::vector<policy::Rule> ioctl;
-  for (int r = 0; r < 300; ++r) {
-    policy::Rule rule{rng() % 2 ? Action::Allow() : Action::Errno(13), {}, {}};
-    for (uint8_t index = 0, n = static_cast<uint8_t>(1 + rng() % 3); index < n; ++index) {
-      policy::ArgCondition c;
-      c.index = index;
-      c.op = policy::CmpOp::kMaskedEq;
-      for (int bits = 1 + static_cast<int>(rng() % 3); bits > 0; --bits) c.value |= uint64_t{1} << (rng() % 64);
-      c.value_two = rng() & c.value;
-      rule.conditions.push_back(c);
-    }
-    ioctl.push_back(std::move(rule));
-  }
-  x86_64.rules.emplace(16, policy::RuleList(std::move(ioctl)));
-  policy::Policy p;
-  p.arches.push_back(std::move(x86_64));
+  const policy::Policy p = testing::flag_mask_policy(300, 300, 1, 3);
   auto compiled = compiler::compile(p, {});
   ASSERT_TRUE(compiled.has_value());
   const Program& filter = compiled->program;
