@@ -86,6 +86,7 @@ class Builder {
     }
     add_plain_entries(p);
     add_arg_entries(p);
+    add_restart_entry(p);
     return g;
   }
 
@@ -173,6 +174,39 @@ class Builder {
         p.syscalls.push_back(std::move(s));
       }
     }
+  }
+
+  // The kernel continues a nanosleep, clock_nanosleep, futex wait with a
+  // timeout or poll that a stop signal (Ctrl-Z, SIGSTOP) or a tracer
+  // interrupted through restart_syscall(2), which passes through the filter:
+  // a profile that allows those calls but not it makes them fail with EPERM
+  // after such a stop, however rarely the recording saw one. Allowed (in an
+  // entry of its own that says why) on every ABI where they were seen, unless
+  // recorded there or allowed by the base.
+  void add_restart_entry(profile::Profile& p) const {
+    static constexpr std::string_view kRestartable[] = {"nanosleep", "clock_nanosleep", "clock_nanosleep_time64",
+                                                        "futex",     "futex_time64",    "poll"};
+    std::set<syscalls::ArchId> needed;
+    for (const auto& [key, record] : obs_.calls) {
+      const auto name = syscalls::table(key.arch).name(key.nr);
+      if (!name || std::find(std::begin(kRestartable), std::end(kRestartable), *name) == std::end(kRestartable))
+        continue;
+      const auto restart = syscalls::table(key.arch).number("restart_syscall");
+      if (!restart) continue;
+      const auto known = names_.find("restart_syscall");
+      if (known != names_.end() && known->second.abis.contains(key.arch)) continue;
+      if (obs_.calls.contains(SyscallKey{key.arch, *restart})) continue;  // seen (and allowed by the base)
+      if (options_.base != nullptr && allows(*options_.base, SyscallKey{key.arch, *restart}, {})) continue;
+      needed.insert(key.arch);
+    }
+    if (needed.empty()) return;
+    profile::ProfileSyscall s;
+    s.names = {"restart_syscall"};
+    s.action = profile::ProfileAction::kAllow;
+    s.comment = comment(needed,
+                        "not seen, but needed where nanosleep, futex or poll were (the kernel continues them through "
+                        "it after a stop signal or a tracer's interrupt)");
+    p.syscalls.push_back(std::move(s));
   }
 
   const Observations& obs_;

@@ -20,6 +20,11 @@
 // plain name. A syscall whose distinct argument tuples overflowed the
 // recorder's bound stays a plain name as well (the comment says so).
 //
+// restart_syscall, through which the kernel continues a nanosleep, futex
+// wait or poll that a stop signal or a tracer interrupted, is allowed on
+// the ABIs where those were seen, in an entry of its own, when the
+// recording did not see it (and the base does not allow it).
+//
 // With a base profile (`--base`), resolved for this machine, only what the
 // base does not already allow is written: each recorded argument tuple is
 // asked of policy::evaluate (calls without kept arguments with zero

@@ -99,6 +99,33 @@ TEST(ProfileGen, NamesPerAbiSetSortedWithArchMapAndComment) {
   EXPECT_NE(p.syscalls[1].comment.find("x86_64, i386"), std::string::npos) << p.syscalls[1].comment;
 }
 
+// A program seen sleeping needs restart_syscall: the kernel continues a
+// nanosleep, futex wait or poll that a stop signal or a tracer interrupted
+// through it, so the profile allows it (in an entry saying why) on the ABIs
+// of those calls, though the recording never saw it.
+TEST(ProfileGen, SleepingCallsBringRestartSyscall) {
+  Observations o = sample();
+  see(o, ArchId::kI386, "nanosleep");
+  const std::string text = json(o, {.native = ArchId::kX86_64});
+  const policy::Policy p = resolved(text);
+  EXPECT_TRUE(allowed(p, kAuditI386, nr(ArchId::kI386, "restart_syscall"))) << text;
+  auto read = profile::read_profile(text, "recorded.json");
+  ASSERT_TRUE(read) << read.error().message;
+  const profile::ProfileSyscall& last = read->profile.syscalls.back();
+  EXPECT_EQ(last.names, std::vector<std::string>{"restart_syscall"});
+  EXPECT_NE(last.comment.find("not seen"), std::string::npos) << last.comment;
+  EXPECT_NE(last.comment.find("on i386"), std::string::npos) << last.comment;
+  // Seen itself: an ordinary recorded name, no entry of its own.
+  see(o, ArchId::kI386, "restart_syscall");
+  const std::string seen = json(o, {.native = ArchId::kX86_64});
+  auto again = profile::read_profile(seen, "recorded.json");
+  ASSERT_TRUE(again) << again.error().message;
+  for (const auto& e : again->profile.syscalls) EXPECT_EQ(e.comment.find("not seen"), std::string::npos) << seen;
+  EXPECT_TRUE(allowed(resolved(seen), kAuditI386, nr(ArchId::kI386, "restart_syscall")));
+  // Nothing sleeping: no restart_syscall.
+  EXPECT_EQ(json(sample(), {.native = ArchId::kX86_64}).find("restart_syscall"), std::string::npos);
+}
+
 TEST(ProfileGen, AllowsWhatWasSeenAndDeniesTheRest) {
   const policy::Policy p = resolved(json(sample(), {.native = ArchId::kX86_64}));
   EXPECT_TRUE(allowed(p, kAuditX86_64, nr(ArchId::kX86_64, "read")));
