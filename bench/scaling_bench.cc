@@ -453,6 +453,19 @@ int main(int argc, char** argv) {
                 sysfence::bench::to_json(generate(argv[2], static_cast<unsigned>(std::stoul(argv[3])))).c_str());
     return 0;
   }
+  // A profiling loop: `perf record scaling_bench --repeat sysfence one 70 500`.
+  if (argc == 6 && std::string_view(argv[1]) == "--repeat") {
+    const std::string_view tool = argv[2];
+    const auto p = generate(argv[3], static_cast<unsigned>(std::stoul(argv[4])));
+    const std::string json_text = sysfence::bench::to_json(p);
+    for (unsigned long k = std::stoul(argv[5]); k > 0; --k) {
+      if (tool == "sysfence") (void)sysfence::pipeline::run(sysfence::bench::sysfence_request(json_text, true));
+      if (tool == "sysfence-compile")
+        (void)sysfence::pipeline::run(sysfence::bench::sysfence_request(json_text, false));
+      if (tool == "libseccomp") (void)sysfence::bench::libseccomp_build(p);
+    }
+    return 0;
+  }
   if (argc == 5 && std::string_view(argv[1]) == "--peak") {
     const std::string_view tool = argv[2];
     const auto p = generate(argv[3], static_cast<unsigned>(std::stoul(argv[4])));
@@ -474,7 +487,8 @@ int main(int argc, char** argv) {
       only_family = argv[++i];
     } else {
       std::fprintf(stderr,
-                   "usage: scaling_bench [--json] [--quick] [--family allow|spread|one|flags] | --dump FAMILY N\n");
+                   "usage: scaling_bench [--json] [--quick] [--family allow|spread|one|flags] | --dump FAMILY N\n"
+                   "       | --repeat sysfence|sysfence-compile|libseccomp FAMILY N TIMES\n");
       return 2;
     }
   }

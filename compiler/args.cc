@@ -176,8 +176,15 @@ Edge ArgCompiler::compile_rules(const RuleSet& s, std::optional<uint32_t> a_hold
   // states are counted out.
   const size_t linear_work = bound_by_linear_ ? kWorkPerLinear * last_work_ + kWorkFloor : kMaxStateConditions;
   const size_t work = std::min({kMaxStateConditions, kWorkPerCondition * condition_count(s) + 1024, linear_work});
+  // Once a chain of fewer segments than single rules overflowed its bounds
+  // with the smallest value trees, the diagrams of fewer segments still
+  // (which hold its segments' states and more) are not tried: on 50 allowed
+  // + 200 conditions on ioctl the one-diagram attempt spent 3% of the
+  // compile to overflow too.
+  bool overflowed = false;
   for (const std::vector<size_t>* cuts : {&by_equality, &by_word, &one_diagram}) {
     if (cuts != &one_diagram && (cuts->empty() || cuts->size() == each.size())) continue;
+    if (overflowed) break;
     if (cuts == &by_word && by_word == by_equality) continue;
     // The smallest value trees, then the fastest (preferred when close),
     // unless every value tree built so far is both: the fastest attempt
@@ -185,7 +192,10 @@ Edge ArgCompiler::compile_rules(const RuleSet& s, std::optional<uint32_t> a_hold
     for (const bool small : {true, false}) {
       if (!small && !fast_trees_differ_) break;
       const std::optional<Edge> e = chain(s, *cuts, max_states_, acceptable(), work, small);
-      if (!e) break;
+      if (!e) {
+        overflowed = overflowed || small;
+        break;
+      }
       found.push_back({*e, candidate_size(*e)});
       smallest = std::min(smallest, found.back().size);
       // The fastest trees are never smaller: no use if these are too large.
