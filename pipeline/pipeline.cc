@@ -97,6 +97,9 @@ std::vector<std::string> warning_messages(const profile::Resolution& resolution)
   std::vector<std::string> out;
   out.reserve(resolution.warnings.size());
   for (const profile::Warning& w : resolution.warnings) out.push_back(w.message);
+  // A filter that cannot answer as the combination asked for says so where
+  // its answers are read (sim, the raw and text outputs), not only in JSON.
+  for (const std::string& n : resolution.unmodelled_combination) out.push_back(n);
   return out;
 }
 

@@ -94,7 +94,11 @@ std::string RuleDatabase::conflict_message(const Warning& w, const policy::Rule&
   out += arch;
   out += ", e.g. with arguments ";
   append_arguments(out, w.witness);
-  out += ": sysfence answers ";
+  // With libseccomp's rule database asked for, the filter follows
+  // libseccomp where sysfence models its tree (else a warning of its own
+  // says it does not): the most restrictive rule is then sysfence's own
+  // reading, not necessarily this filter's answer.
+  out += mode_ == RuleCombination::kLibseccompDatabase ? ": sysfence's own semantics answers " : ": sysfence answers ";
   out += action_text(w.most_restrictive);
   out += " (the most restrictive matching rule); libseccomp, and so runc, Docker and Podman, ";
   if (w.libseccomp_refuses) {

@@ -236,6 +236,7 @@ Expected<Resolution> Resolver::run() {
   for (Warning& w : filter_warnings_) out_.warnings.push_back(std::move(w));
   for (Warning& w : db_.warnings) out_.warnings.push_back(std::move(w));
   for (std::string& n : db_.notes) out_.notes.push_back(std::move(n));
+  out_.unmodelled_combination = std::move(db_.unmodelled);
   report_width_warnings();
   return std::move(out_);
 }

@@ -204,6 +204,11 @@ struct Resolution {
   // does not (skipped there), archMap without an entry for the native arch,
   // truncated errno values, ...
   std::vector<std::string> notes;
+  // Those of `notes` that say the rule combination asked for (libseccomp's
+  // database: --semantics libseccomp, --rule-combination libseccomp) is not
+  // modelled for some syscall, whose filter then answers otherwise than
+  // libseccomp's on some inputs: printed as warnings, not only noted.
+  std::vector<std::string> unmodelled_combination;
   // Warnings (WarningKind), in the order: unknown names, errno ranges,
   // MASKED_EQ datums, rule conflicts, widths.
   std::vector<Warning> warnings;

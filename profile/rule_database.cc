@@ -319,22 +319,23 @@ Expected<std::vector<policy::Rule>> RuleDatabase::combine(syscalls::ArchId abi, 
         p_.source, who));
   if (db.tree) return *db.tree;
   if (db.too_many)
-    notes.push_back(fmt::format(
+    unmodelled.push_back(fmt::format(
         "{}: {} has more than {} conditional rules: sysfence models libseccomp's rule database for them only as far "
         "as unconditional rules go; among the conditional ones the most restrictive is taken",
         p_.source, who, kMaxModelledRules));
   else if (db.tree_unmodelled && !db.tree_order_decides)
-    notes.push_back(fmt::format(
+    unmodelled.push_back(fmt::format(
         "{}: libseccomp's filter for the conditional rules of {} is beyond the bounds of sysfence's model of it "
         "(ordered comparisons of a masked word splitting into too many pieces, or a tree too large); sysfence does not "
         "model that: the rules are taken as written",
         p_.source, who));
   else if (db.tree_order_decides)
-    notes.push_back(fmt::format(
+    unmodelled.push_back(fmt::format(
         "{}: conditional rules of {} overlap with different actions; libseccomp decides between them by the order of "
         "its rule tree, or refuses the profile where their comparisons share a tree node (EEXIST), which sysfence "
         "does not model: the most restrictive of them is taken",
         p_.source, who));
+  if (db.too_many || db.tree_unmodelled || db.tree_order_decides) notes.push_back(unmodelled.back());
   std::vector<policy::Rule> kept;
   for (size_t i = 0; i < rules.size(); ++i)
     if (db.fates[i] == DatabaseFate::kKept) kept.push_back(std::move(rules[i]));

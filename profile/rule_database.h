@@ -127,6 +127,9 @@ class RuleDatabase {
 
   std::vector<Warning> warnings;
   std::vector<std::string> notes;
+  // The notes that say libseccomp's database is not modelled for a syscall
+  // (Resolution::unmodelled_combination), also in `notes`.
+  std::vector<std::string> unmodelled;
 
  private:
   // What libseccomp makes of one syscall's rules, for the conflict warnings:

@@ -114,6 +114,46 @@ TEST(RestrictAbis, KeepsOnlyTheListedAbis) {
   EXPECT_TRUE(built->proof->equivalent());
 }
 
+// Where the rule combination asked for (libseccomp's database) is not
+// modelled, the filter answers otherwise than libseccomp's on some inputs:
+// the commands print that among the warnings, not only in the JSON notes.
+TEST(Run, AnUnmodelledRuleCombinationIsAmongTheWarnings) {
+  // Ordered and masked comparisons whose libseccomp program the model does
+  // not read back, overlapping with another action (as in
+  // test/profile/rule_database_test.cc).
+  constexpr std::string_view text = R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+  {"names": ["ioctl"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 1, "op": "SCMP_CMP_EQ", "value": 40982}]},
+  {"names": ["ioctl"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "op": "SCMP_CMP_MASKED_EQ", "value": 65280,
+   "valueTwo": 0}, {"index": 2, "op": "SCMP_CMP_EQ", "value": 463030}, {"index": 3, "op": "SCMP_CMP_GT", "value": 303465}]},
+  {"names": ["ioctl"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13, "args": [{"index": 1, "op": "SCMP_CMP_EQ",
+   "value": 291167}]},
+  {"names": ["ioctl"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "op": "SCMP_CMP_EQ", "value": 897758}]},
+  {"names": ["ioctl"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "op": "SCMP_CMP_EQ", "value": 1027749},
+   {"index": 3, "op": "SCMP_CMP_MASKED_EQ", "value": 65280, "valueTwo": 0}]},
+  {"names": ["ioctl"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 2, "op": "SCMP_CMP_GT", "value": 321836},
+   {"index": 3, "op": "SCMP_CMP_EQ", "value": 1002313}]},
+  {"names": ["ioctl"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "op": "SCMP_CMP_EQ", "value": 951699}]},
+  {"names": ["ioctl"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 2, "op": "SCMP_CMP_EQ", "value": 357926}]},
+  {"names": ["ioctl"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "op": "SCMP_CMP_GT", "value": 1010889}]}]})";
+  auto contains = [](const std::vector<std::string>& lines, std::string_view what) {
+    for (const std::string& l : lines)
+      if (l.find(what) != std::string::npos) return true;
+    return false;
+  };
+  Request r = in_memory(text);
+  r.last = Stage::kResolve;
+  r.resolve.arg_width = profile::ArgWidthMode::k64;
+  r.resolve.combination = profile::RuleCombination::kLibseccompDatabase;
+  auto lib = run(r);
+  ASSERT_TRUE(lib) << lib.error().message;
+  EXPECT_TRUE(contains(lib->diagnostics.warnings, "which sysfence does not model"));
+  r.resolve.combination = profile::RuleCombination::kMostRestrictive;
+  auto own = run(r);
+  ASSERT_TRUE(own) << own.error().message;
+  EXPECT_FALSE(contains(own->diagnostics.warnings, "which sysfence does not model"));
+  EXPECT_TRUE(contains(own->diagnostics.warnings, "both match ioctl"));
+}
+
 TEST(Failure, NamesItsStageAndKeepsEarlierDiagnostics) {
   Request r = in_memory(kFindingAndWarning);
   r.keep_abis = {ArchId::kArm};  // not an ABI of an x86_64 filter

@@ -70,6 +70,7 @@ struct Options {
   int stdout_fd = -1;  // -1: captured into Result::out
   std::string working_dir;
   std::string build_working_directory;  // set in the environment when not empty
+  std::string stdin_path;               // standard input (/dev/null when empty)
 };
 
 Options stdout_to(int fd) {
@@ -101,7 +102,7 @@ Result run(const std::vector<std::string>& args, const Options& opts = {}) {
   if (pid == 0) {
     ::dup2(opts.stdout_fd >= 0 ? opts.stdout_fd : out_fd, 1);
     ::dup2(err_fd, 2);
-    ::dup2(::open("/dev/null", O_RDONLY), 0);
+    ::dup2(::open(opts.stdin_path.empty() ? "/dev/null" : opts.stdin_path.c_str(), O_RDONLY), 0);
     if (!opts.working_dir.empty() && ::chdir(opts.working_dir.c_str()) != 0) _exit(126);
     ::unsetenv("BUILD_WORKING_DIRECTORY");
     if (!opts.build_working_directory.empty())
@@ -294,6 +295,23 @@ TEST_F(CliOutput, AnOutputThatIsAnInputIsRefused) {
     const Result r = run(args);
     EXPECT_EQ(r.exit_code, 2) << show(args);
     EXPECT_NE(r.err.find("is also an input of this command"), std::string::npos) << show(args) << "\n" << r.err;
+    EXPECT_EQ(read_fd(::open(input.c_str(), O_RDONLY)), before) << show(args);
+  }
+  // Standard input opened on the output file by the shell (`- -o p.json <
+  // p.json`, or -o /dev/stdin): the same file, refused alike.
+  for (const auto& [args, input] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"compile", "-", "--arch", "x86_64", "--format", "text", "-o", profile}, profile},
+           {{"compile", "-", "--arch", "x86_64", "-o", "/dev/stdin"}, profile},
+           {{"asm", "-", "--arch", "x86_64", "-o", source}, source},
+       }) {
+    Options from_input;
+    from_input.stdin_path = input;
+    const std::string before = read_fd(::open(input.c_str(), O_RDONLY));
+    const Result r = run(args, from_input);
+    EXPECT_EQ(r.exit_code, 2) << show(args);
+    EXPECT_NE(r.err.find("is also an input of this command (standard input)"), std::string::npos)
+        << show(args) << "\n"
+        << r.err;
     EXPECT_EQ(read_fd(::open(input.c_str(), O_RDONLY)), before) << show(args);
   }
   // Another file is written as before.

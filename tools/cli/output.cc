@@ -131,9 +131,13 @@ std::vector<std::string>& argument_paths() {
 Expected<void> check_replaceable(const std::string& shown, const std::string& target, const struct stat& st) {
   for (const std::string& value : argument_paths()) {
     struct stat other {};
-    if (value == "-" || ::stat(value.c_str(), &other) != 0 || !S_ISREG(other.st_mode)) continue;
+    // "-" reads standard input, which a shell may have opened on this very
+    // file (`compile - -o p.json < p.json`).
+    const int found = value == "-" ? ::fstat(STDIN_FILENO, &other) : ::stat(value.c_str(), &other);
+    if (found != 0 || !S_ISREG(other.st_mode)) continue;
     if (other.st_dev == st.st_dev && other.st_ino == st.st_ino)
-      return fail(fmt::format("{}: is also an input of this command ({}); nothing was written", shown, value));
+      return fail(fmt::format("{}: is also an input of this command ({}); nothing was written", shown,
+                              value == "-" ? "standard input" : value));
   }
   if (::faccessat(AT_FDCWD, target.c_str(), W_OK, AT_EACCESS) != 0)
     return fail(fmt::format("{}: cannot write output file: {}", shown, std::strerror(errno)));
