@@ -143,6 +143,18 @@ bool newer_than_open_siblings(const Abi& abi, const syscalls::SiblingFamily& fam
   return false;
 }
 
+// Whether the filter may let the process open a file by path on `abi` (for
+// some arguments at least; a path outside the symbolic fragment may).
+bool opens_files(AuditContext& ctx, const Abi& abi) {
+  for (std::string_view name : syscalls::file_openers()) {
+    const auto nr = AuditContext::number(abi, name);
+    if (!nr) continue;
+    for (const verify::Path& p : ctx.view(abi, *nr))
+      if (p.outcome.kind != Outcome::Kind::kAction || permissive(p.outcome.action)) return true;
+  }
+  return false;
+}
+
 struct Route {
   std::vector<Named> denied;
   std::vector<Named> open;
@@ -162,6 +174,14 @@ Route route_of(AuditContext& ctx, const Abi& abi, const syscalls::SiblingFamily&
     const Answer a = answer(ctx, abi, name);
     if (a.kind == Answer::Kind::kAllowed || a.kind == Answer::Kind::kPartly) r.open.push_back({std::string(name), a});
   }
+  // fchmod after a denied chmod reaches only the files the process can
+  // open: no route where it can open none (and a denied descriptor member
+  // is routed around by any open sibling, as before).
+  const bool path_members_denied = std::none_of(r.denied.begin(), r.denied.end(), [](const Named& n) {
+    return syscalls::is_descriptor_only(n.name);
+  });
+  if (path_members_denied && !opens_files(ctx, abi))
+    std::erase_if(r.open, [](const Named& n) { return syscalls::is_descriptor_only(n.name); });
   return r;
 }
 

@@ -276,6 +276,21 @@ bool is_route(const SiblingFamily& f, std::string_view name) { return contains(f
 bool is_dual_use(const SiblingFamily& f, std::string_view name) { return contains(f.dual_use, name); }
 bool is_legacy(const SiblingFamily& f, std::string_view name) { return contains(f.legacy, name); }
 
+namespace {
+
+constexpr std::string_view kDescriptorOnly[] = {
+    "fchmod",       "fchown",    "fchown32",  "fstat",       "fstat64",   "oldfstat", "fgetxattr", "fsetxattr",
+    "flistxattr",   "fremovexattr", "ftruncate", "ftruncate64", "fstatfs", "fstatfs64", "fchdir",  "quotactl_fd"};
+constexpr std::string_view kFileOpeners[] = {"open", "creat", "openat", "openat2", "open_by_handle_at"};
+
+}  // namespace
+
+bool is_descriptor_only(std::string_view name) {
+  return std::find(std::begin(kDescriptorOnly), std::end(kDescriptorOnly), name) != std::end(kDescriptorOnly);
+}
+
+std::span<const std::string_view> file_openers() { return kFileOpeners; }
+
 std::vector<const SiblingFamily*> families_of(std::string_view name) {
   std::vector<const SiblingFamily*> out;
   for (const SiblingFamily& f : kFamilies)

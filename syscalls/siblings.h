@@ -63,6 +63,18 @@ bool is_route(const SiblingFamily& f, std::string_view name);
 bool is_dual_use(const SiblingFamily& f, std::string_view name);
 bool is_legacy(const SiblingFamily& f, std::string_view name);
 
+// Members that act only on a file descriptor the caller already holds
+// (fchmod, ftruncate, fstat, fchdir, ...), where their siblings name any path.
+// Allowing them while denying the path members reaches the operation only on
+// files the process can open: a sandbox that brokers its opens (Chromium's
+// renderer resizes its own shared memory with ftruncate, denies truncate,
+// open and openat) has no route there. The audit counts them as a route only
+// where the filter lets the process open files.
+bool is_descriptor_only(std::string_view name);
+// The syscalls that open a file by path (or handle): what makes the
+// descriptor-only members a route.
+std::span<const std::string_view> file_openers();
+
 // One io_uring opcode (IORING_OP_*) and the syscalls whose work it does
 // without the kernel running a seccomp filter on it.
 struct IoUringOp {

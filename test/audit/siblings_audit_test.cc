@@ -117,6 +117,31 @@ TEST(SiblingRoute, ASiblingAllowedForSomeArgumentsIsOneStepLower) {
   expect_replays(a, *f);
 }
 
+// ftruncate and fstat act on a descriptor the process holds: after a denied
+// truncate or stat they reach only the files it can open. A sandbox that
+// brokers its opens (Chromium's renderer: truncate, open and openat denied,
+// ftruncate and fstat allowed) has no route; let it open files and ftruncate
+// is one again.
+TEST(SiblingRoute, DescriptorMembersAreARouteOnlyWhereFilesOpen) {
+  constexpr std::string_view kBrokered = R"({"defaultAction": "SCMP_ACT_ALLOW",
+    "syscalls": [{"names": ["truncate", "stat", "lstat", "newfstatat", "statx", "open", "openat", "openat2", "creat",
+                            "open_by_handle_at"], "action": "SCMP_ACT_ERRNO"}]})";
+  const Audited brokered = audit_text(kBrokered);
+  EXPECT_EQ(route(brokered.report, "truncate is denied"), nullptr) << format_report(brokered.report);
+  EXPECT_EQ(route(brokered.report, "stat, lstat, newfstatat and statx are denied"), nullptr)
+      << format_report(brokered.report);
+
+  constexpr std::string_view kOpens = R"({"defaultAction": "SCMP_ACT_ALLOW",
+    "syscalls": [{"names": ["truncate", "open", "creat", "openat2", "open_by_handle_at"], "action": "SCMP_ACT_ERRNO"},
+                 {"names": ["openat"], "action": "SCMP_ACT_ERRNO",
+                  "args": [{"index": 0, "value": 3, "op": "SCMP_CMP_NE"}]}]})";
+  const Audited opens = audit_text(kOpens);
+  const Finding* f = route(opens.report, "truncate is denied");
+  ASSERT_NE(f, nullptr) << format_report(opens.report);
+  EXPECT_TRUE(has(f->message, "ftruncate is allowed")) << f->message;
+  expect_replays(opens, *f);
+}
+
 TEST(SiblingRoute, MountAndTheNewMountApi) {
   const Audited open = audit_text(R"({"defaultAction": "SCMP_ACT_ALLOW",
     "syscalls": [{"names": ["mount"], "action": "SCMP_ACT_ERRNO"}]})");
