@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
@@ -23,6 +24,7 @@
 #include "base/text.h"
 #include "bpf/install.h"
 #include "pipeline/pipeline.h"
+#include "run/exec_failure.h"
 #include "run/host.h"
 #include "run/oci_state.h"
 #include "run/rewrite.h"
@@ -44,7 +46,7 @@ enum HandshakeState : uint32_t {
   kInstalling = 1,     // the child's last call before the filter: from here on the parent polls
   kInstalled = 2,      // listener_fd is valid in the (shared) fd table
   kInstallFailed = 3,  // message says why; the child exits 125
-  kExecFailed = 4,     // exec_errno says why; the child exits 126/127
+  kExecFailed = 4,     // exec_errno says why; the parent exits 126/127
 };
 
 enum GoAhead : uint32_t { kWait = 0, kExec = 1, kAbort = 2 };
@@ -55,6 +57,8 @@ struct Handshake {
   // parent has handed the listener to its agent (read in a spin: see child_main).
   std::atomic<uint32_t> go{kWait};
   bool wait_for_go = false;
+  // No core dump of the child before its exec (see child_main).
+  bool undumpable = false;
   int listener_fd = -1;
   int exec_errno = 0;
   char message[1024] = {};
@@ -95,6 +99,10 @@ sigset_t forwarded_signals() {
                              const bpf::InstallOptions& options, const ExecImage& image) {
   // Before the filter: the command gets the signal mask sysfence was given.
   sigprocmask(SIG_SETMASK, &original_mask, nullptr);
+  // After a failed execve, _exit ends with a fault when the filter denies
+  // exit_group and exit; that copy of sysfence should leave no core. The
+  // exec resets the flag for the command.
+  if (hs->undumpable) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   hs->state.store(kInstalling, std::memory_order_release);
   futex(&hs->state, FUTEX_WAKE, 1, nullptr);
   auto installed = bpf::install(program, options);
@@ -118,6 +126,10 @@ sigset_t forwarded_signals() {
   const int err = exec_image(image);
   hs->exec_errno = err;
   hs->state.store(kExecFailed, std::memory_order_release);
+  // The parent reports the failure, whichever way this process ends: by
+  // exit_group, or by the fault glibc's _exit falls back to when the filter
+  // denies exit_group and exit, or by the parent's SIGKILL (a supervisor
+  // that is sent these calls).
   _exit(exit_code_for_exec_errno(err));
 }
 
@@ -172,7 +184,7 @@ void serve_remaining(Supervisor& supervisor, int listener) {
 struct Supervised {
   const FilterPlan* plan = nullptr;
   std::span<const bpf::Insn> program;
-  bpf::InstallOptions install;
+  bpf::InstallOptions install;  // kFlagNewListener set: a listener to serve or hand over
   bool trace = false;
 };
 
@@ -196,6 +208,8 @@ std::optional<Child> start_child(const Supervised& s, const ExecImage& image) {
   Child c;
   c.hs = new (mem) Handshake();
   c.hs->wait_for_go = s.plan->uses_notify;
+  // Nothing reads the child's memory before its exec when nobody holds a listener.
+  c.hs->undumpable = (s.install.flags & bpf::kFlagNewListener) == 0;
 
   // Block the forwarded signals before the clone so that none sent in
   // between is lost; the child restores the original mask.
@@ -279,7 +293,12 @@ void supervise(const Child& c, Supervisor& supervisor, int listener) {
       ::kill(c.pid, SIGKILL);
       break;
     }
-    if (fds[2].revents & POLLIN) {
+    if ((fds[2].revents & POLLIN) && c.hs->state.load(std::memory_order_acquire) == kExecFailed) {
+      // sysfence's own calls on its way out after a failed execve, not the
+      // command's: not reported; the child is ended here.
+      ::kill(c.pid, SIGKILL);
+      listener_open = false;
+    } else if (fds[2].revents & POLLIN) {
       if (auto ok = supervisor.handle_one(listener); !ok) {
         say(ok.error().message);
         listener_open = false;
@@ -353,9 +372,8 @@ int run_supervised(const Supervised& s, const ExecImage& image) {
   Supervisor supervisor(options);
   supervise(c, supervisor, listener);
   reap(c, info);
-  if (c.hs->state.load(std::memory_order_acquire) == kExecFailed) {
-    say(fmt::format("cannot run {}: {}", image.path, std::strerror(c.hs->exec_errno)));
-  }
+  const bool exec_failed = c.hs->state.load(std::memory_order_acquire) == kExecFailed;
+  if (exec_failed) say(fmt::format("cannot run {}: {}", image.path, std::strerror(c.hs->exec_errno)));
 
   if (listener >= 0) {
     hand_off_listener(c, supervisor, listener);
@@ -363,6 +381,8 @@ int run_supervised(const Supervised& s, const ExecImage& image) {
   }
   ::close(c.sigfd);
   ::close(c.pidfd);
+  // After a failed execve the child's end is sysfence's, not the command's.
+  if (exec_failed) return exit_code_for_exec_errno(c.hs->exec_errno);
   return finish_like(info);
 }
 
@@ -376,6 +396,26 @@ bool needs_no_new_privs(std::optional<bool> asked) {
         "lacks (setuid programs will not gain privileges)");
   }
   return true;
+}
+
+// Installs the filter on sysfence itself and becomes the command; returns
+// only when the filter cannot be installed. A filter under which a failed
+// execve could be neither reported nor exited from gets a parent instead.
+int run_direct(const FilterPlan& plan, const bpf::InstallOptions& install, const ExecImage& image) {
+  ExecFailureReport report(image.path);
+  if (report.allowed_by(plan.program)) {
+    auto installed = bpf::install(plan.program, install);
+    if (!installed) {
+      say(installed.error().message);
+      return kExitOwnFailure;
+    }
+    report.report_and_exit(exec_image(image));
+  }
+  Supervised s;
+  s.plan = &plan;
+  s.program = plan.program;
+  s.install = install;
+  return run_supervised(s, image);
 }
 
 }  // namespace
@@ -420,16 +460,7 @@ int run(const RunRequest& request) {
   bpf::InstallOptions install;
   install.flags = plan->flags;
   install.set_no_new_privs = needs_no_new_privs(request.no_new_privileges);
-  if (!request.trace_denials && !plan->uses_notify) {
-    auto installed = bpf::install(plan->program, install);
-    if (!installed) {
-      say(installed.error().message);
-      return kExitOwnFailure;
-    }
-    const int err = exec_image(image);
-    say(fmt::format("cannot run {}: {}", image.path, std::strerror(err)));
-    return exit_code_for_exec_errno(err);
-  }
+  if (!request.trace_denials && !plan->uses_notify) return run_direct(*plan, install, image);
 
   Supervised s;
   s.plan = &*plan;

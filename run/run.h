@@ -8,12 +8,20 @@
 //    installs the filter on itself (seccomp(2) with the profile's flags and
 //    --log / --tsync; no_new_privs first only when asked for or needed) and execve's the command, which
 //    thus keeps sysfence's pid, and its exit status is the command's own.
-//  * supervised (--trace-denials, or a profile with SCMP_ACT_NOTIFY): a
-//    child process installs the filter with NEW_LISTENER and execs the
+//    Should that execve fail, sysfence is under the filter: it writes the
+//    message prepared beforehand with one write(2) and _exits 126/127
+//    (exec_failure.h). That needs the filter to allow write and
+//    exit_group, checked before installing it; a filter that does not gets
+//    the second way, without a listener.
+//  * supervised (--trace-denials, or a profile with SCMP_ACT_NOTIFY, or a
+//    filter under which a failed execve could not be reported): a
+//    child process installs the filter (with NEW_LISTENER for the first two) and execs the
 //    command; sysfence stays as its parent, holding the listener (to answer
 //    and print denials, supervisor.h) or handing it to the profile's
 //    listenerPath agent (oci_state.h), forwards the signals it is sent, and
 //    finally exits the way the command did (same code, or the same signal).
+//    A failed execve is the parent's to report, outside the filter: 126/127
+//    however the child then ended (the filter may deny it exit_group).
 //
 // How the parent gets the listener: the child is created with CLONE_FILES,
 // so the fd the child's seccomp(2) returns is at once in the parent's fd

@@ -191,6 +191,61 @@ TEST(RunExitCodes, CannotRunIs126) {
   EXPECT_NE(o.err.find("Operation not permitted"), std::string::npos) << o.err;
 }
 
+// An allowlist that forgets execve forgets exit_group and close too: the
+// process that installed the filter could then neither exit nor pass the
+// CLI's end-of-run close(1). Still 126, said on stderr, and nothing else.
+TEST(RunExitCodes, ExecveDeniedWithExitAndCloseDeniedIs126) {
+  struct Case {
+    std::string name;
+    std::string allowed;  // JSON names the profile allows (default ERRNO)
+    std::vector<std::string> options;
+  };
+  const std::vector<Case> cases = {
+      {"read-write", R"("read", "write")", {}},
+      {"read-only", R"("read")", {}},  // not even write: the message is not the child's to write
+      {"exit-write", R"("exit_group", "exit", "write")", {}},  // close denied, exit allowed
+      {"read-write-traced", R"("read", "write")", {"--trace-denials"}},
+  };
+  for (const Case& c : cases) {
+    const std::string profile = tmp_path("allow-" + c.name + ".json");
+    write_file(profile, R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": [)" + c.allowed +
+                            R"(], "action": "SCMP_ACT_ALLOW"}]})");
+    std::vector<std::string> args = {"--profile", profile};
+    args.insert(args.end(), c.options.begin(), c.options.end());
+    args.insert(args.end(), {"--", "/bin/true"});
+    const Outcome o = sysfence_run(args);
+    EXPECT_EQ(o.code(), 126) << c.name << ": " << o.describe();
+    EXPECT_NE(o.err.find("sysfence: cannot run /bin/true: Operation not permitted\n"), std::string::npos)
+        << c.name << ": " << o.err;
+    EXPECT_EQ(o.err.find("standard output"), std::string::npos) << c.name << ": " << o.err;
+    EXPECT_EQ(o.out, "") << c.name;
+    if (c.options.empty()) {
+      EXPECT_EQ(lines_starting(o.err, "sysfence: ").size(), 1U) << c.name << ": " << o.err;
+    } else {
+      // The denied execve is the command's, reported; sysfence's own way out is not.
+      EXPECT_EQ(lines_starting(o.err, "denied: ").size(), 1U) << c.name << ": " << o.err;
+      EXPECT_EQ(o.err.find("exit_group"), std::string::npos) << c.name << ": " << o.err;
+    }
+  }
+}
+
+// A profile that denies exit_group runs the command in a child of sysfence
+// (which can report a failed execve): the command's status and signal still
+// come through, and the signals sent to sysfence reach the command.
+TEST(RunExitCodes, StatusPassesThroughWhenTheProfileDeniesExitGroup) {
+  const std::string profile = tmp_path("deny-exit-group.json");
+  write_file(profile, R"({"defaultAction": "SCMP_ACT_ALLOW",
+                          "syscalls": [{"names": ["exit_group"], "action": "SCMP_ACT_ERRNO"}]})");
+  // sh's exit_group fails; glibc's _exit then calls exit, which ends the
+  // single thread with the status.
+  EXPECT_EQ(sysfence_run({"--profile", profile, "--", "sh", "-c", "exit 7"}).code(), 7);
+  const Outcome killed = sysfence_run({"--profile", profile, "--", "sh", "-c", "kill -TERM $$"});
+  EXPECT_EQ(killed.signal(), SIGTERM) << killed.describe();
+  const Outcome forwarded =
+      sysfence_run({"--profile", profile, "--", "sh", "-c", "kill -USR1 $PPID; exec sleep 5"}, 20000);
+  EXPECT_EQ(forwarded.signal(), SIGUSR1) << forwarded.describe();
+}
+
 TEST(RunExitCodes, ScriptsWithoutInterpreterLineRunThroughSh) {
   const std::string file = tmp_path("plain-script");
   write_file(file, "exit 5\n");

@@ -1,0 +1,91 @@
+#include "run/exec_failure.h"
+
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "base/seccomp.h"
+#include "base/text.h"
+#include "bpf/interp.h"
+#include "bpf/raw.h"
+#include "run/command.h"
+#include "syscalls/arch.h"
+
+namespace sysfence::run {
+
+namespace {
+
+bool lets_through(const bpf::Interpreter& filter, uint32_t nr, const std::array<uint64_t, 6>& args) {
+  SeccompData data;
+  data.nr = nr;
+  data.arch = syscalls::native_arch().audit_arch;
+  data.args = args;
+  const ActionKind kind = filter.run(data, bpf::host_endian()).action().kind;
+  return kind == ActionKind::kAllow || kind == ActionKind::kLog;
+}
+
+// Appends `s` at `at`, within `out`; returns the new end.
+size_t append(std::span<char> out, size_t at, std::string_view s) {
+  const size_t n = std::min(s.size(), out.size() - at);
+  std::memcpy(out.data() + at, s.data(), n);
+  return at + n;
+}
+
+// The decimal digits of `v`, without the locale or an allocation.
+std::string_view digits(unsigned v, std::span<char, 12> buf) {
+  size_t at = buf.size();
+  do {
+    buf[--at] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0 && at > 0);
+  return {buf.data() + at, buf.size() - at};
+}
+
+}  // namespace
+
+ExecFailureReport::ExecFailureReport(std::string_view path) {
+  const std::string prefix = "sysfence: " + one_line("cannot run " + std::string(path) + ": ");
+  // Room is left for the errno's description and the newline.
+  prefix_len_ = append(std::span<char>(text_).first(text_.size() - 128), 0, prefix);
+}
+
+size_t ExecFailureReport::complete(int err) {
+  const std::span<char> out(text_.data(), text_.size() - 1);  // the last byte is for '\n'
+  // strerrordesc_np reads a table: unlike strerror it never looks for a
+  // translation, which may open files.
+  size_t at = prefix_len_;
+  if (const char* description = strerrordesc_np(err); description != nullptr) {
+    at = append(out, at, description);
+  } else {
+    std::array<char, 12> buf;
+    at = append(out, at, "Unknown error ");
+    at = append(out, at, digits(static_cast<unsigned>(err), buf));
+  }
+  text_[at++] = '\n';
+  return at;
+}
+
+bool ExecFailureReport::allowed_by(std::span<const bpf::Insn> program) const {
+  auto filter = bpf::Interpreter::create(program);
+  if (!filter) return false;
+  for (const uint64_t code : {kExitCannotRun, kExitNotFound}) {
+    if (!lets_through(*filter, SYS_exit_group, {code, 0, 0, 0, 0, 0})) return false;
+  }
+  const auto buffer = reinterpret_cast<uint64_t>(text_.data());
+  for (size_t length = prefix_len_ + 1; length <= text_.size(); ++length) {
+    if (!lets_through(*filter, SYS_write, {STDERR_FILENO, buffer, length, 0, 0, 0})) return false;
+  }
+  return true;
+}
+
+void ExecFailureReport::report_and_exit(int err) {
+  const size_t length = complete(err);
+  // One raw write: nothing buffered, nothing to close afterwards.
+  [[maybe_unused]] const long written = syscall(SYS_write, STDERR_FILENO, text_.data(), length);
+  _exit(exit_code_for_exec_errno(err));
+}
+
+}  // namespace sysfence::run

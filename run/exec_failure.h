@@ -1,0 +1,51 @@
+// What `sysfence run` does when execve fails after the filter is in place.
+//
+// The process that installed the filter is under it, and the profile that
+// denied execve (or any profile, when the exec fails for another reason: a
+// noexec mount, E2BIG, ...) may deny every call a normal exit makes: the
+// allocation behind a formatted message, the close(1) of the CLI's
+// end-of-run check, exit_group itself. So the report is formatted before
+// the filter is installed and sent with one raw write(2), and the process
+// ends with _exit (exit_group, no stdio teardown). Whether the filter lets
+// those two calls through is known before installing it, by running the
+// program on exactly those calls: when it does not, `run` keeps a parent
+// outside the filter to report the failure instead (run.h).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <span>
+#include <string_view>
+
+#include "bpf/insn.h"
+
+namespace sysfence::run {
+
+class ExecFailureReport {
+ public:
+  // Prepares "sysfence: cannot run PATH: " (PATH on one line).
+  explicit ExecFailureReport(std::string_view path);
+  ExecFailureReport(const ExecFailureReport&) = delete;
+  ExecFailureReport& operator=(const ExecFailureReport&) = delete;
+
+  // Whether `program` (the filter about to be installed, native ABI)
+  // allows write(2, this report, any length the report can have) and
+  // exit_group with 126 and 127, the codes report_and_exit uses. A filter
+  // already on the process is not seen; one that denies these calls would
+  // deny them to the command too.
+  bool allowed_by(std::span<const bpf::Insn> program) const;
+
+  // Completes the message with `err`'s description, writes it to stderr and
+  // exits with 127 (ENOENT / ENOTDIR) or 126, making no other system call.
+  [[noreturn]] void report_and_exit(int err);
+
+ private:
+  // The message as the write will send it, and its length for `err`
+  // (filled in from prefix_len_ on; truncated to the buffer).
+  size_t complete(int err);
+
+  std::array<char, 1024> text_{};
+  size_t prefix_len_ = 0;
+};
+
+}  // namespace sysfence::run
