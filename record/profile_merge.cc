@@ -12,6 +12,7 @@
 #include "profile/json_doc.h"
 #include "profile/reader.h"
 #include "record/profile_set.h"
+#include "syscalls/arch.h"
 
 namespace sysfence::record {
 
@@ -222,6 +223,30 @@ boost::json::array syscalls_json(const Union& u, const std::string& inputs) {
   return out;
 }
 
+// moby (and the reader) refuse "architectures" and "archMap" together, so
+// when the inputs have both, the list becomes archMap entries. On a host H
+// the list L means the ABIs {H} + L and the map M means {H} + M[H]; the
+// union is {H} + L + M[H]. Written as a map that is an entry per host with
+// L and M[H] as its sub-architectures: for the hosts M names, the ABIs L
+// names, and the hosts where moby runs an ABI of L as a sub-architecture
+// (x86_64 for SCMP_ARCH_X86). On any other host no ABI of L can make a call.
+void fold_architectures_into_arch_map(Union& u) {
+  if (u.architectures.empty() || u.arch_map.empty()) return;
+  std::set<std::string> listed = std::move(u.architectures);
+  u.architectures.clear();
+  listed.erase("SCMP_ARCH_NATIVE");  // the host's own ABI, always filtered
+  for (const syscalls::Arch& host : syscalls::all_arches()) {
+    bool runs_listed = listed.contains(std::string(host.scmp_name));
+    for (const syscalls::ArchId sub : syscalls::default_sub_arches(host.id))
+      runs_listed = runs_listed || listed.contains(std::string(syscalls::arch(sub).scmp_name));
+    if (runs_listed) u.arch_map.try_emplace(std::string(host.scmp_name));
+  }
+  for (auto& [host, subs] : u.arch_map) {
+    for (const std::string& a : listed)
+      if (a != host) subs.insert(a);
+  }
+}
+
 std::string inputs_comment(std::span<const NamedText> inputs) {
   std::string names;
   for (const auto& in : inputs) names += fmt::format("{}{}", names.empty() ? "" : ", ", in.name);
@@ -272,6 +297,7 @@ Expected<std::string> merge_profiles(std::span<const NamedText> inputs) {
   for (size_t i = 0; i < read.size(); ++i)
     if (auto added = add_profile(inputs[i], read[i], u); !added) return fail(added.error().message);
   drop_redundant(u);
+  fold_architectures_into_arch_map(u);
   return pretty_json(document(inputs, read.front(), u));
 }
 

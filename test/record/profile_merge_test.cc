@@ -8,8 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "bpf/interp.h"
+#include "bpf/raw.h"
+#include "pipeline/pipeline.h"
 #include "profile/reader.h"
 #include "record/profile_set.h"
+#include "syscalls/arch.h"
+#include "syscalls/table.h"
 
 namespace sysfence::record {
 namespace {
@@ -106,6 +111,77 @@ TEST(MergeProfiles, MergingAProfileWithItselfRegroupsOnly) {
     ]
   })";
   EXPECT_EQ(canonical(*merged), canonical(expected));
+}
+
+// What the merged profile, resolved for `native` and compiled (the proof
+// included), answers `name` on the ABI `abi`.
+ActionKind merged_answer(const std::string& merged, syscalls::ArchId native, syscalls::ArchId abi,
+                         std::string_view name) {
+  pipeline::Request request;
+  request.profile = "merged.json";
+  request.text = merged;
+  request.resolve.native = native;
+  auto result = pipeline::run(request);
+  EXPECT_TRUE(result) << (result ? "" : result.error().message);
+  if (!result) return ActionKind::kKillProcess;
+  EXPECT_TRUE(result->proof && result->proof->equivalent());
+  const auto nr = syscalls::table(abi).number(name);
+  EXPECT_TRUE(nr) << name;
+  SeccompData d;
+  d.arch = syscalls::arch(abi).audit_arch;
+  d.nr = nr.value_or(0);
+  auto ran = bpf::run(result->compiled->program, d, bpf::host_endian());
+  EXPECT_TRUE(ran);
+  return ran ? ran->action().kind : ActionKind::kKillProcess;
+}
+
+// One input with "architectures", one with "archMap": the output has only
+// archMap (moby and the reader refuse both), and on each host it covers the
+// ABIs either input covered there, with every input's rules.
+TEST(MergeProfiles, ArchitecturesFoldIntoArchMap) {
+  const NamedText listed{"listed.json", R"({"defaultAction": "SCMP_ACT_ERRNO",
+      "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
+      "syscalls": [{"names": ["getpid"], "action": "SCMP_ACT_ALLOW"}]})"};
+  const NamedText mapped{"mapped.json", R"({"defaultAction": "SCMP_ACT_ERRNO",
+      "archMap": [{"architecture": "SCMP_ARCH_AARCH64", "subArchitectures": ["SCMP_ARCH_ARM"]}],
+      "syscalls": [{"names": ["getppid"], "action": "SCMP_ACT_ALLOW"}]})"};
+  auto merged = merge_profiles(std::vector<NamedText>{listed, mapped});
+  ASSERT_TRUE(merged) << merged.error().message;
+  auto reread = profile::read_profile(*merged, "merged.json");
+  ASSERT_TRUE(reread) << reread.error().message;
+  EXPECT_TRUE(reread->profile.architectures.empty());
+  // Each ABI the list names is a host whose entry has the rest of the list;
+  // aarch64's entry gains the list (as "architectures" adds it on every host).
+  const std::string expected_map = R"([
+    {"architecture": "SCMP_ARCH_AARCH64", "subArchitectures": ["SCMP_ARCH_ARM", "SCMP_ARCH_X86", "SCMP_ARCH_X86_64"]},
+    {"architecture": "SCMP_ARCH_X86", "subArchitectures": ["SCMP_ARCH_X86_64"]},
+    {"architecture": "SCMP_ARCH_X86_64", "subArchitectures": ["SCMP_ARCH_X86"]}])";
+  EXPECT_EQ(boost::json::serialize(boost::json::parse(*merged).as_object()["archMap"]),
+            boost::json::serialize(boost::json::parse(expected_map)));
+
+  using syscalls::ArchId;
+  for (const char* name : {"getpid", "getppid"}) {
+    EXPECT_EQ(merged_answer(*merged, ArchId::kX86_64, ArchId::kX86_64, name), ActionKind::kAllow) << name;
+    EXPECT_EQ(merged_answer(*merged, ArchId::kX86_64, ArchId::kI386, name), ActionKind::kAllow) << name;
+    EXPECT_EQ(merged_answer(*merged, ArchId::kAarch64, ArchId::kArm, name), ActionKind::kAllow) << name;
+  }
+  EXPECT_EQ(merged_answer(*merged, ArchId::kX86_64, ArchId::kX86_64, "getuid"), ActionKind::kErrno);
+}
+
+// Only a list of sub-architectures (no host of its own): the hosts that run
+// them as sub-architectures get them.
+TEST(MergeProfiles, ListedSubArchitectureReachesItsHost) {
+  const NamedText listed{"listed.json", R"({"defaultAction": "SCMP_ACT_ERRNO",
+      "architectures": ["SCMP_ARCH_X32"], "syscalls": [{"names": ["getpid"], "action": "SCMP_ACT_ALLOW"}]})"};
+  const NamedText mapped{"mapped.json", R"({"defaultAction": "SCMP_ACT_ERRNO",
+      "archMap": [{"architecture": "SCMP_ARCH_X86_64", "subArchitectures": ["SCMP_ARCH_X86"]}],
+      "syscalls": [{"names": ["getppid"], "action": "SCMP_ACT_ALLOW"}]})"};
+  auto merged = merge_profiles(std::vector<NamedText>{listed, mapped});
+  ASSERT_TRUE(merged) << merged.error().message;
+  ASSERT_TRUE(profile::read_profile(*merged, "merged.json"));
+  using syscalls::ArchId;
+  for (const ArchId abi : {ArchId::kX86_64, ArchId::kI386, ArchId::kX32})
+    EXPECT_EQ(merged_answer(*merged, ArchId::kX86_64, abi, "getpid"), ActionKind::kAllow) << syscalls::arch(abi).name;
 }
 
 TEST(MergeProfiles, DifferentDefaultActionsNameBothFiles) {
