@@ -68,6 +68,25 @@ Expected<uint32_t> parse_install_flags(std::string_view list, KernelVersion kern
   return flags;
 }
 
+Expected<ProfileFlags> profile_install_flags(const std::vector<std::string>& profile_flags, KernelVersion kernel) {
+  ProfileFlags out;
+  for (const std::string& name : profile_flags) {
+    const auto f = std::find_if(install_flags().begin(), install_flags().end(),
+                                [&](const InstallFlag& x) { return x.macro == name; });
+    if (f == install_flags().end()) return fail(fmt::format("flags: unknown seccomp filter flag \"{}\"", name));
+    if (kernel < f->since) {
+      out.notes.push_back(fmt::format("the profile's flag {} needs Linux {}; the target kernel is {}: not installed",
+                                      f->macro, syscalls::to_string(f->since), syscalls::to_string(kernel)));
+    } else if (f->bit == bit_of("wait-killable-recv")) {
+      out.notes.push_back(fmt::format(
+          "the profile's flag {} needs a listener (--install-flags new-listener,...): not installed", f->macro));
+    } else {
+      out.flags |= f->bit;
+    }
+  }
+  return out;
+}
+
 std::string install_flag_names(uint32_t flags) {
   std::string s;
   for (const InstallFlag& f : install_flags())

@@ -53,6 +53,20 @@ inline constexpr syscalls::KernelVersion kSeccompSyscallSince{3, 17, 0};
 // wait-killable-recv without new-listener).
 Expected<uint32_t> parse_install_flags(std::string_view list, syscalls::KernelVersion kernel);
 
+// The flags of a profile's "flags" (SECCOMP_FILTER_FLAG_* spellings) as the
+// header installs them when --install-flags is not given: as `sysfence run`
+// and runc 1.2+ install the profile, a header built from it installs with
+// its flags too. The kernel refuses what it does not know and
+// WAIT_KILLABLE_RECV without NEW_LISTENER (which no profile flag gives), so
+// those are left out, each with a note saying so. Error: a spelling that is
+// no flag (the reader refuses it first).
+struct ProfileFlags {
+  uint32_t flags = 0;
+  std::vector<std::string> notes;  // "SECCOMP_FILTER_FLAG_LOG needs Linux 4.14 ...: not installed"
+};
+Expected<ProfileFlags> profile_install_flags(const std::vector<std::string>& profile_flags,
+                                             syscalls::KernelVersion kernel);
+
 // "SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_LOG", or "none".
 std::string install_flag_names(uint32_t flags);
 

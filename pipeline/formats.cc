@@ -70,7 +70,10 @@ std::string c_header(const compiler::Compiled& c, const OutputInfo& info, std::s
   for (const std::string& n : info.newer_syscalls) {
     spec.summary.push_back(fmt::format("enosys:   {} (newer than the target kernel)", n));
   }
-  spec.summary.push_back(fmt::format("flags:    {}", install_flag_names(info.install_flags)));
+  spec.summary.push_back(
+      fmt::format("flags:    {}{}", install_flag_names(info.install_flags),
+                  info.install_flags_from_profile ? " (the profile's \"flags\"; --install-flags replaces them)" : ""));
+  for (const std::string& note : info.install_flag_notes) spec.summary.push_back("flags:    " + note);
   spec.statements = statements(c.program, info.native);
   return c_header_text(c.program, spec);
 }

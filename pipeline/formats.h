@@ -41,6 +41,10 @@ struct OutputInfo {
   // and the seccomp(2) flags its installer passes (parse_install_flags).
   syscalls::KernelVersion target;
   uint32_t install_flags = 0;
+  // install_flags are the profile's "flags" (profile_install_flags), not
+  // --install-flags; the notes say which of them the header leaves out.
+  bool install_flags_from_profile = false;
+  std::vector<std::string> install_flag_notes;
   // Per ABI, the syscalls newer than the target kernel that answer ENOSYS
   // (pipeline::Result::newer_syscalls); the C header lists them.
   std::vector<std::string> newer_syscalls;

@@ -23,10 +23,12 @@
 #include <string>
 #include <vector>
 
+#include "base/expected.h"
 #include "base/text.h"
 #include "bpf/disasm.h"
 #include "bpf/raw.h"
 #include "compiler/compile.h"
+#include "pipeline/c_header.h"
 #include "pipeline/formats.h"
 #include "pipeline/pipeline.h"
 #include "syscalls/arch.h"
@@ -84,6 +86,19 @@ int report_unproved(const std::string& profile, bool differs, const std::string&
 }
 
 // NOLINTNEXTLINE(readability-function-size): left whole while tools/cmd_*.cc change on other branches.
+// The profile's "flags" as the header's install flags, for info.target;
+// the ones left out are said on stderr (and in the header).
+Expected<void> take_profile_flags(pipeline::OutputInfo& info, const std::vector<std::string>& flags) {
+  if (flags.empty()) return {};
+  auto from_profile = pipeline::profile_install_flags(flags, info.target);
+  if (!from_profile) return fail(from_profile.error().message);
+  info.install_flags = from_profile->flags;
+  info.install_flags_from_profile = true;
+  info.install_flag_notes = from_profile->notes;
+  for (const std::string& note : from_profile->notes) fmt::print(stderr, "sysfence: note: {}\n", note);
+  return {};
+}
+
 int run_compile(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags);
   if (!parsed) return cli::usage_error(parsed.error().message);
@@ -152,6 +167,13 @@ int run_compile(std::span<const std::string> args) {
   info.kernel = syscalls::to_string(request->resolve.kernel);
   info.target = request->resolve.kernel;
   info.install_flags = *install_flags;
+  // The header installs the filter as `run` does, with the profile's flags,
+  // unless --install-flags chose others.
+  if (format == "c" && !parsed->has("install-flags")) {
+    if (auto taken = take_profile_flags(info, built->resolution.flags); !taken) {
+      return cli::usage_error(taken.error().message);
+    }
+  }
   info.newer_syscalls = built->newer_syscalls;
   if (built->proof) {
     info.proof = pipeline::OutputInfo::Proof{.paths = built->proof->equiv.paths,

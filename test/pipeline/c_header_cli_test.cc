@@ -259,6 +259,73 @@ TEST(CHeaderCli, AnOldTargetInstallsWithPrctl) {
   run_for_real("prctl", {"--kernel", "3.16"});
 }
 
+// Installs the header's filter, then execs /bin/true: `sysfence dump --`
+// reads the filter the kernel holds at that exec, with its LOG flag.
+constexpr std::string_view kInstallAndExec = R"c(#include <stdio.h>
+#include <unistd.h>
+#include "HEADER"
+int main(void) {
+  char *argv[2];
+  int rc = sysfence_install_t();
+  argv[0] = (char *)"true";
+  argv[1] = NULL;
+  if (rc != 0) { fprintf(stderr, "install: %d\n", rc); return 11; }
+  execv("/bin/true", argv);
+  return 12;
+}
+)c";
+
+// The flags the kernel holds for the filter `compile ARGS --format c`'s
+// installer put in place, as `dump` prints them: "flags: LOG", "flags: none".
+std::string installed_flags(const std::vector<std::string>& args, const std::string& tag) {
+  const std::string cc = compiler("cc");
+  if (cc.empty()) return "no cc";
+  const std::string h = tmp_path(tag + ".h");
+  header(args, h);
+  const std::string src = tmp_path(tag + ".c");
+  write_file(src, replace(std::string(kInstallAndExec), "HEADER", h));
+  std::vector<std::string> argv = {cc, "-std=c99", "-D_DEFAULT_SOURCE"};
+  argv.insert(argv.end(), kWarnings.begin(), kWarnings.end());
+  argv.insert(argv.end(), {src, "-o", src + ".bin"});
+  const auto built = spawn(argv);
+  EXPECT_EQ(built.exit_code, 0) << built.describe();
+  const auto dumped = run_sysfence({"dump", "--", src + ".bin"});
+  EXPECT_EQ(dumped.exit_code, 0) << dumped.describe();
+  const size_t at = dumped.out.find("flags: ");
+  if (at == std::string::npos) return "";
+  return dumped.out.substr(at, dumped.out.find('\n', at) - at);
+}
+
+// A header installs the profile as `run` does: with its "flags", unless
+// --install-flags says otherwise; a flag the target kernel lacks is left out
+// with a note, in the header and on stderr.
+TEST(CHeaderCli, TheProfileFlagsAreInstalledByDefault) {
+  if (compiler("cc").empty()) GTEST_SKIP() << "no cc in /usr/bin";
+  const std::string profile = tmp_path("flagged.json");
+  write_file(profile, R"({"defaultAction": "SCMP_ACT_ALLOW",
+      "flags": ["SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW"],
+      "syscalls": [{"names": ["mount"], "action": "SCMP_ACT_ERRNO"}]})");
+  const std::vector<std::string> args = {"compile", profile, "--kernel", "5.10", "--name", "sysfence_t"};
+  const std::string text = header(args, tmp_path("flagged.h"));
+  EXPECT_TRUE(contains(text, " *   flags:    SECCOMP_FILTER_FLAG_LOG | SECCOMP_FILTER_FLAG_SPEC_ALLOW (the profile's"))
+      << text.substr(0, 1200);
+  EXPECT_EQ(installed_flags(args, "flagged"), "flags: LOG");
+
+  std::vector<std::string> none = args;
+  none.insert(none.end(), {"--install-flags", "none"});
+  EXPECT_TRUE(contains(header(none, tmp_path("unflagged.h")), " *   flags:    none\n"));
+  EXPECT_EQ(installed_flags(none, "unflagged"), "flags: none");
+
+  const auto old = run_sysfence({"compile", profile, "--kernel", "4.15", "--format", "c"});
+  ASSERT_EQ(old.exit_code, 0) << old.describe();
+  const std::string left_out =
+      "the profile's flag SECCOMP_FILTER_FLAG_SPEC_ALLOW needs Linux 4.17; the target kernel is 4.15: not installed";
+  EXPECT_EQ(old.err, "sysfence: note: " + left_out + "\n");
+  EXPECT_TRUE(contains(old.out, " *   flags:    " + left_out)) << old.out.substr(0, 1200);
+  EXPECT_TRUE(contains(old.out, "seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_LOG)."))
+      << old.out.substr(0, 3000);
+}
+
 TEST(CHeaderCli, TheNameComesFromTheProfileFile) {
   const std::string profile = tmp_path("my-app.v2.json");
   write_file(profile, kProfile);

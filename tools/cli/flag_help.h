@@ -70,6 +70,7 @@ inline constexpr std::string_view kEnosysNewer =
 inline constexpr std::string_view kInstallFlags =
     "seccomp(2) flags the C header's installer passes (--format c only): tsync (3.17), log (4.14), spec-allow (4.17), "
     "new-listener "
-    "(5.0), tsync-esrch (5.7), wait-killable-recv (5.19); each must be in the target kernel (default: none)";
+    "(5.0), tsync-esrch (5.7), wait-killable-recv (5.19); each must be in the target kernel (default: compile's "
+    "header the profile's own \"flags\", as run installs them; asm's none)";
 
 }  // namespace sysfence::cli::help
