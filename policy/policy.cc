@@ -29,14 +29,14 @@ using syscalls::ArchId;
 constexpr uint32_t kX32First = 0x40000000U;
 constexpr uint32_t kSkippedCall = 0xffffffffU;
 
+}  // namespace
+
 const ArchPolicy* x86_64_number_owner(const Policy& policy, uint32_t nr) {
   if (nr < kX32First) return policy.find(ArchId::kX86_64);
   if (nr != kSkippedCall) return policy.find(ArchId::kX32);
   const ArchPolicy* x86_64 = policy.find(ArchId::kX86_64);
   return x86_64 != nullptr ? x86_64 : policy.find(ArchId::kX32);
 }
-
-}  // namespace
 
 const ArchPolicy* enosys_owner_x86_64(const Policy& policy, uint32_t nr) {
   const ArchPolicy* abi = policy.find((nr & kX32First) != 0 ? ArchId::kX32 : ArchId::kX86_64);

@@ -187,6 +187,11 @@ struct Decision {
 };
 Decision evaluate(const Policy& policy, const SeccompData& d);
 
+// Under AUDIT_ARCH_X86_64, the ABI of the policy that owns number `nr` (the
+// split evaluate describes: x32 for 0x40000000..0xfffffffe, x86_64 for the
+// rest); null when that ABI is not in the policy (bad_arch_action answers).
+const ArchPolicy* x86_64_number_owner(const Policy& policy, uint32_t nr);
+
 // Under AUDIT_ARCH_X86_64, the ABI whose ENOSYS threshold (runc's stub)
 // applies to `nr`: x32's for numbers with bit 30 set, x86_64's for the
 // others, when that ABI has one; null otherwise. With both thresholds or

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
 
 #include "policy/operators.h"
 #include "profile/builtin.h"
@@ -14,11 +13,14 @@
 
 namespace sysfence::profile {
 
+using explain_parts::absent_from_filter;
 using explain_parts::compat_abis_text;
 using explain_parts::multiplexer_text;
 using explain_parts::number;
 using explain_parts::other_abis_text;
+using explain_parts::route_text;
 using explain_parts::rule_source;
+using explain_parts::Subject;
 using explain_parts::where;
 using syscalls::ArchId;
 
@@ -56,18 +58,6 @@ std::string default_action_text(const Profile& p) {
   return out;
 }
 
-std::optional<uint64_t> parse_number(std::string_view s) {
-  int base = 10;
-  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-    s.remove_prefix(2);
-    base = 16;
-  }
-  uint64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
-  if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
-  return v;
-}
-
 std::string caps_text(const CapSet& caps) {
   if (caps == docker_default_caps()) return "docker-default (Docker's 14 default capabilities)";
   if (caps == all_caps()) return "all";
@@ -103,57 +93,11 @@ std::string explain_absent_name(const Profile& profile, const policy::Policy& po
   return out;
 }
 
-// Whether no ABI of the filter knows the name `syscall` (a name, not a number).
-bool absent_from_filter(const policy::Policy& policy, std::string_view syscall) {
-  if (parse_number(syscall)) return false;
-  for (const auto& ap : policy.arches)
-    if (syscalls::table(ap.arch).number(syscall)) return false;
-  return true;
-}
-
-// The syscall explained: the ABI, its number there, and its name (empty
-// for a number no syscall of the native ABI has).
-struct Subject {
-  const policy::ArchPolicy* primary = nullptr;
-  uint32_t nr = 0;
-  std::string name;
-};
-
-// Which ABI and number: the native one if it knows the syscall, else the
-// first sub-architecture that does.
-Expected<Subject> find_subject(const policy::Policy& policy, const ResolveOptions& opts, std::string_view syscall) {
-  Subject s;
-  if (auto n = parse_number(syscall)) {
-    if (*n > 0xffffffffULL) return fail(fmt::format("syscall number {} does not fit in 32 bits", syscall));
-    s.primary = policy.find(opts.native);
-    s.nr = static_cast<uint32_t>(*n);
-    if (auto known = syscalls::table(opts.native).name(s.nr)) s.name = std::string(*known);
-  } else {
-    s.name = std::string(syscall);
-    for (const auto& ap : policy.arches) {
-      if (auto known = syscalls::table(ap.arch).number(s.name)) {
-        s.primary = &ap;
-        s.nr = *known;
-        break;
-      }
-    }
-    if (s.primary == nullptr) {
-      const auto near = syscalls::table(opts.native).nearest_name(s.name);
-      return fail(fmt::format("unknown syscall \"{}\" on {}{}", s.name, syscalls::arch(opts.native).name,
-                              near ? fmt::format(" (did you mean \"{}\"?)", *near) : ""));
-    }
-    // Report the canonical name when an alias was given.
-    if (auto canonical = syscalls::table(s.primary->arch).name(s.nr)) s.name = std::string(*canonical);
-  }
-  if (s.primary == nullptr) return fail("the policy does not cover the native architecture");
-  return s;
-}
-
 // The decision when no argument changes it, and what decides it.
-std::string constant_decision_text(const Profile& profile, const policy::ArchPolicy& primary, const SyscallVerdict& v,
+std::string constant_decision_text(const Profile& profile, syscalls::ArchId abi, const SyscallVerdict& v,
                                    std::string_view shown) {
   std::string out;
-  out += fmt::format("decision: {}\n", describe_action(v.action, primary.arch));
+  out += fmt::format("decision: {}\n", describe_action(v.action, abi));
   out += fmt::format("  {}.\n", consequence(v.action));
   switch (v.why) {
     case SyscallVerdict::Why::kRule: {
@@ -170,7 +114,17 @@ std::string constant_decision_text(const Profile& profile, const policy::ArchPol
       out += fmt::format(
           "  No rule names it and it is above {}, the largest syscall number the profile names on {}: runc's\n"
           "  stub answers ENOSYS for such newer syscalls so that programs fall back to older ones.\n",
-          *primary.enosys_above, syscalls::arch(primary.arch).name);
+          *v.stub->enosys_above, syscalls::arch(v.stub->arch).name);
+      // runc's stub tells x86_64 from x32 by bit 30 alone, not by the
+      // filter's split (0x80000000..0xbfffffff are x32's, bit 30 clear).
+      if (v.stub->arch != abi)
+        out += fmt::format("  (The stub tells x86_64 from x32 by bit 30 of the number alone: {} here.)\n",
+                           v.stub->arch == syscalls::ArchId::kX32 ? "set" : "clear");
+      break;
+    case SyscallVerdict::Why::kBadArch:
+      out += fmt::format(
+          "  The filter has no {} ABI, so its answer for the ABIs it does not cover (--bad-arch) decides.\n",
+          syscalls::arch(abi).name);
       break;
   }
   return out;
@@ -178,8 +132,8 @@ std::string constant_decision_text(const Profile& profile, const policy::ArchPol
 
 // The decision when arguments change it: each deciding rule, then the answer
 // otherwise.
-std::string conditional_decision_text(const Profile& profile, const policy::ArchPolicy& primary,
-                                      const SyscallVerdict& v, std::string_view name) {
+std::string conditional_decision_text(const Profile& profile, syscalls::ArchId abi, const SyscallVerdict& v,
+                                      std::string_view name) {
   std::vector<size_t> arg_indexes;
   for (const policy::Rule* r : v.deciding)
     for (const auto& c : r->conditions)
@@ -193,15 +147,15 @@ std::string conditional_decision_text(const Profile& profile, const policy::Arch
   bool several_actions = false;
   for (const policy::Rule* r : v.deciding) several_actions = several_actions || !(r->action == v.deciding[0]->action);
   for (const policy::Rule* r : v.deciding) {
-    out += fmt::format("  {:<16} if {}\n  {:<16}    from {}\n", describe_action(r->action, primary.arch),
+    out += fmt::format("  {:<16} if {}\n  {:<16}    from {}\n", describe_action(r->action, abi),
                        conditions_text(name, r->conditions), "", rule_source(r->source));
     split_note = split_note || r->source.split_repeated_index;
   }
   if (v.floor != nullptr)
-    out += fmt::format("  otherwise {}: the unconditional rule from {}\n", describe_action(v.action, primary.arch),
+    out += fmt::format("  otherwise {}: the unconditional rule from {}\n", describe_action(v.action, abi),
                        rule_source(v.floor->source));
   else
-    out += fmt::format("  otherwise {}: the default action ({})\n", describe_action(v.action, primary.arch),
+    out += fmt::format("  otherwise {}: the default action ({})\n", describe_action(v.action, abi),
                        default_action_text(profile));
   out += "  Each line is its own rule; a call matching any of them gets that rule's action";
   out += several_actions ? " (the most restrictive one when several match).\n" : ".\n";
@@ -296,66 +250,42 @@ std::string entries_text(const Profile& profile, const Resolution& res, ArchId a
 
 }  // namespace
 
-SyscallVerdict syscall_verdict(const policy::ArchPolicy& ap, uint32_t nr) {
-  SyscallVerdict v;
-  auto it = ap.rules.find(nr);
-  if (it == ap.rules.end()) {
-    if (ap.enosys_above && nr > *ap.enosys_above) {
-      v.action = Action::Errno(ap.enosys_errno);
-      v.why = SyscallVerdict::Why::kEnosys;
-    } else {
-      v.action = ap.default_action;
-    }
-    return v;
-  }
-  for (const policy::Rule& r : it->second)
-    if (r.conditions.empty() && (v.floor == nullptr || more_restrictive(r.action, v.floor->action))) v.floor = &r;
-  for (const policy::Rule& r : it->second)
-    if (!r.conditions.empty() && (v.floor == nullptr || more_restrictive(r.action, v.floor->action)))
-      v.deciding.push_back(&r);
-  v.constant = v.deciding.empty();
-  if (v.floor != nullptr) {
-    v.action = v.floor->action;
-    v.why = SyscallVerdict::Why::kRule;
-  } else {
-    v.action = ap.default_action;
-  }
-  return v;
-}
+namespace {
 
-Expected<std::string> explain_syscall(const Profile& profile, const Resolution& res, const ResolveOptions& opts,
-                                      std::string_view syscall) {
-  const policy::Policy& policy = res.policy;
-  if (absent_from_filter(policy, syscall)) {
-    if (const syscalls::NameNumbers* numbers = syscalls::numbers_by_name(syscall))
-      return explain_absent_name(profile, policy, syscall, *numbers);
-  }
-  auto subject = find_subject(policy, opts, syscall);
-  if (!subject) return Unexpected<Error>{subject.error()};
-  const policy::ArchPolicy* primary = subject->primary;
-  const uint32_t nr = subject->nr;
-  const std::string& name = subject->name;
-  const auto& arch = syscalls::arch(primary->arch);
-  const std::string shown = name.empty() ? fmt::format("syscall {}", nr) : name;
-
+// The first lines: the syscall, its ABI and number, and what it was resolved for.
+std::string heading_text(const Profile& profile, const policy::Policy& policy, const ResolveOptions& opts,
+                         const Subject& s, std::string_view shown) {
+  const auto& arch = syscalls::arch(s.abi);
   std::string out;
-  out += fmt::format("{} on {} ({}, AUDIT_ARCH 0x{:08x}): syscall number {}\n", shown, arch.name, arch.scmp_name,
-                     arch.audit_arch, number(nr));
+  if (s.routed)
+    out += fmt::format("{} {} (0x{:x} on AUDIT_ARCH_X86_64): {}'s syscall number {}, not {}'s\n  {}\n", arch.name,
+                       shown, s.nr, arch.name, number(s.nr), syscalls::arch(opts.native).name, route_text(s));
+  else
+    out += fmt::format("{} on {} ({}, AUDIT_ARCH 0x{:08x}): syscall number {}\n", shown, arch.name, arch.scmp_name,
+                       arch.audit_arch, number(s.nr));
   out += fmt::format("profile {}; resolved for {} with capabilities {} and kernel {}.{}\n", profile.source,
                      syscalls::arch(opts.native).name, caps_text(opts.caps), opts.kernel.major, opts.kernel.minor);
   std::string abis;
   for (const auto& ap : policy.arches) abis += (abis.empty() ? "" : ", ") + std::string(syscalls::arch(ap.arch).name);
   out += fmt::format("ABIs in this filter: {}\n\n", abis);
+  return out;
+}
 
-  const SyscallVerdict v = syscall_verdict(*primary, nr);
-  out += v.constant ? constant_decision_text(profile, *primary, v, shown)
-                    : conditional_decision_text(profile, *primary, v, name);
-  out += entries_text(profile, res, primary->arch, nr, name, shown);
-  if (!name.empty()) out += multiplexer_text(profile, res, *primary, name);
-  if (!name.empty()) out += siblings_text(*primary, name);
+// What follows the decision for a syscall of an ABI the filter has: the
+// profile's entries, the other routes to the same operation, the target
+// kernel, Docker's reason and the other ABIs.
+std::string context_text(const Profile& profile, const Resolution& res, const ResolveOptions& opts, const Subject& s,
+                         std::string_view shown) {
+  const policy::ArchPolicy& primary = *s.primary;
+  const std::string& name = s.name;
+  const SyscallVerdict& v = s.verdict;
+  const auto& arch = syscalls::arch(s.abi);
+  std::string out = entries_text(profile, res, s.abi, s.nr, name, shown);
+  if (!name.empty()) out += multiplexer_text(profile, res, primary, name);
+  if (!name.empty()) out += siblings_text(primary, name);
 
   // --- Newer than the target kernel (pipeline's target-kernel pass) ---------
-  if (const syscalls::Syscall* sc = name.empty() ? nullptr : syscalls::table(primary->arch).find(name);
+  if (const syscalls::Syscall* sc = name.empty() ? nullptr : syscalls::table(s.abi).find(name);
       sc != nullptr && sc->since.known() && sc->since > opts.kernel) {
     out += fmt::format(
         "\nnewer than the target kernel: {} came with Linux {} on {}; kernel {} answers ENOSYS for it (with "
@@ -364,8 +294,8 @@ Expected<std::string> explain_syscall(const Profile& profile, const Resolution& 
   }
 
   // --- A call the kernel never filters --------------------------------------
-  if (const syscalls::SeccompExemption* e = syscalls::seccomp_exemption(arch.audit_arch, nr, opts.kernel);
-      e != nullptr && primary->arch == syscalls::ArchId::kX86_64) {
+  if (const syscalls::SeccompExemption* e = syscalls::seccomp_exemption(arch.audit_arch, s.nr, opts.kernel);
+      e != nullptr && s.abi == syscalls::ArchId::kX86_64) {
     out += fmt::format(
         "\nnever filtered: from Linux {} on, the kernel lets {} through on x86_64 without running any seccomp filter "
         "(kernel/seccomp.c seccomp_uprobe_exception), so it runs whatever the decision above says; only uprobe "
@@ -384,10 +314,32 @@ Expected<std::string> explain_syscall(const Profile& profile, const Resolution& 
     }
   }
 
-  if (policy.arches.size() > 1 && !name.empty()) {
-    out += other_abis_text(policy, primary, name);
-    out += compat_abis_text(policy, *primary, name);
+  if (res.policy.arches.size() > 1 && !name.empty()) {
+    out += other_abis_text(res.policy, &primary, name);
+    out += compat_abis_text(res.policy, primary, name);
   }
+  return out;
+}
+
+}  // namespace
+
+Expected<std::string> explain_syscall(const Profile& profile, const Resolution& res, const ResolveOptions& opts,
+                                      std::string_view syscall) {
+  const policy::Policy& policy = res.policy;
+  if (absent_from_filter(policy, syscall)) {
+    if (const syscalls::NameNumbers* numbers = syscalls::numbers_by_name(syscall))
+      return explain_absent_name(profile, policy, syscall, *numbers);
+  }
+  auto subject = explain_parts::find_subject(policy, opts, syscall);
+  if (!subject) return Unexpected<Error>{subject.error()};
+  const Subject& s = *subject;
+  const std::string shown = s.name.empty() ? fmt::format("syscall {}", s.nr) : s.name;
+
+  std::string out = heading_text(profile, policy, opts, s, shown);
+  out += s.verdict.constant ? constant_decision_text(profile, s.abi, s.verdict, shown)
+                            : conditional_decision_text(profile, s.abi, s.verdict, s.name);
+  // An ABI the filter lacks has no entries, rules or siblings to speak of.
+  if (s.primary != nullptr) out += context_text(profile, res, opts, s, shown);
   return out;
 }
 

@@ -34,9 +34,20 @@ struct SyscallVerdict {
   Action action;                              // when constant; else the "otherwise" action
   std::vector<const policy::Rule*> deciding;  // conditional rules that can change the answer
   const policy::Rule* floor = nullptr;        // the most restrictive unconditional rule
-  enum class Why { kRule, kDefault, kEnosys } why = Why::kDefault;
+  // kBadArch: the number belongs to an ABI the filter does not have (an x32
+  // number on x86_64 without x32), so bad_arch_action answers.
+  enum class Why { kRule, kDefault, kEnosys, kBadArch } why = Why::kDefault;
+  const policy::ArchPolicy* stub = nullptr;  // for kEnosys: the ABI whose threshold answered
 };
+// `nr` on `ap`, where `ap` owns the number and its own ENOSYS threshold applies.
 SyscallVerdict syscall_verdict(const policy::ArchPolicy& ap, uint32_t nr);
+
+// What the filter answers for seccomp_data.nr `nr` under the AUDIT_ARCH of
+// `abi`, routed as policy::evaluate routes it: under AUDIT_ARCH_X86_64
+// (x86_64 and x32) the number's owner (policy::x86_64_number_owner) decides
+// and runc's stub goes by bit 30 (policy::enosys_owner_x86_64), so
+// 0x40000000 given for x86_64 is x32's read.
+SyscallVerdict filter_verdict(const policy::Policy& policy, syscalls::ArchId abi, uint32_t nr);
 
 // The syscalls that reach the same kernel operation as `name`
 // (syscalls/siblings.h) and the decision for each on `ap`'s ABI, with a

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,36 @@
 #include "profile/resolve.h"
 
 namespace sysfence::profile::explain_parts {
+
+// A syscall number as given: decimal or 0x-hex; nullopt for anything else.
+std::optional<uint64_t> parse_number(std::string_view s);
+
+// Whether no ABI of the filter knows the name `syscall` (a name, not a number).
+bool absent_from_filter(const policy::Policy& policy, std::string_view syscall);
+
+// The syscall explained, as the filter sees it: the ABI the number belongs
+// to, its number there, its name (empty when that ABI has no such syscall)
+// and the filter's answer.
+struct Subject {
+  const policy::ArchPolicy* primary = nullptr;  // the ABI's rules; null when the filter lacks the ABI
+  syscalls::ArchId abi = syscalls::ArchId::kX86_64;
+  uint32_t nr = 0;
+  std::string name;
+  // A number given for x86_64 (or x32) that AUDIT_ARCH_X86_64's filter
+  // gives to the other of the two: 0x40000000 on x86_64 is x32's read.
+  bool routed = false;
+  SyscallVerdict verdict;
+};
+
+// A name on opts.native (or the first ABI of the filter that has it), a
+// number on opts.native as policy::evaluate routes it. Errors: an unknown
+// name (with the nearest known one), a number wider than 32 bits, a native
+// ABI the filter does not cover.
+Expected<Subject> find_subject(const policy::Policy& policy, const ResolveOptions& opts, std::string_view syscall);
+
+// For a routed subject, which numbers AUDIT_ARCH_X86_64's filter gives its
+// ABI: "0x40000000..0xfffffffe (from __X32_SYSCALL_BIT up) are x32's".
+std::string route_text(const Subject& s);
 
 // "8", "131072 (0x20000)"; with a note: "8 (PER_LINUX32)", "131072 (0x20000, UNAME26)".
 std::string number(uint64_t v, std::string_view note = {});

@@ -130,6 +130,8 @@ std::string one_line(const SyscallVerdict& v, ArchId arch) {
     case SyscallVerdict::Why::kRule: return fmt::format("{} (a profile rule)", describe_action(v.action, arch));
     case SyscallVerdict::Why::kDefault: return fmt::format("{} (the default action)", describe_action(v.action, arch));
     case SyscallVerdict::Why::kEnosys: return fmt::format("{} (runc's ENOSYS stub)", describe_action(v.action, arch));
+    case SyscallVerdict::Why::kBadArch:
+      return fmt::format("{} (the filter's answer for an ABI it lacks)", describe_action(v.action, arch));
   }
   return "";
 }
