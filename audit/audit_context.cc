@@ -110,6 +110,8 @@ void AuditContext::whole_program_walk() {
       if (facts_.unsupported.size() < 4 &&
           std::find(facts_.unsupported.begin(), facts_.unsupported.end(), what) == facts_.unsupported.end())
         facts_.unsupported.push_back(what);
+      for (const syscalls::Arch* a : kernel_abis())
+        if (p.words[verify::kWordArch].contains(a->audit_arch)) facts_.unsupported_kernel_arches.insert(a->audit_arch);
     }
     const WordSet& nr = p.words[verify::kWordNr];
     const WordSet& arch = p.words[verify::kWordArch];

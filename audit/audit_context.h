@@ -85,6 +85,9 @@ struct ProgramFacts {
   uint64_t ip_paths = 0;
   std::vector<std::string> unsupported;  // distinct reasons
   uint64_t unsupported_paths = 0;
+  // The AUDIT_ARCH values of the meant ABI's kernel (kernel_abis) that a
+  // path leaving the fragment admits: what the filter does there is unknown.
+  std::set<uint32_t> unsupported_kernel_arches;
   // Past the replay budget, "no input runs it" is not claimed.
   bool traces_complete = true;
 };

@@ -82,7 +82,8 @@
 //   incomplete          info      paths outside the symbolic fragment or over
 //                                 the path budget: findings may be missing
 //   abi-not-handled     info      --arch names an ABI the filter does not
-//                                 tell syscalls apart on
+//                                 tell syscalls apart on (never claimed when
+//                                 a path of that ABI leaves the fragment)
 #pragma once
 
 #include <cstdint>

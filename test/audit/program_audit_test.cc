@@ -659,6 +659,37 @@ TEST(AbiNotHandled, ArchTheFilterDoesNotKnow) {
   expect_none(audit_text(allowlist(), &x86_64()), check::kAbiNotHandled);
 }
 
+// The walk stops at `A += 1` on the number, before the filter tells read
+// (nr + 1 == 1) from the rest: x86_64 is handled, just not symbolically, so
+// abi-not-handled must not claim "every call there is answered ERRNO(1)"
+// while write is allowed; `incomplete` says what was not followed.
+TEST(AbiNotHandled, NotClaimedWhereAPathLeavesTheFragment) {
+  const std::string text =
+      "  A = arch\n"
+      "  if (A != ARCH_X86_64) goto kill\n"
+      "  A = sys_number\n"
+      "  A += 1\n"
+      "  if (A == 1) goto deny\n"
+      "  return ALLOW\n"
+      "deny:\n"
+      "  return ERRNO(1)\n"
+      "kill:\n"
+      "  return KILL_PROCESS\n";
+  SeccompData d;
+  d.arch = x86_64().audit_arch;
+  d.nr = *syscalls::table(ArchId::kX86_64).number("write");
+  ASSERT_EQ(answer(text, d), Action::Allow());
+  d.nr = *syscalls::table(ArchId::kX86_64).number("read");
+  ASSERT_EQ(answer(text, d), Action::Errno(1));
+  const Report r = audit_text(text, &x86_64());
+  expect_none(r, check::kAbiNotHandled);
+  const Finding* f = one(r, check::kIncomplete);
+  ASSERT_NE(f, nullptr);
+  EXPECT_TRUE(contains(f->message, "1 path leaves the symbolic fragment (instruction 3: add 0x1")) << f->message;
+  // An ABI no path of the filter reaches is still reported.
+  EXPECT_NE(one(audit_text(text, &syscalls::arch(ArchId::kAarch64)), check::kAbiNotHandled), nullptr);
+}
+
 // --- bounds ---------------------------------------------------------------------------------------
 
 TEST(Bounds, ExponentiallyManyPathsStayWithinTheBudget) {
