@@ -333,9 +333,9 @@ Expected<ReadResult> read_profile(std::string_view text, std::string_view source
   out.profile.source = std::string(source);
   Reader reader(*doc, source, out);
   if (auto r = reader.read_root(); !r) return fail(r.error().message);
-  if (options.strict && !out.strict_findings.empty()) {
-    std::string msg = fmt::format("{}: {} strict finding{} (--strict):", source, out.strict_findings.size(),
-                                  out.strict_findings.size() == 1 ? "" : "s");
+  const size_t findings = reader.close_findings();
+  if (options.strict && findings != 0) {
+    std::string msg = fmt::format("{}: {} strict finding{} (--strict):", source, findings, findings == 1 ? "" : "s");
     for (const auto& f : out.strict_findings) msg += "\n  " + f;
     return fail(std::move(msg));
   }

@@ -90,6 +90,17 @@ std::string ReadContext::located(uint32_t offset, const Pointer& pointer, std::s
   return fmt::format("{}:{}:{}: {}: {}", source_, p.line, p.col, ptr, message);
 }
 
+size_t ReadContext::close_findings() {
+  const size_t listed = out_.strict_findings.size();
+  if (unlisted_findings_ == 0) return listed;
+  out_.strict_findings.push_back(
+      fmt::format("{}:{}:{}: {} more finding{} like the above (unknown fields, keys matched case-insensitively, "
+                  "repeated keys) from here on (only the first {} are listed)",
+                  source_, unlisted_from_.line, unlisted_from_.col, unlisted_findings_,
+                  unlisted_findings_ == 1 ? "" : "s", kMaxFindings));
+  return listed + unlisted_findings_;
+}
+
 std::string ReadContext::type_message(std::string_view expected, JsonRef v) {
   return fmt::format("expected {}, found {}", expected, article_kind(v.kind()));
 }

@@ -61,6 +61,13 @@ class ReadContext {
   ReadContext(const JsonDoc& doc, std::string_view source, ReadResult& out)
       : doc_(doc), source_(source), out_(out), lines_(doc.text()) {}
 
+  // Past the first kMaxFindings strict findings the rest are counted, as
+  // unknown syscall names are (profile/resolver.h): half a million made-up
+  // keys would otherwise be as many lines on stderr. Appends the count line
+  // and returns how many findings there were in all.
+  static constexpr size_t kMaxFindings = 256;
+  size_t close_findings();
+
  protected:
   const JsonDoc& doc_;
   std::string_view source_;
@@ -85,8 +92,14 @@ class ReadContext {
   static std::string type_message(std::string_view expected, JsonRef v);
 
   void finding(uint32_t offset, const Pointer& ptr, std::string_view message) {
-    out_.strict_findings.push_back(located(offset, ptr, message));
+    if (out_.strict_findings.size() < kMaxFindings) {
+      out_.strict_findings.push_back(located(offset, ptr, message));
+      return;
+    }
+    if (unlisted_findings_++ == 0) unlisted_from_ = lines_.pos(offset);
   }
+  size_t unlisted_findings_ = 0;
+  TextPos unlisted_from_;
 
   // Calls `on_field(field, value, pointer)` for each recognised member (with
   // the canonical field name), skipping nulls; records everything Go would

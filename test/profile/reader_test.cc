@@ -1,7 +1,9 @@
 #include "profile/reader.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -254,6 +256,25 @@ TEST(Reader, UnknownFieldsAreIgnoredButListedAndStrictRejects) {
             "  u.json:2:61: /syscalls/0/comments: unknown field \"comments\" (ignored; did you mean \"comment\"?)\n"
             "  u.json:2:81: /syscalls/0/a~1b~0c: unknown field \"a/b~c\" (ignored)\n"
             "  u.json:2:94: /syscalls/1: entry has no syscall names; it matches nothing");
+}
+
+// Past 256 findings the rest are counted in one line, under --strict too.
+TEST(Reader, FindingsPastTheFirst256AreCounted) {
+  std::string text = "{\"defaultAction\": \"SCMP_ACT_ALLOW\",\n";
+  for (int i = 0; i < 1000; ++i) text += fmt::format("\"k{}\": 0{}\n", i, i == 999 ? "}" : ",");
+  auto r = read_profile(text, "u.json");
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->strict_findings.size(), 257u);
+  EXPECT_EQ(r->strict_findings[255], "u.json:257:1: /k255: unknown field \"k255\" (ignored)");
+  EXPECT_EQ(r->strict_findings[256],
+            "u.json:258:1: 744 more findings like the above (unknown fields, keys matched case-insensitively, "
+            "repeated keys) from here on (only the first 256 are listed)");
+  ReadOptions strict;
+  strict.strict = true;
+  auto s = read_profile(text, "u.json", strict);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().message.rfind("u.json: 1000 strict findings (--strict):\n", 0), 0u) << s.error().message;
+  EXPECT_EQ(std::count(s.error().message.begin(), s.error().message.end(), '\n'), 257);
 }
 
 // ---------------------------------------------------------------------------

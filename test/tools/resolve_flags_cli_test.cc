@@ -189,6 +189,28 @@ TEST(Strict, AnUnknownFieldFailsEveryCommandAndIsReportedWithout) {
   }
 }
 
+// 1000 unknown keys, one a line from line 2: the first 256 are listed, the
+// other 744 counted in one line from the 257th's position (line 258).
+TEST(Strict, UnknownFieldsPastTheFirst256AreCountedByEveryCommand) {
+  std::string text = "{\"defaultAction\": \"SCMP_ACT_ALLOW\",\n";
+  for (int i = 0; i < 1000; ++i) text += fmt::format("\"k{}\": 0{}\n", i, i == 999 ? "}" : ",");
+  const std::string profile = tmp("many-unknown-fields.json");
+  write(profile, text);
+  for (const Command& c : commands()) {
+    const CliRun r = run(c.args(profile, "--kernel 6.1"));
+    EXPECT_EQ(r.code, c.ok_exit) << c.name << ": " << r.err;
+    size_t listed = 0;
+    for (size_t at = r.err.find("unknown field \""); at != std::string::npos;
+         at = r.err.find("unknown field \"", at + 1))
+      ++listed;
+    EXPECT_EQ(listed, 256U) << c.name;
+    EXPECT_TRUE(contains(r.err, "unknown field \"k255\"")) << c.name;
+    EXPECT_FALSE(contains(r.err, "unknown field \"k256\"")) << c.name;
+    EXPECT_TRUE(contains(r.err, fmt::format("sysfence: {}:258:1: 744 more findings like the above", profile)))
+        << c.name << ": " << r.err.substr(r.err.size() > 600 ? r.err.size() - 600 : 0);
+  }
+}
+
 TEST(Warnings, PrintedAlikeByEveryCommandButAudit) {
   const std::string profile = tmp("wide.json");
   write(profile, std::string(kWide));
@@ -266,8 +288,7 @@ TEST(Semantics, RuncNotesTheProfilesFlags) {
   EXPECT_EQ(runc.code, 0) << runc.err;
   EXPECT_TRUE(contains(runc.out, note)) << runc.out;
   for (const std::string semantics : {"--semantics sysfence", "--semantics libseccomp", ""}) {
-    const CliRun other =
-        run(fmt::format("compile {} --arch x86_64 --kernel 6.1 {} --format json", profile, semantics));
+    const CliRun other = run(fmt::format("compile {} --arch x86_64 --kernel 6.1 {} --format json", profile, semantics));
     EXPECT_EQ(other.code, 0) << semantics << ": " << other.err;
     EXPECT_FALSE(contains(other.out, note)) << semantics << ": " << other.out;
   }
