@@ -18,7 +18,10 @@ namespace {
 bool permissive(Action a) { return a.kind == ActionKind::kAllow || a.kind == ActionKind::kLog; }
 
 Finding warning_finding_text(const profile::Warning& w) {
-  const std::string where = fmt::format("rule {}:{} (syscalls[{}])", w.rule.file, w.rule.line, w.rule.entry);
+  // Line 0: no place in the profile (the bad-arch action is a flag's).
+  const std::string where = w.rule.line == 0
+                                ? std::string("the command line")
+                                : fmt::format("rule {}:{} (syscalls[{}])", w.rule.file, w.rule.line, w.rule.entry);
   switch (w.kind) {
     case profile::WarningKind::kWidth:
       return Finding{check::kConstantWidth,
@@ -70,6 +73,7 @@ Finding warning_finding_text(const profile::Warning& w) {
 
 Finding warning_finding(const profile::Warning& w) {
   Finding f = warning_finding_text(w);
+  if (w.pos.line == 0 && w.rule.line == 0) return f;  // a flag's, not the profile's
   f.location =
       SourceLocation{w.rule.file, w.pos.line != 0 ? w.pos.line : w.rule.line, w.pos.line != 0 ? w.pos.col : w.rule.col};
   return f;

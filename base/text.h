@@ -12,8 +12,10 @@
 namespace sysfence {
 
 // `s` between double quotes, with '"' and '\\' escaped and every control
-// byte (< 0x20, 0x7f) written as \n, \t, \r or \xNN. Longer than
-// `max_bytes`: the first max_bytes bytes, then `..." (N bytes)`.
+// byte (< 0x20, 0x7f) written as \n, \t, \r or \xNN, as are the bytes of
+// invalid UTF-8 and of the C1 controls (U+0080..U+009F); other UTF-8 is
+// kept. Longer than `max_bytes`: the first max_bytes bytes (less a
+// character the cut would split), then `..." (N bytes)`.
 std::string quote(std::string_view s, size_t max_bytes = 80);
 
 // `s` with every control byte escaped as quote() does ('"' and '\\' left

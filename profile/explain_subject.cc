@@ -7,6 +7,7 @@
 
 #include <charconv>
 
+#include "base/text.h"
 #include "profile/explain.h"
 #include "profile/explain_parts.h"
 #include "syscalls/table.h"
@@ -138,7 +139,7 @@ Expected<Subject> find_subject(const policy::Policy& policy, const ResolveOption
   }
   if (s.primary == nullptr) {
     const auto near = syscalls::table(opts.native).nearest_name(s.name);
-    return fail(fmt::format("unknown syscall \"{}\" on {}{}", s.name, syscalls::arch(opts.native).name,
+    return fail(fmt::format("unknown syscall {} on {}{}", quote(s.name), syscalls::arch(opts.native).name,
                             near ? fmt::format(" (did you mean \"{}\"?)", *near) : ""));
   }
   // Report the canonical name when an alias was given.

@@ -106,7 +106,10 @@ struct Profile {
   // disabled" to moby and runc; resolve() reports that as an error.
   std::optional<ProfileAction> default_action;
   std::optional<uint64_t> default_errno_ret;
-  std::string default_errno;               // containers-common "defaultErrno"; wins over defaultErrnoRet
+  std::string default_errno;  // containers-common "defaultErrno"; wins over defaultErrnoRet
+  // Where the value of defaultErrno (or else defaultErrnoRet) is, for the
+  // messages about it; unset (0:0) when neither is given.
+  SourcePos default_errno_pos;
   std::vector<std::string> architectures;  // SCMP_ARCH_* (or SCMP_ARCH_NATIVE)
   std::vector<ProfileArchMap> arch_map;
   std::vector<std::string> flags;  // SECCOMP_FILTER_FLAG_*

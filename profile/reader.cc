@@ -103,10 +103,12 @@ class Reader : public reader_detail::ReadContext {
         auto n = get_u64(v, fp);
         if (!n) return fail(n.error().message);
         p.default_errno_ret = *n;
+        if (p.default_errno.empty()) p.default_errno_pos = pos_of(v.offset());
       } else if (f == "defaultErrno") {
         auto s = get_errno_name(v, fp);
         if (!s) return fail(s.error().message);
         p.default_errno = *s;
+        p.default_errno_pos = pos_of(v.offset());
       } else if (f == "architectures") {
         auto a = get_arches(v, fp);
         if (!a) return fail(a.error().message);

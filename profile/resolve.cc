@@ -162,17 +162,20 @@ Expected<Resolution> Resolver::run() {
         fmt::format("{}:{}:{}: SCMP_ACT_NOTIFY cannot be the default action (runc refuses it: the "
                     "process could not even report the notification fd)",
                     p_.source, p_.pos.line, p_.pos.col));
-  auto def_data = errno_data(def, p_.default_errno, p_.default_errno_ret, "defaultErrnoRet", p_.pos, std::nullopt);
+  // Messages about the errno point at its value, else at the seccomp object.
+  const SourcePos errno_pos = p_.default_errno_pos.line != 0 ? p_.default_errno_pos : p_.pos;
+  auto def_data = errno_data(def, p_.default_errno, p_.default_errno_ret, "defaultErrnoRet", errno_pos, std::nullopt);
   if (!def_data) return fail(def_data.error().message);
   // runc getAction: KILL means KILL_THREAD; ERRNO and TRACE take
   // defaultErrnoRet, or EPERM without it.
   default_action_ = to_action(def, *def_data);
   db_.set_default_action(default_action_);
-  if (auto r = check_errno_range(default_action_, p_.pos, "defaultErrnoRet", std::nullopt); !r)
+  if (auto r = check_errno_range(default_action_, errno_pos, "defaultErrnoRet", std::nullopt); !r)
     return fail(r.error().message);
 
   if (auto r = choose_arches(); !r) return fail(r.error().message);
   out_.policy.bad_arch_action = o_.bad_arch_action;
+  if (auto r = check_bad_arch_errno(); !r) return fail(r.error().message);
   keep_flags();
   out_.listener_path = p_.listener_path;
   out_.policy.arches.reserve(arches_.size());

@@ -72,11 +72,29 @@ Expected<void> Resolver::check_errno_range(Action action, SourcePos pos, std::st
   const std::string head = fmt::format("{}: {}: {} {} {}", where(pos), errno_owner(entry), field, action.data,
                                        above ? "is above 4095 (MAX_ERRNO)" : "is MAX_ERRNO");
   if (o_.combination == RuleCombination::kLibseccompDatabase)
-    return fail(head + ": libseccomp refuses the action (EINVAL: it takes errno values up to 4094), so runc would "
-                       "refuse the profile");
+    return fail(head +
+                ": libseccomp refuses the action (EINVAL: it takes errno values up to 4094), so runc would "
+                "refuse the profile");
   warn_errno(pos, entry, action.data,
              head + (above ? ": the kernel answers errno 4095 instead; " : ": the kernel answers it; ") +
                  "libseccomp (up to 4094), and so runc, refuses the profile");
+  return {};
+}
+
+// libseccomp validates the bad-arch action as it does a rule's
+// (SCMP_FLTATR_ACT_BADARCH goes through db_col_action_valid too).
+Expected<void> Resolver::check_bad_arch_errno() {
+  static constexpr uint16_t kMaxErrno = 4095;
+  const Action action = o_.bad_arch_action;
+  if (action.kind != ActionKind::kErrno || action.data < kMaxErrno) return {};
+  const bool above = action.data > kMaxErrno;
+  const std::string head =
+      fmt::format("--bad-arch errno:{} {}", action.data, above ? "is above 4095 (MAX_ERRNO)" : "is MAX_ERRNO");
+  if (o_.combination == RuleCombination::kLibseccompDatabase)
+    return fail(head + ": libseccomp refuses it as the bad-arch action (EINVAL: it takes errno values up to 4094)");
+  warn_errno({}, std::nullopt, action.data,
+             head + (above ? ": the kernel answers errno 4095 instead; " : ": the kernel answers it; ") +
+                 "libseccomp (up to 4094) refuses it as the bad-arch action");
   return {};
 }
 

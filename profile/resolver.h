@@ -244,6 +244,9 @@ class Resolver {
   // An errno-range warning at `pos` (the entry's, or the default action's).
   void warn_errno(SourcePos pos, std::optional<uint32_t> entry, uint64_t constant, std::string message);
   Expected<void> check_errno_range(Action action, SourcePos pos, std::string_view field, std::optional<uint32_t> entry);
+  // The same for the bad-arch action (--bad-arch errno:N), which is no
+  // field of the profile: the warning has no position.
+  Expected<void> check_bad_arch_errno();
   Expected<void> check_names(size_t index);
   void check_masks(size_t index);
   // includes/excludes values of syscalls[index] that can never match.

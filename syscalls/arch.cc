@@ -209,6 +209,8 @@ std::string_view nearest_arch_spelling(std::string_view spelling) {
 Expected<const Arch*> parse_arch(std::string_view spelling) {
   if (spelling == "native") return &native_arch();
   if (const Arch* a = find_arch(spelling)) return a;
+  // Nothing to suggest a spelling from ("sh" is merely the shortest).
+  if (spelling.empty()) return fail("empty architecture name (expected one such as x86_64, or native)");
   return fail(
       fmt::format(R"(unknown architecture "{}" (did you mean "{}"?))", spelling, nearest_arch_spelling(spelling)));
 }

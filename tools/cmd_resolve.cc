@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/text.h"
 #include "syscalls/arch.h"
 #include "syscalls/json.h"
 #include "syscalls/table.h"
@@ -150,7 +151,7 @@ int run_resolve(std::span<const std::string> args) {
     const syscalls::Syscall* s = table.find(arg);
     if (s == nullptr)
       return cli::usage_error(
-          fmt::format(R"(unknown syscall "{}" on {}{})", arg, (*arch)->name, suggestion(table.nearest_name(arg))));
+          fmt::format("unknown syscall {} on {}{}", quote(arg), (*arch)->name, suggestion(table.nearest_name(arg))));
     // An alias prints under the name it was asked for, with the shared number.
     out += fmt::format("{}\t{}\n", arg, s->nr);
     found.push_back(syscalls::syscall_json(arg, arg, s->nr));

@@ -39,6 +39,7 @@
 
 #include "base/json.h"
 #include "base/seccomp.h"
+#include "base/text.h"
 #include "bpf/disasm.h"
 #include "bpf/interp.h"
 #include "bpf/stack.h"
@@ -173,22 +174,22 @@ Expected<uint32_t> parse_nr(std::string_view text, const syscalls::Arch& arch) {
   }
   if (text.size() > 1 && text[0] == '-') {
     auto n = cli::parse_u64(text.substr(1));
-    if (!n) return fail(fmt::format("invalid syscall number \"{}\"", text));
+    if (!n) return fail(fmt::format("invalid syscall number {}", quote(text)));
     if (*n > 0x80000000ULL) return fail(fmt::format("syscall number {} does not fit the kernel's int", text));
     return static_cast<uint32_t>(0x100000000ULL - *n);
   }
   if (auto n = syscalls::table(arch).number(text)) return *n;
   if (!text.empty() && (text[0] >= '0' && text[0] <= '9')) {
-    return fail(fmt::format("invalid syscall number \"{}\"", text));
+    return fail(fmt::format("invalid syscall number {}", quote(text)));
   }
   const auto near = syscalls::table(arch).nearest_name(text);
-  return fail(fmt::format("unknown syscall \"{}\" for {}{}", text, arch.name,
+  return fail(fmt::format("unknown syscall {} for {}{}", quote(text), arch.name,
                           near ? fmt::format(" (did you mean \"{}\"?)", *near) : std::string()));
 }
 
 Expected<uint64_t> parse_value(std::string_view text, std::string_view what) {
   if (auto n = cli::parse_u64(text)) return *n;
-  return fail(fmt::format("invalid {} \"{}\" (expected a decimal or 0x-hex number up to 64 bits)", what, text));
+  return fail(fmt::format("invalid {} {} (expected a decimal or 0x-hex number up to 64 bits)", what, quote(text)));
 }
 
 // Reads and validates the raw filters (error: "FILE: instruction 3: ...").
@@ -213,7 +214,7 @@ Expected<SeccompData> single_input(const cli::ParsedArgs& args, const syscalls::
   if (auto list = args.get("args")) {
     std::string_view rest = *list;
     for (unsigned i = 0; !rest.empty(); ++i) {
-      if (i == 6) return fail(fmt::format("--args takes at most 6 values, got \"{}\"", *list));
+      if (i == 6) return fail(fmt::format("--args takes at most 6 values, got {}", quote(*list)));
       const size_t comma = rest.find(',');
       const std::string_view item = rest.substr(0, comma);
       auto v = parse_value(item, fmt::format("args[{}]", i));

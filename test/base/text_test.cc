@@ -20,6 +20,20 @@ TEST(Quoted, QuotesBackslashesAndControlBytesAreEscaped) {
   EXPECT_EQ(quote("\xc3\xa9"), "\"\xc3\xa9\"");
 }
 
+// Valid UTF-8 stays; a byte that starts or continues no well-formed
+// character is written as \xNN, as a control byte is.
+TEST(Quoted, InvalidUtf8IsEscaped) {
+  EXPECT_EQ(quote("read\xff"), R"("read\xff")");
+  EXPECT_EQ(quote("\xc3"), R"("\xc3")");                          // cut short
+  EXPECT_EQ(quote("\xc0\xaf"), R"("\xc0\xaf")");                  // overlong '/'
+  EXPECT_EQ(quote("\xed\xa0\x80"), R"("\xed\xa0\x80")");          // a surrogate
+  EXPECT_EQ(quote("\xf4\x90\x80\x80"), R"("\xf4\x90\x80\x80")");  // past U+10FFFF
+  EXPECT_EQ(quote("\xc2\x9b[2J"), R"("\xc2\x9b[2J")");            // C1 CSI
+  EXPECT_EQ(quote("\xe2\x82\xac \xf0\x9f\x98\x80"), "\"\xe2\x82\xac \xf0\x9f\x98\x80\"");
+  // A cut inside a character leaves the character out.
+  EXPECT_EQ(quote("ab\xe2\x82\xac", 3), "\"ab...\" (5 bytes)");
+}
+
 TEST(Quoted, LongTextIsCutAndItsLengthSaid) {
   const std::string big(100000, 'A');
   const std::string q = quote(big, 8);
@@ -56,8 +70,8 @@ TEST(OneLine, EveryByteAtEveryPositionIsEscapedAsOnItsOwn) {
         for (int c = 0; c < 256; ++c) {
           std::string text(length, filler);
           text[at] = static_cast<char>(c);
-          const std::string want = std::string(at, filler) + escaped(static_cast<unsigned char>(c)) +
-                                   std::string(length - at - 1, filler);
+          const std::string want =
+              std::string(at, filler) + escaped(static_cast<unsigned char>(c)) + std::string(length - at - 1, filler);
           ASSERT_EQ(one_line(text), want) << "byte " << c << " at " << at << " of " << length;
         }
       }

@@ -639,13 +639,50 @@ TEST(ResolveActions, ErrnoRetWhoseLow16BitsAreZeroWarnsOfFakeSuccess) {
   ASSERT_EQ(r.warnings.size(), 3u);
   EXPECT_EQ(
       r.warnings[0].message,
-      "t.json:1:1: the default action: defaultErrnoRet 131072 does not fit in 16 bits; runc keeps the low 16 bits "
+      "t.json:1:56: the default action: defaultErrnoRet 131072 does not fit in 16 bits; runc keeps the low 16 bits "
       "(0): ERRNO(0) skips the call, which returns 0 as if it succeeded");
   EXPECT_EQ(r.warnings[1].message,
             "t.json:2:5: syscalls[0]: errnoRet 65536 does not fit in 16 bits; runc keeps the low 16 bits (0): ERRNO(0) "
             "skips the call, which returns 0 as if it succeeded");
   EXPECT_EQ(r.warnings[2].message,
             "t.json:3:5: syscalls[1]: errnoRet 65538 does not fit in 16 bits; runc keeps the low 16 bits (2)");
+}
+
+// The default action's errno warnings point at the value, as an entry's
+// point at the entry (not at the document's first brace).
+TEST(ResolveActions, DefaultErrnoWarningsPointAtTheValue) {
+  const Resolution r =
+      resolve_text("{\"defaultAction\": \"SCMP_ACT_ERRNO\",\n  \"defaultErrnoRet\": 70000}", options(ArchId::kX86_64));
+  ASSERT_EQ(r.warnings.size(), 2u);
+  for (const Warning& w : r.warnings) {
+    EXPECT_TRUE(w.message.starts_with("t.json:2:22: the default action: defaultErrnoRet ")) << w.message;
+    EXPECT_EQ(w.pos, (SourcePos{2, 22}));
+  }
+}
+
+// --bad-arch errno:N above 4094 is what errnoRet's range check says of it:
+// a warning, an error where libseccomp's database is modelled.
+TEST(ResolveActions, BadArchErrnoAboveTheKernelsRangeWarnsAsErrnoRetDoes) {
+  const auto text = R"({"defaultAction": "SCMP_ACT_ALLOW"})";
+  ResolveOptions o = options(ArchId::kX86_64);
+  o.bad_arch_action = Action::Errno(4094);
+  EXPECT_TRUE(resolve_text(text, o).warnings.empty());
+  o.bad_arch_action = Action::Errno(4096);
+  const Resolution r = resolve_text(text, o);
+  EXPECT_EQ(r.policy.bad_arch_action, Action::Errno(4096));
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_EQ(r.warnings[0].kind, WarningKind::kErrnoRange);
+  EXPECT_EQ(r.warnings[0].message,
+            "--bad-arch errno:4096 is above 4095 (MAX_ERRNO): the kernel answers errno 4095 instead; libseccomp (up "
+            "to 4094) refuses it as the bad-arch action");
+  o.bad_arch_action = Action::Errno(4095);
+  ASSERT_EQ(resolve_text(text, o).warnings.size(), 1u);
+  o.combination = RuleCombination::kLibseccompDatabase;
+  auto refused = resolve(parse(text), o);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().message,
+            "--bad-arch errno:4095 is MAX_ERRNO: libseccomp refuses it as the bad-arch action (EINVAL: it takes errno "
+            "values up to 4094)");
 }
 
 TEST(ResolveActions, BadArchActionIsConfigurable) {
@@ -877,7 +914,8 @@ TEST(ResolveErrors, ErrnoNameMissingOnTheNativeArch) {
   // EINIT exists only in MIPS' errno table.
   const auto text = R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrno": "EINIT"})";
   EXPECT_EQ(resolve_text(text, options(ArchId::kMips)).policy.arches[0].default_action, Action::Errno(141));
-  EXPECT_EQ(resolve_error(text, options(ArchId::kX86_64)), "e.json:1:1: errno name \"EINIT\" does not exist on x86_64");
+  // The message points at the defaultErrno value.
+  EXPECT_EQ(resolve_error(text, options(ArchId::kX86_64)), "e.json:1:53: errno name \"EINIT\" does not exist on x86_64");
 }
 
 // ---------------------------------------------------------------------------

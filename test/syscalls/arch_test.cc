@@ -175,6 +175,10 @@ TEST(Arch, ParseArchSuggestsNearestSpelling) {
   auto r2 = parse_arch("SCMP_ARCH_X86_46");
   ASSERT_FALSE(r2);
   EXPECT_NE(r2.error().message.find("\"SCMP_ARCH_X86_64\""), std::string::npos) << r2.error().message;
+  // An empty name gets no suggestion (the nearest would be the shortest, "sh").
+  auto empty = parse_arch("");
+  ASSERT_FALSE(empty);
+  EXPECT_EQ(empty.error().message, "empty architecture name (expected one such as x86_64, or native)");
   EXPECT_EQ(nearest_arch_spelling("X86_64"), "x86_64");  // case is ignored for suggestions
   EXPECT_EQ(nearest_arch_spelling("mips64el32"), "mips64eln32");
   EXPECT_EQ(nearest_arch_spelling("natve"), "native");

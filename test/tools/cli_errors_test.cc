@@ -476,7 +476,30 @@ TEST_F(CliErrors, StandardInputNamedTwice) {
                   {"standard input (-) can be read only once, but --bpf and --inputs both name it"});
   expect_rejected({"verify", "--profile", "-", "--bpf", "-", "--arch", "x86_64"},
                   {"standard input (-) can be read only once"});
-  expect_rejected({"compile", "-", "--weights", "-"}, {"a positional argument and --weights both name it"});
+  expect_rejected({"compile", "-", "--weights", "-"}, {"but the 1st positional argument and --weights both name it"});
+  expect_rejected({"diff", "-", "-", "--arch", "x86_64"}, {"but the 1st and 2nd positional arguments both name it"});
+}
+
+// An empty item of an --arch list is said to be one, not taken for an
+// architecture whose nearest spelling is "sh".
+TEST_F(CliErrors, ArchListWithAnEmptyItem) {
+  const std::string out = path("x.bpf");
+  expect_rejected({"compile", "default", "--arch", "x86_64,", "-o", out},
+                  {"invalid --arch \"x86_64,\": item 2 of the list is empty"});
+  expect_rejected({"compile", "default", "--arch", ",x86_64", "-o", out},
+                  {"invalid --arch \",x86_64\": item 1 of the list is empty"});
+  expect_rejected({"compile", "default", "--arch", "", "-o", out}, {"invalid --arch \"\": empty architecture name"});
+  EXPECT_TRUE(listing().empty());
+}
+
+// A syscall name that is not UTF-8 is echoed escaped, as control bytes are.
+TEST_F(CliErrors, SimInputsNameThatIsNotUtf8IsEscaped) {
+  const std::string f = write("f.bpf", good_bpf());
+  const std::string bad = write("bad.txt", "read\xff\n");
+  expect_rejected({"sim", "--bpf", f, "--arch", "x86_64", "--inputs", bad},
+                  {"bad.txt:1:1", "unknown syscall \"read\\xff\" for x86_64"});
+  expect_rejected({"sim", "--bpf", f, "--arch", "x86_64", "--syscall", "\xc0\xafread"},
+                  {"unknown syscall \"\\xc0\\xafread\""});
 }
 
 // ---------------------------------------------------------------- assembler

@@ -64,9 +64,21 @@ namespace {
 // "-" names standard input wherever a file is read: two of them would read
 // it twice (the second one empty).
 Expected<void> stdin_read_once(const ParsedArgs& parsed, std::span<const FlagSpec> specs) {
+  const auto ordinal = [](size_t n) {
+    const std::string_view suffix = n % 100 / 10 == 1 ? "th"
+                                    : n % 10 == 1     ? "st"
+                                    : n % 10 == 2     ? "nd"
+                                    : n % 10 == 3     ? "rd"
+                                                      : "th";
+    return fmt::format("{}{}", n, suffix);
+  };
   std::vector<std::string> readers;
-  for (const std::string& p : parsed.positionals)
-    if (p == "-") readers.emplace_back("a positional argument");
+  size_t positional_readers = 0;
+  for (size_t i = 0; i < parsed.positionals.size(); ++i) {
+    if (parsed.positionals[i] != "-") continue;
+    readers.push_back(ordinal(i + 1));
+    ++positional_readers;
+  }
   // A repeated flag once (a stack's --bpf has its own word for it).
   for (const FlagSpec& spec : specs) {
     if (spec.names_output || !spec.takes_value) continue;
@@ -74,8 +86,11 @@ Expected<void> stdin_read_once(const ParsedArgs& parsed, std::span<const FlagSpe
     if (std::find(values.begin(), values.end(), "-") != values.end()) readers.push_back(fmt::format("--{}", spec.name));
   }
   if (readers.size() < 2) return {};
-  return fail(
-      fmt::format("standard input (-) can be read only once, but {} and {} both name it", readers[0], readers[1]));
+  std::string who;
+  if (positional_readers >= 2) who = fmt::format("the {} and {} positional arguments both", readers[0], readers[1]);
+  else if (positional_readers == 1) who = fmt::format("the {} positional argument and {} both", readers[0], readers[1]);
+  else who = fmt::format("{} and {} both", readers[0], readers[1]);
+  return fail(fmt::format("standard input (-) can be read only once, but {} name it", who));
 }
 
 }  // namespace

@@ -227,6 +227,12 @@ Expected<ArchList> parse_arch_list(std::string_view spec) {
     const size_t comma = spec.find(',', pos);
     const std::string_view part =
         spec.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
+    // An empty item is a typo ("x86_64," or ",,"), not an architecture
+    // whose nearest spelling is worth suggesting.
+    if (part.empty()) {
+      if (comma == std::string_view::npos && pos == 0) return fail("invalid --arch \"\": empty architecture name");
+      return fail(fmt::format("invalid --arch {}: item {} of the list is empty", quote(spec), listed.size() + 1));
+    }
     auto a = syscalls::parse_arch(part);
     if (!a) return fail(a.error().message);
     listed.push_back(*a);
