@@ -20,7 +20,8 @@ enum class CmpOp : uint8_t { kNe, kLt, kLe, kEq, kGe, kGt, kMaskedEq };
 //       is compared: (u32)arg op (u32)value, and for MASKED_EQ
 //       ((u32)arg & (u32)mask) == ((u32)datum & (u32)mask). Constants that do not fit in 32
 //       bits (neither zero- nor sign-extended) are reported as warnings by the
-//       resolver.
+//       resolver; under --arg-width abi it decides such conditions instead of
+//       truncating them (profile/resolve.h, narrow_reading).
 enum class ArgWidth : uint8_t { k64, k32 };
 
 struct ArgCondition {

@@ -209,9 +209,32 @@ std::string conflicts_text(const Resolution& res, size_t i, std::string_view nam
   return out;
 }
 
+// The conditions of entry `e` as written, each --arg-width abi decides on
+// `arch` (a 32-bit argument and a constant no 32-bit value reaches) marked
+// with that decision: the policy holds the rule without them, or not at all.
+// `never`: set when one never holds.
+std::string written_conditions_text(const ProfileSyscall& e, ArgWidthMode mode, ArchId arch, uint32_t nr,
+                                    std::string_view name, bool& never) {
+  std::string out;
+  for (const auto& a : e.args) {
+    const policy::ArgCondition c{static_cast<uint8_t>(a.index), a.op, a.value, a.value_two, policy::ArgWidth::k64};
+    out += (out.empty() ? "" : " && ") + describe_condition(name, c);
+    if (mode != ArgWidthMode::kAbi || condition_width(mode, arch, nr, a.index) != policy::ArgWidth::k32) continue;
+    switch (narrow_reading(a.op, a.value, a.value_two)) {
+      case NarrowReading::kLowWord: break;
+      case NarrowReading::kNever:
+        out += fmt::format(" [never: arg{} is 32-bit]", a.index);
+        never = true;
+        break;
+      case NarrowReading::kAlways: out += fmt::format(" [always: arg{} is 32-bit]", a.index); break;
+    }
+  }
+  return out;
+}
+
 // The profile entries that name syscall `nr` of `arch`, and their fate.
-std::string entries_text(const Profile& profile, const Resolution& res, ArchId arch, uint32_t nr, std::string_view name,
-                         std::string_view shown) {
+std::string entries_text(const Profile& profile, const Resolution& res, ArgWidthMode mode, ArchId arch, uint32_t nr,
+                         std::string_view name, std::string_view shown) {
   std::string out = fmt::format("\nprofile entries naming {}:\n", shown);
   const auto& table = syscalls::table(arch);
   size_t listed = 0;
@@ -226,13 +249,14 @@ std::string entries_text(const Profile& profile, const Resolution& res, ArchId a
     if (!e.errno_name.empty()) what += fmt::format(" errno {}", e.errno_name);
     if (e.names.size() > 1) what += fmt::format(", one of {} names", e.names.size());
     out += fmt::format("  {}: {}\n", where(profile, e, i), what);
-    if (!e.args.empty()) {
-      std::vector<policy::ArgCondition> conds;
-      for (const auto& a : e.args)
-        conds.push_back(
-            policy::ArgCondition{static_cast<uint8_t>(a.index), a.op, a.value, a.value_two, policy::ArgWidth::k64});
-      out += fmt::format("      args: {}\n", conditions_text(name, conds));
-    }
+    bool never = false;
+    if (!e.args.empty()) out += fmt::format("      args: {}\n", written_conditions_text(e, mode, arch, nr, name, never));
+    // Where runc split the entry, each condition is a rule of its own.
+    if (never && res.entries[i].fate == EntryFate::kApplied && !res.entries[i].split_repeated_index)
+      out += fmt::format(
+          "      matches no call on {}: the kernel reads that argument as 32 bits, and no 32-bit value satisfies the "
+          "condition (--arg-width 64 compares all 64 bits, as libseccomp does)\n",
+          syscalls::arch(arch).name);
     if (!e.comment.empty()) out += fmt::format("      comment: {}\n", e.comment);
     for (const Warning& w : res.warnings) {
       if (w.kind != WarningKind::kMaskedDatum || w.rule.entry != i) continue;
@@ -280,7 +304,7 @@ std::string context_text(const Profile& profile, const Resolution& res, const Re
   const std::string& name = s.name;
   const SyscallVerdict& v = s.verdict;
   const auto& arch = syscalls::arch(s.abi);
-  std::string out = entries_text(profile, res, s.abi, s.nr, name, shown);
+  std::string out = entries_text(profile, res, opts.arg_width, s.abi, s.nr, name, shown);
   if (!name.empty()) out += multiplexer_text(profile, res, primary, name);
   if (!name.empty()) out += siblings_text(primary, name);
 

@@ -121,6 +121,19 @@ struct EntryOutcome {
   std::string why() const;
 };
 
+// What a condition says of the 32-bit value the kernel reads of an argument
+// (ArgWidthMode::kAbi, ArgWidth::k32).
+enum class NarrowReading : uint8_t {
+  // The constant (MASKED_EQ: datum & mask) is the zero- or sign-extension of
+  // a 32-bit value: the low words are compared (MASKED_EQ: the mask's too).
+  kLowWord,
+  // No 32-bit value satisfies it: >, >= or == a constant above 2^32 - 1, or
+  // a MASKED_EQ whose datum & mask has bits above the low word.
+  kNever,
+  // Every 32-bit value satisfies it: <, <= or != such a constant.
+  kAlways,
+};
+
 // What a resolution warns about: the profile says something it cannot mean.
 enum class WarningKind : uint8_t {
   // A condition whose constant does not fit the bits the kernel reads of the
@@ -164,6 +177,11 @@ struct Warning {
   uint64_t constant = 0;  // the offending operand (MASKED_EQ: mask or datum)
   std::vector<syscalls::ArchId> arches;
   policy::ArgWidth compared = policy::ArgWidth::k32;  // how the filter compares it
+  // What the condition is taken to say (ArgWidthMode::kAbi and `compared`
+  // k32; kLowWord otherwise): where it is decided, the rule is resolved
+  // without it (kAlways) or matches nothing (kNever).
+  NarrowReading reading = NarrowReading::kLowWord;
+  policy::CmpOp op = policy::CmpOp::kEq;  // the condition's operator
   // kMaskedDatum:
   uint64_t mask = 0;
   uint64_t datum = 0;  // as written
@@ -234,6 +252,9 @@ policy::ArgWidth condition_width(ArgWidthMode mode, syscalls::ArchId abi, uint32
 // Whether `value` survives the kernel keeping only the low `bits` bits of
 // the register: it is the zero- or the sign-extension of its low `bits` bits.
 bool fits_in_bits(uint64_t value, unsigned bits);
+
+// How --arg-width abi reads a condition on a 32-bit argument (above).
+NarrowReading narrow_reading(policy::CmpOp op, uint64_t value, uint64_t datum);
 
 // Errors: "seccomp disabled" profiles (no defaultAction, no syscalls), NOTIFY
 // as the default action or for write(2) (runc refuses both), an errno name

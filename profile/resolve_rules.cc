@@ -32,6 +32,54 @@ const syscalls::MultiplexedCall* call_of(const syscalls::NameNumbers* numbers) {
   return it != by_numbers.end() && it->first == numbers ? it->second : nullptr;
 }
 
+// --arg-width abi's decided conditions (narrow_reading), as they stand until
+// a number's rules are combined: forms every reader of the policy already
+// takes as never / always holding (a 32-bit word > 0xffffffff, <= 0xffffffff),
+// so the conflict warnings read the rules as the filter will; drop_decided
+// then takes them out.
+constexpr uint64_t kDecidedOperand = ~uint64_t{0};
+
+bool never_holds(const policy::ArgCondition& c) {
+  return c.width == policy::ArgWidth::k32 && c.op == policy::CmpOp::kGt && c.value == kDecidedOperand;
+}
+bool always_holds(const policy::ArgCondition& c) {
+  return c.width == policy::ArgWidth::k32 && c.op == policy::CmpOp::kLe && c.value == kDecidedOperand;
+}
+
+NarrowReading reading_of(const policy::ArgCondition& c) {
+  return c.width == policy::ArgWidth::k32 ? narrow_reading(c.op, c.value, c.value_two) : NarrowReading::kLowWord;
+}
+
+bool has_decided(const policy::Rule& r) {
+  return std::any_of(r.conditions.begin(), r.conditions.end(),
+                     [](const policy::ArgCondition& c) { return reading_of(c) != NarrowReading::kLowWord; });
+}
+
+// Rewrites the decided conditions of `r` (ArgWidth::k32 under --arg-width
+// abi) into their never / always forms.
+void read_as_kernel(policy::Rule& r) {
+  for (policy::ArgCondition& c : r.conditions) {
+    const NarrowReading reading = reading_of(c);
+    if (reading == NarrowReading::kLowWord) continue;
+    const policy::CmpOp op = reading == NarrowReading::kNever ? policy::CmpOp::kGt : policy::CmpOp::kLe;
+    c = policy::ArgCondition{c.index, op, kDecidedOperand, 0, policy::ArgWidth::k32};
+  }
+}
+
+// A rule with a condition that never holds matches nothing: it goes; a
+// condition that always holds says nothing: the rule stays without it.
+template <typename Rules>
+void drop_decided(Rules& rules) {
+  for (auto it = rules.begin(); it != rules.end();) {
+    if (std::any_of(it->conditions.begin(), it->conditions.end(), never_holds)) {
+      it = rules.erase(it);
+      continue;
+    }
+    std::erase_if(it->conditions, always_holds);
+    ++it;
+  }
+}
+
 }  // namespace
 
 // runc findLastSyscalls: every name of every entry moby kept counts
@@ -328,6 +376,9 @@ bool Resolver::first_in_run(const SeenCondition& c) {
 Expected<void> Resolver::store_rules() {
   std::vector<const MadeRule*> kept;  // one number's, reused
   kept.reserve(16);
+  // Only --arg-width abi reads a 32-bit argument as the kernel does; k32
+  // under --arg-width 64 is libseccomp's literal truncation of the constant.
+  const bool kernel_reading = o_.arg_width == ArgWidthMode::kAbi;
   for (size_t a = 0; a < arches_.size(); ++a) {
     const ArchId abi = arches_[a];
     std::vector<MadeRule>& made = made_[a];
@@ -345,13 +396,31 @@ Expected<void> Resolver::store_rules() {
       // One rule (most numbers) combines with nothing (combine would return
       // it as is): it is filled in its place in the map, without a copy.
       if (kept.size() == 1) {
-        fill_rule(*kept.front(), abi, rules.emplace_hint(rules.end(), nr)->second.emplace_back());
+        const auto slot = rules.emplace_hint(rules.end(), nr);
+        policy::Rule& r = slot->second.emplace_back();
+        fill_rule(*kept.front(), abi, r);
+        if (kernel_reading && has_decided(r)) {
+          read_as_kernel(r);
+          drop_decided(slot->second);
+          if (slot->second.empty()) rules.erase(slot);
+        }
         continue;
       }
       std::vector<policy::Rule> list(kept.size());
       for (size_t k = 0; k < kept.size(); ++k) fill_rule(*kept[k], abi, list[k]);
-      auto combined = db_.combine(abi, nr, std::move(list));
+      // libseccomp's view of the rules (the conflict warnings') is of the
+      // rules as written, sysfence's of what the kernel reads.
+      std::optional<std::vector<policy::Rule>> as_written;
+      if (kernel_reading && std::any_of(list.begin(), list.end(), has_decided)) {
+        as_written = list;
+        for (policy::Rule& r : list) read_as_kernel(r);
+      }
+      auto combined = db_.combine(abi, nr, std::move(list), as_written ? &*as_written : nullptr);
       if (!combined) return fail(combined.error().message);
+      if (as_written) {
+        drop_decided(*combined);
+        if (combined->empty()) continue;
+      }
       rules.emplace_hint(rules.end(), nr, std::move(*combined));
     }
   }

@@ -39,6 +39,28 @@ std::string arg_declaration(ArchId abi, uint32_t nr, unsigned index) {
   return {};
 }
 
+// What the filter does with the constant of width warning `w`.
+std::string width_consequence(const Warning& w) {
+  if (w.compared == policy::ArgWidth::k64)
+    return "the 64-bit comparison (--arg-width=64) tests bits the kernel ignores";
+  switch (w.reading) {
+    case NarrowReading::kLowWord: break;
+    case NarrowReading::kNever:
+      return fmt::format(
+          "{}, so the condition never holds and the rule matches no call there (--arg-width 64 compares all 64 "
+          "bits, as libseccomp does)",
+          w.op == policy::CmpOp::kMaskedEq
+              ? fmt::format("datum & mask has bits above the low word, which a 32-bit arg{} never has", w.arg)
+              : fmt::format("no 32-bit value is {} it", policy::symbol(w.op)));
+    case NarrowReading::kAlways:
+      return fmt::format(
+          "every 32-bit value is {} it, so the condition always holds and the rule applies without it there "
+          "(--arg-width 64 compares all 64 bits, as libseccomp does)",
+          policy::symbol(w.op));
+  }
+  return fmt::format("the filter compares only its low 32 bits ({:#x})", w.constant & 0xffffffffU);
+}
+
 }  // namespace
 
 policy::ArgWidth condition_width(ArgWidthMode mode, ArchId abi, uint32_t nr, unsigned index) {
@@ -56,6 +78,32 @@ bool fits_in_bits(uint64_t value, unsigned bits) {
   const uint64_t upper = value >> (bits - 1);  // the sign bit and everything above it
   const uint64_t all_ones = ~uint64_t{0} >> (bits - 1);
   return upper <= 1 || upper == all_ones;
+}
+
+// The kernel reads a 32-bit value; seccomp hands the filter the whole
+// register, and with --arg-width abi sysfence compares what the kernel reads.
+// A constant that is the zero- or sign-extension of a 32-bit value names
+// that value (-1 written as 0xffffffffffffffff is the int -1). Any other
+// constant is above every 32-bit value, so an ordered comparison with it is
+// decided whatever the argument: truncating it instead (>= 2^32 read as
+// >= 0) would turn a rule that matches no call the kernel sees into one that
+// matches every call. MASKED_EQ reads the value through the mask: only
+// datum & mask is compared (operators.h), and it is the constant here.
+NarrowReading narrow_reading(policy::CmpOp op, uint64_t value, uint64_t datum) {
+  using policy::CmpOp;
+  if (op == CmpOp::kMaskedEq)
+    return fits_in_bits(policy::masked_datum(value, datum), 32) ? NarrowReading::kLowWord : NarrowReading::kNever;
+  if (fits_in_bits(value, 32)) return NarrowReading::kLowWord;
+  switch (op) {
+    case CmpOp::kGe:
+    case CmpOp::kGt:
+    case CmpOp::kEq: return NarrowReading::kNever;
+    case CmpOp::kLt:
+    case CmpOp::kLe:
+    case CmpOp::kNe: return NarrowReading::kAlways;
+    case CmpOp::kMaskedEq: break;
+  }
+  return NarrowReading::kLowWord;
 }
 
 // ERRNO data above MAX_ERRNO (4095): the kernel answers -4095 instead
@@ -242,6 +290,9 @@ void Resolver::check_width(const ProfileSyscall& e, const policy::SourceRef& src
       w.bits = bits;
       w.constant = v;
       w.compared = condition_width(o_.arg_width, abi, nr, pa.index);
+      w.op = pa.op;
+      if (o_.arg_width == ArgWidthMode::kAbi && w.compared == policy::ArgWidth::k32)
+        w.reading = narrow_reading(pa.op, pa.value, pa.value_two);
       width_warnings_.emplace_back(key, std::move(w));
     }
     std::vector<ArchId>& arches = width_warnings_[slot->second].second.arches;
@@ -254,10 +305,7 @@ void Resolver::report_width_warnings() {
     std::string abis;
     for (ArchId a : w.arches) abis += (abis.empty() ? "" : ", ") + std::string(syscalls::arch(a).name);
     const std::string decl = w.arg_decl.empty() ? "" : fmt::format(" ({})", w.arg_decl);
-    const std::string consequence =
-        w.compared == policy::ArgWidth::k32
-            ? fmt::format("the filter compares only its low 32 bits ({:#x})", w.constant & 0xffffffffU)
-            : std::string("the 64-bit comparison (--arg-width=64) tests bits the kernel ignores");
+    const std::string consequence = width_consequence(w);
     w.message = fmt::format(
         "{}: syscalls[{}]: {} argument {}{} is {}-bit on {}: constant {:#x} does not fit "
         "the argument's width; {}",

@@ -287,14 +287,15 @@ bool tests_nothing(const policy::ArgCondition& c) {
 }  // namespace
 
 Expected<std::vector<policy::Rule>> RuleDatabase::combine(syscalls::ArchId abi, uint32_t nr,
-                                                          std::vector<policy::Rule> rules) {
+                                                          std::vector<policy::Rule> rules,
+                                                          const std::vector<policy::Rule>* as_written) {
   if (rules.size() < 2) return rules;
   if (mode_ == RuleCombination::kLibseccompDatabase)
     for (policy::Rule& r : rules) std::erase_if(r.conditions, tests_nothing);
   // sysfence's own semantics needs the database's model only for the
   // message of a conflict: report_conflicts builds it when it finds one.
   std::optional<DatabaseResult> modelled;
-  report_conflicts(abi, nr, rules, modelled);
+  report_conflicts(abi, nr, rules, as_written, modelled);
   if (mode_ == RuleCombination::kMostRestrictive) return rules;
   const DatabaseResult& db = database(abi, rules, modelled);
   const auto name = syscalls::table(abi).name(nr);
@@ -453,6 +454,7 @@ std::string_view RuleDatabase::libseccomp_answer(const LibseccompView& view, con
 }
 
 RuleDatabase::LibseccompView RuleDatabase::libseccomp_view(syscalls::ArchId abi, const std::vector<policy::Rule>& rules,
+                                                           const std::vector<policy::Rule>* as_written,
                                                            std::optional<DatabaseResult>& modelled) const {
   // libseccomp compares every condition at its own width for the ABI (all 64
   // bits of the value resolve keeps, on the 64-bit ABIs): its filter does not
@@ -460,7 +462,10 @@ RuleDatabase::LibseccompView RuleDatabase::libseccomp_view(syscalls::ArchId abi,
   const unsigned word_bits = syscalls::arch(abi).word_bits;
   const policy::ArgWidth width = word_bits <= 32 ? policy::ArgWidth::k32 : policy::ArgWidth::k64;
   LibseccompView view;
-  view.rules = rules;
+  view.rules = as_written != nullptr ? *as_written : rules;
+  // Constants libseccomp compares that sysfence decided otherwise: not the
+  // rules' own reading, even where the widths agree.
+  view.widened = as_written != nullptr;
   for (policy::Rule& r : view.rules) {
     for (policy::ArgCondition& c : r.conditions) {
       view.widened = view.widened || c.width != width;
@@ -492,6 +497,7 @@ RuleDatabase::LibseccompView RuleDatabase::libseccomp_view(syscalls::ArchId abi,
 }
 
 void RuleDatabase::report_conflicts(syscalls::ArchId abi, uint32_t nr, const std::vector<policy::Rule>& rules,
+                                    const std::vector<policy::Rule>* as_written,
                                     std::optional<DatabaseResult>& modelled) {
   // Rules of one action never conflict (and leave nothing to cap): the
   // common case costs one pass.
@@ -522,7 +528,7 @@ void RuleDatabase::report_conflicts(syscalls::ArchId abi, uint32_t nr, const std
     if (pinned[i].excludes(pinned[j])) continue;
     auto witness = policy::common_input(a.conditions, b.conditions);
     if (!witness) continue;
-    if (!view) view = libseccomp_view(abi, rules, modelled);
+    if (!view) view = libseccomp_view(abi, rules, as_written, modelled);
     if (view->widened) {
       // An input both rules match in both readings, where there is one: both
       // answers are then about rules that match.

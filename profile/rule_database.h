@@ -118,8 +118,12 @@ class RuleDatabase {
   RuleDatabase(const Profile& profile, RuleCombination mode) : p_(profile), mode_(mode) {}
 
   // `rules` in profile order -> the rules of the policy. Fails where
-  // libseccomp refuses (kLibseccompDatabase only).
-  Expected<std::vector<policy::Rule>> combine(syscalls::ArchId abi, uint32_t nr, std::vector<policy::Rule> rules);
+  // libseccomp refuses (kLibseccompDatabase only). `as_written`: the rules
+  // as the profile writes them, index-aligned with `rules`, where sysfence
+  // reads some condition otherwise (--arg-width abi's decided conditions):
+  // libseccomp's answers in the conflict warnings are about those.
+  Expected<std::vector<policy::Rule>> combine(syscalls::ArchId abi, uint32_t nr, std::vector<policy::Rule> rules,
+                                              const std::vector<policy::Rule>* as_written = nullptr);
 
   // The profile's default action: libseccomp's filter answers it where
   // none of a syscall's rules matches at libseccomp's widths.
@@ -140,14 +144,16 @@ class RuleDatabase {
     bool widened = false;  // some condition's width differs from the rules'
     DatabaseResult db;
   };
+  // `as_written`: as in combine.
   LibseccompView libseccomp_view(syscalls::ArchId abi, const std::vector<policy::Rule>& rules,
+                                 const std::vector<policy::Rule>* as_written,
                                  std::optional<DatabaseResult>& modelled) const;
   // libseccomp_database of `rules`, computed into `modelled` the first time
   // it is asked for.
   const DatabaseResult& database(syscalls::ArchId abi, const std::vector<policy::Rule>& rules,
                                  std::optional<DatabaseResult>& modelled) const;
   void report_conflicts(syscalls::ArchId abi, uint32_t nr, const std::vector<policy::Rule>& rules,
-                        std::optional<DatabaseResult>& modelled);
+                        const std::vector<policy::Rule>* as_written, std::optional<DatabaseResult>& modelled);
   std::string_view libseccomp_answer(const LibseccompView& view, const std::vector<size_t>& order, size_t i, size_t j,
                                      Warning& w, std::vector<bool>& kept) const;
   // The warnings' text, in conflict_text.cc: the message of conflict `w`

@@ -233,6 +233,17 @@ bool NaiveFilter::holds(ArchId abi, uint32_t nr, const NaiveCondition& c, uint64
   uint64_t a = arg;
   uint64_t v = c.value;
   uint64_t v2 = c.value_two;
+  if (low_word && !options.arg_width_64) {
+    // The kernel reads a 32-bit value. A constant written as one, zero- or
+    // sign-extended, is that value; any other lies above every 32-bit value.
+    const auto names_an_int = [](uint64_t x) {
+      const uint64_t high = x >> 32;
+      return high == 0 || (high == 0xffffffffU && (x & 0x80000000U) != 0);
+    };
+    const bool masked = c.op == "SCMP_CMP_MASKED_EQ";
+    const uint64_t compared = masked ? (options.docker_masked_eq ? (v2 & v) : v2) : v;
+    if (!names_an_int(compared)) return c.op == "SCMP_CMP_NE" || c.op == "SCMP_CMP_LT" || c.op == "SCMP_CMP_LE";
+  }
   if (low_word) {
     a &= 0xffffffffU;
     v &= 0xffffffffU;

@@ -2,6 +2,7 @@
 // gives each condition the width the kernel reads on that ABI, k64 keeps
 // Docker's 64-bit comparisons; constants wider than the argument are
 // warnings naming the rule.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -228,7 +229,10 @@ TEST(Warnings, NameTheRuleTheSyscallAndTheAbis) {
                                  "0x100000026 does not fit the argument's width"),
             std::string::npos)
       << socket->message;
-  EXPECT_NE(socket->message.find("low 32 bits (0x26)"), std::string::npos) << socket->message;
+  // No int is 0x100000026: the rule matches no call (not family 38).
+  EXPECT_EQ(socket->reading, NarrowReading::kNever);
+  EXPECT_NE(socket->message.find("no 32-bit value is == it, so the condition never holds"), std::string::npos)
+      << socket->message;
   // The entry's second name is its own warning.
   EXPECT_NE(find_warning(r, "socketpair"), nullptr);
 }
@@ -269,6 +273,114 @@ TEST(Warnings, NoneForDockersDefaultProfile) {
     const Resolution r = resolve_default(a, ArgWidthMode::kAbi);
     EXPECT_TRUE(r.warnings.empty()) << syscalls::arch(a).name << ": " << r.warnings.front().message;
   }
+}
+
+// What --arg-width abi takes a condition on a 32-bit argument to say, as
+// facts: the kernel reads a 32-bit value, which no constant above 2^32 - 1
+// (not a sign extension) reaches.
+TEST(NarrowReading, ConstantsNoThirtyTwoBitValueReachesDecideTheCondition) {
+  using policy::CmpOp;
+  constexpr uint64_t k2to32 = 0x100000000ULL;
+  EXPECT_EQ(narrow_reading(CmpOp::kGe, k2to32, 0), NarrowReading::kNever);
+  EXPECT_EQ(narrow_reading(CmpOp::kGt, k2to32, 0), NarrowReading::kNever);
+  EXPECT_EQ(narrow_reading(CmpOp::kEq, 0x100000026ULL, 0), NarrowReading::kNever);
+  EXPECT_EQ(narrow_reading(CmpOp::kLt, k2to32, 0), NarrowReading::kAlways);
+  EXPECT_EQ(narrow_reading(CmpOp::kLe, 0xffffffff7fffffffULL, 0), NarrowReading::kAlways);
+  EXPECT_EQ(narrow_reading(CmpOp::kNe, k2to32, 0), NarrowReading::kAlways);
+  // Zero- and sign-extensions of a 32-bit value are that value.
+  EXPECT_EQ(narrow_reading(CmpOp::kGe, 0xffffffffULL, 0), NarrowReading::kLowWord);
+  EXPECT_EQ(narrow_reading(CmpOp::kLt, 0xffffffff80000000ULL, 0), NarrowReading::kLowWord);
+  EXPECT_EQ(narrow_reading(CmpOp::kEq, 0xffffffffffffffffULL, 0), NarrowReading::kLowWord);
+  // MASKED_EQ: datum & mask is what is compared; the mask's high word alone
+  // decides nothing.
+  EXPECT_EQ(narrow_reading(CmpOp::kMaskedEq, 0xffffffff000000ffULL, 0x5), NarrowReading::kLowWord);
+  EXPECT_EQ(narrow_reading(CmpOp::kMaskedEq, 0xff, 0x1000000ffULL), NarrowReading::kLowWord);
+  EXPECT_EQ(narrow_reading(CmpOp::kMaskedEq, k2to32, k2to32), NarrowReading::kNever);
+  EXPECT_EQ(narrow_reading(CmpOp::kMaskedEq, ~0ULL, 0x100000005ULL), NarrowReading::kNever);
+  EXPECT_EQ(narrow_reading(CmpOp::kMaskedEq, ~0ULL, ~0ULL), NarrowReading::kLowWord);
+}
+
+std::string one_rule(std::string_view syscall, std::string_view action, std::string_view default_action,
+                     std::string_view args) {
+  return fmt::format(R"({{"defaultAction": "{}", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
+    "syscalls": [{{"names": ["{}"], "action": "{}", "args": [{}]}}]}})",
+                     default_action, syscall, action, args);
+}
+
+// socket ERRNO if family >= 2^32: the kernel never sees such a family, so
+// no call is denied (the low word 0 compared with >= would deny them all).
+TEST(ArgWidthMode, AnOrderedConstantAboveEveryThirtyTwoBitValueMatchesNoCall) {
+  const std::string text =
+      one_rule("socket", "SCMP_ACT_ERRNO", "SCMP_ACT_ALLOW", R"({"index": 0, "value": 4294967296, "op": "SCMP_CMP_GE"})");
+  const Resolution abi = resolve_text(text, ArchId::kX86_64, ArgWidthMode::kAbi);
+  const uint32_t socket = nr(ArchId::kX86_64, "socket");
+  for (uint64_t family : {0ULL, 2ULL, 0xffffffffULL, 0x100000002ULL})
+    EXPECT_EQ(evaluate(abi.policy, data(kAuditX86_64, socket, {family, 1})).action, Action::Allow()) << family;
+  EXPECT_FALSE(abi.policy.find(ArchId::kX86_64)->rules.contains(socket));
+  EXPECT_EQ(evaluate(abi.policy, data(kAuditI386, nr(ArchId::kI386, "socket"), {2})).action, Action::Allow());
+  const Warning* w = find_warning(abi, "socket");
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(w->reading, NarrowReading::kNever);
+  EXPECT_NE(w->message.find("the condition never holds and the rule matches no call"), std::string::npos)
+      << w->message;
+  // --arg-width 64: libseccomp's literal comparison, unchanged.
+  const Resolution wide = resolve_text(text, ArchId::kX86_64, ArgWidthMode::k64);
+  EXPECT_EQ(evaluate(wide.policy, data(kAuditX86_64, socket, {2})).action, Action::Allow());
+  EXPECT_EQ(evaluate(wide.policy, data(kAuditX86_64, socket, {0x100000002ULL})).action, Action::Errno(1));
+  EXPECT_EQ(find_warning(wide, "socket")->reading, NarrowReading::kLowWord);
+}
+
+// A condition every 32-bit value satisfies leaves the rule without it: an
+// ALLOW rule "family < 2^32" allows every socket call (not none of them).
+TEST(ArgWidthMode, AConditionEveryThirtyTwoBitValueSatisfiesIsDropped) {
+  const Resolution allow = resolve_text(
+      one_rule("socket", "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", R"({"index": 0, "value": 4294967296, "op": "SCMP_CMP_LT"})"),
+      ArchId::kX86_64, ArgWidthMode::kAbi);
+  const uint32_t socket = nr(ArchId::kX86_64, "socket");
+  for (uint64_t family : {0ULL, 2ULL, 0xffffffffULL, 0x100000002ULL})
+    EXPECT_EQ(evaluate(allow.policy, data(kAuditX86_64, socket, {family})).action, Action::Allow()) << family;
+  const policy::RuleList& rules = allow.policy.find(ArchId::kX86_64)->rules.at(socket);
+  ASSERT_EQ(rules.size(), 1u);
+  EXPECT_TRUE(rules.begin()->conditions.empty());
+  EXPECT_EQ(find_warning(allow, "socket")->reading, NarrowReading::kAlways);
+  // Beside another condition, that one still decides.
+  const Resolution deny = resolve_text(one_rule("socket", "SCMP_ACT_ERRNO", "SCMP_ACT_ALLOW",
+                                                R"({"index": 0, "value": 4294967296, "op": "SCMP_CMP_NE"},
+                                                   {"index": 1, "value": 3, "op": "SCMP_CMP_EQ"})"),
+                                       ArchId::kX86_64, ArgWidthMode::kAbi);
+  EXPECT_EQ(evaluate(deny.policy, data(kAuditX86_64, socket, {0x100000000ULL, 3})).action, Action::Errno(1));
+  EXPECT_EQ(evaluate(deny.policy, data(kAuditX86_64, socket, {2, 1})).action, Action::Allow());
+  EXPECT_EQ(deny.policy.find(ArchId::kX86_64)->rules.at(socket).begin()->conditions.size(), 1u);
+}
+
+// On i386 every argument is 32-bit: clone's flags too.
+TEST(ArgWidthMode, AMaskedDatumAboveTheLowWordMatchesNoCall) {
+  const Resolution r = resolve_text(one_rule("clone", "SCMP_ACT_ERRNO", "SCMP_ACT_ALLOW",
+                                             R"({"index": 0, "value": 4294967296, "valueTwo": 4294967296,
+                                                 "op": "SCMP_CMP_MASKED_EQ"})"),
+                                    ArchId::kX86_64, ArgWidthMode::kAbi);
+  const uint32_t clone32 = nr(ArchId::kI386, "clone");
+  EXPECT_EQ(evaluate(r.policy, data(kAuditI386, clone32, {0})).action, Action::Allow());
+  EXPECT_FALSE(r.policy.find(ArchId::kI386)->rules.contains(clone32));
+  // x86_64's clone_flags is 64-bit: the rule stands there.
+  const uint32_t clone64 = nr(ArchId::kX86_64, "clone");
+  EXPECT_EQ(evaluate(r.policy, data(kAuditX86_64, clone64, {0x100000000ULL})).action, Action::Errno(1));
+  EXPECT_EQ(evaluate(r.policy, data(kAuditX86_64, clone64, {0})).action, Action::Allow());
+}
+
+// A rule that matches no call conflicts with none: the conflict warnings
+// read the rules as the filter does.
+TEST(ArgWidthMode, ARuleThatMatchesNoCallConflictsWithNone) {
+  constexpr std::string_view text = R"({"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
+    "syscalls": [
+      {"names": ["socket"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": 4294967296, "op": "SCMP_CMP_GE"}]},
+      {"names": ["socket"], "action": "SCMP_ACT_TRAP", "args": [{"index": 0, "value": 2, "op": "SCMP_CMP_EQ"}]}]})";
+  const Resolution abi = resolve_text(text, ArchId::kX86_64, ArgWidthMode::kAbi);
+  const uint32_t socket = nr(ArchId::kX86_64, "socket");
+  EXPECT_EQ(evaluate(abi.policy, data(kAuditX86_64, socket, {2})).action, Action::Trap());
+  EXPECT_EQ(evaluate(abi.policy, data(kAuditX86_64, socket, {3})).action, Action::Allow());
+  EXPECT_EQ(abi.policy.find(ArchId::kX86_64)->rules.at(socket).size(), 1u);
+  for (const Warning& w : abi.warnings) EXPECT_NE(w.kind, WarningKind::kRuleConflict) << w.message;
 }
 
 }  // namespace

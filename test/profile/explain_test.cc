@@ -192,6 +192,35 @@ TEST(Explain, MaskedDatumBitsOutsideTheMaskAreCalledOut) {
                                    "mask 0xff; only datum & mask (0xff) is compared, as libseccomp and Docker do\n"));
 }
 
+// --arg-width abi: socket ERRNO if family >= 2^32 matches no call the kernel
+// sees; explain answers the default action and says why at the entry.
+TEST(Explain, AConditionNoThirtyTwoBitValueSatisfiesIsShownDecided) {
+  Explained e = prepare(R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+  {"names": ["socket"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": 4294967296, "op": "SCMP_CMP_GE"}]},
+  {"names": ["socket"], "action": "SCMP_ACT_TRAP", "args": [{"index": 0, "value": 4294967296, "op": "SCMP_CMP_LT"},
+                                                           {"index": 2, "value": 7, "op": "SCMP_CMP_EQ"}]}]})",
+                        "w.json", ArchId::kX86_64, docker_default_caps());
+  e.options.arg_width = ArgWidthMode::kAbi;
+  auto res = resolve(e.profile, e.options);
+  ASSERT_TRUE(res) << res.error().message;
+  auto text = explain_syscall(e.profile, *res, e.options, "socket");
+  ASSERT_TRUE(text) << text.error().message;
+  EXPECT_CONTAINS(*text, "decision: depends on the arguments (arg2)");
+  EXPECT_CONTAINS(*text, "TRAP             if arg2 == 7 [low 32 bits]\n");
+  EXPECT_LACKS(*text, "if arg0 >= 4294967296");
+  EXPECT_CONTAINS(*text, "args: arg0 >= 4294967296 (0x100000000) [never: arg0 is 32-bit]");
+  EXPECT_CONTAINS(*text, "matches no call on x86_64: the kernel reads that argument as 32 bits");
+  EXPECT_CONTAINS(*text, "args: arg0 < 4294967296 (0x100000000) [always: arg0 is 32-bit] && arg2 == 7");
+  // --arg-width 64 compares what the profile writes.
+  e.options.arg_width = ArgWidthMode::k64;
+  res = resolve(e.profile, e.options);
+  ASSERT_TRUE(res) << res.error().message;
+  text = explain_syscall(e.profile, *res, e.options, "socket");
+  ASSERT_TRUE(text) << text.error().message;
+  EXPECT_CONTAINS(*text, "if arg0 >= 4294967296 (0x100000000)\n");
+  EXPECT_LACKS(*text, "[never:");
+}
+
 TEST(Explain, ANameNoAbiOfTheFilterHasIsSkippedThere) {
   const auto text = R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
     {"names": ["read", "fcntl64"], "action": "SCMP_ACT_ALLOW"}]})";

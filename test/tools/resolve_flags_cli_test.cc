@@ -228,6 +228,27 @@ TEST(Warnings, PrintedAlikeByEveryCommandButAudit) {
   }
 }
 
+// socket ERRNO if family >= 2^32, on the built binary: with --arg-width abi
+// (the default) socket(AF_INET) is allowed, as the kernel reads an int
+// family no value reaches 2^32 with; --arg-width 64 compares all 64 bits.
+TEST(ArgWidth, AFamilyAboveEveryIntDeniesNoSocketCall) {
+  const std::string profile = tmp("ge.json");
+  write(profile, R"({"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
+    "syscalls": [{"names": ["socket"], "action": "SCMP_ACT_ERRNO",
+                  "args": [{"index": 0, "value": 4294967296, "op": "SCMP_CMP_GE"}]}]})");
+  const std::string inputs = tmp("ge.in");
+  write(inputs, "socket 2\nsocket 0x100000002\n");
+  const CliRun abi = run(fmt::format("sim {} --arch x86_64 --inputs {}", profile, inputs));
+  EXPECT_EQ(abi.code, 0) << abi.err;
+  EXPECT_TRUE(contains(abi.out, "ALLOW")) << abi.out;
+  EXPECT_FALSE(contains(abi.out, "ERRNO")) << abi.out;
+  EXPECT_TRUE(contains(abi.err, "the condition never holds and the rule matches no call")) << abi.err;
+  const CliRun wide = run(fmt::format("sim {} --arch x86_64 --arg-width 64 --inputs {}", profile, inputs));
+  EXPECT_EQ(wide.code, 0) << wide.err;
+  EXPECT_TRUE(wide.out.starts_with("ALLOW")) << wide.out;
+  EXPECT_TRUE(contains(wide.out, "\nERRNO(1)")) << wide.out;
+}
+
 // getppid allowed, then denied: the two entries conflict (line 2 and 3).
 constexpr std::string_view kConflict =
     "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [\n"
