@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "policy/cover.h"
 #include "policy/operators.h"
 #include "policy/overlap.h"
 #include "profile/libseccomp_bounds.h"
@@ -183,7 +184,7 @@ DatabaseResult pairwise_database(const std::vector<policy::Rule>& rules) {
 // Whether libseccomp's tree order can answer otherwise than the rules' own
 // conditions say: conditional rules with different actions before the first
 // unconditional rule (which ends the tree's part in the answer). Rules of
-// one action are taken as written (profile/README.md, Known limits).
+// one action go to with_one_action_tree.
 bool tree_matters(const std::vector<policy::Rule>& rules) {
   std::optional<uint32_t> first;
   for (const policy::Rule& r : rules) {
@@ -245,6 +246,32 @@ DatabaseResult with_program(DatabaseResult out, const std::vector<policy::Rule>&
   return out;
 }
 
+// Conditional rules of one action: libseccomp's program answers what they
+// say, unless its tree merges their chains into paths that match other
+// inputs (a failed test of one rule falls through into another rule's
+// sub-tree: read TRAP if a4 == 0 && a1 > 1 and TRAP if a1 > 3 && (a2 & 5) ==
+// 0 traps read(0, 2, 0, 0, 1)) or it compares a stale accumulator somewhere.
+// Its paths are read back then, and where the read-back is past the model's
+// bounds the result says so. Where they match what the rules match, the
+// rules stay as written: the same answers in fewer tests.
+DatabaseResult with_one_action_tree(DatabaseResult out, const std::vector<policy::Rule>& rules, unsigned word_bits) {
+  const auto tree = libseccomp_tree(rules, word_bits);
+  if (!tree) {
+    out.tree_unmodelled = true;
+    return out;
+  }
+  if (tree->refused) return out;
+  if (!tree->stale) {
+    const auto same = policy::match_same_inputs(rules, tree->rules, kMaxCoverSteps);
+    if (same && *same) return out;
+    // Undecided within the budget: the paths are the filter's answer anyway.
+    out.merged = same.has_value();
+  }
+  out.tree = tree->rules;
+  out.stale = tree->stale;
+  return out;
+}
+
 }  // namespace
 
 DatabaseResult libseccomp_database(const std::vector<policy::Rule>& rules, unsigned word_bits, bool stale_needed) {
@@ -253,15 +280,8 @@ DatabaseResult libseccomp_database(const std::vector<policy::Rule>& rules, unsig
   if (conditional > kMaxModelledRules) return unconditional_only(rules);
   DatabaseResult out = pairwise_database(rules);
   if (!tree_matters(rules)) {
-    // One action among the conditional rules: they mean what they say,
-    // unless libseccomp's program compares a stale accumulator somewhere.
     if (!stale_needed || out.refused || !has_conditional_levels(rules)) return out;
-    const auto tree = libseccomp_tree(rules, word_bits);
-    if (tree && !tree->refused && tree->stale) {
-      out.tree = tree->rules;
-      out.stale = true;
-    }
-    return out;
+    return with_one_action_tree(std::move(out), rules, word_bits);
   }
   if (!stale_needed) return with_program(std::move(out), rules, word_bits);
   const auto tree = libseccomp_tree(rules, word_bits);
@@ -318,6 +338,12 @@ Expected<std::vector<policy::Rule>> RuleDatabase::combine(syscalls::ArchId abi, 
         "word than the rule names (after a failed comparison it reuses the word still loaded); sysfence follows the "
         "filter, so those inputs get what the filter answers, not what the rules say",
         p_.source, who));
+  if (db.tree && db.merged)
+    notes.push_back(fmt::format(
+        "{}: libseccomp 2.5.4's filter for the conditional rules of {} matches other inputs than the rules do (its "
+        "rule tree merges their conditions: a failed test of one rule falls through into another rule's tests); "
+        "sysfence follows the filter, so those inputs get what the filter answers, not what the rules say",
+        p_.source, who));
   if (db.tree) return *db.tree;
   if (db.too_many)
     unmodelled.push_back(fmt::format(
@@ -327,8 +353,9 @@ Expected<std::vector<policy::Rule>> RuleDatabase::combine(syscalls::ArchId abi, 
   else if (db.tree_unmodelled && !db.tree_order_decides)
     unmodelled.push_back(fmt::format(
         "{}: libseccomp's filter for the conditional rules of {} is beyond the bounds of sysfence's model of it "
-        "(ordered comparisons of a masked word splitting into too many pieces, or a tree too large); sysfence does not "
-        "model that: the rules are taken as written",
+        "(conditions compared at other widths than libseccomp's, ordered comparisons of a masked word splitting into "
+        "too many pieces, or a tree too large); sysfence does not model that: the rules are taken as written, and "
+        "libseccomp's filter may answer otherwise",
         p_.source, who));
   else if (db.tree_order_decides)
     unmodelled.push_back(fmt::format(

@@ -21,7 +21,9 @@
 // 64-bit ABIs bounds with one high word share the high-word test, whose
 // action libseccomp picks by its own rule (tree_as_disjoint_rules). Those
 // rules become disjoint policy rules. Elsewhere sysfence keeps the most
-// restrictive answer and says so (RuleDatabase::notes).
+// restrictive answer and says so (RuleDatabase::notes). Rules of one action
+// become the tree's paths where those match other inputs than the rules
+// (chains merged) or compare a stale word.
 #pragma once
 
 #include <cstddef>
@@ -74,6 +76,9 @@ struct DatabaseResult {
   // libseccomp's program for the rules compares, on some inputs, another
   // word than the one a rule names (a stale accumulator); `tree` follows it.
   bool stale = false;
+  // libseccomp's program for rules of one action matches other inputs than
+  // the rules (its tree merges their chains); `tree` follows it.
+  bool merged = false;
   // stale_needed false (a warning's answer only): libseccomp's program, to
   // run on the inputs a warning names, where `tree` would be its paths.
   std::optional<LibseccompProgram> program;
@@ -87,6 +92,10 @@ struct DatabaseResult {
 // instructions anyway) the comparison would cost quadratic time.
 inline constexpr size_t kMaxModelledRules = 4096;
 inline constexpr size_t kWarningTreeSteps = 5'000;
+// The steps allowed to tell whether libseccomp's paths for rules of one
+// action match what the rules match (policy::match_same_inputs); past them
+// the paths are taken, which is the filter's answer either way.
+inline constexpr size_t kMaxCoverSteps = 100'000;
 // The budget of a conflict warning's second try at libseccomp's program
 // (RuleDatabase::libseccomp_view), once per syscall with a conflict: the
 // first try's budget left a fifth of the conflicts of overlapping argument

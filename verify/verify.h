@@ -24,7 +24,8 @@ enum class Cause : uint8_t {
   kEnosys,           // numbers above the profile's largest: ENOSYS on one side only
   kActionData,       // the same action kind with other data (errno, trap or trace value)
   kNoSyscallNumber,  // the filter answers every syscall of the ABI alike; the profile does not
-  kArgumentWidth,    // both agree once the upper 32 bits of the arguments the profile reads at 32 bits are cleared
+  kArgumentWidth,    // both agree once the upper 32 bits of the arguments the profile reads at 32 bits are
+                     // cleared, and not where the low words alone (the upper halves folded in) differ alike
   kUnlistedSyscall,  // the profile lists the syscall; the filter gives it the default action, whatever the arguments
   kRuleOverlap,      // the syscall's rules overlap with different actions: the profile takes the most restrictive
   kDefaultAction,    // the profile leaves the input to its default action; the filter decides otherwise

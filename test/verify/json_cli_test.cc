@@ -278,6 +278,85 @@ kill:
   EXPECT_EQ(text.out.find("upper 32 bits"), std::string::npos) << text.out;
 }
 
+// The filter the real libseccomp 2.5.4 exported (CTL_OPTIMIZE 2, disasm
+// --asm) for: default ALLOW; read TRAP if a4 == 0 && a1 > 1; read TRAP if
+// a1 > 3 && (a2 & 5) == 0. Its tree merges the two chains: it traps
+// read(0, 2, 0, 0, 1), which neither rule matches.
+constexpr std::string_view kMergedTreeFilter = R"(.arch x86_64
+  A = arch
+  if (A != ARCH_X86_64) goto L0036
+  A = sys_number
+  if (A < 0x40000000) goto L0005
+  if (A != 0xffffffff) goto L0036
+L0005:
+  A = sys_number
+  if (A != read) goto L0034
+  A = args[1] >> 32
+  if (A > 0) goto L0024
+  if (A != 0) goto L0034
+  A = args[1]
+  if (A <= 3) goto L0022
+  A = args[4] >> 32
+  if (A != 0) goto L0016
+  A = args[4]
+  if (A == 0) goto L0035
+L0016:
+  A = args[2] >> 32
+  A &= 0
+  if (A != 0) goto L0022
+  A = args[2]
+  A &= 5
+  if (A == 0) goto L0035
+L0022:
+  A = args[1]
+  if (A <= 1) goto L0034
+L0024:
+  A = args[4] >> 32
+  if (A != 0) goto L0028
+  A = args[4]
+  if (A == 0) goto L0035
+L0028:
+  A = args[2] >> 32
+  A &= 0
+  if (A != 0) goto L0034
+  A = args[2]
+  A &= 5
+  if (A == 0) goto L0035
+L0034:
+  return ALLOW
+L0035:
+  return TRAP
+L0036:
+  return KILL_THREAD
+)";
+
+// --semantics libseccomp proves it (the tree's merge is modelled); read as
+// the rules say, it differs also where no upper 32 bits are set, so the
+// difference is not one of widths.
+TEST(VerifyJson, AMergedTreeIsProvedUnderLibseccompAndNotCalledAWidth) {
+  const std::string source = cli_runner::tmp_path("merged.s");
+  cli_runner::write_file(source, std::string(kMergedTreeFilter));
+  const std::string filter = cli_runner::tmp_path("merged.bpf");
+  const Result assembled = run({"asm", source, "-o", filter});
+  ASSERT_EQ(assembled.exit_code, 0) << assembled.describe();
+  const std::string profile = cli_runner::tmp_path("merged.json");
+  cli_runner::write_file(profile, R"({"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
+  "syscalls": [
+  {"names": ["read"], "action": "SCMP_ACT_TRAP", "args": [{"index": 4, "value": 0, "op": "SCMP_CMP_EQ"},
+                                                         {"index": 1, "value": 1, "op": "SCMP_CMP_GT"}]},
+  {"names": ["read"], "action": "SCMP_ACT_TRAP", "args": [{"index": 1, "value": 3, "op": "SCMP_CMP_GT"},
+    {"index": 2, "value": 5, "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ"}]}]})");
+  const Result proved =
+      run({"verify", "--profile", profile, "--bpf", filter, "--arch", "x86_64", "--semantics", "libseccomp"});
+  EXPECT_EQ(proved.exit_code, 0) << proved.describe();
+  const Result r = run({"verify", "--profile", profile, "--bpf", filter, "--arch", "x86_64", "--arg-width", "64",
+                        "--rule-combination", "most-restrictive", "--format", "json", "--max-counterexamples", "100"});
+  ASSERT_EQ(r.exit_code, 1) << r.describe();
+  const auto groups = cause_groups(document(r, "verify"));
+  EXPECT_FALSE(groups.count("argument-width")) << r.out;
+  EXPECT_TRUE(groups.count("default-action")) << r.out;
+}
+
 // Three ioctl rules that overlap with different actions, where sysfence
 // does not model libseccomp's tree order (the resolution notes it).
 constexpr std::string_view kOverlappingIoctlRules = R"({"defaultAction": "SCMP_ACT_KILL_PROCESS", "defaultErrnoRet": 1,
