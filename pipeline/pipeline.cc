@@ -176,13 +176,23 @@ std::vector<std::string> diagnostic_lines(const Diagnostics& diagnostics) {
 }
 
 std::string diagnostic_text(const Diagnostics& diagnostics) {
+  // A terminal's worth: 110,000 entries with one too-wide constant each
+  // printed 110,000 warnings (the reader's findings stop at 256 alike).
+  const size_t shown_warnings = std::min(diagnostics.warnings.size(), kMaxWarningLines);
+  Diagnostics shown;
+  shown.strict_findings = diagnostics.strict_findings;
+  shown.warnings.assign(diagnostics.warnings.begin(),
+                        diagnostics.warnings.begin() + static_cast<std::ptrdiff_t>(shown_warnings));
+  if (shown_warnings < diagnostics.warnings.size())
+    shown.warnings.push_back(fmt::format("{} more warnings are not listed (only the first {} are)",
+                                         diagnostics.warnings.size() - shown_warnings, kMaxWarningLines));
   size_t size = 0;
-  for_each_diagnostic(diagnostics, [&size](std::string_view prefix, const std::string& message) {
+  for_each_diagnostic(shown, [&size](std::string_view prefix, const std::string& message) {
     size += prefix.size() + message.size() + 1;
   });
   std::string out;
   out.reserve(size);
-  for_each_diagnostic(diagnostics, [&out](std::string_view prefix, const std::string& message) {
+  for_each_diagnostic(shown, [&out](std::string_view prefix, const std::string& message) {
     out += prefix;
     append_one_line(out, message);
     out += '\n';

@@ -134,6 +134,8 @@ Expected<Result, Failure> run(const Request& request);
 std::vector<std::string> diagnostic_lines(const Diagnostics& diagnostics);
 // The same lines, each ending in '\n', in one buffer: what a caller writes
 // in one go (a line of its own per diagnostic cost a format and a write).
+// At most kMaxWarningLines warnings, then one line counting the rest.
+inline constexpr size_t kMaxWarningLines = 256;
 std::string diagnostic_text(const Diagnostics& diagnostics);
 
 }  // namespace sysfence::pipeline

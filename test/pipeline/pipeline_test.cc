@@ -5,7 +5,10 @@
 // against the pipeline's own policy).
 #include "pipeline/pipeline.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <algorithm>
 
 #include <cerrno>
 #include <string>
@@ -200,6 +203,19 @@ TEST(DiagnosticLines, OneLineEachAsTheCliPrintsThem) {
                                      "sysfence: p.json:1:2: /bogus: unknown field \"bogus\" (ignored)",
                                      "sysfence: warning: p.json:3:4: a\\nb",
                                  }));
+}
+
+TEST(DiagnosticText, WarningsPastTheCapAreCountedInOneLine) {
+  Diagnostics d;
+  for (size_t i = 0; i < kMaxWarningLines + 40; ++i) d.warnings.push_back(fmt::format("p.json:{}:1: w", i + 1));
+  const std::string text = diagnostic_text(d);
+  EXPECT_EQ(static_cast<size_t>(std::count(text.begin(), text.end(), '\n')), kMaxWarningLines + 1);
+  EXPECT_NE(text.find(fmt::format("p.json:{}:1: w\n", kMaxWarningLines)), std::string::npos);
+  EXPECT_EQ(text.find(fmt::format("p.json:{}:1: w\n", kMaxWarningLines + 1)), std::string::npos);
+  EXPECT_NE(text.find("sysfence: warning: 40 more warnings are not listed (only the first 256 are)\n"),
+            std::string::npos);
+  // The lines a library caller gets are all of them.
+  EXPECT_EQ(diagnostic_lines(d).size(), kMaxWarningLines + 40);
 }
 
 TEST(DiagnosticText, TheLinesEachEndedByANewline) {
