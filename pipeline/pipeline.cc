@@ -154,11 +154,17 @@ Expected<Result, Failure> run(const Request& request) {
 namespace {
 
 // Calls `line(prefix, message)` for every diagnostic in the order they are
-// printed: the --strict findings, then the warnings.
+// printed: the --strict findings, then at most `max_warnings` warnings and,
+// past them, one message counting the rest.
 template <typename LineFn>
-void for_each_diagnostic(const Diagnostics& diagnostics, LineFn&& line) {
+void for_each_diagnostic(const Diagnostics& diagnostics, size_t max_warnings, LineFn&& line) {
   for (const std::string& f : diagnostics.strict_findings) line(std::string_view("sysfence: "), f);
-  for (const std::string& w : diagnostics.warnings) line(std::string_view("sysfence: warning: "), w);
+  const size_t shown = std::min(diagnostics.warnings.size(), max_warnings);
+  for (size_t i = 0; i < shown; ++i) line(std::string_view("sysfence: warning: "), diagnostics.warnings[i]);
+  if (shown < diagnostics.warnings.size())
+    line(std::string_view("sysfence: warning: "),
+         fmt::format("{} more warnings are not listed (only the first {} are)", diagnostics.warnings.size() - shown,
+                     shown));
 }
 
 }  // namespace
@@ -166,7 +172,8 @@ void for_each_diagnostic(const Diagnostics& diagnostics, LineFn&& line) {
 std::vector<std::string> diagnostic_lines(const Diagnostics& diagnostics) {
   std::vector<std::string> out;
   out.reserve(diagnostics.strict_findings.size() + diagnostics.warnings.size());
-  for_each_diagnostic(diagnostics, [&out](std::string_view prefix, const std::string& message) {
+  for_each_diagnostic(diagnostics, diagnostics.warnings.size(), [&out](std::string_view prefix,
+                                                                       const std::string& message) {
     std::string& line = out.emplace_back();
     line.reserve(prefix.size() + message.size());
     line += prefix;
@@ -178,21 +185,13 @@ std::vector<std::string> diagnostic_lines(const Diagnostics& diagnostics) {
 std::string diagnostic_text(const Diagnostics& diagnostics) {
   // A terminal's worth: 110,000 entries with one too-wide constant each
   // printed 110,000 warnings (the reader's findings stop at 256 alike).
-  const size_t shown_warnings = std::min(diagnostics.warnings.size(), kMaxWarningLines);
-  Diagnostics shown;
-  shown.strict_findings = diagnostics.strict_findings;
-  shown.warnings.assign(diagnostics.warnings.begin(),
-                        diagnostics.warnings.begin() + static_cast<std::ptrdiff_t>(shown_warnings));
-  if (shown_warnings < diagnostics.warnings.size())
-    shown.warnings.push_back(fmt::format("{} more warnings are not listed (only the first {} are)",
-                                         diagnostics.warnings.size() - shown_warnings, kMaxWarningLines));
   size_t size = 0;
-  for_each_diagnostic(shown, [&size](std::string_view prefix, const std::string& message) {
+  for_each_diagnostic(diagnostics, kMaxWarningLines, [&size](std::string_view prefix, const std::string& message) {
     size += prefix.size() + message.size() + 1;
   });
   std::string out;
   out.reserve(size);
-  for_each_diagnostic(shown, [&out](std::string_view prefix, const std::string& message) {
+  for_each_diagnostic(diagnostics, kMaxWarningLines, [&out](std::string_view prefix, const std::string& message) {
     out += prefix;
     append_one_line(out, message);
     out += '\n';

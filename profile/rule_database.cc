@@ -304,6 +304,32 @@ bool tests_nothing(const policy::ArgCondition& c) {
   return c.width == policy::ArgWidth::k32 ? (c.value & 0xffffffffU) == 0 : c.value == 0;
 }
 
+// Where libseccomp's database is asked for but its answer for a syscall
+// is not modelled: what the filter does instead (a note, and a warning:
+// Resolution::unmodelled_combination).
+std::optional<std::string> unmodelled_message(const DatabaseResult& db, std::string_view source,
+                                              std::string_view who) {
+  if (db.too_many)
+    return fmt::format(
+        "{}: {} has more than {} conditional rules: sysfence models libseccomp's rule database for them only as far "
+        "as unconditional rules go; among the conditional ones the most restrictive is taken",
+        source, who, kMaxModelledRules);
+  if (db.tree_unmodelled && !db.tree_order_decides)
+    return fmt::format(
+        "{}: libseccomp's filter for the conditional rules of {} is beyond the bounds of sysfence's model of it "
+        "(conditions compared at other widths than libseccomp's, ordered comparisons of a masked word splitting into "
+        "too many pieces, or a tree too large); sysfence does not model that: the rules are taken as written, and "
+        "libseccomp's filter may answer otherwise",
+        source, who);
+  if (db.tree_order_decides)
+    return fmt::format(
+        "{}: conditional rules of {} overlap with different actions; libseccomp decides between them by the order of "
+        "its rule tree, or refuses the profile where their comparisons share a tree node (EEXIST), which sysfence "
+        "does not model: the most restrictive of them is taken",
+        source, who);
+  return std::nullopt;
+}
+
 }  // namespace
 
 Expected<std::vector<policy::Rule>> RuleDatabase::combine(syscalls::ArchId abi, uint32_t nr,
@@ -345,25 +371,10 @@ Expected<std::vector<policy::Rule>> RuleDatabase::combine(syscalls::ArchId abi, 
         "sysfence follows the filter, so those inputs get what the filter answers, not what the rules say",
         p_.source, who));
   if (db.tree) return *db.tree;
-  if (db.too_many)
-    unmodelled.push_back(fmt::format(
-        "{}: {} has more than {} conditional rules: sysfence models libseccomp's rule database for them only as far "
-        "as unconditional rules go; among the conditional ones the most restrictive is taken",
-        p_.source, who, kMaxModelledRules));
-  else if (db.tree_unmodelled && !db.tree_order_decides)
-    unmodelled.push_back(fmt::format(
-        "{}: libseccomp's filter for the conditional rules of {} is beyond the bounds of sysfence's model of it "
-        "(conditions compared at other widths than libseccomp's, ordered comparisons of a masked word splitting into "
-        "too many pieces, or a tree too large); sysfence does not model that: the rules are taken as written, and "
-        "libseccomp's filter may answer otherwise",
-        p_.source, who));
-  else if (db.tree_order_decides)
-    unmodelled.push_back(fmt::format(
-        "{}: conditional rules of {} overlap with different actions; libseccomp decides between them by the order of "
-        "its rule tree, or refuses the profile where their comparisons share a tree node (EEXIST), which sysfence "
-        "does not model: the most restrictive of them is taken",
-        p_.source, who));
-  if (db.too_many || db.tree_unmodelled || db.tree_order_decides) notes.push_back(unmodelled.back());
+  if (std::optional<std::string> gap = unmodelled_message(db, p_.source, who)) {
+    notes.push_back(*gap);
+    unmodelled.push_back(std::move(*gap));
+  }
   std::vector<policy::Rule> kept;
   for (size_t i = 0; i < rules.size(); ++i)
     if (db.fates[i] == DatabaseFate::kKept) kept.push_back(std::move(rules[i]));
