@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "policy/operators.h"
+#include "policy/overlap.h"
 #include "profile/builtin.h"
 #include "profile/explain_parts.h"
 #include "syscalls/compat.h"
@@ -167,11 +168,13 @@ std::string conditional_decision_text(const Profile& profile, syscalls::ArchId a
 }
 
 // What resolution made of one profile entry.
-std::string entry_fate_text(const EntryOutcome& o) {
+// `matches_nothing`: the entry is in force but no call matches it.
+std::string entry_fate_text(const EntryOutcome& o, bool matches_nothing) {
   switch (o.fate) {
     case EntryFate::kApplied:
-      return o.split_repeated_index ? "      -> applied, one rule per condition (it repeats an argument index)\n"
-                                    : "      -> applied\n";
+      return fmt::format("      -> applied{}{}\n",
+                         o.split_repeated_index ? ", one rule per condition (it repeats an argument index)" : "",
+                         matches_nothing ? " (it matches no call)" : "");
     case EntryFate::kFiltered: {
       std::string out = fmt::format("      -> not applied: {}\n", o.why());
       if (o.filtered_by == FilterRule::kIncludesCaps)
@@ -233,6 +236,31 @@ std::string written_conditions_text(const ProfileSyscall& e, ArgWidthMode mode, 
 }
 
 // The profile entries that name syscall `nr` of `arch`, and their fate.
+// Whether entry `e`'s rules match no call of number `nr` on `arch`: its
+// conditions, each read as the resolution reads it (--arg-width abi decides
+// some on 32-bit arguments outright), never hold together (or, where runc
+// split the entry, none holds alone).
+bool matches_no_call(const ProfileSyscall& e, bool split, ArgWidthMode mode, ArchId arch, uint32_t nr) {
+  std::vector<policy::ArgCondition> conditions;
+  bool some_never = false;   // a condition no value satisfies as the kernel reads it
+  bool some_always = false;  // one every value satisfies
+  for (const auto& a : e.args) {
+    const policy::ArgWidth width = condition_width(mode, arch, nr, a.index);
+    if (mode == ArgWidthMode::kAbi && width == policy::ArgWidth::k32) {
+      const NarrowReading reading = narrow_reading(a.op, a.value, a.value_two);
+      some_never = some_never || reading == NarrowReading::kNever;
+      some_always = some_always || reading == NarrowReading::kAlways;
+      if (reading != NarrowReading::kLowWord) continue;
+    }
+    conditions.push_back(policy::ArgCondition{static_cast<uint8_t>(a.index), a.op, a.value, a.value_two, width});
+  }
+  if (!split) return some_never || !policy::common_input(conditions, {});
+  if (some_always) return false;
+  return std::none_of(conditions.begin(), conditions.end(), [](const policy::ArgCondition& c) {
+    return policy::common_input(std::span<const policy::ArgCondition>(&c, 1), {}).has_value();
+  });
+}
+
 std::string entries_text(const Profile& profile, const Resolution& res, ArgWidthMode mode, ArchId arch, uint32_t nr,
                          std::string_view name, std::string_view shown) {
   std::string out = fmt::format("\nprofile entries naming {}:\n", shown);
@@ -251,12 +279,19 @@ std::string entries_text(const Profile& profile, const Resolution& res, ArgWidth
     out += fmt::format("  {}: {}\n", where(profile, e, i), what);
     bool never = false;
     if (!e.args.empty()) out += fmt::format("      args: {}\n", written_conditions_text(e, mode, arch, nr, name, never));
+    const EntryOutcome& fate = res.entries[i];
+    const bool applied = fate.fate == EntryFate::kApplied;
     // Where runc split the entry, each condition is a rule of its own.
-    if (never && res.entries[i].fate == EntryFate::kApplied && !res.entries[i].split_repeated_index)
+    const bool never_32 = never && applied && !fate.split_repeated_index;
+    const bool matches_nothing = applied && !e.args.empty() && matches_no_call(e, fate.split_repeated_index, mode, arch, nr);
+    if (never_32)
       out += fmt::format(
           "      matches no call on {}: the kernel reads that argument as 32 bits, and no 32-bit value satisfies the "
           "condition (--arg-width 64 compares all 64 bits, as libseccomp does)\n",
           syscalls::arch(arch).name);
+    else if (matches_nothing)
+      out += fmt::format("      matches no call on {}: no argument values satisfy {}\n", syscalls::arch(arch).name,
+                         fate.split_repeated_index ? "any one of its conditions" : "its conditions together");
     if (!e.comment.empty()) out += fmt::format("      comment: {}\n", e.comment);
     for (const Warning& w : res.warnings) {
       if (w.kind != WarningKind::kMaskedDatum || w.rule.entry != i) continue;
@@ -266,7 +301,7 @@ std::string entries_text(const Profile& profile, const Resolution& res, ArgWidth
           w.arg, w.datum, w.mask, policy::masked_datum(w.mask, w.datum));
     }
     out += conflicts_text(res, i, name);
-    out += entry_fate_text(res.entries[i]);
+    out += entry_fate_text(fate, matches_nothing);
   }
   if (listed == 0) out += "  (none)\n";
   return out;

@@ -210,7 +210,12 @@ TEST(Explain, AConditionNoThirtyTwoBitValueSatisfiesIsShownDecided) {
   EXPECT_LACKS(*text, "if arg0 >= 4294967296");
   EXPECT_CONTAINS(*text, "args: arg0 >= 4294967296 (0x100000000) [never: arg0 is 32-bit]");
   EXPECT_CONTAINS(*text, "matches no call on x86_64: the kernel reads that argument as 32 bits");
+  EXPECT_CONTAINS(*text, "[never: arg0 is 32-bit]\n      matches no call on x86_64: the kernel reads that argument "
+                         "as 32 bits, and no 32-bit value satisfies the condition (--arg-width 64 compares all 64 "
+                         "bits, as libseccomp does)\n      -> applied (it matches no call)\n");
   EXPECT_CONTAINS(*text, "args: arg0 < 4294967296 (0x100000000) [always: arg0 is 32-bit] && arg2 == 7");
+  // The TRAP entry matches calls with arg2 == 7.
+  EXPECT_CONTAINS(*text, "[always: arg0 is 32-bit] && arg2 == 7\n      -> applied\n");
   // --arg-width 64 compares what the profile writes.
   e.options.arg_width = ArgWidthMode::k64;
   res = resolve(e.profile, e.options);
@@ -219,6 +224,40 @@ TEST(Explain, AConditionNoThirtyTwoBitValueSatisfiesIsShownDecided) {
   ASSERT_TRUE(text) << text.error().message;
   EXPECT_CONTAINS(*text, "if arg0 >= 4294967296 (0x100000000)\n");
   EXPECT_LACKS(*text, "[never:");
+}
+
+// An entry in force whose conditions no call satisfies (a 64-bit argument
+// above the largest value, below zero) is applied but matches nothing; one
+// runc split matches nothing only when none of its conditions holds alone.
+TEST(Explain, AnEntryWhoseConditionsNeverHoldMatchesNoCall) {
+  Explained e = prepare(R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+  {"names": ["mmap"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 1, "value": 18446744073709551615, "op": "SCMP_CMP_GT"}]},
+  {"names": ["mmap"], "action": "SCMP_ACT_TRAP", "args": [{"index": 1, "value": 0, "op": "SCMP_CMP_LT"},
+                                                        {"index": 2, "value": 7, "op": "SCMP_CMP_EQ"}]},
+  {"names": ["mmap"], "action": "SCMP_ACT_KILL", "args": [{"index": 1, "value": 0, "op": "SCMP_CMP_LT"},
+                                                        {"index": 1, "value": 0, "op": "SCMP_CMP_LT"}]},
+  {"names": ["mmap"], "action": "SCMP_ACT_LOG", "args": [{"index": 1, "value": 0, "op": "SCMP_CMP_LT"},
+                                                       {"index": 1, "value": 5, "op": "SCMP_CMP_EQ"}]},
+  {"names": ["mmap"], "action": "SCMP_ACT_TRACE", "args": [{"index": 3, "value": 9, "op": "SCMP_CMP_GT"}, {"index": 1, "value": 6, "op": "SCMP_CMP_EQ"}]}]})",
+                        "n.json", ArchId::kX86_64, docker_default_caps());
+  for (const ArgWidthMode mode : {ArgWidthMode::kAbi, ArgWidthMode::k64}) {
+    e.options.arg_width = mode;
+    const auto res = resolve(e.profile, e.options);
+    ASSERT_TRUE(res) << res.error().message;
+    const auto text = explain_syscall(e.profile, *res, e.options, "mmap");
+    ASSERT_TRUE(text) << text.error().message;
+    const std::string_view none = "      matches no call on x86_64: no argument values satisfy its conditions together\n";
+    EXPECT_CONTAINS(*text, "arg1 > 18446744073709551615 (0xffffffffffffffff)\n" + std::string(none) +
+                               "      -> applied (it matches no call)\n");
+    EXPECT_CONTAINS(*text, "arg1 < 0 && arg2 == 7\n" + std::string(none) + "      -> applied (it matches no call)\n");
+    EXPECT_CONTAINS(*text, "      matches no call on x86_64: no argument values satisfy any one of its conditions\n"
+                           "      -> applied, one rule per condition (it repeats an argument index) (it matches no "
+                           "call)\n");
+    // Split, and one of its conditions holds alone: LOG if arg1 == 5.
+    EXPECT_CONTAINS(*text, "arg1 < 0 && arg1 == 5\n      -> applied, one rule per condition (it repeats an argument "
+                           "index)\n");
+    EXPECT_CONTAINS(*text, "arg3 > 9 && arg1 == 6\n      -> applied\n");
+  }
 }
 
 TEST(Explain, ANameNoAbiOfTheFilterHasIsSkippedThere) {
