@@ -97,6 +97,10 @@ std::optional<SourceLocation> rule_location(const AuditContext& ctx, const Abi& 
 struct Named {
   std::string name;
   Answer answer;
+  // The example input where the answer's path's witness would not show the
+  // route (a clone that makes a process).
+  std::optional<SeccompWords> input = std::nullopt;
+  const SeccompWords& example() const { return input ? *input : answer.example->witness; }
 };
 
 // Whether path `p`'s denial comes from a rule rather than the default action
@@ -155,6 +159,31 @@ bool opens_files(AuditContext& ctx, const Abi& abi) {
   return false;
 }
 
+// A clone the filter lets through on `abi` that makes a process, not a
+// thread: a permissive path's input without CLONE_THREAD (a path outside
+// the symbolic fragment may let anything through: its witness). None when
+// clone passes only with CLONE_THREAD, which makes a thread of the caller's
+// process (the kernel requires CLONE_SIGHAND and CLONE_VM with it): no route
+// around a denied fork or vfork (Chromium's renderers allow clone for
+// threads alone).
+std::optional<SeccompWords> process_making_clone(AuditContext& ctx, const Abi& abi) {
+  constexpr uint32_t kCloneThread = 0x00010000;
+  const auto nr = AuditContext::number(abi, "clone");
+  if (!nr) return std::nullopt;
+  const unsigned word = abi.lo_word(arg_index(abi.id, *nr, "clone_flags", 0));
+  const verify::WordAtom without_thread[] = {verify::WordAtom::MaskedEq(kCloneThread, 0)};
+  for (const verify::Path& p : ctx.view(abi, *nr)) {
+    if (p.outcome.kind != Outcome::Kind::kAction) return p.witness;
+    if (!permissive(p.outcome.action)) continue;
+    if (const auto flags = verify::restrict(p.words[word], without_thread)) {
+      SeccompWords input = p.witness;
+      input[word] = flags->witness();
+      return input;
+    }
+  }
+  return std::nullopt;
+}
+
 struct Route {
   std::vector<Named> denied;
   std::vector<Named> open;
@@ -170,6 +199,10 @@ Route route_of(AuditContext& ctx, const Abi& abi, const syscalls::SiblingFamily&
     if (opens && !syscalls::is_dual_use(fam, m)) r.open.push_back({std::string(m), a});
   }
   if (r.denied.empty()) return r;
+  if (fam.id == "fork") {
+    const auto clone = std::find_if(r.open.begin(), r.open.end(), [](const Named& n) { return n.name == "clone"; });
+    if (clone != r.open.end() && !(clone->input = process_making_clone(ctx, abi))) r.open.erase(clone);
+  }
   for (std::string_view name : fam.routes) {
     const Answer a = answer(ctx, abi, name);
     if (a.kind == Answer::Kind::kAllowed || a.kind == Answer::Kind::kPartly) r.open.push_back({std::string(name), a});
@@ -208,7 +241,7 @@ void family_route(AuditContext& ctx, Findings& out, const Abi& abi, const syscal
       "implements it in {})",
       joined(denied_names), r.denied.size() == 1 ? "is" : "are", abi.name(), joined(shown_open),
       r.open.size() == 1 ? "is" : "are", partly ? " for some arguments" : "", fam.operation,
-      AuditContext::call(abi, ex.answer.example->witness), fam.source);
+      AuditContext::call(abi, ex.example()), fam.source);
   if (!fam.note.empty()) message += fmt::format("; {}", fam.note);
   std::string fix = fam.fix.empty() ? fmt::format("deny {} as well, or allow {} deliberately", joined(open_names),
                                                   joined(denied_names))
@@ -216,7 +249,7 @@ void family_route(AuditContext& ctx, Findings& out, const Abi& abi, const syscal
   Severity s = severity_of(fam.risk);
   if (partly) s = lowered(s);
   Finding& f = out.add(check::kSiblingRoute, s, std::move(message), std::move(fix), ctx.where(abi, deny_path));
-  f.inputs = {AuditContext::data_of(abi, ex.answer.example->witness), AuditContext::data_of(abi, deny_path.witness)};
+  f.inputs = {AuditContext::data_of(abi, ex.example()), AuditContext::data_of(abi, deny_path.witness)};
   f.location = rule_location(ctx, abi, deny_path.witness);
 }
 

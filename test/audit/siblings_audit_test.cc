@@ -210,6 +210,34 @@ TEST(SiblingRoute, LegacySpellingsLeftOutAreNotRoutes) {
   EXPECT_TRUE(has(f->message, "init_module and finit_module are allowed")) << f->message;
 }
 
+// fork and vfork denied, clone allowed only with CLONE_THREAD (0x10000; as
+// Chromium's renderers do): such a clone makes a thread of the caller, never
+// a process, so it is no route; a clone allowed without it is one.
+TEST(SiblingRoute, CloneForThreadsOnlyIsNoRouteAroundFork) {
+  constexpr std::string_view kThreadsOnly = R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+    {"names": ["read", "write", "exit_group"], "action": "SCMP_ACT_ALLOW"},
+    {"names": ["fork", "vfork"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13},
+    {"names": ["clone"], "action": "SCMP_ACT_ALLOW",
+     "args": [{"index": 0, "value": 65536, "valueTwo": 65536, "op": "SCMP_CMP_MASKED_EQ"}]}]})";
+  const Audited threads = audit_text(kThreadsOnly);
+  EXPECT_EQ(route(threads.report, "fork and vfork are denied"), nullptr) << format_report(threads.report);
+  EXPECT_FALSE(of(threads.report, check::kCloneNamespaces).empty()) << "the profile is audited";
+  for (const Finding* f : of(threads.report, check::kSiblingRoute))
+    EXPECT_FALSE(has(f->message, "clone")) << f->message;
+  // And clone(SIGCHLD) (0x11, what fork(3) passes): a process.
+  std::string processes(kThreadsOnly);
+  processes.insert(processes.rfind("]}"), R"(,
+    {"names": ["clone"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 17, "op": "SCMP_CMP_EQ"}]})");
+  const Audited both = audit_text(processes);
+  const Finding* f = route(both.report, "fork and vfork are denied");
+  ASSERT_NE(f, nullptr) << format_report(both.report);
+  EXPECT_TRUE(has(f->message, "clone is allowed")) << f->message;
+  EXPECT_EQ(f->severity, Severity::kLow) << format_report(both.report);  // medium family, clone for some arguments
+  expect_replays(both, *f);
+  EXPECT_EQ(f->inputs[0].nr, nr("clone"));
+  EXPECT_EQ(f->inputs[0].args[0], 17U) << "the example makes a process";
+}
+
 TEST(SiblingRoute, DockersDefaultHasNoRoutes) {
   const Audited a = audit_text("");
   EXPECT_TRUE(of(a.report, check::kSiblingRoute).empty()) << format_report(a.report);
