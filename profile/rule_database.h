@@ -116,6 +116,12 @@ inline constexpr size_t kWarningProgramSteps = 500'000;
 DatabaseResult libseccomp_database(const std::vector<policy::Rule>& rules, unsigned word_bits = 64,
                                    bool stale_needed = true);
 
+// A MASKED_EQ whose mask has no bit in the compared word(s) holds for every
+// argument; libseccomp writes no test for it (db.c, _db_arg_cmp_need_lo/_hi),
+// so a rule with nothing else is unconditional there, with all that follows
+// (the first unconditional rule wins).
+bool tests_nothing(const policy::ArgCondition& c);
+
 // Per resolution: combines each syscall's rules as `mode` says and collects
 // the conflict warnings (one per pair of entries, the first kMaxReports per
 // syscall; at most kMaxPairs pairs are compared per syscall).
