@@ -51,7 +51,7 @@ void DagPool::rehash(size_t slots) {
 }
 
 DagPool::Ref DagPool::node(unsigned word, const WordAtom& atom, Ref if_true, Ref if_false) {
-  static_assert(sizeof(Stored) == 24);
+  static_assert(sizeof(Stored) == 32);
   if (if_true == if_false) return if_true;
   ++work_;
   if (3 * (node_count() + 1) > 2 * index_.size()) grow_index();
@@ -76,26 +76,10 @@ DagPool::Ref DagPool::node(unsigned word, const WordAtom& atom, Ref if_true, Ref
   }
   const auto reads = static_cast<uint16_t>(bit(word) | words(if_true) | words(if_false));
   const uint32_t constants = constant_bit(word, atom.k) | this->constants(if_true) | this->constants(if_false);
-  stored_mut(r) = Stored{atom.k, atom.mask, if_true, if_false, constants, reads, static_cast<uint8_t>(word), atom.op};
+  stored_mut(r) =
+      Stored{atom.k, atom.mask, if_true, if_false, constants, reads, static_cast<uint8_t>(word), atom.op, 0, 0};
   index_[slot] = r;
   return r;
-}
-
-size_t DagPool::memo_slot(Ref r) const {
-  const size_t mask = memo_mask_;
-  size_t slot = (r * 0x9e3779b9U) & mask;
-  while (memo_[slot].stamp == stamp_ && memo_[slot].node != r) slot = (slot + 1) & mask;
-  return slot;
-}
-
-void DagPool::grow_memo() {
-  // Grown with the current call's entries (the others are stale).
-  const std::vector<MemoEntry> old = std::exchange(memo_, std::vector<MemoEntry>(2 * memo_.size(), MemoEntry{0, 0, 0}));
-  memo_mask_ = memo_.size() - 1;
-  const uint32_t stamp = stamp_;
-  stamp_ = 1;
-  for (const MemoEntry& e : old)
-    if (e.stamp == stamp) memo_[memo_slot(e.node)] = MemoEntry{e.node, e.result, stamp_};
 }
 
 uint32_t DagPool::depth(std::initializer_list<Ref> roots) const {
@@ -192,13 +176,8 @@ DagPool::Ref DagPool::restrict(Ref r, unsigned word, const PathState& state, con
   // A new stamp makes every entry stale; when it wraps, the entries' own
   // stamps are cleared so that none is taken for the new call's.
   if (++stamp_ == 0) {
-    std::fill(memo_.begin(), memo_.end(), MemoEntry{0, 0, 0});
+    for (Ref n = 0; n < count_; ++n) stored_mut(n).memo_stamp = 0;
     stamp_ = 1;
-  }
-  memo_count_ = 0;
-  if (memo_.empty()) {
-    memo_.assign(64, MemoEntry{0, 0, 0});
-    memo_mask_ = memo_.size() - 1;
   }
   needle_ = ~uint32_t{0};
   if (added != nullptr) {
@@ -223,16 +202,10 @@ DagPool::Ref DagPool::restrict_node(Ref r) {
   const WordAtom* added = restrict_added_;
   // Callers pass only nodes with a test on `word` below (words(r) has it):
   // the check sits before each call, which most children fail.
-  // The memo's slot for `r`: its result, or where it goes (taken now, so
-  // that the result is stored without a second search unless the table
-  // grows meanwhile; no node is below itself, so no call below reads it).
+  // The memo: `r`'s result when this call met it already.
   ++work_;
-  size_t slot = memo_slot(r);
-  if (memo_[slot].stamp == stamp_) return memo_[slot].result;
-  const size_t memo_mask = memo_mask_;
-  memo_[slot] = MemoEntry{r, 0, stamp_};
-  if (2 * ++memo_count_ > memo_mask + 1) grow_memo();
-  const Stored& n = stored(r);  // chunks never move: valid while node() adds
+  Stored& n = stored_mut(r);  // chunks never move: valid while node() adds
+  if (n.memo_stamp == stamp_) return n.memo_result;
   Implied known = Implied::kUnknown;
   if (n.word == word) {
     const WordAtom atom{n.op, n.k, n.mask};
@@ -254,8 +227,9 @@ DagPool::Ref DagPool::restrict_node(Ref r) {
     const Ref f = below(n.if_false);
     out = t == n.if_true && f == n.if_false ? r : node(n.word, WordAtom{n.op, n.k, n.mask}, t, f);
   }
-  if (memo_mask_ != memo_mask) slot = memo_slot(r);
-  memo_[slot].result = out;
+  // `r` is in use (the caller holds it): node() took no slot of it.
+  n.memo_stamp = stamp_;
+  n.memo_result = out;
   return out;
 }
 

@@ -96,8 +96,8 @@ class DagPool {
 
   // Garbage collection, without moving a node: begin_collect(), mark() each
   // node still referred to, end_collect() frees the others (node() reuses
-  // their slots) and forgets restrict's memo, which may name them. The
-  // walk's residuals are mostly garbage soon after they are built.
+  // their slots; restrict's memo lives for one call, between collections).
+  // The walk's residuals are mostly garbage soon after they are built.
   void begin_collect();
   // Keeps `r` and every node below it.
   void mark(Ref r);
@@ -113,10 +113,13 @@ class DagPool {
   Ref restrict(Ref r, unsigned word, const PathState& state, const WordAtom* added = nullptr);
 
  private:
-  // 24 bytes: a restriction builds a node for every test above a decided
-  // one, and an argument-heavy policy has tens of thousands of them (the
-  // four of `constants` spare a restriction by an exclusion most of its
-  // visits: one/200's walk 54.7M -> 48.7M instructions).
+  // 32 bytes, two to a cache line: a restriction builds a node for every
+  // test above a decided one, and an argument-heavy policy has tens of
+  // thousands of them (the four of `constants` spare a restriction by an
+  // exclusion most of its visits: one/200's walk 54.7M -> 48.7M
+  // instructions). restrict()'s memo sits in the node it reads anyway
+  // (memo_stamp == the call's stamp: memo_result is its result), where a
+  // table of the call's own cost a hash and a probe per visit.
   struct Stored {
     uint32_t k;
     uint32_t mask;
@@ -126,6 +129,8 @@ class DagPool {
     uint16_t words;
     uint8_t word;
     WordOp op;
+    uint32_t memo_stamp;
+    Ref memo_result;
   };
   // Nodes live in fixed-size chunks that never move: growing the pool
   // allocates one more chunk instead of copying every node into an array
@@ -141,11 +146,6 @@ class DagPool {
   void grow_index();
   void rehash(size_t slots);
   Stored& stored_mut(Ref r) { return chunks_[r >> kChunkBits][r & (kChunkSize - 1)]; }
-  // restrict's memo: the slot holding `r` in the current call, or the free
-  // one where it goes.
-  size_t memo_slot(Ref r) const;
-  // Twice the slots, keeping the current call's entries.
-  void grow_memo();
   // restrict() below its root, on restrict_word_ by *restrict_state_ and
   // restrict_added_ (members rather than arguments: it recurses on every
   // node above a decided test: one/200's proof 39.1M -> 38.7M).
@@ -161,19 +161,8 @@ class DagPool {
   // Open addressing over the nodes, at most two thirds full (kFreeSlot where
   // free): node() runs for every node a restriction changes.
   std::vector<Ref> index_;
-  // restrict's memo for the current call: open addressing over the nodes
-  // the call visited (a few dozen, where a memo beside every node would
-  // touch memory all over the pool), an entry valid when its stamp is the
-  // call's; at most half full.
-  struct MemoEntry {
-    Ref node;
-    Ref result;
-    uint32_t stamp;
-  };
-  std::vector<MemoEntry> memo_;
-  size_t memo_mask_ = 0;  // memo_.size() - 1 (12-byte entries: no division per lookup)
-  size_t memo_count_ = 0;
   uint64_t work_ = 0;  // work()
+  // restrict()'s current call (never 0: a node's memo_stamp 0 is no call's).
   uint32_t stamp_ = 0;
   // A collection's marks, one per slot (only while collecting).
   std::vector<bool> marked_;

@@ -208,12 +208,23 @@ void StateKeys::keep_cells(Ref a, Ref b, unsigned w, const WordSet& s, uint32_t&
 inline void StateKeys::push_exclusions(std::vector<uint32_t>& key, unsigned w, const WordSet& s) const {
   const size_t count_at = key.size();
   key.push_back(0);
-  const int min_block_bits = min_cell_block_bits(w, s);
-  for (const uint32_t e : s.excluded()) {
-    // A value the bounds or the known bits leave out already: its
-    // exclusion (made before they narrowed) changes nothing.
-    if (e < s.lo() || e > s.hi() || (e & s.known_mask()) != s.known_bits()) continue;
-    if (!cell_keeps_others(w, s, e, min_block_bits)) key.push_back(e);
+  // A value the bounds or the known bits leave out already: its exclusion
+  // (made before they narrowed) changes nothing. The exclusions are sorted:
+  // those within the bounds are one run, and the cuts around each are
+  // found by one sweep along them.
+  const std::vector<uint32_t>& excluded = s.excluded();
+  const auto first = std::lower_bound(excluded.begin(), excluded.end(), s.lo());
+  const auto last = std::upper_bound(first, excluded.end(), s.hi());
+  if (first != last) {
+    const int min_block_bits = min_cell_block_bits(w, s);
+    const std::vector<uint32_t>& cuts = tests_[w].cuts;
+    auto next_cut = cuts.begin();
+    for (auto it = first; it != last; ++it) {
+      const uint32_t e = *it;
+      if ((e & s.known_mask()) != s.known_bits()) continue;
+      while (next_cut != cuts.end() && *next_cut <= e) ++next_cut;
+      if (!cell_keeps_others(s, e, min_block_bits, cuts, next_cut)) key.push_back(e);
+    }
   }
   key[count_at] = static_cast<uint32_t>(key.size() - count_at - 1);
 }
@@ -228,9 +239,10 @@ inline void StateKeys::push_exclusions(std::vector<uint32_t>& key, unsigned w, c
 // exclusions together (min_cell_block_bits). The diagrams' tests stand
 // for the residuals' (some of them: fewer cuts, masks and constants only
 // make the cell larger).
-inline bool StateKeys::cell_keeps_others(unsigned w, const WordSet& s, uint32_t e, int min_block_bits) const {
-  const std::vector<uint32_t>& cuts = tests_[w].cuts;
-  const auto next_cut = std::upper_bound(cuts.begin(), cuts.end(), e);
+// `next_cut`: the first cut above `e` in `cuts`, the word's.
+inline bool StateKeys::cell_keeps_others(const WordSet& s, uint32_t e, int min_block_bits,
+                                         const std::vector<uint32_t>& cuts,
+                                         std::vector<uint32_t>::const_iterator next_cut) {
   const uint32_t low = std::max(s.lo(), next_cut == cuts.begin() ? 0 : *(next_cut - 1));
   const uint32_t high = std::min(s.hi(), next_cut == cuts.end() ? 0xffffffffU : *next_cut - 1);
   if (e < low || e > high) return false;

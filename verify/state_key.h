@@ -76,7 +76,8 @@ class StateKeys {
   void keep_cells(Ref a, Ref b, unsigned w, const WordSet& s, uint32_t& known_mask,
                   std::span<const WordSet::Clause>& clauses);
   void push_exclusions(std::vector<uint32_t>& key, unsigned w, const WordSet& s) const;
-  bool cell_keeps_others(unsigned w, const WordSet& s, uint32_t e, int min_block_bits) const;
+  static bool cell_keeps_others(const WordSet& s, uint32_t e, int min_block_bits, const std::vector<uint32_t>& cuts,
+                                std::vector<uint32_t>::const_iterator next_cut);
   int min_cell_block_bits(unsigned w, const WordSet& s) const;
 
   const DagPool& pool_;
