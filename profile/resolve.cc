@@ -7,6 +7,7 @@
 
 #include "base/text.h"
 #include "profile/errno_names.h"
+#include "profile/libseccomp_names.h"
 #include "profile/resolver.h"
 #include "syscalls/multiplex.h"
 #include "syscalls/table.h"
@@ -170,7 +171,7 @@ Expected<Resolution> Resolver::run() {
   // defaultErrnoRet, or EPERM without it.
   default_action_ = to_action(def, *def_data);
   db_.set_default_action(default_action_);
-  if (auto r = check_errno_range(default_action_, errno_pos, "defaultErrnoRet", std::nullopt); !r)
+  if (auto r = check_errno_range(default_action_, errno_pos, "defaultErrnoRet", std::nullopt, true); !r)
     return fail(r.error().message);
 
   if (auto r = choose_arches(); !r) return fail(r.error().message);
@@ -369,7 +370,14 @@ Expected<void> Resolver::apply_entry(size_t index) {
     return {};
   }
   outcome.fate = EntryFate::kApplied;
-  if (auto r = check_errno_range(action, e.pos, "errnoRet", static_cast<uint32_t>(index)); !r) return r;
+  // runc resolves each name on the host before libseccomp sees the action
+  // (matchCall): an entry none of whose names resolves is skipped whole,
+  // its errno never checked.
+  const bool reaches_libseccomp = std::any_of(e.names.begin(), e.names.end(), [&](const std::string& name) {
+    return syscalls::numbers_by_name(name) != nullptr && libseccomp_knows(o_.native, name);
+  });
+  if (auto r = check_errno_range(action, e.pos, "errnoRet", static_cast<uint32_t>(index), reaches_libseccomp); !r)
+    return r;
   check_masks(index);
 
   // runc matchCall: when one entry repeats an argument index, each

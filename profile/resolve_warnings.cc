@@ -112,20 +112,25 @@ NarrowReading narrow_reading(policy::CmpOp op, uint64_t value, uint64_t datum) {
 // EINVAL, checked with libseccomp 2.5.4 and runc 1.1.5, which then fails the
 // container), and runc with it the profile.
 // `entry`: the syscalls[] entry's index; nullopt for the default action.
+// An entry none of whose names runc resolves never reaches libseccomp: runc
+// skips it before the action is checked.
 Expected<void> Resolver::check_errno_range(Action action, SourcePos pos, std::string_view field,
-                                           std::optional<uint32_t> entry) {
+                                           std::optional<uint32_t> entry, bool libseccomp_sees) {
   static constexpr uint16_t kMaxErrno = 4095;
   if (action.kind != ActionKind::kErrno || action.data < kMaxErrno) return {};
   const bool above = action.data > kMaxErrno;
   const std::string head = fmt::format("{}: {}: {} {} {}", where(pos), errno_owner(entry), field, action.data,
                                        above ? "is above 4095 (MAX_ERRNO)" : "is MAX_ERRNO");
-  if (o_.combination == RuleCombination::kLibseccompDatabase)
+  if (o_.combination == RuleCombination::kLibseccompDatabase) {
+    if (!libseccomp_sees) return {};
     return fail(head +
                 ": libseccomp refuses the action (EINVAL: it takes errno values up to 4094), so runc would "
                 "refuse the profile");
+  }
   warn_errno(pos, entry, action.data,
-             head + (above ? ": the kernel answers errno 4095 instead; " : ": the kernel answers it; ") +
-                 "libseccomp (up to 4094), and so runc, refuses the profile");
+             head + (above ? ": the kernel answers errno 4095 instead" : ": the kernel answers it") +
+                 (libseccomp_sees ? "; libseccomp (up to 4094), and so runc, refuses the profile"
+                                  : " (runc skips the entry: libseccomp knows none of its names)"));
   return {};
 }
 

@@ -243,7 +243,10 @@ class Resolver {
   static std::string errno_owner(std::optional<uint32_t> entry);
   // An errno-range warning at `pos` (the entry's, or the default action's).
   void warn_errno(SourcePos pos, std::optional<uint32_t> entry, uint64_t constant, std::string message);
-  Expected<void> check_errno_range(Action action, SourcePos pos, std::string_view field, std::optional<uint32_t> entry);
+  // `libseccomp_sees`: runc hands the action to libseccomp (some name of
+  // the entry resolves on the host; the default action always).
+  Expected<void> check_errno_range(Action action, SourcePos pos, std::string_view field, std::optional<uint32_t> entry,
+                                   bool libseccomp_sees);
   // The same for the bad-arch action (--bad-arch errno:N), which is no
   // field of the profile: the warning has no position.
   Expected<void> check_bad_arch_errno();
