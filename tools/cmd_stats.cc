@@ -111,6 +111,25 @@ struct ExternalFilter {
   bpf::Program program;
 };
 
+// The FILE of each --compare --bpf NAME=FILE, noted as an input of the
+// command (no output may replace it), before anything is read or written;
+// an error where standard input is read twice.
+Expected<void> note_external_files(const cli::ParsedArgs& parsed) {
+  std::string reader = !parsed.positionals.empty() && parsed.positionals[0] == "-" ? "the PROFILE" : "";
+  for (const std::string& spec : parsed.all("bpf")) {
+    const size_t eq = spec.find('=');
+    if (eq == std::string::npos) continue;  // external_filters says what is wrong
+    const std::string file = spec.substr(eq + 1);
+    cli::note_argument_path(file);
+    if (file != "-") continue;
+    const std::string who = fmt::format("--bpf {}", spec);
+    if (!reader.empty())
+      return fail(fmt::format("standard input (-) can be read only once, but {} and {} both name it", reader, who));
+    reader = who;
+  }
+  return {};
+}
+
 // Every --bpf NAME=FILE, read in the arch's byte order.
 Expected<std::vector<ExternalFilter>> external_filters(const cli::ParsedArgs& parsed, const syscalls::Arch& native) {
   std::vector<ExternalFilter> out;
@@ -200,13 +219,14 @@ int run_compare(const policy::Policy& policy, const compiler::CompileOptions& co
       return cli::usage_error(ok.error().message);
     }
   }
-  if (json) cli::print_json("stats", measure::to_json(*c));
-  else fmt::print("{}", measure::format_comparison(*c));
+  // The drawing first: where it cannot be written, nothing is printed.
   if (svg) {
     if (auto ok = cli::write_output(*svg, measure::comparison_svg(*c, title)); !ok) {
       return cli::usage_error(ok.error().message);
     }
   }
+  if (json) cli::print_json("stats", measure::to_json(*c));
+  else fmt::print("{}", measure::format_comparison(*c));
   return cli::kExitOk;
 }
 
@@ -229,6 +249,8 @@ std::string compiler_model(const compiler::Compiled& compiled, const compiler::C
 int run_stats(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags);
   if (!parsed) return cli::usage_error(parsed.error().message);
+  if (parsed->has("compare"))
+    if (auto noted = note_external_files(*parsed); !noted) return cli::usage_error(noted.error().message);
   // Before the report is printed: an --svg that cannot be written fails first.
   if (auto svg = parsed->get("svg"))
     if (auto ok = cli::check_output_file(*svg); !ok) return cli::usage_error(ok.error().message);
@@ -288,6 +310,12 @@ int run_stats(std::span<const std::string> args) {
 
   auto stats = measure::measure_stack(stack, abis, sopts);
   if (!stats) return cli::usage_error(fmt::format("{}: {}", title, stats.error().message));
+  // The drawing first: where it cannot be written, nothing is printed.
+  if (auto svg = parsed->get("svg")) {
+    if (auto ok = cli::write_output(*svg, measure::stats_svg(*stats, title)); !ok) {
+      return cli::usage_error(ok.error().message);
+    }
+  }
   if (json) {
     boost::json::object body = measure::to_json(*stats, sopts.weights);
     body["compiler"] = model_json.empty() ? boost::json::value(nullptr) : boost::json::value(model_json);
@@ -295,11 +323,6 @@ int run_stats(std::span<const std::string> args) {
   } else {
     fmt::print("{}", measure::format_stats(*stats, sopts.weights));
     if (!model.empty()) fmt::print("\n{}", model);
-  }
-  if (auto svg = parsed->get("svg")) {
-    if (auto ok = cli::write_output(*svg, measure::stats_svg(*stats, title)); !ok) {
-      return cli::usage_error(ok.error().message);
-    }
   }
   return cli::kExitOk;
 }

@@ -478,6 +478,11 @@ TEST_F(CliErrors, StandardInputNamedTwice) {
                   {"standard input (-) can be read only once"});
   expect_rejected({"compile", "-", "--weights", "-"}, {"but the 1st positional argument and --weights both name it"});
   expect_rejected({"diff", "-", "-", "--arch", "x86_64"}, {"but the 1st and 2nd positional arguments both name it"});
+  // stats --compare's columns, --bpf NAME=FILE.
+  expect_rejected({"stats", "-", "--arch", "x86_64", "--compare", "--bpf", "x=-"},
+                  {"standard input (-) can be read only once, but the PROFILE and --bpf x=- both name it"});
+  expect_rejected({"stats", "default", "--arch", "x86_64", "--compare", "--bpf", "x=-", "--bpf", "y=-"},
+                  {"standard input (-) can be read only once, but --bpf x=- and --bpf y=- both name it"});
 }
 
 // An empty item of an --arch list is said to be one, not taken for an

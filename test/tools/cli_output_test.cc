@@ -284,7 +284,15 @@ TEST_F(CliOutput, AnOutputThatIsAnInputIsRefused) {
   const std::string link = dir_ + "/self-link.json";
   ::unlink(link.c_str());
   ASSERT_EQ(::symlink(profile.c_str(), link.c_str()), 0);
+  // A filter stats --compare reads as a column (--bpf NAME=FILE).
+  const std::string column = dir_ + "/self-column.bpf";
+  const std::string column_link = dir_ + "/self-column-link.bpf";
+  ASSERT_EQ(run({"compile", profile, "--arch", "x86_64", "-o", column}).exit_code, 0);
+  ::unlink(column_link.c_str());
+  ASSERT_EQ(::symlink(column.c_str(), column_link.c_str()), 0);
   for (const auto& [args, input] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"stats", profile, "--arch", "x86_64", "--compare", "--bpf", "x=" + column, "--svg", column}, column},
+           {{"stats", profile, "--arch", "x86_64", "--compare", "--bpf", "x=" + column_link, "--svg", column}, column},
            {{"compile", profile, "--arch", "x86_64", "-o", profile}, profile},
            {{"compile", profile, "--arch", "x86_64", "-o", link}, profile},
            {{"compile", profile, "--arch", "x86_64", "--weights", weights, "-o", weights}, weights},
@@ -339,6 +347,17 @@ TEST_F(CliOutput, RecordAndDumpRefuseAnUnwritableOutputBeforeRunningTheCommand) 
     EXPECT_NE(r.exit_code, 0) << show(args);
     EXPECT_NE(r.err.find(args[2]), std::string::npos) << show(args) << "\n" << r.err;
     EXPECT_NE(::access(marker.c_str(), F_OK), 0) << show(args) << ": CMD ran";
+  }
+  // Nor when the drawing fails as it is written (/dev/full): it is written
+  // before the report is printed.
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"stats", "--bpf", bpf(), "--arch", "x86_64", "--svg", "/dev/full"},
+           {"stats", "default", "--arch", "x86_64", "--compare", "--svg", "/dev/full"},
+       }) {
+    const Result full = run(args);
+    EXPECT_EQ(full.exit_code, 2) << show(args) << "\n" << full.err;
+    EXPECT_EQ(full.out, "") << show(args);
+    EXPECT_NE(full.err.find("/dev/full: write failed"), std::string::npos) << full.err;
   }
   // stats checks --svg before printing its report: nothing on stdout.
   const Result stats = run({"stats", "--bpf", bpf(), "--arch", "x86_64", "--svg", dir_ + "/missing/s.svg"});
