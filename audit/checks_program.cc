@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,42 @@ namespace sysfence::audit {
 using syscalls::ArchId;
 using verify::WordSet;
 
+namespace {
+
+// What the filter answers on `arch`, which it does not tell syscalls
+// apart on (the number is not read there): one action for every call, or,
+// where the arguments decide (a `ret A` of an argument, a test of one),
+// two of its answers with their calls.
+std::string answer_there(AuditContext& ctx, const syscalls::Arch& arch) {
+  SeccompData d;
+  d.arch = arch.audit_arch;
+  const Action zero = ctx.explorer().run(to_words(d, arch.endian)).action();
+  const auto abi = std::ranges::find_if(ctx.abis(), [&](const Abi& a) { return a.id == arch.id; });
+  if (abi == ctx.abis().end()) return fmt::format("a call with zero arguments there is answered {}", to_string(zero));
+  const std::vector<verify::Path>& paths = ctx.view(*abi, 0);
+  const verify::Path* first = nullptr;
+  for (const verify::Path& p : paths) {
+    if (p.outcome.kind != verify::Outcome::Kind::kAction) break;
+    const Action a = verify::leaf_action(p.outcome, p.witness);
+    if (first == nullptr) {
+      first = &p;
+      if (p.outcome.symbolic_ret) break;  // a value computed from the input
+      continue;
+    }
+    if (p.outcome.symbolic_ret || !(a == verify::leaf_action(first->outcome, first->witness))) {
+      return fmt::format("its answer there depends on the arguments (e.g. {} for {}, {} for {})",
+                         to_string(verify::leaf_action(first->outcome, first->witness)),
+                         AuditContext::call(*abi, first->witness), to_string(a), AuditContext::call(*abi, p.witness));
+    }
+  }
+  if (first != nullptr && !first->outcome.symbolic_ret && paths.back().outcome.kind == verify::Outcome::Kind::kAction)
+    return fmt::format("every call there is answered {}", to_string(zero));
+  return fmt::format("its answer there depends on the arguments (a call with zero arguments is answered {})",
+                     to_string(zero));
+}
+
+}  // namespace
+
 void check_abi_not_handled(AuditContext& ctx, Findings& out) {
   const ProgramAuditOptions& o = ctx.options();
   const ProgramFacts& f = ctx.facts();
@@ -21,13 +58,9 @@ void check_abi_not_handled(AuditContext& ctx, Findings& out) {
   // the point the walk stopped (`A += 1` on the number), so "every call is
   // answered X" would be a guess; `incomplete` says what was not followed.
   if (f.unsupported_kernel_arches.contains(o.arch->audit_arch)) return;
-  SeccompData d;
-  d.arch = o.arch->audit_arch;
-  const Action a = ctx.explorer().run(to_words(d, o.arch->endian)).action();
   out.add(check::kAbiNotHandled, Severity::kInfo,
-          fmt::format("the filter does not tell syscalls apart on {} (AUDIT_ARCH {:#x}): every call there is "
-                      "answered {}",
-                      o.arch->name, o.arch->audit_arch, to_string(a)),
+          fmt::format("the filter does not tell syscalls apart on {} (AUDIT_ARCH {:#x}): {}", o.arch->name,
+                      o.arch->audit_arch, answer_there(ctx, *o.arch)),
           "audit with the --arch the filter was written for, or add that ABI to the filter");
 }
 

@@ -262,7 +262,7 @@ void check_kernel_exempt(AuditContext& ctx, Findings& out) {
       out.add(check::kKernelExempt, Severity::kLow,
               fmt::format("{} on {} is answered {} (e.g. {}), but Linux {} and later run no seccomp filter for {} "
                           "(the target kernel is {}): the filter's answer is never applied",
-                          exempt->name, abi.name(), to_string(denied->outcome.action),
+                          exempt->name, abi.name(), to_string(verify::leaf_action(denied->outcome, denied->witness)),
                           AuditContext::call(abi, denied->witness), syscalls::to_string(exempt->since), exempt->name,
                           syscalls::to_string(*kernel)),
               fmt::format("do not count on the filter to stop {}; it only works from the trampoline the kernel "

@@ -690,6 +690,56 @@ TEST(AbiNotHandled, NotClaimedWhereAPathLeavesTheFragment) {
   EXPECT_NE(one(audit_text(text, &syscalls::arch(ArchId::kAarch64)), check::kAbiNotHandled), nullptr);
 }
 
+// A filter that never reads the number but answers from an argument tells
+// no syscalls apart, yet gives no one answer for every call: the finding
+// does not name one (ret A of an argument, and a test of one).
+TEST(AbiNotHandled, AnAnswerFromTheArgumentsIsNotCalledOneAction) {
+  const std::string returns_argument = "  A = args[0]\n  return A\n";
+  const Report r = audit_text(returns_argument, &x86_64());
+  const Finding* f = one(r, check::kAbiNotHandled);
+  ASSERT_NE(f, nullptr) << format_report(r);
+  EXPECT_TRUE(contains(f->message, "its answer there depends on the arguments")) << f->message;
+  EXPECT_FALSE(contains(f->message, "every call there is answered")) << f->message;
+  const std::string tests_argument =
+      "  A = args[1]\n"
+      "  if (A == 7) goto allow\n"
+      "  return ERRNO(1)\n"
+      "allow:\n"
+      "  return ALLOW\n";
+  const Finding* g = one(audit_text(tests_argument, &x86_64()), check::kAbiNotHandled);
+  ASSERT_NE(g, nullptr);
+  EXPECT_TRUE(contains(g->message, "its answer there depends on the arguments (e.g. ")) << g->message;
+  EXPECT_TRUE(contains(g->message, "ALLOW for ")) << g->message;
+  EXPECT_TRUE(contains(g->message, "ERRNO(1) for ")) << g->message;
+  // One answer whatever the input: said so.
+  const Finding* h = one(audit_text("  return ERRNO(3)\n", &x86_64()), check::kAbiNotHandled);
+  ASSERT_NE(h, nullptr);
+  EXPECT_TRUE(contains(h->message, "every call there is answered ERRNO(3)")) << h->message;
+}
+
+// An answer computed from the input (ret A) is named by the value it takes
+// on the example input, not by the path's placeholder.
+TEST(KernelExempt, AComputedAnswerIsNamedForTheExampleInput) {
+  const std::string text = allowlist("  if (A == uprobe) goto computed\n", true) +
+                           "computed:\n"
+                           "  A = args[1]\n"
+                           "  if (A & 0x7fff0000) goto permitted\n"
+                           "  return A\n"
+                           "permitted:\n"
+                           "  return ALLOW\n";
+  ProgramAuditOptions o;
+  o.kernel = syscalls::KernelVersion{6, 18, 0};
+  auto r = audit_program(assemble(text), o);
+  ASSERT_TRUE(r);
+  const Finding* f = nullptr;
+  for (const Finding* x : findings(*r, check::kKernelExempt))
+    if (contains(x->message, "uprobe on")) f = x;
+  ASSERT_NE(f, nullptr) << format_report(*r);
+  ASSERT_EQ(f->inputs.size(), 1u);
+  const Action actual = decode(bpf::run(assemble(text), f->inputs[0], Endian::kLittle)->ret);
+  EXPECT_TRUE(contains(f->message, "is answered " + to_string(actual) + " (e.g.")) << f->message;
+}
+
 // --- bounds ---------------------------------------------------------------------------------------
 
 TEST(Bounds, ExponentiallyManyPathsStayWithinTheBudget) {
