@@ -100,6 +100,7 @@ std::vector<std::string> warning_messages(const profile::Resolution& resolution)
   // A filter that cannot answer as the combination asked for says so where
   // its answers are read (sim, the raw and text outputs), not only in JSON.
   for (const std::string& n : resolution.unmodelled_combination) out.push_back(n);
+  for (const std::string& n : resolution.number_load_lost) out.push_back(n);
   return out;
 }
 

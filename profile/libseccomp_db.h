@@ -60,6 +60,11 @@ class Tree {
   // Adds rule `i` as db_rule_add does; false: refused (culprit() is the earlier rule).
   bool add_rule(size_t i);
   size_t culprit() const { return culprit_; }
+  // The nodes of the syscall's tree, each once: what db.c counts in its
+  // entry (node_cnt), whose priority in gen_bpf's order of syscalls is
+  // 0xffff minus this (libseccomp 2.5.4's export_pfc agrees where pruning,
+  // merging and shared chains change the tree).
+  int64_t node_count();
   // The budget of steps ran out: the tree is abandoned half-way (every
   // operation returns at its next step) and nothing read from it counts.
   bool exhausted() const { return exhausted_; }

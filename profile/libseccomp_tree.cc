@@ -153,6 +153,23 @@ Tree::Chain Tree::gen(size_t i) {
   return c;
 }
 
+int64_t Tree::node_count() {
+  if (root_ < 0) return 0;
+  std::vector<bool> seen(nodes_.size(), false);
+  std::vector<int> stack{root_};
+  int64_t count = 0;
+  while (!stack.empty()) {
+    const int i = stack.back();
+    stack.pop_back();
+    if (i < 0 || seen[static_cast<size_t>(i)]) continue;
+    seen[static_cast<size_t>(i)] = true;
+    ++count;
+    const Node& x = n(i);
+    for (const int next : {x.nxt_t, x.nxt_f, x.lvl_prv, x.lvl_nxt}) stack.push_back(next);
+  }
+  return count;
+}
+
 bool Tree::add_rule(size_t i) {
   Chain fresh = gen(i);
   const uint32_t action = encode(rules_[i].action);
@@ -320,6 +337,20 @@ std::optional<LibseccompProgram> libseccomp_program(const std::vector<policy::Ru
                                       [](libseccomp_db::Tree& tree, LibseccompProgram& out) {
                                         return tree.executable(out.program_, out.unconditional_);
                                       });
+}
+
+std::optional<int64_t> libseccomp_node_count(const std::vector<policy::Rule>& rules, unsigned word_bits,
+                                             size_t max_steps) {
+  struct Count {
+    std::optional<std::pair<size_t, size_t>> refused;
+    int64_t nodes = 0;
+  };
+  const auto counted = with_tree<Count>(rules, word_bits, max_steps, [](libseccomp_db::Tree& tree, Count& out) {
+    out.nodes = tree.node_count();
+    return true;
+  });
+  if (!counted || counted->refused) return std::nullopt;
+  return counted->nodes;
 }
 
 std::optional<LibseccompTree> libseccomp_tree(const std::vector<policy::Rule>& rules, unsigned word_bits,

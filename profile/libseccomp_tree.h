@@ -90,4 +90,12 @@ class LibseccompProgram {
 std::optional<LibseccompProgram> libseccomp_program(const std::vector<policy::Rule>& rules, unsigned word_bits,
                                                     size_t max_steps = kMaxTreeSteps);
 
+// The nodes libseccomp's database counts in the entry of one syscall with
+// `rules` (as libseccomp_tree takes them): gen_bpf orders the syscalls of an
+// ABI by 0xffff minus this (fewest nodes first, then the lower number).
+// nullopt where the model does not apply, gives up, or libseccomp refuses a
+// rule.
+std::optional<int64_t> libseccomp_node_count(const std::vector<policy::Rule>& rules, unsigned word_bits,
+                                             size_t max_steps = kMaxTreeSteps);
+
 }  // namespace sysfence::profile

@@ -220,6 +220,7 @@ Expected<Resolution> Resolver::run() {
     if (auto r = apply_entry(i); !r) return fail(r.error().message);
 
   if (auto r = store_rules(); !r) return fail(r.error().message);
+  lose_number_loads();
   add_enosys_stub();
   note_libseccomp_skipped();
   report_unknown_names();
@@ -325,6 +326,7 @@ Expected<void> Resolver::choose_arches() {
   }
   largest_.assign(arches_.size(), 0);
   libseccomp_skipped_.assign(arches_.size(), {});
+  pseudo_rules_.assign(arches_.size(), {});
   return {};
 }
 

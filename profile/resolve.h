@@ -227,6 +227,11 @@ struct Resolution {
   // modelled for some syscall, whose filter then answers otherwise than
   // libseccomp's on some inputs: printed as warnings, not only noted.
   std::vector<std::string> unmodelled_combination;
+  // Those of `notes` that say libseccomp 2.5.4's filter loads no syscall
+  // number for an ABI (profile/resolve_number_load.cc): the policy answers
+  // every call there with the default action, as that filter does; printed
+  // as warnings too.
+  std::vector<std::string> number_load_lost;
   // Warnings (WarningKind), in the order: unknown names, errno ranges,
   // MASKED_EQ datums, rule conflicts, widths.
   std::vector<Warning> warnings;

@@ -164,6 +164,8 @@ Expected<void> Resolver::make_rules(const ProfileSyscall& e, size_t index, const
           mux = MultiplexTarget{*mux_nr, call};
       const bool twin = mux && widens(o_.multiplex, !e.args.empty());
       if (mux && !twin) note_multiplex_gap(index, name, mux->call, abi);
+      if (!nr && o_.multiplex == MultiplexRewrite::kLibseccomp)
+        note_pseudo_rules(a, name, mux.has_value(), index, condition_sets);
       if (!nr && !twin) {
         // Names no ABI knows are warnings (check_names), not notes.
         if (name_numbers_[k] != nullptr) {

@@ -107,6 +107,17 @@ class Resolver {
   // Per arch: the names whose rules libseccomp 2.5.4 leaves out (it has no
   // number for them there or on the host), with MultiplexRewrite::kLibseccomp.
   std::vector<std::vector<std::string_view>> libseccomp_skipped_;
+  // Per arch, with libseccomp's semantics: the rules libseccomp 2.5.4 files
+  // under a pseudo number there (a socket/IPC call the ABI has no number of
+  // its own for, and, where its arch code keeps them, a name the ABI
+  // lacks), in the order made. Never in its filter, they can still come
+  // first in its order of syscalls (resolve_number_load.cc).
+  struct PseudoRule {
+    std::string_view name;
+    uint32_t entry;
+    uint32_t set;
+  };
+  std::vector<std::vector<PseudoRule>> pseudo_rules_;
   // Width warnings being collected: one per (entry, condition, name, bits,
   // constant), the ABIs where it applies appended as they are met.
   struct WidthKey {
@@ -212,6 +223,31 @@ class Resolver {
   // The profile's flags into the resolution; with --semantics runc, a note
   // that runc before 1.2.0 refuses them.
   void keep_flags();
+
+  // resolve_number_load.cc
+  // Records the rules of `name` (no number on arches_[a]) that libseccomp
+  // files under a pseudo number there.
+  void note_pseudo_rules(size_t a, std::string_view name, bool multiplexed, size_t entry, size_t condition_sets);
+  // Where libseccomp 2.5.4 writes no load of the syscall number for an ABI,
+  // that ABI's rules go: its filter answers every call there with the
+  // default action.
+  void lose_number_loads();
+  bool runc_keeps_level_one() const;
+  // gen_bpf's blocks of ABIs (indexes of arches_): x86_64 with x32, or one.
+  std::vector<std::vector<size_t>> libseccomp_blocks() const;
+  // The pseudo-numbered entry gen_bpf orders first in a block (the fewest
+  // nodes; `db` 1: x32 beside x86_64); no name where there is none.
+  struct FirstPseudo {
+    int64_t nodes = 0;
+    size_t db = 0;
+    std::string_view name;
+    bool beyond_model = false;  // a rule set the tree model does not take
+  };
+  FirstPseudo first_pseudo(std::span<const size_t> block) const;
+  // Whether a written syscall comes before `pseudo` (and loads the number);
+  // nullopt beyond the model. `collides`: a written number equals the
+  // block's AUDIT_ARCH.
+  std::optional<bool> number_loaded(std::span<const size_t> block, const FirstPseudo& pseudo, bool& collides) const;
 
   // resolve_rules.cc
   void note_largest(const ProfileSyscall& e);

@@ -64,10 +64,10 @@ bool alike_over_numbers(const Procedure& filter, SeccompWords input, std::span<c
 // the input kept) while the profile answers some of them otherwise, and
 // tells no numbers apart for other arguments either (each argument word set
 // to each of the first constants the filter compares with): the filter
-// does not read the number there. libseccomp 2.5.4 writes that for an ABI
-// of a multi-ABI filter whose rules there are all conditional once some
-// rule names a syscall the ABI lacks: it drops the load of the number and
-// compares the arch word. (A filter that allows every number but one, and
+// does not read the number there. libseccomp 2.5.4 writes that (at
+// optimize level 1) for an ABI whose first syscall in its order has only a
+// pseudo number there (profile/resolve_number_load.cc): it drops the load
+// of the number and compares the arch word. (A filter that allows every number but one, and
 // that one for some arguments only, answers the counterexample's arguments
 // alike over the numbers too: its other arguments tell it apart.)
 // Whether the filter tells the sampled numbers apart for some argument word
@@ -275,8 +275,9 @@ std::string_view cause_text(Cause c) {
     case Cause::kActionData: return "the same action with other data (errno, trap or trace value)";
     case Cause::kNoSyscallNumber:
       return "answered alike by the filter for every syscall of that architecture, which the profile tells apart "
-             "(libseccomp 2.5.4 drops the load of the number for an ABI of a multi-ABI filter whose rules there are "
-             "all conditional once some rule names a syscall the ABI lacks)";
+             "(libseccomp 2.5.4 at optimize level 1 writes no load of the number for an ABI whose first syscall in "
+             "its order, the one with the fewest rule nodes, has only a pseudo number there: a socket/IPC call the "
+             "ABI multiplexes, or a name it lacks; --semantics libseccomp and runc answer so)";
     case Cause::kArgumentWidth:
       return "decided differently only when an argument's upper 32 bits are set: the filter and the profile compare "
              "it at different widths (see --arg-width, --semantics)";

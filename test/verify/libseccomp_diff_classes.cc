@@ -366,7 +366,7 @@ constexpr DiffClass kClasses[] = {
     {"libseccomp-missing-syscall-load",
      "libseccomp 2.5.4 code generation: the first syscall in its priority order is never emitted (a pseudo number: "
      "cross-built, or a socket/IPC call's copy), so no block loads the syscall number and every syscall test "
-     "compares the arch word",
+     "compares the arch word (modelled by --semantics libseccomp: kept to catch a regression)",
      true, &missing_syscall_load},
     {"libseccomp-shared-block",
      "libseccomp 2.5.4 code generation: a block shared with another syscall's identical chain gets its reload (or "

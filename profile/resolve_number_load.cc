@@ -1,0 +1,234 @@
+// libseccomp 2.5.4's filter without a load of the syscall number, under its
+// semantics (--semantics libseccomp|runc).
+//
+// gen_bpf (optimize level 1: libseccomp's default, which runc keeps for up
+// to 32 syscall names; level 2's binary tree loads the number) writes
+// an ABI's syscalls in its order of priority — 0xffff minus the nodes of the
+// syscall's rule tree, the lower number first among equals — and has the
+// first of them load the number (x86_64 and x32 alone load it for their
+// x32-bit test instead). A rule libseccomp files under a pseudo number is
+// never written, so where such an entry comes first, no syscall loads the
+// number: the ABI's tests compare the architecture word, which was just
+// found equal to the ABI's, with the syscall numbers, and every call there
+// gets the default action. Pseudo numbers are what libseccomp gives a
+// socket/IPC call on an ABI that multiplexes it without a number of its
+// own (i386's accept: the rule on socketcall is the one written) and, on
+// the ABIs whose arch code keeps such rules, a name the ABI lacks
+// (aarch64's open). Checked against libseccomp 2.5.4's own filters and
+// exported pseudo code (their priorities), ABI by ABI.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "profile/libseccomp_names.h"
+#include "profile/libseccomp_tree.h"
+#include "profile/resolver.h"
+#include "syscalls/table.h"
+
+namespace sysfence::profile {
+
+namespace {
+
+using syscalls::ArchId;
+
+// The ABIs whose libseccomp arch code adds a rule under a pseudo number
+// only for the socket/IPC calls it multiplexes (x86_rule_add and its
+// likes drop the others).
+bool keeps_only_multiplexed(ArchId abi) {
+  switch (abi) {
+    case ArchId::kI386:
+    case ArchId::kMips:
+    case ArchId::kMipsel:
+    case ArchId::kPpc:
+    case ArchId::kPpc64:
+    case ArchId::kPpc64le:
+    case ArchId::kS390:
+    case ArchId::kS390x: return true;
+    default: return false;
+  }
+}
+
+// The ABIs of libseccomp 2.5.4 whose arch code keeps every rule, pseudo
+// numbers included.
+bool keeps_every_rule(ArchId abi) {
+  switch (abi) {
+    case ArchId::kX86_64:
+    case ArchId::kX32:
+    case ArchId::kArm:
+    case ArchId::kAarch64:
+    case ArchId::kMips64:
+    case ArchId::kMips64el:
+    case ArchId::kMips64n32:
+    case ArchId::kMipsel64n32:
+    case ArchId::kRiscv64:
+    case ArchId::kParisc:
+    case ArchId::kParisc64: return true;
+    default: return false;
+  }
+}
+
+// runc's threshold for libseccomp's binary tree: more syscalls than this.
+constexpr size_t kRuncBinaryTreeAbove = 32;
+
+// One syscall entry of libseccomp's database for an ABI: its place in the
+// order gen_bpf writes them is (nodes, db, written before pseudo).
+struct Ranked {
+  int64_t nodes = 0;
+  size_t db = 0;  // 0: the primary database of the block, 1: x32 beside x86_64
+};
+
+// Whether `valid` (a written syscall) comes before `pseudo` in gen_bpf's
+// order: fewer nodes first; among equals the primary database's entries
+// come first, and within one database the lower number, which a written
+// syscall's always is (a pseudo number is negative, unsigned there).
+bool comes_first(const Ranked& valid, const Ranked& pseudo) {
+  if (valid.nodes != pseudo.nodes) return valid.nodes < pseudo.nodes;
+  return valid.db <= pseudo.db;
+}
+
+}  // namespace
+
+void Resolver::note_pseudo_rules(size_t a, std::string_view name, bool multiplexed, size_t entry,
+                                 size_t condition_sets) {
+  const ArchId abi = arches_[a];
+  if (keeps_only_multiplexed(abi) ? !multiplexed : !keeps_every_rule(abi)) return;
+  // runc hands libseccomp only the names it resolves on the host.
+  if (syscalls::numbers_by_name(name) == nullptr || !libseccomp_knows(o_.native, name)) return;
+  for (size_t set = 0; set < condition_sets; ++set)
+    pseudo_rules_[a].push_back(PseudoRule{name, static_cast<uint32_t>(entry), static_cast<uint32_t>(set)});
+}
+
+namespace {
+
+// The rule of syscalls[entry] (condition set `set`) as libseccomp compares
+// it on an ABI of `word_bits`.
+policy::Rule libseccomp_rule(const ProfileSyscall& e, const EntryOutcome& outcome, size_t set, unsigned word_bits) {
+  policy::Rule r;
+  r.action = outcome.action;
+  const policy::ArgWidth width = word_bits <= 32 ? policy::ArgWidth::k32 : policy::ArgWidth::k64;
+  auto add = [&](const ProfileArg& pa) {
+    r.conditions.push_back(
+        policy::ArgCondition{static_cast<uint8_t>(pa.index), pa.op, pa.value, pa.value_two, width});
+  };
+  if (outcome.split_repeated_index) add(e.args[set]);
+  else
+    for (const ProfileArg& pa : e.args) add(pa);
+  return r;
+}
+
+}  // namespace
+
+bool Resolver::runc_keeps_level_one() const {
+  // runc asks for the binary tree (optimize level 2), which loads the
+  // number, when its configuration has more than 32 syscalls: one per name
+  // of every entry moby kept (InitSeccomp).
+  size_t names = 0;
+  for (size_t i = 0; i < p_.syscalls.size(); ++i)
+    if (out_.entries[i].fate != EntryFate::kFiltered) names += p_.syscalls[i].names.size();
+  return names <= kRuncBinaryTreeAbove;
+}
+
+std::vector<std::vector<size_t>> Resolver::libseccomp_blocks() const {
+  // x86_64 with x32 (the first added is the primary), or one ABI. x86_64 or
+  // x32 alone loads the number for its x32-bit test.
+  const auto x86_64 = std::find(arches_.begin(), arches_.end(), ArchId::kX86_64);
+  const auto x32 = std::find(arches_.begin(), arches_.end(), ArchId::kX32);
+  std::vector<std::vector<size_t>> blocks;
+  if (x86_64 != arches_.end() && x32 != arches_.end()) {
+    const auto first = std::min(x86_64, x32);
+    const auto second = std::max(x86_64, x32);
+    blocks.push_back({static_cast<size_t>(first - arches_.begin()), static_cast<size_t>(second - arches_.begin())});
+  }
+  for (size_t a = 0; a < arches_.size(); ++a)
+    if (arches_[a] != ArchId::kX86_64 && arches_[a] != ArchId::kX32) blocks.push_back({a});
+  return blocks;
+}
+
+Resolver::FirstPseudo Resolver::first_pseudo(std::span<const size_t> block) const {
+  FirstPseudo out;
+  for (size_t db = 0; db < block.size(); ++db) {
+    const size_t a = block[db];
+    const unsigned bits = syscalls::arch(arches_[a]).word_bits;
+    std::vector<std::string_view> names;
+    for (const PseudoRule& p : pseudo_rules_[a])
+      if (std::find(names.begin(), names.end(), p.name) == names.end()) names.push_back(p.name);
+    for (std::string_view name : names) {
+      std::vector<policy::Rule> rules;
+      for (const PseudoRule& p : pseudo_rules_[a])
+        if (p.name == name) rules.push_back(libseccomp_rule(p_.syscalls[p.entry], out_.entries[p.entry], p.set, bits));
+      const std::optional<int64_t> nodes = libseccomp_node_count(rules, bits);
+      if (!nodes) {
+        out.beyond_model = true;
+        return out;
+      }
+      if (!out.name.empty() && *nodes >= out.nodes) continue;
+      out = FirstPseudo{*nodes, db, name, false};
+    }
+  }
+  return out;
+}
+
+std::optional<bool> Resolver::number_loaded(std::span<const size_t> block, const FirstPseudo& pseudo,
+                                            bool& collides) const {
+  const uint32_t token = syscalls::arch(arches_[block.front()]).audit_arch;
+  for (size_t db = 0; db < block.size(); ++db) {
+    const size_t a = block[db];
+    const unsigned bits = syscalls::arch(arches_[a]).word_bits;
+    const std::vector<MadeRule>& made = made_[a];  // sorted by number (store_rules)
+    for (size_t first = 0; first < made.size();) {
+      size_t end = first;
+      std::vector<policy::Rule> rules;
+      for (; end < made.size() && made[end].nr == made[first].nr; ++end) fill_rule(made[end], arches_[a], rules.emplace_back());
+      collides = collides || made[first].nr == token;
+      first = end;
+      const std::optional<int64_t> nodes = libseccomp_node_count(rules, bits);
+      if (!nodes) return std::nullopt;
+      if (comes_first(Ranked{*nodes, db}, Ranked{pseudo.nodes, pseudo.db})) return true;
+    }
+  }
+  return false;
+}
+
+void Resolver::lose_number_loads() {
+  if (o_.multiplex != MultiplexRewrite::kLibseccomp || o_.combination != RuleCombination::kLibseccompDatabase ||
+      o_.arg_width != ArgWidthMode::k64)
+    return;
+  if (o_.for_runc && !runc_keeps_level_one()) return;
+  for (const std::vector<size_t>& block : libseccomp_blocks()) {
+    const FirstPseudo pseudo = first_pseudo(block);
+    if (pseudo.beyond_model || pseudo.name.empty()) continue;  // the rules stay
+    bool collides = false;  // a written number equal to the ABI's AUDIT_ARCH
+    const std::optional<bool> loaded = number_loaded(block, pseudo, collides);
+    if (!loaded || *loaded) continue;
+    std::vector<std::string> names;
+    for (size_t a : block) names.emplace_back(syscalls::arch(arches_[a]).name);
+    const std::string abis = fmt::format("{}", fmt::join(names, " and "));
+    std::string message = fmt::format(
+        "{}: libseccomp 2.5.4 at optimize level 1 (its default, which runc keeps for up to 32 syscall names) writes "
+        "no load of the syscall number for {}: the syscall it orders first there is {}, which {} has no number of "
+        "its own for ({}), and its rule is never written",
+        p_.source, abis, pseudo.name, abis,
+        keeps_only_multiplexed(arches_[block.front()]) ? "it is reached through socketcall/ipc"
+                                                       : "libseccomp files its rule under a pseudo number");
+    if (collides) {
+      // The architecture word equals a syscall number tested there: that
+      // syscall's tests would run for every call, on stale words.
+      out_.unmodelled_combination.push_back(message + "; sysfence does not model what its filter answers there");
+      out_.notes.push_back(out_.unmodelled_combination.back());
+      continue;
+    }
+    message += fmt::format(
+        ", so its filter compares the architecture with the syscall numbers and answers every {} call with the "
+        "default action, {}; so does this filter (the profile's rules for {} are not applied)",
+        abis, to_string(default_action_), abis);
+    for (size_t a : block) out_.policy.arches[a].rules.clear();
+    out_.number_load_lost.push_back(message);
+    out_.notes.push_back(message);
+  }
+}
+
+}  // namespace sysfence::profile
