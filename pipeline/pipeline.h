@@ -29,6 +29,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/expected.h"
@@ -78,6 +79,10 @@ struct Diagnostics {
   std::vector<std::string> strict_findings;
   // Resolution warnings (profile::Warning::message).
   std::vector<std::string> warnings;
+  // The warnings that stand for more than one (index into `warnings`, how
+  // many): the resolver's line counting the unknown names it did not list.
+  // The count of the warnings a capped listing leaves out includes them all.
+  std::vector<std::pair<size_t, size_t>> counting_lines;
 };
 
 // A stage failed: which, why, and what the stages before it had to say.
@@ -124,6 +129,9 @@ Expected<verify::Verification> prove_stack(std::vector<bpf::Program> stack, std:
 
 // The resolution's warnings as Diagnostics::warnings holds them.
 std::vector<std::string> warning_messages(const profile::Resolution& resolution);
+// Those of them that stand for more than one, as Diagnostics::counting_lines
+// holds them.
+std::vector<std::pair<size_t, size_t>> counting_lines(const profile::Resolution& resolution);
 
 // Runs the stages up to request.last.
 Expected<Result, Failure> run(const Request& request);
