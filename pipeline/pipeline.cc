@@ -176,7 +176,7 @@ size_t unlisted_count(const Diagnostics& diagnostics, size_t shown) {
 // past them, one message counting the rest.
 template <typename LineFn>
 void for_each_diagnostic(const Diagnostics& diagnostics, size_t max_warnings, LineFn&& line) {
-  for (const std::string& f : diagnostics.strict_findings) line(std::string_view("sysfence: "), f);
+  for (const std::string& f : diagnostics.strict_findings) line(std::string_view("sysfence: warning: "), f);
   const size_t shown = std::min(diagnostics.warnings.size(), max_warnings);
   for (size_t i = 0; i < shown; ++i) line(std::string_view("sysfence: warning: "), diagnostics.warnings[i]);
   if (shown < diagnostics.warnings.size())

@@ -136,9 +136,9 @@ std::vector<std::pair<size_t, size_t>> counting_lines(const profile::Resolution&
 // Runs the stages up to request.last.
 Expected<Result, Failure> run(const Request& request);
 
-// The diagnostics as the CLI shows them, one line each: a strict finding as
-// "sysfence: FINDING", a warning as "sysfence: warning: MESSAGE" (each made
-// one line). Formatting only; the caller decides where they go.
+// The diagnostics as the CLI shows them, one line each, every one as
+// "sysfence: warning: MESSAGE" (made one line): outside --strict a strict
+// finding is a warning like the resolver's. Formatting only; the caller decides where they go.
 std::vector<std::string> diagnostic_lines(const Diagnostics& diagnostics);
 // The same lines, each ending in '\n', in one buffer: what a caller writes
 // in one go (a line of its own per diagnostic cost a format and a write).

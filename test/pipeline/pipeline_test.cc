@@ -200,7 +200,7 @@ TEST(DiagnosticLines, OneLineEachAsTheCliPrintsThem) {
   d.strict_findings = {"p.json:1:2: /bogus: unknown field \"bogus\" (ignored)"};
   d.warnings = {"p.json:3:4: a\nb"};
   EXPECT_EQ(diagnostic_lines(d), (std::vector<std::string>{
-                                     "sysfence: p.json:1:2: /bogus: unknown field \"bogus\" (ignored)",
+                                     "sysfence: warning: p.json:1:2: /bogus: unknown field \"bogus\" (ignored)",
                                      "sysfence: warning: p.json:3:4: a\\nb",
                                  }));
 }
@@ -254,7 +254,7 @@ TEST(DiagnosticText, TheLinesEachEndedByANewline) {
   d.strict_findings = {"p.json:1:2: /bogus: unknown field \"bogus\" (ignored)"};
   d.warnings = {"p.json:3:4: a\nb", "p.json:5:6: \x1b[2Jc"};
   EXPECT_EQ(diagnostic_text(d),
-            "sysfence: p.json:1:2: /bogus: unknown field \"bogus\" (ignored)\n"
+            "sysfence: warning: p.json:1:2: /bogus: unknown field \"bogus\" (ignored)\n"
             "sysfence: warning: p.json:3:4: a\\nb\n"
             "sysfence: warning: p.json:5:6: \\x1b[2Jc\n");
 }
