@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sysfence {
@@ -149,6 +150,29 @@ TEST(SharedFlags, AValueIsCheckedTheSameWayEverywhere) {
     const CliRun r = run(c.args(profile, "--semantics docker"));
     EXPECT_EQ(r.code, c.bad_input_exit) << c.name << ": " << r.err;
     EXPECT_TRUE(contains(r.err, "invalid --semantics \"docker\"")) << c.name << ": " << r.err;
+  }
+}
+
+// An empty --caps (an unset variable) or a stray comma would have dropped
+// Docker's default capabilities without a word; "none" in a list would be
+// ignored by the union.
+TEST(SharedFlags, AnEmptyCapsListOrItemIsRefusedEverywhere) {
+  const std::string profile = tmp("clean.json");
+  write(profile, std::string(kClean));
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--caps ''", "invalid --caps \"\": empty capability list (none says no capabilities)"},
+      {"--caps ,", "invalid --caps \",\": item 1 of the list is empty"},
+      {"--caps CAP_SYS_ADMIN,,", "invalid --caps \"CAP_SYS_ADMIN,,\": item 2 of the list is empty"},
+      {"--caps all,none",
+       "invalid --caps \"all,none\": none is the empty set and cannot be combined with other items"},
+  };
+  for (const Command& c : commands()) {
+    for (const auto& [flag, message] : cases) {
+      const CliRun r = run(c.args(profile, flag));
+      EXPECT_EQ(r.code, c.bad_input_exit) << c.name << " " << flag << ": " << r.err;
+      EXPECT_EQ(r.err, "sysfence: " + message + "\n") << c.name << " " << flag;
+      EXPECT_EQ(r.out, "") << c.name << " " << flag;
+    }
   }
 }
 

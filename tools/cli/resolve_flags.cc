@@ -151,7 +151,11 @@ Expected<void> apply_semantics(const ParsedArgs& parsed, profile::ResolveOptions
 }
 
 Expected<profile::CapSet> parse_caps_or_default(const ParsedArgs& parsed) {
-  if (auto caps = parsed.get("caps")) return profile::parse_caps(*caps);
+  if (auto spec = parsed.get("caps")) {
+    auto caps = profile::parse_caps(*spec);
+    if (!caps) return fail(fmt::format("invalid --caps {}: {}", quote(*spec), caps.error().message));
+    return caps;
+  }
   return profile::docker_default_caps();
 }
 
