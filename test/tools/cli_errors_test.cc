@@ -505,6 +505,25 @@ TEST_F(CliErrors, EmptyOutputName) {
   EXPECT_EQ(listing(), (std::vector<std::string>{"a.s", "f.bpf"}));
 }
 
+// sim's --args: one to six values; an empty list or item is refused as an
+// --arch list's is, not taken for 0 (a trailing comma was silently dropped).
+TEST_F(CliErrors, SimArgsWithAnEmptyListOrItem) {
+  const std::string f = write("f.bpf", good_bpf());
+  const std::vector<std::string> head = {"sim", "--bpf", f, "--arch", "x86_64", "--syscall", "read", "--args"};
+  const auto with = [&head](std::string list) {
+    std::vector<std::string> args = head;
+    args.push_back(std::move(list));
+    return args;
+  };
+  expect_rejected(with(""), {"sysfence: invalid --args \"\": empty list (leave --args out for all zeros)\n"});
+  expect_rejected(with(",,,"), {"invalid --args \",,,\": item 1 of the list is empty"});
+  expect_rejected(with("1,"), {"invalid --args \"1,\": item 2 of the list is empty"});
+  expect_rejected(with("1,,3"), {"invalid --args \"1,,3\": item 2 of the list is empty"});
+  expect_rejected(with("1,2,3,4,5,6,7"), {"--args takes at most 6 values"});
+  const Result six = run(with("1,2,3,4,5,0x6"));
+  EXPECT_EQ(six.exit_code, 0) << six.err;
+}
+
 // A syscall name that is not UTF-8 is echoed escaped, as control bytes are.
 TEST_F(CliErrors, SimInputsNameThatIsNotUtf8IsEscaped) {
   const std::string f = write("f.bpf", good_bpf());
