@@ -270,6 +270,16 @@ void print_diagnostics(const pipeline::Diagnostics& diagnostics) {
   std::fwrite(text.data(), 1, text.size(), stderr);
 }
 
+void print_warnings(std::span<const std::string> warnings) {
+  std::string text;
+  for (const std::string& w : warnings) {
+    text += "sysfence: warning: ";
+    text += one_line(w);
+    text += '\n';
+  }
+  std::fwrite(text.data(), 1, text.size(), stderr);
+}
+
 Expected<pipeline::Result, pipeline::Failure> run_pipeline(const pipeline::Request& request) {
   auto result = pipeline::run(request);
   print_diagnostics(result ? result->diagnostics : result.error().diagnostics);
