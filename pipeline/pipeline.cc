@@ -180,9 +180,8 @@ void for_each_diagnostic(const Diagnostics& diagnostics, size_t max_warnings, Li
   const size_t shown = std::min(diagnostics.warnings.size(), max_warnings);
   for (size_t i = 0; i < shown; ++i) line(std::string_view("sysfence: warning: "), diagnostics.warnings[i]);
   if (shown < diagnostics.warnings.size())
-    line(std::string_view("sysfence: warning: "),
-         fmt::format("{} more warnings are not listed (only the first {} are)", unlisted_count(diagnostics, shown),
-                     shown));
+    line(std::string_view("sysfence: warning: "), fmt::format("{} more warnings are not listed (only the first {} are)",
+                                                              unlisted_count(diagnostics, shown), shown));
 }
 
 }  // namespace

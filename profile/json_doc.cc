@@ -491,9 +491,10 @@ Expected<JsonDoc> JsonDoc::parse(std::string_view text, std::string_view name, c
     namespace bj = boost::json;
     if (const auto escape = ec == bj::error::syntax ? lone_leading_surrogate(text, used) : std::nullopt) {
       const TextPos p = doc.pos(*escape);
-      return fail(fmt::format("{}:{}:{}: invalid JSON: invalid \\u escape (leading surrogate {} is not followed by a "
-                              "trailing surrogate \\udc00..\\udfff)",
-                              name, p.line, p.col, text.substr(*escape, 6)));
+      return fail(
+          fmt::format("{}:{}:{}: invalid JSON: invalid \\u escape (leading surrogate {} is not followed by a "
+                      "trailing surrogate \\udc00..\\udfff)",
+                      name, p.line, p.col, text.substr(*escape, 6)));
     }
     const TextPos p = doc.pos(used);
     std::string what;

@@ -15,9 +15,8 @@
 #include <array>
 #include <cstddef>
 #include <span>
-#include <string_view>
-
 #include <string>
+#include <string_view>
 
 #include "bpf/insn.h"
 #include "run/command.h"

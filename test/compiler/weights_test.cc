@@ -60,11 +60,12 @@ TEST(Weights, ParseNameCountLines) {
 TEST(Weights, UnknownNamesAreWarnedAboutOnceEach) {
   auto w = Weights::Parse("read 10\nraed 5\n  foo_bar 1\nraed 2\nfcntl64 3\n", "w.txt");
   ASSERT_TRUE(w) << w.error().message;
-  EXPECT_EQ(w->warnings(),
-            (std::vector<std::string>{
-                "w.txt:2:1: unknown syscall \"raed\" (no architecture has it; did you mean read?); its count is ignored",
-                "w.txt:3:3: unknown syscall \"foo_bar\" (no architecture has it); its count is ignored",
-            }));
+  EXPECT_EQ(
+      w->warnings(),
+      (std::vector<std::string>{
+          "w.txt:2:1: unknown syscall \"raed\" (no architecture has it; did you mean read?); its count is ignored",
+          "w.txt:3:3: unknown syscall \"foo_bar\" (no architecture has it); its count is ignored",
+      }));
   // fcntl64 is i386's: no warning, and it weighs there.
   EXPECT_DOUBLE_EQ(w->measured(ArchId::kI386, nr(ArchId::kI386, "fcntl64")), 3.0);
   EXPECT_TRUE(Weights::Parse("read 1\nwrite 2\n", "w.txt")->warnings().empty());
@@ -89,7 +90,8 @@ TEST(Weights, UnknownNamesPastTheFirst256AreCounted) {
   ASSERT_TRUE(w) << w.error().message;
   ASSERT_EQ(w->warnings().size(), 257u);
   EXPECT_TRUE(w->warnings()[255].starts_with("w.txt:256:1: unknown syscall \"made_up_255\"")) << w->warnings()[255];
-  EXPECT_EQ(w->warnings()[256], "w.txt:257:1: 744 more unknown syscall names from here on (only the first 256 are listed)");
+  EXPECT_EQ(w->warnings()[256],
+            "w.txt:257:1: 744 more unknown syscall names from here on (only the first 256 are listed)");
 }
 
 TEST(Weights, ParseErrorsNameLineAndColumn) {

@@ -496,10 +496,12 @@ TEST_F(CliErrors, ArchListWithAnEmptyItem) {
 // before anything runs, for every command that writes a file.
 TEST_F(CliErrors, EmptyOutputName) {
   const std::string f = write("f.bpf", good_bpf());
-  expect_rejected({"compile", "default", "--arch", "x86_64", "-o", ""}, {"sysfence: invalid -o \"\": empty file name\n"});
+  expect_rejected({"compile", "default", "--arch", "x86_64", "-o", ""},
+                  {"sysfence: invalid -o \"\": empty file name\n"});
   expect_rejected({"compile", "default", "--arch", "x86_64", "--output="},
                   {"sysfence: invalid --output \"\": empty file name\n"});
-  expect_rejected({"asm", "--arch", "x86_64", write("a.s", "ret ALLOW\n"), "-o", ""}, {"invalid -o \"\": empty file name"});
+  expect_rejected({"asm", "--arch", "x86_64", write("a.s", "ret ALLOW\n"), "-o", ""},
+                  {"invalid -o \"\": empty file name"});
   expect_rejected({"stats", "--bpf", f, "--arch", "x86_64", "--svg", ""}, {"invalid --svg \"\": empty file name"});
   expect_rejected({"dump", "--pid", "1", "-o", ""}, {"invalid -o \"\": empty file name"});
   EXPECT_EQ(listing(), (std::vector<std::string>{"a.s", "f.bpf"}));

@@ -163,8 +163,7 @@ TEST(SharedFlags, AnEmptyCapsListOrItemIsRefusedEverywhere) {
       {"--caps ''", "invalid --caps \"\": empty capability list (none says no capabilities)"},
       {"--caps ,", "invalid --caps \",\": item 1 of the list is empty"},
       {"--caps CAP_SYS_ADMIN,,", "invalid --caps \"CAP_SYS_ADMIN,,\": item 2 of the list is empty"},
-      {"--caps all,none",
-       "invalid --caps \"all,none\": none is the empty set and cannot be combined with other items"},
+      {"--caps all,none", "invalid --caps \"all,none\": none is the empty set and cannot be combined with other items"},
   };
   for (const Command& c : commands()) {
     for (const auto& [flag, message] : cases) {
@@ -231,8 +230,7 @@ TEST(Strict, UnknownFieldsPastTheFirst256AreCountedByEveryCommand) {
     EXPECT_EQ(listed, 256U) << c.name;
     EXPECT_TRUE(contains(r.err, "unknown field \"k255\"")) << c.name;
     EXPECT_FALSE(contains(r.err, "unknown field \"k256\"")) << c.name;
-    EXPECT_TRUE(
-        contains(r.err, fmt::format("sysfence: warning: {}:258:1: 744 more findings like the above", profile)))
+    EXPECT_TRUE(contains(r.err, fmt::format("sysfence: warning: {}:258:1: 744 more findings like the above", profile)))
         << c.name << ": " << r.err.substr(r.err.size() > 600 ? r.err.size() - 600 : 0);
   }
 }
