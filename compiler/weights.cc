@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <set>
 
 #include "syscalls/table.h"
 
@@ -173,6 +174,44 @@ std::string where(std::string_view source, std::string_view text, const Line& li
   return fmt::format("{}:{}:{}", source, line.number, static_cast<size_t>(field.data() - text.data()) - line.start + 1);
 }
 
+// The names of a file that no ABI's table has, each warned about once.
+// Suggestions cost a scan of every ABI's names, so only the first
+// kMaxSuggestions get one; past kMaxListed names, a count.
+class UnknownNames {
+ public:
+  UnknownNames(std::string_view source, std::string_view text) : source_(source), text_(text) {}
+
+  void check(const Line& line, std::string_view name) {
+    static constexpr size_t kMaxSuggestions = 64;
+    static constexpr size_t kMaxListed = 256;
+    if (syscalls::numbers_by_name(name) != nullptr || !seen_.insert(std::string(name)).second) return;
+    if (warnings_.size() >= kMaxListed) {
+      if (unlisted_++ == 0) unlisted_from_ = where(source_, text_, line, name);
+      return;
+    }
+    std::string suggestion;
+    if (warnings_.size() < kMaxSuggestions)
+      if (auto near = syscalls::nearest_known_name(name)) suggestion = fmt::format("; did you mean {}?", *near);
+    warnings_.push_back(fmt::format("{}: unknown syscall \"{}\" (no architecture has it{}); its count is ignored",
+                                    where(source_, text_, line, name), name, suggestion));
+  }
+
+  std::vector<std::string> finish() && {
+    if (unlisted_ != 0)
+      warnings_.push_back(fmt::format("{}: {} more unknown syscall name{} from here on (only the first {} are listed)",
+                                      unlisted_from_, unlisted_, unlisted_ == 1 ? "" : "s", warnings_.size()));
+    return std::move(warnings_);
+  }
+
+ private:
+  std::string_view source_;
+  std::string_view text_;
+  std::set<std::string, std::less<>> seen_;
+  std::vector<std::string> warnings_;
+  size_t unlisted_ = 0;
+  std::string unlisted_from_;
+};
+
 Expected<std::pair<std::string, double>> name_and_count(std::string_view source, std::string_view text,
                                                         const Line& line, std::string_view name, std::string_view num) {
   for (char c : name) {
@@ -207,7 +246,8 @@ bool is_strace_decoration(const Line& line) {
 // errors column may be blank, so a row's calls field counts from the left
 // (every column before it is always printed).
 Expected<std::vector<std::pair<std::string, double>>> read_strace_table(std::string_view text, std::string_view source,
-                                                                        const std::vector<Line>& lines) {
+                                                                        const std::vector<Line>& lines,
+                                                                        UnknownNames& unknown) {
   std::vector<std::pair<std::string, double>> out;
   size_t calls_column = 0;
   for (const Line& line : lines) {
@@ -233,6 +273,7 @@ Expected<std::vector<std::pair<std::string, double>>> read_strace_table(std::str
     if (line.fields.back() == "total") continue;
     auto row = name_and_count(source, text, line, line.fields.back(), line.fields[calls_column]);
     if (!row) return fail(row.error().message);
+    unknown.check(line, line.fields.back());
     out.push_back(std::move(*row));
   }
   return out;
@@ -240,7 +281,8 @@ Expected<std::vector<std::pair<std::string, double>>> read_strace_table(std::str
 
 Expected<std::vector<std::pair<std::string, double>>> read_name_count_lines(std::string_view text,
                                                                             std::string_view source,
-                                                                            const std::vector<Line>& lines) {
+                                                                            const std::vector<Line>& lines,
+                                                                            UnknownNames& unknown) {
   std::vector<std::pair<std::string, double>> out;
   for (const Line& line : lines) {
     if (line.fields.empty()) continue;
@@ -250,6 +292,7 @@ Expected<std::vector<std::pair<std::string, double>>> read_name_count_lines(std:
     }
     auto row = name_and_count(source, text, line, line.fields[0], line.fields[1]);
     if (!row) return fail(row.error().message);
+    unknown.check(line, line.fields[0]);
     out.push_back(std::move(*row));
   }
   return out;
@@ -265,10 +308,12 @@ Expected<Weights> Weights::Parse(std::string_view text, std::string_view source)
   // form allows `#` comments.
   const std::vector<Line> raw = split_lines(text, /*strip_comments=*/false);
   const bool strace = std::any_of(raw.begin(), raw.end(), is_strace_header);
-  auto rows = strace ? read_strace_table(text, source, raw)
-                     : read_name_count_lines(text, source, split_lines(text, /*strip_comments=*/true));
+  UnknownNames unknown(source, text);
+  auto rows = strace ? read_strace_table(text, source, raw, unknown)
+                     : read_name_count_lines(text, source, split_lines(text, /*strip_comments=*/true), unknown);
   if (!rows) return fail(rows.error().message);
   w.named_ = std::move(*rows);
+  w.warnings_ = std::move(unknown).finish();
   if (w.named_.empty()) {
     return fail(fmt::format("{}: no {}", source, strace ? "rows in strace -c's table" : "`name count` lines"));
   }

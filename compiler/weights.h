@@ -92,9 +92,16 @@ class Weights {
   std::string_view description() const { return description_; }
   // (name, count), sorted by name.
   const std::vector<std::pair<std::string, double>>& named() const { return named_; }
+  // A file's names that no ABI's table has, whose counts weigh nothing (a
+  // typo would otherwise go unnoticed): one warning per distinct name, where
+  // it first appears ("w.txt:3:1: unknown syscall \"raed\" (no architecture
+  // has it; did you mean read?); its count is ignored"), in file order; past
+  // the first 256, one counting the rest.
+  const std::vector<std::string>& warnings() const { return warnings_; }
 
  private:
   std::vector<std::pair<std::string, double>> named_;
+  std::vector<std::string> warnings_;
   double floor_ = 1;  // weight of every number in an ABI's table range
   std::string description_;
 };

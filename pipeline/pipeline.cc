@@ -104,6 +104,13 @@ std::vector<std::string> warning_messages(const profile::Resolution& resolution)
   return out;
 }
 
+std::vector<std::pair<size_t, size_t>> counting_lines(const profile::Resolution& resolution) {
+  std::vector<std::pair<size_t, size_t>> out;
+  for (size_t i = 0; i < resolution.warnings.size(); ++i)
+    if (resolution.warnings[i].stands_for != 1) out.emplace_back(i, resolution.warnings[i].stands_for);
+  return out;
+}
+
 Expected<Result, Failure> run(const Request& request) {
   Diagnostics diagnostics;
   const auto failed = [&diagnostics](Stage stage, const Error& error) {
@@ -123,6 +130,7 @@ Expected<Result, Failure> run(const Request& request) {
   auto resolution = pipeline::resolve(result.profile, request.resolve);
   if (!resolution) return failed(Stage::kResolve, resolution.error());
   diagnostics.warnings = warning_messages(*resolution);
+  diagnostics.counting_lines = counting_lines(*resolution);
   result.resolution = std::move(*resolution);
   auto target =
       apply_target_kernel(result.resolution.policy, request.resolve.kernel, request.target, result.profile.source);
@@ -154,18 +162,27 @@ Expected<Result, Failure> run(const Request& request) {
 
 namespace {
 
+// How many warnings the lines from `shown` on stand for: one each, except
+// a line that itself counts warnings the resolver did not list (300 unknown
+// names are 256 warnings and one counting 44: past 256, 44 more, not 1).
+size_t unlisted_count(const Diagnostics& diagnostics, size_t shown) {
+  size_t count = diagnostics.warnings.size() - shown;
+  for (const auto& [index, stands_for] : diagnostics.counting_lines)
+    if (index >= shown && index < diagnostics.warnings.size()) count += stands_for - 1;
+  return count;
+}
+
 // Calls `line(prefix, message)` for every diagnostic in the order they are
 // printed: the --strict findings, then at most `max_warnings` warnings and,
 // past them, one message counting the rest.
 template <typename LineFn>
 void for_each_diagnostic(const Diagnostics& diagnostics, size_t max_warnings, LineFn&& line) {
-  for (const std::string& f : diagnostics.strict_findings) line(std::string_view("sysfence: "), f);
+  for (const std::string& f : diagnostics.strict_findings) line(std::string_view("sysfence: warning: "), f);
   const size_t shown = std::min(diagnostics.warnings.size(), max_warnings);
   for (size_t i = 0; i < shown; ++i) line(std::string_view("sysfence: warning: "), diagnostics.warnings[i]);
   if (shown < diagnostics.warnings.size())
-    line(std::string_view("sysfence: warning: "),
-         fmt::format("{} more warnings are not listed (only the first {} are)", diagnostics.warnings.size() - shown,
-                     shown));
+    line(std::string_view("sysfence: warning: "), fmt::format("{} more warnings are not listed (only the first {} are)",
+                                                              unlisted_count(diagnostics, shown), shown));
 }
 
 }  // namespace

@@ -29,6 +29,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/expected.h"
@@ -78,6 +79,10 @@ struct Diagnostics {
   std::vector<std::string> strict_findings;
   // Resolution warnings (profile::Warning::message).
   std::vector<std::string> warnings;
+  // The warnings that stand for more than one (index into `warnings`, how
+  // many): the resolver's line counting the unknown names it did not list.
+  // The count of the warnings a capped listing leaves out includes them all.
+  std::vector<std::pair<size_t, size_t>> counting_lines;
 };
 
 // A stage failed: which, why, and what the stages before it had to say.
@@ -124,13 +129,16 @@ Expected<verify::Verification> prove_stack(std::vector<bpf::Program> stack, std:
 
 // The resolution's warnings as Diagnostics::warnings holds them.
 std::vector<std::string> warning_messages(const profile::Resolution& resolution);
+// Those of them that stand for more than one, as Diagnostics::counting_lines
+// holds them.
+std::vector<std::pair<size_t, size_t>> counting_lines(const profile::Resolution& resolution);
 
 // Runs the stages up to request.last.
 Expected<Result, Failure> run(const Request& request);
 
-// The diagnostics as the CLI shows them, one line each: a strict finding as
-// "sysfence: FINDING", a warning as "sysfence: warning: MESSAGE" (each made
-// one line). Formatting only; the caller decides where they go.
+// The diagnostics as the CLI shows them, one line each, every one as
+// "sysfence: warning: MESSAGE" (made one line): outside --strict a strict
+// finding is a warning like the resolver's. Formatting only; the caller decides where they go.
 std::vector<std::string> diagnostic_lines(const Diagnostics& diagnostics);
 // The same lines, each ending in '\n', in one buffer: what a caller writes
 // in one go (a line of its own per diagnostic cost a format and a write).

@@ -75,14 +75,24 @@ CapSet docker_default_caps() { return CapSet(kDockerDefault.begin(), kDockerDefa
 CapSet all_caps() { return CapSet(kCaps.begin(), kCaps.end()); }
 
 Expected<CapSet> parse_caps(std::string_view spec) {
+  // An empty list is what an unset shell variable gives ("--caps $CAPS"):
+  // taken as none, it would silently drop Docker's default capabilities.
+  if (trim(spec).empty()) return fail("empty capability list (none says no capabilities)");
   CapSet out;
   size_t start = 0;
+  size_t items = 0;
+  bool none = false;
   while (start <= spec.size()) {
     size_t comma = spec.find(',', start);
     if (comma == std::string_view::npos) comma = spec.size();
     const std::string item = trim(spec.substr(start, comma - start));
     start = comma + 1;
-    if (item.empty() || item == "none") continue;
+    ++items;
+    if (item.empty()) return fail(fmt::format("item {} of the list is empty", items));
+    if (item == "none") {
+      none = true;
+      continue;
+    }
     if (item == "docker-default") {
       out.merge(docker_default_caps());
       continue;
@@ -103,6 +113,9 @@ Expected<CapSet> parse_caps(std::string_view spec) {
                       item, syscalls::did_you_mean(name, kCaps)));
     out.insert(std::move(name));
   }
+  // The list is a union: "none" in it would add nothing, while it reads as
+  // taking the others away ("all,none" was all).
+  if (none && items > 1) return fail("none is the empty set and cannot be combined with other items");
   return out;
 }
 

@@ -23,10 +23,12 @@ std::span<const std::string_view> capability_names();
 CapSet docker_default_caps();
 CapSet all_caps();
 
-// The --caps syntax: "docker-default", "all", "none" (or ""), or a comma
-// list mixing those keywords and capability names. Names are
-// case-insensitive and the CAP_ prefix is optional ("sys_admin" ->
-// CAP_SYS_ADMIN). Errors name the unknown entry and suggest the nearest name.
+// The --caps syntax: "docker-default", "all", "none", or a comma list, the
+// union of its items: capability names, "docker-default" and "all" ("none"
+// only alone). Names are case-insensitive and the CAP_ prefix is optional
+// ("sys_admin" -> CAP_SYS_ADMIN). Errors name the unknown entry and suggest
+// the nearest name; an empty list or item is an error (an unset variable,
+// a stray comma), not "none".
 Expected<CapSet> parse_caps(std::string_view spec);
 
 }  // namespace sysfence::profile

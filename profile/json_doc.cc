@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <boost/json/basic_parser_impl.hpp>
 #include <cassert>
+#include <charconv>
 #include <cstring>
+#include <optional>
 
 namespace sysfence::profile {
 
@@ -440,6 +442,31 @@ std::string describe_byte(std::string_view text, size_t offset) {
   return fmt::format("unexpected character '{}'", static_cast<char>(c));
 }
 
+// Where a parse stopped with a syntax error: at the byte after a \uD800..
+// \uDBFF escape (or after the backslash following one) that wants a
+// trailing surrogate escape. Boost.JSON reports that as a plain syntax
+// error at the next byte, which reads as if that byte were the mistake
+// (a lone leading surrogate before the closing quote: "unexpected
+// character '\"'"). Returns the offset of the escape's backslash.
+std::optional<size_t> lone_leading_surrogate(std::string_view text, size_t offset) {
+  constexpr size_t kEscape = 6;  // \uXXXX
+  for (const size_t end : {offset, offset - 1}) {
+    if (end > text.size() || end < kEscape || (end != offset && text[end] != '\\')) continue;
+    const size_t at = end - kEscape;
+    if (text[at] != '\\' || text[at + 1] != 'u') continue;
+    // The backslash starts an escape only after an even number of
+    // backslashes: in the JSON text "\\ud800" it ends the escape "\\".
+    size_t before = 0;
+    while (before < at && text[at - 1 - before] == '\\') ++before;
+    if (before % 2 != 0) continue;
+    unsigned value = 0;
+    const auto [ptr, ec] = std::from_chars(text.data() + at + 2, text.data() + end, value, 16);
+    if (ec != std::errc() || ptr != text.data() + end) continue;
+    if (value >= 0xd800 && value <= 0xdbff) return at;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Expected<JsonDoc> JsonDoc::parse(std::string_view text, std::string_view name, const JsonLimits& limits) {
@@ -461,9 +488,16 @@ Expected<JsonDoc> JsonDoc::parse(std::string_view text, std::string_view name, c
   boost::json::error_code ec;
   const size_t used = parser.write_some(false, text.data(), text.size(), ec);
   if (ec) {
+    namespace bj = boost::json;
+    if (const auto escape = ec == bj::error::syntax ? lone_leading_surrogate(text, used) : std::nullopt) {
+      const TextPos p = doc.pos(*escape);
+      return fail(
+          fmt::format("{}:{}:{}: invalid JSON: invalid \\u escape (leading surrogate {} is not followed by a "
+                      "trailing surrogate \\udc00..\\udfff)",
+                      name, p.line, p.col, text.substr(*escape, 6)));
+    }
     const TextPos p = doc.pos(used);
     std::string what;
-    namespace bj = boost::json;
     if (parser.handler().too_many_values) what = fmt::format("more than {} values in one document", limits.max_values);
     else if (ec == bj::error::too_deep) what = fmt::format("nesting deeper than {} levels", limits.max_depth);
     else if (ec == bj::error::incomplete) what = "unexpected end of input";

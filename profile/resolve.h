@@ -213,6 +213,10 @@ struct Warning {
   // and so runc, Docker and Podman, answers ALLOW (...)"
   // kErrnoRange: "p.json:9:5: syscalls[3]: errnoRet 5000 is above 4095 ..."
   std::string message;
+  // How many warnings this one stands for: more than 1 for the line that
+  // counts the unknown names past the listed ones, so that a caller capping
+  // the warnings it prints can still count them all.
+  size_t stands_for = 1;
 };
 
 struct Resolution {

@@ -324,6 +324,7 @@ void Resolver::report_unknown_names() {
     Warning w;
     w.kind = WarningKind::kUnknownName;
     w.pos = unlisted_from_;
+    w.stands_for = unlisted_names_;
     w.message = fmt::format("{}: {} more unknown syscall name{} from here on (only the first {} are listed)",
                             where(unlisted_from_), unlisted_names_, unlisted_names_ == 1 ? "" : "s", kMaxNameWarnings);
     name_warnings_.push_back(std::move(w));

@@ -96,10 +96,10 @@ ExecImage make_exec_image(std::string path, std::vector<std::string> args) {
 }
 
 int exec_image(const ExecImage& image) {
-  ::execve(image.path.c_str(), image.argv.data(), image.envp.data());
+  if (::execve(image.path.c_str(), image.argv.data(), image.envp.data()) == 0) return 0;
   if (errno != ENOEXEC) return errno;
   // A file without a recognized format: execvp hands it to the shell.
-  ::execve(image.script_argv[0], image.script_argv.data(), image.envp.data());
+  if (::execve(image.script_argv[0], image.script_argv.data(), image.envp.data()) == 0) return 0;
   return ENOEXEC;
 }
 

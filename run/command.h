@@ -50,7 +50,10 @@ struct ExecImage {
 ExecImage make_exec_image(std::string path, std::vector<std::string> args);
 
 // execve(image) and, on ENOEXEC, execve("/bin/sh", path, args...) as execvp
-// does. Returns only on failure, with the errno of the attempt that counts.
+// does. Returns only when nothing ran: with the errno of the attempt that
+// counts, or 0 when an execve returned 0, which it does only when the call
+// was skipped (a seccomp ERRNO(0): errno is then whatever an earlier call
+// left in it).
 int exec_image(const ExecImage& image);
 
 // 127 for ENOENT / ENOTDIR (the file vanished), else 126.

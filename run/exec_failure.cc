@@ -18,12 +18,16 @@ namespace sysfence::run {
 
 namespace {
 
-bool lets_through(const bpf::Interpreter& filter, uint32_t nr, const std::array<uint64_t, 6>& args) {
+Action answer(const bpf::Interpreter& filter, uint32_t nr, const std::array<uint64_t, 6>& args) {
   SeccompData data;
   data.nr = nr;
   data.arch = syscalls::native_arch().audit_arch;
   data.args = args;
-  const ActionKind kind = filter.run(data, bpf::host_endian()).action().kind;
+  return filter.run(data, bpf::host_endian()).action();
+}
+
+bool lets_through(const bpf::Interpreter& filter, uint32_t nr, const std::array<uint64_t, 6>& args) {
+  const ActionKind kind = answer(filter, nr, args).kind;
   return kind == ActionKind::kAllow || kind == ActionKind::kLog;
 }
 
@@ -46,10 +50,40 @@ std::string_view digits(unsigned v, std::span<char, 12> buf) {
 
 }  // namespace
 
-ExecFailureReport::ExecFailureReport(std::string_view path) {
+bool skips_exec(std::span<const bpf::Insn> program, const ExecImage& image) {
+  auto filter = bpf::Interpreter::create(program);
+  if (!filter) return false;
+  const std::array<uint64_t, 6> args = {reinterpret_cast<uint64_t>(image.path.c_str()),
+                                        reinterpret_cast<uint64_t>(image.argv.data()),
+                                        reinterpret_cast<uint64_t>(image.envp.data()),
+                                        0,
+                                        0,
+                                        0};
+  return answer(*filter, SYS_execve, args) == Action::Errno(0);
+}
+
+std::string exec_failure_message(std::string_view path, int err, bool profile_skips) {
+  // ERRNO(0) is no error: execve "succeeds" without running anything, and
+  // strerror(0) would say "Success".
+  if (err == 0 && profile_skips) {
+    return "the profile answers execve ERRNO(0): the kernel skips the call and returns 0, so " + std::string(path) +
+           " never runs";
+  }
+  if (err == 0) {
+    return "execve returned 0 without running " + std::string(path) +
+           ": the call was skipped (an ERRNO(0) of a filter installed before sysfence's, or an agent's answer)";
+  }
+  return "cannot run " + std::string(path) + ": " + std::strerror(err);
+}
+
+ExecFailureReport::ExecFailureReport(std::string_view path, bool profile_skips) {
   const std::string prefix = "sysfence: " + one_line("cannot run " + std::string(path) + ": ");
   // Room is left for the errno's description and the newline.
   prefix_len_ = append(std::span<char>(text_).first(text_.size() - 128), 0, prefix);
+  // The newline last, also when a long path is cut.
+  skipped_len_ = append(std::span<char>(skipped_).first(skipped_.size() - 1), 0,
+                        "sysfence: " + one_line(exec_failure_message(path, 0, profile_skips)));
+  skipped_[skipped_len_++] = '\n';
 }
 
 size_t ExecFailureReport::complete(int err) {
@@ -78,13 +112,18 @@ bool ExecFailureReport::allowed_by(std::span<const bpf::Insn> program) const {
   for (size_t length = prefix_len_ + 1; length <= text_.size(); ++length) {
     if (!lets_through(*filter, SYS_write, {STDERR_FILENO, buffer, length, 0, 0, 0})) return false;
   }
-  return true;
+  const auto skipped = reinterpret_cast<uint64_t>(skipped_.data());
+  return lets_through(*filter, SYS_write, {STDERR_FILENO, skipped, skipped_len_, 0, 0, 0});
 }
 
 void ExecFailureReport::report_and_exit(int err) {
-  const size_t length = complete(err);
   // One raw write: nothing buffered, nothing to close afterwards.
-  [[maybe_unused]] const long written = syscall(SYS_write, STDERR_FILENO, text_.data(), length);
+  if (err == 0) {
+    [[maybe_unused]] const long written = syscall(SYS_write, STDERR_FILENO, skipped_.data(), skipped_len_);
+  } else {
+    const size_t length = complete(err);
+    [[maybe_unused]] const long written = syscall(SYS_write, STDERR_FILENO, text_.data(), length);
+  }
   _exit(exit_code_for_exec_errno(err));
 }
 

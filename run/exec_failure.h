@@ -15,28 +15,44 @@
 #include <array>
 #include <cstddef>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "bpf/insn.h"
+#include "run/command.h"
 
 namespace sysfence::run {
 
+// Whether `program` (native ABI) answers ERRNO(0) to the execve that
+// exec_image makes first: the kernel then skips the call and returns 0, as
+// if it had succeeded, and the command never runs.
+bool skips_exec(std::span<const bpf::Insn> program, const ExecImage& image);
+
+// What to say of exec_image's `err` for PATH: "cannot run PATH: Permission
+// denied"; for 0 (the call was skipped), who skipped it: the profile when
+// `profile_skips` (skips_exec), else something installed before sysfence's
+// filter or its agent.
+std::string exec_failure_message(std::string_view path, int err, bool profile_skips);
+
 class ExecFailureReport {
  public:
-  // Prepares "sysfence: cannot run PATH: " (PATH on one line).
-  explicit ExecFailureReport(std::string_view path);
+  // Prepares "sysfence: cannot run PATH: " (PATH on one line), and the
+  // whole message for a skipped execve (exec_failure_message's for 0).
+  ExecFailureReport(std::string_view path, bool profile_skips);
   ExecFailureReport(const ExecFailureReport&) = delete;
   ExecFailureReport& operator=(const ExecFailureReport&) = delete;
 
   // Whether `program` (the filter about to be installed, native ABI)
-  // allows write(2, this report, any length the report can have) and
-  // exit_group with 126 and 127, the codes report_and_exit uses. A filter
+  // allows write(2, this report, any length the report can have; the
+  // skipped-execve message) and exit_group with 126 and 127, the codes
+  // report_and_exit uses. A filter
   // already on the process is not seen; one that denies these calls would
   // deny them to the command too.
   bool allowed_by(std::span<const bpf::Insn> program) const;
 
-  // Completes the message with `err`'s description, writes it to stderr and
-  // exits with 127 (ENOENT / ENOTDIR) or 126, making no other system call.
+  // Completes the message with `err`'s description (0: the skipped-execve
+  // message instead), writes it to stderr and exits with 127 (ENOENT /
+  // ENOTDIR) or 126, making no other system call.
   [[noreturn]] void report_and_exit(int err);
 
  private:
@@ -46,6 +62,8 @@ class ExecFailureReport {
 
   std::array<char, 1024> text_{};
   size_t prefix_len_ = 0;
+  std::array<char, 1024> skipped_{};
+  size_t skipped_len_ = 0;
 };
 
 }  // namespace sysfence::run

@@ -373,7 +373,9 @@ int run_supervised(const Supervised& s, const ExecImage& image) {
   supervise(c, supervisor, listener);
   reap(c, info);
   const bool exec_failed = c.hs->state.load(std::memory_order_acquire) == kExecFailed;
-  if (exec_failed) say(fmt::format("cannot run {}: {}", image.path, std::strerror(c.hs->exec_errno)));
+  if (exec_failed) {
+    say(exec_failure_message(image.path, c.hs->exec_errno, skips_exec(s.plan->program, image)));
+  }
 
   if (listener >= 0) {
     hand_off_listener(c, supervisor, listener);
@@ -402,7 +404,7 @@ bool needs_no_new_privs(std::optional<bool> asked) {
 // only when the filter cannot be installed. A filter under which a failed
 // execve could be neither reported nor exited from gets a parent instead.
 int run_direct(const FilterPlan& plan, const bpf::InstallOptions& install, const ExecImage& image) {
-  ExecFailureReport report(image.path);
+  ExecFailureReport report(image.path, skips_exec(plan.program, image));
   if (report.allowed_by(plan.program)) {
     auto installed = bpf::install(plan.program, install);
     if (!installed) {
@@ -434,7 +436,7 @@ int run(const RunRequest& request) {
 
   if (request.profile.unconfined()) {
     const int err = exec_image(image);
-    say(fmt::format("cannot run {}: {}", image.path, std::strerror(err)));
+    say(exec_failure_message(image.path, err, /*profile_skips=*/false));
     return exit_code_for_exec_errno(err);
   }
 

@@ -142,6 +142,7 @@ int run_compile(std::span<const std::string> args) {
   if (!install_flags) return cli::usage_error(install_flags.error().message);
 
   const std::string shown = profile_arg == "-" ? "<stdin>" : profile_arg;
+  cli::print_warnings(copts.weights.warnings());
   auto built = cli::run_pipeline(*request);
   if (!built) {
     if (built.error().stage == pipeline::Stage::kProve) {

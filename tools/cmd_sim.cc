@@ -29,6 +29,7 @@
 //
 #include <fmt/format.h>
 
+#include <array>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -192,6 +193,26 @@ Expected<uint64_t> parse_value(std::string_view text, std::string_view what) {
   return fail(fmt::format("invalid {} {} (expected a decimal or 0x-hex number up to 64 bits)", what, quote(text)));
 }
 
+// --args a0,..,a5: one to six values, the missing ones 0. An empty list or
+// item (an unset variable, a stray comma) is refused as --arch's are, not
+// taken as 0.
+Expected<std::array<uint64_t, 6>> parse_arg_list(std::string_view list) {
+  if (list.empty()) return fail("invalid --args \"\": empty list (leave --args out for all zeros)");
+  std::array<uint64_t, 6> out{};
+  std::string_view rest = list;
+  for (unsigned i = 0;; ++i) {
+    if (i == 6) return fail(fmt::format("--args takes at most 6 values, got {}", quote(list)));
+    const size_t comma = rest.find(',');
+    const std::string_view item = rest.substr(0, comma);
+    if (item.empty()) return fail(fmt::format("invalid --args {}: item {} of the list is empty", quote(list), i + 1));
+    auto v = parse_value(item, fmt::format("args[{}]", i));
+    if (!v) return Unexpected<Error>{v.error()};
+    out[i] = *v;
+    if (comma == std::string_view::npos) return out;
+    rest = rest.substr(comma + 1);
+  }
+}
+
 // Reads and validates the raw filters (error: "FILE: instruction 3: ...").
 Expected<cli::FilterStack> load_filters(const cli::ParsedArgs& args, Endian byte_order) {
   auto stack = cli::read_filter_stack(args, byte_order);
@@ -212,16 +233,9 @@ Expected<SeccompData> single_input(const cli::ParsedArgs& args, const syscalls::
   if (!nr) return Unexpected<Error>{nr.error()};
   d.nr = *nr;
   if (auto list = args.get("args")) {
-    std::string_view rest = *list;
-    for (unsigned i = 0; !rest.empty(); ++i) {
-      if (i == 6) return fail(fmt::format("--args takes at most 6 values, got {}", quote(*list)));
-      const size_t comma = rest.find(',');
-      const std::string_view item = rest.substr(0, comma);
-      auto v = parse_value(item, fmt::format("args[{}]", i));
-      if (!v) return Unexpected<Error>{v.error()};
-      d.args[i] = *v;
-      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-    }
+    auto values = parse_arg_list(*list);
+    if (!values) return Unexpected<Error>{values.error()};
+    d.args = *values;
   }
   if (auto ip = args.get("ip")) {
     auto v = parse_value(*ip, "instruction pointer");

@@ -268,6 +268,7 @@ int run_stats(std::span<const std::string> args) {
   auto measured = measure_options(*parsed);
   if (!measured) return cli::usage_error(measured.error().message);
   measure::StatsOptions sopts = std::move(*measured);
+  cli::print_warnings(sopts.weights.warnings());
 
   std::vector<bpf::Program> stack;  // installation order; one program unless --bpf gives a stack
   std::vector<syscalls::ArchId> abis;

@@ -213,6 +213,23 @@ TEST(CompileCli, StrategiesWeightsAndUnknownSyscalls) {
   EXPECT_EQ(run(fmt::format("compile default --weights {} -o {}", w, tmp("w.bpf"))).code, 0);
 }
 
+// A typo in a weights file is said on stderr by both commands that read
+// one; the filter is written all the same.
+TEST(CompileCli, WeightsFileUnknownNamesAreWarnings) {
+  const std::string w = tmp("typo-weights.txt");
+  std::ofstream(w) << "read 10\nfutx 1000\n";
+  const std::string warning = fmt::format(
+      "sysfence: warning: {}:2:1: unknown syscall \"futx\" (no architecture has it; did you mean futex?); its count is "
+      "ignored\n",
+      w);
+  const CliRun compiled = run(fmt::format("compile default --arch x86_64 --weights {} -o {}", w, tmp("typo.bpf")));
+  EXPECT_EQ(compiled.code, 0) << compiled.err;
+  EXPECT_EQ(compiled.err, warning);
+  const CliRun stats = run(fmt::format("stats --bpf {} --arch x86_64 --weights {}", tmp("typo.bpf"), w));
+  EXPECT_EQ(stats.code, 0) << stats.err;
+  EXPECT_EQ(stats.err, warning);
+}
+
 // strace -c's output as it is weighs as its two-column reduction (made by
 // awk) and shapes the tree (unlike uniform weights).
 TEST(CompileCli, WeightsFromStraceOutput) {

@@ -5,6 +5,8 @@
 
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "syscalls/table.h"
 
@@ -51,6 +53,45 @@ TEST(Weights, ParseNameCountLines) {
   EXPECT_DOUBLE_EQ(w->measured(ArchId::kX86_64, nr(ArchId::kX86_64, "read")), 101.0);
   EXPECT_DOUBLE_EQ(w->measured(ArchId::kX86_64, nr(ArchId::kX86_64, "write")), 50.5);
   EXPECT_EQ(w->description(), "w.txt");
+}
+
+// A name no ABI has weighs nothing: said once per name, where it first
+// appears, with the nearest known name.
+TEST(Weights, UnknownNamesAreWarnedAboutOnceEach) {
+  auto w = Weights::Parse("read 10\nraed 5\n  foo_bar 1\nraed 2\nfcntl64 3\n", "w.txt");
+  ASSERT_TRUE(w) << w.error().message;
+  EXPECT_EQ(
+      w->warnings(),
+      (std::vector<std::string>{
+          "w.txt:2:1: unknown syscall \"raed\" (no architecture has it; did you mean read?); its count is ignored",
+          "w.txt:3:3: unknown syscall \"foo_bar\" (no architecture has it); its count is ignored",
+      }));
+  // fcntl64 is i386's: no warning, and it weighs there.
+  EXPECT_DOUBLE_EQ(w->measured(ArchId::kI386, nr(ArchId::kI386, "fcntl64")), 3.0);
+  EXPECT_TRUE(Weights::Parse("read 1\nwrite 2\n", "w.txt")->warnings().empty());
+  EXPECT_TRUE(Weights::Hot().warnings().empty());
+  // strace's table: the name column's position.
+  auto table = Weights::Parse(
+      "% time     seconds  usecs/call     calls    errors syscall\n"
+      "------ ----------- ----------- --------- --------- ----------------\n"
+      " 50.00    0.000010           1        10           read\n"
+      " 50.00    0.000010           1        10           nosuchcall\n",
+      "s.txt");
+  ASSERT_TRUE(table) << table.error().message;
+  ASSERT_EQ(table->warnings().size(), 1u);
+  EXPECT_TRUE(table->warnings()[0].starts_with("s.txt:4:52: unknown syscall \"nosuchcall\"")) << table->warnings()[0];
+}
+
+// A file of thousands of made-up names lists the first 256 and counts the rest.
+TEST(Weights, UnknownNamesPastTheFirst256AreCounted) {
+  std::string text;
+  for (int i = 0; i < 1000; ++i) text += "made_up_" + std::to_string(i) + " 1\n";
+  auto w = Weights::Parse(text, "w.txt");
+  ASSERT_TRUE(w) << w.error().message;
+  ASSERT_EQ(w->warnings().size(), 257u);
+  EXPECT_TRUE(w->warnings()[255].starts_with("w.txt:256:1: unknown syscall \"made_up_255\"")) << w->warnings()[255];
+  EXPECT_EQ(w->warnings()[256],
+            "w.txt:257:1: 744 more unknown syscall names from here on (only the first 256 are listed)");
 }
 
 TEST(Weights, ParseErrorsNameLineAndColumn) {

@@ -200,7 +200,7 @@ TEST(DiagnosticLines, OneLineEachAsTheCliPrintsThem) {
   d.strict_findings = {"p.json:1:2: /bogus: unknown field \"bogus\" (ignored)"};
   d.warnings = {"p.json:3:4: a\nb"};
   EXPECT_EQ(diagnostic_lines(d), (std::vector<std::string>{
-                                     "sysfence: p.json:1:2: /bogus: unknown field \"bogus\" (ignored)",
+                                     "sysfence: warning: p.json:1:2: /bogus: unknown field \"bogus\" (ignored)",
                                      "sysfence: warning: p.json:3:4: a\\nb",
                                  }));
 }
@@ -218,13 +218,43 @@ TEST(DiagnosticText, WarningsPastTheCapAreCountedInOneLine) {
   EXPECT_EQ(diagnostic_lines(d).size(), kMaxWarningLines + 40);
 }
 
+// The resolver lists 256 unknown names and counts the rest in one line of
+// its own: the line counting what the cap leaves out counts those names,
+// not that one line.
+TEST(DiagnosticText, UnknownNamesPastTheCapAreCountedOneEach) {
+  for (const size_t names : {size_t{300}, size_t{1000}}) {
+    std::string text = R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": [)";
+    for (size_t i = 0; i < names; ++i) text += fmt::format("{}\"nosuchcall{}\"", i == 0 ? "" : ", ", i);
+    text += R"(], "action": "SCMP_ACT_ALLOW"}]})";
+    auto built = run(in_memory(text));
+    ASSERT_TRUE(built) << built.error().message;
+    const std::string shown = diagnostic_text(built->diagnostics);
+    EXPECT_NE(shown.find(fmt::format("sysfence: warning: {} more warnings are not listed (only the first 256 are)\n",
+                                     names - kMaxWarningLines)),
+              std::string::npos)
+        << names << " names:\n"
+        << shown.substr(shown.size() > 400 ? shown.size() - 400 : 0);
+    EXPECT_EQ(static_cast<size_t>(std::count(shown.begin(), shown.end(), '\n')), kMaxWarningLines + 1);
+  }
+  // Other warnings past the cap add one each to the names counted.
+  Diagnostics d;
+  for (size_t i = 0; i < kMaxWarningLines; ++i) d.warnings.push_back("unknown name");
+  d.warnings.push_back("p.json:1:1: 44 more unknown syscall names from here on (only the first 256 are listed)");
+  d.counting_lines = {{kMaxWarningLines, 44}};
+  d.warnings.push_back("a width warning");
+  EXPECT_NE(diagnostic_text(d).find("sysfence: warning: 45 more warnings are not listed (only the first 256 are)\n"),
+            std::string::npos);
+  // Listed in full, the counting line is a line like the others.
+  EXPECT_EQ(diagnostic_lines(d).size(), kMaxWarningLines + 2);
+}
+
 TEST(DiagnosticText, TheLinesEachEndedByANewline) {
   Diagnostics d;
   EXPECT_EQ(diagnostic_text(d), "");
   d.strict_findings = {"p.json:1:2: /bogus: unknown field \"bogus\" (ignored)"};
   d.warnings = {"p.json:3:4: a\nb", "p.json:5:6: \x1b[2Jc"};
   EXPECT_EQ(diagnostic_text(d),
-            "sysfence: p.json:1:2: /bogus: unknown field \"bogus\" (ignored)\n"
+            "sysfence: warning: p.json:1:2: /bogus: unknown field \"bogus\" (ignored)\n"
             "sysfence: warning: p.json:3:4: a\\nb\n"
             "sysfence: warning: p.json:5:6: \\x1b[2Jc\n");
 }

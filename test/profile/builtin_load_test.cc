@@ -2,6 +2,10 @@
 // capability tables) and profile loading (profile/load.h).
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "profile/builtin.h"
 #include "profile/caps.h"
 #include "profile/errno_names.h"
@@ -71,7 +75,6 @@ TEST(Caps, ParseKeywordsNamesAndMistakes) {
   EXPECT_EQ(*parse_caps("docker-default"), docker_default_caps());
   EXPECT_EQ(*parse_caps("all"), all_caps());
   EXPECT_TRUE(parse_caps("none")->empty());
-  EXPECT_TRUE(parse_caps("")->empty());
   EXPECT_EQ(*parse_caps("sys_admin, CAP_NET_ADMIN,cap_bpf"), (CapSet{"CAP_BPF", "CAP_NET_ADMIN", "CAP_SYS_ADMIN"}));
   CapSet expected = docker_default_caps();
   expected.insert("CAP_SYS_PTRACE");
@@ -81,6 +84,36 @@ TEST(Caps, ParseKeywordsNamesAndMistakes) {
   EXPECT_EQ(bad.error().message,
             "unknown capability \"CAP_SYS_ADMN\" (did you mean \"CAP_SYS_ADMIN\"?) (use names such as CAP_SYS_ADMIN, "
             "or docker-default, all, none)");
+  // The keywords join a union; all of them is all.
+  EXPECT_EQ(*parse_caps("all,CAP_SYS_ADMIN"), all_caps());
+}
+
+// An empty list or item is a mistake (an unset variable, a stray comma),
+// not the empty set: that is spelled none, alone.
+TEST(Caps, EmptyListsAndItemsAndNoneInAListAreRefused) {
+  for (const char* empty : {"", " ", "\t"}) {
+    auto r = parse_caps(empty);
+    ASSERT_FALSE(r) << '"' << empty << '"';
+    EXPECT_EQ(r.error().message, "empty capability list (none says no capabilities)");
+  }
+  const std::vector<std::pair<std::string, std::string>> items = {
+      {",", "item 1 of the list is empty"},
+      {"CAP_SYS_ADMIN,,", "item 2 of the list is empty"},
+      {"CAP_SYS_ADMIN,", "item 2 of the list is empty"},
+      {",CAP_SYS_ADMIN", "item 1 of the list is empty"},
+      {"docker-default, ,CAP_BPF", "item 2 of the list is empty"},
+  };
+  for (const auto& [spec, message] : items) {
+    auto r = parse_caps(spec);
+    ASSERT_FALSE(r) << spec;
+    EXPECT_EQ(r.error().message, message) << spec;
+  }
+  for (const char* mixed : {"all,none", "none,CAP_SYS_ADMIN", "none,none", "docker-default,none"}) {
+    auto r = parse_caps(mixed);
+    ASSERT_FALSE(r) << mixed;
+    EXPECT_EQ(r.error().message, "none is the empty set and cannot be combined with other items") << mixed;
+  }
+  EXPECT_TRUE(parse_caps(" none ")->empty());
 }
 
 TEST(Load, KernelVersions) {

@@ -173,6 +173,35 @@ TEST(JsonDoc, SyntaxErrorsNameLineAndColumn) {
   EXPECT_EQ(e7.error().message, "c.json:1:1: invalid JSON: unexpected character '/'");
 }
 
+// A leading surrogate escape must be followed by a trailing one: said of
+// the escape, as for a lone trailing surrogate, not of the byte after it.
+TEST(JsonDoc, ALoneLeadingSurrogateIsNamed) {
+  const std::string expected =
+      "s.json:1:3: invalid JSON: invalid \\u escape (leading surrogate \\ud800 is not followed by a trailing "
+      "surrogate \\udc00..\\udfff)";
+  for (const std::string_view text : {R"(["\ud800"])", R"(["\ud800x"])", R"(["\ud800\n"])"}) {
+    auto e = JsonDoc::parse(text, "s.json");
+    ASSERT_FALSE(e) << text;
+    EXPECT_EQ(e.error().message, expected) << text;
+  }
+  auto upper = JsonDoc::parse(R"({"a": "x\uDBFF"})", "s.json");
+  ASSERT_FALSE(upper);
+  EXPECT_EQ(upper.error().message,
+            "s.json:1:9: invalid JSON: invalid \\u escape (leading surrogate \\uDBFF is not followed by a trailing "
+            "surrogate \\udc00..\\udfff)");
+  // A lone trailing surrogate keeps Boost.JSON's own words.
+  auto trailing = JsonDoc::parse(R"(["\udc00"])", "s.json");
+  ASSERT_FALSE(trailing);
+  EXPECT_NE(trailing.error().message.find("invalid \\u escape ("), std::string::npos) << trailing.error().message;
+  // Escaped backslashes before "ud800" make it text; a pair is a character.
+  EXPECT_TRUE(JsonDoc::parse(R"(["\\ud800"])", "s.json"));
+  EXPECT_TRUE(JsonDoc::parse(R"(["\ud83d\ude00"])", "s.json"));
+  // Other syntax errors inside a string are unchanged.
+  auto other = JsonDoc::parse(R"(["\\ud800\q"])", "s.json");
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().message.find("surrogate"), std::string::npos) << other.error().message;
+}
+
 TEST(JsonDoc, DepthIsBounded) {
   const std::string deep = std::string(65, '[') + std::string(65, ']');
   auto e = JsonDoc::parse(deep, "deep.json");

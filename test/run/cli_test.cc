@@ -233,6 +233,43 @@ TEST(RunExitCodes, ExecveDeniedWithExitAndCloseDeniedIs126) {
   }
 }
 
+// ERRNO(0) for execve is no error: the kernel skips the call and returns 0,
+// so the command never runs. Said so (not "cannot run /bin/true: Success"),
+// still 126, whether sysfence execs itself (write and exit_group allowed),
+// from a parent (a default ERRNO(0) answers those too) or traced.
+TEST(RunExitCodes, ExecveAnsweredErrnoZeroIsSaidToBeSkipped) {
+  // The filtered sysfence's sanitizer runtime makes calls these profiles
+  // answer ERRNO(0) (see kernel_child.h).
+  if (bpf::testing::running_under_sanitizer()) GTEST_SKIP() << "not under sanitizers (see kernel_child.h)";
+  struct Case {
+    std::string name;
+    std::string profile;
+    std::vector<std::string> options;
+  };
+  const std::string explicit_zero = R"({"defaultAction": "SCMP_ACT_ALLOW",
+      "syscalls": [{"names": ["execve"], "action": "SCMP_ACT_ERRNO", "errnoRet": 0}]})";
+  const std::vector<Case> cases = {
+      {"errno-ret-0", explicit_zero, {}},
+      {"errno-ret-0-traced", explicit_zero, {"--trace-denials"}},
+      {"default-errno-ret-0", R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 0, "syscalls": []})", {}},
+  };
+  for (const Case& c : cases) {
+    const std::string profile = tmp_path(c.name + ".json");
+    write_file(profile, c.profile);
+    std::vector<std::string> args = {"--profile", profile};
+    args.insert(args.end(), c.options.begin(), c.options.end());
+    args.insert(args.end(), {"--", "/bin/true"});
+    const Outcome o = sysfence_run(args);
+    EXPECT_EQ(o.code(), 126) << c.name << ": " << o.describe();
+    EXPECT_NE(o.err.find("sysfence: the profile answers execve ERRNO(0): the kernel skips the call and returns 0, so "
+                         "/bin/true never runs\n"),
+              std::string::npos)
+        << c.name << ": " << o.err;
+    EXPECT_EQ(o.err.find("Success"), std::string::npos) << c.name << ": " << o.err;
+    EXPECT_EQ(o.out, "") << c.name;
+  }
+}
+
 // A profile that denies exit_group runs the command in a child of sysfence
 // (which can report a failed execve): the command's status and signal still
 // come through, and the signals sent to sysfence reach the command.

@@ -23,6 +23,7 @@
 #include "profile/caps.h"
 #include "run/command.h"
 #include "run/describe.h"
+#include "run/exec_failure.h"
 #include "run/host.h"
 #include "run/oci_state.h"
 #include "run/plan.h"
@@ -595,6 +596,29 @@ TEST(Command, ExecImage) {
   EXPECT_STREQ(moved.script_argv[3], "b");
   EXPECT_EQ(exit_code_for_exec_errno(ENOENT), kExitNotFound);
   EXPECT_EQ(exit_code_for_exec_errno(EACCES), kExitCannotRun);
+}
+
+// An execve answered ERRNO(0) returns 0 having run nothing: what to say
+// depends on whether the profile's filter is what answers so.
+TEST(Command, SkippedExecIsNoSuccess) {
+  const ExecImage img = make_exec_image("/bin/true", {"true"});
+  const uint32_t execve_nr = SYS_execve;
+  const uint32_t errno_zero = 0x00050000;  // SECCOMP_RET_ERRNO | 0
+  const uint32_t eperm = 0x00050001;
+  const uint32_t allow = 0x7fff0000;
+  // ld nr; jeq execve ? ret ANSWER : ret ALLOW
+  const auto answering = [&](uint32_t answer) {
+    return bpf::Program{{0x20, 0, 0, 0}, {0x15, 0, 1, execve_nr}, {0x06, 0, 0, answer}, {0x06, 0, 0, allow}};
+  };
+  EXPECT_TRUE(skips_exec(answering(errno_zero), img));
+  EXPECT_FALSE(skips_exec(answering(eperm), img));
+  EXPECT_FALSE(skips_exec(answering(allow), img));
+  EXPECT_EQ(exec_failure_message("/bin/true", 0, true),
+            "the profile answers execve ERRNO(0): the kernel skips the call and returns 0, so /bin/true never runs");
+  EXPECT_EQ(exec_failure_message("/bin/true", 0, false).find("Success"), std::string::npos);
+  EXPECT_TRUE(exec_failure_message("/bin/true", 0, false).starts_with("execve returned 0 without running /bin/true"));
+  EXPECT_EQ(exec_failure_message("/bin/true", EACCES, false), "cannot run /bin/true: Permission denied");
+  EXPECT_EQ(exit_code_for_exec_errno(0), kExitCannotRun);
 }
 
 // ---------------------------------------------------------------------------

@@ -497,6 +497,40 @@ TEST_F(CliErrors, ArchListWithAnEmptyItem) {
   EXPECT_TRUE(listing().empty());
 }
 
+// An empty output name (an unset variable) is refused by the flag's name
+// before anything runs, for every command that writes a file.
+TEST_F(CliErrors, EmptyOutputName) {
+  const std::string f = write("f.bpf", good_bpf());
+  expect_rejected({"compile", "default", "--arch", "x86_64", "-o", ""},
+                  {"sysfence: invalid -o \"\": empty file name\n"});
+  expect_rejected({"compile", "default", "--arch", "x86_64", "--output="},
+                  {"sysfence: invalid --output \"\": empty file name\n"});
+  expect_rejected({"asm", "--arch", "x86_64", write("a.s", "ret ALLOW\n"), "-o", ""},
+                  {"invalid -o \"\": empty file name"});
+  expect_rejected({"stats", "--bpf", f, "--arch", "x86_64", "--svg", ""}, {"invalid --svg \"\": empty file name"});
+  expect_rejected({"dump", "--pid", "1", "-o", ""}, {"invalid -o \"\": empty file name"});
+  EXPECT_EQ(listing(), (std::vector<std::string>{"a.s", "f.bpf"}));
+}
+
+// sim's --args: one to six values; an empty list or item is refused as an
+// --arch list's is, not taken for 0 (a trailing comma was silently dropped).
+TEST_F(CliErrors, SimArgsWithAnEmptyListOrItem) {
+  const std::string f = write("f.bpf", good_bpf());
+  const std::vector<std::string> head = {"sim", "--bpf", f, "--arch", "x86_64", "--syscall", "read", "--args"};
+  const auto with = [&head](std::string list) {
+    std::vector<std::string> args = head;
+    args.push_back(std::move(list));
+    return args;
+  };
+  expect_rejected(with(""), {"sysfence: invalid --args \"\": empty list (leave --args out for all zeros)\n"});
+  expect_rejected(with(",,,"), {"invalid --args \",,,\": item 1 of the list is empty"});
+  expect_rejected(with("1,"), {"invalid --args \"1,\": item 2 of the list is empty"});
+  expect_rejected(with("1,,3"), {"invalid --args \"1,,3\": item 2 of the list is empty"});
+  expect_rejected(with("1,2,3,4,5,6,7"), {"--args takes at most 6 values"});
+  const Result six = run(with("1,2,3,4,5,0x6"));
+  EXPECT_EQ(six.exit_code, 0) << six.err;
+}
+
 // A syscall name that is not UTF-8 is echoed escaped, as control bytes are.
 TEST_F(CliErrors, SimInputsNameThatIsNotUtf8IsEscaped) {
   const std::string f = write("f.bpf", good_bpf());

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sysfence {
@@ -152,6 +153,28 @@ TEST(SharedFlags, AValueIsCheckedTheSameWayEverywhere) {
   }
 }
 
+// An empty --caps (an unset variable) or a stray comma would have dropped
+// Docker's default capabilities without a word; "none" in a list would be
+// ignored by the union.
+TEST(SharedFlags, AnEmptyCapsListOrItemIsRefusedEverywhere) {
+  const std::string profile = tmp("clean.json");
+  write(profile, std::string(kClean));
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--caps ''", "invalid --caps \"\": empty capability list (none says no capabilities)"},
+      {"--caps ,", "invalid --caps \",\": item 1 of the list is empty"},
+      {"--caps CAP_SYS_ADMIN,,", "invalid --caps \"CAP_SYS_ADMIN,,\": item 2 of the list is empty"},
+      {"--caps all,none", "invalid --caps \"all,none\": none is the empty set and cannot be combined with other items"},
+  };
+  for (const Command& c : commands()) {
+    for (const auto& [flag, message] : cases) {
+      const CliRun r = run(c.args(profile, flag));
+      EXPECT_EQ(r.code, c.bad_input_exit) << c.name << " " << flag << ": " << r.err;
+      EXPECT_EQ(r.err, "sysfence: " + message + "\n") << c.name << " " << flag;
+      EXPECT_EQ(r.out, "") << c.name << " " << flag;
+    }
+  }
+}
+
 TEST(SharedFlags, ADowngradeSpecIsCheckedTheSameWayEverywhere) {
   const std::string profile = tmp("clean.json");
   write(profile, std::string(kClean));
@@ -184,7 +207,8 @@ TEST(Strict, AnUnknownFieldFailsEveryCommandAndIsReportedWithout) {
 
     const CliRun lenient = run(c.args(profile, "--kernel 6.1"));
     EXPECT_EQ(lenient.code, c.ok_exit) << c.name << ": " << lenient.err;
-    EXPECT_TRUE(contains(lenient.err, fmt::format("sysfence: {}:1:", profile))) << c.name << ": " << lenient.err;
+    EXPECT_TRUE(contains(lenient.err, fmt::format("sysfence: warning: {}:1:", profile)))
+        << c.name << ": " << lenient.err;
     EXPECT_TRUE(contains(lenient.err, "unknown field \"bogus\"")) << c.name << ": " << lenient.err;
   }
 }
@@ -206,9 +230,45 @@ TEST(Strict, UnknownFieldsPastTheFirst256AreCountedByEveryCommand) {
     EXPECT_EQ(listed, 256U) << c.name;
     EXPECT_TRUE(contains(r.err, "unknown field \"k255\"")) << c.name;
     EXPECT_FALSE(contains(r.err, "unknown field \"k256\"")) << c.name;
-    EXPECT_TRUE(contains(r.err, fmt::format("sysfence: {}:258:1: 744 more findings like the above", profile)))
+    EXPECT_TRUE(contains(r.err, fmt::format("sysfence: warning: {}:258:1: 744 more findings like the above", profile)))
         << c.name << ": " << r.err.substr(r.err.size() > 600 ? r.err.size() - 600 : 0);
   }
+}
+
+// What Go's encoding/json accepts silently (a repeated key, a key matched
+// case-insensitively, an unknown one) is a warning like any other outside
+// --strict: every line about the profile says so.
+TEST(Strict, FindingsArePrintedAsWarningsByEveryCommand) {
+  const std::string profile = tmp("findings.json");
+  write(profile, R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultAction": "SCMP_ACT_ALLOW", "DefaultErrnoRet": 1,
+                     "bogus": 1, "syscalls": [{"names": ["getppid"], "action": "SCMP_ACT_ERRNO"}]})");
+  for (const Command& c : commands()) {
+    const CliRun r = run(c.args(profile, "--kernel 6.1"));
+    EXPECT_EQ(r.code, c.ok_exit) << c.name << ": " << r.err;
+    EXPECT_TRUE(contains(r.err, "given more than once")) << c.name << ": " << r.err;
+    EXPECT_TRUE(contains(r.err, "matched case-insensitively")) << c.name << ": " << r.err;
+    EXPECT_TRUE(contains(r.err, "unknown field \"bogus\"")) << c.name << ": " << r.err;
+    std::istringstream lines(r.err);
+    for (std::string line; std::getline(lines, line);) {
+      if (!contains(line, profile)) continue;
+      EXPECT_TRUE(line.starts_with("sysfence: warning: ")) << c.name << ": " << line;
+    }
+  }
+}
+
+// "name" with "names": the reader's warning, then the resolver's error for
+// the entry it keeps; only the error reads as one.
+TEST(Strict, NameWithNamesIsAWarningThenTheError) {
+  const std::string profile = tmp("name-and-names.json");
+  write(profile, R"({"defaultAction": "SCMP_ACT_ALLOW",
+                     "syscalls": [{"name": "read", "names": ["write"], "action": "SCMP_ACT_ERRNO"}]})");
+  const CliRun r = run(fmt::format("compile {} --arch x86_64 -o /dev/null", profile));
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_TRUE(contains(r.err, fmt::format("sysfence: warning: {}:2:35: /syscalls/0: both \"name\" and \"names\" "
+                                          "are set; use one of them\n",
+                                          profile)))
+      << r.err;
+  EXPECT_TRUE(contains(r.err, fmt::format("sysfence: {}:2:35: syscalls[0]: both", profile))) << r.err;
 }
 
 TEST(Warnings, PrintedAlikeByEveryCommandButAudit) {

@@ -140,6 +140,10 @@ Expected<ParsedArgs> parse_args(std::span<const std::string> args, std::span<con
       if (i + 1 >= args.size()) return fail(fmt::format("option --{} needs a value", key));
       inline_value = args[++i];
     }
+    // An empty name (an unset variable) is no file: refused here, before
+    // the command writes nothing and says so with an empty name.
+    if (spec->names_output && inline_value->empty())
+      return fail(fmt::format("invalid {} \"\": empty file name", shown));
     if (!spec->names_output) note_argument_path(*inline_value);
     out.flags[key].push_back(std::move(*inline_value));
   }

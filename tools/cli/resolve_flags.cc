@@ -151,7 +151,11 @@ Expected<void> apply_semantics(const ParsedArgs& parsed, profile::ResolveOptions
 }
 
 Expected<profile::CapSet> parse_caps_or_default(const ParsedArgs& parsed) {
-  if (auto caps = parsed.get("caps")) return profile::parse_caps(*caps);
+  if (auto spec = parsed.get("caps")) {
+    auto caps = profile::parse_caps(*spec);
+    if (!caps) return fail(fmt::format("invalid --caps {}: {}", quote(*spec), caps.error().message));
+    return caps;
+  }
   return profile::docker_default_caps();
 }
 
@@ -263,6 +267,16 @@ Expected<pipeline::Request> pipeline_request(const ParsedArgs& parsed, std::stri
 
 void print_diagnostics(const pipeline::Diagnostics& diagnostics) {
   const std::string text = pipeline::diagnostic_text(diagnostics);
+  std::fwrite(text.data(), 1, text.size(), stderr);
+}
+
+void print_warnings(std::span<const std::string> warnings) {
+  std::string text;
+  for (const std::string& w : warnings) {
+    text += "sysfence: warning: ";
+    text += one_line(w);
+    text += '\n';
+  }
   std::fwrite(text.data(), 1, text.size(), stderr);
 }
 

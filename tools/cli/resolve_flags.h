@@ -160,6 +160,9 @@ Expected<pipeline::Request> pipeline_request(const ParsedArgs& parsed, std::stri
 // Prints the diagnostics to stderr, one line each (pipeline::diagnostic_text),
 // the same way for every command.
 void print_diagnostics(const pipeline::Diagnostics& diagnostics);
+// Warnings of the command's other inputs (the --weights file's unknown
+// names), printed as the profile's are: "sysfence: warning: ..." each.
+void print_warnings(std::span<const std::string> warnings);
 
 // pipeline::run, with the diagnostics printed (also those gathered before a
 // failure, so a warning that explains an error is not lost).
