@@ -706,13 +706,15 @@ TEST(AbiNotHandled, AnAnswerFromTheArgumentsIsNotCalledOneAction) {
       "  return ERRNO(1)\n"
       "allow:\n"
       "  return ALLOW\n";
-  const Finding* g = one(audit_text(tests_argument, &x86_64()), check::kAbiNotHandled);
+  const Report tested = audit_text(tests_argument, &x86_64());
+  const Finding* g = one(tested, check::kAbiNotHandled);
   ASSERT_NE(g, nullptr);
   EXPECT_TRUE(contains(g->message, "its answer there depends on the arguments (e.g. ")) << g->message;
   EXPECT_TRUE(contains(g->message, "ALLOW for ")) << g->message;
   EXPECT_TRUE(contains(g->message, "ERRNO(1) for ")) << g->message;
   // One answer whatever the input: said so.
-  const Finding* h = one(audit_text("  return ERRNO(3)\n", &x86_64()), check::kAbiNotHandled);
+  const Report constant = audit_text("  return ERRNO(3)\n", &x86_64());
+  const Finding* h = one(constant, check::kAbiNotHandled);
   ASSERT_NE(h, nullptr);
   EXPECT_TRUE(contains(h->message, "every call there is answered ERRNO(3)")) << h->message;
 }
