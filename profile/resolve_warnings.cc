@@ -281,9 +281,10 @@ void Resolver::check_width(const ProfileSyscall& e, const policy::SourceRef& src
   const size_t count = pa.op == policy::CmpOp::kMaskedEq ? 2 : 1;
   for (const uint64_t v : std::span<const uint64_t>(operands, count)) {
     if (fits_in_bits(v, bits)) continue;
-    const WidthKey key{src.entry, j, name, bits, v};
+    const policy::ArgWidth compared = condition_width(o_.arg_width, abi, nr, pa.index);
+    const WidthKey key{src.entry, j, name, bits, v, compared};
     const auto [slot, added] =
-        width_index_.try_emplace(std::make_tuple(src.entry, j, name, bits, v), width_warnings_.size());
+        width_index_.try_emplace(std::make_tuple(src.entry, j, name, bits, v, compared), width_warnings_.size());
     if (added) {
       Warning w;
       w.kind = WarningKind::kWidth;
@@ -294,7 +295,7 @@ void Resolver::check_width(const ProfileSyscall& e, const policy::SourceRef& src
       w.arg_decl = arg_declaration(abi, nr, pa.index);
       w.bits = bits;
       w.constant = v;
-      w.compared = condition_width(o_.arg_width, abi, nr, pa.index);
+      w.compared = compared;
       w.op = pa.op;
       if (o_.arg_width == ArgWidthMode::kAbi && w.compared == policy::ArgWidth::k32)
         w.reading = narrow_reading(pa.op, pa.value, pa.value_two);

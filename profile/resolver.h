@@ -126,11 +126,14 @@ class Resolver {
     std::string name;
     unsigned bits;
     uint64_t constant;
+    // How the filter compares it: ABIs that compare it otherwise (x86_64's
+    // 64 bits, libseccomp's low word on i386 and x32) get a warning each.
+    policy::ArgWidth compared;
   };
   std::vector<std::pair<WidthKey, Warning>> width_warnings_;
   // width_warnings_'s index by key: one lookup per (name, rule, condition)
   // however many warnings there are.
-  std::map<std::tuple<uint32_t, size_t, std::string, unsigned, uint64_t>, size_t> width_index_;
+  std::map<std::tuple<uint32_t, size_t, std::string, unsigned, uint64_t, policy::ArgWidth>, size_t> width_index_;
   // Names no ABI knows and MASKED_EQ datums with bits outside the mask, in
   // profile order.
   std::vector<Warning> name_warnings_;

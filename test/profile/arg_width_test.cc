@@ -266,6 +266,19 @@ TEST(Warnings, AlsoInSixtyFourBitMode) {
   ASSERT_NE(socket, nullptr);
   EXPECT_EQ(socket->compared, policy::ArgWidth::k64);
   EXPECT_NE(socket->message.find("--arg-width=64"), std::string::npos) << socket->message;
+  // x86_64 compares all 64 bits there, libseccomp only the low word on
+  // i386 and x32: a warning each, each saying what its ABIs compare.
+  EXPECT_EQ(socket->arches, std::vector<ArchId>{ArchId::kX86_64});
+  const Warning* narrow = nullptr;
+  for (const Warning& w : r.warnings)
+    if (w.syscall == "socket" && &w != socket) narrow = &w;
+  ASSERT_NE(narrow, nullptr);
+  EXPECT_EQ(narrow->compared, policy::ArgWidth::k32);
+  EXPECT_EQ(narrow->arches, (std::vector<ArchId>{ArchId::kI386, ArchId::kX32}));
+  EXPECT_NE(narrow->message.find("is 32-bit on i386, x32: constant 0x100000026 does not fit the argument's width; the "
+                                 "filter compares only its low 32 bits (0x26)"),
+            std::string::npos)
+      << narrow->message;
 }
 
 TEST(Warnings, NoneForDockersDefaultProfile) {
