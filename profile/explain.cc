@@ -397,6 +397,12 @@ Expected<std::string> explain_syscall(const Profile& profile, const Resolution& 
   std::string out = heading_text(profile, policy, opts, s, shown);
   out += s.verdict.constant ? constant_decision_text(profile, s.abi, s.verdict, shown)
                             : conditional_decision_text(profile, s.abi, s.verdict, s.name);
+  const auto& lost = res.number_load_lost_arches;
+  if (std::find(lost.begin(), lost.end(), s.abi) != lost.end())
+    out += fmt::format(
+        "  libseccomp 2.5.4's filter for this profile loads no syscall number on {}: every call there gets the "
+        "default action, and the profile's rules for {} are not applied (the warning says why).\n",
+        syscalls::arch(s.abi).name, syscalls::arch(s.abi).name);
   // An ABI the filter lacks has no entries, rules or siblings to speak of.
   if (s.primary != nullptr) out += context_text(profile, res, opts, s, shown);
   return out;

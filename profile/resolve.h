@@ -236,6 +236,8 @@ struct Resolution {
   // every call there with the default action, as that filter does; printed
   // as warnings too.
   std::vector<std::string> number_load_lost;
+  // The ABIs those notes are about: their rules went.
+  std::vector<syscalls::ArchId> number_load_lost_arches;
   // Warnings (WarningKind), in the order: unknown names, errno ranges,
   // MASKED_EQ datums, rule conflicts, widths.
   std::vector<Warning> warnings;

@@ -225,7 +225,10 @@ void Resolver::lose_number_loads() {
         ", so its filter compares the architecture with the syscall numbers and answers every {} call with the "
         "default action, {}; so does this filter (the profile's rules for {} are not applied)",
         abis, to_string(default_action_), abis);
-    for (size_t a : block) out_.policy.arches[a].rules.clear();
+    for (size_t a : block) {
+      out_.policy.arches[a].rules.clear();
+      out_.number_load_lost_arches.push_back(arches_[a]);
+    }
     out_.number_load_lost.push_back(message);
     out_.notes.push_back(message);
   }

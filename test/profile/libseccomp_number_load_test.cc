@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "policy/policy.h"
+#include "profile/explain.h"
 #include "profile/libseccomp_tree.h"
 #include "profile/reader.h"
 #include "profile/resolve.h"
@@ -123,6 +124,7 @@ TEST(LibseccompNumberLoad, ARuleOnlyAMultiplexerReachesComesFirst) {
             std::string::npos)
       << lib.warnings;
   EXPECT_NE(lib.warnings.find("answers every i386 call with the default action, ALLOW"), std::string::npos);
+  EXPECT_EQ(lib.resolution.number_load_lost_arches, std::vector<ArchId>{ArchId::kI386});
   // runc asks for the binary tree above 32 syscall names: a load there.
   std::string many = R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
     {"names": ["accept"], "action": "SCMP_ACT_KILL", "args": [{"index": 1, "value": 0, "op": "SCMP_CMP_NE"}]},
@@ -193,8 +195,32 @@ TEST(LibseccompNumberLoad, X86_64AloneAlwaysLoadsIt) {
     {"names": ["read"], "action": "SCMP_ACT_KILL", "args": [{"index": 0, "value": 3, "op": "SCMP_CMP_EQ"}]}]})",
                                    ArchId::kX86_64, false);
   EXPECT_NE(pair.warnings.find("for x86_64 and x32"), std::string::npos) << pair.warnings;
+  EXPECT_EQ(pair.resolution.number_load_lost_arches, (std::vector<ArchId>{ArchId::kX86_64, ArchId::kX32}));
   EXPECT_EQ(answer(pair.resolution, ArchId::kX86_64, "read", {3}), Action::Allow());
   EXPECT_EQ(answer(pair.resolution, ArchId::kX32, "read", {3}), Action::Allow());
+}
+
+// explain says why the rules do not decide there.
+TEST(LibseccompNumberLoad, ExplainSaysTheRulesAreNotApplied) {
+  auto read = read_profile(R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+    {"names": ["open"], "action": "SCMP_ACT_KILL"},
+    {"names": ["read"], "action": "SCMP_ACT_KILL", "args": [{"index": 0, "value": 3, "op": "SCMP_CMP_EQ"}]}]})",
+                           "n.json");
+  ASSERT_TRUE(read);
+  ResolveOptions o;
+  o.native = ArchId::kAarch64;
+  o.kernel = {6, 1};
+  o.arg_width = ArgWidthMode::k64;
+  o.multiplex = MultiplexRewrite::kLibseccomp;
+  o.combination = RuleCombination::kLibseccompDatabase;
+  auto r = resolve(read->profile, o);
+  ASSERT_TRUE(r) << r.error().message;
+  auto text = explain_syscall(read->profile, *r, o, "read");
+  ASSERT_TRUE(text) << text.error().message;
+  EXPECT_NE(text->find("libseccomp 2.5.4's filter for this profile loads no syscall number on aarch64: every call "
+                       "there gets the default action"),
+            std::string::npos)
+      << *text;
 }
 
 // sysfence's own semantics applies the rules.
