@@ -27,23 +27,20 @@ std::string answer_there(AuditContext& ctx, const syscalls::Arch& arch) {
   const auto abi = std::ranges::find_if(ctx.abis(), [&](const Abi& a) { return a.id == arch.id; });
   if (abi == ctx.abis().end()) return fmt::format("a call with zero arguments there is answered {}", to_string(zero));
   const std::vector<verify::Path>& paths = ctx.view(*abi, 0);
-  const verify::Path* first = nullptr;
-  for (const verify::Path& p : paths) {
-    if (p.outcome.kind != verify::Outcome::Kind::kAction) break;
-    const Action a = verify::leaf_action(p.outcome, p.witness);
-    if (first == nullptr) {
-      first = &p;
-      if (p.outcome.symbolic_ret) break;  // a value computed from the input
-      continue;
-    }
-    if (p.outcome.symbolic_ret || !(a == verify::leaf_action(first->outcome, first->witness))) {
-      return fmt::format("its answer there depends on the arguments (e.g. {} for {}, {} for {})",
-                         to_string(verify::leaf_action(first->outcome, first->witness)),
-                         AuditContext::call(*abi, first->witness), to_string(a), AuditContext::call(*abi, p.witness));
-    }
+  // A path whose answer is no one action: outside the fragment, or a value
+  // computed from the input.
+  const auto not_fixed = [](const verify::Path& p) {
+    return p.outcome.kind != verify::Outcome::Kind::kAction || p.outcome.symbolic_ret;
+  };
+  const auto answer = [](const verify::Path& p) { return verify::leaf_action(p.outcome, p.witness); };
+  if (!paths.empty() && std::ranges::none_of(paths, not_fixed)) {
+    const auto other =
+        std::ranges::find_if(paths, [&](const verify::Path& p) { return !(answer(p) == answer(paths.front())); });
+    if (other == paths.end()) return fmt::format("every call there is answered {}", to_string(zero));
+    return fmt::format("its answer there depends on the arguments (e.g. {} for {}, {} for {})",
+                       to_string(answer(paths.front())), AuditContext::call(*abi, paths.front().witness),
+                       to_string(answer(*other)), AuditContext::call(*abi, other->witness));
   }
-  if (first != nullptr && !first->outcome.symbolic_ret && paths.back().outcome.kind == verify::Outcome::Kind::kAction)
-    return fmt::format("every call there is answered {}", to_string(zero));
   return fmt::format("its answer there depends on the arguments (a call with zero arguments is answered {})",
                      to_string(zero));
 }

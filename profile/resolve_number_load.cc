@@ -22,6 +22,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "profile/libseccomp_names.h"
@@ -102,26 +103,6 @@ void Resolver::note_pseudo_rules(size_t a, std::string_view name, bool multiplex
     pseudo_rules_[a].push_back(PseudoRule{name, static_cast<uint32_t>(entry), static_cast<uint32_t>(set)});
 }
 
-namespace {
-
-// The rule of syscalls[entry] (condition set `set`) as libseccomp compares
-// it on an ABI of `word_bits`.
-policy::Rule libseccomp_rule(const ProfileSyscall& e, const EntryOutcome& outcome, size_t set, unsigned word_bits) {
-  policy::Rule r;
-  r.action = outcome.action;
-  const policy::ArgWidth width = word_bits <= 32 ? policy::ArgWidth::k32 : policy::ArgWidth::k64;
-  auto add = [&](const ProfileArg& pa) {
-    r.conditions.push_back(
-        policy::ArgCondition{static_cast<uint8_t>(pa.index), pa.op, pa.value, pa.value_two, width});
-  };
-  if (outcome.split_repeated_index) add(e.args[set]);
-  else
-    for (const ProfileArg& pa : e.args) add(pa);
-  return r;
-}
-
-}  // namespace
-
 bool Resolver::runc_keeps_level_one() const {
   // runc asks for the binary tree (optimize level 2), which loads the
   // number, when its configuration has more than 32 syscalls: one per name
@@ -153,20 +134,33 @@ Resolver::FirstPseudo Resolver::first_pseudo(std::span<const size_t> block) cons
   for (size_t db = 0; db < block.size(); ++db) {
     const size_t a = block[db];
     const unsigned bits = syscalls::arch(arches_[a]).word_bits;
-    std::vector<std::string_view> names;
-    for (const PseudoRule& p : pseudo_rules_[a])
-      if (std::find(names.begin(), names.end(), p.name) == names.end()) names.push_back(p.name);
-    for (std::string_view name : names) {
+    const std::vector<PseudoRule>& made = pseudo_rules_[a];
+    // One entry per name, its rules in the order made: the rules grouped
+    // by name once (a profile may file a million rules under a few hundred
+    // names), the names taken in the order first made.
+    std::vector<size_t> order(made.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return made[x].name < made[y].name; });
+    std::vector<std::pair<size_t, int64_t>> entries;  // (first rule made, nodes), per name
+    for (size_t first = 0; first < order.size();) {
+      size_t end = first;
       std::vector<policy::Rule> rules;
-      for (const PseudoRule& p : pseudo_rules_[a])
-        if (p.name == name) rules.push_back(libseccomp_rule(p_.syscalls[p.entry], out_.entries[p.entry], p.set, bits));
+      // Under libseccomp's widths (lose_number_loads) a rule's widths
+      // depend on the ABI alone: the number fill_rule is given is moot.
+      for (; end < order.size() && made[order[end]].name == made[order[first]].name; ++end)
+        fill_rule(MadeRule{0, 0, made[order[end]].entry, made[order[end]].set}, arches_[a], rules.emplace_back());
       const std::optional<int64_t> nodes = libseccomp_node_count(rules, bits);
       if (!nodes) {
         out.beyond_model = true;
         return out;
       }
-      if (!out.name.empty() && *nodes >= out.nodes) continue;
-      out = FirstPseudo{*nodes, db, name, false};
+      entries.emplace_back(order[first], *nodes);
+      first = end;
+    }
+    std::sort(entries.begin(), entries.end());
+    for (const auto& [first_made, nodes] : entries) {
+      if (!out.name.empty() && nodes >= out.nodes) continue;
+      out = FirstPseudo{nodes, db, made[first_made].name, false};
     }
   }
   return out;

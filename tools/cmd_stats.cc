@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -111,15 +112,22 @@ struct ExternalFilter {
   bpf::Program program;
 };
 
+// `spec` as --compare's NAME=FILE; nullopt when it is not one.
+std::optional<std::pair<std::string, std::string>> named_file(const std::string& spec) {
+  const size_t eq = spec.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) return std::nullopt;
+  return std::pair{spec.substr(0, eq), spec.substr(eq + 1)};
+}
+
 // The FILE of each --compare --bpf NAME=FILE, noted as an input of the
 // command (no output may replace it), before anything is read or written;
 // an error where standard input is read twice.
 Expected<void> note_external_files(const cli::ParsedArgs& parsed) {
   std::string reader = !parsed.positionals.empty() && parsed.positionals[0] == "-" ? "the PROFILE" : "";
   for (const std::string& spec : parsed.all("bpf")) {
-    const size_t eq = spec.find('=');
-    if (eq == std::string::npos) continue;  // external_filters says what is wrong
-    const std::string file = spec.substr(eq + 1);
+    const auto named = named_file(spec);
+    if (!named) continue;  // external_filters says what is wrong
+    const std::string& file = named->second;
     cli::note_argument_path(file);
     if (file != "-") continue;
     const std::string who = fmt::format("--bpf {}", spec);
@@ -134,16 +142,16 @@ Expected<void> note_external_files(const cli::ParsedArgs& parsed) {
 Expected<std::vector<ExternalFilter>> external_filters(const cli::ParsedArgs& parsed, const syscalls::Arch& native) {
   std::vector<ExternalFilter> out;
   for (const std::string& spec : parsed.all("bpf")) {
-    const size_t eq = spec.find('=');
-    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) {
+    auto named = named_file(spec);
+    if (!named) {
       return fail(
           fmt::format("--bpf \"{}\": with --compare, name each filter: --bpf NAME=FILE (e.g. runc=runc.bpf)", spec));
     }
-    std::string name = spec.substr(0, eq);
+    std::string name = std::move(named->first);
     for (const ExternalFilter& f : out) {
       if (f.name == name) return fail(fmt::format("--bpf: the name \"{}\" is given twice", name));
     }
-    auto prog = cli::read_raw_filter(spec.substr(eq + 1), native.endian);
+    auto prog = cli::read_raw_filter(named->second, native.endian);
     if (!prog) return fail(prog.error().message);
     out.push_back({std::move(name), std::move(*prog)});
   }
