@@ -1,6 +1,7 @@
 #include "profile/libseccomp_codegen.h"
 
 #include <algorithm>
+#include <span>
 #include <unordered_map>
 #include <utility>
 
@@ -39,6 +40,9 @@ struct Block {
   Word acc_end;
   std::optional<Word> reload;  // prepended by the layout: loads this word, masks it
   bool placed = false;
+  // The tree (of a filter's several) that wrote the block first: its
+  // action targets name that tree's rules.
+  size_t owner = 0;
 };
 
 // The instructions of a block, by which gen_bpf shares identical ones (its
@@ -65,6 +69,23 @@ std::pair<uint64_t, uint64_t> target_key(const Target& t) {
   return {t.kind, uint64_t{static_cast<uint32_t>(t.id)} << 32};
 }
 
+// A block's key with the state it relies on: the identity of blocks of
+// different syscalls (see Writer::intern).
+struct StateKey {
+  BlockKey block;
+  uint64_t state = 0;
+  friend bool operator==(const StateKey&, const StateKey&) = default;
+};
+
+struct StateKeyHash {
+  size_t operator()(const StateKey& k) const { return BlockKeyHash{}(k.block) ^ (k.state * 0x9e3779b97f4a7c15U); }
+};
+
+uint64_t state_word(const std::optional<Word>& w) {
+  if (!w) return 0;
+  return uint64_t{1} << 63 | uint64_t{w->arg} << 40 | uint64_t{w->high} << 32 | w->mask;
+}
+
 BlockKey block_key(const Block& b) {
   // The jump's opcode: == and MASKED_EQ write the same one.
   const uint64_t jump = b.test == Test::kGt ? 1 : b.test == Test::kGe ? 2 : 0;
@@ -84,13 +105,14 @@ BlockKey block_key(const Block& b) {
 class Writer {
  public:
   Writer(const std::vector<Node>& nodes, size_t max_paths, size_t& steps)
-      : nodes_(nodes), max_paths_(max_paths), steps_(steps) {
+      : nodes_(&nodes), max_paths_(max_paths), steps_(steps) {
     // A block per node, give or take the shared ones and those of sub-levels
     // written once per parent.
     blocks_.reserve(std::min(nodes.size(), kMaxBlocks));
   }
 
   Program run(int first);
+  std::vector<Program> run_filter(std::span<const TreeInFilter> trees, std::span<const size_t> layout);
   Executable layout(int first);
   // The budget ran out or the program outgrew its bounds: what run() or
   // layout() returned does not count.
@@ -110,16 +132,26 @@ class Writer {
     failed_ = true;
     return false;
   }
-  const Node& node(int i) const { return nodes_[static_cast<size_t>(i)]; }
+  const Node& node(int i) const { return (*nodes_)[static_cast<size_t>(i)]; }
   Block& block(int i) { return blocks_[static_cast<size_t>(i)]; }
 
   Block write_node(const Node& n, Word& acc);
   int level(int first, Target nxt, Word a_state);
+  int append(Block b);
   int intern(Block b);
   void place(int id, const Word& jumper_end);
   void walk(int id, Word a, std::vector<ArgCondition>& conds, const policy::Conjunction& sat);
+  // The paths of the program from block `head` (the syscall's test passed)
+  // into out_, within the bounds on their conditions.
+  void read_paths(int head);
+  // The rule of the current tree whose action a branch gives (`t`, an
+  // action target of a block another tree wrote first).
+  std::optional<size_t> own_source(const Target& t) const;
 
-  const std::vector<Node>& nodes_;
+  // The tree being written or read (a filter's trees are written one after
+  // another into one set of blocks).
+  const std::vector<Node>* nodes_;
+  size_t tree_ = 0;
   size_t max_paths_;
   size_t& steps_;
   std::vector<Block> blocks_;
@@ -128,6 +160,9 @@ class Writer {
   // allocation and its regrowth).
   std::vector<Block> written_;
   std::unordered_map<BlockKey, int, BlockKeyHash> shared_;
+  // Blocks of a later syscall identical to an earlier syscall's but for the
+  // state they rely on (kept apart, see intern).
+  std::unordered_map<StateKey, int, StateKeyHash> apart_;
   bool masked_order_ = false;  // some path compares a masked word by order
   bool failed_ = false;
   Program out_;
@@ -137,6 +172,7 @@ class Writer {
 // (`acc`, updated to what it holds after the block).
 Block Writer::write_node(const Node& n, Word& acc) {
   Block b;
+  b.owner = tree_;
   b.word = n.word;
   b.test = n.test;
   b.datum = n.datum;
@@ -161,24 +197,43 @@ Block Writer::write_node(const Node& n, Word& acc) {
   return b;
 }
 
-// Adds a finished block to the program, or finds the identical block
-// written before (which keeps the state it was written for).
-int Writer::intern(Block b) {
-  if (!step()) return -1;
-  const BlockKey key = block_key(b);
-  if (auto it = shared_.find(key); it != shared_.end()) {
-    // Shared by two nodes that expect different words: which of them the
-    // block serves right depends on the layout.
-    if (block(it->second).acc_end != b.acc_end) out_.stale = true;
-    return it->second;
-  }
+// A new block of the program; -1 past kMaxBlocks.
+int Writer::append(Block b) {
   if (blocks_.size() >= kMaxBlocks) {
     fail();
     return -1;
   }
   blocks_.push_back(std::move(b));
-  const int id = static_cast<int>(blocks_.size() - 1);
-  shared_.emplace(key, id);
+  return static_cast<int>(blocks_.size() - 1);
+}
+
+// Adds a finished block to the program, or finds the identical block
+// written before (which keeps the state it was written for).
+int Writer::intern(Block b) {
+  if (!step()) return -1;
+  const BlockKey key = block_key(b);
+  const auto it = shared_.find(key);
+  if (it == shared_.end()) {
+    const int id = append(std::move(b));
+    if (id >= 0) shared_.emplace(key, id);
+    return id;
+  }
+  const Block& first = block(it->second);
+  if (first.owner == b.owner || first.acc_start == b.acc_start) {
+    // Shared by two nodes that expect different words: which of them the
+    // block serves right depends on the layout.
+    if (first.acc_end != b.acc_end) out_.stale = true;
+    return it->second;
+  }
+  // Across syscalls libseccomp 2.5.4's filters share such blocks only where
+  // they rely on the same state: two syscalls' `== 5` blocks after a load
+  // of args[0] are one block, after loads of args[0] and args[1] two. (Its
+  // hash compares the blocks' instruction structs byte for byte, padding
+  // included, which seems to keep residue of the last load written.)
+  const StateKey apart{key, state_word(b.acc_start)};
+  if (auto a = apart_.find(apart); a != apart_.end()) return a->second;
+  const int id = append(std::move(b));
+  if (id >= 0) apart_.emplace(apart, id);
   return id;
 }
 
@@ -267,11 +322,12 @@ void Writer::walk(int id, Word a, std::vector<ArgCondition>& conds, const policy
         if (t.kind == Target::kBlock) {
           walk(t.id, a, conds, next);
         } else if (t.kind == Target::kAction) {
-          if (out_.paths.size() >= max_paths_) {
+          const std::optional<size_t> src = b.owner == tree_ ? std::optional<size_t>(t.src) : own_source(t);
+          if (!src || out_.paths.size() >= max_paths_) {
             fail();
             return;
           }
-          out_.paths.push_back({conds, t.src});
+          out_.paths.push_back({conds, *src});
         }
       }
       conds.resize(before);
@@ -279,22 +335,67 @@ void Writer::walk(int id, Word a, std::vector<ArgCondition>& conds, const policy
   }
 }
 
-Program Writer::run(int first) {
+std::optional<size_t> Writer::own_source(const Target& t) const {
+  // A shared block is identical to the one this tree wrote, whose branch
+  // gave the same action: the tree has a rule with it.
+  for (const Node& n : *nodes_) {
+    if (n.act_t_flg && n.act_t == t.action) return n.src_t;
+    if (n.act_f_flg && n.act_f == t.action) return n.src_f;
+  }
+  return std::nullopt;
+}
+
+void Writer::read_paths(int head) {
   // The syscall's own test leaves the syscall number in the accumulator.
   const Word nr{};
-  const int head = level(first, Target{}, nr);
-  if (failed_) return {};
-  place(head, nr);
+  out_ = Program{};
+  masked_order_ = false;
   std::vector<ArgCondition> conds;
-  if (!failed_) walk(head, nr, conds, policy::Conjunction{});
-  if (failed_) return {};
+  walk(head, nr, conds, policy::Conjunction{});
+  if (failed_) return;
   // Each failed == or MASKED_EQ test, and each masked word compared by
   // order, splits into up to 32 pieces, one per bit; multiplied along the
   // paths they can outgrow what the compiler fits in a filter.
   size_t total = 0;
   for (const Path& p : out_.paths) total += p.conditions.size();
   if (total > kMaxConditions || (masked_order_ && total > kMaxMaskedOrderConditions)) fail();
+}
+
+Program Writer::run(int first) {
+  const Word nr{};
+  const int head = level(first, Target{}, nr);
+  if (failed_) return {};
+  place(head, nr);
+  if (!failed_) read_paths(head);
+  if (failed_) return {};
   return std::move(out_);
+}
+
+// gen_bpf writes a filter's syscalls one after another into one hash table
+// of blocks (`trees` in that order: a block identical to one written
+// before is that block), then lays them out pulling blocks behind the
+// syscalls in `layout` order: a shared block's reload is decided by the
+// first jumper of all.
+std::vector<Program> Writer::run_filter(std::span<const TreeInFilter> trees, std::span<const size_t> layout) {
+  const Word nr{};
+  std::vector<int> heads(trees.size(), -1);
+  for (size_t k = 0; k < trees.size() && !failed_; ++k) {
+    nodes_ = trees[k].nodes;
+    tree_ = k;
+    if (trees[k].first >= 0) heads[k] = level(trees[k].first, Target{}, nr);
+  }
+  for (const size_t k : layout)
+    if (!failed_ && k < heads.size() && heads[k] >= 0) place(heads[k], nr);
+  std::vector<Program> out(trees.size());
+  for (size_t k = 0; k < trees.size() && !failed_; ++k) {
+    if (heads[k] < 0) continue;
+    nodes_ = trees[k].nodes;
+    tree_ = k;
+    read_paths(heads[k]);
+    out[k] = std::move(out_);
+  }
+  if (failed_) return {};
+  return out;
 }
 
 // The blocks as laid out (run()'s, without its walk of every path).
@@ -463,6 +564,15 @@ std::optional<Executable> emitted_executable(const std::vector<Node>& nodes, int
   if (first < 0) return std::nullopt;
   Writer writer(nodes, 0, steps);
   Executable out = writer.layout(first);
+  if (writer.failed()) return std::nullopt;
+  return out;
+}
+
+std::optional<std::vector<Program>> emitted_programs(std::span<const TreeInFilter> trees, std::span<const size_t> layout,
+                                                     size_t max_paths, size_t& steps) {
+  static const std::vector<Node> kNone;
+  Writer writer(trees.empty() ? kNone : *trees.front().nodes, max_paths, steps);
+  std::vector<Program> out = writer.run_filter(trees, layout);
   if (writer.failed()) return std::nullopt;
   return out;
 }

@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "policy/policy.h"
@@ -112,6 +113,24 @@ class Executable {
   std::vector<Step> steps;
   size_t head = 0;
 };
+
+// One syscall's tree among the trees of a filter: its nodes and the first
+// node of its top level (-1: no argument tests, no blocks).
+struct TreeInFilter {
+  const std::vector<Node>* nodes = nullptr;
+  int first = -1;
+};
+
+// The programs of several syscalls' trees written into one filter, one per
+// tree (empty for a tree without blocks). gen_bpf shares identical blocks
+// across syscalls, not only within one: `trees` in the order it writes them
+// (a block keeps the state its first writer expected), `layout` the order
+// in which the layout pulls the syscalls' blocks (a shared block's reload is
+// decided by the first jumper of all, which may be another syscall's). Each
+// path's `src` names a rule of its own tree. nullopt where `steps` runs out
+// or a bound of emitted_program's is passed (kMaxBlocks for all together).
+std::optional<std::vector<Program>> emitted_programs(std::span<const TreeInFilter> trees, std::span<const size_t> layout,
+                                                     size_t max_paths, size_t& steps);
 
 // The program for the tree whose top level starts at `first` (which must be
 // a node), as emitted_program writes it; nullopt where `steps` runs out or

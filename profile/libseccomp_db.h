@@ -50,6 +50,11 @@ struct IterState {
   uint32_t action = 0;
 };
 
+// A path of libseccomp's program for `rules` as a policy rule: the rule
+// whose action it gives, with the path's word tests (less those its exact
+// words decide) for conditions.
+policy::Rule path_rule(const std::vector<policy::Rule>& rules, const codegen::Path& p);
+
 class Tree {
  public:
   Tree(const std::vector<policy::Rule>& rules, bool wide, size_t max_steps)
@@ -75,6 +80,10 @@ class Tree {
   // bounds (`unconditional` set instead where one unconditional rule answers
   // alone, neither where nothing but the default does).
   bool executable(std::optional<codegen::Executable>& out, std::optional<size_t>& unconditional);
+  // The tree as gen_bpf reads it, for a filter of several syscalls' trees:
+  // its nodes and its top level's first node (-1: no argument tests, as
+  // for an unconditional rule). False when the budget ran out.
+  bool for_filter(std::vector<codegen::Node>& nodes, int& first);
 
  private:
   Node& n(int i) { return nodes_[static_cast<size_t>(i)]; }

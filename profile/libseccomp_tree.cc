@@ -259,6 +259,20 @@ bool Tree::executable(std::optional<codegen::Executable>& out, std::optional<siz
   return out.has_value();
 }
 
+policy::Rule path_rule(const std::vector<policy::Rule>& rules, const codegen::Path& p) {
+  policy::Rule r = rules[p.src];
+  r.conditions = simplified(p.conditions);
+  return r;
+}
+
+bool Tree::for_filter(std::vector<codegen::Node>& nodes, int& first) {
+  first = -1;
+  if (!has_entry_ || root_ < 0) return true;
+  nodes = codegen_nodes();
+  first = first_of_level(root_);
+  return !exhausted_;
+}
+
 // The program gen_bpf writes for the tree, read back as disjoint rules.
 bool Tree::paths(std::vector<policy::Rule>& out, bool& stale) {
   if (!has_entry_) return true;
@@ -275,11 +289,7 @@ bool Tree::paths(std::vector<policy::Rule>& out, bool& stale) {
   const auto program = codegen::emitted_program(nodes, first, kMaxTreePaths, budget);
   if (!program) return false;
   stale = program->stale;
-  for (const codegen::Path& p : program->paths) {
-    policy::Rule r = rules_[p.src];
-    r.conditions = simplified(p.conditions);
-    out.push_back(std::move(r));
-  }
+  for (const codegen::Path& p : program->paths) out.push_back(path_rule(rules_, p));
   return true;
 }
 
@@ -351,6 +361,61 @@ std::optional<int64_t> libseccomp_node_count(const std::vector<policy::Rule>& ru
   });
   if (!counted || counted->refused) return std::nullopt;
   return counted->nodes;
+}
+
+namespace {
+
+// One syscall's tree of a filter, as codegen reads it.
+struct FilterTree {
+  std::vector<codegen::Node> nodes;
+  int first = -1;
+};
+
+// Whether two programs of one syscall's rules answer alike: the same word
+// tests, path by path, ending in the same actions (the rule a path names
+// may differ where rules share an action).
+bool same_paths(const codegen::Program& a, const codegen::Program& b, const std::vector<policy::Rule>& rules) {
+  if (a.paths.size() != b.paths.size()) return false;
+  for (size_t i = 0; i < a.paths.size(); ++i) {
+    const codegen::Path& x = a.paths[i];
+    const codegen::Path& y = b.paths[i];
+    if (x.conditions != y.conditions || !(rules[x.src].action == rules[y.src].action)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::vector<std::optional<std::vector<policy::Rule>>>> libseccomp_filter_trees(
+    std::span<const FilterSyscall> syscalls, std::span<const size_t> layout_order, size_t max_steps) {
+  struct Made {
+    std::optional<std::pair<size_t, size_t>> refused;
+  };
+  std::vector<FilterTree> trees(syscalls.size());
+  for (size_t k = 0; k < syscalls.size(); ++k) {
+    const auto made = with_tree<Made>(*syscalls[k].rules, syscalls[k].word_bits, max_steps,
+                                      [&](libseccomp_db::Tree& tree, Made&) {
+                                        return tree.for_filter(trees[k].nodes, trees[k].first);
+                                      });
+    if (!made || made->refused) return std::nullopt;
+  }
+  std::vector<codegen::TreeInFilter> in_filter;
+  in_filter.reserve(trees.size());
+  for (const FilterTree& t : trees) in_filter.push_back({&t.nodes, t.first});
+  size_t budget = max_steps;
+  const auto joint = codegen::emitted_programs(in_filter, layout_order, kMaxTreePaths, budget);
+  if (!joint) return std::nullopt;
+  std::vector<std::optional<std::vector<policy::Rule>>> out(syscalls.size());
+  for (size_t k = 0; k < syscalls.size(); ++k) {
+    if (trees[k].first < 0) continue;
+    const auto alone = codegen::emitted_program(trees[k].nodes, trees[k].first, kMaxTreePaths, budget);
+    if (!alone) return std::nullopt;
+    const std::vector<policy::Rule>& rules = *syscalls[k].rules;
+    if (same_paths(*alone, (*joint)[k], rules)) continue;
+    std::vector<policy::Rule>& paths = out[k].emplace();
+    for (const codegen::Path& p : (*joint)[k].paths) paths.push_back(libseccomp_db::path_rule(rules, p));
+  }
+  return out;
 }
 
 std::optional<LibseccompTree> libseccomp_tree(const std::vector<policy::Rule>& rules, unsigned word_bits,

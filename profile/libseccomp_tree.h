@@ -30,6 +30,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -97,5 +98,25 @@ std::optional<LibseccompProgram> libseccomp_program(const std::vector<policy::Ru
 // rule.
 std::optional<int64_t> libseccomp_node_count(const std::vector<policy::Rule>& rules, unsigned word_bits,
                                              size_t max_steps = kMaxTreeSteps);
+
+// One syscall's rules in a filter of several (libseccomp_filter_trees): as
+// libseccomp_tree takes them.
+struct FilterSyscall {
+  const std::vector<policy::Rule>* rules = nullptr;
+  unsigned word_bits = 64;
+};
+
+// gen_bpf shares identical blocks across the syscalls of a filter, and a
+// shared block that relies on the accumulator is reloaded, or not, for the
+// first block of all that jumps to it: another syscall's program may then
+// compare a stale word where its own program alone would not, or the
+// reverse. `syscalls`: the filter's syscalls in the order gen_bpf writes
+// them; `layout_order`: indexes of `syscalls` in the order its layout pulls
+// their blocks. Per syscall: nullopt where its program in the filter
+// answers as its program alone (libseccomp_tree's paths), else the
+// filter's paths for it as disjoint rules. nullopt where the model does not
+// apply to some syscall or gives up (`max_steps` for all together).
+std::optional<std::vector<std::optional<std::vector<policy::Rule>>>> libseccomp_filter_trees(
+    std::span<const FilterSyscall> syscalls, std::span<const size_t> layout_order, size_t max_steps = kMaxTreeSteps);
 
 }  // namespace sysfence::profile

@@ -221,6 +221,7 @@ Expected<Resolution> Resolver::run() {
 
   if (auto r = store_rules(); !r) return fail(r.error().message);
   lose_number_loads();
+  share_libseccomp_blocks();
   add_enosys_stub();
   note_libseccomp_skipped();
   report_unknown_names();
@@ -241,7 +242,9 @@ Expected<Resolution> Resolver::run() {
   for (Warning& w : filter_warnings_) out_.warnings.push_back(std::move(w));
   for (Warning& w : db_.warnings) out_.warnings.push_back(std::move(w));
   for (std::string& n : db_.notes) out_.notes.push_back(std::move(n));
-  out_.unmodelled_combination = std::move(db_.unmodelled);
+  // Before the resolution's own (libseccomp's filter as a whole: its
+  // number load, its blocks shared across syscalls).
+  out_.unmodelled_combination.insert(out_.unmodelled_combination.begin(), db_.unmodelled.begin(), db_.unmodelled.end());
   report_width_warnings();
   return std::move(out_);
 }

@@ -114,18 +114,20 @@ bool Resolver::runc_keeps_level_one() const {
 }
 
 std::vector<std::vector<size_t>> Resolver::libseccomp_blocks() const {
-  // x86_64 with x32 (the first added is the primary), or one ABI. x86_64 or
-  // x32 alone loads the number for its x32-bit test.
+  // x86_64 with x32 where the first of them is (the first added is the
+  // primary), or one ABI.
   const auto x86_64 = std::find(arches_.begin(), arches_.end(), ArchId::kX86_64);
   const auto x32 = std::find(arches_.begin(), arches_.end(), ArchId::kX32);
+  const bool paired = x86_64 != arches_.end() && x32 != arches_.end();
   std::vector<std::vector<size_t>> blocks;
-  if (x86_64 != arches_.end() && x32 != arches_.end()) {
-    const auto first = std::min(x86_64, x32);
-    const auto second = std::max(x86_64, x32);
-    blocks.push_back({static_cast<size_t>(first - arches_.begin()), static_cast<size_t>(second - arches_.begin())});
+  for (size_t a = 0; a < arches_.size(); ++a) {
+    const auto at = arches_.begin() + static_cast<std::ptrdiff_t>(a);
+    if (!paired || (at != x86_64 && at != x32)) {
+      blocks.push_back({a});
+    } else if (at == std::min(x86_64, x32)) {
+      blocks.push_back({a, static_cast<size_t>(std::max(x86_64, x32) - arches_.begin())});
+    }
   }
-  for (size_t a = 0; a < arches_.size(); ++a)
-    if (arches_[a] != ArchId::kX86_64 && arches_[a] != ArchId::kX32) blocks.push_back({a});
   return blocks;
 }
 
@@ -187,12 +189,17 @@ std::optional<bool> Resolver::number_loaded(std::span<const size_t> block, const
   return false;
 }
 
+bool Resolver::libseccomp_filter_semantics() const {
+  return o_.multiplex == MultiplexRewrite::kLibseccomp && o_.combination == RuleCombination::kLibseccompDatabase &&
+         o_.arg_width == ArgWidthMode::k64;
+}
+
 void Resolver::lose_number_loads() {
-  if (o_.multiplex != MultiplexRewrite::kLibseccomp || o_.combination != RuleCombination::kLibseccompDatabase ||
-      o_.arg_width != ArgWidthMode::k64)
-    return;
+  if (!libseccomp_filter_semantics()) return;
   if (o_.for_runc && !runc_keeps_level_one()) return;
   for (const std::vector<size_t>& block : libseccomp_blocks()) {
+    // x86_64 or x32 alone loads the number for its x32-bit test.
+    if (block.size() == 1 && (arches_[block[0]] == ArchId::kX86_64 || arches_[block[0]] == ArchId::kX32)) continue;
     const FirstPseudo pseudo = first_pseudo(block);
     if (pseudo.beyond_model || pseudo.name.empty()) continue;  // the rules stay
     bool collides = false;  // a written number equal to the ABI's AUDIT_ARCH

@@ -235,8 +235,12 @@ class Resolver {
   // that ABI's rules go: its filter answers every call there with the
   // default action.
   void lose_number_loads();
+  // The resolution reads the profile as libseccomp's filter answers it
+  // (its rule database, its socketcall/ipc rewrite, 64-bit arguments).
+  bool libseccomp_filter_semantics() const;
   bool runc_keeps_level_one() const;
-  // gen_bpf's blocks of ABIs (indexes of arches_): x86_64 with x32, or one.
+  // gen_bpf's blocks of ABIs (indexes of arches_) in the filter's order:
+  // x86_64 with x32 (where the first of them is), or one.
   std::vector<std::vector<size_t>> libseccomp_blocks() const;
   // The pseudo-numbered entry gen_bpf orders first in a block (the fewest
   // nodes; `db` 1: x32 beside x86_64); no name where there is none.
@@ -251,6 +255,21 @@ class Resolver {
   // nullopt beyond the model. `collides`: a written number equals the
   // block's AUDIT_ARCH.
   std::optional<bool> number_loaded(std::span<const size_t> block, const FirstPseudo& pseudo, bool& collides) const;
+
+  // resolve_shared_blocks.cc
+  // Where libseccomp 2.5.4 shares blocks across syscalls and a syscall's
+  // filter then answers otherwise than its program alone, its rules become
+  // that filter's paths.
+  void share_libseccomp_blocks();
+  // One syscall's rules as libseccomp's database gets them (those with
+  // argument conditions), per ABI block of libseccomp_blocks().
+  struct FilterRules {
+    size_t arch = 0;  // index of arches_
+    uint32_t nr = 0;
+    size_t db = 0;  // 0: the block's primary database, 1: x32 beside x86_64
+    std::vector<policy::Rule> rules;
+  };
+  std::vector<std::vector<FilterRules>> filter_rules();
 
   // resolve_rules.cc
   void note_largest(const ProfileSyscall& e);
