@@ -86,6 +86,14 @@ struct ResolveOptions {
   // --semantics runc: the profile goes to runc, so what some runc versions
   // refuse is noted (a profile's `flags`, which runc before 1.2.0 rejects).
   bool for_runc = false;
+  // --libseccomp-optimize: the optimize level (SCMP_FLTATR_CTL_OPTIMIZE)
+  // libseccomp's filter was written at, 1 (its default: syscalls in
+  // priority order) or 2 (a binary tree by syscall number, which systemd and
+  // runc above 32 syscall names ask for); 0: the semantics' own (runc's
+  // choice under for_runc, else 1). Decides libseccomp's code generation
+  // where it is modelled (the syscall-number load, blocks shared across
+  // syscalls).
+  unsigned libseccomp_optimize = 0;
 };
 
 // What became of one syscalls[] entry, index-aligned with Profile::syscalls.

@@ -194,9 +194,14 @@ bool Resolver::libseccomp_filter_semantics() const {
          o_.arg_width == ArgWidthMode::k64;
 }
 
+unsigned Resolver::libseccomp_level() const {
+  if (o_.libseccomp_optimize != 0) return o_.libseccomp_optimize;
+  return o_.for_runc && !runc_keeps_level_one() ? 2 : 1;
+}
+
 void Resolver::lose_number_loads() {
-  if (!libseccomp_filter_semantics()) return;
-  if (o_.for_runc && !runc_keeps_level_one()) return;
+  // Level 2's binary tree loads the number.
+  if (!libseccomp_filter_semantics() || libseccomp_level() != 1) return;
   for (const std::vector<size_t>& block : libseccomp_blocks()) {
     // x86_64 or x32 alone loads the number for its x32-bit test.
     if (block.size() == 1 && (arches_[block[0]] == ArchId::kX86_64 || arches_[block[0]] == ArchId::kX32)) continue;

@@ -11,12 +11,13 @@
 // blocks, one syscall's comparison can see the word the other syscall's
 // program loaded, or a reload the other's layout put there
 // (profile/libseccomp_codegen.h has the rest of the model). The filter is
-// modelled as gen_bpf writes it at optimize level 1 (libseccomp's default,
-// which runc keeps for up to 32 syscall names): ABI blocks in the order of
-// the filter's architectures (x86_64 with x32 at the first of the two), an
-// ABI's syscalls from the last of its priority order to the first (fewest
-// tree nodes first, then the primary database, then the lower number), and
-// laid out from the last ABI's last syscall back to the first ABI's first.
+// modelled as gen_bpf writes it: ABI blocks in the order of the filter's
+// architectures (x86_64 with x32 at the first of the two), an ABI's
+// syscalls from the last of its list to the first — at optimize level 1
+// (libseccomp's default) the list is its priority order (fewest tree nodes
+// first, then the primary database, then the lower number), at level 2 (the
+// binary tree) the numbers from the highest down — and laid out from the
+// last ABI's last syscall back to the first ABI's first.
 // Checked against libseccomp 2.5.4's filters for random profiles.
 #include <fmt/format.h>
 
@@ -83,7 +84,8 @@ std::vector<std::vector<Resolver::FilterRules>> Resolver::filter_rules() {
 }
 
 void Resolver::share_libseccomp_blocks() {
-  if (!libseccomp_filter_semantics() || (o_.for_runc && !runc_keeps_level_one())) return;
+  if (!libseccomp_filter_semantics()) return;
+  const bool by_number = libseccomp_level() == 2;
   // Per ABI block, its syscalls with argument tests in gen_bpf's order of
   // writing them: the last of the priority order first.
   std::vector<std::vector<FilterEntry>> blocks;
@@ -95,8 +97,14 @@ void Resolver::share_libseccomp_blocks() {
       if (!nodes) return;  // refused (combine says so) or beyond the model (its note)
       entries.push_back(FilterEntry{f.arch, f.nr, std::move(f.rules), *nodes, f.db});
     }
-    std::sort(entries.begin(), entries.end(), before_in_priority);
-    std::reverse(entries.begin(), entries.end());
+    if (by_number) {
+      // Level 2 lists an ABI's syscalls by number, the highest first (x32's
+      // beside x86_64's above them), and writes them from the last.
+      std::sort(entries.begin(), entries.end(), [](const FilterEntry& x, const FilterEntry& y) { return x.nr < y.nr; });
+    } else {
+      std::sort(entries.begin(), entries.end(), before_in_priority);
+      std::reverse(entries.begin(), entries.end());
+    }
     count += entries.size();
   }
   if (count < 2) return;  // nothing to share with

@@ -239,6 +239,8 @@ class Resolver {
   // (its rule database, its socketcall/ipc rewrite, 64-bit arguments).
   bool libseccomp_filter_semantics() const;
   bool runc_keeps_level_one() const;
+  // The optimize level libseccomp's filter is written at (ResolveOptions).
+  unsigned libseccomp_level() const;
   // gen_bpf's blocks of ABIs (indexes of arches_) in the filter's order:
   // x86_64 with x32 (where the first of them is), or one.
   std::vector<std::vector<size_t>> libseccomp_blocks() const;

@@ -139,20 +139,34 @@ TEST(LibseccompSharedBlocks, TheFirstSyscallLaidOutDecidesTheReload) {
   EXPECT_EQ(lib.notes.find(kSharedNote), std::string::npos) << lib.notes;
 }
 
-// runc asks for the binary tree above 32 syscall names (optimize level 2),
-// whose order of writing and laying out is not modelled: the syscalls'
-// programs stay as each is alone (libseccomp 2.5.4 at level 2 answers so
-// for this profile).
-TEST(LibseccompSharedBlocks, RuncsBinaryTreeKeepsEachProgramAlone) {
-  std::string many = with_index(kWriteFirst, '0');
+// Optimize level 2 (runc above 32 syscall names, --libseccomp-optimize 2)
+// writes an ABI's syscalls by number, the lowest first, and lays them out
+// in that order: read (3) before write (4) whatever their nodes. As
+// written, read's reload serves write; with the two names swapped, the
+// syscall with the four rules is read, and write's `a2 == 3` falls into its
+// unreloaded block (libseccomp 2.5.4 at level 2: write(7, 0, 5) ERRNO(7)).
+TEST(LibseccompSharedBlocks, AtLevelTwoTheLowerNumberComesFirst) {
+  std::string padded = with_index(kWriteFirst, '0');
   std::string names;
   for (int i = 0; i < 32; ++i) names += std::string(i == 0 ? "" : ", ") + "\"getpid\"";
-  many.insert(many.rfind("]}"), R"(, {"names": [)" + names + R"(], "action": "SCMP_ACT_LOG"})");
-  const Resolved runc = resolve_as(many, ArchId::kArm, true);
+  padded.insert(padded.rfind("]}"), R"(, {"names": [)" + names + R"(], "action": "SCMP_ACT_LOG"})");
+  const Resolved runc = resolve_as(padded, ArchId::kArm, true);
   EXPECT_EQ(answer(runc.resolution, ArchId::kArm, "read", {7, 0, 5}), Action::Allow());
+  EXPECT_EQ(answer(runc.resolution, ArchId::kArm, "write", {7, 0, 5}), Action::Allow());
   EXPECT_EQ(runc.notes.find(kSharedNote), std::string::npos) << runc.notes;
+  // runc keeps level 1 for up to 32 names.
   const Resolved few = resolve_as(with_index(kWriteFirst, '0'), ArchId::kArm, true);
   EXPECT_EQ(answer(few.resolution, ArchId::kArm, "read", {7, 0, 5}), Action::Errno(7));
+
+  std::string swapped = padded;
+  for (size_t at = 0; (at = swapped.find("\"read\"", at)) != std::string::npos; at += 7) swapped.replace(at, 6, "\"READ\"");
+  for (size_t at = 0; (at = swapped.find("\"write\"", at)) != std::string::npos; at += 6) swapped.replace(at, 7, "\"read\"");
+  for (size_t at = 0; (at = swapped.find("\"READ\"", at)) != std::string::npos; at += 7) swapped.replace(at, 6, "\"write\"");
+  const Resolved level2 = resolve_as(swapped, ArchId::kArm, true);
+  EXPECT_EQ(answer(level2.resolution, ArchId::kArm, "write", {7, 0, 5}), Action::Errno(7));
+  EXPECT_EQ(answer(level2.resolution, ArchId::kArm, "write", {7, 0, 3}), Action::Trap());
+  EXPECT_EQ(answer(level2.resolution, ArchId::kArm, "read", {9}), Action::Log());
+  EXPECT_NE(level2.notes.find(std::string(kSharedNote) + " write (arm)"), std::string::npos) << level2.notes;
 }
 
 constexpr std::string_view kCrossAbiSyscalls = R"([{"names": ["umask", "read"], "action": "SCMP_ACT_LOG", "args": [{"index": 2, "value": 9, "op": "SCMP_CMP_EQ"}]}, {"names": ["umask", "read"], "action": "SCMP_ACT_TRAP", "args": [{"index": 1, "value": 7, "op": "SCMP_CMP_GE"}]}, {"names": ["read"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 1, "value": 4294967301, "op": "SCMP_CMP_EQ"}, {"index": 2, "value": 11, "op": "SCMP_CMP_LT"}]}, {"names": ["read"], "action": "SCMP_ACT_TRAP", "args": [{"index": 1, "value": 3, "op": "SCMP_CMP_EQ"}]}, {"names": ["read", "umask"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 1, "value": 5, "op": "SCMP_CMP_LT"}, {"index": 2, "value": 7, "op": "SCMP_CMP_EQ"}]}, {"names": ["read"], "action": "SCMP_ACT_LOG", "args": [{"index": 0, "value": 3, "op": "SCMP_CMP_EQ"}, {"index": 2, "value": 5, "op": "SCMP_CMP_NE"}]}, {"names": ["read", "umask"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": 5, "op": "SCMP_CMP_LT"}], "errnoRet": 7}, {"names": ["read", "umask"], "action": "SCMP_ACT_TRAP", "args": [{"index": 1, "value": 3, "op": "SCMP_CMP_NE"}, {"index": 2, "value": 9, "op": "SCMP_CMP_EQ"}]}, {"names": ["umask"], "action": "SCMP_ACT_LOG", "args": [{"index": 0, "value": 3, "op": "SCMP_CMP_EQ"}, {"index": 2, "value": 1, "op": "SCMP_CMP_MASKED_EQ", "valueTwo": 1}]}, {"names": ["umask"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 2, "value": 5, "op": "SCMP_CMP_EQ"}]}, {"names": ["umask"], "action": "SCMP_ACT_LOG", "args": [{"index": 0, "value": 4294967301, "op": "SCMP_CMP_NE"}, {"index": 1, "value": 3, "op": "SCMP_CMP_NE"}]}])";

@@ -121,6 +121,18 @@ TEST(ResolveFlags, SemanticsPresetsAndExplicitFlagsWin) {
   EXPECT_EQ(o.bad_arch_action, Action::KillProcess());
   EXPECT_EQ(resolve_options(parse({"--semantics", "docker"}), ArchId::kX86_64).error().message,
             "invalid --semantics \"docker\": expected sysfence, runc or libseccomp");
+  // libseccomp's optimize level: the semantics' own unless given.
+  EXPECT_EQ(resolve_options(parse({"--kernel", "6.1", "--semantics", "runc"}), ArchId::kX86_64)->libseccomp_optimize,
+            0u);
+  EXPECT_EQ(resolve_options(parse({"--kernel", "6.1", "--libseccomp-optimize", "2", "--semantics", "libseccomp"}),
+                            ArchId::kX86_64)
+                ->libseccomp_optimize,
+            2u);
+  EXPECT_EQ(resolve_options(parse({"--kernel", "6.1", "--libseccomp-optimize", "1"}), ArchId::kX86_64)
+                ->libseccomp_optimize,
+            1u);
+  EXPECT_EQ(resolve_options(parse({"--libseccomp-optimize", "0"}), ArchId::kX86_64).error().message,
+            "invalid --libseccomp-optimize \"0\": expected 1 or 2");
 }
 
 TEST(ArchList, OneArchKeepsItsSubArchesAListKeepsOnlyItself) {
@@ -145,7 +157,8 @@ TEST(SharedFlags, EveryCommandListAppendsAllOfThem) {
   std::vector<std::string> names;
   for (size_t i = 2; i < all.size(); ++i) names.emplace_back(all[i].name);
   EXPECT_EQ(names, (std::vector<std::string>{"caps", "kernel", "downgrade-actions", "unknown-syscalls", "arg-width",
-                                             "bad-arch", "rule-combination", "semantics", "multiplex", "strict"}));
+                                             "bad-arch", "rule-combination", "semantics", "multiplex", "libseccomp-optimize",
+                                             "strict"}));
   EXPECT_FALSE(all.back().takes_value);  // --strict is a switch
   EXPECT_EQ(first_resolve_flag(parse({})), std::nullopt);
   EXPECT_EQ(first_resolve_flag(parse({"--strict"})), "strict");

@@ -34,6 +34,10 @@ inline constexpr std::string_view kSemantics =
 inline constexpr std::string_view kMultiplex =
     "socket/IPC rules on socketcall and ipc (i386, ppc, s390, MIPS o32, ...): exact (unconditional rules only, the "
     "default) or libseccomp (every rule, argument 0 replaced by the call number)";
+inline constexpr std::string_view kLibseccompOptimize =
+    "the optimize level libseccomp wrote the filter at, for --semantics runc|libseccomp: 1 (libseccomp's default, "
+    "syscalls in priority order) or 2 (a binary tree by number, as systemd asks; runc asks above 32 syscall "
+    "names); default: libseccomp's 1, runc's choice";
 inline constexpr std::string_view kRuleCombination =
     "when several rules of a syscall match: the most restrictive wins (most-restrictive, the default) or "
     "libseccomp's database decides in profile order (libseccomp: the first unconditional rule wins)";

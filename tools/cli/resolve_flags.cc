@@ -204,6 +204,10 @@ Expected<profile::ResolveOptions> resolve_options(const ParsedArgs& parsed, sysc
     if (!v) return fail(v.error().message);
     o.multiplex = *v;
   }
+  if (auto l = parsed.get("libseccomp-optimize")) {
+    if (*l != "1" && *l != "2") return fail(fmt::format("invalid --libseccomp-optimize {}: expected 1 or 2", quote(*l)));
+    o.libseccomp_optimize = *l == "1" ? 1 : 2;
+  }
   return o;
 }
 

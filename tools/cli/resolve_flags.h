@@ -52,6 +52,7 @@ inline constexpr FlagSpec kResolveFlagSpecs[] = {
     {.name = "rule-combination"},
     {.name = "semantics"},
     {.name = "multiplex"},
+    {.name = "libseccomp-optimize"},
     {.name = "strict", .takes_value = false},
 };
 inline constexpr size_t kResolveFlagCount = std::size(kResolveFlagSpecs);
@@ -77,6 +78,7 @@ inline constexpr FlagHelp kResolveFlagHelp[] = {
     {"--rule-combination most-restrictive|libseccomp", help::kRuleCombination},
     {"--semantics sysfence|runc|libseccomp", help::kSemantics},
     {"--multiplex exact|libseccomp", help::kMultiplex},
+    {"--libseccomp-optimize 1|2", help::kLibseccompOptimize},
     {"--strict", help::kStrict},
 };
 
