@@ -115,6 +115,44 @@ bool compare(uint16_t op, uint32_t a, uint32_t k) {
   return false;
 }
 
+// `value > k` (or >= k) bit by bit from the top: the first bit where value
+// and k differ decides, and value's bit is a constant (outside the mask) or
+// one bit of the word. Where a constant bit decides, the bits below it do
+// not matter; where all agree, value == k.
+SymCondition bitwise_order_condition(uint16_t op, const SymValue& v, uint32_t k) {
+  SymCondition c;
+  c.kind = SymCondition::Kind::kChain;
+  c.word = static_cast<uint8_t>(v.word);
+  int8_t end = op == bpf::kJge ? ChainNode::kTaken : ChainNode::kNotTaken;
+  for (int p = 31; p >= 0; --p) {
+    const uint32_t bit = uint32_t{1} << p;
+    const bool k_bit = (k & bit) != 0;
+    if (!(v.mask & bit)) {
+      const bool v_bit = (v.bits & bit) != 0;
+      if (v_bit == k_bit) continue;
+      end = v_bit ? ChainNode::kTaken : ChainNode::kNotTaken;
+      break;
+    }
+    // value's bit p is the word's bit p - shift, XORed with bits' bit p.
+    const uint32_t word_bit = unshifted(bit, v.shift);
+    const uint32_t one = (v.bits & bit) ? 0 : word_bit;  // the word bit's value where value's bit is 1
+    ChainNode n;
+    n.atom = WordAtom::MaskedEq(word_bit, one);  // value's bit p is 1
+    const auto next = static_cast<int8_t>(c.chain.size() + 1);
+    n.on_true = k_bit ? next : ChainNode::kTaken;
+    n.on_false = k_bit ? ChainNode::kNotTaken : next;
+    c.chain.push_back(n);
+  }
+  // The last test's "next" is the end: the constant bit that decided, or
+  // equality.
+  for (ChainNode& n : c.chain) {
+    if (n.on_true == static_cast<int8_t>(c.chain.size())) n.on_true = end;
+    if (n.on_false == static_cast<int8_t>(c.chain.size())) n.on_false = end;
+  }
+  if (c.chain.empty()) return constant_condition(end == ChainNode::kTaken);
+  return c;
+}
+
 // value > k (or >= k) where value = H | (field << b) | L: the field is the
 // word's top `width` bits (the word >> sb), H the constant bits above it and
 // L those below it. Ordering is lexicographic over (H, field, L), so the
@@ -126,13 +164,7 @@ SymCondition order_condition(uint16_t op, const SymValue& v, uint32_t k) {
   const uint64_t span = ((uint64_t{1} << (t + 1)) - 1) & ~((uint64_t{1} << b) - 1);
   const bool contiguous = span == m;
   const bool top_of_word = t - v.shift == 31;
-  if (!contiguous || !top_of_word || (v.bits & m) != 0) {
-    SymCondition c;
-    c.kind = SymCondition::Kind::kUnsupported;
-    c.reason = fmt::format("ordered comparison (j{} {:#x}) of {}, which is not an order-preserving image of the word",
-                           op == bpf::kJgt ? "gt" : "ge", k, v.to_string());
-    return c;
-  }
+  if (!contiguous || !top_of_word || (v.bits & m) != 0) return bitwise_order_condition(op, v, k);
   const uint32_t above = t == 31 ? 0 : kAll << (t + 1);
   const auto below = static_cast<uint32_t>((uint64_t{1} << b) - 1);
   const auto width = static_cast<unsigned>(t - b + 1);
@@ -152,6 +184,27 @@ SymCondition order_condition(uint16_t op, const SymValue& v, uint32_t k) {
 }
 
 }  // namespace
+
+void negate_chain(std::vector<ChainNode>& chain) {
+  auto swap = [](int8_t& t) {
+    if (t == ChainNode::kTaken) t = ChainNode::kNotTaken;
+    else if (t == ChainNode::kNotTaken) t = ChainNode::kTaken;
+  };
+  for (ChainNode& n : chain) {
+    swap(n.on_true);
+    swap(n.on_false);
+  }
+}
+
+bool chain_taken(const std::vector<ChainNode>& chain, uint32_t w) {
+  size_t at = 0;
+  while (at < chain.size()) {
+    const int8_t next = holds(chain[at].atom, w) ? chain[at].on_true : chain[at].on_false;
+    if (next < 0) return next == ChainNode::kTaken;
+    at = static_cast<size_t>(next);
+  }
+  return false;  // unreachable: every chain ends in an outcome
+}
 
 SymCondition translate_jump(uint16_t op, const SymValue& v, uint32_t k) {
   if (v.is_constant()) return constant_condition(compare(op, v.bits, k));

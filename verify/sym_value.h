@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "base/seccomp.h"
 #include "verify/word_set.h"
@@ -30,14 +31,33 @@ struct SymValue {
   friend bool operator==(const SymValue&, const SymValue&) = default;
 };
 
+// One test of a chain (SymCondition::kChain): a single-bit atom on the word,
+// and where each outcome leads — the next test (its index, always later),
+// or the jump taken or not.
+struct ChainNode {
+  static constexpr int8_t kTaken = -1;
+  static constexpr int8_t kNotTaken = -2;
+  WordAtom atom;
+  int8_t on_true = kNotTaken;
+  int8_t on_false = kNotTaken;
+};
+
 // The result of translating `value op k` into the constraint language.
 struct SymCondition {
-  enum class Kind : uint8_t { kTrue, kFalse, kAtom, kUnsupported };
+  // kChain: an ordered comparison of an image of the word that is no
+  // threshold on it (`(w & 0x5) > 3`), decided bit by bit from the top:
+  // `chain[0]` first.
+  enum class Kind : uint8_t { kTrue, kFalse, kAtom, kChain, kUnsupported };
   Kind kind = Kind::kFalse;
   uint8_t word = 0;
-  WordAtom atom;       // holds exactly where the jump is taken
+  WordAtom atom;  // holds exactly where the jump is taken
+  std::vector<ChainNode> chain;
   std::string reason;  // kUnsupported
 };
+// The chain with its outcomes swapped (taken where it was not).
+void negate_chain(std::vector<ChainNode>& chain);
+// Whether the chain takes the jump for word value `w`.
+bool chain_taken(const std::vector<ChainNode>& chain, uint32_t w);
 // `op` is one of kJeq, kJgt, kJge, kJset (insn.h).
 SymCondition translate_jump(uint16_t op, const SymValue& value, uint32_t k);
 

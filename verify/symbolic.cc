@@ -49,6 +49,8 @@ struct Regs {
 
 // A branch not yet explored: resume at `pc` with `regs` once `atom` is added
 // on top of the constraints at `mark`.
+// `chain_at` >= 0: resume inside the chain of the jump at `jump_pc` (an
+// ordered comparison decided bit by bit) at that test, instead of at `pc`.
 struct Pending {
   uint32_t pc;
   uint32_t jump_pc;
@@ -57,6 +59,7 @@ struct Pending {
   bool constrained;
   uint8_t word;
   WordAtom atom;
+  int8_t chain_at = -1;
 };
 
 // The depth-first walk over one program: a stack of branches not yet
@@ -100,6 +103,13 @@ class Walker {
       if (s == Sat::kUnsat) return Walk::kContinue;
       if (s == Sat::kUnknown)
         c.leaf = unsupported(p.jump_pc, "the constraint solver's search budget ran out on this branch");
+    }
+    if (!c.leaf && p.chain_at >= 0) {
+      const bpf::Insn& in = program_[p.jump_pc];
+      const SymCondition cond = jump_condition(in, c.regs);
+      c.pc = p.jump_pc;
+      const Next n = chain(c, cond, static_cast<size_t>(p.chain_at), p.jump_pc + 1 + in.jt, p.jump_pc + 1 + in.jf);
+      if (n == Next::kPending) return Walk::kContinue;
     }
     while (!c.leaf) {
       if (!state_.charge_step()) {
@@ -258,6 +268,7 @@ class Walker {
       case SymCondition::Kind::kFalse: c.pc = pc_false; break;
       case SymCondition::Kind::kUnsupported: c.leaf = unsupported(c.pc, std::move(cond.reason)); break;
       case SymCondition::Kind::kAtom: return branch(c, cond, pc_true, pc_false);
+      case SymCondition::Kind::kChain: return chain(c, cond, 0, pc_true, pc_false);
     }
     return Next::kRun;
   }
@@ -278,6 +289,7 @@ class Walker {
       if (cond.kind == SymCondition::Kind::kTrue) cond.kind = SymCondition::Kind::kFalse;
       else if (cond.kind == SymCondition::Kind::kFalse) cond.kind = SymCondition::Kind::kTrue;
       else if (cond.kind == SymCondition::Kind::kAtom) cond.atom = negate(cond.atom);
+      else if (cond.kind == SymCondition::Kind::kChain) negate_chain(cond.chain);
       return cond;
     }
     cond.kind = SymCondition::Kind::kUnsupported;
@@ -308,6 +320,46 @@ class Walker {
     }
     state_.undo_to(mark);
     return Next::kPending;
+  }
+
+  // A jump decided by a chain of bit tests (c.pc the jump), from test `at`:
+  // each test the path does not decide is a branch, its false side pushed
+  // (to resume at the test it leads to, or at the jump's target).
+  Next chain(Cursor& c, const SymCondition& cond, size_t at, uint32_t pc_true, uint32_t pc_false) {
+    const uint32_t jump_pc = c.pc;
+    if (cond.kind != SymCondition::Kind::kChain || at >= cond.chain.size()) {
+      c.leaf = unsupported(jump_pc, "a bit test of an ordered comparison resumed on other registers");
+      return Next::kRun;
+    }
+    for (;;) {
+      const ChainNode& n = cond.chain[at];
+      int8_t next;
+      const Implied known = state_.implies(cond.word, n.atom);
+      if (known != Implied::kUnknown) {
+        next = known == Implied::kTrue ? n.on_true : n.on_false;
+      } else {
+        const size_t mark = state_.mark();
+        Pending p{pc_false, jump_pc, mark, c.regs, true, cond.word, negate(n.atom), -1};
+        if (n.on_false >= 0) p.pc = jump_pc, p.chain_at = n.on_false;
+        else if (n.on_false == ChainNode::kTaken) p.pc = pc_true;
+        stack_.push_back(std::move(p));
+        const Sat s = state_.add(cond.word, n.atom);
+        if (s == Sat::kUnknown) {
+          c.leaf = unsupported(jump_pc, "the constraint solver's search budget ran out on this branch");
+          return Next::kRun;
+        }
+        if (s == Sat::kUnsat) {
+          state_.undo_to(mark);
+          return Next::kPending;
+        }
+        next = n.on_true;
+      }
+      if (next < 0) {
+        c.pc = next == ChainNode::kTaken ? pc_true : pc_false;
+        return Next::kRun;
+      }
+      at = static_cast<size_t>(next);
+    }
   }
 
   const bpf::Program& program_;
@@ -353,7 +405,8 @@ class DiagramBuilder {
           c = Walker::Cursor{j.pc_false, j.regs, std::nullopt};
           break;
         }
-        const DagPool::Ref r = pool_.node(j.word, j.atom, *j.if_true, *built);
+        const DagPool::Ref r = j.chain.empty() ? pool_.node(j.word, j.atom, *j.if_true, *built)
+                                               : chain_node(j.word, j.chain, *j.if_true, *built);
         built_.emplace(std::move(j.key), r);
         open_.pop_back();
         built = r;
@@ -374,7 +427,23 @@ class DiagramBuilder {
     uint32_t pc_true;
     uint32_t pc_false;
     std::optional<DagPool::Ref> if_true;  // once built
+    std::vector<ChainNode> chain;         // the jump's bit tests, where it has them
   };
+
+  // A chain of bit tests as nodes, from its last test up: each leads to
+  // the nodes of later tests or to the jump's two branches.
+  DagPool::Ref chain_node(uint8_t word, const std::vector<ChainNode>& chain, DagPool::Ref taken,
+                          DagPool::Ref not_taken) {
+    std::vector<DagPool::Ref> refs(chain.size());
+    auto target = [&](int8_t t) {
+      if (t == ChainNode::kTaken) return taken;
+      if (t == ChainNode::kNotTaken) return not_taken;
+      return refs[static_cast<size_t>(t)];
+    };
+    for (size_t i = chain.size(); i-- > 0;)
+      refs[i] = pool_.node(word, chain[i].atom, target(chain[i].on_true), target(chain[i].on_false));
+    return refs.front();
+  }
 
   // Where run_to_jump() stopped: at what reached_ holds (a leaf, or a jump
   // built before), at a new jump (on open_), or outside the diagrams.
@@ -424,7 +493,7 @@ class DiagramBuilder {
     const uint32_t pc_false = c.pc + 1 + in.jf;
     const SymCondition cond = Walker::jump_condition(in, c.regs);
     if (cond.kind == SymCondition::Kind::kUnsupported) return Reached::kFailure;
-    if (cond.kind != SymCondition::Kind::kAtom) {
+    if (cond.kind != SymCondition::Kind::kAtom && cond.kind != SymCondition::Kind::kChain) {
       c.pc = cond.kind == SymCondition::Kind::kTrue ? pc_true : pc_false;
       return std::nullopt;
     }
@@ -434,7 +503,7 @@ class DiagramBuilder {
       return Reached::kRef;
     }
     if (built_.size() >= kMaxStates) return Reached::kFailure;
-    open_.push_back(OpenJump{std::move(key), cond.word, cond.atom, c.regs, pc_true, pc_false, std::nullopt});
+    open_.push_back(OpenJump{std::move(key), cond.word, cond.atom, c.regs, pc_true, pc_false, std::nullopt, cond.chain});
     return Reached::kJump;
   }
 

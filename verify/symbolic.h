@@ -8,7 +8,9 @@
 // plain store/load round trips are tracked. A conditional jump on such a value
 // is one WordAtom on that word (jeq/jset always; jgt/jge when the value is an
 // order-preserving image of the word: the word itself, or the word shifted
-// right with constant bits around it). Everything else — input-dependent
+// right with constant bits around it), or, for jgt/jge on any other image
+// (`(w & 5) > 3`, libseccomp's stale masked accumulator), a chain of
+// single-bit tests from the top bit, each a branch. Everything else — input-dependent
 // arithmetic (add/sub/neg, mul/div by non powers of two), comparing two input
 // words, `ret A` with an input-dependent A, reading scratch memory that was
 // never written — ends the path as Outcome::kUnsupported naming the

@@ -11,6 +11,7 @@
 #include "bpf/interp.h"
 #include "test/bpf/random_program.h"
 #include "test/verify/support.h"
+#include "verify/dag_pool.h"
 #include "verify/decision.h"
 #include "verify/symbolic.h"
 
@@ -387,6 +388,48 @@ TEST(Equiv, MutantsOfRandomPrograms) {
   EXPECT_GT(told_apart, 100);
   EXPECT_GE(different, told_apart);
   EXPECT_GT(proved, mutants / 4);
+}
+
+// An ordered comparison of a masked word (libseccomp's stale accumulator
+// writes them: `A &= 5; if (A > 3)`) is decided bit by bit: proved equal to
+// the same decisions made with single-bit tests, both by the walk and by the
+// diagrams, and told apart from a threshold one step off.
+TEST(Equivalence, MaskedOrderedComparisonsAreProved) {
+  const bpf::Program masked = {
+      bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, 16),       // A = args[0].lo
+      bpf::stmt(bpf::kAlu | bpf::kAnd | bpf::kK, 5),       // A &= 5
+      bpf::jump(bpf::kJmp | bpf::kJgt | bpf::kK, 3, 2, 0),  // A > 3: bit 2 set
+      bpf::jump(bpf::kJmp | bpf::kJge | bpf::kK, 1, 2, 0),  // A >= 1: bit 0 set
+      bpf::stmt(bpf::kRet | bpf::kRetK, kRetAllow),
+      bpf::stmt(bpf::kRet | bpf::kRetK, kRetErrno | 1),
+      bpf::stmt(bpf::kRet | bpf::kRetK, kRetTrap),
+  };
+  const bpf::Program bits = {
+      bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, 16),
+      bpf::jump(bpf::kJmp | bpf::kJset | bpf::kK, 4, 2, 0),  // bit 2
+      bpf::jump(bpf::kJmp | bpf::kJset | bpf::kK, 1, 2, 0),  // bit 0
+      bpf::stmt(bpf::kRet | bpf::kRetK, kRetAllow),
+      bpf::stmt(bpf::kRet | bpf::kRetK, kRetErrno | 1),
+      bpf::stmt(bpf::kRet | bpf::kRetK, kRetTrap),
+  };
+  bpf::Program off_by_one = masked;
+  off_by_one[2].k = 4;  // A > 4: only 5
+  const BpfProcedure a = make(masked);
+  const BpfProcedure b = make(bits);
+  const BpfProcedure c = make(off_by_one);
+  for (const EquivOptions::Diagrams d : {EquivOptions::Diagrams::kNever, EquivOptions::Diagrams::kFirst}) {
+    EquivOptions o;
+    o.diagrams = d;
+    const EquivResult same = check_equivalent(a, b, o);
+    EXPECT_EQ(same.verdict, EquivResult::Verdict::kEquivalent);
+    EXPECT_TRUE(same.proved);
+    const EquivResult differ = check_equivalent(c, b, o);
+    ASSERT_EQ(differ.verdict, EquivResult::Verdict::kDifferent);
+    ASSERT_FALSE(differ.mismatches.empty());
+    EXPECT_EQ(differ.mismatches.front().input[4] & 5, 4u);  // A == 4: ERRNO in one, TRAP in the other
+  }
+  DagPool pool;
+  EXPECT_TRUE(a.to_diagram(pool).has_value());
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
+
 #include <map>
 #include <random>
 #include <set>
@@ -91,7 +93,7 @@ TEST(TranslateJump, AgreesWithConcreteComparison) {
   std::mt19937 rng(9);
   int atoms = 0;
   int constants = 0;
-  int unsupported = 0;
+  int chains = 0;
   for (int round = 0; round < 20000; ++round) {
     const RandomValue v = random_value(rng);
     const uint16_t op = kJumpOps[rng() % 4];
@@ -117,21 +119,26 @@ TEST(TranslateJump, AgreesWithConcreteComparison) {
           break;
         case SymCondition::Kind::kTrue: ASSERT_TRUE(want) << v.sym.to_string(); break;
         case SymCondition::Kind::kFalse: ASSERT_FALSE(want) << v.sym.to_string(); break;
-        case SymCondition::Kind::kUnsupported: break;
+        case SymCondition::Kind::kChain:
+          ASSERT_EQ(c.word, 4);
+          ASSERT_EQ(chain_taken(c.chain, w), want) << v.sym.to_string() << " op " << op << " k " << k << " w " << w;
+          break;
+        case SymCondition::Kind::kUnsupported: FAIL() << c.reason;
       }
     }
     if (c.kind == SymCondition::Kind::kAtom) ++atoms;
-    else if (c.kind == SymCondition::Kind::kUnsupported) ++unsupported;
+    else if (c.kind == SymCondition::Kind::kChain) ++chains;
     else ++constants;
-    // Only ordered comparisons of non-monotone images leave the fragment.
-    if (c.kind == SymCondition::Kind::kUnsupported) {
+    // Only ordered comparisons of images that are no threshold on the word
+    // take a chain of bit tests, one per bit of the image at most.
+    if (c.kind == SymCondition::Kind::kChain) {
       ASSERT_TRUE(op == bpf::kJgt || op == bpf::kJge);
-      ASSERT_FALSE(c.reason.empty());
+      ASSERT_LE(c.chain.size(), static_cast<size_t>(std::popcount(v.sym.mask)));
     }
   }
   EXPECT_GT(atoms, 5000);
   EXPECT_GT(constants, 500);
-  EXPECT_GT(unsupported, 100);
+  EXPECT_GT(chains, 100);
 }
 
 TEST(TranslateJump, OrderedComparisonsOnShiftedWords) {
@@ -143,8 +150,21 @@ TEST(TranslateJump, OrderedComparisonsOnShiftedWords) {
   const SymCondition d = translate_jump(bpf::kJge, sym_and(SymValue::input(0), 0xffff0000u), 0x10001);
   ASSERT_EQ(d.kind, SymCondition::Kind::kAtom);
   EXPECT_EQ(d.atom, WordAtom::Ge(0x20000));
-  // (w & 0xff) > 3 is not an interval of w.
-  EXPECT_EQ(translate_jump(bpf::kJgt, sym_and(SymValue::input(0), 0xff), 3).kind, SymCondition::Kind::kUnsupported);
+  // (w & 0xff) > 3 is not an interval of w: bit tests from the top, every
+  // low byte and the bits above it alike.
+  const SymCondition e = translate_jump(bpf::kJgt, sym_and(SymValue::input(0), 0xff), 3);
+  ASSERT_EQ(e.kind, SymCondition::Kind::kChain);
+  EXPECT_EQ(e.chain.size(), 8u);
+  for (uint32_t w : {0u, 3u, 4u, 0xffu, 0x100u, 0x103u, 0x104u, 0xffffff03u, 0xffffff04u})
+    EXPECT_EQ(chain_taken(e.chain, w), (w & 0xff) > 3) << w;
+  // (w ^ 0x80) & 0xf0 >= 0x80 with its XOR: the top tested bit flipped.
+  const SymCondition f = translate_jump(bpf::kJge, sym_and(sym_xor(SymValue::input(0), 0x80), 0xf0), 0x80);
+  ASSERT_EQ(f.kind, SymCondition::Kind::kChain);
+  for (uint32_t w = 0; w < 0x200; ++w) EXPECT_EQ(chain_taken(f.chain, w), ((w ^ 0x80) & 0xf0) >= 0x80) << w;
+  // The jump not taken where the chain says so, with the outcomes swapped.
+  std::vector<ChainNode> swapped = e.chain;
+  negate_chain(swapped);
+  for (uint32_t w : {0u, 3u, 4u, 0xffu}) EXPECT_NE(chain_taken(swapped, w), chain_taken(e.chain, w)) << w;
 }
 
 // ---------------------------------------------------------------------------
@@ -310,6 +330,32 @@ TEST(Walk, UnsupportedInstructionIsNamed) {
     EXPECT_NE(l.outcome.reason.find("add"), std::string::npos) << l.outcome.reason;
   }
   EXPECT_EQ(unsupported, 1);
+}
+
+// An ordered comparison of a masked word, as A op k and as c op X, is
+// walked bit by bit: every path ends in an action the interpreter agrees
+// with.
+TEST(Walk, MaskedOrderedComparisonsAreWalkedBitByBit) {
+  const bpf::Program prog = {
+      bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, 16),         // A = args[0].lo
+      bpf::stmt(bpf::kAlu | bpf::kAnd | bpf::kK, 0x5),       // A &= 5
+      bpf::jump(bpf::kJmp | bpf::kJgt | bpf::kK, 3, 5, 0),   // A > 3 ?
+      bpf::stmt(bpf::kMisc | bpf::kTax, 0),                  // X = A
+      bpf::stmt(bpf::kLd | bpf::kImm, 1),                    // A = 1
+      bpf::jump(bpf::kJmp | bpf::kJge | bpf::kX, 0, 0, 1),   // 1 >= X ?
+      bpf::stmt(bpf::kRet | bpf::kRetK, kRetAllow),
+      bpf::stmt(bpf::kRet | bpf::kRetK, kRetTrap),
+      bpf::stmt(bpf::kRet | bpf::kRetK, kRetErrno | 1),
+  };
+  const BpfProcedure p = make(prog);
+  const auto leaves = all_leaves(p);
+  ASSERT_GE(leaves.size(), 2u);
+  for (const auto& l : leaves) ASSERT_EQ(l.outcome.kind, Outcome::Kind::kAction) << l.outcome.reason;
+  expect_leaves_consistent(p, leaves);
+  // A & 5 in {4, 5}: ERRNO; {0, 1}: 1 >= X, ALLOW.
+  std::set<ActionKind> kinds;
+  for (const auto& l : leaves) kinds.insert(l.outcome.action.kind);
+  EXPECT_EQ(kinds, (std::set<ActionKind>{ActionKind::kErrno, ActionKind::kAllow}));
 }
 
 TEST(Walk, TwoWordComparisonIsUnsupported) {
