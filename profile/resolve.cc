@@ -273,6 +273,11 @@ Expected<uint16_t> Resolver::errno_data(ProfileAction a, const std::string& name
                  fmt::format("{}: {}: {} {} does not fit in 16 bits; runc keeps the low 16 bits ({}){}", where(pos),
                              errno_owner(entry), field, *number, low,
                              low == 0 ? ": ERRNO(0) skips the call, which returns 0 as if it succeeded" : ""));
+    else if (*number == 0 && a == ProfileAction::kErrno)
+      warn_errno(pos, entry, 0,
+                 fmt::format("{}: {}: {} 0: ERRNO(0) skips the call, which returns 0 as if it succeeded (a denial "
+                             "the program cannot see)",
+                             where(pos), errno_owner(entry), field));
     return low;
   }
   return eperm(o_.native);

@@ -626,6 +626,29 @@ TEST(ResolveActions, ErrnoRetKeepsItsLow16BitsLikeRunc) {
             "t.json:2:5: syscalls[0]: errnoRet 65537 does not fit in 16 bits; runc keeps the low 16 bits (1)");
 }
 
+// An explicit errnoRet (or defaultErrnoRet) 0 too: the call is skipped and
+// returns 0; TRACE's data 0 is no such thing.
+TEST(ResolveActions, ExplicitErrnoRetZeroWarnsOfFakeSuccess) {
+  const Resolution r = resolve_text(R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 0, "syscalls": [
+    {"names": ["sync"], "action": "SCMP_ACT_ALLOW"},
+    {"names": ["unlink"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1},
+    {"names": ["rmdir"], "action": "SCMP_ACT_TRACE", "errnoRet": 0}]})",
+                                    options(ArchId::kX86_64));
+  EXPECT_EQ(r.policy.arches[0].default_action, Action::Errno(0));
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_EQ(r.warnings[0].kind, WarningKind::kErrnoRange);
+  EXPECT_EQ(r.warnings[0].message,
+            "t.json:1:56: the default action: defaultErrnoRet 0: ERRNO(0) skips the call, which returns 0 as if it "
+            "succeeded (a denial the program cannot see)");
+  const Resolution rule = resolve_text(R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+    {"names": ["sync"], "action": "SCMP_ACT_ERRNO", "errnoRet": 0}]})",
+                                       options(ArchId::kX86_64));
+  ASSERT_EQ(rule.warnings.size(), 1u);
+  EXPECT_EQ(rule.warnings[0].message,
+            "t.json:2:5: syscalls[0]: errnoRet 0: ERRNO(0) skips the call, which returns 0 as if it succeeded (a "
+            "denial the program cannot see)");
+}
+
 // Low bits 0: SECCOMP_RET_ERRNO with errno 0 skips the call and returns 0.
 TEST(ResolveActions, ErrnoRetWhoseLow16BitsAreZeroWarnsOfFakeSuccess) {
   const Resolution r = resolve_text(R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 131072, "syscalls": [
