@@ -403,6 +403,12 @@ Expected<std::string> explain_syscall(const Profile& profile, const Resolution& 
         "  libseccomp 2.5.4's filter for this profile loads no syscall number on {}: every call there gets the "
         "default action, and the profile's rules for {} are not applied (the warning says why).\n",
         syscalls::arch(s.abi).name, syscalls::arch(s.abi).name);
+  const auto& followed = res.filter_paths;
+  if (!s.verdict.constant &&
+      std::find(followed.begin(), followed.end(), std::pair{s.abi, s.nr}) != followed.end())
+    out += "  These are what libseccomp 2.5.4's filter answers, which differs from the rules as written on some "
+           "inputs: its program compares an argument word another test left, merges the rules' chains, or shares "
+           "blocks with another syscall's (the note says which).\n";
   // An ABI the filter lacks has no entries, rules or siblings to speak of.
   if (s.primary != nullptr) out += context_text(profile, res, opts, s, shown);
   return out;

@@ -245,6 +245,7 @@ Expected<Resolution> Resolver::run() {
   // Before the resolution's own (libseccomp's filter as a whole: its
   // number load, its blocks shared across syscalls).
   out_.unmodelled_combination.insert(out_.unmodelled_combination.begin(), db_.unmodelled.begin(), db_.unmodelled.end());
+  out_.filter_paths.insert(out_.filter_paths.begin(), db_.followed.begin(), db_.followed.end());
   report_width_warnings();
   return std::move(out_);
 }

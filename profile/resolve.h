@@ -246,6 +246,11 @@ struct Resolution {
   std::vector<std::string> number_load_lost;
   // The ABIs those notes are about: their rules went.
   std::vector<syscalls::ArchId> number_load_lost_arches;
+  // The syscalls (ABI, number) whose rules are libseccomp 2.5.4's program's
+  // paths rather than the profile's rules as written: its program compares
+  // a word another test left, merges the rules' chains, or shares blocks
+  // with another syscall's (a note says which); `explain` says so.
+  std::vector<std::pair<syscalls::ArchId, uint32_t>> filter_paths;
   // Warnings (WarningKind), in the order: unknown names, errno ranges,
   // MASKED_EQ datums, rule conflicts, widths.
   std::vector<Warning> warnings;

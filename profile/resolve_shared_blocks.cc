@@ -144,6 +144,7 @@ void Resolver::share_libseccomp_blocks() {
     if (std::find(out_.number_load_lost_arches.begin(), out_.number_load_lost_arches.end(), abi) !=
         out_.number_load_lost_arches.end())
       continue;  // its rules went
+    out_.filter_paths.emplace_back(abi, e.nr);
     auto& rules = out_.policy.arches[e.arch].rules;
     if ((*programs)[k]->empty()) rules.erase(e.nr);
     else rules[e.nr] = std::move(*(*programs)[k]);

@@ -328,6 +328,7 @@ Expected<std::vector<policy::Rule>> RuleDatabase::combine(syscalls::ArchId abi, 
         "rule tree merges their conditions: a failed test of one rule falls through into another rule's tests); "
         "sysfence follows the filter, so those inputs get what the filter answers, not what the rules say",
         p_.source, who));
+  if (db.tree && (db.stale || db.merged)) followed.emplace_back(abi, nr);
   if (db.tree) return *db.tree;
   if (std::optional<std::string> gap = unmodelled_message(db, p_.source, who)) {
     notes.push_back(*gap);

@@ -149,6 +149,9 @@ class RuleDatabase {
   // The notes that say libseccomp's database is not modelled for a syscall
   // (Resolution::unmodelled_combination), also in `notes`.
   std::vector<std::string> unmodelled;
+  // The syscalls whose rules became libseccomp's program's paths
+  // (Resolution::filter_paths).
+  std::vector<std::pair<syscalls::ArchId, uint32_t>> followed;
 
  private:
   // What libseccomp makes of one syscall's rules, for the conflict warnings:

@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "policy/policy.h"
+#include "profile/explain.h"
 #include "profile/reader.h"
 #include "profile/resolve.h"
 #include "syscalls/arch.h"
@@ -94,6 +95,23 @@ TEST(LibseccompSharedBlocks, ABlockAnotherSyscallPlacedComparesItsWord) {
   EXPECT_EQ(answer(r, ArchId::kArm, "write", {7, 0, 5}), Action::Allow());
   EXPECT_NE(lib.notes.find(std::string(kSharedNote) + " read (arm)"), std::string::npos) << lib.notes;
   EXPECT_EQ(lib.notes.find(std::string(kSharedNote) + " write"), std::string::npos) << lib.notes;
+  // explain says the decision is the filter's where it differs.
+  auto read = read_profile(with_index(kWriteFirst, '0'), "s.json");
+  ASSERT_TRUE(read);
+  ResolveOptions o;
+  o.native = ArchId::kArm;
+  o.caps = docker_default_caps();
+  o.kernel = {6, 1};
+  o.arg_width = ArgWidthMode::k64;
+  o.multiplex = MultiplexRewrite::kLibseccomp;
+  o.combination = RuleCombination::kLibseccompDatabase;
+  for (const char* name : {"read", "write"}) {
+    auto text = explain_syscall(read->profile, r, o, name);
+    ASSERT_TRUE(text) << text.error().message;
+    EXPECT_EQ(text->find("These are what libseccomp 2.5.4's filter answers") != std::string::npos,
+              std::string_view(name) == "read")
+        << *text;
+  }
   // The profile's own reading: the rules as written.
   const Resolved own = resolve_as(with_index(kWriteFirst, '0'), ArchId::kArm, false, false);
   EXPECT_EQ(answer(own.resolution, ArchId::kArm, "read", {7, 0, 5}), Action::Allow());
