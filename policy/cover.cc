@@ -104,11 +104,14 @@ std::optional<bool> within(const std::vector<Rule>& a, const std::vector<Rule>& 
 
 }  // namespace
 
-std::optional<bool> match_same_inputs(const std::vector<Rule>& a, const std::vector<Rule>& b, size_t budget) {
-  size_t steps = budget;
+std::optional<bool> match_same_inputs_charged(const std::vector<Rule>& a, const std::vector<Rule>& b, size_t& steps) {
   const auto forward = within(a, b, steps);
   if (!forward || !*forward) return forward;
   return within(b, a, steps);
+}
+
+std::optional<bool> match_same_inputs(const std::vector<Rule>& a, const std::vector<Rule>& b, size_t budget) {
+  return match_same_inputs_charged(a, b, budget);
 }
 
 }  // namespace sysfence::policy

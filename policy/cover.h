@@ -19,5 +19,8 @@ namespace sysfence::policy {
 // where deciding it would take more than `budget` steps (one step per
 // conjunction tested for an input).
 std::optional<bool> match_same_inputs(const std::vector<Rule>& a, const std::vector<Rule>& b, size_t budget);
+// The same, charging the steps taken to `steps` (what is left of a budget
+// shared by several questions).
+std::optional<bool> match_same_inputs_charged(const std::vector<Rule>& a, const std::vector<Rule>& b, size_t& steps);
 
 }  // namespace sysfence::policy

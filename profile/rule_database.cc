@@ -216,7 +216,8 @@ DatabaseResult with_program(DatabaseResult out, const std::vector<policy::Rule>&
 // Its paths are read back then, and where the read-back is past the model's
 // bounds the result says so. Where they match what the rules match, the
 // rules stay as written: the same answers in fewer tests.
-DatabaseResult with_one_action_tree(DatabaseResult out, const std::vector<policy::Rule>& rules, unsigned word_bits) {
+DatabaseResult with_one_action_tree(DatabaseResult out, const std::vector<policy::Rule>& rules, unsigned word_bits,
+                                   size_t* cover_steps) {
   const auto tree = libseccomp_tree(rules, word_bits);
   if (!tree) {
     out.tree_unmodelled = true;
@@ -224,7 +225,10 @@ DatabaseResult with_one_action_tree(DatabaseResult out, const std::vector<policy
   }
   if (tree->refused) return out;
   if (!tree->stale) {
-    const auto same = policy::match_same_inputs(rules, tree->rules, kMaxCoverSteps);
+    size_t steps = std::min(kMaxCoverSteps, cover_steps != nullptr ? *cover_steps : kMaxCoverSteps);
+    const size_t given = steps;
+    const auto same = policy::match_same_inputs_charged(rules, tree->rules, steps);
+    if (cover_steps != nullptr) *cover_steps -= given - steps;
     if (same && *same) return out;
     // Undecided within the budget: the paths are the filter's answer anyway.
     out.merged = same.has_value();
@@ -236,14 +240,15 @@ DatabaseResult with_one_action_tree(DatabaseResult out, const std::vector<policy
 
 }  // namespace
 
-DatabaseResult libseccomp_database(const std::vector<policy::Rule>& rules, unsigned word_bits, bool stale_needed) {
+DatabaseResult libseccomp_database(const std::vector<policy::Rule>& rules, unsigned word_bits, bool stale_needed,
+                                   size_t* cover_steps) {
   const auto conditional = static_cast<size_t>(
       std::count_if(rules.begin(), rules.end(), [](const policy::Rule& r) { return !r.conditions.empty(); }));
   if (conditional > kMaxModelledRules) return unconditional_only(rules);
   DatabaseResult out = pairwise_database(rules);
   if (!tree_matters(rules)) {
     if (!stale_needed || out.refused || !has_conditional_levels(rules)) return out;
-    return with_one_action_tree(std::move(out), rules, word_bits);
+    return with_one_action_tree(std::move(out), rules, word_bits, cover_steps);
   }
   if (!stale_needed) return with_program(std::move(out), rules, word_bits);
   const auto tree = libseccomp_tree(rules, word_bits);
@@ -343,7 +348,8 @@ Expected<std::vector<policy::Rule>> RuleDatabase::combine(syscalls::ArchId abi, 
 const DatabaseResult& RuleDatabase::database(syscalls::ArchId abi, const std::vector<policy::Rule>& rules,
                                              std::optional<DatabaseResult>& modelled) const {
   if (!modelled)
-    modelled = libseccomp_database(rules, syscalls::arch(abi).word_bits, mode_ == RuleCombination::kLibseccompDatabase);
+    modelled = libseccomp_database(rules, syscalls::arch(abi).word_bits, mode_ == RuleCombination::kLibseccompDatabase,
+                                   &cover_steps_left_);
   return *modelled;
 }
 

@@ -682,6 +682,26 @@ TEST(RuleDatabaseDirect, FatesInOrder) {
   EXPECT_TRUE(db.tree_order_decides);
 }
 
+// Rules of one action whose program matches what they match stay as
+// written; the question costs steps of a budget shared across syscalls, and
+// where none is left the program's paths are taken (the filter's answer
+// either way).
+TEST(RuleDatabaseDirect, OneActionRulesChargeASharedBudget) {
+  const policy::ArgCondition a0eq1{0, CmpOp::kEq, 1, 0, policy::ArgWidth::k64};
+  const policy::ArgCondition a1eq2{1, CmpOp::kEq, 2, 0, policy::ArgWidth::k64};
+  const std::vector<policy::Rule> rules{{Action::Errno(1), {a0eq1}, {}}, {Action::Errno(1), {a1eq2}, {}}};
+  size_t budget = kMaxCoverSteps * 3;
+  const DatabaseResult kept = libseccomp_database(rules, 64, true, &budget);
+  EXPECT_FALSE(kept.tree.has_value());
+  EXPECT_LT(budget, kMaxCoverSteps * 3);  // charged
+  EXPECT_GT(budget, 0u);
+  size_t none = 0;
+  const DatabaseResult spent = libseccomp_database(rules, 64, true, &none);
+  ASSERT_TRUE(spent.tree.has_value());
+  EXPECT_FALSE(spent.merged);  // undecided, not found to differ
+  EXPECT_EQ(none, 0u);
+}
+
 // The conflict warnings of random small rule sets against a quadratic oracle
 // written out here: every pair of entries (earlier, later) whose actions
 // differ and which some input matches both, in order. The operands are below
