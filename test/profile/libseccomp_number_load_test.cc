@@ -19,6 +19,7 @@
 #include "profile/libseccomp_tree.h"
 #include "profile/reader.h"
 #include "profile/resolve.h"
+#include "test/profile/libseccomp_semantics.h"
 #include "syscalls/arch.h"
 #include "syscalls/table.h"
 
@@ -84,31 +85,12 @@ struct Resolved {
 };
 
 Resolved resolve_as(std::string_view text, ArchId native, bool runc) {
-  auto read = read_profile(text, "n.json");
-  EXPECT_TRUE(read) << read.error().message;
-  ResolveOptions o;
-  o.native = native;
-  o.caps = docker_default_caps();
-  o.kernel = {6, 1};
-  o.arg_width = ArgWidthMode::k64;
-  o.multiplex = MultiplexRewrite::kLibseccomp;
-  o.combination = RuleCombination::kLibseccompDatabase;
-  o.bad_arch_action = Action::KillThread();
-  o.for_runc = runc;
-  auto r = resolve(read->profile, o);
-  EXPECT_TRUE(r) << r.error().message;
-  Resolved out{std::move(*r), {}};
+  Resolved out{testing::resolve_under(text, native, {.runc = runc}), {}};
   for (const std::string& w : out.resolution.number_load_lost) out.warnings += w + "\n";
   return out;
 }
 
-Action answer(const Resolution& r, ArchId abi, std::string_view name, std::array<uint64_t, 6> args = {}) {
-  SeccompData d;
-  d.arch = syscalls::arch(abi).audit_arch;
-  d.nr = syscalls::table(abi).number(name).value();
-  d.args = args;
-  return policy::evaluate(r.policy, d).action;
-}
+using testing::answer;
 
 // i386 reaches accept only through socketcall: libseccomp files the rule
 // under accept's pseudo number too, with one node (the socketcall rule has
@@ -202,20 +184,13 @@ TEST(LibseccompNumberLoad, X86_64AloneAlwaysLoadsIt) {
 
 // explain says why the rules do not decide there.
 TEST(LibseccompNumberLoad, ExplainSaysTheRulesAreNotApplied) {
-  auto read = read_profile(R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+  constexpr std::string_view kText = R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
     {"names": ["open"], "action": "SCMP_ACT_KILL"},
-    {"names": ["read"], "action": "SCMP_ACT_KILL", "args": [{"index": 0, "value": 3, "op": "SCMP_CMP_EQ"}]}]})",
-                           "n.json");
+    {"names": ["read"], "action": "SCMP_ACT_KILL", "args": [{"index": 0, "value": 3, "op": "SCMP_CMP_EQ"}]}]})";
+  auto read = read_profile(kText, "s.json");
   ASSERT_TRUE(read);
-  ResolveOptions o;
-  o.native = ArchId::kAarch64;
-  o.kernel = {6, 1};
-  o.arg_width = ArgWidthMode::k64;
-  o.multiplex = MultiplexRewrite::kLibseccomp;
-  o.combination = RuleCombination::kLibseccompDatabase;
-  auto r = resolve(read->profile, o);
-  ASSERT_TRUE(r) << r.error().message;
-  auto text = explain_syscall(read->profile, *r, o, "read");
+  const Resolution r = testing::resolve_under(kText, ArchId::kAarch64);
+  auto text = explain_syscall(read->profile, r, testing::options_under(ArchId::kAarch64), "read");
   ASSERT_TRUE(text) << text.error().message;
   EXPECT_NE(text->find("libseccomp 2.5.4's filter for this profile loads no syscall number on aarch64: every call "
                        "there gets the default action"),
@@ -225,18 +200,12 @@ TEST(LibseccompNumberLoad, ExplainSaysTheRulesAreNotApplied) {
 
 // sysfence's own semantics applies the rules.
 TEST(LibseccompNumberLoad, OnlyUnderLibseccompsSemantics) {
-  auto read = read_profile(R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+  const Resolution r = testing::resolve_under(R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
     {"names": ["accept"], "action": "SCMP_ACT_KILL"},
     {"names": ["read"], "action": "SCMP_ACT_KILL", "args": [{"index": 0, "value": 3, "op": "SCMP_CMP_EQ"}]}]})",
-                           "n.json");
-  ASSERT_TRUE(read);
-  ResolveOptions o;
-  o.native = ArchId::kI386;
-  o.kernel = {6, 1};
-  auto r = resolve(read->profile, o);
-  ASSERT_TRUE(r) << r.error().message;
-  EXPECT_TRUE(r->number_load_lost.empty());
-  EXPECT_EQ(answer(*r, ArchId::kI386, "read", {3}), Action::KillThread());
+                                              ArchId::kI386, {.libseccomp = false});
+  EXPECT_TRUE(r.number_load_lost.empty());
+  EXPECT_EQ(answer(r, ArchId::kI386, "read", {3}), Action::KillThread());
 }
 
 }  // namespace

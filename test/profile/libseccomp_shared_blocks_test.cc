@@ -17,6 +17,7 @@
 #include "profile/explain.h"
 #include "profile/reader.h"
 #include "profile/resolve.h"
+#include "test/profile/libseccomp_semantics.h"
 #include "syscalls/arch.h"
 #include "syscalls/table.h"
 
@@ -31,33 +32,12 @@ struct Resolved {
 };
 
 Resolved resolve_as(std::string_view text, ArchId native, bool runc = false, bool libseccomp = true) {
-  auto read = read_profile(text, "s.json");
-  EXPECT_TRUE(read) << read.error().message;
-  ResolveOptions o;
-  o.native = native;
-  o.caps = docker_default_caps();
-  o.kernel = {6, 1};
-  if (libseccomp) {
-    o.arg_width = ArgWidthMode::k64;
-    o.multiplex = MultiplexRewrite::kLibseccomp;
-    o.combination = RuleCombination::kLibseccompDatabase;
-    o.bad_arch_action = Action::KillThread();
-    o.for_runc = runc;
-  }
-  auto r = resolve(read->profile, o);
-  EXPECT_TRUE(r) << r.error().message;
-  Resolved out{std::move(*r), {}};
+  Resolved out{testing::resolve_under(text, native, {.libseccomp = libseccomp, .runc = runc}), {}};
   for (const std::string& n : out.resolution.notes) out.notes += n + "\n";
   return out;
 }
 
-Action answer(const Resolution& r, ArchId abi, std::string_view name, std::array<uint64_t, 6> args = {}) {
-  SeccompData d;
-  d.arch = syscalls::arch(abi).audit_arch;
-  d.nr = syscalls::table(abi).number(name).value();
-  d.args = args;
-  return policy::evaluate(r.policy, d).action;
-}
+using testing::answer;
 
 constexpr std::string_view kSharedNote = "libseccomp 2.5.4's filter shares blocks between the conditional rules of";
 
@@ -98,13 +78,7 @@ TEST(LibseccompSharedBlocks, ABlockAnotherSyscallPlacedComparesItsWord) {
   // explain says the decision is the filter's where it differs.
   auto read = read_profile(with_index(kWriteFirst, '0'), "s.json");
   ASSERT_TRUE(read);
-  ResolveOptions o;
-  o.native = ArchId::kArm;
-  o.caps = docker_default_caps();
-  o.kernel = {6, 1};
-  o.arg_width = ArgWidthMode::k64;
-  o.multiplex = MultiplexRewrite::kLibseccomp;
-  o.combination = RuleCombination::kLibseccompDatabase;
+  const ResolveOptions o = testing::options_under(ArchId::kArm);
   for (const char* name : {"read", "write"}) {
     auto text = explain_syscall(read->profile, r, o, name);
     ASSERT_TRUE(text) << text.error().message;
