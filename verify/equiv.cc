@@ -365,6 +365,13 @@ constexpr uint64_t kWalkBeforeSearch = 25'000;
 // up to 700 argument conditions take at most 178,202, 400 rules on flag
 // masks 344M in their first 25,000 leaf pairs (9 s).
 constexpr uint64_t kWorkBeforeSearch = 4'000'000;
+// Before that, a walk of a seventh of that work and a short search: rules
+// on flag masks are the search's (100 of them: the walk spent 50 of the
+// proof's 62 ms and 450 KiB to give up at 4M, the search proves them in 884
+// conflicts), the generated profiles of argument conditions stay the
+// walk's (the search took 1.5 s on 700 of them), and a pair between the two
+// pays at most this walk and a search of kWitnessVisits again.
+constexpr uint64_t kWorkBeforeQuickSearch = 600'000;
 constexpr uint64_t kSearchConflicts = 200'000;
 constexpr uint64_t kSearchVisits = 400'000'000;
 // The search for an input after the walk met a difference: a model of a
@@ -452,9 +459,10 @@ EquivResult proved_result(uint64_t paths, uint64_t atoms, uint64_t conflicts) {
 // work) is ten times or more what proving the generated profiles of up to
 // 700 argument conditions takes (at most 2,232 leaf pairs) and far below
 // what 200 rules on flag masks took (1,069,151 leaf pairs, 2.2 s, where
-// the search needs 1,308 conflicts, 0.04 s). Diagrams deeper than the walk
-// takes (kMaxDiagramDepth: 600 rules on flag masks on one syscall) go to
-// the search alone, with its whole budget.
+// the search needs 1,308 conflicts, 0.04 s); it comes in two steps, a
+// short search between them (kWorkBeforeQuickSearch). Diagrams deeper than
+// the walk takes (kMaxDiagramDepth: 600 rules on flag masks on one
+// syscall) go to the search alone, with its whole budget.
 std::optional<EquivResult> prove_fast(const Procedure& a, const Procedure& b, const EquivOptions& options,
                                       std::optional<SeccompWords>& witness) {
   std::optional<DagPool> pool(std::in_place);
@@ -462,8 +470,8 @@ std::optional<EquivResult> prove_fast(const Procedure& a, const Procedure& b, co
   if (!ra) return std::nullopt;
   const std::optional<DagPool::Ref> rb = b.to_diagram(*pool);
   if (!rb) return std::nullopt;
-  const DiagramProof walk = prove_by_diagrams(*pool, *ra, *rb, std::min(options.max_paths, kWalkBeforeSearch),
-                                              DiagramMemory{}, kWorkBeforeSearch);
+  const uint64_t max_pairs = std::min(options.max_paths, kWalkBeforeSearch);
+  DiagramProof walk = prove_by_diagrams(*pool, *ra, *rb, max_pairs, DiagramMemory{}, kWorkBeforeQuickSearch);
   if (walk.proved) return proved_result(walk.leaf_pairs, walk.atoms, 0);
   // Not within a budget smaller than the first walk's (a caller that wants
   // little work). After a difference the walk met, the search finds an
@@ -474,6 +482,16 @@ std::optional<EquivResult> prove_fast(const Procedure& a, const Procedure& b, co
   // that the two are never held at once. One that found the diagrams too
   // deep has not: the search takes them as they are.
   if (!walk.too_deep) pool.reset();
+  if (walk.over_budget) {
+    const SatProof quick = prove_by_sat(a, b, kSearchConflicts, kWitnessVisits);
+    if (quick.proved) return proved_result(walk.leaf_pairs, walk.atoms, quick.conflicts);
+    if (quick.different) {
+      witness = quick.witness;
+      return std::nullopt;
+    }
+    walk = prove_by_diagrams(a, b, max_pairs, DiagramMemory{}, kWorkBeforeSearch);
+    if (walk.proved) return proved_result(walk.leaf_pairs, walk.atoms, 0);
+  }
   const SatProof search = walk.too_deep
                               ? prove_by_sat(*pool, *ra, *rb, kSearchConflicts, kSearchVisits)
                               : prove_by_sat(a, b, kSearchConflicts, walk.over_budget ? kSearchVisits : kWitnessVisits);
