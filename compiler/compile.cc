@@ -14,6 +14,7 @@
 #include "compiler/args.h"
 #include "compiler/graph.h"
 #include "compiler/partition.h"
+#include "compiler/prune.h"
 #include "syscalls/table.h"
 
 namespace sysfence::compiler {
@@ -498,6 +499,9 @@ Expected<Compiled> compile(const policy::Policy& policy, const CompileOptions& o
   auto lowered = lower(policy, options, spaces);
   if (!lowered) return fail(lowered.error().message);
   Lowered& l = *lowered;
+  if (options.bypass_decided_tests) {
+    if (const std::optional<Edge> pruned = prune_decided_tests(l.graph, l.root)) l.root = *pruned;
+  }
   auto emitted = emit(l.graph, l.root);
   if (!emitted) return fail(fmt::format("internal error: {}", emitted.error().message));
   Compiled c{std::move(emitted->program), std::move(l.reports), emitted->layout};

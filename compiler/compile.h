@@ -31,7 +31,11 @@
 //      -1 included) as a subtree of their own on x32's own weights, entered
 //      no deeper than an average x86_64 number's path; lowered into the test
 //      graph (graph.h, lower_tree).
-//   5. Layout and emission (graph.h, emit): the graph in topological order
+//   5. Decided tests (prune.h, prune_decided_tests): each branch is
+//      redirected past the tests that the tests above it (on every path
+//      into it) decide; the chains of argument diagrams leave such tests
+//      where an earlier rule settled a later one's word.
+//   6. Layout and emission (graph.h, emit): the graph in topological order
 //      through the label builder (bpf/builder.h) into a bpf::Program; then
 //      the 4096-instruction limit and validation (bpf/validate.h).
 // Afterwards, a guarantee rather than a pass: paths of syscalls without
@@ -77,6 +81,9 @@ struct CompileOptions {
   // smallest chain of rules and still be chosen: it executes fewer
   // instructions. A program over the kernel's limit is rebuilt without it.
   double argument_size_slack = 0.03;
+  // Pass 5 (prune.h): tests the tests above them decide are bypassed. Off
+  // only to compare with the program before it.
+  bool bypass_decided_tests = true;
 };
 
 // What the compiler knows about one AUDIT_ARCH value of the program.

@@ -10,7 +10,7 @@
 // at most once per path"). The load instruction is emitted only when some
 // edge enters there.
 //
-// This is also pass 5, layout and emission (compile.h lists the passes):
+// This is also pass 6, layout and emission (compile.h lists the passes):
 // emit() orders the nodes topologically (every node after all of its
 // parents, the smaller child right after its parent) and hands them to the
 // label builder, which adds trampolines and shares returns.
