@@ -499,7 +499,8 @@ Expected<Compiled> compile(const policy::Policy& policy, const CompileOptions& o
   auto lowered = lower(policy, options, spaces);
   if (!lowered) return fail(lowered.error().message);
   Lowered& l = *lowered;
-  if (options.bypass_decided_tests) {
+  // The other strategies are libseccomp's shapes, for comparison: as built.
+  if (options.bypass_decided_tests && options.strategy == Strategy::kOptimal) {
     if (const std::optional<Edge> pruned = prune_decided_tests(l.graph, l.root)) l.root = *pruned;
   }
   auto emitted = emit(l.graph, l.root);

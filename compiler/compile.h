@@ -34,7 +34,8 @@
 //   5. Decided tests (prune.h, prune_decided_tests): each branch is
 //      redirected past the tests that the tests above it (on every path
 //      into it) decide; the chains of argument diagrams leave such tests
-//      where an earlier rule settled a later one's word.
+//      where an earlier rule settled a later one's word. Optimal strategy
+//      only: balanced and linear are libseccomp's shapes, as built.
 //   6. Layout and emission (graph.h, emit): the graph in topological order
 //      through the label builder (bpf/builder.h) into a bpf::Program; then
 //      the 4096-instruction limit and validation (bpf/validate.h).
@@ -81,8 +82,9 @@ struct CompileOptions {
   // smallest chain of rules and still be chosen: it executes fewer
   // instructions. A program over the kernel's limit is rebuilt without it.
   double argument_size_slack = 0.03;
-  // Pass 5 (prune.h): tests the tests above them decide are bypassed. Off
-  // only to compare with the program before it.
+  // Pass 5 (prune.h): tests the tests above them decide are bypassed, with
+  // the optimal strategy (balanced and linear are libseccomp's shapes, for
+  // comparison). Off only to compare with the program before it.
   bool bypass_decided_tests = true;
 };
 
