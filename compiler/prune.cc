@@ -31,7 +31,6 @@ struct WordFacts {
   uint32_t some = 0;
   uint32_t not_mask = 0;
   uint32_t not_value = 0;
-  friend bool operator==(const WordFacts&, const WordFacts&) = default;
 };
 
 // The bits a masked test compares: the word's known bits under the mask.
