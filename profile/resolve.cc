@@ -220,6 +220,7 @@ Expected<Resolution> Resolver::run() {
     if (auto r = apply_entry(i); !r) return fail(r.error().message);
 
   if (auto r = store_rules(); !r) return fail(r.error().message);
+  if (auto r = refuse_pseudo_conflicts(); !r) return fail(r.error().message);
   lose_number_loads();
   share_libseccomp_blocks();
   add_enosys_stub();

@@ -231,6 +231,10 @@ class Resolver {
   // Records the rules of `name` (no number on arches_[a]) that libseccomp
   // files under a pseudo number there.
   void note_pseudo_rules(size_t a, std::string_view name, bool multiplexed, size_t entry, size_t condition_sets);
+  // Fails where libseccomp refuses the rules it files under a pseudo number
+  // (EEXIST: the same conditions, a prefix or a shared tree node with
+  // different actions), as it does any syscall's (under its semantics).
+  Expected<void> refuse_pseudo_conflicts() const;
   // Where libseccomp 2.5.4 writes no load of the syscall number for an ABI,
   // that ABI's rules go: its filter answers every call there with the
   // default action.
