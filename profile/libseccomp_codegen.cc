@@ -386,9 +386,38 @@ std::vector<Program> Writer::run_filter(std::span<const TreeInFilter> trees, std
   }
   for (const size_t k : layout)
     if (!failed_ && k < heads.size() && heads[k] >= 0) place(heads[k], nr);
+  // Which tree reaches each block (kShared: more than one). A tree whose
+  // blocks are all its own was written and laid out as it would be alone:
+  // reading its paths (which a tree of overlapping rules can multiply past
+  // kMaxConditions) tells nothing new.
+  constexpr int kUnseen = -1;
+  constexpr int kShared = -2;
+  std::vector<int> reached_by(blocks_.size(), kUnseen);
+  std::vector<size_t> visited(blocks_.size(), trees.size());  // the tree whose walk met the block last
+  std::vector<std::vector<int>> reached(trees.size());
+  for (size_t k = 0; k < trees.size() && !failed_; ++k) {
+    if (heads[k] < 0) continue;
+    std::vector<int> stack{heads[k]};
+    while (!stack.empty() && step()) {
+      const int id = stack.back();
+      stack.pop_back();
+      if (visited[static_cast<size_t>(id)] == k) continue;
+      visited[static_cast<size_t>(id)] = k;
+      int& by = reached_by[static_cast<size_t>(id)];
+      by = by == kUnseen ? static_cast<int>(k) : kShared;
+      reached[k].push_back(id);
+      for (const Target* t : {&block(id).jt, &block(id).jf})
+        if (t->kind == Target::kBlock) stack.push_back(t->id);
+    }
+  }
   std::vector<Program> out(trees.size());
   for (size_t k = 0; k < trees.size() && !failed_; ++k) {
     if (heads[k] < 0) continue;
+    if (std::all_of(reached[k].begin(), reached[k].end(),
+                    [&](int id) { return reached_by[static_cast<size_t>(id)] == static_cast<int>(k); })) {
+      out[k].own_blocks = true;
+      continue;
+    }
     nodes_ = trees[k].nodes;
     tree_ = k;
     read_paths(heads[k]);

@@ -69,6 +69,10 @@ struct Program {
   // Some comparison the program makes can see another word than the one its
   // node tests: the program's answer may differ from the tree's.
   bool stale = false;
+  // In a filter of several trees (emitted_programs): no block this tree's
+  // program runs is reached from another tree's, so the program is the one
+  // the tree alone gets; its paths are not read (left empty).
+  bool own_blocks = false;
 };
 
 inline constexpr size_t kMaxBlocks = 4096;
@@ -127,8 +131,10 @@ struct TreeInFilter {
 // (a block keeps the state its first writer expected), `layout` the order
 // in which the layout pulls the syscalls' blocks (a shared block's reload is
 // decided by the first jumper of all, which may be another syscall's). Each
-// path's `src` names a rule of its own tree. nullopt where `steps` runs out
-// or a bound of emitted_program's is passed (kMaxBlocks for all together).
+// path's `src` names a rule of its own tree. A tree none of whose blocks
+// another tree reaches gets its program as it would alone, unread
+// (Program::own_blocks). nullopt where `steps` runs out or a bound of
+// emitted_program's is passed (kMaxBlocks for all together).
 std::optional<std::vector<Program>> emitted_programs(std::span<const TreeInFilter> trees, std::span<const size_t> layout,
                                                      size_t max_paths, size_t& steps);
 

@@ -407,7 +407,7 @@ std::optional<std::vector<std::optional<std::vector<policy::Rule>>>> libseccomp_
   if (!joint) return std::nullopt;
   std::vector<std::optional<std::vector<policy::Rule>>> out(syscalls.size());
   for (size_t k = 0; k < syscalls.size(); ++k) {
-    if (trees[k].first < 0) continue;
+    if (trees[k].first < 0 || (*joint)[k].own_blocks) continue;
     const auto alone = codegen::emitted_program(trees[k].nodes, trees[k].first, kMaxTreePaths, budget);
     if (!alone) return std::nullopt;
     const std::vector<policy::Rule>& rules = *syscalls[k].rules;
