@@ -124,6 +124,7 @@ class Writer {
   // exception: the first exception a process throws maps the unwinder and
   // the C++ runtime's unwind tables (~150-300 KiB of resident pages).
   bool step() {
+    if (!failed_ && steps_ == 0) budget_spent_ = true;
     if (failed_ || steps_ == 0) return fail();
     --steps_;
     return true;
@@ -165,6 +166,7 @@ class Writer {
   std::unordered_map<StateKey, int, StateKeyHash> apart_;
   bool masked_order_ = false;  // some path compares a masked word by order
   bool failed_ = false;
+  bool budget_spent_ = false;  // failed_ for want of steps, not a bound
   Program out_;
 };
 
@@ -421,6 +423,14 @@ std::vector<Program> Writer::run_filter(std::span<const TreeInFilter> trees, std
     nodes_ = trees[k].nodes;
     tree_ = k;
     read_paths(heads[k]);
+    if (failed_ && !budget_spent_) {
+      // Past a bound on this tree's paths: the blocks are all written, the
+      // other trees' paths can still be read.
+      failed_ = false;
+      out[k] = Program{};
+      out[k].unread = true;
+      continue;
+    }
     out[k] = std::move(out_);
   }
   if (failed_) return {};

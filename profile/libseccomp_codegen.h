@@ -73,6 +73,9 @@ struct Program {
   // program runs is reached from another tree's, so the program is the one
   // the tree alone gets; its paths are not read (left empty).
   bool own_blocks = false;
+  // In a filter of several: its paths passed the bounds on paths or
+  // conditions (left empty); the other trees' are read all the same.
+  bool unread = false;
 };
 
 inline constexpr size_t kMaxBlocks = 4096;
@@ -133,8 +136,9 @@ struct TreeInFilter {
 // decided by the first jumper of all, which may be another syscall's). Each
 // path's `src` names a rule of its own tree. A tree none of whose blocks
 // another tree reaches gets its program as it would alone, unread
-// (Program::own_blocks). nullopt where `steps` runs out or a bound of
-// emitted_program's is passed (kMaxBlocks for all together).
+// (Program::own_blocks); one whose paths pass the bounds on paths or
+// conditions is Program::unread. nullopt where `steps` runs out or the
+// blocks pass kMaxBlocks (for all together).
 std::optional<std::vector<Program>> emitted_programs(std::span<const TreeInFilter> trees, std::span<const size_t> layout,
                                                      size_t max_paths, size_t& steps);
 

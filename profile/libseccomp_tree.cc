@@ -386,8 +386,9 @@ bool same_paths(const codegen::Program& a, const codegen::Program& b, const std:
 
 }  // namespace
 
-std::optional<std::vector<std::optional<std::vector<policy::Rule>>>> libseccomp_filter_trees(
-    std::span<const FilterSyscall> syscalls, std::span<const size_t> layout_order, size_t max_steps) {
+std::optional<std::vector<FilterSyscallProgram>> libseccomp_filter_trees(std::span<const FilterSyscall> syscalls,
+                                                                        std::span<const size_t> layout_order,
+                                                                        size_t max_steps) {
   struct Made {
     std::optional<std::pair<size_t, size_t>> refused;
   };
@@ -405,15 +406,21 @@ std::optional<std::vector<std::optional<std::vector<policy::Rule>>>> libseccomp_
   size_t budget = max_steps;
   const auto joint = codegen::emitted_programs(in_filter, layout_order, kMaxTreePaths, budget);
   if (!joint) return std::nullopt;
-  std::vector<std::optional<std::vector<policy::Rule>>> out(syscalls.size());
+  std::vector<FilterSyscallProgram> out(syscalls.size());
   for (size_t k = 0; k < syscalls.size(); ++k) {
     if (trees[k].first < 0 || (*joint)[k].own_blocks) continue;
+    if ((*joint)[k].unread) {
+      out[k].kind = FilterSyscallProgram::Kind::kUnread;
+      continue;
+    }
+    // Alone, its paths are within the bounds too where they are in the
+    // filter, but for the budget.
     const auto alone = codegen::emitted_program(trees[k].nodes, trees[k].first, kMaxTreePaths, budget);
     if (!alone) return std::nullopt;
     const std::vector<policy::Rule>& rules = *syscalls[k].rules;
     if (same_paths(*alone, (*joint)[k], rules)) continue;
-    std::vector<policy::Rule>& paths = out[k].emplace();
-    for (const codegen::Path& p : (*joint)[k].paths) paths.push_back(libseccomp_db::path_rule(rules, p));
+    out[k].kind = FilterSyscallProgram::Kind::kPaths;
+    for (const codegen::Path& p : (*joint)[k].paths) out[k].paths.push_back(libseccomp_db::path_rule(rules, p));
   }
   return out;
 }

@@ -106,17 +106,30 @@ struct FilterSyscall {
   unsigned word_bits = 64;
 };
 
+// What the model says of one syscall in a filter of several.
+struct FilterSyscallProgram {
+  enum class Kind : uint8_t {
+    kAsAlone,  // its program in the filter answers as its program alone
+    kPaths,    // `paths`: the filter's paths for it, as disjoint rules
+    kUnread,   // it shares blocks, but its paths pass the model's bounds
+  };
+  Kind kind = Kind::kAsAlone;
+  std::vector<policy::Rule> paths;
+};
+
 // gen_bpf shares identical blocks across the syscalls of a filter, and a
 // shared block that relies on the accumulator is reloaded, or not, for the
 // first block of all that jumps to it: another syscall's program may then
 // compare a stale word where its own program alone would not, or the
 // reverse. `syscalls`: the filter's syscalls in the order gen_bpf writes
 // them; `layout_order`: indexes of `syscalls` in the order its layout pulls
-// their blocks. Per syscall: nullopt where its program in the filter
-// answers as its program alone (libseccomp_tree's paths), else the
-// filter's paths for it as disjoint rules. nullopt where the model does not
-// apply to some syscall or gives up (`max_steps` for all together).
-std::optional<std::vector<std::optional<std::vector<policy::Rule>>>> libseccomp_filter_trees(
-    std::span<const FilterSyscall> syscalls, std::span<const size_t> layout_order, size_t max_steps = kMaxTreeSteps);
+// their blocks. One answer per syscall; a syscall whose paths (in the
+// filter or alone) pass the bounds on paths and conditions is kUnread, the
+// others are still read. nullopt where the model does not apply to some
+// syscall (its tree: every syscall's blocks are needed to know what is
+// shared) or gives up (`max_steps` for all together).
+std::optional<std::vector<FilterSyscallProgram>> libseccomp_filter_trees(std::span<const FilterSyscall> syscalls,
+                                                                        std::span<const size_t> layout_order,
+                                                                        size_t max_steps = kMaxTreeSteps);
 
 }  // namespace sysfence::profile

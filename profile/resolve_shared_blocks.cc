@@ -126,7 +126,7 @@ void Resolver::share_libseccomp_blocks() {
     for (size_t k = begin; k < end; ++k) layout.push_back(k);
     end = begin;
   }
-  const auto programs = libseccomp_filter_trees(written, layout);
+  auto programs = libseccomp_filter_trees(written, layout);
   if (!programs) {
     out_.unmodelled_combination.push_back(fmt::format(
         "{}: libseccomp 2.5.4 shares identical blocks of its filter between syscalls, which can make one syscall's "
@@ -138,23 +138,36 @@ void Resolver::share_libseccomp_blocks() {
     return;
   }
   for (size_t k = 0; k < count; ++k) {
-    if (!(*programs)[k]) continue;
+    FilterSyscallProgram& program = (*programs)[k];
+    if (program.kind == FilterSyscallProgram::Kind::kAsAlone) continue;
     const FilterEntry& e = *entry_of[k];
     const ArchId abi = arches_[e.arch];
     if (std::find(out_.number_load_lost_arches.begin(), out_.number_load_lost_arches.end(), abi) !=
         out_.number_load_lost_arches.end())
       continue;  // its rules went
+    const auto name = syscalls::table(abi).name(e.nr);
+    const std::string who =
+        fmt::format("{} ({})", name ? std::string(*name) : fmt::format("nr {}", e.nr), syscalls::arch(abi).name);
+    if (program.kind == FilterSyscallProgram::Kind::kUnread) {
+      out_.unmodelled_combination.push_back(fmt::format(
+          "{}: libseccomp 2.5.4's filter shares blocks between the conditional rules of {} and another syscall's, "
+          "which can make one of its comparisons see another argument word; what its program then answers is beyond "
+          "the bounds of sysfence's model (its paths split into more than 4096 paths or conditions): its rules are "
+          "taken as its own program alone answers them, and libseccomp's filter may answer otherwise",
+          p_.source, who));
+      out_.notes.push_back(out_.unmodelled_combination.back());
+      continue;
+    }
     out_.filter_paths.emplace_back(abi, e.nr);
     auto& rules = out_.policy.arches[e.arch].rules;
-    if ((*programs)[k]->empty()) rules.erase(e.nr);
-    else rules[e.nr] = std::move(*(*programs)[k]);
-    const auto name = syscalls::table(abi).name(e.nr);
+    if (program.paths.empty()) rules.erase(e.nr);
+    else rules[e.nr] = std::move(program.paths);
     out_.notes.push_back(fmt::format(
-        "{}: libseccomp 2.5.4's filter shares blocks between the conditional rules of {} ({}) and another "
+        "{}: libseccomp 2.5.4's filter shares blocks between the conditional rules of {} and another "
         "syscall's, and there one of its comparisons sees another argument word than its rule names (a block "
         "written for the other syscall keeps the accumulator it expected, or the reload the other's layout put "
         "there); sysfence follows the filter, so some inputs get what the filter answers, not what the rules say",
-        p_.source, name ? std::string(*name) : fmt::format("nr {}", e.nr), syscalls::arch(abi).name));
+        p_.source, who));
   }
 }
 

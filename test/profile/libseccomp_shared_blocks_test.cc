@@ -200,5 +200,35 @@ TEST(LibseccompSharedBlocks, ASyscallBeyondTheModelAloneLeavesTheOthersModelled)
   EXPECT_EQ(lib.notes.find("shares identical blocks of its filter between syscalls"), std::string::npos) << lib.notes;
 }
 
+// Two syscalls with the same 40 rules share every block, and their paths
+// pass the bound on conditions: each gets its own note that the model does
+// not read what it answers; the third syscall, sharing nothing, is taken
+// as its program alone answers. The model gave up for the whole filter
+// before, with one note for the profile.
+TEST(LibseccompSharedBlocks, SyscallsPastTheBoundsAreNotedOneByOne) {
+  std::string text = R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+    {"names": ["close"], "action": "SCMP_ACT_LOG", "args": [{"index": 0, "value": 77, "op": "SCMP_CMP_EQ"}]})";
+  for (int i = 0; i < 40; ++i) {
+    text += fmt::format(R"(, {{"names": ["read", "write"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1, "args": [
+      {{"index": 1, "value": {}, "op": "SCMP_CMP_NE"}}, {{"index": 2, "value": {}, "op": "SCMP_CMP_NE"}},
+      {{"index": 3, "value": {}, "op": "SCMP_CMP_EQ"}}]}})",
+                        1000 + i, 2000 + i, 3000 + i);
+  }
+  text += "]}";
+  const Resolved lib = resolve_as(text, ArchId::kArm);
+  for (const char* name : {"read", "write"}) {
+    EXPECT_NE(lib.notes.find(fmt::format("libseccomp 2.5.4's filter shares blocks between the conditional rules of {} "
+                                         "(arm) and another syscall's, which can make one of its comparisons see "
+                                         "another argument word; what its program then answers is beyond the bounds",
+                                         name)),
+              std::string::npos)
+        << lib.notes;
+  }
+  EXPECT_EQ(lib.notes.find("close"), std::string::npos) << lib.notes;
+  EXPECT_EQ(lib.notes.find("for this profile"), std::string::npos) << lib.notes;
+  EXPECT_EQ(answer(lib.resolution, ArchId::kArm, "close", {77}), Action::Log());
+  EXPECT_EQ(answer(lib.resolution, ArchId::kArm, "read", {0, 0, 0, 3000}), Action::Errno(1));
+}
+
 }  // namespace
 }  // namespace sysfence::profile
