@@ -12,8 +12,9 @@
 // of 4,045).
 //
 // The pass visits the graph's nodes parents first with what the tests on
-// every path into each node establish about each word (its bounds and its
-// known bits: what both of two joining paths establish, where paths join),
+// every path into each node establish about each word (its bounds, its
+// known bits, that some bit of a flag mask is set, the last value it was
+// found unequal to; where paths join, what both establish),
 // redirects each branch past the tests those facts and the branch's own
 // outcome decide, and rebuilds the nodes still reached with their new
 // branches. No node is duplicated and no path gains an instruction: a path
