@@ -117,21 +117,10 @@ Expected<void> Resolver::refuse_pseudo_conflicts() const {
     // others' pseudo numbers are the multiplexed calls, whose rules go to
     // socketcall/ipc and are checked there).
     if (!keeps_every_rule(arches_[a])) continue;
-    const std::vector<PseudoRule>& made = pseudo_rules_[a];
-    std::vector<size_t> order(made.size());
-    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return made[x].name < made[y].name; });
-    for (size_t first = 0; first < order.size();) {
-      size_t end = first;
-      std::vector<policy::Rule> rules;
-      for (; end < order.size() && made[order[end]].name == made[order[first]].name; ++end) {
-        fill_rule(MadeRule{0, 0, made[order[end]].entry, made[order[end]].set}, arches_[a], rules.emplace_back());
-        std::erase_if(rules.back().conditions, tests_nothing);
-      }
-      const std::string_view name = made[order[first]].name;
-      first = end;
-      if (rules.size() < 2) continue;
-      const DatabaseResult db = libseccomp_database(rules, syscalls::arch(arches_[a]).word_bits, false);
+    for (PseudoGroup& g : pseudo_groups(a)) {
+      if (g.rules.size() < 2) continue;
+      for (policy::Rule& r : g.rules) std::erase_if(r.conditions, tests_nothing);
+      const DatabaseResult db = libseccomp_database(g.rules, syscalls::arch(arches_[a]).word_bits, false);
       if (!db.refused) continue;
       const auto [x, y] = *db.refused;
       auto at = [&](const policy::Rule& r) {
@@ -141,11 +130,8 @@ Expected<void> Resolver::refuse_pseudo_conflicts() const {
           "{} and {} give {} ({}, which has no such syscall) {} with different actions ({}, {}): libseccomp files "
           "them under a pseudo number there all the same and refuses the later rule (EEXIST), so runc would refuse "
           "the profile",
-          at(rules[x]), at(rules[y]), name, syscalls::arch(arches_[a]).name,
-          db.shared_node ? "comparisons that share a node of libseccomp's rule tree"
-          : db.prefix    ? "conditions where the later ones are a prefix of the earlier ones"
-                         : "the same conditions",
-          to_string(rules[x].action), to_string(rules[y].action)));
+          at(g.rules[x]), at(g.rules[y]), g.name, syscalls::arch(arches_[a]).name, refusal_kind(db),
+          to_string(g.rules[x].action), to_string(g.rules[y].action)));
     }
   }
   return {};
@@ -179,38 +165,41 @@ std::vector<std::vector<size_t>> Resolver::libseccomp_blocks() const {
   return blocks;
 }
 
+std::vector<Resolver::PseudoGroup> Resolver::pseudo_groups(size_t a) const {
+  const std::vector<PseudoRule>& made = pseudo_rules_[a];
+  // The rules grouped by name once (a profile may file a million rules
+  // under a few hundred names), the groups then put in the order of their
+  // first rule made.
+  std::vector<size_t> order(made.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return made[x].name < made[y].name; });
+  std::vector<std::pair<size_t, PseudoGroup>> groups;  // (first rule made, group)
+  for (size_t first = 0; first < order.size();) {
+    PseudoGroup g{made[order[first]].name, {}};
+    size_t end = first;
+    for (; end < order.size() && made[order[end]].name == g.name; ++end)
+      fill_rule(MadeRule{0, 0, made[order[end]].entry, made[order[end]].set}, arches_[a], g.rules.emplace_back());
+    groups.emplace_back(order[first], std::move(g));
+    first = end;
+  }
+  std::sort(groups.begin(), groups.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+  std::vector<PseudoGroup> out;
+  out.reserve(groups.size());
+  for (auto& [first_made, g] : groups) out.push_back(std::move(g));
+  return out;
+}
+
 Resolver::FirstPseudo Resolver::first_pseudo(std::span<const size_t> block) const {
   FirstPseudo out;
   for (size_t db = 0; db < block.size(); ++db) {
     const size_t a = block[db];
     const unsigned bits = syscalls::arch(arches_[a]).word_bits;
-    const std::vector<PseudoRule>& made = pseudo_rules_[a];
-    // One entry per name, its rules in the order made: the rules grouped
-    // by name once (a profile may file a million rules under a few hundred
-    // names), the names taken in the order first made.
-    std::vector<size_t> order(made.size());
-    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return made[x].name < made[y].name; });
-    std::vector<std::pair<size_t, int64_t>> entries;  // (first rule made, nodes), per name
-    for (size_t first = 0; first < order.size();) {
-      size_t end = first;
-      std::vector<policy::Rule> rules;
-      // Under libseccomp's widths (lose_number_loads) a rule's widths
-      // depend on the ABI alone: the number fill_rule is given is moot.
-      for (; end < order.size() && made[order[end]].name == made[order[first]].name; ++end)
-        fill_rule(MadeRule{0, 0, made[order[end]].entry, made[order[end]].set}, arches_[a], rules.emplace_back());
-      const std::optional<int64_t> nodes = libseccomp_node_count(rules, bits);
-      if (!nodes) {
-        out.beyond_model = true;
-        return out;
-      }
-      entries.emplace_back(order[first], *nodes);
-      first = end;
-    }
-    std::sort(entries.begin(), entries.end());
-    for (const auto& [first_made, nodes] : entries) {
-      if (!out.name.empty() && nodes >= out.nodes) continue;
-      out = FirstPseudo{nodes, db, made[first_made].name, false};
+    // One entry per name; the first made wins among equal counts.
+    for (const PseudoGroup& g : pseudo_groups(a)) {
+      const std::optional<int64_t> nodes = libseccomp_node_count(g.rules, bits);
+      if (!nodes) return FirstPseudo{0, 0, {}, true};
+      if (!out.name.empty() && *nodes >= out.nodes) continue;
+      out = FirstPseudo{*nodes, db, g.name, false};
     }
   }
   return out;

@@ -250,6 +250,15 @@ class Resolver {
   std::vector<std::vector<size_t>> libseccomp_blocks() const;
   // The pseudo-numbered entry gen_bpf orders first in a block (the fewest
   // nodes; `db` 1: x32 beside x86_64); no name where there is none.
+  // The rules filed under pseudo numbers on arches_[a], one group per name
+  // in the order the names were first made, each group's rules in the order
+  // made (fill_rule's: under libseccomp's widths a rule's widths depend on
+  // the ABI alone, so the number it is given is moot).
+  struct PseudoGroup {
+    std::string_view name;
+    std::vector<policy::Rule> rules;
+  };
+  std::vector<PseudoGroup> pseudo_groups(size_t a) const;
   struct FirstPseudo {
     int64_t nodes = 0;
     size_t db = 0;

@@ -260,6 +260,12 @@ DatabaseResult libseccomp_database(const std::vector<policy::Rule>& rules, unsig
   return out;
 }
 
+std::string_view refusal_kind(const DatabaseResult& db) {
+  return db.shared_node ? "comparisons that share a node of libseccomp's rule tree"
+         : db.prefix    ? "conditions where the later ones are a prefix of the earlier ones"
+                        : "the same conditions";
+}
+
 bool tests_nothing(const policy::ArgCondition& c) {
   if (c.op != policy::CmpOp::kMaskedEq) return false;
   return c.width == policy::ArgWidth::k32 ? (c.value & 0xffffffffU) == 0 : c.value == 0;
@@ -316,10 +322,7 @@ Expected<std::vector<policy::Rule>> RuleDatabase::combine(syscalls::ArchId abi, 
         "{} and {} give {} {} with different actions ({}, {}): libseccomp refuses the later rule (EEXIST), so runc "
         "would refuse the profile",
         where(rules[first].source.entry), where(rules[second].source.entry), who,
-        db.shared_node ? "comparisons that share a node of libseccomp's rule tree"
-        : db.prefix    ? "conditions where the later ones are a prefix of the earlier ones"
-                       : "the same conditions",
-        to_string(rules[first].action), to_string(rules[second].action)));
+        refusal_kind(db), to_string(rules[first].action), to_string(rules[second].action)));
   }
   if (db.tree && db.stale)
     notes.push_back(fmt::format(

@@ -128,6 +128,10 @@ DatabaseResult libseccomp_database(const std::vector<policy::Rule>& rules, unsig
 // (the first unconditional rule wins).
 bool tests_nothing(const policy::ArgCondition& c);
 
+// What the two rules of a refusal (`db.refused`) have in common, for its
+// message: "the same conditions", a prefix, or a shared tree node.
+std::string_view refusal_kind(const DatabaseResult& db);
+
 // Per resolution: combines each syscall's rules as `mode` says and collects
 // the conflict warnings (one per pair of entries, the first kMaxReports per
 // syscall; at most kMaxPairs pairs are compared per syscall).
