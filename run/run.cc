@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <linux/futex.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -57,6 +58,12 @@ struct Handshake {
   // parent has handed the listener to its agent (read in a spin: see child_main).
   std::atomic<uint32_t> go{kWait};
   bool wait_for_go = false;
+  // Locked by the parent before the clone and never unlocked: a robust
+  // mutex, whose futex word the kernel marks FUTEX_OWNER_DIED when its owner
+  // dies, however it dies (SIGKILL too). The child, spinning for `go`, reads
+  // that word and gives up when the parent is gone: no call under the filter.
+  pthread_mutex_t parent_alive;
+  bool parent_watched = false;  // parent_alive is locked by the parent
   // No core dump of the child before its exec (see child_main).
   bool undumpable = false;
   int listener_fd = -1;
@@ -78,6 +85,32 @@ void cpu_relax() {
 #elif defined(__aarch64__)
   asm volatile("yield");
 #endif
+}
+
+// Whether the parent holding `hs->parent_alive` has died (glibc's robust
+// mutex keeps the futex word the kernel marks in __data.__lock). Read only,
+// with no system call: the child calls it under its filter.
+bool parent_died(const Handshake* hs) {
+#ifdef __GLIBC__
+  if (!hs->parent_watched) return false;
+  return (__atomic_load_n(&hs->parent_alive.__data.__lock, __ATOMIC_ACQUIRE) & FUTEX_OWNER_DIED) != 0;
+#else
+  (void)hs;
+  return false;
+#endif
+}
+
+// Locks `hs->parent_alive` for this process (the parent), before the clone;
+// without robust mutexes (a libc or kernel without them) the child cannot
+// tell that the parent died and spins as long as the parent is away.
+void watch_parent(Handshake* hs) {
+  pthread_mutexattr_t attr;
+  if (pthread_mutexattr_init(&attr) != 0) return;
+  const bool ok = pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED) == 0 &&
+                  pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST) == 0 &&
+                  pthread_mutex_init(&hs->parent_alive, &attr) == 0;
+  pthread_mutexattr_destroy(&attr);
+  hs->parent_watched = ok && pthread_mutex_lock(&hs->parent_alive) == 0;
 }
 
 // The signals a supervising sysfence passes on to the command.
@@ -119,8 +152,9 @@ sigset_t forwarded_signals() {
     // The command must not run before its agent has the listener (runc's
     // init waits the same way). A wait in the kernel would be a call under
     // the filter, so the child spins; the parent, connected to the agent
-    // before the clone, needs one sendmsg to answer.
-    while (hs->go.load(std::memory_order_acquire) == kWait) cpu_relax();
+    // before the clone, needs one sendmsg to answer. A parent killed before
+    // it answers leaves the command unstarted: the child exits.
+    while (hs->go.load(std::memory_order_acquire) == kWait && !parent_died(hs)) cpu_relax();
     if (hs->go.load(std::memory_order_acquire) != kExec) _exit(kExitOwnFailure);
   }
   const int err = exec_image(image);
@@ -208,6 +242,7 @@ std::optional<Child> start_child(const Supervised& s, const ExecImage& image) {
   Child c;
   c.hs = new (mem) Handshake();
   c.hs->wait_for_go = s.plan->uses_notify;
+  if (c.hs->wait_for_go) watch_parent(c.hs);
   // Nothing reads the child's memory before its exec when nobody holds a listener.
   c.hs->undumpable = (s.install.flags & bpf::kFlagNewListener) == 0;
 

@@ -2,17 +2,23 @@
 // listener to the agent at listenerPath with the OCI container process state
 // (runtime-spec "The Container Process State"), and the agent answers the
 // command's notified calls. The agent here is a thread of the test.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
+#include <chrono>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 
@@ -165,6 +171,93 @@ TEST(Notify, WaitForTheAgentMakesNoCallUnderTheFilter) {
   EXPECT_EQ(o.code(), 6) << o.describe();
   EXPECT_EQ(o.out, "raw = 77\n") << o.describe();
   EXPECT_EQ(agent.notified_nr, SYS_getppid);
+}
+
+// The pid of a process whose parent is `parent` and which runs under a
+// seccomp filter (/proc/PID/status "Seccomp: 2"), or 0.
+pid_t filtered_child_of(pid_t parent) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(entry.path() / "status");
+    bool child = false;
+    bool filtered = false;
+    for (std::string line; std::getline(in, line);) {
+      child = child || line == "PPid:\t" + std::to_string(parent);
+      filtered = filtered || line == "Seccomp:\t2";
+    }
+    if (child && filtered) return static_cast<pid_t>(std::stol(name));
+  }
+  return 0;
+}
+
+// What happened to the command's process when its sysfence was killed
+// while handing the listener to the agent (the helper's exit code).
+enum KilledParent { kChildGone = 0, kChildStillWaiting = 1, kChildRanCommand = 2, kSetupFailed = 3 };
+
+// In a process of its own (a subreaper, so that the command's process comes
+// back to it): starts sysfence, whose sendmsg of a state larger than the
+// socket takes blocks while the agent does not read, kills it there, and
+// waits for the process it left.
+[[noreturn]] void kill_parent_during_handover(const std::string& profile, int server) {
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) _exit(kSetupFailed);
+  const std::string sysfence = sysfence_binary();
+  const std::string client = client_binary();
+  const pid_t runner = fork();
+  if (runner == 0) {
+    const int null = open("/dev/null", O_RDWR);
+    dup2(null, 1);
+    dup2(null, 2);
+    execl(sysfence.c_str(), sysfence.c_str(), "run", "--profile", profile.c_str(), "--", client.c_str(), "exit:6",
+          nullptr);
+    _exit(kSetupFailed);
+  }
+  const int conn = accept(server, nullptr, nullptr);  // held open, never read
+  if (runner < 0 || conn < 0) _exit(kSetupFailed);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  pid_t child = 0;
+  while ((child = filtered_child_of(runner)) == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  if (child == 0) _exit(kSetupFailed);
+  kill(runner, SIGKILL);
+  waitpid(runner, nullptr, 0);
+  // The child spins: 10 s is ample for it to notice.
+  for (int i = 0; i < 1000; ++i) {
+    int status = 0;
+    if (waitpid(child, &status, WNOHANG) == child)
+      _exit(WIFEXITED(status) && WEXITSTATUS(status) == 6 ? kChildRanCommand : kChildGone);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  _exit(kChildStillWaiting);
+}
+
+// The command's process waits for its agent without a system call; when the
+// sysfence that was to hand over the listener is killed first (SIGKILL), it
+// neither runs the command nor waits forever.
+TEST(Notify, CommandIsNotStartedWhenSysfenceDiesBeforeTheAgentHasTheListener) {
+  ::setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
+  const std::string sock = socket_path("agent-killed.sock");
+  const int server = listen_at(sock);
+  ASSERT_GE(server, 0);
+  const std::string profile = tmp_path("notify-killed.json");
+  // Metadata of 8 MiB: more than a unix socket holds unread.
+  write_file(profile, R"({
+  "defaultAction": "SCMP_ACT_ALLOW",
+  "listenerPath": ")" + sock + R"(",
+  "listenerMetadata": ")" + std::string(8u << 20, 'm') +
+                          R"(",
+  "syscalls": [{"names": ["getppid"], "action": "SCMP_ACT_NOTIFY"}]
+})");
+  const pid_t helper = fork();
+  if (helper == 0) kill_parent_during_handover(profile, server);
+  ASSERT_GT(helper, 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(helper, &status, 0), helper);
+  close(server);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), kChildGone) << "0 gone, 1 still waiting, 2 ran the command, 3 setup failed";
 }
 
 TEST(Notify, MissingAgentIsSysfencesOwnFailure) {
