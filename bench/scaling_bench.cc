@@ -21,7 +21,7 @@
 // match each rule and that miss it by one condition), generation time (the
 // best of a few runs, CPU time of this thread) and peak memory (the maximum
 // resident set of a fresh process building that one filter, less that of
-// one that only generates the profile). The output is a Markdown table
+// one that only generates the profile; medians of 5 processes each). The output is a Markdown table
 // (bench/report puts it into bench/RESULTS.md); `--json` prints JSON lines.
 //
 //   bazel run //bench:scaling_bench [-- --json] [-- --quick] [-- --family one]
@@ -259,7 +259,7 @@ double best_seconds(F&& f) {
 // Peak resident set (KiB) of a fresh process (this binary, `--peak TOOL
 // FAMILY N`) that generates the profile and builds it with TOOL (`none`:
 // only generates it, the baseline the others are reported against).
-long peak_kib(const char* tool, const GenProfile& p) {
+long one_peak_kib(const char* tool, const GenProfile& p) {
   const std::string n = std::to_string(p.size);
   const pid_t pid = fork();
   if (pid == 0) {
@@ -270,6 +270,21 @@ long peak_kib(const char* tool, const GenProfile& p) {
   rusage ru{};
   if (pid < 0 || wait4(pid, &status, 0, &ru) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return -1;
   return ru.ru_maxrss;
+}
+
+// The median of kPeakRuns such processes: one process's peak varies by a
+// few hundred KiB from run to run (where the allocator and the loader place
+// things), as much as the differences the table is read for.
+long peak_kib(const char* tool, const GenProfile& p) {
+  constexpr int kPeakRuns = 5;
+  std::vector<long> peaks;
+  for (int i = 0; i < kPeakRuns; ++i) {
+    const long kib = one_peak_kib(tool, p);
+    if (kib < 0) return -1;
+    peaks.push_back(kib);
+  }
+  std::nth_element(peaks.begin(), peaks.begin() + kPeakRuns / 2, peaks.end());
+  return peaks[kPeakRuns / 2];
 }
 
 struct Executed {
