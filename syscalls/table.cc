@@ -146,6 +146,12 @@ std::optional<std::string_view> Table::nearest_name(std::string_view name) const
 
 const Table& table(ArchId id) { return unpacked_table(id); }
 
+KernelVersion newest_since() {
+  KernelVersion newest;
+  for (uint32_t i = 0; i < data::kEntryBegin[kArchCount]; ++i) newest = std::max(newest, data::kEntries[i].since);
+  return newest;
+}
+
 std::optional<std::string_view> nearest_known_name(std::string_view name) {
   // Every ABI's names and aliases once, sorted (name ids are in name order):
   // nearest() keeps the first of equally near ones, so ties go to the

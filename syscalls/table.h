@@ -115,6 +115,10 @@ class NameNumbers {
 // comparisons per ABI.
 const NameNumbers* numbers_by_name(std::string_view name);
 
+// The newest kernel that added a syscall to any ABI's table (the largest
+// `since`), read from the generated data without unpacking the tables.
+KernelVersion newest_since();
+
 // Table::nearest_name over the names of every ABI: the suggestion for a name
 // no ABI knows.
 std::optional<std::string_view> nearest_known_name(std::string_view name);

@@ -69,21 +69,12 @@ int finish_stdout(int status) {
 
 bool is_help_flag(const std::string& a) { return a == "--help" || a == "-h"; }
 
-// The newest kernel any table has a syscall from: the tables are generated
+// The version names the newest kernel any table has a syscall from: the tables are generated
 // from one kernel's sources plus the syscalls added after it
 // (syscalls/data/post_6_12.txt), so the source kernel alone undersells them.
-sysfence::syscalls::KernelVersion newest_syscall_kernel() {
-  sysfence::syscalls::KernelVersion newest;
-  for (const sysfence::syscalls::Arch& a : sysfence::syscalls::all_arches()) {
-    for (const sysfence::syscalls::Syscall& s : sysfence::syscalls::table(a).entries())
-      newest = std::max(newest, s.since);
-  }
-  return newest;
-}
-
 void print_version() {
   fmt::print("sysfence {}\nsyscall tables: Linux {}, with the syscalls added up to Linux {}\n", sysfence::kVersion,
-             sysfence::kSyscallTablesKernel, sysfence::syscalls::to_string(newest_syscall_kernel()));
+             sysfence::kSyscallTablesKernel, sysfence::syscalls::to_string(sysfence::syscalls::newest_since()));
 }
 
 int dispatch(const std::vector<std::string>& args) {

@@ -29,6 +29,19 @@ TEST(TableInvariants, EveryAbiHasARealTable) {
   }
 }
 
+TEST(TableInvariants, NewestSinceIsTheNewestEntryOfAnyTable) {
+  KernelVersion newest;
+  std::string which;
+  for (const auto& a : all_arches()) {
+    for (const Syscall& s : table(a).entries()) {
+      if (s.since > newest) which = std::string(a.name) + " " + std::string(s.name);
+      newest = std::max(newest, s.since);
+    }
+  }
+  EXPECT_EQ(newest_since(), newest) << which;
+  EXPECT_GE(newest_since(), (KernelVersion{6, 19, 0})) << "the tables hold listns (6.19)";
+}
+
 TEST(TableInvariants, SortedByNumberAndNumbersUnique) {
   for (const auto& a : all_arches()) {
     auto e = table(a).entries();
