@@ -86,14 +86,17 @@ class StateKeys {
   // addressing, at most half full): a few hundred in most proofs, where a
   // table beside every node of the pool would take far more memory. A
   // cache: full at kMaxReadSlots, it is emptied instead of grown (a walk
-  // over hundreds of rules on flag masks asks about millions).
+  // over hundreds of rules on flag masks asks about millions). 4096 slots
+  // rather than 16,384: the larger table (and the half-size one it was
+  // rehashed from) were 290 of the 1,020 KiB heap peak of 50 allowed + 100
+  // flag rules on ioctl, and saved no time on the scaling families.
   struct ReadEntry {
     Ref node;
     uint32_t word;  // kNoWord where free
     uint32_t mask;
   };
   static constexpr uint32_t kNoWord = ~uint32_t{0};
-  static constexpr size_t kMaxReadSlots = size_t{1} << 14;  // 192 KiB
+  static constexpr size_t kMaxReadSlots = size_t{1} << 12;  // 48 KiB
   ReadEntry* find_read(Ref r, unsigned w);
   void grow_reads();
   void clear_reads();
