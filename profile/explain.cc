@@ -380,6 +380,24 @@ std::string context_text(const Profile& profile, const Resolution& res, const Re
   return out;
 }
 
+// A number newer than every syscall the profile names on an ABI that has
+// no ENOSYS stub (runc's covers only the architectures a profile lists):
+// why the default action, not ENOSYS, answers it.
+std::string stubless_newer_text(const Resolution& res, const Subject& s) {
+  if (s.primary == nullptr || s.primary->enosys_above || s.verdict.why != SyscallVerdict::Why::kDefault) return {};
+  const auto& rules = s.primary->rules;
+  if (rules.empty() || s.nr <= (rules.end() - 1)->first) return {};
+  const bool noted = std::any_of(res.notes.begin(), res.notes.end(), [&](const std::string& n) {
+    return n.find("ENOSYS stub covers only") != std::string::npos;
+  });
+  if (!noted) return {};
+  return fmt::format(
+      "  It is above {}, the largest syscall number the profile names on {}, but runc's ENOSYS stub covers only\n"
+      "  the architectures the profile lists ({} is not one of them), so newer syscalls get the default action\n"
+      "  there, as Docker and runc answer them (--unknown-syscalls enosys answers them ENOSYS).\n",
+      (rules.end() - 1)->first, syscalls::arch(s.abi).name, syscalls::arch(s.abi).name);
+}
+
 }  // namespace
 
 Expected<std::string> explain_syscall(const Profile& profile, const Resolution& res, const ResolveOptions& opts,
@@ -397,6 +415,7 @@ Expected<std::string> explain_syscall(const Profile& profile, const Resolution& 
   std::string out = heading_text(profile, policy, opts, s, shown);
   out += s.verdict.constant ? constant_decision_text(profile, s.abi, s.verdict, shown)
                             : conditional_decision_text(profile, s.abi, s.verdict, s.name);
+  out += stubless_newer_text(res, s);
   const auto& lost = res.number_load_lost_arches;
   if (std::find(lost.begin(), lost.end(), s.abi) != lost.end())
     out += fmt::format(

@@ -48,18 +48,32 @@ std::string_view digits(unsigned v, std::span<char, 12> buf) {
   return {buf.data() + at, buf.size() - at};
 }
 
+// The arguments of exec_image's execve.
+std::array<uint64_t, 6> exec_args(const ExecImage& image) {
+  return {reinterpret_cast<uint64_t>(image.path.c_str()),
+          reinterpret_cast<uint64_t>(image.argv.data()),
+          reinterpret_cast<uint64_t>(image.envp.data()),
+          0,
+          0,
+          0};
+}
+
 }  // namespace
 
 bool skips_exec(std::span<const bpf::Insn> program, const ExecImage& image) {
   auto filter = bpf::Interpreter::create(program);
   if (!filter) return false;
-  const std::array<uint64_t, 6> args = {reinterpret_cast<uint64_t>(image.path.c_str()),
-                                        reinterpret_cast<uint64_t>(image.argv.data()),
-                                        reinterpret_cast<uint64_t>(image.envp.data()),
-                                        0,
-                                        0,
-                                        0};
-  return answer(*filter, SYS_execve, args) == Action::Errno(0);
+  return answer(*filter, SYS_execve, exec_args(image)) == Action::Errno(0);
+}
+
+std::optional<std::string> exec_never_starts(std::span<const bpf::Insn> program, const ExecImage& image) {
+  auto filter = bpf::Interpreter::create(program);
+  if (!filter) return std::nullopt;
+  const Action a = answer(*filter, SYS_execve, exec_args(image));
+  if (a.kind != ActionKind::kKillProcess && a.kind != ActionKind::kKillThread && a.kind != ActionKind::kTrap)
+    return std::nullopt;
+  return "cannot run " + std::string(image.path) + ": the profile answers its execve " + to_string(a) +
+         ", which ends the process with SIGSYS before the command starts";
 }
 
 std::string exec_failure_message(std::string_view path, int err, bool profile_skips) {

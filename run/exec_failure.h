@@ -14,6 +14,7 @@
 
 #include <array>
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -27,6 +28,14 @@ namespace sysfence::run {
 // exec_image makes first: the kernel then skips the call and returns 0, as
 // if it had succeeded, and the command never runs.
 bool skips_exec(std::span<const bpf::Insn> program, const ExecImage& image);
+
+// Where `program` (native ABI) answers the execve that exec_image makes
+// first with a kill or a trap, the message that says so: the command would
+// die of SIGSYS before its first instruction, which no exit status of its
+// own tells apart from a command that ran and was killed later. nullopt
+// where the filter lets the call through, fails it, or leaves it to a
+// tracer or an agent.
+std::optional<std::string> exec_never_starts(std::span<const bpf::Insn> program, const ExecImage& image);
 
 // What to say of exec_image's `err` for PATH: "cannot run PATH: Permission
 // denied"; for 0 (the call was skipped), who skipped it: the profile when

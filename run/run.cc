@@ -485,6 +485,13 @@ int run(const RunRequest& request) {
   for (const std::string& note : plan->notes) say("note: " + note);
   const std::string diagnostics = pipeline::diagnostic_text(plan->diagnostics);
   std::fwrite(diagnostics.data(), 1, diagnostics.size(), stderr);
+  // Docker's container would die of SIGSYS (exit 159), indistinguishable
+  // from a command that ran and was killed: the profile's answer is known
+  // before anything runs.
+  if (const auto never = exec_never_starts(plan->program, image)) {
+    say(*never);
+    return kExitCannotRun;
+  }
 
   if (request.trace_denials && plan->uses_notify) {
     say(

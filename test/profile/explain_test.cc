@@ -79,6 +79,31 @@ TEST(Explain, ErrnoZeroIsCalledASkippedCall) {
   EXPECT_CONTAINS(*rmdir, "blocked: the call fails with this errno");
 }
 
+// Without `architectures` runc adds no ENOSYS stub: a number newer than the
+// profile gets the default action, and explain says why it is not ENOSYS.
+// With the ABI listed, the stub answers it.
+TEST(Explain, NewerSyscallWithoutTheStubSaysWhyTheDefaultAnswers) {
+  const char* body = R"("defaultAction": "SCMP_ACT_ERRNO",
+      "syscalls": [{"names": ["read", "write"], "action": "SCMP_ACT_ALLOW"}]})";
+  const Explained bare = prepare(std::string("{") + body, "bare.json", ArchId::kX86_64, docker_default_caps());
+  auto text = explain_syscall(bare.profile, bare.resolution, bare.options, "999");
+  ASSERT_TRUE(text) << text.error().message;
+  EXPECT_CONTAINS(*text, "decision: ERRNO(1) EPERM\n");
+  EXPECT_CONTAINS(*text, "It is above 1, the largest syscall number the profile names on x86_64, but runc's ENOSYS");
+  EXPECT_CONTAINS(*text, "(x86_64 is not one of them)");
+  // A number below the largest named one is no newer syscall.
+  text = explain_syscall(bare.profile, bare.resolution, bare.options, "0");
+  ASSERT_TRUE(text) << text.error().message;
+  EXPECT_LACKS(*text, "ENOSYS stub covers");
+
+  const Explained listed = prepare(std::string(R"({"architectures": ["SCMP_ARCH_X86_64"], )") + body, "listed.json",
+                                   ArchId::kX86_64, docker_default_caps());
+  text = explain_syscall(listed.profile, listed.resolution, listed.options, "999");
+  ASSERT_TRUE(text) << text.error().message;
+  EXPECT_CONTAINS(*text, "ERRNO(38)");
+  EXPECT_LACKS(*text, "ENOSYS stub covers");
+}
+
 TEST(Explain, Mount) {
   const std::string t = explain_default("mount");
   EXPECT_CONTAINS(

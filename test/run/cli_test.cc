@@ -192,6 +192,33 @@ TEST(RunExitCodes, CannotRunIs126) {
   EXPECT_NE(o.err.find("Operation not permitted"), std::string::npos) << o.err;
 }
 
+// A profile that kills or traps execve would end the process with SIGSYS
+// before the command starts: 126 and a message naming the answer, not a
+// death by signal 31 that looks like the command's own. Only execve: the
+// same actions on another call leave the command to run.
+TEST(RunExitCodes, ExecveKilledOrTrappedIs126) {
+  for (const char* action : {"SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_KILL", "SCMP_ACT_TRAP"}) {
+    const std::string profile = tmp_path(std::string("kill-execve-") + action + ".json");
+    write_file(profile, std::string(R"({"defaultAction": "SCMP_ACT_ALLOW",
+                 "syscalls": [{"names": ["execve"], "action": ")") + action + R"("}]})");
+    for (const char* extra : {"", "--trace-denials"}) {
+      std::vector<std::string> args = {"--profile", profile};
+      if (*extra != '\0') args.push_back(extra);
+      args.insert(args.end(), {"--", client_binary(), "exit:6"});
+      const Outcome o = sysfence_run(args);
+      EXPECT_EQ(o.code(), 126) << action << " " << extra << ": " << o.describe();
+      EXPECT_NE(o.err.find("answers its execve"), std::string::npos) << action << ": " << o.err;
+      EXPECT_NE(o.err.find("SIGSYS"), std::string::npos) << action << ": " << o.err;
+    }
+  }
+  // The same action on a call the command does not make before it starts.
+  const std::string profile = tmp_path("kill-getppid.json");
+  write_file(profile, R"({"defaultAction": "SCMP_ACT_ALLOW",
+                 "syscalls": [{"names": ["getppid"], "action": "SCMP_ACT_KILL_PROCESS"}]})");
+  const Outcome o = sysfence_run({"--profile", profile, "--", client_binary(), "exit:6"});
+  EXPECT_EQ(o.code(), 6) << o.describe();
+}
+
 // An allowlist that forgets execve forgets exit_group and close too: the
 // process that installed the filter could then neither exit nor pass the
 // CLI's end-of-run close(1). Still 126, said on stderr, and nothing else.

@@ -20,7 +20,8 @@ inline constexpr std::string_view kDowngradeActions =
     "map actions the target kernel lacks, e.g. log=allow,kill-process=kill-thread,user-notif=errno (TO as "
     "--bad-arch spells it)";
 inline constexpr std::string_view kUnknownSyscalls =
-    "syscalls newer than the profile get ENOSYS (enosys, the default) or the default action";
+    "syscalls newer than the profile get ENOSYS (enosys) or the default action (default); unset, as runc: ENOSYS "
+    "on the ABIs the profile's architectures list when its default action denies, the default action elsewhere";
 inline constexpr std::string_view kArgWidth =
     "compare arguments the kernel reads as 32 bits on their low word (abi, the default) or all 64 bits as "
     "libseccomp (64)";
