@@ -228,12 +228,24 @@ Expected<std::pair<pid_t, record::AttachOptions>> attach_flags(const cli::Parsed
   return std::pair{static_cast<pid_t>(pid), options};
 }
 
+// Whether `args` ask for --merge or --diff (before any `--`): those work on
+// files, and their bad usage exits 2 as the other file commands' does, also
+// when the arguments do not parse.
+bool asks_for_file_mode(std::span<const std::string> args) {
+  for (const std::string& a : args) {
+    if (a == "--") return false;
+    if (a == "--merge" || a == "--diff") return true;
+  }
+  return false;
+}
+
 int run_record_checked(std::span<const std::string> raw) {
   const std::vector<std::string> args = with_args_value(raw);
   auto parsed = cli::parse_args(args, kFlags);
-  if (!parsed) return usage(parsed.error().message);
+  const bool file_mode = asks_for_file_mode(args);
+  if (!parsed) return file_mode ? cli::usage_error(parsed.error().message) : usage(parsed.error().message);
   auto mode = mode_of(*parsed);
-  if (!mode) return usage(mode.error().message);
+  if (!mode) return file_mode ? cli::usage_error(mode.error().message) : usage(mode.error().message);
   if (*mode == Mode::kMerge) return run_merge(*parsed);
   if (*mode == Mode::kDiff) return run_diff(*parsed);
   const bool attach = parsed->has("pid");

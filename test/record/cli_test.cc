@@ -152,9 +152,21 @@ TEST(RecordCli, MergeAndDiffOfTwoRecordings) {
   EXPECT_EQ(json.exit_code, 1) << json.describe();
   EXPECT_NE(json.out.find("\"command\": \"record\""), std::string::npos) << json.out;
 
+  // Bad usage of the file modes exits 2, as every file command's does (125
+  // is for recording a command, whose own status sysfence passes on).
   const Result wrong = sysfence({"record", "--merge", small, "-o", merged, "--base", "default"});
-  EXPECT_EQ(wrong.exit_code, 125) << wrong.describe();
+  EXPECT_EQ(wrong.exit_code, 2) << wrong.describe();
   EXPECT_NE(wrong.err.find("--base does not apply to --merge"), std::string::npos) << wrong.err;
+  const Result misspelt = sysfence({"record", "--diff", small, large, "--fromat", "json"});
+  EXPECT_EQ(misspelt.exit_code, 2) << misspelt.describe();
+  EXPECT_NE(misspelt.err.find("--format"), std::string::npos) << misspelt.err;
+  const Result both = sysfence({"record", "--merge", small, large, "--diff"});
+  EXPECT_EQ(both.exit_code, 2) << both.describe();
+  const Result one = sysfence({"record", "--diff", small});
+  EXPECT_EQ(one.exit_code, 2) << one.describe();
+  // Recording a command keeps 125 for its own bad usage.
+  const Result unknown = sysfence({"record", "--bogus", "--", subject(), "baseline"});
+  EXPECT_EQ(unknown.exit_code, 125) << unknown.describe();
 }
 
 // The coverage summary names what was recorded, per ABI.
