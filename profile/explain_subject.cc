@@ -79,6 +79,14 @@ SyscallVerdict filter_verdict(const policy::Policy& policy, ArchId abi, uint32_t
 namespace explain_parts {
 
 std::optional<uint64_t> parse_number(std::string_view s) {
+  // A negative number is the kernel's `int nr` as the filter reads it: -1,
+  // what a tracer sets to skip a call, is 0xffffffff. Past the int's range,
+  // a value no 32 bits hold (refused as such).
+  if (s.size() > 1 && s[0] == '-' && s[1] != '-') {
+    const auto magnitude = parse_number(s.substr(1));
+    if (!magnitude) return std::nullopt;
+    return *magnitude > 0x80000000ULL ? ~uint64_t{0} : 0x100000000ULL - *magnitude;
+  }
   int base = 10;
   if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
     s.remove_prefix(2);

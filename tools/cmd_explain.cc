@@ -39,7 +39,12 @@ constexpr std::string_view kUsage =
 int run_explain(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags);
   if (!parsed) return cli::usage_error(parsed.error().message);
-  if (parsed->positionals.size() != 1) return cli::usage_error(kUsage);
+  // SYSCALL may follow `--` (`explain -- -1`).
+  std::vector<std::string> subjects = parsed->positionals;
+  subjects.insert(subjects.end(), parsed->after_dashdash.begin(), parsed->after_dashdash.end());
+  if (subjects.empty()) return cli::usage_error(fmt::format("no syscall given\n{}", kUsage));
+  if (subjects.size() != 1)
+    return cli::usage_error(fmt::format("one syscall at a time: {} given\n{}", subjects.size(), kUsage));
 
   auto arch = syscalls::parse_arch(parsed->get_or("arch", "native"));
   if (!arch) return cli::usage_error(arch.error().message);
@@ -54,12 +59,12 @@ int run_explain(std::span<const std::string> args) {
   if (!built) return cli::usage_error(built.error().message);
 
   if (*format == cli::OutputFormat::kJson) {
-    auto doc = profile::explain_json(built->profile, built->resolution, request->resolve, parsed->positionals[0]);
+    auto doc = profile::explain_json(built->profile, built->resolution, request->resolve, subjects[0]);
     if (!doc) return cli::usage_error(doc.error().message);
     cli::print_json("explain", *doc);
     return cli::kExitOk;
   }
-  auto text = profile::explain_syscall(built->profile, built->resolution, request->resolve, parsed->positionals[0]);
+  auto text = profile::explain_syscall(built->profile, built->resolution, request->resolve, subjects[0]);
   if (!text) return cli::usage_error(text.error().message);
   fmt::print("{}", *text);
   return cli::kExitOk;

@@ -483,6 +483,27 @@ TEST_F(CliOutput, HelpListsExactlyTheFlagsEachCommandAccepts) {
   }
 }
 
+// -1 (what a tracer sets to skip a call) is a syscall number, not a flag:
+// explain takes it before or after `--`; no subject, or two, is said so.
+TEST_F(CliOutput, ExplainTakesANegativeNumberAndSaysWhatIsMissing) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"explain", "-1", "--arch", "x86_64"},
+        std::vector<std::string>{"explain", "--arch", "x86_64", "--", "-1"}}) {
+    const Result r = run(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("syscall number 4294967295 (0xffffffff)"), std::string::npos) << r.out;
+  }
+  const Result none = run({"explain", "--arch", "x86_64"});
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.err.find("no syscall given"), std::string::npos) << none.err;
+  const Result two = run({"explain", "read", "write"});
+  EXPECT_EQ(two.exit_code, 2);
+  EXPECT_NE(two.err.find("one syscall at a time: 2 given"), std::string::npos) << two.err;
+  const Result huge = run({"explain", "-3000000000", "--arch", "x86_64"});
+  EXPECT_EQ(huge.exit_code, 2);
+  EXPECT_NE(huge.err.find("does not fit in 32 bits"), std::string::npos) << huge.err;
+}
+
 TEST_F(CliOutput, VersionNamesTheReleaseAndTheSyscallTablesKernel) {
   const Result r = run({"--version"});
   EXPECT_EQ(r.exit_code, 0);

@@ -117,7 +117,9 @@ Expected<ParsedArgs> parse_args(std::span<const std::string> args, std::span<con
       }
       spec = find_long(specs, body);
       if (spec == nullptr) return fail(unknown_option(shown, specs));
-    } else if (a.size() == 2 && a[0] == '-' && a[1] != '-') {
+    } else if (a.size() == 2 && a[0] == '-' && a[1] != '-' && (a[1] < '0' || a[1] > '9')) {
+      // A negative number ("-1": what a tracer sets to skip a call) is an
+      // argument: no flag is a digit.
       spec = find_short(specs, a[1]);
       if (spec == nullptr) return fail(unknown_option(a, specs));
     } else {
