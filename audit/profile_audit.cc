@@ -79,12 +79,22 @@ Finding warning_finding(const profile::Warning& w) {
   return f;
 }
 
-// The profile rule that decides a finding's example input.
-void locate_by_input(Finding& f, const policy::Policy& policy) {
+// Where the profile writes its defaultAction (the seccomp object when it
+// writes none).
+SourceLocation default_action_location(const profile::Profile& profile) {
+  const profile::SourcePos at = profile.default_action_pos.line != 0 ? profile.default_action_pos : profile.pos;
+  return SourceLocation{profile.source, at.line, at.col};
+}
+
+// The profile rule that decides a finding's example input, or its
+// defaultAction where no rule does.
+void locate_by_input(Finding& f, const profile::Profile& profile, const policy::Policy& policy) {
   if (f.location || f.inputs.empty()) return;
   const policy::Decision d = policy::evaluate(policy, f.inputs.front());
   if (d.rule != nullptr && d.rule->source.line != 0)
     f.location = SourceLocation{d.rule->source.file, d.rule->source.line, d.rule->source.col};
+  else if (d.rule == nullptr && d.arch != nullptr && !d.enosys && d.action == d.arch->default_action)
+    f.location = default_action_location(profile);
 }
 
 // The strictest answer syscall `nr` of `ap` can get: its rules' actions and,
@@ -175,7 +185,11 @@ Expected<Report> audit_profile(const profile::Profile& profile, const profile::R
 
   // What the profile says but cannot mean: constants wider than the
   // argument, MASKED_EQ datum bits the mask drops, names no ABI has.
-  for (Finding& f : report.findings) locate_by_input(f, policy);
+  for (Finding& f : report.findings) locate_by_input(f, profile, policy);
+  // The one seed-blocked finding without an input lists what the default
+  // action allows: the defaultAction is where it comes from.
+  for (Finding& f : report.findings)
+    if (f.check == check::kSeedBlocked && f.inputs.empty() && !f.location) f.location = default_action_location(profile);
   for (const profile::Warning& w : resolution.warnings) report.findings.push_back(warning_finding(w));
 
   // Conditional rules on socket/IPC calls that socketcall/ipc bypass.
@@ -198,7 +212,7 @@ Expected<Report> audit_profile(const profile::Profile& profile, const profile::R
         "set defaultAction to SCMP_ACT_ERRNO and allow the syscalls the workload needs",
         fmt::format("{}: defaultAction", profile.source),
         {},
-        SourceLocation{profile.source, profile.pos.line, profile.pos.col}});
+        default_action_location(profile)});
   }
   sort_findings(report.findings);
   return report;

@@ -105,6 +105,9 @@ struct Profile {
   // Absent (or "") together with an empty syscalls list means "seccomp
   // disabled" to moby and runc; resolve() reports that as an error.
   std::optional<ProfileAction> default_action;
+  // Where the value of defaultAction is, for the findings it decides;
+  // unset (0:0) when it is absent.
+  SourcePos default_action_pos;
   std::optional<uint64_t> default_errno_ret;
   std::string default_errno;  // containers-common "defaultErrno"; wins over defaultErrnoRet
   // Where the value of defaultErrno (or else defaultErrnoRet) is, for the

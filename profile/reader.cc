@@ -89,6 +89,7 @@ class Reader : public reader_detail::ReadContext {
     std::optional<JsonRef> empty_default;  // "defaultAction": ""
     auto r = for_fields(obj, ptr, known, [&](std::string_view f, JsonRef v, const Pointer& fp) -> Expected<void> {
       if (f == "defaultAction") {
+        p.default_action_pos = pos_of(v.offset());
         auto s = get_string(v, fp);
         if (!s) return fail(s.error().message);
         if (s->empty()) {  // Go's zero value: the same as absent

@@ -171,6 +171,19 @@ TEST(ProfileAudit, DefaultAllowComesFromTheProfile) {
   const auto seed = findings(a.report, check::kSeedBlocked);
   ASSERT_EQ(seed.size(), 1u) << format_report(a.report);
   EXPECT_TRUE(contains(seed[0]->message, "with the default action allowing on x86_64")) << seed[0]->message;
+  // Both sit where the profile writes its defaultAction (line 2, its value
+  // at column 20), as does a finding whose example input the default decides.
+  for (const Finding* f : {def[0], seed[0]}) {
+    ASSERT_TRUE(f->location.has_value()) << f->check;
+    EXPECT_EQ(f->location->file, "deny.json");
+    EXPECT_EQ(f->location->line, 2u) << f->check;
+    EXPECT_EQ(f->location->col, 20u) << f->check;
+  }
+  const auto personality = findings(a.report, check::kPersonality);
+  ASSERT_FALSE(personality.empty()) << format_report(a.report);
+  ASSERT_TRUE(personality[0]->location.has_value());
+  EXPECT_EQ(personality[0]->location->line, 2u);
+  EXPECT_EQ(personality[0]->location->col, 20u);
   // ptrace is denied on x86_64; the profile has no x32, so x32 numbers get
   // the bad-arch action and nothing leaks there.
   EXPECT_TRUE(findings(a.report, check::kX32).empty()) << format_report(a.report);

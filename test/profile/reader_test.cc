@@ -449,6 +449,7 @@ TEST(ReaderErrors, EmptySyscallName) {
 
 Profile strip_positions(Profile p) {
   p.pos = {};
+  p.default_action_pos = {};
   p.default_errno_pos = {};
   p.source.clear();
   for (auto& s : p.syscalls) {
