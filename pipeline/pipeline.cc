@@ -132,8 +132,10 @@ Expected<Result, Failure> run(const Request& request) {
   diagnostics.warnings = warning_messages(*resolution);
   diagnostics.counting_lines = counting_lines(*resolution);
   result.resolution = std::move(*resolution);
-  auto target =
-      apply_target_kernel(result.resolution.policy, request.resolve.kernel, request.target, result.profile.source);
+  const profile::SourcePos& at = result.profile.default_action_pos;
+  const std::string default_action_at =
+      at.line != 0 ? fmt::format("{}:{}:{}", result.profile.source, at.line, at.col) : result.profile.source;
+  auto target = apply_target_kernel(result.resolution.policy, request.resolve.kernel, request.target, default_action_at);
   if (!target) return failed(Stage::kTargetKernel, target.error());
   for (std::string& note : target->notes) result.resolution.notes.push_back(std::move(note));
   result.downgrades = std::move(target->applied);

@@ -175,7 +175,7 @@ void answer_enosys_for_newer(policy::Policy& policy, syscalls::KernelVersion ker
 }  // namespace
 
 Expected<TargetReport> apply_target_kernel(policy::Policy& policy, syscalls::KernelVersion kernel,
-                                           const TargetOptions& options, std::string_view profile) {
+                                           const TargetOptions& options, std::string_view default_action_at) {
   TargetReport report;
   if (kernel < first_kernel_with(ActionKind::kAllow)) {
     return fail(fmt::format("the target kernel {} has no seccomp filters (they came with Linux 3.5)",
@@ -194,7 +194,7 @@ Expected<TargetReport> apply_target_kernel(policy::Policy& policy, syscalls::Ker
 
   for (const policy::ArchPolicy& ap : policy.arches) {
     if (!knows(kernel, ap.default_action) && !mapping->contains(ap.default_action.kind)) {
-      return fail(fmt::format("{}: defaultAction {}", profile, lacking(ap.default_action, kernel)));
+      return fail(fmt::format("{}: defaultAction {}", default_action_at, lacking(ap.default_action, kernel)));
     }
   }
   if (const policy::Rule* r = first_unmapped_rule(policy, kernel, *mapping)) {

@@ -75,7 +75,8 @@ struct TargetReport {
 // a downgrade to an action the target lacks as well, a target older
 // than 3.5, which has no filter mode at all, and an ABI whose arch got
 // seccomp filters later than the target (syscalls/filter_support.h).
-// `profile` names the document in the default action's message.
+// `default_action_at` says where the default action is written ("p.json:2:20",
+// or the document's name where it has no position), for its message.
 //
 // With options.newer_syscalls_enosys, syscalls newer than the target (their
 // first kernel in the ABI's table) answer as that kernel would, ENOSYS, instead of what the profile says:
@@ -83,6 +84,6 @@ struct TargetReport {
 // a C library probing for it. ALLOW and LOG stay as they are (the kernel
 // itself answers ENOSYS after the filter lets the call through).
 Expected<TargetReport> apply_target_kernel(policy::Policy& policy, syscalls::KernelVersion kernel,
-                                           const TargetOptions& options, std::string_view profile);
+                                           const TargetOptions& options, std::string_view default_action_at);
 
 }  // namespace sysfence::pipeline

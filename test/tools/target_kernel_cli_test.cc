@@ -46,7 +46,7 @@ TEST(TargetKernelCli, ADefaultActionTheTargetLacksFailsWithExit2AndTheFix) {
   const auto r = run_sysfence({"compile", p, "--kernel", "3.18", "--arch", "arm", "--format", "c"});
   EXPECT_EQ(r.exit_code, 2) << r.describe();
   EXPECT_TRUE(r.out.empty()) << r.describe();
-  EXPECT_TRUE(contains(r.err, p + ": defaultAction SCMP_ACT_LOG needs Linux 4.14; the target kernel is 3.18"))
+  EXPECT_TRUE(contains(r.err, p + ":2:20: defaultAction SCMP_ACT_LOG needs Linux 4.14; the target kernel is 3.18"))
       << r.describe();
   EXPECT_TRUE(contains(r.err, "--downgrade-actions log=allow")) << r.describe();
 }
