@@ -201,6 +201,15 @@ std::optional<std::string> usage_problem(const cli::ParsedArgs& parsed) {
            "other filters as --bpf NAME=FILE";
   }
   if (from_bpf ? !parsed.positionals.empty() : parsed.positionals.size() != 1) return std::string(kUsage);
+  // A filter built elsewhere is measured as it is: the flags that resolve or
+  // compile a profile would change nothing, and are refused rather than
+  // ignored (--kernel still says which calls the kernel never filters).
+  if (from_bpf) {
+    for (const cli::FlagSpec& spec : cli::kResolveFlagSpecs)
+      if (spec.name != "kernel" && parsed.has(spec.name))
+        return fmt::format("--{} applies to a PROFILE, not to --bpf or --pid", spec.name);
+    if (parsed.has("strategy")) return std::string("--strategy applies to a PROFILE, not to --bpf or --pid");
+  }
   return std::nullopt;
 }
 

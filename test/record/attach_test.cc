@@ -304,7 +304,8 @@ TEST(AttachCli, UsageErrors) {
            {{"record", "--pid", "x1"}, 125, "--pid x1: not a process id"},
            {{"record", "--pid", "1", "--duration", "0"}, 125, "--duration 0: not a positive number of seconds"},
            {{"record", "--duration", "1", "--", "true"}, 125, "--duration applies to --pid only"},
-           {{"record", "--merge", "--pid", "1", "a.json", "b.json"}, 125, "--pid does not apply to --merge"},
+           // --merge works on files: its bad usage is 2, as every file command's.
+           {{"record", "--merge", "--pid", "1", "a.json", "b.json"}, 2, "--pid does not apply to --merge"},
        }) {
     cli_runner::expect_failure(c);
   }

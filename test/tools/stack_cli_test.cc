@@ -204,6 +204,11 @@ TEST_F(StackCli, BadStacksAreUsageErrors) {
       {{"sim", "--bpf", tmp("dump"), "--bpf", tmp("allow.bpf"), "--syscall", "0"}, 2, "give it alone"},
       {{"verify", "--profile", tmp("p.json"), "--bpf", "-", "--bpf", "-"}, 2, "only one filter can be read from stdin"},
       {{"stats", "--bpf", tmp("allow.bpf"), "--bpf", tmp("missing.bpf")}, 2, "missing.bpf"},
+      // What resolves or compiles a profile changes nothing in a filter
+      // built elsewhere: refused, as sim and audit refuse it, not ignored.
+      {{"stats", "--bpf", tmp("allow.bpf"), "--caps", "none"}, 2, "--caps applies to a PROFILE, not to --bpf"},
+      {{"stats", "--bpf", tmp("allow.bpf"), "--semantics", "runc"}, 2, "--semantics applies to a PROFILE"},
+      {{"stats", "--bpf", tmp("allow.bpf"), "--strategy", "linear"}, 2, "--strategy applies to a PROFILE"},
       {{"audit", "--bpf", tmp("gap")}, 2, "filter-1.bpf is missing"},
       {{"diff", tmp("gap"), tmp("p.bpf")}, 2, "filter-1.bpf is missing"},
   };
