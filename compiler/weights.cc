@@ -325,6 +325,7 @@ Expected<Weights> Weights::FromFlag(std::string_view spec) {
   if (spec == "uniform") return Uniform();
   if (spec == "hot") return Hot();
   constexpr size_t kMaxBytes = 1 << 20;
+  if (spec.empty()) return fail("--weights: empty file name (uniform, hot or a file)");
   std::ifstream in{std::string(spec), std::ios::binary};
   if (!in) return fail(fmt::format("{}: cannot open weights file ({})", spec, std::strerror(errno)));
   std::string text;

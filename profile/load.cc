@@ -15,6 +15,8 @@ namespace sysfence::profile {
 
 Expected<std::string> read_text_file(std::string_view path_view, size_t max_bytes) {
   const std::string path(path_view);
+  // An empty name (an unset variable) names no file: said so, not ": cannot open".
+  if (path.empty()) return fail("empty file name");
   const bool is_stdin = path == "-";
   const std::string shown = is_stdin ? "<stdin>" : path;
   const int fd = is_stdin ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

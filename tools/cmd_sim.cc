@@ -288,6 +288,7 @@ Expected<std::optional<SeccompData>> parse_input_line(std::string_view line, con
 // partial output on a bad line), so the inputs are bounded like a profile.
 int run_batch(const std::string& path, const syscalls::Arch& arch, const Evaluator& evaluate, const FilterNames& names,
               boost::json::array* results) {
+  if (path.empty()) return cli::usage_error("--inputs: empty file name");
   const std::string where = path == "-" ? "<stdin>" : path;
   std::FILE* in = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
   if (in == nullptr) {

@@ -226,6 +226,16 @@ TEST_F(CliErrors, CompileMissingFile) {
   expect_rejected({"compile", path("nope.json")}, {"nope.json", "No such file"});
 }
 
+// An empty name (an unset shell variable) is said to be one, wherever a
+// file is read.
+TEST_F(CliErrors, EmptyFileNames) {
+  expect_rejected({"compile", ""}, {"empty file name"});
+  expect_rejected({"verify", "--profile", "", "--bpf", path("x.bpf")}, {"empty file name"});
+  expect_rejected({"sim", "--bpf", "", "--syscall", "0"}, {"empty file name"});
+  expect_rejected({"compile", "default", "--weights", "", "-o", path("out.bpf")}, {"--weights: empty file name"});
+  expect_rejected({"sim", "default", "--inputs", ""}, {"--inputs: empty file name"});
+}
+
 TEST_F(CliErrors, CompileDirectoryAsProfile) {
   ASSERT_EQ(::mkdir(path("d.json").c_str(), 0755), 0);
   expect_rejected({"compile", path("d.json")}, {"d.json", "directory"});

@@ -282,6 +282,7 @@ Expected<void> write_directory(const std::string& dir, std::span<const Directory
 }
 
 Expected<std::string> read_input(const std::string& path, size_t max_bytes) {
+  if (path.empty()) return fail("empty file name");
   const bool is_stdin = path == "-";
   const std::string shown = is_stdin ? "<stdin>" : path;
   int fd = is_stdin ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
