@@ -57,8 +57,20 @@ Expected<Launched, LaunchError> read_and_detach(pid_t child, const ProcessSeccom
 // The job-control stops a seized task reports as PTRACE_EVENT_STOP.
 bool is_stop_signal(int sig) { return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU; }
 
-// Runs the seized child from stop to stop until the stop to read at.
-Expected<Launched, LaunchError> follow(pid_t child, unsigned at_exec, const std::string& name) {
+// The errno the child sent on `exec_failed` (its execvp's), if it sent one.
+std::optional<int> exec_errno(int exec_failed) {
+  int err = 0;
+  ssize_t n;
+  do n = read(exec_failed, &err, sizeof err);
+  while (n < 0 && errno == EINTR);
+  return n == static_cast<ssize_t>(sizeof err) ? std::optional<int>(err) : std::nullopt;
+}
+
+// Runs the seized child from stop to stop until the stop to read at. A
+// child that exits before any execve could not start the command: it sent
+// its errno on `exec_failed`.
+Expected<Launched, LaunchError> follow(pid_t child, unsigned at_exec, const std::string& name, int exec_failed) {
+  bool execed = false;
   unsigned execs_under_filter = 0;
   std::optional<InterruptedCall> interrupted;
   for (;;) {
@@ -73,6 +85,10 @@ Expected<Launched, LaunchError> follow(pid_t child, unsigned at_exec, const std:
       if (event == PTRACE_EVENT_EXIT) {
         if (filtered) return read_and_detach(child, *status, "at exit", interrupted);
         ptrace(PTRACE_DETACH, child, nullptr, nullptr);
+        if (!execed) {
+          if (const auto err = exec_errno(exec_failed))
+            return launch_error(fmt::format("cannot run {}: {}", name, std::strerror(*err)), child);
+        }
         // Its children are not traced: a program that installs its filter
         // in a child (bwrap, man's pipelines) ends here too.
         return launch_error(fmt::format("{} exited before installing a seccomp filter (its children are not "
@@ -80,6 +96,7 @@ Expected<Launched, LaunchError> follow(pid_t child, unsigned at_exec, const std:
                                         name),
                             child);
       }
+      execed = execed || event == PTRACE_EVENT_EXEC;
       if (filtered && ++execs_under_filter == at_exec) {
         return read_and_detach(child, *status, fmt::format("at execve {} ({})", at_exec, exe_of(child)), interrupted);
       }
@@ -110,30 +127,45 @@ Expected<Launched, LaunchError> launch_and_read(std::span<const std::string> arg
   // The child waits on `gate` until it is seized, so that its execve is seen.
   int gate[2];
   if (pipe2(gate, O_CLOEXEC) != 0) return launch_error(fmt::format("pipe: {}", std::strerror(errno)), 0);
+  // The child's execvp errno, should it fail (an execve closes it unwritten).
+  int failed[2];
+  if (pipe2(failed, O_CLOEXEC) != 0) {
+    const int err = errno;
+    close(gate[0]);
+    close(gate[1]);
+    return launch_error(fmt::format("pipe: {}", std::strerror(err)), 0);
+  }
   std::fflush(nullptr);
   const pid_t child = fork();
   if (child < 0) {
-    close(gate[0]);
-    close(gate[1]);
-    return launch_error(fmt::format("fork: {}", std::strerror(errno)), 0);
+    const int err = errno;
+    for (const int fd : {gate[0], gate[1], failed[0], failed[1]}) close(fd);
+    return launch_error(fmt::format("fork: {}", std::strerror(err)), 0);
   }
   if (child == 0) {
     close(gate[1]);
+    close(failed[0]);
     char byte;
     while (read(gate[0], &byte, 1) < 0 && errno == EINTR) {
     }
     execvp(cargv[0], cargv.data());
-    dprintf(STDERR_FILENO, "sysfence: %s: %s\n", cargv[0], std::strerror(errno));
+    const int err = errno;
+    [[maybe_unused]] const ssize_t sent = write(failed[1], &err, sizeof err);
     _exit(127);
   }
   close(gate[0]);
+  close(failed[1]);
+  struct CloseOnReturn {
+    int fd;
+    ~CloseOnReturn() { close(fd); }
+  } close_failed{failed[0]};
   const long options = PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT;
   // NOLINTNEXTLINE(performance-no-int-to-ptr): ptrace's data argument carries the options.
   const bool seized = ptrace(PTRACE_SEIZE, child, nullptr, reinterpret_cast<void*>(options)) == 0;
   const int seize_errno = errno;
   close(gate[1]);
   if (!seized) return launch_error(fmt::format("cannot trace {}: {}", argv[0], std::strerror(seize_errno)), child);
-  return follow(child, at_exec, argv[0]);
+  return follow(child, at_exec, argv[0], failed[0]);
 }
 
 int wait_for_exit(pid_t child) {

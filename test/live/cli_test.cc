@@ -145,6 +145,11 @@ TEST(DumpCmd, ExitStatusIsDumpsOwn) {
   EXPECT_EQ(none.err,
             "sysfence: /bin/true exited before installing a seccomp filter (its children are not followed: for a "
             "filter a child installs, use dump --pid on the child)\n");
+  // A command that cannot start is said to be one, once: it never ran, so
+  // it did not exit "before installing" anything.
+  const auto missing = run_sysfence({"dump", "--", "/nonexistent/command"});
+  EXPECT_EQ(missing.exit_code, 2) << missing.describe();
+  EXPECT_EQ(missing.err, "sysfence: cannot run /nonexistent/command: No such file or directory\n");
 }
 
 // `sysfence run` in the background until its command runs under the filter.
