@@ -150,19 +150,23 @@ std::string Resolver::where(SourcePos pos) const { return fmt::format("{}:{}:{}"
 Expected<Resolution> Resolver::run() {
   // moby and runc: no defaultAction and no syscalls means "no seccomp at
   // all" — there is no filter to describe.
-  if (!p_.default_action && p_.syscalls.empty())
-    return fail(
-        fmt::format("{}: the profile has neither defaultAction nor syscalls; Docker and runc run such a "
-                    "container without seccomp, so there is no filter to build",
-                    p_.source));
+  if (!p_.default_action && p_.syscalls.empty()) {
+    // At the empty defaultAction where there is one, else the seccomp object.
+    const SourcePos at = p_.default_action_pos.line != 0 ? p_.default_action_pos : p_.pos;
+    return fail(fmt::format(
+        "{}: the profile has {} and no syscall rules; Docker and runc run such a container without seccomp, so "
+        "there is no filter to build",
+        at.line != 0 ? where(at) : p_.source,
+        p_.default_action_pos.line != 0 ? "an empty defaultAction" : "no defaultAction"));
+  }
   // The reader guarantees a defaultAction whenever there are syscalls.
   const ProfileAction def = *p_.default_action;
   // runc: "SCMP_ACT_NOTIFY cannot be used as default action".
   if (def == ProfileAction::kNotify)
     return fail(
-        fmt::format("{}:{}:{}: SCMP_ACT_NOTIFY cannot be the default action (runc refuses it: the "
+        fmt::format("{}: SCMP_ACT_NOTIFY cannot be the default action (runc refuses it: the "
                     "process could not even report the notification fd)",
-                    p_.source, p_.pos.line, p_.pos.col));
+                    where(p_.default_action_pos.line != 0 ? p_.default_action_pos : p_.pos)));
   // Messages about the errno point at its value, else at the seccomp object.
   const SourcePos errno_pos = p_.default_errno_pos.line != 0 ? p_.default_errno_pos : p_.pos;
   auto def_data = errno_data(def, p_.default_errno, p_.default_errno_ret, "defaultErrnoRet", errno_pos, std::nullopt);

@@ -895,13 +895,16 @@ std::string resolve_error(std::string_view text, const ResolveOptions& o) {
 
 TEST(ResolveErrors, SeccompDisabledProfile) {
   EXPECT_EQ(resolve_error(R"({"defaultAction": ""})", options(ArchId::kX86_64)),
-            "e.json: the profile has neither defaultAction nor syscalls; Docker and runc run such a container without "
-            "seccomp, so there is no filter to build");
+            "e.json:1:19: the profile has an empty defaultAction and no syscall rules; Docker and runc run such a "
+            "container without seccomp, so there is no filter to build");
+  EXPECT_EQ(resolve_error(R"({"syscalls": []})", options(ArchId::kX86_64)),
+            "e.json:1:1: the profile has no defaultAction and no syscall rules; Docker and runc run such a container "
+            "without seccomp, so there is no filter to build");
 }
 
 TEST(ResolveErrors, NotifyAsTheDefaultAction) {
   EXPECT_EQ(resolve_error(R"({"defaultAction": "SCMP_ACT_NOTIFY"})", options(ArchId::kX86_64)),
-            "e.json:1:1: SCMP_ACT_NOTIFY cannot be the default action (runc refuses it: the process could not even "
+            "e.json:1:19: SCMP_ACT_NOTIFY cannot be the default action (runc refuses it: the process could not even "
             "report the notification fd)");
 }
 
