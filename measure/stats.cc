@@ -114,8 +114,8 @@ Expected<ProgramStats> measure_stack(std::span<const bpf::Program> stack, std::s
     } else {
       s.range = table_range(abi);
     }
-    if (s.range.hi - s.range.lo >= (1u << 20)) {
-      return fail("syscall-number range too large (at most 1Mi numbers)");
+    if (s.range.hi - s.range.lo >= kMaxRangeNumbers) {
+      return fail(fmt::format("syscall-number range too large (at most {} numbers)", kMaxRangeNumbers));
     }
     const size_t n = size_t{s.range.hi} - s.range.lo + 1;
     s.insns.resize(n);

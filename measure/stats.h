@@ -88,11 +88,15 @@ struct ProgramStats {
   std::vector<AbiStats> abis;
 };
 
+// The most syscall numbers one ABI's measurement covers (each is run
+// through the filter, and its answer and count kept).
+inline constexpr uint32_t kMaxRangeNumbers = uint32_t{1} << 20;
+
 struct StatsOptions {
   compiler::Weights weights = compiler::Weights::Uniform();
   // Measure [bias + lo, bias + hi] instead of each ABI's table range
   // [bias, largest] (bias: x32 0x40000000, MIPS 4000/5000/6000, else 0).
-  std::optional<NumberRange> range;
+  std::optional<NumberRange> range;  // at most kMaxRangeNumbers
   // The kernel the filter will run on; the action cache counts only from
   // kActionCacheSince, the calls the kernel never filters from their
   // release (syscalls::seccomp_exemption). Unset: a kernel that has the

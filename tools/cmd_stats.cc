@@ -73,6 +73,10 @@ Expected<measure::NumberRange> parse_range(std::string_view s) {
     auto lo = cli::parse_u64(s.substr(0, dash));
     auto hi = cli::parse_u64(s.substr(dash + 1));
     if (lo && hi && *lo <= *hi && *hi <= 0xffffffffULL) {
+      // Each number is run through the filter and kept: a bound on the work.
+      if (*hi - *lo >= measure::kMaxRangeNumbers)
+        return fail(fmt::format("--range {}: {} numbers, more than the {} measured at most", s, *hi - *lo + 1,
+                                measure::kMaxRangeNumbers));
       return measure::NumberRange{static_cast<uint32_t>(*lo), static_cast<uint32_t>(*hi)};
     }
   }
@@ -353,7 +357,8 @@ constexpr cli::FlagHelp kOwnFlagHelp[] = {
     {"--pid PID", cli::help::kPid},
     {"--arch A", cli::help::kArch},
     {"--weights uniform|hot|FILE", cli::help::kWeights},
-    {"--range LO-HI", "the syscall numbers measured, without the ABI's bias (default: the ABI's table)"},
+    {"--range LO-HI", "the syscall numbers measured, without the ABI's bias, at most 1,048,576 of them (default: the "
+                      "ABI's table)"},
     {"--svg FILE", "also draw the executed instructions per syscall number"},
     {"--caps LIST", cli::help::kCaps},
     {"--strategy optimal|balanced|linear", cli::help::kStrategy},

@@ -236,6 +236,13 @@ TEST_F(CliErrors, EmptyFileNames) {
   expect_rejected({"sim", "default", "--inputs", ""}, {"--inputs: empty file name"});
 }
 
+// A --range past the measured limit names the flag and the limit, not the
+// profile or filter it measures.
+TEST_F(CliErrors, StatsRangeTooLargeNamesTheFlag) {
+  expect_rejected({"stats", "default", "--range", "0-4294967295"},
+                  {"--range 0-4294967295: 4294967296 numbers, more than the 1048576 measured at most"});
+}
+
 TEST_F(CliErrors, CompileDirectoryAsProfile) {
   ASSERT_EQ(::mkdir(path("d.json").c_str(), 0755), 0);
   expect_rejected({"compile", path("d.json")}, {"d.json", "directory"});
