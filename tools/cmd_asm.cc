@@ -83,7 +83,8 @@ int run_asm(std::span<const std::string> args) {
   if (format != "raw" && format != "c") {
     return cli::usage_error(fmt::format("invalid --format \"{}\": expected raw or c", format));
   }
-  if (parsed->positionals.size() != 1) return cli::usage_error(kUsage);
+  if (parsed->positionals.size() != 1)
+    return cli::usage_error(cli::positional_count_problem(parsed->positionals.size(), "FILE.s"), kUsage);
   // As for compile: only the C header installs the filter.
   if (format != "c" && parsed->has("install-flags")) {
     return cli::usage_error(fmt::format(

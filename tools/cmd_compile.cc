@@ -102,7 +102,8 @@ Expected<void> take_profile_flags(pipeline::OutputInfo& info, const std::vector<
 int run_compile(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags);
   if (!parsed) return cli::usage_error(parsed.error().message);
-  if (parsed->positionals.size() > 1) return cli::usage_error(kUsage);
+  if (parsed->positionals.size() > 1)
+    return cli::usage_error(cli::positional_count_problem(parsed->positionals.size(), "PROFILE"), kUsage);
   const std::string profile_arg = parsed->positionals.empty() ? "default" : parsed->positionals[0];
 
   const std::string format = parsed->get_or("format", "raw");

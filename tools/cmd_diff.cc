@@ -100,7 +100,10 @@ int run_diff(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags);
   if (!parsed) return cli::usage_error(parsed.error().message);
   const std::vector<std::string> pids = parsed->all("pid");
-  if (parsed->positionals.size() + pids.size() != 2) return cli::usage_error(kUsage);
+  if (parsed->positionals.size() + pids.size() != 2)
+    return cli::usage_error(fmt::format("diff compares two filters (files, dump directories or --pid PID): {} given",
+                                        parsed->positionals.size() + pids.size()),
+                            kUsage);
   auto arch = syscalls::parse_arch(parsed->get_or("arch", "native"));
   if (!arch) return cli::usage_error(arch.error().message);
   auto byte_order = cli::raw_endian(*parsed, (*arch)->endian);

@@ -49,7 +49,10 @@ int run_disasm(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags);
   if (!parsed) return cli::usage_error(parsed.error().message);
   const auto pid = parsed->get("pid");
-  if (parsed->positionals.size() != (pid ? 0 : 1)) return cli::usage_error(kUsage);
+  if (pid && !parsed->positionals.empty())
+    return cli::usage_error("--pid PID takes the place of FILE.bpf: give one of them", kUsage);
+  if (!pid && parsed->positionals.size() != 1)
+    return cli::usage_error(cli::positional_count_problem(parsed->positionals.size(), "FILE.bpf"), kUsage);
   auto arch = syscalls::parse_arch(parsed->get_or("arch", "native"));
   if (!arch) return cli::usage_error(arch.error().message);
 

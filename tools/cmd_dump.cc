@@ -137,7 +137,10 @@ int run_dump(std::span<const std::string> args) {
   if (!parsed) return cli::usage_error(parsed.error().message);
   const bool by_pid = parsed->has("pid");
   const bool by_cmd = parsed->saw_dashdash && !parsed->after_dashdash.empty();
-  if (by_pid == by_cmd || !parsed->positionals.empty()) return cli::usage_error(kUsage);
+  if (by_pid && by_cmd) return cli::usage_error("give --pid PID or -- CMD, not both", kUsage);
+  if (!parsed->positionals.empty())
+    return cli::usage_error("put the command after --: sysfence dump [FLAGS] -- CMD [ARGS...]", kUsage);
+  if (!by_pid && !by_cmd) return cli::usage_error("give --pid PID or -- CMD [ARGS...]", kUsage);
   if (by_pid && parsed->has("at-exec")) return cli::usage_error("--at-exec applies to -- CMD, not to --pid");
   auto format = cli::parse_format(*parsed);
   if (!format) return cli::usage_error(format.error().message);

@@ -117,7 +117,8 @@ int run_resolve(std::span<const std::string> args) {
   const syscalls::Table& table = syscalls::table(**arch);
   const bool list = parsed->has("list");
   if (list && !parsed->positionals.empty()) return cli::usage_error("resolve: --list takes no NAME|NR arguments");
-  if (!list && parsed->positionals.empty()) return cli::usage_error(kUsage);
+  if (!list && parsed->positionals.empty())
+    return cli::usage_error("give syscall names or numbers, or --list", kUsage);
 
   std::string out;
   boost::json::array found;

@@ -204,7 +204,13 @@ std::optional<std::string> usage_problem(const cli::ParsedArgs& parsed) {
     return "--compare compiles a PROFILE with every strategy: it needs the PROFILE, takes no --strategy, and takes "
            "other filters as --bpf NAME=FILE";
   }
-  if (from_bpf ? !parsed.positionals.empty() : parsed.positionals.size() != 1) return std::string(kUsage);
+  if (from_bpf && !parsed.positionals.empty())
+    return fmt::format("--bpf FILE and --pid PID take the place of PROFILE: give one of them\n{}", kUsage);
+  if (!from_bpf && parsed.positionals.size() != 1)
+    return fmt::format("{}\n{}",
+                       parsed.positionals.empty() ? std::string("no PROFILE given (or --bpf FILE, --pid PID)")
+                                                  : cli::positional_count_problem(parsed.positionals.size(), "PROFILE"),
+                       kUsage);
   // A filter built elsewhere is measured as it is: the flags that resolve or
   // compile a profile would change nothing, and are refused rather than
   // ignored (--kernel still says which calls the kernel never filters).

@@ -66,8 +66,9 @@ constexpr auto kFlags = [] {
 }();
 
 constexpr std::string_view kUsage =
-    "usage: sysfence verify --profile PROFILE|default|- --bpf FILE [--bpf FILE..]|DIR [--arch A[,B..]|native] "
-    "[--caps LIST|docker-default|all|none] [--kernel X.Y] [--unknown-syscalls enosys|default] "
+    "usage: sysfence verify --profile PROFILE|default|- (--bpf FILE [--bpf FILE..]|DIR | --pid PID) "
+    "[--arch A[,B..]|native] [--caps LIST|docker-default|all|none] [--kernel X.Y] [--enosys-newer] "
+    "[--unknown-syscalls enosys|default] "
     "[--arg-width abi|64] [--bad-arch ACTION] [--semantics S] [--raw-endian little|big] [--max-counterexamples N] "
     "[--format text|json] [--strict]";
 
@@ -152,9 +153,14 @@ int identify(const cli::ParsedArgs& parsed, const cli::ArchList& arches, const c
 int run_verify(std::span<const std::string> args) {
   auto parsed = cli::parse_args(args, kFlags);
   if (!parsed) return cli::usage_error(parsed.error().message);
-  if (!parsed->positionals.empty() || !parsed->has("profile") || parsed->has("bpf") == parsed->has("pid")) {
-    return cli::usage_error(kUsage);
-  }
+  if (!parsed->positionals.empty())
+    return cli::usage_error(fmt::format("verify takes --profile and --bpf (or --pid), not {}", parsed->positionals[0]),
+                            kUsage);
+  if (!parsed->has("profile"))
+    return cli::usage_error("no --profile given: the profile the filter should implement", kUsage);
+  if (parsed->has("bpf") && parsed->has("pid")) return cli::usage_error("give --bpf FILE or --pid PID, not both", kUsage);
+  if (!parsed->has("bpf") && !parsed->has("pid"))
+    return cli::usage_error("no filter given: --bpf FILE (or a dump directory) or --pid PID", kUsage);
   verify::EquivOptions eopts;
   eopts.max_mismatches = kMaxCollected;
   size_t max_shown = 3;

@@ -217,9 +217,10 @@ TEST(AsmDisasmCli, DisassemblerErrorsAndUsage) {
   for (const cli_runner::FailureCase& c : usage) cli_runner::expect_failure(c);
   r = run({"asm"});
   EXPECT_EQ(r.exit_code, 2);
+  // What is missing, then how the command goes.
   EXPECT_EQ(r.err,
-            "sysfence: usage: sysfence asm FILE.s [--arch A] [--format raw|c] [--name IDENT] [--kernel X.Y] "
-            "[--install-flags F[,F..]] -o FILE\n");
+            "sysfence: no FILE.s given\nusage: sysfence asm FILE.s [--arch A] [--format raw|c] [--name IDENT] "
+            "[--kernel X.Y] [--install-flags F[,F..]] -o FILE\n");
 }
 
 // A filter written for seccomp-tools (both of its conditional forms and

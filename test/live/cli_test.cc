@@ -418,11 +418,15 @@ TEST(DumpErrors, ExactMessages) {
 }
 
 TEST(DumpErrors, Usage) {
+  // What is wrong, then how the command goes.
   const std::string usage =
-      "sysfence: usage: sysfence dump (--pid PID | -- CMD [ARGS...]) [-o DIR] [--format text|json] [--at-exec N] "
+      "usage: sysfence dump (--pid PID | -- CMD [ARGS...]) [-o DIR] [--format text|json] [--at-exec N] "
       "[--arch A]\n";
-  EXPECT_EQ(run_sysfence({"dump"}).err, usage);
-  EXPECT_EQ(run_sysfence({"dump", "--pid", "1", "--", "true"}).err, usage);
+  EXPECT_EQ(run_sysfence({"dump"}).err, "sysfence: give --pid PID or -- CMD [ARGS...]\n" + usage);
+  EXPECT_EQ(run_sysfence({"dump", "--pid", "1", "--", "true"}).err,
+            "sysfence: give --pid PID or -- CMD, not both\n" + usage);
+  EXPECT_EQ(run_sysfence({"dump", "true"}).err,
+            "sysfence: put the command after --: sysfence dump [FLAGS] -- CMD [ARGS...]\n" + usage);
   EXPECT_EQ(run_sysfence({"dump", "--pid", "1", "--at-exec", "2"}).err,
             "sysfence: --at-exec applies to -- CMD, not to --pid\n");
   EXPECT_EQ(run_sysfence({"dump", "--at-exec", "0", "--", "true"}).err,

@@ -243,6 +243,28 @@ TEST_F(CliErrors, StatsRangeTooLargeNamesTheFlag) {
                   {"--range 0-4294967295: 4294967296 numbers, more than the 1048576 measured at most"});
 }
 
+// A bad combination of arguments says what is wrong, then the usage line.
+TEST_F(CliErrors, UsageErrorsSayWhatIsWrong) {
+  const std::string bpf = path("x.bpf");
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"verify", "--bpf", bpf}, "no --profile given"},
+      {{"verify", "--profile", "default"}, "no filter given: --bpf FILE"},
+      {{"verify", "--profile", "default", "--bpf", bpf, "--pid", "1"}, "give --bpf FILE or --pid PID, not both"},
+      {{"compile", "a.json", "b.json"}, "one PROFILE at a time: 2 given"},
+      {{"diff", bpf}, "diff compares two filters (files, dump directories or --pid PID): 1 given"},
+      {{"disasm"}, "no FILE.bpf given"},
+      {{"stats"}, "no PROFILE given"},
+      {{"resolve"}, "give syscall names or numbers, or --list"},
+  };
+  for (const auto& [args, problem] : cases) {
+    const Result r = run(args);
+    EXPECT_EQ(r.exit_code, 2) << args[0];
+    EXPECT_EQ(r.err.rfind("sysfence: " + problem, 0), 0u) << r.err;
+    EXPECT_NE(r.err.find("\nusage: sysfence " + args[0]), std::string::npos) << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+  }
+}
+
 TEST_F(CliErrors, CompileDirectoryAsProfile) {
   ASSERT_EQ(::mkdir(path("d.json").c_str(), 0755), 0);
   expect_rejected({"compile", path("d.json")}, {"d.json", "directory"});

@@ -172,4 +172,14 @@ int usage_error(std::string_view message) {
   return kExitUsage;
 }
 
+int usage_error(std::string_view problem, std::string_view usage) {
+  fmt::print(stderr, "sysfence: {}\n{}\n", printable(problem), usage);
+  return kExitUsage;
+}
+
+std::string positional_count_problem(size_t given, std::string_view what) {
+  if (given == 0) return fmt::format("no {} given", what);
+  return fmt::format("one {} at a time: {} given", what, given);
+}
+
 }  // namespace sysfence::cli

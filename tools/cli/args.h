@@ -49,5 +49,11 @@ std::optional<uint64_t> parse_u64(std::string_view text);
 
 // Prints "sysfence: <message>" to stderr and returns kExitUsage.
 int usage_error(std::string_view message);
+// "sysfence: PROBLEM" and the command's usage line below it, exit 2: a bad
+// combination of arguments says which, not only how they go.
+int usage_error(std::string_view problem, std::string_view usage);
+// "one FILE.s at a time: 2 given", "no FILE.s given": a positional
+// argument count other than one.
+std::string positional_count_problem(size_t given, std::string_view what);
 
 }  // namespace sysfence::cli
