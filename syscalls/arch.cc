@@ -211,8 +211,14 @@ Expected<const Arch*> parse_arch(std::string_view spelling) {
   if (const Arch* a = find_arch(spelling)) return a;
   // Nothing to suggest a spelling from ("sh" is merely the shortest).
   if (spelling.empty()) return fail("empty architecture name (expected one such as x86_64, or native)");
-  return fail(
-      fmt::format(R"(unknown architecture "{}" (did you mean "{}"?))", spelling, nearest_arch_spelling(spelling)));
+  // A suggestion only where it reads as a typo (or is an alias): "foo" is no
+  // misspelt "x32".
+  const std::string_view near = nearest_arch_spelling(spelling);
+  if (find_arch_by_alias(spelling) != nullptr || edit_distance(spelling, near) <= typo_distance(spelling))
+    return fail(fmt::format(R"(unknown architecture "{}" (did you mean "{}"?))", spelling, near));
+  return fail(fmt::format(
+      R"(unknown architecture "{}" (expected one such as x86_64, aarch64 or native; `sysfence resolve --list-arches` lists them))",
+      spelling));
 }
 
 const Arch& native_arch() {

@@ -39,14 +39,32 @@ size_t edit_distance(std::string_view a, std::string_view b) {
 
 size_t typo_distance(std::string_view word) { return std::max<size_t>(1, (word.size() + 2) / 3); }
 
+namespace {
+
+// The characters `a` and `b` begin with alike, ASCII case ignored.
+size_t common_prefix(std::string_view a, std::string_view b) {
+  size_t n = 0;
+  while (n < a.size() && n < b.size() && lower(a[n]) == lower(b[n])) ++n;
+  return n;
+}
+
+}  // namespace
+
 std::optional<std::string_view> nearest(std::string_view word, std::span<const std::string_view> candidates) {
   if (word.size() > kMaxEditInput) return std::nullopt;
   std::optional<std::string_view> best;
   size_t best_d = typo_distance(word) + 1;
+  size_t best_prefix = 0;
   for (auto c : candidates) {
     const size_t d = edit_distance(word, c);
-    if (d < best_d) {
+    if (d > best_d) continue;
+    // Among equally near ones, the one that begins like the word: a typo
+    // is rarely in the first letters ("SCMP_ACT_EROR" means ERRNO, three
+    // edits away as TRAP is).
+    const size_t prefix = common_prefix(word, c);
+    if (d < best_d || prefix > best_prefix) {
       best_d = d;
+      best_prefix = prefix;
       best = c;
     }
   }

@@ -25,9 +25,10 @@ size_t edit_distance(std::string_view a, std::string_view b);
 // ("zzzzzzzzzzzzzz" -> "_sysctl") only misleads.
 size_t typo_distance(std::string_view word);
 
-// The candidate nearest to `word` within typo_distance(word) (the first of
-// equally near ones); nullopt when none is that near, or when `word` is longer
-// than kMaxEditInput (typos are short).
+// The candidate nearest to `word` within typo_distance(word) (of equally
+// near ones, the one with the longest common prefix, then the first);
+// nullopt when none is that near, or when `word` is longer than
+// kMaxEditInput (typos are short).
 std::optional<std::string_view> nearest(std::string_view word, std::span<const std::string_view> candidates);
 
 // " (did you mean \"X\"?)" or "".

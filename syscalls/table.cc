@@ -154,8 +154,8 @@ KernelVersion newest_since() {
 
 std::optional<std::string_view> nearest_known_name(std::string_view name) {
   // Every ABI's names and aliases once, sorted (name ids are in name order):
-  // nearest() keeps the first of equally near ones, so ties go to the
-  // alphabetically first.
+  // nearest() keeps the first of equally near ones that begin alike, so the
+  // remaining ties go to the alphabetically first.
   static const std::vector<std::string_view> kAllNames = [] {
     std::vector<std::string_view> all;
     for (data::NameId id = 0; id < data::kNameCount; ++id) all.push_back(name_of(id));

@@ -190,6 +190,14 @@ TEST(Arch, ParseArchSuggestsNearestSpelling) {
   EXPECT_EQ(find_arch_by_alias("SCMP_ARCH_AMD46"), nullptr);
   // Long garbage stays bounded and still yields a suggestion.
   EXPECT_FALSE(nearest_arch_spelling(std::string(100000, 'q')).empty());
+  // parse_arch suggests only what reads as a typo: "foo" is no misspelt x32.
+  auto foo = parse_arch("foo");
+  ASSERT_FALSE(foo);
+  EXPECT_EQ(foo.error().message.find("did you mean"), std::string::npos) << foo.error().message;
+  EXPECT_NE(foo.error().message.find("--list-arches"), std::string::npos) << foo.error().message;
+  auto typo = parse_arch("aarch46");
+  ASSERT_FALSE(typo);
+  EXPECT_NE(typo.error().message.find(R"(did you mean "aarch64"?)"), std::string::npos) << typo.error().message;
 }
 
 TEST(Arch, NativeIsTheHostAbi) {

@@ -44,5 +44,18 @@ TEST(Nearest, OnlyWithinATypoDistance) {
   EXPECT_EQ(did_you_mean("xyz", kNames), "");
 }
 
+// Of equally near candidates, the one that begins like the word, whatever
+// the order: EROR is three edits from both TRAP and ERRNO.
+TEST(Nearest, TiesGoToTheCandidateThatBeginsAlike) {
+  EXPECT_EQ(edit_distance("SCMP_ACT_EROR", "SCMP_ACT_TRAP"), edit_distance("SCMP_ACT_EROR", "SCMP_ACT_ERRNO"));
+  constexpr std::array<std::string_view, 3> kTrapFirst{"SCMP_ACT_KILL", "SCMP_ACT_TRAP", "SCMP_ACT_ERRNO"};
+  constexpr std::array<std::string_view, 3> kErrnoFirst{"SCMP_ACT_ERRNO", "SCMP_ACT_TRAP", "SCMP_ACT_KILL"};
+  EXPECT_EQ(nearest("SCMP_ACT_EROR", kTrapFirst), "SCMP_ACT_ERRNO");
+  EXPECT_EQ(nearest("SCMP_ACT_EROR", kErrnoFirst), "SCMP_ACT_ERRNO");
+  // A nearer candidate still wins over a longer common prefix.
+  constexpr std::array<std::string_view, 2> kNames{"getpid", "getppid"};
+  EXPECT_EQ(nearest("getpi", kNames), "getpid");
+}
+
 }  // namespace
 }  // namespace sysfence::syscalls
