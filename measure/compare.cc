@@ -123,8 +123,11 @@ std::string format_comparison(const Comparison& c) {
     const AbiStats& first = opt.abis[i];
     const syscalls::Arch& a = syscalls::arch(first.abi);
     const uint32_t bias = a.nr_bias;
-    o += fmt::format("\n{} (arch {:#x}), nr {}..{} ({} numbers, arguments 0)\n", a.name, a.audit_arch,
-                     first.range.lo - bias, first.range.hi - bias, first.insns.size());
+    // The numbers as --range gives them, the bias said (stats without
+    // --compare prints seccomp_data.nr, bias included).
+    o += fmt::format("\n{} (arch {:#x}), nr {}..{}{} ({} numbers, arguments 0)\n", a.name, a.audit_arch,
+                     first.range.lo - bias, first.range.hi - bias,
+                     bias != 0 ? fmt::format(" + bias {:#x}", bias) : std::string(), first.insns.size());
     auto abi = [i](const StrategyRun& r) -> const AbiStats& { return r.stats.abis[i]; };
     o += row("  mean executed",
              cells(c, [&](const StrategyRun& r) { return fmt::format("{:.2f}", abi(r).mean_insns); }));
