@@ -33,18 +33,42 @@ bool region_ignores_arguments(const Mismatch& m) {
   return true;
 }
 
-// The numbers of the counterexample's ABI the filter is asked about: 64
-// sampled over its table, those below the ENOSYS stub.
-std::vector<uint32_t> sampled_numbers(const policy::ArchPolicy& arch) {
-  constexpr size_t kSamples = 64;
-  const auto entries = syscalls::table(arch.arch).entries();
-  const size_t step = std::max<size_t>(1, entries.size() / kSamples);
+// The numbers of the counterexample's ABI the filter is asked about: every
+// syscall of its table below the ENOSYS stub (a sample missed the few a
+// short allowlist allows, and took its filter for one that reads no number).
+std::vector<uint32_t> table_numbers(const policy::ArchPolicy& arch) {
   std::vector<uint32_t> out;
-  for (size_t i = 0; i < entries.size(); i += step) {
-    if (arch.enosys_above && entries[i].nr > *arch.enosys_above) continue;
-    out.push_back(entries[i].nr);
+  for (const syscalls::Syscall& e : syscalls::table(arch.arch).entries()) {
+    if (arch.enosys_above && e.nr > *arch.enosys_above) continue;
+    out.push_back(e.nr);
   }
   return out;
+}
+
+// An arch value no ABI has: what a filter answers there is its answer for
+// an architecture it does not handle.
+constexpr uint32_t kForeignArch = 0x0badc0deU;
+
+// Whether the filter answers the counterexample's ABI as it answers a
+// foreign arch value, for every syscall of the ABI (the counterexample's
+// arguments kept): it does not handle the ABI (a libseccomp filter built
+// without it, say), while the profile covers it. Once per arch value.
+bool lacks_arch(const Mismatch& m, const Counterexample& c, const Procedure& filter, const policy::ArchPolicy& arch,
+                std::map<uint32_t, bool>& lacking) {
+  const auto [known, added] = lacking.try_emplace(c.data.arch, false);
+  if (!added) return known->second;
+  const Endian endian = abi_of(m.input) ? abi_of(m.input)->endian : Endian::kLittle;
+  SeccompData own = c.data;
+  SeccompData foreign = c.data;
+  foreign.arch = kForeignArch;
+  bool alike = filter.run(to_words(own, endian)) == filter.run(to_words(foreign, endian));
+  for (const uint32_t nr : table_numbers(arch)) {
+    if (!alike) break;
+    own.nr = foreign.nr = nr;
+    alike = filter.run(to_words(own, endian)) == filter.run(to_words(foreign, endian));
+  }
+  known->second = alike;
+  return alike;
 }
 
 // Whether the filter answers `input` alike whatever its syscall number
@@ -60,8 +84,8 @@ bool alike_over_numbers(const Procedure& filter, SeccompWords input, std::span<c
 }
 
 // Whether the filter gives the counterexample's answer to every syscall of
-// its ABI (those below the ENOSYS stub, sampled over the table, the rest of
-// the input kept) while the profile answers some of them otherwise, and
+// its ABI (those of its table below the ENOSYS stub, the rest of the input
+// kept) while the profile answers some of them otherwise, and
 // tells no numbers apart for other arguments either (each argument word set
 // to each of the first constants the filter compares with): the filter
 // does not read the number there. libseccomp 2.5.4 writes that (at
@@ -70,7 +94,7 @@ bool alike_over_numbers(const Procedure& filter, SeccompWords input, std::span<c
 // of the number and compares the arch word. (A filter that allows every number but one, and
 // that one for some arguments only, answers the counterexample's arguments
 // alike over the numbers too: its other arguments tell it apart.)
-// Whether the filter tells the sampled numbers apart for some argument word
+// Whether the filter tells the table's numbers apart for some argument word
 // set to a constant it compares that word with (at most kVariants of them,
 // over `input`).
 bool tells_numbers_apart(const Procedure& filter, const SeccompWords& input, std::span<const uint32_t> numbers) {
@@ -94,7 +118,7 @@ bool tells_numbers_apart(const Procedure& filter, const SeccompWords& input, std
 bool answers_every_number_alike(const Mismatch& m, const Counterexample& c, const Procedure& filter,
                                 const policy::Policy& policy, const policy::Decision& d,
                                 std::map<uint32_t, bool>& reads_number) {
-  std::vector<uint32_t> numbers = sampled_numbers(*d.arch);
+  std::vector<uint32_t> numbers = table_numbers(*d.arch);
   if (numbers.size() < 8) return false;
   // The counterexample's own number too: the one the filter may tell apart.
   numbers.push_back(c.data.nr);
@@ -108,7 +132,7 @@ bool answers_every_number_alike(const Mismatch& m, const Counterexample& c, cons
   }
   if (!profile_differs) return false;
   // Once per ABI (over the first such counterexample's input): a stack of
-  // long filters runs each variant over every sampled number.
+  // long filters runs each variant over every number of the table.
   const auto [known, added] = reads_number.try_emplace(c.data.arch, false);
   if (added) known->second = tells_numbers_apart(filter, m.input, numbers);
   return !known->second;
@@ -155,6 +179,8 @@ struct ClassifyMemo {
   // Per AUDIT_ARCH: whether the filter tells numbers apart for some
   // arguments (answers_every_number_alike's).
   std::map<uint32_t, bool> reads_number;
+  // Per AUDIT_ARCH: lacks_arch's answer.
+  std::map<uint32_t, bool> lacking_arch;
   // Per ABI and syscall number: rules_overlap_with_different_actions.
   std::map<std::pair<const policy::ArchPolicy*, uint32_t>, bool> overlapping;
 };
@@ -212,7 +238,8 @@ Cause classify(const Mismatch& m, const Counterexample& c, const Procedure& filt
   if (c.filter_action.kind == c.policy_action.kind) return Cause::kActionData;
   // Before argument-width: clearing the upper halves can make both agree by
   // chance when the filter does not look at the number at all.
-  if (answers_every_number_alike(m, c, filter, policy, d, memo.reads_number)) return Cause::kNoSyscallNumber;
+  if (answers_every_number_alike(m, c, filter, policy, d, memo.reads_number))
+    return lacks_arch(m, c, filter, *d.arch, memo.lacking_arch) ? Cause::kFilterLacksArch : Cause::kNoSyscallNumber;
   const auto found = d.arch->rules.find(c.data.nr);
   const policy::RuleList* rules = found == d.arch->rules.end() ? nullptr : &found->second;
   auto overlapping = [&] {
@@ -257,6 +284,7 @@ std::string how_found(const EquivResult& e) {
 std::string_view cause_id(Cause c) {
   switch (c) {
     case Cause::kArch: return "arch";
+    case Cause::kFilterLacksArch: return "filter-lacks-arch";
     case Cause::kActionData: return "action-data";
     case Cause::kNoSyscallNumber: return "no-syscall-number";
     case Cause::kArgumentWidth: return "argument-width";
@@ -272,6 +300,9 @@ std::string_view cause_id(Cause c) {
 std::string_view cause_text(Cause c) {
   switch (c) {
     case Cause::kArch: return "for an architecture the profile does not cover (the profile gives its bad-arch action)";
+    case Cause::kFilterLacksArch:
+      return "on an architecture the profile covers that the filter does not handle: it answers every syscall there "
+             "as it answers an arch value no ABI has (its bad-arch action)";
     case Cause::kActionData: return "the same action with other data (errno, trap or trace value)";
     case Cause::kNoSyscallNumber:
       return "answered alike by the filter for every syscall of that architecture, which the profile tells apart "
@@ -282,9 +313,9 @@ std::string_view cause_text(Cause c) {
       return "decided differently only when an argument's upper 32 bits are set: the filter and the profile compare "
              "it at different widths (see --arg-width, --semantics)";
     case Cause::kUnlistedSyscall:
-      return "syscalls the profile lists that the filter leaves to its default action whatever the arguments, as a "
-             "filter built by a library with no number for them does (libseccomp 2.5.4 knows no syscall added "
-             "after it)";
+      return "syscalls the profile lists that the filter leaves to its default action whatever the arguments: the "
+             "filter has no rule for them (as a library with no number for a syscall builds it: libseccomp 2.5.4 "
+             "knows none added after it)";
     case Cause::kRuleOverlap:
       return "on a syscall whose rules overlap with different actions, where the profile takes the most restrictive "
              "rule that matches and libseccomp 2.5.4 its first unconditional rule or else the order of its rule tree "

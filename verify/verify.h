@@ -21,6 +21,7 @@ namespace sysfence::verify {
 // first that fits is the cause.
 enum class Cause : uint8_t {
   kArch,             // an arch value the profile does not cover (its bad-arch action)
+  kFilterLacksArch,  // an ABI the profile covers that the filter answers as any foreign arch value
   kEnosys,           // numbers above the profile's largest: ENOSYS on one side only
   kActionData,       // the same action kind with other data (errno, trap or trace value)
   kNoSyscallNumber,  // the filter answers every syscall of the ABI alike; the profile does not

@@ -163,6 +163,53 @@ kill:
   EXPECT_EQ(causes, (std::set<std::string>{"arch", "no-syscall-number"})) << r.out;
 }
 
+// A filter for x86_64 alone against a profile that also covers x32: the x32
+// counterexamples are the filter's bad-arch answer (`filter-lacks-arch`),
+// and on x86_64 a short allowlist that denies what the profile allows reads
+// the number (the table's every syscall asked, not a sample that misses
+// the few it allows): never `no-syscall-number`.
+TEST(VerifyJson, AFilterWithoutAnAbiAndAShortAllowlistAreNotNumberlessFilters) {
+  const std::string source = cli_runner::tmp_path("short-allowlist.s");
+  cli_runner::write_file(source, R"(
+    A = arch
+    if (A != ARCH_X86_64) goto kill
+    A = sys_number
+    if (A >= 0x40000000) goto kill
+    if (A == read) goto allow
+    if (A == write) goto allow
+    if (A == exit_group) goto allow
+    return ERRNO(1)
+allow:
+    return ALLOW
+kill:
+    return KILL_PROCESS
+)");
+  const std::string filter = cli_runner::tmp_path("short-allowlist.bpf");
+  const Result assembled = run({"asm", source, "--arch", "x86_64", "-o", filter});
+  ASSERT_EQ(assembled.exit_code, 0) << assembled.describe();
+  const std::string profile = cli_runner::tmp_path("x86_64-and-x32.json");
+  cli_runner::write_file(profile, R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
+  "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X32"],
+  "syscalls": [{"names": ["read", "write", "exit_group", "getpid", "close"], "action": "SCMP_ACT_ALLOW"}]})");
+  const Result r = run({"verify", "--profile", profile, "--bpf", filter, "--arch", "x86_64", "--unknown-syscalls",
+                        "default", "--format", "json", "--max-counterexamples", "100"});
+  ASSERT_EQ(r.exit_code, 1) << r.describe();
+  const json::object o = document(r, "verify");
+  std::map<std::string, std::set<std::string>> by_cause;
+  for (const json::value& g : o.at("causes").as_array())
+    for (const json::value& name : g.at("syscalls").as_array())
+      by_cause[std::string(g.at("cause").as_string())].insert(std::string(name.as_string()));
+  EXPECT_FALSE(by_cause.contains("no-syscall-number")) << r.out;
+  ASSERT_TRUE(by_cause.contains("filter-lacks-arch")) << r.out;
+  // x32's syscalls, which the filter kills as a foreign arch's; getpid and
+  // close on x86_64 are the allowlist's own difference.
+  EXPECT_TRUE(by_cause["filter-lacks-arch"].contains("read")) << r.out;
+  bool x86_64_difference = false;
+  for (const auto& [cause, names] : by_cause)
+    x86_64_difference = x86_64_difference || (cause != "filter-lacks-arch" && names.contains("getpid"));
+  EXPECT_TRUE(x86_64_difference) << r.out;
+}
+
 TEST(VerifyJson, ArgumentWidthIsItsOwnCause) {
   // libseccomp compares all 64 bits; the profile read as the kernel reads
   // its 32-bit arguments (--arg-width abi, the default) differs from it only
