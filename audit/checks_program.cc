@@ -131,9 +131,13 @@ void check_arch_unchecked(AuditContext& ctx, Findings& out) {
     example = fmt::format("nr {} under AUDIT_ARCH {:#x} ({}: {}) is answered {}", nr, shown->audit_arch, shown->name,
                           meaning ? std::string(*meaning) : std::string("no such syscall"),
                           to_string(ctx.explorer().run(w).action()));
-    if (reference != nullptr && reference->id != shown->id)
-      if (auto m = syscalls::table(reference->id).name(nr))
-        example += fmt::format(" as if it were {} {}", reference->name, *m);
+    // What the number means to the ABI the filter was written for, where
+    // that ABI has it: the path may exclude that ABI (the arch tested after
+    // the number, with the number's answer kept for every other arch).
+    const syscalls::Arch* meaning_of = syscalls::table(meant.id).name(nr) ? &meant : reference;
+    if (meaning_of != nullptr && meaning_of->id != shown->id)
+      if (auto m = syscalls::table(meaning_of->id).name(nr))
+        example += fmt::format(" as if it were {} {}", meaning_of->name, *m);
     example += argument_condition(p, *shown, w);
   } else {
     example = fmt::format("nr {} with arch {:#x} is answered {}", nr, w[verify::kWordArch],

@@ -146,6 +146,28 @@ TEST(ArchUnchecked, NumberTestedBeforeTheArch) {
   EXPECT_EQ(answer(text, f->inputs.at(0)), Action::Allow());
 }
 
+// The number tested first, the arch only on its branch: on every other
+// arch the filter still decides by the number, which means what it means to
+// the ABI the filter was written for (x86_64's getpid), not to whichever
+// ABI the path first admits.
+TEST(ArchUnchecked, TheNumberMeansWhatItMeansToTheMeantAbi) {
+  const std::string text =
+      "  A = sys_number\n"
+      "  if (A != getpid) goto allow\n"
+      "  A = arch\n"
+      "  if (A != ARCH_X86_64) goto kill\n"
+      "  return ERRNO(1)\n"
+      "kill:\n"
+      "  return KILL_PROCESS\n"
+      "allow:\n"
+      "  return ALLOW\n";
+  const Report r = audit_text(text);
+  const Finding* f = one(r, check::kArchUnchecked);
+  ASSERT_NE(f, nullptr);
+  EXPECT_NE(f->message.find("as if it were x86_64 getpid"), std::string::npos) << f->message;
+  EXPECT_EQ(f->message.find("i386"), std::string::npos) << f->message;
+}
+
 TEST(ArchUnchecked, NotWhenEveryNumberTestFollowsAPinnedArch) {
   expect_none(audit_text(allowlist()), check::kArchUnchecked);
   // Two ABIs, each with its own number tests.
