@@ -210,6 +210,58 @@ kill:
   EXPECT_TRUE(x86_64_difference) << r.out;
 }
 
+// Outside the symbolic fragment `diff` tests; thousands of differing inputs
+// that differ only in words neither side reads are one difference, listed
+// once per arch, number and pair of answers, so that a difference on other
+// answers is listed too: here args[0] == 0x12344 (A + 1 hits the constant)
+// and args[0] == 0x12345.
+TEST(VerifyJson, DifferencesFoundByTestingAreListedOncePerPairOfAnswers) {
+  const std::string a_source = cli_runner::tmp_path("add-one.s");
+  cli_runner::write_file(a_source, R"(
+    A = arch
+    if (A != ARCH_X86_64) goto kill
+    A = sys_number
+    if (A != getpid) goto allow
+    A = args[0]
+    A += 1
+    if (A != 0x12345) goto allow
+    return ERRNO(1)
+allow:
+    return ALLOW
+kill:
+    return KILL_PROCESS
+)");
+  const std::string b_source = cli_runner::tmp_path("equal.s");
+  cli_runner::write_file(b_source, R"(
+    A = arch
+    if (A != ARCH_X86_64) goto kill
+    A = sys_number
+    if (A != getpid) goto allow
+    A = args[0]
+    if (A != 0x12345) goto allow
+    return ERRNO(1)
+allow:
+    return ALLOW
+kill:
+    return KILL_PROCESS
+)");
+  const std::string a = cli_runner::tmp_path("add-one.bpf");
+  const std::string b = cli_runner::tmp_path("equal.bpf");
+  ASSERT_EQ(run({"asm", a_source, "--arch", "x86_64", "-o", a}).exit_code, 0);
+  ASSERT_EQ(run({"asm", b_source, "--arch", "x86_64", "-o", b}).exit_code, 0);
+  const Result r = run({"diff", a, b, "--arch", "x86_64", "--format", "json"});
+  ASSERT_EQ(r.exit_code, 1) << r.describe();
+  const json::object o = document(r, "diff");
+  EXPECT_TRUE(o.at("tested").as_bool());
+  EXPECT_EQ(o.at("region_count").as_int64(), 2) << r.out;
+  std::set<uint64_t> low_words;
+  for (const json::value& region : o.at("regions").as_array()) {
+    const json::value& input = region.at("example").at("data");
+    low_words.insert(static_cast<uint64_t>(input.at("args").as_array().at(0).to_number<uint64_t>()) & 0xffffffffU);
+  }
+  EXPECT_EQ(low_words, (std::set<uint64_t>{0x12344, 0x12345})) << r.out;
+}
+
 TEST(VerifyJson, ArgumentWidthIsItsOwnCause) {
   // libseccomp compares all 64 bits; the profile read as the kernel reads
   // its 32-bit arguments (--arg-width abi, the default) differs from it only
