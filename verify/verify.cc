@@ -7,6 +7,7 @@
 #include <bit>
 #include <functional>
 #include <map>
+#include <optional>
 #include <span>
 #include <utility>
 #include <vector>
@@ -115,22 +116,45 @@ bool tells_numbers_apart(const Procedure& filter, const SeccompWords& input, std
   return false;
 }
 
+// Per ABI and input with its number cleared: whether the filter answers it
+// alike over every number of the ABI's table (and with what), so that the
+// counterexamples that share their other words (most: arguments 0) run the
+// table once. The ABI too: x86_64 and x32 share their arch word.
+using AlikeMemo = std::map<std::pair<syscalls::ArchId, SeccompWords>, std::optional<Action>>;
+
 bool answers_every_number_alike(const Mismatch& m, const Counterexample& c, const Procedure& filter,
                                 const policy::Policy& policy, const policy::Decision& d,
-                                std::map<uint32_t, bool>& reads_number) {
+                                std::map<uint32_t, bool>& reads_number, AlikeMemo& alike) {
   std::vector<uint32_t> numbers = table_numbers(*d.arch);
   if (numbers.size() < 8) return false;
-  // The counterexample's own number too: the one the filter may tell apart.
-  numbers.push_back(c.data.nr);
   const Endian endian = abi_of(m.input) ? abi_of(m.input)->endian : Endian::kLittle;
+  SeccompData numberless = c.data;
+  numberless.nr = 0;
+  const auto [memo, added_memo] = alike.try_emplace(std::pair{d.arch->arch, to_words(numberless, endian)});
+  if (added_memo) {
+    std::optional<Action> same;
+    for (const uint32_t nr : numbers) {
+      SeccompData v = c.data;
+      v.nr = nr;
+      const Action a = filter.run(to_words(v, endian));
+      if (!same) same = a;
+      if (a != *same) {
+        same.reset();
+        break;
+      }
+    }
+    memo->second = same;
+  }
+  // The counterexample's own number too: the one the filter may tell apart.
+  if (!memo->second || *memo->second != c.filter_action) return false;
   bool profile_differs = false;
   for (const uint32_t nr : numbers) {
     SeccompData v = c.data;
     v.nr = nr;
-    if (filter.run(to_words(v, endian)) != c.filter_action) return false;
     profile_differs = profile_differs || policy::evaluate(policy, v).action != c.policy_action;
   }
   if (!profile_differs) return false;
+  numbers.push_back(c.data.nr);
   // Once per ABI (over the first such counterexample's input): a stack of
   // long filters runs each variant over every number of the table.
   const auto [known, added] = reads_number.try_emplace(c.data.arch, false);
@@ -181,6 +205,8 @@ struct ClassifyMemo {
   std::map<uint32_t, bool> reads_number;
   // Per AUDIT_ARCH: lacks_arch's answer.
   std::map<uint32_t, bool> lacking_arch;
+  // answers_every_number_alike's per input without its number.
+  AlikeMemo alike;
   // Per ABI and syscall number: rules_overlap_with_different_actions.
   std::map<std::pair<const policy::ArchPolicy*, uint32_t>, bool> overlapping;
 };
@@ -238,7 +264,7 @@ Cause classify(const Mismatch& m, const Counterexample& c, const Procedure& filt
   if (c.filter_action.kind == c.policy_action.kind) return Cause::kActionData;
   // Before argument-width: clearing the upper halves can make both agree by
   // chance when the filter does not look at the number at all.
-  if (answers_every_number_alike(m, c, filter, policy, d, memo.reads_number))
+  if (answers_every_number_alike(m, c, filter, policy, d, memo.reads_number, memo.alike))
     return lacks_arch(m, c, filter, *d.arch, memo.lacking_arch) ? Cause::kFilterLacksArch : Cause::kNoSyscallNumber;
   const auto found = d.arch->rules.find(c.data.nr);
   const policy::RuleList* rules = found == d.arch->rules.end() ? nullptr : &found->second;
