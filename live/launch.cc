@@ -155,17 +155,18 @@ Expected<Launched, LaunchError> launch_and_read(std::span<const std::string> arg
   }
   close(gate[0]);
   close(failed[1]);
-  struct CloseOnReturn {
-    int fd;
-    ~CloseOnReturn() { close(fd); }
-  } close_failed{failed[0]};
   const long options = PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT;
   // NOLINTNEXTLINE(performance-no-int-to-ptr): ptrace's data argument carries the options.
   const bool seized = ptrace(PTRACE_SEIZE, child, nullptr, reinterpret_cast<void*>(options)) == 0;
   const int seize_errno = errno;
   close(gate[1]);
-  if (!seized) return launch_error(fmt::format("cannot trace {}: {}", argv[0], std::strerror(seize_errno)), child);
-  return follow(child, at_exec, argv[0], failed[0]);
+  if (!seized) {
+    close(failed[0]);
+    return launch_error(fmt::format("cannot trace {}: {}", argv[0], std::strerror(seize_errno)), child);
+  }
+  auto launched = follow(child, at_exec, argv[0], failed[0]);
+  close(failed[0]);
+  return launched;
 }
 
 int wait_for_exit(pid_t child) {

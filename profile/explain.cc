@@ -387,10 +387,8 @@ std::string stubless_newer_text(const Resolution& res, const Subject& s) {
   if (s.primary == nullptr || s.primary->enosys_above || s.verdict.why != SyscallVerdict::Why::kDefault) return {};
   const auto& rules = s.primary->rules;
   if (rules.empty() || s.nr <= (rules.end() - 1)->first) return {};
-  const bool noted = std::any_of(res.notes.begin(), res.notes.end(), [&](const std::string& n) {
-    return n.find("ENOSYS stub covers only") != std::string::npos;
-  });
-  if (!noted) return {};
+  const auto& stubless = res.without_enosys_stub;
+  if (std::find(stubless.begin(), stubless.end(), s.abi) == stubless.end()) return {};
   return fmt::format(
       "  It is above {}, the largest syscall number the profile names on {}, but runc's ENOSYS stub covers only\n"
       "  the architectures the profile lists ({} is not one of them), so newer syscalls get the default action\n"

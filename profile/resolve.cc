@@ -459,6 +459,7 @@ void Resolver::add_enosys_stub() {
     if (largest_[a] == 0) continue;
     if (runc_choice && !listed_[a]) {
       unlisted.push_back(syscalls::arch(arches_[a]).name);
+      out_.without_enosys_stub.push_back(arches_[a]);
       continue;
     }
     policy::ArchPolicy& ap = out_.policy.arches[a];

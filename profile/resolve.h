@@ -251,6 +251,10 @@ struct Resolution {
   // a word another test left, merges the rules' chains, or shares blocks
   // with another syscall's (a note says which); `explain` says so.
   std::vector<std::pair<syscalls::ArchId, uint32_t>> filter_paths;
+  // The ABIs runc's choice of ENOSYS stub leaves without one (the profile's
+  // `architectures` do not list them; a note says so): their syscalls newer
+  // than the profile get the default action; `explain` says why.
+  std::vector<syscalls::ArchId> without_enosys_stub;
   // Warnings (WarningKind), in the order: unknown names, errno ranges,
   // MASKED_EQ datums, rule conflicts, widths.
   std::vector<Warning> warnings;

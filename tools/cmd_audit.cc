@@ -69,11 +69,8 @@ Expected<audit::Report> report_on_filter(const cli::ParsedArgs& parsed, const sy
                                          uint64_t max_paths) {
   // --kernel names the kernel the filter runs on (the calls it never
   // filters); the other shared flags resolve a profile.
-  for (const cli::FlagSpec& spec : cli::kResolveFlagSpecs) {
-    if (spec.name != "kernel" && parsed.has(spec.name)) {
-      return fail(fmt::format("--{} applies to a PROFILE, not to --bpf or --pid", spec.name));
-    }
-  }
+  if (const auto flag = cli::first_resolve_flag(parsed, "kernel"))
+    return fail(fmt::format("--{} applies to a PROFILE, not to --bpf or --pid", *flag));
   auto kernel = cli::target_kernel(parsed);
   if (!kernel) return fail(kernel.error().message);
   auto byte_order = cli::raw_endian(parsed, arch.endian);

@@ -42,9 +42,7 @@ int run_explain(std::span<const std::string> args) {
   // SYSCALL may follow `--` (`explain -- -1`).
   std::vector<std::string> subjects = parsed->positionals;
   subjects.insert(subjects.end(), parsed->after_dashdash.begin(), parsed->after_dashdash.end());
-  if (subjects.empty()) return cli::usage_error(fmt::format("no syscall given\n{}", kUsage));
-  if (subjects.size() != 1)
-    return cli::usage_error(fmt::format("one syscall at a time: {} given\n{}", subjects.size(), kUsage));
+  if (subjects.size() != 1) return cli::usage_error(cli::positional_count_problem(subjects.size(), "syscall"), kUsage);
 
   auto arch = syscalls::parse_arch(parsed->get_or("arch", "native"));
   if (!arch) return cli::usage_error(arch.error().message);

@@ -215,9 +215,8 @@ std::optional<std::string> usage_problem(const cli::ParsedArgs& parsed) {
   // compile a profile would change nothing, and are refused rather than
   // ignored (--kernel still says which calls the kernel never filters).
   if (from_bpf) {
-    for (const cli::FlagSpec& spec : cli::kResolveFlagSpecs)
-      if (spec.name != "kernel" && parsed.has(spec.name))
-        return fmt::format("--{} applies to a PROFILE, not to --bpf or --pid", spec.name);
+    if (const auto flag = cli::first_resolve_flag(parsed, "kernel"))
+      return fmt::format("--{} applies to a PROFILE, not to --bpf or --pid", *flag);
     if (parsed.has("strategy")) return std::string("--strategy applies to a PROFILE, not to --bpf or --pid");
   }
   return std::nullopt;

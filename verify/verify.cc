@@ -46,6 +46,32 @@ std::vector<uint32_t> table_numbers(const policy::ArchPolicy& arch) {
   return out;
 }
 
+// What classify computes once per filter, per ABI or per syscall, for all
+// the counterexamples of one proof. Per ABI, not per arch word: x86_64 and
+// x32 share AUDIT_ARCH_X86_64, and their tables differ.
+struct ClassifyMemo {
+  // Per ABI: table_numbers.
+  std::map<syscalls::ArchId, std::vector<uint32_t>> numbers;
+  // Per ABI: whether the filter tells numbers apart for some arguments
+  // (answers_every_number_alike's).
+  std::map<syscalls::ArchId, bool> reads_number;
+  // Per ABI: lacks_arch's answer.
+  std::map<syscalls::ArchId, bool> lacking_arch;
+  // Per ABI and input with its number cleared: whether the filter answers it
+  // alike over every number of the ABI's table (and with what), so that the
+  // counterexamples that share their other words (most: arguments 0) run
+  // the table once.
+  std::map<std::pair<syscalls::ArchId, SeccompWords>, std::optional<Action>> alike;
+  // Per ABI and syscall number: rules_overlap_with_different_actions.
+  std::map<std::pair<const policy::ArchPolicy*, uint32_t>, bool> overlapping;
+
+  const std::vector<uint32_t>& numbers_of(const policy::ArchPolicy& arch) {
+    const auto [it, added] = numbers.try_emplace(arch.arch);
+    if (added) it->second = table_numbers(arch);
+    return it->second;
+  }
+};
+
 // An arch value no ABI has: what a filter answers there is its answer for
 // an architecture it does not handle.
 constexpr uint32_t kForeignArch = 0x0badc0deU;
@@ -55,15 +81,15 @@ constexpr uint32_t kForeignArch = 0x0badc0deU;
 // arguments kept): it does not handle the ABI (a libseccomp filter built
 // without it, say), while the profile covers it. Once per arch value.
 bool lacks_arch(const Mismatch& m, const Counterexample& c, const Procedure& filter, const policy::ArchPolicy& arch,
-                std::map<uint32_t, bool>& lacking) {
-  const auto [known, added] = lacking.try_emplace(c.data.arch, false);
+                ClassifyMemo& memo) {
+  const auto [known, added] = memo.lacking_arch.try_emplace(arch.arch, false);
   if (!added) return known->second;
   const Endian endian = abi_of(m.input) ? abi_of(m.input)->endian : Endian::kLittle;
   SeccompData own = c.data;
   SeccompData foreign = c.data;
   foreign.arch = kForeignArch;
   bool alike = filter.run(to_words(own, endian)) == filter.run(to_words(foreign, endian));
-  for (const uint32_t nr : table_numbers(arch)) {
+  for (const uint32_t nr : memo.numbers_of(arch)) {
     if (!alike) break;
     own.nr = foreign.nr = nr;
     alike = filter.run(to_words(own, endian)) == filter.run(to_words(foreign, endian));
@@ -116,21 +142,14 @@ bool tells_numbers_apart(const Procedure& filter, const SeccompWords& input, std
   return false;
 }
 
-// Per ABI and input with its number cleared: whether the filter answers it
-// alike over every number of the ABI's table (and with what), so that the
-// counterexamples that share their other words (most: arguments 0) run the
-// table once. The ABI too: x86_64 and x32 share their arch word.
-using AlikeMemo = std::map<std::pair<syscalls::ArchId, SeccompWords>, std::optional<Action>>;
-
 bool answers_every_number_alike(const Mismatch& m, const Counterexample& c, const Procedure& filter,
-                                const policy::Policy& policy, const policy::Decision& d,
-                                std::map<uint32_t, bool>& reads_number, AlikeMemo& alike) {
-  std::vector<uint32_t> numbers = table_numbers(*d.arch);
+                                const policy::Policy& policy, const policy::Decision& d, ClassifyMemo& classify) {
+  const std::vector<uint32_t>& numbers = classify.numbers_of(*d.arch);
   if (numbers.size() < 8) return false;
   const Endian endian = abi_of(m.input) ? abi_of(m.input)->endian : Endian::kLittle;
   SeccompData numberless = c.data;
   numberless.nr = 0;
-  const auto [memo, added_memo] = alike.try_emplace(std::pair{d.arch->arch, to_words(numberless, endian)});
+  const auto [memo, added_memo] = classify.alike.try_emplace(std::pair{d.arch->arch, to_words(numberless, endian)});
   if (added_memo) {
     std::optional<Action> same;
     for (const uint32_t nr : numbers) {
@@ -154,11 +173,14 @@ bool answers_every_number_alike(const Mismatch& m, const Counterexample& c, cons
     profile_differs = profile_differs || policy::evaluate(policy, v).action != c.policy_action;
   }
   if (!profile_differs) return false;
-  numbers.push_back(c.data.nr);
-  // Once per ABI (over the first such counterexample's input): a stack of
-  // long filters runs each variant over every number of the table.
-  const auto [known, added] = reads_number.try_emplace(c.data.arch, false);
-  if (added) known->second = tells_numbers_apart(filter, m.input, numbers);
+  // Once per ABI (over the first such counterexample's input and number): a
+  // stack of long filters runs each variant over every number of the table.
+  const auto [known, added] = classify.reads_number.try_emplace(d.arch->arch, false);
+  if (added) {
+    std::vector<uint32_t> with_own = numbers;
+    with_own.push_back(c.data.nr);
+    known->second = tells_numbers_apart(filter, m.input, with_own);
+  }
   return !known->second;
 }
 
@@ -197,19 +219,6 @@ bool rules_overlap_with_different_actions(const policy::RuleList& rules) {
   return false;
 }
 
-// What classify computes once per filter or per syscall, for all the
-// counterexamples of one proof.
-struct ClassifyMemo {
-  // Per AUDIT_ARCH: whether the filter tells numbers apart for some
-  // arguments (answers_every_number_alike's).
-  std::map<uint32_t, bool> reads_number;
-  // Per AUDIT_ARCH: lacks_arch's answer.
-  std::map<uint32_t, bool> lacking_arch;
-  // answers_every_number_alike's per input without its number.
-  AlikeMemo alike;
-  // Per ABI and syscall number: rules_overlap_with_different_actions.
-  std::map<std::pair<const policy::ArchPolicy*, uint32_t>, bool> overlapping;
-};
 
 // Whether the counterexample's difference lives in upper 32 bits of the
 // arguments: the same input with them cleared is answered alike by both
@@ -264,8 +273,8 @@ Cause classify(const Mismatch& m, const Counterexample& c, const Procedure& filt
   if (c.filter_action.kind == c.policy_action.kind) return Cause::kActionData;
   // Before argument-width: clearing the upper halves can make both agree by
   // chance when the filter does not look at the number at all.
-  if (answers_every_number_alike(m, c, filter, policy, d, memo.reads_number, memo.alike))
-    return lacks_arch(m, c, filter, *d.arch, memo.lacking_arch) ? Cause::kFilterLacksArch : Cause::kNoSyscallNumber;
+  if (answers_every_number_alike(m, c, filter, policy, d, memo))
+    return lacks_arch(m, c, filter, *d.arch, memo) ? Cause::kFilterLacksArch : Cause::kNoSyscallNumber;
   const auto found = d.arch->rules.find(c.data.nr);
   const policy::RuleList* rules = found == d.arch->rules.end() ? nullptr : &found->second;
   auto overlapping = [&] {

@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 #include <cerrno>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -35,6 +36,18 @@ json::object document(const Result& r, std::string_view command) {
   EXPECT_EQ(v.at("version").as_int64(), 1);
   EXPECT_EQ(v.at("command").as_string(), command);
   return v.as_object();
+}
+
+// TEXT assembled as a raw x86_64 filter NAME.bpf in the test's directory:
+// its path, or nullopt (said) when asm refused it.
+std::optional<std::string> assembled(const std::string& name, const std::string& text) {
+  const std::string source = cli_runner::tmp_path(name + ".s");
+  cli_runner::write_file(source, text);
+  const std::string filter = cli_runner::tmp_path(name + ".bpf");
+  const Result r = run({"asm", source, "--arch", "x86_64", "-o", filter});
+  if (r.exit_code == 0) return filter;
+  ADD_FAILURE() << r.describe();
+  return std::nullopt;
 }
 
 // Every name MANIFEST.md says libseccomp has no number for in the docker-default
@@ -130,8 +143,7 @@ TEST(VerifyJson, LibseccompFilterDiffersWhereItHasNoNumber) {
 // not argument-width or unlisted-syscall, which clearing the upper halves or
 // the region's shape would suggest.
 TEST(VerifyJson, AFilterThatNeverLoadsTheNumberIsItsOwnCause) {
-  const std::string source = cli_runner::tmp_path("no-load.s");
-  cli_runner::write_file(source, R"(
+  const std::optional<std::string> assembled_filter = assembled("no-load", R"(
     A = arch
     if (A != ARCH_X86_64) goto kill
     if (A == 0) goto allow          # meant for read (0): A still holds the arch
@@ -141,9 +153,8 @@ allow:
 kill:
     return KILL_PROCESS
 )");
-  const std::string filter = cli_runner::tmp_path("no-load.bpf");
-  const Result assembled = run({"asm", source, "--arch", "x86_64", "-o", filter});
-  ASSERT_EQ(assembled.exit_code, 0) << assembled.describe();
+  ASSERT_TRUE(assembled_filter);
+  const std::string& filter = *assembled_filter;
   const std::string profile = cli_runner::tmp_path("read-if-zero.json");
   cli_runner::write_file(profile, R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
   {"names": ["read"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 0, "op": "SCMP_CMP_EQ"}]}]})");
@@ -169,8 +180,7 @@ kill:
 // the number (the table's every syscall asked, not a sample that misses
 // the few it allows): never `no-syscall-number`.
 TEST(VerifyJson, AFilterWithoutAnAbiAndAShortAllowlistAreNotNumberlessFilters) {
-  const std::string source = cli_runner::tmp_path("short-allowlist.s");
-  cli_runner::write_file(source, R"(
+  const std::optional<std::string> assembled_filter = assembled("short-allowlist", R"(
     A = arch
     if (A != ARCH_X86_64) goto kill
     A = sys_number
@@ -184,9 +194,8 @@ allow:
 kill:
     return KILL_PROCESS
 )");
-  const std::string filter = cli_runner::tmp_path("short-allowlist.bpf");
-  const Result assembled = run({"asm", source, "--arch", "x86_64", "-o", filter});
-  ASSERT_EQ(assembled.exit_code, 0) << assembled.describe();
+  ASSERT_TRUE(assembled_filter);
+  const std::string& filter = *assembled_filter;
   const std::string profile = cli_runner::tmp_path("x86_64-and-x32.json");
   cli_runner::write_file(profile, R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
   "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X32"],
@@ -216,8 +225,7 @@ kill:
 // answers is listed too: here args[0] == 0x12344 (A + 1 hits the constant)
 // and args[0] == 0x12345.
 TEST(VerifyJson, DifferencesFoundByTestingAreListedOncePerPairOfAnswers) {
-  const std::string a_source = cli_runner::tmp_path("add-one.s");
-  cli_runner::write_file(a_source, R"(
+  const std::optional<std::string> a = assembled("add-one", R"(
     A = arch
     if (A != ARCH_X86_64) goto kill
     A = sys_number
@@ -231,8 +239,7 @@ allow:
 kill:
     return KILL_PROCESS
 )");
-  const std::string b_source = cli_runner::tmp_path("equal.s");
-  cli_runner::write_file(b_source, R"(
+  const std::optional<std::string> b = assembled("equal", R"(
     A = arch
     if (A != ARCH_X86_64) goto kill
     A = sys_number
@@ -245,11 +252,8 @@ allow:
 kill:
     return KILL_PROCESS
 )");
-  const std::string a = cli_runner::tmp_path("add-one.bpf");
-  const std::string b = cli_runner::tmp_path("equal.bpf");
-  ASSERT_EQ(run({"asm", a_source, "--arch", "x86_64", "-o", a}).exit_code, 0);
-  ASSERT_EQ(run({"asm", b_source, "--arch", "x86_64", "-o", b}).exit_code, 0);
-  const Result r = run({"diff", a, b, "--arch", "x86_64", "--format", "json"});
+  ASSERT_TRUE(a && b);
+  const Result r = run({"diff", *a, *b, "--arch", "x86_64", "--format", "json"});
   ASSERT_EQ(r.exit_code, 1) << r.describe();
   const json::object o = document(r, "diff");
   EXPECT_TRUE(o.at("tested").as_bool());
@@ -322,8 +326,7 @@ TEST(VerifyJson, AFilterReadingLowWordsIsAWidthDifference) {
 }
 
 TEST(VerifyJson, OverlappingRulesDecidedOtherwiseAreNotCalledAWidth) {
-  const std::string source = cli_runner::tmp_path("log-first.s");
-  cli_runner::write_file(source, R"(
+  const std::optional<std::string> assembled_filter = assembled("log-first", R"(
     A = arch
     if (A != ARCH_X86_64) goto kill
     A = sys_number
@@ -342,9 +345,8 @@ trap:
 kill:
     return KILL_PROCESS
 )");
-  const std::string filter = cli_runner::tmp_path("log-first.bpf");
-  const Result assembled = run({"asm", source, "--arch", "x86_64", "-o", filter});
-  ASSERT_EQ(assembled.exit_code, 0) << assembled.describe();
+  ASSERT_TRUE(assembled_filter);
+  const std::string& filter = *assembled_filter;
   const std::string profile = cli_runner::tmp_path("log-or-trap.json");
   cli_runner::write_file(profile, R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
   "architectures": ["SCMP_ARCH_X86_64"], "syscalls": [

@@ -12,9 +12,9 @@
 
 namespace sysfence::cli {
 
-std::optional<std::string_view> first_resolve_flag(const ParsedArgs& parsed) {
+std::optional<std::string_view> first_resolve_flag(const ParsedArgs& parsed, std::string_view except) {
   for (const FlagSpec& spec : kResolveFlagSpecs) {
-    if (parsed.has(spec.name)) return spec.name;
+    if (spec.name != except && parsed.has(spec.name)) return spec.name;
   }
   return std::nullopt;
 }

@@ -93,7 +93,9 @@ constexpr std::array<FlagHelp, N + std::size(kResolveFlagHelp)> with_resolve_hel
 
 // The first shared flag given ("caps"), for commands whose other mode (a
 // raw filter) takes none of them; nullopt when none is.
-std::optional<std::string_view> first_resolve_flag(const ParsedArgs& parsed);
+// `except`: a flag that also applies without a profile (audit's and stats'
+// --kernel, which says which calls the kernel never filters).
+std::optional<std::string_view> first_resolve_flag(const ParsedArgs& parsed, std::string_view except = {});
 
 // "enosys" | "default".
 Expected<profile::UnknownSyscalls> parse_unknown_syscalls(std::string_view s);
