@@ -47,7 +47,8 @@ WORKLOADS = [
                 "-o", "{tmp}/out"]),
 ] + [(SCALING, ["--peak", "sysfence", family, size])
      for family, size in [("allow", "10"), ("allow", "384"), ("spread", "10"), ("spread", "300"),
-                          ("spread", "700"), ("one", "3"), ("one", "50"), ("one", "150"), ("one", "300")]]
+                          ("spread", "700"), ("one", "3"), ("one", "50"), ("one", "150"), ("one", "300"),
+                          ("flags", "30"), ("flags", "100"), ("flags", "200")]]
 
 
 def executed_functions(binary, args, tmp):
