@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cassert>
+#include <cmath>
 #include <limits>
 #include <memory>
 #include <utility>
@@ -12,7 +13,13 @@ namespace sysfence::compiler {
 
 namespace {
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
+// A cost: a whole number of quanta (OptimalTree::quantize), below 2^53 so
+// that the dynamic program's sums are exact. Held in a double: with int64_t
+// GCC makes the split-point scans branch-free, whose dependent conditional
+// moves measured 27% slower (Docker's default's trees) than the predicted
+// jumps it makes for doubles.
+using Cost = double;
+constexpr Cost kNoChain = std::numeric_limits<Cost>::infinity();
 constexpr size_t kKnuthSlack = 2;
 // Workspaces for trees up to this many intervals (about 1 MB) stay allocated.
 constexpr size_t kKeepWorkspace = 256;
@@ -21,19 +28,45 @@ constexpr size_t kKeepWorkspace = 256;
 // value shares one leaf (the "rest"); single values with another leaf are
 // peeled off by `jeq`, heaviest first.
 struct Chain {
-  double cost = kInf;
+  Cost cost = kNoChain;
   uint32_t rest = 0;
 };
 
 class OptimalTree {
  public:
   OptimalTree(std::span<const Interval> iv, std::span<const double> w, const TreeOptions& o)
-      : iv_(iv), w_(w), o_(o), n_(iv.size()), span_(2 * o.max_chain + 2) {
-    // The previous run's spare buffer: value trees are a few intervals
+      : iv_(iv), o_(o), n_(iv.size()), span_(2 * o.max_chain + 2) {
+    // The previous run's spare buffers: value trees are a few intervals
     // each, and an allocation per tree cost more than their prefix sums.
-    prefix_ = std::move(workspace().spare_prefix);
+    Workspace& ws = workspace();
+    prefix_ = std::move(ws.spare_prefix);
+    w_ = std::move(ws.spare_weights);
+    quantize(w);
     prefix_.assign(n_ + 1, 0);
-    for (size_t i = 0; i < n_; ++i) prefix_[i + 1] = prefix_[i] + w[i];
+    for (size_t i = 0; i < n_; ++i) prefix_[i + 1] = prefix_[i] + w_[i];
+  }
+
+  // The weights, and the size weight, as whole numbers of one quantum (a
+  // power of two), 2^-40 of the scale (the total weight plus the size
+  // weight of a tree's every node). Every sum the dynamic program makes is
+  // then exact (below 2^53 quanta), up to trees 2^13 comparisons deep:
+  // - a range's weight, a difference of prefix sums, depends on its own
+  //   intervals' weights only, not on the weights before it, so a rebuild
+  //   that changed one interval keeps the cells of every range after it
+  //   (rounded prefix sums made most of those differ in their last bits:
+  //   a budget round redid ~80% of a full run's work);
+  // - split points and chains that cost the same compare equal, and the
+  //   first wins (rounding decided such ties before);
+  // The rounding moves a weight by at most 2^-41 of the scale.
+  void quantize(std::span<const double> w) {
+    double scale = o_.size_weight * static_cast<double>(2 * n_);
+    for (const double x : w) scale += x;
+    int exponent = 0;
+    (void)std::frexp(scale, &exponent);  // scale < 2^exponent
+    quantum_ = std::ldexp(1.0, exponent - 40);
+    size_weight_ = std::nearbyint(o_.size_weight / quantum_);
+    w_.resize(n_);
+    for (size_t i = 0; i < n_; ++i) w_[i] = std::nearbyint(w[i] / quantum_);
   }
 
   // Builds the tree. `reuse.run`, when not 0, names the workspace run whose
@@ -46,14 +79,17 @@ class OptimalTree {
     // cost more in page faults than the dynamic program itself. Every cell
     // i <= j is written before it is read, so nothing needs clearing.
     Workspace& ws = workspace();
-    if (reuse.run == 0 || reuse.run != ws.run || ws.prefix.size() != prefix_.size()) reuse = Reuse{};
+    // Another quantum quantized the unchanged weights differently.
+    if (reuse.run == 0 || reuse.run != ws.run || ws.prefix.size() != prefix_.size() || ws.quantum != quantum_) {
+      reuse = Reuse{};
+    }
     reuse_ = reuse;
     old_prefix_ = std::move(ws.prefix);
     ws.run = ++ws.runs;
     ws.cost.grow(n_ * n_);
     ws.cost_t.grow(n_ * n_);
     ws.cell.grow(n_ * n_);
-    // compute_chains writes every chain the dynamic program reads, kInf
+    // compute_chains writes every chain the dynamic program reads, kNoChain
     // where none exists, so the table is not cleared between runs.
     if (ws.chain.size() < n_ * span_) ws.chain.resize(n_ * span_);
     compute_chains(ws);
@@ -64,6 +100,7 @@ class OptimalTree {
     }
     fill_tables(ws);
     ws.prefix = std::move(prefix_);  // the tables' weights; build() reads none
+    ws.quantum = quantum_;
     DecisionTree t;
     t.nodes.reserve(2 * n_ + 16);  // n_ leaves and n_ - 1 tests, a few more with chains
     TreeMaker m(t);
@@ -78,6 +115,7 @@ class OptimalTree {
       ws.runs = runs;
     } else {
       ws.spare_prefix = std::move(old_prefix_);
+      ws.spare_weights = std::move(w_);
     }
     old_prefix_.clear();
     if (run_out != nullptr) *run_out = ws.run;
@@ -129,18 +167,20 @@ class OptimalTree {
   size_t chain_index(size_t i, size_t len) const { return len * n_ + i; }
 
   struct Workspace {
-    Table<double> cost;
-    Table<double> cost_t;        // transposed: cost_t[j * n + i] = cost[i * n + j]
+    Table<Cost> cost;
+    Table<Cost> cost_t;        // transposed: cost_t[j * n + i] = cost[i * n + j]
     Table<Cell> cell;            // [cell_index(i, j)]
     std::vector<Chain> chain;    // [chain_index(i, len)], len < span
-    std::vector<double> prefix;  // the prefix sums of the run the tables hold
+    std::vector<Cost> prefix;  // the prefix sums of the run the tables hold
     // compute_chains' buffers, kept with the tables so that a run allocates none.
-    std::vector<double> sorted;
-    std::vector<std::pair<double, uint32_t>> singles;
+    std::vector<Cost> sorted;
+    std::vector<std::pair<Cost, uint32_t>> singles;
     std::vector<std::pair<uint32_t, size_t>> leaves;
     // The prefix sums' other buffer (the tables' are `prefix`) and build()'s
     // buffer for a chain's exceptions: a run allocates neither.
-    std::vector<double> spare_prefix;
+    std::vector<Cost> spare_prefix;
+    std::vector<Cost> spare_weights;  // the quantized weights' buffer
+    double quantum = 0;                 // the quantum of the run the tables hold
     std::vector<size_t> exceptions;
     uint64_t runs = 0;  // runs so far on this thread
     uint64_t run = 0;   // the run the tables hold; 0: none
@@ -149,14 +189,12 @@ class OptimalTree {
     static thread_local Workspace ws;
     return ws;
   }
-  double weight(size_t i, size_t j) const { return prefix_[j + 1] - prefix_[i]; }
-  // Range [i, j] (which holds no changed weight) weighs bit for bit what it
-  // weighed in the run whose tables are reused. Its cells and chain then
-  // come out the same (when the ranges inside it do too): their other
-  // inputs are the unchanged interval weights inside it.
-  bool same_weight(size_t i, size_t j) const {
-    return std::bit_cast<uint64_t>(weight(i, j)) == std::bit_cast<uint64_t>(old_prefix_[j + 1] - old_prefix_[i]);
-  }
+  Cost weight(size_t i, size_t j) const { return prefix_[j + 1] - prefix_[i]; }
+  // Range [i, j] (which holds no changed weight) weighs what it weighed in
+  // the run whose tables are reused. Its cells and chain then come out the
+  // same (when the ranges inside it do too): their other inputs are the
+  // unchanged interval weights inside it.
+  bool same_weight(size_t i, size_t j) const { return weight(i, j) == old_prefix_[j + 1] - old_prefix_[i]; }
   // Whether the reused tables hold range [i, j]'s chain as this run would
   // compute it: ranges before the first changed weight, and ranges after
   // the last one that weigh the same as before.
@@ -199,23 +237,23 @@ class OptimalTree {
   // longer than 2 * max_chain + 1 intervals needs more than max_chain tests.
   // Cost of the chain over [i, j] that peels `sorted` (exception weights,
   // heaviest first) in front of the rest.
-  double chain_cost(size_t i, size_t j, const std::vector<double>& sorted) const {
-    double c = 0;
-    double ew = 0;
+  Cost chain_cost(size_t i, size_t j, const std::vector<Cost>& sorted) const {
+    Cost c = 0;
+    Cost ew = 0;
     for (size_t r = 0; r < sorted.size(); ++r) {
-      c += sorted[r] * static_cast<double>(r + 1);
+      c += sorted[r] * static_cast<Cost>(r + 1);
       ew += sorted[r];
     }
-    const auto p = static_cast<double>(sorted.size());
-    return c + (weight(i, j) - ew) * p + o_.size_weight * p;
+    const auto p = static_cast<Cost>(sorted.size());
+    return c + (weight(i, j) - ew) * p + size_weight_ * p;
   }
 
-  static void add_single(std::vector<std::pair<double, uint32_t>>& singles,
-                         std::vector<std::pair<uint32_t, size_t>>& leaves, double w, uint32_t leaf) {
-    const auto heavier = [](const std::pair<double, uint32_t>& a, const std::pair<double, uint32_t>& b) {
+  static void add_single(std::vector<std::pair<Cost, uint32_t>>& singles,
+                         std::vector<std::pair<uint32_t, size_t>>& leaves, Cost w, uint32_t leaf) {
+    const auto heavier = [](const std::pair<Cost, uint32_t>& a, const std::pair<Cost, uint32_t>& b) {
       return a.first > b.first;
     };
-    const std::pair<double, uint32_t> item{w, leaf};
+    const std::pair<Cost, uint32_t> item{w, leaf};
     singles.insert(std::upper_bound(singles.begin(), singles.end(), item, heavier), item);
     auto it = std::find_if(leaves.begin(), leaves.end(), [&](const auto& l) { return l.first == leaf; });
     if (it == leaves.end()) leaves.emplace_back(leaf, 1);
@@ -228,23 +266,23 @@ class OptimalTree {
   // any work; the others' costs are chain_cost's, operation for operation:
   // `singles` without the rest's entries is the exception weights in
   // descending order (equal weights in any order: the same values).
-  Chain best_single_chain(size_t i, size_t j, std::span<const std::pair<double, uint32_t>> singles,
+  Chain best_single_chain(size_t i, size_t j, std::span<const std::pair<Cost, uint32_t>> singles,
                           std::span<const std::pair<uint32_t, size_t>> leaves) const {
     const size_t len = j - i + 1;
     Chain best;
     for (const auto& [rest, count] : leaves) {
       if (len - count > o_.max_chain) continue;
-      double c = 0;
-      double ew = 0;
+      Cost c = 0;
+      Cost ew = 0;
       size_t r = 0;
       for (const auto& [w, leaf] : singles) {
         if (leaf == rest) continue;
-        c += w * static_cast<double>(r + 1);
+        c += w * static_cast<Cost>(r + 1);
         ew += w;
         ++r;
       }
-      const auto p = static_cast<double>(r);
-      const double cost = c + (weight(i, j) - ew) * p + o_.size_weight * p;
+      const auto p = static_cast<Cost>(r);
+      const Cost cost = c + (weight(i, j) - ew) * p + size_weight_ * p;
       if (cost < best.cost) best = Chain{cost, rest};
     }
     return best;
@@ -252,11 +290,11 @@ class OptimalTree {
 
   void compute_chains(Workspace& ws) {
     constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
-    std::vector<double>& sorted = ws.sorted;  // exception weights, descending
+    std::vector<Cost>& sorted = ws.sorted;  // exception weights, descending
     // While [i, j] holds only single numbers: their weights (descending)
     // with their leaves, and each leaf with how many of them it has (in the
     // order the leaves first appear), both kept up to date as j grows.
-    std::vector<std::pair<double, uint32_t>>& singles = ws.singles;
+    std::vector<std::pair<Cost, uint32_t>>& singles = ws.singles;
     std::vector<std::pair<uint32_t, size_t>>& leaves = ws.leaves;
     // A range holds fewer than span_ intervals: no growing on the way.
     sorted.reserve(span_);
@@ -301,7 +339,7 @@ class OptimalTree {
       // leaves and lengths only, not on the weights.
       if (reuse_.run == 0) {
         Chain* none = &ws.chain[chain_index(i, j - i + 1)];
-        for (; j < last; ++j, none += n_) none->cost = kInf;
+        for (; j < last; ++j, none += n_) none->cost = kNoChain;
       }
     }
   }
@@ -384,7 +422,7 @@ class OptimalTree {
   // conditional moves there (an integer mask for best_k) measured slower:
   // 39% more instructions and 50% more time on Docker's default, whose
   // jumps the processor predicts well.
-  static void take_if_less(double c, size_t k, double& best, size_t& best_k) {
+  static void take_if_less(Cost c, size_t k, Cost& best, size_t& best_k) {
     const bool less = c < best;
     best_k = less ? k : best_k;
     best = less ? c : best;
@@ -409,9 +447,9 @@ class OptimalTree {
   // four ranges' left costs lie side by side in cost_t, the right ones in
   // cost) the union is still 8.8 points, and the dynamic program took 30%
   // more instructions and 40% more time.
-  static std::pair<double, size_t> best_split(const double* row, const double* right, size_t lo, size_t hi) {
-    const double* left = row - 1;  // left[k] = row[k - 1]
-    double best = left[lo] + right[lo];
+  static std::pair<Cost, size_t> best_split(const Cost* row, const Cost* right, size_t lo, size_t hi) {
+    const Cost* left = row - 1;  // left[k] = row[k - 1]
+    Cost best = left[lo] + right[lo];
     size_t best_k = lo;
     size_t k = lo + 1;
     for (const size_t odd = k + (hi - lo) % 4; k < odd; ++k) take_if_less(left[k] + right[k], k, best, best_k);
@@ -427,17 +465,17 @@ class OptimalTree {
   template <bool kKnuth, bool kChains>
   void fill_cells(Workspace& ws, size_t d, size_t first, size_t end) {
     const size_t n = n_;
-    const double slack_cost = o_.size_weight;
+    const Cost slack_cost = size_weight_;
     // Diagonal d - 1: below[i] is (i, j - 1), below[i + 1] is (i + 1, j).
     const Cell* below = &ws.cell[(d - 1) * n];
     Cell* here = &ws.cell[d * n];
     const Chain* chains = kChains ? &ws.chain[chain_index(0, d + 1)] : nullptr;
-    const double* prefix = prefix_.data();
-    const double* prefix_end = prefix + d + 1;  // prefix_end[i] = prefix[j + 1]
+    const Cost* prefix = prefix_.data();
+    const Cost* prefix_end = prefix + d + 1;  // prefix_end[i] = prefix[j + 1]
     // Both step to the next cell by n + 1: row[k] is cost(i, i + k), right[k]
     // is cost(i + k, j), for split points i + k (k = d stores the range's own).
-    double* row = &ws.cost[first * n + first];
-    double* right = &ws.cost_t[(first + d) * n + first];
+    Cost* row = &ws.cost[first * n + first];
+    Cost* right = &ws.cost_t[(first + d) * n + first];
     size_t next_a = root_of(below[first]);  // root(i, j - 1) - i of the next cell
     for (size_t i = first; i < end; ++i, row += n + 1, right += n + 1) {
       size_t lo = 1;
@@ -463,7 +501,7 @@ class OptimalTree {
       RangeKind kind = kSplitRange;
       if constexpr (kChains) {
         // Without a branch, as in best_split.
-        const double chain = chains[i].cost;
+        const Cost chain = chains[i].cost;
         const bool chain_wins = chain <= best;
         kind = chain_wins ? kChainRange : kSplitRange;
         best = chain_wins ? chain : best;
@@ -509,14 +547,16 @@ class OptimalTree {
   }
 
   std::span<const Interval> iv_;
-  std::span<const double> w_;
+  std::vector<Cost> w_;  // the weights, quantized (quantize())
+  double quantum_ = 0;
+  Cost size_weight_ = 0;  // o_.size_weight, quantized
   const TreeOptions& o_;
   size_t n_;
   size_t span_;  // chains cover ranges of fewer than span_ intervals
-  std::vector<double> prefix_;
+  std::vector<Cost> prefix_;
   std::vector<size_t> exceptions_;  // build's buffer for a chain's exceptions
   Reuse reuse_;                     // what this run may keep of the tables
-  std::vector<double> old_prefix_;  // the prefix sums the reused tables were made with
+  std::vector<Cost> old_prefix_;  // the prefix sums the reused tables were made with
 };
 
 }  // namespace

@@ -101,8 +101,10 @@ DecisionTree build_tree(std::span<const Interval> intervals, std::span<const dou
 // bitwise the same inputs (its prefix sums included), so its cell would come
 // out the same. Ranges that start after the last changed interval keep their
 // cells too when their weight (a difference of prefix sums) and the weights of
-// the ranges inside them come out bitwise as before. Invariant: `intervals`
-// outlives the rebuilder.
+// the ranges inside them come out as before: always, unless the total weight
+// moved past a power of two (the dynamic program's weights are whole numbers
+// of a quantum that follows the total, its sums exact). Invariant:
+// `intervals` outlives the rebuilder.
 class TreeRebuilder {
  public:
   TreeRebuilder(std::span<const Interval> intervals, const TreeOptions& options)
