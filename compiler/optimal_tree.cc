@@ -61,13 +61,20 @@ class OptimalTree {
   void quantize(std::span<const double> w) {
     double scale = o_.size_weight * static_cast<double>(2 * n_);
     for (const double x : w) scale += x;
+    // Finite weights whose sum is not (counts near the largest double).
+    if (!std::isfinite(scale)) scale = std::numeric_limits<double>::max();
     int exponent = 0;
     (void)std::frexp(scale, &exponent);  // scale < 2^exponent
     quantum_ = std::ldexp(1.0, exponent - 40);
-    size_weight_ = std::nearbyint(o_.size_weight / quantum_);
+    size_weight_ = quanta(o_.size_weight);
     w_.resize(n_);
-    for (size_t i = 0; i < n_; ++i) w_[i] = std::nearbyint(w[i] / quantum_);
+    for (size_t i = 0; i < n_; ++i) w_[i] = quanta(w[i]);
   }
+
+  // `x` (>= 0) in whole quanta, rounded to the nearest: a conversion the
+  // compiler inlines (std::nearbyint is a library call without SSE4.1, 3% of
+  // the tree's time).
+  Cost quanta(double x) const { return static_cast<Cost>(static_cast<int64_t>(x / quantum_ + 0.5)); }
 
   // Builds the tree. `reuse.run`, when not 0, names the workspace run whose
   // tables (same intervals, same options) may be reused (see Reuse and
