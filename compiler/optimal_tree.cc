@@ -87,11 +87,8 @@ class OptimalTree {
     // i <= j is written before it is read, so nothing needs clearing.
     Workspace& ws = workspace();
     // Another quantum quantized the unchanged weights differently.
-    if (reuse.run == 0 || reuse.run != ws.run || ws.prefix.size() != prefix_.size() || ws.quantum != quantum_) {
-      reuse = Reuse{};
-    }
+    if (reuse.run == 0 || reuse.run != ws.run || ws.n != n_ || ws.quantum != quantum_) reuse = Reuse{};
     reuse_ = reuse;
-    old_prefix_ = std::move(ws.prefix);
     ws.run = ++ws.runs;
     ws.cost.grow(n_ * n_);
     ws.cost_t.grow(n_ * n_);
@@ -106,7 +103,7 @@ class OptimalTree {
       ws.cell[cell_index(i, i)] = pack(0, kLeafRange);
     }
     fill_tables(ws);
-    ws.prefix = std::move(prefix_);  // the tables' weights; build() reads none
+    ws.n = n_;
     ws.quantum = quantum_;
     DecisionTree t;
     t.nodes.reserve(2 * n_ + 16);  // n_ leaves and n_ - 1 tests, a few more with chains
@@ -121,10 +118,9 @@ class OptimalTree {
       ws = Workspace{};
       ws.runs = runs;
     } else {
-      ws.spare_prefix = std::move(old_prefix_);
+      ws.spare_prefix = std::move(prefix_);  // build() reads none
       ws.spare_weights = std::move(w_);
     }
-    old_prefix_.clear();
     if (run_out != nullptr) *run_out = ws.run;
     return t;
   }
@@ -178,7 +174,7 @@ class OptimalTree {
     Table<Cost> cost_t;        // transposed: cost_t[j * n + i] = cost[i * n + j]
     Table<Cell> cell;            // [cell_index(i, j)]
     std::vector<Chain> chain;    // [chain_index(i, len)], len < span
-    std::vector<Cost> prefix;  // the prefix sums of the run the tables hold
+    size_t n = 0;  // the intervals of the run the tables hold
     // compute_chains' buffers, kept with the tables so that a run allocates none.
     std::vector<Cost> sorted;
     std::vector<std::pair<Cost, uint32_t>> singles;
@@ -197,29 +193,18 @@ class OptimalTree {
     return ws;
   }
   Cost weight(size_t i, size_t j) const { return prefix_[j + 1] - prefix_[i]; }
-  // Range [i, j] (which holds no changed weight) weighs what it weighed in
-  // the run whose tables are reused. Its cells and chain then come out the
-  // same (when the ranges inside it do too): their other inputs are the
-  // unchanged interval weights inside it.
-  bool same_weight(size_t i, size_t j) const { return weight(i, j) == old_prefix_[j + 1] - old_prefix_[i]; }
-  // Whether the reused tables hold range [i, j]'s chain as this run would
-  // compute it: ranges before the first changed weight, and ranges after
-  // the last one that weigh the same as before.
-  bool chain_reusable(size_t i, size_t j) const {
-    if (reuse_.run == 0) return false;
-    return j < reuse_.below || (i >= reuse_.above && same_weight(i, j));
-  }
+  // Whether the reused tables hold range [i, j]'s cell and chain as this
+  // run would compute them: the ranges before the first changed weight and
+  // those after the last one. Their (quantized) interval weights are the
+  // same as in that run, and so, the sums being exact, are the weights of
+  // every range inside them: so are their cells, the Knuth windows those
+  // give, and their chains.
+  bool reusable(size_t i, size_t j) const { return reuse_.run != 0 && (j < reuse_.below || i >= reuse_.above); }
   // Whether every chain starting at interval i is reusable, so that
   // compute_chains need not even walk them.
   bool chains_reusable_from(size_t i) const {
-    if (reuse_.run == 0) return false;
     const size_t last = std::min(n_, i + span_ - 1);  // ranges [i, j] for j < last
-    if (last <= reuse_.below) return true;
-    if (i < reuse_.above) return false;
-    for (size_t j = i + 1; j < last; ++j) {
-      if (!same_weight(i, j)) return false;
-    }
-    return true;
+    return reusable(i, last - 1);
   }
   bool single(size_t i) const { return iv_[i].lo == iv_[i].hi; }
 
@@ -334,7 +319,7 @@ class OptimalTree {
         if (wide == kNone) add_single(singles, leaves, w_[j], leaf);
         if (j == i) continue;
         if (wide != kNone && sorted.size() > o_.max_chain) break;
-        if (chain_reusable(i, j)) continue;
+        if (reusable(i, j)) continue;
         if (wide != kNone) {
           ws.chain[chain_index(i, j - i + 1)] = Chain{chain_cost(i, j, sorted), wide};
           continue;
@@ -361,49 +346,19 @@ class OptimalTree {
   // and cost(k, j) along column j, which cost_t keeps as a row: both scans
   // are sequential.
   //
-  // With reused tables, ranges ending before the first changed weight keep
-  // their cells, and so does a range after the last changed weight when it
-  // weighs the same as before and so do the two ranges one shorter inside it
-  // (then every range inside it does: their cells, the Knuth windows they
-  // give and its chain are all as before).
+  // With reused tables, only the ranges holding a changed weight are
+  // computed (reusable): those that end at or after the first and start
+  // at or before the last.
   void fill_tables(Workspace& ws) {
-    if (reuse_.run == 0) {
-      for (size_t d = 1; d < n_; ++d) fill_cells(ws, d, 0, n_ - d);
-      return;
-    }
-    // kept[i]: range (i, i + d - 1) keeps its cells, for i >= above. A
-    // range keeps its cells only if both one shorter inside it do: once a
-    // diagonal keeps none, no longer one keeps any.
-    std::vector<uint8_t> kept(n_ + 1, 1);
-    bool any_kept = true;
     for (size_t d = 1; d < n_; ++d) {
-      const size_t first = reuse_.below > d ? reuse_.below - d : 0;
-      if (any_kept) any_kept = fill_diagonal(ws, d, first, reuse_.above, kept);
-      else if (first < n_ - d) fill_cells(ws, d, first, n_ - d);
+      size_t first = 0;
+      size_t end = n_ - d;  // the diagonal's cells are i < end
+      if (reuse_.run != 0) {
+        first = reuse_.below > d ? reuse_.below - d : 0;
+        end = std::min(end, reuse_.above);
+      }
+      if (first < end) fill_cells(ws, d, first, end);
     }
-  }
-
-  // Cells (i, i + d) for i >= first, but for the kept ones from `above` on
-  // (kept[] holds diagonal d - 1's and receives diagonal d's). Whether any
-  // cell from `above` on was kept.
-  bool fill_diagonal(Workspace& ws, size_t d, size_t first, size_t above, std::vector<uint8_t>& kept) {
-    const size_t end = n_ - d;  // the diagonal's cells are i < end
-    if (first >= end) return true;
-    const size_t suffix = std::clamp(above, first, end);
-    fill_cells(ws, d, first, suffix);
-    // In order of i: kept[i + 1] is still diagonal d - 1's. Each run of
-    // cells that are not kept is filled as soon as it ends.
-    bool any_kept = false;
-    size_t run = suffix;  // the first cell of the run not kept so far
-    for (size_t i = suffix; i < end; ++i) {
-      kept[i] = kept[i] && kept[i + 1] && same_weight(i, i + d);
-      if (!kept[i]) continue;
-      any_kept = true;
-      if (run < i) fill_cells(ws, d, run, i);
-      run = i + 1;
-    }
-    if (run < end) fill_cells(ws, d, run, end);
-    return any_kept;
   }
 
   // Cells (i, i + d) for first <= i < end: per cell, the best split point
@@ -563,7 +518,6 @@ class OptimalTree {
   std::vector<Cost> prefix_;
   std::vector<size_t> exceptions_;  // build's buffer for a chain's exceptions
   Reuse reuse_;                     // what this run may keep of the tables
-  std::vector<Cost> old_prefix_;  // the prefix sums the reused tables were made with
 };
 
 }  // namespace
