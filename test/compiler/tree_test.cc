@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -161,6 +162,23 @@ TEST(Tree, HeavyIntervalsSitNearTheRoot) {
   const DecisionTree b = build_tree(iv, w, {.strategy = Strategy::kBalanced});
   EXPECT_EQ(walk_tree(b, 400).tests, 6u);  // log2(64): balanced ignores weights
   EXPECT_LT(t.weighted_tests, b.weighted_tests);
+}
+
+// The dynamic program works in whole quanta of the total weight: weights
+// whose sum overflows a double, or that span hundreds of orders of
+// magnitude, still give a tree over every value, the heaviest on top.
+TEST(Tree, WeightsOfAnyMagnitude) {
+  const Interval iv[] = {{0, 9, 0}, {10, 19, 1}, {20, 29, 0}, {30, 0xffffffffU, 1}};
+  for (const std::vector<double>& w : {std::vector<double>{1e308, 1e308, 1, 1e-300},
+                                       std::vector<double>{1e-300, 1e-310, 1e300, 0},
+                                       std::vector<double>{0, 0, 0, 0}}) {
+    const DecisionTree t = build_tree(iv, w, {.strategy = Strategy::kOptimal});
+    expect_maps(t, iv);
+    const size_t heaviest = static_cast<size_t>(std::max_element(w.begin(), w.end()) - w.begin());
+    if (w[heaviest] > 0) {
+      EXPECT_LE(walk_tree(t, iv[heaviest].lo).tests, 2u);
+    }
+  }
 }
 
 TEST(Tree, BalancedDepthIsLogarithmic) {
