@@ -304,10 +304,12 @@ class DiagramWalk {
       const size_t mark = state_.mark();
       ++proof_.atoms;
       const Sat s = state_.add(n.word, side);
+      keys_.changed(n.word);
       if (s == Sat::kSat)
         ok = agree(pool_.restrict(a, n.word, state_, &side), pool_.restrict(b, n.word, state_, &side));
       else if (s == Sat::kUnknown) ok = false;  // the full walk says why
       state_.undo_to(mark);
+      keys_.changed(n.word);
       if (!ok) break;
     }
     if (ok) proved_.insert(key(), key_hash);

@@ -22,6 +22,7 @@ bool masked(WordOp op) { return op == WordOp::kMaskedEq || op == WordOp::kMasked
 
 void StateKeys::start(Ref a, Ref b) {
   tests_ = {};
+  for (Fragment& f : fragments_) f.valid = false;
   std::array<std::vector<uint32_t>, kWordCount> constants;
   std::vector<bool> seen(pool_.slot_count(), false);
   std::vector<Ref> stack = {a, b};
@@ -63,36 +64,41 @@ void StateKeys::start(Ref a, Ref b) {
 uint32_t StateKeys::reads(Ref r, unsigned w) {
   if ((pool_.words(r) & (1u << w)) == 0) return 0;  // a leaf, or no test on w below
   ++work_;
-  if (const ReadEntry* e = find_read(r, w); e->word == w) return e->mask;
+  if (const ReadEntry* e = find_read(r, w); e->node == r && e->word == w) return e->mask;
   const DagPool::Node n = pool_.at(r);
   // Every bit read, the other branch is not asked.
   uint32_t out = n.word != w ? 0 : masked(n.atom.op) ? n.atom.mask : ~uint32_t{0};
   if (out != ~uint32_t{0}) out |= reads(n.if_true, w);
   if (out != ~uint32_t{0}) out |= reads(n.if_false, w);
-  if (2 * (reads_count_ + 1) > reads_.size()) {
-    // A cache: past its size it starts over rather than grow.
-    if (reads_.size() < kMaxReadSlots) grow_reads();
-    else clear_reads();
-  }
-  ReadEntry* e = find_read(r, w);  // the children may have grown or cleared the table
+  if (2 * (reads_count_ + 1) > reads_.size() && reads_.size() < kMaxReadSlots) grow_reads();
+  ReadEntry* e = find_read(r, w);  // the children may have grown the table
+  if (e->word == kNoWord) ++reads_count_;
   *e = ReadEntry{r, w, out};
-  ++reads_count_;
   return out;
 }
 
+// The slot of (r, w): its entry, or where to put it (direct-mapped: a new
+// entry takes the place of the one there). Emptying the full table instead
+// of replacing one entry cost flags/30's walk 20M instructions of its 34.7M
+// (76,502 misses of 136,511 look-ups, the residuals' entries forgotten
+// between the states that ask for them again); looking for a free slot
+// among the next 4 (or 8) before replacing, 29.8M (33.6M): the entries a
+// probe finds rarely pay for the probe.
 StateKeys::ReadEntry* StateKeys::find_read(Ref r, unsigned w) {
   if (reads_.empty()) grow_reads();
-  const size_t mask = reads_.size() - 1;
-  size_t slot = ((uint64_t{r} << 4 | w) * 0x9e3779b97f4a7c15ULL >> 20) & mask;
-  while (reads_[slot].word != kNoWord && (reads_[slot].node != r || reads_[slot].word != w)) slot = (slot + 1) & mask;
-  return &reads_[slot];
+  return &reads_[((uint64_t{r} << 4 | w) * 0x9e3779b97f4a7c15ULL >> 20) & (reads_.size() - 1)];
 }
 
 void StateKeys::grow_reads() {
   std::vector<ReadEntry> old = std::exchange(reads_, std::vector<ReadEntry>(std::max<size_t>(64, 2 * reads_.size())));
   for (ReadEntry& e : reads_) e.word = kNoWord;
-  for (const ReadEntry& e : old)
-    if (e.word != kNoWord) *find_read(e.node, e.word) = e;
+  reads_count_ = 0;
+  for (const ReadEntry& e : old) {
+    if (e.word == kNoWord) continue;
+    ReadEntry* slot = find_read(e.node, e.word);
+    if (slot->word == kNoWord) ++reads_count_;
+    *slot = e;
+  }
 }
 
 void StateKeys::forget_nodes() { clear_reads(); }
@@ -109,47 +115,67 @@ void StateKeys::push(std::vector<uint32_t>& key, Ref a, Ref b, const PathState& 
   const uint16_t words = pool_.words(a) | pool_.words(b);
   for (unsigned w = 0; w < kWordCount; ++w) {
     if ((words & (1u << w)) == 0) continue;
-    // A header naming the word and which parts of its constraint follow:
-    // most words a state reads are unconstrained or have one or two parts,
-    // and the memo holds thousands of keys.
-    const WordSet& s = state.word(w);
-    const size_t header = key.size();
-    uint32_t parts = 0;
-    key.push_back(0);
-    if (s.lo() != 0) {
-      parts |= kLo;
-      key.push_back(s.lo());
+    // A word's part of the key depends on its set and on the walked
+    // diagrams' tests, not on the residuals, unless keep_cells() narrows
+    // it: kept from the key that computed it until changed(w) (a step of
+    // the walk changes one word; one/70's keys took 1.55M of the walk's
+    // 6.8M instructions computing every word anew, 0.8M keeping the rest).
+    Fragment& f = fragments_[w];
+    if (f.valid) {
+      key.insert(key.end(), f.words.begin(), f.words.end());
+      continue;
     }
-    if (s.hi() != 0xffffffffU) {
-      parts |= kHi;
-      key.push_back(s.hi());
+    const size_t begin = key.size();
+    if (push_word(key, a, b, w, state.word(w))) {
+      f.words.assign(key.begin() + static_cast<std::ptrdiff_t>(begin), key.end());
+      f.valid = true;
     }
-    uint32_t known_mask = s.known_mask();
-    std::span<const WordSet::Clause> clauses = s.clauses();
-    // Known bits and clauses come from masked tests (== and ordered tests
-    // pin bits too, but then the set has bounds).
-    if ((known_mask != 0 || !clauses.empty()) && tests_[w].masks != 0 && s.lo() == 0 && s.hi() == 0xffffffffU &&
-        s.excluded().empty())
-      keep_cells(a, b, w, s, known_mask, clauses);
-    if (known_mask != 0) {
-      parts |= kKnownBits;
-      key.push_back(known_mask);
-      key.push_back(s.known_bits() & known_mask);
-    }
-    if (!s.excluded().empty()) {
-      parts |= kExcluded;
-      push_exclusions(key, w, s);
-    }
-    if (!clauses.empty()) {
-      parts |= kClauses;
-      key.push_back(static_cast<uint32_t>(clauses.size()));
-      for (const WordSet::Clause& c : clauses) {
-        key.push_back(c.mask);
-        key.push_back(c.value);
-      }
-    }
-    key[header] = w | parts;
   }
+}
+
+// Appends word `w`'s part of the key; false when it depends on the
+// residuals `a` and `b` (keep_cells()).
+bool StateKeys::push_word(std::vector<uint32_t>& key, Ref a, Ref b, unsigned w, const WordSet& s) {
+  // A header naming the word and which parts of its constraint follow:
+  // most words a state reads are unconstrained or have one or two parts,
+  // and the memo holds thousands of keys.
+  const size_t header = key.size();
+  uint32_t parts = 0;
+  key.push_back(0);
+  if (s.lo() != 0) {
+    parts |= kLo;
+    key.push_back(s.lo());
+  }
+  if (s.hi() != 0xffffffffU) {
+    parts |= kHi;
+    key.push_back(s.hi());
+  }
+  uint32_t known_mask = s.known_mask();
+  std::span<const WordSet::Clause> clauses = s.clauses();
+  // Known bits and clauses come from masked tests (== and ordered tests
+  // pin bits too, but then the set has bounds).
+  const bool narrowed = (known_mask != 0 || !clauses.empty()) && tests_[w].masks != 0 && s.lo() == 0 &&
+                        s.hi() == 0xffffffffU && s.excluded().empty();
+  if (narrowed) keep_cells(a, b, w, s, known_mask, clauses);
+  if (known_mask != 0) {
+    parts |= kKnownBits;
+    key.push_back(known_mask);
+    key.push_back(s.known_bits() & known_mask);
+  }
+  if (!s.excluded().empty()) {
+    parts |= kExcluded;
+    push_exclusions(key, w, s);
+  }
+  if (!clauses.empty()) {
+    parts |= kClauses;
+    key.push_back(static_cast<uint32_t>(clauses.size()));
+    for (const WordSet::Clause& c : clauses) {
+      key.push_back(c.mask);
+      key.push_back(c.value);
+    }
+  }
+  key[header] = w | parts;
+  return !narrowed;
 }
 
 // The set's values are those with every known bit at its value that break

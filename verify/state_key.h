@@ -51,8 +51,11 @@ class StateKeys {
   // Appends the key of the state (residuals `a` and `b`, constraints
   // `state`) to `key`. The residuals must be restricted by `state`
   // (DagPool::restrict on every word it constrains), as the walk's are: the
-  // key counts on them testing no value the state excludes.
+  // key counts on them testing no value the state excludes. A walk's calls
+  // pass one PathState, and call changed(w) whenever word w's set changes
+  // (add, undo): a word's part of the key is kept until then.
   void push(std::vector<uint32_t>& key, Ref a, Ref b, const PathState& state);
+  void changed(unsigned w) { fragments_[w].valid = false; }
   // After the pool freed nodes: what is remembered about them goes (their
   // slots hold other nodes next).
   void forget_nodes();
@@ -75,6 +78,7 @@ class StateKeys {
   // needs, where the residuals read word `w` only through masks.
   void keep_cells(Ref a, Ref b, unsigned w, const WordSet& s, uint32_t& known_mask,
                   std::span<const WordSet::Clause>& clauses);
+  bool push_word(std::vector<uint32_t>& key, Ref a, Ref b, unsigned w, const WordSet& s);
   void push_exclusions(std::vector<uint32_t>& key, unsigned w, const WordSet& s) const;
   static bool cell_keeps_others(const WordSet& s, uint32_t e, int min_block_bits, const std::vector<uint32_t>& cuts,
                                 std::vector<uint32_t>::const_iterator next_cut);
@@ -82,14 +86,15 @@ class StateKeys {
 
   const DagPool& pool_;
   std::array<WordTests, kWordCount> tests_;
-  // reads() of the nodes a key has asked about, by node and word (open
-  // addressing, at most half full): a few hundred in most proofs, where a
-  // table beside every node of the pool would take far more memory. A
-  // cache: full at kMaxReadSlots, it is emptied instead of grown (a walk
-  // over hundreds of rules on flag masks asks about millions). 4096 slots
-  // rather than 16,384: the larger table (and the half-size one it was
-  // rehashed from) were 290 of the 1,020 KiB heap peak of 50 allowed + 100
-  // flag rules on ioctl, and saved no time on the scaling families.
+  // reads() of the nodes a key has asked about, by node and word
+  // (direct-mapped, grown while more than half full, up to kMaxReadSlots):
+  // a few hundred in most proofs, where a table beside every node of the
+  // pool would take far more memory. A cache: a new entry takes the place
+  // of the one in its slot (find_read; a walk over hundreds of rules on
+  // flag masks asks about millions). 4096 slots rather than 16,384: the
+  // larger table (and the half-size one it was rehashed from) were 290 of
+  // the 1,020 KiB heap peak of 50 allowed + 100 flag rules on ioctl, and
+  // saved flags/30's proof 1M instructions of 25.5M.
   struct ReadEntry {
     Ref node;
     uint32_t word;  // kNoWord where free
@@ -104,6 +109,13 @@ class StateKeys {
   uint64_t work_ = 0;
   size_t reads_count_ = 0;
   std::vector<WordSet::Clause> kept_clauses_;  // keep_cells()', kept to reuse its memory
+  // Each word's part of the last key that computed it without keep_cells(),
+  // valid until changed().
+  struct Fragment {
+    bool valid = false;
+    std::vector<uint32_t> words;
+  };
+  std::array<Fragment, kWordCount> fragments_;
 };
 
 }  // namespace sysfence::verify
