@@ -542,17 +542,29 @@ Edge ArgCompiler::masked_test(const RuleSet& s, const OpenCondition& test, std::
   // Moved into compile(): not copied again.
   RuleSet yes = branch(true);
   RuleSet no = branch(false);
-  if (d == 0) {
-    // (A & m) == 0  <=>  !(A & m)
-    return g_.test(w, bpf::kJset, m, compile(std::move(no), w), compile(std::move(yes), w), a_holds);
-  }
-  if (std::popcount(m) == 1) {
-    return g_.test(w, bpf::kJset, m, compile(std::move(yes), w), compile(std::move(no), w), a_holds);
-  }
-  if (m == kMax32) return g_.test(w, bpf::kJeq, d, compile(std::move(yes), w), compile(std::move(no), w), a_holds);
   // `and` leaves A = word & m: the children reload what they read.
-  return g_.masked_test(w, m, bpf::kJeq, d, compile(std::move(yes), std::nullopt), compile(std::move(no), std::nullopt),
-                        a_holds);
+  const bool and_first = d != 0 && std::popcount(m) != 1 && m != kMax32;
+  const std::optional<uint32_t> child_holds = and_first ? std::nullopt : std::optional<uint32_t>(w);
+  // The branches are compiled in a fixed order, not as arguments of one
+  // call, whose order of evaluation C++ leaves to the compiler: compile()
+  // counts the states of an attempt against its bounds and fills the memo,
+  // so with the other order an attempt may overflow or share differently,
+  // and a clang build could emit another filter than a GCC build. The
+  // order is the one GCC gave them (its filters are unchanged).
+  Edge on_yes;
+  Edge on_no;
+  if (d == 0) {
+    on_yes = compile(std::move(yes), child_holds);
+    on_no = compile(std::move(no), child_holds);
+  } else {
+    on_no = compile(std::move(no), child_holds);
+    on_yes = compile(std::move(yes), child_holds);
+  }
+  // (A & m) == 0  <=>  !(A & m)
+  if (d == 0) return g_.test(w, bpf::kJset, m, on_no, on_yes, a_holds);
+  if (std::popcount(m) == 1) return g_.test(w, bpf::kJset, m, on_yes, on_no, a_holds);
+  if (m == kMax32) return g_.test(w, bpf::kJeq, d, on_yes, on_no, a_holds);
+  return g_.masked_test(w, m, bpf::kJeq, d, on_yes, on_no, a_holds);
 }
 
 }  // namespace sysfence::compiler
