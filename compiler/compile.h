@@ -69,7 +69,9 @@ struct CompileOptions {
   double size_weight = 1e-3;
   // Longest-path guarantee: a syscall of an ABI's table takes at most this
   // many comparisons (plus the extra instructions of its argument subtree)
-  // more than a balanced tree would give it. Optimal strategy only.
+  // more than a balanced tree would give it; where no search tree meets
+  // every such bound (many long argument subtrees), every bound is raised
+  // alike until one can. Optimal strategy only.
   unsigned depth_slack = 2;
   // Search every split point in the dynamic program instead of Knuth's
   // bounds (O(n^3) instead of O(n^2); for tests and comparisons).

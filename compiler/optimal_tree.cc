@@ -58,25 +58,36 @@ class OptimalTree {
   // - split points and chains that cost the same compare equal, and the
   //   first wins (rounding decided such ties before).
   // The rounding moves a weight by at most 2^-47 of the scale: an interval
-  // at the 10^-6 floor keeps ~70 quanta even when the budget rounds have
-  // made another one 2^24 times heavier than the rest of the tree.
+  // at the 10^-6 floor keeps a few quanta even next to one the budget
+  // rounds made 2^24 times heavier than the rest of the tree (the doubles'
+  // prefix sums lost such weights as well).
   void quantize(std::span<const double> w) {
-    double scale = o_.size_weight * static_cast<double>(2 * n_);
-    for (const double x : w) scale += x;
-    // Finite weights whose sum is not (counts near the largest double).
-    if (!std::isfinite(scale)) scale = std::numeric_limits<double>::max();
+    // Summed at 2^-kDown, so that no sum overflows: at most
+    // kMaxDynamicProgram weights of at most the largest double, and the
+    // size weight's term (an overflowing sum once gave a quantum past which
+    // the prefix sums rounded, and rebuilds differed from fresh builds).
+    constexpr int kDown = 12;
+    static_assert(kMaxDynamicProgram <= (size_t{1} << (kDown - 2)));
+    double scaled = std::ldexp(weight_of(o_.size_weight), -kDown) * static_cast<double>(2 * n_);
+    for (const double x : w) scaled += std::ldexp(weight_of(x), -kDown);
     int exponent = 0;
-    (void)std::frexp(scale, &exponent);  // scale < 2^exponent
-    quantum_ = std::ldexp(1.0, exponent - 46);
+    (void)std::frexp(scaled, &exponent);  // scaled < 2^exponent
+    // Not below the least double: a scale of subnormal weights (whose
+    // quantum would round to 0) takes that.
+    quantum_ = std::ldexp(1.0, std::max(exponent + kDown - 46, std::numeric_limits<double>::min_exponent - 53));
     size_weight_ = quanta(o_.size_weight);
     w_.resize(n_);
     for (size_t i = 0; i < n_; ++i) w_[i] = quanta(w[i]);
   }
 
+  // A weight as the dynamic program reads it: the largest double for an
+  // infinite one, 0 for NaN (and for a negative one, which no caller passes).
+  static double weight_of(double x) { return x > 0 ? std::min(x, std::numeric_limits<double>::max()) : 0; }
+
   // `x` (>= 0) in whole quanta, rounded to the nearest: a conversion the
   // compiler inlines (std::nearbyint is a library call without SSE4.1, 3% of
   // the tree's time).
-  Cost quanta(double x) const { return static_cast<Cost>(static_cast<int64_t>(x / quantum_ + 0.5)); }
+  Cost quanta(double x) const { return static_cast<Cost>(static_cast<int64_t>(weight_of(x) / quantum_ + 0.5)); }
 
   // Builds the tree. `reuse.run`, when not 0, names the workspace run whose
   // tables (same intervals, same options) may be reused (see Reuse and

@@ -50,10 +50,14 @@ void expect_same_tree(const DecisionTree& got, const DecisionTree& want) {
 // expected trees are built first: any other tree built on this thread
 // replaces the tables, and the rounds must run back to back for the
 // rebuilder to reuse its own (unless `interleave` asks for the opposite).
-void check_rounds(Rng& rng, size_t n, const TreeOptions& options, bool interleave, bool release = false) {
+// The weights are scaled by `magnitude` (their sum may overflow a double,
+// or its quantum be a subnormal one).
+void check_rounds(Rng& rng, size_t n, const TreeOptions& options, bool interleave, bool release = false,
+                  double magnitude = 1) {
   const std::vector<Interval> iv = random_intervals(rng, n, 1 + rng.below(5));
   std::vector<std::vector<double>> rounds(1, std::vector<double>(n));
-  for (double& x : rounds[0]) x = rng.chance(10) ? 1e-6 : static_cast<double>(rng.between(1, 1000)) / 1000.0;
+  for (double& x : rounds[0])
+    x = magnitude * (rng.chance(10) ? 1e-6 : static_cast<double>(rng.between(1, 1000)) / 1000.0);
   for (int r = 1; r < 8; ++r) {
     std::vector<double> w = rounds.back();
     const uint32_t changes = rng.below(4);
@@ -86,6 +90,40 @@ TEST(TreeRebuilder, SameTreesAsFreshBuilds) {
   TreeOptions o;
   o.size_weight = 1e-3;
   for (int trial = 0; trial < 60; ++trial) check_rounds(rng, 2 + rng.below(150), o, false);
+}
+
+// The dynamic program's weights are whole quanta of their sum: a sum that
+// overflows a double, or that is subnormal, must still give exact range
+// weights (or none at all), so that a rebuild is a fresh build.
+TEST(TreeRebuilder, WeightsNearTheLargestAndTheLeastDouble) {
+  Rng rng(1308);
+  TreeOptions o;
+  for (int trial = 0; trial < 30; ++trial) {
+    check_rounds(rng, 150 + rng.below(100), o, false, false, 1e290);
+    check_rounds(rng, 2 + rng.below(100), o, false, false, 1e-303);
+  }
+  o.size_weight = 1e308;
+  for (int trial = 0; trial < 10; ++trial) check_rounds(rng, 2 + rng.below(200), o, false, false, 1e290);
+  // Finite weights whose sum is not: one of the first changes.
+  std::vector<Interval> iv;
+  std::vector<double> w;
+  for (uint32_t i = 0; i < 200; ++i) {
+    iv.push_back(Interval{10 * i, i == 199 ? 0xffffffffU : 10 * i + 9, i % 2});
+    w.push_back(1e308 * (1 + (i % 3) / 4.0));
+  }
+  std::vector<std::vector<double>> rounds{w};
+  for (const double first : {1.5e308, 1.7e308, 1e300}) {
+    rounds.push_back(rounds.back());
+    rounds.back()[0] = first;
+  }
+  // Built first: a tree built between two rounds takes the rebuilder's tables.
+  std::vector<DecisionTree> want;
+  for (const auto& weights : rounds) want.push_back(build_tree(iv, weights, o));
+  TreeRebuilder rebuilder(iv, o);
+  for (size_t r = 0; r < rounds.size(); ++r) {
+    SCOPED_TRACE(::testing::Message() << "round " << r);
+    expect_same_tree(rebuilder.build(rounds[r]), want[r]);
+  }
 }
 
 TEST(TreeRebuilder, OtherTreesInBetween) {

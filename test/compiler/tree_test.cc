@@ -165,12 +165,16 @@ TEST(Tree, HeavyIntervalsSitNearTheRoot) {
 }
 
 // The dynamic program works in whole quanta of the total weight: weights
-// whose sum overflows a double, or that span hundreds of orders of
-// magnitude, still give a tree over every value, the heaviest on top.
+// whose sum overflows a double, that span hundreds of orders of magnitude,
+// that are subnormal (their quantum must not round to 0) or infinite still
+// give a tree over every value, the heaviest on top (TreeRebuilder's tests
+// check that such weights rebuild as they build).
 TEST(Tree, WeightsOfAnyMagnitude) {
   const Interval iv[] = {{0, 9, 0}, {10, 19, 1}, {20, 29, 0}, {30, 0xffffffffU, 1}};
   for (const std::vector<double>& w : {std::vector<double>{1e308, 1e308, 1, 1e-300},
                                        std::vector<double>{1e-300, 1e-310, 1e300, 0},
+                                       std::vector<double>{1e-310, 0, 0, 0},
+                                       std::vector<double>{std::numeric_limits<double>::infinity(), 1, 0, 1},
                                        std::vector<double>{0, 0, 0, 0}}) {
     const DecisionTree t = build_tree(iv, w, {.strategy = Strategy::kOptimal});
     expect_maps(t, iv);
