@@ -308,6 +308,7 @@ class Resolver {
   size_t sort_by_number(std::vector<MadeRule>& made);
   policy::ArgWidth width_of(ArchId abi, uint32_t nr, unsigned index) const;
   void fill_rule(const MadeRule& m, ArchId abi, policy::Rule& r) const;
+  [[gnu::noinline]] void fill_conditions(const MadeRule& m, ArchId abi, std::vector<policy::ArgCondition>& conds) const;
   void distinct_rules(std::span<const MadeRule> made, std::vector<const MadeRule*>& kept);
   Expected<void> store_rules();
 

@@ -8,9 +8,12 @@
 // Internal to the syscalls package.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
+#include <type_traits>
 
 #include "syscalls/arch.h"
 #include "syscalls/table.h"
@@ -37,11 +40,39 @@ struct PackedAlias {
 inline constexpr size_t kIndexSlots = 4096;
 inline constexpr NameId kEmptySlot = 0xffff;
 
-// FNV-1a with its high bits folded down; the packing tool and the lookup
-// must agree on it.
+// The `n` <= 8 bytes at `p` as a little-endian word, whatever the host. At
+// run time on a little-endian machine: two loads (the byte loop is what the
+// packing tool may run at compile time, and the other byte orders).
+constexpr uint64_t name_word(const char* p, size_t n) {
+  if (!std::is_constant_evaluated() && std::endian::native == std::endian::little && n >= 4) {
+    uint32_t lo = 0, hi = 0;
+    std::memcpy(&lo, p, 4);
+    std::memcpy(&hi, p + n - 4, 4);  // overlaps `lo` below 8 bytes: the same bytes
+    return uint64_t{lo} | uint64_t{hi} << (8 * (n - 4));
+  }
+  uint64_t w = 0;
+  for (size_t i = 0; i < n; ++i) w |= uint64_t{static_cast<unsigned char>(p[i])} << (8 * i);
+  return w;
+}
+
+// Eight bytes at a time, each word multiplied in and its high half folded
+// down; the packing tool and the lookup must agree on it. FNV-1a's byte
+// loop cost ~62 instructions per name (names average ten bytes): with it
+// numbers_by_name took 134 instructions per call, 92 with this (Docker's
+// default looks up 377 names per resolution).
 constexpr size_t name_hash(std::string_view s) {
-  uint64_t h = 14695981039346656037ULL;
-  for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+  constexpr uint64_t kMul = 0x9E3779B97F4A7C15ULL;
+  const char* p = s.data();
+  size_t n = s.size();
+  uint64_t h = (n + 1) * kMul;
+  for (; n >= 8; n -= 8, p += 8) {
+    h = (h ^ name_word(p, 8)) * kMul;
+    h ^= h >> 32;
+  }
+  if (n != 0) {
+    h = (h ^ name_word(p, n)) * kMul;
+    h ^= h >> 32;
+  }
   return static_cast<size_t>(h ^ (h >> 29));
 }
 
