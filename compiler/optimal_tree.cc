@@ -68,8 +68,11 @@ class OptimalTree {
     // the prefix sums rounded, and rebuilds differed from fresh builds).
     constexpr int kDown = 12;
     static_assert(kMaxDynamicProgram <= (size_t{1} << (kDown - 2)));
-    double scaled = std::ldexp(weight_of(o_.size_weight), -kDown) * static_cast<double>(2 * n_);
-    for (const double x : w) scaled += std::ldexp(weight_of(x), -kDown);
+    // A product with 2^-kDown is exact, or rounded as ldexp rounds (a
+    // library call per weight: 1.2% of a compile of Docker's default).
+    constexpr double kDownScale = 1.0 / (1 << kDown);
+    double scaled = weight_of(o_.size_weight) * kDownScale * static_cast<double>(2 * n_);
+    for (const double x : w) scaled += weight_of(x) * kDownScale;
     int exponent = 0;
     (void)std::frexp(scaled, &exponent);  // scaled < 2^exponent
     // Not below the least double: a scale of subnormal weights (whose
