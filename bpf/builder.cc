@@ -12,18 +12,16 @@ void Builder::emit(Insn insn) {
   // Jumps and returns must go through branch()/jump()/ret() so that their
   // offsets are computed by the layout.
   assert(insn_class(insn.code) != kJmp && insn_class(insn.code) != kRet);
-  items_.push_back(Item{ItemKind::kInsn, insn, Target::Return(0), Target::Return(0), Label{}});
+  add(ItemKind::kInsn, insn, Target::Return(0), Target::Return(0), Label{});
 }
 
-void Builder::jump(Target t) { items_.push_back(Item{ItemKind::kJump, Insn{kJmp | kJa, 0, 0, 0}, t, t, Label{}}); }
+void Builder::jump(Target t) { add(ItemKind::kJump, Insn{kJmp | kJa, 0, 0, 0}, t, t, Label{}); }
 
 void Builder::ret(uint32_t k) {
-  items_.push_back(Item{ItemKind::kRet, stmt(kRet | kRetK, k), Target::Return(0), Target::Return(0), Label{}});
+  add(ItemKind::kRet, stmt(kRet | kRetK, k), Target::Return(0), Target::Return(0), Label{});
 }
 
-void Builder::ret_a() {
-  items_.push_back(Item{ItemKind::kInsn, stmt(kRet | kRetA, 0), Target::Return(0), Target::Return(0), Label{}});
-}
+void Builder::ret_a() { add(ItemKind::kInsn, stmt(kRet | kRetA, 0), Target::Return(0), Target::Return(0), Label{}); }
 
 namespace {
 

@@ -59,7 +59,7 @@ class Builder {
   // Binds `l` to the next instruction emitted after this call.
   void bind(Label l) {
     assert(l.id < next_label_);
-    items_.push_back(Item{ItemKind::kBind, Insn{}, Target::Return(0), Target::Return(0), l});
+    add(ItemKind::kBind, Insn{}, Target::Return(0), Target::Return(0), l);
   }
 
   // A straight-line instruction (load, store, ALU, misc). Jumps and returns
@@ -71,7 +71,7 @@ class Builder {
   // kJge or kJset (constant operand).
   void branch(uint16_t op, uint32_t k, Target jt, Target jf) {
     assert(op == kJeq || op == kJgt || op == kJge || op == kJset);
-    items_.push_back(Item{ItemKind::kBranch, Insn{static_cast<uint16_t>(kJmp | op | kK), 0, 0, k}, jt, jf, Label{}});
+    add(ItemKind::kBranch, Insn{static_cast<uint16_t>(kJmp | op | kK), 0, 0, k}, jt, jf, Label{});
   }
   // Unconditional jump. A jump to a return is emitted as that return; a jump
   // to the very next instruction is dropped.
@@ -110,6 +110,20 @@ class Builder {
   };
 
   class Layout;  // finish()'s state (builder.cc)
+
+  // Appends an item written in place, field by field. A temporary Item
+  // pushed into the vector was copied with wider loads than its fields had
+  // been stored with, which waits on the store buffer: the push took 1.6%
+  // of a compile's time for 0.5% of its instructions (gen/emit of Docker's
+  // default 8.8 -> 7.1 us).
+  void add(ItemKind kind, Insn insn, Target jt, Target jf, Label label) {
+    Item& item = items_.emplace_back();
+    item.kind = kind;
+    item.insn = insn;
+    item.jt = jt;
+    item.jf = jf;
+    item.label = label;
+  }
 
   std::vector<Item> items_;
   uint32_t next_label_ = 0;

@@ -91,20 +91,17 @@ Edge Graph::masked_test(uint32_t word, uint32_t mask, uint16_t op, uint32_t k, E
   return Edge{intern(n), !(a_holds && *a_holds == word)};
 }
 
-Edge lower_tree(Graph& g, const DecisionTree& tree, uint32_t word, std::span<const Edge> leaf_edges) {
+namespace {
+
+// lower_tree for any tree: an iterative post-order (trees can be deep:
+// linear chains).
+Edge lower_tree_in_post_order(Graph& g, const DecisionTree& tree, uint32_t word, std::span<const Edge> leaf_edges) {
   // Not lowered yet: no edge enters a node's test from below (nodes only
   // point to nodes made before them), so this marks none.
   constexpr Edge kTodo{~NodeId{0}, true};
-  // Scratch kept between calls: the argument compiler lowers a small tree
-  // for every interval split, and the allocations cost more than the work.
-  thread_local std::vector<Edge> edge;
-  thread_local std::vector<int32_t> stack;
-  edge.assign(tree.nodes.size(), kTodo);
+  std::vector<Edge> edge(tree.nodes.size(), kTodo);
   auto done = [&](int32_t id) { return !(edge[id] == kTodo); };
-  // Iterative post-order: trees can be deep (linear chains).
-  stack.clear();
-  stack.reserve(tree.nodes.size());
-  stack.push_back(tree.root);
+  std::vector<int32_t> stack{tree.root};
   while (!stack.empty()) {
     const int32_t id = stack.back();
     if (done(id)) {
@@ -127,6 +124,37 @@ Edge lower_tree(Graph& g, const DecisionTree& tree, uint32_t word, std::span<con
     stack.pop_back();
   }
   return edge[tree.root];
+}
+
+}  // namespace
+
+Edge lower_tree(Graph& g, const DecisionTree& tree, uint32_t word, std::span<const Edge> leaf_edges) {
+  // The trees of tree.h put every node after its children (TreeMaker adds a
+  // node once they exist) and hold no node their root does not reach: they
+  // are lowered in index order, children first, in one pass up to the root
+  // (a post-order walk over a stack took twice the instructions per node).
+  // A tree made otherwise takes the walk; a node its root did not reach
+  // would only add a graph node nothing enters. Which order the tests are
+  // interned in changes their node ids only, never the graph.
+  // Scratch kept between calls: the argument compiler lowers a small tree
+  // for every interval split, and the allocations cost more than the work.
+  thread_local std::vector<Edge> edge;
+  const auto root = static_cast<size_t>(tree.root);
+  edge.resize(root + 1);
+  for (size_t i = 0; i <= root; ++i) {
+    const TreeNode& n = tree.nodes[i];
+    if (n.kind == TreeNode::Kind::kLeaf) {
+      if (n.leaf >= leaf_edges.size()) return lower_tree_in_post_order(g, tree, word, leaf_edges);
+      edge[i] = leaf_edges[n.leaf];
+      continue;
+    }
+    const auto above = static_cast<size_t>(n.above);
+    const auto below = static_cast<size_t>(n.below);
+    if (above >= i || below >= i) return lower_tree_in_post_order(g, tree, word, leaf_edges);
+    const uint16_t op = n.kind == TreeNode::Kind::kSplit ? bpf::kJge : bpf::kJeq;
+    edge[i] = g.test(word, op, n.k, edge[above], edge[below], word);
+  }
+  return edge[root];
 }
 
 unsigned path_length(const Graph& g, Edge e, const SeccompWords& words) {
@@ -242,7 +270,13 @@ std::vector<NodeId> layout_order(const Graph& g, Edge entry, const std::vector<s
       const NodeId c = v.child[v.next++];
       if (seen[c] == 0) {
         seen[c] = 1;
-        stack.push_back(visit(c));
+        // A return has no children: done as soon as it is reached, with no
+        // frame of its own.
+        if (g.node(c).kind == Node::Kind::kReturn) {
+          order.push_back(c);
+        } else {
+          stack.push_back(visit(c));
+        }
       }
       continue;
     }
@@ -253,43 +287,51 @@ std::vector<NodeId> layout_order(const Graph& g, Edge entry, const std::vector<s
   return order;
 }
 
-// Which nodes are entered at their load (the others only at their test).
-std::vector<uint8_t> entered_at_load(const Graph& g, Edge entry, const std::vector<NodeId>& order) {
-  std::vector<uint8_t> enters_at_load(g.size(), 0);
-  enters_at_load[entry.node] = entry.load;
+// How the edges into each node enter it: at its load, past it, or both
+// (bits of kEnteredAtLoad and kEnteredPastLoad).
+constexpr uint8_t kEnteredAtLoad = 1;
+constexpr uint8_t kEnteredPastLoad = 2;
+std::vector<uint8_t> entries(const Graph& g, Edge entry, const std::vector<NodeId>& order) {
+  std::vector<uint8_t> entered(g.size(), 0);
+  entered[entry.node] = entry.load ? kEnteredAtLoad : kEnteredPastLoad;
   for (NodeId id : order) {
     const Node& nd = g.node(id);
     if (nd.kind != Node::Kind::kTest) continue;
-    if (nd.on_true.load) enters_at_load[nd.on_true.node] = 1;
-    if (nd.on_false.load) enters_at_load[nd.on_false.node] = 1;
+    entered[nd.on_true.node] |= nd.on_true.load ? kEnteredAtLoad : kEnteredPastLoad;
+    entered[nd.on_false.node] |= nd.on_false.load ? kEnteredAtLoad : kEnteredPastLoad;
   }
-  return enters_at_load;
+  return entered;
 }
 
 }  // namespace
 
 Expected<EmitResult> emit(const Graph& g, Edge entry) {
-  const size_t n = g.size();
   const std::vector<NodeId> order = layout_order(g, entry, subtree_sizes(g, entry));
-  const std::vector<uint8_t> enters_at_load = entered_at_load(g, entry, order);
+  const std::vector<uint8_t> entered = entries(g, entry, order);
 
   bpf::Builder b;
-  // Each node's two labels: its load's, then its test's.
-  std::vector<bpf::Label> load_label(n);
+  // A test node's labels, the first of them here: its load's where some
+  // edge enters at the load, then its test's where some edge enters past
+  // it. Only those: a label bound for nothing costs the layout an item.
+  std::vector<bpf::Label> first_label(g.size());
   size_t items = 1;
   for (NodeId id : order) {
-    load_label[id] = b.new_label();
-    b.new_label();
     const Node& nd = g.node(id);
+    if (nd.kind != Node::Kind::kTest) continue;
+    const uint8_t how = entered[id];
+    first_label[id] = b.new_label();
+    if (how == (kEnteredAtLoad | kEnteredPastLoad)) b.new_label();
     // Bound test and branch; bound load and load; mask.
-    if (nd.kind == Node::Kind::kTest) items += 2 + 2 * enters_at_load[id] + (nd.has_mask ? 1 : 0);
+    items += ((how & kEnteredPastLoad) != 0 ? 2 : 1) + ((how & kEnteredAtLoad) != 0 ? 2 : 0) + (nd.has_mask ? 1 : 0);
   }
   b.reserve(items);
-  auto test_label = [&](NodeId id) { return bpf::Label{load_label[id].id + 1}; };
+  auto test_label = [&](NodeId id) {
+    return bpf::Label{first_label[id].id + ((entered[id] & kEnteredAtLoad) != 0 ? 1 : 0)};
+  };
   auto target = [&](Edge e) {
     const Node& nd = g.node(e.node);
     if (nd.kind == Node::Kind::kReturn) return bpf::Target::Return(nd.ret);
-    return bpf::Target::To(e.load ? load_label[e.node] : test_label(e.node));
+    return bpf::Target::To(e.load ? first_label[e.node] : test_label(e.node));
   };
   if (g.node(entry.node).kind == Node::Kind::kReturn) {
     b.ret(g.node(entry.node).ret);
@@ -297,11 +339,11 @@ Expected<EmitResult> emit(const Graph& g, Edge entry) {
   for (NodeId id : order) {
     const Node& nd = g.node(id);
     if (nd.kind != Node::Kind::kTest) continue;
-    if (enters_at_load[id]) {
-      b.bind(load_label[id]);
+    if ((entered[id] & kEnteredAtLoad) != 0) {
+      b.bind(first_label[id]);
       b.load_word(nd.word);
     }
-    b.bind(test_label(id));
+    if ((entered[id] & kEnteredPastLoad) != 0) b.bind(test_label(id));
     if (nd.has_mask) b.emit(bpf::stmt(bpf::kAlu | bpf::kAnd | bpf::kK, nd.mask));
     b.branch(nd.op, nd.k, target(nd.on_true), target(nd.on_false));
   }

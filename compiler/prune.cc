@@ -4,6 +4,7 @@
 #include <array>
 #include <bit>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -23,15 +24,19 @@ enum class Outcome : uint8_t { kUnknown, kTrue, kFalse };
 // of `some` set: a flag test `A & m` on several bits that held; and (when
 // `not_mask` is not 0) word & not_mask != not_value: the last equality, of
 // the word or of its masked bits, that failed.
+// Trivial, so that the rows of a graph's facts are allocated without being
+// written (kUnknownWord is what nothing established gives).
 struct WordFacts {
-  uint32_t lo = 0;
-  uint32_t hi = kMax32;
-  uint32_t ones = 0;
-  uint32_t zeros = 0;
-  uint32_t some = 0;
-  uint32_t not_mask = 0;
-  uint32_t not_value = 0;
+  uint32_t lo;
+  uint32_t hi;
+  uint32_t ones;
+  uint32_t zeros;
+  uint32_t some;
+  uint32_t not_mask;
+  uint32_t not_value;
+  friend bool operator==(const WordFacts&, const WordFacts&) = default;
 };
+constexpr WordFacts kUnknownWord{0, kMax32, 0, 0, 0, 0, 0};
 
 // The bits a masked test compares: the word's known bits under the mask.
 Outcome decide_masked_eq(const WordFacts& f, uint32_t mask, uint32_t k) {
@@ -125,7 +130,7 @@ WordFacts after(WordFacts f, const Node& n, bool taken) {
   switch (n.op) {
     case bpf::kJeq:
       if (taken) {
-        f = WordFacts{n.k, n.k, n.k, ~n.k};
+        f = WordFacts{n.k, n.k, n.k, ~n.k, 0, 0, 0};
       } else {
         // Undecided: the word may be k or something else, so lo < hi.
         if (n.k == f.lo) ++f.lo;
@@ -177,9 +182,15 @@ void meet(WordFacts& into, const WordFacts& other) {
 // The nodes reachable from `root`, every node after all of its parents
 // (reverse post-order over an explicit stack: graphs may be deep).
 std::vector<NodeId> topological(const Graph& g, NodeId root) {
+  // Room for every node up front (each test pushes its two children once):
+  // grown by doubling, the two vectors took 16 allocations for Docker's
+  // default.
   std::vector<NodeId> post;
+  post.reserve(g.size());
   std::vector<uint8_t> state(g.size(), 0);  // 0 new, 1 children pushed, 2 done
-  std::vector<NodeId> stack{root};
+  std::vector<NodeId> stack;
+  stack.reserve(2 * g.size() + 1);
+  stack.push_back(root);
   while (!stack.empty()) {
     const NodeId id = stack.back();
     if (state[id] == 2) {
@@ -200,6 +211,104 @@ std::vector<NodeId> topological(const Graph& g, NodeId root) {
   std::reverse(post.begin(), post.end());
   return post;
 }
+
+// Where each reached node's branches go once the tests they decide are
+// bypassed, found parents first with what holds on every path into each test
+// (a row of facts per word column).
+class Bypass {
+ public:
+  Bypass(const Graph& g, const std::vector<NodeId>& order, const std::vector<uint32_t>& position,
+         const std::array<uint8_t, kWords>& column, size_t columns)
+      : g_(g),
+        order_(order),
+        position_(position),
+        column_(column),
+        columns_(columns),
+        reached_(order.size(), 0),
+        target_(order.size()),
+        row_of_(order.size()),
+        // A row per test at most, none written before its first copy.
+        facts_(std::make_unique_for_overwrite<WordFacts[]>(order.size() * columns)) {}
+
+  // False when no test was decided.
+  bool run() {
+    reached_[0] = 1;  // the entry; A holds nothing and no word is known
+    row_of_[0] = 0;
+    std::fill_n(facts_.get(), columns_, kUnknownWord);
+    rows_ = 1;
+    // Parents first: a node's facts are complete once every node before it
+    // is done, as a bypassing edge only goes further down, past the node it
+    // bypasses.
+    for (uint32_t i = 0; i < order_.size(); ++i) {
+      const Node& n = g_.node(order_[i]);
+      if (reached_[i] == 0 || n.kind == Node::Kind::kReturn) continue;
+      branch(i, n, false);
+      branch(i, n, true);
+    }
+    return bypassed_;
+  }
+
+  bool reached(uint32_t i) const { return reached_[i] != 0; }
+  // The node branch `taken` of the i-th node in order goes to.
+  NodeId target(uint32_t i, bool taken) const { return target_[i][taken ? 1 : 0]; }
+
+ private:
+  WordFacts* row(uint32_t i) const { return facts_.get() + size_t{row_of_[i]} * columns_; }
+
+  // Follows branch `taken` of node `n` (the i-th in order) past the tests
+  // it decides, and passes what holds along it to the node it reaches. The
+  // facts along it are the node's own but in its word's column: no copy of
+  // the row until a test is reached, and nothing for a return (whose facts
+  // nothing reads), which about half of the branches go straight to.
+  void branch(uint32_t i, const Node& n, bool taken) {
+    NodeId to = taken ? n.on_true.node : n.on_false.node;
+    if (g_.node(to).kind == Node::Kind::kReturn) {
+      target_[i][taken ? 1 : 0] = to;
+      reached_[position_[to]] = 1;
+      return;
+    }
+    const size_t w = column_[n.word / 4];
+    const WordFacts* const from = row(i);
+    const WordFacts changed = after(from[w], n, taken);
+    const auto along = [&](size_t c) -> const WordFacts& { return c == w ? changed : from[c]; };
+    while (g_.node(to).kind == Node::Kind::kTest) {
+      const Node& next = g_.node(to);
+      const Outcome o = decide(along(column_[next.word / 4]), next);
+      if (o == Outcome::kUnknown) break;
+      to = o == Outcome::kTrue ? next.on_true.node : next.on_false.node;
+      bypassed_ = true;
+    }
+    target_[i][taken ? 1 : 0] = to;
+    const uint32_t j = position_[to];
+    const bool first = reached_[j] == 0;
+    reached_[j] = 1;
+    if (g_.node(to).kind == Node::Kind::kReturn) return;
+    if (first) {
+      row_of_[j] = rows_++;
+      WordFacts* const into = row(j);
+      std::copy_n(from, columns_, into);
+      into[w] = changed;
+      return;
+    }
+    WordFacts* const into = row(j);
+    for (size_t c = 0; c < columns_; ++c) {
+      // Most paths that join agree on most words: meet(f, f) is f.
+      if (!(into[c] == along(c))) meet(into[c], along(c));
+    }
+  }
+
+  const Graph& g_;
+  const std::vector<NodeId>& order_;
+  const std::vector<uint32_t>& position_;
+  const std::array<uint8_t, kWords>& column_;
+  const size_t columns_;
+  std::vector<uint8_t> reached_;
+  std::vector<std::array<NodeId, 2>> target_;
+  std::vector<uint32_t> row_of_;  // per node in order: its row of facts_, once reached
+  std::unique_ptr<WordFacts[]> facts_;
+  uint32_t rows_ = 0;
+  bool bypassed_ = false;
+};
 
 }  // namespace
 
@@ -222,49 +331,13 @@ std::optional<Edge> prune_decided_tests(Graph& g, Edge entry) {
       if (tested[w]) column[w] = static_cast<uint8_t>(columns++);
     }
   }
-  // Per node in `order`: what holds on every path into it (once reached),
-  // and where each branch goes once the tests it decides are bypassed.
-  std::vector<WordFacts> facts(order.size() * columns);
-  auto row = [&](uint32_t i) { return std::span<WordFacts>(facts).subspan(i * columns, columns); };
-  std::vector<bool> reached(order.size(), false);
-  std::vector<std::array<NodeId, 2>> target(order.size());
-  std::vector<WordFacts> along(columns);
-  reached[0] = true;  // the entry; A holds nothing and no word is known
-  bool bypassed = false;
-  // Parents first: a node's facts are complete once every node before it is
-  // done, as a bypassing edge only goes further down, past the node it
-  // bypasses.
-  for (uint32_t i = 0; i < order.size(); ++i) {
-    const Node& n = g.node(order[i]);
-    if (!reached[i] || n.kind == Node::Kind::kReturn) continue;
-    const size_t w = column[n.word / 4];
-    for (const bool taken : {false, true}) {
-      std::copy_n(row(i).begin(), columns, along.begin());
-      along[w] = after(along[w], n, taken);
-      NodeId to = taken ? n.on_true.node : n.on_false.node;
-      while (g.node(to).kind == Node::Kind::kTest) {
-        const Node& next = g.node(to);
-        const Outcome o = decide(along[column[next.word / 4]], next);
-        if (o == Outcome::kUnknown) break;
-        to = o == Outcome::kTrue ? next.on_true.node : next.on_false.node;
-        bypassed = true;
-      }
-      target[i][taken ? 1 : 0] = to;
-      const uint32_t j = position[to];
-      const std::span<WordFacts> into = row(j);
-      if (!reached[j]) {
-        std::copy_n(along.begin(), columns, into.begin());
-        reached[j] = true;
-      } else {
-        for (size_t x = 0; x < columns; ++x) meet(into[x], along[x]);
-      }
-    }
-  }
-  if (!bypassed) return std::nullopt;
+  if (columns == 0) return std::nullopt;  // a lone return
+  Bypass bypass(g, order, position, column, columns);
+  if (!bypass.run()) return std::nullopt;
   // Children first: each reached node again, with its branches' new targets.
   std::vector<NodeId> rebuilt(order.size());
   for (uint32_t i = static_cast<uint32_t>(order.size()); i-- > 0;) {
-    if (!reached[i]) continue;
+    if (!bypass.reached(i)) continue;
     const Node n = g.node(order[i]);  // a copy: interning may move the nodes
     if (n.kind == Node::Kind::kReturn) {
       rebuilt[i] = order[i];
@@ -272,8 +345,14 @@ std::optional<Edge> prune_decided_tests(Graph& g, Edge entry) {
     }
     // The children as this node leaves A: its word, or nothing after a mask.
     const std::optional<uint32_t> a = n.has_mask ? std::nullopt : std::optional<uint32_t>(n.word);
-    const Edge on_true = g.enter(rebuilt[position[target[i][1]]], a);
-    const Edge on_false = g.enter(rebuilt[position[target[i][0]]], a);
+    const Edge on_true = g.enter(rebuilt[position[bypass.target(i, true)]], a);
+    const Edge on_false = g.enter(rebuilt[position[bypass.target(i, false)]], a);
+    // The same branches: the node itself (the graph holds one node per
+    // content), found without interning it again.
+    if (on_true == n.on_true && on_false == n.on_false) {
+      rebuilt[i] = order[i];
+      continue;
+    }
     rebuilt[i] = (n.has_mask ? g.masked_test(n.word, n.mask, n.op, n.k, on_true, on_false, std::nullopt)
                              : g.test(n.word, n.op, n.k, on_true, on_false, std::nullopt))
                      .node;

@@ -155,10 +155,12 @@ void set_weighted_tests(DecisionTree& t, std::span<const Interval> intervals, st
     t.interval_tests.resize(intervals.size());
     for (size_t i = 0; i < intervals.size(); ++i) t.interval_tests[i] = walk_tree(t, intervals[i].lo).tests;
   }
-  t.weighted_tests = 0;
-  for (size_t i = 0; i < intervals.size(); ++i) {
-    t.weighted_tests += weights[i] * t.interval_tests[i];
-  }
+  // Summed in a local, in the same order: into t.weighted_tests, which a
+  // weight might alias for all the compiler knows, each addition waited for
+  // the previous one's store.
+  double weighted = 0;
+  for (size_t i = 0; i < intervals.size(); ++i) weighted += weights[i] * t.interval_tests[i];
+  t.weighted_tests = weighted;
 }
 
 }  // namespace
