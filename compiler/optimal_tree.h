@@ -16,34 +16,27 @@ class TreeMaker {
  public:
   explicit TreeMaker(DecisionTree& t) : t_(t) {}
 
-  int32_t leaf(uint32_t leaf) {
-    TreeNode n;
-    n.kind = TreeNode::Kind::kLeaf;
-    n.leaf = leaf;
-    return add(n);
-  }
+  int32_t leaf(uint32_t leaf) { return add(TreeNode::Kind::kLeaf, 0, leaf, -1, -1); }
   int32_t split(uint32_t k, int32_t below, int32_t above) {
-    TreeNode n;
-    n.kind = TreeNode::Kind::kSplit;
-    n.k = k;
-    n.below = below;
-    n.above = above;
     ++t_.tests;
-    return add(n);
+    return add(TreeNode::Kind::kSplit, k, 0, below, above);
   }
   int32_t equals(uint32_t k, int32_t match, int32_t other) {
-    TreeNode n;
-    n.kind = TreeNode::Kind::kEquals;
-    n.k = k;
-    n.above = match;
-    n.below = other;
     ++t_.tests;
-    return add(n);
+    return add(TreeNode::Kind::kEquals, k, 0, other, match);
   }
 
  private:
-  int32_t add(const TreeNode& n) {
-    t_.nodes.push_back(n);
+  // Written in place, field by field: a node built on the stack and pushed
+  // was copied with wider loads than its fields were stored with, which
+  // waits on the store buffer (as bpf::Builder's items did).
+  int32_t add(TreeNode::Kind kind, uint32_t k, uint32_t leaf, int32_t below, int32_t above) {
+    TreeNode& n = t_.nodes.emplace_back();
+    n.kind = kind;
+    n.k = k;
+    n.leaf = leaf;
+    n.below = below;
+    n.above = above;
     return static_cast<int32_t>(t_.nodes.size() - 1);
   }
   DecisionTree& t_;
