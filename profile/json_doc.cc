@@ -29,26 +29,62 @@ std::string_view to_string(JsonKind k) {
 
 namespace {
 
-// The newlines in [p, end). Sixteen bytes per step: counting line by line
-// with memchr costs a call per line, and profile lines are short (Docker's
-// default averages 15 bytes).
-size_t count_newlines(const char* p, const char* end) {
-  using Bytes = uint8_t __attribute__((vector_size(16)));
-  constexpr size_t kStep = sizeof(Bytes);
+using Bytes = uint8_t __attribute__((vector_size(16)));
+constexpr size_t kBlock = sizeof(Bytes);
+
+// 0xFF in the lanes of the sixteen bytes at `p` that are newlines, else 0.
+Bytes newline_lanes(const char* p) {
+  Bytes block;
+  std::memcpy(&block, p, kBlock);
+  return reinterpret_cast<Bytes>(block == '\n');
+}
+
+// The sum of the sixteen byte lanes, with no carries between them: pairs
+// of lanes into 16-bit lanes, which one multiply adds up.
+size_t sum_lanes(Bytes lanes) {
+  constexpr uint64_t kLowBytes = 0x00FF00FF00FF00FF;
+  uint64_t half[2];
+  std::memcpy(half, &lanes, sizeof(half));
+  const uint64_t pairs = (half[0] & kLowBytes) + ((half[0] >> 8) & kLowBytes) + (half[1] & kLowBytes) +
+                         ((half[1] >> 8) & kLowBytes);  // each at most 4 * 255
+  return static_cast<size_t>((pairs * 0x0001000100010001) >> 48);
+}
+
+// The newlines in [p, end), which lie in `text`. Sixteen bytes per step,
+// four steps per loop, each lane counting up to 255 matches before the
+// lanes are summed; the bytes short of a block are counted in the block
+// that ends at `end` (or starts the text), masked to [p, end). Counting
+// line by line with memchr costs a call per line, and profile lines are
+// short (Docker's default averages 15 bytes); the reader asks for about 50
+// positions in it, so what a call costs besides its blocks matters too
+// (the lanes were summed one by one, and the last bytes counted one by
+// one: about 100 instructions a call, now about 30).
+size_t count_newlines(std::string_view text, const char* p, const char* end) {
+  if (text.size() < kBlock) return static_cast<size_t>(std::count(p, end, '\n'));
+  constexpr size_t kMaxSteps = 252;  // lane counts stay below 256
   size_t count = 0;
-  while (static_cast<size_t>(end - p) >= kStep) {
-    // Each byte lane counts up to 255 matches before it is summed up.
-    const size_t steps = std::min<size_t>(static_cast<size_t>(end - p) / kStep, 255);
-    Bytes matches{};
-    for (size_t k = 0; k < steps; ++k, p += kStep) {
-      Bytes chunk;
-      std::memcpy(&chunk, p, kStep);
-      matches -= reinterpret_cast<Bytes>(chunk == '\n');  // a match is all ones: -1
+  Bytes matches{};  // a match is all ones: subtracting it adds 1
+  size_t steps = 0;
+  for (; static_cast<size_t>(end - p) >= 4 * kBlock; p += 4 * kBlock) {
+    matches -= newline_lanes(p);
+    matches -= newline_lanes(p + kBlock);
+    matches -= newline_lanes(p + 2 * kBlock);
+    matches -= newline_lanes(p + 3 * kBlock);
+    if ((steps += 4) == kMaxSteps) {
+      count += sum_lanes(matches);
+      matches = Bytes{};
+      steps = 0;
     }
-    for (size_t lane = 0; lane < kStep; ++lane) count += matches[lane];
   }
-  for (; p < end; ++p) count += *p == '\n' ? 1 : 0;
-  return count;
+  for (; static_cast<size_t>(end - p) >= kBlock; p += kBlock) matches -= newline_lanes(p);
+  if (p < end) {
+    const char* block = std::max(end - kBlock, text.data());
+    constexpr Bytes kLane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    const auto first = static_cast<uint8_t>(p - block);
+    const auto last = static_cast<uint8_t>(end - block);
+    matches -= newline_lanes(block) & reinterpret_cast<Bytes>((kLane >= first) & (kLane < last));
+  }
+  return count + sum_lanes(matches);
 }
 
 }  // namespace
@@ -67,7 +103,7 @@ TextPos LineCursor::pos(size_t offset) {
   if (offset < scanned_) scanned_ = line_start_;
   // Forward: count the newlines in between, then find the last of them.
   if (offset > scanned_) {
-    const size_t newlines = count_newlines(begin + scanned_, begin + offset);
+    const size_t newlines = count_newlines(text_, begin + scanned_, begin + offset);
     if (newlines != 0) {
       line_ += static_cast<uint32_t>(newlines);
       const void* last = memrchr(begin + scanned_, '\n', offset - scanned_);
@@ -82,37 +118,50 @@ TextPos LineCursor::pos(size_t offset) {
 // JsonRef
 // ---------------------------------------------------------------------------
 
-namespace {
-const JsonDoc::Node& node_of(const JsonDoc* doc, uint32_t i) { return doc->nodes()[i]; }
-}  // namespace
-
 JsonRef JsonRef::element(uint32_t i) const {
   uint32_t child = index_ + 1;
-  for (uint32_t k = 0; k < i; ++k) child = node_of(doc_, child).end;
+  for (uint32_t k = 0; k < i; ++k) child = doc_->node(child).end;
   return JsonRef(doc_, child);
 }
 
 std::vector<JsonRef> JsonRef::elements() const {
   std::vector<JsonRef> out;
-  const auto& n = node_of(doc_, index_);
-  out.reserve(n.count);
-  for (uint32_t child = index_ + 1, k = 0; k < n.count; ++k) {
+  const auto& n = doc_->node(index_);
+  out.reserve(n.size);
+  for (uint32_t child = index_ + 1, k = 0; k < n.size; ++k) {
     out.emplace_back(doc_, child);
-    child = node_of(doc_, child).end;
+    child = doc_->node(child).end;
   }
   return out;
 }
 
 std::vector<JsonRef::Member> JsonRef::members() const {
   std::vector<Member> out;
-  const auto& n = node_of(doc_, index_);
-  out.reserve(n.count);
-  for (uint32_t child = index_ + 1, k = 0; k < n.count; ++k) {
-    const auto& c = node_of(doc_, child);
+  const auto& n = doc_->node(index_);
+  out.reserve(n.size);
+  for (uint32_t child = index_ + 1, k = 0; k < n.size; ++k) {
+    const auto& c = doc_->node(child);
     out.push_back(Member{doc_->key_of(c), c.key_offset, JsonRef(doc_, child)});
     child = c.end;
   }
   return out;
+}
+
+// The parser said the literal is an integer that fits: reading it back
+// cannot fail. (A negative one reads as its two's complement.)
+uint64_t JsonRef::as_u64() const {
+  if (number_is_negative()) return static_cast<uint64_t>(as_i64());
+  const std::string_view t = number_text();
+  uint64_t value = 0;
+  std::from_chars(t.data(), t.data() + t.size(), value);
+  return value;
+}
+
+int64_t JsonRef::as_i64() const {
+  const std::string_view t = number_text();
+  int64_t value = 0;
+  std::from_chars(t.data(), t.data() + t.size(), value);
+  return value;
 }
 
 // ---------------------------------------------------------------------------
@@ -121,34 +170,54 @@ std::vector<JsonRef::Member> JsonRef::members() const {
 
 namespace {
 
-bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+// One compare and one bit test: the placement walks over whitespace around
+// every container.
+bool is_ws(char c) {
+  constexpr uint64_t kWhitespace =
+      (uint64_t{1} << ' ') | (uint64_t{1} << '\t') | (uint64_t{1} << '\n') | (uint64_t{1} << '\r');
+  const auto u = static_cast<unsigned char>(c);
+  return u <= ' ' && ((kWhitespace >> u) & 1) != 0;
+}
 
 constexpr uint32_t kUnplaced = UINT32_MAX;
 
 }  // namespace
 
 // Fills the tape while Boost parses, and places each value and key in the
-// text (see json_doc.h): `unplaced` counts the nodes still waiting for their
-// first child, `placed_all` turns false for a shape the handler cannot place.
+// text (see json_doc.h): `unplaced` counts the nodes not placed yet (a
+// container is placed when it ends), `placed_all` turns false for a shape
+// the handler cannot place.
+// A string, the commonest value, costs an inline append: the rare steps
+// (escapes, growing the tape, placing containers) are out of line, which
+// also keeps the parser's string loop from saving registers for them.
 struct JsonTapeBuilder {
   using error_code = boost::json::error_code;
   using string_view = boost::json::string_view;
+  using Node = JsonDoc::Node;
 
   static constexpr std::size_t max_object_size = static_cast<std::size_t>(-1);
   static constexpr std::size_t max_array_size = static_cast<std::size_t>(-1);
   static constexpr std::size_t max_key_size = static_cast<std::size_t>(-1);
   static constexpr std::size_t max_string_size = static_cast<std::size_t>(-1);
 
-  JsonTapeBuilder(JsonDoc* d, size_t limit) : doc(d), text(d->text_), max_values(limit) {}
+  // The tape starts with room for `room` nodes (at most `limit`).
+  JsonTapeBuilder(JsonDoc* d, size_t room, size_t limit) : doc(d), text(d->text_), max_values(limit), capacity(room) {
+    doc->nodes_ = std::make_unique_for_overwrite<Node[]>(capacity);
+    nodes = doc->nodes_.get();
+  }
 
   JsonDoc* doc;
   std::string_view text;
   size_t max_values;
+  Node* nodes;                        // doc->nodes_
+  size_t capacity;                    // nodes allocated, at most max_values
+  uint32_t count = 0;                 // nodes written
+  uint32_t innermost = kNoContainer;  // the open container values are added to
   bool too_many_values = false;
   bool placed_all = true;
   size_t unplaced = 0;
 
-  std::vector<uint32_t> open;  // indexes of the open containers
+  // The key of the member whose value comes next.
   bool have_key = false;
   bool key_in_pool = false;
   uint32_t key_pos = 0, key_len = 0;
@@ -158,12 +227,14 @@ struct JsonTapeBuilder {
   uint32_t part_start = 0;
   std::string number;
 
+  static constexpr uint32_t kNoContainer = UINT32_MAX;  // the outermost container's link
+
   uint32_t offset_of(const char* p) const { return static_cast<uint32_t>(p - text.data()); }
-  // Whether the parser handed over `s` where it stands in the text (it does
-  // for the whole text in one buffer; the check keeps that an assumption).
+  // Whether the parser handed over `s` where it stands in the text, rather
+  // than from its own buffer (a string with escapes, decoded there). The
+  // two never overlap: where `s` starts tells.
   bool in_text(string_view s) const {
-    const auto start = reinterpret_cast<uintptr_t>(s.data()) - reinterpret_cast<uintptr_t>(text.data());
-    return start <= text.size() && s.size() <= text.size() - start;
+    return reinterpret_cast<uintptr_t>(s.data()) - reinterpret_cast<uintptr_t>(text.data()) < text.size();
   }
   uint32_t pool_size() const { return static_cast<uint32_t>(doc->pool_.size()); }
 
@@ -172,20 +243,21 @@ struct JsonTapeBuilder {
     return i;
   }
 
-  // The open container at `level` (1 = the outermost) starts just before
-  // `anchor`, where its first child (or an object's first key) starts; so
-  // does each container around it of which it is the first child.
-  [[gnu::noinline]] void place_containers(size_t level, uint32_t anchor) {
-    for (; level > 0; --level) {
-      JsonDoc::Node& c = doc->nodes_[open[level - 1]];
-      if (c.offset != kUnplaced) return;
-      uint32_t i = anchor;
-      while (i > 0 && is_ws(text[i - 1])) --i;
-      c.offset = i - 1;  // the parser accepted the text: '[' or '{'
-      --unplaced;
-      anchor = c.offset;
-      if (level < 2 || doc->nodes_[open[level - 2]].count != 1) return;
-    }
+  // A container the parser did not place (an array element) starts just
+  // before its first child, or an object's first key: once it ends, that
+  // child (a container itself, then placed already) is where to look from.
+  // Placing it there rather than when its first child comes costs one test
+  // per container instead of one per value.
+  [[gnu::noinline]] void place_container(uint32_t index) {
+    Node& c = nodes[index];
+    const Node& first = nodes[index + 1];
+    uint32_t anchor = first.offset;
+    if (c.kind == JsonKind::kObject) anchor = first.key_in_pool ? kUnplaced : first.key_offset;
+    if (anchor == kUnplaced) return;  // the position pass will
+    uint32_t i = anchor;
+    while (i > 0 && is_ws(text[i - 1])) --i;
+    c.offset = i - 1;  // the parser accepted the text: '[' or '{'
+    --unplaced;
   }
 
   // Where a member's value starts when the parser did not say: after its
@@ -195,44 +267,58 @@ struct JsonTapeBuilder {
     return colon < text.size() && text[colon] == ':' ? skip_ws(colon + 1) : kUnplaced;
   }
 
-  [[gnu::noinline]] JsonDoc::Node* refuse_value(error_code& ec) {
-    too_many_values = true;
-    ec = boost::json::error::exception;
-    return nullptr;
+  // A full tape grows (doubling, up to max_values); past max_values the
+  // parse stops.
+  [[gnu::noinline]] bool grow(error_code& ec) {
+    if (capacity >= max_values) {
+      too_many_values = true;
+      ec = boost::json::error::exception;
+      return false;
+    }
+    capacity = std::min(max_values, capacity * 2 + 16);
+    auto bigger = std::make_unique_for_overwrite<Node[]>(capacity);
+    std::copy_n(nodes, count, bigger.get());
+    doc->nodes_ = std::move(bigger);
+    nodes = doc->nodes_.get();
+    return true;
   }
 
-  // Appends a node of `kind` and returns it for the caller to fill in
-  // (nullptr past the value limit). `at` is where the value starts when the
-  // parser handed over its text directly (kUnplaced otherwise). It runs
-  // once per value: the rare steps are out of line, so that it saves few
-  // registers.
-  JsonDoc::Node* add(JsonKind kind, uint32_t at, error_code& ec) {
-    auto& nodes = doc->nodes_;
-    if (nodes.size() >= max_values) return refuse_value(ec);
-    if (!open.empty()) {
-      const uint32_t siblings = ++nodes[open.back()].count;
-      if (have_key) {
-        if (at == kUnplaced) at = value_after_key();
-      } else if (at != kUnplaced && siblings == 1) {
-        place_containers(open.size(), at);
-      }
-    }
-    if (at == kUnplaced) {
-      // Containers are placed by their first child; other values only here.
-      if (kind != JsonKind::kArray && kind != JsonKind::kObject) placed_all = false;
-      ++unplaced;
-    }
-    JsonDoc::Node& n = nodes.emplace_back();
-    n.kind = kind;
-    n.offset = at;
-    n.end = static_cast<uint32_t>(nodes.size());
+  [[gnu::noinline]] void note_unplaced(JsonKind kind) {
+    // Containers are placed from their first child when they end; other
+    // values only here.
+    if (kind != JsonKind::kArray && kind != JsonKind::kObject) placed_all = false;
+    ++unplaced;
+  }
+
+  // Appends a node of `kind` and returns it for the caller to fill in its
+  // text or children (nullptr past the value limit). `at` is where the value
+  // starts when the parser handed over its text directly (kUnplaced
+  // otherwise).
+  Node* add(JsonKind kind, uint32_t at, error_code& ec) {
+    if (count == capacity && !grow(ec)) return nullptr;
+    const uint32_t index = count++;
+    Node& n = nodes[index];
     if (have_key) {
-      n.key_pos = key_pos;
-      n.key_len = key_len;
+      have_key = false;
       n.key_in_pool = key_in_pool;
       n.key_offset = key_offset;
-      have_key = false;
+      n.key_pos = key_pos;
+      n.key_len = key_len;
+      if (at == kUnplaced) at = value_after_key();
+    } else {
+      n.key_in_pool = false;
+      n.key_offset = 0;
+      n.key_pos = 0;
+      n.key_len = 0;
     }
+    if (at == kUnplaced) note_unplaced(kind);
+    n.kind = kind;
+    n.flag = false;
+    n.text_in_pool = false;
+    n.offset = at;
+    n.end = index + 1;
+    n.size = 0;
+    n.text_pos = 0;
     return &n;
   }
 
@@ -240,23 +326,30 @@ struct JsonTapeBuilder {
   static bool on_document_end(error_code&) { return true; }
 
   bool begin_container(JsonKind k, error_code& ec) {
-    if (add(k, kUnplaced, ec) == nullptr) return false;
-    open.push_back(static_cast<uint32_t>(doc->nodes_.size() - 1));
+    Node* n = add(k, kUnplaced, ec);
+    if (n == nullptr) return false;
+    n->end = innermost;
+    innermost = count - 1;
     return true;
   }
-  bool end_container(error_code&) {
-    doc->nodes_[open.back()].end = static_cast<uint32_t>(doc->nodes_.size());
-    open.pop_back();
+  // Boost counts the children.
+  bool end_container(std::size_t children) {
+    const uint32_t index = innermost;
+    Node& c = nodes[index];
+    innermost = c.end;
+    c.end = count;
+    c.size = static_cast<uint32_t>(children);
+    if (c.offset == kUnplaced && children != 0) place_container(index);
     return true;
   }
   bool on_array_begin(error_code& ec) { return begin_container(JsonKind::kArray, ec); }
-  bool on_array_end(std::size_t, error_code& ec) { return end_container(ec); }
+  bool on_array_end(std::size_t n, error_code&) { return end_container(n); }
   bool on_object_begin(error_code& ec) { return begin_container(JsonKind::kObject, ec); }
-  bool on_object_end(std::size_t, error_code& ec) { return end_container(ec); }
+  bool on_object_end(std::size_t n, error_code&) { return end_container(n); }
 
   // Escaped strings arrive in parts (the unescaped runs and the decoded
   // escapes) and are copied into the pool.
-  bool on_string_part(string_view s, std::size_t, error_code&) {
+  [[gnu::noinline]] bool on_string_part(string_view s, std::size_t, error_code&) {
     if (!in_string) {
       in_string = true;
       part_start = pool_size();
@@ -264,26 +357,28 @@ struct JsonTapeBuilder {
     doc->pool_.append(s.data(), s.size());
     return true;
   }
-  bool on_string(string_view s, std::size_t, error_code& ec) {
-    if (in_string || !in_text(s)) {
-      if (!in_string) part_start = pool_size();
-      in_string = false;
-      doc->pool_.append(s.data(), s.size());
-      JsonDoc::Node* n = add(JsonKind::kString, kUnplaced, ec);
-      if (n == nullptr) return false;
-      n->text_in_pool = true;
-      n->text_pos = part_start;
-      n->text_len = pool_size() - part_start;
-      return true;
-    }
-    const uint32_t pos = offset_of(s.data());
-    JsonDoc::Node* n = add(JsonKind::kString, pos - 1, ec);
+  [[gnu::noinline]] bool add_pooled_string(string_view s, error_code& ec) {
+    if (!in_string) part_start = pool_size();
+    in_string = false;
+    doc->pool_.append(s.data(), s.size());
+    Node* n = add(JsonKind::kString, kUnplaced, ec);
     if (n == nullptr) return false;
-    n->text_pos = pos;
-    n->text_len = static_cast<uint32_t>(s.size());
+    n->text_in_pool = true;
+    n->text_pos = part_start;
+    n->size = pool_size() - part_start;
     return true;
   }
-  bool on_key_part(string_view s, std::size_t, error_code&) {
+  bool on_string(string_view s, std::size_t, error_code& ec) {
+    if (in_string || !in_text(s)) [[unlikely]]
+      return add_pooled_string(s, ec);
+    const uint32_t pos = offset_of(s.data());
+    Node* n = add(JsonKind::kString, pos - 1, ec);
+    if (n == nullptr) return false;
+    n->text_pos = pos;
+    n->size = static_cast<uint32_t>(s.size());
+    return true;
+  }
+  [[gnu::noinline]] bool on_key_part(string_view s, std::size_t, error_code&) {
     if (!in_key) {
       in_key = true;
       part_start = pool_size();
@@ -291,19 +386,22 @@ struct JsonTapeBuilder {
     doc->pool_.append(s.data(), s.size());
     return true;
   }
+  [[gnu::noinline]] void pool_key(string_view s) {
+    if (!in_key) part_start = pool_size();
+    in_key = false;
+    doc->pool_.append(s.data(), s.size());
+    key_in_pool = true;
+    key_pos = part_start;
+    key_len = pool_size() - part_start;
+    // Neither the key nor its value is placed; the position pass will.
+    placed_all = false;
+    key_offset = 0;
+    key_end = static_cast<uint32_t>(text.size());
+  }
   bool on_key(string_view s, std::size_t, error_code&) {
     have_key = true;
-    if (in_key || !in_text(s)) {
-      if (!in_key) part_start = pool_size();
-      in_key = false;
-      doc->pool_.append(s.data(), s.size());
-      key_in_pool = true;
-      key_pos = part_start;
-      key_len = pool_size() - part_start;
-      // Neither the key nor its value is placed; the position pass will.
-      placed_all = false;
-      key_offset = 0;
-      key_end = static_cast<uint32_t>(text.size());
+    if (in_key || !in_text(s)) [[unlikely]] {
+      pool_key(s);
       return true;
     }
     key_in_pool = false;
@@ -311,7 +409,6 @@ struct JsonTapeBuilder {
     key_len = static_cast<uint32_t>(s.size());
     key_offset = key_pos - 1;
     key_end = key_pos + key_len + 1;
-    if (doc->nodes_[open.back()].count == 0) place_containers(open.size(), key_offset);
     return true;
   }
 
@@ -319,33 +416,30 @@ struct JsonTapeBuilder {
     number.append(s.data(), s.size());
     return true;
   }
-  bool add_number(string_view s, bool integer, uint64_t bits, error_code& ec) {
+  [[gnu::noinline]] bool add_number(string_view s, bool integer, error_code& ec) {
     const bool direct = number.empty() && in_text(s);
-    JsonDoc::Node* n = add(JsonKind::kNumber, direct ? offset_of(s.data()) : kUnplaced, ec);
+    Node* n = add(JsonKind::kNumber, direct ? offset_of(s.data()) : kUnplaced, ec);
     if (n == nullptr) return false;
     n->flag = integer;
-    n->bits = bits;
     if (direct) {
-      n->negative = !s.empty() && s[0] == '-';
       n->text_pos = offset_of(s.data());
-      n->text_len = static_cast<uint32_t>(s.size());
+      n->size = static_cast<uint32_t>(s.size());
       return true;
     }
     number.append(s.data(), s.size());
-    n->negative = number[0] == '-';
     n->text_in_pool = true;
     n->text_pos = pool_size();
     doc->pool_.append(number);
-    n->text_len = static_cast<uint32_t>(number.size());
+    n->size = static_cast<uint32_t>(number.size());
     number.clear();
     return true;
   }
-  bool on_int64(int64_t i, string_view s, error_code& ec) { return add_number(s, true, static_cast<uint64_t>(i), ec); }
-  bool on_uint64(uint64_t u, string_view s, error_code& ec) { return add_number(s, true, u, ec); }
-  bool on_double(double, string_view s, error_code& ec) { return add_number(s, false, 0, ec); }
+  bool on_int64(int64_t, string_view s, error_code& ec) { return add_number(s, true, ec); }
+  bool on_uint64(uint64_t, string_view s, error_code& ec) { return add_number(s, true, ec); }
+  bool on_double(double, string_view s, error_code& ec) { return add_number(s, false, ec); }
 
   bool on_bool(bool b, error_code& ec) {
-    JsonDoc::Node* n = add(JsonKind::kBool, kUnplaced, ec);
+    Node* n = add(JsonKind::kBool, kUnplaced, ec);
     if (n != nullptr) n->flag = b;
     return n != nullptr;
   }
@@ -360,7 +454,7 @@ namespace {
 // offset of every value (pre-order, the same order the handler saw them) and
 // of every object key. Iterative; the container stack is bounded by the
 // depth limit the parser enforced.
-void record_offsets(std::string_view text, std::vector<JsonDoc::Node>& nodes) {
+void record_offsets(std::string_view text, std::span<JsonDoc::Node> nodes) {
   enum class State { kValue, kKey, kAfter };
   std::vector<bool> stack;  // true = object
   size_t i = 0;
@@ -480,11 +574,10 @@ Expected<JsonDoc> JsonDoc::parse(std::string_view text, std::string_view name, c
   // regrowth (the guess is capped so that a huge input does not reserve for
   // values it may not have). The pool holds only escaped strings, rare in
   // profiles: it grows as needed.
-  doc.nodes_.reserve(std::min({text.size() / 8 + 16, limits.max_values, size_t{1} << 16}));
+  const size_t room = std::min({text.size() / 8 + 16, limits.max_values, size_t{1} << 16});
   boost::json::parse_options opts;
   opts.max_depth = limits.max_depth;
-  boost::json::basic_parser<JsonTapeBuilder> parser(opts, &doc, limits.max_values);
-  parser.handler().open.reserve(16);  // profiles nest 5 deep; deeper ones grow it
+  boost::json::basic_parser<JsonTapeBuilder> parser(opts, &doc, room, limits.max_values);
   boost::json::error_code ec;
   const size_t used = parser.write_some(false, text.data(), text.size(), ec);
   if (ec) {
@@ -517,8 +610,10 @@ Expected<JsonDoc> JsonDoc::parse(std::string_view text, std::string_view name, c
     const TextPos p = doc.pos(rest);
     return fail(fmt::format("{}:{}:{}: invalid JSON: unexpected data after the JSON value", name, p.line, p.col));
   }
-  if (doc.nodes_.empty()) return fail(fmt::format("{}:1:1: invalid JSON: empty document", name));
-  if (!parser.handler().placed_all || parser.handler().unplaced != 0) record_offsets(text, doc.nodes_);
+  doc.node_count_ = parser.handler().count;
+  if (doc.node_count_ == 0) return fail(fmt::format("{}:1:1: invalid JSON: empty document", name));
+  if (!parser.handler().placed_all || parser.handler().unplaced != 0)
+    record_offsets(text, {doc.nodes_.get(), doc.node_count_});
   return doc;
 }
 

@@ -18,21 +18,48 @@ using reader_detail::article_kind;
 using reader_detail::Fields;
 using reader_detail::Pointer;
 
-// The fields each object may carry. Docker profiles are a superset of the OCI
+// The fields each object may carry, in the order of their enum (the schema
+// walk switches on it). Docker profiles are a superset of the OCI
 // runtime-spec object; in an OCI config.json moby's extensions (archMap,
 // name, comment, includes, excludes, errno names) mean nothing to runc and are
 // ignored like any other unknown field.
-constexpr std::array<std::string_view, 9> kDockerTop{"defaultAction", "defaultErrnoRet", "defaultErrno",
-                                                     "architectures", "archMap",         "syscalls",
-                                                     "flags",         "listenerPath",    "listenerMetadata"};
-constexpr std::array<std::string_view, 7> kOciTop{"defaultAction", "defaultErrnoRet", "architectures",   "syscalls",
-                                                  "flags",         "listenerPath",    "listenerMetadata"};
-constexpr std::array<std::string_view, 9> kDockerSyscall{"names", "name",    "action",   "errnoRet", "errno",
-                                                         "args",  "comment", "includes", "excludes"};
-constexpr std::array<std::string_view, 4> kOciSyscall{"names", "action", "errnoRet", "args"};
-constexpr std::array<std::string_view, 4> kArg{"index", "value", "valueTwo", "op"};
-constexpr std::array<std::string_view, 3> kFilter{"caps", "arches", "minKernel"};
-constexpr std::array<std::string_view, 2> kArchMap{"architecture", "subArchitectures"};
+enum class Top : uint8_t {
+  kDefaultAction,
+  kDefaultErrnoRet,
+  kDefaultErrno,
+  kArchitectures,
+  kArchMap,
+  kSyscalls,
+  kFlags,
+  kListenerPath,
+  kListenerMetadata,
+};
+constexpr std::array<std::string_view, 9> kTopNames{"defaultAction", "defaultErrnoRet", "defaultErrno",
+                                                    "architectures", "archMap",         "syscalls",
+                                                    "flags",         "listenerPath",    "listenerMetadata"};
+enum class Entry : uint8_t { kNames, kName, kAction, kErrnoRet, kErrno, kArgs, kComment, kIncludes, kExcludes };
+constexpr std::array<std::string_view, 9> kEntryNames{"names", "name",    "action",   "errnoRet", "errno",
+                                                      "args",  "comment", "includes", "excludes"};
+enum class Arg : uint8_t { kIndex, kValue, kValueTwo, kOp };
+constexpr std::array<std::string_view, 4> kArgNames{"index", "value", "valueTwo", "op"};
+enum class Filter : uint8_t { kCaps, kArches, kMinKernel };
+constexpr std::array<std::string_view, 3> kFilterNames{"caps", "arches", "minKernel"};
+enum class ArchMap : uint8_t { kArchitecture, kSubArchitectures };
+constexpr std::array<std::string_view, 2> kArchMapNames{"architecture", "subArchitectures"};
+
+template <typename E, typename... Rest>
+constexpr uint32_t bits(E first, Rest... rest) {
+  return ((1u << static_cast<unsigned>(first)) | ... | (1u << static_cast<unsigned>(rest)));
+}
+
+constexpr Fields kDockerTop{kTopNames};
+constexpr Fields kOciTop{kTopNames, bits(Top::kDefaultAction, Top::kDefaultErrnoRet, Top::kArchitectures,
+                                         Top::kSyscalls, Top::kFlags, Top::kListenerPath, Top::kListenerMetadata)};
+constexpr Fields kDockerEntry{kEntryNames};
+constexpr Fields kOciEntry{kEntryNames, bits(Entry::kNames, Entry::kAction, Entry::kErrnoRet, Entry::kArgs)};
+constexpr Fields kArg{kArgNames};
+constexpr Fields kFilter{kFilterNames};
+constexpr Fields kArchMap{kArchMapNames};
 
 // The profile schema: which fields each object has and what they mean.
 class Reader : public reader_detail::ReadContext {
@@ -85,47 +112,9 @@ class Reader : public reader_detail::ReadContext {
   Expected<void> read_seccomp(JsonRef obj, const Pointer& ptr) {
     Profile& p = out_.profile;
     p.pos = pos_of(obj.offset());
-    const Fields known = oci() ? Fields(kOciTop) : Fields(kDockerTop);
     std::optional<JsonRef> empty_default;  // "defaultAction": ""
-    auto r = for_fields(obj, ptr, known, [&](std::string_view f, JsonRef v, const Pointer& fp) -> Expected<void> {
-      if (f == "defaultAction") {
-        p.default_action_pos = pos_of(v.offset());
-        auto s = get_string(v, fp);
-        if (!s) return fail(s.error().message);
-        if (s->empty()) {  // Go's zero value: the same as absent
-          p.default_action.reset();
-          empty_default = v;
-          return {};
-        }
-        auto a = get_action(v, fp);
-        if (!a) return fail(a.error().message);
-        p.default_action = *a;
-      } else if (f == "defaultErrnoRet") {
-        auto n = get_u64(v, fp);
-        if (!n) return fail(n.error().message);
-        p.default_errno_ret = *n;
-        if (p.default_errno.empty()) p.default_errno_pos = pos_of(v.offset());
-      } else if (f == "defaultErrno") {
-        auto s = get_errno_name(v, fp);
-        if (!s) return fail(s.error().message);
-        p.default_errno = *s;
-        p.default_errno_pos = pos_of(v.offset());
-      } else if (f == "architectures") {
-        auto a = get_arches(v, fp);
-        if (!a) return fail(a.error().message);
-        p.architectures = std::move(*a);
-      } else if (f == "archMap") {
-        return read_arch_map(v, fp);
-      } else if (f == "syscalls") {
-        return read_syscalls(v, fp);
-      } else if (f == "flags") {
-        return read_flags(v, fp);
-      } else if (f == "listenerPath" || f == "listenerMetadata") {
-        auto s = get_string(v, fp);
-        if (!s) return fail(s.error().message);
-        (f == "listenerPath" ? p.listener_path : p.listener_metadata) = *s;
-      }
-      return {};
+    auto r = for_fields(obj, ptr, oci() ? kOciTop : kDockerTop, [&](size_t k, JsonRef v, const Pointer& fp) {
+      return read_top_field(static_cast<Top>(k), v, fp, empty_default);
     });
     if (!r) return r;
     // moby: `architectures` and `archMap` together are an error.
@@ -142,11 +131,62 @@ class Reader : public reader_detail::ReadContext {
     return {};
   }
 
+  Expected<void> read_top_field(Top f, JsonRef v, const Pointer& fp, std::optional<JsonRef>& empty_default) {
+    Profile& p = out_.profile;
+    switch (f) {
+      case Top::kDefaultAction: {
+        p.default_action_pos = pos_of(v.offset());
+        auto s = get_string(v, fp);
+        if (!s) return fail(s.error().message);
+        if (s->empty()) {  // Go's zero value: the same as absent
+          p.default_action.reset();
+          empty_default = v;
+          return {};
+        }
+        auto a = get_action(v, fp);
+        if (!a) return fail(a.error().message);
+        p.default_action = *a;
+        return {};
+      }
+      case Top::kDefaultErrnoRet: {
+        auto n = get_u64(v, fp);
+        if (!n) return fail(n.error().message);
+        p.default_errno_ret = *n;
+        if (p.default_errno.empty()) p.default_errno_pos = pos_of(v.offset());
+        return {};
+      }
+      case Top::kDefaultErrno: {
+        auto s = get_errno_name(v, fp);
+        if (!s) return fail(s.error().message);
+        p.default_errno = *s;
+        p.default_errno_pos = pos_of(v.offset());
+        return {};
+      }
+      case Top::kArchitectures: {
+        auto a = get_arches(v, fp);
+        if (!a) return fail(a.error().message);
+        p.architectures = std::move(*a);
+        return {};
+      }
+      case Top::kArchMap: return read_arch_map(v, fp);
+      case Top::kSyscalls: return read_syscalls(v, fp);
+      case Top::kFlags: return read_flags(v, fp);
+      case Top::kListenerPath:
+      case Top::kListenerMetadata: {
+        auto s = get_string(v, fp);
+        if (!s) return fail(s.error().message);
+        (f == Top::kListenerPath ? p.listener_path : p.listener_metadata) = *s;
+        return {};
+      }
+    }
+    return {};
+  }
+
   Expected<void> read_flags(JsonRef v, const Pointer& ptr) {
-    auto flags = get_strings(v, ptr);
-    if (!flags) return fail(flags.error().message);
-    for (size_t i = 0; i < flags->size(); ++i) {
-      const auto& f = (*flags)[i];
+    std::vector<std::string>& flags = out_.profile.flags;
+    if (auto r = read_strings(v, ptr, flags); !r) return fail(r.error().message);
+    for (size_t i = 0; i < flags.size(); ++i) {
+      const auto& f = flags[i];
       if (!is_known_filter_flag(f)) {
         const JsonRef e = v.element(static_cast<uint32_t>(i));
         return error(
@@ -154,7 +194,6 @@ class Reader : public reader_detail::ReadContext {
             fmt::format("unknown seccomp filter flag {}{}", quote(f), syscalls::did_you_mean(f, filter_flag_names())));
       }
     }
-    out_.profile.flags = std::move(*flags);
     return {};
   }
 
@@ -168,8 +207,8 @@ class Reader : public reader_detail::ReadContext {
       if (!e.is(JsonKind::kObject)) return error(e, ep, type_message("an object", e));
       ProfileArchMap& m = out.emplace_back();
       m.pos = pos_of(e.offset());
-      auto r = for_fields(e, ep, kArchMap, [&](std::string_view f, JsonRef fv, const Pointer& fp) -> Expected<void> {
-        if (f == "architecture") {
+      auto r = for_fields(e, ep, kArchMap, [&](size_t k, JsonRef fv, const Pointer& fp) -> Expected<void> {
+        if (static_cast<ArchMap>(k) == ArchMap::kArchitecture) {
           auto a = get_arch(fv, fp);
           if (!a) return fail(a.error().message);
           m.architecture = *a;
@@ -205,43 +244,53 @@ class Reader : public reader_detail::ReadContext {
     s.pos = pos_of(obj.offset());
     std::string_view legacy_name;
     bool has_action = false;
-    const Fields known = oci() ? Fields(kOciSyscall) : Fields(kDockerSyscall);
-    auto r = for_fields(obj, ptr, known, [&](std::string_view f, JsonRef v, const Pointer& fp) -> Expected<void> {
-      if (f == "names") {
-        auto n = get_strings(v, fp);
-        if (!n) return fail(n.error().message);
-        for (size_t k = 0; k < n->size(); ++k)
-          if ((*n)[k].empty())  // runc: "empty string is not a valid syscall"
-            return error(v.element(static_cast<uint32_t>(k)), Pointer(fp, k), "empty syscall name");
-        s.names = std::move(*n);
-      } else if (f == "name") {
-        auto n = get_string(v, fp);
-        if (!n) return fail(n.error().message);
-        legacy_name = *n;
-      } else if (f == "action") {
-        auto a = get_action(v, fp);
-        if (!a) return fail(a.error().message);
-        s.action = *a;
-        has_action = true;
-      } else if (f == "errnoRet") {
-        auto n = get_u64(v, fp);
-        if (!n) return fail(n.error().message);
-        s.errno_ret = *n;
-      } else if (f == "errno") {
-        auto n = get_errno_name(v, fp);
-        if (!n) return fail(n.error().message);
-        s.errno_name = *n;
-      } else if (f == "args") {
-        return read_args(v, fp, s.args);
-      } else if (f == "comment") {
-        auto c = get_string(v, fp);
-        if (!c) return fail(c.error().message);
-        s.comment = *c;
-      } else if (f == "includes" || f == "excludes") {
-        return read_filter(v, fp, f == "includes" ? s.includes : s.excludes);
-      }
-      return {};
-    });
+    auto r = for_fields(obj, ptr, oci() ? kOciEntry : kDockerEntry,
+                        [&](size_t k, JsonRef v, const Pointer& fp) -> Expected<void> {
+                          switch (static_cast<Entry>(k)) {
+                            case Entry::kNames: {
+                              auto empty = read_strings(v, fp, s.names);
+                              if (!empty) return fail(empty.error().message);
+                              if (*empty < s.names.size())  // runc: "empty string is not a valid syscall"
+                                return error(v.element(*empty), Pointer(fp, *empty), "empty syscall name");
+                              return {};
+                            }
+                            case Entry::kName: {
+                              auto n = get_string(v, fp);
+                              if (!n) return fail(n.error().message);
+                              legacy_name = *n;
+                              return {};
+                            }
+                            case Entry::kAction: {
+                              auto a = get_action(v, fp);
+                              if (!a) return fail(a.error().message);
+                              s.action = *a;
+                              has_action = true;
+                              return {};
+                            }
+                            case Entry::kErrnoRet: {
+                              auto n = get_u64(v, fp);
+                              if (!n) return fail(n.error().message);
+                              s.errno_ret = *n;
+                              return {};
+                            }
+                            case Entry::kErrno: {
+                              auto n = get_errno_name(v, fp);
+                              if (!n) return fail(n.error().message);
+                              s.errno_name = *n;
+                              return {};
+                            }
+                            case Entry::kArgs: return read_args(v, fp, s.args);
+                            case Entry::kComment: {
+                              auto c = get_string(v, fp);
+                              if (!c) return fail(c.error().message);
+                              s.comment = *c;
+                              return {};
+                            }
+                            case Entry::kIncludes: return read_filter(v, fp, s.includes);
+                            case Entry::kExcludes: return read_filter(v, fp, s.excludes);
+                          }
+                          return {};
+                        });
     if (!r) return r;
     // moby: a non-empty "name" together with a non-empty "names" is an error
     // once the entry passes includes/excludes (resolve() says so there; a
@@ -272,8 +321,9 @@ class Reader : public reader_detail::ReadContext {
       ProfileArg a;
       a.pos = pos_of(e.offset());
       bool has_op = false;
-      auto r = for_fields(e, ep, kArg, [&](std::string_view f, JsonRef fv, const Pointer& fp) -> Expected<void> {
-        if (f == "op") {
+      auto r = for_fields(e, ep, kArg, [&](size_t k, JsonRef fv, const Pointer& fp) -> Expected<void> {
+        const auto f = static_cast<Arg>(k);
+        if (f == Arg::kOp) {
           auto s = get_string(fv, fp);
           if (!s) return fail(s.error().message);
           auto op = parse_cmp_op(*s);
@@ -286,12 +336,12 @@ class Reader : public reader_detail::ReadContext {
         }
         auto n = get_u64(fv, fp);
         if (!n) return fail(n.error().message);
-        if (f == "index") {
+        if (f == Arg::kIndex) {
           // A syscall has six argument registers; libseccomp refuses others.
           if (*n > 5)
             return error(fv, fp, fmt::format("argument index {} is out of range (a syscall has arguments 0..5)", *n));
           a.index = static_cast<uint32_t>(*n);
-        } else if (f == "value") {
+        } else if (f == Arg::kValue) {
           a.value = *n;
         } else {
           a.value_two = *n;
@@ -309,19 +359,18 @@ class Reader : public reader_detail::ReadContext {
   Expected<void> read_filter(JsonRef v, const Pointer& ptr, ProfileFilter& flt) {
     if (!v.is(JsonKind::kObject)) return error(v, ptr, type_message("an object", v));
     flt = ProfileFilter{};
-    return for_fields(v, ptr, kFilter, [&](std::string_view f, JsonRef fv, const Pointer& fp) -> Expected<void> {
-      if (f == "minKernel") {
+    return for_fields(v, ptr, kFilter, [&](size_t k, JsonRef fv, const Pointer& fp) -> Expected<void> {
+      const auto f = static_cast<Filter>(k);
+      if (f == Filter::kMinKernel) {
         auto s = get_string(fv, fp);
         if (!s) return fail(s.error().message);
         if (s->empty()) return {};  // moby: "" means no minimum
-        auto k = parse_min_kernel(*s);
-        if (!k) return error(fv, fp, k.error().message);
-        flt.min_kernel = *k;
+        auto kernel = parse_min_kernel(*s);
+        if (!kernel) return error(fv, fp, kernel.error().message);
+        flt.min_kernel = *kernel;
         return {};
       }
-      auto list = get_strings(fv, fp);
-      if (!list) return fail(list.error().message);
-      (f == "caps" ? flt.caps : flt.arches) = std::move(*list);
+      if (auto r = read_strings(fv, fp, f == Filter::kCaps ? flt.caps : flt.arches); !r) return fail(r.error().message);
       return {};
     });
   }

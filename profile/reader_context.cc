@@ -74,13 +74,13 @@ std::string Pointer::str() const {
   return out;
 }
 
-FieldMatch find_field(Fields fields, std::string_view key) {
-  // Length and first byte first: most fields differ in one of them.
-  for (size_t k = 0; k < fields.size(); ++k)
-    if (fields[k].size() == key.size() && fields[k][0] == key[0] && fields[k] == key) return {k, true};
-  for (size_t k = 0; k < fields.size(); ++k)
-    if (iequals(fields[k], key)) return {k, false};
-  return {fields.size(), false};
+FieldMatch find_field_by_search(const Fields& fields, std::string_view key) {
+  const auto names = fields.names;
+  for (size_t k = 0; k < names.size(); ++k)
+    if (names[k] == key && fields.reads(k)) return {k, true};
+  for (size_t k = 0; k < names.size(); ++k)
+    if (iequals(names[k], key) && fields.reads(k)) return {k, false};
+  return {names.size(), false};
 }
 
 std::string ReadContext::located(uint32_t offset, const Pointer& pointer, std::string_view message) const {
@@ -105,11 +105,18 @@ std::string ReadContext::type_message(std::string_view expected, JsonRef v) {
   return fmt::format("expected {}, found {}", expected, article_kind(v.kind()));
 }
 
-void ReadContext::unknown_field(JsonRef member, const Pointer& ptr, std::string_view key, Fields known) {
-  const auto near = syscalls::nearest(key, known);
+void ReadContext::unknown_field(JsonRef member, const Pointer& ptr, std::string_view key, const Fields& known) {
+  std::vector<std::string_view> read;  // the suggestions: the fields the format reads
+  for (size_t k = 0; k < known.names.size(); ++k)
+    if (known.reads(k)) read.push_back(known.names[k]);
+  const auto near = syscalls::nearest(key, read);
   finding(member.key_offset(), ptr,
           near ? fmt::format("unknown field {} (ignored; did you mean \"{}\"?)", quote(key), *near)
                : fmt::format("unknown field {} (ignored)", quote(key)));
+}
+
+void ReadContext::repeated_field(JsonRef member, const Pointer& ptr, std::string_view field) {
+  finding(member.key_offset(), ptr, fmt::format("field \"{}\" given more than once; the last one wins", field));
 }
 
 void ReadContext::case_insensitive_match(JsonRef member, const Pointer& ptr, std::string_view key,
@@ -132,21 +139,31 @@ Expected<uint64_t> ReadContext::get_u64(JsonRef v, const Pointer& ptr) const {
   return v.as_u64();
 }
 
-Expected<std::vector<std::string>> ReadContext::get_strings(JsonRef v, const Pointer& ptr) const {
+Expected<uint32_t> ReadContext::read_strings(JsonRef v, const Pointer& ptr, std::vector<std::string>& out) const {
   if (!v.is(JsonKind::kArray)) return error(v, ptr, type_message("an array of strings", v));
-  std::vector<std::string> out;
-  out.reserve(v.size());
-  JsonRef e = v.first_child();
-  for (uint32_t i = 0; i < v.size(); ++i, e = e.next_sibling()) {
-    // Go decodes null into a string element as "" (no effect on the zero value).
-    if (e.is(JsonKind::kNull)) {
-      out.emplace_back();
-      continue;
+  const uint32_t count = v.size();
+  out.clear();
+  out.reserve(count);
+  uint32_t first_empty = count;
+  // The elements checked so far are scalars, so each next one is the next
+  // node. The nodes are read through a local pointer: through doc_, each
+  // element waited for three loads in a row (the stores into the strings
+  // might have changed what doc_ points at).
+  const JsonDoc& doc = doc_;
+  const JsonDoc::Node* const elements = doc.nodes().data() + v.index() + 1;
+  for (uint32_t i = 0; i < count; ++i) {
+    const JsonDoc::Node& e = elements[i];
+    // Go decodes null into a string element as "" (no effect on the zero
+    // value); a null's text reads as "".
+    if (e.kind != JsonKind::kString && e.kind != JsonKind::kNull) {
+      const JsonRef bad(&doc, v.index() + 1 + i);
+      return error(bad, Pointer(ptr, i), type_message("a string", bad));
     }
-    if (!e.is(JsonKind::kString)) return error(e, Pointer(ptr, i), type_message("a string", e));
-    out.emplace_back(e.as_string());
+    const std::string_view s = doc.text_of(e);
+    if (s.empty() && first_empty == count) first_empty = i;
+    out.emplace_back(s);
   }
-  return out;
+  return first_empty;
 }
 
 Expected<std::vector<std::string>> ReadContext::get_arches(JsonRef v, const Pointer& ptr) const {

@@ -7,7 +7,9 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 #include <string_view>
@@ -43,16 +45,80 @@ class Pointer {
   bool is_key_ = false;
 };
 
-// The known fields of one object (at most 32, one bit each in a set).
-using Fields = std::span<const std::string_view>;
+// The fields of one object (at most 32, one bit each in a set), and which
+// of them the profile's format reads (bit k: names[k]): a key that names
+// one of the others is unknown, as any other key. A key's length and first
+// and last bytes pick one of 32 slots, which names the only field the key
+// can equal: a lookup is one comparison where a search compared it with
+// each name in turn (Docker's default profile has 273 keys; the lookup is
+// 25 instructions a key, the search was 60).
+struct Fields {
+  static constexpr size_t kSlots = 32;
+  static constexpr uint8_t kNoField = 0xFF;
+  static constexpr uint8_t kSeveral = 0xFE;  // fields share the slot: search them
 
-// Where `key` is among `fields` (`index`): an exact match, else an ASCII
-// case-insensitive one (Go's order); fields.size() when neither.
+  constexpr explicit Fields(std::span<const std::string_view> field_names, uint32_t read_mask = ~0u)
+      : names(field_names), read(read_mask) {
+    slots.fill(kNoField);
+    for (size_t k = 0; k < names.size(); ++k) {
+      uint8_t& slot = slots[slot_of(names[k])];
+      slot = slot == kNoField ? static_cast<uint8_t>(k) : kSeveral;
+    }
+  }
+  // A non-empty key's slot.
+  static constexpr size_t slot_of(std::string_view key) {
+    const size_t first = static_cast<unsigned char>(key.front());
+    const size_t last = static_cast<unsigned char>(key.back());
+    return (key.size() + 2 * first + 3 * last) % kSlots;
+  }
+  bool reads(size_t k) const { return ((read >> k) & 1u) != 0; }
+
+  std::span<const std::string_view> names;
+  uint32_t read;
+  std::array<uint8_t, kSlots> slots{};
+};
+
+// Where `key` is among the fields read (`index` into names): an exact
+// match, else an ASCII case-insensitive one (Go's order); names.size() when
+// neither.
 struct FieldMatch {
   size_t index = 0;
   bool exact = false;
 };
-FieldMatch find_field(Fields fields, std::string_view key);
+// find_field's way when the key's slot does not settle it: a search of
+// every name, exactly and then case-insensitively.
+FieldMatch find_field_by_search(const Fields& fields, std::string_view key);
+
+// Whether a key equals a field name of its size. Field names are 2 to 16
+// bytes: two overlapping words from each side tell, with no call to memcmp
+// (a call, and the registers it makes the caller save, cost more than the
+// rest of the lookup); longer keys are left to the search.
+inline bool same_size_equal(std::string_view name, std::string_view key) {
+  const auto word = [](std::string_view s, size_t at, auto zero) {
+    std::memcpy(&zero, s.data() + at, sizeof(zero));
+    return zero;
+  };
+  const size_t n = key.size();
+  if (n >= 8 && n <= 16)
+    return word(name, 0, uint64_t{}) == word(key, 0, uint64_t{}) &&
+           word(name, n - 8, uint64_t{}) == word(key, n - 8, uint64_t{});
+  if (n >= 4 && n < 8)
+    return word(name, 0, uint32_t{}) == word(key, 0, uint32_t{}) &&
+           word(name, n - 4, uint32_t{}) == word(key, n - 4, uint32_t{});
+  if (n < 4) return name[0] == key[0] && name[n / 2] == key[n / 2] && name[n - 1] == key[n - 1];
+  return false;
+}
+
+// The search out of line: the lookup alone needs few registers to save.
+inline FieldMatch find_field(const Fields& fields, std::string_view key) {
+  if (!key.empty()) {
+    const size_t k = fields.slots[Fields::slot_of(key)];
+    if (k < fields.names.size() && fields.names[k].size() == key.size() && same_size_equal(fields.names[k], key) &&
+        fields.reads(k))
+      return {k, true};
+  }
+  return find_field_by_search(fields, key);
+}
 
 // The reader's state and its value-level helpers; the schema walk derives
 // from it.
@@ -101,28 +167,27 @@ class ReadContext {
   size_t unlisted_findings_ = 0;
   TextPos unlisted_from_;
 
-  // Calls `on_field(field, value, pointer)` for each recognised member (with
-  // the canonical field name), skipping nulls; records everything Go would
-  // silently accept or ignore as a strict finding.
+  // Calls `on_field(k, value, pointer)` for each recognised member, k the
+  // index of its field in known.names, skipping nulls; records everything
+  // Go would silently accept or ignore as a strict finding. The schema
+  // walk switches on k: no string compares beyond find_field's.
   template <typename F>
-  Expected<void> for_fields(JsonRef obj, const Pointer& ptr, Fields known, F&& on_field) {
-    uint32_t seen = 0;  // bit k: known[k] was given
+  Expected<void> for_fields(JsonRef obj, const Pointer& ptr, const Fields& known, F&& on_field) {
+    uint32_t seen = 0;  // bit k: known.names[k] was given
     JsonRef m = obj.first_child();
     for (uint32_t i = 0; i < obj.size(); ++i, m = m.next_sibling()) {
       const std::string_view key = m.key();
       const Pointer child(ptr, key);
       const auto [k, exact] = find_field(known, key);
-      if (k == known.size()) {
+      if (k == known.names.size()) {
         unknown_field(m, child, key, known);
         continue;
       }
-      const std::string_view field = known[k];
-      if (!exact) case_insensitive_match(m, child, key, field);
-      if ((seen & (1u << k)) != 0)
-        finding(m.key_offset(), child, fmt::format("field \"{}\" given more than once; the last one wins", field));
+      if (!exact) case_insensitive_match(m, child, key, known.names[k]);
+      if ((seen & (1u << k)) != 0) repeated_field(m, child, known.names[k]);
       seen |= 1u << k;
       if (m.is(JsonKind::kNull)) continue;  // Go: null leaves the field unset
-      if (auto r = on_field(field, m, child); !r) return r;
+      if (auto r = on_field(k, m, child); !r) return r;
     }
     return {};
   }
@@ -135,7 +200,11 @@ class ReadContext {
   }
 
   Expected<uint64_t> get_u64(JsonRef v, const Pointer& ptr) const;
-  Expected<std::vector<std::string>> get_strings(JsonRef v, const Pointer& ptr) const;
+  // An array of strings (null elements read as "", as Go decodes them)
+  // into `out`, replacing what it held (an error leaves part of it: the
+  // read fails). Returns the index of the first empty one (out.size() when
+  // none is).
+  Expected<uint32_t> read_strings(JsonRef v, const Pointer& ptr, std::vector<std::string>& out) const;
   Expected<std::vector<std::string>> get_arches(JsonRef v, const Pointer& ptr) const;
   // Architectures are libseccomp names: runc rejects anything else.
   Expected<std::string_view> get_arch(JsonRef v, const Pointer& ptr) const;
@@ -147,8 +216,9 @@ class ReadContext {
   static Expected<syscalls::KernelVersion> parse_min_kernel(std::string_view s);
 
  private:
-  void unknown_field(JsonRef member, const Pointer& ptr, std::string_view key, Fields known);
+  void unknown_field(JsonRef member, const Pointer& ptr, std::string_view key, const Fields& known);
   void case_insensitive_match(JsonRef member, const Pointer& ptr, std::string_view key, std::string_view field);
+  void repeated_field(JsonRef member, const Pointer& ptr, std::string_view field);
 };
 
 }  // namespace sysfence::profile::reader_detail
