@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 
 #include "base/text.h"
 #include "profile/errno_names.h"
@@ -196,13 +197,19 @@ Expected<Resolution> Resolver::run() {
   unknown_.assign(arches_.size(), {});
   unknown_seen_.assign(arches_.size(), {});
   made_.assign(arches_.size(), {});
-  number_stamps_.assign(arches_.size(), {});
+  made_count_.assign(arches_.size(), 0);
+  number_heads_.assign(arches_.size(), {});
+  multiplexer_stamps_.assign(arches_.size(), {});
+  other_numbers_.assign(arches_.size(), {});
+  numbers_made_.assign(arches_.size(), 0);
   for (size_t i = 0; i < arches_.size(); ++i) {
     const ArchId a = arches_[i];
     const auto entries = syscalls::table(a).entries();
     first_numbers_.push_back(entries.front().nr);
-    // One slot per number of the table, sized once (add_entry_number).
-    number_stamps_[i].assign(std::min<size_t>(size_t{entries.back().nr} - entries.front().nr, kMaxStampSlots) + 1, 0);
+    // One slot per number of the table, sized once (number_head).
+    NumberHeads& heads = number_heads_[i];
+    heads.resize(std::min<size_t>(size_t{entries.back().nr} - entries.front().nr + 1, kMaxNumberSlots));
+    std::memset(heads.data(), 0, heads.size() * sizeof(uint32_t));
     multiplexer_numbers_.push_back({syscalls::multiplexer_number(a, syscalls::Multiplexer::kSocketcall),
                                     syscalls::multiplexer_number(a, syscalls::Multiplexer::kIpc)});
   }
@@ -215,14 +222,16 @@ Expected<Resolution> Resolver::run() {
     most_names = std::max(most_names, e.names.size());
   }
   for (auto& m : made_) m.reserve(std::min(most_rules, kMaxRules / arches_.size()));
-  // note_largest's per-entry scratch, sized for the longest entry once.
+  // look_up_names' per-entry scratch, sized for the longest entry once.
   name_numbers_.reserve(most_names);
   name_calls_.reserve(most_names);
 
   out_.entries.resize(p_.syscalls.size());
+  entry_parts_.resize(p_.syscalls.size());
   for (size_t i = 0; i < p_.syscalls.size(); ++i)
     if (auto r = apply_entry(i); !r) return fail(r.error().message);
 
+  for (size_t a = 0; a < arches_.size(); ++a) made_[a].resize(made_count_[a]);
   if (auto r = store_rules(); !r) return fail(r.error().message);
   if (auto r = refuse_pseudo_conflicts(); !r) return fail(r.error().message);
   lose_number_loads();
@@ -373,15 +382,17 @@ Expected<void> Resolver::apply_entry(size_t index) {
     return fail(
         fmt::format("{}: SCMP_ACT_NOTIFY cannot be used for the write syscall (runc refuses it)", where(e.pos)));
 
-  // runc findLastSyscalls: every name of every entry moby kept counts
-  // towards the largest syscall number per ABI — whatever its action, even
-  // when the rule itself is dropped below.
-  note_largest(e);
+  look_up_names(e);
   if (auto r = check_names(index); !r) return r;
 
+  // runc findLastSyscalls: every name of every entry moby kept counts
+  // towards the largest syscall number per ABI — whatever its action, even
+  // when the rule itself is dropped below. make_rules counts them for the
+  // entries it makes rules of (on its way over the names and ABIs).
   // runc matchCall: a rule whose action equals the default action is
   // redundant and skipped (compared with the errno/trace data included).
   if (action == default_action_) {
+    note_largest(e);
     outcome.fate = EntryFate::kSameAsDefault;
     return {};
   }
@@ -389,9 +400,10 @@ Expected<void> Resolver::apply_entry(size_t index) {
   // runc resolves each name on the host before libseccomp sees the action
   // (matchCall): an entry none of whose names resolves is skipped whole,
   // its errno never checked.
-  const bool reaches_libseccomp = std::any_of(e.names.begin(), e.names.end(), [&](const std::string& name) {
-    return syscalls::numbers_by_name(name) != nullptr && libseccomp_knows(o_.native, name);
-  });
+  // (look_up_names looked them up.)
+  bool reaches_libseccomp = false;
+  for (size_t k = 0; k < e.names.size() && !reaches_libseccomp; ++k)
+    reaches_libseccomp = name_numbers_[k] != nullptr && libseccomp_knows(o_.native, e.names[k]);
   if (auto r = check_errno_range(action, e.pos, "errnoRet", static_cast<uint32_t>(index), reaches_libseccomp); !r)
     return r;
   check_masks(index);
@@ -417,6 +429,8 @@ Expected<void> Resolver::apply_entry(size_t index) {
   src.comment = e.comment;
   src.split_repeated_index = split;
 
+  entry_parts_[index] =
+      EntryRuleParts{action, split, e.args.empty(), e.pos.line, e.pos.col, e.comment.empty() ? nullptr : &e.comment};
   return make_rules(e, index, src, condition_sets);
 }
 
@@ -488,17 +502,16 @@ void Resolver::add_enosys_stub() {
 // every number the profile names itself is at most the largest.
 void Resolver::drop_rules_above_stub(policy::ArchPolicy& ap) {
   const uint32_t above = *ap.enosys_above;
+  // The map is in number order: the rules above are its tail (a search,
+  // where a walk over every number cost ~6k instructions per resolution).
+  const auto first_above = ap.rules.upper_bound(above);
+  if (first_above == ap.rules.end()) return;
   std::vector<std::string> dropped;
-  for (auto it = ap.rules.begin(); it != ap.rules.end();) {
-    if (it->first <= above) {
-      ++it;
-      continue;
-    }
+  for (auto it = first_above; it != ap.rules.end(); ++it) {
     const auto name = syscalls::table(ap.arch).name(it->first);
     dropped.push_back(name ? std::string(*name) : fmt::format("nr {}", it->first));
-    it = ap.rules.erase(it);
   }
-  if (dropped.empty()) return;
+  for (size_t k = 0; k < dropped.size(); ++k) ap.rules.erase(ap.rules.end() - 1);
   const auto largest = syscalls::table(ap.arch).name(above);
   out_.notes.push_back(fmt::format(
       "{}: on {}, runc's ENOSYS stub answers every syscall number above {} ({}) before the filter runs, so the "

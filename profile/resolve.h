@@ -1,8 +1,9 @@
 // Resolution: a Profile (as written) -> a Policy (what the filter must do) for
 // one native architecture, capability set and kernel version — exactly what
 // moby (profiles/seccomp setupSeccomp) and runc (libcontainer/seccomp,
-// patchbpf) do with the same inputs. resolve.cc, resolve_rules.cc and
-// resolve_warnings.cc document each rule where it is applied.
+// patchbpf) do with the same inputs. resolve.cc, resolve_rules.cc,
+// resolve_store.cc and resolve_warnings.cc document each rule where it is
+// applied.
 #pragma once
 
 #include <array>

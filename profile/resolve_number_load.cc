@@ -178,7 +178,8 @@ std::vector<Resolver::PseudoGroup> Resolver::pseudo_groups(size_t a) const {
     PseudoGroup g{made[order[first]].name, {}};
     size_t end = first;
     for (; end < order.size() && made[order[end]].name == g.name; ++end)
-      fill_rule(MadeRule{0, 0, made[order[end]].entry, made[order[end]].set}, arches_[a], g.rules.emplace_back());
+      fill_rule(MadeRule{0, 0, made[order[end]].entry, made[order[end]].set, nullptr}, arches_[a],
+                g.rules.emplace_back());
     groups.emplace_back(order[first], std::move(g));
     first = end;
   }
@@ -211,7 +212,7 @@ std::optional<bool> Resolver::number_loaded(std::span<const size_t> block, const
   for (size_t db = 0; db < block.size(); ++db) {
     const size_t a = block[db];
     const unsigned bits = syscalls::arch(arches_[a]).word_bits;
-    const std::vector<MadeRule>& made = made_[a];  // sorted by number (store_rules)
+    const MadeRules& made = made_[a];  // sorted by number (store_rules)
     for (size_t first = 0; first < made.size();) {
       size_t end = first;
       std::vector<policy::Rule> rules;

@@ -1,13 +1,13 @@
 // The rules each syscalls[] entry makes (one per name, ABI and condition
-// set) and how they become the policy's rules per syscall number.
+// set), chained per ABI and syscall number; resolve_store.cc makes them the
+// policy's rules.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <set>
-#include <span>
-#include <tuple>
+#include <map>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -48,104 +48,51 @@ const syscalls::MultiplexedCall* call_of(const syscalls::NameNumbers* numbers) {
   }
 }
 
-// --arg-width abi's decided conditions (narrow_reading), as they stand until
-// a number's rules are combined: forms every reader of the policy already
-// takes as never / always holding (a 32-bit word > 0xffffffff, <= 0xffffffff),
-// so the conflict warnings read the rules as the filter will; drop_decided
-// then takes them out.
-constexpr uint64_t kDecidedOperand = ~uint64_t{0};
+}  // namespace
 
-bool never_holds(const policy::ArgCondition& c) {
-  return c.width == policy::ArgWidth::k32 && c.op == policy::CmpOp::kGt && c.value == kDecidedOperand;
-}
-bool always_holds(const policy::ArgCondition& c) {
-  return c.width == policy::ArgWidth::k32 && c.op == policy::CmpOp::kLe && c.value == kDecidedOperand;
-}
-
-NarrowReading reading_of(const policy::ArgCondition& c) {
-  return c.width == policy::ArgWidth::k32 ? narrow_reading(c.op, c.value, c.value_two) : NarrowReading::kLowWord;
-}
-
-bool has_decided(const policy::Rule& r) {
-  return std::any_of(r.conditions.begin(), r.conditions.end(),
-                     [](const policy::ArgCondition& c) { return reading_of(c) != NarrowReading::kLowWord; });
-}
-
-// Rewrites the decided conditions of `r` (ArgWidth::k32 under --arg-width
-// abi) into their never / always forms.
-void read_as_kernel(policy::Rule& r) {
-  for (policy::ArgCondition& c : r.conditions) {
-    const NarrowReading reading = reading_of(c);
-    if (reading == NarrowReading::kLowWord) continue;
-    const policy::CmpOp op = reading == NarrowReading::kNever ? policy::CmpOp::kGt : policy::CmpOp::kLe;
-    c = policy::ArgCondition{c.index, op, kDecidedOperand, 0, policy::ArgWidth::k32};
+// Each name is looked up once for all ABIs (the shared name index); the
+// numbers stay in name_numbers_ for check_names, note_largest and
+// make_rules.
+void Resolver::look_up_names(const ProfileSyscall& e) {
+  // Written through local pointers: a store through the vectors' elements
+  // could alias the vectors themselves, which were then reloaded per name.
+  const size_t names = e.names.size();
+  name_numbers_.resize(names);
+  name_calls_.resize(names);
+  const syscalls::NameNumbers** const numbers_of = name_numbers_.data();
+  const syscalls::MultiplexedCall** const calls_of = name_calls_.data();
+  for (size_t i = 0; i < names; ++i) {
+    const syscalls::NameNumbers* numbers = syscalls::numbers_by_name(e.names[i]);
+    numbers_of[i] = numbers;
+    calls_of[i] = numbers != nullptr ? call_of(numbers) : syscalls::multiplexed_call(e.names[i]);
   }
 }
-
-// A rule with a condition that never holds matches nothing: it goes; a
-// condition that always holds says nothing: the rule stays without it.
-// One pass each (a profile may have 100,000 such rules for one syscall:
-// erasing them one by one was quadratic).
-template <typename Rules>
-void drop_decided(Rules& rules) {
-  const auto kept = std::remove_if(rules.begin(), rules.end(), [](const policy::Rule& r) {
-    return std::any_of(r.conditions.begin(), r.conditions.end(), never_holds);
-  });
-  rules.erase(kept, rules.end());
-  for (policy::Rule& r : rules) std::erase_if(r.conditions, always_holds);
-}
-
-}  // namespace
 
 // runc findLastSyscalls: every name of every entry moby kept counts
 // towards the largest syscall number per ABI — whatever its action, even
 // when the rule itself is dropped below — with the number libseccomp
 // resolves it to (for the socket and IPC calls, with libseccomp's view of
-// them, profile/libseccomp_names.h).
-// Each name is looked up once for all ABIs (the shared name index); the
-// numbers stay in name_numbers_ for check_names and make_rules.
+// them, profile/libseccomp_names.h). make_rules counts the names of the
+// entries it makes rules of.
 void Resolver::note_largest(const ProfileSyscall& e) {
-  name_numbers_.clear();
-  name_calls_.clear();
-  for (const auto& name : e.names) {
-    const syscalls::NameNumbers* numbers = syscalls::numbers_by_name(name);
-    name_numbers_.push_back(numbers);
-    name_calls_.push_back(numbers != nullptr ? call_of(numbers) : syscalls::multiplexed_call(name));
-  }
-  for (size_t a = 0; a < arches_.size(); ++a) {
-    // A local maximum: largest_[a] in memory could alias the names' numbers.
-    const ArchId abi = arches_[a];
-    uint32_t largest = largest_[a];
-    for (size_t i = 0; i < name_numbers_.size(); ++i) {
-      if (name_numbers_[i] == nullptr) continue;
-      std::optional<uint32_t> nr = name_numbers_[i]->on(abi);
-      // runc takes libseccomp's number for the name, and libseccomp gives
-      // most socket and IPC calls a negative pseudo number on the ABIs
-      // that multiplex them, and the names it does not know none
-      // (profile/libseccomp_names.h): never the largest.
-      if (o_.multiplex == MultiplexRewrite::kLibseccomp) {
-        const std::optional<int32_t> libseccomp = libseccomp_call_number(abi, e.names[i]);
-        if (libseccomp)
-          nr = *libseccomp >= 0 ? std::optional<uint32_t>(static_cast<uint32_t>(*libseccomp)) : std::nullopt;
-      }
-      if (nr) largest = std::max(largest, *nr);
-    }
-    largest_[a] = largest;
-  }
+  for (size_t a = 0; a < arches_.size(); ++a)
+    for (size_t k = 0; k < e.names.size(); ++k) note_largest(e, a, k);
 }
 
-// add_entry_number where `nr` is outside the slots run() sized.
-bool Resolver::add_number_outside_slots(size_t a, uint32_t nr) {
-  std::vector<uint32_t>& slots = number_stamps_[a];
-  const uint32_t first = first_numbers_[a];
-  // Numbers of the table lie in [first, max_nr()]; anything else (never
-  // met) takes the tree.
-  if (nr < first || nr - first > kMaxStampSlots) return other_numbers_.insert(nr).second;
-  const size_t slot = nr - first;
-  if (slot >= slots.size()) slots.resize(std::max<size_t>(slot + 1, 2 * slots.size()), 0);
-  if (slots[slot] == stamp_) return false;
-  slots[slot] = stamp_;
-  return true;
+void Resolver::note_largest(const ProfileSyscall& e, size_t a, size_t k) {
+  const syscalls::NameNumbers* const numbers = name_numbers_[k];
+  if (numbers == nullptr) return;
+  const ArchId abi = arches_[a];
+  std::optional<uint32_t> nr = numbers->on(abi);
+  // runc takes libseccomp's number for the name, and libseccomp gives
+  // most socket and IPC calls a negative pseudo number on the ABIs
+  // that multiplex them, and the names it does not know none
+  // (profile/libseccomp_names.h): never the largest.
+  if (o_.multiplex == MultiplexRewrite::kLibseccomp) {
+    const std::optional<int32_t> libseccomp = libseccomp_call_number(abi, e.names[k]);
+    if (libseccomp) nr = *libseccomp >= 0 ? std::optional<uint32_t>(static_cast<uint32_t>(*libseccomp)) : std::nullopt;
+  }
+  if (nr) largest_[a] = std::max(largest_[a], *nr);
 }
 
 // Each name is its own rule, on every ABI of the filter whose table knows
@@ -156,64 +103,150 @@ bool Resolver::add_number_outside_slots(size_t a, uint32_t nr) {
 // the policy's rules take their memory.
 Expected<void> Resolver::make_rules(const ProfileSyscall& e, size_t index, const policy::SourceRef& src,
                                     size_t condition_sets) {
+  const auto entry = static_cast<uint32_t>(index);
+  // Most names are made here: one the ABI knows, in its slots, not a
+  // multiplexer nor reaching one there, of an entry without conditions,
+  // outside libseccomp's view of the names (its rule needs no other test;
+  // Docker's default: 1,000 of 1,130 names and ABIs). make_name_rules makes
+  // the others. The loop keeps what it reads and counts in locals, written
+  // back around make_name_rules: a rule's store could alias the members,
+  // which the compiler then reloaded for every name (with the sort this
+  // replaces: ~118 -> ~58 instructions per name and ABI).
+  const bool plain_entry = o_.multiplex != MultiplexRewrite::kLibseccomp && e.args.empty();
+  const size_t names = e.names.size();
+  const syscalls::NameNumbers* const* const numbers_of = name_numbers_.data();
+  const syscalls::MultiplexedCall* const* const calls_of = name_calls_.data();
   for (size_t a = 0; a < arches_.size(); ++a) {
     const ArchId abi = arches_[a];
-    std::vector<MadeRule>& made = made_[a];
-    ++stamp_;
-    other_numbers_.clear();
-    for (size_t k = 0; k < e.names.size(); ++k) {
-      const std::string& name = e.names[k];
-      const std::optional<uint32_t> nr = name_numbers_[k] != nullptr ? name_numbers_[k]->on(abi) : std::nullopt;
-      // runc skips a name libseccomp cannot resolve on the host, and
-      // libseccomp an ABI where the name has no number.
-      if (o_.multiplex == MultiplexRewrite::kLibseccomp && nr &&
-          (!libseccomp_knows(o_.native, name) || !libseccomp_knows(abi, name))) {
-        if (std::find(libseccomp_skipped_[a].begin(), libseccomp_skipped_[a].end(), name) ==
-            libseccomp_skipped_[a].end())
-          libseccomp_skipped_[a].push_back(name);
+    const uint32_t stamp = ++stamp_;
+    // Where the ABI has no socketcall or ipc, a socket/IPC call is a name
+    // like any other. The multiplexers themselves take the other path.
+    const bool multiplexes = multiplexer_numbers_[a][0] || multiplexer_numbers_[a][1];
+    const uint32_t socketcall = multiplexer_numbers_[a][0].value_or(kNoNumber);
+    const uint32_t ipc = multiplexer_numbers_[a][1].value_or(kNoNumber);
+    uint32_t* const heads = number_heads_[a].data();
+    const size_t slot_count = number_heads_[a].size();
+    const uint32_t first_nr = first_numbers_[a];
+    MadeRule* made = made_[a].data();
+    size_t room = made_[a].size();
+    uint32_t count = made_count_[a];
+    size_t numbers = numbers_made_[a];
+    size_t rules_made = rules_made_;
+    uint32_t largest = largest_[a];
+    const auto write_back = [&]() __attribute__((always_inline)) {
+      made_count_[a] = count;
+      numbers_made_[a] = numbers;
+      rules_made_ = rules_made;
+      largest_[a] = largest;
+    };
+    const auto read_again = [&]() __attribute__((always_inline)) {
+      made = made_[a].data();
+      room = made_[a].size();
+      count = made_count_[a];
+      numbers = numbers_made_[a];
+      rules_made = rules_made_;
+      largest = largest_[a];
+    };
+    for (size_t k = 0; k < names; ++k) {
+      const syscalls::NameNumbers* const name_numbers = numbers_of[k];
+      const std::optional<uint32_t> nr = name_numbers != nullptr ? name_numbers->on(abi) : std::nullopt;
+      const uint32_t slot = nr ? *nr - first_nr : 0;  // wraps below the first
+      if (!plain_entry || !nr || (multiplexes && calls_of[k] != nullptr) || slot >= slot_count || *nr == socketcall ||
+          *nr == ipc) [[unlikely]] {
+        write_back();
+        if (auto r = make_name_rules(e, index, src, condition_sets, a, k, stamp); !r) return r;
+        read_again();
         continue;
       }
-      // socket/IPC calls also reach socketcall/ipc on some ABIs (multiplex.h).
-      std::optional<MultiplexTarget> mux;
-      if (const syscalls::MultiplexedCall* call = name_calls_[k])
-        if (const auto mux_nr = multiplexer_numbers_[a][static_cast<size_t>(call->via)])
-          mux = MultiplexTarget{*mux_nr, call};
-      const bool twin = mux && widens(o_.multiplex, !e.args.empty());
-      if (mux && !twin) note_multiplex_gap(index, name, mux->call, abi);
-      if (!nr && o_.multiplex == MultiplexRewrite::kLibseccomp)
-        note_pseudo_rules(a, name, mux.has_value(), index, condition_sets);
-      if (!nr && !twin) {
-        // Names no ABI knows are warnings (check_names), not notes.
-        if (name_numbers_[k] != nullptr) {
-          // A sub-ABI (i386, x32 next to x86_64) lacks a few dozen names:
-          // room for them at the first instead of growing there.
-          if (unknown_[a].empty()) {
-            unknown_[a].reserve(kUnknownRoom);
-            unknown_seen_[a].reserve(kUnknownRoom);
-          }
-          if (unknown_seen_[a].insert(name_numbers_[k])) unknown_[a].push_back(&name);
-        }
-        continue;
+      largest = std::max(largest, *nr);  // note_largest's, outside libseccomp's view of the names
+      // A name listed twice in the entry (or an alias of one listed) makes
+      // its rule once (first_naming).
+      uint32_t& head = heads[slot];
+      if (head != 0 && made[head - 1].entry == entry) continue;
+      if (++rules_made > kMaxRules) return too_many_rules();
+      if (count == room) [[unlikely]] {
+        write_back();
+        make_room(made_[a]);
+        read_again();
       }
-      if (nr)
-        for (size_t j = 0; j < e.args.size(); ++j) check_width(e, src, j, name, abi, *nr);
-      // A name listed twice in the entry makes its rules once.
-      const bool direct = nr && (e.names.size() == 1 || add_entry_number(a, *nr));
-      if (!direct && !twin) continue;
-      rules_made_ += condition_sets * ((direct ? 1 : 0) + (twin ? 1 : 0));
-      if (rules_made_ > kMaxRules) return too_many_rules();
-      // libseccomp adds the multiplexer's rule before the direct one.
-      for (size_t set = 0; set < condition_sets; ++set) {
-        const auto entry = static_cast<uint32_t>(index);
-        if (twin)
-          made.push_back(
-              MadeRule{mux->nr, static_cast<uint32_t>(made.size()), entry, static_cast<uint32_t>(set), mux->call});
-        if (direct)
-          made.push_back(MadeRule{*nr, static_cast<uint32_t>(made.size()), entry, static_cast<uint32_t>(set)});
-      }
+      if (head == 0) ++numbers;
+      made[count] = MadeRule{*nr, head, entry, 0, nullptr};
+      head = ++count;
     }
+    write_back();
   }
   return {};
+}
+
+// make_rules for the name e.names[k] on arches_[a], in every case.
+Expected<void> Resolver::make_name_rules(const ProfileSyscall& e, size_t index, const policy::SourceRef& src,
+                                         size_t condition_sets, size_t a, size_t k, uint32_t stamp) {
+  note_largest(e, a, k);
+  const auto entry = static_cast<uint32_t>(index);
+  const bool libseccomp_names = o_.multiplex == MultiplexRewrite::kLibseccomp;
+  const ArchId abi = arches_[a];
+  const std::string& name = e.names[k];
+  const syscalls::NameNumbers* numbers = name_numbers_[k];
+  const std::optional<uint32_t> nr = numbers != nullptr ? numbers->on(abi) : std::nullopt;
+  // runc skips a name libseccomp cannot resolve on the host, and
+  // libseccomp an ABI where the name has no number.
+  if (libseccomp_names && nr && (!libseccomp_knows(o_.native, name) || !libseccomp_knows(abi, name))) {
+    if (std::find(libseccomp_skipped_[a].begin(), libseccomp_skipped_[a].end(), name) == libseccomp_skipped_[a].end())
+      libseccomp_skipped_[a].push_back(name);
+    return {};
+  }
+  // socket/IPC calls also reach socketcall/ipc on some ABIs (multiplex.h).
+  std::optional<MultiplexTarget> mux;
+  if (const syscalls::MultiplexedCall* call = name_calls_[k])
+    if (const auto mux_nr = multiplexer_numbers_[a][static_cast<size_t>(call->via)])
+      mux = MultiplexTarget{*mux_nr, call};
+  const bool twin = mux && widens(o_.multiplex, !e.args.empty());
+  if (mux && !twin) note_multiplex_gap(index, name, mux->call, abi);
+  if (!nr && libseccomp_names) note_pseudo_rules(a, name, mux.has_value(), index, condition_sets);
+  if (!nr && !twin) {
+    // Names no ABI knows are warnings (check_names), not notes.
+    if (numbers != nullptr) {
+      // A sub-ABI (i386, x32 next to x86_64) lacks a few dozen names:
+      // room for them at the first instead of growing there.
+      if (unknown_[a].empty()) {
+        unknown_[a].reserve(kUnknownRoom);
+        unknown_seen_[a].reserve(kUnknownRoom);
+      }
+      if (unknown_seen_[a].insert(numbers)) unknown_[a].push_back(&name);
+    }
+    return {};
+  }
+  if (nr)
+    for (size_t j = 0; j < e.args.size(); ++j) check_width(e, src, j, name, abi, *nr);
+  // A name listed twice in the entry (or an alias of one listed) makes
+  // its rules once.
+  const bool direct = nr && first_naming(a, *nr, entry, stamp);
+  if (!direct && !twin) return {};
+  rules_made_ += condition_sets * ((direct ? 1 : 0) + (twin ? 1 : 0));
+  if (rules_made_ > kMaxRules) return too_many_rules();
+  uint32_t* const direct_head = direct ? &number_head(a, *nr) : nullptr;
+  uint32_t* const twin_head = twin ? &number_head(a, mux->nr) : nullptr;
+  // libseccomp adds the multiplexer's rule before the direct one.
+  for (size_t set = 0; set < condition_sets; ++set) {
+    if (twin_head != nullptr)
+      add_made(a, *twin_head, MadeRule{mux->nr, 0, entry, static_cast<uint32_t>(set), mux->call});
+    if (direct_head != nullptr) add_made(a, *direct_head, MadeRule{*nr, 0, entry, static_cast<uint32_t>(set), nullptr});
+  }
+  return {};
+}
+
+bool Resolver::first_naming(size_t a, uint32_t nr, uint32_t entry, uint32_t stamp) {
+  uint32_t* stamp_of = nullptr;
+  for (size_t m = 0; m < multiplexer_numbers_[a].size(); ++m)
+    if (multiplexer_numbers_[a][m] == nr) stamp_of = &multiplexer_stamps_[a][m];
+  if (stamp_of == nullptr && nr - first_numbers_[a] >= number_heads_[a].size()) stamp_of = &other_numbers_[a][nr].stamp;
+  if (stamp_of != nullptr) {
+    if (*stamp_of == stamp) return false;
+    *stamp_of = stamp;
+    return true;
+  }
+  const uint32_t head = number_heads_[a][nr - first_numbers_[a]];
+  return head == 0 || made_[a][head - 1].entry != entry;
 }
 
 // The names whose rules runc and libseccomp 2.5.4 leave out, one note per
@@ -250,211 +283,6 @@ void Resolver::note_multiplex_gap(size_t index, const std::string& name, const s
     return;
   }
   gaps.push_back(MultiplexGap{static_cast<uint32_t>(index), name, call, {abi}});
-}
-
-// Sorts `made` (in creation order, seq ascending) by (nr, seq). The
-// numbers of one ABI span a few hundred values: counting them and placing
-// each rule at its number's next slot keeps creation order within a number
-// in linear time; a wider spread falls back to the comparison sort.
-// Returns how many distinct numbers there are.
-size_t Resolver::sort_by_number(std::vector<MadeRule>& made) {
-  if (made.empty()) return 0;
-  const auto [lo, hi] =
-      std::minmax_element(made.begin(), made.end(), [](const MadeRule& x, const MadeRule& y) { return x.nr < y.nr; });
-  const size_t range = size_t{hi->nr} - lo->nr + 1;
-  if (range > 4 * made.size() + 4096) {
-    // seq is unique: creation order within each number.
-    std::sort(made.begin(), made.end(),
-              [](const MadeRule& x, const MadeRule& y) { return x.nr != y.nr ? x.nr < y.nr : x.seq < y.seq; });
-    size_t numbers = 0;
-    for (size_t x = 0; x < made.size(); ++x) numbers += x == 0 || made[x].nr != made[x - 1].nr ? 1 : 0;
-    return numbers;
-  }
-  const uint32_t base = lo->nr;
-  std::vector<uint32_t>& start = sort_starts_;
-  start.assign(range + 1, 0);
-  for (const MadeRule& m : made) ++start[m.nr - base + 1];
-  size_t numbers = 0;
-  for (size_t i = 1; i <= range; ++i) {
-    numbers += start[i] != 0 ? 1 : 0;
-    start[i] += start[i - 1];
-  }
-  std::vector<MadeRule>& sorted = sorted_;
-  sorted.resize(made.size());  // every element is overwritten below
-  for (const MadeRule& m : made) sorted[start[m.nr - base]++] = m;
-  made.swap(sorted);
-  return numbers;
-}
-
-// condition_width in the resolution's mode, remembered for the last (ABI,
-// number) asked: fill_rule fills a number's rules one after another, and
-// the twins of a multiplexer (every socket call's rule on socketcall) ask
-// for the same widths.
-policy::ArgWidth Resolver::width_of(ArchId abi, uint32_t nr, unsigned index) const {
-  WidthMemo& memo = width_memo_;
-  if (index >= memo.widths.size()) return condition_width(o_.arg_width, abi, nr, index);
-  if (!memo.valid || memo.abi != abi || memo.nr != nr) {
-    memo = WidthMemo{abi, nr, true, {}};
-  }
-  std::optional<policy::ArgWidth>& w = memo.widths[index];
-  if (!w) w = condition_width(o_.arg_width, abi, nr, index);
-  return *w;
-}
-
-// Fills `r` (a new, empty rule) with the policy rule `m` stands for on
-// `abi`: its entry's conditions (or the one condition of its set, where runc
-// split the entry), each of the width compared there, rewritten for the
-// multiplexer where `m` is a twin. Filled in place, not moved in: a rule
-// holds three strings. Most rules have no condition (Docker's default:
-// 1,000 of 1,026 per resolution): the conditions are filled out of line,
-// which keeps their lambda's registers and setup off the common path (~83
-// -> ~67 instructions per rule).
-void Resolver::fill_rule(const MadeRule& m, ArchId abi, policy::Rule& r) const {
-  const ProfileSyscall& e = p_.syscalls[m.entry];
-  const EntryOutcome& outcome = out_.entries[m.entry];
-  r.action = outcome.action;
-  if (!e.args.empty() || m.via != nullptr) fill_conditions(m, abi, r.conditions);
-  policy::SourceRef& src = r.source;
-  src.file = source_;
-  src.line = e.pos.line;
-  src.entry = m.entry;
-  if (!e.comment.empty()) [[unlikely]]
-    src.comment = e.comment;  // `r` is new: its comment is empty
-  src.split_repeated_index = outcome.split_repeated_index;
-  src.col = e.pos.col;
-  if (m.via != nullptr) [[unlikely]]
-    src.multiplexed_for = m.via->name;
-}
-
-void Resolver::fill_conditions(const MadeRule& m, ArchId abi, std::vector<policy::ArgCondition>& conds) const {
-  const ProfileSyscall& e = p_.syscalls[m.entry];
-  auto add_condition = [&](const ProfileArg& pa) {
-    conds.push_back(policy::ArgCondition{static_cast<uint8_t>(pa.index), pa.op, pa.value, pa.value_two,
-                                         width_of(abi, m.nr, pa.index)});
-  };
-  // A twin's conditions are rewritten in place: the call test first, so
-  // one more slot than the entry's own.
-  if (out_.entries[m.entry].split_repeated_index) {
-    conds.reserve(m.via != nullptr ? 2 : 1);
-    add_condition(e.args[m.set]);
-  } else {
-    conds.reserve(e.args.size() + (m.via != nullptr ? 1 : 0));
-    for (const ProfileArg& pa : e.args) add_condition(pa);
-  }
-  if (m.via != nullptr) to_multiplexer_conditions(o_.multiplex, *m.via, conds, width_of(abi, m.nr, 0));
-}
-
-// The MadeRules that make the rules of one syscall number (`made`: its
-// MadeRules, in the order made), appended to `kept`. Two names of one entry can be one syscall (an alias such as
-// arm's sync_file_range2 = arm_sync_file_range, or a name listed twice): one
-// rule is enough, so a rule equal to an earlier one of the same entry and
-// number is dropped. A number's rules from one entry are adjacent (seq
-// follows the entries), and their conditions differ only where runc split
-// the entry, by the one condition each carries: the check is a set lookup,
-// not a scan of the number's rules (linear in the (name, rule) pairs, not
-// quadratic).
-void Resolver::distinct_rules(std::span<const MadeRule> made, std::vector<const MadeRule*>& kept) {
-  uint32_t run_entry = 0;
-  bool run_started = false;
-  for (const MadeRule& m : made) {
-    const ProfileSyscall& e = p_.syscalls[m.entry];
-    const EntryOutcome& outcome = out_.entries[m.entry];
-    if (!run_started || m.entry != run_entry) {
-      run_entry = m.entry;
-      run_started = true;
-      run_seen_few_.clear();
-      run_seen_.clear();
-      run_vias_.clear();
-    }
-    const ProfileArg* split = outcome.split_repeated_index ? &e.args[m.set] : nullptr;
-    bool fresh = false;
-    if (split != nullptr) {
-      fresh = first_in_run(SeenCondition{m.via, split->index, split->op, split->value, split->value_two});
-    } else {
-      fresh = std::find(run_vias_.begin(), run_vias_.end(), m.via) == run_vias_.end();
-      if (fresh) {
-        if (run_vias_.capacity() == 0) run_vias_.reserve(16);
-        run_vias_.push_back(m.via);
-      }
-    }
-    if (fresh) kept.push_back(&m);
-  }
-}
-
-// Whether `c` is new in the current run (and now seen): a scan of the
-// run's first conditions, then the tree for a long run.
-bool Resolver::first_in_run(const SeenCondition& c) {
-  if (!run_seen_.empty()) return run_seen_.insert(c).second;
-  if (std::find(run_seen_few_.begin(), run_seen_few_.end(), c) != run_seen_few_.end()) return false;
-  if (run_seen_few_.size() < kMaxScannedConditions) {
-    if (run_seen_few_.capacity() == 0) run_seen_few_.reserve(kMaxScannedConditions);
-    run_seen_few_.push_back(c);
-    return true;
-  }
-  run_seen_.insert(run_seen_few_.begin(), run_seen_few_.end());
-  run_seen_few_.clear();
-  return run_seen_.insert(c).second;
-}
-
-// The rules per syscall number, in the order apply_entry made them. Sorting
-// once and appending each number's list at the end of the (still empty)
-// map is linear, where one map lookup per rule walks the tree every time.
-Expected<void> Resolver::store_rules() {
-  std::vector<const MadeRule*> kept;  // one number's, reused
-  kept.reserve(16);
-  // Only --arg-width abi reads a 32-bit argument as the kernel does; k32
-  // under --arg-width 64 is libseccomp's literal truncation of the constant.
-  const bool kernel_reading = o_.arg_width == ArgWidthMode::kAbi;
-  for (size_t a = 0; a < arches_.size(); ++a) {
-    const ArchId abi = arches_[a];
-    std::vector<MadeRule>& made = made_[a];
-    const size_t numbers = sort_by_number(made);
-    auto& rules = out_.policy.arches[a].rules;
-    rules.reserve(numbers + 1);  // and add_enosys_stub's rule on 0
-    for (size_t first = 0; first < made.size();) {
-      const uint32_t nr = made[first].nr;
-      size_t end = first + 1;
-      while (end < made.size() && made[end].nr == nr) ++end;
-      const MadeRule* single = end - first == 1 ? &made[first] : nullptr;  // most numbers: nothing to compare
-      if (single == nullptr) {
-        kept.clear();
-        distinct_rules(std::span<const MadeRule>(made).subspan(first, end - first), kept);
-        if (kept.size() == 1) single = kept.front();
-      }
-      first = end;
-      // One rule (most numbers) combines with nothing (combine would return
-      // it as is): it is filled in its place in the map, without a copy.
-      if (single != nullptr) {
-        const auto slot = rules.emplace_hint(rules.end(), nr);
-        policy::Rule& r = slot->second.emplace_back();
-        fill_rule(*single, abi, r);
-        // Most rules have no condition to decide: no call for them.
-        if (kernel_reading && !r.conditions.empty() && has_decided(r)) {
-          read_as_kernel(r);
-          drop_decided(slot->second);
-          if (slot->second.empty()) rules.erase(slot);
-        }
-        continue;
-      }
-      std::vector<policy::Rule> list(kept.size());
-      for (size_t k = 0; k < kept.size(); ++k) fill_rule(*kept[k], abi, list[k]);
-      // libseccomp's view of the rules (the conflict warnings') is of the
-      // rules as written, sysfence's of what the kernel reads.
-      std::optional<std::vector<policy::Rule>> as_written;
-      if (kernel_reading && std::any_of(list.begin(), list.end(), has_decided)) {
-        as_written = list;
-        for (policy::Rule& r : list) read_as_kernel(r);
-      }
-      auto combined = db_.combine(abi, nr, std::move(list), as_written ? &*as_written : nullptr);
-      if (!combined) return fail(combined.error().message);
-      if (as_written) {
-        drop_decided(*combined);
-        if (combined->empty()) continue;
-      }
-      rules.emplace_hint(rules.end(), nr, std::move(*combined));
-    }
-  }
-  return {};
 }
 
 }  // namespace sysfence::profile

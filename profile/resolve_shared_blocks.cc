@@ -60,7 +60,7 @@ std::vector<std::vector<Resolver::FilterRules>> Resolver::filter_rules() {
     std::vector<FilterRules>& entries = out.emplace_back();
     for (size_t db = 0; db < block.size(); ++db) {
       const size_t a = block[db];
-      const std::vector<MadeRule>& made = made_[a];  // sorted by number (store_rules)
+      const MadeRules& made = made_[a];  // sorted by number (store_rules)
       std::vector<const MadeRule*> kept;
       for (size_t first = 0; first < made.size();) {
         size_t end = first;

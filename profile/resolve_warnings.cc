@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 #include <span>
 
 #include "base/text.h"
@@ -334,17 +335,25 @@ void Resolver::report_unknown_names() {
     if (unknown_[a].empty()) continue;
     const auto& arch = syscalls::arch(arches_[a]);
     // The note is written in place, sized once: appending a list of a few
-    // dozen names grew a string (and copied it) a dozen times.
+    // dozen names grew a string (and copied it) a dozen times, and appending
+    // them one by one to a string sized once cost ~50 instructions a name.
     std::string note = fmt::format("{}: {} syscall name{} unknown to {} ({}) skipped: ", p_.source, unknown_[a].size(),
                                    unknown_[a].size() == 1 ? "" : "s", arch.name, arch.scmp_name);
-    size_t length = note.size();
+    size_t at = note.size();
+    size_t length = at - 2;  // no separator before the first name
     for (const std::string* n : unknown_[a]) length += std::min<size_t>(n->size(), 64) + 2;
-    note.reserve(length);
+    note.resize(length);
     // Each is the spelling of a name in some ABI's table (numbers_by_name
     // found it): no control characters to escape.
+    char* const out = note.data();
     for (size_t k = 0; k < unknown_[a].size(); ++k) {
-      if (k != 0) note += ", ";
-      note += std::string_view(*unknown_[a][k]).substr(0, 64);
+      if (k != 0) {
+        out[at++] = ',';
+        out[at++] = ' ';
+      }
+      const size_t n = std::min<size_t>(unknown_[a][k]->size(), 64);
+      std::memcpy(out + at, unknown_[a][k]->data(), n);
+      at += n;
     }
     out_.notes.push_back(std::move(note));
   }

@@ -2,8 +2,8 @@
 // runs one Resolver. Its jobs live in one file each: resolve.cc (moby's
 // includes/excludes, the ABIs, errnos, each entry's fate, runc's ENOSYS
 // stub), resolve_rules.cc (the rules each entry makes, per ABI and syscall
-// number, and how they are stored) and resolve_warnings.cc (what the
-// profile says that it cannot mean).
+// number), resolve_store.cc (how they become the policy's rules) and
+// resolve_warnings.cc (what the profile says that it cannot mean).
 #pragma once
 
 #include <algorithm>
@@ -77,6 +77,26 @@ class PointerSet {
   size_t size_ = 0;
 };
 
+// std::allocator, but what it value-initializes it default-initializes:
+// for a trivial type, nothing, where a vector's resize zeroed every element
+// one by one (the room the resolution fills ahead of its rules, ~9k
+// instructions per resolution of Docker's default).
+template <class T>
+struct UninitializedAllocator : std::allocator<T> {
+  UninitializedAllocator() = default;
+  template <class U>
+  UninitializedAllocator(const UninitializedAllocator<U>&) noexcept {}  // NOLINT(google-explicit-constructor)
+  template <class U>
+  struct rebind {
+    using other = UninitializedAllocator<U>;
+  };
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    if constexpr (sizeof...(Args) == 0) ::new (static_cast<void*>(p)) U;
+    else ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+
 class Resolver {
  public:
   Resolver(const Profile& p, const ResolveOptions& o) : p_(p), o_(o), source_(p.source), db_(p, o.combination) {}
@@ -101,7 +121,9 @@ class Resolver {
   // NameNumbers as a set (one per distinct name).
   std::vector<std::vector<const std::string*>> unknown_;
   std::vector<PointerSet> unknown_seen_;
-  static constexpr size_t kUnknownRoom = 64;  // reserved at an ABI's first
+  // Reserved at an ABI's first: x32 next to x86_64 lacks 65 of Docker's
+  // default names.
+  static constexpr size_t kUnknownRoom = 128;
   // Per arch: the largest number any kept entry names (runc findLastSyscalls).
   std::vector<uint32_t> largest_;
   // Per arch: the names whose rules libseccomp 2.5.4 leaves out (it has no
@@ -154,18 +176,42 @@ class Resolver {
   // Likewise the socket/IPC call each name is (nullptr: none), looked up
   // once for all ABIs.
   std::vector<const syscalls::MultiplexedCall*> name_calls_;
-  // A rule apply_entry decided on: syscall number `nr`, made as the `seq`-th
-  // of its ABI, from syscalls[entry], with condition set `set` (see
-  // apply_entry). store_rules() turns these into the policy's Rules.
+  // What every rule of syscalls[entry] carries, for the entries that make
+  // rules (apply_entry sets it): read together per rule, where the entry
+  // and its outcome, in two vectors of large elements, were read apart.
+  struct EntryRuleParts {
+    Action action;
+    bool split_repeated_index;
+    bool unconditional;  // no argument conditions
+    uint32_t line;
+    uint32_t col;
+    const std::string* comment;  // null: none
+  };
+  std::vector<EntryRuleParts> entry_parts_;  // per entry
+  // A rule apply_entry decided on: syscall number `nr`, from
+  // syscalls[entry], with condition set `set` (see apply_entry).
+  // store_rules() turns these into the policy's Rules.
   struct MadeRule {
     uint32_t nr;
-    uint32_t seq;
+    // The rule made before it on `nr` on this ABI, as its index in
+    // made_[abi] plus one (0: none): each number's rules are a chain, the
+    // newest first.
+    uint32_t previous;
     uint32_t entry;
     uint32_t set;
-    // Set for the twin of a socket/IPC rule on its multiplexer.
-    const syscalls::MultiplexedCall* via = nullptr;
+    // Set for the twin of a socket/IPC rule on its multiplexer. No default
+    // member initializer: the room add_made writes into is not zeroed.
+    const syscalls::MultiplexedCall* via;
   };
-  std::vector<std::vector<MadeRule>> made_;  // per ABI, in the order made
+  // Per ABI, in the order made; after store_rules, with libseccomp's filter
+  // semantics, in number order (each number's rules in the order made).
+  // While apply_entry makes them, only the first made_count_[abi] are
+  // rules: add_made writes into room made ahead, where std::vector's
+  // push_back, called from a few places, was a call of ~31 instructions
+  // per rule.
+  using MadeRules = std::vector<MadeRule, UninitializedAllocator<MadeRule>>;
+  std::vector<MadeRules> made_;
+  std::vector<uint32_t> made_count_;
   // The rules of a policy, over all its ABIs: a 16 MiB profile can list a
   // million names, or one name with a hundred thousand conditions on a
   // repeated index (one rule each), times the ABIs; each rule costs some
@@ -173,18 +219,35 @@ class Resolver {
   // about 1,200.
   static constexpr size_t kMaxRules = size_t{1} << 20;
   size_t rules_made_ = 0;
-  // make_rules' scratch: the numbers of the entry's names on one ABI. A
-  // number is in the set when its slot (number minus the table's first
-  // number) holds the current stamp: a set per entry and ABI without
-  // clearing or allocating, where a tree of numbers allocated per name.
-  std::vector<std::vector<uint32_t>> number_stamps_;  // per ABI
-  std::vector<uint32_t> first_numbers_;               // per ABI: its table's first number
+  // The newest rule made on each syscall number of an ABI (its index in
+  // made_[abi] plus one; 0: none), the head of the number's chain.
+  // store_rules walks the numbers in order and takes each chain as it is,
+  // where sorting the rules by number cost ~40 instructions a rule. One
+  // slot per number from the table's first on (a table spans at most 548
+  // numbers, but for ARM's private calls from 0xf0001 on: those, and any
+  // number outside the slots, are in the tree).
+  using NumberHeads = std::vector<uint32_t, UninitializedAllocator<uint32_t>>;
+  std::vector<NumberHeads> number_heads_;  // per ABI, zeroed by run()
+  static constexpr size_t kMaxNumberSlots = 1024;
+  static constexpr uint32_t kNoNumber = ~uint32_t{0};  // no table has it
+  struct OtherNumber {
+    uint32_t head = 0;
+    uint32_t stamp = 0;  // as multiplexer_stamps_
+  };
+  std::vector<std::map<uint32_t, OtherNumber>> other_numbers_;  // per ABI
+  std::vector<uint32_t> first_numbers_;                         // per ABI: its table's first number
+  std::vector<size_t> numbers_made_;                            // per ABI: how many numbers have rules
   // Per ABI: socketcall's and ipc's numbers (syscalls::Multiplexer order),
   // looked up once instead of per socket/IPC name.
   std::vector<std::array<std::optional<uint32_t>, 2>> multiplexer_numbers_;
+  // A name listed twice in an entry (or an alias of one listed) makes its
+  // rules once. A number below a socketcall or ipc is named by the current
+  // entry already when the newest rule on it is the entry's (every rule
+  // there is a direct one). On the multiplexers, which also hold twins, and
+  // the numbers outside the slots, the number holds the current stamp (one
+  // per entry and ABI) once the entry names it.
+  std::vector<std::array<uint32_t, 2>> multiplexer_stamps_;  // per ABI
   uint32_t stamp_ = 0;
-  std::set<uint32_t> other_numbers_;  // the current stamp's numbers outside the slots
-  static constexpr uint32_t kMaxStampSlots = 1u << 16;
   // distinct_rules' scratch, for the run of one entry's rules on one number.
   // An unsplit entry's rules on one number differ only by their
   // multiplexer call, of which there are a few dozen: a scan of the calls
@@ -199,11 +262,10 @@ class Resolver {
   std::vector<SeenCondition> run_seen_few_;
   std::set<SeenCondition> run_seen_;
   bool first_in_run(const SeenCondition& c);
-  // sort_by_number's scratch: each ABI's sorted rules are swapped in, so
-  // the next ABI sorts into the previous one's storage instead of a new
-  // zeroed vector.
-  std::vector<uint32_t> sort_starts_;
-  std::vector<MadeRule> sorted_;
+  // store_rules' scratch: a number's chain of rules, when it has several;
+  // with libseccomp's filter semantics, an ABI's rules in number order.
+  MadeRules number_run_;
+  MadeRules in_number_order_;
 
   // width_of's memo: the widths of one (ABI, number), per argument index.
   struct WidthMemo {
@@ -287,25 +349,56 @@ class Resolver {
   std::vector<std::vector<FilterRules>> filter_rules();
 
   // resolve_rules.cc
+  // The numbers of e.names (name_numbers_) and the socket/IPC calls among
+  // them (name_calls_), once for every ABI.
+  void look_up_names(const ProfileSyscall& e);
+  // runc's largest number per ABI (largest_) with e.names (looked up), or
+  // with e.names[k] on arches_[a].
   void note_largest(const ProfileSyscall& e);
+  void note_largest(const ProfileSyscall& e, size_t a, size_t k);
   void note_libseccomp_skipped();
   // Removes ap's rules on numbers above ap.enosys_above, with a note.
   void drop_rules_above_stub(policy::ArchPolicy& ap);
-  // Adds `nr` to the numbers of the current stamp on ABI `a`; false when it
-  // was there already. Inline: make_rules asks once per name and ABI.
-  bool add_entry_number(size_t a, uint32_t nr) {
-    std::vector<uint32_t>& slots = number_stamps_[a];
-    const size_t slot = size_t{nr} - first_numbers_[a];
-    if (nr < first_numbers_[a] || slot > kMaxStampSlots || slot >= slots.size()) return add_number_outside_slots(a, nr);
-    if (slots[slot] == stamp_) return false;
-    slots[slot] = stamp_;
-    return true;
+  // The head of `nr`'s chain on ABI `a`. The references stay valid: the
+  // slots are never resized, and the tree's nodes stay where they are.
+  uint32_t& number_head(size_t a, uint32_t nr) {
+    NumberHeads& heads = number_heads_[a];
+    const uint32_t slot = nr - first_numbers_[a];  // wraps below the first
+    if (slot >= heads.size()) [[unlikely]]
+      return other_numbers_[a][nr].head;
+    return heads[slot];
   }
-  bool add_number_outside_slots(size_t a, uint32_t nr);
+  // Whether the current entry (syscalls[entry], `stamp`) names `nr` on ABI
+  // `a` for the first time; it then does.
+  bool first_naming(size_t a, uint32_t nr, uint32_t entry, uint32_t stamp);
+  // Prepends `m` (on m.nr, whose chain's head is `head`) to the chain, in
+  // made_[a].
+  [[gnu::always_inline]] void add_made(size_t a, uint32_t& head, MadeRule m) {
+    MadeRules& made = made_[a];
+    uint32_t& count = made_count_[a];
+    if (count == made.size()) [[unlikely]]
+      make_room(made);
+    if (head == 0) ++numbers_made_[a];
+    m.previous = head;
+    made[count] = m;
+    head = ++count;
+  }
   Expected<void> make_rules(const ProfileSyscall& e, size_t index, const policy::SourceRef& src, size_t condition_sets);
+  // Room for more rules in `made` (to its capacity, or twice its size).
+  [[gnu::noinline]] static void make_room(MadeRules& made) {
+    made.resize(std::max<size_t>({made.capacity(), 2 * made.size(), 64}));
+  }
+  Expected<void> make_name_rules(const ProfileSyscall& e, size_t index, const policy::SourceRef& src,
+                                 size_t condition_sets, size_t a, size_t k, uint32_t stamp);
   Expected<void> too_many_rules() const;
   void note_multiplex_gap(size_t index, const std::string& name, const syscalls::MultiplexedCall* call, ArchId abi);
-  size_t sort_by_number(std::vector<MadeRule>& made);
+
+  // resolve_store.cc
+  // The rules of number `nr` on ABI `a` (its chain from made_[a][head - 1])
+  // into the policy, the common case aside (store_rules).
+  Expected<void> store_number(size_t a, uint32_t nr, uint32_t head, std::vector<const MadeRule*>& kept);
+  // fill_rule for a rule of an entry without conditions, not a twin.
+  void fill_unconditional(const MadeRule& m, policy::Rule& r) const;
   policy::ArgWidth width_of(ArchId abi, uint32_t nr, unsigned index) const;
   void fill_rule(const MadeRule& m, ArchId abi, policy::Rule& r) const;
   [[gnu::noinline]] void fill_conditions(const MadeRule& m, ArchId abi, std::vector<policy::ArgCondition>& conds) const;

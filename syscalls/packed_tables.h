@@ -41,14 +41,22 @@ inline constexpr size_t kIndexSlots = 4096;
 inline constexpr NameId kEmptySlot = 0xffff;
 
 // The `n` <= 8 bytes at `p` as a little-endian word, whatever the host. At
-// run time on a little-endian machine: two loads (the byte loop is what the
-// packing tool may run at compile time, and the other byte orders).
+// run time on a little-endian machine: two loads, or three bytes below four
+// (the byte loop is what the packing tool may run at compile time, and the
+// other byte orders; as a loop, the one to three bytes of most names' tails
+// cost ~15 instructions more, in the hash and in the comparison).
 constexpr uint64_t name_word(const char* p, size_t n) {
   if (!std::is_constant_evaluated() && std::endian::native == std::endian::little && n >= 4) {
     uint32_t lo = 0, hi = 0;
     std::memcpy(&lo, p, 4);
     std::memcpy(&hi, p + n - 4, 4);  // overlaps `lo` below 8 bytes: the same bytes
     return uint64_t{lo} | uint64_t{hi} << (8 * (n - 4));
+  }
+  if (!std::is_constant_evaluated() && std::endian::native == std::endian::little && n != 0) {
+    // The first, middle and last byte: for one or two bytes, the same bytes
+    // again in the same places.
+    const auto byte = [p](size_t i) { return uint64_t{static_cast<unsigned char>(p[i])}; };
+    return byte(0) | byte(n / 2) << (8 * (n / 2)) | byte(n - 1) << (8 * (n - 1));
   }
   uint64_t w = 0;
   for (size_t i = 0; i < n; ++i) w |= uint64_t{static_cast<unsigned char>(p[i])} << (8 * i);

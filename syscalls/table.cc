@@ -68,12 +68,31 @@ std::string to_string(KernelVersion v) {
   return fmt::format("{}.{}", v.major, v.minor);
 }
 
+namespace {
+
+// Whether name `id` is `name`: the lengths, then the bytes a word at a time
+// (name_word), without a call to memcmp (which took ~40 of the ~130
+// instructions a lookup cost; Docker's default looks up 377 names per
+// resolution).
+bool is_name(data::NameId id, std::string_view name) {
+  const uint32_t begin = data::kNameBegin[id];
+  size_t n = name.size();
+  if (data::kNameBegin[id + 1u] - begin - 1 != n) return false;
+  const char* p = data::kNamePool + begin;
+  const char* q = name.data();
+  for (; n >= 8; n -= 8, p += 8, q += 8)
+    if (data::name_word(p, 8) != data::name_word(q, 8)) return false;
+  return n == 0 || data::name_word(p, n) == data::name_word(q, n);
+}
+
+}  // namespace
+
 const NameNumbers* numbers_by_name(std::string_view name) {
   constexpr size_t kMask = data::kIndexSlots - 1;
   for (size_t i = data::name_hash(name) & kMask;; i = (i + 1) & kMask) {
     const data::NameId id = data::kIndex[i];
     if (id == data::kEmptySlot) return nullptr;
-    if (name_of(id) == name) return &data::kNumbers[id];
+    if (is_name(id, name)) return &data::kNumbers[id];
   }
 }
 
