@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cstring>
 #include <mutex>
 #include <vector>
 
@@ -70,19 +71,26 @@ std::string to_string(KernelVersion v) {
 
 namespace {
 
-// Whether name `id` is `name`: the lengths, then the bytes a word at a time
-// (name_word), without a call to memcmp (which took ~40 of the ~130
-// instructions a lookup cost; Docker's default looks up 377 names per
-// resolution).
+uint64_t eight_bytes(const char* p) {
+  uint64_t w = 0;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+
+// Whether name `id` is `name`: the lengths, then the bytes eight at a time,
+// the last eight overlapping the ones before (shorter names: name_word),
+// without a call to memcmp (which took ~40 of the ~130 instructions a
+// lookup cost; Docker's default looks up 377 names per resolution).
 bool is_name(data::NameId id, std::string_view name) {
   const uint32_t begin = data::kNameBegin[id];
-  size_t n = name.size();
+  const size_t n = name.size();
   if (data::kNameBegin[id + 1u] - begin - 1 != n) return false;
-  const char* p = data::kNamePool + begin;
-  const char* q = name.data();
-  for (; n >= 8; n -= 8, p += 8, q += 8)
-    if (data::name_word(p, 8) != data::name_word(q, 8)) return false;
-  return n == 0 || data::name_word(p, n) == data::name_word(q, n);
+  const char* const p = data::kNamePool + begin;
+  const char* const q = name.data();
+  if (n < 8) return data::name_word(p, n) == data::name_word(q, n);
+  for (size_t i = 0; i + 8 < n; i += 8)
+    if (eight_bytes(p + i) != eight_bytes(q + i)) return false;
+  return eight_bytes(p + n - 8) == eight_bytes(q + n - 8);
 }
 
 }  // namespace
