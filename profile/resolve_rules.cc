@@ -61,11 +61,14 @@ void Resolver::look_up_names(const ProfileSyscall& e) {
   name_calls_.resize(names);
   const syscalls::NameNumbers** const numbers_of = name_numbers_.data();
   const syscalls::MultiplexedCall** const calls_of = name_calls_.data();
+  size_t unknown = 0;
   for (size_t i = 0; i < names; ++i) {
     const syscalls::NameNumbers* numbers = syscalls::numbers_by_name(e.names[i]);
     numbers_of[i] = numbers;
     calls_of[i] = numbers != nullptr ? call_of(numbers) : syscalls::multiplexed_call(e.names[i]);
+    unknown += numbers == nullptr ? 1 : 0;
   }
+  names_unknown_ = unknown;
 }
 
 // runc findLastSyscalls: every name of every entry moby kept counts
@@ -151,8 +154,15 @@ Expected<void> Resolver::make_rules(const ProfileSyscall& e, size_t index, const
       const syscalls::NameNumbers* const name_numbers = numbers_of[k];
       const std::optional<uint32_t> nr = name_numbers != nullptr ? name_numbers->on(abi) : std::nullopt;
       const uint32_t slot = nr ? *nr - first_nr : 0;  // wraps below the first
-      if (!plain_entry || !nr || (multiplexes && calls_of[k] != nullptr) || slot >= slot_count || *nr == socketcall ||
-          *nr == ipc) [[unlikely]] {
+      const bool reaches_multiplexer = multiplexes && calls_of[k] != nullptr;
+      if (plain_entry && !nr && !reaches_multiplexer) [[unlikely]] {
+        // A name the ABI lacks makes no rule there (nor the largest
+        // number): a note, without make_name_rules' setup.
+        if (name_numbers != nullptr) note_unknown(a, name_numbers, e.names[k]);
+        continue;
+      }
+      if (!plain_entry || !nr || reaches_multiplexer || slot >= slot_count || *nr == socketcall || *nr == ipc)
+          [[unlikely]] {
         write_back();
         if (auto r = make_name_rules(e, index, src, condition_sets, a, k, stamp); !r) return r;
         read_again();
@@ -205,15 +215,7 @@ Expected<void> Resolver::make_name_rules(const ProfileSyscall& e, size_t index, 
   if (!nr && libseccomp_names) note_pseudo_rules(a, name, mux.has_value(), index, condition_sets);
   if (!nr && !twin) {
     // Names no ABI knows are warnings (check_names), not notes.
-    if (numbers != nullptr) {
-      // A sub-ABI (i386, x32 next to x86_64) lacks a few dozen names:
-      // room for them at the first instead of growing there.
-      if (unknown_[a].empty()) {
-        unknown_[a].reserve(kUnknownRoom);
-        unknown_seen_[a].reserve(kUnknownRoom);
-      }
-      if (unknown_seen_[a].insert(numbers)) unknown_[a].push_back(&name);
-    }
+    if (numbers != nullptr) note_unknown(a, numbers, name);
     return {};
   }
   if (nr)
@@ -233,6 +235,16 @@ Expected<void> Resolver::make_name_rules(const ProfileSyscall& e, size_t index, 
     if (direct_head != nullptr) add_made(a, *direct_head, MadeRule{*nr, 0, entry, static_cast<uint32_t>(set), nullptr});
   }
   return {};
+}
+
+void Resolver::note_unknown(size_t a, const syscalls::NameNumbers* numbers, const std::string& name) {
+  // A sub-ABI (i386, x32 next to x86_64) lacks a few dozen names: room for
+  // them at the first instead of growing there.
+  if (unknown_[a].empty()) {
+    unknown_[a].reserve(kUnknownRoom);
+    unknown_seen_[a].reserve(kUnknownRoom);
+  }
+  if (unknown_seen_[a].insert(numbers)) unknown_[a].push_back(&name);
 }
 
 bool Resolver::first_naming(size_t a, uint32_t nr, uint32_t entry, uint32_t stamp) {

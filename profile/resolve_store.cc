@@ -241,6 +241,7 @@ Expected<void> Resolver::store_number(size_t a, uint32_t nr, uint32_t head, std:
   } else {
     // The chain holds the newest first: the run in the order made.
     number_run_.clear();
+    if (number_run_.capacity() == 0) number_run_.reserve(16);  // a number's rules: a few (twins)
     for (uint32_t i = head; i != 0; i = made[i - 1].previous) number_run_.push_back(made[i - 1]);
     std::reverse(number_run_.begin(), number_run_.end());
     if (libseccomp_filter_semantics())

@@ -174,6 +174,7 @@ void Resolver::warn_errno(SourcePos pos, std::optional<uint32_t> entry, uint64_t
 // of made-up names stays fast.
 Expected<void> Resolver::check_names(size_t index) {
   static constexpr size_t kMaxSuggestions = 64;
+  if (names_unknown_ == 0) return {};  // most entries: a scan for nothing
   const ProfileSyscall& e = p_.syscalls[index];
   for (size_t k = 0; k < e.names.size(); ++k) {
     if (name_numbers_[k] != nullptr) continue;

@@ -176,6 +176,7 @@ class Resolver {
   // Likewise the socket/IPC call each name is (nullptr: none), looked up
   // once for all ABIs.
   std::vector<const syscalls::MultiplexedCall*> name_calls_;
+  size_t names_unknown_ = 0;  // the entry's names no ABI knows (check_names)
   // What every rule of syscalls[entry] carries, for the entries that make
   // rules (apply_entry sets it): read together per rule, where the entry
   // and its outcome, in two vectors of large elements, were read apart.
@@ -368,6 +369,9 @@ class Resolver {
       return other_numbers_[a][nr].head;
     return heads[slot];
   }
+  // Notes `name` (with `numbers`: some ABI knows it), which arches_[a]
+  // lacks, once.
+  void note_unknown(size_t a, const syscalls::NameNumbers* numbers, const std::string& name);
   // Whether the current entry (syscalls[entry], `stamp`) names `nr` on ABI
   // `a` for the first time; it then does.
   bool first_naming(size_t a, uint32_t nr, uint32_t entry, uint32_t stamp);
