@@ -388,6 +388,27 @@ class Resolver {
     head = ++count;
   }
   Expected<void> make_rules(const ProfileSyscall& e, size_t index, const policy::SourceRef& src, size_t condition_sets);
+  // make_rules' view of an ABI's rules while it makes them, in locals the
+  // compiler keeps in registers (a rule's store could alias the members,
+  // which it then reloaded for every name); kept back around the calls
+  // that make rules themselves.
+  struct MadeCursor {
+    MadeRule* made;  // room for `room`, the first `count` made
+    size_t room;
+    uint32_t count;
+    size_t numbers;     // numbers_made_[a]
+    size_t rules_made;  // rules_made_
+    uint32_t largest;   // largest_[a]
+  };
+  MadeCursor cursor(size_t a) {
+    return MadeCursor{made_[a].data(), made_[a].size(), made_count_[a], numbers_made_[a], rules_made_, largest_[a]};
+  }
+  void keep(size_t a, const MadeCursor& at) {
+    made_count_[a] = at.count;
+    numbers_made_[a] = at.numbers;
+    rules_made_ = at.rules_made;
+    largest_[a] = at.largest;
+  }
   // Room for more rules in `made` (to its capacity, or twice its size).
   [[gnu::noinline]] static void make_room(MadeRules& made) {
     made.resize(std::max<size_t>({made.capacity(), 2 * made.size(), 64}));
